@@ -1,0 +1,77 @@
+//! What a user asked for at `create`/`run`, stored as JSON in the database
+//! and turned into an OCI runtime spec by [`crate::spec`].
+
+use serde::{Deserialize, Serialize};
+
+/// `--network`: only the modes that need no network backend for now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// A private network namespace with only loopback.
+    #[default]
+    None,
+    /// The host's network namespace.
+    Host,
+}
+
+/// `-v SRC:DST[:ro|rw,...]` bind mount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindMount {
+    pub source: String,
+    pub destination: String,
+    #[serde(default)]
+    pub readonly: bool,
+    /// Other mount options as given (e.g. `z`, `rbind`, `nosuid`).
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerOptions {
+    /// Image as the user named it.
+    pub image: String,
+    /// Command given after the image (replaces the image's Cmd).
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// `--entrypoint`: `Some(vec![])` clears the image's entrypoint.
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    /// `-e`/`--env-file` entries, `KEY=VALUE`, applied over the image's Env.
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// `-u user[:group]`, names or numbers.
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub hostname: Option<String>,
+    #[serde(default)]
+    pub tty: bool,
+    /// `-i`: keep stdin open.
+    #[serde(default)]
+    pub interactive: bool,
+    #[serde(default)]
+    pub mounts: Vec<BindMount>,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub network: NetworkMode,
+    /// `--log-opt max-size=`, bytes.
+    #[serde(default)]
+    pub log_max_size: Option<u64>,
+    /// `--runtime`: name or path; `None` picks per host.
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// `--rm`.
+    #[serde(default)]
+    pub remove: bool,
+    #[serde(default)]
+    pub labels: Vec<(String, String)>,
+    /// Signal for `stop`, as a number (default SIGTERM).
+    #[serde(default)]
+    pub stop_signal: Option<i32>,
+    /// Seconds before `stop` escalates to SIGKILL (default 10).
+    #[serde(default)]
+    pub stop_timeout: Option<u64>,
+}

@@ -1,0 +1,23 @@
+//! rpod-engine: the library behind the `rpod` CLI (our libpod).
+//!
+//! Layout:
+//! - [`config`]: paths (`--root`, `--runroot`), `rpod.conf`.
+//! - [`state`]: the SQLite database of containers (and later pods, volumes).
+//! - [`lock`]: per-object lock files taken in one global order.
+//! - [`storage`]: layer extraction, layer and image stores, overlay mounts.
+//! - [`registry`]: image references, registries.conf, pulling.
+//! - [`spec`]: OCI runtime spec generation from image config and options.
+//! - [`runtime`]: the OCI runtime (runc/crun) wrapper.
+//! - [`monitor`]: spawning pod-monitor and talking to it through `proto`.
+//! - [`container`]: container options, records and the container actor
+//!   through which every transition passes.
+
+pub mod config;
+pub mod container;
+pub mod lock;
+pub mod monitor;
+pub mod registry;
+pub mod runtime;
+pub mod spec;
+pub mod state;
+pub mod storage;

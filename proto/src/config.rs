@@ -1,0 +1,71 @@
+//! The monitor's configuration, written by the engine as JSON next to the
+//! bundle and named on the monitor's command line (`--config PATH`).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum MonitorMode {
+    /// `runtime create` the container of `bundle`; the engine runs `start`.
+    Create,
+    /// `runtime exec --detach --process <process>` into a running container.
+    Exec { exec_id: String, process: PathBuf },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorConfig {
+    /// Container id (full).
+    pub id: String,
+    pub mode: MonitorMode,
+    /// OCI runtime binary (runc or crun).
+    pub runtime: PathBuf,
+    /// The runtime's state directory (`--root`), if not its default.
+    #[serde(default)]
+    pub runtime_root: Option<PathBuf>,
+    /// Extra global runtime flags placed before the subcommand.
+    #[serde(default)]
+    pub runtime_flags: Vec<String>,
+    pub bundle: PathBuf,
+    /// Allocate a PTY (received on a console socket).
+    #[serde(default)]
+    pub terminal: bool,
+    /// Keep the container's stdin open for attach clients.
+    #[serde(default)]
+    pub stdin: bool,
+    /// k8s-file log; `None` logs nothing (exec sessions).
+    #[serde(default)]
+    pub log_path: Option<PathBuf>,
+    /// Rotate when the log would exceed this many bytes.
+    #[serde(default)]
+    pub log_max_size: Option<u64>,
+    /// Files kept including the live one; 1 means truncate in place.
+    #[serde(default = "one")]
+    pub log_max_files: u32,
+    /// Control socket (SOCK_STREAM, proto frames).
+    pub socket_path: PathBuf,
+    /// Attach socket (SOCK_SEQPACKET, see `attach`).
+    pub attach_path: PathBuf,
+    /// Where the runtime writes the process id.
+    pub pid_file: PathBuf,
+    /// Where the monitor writes its own pid.
+    pub monitor_pid_file: PathBuf,
+    /// Exit record, written atomically (temp, fsync, rename).
+    pub exit_file: PathBuf,
+    /// Cgroup path of the container (as in the OCI spec), used to detect
+    /// OOM kills.
+    #[serde(default)]
+    pub cgroup_path: Option<String>,
+    /// Run after the exit record is written (e.g. `rpod container cleanup`).
+    #[serde(default)]
+    pub cleanup_command: Vec<String>,
+    /// Delete the runtime's state (`runtime delete`) after exit. Set for
+    /// containers; exec sessions leave the container alone.
+    #[serde(default)]
+    pub delete_on_exit: bool,
+}
+
+fn one() -> u32 {
+    1
+}

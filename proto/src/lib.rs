@@ -1,0 +1,26 @@
+//! The versioned protocol between the rpod engine and `pod-monitor`.
+//!
+//! A monitor lives as long as its container (months, across engine
+//! upgrades), so everything here is built to tolerate version skew:
+//! frames are JSON objects `{"v": N, "type": ..., ...}`, new fields are
+//! optional with defaults, unknown fields are ignored, and an unknown
+//! request or reply decodes to an `Unknown` variant instead of an error.
+//!
+//! - [`frame`]: length-prefixed framing with a maximum size.
+//! - [`messages`]: control-socket requests and replies, the start-up sync
+//!   messages, and the exit record.
+//! - [`config`]: the monitor's configuration file written by the engine.
+//! - [`attach`]: stream tags of the SOCK_SEQPACKET attach socket.
+
+pub mod attach;
+pub mod config;
+pub mod frame;
+pub mod messages;
+
+pub use config::{MonitorConfig, MonitorMode};
+pub use frame::{read_frame, write_frame, FrameError, MAX_FRAME_LEN};
+pub use messages::{ExitRecord, MonitorState, Reply, Request, SyncMsg};
+
+/// Protocol version spoken by this build. Bumped only when a message's
+/// meaning changes; adding optional fields does not require a bump.
+pub const PROTO_VERSION: u32 = 1;
