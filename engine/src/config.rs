@@ -1,1 +1,141 @@
-//! config
+//! Where things live (`--root`, `--runroot`) and the engine's own
+//! configuration file (`/etc/rpod/rpod.conf`, TOML).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_ROOT: &str = "/var/lib/rpod";
+pub const DEFAULT_RUNROOT: &str = "/run/rpod";
+pub const DEFAULT_CONFIG: &str = "/etc/rpod/rpod.conf";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("parsing config file {path}: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+}
+
+/// The `[engine]` table of rpod.conf. Every field is optional.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileConfig {
+    pub engine: EngineSection,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSection {
+    /// OCI runtime name or path (runc, crun).
+    pub runtime: Option<String>,
+    pub root: Option<PathBuf>,
+    pub runroot: Option<PathBuf>,
+    /// Default `--log-opt max-size` in bytes.
+    pub log_size_max: Option<u64>,
+}
+
+/// The resolved configuration of one engine instance.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub root: PathBuf,
+    pub runroot: PathBuf,
+    pub config_path: PathBuf,
+    pub runtime: Option<String>,
+    pub log_size_max: Option<u64>,
+}
+
+impl EngineConfig {
+    /// Command-line values win over the file, the file over the defaults.
+    /// A missing config file is not an error.
+    pub fn load(
+        root: Option<PathBuf>,
+        runroot: Option<PathBuf>,
+        config_path: Option<PathBuf>,
+    ) -> Result<Self, ConfigError> {
+        let config_path = config_path
+            .or_else(|| std::env::var_os("RPOD_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+        let file = read_file_config(&config_path)?;
+        Ok(EngineConfig {
+            root: absolute(root.or(file.engine.root).unwrap_or_else(|| DEFAULT_ROOT.into())),
+            runroot: absolute(
+                runroot.or(file.engine.runroot).unwrap_or_else(|| DEFAULT_RUNROOT.into()),
+            ),
+            config_path,
+            runtime: file.engine.runtime,
+            log_size_max: file.engine.log_size_max,
+        })
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join("db.sqlite")
+    }
+
+    /// Persistent per-container data: log, generated /etc files.
+    pub fn container_data_dir(&self, id: &str) -> PathBuf {
+        self.root.join("containers").join(id)
+    }
+
+    /// Volatile per-container data: bundle, pid files, exit file.
+    pub fn container_run_dir(&self, id: &str) -> PathBuf {
+        self.runroot.join("containers").join(id)
+    }
+
+    /// Directory of monitor sockets. Kept short because Unix socket paths
+    /// are limited to 107 bytes.
+    pub fn socket_dir(&self) -> PathBuf {
+        self.runroot.join("s")
+    }
+
+    pub fn lock_dir(&self) -> PathBuf {
+        self.runroot.join("locks")
+    }
+
+    /// State directory handed to the OCI runtime (`--root`).
+    pub fn runtime_state_dir(&self) -> PathBuf {
+        self.runroot.join("runtime")
+    }
+}
+
+fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text)
+            .map_err(|source| ConfigError::Parse { path: path.to_owned(), source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+        Err(source) => Err(ConfigError::Read { path: path.to_owned(), source }),
+    }
+}
+
+fn absolute(p: PathBuf) -> PathBuf {
+    if p.is_absolute() {
+        p
+    } else {
+        std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_and_defaults_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("rpod.conf");
+        std::fs::write(&conf, "[engine]\nruntime = \"crun\"\nroot = \"/x/root\"\n").unwrap();
+        let c = EngineConfig::load(None, Some("/y".into()), Some(conf)).unwrap();
+        assert_eq!(c.root, PathBuf::from("/x/root"));
+        assert_eq!(c.runroot, PathBuf::from("/y"));
+        assert_eq!(c.runtime.as_deref(), Some("crun"));
+    }
+
+    #[test]
+    fn bad_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("rpod.conf");
+        std::fs::write(&conf, "[engine]\nruntim = 1\n").unwrap();
+        let err = EngineConfig::load(None, None, Some(conf.clone())).unwrap_err();
+        assert!(err.to_string().contains(&conf.display().to_string()), "{err}");
+    }
+}

@@ -1,1 +1,10 @@
-//! state
+//! The state database: SQLite (bundled) in WAL mode at `<root>/db.sqlite`.
+//! Every transition is one transaction; transient states are recorded so an
+//! interrupted operation is detected on the next touch.
+
+mod db;
+mod records;
+mod schema;
+
+pub use db::{Db, StateError};
+pub use records::{ContainerRecord, ContainerState, ExitInfo};

@@ -1,0 +1,370 @@
+//! Opening the database and reading/writing container rows.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use super::records::{ContainerRecord, ContainerState, ExitInfo};
+use super::schema::MIGRATIONS;
+use crate::lock;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("database {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database schema version {found} is newer than this rpod supports ({supported}): upgrade rpod")]
+    TooNew { found: i64, supported: i64 },
+    #[error("the container name \"{0}\" is already in use. You have to remove that container to be able to reuse that name: that name is already in use")]
+    NameInUse(String),
+    #[error("more than one result for container \"{0}\"")]
+    Ambiguous(String),
+    #[error("corrupt row for container {id}: {what}")]
+    Corrupt { id: String, what: String },
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
+    #[error("creating {path}: {source}")]
+    Dir { path: PathBuf, source: std::io::Error },
+}
+
+/// The state database. One connection per engine instance, shared by its
+/// actors behind a mutex (every statement is short).
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+impl Db {
+    /// Opens (creating and migrating if needed) the database in `root`.
+    /// Creation and migration run under an exclusive file lock so several
+    /// CLIs starting at once on a fresh root do not race.
+    pub fn open(root: &Path) -> Result<Db, StateError> {
+        std::fs::create_dir_all(root)
+            .map_err(|source| StateError::Dir { path: root.to_owned(), source })?;
+        let path = root.join("db.sqlite");
+        let open_err = |source| StateError::Open { path: path.clone(), source };
+        let mut conn = Connection::open(&path).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != MIGRATIONS.len() as i64 {
+            let _guard = lock::lock_exclusive(root, "db")?;
+            migrate(&mut conn)?;
+        }
+        Ok(Db { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (every
+        // write is a transaction), so a poisoned mutex is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn insert_container(&self, c: &ContainerRecord) -> Result<(), StateError> {
+        let conn = self.conn();
+        let res = conn.execute(
+            "INSERT INTO containers (id, name, image_id, image_name, options, command, state,
+                created_at, started_at, finished_at, exit_code, exit_signal, oom_killed, pid,
+                monitor_pid, runtime, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            params![
+                c.id,
+                c.name,
+                c.image_id,
+                c.image_name,
+                to_json(&c.options),
+                to_json(&c.command),
+                c.state.as_str(),
+                c.created_at,
+                c.started_at,
+                c.finished_at,
+                c.exit_code,
+                c.exit_signal,
+                c.oom_killed,
+                c.pid,
+                c.monitor_pid,
+                c.runtime,
+                c.error,
+            ],
+        );
+        match res {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation
+                    && msg.contains("containers.name") =>
+            {
+                Err(StateError::NameInUse(c.name.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes every mutable field of `c`.
+    pub fn update_container(&self, c: &ContainerRecord) -> Result<(), StateError> {
+        let conn = self.conn();
+        let res = conn.execute(
+            "UPDATE containers SET name = ?2, state = ?3, started_at = ?4, finished_at = ?5,
+                exit_code = ?6, exit_signal = ?7, oom_killed = ?8, pid = ?9, monitor_pid = ?10,
+                error = ?11, command = ?12
+             WHERE id = ?1",
+            params![
+                c.id,
+                c.name,
+                c.state.as_str(),
+                c.started_at,
+                c.finished_at,
+                c.exit_code,
+                c.exit_signal,
+                c.oom_killed,
+                c.pid,
+                c.monitor_pid,
+                c.error,
+                to_json(&c.command),
+            ],
+        );
+        match res {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation
+                    && msg.contains("containers.name") =>
+            {
+                Err(StateError::NameInUse(c.name.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records an exit only if the row still says the container has a live
+    /// process, so two observers of the same exit never disagree.
+    pub fn record_exit(&self, id: &str, exit: &ExitInfo) -> Result<bool, StateError> {
+        let n = self.conn().execute(
+            "UPDATE containers SET state = 'exited', finished_at = ?2, exit_code = ?3,
+                exit_signal = ?4, oom_killed = ?5, pid = 0
+             WHERE id = ?1 AND state IN ('initialized', 'running', 'paused', 'stopping')",
+            params![id, exit.finished_at, exit.code, exit.signal, exit.oom_killed],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn delete_container(&self, id: &str) -> Result<(), StateError> {
+        self.conn().execute("DELETE FROM containers WHERE id = ?1", params![id])?;
+        Ok(())
+    }
+
+    pub fn container_by_id(&self, id: &str) -> Result<Option<ContainerRecord>, StateError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT * FROM containers WHERE id = ?1")?;
+        let raw = stmt.query_row(params![id], RawRow::from_row).optional()?;
+        raw.map(RawRow::into_record).transpose()
+    }
+
+    /// Podman's lookup order: full id, exact name, unique id prefix.
+    pub fn find_container(&self, name_or_id: &str) -> Result<Option<ContainerRecord>, StateError> {
+        if name_or_id.is_empty() {
+            return Ok(None);
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT * FROM containers WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1",
+        )?;
+        if let Some(raw) = stmt.query_row(params![name_or_id], RawRow::from_row).optional()? {
+            return raw.into_record().map(Some);
+        }
+        if !name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let mut stmt =
+            conn.prepare_cached("SELECT * FROM containers WHERE id LIKE ?1 || '%' LIMIT 2")?;
+        let rows: Vec<RawRow> = stmt
+            .query_map(params![name_or_id.to_ascii_lowercase()], RawRow::from_row)?
+            .collect::<Result<_, _>>()?;
+        match rows.len() {
+            0 => Ok(None),
+            1 => rows.into_iter().next().map(RawRow::into_record).transpose(),
+            _ => Err(StateError::Ambiguous(name_or_id.to_owned())),
+        }
+    }
+
+    /// All containers, oldest first.
+    pub fn list_containers(&self) -> Result<Vec<ContainerRecord>, StateError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT * FROM containers ORDER BY created_at")?;
+        let rows: Vec<RawRow> =
+            stmt.query_map([], RawRow::from_row)?.collect::<Result<_, _>>()?;
+        rows.into_iter().map(RawRow::into_record).collect()
+    }
+
+    /// Ids of containers whose image is `image_id`.
+    pub fn containers_using_image(&self, image_id: &str) -> Result<Vec<String>, StateError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT id FROM containers WHERE image_id = ?1")?;
+        let ids = stmt.query_map(params![image_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StateError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if version > supported {
+        return Err(StateError::TooNew { found: version, supported });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        tracing::debug!(to = i + 1, "migrating state database");
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", supported)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    // Serializing plain data structs to JSON cannot fail.
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A row as stored, before its JSON columns are decoded.
+struct RawRow {
+    id: String,
+    name: String,
+    image_id: String,
+    image_name: String,
+    options: String,
+    command: String,
+    state: String,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    exit_code: Option<i32>,
+    exit_signal: Option<i32>,
+    oom_killed: bool,
+    pid: i32,
+    monitor_pid: i32,
+    runtime: String,
+    error: String,
+}
+
+impl RawRow {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+        Ok(RawRow {
+            id: r.get("id")?,
+            name: r.get("name")?,
+            image_id: r.get("image_id")?,
+            image_name: r.get("image_name")?,
+            options: r.get("options")?,
+            command: r.get("command")?,
+            state: r.get("state")?,
+            created_at: r.get("created_at")?,
+            started_at: r.get("started_at")?,
+            finished_at: r.get("finished_at")?,
+            exit_code: r.get("exit_code")?,
+            exit_signal: r.get("exit_signal")?,
+            oom_killed: r.get("oom_killed")?,
+            pid: r.get("pid")?,
+            monitor_pid: r.get("monitor_pid")?,
+            runtime: r.get("runtime")?,
+            error: r.get("error")?,
+        })
+    }
+
+    fn into_record(self) -> Result<ContainerRecord, StateError> {
+        let corrupt = |what: String| StateError::Corrupt { id: self.id.clone(), what };
+        let options = serde_json::from_str(&self.options)
+            .map_err(|e| corrupt(format!("options: {e}")))?;
+        let command = serde_json::from_str(&self.command)
+            .map_err(|e| corrupt(format!("command: {e}")))?;
+        let state = ContainerState::parse(&self.state)
+            .ok_or_else(|| corrupt(format!("unknown state {:?}", self.state)))?;
+        Ok(ContainerRecord {
+            id: self.id,
+            name: self.name,
+            image_id: self.image_id,
+            image_name: self.image_name,
+            options,
+            command,
+            state,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            exit_code: self.exit_code,
+            exit_signal: self.exit_signal,
+            oom_killed: self.oom_killed,
+            pid: self.pid,
+            monitor_pid: self.monitor_pid,
+            runtime: self.runtime,
+            error: self.error,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::container::ContainerOptions;
+
+    fn record(id: &str, name: &str) -> ContainerRecord {
+        ContainerRecord {
+            id: id.into(),
+            name: name.into(),
+            image_id: "img".into(),
+            image_name: "busybox".into(),
+            options: ContainerOptions { image: "busybox".into(), ..Default::default() },
+            command: vec!["sh".into()],
+            state: ContainerState::Created,
+            created_at: 1,
+            started_at: None,
+            finished_at: None,
+            exit_code: None,
+            exit_signal: None,
+            oom_killed: false,
+            pid: 0,
+            monitor_pid: 0,
+            runtime: "runc".into(),
+            error: String::new(),
+        }
+    }
+
+    #[test]
+    fn insert_find_and_duplicate_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        db.insert_container(&record("abcdef01", "one")).unwrap();
+        db.insert_container(&record("abcdef02", "two")).unwrap();
+        assert_eq!(db.find_container("one").unwrap().unwrap().id, "abcdef01");
+        assert_eq!(db.find_container("abcdef02").unwrap().unwrap().name, "two");
+        assert!(matches!(db.find_container("abcdef"), Err(StateError::Ambiguous(_))));
+        assert_eq!(db.find_container("abcdef01").unwrap().unwrap().name, "one");
+        assert!(db.find_container("nope").unwrap().is_none());
+        let err = db.insert_container(&record("ff", "one")).unwrap_err();
+        assert!(matches!(err, StateError::NameInUse(_)), "{err}");
+        assert_eq!(db.list_containers().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn exit_is_recorded_once_and_only_for_live_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        let mut c = record("aa", "a");
+        db.insert_container(&c).unwrap();
+        let exit = ExitInfo { code: 42, signal: None, finished_at: 5, oom_killed: false };
+        assert!(!db.record_exit("aa", &exit).unwrap(), "created containers have no exit");
+        c.state = ContainerState::Running;
+        db.update_container(&c).unwrap();
+        assert!(db.record_exit("aa", &exit).unwrap());
+        assert!(!db.record_exit("aa", &exit).unwrap());
+        let got = db.container_by_id("aa").unwrap().unwrap();
+        assert_eq!((got.state, got.exit_code), (ContainerState::Exited, Some(42)));
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        Db::open(dir.path()).unwrap().insert_container(&record("aa", "a")).unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        assert_eq!(db.list_containers().unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,96 @@
+//! Rows of the state database as Rust values.
+
+use crate::container::ContainerOptions;
+
+/// Podman's container states, plus the transient ones rpod records so an
+/// interrupted operation is noticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerState {
+    /// Row and storage exist; never started (Podman: "created").
+    Created,
+    /// The runtime has created it; `start` not yet run.
+    Initialized,
+    Running,
+    Paused,
+    Stopping,
+    Exited,
+    Removing,
+}
+
+impl ContainerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerState::Created => "created",
+            ContainerState::Initialized => "initialized",
+            ContainerState::Running => "running",
+            ContainerState::Paused => "paused",
+            ContainerState::Stopping => "stopping",
+            ContainerState::Exited => "exited",
+            ContainerState::Removing => "removing",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "created" => ContainerState::Created,
+            "initialized" => ContainerState::Initialized,
+            "running" => ContainerState::Running,
+            "paused" => ContainerState::Paused,
+            "stopping" => ContainerState::Stopping,
+            "exited" => ContainerState::Exited,
+            "removing" => ContainerState::Removing,
+            _ => return None,
+        })
+    }
+
+    /// States in which a monitor should be alive.
+    pub fn has_monitor(self) -> bool {
+        matches!(
+            self,
+            ContainerState::Initialized
+                | ContainerState::Running
+                | ContainerState::Paused
+                | ContainerState::Stopping
+        )
+    }
+}
+
+/// How the container's process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub code: i32,
+    pub signal: Option<i32>,
+    pub finished_at: i64,
+    pub oom_killed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContainerRecord {
+    pub id: String,
+    pub name: String,
+    pub image_id: String,
+    pub image_name: String,
+    pub options: ContainerOptions,
+    /// The resolved command line (entrypoint + cmd), for `ps` and inspect.
+    pub command: Vec<String>,
+    pub state: ContainerState,
+    /// Unix nanoseconds.
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub exit_code: Option<i32>,
+    pub exit_signal: Option<i32>,
+    pub oom_killed: bool,
+    pub pid: i32,
+    pub monitor_pid: i32,
+    /// Runtime binary path used for this container.
+    pub runtime: String,
+    /// Why the container is in its state when something went wrong.
+    pub error: String,
+}
+
+impl ContainerRecord {
+    pub fn short_id(&self) -> &str {
+        &self.id[..12.min(self.id.len())]
+    }
+}
