@@ -1,6 +1,7 @@
 //! rpod-engine: the library behind the `rpod` CLI (our libpod).
 //!
 //! Layout:
+//! - [`engine`]: one engine instance and its container actors.
 //! - [`config`]: paths (`--root`, `--runroot`), `rpod.conf`.
 //! - [`state`]: the SQLite database of containers (and later pods, volumes).
 //! - [`lock`]: per-object lock files taken in one global order.
@@ -13,11 +14,14 @@
 //!   through which every transition passes.
 
 pub mod config;
+pub mod engine;
 pub mod container;
 pub mod lock;
+pub mod logs;
 pub mod monitor;
 pub mod registry;
 pub mod runtime;
 pub mod spec;
 pub mod state;
 pub mod storage;
+pub use engine::Engine;

@@ -1,6 +1,20 @@
 //! Containers: the options a user gives, the record the database keeps,
 //! and the actor through which every transition passes.
 
+pub mod actor;
+mod error;
+pub mod exec;
+pub mod inspect;
+mod lifecycle;
+pub mod names;
 pub mod options;
+pub mod paths;
+pub mod reconcile;
+mod wait;
 
+pub use actor::ContainerHandle;
+pub use error::ContainerError;
+pub use exec::{ExecOptions, ExecSession};
+pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGKILL, SIGTERM};
 pub use options::{BindMount, ContainerOptions, NetworkMode};
+pub use paths::ContainerPaths;

@@ -1,0 +1,146 @@
+//! What every command shares: global flags, opening the engine, printing
+//! `--format` output.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use rpod_engine::config::EngineConfig;
+use rpod_engine::Engine;
+
+use crate::cli_error::{CliError, CliResult};
+use crate::format::{self, HeaderMap};
+use crate::Cli;
+
+/// Global flags, detached from the parsed command.
+#[derive(Debug, Clone)]
+pub struct Globals {
+    pub root: Option<PathBuf>,
+    pub runroot: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub runtime: Option<String>,
+}
+
+impl From<&Cli> for Globals {
+    fn from(c: &Cli) -> Self {
+        Globals {
+            root: c.root.clone(),
+            runroot: c.runroot.clone(),
+            config: c.config.clone(),
+            runtime: c.runtime.clone(),
+        }
+    }
+}
+
+pub fn engine_config(g: &Globals) -> CliResult<EngineConfig> {
+    let mut config = EngineConfig::load(g.root.clone(), g.runroot.clone(), g.config.clone())
+        .context("loading configuration")?;
+    if g.runtime.is_some() {
+        config.runtime = g.runtime.clone();
+    }
+    Ok(config)
+}
+
+pub fn open_engine(g: &Globals) -> CliResult<Engine> {
+    let config = engine_config(g)?;
+    let exe = std::env::current_exe().context("locating the rpod binary")?;
+    Ok(Engine::open(config, exe).context("opening rpod's state")?)
+}
+
+/// Prints rows with a user `--format` (Go template, `table ...`, `json`).
+pub fn print_formatted(fmt: &str, rows: &[serde_json::Value], headers: &HeaderMap) -> CliResult<()> {
+    let out = format::render_rows(fmt, rows, headers).map_err(|e| CliError::usage(e.to_string()))?;
+    print!("{out}");
+    Ok(())
+}
+
+/// Podman's `--format json` for a list: the whole array, 4-space indent.
+pub fn print_json(v: &serde_json::Value) {
+    println!("{}", format::json_pretty(v));
+}
+
+/// Runs `op` for each name, printing the name on success and
+/// `Error: ...` for failures; the exit code is 125 if any failed (the
+/// last error is printed last, like Podman).
+pub async fn for_each<F, Fut>(names: &[String], mut op: F) -> CliResult
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = CliResult<Option<String>>>,
+{
+    let mut failed: Option<CliError> = None;
+    for name in names {
+        match op(name.clone()).await {
+            Ok(Some(line)) => println!("{line}"),
+            Ok(None) => {}
+            Err(e) => {
+                if let Some(prev) = failed.take() {
+                    eprintln!("Error: {prev}");
+                }
+                failed = Some(e);
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(0),
+    }
+}
+
+/// Parses a signal given as a name (`TERM`, `SIGTERM`, `term`) or number.
+pub fn parse_signal(s: &str) -> CliResult<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        if (1..=64).contains(&n) {
+            return Ok(n);
+        }
+    }
+    let upper = s.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    let sig = match name {
+        "HUP" => 1,
+        "INT" => 2,
+        "QUIT" => 3,
+        "ILL" => 4,
+        "TRAP" => 5,
+        "ABRT" | "IOT" => 6,
+        "BUS" => 7,
+        "FPE" => 8,
+        "KILL" => 9,
+        "USR1" => 10,
+        "SEGV" => 11,
+        "USR2" => 12,
+        "PIPE" => 13,
+        "ALRM" => 14,
+        "TERM" => 15,
+        "STKFLT" => 16,
+        "CHLD" => 17,
+        "CONT" => 18,
+        "STOP" => 19,
+        "TSTP" => 20,
+        "TTIN" => 21,
+        "TTOU" => 22,
+        "URG" => 23,
+        "XCPU" => 24,
+        "XFSZ" => 25,
+        "VTALRM" => 26,
+        "PROF" => 27,
+        "WINCH" => 28,
+        "IO" | "POLL" => 29,
+        "PWR" => 30,
+        "SYS" => 31,
+        _ => return Err(CliError::usage(format!("invalid signal: {s}"))),
+    };
+    Ok(sig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals() {
+        assert_eq!(parse_signal("KILL").unwrap(), 9);
+        assert_eq!(parse_signal("sigterm").unwrap(), 15);
+        assert_eq!(parse_signal("10").unwrap(), 10);
+        assert!(parse_signal("NOPE").is_err());
+        assert!(parse_signal("0").is_err());
+    }
+}

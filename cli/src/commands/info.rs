@@ -1,0 +1,146 @@
+//! `info` and `version`.
+
+use clap::Args;
+use rpod_engine::runtime::OciRuntime;
+use rpod_engine::state::ContainerState;
+use serde_json::{json, Value};
+
+use super::common::{engine_config, open_engine, print_formatted, Globals};
+use crate::cli_error::CliResult;
+use crate::format::{self, HeaderMap};
+use crate::yaml::to_yaml;
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Change the output format to JSON or a Go template
+    #[arg(short = 'f', long)]
+    format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Change the output format to JSON or a Go template
+    #[arg(short = 'f', long)]
+    format: Option<String>,
+}
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The Go name of this machine's architecture.
+pub fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+fn version_value() -> Value {
+    json!({
+        "Client": {
+            "APIVersion": VERSION,
+            "Version": VERSION,
+            "GoVersion": "",
+            "GitCommit": "",
+            "BuiltTime": "",
+            "Built": 0,
+            "OsArch": format!("linux/{}", go_arch()),
+            "Os": "linux",
+        }
+    })
+}
+
+pub async fn version(_g: &Globals, a: VersionArgs) -> CliResult {
+    let v = version_value();
+    match a.format.as_deref() {
+        Some("json") => println!("{}", format::json_pretty(&v)),
+        Some(f) => print_formatted(f, &[v], &HeaderMap::new(&[]))?,
+        None => {
+            println!("Client:       rpod");
+            println!("Version:      {VERSION}");
+            println!("API Version:  {VERSION}");
+            println!("OS/Arch:      linux/{}", go_arch());
+        }
+    }
+    Ok(0)
+}
+
+fn first_line(path: &str) -> String {
+    std::fs::read_to_string(path).map(|s| s.lines().next().unwrap_or("").trim().to_owned()).unwrap_or_default()
+}
+
+fn mem_total() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn cgroup_version() -> &'static str {
+    match nix::sys::statfs::statfs("/sys/fs/cgroup") {
+        Ok(s) if s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC => "v2",
+        _ => "v1",
+    }
+}
+
+pub async fn info(g: &Globals, a: InfoArgs) -> CliResult {
+    let config = engine_config(g)?;
+    let engine = open_engine(g)?;
+    let containers = engine.containers()?;
+    let count = |s: &[ContainerState]| containers.iter().filter(|c| s.contains(&c.state)).count();
+    let images = engine.store().images().map_err(anyhow::Error::from)?;
+    let runtime = OciRuntime::select(config.runtime.as_deref(), Some(config.runtime_state_dir()));
+    let (rt_name, rt_path, rt_version) = match &runtime {
+        Ok(r) => (r.name.clone(), r.path.display().to_string(), r.version().await.unwrap_or_default()),
+        Err(e) => (String::new(), String::new(), e.to_string()),
+    };
+    let monitor = rpod_engine::monitor::find_monitor_binary();
+    let uname = nix::sys::utsname::uname().ok();
+    let info = json!({
+        "host": {
+            "arch": go_arch(),
+            "cgroupManager": "cgroupfs",
+            "cgroupVersion": cgroup_version(),
+            "conmon": {
+                "package": "rpod",
+                "path": monitor.map(|p| p.display().to_string()).unwrap_or_default(),
+                "version": format!("pod-monitor version {VERSION}"),
+            },
+            "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "hostname": uname.as_ref().map(|u| u.nodename().to_string_lossy().into_owned()).unwrap_or_default(),
+            "kernel": uname.as_ref().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default(),
+            "memTotal": mem_total(),
+            "ociRuntime": { "name": rt_name, "package": "", "path": rt_path, "version": rt_version },
+            "os": "linux",
+            "distribution": { "distribution": first_line("/etc/debian_version").is_empty().then_some("").unwrap_or("debian"), "version": first_line("/etc/debian_version") },
+        },
+        "store": {
+            "configFile": config.config_path,
+            "containerStore": {
+                "number": containers.len(),
+                "paused": count(&[ContainerState::Paused]),
+                "running": count(&[ContainerState::Running, ContainerState::Stopping]),
+                "stopped": count(&[ContainerState::Created, ContainerState::Initialized, ContainerState::Exited]),
+            },
+            "graphDriverName": engine.store().graph_driver_name(),
+            "graphRoot": config.root.join("storage"),
+            "imageStore": { "number": images.len() },
+            "runRoot": config.runroot,
+        },
+        "version": version_value()["Client"].clone(),
+    });
+    match a.format.as_deref() {
+        None | Some("yaml") => print!("{}", to_yaml(&info)),
+        Some("json") => println!("{}", format::json_pretty(&info)),
+        Some(f) => print_formatted(f, &[info], &HeaderMap::new(&[]))?,
+    }
+    Ok(0)
+}

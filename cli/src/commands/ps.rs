@@ -1,0 +1,170 @@
+//! `ps`: list containers, reconciled with their monitors.
+
+use clap::Args;
+use rpod_engine::container::inspect::format_time;
+use rpod_engine::state::{ContainerRecord, ContainerState};
+use serde_json::{json, Value};
+
+use super::common::{open_engine, print_formatted, print_json, Globals};
+use crate::cli_error::CliResult;
+use crate::format::HeaderMap;
+use crate::human;
+
+const DEFAULT_FORMAT: &str =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
+/// Podman's `ps` column headers.
+pub const HEADERS: &[(&str, &str)] = &[
+    ("ID", "CONTAINER ID"),
+    ("CreatedHuman", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("ExitCode", "EXIT CODE"),
+];
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all the containers, default is only running containers
+    #[arg(short = 'a', long)]
+    all: bool,
+    /// Print only the container IDs
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Do not truncate the output
+    #[arg(long)]
+    no_trunc: bool,
+    /// Pretty-print containers to JSON or using a Go template
+    #[arg(long)]
+    format: Option<String>,
+    /// Print the n last created containers (all states)
+    #[arg(short = 'n', long)]
+    last: Option<usize>,
+    /// Show the latest container created (all states)
+    #[arg(short = 'l', long)]
+    latest: bool,
+    /// Do not print headers
+    #[arg(long)]
+    noheading: bool,
+}
+
+fn status(c: &ContainerRecord) -> String {
+    match c.state {
+        ContainerState::Created => "Created".into(),
+        ContainerState::Initialized => "Initialized".into(),
+        ContainerState::Running => format!("Up {}", human::since(c.started_at.unwrap_or(c.created_at))),
+        ContainerState::Paused => {
+            format!("Up {} (Paused)", human::since(c.started_at.unwrap_or(c.created_at)))
+        }
+        ContainerState::Stopping => "Stopping".into(),
+        ContainerState::Removing => "Removing".into(),
+        ContainerState::Exited => format!(
+            "Exited ({}) {} ago",
+            c.exit_code.unwrap_or(0),
+            human::since(c.finished_at.unwrap_or(c.created_at))
+        ),
+    }
+}
+
+fn command_text(c: &ContainerRecord, no_trunc: bool) -> String {
+    let cmd = c.command.join(" ");
+    if !no_trunc && cmd.chars().count() > 17 {
+        format!("{}...", cmd.chars().take(17).collect::<String>())
+    } else {
+        cmd
+    }
+}
+
+/// The row a Go template sees (Podman's ps field names).
+fn template_row(c: &ContainerRecord, no_trunc: bool) -> Value {
+    let created = human::since(c.created_at) + " ago";
+    json!({
+        "ID": if no_trunc { c.id.as_str() } else { c.short_id() },
+        "Image": c.image_name,
+        "ImageID": c.image_id,
+        "Command": command_text(c, no_trunc),
+        "CreatedHuman": created,
+        "RunningFor": created,
+        "CreatedAt": format_time(c.created_at),
+        "Created": c.created_at / 1_000_000_000,
+        "Status": status(c),
+        "State": rpod_engine::container::inspect::status_word(c.state),
+        "Ports": "",
+        "Names": c.name,
+        "Labels": c.options.labels.iter().cloned().collect::<serde_json::Map<String, Value>>(),
+        "Pid": c.pid,
+        "ExitCode": c.exit_code.unwrap_or(0),
+        "Exited": c.state == ContainerState::Exited,
+        "AutoRemove": c.options.remove,
+        "Mounts": c.options.mounts.iter().map(|m| m.destination.clone()).collect::<Vec<_>>(),
+        "Networks": Vec::<String>::new(),
+        "Pod": "",
+        "PodName": "",
+        "Size": Value::Null,
+        "IsInfra": false,
+    })
+}
+
+/// The objects of `--format json` (Podman's ListContainer JSON).
+fn json_row(c: &ContainerRecord) -> Value {
+    json!({
+        "AutoRemove": c.options.remove,
+        "Command": c.command,
+        "CreatedAt": human::since(c.created_at) + " ago",
+        "Exited": c.state == ContainerState::Exited,
+        "ExitedAt": c.finished_at.map(|n| n / 1_000_000_000).unwrap_or(0),
+        "ExitCode": c.exit_code.unwrap_or(0),
+        "Id": c.id,
+        "Image": c.image_name,
+        "ImageID": c.image_id,
+        "IsInfra": false,
+        "Labels": c.options.labels.iter().cloned().collect::<serde_json::Map<String, Value>>(),
+        "Mounts": c.options.mounts.iter().map(|m| m.destination.clone()).collect::<Vec<_>>(),
+        "Names": [c.name],
+        "Namespaces": {},
+        "Networks": [],
+        "Pid": c.pid,
+        "Pod": "",
+        "PodName": "",
+        "Ports": Value::Null,
+        "Size": Value::Null,
+        "StartedAt": c.started_at.map(|n| n / 1_000_000_000).unwrap_or(0),
+        "State": rpod_engine::container::inspect::status_word(c.state),
+        "Status": status(c),
+        "Created": c.created_at / 1_000_000_000,
+    })
+}
+
+pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
+    let engine = open_engine(g)?;
+    let mut containers = engine.containers()?;
+    let last = if a.latest { Some(1) } else { a.last };
+    if let Some(n) = last {
+        let skip = containers.len().saturating_sub(n);
+        containers.drain(..skip);
+    } else if !a.all {
+        containers.retain(|c| {
+            matches!(c.state, ContainerState::Running | ContainerState::Paused | ContainerState::Stopping)
+        });
+    }
+    // Newest first, as Podman lists them.
+    containers.reverse();
+    if a.quiet && a.format.is_none() {
+        for c in &containers {
+            println!("{}", if a.no_trunc { c.id.as_str() } else { c.short_id() });
+        }
+        return Ok(0);
+    }
+    if a.format.as_deref() == Some("json") {
+        print_json(&Value::Array(containers.iter().map(json_row).collect()));
+        return Ok(0);
+    }
+    let rows: Vec<Value> = containers.iter().map(|c| template_row(c, a.no_trunc)).collect();
+    let mut fmt = a.format.clone().unwrap_or_else(|| DEFAULT_FORMAT.to_owned());
+    if a.noheading {
+        if let Some(rest) = fmt.strip_prefix("table") {
+            fmt = rest.trim_start().to_owned();
+        }
+    }
+    print_formatted(&fmt, &rows, &HeaderMap::new(HEADERS))?;
+    Ok(0)
+}

@@ -1,0 +1,65 @@
+//! `pull`: fetch an image from a registry into local storage.
+
+use clap::Args;
+use rpod_engine::registry::{self, PullOptions};
+use rpod_engine::Engine;
+
+use super::common::{open_engine, Globals};
+use crate::cli_error::{CliError, CliResult};
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Suppress output information when pulling images
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Require HTTPS and verify certificates when contacting registries
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    tls_verify: Option<bool>,
+    /// Use ARCH instead of the architecture of the machine for choosing images
+    #[arg(long)]
+    arch: Option<String>,
+    /// Use OS instead of the running OS for choosing images
+    #[arg(long)]
+    os: Option<String>,
+    /// Specify the platform for selecting the image (OS/ARCH[/VARIANT])
+    #[arg(long)]
+    platform: Option<String>,
+    /// Image to pull
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
+    let engine = open_engine(g)?;
+    let mut opts = PullOptions { tls_verify: a.tls_verify, quiet: a.quiet, ..Default::default() };
+    opts.arch = a.arch.clone();
+    opts.os = a.os.clone();
+    if let Some(p) = &a.platform {
+        let mut parts = p.split('/');
+        opts.os = parts.next().map(str::to_owned);
+        opts.arch = parts.next().map(str::to_owned);
+        opts.variant = parts.next().map(str::to_owned);
+        if opts.arch.is_none() {
+            return Err(CliError::usage(format!("invalid platform syntax for --platform=\"{p}\"")));
+        }
+    }
+    for image in &a.images {
+        let id = pull_with(&engine, image, &opts).await?;
+        println!("{id}");
+    }
+    Ok(0)
+}
+
+/// Pulls `image` with default options; returns the image id.
+pub async fn pull_image(engine: &Engine, image: &str, tls_verify: Option<bool>, quiet: bool) -> CliResult<String> {
+    let opts = PullOptions { tls_verify, quiet, ..Default::default() };
+    pull_with(engine, image, &opts).await
+}
+
+async fn pull_with(engine: &Engine, image: &str, opts: &PullOptions) -> CliResult<String> {
+    let mut progress = std::io::stderr();
+    let img = registry::pull(engine.store(), image, opts, &mut progress)
+        .await
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    Ok(img.id)
+}

@@ -1,0 +1,117 @@
+//! `run` and `start`.
+
+use clap::Args;
+use rpod_engine::container::{ContainerHandle, ContainerPaths};
+use rpod_engine::Engine;
+
+use super::attach::{AttachSpec, Attached, DEFAULT_DETACH_KEYS};
+use super::common::{for_each, open_engine, Globals};
+use super::container_create::{create_from, ContainerFlags};
+use crate::cli_error::{CliError, CliResult};
+
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    #[command(flatten)]
+    flags: ContainerFlags,
+    /// Run container in background and print container ID
+    #[arg(short = 'd', long)]
+    detach: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long, default_value = DEFAULT_DETACH_KEYS)]
+    detach_keys: String,
+    /// IMAGE [COMMAND [ARG...]]
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "IMAGE [COMMAND [ARG...]]")]
+    image_and_command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Attach container's STDOUT and STDERR
+    #[arg(short = 'a', long)]
+    attach: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    interactive: bool,
+    /// Select the key sequence for detaching a container
+    #[arg(long, default_value = DEFAULT_DETACH_KEYS)]
+    detach_keys: String,
+    /// Start all containers regardless of their state or configuration
+    #[arg(long)]
+    all: bool,
+    containers: Vec<String>,
+}
+
+pub async fn run(g: &Globals, a: RunArgs) -> CliResult {
+    let engine = open_engine(g)?;
+    let handle = create_from(g, &engine, &a.flags, &a.image_and_command).await?;
+    if a.detach {
+        if let Err(e) = handle.start().await {
+            discard_if_rm(&handle, a.flags.rm).await;
+            return Err(e.into());
+        }
+        println!("{}", handle.id);
+        return Ok(0);
+    }
+    let spec = AttachSpec { tty: a.flags.tty, stdin: a.flags.interactive, detach_keys: &a.detach_keys };
+    let result = start_attached(&engine, &handle, &spec).await;
+    if a.flags.rm && !matches!(result, Ok(None)) {
+        discard_if_rm(&handle, true).await;
+    }
+    Ok(result?.unwrap_or(0))
+}
+
+/// `--rm`: the container goes once it has exited, whoever gets there first
+/// (this CLI or the monitor's cleanup).
+async fn discard_if_rm(handle: &ContainerHandle, rm: bool) {
+    if rm {
+        if let Err(e) = handle.remove(true, Some(0)).await {
+            if !matches!(e, rpod_engine::container::ContainerError::NotFound(_)) {
+                tracing::warn!("removing container {}: {e}", handle.id);
+            }
+        }
+    }
+}
+
+/// Initializes the container, attaches, starts it and copies its streams.
+/// `Some(code)` once it has exited, `None` if the user detached.
+async fn start_attached(engine: &Engine, handle: &ContainerHandle, spec: &AttachSpec<'_>) -> CliResult<Option<i32>> {
+    handle.init().await?;
+    let paths = ContainerPaths::new(engine.config(), &handle.id);
+    let attached = Attached::connect(&paths.attach_socket, &paths.control_socket, spec.tty)?;
+    handle.start().await?;
+    attached.pump(spec)
+}
+
+pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
+    let engine = open_engine(g)?;
+    let names: Vec<String> = if a.all {
+        engine.containers()?.into_iter().map(|c| c.name).collect()
+    } else {
+        a.containers.clone()
+    };
+    if names.is_empty() {
+        return Err(CliError::usage("start requires at least one argument"));
+    }
+    if a.attach {
+        if names.len() > 1 {
+            return Err(CliError::usage("you cannot start and attach multiple containers at once"));
+        }
+        let handle = engine.container(&names[0])?;
+        let rec = handle.get().await?;
+        let spec = AttachSpec {
+            tty: rec.options.tty,
+            stdin: a.interactive && rec.options.interactive,
+            detach_keys: &a.detach_keys,
+        };
+        return Ok(start_attached(&engine, &handle, &spec).await?.unwrap_or(0));
+    }
+    for_each(&names, |name| {
+        let engine = &engine;
+        async move {
+            engine.container(&name)?.start().await?;
+            Ok(Some(name))
+        }
+    })
+    .await
+}

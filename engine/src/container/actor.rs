@@ -1,0 +1,187 @@
+//! The container actor: a tokio task that owns one container's
+//! transitions. Messages arrive on an mpsc mailbox and are answered on
+//! oneshot channels; each is handled under the container's lock file, so
+//! transitions are serialized within this process (by the mailbox) and
+//! across processes (by the lock).
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::exec::{self, ExecOptions, ExecSession};
+use super::lifecycle;
+use super::names::is_valid_name;
+use super::ContainerError;
+use crate::engine::EngineCtx;
+use crate::lock;
+use crate::state::ContainerRecord;
+
+type Reply<T> = oneshot::Sender<Result<T, ContainerError>>;
+
+enum Msg {
+    Get(Reply<ContainerRecord>),
+    Init(Reply<()>),
+    Start(Reply<()>),
+    Stop { timeout: Option<u64>, reply: Reply<()> },
+    Kill { signal: i32, reply: Reply<()> },
+    Pause(Reply<()>),
+    Unpause(Reply<()>),
+    Remove { force: bool, timeout: Option<u64>, reply: Reply<()> },
+    Rename { name: String, reply: Reply<()> },
+    Cleanup(Reply<bool>),
+    Exec { options: ExecOptions, reply: Reply<ExecSession> },
+}
+
+/// A cheap, cloneable address of a container's actor.
+#[derive(Clone)]
+pub struct ContainerHandle {
+    pub id: String,
+    pub name: String,
+    tx: mpsc::Sender<Msg>,
+    ctx: Arc<EngineCtx>,
+}
+
+/// Starts the actor of container `id` on the current tokio runtime.
+pub(crate) fn spawn(ctx: Arc<EngineCtx>, id: String, name: String) -> ContainerHandle {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(run(ctx.clone(), id.clone(), rx));
+    ContainerHandle { id, name, tx, ctx }
+}
+
+async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
+    while let Some(msg) = rx.recv().await {
+        let guard = match lock::lock_exclusive(&ctx.config.lock_dir(), &id) {
+            Ok(g) => g,
+            Err(e) => {
+                fail(msg, e.into());
+                continue;
+            }
+        };
+        let rec = match lifecycle::load(&ctx, &id) {
+            Ok(r) => r,
+            Err(e) => {
+                fail(msg, e);
+                continue;
+            }
+        };
+        handle(&ctx, rec, msg).await;
+        drop(guard);
+    }
+}
+
+fn fail(msg: Msg, e: ContainerError) {
+    match msg {
+        Msg::Get(r) => drop(r.send(Err(e))),
+        Msg::Cleanup(r) => drop(r.send(Err(e))),
+        Msg::Exec { reply, .. } => drop(reply.send(Err(e))),
+        Msg::Init(r) | Msg::Start(r) | Msg::Pause(r) | Msg::Unpause(r) => drop(r.send(Err(e))),
+        Msg::Stop { reply, .. }
+        | Msg::Kill { reply, .. }
+        | Msg::Remove { reply, .. }
+        | Msg::Rename { reply, .. } => drop(reply.send(Err(e))),
+    }
+}
+
+async fn handle(ctx: &EngineCtx, mut rec: ContainerRecord, msg: Msg) {
+    // A send fails only if the caller stopped waiting; nothing to do then.
+    match msg {
+        Msg::Get(reply) => drop(reply.send(Ok(rec))),
+        Msg::Init(reply) => drop(reply.send(lifecycle::init(ctx, &mut rec).await)),
+        Msg::Start(reply) => {
+            let res = async {
+                if rec.state == crate::state::ContainerState::Running {
+                    return Ok(());
+                }
+                lifecycle::init(ctx, &mut rec).await?;
+                lifecycle::start_initialized(ctx, &mut rec).await
+            }
+            .await;
+            drop(reply.send(res))
+        }
+        Msg::Stop { timeout, reply } => drop(reply.send(lifecycle::stop(ctx, &mut rec, timeout).await)),
+        Msg::Kill { signal, reply } => drop(reply.send(lifecycle::kill(ctx, &rec, signal))),
+        Msg::Pause(reply) => drop(reply.send(lifecycle::pause(ctx, &mut rec).await)),
+        Msg::Unpause(reply) => drop(reply.send(lifecycle::unpause(ctx, &mut rec).await)),
+        Msg::Remove { force, timeout, reply } => {
+            drop(reply.send(lifecycle::remove(ctx, &mut rec, force, timeout).await))
+        }
+        Msg::Rename { name, reply } => {
+            let res = if !is_valid_name(&name) {
+                Err(ContainerError::InvalidName(name))
+            } else {
+                rec.name = name;
+                ctx.db.update_container(&rec).map_err(Into::into)
+            };
+            drop(reply.send(res))
+        }
+        Msg::Cleanup(reply) => drop(reply.send(lifecycle::cleanup(ctx, &mut rec).await)),
+        Msg::Exec { options, reply } => drop(reply.send(exec::create(ctx, &rec, options))),
+    }
+}
+
+impl ContainerHandle {
+    async fn ask<T>(&self, msg: impl FnOnce(Reply<T>) -> Msg) -> Result<T, ContainerError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(msg(tx)).await.map_err(|_| ContainerError::ActorGone)?;
+        rx.await.map_err(|_| ContainerError::ActorGone)?
+    }
+
+    /// The container's row, reconciled.
+    pub async fn get(&self) -> Result<ContainerRecord, ContainerError> {
+        self.ask(Msg::Get).await
+    }
+
+    /// Creates the process under a monitor without starting it, so a
+    /// caller can attach before the first byte of output.
+    pub async fn init(&self) -> Result<(), ContainerError> {
+        self.ask(Msg::Init).await
+    }
+
+    /// Initializes (if needed) and starts the container. A running
+    /// container is left as it is.
+    pub async fn start(&self) -> Result<(), ContainerError> {
+        self.ask(Msg::Start).await
+    }
+
+    pub async fn stop(&self, timeout: Option<u64>) -> Result<(), ContainerError> {
+        self.ask(|reply| Msg::Stop { timeout, reply }).await
+    }
+
+    pub async fn kill(&self, signal: i32) -> Result<(), ContainerError> {
+        self.ask(|reply| Msg::Kill { signal, reply }).await
+    }
+
+    pub async fn pause(&self) -> Result<(), ContainerError> {
+        self.ask(Msg::Pause).await
+    }
+
+    pub async fn unpause(&self) -> Result<(), ContainerError> {
+        self.ask(Msg::Unpause).await
+    }
+
+    pub async fn remove(&self, force: bool, timeout: Option<u64>) -> Result<(), ContainerError> {
+        self.ask(|reply| Msg::Remove { force, timeout, reply }).await
+    }
+
+    pub async fn rename(&self, name: String) -> Result<(), ContainerError> {
+        self.ask(|reply| Msg::Rename { name, reply }).await
+    }
+
+    /// Records the exit and releases the container's resources; removes it
+    /// if it was created with `--rm`. Returns whether it was removed.
+    pub async fn cleanup(&self) -> Result<bool, ContainerError> {
+        self.ask(Msg::Cleanup).await
+    }
+
+    /// Prepares an exec session under its own monitor (waiting at its
+    /// start gate, so the caller can attach first).
+    pub async fn exec(&self, options: ExecOptions) -> Result<ExecSession, ContainerError> {
+        self.ask(|reply| Msg::Exec { options, reply }).await
+    }
+
+    /// Waits for the container to exit and returns its exit code. Runs
+    /// outside the actor: it only reads, and must not hold up `stop`.
+    pub async fn wait(&self) -> Result<i32, ContainerError> {
+        super::wait::wait_exit(&self.ctx, &self.id).await
+    }
+}

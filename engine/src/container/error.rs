@@ -1,0 +1,80 @@
+//! Errors of container operations, with Podman's wording where users and
+//! scripts rely on it.
+
+use crate::{monitor::MonitorError, runtime::RuntimeError, spec::SpecError};
+use crate::{lock::LockError, state::StateError, storage::StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("no container with name or ID \"{0}\" found: no such container")]
+    NotFound(String),
+    #[error("{0}: image not known")]
+    ImageNotFound(String),
+    #[error("names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument")]
+    InvalidName(String),
+    /// An operation not allowed in the container's current state.
+    #[error("{0}: container state improper")]
+    StateImproper(String),
+    /// The OCI runtime refused to create or exec the process; the text is
+    /// the runtime's own.
+    #[error("{0}")]
+    RuntimeFailed(String),
+    #[error("creating {path}: {source}")]
+    Io { path: std::path::PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Monitor(#[from] MonitorError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("the container's actor stopped before answering")]
+    ActorGone,
+}
+
+impl ContainerError {
+    /// Podman's exit code for a failed `run`/`start`/`exec`: 127 when the
+    /// command was not found, 126 when it could not be executed, else 125.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ContainerError::RuntimeFailed(msg) => {
+                let m = msg.to_ascii_lowercase();
+                if m.contains("executable file not found")
+                    || m.contains("no such file or directory")
+                {
+                    127
+                } else if m.contains("permission denied") || m.contains("is a directory") {
+                    126
+                } else {
+                    125
+                }
+            }
+            _ => 125,
+        }
+    }
+}
+
+pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ContainerError + '_ {
+    move |source| ContainerError::Io { path: path.to_owned(), source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_podman() {
+        let nf = ContainerError::RuntimeFailed(
+            "runc create failed: exec: \"nope\": executable file not found in $PATH".into(),
+        );
+        assert_eq!(nf.exit_code(), 127);
+        let perm = ContainerError::RuntimeFailed("exec /etc: permission denied".into());
+        assert_eq!(perm.exit_code(), 126);
+        assert_eq!(ContainerError::NotFound("x".into()).exit_code(), 125);
+    }
+}

@@ -1,0 +1,143 @@
+//! `exec`: a new process in a running container, under its own monitor.
+
+use std::path::PathBuf;
+
+use rpod_proto::{ExitRecord, MonitorConfig, MonitorMode};
+
+use super::error::io_err;
+use super::lifecycle::runtime_for;
+use super::names::new_id;
+use super::paths::{ContainerPaths, ExecPaths};
+use super::ContainerError;
+use crate::engine::EngineCtx;
+use crate::monitor::{self, MonitorClient, PendingMonitor};
+use crate::spec;
+use crate::state::{ContainerRecord, ContainerState};
+
+/// What `exec` was asked to run.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    pub command: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub tty: bool,
+    pub interactive: bool,
+}
+
+/// A prepared exec session whose monitor waits at its start gate.
+pub struct ExecSession {
+    pub exec_id: String,
+    pub attach_socket: PathBuf,
+    pub control_socket: PathBuf,
+    paths: ExecPaths,
+    pending: Option<PendingMonitor>,
+    /// A detached session's files stay for its monitor.
+    detached: bool,
+}
+
+pub(crate) fn create(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    options: ExecOptions,
+) -> Result<ExecSession, ContainerError> {
+    if rec.state != ContainerState::Running {
+        return Err(ContainerError::StateImproper(
+            "can only create exec sessions on running containers".into(),
+        ));
+    }
+    let cpaths = ContainerPaths::new(&ctx.config, &rec.id);
+    let exec_id = new_id();
+    let paths = cpaths.exec(&ctx.config, &exec_id);
+    std::fs::create_dir_all(&paths.dir).map_err(io_err(&paths.dir))?;
+    let container_spec = spec::load_spec(&cpaths.config_json)?;
+    let process = spec::process_spec_for_exec(
+        &container_spec,
+        &options.command,
+        &options.env,
+        options.workdir.as_deref(),
+        options.user.as_deref(),
+        options.tty,
+    )?;
+    let json = serde_json::to_vec(&process).map_err(|e| ContainerError::Io {
+        path: paths.process_json.clone(),
+        source: e.into(),
+    })?;
+    std::fs::write(&paths.process_json, json).map_err(io_err(&paths.process_json))?;
+    let runtime = runtime_for(ctx, rec)?;
+    let config = MonitorConfig {
+        id: rec.id.clone(),
+        mode: MonitorMode::Exec { exec_id: exec_id.clone(), process: paths.process_json.clone() },
+        runtime: runtime.path.clone(),
+        runtime_root: runtime.root.clone(),
+        runtime_flags: Vec::new(),
+        bundle: cpaths.run_dir.clone(),
+        terminal: options.tty,
+        stdin: options.interactive,
+        log_path: None,
+        log_max_size: None,
+        log_max_files: 1,
+        socket_path: paths.control_socket.clone(),
+        attach_path: paths.attach_socket.clone(),
+        pid_file: paths.pid_file.clone(),
+        monitor_pid_file: paths.monitor_pid_file.clone(),
+        exit_file: paths.exit_file.clone(),
+        cgroup_path: None,
+        cleanup_command: Vec::new(),
+        delete_on_exit: false,
+    };
+    let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
+    let pending = monitor::spawn(&bin, &config, &paths.monitor_config)?;
+    Ok(ExecSession {
+        exec_id,
+        attach_socket: paths.attach_socket.clone(),
+        control_socket: paths.control_socket.clone(),
+        paths,
+        pending: Some(pending),
+        detached: false,
+    })
+}
+
+impl ExecSession {
+    /// Opens the start gate: the runtime runs the process. Returns its pid.
+    pub fn start(&mut self) -> Result<i32, ContainerError> {
+        let pending = self.pending.take().ok_or_else(|| {
+            ContainerError::StateImproper("exec session already started".into())
+        })?;
+        pending.go().map_err(|e| match e {
+            monitor::MonitorError::Runtime(msg) => ContainerError::RuntimeFailed(msg),
+            other => other.into(),
+        })
+    }
+
+    /// Starts the process and leaves it to its monitor (`exec -d`).
+    pub fn start_detached(mut self) -> Result<String, ContainerError> {
+        self.start()?;
+        self.detached = true;
+        Ok(self.exec_id.clone())
+    }
+
+    /// Blocks until the process exits; its exit record.
+    pub fn wait(&self) -> Result<ExitRecord, ContainerError> {
+        if let Ok(mut client) = MonitorClient::connect(&self.control_socket) {
+            if let Ok(exit) = client.wait_exit() {
+                return Ok(exit);
+            }
+        }
+        // The monitor had already finished: its exit file has the answer.
+        monitor::read_exit_file(&self.paths.exit_file)?.ok_or_else(|| {
+            ContainerError::Monitor(monitor::MonitorError::NoExitRecord(self.paths.exit_file.clone()))
+        })
+    }
+}
+
+impl Drop for ExecSession {
+    fn drop(&mut self) {
+        // Dropping an unstarted session closes the start gate's socket,
+        // which makes its monitor exit. The files are this session's own.
+        drop(self.pending.take());
+        if !self.detached {
+            let _ = std::fs::remove_dir_all(&self.paths.dir);
+        }
+    }
+}

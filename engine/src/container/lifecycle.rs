@@ -1,0 +1,347 @@
+//! The transitions of one container. Each function runs inside that
+//! container's actor while it holds the container's lock file, so within
+//! and across processes one transition happens at a time. Every step that
+//! can be cut off leaves a state the next transition knows how to finish.
+
+use std::path::Path;
+
+use rpod_proto::{MonitorConfig, MonitorMode};
+
+use super::error::io_err;
+use super::paths::ContainerPaths;
+use super::reconcile::{exit_info, now_nanos, refresh};
+use super::ContainerError;
+use crate::engine::EngineCtx;
+use crate::monitor::{self, MonitorClient, PendingMonitor};
+use crate::runtime::{OciRuntime, RuntimeError};
+use crate::spec;
+use crate::state::{ContainerRecord, ContainerState};
+
+pub const DEFAULT_STOP_TIMEOUT: u64 = 10;
+pub const SIGTERM: i32 = 15;
+pub const SIGKILL: i32 = 9;
+
+pub(crate) fn runtime_for(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<OciRuntime, ContainerError> {
+    Ok(OciRuntime::select(Some(&rec.runtime), Some(ctx.config.runtime_state_dir()))?)
+}
+
+/// Reloads the row and reconciles it.
+pub(crate) fn load(ctx: &EngineCtx, id: &str) -> Result<ContainerRecord, ContainerError> {
+    let rec = ctx.db.container_by_id(id)?.ok_or_else(|| ContainerError::NotFound(id.to_owned()))?;
+    refresh(ctx, rec)
+}
+
+/// Creates the container's process through a new monitor, without starting
+/// it (Podman's "initialized"). Returns the monitor's attach socket path.
+pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), ContainerError> {
+    match rec.state {
+        ContainerState::Created | ContainerState::Exited => {}
+        ContainerState::Initialized => return Ok(()),
+        ContainerState::Removing => {
+            return Err(ContainerError::StateImproper(format!(
+                "container {} is being removed",
+                rec.id
+            )))
+        }
+        _ => {
+            return Err(ContainerError::StateImproper(format!(
+                "container {} is {}, cannot initialize",
+                rec.id,
+                rec.state.as_str()
+            )))
+        }
+    }
+    let paths = ContainerPaths::new(&ctx.config, &rec.id);
+    // Leftovers of a previous run of this container.
+    release_resources(ctx, rec, &paths).await?;
+    let pending = match prepare_and_spawn(ctx, rec, &paths) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = ctx.store.unmount_rootfs(&rec.id);
+            return Err(e);
+        }
+    };
+    let monitor_pid = pending.monitor_pid;
+    match pending.go() {
+        Ok(pid) => {
+            rec.state = ContainerState::Initialized;
+            rec.pid = pid;
+            rec.monitor_pid = monitor_pid;
+            rec.error.clear();
+            ctx.db.update_container(rec)?;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = ctx.store.unmount_rootfs(&rec.id);
+            remove_run_files(&paths);
+            let err = match e {
+                monitor::MonitorError::Runtime(msg) => ContainerError::RuntimeFailed(msg),
+                other => ContainerError::Monitor(other),
+            };
+            rec.error = err.to_string();
+            if rec.state == ContainerState::Exited {
+                rec.exit_code = Some(err.exit_code());
+            }
+            ctx.db.update_container(rec)?;
+            Err(err)
+        }
+    }
+}
+
+/// Mounts the root filesystem, writes the bundle and starts a monitor that
+/// waits at its start gate.
+fn prepare_and_spawn(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    paths: &ContainerPaths,
+) -> Result<PendingMonitor, ContainerError> {
+    for dir in [&paths.data_dir, &paths.run_dir, &ctx.config.socket_dir()] {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    let image = ctx
+        .store
+        .lookup_image(&rec.image_id)?
+        .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
+    let image_config = ctx.store.image_config(&image)?;
+    let rootfs = ctx.store.mount_rootfs(&rec.id, &image)?;
+    let hostname = rec.options.hostname.clone().unwrap_or_else(|| rec.short_id().to_owned());
+    let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;
+    let generated = spec::generate(&spec::SpecInput {
+        id: &rec.id,
+        options: &rec.options,
+        image_config: &image_config,
+        rootfs: &rootfs,
+        etc_files: &etc_files,
+        cgroups_path: Some(cgroups_path(&rec.id)),
+    })?;
+    spec::write_spec(&generated, &paths.run_dir)?;
+    let runtime = runtime_for(ctx, rec)?;
+    let config = MonitorConfig {
+        id: rec.id.clone(),
+        mode: MonitorMode::Create,
+        runtime: runtime.path.clone(),
+        runtime_root: runtime.root.clone(),
+        runtime_flags: Vec::new(),
+        bundle: paths.run_dir.clone(),
+        terminal: rec.options.tty,
+        stdin: rec.options.interactive,
+        log_path: Some(paths.log.clone()),
+        log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
+        log_max_files: 1,
+        socket_path: paths.control_socket.clone(),
+        attach_path: paths.attach_socket.clone(),
+        pid_file: paths.pid_file.clone(),
+        monitor_pid_file: paths.monitor_pid_file.clone(),
+        exit_file: paths.exit_file.clone(),
+        cgroup_path: Some(cgroups_path(&rec.id)),
+        cleanup_command: cleanup_command(ctx, &rec.id),
+        delete_on_exit: true,
+    };
+    let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
+    Ok(monitor::spawn(&bin, &config, &paths.monitor_config)?)
+}
+
+pub(crate) fn cgroups_path(id: &str) -> String {
+    format!("/rpod/{id}")
+}
+
+pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
+    vec![
+        ctx.cleanup_exe.display().to_string(),
+        "--root".into(),
+        ctx.config.root.display().to_string(),
+        "--runroot".into(),
+        ctx.config.runroot.display().to_string(),
+        "container".into(),
+        "cleanup".into(),
+        id.to_owned(),
+    ]
+}
+
+/// Starts an initialized container (`runtime start`).
+pub(crate) async fn start_initialized(
+    ctx: &EngineCtx,
+    rec: &mut ContainerRecord,
+) -> Result<(), ContainerError> {
+    let runtime = runtime_for(ctx, rec)?;
+    if let Err(e) = runtime.start(&rec.id).await {
+        // The created process never ran: kill it so its monitor records
+        // the exit and cleans up.
+        let _ = runtime.delete(&rec.id, true).await;
+        rec.error = e.to_string();
+        ctx.db.update_container(rec)?;
+        return Err(e.into());
+    }
+    rec.state = ContainerState::Running;
+    rec.started_at = Some(now_nanos());
+    rec.finished_at = None;
+    rec.exit_code = None;
+    rec.exit_signal = None;
+    rec.oom_killed = false;
+    ctx.db.update_container(rec)?;
+    Ok(())
+}
+
+/// Stops a live container: the signal, then SIGKILL after the timeout, both
+/// sent by its monitor. Waits for the exit and records it.
+pub(crate) async fn stop(
+    ctx: &EngineCtx,
+    rec: &mut ContainerRecord,
+    timeout: Option<u64>,
+) -> Result<(), ContainerError> {
+    if !rec.state.has_monitor() {
+        return Ok(());
+    }
+    let timeout = timeout.or(rec.options.stop_timeout).unwrap_or(DEFAULT_STOP_TIMEOUT);
+    let signal = rec.options.stop_signal.unwrap_or(SIGTERM);
+    let paths = ContainerPaths::new(&ctx.config, &rec.id);
+    let runtime = runtime_for(ctx, rec)?;
+    if rec.state == ContainerState::Paused {
+        // Frozen processes cannot handle a signal: kill, then thaw so the
+        // kill is delivered.
+        let _ = runtime.kill(&rec.id, SIGKILL, true).await;
+        let _ = runtime.resume(&rec.id).await;
+    }
+    rec.state = ContainerState::Stopping;
+    ctx.db.update_container(rec)?;
+    let exit = match MonitorClient::connect(&paths.control_socket) {
+        Ok(mut client) => {
+            client.stop(signal, timeout)?;
+            Some(client.wait_exit()?)
+        }
+        Err(e) => {
+            tracing::debug!(container = %rec.id, error = %e, "monitor unreachable, killing through the runtime");
+            let _ = runtime.kill(&rec.id, SIGKILL, true).await;
+            None
+        }
+    };
+    if let Some(exit) = exit {
+        ctx.db.record_exit(&rec.id, &exit_info(&exit))?;
+    }
+    *rec = load(ctx, &rec.id)?;
+    release_resources(ctx, rec, &paths).await
+}
+
+/// Sends one signal to the container's process through its monitor.
+pub(crate) fn kill(ctx: &EngineCtx, rec: &ContainerRecord, signal: i32) -> Result<(), ContainerError> {
+    if !matches!(rec.state, ContainerState::Running | ContainerState::Paused | ContainerState::Stopping) {
+        return Err(ContainerError::StateImproper(format!(
+            "can only kill running containers. {} is in state {}",
+            rec.id,
+            rec.state.as_str()
+        )));
+    }
+    let paths = ContainerPaths::new(&ctx.config, &rec.id);
+    MonitorClient::connect(&paths.control_socket)?.kill(signal)?;
+    Ok(())
+}
+
+pub(crate) async fn pause(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), ContainerError> {
+    if rec.state != ContainerState::Running {
+        return Err(ContainerError::StateImproper(format!(
+            "\"{}\" is not running, can't pause",
+            rec.id
+        )));
+    }
+    runtime_for(ctx, rec)?.pause(&rec.id).await?;
+    rec.state = ContainerState::Paused;
+    ctx.db.update_container(rec)?;
+    Ok(())
+}
+
+pub(crate) async fn unpause(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), ContainerError> {
+    if rec.state != ContainerState::Paused {
+        return Err(ContainerError::StateImproper(format!(
+            "\"{}\" is not paused, can't unpause",
+            rec.id
+        )));
+    }
+    runtime_for(ctx, rec)?.resume(&rec.id).await?;
+    rec.state = ContainerState::Running;
+    ctx.db.update_container(rec)?;
+    Ok(())
+}
+
+/// Removes the container. Live containers need `force` (then stopped with
+/// `timeout`). The row is marked `removing` first, so a removal cut off
+/// half-way is finished by the next `rm`.
+pub(crate) async fn remove(
+    ctx: &EngineCtx,
+    rec: &mut ContainerRecord,
+    force: bool,
+    timeout: Option<u64>,
+) -> Result<(), ContainerError> {
+    if rec.state.has_monitor() {
+        if !force {
+            return Err(ContainerError::StateImproper(format!(
+                "cannot remove container {} as it is {} - running or paused containers cannot be removed without force",
+                rec.id,
+                rec.state.as_str()
+            )));
+        }
+        stop(ctx, rec, timeout).await?;
+    }
+    rec.state = ContainerState::Removing;
+    ctx.db.update_container(rec)?;
+    let paths = ContainerPaths::new(&ctx.config, &rec.id);
+    release_resources(ctx, rec, &paths).await?;
+    ctx.store.remove_container_storage(&rec.id)?;
+    remove_dir(&paths.run_dir)?;
+    remove_dir(&paths.data_dir)?;
+    ctx.db.delete_container(&rec.id)?;
+    crate::lock::remove_lock_file(&ctx.config.lock_dir(), &rec.id);
+    Ok(())
+}
+
+/// After an exit: record it, release the mount and the runtime's state.
+/// Run by the monitor through `rpod container cleanup`; idempotent.
+/// Returns whether the container asked to be removed (`--rm`) and was.
+pub(crate) async fn cleanup(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<bool, ContainerError> {
+    if rec.state.has_monitor() {
+        // Still live (a restart raced us, or the monitor is alive): nothing to do.
+        return Ok(false);
+    }
+    if rec.state == ContainerState::Removing || rec.options.remove && rec.state == ContainerState::Exited {
+        remove(ctx, rec, false, None).await?;
+        return Ok(true);
+    }
+    let paths = ContainerPaths::new(&ctx.config, &rec.id);
+    release_resources(ctx, rec, &paths).await?;
+    Ok(false)
+}
+
+/// Unmounts the root filesystem, deletes the runtime's state and removes
+/// the monitor's files. Only for containers without a live monitor.
+async fn release_resources(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    paths: &ContainerPaths,
+) -> Result<(), ContainerError> {
+    match runtime_for(ctx, rec)?.delete(&rec.id, true).await {
+        Ok(()) | Err(RuntimeError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    ctx.store.unmount_rootfs(&rec.id)?;
+    remove_run_files(paths);
+    Ok(())
+}
+
+fn remove_run_files(paths: &ContainerPaths) {
+    for f in [
+        &paths.control_socket,
+        &paths.attach_socket,
+        &paths.pid_file,
+        &paths.monitor_pid_file,
+        &paths.exit_file,
+    ] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+fn remove_dir(dir: &Path) -> Result<(), ContainerError> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(ContainerError::Io { path: dir.to_owned(), source: e }),
+    }
+}

@@ -1,0 +1,72 @@
+//! Where a container's files live.
+
+use std::path::PathBuf;
+
+use crate::config::EngineConfig;
+
+/// Every path rpod and the container's monitor use for one container.
+#[derive(Debug, Clone)]
+pub struct ContainerPaths {
+    /// Persistent: log and generated /etc files (`<root>/containers/<id>`).
+    pub data_dir: PathBuf,
+    /// Volatile: bundle, pid files, exit file (`<runroot>/containers/<id>`).
+    pub run_dir: PathBuf,
+    pub log: PathBuf,
+    pub config_json: PathBuf,
+    pub monitor_config: PathBuf,
+    pub pid_file: PathBuf,
+    pub monitor_pid_file: PathBuf,
+    pub exit_file: PathBuf,
+    pub control_socket: PathBuf,
+    pub attach_socket: PathBuf,
+}
+
+impl ContainerPaths {
+    pub fn new(config: &EngineConfig, id: &str) -> Self {
+        let data_dir = config.container_data_dir(id);
+        let run_dir = config.container_run_dir(id);
+        let short = &id[..12.min(id.len())];
+        let sockets = config.socket_dir();
+        ContainerPaths {
+            log: data_dir.join("ctr.log"),
+            config_json: run_dir.join("config.json"),
+            monitor_config: run_dir.join("monitor.json"),
+            pid_file: run_dir.join("pidfile"),
+            monitor_pid_file: run_dir.join("monitor.pid"),
+            exit_file: run_dir.join("exit.json"),
+            control_socket: sockets.join(format!("{short}.ctl")),
+            attach_socket: sockets.join(format!("{short}.att")),
+            data_dir,
+            run_dir,
+        }
+    }
+
+    /// Paths of one exec session of this container.
+    pub fn exec(&self, config: &EngineConfig, exec_id: &str) -> ExecPaths {
+        let dir = self.run_dir.join("exec").join(exec_id);
+        let short = &exec_id[..12.min(exec_id.len())];
+        let sockets = config.socket_dir();
+        ExecPaths {
+            process_json: dir.join("process.json"),
+            monitor_config: dir.join("monitor.json"),
+            pid_file: dir.join("pidfile"),
+            monitor_pid_file: dir.join("monitor.pid"),
+            exit_file: dir.join("exit.json"),
+            control_socket: sockets.join(format!("{short}.xc")),
+            attach_socket: sockets.join(format!("{short}.xa")),
+            dir,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecPaths {
+    pub dir: PathBuf,
+    pub process_json: PathBuf,
+    pub monitor_config: PathBuf,
+    pub pid_file: PathBuf,
+    pub monitor_pid_file: PathBuf,
+    pub exit_file: PathBuf,
+    pub control_socket: PathBuf,
+    pub attach_socket: PathBuf,
+}

@@ -1,0 +1,72 @@
+//! Bringing a database row in line with the truth: the monitor while it
+//! lives, the exit file after. Cheap (a kill(pid, 0), a /proc read and a
+//! file read per container) and idempotent, so `ps` can run it on every
+//! row without locks: the database only moves forward (`record_exit` only
+//! applies to rows still marked live).
+
+use rpod_proto::ExitRecord;
+
+use super::paths::ContainerPaths;
+use super::ContainerError;
+use crate::engine::EngineCtx;
+use crate::monitor;
+use crate::state::{ContainerRecord, ExitInfo};
+
+/// Exit code recorded when a monitor died without writing an exit record:
+/// the real code is unknowable.
+pub const UNKNOWN_EXIT_CODE: i32 = -1;
+
+pub fn exit_info(rec: &ExitRecord) -> ExitInfo {
+    ExitInfo { code: rec.code, signal: rec.signal, finished_at: rec.finished_at, oom_killed: rec.oom }
+}
+
+/// Returns `record` updated with what its monitor or exit file says.
+pub fn refresh(ctx: &EngineCtx, record: ContainerRecord) -> Result<ContainerRecord, ContainerError> {
+    if !record.state.has_monitor() {
+        return Ok(record);
+    }
+    let paths = ContainerPaths::new(&ctx.config, &record.id);
+    if let Some(exit) = monitor::read_exit_file(&paths.exit_file)? {
+        return apply_exit(ctx, record, &exit_info(&exit), None);
+    }
+    if record.monitor_pid > 0 && monitor::monitor_alive(record.monitor_pid) {
+        return Ok(record);
+    }
+    // The monitor is gone. It may have written its exit record just now.
+    if let Some(exit) = monitor::read_exit_file(&paths.exit_file)? {
+        return apply_exit(ctx, record, &exit_info(&exit), None);
+    }
+    let why = format!(
+        "pod-monitor (pid {}) is gone without recording an exit: the container's exit code is unknown",
+        record.monitor_pid
+    );
+    tracing::warn!(container = %record.id, "{why}");
+    let exit = ExitInfo {
+        code: UNKNOWN_EXIT_CODE,
+        signal: None,
+        finished_at: now_nanos(),
+        oom_killed: false,
+    };
+    apply_exit(ctx, record, &exit, Some(why))
+}
+
+fn apply_exit(
+    ctx: &EngineCtx,
+    record: ContainerRecord,
+    exit: &ExitInfo,
+    error: Option<String>,
+) -> Result<ContainerRecord, ContainerError> {
+    ctx.db.record_exit(&record.id, exit)?;
+    let mut fresh = ctx.db.container_by_id(&record.id)?.unwrap_or(record);
+    if let Some(error) = error {
+        if fresh.error.is_empty() {
+            fresh.error = error;
+            ctx.db.update_container(&fresh)?;
+        }
+    }
+    Ok(fresh)
+}
+
+pub fn now_nanos() -> i64 {
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+}

@@ -1,0 +1,157 @@
+//! One engine instance: configuration, database, image store, and the
+//! container actors started in this process.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::config::EngineConfig;
+use crate::container::{actor, ContainerError, ContainerHandle};
+use crate::state::{ContainerRecord, Db};
+use crate::storage::Store;
+
+/// What every actor of this engine shares.
+pub struct EngineCtx {
+    pub config: EngineConfig,
+    pub db: Db,
+    pub store: Store,
+    /// `rpod` binary the monitors run for `container cleanup`.
+    pub cleanup_exe: PathBuf,
+}
+
+pub struct Engine {
+    ctx: Arc<EngineCtx>,
+    actors: Mutex<HashMap<String, ContainerHandle>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error("creating {path}: {source}")]
+    Dir { path: PathBuf, source: std::io::Error },
+}
+
+impl Engine {
+    /// Opens the state and storage under the configured root. `cleanup_exe`
+    /// is the rpod binary monitors call back after an exit.
+    pub fn open(config: EngineConfig, cleanup_exe: PathBuf) -> Result<Engine, OpenError> {
+        for dir in [&config.root, &config.runroot] {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| OpenError::Dir { path: dir.clone(), source })?;
+        }
+        let db = Db::open(&config.root)?;
+        let store = Store::open(&config.root)?;
+        Ok(Engine {
+            ctx: Arc::new(EngineCtx { config, db, store, cleanup_exe }),
+            actors: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn ctx(&self) -> &Arc<EngineCtx> {
+        &self.ctx
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.ctx.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.ctx.store
+    }
+
+    /// The actor of the container `name_or_id`, started on first use.
+    pub fn container(&self, name_or_id: &str) -> Result<ContainerHandle, ContainerError> {
+        let record = self
+            .ctx
+            .db
+            .find_container(name_or_id)?
+            .ok_or_else(|| ContainerError::NotFound(name_or_id.to_owned()))?;
+        let mut actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
+        let handle = actors
+            .entry(record.id.clone())
+            .or_insert_with(|| actor::spawn(self.ctx.clone(), record.id.clone(), record.name));
+        Ok(handle.clone())
+    }
+
+    /// Every container, reconciled with its monitor and exit file.
+    pub fn containers(&self) -> Result<Vec<ContainerRecord>, ContainerError> {
+        let records = self.ctx.db.list_containers()?;
+        let mut out = Vec::with_capacity(records.len());
+        for rec in records {
+            out.push(crate::container::reconcile::refresh(&self.ctx, rec)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Engine {
+    /// Creates a container from a local image (Podman's `create`): a row in
+    /// state `created`; storage and runtime come at `start`. The image must
+    /// be present (the CLI pulls missing images first).
+    pub async fn create_container(
+        &self,
+        options: crate::container::ContainerOptions,
+        name: Option<String>,
+    ) -> Result<ContainerHandle, ContainerError> {
+        use crate::container::names;
+        use crate::state::ContainerState;
+
+        let image = self
+            .ctx
+            .store
+            .lookup_image(&options.image)?
+            .ok_or_else(|| ContainerError::ImageNotFound(options.image.clone()))?;
+        let image_config = self.ctx.store.image_config(&image)?;
+        let command = crate::spec::resolve_command(&options, &image_config)?;
+        let runtime = crate::runtime::OciRuntime::select(
+            options.runtime.as_deref().or(self.ctx.config.runtime.as_deref()),
+            Some(self.ctx.config.runtime_state_dir()),
+        )?;
+        let explicit_name = name.is_some();
+        let mut name = match name {
+            Some(n) if !names::is_valid_name(&n) => return Err(ContainerError::InvalidName(n)),
+            Some(n) => n,
+            None => names::random_name(),
+        };
+        let image_name = image.names.first().cloned().unwrap_or_else(|| options.image.clone());
+        let mut record = ContainerRecord {
+            id: names::new_id(),
+            name: name.clone(),
+            image_id: image.id.clone(),
+            image_name,
+            options,
+            command,
+            state: ContainerState::Created,
+            created_at: crate::container::reconcile::now_nanos(),
+            started_at: None,
+            finished_at: None,
+            exit_code: None,
+            exit_signal: None,
+            oom_killed: false,
+            pid: 0,
+            monitor_pid: 0,
+            runtime: runtime.path.display().to_string(),
+            error: String::new(),
+        };
+        // A generated name may collide with an existing one: pick another.
+        let mut attempts = 0;
+        loop {
+            match self.ctx.db.insert_container(&record) {
+                Ok(()) => break,
+                Err(crate::state::StateError::NameInUse(_)) if !explicit_name && attempts < 32 => {
+                    attempts += 1;
+                    name = names::random_name();
+                    if attempts > 8 {
+                        name = format!("{name}_{}", &record.id[..6]);
+                    }
+                    record.name = name.clone();
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.container(&record.id)
+    }
+}
