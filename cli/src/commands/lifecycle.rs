@@ -149,7 +149,7 @@ pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
         };
         match res {
             Ok(()) => println!("{name}"),
-            Err(ContainerError::NotFound(_)) if a.ignore || a.force => {}
+            Err(ContainerError::NotFound(_)) if a.ignore => {}
             Err(e) => {
                 let this = match &e {
                     ContainerError::NotFound(_) => 1,
