@@ -28,10 +28,51 @@ fn mountinfo_mentions(dir: &Path) -> bool {
         .contains(dir.to_str().expect("UTF-8 temp dir"))
 }
 
-fn spawn(cmd: &mut Command) -> Child {
-    cmd.stdin(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"))
+/// A child process killed and reaped when dropped, so a failing test leaks nothing.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl std::ops::Deref for Proc {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Proc {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+fn spawn(cmd: &mut Command) -> Proc {
+    Proc(
+        cmd.stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}")),
+    )
+}
+
+/// A process that is not our child (e.g. a grandchild), SIGKILLed when dropped if alive.
+struct KillPid(i32);
+
+impl Drop for KillPid {
+    fn drop(&mut self) {
+        if !is_dead(self.0) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.0),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
 }
 
 /// Waits (bounded) for a child of ours to exit and asserts SIGKILL ended it.
@@ -95,6 +136,7 @@ fn drop_kills_processes_and_unmounts() {
         .read_line(&mut line)
         .expect("read grandchild pid");
     let grandchild: i32 = line.trim().parse().expect("grandchild pid");
+    let _grandchild_guard = KillPid(grandchild);
     // Its cwd is in the dir.
     let mut by_cwd = spawn(
         Command::new("/bin/sleep")
@@ -147,15 +189,13 @@ fn drop_kills_processes_and_unmounts() {
         bystander.try_wait().expect("try_wait").is_none(),
         "bystander was killed"
     );
-    bystander.kill().expect("kill bystander");
-    bystander.wait().expect("reap bystander");
     assert_cleaned(&dir);
 }
 
 #[test]
 fn drop_cleans_up_after_a_panic() {
     let mut dir = PathBuf::new();
-    let mut sleeper: Option<Child> = None;
+    let mut sleeper: Option<Proc> = None;
     let result = catch_unwind(AssertUnwindSafe(|| {
         let env = TestEnv::new();
         dir = env.dir().to_path_buf();
@@ -227,6 +267,7 @@ fn drop_removes_a_runc_container() {
         serde_json::from_slice(&run_with_timeout(&mut state, Duration::from_secs(30)).stdout)
             .expect("runc state JSON");
     let pid = state["pid"].as_i64().expect("container pid") as i32;
+    let _container_guard = KillPid(pid);
     assert!(!is_dead(pid));
     assert!(
         cleanup::processes_under(&dir).contains(&pid),
