@@ -50,27 +50,81 @@ fn all_pids() -> Vec<i32> {
         .collect()
 }
 
-/// Whether process `pid` refers to `dir`: in its argv or environment, through its cwd or
-/// root directory, or (for a process in another mount namespace, e.g. a container) in its
-/// mount table, where the overlay's lowerdir/upperdir options name host paths.
-fn mentions(pid: i32, dir: &Path, own_mnt_ns: Option<&PathBuf>) -> bool {
-    let needle = dir.as_os_str().as_bytes();
-    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-    for file in ["cmdline", "environ"] {
-        if std::fs::read(proc_dir.join(file)).is_ok_and(|b| contains(&b, needle)) {
-            return true;
+/// What identifies a test directory in another process's view of the system.
+struct Target<'a> {
+    dir: &'a Path,
+    /// `dir` relative to the root of the filesystem holding it, as the root field of a
+    /// bind mount shows it in mountinfo (equal to `dir` when that filesystem is `/`).
+    fs_relative: PathBuf,
+    own_mnt_ns: Option<PathBuf>,
+}
+
+impl<'a> Target<'a> {
+    fn new(dir: &'a Path) -> Self {
+        Target {
+            dir,
+            fs_relative: fs_relative_path(dir),
+            own_mnt_ns: std::fs::read_link("/proc/self/ns/mnt").ok(),
         }
     }
-    for link in ["cwd", "root"] {
-        if std::fs::read_link(proc_dir.join(link)).is_ok_and(|t| t.starts_with(dir)) {
-            return true;
+
+    fn in_text(&self, text: &[u8]) -> bool {
+        contains(text, self.dir.as_os_str().as_bytes())
+            || contains(text, self.fs_relative.as_os_str().as_bytes())
+    }
+
+    /// Whether process `pid` refers to the directory: in its argv or environment, through
+    /// its cwd or root directory, or, for a process in another mount namespace (a
+    /// container after pivot_root), through the mount at its `/` (an overlay whose
+    /// lowerdir/upperdir options name the directory, or a bind mount of a directory in it).
+    /// Other mounts of a foreign namespace are ignored: a namespace that merely copied the
+    /// host's mount table (another test's container before its pivot_root) is not ours.
+    fn mentioned_by(&self, pid: i32) -> bool {
+        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+        let needle = self.dir.as_os_str().as_bytes();
+        for file in ["cmdline", "environ"] {
+            if std::fs::read(proc_dir.join(file)).is_ok_and(|b| contains(&b, needle)) {
+                return true;
+            }
         }
+        for link in ["cwd", "root"] {
+            if std::fs::read_link(proc_dir.join(link)).is_ok_and(|t| t.starts_with(self.dir)) {
+                return true;
+            }
+        }
+        let mnt_ns = std::fs::read_link(proc_dir.join("ns/mnt")).ok();
+        if mnt_ns.is_none() || mnt_ns == self.own_mnt_ns {
+            return false;
+        }
+        std::fs::read(proc_dir.join("mountinfo")).is_ok_and(|info| {
+            info.split(|&b| b == b'\n')
+                .filter(|line| line.split(|&b| b == b' ').nth(4) == Some(b"/".as_slice()))
+                .any(|root_mount| self.in_text(root_mount))
+        })
     }
-    let mnt_ns = std::fs::read_link(proc_dir.join("ns/mnt")).ok();
-    if mnt_ns.is_some() && mnt_ns.as_ref() != own_mnt_ns {
-        return std::fs::read(proc_dir.join("mountinfo")).is_ok_and(|b| contains(&b, needle));
-    }
-    false
+}
+
+/// `dir` as seen from the root of its filesystem: the root field of the mount holding it
+/// (longest mount point that is a prefix) joined with the rest of the path.
+fn fs_relative_path(dir: &Path) -> PathBuf {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return dir.to_path_buf();
+    };
+    info.lines()
+        .filter_map(|line| {
+            let mut fields = line.split(' ');
+            let root = unescape_mount_path(fields.nth(3)?);
+            let mount_point = unescape_mount_path(fields.next()?);
+            let rest = dir.strip_prefix(&mount_point).ok()?.to_path_buf();
+            // A mount at `dir` itself gives no name to recognise it by.
+            if rest.as_os_str().is_empty() {
+                return None;
+            }
+            Some((mount_point.components().count(), root.join(rest)))
+        })
+        .max_by_key(|(depth, _)| *depth)
+        .map(|(_, path)| path)
+        .unwrap_or_else(|| dir.to_path_buf())
 }
 
 /// Pids that must never be killed: this process and its ancestors.
@@ -86,9 +140,11 @@ fn protected_pids() -> BTreeSet<i32> {
     protected
 }
 
-/// Live processes that mention `dir` (see [`mentions`]) plus all their descendants.
+/// Live processes that refer to `dir` (argv, environment, cwd, root, or the mount at `/`
+/// of a foreign mount namespace, such as a container's root filesystem) plus all their
+/// descendants.
 pub fn processes_under(dir: &Path) -> BTreeSet<i32> {
-    let own_mnt_ns = std::fs::read_link("/proc/self/ns/mnt").ok();
+    let target = Target::new(dir);
     let protected = protected_pids();
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut matched = Vec::new();
@@ -103,7 +159,7 @@ pub fn processes_under(dir: &Path) -> BTreeSet<i32> {
             continue;
         }
         children.entry(ppid).or_default().push(pid);
-        if mentions(pid, dir, own_mnt_ns.as_ref()) {
+        if target.mentioned_by(pid) {
             matched.push(pid);
         }
     }

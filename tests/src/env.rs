@@ -14,7 +14,8 @@ use crate::Registry;
 /// Bound for the best-effort `rpod rm -af -t 0` run by the drop guard.
 const CLEANUP_RM_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// One test's rpod environment, in a fresh temp dir `/tmp/rpod-test-XXXXXX` holding:
+/// One test's rpod environment, in a fresh temp dir `$TMPDIR/rpod-test-XXXXXX` (default
+/// `/tmp`) holding:
 /// - `root/` (`--root`), `runroot/` (`--runroot`);
 /// - `registries.conf` (`CONTAINERS_REGISTRIES_CONF`): with a registry, that registry is
 ///   marked insecure and is the only unqualified-search registry; otherwise the search
@@ -22,9 +23,8 @@ const CLEANUP_RM_TIMEOUT: Duration = Duration::from_secs(30);
 /// - `auth.json` path (`REGISTRY_AUTH_FILE`, not created), so host credentials never leak in.
 ///
 /// Dropping it (also while a test panics) runs `rpod rm -af -t 0` (best effort, bounded),
-/// SIGKILLs every process that mentions the directory (argv, environment, cwd, root, or its
-/// mount table for processes in other mount namespaces such as containers) and their
-/// descendants, force-deletes what runc/crun still list under `runroot/runc` and
+/// SIGKILLs every process that refers to the directory (argv, environment, cwd, root, or,
+/// for a container in its own mount namespace, the mount at its `/`) and their descendants, force-deletes what runc/crun still list under `runroot/runc` and
 /// `runroot/crun`, lazily unmounts everything under the directory (deepest first) and
 /// removes it.
 pub struct TestEnv {

@@ -2,7 +2,7 @@
 //! `tests/fixtures/build-images.sh` and cached under `<target dir>/rpod-fixtures/`.
 //!
 //! The cache is guarded by a file lock, so parallel test processes build it only once, and
-//! it is rebuilt whenever the script (or [`FORMAT`]) changes.
+//! it is rebuilt whenever the script (or the cache format) changes.
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs::{self, File, OpenOptions};

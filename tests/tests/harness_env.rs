@@ -28,10 +28,51 @@ fn mountinfo_mentions(dir: &Path) -> bool {
         .contains(dir.to_str().expect("UTF-8 temp dir"))
 }
 
-fn spawn(cmd: &mut Command) -> Child {
-    cmd.stdin(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"))
+/// A child process killed and reaped when dropped, so a failing test leaks nothing.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl std::ops::Deref for Proc {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Proc {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+fn spawn(cmd: &mut Command) -> Proc {
+    Proc(
+        cmd.stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}")),
+    )
+}
+
+/// A process that is not our child (e.g. a grandchild), SIGKILLed when dropped if alive.
+struct KillPid(i32);
+
+impl Drop for KillPid {
+    fn drop(&mut self) {
+        if !is_dead(self.0) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.0),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
 }
 
 /// Waits (bounded) for a child of ours to exit and asserts SIGKILL ended it.
@@ -95,14 +136,16 @@ fn drop_kills_processes_and_unmounts() {
         .read_line(&mut line)
         .expect("read grandchild pid");
     let grandchild: i32 = line.trim().parse().expect("grandchild pid");
+    let _grandchild_guard = KillPid(grandchild);
     // Its cwd is in the dir.
     let mut by_cwd = spawn(
         Command::new("/bin/sleep")
             .arg("1000")
             .current_dir(env.root()),
     );
-    // Another mount namespace whose mount table names the dir (like a container).
-    let mut by_mntns = spawn(Command::new("unshare").args([
+    // Another mount namespace that merely copied our mount table (as another test's
+    // container does before its pivot_root): it names the dir but is not ours.
+    let mut copied_mntns = spawn(Command::new("unshare").args([
         "--mount",
         "--propagation",
         "private",
@@ -110,7 +153,7 @@ fn drop_kills_processes_and_unmounts() {
         "1000",
     ]));
     let own_ns = std::fs::read_link("/proc/self/ns/mnt").expect("own mnt ns");
-    let mntns_pid = by_mntns.id();
+    let mntns_pid = copied_mntns.id();
     wait_until(
         Duration::from_secs(10),
         "unshare to enter a new mount ns",
@@ -125,7 +168,6 @@ fn drop_kills_processes_and_unmounts() {
         (by_env.id() as i32, "environ"),
         (grandchild, "descendant"),
         (by_cwd.id() as i32, "cwd"),
-        (mntns_pid as i32, "mount namespace"),
     ] {
         assert!(
             found.contains(&pid),
@@ -133,29 +175,35 @@ fn drop_kills_processes_and_unmounts() {
         );
     }
     assert!(!found.contains(&(bystander.id() as i32)));
+    assert!(
+        !found.contains(&(mntns_pid as i32)),
+        "copied mount ns taken for ours"
+    );
 
     drop(env);
 
     assert_killed(&mut by_argv, "argv process");
     assert_killed(&mut by_env, "environ process");
     assert_killed(&mut by_cwd, "cwd process");
-    assert_killed(&mut by_mntns, "mount-namespace process");
     wait_until(Duration::from_secs(10), "grandchild to die", || {
         is_dead(grandchild)
     });
-    assert!(
-        bystander.try_wait().expect("try_wait").is_none(),
-        "bystander was killed"
-    );
-    bystander.kill().expect("kill bystander");
-    bystander.wait().expect("reap bystander");
+    for (other, what) in [
+        (&mut bystander, "bystander"),
+        (&mut copied_mntns, "copied mount ns"),
+    ] {
+        assert!(
+            other.try_wait().expect("try_wait").is_none(),
+            "{what} was killed"
+        );
+    }
     assert_cleaned(&dir);
 }
 
 #[test]
 fn drop_cleans_up_after_a_panic() {
     let mut dir = PathBuf::new();
-    let mut sleeper: Option<Child> = None;
+    let mut sleeper: Option<Proc> = None;
     let result = catch_unwind(AssertUnwindSafe(|| {
         let env = TestEnv::new();
         dir = env.dir().to_path_buf();
@@ -227,6 +275,7 @@ fn drop_removes_a_runc_container() {
         serde_json::from_slice(&run_with_timeout(&mut state, Duration::from_secs(30)).stdout)
             .expect("runc state JSON");
     let pid = state["pid"].as_i64().expect("container pid") as i32;
+    let _container_guard = KillPid(pid);
     assert!(!is_dead(pid));
     assert!(
         cleanup::processes_under(&dir).contains(&pid),

@@ -1,0 +1,32 @@
+# rpod developer entry points.
+#   make test                 install deps, build the workspace (debug), run every test
+#   make test TEST_THREADS=4  same, with an explicit test parallelism
+#   make demo                 install deps, release build, pull + run busybox from a local registry
+
+SHELL := /bin/bash
+# rustup installs cargo here; make it visible even when the caller's PATH lacks it.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+CARGO ?= cargo
+# Empty: the test runner's default (one test per CPU).
+TEST_THREADS ?=
+
+.PHONY: deps build test demo
+
+deps:
+	packaging/install-deps.sh
+
+# The integration tests run target/debug/rpod and target/debug/pod-monitor.
+build: deps
+	$(CARGO) build --workspace
+
+test: build
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		set -x; $(CARGO) nextest run --workspace --no-fail-fast $(if $(TEST_THREADS),--test-threads $(TEST_THREADS)); \
+	else \
+		set -x; $(CARGO) test --workspace --no-fail-fast $(if $(TEST_THREADS),-- --test-threads $(TEST_THREADS)); \
+	fi
+
+demo: deps
+	$(CARGO) build --release
+	packaging/demo.sh

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rpod and its test suite need (Debian 12).
+#
+# Idempotent and fast: packages already installed are detected with dpkg-query, and
+# apt-get (update + install) runs only when something is missing, which needs root.
+# A Rust toolchain is assumed; without `cargo` this exits non-zero.
+set -euo pipefail
+
+# runtime, images and registry, networking, tools used by the tests and fixtures
+packages=(
+    runc crun
+    umoci skopeo docker-registry busybox-static
+    netavark aardvark-dns iproute2
+    util-linux coreutils tar jq make
+)
+
+if ! command -v cargo >/dev/null 2>&1; then
+    hint=""
+    [ -x "${HOME:-/root}/.cargo/bin/cargo" ] && hint=" (found ${HOME:-/root}/.cargo/bin/cargo: add ${HOME:-/root}/.cargo/bin to PATH)"
+    echo "install-deps: cargo not found in PATH${hint}." >&2
+    echo "install-deps: rpod needs a Rust toolchain (rust-version 1.85+), e.g. from https://rustup.rs" >&2
+    exit 1
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = installed ] || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: missing packages: ${missing[*]}; run this script as root" >&2
+        exit 1
+    fi
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "${missing[@]}"
+fi
+
+# The packages must have delivered what rpod and the tests execute.
+for cmd in runc crun umoci skopeo docker-registry jq ip unshare nsenter tar sha256sum; do
+    command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
+done
+[ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||
+    { echo "install-deps: netavark not found after install" >&2; exit 1; }
+if ! /bin/busybox --list >/dev/null 2>&1 || ldd /bin/busybox >/dev/null 2>&1; then
+    echo "install-deps: /bin/busybox must be the static busybox (package busybox-static)" >&2
+    exit 1
+fi
