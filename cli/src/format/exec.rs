@@ -100,7 +100,11 @@ impl Exec<'_> {
                         Control::If | Control::With => {
                             let v = self.eval_pipeline(dot, pipe, vars)?;
                             if v.truth() {
-                                let inner = if *kind == Control::With { v } else { dot.clone() };
+                                let inner = if *kind == Control::With {
+                                    v
+                                } else {
+                                    dot.clone()
+                                };
                                 self.walk(&inner, list, vars)?
                             } else if let Some(e) = else_list {
                                 self.walk(dot, e, vars)?
@@ -108,7 +112,9 @@ impl Exec<'_> {
                                 Flow::Normal
                             }
                         }
-                        Control::Range => self.walk_range(dot, pipe, list, else_list.as_deref(), vars)?,
+                        Control::Range => {
+                            self.walk_range(dot, pipe, list, else_list.as_deref(), vars)?
+                        }
                     };
                     vars.truncate(mark);
                     if !matches!(flow, Flow::Normal) {
@@ -132,7 +138,11 @@ impl Exec<'_> {
         let ctx = format!("{{{{range {pipe}}}}}");
         let items: Vec<(Val<'a>, Val<'a>)> = match &v {
             Val::Missing => Vec::new(),
-            Val::List(l) => l.iter().enumerate().map(|(i, e)| (Val::int(i as i64), e.clone())).collect(),
+            Val::List(l) => l
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (Val::int(i as i64), e.clone()))
+                .collect(),
             Val::Json(j, shape) => match j.as_ref() {
                 Value::Null => Vec::new(),
                 Value::Array(a) => (0..a.len())
@@ -150,7 +160,10 @@ impl Exec<'_> {
                         return Err(self.error(
                             pipe.pos,
                             &ctx,
-                            format!("can't use {} to iterate over more than one variable", go_print(&v)),
+                            format!(
+                                "can't use {} to iterate over more than one variable",
+                                go_print(&v)
+                            ),
                         ));
                     }
                     (0..v.as_int().unwrap_or(0).max(0))
@@ -158,7 +171,11 @@ impl Exec<'_> {
                         .collect()
                 }
                 _ => {
-                    return Err(self.error(pipe.pos, &ctx, format!("range can't iterate over {}", go_print(&v))));
+                    return Err(self.error(
+                        pipe.pos,
+                        &ctx,
+                        format!("range can't iterate over {}", go_print(&v)),
+                    ));
                 }
             },
         };
@@ -195,7 +212,12 @@ impl Exec<'_> {
         Ok(Flow::Normal)
     }
 
-    fn eval_pipeline<'a>(&mut self, dot: &Val<'a>, pipe: &Pipeline, vars: &mut Vars<'a>) -> R<Val<'a>> {
+    fn eval_pipeline<'a>(
+        &mut self,
+        dot: &Val<'a>,
+        pipe: &Pipeline,
+        vars: &mut Vars<'a>,
+    ) -> R<Val<'a>> {
         let mut value: Option<Val<'a>> = None;
         for cmd in &pipe.cmds {
             value = Some(self.eval_command(dot, cmd, value.take(), vars)?);
@@ -214,7 +236,11 @@ impl Exec<'_> {
     fn not_a_function(&self, cmd: &Command, fin: &Option<Val<'_>>) -> R<()> {
         if cmd.args.len() > 1 || fin.is_some() {
             let a = &cmd.args[0];
-            return Err(self.error(a.pos(), &a.to_string(), format!("can't give argument to non-function {a}")));
+            return Err(self.error(
+                a.pos(),
+                &a.to_string(),
+                format!("can't give argument to non-function {a}"),
+            ));
         }
         Ok(())
     }
@@ -232,7 +258,11 @@ impl Exec<'_> {
             Arg::Field(_, fields) => self.eval_field_chain(dot.clone(), first, fields, has_args),
             Arg::Chain(_, inner, fields) => {
                 if matches!(inner.as_ref(), Arg::Nil(_)) {
-                    return Err(self.error(first.pos(), &first.to_string(), format!("indirection through explicit nil in {first}")));
+                    return Err(self.error(
+                        first.pos(),
+                        &first.to_string(),
+                        format!("indirection through explicit nil in {first}"),
+                    ));
                 }
                 let recv = self.eval_arg(dot, inner, Param::Any, vars)?;
                 self.eval_field_chain(recv, first, fields, has_args)
@@ -264,7 +294,13 @@ impl Exec<'_> {
         }
     }
 
-    fn eval_field_chain<'a>(&self, mut recv: Val<'a>, node: &Arg, fields: &[String], has_args: bool) -> R<Val<'a>> {
+    fn eval_field_chain<'a>(
+        &self,
+        mut recv: Val<'a>,
+        node: &Arg,
+        fields: &[String],
+        has_args: bool,
+    ) -> R<Val<'a>> {
         for (i, f) in fields.iter().enumerate() {
             let last = i + 1 == fields.len();
             recv = self.eval_field(recv, f, node, last && has_args)?;
@@ -286,13 +322,21 @@ impl Exec<'_> {
                 }
                 Value::Object(o) if o.contains_key(field) => {
                     if has_args {
-                        return fail(format!("{field} has arguments but cannot be invoked as function"));
+                        return fail(format!(
+                            "{field} has arguments but cannot be invoked as function"
+                        ));
                     }
                     Ok(recv.child(Key::Name(field)).unwrap_or(Val::Missing))
                 }
-                _ => fail(format!("can't evaluate field {field} in type {}", self.type_name(&recv))),
+                _ => fail(format!(
+                    "can't evaluate field {field} in type {}",
+                    self.type_name(&recv)
+                )),
             },
-            Val::List(_) => fail(format!("can't evaluate field {field} in type {}", recv.type_name())),
+            Val::List(_) => fail(format!(
+                "can't evaluate field {field} in type {}",
+                recv.type_name()
+            )),
         }
     }
 
@@ -312,10 +356,18 @@ impl Exec<'_> {
         let num_in = args.len() + usize::from(fin.is_some());
         let want = sig.fixed.len();
         if sig.variadic && num_in < want {
-            return Err(self.error(cmd.pos, &ctx, format!("wrong number of args for {name}: want at least {want} got {num_in}")));
+            return Err(self.error(
+                cmd.pos,
+                &ctx,
+                format!("wrong number of args for {name}: want at least {want} got {num_in}"),
+            ));
         }
         if !sig.variadic && num_in != want {
-            return Err(self.error(cmd.pos, &ctx, format!("wrong number of args for {name}: want {want} got {num_in}")));
+            return Err(self.error(
+                cmd.pos,
+                &ctx,
+                format!("wrong number of args for {name}: want {want} got {num_in}"),
+            ));
         }
         let param = |i: usize| sig.fixed.get(i).copied().unwrap_or(Param::Any);
         if name == "and" || name == "or" {
@@ -339,15 +391,24 @@ impl Exec<'_> {
             let p = param(args.len());
             vals.push(self.validate(f, p, cmd.pos, &ctx)?);
         }
-        funcs::call(name, vals).map_err(|e| self.error(cmd.pos, &ctx, format!("error calling {name}: {e}")))
+        funcs::call(name, vals)
+            .map_err(|e| self.error(cmd.pos, &ctx, format!("error calling {name}: {e}")))
     }
 
     /// Go's `evalArg`: constants are checked against the parameter type, other operands are
     /// evaluated and then validated.
-    fn eval_arg<'a>(&mut self, dot: &Val<'a>, arg: &Arg, param: Param, vars: &mut Vars<'a>) -> R<Val<'a>> {
+    fn eval_arg<'a>(
+        &mut self,
+        dot: &Val<'a>,
+        arg: &Arg,
+        param: Param,
+        vars: &mut Vars<'a>,
+    ) -> R<Val<'a>> {
         let ctx = arg.to_string();
         let pos = arg.pos();
-        let found = |this: &Self, what: &str| Err(this.error(pos, &ctx, format!("expected {what}; found {ctx}")));
+        let found = |this: &Self, what: &str| {
+            Err(this.error(pos, &ctx, format!("expected {what}; found {ctx}")))
+        };
         match arg {
             Arg::Dot(_) => self.validate(dot.clone(), param, pos, &ctx),
             Arg::Nil(_) => match param {
@@ -373,7 +434,11 @@ impl Exec<'_> {
             Arg::Str(_, _, s) => match param {
                 Param::Any | Param::Str => Ok(Val::str(s.as_str())),
                 Param::Int => found(self, "integer"),
-                Param::StrList => Err(self.error(pos, &ctx, format!("can't handle {ctx} for arg of type []string"))),
+                Param::StrList => Err(self.error(
+                    pos,
+                    &ctx,
+                    format!("can't handle {ctx} for arg of type []string"),
+                )),
             },
             Arg::Number(_, n) => match param {
                 Param::Any => Ok(ideal_constant(n)),
@@ -382,13 +447,21 @@ impl Exec<'_> {
                     None => found(self, "integer"),
                 },
                 Param::Str => found(self, "string"),
-                Param::StrList => Err(self.error(pos, &ctx, format!("can't handle {ctx} for arg of type []string"))),
+                Param::StrList => Err(self.error(
+                    pos,
+                    &ctx,
+                    format!("can't handle {ctx} for arg of type []string"),
+                )),
             },
             Arg::Bool(_, b) => match param {
                 Param::Any => Ok(Val::bool(*b)),
                 Param::Str => found(self, "string"),
                 Param::Int => found(self, "integer"),
-                Param::StrList => Err(self.error(pos, &ctx, format!("can't handle {ctx} for arg of type []string"))),
+                Param::StrList => Err(self.error(
+                    pos,
+                    &ctx,
+                    format!("can't handle {ctx} for arg of type []string"),
+                )),
             },
         }
     }
@@ -399,7 +472,11 @@ impl Exec<'_> {
             Err(self.error(
                 pos,
                 ctx,
-                format!("wrong type for value; expected {}; got {}", param.go_name(), self.type_name(v)),
+                format!(
+                    "wrong type for value; expected {}; got {}",
+                    param.go_name(),
+                    self.type_name(v)
+                ),
             ))
         };
         match param {

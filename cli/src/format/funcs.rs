@@ -67,8 +67,18 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Val<'a>>) -> Result<Val<'a>, String
     let s = |i: usize| args.get(i).and_then(Val::as_str).unwrap_or("").to_string();
     let n = |i: usize| args.get(i).and_then(Val::as_int).unwrap_or(0);
     Ok(match name {
-        "and" => args.iter().find(|a| !a.truth()).or(args.last()).cloned().unwrap_or(Val::Missing),
-        "or" => args.iter().find(|a| a.truth()).or(args.last()).cloned().unwrap_or(Val::Missing),
+        "and" => args
+            .iter()
+            .find(|a| !a.truth())
+            .or(args.last())
+            .cloned()
+            .unwrap_or(Val::Missing),
+        "or" => args
+            .iter()
+            .find(|a| a.truth())
+            .or(args.last())
+            .cloned()
+            .unwrap_or(Val::Missing),
         "not" => Val::bool(!args[0].truth()),
         "len" => Val::int(length(&args[0])?),
         "index" => index(&args[0], &args[1..])?,
@@ -125,8 +135,14 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Val<'a>>) -> Result<Val<'a>, String
             if src.is_empty() {
                 Val::str("")
             } else {
-                let rep = |c: i64| usize::try_from(c).map_err(|_| "strings: negative Repeat count".to_string());
-                Val::str(format!("{}{src}{}", " ".repeat(rep(n(1))?), " ".repeat(rep(n(2))?)))
+                let rep = |c: i64| {
+                    usize::try_from(c).map_err(|_| "strings: negative Repeat count".to_string())
+                };
+                Val::str(format!(
+                    "{}{src}{}",
+                    " ".repeat(rep(n(1))?),
+                    " ".repeat(rep(n(2))?)
+                ))
             }
         }
         "split" => {
@@ -134,7 +150,9 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Val<'a>>) -> Result<Val<'a>, String
             let parts: Vec<Value> = if sep.is_empty() {
                 src.chars().map(|c| Value::String(c.to_string())).collect()
             } else {
-                src.split(sep.as_str()).map(|p| Value::String(p.to_string())).collect()
+                src.split(sep.as_str())
+                    .map(|p| Value::String(p.to_string()))
+                    .collect()
             };
             Val::owned(Value::Array(parts))
         }
@@ -271,7 +289,9 @@ fn slice<'a>(item: &Val<'a>, idx: &[Val<'a>]) -> Result<Val<'a>, String> {
                     return Err("cannot 3-index slice a string".into());
                 }
                 let (lo, hi) = check(s.len())?;
-                let sub = s.get(lo..hi).ok_or_else(|| format!("index out of range: {hi}"))?;
+                let sub = s
+                    .get(lo..hi)
+                    .ok_or_else(|| format!("index out of range: {hi}"))?;
                 Ok(Val::str(sub))
             }
             Value::Array(a) => {
@@ -327,7 +347,11 @@ fn equal(a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
         (Basic::Nil, Basic::Nil) => true,
         (Basic::Nil, _) | (_, Basic::Nil) => false,
         (Basic::Other, _) | (_, Basic::Other) => {
-            return Err(format!("non-comparable type {}: {}", go_print(a), a.type_name()))
+            return Err(format!(
+                "non-comparable type {}: {}",
+                go_print(a),
+                a.type_name()
+            ))
         }
         _ => return Err(BAD_CMP.into()),
     })
@@ -338,9 +362,12 @@ fn less(a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
         (Basic::Int(x), Basic::Int(y)) => x.cmp(&y),
         (Basic::Float(x), Basic::Float(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
         (Basic::Str(x), Basic::Str(y)) => x.cmp(y),
-        (Basic::Bool(_), _) | (_, Basic::Bool(_)) | (Basic::Nil, _) | (_, Basic::Nil) | (Basic::Other, _) | (_, Basic::Other) => {
-            return Err("invalid type for comparison".into())
-        }
+        (Basic::Bool(_), _)
+        | (_, Basic::Bool(_))
+        | (Basic::Nil, _)
+        | (_, Basic::Nil)
+        | (Basic::Other, _)
+        | (_, Basic::Other) => return Err("invalid type for comparison".into()),
         _ => return Err(BAD_CMP.into()),
     };
     Ok(ord == Ordering::Less)
@@ -395,7 +422,9 @@ fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             b => out.push_str(&format!("%{b:02X}")),
         }
@@ -442,30 +471,81 @@ mod tests {
 
     #[test]
     fn podman_funcs() {
-        assert_eq!(c("join", vec![v(json!(["a", "b"])), v(json!(","))]), Ok("a,b".into()));
-        assert_eq!(c("split", vec![v(json!("a:b")), v(json!(":"))]), Ok("[a b]".into()));
-        assert_eq!(c("title", vec![v(json!("hello wORLD-x"))]), Ok("Hello WORLD-X".into()));
-        assert_eq!(c("pad", vec![v(json!("x")), v(json!(1)), v(json!(2))]), Ok(" x  ".into()));
-        assert_eq!(c("pad", vec![v(json!("")), v(json!(1)), v(json!(2))]), Ok("".into()));
-        assert_eq!(c("truncate", vec![v(json!("abcdef")), v(json!(3))]), Ok("abc".into()));
-        assert_eq!(c("truncate", vec![v(json!("ab")), v(json!(3))]), Ok("ab".into()));
-        assert_eq!(c("json", vec![v(json!({"a": "<"}))]), Ok(r#"{"a":"<"}"#.into()));
+        assert_eq!(
+            c("join", vec![v(json!(["a", "b"])), v(json!(","))]),
+            Ok("a,b".into())
+        );
+        assert_eq!(
+            c("split", vec![v(json!("a:b")), v(json!(":"))]),
+            Ok("[a b]".into())
+        );
+        assert_eq!(
+            c("title", vec![v(json!("hello wORLD-x"))]),
+            Ok("Hello WORLD-X".into())
+        );
+        assert_eq!(
+            c("pad", vec![v(json!("x")), v(json!(1)), v(json!(2))]),
+            Ok(" x  ".into())
+        );
+        assert_eq!(
+            c("pad", vec![v(json!("")), v(json!(1)), v(json!(2))]),
+            Ok("".into())
+        );
+        assert_eq!(
+            c("truncate", vec![v(json!("abcdef")), v(json!(3))]),
+            Ok("abc".into())
+        );
+        assert_eq!(
+            c("truncate", vec![v(json!("ab")), v(json!(3))]),
+            Ok("ab".into())
+        );
+        assert_eq!(
+            c("json", vec![v(json!({"a": "<"}))]),
+            Ok(r#"{"a":"<"}"#.into())
+        );
         assert_eq!(c("json", vec![Val::Missing]), Ok("null".into()));
     }
 
     #[test]
     fn builtins() {
         assert_eq!(c("len", vec![v(json!("héllo"))]), Ok("6".into()));
-        assert_eq!(c("index", vec![v(json!({"a": "1"})), v(json!("b"))]), Ok("".into()));
-        assert_eq!(c("index", vec![v(json!([1, 2])), v(json!(5))]), Err("index out of range: 5".into()));
-        assert_eq!(c("slice", vec![v(json!("abcd")), v(json!(1)), v(json!(3))]), Ok("bc".into()));
-        assert_eq!(c("eq", vec![v(json!(1)), v(json!(2)), v(json!(1))]), Ok("true".into()));
-        assert_eq!(c("eq", vec![v(json!(1)), v(json!("1"))]), Err(BAD_CMP.into()));
-        assert_eq!(c("eq", vec![Val::Missing, v(json!("1"))]), Ok("false".into()));
-        assert_eq!(c("lt", vec![v(json!("a")), v(json!("b"))]), Ok("true".into()));
+        assert_eq!(
+            c("index", vec![v(json!({"a": "1"})), v(json!("b"))]),
+            Ok("".into())
+        );
+        assert_eq!(
+            c("index", vec![v(json!([1, 2])), v(json!(5))]),
+            Err("index out of range: 5".into())
+        );
+        assert_eq!(
+            c("slice", vec![v(json!("abcd")), v(json!(1)), v(json!(3))]),
+            Ok("bc".into())
+        );
+        assert_eq!(
+            c("eq", vec![v(json!(1)), v(json!(2)), v(json!(1))]),
+            Ok("true".into())
+        );
+        assert_eq!(
+            c("eq", vec![v(json!(1)), v(json!("1"))]),
+            Err(BAD_CMP.into())
+        );
+        assert_eq!(
+            c("eq", vec![Val::Missing, v(json!("1"))]),
+            Ok("false".into())
+        );
+        assert_eq!(
+            c("lt", vec![v(json!("a")), v(json!("b"))]),
+            Ok("true".into())
+        );
         assert_eq!(c("ge", vec![v(json!(2)), v(json!(2))]), Ok("true".into()));
-        assert_eq!(c("gt", vec![v(json!(1.5)), v(json!(2.5))]), Ok("false".into()));
-        assert_eq!(c("html", vec![v(json!("<a href='x'>"))]), Ok("&lt;a href=&#39;x&#39;&gt;".into()));
+        assert_eq!(
+            c("gt", vec![v(json!(1.5)), v(json!(2.5))]),
+            Ok("false".into())
+        );
+        assert_eq!(
+            c("html", vec![v(json!("<a href='x'>"))]),
+            Ok("&lt;a href=&#39;x&#39;&gt;".into())
+        );
         assert_eq!(c("urlquery", vec![v(json!("a b&c"))]), Ok("a+b%26c".into()));
     }
 }

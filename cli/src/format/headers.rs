@@ -32,7 +32,8 @@ impl HeaderMap {
     /// Overrides the header of `field` (Podman upper-cases overrides: `"container id"` →
     /// `CONTAINER ID`).
     pub fn with(mut self, field: &str, header: &str) -> HeaderMap {
-        self.overrides.insert(field.to_string(), header.to_uppercase());
+        self.overrides
+            .insert(field.to_string(), header.to_uppercase());
         self
     }
 
@@ -149,7 +150,9 @@ mod tests {
 
     #[test]
     fn headers() {
-        let h = HeaderMap::new("ps").with("ID", "container id").with("PodName", "podname");
+        let h = HeaderMap::new("ps")
+            .with("ID", "container id")
+            .with("PodName", "podname");
         assert_eq!(h.header("ID"), "CONTAINER ID");
         assert_eq!(h.header("PodName"), "PODNAME");
         assert_eq!(h.header("CreatedAt"), "CREATED AT");

@@ -23,7 +23,10 @@ pub(crate) enum Tok {
     RParen,
     Comma,
     /// Quoted string: `raw` keeps the source text, `value` the unquoted contents.
-    Str { raw: String, value: String },
+    Str {
+        raw: String,
+        value: String,
+    },
     Number(String),
     CharConst(String),
     Bool(bool),
@@ -405,7 +408,10 @@ impl Lexer<'_> {
                     self.emit(tok, pos, line);
                 }
                 c => {
-                    return self.err(format!("unrecognized character in action: U+{:04X} '{c}'", c as u32));
+                    return self.err(format!(
+                        "unrecognized character in action: U+{:04X} '{c}'",
+                        c as u32
+                    ));
                 }
             }
         }
@@ -674,7 +680,10 @@ mod tests {
         assert!(t.contains(&Tok::Number("-2".into())));
         assert!(t.contains(&Tok::CharConst("'x'".into())));
         assert_eq!(lex("{{.X").unwrap_err().msg, "unclosed action");
-        assert_eq!(lex("{{\"abc}}").unwrap_err().msg, "unterminated quoted string");
+        assert_eq!(
+            lex("{{\"abc}}").unwrap_err().msg,
+            "unterminated quoted string"
+        );
         assert_eq!(lex("{{(.X}}").unwrap_err().msg, "unclosed left paren");
         assert_eq!(lex("{{.X)}}").unwrap_err().msg, "unexpected right paren");
         assert_eq!(lex("{{3x}}").unwrap_err().msg, "bad number syntax: \"3x\"");

@@ -48,7 +48,11 @@ pub enum Origin {
 
 /// Renders `rows` with a user's `--format` (see the module docs). The result is what Podman
 /// writes to stdout, newline-terminated rows included.
-pub fn render_rows(format: &str, rows: &[Value], headers: &HeaderMap) -> Result<String, FormatError> {
+pub fn render_rows(
+    format: &str,
+    rows: &[Value],
+    headers: &HeaderMap,
+) -> Result<String, FormatError> {
     render(Origin::User, format, rows, headers, false)
 }
 
@@ -79,7 +83,10 @@ pub fn render(
             })
             .collect();
         let header_row = Value::Object(header_row);
-        let data = Val::List(vec![Val::Json(std::borrow::Cow::Borrowed(&header_row), Shape::Map)]);
+        let data = Val::List(vec![Val::Json(
+            std::borrow::Cow::Borrowed(&header_row),
+            Shape::Map,
+        )]);
         out.push_str(&exec::execute(
             headers.command(),
             &tmpl.text,
@@ -116,7 +123,10 @@ pub fn is_json(format: &str) -> bool {
         return false;
     };
     let rest = rest.trim_start_matches(is_re_space);
-    rest.is_empty() || rest.strip_prefix('.').is_some_and(|r| r.trim_matches(is_re_space).is_empty())
+    rest.is_empty()
+        || rest
+            .strip_prefix('.')
+            .is_some_and(|r| r.trim_matches(is_re_space).is_empty())
 }
 
 /// RE2's `\s`: `[\t\n\f\r ]`.
@@ -246,8 +256,12 @@ fn has_range_over_dot(format: &str) -> bool {
         let s = &format[i..];
         let Some(n) = open(s, "range") else { continue };
         let r = skip_ws(&s[n..]);
-        let Some(r) = r.strip_prefix('.') else { continue };
-        let Some(r) = skip_ws(r).strip_prefix("}}") else { continue };
+        let Some(r) = r.strip_prefix('.') else {
+            continue;
+        };
+        let Some(r) = skip_ws(r).strip_prefix("}}") else {
+            continue;
+        };
         for (j, _) in r.match_indices("{{") {
             let t = &r[j..];
             let Some(m) = open(t, "end") else { continue };

@@ -305,7 +305,10 @@ impl Parser {
             Tok::Keyword(k @ (Keyword::Define | Keyword::Template | Keyword::Block)) => self
                 .fail_at(
                     &t,
-                    format!("{{{{{}}}}} is not supported in --format templates", k.word()),
+                    format!(
+                        "{{{{{}}}}} is not supported in --format templates",
+                        k.word()
+                    ),
                 ),
             _ => {
                 self.i -= 1;
@@ -410,7 +413,8 @@ impl Parser {
                     pipe.is_assign = matches!(n.tok, Tok::Assign);
                     self.next_non_space();
                     if pipe.is_assign && !self.vars.contains(name) {
-                        return self.fail_at(&v, format!("undefined variable {}", lexer::go_quote(name)));
+                        return self
+                            .fail_at(&v, format!("undefined variable {}", lexer::go_quote(name)));
                     }
                     pipe.decl.push(name.clone());
                     self.vars.push(name.clone());
@@ -464,7 +468,10 @@ impl Parser {
                 c.args[0],
                 Arg::Bool(..) | Arg::Dot(_) | Arg::Nil(_) | Arg::Number(..) | Arg::Str(..)
             ) {
-                return self.fail(format!("non executable command in pipeline stage {}", i + 1));
+                return self.fail(format!(
+                    "non executable command in pipeline stage {}",
+                    i + 1
+                ));
             }
         }
         Ok(pipe)
@@ -521,7 +528,10 @@ impl Parser {
                 Arg::Variable(p, v, fs)
             }
             t @ (Arg::Bool(..) | Arg::Str(..) | Arg::Number(..) | Arg::Nil(_) | Arg::Dot(_)) => {
-                return self.fail(format!("unexpected . after term {}", lexer::go_quote(&t.to_string())));
+                return self.fail(format!(
+                    "unexpected . after term {}",
+                    lexer::go_quote(&t.to_string())
+                ));
             }
             t => Arg::Chain(chain_pos, Box::new(t), fields),
         }))
@@ -533,7 +543,10 @@ impl Parser {
         Ok(Some(match t.tok.clone() {
             Tok::Ident(name) => {
                 if !funcs::exists(&name) {
-                    return self.fail_at(&t, format!("function {} not defined", lexer::go_quote(&name)));
+                    return self.fail_at(
+                        &t,
+                        format!("function {} not defined", lexer::go_quote(&name)),
+                    );
                 }
                 Arg::Ident(pos, name)
             }
@@ -541,7 +554,8 @@ impl Parser {
             Tok::Nil => Arg::Nil(pos),
             Tok::Variable(name) => {
                 if !self.vars.contains(&name) {
-                    return self.fail_at(&t, format!("undefined variable {}", lexer::go_quote(&name)));
+                    return self
+                        .fail_at(&t, format!("undefined variable {}", lexer::go_quote(&name)));
                 }
                 Arg::Variable(pos, name, Vec::new())
             }
@@ -550,7 +564,8 @@ impl Parser {
             Tok::Number(text) => Arg::Number(pos, self.number(&t, &text)?),
             Tok::CharConst(text) => {
                 let body = &text[1..text.len() - 1];
-                let s = lexer::unquote(body, '\'').map_err(|msg| ParseError { msg, line: t.line })?;
+                let s =
+                    lexer::unquote(body, '\'').map_err(|msg| ParseError { msg, line: t.line })?;
                 let mut chars = s.chars();
                 let (Some(c), None) = (chars.next(), chars.next()) else {
                     return self.fail_at(&t, format!("malformed character constant: {text}"));
@@ -601,7 +616,10 @@ impl Parser {
             Some(radix_int(o, 8).ok_or_else(bad)?)
         } else if let Some(b) = lower.strip_prefix("0b") {
             Some(radix_int(b, 2).ok_or_else(bad)?)
-        } else if lower.len() > 1 && lower.starts_with('0') && lower.bytes().all(|b| b.is_ascii_digit()) {
+        } else if lower.len() > 1
+            && lower.starts_with('0')
+            && lower.bytes().all(|b| b.is_ascii_digit())
+        {
             Some(radix_int(&lower[1..], 8).ok_or_else(bad)?)
         } else if lower.bytes().all(|b| b.is_ascii_digit()) && !lower.is_empty() {
             Some(lower.parse::<i64>().map_err(|_| bad())?)
@@ -618,7 +636,9 @@ impl Parser {
         };
         // Integral floats such as 1e3 are also integer constants, as in Go.
         let int = int.or_else(|| {
-            float.filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64)
+            float
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                .map(|f| f as i64)
         });
         Ok(Number {
             text: text.to_string(),
@@ -681,7 +701,9 @@ mod tests {
         let n = parse("{{if .A}}a{{else if .B}}b{{else}}c{{end}}").unwrap();
         assert_eq!(n.len(), 1);
         let n = parse("{{range $i, $e := .X}}{{$i}}{{$e}}{{else}}none{{end}}").unwrap();
-        let Node::Control { pipe, .. } = &n[0] else { panic!() };
+        let Node::Control { pipe, .. } = &n[0] else {
+            panic!()
+        };
         assert_eq!(pipe.decl, vec!["$i", "$e"]);
     }
 
@@ -692,8 +714,14 @@ mod tests {
         assert_eq!(err("{{foo .A}}"), "function \"foo\" not defined");
         assert_eq!(err("{{$x}}"), "undefined variable \"$x\"");
         assert_eq!(err("{{}}"), "missing value for command");
-        assert_eq!(err("{{range .X}}{{end}}{{break}}"), "{{break}} outside {{range}}");
-        assert_eq!(err("{{.A | 3}}"), "non executable command in pipeline stage 2");
+        assert_eq!(
+            err("{{range .X}}{{end}}{{break}}"),
+            "{{break}} outside {{range}}"
+        );
+        assert_eq!(
+            err("{{.A | 3}}"),
+            "non executable command in pipeline stage 2"
+        );
         assert_eq!(err("{{\"a\".B}}"), "unexpected . after term \"\\\"a\\\"\"");
     }
 

@@ -134,7 +134,10 @@ fn pad(body: &str, spec: Spec, verb: char) -> String {
     if spec.minus {
         return format!("{body}{}", " ".repeat(fill));
     }
-    let numeric = matches!(verb, 'd' | 'x' | 'X' | 'o' | 'b' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'v');
+    let numeric = matches!(
+        verb,
+        'd' | 'x' | 'X' | 'o' | 'b' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'v'
+    );
     if spec.zero && numeric && body.starts_with(['-', '+', ' ']) {
         let (sign, rest) = body.split_at(1);
         return format!("{sign}{}{rest}", "0".repeat(fill));
@@ -189,7 +192,8 @@ fn format_one(verb: char, spec: Spec, arg: &Val<'_>) -> String {
             } else if let Some(u) = n.as_u64() {
                 fmt_int(verb, spec, i128::from(u)).unwrap_or_else(|| bad_verb(verb, arg))
             } else {
-                fmt_float(verb, spec, n.as_f64().unwrap_or(0.0)).unwrap_or_else(|| bad_verb(verb, arg))
+                fmt_float(verb, spec, n.as_f64().unwrap_or(0.0))
+                    .unwrap_or_else(|| bad_verb(verb, arg))
             }
         }
     }
@@ -237,12 +241,26 @@ fn fmt_int(verb: char, spec: Spec, i: i128) -> Option<String> {
         'o' => (if spec.sharp { "0" } else { "" }, format!("{a:o}")),
         'O' => ("0o", format!("{a:o}")),
         'b' => ("", format!("{a:b}")),
-        'c' => return u32::try_from(i).ok().and_then(char::from_u32).map(String::from),
+        'c' => {
+            return u32::try_from(i)
+                .ok()
+                .and_then(char::from_u32)
+                .map(String::from)
+        }
         'q' => {
             let c = u32::try_from(i).ok().and_then(char::from_u32)?;
             let q = go_quote(&c.to_string());
             let inner = &q[1..q.len() - 1];
-            return Some(format!("'{}'", if c == '\'' { "\\'" } else if c == '"' { "\"" } else { inner }));
+            return Some(format!(
+                "'{}'",
+                if c == '\'' {
+                    "\\'"
+                } else if c == '"' {
+                    "\""
+                } else {
+                    inner
+                }
+            ));
         }
         'U' => return Some(format!("U+{a:04X}")),
         'e' | 'E' | 'f' | 'F' | 'g' | 'G' => return None,
@@ -288,7 +306,10 @@ fn fmt_float(verb: char, spec: Spec, f: f64) -> Option<String> {
 /// `%.Ng`: N significant digits, exponent form when exp < -4 or exp >= N.
 fn fmt_g(a: f64, p: usize, sharp: bool) -> String {
     let sci = format!("{:.*e}", p - 1, a);
-    let exp: i64 = sci.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
+    let exp: i64 = sci
+        .split_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0);
     let trim = |s: String| {
         if sharp || !s.contains('.') {
             s
@@ -318,20 +339,67 @@ mod tests {
     fn sprintf_verbs() {
         let args = [v(json!("abc")), v(json!(42))];
         assert_eq!(sprintf("%s %d", &args), "abc 42");
-        assert_eq!(sprintf("%-5s|%5d|%05d", &[v(json!("ab")), v(json!(7)), v(json!(-7))]), "ab   |    7|-0007");
-        assert_eq!(sprintf("%q %x %X %o %b", &[v(json!("a\"b")), v(json!(255)), v(json!("hi")), v(json!(8)), v(json!(5))]), "\"a\\\"b\" ff 6869 10 101");
-        assert_eq!(sprintf("%.2f %e %g %v", &[v(json!(3.14159)), v(json!(1500.0)), v(json!(0.5)), v(json!(2.0))]), "3.14 1.500000e+03 0.5 2");
-        assert_eq!(sprintf("%t %c %.2s %%", &[v(json!(true)), v(json!(65)), v(json!("hello"))]), "true A he %");
+        assert_eq!(
+            sprintf(
+                "%-5s|%5d|%05d",
+                &[v(json!("ab")), v(json!(7)), v(json!(-7))]
+            ),
+            "ab   |    7|-0007"
+        );
+        assert_eq!(
+            sprintf(
+                "%q %x %X %o %b",
+                &[
+                    v(json!("a\"b")),
+                    v(json!(255)),
+                    v(json!("hi")),
+                    v(json!(8)),
+                    v(json!(5))
+                ]
+            ),
+            "\"a\\\"b\" ff 6869 10 101"
+        );
+        assert_eq!(
+            sprintf(
+                "%.2f %e %g %v",
+                &[
+                    v(json!(1.23456)),
+                    v(json!(1500.0)),
+                    v(json!(0.5)),
+                    v(json!(2.0))
+                ]
+            ),
+            "1.23 1.500000e+03 0.5 2"
+        );
+        assert_eq!(
+            sprintf(
+                "%t %c %.2s %%",
+                &[v(json!(true)), v(json!(65)), v(json!("hello"))]
+            ),
+            "true A he %"
+        );
         assert_eq!(sprintf("%d", &[v(json!("x"))]), "%!d(string=x)");
         assert_eq!(sprintf("%s %s", &[v(json!("x"))]), "x %!s(MISSING)");
-        assert_eq!(sprintf("%s", &[v(json!("x")), v(json!(1))]), "x%!(EXTRA int=1)");
-        assert_eq!(sprintf("%v %s", &[v(json!([1, 2])), v(json!(["a", "b"]))]), "[1 2] [a b]");
-        assert_eq!(sprintf("%.3g|%g", &[v(json!(1234.5678)), v(json!(1e7))]), "1.23e+03|1e+07");
+        assert_eq!(
+            sprintf("%s", &[v(json!("x")), v(json!(1))]),
+            "x%!(EXTRA int=1)"
+        );
+        assert_eq!(
+            sprintf("%v %s", &[v(json!([1, 2])), v(json!(["a", "b"]))]),
+            "[1 2] [a b]"
+        );
+        assert_eq!(
+            sprintf("%.3g|%g", &[v(json!(1234.5678)), v(json!(1e7))]),
+            "1.23e+03|1e+07"
+        );
     }
 
     #[test]
     fn sprint_spacing() {
-        assert_eq!(sprint(&[v(json!(1)), v(json!(2)), v(json!("a")), v(json!(3))]), "1 2a3");
+        assert_eq!(
+            sprint(&[v(json!(1)), v(json!(2)), v(json!("a")), v(json!(3))]),
+            "1 2a3"
+        );
         assert_eq!(sprintln(&[v(json!("a")), v(json!(1))]), "a 1\n");
         assert_eq!(sprint(&[Val::Missing]), "<nil>");
     }

@@ -101,15 +101,24 @@ mod tests {
 
     #[test]
     fn min_width_and_trailing_cell() {
-        assert_eq!(align("Value\tIdent\nIdentity\tID\n", TabSettings::PODMAN), "Value       Ident\nIdentity    ID\n");
+        assert_eq!(
+            align("Value\tIdent\nIdentity\tID\n", TabSettings::PODMAN),
+            "Value       Ident\nIdentity    ID\n"
+        );
         // Trailing cells are not padded, a tab-terminated last cell is.
-        assert_eq!(align("a\tb\t\n", TabSettings::PODMAN), "a           b           \n");
+        assert_eq!(
+            align("a\tb\t\n", TabSettings::PODMAN),
+            "a           b           \n"
+        );
     }
 
     #[test]
     fn blocks_are_separate() {
         // A line without tabs ends the column block.
-        let got = align("a\tb\nno tabs here\nlonger-cell-xx\tc\n", TabSettings::PODMAN);
+        let got = align(
+            "a\tb\nno tabs here\nlonger-cell-xx\tc\n",
+            TabSettings::PODMAN,
+        );
         assert_eq!(got, "a           b\nno tabs here\nlonger-cell-xx  c\n");
     }
 

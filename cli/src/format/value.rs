@@ -25,7 +25,6 @@ const MAP_KEYS: &[&str] = &[
     "ExposedPorts",
     "Volumes",
     "Networks",
-    "Env",
 ];
 
 /// Classifies an object reached through `key` (None: no parent field, e.g. list elements).
@@ -35,7 +34,8 @@ pub(crate) fn classify(obj: &serde_json::Map<String, Value>, key: Option<&str>) 
     }
     let exported = |k: &String| {
         let mut cs = k.chars();
-        cs.next().is_some_and(|c| c.is_ascii_uppercase()) && cs.all(|c| c == '_' || c.is_alphanumeric())
+        cs.next().is_some_and(|c| c.is_ascii_uppercase())
+            && cs.all(|c| c == '_' || c.is_alphanumeric())
     };
     if obj.keys().all(exported) {
         Shape::Struct
@@ -219,13 +219,24 @@ pub(crate) fn go_float(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let sci = format!("{f:e}");
-    let exp: i32 = sci.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
+    let exp: i32 = sci
+        .split_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0);
     // Shortest 'g' formatting: exponent form when exp < -4 or exp >= 6.
     if !(-4..6).contains(&exp) {
         return go_exp(&sci);
@@ -344,7 +355,10 @@ mod tests {
     #[test]
     fn prints_like_go() {
         let v = json!({"b": "2", "a": [1, "x", true, null]});
-        assert_eq!(go_print(&Val::borrowed(&v, Some("Labels"))), "map[a:[1 x true <nil>] b:2]");
+        assert_eq!(
+            go_print(&Val::borrowed(&v, Some("Labels"))),
+            "map[a:[1 x true <nil>] b:2]"
+        );
         let s = json!({"Name": "n", "Config": {"Image": "i"}});
         assert_eq!(go_print(&Val::borrowed(&s, None)), "{n {i}}");
         assert_eq!(go_print(&Val::Missing), "<no value>");
