@@ -130,35 +130,37 @@ impl LogFile {
         Ok(())
     }
 
-    /// Logs one chunk of output read from `stream`.
+    /// Logs one chunk of output read from `stream`. Rotation happens
+    /// between records, so a file exceeds `max_size` only when a single
+    /// record is larger than that.
     pub fn write_output(&mut self, stream: Stream, data: &[u8]) -> io::Result<()> {
         let ts = now_timestamp();
         self.buf.clear();
         for line in data.split_inclusive(|&b| b == b'\n') {
+            let record_len = (ts.len() + stream.name().len() + 5 + line.len()) as u64;
+            let pending = self.size + self.buf.len() as u64;
+            if self.max_size.is_some_and(|max| pending > 0 && pending + record_len > max) {
+                self.flush_buf()?;
+                self.rotate()?;
+            }
             append_record(&mut self.buf, &ts, stream, line);
             if self.buf.len() >= BATCH {
-                self.flush_batch()?;
+                self.flush_buf()?;
             }
         }
-        if !self.buf.is_empty() {
-            self.flush_batch()?;
-        }
+        self.flush_buf()?;
         if self.buf.capacity() > BATCH * 2 {
             self.buf = Vec::new();
         }
         Ok(())
     }
 
-    fn flush_batch(&mut self) -> io::Result<()> {
-        let len = self.buf.len() as u64;
-        if let Some(max) = self.max_size {
-            if self.size > 0 && self.size + len > max {
-                self.rotate()?;
-            }
+    fn flush_buf(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.file.write_all(&self.buf)?;
+            self.size += self.buf.len() as u64;
+            self.buf.clear();
         }
-        self.file.write_all(&self.buf)?;
-        self.size += len;
-        self.buf.clear();
         Ok(())
     }
 
@@ -254,8 +256,13 @@ mod tests {
         let d = tmpdir("rot");
         let p = d.join("ctr.log");
         let mut log = LogFile::open(&p, Some(200), 3).unwrap();
-        for i in 0..20 {
+        for i in 0..10 {
             log.write_output(Stream::Stdout, format!("line {i}\n").as_bytes()).unwrap();
+        }
+        let many: String = (10..20).map(|i| format!("line {i}\n")).collect();
+        log.write_output(Stream::Stdout, many.as_bytes()).unwrap();
+        for f in [p.clone(), p.with_extension("log.1"), p.with_extension("log.2")] {
+            assert!(fs::metadata(&f).unwrap().len() <= 200, "{}", f.display());
         }
         assert!(fs::metadata(&p).unwrap().len() <= 200);
         assert!(p.with_extension("log.1").exists());

@@ -19,7 +19,7 @@ mod supervisor;
 
 use std::ffi::OsString;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
 use nix::sys::signal::SigSet;
@@ -27,6 +27,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use rpod_proto::frame::encode;
 use rpod_proto::{MonitorConfig, MonitorMode, SyncMsg};
 
+use crate::sockets::BoundPath;
 use crate::supervisor::{handled_signals, Supervisor};
 
 /// The sync socket's descriptor number, set up by the engine.
@@ -129,21 +130,24 @@ fn main() {
 /// The grandchild's life: set up, serve, exit code.
 fn run(cfg: MonitorConfig, mut sync: UnixStream) -> i32 {
     match setup(&cfg, &sync) {
-        Ok((signals, control, attach)) => Supervisor::new(cfg, signals, sync, control, attach).run(),
+        Ok(l) => Supervisor::new(cfg, l.signals, sync, l.control, l.attach).run(),
         Err(message) => {
             diag::warn(&format!("setup failed: {message}"));
             if let Ok(frame) = encode(&SyncMsg::Failed { message }) {
                 use std::io::Write;
                 let _ = sync.write_all(&frame);
             }
-            let _ = std::fs::remove_file(&cfg.socket_path);
-            let _ = std::fs::remove_file(&cfg.attach_path);
             1
         }
     }
 }
 
-type Listeners = (SignalFd, std::os::unix::net::UnixListener, OwnedFd);
+/// The descriptors the poll loop starts with.
+struct Listeners {
+    signals: SignalFd,
+    control: (UnixListener, BoundPath),
+    attach: (OwnedFd, BoundPath),
+}
 
 fn setup(cfg: &MonitorConfig, sync: &UnixStream) -> Result<Listeners, String> {
     daemon::null_stdio().map_err(|e| format!("redirect stdio: {e}"))?;
@@ -161,9 +165,12 @@ fn setup(cfg: &MonitorConfig, sync: &UnixStream) -> Result<Listeners, String> {
         .map_err(|e| format!("signalfd: {e}"))?;
     let control = sockets::stream_listener(&cfg.socket_path)
         .map_err(|e| format!("control socket: {e}"))?;
-    let attach = sockets::seqpacket_listener(&cfg.attach_path)
-        .map_err(|e| format!("attach socket: {e}"))?;
-    Ok((signals, control, attach))
+    // On failure the control socket is removed before Failed is sent.
+    let attach = sockets::seqpacket_listener(&cfg.attach_path).map_err(|e| {
+        control.1.remove();
+        format!("attach socket: {e}")
+    })?;
+    Ok(Listeners { signals, control, attach })
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use std::fs;
 use std::io::{self, IoSliceMut};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::Path;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -13,17 +14,40 @@ use nix::sys::socket::{
     MsgFlags, SockFlag, SockType, UnixAddr,
 };
 
+/// A socket file this monitor bound, identified by device and inode so
+/// that removing it never deletes a successor's socket at the same path.
+pub struct BoundPath {
+    path: PathBuf,
+    id: Option<(u64, u64)>,
+}
+
+impl BoundPath {
+    fn new(path: &Path) -> BoundPath {
+        let id = fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()));
+        BoundPath { path: path.to_path_buf(), id }
+    }
+
+    /// Unlinks the socket file if it is still the one bound here.
+    pub fn remove(&self) {
+        let current = fs::symlink_metadata(&self.path).ok().map(|m| (m.dev(), m.ino()));
+        if current.is_some() && current == self.id {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// Binds a SOCK_STREAM listener at `path` (replacing a stale socket file).
-pub fn stream_listener(path: &Path) -> io::Result<UnixListener> {
+pub fn stream_listener(path: &Path) -> io::Result<(UnixListener, BoundPath)> {
     remove_stale(path)?;
     let l = UnixListener::bind(path)
         .map_err(|e| io::Error::new(e.kind(), format!("bind {}: {e}", path.display())))?;
+    let bound = BoundPath::new(path);
     l.set_nonblocking(true)?;
-    Ok(l)
+    Ok((l, bound))
 }
 
 /// Binds a SOCK_SEQPACKET listener at `path`.
-pub fn seqpacket_listener(path: &Path) -> io::Result<OwnedFd> {
+pub fn seqpacket_listener(path: &Path) -> io::Result<(OwnedFd, BoundPath)> {
     remove_stale(path)?;
     let fd = socket(
         AddressFamily::Unix,
@@ -34,8 +58,9 @@ pub fn seqpacket_listener(path: &Path) -> io::Result<OwnedFd> {
     let addr = UnixAddr::new(path)?;
     bind(fd.as_raw_fd(), &addr)
         .map_err(|e| io::Error::new(io::Error::from(e).kind(), format!("bind {}: {e}", path.display())))?;
+    let bound = BoundPath::new(path);
     listen(&fd, Backlog::new(64)?)?;
-    Ok(fd)
+    Ok((fd, bound))
 }
 
 fn remove_stale(path: &Path) -> io::Result<()> {

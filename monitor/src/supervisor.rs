@@ -6,7 +6,6 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,7 +28,7 @@ use crate::exit::{code_of, now_nanos, write_exit_file, OomWatch};
 use crate::fdio::{read_nb, set_nonblocking, write_nb, ReadOutcome};
 use crate::logfile::{LogFile, Stream};
 use crate::runtime;
-use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener};
+use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
 
 /// Bytes read from the container's output at a time.
 const READ_CHUNK: usize = 8 * 1024;
@@ -92,10 +91,12 @@ pub struct Supervisor {
     sync: Option<UnixStream>,
     sync_in: Vec<u8>,
     control: UnixListener,
+    control_path: BoundPath,
     controls: Vec<ControlConn>,
     attach_listener: OwnedFd,
+    attach_path: BoundPath,
     attaches: Vec<AttachConn>,
-    console: Option<(UnixListener, PathBuf)>,
+    console: Option<(UnixListener, BoundPath)>,
     runtime_pid: Option<i32>,
     runtime_stderr: Option<OwnedFd>,
     outputs: Vec<OutSrc>,
@@ -121,8 +122,8 @@ impl Supervisor {
         cfg: MonitorConfig,
         signals: SignalFd,
         sync: UnixStream,
-        control: UnixListener,
-        attach_listener: OwnedFd,
+        (control, control_path): (UnixListener, BoundPath),
+        (attach_listener, attach_path): (OwnedFd, BoundPath),
     ) -> Supervisor {
         Supervisor {
             cfg,
@@ -132,8 +133,10 @@ impl Supervisor {
             sync: Some(sync),
             sync_in: Vec::new(),
             control,
+            control_path,
             controls: Vec::new(),
             attach_listener,
+            attach_path,
             attaches: Vec::new(),
             console: None,
             runtime_pid: None,
@@ -451,7 +454,7 @@ impl Supervisor {
         if cfg.terminal {
             let path = cfg.bundle.join(format!("console-{}.sock", self.monitor_pid));
             let l = stream_listener(&path).map_err(|e| format!("console socket: {e}"))?;
-            self.console = Some((l, path.clone()));
+            self.console = Some(l);
             console_path = Some(path);
             let (r, w) = pipe()?;
             set_nonblocking(&r).map_err(|e| e.to_string())?;
@@ -611,8 +614,11 @@ impl Supervisor {
     /// Reports `message` on the sync socket and ends the monitor.
     fn fail(&mut self, message: String) {
         diag::warn(&format!("start failed: {message}"));
+        // Sockets go first: the engine may look as soon as it reads Failed.
+        // The sync socket stays open until the process exits, so the
+        // engine can wait for that.
+        self.remove_sockets();
         let _ = self.send_sync(&SyncMsg::Failed { message });
-        self.sync = None;
         self.outputs.clear();
         self.stdin_pipe = None;
         self.pty = None;
@@ -621,15 +627,15 @@ impl Supervisor {
     }
 
     fn remove_console(&mut self) {
-        if let Some((_, path)) = self.console.take() {
-            let _ = fs::remove_file(path);
+        if let Some((_, bound)) = self.console.take() {
+            bound.remove();
         }
     }
 
     fn remove_sockets(&mut self) {
         self.remove_console();
-        let _ = fs::remove_file(&self.cfg.socket_path);
-        let _ = fs::remove_file(&self.cfg.attach_path);
+        self.control_path.remove();
+        self.attach_path.remove();
     }
 
     // ---- output ----
