@@ -12,9 +12,7 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use monitor_env::TestCtr;
-use rpod_engine::monitor::{
-    pump, read_exit_file, AttachEnd, AttachStream, MonitorError, Packet,
-};
+use rpod_engine::monitor::{pump, read_exit_file, AttachEnd, AttachStream, MonitorError, Packet};
 use rpod_proto::attach::MAX_PACKET;
 use rpod_proto::frame::encode;
 use rpod_proto::{read_frame, MonitorState, Reply, Request, PROTO_VERSION};
@@ -36,9 +34,7 @@ fn collect_output(stream: AttachStream) -> Vec<u8> {
     loop {
         match stream.recv(&mut buf).unwrap() {
             Packet::Eof => return out,
-            Packet::Output { len, .. } => {
-                out.extend_from_slice(&buf[1..=len])
-            }
+            Packet::Output { len, .. } => out.extend_from_slice(&buf[1..=len]),
         }
     }
 }
@@ -75,7 +71,9 @@ fn attach_forwards_stdin_and_half_close_ends_cat() {
     assert_eq!(out, b"hello attach\nsecond line\n");
     assert!(err.is_empty());
     assert_eq!(watch.join().unwrap(), b"hello attach\nsecond line\n");
-    let exit = read_exit_file(&c.cfg.exit_file).unwrap().expect("cat exited");
+    let exit = read_exit_file(&c.cfg.exit_file)
+        .unwrap()
+        .expect("cat exited");
     assert_eq!(exit.code, 0);
     assert!(c.log().contains(" stdout F second line\n"));
 }
@@ -99,13 +97,21 @@ fn detach_keys_leave_the_container_running() {
     let end = pump(again, Some(input.as_fd()), &mut out, &mut err, Some(&keys)).unwrap();
     assert_eq!(end, AttachEnd::Eof);
     let log = c.log();
-    assert!(log.contains(" stdout F abc\n") && log.contains(" stdout F more\n"), "{log}");
+    assert!(
+        log.contains(" stdout F abc\n") && log.contains(" stdout F more\n"),
+        "{log}"
+    );
     assert!(!log.contains("ignored"), "{log}");
 }
 
 #[test]
 fn terminal_resize_and_input() {
-    let mut c = TestCtr::new("resize", &["sh", "-c", "read x; stty size; exit 5"], true, true);
+    let mut c = TestCtr::new(
+        "resize",
+        &["sh", "-c", "read x; stty size; exit 5"],
+        true,
+        true,
+    );
     c.run();
     let mut client = c.client();
     client.resize(40, 100).unwrap();
@@ -121,7 +127,10 @@ fn resize_without_terminal_is_unsupported() {
     let mut c = TestCtr::new("noresize", &["sleep", "100"], false, false);
     c.run();
     let err = c.client().resize(10, 10).unwrap_err();
-    assert!(matches!(&err, MonitorError::Unsupported(r) if r == "Resize"), "{err}");
+    assert!(
+        matches!(&err, MonitorError::Unsupported(r) if r == "Resize"),
+        "{err}"
+    );
 }
 
 fn raw_frame(stream: &mut UnixStream, payload: &[u8]) {
@@ -133,9 +142,20 @@ fn raw_frame(stream: &mut UnixStream, payload: &[u8]) {
 fn hello(path: &std::path::Path) -> UnixStream {
     let mut s = UnixStream::connect(path).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(&encode(&Request::Hello { version: PROTO_VERSION }).unwrap()).unwrap();
+    s.write_all(
+        &encode(&Request::Hello {
+            version: PROTO_VERSION,
+        })
+        .unwrap(),
+    )
+    .unwrap();
     let r: Reply = read_frame(&mut s).unwrap();
-    assert_eq!(r, Reply::Hello { version: PROTO_VERSION });
+    assert_eq!(
+        r,
+        Reply::Hello {
+            version: PROTO_VERSION
+        }
+    );
     s
 }
 
@@ -148,10 +168,20 @@ fn protocol_errors_are_contained() {
     let mut s = hello(&c.cfg.socket_path);
     raw_frame(&mut s, br#"{"v":9,"type":"Teleport","where":"mars"}"#);
     let r: Reply = read_frame(&mut s).unwrap();
-    assert_eq!(r, Reply::Unsupported { request: "Teleport".into() });
+    assert_eq!(
+        r,
+        Reply::Unsupported {
+            request: "Teleport".into()
+        }
+    );
     s.write_all(&encode(&Request::Status).unwrap()).unwrap();
     match read_frame::<_, Reply>(&mut s).unwrap() {
-        Reply::Status { state, pid: p, monitor_pid, exit } => {
+        Reply::Status {
+            state,
+            pid: p,
+            monitor_pid,
+            exit,
+        } => {
             assert_eq!(state, MonitorState::Running);
             assert_eq!(p, pid);
             assert_eq!(Some(monitor_pid), c.monitor_pid);
@@ -165,7 +195,10 @@ fn protocol_errors_are_contained() {
     // Garbled JSON: Error, then the connection is closed.
     let mut g = hello(&c.cfg.socket_path);
     raw_frame(&mut g, b"{{{{{");
-    assert!(matches!(read_frame::<_, Reply>(&mut g).unwrap(), Reply::Error { .. }));
+    assert!(matches!(
+        read_frame::<_, Reply>(&mut g).unwrap(),
+        Reply::Error { .. }
+    ));
     let mut rest = Vec::new();
     assert_eq!(g.read_to_end(&mut rest).unwrap(), 0);
 
@@ -181,7 +214,10 @@ fn protocol_errors_are_contained() {
     let mut n = UnixStream::connect(&c.cfg.socket_path).unwrap();
     n.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     n.write_all(&encode(&Request::Status).unwrap()).unwrap();
-    assert!(matches!(read_frame::<_, Reply>(&mut n).unwrap(), Reply::Error { .. }));
+    assert!(matches!(
+        read_frame::<_, Reply>(&mut n).unwrap(),
+        Reply::Error { .. }
+    ));
 
     // A silent client neither blocks nor confuses others.
     let _silent = UnixStream::connect(&c.cfg.socket_path).unwrap();
@@ -195,7 +231,11 @@ fn protocol_errors_are_contained() {
 fn log_rotates_by_size() {
     let mut c = TestCtr::new(
         "rotate",
-        &["sh", "-c", "i=0; while [ $i -lt 60 ]; do echo line-$i; i=$((i+1)); done"],
+        &[
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 60 ]; do echo line-$i; i=$((i+1)); done",
+        ],
         false,
         false,
     );
@@ -220,5 +260,44 @@ fn log_rotates_by_size() {
     let last_older = older.lines().last().unwrap();
     let first_live = live.lines().next().unwrap();
     let n = |l: &str| l.rsplit('-').next().unwrap().parse::<u32>().unwrap();
-    assert_eq!(n(last_older) + 1, n(first_live), "rotation lost or duplicated a line");
+    assert_eq!(
+        n(last_older) + 1,
+        n(first_live),
+        "rotation lost or duplicated a line"
+    );
+}
+
+#[test]
+fn bulk_data_through_attach_does_not_deadlock() {
+    // 4 MiB through `cat`: input and output both exceed every socket and
+    // pipe buffer, so the pump, the monitor and cat must all keep moving.
+    let mut c = TestCtr::new("bulk", &["cat"], false, true);
+    let data: Vec<u8> = (0..65536u32)
+        .flat_map(|i| format!("{i:063}\n").into_bytes())
+        .collect();
+    let input_path = c.path("input.bin");
+    fs::write(&input_path, &data).unwrap();
+    let pending = c.spawn().unwrap();
+    let stream = AttachStream::connect(&c.cfg.attach_path).unwrap();
+    pending.go().unwrap();
+    c.runc_start();
+    let input = fs::File::open(&input_path).unwrap();
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let end = pump(stream, Some(input.as_fd()), &mut out, &mut err, None).unwrap();
+    assert_eq!(end, AttachEnd::Eof);
+    assert_eq!(out.len(), data.len());
+    assert!(out == data, "output differs from input");
+    // The log reassembles to the same bytes (F adds the newline back).
+    let mut rebuilt = Vec::new();
+    for line in c.log().lines() {
+        let mut f = line.splitn(4, ' ');
+        let (_, stream, tag, text) = (f.next(), f.next(), f.next(), f.next().unwrap_or(""));
+        assert_eq!(stream, Some("stdout"));
+        rebuilt.extend_from_slice(text.as_bytes());
+        if tag == Some("F") {
+            rebuilt.push(b'\n');
+        }
+    }
+    assert!(rebuilt == data, "log content differs from input");
 }

@@ -24,13 +24,20 @@ fn check_k8s_line(line: &str) {
 fn output_and_exit_code_are_recorded() {
     let mut c = TestCtr::new(
         "exit",
-        &["sh", "-c", "echo hello; echo -n partial; echo oops >&2; exit 42"],
+        &[
+            "sh",
+            "-c",
+            "echo hello; echo -n partial; echo oops >&2; exit 42",
+        ],
         false,
         false,
     );
     let marker = c.path("cleanup-ran");
-    c.cfg.cleanup_command =
-        vec!["/bin/sh".into(), "-c".into(), format!("echo done > {}", marker.display())];
+    c.cfg.cleanup_command = vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        format!("echo done > {}", marker.display()),
+    ];
     let pending = c.spawn().unwrap();
     let mut early = c.client();
     assert_eq!(early.status().unwrap().state, MonitorState::Waiting);
@@ -44,7 +51,10 @@ fn output_and_exit_code_are_recorded() {
     assert!(!exit.oom);
     let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
     assert!(exit.finished_at > 0 && exit.finished_at <= now);
-    assert_eq!(read_exit_file(&c.cfg.exit_file).unwrap(), Some(exit.clone()));
+    assert_eq!(
+        read_exit_file(&c.cfg.exit_file).unwrap(),
+        Some(exit.clone())
+    );
     // Status (on an older connection) reports the exit as well, while the
     // monitor may still be cleaning up; it may also be gone already.
     if let Ok(st) = early.status() {
@@ -59,8 +69,14 @@ fn output_and_exit_code_are_recorded() {
     for l in &lines {
         check_k8s_line(l);
     }
-    assert!(lines.iter().any(|l| l.ends_with(" stdout F hello")), "{log}");
-    assert!(lines.iter().any(|l| l.ends_with(" stdout P partial")), "{log}");
+    assert!(
+        lines.iter().any(|l| l.ends_with(" stdout F hello")),
+        "{log}"
+    );
+    assert!(
+        lines.iter().any(|l| l.ends_with(" stdout P partial")),
+        "{log}"
+    );
     assert!(lines.iter().any(|l| l.ends_with(" stderr F oops")), "{log}");
 
     c.wait_monitor_gone();
@@ -83,7 +99,11 @@ fn container_outlives_the_spawner() {
     let pending = c.spawn().unwrap();
     let mon = pending.monitor_pid;
     let (ppid, sid) = ppid_and_sid(mon);
-    assert_ne!(ppid, std::process::id() as i32, "monitor must not be our child");
+    assert_ne!(
+        ppid,
+        std::process::id() as i32,
+        "monitor must not be our child"
+    );
     let (_, our_sid) = ppid_and_sid(std::process::id() as i32);
     assert_ne!(sid, our_sid, "monitor must be in its own session");
     pending.go().unwrap();
@@ -91,12 +111,20 @@ fn container_outlives_the_spawner() {
     // Nothing of ours is attached now: no client, no sync socket.
     assert!(monitor_alive(&c.cfg.monitor_pid_file));
     assert!(is_monitor(mon));
-    assert_eq!(fs::read_to_string(&c.cfg.monitor_pid_file).unwrap(), mon.to_string());
+    assert_eq!(
+        fs::read_to_string(&c.cfg.monitor_pid_file).unwrap(),
+        mon.to_string()
+    );
     c.wait_monitor_gone();
-    let exit = read_exit_file(&c.cfg.exit_file).unwrap().expect("exit file");
+    let exit = read_exit_file(&c.cfg.exit_file)
+        .unwrap()
+        .expect("exit file");
     assert_eq!(exit.code, 3);
     let log = c.log();
-    assert!(log.contains(" stdout F one\n") && log.contains(" stdout F two\n"), "{log}");
+    assert!(
+        log.contains(" stdout F one\n") && log.contains(" stdout F two\n"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -108,7 +136,10 @@ fn dropping_the_pending_monitor_ends_it() {
     c.wait_monitor_gone();
     assert!(!c.cfg.socket_path.exists());
     assert!(!c.cfg.attach_path.exists());
-    assert!(!c.runc(&["state", &c.id]).status.success(), "runtime never ran");
+    assert!(
+        !c.runc(&["state", &c.id]).status.success(),
+        "runtime never ran"
+    );
 }
 
 #[test]
@@ -175,7 +206,10 @@ fn runtime_failure_is_reported_verbatim() {
     };
     assert!(msg.contains("/nonexistent-binary"), "{msg}");
     assert!(msg.contains("no such file or directory"), "{msg}");
-    assert!(wait_pid_gone(mon, Duration::from_secs(10)), "monitor {mon} still running");
+    assert!(
+        wait_pid_gone(mon, Duration::from_secs(10)),
+        "monitor {mon} still running"
+    );
     assert!(!c.cfg.socket_path.exists());
     assert!(!c.cfg.attach_path.exists());
     // The runtime's error never lands in the container log.
@@ -194,7 +228,9 @@ fn bad_config_fails_at_spawn() {
     c.cfg.socket_path = c.path("ctl.sock");
     c.cfg.attach_path = c.path("no-such-dir/attach.sock");
     let err = c.spawn().unwrap_err();
-    let MonitorError::Startup(msg) = &err else { panic!("{err:?}") };
+    let MonitorError::Startup(msg) = &err else {
+        panic!("{err:?}")
+    };
     assert!(msg.contains("attach socket"), "{msg}");
     assert!(!c.cfg.socket_path.exists(), "control socket left behind");
 }
@@ -213,7 +249,10 @@ fn exec_session_records_its_exit_code() {
     let process_path = c.path("exec-process.json");
     fs::write(&process_path, serde_json::to_vec(&process).unwrap()).unwrap();
     let mut cfg = c.cfg.clone();
-    cfg.mode = MonitorMode::Exec { exec_id: "e1".into(), process: process_path };
+    cfg.mode = MonitorMode::Exec {
+        exec_id: "e1".into(),
+        process: process_path,
+    };
     cfg.log_path = Some(c.path("exec.log"));
     cfg.socket_path = c.path("exec.sock");
     cfg.attach_path = c.path("exec-attach.sock");
@@ -226,7 +265,9 @@ fn exec_session_records_its_exit_code() {
     let pid = pending.go().unwrap();
     assert!(pid > 0);
     assert!(wait_pid_gone(mon, Duration::from_secs(20)));
-    let exit = read_exit_file(&cfg.exit_file).unwrap().expect("exec exit file");
+    let exit = read_exit_file(&cfg.exit_file)
+        .unwrap()
+        .expect("exec exit file");
     assert_eq!(exit.code, 7);
     let log = fs::read_to_string(c.path("exec.log")).unwrap();
     assert!(log.contains(" stdout F from-exec\n"), "{log}");
@@ -235,4 +276,28 @@ fn exec_session_records_its_exit_code() {
     let state = c.runc(&["state", &c.id]);
     assert!(String::from_utf8_lossy(&state.stdout).contains("\"running\""));
     assert!(c.log().is_empty());
+}
+
+/// Resident memory of a monitor with an idle running container, with one
+/// attach client and one control connection served. Prints VmRSS; run
+/// with `RPOD_MONITOR=target/release/pod-monitor` for release numbers.
+#[test]
+fn idle_monitor_memory_is_small() {
+    let mut c = TestCtr::new("rss", &["sh", "-c", "echo hi; sleep 100"], false, true);
+    c.run();
+    let mut client = c.client();
+    let status = client.status().unwrap();
+    let stream = AttachStream::connect(&c.cfg.attach_path).unwrap();
+    stream.send_input(b"x\n").unwrap();
+    assert_eq!(client.status().unwrap().state, MonitorState::Running);
+    let proc_status = fs::read_to_string(format!("/proc/{}/status", status.monitor_pid)).unwrap();
+    let rss_kib: u64 = proc_status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    println!("pod-monitor VmRSS: {rss_kib} KiB");
+    assert!(rss_kib < 4096, "pod-monitor uses {rss_kib} KiB");
+    client.kill(libc::SIGKILL).unwrap();
+    assert_eq!(client.wait_exit().unwrap().code, 137);
 }

@@ -93,7 +93,11 @@ impl AttachConn {
 /// One non-blocking send; `Ok(false)` when the socket is full.
 fn try_send(fd: &OwnedFd, packet: &[u8]) -> io::Result<bool> {
     loop {
-        match send(fd.as_raw_fd(), packet, MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL) {
+        match send(
+            fd.as_raw_fd(),
+            packet,
+            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+        ) {
             Ok(_) => return Ok(true),
             Err(Errno::EINTR) => continue,
             Err(Errno::EAGAIN) => return Ok(false),

@@ -68,7 +68,11 @@ impl ControlConn {
         match self.stream.read(scratch) {
             Ok(0) => self.read_done = true,
             Ok(n) => self.inbuf.extend_from_slice(&scratch[..n]),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) => {}
             Err(e) => return Err(e),
         }
         let mut out = Vec::new();
@@ -76,10 +80,14 @@ impl ControlConn {
             if self.inbuf.len() < 4 {
                 break;
             }
-            let len = u32::from_le_bytes([self.inbuf[0], self.inbuf[1], self.inbuf[2], self.inbuf[3]])
-                as usize;
+            let len =
+                u32::from_le_bytes([self.inbuf[0], self.inbuf[1], self.inbuf[2], self.inbuf[3]])
+                    as usize;
             if len > MAX_REQUEST {
-                let err = FrameError::TooLarge { len, max: MAX_REQUEST };
+                let err = FrameError::TooLarge {
+                    len,
+                    max: MAX_REQUEST,
+                };
                 out.push(Incoming::Garbled(err.to_string()));
                 self.inbuf = Vec::new();
                 self.read_done = true;

@@ -44,7 +44,10 @@ pub fn daemonize() -> io::Result<()> {
 
 /// Points stdin, stdout and stderr at /dev/null.
 pub fn null_stdio() -> io::Result<()> {
-    let null = OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    let null = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
     for target in 0..3 {
         // SAFETY: dup2 onto 0..2 replaces the standard descriptors, which
         // this process owns; `null` stays valid for the call.

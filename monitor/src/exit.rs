@@ -48,8 +48,8 @@ impl OomWatch {
     /// falling back to the configured cgroup path.
     pub fn new(pid: i32, cgroup_path: Option<&str>) -> OomWatch {
         let proc_cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
-        let file = counter_file(&proc_cgroup)
-            .or_else(|| cgroup_path.and_then(configured_counter_file));
+        let file =
+            counter_file(&proc_cgroup).or_else(|| cgroup_path.and_then(configured_counter_file));
         let baseline = file.as_deref().and_then(read_oom_kill).unwrap_or(0);
         OomWatch { file, baseline }
     }
@@ -74,7 +74,10 @@ fn counter_file(proc_cgroup: &str) -> Option<PathBuf> {
         };
         let rel = path.trim_start_matches('/');
         if ctrls.split(',').any(|c| c == "memory") {
-            let f = Path::new(CGROUP_ROOT).join("memory").join(rel).join("memory.oom_control");
+            let f = Path::new(CGROUP_ROOT)
+                .join("memory")
+                .join(rel)
+                .join("memory.oom_control");
             if f.exists() {
                 return Some(f);
             }
@@ -98,7 +101,10 @@ fn configured_counter_file(path: &str) -> Option<PathBuf> {
     }
     let rel = path.trim_start_matches('/');
     [
-        Path::new(CGROUP_ROOT).join("memory").join(rel).join("memory.oom_control"),
+        Path::new(CGROUP_ROOT)
+            .join("memory")
+            .join(rel)
+            .join("memory.oom_control"),
         Path::new(CGROUP_ROOT).join(rel).join("memory.events"),
     ]
     .into_iter()
@@ -134,8 +140,14 @@ mod tests {
 
     #[test]
     fn parses_both_counter_formats() {
-        assert_eq!(parse_oom_kill("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n"), Some(3));
-        assert_eq!(parse_oom_kill("low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n"), Some(1));
+        assert_eq!(
+            parse_oom_kill("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n"),
+            Some(3)
+        );
+        assert_eq!(
+            parse_oom_kill("low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n"),
+            Some(1)
+        );
         assert_eq!(parse_oom_kill("low 0\n"), None);
     }
 }

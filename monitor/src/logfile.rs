@@ -139,7 +139,10 @@ impl LogFile {
         for line in data.split_inclusive(|&b| b == b'\n') {
             let record_len = (ts.len() + stream.name().len() + 5 + line.len()) as u64;
             let pending = self.size + self.buf.len() as u64;
-            if self.max_size.is_some_and(|max| pending > 0 && pending + record_len > max) {
+            if self
+                .max_size
+                .is_some_and(|max| pending > 0 && pending + record_len > max)
+            {
                 self.flush_buf()?;
                 self.rotate()?;
             }
@@ -200,7 +203,10 @@ mod tests {
     fn full_and_partial_lines() {
         let mut out = Vec::new();
         append_records(&mut out, b"TS", Stream::Stdout, b"hello\nworld\npart");
-        assert_eq!(out, b"TS stdout F hello\nTS stdout F world\nTS stdout P part\n");
+        assert_eq!(
+            out,
+            b"TS stdout F hello\nTS stdout F world\nTS stdout P part\n"
+        );
     }
 
     #[test]
@@ -231,9 +237,15 @@ mod tests {
         tm.tm_min = 11;
         tm.tm_sec = 12;
         tm.tm_gmtoff = -(5 * 3600 + 30 * 60);
-        assert_eq!(format_rfc3339_nano(&tm, 123), b"2024-05-01T10:11:12.000000123-05:30");
+        assert_eq!(
+            format_rfc3339_nano(&tm, 123),
+            b"2024-05-01T10:11:12.000000123-05:30"
+        );
         tm.tm_gmtoff = 0;
-        assert_eq!(format_rfc3339_nano(&tm, 0), b"2024-05-01T10:11:12.000000000+00:00");
+        assert_eq!(
+            format_rfc3339_nano(&tm, 0),
+            b"2024-05-01T10:11:12.000000000+00:00"
+        );
     }
 
     #[test]
@@ -257,11 +269,16 @@ mod tests {
         let p = d.join("ctr.log");
         let mut log = LogFile::open(&p, Some(200), 3).unwrap();
         for i in 0..10 {
-            log.write_output(Stream::Stdout, format!("line {i}\n").as_bytes()).unwrap();
+            log.write_output(Stream::Stdout, format!("line {i}\n").as_bytes())
+                .unwrap();
         }
         let many: String = (10..20).map(|i| format!("line {i}\n")).collect();
         log.write_output(Stream::Stdout, many.as_bytes()).unwrap();
-        for f in [p.clone(), p.with_extension("log.1"), p.with_extension("log.2")] {
+        for f in [
+            p.clone(),
+            p.with_extension("log.1"),
+            p.with_extension("log.2"),
+        ] {
             assert!(fs::metadata(&f).unwrap().len() <= 200, "{}", f.display());
         }
         assert!(fs::metadata(&p).unwrap().len() <= 200);
@@ -279,7 +296,8 @@ mod tests {
         let p = d.join("ctr.log");
         let mut log = LogFile::open(&p, Some(150), 1).unwrap();
         for i in 0..20 {
-            log.write_output(Stream::Stderr, format!("line {i}\n").as_bytes()).unwrap();
+            log.write_output(Stream::Stderr, format!("line {i}\n").as_bytes())
+                .unwrap();
         }
         assert!(fs::metadata(&p).unwrap().len() <= 150);
         assert!(!p.with_extension("log.1").exists());

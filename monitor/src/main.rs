@@ -63,7 +63,10 @@ fn parse_args(mut args: impl Iterator<Item = OsString>) -> Result<Args, String> 
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Args { config: config.ok_or("--config PATH is required")?, log_level })
+    Ok(Args {
+        config: config.ok_or("--config PATH is required")?,
+        log_level,
+    })
 }
 
 /// Reads the configuration and makes every path absolute (the monitor
@@ -154,23 +157,31 @@ fn setup(cfg: &MonitorConfig, sync: &UnixStream) -> Result<Listeners, String> {
     std::env::set_current_dir("/").map_err(|e| format!("chdir /: {e}"))?;
     fdio::set_cloexec(sync).map_err(|e| format!("sync socket: {e}"))?;
     daemon::set_subreaper().map_err(|e| format!("PR_SET_CHILD_SUBREAPER: {e}"))?;
-    fdio::atomic_write(&cfg.monitor_pid_file, std::process::id().to_string().as_bytes())
-        .map_err(|e| format!("write {}: {e}", cfg.monitor_pid_file.display()))?;
+    fdio::atomic_write(
+        &cfg.monitor_pid_file,
+        std::process::id().to_string().as_bytes(),
+    )
+    .map_err(|e| format!("write {}: {e}", cfg.monitor_pid_file.display()))?;
     let mut mask = SigSet::empty();
     for s in handled_signals() {
         mask.add(s);
     }
-    mask.thread_block().map_err(|e| format!("block signals: {e}"))?;
+    mask.thread_block()
+        .map_err(|e| format!("block signals: {e}"))?;
     let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .map_err(|e| format!("signalfd: {e}"))?;
-    let control = sockets::stream_listener(&cfg.socket_path)
-        .map_err(|e| format!("control socket: {e}"))?;
+    let control =
+        sockets::stream_listener(&cfg.socket_path).map_err(|e| format!("control socket: {e}"))?;
     // On failure the control socket is removed before Failed is sent.
     let attach = sockets::seqpacket_listener(&cfg.attach_path).map_err(|e| {
         control.1.remove();
         format!("attach socket: {e}")
     })?;
-    Ok(Listeners { signals, control, attach })
+    Ok(Listeners {
+        signals,
+        control,
+        attach,
+    })
 }
 
 #[cfg(test)]

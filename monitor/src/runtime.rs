@@ -86,12 +86,21 @@ mod tests {
 {"level":"error","msg":"first","time":"t"}
 {"level":"error","msg":"runc create failed: boom","time":"t"}
 "#;
-        assert_eq!(error_message(log, b"ignored", "exit 1"), "runc create failed: boom");
+        assert_eq!(
+            error_message(log, b"ignored", "exit 1"),
+            "runc create failed: boom"
+        );
     }
 
     #[test]
     fn falls_back_to_stderr_then_status() {
-        assert_eq!(error_message(b"garbage\n", b"  bad thing\n", "exit 1"), "bad thing");
-        assert_eq!(error_message(b"", b"", "exit status 2"), "OCI runtime failed: exit status 2");
+        assert_eq!(
+            error_message(b"garbage\n", b"  bad thing\n", "exit 1"),
+            "bad thing"
+        );
+        assert_eq!(
+            error_message(b"", b"", "exit status 2"),
+            "OCI runtime failed: exit status 2"
+        );
     }
 }

@@ -4,14 +4,14 @@
 use std::fs;
 use std::io::{self, IoSliceMut};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::sys::socket::{
-    accept4, bind, listen, recvmsg, socket, AddressFamily, Backlog, ControlMessageOwned,
-    MsgFlags, SockFlag, SockType, UnixAddr,
+    accept4, bind, listen, recvmsg, socket, AddressFamily, Backlog, ControlMessageOwned, MsgFlags,
+    SockFlag, SockType, UnixAddr,
 };
 
 /// A socket file this monitor bound, identified by device and inode so
@@ -24,12 +24,17 @@ pub struct BoundPath {
 impl BoundPath {
     fn new(path: &Path) -> BoundPath {
         let id = fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()));
-        BoundPath { path: path.to_path_buf(), id }
+        BoundPath {
+            path: path.to_path_buf(),
+            id,
+        }
     }
 
     /// Unlinks the socket file if it is still the one bound here.
     pub fn remove(&self) {
-        let current = fs::symlink_metadata(&self.path).ok().map(|m| (m.dev(), m.ino()));
+        let current = fs::symlink_metadata(&self.path)
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
         if current.is_some() && current == self.id {
             let _ = fs::remove_file(&self.path);
         }
@@ -56,8 +61,12 @@ pub fn seqpacket_listener(path: &Path) -> io::Result<(OwnedFd, BoundPath)> {
         None,
     )?;
     let addr = UnixAddr::new(path)?;
-    bind(fd.as_raw_fd(), &addr)
-        .map_err(|e| io::Error::new(io::Error::from(e).kind(), format!("bind {}: {e}", path.display())))?;
+    bind(fd.as_raw_fd(), &addr).map_err(|e| {
+        io::Error::new(
+            io::Error::from(e).kind(),
+            format!("bind {}: {e}", path.display()),
+        )
+    })?;
     let bound = BoundPath::new(path);
     listen(&fd, Backlog::new(64)?)?;
     Ok((fd, bound))

@@ -17,9 +17,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 use rpod_proto::attach::{DETACH, MAX_PACKET, STDERR, STDIN, STDOUT};
 use rpod_proto::frame::encode;
-use rpod_proto::{
-    ExitRecord, MonitorConfig, MonitorState, Reply, Request, SyncMsg, PROTO_VERSION,
-};
+use rpod_proto::{ExitRecord, MonitorConfig, MonitorState, Reply, Request, SyncMsg, PROTO_VERSION};
 
 use crate::attach::{AttachConn, AttachInput};
 use crate::control::{ControlConn, Incoming};
@@ -163,7 +161,9 @@ impl Supervisor {
     /// Sends `Ready`, then serves until the process has exited and been
     /// cleaned up. Returns the monitor's exit code.
     pub fn run(mut self) -> i32 {
-        if let Err(e) = self.send_sync(&SyncMsg::Ready { monitor_pid: self.monitor_pid }) {
+        if let Err(e) = self.send_sync(&SyncMsg::Ready {
+            monitor_pid: self.monitor_pid,
+        }) {
             diag::warn(&format!("cannot send Ready: {e}"));
             self.remove_sockets();
             return 1;
@@ -175,9 +175,8 @@ impl Supervisor {
             let timeout = self.poll_timeout();
             // SAFETY: `pollfds` is a valid, exclusively borrowed array of
             // `pollfds.len()` pollfd structs for the duration of the call.
-            let n = unsafe {
-                libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout)
-            };
+            let n =
+                unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout) };
             if n < 0 {
                 let e = io::Error::last_os_error();
                 if e.raw_os_error() == Some(libc::EINTR) {
@@ -206,7 +205,11 @@ impl Supervisor {
         pollfds.clear();
         tokens.clear();
         let mut add = |fd: BorrowedFd<'_>, events: i16, tok: Token| {
-            pollfds.push(libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 });
+            pollfds.push(libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events,
+                revents: 0,
+            });
             tokens.push(tok);
         };
         add(self.signals.as_fd(), libc::POLLIN, Token::Signal);
@@ -234,7 +237,11 @@ impl Supervisor {
             add(c.stream.as_fd(), ev, Token::Control(i));
         }
         if self.attaches.len() < MAX_ATTACH_CONNS {
-            add(self.attach_listener.as_fd(), libc::POLLIN, Token::AttachListener);
+            add(
+                self.attach_listener.as_fd(),
+                libc::POLLIN,
+                Token::AttachListener,
+            );
         }
         let reading = self.attach_input_allowed();
         for (i, a) in self.attaches.iter().enumerate() {
@@ -387,7 +394,10 @@ impl Supervisor {
     // ---- start gate and runtime ----
 
     fn send_sync(&mut self, msg: &SyncMsg) -> io::Result<()> {
-        let sync = self.sync.as_mut().ok_or_else(|| io::Error::other("sync socket closed"))?;
+        let sync = self
+            .sync
+            .as_mut()
+            .ok_or_else(|| io::Error::other("sync socket closed"))?;
         let frame = encode(msg).map_err(io::Error::other)?;
         sync.write_all(&frame)
     }
@@ -452,7 +462,9 @@ impl Supervisor {
         let pipe = || pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"));
         let (stdin, stdout, stderr, console_path);
         if cfg.terminal {
-            let path = cfg.bundle.join(format!("console-{}.sock", self.monitor_pid));
+            let path = cfg
+                .bundle
+                .join(format!("console-{}.sock", self.monitor_pid));
             let l = stream_listener(&path).map_err(|e| format!("console socket: {e}"))?;
             self.console = Some(l);
             console_path = Some(path);
@@ -520,7 +532,10 @@ impl Supervisor {
                 match master.try_clone() {
                     Ok(dup) => {
                         self.pty = Some(dup);
-                        self.outputs.push(OutSrc { fd: master, stream: Stream::Stdout });
+                        self.outputs.push(OutSrc {
+                            fd: master,
+                            stream: Stream::Stdout,
+                        });
                     }
                     Err(e) => diag::warn(&format!("dup pty master: {e}")),
                 }
@@ -531,7 +546,11 @@ impl Supervisor {
 
     fn runtime_exited(&mut self, st: WaitStatus) {
         if self.cfg.terminal && self.pty.is_none() {
-            if let Some(conn) = self.console.as_ref().and_then(|(l, _)| accept_stream(l).ok().flatten()) {
+            if let Some(conn) = self
+                .console
+                .as_ref()
+                .and_then(|(l, _)| accept_stream(l).ok().flatten())
+            {
                 self.take_console(conn);
             }
         }
@@ -541,7 +560,10 @@ impl Supervisor {
             let json = fs::read(&log_path).unwrap_or_default();
             let mut stderr = Vec::new();
             let errfd = self.runtime_stderr.as_ref().or_else(|| {
-                self.outputs.iter().find(|o| o.stream == Stream::Stderr).map(|o| &o.fd)
+                self.outputs
+                    .iter()
+                    .find(|o| o.stream == Stream::Stderr)
+                    .map(|o| &o.fd)
             });
             if let Some(fd) = errfd {
                 let mut buf = [0u8; 4096];
@@ -903,7 +925,9 @@ impl Supervisor {
         if !conn.greeted {
             if let Request::Hello { .. } = req {
                 conn.greeted = true;
-                return Some(Reply::Hello { version: PROTO_VERSION });
+                return Some(Reply::Hello {
+                    version: PROTO_VERSION,
+                });
             }
             conn.closing = true;
             return Some(Reply::Error {
@@ -912,10 +936,14 @@ impl Supervisor {
         }
         let ok_or = |r: io::Result<()>| match r {
             Ok(()) => Reply::Ok,
-            Err(e) => Reply::Error { message: e.to_string() },
+            Err(e) => Reply::Error {
+                message: e.to_string(),
+            },
         };
         Some(match req {
-            Request::Hello { .. } => Reply::Hello { version: PROTO_VERSION },
+            Request::Hello { .. } => Reply::Hello {
+                version: PROTO_VERSION,
+            },
             Request::Status => Reply::Status {
                 state: self.state(),
                 pid: self.pid,
@@ -927,7 +955,9 @@ impl Supervisor {
             },
             Request::Resize { rows, cols } => {
                 if !self.cfg.terminal {
-                    return Some(Reply::Unsupported { request: "Resize".to_string() });
+                    return Some(Reply::Unsupported {
+                        request: "Resize".to_string(),
+                    });
                 }
                 ok_or(self.resize(rows, cols))
             }
@@ -936,7 +966,10 @@ impl Supervisor {
                 None => Ok(()),
             }),
             Request::Kill { signal } => ok_or(self.signal_process(signal)),
-            Request::Stop { signal, timeout_secs } => {
+            Request::Stop {
+                signal,
+                timeout_secs,
+            } => {
                 if self.phase >= Phase::Draining {
                     return Some(Reply::Ok);
                 }
@@ -959,7 +992,9 @@ impl Supervisor {
                     return None;
                 }
             },
-            Request::Unknown => Reply::Unsupported { request: req.name().to_string() },
+            Request::Unknown => Reply::Unsupported {
+                request: req.name().to_string(),
+            },
         })
     }
 
@@ -968,7 +1003,12 @@ impl Supervisor {
             .pty
             .as_ref()
             .ok_or_else(|| io::Error::other("the terminal is not available"))?;
-        let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         // SAFETY: TIOCSWINSZ reads one winsize struct from the pointer,
         // which points at a live local for the duration of the call.
         if unsafe { libc::ioctl(pty.as_raw_fd(), libc::TIOCSWINSZ, &ws) } == -1 {
@@ -984,7 +1024,12 @@ impl Supervisor {
             return;
         };
         let oom = self.oom.as_ref().is_some_and(|w| w.oom_killed());
-        self.pending_exit = Some(ExitRecord { code, signal, finished_at: now_nanos(), oom });
+        self.pending_exit = Some(ExitRecord {
+            code,
+            signal,
+            finished_at: now_nanos(),
+            oom,
+        });
         self.stop_deadline = None;
         self.phase = Phase::Draining;
         self.drain_deadline = Some(Instant::now() + DRAIN_TIMEOUT);
@@ -1025,7 +1070,9 @@ impl Supervisor {
 
     fn next_cleanup(&mut self) {
         while let Some(mut cmd) = self.cleanup.pop_front() {
-            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
             match cmd.spawn() {
                 Ok(child) => {
                     self.cleanup_pid = Some(child.id() as i32);
@@ -1042,5 +1089,10 @@ impl Supervisor {
 
 /// Signals the monitor handles through its signalfd.
 pub fn handled_signals() -> [Signal; 4] {
-    [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP]
+    [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+    ]
 }

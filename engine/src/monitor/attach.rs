@@ -9,8 +9,8 @@ use std::path::Path;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
-    connect, recv, send, shutdown, socket, AddressFamily, MsgFlags, Shutdown, SockFlag,
-    SockType, UnixAddr,
+    connect, recv, send, shutdown, socket, AddressFamily, MsgFlags, Shutdown, SockFlag, SockType,
+    UnixAddr,
 };
 use rpod_proto::attach::{DETACH, MAX_PACKET, STDERR, STDIN, STDOUT};
 
@@ -53,9 +53,17 @@ pub enum Packet {
 impl AttachStream {
     /// Connects to the attach socket at `path`.
     pub fn connect(path: &Path) -> Result<AttachStream, MonitorError> {
-        let conn_err = |e: Errno| MonitorError::Connect { path: path.to_path_buf(), source: e.into() };
-        let fd = socket(AddressFamily::Unix, SockType::SeqPacket, SockFlag::SOCK_CLOEXEC, None)
-            .map_err(conn_err)?;
+        let conn_err = |e: Errno| MonitorError::Connect {
+            path: path.to_path_buf(),
+            source: e.into(),
+        };
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .map_err(conn_err)?;
         let addr = UnixAddr::new(path).map_err(conn_err)?;
         loop {
             match connect(fd.as_raw_fd(), &addr) {
@@ -84,12 +92,14 @@ impl AttachStream {
 
     /// Sends input for the container's stdin (blocking).
     pub fn send_input(&self, data: &[u8]) -> Result<(), MonitorError> {
-        self.send_packet(STDIN, data).map_err(|e| MonitorError::io("send to attach socket", e))
+        self.send_packet(STDIN, data)
+            .map_err(|e| MonitorError::io("send to attach socket", e))
     }
 
     /// Leaves without closing the container's stdin.
     pub fn send_detach(&self) -> Result<(), MonitorError> {
-        self.send_packet(DETACH, &[]).map_err(|e| MonitorError::io("send detach", e))
+        self.send_packet(DETACH, &[])
+            .map_err(|e| MonitorError::io("send detach", e))
     }
 
     /// Half-closes: end of input for the container's stdin.
@@ -103,7 +113,12 @@ impl AttachStream {
         loop {
             match recv(self.fd.as_raw_fd(), buf, MsgFlags::empty()) {
                 Ok(0) | Err(Errno::ECONNRESET) => return Ok(Packet::Eof),
-                Ok(n) => return Ok(Packet::Output { tag: buf[0], len: n - 1 }),
+                Ok(n) => {
+                    return Ok(Packet::Output {
+                        tag: buf[0],
+                        len: n - 1,
+                    })
+                }
                 Err(Errno::EINTR) => continue,
                 Err(e) => return Err(MonitorError::io("receive from attach socket", e)),
             }
@@ -138,7 +153,10 @@ pub fn parse_detach_keys(keys: &str) -> Result<Vec<u8>, MonitorError> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let bad = |reason: String| MonitorError::DetachKeys { keys: keys.to_string(), reason };
+    let bad = |reason: String| MonitorError::DetachKeys {
+        keys: keys.to_string(),
+        reason,
+    };
     let mut out = Vec::new();
     for key in keys.split(',') {
         if key.len() == 1 {
@@ -146,8 +164,10 @@ pub fn parse_detach_keys(keys: &str) -> Result<Vec<u8>, MonitorError> {
             continue;
         }
         let lower = key.to_ascii_lowercase();
-        let code = lower.strip_prefix("ctrl-").filter(|r| r.len() == 1).and_then(|r| {
-            match r.as_bytes()[0] {
+        let code = lower
+            .strip_prefix("ctrl-")
+            .filter(|r| r.len() == 1)
+            .and_then(|r| match r.as_bytes()[0] {
                 c @ b'a'..=b'z' => Some(c - b'a' + 1),
                 b'@' => Some(0),
                 b'[' => Some(27),
@@ -156,8 +176,7 @@ pub fn parse_detach_keys(keys: &str) -> Result<Vec<u8>, MonitorError> {
                 b'^' => Some(30),
                 b'_' => Some(31),
                 _ => None,
-            }
-        });
+            });
         out.push(code.ok_or_else(|| bad(format!("Unknown character: '{key}'")))?);
     }
     Ok(out)
@@ -214,7 +233,10 @@ pub fn pump(
     err: &mut dyn Write,
     detach_keys: Option<&[u8]>,
 ) -> Result<AttachEnd, MonitorError> {
-    let mut matcher = DetachMatcher { keys: detach_keys.unwrap_or_default(), matched: 0 };
+    let mut matcher = DetachMatcher {
+        keys: detach_keys.unwrap_or_default(),
+        matched: 0,
+    };
     let mut input = input;
     let mut buf = vec![0u8; MAX_PACKET];
     let mut inbuf = vec![0u8; MAX_PACKET - 1];
@@ -248,7 +270,11 @@ pub fn pump(
         }
         let mut fds = vec![PollFd::new(
             stream.as_fd(),
-            if pending.is_empty() { PollFlags::POLLIN } else { PollFlags::POLLIN | PollFlags::POLLOUT },
+            if pending.is_empty() {
+                PollFlags::POLLIN
+            } else {
+                PollFlags::POLLIN | PollFlags::POLLOUT
+            },
         )];
         let read_input = pending.is_empty() && !input_done && !detach_pending;
         if let (Some(fd), true) = (input, read_input) {
@@ -260,7 +286,10 @@ pub fn pump(
             Err(e) => return Err(MonitorError::io("poll attach", e)),
         }
         let sock_ready = fds[0].revents().unwrap_or(PollFlags::empty());
-        let in_ready = fds.get(1).and_then(|f| f.revents()).unwrap_or(PollFlags::empty());
+        let in_ready = fds
+            .get(1)
+            .and_then(|f| f.revents())
+            .unwrap_or(PollFlags::empty());
         drop(fds);
         if sock_ready.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR) {
             match stream.recv(&mut buf)? {
@@ -272,12 +301,14 @@ pub fn pump(
                 Packet::Output { tag, len } => {
                     let data = &buf[1..=len];
                     match tag {
-                        STDOUT => {
-                            out.write_all(data).and_then(|_| out.flush()).map_err(write_err)?
-                        }
-                        STDERR => {
-                            err.write_all(data).and_then(|_| err.flush()).map_err(write_err)?
-                        }
+                        STDOUT => out
+                            .write_all(data)
+                            .and_then(|_| out.flush())
+                            .map_err(write_err)?,
+                        STDERR => err
+                            .write_all(data)
+                            .and_then(|_| err.flush())
+                            .map_err(write_err)?,
                         _ => {}
                     }
                 }
@@ -329,7 +360,10 @@ mod tests {
             let e = parse_detach_keys(bad).unwrap_err();
             assert!(matches!(e, MonitorError::DetachKeys { .. }), "{bad}: {e}");
         }
-        assert_eq!(parse_detach_keys(DEFAULT_DETACH_KEYS).unwrap(), vec![16, 17]);
+        assert_eq!(
+            parse_detach_keys(DEFAULT_DETACH_KEYS).unwrap(),
+            vec![16, 17]
+        );
     }
 
     fn run(keys: &[u8], chunks: &[&[u8]]) -> (Vec<u8>, bool) {

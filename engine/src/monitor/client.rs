@@ -36,14 +36,21 @@ pub struct MonitorStatus {
 impl MonitorClient {
     /// Connects to `socket_path` and exchanges Hello.
     pub fn connect(socket_path: &Path) -> Result<MonitorClient, MonitorError> {
-        let stream = UnixStream::connect(socket_path)
-            .map_err(|source| MonitorError::Connect { path: socket_path.to_path_buf(), source })?;
+        let stream = UnixStream::connect(socket_path).map_err(|source| MonitorError::Connect {
+            path: socket_path.to_path_buf(),
+            source,
+        })?;
         stream
             .set_read_timeout(Some(REQUEST_TIMEOUT))
             .map_err(|e| MonitorError::io("set monitor socket timeout", e))?;
-        let mut client =
-            MonitorClient { stream, path: socket_path.to_path_buf(), monitor_version: 0 };
-        match client.request(&Request::Hello { version: PROTO_VERSION })? {
+        let mut client = MonitorClient {
+            stream,
+            path: socket_path.to_path_buf(),
+            monitor_version: 0,
+        };
+        match client.request(&Request::Hello {
+            version: PROTO_VERSION,
+        })? {
             Reply::Hello { version } => client.monitor_version = version,
             other => return Err(unexpected("Hello", &other)),
         }
@@ -68,9 +75,17 @@ impl MonitorClient {
     /// State, pids and exit record of the monitored process.
     pub fn status(&mut self) -> Result<MonitorStatus, MonitorError> {
         match self.request(&Request::Status)? {
-            Reply::Status { state, pid, monitor_pid, exit } => {
-                Ok(MonitorStatus { state, pid, monitor_pid, exit })
-            }
+            Reply::Status {
+                state,
+                pid,
+                monitor_pid,
+                exit,
+            } => Ok(MonitorStatus {
+                state,
+                pid,
+                monitor_pid,
+                exit,
+            }),
             other => Err(reply_error("Status", other)),
         }
     }
@@ -101,7 +116,10 @@ impl MonitorClient {
     /// Sends `signal`; the monitor escalates to SIGKILL after
     /// `timeout_secs`. Returns at once.
     pub fn stop(&mut self, signal: i32, timeout_secs: u64) -> Result<(), MonitorError> {
-        self.expect_ok(&Request::Stop { signal, timeout_secs })
+        self.expect_ok(&Request::Stop {
+            signal,
+            timeout_secs,
+        })
     }
 
     /// Blocks until the process has exited and returns its exit record.
@@ -119,7 +137,10 @@ impl MonitorClient {
 }
 
 fn unexpected(request: &str, reply: &Reply) -> MonitorError {
-    MonitorError::UnexpectedReply { request: request.to_string(), reply: format!("{reply:?}") }
+    MonitorError::UnexpectedReply {
+        request: request.to_string(),
+        reply: format!("{reply:?}"),
+    }
 }
 
 fn reply_error(request: &str, reply: Reply) -> MonitorError {

@@ -32,7 +32,10 @@ pub enum MonitorError {
     #[error("read exit file {path}: {source}")]
     ExitFile { path: PathBuf, source: io::Error },
     #[error("parse exit file {path}: {source}")]
-    ExitFileParse { path: PathBuf, source: serde_json::Error },
+    ExitFileParse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("invalid detach keys {keys:?}: {reason}")]
     DetachKeys { keys: String, reason: String },
     #[error("{context}: {source}")]
@@ -41,10 +44,16 @@ pub enum MonitorError {
 
 impl MonitorError {
     pub(crate) fn io(context: impl Into<String>, source: impl Into<io::Error>) -> Self {
-        MonitorError::Io { context: context.into(), source: source.into() }
+        MonitorError::Io {
+            context: context.into(),
+            source: source.into(),
+        }
     }
 
     pub(crate) fn protocol(context: impl Into<String>, source: FrameError) -> Self {
-        MonitorError::Protocol { context: context.into(), source }
+        MonitorError::Protocol {
+            context: context.into(),
+            source,
+        }
     }
 }

@@ -13,16 +13,29 @@ pub fn read_exit_file(path: &Path) -> Result<Option<ExitRecord>, MonitorError> {
     let data = match fs::read(path) {
         Ok(d) => d,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(MonitorError::ExitFile { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(MonitorError::ExitFile {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
     serde_json::from_slice(&data)
         .map(Some)
-        .map_err(|source| MonitorError::ExitFileParse { path: path.to_path_buf(), source })
+        .map_err(|source| MonitorError::ExitFileParse {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// The pid written in a monitor pid file.
 pub fn read_monitor_pid(pid_file: &Path) -> Option<i32> {
-    fs::read_to_string(pid_file).ok()?.trim().parse().ok().filter(|&p: &i32| p > 0)
+    fs::read_to_string(pid_file)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&p: &i32| p > 0)
 }
 
 /// Whether the monitor named by `pid_file` is alive: the process exists
@@ -41,5 +54,6 @@ pub fn monitor_alive(pid_file: &Path) -> bool {
     };
     let argv0 = cmdline.split(|&b| b == 0).next().unwrap_or_default();
     let name = argv0.rsplit(|&b| b == b'/').next().unwrap_or_default();
-    name.windows(b"pod-monitor".len()).any(|w| w == b"pod-monitor")
+    name.windows(b"pod-monitor".len())
+        .any(|w| w == b"pod-monitor")
 }

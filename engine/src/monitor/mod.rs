@@ -18,9 +18,7 @@ pub mod exit_file;
 pub mod spawn;
 pub mod terminal;
 
-pub use attach::{
-    parse_detach_keys, pump, AttachEnd, AttachStream, Packet, DEFAULT_DETACH_KEYS,
-};
+pub use attach::{parse_detach_keys, pump, AttachEnd, AttachStream, Packet, DEFAULT_DETACH_KEYS};
 pub use client::{MonitorClient, MonitorStatus};
 pub use error::MonitorError;
 pub use exit_file::{monitor_alive, read_exit_file, read_monitor_pid};

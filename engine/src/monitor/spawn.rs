@@ -44,8 +44,10 @@ pub fn spawn(
         path: config_path.to_path_buf(),
         source: e.into(),
     })?;
-    fs::write(config_path, json)
-        .map_err(|source| MonitorError::Config { path: config_path.to_path_buf(), source })?;
+    fs::write(config_path, json).map_err(|source| MonitorError::Config {
+        path: config_path.to_path_buf(),
+        source,
+    })?;
     // Both ends are close-on-exec; only the child's dup onto fd 3 survives
     // its exec.
     let (mut ours, theirs) =
@@ -73,28 +75,39 @@ pub fn spawn(
             Ok(())
         });
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|source| MonitorError::Spawn { binary: monitor_bin.to_path_buf(), source })?;
+    let mut child = cmd.spawn().map_err(|source| MonitorError::Spawn {
+        binary: monitor_bin.to_path_buf(),
+        source,
+    })?;
     drop(theirs);
-    let status = child.wait().map_err(|e| MonitorError::io("wait for pod-monitor", e))?;
+    let status = child
+        .wait()
+        .map_err(|e| MonitorError::io("wait for pod-monitor", e))?;
     if !status.success() {
         let mut stderr = String::new();
         if let Some(mut s) = child.stderr.take() {
             let _ = s.read_to_string(&mut stderr);
         }
-        return Err(MonitorError::Startup(format!("{status}: {}", stderr.trim())));
+        return Err(MonitorError::Startup(format!(
+            "{status}: {}",
+            stderr.trim()
+        )));
     }
     drop(child);
     ours.set_read_timeout(Some(READY_TIMEOUT))
         .map_err(|e| MonitorError::io("set sync socket timeout", e))?;
     match read_frame::<_, SyncMsg>(&mut ours) {
-        Ok(SyncMsg::Ready { monitor_pid }) => Ok(PendingMonitor { monitor_pid, sync: ours }),
+        Ok(SyncMsg::Ready { monitor_pid }) => Ok(PendingMonitor {
+            monitor_pid,
+            sync: ours,
+        }),
         Ok(SyncMsg::Failed { message }) => Err(MonitorError::Startup(message)),
-        Ok(other) => Err(MonitorError::Startup(format!("unexpected message {other:?}"))),
-        Err(FrameError::Closed) => {
-            Err(MonitorError::Startup("the monitor exited before it was ready".into()))
-        }
+        Ok(other) => Err(MonitorError::Startup(format!(
+            "unexpected message {other:?}"
+        ))),
+        Err(FrameError::Closed) => Err(MonitorError::Startup(
+            "the monitor exited before it was ready".into(),
+        )),
         Err(e) => Err(MonitorError::protocol("waiting for Ready", e)),
     }
 }
@@ -120,7 +133,9 @@ impl PendingMonitor {
                 while matches!(self.sync.read(&mut sink), Ok(n) if n > 0) {}
                 Err(MonitorError::Runtime(message))
             }
-            Ok(other) => Err(MonitorError::Startup(format!("unexpected message {other:?}"))),
+            Ok(other) => Err(MonitorError::Startup(format!(
+                "unexpected message {other:?}"
+            ))),
             Err(FrameError::Closed) => Err(MonitorError::Startup(
                 "the monitor exited without reporting the runtime's result".into(),
             )),
@@ -145,6 +160,8 @@ pub fn find_monitor_binary() -> Option<PathBuf> {
     beside
         .into_iter()
         .chain(in_path)
-        .chain(std::iter::once(PathBuf::from("/usr/libexec/rpod/pod-monitor")))
+        .chain(std::iter::once(PathBuf::from(
+            "/usr/libexec/rpod/pod-monitor",
+        )))
         .find(|p| p.is_file())
 }

@@ -16,7 +16,9 @@ pub struct RawTerminal {
 impl RawTerminal {
     /// Switches `fd` (a terminal) to raw mode.
     pub fn enable(fd: BorrowedFd<'_>) -> Result<RawTerminal, MonitorError> {
-        let fd = fd.try_clone_to_owned().map_err(|e| MonitorError::io("dup terminal", e))?;
+        let fd = fd
+            .try_clone_to_owned()
+            .map_err(|e| MonitorError::io("dup terminal", e))?;
         let saved = tcgetattr(&fd).map_err(|e| MonitorError::io("get terminal attributes", e))?;
         let mut raw = saved.clone();
         cfmakeraw(&mut raw);
@@ -34,7 +36,12 @@ impl Drop for RawTerminal {
 
 /// The terminal's size as (rows, cols); `None` if `fd` is no terminal.
 pub fn terminal_size(fd: BorrowedFd<'_>) -> Option<(u16, u16)> {
-    let mut ws = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: TIOCGWINSZ writes one winsize struct through the pointer,
     // which points at a live local for the duration of the call.
     if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) } == -1 {

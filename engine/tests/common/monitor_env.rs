@@ -26,7 +26,11 @@ pub fn monitor_bin() -> PathBuf {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().expect("current_exe");
-    let bin = exe.parent().and_then(Path::parent).expect("target dir").join("pod-monitor");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("pod-monitor");
     assert!(
         bin.is_file(),
         "{} missing: run `cargo build -p pod-monitor` first (or set RPOD_MONITOR)",
@@ -37,7 +41,11 @@ pub fn monitor_bin() -> PathBuf {
 
 fn unique_id(tag: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("rpodmon-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "rpodmon-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A container bundle plus everything its monitor needs, in one temp dir.
@@ -54,7 +62,10 @@ pub struct TestCtr {
 impl TestCtr {
     /// A bundle running `args` (busybox rootfs).
     pub fn new(tag: &str, args: &[&str], terminal: bool, stdin: bool) -> TestCtr {
-        let dir = tempfile::Builder::new().prefix("rpm").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("rpm")
+            .tempdir()
+            .expect("tempdir");
         let id = unique_id(tag);
         let bundle = dir.path().join("b");
         let bin = bundle.join("rootfs/bin");
@@ -68,8 +79,17 @@ impl TestCtr {
         for a in BUSYBOX_APPLETS {
             std::os::unix::fs::symlink("busybox", bin.join(a)).unwrap();
         }
-        let out = Command::new("runc").arg("spec").arg("--bundle").arg(&bundle).output().unwrap();
-        assert!(out.status.success(), "runc spec: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("runc")
+            .arg("spec")
+            .arg("--bundle")
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "runc spec: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let path = bundle.join("config.json");
         let mut spec: serde_json::Value =
             serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
@@ -137,11 +157,20 @@ impl TestCtr {
     /// `runc start`, as the engine does after `Created`.
     pub fn runc_start(&self) {
         let out = self.runc(&["start", &self.id]);
-        assert!(out.status.success(), "runc start: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "runc start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn runc(&self, args: &[&str]) -> std::process::Output {
-        Command::new("runc").arg("--root").arg(&self.runtime_root).args(args).output().unwrap()
+        Command::new("runc")
+            .arg("--root")
+            .arg(&self.runtime_root)
+            .args(args)
+            .output()
+            .unwrap()
     }
 
     /// Spawn, go, start: returns the container pid.
@@ -163,7 +192,10 @@ impl TestCtr {
     /// Waits (bounded) until the monitor process has exited.
     pub fn wait_monitor_gone(&self) {
         let pid = self.monitor_pid.expect("monitor spawned");
-        assert!(wait_pid_gone(pid, Duration::from_secs(20)), "monitor {pid} still alive");
+        assert!(
+            wait_pid_gone(pid, Duration::from_secs(20)),
+            "monitor {pid} still alive"
+        );
     }
 }
 
