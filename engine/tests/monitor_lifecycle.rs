@@ -301,3 +301,27 @@ fn idle_monitor_memory_is_small() {
     client.kill(libc::SIGKILL).unwrap();
     assert_eq!(client.wait_exit().unwrap().code, 137);
 }
+
+#[test]
+fn oom_kill_is_detected() {
+    let mut c = TestCtr::new(
+        "oom",
+        &[
+            "sh",
+            "-c",
+            "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived",
+        ],
+        false,
+        false,
+    );
+    let path = c.bundle.join("config.json");
+    let mut spec: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    spec["linux"]["resources"]["memory"] =
+        serde_json::json!({"limit": 16 * 1024 * 1024, "swap": 16 * 1024 * 1024});
+    fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
+    c.run();
+    let exit = c.client().wait_exit().unwrap();
+    assert_eq!(exit.signal, Some(9), "{exit:?} {}", c.log());
+    assert!(exit.oom, "{exit:?}");
+    assert!(!c.log().contains("survived"));
+}
