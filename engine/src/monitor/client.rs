@@ -1,0 +1,152 @@
+//! The control-socket client.
+
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rpod_proto::{
+    read_frame, write_frame, ExitRecord, MonitorState, Reply, Request, PROTO_VERSION,
+};
+
+use super::error::MonitorError;
+
+/// Default time a request may take before the client gives up.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A connection to one monitor's control socket (after the Hello
+/// exchange).
+#[derive(Debug)]
+pub struct MonitorClient {
+    stream: UnixStream,
+    path: PathBuf,
+    /// Protocol version the monitor announced.
+    pub monitor_version: u32,
+}
+
+/// What the monitor knows about its process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorStatus {
+    pub state: MonitorState,
+    /// The container (or exec) process id, 0 before creation.
+    pub pid: i32,
+    pub monitor_pid: i32,
+    pub exit: Option<ExitRecord>,
+}
+
+impl MonitorClient {
+    /// Connects to `socket_path` and exchanges Hello.
+    pub fn connect(socket_path: &Path) -> Result<MonitorClient, MonitorError> {
+        let stream = UnixStream::connect(socket_path).map_err(|source| MonitorError::Connect {
+            path: socket_path.to_path_buf(),
+            source,
+        })?;
+        stream
+            .set_read_timeout(Some(REQUEST_TIMEOUT))
+            .map_err(|e| MonitorError::io("set monitor socket timeout", e))?;
+        let mut client = MonitorClient {
+            stream,
+            path: socket_path.to_path_buf(),
+            monitor_version: 0,
+        };
+        match client.request(&Request::Hello {
+            version: PROTO_VERSION,
+        })? {
+            Reply::Hello { version } => client.monitor_version = version,
+            other => return Err(unexpected("Hello", &other)),
+        }
+        Ok(client)
+    }
+
+    /// Sends one request and reads its reply.
+    pub fn request(&mut self, req: &Request) -> Result<Reply, MonitorError> {
+        let ctx = || format!("{} on {}", req.name(), self.path.display());
+        write_frame(&mut self.stream, req).map_err(|e| MonitorError::protocol(ctx(), e))?;
+        read_frame(&mut self.stream).map_err(|e| MonitorError::protocol(ctx(), e))
+    }
+
+    /// Sends a request whose success reply is `Ok`.
+    fn expect_ok(&mut self, req: &Request) -> Result<(), MonitorError> {
+        match self.request(req)? {
+            Reply::Ok => Ok(()),
+            other => Err(reply_error(req.name(), other)),
+        }
+    }
+
+    /// State, pids and exit record of the monitored process.
+    pub fn status(&mut self) -> Result<MonitorStatus, MonitorError> {
+        match self.request(&Request::Status)? {
+            Reply::Status {
+                state,
+                pid,
+                monitor_pid,
+                exit,
+            } => Ok(MonitorStatus {
+                state,
+                pid,
+                monitor_pid,
+                exit,
+            }),
+            other => Err(reply_error("Status", other)),
+        }
+    }
+
+    /// Path of the attach socket.
+    pub fn attach_path(&mut self) -> Result<PathBuf, MonitorError> {
+        match self.request(&Request::Attach)? {
+            Reply::AttachSocket { path } => Ok(PathBuf::from(path)),
+            other => Err(reply_error("Attach", other)),
+        }
+    }
+
+    /// Sets the container terminal's size.
+    pub fn resize(&mut self, rows: u16, cols: u16) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::Resize { rows, cols })
+    }
+
+    /// Makes the monitor reopen its log file.
+    pub fn reopen_log(&mut self) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::ReopenLog)
+    }
+
+    /// Sends `signal` to the container process.
+    pub fn kill(&mut self, signal: i32) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::Kill { signal })
+    }
+
+    /// Sends `signal`; the monitor escalates to SIGKILL after
+    /// `timeout_secs`. Returns at once.
+    pub fn stop(&mut self, signal: i32, timeout_secs: u64) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::Stop {
+            signal,
+            timeout_secs,
+        })
+    }
+
+    /// Blocks until the process has exited and returns its exit record.
+    pub fn wait_exit(&mut self) -> Result<ExitRecord, MonitorError> {
+        self.stream
+            .set_read_timeout(None)
+            .map_err(|e| MonitorError::io("clear monitor socket timeout", e))?;
+        let reply = self.request(&Request::Subscribe);
+        let _ = self.stream.set_read_timeout(Some(REQUEST_TIMEOUT));
+        match reply? {
+            Reply::Exited { exit } => Ok(exit),
+            other => Err(reply_error("Subscribe", other)),
+        }
+    }
+}
+
+fn unexpected(request: &str, reply: &Reply) -> MonitorError {
+    MonitorError::UnexpectedReply {
+        request: request.to_string(),
+        reply: format!("{reply:?}"),
+    }
+}
+
+fn reply_error(request: &str, reply: Reply) -> MonitorError {
+    match reply {
+        Reply::Error { message } => MonitorError::Remote(message),
+        Reply::Unsupported { request } => MonitorError::Unsupported(request),
+        other => unexpected(request, &other),
+    }
+}

@@ -1,0 +1,167 @@
+//! Starting a monitor: config file, sync socketpair, `Ready`, `Go`.
+
+use std::fs;
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use rpod_proto::{read_frame, write_frame, FrameError, MonitorConfig, SyncMsg};
+
+use super::error::MonitorError;
+
+/// Descriptor number of the sync socket in the monitor.
+const SYNC_FD: i32 = 3;
+/// How long the monitor may take to get its sockets ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the runtime's create/exec may take.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a failed monitor may take to clean up and exit.
+const FAIL_EXIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A monitor that is ready (its sockets listen) but has not run the
+/// runtime yet. Dropping it closes the start gate: the monitor removes its
+/// sockets and exits.
+#[derive(Debug)]
+pub struct PendingMonitor {
+    /// Pid of the (double-forked) monitor process.
+    pub monitor_pid: i32,
+    sync: UnixStream,
+}
+
+/// Writes `config` to `config_path` and starts `monitor_bin` on it. Returns
+/// once the monitor is ready; the direct child has been reaped, the
+/// monitor itself is not our child.
+pub fn spawn(
+    monitor_bin: &Path,
+    config: &MonitorConfig,
+    config_path: &Path,
+) -> Result<PendingMonitor, MonitorError> {
+    let json = serde_json::to_vec_pretty(config).map_err(|e| MonitorError::Config {
+        path: config_path.to_path_buf(),
+        source: e.into(),
+    })?;
+    fs::write(config_path, json).map_err(|source| MonitorError::Config {
+        path: config_path.to_path_buf(),
+        source,
+    })?;
+    // Both ends are close-on-exec; only the child's dup onto fd 3 survives
+    // its exec.
+    let (mut ours, theirs) =
+        UnixStream::pair().map_err(|e| MonitorError::io("create sync socketpair", e))?;
+    let theirs_fd = theirs.as_raw_fd();
+    let mut cmd = Command::new(monitor_bin);
+    cmd.arg("--config")
+        .arg(config_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: the closure runs between fork and exec and calls only
+    // async-signal-safe functions (dup2, fcntl) on a descriptor that stays
+    // open in the parent until spawn returns; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            if theirs_fd == SYNC_FD {
+                // dup2 onto itself would keep FD_CLOEXEC: clear it instead.
+                if libc::fcntl(SYNC_FD, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            } else if libc::dup2(theirs_fd, SYNC_FD) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|source| MonitorError::Spawn {
+        binary: monitor_bin.to_path_buf(),
+        source,
+    })?;
+    drop(theirs);
+    let status = child
+        .wait()
+        .map_err(|e| MonitorError::io("wait for pod-monitor", e))?;
+    if !status.success() {
+        let mut stderr = String::new();
+        if let Some(mut s) = child.stderr.take() {
+            let _ = s.read_to_string(&mut stderr);
+        }
+        return Err(MonitorError::Startup(format!(
+            "{status}: {}",
+            stderr.trim()
+        )));
+    }
+    drop(child);
+    ours.set_read_timeout(Some(READY_TIMEOUT))
+        .map_err(|e| MonitorError::io("set sync socket timeout", e))?;
+    match read_frame::<_, SyncMsg>(&mut ours) {
+        Ok(SyncMsg::Ready { monitor_pid }) => Ok(PendingMonitor {
+            monitor_pid,
+            sync: ours,
+        }),
+        Ok(SyncMsg::Failed { message }) => Err(MonitorError::Startup(message)),
+        Ok(other) => Err(MonitorError::Startup(format!(
+            "unexpected message {other:?}"
+        ))),
+        Err(FrameError::Closed) => Err(MonitorError::Startup(
+            "the monitor exited before it was ready".into(),
+        )),
+        Err(e) => Err(MonitorError::protocol("waiting for Ready", e)),
+    }
+}
+
+impl PendingMonitor {
+    /// Opens the start gate: the monitor runs the runtime's create (or
+    /// exec). Returns the container (or exec) process id, or the runtime's
+    /// own error message as [`MonitorError::Runtime`]; in that case the
+    /// monitor has finished and exited by the time this returns.
+    pub fn go(mut self) -> Result<i32, MonitorError> {
+        write_frame(&mut self.sync, &SyncMsg::Go)
+            .map_err(|e| MonitorError::protocol("sending Go", e))?;
+        self.sync
+            .set_read_timeout(Some(CREATE_TIMEOUT))
+            .map_err(|e| MonitorError::io("set sync socket timeout", e))?;
+        match read_frame::<_, SyncMsg>(&mut self.sync) {
+            Ok(SyncMsg::Created { pid }) => Ok(pid),
+            Ok(SyncMsg::Failed { message }) => {
+                // The monitor closes its end when it exits: wait for that so
+                // no monitor outlives a failed start.
+                let _ = self.sync.set_read_timeout(Some(FAIL_EXIT_TIMEOUT));
+                let mut sink = [0u8; 256];
+                while matches!(self.sync.read(&mut sink), Ok(n) if n > 0) {}
+                Err(MonitorError::Runtime(message))
+            }
+            Ok(other) => Err(MonitorError::Startup(format!(
+                "unexpected message {other:?}"
+            ))),
+            Err(FrameError::Closed) => Err(MonitorError::Startup(
+                "the monitor exited without reporting the runtime's result".into(),
+            )),
+            Err(e) => Err(MonitorError::protocol("waiting for Created", e)),
+        }
+    }
+}
+
+/// Locates the pod-monitor binary: `$RPOD_MONITOR`, next to the running
+/// executable, in `$PATH`, then `/usr/libexec/rpod/pod-monitor`.
+pub fn find_monitor_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("RPOD_MONITOR").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("pod-monitor")));
+    let in_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("pod-monitor"));
+    beside
+        .into_iter()
+        .chain(in_path)
+        .chain(std::iter::once(PathBuf::from(
+            "/usr/libexec/rpod/pod-monitor",
+        )))
+        .find(|p| p.is_file())
+}

@@ -1,0 +1,106 @@
+//! Command lines for the OCI runtime (runc/crun) and extraction of its
+//! error message.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rpod_proto::{MonitorConfig, MonitorMode};
+
+/// A runtime command with the global flags (`--root`, extra flags).
+fn base(cfg: &MonitorConfig) -> Command {
+    let mut cmd = Command::new(&cfg.runtime);
+    if let Some(root) = &cfg.runtime_root {
+        cmd.arg("--root").arg(root);
+    }
+    cmd.args(&cfg.runtime_flags);
+    cmd
+}
+
+/// Where the runtime writes its JSON log for the create/exec call.
+pub fn log_path(cfg: &MonitorConfig) -> PathBuf {
+    let mut p = cfg.pid_file.clone().into_os_string();
+    p.push(".runtime-log");
+    PathBuf::from(p)
+}
+
+/// `create` or `exec --detach` for the configured mode.
+pub fn start_command(cfg: &MonitorConfig, log: &Path, console: Option<&Path>) -> Command {
+    let mut cmd = base(cfg);
+    cmd.arg("--log").arg(log).args(["--log-format", "json"]);
+    match &cfg.mode {
+        MonitorMode::Create => {
+            cmd.arg("create").arg("--bundle").arg(&cfg.bundle);
+        }
+        MonitorMode::Exec { process, .. } => {
+            cmd.args(["exec", "--detach", "--process"]).arg(process);
+        }
+    }
+    cmd.arg("--pid-file").arg(&cfg.pid_file);
+    if let Some(sock) = console {
+        cmd.arg("--console-socket").arg(sock);
+    }
+    cmd.arg(&cfg.id);
+    cmd
+}
+
+/// `delete --force ID`.
+pub fn delete_command(cfg: &MonitorConfig) -> Command {
+    let mut cmd = base(cfg);
+    cmd.args(["delete", "--force"]).arg(&cfg.id);
+    cmd
+}
+
+/// The runtime's own error text: the last `error`/`fatal` entry of its JSON
+/// log, else its stderr, else a generic note with the exit status.
+pub fn error_message(json_log: &[u8], stderr: &[u8], status: &str) -> String {
+    let mut found: Option<String> = None;
+    for line in json_log.split(|&b| b == b'\n') {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        let level = v.get("level").and_then(|l| l.as_str()).unwrap_or("");
+        if matches!(level, "error" | "fatal" | "panic") {
+            if let Some(msg) = v.get("msg").and_then(|m| m.as_str()) {
+                found = Some(msg.to_string());
+            }
+        }
+    }
+    if let Some(msg) = found {
+        return msg;
+    }
+    let text = String::from_utf8_lossy(stderr);
+    let text = text.trim();
+    if !text.is_empty() {
+        return text.to_string();
+    }
+    format!("OCI runtime failed: {status}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_last_error_from_json_log() {
+        let log = br#"{"level":"warning","msg":"w","time":"t"}
+{"level":"error","msg":"first","time":"t"}
+{"level":"error","msg":"runc create failed: boom","time":"t"}
+"#;
+        assert_eq!(
+            error_message(log, b"ignored", "exit 1"),
+            "runc create failed: boom"
+        );
+    }
+
+    #[test]
+    fn falls_back_to_stderr_then_status() {
+        assert_eq!(
+            error_message(b"garbage\n", b"  bad thing\n", "exit 1"),
+            "bad thing"
+        );
+        assert_eq!(
+            error_message(b"", b"", "exit status 2"),
+            "OCI runtime failed: exit status 2"
+        );
+    }
+}

@@ -1,0 +1,1098 @@
+//! The monitor's single-threaded poll loop: start gate, runtime call,
+//! output to log and attach clients, control requests, reaping, exit.
+
+use std::collections::VecDeque;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::signal::Signal;
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{pipe2, Pid};
+use rpod_proto::attach::{DETACH, MAX_PACKET, STDERR, STDIN, STDOUT};
+use rpod_proto::frame::encode;
+use rpod_proto::{ExitRecord, MonitorConfig, MonitorState, Reply, Request, SyncMsg, PROTO_VERSION};
+
+use crate::attach::{AttachConn, AttachInput};
+use crate::control::{ControlConn, Incoming};
+use crate::diag;
+use crate::exit::{code_of, now_nanos, write_exit_file, OomWatch};
+use crate::fdio::{read_nb, set_nonblocking, write_nb, ReadOutcome};
+use crate::logfile::{LogFile, Stream};
+use crate::runtime;
+use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
+
+/// Bytes read from the container's output at a time.
+const READ_CHUNK: usize = 8 * 1024;
+/// An attach client this far behind pauses reading of container output.
+const HIGH_WATER: usize = 64 * 1024;
+/// How long output is drained after the process exited.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_CONTROL_CONNS: usize = 64;
+const MAX_ATTACH_CONNS: usize = 32;
+/// Statuses of unknown children kept while the runtime runs (an exec'd
+/// process may exit before `runtime exec` does).
+const MAX_EARLY: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// Sockets listen; waiting for `Go` on the sync socket.
+    Waiting,
+    /// The runtime's create/exec runs.
+    Creating,
+    /// The container process runs.
+    Running,
+    /// The process exited; remaining output is delivered.
+    Draining,
+    /// Exit published; runtime delete and cleanup command run.
+    Cleanup,
+    Done,
+}
+
+#[derive(Clone, Copy)]
+enum Token {
+    Signal,
+    Sync,
+    Console,
+    ControlListener,
+    Control(usize),
+    AttachListener,
+    Attach(usize),
+    Stdin,
+    Output(usize),
+}
+
+/// Result of one read from a container output.
+enum OutRead {
+    Data,
+    Idle,
+    Closed,
+}
+
+struct OutSrc {
+    fd: OwnedFd,
+    stream: Stream,
+}
+
+/// Everything the monitor owns.
+pub struct Supervisor {
+    cfg: MonitorConfig,
+    monitor_pid: i32,
+    phase: Phase,
+    signals: SignalFd,
+    sync: Option<UnixStream>,
+    sync_in: Vec<u8>,
+    control: UnixListener,
+    control_path: BoundPath,
+    controls: Vec<ControlConn>,
+    attach_listener: OwnedFd,
+    attach_path: BoundPath,
+    attaches: Vec<AttachConn>,
+    console: Option<(UnixListener, BoundPath)>,
+    runtime_pid: Option<i32>,
+    runtime_stderr: Option<OwnedFd>,
+    outputs: Vec<OutSrc>,
+    stdin_pipe: Option<OwnedFd>,
+    pty: Option<OwnedFd>,
+    stdin_pending: Vec<u8>,
+    log: Option<LogFile>,
+    pid: i32,
+    oom: Option<OomWatch>,
+    early: Vec<(i32, WaitStatus)>,
+    pending_exit: Option<ExitRecord>,
+    exit: Option<ExitRecord>,
+    stop_deadline: Option<Instant>,
+    drain_deadline: Option<Instant>,
+    cleanup: VecDeque<Command>,
+    cleanup_pid: Option<i32>,
+    scratch: Vec<u8>,
+    exit_code: i32,
+}
+
+impl Supervisor {
+    pub fn new(
+        cfg: MonitorConfig,
+        signals: SignalFd,
+        sync: UnixStream,
+        (control, control_path): (UnixListener, BoundPath),
+        (attach_listener, attach_path): (OwnedFd, BoundPath),
+    ) -> Supervisor {
+        Supervisor {
+            cfg,
+            monitor_pid: std::process::id() as i32,
+            phase: Phase::Waiting,
+            signals,
+            sync: Some(sync),
+            sync_in: Vec::new(),
+            control,
+            control_path,
+            controls: Vec::new(),
+            attach_listener,
+            attach_path,
+            attaches: Vec::new(),
+            console: None,
+            runtime_pid: None,
+            runtime_stderr: None,
+            outputs: Vec::new(),
+            stdin_pipe: None,
+            pty: None,
+            stdin_pending: Vec::new(),
+            log: None,
+            pid: 0,
+            oom: None,
+            early: Vec::new(),
+            pending_exit: None,
+            exit: None,
+            stop_deadline: None,
+            drain_deadline: None,
+            cleanup: VecDeque::new(),
+            cleanup_pid: None,
+            scratch: Vec::new(),
+            exit_code: 0,
+        }
+    }
+
+    /// Sends `Ready`, then serves until the process has exited and been
+    /// cleaned up. Returns the monitor's exit code.
+    pub fn run(mut self) -> i32 {
+        if let Err(e) = self.send_sync(&SyncMsg::Ready {
+            monitor_pid: self.monitor_pid,
+        }) {
+            diag::warn(&format!("cannot send Ready: {e}"));
+            self.remove_sockets();
+            return 1;
+        }
+        let mut pollfds: Vec<libc::pollfd> = Vec::new();
+        let mut tokens: Vec<Token> = Vec::new();
+        while self.phase != Phase::Done {
+            self.build_poll(&mut pollfds, &mut tokens);
+            let timeout = self.poll_timeout();
+            // SAFETY: `pollfds` is a valid, exclusively borrowed array of
+            // `pollfds.len()` pollfd structs for the duration of the call.
+            let n =
+                unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                diag::log(diag::Level::Error, &format!("poll: {e}"));
+                self.exit_code = 1;
+                break;
+            }
+            for (pfd, &tok) in pollfds.iter().zip(tokens.iter()) {
+                if pfd.revents != 0 {
+                    self.dispatch(tok, pfd.revents);
+                }
+            }
+            self.after_events();
+        }
+        for c in &mut self.controls {
+            let _ = c.flush();
+        }
+        self.remove_sockets();
+        self.reap();
+        self.exit_code
+    }
+
+    fn build_poll(&self, pollfds: &mut Vec<libc::pollfd>, tokens: &mut Vec<Token>) {
+        pollfds.clear();
+        tokens.clear();
+        let mut add = |fd: BorrowedFd<'_>, events: i16, tok: Token| {
+            pollfds.push(libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events,
+                revents: 0,
+            });
+            tokens.push(tok);
+        };
+        add(self.signals.as_fd(), libc::POLLIN, Token::Signal);
+        if self.phase == Phase::Waiting {
+            if let Some(s) = &self.sync {
+                add(s.as_fd(), libc::POLLIN, Token::Sync);
+            }
+        }
+        if self.phase == Phase::Creating && self.pty.is_none() {
+            if let Some((l, _)) = &self.console {
+                add(l.as_fd(), libc::POLLIN, Token::Console);
+            }
+        }
+        if self.controls.len() < MAX_CONTROL_CONNS {
+            add(self.control.as_fd(), libc::POLLIN, Token::ControlListener);
+        }
+        for (i, c) in self.controls.iter().enumerate() {
+            let mut ev = 0;
+            if c.wants_read() {
+                ev |= libc::POLLIN;
+            }
+            if c.wants_write() {
+                ev |= libc::POLLOUT;
+            }
+            add(c.stream.as_fd(), ev, Token::Control(i));
+        }
+        if self.attaches.len() < MAX_ATTACH_CONNS {
+            add(
+                self.attach_listener.as_fd(),
+                libc::POLLIN,
+                Token::AttachListener,
+            );
+        }
+        let reading = self.attach_input_allowed();
+        for (i, a) in self.attaches.iter().enumerate() {
+            let read_this = reading && !a.eof;
+            if a.hup && !read_this {
+                continue;
+            }
+            let mut ev = 0;
+            if read_this {
+                ev |= libc::POLLIN;
+            }
+            if a.queued() > 0 {
+                ev |= libc::POLLOUT;
+            }
+            add(a.fd.as_fd(), ev, Token::Attach(i));
+        }
+        if !self.stdin_pending.is_empty() {
+            if let Some(fd) = self.stdin_fd() {
+                add(fd, libc::POLLOUT, Token::Stdin);
+            }
+        }
+        if self.phase == Phase::Running && !self.output_paused() {
+            for (i, o) in self.outputs.iter().enumerate() {
+                add(o.fd.as_fd(), libc::POLLIN, Token::Output(i));
+            }
+        }
+    }
+
+    fn poll_timeout(&self) -> i32 {
+        let deadline = match self.phase {
+            Phase::Running => self.stop_deadline,
+            Phase::Draining => self.drain_deadline,
+            _ => None,
+        };
+        match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                // Round up so the deadline has passed when poll returns.
+                left.as_millis().min(i32::MAX as u128 - 1) as i32 + 1
+            }
+        }
+    }
+
+    fn dispatch(&mut self, tok: Token, revents: i16) {
+        match tok {
+            Token::Signal => self.on_signals(),
+            Token::Sync => self.on_sync(),
+            Token::Console => self.on_console(),
+            Token::ControlListener => self.accept_controls(),
+            Token::Control(i) => self.on_control(i, revents),
+            Token::AttachListener => self.accept_attaches(),
+            Token::Attach(i) => self.on_attach(i, revents),
+            Token::Stdin => {
+                if revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                    self.close_stdin();
+                } else {
+                    self.write_stdin();
+                }
+            }
+            Token::Output(i) => {
+                self.read_output(i);
+            }
+        }
+    }
+
+    fn after_events(&mut self) {
+        let now = Instant::now();
+        if self.phase == Phase::Running && self.stop_deadline.is_some_and(|d| now >= d) {
+            self.stop_deadline = None;
+            let _ = self.signal_process(libc::SIGKILL);
+        }
+        if self.phase == Phase::Draining {
+            self.drain();
+        }
+        self.controls.retain(|c| !c.finished());
+        self.attaches.retain(|a| !a.dead);
+    }
+
+    // ---- signals and reaping ----
+
+    fn on_signals(&mut self) {
+        let mut chld = false;
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            let sig = info.ssi_signo as i32;
+            match sig {
+                libc::SIGCHLD => chld = true,
+                libc::SIGTERM | libc::SIGINT => match self.phase {
+                    Phase::Waiting => self.shutdown(0),
+                    Phase::Running => {
+                        let _ = self.signal_process(sig);
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        if chld {
+            self.reap();
+        }
+    }
+
+    fn reap(&mut self) {
+        loop {
+            let st = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => break,
+                Err(Errno::EINTR) => continue,
+                Err(e) => {
+                    diag::warn(&format!("waitpid: {e}"));
+                    break;
+                }
+                Ok(st) => st,
+            };
+            let Some(pid) = st.pid().map(Pid::as_raw) else {
+                continue;
+            };
+            if code_of(st).is_none() {
+                continue;
+            }
+            if self.runtime_pid == Some(pid) {
+                self.runtime_pid = None;
+                self.runtime_exited(st);
+            } else if self.cleanup_pid == Some(pid) {
+                self.cleanup_pid = None;
+                self.next_cleanup();
+            } else if self.phase == Phase::Running && pid == self.pid {
+                self.process_exited(st);
+            } else if self.phase == Phase::Creating && self.early.len() < MAX_EARLY {
+                self.early.push((pid, st));
+            }
+        }
+    }
+
+    /// Sends `sig` to the container process while it runs.
+    fn signal_process(&self, sig: i32) -> io::Result<()> {
+        if self.phase != Phase::Running || self.pid <= 0 {
+            return Err(io::Error::other("the container process is not running"));
+        }
+        // SAFETY: plain kill(2). The pid is our child (reparented to us as
+        // subreaper) and not yet reaped, so it cannot have been reused.
+        if unsafe { libc::kill(self.pid, sig) } == -1 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::ESRCH) {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    // ---- start gate and runtime ----
+
+    fn send_sync(&mut self, msg: &SyncMsg) -> io::Result<()> {
+        let sync = self
+            .sync
+            .as_mut()
+            .ok_or_else(|| io::Error::other("sync socket closed"))?;
+        let frame = encode(msg).map_err(io::Error::other)?;
+        sync.write_all(&frame)
+    }
+
+    fn on_sync(&mut self) {
+        let mut buf = [0u8; 512];
+        let Some(sync) = self.sync.as_mut() else {
+            return;
+        };
+        match sync.read(&mut buf) {
+            Ok(0) => {
+                diag::debug("sync socket closed before Go");
+                self.shutdown(0);
+                return;
+            }
+            Ok(n) => self.sync_in.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return,
+            Err(e) => {
+                diag::warn(&format!("sync socket: {e}"));
+                self.shutdown(1);
+                return;
+            }
+        }
+        while self.sync_in.len() >= 4 && self.phase == Phase::Waiting {
+            let len = u32::from_le_bytes([
+                self.sync_in[0],
+                self.sync_in[1],
+                self.sync_in[2],
+                self.sync_in[3],
+            ]) as usize;
+            if len > 4096 {
+                self.shutdown(1);
+                return;
+            }
+            if self.sync_in.len() < 4 + len {
+                return;
+            }
+            let msg = rpod_proto::frame::decode::<SyncMsg>(&self.sync_in[4..4 + len]);
+            self.sync_in.drain(..4 + len);
+            if let Ok(SyncMsg::Go) = msg {
+                if let Err(message) = self.start_runtime() {
+                    self.fail(message);
+                }
+            }
+        }
+    }
+
+    /// Before `Go` the engine went away (or asked us to stop): remove the
+    /// sockets and exit.
+    fn shutdown(&mut self, code: i32) {
+        self.exit_code = code;
+        self.phase = Phase::Done;
+    }
+
+    fn start_runtime(&mut self) -> Result<(), String> {
+        let cfg = &self.cfg;
+        if let Some(path) = &cfg.log_path {
+            let log = LogFile::open(path, cfg.log_max_size, cfg.log_max_files)
+                .map_err(|e| format!("open log file {}: {e}", path.display()))?;
+            self.log = Some(log);
+        }
+        let pipe = || pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"));
+        let (stdin, stdout, stderr, console_path);
+        if cfg.terminal {
+            let path = cfg
+                .bundle
+                .join(format!("console-{}.sock", self.monitor_pid));
+            let l = stream_listener(&path).map_err(|e| format!("console socket: {e}"))?;
+            self.console = Some(l);
+            console_path = Some(path);
+            let (r, w) = pipe()?;
+            set_nonblocking(&r).map_err(|e| e.to_string())?;
+            self.runtime_stderr = Some(r);
+            stdin = Stdio::null();
+            stdout = Stdio::null();
+            stderr = Stdio::from(w);
+        } else {
+            console_path = None;
+            let (or, ow) = pipe()?;
+            let (er, ew) = pipe()?;
+            for (fd, stream) in [(or, Stream::Stdout), (er, Stream::Stderr)] {
+                set_nonblocking(&fd).map_err(|e| e.to_string())?;
+                self.outputs.push(OutSrc { fd, stream });
+            }
+            stdout = Stdio::from(ow);
+            stderr = Stdio::from(ew);
+            stdin = if cfg.stdin {
+                let (r, w) = pipe()?;
+                set_nonblocking(&w).map_err(|e| e.to_string())?;
+                self.stdin_pipe = Some(w);
+                Stdio::from(r)
+            } else {
+                Stdio::null()
+            };
+        }
+        let log = runtime::log_path(cfg);
+        let _ = fs::remove_file(&log);
+        let mut cmd = runtime::start_command(cfg, &log, console_path.as_deref());
+        cmd.stdin(stdin).stdout(stdout).stderr(stderr);
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("exec {}: {e}", self.cfg.runtime.display()))?;
+        self.runtime_pid = Some(child.id() as i32);
+        // The child is reaped by the loop's waitpid(-1); dropping the handle
+        // neither waits nor kills.
+        drop(child);
+        self.phase = Phase::Creating;
+        Ok(())
+    }
+
+    fn on_console(&mut self) {
+        let Some((l, _)) = &self.console else {
+            return;
+        };
+        match accept_stream(l) {
+            Ok(Some(conn)) => self.take_console(conn),
+            Ok(None) => {}
+            Err(e) => diag::warn(&format!("console accept: {e}")),
+        }
+    }
+
+    fn take_console(&mut self, conn: UnixStream) {
+        let got = conn
+            .set_nonblocking(false)
+            .and_then(|_| conn.set_read_timeout(Some(Duration::from_secs(5))))
+            .and_then(|_| receive_fd(&conn));
+        match got {
+            Ok(master) => {
+                if let Err(e) = set_nonblocking(&master) {
+                    diag::warn(&format!("pty master: {e}"));
+                }
+                match master.try_clone() {
+                    Ok(dup) => {
+                        self.pty = Some(dup);
+                        self.outputs.push(OutSrc {
+                            fd: master,
+                            stream: Stream::Stdout,
+                        });
+                    }
+                    Err(e) => diag::warn(&format!("dup pty master: {e}")),
+                }
+            }
+            Err(e) => diag::warn(&format!("console socket: {e}")),
+        }
+    }
+
+    fn runtime_exited(&mut self, st: WaitStatus) {
+        if self.cfg.terminal && self.pty.is_none() {
+            if let Some(conn) = self
+                .console
+                .as_ref()
+                .and_then(|(l, _)| accept_stream(l).ok().flatten())
+            {
+                self.take_console(conn);
+            }
+        }
+        let log_path = runtime::log_path(&self.cfg);
+        let ok = matches!(st, WaitStatus::Exited(_, 0));
+        if !ok {
+            let json = fs::read(&log_path).unwrap_or_default();
+            let mut stderr = Vec::new();
+            let errfd = self.runtime_stderr.as_ref().or_else(|| {
+                self.outputs
+                    .iter()
+                    .find(|o| o.stream == Stream::Stderr)
+                    .map(|o| &o.fd)
+            });
+            if let Some(fd) = errfd {
+                let mut buf = [0u8; 4096];
+                while stderr.len() < 64 * 1024 {
+                    match read_nb(fd, &mut buf) {
+                        Ok(ReadOutcome::Data(n)) => stderr.extend_from_slice(&buf[..n]),
+                        _ => break,
+                    }
+                }
+            }
+            let status = match code_of(st) {
+                Some((code, None)) => format!("exit status {code}"),
+                Some((_, Some(sig))) => format!("killed by signal {sig}"),
+                None => "unknown status".to_string(),
+            };
+            let _ = fs::remove_file(&log_path);
+            self.fail(runtime::error_message(&json, &stderr, &status));
+            return;
+        }
+        let _ = fs::remove_file(&log_path);
+        self.runtime_stderr = None;
+        let pid = match fs::read_to_string(&self.cfg.pid_file) {
+            Ok(s) => s.trim().parse::<i32>().ok().filter(|&p| p > 0),
+            Err(_) => None,
+        };
+        let problem = match pid {
+            None => Some(format!(
+                "OCI runtime did not write a valid pid file {}",
+                self.cfg.pid_file.display()
+            )),
+            Some(_) if self.cfg.terminal && self.pty.is_none() => {
+                Some("OCI runtime did not send the terminal on the console socket".to_string())
+            }
+            Some(_) => None,
+        };
+        if let Some(message) = problem {
+            if let Some(p) = pid {
+                // SAFETY: plain kill(2) of the process the runtime just
+                // created; it is our unreaped child, so the pid is not reused.
+                unsafe { libc::kill(p, libc::SIGKILL) };
+            }
+            if self.cfg.mode == rpod_proto::MonitorMode::Create {
+                let _ = runtime::delete_command(&self.cfg)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+            self.fail(message);
+            return;
+        }
+        let pid = pid.unwrap_or_default();
+        self.pid = pid;
+        self.oom = Some(OomWatch::new(pid, self.cfg.cgroup_path.as_deref()));
+        self.remove_console();
+        self.phase = Phase::Running;
+        if let Err(e) = self.send_sync(&SyncMsg::Created { pid }) {
+            diag::warn(&format!("cannot send Created: {e}"));
+        }
+        self.sync = None;
+        let early = std::mem::take(&mut self.early);
+        if let Some(&(_, st)) = early.iter().find(|(p, _)| *p == pid) {
+            self.process_exited(st);
+        }
+        // Attach clients that connected before the process existed get its
+        // first bytes: accept them before any output is read.
+        self.accept_attaches();
+    }
+
+    /// Reports `message` on the sync socket and ends the monitor.
+    fn fail(&mut self, message: String) {
+        diag::warn(&format!("start failed: {message}"));
+        // Sockets go first: the engine may look as soon as it reads Failed.
+        // The sync socket stays open until the process exits, so the
+        // engine can wait for that.
+        self.remove_sockets();
+        let _ = self.send_sync(&SyncMsg::Failed { message });
+        self.outputs.clear();
+        self.stdin_pipe = None;
+        self.pty = None;
+        self.remove_console();
+        self.shutdown(1);
+    }
+
+    fn remove_console(&mut self) {
+        if let Some((_, bound)) = self.console.take() {
+            bound.remove();
+        }
+    }
+
+    fn remove_sockets(&mut self) {
+        self.remove_console();
+        self.control_path.remove();
+        self.attach_path.remove();
+    }
+
+    // ---- output ----
+
+    fn output_paused(&self) -> bool {
+        self.attaches.iter().any(|a| a.queued() >= HIGH_WATER)
+    }
+
+    /// Reads one chunk from output `i`, removing it at end of stream.
+    fn read_output(&mut self, i: usize) -> OutRead {
+        let Some(src) = self.outputs.get(i) else {
+            return OutRead::Closed;
+        };
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(MAX_PACKET.max(READ_CHUNK + 1), 0);
+        let stream = src.stream;
+        let res = read_nb(&src.fd, &mut scratch[1..=READ_CHUNK]);
+        let outcome = match res {
+            Ok(ReadOutcome::Data(n)) => {
+                self.fan_out(stream, &mut scratch[..=n]);
+                OutRead::Data
+            }
+            Ok(ReadOutcome::WouldBlock) => OutRead::Idle,
+            Ok(ReadOutcome::Eof) | Err(_) => {
+                self.outputs.remove(i);
+                OutRead::Closed
+            }
+        };
+        self.scratch = scratch;
+        outcome
+    }
+
+    /// Writes `packet[1..]` to the log and sends the packet (tag in
+    /// `packet[0]`) to every attach client.
+    fn fan_out(&mut self, stream: Stream, packet: &mut [u8]) {
+        if let Some(log) = &mut self.log {
+            if let Err(e) = log.write_output(stream, &packet[1..]) {
+                diag::warn(&format!("log write: {e}"));
+            }
+        }
+        packet[0] = match stream {
+            Stream::Stdout => STDOUT,
+            Stream::Stderr => STDERR,
+        };
+        for a in &mut self.attaches {
+            if !a.dead && a.send_packet(packet).is_err() {
+                a.dead = true;
+            }
+        }
+    }
+
+    /// After exit: read what the process left behind, then publish. An
+    /// output is done when it would block (an orphan still holding it open
+    /// cannot keep the monitor) or ends; everything is bounded by the
+    /// drain deadline.
+    fn drain(&mut self) {
+        let deadline = self.drain_deadline.unwrap_or_else(Instant::now);
+        let mut i = 0;
+        while i < self.outputs.len() && !self.output_paused() && Instant::now() < deadline {
+            match self.read_output(i) {
+                OutRead::Data => {}
+                OutRead::Idle => {
+                    self.outputs.remove(i);
+                }
+                OutRead::Closed => {}
+            }
+            if i < self.outputs.len() && self.output_paused() {
+                i += 1;
+            }
+        }
+        let flushed = self.attaches.iter().all(|a| a.dead || a.queued() == 0);
+        if Instant::now() >= deadline || (self.outputs.is_empty() && flushed) {
+            self.finish_exit();
+        }
+    }
+
+    // ---- stdin ----
+
+    fn stdin_fd(&self) -> Option<BorrowedFd<'_>> {
+        if self.cfg.terminal {
+            self.pty.as_ref().map(|f| f.as_fd())
+        } else {
+            self.stdin_pipe.as_ref().map(|f| f.as_fd())
+        }
+    }
+
+    fn write_stdin(&mut self) {
+        while !self.stdin_pending.is_empty() {
+            let Some(fd) = self.stdin_fd() else {
+                self.stdin_pending.clear();
+                break;
+            };
+            match write_nb(fd, &self.stdin_pending) {
+                Ok(Some(n)) => {
+                    self.stdin_pending.drain(..n);
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    self.close_stdin();
+                    break;
+                }
+            }
+        }
+        if self.stdin_pending.is_empty() && self.stdin_pending.capacity() > MAX_PACKET {
+            self.stdin_pending = Vec::new();
+        }
+    }
+
+    /// End of input: close the stdin pipe (a PTY stays open, the terminal
+    /// lives as long as the container).
+    fn close_stdin(&mut self) {
+        self.stdin_pipe = None;
+        self.stdin_pending = Vec::new();
+    }
+
+    // ---- attach clients ----
+
+    fn attach_input_allowed(&self) -> bool {
+        self.phase >= Phase::Running && self.stdin_pending.is_empty()
+    }
+
+    fn accept_attaches(&mut self) {
+        while self.attaches.len() < MAX_ATTACH_CONNS {
+            match accept_seqpacket(&self.attach_listener) {
+                Ok(Some(fd)) => {
+                    if self.phase < Phase::Cleanup {
+                        self.attaches.push(AttachConn::new(fd));
+                    }
+                    // After exit a new client is closed at once: EOF.
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    diag::warn(&format!("attach accept: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+
+    fn on_attach(&mut self, i: usize, revents: i16) {
+        let reading = self.attach_input_allowed();
+        let Some(a) = self.attaches.get_mut(i) else {
+            return;
+        };
+        if a.dead {
+            return;
+        }
+        if revents & libc::POLLOUT != 0 && a.flush().is_err() {
+            a.dead = true;
+            return;
+        }
+        if revents & libc::POLLERR != 0 {
+            a.dead = true;
+            return;
+        }
+        let read_this = reading && !a.eof;
+        if revents & libc::POLLHUP != 0 && !read_this {
+            // Gone for good once its input is consumed; otherwise remember
+            // the hang-up and read its remaining input when allowed.
+            if a.eof {
+                a.dead = true;
+            } else {
+                a.hup = true;
+            }
+            return;
+        }
+        if read_this && revents & (libc::POLLIN | libc::POLLHUP) != 0 {
+            self.read_attach(i);
+        }
+    }
+
+    fn read_attach(&mut self, i: usize) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(MAX_PACKET.max(READ_CHUNK + 1), 0);
+        let res = self.attaches[i].recv(&mut scratch);
+        match res {
+            Ok(AttachInput::Packet(n)) => match scratch[0] {
+                STDIN if self.cfg.stdin && self.phase == Phase::Running => {
+                    self.stdin_pending.extend_from_slice(&scratch[1..n]);
+                    self.write_stdin();
+                }
+                DETACH => self.attaches[i].detached = true,
+                _ => {}
+            },
+            Ok(AttachInput::Eof) => {
+                let a = &mut self.attaches[i];
+                a.eof = true;
+                a.hup = false;
+                if !a.detached && self.phase == Phase::Running {
+                    self.close_stdin();
+                }
+            }
+            Ok(AttachInput::WouldBlock) => {}
+            Err(_) => self.attaches[i].dead = true,
+        }
+        self.scratch = scratch;
+    }
+
+    // ---- control connections ----
+
+    fn accept_controls(&mut self) {
+        while self.controls.len() < MAX_CONTROL_CONNS {
+            match accept_stream(&self.control) {
+                Ok(Some(s)) => self.controls.push(ControlConn::new(s)),
+                Ok(None) => break,
+                Err(e) => {
+                    diag::warn(&format!("control accept: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+
+    fn on_control(&mut self, i: usize, revents: i16) {
+        if revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            self.controls[i].closing = true;
+            self.controls[i].read_done = true;
+            let _ = self.controls[i].flush();
+            return;
+        }
+        if revents & libc::POLLOUT != 0 && self.controls[i].flush().is_err() {
+            self.controls[i].closing = true;
+            return;
+        }
+        if revents & libc::POLLIN == 0 {
+            return;
+        }
+        let mut scratch = [0u8; 1024];
+        let incoming = match self.controls[i].read_incoming(&mut scratch) {
+            Ok(v) => v,
+            Err(_) => {
+                self.controls[i].closing = true;
+                return;
+            }
+        };
+        for inc in incoming {
+            let reply = match inc {
+                Incoming::Garbled(message) => {
+                    self.controls[i].send(&Reply::Error { message });
+                    self.controls[i].closing = true;
+                    break;
+                }
+                Incoming::Unknown(request) => Some(Reply::Unsupported { request }),
+                Incoming::Request(req) => self.handle(i, req),
+            };
+            if let Some(r) = reply {
+                self.controls[i].send(&r);
+            }
+            if self.controls[i].closing {
+                break;
+            }
+        }
+    }
+
+    fn state(&self) -> MonitorState {
+        match self.phase {
+            Phase::Waiting | Phase::Creating => MonitorState::Waiting,
+            Phase::Running | Phase::Draining => MonitorState::Running,
+            Phase::Cleanup | Phase::Done => MonitorState::Exited,
+        }
+    }
+
+    fn handle(&mut self, i: usize, req: Request) -> Option<Reply> {
+        let conn = &mut self.controls[i];
+        if !conn.greeted {
+            if let Request::Hello { .. } = req {
+                conn.greeted = true;
+                return Some(Reply::Hello {
+                    version: PROTO_VERSION,
+                });
+            }
+            conn.closing = true;
+            return Some(Reply::Error {
+                message: format!("expected Hello as the first request, got {}", req.name()),
+            });
+        }
+        let ok_or = |r: io::Result<()>| match r {
+            Ok(()) => Reply::Ok,
+            Err(e) => Reply::Error {
+                message: e.to_string(),
+            },
+        };
+        Some(match req {
+            Request::Hello { .. } => Reply::Hello {
+                version: PROTO_VERSION,
+            },
+            Request::Status => Reply::Status {
+                state: self.state(),
+                pid: self.pid,
+                monitor_pid: self.monitor_pid,
+                exit: self.exit.clone(),
+            },
+            Request::Attach => Reply::AttachSocket {
+                path: self.cfg.attach_path.to_string_lossy().into_owned(),
+            },
+            Request::Resize { rows, cols } => {
+                if !self.cfg.terminal {
+                    return Some(Reply::Unsupported {
+                        request: "Resize".to_string(),
+                    });
+                }
+                ok_or(self.resize(rows, cols))
+            }
+            Request::ReopenLog => ok_or(match &mut self.log {
+                Some(log) => log.reopen(),
+                None => Ok(()),
+            }),
+            Request::Kill { signal } => ok_or(self.signal_process(signal)),
+            Request::Stop {
+                signal,
+                timeout_secs,
+            } => {
+                if self.phase >= Phase::Draining {
+                    return Some(Reply::Ok);
+                }
+                let r = self.signal_process(signal);
+                if r.is_ok() {
+                    if timeout_secs == 0 {
+                        let _ = self.signal_process(libc::SIGKILL);
+                    } else {
+                        let deadline = Instant::now() + Duration::from_secs(timeout_secs);
+                        self.stop_deadline =
+                            Some(self.stop_deadline.map_or(deadline, |d| d.min(deadline)));
+                    }
+                }
+                ok_or(r)
+            }
+            Request::Subscribe => match &self.exit {
+                Some(exit) => Reply::Exited { exit: exit.clone() },
+                None => {
+                    self.controls[i].subscribed = true;
+                    return None;
+                }
+            },
+            Request::Unknown => Reply::Unsupported {
+                request: req.name().to_string(),
+            },
+        })
+    }
+
+    fn resize(&self, rows: u16, cols: u16) -> io::Result<()> {
+        let pty = self
+            .pty
+            .as_ref()
+            .ok_or_else(|| io::Error::other("the terminal is not available"))?;
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads one winsize struct from the pointer,
+        // which points at a live local for the duration of the call.
+        if unsafe { libc::ioctl(pty.as_raw_fd(), libc::TIOCSWINSZ, &ws) } == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    // ---- exit ----
+
+    fn process_exited(&mut self, st: WaitStatus) {
+        let Some((code, signal)) = code_of(st) else {
+            return;
+        };
+        let oom = self.oom.as_ref().is_some_and(|w| w.oom_killed());
+        self.pending_exit = Some(ExitRecord {
+            code,
+            signal,
+            finished_at: now_nanos(),
+            oom,
+        });
+        self.stop_deadline = None;
+        self.phase = Phase::Draining;
+        self.drain_deadline = Some(Instant::now() + DRAIN_TIMEOUT);
+    }
+
+    fn finish_exit(&mut self) {
+        let Some(rec) = self.pending_exit.take() else {
+            return;
+        };
+        if let Err(e) = write_exit_file(&self.cfg.exit_file, &rec) {
+            diag::log(
+                diag::Level::Error,
+                &format!("write exit file {}: {e}", self.cfg.exit_file.display()),
+            );
+        }
+        self.outputs.clear();
+        self.close_stdin();
+        self.pty = None;
+        self.attaches.clear();
+        for c in &mut self.controls {
+            if c.subscribed {
+                c.subscribed = false;
+                c.send(&Reply::Exited { exit: rec.clone() });
+            }
+        }
+        self.exit = Some(rec);
+        self.phase = Phase::Cleanup;
+        if self.cfg.delete_on_exit {
+            self.cleanup.push_back(runtime::delete_command(&self.cfg));
+        }
+        if let Some((prog, args)) = self.cfg.cleanup_command.split_first() {
+            let mut cmd = Command::new(prog);
+            cmd.args(args);
+            self.cleanup.push_back(cmd);
+        }
+        self.next_cleanup();
+    }
+
+    fn next_cleanup(&mut self) {
+        while let Some(mut cmd) = self.cleanup.pop_front() {
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            match cmd.spawn() {
+                Ok(child) => {
+                    self.cleanup_pid = Some(child.id() as i32);
+                    return;
+                }
+                Err(e) => diag::warn(&format!("cleanup command {cmd:?}: {e}")),
+            }
+        }
+        if self.phase == Phase::Cleanup {
+            self.phase = Phase::Done;
+        }
+    }
+}
+
+/// Signals the monitor handles through its signalfd.
+pub fn handled_signals() -> [Signal; 4] {
+    [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+    ]
+}
