@@ -53,9 +53,29 @@ pub fn print_formatted(fmt: &str, rows: &[serde_json::Value], headers: &HeaderMa
     Ok(())
 }
 
-/// Podman's `--format json` for a list: the whole array, 4-space indent.
-pub fn print_json(v: &serde_json::Value) {
-    println!("{}", format::json_pretty(v));
+/// Prints rows with the user's `--format`, or the command's own default
+/// table when there is none.
+pub fn print_listing(
+    user_format: Option<&str>,
+    default_format: &str,
+    rows: &[serde_json::Value],
+    headers: &HeaderMap,
+    no_heading: bool,
+) -> CliResult<()> {
+    let (origin, fmt) = match user_format {
+        Some(f) => (format::Origin::User, f),
+        None => (format::Origin::Podman, default_format),
+    };
+    let out = format::render(origin, fmt, rows, headers, no_heading)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    print!("{out}");
+    Ok(())
+}
+
+/// Podman's inspect output: the whole array, five-space indent, no HTML
+/// escaping.
+pub fn print_inspect_json(v: &serde_json::Value) {
+    println!("{}", format::json_indent(v, "     ", false));
 }
 
 /// Runs `op` for each name, printing the name on success and

@@ -3,12 +3,15 @@
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::common::{open_engine, print_formatted, print_json, Globals};
+use super::common::{open_engine, print_listing, Globals};
 use crate::cli_error::CliResult;
-use crate::format::HeaderMap;
+use crate::format::{self, HeaderMap};
 use crate::human;
 
 const DEFAULT_FORMAT: &str = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+
+const DIGESTS_FORMAT: &str =
+    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 
 const HEADERS: &[(&str, &str)] = &[
     ("ID", "IMAGE ID"),
@@ -55,7 +58,8 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
             .and_then(|t| t.timestamp_nanos_opt())
             .unwrap_or(0)
     };
-    if a.format.as_deref() == Some("json") {
+    let headers = HeaderMap::new("images").with_all(HEADERS).row_type("images.imageReporter");
+    if a.format.as_deref().is_some_and(format::is_json) {
         let list: Vec<Value> = images
             .iter()
             .map(|i| {
@@ -77,7 +81,7 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
                 })
             })
             .collect();
-        print_json(&Value::Array(list));
+        print_listing(a.format.as_deref(), "", &list, &headers, false)?;
         return Ok(0);
     }
     let mut rows = Vec::new();
@@ -106,18 +110,7 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
     if a.quiet {
         return Ok(0);
     }
-    let mut fmt = a.format.clone().unwrap_or_else(|| {
-        if a.digests {
-            "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}".into()
-        } else {
-            DEFAULT_FORMAT.into()
-        }
-    });
-    if a.noheading {
-        if let Some(rest) = fmt.strip_prefix("table") {
-            fmt = rest.trim_start().to_owned();
-        }
-    }
-    print_formatted(&fmt, &rows, &HeaderMap::new(HEADERS))?;
+    let default = if a.digests { DIGESTS_FORMAT } else { DEFAULT_FORMAT };
+    print_listing(a.format.as_deref(), default, &rows, &headers, a.noheading)?;
     Ok(0)
 }

@@ -56,7 +56,7 @@ pub async fn version(_g: &Globals, a: VersionArgs) -> CliResult {
     let v = version_value();
     match a.format.as_deref() {
         Some("json") => println!("{}", format::json_pretty(&v)),
-        Some(f) => print_formatted(f, &[v], &HeaderMap::new(&[]))?,
+        Some(f) => print_formatted(f, &[v], &HeaderMap::new("version"))?,
         None => {
             println!("Client:       rpod");
             println!("Version:      {VERSION}");
@@ -140,7 +140,7 @@ pub async fn info(g: &Globals, a: InfoArgs) -> CliResult {
     match a.format.as_deref() {
         None | Some("yaml") => print!("{}", to_yaml(&info)),
         Some("json") => println!("{}", format::json_pretty(&info)),
-        Some(f) => print_formatted(f, &[info], &HeaderMap::new(&[]))?,
+        Some(f) => print_formatted(f, &[info], &HeaderMap::new("info"))?,
     }
     Ok(0)
 }

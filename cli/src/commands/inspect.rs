@@ -7,7 +7,7 @@ use rpod_engine::storage::Image;
 use rpod_engine::Engine;
 use serde_json::{json, Value};
 
-use super::common::{open_engine, print_formatted, print_json, Globals};
+use super::common::{open_engine, print_formatted, print_inspect_json, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::HeaderMap;
 
@@ -91,8 +91,8 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
         }
     }
     match format {
-        None | Some("json") => print_json(&Value::Array(found)),
-        Some(f) => print_formatted(f, &found, &HeaderMap::new(&[]))?,
+        None | Some("json") => print_inspect_json(&Value::Array(found)),
+        Some(f) => print_formatted(f, &found, &HeaderMap::new("inspect").json_style("     ", false))?,
     }
     if let Some(last) = errors.pop() {
         for e in errors {

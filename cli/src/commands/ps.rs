@@ -5,9 +5,9 @@ use rpod_engine::container::inspect::format_time;
 use rpod_engine::state::{ContainerRecord, ContainerState};
 use serde_json::{json, Value};
 
-use super::common::{open_engine, print_formatted, print_json, Globals};
+use super::common::{open_engine, print_listing, Globals};
 use crate::cli_error::CliResult;
-use crate::format::HeaderMap;
+use crate::format::{self, HeaderMap};
 use crate::human;
 
 const DEFAULT_FORMAT: &str =
@@ -154,17 +154,15 @@ pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
         }
         return Ok(0);
     }
-    if a.format.as_deref() == Some("json") {
-        print_json(&Value::Array(containers.iter().map(json_row).collect()));
-        return Ok(0);
-    }
-    let rows: Vec<Value> = containers.iter().map(|c| template_row(c, a.no_trunc)).collect();
-    let mut fmt = a.format.clone().unwrap_or_else(|| DEFAULT_FORMAT.to_owned());
-    if a.noheading {
-        if let Some(rest) = fmt.strip_prefix("table") {
-            fmt = rest.trim_start().to_owned();
-        }
-    }
-    print_formatted(&fmt, &rows, &HeaderMap::new(HEADERS))?;
+    let headers = HeaderMap::new("ps")
+        .with_all(HEADERS)
+        .json_style("  ", true)
+        .row_type("containers.psReporter");
+    let rows: Vec<Value> = if a.format.as_deref().is_some_and(format::is_json) {
+        containers.iter().map(json_row).collect()
+    } else {
+        containers.iter().map(|c| template_row(c, a.no_trunc)).collect()
+    };
+    print_listing(a.format.as_deref(), DEFAULT_FORMAT, &rows, &headers, a.noheading)?;
     Ok(0)
 }

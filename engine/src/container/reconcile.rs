@@ -29,7 +29,7 @@ pub fn refresh(ctx: &EngineCtx, record: ContainerRecord) -> Result<ContainerReco
     if let Some(exit) = monitor::read_exit_file(&paths.exit_file)? {
         return apply_exit(ctx, record, &exit_info(&exit), None);
     }
-    if record.monitor_pid > 0 && monitor::monitor_alive(record.monitor_pid) {
+    if monitor::monitor_alive(&paths.monitor_pid_file) {
         return Ok(record);
     }
     // The monitor is gone. It may have written its exit record just now.

@@ -40,6 +40,10 @@ pub enum MonitorError {
     DetachKeys { keys: String, reason: String },
     #[error("{context}: {source}")]
     Io { context: String, source: io::Error },
+    #[error("pod-monitor not found: set $RPOD_MONITOR, or install it next to rpod, in $PATH or in /usr/libexec/rpod")]
+    BinaryNotFound,
+    #[error("the monitor exited without writing its exit file {0}")]
+    NoExitRecord(PathBuf),
 }
 
 impl MonitorError {
