@@ -1,1 +1,3 @@
-//! registry
+//! Image references, registries.conf and pulling images from registries.
+
+pub mod reference;
