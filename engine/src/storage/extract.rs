@@ -146,6 +146,15 @@ struct Meta {
     xattrs: Vec<(String, Vec<u8>)>,
 }
 
+/// An empty numeric header field reads as 0, as Go's archive/tar (which
+/// wrote most layers) does.
+fn numeric(parsed: io::Result<u64>, raw: &[u8]) -> io::Result<u64> {
+    match parsed {
+        Err(_) if raw.iter().all(|b| *b == 0 || *b == b' ') => Ok(0),
+        other => other,
+    }
+}
+
 fn to_u32(v: u64, what: &str, entry: &str) -> Result<u32> {
     u32::try_from(v).map_err(|_| StorageError::entry(entry, format!("{what} {v} out of range")))
 }
@@ -190,15 +199,15 @@ impl Extractor {
         let header = entry.header().clone();
         let kind = header.entry_type();
         let err = |e: io::Error| StorageError::entry(&shown, e);
-        let mtime = header.mtime().map_err(err)?;
+        let mtime = numeric(header.mtime(), &header.as_old().mtime).map_err(err)?;
         let ts = Timespec {
             tv_sec: i64::try_from(mtime).unwrap_or(i64::MAX),
             tv_nsec: 0,
         };
         let mut meta = Meta {
             mode: header.mode().map_err(err)? & 0o7777,
-            uid: to_u32(header.uid().map_err(err)?, "uid", &shown)?,
-            gid: to_u32(header.gid().map_err(err)?, "gid", &shown)?,
+            uid: to_u32(numeric(header.uid(), &header.as_old().uid).map_err(err)?, "uid", &shown)?,
+            gid: to_u32(numeric(header.gid(), &header.as_old().gid).map_err(err)?, "gid", &shown)?,
             times: Timestamps {
                 last_access: ts,
                 last_modification: ts,
