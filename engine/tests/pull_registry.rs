@@ -13,7 +13,10 @@ use rpod_engine::storage::{Image, Store};
 use sha2::{Digest, Sha256};
 
 fn run(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd).args(args).output().expect("spawning tool");
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .expect("spawning tool");
     assert!(
         out.status.success(),
         "{cmd} {args:?} failed: {}{}",
@@ -23,7 +26,11 @@ fn run(cmd: &str, args: &[&str]) {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A docker-registry process on a free local port, killed on drop.
@@ -56,7 +63,10 @@ impl Registry {
         let reg = Registry { child, port, root };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "registry did not listen on {port} within 20s");
+            assert!(
+                Instant::now() < deadline,
+                "registry did not listen on {port} within 20s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         reg
@@ -105,7 +115,10 @@ struct Layout {
 impl Layout {
     fn new() -> Layout {
         let dir = tempfile::tempdir().unwrap();
-        run("umoci", &["init", "--layout", dir.path().join("oci").to_str().unwrap()]);
+        run(
+            "umoci",
+            &["init", "--layout", dir.path().join("oci").to_str().unwrap()],
+        );
         Layout { dir }
     }
 
@@ -122,7 +135,10 @@ impl Layout {
         let image = self.image(tag);
         let bundle = self.dir.path().join(format!("bundle-{tag}"));
         run("umoci", &["new", "--image", &image]);
-        run("umoci", &["unpack", "--image", &image, bundle.to_str().unwrap()]);
+        run(
+            "umoci",
+            &["unpack", "--image", &image, bundle.to_str().unwrap()],
+        );
         let rootfs = bundle.join("rootfs");
         fs::create_dir_all(rootfs.join("bin")).unwrap();
         fs::create_dir_all(rootfs.join("etc")).unwrap();
@@ -132,7 +148,10 @@ impl Layout {
         fs::write(rootfs.join("etc/marker"), "marker\n").unwrap();
         fs::write(rootfs.join("data/old"), "old\n").unwrap();
         fs::write(rootfs.join("platform"), platform_text).unwrap();
-        run("umoci", &["repack", "--image", &image, bundle.to_str().unwrap()]);
+        run(
+            "umoci",
+            &["repack", "--image", &image, bundle.to_str().unwrap()],
+        );
         let mut cfg = vec!["config", "--image", &image, "--config.cmd", "/bin/sh"];
         if let Some(a) = arch {
             cfg.extend(["--architecture", a]);
@@ -160,7 +179,15 @@ impl Layout {
         fs::write(&tar_path, b.into_inner().unwrap()).unwrap();
         run(
             "umoci",
-            &["raw", "add-layer", "--image", &self.image(base), "--tag", tag, tar_path.to_str().unwrap()],
+            &[
+                "raw",
+                "add-layer",
+                "--image",
+                &self.image(base),
+                "--tag",
+                tag,
+                tar_path.to_str().unwrap(),
+            ],
         );
     }
 
@@ -210,11 +237,14 @@ impl Layout {
         let digest = self.write_blob(&data);
         let path = self.path().join("index.json");
         let mut top: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
-        top["manifests"].as_array_mut().unwrap().push(serde_json::json!({
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "digest": digest, "size": data.len(),
-            "annotations": {"org.opencontainers.image.ref.name": tag}
-        }));
+        top["manifests"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": digest, "size": data.len(),
+                "annotations": {"org.opencontainers.image.ref.name": tag}
+            }));
         fs::write(&path, serde_json::to_vec(&top).unwrap()).unwrap();
     }
 }
@@ -230,7 +260,11 @@ fn insecure() -> PullOptions {
     }
 }
 
-async fn do_pull(store: &Store, reference: &str, opts: &PullOptions) -> (Result<Image, PullError>, String) {
+async fn do_pull(
+    store: &Store,
+    reference: &str,
+    opts: &PullOptions,
+) -> (Result<Image, PullError>, String) {
     let mut out = Vec::new();
     let res = pull(store, reference, opts, &mut out).await;
     (res, String::from_utf8(out).unwrap())
@@ -268,7 +302,10 @@ async fn single_layer_pull_lookup_and_reuse() {
     assert!(out.contains("Getting image source signatures"), "{out}");
     assert!(out.contains("Copying blob sha256:"), "{out}");
     assert!(out.contains("Copying config sha256:"), "{out}");
-    assert!(out.contains("Writing manifest to image destination"), "{out}");
+    assert!(
+        out.contains("Writing manifest to image destination"),
+        "{out}"
+    );
     assert_eq!(img.id.len(), 64);
     assert_eq!(img.names, vec![name.clone()]);
     assert_eq!(img.layers.len(), 1);
@@ -278,11 +315,20 @@ async fn single_layer_pull_lookup_and_reuse() {
     let config = store.image_config(&img).unwrap();
     assert_eq!(hex::encode(Sha256::digest(&config)), img.id);
     let manifest = store.image_manifest(&img).unwrap();
-    assert_eq!(format!("sha256:{}", hex::encode(Sha256::digest(&manifest))), img.digest);
-    assert_eq!(manifest, layout.blob(layout.descriptor("base")["digest"].as_str().unwrap()));
+    assert_eq!(
+        format!("sha256:{}", hex::encode(Sha256::digest(&manifest))),
+        img.digest
+    );
+    assert_eq!(
+        manifest,
+        layout.blob(layout.descriptor("base")["digest"].as_str().unwrap())
+    );
     let diff = store.layer_diff_path(&img.layers[0]).unwrap();
     assert!(diff.join("bin/busybox").is_file());
-    assert_eq!(fs::read_link(diff.join("bin/sh")).unwrap(), Path::new("busybox"));
+    assert_eq!(
+        fs::read_link(diff.join("bin/sh")).unwrap(),
+        Path::new("busybox")
+    );
 
     for q in [
         name.clone(),
@@ -294,9 +340,16 @@ async fn single_layer_pull_lookup_and_reuse() {
         format!("{}/test/bb@{}", reg.addr(), img.digest),
     ] {
         let found = store.lookup_image(&q).unwrap();
-        assert_eq!(found.as_ref().map(|i| i.id.as_str()), Some(img.id.as_str()), "lookup {q}");
+        assert_eq!(
+            found.as_ref().map(|i| i.id.as_str()),
+            Some(img.id.as_str()),
+            "lookup {q}"
+        );
     }
-    assert!(store.lookup_image("bb").unwrap().is_none(), "bb means bb:latest");
+    assert!(
+        store.lookup_image("bb").unwrap().is_none(),
+        "bb means bb:latest"
+    );
     assert!(store.lookup_image("other:base").unwrap().is_none());
 
     // Pulling again reuses the layer.
@@ -329,12 +382,25 @@ async fn whiteouts_and_opaque_dirs_in_merged_rootfs() {
         id: format!("ctr-{}", std::process::id()),
     };
     let merged = store.mount_rootfs(&guard.id, &img).unwrap();
-    assert_eq!(store.mount_rootfs(&guard.id, &img).unwrap(), merged, "idempotent");
+    assert_eq!(
+        store.mount_rootfs(&guard.id, &img).unwrap(),
+        merged,
+        "idempotent"
+    );
     assert!(merged.join("bin/busybox").is_file());
-    assert!(!merged.join("etc/marker").exists(), "whited-out file visible");
+    assert!(
+        !merged.join("etc/marker").exists(),
+        "whited-out file visible"
+    );
     assert!(merged.join("etc").is_dir());
-    assert!(!merged.join("data/old").exists(), "opaque dir shows lower content");
-    assert_eq!(fs::read_to_string(merged.join("data/new")).unwrap(), "new\n");
+    assert!(
+        !merged.join("data/old").exists(),
+        "opaque dir shows lower content"
+    );
+    assert_eq!(
+        fs::read_to_string(merged.join("data/new")).unwrap(),
+        "new\n"
+    );
     fs::write(merged.join("written"), "x").unwrap();
     let cdir = root.path().join("storage/containers").join(&guard.id);
     assert!(cdir.join("upper/written").is_file());
@@ -348,14 +414,22 @@ async fn whiteouts_and_opaque_dirs_in_merged_rootfs() {
     store.remove_container_storage(&guard.id).unwrap();
     assert!(!cdir.exists());
     // The image layers are intact.
-    assert!(store.layer_diff_path(&img.layers[0]).unwrap().join("bin/busybox").is_file());
+    assert!(store
+        .layer_diff_path(&img.layers[0])
+        .unwrap()
+        .join("bin/busybox")
+        .is_file());
 }
 
 #[tokio::test]
 async fn index_selects_host_platform() {
     let reg = Registry::start();
     let layout = Layout::new();
-    let other = if host_arch() == "arm64" { "amd64" } else { "arm64" };
+    let other = if host_arch() == "arm64" {
+        "amd64"
+    } else {
+        "arm64"
+    };
     layout.base("other", "other", Some(other));
     layout.base("host", "host", Some(host_arch()));
     layout.index("multi", &[("other", other), ("host", host_arch())]);
@@ -367,10 +441,18 @@ async fn index_selects_host_platform() {
     let img = res.unwrap();
     let diff = store.layer_diff_path(img.layers.last().unwrap()).unwrap();
     assert_eq!(fs::read_to_string(diff.join("platform")).unwrap(), "host");
-    assert_eq!(img.digest, layout.descriptor("host")["digest"].as_str().unwrap());
-    let index_digest = layout.descriptor("multi")["digest"].as_str().unwrap().to_string();
+    assert_eq!(
+        img.digest,
+        layout.descriptor("host")["digest"].as_str().unwrap()
+    );
+    let index_digest = layout.descriptor("multi")["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(img.digests.contains(&index_digest));
-    let by_index = store.lookup_image(&format!("{}/test/multi@{index_digest}", reg.addr())).unwrap();
+    let by_index = store
+        .lookup_image(&format!("{}/test/multi@{index_digest}", reg.addr()))
+        .unwrap();
     assert_eq!(by_index.map(|i| i.id), Some(img.id.clone()));
 
     // An explicit other platform picks the other image; a missing one lists what exists.
@@ -382,8 +464,15 @@ async fn index_selects_host_platform() {
     let diff = store2.layer_diff_path(img2.layers.last().unwrap()).unwrap();
     assert_eq!(fs::read_to_string(diff.join("platform")).unwrap(), "other");
     opts.arch = Some("s390x".to_string());
-    let err = do_pull(&store2, &name, &opts).await.0.unwrap_err().to_string();
-    assert!(err.contains("s390x") && err.contains(&format!("linux/{other}")), "{err}");
+    let err = do_pull(&store2, &name, &opts)
+        .await
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("s390x") && err.contains(&format!("linux/{other}")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -396,7 +485,11 @@ async fn unknown_tag_and_registry_down_store_nothing() {
     let store = Store::open(root.path()).unwrap();
 
     let name = format!("{}/test/bb:nope", reg.addr());
-    let err = do_pull(&store, &name, &insecure()).await.0.unwrap_err().to_string();
+    let err = do_pull(&store, &name, &insecure())
+        .await
+        .0
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         format!("initializing source docker://{name}: reading manifest nope in {}/test/bb: manifest unknown", reg.addr())
@@ -409,11 +502,22 @@ async fn unknown_tag_and_registry_down_store_nothing() {
     assert!(err.contains("manifest unknown"), "{err}");
 
     let dead = format!("127.0.0.1:{}", free_port());
-    let err = do_pull(&store, &format!("{dead}/a/b"), &insecure()).await.0.unwrap_err().to_string();
-    assert!(err.contains("connection refused") && err.contains(&dead), "{err}");
+    let err = do_pull(&store, &format!("{dead}/a/b"), &insecure())
+        .await
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("connection refused") && err.contains(&dead),
+        "{err}"
+    );
     assert!(!err.contains('\n'), "{err}");
 
-    let err = do_pull(&store, "Bad Ref", &insecure()).await.0.unwrap_err().to_string();
+    let err = do_pull(&store, "Bad Ref", &insecure())
+        .await
+        .0
+        .unwrap_err()
+        .to_string();
     assert_eq!(err, "invalid reference format");
 
     assert!(store.images().unwrap().is_empty());
@@ -428,8 +532,12 @@ async fn corrupted_blob_is_refused() {
     layout.base("base", "host", None);
     reg.push(&layout.path(), "base", "test/bb:base", false);
     let manifest: serde_json::Value =
-        serde_json::from_slice(&layout.blob(layout.descriptor("base")["digest"].as_str().unwrap())).unwrap();
-    let layer = manifest["layers"][0]["digest"].as_str().unwrap().to_string();
+        serde_json::from_slice(&layout.blob(layout.descriptor("base")["digest"].as_str().unwrap()))
+            .unwrap();
+    let layer = manifest["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let data = reg.blob_data(&layer);
     let len = fs::metadata(&data).unwrap().len() as usize;
     let mut f = fs::File::create(&data).unwrap();
@@ -444,7 +552,10 @@ async fn corrupted_blob_is_refused() {
         .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, PullError::DigestMismatch { .. }), "{msg}");
-    assert!(msg.contains("digest did not match") && msg.contains(&layer), "{msg}");
+    assert!(
+        msg.contains("digest did not match") && msg.contains(&layer),
+        "{msg}"
+    );
     assert!(store.images().unwrap().is_empty());
     assert_eq!(count(&root.path().join("storage/layers")), 0);
     assert_eq!(count(&root.path().join("storage/tmp")), 0);
@@ -480,35 +591,68 @@ async fn short_names_through_registries_conf() {
 
     let (res, out) = do_pull(&store, "test/bb", &opts).await;
     let img = res.unwrap();
-    assert!(out.contains(&format!("Trying to pull {dead}/test/bb:latest...")), "{out}");
-    assert!(out.contains(&format!("Trying to pull {}/test/bb:latest...", reg.addr())), "{out}");
+    assert!(
+        out.contains(&format!("Trying to pull {dead}/test/bb:latest...")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("Trying to pull {}/test/bb:latest...", reg.addr())),
+        "{out}"
+    );
     assert_eq!(img.names, vec![format!("{}/test/bb:latest", reg.addr())]);
-    assert_eq!(store.lookup_image("test/bb").unwrap().map(|i| i.id), Some(img.id.clone()));
-    assert_eq!(store.lookup_image("bb").unwrap().map(|i| i.id), Some(img.id.clone()));
+    assert_eq!(
+        store.lookup_image("test/bb").unwrap().map(|i| i.id),
+        Some(img.id.clone())
+    );
+    assert_eq!(
+        store.lookup_image("bb").unwrap().map(|i| i.id),
+        Some(img.id.clone())
+    );
 
     let (res, _) = do_pull(&store, "aliased", &opts).await;
     assert_eq!(res.unwrap().id, img.id);
 
     // Every candidate failing: all causes are reported.
-    let err = do_pull(&store, "test/none", &opts).await.0.unwrap_err().to_string();
+    let err = do_pull(&store, "test/none", &opts)
+        .await
+        .0
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("2 errors occurred while pulling:"), "{err}");
-    assert!(err.contains("connection refused") && err.contains("manifest unknown"), "{err}");
+    assert!(
+        err.contains("connection refused") && err.contains("manifest unknown"),
+        "{err}"
+    );
 
-    let err = do_pull(&store, "blocked.example/x", &opts).await.0.unwrap_err().to_string();
-    assert!(err.contains("registry blocked.example is blocked in"), "{err}");
+    let err = do_pull(&store, "blocked.example/x", &opts)
+        .await
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("registry blocked.example is blocked in"),
+        "{err}"
+    );
 
     // --tls-verify=true overrides insecure = true: HTTPS against an HTTP registry fails.
     let strict = PullOptions {
         tls_verify: Some(true),
         ..opts.clone()
     };
-    assert!(do_pull(&store, &format!("{}/test/bb", reg.addr()), &strict).await.0.is_err());
+    assert!(do_pull(&store, &format!("{}/test/bb", reg.addr()), &strict)
+        .await
+        .0
+        .is_err());
 
     let empty = PullOptions {
         registries_conf: RegistriesConf::load_from(&conf_dir.path().join("absent.conf")).unwrap(),
         ..Default::default()
     };
-    let err = do_pull(&store, "busybox", &empty).await.0.unwrap_err().to_string();
+    let err = do_pull(&store, "busybox", &empty)
+        .await
+        .0
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         format!(
@@ -517,4 +661,3 @@ async fn short_names_through_registries_conf() {
         )
     );
 }
-

@@ -120,7 +120,10 @@ pub(crate) fn describe(err: &OciDistributionError, what: &str, registry: &str) -
         }
         OciDistributionError::RequestError(e) => {
             let url = e.url().map(|u| u.to_string()).unwrap_or_default();
-            format!("pinging container registry {registry}: Get {url:?}: {}", network_cause(e, registry))
+            format!(
+                "pinging container registry {registry}: Get {url:?}: {}",
+                network_cause(e, registry)
+            )
         }
         OciDistributionError::DigestError(DigestError::VerificationError { expected, actual }) => {
             format!("{what}: digest did not match, expected {expected}, got {actual}")
@@ -181,11 +184,15 @@ fn split_camel(s: &str) -> String {
 pub(crate) fn stream_digest_mismatch(e: &std::io::Error) -> Option<(String, String)> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|i| i as _);
     while let Some(c) = cur {
-        if let Some(DigestError::VerificationError { expected, actual }) = c.downcast_ref::<DigestError>() {
+        if let Some(DigestError::VerificationError { expected, actual }) =
+            c.downcast_ref::<DigestError>()
+        {
             return Some((expected.clone(), actual.clone()));
         }
-        if let Some(OciDistributionError::DigestError(DigestError::VerificationError { expected, actual })) =
-            c.downcast_ref::<OciDistributionError>()
+        if let Some(OciDistributionError::DigestError(DigestError::VerificationError {
+            expected,
+            actual,
+        })) = c.downcast_ref::<OciDistributionError>()
         {
             return Some((expected.clone(), actual.clone()));
         }

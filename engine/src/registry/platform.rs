@@ -71,7 +71,10 @@ fn normalized_variant(arch: &str, variant: Option<&str>) -> Option<String> {
 /// The resolved target platform: (os, arch, variant).
 pub fn target(wanted: &PlatformWanted) -> (String, String, Option<String>) {
     let os = wanted.os.clone().unwrap_or_else(|| "linux".to_string());
-    let arch = wanted.arch.clone().unwrap_or_else(|| host_arch().to_string());
+    let arch = wanted
+        .arch
+        .clone()
+        .unwrap_or_else(|| host_arch().to_string());
     let variant = normalized_variant(&arch, wanted.variant.as_deref());
     (os, arch, variant)
 }
@@ -156,7 +159,10 @@ mod tests {
         assert_eq!(choose(&idx, &want("arm64", Some("v8"))).unwrap(), "b");
         assert_eq!(choose(&idx, &want("arm", None)).unwrap(), "c");
         let err = choose(&idx, &want("s390x", None)).unwrap_err();
-        assert!(err.contains("\"s390x\"") && err.contains("linux/arm64/v8"), "{err}");
+        assert!(
+            err.contains("\"s390x\"") && err.contains("linux/arm64/v8"),
+            "{err}"
+        );
         assert!(choose(&idx, &want("arm", Some("v5"))).is_err());
         let host = choose(&idx, &PlatformWanted::default());
         match host_arch() {

@@ -178,7 +178,9 @@ fn client_for(source: &PullSource, opts: &PullOptions) -> Client {
 fn oci_reference(r: &ImageReference) -> Reference {
     let domain = r.domain.clone().unwrap_or_default();
     match (&r.digest, r.tag_or_default()) {
-        (Some(d), Some(t)) => Reference::with_tag_and_digest(domain, r.path.clone(), t.into(), d.clone()),
+        (Some(d), Some(t)) => {
+            Reference::with_tag_and_digest(domain, r.path.clone(), t.into(), d.clone())
+        }
         (Some(d), None) => Reference::with_digest(domain, r.path.clone(), d.clone()),
         (None, t) => Reference::with_tag(domain, r.path.clone(), t.unwrap_or("latest").into()),
     }
@@ -216,8 +218,8 @@ async fn pull_from(
         .await
         .map_err(|e| source_err(describe(&e, &what, &registry)))?;
     let mut extra_digests = Vec::new();
-    let probe: ManifestProbe = serde_json::from_slice(&raw)
-        .map_err(|e| source_err(format!("parsing manifest: {e}")))?;
+    let probe: ManifestProbe =
+        serde_json::from_slice(&raw).map_err(|e| source_err(format!("parsing manifest: {e}")))?;
     if probe.schema_version != 2 {
         return Err(source_err(format!(
             "unsupported manifest schema version {}",
@@ -235,10 +237,11 @@ async fn pull_from(
             arch: opts.arch.clone(),
             variant: opts.variant.clone(),
         };
-        let chosen = platform::choose(&entries, &wanted).map_err(|message| PullError::Platform {
-            reference: shown.clone(),
-            message,
-        })?;
+        let chosen =
+            platform::choose(&entries, &wanted).map_err(|message| PullError::Platform {
+                reference: shown.clone(),
+                message,
+            })?;
         let child = oref.clone_with_digest(chosen.clone());
         let what = format!("reading manifest {chosen} in {}", source.reference.name());
         let (child_raw, child_digest) = client
@@ -264,7 +267,12 @@ async fn pull_from(
     }
     let config = fetch_config(&client, &oref, &manifest.config.digest, &registry).await?;
     let diff_ids = serde_json::from_slice::<ConfigProbe>(&config)
-        .map_err(|e| source_err(format!("parsing image config {}: {e}", manifest.config.digest)))?
+        .map_err(|e| {
+            source_err(format!(
+                "parsing image config {}: {e}",
+                manifest.config.digest
+            ))
+        })?
         .rootfs
         .diff_ids;
     if diff_ids.len() != manifest.layers.len() {
@@ -286,7 +294,11 @@ async fn pull_from(
     for (i, layer) in manifest.layers.iter().enumerate() {
         let present = store.layer(&chains[i])?.is_some();
         if !opts.quiet {
-            let suffix = if present { " skipped: already exists" } else { "" };
+            let suffix = if present {
+                " skipped: already exists"
+            } else {
+                ""
+            };
             let _ = writeln!(progress, "Copying blob {}{suffix}", layer.digest);
         }
         if !present {
@@ -295,7 +307,9 @@ async fn pull_from(
         }
     }
     futures_util::stream::iter(jobs)
-        .map(|(blob, diff_id, parent)| fetch_layer(store, &client, &oref, blob, diff_id, parent, &registry))
+        .map(|(blob, diff_id, parent)| {
+            fetch_layer(store, &client, &oref, blob, diff_id, parent, &registry)
+        })
         .buffer_unordered(PARALLEL_LAYERS)
         .try_collect::<Vec<LayerInfo>>()
         .await?;
@@ -413,7 +427,8 @@ async fn fetch_layer(
     let joined = tokio::task::spawn_blocking(move || {
         // `tmp` lives until the layer is stored, then removes the blob.
         let _tmp = tmp;
-        let file = std::fs::File::open(&path).map_err(crate::storage::StorageError::io("opening", &path))?;
+        let file = std::fs::File::open(&path)
+            .map_err(crate::storage::StorageError::io("opening", &path))?;
         store.create_layer(parent.as_deref(), &diff_id, std::io::BufReader::new(file))
     })
     .await

@@ -140,7 +140,12 @@ impl RegistriesConf {
                 .filter(|p| p.extension().is_some_and(|e| e == "conf"))
                 .collect::<Vec<_>>(),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(source) => return Err(RegistriesConfError::Read { path: dropins, source }),
+            Err(source) => {
+                return Err(RegistriesConfError::Read {
+                    path: dropins,
+                    source,
+                })
+            }
         };
         files.sort();
         for f in files {
@@ -176,7 +181,9 @@ impl RegistriesConf {
                 reg.prefix = reg.location.clone();
             }
             if reg.prefix.is_empty() {
-                return Err(invalid("[[registry]] entry without prefix or location".into()));
+                return Err(invalid(
+                    "[[registry]] entry without prefix or location".into(),
+                ));
             }
             if reg.prefix.starts_with("*.") && !reg.location.is_empty() {
                 return Err(invalid(format!(
@@ -191,7 +198,9 @@ impl RegistriesConf {
             let parsed = ImageReference::parse(&long)
                 .map_err(|e| invalid(format!("alias {short:?} = {long:?}: {e}")))?;
             if parsed.is_short_name() {
-                return Err(invalid(format!("alias {short:?} = {long:?} is not fully qualified")));
+                return Err(invalid(format!(
+                    "alias {short:?} = {long:?} is not fully qualified"
+                )));
             }
             self.aliases.insert(short, long);
         }
@@ -247,8 +256,13 @@ impl RegistriesConf {
                 }
             }
         }
-        let location = if reg.location.is_empty() { &reg.prefix } else { &reg.location };
-        let reference = rewrite(r, &name, &reg.prefix, location, wildcard).unwrap_or_else(|| r.clone());
+        let location = if reg.location.is_empty() {
+            &reg.prefix
+        } else {
+            &reg.location
+        };
+        let reference =
+            rewrite(r, &name, &reg.prefix, location, wildcard).unwrap_or_else(|| r.clone());
         out.push(PullSource {
             reference,
             insecure: reg.insecure,
@@ -332,7 +346,11 @@ insecure = true
         .unwrap();
         let d = dir.path().join("registries.conf.d");
         fs::create_dir(&d).unwrap();
-        fs::write(d.join("10-a.conf"), "unqualified-search-registries = [\"z.example\"]\n").unwrap();
+        fs::write(
+            d.join("10-a.conf"),
+            "unqualified-search-registries = [\"z.example\"]\n",
+        )
+        .unwrap();
         fs::write(
             d.join("20-b.conf"),
             "[[registry]]\nlocation = \"insecure.example:5000\"\ninsecure = false\n[aliases]\n\"x\" = \"quay.io/x/y\"\n",
@@ -357,9 +375,13 @@ insecure = true
         let r = ImageReference::parse("blocked.example/a").unwrap();
         assert_eq!(c.pull_sources(&r).unwrap_err().registry, "blocked.example");
 
-        let alias = c.resolve_alias(&ImageReference::parse("bb:1.36").unwrap()).unwrap();
+        let alias = c
+            .resolve_alias(&ImageReference::parse("bb:1.36").unwrap())
+            .unwrap();
         assert_eq!(alias.to_string(), "docker.io/library/busybox:1.36");
-        assert!(c.resolve_alias(&ImageReference::parse("nope").unwrap()).is_none());
+        assert!(c
+            .resolve_alias(&ImageReference::parse("nope").unwrap())
+            .is_none());
     }
 
     #[test]

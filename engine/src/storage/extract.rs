@@ -206,8 +206,16 @@ impl Extractor {
         };
         let mut meta = Meta {
             mode: header.mode().map_err(err)? & 0o7777,
-            uid: to_u32(numeric(header.uid(), &header.as_old().uid).map_err(err)?, "uid", &shown)?,
-            gid: to_u32(numeric(header.gid(), &header.as_old().gid).map_err(err)?, "gid", &shown)?,
+            uid: to_u32(
+                numeric(header.uid(), &header.as_old().uid).map_err(err)?,
+                "uid",
+                &shown,
+            )?,
+            gid: to_u32(
+                numeric(header.gid(), &header.as_old().gid).map_err(err)?,
+                "gid",
+                &shown,
+            )?,
             times: Timestamps {
                 last_access: ts,
                 last_modification: ts,

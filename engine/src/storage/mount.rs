@@ -250,3 +250,51 @@ fn mount_overlay(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unmounts on drop so a failing test leaves no mount behind.
+    struct Unmount(PathBuf);
+
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = rustix::mount::unmount(&self.0, UnmountFlags::DETACH);
+        }
+    }
+
+    #[test]
+    fn long_lowerdir_lists_use_the_new_mount_api() {
+        let base = tempfile::tempdir().unwrap();
+        let mut lowers = Vec::new();
+        for i in 0..120 {
+            let d = base
+                .path()
+                .join(format!("lower-with-a-rather-long-directory-name-{i:04}"));
+            fs::create_dir(&d).unwrap();
+            fs::write(d.join(format!("f{i}")), i.to_string()).unwrap();
+            fs::write(d.join("top"), i.to_string()).unwrap();
+            lowers.push(d);
+        }
+        let data_len: usize = lowers.iter().map(|p| p.as_os_str().len() + 1).sum();
+        assert!(data_len > MAX_MOUNT_DATA);
+        let (upper, work, merged) = (
+            base.path().join("u"),
+            base.path().join("w"),
+            base.path().join("m"),
+        );
+        for d in [&upper, &work, &merged] {
+            fs::create_dir(d).unwrap();
+        }
+        mount_overlay(&lowers, &upper, &work, &merged).unwrap();
+        let _guard = Unmount(merged.clone());
+        assert!(is_mountpoint(&merged).unwrap());
+        assert_eq!(
+            fs::read_to_string(merged.join("top")).unwrap(),
+            "0",
+            "first lowerdir is the top"
+        );
+        assert_eq!(fs::read_to_string(merged.join("f119")).unwrap(), "119");
+    }
+}

@@ -33,11 +33,11 @@ pub(crate) fn copy_layers(diffs: &[PathBuf], dest: &Path) -> Result<()> {
 fn times(st: &rfs::Stat) -> Timestamps {
     Timestamps {
         last_access: Timespec {
-            tv_sec: st.st_atime as i64,
+            tv_sec: st.st_atime as _,
             tv_nsec: st.st_atime_nsec as _,
         },
         last_modification: Timespec {
-            tv_sec: st.st_mtime as i64,
+            tv_sec: st.st_mtime as _,
             tv_nsec: st.st_mtime_nsec as _,
         },
     }
@@ -170,4 +170,66 @@ fn copy_dir(src: &Path, dst: &OwnedFd) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Store;
+
+    fn layer(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o4755);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(5);
+            b.append_data(&mut h, path, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn sha(d: &[u8]) -> String {
+        use sha2::Digest;
+        format!("sha256:{}", hex::encode(sha2::Sha256::digest(d)))
+    }
+
+    #[test]
+    fn copy_applies_whiteouts_and_opaque_dirs() {
+        let base = tempfile::tempdir().unwrap();
+        let store = Store::open(base.path()).unwrap();
+        let l1 = layer(&[("etc/gone", b"1"), ("data/old", b"1"), ("keep", b"1")]);
+        let l2 = layer(&[
+            ("etc/.wh.gone", b""),
+            ("data/.wh..wh..opq", b""),
+            ("data/new", b"2"),
+        ]);
+        let i1 = store.create_layer(None, &sha(&l1), &l1[..]).unwrap();
+        let i2 = store
+            .create_layer(Some(&i1.chain_id), &sha(&l2), &l2[..])
+            .unwrap();
+        let dest = base.path().join("merged");
+        fs::create_dir(&dest).unwrap();
+        let diffs = vec![
+            store.layer_diff_path(&i1.chain_id).unwrap(),
+            store.layer_diff_path(&i2.chain_id).unwrap(),
+        ];
+        copy_layers(&diffs, &dest).unwrap();
+        assert!(!dest.join("etc/gone").exists());
+        assert!(dest.join("etc").is_dir());
+        assert!(!dest.join("data/old").exists());
+        assert_eq!(fs::read(dest.join("data/new")).unwrap(), b"2");
+        let m = fs::metadata(dest.join("keep")).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777,
+            0o4755
+        );
+        assert!(
+            !is_opaque(&dest.join("data")),
+            "overlay xattrs must not be copied"
+        );
+    }
 }
