@@ -1,1 +1,32 @@
-//! storage
+//! Image and layer storage under `<root>/storage/`.
+//!
+//! - [`extract`]: the hostile-input layer extractor (tar stream → overlay-format
+//!   directory, diff id computed on the way).
+//! - [`compression`]: gzip / zstd / plain detection.
+//! - [`Store`]: layers (`create_layer`), images (`commit_image`, `images`,
+//!   `lookup_image`), container root filesystems (`mount_rootfs`,
+//!   `unmount_rootfs`, `remove_container_storage`).
+//!
+//! Every metadata update is atomic (temp file, fsync, rename) and taken under
+//! an flock on `storage/storage.lock`, so several CLIs can work on one store;
+//! layers and images appear by a single rename once complete.
+
+mod atomic;
+pub mod compression;
+mod error;
+pub mod extract;
+mod images;
+mod layers;
+mod lookup;
+mod mount;
+mod store;
+mod vfs;
+
+pub use error::{Result, StorageError};
+pub use extract::{extract_layer, ExtractedLayer};
+pub use images::{Image, NewImage};
+pub use layers::{chain_id, LayerInfo};
+pub use store::Store;
+
+#[cfg(test)]
+mod extract_tests;

@@ -1,0 +1,437 @@
+//! Pulling an image from a registry into the store: resolve the name
+//! (aliases, unqualified-search registries, mirrors), fetch the manifest
+//! (choosing a platform from a list), the config, then each missing layer:
+//! download to a temp file while hashing → verify → decompress → unpack
+//! (diff id verified) → rename into place, several layers at a time.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use futures_util::{StreamExt, TryStreamExt};
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::manifest::{
+    IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
+    OCI_IMAGE_MEDIA_TYPE,
+};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::error::{describe, stream_digest_mismatch, PullError};
+use super::platform::{self, IndexEntry, PlatformWanted};
+use super::reference::ImageReference;
+use super::registries_conf::{PullSource, RegistriesConf};
+use crate::storage::{chain_id, Image, LayerInfo, NewImage, Store};
+
+/// Layers downloaded and unpacked at the same time.
+const PARALLEL_LAYERS: usize = 3;
+const ACCEPTED_MANIFESTS: &[&str] = &[
+    OCI_IMAGE_MEDIA_TYPE,
+    IMAGE_MANIFEST_MEDIA_TYPE,
+    OCI_IMAGE_INDEX_MEDIA_TYPE,
+    IMAGE_MANIFEST_LIST_MEDIA_TYPE,
+];
+
+/// How to pull.
+#[derive(Debug, Clone, Default)]
+pub struct PullOptions {
+    /// `--tls-verify`: `Some(false)` allows plain HTTP everywhere,
+    /// `Some(true)` requires HTTPS even for registries marked insecure,
+    /// `None` follows registries.conf.
+    pub tls_verify: Option<bool>,
+    /// The registries configuration (see [`RegistriesConf::load`]).
+    pub registries_conf: RegistriesConf,
+    /// `--arch` (Go name); host architecture if `None`.
+    pub arch: Option<String>,
+    /// `--os`; `linux` if `None`.
+    pub os: Option<String>,
+    /// `--variant`.
+    pub variant: Option<String>,
+    /// `--quiet`: no progress lines.
+    pub quiet: bool,
+}
+
+#[derive(Deserialize)]
+struct ManifestProbe {
+    #[serde(rename = "schemaVersion", default)]
+    schema_version: u32,
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    manifests: Option<Vec<IndexEntry>>,
+}
+
+#[derive(Deserialize)]
+struct Descriptor {
+    digest: String,
+}
+
+#[derive(Deserialize)]
+struct ImageManifest {
+    config: Descriptor,
+    #[serde(default)]
+    layers: Vec<Descriptor>,
+}
+
+#[derive(Deserialize)]
+struct RootFs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ConfigProbe {
+    rootfs: RootFs,
+}
+
+/// Pulls `reference` into `store` and returns the stored image. Progress
+/// lines like Podman's go to `progress` unless `opts.quiet`.
+pub async fn pull(
+    store: &Store,
+    reference: &str,
+    opts: &PullOptions,
+    progress: &mut (dyn Write + Send),
+) -> Result<Image, PullError> {
+    let parsed = ImageReference::parse(reference)?;
+    let conf = &opts.registries_conf;
+    let candidates = if !parsed.is_short_name() {
+        vec![parsed]
+    } else if let Some(alias) = conf.resolve_alias(&parsed) {
+        vec![alias]
+    } else if conf.unqualified_search_registries.is_empty() {
+        return Err(PullError::ShortName {
+            name: reference.to_string(),
+            path: conf.path.clone(),
+        });
+    } else {
+        conf.unqualified_search_registries
+            .iter()
+            .map(|r| parsed.qualify(r))
+            .collect()
+    };
+    let mut errors = Vec::new();
+    for candidate in candidates {
+        if !opts.quiet {
+            let _ = writeln!(progress, "Trying to pull {candidate}...");
+        }
+        match pull_candidate(store, &candidate, opts, progress).await {
+            Ok(image) => return Ok(image),
+            Err(e) => {
+                tracing::debug!(reference = %candidate, "pull failed: {e}");
+                errors.push(e);
+            }
+        }
+    }
+    if errors.len() == 1 {
+        Err(errors.remove(0))
+    } else {
+        Err(PullError::Multiple(errors))
+    }
+}
+
+/// One fully qualified candidate: its mirrors, then its (rewritten) location.
+async fn pull_candidate(
+    store: &Store,
+    name: &ImageReference,
+    opts: &PullOptions,
+    progress: &mut (dyn Write + Send),
+) -> Result<Image, PullError> {
+    let conf = &opts.registries_conf;
+    let sources = conf.pull_sources(name).map_err(|b| PullError::Blocked {
+        registry: b.registry,
+        path: conf.path.clone(),
+    })?;
+    let mut last = None;
+    for source in &sources {
+        match pull_from(store, name, source, opts, progress).await {
+            Ok(image) => return Ok(image),
+            Err(e) => {
+                tracing::debug!(source = %source.reference, "pull source failed: {e}");
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| PullError::Source {
+        reference: name.to_string(),
+        message: "no pull source".to_string(),
+    }))
+}
+
+fn client_for(source: &PullSource, opts: &PullOptions) -> Client {
+    let plain_http = match opts.tls_verify {
+        Some(verify) => !verify,
+        None => source.insecure,
+    };
+    Client::new(ClientConfig {
+        protocol: if plain_http {
+            ClientProtocol::Http
+        } else {
+            ClientProtocol::Https
+        },
+        platform_resolver: None,
+        ..Default::default()
+    })
+}
+
+fn oci_reference(r: &ImageReference) -> Reference {
+    let domain = r.domain.clone().unwrap_or_default();
+    match (&r.digest, r.tag_or_default()) {
+        (Some(d), Some(t)) => {
+            Reference::with_tag_and_digest(domain, r.path.clone(), t.into(), d.clone())
+        }
+        (Some(d), None) => Reference::with_digest(domain, r.path.clone(), d.clone()),
+        (None, t) => Reference::with_tag(domain, r.path.clone(), t.unwrap_or("latest").into()),
+    }
+}
+
+fn sha256_digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// Pulls `name` from one endpoint (`source.reference` is `name` rewritten
+/// for a mirror or location). The image is stored under `name`.
+async fn pull_from(
+    store: &Store,
+    name: &ImageReference,
+    source: &PullSource,
+    opts: &PullOptions,
+    progress: &mut (dyn Write + Send),
+) -> Result<Image, PullError> {
+    let client = client_for(source, opts);
+    let oref = oci_reference(&source.reference);
+    let registry = source.reference.domain.clone().unwrap_or_default();
+    let shown = name.to_string();
+    let auth = RegistryAuth::Anonymous;
+    let source_err = |message: String| PullError::Source {
+        reference: shown.clone(),
+        message,
+    };
+    let what = format!(
+        "reading manifest {} in {}",
+        source.reference.manifest_reference(),
+        source.reference.name()
+    );
+    let (mut raw, mut digest) = client
+        .pull_manifest_raw(&oref, &auth, ACCEPTED_MANIFESTS)
+        .await
+        .map_err(|e| source_err(describe(&e, &what, &registry)))?;
+    let mut extra_digests = Vec::new();
+    let probe: ManifestProbe =
+        serde_json::from_slice(&raw).map_err(|e| source_err(format!("parsing manifest: {e}")))?;
+    if probe.schema_version != 2 {
+        return Err(source_err(format!(
+            "unsupported manifest schema version {}",
+            probe.schema_version
+        )));
+    }
+    let is_index = matches!(
+        probe.media_type.as_deref(),
+        Some(OCI_IMAGE_INDEX_MEDIA_TYPE) | Some(IMAGE_MANIFEST_LIST_MEDIA_TYPE)
+    ) || (probe.media_type.is_none() && probe.manifests.is_some());
+    if is_index {
+        let entries = probe.manifests.unwrap_or_default();
+        let wanted = PlatformWanted {
+            os: opts.os.clone(),
+            arch: opts.arch.clone(),
+            variant: opts.variant.clone(),
+        };
+        let chosen =
+            platform::choose(&entries, &wanted).map_err(|message| PullError::Platform {
+                reference: shown.clone(),
+                message,
+            })?;
+        let child = oref.clone_with_digest(chosen.clone());
+        let what = format!("reading manifest {chosen} in {}", source.reference.name());
+        let (child_raw, child_digest) = client
+            .pull_manifest_raw(&child, &auth, ACCEPTED_MANIFESTS)
+            .await
+            .map_err(|e| source_err(describe(&e, &what, &registry)))?;
+        extra_digests.push(digest);
+        raw = child_raw;
+        digest = child_digest;
+    }
+    // The stored digest must be exactly the digest of the stored bytes.
+    let actual = sha256_digest(&raw);
+    if actual != digest {
+        return Err(source_err(format!(
+            "manifest digest did not match, expected {digest}, got {actual}"
+        )));
+    }
+    let manifest: ImageManifest = serde_json::from_slice(&raw)
+        .map_err(|e| source_err(format!("parsing manifest {digest}: {e}")))?;
+
+    if !opts.quiet {
+        let _ = writeln!(progress, "Getting image source signatures");
+    }
+    let config = fetch_config(&client, &oref, &manifest.config.digest, &registry).await?;
+    let diff_ids = serde_json::from_slice::<ConfigProbe>(&config)
+        .map_err(|e| {
+            source_err(format!(
+                "parsing image config {}: {e}",
+                manifest.config.digest
+            ))
+        })?
+        .rootfs
+        .diff_ids;
+    if diff_ids.len() != manifest.layers.len() {
+        return Err(source_err(format!(
+            "image config has {} diff IDs but the manifest has {} layers",
+            diff_ids.len(),
+            manifest.layers.len()
+        )));
+    }
+    let mut chains = Vec::with_capacity(diff_ids.len());
+    let mut parent: Option<String> = None;
+    for d in &diff_ids {
+        let c = chain_id(parent.as_deref(), d);
+        parent = Some(c.clone());
+        chains.push(c);
+    }
+
+    let mut jobs = Vec::new();
+    for (i, layer) in manifest.layers.iter().enumerate() {
+        let present = store.layer(&chains[i])?.is_some();
+        if !opts.quiet {
+            let suffix = if present {
+                " skipped: already exists"
+            } else {
+                ""
+            };
+            let _ = writeln!(progress, "Copying blob {}{suffix}", layer.digest);
+        }
+        if !present {
+            let parent = i.checked_sub(1).map(|p| chains[p].clone());
+            jobs.push((layer.digest.clone(), diff_ids[i].clone(), parent));
+        }
+    }
+    futures_util::stream::iter(jobs)
+        .map(|(blob, diff_id, parent)| {
+            fetch_layer(store, &client, &oref, blob, diff_id, parent, &registry)
+        })
+        .buffer_unordered(PARALLEL_LAYERS)
+        .try_collect::<Vec<LayerInfo>>()
+        .await?;
+
+    if !opts.quiet {
+        let _ = writeln!(progress, "Copying config {}", manifest.config.digest);
+        let _ = writeln!(progress, "Writing manifest to image destination");
+    }
+    let names = vec![name.storage_name()];
+    let image = store.commit_image(&NewImage {
+        manifest: &raw,
+        manifest_digest: &digest,
+        extra_digests: &extra_digests,
+        config: &config,
+        layers: &chains,
+        names: &names,
+    })?;
+    Ok(image)
+}
+
+async fn fetch_config(
+    client: &Client,
+    oref: &Reference,
+    digest: &str,
+    registry: &str,
+) -> Result<Vec<u8>, PullError> {
+    let mut data = Vec::new();
+    if let Err(e) = client.pull_blob(oref, digest, &mut data).await {
+        if let oci_client::errors::OciDistributionError::DigestError(
+            oci_client::errors::DigestError::VerificationError { expected, actual },
+        ) = &e
+        {
+            return Err(PullError::DigestMismatch {
+                what: "config",
+                expected: expected.clone(),
+                actual: actual.clone(),
+            });
+        }
+        return Err(PullError::Blob {
+            what: "config",
+            digest: digest.to_string(),
+            message: describe(&e, "reading blob", registry),
+        });
+    }
+    let actual = sha256_digest(&data);
+    if actual != digest {
+        return Err(PullError::DigestMismatch {
+            what: "config",
+            expected: digest.to_string(),
+            actual,
+        });
+    }
+    Ok(data)
+}
+
+/// Download → verify → (blocking thread) decompress, unpack, verify diff id, commit.
+async fn fetch_layer(
+    store: &Store,
+    client: &Client,
+    oref: &Reference,
+    blob: String,
+    diff_id: String,
+    parent: Option<String>,
+    registry: &str,
+) -> Result<LayerInfo, PullError> {
+    let blob_err = |message: String| PullError::Blob {
+        what: "blob",
+        digest: blob.clone(),
+        message,
+    };
+    if !blob.starts_with("sha256:") {
+        return Err(blob_err("unsupported digest algorithm".to_string()));
+    }
+    let tmp = store.temp_dir().map_err(|source| PullError::Layer {
+        digest: blob.clone(),
+        source,
+    })?;
+    let path: PathBuf = tmp.path().join("blob");
+    let mut stream = client
+        .pull_blob_stream(oref, blob.as_str())
+        .await
+        .map_err(|e| blob_err(describe(&e, "reading blob", registry)))?;
+    let mut file = tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| blob_err(format!("creating {}: {e}", path.display())))?;
+    let mut hasher = Sha256::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| match stream_digest_mismatch(&e) {
+            Some((expected, actual)) => PullError::DigestMismatch {
+                what: "blob",
+                expected,
+                actual,
+            },
+            None => blob_err(format!("reading blob: {}", super::error::chain(&e))),
+        })?;
+        hasher.update(&chunk);
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| blob_err(format!("writing {}: {e}", path.display())))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| blob_err(format!("writing {}: {e}", path.display())))?;
+    drop(file);
+    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+    if actual != blob {
+        return Err(PullError::DigestMismatch {
+            what: "blob",
+            expected: blob,
+            actual,
+        });
+    }
+    let store = store.clone();
+    let digest = blob.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        // `tmp` lives until the layer is stored, then removes the blob.
+        let _tmp = tmp;
+        let file = std::fs::File::open(&path)
+            .map_err(crate::storage::StorageError::io("opening", &path))?;
+        store.create_layer(parent.as_deref(), &diff_id, std::io::BufReader::new(file))
+    })
+    .await
+    .map_err(|e| blob_err(format!("unpacking task failed: {e}")))?;
+    joined.map_err(|source| PullError::Layer { digest, source })
+}

@@ -1,0 +1,340 @@
+//! Tests of the layer extractor and the layer store with crafted, hostile
+//! tar streams.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use tar::{EntryType, Header};
+
+use super::extract::extract_layer;
+use super::{StorageError, Store};
+
+/// Builds tar streams entry by entry with raw headers, so that paths the
+/// `tar` crate's builder would refuse (`..`, absolute) can be written.
+struct Tar {
+    b: tar::Builder<Vec<u8>>,
+}
+
+impl Tar {
+    fn new() -> Self {
+        Tar {
+            b: tar::Builder::new(Vec::new()),
+        }
+    }
+
+    fn raw(
+        &mut self,
+        kind: EntryType,
+        path: &str,
+        link: Option<&str>,
+        mode: u32,
+        data: &[u8],
+    ) -> Header {
+        let mut h = Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(mode);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(1_000_000);
+        let old = h.as_old_mut();
+        old.name[..path.len()].copy_from_slice(path.as_bytes());
+        if let Some(l) = link {
+            old.linkname[..l.len()].copy_from_slice(l.as_bytes());
+        }
+        h
+    }
+
+    fn add(&mut self, mut h: Header, data: &[u8]) -> &mut Self {
+        h.set_cksum();
+        self.b.append(&h, data).unwrap();
+        self
+    }
+
+    fn file(&mut self, path: &str, mode: u32, data: &[u8]) -> &mut Self {
+        let h = self.raw(EntryType::Regular, path, None, mode, data);
+        self.add(h, data)
+    }
+
+    fn dir(&mut self, path: &str) -> &mut Self {
+        let h = self.raw(EntryType::Directory, path, None, 0o755, b"");
+        self.add(h, b"")
+    }
+
+    fn link(&mut self, kind: EntryType, path: &str, target: &str) -> &mut Self {
+        let h = self.raw(kind, path, Some(target), 0o777, b"");
+        self.add(h, b"")
+    }
+
+    fn finish(self) -> Vec<u8> {
+        self.b.into_inner().unwrap()
+    }
+}
+
+fn sha(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
+    let base = tempfile::tempdir().unwrap();
+    let root = base.path().join("root");
+    fs::create_dir(&root).unwrap();
+    (base, root)
+}
+
+#[test]
+fn traversal_and_absolute_paths_stay_inside() {
+    let (base, root) = setup();
+    let abs = base.path().join("escaped-abs");
+    let mut t = Tar::new();
+    t.file("../escaped-dotdot", 0o644, b"x")
+        .file("a/../../../escaped-deep", 0o644, b"x")
+        .file(abs.to_str().unwrap(), 0o644, b"x");
+    let data = t.finish();
+    let out = extract_layer(&data[..], &root).unwrap();
+    assert_eq!(out.diff_id, sha(&data));
+    assert_eq!(out.size, data.len() as u64);
+    assert!(!base.path().join("escaped-dotdot").exists());
+    assert!(!base.path().join("escaped-deep").exists());
+    assert!(!abs.exists());
+    assert!(root.join("escaped-dotdot").is_file());
+    assert!(root.join("escaped-deep").is_file());
+    assert!(root.join(abs.strip_prefix("/").unwrap()).is_file());
+}
+
+#[test]
+fn symlinked_parents_resolve_inside_the_root() {
+    let (base, root) = setup();
+    let rel_base = base
+        .path()
+        .strip_prefix("/")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut t = Tar::new();
+    t.link(EntryType::Symlink, "a", "/")
+        .link(EntryType::Symlink, "up", "../../../../..")
+        .file(&format!("a/{rel_base}/pwned-abs"), 0o644, b"x")
+        .file(&format!("up/{rel_base}/pwned-rel"), 0o644, b"x");
+    extract_layer(&t.finish()[..], &root).unwrap();
+    assert!(!base.path().join("pwned-abs").exists());
+    assert!(!base.path().join("pwned-rel").exists());
+    assert!(root.join(&rel_base).join("pwned-abs").is_file());
+    assert!(root.join(&rel_base).join("pwned-rel").is_file());
+    // Symlinks are stored literally, absolute targets included.
+    assert_eq!(fs::read_link(root.join("a")).unwrap(), Path::new("/"));
+    assert_eq!(
+        fs::read_link(root.join("up")).unwrap(),
+        Path::new("../../../../..")
+    );
+}
+
+#[test]
+fn hardlinks_only_inside_the_layer() {
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.file("f", 0o644, b"data")
+        .link(EntryType::Link, "g", "f")
+        .link(EntryType::Link, "h", "./../f");
+    extract_layer(&t.finish()[..], &root).unwrap();
+    let f = fs::metadata(root.join("f")).unwrap();
+    assert_eq!(f.ino(), fs::metadata(root.join("g")).unwrap().ino());
+    assert_eq!(f.ino(), fs::metadata(root.join("h")).unwrap().ino());
+    assert_eq!(f.nlink(), 3);
+
+    for target in ["../../../../etc/passwd", "/etc/passwd", "s/etc/passwd"] {
+        let (_base, root) = setup();
+        let mut t = Tar::new();
+        t.link(EntryType::Symlink, "s", "/")
+            .link(EntryType::Link, "evil", target);
+        let err = extract_layer(&t.finish()[..], &root).unwrap_err();
+        assert!(matches!(err, StorageError::Entry { .. }), "{target}: {err}");
+        assert!(!root.join("evil").exists(), "{target}");
+    }
+}
+
+#[test]
+fn devices_fifos_modes_owners() {
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    let mut h = t.raw(EntryType::Char, "dev/null", None, 0o666, b"");
+    h.set_device_major(1).unwrap();
+    h.set_device_minor(3).unwrap();
+    t.add(h, b"");
+    let mut h = t.raw(EntryType::Block, "dev/loop9", None, 0o660, b"");
+    h.set_device_major(7).unwrap();
+    h.set_device_minor(9).unwrap();
+    t.add(h, b"");
+    let h = t.raw(EntryType::Fifo, "run/fifo", None, 0o600, b"");
+    t.add(h, b"");
+    t.file("bin/su", 0o4755, b"#!")
+        .file("sgid", 0o2711, b"")
+        .dir("tmp");
+    let mut h = t.raw(EntryType::Directory, "sticky", None, 0o1777, b"");
+    h.set_uid(1234);
+    h.set_gid(5678);
+    t.add(h, b"");
+    extract_layer(&t.finish()[..], &root).unwrap();
+
+    let m = fs::symlink_metadata(root.join("dev/null")).unwrap();
+    assert!(m.file_type().is_char_device());
+    assert_eq!(m.rdev(), rustix::fs::makedev(1, 3));
+    assert_eq!(m.mode() & 0o7777, 0o666);
+    let m = fs::symlink_metadata(root.join("dev/loop9")).unwrap();
+    assert!(m.file_type().is_block_device());
+    assert_eq!(m.rdev(), rustix::fs::makedev(7, 9));
+    assert!(fs::symlink_metadata(root.join("run/fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert_eq!(
+        fs::metadata(root.join("bin/su")).unwrap().mode() & 0o7777,
+        0o4755
+    );
+    assert_eq!(
+        fs::metadata(root.join("sgid")).unwrap().mode() & 0o7777,
+        0o2711
+    );
+    let m = fs::metadata(root.join("sticky")).unwrap();
+    assert_eq!(m.mode() & 0o7777, 0o1777);
+    assert_eq!((m.uid(), m.gid()), (1234, 5678));
+    assert_eq!(m.mtime(), 1_000_000);
+    // Implied parent directories exist.
+    assert!(root.join("run").is_dir());
+}
+
+#[test]
+fn xattrs_whiteouts_and_opaque_dirs() {
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.b.append_pax_extensions([
+        ("SCHILY.xattr.user.rpod", &b"value"[..]),
+        ("SCHILY.xattr.trusted.overlay.redirect", &b"/etc"[..]),
+    ])
+    .unwrap();
+    t.file("x", 0o644, b"content")
+        .file("d/.wh..wh..opq", 0o644, b"")
+        .file("d/.wh.gone", 0o644, b"")
+        .file(".wh.top", 0o644, b"");
+    extract_layer(&t.finish()[..], &root).unwrap();
+
+    let mut buf = [0u8; 32];
+    let n = rustix::fs::lgetxattr(root.join("x"), "user.rpod", &mut buf[..]).unwrap();
+    assert_eq!(&buf[..n], b"value");
+    assert!(
+        rustix::fs::lgetxattr(root.join("x"), "trusted.overlay.redirect", &mut buf[..]).is_err()
+    );
+    let n = rustix::fs::lgetxattr(root.join("d"), "trusted.overlay.opaque", &mut buf[..]).unwrap();
+    assert_eq!(&buf[..n], b"y");
+    for w in ["d/gone", "top"] {
+        let m = fs::symlink_metadata(root.join(w)).unwrap();
+        assert!(m.file_type().is_char_device(), "{w}");
+        assert_eq!(m.rdev(), 0, "{w}");
+    }
+    assert!(!root.join("d/.wh.gone").exists());
+    assert!(!root.join("d/.wh..wh..opq").exists());
+}
+
+#[test]
+fn later_entries_replace_earlier_ones() {
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.dir("p")
+        .file("p/inner", 0o644, b"1")
+        .file("p", 0o600, b"now a file")
+        .link(EntryType::Symlink, "q", "/etc");
+    t.dir("q");
+    extract_layer(&t.finish()[..], &root).unwrap();
+    assert_eq!(fs::read(root.join("p")).unwrap(), b"now a file");
+    assert!(fs::symlink_metadata(root.join("q")).unwrap().is_dir());
+}
+
+#[test]
+fn diff_id_covers_trailing_bytes() {
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.file("a", 0o644, b"a");
+    let mut data = t.finish();
+    data.extend_from_slice(&[0u8; 4096]);
+    data.extend_from_slice(b"trailing garbage");
+    let out = extract_layer(&data[..], &root).unwrap();
+    assert_eq!(out.diff_id, sha(&data));
+    assert_eq!(out.size, data.len() as u64);
+}
+
+#[test]
+fn store_verifies_diff_id_and_keeps_nothing_on_mismatch() {
+    let base = tempfile::tempdir().unwrap();
+    let store = Store::open(base.path()).unwrap();
+    let mut t = Tar::new();
+    t.file("etc/hostname", 0o644, b"rpod\n");
+    let data = t.finish();
+    let wrong = sha(b"something else");
+    let err = store.create_layer(None, &wrong, &data[..]).unwrap_err();
+    match &err {
+        StorageError::DiffIdMismatch { expected, actual } => {
+            assert_eq!(expected, &wrong);
+            assert_eq!(actual, &sha(&data));
+        }
+        other => panic!("unexpected error {other}"),
+    }
+    assert!(err.to_string().contains(&wrong) && err.to_string().contains(&sha(&data)));
+    let layers = base.path().join("storage/layers");
+    assert_eq!(fs::read_dir(&layers).unwrap().count(), 0);
+    assert_eq!(
+        fs::read_dir(base.path().join("storage/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+
+    // gzip-compressed, right digest: stored under its chain id.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&data).unwrap();
+    let gz = gz.finish().unwrap();
+    let info = store.create_layer(None, &sha(&data), &gz[..]).unwrap();
+    assert_eq!(info.chain_id, sha(&data));
+    assert_eq!(info.size, data.len() as u64);
+    let diff = store.layer_diff_path(&info.chain_id).unwrap();
+    assert_eq!(fs::read(diff.join("etc/hostname")).unwrap(), b"rpod\n");
+    // A child layer's chain id.
+    let mut t = Tar::new();
+    t.file("b", 0o644, b"b");
+    let child = t.finish();
+    let zst = zstd::encode_all(&child[..], 1).unwrap();
+    let cinfo = store
+        .create_layer(Some(&info.chain_id), &sha(&child), &zst[..])
+        .unwrap();
+    let expected = sha(format!("{} {}", info.chain_id, sha(&child)).as_bytes());
+    assert_eq!(cinfo.chain_id, expected);
+    assert_eq!(cinfo.parent.as_deref(), Some(info.chain_id.as_str()));
+    assert!(store.layer(&expected).unwrap().is_some());
+}
+
+#[test]
+fn stale_temp_dirs_are_cleaned_on_open() {
+    let base = tempfile::tempdir().unwrap();
+    let store = Store::open(base.path()).unwrap();
+    let live = store.temp_dir().unwrap();
+    fs::write(live.path().join("partial"), b"x").unwrap();
+    // A dead writer's leftovers: a directory with an unlocked marker, and one without.
+    let tmp = base.path().join("storage/tmp");
+    fs::create_dir(tmp.join("dead1")).unwrap();
+    fs::write(tmp.join("dead1.lock"), b"").unwrap();
+    fs::create_dir_all(tmp.join("dead2/diff/x")).unwrap();
+    let _again = Store::open(base.path()).unwrap();
+    assert!(!tmp.join("dead1").exists());
+    assert!(!tmp.join("dead1.lock").exists());
+    assert!(!tmp.join("dead2").exists());
+    assert!(
+        live.path().join("partial").exists(),
+        "a live writer's dir was removed"
+    );
+    let live_path = live.path().to_path_buf();
+    drop(live);
+    assert!(!live_path.exists());
+}

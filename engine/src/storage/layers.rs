@@ -1,0 +1,132 @@
+//! The layer store: `layers/<chain-id-hex>/{diff,layer.json,link}`, each
+//! written in a temp directory and renamed into place only once complete and
+//! verified against its diff id.
+
+use std::fs;
+use std::io::Read;
+use std::path::PathBuf;
+
+use rustix::fs::{RenameFlags, CWD};
+use rustix::io::Errno;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::atomic;
+use super::compression::decompress;
+use super::error::{Result, StorageError};
+use super::extract::extract_layer;
+use super::store::Store;
+
+/// Metadata of a stored layer (`layer.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerInfo {
+    /// Chain id, `sha256:<hex>`; its hex part names the directory.
+    pub chain_id: String,
+    /// Digest of the uncompressed layer tar stream, `sha256:<hex>`.
+    pub diff_id: String,
+    /// Size of the uncompressed tar stream in bytes.
+    pub size: u64,
+    /// Chain id of the layer below, if any.
+    pub parent: Option<String>,
+    /// Short name of this layer's `diff` under `storage/l/`.
+    pub link: String,
+}
+
+/// The chain id of a layer whose parent chain is `parent` (both `sha256:…`).
+pub fn chain_id(parent: Option<&str>, diff_id: &str) -> String {
+    match parent {
+        None => diff_id.to_string(),
+        Some(p) => format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(format!("{p} {diff_id}").as_bytes()))
+        ),
+    }
+}
+
+/// The hex part of a `sha256:` digest, checked to be a safe file name.
+pub(crate) fn digest_hex(digest: &str) -> Result<&str> {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(hex)
+    } else {
+        Err(StorageError::InvalidId(digest.to_string()))
+    }
+}
+
+fn short_link_name() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    (0..26)
+        .map(|_| ALPHABET[rand::random::<usize>() % ALPHABET.len()] as char)
+        .collect()
+}
+
+impl Store {
+    pub(crate) fn layer_dir(&self, chain_id: &str) -> Result<PathBuf> {
+        Ok(self.inner.layers.join(digest_hex(chain_id)?))
+    }
+
+    /// The unpacked content of a layer.
+    pub fn layer_diff_path(&self, chain_id: &str) -> Result<PathBuf> {
+        Ok(self.layer_dir(chain_id)?.join("diff"))
+    }
+
+    /// The layer with this chain id (`sha256:…` or bare hex), if stored.
+    pub fn layer(&self, chain_id: &str) -> Result<Option<LayerInfo>> {
+        let path = self.layer_dir(chain_id)?.join("layer.json");
+        match fs::metadata(&path) {
+            Ok(_) => atomic::read_json(&path).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StorageError::io("reading", &path)(e)),
+        }
+    }
+
+    /// Unpacks a layer blob (gzip, zstd or plain tar) on top of the chain
+    /// `parent` and stores it, unless the uncompressed stream's digest differs
+    /// from `expected_diff_id`: then nothing is kept and
+    /// [`StorageError::DiffIdMismatch`] is returned. Storing a layer that
+    /// already exists (another process won the race) is not an error.
+    pub fn create_layer<R: Read + Send>(
+        &self,
+        parent: Option<&str>,
+        expected_diff_id: &str,
+        blob: R,
+    ) -> Result<LayerInfo> {
+        digest_hex(expected_diff_id)?;
+        let chain = chain_id(parent, expected_diff_id);
+        let final_dir = self.layer_dir(&chain)?;
+        if let Some(info) = self.layer(&chain)? {
+            return Ok(info);
+        }
+        let tmp = self.temp_dir()?;
+        let diff = tmp.path().join("diff");
+        fs::create_dir(&diff).map_err(StorageError::io("creating", &diff))?;
+        let (_, reader) = decompress(blob).map_err(StorageError::Archive)?;
+        let extracted = extract_layer(reader, &diff)?;
+        if extracted.diff_id != expected_diff_id {
+            return Err(StorageError::DiffIdMismatch {
+                expected: expected_diff_id.to_string(),
+                actual: extracted.diff_id,
+            });
+        }
+        let info = LayerInfo {
+            chain_id: chain.clone(),
+            diff_id: extracted.diff_id,
+            size: extracted.size,
+            parent: parent.map(str::to_string),
+            link: short_link_name(),
+        };
+        atomic::write_json(&tmp.path().join("layer.json"), &info)?;
+        match rustix::fs::renameat_with(CWD, tmp.path(), CWD, &final_dir, RenameFlags::NOREPLACE) {
+            Ok(()) => {}
+            Err(Errno::EXIST | Errno::NOTEMPTY) => {
+                return self
+                    .layer(&chain)?
+                    .ok_or_else(|| StorageError::LayerUnknown(chain.clone()));
+            }
+            Err(e) => return Err(StorageError::io("renaming", tmp.path())(e.into())),
+        }
+        atomic::sync_dir(&self.inner.layers)?;
+        tracing::debug!(chain_id = %chain, "stored layer");
+        Ok(info)
+    }
+}

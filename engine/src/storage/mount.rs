@@ -1,0 +1,300 @@
+//! Container root filesystems: `containers/<id>/{upper,work,merged}` with an
+//! overlay mount of the image layers, or a `vfs` copy where overlay is not
+//! available.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use rustix::io::Errno;
+use rustix::mount::{
+    fsconfig_create, fsconfig_set_string, fsmount, fsopen, move_mount, FsMountFlags, FsOpenFlags,
+    MountAttrFlags, MountFlags, MoveMountFlags, UnmountFlags,
+};
+
+use super::atomic;
+use super::error::{Result, StorageError};
+use super::images::Image;
+use super::store::{check_id, Store};
+use super::vfs;
+
+/// Records which driver mounted a container (`overlay` or `vfs`).
+const DRIVER_FILE: &str = "driver";
+/// Present once a vfs copy is complete.
+const VFS_DONE_FILE: &str = "vfs-complete";
+const VFS: &str = "vfs";
+const OVERLAY: &str = "overlay";
+/// Longest mount data the classic `mount(2)` accepts (one page, NUL included).
+const MAX_MOUNT_DATA: usize = 4095;
+
+fn mkdir(path: &Path, mode: u32) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(path)
+        .map_err(StorageError::io("creating", path))
+}
+
+/// True if `path` is the root of a mount (its device differs from its parent's).
+fn is_mountpoint(path: &Path) -> Result<bool> {
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let (m, p) = match (fs::symlink_metadata(path), fs::metadata(parent)) {
+        (Ok(m), Ok(p)) => (m, p),
+        (Err(e), _) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        (Err(e), _) => return Err(StorageError::io("inspecting", path)(e)),
+        (_, Err(e)) => return Err(StorageError::io("inspecting", parent)(e)),
+    };
+    Ok(m.dev() != p.dev())
+}
+
+impl Store {
+    fn container_dir(&self, container_id: &str) -> Result<PathBuf> {
+        check_id(container_id)?;
+        Ok(self.inner.containers.join(container_id))
+    }
+
+    /// Ensures `l/<link>` points at the layer's diff and returns that short path.
+    fn layer_link(&self, chain_id: &str) -> Result<PathBuf> {
+        let info = self
+            .layer(chain_id)?
+            .ok_or_else(|| StorageError::LayerUnknown(chain_id.to_string()))?;
+        let link = self.inner.links.join(&info.link);
+        let target = Path::new("..")
+            .join("layers")
+            .join(super::layers::digest_hex(chain_id)?)
+            .join("diff");
+        match std::os::unix::fs::symlink(&target, &link) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StorageError::io("creating", &link)(e)),
+        }
+        Ok(link)
+    }
+
+    /// Mounts the root filesystem of `container_id` built from `image` and
+    /// returns the mount point (`containers/<id>/merged`). Idempotent.
+    /// Overlay (lowerdirs top first, short `l/` names so long layer lists fit
+    /// one page, or the new mount API beyond); a full copy (`vfs`) only if
+    /// the kernel refuses overlay with EINVAL/ENODEV.
+    pub fn mount_rootfs(&self, container_id: &str, image: &Image) -> Result<PathBuf> {
+        let cdir = self.container_dir(container_id)?;
+        let _guard = self.lock_shared()?;
+        let merged = cdir.join("merged");
+        let upper = cdir.join("upper");
+        let work = cdir.join("work");
+        mkdir(&cdir, 0o700)?;
+        mkdir(&upper, 0o755)?;
+        mkdir(&work, 0o700)?;
+        mkdir(&merged, 0o755)?;
+        let driver_path = cdir.join(DRIVER_FILE);
+        let driver = fs::read_to_string(&driver_path).unwrap_or_default();
+        if driver == VFS {
+            if cdir.join(VFS_DONE_FILE).exists() {
+                return Ok(merged);
+            }
+            return self.vfs_copy(&cdir, &merged, image);
+        }
+        if is_mountpoint(&merged)? {
+            return Ok(merged);
+        }
+        let mut lowers = Vec::new();
+        for chain in image.layers.iter().rev() {
+            lowers.push(self.layer_link(chain)?);
+        }
+        if lowers.is_empty() {
+            let empty = cdir.join("empty");
+            mkdir(&empty, 0o755)?;
+            lowers.push(empty);
+        }
+        match mount_overlay(&lowers, &upper, &work, &merged) {
+            Ok(()) => {
+                atomic::write_file(&driver_path, OVERLAY.as_bytes())?;
+                Ok(merged)
+            }
+            Err(e)
+                if e.raw_os_error() == Some(libc::EINVAL)
+                    || e.raw_os_error() == Some(libc::ENODEV) =>
+            {
+                tracing::warn!(
+                    container = container_id,
+                    "overlay mount failed ({e}), falling back to vfs copy"
+                );
+                atomic::write_file(&driver_path, VFS.as_bytes())?;
+                self.vfs_copy(&cdir, &merged, image)
+            }
+            Err(source) => Err(StorageError::Mount {
+                container: container_id.to_string(),
+                target: merged,
+                source,
+            }),
+        }
+    }
+
+    fn vfs_copy(&self, cdir: &Path, merged: &Path, image: &Image) -> Result<PathBuf> {
+        fs::remove_dir_all(merged).map_err(StorageError::io("removing", merged))?;
+        mkdir(merged, 0o755)?;
+        let mut diffs = Vec::new();
+        for chain in &image.layers {
+            diffs.push(self.layer_diff_path(chain)?);
+        }
+        vfs::copy_layers(&diffs, merged)?;
+        atomic::write_file(&cdir.join(VFS_DONE_FILE), b"")?;
+        Ok(merged.to_path_buf())
+    }
+
+    /// Unmounts a container's root filesystem. Not mounted is fine; a busy
+    /// mount is detached lazily as a last resort.
+    pub fn unmount_rootfs(&self, container_id: &str) -> Result<()> {
+        let cdir = self.container_dir(container_id)?;
+        let merged = cdir.join("merged");
+        if fs::read_to_string(cdir.join(DRIVER_FILE)).unwrap_or_default() == VFS {
+            return Ok(());
+        }
+        loop {
+            match rustix::mount::unmount(&merged, UnmountFlags::empty()) {
+                Ok(()) => {
+                    // Overlays can be stacked by repeated mounts from older
+                    // versions or other tools: unmount until nothing is left.
+                    if !is_mountpoint(&merged)? {
+                        return Ok(());
+                    }
+                }
+                Err(Errno::INVAL | Errno::NOENT) => return Ok(()),
+                Err(Errno::BUSY) => {
+                    tracing::warn!(path = %merged.display(), "mount busy, detaching lazily");
+                    return rustix::mount::unmount(&merged, UnmountFlags::DETACH).map_err(|e| {
+                        StorageError::Unmount {
+                            target: merged.clone(),
+                            source: e.into(),
+                        }
+                    });
+                }
+                Err(e) => {
+                    return Err(StorageError::Unmount {
+                        target: merged,
+                        source: e.into(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Unmounts and deletes a container's upper, work and merged directories.
+    pub fn remove_container_storage(&self, container_id: &str) -> Result<()> {
+        let cdir = self.container_dir(container_id)?;
+        self.unmount_rootfs(container_id)?;
+        let merged = cdir.join("merged");
+        if fs::read_to_string(cdir.join(DRIVER_FILE)).unwrap_or_default() != VFS
+            && is_mountpoint(&merged)?
+        {
+            // Never recurse into a live overlay: that would delete image layers.
+            return Err(StorageError::Unmount {
+                target: merged,
+                source: io::Error::from_raw_os_error(libc::EBUSY),
+            });
+        }
+        match fs::remove_dir_all(&cdir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StorageError::io("removing", &cdir)(e)),
+        }
+    }
+}
+
+/// Mounts overlay with the classic `mount(2)` when the options fit a page,
+/// otherwise with the new mount API adding lower layers one at a time
+/// (`lowerdir+`, Linux 6.8+).
+fn mount_overlay(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> io::Result<()> {
+    let lowerdir = lowers
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
+    let data = format!(
+        "lowerdir={lowerdir},upperdir={},workdir={}",
+        upper.display(),
+        work.display()
+    );
+    if data.len() <= MAX_MOUNT_DATA {
+        let data =
+            std::ffi::CString::new(data).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        rustix::mount::mount(
+            "overlay",
+            target,
+            "overlay",
+            MountFlags::empty(),
+            data.as_c_str(),
+        )?;
+        return Ok(());
+    }
+    let fs_fd = fsopen("overlay", FsOpenFlags::FSOPEN_CLOEXEC)?;
+    fsconfig_set_string(&fs_fd, "source", "overlay")?;
+    for lower in lowers {
+        fsconfig_set_string(&fs_fd, "lowerdir+", lower.as_path())?;
+    }
+    fsconfig_set_string(&fs_fd, "upperdir", upper)?;
+    fsconfig_set_string(&fs_fd, "workdir", work)?;
+    fsconfig_create(&fs_fd)?;
+    let mnt = fsmount(
+        &fs_fd,
+        FsMountFlags::FSMOUNT_CLOEXEC,
+        MountAttrFlags::empty(),
+    )?;
+    move_mount(
+        &mnt,
+        "",
+        rustix::fs::CWD,
+        target,
+        MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unmounts on drop so a failing test leaves no mount behind.
+    struct Unmount(PathBuf);
+
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = rustix::mount::unmount(&self.0, UnmountFlags::DETACH);
+        }
+    }
+
+    #[test]
+    fn long_lowerdir_lists_use_the_new_mount_api() {
+        let base = tempfile::tempdir().unwrap();
+        let mut lowers = Vec::new();
+        for i in 0..120 {
+            let d = base
+                .path()
+                .join(format!("lower-with-a-rather-long-directory-name-{i:04}"));
+            fs::create_dir(&d).unwrap();
+            fs::write(d.join(format!("f{i}")), i.to_string()).unwrap();
+            fs::write(d.join("top"), i.to_string()).unwrap();
+            lowers.push(d);
+        }
+        let data_len: usize = lowers.iter().map(|p| p.as_os_str().len() + 1).sum();
+        assert!(data_len > MAX_MOUNT_DATA);
+        let (upper, work, merged) = (
+            base.path().join("u"),
+            base.path().join("w"),
+            base.path().join("m"),
+        );
+        for d in [&upper, &work, &merged] {
+            fs::create_dir(d).unwrap();
+        }
+        mount_overlay(&lowers, &upper, &work, &merged).unwrap();
+        let _guard = Unmount(merged.clone());
+        assert!(is_mountpoint(&merged).unwrap());
+        assert_eq!(
+            fs::read_to_string(merged.join("top")).unwrap(),
+            "0",
+            "first lowerdir is the top"
+        );
+        assert_eq!(fs::read_to_string(merged.join("f119")).unwrap(), "119");
+    }
+}
