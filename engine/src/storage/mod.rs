@@ -26,6 +26,7 @@ pub use error::{Result, StorageError};
 pub use extract::{extract_layer, ExtractedLayer};
 pub use images::{Image, NewImage};
 pub use layers::{chain_id, LayerInfo};
+pub use mount::ContainerStoragePaths;
 pub use store::Store;
 
 #[cfg(test)]

@@ -48,10 +48,29 @@ fn is_mountpoint(path: &Path) -> Result<bool> {
     Ok(m.dev() != p.dev())
 }
 
+/// Where a container's writable layer and mount point are.
+#[derive(Debug, Clone)]
+pub struct ContainerStoragePaths {
+    pub upper: PathBuf,
+    pub work: PathBuf,
+    pub merged: PathBuf,
+}
+
 impl Store {
     fn container_dir(&self, container_id: &str) -> Result<PathBuf> {
         check_id(container_id)?;
         Ok(self.inner.containers.join(container_id))
+    }
+
+    /// The paths of `container_id`'s upper, work and merged directories
+    /// (whether or not they exist yet).
+    pub fn container_storage_paths(&self, container_id: &str) -> ContainerStoragePaths {
+        let cdir = self.inner.containers.join(container_id);
+        ContainerStoragePaths {
+            upper: cdir.join("upper"),
+            work: cdir.join("work"),
+            merged: cdir.join("merged"),
+        }
     }
 
     /// Ensures `l/<link>` points at the layer's diff and returns that short path.
