@@ -1,1 +1,160 @@
-//! spec
+//! OCI runtime spec generation: what [`ContainerOptions`] and the image's
+//! configuration mean for `config.json`, following Podman's defaults.
+//!
+//! - [`generate`] builds the [`Spec`]; [`write_spec`] writes it to a bundle.
+//! - [`write_etc_files`] produces /etc/hosts, /etc/resolv.conf and
+//!   /etc/hostname for the container; [`hostname_for`] picks the hostname.
+//! - [`process_spec_for_exec`] builds the process of an `exec` session.
+//! - [`resolve_user`] resolves `-u` inside a rootfs without escaping it.
+
+mod error;
+mod etc_files;
+mod image_config;
+mod linux;
+mod mounts;
+mod process;
+mod rootfs;
+mod user;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{ProcessBuilder, RootBuilder, Spec, SpecBuilder};
+
+pub use error::SpecError;
+pub use etc_files::{write_etc_files, EtcFiles};
+pub use image_config::ImageDefaults;
+pub use linux::{MASKED_PATHS, READONLY_PATHS};
+pub use process::{process_spec_for_exec, DEFAULT_CAPABILITIES, DEFAULT_PATH};
+pub use user::{resolve_user, ExecUser};
+
+use crate::container::options::{ContainerOptions, NetworkMode};
+
+/// OCI runtime spec version written into `config.json`.
+pub const OCI_VERSION: &str = "1.0.2-dev";
+
+/// Annotation naming the engine that created a container (Podman: libpod).
+pub const MANAGER_ANNOTATION: &str = "io.container.manager";
+
+/// Everything [`generate`] needs.
+#[derive(Debug)]
+pub struct SpecInput<'a> {
+    /// Full container id.
+    pub id: &'a str,
+    /// What the user asked for.
+    pub options: &'a ContainerOptions,
+    /// Raw OCI or Docker image config JSON (empty for no image config).
+    pub image_config: &'a [u8],
+    /// The mounted root filesystem (read for passwd/group; the working
+    /// directory is created in it when missing).
+    pub rootfs: &'a Path,
+    /// Generated files bind-mounted into /etc.
+    pub etc_files: &'a EtcFiles,
+    /// `linux.cgroupsPath`, `None` to leave it to the runtime.
+    pub cgroups_path: Option<String>,
+}
+
+/// The container's hostname: `--hostname`, else the host's with
+/// `--network host` (as Podman), else the first 12 characters of the id.
+pub fn hostname_for(id: &str, options: &ContainerOptions) -> String {
+    if let Some(h) = options.hostname.as_ref().filter(|h| !h.is_empty()) {
+        return h.clone();
+    }
+    if options.network == NetworkMode::Host {
+        if let Ok(h) = nix::unistd::gethostname() {
+            if let Some(h) = h.to_str().filter(|h| !h.is_empty()) {
+                return h.to_owned();
+            }
+        }
+    }
+    id.chars().take(12).collect()
+}
+
+/// Builds the runtime spec for container `input.id`.
+pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
+    let opts = input.options;
+    let image = ImageDefaults::parse(input.image_config)?;
+    let user_spec = opts.user.clone().unwrap_or_else(|| image.user.clone());
+    let exec_user = resolve_user(input.rootfs, &user_spec)?;
+    let args = process::resolve_command(opts, &image)?;
+    let hostname = hostname_for(input.id, opts);
+    let env = process::merge_env(&image.env, &opts.env, &hostname, &exec_user.home);
+    let mounts = mounts::build(input.etc_files, &opts.mounts, opts.read_only)?;
+    let cwd = working_dir(input, &image, (exec_user.uid, exec_user.gid))?;
+
+    let process = ProcessBuilder::default()
+        .terminal(opts.tty)
+        .user(process::oci_user(&exec_user)?)
+        .args(args)
+        .env(env)
+        .cwd(cwd)
+        .capabilities(process::capabilities(process::is_root_user(&user_spec))?)
+        .rlimits(process::host_rlimits()?)
+        .no_new_privileges(false)
+        .build()?;
+    let root = RootBuilder::default()
+        .path(input.rootfs)
+        .readonly(opts.read_only)
+        .build()?;
+    let cgroup2 = crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified;
+    let linux = linux::build(opts.network, cgroup2, input.cgroups_path.as_deref())?;
+    Ok(SpecBuilder::default()
+        .version(OCI_VERSION)
+        .process(process)
+        .root(root)
+        .hostname(hostname)
+        .mounts(mounts)
+        .linux(linux)
+        .annotations(HashMap::from([(
+            MANAGER_ANNOTATION.to_string(),
+            "rpod".to_string(),
+        )]))
+        .build()?)
+}
+
+/// `--workdir`, else the image's WorkingDir, else `/`; created (owned by
+/// the container user) when missing, unless it lies on a bind mount.
+fn working_dir(
+    input: &SpecInput,
+    image: &ImageDefaults,
+    owner: (u32, u32),
+) -> Result<String, SpecError> {
+    let dir = input
+        .options
+        .workdir
+        .clone()
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| image.working_dir.clone());
+    let dir = if dir.is_empty() {
+        "/".to_owned()
+    } else if dir.starts_with('/') {
+        dir
+    } else {
+        format!("/{dir}")
+    };
+    if dir != "/" && !mounts::under_user_mount(&dir, &input.options.mounts) {
+        if rootfs::ensure_dir(input.rootfs, &dir, owner)? == rootfs::DirState::NotADirectory {
+            return Err(SpecError::WorkdirNotDir(dir, input.id.to_owned()));
+        }
+    }
+    Ok(dir)
+}
+
+/// Writes `spec` as `config.json` in `bundle_dir` (atomically: temp file,
+/// fsync, rename) and returns its path.
+pub fn write_spec(spec: &Spec, bundle_dir: &Path) -> Result<PathBuf, SpecError> {
+    use std::io::Write;
+    let path = bundle_dir.join("config.json");
+    let tmp = bundle_dir.join(".config.json.tmp");
+    let json = serde_json::to_vec_pretty(spec)
+        .map_err(|e| SpecError::io("encode", &path, std::io::Error::other(e)))?;
+    let mut f = std::fs::File::create(&tmp).map_err(|e| SpecError::io("create", &tmp, e))?;
+    f.write_all(&json)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| SpecError::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| SpecError::io("rename", &path, e))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,138 @@
+//! Lifecycle commands run through the runtime binary.
+
+use std::process::Stdio;
+
+use serde::Deserialize;
+use tokio::process::Command;
+
+use super::{OciRuntime, RuntimeError};
+
+/// A container's state as the runtime reports it (`state ID`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RuntimeState {
+    /// `creating`, `created`, `running`, `stopped` or `paused`.
+    pub status: String,
+    /// Init process pid (0 once stopped).
+    #[serde(default)]
+    pub pid: i32,
+    /// Bundle directory.
+    #[serde(default)]
+    pub bundle: String,
+}
+
+/// Whether a failed command's stderr says the container is unknown (runc:
+/// "container does not exist"; crun: the state directory is missing).
+fn says_not_found(stderr: &str) -> bool {
+    stderr.contains("does not exist") || stderr.contains("No such file or directory")
+}
+
+impl OciRuntime {
+    /// Runs `runtime [global args] args...`, returning stdout on success.
+    async fn run(&self, id: &str, args: &[&str]) -> Result<String, RuntimeError> {
+        let command = args.first().copied().unwrap_or_default().to_owned();
+        let out = Command::new(&self.path)
+            .args(self.runtime_args())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .await
+            .map_err(|source| RuntimeError::Spawn {
+                path: self.path.clone(),
+                source,
+            })?;
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if out.status.success() {
+            if !stderr.trim().is_empty() {
+                tracing::debug!(runtime = %self.name, %command, %stderr, "runtime stderr");
+            }
+            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        if !id.is_empty() && says_not_found(&stderr) {
+            return Err(RuntimeError::NotFound {
+                runtime: self.name.clone(),
+                id: id.to_owned(),
+                stderr,
+            });
+        }
+        Err(RuntimeError::Failed {
+            runtime: self.name.clone(),
+            command,
+            status: out.status.to_string(),
+            stderr,
+        })
+    }
+
+    /// `start ID`: runs the user process of a created container.
+    pub async fn start(&self, id: &str) -> Result<(), RuntimeError> {
+        self.run(id, &["start", id]).await.map(drop)
+    }
+
+    /// `kill [--all] ID SIGNAL`.
+    pub async fn kill(&self, id: &str, signal: i32, all: bool) -> Result<(), RuntimeError> {
+        let sig = signal.to_string();
+        let mut args = vec!["kill"];
+        if all {
+            args.push("--all");
+        }
+        args.extend([id, sig.as_str()]);
+        self.run(id, &args).await.map(drop)
+    }
+
+    /// `delete [--force] ID`.
+    pub async fn delete(&self, id: &str, force: bool) -> Result<(), RuntimeError> {
+        let mut args = vec!["delete"];
+        if force {
+            args.push("--force");
+        }
+        args.push(id);
+        self.run(id, &args).await.map(drop)
+    }
+
+    /// `state ID`.
+    pub async fn state(&self, id: &str) -> Result<RuntimeState, RuntimeError> {
+        let out = self.run(id, &["state", id]).await?;
+        serde_json::from_str(&out).map_err(|e| RuntimeError::BadOutput {
+            runtime: self.name.clone(),
+            command: "state".into(),
+            output: out.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// `pause ID` (freezes the container's cgroup).
+    pub async fn pause(&self, id: &str) -> Result<(), RuntimeError> {
+        self.run(id, &["pause", id]).await.map(drop)
+    }
+
+    /// `resume ID`.
+    pub async fn resume(&self, id: &str) -> Result<(), RuntimeError> {
+        self.run(id, &["resume", id]).await.map(drop)
+    }
+
+    /// `--version` output, trimmed (what Podman shows as
+    /// `host.ociRuntime.version`).
+    pub async fn version(&self) -> Result<String, RuntimeError> {
+        let out = Command::new(&self.path)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .await
+            .map_err(|source| RuntimeError::Spawn {
+                path: self.path.clone(),
+                source,
+            })?;
+        if !out.status.success() {
+            return Err(RuntimeError::Failed {
+                runtime: self.name.clone(),
+                command: "--version".into(),
+                status: out.status.to_string(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}

@@ -1,0 +1,171 @@
+//! The container's generated /etc/hosts, /etc/resolv.conf and /etc/hostname.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use super::SpecError;
+use crate::container::options::NetworkMode;
+
+/// Host files the container's versions are derived from.
+const HOST_HOSTS: &str = "/etc/hosts";
+const HOST_RESOLV: &str = "/etc/resolv.conf";
+
+/// Podman's fallback nameservers when the host has only local ones.
+const DEFAULT_NAMESERVERS: [&str; 2] = ["8.8.8.8", "8.8.4.4"];
+
+/// Where the generated files live on the host (bind-mounted by the spec).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EtcFiles {
+    /// Mounted at /etc/hosts.
+    pub hosts: PathBuf,
+    /// Mounted at /etc/resolv.conf.
+    pub resolv_conf: PathBuf,
+    /// Mounted at /etc/hostname.
+    pub hostname: PathBuf,
+}
+
+/// Writes `hosts`, `resolv.conf` and `hostname` into `dir` (created if
+/// missing) from the host's files, the way Podman does for `network`.
+pub fn write_etc_files(
+    dir: &Path,
+    hostname: &str,
+    network: NetworkMode,
+) -> Result<EtcFiles, SpecError> {
+    std::fs::create_dir_all(dir).map_err(|e| SpecError::io("mkdir", dir, e))?;
+    let files = EtcFiles {
+        hosts: dir.join("hosts"),
+        resolv_conf: dir.join("resolv.conf"),
+        hostname: dir.join("hostname"),
+    };
+    let host_hosts = read_optional(Path::new(HOST_HOSTS))?;
+    let host_resolv = read_optional(Path::new(HOST_RESOLV))?;
+    write(&files.hosts, &hosts_content(&host_hosts, hostname, network))?;
+    write(&files.resolv_conf, &resolv_content(&host_resolv, network))?;
+    write(&files.hostname, &format!("{hostname}\n"))?;
+    Ok(files)
+}
+
+fn read_optional(path: &Path) -> Result<String, SpecError> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Ok(s),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(SpecError::io("read", path, e)),
+    }
+}
+
+fn write(path: &Path, content: &str) -> Result<(), SpecError> {
+    std::fs::write(path, content).map_err(|e| SpecError::io("write", path, e))
+}
+
+/// The host's entries (Podman's base hosts file), `localhost` entries when
+/// the host has none, then, with a private network namespace without
+/// addresses, the container's hostname on the loopback addresses.
+pub(crate) fn hosts_content(host: &str, hostname: &str, network: NetworkMode) -> String {
+    let mut out = String::new();
+    let mut has_v4 = false;
+    let mut has_v6 = false;
+    let mut body = String::new();
+    for line in host.lines() {
+        let data = line.split('#').next().unwrap_or("");
+        let mut fields = data.split_whitespace();
+        let Some(ip) = fields.next() else { continue };
+        let names: Vec<&str> = fields.collect();
+        if names.contains(&"localhost") {
+            has_v4 |= ip == "127.0.0.1";
+            has_v6 |= ip == "::1";
+        }
+        body.push_str(line.trim_end());
+        body.push('\n');
+    }
+    if !has_v4 {
+        out.push_str("127.0.0.1\tlocalhost\n");
+    }
+    if !has_v6 {
+        out.push_str("::1\tlocalhost\n");
+    }
+    out.push_str(&body);
+    if network == NetworkMode::None {
+        out.push_str(&format!("127.0.0.1\t{hostname}\n::1\t{hostname}\n"));
+    }
+    out
+}
+
+fn is_loopback(ns: &str) -> bool {
+    // Zone suffixes (fe80::1%eth0) do not parse; they are not loopback.
+    ns.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Host network: the host's file as is. Own network namespace: the host's
+/// file without loopback nameservers (unreachable from the container),
+/// falling back to Podman's public defaults when none remain.
+pub(crate) fn resolv_content(host: &str, network: NetworkMode) -> String {
+    if network == NetworkMode::Host {
+        return host.to_owned();
+    }
+    let mut out = String::new();
+    let mut servers = 0;
+    for line in host.lines() {
+        let mut f = line.split_whitespace();
+        if f.next() == Some("nameserver") {
+            match f.next() {
+                Some(ns) if !is_loopback(ns) => servers += 1,
+                _ => continue,
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    if servers == 0 {
+        for ns in DEFAULT_NAMESERVERS {
+            out.push_str(&format!("nameserver {ns}\n"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_for_network_none_adds_hostname_on_loopback() {
+        let h = hosts_content("127.0.0.1 localhost\n# c\n10.0.0.1 db\n", "abc", NetworkMode::None);
+        assert_eq!(
+            h,
+            "::1\tlocalhost\n127.0.0.1 localhost\n10.0.0.1 db\n127.0.0.1\tabc\n::1\tabc\n"
+        );
+        let h = hosts_content("", "abc", NetworkMode::None);
+        assert!(h.starts_with("127.0.0.1\tlocalhost\n::1\tlocalhost\n"));
+    }
+
+    #[test]
+    fn hosts_for_host_network_copies_the_host() {
+        let host = "127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.1.1.1 myhost\n";
+        assert_eq!(hosts_content(host, "myhost", NetworkMode::Host), host);
+    }
+
+    #[test]
+    fn resolv_drops_loopback_nameservers_in_own_netns() {
+        let host = "search example.com\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 10.0.0.2\noptions ndots:2\n";
+        assert_eq!(
+            resolv_content(host, NetworkMode::None),
+            "search example.com\nnameserver 10.0.0.2\noptions ndots:2\n"
+        );
+        assert_eq!(
+            resolv_content("nameserver 127.0.0.1\n", NetworkMode::None),
+            "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+        );
+        assert_eq!(resolv_content(host, NetworkMode::Host), host);
+    }
+
+    #[test]
+    fn writes_the_three_files() {
+        let d = tempfile::tempdir().unwrap();
+        let f = write_etc_files(&d.path().join("userdata"), "c0ffee", NetworkMode::None).unwrap();
+        assert_eq!(std::fs::read_to_string(&f.hostname).unwrap(), "c0ffee\n");
+        assert!(std::fs::read_to_string(&f.hosts).unwrap().contains("127.0.0.1\tc0ffee\n"));
+        let resolv = std::fs::read_to_string(&f.resolv_conf).unwrap();
+        assert!(resolv.contains("nameserver"));
+        assert!(!resolv.contains("nameserver 127."));
+    }
+}

@@ -1,0 +1,306 @@
+//! The container's mount list: Podman's defaults, the generated /etc files,
+//! the read-only tmpfs set and the user's bind mounts.
+
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{Mount, MountBuilder};
+
+use super::{EtcFiles, SpecError};
+use crate::container::options::BindMount;
+
+fn mount(dest: &str, typ: &str, source: &str, options: &[&str]) -> Result<Mount, SpecError> {
+    Ok(MountBuilder::default()
+        .destination(dest)
+        .typ(typ)
+        .source(source)
+        .options(options.iter().map(|o| o.to_string()).collect::<Vec<_>>())
+        .build()?)
+}
+
+/// Podman's default kernel filesystems for a rootful container.
+fn defaults() -> Result<Vec<Mount>, SpecError> {
+    Ok(vec![
+        mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
+        mount(
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        )?,
+        mount(
+            "/dev/pts",
+            "devpts",
+            "devpts",
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5",
+            ],
+        )?,
+        mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"])?,
+        mount("/sys", "sysfs", "sysfs", &["nosuid", "noexec", "nodev", "ro"])?,
+        mount(
+            "/sys/fs/cgroup",
+            "cgroup",
+            "cgroup",
+            &["rprivate", "nosuid", "noexec", "nodev", "relatime", "ro"],
+        )?,
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        )?,
+    ])
+}
+
+/// Bind mounts of the generated /etc/hosts, /etc/resolv.conf, /etc/hostname
+/// (read-write even with a read-only root, as in Podman).
+fn etc_mounts(etc: &EtcFiles) -> Result<Vec<Mount>, SpecError> {
+    [
+        ("/etc/hosts", &etc.hosts),
+        ("/etc/resolv.conf", &etc.resolv_conf),
+        ("/etc/hostname", &etc.hostname),
+    ]
+    .into_iter()
+    .map(|(dest, src)| {
+        Ok(MountBuilder::default()
+            .destination(dest)
+            .typ("bind")
+            .source(src.clone())
+            .options(vec!["bind".to_string(), "rprivate".to_string()])
+            .build()?)
+    })
+    .collect()
+}
+
+/// `--read-only` (with Podman's default `--read-only-tmpfs`): writable
+/// tmpfs on /tmp, /var/tmp and /run.
+fn read_only_tmpfs() -> Result<Vec<Mount>, SpecError> {
+    ["/tmp", "/var/tmp", "/run"]
+        .into_iter()
+        .map(|d| {
+            mount(
+                d,
+                "tmpfs",
+                "tmpfs",
+                &["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"],
+            )
+        })
+        .collect()
+}
+
+const PROPAGATIONS: [&str; 8] = [
+    "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+];
+
+/// Checks one `-v` mount and turns it into an OCI bind mount.
+fn user_mount(m: &BindMount) -> Result<Mount, SpecError> {
+    if !m.destination.starts_with('/') {
+        return Err(SpecError::InvalidMount(format!(
+            "invalid container path {:?}, must be an absolute path",
+            m.destination
+        )));
+    }
+    if !m.source.starts_with('/') {
+        return Err(SpecError::InvalidMount(format!(
+            "invalid host path {:?}, must be an absolute path",
+            m.source
+        )));
+    }
+    match std::fs::metadata(&m.source) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SpecError::MountSourceMissing(PathBuf::from(&m.source)))
+        }
+        Err(e) => return Err(SpecError::io("statfs", &m.source, e)),
+    }
+    let mut readonly = m.readonly;
+    let mut bind = "rbind";
+    let mut rest = Vec::new();
+    for o in &m.options {
+        match o.as_str() {
+            "ro" => readonly = true,
+            "rw" => {}
+            "bind" => bind = "bind",
+            "rbind" => bind = "rbind",
+            // SELinux relabelling: nothing to do without SELinux.
+            "z" | "Z" => {}
+            other => rest.push(other.to_owned()),
+        }
+    }
+    let mut options = vec![bind.to_owned(), if readonly { "ro" } else { "rw" }.to_owned()];
+    if !rest.iter().any(|o| PROPAGATIONS.contains(&o.as_str())) {
+        options.push("rprivate".to_owned());
+    }
+    options.extend(rest);
+    Ok(MountBuilder::default()
+        .destination(clean(&m.destination))
+        .typ("bind")
+        .source(&m.source)
+        .options(options)
+        .build()?)
+}
+
+/// A destination without trailing slashes or `.` components.
+fn clean(dest: &str) -> PathBuf {
+    Path::new(dest).components().collect()
+}
+
+/// The full mount list. User mounts supersede defaults on the same
+/// destination (a user `/dev` drops every default under `/dev`), and are
+/// ordered so parents are mounted before children.
+pub(crate) fn build(
+    etc: &EtcFiles,
+    user: &[BindMount],
+    read_only: bool,
+) -> Result<Vec<Mount>, SpecError> {
+    let mut users = Vec::with_capacity(user.len());
+    for m in user {
+        let um = user_mount(m)?;
+        if users.iter().any(|u: &Mount| u.destination() == um.destination()) {
+            return Err(SpecError::InvalidMount(format!(
+                "{}: duplicate mount destination",
+                um.destination().display()
+            )));
+        }
+        users.push(um);
+    }
+    users.sort_by_key(|m| m.destination().components().count());
+
+    let user_dev = users.iter().any(|m| m.destination() == Path::new("/dev"));
+    let mut all = defaults()?;
+    all.extend(etc_mounts(etc)?);
+    if read_only {
+        all.extend(read_only_tmpfs()?);
+    }
+    all.retain(|m| {
+        let d = m.destination();
+        !users.iter().any(|u| u.destination() == d) && !(user_dev && d.starts_with("/dev/"))
+    });
+    all.extend(users);
+    Ok(all)
+}
+
+/// Whether `path` inside the container lies on a user bind mount.
+pub(crate) fn under_user_mount(path: &str, user: &[BindMount]) -> bool {
+    let p = clean(path);
+    user.iter().any(|m| p.starts_with(clean(&m.destination)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn etc() -> EtcFiles {
+        EtcFiles {
+            hosts: "/run/x/hosts".into(),
+            resolv_conf: "/run/x/resolv.conf".into(),
+            hostname: "/run/x/hostname".into(),
+        }
+    }
+
+    fn bind(src: &str, dst: &str, ro: bool, opts: &[&str]) -> BindMount {
+        BindMount {
+            source: src.into(),
+            destination: dst.into(),
+            readonly: ro,
+            options: opts.iter().map(|o| o.to_string()).collect(),
+        }
+    }
+
+    fn find<'a>(ms: &'a [Mount], dest: &str) -> Option<&'a Mount> {
+        ms.iter().find(|m| m.destination() == Path::new(dest))
+    }
+
+    #[test]
+    fn defaults_and_etc_files() {
+        let ms = build(&etc(), &[], false).unwrap();
+        for d in [
+            "/proc",
+            "/dev",
+            "/dev/pts",
+            "/dev/shm",
+            "/dev/mqueue",
+            "/sys",
+            "/sys/fs/cgroup",
+        ] {
+            assert!(find(&ms, d).is_some(), "{d}");
+        }
+        let hosts = find(&ms, "/etc/hosts").unwrap();
+        assert_eq!(hosts.source().as_deref(), Some(Path::new("/run/x/hosts")));
+        assert_eq!(hosts.typ().as_deref(), Some("bind"));
+        assert!(find(&ms, "/tmp").is_none());
+        let ro = build(&etc(), &[], true).unwrap();
+        assert!(find(&ro, "/tmp").is_some() && find(&ro, "/run").is_some());
+    }
+
+    #[test]
+    fn bind_mount_validation() {
+        let src = tempfile::tempdir().unwrap();
+        let s = src.path().to_str().unwrap();
+        let err = build(&etc(), &[bind("/nonexist-rpod-test", "/data", false, &[])], false)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "statfs /nonexist-rpod-test: no such file or directory"
+        );
+        assert!(matches!(
+            build(&etc(), &[bind("relative/dir", "/data", false, &[])], false),
+            Err(SpecError::InvalidMount(_))
+        ));
+        let err = build(&etc(), &[bind(s, "data", false, &[])], false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid container path \"data\", must be an absolute path"
+        );
+        assert!(build(
+            &etc(),
+            &[bind(s, "/data", false, &[]), bind(s, "/data/", false, &[])],
+            false
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn bind_mount_options_and_order() {
+        let src = tempfile::tempdir().unwrap();
+        let s = src.path().to_str().unwrap();
+        let ms = build(
+            &etc(),
+            &[
+                bind(s, "/data/sub", false, &["nosuid", "z"]),
+                bind(s, "/data", true, &[]),
+                bind(s, "/etc/hosts", false, &["ro", "rshared"]),
+            ],
+            false,
+        )
+        .unwrap();
+        let data = ms.iter().position(|m| m.destination() == Path::new("/data"));
+        let sub = ms.iter().position(|m| m.destination() == Path::new("/data/sub"));
+        assert!(data.unwrap() < sub.unwrap());
+        assert_eq!(
+            find(&ms, "/data").unwrap().options().as_deref(),
+            Some(&["rbind".to_string(), "ro".into(), "rprivate".into()][..])
+        );
+        assert_eq!(
+            find(&ms, "/data/sub").unwrap().options().as_deref(),
+            Some(&["rbind".to_string(), "rw".into(), "rprivate".into(), "nosuid".into()][..])
+        );
+        // The user's /etc/hosts replaces the generated one.
+        let hosts: Vec<_> = ms
+            .iter()
+            .filter(|m| m.destination() == Path::new("/etc/hosts"))
+            .collect();
+        assert_eq!(hosts.len(), 1);
+        assert_eq!(
+            hosts[0].options().as_deref(),
+            Some(&["rbind".to_string(), "ro".into(), "rshared".into()][..])
+        );
+        assert!(under_user_mount("/data/sub/x", &[bind(s, "/data", false, &[])]));
+        assert!(!under_user_mount("/database", &[bind(s, "/data", false, &[])]));
+    }
+}
