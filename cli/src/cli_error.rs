@@ -26,7 +26,10 @@ impl CliError {
 
     /// A usage or input error (exit 125).
     pub fn usage(msg: impl Into<String>) -> Self {
-        CliError::Coded { msg: msg.into(), code: 125 }
+        CliError::Coded {
+            msg: msg.into(),
+            code: 125,
+        }
     }
 }
 

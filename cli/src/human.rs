@@ -69,7 +69,9 @@ fn significant(v: f64, digits: i32) -> String {
 /// Podman's `--log-opt max-size` (go-units RAMInBytes).
 pub fn parse_ram_size(s: &str) -> Option<u64> {
     let s = s.trim().to_ascii_lowercase();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let num: f64 = num.parse().ok()?;
     let mult: u64 = match unit.trim_end_matches('b').trim_end_matches('i') {

@@ -16,7 +16,11 @@ use clap::Parser;
 use cli_error::CliError;
 
 #[derive(Debug, Parser)]
-#[command(name = "rpod", version, about = "Manage pods, containers and images (Podman-compatible)")]
+#[command(
+    name = "rpod",
+    version,
+    about = "Manage pods, containers and images (Podman-compatible)"
+)]
 pub struct Cli {
     /// Path to the root directory in which data, including images, is stored
     #[arg(long, global = true, value_name = "PATH")]
@@ -43,7 +47,10 @@ fn main() -> ExitCode {
         eprintln!("Error: {e}");
         return ExitCode::from(125);
     }
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Error: starting the async runtime: {e}");

@@ -12,9 +12,15 @@ pub const DEFAULT_CONFIG: &str = "/etc/rpod/rpod.conf";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("reading config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("parsing config file {path}: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
 }
 
 /// The `[engine]` table of rpod.conf. Every field is optional.
@@ -58,9 +64,14 @@ impl EngineConfig {
             .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
         let file = read_file_config(&config_path)?;
         Ok(EngineConfig {
-            root: absolute(root.or(file.engine.root).unwrap_or_else(|| DEFAULT_ROOT.into())),
+            root: absolute(
+                root.or(file.engine.root)
+                    .unwrap_or_else(|| DEFAULT_ROOT.into()),
+            ),
             runroot: absolute(
-                runroot.or(file.engine.runroot).unwrap_or_else(|| DEFAULT_RUNROOT.into()),
+                runroot
+                    .or(file.engine.runroot)
+                    .unwrap_or_else(|| DEFAULT_RUNROOT.into()),
             ),
             config_path,
             runtime: file.engine.runtime,
@@ -92,18 +103,23 @@ impl EngineConfig {
         self.runroot.join("locks")
     }
 
-    /// State directory handed to the OCI runtime (`--root`).
-    pub fn runtime_state_dir(&self) -> PathBuf {
-        self.runroot.join("runtime")
+    /// State directory handed to the OCI runtime `name` (`--root`).
+    pub fn runtime_state_dir(&self, name: &str) -> PathBuf {
+        self.runroot.join(name)
     }
 }
 
 fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text)
-            .map_err(|source| ConfigError::Parse { path: path.to_owned(), source }),
+        Ok(text) => toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
-        Err(source) => Err(ConfigError::Read { path: path.to_owned(), source }),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 
@@ -136,6 +152,9 @@ mod tests {
         let conf = dir.path().join("rpod.conf");
         std::fs::write(&conf, "[engine]\nruntim = 1\n").unwrap();
         let err = EngineConfig::load(None, None, Some(conf.clone())).unwrap_err();
-        assert!(err.to_string().contains(&conf.display().to_string()), "{err}");
+        assert!(
+            err.to_string().contains(&conf.display().to_string()),
+            "{err}"
+        );
     }
 }

@@ -19,6 +19,17 @@ pub struct EngineCtx {
     pub cleanup_exe: PathBuf,
 }
 
+/// Picks the OCI runtime (`requested`, else the configured one, else per
+/// host) with its state directory in the run root.
+pub fn select_runtime(
+    config: &EngineConfig,
+    requested: Option<&str>,
+) -> Result<crate::runtime::OciRuntime, crate::runtime::RuntimeError> {
+    let mut rt = crate::runtime::OciRuntime::select(requested.or(config.runtime.as_deref()), None)?;
+    rt.root = Some(config.runtime_state_dir(&rt.name));
+    Ok(rt)
+}
+
 pub struct Engine {
     ctx: Arc<EngineCtx>,
     actors: Mutex<HashMap<String, ContainerHandle>>,
@@ -31,7 +42,10 @@ pub enum OpenError {
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
     #[error("creating {path}: {source}")]
-    Dir { path: PathBuf, source: std::io::Error },
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Engine {
@@ -39,13 +53,20 @@ impl Engine {
     /// is the rpod binary monitors call back after an exit.
     pub fn open(config: EngineConfig, cleanup_exe: PathBuf) -> Result<Engine, OpenError> {
         for dir in [&config.root, &config.runroot] {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| OpenError::Dir { path: dir.clone(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| OpenError::Dir {
+                path: dir.clone(),
+                source,
+            })?;
         }
         let db = Db::open(&config.root)?;
         let store = Store::open(&config.root)?;
         Ok(Engine {
-            ctx: Arc::new(EngineCtx { config, db, store, cleanup_exe }),
+            ctx: Arc::new(EngineCtx {
+                config,
+                db,
+                store,
+                cleanup_exe,
+            }),
             actors: Mutex::new(HashMap::new()),
         })
     }
@@ -106,17 +127,18 @@ impl Engine {
             .ok_or_else(|| ContainerError::ImageNotFound(options.image.clone()))?;
         let image_config = self.ctx.store.image_config(&image)?;
         let command = crate::spec::resolve_command(&options, &image_config)?;
-        let runtime = crate::runtime::OciRuntime::select(
-            options.runtime.as_deref().or(self.ctx.config.runtime.as_deref()),
-            Some(self.ctx.config.runtime_state_dir()),
-        )?;
+        let runtime = select_runtime(&self.ctx.config, options.runtime.as_deref())?;
         let explicit_name = name.is_some();
         let mut name = match name {
             Some(n) if !names::is_valid_name(&n) => return Err(ContainerError::InvalidName(n)),
             Some(n) => n,
             None => names::random_name(),
         };
-        let image_name = image.names.first().cloned().unwrap_or_else(|| options.image.clone());
+        let image_name = image
+            .names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| options.image.clone());
         let mut record = ContainerRecord {
             id: names::new_id(),
             name: name.clone(),

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! rpod-engine: the library behind the `rpod` CLI (our libpod).
 //!
 //! Layout:
@@ -14,8 +15,8 @@
 //!   through which every transition passes.
 
 pub mod config;
-pub mod engine;
 pub mod container;
+pub mod engine;
 pub mod lock;
 pub mod logs;
 pub mod monitor;

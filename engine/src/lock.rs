@@ -23,7 +23,10 @@ pub struct LockGuard {
 /// Blocks until the lock named `name` in `dir` is held exclusively.
 pub fn lock_exclusive(dir: &Path, name: &str) -> Result<LockGuard, LockError> {
     let path = dir.join(format!("{name}.lock"));
-    let err = |source| LockError { path: path.clone(), source };
+    let err = |source| LockError {
+        path: path.clone(),
+        source,
+    };
     std::fs::create_dir_all(dir).map_err(err)?;
     let file = OpenOptions::new()
         .create(true)
@@ -51,7 +54,10 @@ mod tests {
         let first = lock_exclusive(dir.path(), "c1").unwrap();
         let path = dir.path().join("c1.lock");
         let other = File::open(&path).unwrap();
-        assert!(matches!(other.try_lock(), Err(std::fs::TryLockError::WouldBlock)));
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
         drop(first);
         other.try_lock().unwrap();
     }

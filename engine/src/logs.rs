@@ -37,8 +37,16 @@ pub fn parse_line(line: &str) -> Option<LogLine<'_>> {
         _ => return None,
     };
     let text = parts.next().unwrap_or("");
-    let nanos = DateTime::parse_from_rfc3339(time).ok()?.timestamp_nanos_opt()?;
-    Some(LogLine { time, nanos, stream, partial, text })
+    let nanos = DateTime::parse_from_rfc3339(time)
+        .ok()?
+        .timestamp_nanos_opt()?;
+    Some(LogLine {
+        time,
+        nanos,
+        stream,
+        partial,
+        text,
+    })
 }
 
 #[cfg(test)]
@@ -48,7 +56,10 @@ mod tests {
     #[test]
     fn parses_full_and_partial_records() {
         let l = parse_line("2026-11-24T10:00:00.000000001Z stdout F hello world").unwrap();
-        assert_eq!((l.stream, l.partial, l.text), (Stream::Stdout, false, "hello world"));
+        assert_eq!(
+            (l.stream, l.partial, l.text),
+            (Stream::Stdout, false, "hello world")
+        );
         assert_eq!(l.nanos % 1_000_000_000, 1);
         let p = parse_line("2026-11-24T10:00:00+01:00 stderr P part").unwrap();
         assert!(p.partial);

@@ -43,9 +43,15 @@ struct EnvelopeIn<T> {
 
 /// Serializes `msg` into one complete frame (header and payload).
 pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
-    let payload = serde_json::to_vec(&EnvelopeOut { v: PROTO_VERSION, body: msg })?;
+    let payload = serde_json::to_vec(&EnvelopeOut {
+        v: PROTO_VERSION,
+        body: msg,
+    })?;
     if payload.len() > MAX_FRAME_LEN {
-        return Err(FrameError::TooLarge { len: payload.len(), max: MAX_FRAME_LEN });
+        return Err(FrameError::TooLarge {
+            len: payload.len(),
+            max: MAX_FRAME_LEN,
+        });
     }
     let mut out = Vec::with_capacity(4 + payload.len());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
@@ -63,7 +69,10 @@ pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, FrameError> {
 pub fn payload_len(header: [u8; 4]) -> Result<usize, FrameError> {
     let len = u32::from_le_bytes(header) as usize;
     if len > MAX_FRAME_LEN {
-        return Err(FrameError::TooLarge { len, max: MAX_FRAME_LEN });
+        return Err(FrameError::TooLarge {
+            len,
+            max: MAX_FRAME_LEN,
+        });
     }
     Ok(len)
 }
@@ -146,7 +155,10 @@ mod tests {
     fn newer_peer_fields_and_messages_are_tolerated() {
         // A future engine adds a field to a known request and a new request.
         let known = br#"{"v":7,"type":"Resize","rows":3,"cols":4,"pixel_width":9}"#;
-        assert_eq!(decode::<Request>(known).unwrap(), Request::Resize { rows: 3, cols: 4 });
+        assert_eq!(
+            decode::<Request>(known).unwrap(),
+            Request::Resize { rows: 3, cols: 4 }
+        );
         let unknown = br#"{"v":7,"type":"Checkpoint","leave_running":true}"#;
         assert_eq!(decode::<Request>(unknown).unwrap(), Request::Unknown);
         let reply = br#"{"v":7,"type":"Teleported","where":"mars"}"#;

@@ -10,20 +10,30 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Request {
-    Hello { version: u32 },
+    Hello {
+        version: u32,
+    },
     /// What the monitor knows about its process.
     Status,
     /// Where to connect for the attach streams.
     Attach,
     /// Set the terminal size of the container's PTY.
-    Resize { rows: u16, cols: u16 },
+    Resize {
+        rows: u16,
+        cols: u16,
+    },
     /// Close and reopen the log file (after an external rotation).
     ReopenLog,
     /// Send `signal`, then SIGKILL after `timeout_secs` unless it exited.
     /// Answered at once; escalation is the monitor's job.
-    Stop { signal: i32, timeout_secs: u64 },
+    Stop {
+        signal: i32,
+        timeout_secs: u64,
+    },
     /// Send one signal to the container's process.
-    Kill { signal: i32 },
+    Kill {
+        signal: i32,
+    },
     /// Answered with `Exited` once the process has exited.
     Subscribe,
     #[serde(other)]
@@ -61,7 +71,9 @@ pub enum MonitorState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Reply {
-    Hello { version: u32 },
+    Hello {
+        version: u32,
+    },
     Status {
         state: MonitorState,
         /// The container (or exec) process id, 0 before creation.
@@ -72,12 +84,20 @@ pub enum Reply {
         #[serde(default)]
         exit: Option<ExitRecord>,
     },
-    AttachSocket { path: String },
+    AttachSocket {
+        path: String,
+    },
     Ok,
-    Exited { exit: ExitRecord },
+    Exited {
+        exit: ExitRecord,
+    },
     /// The request is not known to, or not possible for, this monitor.
-    Unsupported { request: String },
-    Error { message: String },
+    Unsupported {
+        request: String,
+    },
+    Error {
+        message: String,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -92,10 +112,16 @@ pub enum Reply {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum SyncMsg {
-    Ready { monitor_pid: i32 },
+    Ready {
+        monitor_pid: i32,
+    },
     Go,
-    Created { pid: i32 },
-    Failed { message: String },
+    Created {
+        pid: i32,
+    },
+    Failed {
+        message: String,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -120,7 +146,15 @@ mod tests {
     #[test]
     fn exit_record_tolerates_missing_optional_fields() {
         let rec: ExitRecord = serde_json::from_str(r#"{"code":42,"finished_at":1}"#).unwrap();
-        assert_eq!(rec, ExitRecord { code: 42, signal: None, finished_at: 1, oom: false });
+        assert_eq!(
+            rec,
+            ExitRecord {
+                code: 42,
+                signal: None,
+                finished_at: 1,
+                oom: false
+            }
+        );
     }
 
     #[test]

@@ -18,12 +18,21 @@ fn unknown_image_and_tag() {
     let addr = w.registry.addr();
     let (code, err) = w.env.fails(&["pull", &format!("{addr}/nope:latest")]);
     assert_eq!(code, 125);
-    assert!(err.contains("manifest unknown") || err.contains("not found"), "{err}");
+    assert!(
+        err.contains("manifest unknown") || err.contains("not found"),
+        "{err}"
+    );
     let (code, err) = w.env.fails(&["pull", &format!("{addr}/busybox:nope")]);
     assert_eq!(code, 125, "{err}");
-    assert_eq!(err.lines().filter(|l| l.starts_with("Error:")).count(), 1, "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("Error:")).count(),
+        1,
+        "{err}"
+    );
     assert_eq!(images(&w.env), "");
-    let (code, err) = w.env.fails(&["run", "--rm", &format!("{addr}/nope"), "true"]);
+    let (code, err) = w
+        .env
+        .fails(&["run", "--rm", &format!("{addr}/nope"), "true"]);
     assert_eq!(code, 125, "{err}");
     assert_eq!(w.env.ok(&["ps", "-aq"]), "", "no orphan container row");
 }
@@ -47,7 +56,10 @@ fn registry_down() {
     drop(registry);
     let (code, err) = env.fails(&["pull", &format!("{addr}/busybox:latest")]);
     assert_eq!(code, 125);
-    assert!(err.contains("connection refused") || err.contains("Connection refused"), "{err}");
+    assert!(
+        err.contains("connection refused") || err.contains("Connection refused"),
+        "{err}"
+    );
     assert_eq!(images(&env), "");
 }
 
@@ -58,7 +70,12 @@ fn garbled_layer_is_refused_and_nothing_is_stored() {
     let _ = digest;
     // Corrupt every layer blob of the pushed image in the registry's storage.
     let manifest = std::process::Command::new("skopeo")
-        .args(["inspect", "--raw", "--tls-verify=false", &format!("docker://{}", w.images[0])])
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{}", w.images[0]),
+        ])
         .output()
         .unwrap();
     let manifest: serde_json::Value = serde_json::from_slice(&manifest.stdout).unwrap();
@@ -77,7 +94,10 @@ fn garbled_layer_is_refused_and_nothing_is_stored() {
     let visible: Vec<_> = std::fs::read_dir(storage.join("layers"))
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
-    assert!(visible.iter().all(|n| n.to_string_lossy().starts_with('.')), "layers visible: {visible:?}");
+    assert!(
+        visible.iter().all(|n| n.to_string_lossy().starts_with('.')),
+        "layers visible: {visible:?}"
+    );
 }
 
 #[test]
@@ -92,10 +112,16 @@ fn pull_killed_halfway_leaves_a_consistent_store() {
         if images(&w.env).is_empty() {
             continue;
         }
-        assert_eq!(w.env.ok(&["run", "--rm", &w.images[0], "echo", "ok"]), "ok\n");
+        assert_eq!(
+            w.env.ok(&["run", "--rm", &w.images[0], "echo", "ok"]),
+            "ok\n"
+        );
     }
     w.env.ok(&["pull", "-q", &w.images[0]]);
-    assert_eq!(w.env.ok(&["run", "--rm", &w.images[0], "echo", "ok"]), "ok\n");
+    assert_eq!(
+        w.env.ok(&["run", "--rm", &w.images[0], "echo", "ok"]),
+        "ok\n"
+    );
 }
 
 #[test]
@@ -105,7 +131,10 @@ fn name_in_use() {
     w.env.ok(&["create", "--name", &name, &img, "true"]);
     let (code, err) = w.env.fails(&["create", "--name", &name, &img, "true"]);
     assert_eq!(code, 125);
-    assert!(err.contains(&format!("the container name \"{name}\" is already in use")), "{err}");
+    assert!(
+        err.contains(&format!("the container name \"{name}\" is already in use")),
+        "{err}"
+    );
     assert_eq!(w.env.ok(&["ps", "-aq"]).lines().count(), 1);
 }
 
@@ -113,10 +142,14 @@ fn name_in_use() {
 fn rm_running_without_force() {
     let (w, img) = busybox();
     let name = unique_name("busy");
-    w.env.ok(&["run", "-d", "--name", &name, &img, "sleep", "300"]);
+    w.env
+        .ok(&["run", "-d", "--name", &name, &img, "sleep", "300"]);
     let (code, err) = w.env.fails(&["rm", &name]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("cannot remove container") && err.contains("without force"), "{err}");
+    assert!(
+        err.contains("cannot remove container") && err.contains("without force"),
+        "{err}"
+    );
     assert_eq!(common::state_of(&w.env, &name), "running");
     w.env.ok(&["rm", "-f", "-t", "0", &name]);
     assert_eq!(w.env.ok(&["ps", "-aq"]), "");
@@ -155,7 +188,10 @@ fn operations_on_missing_containers() {
     for cmd in ["stop", "kill", "pause", "unpause", "start", "wait", "logs"] {
         let (code, err) = env.fails(&[cmd, "ghost"]);
         assert_eq!(code, 125, "{cmd}: {err}");
-        assert!(err.contains("no container with name or ID \"ghost\" found"), "{cmd}: {err}");
+        assert!(
+            err.contains("no container with name or ID \"ghost\" found"),
+            "{cmd}: {err}"
+        );
     }
 }
 
@@ -164,8 +200,13 @@ fn exec_in_stopped_container_is_refused() {
     let (w, img) = busybox();
     let name = unique_name("stopped");
     w.env.ok(&["run", "--name", &name, &img, "true"]);
-    wait_until(Duration::from_secs(10), "exited", || common::state_of(&w.env, &name) == "exited");
+    wait_until(Duration::from_secs(10), "exited", || {
+        common::state_of(&w.env, &name) == "exited"
+    });
     let (code, err) = w.env.fails(&["exec", &name, "true"]);
     assert_eq!(code, 125);
-    assert!(err.contains("can only create exec sessions on running containers"), "{err}");
+    assert!(
+        err.contains("can only create exec sessions on running containers"),
+        "{err}"
+    );
 }

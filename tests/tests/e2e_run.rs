@@ -11,13 +11,24 @@ fn run_rm_echo_prints_and_leaves_nothing() {
     let out = w.env.ok(&["run", "--rm", &img, "echo", "hello", "world"]);
     assert_eq!(out, "hello world\n");
     assert_eq!(w.env.ok(&["ps", "-aq"]), "", "--rm container is gone");
-    assert!(common::mounts(&w.env).is_empty(), "mounts left: {:?}", common::mounts(&w.env));
+    assert!(
+        common::mounts(&w.env).is_empty(),
+        "mounts left: {:?}",
+        common::mounts(&w.env)
+    );
 }
 
 #[test]
 fn run_exit_code_is_the_containers() {
     let (w, img) = busybox();
-    let out = w.env.run(&["run", "--rm", &img, "sh", "-c", "echo out; echo err >&2; exit 7"]);
+    let out = w.env.run(&[
+        "run",
+        "--rm",
+        &img,
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 7",
+    ]);
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
@@ -31,20 +42,35 @@ fn command_not_found_is_127_and_not_executable_is_126() {
     assert!(err.starts_with("Error: "), "{err}");
     let (code, err) = w.env.fails(&["run", "--rm", &img, "/etc"]);
     assert_eq!(code, 126, "{err}");
-    assert_eq!(w.env.ok(&["ps", "-aq"]), "", "failed --rm containers are removed");
+    assert_eq!(
+        w.env.ok(&["ps", "-aq"]),
+        "",
+        "failed --rm containers are removed"
+    );
 }
 
 #[test]
 fn detached_run_logs_stop_rm() {
     let (w, img) = busybox();
     let name = unique_name("det");
-    let id = w.env.ok(&["run", "-d", "--name", &name, &img, "sh", "-c", "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done"]);
+    let id = w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done",
+    ]);
     let id = id.trim();
     assert_eq!(id.len(), 64, "run -d prints the full id: {id}");
     rpod_tests::wait_until(std::time::Duration::from_secs(10), "log line", || {
         w.env.ok(&["logs", &name]).contains("started")
     });
-    let ps = w.env.ok(&["ps", "--format", "{{.ID}} {{.Names}} {{.Status}}"]);
+    let ps = w
+        .env
+        .ok(&["ps", "--format", "{{.ID}} {{.Names}} {{.Status}}"]);
     assert!(ps.starts_with(&format!("{} {name} Up ", &id[..12])), "{ps}");
     assert_eq!(w.env.ok(&["stop", "-t", "5", &name]).trim(), name);
     assert_eq!(state_of(&w.env, &name), "exited");
@@ -59,8 +85,19 @@ fn detached_run_logs_stop_rm() {
 fn stop_escalates_to_sigkill_after_timeout() {
     let (w, img) = busybox();
     let name = unique_name("stubborn");
-    w.env.ok(&["run", "-d", "--name", &name, &img, "sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done"]);
-    rpod_tests::wait_until(std::time::Duration::from_secs(10), "ready", || w.env.ok(&["logs", &name]).contains("ready"));
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "trap '' TERM; echo ready; while true; do sleep 0.1; done",
+    ]);
+    rpod_tests::wait_until(std::time::Duration::from_secs(10), "ready", || {
+        w.env.ok(&["logs", &name]).contains("ready")
+    });
     w.env.ok(&["stop", "-t", "1", &name]);
     let c = inspect(&w.env, &name);
     assert_eq!(c["State"]["Status"], "exited");
@@ -78,7 +115,8 @@ fn tty_gives_a_pts() {
 fn interactive_stdin_reaches_the_container_and_eof_ends_it() {
     let (w, img) = busybox();
     let mut cmd = w.env.cmd(&["run", "--rm", "-i", &img, "sh", "-c", "wc -l"]);
-    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     use std::io::Write;
     child.stdin.take().unwrap().write_all(b"a\nb\nc\n").unwrap();
@@ -91,9 +129,28 @@ fn interactive_stdin_reaches_the_container_and_eof_ends_it() {
 fn exec_passes_exit_codes_env_workdir_and_user() {
     let (w, img) = busybox();
     let name = unique_name("exec");
-    w.env.ok(&["run", "-d", "--name", &name, &img, "sleep", "300"]);
-    assert_eq!(w.env.run(&["exec", &name, "sh", "-c", "exit 3"]).status.code(), Some(3));
-    let out = w.env.ok(&["exec", "-e", "FOO=bar", "-w", "/tmp", "-u", "1000", &name, "sh", "-c", "echo $FOO $(pwd) $(id -u)"]);
+    w.env
+        .ok(&["run", "-d", "--name", &name, &img, "sleep", "300"]);
+    assert_eq!(
+        w.env
+            .run(&["exec", &name, "sh", "-c", "exit 3"])
+            .status
+            .code(),
+        Some(3)
+    );
+    let out = w.env.ok(&[
+        "exec",
+        "-e",
+        "FOO=bar",
+        "-w",
+        "/tmp",
+        "-u",
+        "1000",
+        &name,
+        "sh",
+        "-c",
+        "echo $FOO $(pwd) $(id -u)",
+    ]);
     assert_eq!(out, "bar /tmp 1000\n");
     let (code, _) = w.env.fails(&["exec", &name, "/nonexistent"]);
     assert_eq!(code, 127);
@@ -106,7 +163,16 @@ fn exec_passes_exit_codes_env_workdir_and_user() {
 fn pause_unpause_and_wait() {
     let (w, img) = busybox();
     let name = unique_name("pause");
-    w.env.ok(&["run", "-d", "--name", &name, &img, "sh", "-c", "sleep 1; exit 5"]);
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "sleep 1; exit 5",
+    ]);
     w.env.ok(&["pause", &name]);
     assert_eq!(state_of(&w.env, &name), "paused");
     w.env.ok(&["unpause", &name]);
@@ -137,14 +203,27 @@ fn multiarch_index_picks_the_host_platform() {
         "aarch64" => "arm64",
         _ => "amd64",
     };
-    assert_eq!(w.env.ok(&["run", "--rm", img, "cat", "/platform"]).trim(), arch);
+    assert_eq!(
+        w.env.ok(&["run", "--rm", img, "cat", "/platform"]).trim(),
+        arch
+    );
 }
 
 #[test]
 fn create_then_start_attach_and_rename() {
     let (w, img) = busybox();
     let name = unique_name("c");
-    let id = w.env.ok(&["create", "--name", &name, "-e", "X=1", &img, "sh", "-c", "echo X=$X; exit 4"]);
+    let id = w.env.ok(&[
+        "create",
+        "--name",
+        &name,
+        "-e",
+        "X=1",
+        &img,
+        "sh",
+        "-c",
+        "echo X=$X; exit 4",
+    ]);
     assert_eq!(state_of(&w.env, id.trim()), "created");
     let out = w.env.run(&["start", "-a", &name]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "X=1\n");
@@ -163,9 +242,24 @@ fn volumes_read_only_root_hostname_and_workdir() {
     std::fs::create_dir(&host).unwrap();
     std::fs::write(host.join("f"), "from host").unwrap();
     let vol = format!("{}:/mnt:ro", host.display());
-    let out = w.env.ok(&["run", "--rm", "-v", &vol, "--hostname", "box1", "-w", "/mnt", &img, "sh", "-c", "cat f; echo; hostname; pwd; touch /mnt/x 2>/dev/null || echo ro"]);
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        &vol,
+        "--hostname",
+        "box1",
+        "-w",
+        "/mnt",
+        &img,
+        "sh",
+        "-c",
+        "cat f; echo; hostname; pwd; touch /mnt/x 2>/dev/null || echo ro",
+    ]);
     assert_eq!(out, "from host\nbox1\n/mnt\nro\n");
-    let out = w.env.run(&["run", "--rm", "--read-only", &img, "touch", "/x"]);
+    let out = w
+        .env
+        .run(&["run", "--rm", "--read-only", &img, "touch", "/x"]);
     assert_ne!(out.status.code(), Some(0));
 }
 
@@ -173,9 +267,22 @@ fn volumes_read_only_root_hostname_and_workdir() {
 fn log_max_size_rotates() {
     let (w, img) = busybox();
     let name = unique_name("rot");
-    w.env.ok(&["run", "--name", &name, "--log-opt", "max-size=2k", &img, "sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done"]);
+    w.env.ok(&[
+        "run",
+        "--name",
+        &name,
+        "--log-opt",
+        "max-size=2k",
+        &img,
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done",
+    ]);
     let c = inspect(&w.env, &name);
-    let log = c["HostConfig"]["LogConfig"]["Path"].as_str().unwrap().to_owned();
+    let log = c["HostConfig"]["LogConfig"]["Path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let size = std::fs::metadata(&log).unwrap().len();
     assert!(size <= 2048, "log {log} is {size} bytes, above max-size");
     let logs = w.env.ok(&["logs", &name]);

@@ -61,7 +61,10 @@ impl Attached {
     /// user detaches (`None`).
     pub fn pump(self, spec: &AttachSpec<'_>) -> CliResult<Option<i32>> {
         let keys = if spec.stdin {
-            Some(monitor::parse_detach_keys(spec.detach_keys).map_err(|e| CliError::usage(e.to_string()))?)
+            Some(
+                monitor::parse_detach_keys(spec.detach_keys)
+                    .map_err(|e| CliError::usage(e.to_string()))?,
+            )
         } else {
             None
         };
@@ -71,7 +74,11 @@ impl Attached {
         } else {
             None
         };
-        let input = if spec.stdin { Some(stdin.as_fd()) } else { None };
+        let input = if spec.stdin {
+            Some(stdin.as_fd())
+        } else {
+            None
+        };
         let mut out = std::io::stdout();
         let mut err = std::io::stderr();
         let end = monitor::pump(self.stream, input, &mut out, &mut err, keys.as_deref());

@@ -47,8 +47,13 @@ pub fn open_engine(g: &Globals) -> CliResult<Engine> {
 }
 
 /// Prints rows with a user `--format` (Go template, `table ...`, `json`).
-pub fn print_formatted(fmt: &str, rows: &[serde_json::Value], headers: &HeaderMap) -> CliResult<()> {
-    let out = format::render_rows(fmt, rows, headers).map_err(|e| CliError::usage(e.to_string()))?;
+pub fn print_formatted(
+    fmt: &str,
+    rows: &[serde_json::Value],
+    headers: &HeaderMap,
+) -> CliResult<()> {
+    let out =
+        format::render_rows(fmt, rows, headers).map_err(|e| CliError::usage(e.to_string()))?;
     print!("{out}");
     Ok(())
 }

@@ -17,7 +17,12 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub flags: ContainerFlags,
     /// IMAGE [COMMAND [ARG...]]
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "IMAGE [COMMAND [ARG...]]")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "IMAGE [COMMAND [ARG...]]"
+    )]
     pub image_and_command: Vec<String>,
 }
 
@@ -92,7 +97,12 @@ pub struct ContainerFlags {
 impl ContainerFlags {
     /// Turns the flags into the options stored with the container,
     /// validating every value before anything is created.
-    pub fn to_options(&self, image: &str, command: &[String], runtime: Option<String>) -> CliResult<ContainerOptions> {
+    pub fn to_options(
+        &self,
+        image: &str,
+        command: &[String],
+        runtime: Option<String>,
+    ) -> CliResult<ContainerOptions> {
         let mut env = Vec::new();
         for file in &self.env_file {
             env.extend(read_env_file(Path::new(file))?);
@@ -101,7 +111,11 @@ impl ContainerFlags {
             env.extend(expand_env(e));
         }
         let entrypoint = self.entrypoint.as_ref().map(|e| parse_entrypoint(e));
-        let mounts = self.volume.iter().map(|v| parse_volume(v)).collect::<CliResult<Vec<_>>>()?;
+        let mounts = self
+            .volume
+            .iter()
+            .map(|v| parse_volume(v))
+            .collect::<CliResult<Vec<_>>>()?;
         let network = match self.network.as_deref() {
             None | Some("none") => NetworkMode::None,
             Some("host") => NetworkMode::Host,
@@ -119,7 +133,11 @@ impl ContainerFlags {
                         CliError::usage(format!("invalid max-size value {v:?} in --log-opt"))
                     })?)
                 }
-                _ => return Err(CliError::usage(format!("unsupported --log-opt {opt:?}: only max-size is supported"))),
+                _ => {
+                    return Err(CliError::usage(format!(
+                        "unsupported --log-opt {opt:?}: only max-size is supported"
+                    )))
+                }
             }
         }
         let labels = self
@@ -133,7 +151,9 @@ impl ContainerFlags {
         let stop_signal = self.stop_signal.as_deref().map(parse_signal).transpose()?;
         if let Some(w) = &self.workdir {
             if !w.starts_with('/') {
-                return Err(CliError::usage(format!("workdir {w:?} must be an absolute path")));
+                return Err(CliError::usage(format!(
+                    "workdir {w:?} must be an absolute path"
+                )));
             }
         }
         Ok(ContainerOptions {
@@ -211,7 +231,11 @@ fn parse_volume(v: &str) -> CliResult<BindMount> {
     let (source, destination, opts) = match parts.as_slice() {
         [s, d] => (*s, *d, ""),
         [s, d, o] => (*s, *d, *o),
-        _ => return Err(CliError::usage(format!("invalid volume specification: {v:?}"))),
+        _ => {
+            return Err(CliError::usage(format!(
+                "invalid volume specification: {v:?}"
+            )))
+        }
     };
     if !source.starts_with('/') {
         return Err(CliError::usage(format!(
@@ -219,10 +243,15 @@ fn parse_volume(v: &str) -> CliResult<BindMount> {
         )));
     }
     if !destination.starts_with('/') {
-        return Err(CliError::usage(format!("invalid container path {destination:?}, must be an absolute path")));
+        return Err(CliError::usage(format!(
+            "invalid container path {destination:?}, must be an absolute path"
+        )));
     }
     if let Err(e) = std::fs::metadata(source) {
-        return Err(CliError::usage(format!("statfs {source}: {}", io_reason(&e))));
+        return Err(CliError::usage(format!(
+            "statfs {source}: {}",
+            io_reason(&e)
+        )));
     }
     let mut readonly = false;
     let mut options = Vec::new();
@@ -232,11 +261,18 @@ fn parse_volume(v: &str) -> CliResult<BindMount> {
             "rw" => readonly = false,
             "z" | "Z" | "O" | "U" => {}
             "rbind" | "bind" | "nosuid" | "suid" | "nodev" | "dev" | "noexec" | "exec"
-            | "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave" => options.push(o.to_owned()),
+            | "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave" => {
+                options.push(o.to_owned())
+            }
             other => return Err(CliError::usage(format!("invalid option type: {other:?}"))),
         }
     }
-    Ok(BindMount { source: source.into(), destination: destination.into(), readonly, options })
+    Ok(BindMount {
+        source: source.into(),
+        destination: destination.into(),
+        readonly,
+        options,
+    })
 }
 
 /// Creates the container from the flags, pulling the image first when
@@ -251,7 +287,11 @@ pub async fn create_from(
         .split_first()
         .ok_or_else(|| CliError::usage("requires at least 1 arg(s), only received 0"))?;
     let options = flags.to_options(image, command, g.runtime.clone())?;
-    let present = engine.store().lookup_image(image).map_err(anyhow::Error::from)?.is_some();
+    let present = engine
+        .store()
+        .lookup_image(image)
+        .map_err(anyhow::Error::from)?
+        .is_some();
     match flags.pull.as_str() {
         "always" => {
             pull::pull_image(engine, image, flags.tls_verify, flags.quiet).await?;
@@ -287,7 +327,10 @@ mod tests {
         assert!(parse_volume("named:/data").is_err());
         assert!(parse_volume("/tmp:data").is_err());
         let err = parse_volume("/nonexistent-rpod:/x").unwrap_err();
-        assert_eq!(err.to_string(), "statfs /nonexistent-rpod: no such file or directory");
+        assert_eq!(
+            err.to_string(),
+            "statfs /nonexistent-rpod: no such file or directory"
+        );
     }
 
     #[test]

@@ -36,11 +36,19 @@ pub struct ExecArgs {
 }
 
 pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
-    let (container, command) = a.target.split_first().ok_or_else(|| CliError::usage("exec requires the name or ID of a container and a command"))?;
+    let (container, command) = a.target.split_first().ok_or_else(|| {
+        CliError::usage("exec requires the name or ID of a container and a command")
+    })?;
     let env = a
         .env
         .iter()
-        .filter_map(|e| if e.contains('=') { Some(e.clone()) } else { std::env::var(e).ok().map(|v| format!("{e}={v}")) })
+        .filter_map(|e| {
+            if e.contains('=') {
+                Some(e.clone())
+            } else {
+                std::env::var(e).ok().map(|v| format!("{e}={v}"))
+            }
+        })
         .collect();
     let engine = open_engine(g)?;
     let handle = engine.container(container)?;
@@ -59,6 +67,10 @@ pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
     }
     let attached = Attached::connect(&session.attach_socket, &session.control_socket, a.tty)?;
     session.start()?;
-    let spec = AttachSpec { tty: a.tty, stdin: a.interactive, detach_keys: &a.detach_keys };
+    let spec = AttachSpec {
+        tty: a.tty,
+        stdin: a.interactive,
+        detach_keys: &a.detach_keys,
+    };
     Ok(attached.pump(&spec)?.unwrap_or(0))
 }

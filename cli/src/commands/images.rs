@@ -8,7 +8,8 @@ use crate::cli_error::CliResult;
 use crate::format::{self, HeaderMap};
 use crate::human;
 
-const DEFAULT_FORMAT: &str = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+const DEFAULT_FORMAT: &str =
+    "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 
 const DIGESTS_FORMAT: &str =
     "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
@@ -58,7 +59,9 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
             .and_then(|t| t.timestamp_nanos_opt())
             .unwrap_or(0)
     };
-    let headers = HeaderMap::new("images").with_all(HEADERS).row_type("images.imageReporter");
+    let headers = HeaderMap::new("images")
+        .with_all(HEADERS)
+        .row_type("images.imageReporter");
     if a.format.as_deref().is_some_and(format::is_json) {
         let list: Vec<Value> = images
             .iter()
@@ -86,8 +89,16 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
     }
     let mut rows = Vec::new();
     for i in &images {
-        let id = if a.no_trunc { format!("sha256:{}", i.id) } else { i.id[..12.min(i.id.len())].to_owned() };
-        let names: Vec<&str> = if i.names.is_empty() { vec!["<none>:<none>"] } else { i.names.iter().map(String::as_str).collect() };
+        let id = if a.no_trunc {
+            format!("sha256:{}", i.id)
+        } else {
+            i.id[..12.min(i.id.len())].to_owned()
+        };
+        let names: Vec<&str> = if i.names.is_empty() {
+            vec!["<none>:<none>"]
+        } else {
+            i.names.iter().map(String::as_str).collect()
+        };
         for n in names {
             if a.quiet {
                 println!("{id}");
@@ -110,7 +121,11 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
     if a.quiet {
         return Ok(0);
     }
-    let default = if a.digests { DIGESTS_FORMAT } else { DEFAULT_FORMAT };
+    let default = if a.digests {
+        DIGESTS_FORMAT
+    } else {
+        DEFAULT_FORMAT
+    };
     print_listing(a.format.as_deref(), default, &rows, &headers, a.noheading)?;
     Ok(0)
 }

@@ -1,7 +1,6 @@
 //! `info` and `version`.
 
 use clap::Args;
-use rpod_engine::runtime::OciRuntime;
 use rpod_engine::state::ContainerState;
 use serde_json::{json, Value};
 
@@ -68,7 +67,9 @@ pub async fn version(_g: &Globals, a: VersionArgs) -> CliResult {
 }
 
 fn first_line(path: &str) -> String {
-    std::fs::read_to_string(path).map(|s| s.lines().next().unwrap_or("").trim().to_owned()).unwrap_or_default()
+    std::fs::read_to_string(path)
+        .map(|s| s.lines().next().unwrap_or("").trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn mem_total() -> u64 {
@@ -97,9 +98,13 @@ pub async fn info(g: &Globals, a: InfoArgs) -> CliResult {
     let containers = engine.containers()?;
     let count = |s: &[ContainerState]| containers.iter().filter(|c| s.contains(&c.state)).count();
     let images = engine.store().images().map_err(anyhow::Error::from)?;
-    let runtime = OciRuntime::select(config.runtime.as_deref(), Some(config.runtime_state_dir()));
+    let runtime = rpod_engine::engine::select_runtime(&config, None);
     let (rt_name, rt_path, rt_version) = match &runtime {
-        Ok(r) => (r.name.clone(), r.path.display().to_string(), r.version().await.unwrap_or_default()),
+        Ok(r) => (
+            r.name.clone(),
+            r.path.display().to_string(),
+            r.version().await.unwrap_or_default(),
+        ),
         Err(e) => (String::new(), String::new(), e.to_string()),
     };
     let monitor = rpod_engine::monitor::find_monitor_binary();

@@ -92,7 +92,11 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
     }
     match format {
         None | Some("json") => print_inspect_json(&Value::Array(found)),
-        Some(f) => print_formatted(f, &found, &HeaderMap::new("inspect").json_style("     ", false))?,
+        Some(f) => print_formatted(
+            f,
+            &found,
+            &HeaderMap::new("inspect").json_style("     ", false),
+        )?,
     }
     if let Some(last) = errors.pop() {
         for e in errors {
@@ -115,7 +119,11 @@ async fn lookup(engine: &Engine, name: &str, kind: &Kind) -> CliResult<Option<Va
         }
     }
     if matches!(kind, Kind::Image | Kind::All) {
-        if let Some(img) = engine.store().lookup_image(name).map_err(anyhow::Error::from)? {
+        if let Some(img) = engine
+            .store()
+            .lookup_image(name)
+            .map_err(anyhow::Error::from)?
+        {
             return Ok(Some(inspect_image(engine, &img)?));
         }
     }
@@ -124,14 +132,20 @@ async fn lookup(engine: &Engine, name: &str, kind: &Kind) -> CliResult<Option<Va
 
 /// Podman's image inspect shape (libpod's ImageData).
 pub fn inspect_image(engine: &Engine, img: &Image) -> CliResult<Value> {
-    let raw = engine.store().image_config(img).map_err(anyhow::Error::from)?;
+    let raw = engine
+        .store()
+        .image_config(img)
+        .map_err(anyhow::Error::from)?;
     let config: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     let repo_digests: Vec<String> = img
         .names
         .iter()
         .map(|n| format!("{}@{}", repo_of(n), img.digest))
         .collect();
-    let diff_ids = config.pointer("/rootfs/diff_ids").cloned().unwrap_or(json!([]));
+    let diff_ids = config
+        .pointer("/rootfs/diff_ids")
+        .cloned()
+        .unwrap_or(json!([]));
     Ok(json!({
         "Id": img.id,
         "Digest": img.digest,
@@ -172,6 +186,10 @@ fn manifest_type(engine: &Engine, img: &Image) -> String {
         .image_manifest(img)
         .ok()
         .and_then(|m| serde_json::from_slice::<Value>(&m).ok())
-        .and_then(|m| m.get("mediaType").and_then(Value::as_str).map(str::to_owned))
+        .and_then(|m| {
+            m.get("mediaType")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".into())
 }

@@ -90,7 +90,12 @@ pub struct CleanupArgs {
     containers: Vec<String>,
 }
 
-fn names_or_all(engine: &Engine, all: bool, names: &[String], running_only: bool) -> CliResult<Vec<String>> {
+fn names_or_all(
+    engine: &Engine,
+    all: bool,
+    names: &[String],
+    running_only: bool,
+) -> CliResult<Vec<String>> {
     if all {
         return Ok(engine
             .containers()?
@@ -170,7 +175,9 @@ pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
 pub async fn wait(g: &Globals, a: WaitArgs) -> CliResult {
     for c in &a.condition {
         if !matches!(c.as_str(), "stopped" | "exited") {
-            return Err(CliError::usage(format!("unsupported wait condition {c:?}: only stopped and exited are supported")));
+            return Err(CliError::usage(format!(
+                "unsupported wait condition {c:?}: only stopped and exited are supported"
+            )));
         }
     }
     let engine = open_engine(g)?;

@@ -65,11 +65,21 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
         return Err(CliError::usage("--latest is not supported by rpod"));
     }
     if a.containers.len() > 1 {
-        return Err(CliError::usage("rpod logs takes one container at a time for now"));
+        return Err(CliError::usage(
+            "rpod logs takes one container at a time for now",
+        ));
     }
     let bad = |s: &str| CliError::usage(format!("invalid timestamp {s:?}"));
-    let since = a.since.as_deref().map(|s| parse_time(s).ok_or_else(|| bad(s))).transpose()?;
-    let until = a.until.as_deref().map(|s| parse_time(s).ok_or_else(|| bad(s))).transpose()?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| parse_time(s).ok_or_else(|| bad(s)))
+        .transpose()?;
+    let until = a
+        .until
+        .as_deref()
+        .map(|s| parse_time(s).ok_or_else(|| bad(s)))
+        .transpose()?;
     let engine = open_engine(g)?;
     let handle = engine.container(&a.containers[0])?;
     let rec = handle.get().await?;
@@ -84,14 +94,21 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     let filter = |nanos: i64| since.is_none_or(|s| nanos >= s) && until.is_none_or(|u| nanos <= u);
-    let mut printer = Printer { timestamps: a.timestamps, at_line_start: [true, true] };
+    let mut printer = Printer {
+        timestamps: a.timestamps,
+        at_line_start: [true, true],
+    };
 
     // The backlog, with --tail counting whole lines (records up to an F).
     let mut backlog: Vec<String> = Vec::new();
     let mut pending = String::new();
     read_available(&mut reader, &mut pending, |l| backlog.push(l))
         .map_err(|e| anyhow::anyhow!("reading log {}: {e}", path.display()))?;
-    let start = if a.tail >= 0 { full_line_start(&backlog, a.tail as usize) } else { 0 };
+    let start = if a.tail >= 0 {
+        full_line_start(&backlog, a.tail as usize)
+    } else {
+        0
+    };
     for line in &backlog[start..] {
         printer.print(line, &filter, &mut out, &mut err)?;
     }
@@ -99,7 +116,11 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
         return Ok(0);
     }
     loop {
-        let live = handle.get().await.map(|r| r.state.has_monitor()).unwrap_or(false);
+        let live = handle
+            .get()
+            .await
+            .map(|r| r.state.has_monitor())
+            .unwrap_or(false);
         let mut lines = Vec::new();
         read_available(&mut reader, &mut pending, |l| lines.push(l))
             .map_err(|e| anyhow::anyhow!("reading log {}: {e}", path.display()))?;
@@ -127,7 +148,11 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
 }
 
 /// Reads complete lines; a trailing incomplete line waits in `pending`.
-fn read_available<R: BufRead>(r: &mut R, pending: &mut String, mut f: impl FnMut(String)) -> std::io::Result<()> {
+fn read_available<R: BufRead>(
+    r: &mut R,
+    pending: &mut String,
+    mut f: impl FnMut(String),
+) -> std::io::Result<()> {
     loop {
         let n = r.read_line(pending)?;
         if n == 0 || !pending.ends_with('\n') {
@@ -169,7 +194,9 @@ impl Printer {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> CliResult<()> {
-        let Some(l) = parse_line(record) else { return Ok(()) };
+        let Some(l) = parse_line(record) else {
+            return Ok(());
+        };
         if !filter(l.nanos) {
             return Ok(());
         }

@@ -19,8 +19,6 @@ use clap::Subcommand;
 use crate::cli_error::{CliError, CliResult};
 use crate::Cli;
 
-pub use common::open_engine;
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Attach to a running container
@@ -109,28 +107,46 @@ pub enum ImageCommand {
 pub async fn dispatch(cli: Cli) -> CliResult {
     let g = common::Globals::from(&cli);
     match cli.command {
-        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => attach::run(&g, a).await,
+        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => {
+            attach::run(&g, a).await
+        }
         Command::Container(ContainerCommand::Cleanup(a)) => lifecycle::cleanup(&g, a).await,
-        Command::Create(a) | Command::Container(ContainerCommand::Create(a)) => container_create::run(&g, a).await,
+        Command::Create(a) | Command::Container(ContainerCommand::Create(a)) => {
+            container_create::run(&g, a).await
+        }
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::run(&g, a).await,
         Command::Container(ContainerCommand::Inspect(a)) => inspect::containers(&g, a).await,
         Command::Image(ImageCommand::Inspect(a)) => inspect::images(&g, a).await,
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(&g, a).await,
         Command::Info(a) => info::info(&g, a).await,
         Command::Inspect(a) => inspect::run(&g, a).await,
-        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => lifecycle::kill(&g, a).await,
+        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => {
+            lifecycle::kill(&g, a).await
+        }
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => logs::run(&g, a).await,
-        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => lifecycle::pause(&g, a, true).await,
-        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => lifecycle::pause(&g, a, false).await,
+        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => {
+            lifecycle::pause(&g, a, true).await
+        }
+        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => {
+            lifecycle::pause(&g, a, false).await
+        }
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
-        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => lifecycle::rename(&g, a).await,
+        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
+            lifecycle::rename(&g, a).await
+        }
         Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => lifecycle::rm(&g, a).await,
         Command::Run(a) | Command::Container(ContainerCommand::Run(a)) => run::run(&g, a).await,
-        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => run::start(&g, a).await,
-        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => lifecycle::stop(&g, a).await,
+        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => {
+            run::start(&g, a).await
+        }
+        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => {
+            lifecycle::stop(&g, a).await
+        }
         Command::Version(a) => info::version(&g, a).await,
-        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => lifecycle::wait(&g, a).await,
+        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => {
+            lifecycle::wait(&g, a).await
+        }
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),
@@ -139,11 +155,51 @@ pub async fn dispatch(cli: Cli) -> CliResult {
 
 /// Podman commands rpod does not have yet. Anything else is unknown.
 const PLANNED: &[&str] = &[
-    "auto-update", "build", "checkpoint", "commit", "cp", "diff", "events", "export",
-    "generate", "healthcheck", "history", "import", "init", "kube", "load", "login", "logout",
-    "machine", "manifest", "mount", "network", "play", "pod", "port", "prune", "push",
-    "restart", "restore", "rmi", "save", "search", "secret", "stats", "system", "tag", "top",
-    "tree", "trust", "umount", "unmount", "unshare", "untag", "update", "volume", "exists",
+    "auto-update",
+    "build",
+    "checkpoint",
+    "commit",
+    "cp",
+    "diff",
+    "events",
+    "export",
+    "generate",
+    "healthcheck",
+    "history",
+    "import",
+    "init",
+    "kube",
+    "load",
+    "login",
+    "logout",
+    "machine",
+    "manifest",
+    "mount",
+    "network",
+    "play",
+    "pod",
+    "port",
+    "prune",
+    "push",
+    "restart",
+    "restore",
+    "rmi",
+    "save",
+    "search",
+    "secret",
+    "stats",
+    "system",
+    "tag",
+    "top",
+    "tree",
+    "trust",
+    "umount",
+    "unmount",
+    "unshare",
+    "untag",
+    "update",
+    "volume",
+    "exists",
 ];
 
 fn not_implemented(prefix: &str, args: &[String]) -> CliResult {
@@ -153,6 +209,8 @@ fn not_implemented(prefix: &str, args: &[String]) -> CliResult {
             "rpod {prefix}{name} is not implemented yet (see docs/compatibility.md)"
         )))
     } else {
-        Err(CliError::usage(format!("unrecognized command `rpod {prefix}{name}`")))
+        Err(CliError::usage(format!(
+            "unrecognized command `rpod {prefix}{name}`"
+        )))
     }
 }

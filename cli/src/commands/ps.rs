@@ -51,9 +51,14 @@ fn status(c: &ContainerRecord) -> String {
     match c.state {
         ContainerState::Created => "Created".into(),
         ContainerState::Initialized => "Initialized".into(),
-        ContainerState::Running => format!("Up {}", human::since(c.started_at.unwrap_or(c.created_at))),
+        ContainerState::Running => {
+            format!("Up {}", human::since(c.started_at.unwrap_or(c.created_at)))
+        }
         ContainerState::Paused => {
-            format!("Up {} (Paused)", human::since(c.started_at.unwrap_or(c.created_at)))
+            format!(
+                "Up {} (Paused)",
+                human::since(c.started_at.unwrap_or(c.created_at))
+            )
         }
         ContainerState::Stopping => "Stopping".into(),
         ContainerState::Removing => "Removing".into(),
@@ -74,6 +79,14 @@ fn command_text(c: &ContainerRecord, no_trunc: bool) -> String {
     }
 }
 
+fn labels(c: &ContainerRecord) -> std::collections::BTreeMap<&str, &str> {
+    c.options
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
 /// The row a Go template sees (Podman's ps field names).
 fn template_row(c: &ContainerRecord, no_trunc: bool) -> Value {
     let created = human::since(c.created_at) + " ago";
@@ -90,7 +103,7 @@ fn template_row(c: &ContainerRecord, no_trunc: bool) -> Value {
         "State": rpod_engine::container::inspect::status_word(c.state),
         "Ports": "",
         "Names": c.name,
-        "Labels": c.options.labels.iter().cloned().collect::<serde_json::Map<String, Value>>(),
+        "Labels": labels(c),
         "Pid": c.pid,
         "ExitCode": c.exit_code.unwrap_or(0),
         "Exited": c.state == ContainerState::Exited,
@@ -117,7 +130,7 @@ fn json_row(c: &ContainerRecord) -> Value {
         "Image": c.image_name,
         "ImageID": c.image_id,
         "IsInfra": false,
-        "Labels": c.options.labels.iter().cloned().collect::<serde_json::Map<String, Value>>(),
+        "Labels": labels(c),
         "Mounts": c.options.mounts.iter().map(|m| m.destination.clone()).collect::<Vec<_>>(),
         "Names": [c.name],
         "Namespaces": {},
@@ -143,14 +156,24 @@ pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
         containers.drain(..skip);
     } else if !a.all {
         containers.retain(|c| {
-            matches!(c.state, ContainerState::Running | ContainerState::Paused | ContainerState::Stopping)
+            matches!(
+                c.state,
+                ContainerState::Running | ContainerState::Paused | ContainerState::Stopping
+            )
         });
     }
     // Newest first, as Podman lists them.
     containers.reverse();
     if a.quiet && a.format.is_none() {
         for c in &containers {
-            println!("{}", if a.no_trunc { c.id.as_str() } else { c.short_id() });
+            println!(
+                "{}",
+                if a.no_trunc {
+                    c.id.as_str()
+                } else {
+                    c.short_id()
+                }
+            );
         }
         return Ok(0);
     }
@@ -161,8 +184,17 @@ pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
     let rows: Vec<Value> = if a.format.as_deref().is_some_and(format::is_json) {
         containers.iter().map(json_row).collect()
     } else {
-        containers.iter().map(|c| template_row(c, a.no_trunc)).collect()
+        containers
+            .iter()
+            .map(|c| template_row(c, a.no_trunc))
+            .collect()
     };
-    print_listing(a.format.as_deref(), DEFAULT_FORMAT, &rows, &headers, a.noheading)?;
+    print_listing(
+        a.format.as_deref(),
+        DEFAULT_FORMAT,
+        &rows,
+        &headers,
+        a.noheading,
+    )?;
     Ok(0)
 }

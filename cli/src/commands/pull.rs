@@ -1,6 +1,7 @@
 //! `pull`: fetch an image from a registry into local storage.
 
 use clap::Args;
+use rpod_engine::registry::registries_conf::RegistriesConf;
 use rpod_engine::registry::{self, PullOptions};
 use rpod_engine::Engine;
 
@@ -31,7 +32,7 @@ pub struct PullArgs {
 
 pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
     let engine = open_engine(g)?;
-    let mut opts = PullOptions { tls_verify: a.tls_verify, quiet: a.quiet, ..Default::default() };
+    let mut opts = pull_options(a.tls_verify, a.quiet)?;
     opts.arch = a.arch.clone();
     opts.os = a.os.clone();
     if let Some(p) = &a.platform {
@@ -40,7 +41,9 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
         opts.arch = parts.next().map(str::to_owned);
         opts.variant = parts.next().map(str::to_owned);
         if opts.arch.is_none() {
-            return Err(CliError::usage(format!("invalid platform syntax for --platform=\"{p}\"")));
+            return Err(CliError::usage(format!(
+                "invalid platform syntax for --platform=\"{p}\""
+            )));
         }
     }
     for image in &a.images {
@@ -51,9 +54,25 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
 }
 
 /// Pulls `image` with default options; returns the image id.
-pub async fn pull_image(engine: &Engine, image: &str, tls_verify: Option<bool>, quiet: bool) -> CliResult<String> {
-    let opts = PullOptions { tls_verify, quiet, ..Default::default() };
-    pull_with(engine, image, &opts).await
+pub async fn pull_image(
+    engine: &Engine,
+    image: &str,
+    tls_verify: Option<bool>,
+    quiet: bool,
+) -> CliResult<String> {
+    pull_with(engine, image, &pull_options(tls_verify, quiet)?).await
+}
+
+/// Options with the registries.conf in effect (`CONTAINERS_REGISTRIES_CONF`
+/// or /etc/containers/registries.conf).
+fn pull_options(tls_verify: Option<bool>, quiet: bool) -> CliResult<PullOptions> {
+    let registries_conf = RegistriesConf::load().map_err(|e| CliError::usage(e.to_string()))?;
+    Ok(PullOptions {
+        tls_verify,
+        quiet,
+        registries_conf,
+        ..Default::default()
+    })
 }
 
 async fn pull_with(engine: &Engine, image: &str, opts: &PullOptions) -> CliResult<String> {

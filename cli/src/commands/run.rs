@@ -21,7 +21,12 @@ pub struct RunArgs {
     #[arg(long, default_value = DEFAULT_DETACH_KEYS)]
     detach_keys: String,
     /// IMAGE [COMMAND [ARG...]]
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "IMAGE [COMMAND [ARG...]]")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "IMAGE [COMMAND [ARG...]]"
+    )]
     image_and_command: Vec<String>,
 }
 
@@ -53,7 +58,11 @@ pub async fn run(g: &Globals, a: RunArgs) -> CliResult {
         println!("{}", handle.id);
         return Ok(0);
     }
-    let spec = AttachSpec { tty: a.flags.tty, stdin: a.flags.interactive, detach_keys: &a.detach_keys };
+    let spec = AttachSpec {
+        tty: a.flags.tty,
+        stdin: a.flags.interactive,
+        detach_keys: &a.detach_keys,
+    };
     let result = start_attached(&engine, &handle, &spec).await;
     if a.flags.rm && !matches!(result, Ok(None)) {
         discard_if_rm(&handle, true).await;
@@ -75,7 +84,11 @@ async fn discard_if_rm(handle: &ContainerHandle, rm: bool) {
 
 /// Initializes the container, attaches, starts it and copies its streams.
 /// `Some(code)` once it has exited, `None` if the user detached.
-async fn start_attached(engine: &Engine, handle: &ContainerHandle, spec: &AttachSpec<'_>) -> CliResult<Option<i32>> {
+async fn start_attached(
+    engine: &Engine,
+    handle: &ContainerHandle,
+    spec: &AttachSpec<'_>,
+) -> CliResult<Option<i32>> {
     handle.init().await?;
     let paths = ContainerPaths::new(engine.config(), &handle.id);
     let attached = Attached::connect(&paths.attach_socket, &paths.control_socket, spec.tty)?;
@@ -95,7 +108,9 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
     }
     if a.attach {
         if names.len() > 1 {
-            return Err(CliError::usage("you cannot start and attach multiple containers at once"));
+            return Err(CliError::usage(
+                "you cannot start and attach multiple containers at once",
+            ));
         }
         let handle = engine.container(&names[0])?;
         let rec = handle.get().await?;

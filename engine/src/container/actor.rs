@@ -22,14 +22,30 @@ enum Msg {
     Get(Reply<ContainerRecord>),
     Init(Reply<()>),
     Start(Reply<()>),
-    Stop { timeout: Option<u64>, reply: Reply<()> },
-    Kill { signal: i32, reply: Reply<()> },
+    Stop {
+        timeout: Option<u64>,
+        reply: Reply<()>,
+    },
+    Kill {
+        signal: i32,
+        reply: Reply<()>,
+    },
     Pause(Reply<()>),
     Unpause(Reply<()>),
-    Remove { force: bool, timeout: Option<u64>, reply: Reply<()> },
-    Rename { name: String, reply: Reply<()> },
+    Remove {
+        force: bool,
+        timeout: Option<u64>,
+        reply: Reply<()>,
+    },
+    Rename {
+        name: String,
+        reply: Reply<()>,
+    },
     Cleanup(Reply<bool>),
-    Exec { options: ExecOptions, reply: Reply<ExecSession> },
+    Exec {
+        options: ExecOptions,
+        reply: Reply<ExecSession>,
+    },
 }
 
 /// A cheap, cloneable address of a container's actor.
@@ -98,13 +114,17 @@ async fn handle(ctx: &EngineCtx, mut rec: ContainerRecord, msg: Msg) {
             .await;
             drop(reply.send(res))
         }
-        Msg::Stop { timeout, reply } => drop(reply.send(lifecycle::stop(ctx, &mut rec, timeout).await)),
+        Msg::Stop { timeout, reply } => {
+            drop(reply.send(lifecycle::stop(ctx, &mut rec, timeout).await))
+        }
         Msg::Kill { signal, reply } => drop(reply.send(lifecycle::kill(ctx, &rec, signal))),
         Msg::Pause(reply) => drop(reply.send(lifecycle::pause(ctx, &mut rec).await)),
         Msg::Unpause(reply) => drop(reply.send(lifecycle::unpause(ctx, &mut rec).await)),
-        Msg::Remove { force, timeout, reply } => {
-            drop(reply.send(lifecycle::remove(ctx, &mut rec, force, timeout).await))
-        }
+        Msg::Remove {
+            force,
+            timeout,
+            reply,
+        } => drop(reply.send(lifecycle::remove(ctx, &mut rec, force, timeout).await)),
         Msg::Rename { name, reply } => {
             let res = if !is_valid_name(&name) {
                 Err(ContainerError::InvalidName(name))
@@ -122,7 +142,10 @@ async fn handle(ctx: &EngineCtx, mut rec: ContainerRecord, msg: Msg) {
 impl ContainerHandle {
     async fn ask<T>(&self, msg: impl FnOnce(Reply<T>) -> Msg) -> Result<T, ContainerError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(msg(tx)).await.map_err(|_| ContainerError::ActorGone)?;
+        self.tx
+            .send(msg(tx))
+            .await
+            .map_err(|_| ContainerError::ActorGone)?;
         rx.await.map_err(|_| ContainerError::ActorGone)?
     }
 
@@ -160,7 +183,12 @@ impl ContainerHandle {
     }
 
     pub async fn remove(&self, force: bool, timeout: Option<u64>) -> Result<(), ContainerError> {
-        self.ask(|reply| Msg::Remove { force, timeout, reply }).await
+        self.ask(|reply| Msg::Remove {
+            force,
+            timeout,
+            reply,
+        })
+        .await
     }
 
     pub async fn rename(&self, name: String) -> Result<(), ContainerError> {

@@ -1,8 +1,8 @@
 //! Errors of container operations, with Podman's wording where users and
 //! scripts rely on it.
 
-use crate::{monitor::MonitorError, runtime::RuntimeError, spec::SpecError};
 use crate::{lock::LockError, state::StateError, storage::StorageError};
+use crate::{monitor::MonitorError, runtime::RuntimeError, spec::SpecError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {
@@ -20,7 +20,10 @@ pub enum ContainerError {
     #[error("{0}")]
     RuntimeFailed(String),
     #[error("creating {path}: {source}")]
-    Io { path: std::path::PathBuf, source: std::io::Error },
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     State(#[from] StateError),
     #[error(transparent)]
@@ -60,7 +63,10 @@ impl ContainerError {
 }
 
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ContainerError + '_ {
-    move |source| ContainerError::Io { path: path.to_owned(), source }
+    move |source| ContainerError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 #[cfg(test)]

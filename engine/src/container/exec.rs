@@ -67,7 +67,10 @@ pub(crate) fn create(
     let runtime = runtime_for(ctx, rec)?;
     let config = MonitorConfig {
         id: rec.id.clone(),
-        mode: MonitorMode::Exec { exec_id: exec_id.clone(), process: paths.process_json.clone() },
+        mode: MonitorMode::Exec {
+            exec_id: exec_id.clone(),
+            process: paths.process_json.clone(),
+        },
         runtime: runtime.path.clone(),
         runtime_root: runtime.root.clone(),
         runtime_flags: Vec::new(),
@@ -101,9 +104,10 @@ pub(crate) fn create(
 impl ExecSession {
     /// Opens the start gate: the runtime runs the process. Returns its pid.
     pub fn start(&mut self) -> Result<i32, ContainerError> {
-        let pending = self.pending.take().ok_or_else(|| {
-            ContainerError::StateImproper("exec session already started".into())
-        })?;
+        let pending = self
+            .pending
+            .take()
+            .ok_or_else(|| ContainerError::StateImproper("exec session already started".into()))?;
         pending.go().map_err(|e| match e {
             monitor::MonitorError::Runtime(msg) => ContainerError::RuntimeFailed(msg),
             other => other.into(),
@@ -126,7 +130,9 @@ impl ExecSession {
         }
         // The monitor had already finished: its exit file has the answer.
         monitor::read_exit_file(&self.paths.exit_file)?.ok_or_else(|| {
-            ContainerError::Monitor(monitor::MonitorError::NoExitRecord(self.paths.exit_file.clone()))
+            ContainerError::Monitor(monitor::MonitorError::NoExitRecord(
+                self.paths.exit_file.clone(),
+            ))
         })
     }
 }

@@ -16,11 +16,15 @@ const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 /// RFC 3339 with nanoseconds in local time, as Go prints time.Time.
 pub fn format_time(nanos: i64) -> String {
     use chrono::TimeZone;
-    chrono::Local.timestamp_nanos(nanos).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    chrono::Local
+        .timestamp_nanos(nanos)
+        .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
 fn opt_time(nanos: Option<i64>) -> String {
-    nanos.map(format_time).unwrap_or_else(|| ZERO_TIME.to_owned())
+    nanos
+        .map(format_time)
+        .unwrap_or_else(|| ZERO_TIME.to_owned())
 }
 
 /// Podman's status word for a state.
@@ -41,16 +45,30 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
     let o = &rec.options;
     let mounted = rec.state.has_monitor();
     let storage = ctx.store.container_storage_paths(&rec.id);
-    let merged = if mounted { storage.merged.display().to_string() } else { String::new() };
+    let merged = if mounted {
+        storage.merged.display().to_string()
+    } else {
+        String::new()
+    };
     let (path, args) = match rec.command.split_first() {
         Some((p, a)) => (p.clone(), a.to_vec()),
         None => (String::new(), Vec::new()),
     };
-    let hostname = o.hostname.clone().unwrap_or_else(|| rec.short_id().to_owned());
+    let hostname = o
+        .hostname
+        .clone()
+        .unwrap_or_else(|| rec.short_id().to_owned());
     let binds: Vec<String> = o
         .mounts
         .iter()
-        .map(|m| format!("{}:{}:{}", m.source, m.destination, if m.readonly { "ro" } else { "rw" }))
+        .map(|m| {
+            format!(
+                "{}:{}:{}",
+                m.source,
+                m.destination,
+                if m.readonly { "ro" } else { "rw" }
+            )
+        })
         .collect();
     let mounts: Vec<Value> = o
         .mounts
@@ -68,13 +86,19 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
             })
         })
         .collect();
-    let labels: serde_json::Map<String, Value> =
-        o.labels.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let labels: serde_json::Map<String, Value> = o
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     let network_mode = match o.network {
         super::NetworkMode::None => "none",
         super::NetworkMode::Host => "host",
     };
-    let log_size = o.log_max_size.map(|s| s.to_string()).unwrap_or_else(|| "0B".into());
+    let log_size = o
+        .log_max_size
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "0B".into());
     json!({
         "Id": rec.id,
         "Created": format_time(rec.created_at),

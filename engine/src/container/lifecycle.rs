@@ -21,13 +21,22 @@ pub const DEFAULT_STOP_TIMEOUT: u64 = 10;
 pub const SIGTERM: i32 = 15;
 pub const SIGKILL: i32 = 9;
 
-pub(crate) fn runtime_for(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<OciRuntime, ContainerError> {
-    Ok(OciRuntime::select(Some(&rec.runtime), Some(ctx.config.runtime_state_dir()))?)
+pub(crate) fn runtime_for(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+) -> Result<OciRuntime, ContainerError> {
+    Ok(crate::engine::select_runtime(
+        &ctx.config,
+        Some(&rec.runtime),
+    )?)
 }
 
 /// Reloads the row and reconciles it.
 pub(crate) fn load(ctx: &EngineCtx, id: &str) -> Result<ContainerRecord, ContainerError> {
-    let rec = ctx.db.container_by_id(id)?.ok_or_else(|| ContainerError::NotFound(id.to_owned()))?;
+    let rec = ctx
+        .db
+        .container_by_id(id)?
+        .ok_or_else(|| ContainerError::NotFound(id.to_owned()))?;
     refresh(ctx, rec)
 }
 
@@ -104,7 +113,11 @@ fn prepare_and_spawn(
         .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
     let image_config = ctx.store.image_config(&image)?;
     let rootfs = ctx.store.mount_rootfs(&rec.id, &image)?;
-    let hostname = rec.options.hostname.clone().unwrap_or_else(|| rec.short_id().to_owned());
+    let hostname = rec
+        .options
+        .hostname
+        .clone()
+        .unwrap_or_else(|| rec.short_id().to_owned());
     let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;
     let generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
@@ -192,7 +205,9 @@ pub(crate) async fn stop(
     if !rec.state.has_monitor() {
         return Ok(());
     }
-    let timeout = timeout.or(rec.options.stop_timeout).unwrap_or(DEFAULT_STOP_TIMEOUT);
+    let timeout = timeout
+        .or(rec.options.stop_timeout)
+        .unwrap_or(DEFAULT_STOP_TIMEOUT);
     let signal = rec.options.stop_signal.unwrap_or(SIGTERM);
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     let runtime = runtime_for(ctx, rec)?;
@@ -223,8 +238,15 @@ pub(crate) async fn stop(
 }
 
 /// Sends one signal to the container's process through its monitor.
-pub(crate) fn kill(ctx: &EngineCtx, rec: &ContainerRecord, signal: i32) -> Result<(), ContainerError> {
-    if !matches!(rec.state, ContainerState::Running | ContainerState::Paused | ContainerState::Stopping) {
+pub(crate) fn kill(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    signal: i32,
+) -> Result<(), ContainerError> {
+    if !matches!(
+        rec.state,
+        ContainerState::Running | ContainerState::Paused | ContainerState::Stopping
+    ) {
         return Err(ContainerError::StateImproper(format!(
             "can only kill running containers. {} is in state {}",
             rec.id,
@@ -236,7 +258,10 @@ pub(crate) fn kill(ctx: &EngineCtx, rec: &ContainerRecord, signal: i32) -> Resul
     Ok(())
 }
 
-pub(crate) async fn pause(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), ContainerError> {
+pub(crate) async fn pause(
+    ctx: &EngineCtx,
+    rec: &mut ContainerRecord,
+) -> Result<(), ContainerError> {
     if rec.state != ContainerState::Running {
         return Err(ContainerError::StateImproper(format!(
             "\"{}\" is not running, can't pause",
@@ -249,7 +274,10 @@ pub(crate) async fn pause(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<
     Ok(())
 }
 
-pub(crate) async fn unpause(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), ContainerError> {
+pub(crate) async fn unpause(
+    ctx: &EngineCtx,
+    rec: &mut ContainerRecord,
+) -> Result<(), ContainerError> {
     if rec.state != ContainerState::Paused {
         return Err(ContainerError::StateImproper(format!(
             "\"{}\" is not paused, can't unpause",
@@ -296,12 +324,17 @@ pub(crate) async fn remove(
 /// After an exit: record it, release the mount and the runtime's state.
 /// Run by the monitor through `rpod container cleanup`; idempotent.
 /// Returns whether the container asked to be removed (`--rm`) and was.
-pub(crate) async fn cleanup(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<bool, ContainerError> {
+pub(crate) async fn cleanup(
+    ctx: &EngineCtx,
+    rec: &mut ContainerRecord,
+) -> Result<bool, ContainerError> {
     if rec.state.has_monitor() {
         // Still live (a restart raced us, or the monitor is alive): nothing to do.
         return Ok(false);
     }
-    if rec.state == ContainerState::Removing || rec.options.remove && rec.state == ContainerState::Exited {
+    if rec.state == ContainerState::Removing
+        || rec.options.remove && rec.state == ContainerState::Exited
+    {
         remove(ctx, rec, false, None).await?;
         return Ok(true);
     }
@@ -318,7 +351,7 @@ async fn release_resources(
     paths: &ContainerPaths,
 ) -> Result<(), ContainerError> {
     match runtime_for(ctx, rec)?.delete(&rec.id, true).await {
-        Ok(()) | Err(RuntimeError::NotFound(_)) => {}
+        Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
     }
     ctx.store.unmount_rootfs(&rec.id)?;
@@ -342,6 +375,9 @@ fn remove_dir(dir: &Path) -> Result<(), ContainerError> {
     match std::fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(ContainerError::Io { path: dir.to_owned(), source: e }),
+        Err(e) => Err(ContainerError::Io {
+            path: dir.to_owned(),
+            source: e,
+        }),
     }
 }

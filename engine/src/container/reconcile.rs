@@ -17,11 +17,19 @@ use crate::state::{ContainerRecord, ExitInfo};
 pub const UNKNOWN_EXIT_CODE: i32 = -1;
 
 pub fn exit_info(rec: &ExitRecord) -> ExitInfo {
-    ExitInfo { code: rec.code, signal: rec.signal, finished_at: rec.finished_at, oom_killed: rec.oom }
+    ExitInfo {
+        code: rec.code,
+        signal: rec.signal,
+        finished_at: rec.finished_at,
+        oom_killed: rec.oom,
+    }
 }
 
 /// Returns `record` updated with what its monitor or exit file says.
-pub fn refresh(ctx: &EngineCtx, record: ContainerRecord) -> Result<ContainerRecord, ContainerError> {
+pub fn refresh(
+    ctx: &EngineCtx,
+    record: ContainerRecord,
+) -> Result<ContainerRecord, ContainerError> {
     if !record.state.has_monitor() {
         return Ok(record);
     }

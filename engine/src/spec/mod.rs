@@ -156,5 +156,21 @@ pub fn write_spec(spec: &Spec, bundle_dir: &Path) -> Result<PathBuf, SpecError> 
     Ok(path)
 }
 
+/// Reads a bundle's `config.json` back.
+pub fn load_spec(path: &Path) -> Result<Spec, SpecError> {
+    let bytes = std::fs::read(path).map_err(|e| SpecError::io("read", path, e))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| SpecError::io("decode", path, std::io::Error::other(e)))
+}
+
+/// The command a container will run (entrypoint + cmd after the user's
+/// overrides), without needing its root filesystem.
+pub fn resolve_command(
+    options: &ContainerOptions,
+    image_config: &[u8],
+) -> Result<Vec<String>, SpecError> {
+    process::resolve_command(options, &ImageDefaults::parse(image_config)?)
+}
+
 #[cfg(test)]
 mod tests;

@@ -13,7 +13,10 @@ use crate::lock;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("database {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("database schema version {found} is newer than this rpod supports ({supported}): upgrade rpod")]
@@ -27,7 +30,10 @@ pub enum StateError {
     #[error(transparent)]
     Lock(#[from] lock::LockError),
     #[error("creating {path}: {source}")]
-    Dir { path: PathBuf, source: std::io::Error },
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The state database. One connection per engine instance, shared by its
@@ -41,20 +47,30 @@ impl Db {
     /// Creation and migration run under an exclusive file lock so several
     /// CLIs starting at once on a fresh root do not race.
     pub fn open(root: &Path) -> Result<Db, StateError> {
-        std::fs::create_dir_all(root)
-            .map_err(|source| StateError::Dir { path: root.to_owned(), source })?;
+        std::fs::create_dir_all(root).map_err(|source| StateError::Dir {
+            path: root.to_owned(),
+            source,
+        })?;
         let path = root.join("db.sqlite");
-        let open_err = |source| StateError::Open { path: path.clone(), source };
+        let open_err = |source| StateError::Open {
+            path: path.clone(),
+            source,
+        };
         let mut conn = Connection::open(&path).map_err(open_err)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version != MIGRATIONS.len() as i64 {
             let _guard = lock::lock_exclusive(root, "db")?;
             migrate(&mut conn)?;
         }
-        Ok(Db { conn: Mutex::new(conn) })
+        Ok(Db {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -144,13 +160,20 @@ impl Db {
             "UPDATE containers SET state = 'exited', finished_at = ?2, exit_code = ?3,
                 exit_signal = ?4, oom_killed = ?5, pid = 0
              WHERE id = ?1 AND state IN ('initialized', 'running', 'paused', 'stopping')",
-            params![id, exit.finished_at, exit.code, exit.signal, exit.oom_killed],
+            params![
+                id,
+                exit.finished_at,
+                exit.code,
+                exit.signal,
+                exit.oom_killed
+            ],
         )?;
         Ok(n == 1)
     }
 
     pub fn delete_container(&self, id: &str) -> Result<(), StateError> {
-        self.conn().execute("DELETE FROM containers WHERE id = ?1", params![id])?;
+        self.conn()
+            .execute("DELETE FROM containers WHERE id = ?1", params![id])?;
         Ok(())
     }
 
@@ -170,7 +193,10 @@ impl Db {
         let mut stmt = conn.prepare_cached(
             "SELECT * FROM containers WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1",
         )?;
-        if let Some(raw) = stmt.query_row(params![name_or_id], RawRow::from_row).optional()? {
+        if let Some(raw) = stmt
+            .query_row(params![name_or_id], RawRow::from_row)
+            .optional()?
+        {
             return raw.into_record().map(Some);
         }
         if !name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -192,8 +218,9 @@ impl Db {
     pub fn list_containers(&self) -> Result<Vec<ContainerRecord>, StateError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached("SELECT * FROM containers ORDER BY created_at")?;
-        let rows: Vec<RawRow> =
-            stmt.query_map([], RawRow::from_row)?.collect::<Result<_, _>>()?;
+        let rows: Vec<RawRow> = stmt
+            .query_map([], RawRow::from_row)?
+            .collect::<Result<_, _>>()?;
         rows.into_iter().map(RawRow::into_record).collect()
     }
 
@@ -201,7 +228,9 @@ impl Db {
     pub fn containers_using_image(&self, image_id: &str) -> Result<Vec<String>, StateError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached("SELECT id FROM containers WHERE image_id = ?1")?;
-        let ids = stmt.query_map(params![image_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let ids = stmt
+            .query_map(params![image_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         Ok(ids)
     }
 }
@@ -211,7 +240,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StateError> {
     let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let supported = MIGRATIONS.len() as i64;
     if version > supported {
-        return Err(StateError::TooNew { found: version, supported });
+        return Err(StateError::TooNew {
+            found: version,
+            supported,
+        });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         tracing::debug!(to = i + 1, "migrating state database");
@@ -272,11 +304,14 @@ impl RawRow {
     }
 
     fn into_record(self) -> Result<ContainerRecord, StateError> {
-        let corrupt = |what: String| StateError::Corrupt { id: self.id.clone(), what };
-        let options = serde_json::from_str(&self.options)
-            .map_err(|e| corrupt(format!("options: {e}")))?;
-        let command = serde_json::from_str(&self.command)
-            .map_err(|e| corrupt(format!("command: {e}")))?;
+        let corrupt = |what: String| StateError::Corrupt {
+            id: self.id.clone(),
+            what,
+        };
+        let options =
+            serde_json::from_str(&self.options).map_err(|e| corrupt(format!("options: {e}")))?;
+        let command =
+            serde_json::from_str(&self.command).map_err(|e| corrupt(format!("command: {e}")))?;
         let state = ContainerState::parse(&self.state)
             .ok_or_else(|| corrupt(format!("unknown state {:?}", self.state)))?;
         Ok(ContainerRecord {
@@ -312,7 +347,10 @@ mod tests {
             name: name.into(),
             image_id: "img".into(),
             image_name: "busybox".into(),
-            options: ContainerOptions { image: "busybox".into(), ..Default::default() },
+            options: ContainerOptions {
+                image: "busybox".into(),
+                ..Default::default()
+            },
             command: vec!["sh".into()],
             state: ContainerState::Created,
             created_at: 1,
@@ -336,7 +374,10 @@ mod tests {
         db.insert_container(&record("abcdef02", "two")).unwrap();
         assert_eq!(db.find_container("one").unwrap().unwrap().id, "abcdef01");
         assert_eq!(db.find_container("abcdef02").unwrap().unwrap().name, "two");
-        assert!(matches!(db.find_container("abcdef"), Err(StateError::Ambiguous(_))));
+        assert!(matches!(
+            db.find_container("abcdef"),
+            Err(StateError::Ambiguous(_))
+        ));
         assert_eq!(db.find_container("abcdef01").unwrap().unwrap().name, "one");
         assert!(db.find_container("nope").unwrap().is_none());
         let err = db.insert_container(&record("ff", "one")).unwrap_err();
@@ -350,20 +391,34 @@ mod tests {
         let db = Db::open(dir.path()).unwrap();
         let mut c = record("aa", "a");
         db.insert_container(&c).unwrap();
-        let exit = ExitInfo { code: 42, signal: None, finished_at: 5, oom_killed: false };
-        assert!(!db.record_exit("aa", &exit).unwrap(), "created containers have no exit");
+        let exit = ExitInfo {
+            code: 42,
+            signal: None,
+            finished_at: 5,
+            oom_killed: false,
+        };
+        assert!(
+            !db.record_exit("aa", &exit).unwrap(),
+            "created containers have no exit"
+        );
         c.state = ContainerState::Running;
         db.update_container(&c).unwrap();
         assert!(db.record_exit("aa", &exit).unwrap());
         assert!(!db.record_exit("aa", &exit).unwrap());
         let got = db.container_by_id("aa").unwrap().unwrap();
-        assert_eq!((got.state, got.exit_code), (ContainerState::Exited, Some(42)));
+        assert_eq!(
+            (got.state, got.exit_code),
+            (ContainerState::Exited, Some(42))
+        );
     }
 
     #[test]
     fn reopening_keeps_data_and_schema() {
         let dir = tempfile::tempdir().unwrap();
-        Db::open(dir.path()).unwrap().insert_container(&record("aa", "a")).unwrap();
+        Db::open(dir.path())
+            .unwrap()
+            .insert_container(&record("aa", "a"))
+            .unwrap();
         let db = Db::open(dir.path()).unwrap();
         assert_eq!(db.list_containers().unwrap().len(), 1);
     }

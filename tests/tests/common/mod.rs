@@ -18,7 +18,11 @@ pub fn world(fixtures: &[&str]) -> World {
     let registry = Registry::start();
     let images = fixtures.iter().map(|f| registry.push_fixture(f)).collect();
     let env = TestEnv::with_registry(&registry);
-    World { env, registry, images }
+    World {
+        env,
+        registry,
+        images,
+    }
 }
 
 /// A world with the busybox fixture pulled; returns it and the image ref.
@@ -31,24 +35,32 @@ pub fn busybox() -> (World, String) {
 
 pub fn inspect(env: &TestEnv, name: &str) -> Value {
     let out = env.ok(&["inspect", "--type", "container", name]);
-    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("inspect JSON: {e}\n{out}"));
+    let v: Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("inspect JSON: {e}\n{out}"));
     v[0].clone()
 }
 
 pub fn state_of(env: &TestEnv, name: &str) -> String {
-    env.ok(&["inspect", "--format", "{{.State.Status}}", name]).trim().to_owned()
+    env.ok(&["inspect", "--format", "{{.State.Status}}", name])
+        .trim()
+        .to_owned()
 }
 
 pub fn wait_state(env: &TestEnv, name: &str, state: &str) {
-    rpod_tests::wait_until(Duration::from_secs(20), &format!("{name} to be {state}"), || {
-        state_of(env, name) == state
-    });
+    rpod_tests::wait_until(
+        Duration::from_secs(20),
+        &format!("{name} to be {state}"),
+        || state_of(env, name) == state,
+    );
 }
 
 /// Whether a process with this pid exists.
 pub fn alive(pid: i64) -> bool {
-    pid > 0 && std::path::Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+    pid > 0
+        && std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
 }
 
 /// Mounts under the test's directory still present.
