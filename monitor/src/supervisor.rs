@@ -462,9 +462,9 @@ impl Supervisor {
         let pipe = || pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"));
         let (stdin, stdout, stderr, console_path);
         if cfg.terminal {
-            let path = cfg
-                .bundle
-                .join(format!("console-{}.sock", self.monitor_pid));
+            // Beside the control socket, whose path the engine keeps short:
+            // a Unix socket path must fit in 108 bytes.
+            let path = cfg.socket_path.with_extension(format!("pty{}", self.monitor_pid));
             let l = stream_listener(&path).map_err(|e| format!("console socket: {e}"))?;
             self.console = Some(l);
             console_path = Some(path);
