@@ -464,7 +464,9 @@ impl Supervisor {
         if cfg.terminal {
             // Beside the control socket, whose path the engine keeps short:
             // a Unix socket path must fit in 108 bytes.
-            let path = cfg.socket_path.with_extension(format!("pty{}", self.monitor_pid));
+            let path = cfg
+                .socket_path
+                .with_extension(format!("pty{}", self.monitor_pid));
             let l = stream_listener(&path).map_err(|e| format!("console socket: {e}"))?;
             self.console = Some(l);
             console_path = Some(path);

@@ -163,7 +163,8 @@ fn read_available<R: BufRead>(
     }
 }
 
-/// Index of the first record of the last `n` full lines.
+/// Index of the first record of the last `n` lines. A line ends with an
+/// `F` record; a trailing `P` record is a line still being written.
 fn full_line_start(records: &[String], n: usize) -> usize {
     if n == 0 {
         return records.len();
@@ -171,7 +172,7 @@ fn full_line_start(records: &[String], n: usize) -> usize {
     let mut seen = 0;
     for (i, r) in records.iter().enumerate().rev() {
         let partial = parse_line(r).is_some_and(|l| l.partial);
-        if !partial {
+        if !partial || i + 1 == records.len() {
             seen += 1;
             if seen > n {
                 return i + 1;
@@ -243,6 +244,10 @@ mod tests {
         assert_eq!(full_line_start(&recs, 2), 1);
         assert_eq!(full_line_start(&recs, 10), 0);
         assert_eq!(full_line_start(&recs, 0), 4);
+        let mut trailing = recs.clone();
+        trailing.push("2026-01-01T00:00:00Z stdout P d".into());
+        assert_eq!(full_line_start(&trailing, 1), 4);
+        assert_eq!(full_line_start(&trailing, 2), 3);
     }
 
     #[test]
