@@ -183,6 +183,20 @@ fn invalid_flag_values_create_nothing() {
 }
 
 #[test]
+fn log_level_is_checked_and_debug_goes_to_stderr() {
+    let env = TestEnv::new();
+    let (code, err) = env.fails(&["--log-level", "loud", "ps"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("unable to parse log level"), "{err}");
+    let out = env.run(&["--log-level", "debug", "ps"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("CONTAINER ID"));
+    // No warning in a normal run: scripts treat any warning as a failure.
+    let out = env.run(&["ps", "-a"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
 fn operations_on_missing_containers() {
     let env = TestEnv::new();
     for cmd in ["stop", "kill", "pause", "unpause", "start", "wait", "logs"] {

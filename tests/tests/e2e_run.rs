@@ -154,6 +154,15 @@ fn exec_passes_exit_codes_env_workdir_and_user() {
     assert_eq!(out, "bar /tmp 1000\n");
     let (code, _) = w.env.fails(&["exec", &name, "/nonexistent"]);
     assert_eq!(code, 127);
+    let mut piped = w.env.cmd(&["exec", "-i", &name, "sh", "-c", "read l; echo got:$l"]);
+    piped.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = piped.spawn().unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"line\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "got:line\n");
     let tty = w.env.ok(&["exec", "-t", &name, "tty"]);
     assert!(tty.trim().starts_with("/dev/pts/"), "{tty:?}");
     w.env.ok(&["rm", "-f", "-t", "0", &name]);
