@@ -73,7 +73,9 @@ async fn missing_container_is_not_found() {
         rt.pause(&id).await,
     ] {
         match res {
-            Err(RuntimeError::NotFound { id: got, stderr, .. }) => {
+            Err(RuntimeError::NotFound {
+                id: got, stderr, ..
+            }) => {
                 assert_eq!(got, id);
                 assert!(stderr.contains("container does not exist"), "{stderr}");
             }
@@ -104,7 +106,9 @@ async fn select_and_version() {
     assert!(matches!(err, RuntimeError::NoBinary { .. }));
     let msg = err.to_string();
     assert!(
-        msg.starts_with("could not find a working binary (configured options: [/usr/bin/nonexistent"),
+        msg.starts_with(
+            "could not find a working binary (configured options: [/usr/bin/nonexistent"
+        ),
         "{msg}"
     );
     assert!(OciRuntime::select(Some("/nonexistent/runc"), None).is_err());

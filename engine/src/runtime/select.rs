@@ -24,7 +24,10 @@ fn is_executable(path: &Path) -> bool {
 /// Candidate paths for runtime `name`: Podman's configured locations, then
 /// `$PATH`.
 fn candidates(name: &str) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = SEARCH_DIRS.iter().map(|d| Path::new(d).join(name)).collect();
+    let mut out: Vec<PathBuf> = SEARCH_DIRS
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .collect();
     if name == "runc" {
         out.push(PathBuf::from("/usr/lib/cri-o-runc/sbin/runc"));
     }

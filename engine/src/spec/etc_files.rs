@@ -129,7 +129,11 @@ mod tests {
 
     #[test]
     fn hosts_for_network_none_adds_hostname_on_loopback() {
-        let h = hosts_content("127.0.0.1 localhost\n# c\n10.0.0.1 db\n", "abc", NetworkMode::None);
+        let h = hosts_content(
+            "127.0.0.1 localhost\n# c\n10.0.0.1 db\n",
+            "abc",
+            NetworkMode::None,
+        );
         assert_eq!(
             h,
             "::1\tlocalhost\n127.0.0.1 localhost\n10.0.0.1 db\n127.0.0.1\tabc\n::1\tabc\n"
@@ -163,7 +167,9 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let f = write_etc_files(&d.path().join("userdata"), "c0ffee", NetworkMode::None).unwrap();
         assert_eq!(std::fs::read_to_string(&f.hostname).unwrap(), "c0ffee\n");
-        assert!(std::fs::read_to_string(&f.hosts).unwrap().contains("127.0.0.1\tc0ffee\n"));
+        assert!(std::fs::read_to_string(&f.hosts)
+            .unwrap()
+            .contains("127.0.0.1\tc0ffee\n"));
         let resolv = std::fs::read_to_string(&f.resolv_conf).unwrap();
         assert!(resolv.contains("nameserver"));
         assert!(!resolv.contains("nameserver 127."));

@@ -132,8 +132,14 @@ mod tests {
         let devs = l.resources().as_ref().unwrap().devices().as_ref().unwrap();
         assert_eq!(devs.len(), 1);
         assert!(!devs[0].allow());
-        assert_eq!(l.cgroups_path().as_deref(), Some(std::path::Path::new("/rpod/abc")));
+        assert_eq!(
+            l.cgroups_path().as_deref(),
+            Some(std::path::Path::new("/rpod/abc"))
+        );
         assert!(l.sysctl().is_some());
-        assert!(build(NetworkMode::Host, false, None).unwrap().sysctl().is_none());
+        assert!(build(NetworkMode::Host, false, None)
+            .unwrap()
+            .sysctl()
+            .is_none());
     }
 }

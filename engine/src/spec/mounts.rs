@@ -40,8 +40,18 @@ fn defaults() -> Result<Vec<Mount>, SpecError> {
                 "gid=5",
             ],
         )?,
-        mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"])?,
-        mount("/sys", "sysfs", "sysfs", &["nosuid", "noexec", "nodev", "ro"])?,
+        mount(
+            "/dev/mqueue",
+            "mqueue",
+            "mqueue",
+            &["nosuid", "noexec", "nodev"],
+        )?,
+        mount(
+            "/sys",
+            "sysfs",
+            "sysfs",
+            &["nosuid", "noexec", "nodev", "ro"],
+        )?,
         mount(
             "/sys/fs/cgroup",
             "cgroup",
@@ -94,7 +104,14 @@ fn read_only_tmpfs() -> Result<Vec<Mount>, SpecError> {
 }
 
 const PROPAGATIONS: [&str; 8] = [
-    "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+    "private",
+    "rprivate",
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "unbindable",
+    "runbindable",
 ];
 
 /// Checks one `-v` mount and turns it into an OCI bind mount.
@@ -132,7 +149,10 @@ fn user_mount(m: &BindMount) -> Result<Mount, SpecError> {
             other => rest.push(other.to_owned()),
         }
     }
-    let mut options = vec![bind.to_owned(), if readonly { "ro" } else { "rw" }.to_owned()];
+    let mut options = vec![
+        bind.to_owned(),
+        if readonly { "ro" } else { "rw" }.to_owned(),
+    ];
     if !rest.iter().any(|o| PROPAGATIONS.contains(&o.as_str())) {
         options.push("rprivate".to_owned());
     }
@@ -161,7 +181,10 @@ pub(crate) fn build(
     let mut users = Vec::with_capacity(user.len());
     for m in user {
         let um = user_mount(m)?;
-        if users.iter().any(|u: &Mount| u.destination() == um.destination()) {
+        if users
+            .iter()
+            .any(|u: &Mount| u.destination() == um.destination())
+        {
             return Err(SpecError::InvalidMount(format!(
                 "{}: duplicate mount destination",
                 um.destination().display()
@@ -179,7 +202,9 @@ pub(crate) fn build(
     }
     all.retain(|m| {
         let d = m.destination();
-        !users.iter().any(|u| u.destination() == d) && !(user_dev && d.starts_with("/dev/"))
+        let superseded = users.iter().any(|u| u.destination() == d);
+        let under_user_dev = user_dev && d.starts_with("/dev/");
+        !superseded && !under_user_dev
     });
     all.extend(users);
     Ok(all)
@@ -242,8 +267,12 @@ mod tests {
     fn bind_mount_validation() {
         let src = tempfile::tempdir().unwrap();
         let s = src.path().to_str().unwrap();
-        let err = build(&etc(), &[bind("/nonexist-rpod-test", "/data", false, &[])], false)
-            .unwrap_err();
+        let err = build(
+            &etc(),
+            &[bind("/nonexist-rpod-test", "/data", false, &[])],
+            false,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "statfs /nonexist-rpod-test: no such file or directory"
@@ -279,8 +308,12 @@ mod tests {
             false,
         )
         .unwrap();
-        let data = ms.iter().position(|m| m.destination() == Path::new("/data"));
-        let sub = ms.iter().position(|m| m.destination() == Path::new("/data/sub"));
+        let data = ms
+            .iter()
+            .position(|m| m.destination() == Path::new("/data"));
+        let sub = ms
+            .iter()
+            .position(|m| m.destination() == Path::new("/data/sub"));
         assert!(data.unwrap() < sub.unwrap());
         assert_eq!(
             find(&ms, "/data").unwrap().options().as_deref(),
@@ -288,7 +321,14 @@ mod tests {
         );
         assert_eq!(
             find(&ms, "/data/sub").unwrap().options().as_deref(),
-            Some(&["rbind".to_string(), "rw".into(), "rprivate".into(), "nosuid".into()][..])
+            Some(
+                &[
+                    "rbind".to_string(),
+                    "rw".into(),
+                    "rprivate".into(),
+                    "nosuid".into()
+                ][..]
+            )
         );
         // The user's /etc/hosts replaces the generated one.
         let hosts: Vec<_> = ms
@@ -300,7 +340,13 @@ mod tests {
             hosts[0].options().as_deref(),
             Some(&["rbind".to_string(), "ro".into(), "rshared".into()][..])
         );
-        assert!(under_user_mount("/data/sub/x", &[bind(s, "/data", false, &[])]));
-        assert!(!under_user_mount("/database", &[bind(s, "/data", false, &[])]));
+        assert!(under_user_mount(
+            "/data/sub/x",
+            &[bind(s, "/data", false, &[])]
+        ));
+        assert!(!under_user_mount(
+            "/database",
+            &[bind(s, "/data", false, &[])]
+        ));
     }
 }

@@ -137,8 +137,8 @@ pub(crate) fn host_rlimits() -> Result<Vec<PosixRlimit>, SpecError> {
         (Resource::RLIMIT_NOFILE, PosixRlimitType::RlimitNofile),
         (Resource::RLIMIT_NPROC, PosixRlimitType::RlimitNproc),
     ] {
-        let (soft, hard) =
-            getrlimit(res).map_err(|e| SpecError::io("getrlimit", "/proc/self/limits", e.into()))?;
+        let (soft, hard) = getrlimit(res)
+            .map_err(|e| SpecError::io("getrlimit", "/proc/self/limits", e.into()))?;
         out.push(
             PosixRlimitBuilder::default()
                 .typ(typ)
@@ -285,7 +285,12 @@ mod tests {
                 "HOME=/root",
             ])
         );
-        let env = merge_env(&[], &s(&["HOME=/x", "HOSTNAME=h", "TERM=dumb"]), "host1", "/root");
+        let env = merge_env(
+            &[],
+            &s(&["HOME=/x", "HOSTNAME=h", "TERM=dumb"]),
+            "host1",
+            "/root",
+        );
         assert!(env.contains(&"HOME=/x".to_string()));
         assert!(env.contains(&"HOSTNAME=h".to_string()));
         assert!(env.contains(&"TERM=dumb".to_string()));

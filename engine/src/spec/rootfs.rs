@@ -204,11 +204,18 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("etc")).unwrap();
         symlink(host.path().join("secret"), root.path().join("etc/abs")).unwrap();
-        symlink("../../../../../../..".to_string() + host.path().join("secret").to_str().unwrap(), root.path().join("etc/rel")).unwrap();
+        symlink(
+            "../../../../../../..".to_string() + host.path().join("secret").to_str().unwrap(),
+            root.path().join("etc/rel"),
+        )
+        .unwrap();
         std::fs::write(root.path().join("etc/plain"), "inside\n").unwrap();
         assert_eq!(read_file(root.path(), "/etc/abs").unwrap(), None);
         assert_eq!(read_file(root.path(), "/etc/rel").unwrap(), None);
-        assert_eq!(read_file(root.path(), "/etc/plain").unwrap().as_deref(), Some("inside\n"));
+        assert_eq!(
+            read_file(root.path(), "/etc/plain").unwrap().as_deref(),
+            Some("inside\n")
+        );
         assert_eq!(read_file(root.path(), "/etc/missing").unwrap(), None);
         // A directory is not a file to read.
         assert_eq!(read_file(root.path(), "/etc").unwrap(), None);
@@ -225,7 +232,10 @@ mod tests {
         );
         // The symlink was resolved inside the rootfs: nothing under the host dir.
         assert!(std::fs::read_dir(host.path()).unwrap().next().is_none());
-        let made = root.path().join(host.path().strip_prefix("/").unwrap()).join("sub");
+        let made = root
+            .path()
+            .join(host.path().strip_prefix("/").unwrap())
+            .join("sub");
         let md = std::fs::metadata(&made).unwrap();
         assert!(md.is_dir());
         assert_eq!((md.uid(), md.gid()), (1000, 1000));

@@ -23,7 +23,11 @@ fn fixture() -> Fixture {
         "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
     )
     .unwrap();
-    std::fs::write(rootfs.join("etc/group"), "root:x:0:\napp:x:1000:\nwheel:x:10:app\n").unwrap();
+    std::fs::write(
+        rootfs.join("etc/group"),
+        "root:x:0:\napp:x:1000:\nwheel:x:10:app\n",
+    )
+    .unwrap();
     let etc = write_etc_files(&dir.path().join("userdata"), "h", NetworkMode::None).unwrap();
     Fixture {
         _dir: dir,
@@ -57,7 +61,12 @@ fn image_defaults_flow_into_the_process() {
     assert_eq!((p.user().uid(), p.user().gid()), (1000, 1000));
     assert_eq!(p.user().additional_gids().as_deref(), Some(&[1000, 10][..]));
     let env = p.env().as_ref().unwrap();
-    for want in ["PATH=/img", "X=1", "HOME=/home/app", "HOSTNAME=0123456789ab"] {
+    for want in [
+        "PATH=/img",
+        "X=1",
+        "HOME=/home/app",
+        "HOSTNAME=0123456789ab",
+    ] {
         assert!(env.iter().any(|e| e == want), "{want} in {env:?}");
     }
     // Non-root: nothing effective.
@@ -72,7 +81,11 @@ fn image_defaults_flow_into_the_process() {
     assert_eq!((md.uid(), md.gid()), (1000, 1000));
     assert_eq!(spec.hostname().as_deref(), Some("0123456789ab"));
     assert_eq!(
-        spec.annotations().as_ref().unwrap().get(MANAGER_ANNOTATION).map(String::as_str),
+        spec.annotations()
+            .as_ref()
+            .unwrap()
+            .get(MANAGER_ANNOTATION)
+            .map(String::as_str),
         Some("rpod")
     );
 }
@@ -102,7 +115,10 @@ fn options_override_the_image() {
     assert!(env.contains(&"TERM=xterm".to_string()));
     assert_eq!(spec.hostname().as_deref(), Some("custom"));
     let caps = p.capabilities().as_ref().unwrap();
-    assert_eq!(caps.effective().as_ref().unwrap().len(), DEFAULT_CAPABILITIES.len());
+    assert_eq!(
+        caps.effective().as_ref().unwrap().len(),
+        DEFAULT_CAPABILITIES.len()
+    );
 }
 
 #[test]
@@ -136,7 +152,10 @@ fn read_only_root_and_linux_defaults() {
         assert!(masked.iter().any(|m| m == p));
     }
     assert!(linux.readonly_paths().as_ref().unwrap().len() == READONLY_PATHS.len());
-    assert_eq!(linux.cgroups_path().as_deref(), Some(Path::new("/rpod/test")));
+    assert_eq!(
+        linux.cgroups_path().as_deref(),
+        Some(Path::new("/rpod/test"))
+    );
     let ns: Vec<_> = linux
         .namespaces()
         .as_ref()
@@ -161,7 +180,13 @@ fn network_host_shares_the_network_namespace() {
         ..Default::default()
     };
     let spec = gen(&f, &opts, IMAGE).unwrap();
-    let ns = spec.linux().as_ref().unwrap().namespaces().as_ref().unwrap();
+    let ns = spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .namespaces()
+        .as_ref()
+        .unwrap();
     assert!(ns.iter().all(|n| n.typ() != LinuxNamespaceType::Network));
     let host = nix::unistd::gethostname().unwrap();
     assert_eq!(spec.hostname().as_deref(), host.to_str());
@@ -233,9 +258,19 @@ fn exec_process_inherits_and_overrides() {
     let p = process_spec_for_exec(&spec, &["id".into()], &[], None, Some("root"), false).unwrap();
     assert_eq!(p.user().uid(), 0);
     assert_eq!(p.cwd(), Path::new("/srv/app"));
-    assert!(p.env().as_ref().unwrap().contains(&"HOME=/root".to_string()));
+    assert!(p
+        .env()
+        .as_ref()
+        .unwrap()
+        .contains(&"HOME=/root".to_string()));
     assert_eq!(
-        p.capabilities().as_ref().unwrap().effective().as_ref().unwrap().len(),
+        p.capabilities()
+            .as_ref()
+            .unwrap()
+            .effective()
+            .as_ref()
+            .unwrap()
+            .len(),
         DEFAULT_CAPABILITIES.len()
     );
     assert!(matches!(

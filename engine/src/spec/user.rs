@@ -208,7 +208,9 @@ mod tests {
             "unable to find user ghost: no matching entries in passwd file"
         );
         assert_eq!(
-            resolve_user(r.path(), "app:ghosts").unwrap_err().to_string(),
+            resolve_user(r.path(), "app:ghosts")
+                .unwrap_err()
+                .to_string(),
             "unable to find group ghosts: no matching entries in group file"
         );
         assert!(matches!(
