@@ -20,10 +20,12 @@ pub struct RuntimeState {
     pub bundle: String,
 }
 
-/// Whether a failed command's stderr says the container is unknown (runc:
-/// "container does not exist"; crun: the state directory is missing).
-fn says_not_found(stderr: &str) -> bool {
-    stderr.contains("does not exist") || stderr.contains("No such file or directory")
+/// Whether a failed command's stderr says container `id` is unknown (runc:
+/// "container does not exist"; crun: its state directory or status file,
+/// named after the id, is missing).
+fn says_not_found(stderr: &str, id: &str) -> bool {
+    stderr.contains("container does not exist")
+        || (stderr.contains("No such file or directory") && stderr.contains(id))
 }
 
 impl OciRuntime {
@@ -49,7 +51,7 @@ impl OciRuntime {
             }
             return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
         }
-        if !id.is_empty() && says_not_found(&stderr) {
+        if !id.is_empty() && says_not_found(&stderr, id) {
             return Err(RuntimeError::NotFound {
                 runtime: self.name.clone(),
                 id: id.to_owned(),
@@ -134,5 +136,31 @@ impl OciRuntime {
             });
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_messages_of_runc_and_crun() {
+        assert!(says_not_found(
+            "time=\"t\" level=error msg=\"container does not exist\"\n",
+            "abc"
+        ));
+        assert!(says_not_found(
+            "error opening file `/run/crun/abc/status`: No such file or directory\n",
+            "abc"
+        ));
+        assert!(says_not_found(
+            "cannot open directory '/run/crun/abc': No such file or directory\n",
+            "abc"
+        ));
+        // A missing executable is not a missing container.
+        assert!(!says_not_found(
+            "executable file `foo` not found in $PATH: No such file or directory\n",
+            "abc"
+        ));
     }
 }

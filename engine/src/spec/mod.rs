@@ -132,10 +132,12 @@ fn working_dir(
     } else {
         format!("/{dir}")
     };
-    if dir != "/" && !mounts::under_user_mount(&dir, &input.options.mounts) {
-        if rootfs::ensure_dir(input.rootfs, &dir, owner)? == rootfs::DirState::NotADirectory {
-            return Err(SpecError::WorkdirNotDir(dir, input.id.to_owned()));
-        }
+    let on_bind_mount = mounts::under_user_mount(&dir, &input.options.mounts);
+    if dir != "/"
+        && !on_bind_mount
+        && rootfs::ensure_dir(input.rootfs, &dir, owner)? == rootfs::DirState::NotADirectory
+    {
+        return Err(SpecError::WorkdirNotDir(dir, input.id.to_owned()));
     }
     Ok(dir)
 }

@@ -202,7 +202,9 @@ pub(crate) fn build(
     }
     all.retain(|m| {
         let d = m.destination();
-        !users.iter().any(|u| u.destination() == d) && !(user_dev && d.starts_with("/dev/"))
+        let superseded = users.iter().any(|u| u.destination() == d);
+        let under_user_dev = user_dev && d.starts_with("/dev/");
+        !superseded && !under_user_dev
     });
     all.extend(users);
     Ok(all)
