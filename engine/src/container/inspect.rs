@@ -54,10 +54,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
         Some((p, a)) => (p.clone(), a.to_vec()),
         None => (String::new(), Vec::new()),
     };
-    let hostname = o
-        .hostname
-        .clone()
-        .unwrap_or_else(|| rec.short_id().to_owned());
+    let hostname = crate::spec::hostname_for(&rec.id, o);
     let binds: Vec<String> = o
         .mounts
         .iter()

@@ -113,11 +113,7 @@ fn prepare_and_spawn(
         .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
     let image_config = ctx.store.image_config(&image)?;
     let rootfs = ctx.store.mount_rootfs(&rec.id, &image)?;
-    let hostname = rec
-        .options
-        .hostname
-        .clone()
-        .unwrap_or_else(|| rec.short_id().to_owned());
+    let hostname = spec::hostname_for(&rec.id, &rec.options);
     let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;
     let generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
