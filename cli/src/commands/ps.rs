@@ -100,7 +100,7 @@ fn template_row(c: &ContainerRecord, no_trunc: bool) -> Value {
         "CreatedAt": format_time(c.created_at),
         "Created": c.created_at / 1_000_000_000,
         "Status": status(c),
-        "State": rpod_engine::container::inspect::status_word(c.state),
+        "State": c.state.as_str(),
         "Ports": "",
         "Names": c.name,
         "Labels": labels(c),
@@ -141,7 +141,7 @@ fn json_row(c: &ContainerRecord) -> Value {
         "Ports": Value::Null,
         "Size": Value::Null,
         "StartedAt": c.started_at.map(|n| n / 1_000_000_000).unwrap_or(0),
-        "State": rpod_engine::container::inspect::status_word(c.state),
+        "State": c.state.as_str(),
         "Status": status(c),
         "Created": c.created_at / 1_000_000_000,
     })

@@ -27,19 +27,6 @@ fn opt_time(nanos: Option<i64>) -> String {
         .unwrap_or_else(|| ZERO_TIME.to_owned())
 }
 
-/// Podman's status word for a state.
-pub fn status_word(state: ContainerState) -> &'static str {
-    match state {
-        ContainerState::Created => "created",
-        ContainerState::Initialized => "initialized",
-        ContainerState::Running => "running",
-        ContainerState::Paused => "paused",
-        ContainerState::Stopping => "stopping",
-        ContainerState::Exited => "exited",
-        ContainerState::Removing => "removing",
-    }
-}
-
 pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     let o = &rec.options;
@@ -103,7 +90,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
         "Args": args,
         "State": {
             "OciVersion": "1.2.0",
-            "Status": status_word(rec.state),
+            "Status": rec.state.as_str(),
             "Running": rec.state == ContainerState::Running,
             "Paused": rec.state == ContainerState::Paused,
             "Restarting": false,

@@ -106,16 +106,7 @@ impl Db {
                 c.error,
             ],
         );
-        match res {
-            Ok(_) => Ok(()),
-            Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation
-                    && msg.contains("containers.name") =>
-            {
-                Err(StateError::NameInUse(c.name.clone()))
-            }
-            Err(e) => Err(e.into()),
-        }
+        name_conflict(res, &c.name)
     }
 
     /// Writes every mutable field of `c`.
@@ -141,16 +132,7 @@ impl Db {
                 to_json(&c.command),
             ],
         );
-        match res {
-            Ok(_) => Ok(()),
-            Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation
-                    && msg.contains("containers.name") =>
-            {
-                Err(StateError::NameInUse(c.name.clone()))
-            }
-            Err(e) => Err(e.into()),
-        }
+        name_conflict(res, &c.name)
     }
 
     /// Records an exit only if the row still says the container has a live
@@ -232,6 +214,20 @@ impl Db {
             .query_map(params![image_id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         Ok(ids)
+    }
+}
+
+/// Maps a unique-name violation to `NameInUse`.
+fn name_conflict(res: rusqlite::Result<usize>, name: &str) -> Result<(), StateError> {
+    match res {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation
+                && msg.contains("containers.name") =>
+        {
+            Err(StateError::NameInUse(name.to_owned()))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -18,6 +18,7 @@ pub enum ContainerState {
 }
 
 impl ContainerState {
+    /// The state's name, which is also Podman's status word.
     pub fn as_str(self) -> &'static str {
         match self {
             ContainerState::Created => "created",
