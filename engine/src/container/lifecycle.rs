@@ -346,6 +346,7 @@ async fn release_resources(
     rec: &ContainerRecord,
     paths: &ContainerPaths,
 ) -> Result<(), ContainerError> {
+    kill_stale_monitor(paths).await;
     match runtime_for(ctx, rec)?.delete(&rec.id, true).await {
         Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
@@ -353,6 +354,28 @@ async fn release_resources(
     ctx.store.unmount_rootfs(&rec.id)?;
     remove_run_files(paths);
     Ok(())
+}
+
+/// How long a SIGKILLed stale monitor may take to disappear.
+const STALE_MONITOR_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A monitor that is alive but has written no exit record belongs to an
+/// operation that was cut off (a CLI killed between the monitor's start
+/// and the database update). It must not outlive its files being reused:
+/// SIGKILL it (it then writes nothing) and wait until it is gone. A monitor
+/// that has written its exit record is finishing its cleanup and is left
+/// alone.
+async fn kill_stale_monitor(paths: &ContainerPaths) {
+    if paths.exit_file.exists() || !monitor::monitor_alive(&paths.monitor_pid_file) {
+        return;
+    }
+    let Some(pid) = monitor::read_monitor_pid(&paths.monitor_pid_file) else { return };
+    tracing::debug!(pid, "killing a stale pod-monitor");
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    let deadline = std::time::Instant::now() + STALE_MONITOR_GRACE;
+    while monitor::monitor_alive(&paths.monitor_pid_file) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 fn remove_run_files(paths: &ContainerPaths) {
