@@ -116,26 +116,8 @@ impl OciRuntime {
     /// `--version` output, trimmed (what Podman shows as
     /// `host.ociRuntime.version`).
     pub async fn version(&self) -> Result<String, RuntimeError> {
-        let out = Command::new(&self.path)
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .await
-            .map_err(|source| RuntimeError::Spawn {
-                path: self.path.clone(),
-                source,
-            })?;
-        if !out.status.success() {
-            return Err(RuntimeError::Failed {
-                runtime: self.name.clone(),
-                command: "--version".into(),
-                status: out.status.to_string(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        // Global flags such as `--root` are accepted with `--version` too.
+        Ok(self.run("", &["--version"]).await?.trim().to_owned())
     }
 }
 
