@@ -231,7 +231,12 @@ pub async fn cleanup(g: &Globals, a: CleanupArgs) -> CliResult {
             Err(ContainerError::NotFound(_)) => continue,
             Err(e) => return Err(e.into()),
         };
-        let removed = handle.cleanup().await?;
+        let removed = match handle.cleanup().await {
+            Ok(removed) => removed,
+            // Removed meanwhile (e.g. by `run --rm` in the foreground).
+            Err(ContainerError::NotFound(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
         if a.rm && !removed {
             match handle.remove(false, None).await {
                 Ok(()) | Err(ContainerError::NotFound(_)) => {}

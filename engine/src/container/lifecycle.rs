@@ -347,9 +347,15 @@ async fn release_resources(
     paths: &ContainerPaths,
 ) -> Result<(), ContainerError> {
     kill_stale_monitor(paths).await;
-    match runtime_for(ctx, rec)?.delete(&rec.id, true).await {
-        Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
-        Err(e) => return Err(e.into()),
+    let runtime = runtime_for(ctx, rec)?;
+    // Both runc and crun keep a container's state in `<root>/<id>`: without
+    // it there is nothing to delete, and no runtime process to spawn.
+    let has_state = runtime.root.as_ref().is_none_or(|root| root.join(&rec.id).exists());
+    if has_state {
+        match runtime.delete(&rec.id, true).await {
+            Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     ctx.store.unmount_rootfs(&rec.id)?;
     remove_run_files(paths);
