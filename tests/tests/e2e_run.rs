@@ -305,3 +305,22 @@ fn detached_exit_is_seen_without_anyone_waiting() {
     w.env.ok(&["run", "-d", "--name", &name, &img, "true"]);
     wait_state(&w.env, &name, "exited");
 }
+
+#[test]
+fn short_lived_containers_start_reliably() {
+    // A process that exits while `runtime start` is still returning must
+    // not make the start fail (the runtime's state is deleted only under
+    // the container's lock, after start completed).
+    let (w, img) = busybox();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..12 {
+                    let out = w.env.run(&["run", "--rm", &img, "true"]);
+                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                }
+            });
+        }
+    });
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+}

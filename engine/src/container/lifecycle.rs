@@ -144,7 +144,11 @@ fn prepare_and_spawn(
         exit_file: paths.exit_file.clone(),
         cgroup_path: Some(cgroups_path(&rec.id)),
         cleanup_command: cleanup_command(ctx, &rec.id),
-        delete_on_exit: true,
+        // The runtime's state is deleted by `container cleanup` under the
+        // container's lock, never by the monitor: a short-lived process can
+        // exit while `runtime start` is still finishing (it removes its
+        // exec.fifo), and a delete then would make that start fail.
+        delete_on_exit: false,
     };
     let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
     Ok(monitor::spawn(&bin, &config, &paths.monitor_config)?)
