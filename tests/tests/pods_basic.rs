@@ -387,3 +387,98 @@ fn bad_input_is_refused_and_leaves_nothing() {
     let (code, _) = w.env.fails(&["pod", "rm", "no-such-pod"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn infra_container_goes_only_with_its_pod() {
+    let (w, _img) = busybox();
+    let _g = PodGuard(&w.env);
+    let pod = unique_name("pod");
+    let pod_id = w
+        .env
+        .ok(&["pod", "create", "--name", &pod])
+        .trim()
+        .to_owned();
+    let infra = format!("{}-infra", &pod_id[..12]);
+    let (code, err) = w.env.fails(&["rm", "-f", &infra]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot be removed without removing the pod"),
+        "{err}"
+    );
+    w.env.ok(&["rm", "-af"]);
+    assert_eq!(
+        w.env.ok(&["ps", "-aq"]).lines().count(),
+        1,
+        "rm -a leaves the infra"
+    );
+    let img = w.env.ok(&["inspect", "--format", "{{.ImageName}}", &infra]);
+    assert!(img.trim().starts_with("localhost/rpod-pause:"), "{img}");
+}
+
+#[test]
+fn pod_new_pause_kill_restart_prune_and_filters() {
+    let (w, img) = busybox();
+    let _g = PodGuard(&w.env);
+    let pod = unique_name("pod");
+    let c = unique_name("c");
+    let spec = format!("new:{pod}");
+    w.env.ok(&[
+        "run", "-d", "--pod", &spec, "--name", &c, "-l", "x=y", &img, "sleep", "600",
+    ]);
+    let status = |env: &TestEnv| pod_inspect(env, &pod)["State"].as_str().unwrap().to_owned();
+    assert_eq!(status(&w.env), "Running");
+    let once = unique_name("once");
+    w.env.ok(&[
+        "create",
+        "--pod",
+        &pod,
+        "--init-ctr",
+        "once",
+        "--name",
+        &once,
+        &img,
+        "true",
+    ]);
+
+    w.env.ok(&["pod", "pause", &pod]);
+    assert_eq!(status(&w.env), "Paused");
+    w.env.ok(&["pod", "unpause", &pod]);
+    assert_eq!(status(&w.env), "Running");
+    w.env.ok(&["pod", "kill", "-s", "KILL", &pod]);
+    wait_state(&w.env, &c, "exited");
+    // Restart runs the `once` init container, which then goes away.
+    w.env.ok(&["pod", "restart", "-t", "0", &pod]);
+    assert_eq!(state_of(&w.env, &c), "running");
+    let (code, _) = w.env.fails(&["container", "inspect", &once]);
+    assert_eq!(code, 125, "the once init container was removed");
+
+    let other = unique_name("other");
+    w.env
+        .ok(&["pod", "create", "--name", &other, "-l", "team=a"]);
+    let names = |filter: &str| {
+        w.env
+            .ok(&["pod", "ps", "--filter", filter, "--format", "{{.Name}}"])
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(names("status=running"), pod);
+    assert_eq!(names("label=team=a"), other);
+    assert_eq!(names(&format!("ctr-names={c}")), pod);
+    let ps = w.env.ok(&[
+        "pod",
+        "ps",
+        "--ctr-names",
+        "--no-trunc",
+        "--format",
+        "{{.Name}} {{.ContainerNames}}",
+    ]);
+    assert!(ps.contains(&format!("{pod} ")) && ps.contains(&c), "{ps}");
+
+    // Prune removes only pods without running containers.
+    let pruned = w.env.ok(&["pod", "prune", "-f"]);
+    assert_eq!(pruned.lines().count(), 1, "{pruned}");
+    assert_eq!(
+        w.env.ok(&["pod", "ps", "--format", "{{.Name}}"]).trim(),
+        pod
+    );
+}

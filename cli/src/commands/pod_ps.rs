@@ -67,7 +67,14 @@ struct PodView {
 
 impl PodView {
     fn status(&self) -> PodStatus {
-        let states: Vec<_> = self.members.iter().map(|c| c.state).collect();
+        // Init containers run to completion: they do not make a pod
+        // "Stopped" or "Created".
+        let states: Vec<_> = self
+            .members
+            .iter()
+            .filter(|c| c.options.pod.as_ref().is_none_or(|m| m.init_ctr.is_none()))
+            .map(|c| c.state)
+            .collect();
         PodStatus::from_members(&states)
     }
 }
