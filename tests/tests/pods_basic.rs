@@ -284,7 +284,24 @@ fn sigkill_during_pod_start_is_completed_by_the_next_command() {
         (Some("Running"), Some(""))
     );
 
-    w.env.ok(&["pod", "stop", "-t", "0", &pod]);
+    // A removal cut off after the first member: the pod is marked, start
+    // refuses it, and the next `pod rm -f` finishes the job.
+    let mut cmd = w.env.cmd(&["pod", "rm", "-f", "-t", "0", &pod]);
+    cmd.env("RPOD_FAULT", "pod-rm:after-member");
+    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
+    assert_eq!(out.status.signal(), Some(9), "{out:?}");
+    assert_eq!(pod_inspect(&w.env, &pod)["Transition"], "removing");
+    let (_, err) = w.env.fails(&["pod", "start", &pod]);
+    assert!(err.contains("is being removed"), "{err}");
+    w.env.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+
+    let pod_id = w
+        .env
+        .ok(&["pod", "create", "--name", &pod])
+        .trim()
+        .to_owned();
+    w.env.ok(&["create", "--pod", &pod, &img, "sleep", "600"]);
     killed(&["pod", "start", &pod]);
     w.env.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
     assert_eq!(w.env.ok(&["ps", "-aq"]), "");
