@@ -6,12 +6,14 @@
 # A Rust toolchain is assumed; without `cargo` this exits non-zero.
 set -euo pipefail
 
-# runtime, images and registry, networking, tools used by the tests and fixtures
+# runtime, images and registry, networking, tools used by the tests and fixtures;
+# catatonit: the static binary of rpod's locally built pod infra image
 packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
     netavark aardvark-dns iproute2
     util-linux coreutils tar jq make
+    catatonit
 )
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -47,6 +49,8 @@ for cmd in runc crun umoci skopeo docker-registry jq ip unshare nsenter tar sha2
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||
     { echo "install-deps: netavark not found after install" >&2; exit 1; }
+[ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null 2>&1 ||
+    { echo "install-deps: catatonit not found after install" >&2; exit 1; }
 if ! /bin/busybox --list >/dev/null 2>&1 || ldd /bin/busybox >/dev/null 2>&1; then
     echo "install-deps: /bin/busybox must be the static busybox (package busybox-static)" >&2
     exit 1

@@ -12,6 +12,8 @@ pub enum CliError {
     #[error(transparent)]
     Container(#[from] ContainerError),
     #[error(transparent)]
+    Pod(#[from] rpod_engine::pod::PodError),
+    #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
 
@@ -20,6 +22,7 @@ impl CliError {
         match self {
             CliError::Exit(c) | CliError::Coded { code: c, .. } => *c,
             CliError::Container(e) => e.exit_code(),
+            CliError::Pod(e) => e.exit_code(),
             CliError::Other(_) => 125,
         }
     }

@@ -71,6 +71,14 @@ impl Engine {
         })
     }
 
+    /// Another engine handle on the same shared context (its own actors).
+    pub(crate) fn from_ctx(ctx: Arc<EngineCtx>) -> Engine {
+        Engine {
+            ctx,
+            actors: Mutex::new(HashMap::new()),
+        }
+    }
+
     pub fn ctx(&self) -> &Arc<EngineCtx> {
         &self.ctx
     }

@@ -13,13 +13,17 @@
 //! - [`monitor`]: spawning pod-monitor and talking to it through `proto`.
 //! - [`container`]: container options, records and the container actor
 //!   through which every transition passes.
+//! - [`pod`]: pods, their infra container and the pod actor ordering members.
+//! - [`fault`]: test-only fault injection (`RPOD_FAULT`).
 
 pub mod config;
 pub mod container;
 pub mod engine;
+pub mod fault;
 pub mod lock;
 pub mod logs;
 pub mod monitor;
+pub mod pod;
 pub mod registry;
 pub mod runtime;
 pub mod spec;

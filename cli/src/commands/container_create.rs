@@ -3,7 +3,10 @@
 use std::path::Path;
 
 use clap::Args;
-use rpod_engine::container::{BindMount, ContainerHandle, ContainerOptions, NetworkMode};
+use rpod_engine::container::{
+    BindMount, ContainerHandle, ContainerOptions, InitCtrMode, NetworkMode,
+};
+use rpod_engine::pod::{MemberSpec, NewPod};
 use rpod_engine::Engine;
 
 use super::common::{open_engine, parse_signal, Globals};
@@ -92,6 +95,15 @@ pub struct ContainerFlags {
     /// Suppress output information when pulling images
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Run container in an existing pod (or `new:NAME` to create one)
+    #[arg(long)]
+    pub pod: Option<String>,
+    /// Add one or more requirement containers that must be started before this container will start
+    #[arg(long)]
+    pub requires: Vec<String>,
+    /// Make this a pod init container (once, always)
+    #[arg(long)]
+    pub init_ctr: Option<String>,
 }
 
 impl ContainerFlags {
@@ -175,12 +187,14 @@ impl ContainerFlags {
             labels,
             stop_signal,
             stop_timeout: self.stop_timeout,
+            pod: None,
+            requires: Vec::new(),
         })
     }
 }
 
 /// `--entrypoint`: a JSON array or a single command (Podman's rule).
-fn parse_entrypoint(e: &str) -> Vec<String> {
+pub fn parse_entrypoint(e: &str) -> Vec<String> {
     if e.trim_start().starts_with('[') {
         if let Ok(v) = serde_json::from_str::<Vec<String>>(e) {
             return v;
@@ -305,7 +319,45 @@ pub async fn create_from(
         "missing" | "newer" | "never" => {}
         other => return Err(CliError::usage(format!("invalid pull policy {other:?}"))),
     }
-    Ok(engine.create_container(options, flags.name.clone()).await?)
+    let member = member_spec(engine, flags).await?;
+    Ok(engine
+        .create_container_with(options, flags.name.clone(), member)
+        .await?)
+}
+
+/// `--pod`, `--requires`, `--init-ctr`; `--pod new:NAME` creates the pod
+/// (with Podman's defaults) first.
+async fn member_spec(engine: &Engine, flags: &ContainerFlags) -> CliResult<MemberSpec> {
+    let init_ctr = match flags.init_ctr.as_deref() {
+        None => None,
+        Some("once") => Some(InitCtrMode::Once),
+        Some("always") => Some(InitCtrMode::Always),
+        Some(other) => {
+            return Err(CliError::usage(format!(
+                "init-ctr value must be 'always' or 'once': {other:?}"
+            )))
+        }
+    };
+    let pod = match flags.pod.as_deref() {
+        Some(p) if p.starts_with("new:") => {
+            let name = &p["new:".len()..];
+            let created = engine
+                .create_pod(NewPod {
+                    name: Some(name.to_owned()),
+                    options: super::pod::default_pod_options(),
+                })
+                .await?;
+            Some(created.id)
+        }
+        Some("") => None,
+        other => other.map(str::to_owned),
+    };
+    Ok(MemberSpec {
+        pod,
+        requires: flags.requires.clone(),
+        init_ctr,
+        network_given: flags.network.is_some(),
+    })
 }
 
 pub async fn run(g: &Globals, a: CreateArgs) -> CliResult {

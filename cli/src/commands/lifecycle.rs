@@ -149,7 +149,12 @@ pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
     let mut code = 0;
     for name in &names {
         let res = match engine.container(name) {
-            Ok(h) => h.remove(a.force, a.time).await,
+            Ok(h) => match super::pod::infra_of_pod(&engine, &h).await {
+                // `rm -a` leaves pods to `pod rm`.
+                Some(_) if a.all => continue,
+                Some(msg) => Err(ContainerError::StateImproper(msg)),
+                None => h.remove(a.force, a.time).await,
+            },
             Err(e) => Err(e),
         };
         match res {

@@ -10,6 +10,9 @@ mod info;
 mod inspect;
 mod lifecycle;
 mod logs;
+mod pod;
+mod pod_ps;
+mod pod_view;
 mod ps;
 mod pull;
 mod run;
@@ -45,6 +48,9 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// Pause all the processes in one or more containers
     Pause(lifecycle::NamesArgs),
+    /// Manage pods
+    #[command(subcommand)]
+    Pod(pod::PodCommand),
     /// List containers
     #[command(alias = "list", alias = "ls")]
     Ps(ps::PsArgs),
@@ -130,6 +136,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => {
             lifecycle::pause(&g, a, false).await
         }
+        Command::Pod(c) => pod::dispatch(&g, c).await,
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
@@ -177,7 +184,6 @@ const PLANNED: &[&str] = &[
     "mount",
     "network",
     "play",
-    "pod",
     "port",
     "prune",
     "push",

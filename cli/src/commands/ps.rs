@@ -20,6 +20,8 @@ pub const HEADERS: &[(&str, &str)] = &[
     ("CreatedAt", "CREATED AT"),
     ("RunningFor", "CREATED"),
     ("ExitCode", "EXIT CODE"),
+    ("Pod", "POD ID"),
+    ("PodName", "PODNAME"),
 ];
 
 #[derive(Debug, Args)]
@@ -45,6 +47,29 @@ pub struct PsArgs {
     /// Do not print headers
     #[arg(long)]
     noheading: bool,
+    /// Display the pods the containers are associated with
+    #[arg(short = 'p', long)]
+    pod: bool,
+}
+
+/// A container's pod: (short or full pod id, pod name, is infra).
+fn pod_of<'a>(
+    c: &ContainerRecord,
+    pods: &'a std::collections::HashMap<String, String>,
+    no_trunc: bool,
+) -> (String, &'a str, bool) {
+    match &c.options.pod {
+        Some(m) => (
+            if no_trunc {
+                m.pod_id.clone()
+            } else {
+                m.pod_id.chars().take(12).collect()
+            },
+            pods.get(&m.pod_id).map(String::as_str).unwrap_or(""),
+            m.infra,
+        ),
+        None => (String::new(), "", false),
+    }
 }
 
 fn status(c: &ContainerRecord) -> String {
@@ -88,7 +113,12 @@ fn labels(c: &ContainerRecord) -> std::collections::BTreeMap<&str, &str> {
 }
 
 /// The row a Go template sees (Podman's ps field names).
-fn template_row(c: &ContainerRecord, no_trunc: bool) -> Value {
+fn template_row(
+    c: &ContainerRecord,
+    no_trunc: bool,
+    pods: &std::collections::HashMap<String, String>,
+) -> Value {
+    let (pod, pod_name, infra) = pod_of(c, pods, no_trunc);
     let created = human::since(c.created_at) + " ago";
     json!({
         "ID": if no_trunc { c.id.as_str() } else { c.short_id() },
@@ -110,15 +140,16 @@ fn template_row(c: &ContainerRecord, no_trunc: bool) -> Value {
         "AutoRemove": c.options.remove,
         "Mounts": c.options.mounts.iter().map(|m| m.destination.clone()).collect::<Vec<_>>(),
         "Networks": Vec::<String>::new(),
-        "Pod": "",
-        "PodName": "",
+        "Pod": pod,
+        "PodName": pod_name,
         "Size": Value::Null,
-        "IsInfra": false,
+        "IsInfra": infra,
     })
 }
 
 /// The objects of `--format json` (Podman's ListContainer JSON).
-fn json_row(c: &ContainerRecord) -> Value {
+fn json_row(c: &ContainerRecord, pods: &std::collections::HashMap<String, String>) -> Value {
+    let (pod, pod_name, infra) = pod_of(c, pods, true);
     json!({
         "AutoRemove": c.options.remove,
         "Command": c.command,
@@ -129,15 +160,15 @@ fn json_row(c: &ContainerRecord) -> Value {
         "Id": c.id,
         "Image": c.image_name,
         "ImageID": c.image_id,
-        "IsInfra": false,
+        "IsInfra": infra,
         "Labels": labels(c),
         "Mounts": c.options.mounts.iter().map(|m| m.destination.clone()).collect::<Vec<_>>(),
         "Names": [c.name],
         "Namespaces": {},
         "Networks": [],
         "Pid": c.pid,
-        "Pod": "",
-        "PodName": "",
+        "Pod": pod,
+        "PodName": pod_name,
         "Ports": Value::Null,
         "Size": Value::Null,
         "StartedAt": c.started_at.map(|n| n / 1_000_000_000).unwrap_or(0),
@@ -181,17 +212,24 @@ pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
         .with_all(HEADERS)
         .json_style("  ", true)
         .row_type("containers.psReporter");
+    let pods: std::collections::HashMap<String, String> =
+        engine.pods()?.into_iter().map(|p| (p.id, p.name)).collect();
     let rows: Vec<Value> = if a.format.as_deref().is_some_and(format::is_json) {
-        containers.iter().map(json_row).collect()
+        containers.iter().map(|c| json_row(c, &pods)).collect()
     } else {
         containers
             .iter()
-            .map(|c| template_row(c, a.no_trunc))
+            .map(|c| template_row(c, a.no_trunc, &pods))
             .collect()
+    };
+    let default_format = if a.pod {
+        format!("{DEFAULT_FORMAT}\t{{{{.Pod}}}}\t{{{{.PodName}}}}")
+    } else {
+        DEFAULT_FORMAT.to_owned()
     };
     print_listing(
         a.format.as_deref(),
-        DEFAULT_FORMAT,
+        &default_format,
         &rows,
         &headers,
         a.noheading,

@@ -157,12 +157,20 @@ impl ContainerHandle {
     /// Creates the process under a monitor without starting it, so a
     /// caller can attach before the first byte of output.
     pub async fn init(&self) -> Result<(), ContainerError> {
+        crate::pod::members::start_dependencies(&self.ctx, &self.id).await?;
         self.ask(Msg::Init).await
     }
 
     /// Initializes (if needed) and starts the container. A running
     /// container is left as it is.
     pub async fn start(&self) -> Result<(), ContainerError> {
+        crate::pod::members::start_dependencies(&self.ctx, &self.id).await?;
+        self.start_alone().await
+    }
+
+    /// [`ContainerHandle::start`] without starting dependencies first (the
+    /// pod actor, holding the pod's lock, has done that already).
+    pub(crate) async fn start_alone(&self) -> Result<(), ContainerError> {
         self.ask(Msg::Start).await
     }
 
@@ -198,7 +206,10 @@ impl ContainerHandle {
     /// Records the exit and releases the container's resources; removes it
     /// if it was created with `--rm`. Returns whether it was removed.
     pub async fn cleanup(&self) -> Result<bool, ContainerError> {
-        self.ask(Msg::Cleanup).await
+        let pod = crate::pod::members::pod_of(&self.ctx, &self.id);
+        let removed = self.ask(Msg::Cleanup).await?;
+        crate::pod::members::member_exited(&self.ctx, pod).await;
+        Ok(removed)
     }
 
     /// Prepares an exec session under its own monitor (waiting at its

@@ -4,7 +4,6 @@
 
 use serde_json::{json, Value};
 
-use super::lifecycle::cgroups_path;
 use super::paths::ContainerPaths;
 use super::SIGTERM;
 use crate::engine::EngineCtx;
@@ -109,7 +108,9 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
         "ImageDigest": ctx.store.lookup_image(&rec.image_id).ok().flatten().map(|i| i.digest).unwrap_or_default(),
         "ImageName": rec.image_name,
         "Rootfs": "",
-        "Pod": "",
+        "Pod": o.pod.as_ref().map(|m| m.pod_id.as_str()).unwrap_or(""),
+        "IsInfra": o.pod.as_ref().is_some_and(|m| m.infra),
+        "Dependencies": o.requires,
         "ResolvConfPath": paths.data_dir.join("resolv.conf"),
         "HostnamePath": paths.data_dir.join("hostname"),
         "HostsPath": paths.data_dir.join("hosts"),
@@ -176,7 +177,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
         "HostConfig": {
             "Binds": binds,
             "CgroupParent": "",
-            "CgroupsPath": cgroups_path(&rec.id),
+            "CgroupsPath": crate::pod::cgroups_path(rec),
             "LogConfig": {
                 "Type": "k8s-file",
                 "Config": Value::Null,

@@ -115,14 +115,18 @@ fn prepare_and_spawn(
     let rootfs = ctx.store.mount_rootfs(&rec.id, &image)?;
     let hostname = spec::hostname_for(&rec.id, &rec.options);
     let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;
-    let generated = spec::generate(&spec::SpecInput {
+    let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
         options: &rec.options,
         image_config: &image_config,
         rootfs: &rootfs,
         etc_files: &etc_files,
-        cgroups_path: Some(cgroups_path(&rec.id)),
+        cgroups_path: Some(crate::pod::cgroups_path(rec)),
     })?;
+    spec::join_namespaces(
+        &mut generated,
+        &crate::pod::members::joined_namespaces(ctx, rec)?,
+    )?;
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let config = MonitorConfig {
@@ -142,7 +146,7 @@ fn prepare_and_spawn(
         pid_file: paths.pid_file.clone(),
         monitor_pid_file: paths.monitor_pid_file.clone(),
         exit_file: paths.exit_file.clone(),
-        cgroup_path: Some(cgroups_path(&rec.id)),
+        cgroup_path: Some(crate::pod::cgroups_path(rec)),
         cleanup_command: cleanup_command(ctx, &rec.id),
         // The runtime's state is deleted by `container cleanup` under the
         // container's lock, never by the monitor: a short-lived process can
@@ -152,10 +156,6 @@ fn prepare_and_spawn(
     };
     let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
     Ok(monitor::spawn(&bin, &config, &paths.monitor_config)?)
-}
-
-pub(crate) fn cgroups_path(id: &str) -> String {
-    format!("/rpod/{id}")
 }
 
 pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {

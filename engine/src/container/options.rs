@@ -74,4 +74,34 @@ pub struct ContainerOptions {
     /// Seconds before `stop` escalates to SIGKILL (default 10).
     #[serde(default)]
     pub stop_timeout: Option<u64>,
+    /// `--pod`: the pod this container belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<PodMembership>,
+    /// `--requires`: ids of containers that must run before this one starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+}
+
+/// A container's place in its pod.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodMembership {
+    /// Full id of the pod.
+    pub pod_id: String,
+    /// Whether this is the pod's infra container (holder of the shared namespaces).
+    #[serde(default)]
+    pub infra: bool,
+    /// `--init-ctr`: an init container runs to completion before the
+    /// pod's regular members start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_ctr: Option<InitCtrMode>,
+}
+
+/// `--init-ctr once|always`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitCtrMode {
+    /// Runs at the pod's first start, then is removed.
+    Once,
+    /// Runs at every start of the pod.
+    Always,
 }

@@ -10,6 +10,7 @@
 mod error;
 mod etc_files;
 mod image_config;
+mod join;
 mod linux;
 mod mounts;
 mod process;
@@ -24,6 +25,7 @@ use oci_spec::runtime::{ProcessBuilder, RootBuilder, Spec, SpecBuilder};
 pub use error::SpecError;
 pub use etc_files::{write_etc_files, EtcFiles};
 pub use image_config::ImageDefaults;
+pub use join::join_namespaces;
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
 pub use process::{process_spec_for_exec, DEFAULT_CAPABILITIES, DEFAULT_PATH};
 pub use user::{resolve_user, ExecUser};

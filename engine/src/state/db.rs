@@ -25,6 +25,10 @@ pub enum StateError {
     NameInUse(String),
     #[error("more than one result for container \"{0}\"")]
     Ambiguous(String),
+    #[error("name \"{0}\" is in use: pod already exists")]
+    PodNameInUse(String),
+    #[error("more than one result for pod \"{0}\"")]
+    AmbiguousPod(String),
     #[error("corrupt row for container {id}: {what}")]
     Corrupt { id: String, what: String },
     #[error(transparent)]
@@ -73,7 +77,7 @@ impl Db {
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (every
         // write is a transaction), so a poisoned mutex is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
@@ -250,13 +254,13 @@ fn migrate(conn: &mut Connection) -> Result<(), StateError> {
     Ok(())
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing plain data structs to JSON cannot fail.
     serde_json::to_string(v).unwrap_or_default()
 }
 
 /// A row as stored, before its JSON columns are decoded.
-struct RawRow {
+pub(super) struct RawRow {
     id: String,
     name: String,
     image_id: String,
@@ -277,7 +281,7 @@ struct RawRow {
 }
 
 impl RawRow {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+    pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         Ok(RawRow {
             id: r.get("id")?,
             name: r.get("name")?,
@@ -299,7 +303,7 @@ impl RawRow {
         })
     }
 
-    fn into_record(self) -> Result<ContainerRecord, StateError> {
+    pub(super) fn into_record(self) -> Result<ContainerRecord, StateError> {
         let corrupt = |what: String| StateError::Corrupt {
             id: self.id.clone(),
             what,

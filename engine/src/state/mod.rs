@@ -3,6 +3,7 @@
 //! interrupted operation is detected on the next touch.
 
 mod db;
+mod pods;
 mod records;
 mod schema;
 

@@ -23,4 +23,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
         runtime       TEXT NOT NULL,
         error         TEXT NOT NULL DEFAULT ''
     );",
+    // 1 -> 2: pods; a container's pod and dependencies, derived from its
+    // options so they can never disagree with them.
+    "CREATE TABLE pods (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        options     TEXT NOT NULL,
+        infra_id    TEXT NOT NULL DEFAULT '',
+        state       TEXT NOT NULL DEFAULT '',
+        created_at  INTEGER NOT NULL
+    );
+    ALTER TABLE containers ADD COLUMN pod_id TEXT
+        GENERATED ALWAYS AS (json_extract(options, '$.pod.pod_id')) VIRTUAL;
+    ALTER TABLE containers ADD COLUMN dependencies TEXT
+        GENERATED ALWAYS AS (coalesce(json_extract(options, '$.requires'), '[]')) VIRTUAL;
+    CREATE INDEX containers_pod_id ON containers (pod_id);",
 ];

@@ -1,0 +1,522 @@
+//! The pod actor: a tokio task that orders a pod's members. Each message
+//! is handled under the pod's lock file (taken before any container lock,
+//! the global order), so two CLIs never interleave operations on one pod.
+//! Members are driven through their own container actors: infra first,
+//! then init containers to completion, then regular members in
+//! `--requires` order; stopping runs in reverse, infra last. The pod row
+//! records the operation in progress (`starting`, `stopping`, `removing`)
+//! before it begins, and every step is idempotent, so an operation cut off
+//! by SIGKILL is completed by the next `pod start` / `pod stop` / `pod rm`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::create::ensure_infra;
+use super::members::is_regular;
+use super::order::start_order;
+use super::records::{ExitPolicy, PodRecord, PodTransition};
+use super::{cgroup, lock_name, PodError};
+use crate::container::lifecycle::load;
+use crate::container::{actor, ContainerError, ContainerHandle, InitCtrMode};
+use crate::engine::EngineCtx;
+use crate::fault;
+use crate::lock;
+use crate::state::{ContainerRecord, ContainerState};
+
+type Reply<T> = oneshot::Sender<Result<T, PodError>>;
+
+enum Msg {
+    Get(Reply<PodRecord>),
+    Start(Reply<()>),
+    Stop {
+        timeout: Option<u64>,
+        reply: Reply<()>,
+    },
+    Restart {
+        timeout: Option<u64>,
+        reply: Reply<()>,
+    },
+    Kill {
+        signal: i32,
+        reply: Reply<()>,
+    },
+    Pause(Reply<()>),
+    Unpause(Reply<()>),
+    Remove {
+        force: bool,
+        timeout: Option<u64>,
+        reply: Reply<()>,
+    },
+    StartDependencies {
+        container: String,
+        reply: Reply<()>,
+    },
+    ApplyExitPolicy(Reply<()>),
+}
+
+/// A cheap, cloneable address of a pod's actor.
+#[derive(Clone)]
+pub struct PodHandle {
+    pub id: String,
+    pub name: String,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl PodHandle {
+    /// Starts the actor of pod `rec` on the current tokio runtime.
+    pub(crate) fn spawn(ctx: Arc<EngineCtx>, rec: &PodRecord) -> PodHandle {
+        let (tx, rx) = mpsc::channel(8);
+        tokio::spawn(run(ctx, rec.id.clone(), rx));
+        PodHandle {
+            id: rec.id.clone(),
+            name: rec.name.clone(),
+            tx,
+        }
+    }
+
+    async fn ask<T>(&self, msg: impl FnOnce(Reply<T>) -> Msg) -> Result<T, PodError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(msg(tx))
+            .await
+            .map_err(|_| PodError::ActorGone)?;
+        rx.await.map_err(|_| PodError::ActorGone)?
+    }
+
+    /// The pod's row, as it is now.
+    pub async fn get(&self) -> Result<PodRecord, PodError> {
+        self.ask(Msg::Get).await
+    }
+
+    /// Starts the infra container, runs init containers to completion,
+    /// then starts the regular members in dependency order.
+    pub async fn start(&self) -> Result<(), PodError> {
+        self.ask(Msg::Start).await
+    }
+
+    /// Stops the members in reverse start order, the infra container last.
+    pub async fn stop(&self, timeout: Option<u64>) -> Result<(), PodError> {
+        self.ask(|reply| Msg::Stop { timeout, reply }).await
+    }
+
+    pub async fn restart(&self, timeout: Option<u64>) -> Result<(), PodError> {
+        self.ask(|reply| Msg::Restart { timeout, reply }).await
+    }
+
+    /// Sends `signal` to every live member (infra last).
+    pub async fn kill(&self, signal: i32) -> Result<(), PodError> {
+        self.ask(|reply| Msg::Kill { signal, reply }).await
+    }
+
+    pub async fn pause(&self) -> Result<(), PodError> {
+        self.ask(Msg::Pause).await
+    }
+
+    pub async fn unpause(&self) -> Result<(), PodError> {
+        self.ask(Msg::Unpause).await
+    }
+
+    /// Removes every member (live ones need `force`), the pod's cgroup
+    /// parent and the pod.
+    pub async fn remove(&self, force: bool, timeout: Option<u64>) -> Result<(), PodError> {
+        self.ask(|reply| Msg::Remove {
+            force,
+            timeout,
+            reply,
+        })
+        .await
+    }
+
+    /// Starts what member `container` needs first: the infra container and
+    /// the containers it requires.
+    pub(crate) async fn start_dependencies_of(&self, container: &str) -> Result<(), PodError> {
+        let container = container.to_owned();
+        self.ask(|reply| Msg::StartDependencies { container, reply })
+            .await
+    }
+
+    /// `--exit-policy stop`: stops the pod if no regular member runs.
+    pub(crate) async fn apply_exit_policy(&self) -> Result<(), PodError> {
+        self.ask(Msg::ApplyExitPolicy).await
+    }
+}
+
+async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
+    while let Some(msg) = rx.recv().await {
+        let guard = match lock::lock_exclusive(&ctx.config.lock_dir(), &lock_name(&id)) {
+            Ok(g) => g,
+            Err(e) => {
+                fail(msg, e.into());
+                continue;
+            }
+        };
+        let pod = match ctx.db.pod_by_id(&id) {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                fail(msg, PodError::NotFound(id.clone()));
+                continue;
+            }
+            Err(e) => {
+                fail(msg, e.into());
+                continue;
+            }
+        };
+        handle(&ctx, pod, msg).await;
+        drop(guard);
+    }
+}
+
+fn fail(msg: Msg, e: PodError) {
+    match msg {
+        Msg::Get(r) => drop(r.send(Err(e))),
+        Msg::Start(r) | Msg::Pause(r) | Msg::Unpause(r) | Msg::ApplyExitPolicy(r) => {
+            drop(r.send(Err(e)))
+        }
+        Msg::Stop { reply, .. }
+        | Msg::Restart { reply, .. }
+        | Msg::Kill { reply, .. }
+        | Msg::Remove { reply, .. }
+        | Msg::StartDependencies { reply, .. } => drop(reply.send(Err(e))),
+    }
+}
+
+async fn handle(ctx: &Arc<EngineCtx>, pod: PodRecord, msg: Msg) {
+    // A send fails only if the caller stopped waiting; nothing to do then.
+    match msg {
+        Msg::Get(reply) => drop(reply.send(Ok(pod))),
+        Msg::Start(reply) => drop(reply.send(start(ctx, &pod).await)),
+        Msg::Stop { timeout, reply } => drop(reply.send(stop(ctx, &pod, timeout).await)),
+        Msg::Restart { timeout, reply } => {
+            let res = match stop(ctx, &pod, timeout).await {
+                Ok(()) => start(ctx, &pod).await,
+                Err(e) => Err(e),
+            };
+            drop(reply.send(res))
+        }
+        Msg::Kill { signal, reply } => drop(reply.send(kill(ctx, &pod, signal).await)),
+        Msg::Pause(reply) => drop(reply.send(pause(ctx, &pod, true).await)),
+        Msg::Unpause(reply) => drop(reply.send(pause(ctx, &pod, false).await)),
+        Msg::Remove {
+            force,
+            timeout,
+            reply,
+        } => drop(reply.send(remove(ctx, &pod, force, timeout).await)),
+        Msg::StartDependencies { container, reply } => {
+            drop(reply.send(start_dependencies(ctx, &pod, &container).await))
+        }
+        Msg::ApplyExitPolicy(reply) => drop(reply.send(apply_exit_policy(ctx, &pod).await)),
+    }
+}
+
+fn handle_of(ctx: &Arc<EngineCtx>, rec: &ContainerRecord) -> ContainerHandle {
+    actor::spawn(ctx.clone(), rec.id.clone(), rec.name.clone())
+}
+
+fn is_live(rec: &ContainerRecord) -> bool {
+    matches!(
+        rec.state,
+        ContainerState::Running | ContainerState::Paused | ContainerState::Stopping
+    )
+}
+
+/// The pod's members split by role: (infra, init containers, regular
+/// members in start order).
+struct Roles {
+    infra: Option<ContainerRecord>,
+    init: Vec<ContainerRecord>,
+    regular: Vec<ContainerRecord>,
+}
+
+fn roles(ctx: &EngineCtx, pod: &PodRecord) -> Result<Roles, PodError> {
+    let mut infra = None;
+    let mut init = Vec::new();
+    let mut regular = Vec::new();
+    for rec in ctx.db.pod_members(&pod.id)? {
+        let rec = crate::container::reconcile::refresh(ctx, rec)?;
+        match &rec.options.pod {
+            Some(m) if m.infra => infra = Some(rec),
+            Some(m) if m.init_ctr.is_some() => init.push(rec),
+            _ => regular.push(rec),
+        }
+    }
+    let order = start_order(&regular).map_err(|ids| {
+        PodError::StateImproper(format!(
+            "dependency cycle between containers {}",
+            ids.join(", ")
+        ))
+    })?;
+    let mut slots: Vec<Option<ContainerRecord>> = regular.into_iter().map(Some).collect();
+    let regular = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    Ok(Roles {
+        infra,
+        init,
+        regular,
+    })
+}
+
+/// Runs `op` and then records the pod as idle again, whatever `op` did.
+async fn in_transition<F, Fut>(
+    ctx: &Arc<EngineCtx>,
+    pod: &PodRecord,
+    t: PodTransition,
+    op: F,
+) -> Result<(), PodError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(), PodError>>,
+{
+    ctx.db.set_pod_transition(&pod.id, t)?;
+    let res = op().await;
+    ctx.db.set_pod_transition(&pod.id, PodTransition::Idle)?;
+    res
+}
+
+fn refuse_if_removing(pod: &PodRecord) -> Result<(), PodError> {
+    if pod.transition == PodTransition::Removing {
+        return Err(PodError::StateImproper(format!(
+            "pod {} is being removed: finish with `rpod pod rm -f {}`",
+            pod.name, pod.name
+        )));
+    }
+    Ok(())
+}
+
+async fn start_infra(ctx: &Arc<EngineCtx>, pod: &PodRecord) -> Result<(), PodError> {
+    if !pod.options.infra {
+        return Ok(());
+    }
+    let id = ensure_infra(ctx, pod).await?;
+    let rec = load(ctx, &id)?;
+    if rec.state != ContainerState::Running {
+        handle_of(ctx, &rec).start_alone().await?;
+    }
+    Ok(())
+}
+
+async fn start(ctx: &Arc<EngineCtx>, pod: &PodRecord) -> Result<(), PodError> {
+    refuse_if_removing(pod)?;
+    in_transition(ctx, pod, PodTransition::Starting, || async {
+        fault::point("pod-start:begin");
+        start_infra(ctx, pod).await?;
+        fault::point("pod-start:after-infra");
+        let roles = roles(ctx, pod)?;
+        for init in &roles.init {
+            run_init_container(ctx, init).await?;
+        }
+        fault::point("pod-start:after-init");
+        for rec in &roles.regular {
+            let rec = load(ctx, &rec.id)?;
+            if is_live(&rec) {
+                continue;
+            }
+            start_requirements(ctx, &rec, Some(&pod.id)).await?;
+            handle_of(ctx, &rec).start_alone().await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Runs an init container to completion; a `once` container is removed
+/// after it succeeded.
+async fn run_init_container(ctx: &Arc<EngineCtx>, rec: &ContainerRecord) -> Result<(), PodError> {
+    let h = handle_of(ctx, rec);
+    if !is_live(rec) {
+        h.start_alone().await?;
+    }
+    let code = h.wait().await?;
+    if code != 0 {
+        return Err(PodError::InitFailed {
+            name: rec.name.clone(),
+            code,
+        });
+    }
+    let once = rec
+        .options
+        .pod
+        .as_ref()
+        .is_some_and(|m| m.init_ctr == Some(InitCtrMode::Once));
+    if once {
+        match h.remove(true, Some(0)).await {
+            Ok(()) | Err(ContainerError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Starts the containers `rec` requires, transitively, dependencies first.
+/// Members of `locked_pod` (whose lock the caller holds) and containers
+/// outside pods are started directly.
+pub(crate) async fn start_requirements(
+    ctx: &Arc<EngineCtx>,
+    rec: &ContainerRecord,
+    locked_pod: Option<&str>,
+) -> Result<(), ContainerError> {
+    // Depth-first, post-order: every container after what it requires.
+    let mut order: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::from([rec.id.clone()]);
+    let mut stack: Vec<(String, bool)> = rec
+        .options
+        .requires
+        .iter()
+        .rev()
+        .map(|id| (id.clone(), false))
+        .collect();
+    while let Some((id, expanded)) = stack.pop() {
+        if expanded {
+            order.push(id);
+            continue;
+        }
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let dep = ctx
+            .db
+            .container_by_id(&id)?
+            .ok_or_else(|| ContainerError::NotFound(id.clone()))?;
+        stack.push((id, true));
+        for r in dep.options.requires.iter().rev() {
+            stack.push((r.clone(), false));
+        }
+    }
+    for id in order {
+        let dep = load(ctx, &id)?;
+        if is_live(&dep) {
+            continue;
+        }
+        let other_pod = dep
+            .options
+            .pod
+            .as_ref()
+            .filter(|m| Some(m.pod_id.as_str()) != locked_pod);
+        if let Some(m) = other_pod {
+            return Err(ContainerError::StateImproper(format!(
+                "container {} requires container {} of pod {}, which is not running: start that pod first",
+                rec.name, dep.name, m.pod_id
+            )));
+        }
+        handle_of(ctx, &dep).start_alone().await?;
+    }
+    Ok(())
+}
+
+async fn start_dependencies(
+    ctx: &Arc<EngineCtx>,
+    pod: &PodRecord,
+    container: &str,
+) -> Result<(), PodError> {
+    refuse_if_removing(pod)?;
+    start_infra(ctx, pod).await?;
+    let rec = load(ctx, container)?;
+    Ok(start_requirements(ctx, &rec, Some(&pod.id)).await?)
+}
+
+/// Members in stop order: regular members in reverse start order, init
+/// containers, the infra container last.
+fn stop_order(roles: Roles) -> Vec<ContainerRecord> {
+    let mut out: Vec<ContainerRecord> = roles.regular.into_iter().rev().collect();
+    out.extend(roles.init);
+    out.extend(roles.infra);
+    out
+}
+
+async fn stop(ctx: &Arc<EngineCtx>, pod: &PodRecord, timeout: Option<u64>) -> Result<(), PodError> {
+    refuse_if_removing(pod)?;
+    in_transition(ctx, pod, PodTransition::Stopping, || async {
+        for rec in stop_order(roles(ctx, pod)?) {
+            if rec.state.has_monitor() {
+                handle_of(ctx, &rec).stop(timeout).await?;
+            }
+            fault::point("pod-stop:after-member");
+        }
+        Ok(())
+    })
+    .await
+}
+
+async fn kill(ctx: &Arc<EngineCtx>, pod: &PodRecord, signal: i32) -> Result<(), PodError> {
+    let live: Vec<_> = stop_order(roles(ctx, pod)?)
+        .into_iter()
+        .filter(is_live)
+        .collect();
+    if live.is_empty() {
+        return Err(PodError::StateImproper(format!(
+            "pod {} has no running containers to kill",
+            pod.name
+        )));
+    }
+    for rec in live {
+        handle_of(ctx, &rec).kill(signal).await?;
+    }
+    Ok(())
+}
+
+async fn pause(ctx: &Arc<EngineCtx>, pod: &PodRecord, pause: bool) -> Result<(), PodError> {
+    let mut members = stop_order(roles(ctx, pod)?);
+    if !pause {
+        // Thaw the infra container first, then members in start order.
+        members.reverse();
+    }
+    for rec in members {
+        match (pause, rec.state) {
+            (true, ContainerState::Running) => handle_of(ctx, &rec).pause().await?,
+            (false, ContainerState::Paused) => handle_of(ctx, &rec).unpause().await?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn remove(
+    ctx: &Arc<EngineCtx>,
+    pod: &PodRecord,
+    force: bool,
+    timeout: Option<u64>,
+) -> Result<(), PodError> {
+    let members = stop_order(roles(ctx, pod)?);
+    if !force {
+        if let Some(live) = members.iter().find(|c| c.state.has_monitor()) {
+            return Err(PodError::StateImproper(format!(
+                "pod {} has containers that are not ready to be removed: cannot remove container {} as it is {} - running or paused containers cannot be removed without force: container state improper",
+                pod.id,
+                live.id,
+                live.state.as_str()
+            )));
+        }
+    }
+    ctx.db
+        .set_pod_transition(&pod.id, PodTransition::Removing)?;
+    fault::point("pod-rm:after-mark");
+    for rec in members {
+        match handle_of(ctx, &rec).remove(true, timeout).await {
+            Ok(()) | Err(ContainerError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        fault::point("pod-rm:after-member");
+    }
+    cgroup::remove_parent(&pod.id)?;
+    if !ctx.db.delete_pod(&pod.id)? {
+        return Err(PodError::StateImproper(format!(
+            "pod {} still has containers",
+            pod.id
+        )));
+    }
+    lock::remove_lock_file(&ctx.config.lock_dir(), &lock_name(&pod.id));
+    Ok(())
+}
+
+async fn apply_exit_policy(ctx: &Arc<EngineCtx>, pod: &PodRecord) -> Result<(), PodError> {
+    if pod.options.exit_policy != ExitPolicy::Stop || pod.transition != PodTransition::Idle {
+        return Ok(());
+    }
+    let roles = roles(ctx, pod)?;
+    let regular: Vec<_> = roles.regular.iter().filter(|c| is_regular(c)).collect();
+    if regular.is_empty() || regular.iter().any(|c| c.state.has_monitor()) {
+        return Ok(());
+    }
+    tracing::debug!(pod = %pod.id, "last regular member exited: stopping the pod (exit policy stop)");
+    stop(ctx, pod, None).await
+}

@@ -1,0 +1,243 @@
+//! `pod create`, and creating a container into a pod (`--pod`), with its
+//! dependencies (`--requires`) resolved to ids.
+
+use super::infra_image::ensure_infra_image;
+use super::records::{PodOptions, PodRecord, PodTransition, SHAREABLE};
+use super::{lock_name, PodError, PodHandle};
+use crate::container::names::{is_valid_name, new_id, random_name};
+use crate::container::PodMembership;
+use crate::container::{ContainerError, ContainerHandle, ContainerOptions, InitCtrMode};
+use crate::engine::{Engine, EngineCtx};
+use crate::state::StateError;
+
+/// What `pod create` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NewPod {
+    pub name: Option<String>,
+    pub options: PodOptions,
+}
+
+/// How a new container relates to pods and other containers.
+#[derive(Debug, Clone, Default)]
+pub struct MemberSpec {
+    /// `--pod`: name or id of an existing pod.
+    pub pod: Option<String>,
+    /// `--requires`: names or ids of existing containers.
+    pub requires: Vec<String>,
+    /// `--init-ctr`.
+    pub init_ctr: Option<InitCtrMode>,
+    /// Whether the user chose a `--network` (conflicts with a shared one).
+    pub network_given: bool,
+}
+
+impl Engine {
+    /// Creates a pod and (unless `--infra=false`) its infra container.
+    pub async fn create_pod(&self, new: NewPod) -> Result<PodRecord, PodError> {
+        let mut options = new.options;
+        for s in &options.share {
+            if !SHAREABLE.contains(&s.as_str()) {
+                return Err(PodError::InvalidArg(format!(
+                    "invalid kernel namespace to share: {s}. Options are: cgroup, ipc, net, pid, uts or none"
+                )));
+            }
+        }
+        if !options.infra {
+            if !options.share.is_empty() {
+                return Err(PodError::InvalidArg(
+                    "You cannot share kernel namespaces on the pod level without an infra container"
+                        .into(),
+                ));
+            }
+            if options.infra_command.is_some() || options.infra_name.is_some() {
+                return Err(PodError::InvalidArg(
+                    "cannot set infra options (--infra-command, --infra-name) with --infra=false"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(n) = &new.name {
+            if !is_valid_name(n) {
+                return Err(ContainerError::InvalidName(n.clone()).into());
+            }
+        }
+        if options.hostname.as_deref() == Some("") {
+            options.hostname = None;
+        }
+        let explicit = new.name.is_some();
+        let mut rec = PodRecord {
+            id: new_id(),
+            name: new.name.unwrap_or_else(random_name),
+            options,
+            infra_id: None,
+            transition: PodTransition::Idle,
+            created_at: crate::container::reconcile::now_nanos(),
+        };
+        let mut attempts = 0;
+        loop {
+            match self.ctx().db.insert_pod(&rec) {
+                Ok(()) => break,
+                Err(StateError::PodNameInUse(_)) if !explicit && attempts < 16 => {
+                    attempts += 1;
+                    rec.name = format!("{}_{}", random_name(), &rec.id[..6]);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if rec.options.infra {
+            // A failure leaves the pod without infra; `pod start` retries.
+            let infra = ensure_infra(self.ctx(), &rec).await;
+            if let Err(e) = infra {
+                let _ = self.ctx().db.delete_pod(&rec.id);
+                return Err(e);
+            }
+            rec.infra_id = Some(infra?);
+        }
+        Ok(rec)
+    }
+
+    /// The pod `name_or_id`.
+    pub fn pod(&self, name_or_id: &str) -> Result<PodHandle, PodError> {
+        let rec = self
+            .ctx()
+            .db
+            .find_pod(name_or_id)?
+            .ok_or_else(|| PodError::NotFound(name_or_id.to_owned()))?;
+        Ok(PodHandle::spawn(self.ctx().clone(), &rec))
+    }
+
+    /// Every pod, oldest first.
+    pub fn pods(&self) -> Result<Vec<PodRecord>, PodError> {
+        Ok(self.ctx().db.list_pods()?)
+    }
+
+    /// The containers of a pod (infra included), reconciled, oldest first.
+    pub fn pod_members(
+        &self,
+        pod_id: &str,
+    ) -> Result<Vec<crate::state::ContainerRecord>, PodError> {
+        let mut out = Vec::new();
+        for rec in self.ctx().db.pod_members(pod_id)? {
+            out.push(crate::container::reconcile::refresh(self.ctx(), rec)?);
+        }
+        Ok(out)
+    }
+
+    /// Creates a container like [`Engine::create_container`], as a member
+    /// of a pod and/or with dependencies. The pod's lock is held while the
+    /// container is added, so a pod being removed never gains a member.
+    pub async fn create_container_with(
+        &self,
+        mut options: ContainerOptions,
+        name: Option<String>,
+        member: MemberSpec,
+    ) -> Result<ContainerHandle, PodError> {
+        let ctx = self.ctx();
+        options.requires = resolve_requires(ctx, &member.requires)?;
+        let Some(pod_name) = member.pod else {
+            if member.init_ctr.is_some() {
+                return Err(PodError::InvalidArg(
+                    "must specify a pod with --pod when using --init-ctr".into(),
+                ));
+            }
+            return Ok(self.create_container(options, name).await?);
+        };
+        let found = ctx
+            .db
+            .find_pod(&pod_name)?
+            .ok_or_else(|| PodError::NotFound(pod_name.clone()))?;
+        let _guard = crate::lock::lock_exclusive(&ctx.config.lock_dir(), &lock_name(&found.id))?;
+        let pod = ctx
+            .db
+            .pod_by_id(&found.id)?
+            .ok_or_else(|| PodError::NotFound(pod_name.clone()))?;
+        if pod.transition == PodTransition::Removing {
+            return Err(PodError::StateImproper(format!(
+                "pod {} is being removed",
+                pod.name
+            )));
+        }
+        if pod.options.shares("net") && member.network_given {
+            return Err(PodError::InvalidArg(
+                "invalid config provided: networks must be defined when the pod is created: network cannot be configured when it is shared with a pod".into(),
+            ));
+        }
+        if pod.options.shares("uts") {
+            if options.hostname.as_deref().is_some_and(|h| !h.is_empty()) {
+                return Err(PodError::InvalidArg(
+                    "invalid config provided: cannot set hostname when joining the pod UTS namespace"
+                        .into(),
+                ));
+            }
+            options.hostname = Some(pod.hostname());
+        }
+        options.pod = Some(PodMembership {
+            pod_id: pod.id.clone(),
+            infra: false,
+            init_ctr: member.init_ctr,
+        });
+        Ok(self.create_container(options, name).await?)
+    }
+}
+
+fn resolve_requires(ctx: &EngineCtx, names: &[String]) -> Result<Vec<String>, PodError> {
+    let mut ids = Vec::new();
+    for n in names
+        .iter()
+        .flat_map(|n| n.split(','))
+        .filter(|n| !n.is_empty())
+    {
+        let rec = ctx
+            .db
+            .find_container(n)?
+            .ok_or_else(|| ContainerError::NotFound(n.to_owned()))?;
+        if !ids.contains(&rec.id) {
+            ids.push(rec.id);
+        }
+    }
+    Ok(ids)
+}
+
+/// The pod's infra container id, creating the container (and the infra
+/// image) if a previous attempt was cut off before it existed.
+pub(crate) async fn ensure_infra(
+    ctx: &std::sync::Arc<EngineCtx>,
+    pod: &PodRecord,
+) -> Result<String, PodError> {
+    if let Some(id) = &pod.infra_id {
+        if ctx.db.container_by_id(id)?.is_some() {
+            return Ok(id.clone());
+        }
+    }
+    // Created but not recorded in the pod row (cut off in between).
+    if let Some(infra) = ctx
+        .db
+        .pod_members(&pod.id)?
+        .into_iter()
+        .find(|c| c.options.pod.as_ref().is_some_and(|m| m.infra))
+    {
+        ctx.db.set_pod_infra(&pod.id, &infra.id)?;
+        return Ok(infra.id);
+    }
+    let image = ensure_infra_image(&ctx.store)?;
+    let options = ContainerOptions {
+        image: image.id.clone(),
+        entrypoint: pod.options.infra_command.clone(),
+        hostname: pod.options.shares("uts").then(|| pod.hostname()),
+        labels: vec![("io.rpod.infra".into(), "true".into())],
+        pod: Some(PodMembership {
+            pod_id: pod.id.clone(),
+            infra: true,
+            init_ctr: None,
+        }),
+        ..Default::default()
+    };
+    let name = pod
+        .options
+        .infra_name
+        .clone()
+        .unwrap_or_else(|| format!("{}-infra", pod.short_id()));
+    let engine = crate::engine::Engine::from_ctx(ctx.clone());
+    let handle = engine.create_container(options, Some(name)).await?;
+    ctx.db.set_pod_infra(&pod.id, &handle.id)?;
+    Ok(handle.id)
+}

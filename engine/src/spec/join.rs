@@ -1,0 +1,72 @@
+//! Joining namespaces that another container (a pod's infra) holds:
+//! the namespace entry gets the `path` of the holder's namespace, and a
+//! joined UTS namespace keeps the holder's hostname.
+
+use std::path::PathBuf;
+
+use oci_spec::runtime::{LinuxNamespaceBuilder, LinuxNamespaceType, Spec};
+
+use super::SpecError;
+
+/// Makes `spec` join each `(type, path)` namespace instead of creating it.
+pub fn join_namespaces(
+    spec: &mut Spec,
+    joins: &[(LinuxNamespaceType, PathBuf)],
+) -> Result<(), SpecError> {
+    if joins.is_empty() {
+        return Ok(());
+    }
+    let Some(linux) = spec.linux_mut() else {
+        return Ok(());
+    };
+    let mut namespaces = linux.namespaces().clone().unwrap_or_default();
+    for (typ, path) in joins {
+        namespaces.retain(|n| n.typ() != *typ);
+        namespaces.push(
+            LinuxNamespaceBuilder::default()
+                .typ(*typ)
+                .path(path.clone())
+                .build()?,
+        );
+    }
+    linux.set_namespaces(Some(namespaces));
+    if joins.iter().any(|(t, _)| *t == LinuxNamespaceType::Uts) {
+        // The holder set the hostname; setting it again from a joining
+        // container would change it for the whole pod.
+        spec.set_hostname(None);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_namespaces_get_paths_and_uts_drops_hostname() {
+        let mut spec = Spec::default();
+        spec.set_hostname(Some("x".into()));
+        join_namespaces(
+            &mut spec,
+            &[
+                (LinuxNamespaceType::Network, "/proc/1/ns/net".into()),
+                (LinuxNamespaceType::Uts, "/proc/1/ns/uts".into()),
+            ],
+        )
+        .unwrap();
+        let ns = spec.linux().as_ref().unwrap().namespaces().clone().unwrap();
+        let net: Vec<_> = ns
+            .iter()
+            .filter(|n| n.typ() == LinuxNamespaceType::Network)
+            .collect();
+        assert_eq!(net.len(), 1);
+        assert_eq!(
+            net[0].path().as_deref(),
+            Some(std::path::Path::new("/proc/1/ns/net"))
+        );
+        assert!(ns
+            .iter()
+            .any(|n| n.typ() == LinuxNamespaceType::Pid && n.path().is_none()));
+        assert_eq!(spec.hostname(), &None);
+    }
+}
