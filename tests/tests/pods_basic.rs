@@ -64,7 +64,9 @@ fn members_share_the_network_and_the_hostname() {
         &img,
         "sh",
         "-c",
-        "nc -l -p 5555; sleep 60",
+        // stdin kept open: busybox nc may quit on stdin EOF before it
+        // has read the connection.
+        "sleep 60 | nc -l -p 5555",
     ]);
     let out = w.env.ok(&[
         "run", "--rm", "--pod", &pod, &img, "sh", "-c",

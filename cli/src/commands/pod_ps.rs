@@ -1,7 +1,7 @@
 //! `pod ps` and `pod inspect`.
 
 use clap::Args;
-use rpod_engine::container::inspect::{format_time, status_word};
+use rpod_engine::container::inspect::format_time;
 use rpod_engine::pod::{PodRecord, PodStatus};
 use rpod_engine::state::ContainerRecord;
 use rpod_engine::Engine;
@@ -140,7 +140,7 @@ fn row(v: &PodView, no_trunc: bool) -> Value {
         "NumberOfContainers": v.members.len(),
         "ContainerNames": v.members.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(","),
         "ContainerIds": v.members.iter().map(|c| short(&c.id, no_trunc)).collect::<Vec<_>>().join(","),
-        "ContainerStatuses": v.members.iter().map(|c| status_word(c.state)).collect::<Vec<_>>().join(","),
+        "ContainerStatuses": v.members.iter().map(|c| c.state.as_str()).collect::<Vec<_>>().join(","),
         "Labels": labels(p),
         "Cgroup": p.cgroup_parent(),
         "Networks": Vec::<String>::new(),
@@ -154,7 +154,7 @@ fn json_row(v: &PodView) -> Value {
         "Containers": v.members.iter().map(|c| json!({
             "Id": c.id,
             "Names": c.name,
-            "Status": status_word(c.state),
+            "Status": c.state.as_str(),
         })).collect::<Vec<_>>(),
         "Created": format_time(p.created_at),
         "Id": p.id,
@@ -247,7 +247,7 @@ fn inspect_json(v: &PodView) -> Value {
         "Containers": v.members.iter().map(|c| json!({
             "Id": c.id,
             "Name": c.name,
-            "State": status_word(c.state),
+            "State": c.state.as_str(),
         })).collect::<Vec<_>>(),
         "Transition": p.transition.as_str(),
     })
