@@ -43,7 +43,7 @@ fn collect_output(stream: AttachStream) -> Vec<u8> {
 fn terminal_mode_gives_a_pty() {
     let mut c = TestCtr::new("tty", &["tty"], true, false);
     c.run();
-    let exit = c.client().wait_exit().unwrap();
+    let exit = c.exit_record();
     assert_eq!(exit.code, 0);
     let log = c.log();
     let line = log.lines().next().unwrap_or_default();
@@ -242,7 +242,7 @@ fn log_rotates_by_size() {
     c.cfg.log_max_size = Some(400);
     c.cfg.log_max_files = 3;
     c.run();
-    assert_eq!(c.client().wait_exit().unwrap().code, 0);
+    assert_eq!(c.exit_record().code, 0);
     let log = c.cfg.log_path.clone().unwrap();
     let numbered = |n: u32| {
         let mut p = log.clone().into_os_string();

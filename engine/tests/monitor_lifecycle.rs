@@ -320,7 +320,7 @@ fn oom_kill_is_detected() {
         serde_json::json!({"limit": 16 * 1024 * 1024, "swap": 16 * 1024 * 1024});
     fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
     c.run();
-    let exit = c.client().wait_exit().unwrap();
+    let exit = c.exit_record();
     assert_eq!(exit.signal, Some(9), "{exit:?} {}", c.log());
     assert!(exit.oom, "{exit:?}");
     assert!(!c.log().contains("survived"));

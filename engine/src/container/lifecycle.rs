@@ -354,7 +354,10 @@ async fn release_resources(
     let runtime = runtime_for(ctx, rec)?;
     // Both runc and crun keep a container's state in `<root>/<id>`: without
     // it there is nothing to delete, and no runtime process to spawn.
-    let has_state = runtime.root.as_ref().is_none_or(|root| root.join(&rec.id).exists());
+    let has_state = runtime
+        .root
+        .as_ref()
+        .is_none_or(|root| root.join(&rec.id).exists());
     if has_state {
         match runtime.delete(&rec.id, true).await {
             Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
@@ -379,9 +382,14 @@ async fn kill_stale_monitor(paths: &ContainerPaths) {
     if paths.exit_file.exists() || !monitor::monitor_alive(&paths.monitor_pid_file) {
         return;
     }
-    let Some(pid) = monitor::read_monitor_pid(&paths.monitor_pid_file) else { return };
+    let Some(pid) = monitor::read_monitor_pid(&paths.monitor_pid_file) else {
+        return;
+    };
     tracing::debug!(pid, "killing a stale pod-monitor");
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
     let deadline = std::time::Instant::now() + STALE_MONITOR_GRACE;
     while monitor::monitor_alive(&paths.monitor_pid_file) && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -185,6 +185,20 @@ impl TestCtr {
         MonitorClient::connect(&self.cfg.socket_path).expect("connect control socket")
     }
 
+    /// The process's exit record: from the monitor while it lives, else
+    /// (a short process whose monitor already finished) from the exit file.
+    pub fn exit_record(&self) -> rpod_proto::ExitRecord {
+        if let Ok(mut client) = MonitorClient::connect(&self.cfg.socket_path) {
+            if let Ok(exit) = client.wait_exit() {
+                return exit;
+            }
+        }
+        self.wait_monitor_gone();
+        rpod_engine::monitor::read_exit_file(&self.cfg.exit_file)
+            .expect("read exit file")
+            .expect("the monitor wrote an exit file")
+    }
+
     pub fn log(&self) -> String {
         fs::read_to_string(self.cfg.log_path.as_ref().unwrap()).unwrap_or_default()
     }
