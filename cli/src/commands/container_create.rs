@@ -92,6 +92,8 @@ pub struct ContainerFlags {
     /// Suppress output information when pulling images
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub survival: super::survival_flags::SurvivalFlags,
 }
 
 impl ContainerFlags {
@@ -126,6 +128,7 @@ impl ContainerFlags {
             }
         };
         let mut log_max_size = None;
+        let mut log_max_files = None;
         for opt in &self.log_opt {
             match opt.split_once('=') {
                 Some(("max-size", v)) => {
@@ -133,9 +136,15 @@ impl ContainerFlags {
                         CliError::usage(format!("invalid max-size value {v:?} in --log-opt"))
                     })?)
                 }
+                Some(("max-file", v)) => {
+                    log_max_files =
+                        Some(v.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                            CliError::usage(format!("invalid max-file value {v:?} in --log-opt"))
+                        })?)
+                }
                 _ => {
                     return Err(CliError::usage(format!(
-                        "unsupported --log-opt {opt:?}: only max-size is supported"
+                        "unsupported --log-opt {opt:?}: only max-size and max-file are supported"
                     )))
                 }
             }
@@ -156,7 +165,7 @@ impl ContainerFlags {
                 )));
             }
         }
-        Ok(ContainerOptions {
+        let mut options = ContainerOptions {
             image: image.to_owned(),
             command: command.to_vec(),
             entrypoint,
@@ -175,7 +184,11 @@ impl ContainerFlags {
             labels,
             stop_signal,
             stop_timeout: self.stop_timeout,
-        })
+            log_max_files,
+            ..Default::default()
+        };
+        self.survival.apply(&mut options)?;
+        Ok(options)
     }
 }
 

@@ -4,6 +4,7 @@
 mod attach;
 mod common;
 mod container_create;
+mod container_filter;
 mod exec;
 mod images;
 mod info;
@@ -13,6 +14,8 @@ mod logs;
 mod ps;
 mod pull;
 mod run;
+mod survival_flags;
+mod survival_status;
 
 use clap::Subcommand;
 

@@ -181,7 +181,7 @@ pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
         .with_all(HEADERS)
         .json_style("  ", true)
         .row_type("containers.psReporter");
-    let rows: Vec<Value> = if a.format.as_deref().is_some_and(format::is_json) {
+    let mut rows: Vec<Value> = if a.format.as_deref().is_some_and(format::is_json) {
         containers.iter().map(json_row).collect()
     } else {
         containers
@@ -189,6 +189,9 @@ pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
             .map(|c| template_row(c, a.no_trunc))
             .collect()
     };
+    for (c, row) in containers.iter().zip(rows.iter_mut()) {
+        super::survival_status::decorate(engine.config(), c, row);
+    }
     print_listing(
         a.format.as_deref(),
         DEFAULT_FORMAT,

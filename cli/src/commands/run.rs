@@ -44,6 +44,9 @@ pub struct StartArgs {
     /// Start all containers regardless of their state or configuration
     #[arg(long)]
     all: bool,
+    /// Filter output based on conditions given (with --all)
+    #[arg(short = 'f', long)]
+    filter: Vec<String>,
     containers: Vec<String>,
 }
 
@@ -98,12 +101,23 @@ async fn start_attached(
 
 pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
     let engine = open_engine(g)?;
+    let filters = super::container_filter::Filters::parse(
+        &a.filter,
+        &["restart-policy", "name", "id", "status", "label", "until"],
+    )?;
+    if !filters.is_empty() && !a.all {
+        return Err(CliError::usage("--filter needs --all"));
+    }
     let names: Vec<String> = if a.all {
-        engine.containers()?.into_iter().map(|c| c.name).collect()
+        let all = engine.containers()?.into_iter();
+        all.filter(|c| filters.matches(c)).map(|c| c.name).collect()
     } else {
         a.containers.clone()
     };
     if names.is_empty() {
+        if a.all {
+            return Ok(0);
+        }
         return Err(CliError::usage("start requires at least one argument"));
     }
     if a.attach {

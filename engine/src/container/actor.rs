@@ -73,13 +73,14 @@ async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
                 continue;
             }
         };
-        let rec = match lifecycle::load(&ctx, &id) {
-            Ok(r) => r,
-            Err(e) => {
-                fail(msg, e);
-                continue;
-            }
-        };
+        let rec =
+            match lifecycle::load(&ctx, &id).and_then(|r| super::recovery::after_lock(&ctx, r)) {
+                Ok(r) => r,
+                Err(e) => {
+                    fail(msg, e);
+                    continue;
+                }
+            };
         handle(&ctx, rec, msg).await;
         drop(guard);
     }

@@ -62,7 +62,9 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
     }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     // Leftovers of a previous run of this container.
+    super::recovery::kill_stale_monitor(&paths);
     release_resources(ctx, rec, &paths).await?;
+    super::restart::reset(&paths);
     let pending = match prepare_and_spawn(ctx, rec, &paths) {
         Ok(p) => p,
         Err(e) => {
@@ -71,8 +73,10 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         }
     };
     let monitor_pid = pending.monitor_pid;
+    crate::fault::point("start.after-spawn");
     match pending.go() {
         Ok(pid) => {
+            crate::fault::point("start.after-create");
             rec.state = ContainerState::Initialized;
             rec.pid = pid;
             rec.monitor_pid = monitor_pid;
@@ -113,6 +117,7 @@ fn prepare_and_spawn(
         .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
     let image_config = ctx.store.image_config(&image)?;
     let rootfs = ctx.store.mount_rootfs(&rec.id, &image)?;
+    crate::fault::point("start.after-mount");
     let hostname = spec::hostname_for(&rec.id, &rec.options);
     let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;
     let generated = spec::generate(&spec::SpecInput {
@@ -136,7 +141,7 @@ fn prepare_and_spawn(
         stdin: rec.options.interactive,
         log_path: Some(paths.log.clone()),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
-        log_max_files: 1,
+        log_max_files: rec.options.log_max_files.unwrap_or(1),
         socket_path: paths.control_socket.clone(),
         attach_path: paths.attach_socket.clone(),
         pid_file: paths.pid_file.clone(),
@@ -145,6 +150,13 @@ fn prepare_and_spawn(
         cgroup_path: Some(cgroups_path(&rec.id)),
         cleanup_command: cleanup_command(ctx, &rec.id),
         delete_on_exit: true,
+        restart: rec.options.restart,
+        restart_state_file: Some(paths.restart_state.clone()),
+        healthcheck: rec.options.healthcheck.clone(),
+        health_state_file: Some(paths.health_state.clone()),
+        events: Some(crate::events::events_config(&ctx.config, rec)),
+        stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),
+        stop_signal: rec.options.stop_signal,
     };
     let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
     Ok(monitor::spawn(&bin, &config, &paths.monitor_config)?)
@@ -173,6 +185,7 @@ pub(crate) async fn start_initialized(
     rec: &mut ContainerRecord,
 ) -> Result<(), ContainerError> {
     let runtime = runtime_for(ctx, rec)?;
+    crate::fault::point("start.before-runtime-start");
     if let Err(e) = runtime.start(&rec.id).await {
         // The created process never ran: kill it so its monitor records
         // the exit and cleans up.
@@ -181,6 +194,7 @@ pub(crate) async fn start_initialized(
         ctx.db.update_container(rec)?;
         return Err(e.into());
     }
+    crate::fault::point("start.after-runtime-start");
     rec.state = ContainerState::Running;
     rec.started_at = Some(now_nanos());
     rec.finished_at = None;
@@ -188,6 +202,7 @@ pub(crate) async fn start_initialized(
     rec.exit_signal = None;
     rec.oom_killed = false;
     ctx.db.update_container(rec)?;
+    crate::events::container_event(&ctx.config, rec, "start");
     Ok(())
 }
 
@@ -215,9 +230,11 @@ pub(crate) async fn stop(
     }
     rec.state = ContainerState::Stopping;
     ctx.db.update_container(rec)?;
+    crate::fault::point("stop.after-mark");
     let exit = match MonitorClient::connect(&paths.control_socket) {
         Ok(mut client) => {
             client.stop(signal, timeout)?;
+            crate::fault::point("stop.after-signal");
             Some(client.wait_exit()?)
         }
         Err(e) => {
@@ -229,8 +246,11 @@ pub(crate) async fn stop(
     if let Some(exit) = exit {
         ctx.db.record_exit(&rec.id, &exit_info(&exit))?;
     }
+    crate::fault::point("stop.after-exit");
     *rec = load(ctx, &rec.id)?;
-    release_resources(ctx, rec, &paths).await
+    release_resources(ctx, rec, &paths).await?;
+    crate::events::container_event(&ctx.config, rec, "stop");
+    Ok(())
 }
 
 /// Sends one signal to the container's process through its monitor.
@@ -250,7 +270,16 @@ pub(crate) fn kill(
         )));
     }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
-    MonitorClient::connect(&paths.control_socket)?.kill(signal)?;
+    let mut client = MonitorClient::connect(&paths.control_socket)?;
+    // A container killed by the user stays down (Podman: stopped by user).
+    match client.disable_restart() {
+        Ok(()) | Err(monitor::MonitorError::Unsupported(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    client.kill(signal)?;
+    crate::events::container_event_with(&ctx.config, rec, "kill", |e| {
+        e.attributes.insert("signal".into(), signal.to_string());
+    });
     Ok(())
 }
 
@@ -307,13 +336,21 @@ pub(crate) async fn remove(
     }
     rec.state = ContainerState::Removing;
     ctx.db.update_container(rec)?;
+    crate::fault::point("rm.after-mark");
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
+    super::recovery::kill_stale_monitor(&paths);
     release_resources(ctx, rec, &paths).await?;
+    crate::fault::point("rm.after-release");
     ctx.store.remove_container_storage(&rec.id)?;
+    crate::fault::point("rm.after-storage");
     remove_dir(&paths.run_dir)?;
     remove_dir(&paths.data_dir)?;
-    ctx.db.delete_container(&rec.id)?;
+    // The lock file goes before the row: a removal cut off after this
+    // still has its row, and the next `rm` takes (and removes) a new one.
     crate::lock::remove_lock_file(&ctx.config.lock_dir(), &rec.id);
+    crate::fault::point("rm.before-delete-row");
+    ctx.db.delete_container(&rec.id)?;
+    crate::events::container_event(&ctx.config, rec, "remove");
     Ok(())
 }
 
@@ -336,6 +373,7 @@ pub(crate) async fn cleanup(
     }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     release_resources(ctx, rec, &paths).await?;
+    crate::events::container_event(&ctx.config, rec, "cleanup");
     Ok(false)
 }
 
