@@ -154,12 +154,8 @@ fn exec_passes_exit_codes_env_workdir_and_user() {
     assert_eq!(out, "bar /tmp 1000\n");
     let (code, _) = w.env.fails(&["exec", &name, "/nonexistent"]);
     assert_eq!(code, 127);
-    let mut piped = w
-        .env
-        .cmd(&["exec", "-i", &name, "sh", "-c", "read l; echo got:$l"]);
-    piped
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped());
+    let mut piped = w.env.cmd(&["exec", "-i", &name, "sh", "-c", "read l; echo got:$l"]);
+    piped.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
     let mut child = piped.spawn().unwrap();
     {
         use std::io::Write;
