@@ -77,6 +77,11 @@ async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
             match lifecycle::load(&ctx, &id).and_then(|r| super::recovery::after_lock(&ctx, r)) {
                 Ok(r) => r,
                 Err(e) => {
+                    if matches!(e, ContainerError::NotFound(_)) {
+                        // Removed while we waited: taking the lock
+                        // re-created its file.
+                        lock::remove_lock_file(&ctx.config.lock_dir(), &id);
+                    }
                     fail(msg, e);
                     continue;
                 }

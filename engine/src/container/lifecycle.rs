@@ -214,6 +214,12 @@ pub(crate) async fn stop(
     timeout: Option<u64>,
 ) -> Result<(), ContainerError> {
     if !rec.state.has_monitor() {
+        if rec.state == ContainerState::Exited {
+            // An exit nobody cleaned up after (its monitor died): release
+            // the mount and runtime state now.
+            let paths = ContainerPaths::new(&ctx.config, &rec.id);
+            release_resources(ctx, rec, &paths).await?;
+        }
         return Ok(());
     }
     let timeout = timeout
