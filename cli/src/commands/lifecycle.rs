@@ -19,6 +19,9 @@ pub struct StopArgs {
     /// Ignore errors when a specified container is missing
     #[arg(short = 'i', long)]
     ignore: bool,
+    /// Filter what containers are going to be stopped (with --all)
+    #[arg(short = 'f', long)]
+    filter: Vec<String>,
     containers: Vec<String>,
 }
 
@@ -112,7 +115,20 @@ fn names_or_all(
 
 pub async fn stop(g: &Globals, a: StopArgs) -> CliResult {
     let engine = open_engine(g)?;
-    let names = names_or_all(&engine, a.all, &a.containers, true)?;
+    let filters = super::container_filter::Filters::parse(
+        &a.filter,
+        &["restart-policy", "name", "id", "status", "label", "until"],
+    )?;
+    let names = if filters.is_empty() {
+        names_or_all(&engine, a.all, &a.containers, true)?
+    } else if a.all {
+        let all = engine.containers()?.into_iter();
+        all.filter(|c| c.state.has_monitor() && filters.matches(c))
+            .map(|c| c.id)
+            .collect()
+    } else {
+        return Err(CliError::usage("--filter needs --all"));
+    };
     for_each(&names, |name| {
         let engine = &engine;
         async move {
