@@ -10,6 +10,7 @@ mod images;
 mod info;
 mod inspect;
 mod lifecycle;
+mod log_follow;
 mod logs;
 mod ps;
 mod pull;
