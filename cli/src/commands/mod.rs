@@ -5,7 +5,9 @@ mod attach;
 mod common;
 mod container_create;
 mod container_filter;
+mod events;
 mod exec;
+mod healthcheck;
 mod images;
 mod info;
 mod inspect;
@@ -32,8 +34,13 @@ pub enum Command {
     Container(ContainerCommand),
     /// Create but do not start a container
     Create(container_create::CreateArgs),
+    /// Show podman system events
+    Events(events::EventsArgs),
     /// Run a process in a running container
     Exec(exec::ExecArgs),
+    /// Manage health checks on containers
+    #[command(subcommand)]
+    Healthcheck(healthcheck::HealthcheckCommand),
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
@@ -119,6 +126,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
             container_create::run(&g, a).await
         }
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::run(&g, a).await,
+        Command::Events(a) => events::run(&g, a).await,
+        Command::Healthcheck(c) => healthcheck::run(&g, c).await,
         Command::Container(ContainerCommand::Inspect(a)) => inspect::containers(&g, a).await,
         Command::Image(ImageCommand::Inspect(a)) => inspect::images(&g, a).await,
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(&g, a).await,
@@ -165,10 +174,8 @@ const PLANNED: &[&str] = &[
     "commit",
     "cp",
     "diff",
-    "events",
     "export",
     "generate",
-    "healthcheck",
     "history",
     "import",
     "init",

@@ -12,7 +12,11 @@ use crate::state::{ContainerRecord, ContainerState};
 
 /// The monitor's restart state of `rec`, if it ever restarted it.
 pub fn state(config: &EngineConfig, rec: &ContainerRecord) -> Option<RestartState> {
-    rec.options.restart?;
+    // Only a restart policy or a health check (`--health-on-failure
+    // restart`) makes a monitor restart: skip the file read for others.
+    if rec.options.restart.is_none() && rec.options.healthcheck.is_none() {
+        return None;
+    }
     let paths = ContainerPaths::new(config, &rec.id);
     let data = std::fs::read(&paths.restart_state).ok()?;
     serde_json::from_slice(&data).ok()
