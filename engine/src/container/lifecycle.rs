@@ -187,6 +187,14 @@ pub(crate) async fn start_initialized(
     let runtime = runtime_for(ctx, rec)?;
     crate::fault::point("start.before-runtime-start");
     if let Err(e) = runtime.start(&rec.id).await {
+        // A process that exits at once can be deleted by its monitor while
+        // `runtime start` still tidies up (runc: "remove .../exec.fifo: no
+        // such file"): the exit record proves it ran.
+        let paths = ContainerPaths::new(&ctx.config, &rec.id);
+        if matches!(monitor::read_exit_file(&paths.exit_file), Ok(Some(_))) {
+            tracing::debug!(container = %rec.id, error = %e, "runtime start raced a quick exit");
+            return mark_started(ctx, rec);
+        }
         // The created process never ran: kill it so its monitor records
         // the exit and cleans up.
         let _ = runtime.delete(&rec.id, true).await;
@@ -195,6 +203,10 @@ pub(crate) async fn start_initialized(
         return Err(e.into());
     }
     crate::fault::point("start.after-runtime-start");
+    mark_started(ctx, rec)
+}
+
+fn mark_started(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), ContainerError> {
     rec.state = ContainerState::Running;
     rec.started_at = Some(now_nanos());
     rec.finished_at = None;
