@@ -318,7 +318,10 @@ pub async fn create_from(
         "missing" | "newer" | "never" => {}
         other => return Err(CliError::usage(format!("invalid pull policy {other:?}"))),
     }
-    Ok(engine.create_container(options, flags.name.clone()).await?)
+    super::survival_cli::replace_existing(engine, &flags.survival, flags.name.as_deref()).await?;
+    let handle = engine.create_container(options, flags.name.clone()).await?;
+    super::survival_cli::write_cidfile(&flags.survival, &handle)?;
+    Ok(handle)
 }
 
 pub async fn run(g: &Globals, a: CreateArgs) -> CliResult {

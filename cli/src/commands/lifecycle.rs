@@ -22,6 +22,9 @@ pub struct StopArgs {
     /// Filter what containers are going to be stopped (with --all)
     #[arg(short = 'f', long)]
     filter: Vec<String>,
+    /// Read the container ID from the file
+    #[arg(long)]
+    cidfile: Vec<String>,
     containers: Vec<String>,
 }
 
@@ -53,6 +56,9 @@ pub struct RmArgs {
     /// Remove anonymous volumes associated with the container
     #[arg(short = 'v', long)]
     volumes: bool,
+    /// Read the container ID from the file
+    #[arg(long)]
+    cidfile: Vec<String>,
     containers: Vec<String>,
 }
 
@@ -119,8 +125,23 @@ pub async fn stop(g: &Globals, a: StopArgs) -> CliResult {
         &a.filter,
         &["restart-policy", "name", "id", "status", "label", "until"],
     )?;
+    let mut containers = a.containers.clone();
+    for f in &a.cidfile {
+        match super::survival_cli::read_cidfile(f)? {
+            Some(id) => containers.push(id),
+            None if a.ignore => {}
+            None => {
+                return Err(CliError::usage(format!(
+                    "reading CIDFile: open {f}: no such file or directory"
+                )))
+            }
+        }
+    }
+    if !a.cidfile.is_empty() && containers.is_empty() {
+        return Ok(0);
+    }
     let names = if filters.is_empty() {
-        names_or_all(&engine, a.all, &a.containers, true)?
+        names_or_all(&engine, a.all, &containers, true)?
     } else if a.all {
         let all = engine.containers()?.into_iter();
         all.filter(|c| c.state.has_monitor() && filters.matches(c))
@@ -161,7 +182,26 @@ pub async fn kill(g: &Globals, a: KillArgs) -> CliResult {
 /// running (without --force), 125 for other failures.
 pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
     let engine = open_engine(g)?;
-    let names = names_or_all(&engine, a.all, &a.containers, false)?;
+    let mut containers = a.containers.clone();
+    for f in &a.cidfile {
+        match super::survival_cli::read_cidfile(f)? {
+            Some(id) => {
+                containers.push(id);
+                // Podman removes the file with the container.
+                let _ = std::fs::remove_file(f);
+            }
+            None if a.ignore => {}
+            None => {
+                return Err(CliError::usage(format!(
+                    "reading CIDFile: open {f}: no such file or directory"
+                )))
+            }
+        }
+    }
+    if !a.cidfile.is_empty() && containers.is_empty() {
+        return Ok(0);
+    }
+    let names = names_or_all(&engine, a.all, &containers, false)?;
     let mut code = 0;
     for name in &names {
         let res = match engine.container(name) {

@@ -7,6 +7,7 @@ mod container_create;
 mod container_filter;
 mod events;
 mod exec;
+mod generate;
 mod healthcheck;
 mod images;
 mod info;
@@ -17,6 +18,7 @@ mod logs;
 mod ps;
 mod pull;
 mod run;
+mod survival_cli;
 mod survival_flags;
 mod survival_status;
 
@@ -38,6 +40,9 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Run a process in a running container
     Exec(exec::ExecArgs),
+    /// Generate structured data based on containers
+    #[command(subcommand)]
+    Generate(generate::GenerateCommand),
     /// Manage health checks on containers
     #[command(subcommand)]
     Healthcheck(healthcheck::HealthcheckCommand),
@@ -127,6 +132,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         }
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::run(&g, a).await,
         Command::Events(a) => events::run(&g, a).await,
+        Command::Generate(c) => generate::run(&g, c).await,
         Command::Healthcheck(c) => healthcheck::run(&g, c).await,
         Command::Container(ContainerCommand::Inspect(a)) => inspect::containers(&g, a).await,
         Command::Image(ImageCommand::Inspect(a)) => inspect::images(&g, a).await,
@@ -175,7 +181,6 @@ const PLANNED: &[&str] = &[
     "cp",
     "diff",
     "export",
-    "generate",
     "history",
     "import",
     "init",

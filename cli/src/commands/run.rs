@@ -58,6 +58,7 @@ pub async fn run(g: &Globals, a: RunArgs) -> CliResult {
             discard_if_rm(&handle, a.flags.rm).await;
             return Err(e.into());
         }
+        super::survival_cli::notify_ready(&handle).await?;
         println!("{}", handle.id);
         return Ok(0);
     }
@@ -138,7 +139,9 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
     for_each(&names, |name| {
         let engine = &engine;
         async move {
-            engine.container(&name)?.start().await?;
+            let handle = engine.container(&name)?;
+            handle.start().await?;
+            super::survival_cli::notify_ready(&handle).await?;
             Ok(Some(name))
         }
     })

@@ -34,11 +34,34 @@ pub struct SurvivalFlags {
     /// Disable healthchecks on container
     #[arg(long)]
     pub no_healthcheck: bool,
+    /// Control sd-notify behavior ("conmon"|"ignore"; "container" is not supported yet)
+    #[arg(long)]
+    pub sdnotify: Option<String>,
+    /// Write the container ID to the file
+    #[arg(long)]
+    pub cidfile: Option<String>,
+    /// If a container with the same name exists, replace it
+    #[arg(long)]
+    pub replace: bool,
 }
 
 impl SurvivalFlags {
     /// Validates the flags into `opts`.
     pub fn apply(&self, opts: &mut ContainerOptions) -> CliResult<()> {
+        match self.sdnotify.as_deref() {
+            None | Some("ignore") => {}
+            Some("conmon") => opts.sdnotify_conmon = true,
+            Some("container") => {
+                return Err(CliError::usage(
+                    "--sdnotify=container is not supported yet (see docs/compatibility.md): use conmon or ignore",
+                ))
+            }
+            Some(other) => {
+                return Err(CliError::usage(format!(
+                    "invalid --sdnotify value {other:?}: must be conmon, container or ignore"
+                )))
+            }
+        }
         if let Some(r) = &self.restart {
             let r = if r == "never" { "no" } else { r.as_str() };
             let policy = RestartConfig::parse(r).map_err(CliError::usage)?;

@@ -83,4 +83,8 @@ pub struct ContainerOptions {
     /// `--log-opt max-file=`: files kept when the log rotates.
     #[serde(default)]
     pub log_max_files: Option<u32>,
+    /// `--sdnotify=conmon`: whoever starts the container tells systemd
+    /// (`$NOTIFY_SOCKET`) it is ready, with the monitor as main pid.
+    #[serde(default)]
+    pub sdnotify_conmon: bool,
 }
