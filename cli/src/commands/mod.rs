@@ -21,6 +21,7 @@ mod run;
 mod survival_cli;
 mod survival_flags;
 mod survival_status;
+mod system;
 
 use clap::Subcommand;
 
@@ -76,6 +77,9 @@ pub enum Command {
     Start(run::StartArgs),
     /// Stop one or more containers
     Stop(lifecycle::StopArgs),
+    /// Manage rpod
+    #[command(subcommand)]
+    System(system::SystemCommand),
     /// Unpause the processes in one or more containers
     Unpause(lifecycle::NamesArgs),
     /// Display the rpod version information
@@ -99,6 +103,8 @@ pub enum ContainerCommand {
     #[command(alias = "list", alias = "ps")]
     Ls(ps::PsArgs),
     Pause(lifecycle::NamesArgs),
+    /// Remove all non running containers
+    Prune(system::PruneArgs),
     Rename(lifecycle::RenameArgs),
     Rm(lifecycle::RmArgs),
     Run(run::RunArgs),
@@ -132,6 +138,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         }
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::run(&g, a).await,
         Command::Events(a) => events::run(&g, a).await,
+        Command::System(c) => system::run(&g, c).await,
+        Command::Container(ContainerCommand::Prune(a)) => system::container_prune(&g, a).await,
         Command::Generate(c) => generate::run(&g, c).await,
         Command::Healthcheck(c) => healthcheck::run(&g, c).await,
         Command::Container(ContainerCommand::Inspect(a)) => inspect::containers(&g, a).await,
@@ -204,7 +212,6 @@ const PLANNED: &[&str] = &[
     "search",
     "secret",
     "stats",
-    "system",
     "tag",
     "top",
     "tree",
