@@ -47,7 +47,12 @@ pub(crate) fn sync(
     let Some(st) = state(&ctx.config, &rec) else {
         return Ok(rec);
     };
-    if st.restarting || st.pid <= 0 || st.pid == rec.pid {
+    if st.restarting {
+        // Between two runs there is no process: never show the dead one.
+        rec.pid = 0;
+        return Ok(rec);
+    }
+    if st.pid <= 0 || st.pid == rec.pid {
         return Ok(rec);
     }
     ctx.db.record_restart(&rec.id, st.pid, st.started_at)?;
