@@ -182,6 +182,8 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             }
         }
+        crate::fault::point("create.after-insert");
+        crate::events::container_event(&self.ctx.config, &record, "create");
         self.container(&record.id)
     }
 }

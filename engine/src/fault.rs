@@ -1,7 +1,7 @@
 //! Test-only fault injection: `RPOD_FAULT=<step>` makes the process SIGKILL
 //! itself when it reaches the named step, so tests can check that an
 //! operation cut off there is completed by the next command. Steps are
-//! named `<operation>:<where>` (e.g. `pod-start:after-infra`).
+//! named `<operation>.<where>` (e.g. `start.after-mount`, `pod-start.after-infra`).
 
 /// Environment variable naming the step at which to die.
 pub const FAULT_ENV: &str = "RPOD_FAULT";

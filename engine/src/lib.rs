@@ -11,6 +11,8 @@
 //! - [`spec`]: OCI runtime spec generation from image config and options.
 //! - [`runtime`]: the OCI runtime (runc/crun) wrapper.
 //! - [`monitor`]: spawning pod-monitor and talking to it through `proto`.
+//! - [`events`]: the append-only events file.
+//! - [`fault`]: fault injection points for crash-recovery tests.
 //! - [`container`]: container options, records and the container actor
 //!   through which every transition passes.
 //! - [`pod`]: pods, their infra container and the pod actor ordering members.
@@ -19,6 +21,7 @@
 pub mod config;
 pub mod container;
 pub mod engine;
+pub mod events;
 pub mod fault;
 pub mod lock;
 pub mod logs;

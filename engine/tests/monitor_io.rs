@@ -119,7 +119,7 @@ fn terminal_resize_and_input() {
     stream.send_input(b"go\n").unwrap();
     let out = String::from_utf8_lossy(&collect_output(stream)).into_owned();
     assert!(out.contains("40 100"), "{out:?}");
-    assert_eq!(client.wait_exit().unwrap().code, 5);
+    assert_eq!(c.exit_record().code, 5);
 }
 
 #[test]
@@ -224,7 +224,7 @@ fn protocol_errors_are_contained() {
     let mut client = c.client();
     assert_eq!(client.status().unwrap().pid, pid);
     client.kill(libc::SIGKILL).unwrap();
-    assert_eq!(client.wait_exit().unwrap().code, 137);
+    assert_eq!(c.exit_record().code, 137);
 }
 
 #[test]

@@ -182,7 +182,7 @@ fn kill_delivers_a_signal() {
     c.run();
     let mut client = c.client();
     client.kill(libc::SIGKILL).unwrap();
-    let exit = client.wait_exit().unwrap();
+    let exit = c.exit_record();
     assert_eq!((exit.code, exit.signal), (137, Some(9)));
     // After the exit the process is gone: Kill is refused, Stop is a no-op.
     if let Ok(mut again) = rpod_engine::monitor::MonitorClient::connect(&c.cfg.socket_path) {

@@ -30,6 +30,8 @@ pub struct ControlConn {
     pub greeted: bool,
     /// Waiting for the process to exit.
     pub subscribed: bool,
+    /// Waiting for the result of a health check.
+    pub health_waiting: bool,
     /// Close once the output buffer is flushed.
     pub closing: bool,
     /// The peer will send nothing more (EOF or garbled input).
@@ -44,6 +46,7 @@ impl ControlConn {
             outbuf: Vec::new(),
             greeted: false,
             subscribed: false,
+            health_waiting: false,
             closing: false,
             read_done: false,
         }
@@ -60,7 +63,8 @@ impl ControlConn {
 
     /// Whether the connection has nothing left to do and can be dropped.
     pub fn finished(&self) -> bool {
-        self.outbuf.is_empty() && (self.closing || (self.read_done && !self.subscribed))
+        self.outbuf.is_empty()
+            && (self.closing || (self.read_done && !self.subscribed && !self.health_waiting))
     }
 
     /// Reads what is available and returns the complete frames in it.

@@ -10,9 +10,12 @@ mod attach;
 mod control;
 mod daemon;
 mod diag;
+mod events;
 mod exit;
 mod fdio;
+mod health;
 mod logfile;
+mod restart;
 mod runtime;
 mod sockets;
 mod supervisor;
@@ -90,6 +93,15 @@ fn load_config(path: &Path) -> Result<MonitorConfig, String> {
     }
     if let Some(p) = &mut cfg.runtime_root {
         abs(p)?;
+    }
+    for p in [&mut cfg.restart_state_file, &mut cfg.health_state_file]
+        .into_iter()
+        .flatten()
+    {
+        abs(p)?;
+    }
+    if let Some(ev) = &mut cfg.events {
+        abs(&mut ev.path)?;
     }
     if let MonitorMode::Exec { process, .. } = &mut cfg.mode {
         abs(process)?;

@@ -50,6 +50,20 @@ pub fn delete_command(cfg: &MonitorConfig) -> Command {
     cmd
 }
 
+/// `start ID`: runs a created container (after a restart).
+pub fn run_command(cfg: &MonitorConfig) -> Command {
+    let mut cmd = base(cfg);
+    cmd.arg("start").arg(&cfg.id);
+    cmd
+}
+
+/// `exec ID ARGV...` in the foreground (health checks).
+pub fn exec_command(cfg: &MonitorConfig, argv: &[String]) -> Command {
+    let mut cmd = base(cfg);
+    cmd.arg("exec").arg(&cfg.id).args(argv);
+    cmd
+}
+
 /// The runtime's own error text: the last `error`/`fatal` entry of its JSON
 /// log, else its stderr, else a generic note with the exit status.
 pub fn error_message(json_log: &[u8], stderr: &[u8], status: &str) -> String {

@@ -22,9 +22,12 @@ use rpod_proto::{ExitRecord, MonitorConfig, MonitorState, Reply, Request, SyncMs
 use crate::attach::{AttachConn, AttachInput};
 use crate::control::{ControlConn, Incoming};
 use crate::diag;
+use crate::events::emit;
 use crate::exit::{code_of, now_nanos, write_exit_file, OomWatch};
 use crate::fdio::{read_nb, set_nonblocking, write_nb, ReadOutcome};
+use crate::health::Health;
 use crate::logfile::{LogFile, Stream};
+use crate::restart::Restarts;
 use crate::runtime;
 use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
 
@@ -50,6 +53,9 @@ enum Phase {
     Running,
     /// The process exited; remaining output is delivered.
     Draining,
+    /// Waiting out the back-off before the restart policy runs the
+    /// runtime again.
+    Restarting,
     /// Exit published; runtime delete and cleanup command run.
     Cleanup,
     Done,
@@ -113,6 +119,8 @@ pub struct Supervisor {
     cleanup_pid: Option<i32>,
     scratch: Vec<u8>,
     exit_code: i32,
+    restarts: Restarts,
+    health: Option<Health>,
 }
 
 impl Supervisor {
@@ -123,6 +131,23 @@ impl Supervisor {
         (control, control_path): (UnixListener, BoundPath),
         (attach_listener, attach_path): (OwnedFd, BoundPath),
     ) -> Supervisor {
+        let restarts = Restarts::new(
+            cfg.restart
+                .filter(|_| cfg.mode == rpod_proto::MonitorMode::Create),
+            cfg.restart_state_file.clone(),
+        );
+        let health = match (&cfg.mode, &cfg.healthcheck) {
+            (rpod_proto::MonitorMode::Create, Some(h)) => {
+                let mut out = cfg.pid_file.clone().into_os_string();
+                out.push(".health-output");
+                Some(Health::new(
+                    h.clone(),
+                    cfg.health_state_file.clone(),
+                    out.into(),
+                ))
+            }
+            _ => None,
+        };
         Supervisor {
             cfg,
             monitor_pid: std::process::id() as i32,
@@ -155,6 +180,8 @@ impl Supervisor {
             cleanup_pid: None,
             scratch: Vec::new(),
             exit_code: 0,
+            restarts,
+            health,
         }
     }
 
@@ -272,8 +299,15 @@ impl Supervisor {
 
     fn poll_timeout(&self) -> i32 {
         let deadline = match self.phase {
-            Phase::Running => self.stop_deadline,
+            Phase::Running => {
+                let health = self.health.as_ref().and_then(Health::deadline);
+                match (self.stop_deadline, health) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
             Phase::Draining => self.drain_deadline,
+            Phase::Restarting => self.restarts.due(),
             _ => None,
         };
         match deadline {
@@ -314,8 +348,14 @@ impl Supervisor {
             self.stop_deadline = None;
             let _ = self.signal_process(libc::SIGKILL);
         }
+        if self.phase == Phase::Running {
+            self.health_tick(now);
+        }
         if self.phase == Phase::Draining {
             self.drain();
+        }
+        if self.phase == Phase::Restarting && self.restarts.due().is_some_and(|d| now >= d) {
+            self.restart_now();
         }
         self.controls.retain(|c| !c.finished());
         self.attaches.retain(|a| !a.dead);
@@ -332,9 +372,11 @@ impl Supervisor {
                 libc::SIGTERM | libc::SIGINT => match self.phase {
                     Phase::Waiting => self.shutdown(0),
                     Phase::Running => {
+                        self.restarts.disabled = true;
                         let _ = self.signal_process(sig);
                     }
-                    _ => {}
+                    Phase::Restarting => self.give_up(String::new()),
+                    _ => self.restarts.disabled = true,
                 },
                 _ => {}
             }
@@ -367,6 +409,12 @@ impl Supervisor {
             } else if self.cleanup_pid == Some(pid) {
                 self.cleanup_pid = None;
                 self.next_cleanup();
+            } else if self
+                .health
+                .as_ref()
+                .is_some_and(|h| h.running_check() == Some(pid))
+            {
+                self.health_done(code_of(st).map_or(-1, |(c, _)| c));
             } else if self.phase == Phase::Running && pid == self.pid {
                 self.process_exited(st);
             } else if self.phase == Phase::Creating && self.early.len() < MAX_EARLY {
@@ -454,7 +502,7 @@ impl Supervisor {
 
     fn start_runtime(&mut self) -> Result<(), String> {
         let cfg = &self.cfg;
-        if let Some(path) = &cfg.log_path {
+        if let (Some(path), None) = (&cfg.log_path, &self.log) {
             let log = LogFile::open(path, cfg.log_max_size, cfg.log_max_files)
                 .map_err(|e| format!("open log file {}: {e}", path.display()))?;
             self.log = Some(log);
@@ -622,10 +670,20 @@ impl Supervisor {
         self.oom = Some(OomWatch::new(pid, self.cfg.cgroup_path.as_deref()));
         self.remove_console();
         self.phase = Phase::Running;
-        if let Err(e) = self.send_sync(&SyncMsg::Created { pid }) {
+        if self.restarts.in_restart {
+            if let Err(message) = self.run_restarted(pid) {
+                self.phase = Phase::Creating;
+                self.pid = 0;
+                self.give_up(message);
+                return;
+            }
+        } else if let Err(e) = self.send_sync(&SyncMsg::Created { pid }) {
             diag::warn(&format!("cannot send Created: {e}"));
         }
         self.sync = None;
+        if let Some(h) = &mut self.health {
+            h.run_started();
+        }
         let early = std::mem::take(&mut self.early);
         if let Some(&(_, st)) = early.iter().find(|(p, _)| *p == pid) {
             self.process_exited(st);
@@ -637,6 +695,11 @@ impl Supervisor {
 
     /// Reports `message` on the sync socket and ends the monitor.
     fn fail(&mut self, message: String) {
+        if self.restarts.in_restart {
+            // No engine is waiting: the last run's exit is the final one.
+            self.give_up(message);
+            return;
+        }
         diag::warn(&format!("start failed: {message}"));
         // Sockets go first: the engine may look as soon as it reads Failed.
         // The sync socket stays open until the process exits, so the
@@ -916,7 +979,7 @@ impl Supervisor {
 
     fn state(&self) -> MonitorState {
         match self.phase {
-            Phase::Waiting | Phase::Creating => MonitorState::Waiting,
+            Phase::Waiting | Phase::Creating | Phase::Restarting => MonitorState::Waiting,
             Phase::Running | Phase::Draining => MonitorState::Running,
             Phase::Cleanup | Phase::Done => MonitorState::Exited,
         }
@@ -972,7 +1035,13 @@ impl Supervisor {
                 signal,
                 timeout_secs,
             } => {
-                if self.phase >= Phase::Draining {
+                self.restarts.disabled = true;
+                if self.phase == Phase::Restarting {
+                    self.give_up(String::new());
+                }
+                if self.phase >= Phase::Draining
+                    || (self.phase == Phase::Creating && self.restarts.in_restart)
+                {
                     return Some(Reply::Ok);
                 }
                 let r = self.signal_process(signal);
@@ -994,6 +1063,34 @@ impl Supervisor {
                     return None;
                 }
             },
+            Request::DisableRestart => {
+                self.restarts.disabled = true;
+                if self.phase == Phase::Restarting {
+                    self.give_up(String::new());
+                }
+                Reply::Ok
+            }
+            Request::RunHealthcheck => {
+                if self.health.is_none() {
+                    return Some(Reply::Error {
+                        message: "container has no defined healthcheck".to_owned(),
+                    });
+                }
+                if self.phase != Phase::Running {
+                    return Some(Reply::Error {
+                        message: "container is not running".to_owned(),
+                    });
+                }
+                self.controls[i].health_waiting = true;
+                if self
+                    .health
+                    .as_ref()
+                    .is_some_and(|h| h.running_check().is_none())
+                {
+                    self.start_health_check();
+                }
+                return None;
+            }
             Request::Unknown => Reply::Unsupported {
                 request: req.name().to_string(),
             },
@@ -1035,9 +1132,18 @@ impl Supervisor {
         self.stop_deadline = None;
         self.phase = Phase::Draining;
         self.drain_deadline = Some(Instant::now() + DRAIN_TIMEOUT);
+        if let Some(h) = &mut self.health {
+            h.run_ended();
+        }
+        if self.cfg.mode == rpod_proto::MonitorMode::Create {
+            emit(&self.cfg, "died", Some(code), "");
+        }
     }
 
     fn finish_exit(&mut self) {
+        if self.pending_exit.is_some() && self.begin_restart() {
+            return;
+        }
         let Some(rec) = self.pending_exit.take() else {
             return;
         };
@@ -1085,6 +1191,171 @@ impl Supervisor {
         }
         if self.phase == Phase::Cleanup {
             self.phase = Phase::Done;
+        }
+    }
+}
+
+// ---- restart policy and health checks ----
+
+impl Supervisor {
+    /// After an exit: if the policy asks for another run, releases this
+    /// run (runtime state, outputs) and waits out the back-off.
+    fn begin_restart(&mut self) -> bool {
+        let Some(rec) = self.pending_exit.clone() else {
+            return false;
+        };
+        if !self.restarts.wants(rec.code) {
+            return false;
+        }
+        self.outputs.clear();
+        self.close_stdin();
+        self.pty = None;
+        self.runtime_stderr = None;
+        let _ = fs::remove_file(&self.cfg.pid_file);
+        // The runtime's state must go before `create` can reuse the id;
+        // `delete` of a stopped container is quick.
+        let deleted = runtime::delete_command(&self.cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if let Err(e) = deleted {
+            diag::warn(&format!("runtime delete before restart: {e}"));
+        }
+        self.pending_exit = None;
+        self.pid = 0;
+        self.restarts.begin(rec);
+        self.phase = Phase::Restarting;
+        true
+    }
+
+    /// The back-off is over: create the container again.
+    fn restart_now(&mut self) {
+        self.restarts.starting();
+        if let Err(message) = self.start_runtime() {
+            self.give_up(message);
+        }
+    }
+
+    /// `runtime start` of the container the monitor re-created.
+    fn run_restarted(&mut self, pid: i32) -> Result<(), String> {
+        if self.restarts.disabled {
+            self.kill_created(pid);
+            return Err(String::new());
+        }
+        let out = runtime::run_command(&self.cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| format!("exec {}: {e}", self.cfg.runtime.display()))?;
+        if !out.status.success() {
+            self.kill_created(pid);
+            let status = format!("{}", out.status);
+            return Err(runtime::error_message(b"", &out.stderr, &status));
+        }
+        self.restarts.in_restart = false;
+        self.restarts.started(pid);
+        emit(&self.cfg, "restart", None, "");
+        Ok(())
+    }
+
+    fn kill_created(&self, pid: i32) {
+        // SAFETY: plain kill(2) of the process the runtime just created; it
+        // is our unreaped child (we are its subreaper), so not reused.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = runtime::delete_command(&self.cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    /// No more runs: the last run's exit becomes the container's exit.
+    fn give_up(&mut self, message: String) {
+        if !message.is_empty() {
+            diag::warn(&format!("restart failed: {message}"));
+        }
+        self.outputs.clear();
+        self.stdin_pipe = None;
+        self.pty = None;
+        self.remove_console();
+        let last = self.restarts.give_up(message);
+        self.pending_exit = last.or_else(|| {
+            Some(ExitRecord {
+                code: 1,
+                signal: None,
+                finished_at: now_nanos(),
+                oom: false,
+            })
+        });
+        self.phase = Phase::Draining;
+        self.finish_exit();
+    }
+
+    fn health_tick(&mut self, now: Instant) {
+        let Some(h) = &mut self.health else {
+            return;
+        };
+        h.enforce_timeout(now);
+        if h.due(now) {
+            self.start_health_check();
+        }
+    }
+
+    fn start_health_check(&mut self) {
+        let Some(h) = &mut self.health else {
+            return;
+        };
+        let cmd = runtime::exec_command(&self.cfg, &h.cfg.argv());
+        if let Err(e) = h.spawn(cmd) {
+            diag::warn(&format!("health check: {e}"));
+            self.health_done(-1);
+        }
+    }
+
+    fn health_done(&mut self, code: i32) {
+        let running = self.phase == Phase::Running;
+        let Some(h) = &mut self.health else {
+            return;
+        };
+        let on_failure = h.cfg.on_failure;
+        let Some(outcome) = h.finished(code, running) else {
+            return;
+        };
+        emit(&self.cfg, "health_status", None, &outcome.status);
+        let reply = Reply::Health {
+            status: outcome.status.clone(),
+            exit_code: outcome.exit_code,
+            output: outcome.output.clone(),
+        };
+        for c in &mut self.controls {
+            if c.health_waiting {
+                c.health_waiting = false;
+                c.send(&reply);
+            }
+        }
+        if !(outcome.turned_unhealthy && running) {
+            return;
+        }
+        use rpod_proto::health::HealthOnFailure;
+        match on_failure {
+            HealthOnFailure::Kill => {
+                self.restarts.disabled = true;
+                let _ = self.signal_process(libc::SIGKILL);
+            }
+            HealthOnFailure::Stop => {
+                self.restarts.disabled = true;
+                let sig = self.cfg.stop_signal.unwrap_or(libc::SIGTERM);
+                let _ = self.signal_process(sig);
+                let secs = self.cfg.stop_timeout_secs.unwrap_or(10);
+                self.stop_deadline = Some(Instant::now() + Duration::from_secs(secs));
+            }
+            HealthOnFailure::Restart => {
+                self.restarts.forced = true;
+                let _ = self.signal_process(libc::SIGKILL);
+            }
+            HealthOnFailure::None | HealthOnFailure::Unknown => {}
         }
     }
 }

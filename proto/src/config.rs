@@ -64,6 +64,28 @@ pub struct MonitorConfig {
     /// containers; exec sessions leave the container alone.
     #[serde(default)]
     pub delete_on_exit: bool,
+    /// Restart policy enforced after the process exits (containers only).
+    #[serde(default)]
+    pub restart: Option<crate::restart::RestartConfig>,
+    /// Where the restart state is written (atomically) on each restart.
+    #[serde(default)]
+    pub restart_state_file: Option<PathBuf>,
+    /// Health check scheduled while the process runs.
+    #[serde(default)]
+    pub healthcheck: Option<crate::health::HealthConfig>,
+    /// Where the health state is written (atomically) after each check.
+    #[serde(default)]
+    pub health_state_file: Option<PathBuf>,
+    /// Events file and the container's name and image for its events.
+    #[serde(default)]
+    pub events: Option<crate::events::EventsConfig>,
+    /// Seconds the monitor waits after SIGTERM before SIGKILL when a
+    /// health check asks it to stop the container.
+    #[serde(default)]
+    pub stop_timeout_secs: Option<u64>,
+    /// Signal sent to stop the container (default SIGTERM).
+    #[serde(default)]
+    pub stop_signal: Option<i32>,
 }
 
 fn one() -> u32 {

@@ -11,15 +11,21 @@
 //!   messages, and the exit record.
 //! - [`config`]: the monitor's configuration file written by the engine.
 //! - [`attach`]: stream tags of the SOCK_SEQPACKET attach socket.
+//! - [`restart`], [`health`], [`events`]: restart policies, health checks
+//!   and the events file, shared by the engine and the monitors.
 
 pub mod attach;
 pub mod config;
+pub mod events;
 pub mod frame;
+pub mod health;
 pub mod messages;
+pub mod restart;
 
 pub use config::{MonitorConfig, MonitorMode};
 pub use frame::{read_frame, write_frame, FrameError, MAX_FRAME_LEN};
 pub use messages::{ExitRecord, MonitorState, Reply, Request, SyncMsg};
+pub use restart::{RestartConfig, RestartPolicy, RestartState};
 
 /// Protocol version spoken by this build. Bumped only when a message's
 /// meaning changes; adding optional fields does not require a bump.

@@ -36,6 +36,11 @@ pub enum Request {
     },
     /// Answered with `Exited` once the process has exited.
     Subscribe,
+    /// Turn the restart policy off for good (`stop`, `kill`, `rm`): the
+    /// next exit is final. `Stop` implies it.
+    DisableRestart,
+    /// Run the health check now; answered with `Health` when it is done.
+    RunHealthcheck,
     #[serde(other)]
     Unknown,
 }
@@ -52,6 +57,8 @@ impl Request {
             Request::Stop { .. } => "Stop",
             Request::Kill { .. } => "Kill",
             Request::Subscribe => "Subscribe",
+            Request::DisableRestart => "DisableRestart",
+            Request::RunHealthcheck => "RunHealthcheck",
             Request::Unknown => "unknown",
         }
     }
@@ -97,6 +104,13 @@ pub enum Reply {
     },
     Error {
         message: String,
+    },
+    /// Result of one health check.
+    Health {
+        status: String,
+        exit_code: i32,
+        #[serde(default)]
+        output: String,
     },
     #[serde(other)]
     Unknown,

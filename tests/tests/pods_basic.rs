@@ -270,7 +270,7 @@ fn sigkill_during_pod_start_is_completed_by_the_next_command() {
         .ok(&["create", "--pod", &pod, "--name", &m, &img, "sleep", "600"]);
     let killed = |args: &[&str]| {
         let mut cmd = w.env.cmd(args);
-        cmd.env("RPOD_FAULT", "pod-start:after-infra");
+        cmd.env("RPOD_FAULT", "pod-start.after-infra");
         let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
         assert_eq!(out.status.signal(), Some(9), "{out:?}");
     };
@@ -289,7 +289,7 @@ fn sigkill_during_pod_start_is_completed_by_the_next_command() {
     // A removal cut off after the first member: the pod is marked, start
     // refuses it, and the next `pod rm -f` finishes the job.
     let mut cmd = w.env.cmd(&["pod", "rm", "-f", "-t", "0", &pod]);
-    cmd.env("RPOD_FAULT", "pod-rm:after-member");
+    cmd.env("RPOD_FAULT", "pod-rm.after-member");
     let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
     assert_eq!(out.status.signal(), Some(9), "{out:?}");
     assert_eq!(pod_inspect(&w.env, &pod)["Transition"], "removing");

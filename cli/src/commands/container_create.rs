@@ -104,6 +104,8 @@ pub struct ContainerFlags {
     /// Make this a pod init container (once, always)
     #[arg(long)]
     pub init_ctr: Option<String>,
+    #[command(flatten)]
+    pub survival: super::survival_flags::SurvivalFlags,
 }
 
 impl ContainerFlags {
@@ -138,6 +140,7 @@ impl ContainerFlags {
             }
         };
         let mut log_max_size = None;
+        let mut log_max_files = None;
         for opt in &self.log_opt {
             match opt.split_once('=') {
                 Some(("max-size", v)) => {
@@ -145,9 +148,15 @@ impl ContainerFlags {
                         CliError::usage(format!("invalid max-size value {v:?} in --log-opt"))
                     })?)
                 }
+                Some(("max-file", v)) => {
+                    log_max_files =
+                        Some(v.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                            CliError::usage(format!("invalid max-file value {v:?} in --log-opt"))
+                        })?)
+                }
                 _ => {
                     return Err(CliError::usage(format!(
-                        "unsupported --log-opt {opt:?}: only max-size is supported"
+                        "unsupported --log-opt {opt:?}: only max-size and max-file are supported"
                     )))
                 }
             }
@@ -168,7 +177,7 @@ impl ContainerFlags {
                 )));
             }
         }
-        Ok(ContainerOptions {
+        let mut options = ContainerOptions {
             image: image.to_owned(),
             command: command.to_vec(),
             entrypoint,
@@ -187,9 +196,11 @@ impl ContainerFlags {
             labels,
             stop_signal,
             stop_timeout: self.stop_timeout,
-            pod: None,
-            requires: Vec::new(),
-        })
+            log_max_files,
+            ..Default::default()
+        };
+        self.survival.apply(&mut options)?;
+        Ok(options)
     }
 }
 
@@ -319,10 +330,13 @@ pub async fn create_from(
         "missing" | "newer" | "never" => {}
         other => return Err(CliError::usage(format!("invalid pull policy {other:?}"))),
     }
+    super::survival_cli::replace_existing(engine, &flags.survival, flags.name.as_deref()).await?;
     let member = member_spec(engine, flags).await?;
-    Ok(engine
+    let handle = engine
         .create_container_with(options, flags.name.clone(), member)
-        .await?)
+        .await?;
+    super::survival_cli::write_cidfile(&flags.survival, &handle)?;
+    Ok(handle)
 }
 
 /// `--pod`, `--requires`, `--init-ctr`; `--pod new:NAME` creates the pod

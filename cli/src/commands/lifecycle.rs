@@ -19,6 +19,12 @@ pub struct StopArgs {
     /// Ignore errors when a specified container is missing
     #[arg(short = 'i', long)]
     ignore: bool,
+    /// Filter what containers are going to be stopped (with --all)
+    #[arg(short = 'f', long)]
+    filter: Vec<String>,
+    /// Read the container ID from the file
+    #[arg(long)]
+    cidfile: Vec<String>,
     containers: Vec<String>,
 }
 
@@ -50,6 +56,9 @@ pub struct RmArgs {
     /// Remove anonymous volumes associated with the container
     #[arg(short = 'v', long)]
     volumes: bool,
+    /// Read the container ID from the file
+    #[arg(long)]
+    cidfile: Vec<String>,
     containers: Vec<String>,
 }
 
@@ -112,7 +121,35 @@ fn names_or_all(
 
 pub async fn stop(g: &Globals, a: StopArgs) -> CliResult {
     let engine = open_engine(g)?;
-    let names = names_or_all(&engine, a.all, &a.containers, true)?;
+    let filters = super::container_filter::Filters::parse(
+        &a.filter,
+        &["restart-policy", "name", "id", "status", "label", "until"],
+    )?;
+    let mut containers = a.containers.clone();
+    for f in &a.cidfile {
+        match super::survival_cli::read_cidfile(f)? {
+            Some(id) => containers.push(id),
+            None if a.ignore => {}
+            None => {
+                return Err(CliError::usage(format!(
+                    "reading CIDFile: open {f}: no such file or directory"
+                )))
+            }
+        }
+    }
+    if !a.cidfile.is_empty() && containers.is_empty() {
+        return Ok(0);
+    }
+    let names = if filters.is_empty() {
+        names_or_all(&engine, a.all, &containers, true)?
+    } else if a.all {
+        let all = engine.containers()?.into_iter();
+        all.filter(|c| c.state.has_monitor() && filters.matches(c))
+            .map(|c| c.id)
+            .collect()
+    } else {
+        return Err(CliError::usage("--filter needs --all"));
+    };
     for_each(&names, |name| {
         let engine = &engine;
         async move {
@@ -145,7 +182,26 @@ pub async fn kill(g: &Globals, a: KillArgs) -> CliResult {
 /// running (without --force), 125 for other failures.
 pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
     let engine = open_engine(g)?;
-    let names = names_or_all(&engine, a.all, &a.containers, false)?;
+    let mut containers = a.containers.clone();
+    for f in &a.cidfile {
+        match super::survival_cli::read_cidfile(f)? {
+            Some(id) => {
+                containers.push(id);
+                // Podman removes the file with the container.
+                let _ = std::fs::remove_file(f);
+            }
+            None if a.ignore => {}
+            None => {
+                return Err(CliError::usage(format!(
+                    "reading CIDFile: open {f}: no such file or directory"
+                )))
+            }
+        }
+    }
+    if !a.cidfile.is_empty() && containers.is_empty() {
+        return Ok(0);
+    }
+    let names = names_or_all(&engine, a.all, &containers, false)?;
     let mut code = 0;
     for name in &names {
         let res = match engine.container(name) {

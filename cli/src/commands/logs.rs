@@ -1,6 +1,6 @@
 //! `logs`: print (and follow) a container's k8s-file log.
 
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
@@ -8,6 +8,7 @@ use rpod_engine::container::ContainerPaths;
 use rpod_engine::logs::{parse_line, Stream};
 
 use super::common::{open_engine, Globals};
+use super::log_follow::Follower;
 use crate::cli_error::{CliError, CliResult};
 
 /// How often a followed log is checked for new data.
@@ -90,7 +91,8 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !a.follow => return Ok(0),
         Err(e) => return Err(anyhow::anyhow!("opening log {}: {e}", path.display()).into()),
     };
-    let mut reader = BufReader::new(file);
+    let mut follower = Follower::new(&path, file)
+        .map_err(|e| anyhow::anyhow!("reading log {}: {e}", path.display()))?;
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     let filter = |nanos: i64| since.is_none_or(|s| nanos >= s) && until.is_none_or(|u| nanos <= u);
@@ -98,12 +100,11 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
         timestamps: a.timestamps,
         at_line_start: [true, true],
     };
+    let read_err = |e: std::io::Error| anyhow::anyhow!("reading log {}: {e}", path.display());
 
     // The backlog, with --tail counting whole lines (records up to an F).
     let mut backlog: Vec<String> = Vec::new();
-    let mut pending = String::new();
-    read_available(&mut reader, &mut pending, |l| backlog.push(l))
-        .map_err(|e| anyhow::anyhow!("reading log {}: {e}", path.display()))?;
+    follower.poll(&mut |l| backlog.push(l)).map_err(read_err)?;
     let start = if a.tail >= 0 {
         full_line_start(&backlog, a.tail as usize)
     } else {
@@ -121,45 +122,18 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
             .await
             .map(|r| r.state.has_monitor())
             .unwrap_or(false);
+        // Exited: whatever the monitor wrote is in the files by now, so
+        // this last read gets the rest.
         let mut lines = Vec::new();
-        read_available(&mut reader, &mut pending, |l| lines.push(l))
-            .map_err(|e| anyhow::anyhow!("reading log {}: {e}", path.display()))?;
+        follower.poll(&mut |l| lines.push(l)).map_err(read_err)?;
         for line in &lines {
             printer.print(line, &filter, &mut out, &mut err)?;
         }
         if !live {
-            // Exited: whatever the monitor wrote is in the file by now.
-            let mut rest = Vec::new();
-            read_available(&mut reader, &mut pending, |l| rest.push(l)).ok();
-            for line in &rest {
-                printer.print(line, &filter, &mut out, &mut err)?;
-            }
             return Ok(0);
         }
         out.flush().ok();
         tokio::time::sleep(FOLLOW_INTERVAL).await;
-        // A rotation truncates the file in place: start again from the top.
-        let len = reader.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
-        let pos = reader.stream_position().unwrap_or(0);
-        if len < pos {
-            reader.seek(SeekFrom::Start(0)).ok();
-        }
-    }
-}
-
-/// Reads complete lines; a trailing incomplete line waits in `pending`.
-fn read_available<R: BufRead>(
-    r: &mut R,
-    pending: &mut String,
-    mut f: impl FnMut(String),
-) -> std::io::Result<()> {
-    loop {
-        let n = r.read_line(pending)?;
-        if n == 0 || !pending.ends_with('\n') {
-            return Ok(());
-        }
-        pending.pop();
-        f(std::mem::take(pending));
     }
 }
 

@@ -4,11 +4,16 @@
 mod attach;
 mod common;
 mod container_create;
+mod container_filter;
+mod events;
 mod exec;
+mod generate;
+mod healthcheck;
 mod images;
 mod info;
 mod inspect;
 mod lifecycle;
+mod log_follow;
 mod logs;
 mod pod;
 mod pod_ps;
@@ -16,6 +21,10 @@ mod pod_view;
 mod ps;
 mod pull;
 mod run;
+mod survival_cli;
+mod survival_flags;
+mod survival_status;
+mod system;
 
 use clap::Subcommand;
 
@@ -31,8 +40,16 @@ pub enum Command {
     Container(ContainerCommand),
     /// Create but do not start a container
     Create(container_create::CreateArgs),
+    /// Show podman system events
+    Events(events::EventsArgs),
     /// Run a process in a running container
     Exec(exec::ExecArgs),
+    /// Generate structured data based on containers
+    #[command(subcommand)]
+    Generate(generate::GenerateCommand),
+    /// Manage health checks on containers
+    #[command(subcommand)]
+    Healthcheck(healthcheck::HealthcheckCommand),
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
@@ -66,6 +83,9 @@ pub enum Command {
     Start(run::StartArgs),
     /// Stop one or more containers
     Stop(lifecycle::StopArgs),
+    /// Manage rpod
+    #[command(subcommand)]
+    System(system::SystemCommand),
     /// Unpause the processes in one or more containers
     Unpause(lifecycle::NamesArgs),
     /// Display the rpod version information
@@ -89,6 +109,8 @@ pub enum ContainerCommand {
     #[command(alias = "list", alias = "ps")]
     Ls(ps::PsArgs),
     Pause(lifecycle::NamesArgs),
+    /// Remove all non running containers
+    Prune(system::PruneArgs),
     Rename(lifecycle::RenameArgs),
     Rm(lifecycle::RmArgs),
     Run(run::RunArgs),
@@ -121,6 +143,11 @@ pub async fn dispatch(cli: Cli) -> CliResult {
             container_create::run(&g, a).await
         }
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::run(&g, a).await,
+        Command::Events(a) => events::run(&g, a).await,
+        Command::System(c) => system::run(&g, c).await,
+        Command::Container(ContainerCommand::Prune(a)) => system::container_prune(&g, a).await,
+        Command::Generate(c) => generate::run(&g, c).await,
+        Command::Healthcheck(c) => healthcheck::run(&g, c).await,
         Command::Container(ContainerCommand::Inspect(a)) => inspect::containers(&g, a).await,
         Command::Image(ImageCommand::Inspect(a)) => inspect::images(&g, a).await,
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(&g, a).await,
@@ -168,10 +195,7 @@ const PLANNED: &[&str] = &[
     "commit",
     "cp",
     "diff",
-    "events",
     "export",
-    "generate",
-    "healthcheck",
     "history",
     "import",
     "init",
@@ -194,7 +218,6 @@ const PLANNED: &[&str] = &[
     "search",
     "secret",
     "stats",
-    "system",
     "tag",
     "top",
     "tree",

@@ -214,7 +214,7 @@ pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
         .row_type("containers.psReporter");
     let pods: std::collections::HashMap<String, String> =
         engine.pods()?.into_iter().map(|p| (p.id, p.name)).collect();
-    let rows: Vec<Value> = if a.format.as_deref().is_some_and(format::is_json) {
+    let mut rows: Vec<Value> = if a.format.as_deref().is_some_and(format::is_json) {
         containers.iter().map(|c| json_row(c, &pods)).collect()
     } else {
         containers
@@ -227,6 +227,9 @@ pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
     } else {
         DEFAULT_FORMAT.to_owned()
     };
+    for (c, row) in containers.iter().zip(rows.iter_mut()) {
+        super::survival_status::decorate(engine.config(), c, row);
+    }
     print_listing(
         a.format.as_deref(),
         &default_format,

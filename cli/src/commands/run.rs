@@ -44,6 +44,9 @@ pub struct StartArgs {
     /// Start all containers regardless of their state or configuration
     #[arg(long)]
     all: bool,
+    /// Filter output based on conditions given (with --all)
+    #[arg(short = 'f', long)]
+    filter: Vec<String>,
     containers: Vec<String>,
 }
 
@@ -55,6 +58,7 @@ pub async fn run(g: &Globals, a: RunArgs) -> CliResult {
             discard_if_rm(&handle, a.flags.rm).await;
             return Err(e.into());
         }
+        super::survival_cli::notify_ready(&handle).await?;
         println!("{}", handle.id);
         return Ok(0);
     }
@@ -98,12 +102,23 @@ async fn start_attached(
 
 pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
     let engine = open_engine(g)?;
+    let filters = super::container_filter::Filters::parse(
+        &a.filter,
+        &["restart-policy", "name", "id", "status", "label", "until"],
+    )?;
+    if !filters.is_empty() && !a.all {
+        return Err(CliError::usage("--filter needs --all"));
+    }
     let names: Vec<String> = if a.all {
-        engine.containers()?.into_iter().map(|c| c.name).collect()
+        let all = engine.containers()?.into_iter();
+        all.filter(|c| filters.matches(c)).map(|c| c.name).collect()
     } else {
         a.containers.clone()
     };
     if names.is_empty() {
+        if a.all {
+            return Ok(0);
+        }
         return Err(CliError::usage("start requires at least one argument"));
     }
     if a.attach {
@@ -124,7 +139,9 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
     for_each(&names, |name| {
         let engine = &engine;
         async move {
-            engine.container(&name)?.start().await?;
+            let handle = engine.container(&name)?;
+            handle.start().await?;
+            super::survival_cli::notify_ready(&handle).await?;
             Ok(Some(name))
         }
     })

@@ -19,7 +19,6 @@ use crate::state::ContainerRecord;
 type Reply<T> = oneshot::Sender<Result<T, ContainerError>>;
 
 enum Msg {
-    Get(Reply<ContainerRecord>),
     Init(Reply<()>),
     Start(Reply<()>),
     Stop {
@@ -73,13 +72,19 @@ async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
                 continue;
             }
         };
-        let rec = match lifecycle::load(&ctx, &id) {
-            Ok(r) => r,
-            Err(e) => {
-                fail(msg, e);
-                continue;
-            }
-        };
+        let rec =
+            match lifecycle::load(&ctx, &id).and_then(|r| super::recovery::after_lock(&ctx, r)) {
+                Ok(r) => r,
+                Err(e) => {
+                    if matches!(e, ContainerError::NotFound(_)) {
+                        // Removed while we waited: taking the lock
+                        // re-created its file.
+                        lock::remove_lock_file(&ctx.config.lock_dir(), &id);
+                    }
+                    fail(msg, e);
+                    continue;
+                }
+            };
         handle(&ctx, rec, msg).await;
         drop(guard);
     }
@@ -87,7 +92,6 @@ async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
 
 fn fail(msg: Msg, e: ContainerError) {
     match msg {
-        Msg::Get(r) => drop(r.send(Err(e))),
         Msg::Cleanup(r) => drop(r.send(Err(e))),
         Msg::Exec { reply, .. } => drop(reply.send(Err(e))),
         Msg::Init(r) | Msg::Start(r) | Msg::Pause(r) | Msg::Unpause(r) => drop(r.send(Err(e))),
@@ -101,7 +105,6 @@ fn fail(msg: Msg, e: ContainerError) {
 async fn handle(ctx: &EngineCtx, mut rec: ContainerRecord, msg: Msg) {
     // A send fails only if the caller stopped waiting; nothing to do then.
     match msg {
-        Msg::Get(reply) => drop(reply.send(Ok(rec))),
         Msg::Init(reply) => drop(reply.send(lifecycle::init(ctx, &mut rec).await)),
         Msg::Start(reply) => {
             let res = async {
@@ -149,9 +152,10 @@ impl ContainerHandle {
         rx.await.map_err(|_| ContainerError::ActorGone)?
     }
 
-    /// The container's row, reconciled.
+    /// The container's row, reconciled. Lock-free (like `ps`), so it
+    /// never waits behind another command's `stop` or `rm`.
     pub async fn get(&self) -> Result<ContainerRecord, ContainerError> {
-        self.ask(Msg::Get).await
+        lifecycle::load(&self.ctx, &self.id)
     }
 
     /// Creates the process under a monitor without starting it, so a

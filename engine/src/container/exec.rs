@@ -88,9 +88,17 @@ pub(crate) fn create(
         cgroup_path: None,
         cleanup_command: Vec::new(),
         delete_on_exit: false,
+        restart: None,
+        restart_state_file: None,
+        healthcheck: None,
+        health_state_file: None,
+        events: None,
+        stop_timeout_secs: None,
+        stop_signal: None,
     };
     let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
     let pending = monitor::spawn(&bin, &config, &paths.monitor_config)?;
+    crate::events::container_event(&ctx.config, rec, "exec");
     Ok(ExecSession {
         exec_id,
         attach_socket: paths.attach_socket.clone(),

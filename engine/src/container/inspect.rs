@@ -78,6 +78,22 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
         super::NetworkMode::None => "none",
         super::NetworkMode::Host => "host",
     };
+    let restart = super::restart::state(&ctx.config, rec).unwrap_or_default();
+    let restarting = rec.state.has_monitor() && restart.restarting;
+    let restart_policy = o.restart.map_or_else(
+        || json!({ "Name": "no", "MaximumRetryCount": 0 }),
+        |r| json!({ "Name": r.policy.as_str(), "MaximumRetryCount": r.max_retries }),
+    );
+    let health = super::health::state(&ctx.config, rec);
+    let healthcheck = o.healthcheck.as_ref().map(|h| {
+        json!({
+            "Test": h.test,
+            "StartPeriod": h.start_period_ms * 1_000_000,
+            "Interval": h.interval_ms * 1_000_000,
+            "Timeout": h.timeout_ms * 1_000_000,
+            "Retries": h.retries,
+        })
+    });
     let log_size = o
         .log_max_size
         .map(|s| s.to_string())
@@ -92,7 +108,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
             "Status": rec.state.as_str(),
             "Running": rec.state == ContainerState::Running,
             "Paused": rec.state == ContainerState::Paused,
-            "Restarting": false,
+            "Restarting": restarting,
             "OOMKilled": rec.oom_killed,
             "Dead": false,
             "Pid": rec.pid,
@@ -101,6 +117,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
             "Error": rec.error,
             "StartedAt": opt_time(rec.started_at),
             "FinishedAt": opt_time(rec.finished_at),
+            "Health": health,
             "CheckpointedAt": ZERO_TIME,
             "RestoredAt": ZERO_TIME,
         },
@@ -120,7 +137,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
         "ConmonPidFile": paths.monitor_pid_file,
         "PidFile": paths.pid_file,
         "Name": rec.name,
-        "RestartCount": 0,
+        "RestartCount": restart.count,
         "Driver": ctx.store.graph_driver_name(),
         "MountLabel": "",
         "ProcessLabel": "",
@@ -173,6 +190,8 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
             "StopSignal": o.stop_signal.unwrap_or(SIGTERM),
             "StopTimeout": o.stop_timeout.unwrap_or(super::DEFAULT_STOP_TIMEOUT),
             "CreateCommand": [],
+            "Healthcheck": healthcheck,
+            "HealthcheckOnFailureAction": o.healthcheck.as_ref().map_or("none", |h| h.on_failure.as_str()),
         },
         "HostConfig": {
             "Binds": binds,
@@ -187,7 +206,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
             },
             "NetworkMode": network_mode,
             "PortBindings": {},
-            "RestartPolicy": { "Name": "no", "MaximumRetryCount": 0 },
+            "RestartPolicy": restart_policy,
             "AutoRemove": o.remove,
             "ReadonlyRootfs": o.read_only,
             "Runtime": "oci",

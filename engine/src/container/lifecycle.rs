@@ -62,7 +62,9 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
     }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     // Leftovers of a previous run of this container.
+    super::recovery::kill_stale_monitor(&paths);
     release_resources(ctx, rec, &paths).await?;
+    super::restart::reset(&paths);
     let pending = match prepare_and_spawn(ctx, rec, &paths) {
         Ok(p) => p,
         Err(e) => {
@@ -71,8 +73,10 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         }
     };
     let monitor_pid = pending.monitor_pid;
+    crate::fault::point("start.after-spawn");
     match pending.go() {
         Ok(pid) => {
+            crate::fault::point("start.after-create");
             rec.state = ContainerState::Initialized;
             rec.pid = pid;
             rec.monitor_pid = monitor_pid;
@@ -113,6 +117,7 @@ fn prepare_and_spawn(
         .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
     let image_config = ctx.store.image_config(&image)?;
     let rootfs = ctx.store.mount_rootfs(&rec.id, &image)?;
+    crate::fault::point("start.after-mount");
     let hostname = spec::hostname_for(&rec.id, &rec.options);
     let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;
     let mut generated = spec::generate(&spec::SpecInput {
@@ -140,7 +145,7 @@ fn prepare_and_spawn(
         stdin: rec.options.interactive,
         log_path: Some(paths.log.clone()),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
-        log_max_files: 1,
+        log_max_files: rec.options.log_max_files.unwrap_or(1),
         socket_path: paths.control_socket.clone(),
         attach_path: paths.attach_socket.clone(),
         pid_file: paths.pid_file.clone(),
@@ -153,6 +158,13 @@ fn prepare_and_spawn(
         // exit while `runtime start` is still finishing (it removes its
         // exec.fifo), and a delete then would make that start fail.
         delete_on_exit: false,
+        restart: rec.options.restart,
+        restart_state_file: Some(paths.restart_state.clone()),
+        healthcheck: rec.options.healthcheck.clone(),
+        health_state_file: Some(paths.health_state.clone()),
+        events: Some(crate::events::events_config(&ctx.config, rec)),
+        stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),
+        stop_signal: rec.options.stop_signal,
     };
     let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
     Ok(monitor::spawn(&bin, &config, &paths.monitor_config)?)
@@ -177,7 +189,16 @@ pub(crate) async fn start_initialized(
     rec: &mut ContainerRecord,
 ) -> Result<(), ContainerError> {
     let runtime = runtime_for(ctx, rec)?;
+    crate::fault::point("start.before-runtime-start");
     if let Err(e) = runtime.start(&rec.id).await {
+        // A process that exits at once can be deleted by its monitor while
+        // `runtime start` still tidies up (runc: "remove .../exec.fifo: no
+        // such file"): the exit record proves it ran.
+        let paths = ContainerPaths::new(&ctx.config, &rec.id);
+        if matches!(monitor::read_exit_file(&paths.exit_file), Ok(Some(_))) {
+            tracing::debug!(container = %rec.id, error = %e, "runtime start raced a quick exit");
+            return mark_started(ctx, rec);
+        }
         // The created process never ran: kill it so its monitor records
         // the exit and cleans up.
         let _ = runtime.delete(&rec.id, true).await;
@@ -185,6 +206,11 @@ pub(crate) async fn start_initialized(
         ctx.db.update_container(rec)?;
         return Err(e.into());
     }
+    crate::fault::point("start.after-runtime-start");
+    mark_started(ctx, rec)
+}
+
+fn mark_started(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), ContainerError> {
     rec.state = ContainerState::Running;
     rec.started_at = Some(now_nanos());
     rec.finished_at = None;
@@ -192,6 +218,7 @@ pub(crate) async fn start_initialized(
     rec.exit_signal = None;
     rec.oom_killed = false;
     ctx.db.update_container(rec)?;
+    crate::events::container_event(&ctx.config, rec, "start");
     Ok(())
 }
 
@@ -203,6 +230,12 @@ pub(crate) async fn stop(
     timeout: Option<u64>,
 ) -> Result<(), ContainerError> {
     if !rec.state.has_monitor() {
+        if rec.state == ContainerState::Exited {
+            // An exit nobody cleaned up after (its monitor died): release
+            // the mount and runtime state now.
+            let paths = ContainerPaths::new(&ctx.config, &rec.id);
+            release_resources(ctx, rec, &paths).await?;
+        }
         return Ok(());
     }
     let timeout = timeout
@@ -219,10 +252,22 @@ pub(crate) async fn stop(
     }
     rec.state = ContainerState::Stopping;
     ctx.db.update_container(rec)?;
+    crate::fault::point("stop.after-mark");
     let exit = match MonitorClient::connect(&paths.control_socket) {
         Ok(mut client) => {
-            client.stop(signal, timeout)?;
-            Some(client.wait_exit()?)
+            // The process may end (and its monitor with it) before the
+            // monitor reads our next request: then its exit file answers.
+            let answered = client.stop(signal, timeout).and_then(|()| {
+                crate::fault::point("stop.after-signal");
+                client.wait_exit()
+            });
+            match answered {
+                Ok(exit) => Some(exit),
+                Err(e) => {
+                    tracing::debug!(container = %rec.id, error = %e, "monitor gone, reading its exit file");
+                    wait_for_exit_file(&paths.exit_file).await
+                }
+            }
         }
         Err(e) => {
             tracing::debug!(container = %rec.id, error = %e, "monitor unreachable, killing through the runtime");
@@ -233,8 +278,11 @@ pub(crate) async fn stop(
     if let Some(exit) = exit {
         ctx.db.record_exit(&rec.id, &exit_info(&exit))?;
     }
+    crate::fault::point("stop.after-exit");
     *rec = load(ctx, &rec.id)?;
-    release_resources(ctx, rec, &paths).await
+    release_resources(ctx, rec, &paths).await?;
+    crate::events::container_event(&ctx.config, rec, "stop");
+    Ok(())
 }
 
 /// Sends one signal to the container's process through its monitor.
@@ -254,7 +302,16 @@ pub(crate) fn kill(
         )));
     }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
-    MonitorClient::connect(&paths.control_socket)?.kill(signal)?;
+    let mut client = MonitorClient::connect(&paths.control_socket)?;
+    // A container killed by the user stays down (Podman: stopped by user).
+    match client.disable_restart() {
+        Ok(()) | Err(monitor::MonitorError::Unsupported(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    client.kill(signal)?;
+    crate::events::container_event_with(&ctx.config, rec, "kill", |e| {
+        e.attributes.insert("signal".into(), signal.to_string());
+    });
     Ok(())
 }
 
@@ -311,13 +368,21 @@ pub(crate) async fn remove(
     }
     rec.state = ContainerState::Removing;
     ctx.db.update_container(rec)?;
+    crate::fault::point("rm.after-mark");
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
+    super::recovery::kill_stale_monitor(&paths);
     release_resources(ctx, rec, &paths).await?;
+    crate::fault::point("rm.after-release");
     ctx.store.remove_container_storage(&rec.id)?;
+    crate::fault::point("rm.after-storage");
     remove_dir(&paths.run_dir)?;
     remove_dir(&paths.data_dir)?;
-    ctx.db.delete_container(&rec.id)?;
+    // The lock file goes before the row: a removal cut off after this
+    // still has its row, and the next `rm` takes (and removes) a new one.
     crate::lock::remove_lock_file(&ctx.config.lock_dir(), &rec.id);
+    crate::fault::point("rm.before-delete-row");
+    ctx.db.delete_container(&rec.id)?;
+    crate::events::container_event(&ctx.config, rec, "remove");
     Ok(())
 }
 
@@ -340,6 +405,7 @@ pub(crate) async fn cleanup(
     }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     release_resources(ctx, rec, &paths).await?;
+    crate::events::container_event(&ctx.config, rec, "cleanup");
     Ok(false)
 }
 
@@ -350,7 +416,6 @@ async fn release_resources(
     rec: &ContainerRecord,
     paths: &ContainerPaths,
 ) -> Result<(), ContainerError> {
-    kill_stale_monitor(paths).await;
     let runtime = runtime_for(ctx, rec)?;
     // Both runc and crun keep a container's state in `<root>/<id>`: without
     // it there is nothing to delete, and no runtime process to spawn.
@@ -369,29 +434,21 @@ async fn release_resources(
     Ok(())
 }
 
-/// How long a SIGKILLed stale monitor may take to disappear.
-const STALE_MONITOR_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a finishing monitor may take to write its exit file.
+const EXIT_FILE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A monitor that is alive but has written no exit record belongs to an
-/// operation that was cut off (a CLI killed between the monitor's start
-/// and the database update). It must not outlive its files being reused:
-/// SIGKILL it (it then writes nothing) and wait until it is gone. A monitor
-/// that has written its exit record is finishing its cleanup and is left
-/// alone.
-async fn kill_stale_monitor(paths: &ContainerPaths) {
-    if paths.exit_file.exists() || !monitor::monitor_alive(&paths.monitor_pid_file) {
-        return;
-    }
-    let Some(pid) = monitor::read_monitor_pid(&paths.monitor_pid_file) else {
-        return;
-    };
-    tracing::debug!(pid, "killing a stale pod-monitor");
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    );
-    let deadline = std::time::Instant::now() + STALE_MONITOR_GRACE;
-    while monitor::monitor_alive(&paths.monitor_pid_file) && std::time::Instant::now() < deadline {
+/// The exit record of a monitor that stopped answering, once it is written
+/// (before the monitor runs its cleanup, so holding the container lock here
+/// cannot block it). `None` if it never comes.
+async fn wait_for_exit_file(path: &Path) -> Option<rpod_proto::ExitRecord> {
+    let deadline = std::time::Instant::now() + EXIT_FILE_GRACE;
+    loop {
+        if let Ok(Some(exit)) = monitor::read_exit_file(path) {
+            return Some(exit);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }

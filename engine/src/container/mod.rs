@@ -4,12 +4,15 @@
 pub mod actor;
 mod error;
 pub mod exec;
+pub mod health;
 pub mod inspect;
 pub(crate) mod lifecycle;
 pub mod names;
 pub mod options;
 pub mod paths;
 pub mod reconcile;
+mod recovery;
+pub mod restart;
 mod wait;
 
 pub use actor::ContainerHandle;

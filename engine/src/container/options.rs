@@ -74,6 +74,19 @@ pub struct ContainerOptions {
     /// Seconds before `stop` escalates to SIGKILL (default 10).
     #[serde(default)]
     pub stop_timeout: Option<u64>,
+    /// `--restart`, enforced by the container's monitor.
+    #[serde(default)]
+    pub restart: Option<rpod_proto::RestartConfig>,
+    /// `--health-*`, scheduled by the container's monitor.
+    #[serde(default)]
+    pub healthcheck: Option<rpod_proto::health::HealthConfig>,
+    /// `--log-opt max-file=`: files kept when the log rotates.
+    #[serde(default)]
+    pub log_max_files: Option<u32>,
+    /// `--sdnotify=conmon`: whoever starts the container tells systemd
+    /// (`$NOTIFY_SOCKET`) it is ready, with the monitor as main pid.
+    #[serde(default)]
+    pub sdnotify_conmon: bool,
     /// `--pod`: the pod this container belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<PodMembership>,

@@ -19,6 +19,10 @@ pub struct ContainerPaths {
     pub exit_file: PathBuf,
     pub control_socket: PathBuf,
     pub attach_socket: PathBuf,
+    /// Restart count and state, written by the monitor (persistent).
+    pub restart_state: PathBuf,
+    /// Health check status and log, written by the monitor (persistent).
+    pub health_state: PathBuf,
 }
 
 impl ContainerPaths {
@@ -29,6 +33,8 @@ impl ContainerPaths {
         let sockets = config.socket_dir();
         ContainerPaths {
             log: data_dir.join("ctr.log"),
+            restart_state: data_dir.join("restart.json"),
+            health_state: data_dir.join("healthcheck.json"),
             config_json: run_dir.join("config.json"),
             monitor_config: run_dir.join("monitor.json"),
             pid_file: run_dir.join("pidfile"),

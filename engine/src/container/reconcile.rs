@@ -38,14 +38,18 @@ pub fn refresh(
         return apply_exit(ctx, record, &exit_info(&exit), None);
     }
     if monitor::monitor_alive(&paths.monitor_pid_file) {
-        return Ok(record);
+        let record = super::recovery::repair_live(ctx, record, false)?;
+        return super::restart::sync(ctx, record);
     }
     // The monitor is gone. It may have written its exit record just now.
     if let Some(exit) = monitor::read_exit_file(&paths.exit_file)? {
         return apply_exit(ctx, record, &exit_info(&exit), None);
     }
+    // Never report `exited` while the process still runs: without its
+    // monitor nobody would log it or record its exit, so it is killed.
+    super::recovery::kill_orphan(ctx, &record);
     let why = format!(
-        "pod-monitor (pid {}) is gone without recording an exit: the container's exit code is unknown",
+        "pod-monitor (pid {}) is gone without recording an exit: the container was killed and its exit code is unknown",
         record.monitor_pid
     );
     tracing::warn!(container = %record.id, "{why}");

@@ -122,6 +122,28 @@ impl MonitorClient {
         })
     }
 
+    /// Turns the restart policy off: the next exit is final.
+    pub fn disable_restart(&mut self) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::DisableRestart)
+    }
+
+    /// Runs the health check now: (status, exit code, output).
+    pub fn run_healthcheck(&mut self) -> Result<(String, i32, String), MonitorError> {
+        self.stream
+            .set_read_timeout(None)
+            .map_err(|e| MonitorError::io("clear monitor socket timeout", e))?;
+        let reply = self.request(&Request::RunHealthcheck);
+        let _ = self.stream.set_read_timeout(Some(REQUEST_TIMEOUT));
+        match reply? {
+            Reply::Health {
+                status,
+                exit_code,
+                output,
+            } => Ok((status, exit_code, output)),
+            other => Err(reply_error("RunHealthcheck", other)),
+        }
+    }
+
     /// Blocks until the process has exited and returns its exit record.
     pub fn wait_exit(&mut self) -> Result<ExitRecord, MonitorError> {
         self.stream

@@ -58,7 +58,12 @@ pub fn spawn(
         .arg(config_path)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        // A fault injected into this command must not fire again in the
+        // monitor's cleanup command.
+        .env_remove(crate::fault::FAULT_ENV)
+        // The runtime must not take systemd's socket (see --sdnotify).
+        .env_remove("NOTIFY_SOCKET");
     // SAFETY: the closure runs between fork and exec and calls only
     // async-signal-safe functions (dup2, fcntl) on a descriptor that stays
     // open in the parent until spawn returns; it allocates nothing.

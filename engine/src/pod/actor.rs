@@ -298,14 +298,14 @@ async fn start_infra(ctx: &Arc<EngineCtx>, pod: &PodRecord) -> Result<(), PodErr
 async fn start(ctx: &Arc<EngineCtx>, pod: &PodRecord) -> Result<(), PodError> {
     refuse_if_removing(pod)?;
     in_transition(ctx, pod, PodTransition::Starting, || async {
-        fault::point("pod-start:begin");
+        fault::point("pod-start.begin");
         start_infra(ctx, pod).await?;
-        fault::point("pod-start:after-infra");
+        fault::point("pod-start.after-infra");
         let roles = roles(ctx, pod)?;
         for init in &roles.init {
             run_init_container(ctx, init).await?;
         }
-        fault::point("pod-start:after-init");
+        fault::point("pod-start.after-init");
         for rec in &roles.regular {
             let rec = load(ctx, &rec.id)?;
             if is_live(&rec) {
@@ -430,7 +430,7 @@ async fn stop(ctx: &Arc<EngineCtx>, pod: &PodRecord, timeout: Option<u64>) -> Re
             if rec.state.has_monitor() {
                 handle_of(ctx, &rec).stop(timeout).await?;
             }
-            fault::point("pod-stop:after-member");
+            fault::point("pod-stop.after-member");
         }
         Ok(())
     })
@@ -489,13 +489,13 @@ async fn remove(
     }
     ctx.db
         .set_pod_transition(&pod.id, PodTransition::Removing)?;
-    fault::point("pod-rm:after-mark");
+    fault::point("pod-rm.after-mark");
     for rec in members {
         match handle_of(ctx, &rec).remove(true, timeout).await {
             Ok(()) | Err(ContainerError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
-        fault::point("pod-rm:after-member");
+        fault::point("pod-rm.after-member");
     }
     cgroup::remove_parent(&pod.id)?;
     if !ctx.db.delete_pod(&pod.id)? {

@@ -35,6 +35,9 @@ impl OciRuntime {
         let out = Command::new(&self.path)
             .args(self.runtime_args())
             .args(args)
+            // systemd's socket is for rpod (--sdnotify): runc would take
+            // it over for the container.
+            .env_remove("NOTIFY_SOCKET")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

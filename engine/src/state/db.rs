@@ -336,6 +336,41 @@ impl RawRow {
     }
 }
 
+/// Narrow updates used by lock-free reconciliation and crash recovery:
+/// each applies only to rows still in the state it expects, so a
+/// concurrent transition always wins.
+impl Db {
+    /// A monitor restarted the process: new pid and start time.
+    pub fn record_restart(&self, id: &str, pid: i32, started_at: i64) -> Result<bool, StateError> {
+        let n = self.conn().execute(
+            "UPDATE containers SET pid = ?2, started_at = ?3
+             WHERE id = ?1 AND state IN ('running', 'stopping')",
+            params![id, pid, started_at],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// An interrupted `stop` that never ended the process: running again.
+    pub fn revert_stopping(&self, id: &str) -> Result<bool, StateError> {
+        let n = self.conn().execute(
+            "UPDATE containers SET state = 'running' WHERE id = ?1 AND state = 'stopping'",
+            params![id],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// An interrupted `start` whose `runtime start` did run.
+    pub fn promote_started(&self, id: &str, started_at: i64) -> Result<bool, StateError> {
+        let n = self.conn().execute(
+            "UPDATE containers SET state = 'running', started_at = ?2, finished_at = NULL,
+                exit_code = NULL, exit_signal = NULL, oom_killed = 0
+             WHERE id = ?1 AND state = 'initialized'",
+            params![id, started_at],
+        )?;
+        Ok(n == 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,6 +121,13 @@ impl TestCtr {
             cgroup_path: None,
             cleanup_command: Vec::new(),
             delete_on_exit: true,
+            restart: None,
+            restart_state_file: None,
+            healthcheck: None,
+            health_state_file: None,
+            events: None,
+            stop_timeout_secs: None,
+            stop_signal: None,
         };
         TestCtr {
             dir,

@@ -1,0 +1,178 @@
+//! `create`/`run` flags for long-lived containers: `--restart` and the
+//! `--health-*` family (Podman's names and defaults).
+
+use clap::Args;
+use rpod_engine::container::ContainerOptions;
+use rpod_proto::health::{HealthConfig, HealthOnFailure};
+use rpod_proto::RestartConfig;
+
+use crate::cli_error::{CliError, CliResult};
+
+#[derive(Debug, Args)]
+pub struct SurvivalFlags {
+    /// Restart policy to apply when a container exits ("always"|"no"|"never"|"on-failure"|"unless-stopped")
+    #[arg(long)]
+    pub restart: Option<String>,
+    /// Set a healthcheck command for the container ('none' disables the existing healthcheck)
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Set an interval for the healthcheck. (a value of disable results in no automatic timer setup)
+    #[arg(long, default_value = "30s")]
+    pub health_interval: String,
+    /// The number of retries allowed before a healthcheck is considered to be unhealthy
+    #[arg(long, default_value_t = 3)]
+    pub health_retries: u32,
+    /// The initialization time needed for a container to bootstrap
+    #[arg(long, default_value = "0s")]
+    pub health_start_period: String,
+    /// The maximum time allowed to complete the healthcheck before an interval is considered failed
+    #[arg(long, default_value = "30s")]
+    pub health_timeout: String,
+    /// Action to take once the container turns unhealthy
+    #[arg(long, default_value = "none")]
+    pub health_on_failure: String,
+    /// Disable healthchecks on container
+    #[arg(long)]
+    pub no_healthcheck: bool,
+    /// Control sd-notify behavior ("conmon"|"ignore"; "container" is not supported yet)
+    #[arg(long)]
+    pub sdnotify: Option<String>,
+    /// Write the container ID to the file
+    #[arg(long)]
+    pub cidfile: Option<String>,
+    /// If a container with the same name exists, replace it
+    #[arg(long)]
+    pub replace: bool,
+}
+
+impl SurvivalFlags {
+    /// Validates the flags into `opts`.
+    pub fn apply(&self, opts: &mut ContainerOptions) -> CliResult<()> {
+        match self.sdnotify.as_deref() {
+            None | Some("ignore") => {}
+            Some("conmon") => opts.sdnotify_conmon = true,
+            Some("container") => {
+                return Err(CliError::usage(
+                    "--sdnotify=container is not supported yet (see docs/compatibility.md): use conmon or ignore",
+                ))
+            }
+            Some(other) => {
+                return Err(CliError::usage(format!(
+                    "invalid --sdnotify value {other:?}: must be conmon, container or ignore"
+                )))
+            }
+        }
+        if let Some(r) = &self.restart {
+            let r = if r == "never" { "no" } else { r.as_str() };
+            let policy = RestartConfig::parse(r).map_err(CliError::usage)?;
+            if opts.remove && policy.policy != rpod_proto::RestartPolicy::No {
+                return Err(CliError::usage(
+                    "the --rm option conflicts with --restart, when the restartPolicy is not \"\" and not \"no\"",
+                ));
+            }
+            opts.restart = Some(policy);
+        }
+        let on_failure = HealthOnFailure::parse(&self.health_on_failure).ok_or_else(|| {
+            CliError::usage(format!(
+                "invalid on-failure action \"{}\" for health check: supported actions are none,kill,restart,stop",
+                self.health_on_failure
+            ))
+        })?;
+        let Some(cmd) = self.health_cmd.as_deref().filter(|c| *c != "none") else {
+            return Ok(());
+        };
+        if self.no_healthcheck {
+            return Err(CliError::usage(
+                "cannot specify both --no-healthcheck and --health-cmd",
+            ));
+        }
+        let test = if cmd.trim_start().starts_with('[') {
+            let argv: Vec<String> = serde_json::from_str(cmd)
+                .map_err(|e| CliError::usage(format!("invalid --health-cmd JSON: {e}")))?;
+            std::iter::once("CMD".to_owned()).chain(argv).collect()
+        } else {
+            vec!["CMD-SHELL".to_owned(), cmd.to_owned()]
+        };
+        let interval_ms = if self.health_interval == "disable" {
+            0
+        } else {
+            duration_ms("health-interval", &self.health_interval)?
+        };
+        let timeout_ms = duration_ms("health-timeout", &self.health_timeout)?;
+        if timeout_ms < 1000 {
+            return Err(CliError::usage(
+                "healthcheck-timeout must be at least 1 second",
+            ));
+        }
+        opts.healthcheck = Some(HealthConfig {
+            test,
+            interval_ms,
+            timeout_ms,
+            start_period_ms: duration_ms("health-start-period", &self.health_start_period)?,
+            retries: self.health_retries,
+            on_failure,
+        });
+        Ok(())
+    }
+}
+
+fn duration_ms(flag: &str, s: &str) -> CliResult<u64> {
+    parse_go_duration(s)
+        .map(|d| d.as_millis() as u64)
+        .ok_or_else(|| CliError::usage(format!("invalid --{flag} {s:?}: time: invalid duration")))
+}
+
+/// Parses a Go duration (`1h2m3.5s`, `300ms`, `0`).
+pub fn parse_go_duration(s: &str) -> Option<std::time::Duration> {
+    if s == "0" {
+        return Some(std::time::Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(std::time::Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_go_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_go_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_go_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_go_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert!(parse_go_duration("10").is_none());
+        assert!(parse_go_duration("").is_none());
+        assert!(parse_go_duration("s").is_none());
+    }
+}

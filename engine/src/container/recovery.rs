@@ -1,0 +1,132 @@
+//! Finishing or undoing operations cut off by SIGKILL or power loss.
+//!
+//! A transient state (`stopping`, `initialized` before `start`) whose
+//! container lock nobody holds was left by a process that died: the lock
+//! is released by the kernel when its holder dies, so "transient and
+//! unlocked" means "interrupted". These checks are lock-free and cheap, so
+//! `ps` runs them on every row without ever waiting behind a `stop`.
+
+use std::time::{Duration, Instant};
+
+use super::paths::ContainerPaths;
+use super::reconcile::now_nanos;
+use super::ContainerError;
+use crate::engine::EngineCtx;
+use crate::state::{ContainerRecord, ContainerState};
+
+/// How long a stale monitor may take to die after SIGKILL.
+const STALE_MONITOR_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Whether some process (this one included) holds the container's lock.
+fn locked(ctx: &EngineCtx, id: &str) -> bool {
+    let path = ctx.config.lock_dir().join(format!("{id}.lock"));
+    let Ok(file) = std::fs::File::open(&path) else {
+        return false;
+    };
+    match file.try_lock_shared() {
+        Ok(()) => false,
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => true,
+    }
+}
+
+/// Repairs a live row whose last operation was interrupted:
+/// - `stopping` with a live monitor and no stopper: back to `running`
+///   (the stop never reached the monitor, or the monitor will still
+///   deliver the exit);
+/// - `initialized` whose process already runs the user's program (killed
+///   between `runtime start` and the database update): `running`.
+///
+/// `lock_held`: the caller holds the container's lock, so a transient
+/// state it finds was necessarily left by an interrupted operation.
+pub(crate) fn repair_live(
+    ctx: &EngineCtx,
+    mut rec: ContainerRecord,
+    lock_held: bool,
+) -> Result<ContainerRecord, ContainerError> {
+    let interrupted = |id: &str| lock_held || !locked(ctx, id);
+    match rec.state {
+        ContainerState::Stopping if interrupted(&rec.id) => {
+            tracing::debug!(container = %rec.id, "interrupted stop: back to running");
+            if ctx.db.revert_stopping(&rec.id)? {
+                rec.state = ContainerState::Running;
+            }
+        }
+        ContainerState::Initialized
+            if rec.pid > 0 && !is_runtime_init(rec.pid) && interrupted(&rec.id) =>
+        {
+            let now = now_nanos();
+            if ctx.db.promote_started(&rec.id, now)? {
+                rec.state = ContainerState::Running;
+                rec.started_at = Some(now);
+            }
+        }
+        _ => {}
+    }
+    Ok(rec)
+}
+
+/// Repairs run by the actor once it holds the container's lock.
+pub(crate) fn after_lock(
+    ctx: &EngineCtx,
+    rec: ContainerRecord,
+) -> Result<ContainerRecord, ContainerError> {
+    if !rec.state.has_monitor() {
+        return Ok(rec);
+    }
+    repair_live(ctx, rec, true)
+}
+
+/// Whether `pid` is still the runtime's init waiting for `start`
+/// (runc names it `runc:[2:INIT]`).
+fn is_runtime_init(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+        Ok(comm) => comm.starts_with("runc:[") || comm.trim() == "crun",
+        // Gone: not started by anyone; the monitor reports the exit.
+        Err(_) => true,
+    }
+}
+
+/// Kills a monitor left behind by an interrupted operation of a container
+/// that should have none (created/exited/removing), so it cannot write
+/// into the next run's files. Waits (bounded) until it is gone.
+pub(crate) fn kill_stale_monitor(paths: &ContainerPaths) {
+    let Some(pid) = crate::monitor::read_monitor_pid(&paths.monitor_pid_file) else {
+        return;
+    };
+    // The monitor whose cleanup command this process is (`--rm`) is
+    // finishing normally.
+    if !crate::monitor::monitor_alive(&paths.monitor_pid_file)
+        || nix::unistd::getppid().as_raw() == pid
+    {
+        return;
+    }
+    tracing::debug!(monitor = pid, "killing a stale monitor");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    let deadline = Instant::now() + STALE_MONITOR_TIMEOUT;
+    while crate::monitor::monitor_alive(&paths.monitor_pid_file) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Kills (through the runtime) a container whose monitor died, so the
+/// `exited` that is reported for it is the truth. Synchronous: this is
+/// rare and must happen before the row says `exited`.
+pub(crate) fn kill_orphan(ctx: &EngineCtx, rec: &ContainerRecord) {
+    let Ok(runtime) = super::lifecycle::runtime_for(ctx, rec) else {
+        return;
+    };
+    let out = std::process::Command::new(&runtime.path)
+        .args(runtime.runtime_args())
+        .args(["delete", "--force", &rec.id])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if let Err(e) = out {
+        tracing::warn!(container = %rec.id, "runtime delete of an orphaned container: {e}");
+    }
+}

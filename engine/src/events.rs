@@ -1,0 +1,90 @@
+//! The events file (`<root>/events/events.log`): one JSON object per line,
+//! appended by the engine and by the monitors (see `rpod_proto::events`),
+//! read back by `rpod events`.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+
+pub use rpod_proto::events::{Event, EventsConfig};
+
+use crate::config::EngineConfig;
+use crate::state::ContainerRecord;
+
+/// Where events are appended.
+pub fn events_file(config: &EngineConfig) -> PathBuf {
+    config.root.join("events").join("events.log")
+}
+
+/// What a container's monitor needs to write that container's events.
+pub fn events_config(config: &EngineConfig, rec: &ContainerRecord) -> EventsConfig {
+    EventsConfig {
+        path: events_file(config),
+        name: rec.name.clone(),
+        image: rec.image_name.clone(),
+    }
+}
+
+/// Appends a container event. Best effort: a full disk must not fail a
+/// container operation, so errors are only logged.
+pub fn container_event(config: &EngineConfig, rec: &ContainerRecord, status: &str) {
+    container_event_with(config, rec, status, |_| {});
+}
+
+/// Like [`container_event`], letting the caller fill in details.
+pub fn container_event_with(
+    config: &EngineConfig,
+    rec: &ContainerRecord,
+    status: &str,
+    fill: impl FnOnce(&mut Event),
+) {
+    let cfg = events_config(config, rec);
+    let mut event = Event::container(
+        &cfg,
+        &rec.id,
+        status,
+        crate::container::reconcile::now_nanos(),
+    );
+    fill(&mut event);
+    write(config, &event);
+}
+
+/// Appends `event`, creating the events directory if needed.
+pub fn write(config: &EngineConfig, event: &Event) {
+    let path = events_file(config);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = rpod_proto::events::append(&path, event) {
+        tracing::warn!("writing event to {}: {e}", path.display());
+    }
+}
+
+/// Reads events from byte `offset` on; returns them and the offset after
+/// the last complete line (a line still being written is left for later).
+pub fn read_from(config: &EngineConfig, offset: u64) -> std::io::Result<(Vec<Event>, u64)> {
+    use std::io::{Seek, SeekFrom};
+    let path = events_file(config);
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(e),
+    };
+    file.seek(SeekFrom::Start(offset))?;
+    let mut reader = BufReader::new(file);
+    let mut events = Vec::new();
+    let mut pos = offset;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        pos += n as u64;
+        match serde_json::from_slice::<Event>(&line) {
+            Ok(ev) => events.push(ev),
+            Err(e) => tracing::debug!("skipping unreadable event line: {e}"),
+        }
+    }
+    Ok((events, pos))
+}

@@ -1,0 +1,20 @@
+//! Events the monitor appends to the engine's events file.
+
+use rpod_proto::events::{append, Event};
+use rpod_proto::MonitorConfig;
+
+use crate::diag;
+use crate::exit::now_nanos;
+
+/// Appends a container event; failures are logged, never fatal.
+pub fn emit(cfg: &MonitorConfig, status: &str, exit_code: Option<i32>, health: &str) {
+    let Some(ev) = &cfg.events else {
+        return;
+    };
+    let mut event = Event::container(ev, &cfg.id, status, now_nanos());
+    event.exit_code = exit_code;
+    event.health_status = health.to_owned();
+    if let Err(e) = append(&ev.path, &event) {
+        diag::warn(&format!("append event to {}: {e}", ev.path.display()));
+    }
+}

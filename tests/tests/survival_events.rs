@@ -1,0 +1,127 @@
+//! `events`: written by the engine and the monitors to one append-only
+//! file; filters, time bounds, formats and streaming.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::time::Duration;
+
+use common::busybox;
+use rpod_tests::unique_name;
+
+#[test]
+fn past_events_with_filters_and_formats() {
+    let (w, img) = busybox();
+    let name = unique_name("ev");
+    let id = w
+        .env
+        .ok(&["run", "-d", "--name", &name, &img, "sh", "-c", "exit 3"])
+        .trim()
+        .to_owned();
+    assert_eq!(w.env.ok(&["wait", &name]).trim(), "3");
+    w.env.ok(&["rm", &name]);
+    let all = w.env.ok(&["events", "--stream=false"]);
+    let mine: Vec<&str> = all.lines().filter(|l| l.contains(&id)).collect();
+    let statuses: Vec<&str> = mine.iter().map(|l| l.split(' ').nth(5).unwrap()).collect();
+    for want in ["create", "start", "died", "remove"] {
+        assert!(statuses.contains(&want), "{want} missing: {all}");
+    }
+    let create = statuses.iter().position(|s| *s == "create").unwrap();
+    let died = statuses.iter().position(|s| *s == "died").unwrap();
+    let remove = statuses.iter().position(|s| *s == "remove").unwrap();
+    assert!(create < died && died < remove, "{statuses:?}");
+    // `2006-01-02 15:04:05.999 +0000 UTC container create ID (image=..., name=...)`
+    let line = mine[create];
+    assert!(line.contains(" +0000 UTC container create "), "{line}");
+    assert!(line.ends_with(&format!("name={name})")), "{line}");
+
+    let died = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        "event=died",
+        "--filter",
+        &format!("container={name}"),
+        "--format",
+        "{{.Name}} {{.Status}} {{.ContainerExitCode}}",
+    ]);
+    assert_eq!(died, format!("{name} died 3\n"));
+    let json = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--format",
+        "json",
+        "--filter",
+        &format!("container={}", &id[..12]),
+    ]);
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first["Status"], "create");
+    assert_eq!(first["Type"], "container");
+    let none = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--since",
+        "1h",
+        "--until",
+        "1000",
+    ]);
+    assert_eq!(none, "");
+    let future = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--since",
+        "2099-01-01T00:00:00Z",
+    ]);
+    assert_eq!(future, "");
+    let (code, err) = w.env.fails(&["events", "--filter", "bogus=1"]);
+    assert_eq!(code, 125, "{err}");
+}
+
+#[test]
+fn streaming_shows_new_events_as_they_happen() {
+    let (w, img) = busybox();
+    let old = unique_name("old");
+    w.env.ok(&["run", "--name", &old, &img, "true"]);
+    // Its monitor's cleanup comes after `run` returns: let it finish.
+    rpod_tests::wait_until(Duration::from_secs(10), "the old cleanup", || {
+        w.env
+            .ok(&[
+                "events",
+                "--stream=false",
+                "--filter",
+                "event=cleanup",
+                "--format",
+                "{{.Name}}",
+            ])
+            .contains(&old)
+    });
+    let name = unique_name("live");
+    let mut cmd = w.env.cmd(&["events", "--format", "{{.Name}} {{.Status}}"]);
+    cmd.stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    w.env.ok(&["run", "--name", &name, &img, "true"]);
+    let mut seen = Vec::new();
+    while !seen.contains(&format!("{name} died")) {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(l) => seen.push(l),
+            Err(e) => panic!("no died event ({e}): {seen:?}"),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.contains(&format!("{name} create")), "{seen:?}");
+    assert!(
+        !seen.iter().any(|l| l.starts_with(&old)),
+        "old events streamed: {seen:?}"
+    );
+}
