@@ -5,6 +5,7 @@ mod attach;
 mod common;
 mod container_create;
 mod exec;
+mod history;
 mod images;
 mod info;
 mod inspect;
@@ -12,7 +13,9 @@ mod lifecycle;
 mod logs;
 mod ps;
 mod pull;
+mod rmi;
 mod run;
+mod tag;
 
 use clap::Subcommand;
 
@@ -35,6 +38,8 @@ pub enum Command {
     Image(ImageCommand),
     /// List images in local storage
     Images(images::ImagesArgs),
+    /// Show history of a specified image
+    History(history::HistoryArgs),
     /// Display rpod related system information
     Info(info::InfoArgs),
     /// Display the configuration of object denoted by ID
@@ -54,14 +59,20 @@ pub enum Command {
     Rename(lifecycle::RenameArgs),
     /// Remove one or more containers
     Rm(lifecycle::RmArgs),
+    /// Remove one or more images from local storage
+    Rmi(rmi::RmiArgs),
     /// Run a command in a new container
     Run(run::RunArgs),
     /// Start one or more containers
     Start(run::StartArgs),
     /// Stop one or more containers
     Stop(lifecycle::StopArgs),
+    /// Add an additional name to a local image
+    Tag(tag::TagArgs),
     /// Unpause the processes in one or more containers
     Unpause(lifecycle::NamesArgs),
+    /// Remove a name from a local image
+    Untag(tag::UntagArgs),
     /// Display the rpod version information
     Version(info::VersionArgs),
     /// Block on one or more containers
@@ -96,10 +107,19 @@ pub enum ContainerCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
+    /// Check if an image exists in local storage
+    Exists(tag::ExistsArgs),
+    History(history::HistoryArgs),
     Inspect(inspect::ImageInspectArgs),
     #[command(alias = "list")]
     Ls(images::ImagesArgs),
+    /// Remove unused images
+    Prune(rmi::PruneArgs),
     Pull(pull::PullArgs),
+    #[command(alias = "remove")]
+    Rm(rmi::RmiArgs),
+    Tag(tag::TagArgs),
+    Untag(tag::UntagArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -119,6 +139,12 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Image(ImageCommand::Inspect(a)) => inspect::images(&g, a).await,
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(&g, a).await,
         Command::Info(a) => info::info(&g, a).await,
+        Command::History(a) | Command::Image(ImageCommand::History(a)) => history::run(&g, a).await,
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::rmi(&g, a).await,
+        Command::Image(ImageCommand::Prune(a)) => rmi::prune(&g, a).await,
+        Command::Image(ImageCommand::Exists(a)) => tag::exists(&g, a).await,
+        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::tag(&g, a).await,
+        Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => tag::untag(&g, a).await,
         Command::Inspect(a) => inspect::run(&g, a).await,
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => {
             lifecycle::kill(&g, a).await
@@ -165,7 +191,6 @@ const PLANNED: &[&str] = &[
     "export",
     "generate",
     "healthcheck",
-    "history",
     "import",
     "init",
     "kube",
@@ -183,23 +208,19 @@ const PLANNED: &[&str] = &[
     "push",
     "restart",
     "restore",
-    "rmi",
     "save",
     "search",
     "secret",
     "stats",
     "system",
-    "tag",
     "top",
     "tree",
     "trust",
     "umount",
     "unmount",
     "unshare",
-    "untag",
     "update",
     "volume",
-    "exists",
 ];
 
 fn not_implemented(prefix: &str, args: &[String]) -> CliResult {

@@ -292,7 +292,8 @@ async fn pull_from(
 
     let mut jobs = Vec::new();
     for (i, layer) in manifest.layers.iter().enumerate() {
-        let present = store.layer(&chains[i])?.is_some();
+        // The blob is kept beside the unpacked layer (for push and save).
+        let present = store.layer(&chains[i])?.is_some() && store.has_blob(&layer.digest);
         if !opts.quiet {
             let suffix = if present {
                 " skipped: already exists"
@@ -424,12 +425,16 @@ async fn fetch_layer(
     }
     let store = store.clone();
     let digest = blob.clone();
+    let digest_for_blob = blob.clone();
     let joined = tokio::task::spawn_blocking(move || {
         // `tmp` lives until the layer is stored, then removes the blob.
         let _tmp = tmp;
         let file = std::fs::File::open(&path)
             .map_err(crate::storage::StorageError::io("opening", &path))?;
-        store.create_layer(parent.as_deref(), &diff_id, std::io::BufReader::new(file))
+        let info =
+            store.create_layer(parent.as_deref(), &diff_id, std::io::BufReader::new(file))?;
+        store.adopt_blob(&path, &digest_for_blob)?;
+        Ok(info)
     })
     .await
     .map_err(|e| blob_err(format!("unpacking task failed: {e}")))?;

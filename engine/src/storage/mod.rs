@@ -12,13 +12,16 @@
 //! layers and images appear by a single rename once complete.
 
 mod atomic;
+mod blobs;
 pub mod compression;
 mod error;
 pub mod extract;
 mod images;
 mod layers;
 mod lookup;
+pub mod manifest;
 mod mount;
+mod remove;
 mod store;
 mod vfs;
 
