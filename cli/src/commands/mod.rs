@@ -10,11 +10,15 @@ mod images;
 mod info;
 mod inspect;
 mod lifecycle;
+mod login;
 mod logs;
 mod ps;
 mod pull;
+mod push;
+mod registry_opts;
 mod rmi;
 mod run;
+mod save;
 mod tag;
 
 use clap::Subcommand;
@@ -44,6 +48,12 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Display the configuration of object denoted by ID
     Inspect(inspect::InspectArgs),
+    /// Load image(s) from a tar archive or layout
+    Load(save::LoadArgs),
+    /// Log in to a container registry
+    Login(login::LoginArgs),
+    /// Log out of a container registry
+    Logout(login::LogoutArgs),
     /// Kill one or more running containers with a specific signal
     Kill(lifecycle::KillArgs),
     /// Fetch the logs of one or more containers
@@ -55,6 +65,8 @@ pub enum Command {
     Ps(ps::PsArgs),
     /// Pull an image from a registry
     Pull(pull::PullArgs),
+    /// Push an image to a specified destination
+    Push(push::PushArgs),
     /// Rename an existing container
     Rename(lifecycle::RenameArgs),
     /// Remove one or more containers
@@ -63,6 +75,8 @@ pub enum Command {
     Rmi(rmi::RmiArgs),
     /// Run a command in a new container
     Run(run::RunArgs),
+    /// Save image(s) to an archive
+    Save(save::SaveArgs),
     /// Start one or more containers
     Start(run::StartArgs),
     /// Stop one or more containers
@@ -111,13 +125,16 @@ pub enum ImageCommand {
     Exists(tag::ExistsArgs),
     History(history::HistoryArgs),
     Inspect(inspect::ImageInspectArgs),
+    Load(save::LoadArgs),
     #[command(alias = "list")]
     Ls(images::ImagesArgs),
     /// Remove unused images
     Prune(rmi::PruneArgs),
     Pull(pull::PullArgs),
+    Push(push::PushArgs),
     #[command(alias = "remove")]
     Rm(rmi::RmiArgs),
+    Save(save::SaveArgs),
     Tag(tag::TagArgs),
     Untag(tag::UntagArgs),
     #[command(external_subcommand)]
@@ -142,6 +159,11 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::History(a) | Command::Image(ImageCommand::History(a)) => history::run(&g, a).await,
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::rmi(&g, a).await,
         Command::Image(ImageCommand::Prune(a)) => rmi::prune(&g, a).await,
+        Command::Push(a) | Command::Image(ImageCommand::Push(a)) => push::run(&g, a).await,
+        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run_save(&g, a).await,
+        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => save::run_load(&g, a).await,
+        Command::Login(a) => login::login(&g, a).await,
+        Command::Logout(a) => login::logout(&g, a).await,
         Command::Image(ImageCommand::Exists(a)) => tag::exists(&g, a).await,
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::tag(&g, a).await,
         Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => tag::untag(&g, a).await,
@@ -194,9 +216,6 @@ const PLANNED: &[&str] = &[
     "import",
     "init",
     "kube",
-    "load",
-    "login",
-    "logout",
     "machine",
     "manifest",
     "mount",
@@ -205,10 +224,8 @@ const PLANNED: &[&str] = &[
     "pod",
     "port",
     "prune",
-    "push",
     "restart",
     "restore",
-    "save",
     "search",
     "secret",
     "stats",

@@ -6,6 +6,7 @@ use rpod_engine::registry::{self, PullOptions};
 use rpod_engine::Engine;
 
 use super::common::{open_engine, Globals};
+use super::registry_opts::RegistryArgs;
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -13,9 +14,11 @@ pub struct PullArgs {
     /// Suppress output information when pulling images
     #[arg(short = 'q', long)]
     quiet: bool,
-    /// Require HTTPS and verify certificates when contacting registries
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    tls_verify: Option<bool>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Path of the trust policy file (default /etc/containers/policy.json)
+    #[arg(long)]
+    signature_policy: Option<std::path::PathBuf>,
     /// Use ARCH instead of the architecture of the machine for choosing images
     #[arg(long)]
     arch: Option<String>,
@@ -32,7 +35,9 @@ pub struct PullArgs {
 
 pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
     let engine = open_engine(g)?;
-    let mut opts = pull_options(a.tls_verify, a.quiet)?;
+    let mut opts = pull_options(a.registry.tls_verify, a.quiet)?;
+    opts.connect = a.registry.connect_options()?;
+    opts.policy = a.signature_policy.clone();
     opts.arch = a.arch.clone();
     opts.os = a.os.clone();
     if let Some(p) = &a.platform {

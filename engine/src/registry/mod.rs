@@ -5,9 +5,12 @@
 //! - [`platform`]: choosing from manifest lists / indexes.
 //! - [`pull()`]: the pull pipeline into a [`crate::storage::Store`].
 
+pub mod auth;
+pub mod client;
 mod error;
 pub mod platform;
 mod pull;
+pub mod push;
 pub mod reference;
 pub mod registries_conf;
 

@@ -8,17 +8,16 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use futures_util::{StreamExt, TryStreamExt};
-use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::manifest::{
     IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
     OCI_IMAGE_MEDIA_TYPE,
 };
-use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::client::{connect, ConnectOptions};
 use super::error::{describe, stream_digest_mismatch, PullError};
 use super::platform::{self, IndexEntry, PlatformWanted};
 use super::reference::ImageReference;
@@ -51,6 +50,10 @@ pub struct PullOptions {
     pub variant: Option<String>,
     /// `--quiet`: no progress lines.
     pub quiet: bool,
+    /// Certificates and credentials (`tls_verify` above wins over its own).
+    pub connect: ConnectOptions,
+    /// `--signature-policy`: the trust policy file (default policy.json).
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -159,22 +162,6 @@ async fn pull_candidate(
     }))
 }
 
-fn client_for(source: &PullSource, opts: &PullOptions) -> Client {
-    let plain_http = match opts.tls_verify {
-        Some(verify) => !verify,
-        None => source.insecure,
-    };
-    Client::new(ClientConfig {
-        protocol: if plain_http {
-            ClientProtocol::Http
-        } else {
-            ClientProtocol::Https
-        },
-        platform_resolver: None,
-        ..Default::default()
-    })
-}
-
 fn oci_reference(r: &ImageReference) -> Reference {
     let domain = r.domain.clone().unwrap_or_default();
     match (&r.digest, r.tag_or_default()) {
@@ -199,15 +186,28 @@ async fn pull_from(
     opts: &PullOptions,
     progress: &mut (dyn Write + Send),
 ) -> Result<Image, PullError> {
-    let client = client_for(source, opts);
     let oref = oci_reference(&source.reference);
     let registry = source.reference.domain.clone().unwrap_or_default();
     let shown = name.to_string();
-    let auth = RegistryAuth::Anonymous;
     let source_err = |message: String| PullError::Source {
         reference: shown.clone(),
         message,
     };
+    let connect_opts = ConnectOptions {
+        tls_verify: opts.tls_verify.or(opts.connect.tls_verify),
+        ..opts.connect.clone()
+    };
+    let endpoint = connect(
+        &registry,
+        &source.reference.path,
+        source.insecure,
+        &connect_opts,
+        false,
+    )
+    .await
+    .map_err(|e| source_err(e.to_string()))?;
+    let client = endpoint.client;
+    let auth = endpoint.auth;
     let what = format!(
         "reading manifest {} in {}",
         source.reference.manifest_reference(),

@@ -11,13 +11,14 @@
 //! an flock on `storage/storage.lock`, so several CLIs can work on one store;
 //! layers and images appear by a single rename once complete.
 
+pub mod archive;
 mod atomic;
 mod blobs;
 pub mod compression;
 mod error;
 pub mod extract;
 mod images;
-mod layers;
+pub(crate) mod layers;
 mod lookup;
 pub mod manifest;
 mod mount;

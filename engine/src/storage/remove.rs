@@ -135,3 +135,30 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Removes those of `layers` and `blobs` that no image refers to (what a
+    /// failed load or commit added).
+    pub(crate) fn discard_unused(&self, layers: &[String], blobs: &[String]) -> Result<()> {
+        let _guard = self.lock_exclusive()?;
+        let images = self.load_images()?;
+        let used_layers: HashSet<&str> = images
+            .iter()
+            .flat_map(|i| i.layers.iter().map(String::as_str))
+            .collect();
+        let used_blobs: HashSet<String> =
+            images.iter().flat_map(|i| self.manifest_blobs(i)).collect();
+        let trash = self.temp_dir_locked()?;
+        for chain in layers.iter().rev() {
+            if !used_layers.contains(chain.as_str()) {
+                self.delete_layer(chain, trash.path())?;
+            }
+        }
+        for blob in blobs {
+            if !used_blobs.contains(blob) {
+                self.delete_blob(blob)?;
+            }
+        }
+        Ok(())
+    }
+}
