@@ -12,6 +12,7 @@ packages=(
     umoci skopeo docker-registry busybox-static
     netavark aardvark-dns iproute2
     util-linux coreutils tar jq make
+    apache2-utils openssl
 )
 
 if ! command -v cargo >/dev/null 2>&1; then

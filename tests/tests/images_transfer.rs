@@ -104,7 +104,13 @@ fn save_and_load_docker_and_oci_archives_judged_by_skopeo() {
     let ml = image_json(env, &w.images[1]);
     let dir = env.dir();
     let da = dir.join("two.tar");
-    env.ok(&["save", "-o", da.to_str().unwrap(), &w.images[0], &w.images[1]]);
+    env.ok(&[
+        "save",
+        "-o",
+        da.to_str().unwrap(),
+        &w.images[0],
+        &w.images[1],
+    ]);
     let oa = dir.join("bb-oci.tar");
     env.ok(&[
         "save",
@@ -115,10 +121,20 @@ fn save_and_load_docker_and_oci_archives_judged_by_skopeo() {
         &w.images[0],
     ]);
     let od = dir.join("bb-oci-dir");
-    env.ok(&["save", "--format", "oci-dir", "-o", od.to_str().unwrap(), &w.images[0]]);
+    env.ok(&[
+        "save",
+        "--format",
+        "oci-dir",
+        "-o",
+        od.to_str().unwrap(),
+        &w.images[0],
+    ]);
 
     // skopeo reads them: layers are the diff ids of the config.
-    let s = skopeo_json(&["inspect", &format!("docker-archive:{}:{}", da.display(), w.images[1])]);
+    let s = skopeo_json(&[
+        "inspect",
+        &format!("docker-archive:{}:{}", da.display(), w.images[1]),
+    ]);
     assert_eq!(s["Layers"], ml["RootFS"]["Layers"]);
     let s = skopeo_json(&["inspect", &format!("oci-archive:{}", oa.display())]);
     assert_eq!(s["Digest"], bb["Digest"], "OCI manifest kept byte for byte");
@@ -135,7 +151,13 @@ fn save_and_load_docker_and_oci_archives_judged_by_skopeo() {
         env.ok(&["rmi", "-a", "-f"]);
         assert_eq!(count(&env.root().join("storage/layers")), 0);
         let out = env.ok(&["load", "-i", archive.to_str().unwrap()]);
-        assert_eq!(out.lines().filter(|l| l.starts_with("Loaded image: ")).count(), expect, "{out}");
+        assert_eq!(
+            out.lines()
+                .filter(|l| l.starts_with("Loaded image: "))
+                .count(),
+            expect,
+            "{out}"
+        );
         assert_eq!(image_json(env, &w.images[0])["Id"], bb["Id"]);
         let run = env.ok(&["run", "--rm", &w.images[0], "echo", "ok"]);
         assert_eq!(run.trim(), "ok");
@@ -161,7 +183,11 @@ fn save_and_load_docker_and_oci_archives_judged_by_skopeo() {
         .stdin(std::fs::File::open(&gz).unwrap())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(image_json(env, &w.images[0])["Id"], bb["Id"]);
 }
 
@@ -174,17 +200,37 @@ fn archives_written_by_skopeo_load_and_run() {
     let da = dir.join("da.tar");
     let oa = dir.join("oa.tar");
     let dd = dir.join("dirform");
-    skopeo(&["copy", &src, &format!("docker-archive:{}:skopeo/bb:v1", da.display())]);
-    skopeo(&["copy", &src, &format!("oci-archive:{}:example.com/bb:v2", oa.display())]);
+    skopeo(&[
+        "copy",
+        &src,
+        &format!("docker-archive:{}:skopeo/bb:v1", da.display()),
+    ]);
+    skopeo(&[
+        "copy",
+        &src,
+        &format!("oci-archive:{}:example.com/bb:v2", oa.display()),
+    ]);
     skopeo(&["copy", &src, &format!("dir:{}", dd.display())]);
     let out = env.ok(&["load", "-i", da.to_str().unwrap()]);
     assert_eq!(out.trim(), "Loaded image: docker.io/skopeo/bb:v1");
-    assert_eq!(env.ok(&["run", "--rm", "skopeo/bb:v1", "echo", "da"]).trim(), "da");
+    assert_eq!(
+        env.ok(&["run", "--rm", "skopeo/bb:v1", "echo", "da"])
+            .trim(),
+        "da"
+    );
     let out = env.ok(&["load", "-i", oa.to_str().unwrap()]);
     assert_eq!(out.trim(), "Loaded image: example.com/bb:v2");
-    assert_eq!(env.ok(&["run", "--rm", "example.com/bb:v2", "echo", "oa"]).trim(), "oa");
+    assert_eq!(
+        env.ok(&["run", "--rm", "example.com/bb:v2", "echo", "oa"])
+            .trim(),
+        "oa"
+    );
     let out = env.ok(&["load", "-i", dd.to_str().unwrap()]);
-    let id = out.trim().strip_prefix("Loaded image: sha256:").expect(&out).to_string();
+    let id = out
+        .trim()
+        .strip_prefix("Loaded image: sha256:")
+        .expect(&out)
+        .to_string();
     assert_eq!(env.ok(&["run", "--rm", &id, "echo", "dir"]).trim(), "dir");
     let out = env.ok(&["load", "-i", layout.to_str().unwrap()]);
     assert!(out.starts_with("Loaded image: "), "{out}");
@@ -194,17 +240,31 @@ fn archives_written_by_skopeo_load_and_run() {
 fn push_to_archive_destinations() {
     let (w, img) = busybox();
     let env = &w.env;
-    let digest = image_json(env, &img)["Digest"].as_str().unwrap().to_string();
+    let digest = image_json(env, &img)["Digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dir = env.dir();
-    env.ok(&["push", &img, &format!("oci:{}:mytag", dir.join("o").display())]);
+    env.ok(&[
+        "push",
+        &img,
+        &format!("oci:{}:mytag", dir.join("o").display()),
+    ]);
     let s = skopeo_json(&["inspect", &format!("oci:{}:mytag", dir.join("o").display())]);
     assert_eq!(s["Digest"].as_str(), Some(digest.as_str()));
     env.ok(&["push", &img, &format!("dir:{}", dir.join("d").display())]);
     let s = skopeo_json(&["inspect", &format!("dir:{}", dir.join("d").display())]);
     assert_eq!(s["Digest"].as_str(), Some(digest.as_str()));
     let da = dir.join("p.tar");
-    env.ok(&["push", &img, &format!("docker-archive:{}:saved/it:v3", da.display())]);
-    skopeo_json(&["inspect", &format!("docker-archive:{}:saved/it:v3", da.display())]);
+    env.ok(&[
+        "push",
+        &img,
+        &format!("docker-archive:{}:saved/it:v3", da.display()),
+    ]);
+    skopeo_json(&[
+        "inspect",
+        &format!("docker-archive:{}:saved/it:v3", da.display()),
+    ]);
     let oa = dir.join("p-oci.tar");
     env.ok(&["push", &img, &format!("oci-archive:{}:v4", oa.display())]);
     skopeo_json(&["inspect", &format!("oci-archive:{}:v4", oa.display())]);
@@ -233,7 +293,10 @@ fn bad_archives_fail_with_one_line_and_leave_the_store_unchanged() {
     let (code, err) = env.fails(&["load", "-i", junk.to_str().unwrap()]);
     assert_eq!(code, 125);
     one_line(&err);
-    assert!(err.contains("does not match any of the supported image formats"), "{err}");
+    assert!(
+        err.contains("does not match any of the supported image formats"),
+        "{err}"
+    );
 
     // A truncated docker-archive of another image (its layer is new).
     let layout = fixtures::layout("multilayer");
