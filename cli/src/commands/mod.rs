@@ -2,8 +2,10 @@
 //! runs the chosen command; each returns the process exit code.
 
 mod attach;
+mod commit;
 mod common;
 mod container_create;
+mod diff;
 mod exec;
 mod history;
 mod images;
@@ -12,6 +14,7 @@ mod inspect;
 mod lifecycle;
 mod login;
 mod logs;
+mod mount;
 mod ps;
 mod pull;
 mod push;
@@ -33,8 +36,12 @@ pub enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Create new image based on the changed container
+    Commit(commit::CommitArgs),
     /// Create but do not start a container
     Create(container_create::CreateArgs),
+    /// Inspect changes to the container's file systems
+    Diff(diff::DiffArgs),
     /// Run a process in a running container
     Exec(exec::ExecArgs),
     /// Manage images
@@ -42,8 +49,12 @@ pub enum Command {
     Image(ImageCommand),
     /// List images in local storage
     Images(images::ImagesArgs),
+    /// Export container's filesystem contents as a tar archive
+    Export(mount::ExportArgs),
     /// Show history of a specified image
     History(history::HistoryArgs),
+    /// Import a tarball to create a filesystem image
+    Import(commit::ImportArgs),
     /// Display rpod related system information
     Info(info::InfoArgs),
     /// Display the configuration of object denoted by ID
@@ -58,6 +69,8 @@ pub enum Command {
     Kill(lifecycle::KillArgs),
     /// Fetch the logs of one or more containers
     Logs(logs::LogsArgs),
+    /// Mount a working container's root filesystem
+    Mount(mount::MountArgs),
     /// Pause all the processes in one or more containers
     Pause(lifecycle::NamesArgs),
     /// List containers
@@ -83,6 +96,9 @@ pub enum Command {
     Stop(lifecycle::StopArgs),
     /// Add an additional name to a local image
     Tag(tag::TagArgs),
+    /// Unmount working container's root filesystem
+    #[command(alias = "unmount")]
+    Umount(mount::UmountArgs),
     /// Unpause the processes in one or more containers
     Unpause(lifecycle::NamesArgs),
     /// Remove a name from a local image
@@ -100,19 +116,25 @@ pub enum ContainerCommand {
     Attach(attach::AttachArgs),
     /// Clean up network and mountpoints of one or more containers
     Cleanup(lifecycle::CleanupArgs),
+    Commit(commit::CommitArgs),
     Create(container_create::CreateArgs),
+    Diff(diff::DiffArgs),
     Exec(exec::ExecArgs),
+    Export(mount::ExportArgs),
     Inspect(inspect::ContainerInspectArgs),
     Kill(lifecycle::KillArgs),
     Logs(logs::LogsArgs),
     #[command(alias = "list", alias = "ps")]
     Ls(ps::PsArgs),
+    Mount(mount::MountArgs),
     Pause(lifecycle::NamesArgs),
     Rename(lifecycle::RenameArgs),
     Rm(lifecycle::RmArgs),
     Run(run::RunArgs),
     Start(run::StartArgs),
     Stop(lifecycle::StopArgs),
+    #[command(alias = "unmount")]
+    Umount(mount::UmountArgs),
     Unpause(lifecycle::NamesArgs),
     Wait(lifecycle::WaitArgs),
     #[command(external_subcommand)]
@@ -124,6 +146,8 @@ pub enum ImageCommand {
     /// Check if an image exists in local storage
     Exists(tag::ExistsArgs),
     History(history::HistoryArgs),
+    Diff(diff::DiffArgs),
+    Import(commit::ImportArgs),
     Inspect(inspect::ImageInspectArgs),
     Load(save::LoadArgs),
     #[command(alias = "list")]
@@ -163,6 +187,22 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run_save(&g, a).await,
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => save::run_load(&g, a).await,
         Command::Login(a) => login::login(&g, a).await,
+        Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => {
+            commit::commit(&g, a).await
+        }
+        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => commit::import(&g, a).await,
+        Command::Diff(a)
+        | Command::Container(ContainerCommand::Diff(a))
+        | Command::Image(ImageCommand::Diff(a)) => diff::run(&g, a).await,
+        Command::Mount(a) | Command::Container(ContainerCommand::Mount(a)) => {
+            mount::mount(&g, a).await
+        }
+        Command::Umount(a) | Command::Container(ContainerCommand::Umount(a)) => {
+            mount::umount(&g, a).await
+        }
+        Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => {
+            mount::export(&g, a).await
+        }
         Command::Logout(a) => login::logout(&g, a).await,
         Command::Image(ImageCommand::Exists(a)) => tag::exists(&g, a).await,
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::tag(&g, a).await,
@@ -206,19 +246,14 @@ const PLANNED: &[&str] = &[
     "auto-update",
     "build",
     "checkpoint",
-    "commit",
     "cp",
-    "diff",
     "events",
-    "export",
     "generate",
     "healthcheck",
-    "import",
     "init",
     "kube",
     "machine",
     "manifest",
-    "mount",
     "network",
     "play",
     "pod",
@@ -233,8 +268,6 @@ const PLANNED: &[&str] = &[
     "top",
     "tree",
     "trust",
-    "umount",
-    "unmount",
     "unshare",
     "update",
     "volume",
