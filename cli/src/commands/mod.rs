@@ -23,6 +23,7 @@ mod rmi;
 mod run;
 mod save;
 mod tag;
+mod trust;
 
 use clap::Subcommand;
 
@@ -160,6 +161,9 @@ pub enum ImageCommand {
     Rm(rmi::RmiArgs),
     Save(save::SaveArgs),
     Tag(tag::TagArgs),
+    /// Manage container image trust policy
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
     Untag(tag::UntagArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
@@ -187,6 +191,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run_save(&g, a).await,
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => save::run_load(&g, a).await,
         Command::Login(a) => login::login(&g, a).await,
+        Command::Image(ImageCommand::Trust(c)) => trust::run(&g, c).await,
         Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => {
             commit::commit(&g, a).await
         }
@@ -267,7 +272,6 @@ const PLANNED: &[&str] = &[
     "system",
     "top",
     "tree",
-    "trust",
     "unshare",
     "update",
     "volume",

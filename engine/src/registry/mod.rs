@@ -13,6 +13,7 @@ mod pull;
 pub mod push;
 pub mod reference;
 pub mod registries_conf;
+pub mod trust;
 
 pub use error::PullError;
 pub use pull::{pull, PullOptions};

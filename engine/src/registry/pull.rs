@@ -141,6 +141,7 @@ async fn pull_candidate(
     opts: &PullOptions,
     progress: &mut (dyn Write + Send),
 ) -> Result<Image, PullError> {
+    super::trust::Policy::load(opts.policy.as_deref())?.check_pull(name)?;
     let conf = &opts.registries_conf;
     let sources = conf.pull_sources(name).map_err(|b| PullError::Blocked {
         registry: b.registry,
