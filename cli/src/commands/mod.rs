@@ -15,6 +15,7 @@ mod lifecycle;
 mod login;
 mod logs;
 mod mount;
+mod progress_bars;
 mod ps;
 mod pull;
 mod push;

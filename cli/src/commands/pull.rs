@@ -6,8 +6,10 @@ use rpod_engine::registry::{self, PullOptions};
 use rpod_engine::Engine;
 
 use super::common::{open_engine, Globals};
+use super::progress_bars::Bars;
 use super::registry_opts::RegistryArgs;
 use crate::cli_error::{CliError, CliResult};
+use rpod_engine::registry::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
@@ -82,6 +84,11 @@ fn pull_options(tls_verify: Option<bool>, quiet: bool) -> CliResult<PullOptions>
 
 async fn pull_with(engine: &Engine, image: &str, opts: &PullOptions) -> CliResult<String> {
     let mut progress = std::io::stderr();
+    let mut opts = opts.clone();
+    if !opts.quiet && std::io::IsTerminal::is_terminal(&progress) {
+        opts.progress = Progress(Some(std::sync::Arc::new(Bars::new())));
+    }
+    let opts = &opts;
     let img = registry::pull(engine.store(), image, opts, &mut progress)
         .await
         .map_err(|e| CliError::usage(e.to_string()))?;

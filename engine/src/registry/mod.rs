@@ -9,6 +9,7 @@ pub mod auth;
 pub mod client;
 mod error;
 pub mod platform;
+pub mod progress;
 mod pull;
 pub mod push;
 pub mod reference;

@@ -19,6 +19,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::client::{connect, ConnectOptions};
 use super::error::{describe, stream_digest_mismatch, PullError};
+use super::progress::Progress;
 use super::platform::{self, IndexEntry, PlatformWanted};
 use super::reference::ImageReference;
 use super::registries_conf::{PullSource, RegistriesConf};
@@ -54,6 +55,8 @@ pub struct PullOptions {
     pub connect: ConnectOptions,
     /// `--signature-policy`: the trust policy file (default policy.json).
     pub policy: Option<PathBuf>,
+    /// Progress observer (terminal progress bars); plain lines without one.
+    pub progress: Progress,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +72,8 @@ struct ManifestProbe {
 #[derive(Deserialize)]
 struct Descriptor {
     digest: String,
+    #[serde(default)]
+    size: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -295,7 +300,9 @@ async fn pull_from(
     for (i, layer) in manifest.layers.iter().enumerate() {
         // The blob is kept beside the unpacked layer (for push and save).
         let present = store.layer(&chains[i])?.is_some() && store.has_blob(&layer.digest);
-        if !opts.quiet {
+        if opts.progress.is_on() {
+            opts.progress.start(&layer.digest, layer.size, present);
+        } else if !opts.quiet {
             let suffix = if present {
                 " skipped: already exists"
             } else {
@@ -310,7 +317,16 @@ async fn pull_from(
     }
     futures_util::stream::iter(jobs)
         .map(|(blob, diff_id, parent)| {
-            fetch_layer(store, &client, &oref, blob, diff_id, parent, &registry)
+            fetch_layer(
+                store,
+                &client,
+                &oref,
+                blob,
+                diff_id,
+                parent,
+                &registry,
+                &opts.progress,
+            )
         })
         .buffer_unordered(PARALLEL_LAYERS)
         .try_collect::<Vec<LayerInfo>>()
@@ -368,6 +384,7 @@ async fn fetch_config(
 }
 
 /// Download → verify → (blocking thread) decompress, unpack, verify diff id, commit.
+#[allow(clippy::too_many_arguments)]
 async fn fetch_layer(
     store: &Store,
     client: &Client,
@@ -376,6 +393,7 @@ async fn fetch_layer(
     diff_id: String,
     parent: Option<String>,
     registry: &str,
+    progress: &Progress,
 ) -> Result<LayerInfo, PullError> {
     let blob_err = |message: String| PullError::Blob {
         what: "blob",
@@ -408,6 +426,7 @@ async fn fetch_layer(
             None => blob_err(format!("reading blob: {}", super::error::chain(&e))),
         })?;
         hasher.update(&chunk);
+        progress.advance(&blob, chunk.len() as u64);
         file.write_all(&chunk)
             .await
             .map_err(|e| blob_err(format!("writing {}: {e}", path.display())))?;
@@ -439,5 +458,7 @@ async fn fetch_layer(
     })
     .await
     .map_err(|e| blob_err(format!("unpacking task failed: {e}")))?;
-    joined.map_err(|source| PullError::Layer { digest, source })
+    let info = joined.map_err(|source| PullError::Layer { digest, source })?;
+    progress.finish(&blob);
+    Ok(info)
 }
