@@ -5,7 +5,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
-use rpod_engine::storage::archive::{load_path, save, ArchiveFormat, SaveItem, SaveTarget};
+use rpod_engine::storage::archive::{
+    load_path, load_reader, save, ArchiveFormat, SaveItem, SaveTarget,
+};
 
 use super::common::{open_engine, Globals};
 use super::tag::find_image;
@@ -89,21 +91,18 @@ pub async fn run_save(g: &Globals, a: SaveArgs) -> CliResult {
 
 pub async fn run_load(g: &Globals, a: LoadArgs) -> CliResult {
     let engine = open_engine(g)?;
-    let stdin_copy;
-    let path = match &a.input {
-        Some(p) => p.clone(),
+    let loaded = match &a.input {
+        Some(p) => load_path(engine.store(), p, None),
         None => {
             if std::io::stdin().is_terminal() {
                 return Err(CliError::usage(
                     "cannot read from terminal, use command-line redirection or the --input flag",
                 ));
             }
-            stdin_copy = tempfile_from_stdin(&engine)?;
-            stdin_copy.0.clone()
+            load_reader(engine.store(), &mut std::io::stdin().lock(), None)
         }
-    };
-    let loaded =
-        load_path(engine.store(), &path, None).map_err(|e| CliError::usage(e.to_string()))?;
+    }
+    .map_err(|e| CliError::usage(e.to_string()))?;
     for l in &loaded {
         if l.names.is_empty() {
             println!("Loaded image: sha256:{}", l.image.id);
@@ -113,30 +112,4 @@ pub async fn run_load(g: &Globals, a: LoadArgs) -> CliResult {
         }
     }
     Ok(0)
-}
-
-/// A copy of stdin in the store's directory, removed on drop.
-struct StdinCopy(PathBuf);
-
-impl Drop for StdinCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn tempfile_from_stdin(engine: &rpod_engine::Engine) -> CliResult<StdinCopy> {
-    let path = engine.store().dir().join(format!(
-        "load-stdin-{}-{:08x}.tar",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
-    ));
-    let copy = StdinCopy(path.clone());
-    let mut f = std::fs::File::create(&path)
-        .map_err(|e| CliError::usage(format!("creating {}: {e}", path.display())))?;
-    std::io::copy(&mut std::io::stdin().lock(), &mut f)
-        .map_err(|e| CliError::usage(format!("reading stdin: {e}")))?;
-    Ok(copy)
 }

@@ -19,8 +19,8 @@ use tokio::io::AsyncWriteExt;
 
 use super::client::{connect, ConnectOptions};
 use super::error::{describe, stream_digest_mismatch, PullError};
-use super::progress::Progress;
 use super::platform::{self, IndexEntry, PlatformWanted};
+use super::progress::Progress;
 use super::reference::ImageReference;
 use super::registries_conf::{PullSource, RegistriesConf};
 use crate::storage::{chain_id, Image, LayerInfo, NewImage, Store};

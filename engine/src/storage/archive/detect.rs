@@ -126,3 +126,19 @@ fn is_tar(path: &Path) -> bool {
         .is_ok()
         && &head[257..262] == b"ustar"
 }
+
+/// [`load_path`] for a stream (stdin): it is copied to the store's temp
+/// area first, removed again afterwards (also if this process dies).
+pub fn load_reader(
+    store: &Store,
+    reader: &mut dyn io::Read,
+    reference: Option<&str>,
+) -> Result<Vec<LoadedImage>, ArchiveError> {
+    let tmp = store.temp_dir()?;
+    let path = tmp.path().join("input");
+    let mut f =
+        File::create(&path).map_err(|e| ArchiveError::Write(path.display().to_string(), e))?;
+    io::copy(reader, &mut f).map_err(|e| ArchiveError::Read("stdin".into(), e))?;
+    drop(f);
+    load_path(store, &path, reference)
+}

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use super::error::StorageError;
 
-pub use detect::{load_path, ArchiveFormat};
+pub use detect::{load_path, load_reader, ArchiveFormat};
 pub use load::LoadedImage;
 pub use save::{save, SaveItem, SaveTarget};
 
