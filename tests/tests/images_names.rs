@@ -4,7 +4,7 @@
 mod common;
 
 use common::{busybox, world};
-use rpod_tests::{unique_name, TestEnv};
+use rpod_tests::unique_name;
 
 fn count_entries(dir: std::path::PathBuf) -> usize {
     std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0)
@@ -125,5 +125,31 @@ fn rmi_keeps_layers_shared_with_other_images() {
     assert!(!out.is_empty());
     env.ok(&["rmi", "-a"]);
     assert_eq!(count_entries(layers), 0);
-    let _ = TestEnv::new();
+}
+
+#[test]
+fn image_tree_and_save_to_stdout() {
+    let w = world(&["multilayer"]);
+    let env = &w.env;
+    env.ok(&["pull", "-q", &w.images[0]]);
+    let tree = env.ok(&["image", "tree", &w.images[0]]);
+    let lines: Vec<&str> = tree.lines().collect();
+    assert!(lines[0].starts_with("Image ID: "), "{tree}");
+    assert_eq!(lines[3], "Image Layers", "{tree}");
+    assert!(lines[4].starts_with("├── ID: "), "{tree}");
+    assert!(
+        lines[5].starts_with("└── ID: ") && lines[5].contains(&w.images[0]),
+        "{tree}"
+    );
+    // save to a pipe (stdout) and load it back.
+    let out_path = env.dir().join("stdout.tar");
+    let status = env
+        .cmd(&["save", &w.images[0]])
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    env.ok(&["rmi", "-a"]);
+    let out = env.ok(&["load", "-i", out_path.to_str().unwrap()]);
+    assert_eq!(out.trim(), format!("Loaded image: {}", w.images[0]));
 }

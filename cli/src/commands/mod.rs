@@ -24,6 +24,7 @@ mod rmi;
 mod run;
 mod save;
 mod tag;
+mod tree;
 mod trust;
 
 use clap::Subcommand;
@@ -162,6 +163,8 @@ pub enum ImageCommand {
     Rm(rmi::RmiArgs),
     Save(save::SaveArgs),
     Tag(tag::TagArgs),
+    /// Print layer hierarchy of an image in a tree format
+    Tree(tree::TreeArgs),
     /// Manage container image trust policy
     #[command(subcommand)]
     Trust(trust::TrustCommand),
@@ -193,6 +196,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => save::run_load(&g, a).await,
         Command::Login(a) => login::login(&g, a).await,
         Command::Image(ImageCommand::Trust(c)) => trust::run(&g, c).await,
+        Command::Image(ImageCommand::Tree(a)) => tree::run(&g, a).await,
         Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => {
             commit::commit(&g, a).await
         }
@@ -272,7 +276,6 @@ const PLANNED: &[&str] = &[
     "stats",
     "system",
     "top",
-    "tree",
     "unshare",
     "update",
     "volume",
