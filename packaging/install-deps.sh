@@ -14,6 +14,7 @@ packages=(
     netavark aardvark-dns iproute2
     util-linux coreutils tar jq make
     catatonit
+    apache2-utils openssl
 )
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -177,7 +177,7 @@ fn invalid_flag_values_create_nothing() {
         assert!(err.starts_with("Error: "), "{args:?}: {err}");
     }
     assert_eq!(w.env.ok(&["ps", "-aq"]), "");
-    let (code, err) = w.env.fails(&["push", "x"]);
+    let (code, err) = w.env.fails(&["build", "x"]);
     assert_eq!(code, 125);
     assert!(err.contains("not implemented yet"), "{err}");
 }

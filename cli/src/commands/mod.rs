@@ -2,29 +2,42 @@
 //! runs the chosen command; each returns the process exit code.
 
 mod attach;
+mod commit;
 mod common;
 mod container_create;
 mod container_filter;
+mod diff;
 mod events;
 mod exec;
 mod generate;
 mod healthcheck;
+mod history;
 mod images;
 mod info;
 mod inspect;
 mod lifecycle;
 mod log_follow;
+mod login;
 mod logs;
+mod mount;
 mod pod;
 mod pod_ps;
 mod pod_view;
+mod progress_bars;
 mod ps;
 mod pull;
+mod push;
+mod registry_opts;
+mod rmi;
 mod run;
+mod save;
 mod survival_cli;
 mod survival_flags;
 mod survival_status;
 mod system;
+mod tag;
+mod tree;
+mod trust;
 
 use clap::Subcommand;
 
@@ -38,10 +51,14 @@ pub enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Create new image based on the changed container
+    Commit(commit::CommitArgs),
     /// Create but do not start a container
     Create(container_create::CreateArgs),
     /// Show podman system events
     Events(events::EventsArgs),
+    /// Inspect changes to the container's file systems
+    Diff(diff::DiffArgs),
     /// Run a process in a running container
     Exec(exec::ExecArgs),
     /// Generate structured data based on containers
@@ -55,14 +72,28 @@ pub enum Command {
     Image(ImageCommand),
     /// List images in local storage
     Images(images::ImagesArgs),
+    /// Export container's filesystem contents as a tar archive
+    Export(mount::ExportArgs),
+    /// Show history of a specified image
+    History(history::HistoryArgs),
+    /// Import a tarball to create a filesystem image
+    Import(commit::ImportArgs),
     /// Display rpod related system information
     Info(info::InfoArgs),
     /// Display the configuration of object denoted by ID
     Inspect(inspect::InspectArgs),
+    /// Load image(s) from a tar archive or layout
+    Load(save::LoadArgs),
+    /// Log in to a container registry
+    Login(login::LoginArgs),
+    /// Log out of a container registry
+    Logout(login::LogoutArgs),
     /// Kill one or more running containers with a specific signal
     Kill(lifecycle::KillArgs),
     /// Fetch the logs of one or more containers
     Logs(logs::LogsArgs),
+    /// Mount a working container's root filesystem
+    Mount(mount::MountArgs),
     /// Pause all the processes in one or more containers
     Pause(lifecycle::NamesArgs),
     /// Manage pods
@@ -73,12 +104,18 @@ pub enum Command {
     Ps(ps::PsArgs),
     /// Pull an image from a registry
     Pull(pull::PullArgs),
+    /// Push an image to a specified destination
+    Push(push::PushArgs),
     /// Rename an existing container
     Rename(lifecycle::RenameArgs),
     /// Remove one or more containers
     Rm(lifecycle::RmArgs),
+    /// Remove one or more images from local storage
+    Rmi(rmi::RmiArgs),
     /// Run a command in a new container
     Run(run::RunArgs),
+    /// Save image(s) to an archive
+    Save(save::SaveArgs),
     /// Start one or more containers
     Start(run::StartArgs),
     /// Stop one or more containers
@@ -86,8 +123,15 @@ pub enum Command {
     /// Manage rpod
     #[command(subcommand)]
     System(system::SystemCommand),
+    /// Add an additional name to a local image
+    Tag(tag::TagArgs),
+    /// Unmount working container's root filesystem
+    #[command(alias = "unmount")]
+    Umount(mount::UmountArgs),
     /// Unpause the processes in one or more containers
     Unpause(lifecycle::NamesArgs),
+    /// Remove a name from a local image
+    Untag(tag::UntagArgs),
     /// Display the rpod version information
     Version(info::VersionArgs),
     /// Block on one or more containers
@@ -101,13 +145,17 @@ pub enum ContainerCommand {
     Attach(attach::AttachArgs),
     /// Clean up network and mountpoints of one or more containers
     Cleanup(lifecycle::CleanupArgs),
+    Commit(commit::CommitArgs),
     Create(container_create::CreateArgs),
+    Diff(diff::DiffArgs),
     Exec(exec::ExecArgs),
+    Export(mount::ExportArgs),
     Inspect(inspect::ContainerInspectArgs),
     Kill(lifecycle::KillArgs),
     Logs(logs::LogsArgs),
     #[command(alias = "list", alias = "ps")]
     Ls(ps::PsArgs),
+    Mount(mount::MountArgs),
     Pause(lifecycle::NamesArgs),
     /// Remove all non running containers
     Prune(system::PruneArgs),
@@ -116,6 +164,8 @@ pub enum ContainerCommand {
     Run(run::RunArgs),
     Start(run::StartArgs),
     Stop(lifecycle::StopArgs),
+    #[command(alias = "unmount")]
+    Umount(mount::UmountArgs),
     Unpause(lifecycle::NamesArgs),
     Wait(lifecycle::WaitArgs),
     #[command(external_subcommand)]
@@ -124,10 +174,29 @@ pub enum ContainerCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
+    /// Check if an image exists in local storage
+    Exists(tag::ExistsArgs),
+    History(history::HistoryArgs),
+    Diff(diff::DiffArgs),
+    Import(commit::ImportArgs),
     Inspect(inspect::ImageInspectArgs),
+    Load(save::LoadArgs),
     #[command(alias = "list")]
     Ls(images::ImagesArgs),
+    /// Remove unused images
+    Prune(rmi::PruneArgs),
     Pull(pull::PullArgs),
+    Push(push::PushArgs),
+    #[command(alias = "remove")]
+    Rm(rmi::RmiArgs),
+    Save(save::SaveArgs),
+    Tag(tag::TagArgs),
+    /// Print layer hierarchy of an image in a tree format
+    Tree(tree::TreeArgs),
+    /// Manage container image trust policy
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
+    Untag(tag::UntagArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -152,6 +221,35 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Image(ImageCommand::Inspect(a)) => inspect::images(&g, a).await,
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(&g, a).await,
         Command::Info(a) => info::info(&g, a).await,
+        Command::History(a) | Command::Image(ImageCommand::History(a)) => history::run(&g, a).await,
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::rmi(&g, a).await,
+        Command::Image(ImageCommand::Prune(a)) => rmi::prune(&g, a).await,
+        Command::Push(a) | Command::Image(ImageCommand::Push(a)) => push::run(&g, a).await,
+        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run_save(&g, a).await,
+        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => save::run_load(&g, a).await,
+        Command::Login(a) => login::login(&g, a).await,
+        Command::Image(ImageCommand::Trust(c)) => trust::run(&g, c).await,
+        Command::Image(ImageCommand::Tree(a)) => tree::run(&g, a).await,
+        Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => {
+            commit::commit(&g, a).await
+        }
+        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => commit::import(&g, a).await,
+        Command::Diff(a)
+        | Command::Container(ContainerCommand::Diff(a))
+        | Command::Image(ImageCommand::Diff(a)) => diff::run(&g, a).await,
+        Command::Mount(a) | Command::Container(ContainerCommand::Mount(a)) => {
+            mount::mount(&g, a).await
+        }
+        Command::Umount(a) | Command::Container(ContainerCommand::Umount(a)) => {
+            mount::umount(&g, a).await
+        }
+        Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => {
+            mount::export(&g, a).await
+        }
+        Command::Logout(a) => login::logout(&g, a).await,
+        Command::Image(ImageCommand::Exists(a)) => tag::exists(&g, a).await,
+        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::tag(&g, a).await,
+        Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => tag::untag(&g, a).await,
         Command::Inspect(a) => inspect::run(&g, a).await,
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => {
             lifecycle::kill(&g, a).await
@@ -192,43 +290,24 @@ const PLANNED: &[&str] = &[
     "auto-update",
     "build",
     "checkpoint",
-    "commit",
     "cp",
-    "diff",
-    "export",
-    "history",
-    "import",
     "init",
     "kube",
-    "load",
-    "login",
-    "logout",
     "machine",
     "manifest",
-    "mount",
     "network",
     "play",
     "port",
     "prune",
-    "push",
     "restart",
     "restore",
-    "rmi",
-    "save",
     "search",
     "secret",
     "stats",
-    "tag",
     "top",
-    "tree",
-    "trust",
-    "umount",
-    "unmount",
     "unshare",
-    "untag",
     "update",
     "volume",
-    "exists",
 ];
 
 fn not_implemented(prefix: &str, args: &[String]) -> CliResult {

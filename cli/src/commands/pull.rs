@@ -6,16 +6,21 @@ use rpod_engine::registry::{self, PullOptions};
 use rpod_engine::Engine;
 
 use super::common::{open_engine, Globals};
+use super::progress_bars::Bars;
+use super::registry_opts::RegistryArgs;
 use crate::cli_error::{CliError, CliResult};
+use rpod_engine::registry::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
     /// Suppress output information when pulling images
     #[arg(short = 'q', long)]
     quiet: bool,
-    /// Require HTTPS and verify certificates when contacting registries
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    tls_verify: Option<bool>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Path of the trust policy file (default /etc/containers/policy.json)
+    #[arg(long)]
+    signature_policy: Option<std::path::PathBuf>,
     /// Use ARCH instead of the architecture of the machine for choosing images
     #[arg(long)]
     arch: Option<String>,
@@ -32,7 +37,9 @@ pub struct PullArgs {
 
 pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
     let engine = open_engine(g)?;
-    let mut opts = pull_options(a.tls_verify, a.quiet)?;
+    let mut opts = pull_options(a.registry.tls_verify, a.quiet)?;
+    opts.connect = a.registry.connect_options()?;
+    opts.policy = a.signature_policy.clone();
     opts.arch = a.arch.clone();
     opts.os = a.os.clone();
     if let Some(p) = &a.platform {
@@ -77,6 +84,11 @@ fn pull_options(tls_verify: Option<bool>, quiet: bool) -> CliResult<PullOptions>
 
 async fn pull_with(engine: &Engine, image: &str, opts: &PullOptions) -> CliResult<String> {
     let mut progress = std::io::stderr();
+    let mut opts = opts.clone();
+    if !opts.quiet && std::io::IsTerminal::is_terminal(&progress) {
+        opts.progress = Progress(Some(std::sync::Arc::new(Bars::new())));
+    }
+    let opts = &opts;
     let img = registry::pull(engine.store(), image, opts, &mut progress)
         .await
         .map_err(|e| CliError::usage(e.to_string()))?;

@@ -26,6 +26,9 @@ pub enum PullError {
         /// The registries.conf consulted.
         path: PathBuf,
     },
+    /// The trust policy refuses the image (or cannot be read).
+    #[error(transparent)]
+    Trust(#[from] super::trust::TrustError),
     /// The registry is blocked in registries.conf.
     #[error("registry {registry} is blocked in {} or registries.conf.d", path.display())]
     Blocked {

@@ -5,11 +5,16 @@
 //! - [`platform`]: choosing from manifest lists / indexes.
 //! - [`pull()`]: the pull pipeline into a [`crate::storage::Store`].
 
+pub mod auth;
+pub mod client;
 mod error;
 pub mod platform;
+pub mod progress;
 mod pull;
+pub mod push;
 pub mod reference;
 pub mod registries_conf;
+pub mod trust;
 
 pub use error::PullError;
 pub use pull::{pull, PullOptions};

@@ -8,19 +8,19 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use futures_util::{StreamExt, TryStreamExt};
-use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::manifest::{
     IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
     OCI_IMAGE_MEDIA_TYPE,
 };
-use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::client::{connect, ConnectOptions};
 use super::error::{describe, stream_digest_mismatch, PullError};
 use super::platform::{self, IndexEntry, PlatformWanted};
+use super::progress::Progress;
 use super::reference::ImageReference;
 use super::registries_conf::{PullSource, RegistriesConf};
 use crate::storage::{chain_id, Image, LayerInfo, NewImage, Store};
@@ -51,6 +51,12 @@ pub struct PullOptions {
     pub variant: Option<String>,
     /// `--quiet`: no progress lines.
     pub quiet: bool,
+    /// Certificates and credentials (`tls_verify` above wins over its own).
+    pub connect: ConnectOptions,
+    /// `--signature-policy`: the trust policy file (default policy.json).
+    pub policy: Option<PathBuf>,
+    /// Progress observer (terminal progress bars); plain lines without one.
+    pub progress: Progress,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +72,8 @@ struct ManifestProbe {
 #[derive(Deserialize)]
 struct Descriptor {
     digest: String,
+    #[serde(default)]
+    size: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +146,7 @@ async fn pull_candidate(
     opts: &PullOptions,
     progress: &mut (dyn Write + Send),
 ) -> Result<Image, PullError> {
+    super::trust::Policy::load(opts.policy.as_deref())?.check_pull(name)?;
     let conf = &opts.registries_conf;
     let sources = conf.pull_sources(name).map_err(|b| PullError::Blocked {
         registry: b.registry,
@@ -157,22 +166,6 @@ async fn pull_candidate(
         reference: name.to_string(),
         message: "no pull source".to_string(),
     }))
-}
-
-fn client_for(source: &PullSource, opts: &PullOptions) -> Client {
-    let plain_http = match opts.tls_verify {
-        Some(verify) => !verify,
-        None => source.insecure,
-    };
-    Client::new(ClientConfig {
-        protocol: if plain_http {
-            ClientProtocol::Http
-        } else {
-            ClientProtocol::Https
-        },
-        platform_resolver: None,
-        ..Default::default()
-    })
 }
 
 fn oci_reference(r: &ImageReference) -> Reference {
@@ -199,15 +192,28 @@ async fn pull_from(
     opts: &PullOptions,
     progress: &mut (dyn Write + Send),
 ) -> Result<Image, PullError> {
-    let client = client_for(source, opts);
     let oref = oci_reference(&source.reference);
     let registry = source.reference.domain.clone().unwrap_or_default();
     let shown = name.to_string();
-    let auth = RegistryAuth::Anonymous;
     let source_err = |message: String| PullError::Source {
         reference: shown.clone(),
         message,
     };
+    let connect_opts = ConnectOptions {
+        tls_verify: opts.tls_verify.or(opts.connect.tls_verify),
+        ..opts.connect.clone()
+    };
+    let endpoint = connect(
+        &registry,
+        &source.reference.path,
+        source.insecure,
+        &connect_opts,
+        false,
+    )
+    .await
+    .map_err(|e| source_err(e.to_string()))?;
+    let client = endpoint.client;
+    let auth = endpoint.auth;
     let what = format!(
         "reading manifest {} in {}",
         source.reference.manifest_reference(),
@@ -292,8 +298,11 @@ async fn pull_from(
 
     let mut jobs = Vec::new();
     for (i, layer) in manifest.layers.iter().enumerate() {
-        let present = store.layer(&chains[i])?.is_some();
-        if !opts.quiet {
+        // The blob is kept beside the unpacked layer (for push and save).
+        let present = store.layer(&chains[i])?.is_some() && store.has_blob(&layer.digest);
+        if opts.progress.is_on() {
+            opts.progress.start(&layer.digest, layer.size, present);
+        } else if !opts.quiet {
             let suffix = if present {
                 " skipped: already exists"
             } else {
@@ -308,7 +317,16 @@ async fn pull_from(
     }
     futures_util::stream::iter(jobs)
         .map(|(blob, diff_id, parent)| {
-            fetch_layer(store, &client, &oref, blob, diff_id, parent, &registry)
+            fetch_layer(
+                store,
+                &client,
+                &oref,
+                blob,
+                diff_id,
+                parent,
+                &registry,
+                &opts.progress,
+            )
         })
         .buffer_unordered(PARALLEL_LAYERS)
         .try_collect::<Vec<LayerInfo>>()
@@ -366,6 +384,7 @@ async fn fetch_config(
 }
 
 /// Download → verify → (blocking thread) decompress, unpack, verify diff id, commit.
+#[allow(clippy::too_many_arguments)]
 async fn fetch_layer(
     store: &Store,
     client: &Client,
@@ -374,6 +393,7 @@ async fn fetch_layer(
     diff_id: String,
     parent: Option<String>,
     registry: &str,
+    progress: &Progress,
 ) -> Result<LayerInfo, PullError> {
     let blob_err = |message: String| PullError::Blob {
         what: "blob",
@@ -406,6 +426,7 @@ async fn fetch_layer(
             None => blob_err(format!("reading blob: {}", super::error::chain(&e))),
         })?;
         hasher.update(&chunk);
+        progress.advance(&blob, chunk.len() as u64);
         file.write_all(&chunk)
             .await
             .map_err(|e| blob_err(format!("writing {}: {e}", path.display())))?;
@@ -424,14 +445,20 @@ async fn fetch_layer(
     }
     let store = store.clone();
     let digest = blob.clone();
+    let digest_for_blob = blob.clone();
     let joined = tokio::task::spawn_blocking(move || {
         // `tmp` lives until the layer is stored, then removes the blob.
         let _tmp = tmp;
         let file = std::fs::File::open(&path)
             .map_err(crate::storage::StorageError::io("opening", &path))?;
-        store.create_layer(parent.as_deref(), &diff_id, std::io::BufReader::new(file))
+        let info =
+            store.create_layer(parent.as_deref(), &diff_id, std::io::BufReader::new(file))?;
+        store.adopt_blob(&path, &digest_for_blob)?;
+        Ok(info)
     })
     .await
     .map_err(|e| blob_err(format!("unpacking task failed: {e}")))?;
-    joined.map_err(|source| PullError::Layer { digest, source })
+    let info = joined.map_err(|source| PullError::Layer { digest, source })?;
+    progress.finish(&blob);
+    Ok(info)
 }

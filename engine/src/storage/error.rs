@@ -47,6 +47,9 @@ pub enum StorageError {
         #[source]
         source: serde_json::Error,
     },
+    /// A layer blob an image's manifest names is not stored.
+    #[error("blob {0} is not in the store")]
+    BlobUnknown(String),
     /// A layer an image refers to is not in the store.
     #[error("layer {0} is not in the store")]
     LayerUnknown(String),

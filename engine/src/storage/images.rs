@@ -69,11 +69,11 @@ struct ConfigCreated {
 type NamesIndex = BTreeMap<String, String>;
 
 impl Store {
-    fn image_dir(&self, id: &str) -> Result<PathBuf> {
+    pub(crate) fn image_dir(&self, id: &str) -> Result<PathBuf> {
         Ok(self.inner.images.join(digest_hex(id)?))
     }
 
-    fn read_names(&self) -> Result<NamesIndex> {
+    pub(crate) fn read_names(&self) -> Result<NamesIndex> {
         match fs::metadata(&self.inner.names) {
             Ok(_) => atomic::read_json(&self.inner.names),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(NamesIndex::new()),
@@ -82,7 +82,7 @@ impl Store {
     }
 
     /// Reads all image records with their names; caller holds a lock.
-    fn load_images(&self) -> Result<Vec<Image>> {
+    pub(crate) fn load_images(&self) -> Result<Vec<Image>> {
         let names = self.read_names()?;
         let dir = &self.inner.images;
         let mut images = Vec::new();

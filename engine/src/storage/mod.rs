@@ -11,17 +11,27 @@
 //! an flock on `storage/storage.lock`, so several CLIs can work on one store;
 //! layers and images appear by a single rename once complete.
 
+pub mod archive;
 mod atomic;
+mod blobs;
+mod changes;
+mod commit;
 pub mod compression;
 mod error;
 pub mod extract;
 mod images;
-mod layers;
+pub mod instructions;
+pub(crate) mod layers;
 mod lookup;
+pub mod manifest;
 mod mount;
+mod remove;
 mod store;
+pub mod tree_tar;
 mod vfs;
 
+pub use changes::{changes, Change};
+pub use commit::CommitOptions;
 pub use error::{Result, StorageError};
 pub use extract::{extract_layer, ExtractedLayer};
 pub use images::{Image, NewImage};

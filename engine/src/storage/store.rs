@@ -31,6 +31,7 @@ const TMP_LOCK_SUFFIX: &str = ".lock";
 ///   l/<short-id> -> ../layers/<chain-id-hex>/diff   short names for overlay
 ///   images/<image-id>/{manifest.json,config.json,image.json}
 ///   names.json                    image name -> image id
+///   blobs/sha256/<hex>            layer blobs as received (compressed or not)
 ///   containers/<id>/{upper,work,merged}
 ///   tmp/                          in-progress work, cleaned on open
 /// ```
@@ -52,6 +53,7 @@ pub(crate) struct Paths {
     pub(crate) containers: PathBuf,
     pub(crate) tmp: PathBuf,
     pub(crate) names: PathBuf,
+    pub(crate) blobs: PathBuf,
     lock: PathBuf,
 }
 
@@ -111,6 +113,7 @@ impl Store {
             containers: dir.join("containers"),
             tmp: dir.join(TMP_DIR),
             names: dir.join("names.json"),
+            blobs: dir.join("blobs").join("sha256"),
             lock: dir.join(LOCK_FILE),
             dir,
         };
@@ -121,6 +124,7 @@ impl Store {
             &paths.images,
             &paths.containers,
             &paths.tmp,
+            &paths.blobs,
         ] {
             mkdir(d, 0o700)?;
         }

@@ -1,0 +1,51 @@
+//! Flags shared by commands that talk to registries: `--authfile`,
+//! `--cert-dir`, `--creds`, `--tls-verify`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use rpod_engine::registry::auth::Credentials;
+use rpod_engine::registry::client::ConnectOptions;
+
+use crate::cli_error::{CliError, CliResult};
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RegistryArgs {
+    /// Path of the authentication file (default ${XDG_RUNTIME_DIR}/containers/auth.json; REGISTRY_AUTH_FILE overrides)
+    #[arg(long)]
+    pub authfile: Option<PathBuf>,
+    /// Use certificates at the specified path to access the registry
+    #[arg(long)]
+    pub cert_dir: Option<PathBuf>,
+    /// Use USERNAME[:PASSWORD] for accessing the registry
+    #[arg(long)]
+    pub creds: Option<String>,
+    /// Require HTTPS and verify certificates when contacting registries
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub tls_verify: Option<bool>,
+}
+
+impl RegistryArgs {
+    /// The engine's connection options for these flags.
+    pub fn connect_options(&self) -> CliResult<ConnectOptions> {
+        let credentials = match &self.creds {
+            None => None,
+            Some(c) => {
+                let (u, p) = c.split_once(':').unwrap_or((c.as_str(), ""));
+                if u.is_empty() {
+                    return Err(CliError::usage("credentials must be USERNAME[:PASSWORD]"));
+                }
+                Some(Credentials {
+                    username: u.to_string(),
+                    password: p.to_string(),
+                })
+            }
+        };
+        Ok(ConnectOptions {
+            tls_verify: self.tls_verify,
+            cert_dir: self.cert_dir.clone(),
+            auth_file: self.authfile.clone(),
+            credentials,
+        })
+    }
+}

@@ -1,0 +1,254 @@
+//! Pushing a stored image to a registry with its manifest bytes unchanged
+//! (so its digest stays): for each layer blob, skip it if the registry has
+//! it, else try a cross-repository mount from another repository of the same
+//! registry the image is known under, else upload it from the blob store —
+//! in one PUT up to [`MONOLITHIC_MAX`] bytes, in chunks beyond; then the
+//! config, then the manifest (`push_manifest_raw`).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use futures_util::{StreamExt, TryStreamExt};
+use oci_client::errors::OciDistributionError;
+use oci_client::{Client, Reference};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+
+use super::client::{connect, ConnectError, ConnectOptions};
+use super::error::describe;
+use super::reference::{ImageReference, ReferenceError};
+use super::registries_conf::RegistriesConf;
+use crate::storage::manifest::Manifest;
+use crate::storage::{Image, StorageError, Store};
+
+/// Blobs up to this size are uploaded in one request; larger ones in chunks.
+pub const MONOLITHIC_MAX: u64 = 8 << 20;
+/// Blobs uploaded at the same time.
+const PARALLEL_UPLOADS: usize = 3;
+const READ_CHUNK: usize = 1 << 20;
+
+/// How to push.
+#[derive(Debug, Clone, Default)]
+pub struct PushOptions {
+    /// Certificates, credentials, `--tls-verify`.
+    pub connect: ConnectOptions,
+    /// registries.conf (insecure and blocked registries).
+    pub registries_conf: RegistriesConf,
+    /// No progress lines.
+    pub quiet: bool,
+}
+
+/// Why a push failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// The destination does not parse.
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    /// The destination needs a registry.
+    #[error("{0}: destination must name a registry")]
+    NoRegistry(String),
+    /// The registry is blocked in registries.conf.
+    #[error("registry {0} is blocked in registries.conf")]
+    Blocked(String),
+    /// Reading the image from the store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The registry could not be reached or refused the credentials.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// Uploading a blob failed.
+    #[error("writing blob {digest}: {message}")]
+    Blob {
+        /// The blob.
+        digest: String,
+        /// The cause.
+        message: String,
+    },
+    /// Uploading the manifest failed.
+    #[error("writing manifest: {0}")]
+    Manifest(String),
+    /// The stored manifest is unreadable.
+    #[error("parsing stored manifest of {0}: {1}")]
+    BadManifest(String, String),
+}
+
+fn oci_reference(r: &ImageReference) -> Reference {
+    let domain = r.domain.clone().unwrap_or_default();
+    match &r.digest {
+        Some(d) => Reference::with_digest(domain, r.path.clone(), d.clone()),
+        None => Reference::with_tag(
+            domain,
+            r.path.clone(),
+            r.tag.clone().unwrap_or_else(|| "latest".into()),
+        ),
+    }
+}
+
+/// Streams a file in chunks.
+fn file_stream(
+    path: PathBuf,
+) -> impl futures_util::Stream<Item = oci_client::errors::Result<bytes::Bytes>> + Send + 'static {
+    futures_util::stream::try_unfold(None::<tokio::fs::File>, move |file| {
+        let path = path.clone();
+        async move {
+            let mut f = match file {
+                Some(f) => f,
+                None => tokio::fs::File::open(&path).await?,
+            };
+            let mut buf = vec![0u8; READ_CHUNK];
+            let n = f.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<_, OciDistributionError>(None);
+            }
+            buf.truncate(n);
+            Ok(Some((bytes::Bytes::from(buf), Some(f))))
+        }
+    })
+}
+
+/// Pushes `image` to `dest` and returns the manifest digest.
+pub async fn push(
+    store: &Store,
+    image: &Image,
+    dest: &ImageReference,
+    opts: &PushOptions,
+    progress: &mut (dyn Write + Send),
+) -> Result<String, PushError> {
+    let registry = dest
+        .domain
+        .clone()
+        .ok_or_else(|| PushError::NoRegistry(dest.to_string()))?;
+    let conf_entry = opts.registries_conf.find_registry(&dest.name());
+    if conf_entry.is_some_and(|r| r.blocked) {
+        return Err(PushError::Blocked(registry));
+    }
+    let insecure = conf_entry.is_some_and(|r| r.insecure);
+    let raw = store.image_manifest(image)?;
+    let config = store.image_config(image)?;
+    let manifest = Manifest::parse(&raw)
+        .map_err(|e| PushError::BadManifest(image.id.clone(), e.to_string()))?;
+    for l in &manifest.layers {
+        if !store.has_blob(&l.digest) {
+            return Err(StorageError::BlobUnknown(l.digest.clone()).into());
+        }
+    }
+    let small = connect(&registry, &dest.path, insecure, &opts.connect, true).await?;
+    let large = connect(&registry, &dest.path, insecure, &opts.connect, false).await?;
+    let oref = oci_reference(dest);
+    for c in [&small.client, &large.client] {
+        c.store_auth_if_needed(oref.resolve_registry(), &small.auth)
+            .await;
+    }
+    // Other repositories of this registry the image is known under: mount sources.
+    let mount_from: Vec<Reference> = image
+        .names
+        .iter()
+        .filter_map(|n| ImageReference::parse(n).ok())
+        .filter(|r| r.domain.as_deref() == Some(registry.as_str()) && r.path != dest.path)
+        .map(|r| oci_reference(&r))
+        .collect();
+    if !opts.quiet {
+        let _ = writeln!(progress, "Getting image source signatures");
+    }
+    let jobs = manifest.layers.iter().map(|l| {
+        let digest = l.digest.clone();
+        let (small, large, oref, mount_from, registry) = (
+            &small.client,
+            &large.client,
+            &oref,
+            &mount_from,
+            registry.as_str(),
+        );
+        async move {
+            let outcome =
+                upload_blob(store, small, large, oref, mount_from, &digest, registry).await?;
+            Ok::<_, PushError>((digest, outcome))
+        }
+    });
+    let results: Vec<(String, &str)> = futures_util::stream::iter(jobs)
+        .buffered(PARALLEL_UPLOADS)
+        .try_collect()
+        .await?;
+    if !opts.quiet {
+        for (digest, outcome) in &results {
+            let _ = writeln!(progress, "Copying blob {digest}{outcome}");
+        }
+        let _ = writeln!(progress, "Copying config {}", manifest.config.digest);
+    }
+    let config_digest = format!("sha256:{}", hex::encode(Sha256::digest(&config)));
+    let blob_err = |digest: &str, e: OciDistributionError| PushError::Blob {
+        digest: digest.to_string(),
+        message: describe(&e, "uploading", &registry),
+    };
+    if !small
+        .client
+        .blob_exists(&oref, &config_digest)
+        .await
+        .map_err(|e| blob_err(&config_digest, e))?
+    {
+        small
+            .client
+            .push_blob(&oref, config.clone(), &config_digest)
+            .await
+            .map_err(|e| blob_err(&config_digest, e))?;
+    }
+    if !opts.quiet {
+        let _ = writeln!(progress, "Writing manifest to image destination");
+    }
+    let content_type = manifest
+        .content_type()
+        .parse()
+        .map_err(|e| PushError::Manifest(format!("media type: {e}")))?;
+    small
+        .client
+        .push_manifest_raw(&oref, raw.clone(), content_type)
+        .await
+        .map_err(|e| PushError::Manifest(describe(&e, "uploading manifest", &registry)))?;
+    Ok(format!("sha256:{}", hex::encode(Sha256::digest(&raw))))
+}
+
+/// Makes sure the registry has blob `digest`; returns what was done, as the
+/// suffix of Podman's "Copying blob" line.
+async fn upload_blob(
+    store: &Store,
+    small: &Client,
+    large: &Client,
+    dest: &Reference,
+    mount_from: &[Reference],
+    digest: &str,
+    registry: &str,
+) -> Result<&'static str, PushError> {
+    let err = |e: OciDistributionError| PushError::Blob {
+        digest: digest.to_string(),
+        message: describe(&e, "uploading", registry),
+    };
+    if small.blob_exists(dest, digest).await.map_err(err)? {
+        return Ok(" skipped: already exists");
+    }
+    for src in mount_from {
+        match small.mount_blob(dest, src, digest).await {
+            Ok(()) if small.blob_exists(dest, digest).await.unwrap_or(false) => {
+                tracing::debug!(digest, from = %src.repository(), "mounted blob");
+                return Ok(" skipped: already exists");
+            }
+            Ok(()) => {}
+            Err(e) => tracing::debug!(digest, "cross-repository mount refused: {e}"),
+        }
+    }
+    let path = store.blob_path(digest)?;
+    let size = std::fs::metadata(&path)
+        .map_err(StorageError::io("reading", &path))?
+        .len();
+    if size <= MONOLITHIC_MAX {
+        small
+            .push_blob_stream(dest, file_stream(path), digest, Some(size))
+            .await
+            .map_err(err)?;
+    } else {
+        large
+            .push_blob_stream(dest, file_stream(path), digest, None)
+            .await
+            .map_err(err)?;
+    }
+    Ok("")
+}
