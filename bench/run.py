@@ -6,12 +6,15 @@ docker-registry on 127.0.0.1, images) in one temp directory removed at the end.
 Writes bench/results/<date>.md and .json and prints the table.
 """
 
+import sys
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+
 import datetime
 import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import traceback
