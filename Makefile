@@ -2,6 +2,8 @@
 #   make test                 install deps, build the workspace (debug), run every test
 #   make test TEST_THREADS=4  same, with an explicit test parallelism
 #   make demo                 install deps, release build, pull + run busybox from a local registry
+#   make bench                install deps + podman, release build, rpod vs Podman benchmark
+#                             (BENCH_QUICK=1 for a smoke run; see bench/README.md)
 
 SHELL := /bin/bash
 # rustup installs cargo here; make it visible even when the caller's PATH lacks it.
@@ -11,7 +13,7 @@ CARGO ?= cargo
 # Empty: the test runner's default (one test per CPU).
 TEST_THREADS ?=
 
-.PHONY: deps build test demo
+.PHONY: deps build test demo bench
 
 deps:
 	packaging/install-deps.sh
@@ -30,3 +32,8 @@ test: build
 demo: deps
 	$(CARGO) build --release
 	packaging/demo.sh
+
+# Writes bench/results/<date>.md and .json; the runner installs podman if missing.
+bench: deps
+	$(CARGO) build --release
+	python3 bench/run.py

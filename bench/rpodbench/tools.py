@@ -1,0 +1,189 @@
+"""The engines under test (rpod, Podman) and the floor (bare runc), each with its
+own private state under the benchmark's work directory."""
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import time
+
+COMMAND_TIMEOUT = 600
+
+# Podman 4.3 lowers its own RLIMIT_NPROC to this at startup; the containers it starts
+# inherit it as their ceiling, so a default nproc above it makes runc fail with EPERM.
+PODMAN_OWN_NPROC = 32768
+
+
+class CommandError(RuntimeError):
+    pass
+
+
+def _empty_auth_file(state: str) -> str:
+    """An auth file of the tool's own (Podman refuses a REGISTRY_AUTH_FILE that does
+    not exist), so no user credentials are read."""
+    path = os.path.join(state, "auth.json")
+    with open(path, "w") as f:
+        f.write('{"auths": {}}\n')
+    return path
+
+
+class Tool:
+    """One engine: its executable with global flags and its environment."""
+
+    def __init__(self, name: str, base: list, env: dict, monitor: str):
+        self.name = name
+        self.base = base
+        self.env = env
+        self.monitor = monitor  # basename of its per-container monitor process
+
+    def argv(self, *args) -> list:
+        return [*self.base, *args]
+
+    def run(self, *args, stdout=subprocess.PIPE) -> str:
+        """Runs a command to completion; returns its stdout (text); raises on failure."""
+        proc = subprocess.run(self.argv(*args), env=self.env, stdin=subprocess.DEVNULL,
+                              stdout=stdout, stderr=subprocess.PIPE,
+                              timeout=COMMAND_TIMEOUT, check=False)
+        if proc.returncode != 0:
+            raise CommandError(f"{self.name} {' '.join(args)}: exit {proc.returncode}: "
+                               f"{proc.stderr.decode(errors='replace').strip()}")
+        return proc.stdout.decode(errors="replace") if proc.stdout is not None else ""
+
+    def timed(self, *args, stdout=subprocess.DEVNULL) -> tuple:
+        """Runs a command; returns (wall seconds, stdout text). Raises on failure."""
+        start = time.perf_counter()
+        out = self.run(*args, stdout=stdout)
+        return time.perf_counter() - start, out
+
+    def remove_all(self) -> None:
+        self.run("rm", "-a", "-f", "-t", "0", stdout=subprocess.DEVNULL)
+
+    def version(self) -> str:
+        return self.run("--version").strip()
+
+
+def make_rpod(bin_dir: str, state: str, registries_conf: str) -> Tool:
+    os.makedirs(state, exist_ok=True)
+    env = dict(os.environ,
+               RPOD_MONITOR=os.path.join(bin_dir, "pod-monitor"),
+               CONTAINERS_REGISTRIES_CONF=registries_conf,
+               REGISTRY_AUTH_FILE=_empty_auth_file(state))
+    env.pop("RPOD_CONFIG", None)
+    base = [os.path.join(bin_dir, "rpod"),
+            "--config", os.path.join(state, "rpod.conf"),
+            "--root", os.path.join(state, "root"),
+            "--runroot", os.path.join(state, "run")]
+    with open(os.path.join(state, "rpod.conf"), "w") as f:
+        f.write('[engine]\nruntime = "runc"\n')
+    return Tool("rpod", base, env, "pod-monitor")
+
+
+def _podman_ulimits() -> list:
+    """nofile and nproc at the host's hard limits (Podman's own defaults, 1048576 and
+    above, exceed them on hosts like this one and runc then fails)."""
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    nproc = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    nproc = PODMAN_OWN_NPROC if nproc == resource.RLIM_INFINITY else min(nproc, PODMAN_OWN_NPROC)
+    if nofile == resource.RLIM_INFINITY:
+        nofile = 1048576
+    return [f"nofile={nofile}:{nofile}", f"nproc={nproc}:{nproc}"]
+
+
+def make_podman(state: str, registries_conf: str) -> Tool:
+    """Podman with its own containers.conf and storage.conf under `state`: runc,
+    cgroupfs, file events, k8s-file logs, ulimits within the host's hard limits;
+    `state/s` holds root, run (runroot) and tmp; the paths are kept short because
+    Podman refuses a runroot longer than 50 characters."""
+    os.makedirs(state, exist_ok=True)
+    root, runroot, tmp = (os.path.join(state, "s", d) for d in ("root", "run", "tmp"))
+    containers_conf = os.path.join(state, "containers.conf")
+    storage_conf = os.path.join(state, "storage.conf")
+    ulimits = ", ".join(json.dumps(u) for u in _podman_ulimits())
+    with open(containers_conf, "w") as f:
+        f.write(
+            "[containers]\n"
+            f"default_ulimits = [{ulimits}]\n"
+            'log_driver = "k8s-file"\n'
+            "[engine]\n"
+            'runtime = "runc"\n'
+            'cgroup_manager = "cgroupfs"\n'
+            'events_logger = "file"\n'
+            f'events_logfile_path = "{state}/events.log"\n'
+            f'tmp_dir = "{tmp}"\n'
+            f'volume_path = "{state}/volumes"\n'
+            "[network]\n"
+            f'network_config_dir = "{state}/networks"\n'
+        )
+    with open(storage_conf, "w") as f:
+        f.write(f'[storage]\ndriver = "overlay"\ngraphroot = "{root}"\nrunroot = "{runroot}"\n')
+    env = dict(os.environ,
+               CONTAINERS_CONF=containers_conf,
+               CONTAINERS_STORAGE_CONF=storage_conf,
+               CONTAINERS_REGISTRIES_CONF=registries_conf,
+               REGISTRY_AUTH_FILE=_empty_auth_file(state))
+    base = ["podman", "--root", root, "--runroot", runroot, "--tmpdir", tmp]
+    return Tool("podman", base, env, "conmon")
+
+
+class Floor:
+    """Bare `runc run` of a bundle made from rpod's generated config.json with the
+    image's root filesystem unpacked into a plain directory: no engine, no monitor."""
+
+    def __init__(self, work: str):
+        self.dir = os.path.join(work, "floor")
+        self.state = os.path.join(self.dir, "runc-state")
+        self.rootfs = os.path.join(self.dir, "rootfs")
+        self.seq = 0
+
+    def prepare(self, rpod: Tool, image: str, layer_blob: str) -> None:
+        """Takes the OCI config rpod generates for `image` (a throw-away container) and
+        points it at the unpacked layer."""
+        os.makedirs(self.rootfs)
+        os.makedirs(self.state)
+        subprocess.run(["tar", "-xzf", layer_blob, "-C", self.rootfs, "--numeric-owner"],
+                       check=True)
+        cid = rpod.run("run", "-d", "--network", "none", image, "sleep", "1000").strip()
+        with open(os.path.join(rpod.base[rpod.base.index("--runroot") + 1],
+                               "containers", cid, "config.json")) as f:
+            spec = json.load(f)
+        for mount in spec.get("mounts", []):
+            # the generated /etc files live in rpod's container directory: copy them
+            if mount.get("type") == "bind" and mount["destination"].startswith("/etc/"):
+                copy = os.path.join(self.dir, os.path.basename(mount["destination"]))
+                shutil.copyfile(mount["source"], copy)
+                mount["source"] = copy
+        rpod.run("rm", "-f", "-t", "0", cid)
+        spec["root"] = {"path": self.rootfs, "readonly": False}
+        spec["linux"]["cgroupsPath"] = "/rpod-bench-floor"
+        spec.pop("hooks", None)
+        self.spec = spec
+
+    def run(self, args: list, stdout_path: str = "") -> float:
+        """`runc run` of the bundle with process.args = args; stdout to a file (or
+        /dev/null). Returns wall seconds, including writing config.json."""
+        self.seq += 1
+        bundle = os.path.join(self.dir, "bundle")
+        os.makedirs(bundle, exist_ok=True)
+        spec = dict(self.spec, process=dict(self.spec["process"], args=args))
+        start = time.perf_counter()
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            json.dump(spec, f)
+        out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+        try:
+            proc = subprocess.run(
+                ["runc", "--root", self.state, "run", "--bundle", bundle, f"floor-{self.seq}"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE,
+                timeout=COMMAND_TIMEOUT, check=False)
+        finally:
+            if stdout_path:
+                out.close()
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise CommandError(f"runc run {args}: exit {proc.returncode}: "
+                               f"{proc.stderr.decode(errors='replace').strip()}")
+        return elapsed
+
+    def version(self) -> str:
+        return subprocess.run(["runc", "--version"], capture_output=True, text=True,
+                              check=True).stdout.splitlines()[0]

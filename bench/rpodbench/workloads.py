@@ -1,0 +1,356 @@
+"""The workloads: one function each. Every function measures rpod and Podman (and
+the bare-runc floor where it applies) alternately and returns table rows."""
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from . import host
+from .measure import Result, alternating
+from .settings import Settings
+from .tools import CommandError, Floor, Tool, make_podman, make_rpod
+
+LONG_SLEEP = "100000"  # seconds: "running" containers sleep this long
+ATTEMPTS = 3  # a failed command is retried (and reported) this many times in all
+
+
+@dataclass
+class Bench:
+    """Everything a workload needs."""
+
+    settings: Settings
+    work: str
+    rpod: Tool
+    podman: Tool
+    floor: Floor
+    image: str  # busybox, already pulled into both tools
+    pull_image: str  # the large image, in the registry only
+    pull_bytes: int  # its compressed layer bytes
+    registries_conf: str
+    rpod_bin_dir: str
+    keep_pids: tuple  # long-lived helpers (the registry) the reaper must leave alone
+    failures: list = field(default_factory=list)  # commands that failed and were retried
+
+    @property
+    def tools(self) -> list:
+        return [self.rpod, self.podman]
+
+    def loop(self, label: str, iterations: int, fns: dict, warmup: bool = True) -> None:
+        """Calls every fns[name]() once per iteration, in alternating order. A warm-up
+        round, not recorded, comes first. The functions record their own samples."""
+        names = list(fns)
+        if warmup:
+            for name in names:
+                self._attempt(label, name, fns[name], record=False)
+        for i in range(iterations):
+            for name in alternating(names, i):
+                self._attempt(label, name, fns[name], record=True)
+            host.reap_zombies(self.keep_pids)
+
+    def _attempt(self, label: str, name: str, fn, record: bool) -> None:
+        """Runs fn; a failing command is recorded in `failures` and the call retried,
+        so one flaky run neither stops the benchmark nor goes unreported."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                fn(record=record)
+                return
+            except CommandError as e:
+                self.failures.append(f"{label} ({name}): {e}")
+                if attempt == ATTEMPTS:
+                    raise
+
+    def setup_run(self, tool: Tool, name: str, *args) -> str:
+        """An untimed `run`/`create` of a container named `name`; a failure is recorded,
+        the half-made container removed and the command retried."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return tool.run(args[0], "--name", name, *args[1:]).strip()
+            except CommandError as e:
+                self.failures.append(f"setup ({tool.name}): {e}")
+                if attempt == ATTEMPTS:
+                    raise
+                tool.run("rm", "-f", "-t", "0", "--ignore", name)
+        return ""
+
+    def clean(self) -> None:
+        for tool in self.tools:
+            tool.remove_all()
+        host.reap_zombies(self.keep_pids)
+
+
+def _run_args(b: Bench, *cmd) -> list:
+    return ["--network", "none", b.image, *cmd]
+
+
+def run_rm(b: Bench) -> list:
+    """`run --rm --network none IMG true`, and the floor: `runc run` of the bundle."""
+    r = Result("run_rm", "run --rm --network none IMG true", "ms", 1000,
+               goal="≤ 0.35× podman, ≤ 2× runc", max_vs_podman=0.35, max_vs_floor=2.0)
+
+    def engine(tool):
+        def fn(record):
+            t, _ = tool.timed("run", "--rm", *_run_args(b, "true"))
+            if record:
+                r.tool(tool.name).add(t)
+        return fn
+
+    def floor(record):
+        t = b.floor.run(["true"])
+        if record:
+            r.tool("floor").add(t)
+
+    b.loop("run --rm", b.settings.iterations,
+           {"rpod": engine(b.rpod), "podman": engine(b.podman), "floor": floor})
+    return [r]
+
+
+def run_d_wait(b: Bench) -> list:
+    """`run -d --network none IMG true` then `wait`; the removal is not timed."""
+    r = Result("run_d_wait", "run -d … true + wait", "ms", 1000)
+
+    def engine(tool):
+        def fn(record):
+            t1, out = tool.timed("run", "-d", *_run_args(b, "true"), stdout=subprocess.PIPE)
+            cid = out.strip()
+            t2, code = tool.timed("wait", cid, stdout=subprocess.PIPE)
+            if code.strip() != "0":
+                raise RuntimeError(f"{tool.name} wait {cid}: exit code {code.strip()!r}")
+            if record:
+                r.tool(tool.name).add(t1 + t2)
+            tool.run("rm", cid)
+        return fn
+
+    b.loop("run -d + wait", b.settings.iterations, {t.name: engine(t) for t in b.tools})
+    return [r]
+
+
+def start_stop(b: Bench) -> list:
+    """`start` + `stop -t 0` of an existing container (created once, sleeping)."""
+    both = Result("start_stop", "start + stop -t 0", "ms", 1000, goal="≤ 0.35× podman",
+                  max_vs_podman=0.35)
+    start = Result("start", "  of which start", "ms", 1000)
+    stop = Result("stop", "  of which stop -t 0", "ms", 1000)
+    cids = {t.name: b.setup_run(t, "startstop", "create", *_run_args(b, "sleep", LONG_SLEEP))
+            for t in b.tools}
+
+    def engine(tool):
+        def fn(record):
+            t1, _ = tool.timed("start", cids[tool.name])
+            t2, _ = tool.timed("stop", "-t", "0", cids[tool.name])
+            if record:
+                both.tool(tool.name).add(t1 + t2)
+                start.tool(tool.name).add(t1)
+                stop.tool(tool.name).add(t2)
+        return fn
+
+    b.loop("start + stop", b.settings.iterations, {t.name: engine(t) for t in b.tools})
+    b.clean()
+    return [both, start, stop]
+
+
+def _count_lines_of(argv: list, env: dict) -> int:
+    proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, check=True)
+    return proc.stdout.count(b"\n")
+
+
+def log_path(b: Bench) -> list:
+    """A container printing N lines: wall time from `run -d` to `wait` returning
+    (through the monitor into the k8s-file log) vs bare runc writing to a file;
+    then `logs` of those N lines (to /dev/null)."""
+    n = b.settings.log_lines
+    label = f"{n:,}".replace(",", " ")
+    printing = Result("log_print", f"print {label} lines: run -d + wait", "s", 1,
+                      goal="≤ 1.3× runc", max_vs_floor=1.3)
+    reading = Result("logs", f"logs of {label} lines", "s", 1)
+    floor_out = os.path.join(b.work, "floor-stdout")
+    last = {}
+
+    def engine(tool):
+        def fn(record):
+            t1, out = tool.timed("run", "-d", *_run_args(b, "seq", str(n)), stdout=subprocess.PIPE)
+            cid = out.strip()
+            t2, _ = tool.timed("wait", cid)
+            t3, _ = tool.timed("logs", cid)
+            if record:
+                printing.tool(tool.name).add(t1 + t2)
+                reading.tool(tool.name).add(t3)
+            if tool.name in last:
+                tool.run("rm", last[tool.name])
+            last[tool.name] = cid
+        return fn
+
+    def floor(record):
+        t = b.floor.run(["seq", str(n)], stdout_path=floor_out)
+        if record:
+            printing.tool("floor").add(t)
+
+    b.loop("log", b.settings.log_iterations,
+           {"rpod": engine(b.rpod), "podman": engine(b.podman), "floor": floor}, warmup=False)
+    # The output is complete everywhere (checked outside the timed runs).
+    for tool in b.tools:
+        got = _count_lines_of(tool.argv("logs", last[tool.name]), tool.env)
+        if got != n:
+            raise RuntimeError(f"{tool.name} logs: {got} lines, expected {n}")
+    with open(floor_out, "rb") as f:
+        if sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) != n:
+            raise RuntimeError("runc floor: incomplete output")
+    os.unlink(floor_out)
+    b.clean()
+    return [printing, reading]
+
+
+def _monitor_pids(tool: Tool, marker: str) -> list:
+    """Pids of `tool.monitor` processes whose command line mentions `marker`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if os.path.basename(argv[0]).decode(errors="replace") == tool.monitor and \
+                marker.encode() in b" ".join(argv):
+            pids.append(int(entry))
+    return pids
+
+
+def _rss_pss_kib(pid: int) -> tuple:
+    rss = pss = None
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
+    return rss, pss
+
+
+def ps_memory(b: Bench) -> list:
+    """`ps -a` with ps_total containers of which ps_running run (the others half
+    exited, half created); then RSS and PSS of each running container's monitor
+    (pod-monitor vs conmon)."""
+    s = b.settings
+    ps = Result("ps", f"ps -a ({s.ps_total} containers, {s.ps_running} running)", "ms", 1000,
+                goal="≤ 0.2× podman", max_vs_podman=0.2)
+    rss = Result("rss", "monitor RSS per running container", "KiB", 1,
+                 goal="< podman (conmon)", max_vs_podman=1.0)
+    pss = Result("pss", "monitor PSS per running container", "KiB", 1,
+                 goal="< podman (conmon)", max_vs_podman=1.0)
+    exited = (s.ps_total - s.ps_running) // 2
+    created = s.ps_total - s.ps_running - exited
+    for tool in b.tools:
+        for i in range(s.ps_running):
+            b.setup_run(tool, f"up{i}", "run", "-d", *_run_args(b, "sleep", LONG_SLEEP))
+        done = [b.setup_run(tool, f"ex{i}", "run", "-d", *_run_args(b, "true"))
+                for i in range(exited)]
+        for i in range(created):
+            b.setup_run(tool, f"cr{i}", "create", *_run_args(b, "true"))
+        if done:
+            tool.run("wait", *done)
+        host.reap_zombies(b.keep_pids)
+        lines = tool.run("ps", "-a").count("\n")
+        if lines != s.ps_total + 1:
+            raise RuntimeError(f"{tool.name} ps -a: {lines} lines, expected {s.ps_total + 1}")
+
+    def engine(tool):
+        def fn(record):
+            t, _ = tool.timed("ps", "-a")
+            if record:
+                ps.tool(tool.name).add(t)
+        return fn
+
+    b.loop("ps -a", s.iterations, {t.name: engine(t) for t in b.tools})
+
+    markers = {"rpod": b.rpod.base[b.rpod.base.index("--runroot") + 1],
+               "podman": b.podman.base[b.podman.base.index("--root") + 1]}
+    for tool in b.tools:
+        pids = _monitor_pids(tool, markers[tool.name])
+        if len(pids) != s.ps_running:
+            raise RuntimeError(f"{tool.name}: found {len(pids)} {tool.monitor} processes, "
+                               f"expected {s.ps_running}")
+        for pid in pids:
+            r, p = _rss_pss_kib(pid)
+            rss.tool(tool.name).add(r)
+            pss.tool(tool.name).add(p)
+    b.clean()
+    return [ps, rss, pss]
+
+
+def batch(b: Bench) -> list:
+    """batch_size containers started `run -d` one after the other (total time), from
+    an empty container list; removal afterwards is not timed."""
+    s = b.settings
+    total = Result("batch", f"{s.batch_size} × run -d, sequential (total)", "s", 1)
+    per = {t.name: [] for t in b.tools}
+
+    def engine(tool):
+        def fn(record):
+            tool.remove_all()
+            times = [tool.timed("run", "-d", *_run_args(b, "sleep", LONG_SLEEP))[0]
+                     for _ in range(s.batch_size)]
+            if record:
+                total.tool(tool.name).add(sum(times))
+                per[tool.name].append(times)
+            tool.remove_all()
+            host.reap_zombies(b.keep_pids)
+        return fn
+
+    b.loop("batch", s.batch_iterations, {t.name: engine(t) for t in b.tools}, warmup=False)
+    k = max(1, s.batch_size // 5)
+    notes = []
+    for name, runs in per.items():
+        first = sorted(t for times in runs for t in times[:k])
+        last = sorted(t for times in runs for t in times[-k:])
+        notes.append(f"{name}: first {k} median {first[len(first) // 2] * 1000:.0f} ms, "
+                     f"last {k} median {last[len(last) // 2] * 1000:.0f} ms")
+    total.note = "; ".join(notes)
+    return [total]
+
+
+def pull(b: Bench) -> list:
+    """Pull of the large multi-layer image from the loopback registry into an empty
+    store (a fresh root per run, deleted afterwards)."""
+    s = b.settings
+    mb = b.pull_bytes / 1e6
+    took = Result("pull_time", f"pull {mb:.0f} MB, {s.pull_layers + 1} layers, empty store",
+                  "s", 1)
+    rate = Result("pull_rate", "  pull throughput", "MB/s", 1, goal="≥ 1.5× podman",
+                  max_vs_podman=1.5, higher_is_better=True)
+    seq = [0]
+
+    def fresh(name):
+        seq[0] += 1
+        state = os.path.join(b.work, "p", str(seq[0]))
+        if name == "rpod":
+            return make_rpod(b.rpod_bin_dir, state, b.registries_conf), state
+        return make_podman(state, b.registries_conf), state
+
+    def engine(name):
+        def fn(record):
+            tool, state = fresh(name)
+            t, _ = tool.timed("pull", b.pull_image)
+            if record:
+                took.tool(name).add(t)
+                rate.tool(name).add(b.pull_bytes / t / 1e6)
+            host.unmount_under(state)
+            shutil.rmtree(state)
+        return fn
+
+    b.loop("pull", s.pull_iterations, {"rpod": engine("rpod"), "podman": engine("podman")},
+           warmup=False)
+    return [took, rate]
+
+
+WORKLOADS = {
+    "run_rm": run_rm,
+    "run_d_wait": run_d_wait,
+    "start_stop": start_stop,
+    "log": log_path,
+    "ps_memory": ps_memory,
+    "batch": batch,
+    "pull": pull,
+}
