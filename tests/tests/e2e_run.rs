@@ -332,3 +332,28 @@ fn short_lived_containers_start_reliably() {
     });
     assert_eq!(w.env.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn rm_containers_get_a_volatile_overlay_others_a_durable_one() {
+    let (w, img) = busybox();
+    let options = |name: &str| {
+        let mp = inspect(&w.env, name)["Mountpoint"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        info.lines()
+            .find(|l| l.split(' ').nth(4) == Some(mp.as_str()))
+            .unwrap_or_else(|| panic!("{mp} not mounted"))
+            .to_owned()
+    };
+    let eph = unique_name("eph");
+    let dur = unique_name("dur");
+    w.env
+        .ok(&["run", "-d", "--rm", "--name", &eph, &img, "sleep", "300"]);
+    w.env
+        .ok(&["run", "-d", "--name", &dur, &img, "sleep", "300"]);
+    assert!(options(&eph).contains("volatile"), "{}", options(&eph));
+    assert!(!options(&dur).contains("volatile"), "{}", options(&dur));
+    w.env.ok(&["rm", "-f", "-t", "0", &eph, &dur]);
+}

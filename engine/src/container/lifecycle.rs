@@ -116,7 +116,9 @@ fn prepare_and_spawn(
         .lookup_image(&rec.image_id)?
         .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
     let image_config = ctx.store.image_config(&image)?;
-    let rootfs = ctx.store.mount_rootfs(&rec.id, &image)?;
+    let rootfs = ctx
+        .store
+        .mount_rootfs_with(&rec.id, &image, rec.options.remove)?;
     crate::fault::point("start.after-mount");
     let hostname = spec::hostname_for(&rec.id, &rec.options);
     let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 use rustix::mount::{
-    fsconfig_create, fsconfig_set_string, fsmount, fsopen, move_mount, FsMountFlags, FsOpenFlags,
-    MountAttrFlags, MountFlags, MoveMountFlags, UnmountFlags,
+    fsconfig_create, fsconfig_set_flag, fsconfig_set_string, fsmount, fsopen, move_mount,
+    FsMountFlags, FsOpenFlags, MountAttrFlags, MountFlags, MoveMountFlags, UnmountFlags,
 };
 
 use super::atomic;
@@ -97,6 +97,19 @@ impl Store {
     /// one page, or the new mount API beyond); a full copy (`vfs`) only if
     /// the kernel refuses overlay with EINVAL/ENODEV.
     pub fn mount_rootfs(&self, container_id: &str, image: &Image) -> Result<PathBuf> {
+        self.mount_rootfs_with(container_id, image, false)
+    }
+
+    /// As [`Store::mount_rootfs`]; `volatile` mounts the overlay with the
+    /// `volatile` option (no sync of the upper layer on unmount), as Podman
+    /// does for `--rm` containers whose changes are thrown away anyway.
+    /// Kernels without the option get a normal mount.
+    pub fn mount_rootfs_with(
+        &self,
+        container_id: &str,
+        image: &Image,
+        volatile: bool,
+    ) -> Result<PathBuf> {
         let cdir = self.container_dir(container_id)?;
         let _guard = self.lock_shared()?;
         let merged = cdir.join("merged");
@@ -126,7 +139,13 @@ impl Store {
             mkdir(&empty, 0o755)?;
             lowers.push(empty);
         }
-        match mount_overlay(&lowers, &upper, &work, &merged) {
+        let mounted = match mount_overlay(&lowers, &upper, &work, &merged, volatile) {
+            Err(e) if volatile && e.raw_os_error() == Some(libc::EINVAL) => {
+                mount_overlay(&lowers, &upper, &work, &merged, false)
+            }
+            other => other,
+        };
+        match mounted {
             Ok(()) => {
                 atomic::write_file(&driver_path, OVERLAY.as_bytes())?;
                 Ok(merged)
@@ -224,16 +243,23 @@ impl Store {
 /// Mounts overlay with the classic `mount(2)` when the options fit a page,
 /// otherwise with the new mount API adding lower layers one at a time
 /// (`lowerdir+`, Linux 6.8+).
-fn mount_overlay(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> io::Result<()> {
+fn mount_overlay(
+    lowers: &[PathBuf],
+    upper: &Path,
+    work: &Path,
+    target: &Path,
+    volatile: bool,
+) -> io::Result<()> {
     let lowerdir = lowers
         .iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(":");
     let data = format!(
-        "lowerdir={lowerdir},upperdir={},workdir={}",
+        "lowerdir={lowerdir},upperdir={},workdir={}{}",
         upper.display(),
-        work.display()
+        work.display(),
+        if volatile { ",volatile" } else { "" }
     );
     if data.len() <= MAX_MOUNT_DATA {
         let data =
@@ -254,6 +280,9 @@ fn mount_overlay(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -
     }
     fsconfig_set_string(&fs_fd, "upperdir", upper)?;
     fsconfig_set_string(&fs_fd, "workdir", work)?;
+    if volatile {
+        fsconfig_set_flag(&fs_fd, "volatile")?;
+    }
     fsconfig_create(&fs_fd)?;
     let mnt = fsmount(
         &fs_fd,
@@ -306,14 +335,48 @@ mod tests {
         for d in [&upper, &work, &merged] {
             fs::create_dir(d).unwrap();
         }
-        mount_overlay(&lowers, &upper, &work, &merged).unwrap();
+        mount_overlay(&lowers, &upper, &work, &merged, true).unwrap();
         let _guard = Unmount(merged.clone());
         assert!(is_mountpoint(&merged).unwrap());
+        assert!(
+            mount_options(&merged).contains("volatile"),
+            "{}",
+            mount_options(&merged)
+        );
         assert_eq!(
             fs::read_to_string(merged.join("top")).unwrap(),
             "0",
             "first lowerdir is the top"
         );
         assert_eq!(fs::read_to_string(merged.join("f119")).unwrap(), "119");
+    }
+
+    /// The superblock options of the mount at `target` (from mountinfo).
+    fn mount_options(target: &Path) -> String {
+        let info = fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let t = target.display().to_string();
+        info.lines()
+            .find(|l| l.split(' ').nth(4) == Some(t.as_str()))
+            .map(|l| l.rsplit(' ').next().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn volatile_is_applied_and_optional() {
+        let base = tempfile::tempdir().unwrap();
+        let dirs: Vec<PathBuf> = ["l", "u", "w", "m", "u2", "w2", "m2"]
+            .iter()
+            .map(|d| base.path().join(d))
+            .collect();
+        for d in &dirs {
+            fs::create_dir(d).unwrap();
+        }
+        let lowers = vec![dirs[0].clone()];
+        mount_overlay(&lowers, &dirs[1], &dirs[2], &dirs[3], true).unwrap();
+        let _a = Unmount(dirs[3].clone());
+        assert!(mount_options(&dirs[3]).contains("volatile"));
+        mount_overlay(&lowers, &dirs[4], &dirs[5], &dirs[6], false).unwrap();
+        let _b = Unmount(dirs[6].clone());
+        assert!(!mount_options(&dirs[6]).contains("volatile"));
     }
 }
