@@ -28,7 +28,7 @@ impl Stream {
 
 /// Records are written in batches of at most about this many bytes so a
 /// chunk full of newlines cannot inflate the buffer.
-const BATCH: usize = 16 * 1024;
+const BATCH: usize = 64 * 1024;
 
 /// Appends the k8s-file records for one chunk of output to `out`.
 #[cfg(test)]

@@ -32,7 +32,11 @@ use crate::runtime;
 use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
 
 /// Bytes read from the container's output at a time.
-const READ_CHUNK: usize = 8 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
+/// Capacity asked for the container's output pipes: a chatty container
+/// fills it while the monitor writes the log, so each read takes more and
+/// the monitor makes fewer system calls per byte.
+const OUTPUT_PIPE_SIZE: libc::c_int = 256 * 1024;
 /// An attach client this far behind pauses reading of container output.
 const HIGH_WATER: usize = 64 * 1024;
 /// How long output is drained after the process exited.
@@ -530,6 +534,9 @@ impl Supervisor {
             let (er, ew) = pipe()?;
             for (fd, stream) in [(or, Stream::Stdout), (er, Stream::Stderr)] {
                 set_nonblocking(&fd).map_err(|e| e.to_string())?;
+                // SAFETY: F_SETPIPE_SZ on a pipe we own; a refusal (e.g.
+                // above /proc/sys/fs/pipe-max-size) keeps the default size.
+                unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, OUTPUT_PIPE_SIZE) };
                 self.outputs.push(OutSrc { fd, stream });
             }
             stdout = Stdio::from(ow);
