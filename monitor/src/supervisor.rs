@@ -31,8 +31,10 @@ use crate::restart::Restarts;
 use crate::runtime;
 use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
 
-/// Bytes read from the container's output at a time.
-const READ_CHUNK: usize = 64 * 1024;
+/// Bytes read from the container's output at a time: as much as one attach
+/// packet carries after its tag byte (a larger packet would be truncated
+/// by the clients' SOCK_SEQPACKET reads).
+const READ_CHUNK: usize = MAX_PACKET - 1;
 /// Capacity asked for the container's output pipes: a chatty container
 /// fills it while the monitor writes the log, so each read takes more and
 /// the monitor makes fewer system calls per byte.
