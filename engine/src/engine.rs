@@ -126,7 +126,6 @@ impl Engine {
         name: Option<String>,
     ) -> Result<ContainerHandle, ContainerError> {
         use crate::container::names;
-        use crate::state::ContainerState;
 
         let image = self
             .ctx
@@ -147,25 +146,16 @@ impl Engine {
             .first()
             .cloned()
             .unwrap_or_else(|| options.image.clone());
-        let mut record = ContainerRecord {
-            id: names::new_id(),
-            name: name.clone(),
-            image_id: image.id.clone(),
-            image_name,
+        let mut record = ContainerRecord::new_created(
+            names::new_id(),
+            name.clone(),
             options,
             command,
-            state: ContainerState::Created,
-            created_at: crate::container::reconcile::now_nanos(),
-            started_at: None,
-            finished_at: None,
-            exit_code: None,
-            exit_signal: None,
-            oom_killed: false,
-            pid: 0,
-            monitor_pid: 0,
-            runtime: runtime.path.display().to_string(),
-            error: String::new(),
-        };
+            runtime.path.display().to_string(),
+            crate::container::reconcile::now_nanos(),
+        );
+        record.image_id = image.id.clone();
+        record.image_name = image_name;
         // A generated name may collide with an existing one: pick another.
         let mut attempts = 0;
         loop {

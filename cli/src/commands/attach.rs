@@ -102,9 +102,9 @@ pub async fn run(g: &Globals, a: AttachArgs) -> CliResult {
     let handle = engine.container(&a.container)?;
     let rec = handle.get().await?;
     if rec.state != ContainerState::Running {
-        return Err(CliError::usage(format!(
-            "you can only attach to running containers: container state improper"
-        )));
+        return Err(CliError::usage(
+            "you can only attach to running containers: container state improper",
+        ));
     }
     let paths = ContainerPaths::new(engine.config(), &rec.id);
     let attached = Attached::connect(&paths.attach_socket, &paths.control_socket, rec.options.tty)?;

@@ -1,6 +1,7 @@
 //! `info` and `version`.
 
 use clap::Args;
+use rpod_engine::registry::platform::host_arch;
 use rpod_engine::state::ContainerState;
 use serde_json::{json, Value};
 
@@ -25,17 +26,6 @@ pub struct VersionArgs {
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The Go name of this machine's architecture.
-pub fn go_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
-    }
-}
-
 fn version_value() -> Value {
     json!({
         "Client": {
@@ -45,7 +35,7 @@ fn version_value() -> Value {
             "GitCommit": "",
             "BuiltTime": "",
             "Built": 0,
-            "OsArch": format!("linux/{}", go_arch()),
+            "OsArch": format!("linux/{}", host_arch()),
             "Os": "linux",
         }
     })
@@ -60,15 +50,18 @@ pub async fn version(_g: &Globals, a: VersionArgs) -> CliResult {
             println!("Client:       rpod");
             println!("Version:      {VERSION}");
             println!("API Version:  {VERSION}");
-            println!("OS/Arch:      linux/{}", go_arch());
+            println!("OS/Arch:      linux/{}", host_arch());
         }
     }
     Ok(0)
 }
 
-fn first_line(path: &str) -> String {
-    std::fs::read_to_string(path)
-        .map(|s| s.lines().next().unwrap_or("").trim().to_owned())
+/// A value of /etc/os-release (`ID`, `VERSION_ID`), unquoted.
+fn os_release(key: &str) -> String {
+    let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .map(|v| v.trim_matches('"').to_owned())
         .unwrap_or_default()
 }
 
@@ -111,7 +104,7 @@ pub async fn info(g: &Globals, a: InfoArgs) -> CliResult {
     let uname = nix::sys::utsname::uname().ok();
     let info = json!({
         "host": {
-            "arch": go_arch(),
+            "arch": host_arch(),
             "cgroupManager": "cgroupfs",
             "cgroupVersion": cgroup_version(),
             "conmon": {
@@ -125,7 +118,7 @@ pub async fn info(g: &Globals, a: InfoArgs) -> CliResult {
             "memTotal": mem_total(),
             "ociRuntime": { "name": rt_name, "package": "", "path": rt_path, "version": rt_version },
             "os": "linux",
-            "distribution": { "distribution": first_line("/etc/debian_version").is_empty().then_some("").unwrap_or("debian"), "version": first_line("/etc/debian_version") },
+            "distribution": { "distribution": os_release("ID"), "version": os_release("VERSION_ID") },
         },
         "store": {
             "configFile": config.config_path,

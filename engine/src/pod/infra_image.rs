@@ -50,7 +50,7 @@ pub fn ensure_infra_image(store: &Store) -> Result<Image, PodError> {
     let diff_id = format!("sha256:{}", hex::encode(Sha256::digest(&layer)));
     let info = store.create_layer(None, &diff_id, Cursor::new(&layer))?;
     let config = serde_json::json!({
-        "architecture": oci_arch(),
+        "architecture": crate::registry::platform::host_arch(),
         "os": "linux",
         "created": "1970-01-01T00:00:00Z",
         "config": {
@@ -96,17 +96,6 @@ fn find_catatonit() -> Option<PathBuf> {
         .map(Path::new)
         .find(|p| p.is_file())
         .map(Path::to_owned)
-}
-
-/// OCI architecture name of this build.
-fn oci_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
-    }
 }
 
 /// Whether an ELF file asks for a program interpreter (is dynamically

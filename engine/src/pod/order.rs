@@ -56,28 +56,17 @@ mod tests {
     use crate::state::ContainerState;
 
     fn c(id: &str, requires: &[&str]) -> ContainerRecord {
-        ContainerRecord {
-            id: id.into(),
-            name: id.into(),
-            image_id: String::new(),
-            image_name: String::new(),
-            options: ContainerOptions {
+        ContainerRecord::new_created(
+            id.into(),
+            id.into(),
+            ContainerOptions {
                 requires: requires.iter().map(|s| s.to_string()).collect(),
                 ..Default::default()
             },
-            command: vec![],
-            state: ContainerState::Created,
-            created_at: 0,
-            started_at: None,
-            finished_at: None,
-            exit_code: None,
-            exit_signal: None,
-            oom_killed: false,
-            pid: 0,
-            monitor_pid: 0,
-            runtime: String::new(),
-            error: String::new(),
-        }
+            vec![],
+            String::new(),
+            0,
+        )
     }
 
     fn ids(members: &[ContainerRecord]) -> Vec<&str> {

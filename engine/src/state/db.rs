@@ -378,26 +378,19 @@ mod tests {
 
     fn record(id: &str, name: &str) -> ContainerRecord {
         ContainerRecord {
-            id: id.into(),
-            name: name.into(),
             image_id: "img".into(),
             image_name: "busybox".into(),
-            options: ContainerOptions {
-                image: "busybox".into(),
-                ..Default::default()
-            },
-            command: vec!["sh".into()],
-            state: ContainerState::Created,
-            created_at: 1,
-            started_at: None,
-            finished_at: None,
-            exit_code: None,
-            exit_signal: None,
-            oom_killed: false,
-            pid: 0,
-            monitor_pid: 0,
-            runtime: "runc".into(),
-            error: String::new(),
+            ..ContainerRecord::new_created(
+                id.into(),
+                name.into(),
+                ContainerOptions {
+                    image: "busybox".into(),
+                    ..Default::default()
+                },
+                vec!["sh".into()],
+                "runc".into(),
+                1,
+            )
         }
     }
 

@@ -186,32 +186,25 @@ mod tests {
 
     fn ctr(id: &str, pod_id: Option<&str>, requires: &[&str]) -> ContainerRecord {
         ContainerRecord {
-            id: id.into(),
-            name: format!("n{id}"),
             image_id: "img".into(),
             image_name: "busybox".into(),
-            options: ContainerOptions {
-                image: "busybox".into(),
-                pod: pod_id.map(|p| PodMembership {
-                    pod_id: p.into(),
-                    infra: false,
-                    init_ctr: None,
-                }),
-                requires: requires.iter().map(|s| s.to_string()).collect(),
-                ..Default::default()
-            },
-            command: vec![],
-            state: ContainerState::Created,
-            created_at: 1,
-            started_at: None,
-            finished_at: None,
-            exit_code: None,
-            exit_signal: None,
-            oom_killed: false,
-            pid: 0,
-            monitor_pid: 0,
-            runtime: "runc".into(),
-            error: String::new(),
+            ..ContainerRecord::new_created(
+                id.into(),
+                format!("n{id}"),
+                ContainerOptions {
+                    image: "busybox".into(),
+                    pod: pod_id.map(|p| PodMembership {
+                        pod_id: p.into(),
+                        infra: false,
+                        init_ctr: None,
+                    }),
+                    requires: requires.iter().map(|s| s.to_string()).collect(),
+                    ..Default::default()
+                },
+                vec![],
+                "runc".into(),
+                1,
+            )
         }
     }
 

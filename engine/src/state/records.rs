@@ -91,6 +91,36 @@ pub struct ContainerRecord {
 }
 
 impl ContainerRecord {
+    /// A container that was just created: never started, no process.
+    pub fn new_created(
+        id: String,
+        name: String,
+        options: ContainerOptions,
+        command: Vec<String>,
+        runtime: String,
+        created_at: i64,
+    ) -> Self {
+        ContainerRecord {
+            id,
+            name,
+            image_id: String::new(),
+            image_name: String::new(),
+            options,
+            command,
+            state: ContainerState::Created,
+            created_at,
+            started_at: None,
+            finished_at: None,
+            exit_code: None,
+            exit_signal: None,
+            oom_killed: false,
+            pid: 0,
+            monitor_pid: 0,
+            runtime,
+            error: String::new(),
+        }
+    }
+
     pub fn short_id(&self) -> &str {
         &self.id[..12.min(self.id.len())]
     }
