@@ -110,6 +110,28 @@ where
     }
 }
 
+/// The exit code of a command acting on several objects, as Podman's `rm`
+/// and `pod rm`: each failure is printed as it happens and the highest of
+/// their codes is the command's (1 missing, 2 running or in use, 125 other).
+#[derive(Debug, Default)]
+pub struct FailureCodes {
+    code: i32,
+}
+
+impl FailureCodes {
+    pub fn fail(&mut self, error: &dyn std::fmt::Display, code: i32) {
+        eprintln!("Error: {error}");
+        self.code = self.code.max(code);
+    }
+
+    pub fn finish(self) -> CliResult {
+        match self.code {
+            0 => Ok(0),
+            code => Err(CliError::Exit(code)),
+        }
+    }
+}
+
 /// Parses a signal given as a name (`TERM`, `SIGTERM`, `term`) or number.
 pub fn parse_signal(s: &str) -> CliResult<i32> {
     if let Ok(n) = s.parse::<i32>() {

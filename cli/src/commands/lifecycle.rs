@@ -5,7 +5,7 @@ use clap::Args;
 use rpod_engine::container::ContainerError;
 use rpod_engine::Engine;
 
-use super::common::{for_each, open_engine, parse_signal, Globals};
+use super::common::{for_each, open_engine, parse_signal, FailureCodes, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -202,7 +202,7 @@ pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
         return Ok(0);
     }
     let names = names_or_all(&engine, a.all, &containers, false)?;
-    let mut code = 0;
+    let mut failures = FailureCodes::default();
     for name in &names {
         let res = match engine.container(name) {
             Ok(h) => match super::pod::infra_of_pod(&engine, &h).await {
@@ -217,20 +217,16 @@ pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
             Ok(()) => println!("{name}"),
             Err(ContainerError::NotFound(_)) if a.ignore => {}
             Err(e) => {
-                let this = match &e {
+                let code = match &e {
                     ContainerError::NotFound(_) => 1,
                     ContainerError::StateImproper(_) => 2,
                     _ => 125,
                 };
-                eprintln!("Error: {e}");
-                code = if code == 0 { this } else { code.max(this) };
+                failures.fail(&e, code);
             }
         }
     }
-    if code != 0 {
-        return Err(CliError::Exit(code));
-    }
-    Ok(0)
+    failures.finish()
 }
 
 pub async fn wait(g: &Globals, a: WaitArgs) -> CliResult {

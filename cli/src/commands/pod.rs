@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use rpod_engine::pod::{default_share, ExitPolicy, NewPod, PodError, PodOptions};
 use rpod_engine::Engine;
 
-use super::common::{for_each, open_engine, parse_signal, Globals};
+use super::common::{for_each, open_engine, parse_signal, FailureCodes, Globals};
 use super::{pod_ps, pod_view};
 use crate::cli_error::{CliError, CliResult};
 
@@ -315,7 +315,7 @@ async fn kill(g: &Globals, a: PodKillArgs) -> CliResult {
 async fn rm(g: &Globals, a: PodRmArgs) -> CliResult {
     let engine = open_engine(g)?;
     let names = pods_or_all(&engine, a.all, &a.pods)?;
-    let mut code = 0;
+    let mut failures = FailureCodes::default();
     for name in &names {
         let res = match engine.pod(name) {
             Ok(p) => p.remove(a.force, a.time).await.map(|()| p.id),
@@ -325,20 +325,16 @@ async fn rm(g: &Globals, a: PodRmArgs) -> CliResult {
             Ok(id) => println!("{id}"),
             Err(PodError::NotFound(_)) if a.ignore => {}
             Err(e) => {
-                let this = match &e {
+                let code = match &e {
                     PodError::NotFound(_) => 1,
                     PodError::StateImproper(_) => 2,
                     _ => 125,
                 };
-                eprintln!("Error: {e}");
-                code = if code == 0 { this } else { code.max(this) };
+                failures.fail(&e, code);
             }
         }
     }
-    if code != 0 {
-        return Err(CliError::Exit(code));
-    }
-    Ok(0)
+    failures.finish()
 }
 
 /// Removes pods none of whose containers is live.
