@@ -94,11 +94,18 @@ impl Registry {
     /// and waits (bounded) until `GET /v2/` answers 200. Panics with the registry's log if
     /// it does not come up.
     pub fn start() -> Registry {
+        Self::start_with_config("")
+    }
+
+    /// Like [`Registry::start`], with `extra_yaml` appended to the registry's configuration
+    /// (top-level sections other than `version`, `log`, `storage` and `http`, e.g. an
+    /// `auth:` section). With an `auth:` section `GET /v2/` may answer 401: that counts as up.
+    pub fn start_with_config(extra_yaml: &str) -> Registry {
         let started = Instant::now();
         let mut last_failure = String::new();
         // A port found free can be taken by someone else before the registry binds it.
         for _attempt in 0..5 {
-            match Self::try_start() {
+            match Self::try_start(extra_yaml) {
                 Ok(registry) => {
                     eprintln!(
                         "rpod-tests: registry {} up in {:?}",
@@ -113,7 +120,7 @@ impl Registry {
         panic!("docker-registry did not start: {last_failure}");
     }
 
-    fn try_start() -> Result<Registry, String> {
+    fn try_start(extra_yaml: &str) -> Result<Registry, String> {
         let dir = tempfile::Builder::new()
             .prefix("rpod-registry-")
             .tempdir()
@@ -127,7 +134,7 @@ impl Registry {
                 "version: 0.1\n\
                  log:\n  level: info\n  accesslog:\n    disabled: true\n\
                  storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
-                 http:\n  addr: {addr}\n  secret: rpod-tests\n",
+                 http:\n  addr: {addr}\n  secret: rpod-tests\n{extra_yaml}",
                 storage.display()
             ),
         )
@@ -178,6 +185,7 @@ impl Registry {
         // The listen socket is bound before "listening on" is logged, so this answers now.
         match get_v2_status(&registry.addr) {
             Some(200) => Ok(registry),
+            Some(401) if extra_yaml.contains("auth:") => Ok(registry),
             status => Err(format!(
                 "GET /v2/ on {} answered {status:?}; log:\n{}",
                 registry.addr,

@@ -70,6 +70,11 @@ pub struct Endpoint {
     pub auth: RegistryAuth,
     /// Plain HTTP is used.
     pub plain_http: bool,
+    /// A plain HTTP client with the same trust settings, for requests oci-client does not
+    /// make (cross-repository mounts).
+    pub http: reqwest::Client,
+    /// The credentials behind `auth`.
+    pub credentials: Option<Credentials>,
 }
 
 /// CA certificates (`*.crt`, PEM) of `dir`.
@@ -171,6 +176,7 @@ pub async fn connect(
 ) -> Result<Endpoint, ConnectError> {
     let (plain_http, accept_invalid, certs) = transport(registry, insecure, opts).await?;
     let creds = credentials_for(registry, repo, opts)?;
+    let http = http_client(&certs, accept_invalid)?;
     let client = Client::new(ClientConfig {
         protocol: if plain_http {
             ClientProtocol::Http
@@ -189,14 +195,16 @@ pub async fn connect(
         platform_resolver: None,
         ..Default::default()
     });
-    let auth = match creds {
-        Some(c) => RegistryAuth::Basic(c.username, c.password),
+    let auth = match &creds {
+        Some(c) => RegistryAuth::Basic(c.username.clone(), c.password.clone()),
         None => RegistryAuth::Anonymous,
     };
     Ok(Endpoint {
         client,
         auth,
         plain_http,
+        http,
+        credentials: creds,
     })
 }
 
@@ -276,7 +284,7 @@ pub async fn check_login(
 }
 
 /// `Bearer realm="x",service="y"` → [(realm, x), (service, y)].
-fn parse_challenge(h: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_challenge(h: &str) -> Vec<(String, String)> {
     let rest = h.split_once(' ').map(|x| x.1).unwrap_or("");
     let mut out = Vec::new();
     for part in rest.split(',') {

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod client;
 mod error;
+mod mount;
 pub mod platform;
 pub mod progress;
 mod pull;

@@ -16,6 +16,7 @@ use tokio::io::AsyncReadExt;
 
 use super::client::{connect, ConnectError, ConnectOptions};
 use super::error::describe;
+use super::mount::Mounter;
 use super::reference::{ImageReference, ReferenceError};
 use super::registries_conf::RegistriesConf;
 use crate::storage::manifest::Manifest;
@@ -140,28 +141,43 @@ pub async fn push(
             .await;
     }
     // Other repositories of this registry the image is known under: mount sources.
-    let mount_from: Vec<Reference> = image
+    let mut mount_from: Vec<String> = image
         .names
         .iter()
         .filter_map(|n| ImageReference::parse(n).ok())
         .filter(|r| r.domain.as_deref() == Some(registry.as_str()) && r.path != dest.path)
-        .map(|r| oci_reference(&r))
+        .map(|r| r.path)
         .collect();
+    mount_from.sort();
+    mount_from.dedup();
+    let mounter = if mount_from.is_empty() {
+        None
+    } else {
+        let scheme = if small.plain_http { "http" } else { "https" };
+        Mounter::new(
+            small.http.clone(),
+            format!("{scheme}://{registry}"),
+            &dest.path,
+            mount_from,
+            small.credentials.as_ref(),
+        )
+        .await
+    };
     if !opts.quiet {
         let _ = writeln!(progress, "Getting image source signatures");
     }
     let jobs = manifest.layers.iter().map(|l| {
         let digest = l.digest.clone();
-        let (small, large, oref, mount_from, registry) = (
+        let (small, large, oref, mounter, registry) = (
             &small.client,
             &large.client,
             &oref,
-            &mount_from,
+            mounter.as_ref(),
             registry.as_str(),
         );
         async move {
             let outcome =
-                upload_blob(store, small, large, oref, mount_from, &digest, registry).await?;
+                upload_blob(store, small, large, oref, mounter, &digest, registry).await?;
             Ok::<_, PushError>((digest, outcome))
         }
     });
@@ -214,7 +230,7 @@ async fn upload_blob(
     small: &Client,
     large: &Client,
     dest: &Reference,
-    mount_from: &[Reference],
+    mounter: Option<&Mounter>,
     digest: &str,
     registry: &str,
 ) -> Result<&'static str, PushError> {
@@ -225,14 +241,12 @@ async fn upload_blob(
     if small.blob_exists(dest, digest).await.map_err(err)? {
         return Ok(" skipped: already exists");
     }
-    for src in mount_from {
-        match small.mount_blob(dest, src, digest).await {
-            Ok(()) if small.blob_exists(dest, digest).await.unwrap_or(false) => {
-                tracing::debug!(digest, from = %src.repository(), "mounted blob");
+    if let Some(m) = mounter {
+        if let Some(src) = m.mount(digest).await {
+            if small.blob_exists(dest, digest).await.unwrap_or(false) {
+                tracing::debug!(digest, from = src, "mounted blob");
                 return Ok(" skipped: already exists");
             }
-            Ok(()) => {}
-            Err(e) => tracing::debug!(digest, "cross-repository mount refused: {e}"),
         }
     }
     let path = store.blob_path(digest)?;
