@@ -153,3 +153,22 @@ fn image_tree_and_save_to_stdout() {
     let out = env.ok(&["load", "-i", out_path.to_str().unwrap()]);
     assert_eq!(out.trim(), format!("Loaded image: {}", w.images[0]));
 }
+
+#[test]
+fn rmi_all_removes_images_with_several_names() {
+    let (w, img) = busybox();
+    w.env
+        .ok(&["tag", &img, "localhost/second:v1", "localhost/third:v2"]);
+    let (code, err) = w.env.fails(&[
+        "rmi",
+        &w.env
+            .ok(&["images", "-q"])
+            .lines()
+            .next()
+            .unwrap()
+            .to_owned(),
+    ]);
+    assert_eq!(code, 2, "by id with several names needs --force: {err}");
+    w.env.ok(&["rmi", "-a"]);
+    assert_eq!(w.env.ok(&["images", "-q"]), "");
+}

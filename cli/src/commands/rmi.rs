@@ -78,7 +78,7 @@ pub async fn rmi(g: &Globals, a: RmiArgs) -> CliResult {
     };
     let mut failures = Vec::new();
     for q in &queries {
-        if let Err(f) = remove_one(&engine, q, a.force, a.ignore).await {
+        if let Err(f) = remove_one(&engine, q, a.force, a.ignore, a.all).await {
             failures.push(f);
         }
     }
@@ -104,7 +104,15 @@ fn finish(mut failures: Vec<Failure>) -> CliResult {
     })
 }
 
-async fn remove_one(engine: &Engine, q: &str, force: bool, ignore: bool) -> Result<(), Failure> {
+/// Removes the image `q` names. `all`: part of `rmi --all`, which removes
+/// every image whole, whatever its number of names.
+async fn remove_one(
+    engine: &Engine,
+    q: &str,
+    force: bool,
+    ignore: bool,
+    all: bool,
+) -> Result<(), Failure> {
     let store = engine.store();
     let image = match store.lookup_image(q) {
         Ok(Some(i)) => i,
@@ -123,7 +131,7 @@ async fn remove_one(engine: &Engine, q: &str, force: bool, ignore: bool) -> Resu
             return Ok(());
         }
     }
-    if by_id && image.names.len() > 1 && !force {
+    if by_id && !all && image.names.len() > 1 && !force {
         return Err(failure(
             2,
             format!(
