@@ -73,6 +73,7 @@ pub struct LogSource {
 }
 
 impl LogSource {
+    /// The log at `path` (`ctr.log`), read from its start.
     pub fn new(path: &Path) -> LogSource {
         LogSource {
             path: path.to_owned(),
@@ -135,6 +136,8 @@ pub struct Printer {
 }
 
 impl Printer {
+    /// `prefix` (a container id or name) starts every line, before the
+    /// timestamp; records outside `filter` are skipped.
     pub fn new(timestamps: bool, prefix: Option<String>, filter: TimeFilter) -> Printer {
         Printer {
             timestamps,
@@ -144,6 +147,8 @@ impl Printer {
         }
     }
 
+    /// Prints one raw record; a closed pipe ends the command quietly
+    /// (`CliError::Exit(0)`).
     pub fn print(
         &mut self,
         record: &str,
