@@ -9,7 +9,7 @@ use rpod_engine::events::{read_from, Event};
 use serde_json::{json, Value};
 
 use super::common::{open_engine, Globals};
-use super::logs::parse_time;
+use super::log_source::parse_time;
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, HeaderMap};
 

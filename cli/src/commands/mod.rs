@@ -17,6 +17,7 @@ mod info;
 mod inspect;
 mod lifecycle;
 mod log_follow;
+mod log_source;
 mod login;
 mod logs;
 mod mount;

@@ -1,14 +1,15 @@
 //! `pod top` (processes of a pod's containers, read from /proc) and
-//! `pod logs` (its members' logs, merged by time).
+//! `pod logs` (its members' logs, merged by time, followed).
 
 use std::collections::BTreeSet;
+use std::io::Write;
 
 use clap::Args;
 use rpod_engine::container::ContainerPaths;
-use rpod_engine::logs::{parse_line, Stream};
 use rpod_engine::state::ContainerRecord;
 
 use super::common::{open_engine, Globals};
+use super::log_source::{tail, take_lines, LogSource, Printer, TimeFilter, FOLLOW_INTERVAL};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -18,6 +19,15 @@ pub struct PodTopArgs {
 
 #[derive(Debug, Args)]
 pub struct PodLogsArgs {
+    /// Follow log output
+    #[arg(short = 'f', long)]
+    follow: bool,
+    /// Show logs since TIMESTAMP (RFC 3339, Unix seconds, or a duration like 10m)
+    #[arg(long)]
+    since: Option<String>,
+    /// Show logs until TIMESTAMP
+    #[arg(long)]
+    until: Option<String>,
     /// Filter logs by container name or id which belongs to pod
     #[arg(short = 'c', long)]
     container: Option<String>,
@@ -167,9 +177,12 @@ pub async fn top(g: &Globals, a: PodTopArgs) -> CliResult {
     Ok(0)
 }
 
-/// Prints the logs of the pod's members (not its infra), merged in time
-/// order, each line prefixed with its container's short id (or name).
+/// Prints the logs of the pod's members (not its infra), each line
+/// prefixed with its container's short id (or name), lines of different
+/// containers interleaved in time order. With `--follow`, until every one
+/// of them has exited.
 pub async fn logs(g: &Globals, a: PodLogsArgs) -> CliResult {
+    let filter = TimeFilter::parse(a.since.as_deref(), a.until.as_deref())?;
     let engine = open_engine(g)?;
     let pod = engine.pod(&a.pod)?;
     let mut members: Vec<ContainerRecord> = engine
@@ -186,54 +199,90 @@ pub async fn logs(g: &Globals, a: PodLogsArgs) -> CliResult {
             )));
         }
     }
-    let mut lines: Vec<(i64, usize, String, bool)> = Vec::new();
-    for c in &members {
-        let path = ContainerPaths::new(engine.config(), &c.id).log;
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(anyhow::anyhow!("reading log {}: {e}", path.display()).into()),
-        };
-        let prefix = if a.names {
-            c.name.clone()
-        } else {
-            c.short_id().to_owned()
-        };
-        let mut mine: Vec<(i64, usize, String, bool)> = Vec::new();
-        let mut current = String::new();
-        for raw in text.lines() {
-            let Some(l) = parse_line(raw) else { continue };
-            if current.is_empty() {
-                current = if a.timestamps {
-                    format!("{prefix} {} ", l.time)
-                } else {
-                    format!("{prefix} ")
-                };
+    let mut sources: Vec<Member> = members
+        .iter()
+        .map(|c| {
+            let prefix = if a.names {
+                c.name.clone()
+            } else {
+                c.short_id().to_owned()
+            };
+            Member {
+                id: c.id.clone(),
+                source: LogSource::new(&ContainerPaths::new(engine.config(), &c.id).log),
+                printer: Printer::new(a.timestamps, Some(prefix), filter),
+                pending: Vec::new(),
             }
-            current.push_str(l.text);
-            if !l.partial {
-                let n = lines.len() + mine.len();
-                mine.push((
-                    l.nanos,
-                    n,
-                    std::mem::take(&mut current),
-                    l.stream == Stream::Stderr,
-                ));
-            }
-        }
-        if a.tail >= 0 {
-            let skip = mine.len().saturating_sub(a.tail as usize);
-            mine.drain(..skip);
-        }
-        lines.extend(mine);
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+
+    // The backlog, --tail per container.
+    for m in &mut sources {
+        m.source.poll(&mut m.pending)?;
+        tail(&mut m.pending, a.tail);
     }
-    lines.sort_by_key(|(t, n, _, _)| (*t, *n));
-    for (_, _, text, stderr) in lines {
-        if stderr {
-            eprintln!("{text}");
-        } else {
-            println!("{text}");
+    print_merged(&mut sources, &mut out, &mut err)?;
+    if a.follow {
+        loop {
+            let mut live = false;
+            for m in &sources {
+                if let Ok(h) = engine.container(&m.id) {
+                    live |= h.get().await.is_ok_and(|r| r.state.has_monitor());
+                }
+            }
+            // All exited: their monitors wrote everything, this read gets the rest.
+            for m in &mut sources {
+                m.source.poll(&mut m.pending)?;
+            }
+            print_merged(&mut sources, &mut out, &mut err)?;
+            if !live {
+                break;
+            }
+            out.flush().ok();
+            tokio::time::sleep(FOLLOW_INTERVAL).await;
+        }
+    }
+    // Lines nobody finished (a member killed mid-line).
+    for m in &mut sources {
+        for r in std::mem::take(&mut m.pending) {
+            m.printer.print(&r, &mut out, &mut err)?;
         }
     }
     Ok(0)
+}
+
+/// One member's log being read.
+struct Member {
+    id: String,
+    source: LogSource,
+    printer: Printer,
+    /// Records read but not printed: an unfinished line.
+    pending: Vec<String>,
+}
+
+/// Prints the complete lines read from every member, ordered by time
+/// (ties keep the member order); unfinished lines wait for their end.
+fn print_merged(
+    members: &mut [Member],
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> CliResult<()> {
+    let mut lines: Vec<(i64, usize, Vec<String>)> = Vec::new();
+    for (i, m) in members.iter_mut().enumerate() {
+        lines.extend(
+            take_lines(&mut m.pending)
+                .into_iter()
+                .map(|(t, l)| (t, i, l)),
+        );
+    }
+    // Stable: a member's own lines keep their order.
+    lines.sort_by_key(|(t, i, _)| (*t, *i));
+    for (_, i, records) in lines {
+        for r in &records {
+            members[i].printer.print(r, out, err)?;
+        }
+    }
+    Ok(())
 }

@@ -127,7 +127,16 @@ async fn handle(ctx: &EngineCtx, mut rec: ContainerRecord, msg: Msg) {
             force,
             timeout,
             reply,
-        } => drop(reply.send(lifecycle::remove(ctx, &mut rec, force, timeout).await)),
+        } => {
+            let res = async {
+                if !force {
+                    lifecycle::refuse_if_required(ctx, &rec)?;
+                }
+                lifecycle::remove(ctx, &mut rec, force, timeout).await
+            }
+            .await;
+            drop(reply.send(res))
+        }
         Msg::Rename { name, reply } => {
             let res = if !is_valid_name(&name) {
                 Err(ContainerError::InvalidName(name))

@@ -36,6 +36,9 @@ pub enum ContainerError {
     Monitor(#[from] MonitorError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// `rm` without force of a container that others `--requires`.
+    #[error("container {id} has dependent containers which must be removed before it: {dependents}: container already exists")]
+    HasDependents { id: String, dependents: String },
     #[error("the container's actor stopped before answering")]
     ActorGone,
 }

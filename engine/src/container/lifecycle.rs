@@ -69,6 +69,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         Ok(p) => p,
         Err(e) => {
             let _ = ctx.store.unmount_rootfs(&rec.id);
+            let _ = crate::pod::shm::release(ctx, &rec.id);
             return Err(e);
         }
     };
@@ -86,6 +87,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         }
         Err(e) => {
             let _ = ctx.store.unmount_rootfs(&rec.id);
+            let _ = crate::pod::shm::release(ctx, &rec.id);
             remove_run_files(&paths);
             let err = match e {
                 monitor::MonitorError::Runtime(msg) => ContainerError::RuntimeFailed(msg),
@@ -134,6 +136,7 @@ fn prepare_and_spawn(
         &mut generated,
         &crate::pod::members::joined_namespaces(ctx, rec)?,
     )?;
+    crate::pod::shm::apply(ctx, rec, &mut generated)?;
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let config = MonitorConfig {
@@ -349,6 +352,22 @@ pub(crate) async fn unpause(
     Ok(())
 }
 
+/// Refuses a removal without force while other containers `--requires`
+/// this one (Podman's wording).
+pub(crate) fn refuse_if_required(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+) -> Result<(), ContainerError> {
+    let dependents = ctx.db.dependents_of(&rec.id)?;
+    if dependents.is_empty() {
+        return Ok(());
+    }
+    Err(ContainerError::HasDependents {
+        id: rec.id.clone(),
+        dependents: dependents.join(","),
+    })
+}
+
 /// Removes the container. Live containers need `force` (then stopped with
 /// `timeout`). The row is marked `removing` first, so a removal cut off
 /// half-way is finished by the next `rm`.
@@ -432,6 +451,7 @@ async fn release_resources(
         }
     }
     ctx.store.unmount_rootfs(&rec.id)?;
+    crate::pod::shm::release(ctx, &rec.id)?;
     remove_run_files(paths);
     Ok(())
 }

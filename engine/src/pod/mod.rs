@@ -10,6 +10,7 @@
 //! - [`members`]: what a member needs from its pod at start (namespace
 //!   paths, cgroup), dependencies started first, the exit policy.
 //! - [`cgroup`]: the pod cgroup parent.
+//! - [`shm`]: the /dev/shm shared by the pod's containers (IPC shared).
 
 pub mod actor;
 pub mod cgroup;
@@ -19,6 +20,7 @@ pub mod infra_image;
 pub mod members;
 pub mod order;
 pub mod records;
+pub mod shm;
 
 pub use actor::PodHandle;
 pub use cgroup::cgroups_path;
