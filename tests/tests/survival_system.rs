@@ -59,11 +59,33 @@ fn prune_df_migrate_and_reset() {
         running
     );
 
+    // A dangling image (committed without a name) goes with plain prune;
+    // the tagged one stays until `-a`.
+    let dangling = w.env.ok(&["commit", "-q", &running]).trim().to_owned();
+    let dangling = dangling
+        .strip_prefix("sha256:")
+        .unwrap_or(&dangling)
+        .to_owned();
+    assert_eq!(w.env.ok(&["images", "-q"]).lines().count(), 2);
     w.env.ok(&["stop", "-t", "0", &running]);
     let out = w.env.ok(&["system", "prune", "-f"]);
     assert!(out.starts_with("Deleted Containers\n"), "{out}");
+    assert!(
+        out.contains(&format!("Deleted Images\n{dangling}\n")),
+        "{out}"
+    );
     assert!(out.contains("Total reclaimed space: "), "{out}");
+    assert!(!out.contains("Total reclaimed space: 0 B"), "{out}");
     assert_eq!(w.env.ok(&["ps", "-a", "-q"]), "");
+    assert_eq!(w.env.ok(&["images", "-q"]).lines().count(), 1);
+    let out = w.env.ok(&["system", "prune", "-a", "-f"]);
+    assert!(out.starts_with("Deleted Images\n"), "{out}");
+    assert_eq!(w.env.ok(&["images", "-q"]), "");
+    let df = w
+        .env
+        .ok(&["system", "df", "--format", "{{.Type}} {{.Total}} {{.Size}}"]);
+    assert!(df.starts_with("Images 0 0 B\n"), "{df}");
+    w.env.ok(&["pull", "-q", &img]);
 
     w.env.ok(&["system", "migrate"]);
 

@@ -39,7 +39,7 @@ pub struct PruneArgs {
 
 #[derive(Debug, Args)]
 pub struct SystemPruneArgs {
-    /// Remove all unused images, not just dangling ones (images are not pruned yet)
+    /// Remove all unused images, not just dangling ones
     #[arg(short = 'a', long)]
     all: bool,
     /// Do not prompt for confirmation
@@ -131,19 +131,47 @@ pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
 
 async fn prune(g: &Globals, a: SystemPruneArgs) -> CliResult {
     let filters = Filters::parse(&a.filter, &["until", "label"])?;
+    // The same `label=` filters select images; `until=` compares with the
+    // time an image was stored.
+    let mut image_filters = Vec::new();
+    let mut until = None;
+    for f in &a.filter {
+        match f.split_once('=') {
+            Some(("label", _)) => {
+                image_filters.extend(super::images::parse_filters(std::slice::from_ref(f))?)
+            }
+            Some(("until", v)) => {
+                until = super::container_filter::until_nanos(v).map(|n| n / 1_000_000_000)
+            }
+            _ => {}
+        }
+    }
+    let images = if a.all {
+        "\t- all images not used by at least one container"
+    } else {
+        "\t- all dangling images"
+    };
     if !a.force
-        && !confirm(
-            "WARNING! This command removes:\n\t- all stopped containers\n\t- all dangling images (not yet: images are kept)\n",
-        )
+        && !confirm(&format!(
+            "WARNING! This command removes:\n\t- all stopped containers\n{images}\n"
+        ))
     {
         return Ok(0);
     }
     let engine = open_engine(g)?;
-    let (removed, reclaimed) = prune_containers(&engine, &filters).await?;
+    let (removed, mut reclaimed) = prune_containers(&engine, &filters).await?;
     if !removed.is_empty() {
         println!("Deleted Containers");
         for id in &removed {
             println!("{id}");
+        }
+    }
+    let images = super::rmi::prune_images(&engine, a.all, &image_filters, until)?;
+    if !images.is_empty() {
+        println!("Deleted Images");
+        for (id, size) in &images {
+            println!("{id}");
+            reclaimed += size;
         }
     }
     println!("Total reclaimed space: {}", human::size(reclaimed));
