@@ -5,6 +5,7 @@ use std::path::Path;
 
 use clap::{Args, Subcommand};
 use rpod_engine::container::ContainerError;
+use rpod_engine::pod::PodError;
 use rpod_engine::state::ContainerState;
 use rpod_engine::Engine;
 use serde_json::json;
@@ -88,7 +89,10 @@ async fn prune_containers(engine: &Engine, filters: &Filters) -> CliResult<(Vec<
     let mut removed = Vec::new();
     let mut reclaimed = 0;
     for c in engine.containers()? {
-        if !matches!(c.state, ContainerState::Created | ContainerState::Exited)
+        // A pod's infra container goes with its pod (`pod rm`), never alone.
+        let infra = c.options.pod.as_ref().is_some_and(|p| p.infra);
+        if infra
+            || !matches!(c.state, ContainerState::Created | ContainerState::Exited)
             || !filters.matches(&c)
         {
             continue;
@@ -105,6 +109,25 @@ async fn prune_containers(engine: &Engine, filters: &Filters) -> CliResult<(Vec<
         }
     }
     Ok((removed, reclaimed))
+}
+
+/// Removes every pod none of whose containers runs (with its
+/// containers); returns their ids.
+async fn prune_pods(engine: &Engine) -> CliResult<Vec<String>> {
+    let mut removed = Vec::new();
+    for pod in engine.pods()? {
+        let members = engine.pod_members(&pod.id)?;
+        if members.iter().any(|c| c.state.has_monitor()) {
+            continue;
+        }
+        match engine.pod(&pod.id)?.remove(false, None).await {
+            Ok(()) => removed.push(pod.id),
+            // Gone meanwhile, or started by someone else: not ours to prune.
+            Err(PodError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(removed)
 }
 
 pub async fn container_prune(g: &Globals, a: PruneArgs) -> CliResult {
@@ -153,12 +176,19 @@ async fn prune(g: &Globals, a: SystemPruneArgs) -> CliResult {
     };
     if !a.force
         && !confirm(&format!(
-            "WARNING! This command removes:\n\t- all stopped containers\n{images}\n"
+            "WARNING! This command removes:\n\t- all pods not in use\n\t- all stopped containers\n{images}\n"
         ))
     {
         return Ok(0);
     }
     let engine = open_engine(g)?;
+    let pods = prune_pods(&engine).await?;
+    if !pods.is_empty() {
+        println!("Deleted Pods");
+        for id in &pods {
+            println!("{id}");
+        }
+    }
     let (removed, mut reclaimed) = prune_containers(&engine, &filters).await?;
     if !removed.is_empty() {
         println!("Deleted Containers");
