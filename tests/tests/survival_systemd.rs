@@ -317,7 +317,8 @@ fn pod_units_with_members_and_new_pod_commands() {
                 "--infra-conmon-pidfile %t/",
                 "--exit-policy=stop --replace",
                 "--label app=web",
-                &format!("PIDFile=%t/{pod_unit}.pid"),
+                &format!("PIDFile=%t/pod-{pod}.pid\n"),
+                &format!("--pod-id-file %t/pod-{pod}.pod-id "),
             ] {
                 assert!(pod_text.contains(want), "{want} missing:\n{pod_text}");
             }

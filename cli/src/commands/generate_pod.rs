@@ -68,8 +68,9 @@ pub async fn pod_units(
     t.push('\n');
     service_head(&mut t, a, stop_time);
     if a.new {
-        let pidfile = format!("%t/{pod_unit}.pid");
-        let idfile = format!("%t/{pod_unit}.pod-id");
+        let stem = pod_unit.strip_suffix(".service").unwrap_or(&pod_unit);
+        let pidfile = format!("%t/{stem}.pid");
+        let idfile = format!("%t/{stem}.pod-id");
         let _ = writeln!(t, "ExecStartPre=/bin/rm -f {pidfile} {idfile}");
         let mut create = s(&[
             "pod",
