@@ -15,6 +15,7 @@ mod exit;
 mod fdio;
 mod health;
 mod logfile;
+mod notify;
 mod restart;
 mod runtime;
 mod sockets;
@@ -145,7 +146,9 @@ fn main() {
 /// The grandchild's life: set up, serve, exit code.
 fn run(cfg: MonitorConfig, mut sync: UnixStream) -> i32 {
     match setup(&cfg, &sync) {
-        Ok(l) => Supervisor::new(cfg, l.signals, sync, l.control, l.attach).run(),
+        Ok(l) => Supervisor::new(cfg, l.signals, sync, l.control, l.attach)
+            .with_notify(l.notify)
+            .run(),
         Err(message) => {
             diag::warn(&format!("setup failed: {message}"));
             if let Ok(frame) = encode(&SyncMsg::Failed { message }) {
@@ -162,6 +165,7 @@ struct Listeners {
     signals: SignalFd,
     control: (UnixListener, BoundPath),
     attach: (OwnedFd, BoundPath),
+    notify: Option<notify::Notify>,
 }
 
 fn setup(cfg: &MonitorConfig, sync: &UnixStream) -> Result<Listeners, String> {
@@ -189,10 +193,19 @@ fn setup(cfg: &MonitorConfig, sync: &UnixStream) -> Result<Listeners, String> {
         control.1.remove();
         format!("attach socket: {e}")
     })?;
+    let notify = match &cfg.notify {
+        None => None,
+        Some(n) => Some(notify::Notify::bind(n).map_err(|e| {
+            control.1.remove();
+            attach.1.remove();
+            format!("notify socket: {e}")
+        })?),
+    };
     Ok(Listeners {
         signals,
         control,
         attach,
+        notify,
     })
 }
 

@@ -22,7 +22,7 @@ pub struct BoundPath {
 }
 
 impl BoundPath {
-    fn new(path: &Path) -> BoundPath {
+    pub(crate) fn new(path: &Path) -> BoundPath {
         let id = fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()));
         BoundPath {
             path: path.to_path_buf(),

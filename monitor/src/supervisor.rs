@@ -27,6 +27,7 @@ use crate::exit::{code_of, now_nanos, write_exit_file, OomWatch};
 use crate::fdio::{read_nb, set_nonblocking, write_nb, ReadOutcome};
 use crate::health::Health;
 use crate::logfile::{LogFile, Stream};
+use crate::notify::Notify;
 use crate::restart::Restarts;
 use crate::runtime;
 use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
@@ -78,6 +79,7 @@ enum Token {
     Attach(usize),
     Stdin,
     Output(usize),
+    Notify,
 }
 
 /// Result of one read from a container output.
@@ -127,6 +129,7 @@ pub struct Supervisor {
     exit_code: i32,
     restarts: Restarts,
     health: Option<Health>,
+    notify: Option<Notify>,
 }
 
 impl Supervisor {
@@ -188,7 +191,14 @@ impl Supervisor {
             exit_code: 0,
             restarts,
             health,
+            notify: None,
         }
+    }
+
+    /// Relays the container's readiness through `notify` (`--sdnotify=container`).
+    pub fn with_notify(mut self, notify: Option<Notify>) -> Supervisor {
+        self.notify = notify;
+        self
     }
 
     /// Sends `Ready`, then serves until the process has exited and been
@@ -246,6 +256,9 @@ impl Supervisor {
             tokens.push(tok);
         };
         add(self.signals.as_fd(), libc::POLLIN, Token::Signal);
+        if let Some(n) = &self.notify {
+            add(n.fd(), libc::POLLIN, Token::Notify);
+        }
         if self.phase == Phase::Waiting {
             if let Some(s) = &self.sync {
                 add(s.as_fd(), libc::POLLIN, Token::Sync);
@@ -329,6 +342,12 @@ impl Supervisor {
     fn dispatch(&mut self, tok: Token, revents: i16) {
         match tok {
             Token::Signal => self.on_signals(),
+            Token::Notify => {
+                let pid = self.monitor_pid;
+                if let Some(n) = &mut self.notify {
+                    n.on_readable(pid);
+                }
+            }
             Token::Sync => self.on_sync(),
             Token::Console => self.on_console(),
             Token::ControlListener => self.accept_controls(),
@@ -732,6 +751,9 @@ impl Supervisor {
         self.remove_console();
         self.control_path.remove();
         self.attach_path.remove();
+        if let Some(n) = &self.notify {
+            n.remove();
+        }
     }
 
     // ---- output ----

@@ -86,6 +86,21 @@ pub struct MonitorConfig {
     /// Signal sent to stop the container (default SIGTERM).
     #[serde(default)]
     pub stop_signal: Option<i32>,
+    /// `--sdnotify=container`: the notify socket the monitor binds for the
+    /// container and the service manager's socket it relays `READY=1` to.
+    #[serde(default)]
+    pub notify: Option<NotifyConfig>,
+}
+
+/// Relaying the container's sd_notify readiness (`--sdnotify=container`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyConfig {
+    /// Where the monitor binds its SOCK_DGRAM socket (host path, inside a
+    /// directory bind-mounted into the container).
+    pub socket_path: PathBuf,
+    /// The service manager's `$NOTIFY_SOCKET` (a path, or `@name` for an
+    /// abstract socket).
+    pub outer_socket: String,
 }
 
 fn one() -> u32 {

@@ -22,7 +22,7 @@ pub mod health;
 pub mod messages;
 pub mod restart;
 
-pub use config::{MonitorConfig, MonitorMode};
+pub use config::{MonitorConfig, MonitorMode, NotifyConfig};
 pub use frame::{read_frame, write_frame, FrameError, MAX_FRAME_LEN};
 pub use messages::{ExitRecord, MonitorState, Reply, Request, SyncMsg};
 pub use restart::{RestartConfig, RestartPolicy, RestartState};

@@ -159,15 +159,9 @@ fn rmi_all_removes_images_with_several_names() {
     let (w, img) = busybox();
     w.env
         .ok(&["tag", &img, "localhost/second:v1", "localhost/third:v2"]);
-    let (code, err) = w.env.fails(&[
-        "rmi",
-        &w.env
-            .ok(&["images", "-q"])
-            .lines()
-            .next()
-            .unwrap()
-            .to_owned(),
-    ]);
+    let ids = w.env.ok(&["images", "-q"]);
+    let id = ids.lines().next().unwrap();
+    let (code, err) = w.env.fails(&["rmi", id]);
     assert_eq!(code, 2, "by id with several names needs --force: {err}");
     w.env.ok(&["rmi", "-a"]);
     assert_eq!(w.env.ok(&["images", "-q"]), "");

@@ -260,11 +260,7 @@ fn sigkill_during_pod_start_is_completed_by_the_next_command() {
     let (w, img) = busybox();
     let _g = PodGuard(&w.env);
     let pod = unique_name("pod");
-    let pod_id = w
-        .env
-        .ok(&["pod", "create", "--name", &pod])
-        .trim()
-        .to_owned();
+    w.env.ok(&["pod", "create", "--name", &pod]);
     let m = unique_name("m");
     w.env
         .ok(&["create", "--pod", &pod, "--name", &m, &img, "sleep", "600"]);

@@ -48,22 +48,68 @@ fn prune_df_migrate_and_reset() {
     assert!(child.wait_with_output().unwrap().status.success());
     assert_eq!(w.env.ok(&["ps", "-a", "-q"]).lines().count(), 3);
 
+    // A pod that never ran: `container prune` takes its member but leaves
+    // the infra container to the pod; `system prune` removes the pod.
+    let pod = unique_name("prunepod");
+    let pod_id = w
+        .env
+        .ok(&["pod", "create", "--name", &pod])
+        .trim()
+        .to_owned();
+    let member_id = w
+        .env
+        .ok(&["create", "--pod", &pod, &img, "true"])
+        .trim()
+        .to_owned();
     let out = w.env.ok(&["container", "prune", "-f"]);
     let mut got: Vec<&str> = out.lines().collect();
     got.sort();
-    let mut want = vec![exited_id.as_str(), created_id.as_str()];
+    let mut want = vec![exited_id.as_str(), created_id.as_str(), member_id.as_str()];
     want.sort();
     assert_eq!(got, want);
-    assert_eq!(
-        w.env.ok(&["ps", "-a", "--format", "{{.Names}}"]).trim(),
-        running
-    );
+    let mut left: Vec<String> = w
+        .env
+        .ok(&["ps", "-a", "--format", "{{.Names}}"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    left.sort();
+    let mut want_left = vec![running.clone(), format!("{}-infra", &pod_id[..12])];
+    want_left.sort();
+    assert_eq!(left, want_left);
 
+    // A dangling image (committed without a name) goes with plain prune;
+    // the tagged one stays until `-a`.
+    let dangling = w.env.ok(&["commit", "-q", &running]).trim().to_owned();
+    let dangling = dangling
+        .strip_prefix("sha256:")
+        .unwrap_or(&dangling)
+        .to_owned();
+    // busybox, the pod's infra image and the dangling one.
+    assert_eq!(w.env.ok(&["images", "-q"]).lines().count(), 3);
     w.env.ok(&["stop", "-t", "0", &running]);
     let out = w.env.ok(&["system", "prune", "-f"]);
-    assert!(out.starts_with("Deleted Containers\n"), "{out}");
+    assert!(
+        out.starts_with(&format!("Deleted Pods\n{pod_id}\nDeleted Containers\n")),
+        "{out}"
+    );
+    assert_eq!(w.env.ok(&["pod", "ps", "-q"]), "");
+    assert!(
+        out.contains(&format!("Deleted Images\n{dangling}\n")),
+        "{out}"
+    );
     assert!(out.contains("Total reclaimed space: "), "{out}");
+    assert!(!out.contains("Total reclaimed space: 0 B"), "{out}");
     assert_eq!(w.env.ok(&["ps", "-a", "-q"]), "");
+    assert_eq!(w.env.ok(&["images", "-q"]).lines().count(), 2);
+    let out = w.env.ok(&["system", "prune", "-a", "-f"]);
+    assert!(out.starts_with("Deleted Images\n"), "{out}");
+    assert_eq!(w.env.ok(&["images", "-q"]), "");
+    let df = w
+        .env
+        .ok(&["system", "df", "--format", "{{.Type}} {{.Total}} {{.Size}}"]);
+    assert!(df.starts_with("Images 0 0 B\n"), "{df}");
+    w.env.ok(&["pull", "-q", &img]);
 
     w.env.ok(&["system", "migrate"]);
 

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use clap::{Args, Subcommand};
-use rpod_engine::container::{ContainerOptions, ContainerPaths, NetworkMode};
+use rpod_engine::container::{ContainerError, ContainerOptions, ContainerPaths, NetworkMode};
+use rpod_engine::pod::PodError;
 use rpod_engine::state::ContainerRecord;
 
 use super::common::{open_engine, Globals};
@@ -20,28 +21,32 @@ pub enum GenerateCommand {
 pub struct SystemdArgs {
     /// Generate .service files instead of printing to stdout
     #[arg(short = 'f', long)]
-    files: bool,
+    pub(super) files: bool,
     /// Use container names instead of IDs in unit names and commands
     #[arg(short = 'n', long)]
-    name: bool,
+    pub(super) name: bool,
     /// Create a new container instead of starting an existing one
     #[arg(long)]
-    new: bool,
+    pub(super) new: bool,
     /// Do not generate the header including the rpod version and the timestamp
     #[arg(long)]
-    no_header: bool,
+    pub(super) no_header: bool,
     /// Systemd restart-policy
     #[arg(long, default_value = "on-failure")]
-    restart_policy: String,
+    pub(super) restart_policy: String,
     /// Stop timeout override
     #[arg(short = 't', long = "time", alias = "stop-timeout")]
-    time: Option<u64>,
+    pub(super) time: Option<u64>,
     /// Systemd unit name prefix for containers
     #[arg(long, default_value = "container")]
-    container_prefix: String,
+    pub(super) container_prefix: String,
+    /// Systemd unit name prefix for pods
+    #[arg(long, default_value = "pod")]
+    pub(super) pod_prefix: String,
     /// Systemd unit name separator between name/id and prefix
     #[arg(long, default_value = "-")]
-    separator: String,
+    pub(super) separator: String,
+    /// A container, or a pod (then one unit for the pod and one per member)
     container: String,
 }
 
@@ -64,7 +69,6 @@ pub async fn run(g: &Globals, cmd: GenerateCommand) -> CliResult {
         )));
     }
     let engine = open_engine(g)?;
-    let rec = engine.container(&a.container)?.get().await?;
     let exe = std::env::current_exe().map_err(|e| anyhow::anyhow!("locating rpod: {e}"))?;
     let mut base = vec![exe.display().to_string()];
     let config = engine.config();
@@ -74,73 +78,91 @@ pub async fn run(g: &Globals, cmd: GenerateCommand) -> CliResult {
     if config.runroot != std::path::Path::new(rpod_engine::config::DEFAULT_RUNROOT) {
         base.push(format!("--runroot={}", config.runroot.display()));
     }
-    let ident = if a.name {
-        rec.name.clone()
-    } else {
-        rec.id.clone()
+    let units = match engine.container(&a.container) {
+        Ok(h) => {
+            let rec = h.get().await?;
+            let unit = container_unit_name(&a, &rec);
+            let paths = ContainerPaths::new(config, &rec.id);
+            let text = unit_text(&a, &rec, &base, &unit, &paths, &config.runroot, None);
+            vec![(unit, text)]
+        }
+        Err(ContainerError::NotFound(_)) => match engine.pod(&a.container) {
+            Ok(p) => {
+                let pod = p.get().await?;
+                super::generate_pod::pod_units(&a, &engine, &pod, &base).await?
+            }
+            Err(PodError::NotFound(_)) => {
+                return Err(CliError::usage(format!(
+                    "{} does not refer to a container or pod: no pod with name or ID {} found: no such pod: no container with name or ID \"{}\" found: no such container",
+                    a.container, a.container, a.container
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => return Err(e.into()),
     };
-    let unit = format!("{}{}{}.service", a.container_prefix, a.separator, ident);
-    let paths = ContainerPaths::new(config, &rec.id);
-    let text = unit_text(&a, &rec, &base, &unit, &paths, &config.runroot);
-    if a.files {
-        let path = std::env::current_dir()
-            .map_err(|e| anyhow::anyhow!("current directory: {e}"))?
-            .join(&unit);
-        std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        println!("{}", path.display());
-    } else {
-        print!("{text}");
+    let dir = std::env::current_dir().map_err(|e| anyhow::anyhow!("current directory: {e}"))?;
+    for (i, (unit, text)) in units.iter().enumerate() {
+        if a.files {
+            let path = dir.join(unit);
+            std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            println!("{}", path.display());
+        } else {
+            if i > 0 {
+                println!();
+            }
+            print!("{text}");
+        }
     }
     Ok(0)
 }
 
-fn unit_text(
+/// `container-<name or id>.service` (prefix and separator as given).
+pub(super) fn container_unit_name(a: &SystemdArgs, rec: &ContainerRecord) -> String {
+    let ident = if a.name { &rec.name } else { &rec.id };
+    format!("{}{}{}.service", a.container_prefix, a.separator, ident)
+}
+
+/// The unit of one container; `pod` names the pod's unit and the pod
+/// (name or id) when the container is generated as a pod member.
+pub(super) fn unit_text(
     a: &SystemdArgs,
     rec: &ContainerRecord,
     base: &[String],
     unit: &str,
     paths: &ContainerPaths,
     runroot: &std::path::Path,
+    pod: Option<(&str, &str)>,
 ) -> String {
     let stop_time = a
         .time
         .or(rec.options.stop_timeout)
         .unwrap_or(rpod_engine::container::DEFAULT_STOP_TIMEOUT);
     let ident = if a.name { &rec.name } else { &rec.id };
-    let rpod = |args: &[String]| -> String {
-        base.iter()
-            .chain(args)
-            .map(|s| quote(s))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let rpod = |args: &[String]| command_line(base, args);
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let mut t = String::new();
-    if !a.no_header {
-        let _ = writeln!(t, "# {unit}");
-        let _ = writeln!(t, "# autogenerated by rpod {}", env!("CARGO_PKG_VERSION"));
-        let _ = writeln!(
-            t,
-            "# {}",
-            chrono::Utc::now().format("%a %b %e %H:%M:%S UTC %Y")
-        );
-        t.push('\n');
+    unit_head(&mut t, a, unit, runroot);
+    if let Some((pod_unit, _)) = pod {
+        let _ = writeln!(t, "BindsTo={pod_unit}");
+        let _ = writeln!(t, "After={pod_unit}");
     }
-    let _ = writeln!(t, "[Unit]");
-    let _ = writeln!(t, "Description=rpod {unit}");
-    let _ = writeln!(t, "Documentation=man:rpod-generate-systemd(1)");
-    let _ = writeln!(t, "Wants=network-online.target");
-    let _ = writeln!(t, "After=network-online.target");
-    let _ = writeln!(t, "RequiresMountsFor={}", runroot.display());
     t.push('\n');
-    let _ = writeln!(t, "[Service]");
-    let _ = writeln!(t, "Environment=RPOD_SYSTEMD_UNIT=%n");
-    let _ = writeln!(t, "Restart={}", a.restart_policy);
-    let _ = writeln!(t, "TimeoutStopSec={}", stop_time + 60);
+    service_head(&mut t, a, stop_time);
     let time = stop_time.to_string();
     if a.new {
         let cid = "--cidfile=%t/%n.ctr-id".to_owned();
-        let mut run = s(&["run", &cid, "--rm", "--sdnotify=conmon", "--replace", "-d"]);
+        let mut run = s(&["run", &cid, "--rm"]);
+        if let Some((_, pod_name)) = pod {
+            run.extend(s(&["--pod", pod_name]));
+        }
+        // The container's own readiness when it gives it, else the monitor's.
+        let notify = if rec.options.sdnotify_container {
+            "--sdnotify=container"
+        } else {
+            "--sdnotify=conmon"
+        };
+        run.extend(s(&[notify, "--replace", "-d"]));
         run.extend(run_args(&rec.name, &rec.options, &rec.image_name));
         let _ = writeln!(t, "ExecStart={}", rpod(&run));
         let _ = writeln!(
@@ -166,15 +188,57 @@ fn unit_text(
         let _ = writeln!(t, "PIDFile={}", paths.monitor_pid_file.display());
         let _ = writeln!(t, "Type=forking");
     }
+    install(&mut t);
+    t
+}
+
+/// The header comment and the common `[Unit]` lines.
+pub(super) fn unit_head(t: &mut String, a: &SystemdArgs, unit: &str, runroot: &std::path::Path) {
+    if !a.no_header {
+        let _ = writeln!(t, "# {unit}");
+        let _ = writeln!(t, "# autogenerated by rpod {}", env!("CARGO_PKG_VERSION"));
+        let _ = writeln!(
+            t,
+            "# {}",
+            chrono::Utc::now().format("%a %b %e %H:%M:%S UTC %Y")
+        );
+        t.push('\n');
+    }
+    let _ = writeln!(t, "[Unit]");
+    let _ = writeln!(t, "Description=rpod {unit}");
+    let _ = writeln!(t, "Documentation=man:rpod-generate-systemd(1)");
+    let _ = writeln!(t, "Wants=network-online.target");
+    let _ = writeln!(t, "After=network-online.target");
+    let _ = writeln!(t, "RequiresMountsFor={}", runroot.display());
+}
+
+/// The common `[Service]` lines.
+pub(super) fn service_head(t: &mut String, a: &SystemdArgs, stop_time: u64) {
+    let _ = writeln!(t, "[Service]");
+    let _ = writeln!(t, "Environment=RPOD_SYSTEMD_UNIT=%n");
+    let _ = writeln!(t, "Restart={}", a.restart_policy);
+    let _ = writeln!(t, "TimeoutStopSec={}", stop_time + 60);
+}
+
+/// The `[Install]` section.
+pub(super) fn install(t: &mut String) {
     t.push('\n');
     let _ = writeln!(t, "[Install]");
     let _ = writeln!(t, "WantedBy=default.target");
-    t
+}
+
+/// Joins a command line for `ExecStart=` and friends.
+pub(super) fn command_line(base: &[String], args: &[String]) -> String {
+    base.iter()
+        .chain(args)
+        .map(|s| quote(s))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The `run` flags that recreate a container like this one (`--new`).
 /// The restart policy is left to systemd, as Podman does.
-fn run_args(name: &str, o: &ContainerOptions, image: &str) -> Vec<String> {
+pub(super) fn run_args(name: &str, o: &ContainerOptions, image: &str) -> Vec<String> {
     let mut v = vec!["--name".to_owned(), name.to_owned()];
     let mut flag = |f: &str, val: &str| {
         v.push(format!("--{f}"));
@@ -259,8 +323,8 @@ fn run_args(name: &str, o: &ContainerOptions, image: &str) -> Vec<String> {
 /// kept literal where they come from the container, spaces and quotes
 /// escaped.
 fn quote(s: &str) -> String {
-    // Our own `%t/%n` specifiers stay as they are.
-    if s.starts_with("--cidfile=%t/%n") {
+    // Our own `%t/` (runtime directory) specifiers stay as they are.
+    if s.starts_with("--cidfile=%t/") || s.starts_with("%t/") {
         return s.to_owned();
     }
     let escaped = s

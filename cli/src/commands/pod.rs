@@ -75,6 +75,12 @@ pub struct PodCreateArgs {
     /// Write the pod ID to the file
     #[arg(long)]
     pod_id_file: Option<String>,
+    /// Write the infra container's monitor PID to this file (a link to it)
+    #[arg(long)]
+    infra_conmon_pidfile: Option<String>,
+    /// If a pod with the same name exists, replace it
+    #[arg(long)]
+    replace: bool,
     /// Pod name (alternative to --name)
     #[arg(value_name = "NAME")]
     positional_name: Option<String>,
@@ -213,12 +219,14 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
     options.ports = a.publish;
     options.exit_policy = exit_policy;
     let engine = open_engine(g)?;
-    let pod = engine
-        .create_pod(NewPod {
-            name: a.name.or(a.positional_name),
-            options,
-        })
-        .await?;
+    let name = a.name.or(a.positional_name);
+    if a.replace {
+        super::pod_service::replace_existing(&engine, name.as_deref()).await?;
+    }
+    let pod = engine.create_pod(NewPod { name, options }).await?;
+    if let Some(f) = &a.infra_conmon_pidfile {
+        super::pod_service::link_infra_pidfile(&engine, &pod, f)?;
+    }
     if let Some(f) = &a.pod_id_file {
         std::fs::write(f, &pod.id)
             .map_err(|e| CliError::usage(format!("writing pod id file {f}: {e}")))?;

@@ -196,13 +196,32 @@ pub async fn prune(g: &Globals, a: PruneArgs) -> CliResult {
         return Ok(0);
     }
     let engine = open_engine(g)?;
+    for (id, _) in prune_images(&engine, a.all, &filters, None)? {
+        println!("{id}");
+    }
+    Ok(0)
+}
+
+/// Removes the images no container uses: the dangling (untagged) ones, or
+/// every unused one with `all`, matching `filters`. Returns the removed
+/// ids with their sizes. `until` (Unix seconds) keeps images stored at or
+/// after it. Shared by `image prune` and `system prune`.
+pub fn prune_images(
+    engine: &Engine,
+    all: bool,
+    filters: &[super::images::ImageFilter],
+    until: Option<i64>,
+) -> CliResult<Vec<(String, u64)>> {
     let store = engine.store();
     let images = store.images().map_err(|e| CliError::usage(e.to_string()))?;
+    let mut removed = Vec::new();
     for image in &images {
-        if !a.all && !image.names.is_empty() {
+        if !all && !image.names.is_empty() {
             continue;
         }
-        if !filters.iter().all(|f| f.matches(&engine, image, &images)) {
+        if !filters.iter().all(|f| f.matches(engine, image, &images))
+            || until.is_some_and(|t| image.added_at >= t)
+        {
             continue;
         }
         let users = engine
@@ -216,7 +235,7 @@ pub async fn prune(g: &Globals, a: PruneArgs) -> CliResult {
         store
             .remove_image(&image.id)
             .map_err(|e| CliError::usage(e.to_string()))?;
-        println!("{}", image.id);
+        removed.push((image.id.clone(), image.size));
     }
-    Ok(0)
+    Ok(removed)
 }

@@ -34,7 +34,7 @@ pub struct SurvivalFlags {
     /// Disable healthchecks on container
     #[arg(long)]
     pub no_healthcheck: bool,
-    /// Control sd-notify behavior ("conmon"|"ignore"; "container" is not supported yet)
+    /// Control sd-notify behavior ("conmon"|"container"|"ignore")
     #[arg(long)]
     pub sdnotify: Option<String>,
     /// Write the container ID to the file
@@ -51,11 +51,7 @@ impl SurvivalFlags {
         match self.sdnotify.as_deref() {
             None | Some("ignore") => {}
             Some("conmon") => opts.sdnotify_conmon = true,
-            Some("container") => {
-                return Err(CliError::usage(
-                    "--sdnotify=container is not supported yet (see docs/compatibility.md): use conmon or ignore",
-                ))
-            }
+            Some("container") => opts.sdnotify_container = true,
             Some(other) => {
                 return Err(CliError::usage(format!(
                     "invalid --sdnotify value {other:?}: must be conmon, container or ignore"

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use clap::{Args, Subcommand};
 use rpod_engine::container::ContainerError;
+use rpod_engine::pod::PodError;
 use rpod_engine::state::ContainerState;
 use rpod_engine::Engine;
 use serde_json::json;
@@ -39,7 +40,7 @@ pub struct PruneArgs {
 
 #[derive(Debug, Args)]
 pub struct SystemPruneArgs {
-    /// Remove all unused images, not just dangling ones (images are not pruned yet)
+    /// Remove all unused images, not just dangling ones
     #[arg(short = 'a', long)]
     all: bool,
     /// Do not prompt for confirmation
@@ -88,7 +89,10 @@ async fn prune_containers(engine: &Engine, filters: &Filters) -> CliResult<(Vec<
     let mut removed = Vec::new();
     let mut reclaimed = 0;
     for c in engine.containers()? {
-        if !matches!(c.state, ContainerState::Created | ContainerState::Exited)
+        // A pod's infra container goes with its pod (`pod rm`), never alone.
+        let infra = c.options.pod.as_ref().is_some_and(|p| p.infra);
+        if infra
+            || !matches!(c.state, ContainerState::Created | ContainerState::Exited)
             || !filters.matches(&c)
         {
             continue;
@@ -105,6 +109,25 @@ async fn prune_containers(engine: &Engine, filters: &Filters) -> CliResult<(Vec<
         }
     }
     Ok((removed, reclaimed))
+}
+
+/// Removes every pod none of whose containers runs (with its
+/// containers); returns their ids.
+async fn prune_pods(engine: &Engine) -> CliResult<Vec<String>> {
+    let mut removed = Vec::new();
+    for pod in engine.pods()? {
+        let members = engine.pod_members(&pod.id)?;
+        if members.iter().any(|c| c.state.has_monitor()) {
+            continue;
+        }
+        match engine.pod(&pod.id)?.remove(false, None).await {
+            Ok(()) => removed.push(pod.id),
+            // Gone meanwhile, or started by someone else: not ours to prune.
+            Err(PodError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(removed)
 }
 
 pub async fn container_prune(g: &Globals, a: PruneArgs) -> CliResult {
@@ -131,19 +154,54 @@ pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
 
 async fn prune(g: &Globals, a: SystemPruneArgs) -> CliResult {
     let filters = Filters::parse(&a.filter, &["until", "label"])?;
+    // The same `label=` filters select images; `until=` compares with the
+    // time an image was stored.
+    let mut image_filters = Vec::new();
+    let mut until = None;
+    for f in &a.filter {
+        match f.split_once('=') {
+            Some(("label", _)) => {
+                image_filters.extend(super::images::parse_filters(std::slice::from_ref(f))?)
+            }
+            Some(("until", v)) => {
+                until = super::container_filter::until_nanos(v).map(|n| n / 1_000_000_000)
+            }
+            _ => {}
+        }
+    }
+    let images = if a.all {
+        "\t- all images not used by at least one container"
+    } else {
+        "\t- all dangling images"
+    };
     if !a.force
-        && !confirm(
-            "WARNING! This command removes:\n\t- all stopped containers\n\t- all dangling images (not yet: images are kept)\n",
-        )
+        && !confirm(&format!(
+            "WARNING! This command removes:\n\t- all pods not in use\n\t- all stopped containers\n{images}\n"
+        ))
     {
         return Ok(0);
     }
     let engine = open_engine(g)?;
-    let (removed, reclaimed) = prune_containers(&engine, &filters).await?;
+    let pods = prune_pods(&engine).await?;
+    if !pods.is_empty() {
+        println!("Deleted Pods");
+        for id in &pods {
+            println!("{id}");
+        }
+    }
+    let (removed, mut reclaimed) = prune_containers(&engine, &filters).await?;
     if !removed.is_empty() {
         println!("Deleted Containers");
         for id in &removed {
             println!("{id}");
+        }
+    }
+    let images = super::rmi::prune_images(&engine, a.all, &image_filters, until)?;
+    if !images.is_empty() {
+        println!("Deleted Images");
+        for (id, size) in &images {
+            println!("{id}");
+            reclaimed += size;
         }
     }
     println!("Total reclaimed space: {}", human::size(reclaimed));

@@ -95,6 +95,7 @@ pub(crate) fn create(
         events: None,
         stop_timeout_secs: None,
         stop_signal: None,
+        notify: None,
     };
     let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
     let pending = monitor::spawn(&bin, &config, &paths.monitor_config)?;

@@ -137,6 +137,10 @@ fn prepare_and_spawn(
         &crate::pod::members::joined_namespaces(ctx, rec)?,
     )?;
     crate::pod::shm::apply(ctx, rec, &mut generated)?;
+    let notify = super::sdnotify::notify_config(&rec.options, paths)?;
+    if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {
+        spec::add_notify_socket(&mut generated, dir)?;
+    }
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let config = MonitorConfig {
@@ -170,6 +174,7 @@ fn prepare_and_spawn(
         events: Some(crate::events::events_config(&ctx.config, rec)),
         stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),
         stop_signal: rec.options.stop_signal,
+        notify,
     };
     let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
     Ok(monitor::spawn(&bin, &config, &paths.monitor_config)?)
@@ -485,6 +490,7 @@ fn remove_run_files(paths: &ContainerPaths) {
     ] {
         let _ = std::fs::remove_file(f);
     }
+    super::sdnotify::remove_notify_dir(paths);
 }
 
 fn remove_dir(dir: &Path) -> Result<(), ContainerError> {

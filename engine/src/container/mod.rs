@@ -13,6 +13,7 @@ pub mod paths;
 pub mod reconcile;
 mod recovery;
 pub mod restart;
+mod sdnotify;
 mod wait;
 
 pub use actor::ContainerHandle;

@@ -87,6 +87,10 @@ pub struct ContainerOptions {
     /// (`$NOTIFY_SOCKET`) it is ready, with the monitor as main pid.
     #[serde(default)]
     pub sdnotify_conmon: bool,
+    /// `--sdnotify=container`: the container itself notifies readiness,
+    /// through a socket its monitor relays to `$NOTIFY_SOCKET`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sdnotify_container: bool,
     /// `--pod`: the pod this container belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<PodMembership>,

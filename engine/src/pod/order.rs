@@ -53,7 +53,6 @@ pub fn start_order(members: &[ContainerRecord]) -> Result<Vec<usize>, Vec<String
 mod tests {
     use super::*;
     use crate::container::ContainerOptions;
-    use crate::state::ContainerState;
 
     fn c(id: &str, requires: &[&str]) -> ContainerRecord {
         ContainerRecord::new_created(

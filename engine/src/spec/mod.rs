@@ -13,6 +13,7 @@ mod image_config;
 mod join;
 mod linux;
 mod mounts;
+mod notify;
 mod process;
 mod rootfs;
 mod user;
@@ -27,6 +28,7 @@ pub use etc_files::{write_etc_files, EtcFiles};
 pub use image_config::ImageDefaults;
 pub use join::join_namespaces;
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
+pub use notify::{add_notify_socket, CONTAINER_NOTIFY_DIR, NOTIFY_SOCKET_NAME};
 pub use process::{process_spec_for_exec, DEFAULT_CAPABILITIES, DEFAULT_PATH};
 pub use user::{resolve_user, ExecUser};
 

@@ -167,7 +167,6 @@ mod tests {
     use super::*;
     use crate::container::{ContainerOptions, PodMembership};
     use crate::pod::PodOptions;
-    use crate::state::ContainerState;
 
     fn pod(id: &str, name: &str) -> PodRecord {
         PodRecord {

@@ -128,6 +128,7 @@ impl TestCtr {
             events: None,
             stop_timeout_secs: None,
             stop_signal: None,
+            notify: None,
         };
         TestCtr {
             dir,

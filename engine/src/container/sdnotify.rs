@@ -1,0 +1,47 @@
+//! `--sdnotify=container`: what the monitor needs to relay the
+//! container's readiness to the service manager that started rpod.
+
+use std::path::PathBuf;
+
+use rpod_proto::NotifyConfig;
+
+use super::error::ContainerError;
+use super::options::ContainerOptions;
+use super::paths::ContainerPaths;
+
+/// The notify relay for a container being started, when it asked for
+/// `--sdnotify=container` and this process has a `$NOTIFY_SOCKET`
+/// (otherwise there is nobody to notify and the container gets none).
+/// Creates the host directory that is mounted into the container.
+pub(crate) fn notify_config(
+    options: &ContainerOptions,
+    paths: &ContainerPaths,
+) -> Result<Option<NotifyConfig>, ContainerError> {
+    if !options.sdnotify_container {
+        return Ok(None);
+    }
+    let Some(outer) = std::env::var_os("NOTIFY_SOCKET") else {
+        return Ok(None);
+    };
+    let dir = notify_dir(paths);
+    std::fs::create_dir_all(&dir).map_err(|e| ContainerError::Io {
+        path: dir.clone(),
+        source: e,
+    })?;
+    Ok(Some(NotifyConfig {
+        socket_path: dir.join(crate::spec::NOTIFY_SOCKET_NAME),
+        outer_socket: outer.to_string_lossy().into_owned(),
+    }))
+}
+
+/// The directory holding the monitor's notify socket: next to the control
+/// socket, whose short path keeps the socket's under `SUN_LEN`.
+fn notify_dir(paths: &ContainerPaths) -> PathBuf {
+    paths.control_socket.with_extension("notify")
+}
+
+/// Removes the notify socket directory (with the container's other run
+/// files, once its monitor is gone).
+pub(crate) fn remove_notify_dir(paths: &ContainerPaths) {
+    let _ = std::fs::remove_dir_all(notify_dir(paths));
+}
