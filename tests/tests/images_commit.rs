@@ -218,3 +218,60 @@ fn commit_paused_running_container_and_push_a_large_layer_in_chunks() {
     let size = env.ok(&["run", "--rm", &dest, "sh", "-c", "wc -c < /big"]);
     assert_eq!(size.trim(), "12000000");
 }
+
+#[test]
+fn commit_keeps_the_containers_settings_and_change_overrides_them() {
+    let (w, img) = busybox();
+    let c = unique_name("cfg");
+    w.env.ok(&[
+        "run",
+        "--name",
+        &c,
+        "-e",
+        "GREETING=hello world",
+        "-w",
+        "/tmp",
+        "-u",
+        "1000",
+        "-l",
+        "tier=web",
+        &img,
+        "sh",
+        "-c",
+        "echo $GREETING > /tmp/out",
+    ]);
+    let committed = format!("localhost/{}:v1", unique_name("committed"));
+    w.env.ok(&["commit", "-q", "-c", "USER 0", &c, &committed]);
+    let config = |field: &str| {
+        w.env
+            .ok(&[
+                "image",
+                "inspect",
+                "--format",
+                &format!("{{{{json .Config.{field}}}}}"),
+                &committed,
+            ])
+            .trim()
+            .to_owned()
+    };
+    assert!(
+        config("Env").contains("\"GREETING=hello world\""),
+        "{}",
+        config("Env")
+    );
+    assert_eq!(config("WorkingDir"), "\"/tmp\"");
+    assert_eq!(config("Cmd"), r#"["sh","-c","echo $GREETING > /tmp/out"]"#);
+    assert_eq!(
+        config("User"),
+        "\"0\"",
+        "--change wins over the container's user"
+    );
+    assert!(
+        config("Labels").contains("\"tier\":\"web\""),
+        "{}",
+        config("Labels")
+    );
+    // The committed command runs by default.
+    let out = w.env.ok(&["run", "--rm", &committed, "cat", "/tmp/out"]);
+    assert_eq!(out, "hello world\n");
+}

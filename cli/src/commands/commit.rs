@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use clap::Args;
+use rpod_engine::container::ContainerOptions;
 use rpod_engine::registry::platform::host_arch;
 use rpod_engine::state::ContainerState;
 use rpod_engine::storage::CommitOptions;
@@ -62,6 +63,44 @@ pub struct ImportArgs {
     reference: Option<String>,
 }
 
+/// The container's own run settings as `--change` instructions, which
+/// Podman's commit also writes into the new image's config (command,
+/// entrypoint, environment, working directory, user, labels, stop signal).
+fn container_changes(o: &ContainerOptions) -> Vec<String> {
+    // Values are quoted for the instruction parser (`k="v w"`).
+    let quote = |v: &str| {
+        if v.contains('"') {
+            format!("'{v}'")
+        } else {
+            format!("\"{v}\"")
+        }
+    };
+    let json = |v: &[String]| serde_json::to_string(v).unwrap_or_default();
+    let mut out = Vec::new();
+    for (k, v) in o.env.iter().filter_map(|e| e.split_once('=')) {
+        out.push(format!("ENV {k}={}", quote(v)));
+    }
+    if let Some(ep) = &o.entrypoint {
+        out.push(format!("ENTRYPOINT {}", json(ep)));
+    }
+    if !o.command.is_empty() {
+        out.push(format!("CMD {}", json(&o.command)));
+    }
+    if let Some(w) = &o.workdir {
+        out.push(format!("WORKDIR {w}"));
+    }
+    if let Some(u) = &o.user {
+        out.push(format!("USER {u}"));
+    }
+    for (k, v) in &o.labels {
+        out.push(format!("LABEL {k}={}", quote(v)));
+    }
+    if let Some(sig) = o.stop_signal {
+        out.push(format!("STOPSIGNAL {sig}"));
+    }
+    out
+}
+
 pub async fn commit(g: &Globals, a: CommitArgs) -> CliResult {
     if let Some(f) = a
         .format
@@ -84,8 +123,11 @@ pub async fn commit(g: &Globals, a: CommitArgs) -> CliResult {
         .into_iter()
         .find(|i| i.id == rec.image_id)
         .ok_or_else(|| CliError::usage(format!("{}: image not known", rec.image_name)))?;
+    // The container's own settings first, then the user's instructions.
+    let mut changes = container_changes(&rec.options);
+    changes.extend(a.change.iter().cloned());
     let opts = CommitOptions {
-        changes: a.change.clone(),
+        changes,
         author: a.author.clone(),
         message: a.message.clone(),
         names,
