@@ -56,9 +56,20 @@ pub fn write_nb<F: AsFd>(fd: F, buf: &[u8]) -> io::Result<Option<usize>> {
     }
 }
 
-/// Writes `data` to `path` atomically: a temp file in the same directory,
-/// fsync, rename over `path`, fsync of the directory.
+/// Writes `data` to `path` atomically and durably: a temp file in the same
+/// directory, fsync, rename over `path`, fsync of the directory.
 pub fn atomic_write(path: &Path, data: &[u8]) -> io::Result<()> {
+    write_replacing(path, data, true)
+}
+
+/// Writes `data` to `path` atomically (temp file, rename) without forcing
+/// it to disk: for files of the volatile run root, which a crash of the
+/// machine empties anyway.
+pub fn atomic_write_volatile(path: &Path, data: &[u8]) -> io::Result<()> {
+    write_replacing(path, data, false)
+}
+
+fn write_replacing(path: &Path, data: &[u8], durable: bool) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let name = path
         .file_name()
@@ -76,9 +87,14 @@ pub fn atomic_write(path: &Path, data: &[u8]) -> io::Result<()> {
             .custom_flags(libc::O_CLOEXEC)
             .open(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        if durable {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

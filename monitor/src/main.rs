@@ -173,7 +173,8 @@ fn setup(cfg: &MonitorConfig, sync: &UnixStream) -> Result<Listeners, String> {
     std::env::set_current_dir("/").map_err(|e| format!("chdir /: {e}"))?;
     fdio::set_cloexec(sync).map_err(|e| format!("sync socket: {e}"))?;
     daemon::set_subreaper().map_err(|e| format!("PR_SET_CHILD_SUBREAPER: {e}"))?;
-    fdio::atomic_write(
+    // The pid file lives in the volatile run root: no fsync needed.
+    fdio::atomic_write_volatile(
         &cfg.monitor_pid_file,
         std::process::id().to_string().as_bytes(),
     )

@@ -147,7 +147,7 @@ fn working_dir(
 }
 
 /// Writes `spec` as `config.json` in `bundle_dir` (atomically: temp file,
-/// fsync, rename) and returns its path.
+/// rename) and returns its path.
 pub fn write_spec(spec: &Spec, bundle_dir: &Path) -> Result<PathBuf, SpecError> {
     use std::io::Write;
     let path = bundle_dir.join("config.json");
@@ -155,8 +155,10 @@ pub fn write_spec(spec: &Spec, bundle_dir: &Path) -> Result<PathBuf, SpecError> 
     let json = serde_json::to_vec_pretty(spec)
         .map_err(|e| SpecError::io("encode", &path, std::io::Error::other(e)))?;
     let mut f = std::fs::File::create(&tmp).map_err(|e| SpecError::io("create", &tmp, e))?;
+    // The bundle lives in the volatile run root, which a crash of the
+    // machine empties: the rename makes the file appear whole, no fsync is
+    // needed.
     f.write_all(&json)
-        .and_then(|()| f.sync_all())
         .map_err(|e| SpecError::io("write", &tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| SpecError::io("rename", &path, e))?;
     Ok(path)

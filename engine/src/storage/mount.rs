@@ -19,12 +19,12 @@ use super::images::Image;
 use super::store::{check_id, Store};
 use super::vfs;
 
-/// Records which driver mounted a container (`overlay` or `vfs`).
+/// Records that a container's root filesystem is a vfs copy; without it
+/// the container uses overlay.
 const DRIVER_FILE: &str = "driver";
 /// Present once a vfs copy is complete.
 const VFS_DONE_FILE: &str = "vfs-complete";
 const VFS: &str = "vfs";
-const OVERLAY: &str = "overlay";
 /// Longest mount data the classic `mount(2)` accepts (one page, NUL included).
 const MAX_MOUNT_DATA: usize = 4095;
 
@@ -147,7 +147,7 @@ impl Store {
         };
         match mounted {
             Ok(()) => {
-                atomic::write_file(&driver_path, OVERLAY.as_bytes())?;
+                // No marker: only the vfs fallback is recorded (below).
                 Ok(merged)
             }
             Err(e)
