@@ -107,7 +107,11 @@ pub async fn run(g: &Globals, a: AttachArgs) -> CliResult {
         ));
     }
     let paths = ContainerPaths::new(engine.config(), &rec.id);
-    let attached = Attached::connect(&paths.attach_socket, &paths.control_socket, rec.options.tty)?;
+    let attached = Attached::connect(
+        &paths.monitor.attach_socket,
+        &paths.monitor.control_socket,
+        rec.options.tty,
+    )?;
     let spec = AttachSpec {
         tty: rec.options.tty,
         stdin: rec.options.interactive && !a.no_stdin,

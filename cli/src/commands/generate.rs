@@ -185,7 +185,7 @@ pub(super) fn unit_text(
             "ExecStopPost={}",
             rpod(&s(&["stop", "-t", &time, ident]))
         );
-        let _ = writeln!(t, "PIDFile={}", paths.monitor_pid_file.display());
+        let _ = writeln!(t, "PIDFile={}", paths.monitor.monitor_pid_file.display());
         let _ = writeln!(t, "Type=forking");
     }
     install(&mut t);

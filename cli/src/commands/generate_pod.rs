@@ -108,7 +108,7 @@ pub async fn pod_units(
             "ExecStopPost={}",
             rpod(&s(&["stop", "-t", &time, ident]))
         );
-        let _ = writeln!(t, "PIDFile={}", paths.monitor_pid_file.display());
+        let _ = writeln!(t, "PIDFile={}", paths.monitor.monitor_pid_file.display());
     }
     let _ = writeln!(t, "Type=forking");
     install(&mut t);

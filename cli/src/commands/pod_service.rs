@@ -37,7 +37,9 @@ pub fn link_infra_pidfile(engine: &Engine, pod: &PodRecord, path: &str) -> CliRe
             "--infra-conmon-pidfile needs an infra container (--infra=false given)",
         ));
     };
-    let target = ContainerPaths::new(engine.config(), infra).monitor_pid_file;
+    let target = ContainerPaths::new(engine.config(), infra)
+        .monitor
+        .monitor_pid_file;
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

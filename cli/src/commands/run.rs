@@ -95,7 +95,11 @@ async fn start_attached(
 ) -> CliResult<Option<i32>> {
     handle.init().await?;
     let paths = ContainerPaths::new(engine.config(), &handle.id);
-    let attached = Attached::connect(&paths.attach_socket, &paths.control_socket, spec.tty)?;
+    let attached = Attached::connect(
+        &paths.monitor.attach_socket,
+        &paths.monitor.control_socket,
+        spec.tty,
+    )?;
     handle.start().await?;
     attached.pump(spec)
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use rpod_proto::{ExitRecord, MonitorConfig, MonitorMode};
+use rpod_proto::{ExitRecord, MonitorMode};
 
 use super::error::io_err;
 use super::lifecycle::runtime_for;
@@ -65,45 +65,23 @@ pub(crate) fn create(
     })?;
     std::fs::write(&paths.process_json, json).map_err(io_err(&paths.process_json))?;
     let runtime = runtime_for(ctx, rec)?;
-    let config = MonitorConfig {
-        id: rec.id.clone(),
-        mode: MonitorMode::Exec {
+    let config = paths.monitor.monitor_config(
+        &rec.id,
+        MonitorMode::Exec {
             exec_id: exec_id.clone(),
             process: paths.process_json.clone(),
         },
-        runtime: runtime.path.clone(),
-        runtime_root: runtime.root.clone(),
-        runtime_flags: Vec::new(),
-        bundle: cpaths.run_dir.clone(),
-        terminal: options.tty,
-        stdin: options.interactive,
-        log_path: None,
-        log_max_size: None,
-        log_max_files: 1,
-        socket_path: paths.control_socket.clone(),
-        attach_path: paths.attach_socket.clone(),
-        pid_file: paths.pid_file.clone(),
-        monitor_pid_file: paths.monitor_pid_file.clone(),
-        exit_file: paths.exit_file.clone(),
-        cgroup_path: None,
-        cleanup_command: Vec::new(),
-        delete_on_exit: false,
-        restart: None,
-        restart_state_file: None,
-        healthcheck: None,
-        health_state_file: None,
-        events: None,
-        stop_timeout_secs: None,
-        stop_signal: None,
-        notify: None,
-    };
-    let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
-    let pending = monitor::spawn(&bin, &config, &paths.monitor_config)?;
+        &runtime,
+        cpaths.run_dir.clone(),
+        options.tty,
+        options.interactive,
+    );
+    let pending = paths.monitor.spawn(&config)?;
     crate::events::container_event(&ctx.config, rec, "exec");
     Ok(ExecSession {
         exec_id,
-        attach_socket: paths.attach_socket.clone(),
-        control_socket: paths.control_socket.clone(),
+        attach_socket: paths.monitor.attach_socket.clone(),
+        control_socket: paths.monitor.control_socket.clone(),
         paths,
         pending: Some(pending),
         detached: false,
@@ -138,9 +116,9 @@ impl ExecSession {
             }
         }
         // The monitor had already finished: its exit file has the answer.
-        monitor::read_exit_file(&self.paths.exit_file)?.ok_or_else(|| {
+        monitor::read_exit_file(&self.paths.monitor.exit_file)?.ok_or_else(|| {
             ContainerError::Monitor(monitor::MonitorError::NoExitRecord(
-                self.paths.exit_file.clone(),
+                self.paths.monitor.exit_file.clone(),
             ))
         })
     }

@@ -48,7 +48,7 @@ pub fn run_check(
         )));
     }
     let paths = ContainerPaths::new(config, &rec.id);
-    let mut client = MonitorClient::connect(&paths.control_socket)?;
+    let mut client = MonitorClient::connect(&paths.monitor.control_socket)?;
     let (status, exit_code, output) = client.run_healthcheck()?;
     Ok(CheckResult {
         status,

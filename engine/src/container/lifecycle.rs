@@ -144,22 +144,9 @@ fn prepare_and_spawn(
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let config = MonitorConfig {
-        id: rec.id.clone(),
-        mode: MonitorMode::Create,
-        runtime: runtime.path.clone(),
-        runtime_root: runtime.root.clone(),
-        runtime_flags: Vec::new(),
-        bundle: paths.run_dir.clone(),
-        terminal: rec.options.tty,
-        stdin: rec.options.interactive,
         log_path: Some(paths.log.clone()),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
         log_max_files: rec.options.log_max_files.unwrap_or(1),
-        socket_path: paths.control_socket.clone(),
-        attach_path: paths.attach_socket.clone(),
-        pid_file: paths.pid_file.clone(),
-        monitor_pid_file: paths.monitor_pid_file.clone(),
-        exit_file: paths.exit_file.clone(),
         cgroup_path: Some(crate::pod::cgroups_path(rec)),
         cleanup_command: cleanup_command(ctx, &rec.id),
         // The runtime's state is deleted by `container cleanup` under the
@@ -175,9 +162,16 @@ fn prepare_and_spawn(
         stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),
         stop_signal: rec.options.stop_signal,
         notify,
+        ..paths.monitor.monitor_config(
+            &rec.id,
+            MonitorMode::Create,
+            &runtime,
+            paths.run_dir.clone(),
+            rec.options.tty,
+            rec.options.interactive,
+        )
     };
-    let bin = monitor::find_monitor_binary().ok_or(monitor::MonitorError::BinaryNotFound)?;
-    Ok(monitor::spawn(&bin, &config, &paths.monitor_config)?)
+    Ok(paths.monitor.spawn(&config)?)
 }
 
 pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
@@ -205,7 +199,10 @@ pub(crate) async fn start_initialized(
         // `runtime start` still tidies up (runc: "remove .../exec.fifo: no
         // such file"): the exit record proves it ran.
         let paths = ContainerPaths::new(&ctx.config, &rec.id);
-        if matches!(monitor::read_exit_file(&paths.exit_file), Ok(Some(_))) {
+        if matches!(
+            monitor::read_exit_file(&paths.monitor.exit_file),
+            Ok(Some(_))
+        ) {
             tracing::debug!(container = %rec.id, error = %e, "runtime start raced a quick exit");
             return mark_started(ctx, rec);
         }
@@ -263,7 +260,7 @@ pub(crate) async fn stop(
     rec.state = ContainerState::Stopping;
     ctx.db.update_container(rec)?;
     crate::fault::point("stop.after-mark");
-    let exit = match MonitorClient::connect(&paths.control_socket) {
+    let exit = match MonitorClient::connect(&paths.monitor.control_socket) {
         Ok(mut client) => {
             // The process may end (and its monitor with it) before the
             // monitor reads our next request: then its exit file answers.
@@ -275,7 +272,7 @@ pub(crate) async fn stop(
                 Ok(exit) => Some(exit),
                 Err(e) => {
                     tracing::debug!(container = %rec.id, error = %e, "monitor gone, reading its exit file");
-                    wait_for_exit_file(&paths.exit_file).await
+                    wait_for_exit_file(&paths.monitor.exit_file).await
                 }
             }
         }
@@ -312,7 +309,7 @@ pub(crate) fn kill(
         )));
     }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
-    let mut client = MonitorClient::connect(&paths.control_socket)?;
+    let mut client = MonitorClient::connect(&paths.monitor.control_socket)?;
     // A container killed by the user stays down (Podman: stopped by user).
     match client.disable_restart() {
         Ok(()) | Err(monitor::MonitorError::Unsupported(_)) => {}
@@ -481,15 +478,7 @@ async fn wait_for_exit_file(path: &Path) -> Option<rpod_proto::ExitRecord> {
 }
 
 fn remove_run_files(paths: &ContainerPaths) {
-    for f in [
-        &paths.control_socket,
-        &paths.attach_socket,
-        &paths.pid_file,
-        &paths.monitor_pid_file,
-        &paths.exit_file,
-    ] {
-        let _ = std::fs::remove_file(f);
-    }
+    paths.monitor.remove();
     super::sdnotify::remove_notify_dir(paths);
 }
 

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod health;
 pub mod inspect;
 pub(crate) mod lifecycle;
+pub mod monitor_files;
 pub mod names;
 pub mod options;
 pub mod paths;

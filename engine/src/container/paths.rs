@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::monitor_files::MonitorFiles;
 use crate::config::EngineConfig;
 
 /// Every path rpod and the container's monitor use for one container.
@@ -13,12 +14,8 @@ pub struct ContainerPaths {
     pub run_dir: PathBuf,
     pub log: PathBuf,
     pub config_json: PathBuf,
-    pub monitor_config: PathBuf,
-    pub pid_file: PathBuf,
-    pub monitor_pid_file: PathBuf,
-    pub exit_file: PathBuf,
-    pub control_socket: PathBuf,
-    pub attach_socket: PathBuf,
+    /// The container monitor's files.
+    pub monitor: MonitorFiles,
     /// Restart count and state, written by the monitor (persistent).
     pub restart_state: PathBuf,
     /// Health check status and log, written by the monitor (persistent).
@@ -36,12 +33,7 @@ impl ContainerPaths {
             restart_state: data_dir.join("restart.json"),
             health_state: data_dir.join("healthcheck.json"),
             config_json: run_dir.join("config.json"),
-            monitor_config: run_dir.join("monitor.json"),
-            pid_file: run_dir.join("pidfile"),
-            monitor_pid_file: run_dir.join("monitor.pid"),
-            exit_file: run_dir.join("exit.json"),
-            control_socket: sockets.join(format!("{short}.ctl")),
-            attach_socket: sockets.join(format!("{short}.att")),
+            monitor: MonitorFiles::new(&run_dir, &sockets, short, "ctl", "att"),
             data_dir,
             run_dir,
         }
@@ -54,12 +46,7 @@ impl ContainerPaths {
         let sockets = config.socket_dir();
         ExecPaths {
             process_json: dir.join("process.json"),
-            monitor_config: dir.join("monitor.json"),
-            pid_file: dir.join("pidfile"),
-            monitor_pid_file: dir.join("monitor.pid"),
-            exit_file: dir.join("exit.json"),
-            control_socket: sockets.join(format!("{short}.xc")),
-            attach_socket: sockets.join(format!("{short}.xa")),
+            monitor: MonitorFiles::new(&dir, &sockets, short, "xc", "xa"),
             dir,
         }
     }
@@ -69,10 +56,6 @@ impl ContainerPaths {
 pub struct ExecPaths {
     pub dir: PathBuf,
     pub process_json: PathBuf,
-    pub monitor_config: PathBuf,
-    pub pid_file: PathBuf,
-    pub monitor_pid_file: PathBuf,
-    pub exit_file: PathBuf,
-    pub control_socket: PathBuf,
-    pub attach_socket: PathBuf,
+    /// The exec session monitor's files.
+    pub monitor: MonitorFiles,
 }

@@ -34,15 +34,15 @@ pub fn refresh(
         return Ok(record);
     }
     let paths = ContainerPaths::new(&ctx.config, &record.id);
-    if let Some(exit) = monitor::read_exit_file(&paths.exit_file)? {
+    if let Some(exit) = monitor::read_exit_file(&paths.monitor.exit_file)? {
         return apply_exit(ctx, record, &exit_info(&exit), None);
     }
-    if monitor::monitor_alive(&paths.monitor_pid_file) {
+    if monitor::monitor_alive(&paths.monitor.monitor_pid_file) {
         let record = super::recovery::repair_live(ctx, record, false)?;
         return super::restart::sync(ctx, record);
     }
     // The monitor is gone. It may have written its exit record just now.
-    if let Some(exit) = monitor::read_exit_file(&paths.exit_file)? {
+    if let Some(exit) = monitor::read_exit_file(&paths.monitor.exit_file)? {
         return apply_exit(ctx, record, &exit_info(&exit), None);
     }
     // Never report `exited` while the process still runs: without its

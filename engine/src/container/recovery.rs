@@ -91,12 +91,12 @@ fn is_runtime_init(pid: i32) -> bool {
 /// that should have none (created/exited/removing), so it cannot write
 /// into the next run's files. Waits (bounded) until it is gone.
 pub(crate) fn kill_stale_monitor(paths: &ContainerPaths) {
-    let Some(pid) = crate::monitor::read_monitor_pid(&paths.monitor_pid_file) else {
+    let Some(pid) = crate::monitor::read_monitor_pid(&paths.monitor.monitor_pid_file) else {
         return;
     };
     // The monitor whose cleanup command this process is (`--rm`) is
     // finishing normally.
-    if !crate::monitor::monitor_alive(&paths.monitor_pid_file)
+    if !crate::monitor::monitor_alive(&paths.monitor.monitor_pid_file)
         || nix::unistd::getppid().as_raw() == pid
     {
         return;
@@ -107,7 +107,9 @@ pub(crate) fn kill_stale_monitor(paths: &ContainerPaths) {
         nix::sys::signal::Signal::SIGKILL,
     );
     let deadline = Instant::now() + STALE_MONITOR_TIMEOUT;
-    while crate::monitor::monitor_alive(&paths.monitor_pid_file) && Instant::now() < deadline {
+    while crate::monitor::monitor_alive(&paths.monitor.monitor_pid_file)
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(10));
     }
 }

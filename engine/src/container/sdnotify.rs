@@ -37,7 +37,7 @@ pub(crate) fn notify_config(
 /// The directory holding the monitor's notify socket: next to the control
 /// socket, whose short path keeps the socket's under `SUN_LEN`.
 fn notify_dir(paths: &ContainerPaths) -> PathBuf {
-    paths.control_socket.with_extension("notify")
+    paths.monitor.control_socket.with_extension("notify")
 }
 
 /// Removes the notify socket directory (with the container's other run

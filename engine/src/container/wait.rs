@@ -20,7 +20,7 @@ pub(crate) async fn wait_exit(ctx: &EngineCtx, id: &str) -> Result<i32, Containe
         match rec.state {
             ContainerState::Exited => return Ok(rec.exit_code.unwrap_or(UNKNOWN_EXIT_CODE)),
             s if s.has_monitor() => {
-                let socket = ContainerPaths::new(&ctx.config, id).control_socket;
+                let socket = ContainerPaths::new(&ctx.config, id).monitor.control_socket;
                 let exit = tokio::task::spawn_blocking(move || {
                     MonitorClient::connect(&socket).and_then(|mut c| c.wait_exit())
                 })
