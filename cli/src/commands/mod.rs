@@ -49,21 +49,13 @@ use crate::Cli;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Attach to a running container
-    Attach(attach::AttachArgs),
+    #[command(flatten)]
+    Common(Box<ContainerCommon>),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
-    /// Create new image based on the changed container
-    Commit(commit::CommitArgs),
-    /// Create but do not start a container
-    Create(container_create::CreateArgs),
     /// Show podman system events
     Events(events::EventsArgs),
-    /// Inspect changes to the container's file systems
-    Diff(diff::DiffArgs),
-    /// Run a process in a running container
-    Exec(exec::ExecArgs),
     /// Generate structured data based on containers
     #[command(subcommand)]
     Generate(generate::GenerateCommand),
@@ -75,8 +67,6 @@ pub enum Command {
     Image(ImageCommand),
     /// List images in local storage
     Images(images::ImagesArgs),
-    /// Export container's filesystem contents as a tar archive
-    Export(mount::ExportArgs),
     /// Show history of a specified image
     History(history::HistoryArgs),
     /// Import a tarball to create a filesystem image
@@ -91,14 +81,6 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Log out of a container registry
     Logout(login::LogoutArgs),
-    /// Kill one or more running containers with a specific signal
-    Kill(lifecycle::KillArgs),
-    /// Fetch the logs of one or more containers
-    Logs(logs::LogsArgs),
-    /// Mount a working container's root filesystem
-    Mount(mount::MountArgs),
-    /// Pause all the processes in one or more containers
-    Pause(lifecycle::NamesArgs),
     /// Manage pods
     #[command(subcommand)]
     Pod(pod::PodCommand),
@@ -109,68 +91,77 @@ pub enum Command {
     Pull(pull::PullArgs),
     /// Push an image to a specified destination
     Push(push::PushArgs),
-    /// Rename an existing container
-    Rename(lifecycle::RenameArgs),
-    /// Remove one or more containers
-    Rm(lifecycle::RmArgs),
     /// Remove one or more images from local storage
     Rmi(rmi::RmiArgs),
-    /// Run a command in a new container
-    Run(run::RunArgs),
     /// Save image(s) to an archive
     Save(save::SaveArgs),
-    /// Start one or more containers
-    Start(run::StartArgs),
-    /// Stop one or more containers
-    Stop(lifecycle::StopArgs),
     /// Manage rpod
     #[command(subcommand)]
     System(system::SystemCommand),
     /// Add an additional name to a local image
     Tag(tag::TagArgs),
+    /// Remove a name from a local image
+    Untag(tag::UntagArgs),
+    /// Display the rpod version information
+    Version(info::VersionArgs),
+    #[command(external_subcommand)]
+    Other(Vec<String>),
+}
+
+/// Container commands that stand both at the top level (`rpod run`) and
+/// under `rpod container` (`rpod container run`).
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommon {
+    /// Attach to a running container
+    Attach(attach::AttachArgs),
+    /// Create new image based on the changed container
+    Commit(commit::CommitArgs),
+    /// Create but do not start a container
+    Create(container_create::CreateArgs),
+    /// Inspect changes to the container's file systems
+    Diff(diff::DiffArgs),
+    /// Run a process in a running container
+    Exec(exec::ExecArgs),
+    /// Export container's filesystem contents as a tar archive
+    Export(mount::ExportArgs),
+    /// Kill one or more running containers with a specific signal
+    Kill(lifecycle::KillArgs),
+    /// Fetch the logs of one or more containers
+    Logs(logs::LogsArgs),
+    /// Mount a working container's root filesystem
+    Mount(mount::MountArgs),
+    /// Pause all the processes in one or more containers
+    Pause(lifecycle::NamesArgs),
+    /// Rename an existing container
+    Rename(lifecycle::RenameArgs),
+    /// Remove one or more containers
+    Rm(lifecycle::RmArgs),
+    /// Run a command in a new container
+    Run(run::RunArgs),
+    /// Start one or more containers
+    Start(run::StartArgs),
+    /// Stop one or more containers
+    Stop(lifecycle::StopArgs),
     /// Unmount working container's root filesystem
     #[command(alias = "unmount")]
     Umount(mount::UmountArgs),
     /// Unpause the processes in one or more containers
     Unpause(lifecycle::NamesArgs),
-    /// Remove a name from a local image
-    Untag(tag::UntagArgs),
-    /// Display the rpod version information
-    Version(info::VersionArgs),
     /// Block on one or more containers
     Wait(lifecycle::WaitArgs),
-    #[command(external_subcommand)]
-    Other(Vec<String>),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommand {
-    Attach(attach::AttachArgs),
     /// Clean up network and mountpoints of one or more containers
     Cleanup(lifecycle::CleanupArgs),
-    Commit(commit::CommitArgs),
-    Create(container_create::CreateArgs),
-    Diff(diff::DiffArgs),
-    Exec(exec::ExecArgs),
-    Export(mount::ExportArgs),
     Inspect(inspect::ContainerInspectArgs),
-    Kill(lifecycle::KillArgs),
-    Logs(logs::LogsArgs),
     #[command(alias = "list", alias = "ps")]
     Ls(ps::PsArgs),
-    Mount(mount::MountArgs),
-    Pause(lifecycle::NamesArgs),
     /// Remove all non running containers
     Prune(system::PruneArgs),
-    Rename(lifecycle::RenameArgs),
-    Rm(lifecycle::RmArgs),
-    Run(run::RunArgs),
-    Start(run::StartArgs),
-    Stop(lifecycle::StopArgs),
-    #[command(alias = "unmount")]
-    Umount(mount::UmountArgs),
-    Unpause(lifecycle::NamesArgs),
-    Wait(lifecycle::WaitArgs),
+    #[command(flatten)]
+    Common(Box<ContainerCommon>),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -207,14 +198,11 @@ pub enum ImageCommand {
 pub async fn dispatch(cli: Cli) -> CliResult {
     let g = common::Globals::from(&cli);
     match cli.command {
-        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => {
-            attach::run(&g, a).await
+        Command::Common(c) | Command::Container(ContainerCommand::Common(c)) => {
+            dispatch_common(&g, *c).await
         }
+        Command::Image(ImageCommand::Diff(a)) => diff::run(&g, a).await,
         Command::Container(ContainerCommand::Cleanup(a)) => lifecycle::cleanup(&g, a).await,
-        Command::Create(a) | Command::Container(ContainerCommand::Create(a)) => {
-            container_create::run(&g, a).await
-        }
-        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::run(&g, a).await,
         Command::Events(a) => events::run(&g, a).await,
         Command::System(c) => system::run(&g, c).await,
         Command::Container(ContainerCommand::Prune(a)) => system::container_prune(&g, a).await,
@@ -233,58 +221,43 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Login(a) => login::login(&g, a).await,
         Command::Image(ImageCommand::Trust(c)) => trust::run(&g, c).await,
         Command::Image(ImageCommand::Tree(a)) => tree::run(&g, a).await,
-        Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => {
-            commit::commit(&g, a).await
-        }
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => commit::import(&g, a).await,
-        Command::Diff(a)
-        | Command::Container(ContainerCommand::Diff(a))
-        | Command::Image(ImageCommand::Diff(a)) => diff::run(&g, a).await,
-        Command::Mount(a) | Command::Container(ContainerCommand::Mount(a)) => {
-            mount::mount(&g, a).await
-        }
-        Command::Umount(a) | Command::Container(ContainerCommand::Umount(a)) => {
-            mount::umount(&g, a).await
-        }
-        Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => {
-            mount::export(&g, a).await
-        }
         Command::Logout(a) => login::logout(&g, a).await,
         Command::Image(ImageCommand::Exists(a)) => tag::exists(&g, a).await,
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::tag(&g, a).await,
         Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => tag::untag(&g, a).await,
         Command::Inspect(a) => inspect::run(&g, a).await,
-        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => {
-            lifecycle::kill(&g, a).await
-        }
-        Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => logs::run(&g, a).await,
-        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => {
-            lifecycle::pause(&g, a, true).await
-        }
-        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => {
-            lifecycle::pause(&g, a, false).await
-        }
         Command::Pod(c) => pod::dispatch(&g, c).await,
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
-        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
-            lifecycle::rename(&g, a).await
-        }
-        Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => lifecycle::rm(&g, a).await,
-        Command::Run(a) | Command::Container(ContainerCommand::Run(a)) => run::run(&g, a).await,
-        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => {
-            run::start(&g, a).await
-        }
-        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => {
-            lifecycle::stop(&g, a).await
-        }
         Command::Version(a) => info::version(&g, a).await,
-        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => {
-            lifecycle::wait(&g, a).await
-        }
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),
+    }
+}
+
+/// The container commands shared by the top level and `rpod container`.
+async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
+    match c {
+        ContainerCommon::Attach(a) => attach::run(g, a).await,
+        ContainerCommon::Commit(a) => commit::commit(g, a).await,
+        ContainerCommon::Create(a) => container_create::run(g, a).await,
+        ContainerCommon::Diff(a) => diff::run(g, a).await,
+        ContainerCommon::Exec(a) => exec::run(g, a).await,
+        ContainerCommon::Export(a) => mount::export(g, a).await,
+        ContainerCommon::Kill(a) => lifecycle::kill(g, a).await,
+        ContainerCommon::Logs(a) => logs::run(g, a).await,
+        ContainerCommon::Mount(a) => mount::mount(g, a).await,
+        ContainerCommon::Pause(a) => lifecycle::pause(g, a, true).await,
+        ContainerCommon::Rename(a) => lifecycle::rename(g, a).await,
+        ContainerCommon::Rm(a) => lifecycle::rm(g, a).await,
+        ContainerCommon::Run(a) => run::run(g, a).await,
+        ContainerCommon::Start(a) => run::start(g, a).await,
+        ContainerCommon::Stop(a) => lifecycle::stop(g, a).await,
+        ContainerCommon::Umount(a) => mount::umount(g, a).await,
+        ContainerCommon::Unpause(a) => lifecycle::pause(g, a, false).await,
+        ContainerCommon::Wait(a) => lifecycle::wait(g, a).await,
     }
 }
 
