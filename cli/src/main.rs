@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(CliError::Exit(code)) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("Error: {e}");
+            eprintln!("Error: {}", rpod_engine::error_chain::display_chain(&e));
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -17,10 +17,12 @@
 //!   through which every transition passes.
 //! - [`pod`]: pods, their infra container and the pod actor ordering members.
 //! - [`fault`]: test-only fault injection (`RPOD_FAULT`).
+//! - [`error_chain`]: an error printed with its causes.
 
 pub mod config;
 pub mod container;
 pub mod engine;
+pub mod error_chain;
 pub mod events;
 pub mod fault;
 pub mod lock;

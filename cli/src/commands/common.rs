@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use rpod_engine::config::EngineConfig;
+use rpod_engine::error_chain::display_chain;
 use rpod_engine::Engine;
 
 use crate::cli_error::{CliError, CliResult};
@@ -98,7 +99,7 @@ where
             Ok(None) => {}
             Err(e) => {
                 if let Some(prev) = failed.take() {
-                    eprintln!("Error: {prev}");
+                    eprintln!("Error: {}", display_chain(&prev));
                 }
                 failed = Some(e);
             }
@@ -119,8 +120,8 @@ pub struct FailureCodes {
 }
 
 impl FailureCodes {
-    pub fn fail(&mut self, error: &dyn std::fmt::Display, code: i32) {
-        eprintln!("Error: {error}");
+    pub fn fail(&mut self, error: &(dyn std::error::Error + 'static), code: i32) {
+        eprintln!("Error: {}", display_chain(error));
         self.code = self.code.max(code);
     }
 

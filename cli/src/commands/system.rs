@@ -318,12 +318,10 @@ fn empty_dir(dir: &Path) -> CliResult<()> {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let res = if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        res.map_err(|e| anyhow::anyhow!("removing {}: {e}", path.display()))?;
+        // Any depth (a container may have built a very deep tree), never
+        // following symlinks or entering mounts.
+        rpod_engine::storage::remove_tree_if_exists(&path)
+            .map_err(|e| anyhow::anyhow!("removing {}: {e}", path.display()))?;
     }
     Ok(())
 }

@@ -483,12 +483,8 @@ fn remove_run_files(paths: &ContainerPaths) {
 }
 
 fn remove_dir(dir: &Path) -> Result<(), ContainerError> {
-    match std::fs::remove_dir_all(dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(ContainerError::Io {
-            path: dir.to_owned(),
-            source: e,
-        }),
-    }
+    crate::storage::remove_tree_if_exists(dir).map_err(|e| ContainerError::Io {
+        path: dir.to_owned(),
+        source: e,
+    })
 }

@@ -2,13 +2,14 @@
 //! top layer) against the layers below: `A` added, `C` changed, `D` deleted,
 //! as `podman diff` prints them.
 
-use std::fs;
 use std::path::{Path, PathBuf};
+
+use rustix::fs::FileType;
 
 use super::error::{Result, StorageError};
 use super::images::Image;
+use super::in_root::{InRoot, NodeKind};
 use super::store::Store;
-use super::tree_tar::{is_opaque, is_whiteout};
 
 /// One change.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -19,39 +20,80 @@ pub struct Change {
     pub kind: char,
 }
 
-/// Whether `rel` exists in the stack of `lowers` (top first), honouring
-/// whiteouts and opaque directories of the upper layers.
-fn in_lowers(lowers: &[PathBuf], rel: &Path) -> bool {
-    for lower in lowers {
-        let p = lower.join(rel);
-        match fs::symlink_metadata(&p) {
-            Ok(m) if is_whiteout(&m) => return false,
-            Ok(_) => return true,
-            Err(_) => {}
-        }
-        // An opaque parent in this layer hides everything below.
-        let mut parent = rel.parent();
-        while let Some(d) = parent.filter(|d| !d.as_os_str().is_empty()) {
-            if is_opaque(&lower.join(d)) {
-                return false;
-            }
-            parent = d.parent();
-        }
-    }
-    false
+/// The layers below a tree, each opened as its own root, with the state of
+/// the directory being walked: which layers an opaque directory (at or
+/// above it) hides from the layers under it.
+struct Lowers {
+    trees: Vec<InRoot>,
+    /// One entry per directory entered: `hidden[d][i]` is true if layer `i`
+    /// has an opaque directory on the path down to that directory, so
+    /// nothing below it exists in the layers under `i`.
+    hidden: Vec<Vec<bool>>,
 }
 
-fn walk(top: &Path, lowers: &[PathBuf], rel: &Path, out: &mut Vec<Change>) -> Result<()> {
-    let dir = top.join(rel);
-    let entries = fs::read_dir(&dir).map_err(StorageError::io("reading", &dir))?;
-    for e in entries {
-        let e = e.map_err(StorageError::io("reading", &dir))?;
-        let r = rel.join(e.file_name());
-        let p = top.join(&r);
-        let meta = fs::symlink_metadata(&p).map_err(StorageError::io("reading", &p))?;
-        let shown = format!("/{}", r.display());
-        if is_whiteout(&meta) {
-            if in_lowers(lowers, &r) {
+impl Lowers {
+    /// Whether `rel` exists in the stack of lowers (top first), honouring
+    /// whiteouts and opaque directories of the upper ones.
+    fn contains(&self, rel: &Path) -> bool {
+        let hidden = self.hidden.last().expect("the root level is pushed first");
+        for (tree, hides_below) in self.trees.iter().zip(hidden) {
+            match tree.lstat_no_symlinks(rel) {
+                Ok(st) if is_whiteout_stat(&st) => return false,
+                Ok(_) => return true,
+                Err(_) => {}
+            }
+            if *hides_below {
+                return false;
+            }
+        }
+        false
+    }
+
+    fn enter(&mut self, rel: &Path) {
+        let parent = self.hidden.last().expect("the root level is pushed first");
+        let next = self
+            .trees
+            .iter()
+            .zip(parent)
+            .map(|(t, h)| *h || t.is_opaque_dir(rel))
+            .collect();
+        self.hidden.push(next);
+    }
+
+    fn leave(&mut self) {
+        self.hidden.pop();
+    }
+}
+
+fn is_whiteout_stat(st: &rustix::fs::Stat) -> bool {
+    FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice && st.st_rdev == 0
+}
+
+/// Changes of the tree `top` over `lowers` (top first), sorted by path.
+/// The walk is iterative and descriptor-relative (see [`InRoot::walk`]).
+pub fn changes(top: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
+    let mut out = Vec::new();
+    if !top.exists() {
+        return Ok(out);
+    }
+    let mut state = Lowers {
+        trees: lowers
+            .iter()
+            .map(|l| InRoot::new(l).map_err(StorageError::io("opening", l)))
+            .collect::<Result<_>>()?,
+        hidden: vec![vec![false; lowers.len()]],
+    };
+    let tree = InRoot::new(top).map_err(StorageError::io("opening", top))?;
+    for node in tree.walk().map_err(StorageError::io("reading", top))? {
+        let node = node.map_err(StorageError::io("reading", top))?;
+        if matches!(node.kind, NodeKind::LeaveDir) {
+            state.leave();
+            continue;
+        }
+        let shown = format!("/{}", node.rel.display());
+        let present = state.contains(&node.rel);
+        if node.is_whiteout() {
+            if present {
                 out.push(Change {
                     path: shown,
                     kind: 'D',
@@ -59,20 +101,13 @@ fn walk(top: &Path, lowers: &[PathBuf], rel: &Path, out: &mut Vec<Change>) -> Re
             }
             continue;
         }
-        let kind = if in_lowers(lowers, &r) { 'C' } else { 'A' };
-        out.push(Change { path: shown, kind });
-        if meta.is_dir() {
-            walk(top, lowers, &r, out)?;
+        out.push(Change {
+            path: shown,
+            kind: if present { 'C' } else { 'A' },
+        });
+        if matches!(node.kind, NodeKind::Dir { .. }) {
+            state.enter(&node.rel);
         }
-    }
-    Ok(())
-}
-
-/// Changes of the tree `top` over `lowers` (top first), sorted by path.
-pub fn changes(top: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
-    let mut out = Vec::new();
-    if top.exists() {
-        walk(top, lowers, Path::new(""), &mut out)?;
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)

@@ -188,7 +188,8 @@ impl Store {
                 // Only a half-removed image dir can be in the way while we
                 // hold the exclusive lock: replace it.
                 Err(Errno::EXIST | Errno::NOTEMPTY) => {
-                    fs::remove_dir_all(&dir).map_err(StorageError::io("removing", &dir))?;
+                    super::tree_remove::remove_tree(&dir)
+                        .map_err(StorageError::io("removing", &dir))?;
                     fs::rename(tmp.path(), &dir)
                         .map_err(StorageError::io("renaming", tmp.path()))?;
                 }

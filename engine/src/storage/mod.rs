@@ -7,6 +7,10 @@
 //!   `lookup_image`), container root filesystems (`mount_rootfs`,
 //!   `unmount_rootfs`, `remove_container_storage`).
 //!
+//! - [`in_root`]: reading container and layer trees from inside their root
+//!   only (export, commit, diff, later cp); [`tree_remove`]: removing trees
+//!   of any depth with a bounded number of descriptors.
+//!
 //! Every metadata update is atomic (temp file, fsync, rename) and taken under
 //! an flock on `storage/storage.lock`, so several CLIs can work on one store;
 //! layers and images appear by a single rename once complete.
@@ -20,6 +24,7 @@ pub mod compression;
 mod error;
 pub mod extract;
 mod images;
+pub mod in_root;
 pub mod instructions;
 pub(crate) mod layers;
 mod lookup;
@@ -27,6 +32,7 @@ pub mod manifest;
 mod mount;
 mod remove;
 mod store;
+pub mod tree_remove;
 pub mod tree_tar;
 mod vfs;
 
@@ -38,6 +44,7 @@ pub use images::{Image, NewImage};
 pub use layers::{chain_id, LayerInfo};
 pub use mount::ContainerStoragePaths;
 pub use store::Store;
+pub use tree_remove::{remove_tree, remove_tree_if_exists};
 
 #[cfg(test)]
 mod extract_tests;

@@ -17,6 +17,7 @@ use super::atomic;
 use super::error::{Result, StorageError};
 use super::images::Image;
 use super::store::{check_id, Store};
+use super::tree_remove::remove_tree_if_exists;
 use super::vfs;
 
 /// Records that a container's root filesystem is a vfs copy; without it
@@ -170,7 +171,7 @@ impl Store {
     }
 
     fn vfs_copy(&self, cdir: &Path, merged: &Path, image: &Image) -> Result<PathBuf> {
-        fs::remove_dir_all(merged).map_err(StorageError::io("removing", merged))?;
+        remove_tree_if_exists(merged).map_err(StorageError::io("removing", merged))?;
         mkdir(merged, 0o755)?;
         let mut diffs = Vec::new();
         for chain in &image.layers {
@@ -232,11 +233,8 @@ impl Store {
                 source: io::Error::from_raw_os_error(libc::EBUSY),
             });
         }
-        match fs::remove_dir_all(&cdir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StorageError::io("removing", &cdir)(e)),
-        }
+        // Any depth, bounded descriptors, never into a mount (see tree_remove).
+        remove_tree_if_exists(&cdir).map_err(StorageError::io("removing", &cdir))
     }
 }
 

@@ -11,6 +11,7 @@ use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 
 use super::error::{Result, StorageError};
+use super::tree_remove::{remove_tree, remove_tree_if_exists};
 
 /// Name of the storage directory below the rpod root.
 const STORAGE_DIR: &str = "storage";
@@ -83,10 +84,8 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        match fs::remove_dir_all(&self.path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(path = %self.path.display(), "removing temp dir: {e}"),
+        if let Err(e) = remove_tree_if_exists(&self.path) {
+            tracing::warn!("removing temp dir {}: {e}", self.path.display());
         }
         let _ = fs::remove_file(&self.lock_path);
     }
@@ -131,7 +130,14 @@ impl Store {
         let store = Store {
             inner: Arc::new(paths),
         };
-        store.clean_temp()?;
+        // Scratch space left by killed writers is only wasted space: failing
+        // to reclaim it must not make the store unusable.
+        if let Err(e) = store.clean_temp() {
+            tracing::warn!(
+                "cleaning up temporary storage: {}",
+                crate::error_chain::display_chain(&e)
+            );
+        }
         Ok(store)
     }
 
@@ -250,14 +256,14 @@ impl Store {
             if owner_alive {
                 continue;
             }
-            tracing::debug!(path = %entry.path().display(), "removing stale temp dir");
             let p = entry.path();
-            let res = if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                fs::remove_dir_all(&p)
-            } else {
-                fs::remove_file(&p)
-            };
-            res.map_err(StorageError::io("removing", &p))?;
+            tracing::debug!(path = %p.display(), "removing stale temp dir");
+            if let Err(e) = remove_tree(&p) {
+                // Keep going: one unremovable leftover must not block the
+                // clean-up of the others. Its marker stays with it.
+                tracing::warn!("removing stale temporary directory {}: {e}", p.display());
+                continue;
+            }
             let _ = fs::remove_file(&lock_path);
         }
         // Markers whose directory is already gone.

@@ -2,40 +2,25 @@
 //! as a layer (overlay whiteouts turned back into `.wh.` entries, opaque
 //! directories into `.wh..wh..opq` markers) or a mounted root filesystem
 //! for `export`. Hardlinks within the tree become link entries.
+//!
+//! The tree is read through [`InRoot::walk`]: iteratively, relative to
+//! descriptors, never following a symlink, so a running container swapping
+//! a directory for a symlink cannot put host files into the archive, and
+//! no depth overflows the stack or the descriptor limit.
 
 use std::collections::HashMap;
-use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{FileType, Stat};
 
 use super::error::{Result, StorageError};
-use super::extract::OPAQUE_XATTR;
+use super::in_root::{InRoot, Node, NodeKind};
 
 /// Name prefix of a whiteout entry.
 pub(crate) const WHITEOUT_PREFIX: &str = ".wh.";
 /// The opaque-directory marker entry.
 pub(crate) const WHITEOUT_OPAQUE: &str = ".wh..wh..opq";
-
-/// True if `meta` is an overlay whiteout (a 0:0 character device).
-pub(crate) fn is_whiteout(meta: &fs::Metadata) -> bool {
-    meta.file_type().is_char_device() && meta.rdev() == 0
-}
-
-/// True if the directory `path` is marked opaque for overlayfs.
-pub(crate) fn is_opaque(path: &Path) -> bool {
-    let mut buf = [0u8; 8];
-    matches!(
-        rustix::fs::lgetxattr(path, OPAQUE_XATTR, &mut buf),
-        Ok(n) if n >= 1 && buf[0] == b'y'
-    )
-}
-
-struct Writer<W: Write> {
-    builder: tar::Builder<W>,
-    links: HashMap<(u64, u64), String>,
-    layer: bool,
-}
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StorageError + '_ {
     move |e| StorageError::io("archiving", path)(e)
@@ -44,116 +29,217 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StorageError + '_ {
 /// Writes the tree under `root` to `w`. With `layer`, overlay whiteouts and
 /// opaque directories are converted to their archive form.
 pub fn write_tree<W: Write>(root: &Path, w: W, layer: bool) -> Result<W> {
-    let mut builder = tar::Builder::new(w);
-    builder.follow_symlinks(false);
-    let mut wr = Writer {
-        builder,
-        links: HashMap::new(),
-        layer,
-    };
-    wr.dir(root, "")?;
-    wr.builder.finish().map_err(io_err(root))?;
-    wr.builder.into_inner().map_err(io_err(root))
+    let tree = InRoot::new(root).map_err(StorageError::io("opening", root))?;
+    write_in_root(&tree, w, layer)
 }
 
-fn header_for(meta: &fs::Metadata, kind: tar::EntryType) -> tar::Header {
+/// [`write_tree`] for a tree already opened.
+pub fn write_in_root<W: Write>(tree: &InRoot, w: W, layer: bool) -> Result<W> {
+    let root = tree.path();
+    let mut builder = tar::Builder::new(w);
+    builder.follow_symlinks(false);
+    let mut links: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    for node in tree.walk().map_err(io_err(root))? {
+        let node = node.map_err(io_err(root))?;
+        append(&mut builder, &mut links, node, layer).map_err(io_err(root))?;
+    }
+    builder.finish().map_err(io_err(root))?;
+    builder.into_inner().map_err(io_err(root))
+}
+
+fn header_for(st: &Stat, kind: tar::EntryType) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(kind);
-    h.set_mode(meta.mode() & 0o7777);
-    h.set_uid(u64::from(meta.uid()));
-    h.set_gid(u64::from(meta.gid()));
-    h.set_mtime(meta.mtime().max(0) as u64);
+    h.set_mode(st.st_mode & 0o7777);
+    h.set_uid(u64::from(st.st_uid));
+    h.set_gid(u64::from(st.st_gid));
+    h.set_mtime(st.st_mtime.max(0) as u64);
     h.set_size(0);
     h
 }
 
-impl<W: Write> Writer<W> {
-    fn dir(&mut self, dir: &Path, rel: &str) -> Result<()> {
-        let mut names: Vec<_> = fs::read_dir(dir)
-            .map_err(io_err(dir))?
-            .map(|e| e.map(|e| e.file_name()))
-            .collect::<io::Result<_>>()
-            .map_err(io_err(dir))?;
-        names.sort();
-        if self.layer && !rel.is_empty() && is_opaque(dir) {
-            let meta = fs::symlink_metadata(dir).map_err(io_err(dir))?;
-            let mut h = header_for(&meta, tar::EntryType::Regular);
-            h.set_mode(0o644);
-            self.builder
-                .append_data(&mut h, format!("{rel}/{WHITEOUT_OPAQUE}"), io::empty())
-                .map_err(io_err(dir))?;
+/// The path of `rel` with a trailing `/` (directories, as tar writes them).
+fn dir_name(rel: &Path) -> PathBuf {
+    let mut s = rel.as_os_str().to_owned();
+    s.push("/");
+    PathBuf::from(s)
+}
+
+/// `name` placed in the directory of `rel`.
+fn sibling(rel: &Path, name: &std::ffi::OsStr) -> PathBuf {
+    match rel.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.join(name),
+        _ => PathBuf::from(name),
+    }
+}
+
+fn append<W: Write>(
+    b: &mut tar::Builder<W>,
+    links: &mut HashMap<(u64, u64), PathBuf>,
+    node: Node,
+    layer: bool,
+) -> io::Result<()> {
+    let st = node.stat;
+    if layer && node.is_whiteout() {
+        let mut name = std::ffi::OsString::from(WHITEOUT_PREFIX);
+        name.push(node.name());
+        let mut h = header_for(&st, tar::EntryType::Regular);
+        h.set_mode(0o644);
+        return b.append_data(&mut h, sibling(&node.rel, &name), io::empty());
+    }
+    match node.kind {
+        NodeKind::LeaveDir => Ok(()),
+        NodeKind::Dir { opaque } => {
+            let mut h = header_for(&st, tar::EntryType::Directory);
+            b.append_data(&mut h, dir_name(&node.rel), io::empty())?;
+            if layer && opaque {
+                let mut h = header_for(&st, tar::EntryType::Regular);
+                h.set_mode(0o644);
+                b.append_data(&mut h, node.rel.join(WHITEOUT_OPAQUE), io::empty())?;
+            }
+            Ok(())
         }
-        for name in names {
-            let path = dir.join(&name);
-            let name = name.to_string_lossy().into_owned();
-            let rel = if rel.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel}/{name}")
+        NodeKind::Symlink(target) => {
+            let mut h = header_for(&st, tar::EntryType::Symlink);
+            b.append_link(&mut h, &node.rel, &target)
+        }
+        NodeKind::File(f) => {
+            if st.st_nlink > 1 {
+                let key = (st.st_dev, st.st_ino);
+                if let Some(first) = links.get(&key) {
+                    let mut h = header_for(&st, tar::EntryType::Link);
+                    return b.append_link(&mut h, &node.rel, first);
+                }
+                links.insert(key, node.rel.clone());
+            }
+            let mut h = header_for(&st, tar::EntryType::Regular);
+            h.set_size(st.st_size as u64);
+            // The header's size is what was checked: a file growing or
+            // shrinking meanwhile is cut or padded to it.
+            b.append_data(&mut h, &node.rel, SizedReader::new(f, st.st_size as u64))
+        }
+        NodeKind::Other => {
+            let kind = match FileType::from_raw_mode(st.st_mode) {
+                FileType::CharacterDevice => tar::EntryType::Char,
+                FileType::BlockDevice => tar::EntryType::Block,
+                FileType::Fifo => tar::EntryType::Fifo,
+                // Sockets are not archived.
+                _ => return Ok(()),
             };
-            self.entry(&path, &rel, &name)?;
+            let mut h = header_for(&st, kind);
+            h.set_device_major(rustix::fs::major(st.st_rdev))?;
+            h.set_device_minor(rustix::fs::minor(st.st_rdev))?;
+            b.append_data(&mut h, &node.rel, io::empty())
         }
-        Ok(())
+    }
+}
+
+/// Exactly `len` bytes of a file: its content, cut or zero-padded.
+struct SizedReader<R> {
+    inner: io::Take<R>,
+    pad: u64,
+}
+
+impl<R: io::Read> SizedReader<R> {
+    fn new(inner: R, len: u64) -> Self {
+        SizedReader {
+            inner: inner.take(len),
+            pad: len,
+        }
+    }
+}
+
+impl<R: io::Read> io::Read for SizedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.pad -= n as u64;
+            return Ok(n);
+        }
+        let n = buf.len().min(self.pad as usize);
+        buf[..n].fill(0);
+        self.pad -= n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::extract::OPAQUE_XATTR;
+    use crate::storage::tree_remove::tests::{deep_tree, with_fd_limit};
+    use std::fs;
+
+    #[test]
+    fn archives_a_deep_tree_within_a_small_descriptor_limit() {
+        let base = tempfile::tempdir().unwrap();
+        let top = deep_tree(base.path(), 3000);
+        let out = with_fd_limit(64, || write_tree(&top, Vec::new(), false)).unwrap();
+        let mut ar = tar::Archive::new(&out[..]);
+        let mut files = 0;
+        let mut deepest = 0;
+        for e in ar.entries().unwrap() {
+            let e = e.unwrap();
+            let p = e.path().unwrap().into_owned();
+            deepest = deepest.max(p.components().count());
+            if e.header().entry_type() == tar::EntryType::Symlink {
+                assert_eq!(e.link_name().unwrap().unwrap(), Path::new("/etc/passwd"));
+            }
+            if e.header().entry_type() == tar::EntryType::Regular {
+                files += 1;
+            }
+        }
+        assert_eq!(files, 3000);
+        assert_eq!(deepest, 3000);
     }
 
-    fn entry(&mut self, path: &Path, rel: &str, name: &str) -> Result<()> {
-        let meta = fs::symlink_metadata(path).map_err(io_err(path))?;
-        let ft = meta.file_type();
-        let b = &mut self.builder;
-        if self.layer && is_whiteout(&meta) {
-            let parent = rel.strip_suffix(name).unwrap_or("");
-            let mut h = header_for(&meta, tar::EntryType::Regular);
-            h.set_mode(0o644);
-            return b
-                .append_data(
-                    &mut h,
-                    format!("{parent}{WHITEOUT_PREFIX}{name}"),
-                    io::empty(),
+    #[test]
+    fn layers_keep_whiteouts_opaque_dirs_and_hardlinks() {
+        let base = tempfile::tempdir().unwrap();
+        let root = base.path();
+        fs::create_dir_all(root.join("d/o")).unwrap();
+        rustix::fs::setxattr(
+            root.join("d/o"),
+            OPAQUE_XATTR,
+            b"y",
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            root.join("d/gone"),
+            FileType::CharacterDevice,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        fs::write(root.join("d/a"), b"abc").unwrap();
+        fs::hard_link(root.join("d/a"), root.join("d/b")).unwrap();
+        let out = write_tree(root, Vec::new(), true).unwrap();
+        let mut ar = tar::Archive::new(&out[..]);
+        let got: Vec<(String, tar::EntryType)> = ar
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().entry_type(),
                 )
-                .map_err(io_err(path));
-        }
-        if ft.is_dir() {
-            let mut h = header_for(&meta, tar::EntryType::Directory);
-            b.append_data(&mut h, format!("{rel}/"), io::empty())
-                .map_err(io_err(path))?;
-            return self.dir(path, rel);
-        }
-        if ft.is_symlink() {
-            let target = fs::read_link(path).map_err(io_err(path))?;
-            let mut h = header_for(&meta, tar::EntryType::Symlink);
-            return b.append_link(&mut h, rel, &target).map_err(io_err(path));
-        }
-        if ft.is_file() {
-            if meta.nlink() > 1 {
-                let key = (meta.dev(), meta.ino());
-                if let Some(first) = self.links.get(&key) {
-                    let mut h = header_for(&meta, tar::EntryType::Link);
-                    return b.append_link(&mut h, rel, first).map_err(io_err(path));
-                }
-                self.links.insert(key, rel.to_string());
-            }
-            let mut h = header_for(&meta, tar::EntryType::Regular);
-            h.set_size(meta.len());
-            let f = fs::File::open(path).map_err(io_err(path))?;
-            return b.append_data(&mut h, rel, f).map_err(io_err(path));
-        }
-        let kind = if ft.is_char_device() {
-            tar::EntryType::Char
-        } else if ft.is_block_device() {
-            tar::EntryType::Block
-        } else if ft.is_fifo() {
-            tar::EntryType::Fifo
-        } else {
-            // Sockets are not archived.
-            return Ok(());
-        };
-        let mut h = header_for(&meta, kind);
-        let rdev = meta.rdev();
-        h.set_device_major(libc::major(rdev))
-            .map_err(io_err(path))?;
-        h.set_device_minor(libc::minor(rdev))
-            .map_err(io_err(path))?;
-        b.append_data(&mut h, rel, io::empty())
-            .map_err(io_err(path))
+            })
+            .collect();
+        use tar::EntryType::*;
+        let want: Vec<(String, tar::EntryType)> = [
+            ("d/", Directory),
+            ("d/a", Regular),
+            ("d/b", Link),
+            ("d/.wh.gone", Regular),
+            ("d/o/", Directory),
+            ("d/o/.wh..wh..opq", Regular),
+        ]
+        .iter()
+        .map(|(p, k)| (p.to_string(), *k))
+        .collect();
+        assert_eq!(got, want);
     }
 }
