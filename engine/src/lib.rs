@@ -18,6 +18,7 @@
 //! - [`pod`]: pods, their infra container and the pod actor ordering members.
 //! - [`fault`]: test-only fault injection (`RPOD_FAULT`).
 
+pub mod check;
 pub mod config;
 pub mod container;
 pub mod engine;
@@ -32,4 +33,4 @@ pub mod runtime;
 pub mod spec;
 pub mod state;
 pub mod storage;
-pub use engine::Engine;
+pub use engine::{Engine, OpenError};

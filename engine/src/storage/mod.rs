@@ -20,6 +20,7 @@ pub mod compression;
 mod error;
 pub mod extract;
 mod images;
+mod in_use;
 pub mod instructions;
 pub(crate) mod layers;
 mod lookup;
