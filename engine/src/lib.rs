@@ -19,6 +19,7 @@
 //! - [`fault`]: test-only fault injection (`RPOD_FAULT`).
 //! - [`error_chain`]: an error printed with its causes.
 
+pub mod check;
 pub mod config;
 pub mod container;
 pub mod engine;
@@ -34,4 +35,4 @@ pub mod runtime;
 pub mod spec;
 pub mod state;
 pub mod storage;
-pub use engine::Engine;
+pub use engine::{Engine, OpenError};

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use rpod_engine::config::EngineConfig;
 use rpod_engine::error_chain::display_chain;
-use rpod_engine::Engine;
+use rpod_engine::state::StateError;
+use rpod_engine::{Engine, OpenError};
 
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, HeaderMap};
@@ -44,7 +45,11 @@ pub fn engine_config(g: &Globals) -> CliResult<EngineConfig> {
 pub fn open_engine(g: &Globals) -> CliResult<Engine> {
     let config = engine_config(g)?;
     let exe = std::env::current_exe().context("locating the rpod binary")?;
-    Ok(Engine::open(config, exe).context("opening rpod's state")?)
+    Engine::open(config, exe).map_err(|e| match e {
+        // Self-contained: names the file, the cause and the recovery command.
+        e @ OpenError::State(StateError::Damaged { .. }) => anyhow::Error::new(e).into(),
+        e => anyhow::Error::new(e).context("opening rpod's state").into(),
+    })
 }
 
 /// Prints rows with a user `--format` (Go template, `table ...`, `json`).

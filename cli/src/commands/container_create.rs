@@ -122,6 +122,7 @@ impl ContainerFlags {
             env.extend(read_env_file(Path::new(file))?);
         }
         for e in &self.env {
+            check_env_name(e)?;
             env.extend(expand_env(e));
         }
         let entrypoint = self.entrypoint.as_ref().map(|e| parse_entrypoint(e));
@@ -228,15 +229,85 @@ fn expand_env(e: &str) -> Option<String> {
     }
 }
 
+/// Refuses `-e =x` (no name) before anything is created, with Podman's
+/// message; the runtime would otherwise reject the spec at start.
+fn check_env_name(e: &str) -> CliResult<()> {
+    if e.split('=')
+        .next()
+        .is_some_and(|k| k.trim_start().is_empty())
+    {
+        return Err(CliError::usage(format!("invalid variable: {e:?}")));
+    }
+    Ok(())
+}
+
 fn read_env_file(path: &Path) -> CliResult<Vec<String>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::usage(format!("open {}: {}", path.display(), io_reason(&e))))?;
-    Ok(text
+    let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(expand_env)
-        .collect())
+        .collect();
+    for l in &lines {
+        check_env_name(l).map_err(|e| {
+            CliError::usage(format!(
+                "parsing file {:?}: {e}",
+                path.display().to_string()
+            ))
+        })?;
+    }
+    Ok(lines.into_iter().filter_map(expand_env).collect())
+}
+
+/// `--cidfile`, opened before the container is created so that a bad path
+/// (missing directory, not writable) fails before anything exists; its
+/// content is replaced by the id once the container is created (Podman 5
+/// overwrites an existing file). A file this command created is removed
+/// again if creation fails.
+struct CidFile {
+    path: String,
+    file: Option<std::fs::File>,
+    created: bool,
+}
+
+impl CidFile {
+    fn create(path: Option<&str>) -> CliResult<Option<CidFile>> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let existed = std::fs::symlink_metadata(path).is_ok();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| {
+                CliError::usage(format!("creating idfile: open {path}: {}", io_reason(&e)))
+            })?;
+        Ok(Some(CidFile {
+            path: path.to_owned(),
+            file: Some(file),
+            created: !existed,
+        }))
+    }
+
+    fn write(mut self, id: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        let Some(mut file) = self.file.take() else {
+            return Ok(());
+        };
+        file.set_len(0)?;
+        file.write_all(id.as_bytes())
+    }
+}
+
+impl Drop for CidFile {
+    fn drop(&mut self) {
+        if self.file.is_some() && self.created {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Go-style lower-case reason of an I/O error ("no such file or directory").
@@ -312,6 +383,7 @@ pub async fn create_from(
         .split_first()
         .ok_or_else(|| CliError::usage("requires at least 1 arg(s), only received 0"))?;
     let options = flags.to_options(image, command, g.runtime.clone())?;
+    let cidfile = CidFile::create(flags.survival.cidfile.as_deref())?;
     let present = engine
         .store()
         .lookup_image(image)
@@ -335,7 +407,17 @@ pub async fn create_from(
     let handle = engine
         .create_container_with(options, flags.name.clone(), member)
         .await?;
-    super::survival_cli::write_cidfile(&flags.survival, &handle)?;
+    if let Some(cidfile) = cidfile {
+        let path = cidfile.path.clone();
+        if let Err(e) = cidfile.write(&handle.id) {
+            // No container without its id file: the caller asked for both.
+            let _ = handle.remove(true, Some(0)).await;
+            return Err(CliError::usage(format!(
+                "writing idfile: write {path}: {}",
+                io_reason(&e)
+            )));
+        }
+    }
     Ok(handle)
 }
 

@@ -7,7 +7,7 @@ use rpod_engine::container::{ContainerError, ContainerHandle};
 use rpod_engine::Engine;
 
 use super::survival_flags::SurvivalFlags;
-use crate::cli_error::{CliError, CliResult};
+use crate::cli_error::CliResult;
 
 /// `--replace`: removes (forcibly) a container that has the name.
 pub async fn replace_existing(
@@ -26,26 +26,6 @@ pub async fn replace_existing(
         Ok(_) | Err(ContainerError::NotFound(_)) => Ok(()),
         Err(e) => Err(e.into()),
     }
-}
-
-/// `--cidfile`: the new container's ID, in a file that must not exist yet.
-pub fn write_cidfile(flags: &SurvivalFlags, handle: &ContainerHandle) -> CliResult<()> {
-    let Some(path) = &flags.cidfile else {
-        return Ok(());
-    };
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| {
-            CliError::usage(format!(
-                "container id file exists. Ensure another container is not using it or delete {path}: {e}"
-            ))
-        })?;
-    f.write_all(handle.id.as_bytes())
-        .map_err(|e| anyhow::anyhow!("writing {path}: {e}"))?;
-    Ok(())
 }
 
 /// Reads the container named by `--cidfile` (for `stop`/`rm`).

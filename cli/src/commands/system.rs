@@ -18,6 +18,8 @@ use crate::human;
 
 #[derive(Debug, Subcommand)]
 pub enum SystemCommand {
+    /// Check storage consistency
+    Check(CheckArgs),
     /// Show rpod disk usage
     Df(DfArgs),
     /// Migrate containers (the state database schema)
@@ -73,6 +75,22 @@ pub struct MigrateArgs {
     /// Change the OCI runtime of every container (not supported yet)
     #[arg(long)]
     new_runtime: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Skip time-consuming checks. The default is to include time-consuming checks
+    #[arg(short = 'q', long)]
+    quick: bool,
+    /// Remove inconsistent images
+    #[arg(short = 'r', long)]
+    repair: bool,
+    /// Remove inconsistent images and containers
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// Maximum allowed age of unreferenced layers
+    #[arg(short = 'm', long, value_name = "duration")]
+    max: Option<String>,
 }
 
 /// Asks `question`; true only for an explicit yes.
@@ -145,6 +163,7 @@ pub async fn container_prune(g: &Globals, a: PruneArgs) -> CliResult {
 
 pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
     match cmd {
+        SystemCommand::Check(a) => check(g, a).await,
         SystemCommand::Prune(a) => prune(g, a).await,
         SystemCommand::Df(a) => df(g, a).await,
         SystemCommand::Reset(a) => reset(g, a).await,
@@ -346,4 +365,92 @@ fn dir_size(dir: &Path) -> u64 {
         }
     }
     total
+}
+
+/// `system check`: report (and with `--repair` fix) inconsistencies, then
+/// check again after a repair, as Podman does.
+async fn check(g: &Globals, a: CheckArgs) -> CliResult {
+    use rpod_engine::check::{system_check, CheckOptions, DEFAULT_MAX_UNREFERENCED_AGE};
+    let max_unreferenced_age = match &a.max {
+        None => DEFAULT_MAX_UNREFERENCED_AGE,
+        Some(m) => super::survival_flags::parse_go_duration(m).ok_or_else(|| {
+            CliError::usage(format!(
+                "invalid argument {m:?} for \"-m, --max\" flag: time: invalid duration {m:?}"
+            ))
+        })?,
+    };
+    let mut opts = CheckOptions {
+        quick: a.quick,
+        // `--force` implies repairing, as Podman's RepairLossy does.
+        repair: a.repair || a.force,
+        force: a.force,
+        max_unreferenced_age,
+    };
+    let config = super::common::engine_config(g)?;
+    let exe = std::env::current_exe().map_err(anyhow::Error::from)?;
+    let report = system_check(config.clone(), exe.clone(), &opts)
+        .await
+        .map_err(anyhow::Error::from)?;
+    print_check_report(&report);
+    if !opts.repair {
+        if report.errors {
+            return Err(anyhow::anyhow!("damage detected in local storage").into());
+        }
+        return Ok(0);
+    }
+    opts.repair = false;
+    opts.force = false;
+    let recheck = system_check(config, exe, &opts)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if recheck.errors {
+        return Err(
+            anyhow::anyhow!("damage in local storage still present after repair attempt").into(),
+        );
+    }
+    Ok(0)
+}
+
+/// Errors of one item, as Go's multierror prints them.
+fn multierror(errs: &[String]) -> String {
+    let mut out = if errs.len() == 1 {
+        "1 error occurred:\n".to_owned()
+    } else {
+        format!("{} errors occurred:\n", errs.len())
+    };
+    for e in errs {
+        out.push_str(&format!("\t* {e}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+fn print_check_report(r: &rpod_engine::check::CheckReport) {
+    for (db, errs) in &r.database {
+        print!("Damaged database {db}:\n{}", multierror(errs));
+    }
+    if let Some(moved) = &r.moved_database {
+        println!("Moved damaged database to: {}", moved.display());
+    }
+    for (id, name) in &r.rebuilt_containers {
+        println!("Rebuilt container: {id} ({name})");
+    }
+    for (layer, errs) in &r.layers {
+        print!("Damaged layer {layer}:\n{}", multierror(errs));
+    }
+    for layer in &r.removed_layers {
+        println!("Deleted damaged layer: {layer}");
+    }
+    for (image, errs) in &r.images {
+        print!("Damaged image {image}:\n{}", multierror(errs));
+    }
+    for image in r.removed_images.keys() {
+        println!("Deleted damaged image: {image}");
+    }
+    for (ctr, errs) in &r.containers {
+        print!("Damaged container {ctr}:\n{}", multierror(errs));
+    }
+    for ctr in r.removed_containers.keys() {
+        println!("Deleted damaged container: {ctr}");
+    }
 }

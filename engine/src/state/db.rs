@@ -6,18 +6,24 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
+use super::integrity::{self, DB_FILE, REPAIR_COMMAND};
 use super::records::{ContainerRecord, ContainerState, ExitInfo};
 use super::schema::MIGRATIONS;
+use super::snapshot;
 use crate::lock;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("database {path}: {source}")]
+    #[error("database {}: {source}", path.display())]
     Open {
         path: PathBuf,
         source: rusqlite::Error,
     },
-    #[error("database: {0}")]
+    /// A database that existed is missing, empty or unreadable: never
+    /// re-created implicitly.
+    #[error("database {} is damaged ({cause}): rpod does not re-create a database that existed; run '{REPAIR_COMMAND}' to move it aside and rebuild it from the run root and the store", path.display())]
+    Damaged { path: PathBuf, cause: String },
+    #[error("database: {0}{hint}", hint = integrity::damage_hint(.0))]
     Sql(#[from] rusqlite::Error),
     #[error("database schema version {found} is newer than this rpod supports ({supported}): upgrade rpod")]
     TooNew { found: i64, supported: i64 },
@@ -44,21 +50,56 @@ pub enum StateError {
 /// actors behind a mutex (every statement is short).
 pub struct Db {
     conn: Mutex<Connection>,
+    /// rpod's root, where container snapshots are kept.
+    root: PathBuf,
 }
 
 impl Db {
     /// Opens (creating and migrating if needed) the database in `root`.
     /// Creation and migration run under an exclusive file lock so several
-    /// CLIs starting at once on a fresh root do not race.
+    /// CLIs starting at once on a fresh root do not race. A database that
+    /// existed (see [`integrity`]) and is now missing, empty or unreadable
+    /// is refused with [`StateError::Damaged`], never re-created.
     pub fn open(root: &Path) -> Result<Db, StateError> {
+        Self::open_inner(root, false)
+    }
+
+    /// Creates a new, empty database where the previous one was moved
+    /// aside (`system check --repair`).
+    pub(crate) fn recreate(root: &Path) -> Result<Db, StateError> {
+        Self::open_inner(root, true)
+    }
+
+    fn open_inner(root: &Path, recreate: bool) -> Result<Db, StateError> {
         std::fs::create_dir_all(root).map_err(|source| StateError::Dir {
             path: root.to_owned(),
             source,
         })?;
-        let path = root.join("db.sqlite");
-        let open_err = |source| StateError::Open {
+        let path = root.join(DB_FILE);
+        let existed = !recreate && integrity::database_existed(root);
+        let damaged = |cause: String| StateError::Damaged {
             path: path.clone(),
-            source,
+            cause,
+        };
+        if existed {
+            match std::fs::metadata(&path) {
+                Ok(m) if m.len() == 0 => return Err(damaged("the file is empty".into())),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(damaged("the file is missing".into()))
+                }
+                Err(e) => return Err(damaged(e.to_string())),
+            }
+        }
+        let open_err = |source: rusqlite::Error| {
+            if integrity::is_damage(&source) {
+                damaged(source.to_string())
+            } else {
+                StateError::Open {
+                    path: path.clone(),
+                    source,
+                }
+            }
         };
         let mut conn = Connection::open(&path).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(30))
@@ -67,14 +108,48 @@ impl Db {
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(open_err)?;
+        // Reads the schema page: a garbled file fails here, not mid-command.
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if existed && (version == 0 || tables == 0) {
+            return Err(damaged("it holds no rpod tables".into()));
+        }
         if version != MIGRATIONS.len() as i64 {
             let _guard = lock::lock_exclusive(root, "db")?;
-            migrate(&mut conn)?;
+            migrate(&mut conn).map_err(|e| match e {
+                StateError::Sql(source) => open_err(source),
+                other => other,
+            })?;
         }
+        integrity::write_marker(root).map_err(|source| StateError::Dir {
+            path: root.join(integrity::MARKER_FILE),
+            source,
+        })?;
         Ok(Db {
             conn: Mutex::new(conn),
+            root: root.to_owned(),
         })
+    }
+
+    /// `PRAGMA quick_check`: what SQLite finds wrong ("ok" means nothing).
+    pub(crate) fn quick_check(&self) -> Result<Vec<String>, StateError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("PRAGMA quick_check")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+
+    /// Keeps the container's snapshot (for `system check --repair`) in step.
+    fn write_snapshot(&self, c: &ContainerRecord) {
+        if let Err(e) = snapshot::write(&self.root, c) {
+            tracing::warn!(container = %c.id, "writing the container's recovery snapshot: {e}");
+        }
     }
 
     pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -110,12 +185,19 @@ impl Db {
                 c.error,
             ],
         );
-        name_conflict(res, &c.name)
+        drop(conn);
+        name_conflict(res, &c.name)?;
+        self.write_snapshot(c);
+        Ok(())
     }
 
     /// Writes every mutable field of `c`.
     pub fn update_container(&self, c: &ContainerRecord) -> Result<(), StateError> {
         let conn = self.conn();
+        let old_name: Option<String> = conn
+            .prepare_cached("SELECT name FROM containers WHERE id = ?1")?
+            .query_row(params![c.id], |r| r.get(0))
+            .optional()?;
         let res = conn.execute(
             "UPDATE containers SET name = ?2, state = ?3, started_at = ?4, finished_at = ?5,
                 exit_code = ?6, exit_signal = ?7, oom_killed = ?8, pid = ?9, monitor_pid = ?10,
@@ -136,7 +218,12 @@ impl Db {
                 to_json(&c.command),
             ],
         );
-        name_conflict(res, &c.name)
+        drop(conn);
+        name_conflict(res, &c.name)?;
+        if old_name.is_some_and(|n| n != c.name) {
+            self.write_snapshot(c);
+        }
+        Ok(())
     }
 
     /// Records an exit only if the row still says the container has a live
@@ -449,5 +536,74 @@ mod tests {
             .unwrap();
         let db = Db::open(dir.path()).unwrap();
         assert_eq!(db.list_containers().unwrap().len(), 1);
+    }
+
+    fn damaged_after(damage: impl Fn(&Path)) -> StateError {
+        let dir = tempfile::tempdir().unwrap();
+        Db::open(dir.path())
+            .unwrap()
+            .insert_container(&record("aa", "a"))
+            .unwrap();
+        let path = dir.path().join(DB_FILE);
+        damage(&path);
+        let before = std::fs::read(&path).ok();
+        let err = match Db::open(dir.path()) {
+            Ok(_) => panic!("a damaged database was opened"),
+            Err(e) => e,
+        };
+        // Refusing never writes: the damaged file is left as found.
+        assert_eq!(std::fs::read(&path).ok(), before);
+        err
+    }
+
+    #[test]
+    fn a_database_that_existed_is_never_recreated() {
+        let truncated = damaged_after(|p| std::fs::write(p, b"").unwrap());
+        assert!(
+            matches!(truncated, StateError::Damaged { .. }),
+            "{truncated}"
+        );
+        assert!(truncated.to_string().contains("the file is empty"));
+        let zeroed = damaged_after(|p| {
+            let len = std::fs::metadata(p).unwrap().len() as usize;
+            std::fs::write(p, vec![0u8; len]).unwrap()
+        });
+        assert!(
+            zeroed.to_string().contains("file is not a database"),
+            "{zeroed}"
+        );
+        let garbled = damaged_after(|p| {
+            let mut raw = std::fs::read(p).unwrap();
+            for (i, b) in raw.iter_mut().enumerate().take(100) {
+                *b = (i as u8).wrapping_mul(37) ^ 0x5a;
+            }
+            std::fs::write(p, raw).unwrap()
+        });
+        assert!(
+            garbled.to_string().contains("file is not a database"),
+            "{garbled}"
+        );
+        let missing = damaged_after(|p| std::fs::remove_file(p).unwrap());
+        assert!(missing.to_string().contains("the file is missing"));
+        for e in [truncated, zeroed, garbled, missing] {
+            let msg = e.to_string();
+            assert!(
+                msg.contains(DB_FILE) && msg.contains(REPAIR_COMMAND),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn recreate_starts_over_where_the_old_file_was_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        Db::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join(DB_FILE), b"").unwrap();
+        assert!(Db::open(dir.path()).is_err());
+        integrity::quarantine(dir.path()).unwrap();
+        let db = Db::recreate(dir.path()).unwrap();
+        assert!(db.list_containers().unwrap().is_empty());
+        drop(db);
+        Db::open(dir.path()).unwrap();
     }
 }

@@ -3,9 +3,12 @@
 //! interrupted operation is detected on the next touch.
 
 mod db;
+pub(crate) mod integrity;
 mod pods;
 mod records;
 mod schema;
+pub(crate) mod snapshot;
 
 pub use db::{Db, StateError};
+pub use integrity::REPAIR_COMMAND;
 pub use records::{ContainerRecord, ContainerState, ExitInfo};

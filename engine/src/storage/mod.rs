@@ -25,6 +25,7 @@ mod error;
 pub mod extract;
 mod images;
 pub mod in_root;
+mod in_use;
 pub mod instructions;
 pub(crate) mod layers;
 mod lookup;

@@ -94,6 +94,9 @@ impl Store {
         let Some(info) = self.layer(chain)? else {
             return Ok(());
         };
+        if self.keep_mounted_layer(chain, &info) {
+            return Ok(());
+        }
         let link = self.inner.links.join(&info.link);
         match fs::remove_file(&link) {
             Ok(()) => {}

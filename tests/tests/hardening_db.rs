@@ -1,0 +1,232 @@
+//! A damaged database is never silently replaced: rpod refuses with the
+//! file, the SQLite cause and the recovery command; `system check --repair`
+//! moves it aside and rebuilds the containers from their snapshots and
+//! run-root state without losing a running one; a layer a mounted container
+//! uses is never deleted, whatever the database says.
+
+mod common;
+
+use std::path::Path;
+
+use common::{alive, busybox, inspect, World};
+
+fn pid_of(w: &World, name: &str) -> i64 {
+    inspect(&w.env, name)["State"]["Pid"].as_i64().unwrap()
+}
+
+fn layer_dirs(w: &World) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(w.env.root().join("storage/layers"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn corrupt_copies(root: &Path) -> usize {
+    std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("db.sqlite.corrupt-") && !n.ends_with("-wal") && !n.ends_with("-shm")
+        })
+        .count()
+}
+
+type Damage = fn(&Path);
+
+fn truncate(p: &Path) {
+    std::fs::write(p, b"").unwrap();
+}
+
+fn zero(p: &Path) {
+    let len = std::fs::metadata(p).unwrap().len() as usize;
+    std::fs::write(p, vec![0u8; len]).unwrap();
+}
+
+fn garble(p: &Path) {
+    let mut raw = std::fs::read(p).unwrap();
+    for (i, b) in raw.iter_mut().enumerate().take(512) {
+        *b = (i as u8).wrapping_mul(131) ^ 0xa5;
+    }
+    std::fs::write(p, raw).unwrap();
+}
+
+#[test]
+fn damaged_database_is_refused_then_repaired_without_losing_containers() {
+    let (w, img) = busybox();
+    w.env
+        .ok(&["run", "-d", "--name", "keep", &img, "sleep", "1000"]);
+    w.env.ok(&["create", "--name", "made", &img, "true"]);
+    let db = w.env.root().join("db.sqlite");
+    let cases: [(&str, Damage, &str); 3] = [
+        ("truncated", truncate, "the file is empty"),
+        ("zeroed", zero, "file is not a database"),
+        ("garbled", garble, "file is not a database"),
+    ];
+    for (round, (what, damage, cause)) in cases.into_iter().enumerate() {
+        let pid = pid_of(&w, "keep");
+        let layers = layer_dirs(&w);
+        damage(&db);
+        let damaged = std::fs::read(&db).unwrap();
+
+        for args in [&["ps", "-a"][..], &["rmi", "-a", "-f"], &["images"]] {
+            let (code, err) = w.env.fails(args);
+            assert_eq!(code, 125, "{what}: {args:?}: {err}");
+            assert!(
+                err.contains(&db.display().to_string())
+                    && err.contains(cause)
+                    && err.contains("rpod system check --repair"),
+                "{what}: {args:?}: {err}"
+            );
+        }
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            damaged,
+            "{what}: file rewritten"
+        );
+        assert_eq!(layer_dirs(&w), layers, "{what}: layers deleted");
+        assert!(alive(pid), "{what}: workload killed");
+
+        let out = w.env.run(&["system", "check"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(125), "{what}: {out:?}");
+        assert!(
+            stdout.contains("Damaged database") && stdout.contains(cause),
+            "{what}: {stdout}"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("damage detected in local storage"),
+            "{what}: {out:?}"
+        );
+
+        let repaired = w.env.ok(&["system", "check", "--repair"]);
+        assert!(
+            repaired.contains("Rebuilt container") && repaired.contains("keep"),
+            "{what}: {repaired}"
+        );
+        assert_eq!(corrupt_copies(&w.env.root()), round + 1, "{what}");
+        w.env.ok(&["system", "check"]);
+
+        let ps = w.env.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
+        assert!(ps.contains("keep running"), "{what}: {ps}");
+        assert!(ps.contains("made created"), "{what}: {ps}");
+        assert_eq!(pid_of(&w, "keep"), pid, "{what}: another process");
+        assert!(alive(pid), "{what}: workload killed");
+    }
+    // The rebuilt container is fully managed again.
+    let pid = pid_of(&w, "keep");
+    w.env.ok(&["rm", "-f", "-t", "0", "keep"]);
+    assert!(!alive(pid));
+    assert!(
+        common::mounts(&w.env).is_empty(),
+        "{:?}",
+        common::mounts(&w.env)
+    );
+}
+
+#[test]
+fn a_fresh_root_initialises_silently_and_a_deleted_database_is_refused() {
+    let (w, _img) = busybox();
+    w.env.ok(&["ps", "-a"]);
+    std::fs::remove_file(w.env.root().join("db.sqlite")).unwrap();
+    let (code, err) = w.env.fails(&["ps", "-a"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("the file is missing") && err.contains("system check --repair"),
+        "{err}"
+    );
+    assert!(!w.env.root().join("db.sqlite").exists(), "re-created");
+}
+
+/// Deletes every container row behind rpod's back (a database that lost
+/// them), with Python's sqlite3 module.
+fn forget_containers(db: &Path) {
+    let script = format!(
+        "import sqlite3; c = sqlite3.connect({:?}); c.execute('DELETE FROM containers'); c.commit()",
+        db.display().to_string()
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn layers_of_a_mounted_container_survive_rmi_whatever_the_database_says() {
+    let (w, img) = busybox();
+    w.env
+        .ok(&["run", "-d", "--name", "keep", &img, "sleep", "1000"]);
+    let pid = pid_of(&w, "keep");
+    let layers = layer_dirs(&w);
+    assert!(!layers.is_empty());
+    forget_containers(&w.env.root().join("db.sqlite"));
+    assert!(w
+        .env
+        .ok(&["ps", "-a", "--format", "{{.Names}}"])
+        .trim()
+        .is_empty());
+
+    // The database no longer protects the image: it goes, its layers stay.
+    let out = w.env.run(&["rmi", "-a", "-f"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("in use by the mount"),
+        "{out:?}"
+    );
+    assert_eq!(
+        layer_dirs(&w),
+        layers,
+        "layers of a mounted container deleted"
+    );
+    assert!(alive(pid));
+    assert!(
+        Path::new(&format!("/proc/{pid}/root/bin/sh")).exists(),
+        "the container's root filesystem lost its content"
+    );
+
+    // `system check` finds the lost container; `--repair` rebuilds it but
+    // cannot bring its image back, so damage remains (exit 125).
+    let out = w.env.run(&["system", "check"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("container is missing from the database"),
+        "{out:?}"
+    );
+    let out = w.env.run(&["system", "check", "--repair"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Rebuilt container"), "{out:?}");
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("damage in local storage still present after repair attempt"),
+        "{out:?}"
+    );
+    let out = w.env.run(&["system", "check"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("image missing"),
+        "{out:?}"
+    );
+    // Mounted layers are never "unreferenced", even with --max 0.
+    let out = w.env.run(&["system", "check", "-m", "0", "-r"]);
+    assert_eq!(layer_dirs(&w), layers, "{out:?}");
+
+    // Removing the container unmounts it; then the layers are unreferenced
+    // and `--repair --max 0` deletes them.
+    w.env.ok(&["rm", "-f", "-t", "0", "keep"]);
+    assert!(!alive(pid));
+    w.env.ok(&["system", "check"]);
+    let out = w.env.run(&["system", "check", "-m", "0"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("layer not referenced"),
+        "{out:?}"
+    );
+    let repaired = w.env.ok(&["system", "check", "-m", "0", "-r"]);
+    assert!(repaired.contains("Deleted damaged layer"), "{repaired}");
+    assert!(layer_dirs(&w).is_empty(), "{:?}", layer_dirs(&w));
+    w.env.ok(&["system", "check", "-m", "0"]);
+}
