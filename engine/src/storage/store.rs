@@ -11,6 +11,7 @@ use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 
 use super::error::{Result, StorageError};
+use super::limits::UnpackLimits;
 
 /// Name of the storage directory below the rpod root.
 const STORAGE_DIR: &str = "storage";
@@ -41,6 +42,8 @@ const TMP_LOCK_SUFFIX: &str = ".lock";
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) inner: Arc<Paths>,
+    /// Bounds on unpacking layers (rpod.conf `[storage]`).
+    pub(crate) limits: UnpackLimits,
 }
 
 /// Paths of the store's parts.
@@ -130,9 +133,21 @@ impl Store {
         }
         let store = Store {
             inner: Arc::new(paths),
+            limits: UnpackLimits::default(),
         };
         store.clean_temp()?;
         Ok(store)
+    }
+
+    /// This store with `limits` on unpacking layers.
+    pub fn with_limits(mut self, limits: UnpackLimits) -> Store {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits on unpacking layers.
+    pub fn limits(&self) -> &UnpackLimits {
+        &self.limits
     }
 
     /// The storage directory (`<root>/storage`).
