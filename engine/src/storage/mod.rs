@@ -42,4 +42,6 @@ pub use mount::ContainerStoragePaths;
 pub use store::Store;
 
 #[cfg(test)]
+mod extract_proptest;
+#[cfg(test)]
 mod extract_tests;
