@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::storage::UnpackLimits;
+
 pub const DEFAULT_ROOT: &str = "/var/lib/rpod";
 pub const DEFAULT_RUNROOT: &str = "/run/rpod";
 pub const DEFAULT_CONFIG: &str = "/etc/rpod/rpod.conf";
@@ -28,6 +30,36 @@ pub enum ConfigError {
 #[serde(default, deny_unknown_fields)]
 pub struct FileConfig {
     pub engine: EngineSection,
+    pub storage: StorageSection,
+}
+
+/// The `[storage]` table of rpod.conf: bounds on unpacking image layers
+/// (import, load, pull). Every field is optional; see
+/// [`crate::storage::limits`] for the defaults and why they were chosen.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSection {
+    /// Bytes one layer may expand to (its uncompressed tar stream).
+    pub max_layer_size: Option<u64>,
+    /// Bytes all layers of one image may expand to together.
+    pub max_image_size: Option<u64>,
+    /// Entries (files, directories, links, ...) one layer may have.
+    pub max_layer_entries: Option<u64>,
+    /// Directory levels below a layer's root, symlinks resolved.
+    pub max_path_depth: Option<u32>,
+}
+
+impl StorageSection {
+    /// The limits this table sets, defaults for what it leaves out.
+    pub fn unpack_limits(&self) -> UnpackLimits {
+        let d = UnpackLimits::default();
+        UnpackLimits {
+            max_layer_size: self.max_layer_size.unwrap_or(d.max_layer_size),
+            max_image_size: self.max_image_size.unwrap_or(d.max_image_size),
+            max_layer_entries: self.max_layer_entries.unwrap_or(d.max_layer_entries),
+            max_path_depth: self.max_path_depth.unwrap_or(d.max_path_depth),
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -49,6 +81,8 @@ pub struct EngineConfig {
     pub config_path: PathBuf,
     pub runtime: Option<String>,
     pub log_size_max: Option<u64>,
+    /// Bounds on unpacking layers (`[storage]`).
+    pub unpack_limits: UnpackLimits,
 }
 
 impl EngineConfig {
@@ -76,6 +110,7 @@ impl EngineConfig {
             config_path,
             runtime: file.engine.runtime,
             log_size_max: file.engine.log_size_max,
+            unpack_limits: file.storage.unpack_limits(),
         })
     }
 
@@ -144,6 +179,27 @@ mod tests {
         assert_eq!(c.root, PathBuf::from("/x/root"));
         assert_eq!(c.runroot, PathBuf::from("/y"));
         assert_eq!(c.runtime.as_deref(), Some("crun"));
+    }
+
+    #[test]
+    fn storage_limits_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("rpod.conf");
+        std::fs::write(
+            &conf,
+            "[storage]\nmax_layer_size = 1000\nmax_path_depth = 7\n",
+        )
+        .unwrap();
+        let c = EngineConfig::load(None, None, Some(conf.clone())).unwrap();
+        assert_eq!(c.unpack_limits.max_layer_size, 1000);
+        assert_eq!(c.unpack_limits.max_path_depth, 7);
+        let d = UnpackLimits::default();
+        assert_eq!(c.unpack_limits.max_image_size, d.max_image_size);
+        assert_eq!(c.unpack_limits.max_layer_entries, d.max_layer_entries);
+        std::fs::write(&conf, "[storage]\nmax_layer_size = -1\n").unwrap();
+        assert!(EngineConfig::load(None, None, Some(conf.clone())).is_err());
+        std::fs::write(&conf, "[storage]\nmax_size = 1\n").unwrap();
+        assert!(EngineConfig::load(None, None, Some(conf)).is_err());
     }
 
     #[test]

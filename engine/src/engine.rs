@@ -59,7 +59,7 @@ impl Engine {
             })?;
         }
         let db = Db::open(&config.root)?;
-        let store = Store::open(&config.root)?;
+        let store = Store::open(&config.root)?.with_limits(config.unpack_limits);
         Ok(Engine {
             ctx: Arc::new(EngineCtx {
                 config,

@@ -23,7 +23,9 @@ use super::platform::{self, IndexEntry, PlatformWanted};
 use super::progress::Progress;
 use super::reference::ImageReference;
 use super::registries_conf::{PullSource, RegistriesConf};
-use crate::storage::{chain_id, Image, LayerInfo, NewImage, Store};
+use crate::storage::{
+    chain_id, Image, ImageBudget, LayerInfo, LimitExceeded, NewImage, StorageError, Store,
+};
 
 /// Layers downloaded and unpacked at the same time.
 const PARALLEL_LAYERS: usize = 3;
@@ -297,9 +299,15 @@ async fn pull_from(
     }
 
     let mut jobs = Vec::new();
+    // Layers of this image already stored count towards its size limit.
+    let mut present_size = 0u64;
     for (i, layer) in manifest.layers.iter().enumerate() {
         // The blob is kept beside the unpacked layer (for push and save).
-        let present = store.layer(&chains[i])?.is_some() && store.has_blob(&layer.digest);
+        let stored = store.layer(&chains[i])?;
+        let present = stored.is_some() && store.has_blob(&layer.digest);
+        if let (true, Some(info)) = (present, &stored) {
+            present_size = present_size.saturating_add(info.size);
+        }
         if opts.progress.is_on() {
             opts.progress.start(&layer.digest, layer.size, present);
         } else if !opts.quiet {
@@ -315,37 +323,86 @@ async fn pull_from(
             jobs.push((layer.digest.clone(), diff_ids[i].clone(), parent));
         }
     }
-    futures_util::stream::iter(jobs)
+    let budget = ImageBudget::with_used(present_size);
+    if present_size > store.limits().max_image_size {
+        return Err(PullError::Layer {
+            digest: manifest.config.digest.clone(),
+            source: StorageError::Limit(LimitExceeded::ImageSize(store.limits().max_image_size)),
+        });
+    }
+    // Layers stored by this pull, removed again if the pull fails so that
+    // no layer without an image is left behind.
+    let added = std::sync::Mutex::new(Vec::new());
+    let fetched = futures_util::stream::iter(jobs)
         .map(|(blob, diff_id, parent)| {
             fetch_layer(
                 store,
                 &client,
                 &oref,
-                blob,
-                diff_id,
-                parent,
+                LayerJob {
+                    blob,
+                    diff_id,
+                    parent,
+                },
                 &registry,
                 &opts.progress,
+                &budget,
+                &added,
             )
         })
         .buffer_unordered(PARALLEL_LAYERS)
         .try_collect::<Vec<LayerInfo>>()
-        .await?;
+        .await;
+    let added = added.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = fetched {
+        discard_added(store, added).await;
+        return Err(e);
+    }
 
     if !opts.quiet {
         let _ = writeln!(progress, "Copying config {}", manifest.config.digest);
         let _ = writeln!(progress, "Writing manifest to image destination");
     }
     let names = vec![name.storage_name()];
-    let image = store.commit_image(&NewImage {
+    match store.commit_image(&NewImage {
         manifest: &raw,
         manifest_digest: &digest,
         extra_digests: &extra_digests,
         config: &config,
         layers: &chains,
         names: &names,
-    })?;
-    Ok(image)
+    }) {
+        Ok(image) => Ok(image),
+        Err(e) => {
+            discard_added(store, added).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Removes the layers and blobs a failed pull stored, unless an image
+/// (stored meanwhile by another command) uses them.
+async fn discard_added(store: &Store, added: Vec<(String, String)>) {
+    if added.is_empty() {
+        return;
+    }
+    let store = store.clone();
+    let (mut layers, mut blobs): (Vec<String>, Vec<String>) = added.into_iter().unzip();
+    layers.retain(|l| !l.is_empty());
+    blobs.retain(|b| !b.is_empty());
+    let res = tokio::task::spawn_blocking(move || store.discard_unused(&layers, &blobs)).await;
+    match res {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("removing layers of a failed pull: {e}"),
+        Err(e) => tracing::warn!("removing layers of a failed pull: {e}"),
+    }
+}
+
+/// One layer to fetch: its blob digest, diff id and parent chain id.
+struct LayerJob {
+    blob: String,
+    diff_id: String,
+    parent: Option<String>,
 }
 
 async fn fetch_config(
@@ -383,18 +440,25 @@ async fn fetch_config(
     Ok(data)
 }
 
-/// Download → verify → (blocking thread) decompress, unpack, verify diff id, commit.
+/// Download → verify → (blocking thread) decompress, unpack within the
+/// store's limits, verify diff id, commit. What it stores is recorded in
+/// `added` (chain id, blob digest).
 #[allow(clippy::too_many_arguments)]
 async fn fetch_layer(
     store: &Store,
     client: &Client,
     oref: &Reference,
-    blob: String,
-    diff_id: String,
-    parent: Option<String>,
+    job: LayerJob,
     registry: &str,
     progress: &Progress,
+    budget: &ImageBudget,
+    added: &std::sync::Mutex<Vec<(String, String)>>,
 ) -> Result<LayerInfo, PullError> {
+    let LayerJob {
+        blob,
+        diff_id,
+        parent,
+    } = job;
     let blob_err = |message: String| PullError::Blob {
         what: "blob",
         digest: blob.clone(),
@@ -446,19 +510,37 @@ async fn fetch_layer(
     let store = store.clone();
     let digest = blob.clone();
     let digest_for_blob = blob.clone();
+    let budget = budget.clone();
+    let chain = chain_id(parent.as_deref(), &diff_id);
+    let existed = store.layer(&chain).ok().flatten().is_some();
+    let blob_existed = store.has_blob(&blob);
     let joined = tokio::task::spawn_blocking(move || {
         // `tmp` lives until the layer is stored, then removes the blob.
         let _tmp = tmp;
-        let file = std::fs::File::open(&path)
-            .map_err(crate::storage::StorageError::io("opening", &path))?;
-        let info =
-            store.create_layer(parent.as_deref(), &diff_id, std::io::BufReader::new(file))?;
+        let file = std::fs::File::open(&path).map_err(StorageError::io("opening", &path))?;
+        let info = store.create_layer_in(
+            parent.as_deref(),
+            &diff_id,
+            std::io::BufReader::new(file),
+            &budget,
+        )?;
         store.adopt_blob(&path, &digest_for_blob)?;
         Ok(info)
     })
     .await
     .map_err(|e| blob_err(format!("unpacking task failed: {e}")))?;
     let info = joined.map_err(|source| PullError::Layer { digest, source })?;
+    if !existed || !blob_existed {
+        let mut added = added.lock().unwrap_or_else(|e| e.into_inner());
+        added.push((
+            if existed { String::new() } else { chain },
+            if blob_existed {
+                String::new()
+            } else {
+                blob.clone()
+            },
+        ));
+    }
     progress.finish(&blob);
     Ok(info)
 }

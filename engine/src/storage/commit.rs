@@ -231,7 +231,12 @@ impl Store {
         let file = File::create(&plain).map_err(StorageError::io("creating", &plain))?;
         let mut hashing = Hashing::new(BufWriter::new(file));
         let (_, mut reader) = decompress(input).map_err(StorageError::Archive)?;
-        io::copy(&mut reader, &mut hashing).map_err(StorageError::Archive)?;
+        self.copy_within_limits(
+            &mut reader,
+            &mut hashing,
+            &super::limits::ImageBudget::default(),
+            "importing tarball",
+        )?;
         hashing
             .flush()
             .map_err(StorageError::io("writing", &plain))?;

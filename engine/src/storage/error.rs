@@ -27,6 +27,21 @@ pub enum StorageError {
         /// Why it failed.
         reason: String,
     },
+    /// A layer member's name climbs above the layer root (`../x`).
+    #[error("invalid path in layer: {0}")]
+    InvalidPath(String),
+    /// Unpacking reached one of the limits of rpod.conf's `[storage]`.
+    #[error(transparent)]
+    Limit(#[from] super::limits::LimitExceeded),
+    /// Unpacking a layer reached one of the limits of rpod.conf's `[storage]`.
+    #[error("{layer}: {limit}")]
+    LayerLimit {
+        /// What was unpacked (`layer sha256:…`).
+        layer: String,
+        /// The limit.
+        #[source]
+        limit: super::limits::LimitExceeded,
+    },
     /// A layer archive could not be read.
     #[error("reading layer archive: {0}")]
     Archive(#[source] io::Error),

@@ -1,19 +1,31 @@
 //! Layer extraction: a tar stream (hostile input) unpacked into a directory in
 //! overlay format.
 //!
-//! Every file is created relative to a directory descriptor of the layer root
-//! that was resolved with `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`,
-//! so no entry can reach outside the root: `..` stops at the root, absolute
-//! paths and absolute symlinks (also as parents of later entries) are resolved
-//! against the layer root, never against the host. Symlinks are stored
-//! literally, hardlinks only point at files of this layer, device nodes and
-//! FIFOs are real nodes, whiteouts become overlay whiteouts (0:0 character
-//! devices) and opaque markers the `trusted.overlay.opaque` xattr.
+//! Member names are cleaned as containers/storage does: absolute names are
+//! joined under the layer root, names whose `..` climbs above the root are
+//! refused (`invalid path in layer: ../x`), and so are names longer than
+//! `PATH_MAX`. Every file is created relative to a directory descriptor
+//! inside the layer root; a symlink met on the way is resolved with
+//! `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)` against the layer
+//! root, never against the host. Symlinks are stored literally, hardlinks
+//! only point at files of this layer, device nodes and FIFOs are real nodes,
+//! whiteouts become overlay whiteouts (0:0 character devices) and opaque
+//! markers the `trusted.overlay.opaque` xattr.
+//!
+//! Cost stays linear in the archive: the directory of the previous entry is
+//! kept open and the next entry's directory is reached from it by the
+//! components that differ (`..` upwards, one `openat` per level downwards),
+//! so consecutive entries of a deep tree never re-resolve their whole path.
+//! Directory times are applied by one iterative walk at the end, and
+//! replaced directories are removed iteratively, both with a bounded number
+//! of descriptors. The limits of [`UnpackLimits`] (size per layer and image,
+//! entries, depth) end the extraction with [`StorageError::Limit`].
 //!
 //! The diff id (sha256 of the whole uncompressed stream, trailing bytes after
 //! the end-of-archive marker included) is computed while reading.
 
-use std::ffi::{OsStr, OsString};
+use std::collections::HashMap;
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -27,6 +39,7 @@ use sha2::{Digest, Sha256};
 use tar::EntryType;
 
 use super::error::{Result, StorageError};
+use super::limits::{check_announced, ImageBudget, LimitExceeded, LimitedReader, UnpackLimits};
 
 /// Name prefix of a whiteout entry in a layer archive.
 const WHITEOUT_PREFIX: &str = ".wh.";
@@ -40,6 +53,9 @@ pub(crate) const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 const OVERLAY_XATTR_PREFIX: &str = "trusted.overlay.";
 /// PAX record prefix carrying extended attributes.
 const PAX_XATTR_PREFIX: &str = "SCHILY.xattr.";
+/// Longest member name accepted: `PATH_MAX` less its NUL, the most any
+/// path-based tool (containers/storage included) can create.
+const MAX_NAME_LEN: usize = 4095;
 
 /// What extracting a layer produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,55 +83,95 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// Unpacks the uncompressed tar stream `reader` into the existing, empty
-/// directory `root` and returns the stream's digest and size. The whole
-/// stream is consumed.
+/// directory `root` and returns the stream's digest and size, with the
+/// default limits. The whole stream is consumed.
 pub fn extract_layer<R: Read>(reader: R, root: &Path) -> Result<ExtractedLayer> {
+    extract_layer_limited(
+        reader,
+        root,
+        &UnpackLimits::default(),
+        &ImageBudget::default(),
+    )
+}
+
+/// [`extract_layer`] within `limits`, charging the stream's bytes to
+/// `image` (shared by the layers of one image).
+pub fn extract_layer_limited<R: Read>(
+    reader: R,
+    root: &Path,
+    limits: &UnpackLimits,
+    image: &ImageBudget,
+) -> Result<ExtractedLayer> {
     let root_fd = rfs::open(
         root,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
     .map_err(|e| StorageError::io("opening", root)(e.into()))?;
-    let mut ex = Extractor {
-        root: root_fd,
-        dir_times: Vec::new(),
-    };
+    let mut ex =
+        Extractor::new(root_fd, limits, image).map_err(|e| StorageError::io("opening", root)(e))?;
     let mut archive = tar::Archive::new(HashingReader {
-        inner: reader,
+        inner: LimitedReader::new(reader, limits, image),
         hasher: Sha256::new(),
         count: 0,
     });
-    for entry in archive.entries().map_err(StorageError::Archive)? {
-        let mut entry = entry.map_err(StorageError::Archive)?;
-        ex.unpack(&mut entry)?;
-    }
-    ex.apply_dir_times()?;
+    let res = ex.run(&mut archive);
     let mut rest = archive.into_inner();
-    io::copy(&mut rest, &mut io::sink()).map_err(StorageError::Archive)?;
+    let res = res.and_then(|()| {
+        io::copy(&mut rest, &mut io::sink())
+            .map(drop)
+            .map_err(StorageError::Archive)
+    });
+    if let Some(limit) = rest.inner.exceeded() {
+        return Err(StorageError::Limit(limit));
+    }
+    res?;
     Ok(ExtractedLayer {
         diff_id: format!("sha256:{}", hex::encode(rest.hasher.finalize())),
         size: rest.count,
     })
 }
 
-/// Normalizes an archive path to components below the root: leading `/` and
-/// `.` are dropped and `..` never climbs above the root.
-fn clean_path(path: &Path) -> Vec<OsString> {
+/// Normalizes an archive path to components below the root, as Go's
+/// `filepath.Clean` followed by containers/storage's breakout check: `.`
+/// is dropped, `..` removes the previous component, a leading `/` is
+/// dropped (and `..` at the top of an absolute name stays at the root).
+/// `None` if a relative name climbs above the root.
+fn clean_path(path: &Path) -> Option<Vec<OsString>> {
+    let absolute = path.has_root();
     let mut out: Vec<OsString> = Vec::new();
     for c in path.components() {
         match c {
             Component::Normal(n) => out.push(n.to_os_string()),
             Component::ParentDir => {
-                out.pop();
+                if out.pop().is_none() && !absolute {
+                    return None;
+                }
             }
             Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
         }
     }
-    out
+    Some(out)
 }
 
 fn join(components: &[OsString]) -> PathBuf {
     components.iter().collect()
+}
+
+/// The [`StorageError`] for an I/O error while unpacking `entry`: a limit
+/// carried inside the I/O error stays a [`StorageError::Limit`].
+fn entry_error(entry: &str, e: io::Error) -> StorageError {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<LimitExceeded>())
+    {
+        Some(limit) => StorageError::Limit(*limit),
+        None => StorageError::entry(entry, e),
+    }
+}
+
+fn limit_error(limit: LimitExceeded) -> io::Error {
+    io::Error::other(limit)
 }
 
 /// A path naming `name` inside the directory `dir` through procfs, for the
@@ -132,10 +188,32 @@ fn resolve_flags() -> ResolveFlags {
     ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS
 }
 
-struct Extractor {
+/// One directory level of [`DirCache`].
+struct Level {
+    /// The archive's name for it.
+    name: OsString,
+    /// Reached by resolving a symlink: its `..` is not the level above.
+    via_link: bool,
+    /// Directory levels below the layer root, symlinks resolved.
+    depth: u32,
+}
+
+/// The directory the previous entry was in, kept open (`O_PATH`).
+struct DirCache {
+    levels: Vec<Level>,
+    fd: OwnedFd,
+}
+
+struct Extractor<'a> {
     root: OwnedFd,
-    /// Directory mtimes, applied at the end since creating children changes them.
-    dir_times: Vec<(Vec<OsString>, Timestamps)>,
+    limits: &'a UnpackLimits,
+    image: &'a ImageBudget,
+    cache: DirCache,
+    /// Depth of every directory of the layer, by inode number.
+    depths: HashMap<u64, u32>,
+    /// Times of the directories the archive names, by inode number; applied
+    /// at the end since creating children changes them.
+    dir_times: HashMap<u64, Timestamps>,
 }
 
 struct Meta {
@@ -159,46 +237,167 @@ fn to_u32(v: u64, what: &str, entry: &str) -> Result<u32> {
     u32::try_from(v).map_err(|_| StorageError::entry(entry, format!("{what} {v} out of range")))
 }
 
-impl Extractor {
+const PATH_DIR: OFlags = OFlags::PATH
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+fn open_root_path(root: &OwnedFd) -> io::Result<OwnedFd> {
+    Ok(rfs::openat(root, ".", PATH_DIR, Mode::empty())?)
+}
+
+impl<'a> Extractor<'a> {
+    fn new(root: OwnedFd, limits: &'a UnpackLimits, image: &'a ImageBudget) -> io::Result<Self> {
+        let fd = open_root_path(&root)?;
+        let ino = rfs::fstat(&root)?.st_ino;
+        Ok(Extractor {
+            cache: DirCache {
+                levels: Vec::new(),
+                fd,
+            },
+            root,
+            limits,
+            image,
+            depths: HashMap::from([(ino, 0)]),
+            dir_times: HashMap::new(),
+        })
+    }
+
+    fn run<R: Read>(&mut self, archive: &mut tar::Archive<R>) -> Result<()> {
+        let mut count = 0u64;
+        for entry in archive.entries().map_err(StorageError::Archive)? {
+            let mut entry = entry.map_err(StorageError::Archive)?;
+            count += 1;
+            if count > self.limits.max_layer_entries {
+                return Err(StorageError::Limit(LimitExceeded::Entries(
+                    self.limits.max_layer_entries,
+                )));
+            }
+            self.unpack(&mut entry)?;
+        }
+        self.apply_dir_times()
+    }
+
+    fn cached_depth(&self) -> u32 {
+        self.cache.levels.last().map_or(0, |l| l.depth)
+    }
+
+    fn check_depth(&self, depth: u32) -> io::Result<()> {
+        if depth > self.limits.max_path_depth {
+            return Err(limit_error(LimitExceeded::Depth(
+                self.limits.max_path_depth,
+            )));
+        }
+        Ok(())
+    }
+
+    /// Forgets the cached directory (after something on its path may have
+    /// been removed or replaced).
+    fn reset_cache(&mut self) -> io::Result<()> {
+        self.cache.levels.clear();
+        self.cache.fd = open_root_path(&self.root)?;
+        Ok(())
+    }
+
     /// Opens (as `O_PATH`) the directory `rel` resolved inside the root,
     /// creating missing components (0755, root-owned) when `create` is set.
-    fn open_dir(&self, rel: &[OsString], create: bool) -> io::Result<OwnedFd> {
-        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        if rel.is_empty() {
-            return Ok(rfs::openat(&self.root, ".", flags, Mode::empty())?);
+    /// Returns it with its depth.
+    fn open_dir(&mut self, rel: &[OsString], create: bool) -> io::Result<(OwnedFd, u32)> {
+        let common = self
+            .cache
+            .levels
+            .iter()
+            .zip(rel)
+            .take_while(|(l, n)| l.name == **n)
+            .count();
+        while self.cache.levels.len() > common {
+            if self.cache.levels.last().is_some_and(|l| l.via_link) {
+                self.reset_cache()?;
+                break;
+            }
+            // A level reached without a symlink is a real child of the one
+            // above: its `..` is that level.
+            self.cache.fd = rfs::openat(&self.cache.fd, "..", PATH_DIR, Mode::empty())?;
+            self.cache.levels.pop();
         }
-        match rfs::openat2(&self.root, join(rel), flags, Mode::empty(), resolve_flags()) {
-            Ok(fd) => return Ok(fd),
-            Err(Errno::NOENT) if create => {}
-            Err(e) => return Err(e.into()),
+        while self.cache.levels.len() < rel.len() {
+            let i = self.cache.levels.len();
+            self.step(&rel[..=i], create)?;
         }
-        let mut parent = rfs::openat(&self.root, ".", flags, Mode::empty())?;
-        for i in 1..=rel.len() {
-            let prefix = join(&rel[..i]);
-            let fd = match rfs::openat2(&self.root, &prefix, flags, Mode::empty(), resolve_flags())
-            {
-                Ok(fd) => fd,
-                Err(Errno::NOENT) => {
-                    match rfs::mkdirat(&parent, &rel[i - 1], Mode::from_raw_mode(0o755)) {
-                        Ok(()) | Err(Errno::EXIST) => {}
-                        Err(e) => return Err(e.into()),
+        Ok((self.cache.fd.try_clone()?, self.cached_depth()))
+    }
+
+    /// Descends from the cached directory into the last component of `prefix`.
+    fn step(&mut self, prefix: &[OsString], create: bool) -> io::Result<()> {
+        let name = &prefix[prefix.len() - 1];
+        let depth = self.cached_depth() + 1;
+        let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let (fd, via_link, depth) = match rfs::openat(&self.cache.fd, name, flags, Mode::empty()) {
+            Ok(fd) => {
+                let st = rfs::fstat(&fd)?;
+                match FileType::from_raw_mode(st.st_mode) {
+                    FileType::Directory => (fd, false, depth),
+                    FileType::Symlink => {
+                        // Resolved against the layer root, like the
+                        // container will see it.
+                        let fd = rfs::openat2(
+                            &self.root,
+                            join(prefix),
+                            PATH_DIR.difference(OFlags::NOFOLLOW),
+                            Mode::empty(),
+                            resolve_flags(),
+                        )?;
+                        let ino = rfs::fstat(&fd)?.st_ino;
+                        let depth = self.depths.get(&ino).copied().unwrap_or(depth);
+                        (fd, true, depth)
                     }
-                    rfs::openat2(&self.root, &prefix, flags, Mode::empty(), resolve_flags())?
+                    _ => return Err(Errno::NOTDIR.into()),
                 }
-                Err(e) => return Err(e.into()),
-            };
-            parent = fd;
+            }
+            Err(Errno::NOENT) if create => {
+                self.check_depth(depth)?;
+                rfs::mkdirat(&self.cache.fd, name, Mode::from_raw_mode(0o755))?;
+                let fd = rfs::openat(&self.cache.fd, name, PATH_DIR, Mode::empty())?;
+                let ino = rfs::fstat(&fd)?.st_ino;
+                self.depths.insert(ino, depth);
+                self.dir_times.remove(&ino);
+                (fd, false, depth)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.check_depth(depth)?;
+        self.cache.levels.push(Level {
+            name: name.clone(),
+            via_link,
+            depth,
+        });
+        self.cache.fd = fd;
+        Ok(())
+    }
+
+    /// [`remove_existing`], forgetting the cached directory if a directory
+    /// or symlink (possibly on its path) went away.
+    fn remove(&mut self, dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
+        if let Some(FileType::Directory | FileType::Symlink) = remove_existing_kind(dir, name)? {
+            self.reset_cache()?;
         }
-        Ok(parent)
+        Ok(())
     }
 
     fn unpack<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Result<()> {
         let raw_path = entry.path().map_err(StorageError::Archive)?.into_owned();
         let shown = raw_path.display().to_string();
-        let comps = clean_path(&raw_path);
+        if raw_path.as_os_str().len() > MAX_NAME_LEN {
+            return Err(StorageError::entry(
+                &shown,
+                io::Error::from(Errno::NAMETOOLONG),
+            ));
+        }
+        let comps =
+            clean_path(&raw_path).ok_or_else(|| StorageError::InvalidPath(shown.clone()))?;
         let header = entry.header().clone();
         let kind = header.entry_type();
-        let err = |e: io::Error| StorageError::entry(&shown, e);
+        let err = |e: io::Error| entry_error(&shown, e);
         let mtime = numeric(header.mtime(), &header.as_old().mtime).map_err(err)?;
         let ts = Timespec {
             tv_sec: i64::try_from(mtime).unwrap_or(i64::MAX),
@@ -249,7 +448,8 @@ impl Extractor {
                 .map_err(|e| err(e.into()))?;
                 self.set_owner_mode_fd(&fd, &meta).map_err(err)?;
                 self.set_xattrs_fd(&fd, &meta).map_err(err)?;
-                self.dir_times.push((Vec::new(), meta.times));
+                let ino = rfs::fstat(&fd).map_err(|e| err(e.into()))?.st_ino;
+                self.dir_times.insert(ino, meta.times);
             }
             return Ok(());
         };
@@ -257,14 +457,27 @@ impl Extractor {
         if name_str.starts_with(WHITEOUT_PREFIX) {
             return self.whiteout(parent_comps, &name_str).map_err(err);
         }
-        let parent = self.open_dir(parent_comps, true).map_err(err)?;
+        let (parent, parent_depth) = self.open_dir(parent_comps, true).map_err(err)?;
         match kind {
             EntryType::Directory => {
-                self.make_dir(&parent, name, &meta).map_err(err)?;
-                self.dir_times.push((comps.clone(), meta.times));
+                self.check_depth(parent_depth + 1).map_err(err)?;
+                let ino = self
+                    .make_dir(&parent, name, parent_depth + 1, &meta)
+                    .map_err(err)?;
+                self.dir_times.insert(ino, meta.times);
             }
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                remove_existing(&parent, name).map_err(err)?;
+                // The announced size (for sparse files the size with holes
+                // filled) must fit before anything is written.
+                let logical = match header.as_gnu() {
+                    Some(gnu) if kind == EntryType::GNUSparse => {
+                        gnu.real_size().map_err(err)?.max(entry.size())
+                    }
+                    _ => entry.size(),
+                };
+                check_announced(self.limits, self.image, entry.raw_file_position(), logical)
+                    .map_err(StorageError::Limit)?;
+                self.remove(&parent, name).map_err(err)?;
                 let fd = rfs::openat(
                     &parent,
                     name,
@@ -288,7 +501,7 @@ impl Extractor {
                     .map_err(err)?
                     .ok_or_else(|| StorageError::entry(&shown, "symlink without target"))?
                     .into_owned();
-                remove_existing(&parent, name).map_err(err)?;
+                self.remove(&parent, name).map_err(err)?;
                 rfs::symlinkat(&target, &parent, name).map_err(|e| err(e.into()))?;
                 self.finish_node(&parent, name, &meta, false).map_err(err)?;
             }
@@ -299,7 +512,13 @@ impl Extractor {
                     .ok_or_else(|| StorageError::entry(&shown, "hardlink without target"))?
                     .into_owned();
                 self.hardlink(&parent, name, &comps, &target).map_err(|e| {
-                    StorageError::entry(&shown, format!("hardlink to {}: {e}", target.display()))
+                    match entry_error(&shown, e) {
+                        StorageError::Entry { entry, reason } => StorageError::Entry {
+                            entry,
+                            reason: format!("hardlink to {}: {reason}", target.display()),
+                        },
+                        other => other,
+                    }
                 })?;
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
@@ -316,7 +535,7 @@ impl Extractor {
                         (ft, rfs::makedev(major, minor))
                     }
                 };
-                remove_existing(&parent, name).map_err(err)?;
+                self.remove(&parent, name).map_err(err)?;
                 rfs::mknodat(&parent, name, ft, Mode::from_raw_mode(0o600), dev)
                     .map_err(|e| err(e.into()))?;
                 self.finish_node(&parent, name, &meta, true).map_err(err)?;
@@ -330,9 +549,9 @@ impl Extractor {
 
     /// `.wh.NAME` → 0:0 character device NAME; `.wh..wh..opq` → opaque xattr
     /// on the directory.
-    fn whiteout(&self, parent_comps: &[OsString], name: &str) -> io::Result<()> {
+    fn whiteout(&mut self, parent_comps: &[OsString], name: &str) -> io::Result<()> {
         if name == WHITEOUT_OPAQUE {
-            let dir = self.open_dir(parent_comps, true)?;
+            let (dir, _) = self.open_dir(parent_comps, true)?;
             let dir = rfs::openat(
                 &dir,
                 ".",
@@ -352,8 +571,8 @@ impl Extractor {
                 "invalid whiteout name",
             ));
         }
-        let parent = self.open_dir(parent_comps, true)?;
-        remove_existing(&parent, OsStr::new(target))?;
+        let (parent, _) = self.open_dir(parent_comps, true)?;
+        self.remove(&parent, OsStr::new(target))?;
         rfs::mknodat(
             &parent,
             target,
@@ -364,11 +583,18 @@ impl Extractor {
         Ok(())
     }
 
-    fn make_dir(&self, parent: &OwnedFd, name: &OsStr, meta: &Meta) -> io::Result<()> {
+    /// Creates (or keeps) directory `name` at `depth`; returns its inode number.
+    fn make_dir(
+        &mut self,
+        parent: &OwnedFd,
+        name: &OsStr,
+        depth: u32,
+        meta: &Meta,
+    ) -> io::Result<u64> {
         match rfs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {}
             Ok(_) => {
-                remove_existing(parent, name)?;
+                self.remove(parent, name)?;
                 rfs::mkdirat(parent, name, Mode::from_raw_mode(0o700))?;
             }
             Err(Errno::NOENT) => rfs::mkdirat(parent, name, Mode::from_raw_mode(0o700))?,
@@ -381,17 +607,22 @@ impl Extractor {
             Mode::empty(),
         )?;
         self.set_owner_mode_fd(&fd, meta)?;
-        self.set_xattrs_fd(&fd, meta)
+        self.set_xattrs_fd(&fd, meta)?;
+        let ino = rfs::fstat(&fd)?.st_ino;
+        self.depths.insert(ino, depth);
+        Ok(ino)
     }
 
     fn hardlink(
-        &self,
+        &mut self,
         parent: &OwnedFd,
         name: &OsStr,
         comps: &[OsString],
         target: &Path,
     ) -> io::Result<()> {
-        let tcomps = clean_path(target);
+        let tcomps = clean_path(target).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidData, "target is outside the layer")
+        })?;
         let Some((tname, tparent_comps)) = tcomps.split_last() else {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "empty target"));
         };
@@ -400,7 +631,7 @@ impl Extractor {
         }
         // The target's directory is resolved inside the root like any entry,
         // and must already exist in this layer.
-        let tparent = self
+        let (tparent, _) = self
             .open_dir(tparent_comps, false)
             .map_err(|e| io::Error::new(e.kind(), format!("target is not in this layer: {e}")))?;
         let st = rfs::statat(&tparent, tname, AtFlags::SYMLINK_NOFOLLOW).map_err(|e| {
@@ -415,7 +646,7 @@ impl Extractor {
                 "target is a directory",
             ));
         }
-        remove_existing(parent, name)?;
+        self.remove(parent, name)?;
         rfs::linkat(&tparent, tname, parent, name, AtFlags::empty())?;
         Ok(())
     }
@@ -478,24 +709,94 @@ impl Extractor {
         Ok(())
     }
 
+    /// Sets the recorded directory times, children before parents, in one
+    /// walk of the tree.
     fn apply_dir_times(&self) -> Result<()> {
-        for (comps, times) in self.dir_times.iter().rev() {
-            let shown = join(comps).display().to_string();
-            let res = match comps.split_last() {
-                None => rfs::futimens(&self.root, times).map_err(io::Error::from),
-                Some((name, parent)) => self.open_dir(parent, false).and_then(|p| {
-                    rfs::utimensat(&p, name, times, AtFlags::SYMLINK_NOFOLLOW)
-                        .map_err(io::Error::from)
-                }),
-            };
-            match res {
-                Ok(()) => {}
-                // A later entry replaced or whited out the directory.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StorageError::entry(&shown, e)),
+        if self.dir_times.is_empty() {
+            return Ok(());
+        }
+        let start = rfs::openat(&self.root, ".", TREE_DIR, Mode::empty())
+            .map_err(|e| StorageError::entry(".", io::Error::from(e)))?;
+        walk_post_order(
+            start,
+            |_, _| Ok(()),
+            |dir| {
+                let ino = rfs::fstat(dir)?.st_ino;
+                if let Some(times) = self.dir_times.get(&ino) {
+                    rfs::futimens(dir, times)?;
+                }
+                Ok(())
+            },
+        )
+        .map_err(|e| StorageError::entry("setting directory times", e))
+    }
+}
+
+/// Flags of the directories opened by the tree walks.
+const TREE_DIR: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+/// The subdirectories of `dir`; `other` is called for every other entry.
+fn scan_dir(
+    dir: &OwnedFd,
+    other: &mut dyn FnMut(&OwnedFd, &CStr) -> io::Result<()>,
+) -> io::Result<Vec<CString>> {
+    let mut subdirs = Vec::new();
+    let mut list = rfs::Dir::read_from(dir)?;
+    while let Some(entry) = list.read() {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == c"." || name == c".." {
+            continue;
+        }
+        let is_dir = match entry.file_type() {
+            FileType::Directory => true,
+            FileType::Unknown => {
+                let st = rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
+                FileType::from_raw_mode(st.st_mode) == FileType::Directory
+            }
+            _ => false,
+        };
+        if is_dir {
+            subdirs.push(name.to_owned());
+        } else {
+            other(dir, name)?;
+        }
+    }
+    Ok(subdirs)
+}
+
+/// Walks the tree below `start` depth first without recursion, holding
+/// two descriptors at a time: `other` sees every non-directory entry (in
+/// its directory), `leave` every directory after all of its content
+/// (`start` last), with the directory itself. Subdirectories are entered
+/// without following symlinks and left through their real `..`.
+fn walk_post_order(
+    start: OwnedFd,
+    mut other: impl FnMut(&OwnedFd, &CStr) -> io::Result<()>,
+    mut leave: impl FnMut(&OwnedFd) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut cur = start;
+    let mut pending: Vec<Vec<CString>> = vec![scan_dir(&cur, &mut other)?];
+    loop {
+        let next = pending.last_mut().and_then(Vec::pop);
+        match next {
+            Some(sub) => {
+                let child = rfs::openat(&cur, &sub, TREE_DIR, Mode::empty())?;
+                pending.push(scan_dir(&child, &mut other)?);
+                cur = child;
+            }
+            None => {
+                leave(&cur)?;
+                pending.pop();
+                if pending.is_empty() {
+                    return Ok(());
+                }
+                cur = rfs::openat(&cur, "..", TREE_DIR, Mode::empty())?;
             }
         }
-        Ok(())
     }
 }
 
@@ -521,14 +822,44 @@ fn set_xattr_result(res: rustix::io::Result<()>, key: &str) -> io::Result<()> {
 /// Removes whatever exists at `name` in `dir` (a directory recursively),
 /// without following symlinks.
 pub(crate) fn remove_existing(dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
+    remove_existing_kind(dir, name).map(drop)
+}
+
+/// [`remove_existing`], returning the type of what was removed.
+fn remove_existing_kind(dir: &OwnedFd, name: &OsStr) -> io::Result<Option<FileType>> {
     match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
-        Err(Errno::NOENT) => Ok(()),
+        Err(Errno::NOENT) => Ok(None),
         Err(e) => Err(e.into()),
         Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
-            std::fs::remove_dir_all(proc_path(dir, name))
+            remove_tree(dir, name)?;
+            Ok(Some(FileType::Directory))
         }
-        Ok(_) => Ok(rfs::unlinkat(dir, name, AtFlags::empty())?),
+        Ok(st) => {
+            rfs::unlinkat(dir, name, AtFlags::empty())?;
+            Ok(Some(FileType::from_raw_mode(st.st_mode)))
+        }
     }
+}
+
+/// Removes the directory `name` in `parent` with everything below it, at
+/// any depth with a bounded number of descriptors (`std::fs::remove_dir_all`
+/// holds one per level).
+pub(crate) fn remove_tree(parent: &OwnedFd, name: &OsStr) -> io::Result<()> {
+    let start = rfs::openat(parent, name, TREE_DIR, Mode::empty())?;
+    walk_post_order(
+        start,
+        |dir, entry| Ok(rfs::unlinkat(dir, entry, AtFlags::empty())?),
+        |dir| {
+            // Empty now: its subdirectories went before it. Remove them
+            // from here (we hold the directory, not its parent).
+            for sub in scan_dir(dir, &mut |d, e| Ok(rfs::unlinkat(d, e, AtFlags::empty())?))? {
+                rfs::unlinkat(dir, &sub, AtFlags::REMOVEDIR)?;
+            }
+            Ok(())
+        },
+    )?;
+    rfs::unlinkat(parent, name, AtFlags::REMOVEDIR)?;
+    Ok(())
 }
 
 /// True if `st` is an overlay whiteout device (character device 0:0).

@@ -9,7 +9,8 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use tar::{EntryType, Header};
 
-use super::extract::extract_layer;
+use super::extract::{extract_layer, extract_layer_limited};
+use super::limits::{ImageBudget, LimitExceeded, UnpackLimits};
 use super::{StorageError, Store};
 
 /// Builds tar streams entry by entry with raw headers, so that paths the
@@ -69,6 +70,22 @@ impl Tar {
         self.add(h, b"")
     }
 
+    /// An entry whose name may be longer than a header holds (GNU long
+    /// name extension).
+    fn long(&mut self, kind: EntryType, path: &str, data: &[u8]) -> &mut Self {
+        let mut h = Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(if kind == EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
+        h.set_mtime(1_000_000);
+        self.b.append_data(&mut h, path, data).unwrap();
+        self
+    }
+
     fn finish(self) -> Vec<u8> {
         self.b.into_inner().unwrap()
     }
@@ -86,23 +103,46 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 #[test]
-fn traversal_and_absolute_paths_stay_inside() {
+fn absolute_paths_are_joined_under_the_root() {
     let (base, root) = setup();
     let abs = base.path().join("escaped-abs");
     let mut t = Tar::new();
-    t.file("../escaped-dotdot", 0o644, b"x")
-        .file("a/../../../escaped-deep", 0o644, b"x")
-        .file(abs.to_str().unwrap(), 0o644, b"x");
+    t.file(abs.to_str().unwrap(), 0o644, b"x")
+        .file("/../../top", 0o644, b"x")
+        .file("a/../inside", 0o644, b"x");
     let data = t.finish();
     let out = extract_layer(&data[..], &root).unwrap();
     assert_eq!(out.diff_id, sha(&data));
     assert_eq!(out.size, data.len() as u64);
-    assert!(!base.path().join("escaped-dotdot").exists());
-    assert!(!base.path().join("escaped-deep").exists());
     assert!(!abs.exists());
-    assert!(root.join("escaped-dotdot").is_file());
-    assert!(root.join("escaped-deep").is_file());
     assert!(root.join(abs.strip_prefix("/").unwrap()).is_file());
+    // `..` at the top of an absolute name stays at the root (filepath.Clean).
+    assert!(root.join("top").is_file());
+    assert!(root.join("inside").is_file());
+}
+
+#[test]
+fn names_climbing_above_the_root_are_refused() {
+    for name in ["../x", "a/../../x", "./../../x"] {
+        let (base, root) = setup();
+        let mut t = Tar::new();
+        t.file("first", 0o644, b"x").file(name, 0o644, b"x");
+        let err = extract_layer(&t.finish()[..], &root).unwrap_err();
+        assert!(matches!(err, StorageError::InvalidPath(_)), "{name}: {err}");
+        assert_eq!(err.to_string(), format!("invalid path in layer: {name}"));
+        assert!(!base.path().join("x").exists());
+        assert!(!root.join("x").exists());
+    }
+}
+
+#[test]
+fn names_longer_than_path_max_are_refused() {
+    let (_base, root) = setup();
+    let long = vec!["d"; 2100].join("/");
+    let mut t = Tar::new();
+    t.long(EntryType::Regular, &long, b"x");
+    let err = extract_layer(&t.finish()[..], &root).unwrap_err();
+    assert!(err.to_string().contains("too long"), "{err}");
 }
 
 #[test]
@@ -139,14 +179,19 @@ fn hardlinks_only_inside_the_layer() {
     let mut t = Tar::new();
     t.file("f", 0o644, b"data")
         .link(EntryType::Link, "g", "f")
-        .link(EntryType::Link, "h", "./../f");
+        .link(EntryType::Link, "h", "/f");
     extract_layer(&t.finish()[..], &root).unwrap();
     let f = fs::metadata(root.join("f")).unwrap();
     assert_eq!(f.ino(), fs::metadata(root.join("g")).unwrap().ino());
     assert_eq!(f.ino(), fs::metadata(root.join("h")).unwrap().ino());
     assert_eq!(f.nlink(), 3);
 
-    for target in ["../../../../etc/passwd", "/etc/passwd", "s/etc/passwd"] {
+    for target in [
+        "../../../../etc/passwd",
+        "./../f",
+        "/etc/passwd",
+        "s/etc/passwd",
+    ] {
         let (_base, root) = setup();
         let mut t = Tar::new();
         t.link(EntryType::Symlink, "s", "/")
@@ -337,4 +382,206 @@ fn stale_temp_dirs_are_cleaned_on_open() {
     let live_path = live.path().to_path_buf();
     drop(live);
     assert!(!live_path.exists());
+}
+
+fn limits(f: impl FnOnce(&mut UnpackLimits)) -> UnpackLimits {
+    let mut l = UnpackLimits::default();
+    f(&mut l);
+    l
+}
+
+fn extract_with(data: &[u8], root: &Path, l: &UnpackLimits) -> Result<(), StorageError> {
+    extract_layer_limited(data, root, l, &ImageBudget::default()).map(drop)
+}
+
+#[test]
+fn a_deep_tree_unpacks_in_linear_time_and_sets_every_directory_time() {
+    // Post-order with a file beside every subdirectory: each entry's
+    // directory differs from the previous one's, the worst case for
+    // resolving every entry's parent from the root.
+    let (_base, root) = setup();
+    let depth = 1000;
+    let mut t = Tar::new();
+    let mut path = String::new();
+    for _ in 0..depth {
+        path.push_str("a/");
+        t.long(EntryType::Directory, &path, b"");
+    }
+    for level in (1..=depth).rev() {
+        let dir = "a/".repeat(level);
+        t.long(EntryType::Regular, &format!("{dir}f"), b"x");
+    }
+    let data = t.finish();
+    let started = std::time::Instant::now();
+    extract_layer(&data[..], &root).unwrap();
+    let took = started.elapsed();
+    // Quadratic path handling took minutes for trees like this one.
+    assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+    let mut p = root.clone();
+    for _ in 0..depth {
+        p.push("a");
+        assert_eq!(fs::symlink_metadata(&p).unwrap().mtime(), 1_000_000);
+    }
+    assert!(p.join("f").is_file());
+}
+
+#[test]
+fn depth_is_limited_directly_and_through_symlink_hops() {
+    let l = limits(|l| l.max_path_depth = 4);
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.file("a/b/c/d/ok", 0o644, b"x");
+    extract_with(&t.finish(), &root, &l).unwrap();
+
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.file("a/b/c/d/e/deep", 0o644, b"x");
+    let err = extract_with(&t.finish(), &root, &l).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Limit(LimitExceeded::Depth(4))),
+        "{err}"
+    );
+    assert!(err.to_string().contains("storage.max_path_depth"), "{err}");
+
+    // Three levels through a symlink to a directory three levels down.
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.dir("a/").dir("a/b/").dir("a/b/c/");
+    t.link(EntryType::Symlink, "hop", "/a/b/c");
+    t.file("hop/x/y/z", 0o644, b"x");
+    let err = extract_with(&t.finish(), &root, &l).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Limit(LimitExceeded::Depth(4))),
+        "{err}"
+    );
+    assert!(!root.join("a/b/c/x/y").exists());
+    assert!(root.join("a/b/c/x").is_dir());
+}
+
+#[test]
+fn entries_and_sizes_are_limited() {
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    for i in 0..10 {
+        t.file(&format!("f{i}"), 0o644, b"");
+    }
+    let data = t.finish();
+    let err = extract_with(&data, &root, &limits(|l| l.max_layer_entries = 9)).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Limit(LimitExceeded::Entries(9))),
+        "{err}"
+    );
+    let (_base, root) = setup();
+    extract_with(&data, &root, &limits(|l| l.max_layer_entries = 10)).unwrap();
+
+    // A file announcing more than the limit is refused before it is written.
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.file("big", 0o644, &vec![0u8; 1 << 20]);
+    let data = t.finish();
+    let err = extract_with(&data, &root, &limits(|l| l.max_layer_size = 1 << 19)).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Limit(LimitExceeded::LayerSize(_))),
+        "{err}"
+    );
+    assert!(!root.join("big").exists());
+    // Many small files: the stream is counted.
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    for i in 0..64 {
+        t.file(&format!("f{i}"), 0o644, &[1u8; 4096]);
+    }
+    let data = t.finish();
+    let err = extract_with(&data, &root, &limits(|l| l.max_layer_size = 100_000)).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Limit(LimitExceeded::LayerSize(100_000))),
+        "{err}"
+    );
+    // The image budget is shared by layers.
+    let l = limits(|l| l.max_image_size = data.len() as u64 + 10);
+    let image = ImageBudget::default();
+    let (_base, root) = setup();
+    extract_layer_limited(&data[..], &root, &l, &image).unwrap();
+    let (_base, root2) = setup();
+    let err = extract_layer_limited(&data[..], &root2, &l, &image).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Limit(LimitExceeded::ImageSize(_))),
+        "{err}"
+    );
+}
+
+#[test]
+fn store_refuses_a_bomb_and_keeps_nothing() {
+    let base = tempfile::tempdir().unwrap();
+    let store = Store::open(base.path())
+        .unwrap()
+        .with_limits(limits(|l| l.max_layer_size = 1 << 20));
+    let mut t = Tar::new();
+    t.file("zeros", 0o644, &vec![0u8; 4 << 20]);
+    let data = t.finish();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&data).unwrap();
+    let gz = gz.finish().unwrap();
+    let err = store.create_layer(None, &sha(&data), &gz[..]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "layer {}: unpacked size exceeds the limit of 1048576 bytes \
+             (storage.max_layer_size in rpod.conf)",
+            sha(&data)
+        )
+    );
+    assert_eq!(
+        fs::read_dir(base.path().join("storage/layers"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert_eq!(
+        fs::read_dir(base.path().join("storage/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn replacing_a_directory_on_the_cached_path_is_seen_by_later_entries() {
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.dir("r/").dir("r/q/").dir("p/").dir("p/q/");
+    t.file("p/q/f1", 0o644, b"1");
+    // `p` becomes a symlink to `r`: later entries below `p` go to `r`.
+    t.link(EntryType::Symlink, "p", "r");
+    t.file("p/q/f2", 0o644, b"2");
+    // A directory replaced by a file: entries below it fail.
+    t.dir("s/").dir("s/t/");
+    t.file("s/t/f", 0o644, b"x");
+    extract_layer(&t.finish()[..], &root).unwrap();
+    assert!(root.join("r/q/f2").is_file());
+    assert!(!root.join("r/q/f1").exists());
+    assert!(fs::symlink_metadata(root.join("p"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.dir("s/").dir("s/t/").file("s/t/f", 0o644, b"x");
+    t.file("s", 0o644, b"now a file");
+    t.file("s/t/g", 0o644, b"x");
+    let err = extract_layer(&t.finish()[..], &root).unwrap_err();
+    assert!(matches!(err, StorageError::Entry { .. }), "{err}");
+    assert_eq!(fs::read(root.join("s")).unwrap(), b"now a file");
+}
+
+#[test]
+fn a_deep_directory_is_replaced_and_removed() {
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    let deep = "d/".repeat(900);
+    t.long(EntryType::Regular, &format!("{deep}f"), b"x");
+    t.file("d", 0o644, b"flat");
+    extract_layer(&t.finish()[..], &root).unwrap();
+    assert_eq!(fs::read(root.join("d")).unwrap(), b"flat");
 }

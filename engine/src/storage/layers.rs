@@ -3,8 +3,8 @@
 //! verified against its diff id.
 
 use std::fs;
-use std::io::Read;
-use std::path::PathBuf;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 
 use rustix::fs::{RenameFlags, CWD};
 use rustix::io::Errno;
@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use super::atomic;
 use super::compression::decompress;
 use super::error::{Result, StorageError};
-use super::extract::extract_layer;
+use super::extract::{extract_layer_limited, remove_tree};
+use super::limits::{ImageBudget, LimitedReader};
 use super::store::Store;
 
 /// Metadata of a stored layer (`layer.json`).
@@ -61,6 +62,44 @@ fn short_link_name() -> String {
 }
 
 impl Store {
+    /// Copies the uncompressed layer stream `reader` to `writer` within the
+    /// store's limits on a layer and on `image`; `what` names the layer in
+    /// the error. Returns the number of bytes copied.
+    pub(crate) fn copy_within_limits(
+        &self,
+        reader: &mut dyn Read,
+        writer: &mut dyn Write,
+        image: &ImageBudget,
+        what: &str,
+    ) -> Result<u64> {
+        let mut limited = LimitedReader::new(reader, &self.limits, image);
+        let res = io::copy(&mut limited, writer);
+        if let Some(limit) = limited.exceeded() {
+            return Err(StorageError::LayerLimit {
+                layer: what.to_string(),
+                limit,
+            });
+        }
+        res.map_err(StorageError::Archive)
+    }
+}
+
+/// Removes the directory `name` in `dir` with [`remove_tree`], warning
+/// when that fails.
+fn discard_tree(dir: &Path, name: &str) {
+    let res = rustix::fs::open(
+        dir,
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(std::io::Error::from)
+    .and_then(|fd| remove_tree(&fd, std::ffi::OsStr::new(name)));
+    if let Err(e) = res {
+        tracing::warn!(path = %dir.join(name).display(), "removing a refused layer: {e}");
+    }
+}
+
+impl Store {
     pub(crate) fn layer_dir(&self, chain_id: &str) -> Result<PathBuf> {
         Ok(self.inner.layers.join(digest_hex(chain_id)?))
     }
@@ -91,6 +130,20 @@ impl Store {
         expected_diff_id: &str,
         blob: R,
     ) -> Result<LayerInfo> {
+        self.create_layer_in(parent, expected_diff_id, blob, &ImageBudget::default())
+    }
+
+    /// [`Store::create_layer`] for one layer of an image whose unpacked
+    /// bytes so far are `image`: the store's unpack limits apply to the
+    /// layer and to the image, and a layer that passes one is refused with
+    /// [`StorageError::LayerLimit`], leaving nothing behind.
+    pub fn create_layer_in<R: Read + Send>(
+        &self,
+        parent: Option<&str>,
+        expected_diff_id: &str,
+        blob: R,
+        image: &ImageBudget,
+    ) -> Result<LayerInfo> {
         digest_hex(expected_diff_id)?;
         let chain = chain_id(parent, expected_diff_id);
         let final_dir = self.layer_dir(&chain)?;
@@ -101,8 +154,23 @@ impl Store {
         let diff = tmp.path().join("diff");
         fs::create_dir(&diff).map_err(StorageError::io("creating", &diff))?;
         let (_, reader) = decompress(blob).map_err(StorageError::Archive)?;
-        let extracted = extract_layer(reader, &diff)?;
+        let extracted = match extract_layer_limited(reader, &diff, &self.limits, image) {
+            Ok(e) => e,
+            Err(e) => {
+                // Removed here, at any depth, rather than by the temp dir's
+                // drop: a hostile tree may be deeper than that can handle.
+                discard_tree(tmp.path(), "diff");
+                return Err(match e {
+                    StorageError::Limit(limit) => StorageError::LayerLimit {
+                        layer: format!("layer {expected_diff_id}"),
+                        limit,
+                    },
+                    other => other,
+                });
+            }
+        };
         if extracted.diff_id != expected_diff_id {
+            discard_tree(tmp.path(), "diff");
             return Err(StorageError::DiffIdMismatch {
                 expected: expected_diff_id.to_string(),
                 actual: extracted.diff_id,

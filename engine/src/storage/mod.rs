@@ -28,6 +28,7 @@ pub mod in_root;
 mod in_use;
 pub mod instructions;
 pub(crate) mod layers;
+pub mod limits;
 mod lookup;
 pub mod manifest;
 mod mount;
@@ -40,12 +41,15 @@ mod vfs;
 pub use changes::{changes, Change};
 pub use commit::CommitOptions;
 pub use error::{Result, StorageError};
-pub use extract::{extract_layer, ExtractedLayer};
+pub use extract::{extract_layer, extract_layer_limited, ExtractedLayer};
 pub use images::{Image, NewImage};
 pub use layers::{chain_id, LayerInfo};
+pub use limits::{ImageBudget, LimitExceeded, UnpackLimits};
 pub use mount::ContainerStoragePaths;
 pub use store::Store;
 pub use tree_remove::{remove_tree, remove_tree_if_exists};
 
+#[cfg(test)]
+mod extract_proptest;
 #[cfg(test)]
 mod extract_tests;

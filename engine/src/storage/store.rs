@@ -11,6 +11,7 @@ use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 
 use super::error::{Result, StorageError};
+use super::limits::UnpackLimits;
 use super::tree_remove::{remove_tree, remove_tree_if_exists};
 
 /// Name of the storage directory below the rpod root.
@@ -42,6 +43,8 @@ const TMP_LOCK_SUFFIX: &str = ".lock";
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) inner: Arc<Paths>,
+    /// Bounds on unpacking layers (rpod.conf `[storage]`).
+    pub(crate) limits: UnpackLimits,
 }
 
 /// Paths of the store's parts.
@@ -129,6 +132,7 @@ impl Store {
         }
         let store = Store {
             inner: Arc::new(paths),
+            limits: UnpackLimits::default(),
         };
         // Scratch space left by killed writers is only wasted space: failing
         // to reclaim it must not make the store unusable.
@@ -139,6 +143,17 @@ impl Store {
             );
         }
         Ok(store)
+    }
+
+    /// This store with `limits` on unpacking layers.
+    pub fn with_limits(mut self, limits: UnpackLimits) -> Store {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits on unpacking layers.
+    pub fn limits(&self) -> &UnpackLimits {
+        &self.limits
     }
 
     /// The storage directory (`<root>/storage`).

@@ -14,7 +14,7 @@ use crate::storage::compression::{decompress, Compression};
 use crate::storage::manifest::{
     build_oci_manifest, Descriptor, Manifest, OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD,
 };
-use crate::storage::{chain_id, Image, NewImage, Store};
+use crate::storage::{chain_id, Image, ImageBudget, NewImage, Store};
 
 /// One image as an archive describes it.
 pub(crate) struct ImageToLoad {
@@ -125,10 +125,18 @@ fn store_image_inner(
     let mut chains = Vec::new();
     let mut descriptors = Vec::new();
     let mut parent: Option<String> = None;
+    let budget = ImageBudget::default();
     for (layer, diff_id) in img.layers.iter().zip(&diff_ids) {
         let chain = chain_id(parent.as_deref(), diff_id);
-        let (digest, size, compression) =
-            store_layer(store, src, layer, parent.as_deref(), diff_id, added)?;
+        let (digest, size, compression) = store_layer(
+            store,
+            src,
+            layer,
+            parent.as_deref(),
+            diff_id,
+            &budget,
+            added,
+        )?;
         let media_type = layer.media_type.clone().unwrap_or_else(|| {
             match compression {
                 Compression::Gzip => OCI_LAYER_GZIP,
@@ -181,6 +189,7 @@ fn store_layer(
     layer: &LayerToLoad,
     parent: Option<&str>,
     diff_id: &str,
+    budget: &ImageBudget,
     added: &mut Added,
 ) -> Result<(String, u64, Compression), ArchiveError> {
     let chain = chain_id(parent, diff_id);
@@ -226,8 +235,12 @@ fn store_layer(
         let (_, mut plain) =
             decompress(open()?).map_err(|e| ArchiveError::Read(layer.path.clone(), e))?;
         let mut h = Sha256::new();
-        io::copy(&mut plain, &mut HashWriter(&mut h))
-            .map_err(|e| ArchiveError::Read(layer.path.clone(), e))?;
+        store.copy_within_limits(
+            &mut plain,
+            &mut HashWriter(&mut h),
+            budget,
+            &format!("layer {diff_id}"),
+        )?;
         let actual = format!("sha256:{}", hex::encode(h.finalize()));
         if actual != diff_id {
             return Err(crate::storage::StorageError::DiffIdMismatch {
@@ -237,7 +250,7 @@ fn store_layer(
             .into());
         }
     } else {
-        store.create_layer(parent, diff_id, io::BufReader::new(open()?))?;
+        store.create_layer_in(parent, diff_id, io::BufReader::new(open()?), budget)?;
     }
     if !existed {
         added.layers.push(chain);
