@@ -399,7 +399,7 @@ fn gzip_bomb() -> LayerCase {
 
 /// Edits the blobs written into an OCI archive: given a blob's digest and
 /// content, what to store under that digest's name (`None`: leave it out).
-type BlobEdit = dyn Fn(&str, Vec<u8>) -> Option<Vec<u8>>;
+type BlobEdit<'a> = dyn Fn(&str, Vec<u8>) -> Option<Vec<u8>> + 'a;
 
 /// An image as blobs.
 struct Image {
@@ -476,7 +476,7 @@ impl Image {
 
     /// An OCI layout in a tar; `skip_blob` leaves a blob out, `replace`
     /// stores other content under a blob's name.
-    fn oci_archive(&self, tag: &str, edit: &BlobEdit) -> Vec<u8> {
+    fn oci_archive(&self, tag: &str, edit: &BlobEdit<'_>) -> Vec<u8> {
         let manifest = self.manifest();
         let index = serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2,
@@ -868,7 +868,7 @@ fn broken_blobs_and_configs_through_load_and_pull() {
     }
 
     // Archives: a missing, a truncated and a mismatched layer blob.
-    let oci_cases: [(&str, Box<BlobEdit>, Expect); 3] = [
+    let oci_cases: [(&str, Box<BlobEdit<'_>>, Expect); 3] = [
         (
             "missing-blob",
             Box::new(|d: &str, b| (d != top_digest).then_some(b)),
