@@ -230,3 +230,55 @@ fn layers_of_a_mounted_container_survive_rmi_whatever_the_database_says() {
     assert!(layer_dirs(&w).is_empty(), "{:?}", layer_dirs(&w));
     w.env.ok(&["system", "check", "-m", "0"]);
 }
+
+#[test]
+fn a_running_container_that_cannot_be_rebuilt_is_reported_and_removed_only_with_force() {
+    let (w, img) = busybox();
+    let id = w
+        .env
+        .ok(&["run", "-d", "--name", "lost", &img, "sleep", "1000"])
+        .trim()
+        .to_owned();
+    let pid = pid_of(&w, "lost");
+    forget_containers(&w.env.root().join("db.sqlite"));
+    std::fs::remove_file(
+        w.env
+            .root()
+            .join("containers")
+            .join(&id)
+            .join("container.json"),
+    )
+    .unwrap();
+
+    let out = w.env.run(&["system", "check"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        stdout.contains(&format!("Damaged container {id}"))
+            && stdout.contains("is missing from the database and cannot be rebuilt"),
+        "{stdout}"
+    );
+    // Without --force a running workload is never touched.
+    let out = w.env.run(&["system", "check", "--repair"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(alive(pid));
+    // With it, everything of the container goes.
+    let out = w.env.ok(&["system", "check", "--repair", "--force"]);
+    assert!(
+        out.contains(&format!("Deleted damaged container: {id}")),
+        "{out}"
+    );
+    rpod_tests::wait_until(std::time::Duration::from_secs(10), "workload gone", || {
+        !alive(pid)
+    });
+    assert!(
+        common::mounts(&w.env).is_empty(),
+        "{:?}",
+        common::mounts(&w.env)
+    );
+    assert!(!w.env.runroot().join("containers").join(&id).exists());
+    assert!(!w.env.root().join("storage/containers").join(&id).exists());
+    w.env.ok(&["system", "check"]);
+    // The image and its layers are intact and usable.
+    w.env.ok(&["run", "--rm", &img, "true"]);
+}

@@ -24,6 +24,11 @@ pub enum ContainerError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("removing {path}: {source}")]
+    Remove {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     State(#[from] StateError),
     #[error(transparent)]

@@ -483,7 +483,7 @@ fn remove_run_files(paths: &ContainerPaths) {
 }
 
 fn remove_dir(dir: &Path) -> Result<(), ContainerError> {
-    crate::storage::remove_tree_if_exists(dir).map_err(|e| ContainerError::Io {
+    crate::storage::remove_tree_if_exists(dir).map_err(|e| ContainerError::Remove {
         path: dir.to_owned(),
         source: e,
     })

@@ -45,21 +45,39 @@ pub fn refresh(
     if let Some(exit) = monitor::read_exit_file(&paths.monitor.exit_file)? {
         return apply_exit(ctx, record, &exit_info(&exit), None);
     }
-    // Never report `exited` while the process still runs: without its
-    // monitor nobody would log it or record its exit, so it is killed.
+    finish_without_monitor(ctx, record)
+}
+
+/// A live row whose monitor died without writing an exit record (Podman:
+/// "conmon exited prematurely"). Nobody would log the process or record
+/// its exit, so it is never reported `exited` while it runs: it is killed
+/// through the runtime, then recorded as exited with code -1, `.State.Error`
+/// saying why, and a `died` event (once, by whoever records the exit).
+pub(crate) fn finish_without_monitor(
+    ctx: &EngineCtx,
+    record: ContainerRecord,
+) -> Result<ContainerRecord, ContainerError> {
     super::recovery::kill_orphan(ctx, &record);
     let why = format!(
-        "pod-monitor (pid {}) is gone without recording an exit: the container was killed and its exit code is unknown",
+        "pod-monitor (pid {}) exited prematurely: it died without writing an exit file, container exit code could not be retrieved (its processes were killed)",
         record.monitor_pid
     );
-    tracing::warn!(container = %record.id, "{why}");
     let exit = ExitInfo {
         code: UNKNOWN_EXIT_CODE,
         signal: None,
         finished_at: now_nanos(),
         oom_killed: false,
     };
-    apply_exit(ctx, record, &exit, Some(why))
+    if !ctx.db.record_exit(&record.id, &exit)? {
+        // Someone else recorded the exit meanwhile.
+        return Ok(ctx.db.container_by_id(&record.id)?.unwrap_or(record));
+    }
+    tracing::warn!(container = %record.id, "{why}");
+    let fresh = apply_exit(ctx, record, &exit, Some(why))?;
+    crate::events::container_event_with(&ctx.config, &fresh, "died", |e| {
+        e.exit_code = Some(UNKNOWN_EXIT_CODE);
+    });
+    Ok(fresh)
 }
 
 fn apply_exit(

@@ -74,6 +74,14 @@ pub(crate) fn after_lock(
     if !rec.state.has_monitor() {
         return Ok(rec);
     }
+    let paths = ContainerPaths::new(&ctx.config, &rec.id);
+    if !crate::monitor::monitor_alive(&paths.monitor.monitor_pid_file) {
+        // Its monitor died: settle the truth before the operation (an exit
+        // record it left, or the orphan killed and recorded exited), so
+        // `stop`, `rm -f` and `start` act on an exited container whose
+        // resources they then release.
+        return super::reconcile::refresh(ctx, rec);
+    }
     repair_live(ctx, rec, true)
 }
 

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 use oci_client::manifest::{
     IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
     OCI_IMAGE_MEDIA_TYPE,
@@ -351,10 +351,12 @@ async fn pull_from(
             )
         })
         .buffer_unordered(PARALLEL_LAYERS)
-        .try_collect::<Vec<LayerInfo>>()
+        // Every started layer is waited for, also after a failure, so that
+        // none is still being stored when the failed pull removes them.
+        .collect::<Vec<Result<LayerInfo, PullError>>>()
         .await;
     let added = added.into_inner().unwrap_or_else(|e| e.into_inner());
-    if let Err(e) = fetched {
+    if let Some(e) = fetched.into_iter().find_map(Result::err) {
         discard_added(store, added).await;
         return Err(e);
     }
@@ -514,6 +516,19 @@ async fn fetch_layer(
     let chain = chain_id(parent.as_deref(), &diff_id);
     let existed = store.layer(&chain).ok().flatten().is_some();
     let blob_existed = store.has_blob(&blob);
+    // Recorded before storing: a failure at any later step still removes
+    // what was stored.
+    if !existed || !blob_existed {
+        let mut added = added.lock().unwrap_or_else(|e| e.into_inner());
+        added.push((
+            if existed { String::new() } else { chain },
+            if blob_existed {
+                String::new()
+            } else {
+                blob.clone()
+            },
+        ));
+    }
     let joined = tokio::task::spawn_blocking(move || {
         // `tmp` lives until the layer is stored, then removes the blob.
         let _tmp = tmp;
@@ -530,17 +545,6 @@ async fn fetch_layer(
     .await
     .map_err(|e| blob_err(format!("unpacking task failed: {e}")))?;
     let info = joined.map_err(|source| PullError::Layer { digest, source })?;
-    if !existed || !blob_existed {
-        let mut added = added.lock().unwrap_or_else(|e| e.into_inner());
-        added.push((
-            if existed { String::new() } else { chain },
-            if blob_existed {
-                String::new()
-            } else {
-                blob.clone()
-            },
-        ));
-    }
     progress.finish(&blob);
     Ok(info)
 }

@@ -102,46 +102,7 @@ impl InRoot {
 
     /// Opens `rel` following no symlink (see [`InRoot::lstat_no_symlinks`]).
     pub fn open_no_symlinks(&self, rel: &Path, flags: OFlags) -> io::Result<OwnedFd> {
-        let rel = strip_root(rel);
-        match rfs::openat2(
-            &self.root,
-            rel,
-            flags | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-        ) {
-            Err(Errno::NAMETOOLONG) => {}
-            other => return Ok(other?),
-        }
-        // Too long for one lookup: one component at a time.
-        let mut comps = rel
-            .components()
-            .map(|c| c.as_os_str())
-            .filter(|c| !c.is_empty() && *c != ".")
-            .peekable();
-        let mut cur: Option<OwnedFd> = None;
-        while let Some(c) = comps.next() {
-            if c == ".." {
-                return Err(Errno::XDEV.into());
-            }
-            let dir = cur.as_ref().map_or(self.root.as_fd(), |f| f.as_fd());
-            let last = comps.peek().is_none();
-            let f = if last {
-                flags | OFlags::NOFOLLOW | OFlags::CLOEXEC
-            } else {
-                OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
-            };
-            cur = Some(rfs::openat(dir, c, f, Mode::empty())?);
-        }
-        match cur {
-            Some(fd) => Ok(fd),
-            None => Ok(rfs::openat(
-                &self.root,
-                c".",
-                flags | OFlags::CLOEXEC,
-                Mode::empty(),
-            )?),
-        }
+        open_no_symlinks(self.root.as_fd(), rel, flags)
     }
 
     /// True if the directory `rel` of this tree is an opaque overlay
@@ -159,6 +120,7 @@ impl InRoot {
         let st = rfs::fstat(&cur)?;
         let names = list_sorted(&cur)?;
         Ok(Walk {
+            root: rfs::openat(&self.root, c".", DIR_FLAGS, Mode::empty())?,
             stack: vec![Frame {
                 rel: PathBuf::new(),
                 dev: st.st_dev,
@@ -169,6 +131,57 @@ impl InRoot {
             cur,
             pending: None,
         })
+    }
+}
+
+/// Opens `rel` below `root` following no symlink and never leaving `root`,
+/// at any depth (component by component beyond `PATH_MAX`).
+fn open_no_symlinks(root: BorrowedFd<'_>, rel: &Path, flags: OFlags) -> io::Result<OwnedFd> {
+    let rel = strip_root(rel);
+    if rel.as_os_str().is_empty() {
+        return Ok(rfs::openat(
+            root,
+            c".",
+            flags | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?);
+    }
+    match rfs::openat2(
+        root,
+        rel,
+        flags | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+    ) {
+        Err(Errno::NAMETOOLONG) => {}
+        other => return Ok(other?),
+    }
+    let mut comps = rel
+        .components()
+        .map(|c| c.as_os_str())
+        .filter(|c| !c.is_empty() && *c != ".")
+        .peekable();
+    let mut cur: Option<OwnedFd> = None;
+    while let Some(c) = comps.next() {
+        if c == ".." {
+            return Err(Errno::XDEV.into());
+        }
+        let dir = cur.as_ref().map_or(root, |f| f.as_fd());
+        let f = if comps.peek().is_none() {
+            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC
+        } else {
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
+        };
+        cur = Some(rfs::openat(dir, c, f, Mode::empty())?);
+    }
+    match cur {
+        Some(fd) => Ok(fd),
+        None => Ok(rfs::openat(
+            root,
+            c".",
+            flags | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?),
     }
 }
 
@@ -240,6 +253,8 @@ struct Frame {
 
 /// An iterative, depth-first, name-ordered walk (see the module docs).
 pub struct Walk {
+    /// The root, to find a directory again if `..` does not lead back.
+    root: OwnedFd,
     stack: Vec<Frame>,
     /// Descriptor of the directory on top of the stack.
     cur: OwnedFd,
@@ -300,8 +315,13 @@ impl Walk {
         let stat = rfs::fstat(&fd)?;
         let kind = match FileType::from_raw_mode(stat.st_mode) {
             FileType::Directory => {
-                // `.` of the O_PATH descriptor: that very directory.
-                let dir = rfs::openat(&fd, c".", DIR_FLAGS, Mode::empty())?;
+                // `.` of the O_PATH descriptor: that very directory
+                // (gone if it was removed meanwhile).
+                let dir = match rfs::openat(&fd, c".", DIR_FLAGS, Mode::empty()) {
+                    Ok(dir) => dir,
+                    Err(Errno::NOENT) => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                };
                 let opaque = fd_is_opaque(&dir);
                 let names = list_sorted(&dir)?;
                 self.pending = Some((
@@ -333,14 +353,23 @@ impl Walk {
             // The root itself is not reported.
             return Ok(None);
         };
-        let up = rfs::openat(&self.cur, c"..", DIR_FLAGS, Mode::empty())?;
-        let st = rfs::fstat(&up)?;
-        if (st.st_dev, st.st_ino) != (parent.dev, parent.ino) {
-            return Err(io::Error::other(format!(
-                "{} was moved while it was being read",
-                done.rel.display()
-            )));
-        }
+        let is_parent = |fd: &OwnedFd| {
+            rfs::fstat(fd).is_ok_and(|st| (st.st_dev, st.st_ino) == (parent.dev, parent.ino))
+        };
+        let up = match rfs::openat(&self.cur, c"..", DIR_FLAGS, Mode::empty()) {
+            Ok(up) if is_parent(&up) => up,
+            // The directory was moved or removed while it was read: find
+            // the parent again from the root, by name and identity.
+            _ => match open_no_symlinks(self.root.as_fd(), &parent.rel, DIR_FLAGS) {
+                Ok(up) if is_parent(&up) => up,
+                _ => {
+                    return Err(io::Error::other(format!(
+                        "{} was moved while it was being read",
+                        parent.rel.display()
+                    )))
+                }
+            },
+        };
         self.cur = up;
         Ok(Some(Node {
             rel: done.rel,
@@ -426,6 +455,47 @@ mod tests {
                 "slash link /".into(),
             ]
         );
+    }
+
+    /// Paths of a walk's entries and leaves, changing the tree with
+    /// `meddle` right after the entry `at` was reported.
+    fn walk_meddled(root: &Path, at: &str, meddle: impl FnOnce()) -> Vec<String> {
+        let tree = InRoot::new(root).unwrap();
+        let mut meddle = Some(meddle);
+        let mut seen = Vec::new();
+        for node in tree.walk().unwrap() {
+            let node = node.unwrap();
+            let leave = matches!(node.kind, NodeKind::LeaveDir);
+            let rel = node.rel.display().to_string();
+            seen.push(format!("{}{rel}", if leave { "-" } else { "" }));
+            if rel == at && !leave {
+                if let Some(m) = meddle.take() {
+                    m();
+                }
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn walk_survives_directories_moved_or_removed_while_read() {
+        let base = tempfile::tempdir().unwrap();
+        let root = base.path().join("root");
+        fs::create_dir_all(root.join("a/b")).unwrap();
+        fs::create_dir_all(root.join("z")).unwrap();
+        fs::write(root.join("a/b/c"), b"c").unwrap();
+        fs::write(root.join("a/y"), b"y").unwrap();
+        let (from, to) = (root.join("a/b"), root.join("z/b"));
+        let seen = walk_meddled(&root, "a/b", || fs::rename(&from, &to).unwrap());
+        assert_eq!(
+            seen,
+            ["a", "a/b", "a/b/c", "-a/b", "a/y", "-a", "z", "z/b", "z/b/c", "-z/b", "-z"]
+        );
+
+        fs::rename(&to, &from).unwrap();
+        let gone = from.clone();
+        let seen = walk_meddled(&root, "a/b", || fs::remove_dir_all(&gone).unwrap());
+        assert_eq!(seen, ["a", "a/b", "-a/b", "a/y", "-a", "z", "-z"]);
     }
 
     #[test]

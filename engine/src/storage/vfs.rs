@@ -1,31 +1,39 @@
 //! The `vfs` fallback: a container root filesystem as a full copy of the
 //! image layers, applying overlay whiteouts and opaque directories the way
-//! overlayfs would. Destination operations are relative to directory
-//! descriptors opened with `O_NOFOLLOW`, so a symlink from a lower layer can
-//! never redirect a copy out of the destination.
+//! overlayfs would. Layers are read with [`InRoot::walk`] (iterative,
+//! descriptor-relative, symlinks never followed); destination operations
+//! are relative to directory descriptors opened with `O_NOFOLLOW`, so a
+//! symlink from a lower layer can never redirect a copy out of the
+//! destination. Neither side recurses nor holds a descriptor per level.
 
-use std::fs::{self, File};
+use std::ffi::OsStr;
+use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, Timespec, Timestamps, XattrFlags};
+use rustix::fs::{
+    self as rfs, AtFlags, Dir, FileType, Mode, OFlags, Timespec, Timestamps, XattrFlags,
+};
 use rustix::io::Errno;
 
 use super::error::{Result, StorageError};
-use super::extract::{is_whiteout, remove_existing, OPAQUE_XATTR};
+use super::extract::is_whiteout;
+use super::in_root::{InRoot, Node, NodeKind};
+use super::tree_remove::remove_tree_at;
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
 
 /// Copies the layer trees `diffs` (bottom first) into `dest`.
 pub(crate) fn copy_layers(diffs: &[PathBuf], dest: &Path) -> Result<()> {
-    let dst = rfs::open(
-        dest,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| StorageError::io("opening", dest)(e.into()))?;
     for diff in diffs {
-        copy_dir(diff, &dst).map_err(StorageError::io("copying layer", diff))?;
+        let src = InRoot::new(diff).map_err(StorageError::io("opening", diff))?;
+        let dst = rfs::open(dest, DIR_FLAGS, Mode::empty())
+            .map_err(|e| StorageError::io("opening", dest)(e.into()))?;
+        copy_tree(&src, dst).map_err(StorageError::io("copying layer", diff))?;
     }
     Ok(())
 }
@@ -43,15 +51,10 @@ fn times(st: &rfs::Stat) -> Timestamps {
     }
 }
 
-fn is_opaque(path: &Path) -> bool {
-    let mut buf = [0u8; 4];
-    matches!(rfs::lgetxattr(path, OPAQUE_XATTR, &mut buf[..]), Ok(1) if buf[0] == b'y')
-}
-
-/// Copies xattrs (except overlay's own) from `src` onto the open `dst`.
-fn copy_xattrs<Fd: AsFd>(src: &Path, dst: Fd) -> io::Result<()> {
+/// Copies xattrs (except overlay's own) from the open `src` onto the open `dst`.
+fn copy_xattrs<S: AsFd, D: AsFd>(src: S, dst: D) -> io::Result<()> {
     let mut names = vec![0u8; 64 * 1024];
-    let n = match rfs::llistxattr(src, &mut names[..]) {
+    let n = match rfs::flistxattr(&src, &mut names[..]) {
         Ok(n) => n,
         Err(Errno::OPNOTSUPP) => return Ok(()),
         Err(e) => return Err(e.into()),
@@ -61,114 +64,161 @@ fn copy_xattrs<Fd: AsFd>(src: &Path, dst: Fd) -> io::Result<()> {
         if name.starts_with(b"trusted.overlay.") {
             continue;
         }
-        let name = std::ffi::OsStr::from_bytes(name);
-        let len = rfs::lgetxattr(src, name, &mut value[..])?;
+        let name = <OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name);
+        let len = rfs::fgetxattr(&src, name, &mut value[..])?;
         rfs::fsetxattr(&dst, name, &value[..len], XattrFlags::empty())?;
     }
     Ok(())
 }
 
-fn set_meta<Fd: AsFd>(fd: Fd, src: &Path, st: &rfs::Stat) -> io::Result<()> {
+fn set_meta<S: AsFd, D: AsFd>(dst: D, src: S, st: &rfs::Stat) -> io::Result<()> {
     rfs::fchown(
-        &fd,
+        &dst,
         Some(rfs::Uid::from_raw(st.st_uid)),
         Some(rfs::Gid::from_raw(st.st_gid)),
     )?;
-    rfs::fchmod(&fd, Mode::from_raw_mode(st.st_mode & 0o7777))?;
-    copy_xattrs(src, &fd)?;
-    rfs::futimens(&fd, &times(st))?;
+    rfs::fchmod(&dst, Mode::from_raw_mode(st.st_mode & 0o7777))?;
+    copy_xattrs(src, &dst)?;
+    rfs::futimens(&dst, &times(st))?;
     Ok(())
 }
 
-fn copy_dir(src: &Path, dst: &OwnedFd) -> io::Result<()> {
-    for entry in fs::read_dir(src)? {
+/// Removes the entry `name` of `dir` (a whole tree if it is a directory);
+/// missing is fine.
+fn remove_entry(dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
+    match remove_tree_at(dir.as_fd(), name) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// Removes everything in `dir` (below an opaque directory).
+fn empty_dir(dir: &OwnedFd) -> io::Result<()> {
+    let mut names = Vec::new();
+    let mut reader = Dir::read_from(dir)?;
+    while let Some(entry) = reader.read() {
         let entry = entry?;
         let name = entry.file_name();
-        let spath = entry.path();
-        let st = rfs::lstat(&spath)?;
-        if is_whiteout(&st) {
-            remove_existing(dst, &name)?;
+        if name != c"." && name != c".." {
+            names.push(name.to_owned());
+        }
+    }
+    drop(reader);
+    for name in names {
+        remove_entry(
+            dir,
+            <OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name.to_bytes()),
+        )?;
+    }
+    Ok(())
+}
+
+/// Copies the tree `src` over the directory `root`.
+fn copy_tree(src: &InRoot, root: OwnedFd) -> io::Result<()> {
+    let mut cur = root;
+    // Identities of the destination directories above `cur`.
+    let mut parents: Vec<(u64, u64)> = Vec::new();
+    for node in src.walk()? {
+        let node = node?;
+        if is_whiteout(&node.stat) {
+            remove_entry(&cur, node.name())?;
             continue;
         }
-        match FileType::from_raw_mode(st.st_mode) {
-            FileType::Directory => {
-                match rfs::statat(dst, &name, AtFlags::SYMLINK_NOFOLLOW) {
+        match node.kind {
+            NodeKind::Dir { opaque } => {
+                let name = node.name();
+                match rfs::statat(&cur, name, AtFlags::SYMLINK_NOFOLLOW) {
                     Ok(d) if FileType::from_raw_mode(d.st_mode) == FileType::Directory => {}
                     Ok(_) => {
-                        remove_existing(dst, &name)?;
-                        rfs::mkdirat(dst, &name, Mode::from_raw_mode(0o700))?;
+                        remove_entry(&cur, name)?;
+                        rfs::mkdirat(&cur, name, Mode::from_raw_mode(0o700))?;
                     }
-                    Err(Errno::NOENT) => rfs::mkdirat(dst, &name, Mode::from_raw_mode(0o700))?,
+                    Err(Errno::NOENT) => rfs::mkdirat(&cur, name, Mode::from_raw_mode(0o700))?,
                     Err(e) => return Err(e.into()),
                 }
-                let child = rfs::openat(
-                    dst,
-                    &name,
-                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                    Mode::empty(),
-                )?;
-                if is_opaque(&spath) {
-                    let child_path = PathBuf::from(format!(
-                        "/proc/self/fd/{}",
-                        std::os::fd::AsRawFd::as_raw_fd(&child)
-                    ));
-                    for old in fs::read_dir(&child_path)? {
-                        remove_existing(&child, &old?.file_name())?;
-                    }
+                let child = rfs::openat(&cur, name, DIR_FLAGS, Mode::empty())?;
+                if opaque {
+                    empty_dir(&child)?;
                 }
-                copy_dir(&spath, &child)?;
-                set_meta(&child, &spath, &st)?;
+                let st = rfs::fstat(&cur)?;
+                parents.push((st.st_dev, st.st_ino));
+                cur = child;
             }
-            FileType::RegularFile => {
-                remove_existing(dst, &name)?;
-                let out = rfs::openat(
-                    dst,
-                    &name,
-                    OFlags::WRONLY
-                        | OFlags::CREATE
-                        | OFlags::EXCL
-                        | OFlags::NOFOLLOW
-                        | OFlags::CLOEXEC,
+            NodeKind::LeaveDir => {
+                let src_dir =
+                    src.open_no_symlinks(&node.rel, OFlags::RDONLY | OFlags::DIRECTORY)?;
+                set_meta(&cur, &src_dir, &node.stat)?;
+                let up = rfs::openat(&cur, c"..", DIR_FLAGS, Mode::empty())?;
+                let st = rfs::fstat(&up)?;
+                if Some((st.st_dev, st.st_ino)) != parents.pop() {
+                    return Err(io::Error::other(format!(
+                        "{} was moved during the copy",
+                        node.rel.display()
+                    )));
+                }
+                cur = up;
+            }
+            NodeKind::File(ref f) => copy_file(&cur, &node, f)?,
+            NodeKind::Symlink(ref target) => {
+                let name = node.name();
+                remove_entry(&cur, name)?;
+                rfs::symlinkat(target, &cur, name)?;
+                own_and_time(&cur, &node)?;
+            }
+            NodeKind::Other => {
+                let name = node.name();
+                remove_entry(&cur, name)?;
+                let ft = node.file_type();
+                if ft == FileType::Socket {
+                    continue;
+                }
+                rfs::mknodat(
+                    &cur,
+                    name,
+                    ft,
                     Mode::from_raw_mode(0o600),
+                    node.stat.st_rdev,
                 )?;
-                let mut out = File::from(out);
-                io::copy(&mut File::open(&spath)?, &mut out)?;
-                set_meta(&out, &spath, &st)?;
-            }
-            FileType::Symlink => {
-                remove_existing(dst, &name)?;
-                let target = fs::read_link(&spath)?;
-                rfs::symlinkat(&target, dst, &name)?;
-                rfs::chownat(
-                    dst,
-                    &name,
-                    Some(rfs::Uid::from_raw(st.st_uid)),
-                    Some(rfs::Gid::from_raw(st.st_gid)),
-                    AtFlags::SYMLINK_NOFOLLOW,
-                )?;
-                rfs::utimensat(dst, &name, &times(&st), AtFlags::SYMLINK_NOFOLLOW)?;
-            }
-            ft => {
-                remove_existing(dst, &name)?;
-                rfs::mknodat(dst, &name, ft, Mode::from_raw_mode(0o600), st.st_rdev)?;
-                rfs::chownat(
-                    dst,
-                    &name,
-                    Some(rfs::Uid::from_raw(st.st_uid)),
-                    Some(rfs::Gid::from_raw(st.st_gid)),
-                    AtFlags::SYMLINK_NOFOLLOW,
-                )?;
+                own_and_time(&cur, &node)?;
                 // Just created by us as a non-symlink node in our own tree.
                 rfs::chmodat(
-                    dst,
-                    &name,
-                    Mode::from_raw_mode(st.st_mode & 0o7777),
+                    &cur,
+                    name,
+                    Mode::from_raw_mode(node.stat.st_mode & 0o7777),
                     AtFlags::empty(),
                 )?;
-                rfs::utimensat(dst, &name, &times(&st), AtFlags::SYMLINK_NOFOLLOW)?;
+                rfs::utimensat(&cur, name, &times(&node.stat), AtFlags::SYMLINK_NOFOLLOW)?;
             }
         }
     }
+    Ok(())
+}
+
+fn copy_file(dir: &OwnedFd, node: &Node, mut src: &File) -> io::Result<()> {
+    let name = node.name();
+    remove_entry(dir, name)?;
+    let out = rfs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    let mut out = File::from(out);
+    io::copy(&mut src, &mut out)?;
+    set_meta(&out, src, &node.stat)
+}
+
+/// Owner and times of a node just created (not followed if a symlink).
+fn own_and_time(dir: &OwnedFd, node: &Node) -> io::Result<()> {
+    let name = node.name();
+    rfs::chownat(
+        dir,
+        name,
+        Some(rfs::Uid::from_raw(node.stat.st_uid)),
+        Some(rfs::Gid::from_raw(node.stat.st_gid)),
+        AtFlags::SYMLINK_NOFOLLOW,
+    )?;
+    rfs::utimensat(dir, name, &times(&node.stat), AtFlags::SYMLINK_NOFOLLOW)?;
     Ok(())
 }
 
@@ -176,6 +226,12 @@ fn copy_dir(src: &Path, dst: &OwnedFd) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::storage::Store;
+    use std::fs;
+
+    fn is_opaque(path: &Path) -> bool {
+        let dir = rfs::open(path, DIR_FLAGS, Mode::empty()).unwrap();
+        crate::storage::in_root::fd_is_opaque(&dir)
+    }
 
     fn layer(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
@@ -231,5 +287,25 @@ mod tests {
             !is_opaque(&dest.join("data")),
             "overlay xattrs must not be copied"
         );
+    }
+
+    #[test]
+    fn copies_a_tree_deeper_than_the_descriptor_limit() {
+        use crate::storage::tree_remove::tests::{deep_tree, with_fd_limit};
+        let base = tempfile::tempdir().unwrap();
+        let src = deep_tree(base.path(), 2000);
+        let dest = base.path().join("dest");
+        fs::create_dir(&dest).unwrap();
+        with_fd_limit(64, || copy_layers(std::slice::from_ref(&src), &dest)).unwrap();
+        let deep: PathBuf = std::iter::repeat_n("d", 1999).collect();
+        let got = InRoot::new(&dest).unwrap();
+        let fd = got
+            .open_no_symlinks(&deep.join("f"), OFlags::RDONLY)
+            .unwrap();
+        let mut s = String::new();
+        io::Read::read_to_string(&mut File::from(fd), &mut s).unwrap();
+        assert_eq!(s, "1999");
+        let st = got.lstat_no_symlinks(&deep.join("l")).unwrap();
+        assert_eq!(FileType::from_raw_mode(st.st_mode), FileType::Symlink);
     }
 }
