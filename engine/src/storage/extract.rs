@@ -375,7 +375,7 @@ impl<'a> Extractor<'a> {
         Ok(())
     }
 
-    /// [`remove_existing`], forgetting the cached directory if a directory
+    /// [`remove_existing_kind`], forgetting the cached directory if a directory
     /// or symlink (possibly on its path) went away.
     fn remove(&mut self, dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
         if let Some(FileType::Directory | FileType::Symlink) = remove_existing_kind(dir, name)? {
@@ -819,19 +819,14 @@ fn set_xattr_result(res: rustix::io::Result<()>, key: &str) -> io::Result<()> {
     }
 }
 
-/// Removes whatever exists at `name` in `dir` (a directory recursively),
-/// without following symlinks.
-pub(crate) fn remove_existing(dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
-    remove_existing_kind(dir, name).map(drop)
-}
-
-/// [`remove_existing`], returning the type of what was removed.
+/// Removes whatever exists at `name` in `dir` (a directory with everything
+/// below it), without following symlinks; returns the type of what was removed.
 fn remove_existing_kind(dir: &OwnedFd, name: &OsStr) -> io::Result<Option<FileType>> {
     match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
         Err(Errno::NOENT) => Ok(None),
         Err(e) => Err(e.into()),
         Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
-            remove_tree(dir, name)?;
+            super::tree_remove::remove_tree_at(dir.as_fd(), name)?;
             Ok(Some(FileType::Directory))
         }
         Ok(st) => {
@@ -839,27 +834,6 @@ fn remove_existing_kind(dir: &OwnedFd, name: &OsStr) -> io::Result<Option<FileTy
             Ok(Some(FileType::from_raw_mode(st.st_mode)))
         }
     }
-}
-
-/// Removes the directory `name` in `parent` with everything below it, at
-/// any depth with a bounded number of descriptors (`std::fs::remove_dir_all`
-/// holds one per level).
-pub(crate) fn remove_tree(parent: &OwnedFd, name: &OsStr) -> io::Result<()> {
-    let start = rfs::openat(parent, name, TREE_DIR, Mode::empty())?;
-    walk_post_order(
-        start,
-        |dir, entry| Ok(rfs::unlinkat(dir, entry, AtFlags::empty())?),
-        |dir| {
-            // Empty now: its subdirectories went before it. Remove them
-            // from here (we hold the directory, not its parent).
-            for sub in scan_dir(dir, &mut |d, e| Ok(rfs::unlinkat(d, e, AtFlags::empty())?))? {
-                rfs::unlinkat(dir, &sub, AtFlags::REMOVEDIR)?;
-            }
-            Ok(())
-        },
-    )?;
-    rfs::unlinkat(parent, name, AtFlags::REMOVEDIR)?;
-    Ok(())
 }
 
 /// True if `st` is an overlay whiteout device (character device 0:0).

@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use super::atomic;
 use super::compression::decompress;
 use super::error::{Result, StorageError};
-use super::extract::{extract_layer_limited, remove_tree};
+use super::extract::extract_layer_limited;
+use super::tree_remove::remove_tree_at;
 use super::limits::{ImageBudget, LimitedReader};
 use super::store::Store;
 
@@ -84,7 +85,7 @@ impl Store {
     }
 }
 
-/// Removes the directory `name` in `dir` with [`remove_tree`], warning
+/// Removes the directory `name` in `dir` with [`remove_tree_at`], warning
 /// when that fails.
 fn discard_tree(dir: &Path, name: &str) {
     let res = rustix::fs::open(
@@ -93,7 +94,7 @@ fn discard_tree(dir: &Path, name: &str) {
         rustix::fs::Mode::empty(),
     )
     .map_err(std::io::Error::from)
-    .and_then(|fd| remove_tree(&fd, std::ffi::OsStr::new(name)));
+    .and_then(|fd| remove_tree_at(std::os::fd::AsFd::as_fd(&fd), std::ffi::OsStr::new(name)));
     if let Err(e) = res {
         tracing::warn!(path = %dir.join(name).display(), "removing a refused layer: {e}");
     }
