@@ -180,7 +180,7 @@ fn images_info_and_version() {
             "missing {key:?} in\n{info}"
         );
     }
-    let root = w.env.ok(&["info", "--format", "{{.store.graphRoot}}"]);
+    let root = w.env.ok(&["info", "--format", "{{.Store.GraphRoot}}"]);
     assert_eq!(
         root.trim(),
         w.env.root().join("storage").display().to_string()
