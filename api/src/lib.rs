@@ -6,6 +6,7 @@
 //! rpod cannot fill yet hold Podman's zero values, never invented data.
 
 pub mod info;
+pub mod ps;
 pub mod time;
 pub mod version;
 
