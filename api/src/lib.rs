@@ -5,7 +5,9 @@
 //! names and template methods to `--format` through [`gotmpl::ToTemplate`] (derived). Fields
 //! rpod cannot fill yet hold Podman's zero values, never invented data.
 
+pub mod image;
 pub mod info;
+pub mod inspect;
 pub mod ps;
 pub mod time;
 pub mod version;
