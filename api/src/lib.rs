@@ -8,6 +8,7 @@
 pub mod image;
 pub mod info;
 pub mod inspect;
+pub mod pod;
 pub mod ps;
 pub mod time;
 pub mod version;
