@@ -10,6 +10,7 @@ pub mod info;
 pub mod inspect;
 pub mod pod;
 pub mod ps;
+pub mod system;
 pub mod time;
 pub mod version;
 

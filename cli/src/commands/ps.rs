@@ -169,8 +169,8 @@ impl PsReporter {
             }
             Some(s) => format!(
                 "{} (virtual {})",
-                human::size(u64::try_from(s.rw_size).unwrap_or(0)),
-                human::size(u64::try_from(s.root_fs_size).unwrap_or(0))
+                human::size_compact(u64::try_from(s.rw_size).unwrap_or(0), 3),
+                human::size_compact(u64::try_from(s.root_fs_size).unwrap_or(0), 3)
             ),
         }
     }
