@@ -50,6 +50,19 @@ pub fn size(bytes: u64) -> String {
     format!("{} {}", significant(value, 3), UNITS[unit])
 }
 
+/// go-units `HumanSizeWithPrecision(size, precision)` exactly as Go prints it, without a
+/// space (`2.13MB`); `HumanSize` is precision 4.
+pub fn size_compact(bytes: u64, precision: i32) -> String {
+    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{}{}", significant(value, precision), UNITS[unit])
+}
+
 /// Go's `%.*g`: `digits` significant digits without trailing zeros.
 fn significant(v: f64, digits: i32) -> String {
     if v == 0.0 {

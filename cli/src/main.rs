@@ -3,7 +3,7 @@
 
 mod cli_error;
 mod commands;
-mod format;
+use gotmpl as format;
 mod human;
 mod logging;
 mod yaml;

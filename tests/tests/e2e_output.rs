@@ -55,7 +55,7 @@ fn ps_table_json_and_templates() {
         "ps",
         "--no-trunc",
         "--format",
-        "{{.ID}}|{{.Names}}|{{.State}}|{{index .Labels \"tier\"}}|{{upper .State}}",
+        "{{.ID}}|{{.Names}}|{{.State}}|{{.Label \"tier\"}}|{{upper .State}}",
     ]);
     assert_eq!(t, format!("{id}|{name}|running|web|RUNNING\n"));
     let t = w.env.ok(&["ps", "--format", "table {{.ID}}\t{{.Names}}"]);
@@ -108,7 +108,7 @@ fn inspect_has_podmans_shape() {
     assert!(exe.ends_with("pod-monitor"), "{exe:?}");
     assert_eq!(c["HostConfig"]["ReadonlyRootfs"], true);
     assert_eq!(c["HostConfig"]["NetworkMode"], "none");
-    let mountpoint = c["Mountpoint"].as_str().unwrap();
+    let mountpoint = c["GraphDriver"]["Data"]["MergedDir"].as_str().unwrap();
     assert!(
         std::path::Path::new(mountpoint)
             .join("bin/busybox")
@@ -180,7 +180,7 @@ fn images_info_and_version() {
             "missing {key:?} in\n{info}"
         );
     }
-    let root = w.env.ok(&["info", "--format", "{{.store.graphRoot}}"]);
+    let root = w.env.ok(&["info", "--format", "{{.Store.GraphRoot}}"]);
     assert_eq!(
         root.trim(),
         w.env.root().join("storage").display().to_string()

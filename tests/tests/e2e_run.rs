@@ -337,7 +337,7 @@ fn short_lived_containers_start_reliably() {
 fn rm_containers_get_a_volatile_overlay_others_a_durable_one() {
     let (w, img) = busybox();
     let options = |name: &str| {
-        let mp = inspect(&w.env, name)["Mountpoint"]
+        let mp = inspect(&w.env, name)["GraphDriver"]["Data"]["MergedDir"]
             .as_str()
             .unwrap()
             .to_owned();

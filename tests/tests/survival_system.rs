@@ -108,7 +108,7 @@ fn prune_df_migrate_and_reset() {
     let df = w
         .env
         .ok(&["system", "df", "--format", "{{.Type}} {{.Total}} {{.Size}}"]);
-    assert!(df.starts_with("Images 0 0 B\n"), "{df}");
+    assert!(df.starts_with("Images 0 0B\n"), "{df}");
     w.env.ok(&["pull", "-q", &img]);
 
     w.env.ok(&["system", "migrate"]);

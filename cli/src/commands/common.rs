@@ -52,18 +52,6 @@ pub fn open_engine(g: &Globals) -> CliResult<Engine> {
     })
 }
 
-/// Prints rows with a user `--format` (Go template, `table ...`, `json`).
-pub fn print_formatted(
-    fmt: &str,
-    rows: &[serde_json::Value],
-    headers: &HeaderMap,
-) -> CliResult<()> {
-    let out =
-        format::render_rows(fmt, rows, headers).map_err(|e| CliError::usage(e.to_string()))?;
-    print!("{out}");
-    Ok(())
-}
-
 /// Prints rows with the user's `--format`, or the command's own default
 /// table when there is none.
 pub fn print_listing(
@@ -81,12 +69,6 @@ pub fn print_listing(
         .map_err(|e| CliError::usage(e.to_string()))?;
     print!("{out}");
     Ok(())
-}
-
-/// Podman's inspect output: the whole array, five-space indent, no HTML
-/// escaping.
-pub fn print_inspect_json(v: &serde_json::Value) {
-    println!("{}", format::json_indent(v, "     ", false));
 }
 
 /// Runs `op` for each name, printing the name on success and

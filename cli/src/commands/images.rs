@@ -3,12 +3,17 @@
 use clap::Args;
 use serde_json::{json, Value};
 
+use rpod_api::image::ImageSummary;
+use rpod_api::GoTime;
+use rpod_engine::state::ContainerRecord;
 use rpod_engine::storage::Image;
 use rpod_engine::Engine;
+use serde::Serialize;
+use std::collections::BTreeMap;
 
-use super::common::{open_engine, print_listing, Globals};
+use super::common::{open_engine, Globals};
 use crate::cli_error::{CliError, CliResult};
-use crate::format::{self, HeaderMap};
+use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
 use crate::human;
 
 const DEFAULT_FORMAT: &str =
@@ -19,6 +24,7 @@ const DIGESTS_FORMAT: &str =
 
 const HEADERS: &[(&str, &str)] = &[
     ("ID", "IMAGE ID"),
+    ("ReadOnly", "R/O"),
     ("CreatedSince", "CREATED"),
     ("CreatedAt", "CREATED AT"),
 ];
@@ -223,79 +229,196 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
             )))
         }
     }
-    let created_nanos = |c: &Option<String>| {
-        c.as_deref()
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-            .and_then(|t| t.timestamp_nanos_opt())
-            .unwrap_or(0)
-    };
-    let headers = HeaderMap::new("images")
-        .with_all(HEADERS)
-        .row_type("images.imageReporter");
-    if a.format.as_deref().is_some_and(format::is_json) {
-        let list: Vec<Value> = images
-            .iter()
-            .map(|i| {
-                json!({
-                    "Id": i.id,
-                    "ParentId": "",
-                    "RepoTags": i.names,
-                    "RepoDigests": i.names.iter().map(|n| format!("{}@{}", split_name(n).0, i.digest)).collect::<Vec<_>>(),
-                    "Size": i.size,
-                    "SharedSize": 0,
-                    "VirtualSize": i.size,
-                    "Labels": Value::Null,
-                    "Containers": 0,
-                    "Names": i.names,
-                    "Digest": i.digest,
-                    "History": i.names,
-                    "Created": created_nanos(&i.created) / 1_000_000_000,
-                    "CreatedAt": i.created,
-                })
-            })
-            .collect();
-        print_listing(a.format.as_deref(), "", &list, &headers, false)?;
-        return Ok(0);
-    }
-    let mut rows = Vec::new();
-    for i in &images {
-        let id = if a.no_trunc {
-            format!("sha256:{}", i.id)
-        } else {
-            i.id[..12.min(i.id.len())].to_owned()
-        };
-        let names: Vec<&str> = if i.names.is_empty() {
-            vec!["<none>:<none>"]
-        } else {
-            i.names.iter().map(String::as_str).collect()
-        };
-        for n in names {
-            if a.quiet {
-                println!("{id}");
-                break;
-            }
+    let containers = engine.containers()?;
+    let summaries: Vec<ImageSummary> = images
+        .iter()
+        .map(|i| summary(&engine, i, &containers))
+        .collect();
+    let mut rows: Vec<ImageReporter> = Vec::new();
+    for s in summaries {
+        let names = s.repo_tags.clone().unwrap_or_default();
+        if names.is_empty() {
+            rows.push(ImageReporter::new("<none>", "<none>", s, a.no_trunc));
+            continue;
+        }
+        let mut tagged = Vec::new();
+        let mut untagged = Vec::new();
+        for n in &names {
             let (repo, tag) = split_name(n);
-            let created = created_nanos(&i.created);
-            rows.push(json!({
-                "Repository": if repo == "<none>" { "<none>" } else { repo },
-                "Tag": tag,
-                "ID": id,
-                "Digest": i.digest,
-                "CreatedSince": if created > 0 { human::since(created) + " ago" } else { String::new() },
-                "CreatedAt": i.created.clone().unwrap_or_default(),
-                "Size": human::size(i.size),
-                "Names": i.names,
-            }));
+            let r = ImageReporter::new(repo, tag, s.clone(), a.no_trunc);
+            if tag == "<none>" {
+                untagged.push(r);
+            } else {
+                tagged.push(r);
+            }
+        }
+        if tagged.is_empty() {
+            rows.extend(untagged.into_iter().take(1));
+        } else {
+            rows.extend(tagged);
         }
     }
     if a.quiet {
+        // One line per image, as Podman's writeID.
+        let mut seen = std::collections::HashSet::new();
+        for r in &rows {
+            if seen.insert(r.s.id.clone()) {
+                println!("{}", r.id());
+            }
+        }
         return Ok(0);
     }
-    let default = if a.digests {
-        DIGESTS_FORMAT
-    } else {
-        DEFAULT_FORMAT
+    if a.format.as_deref().is_some_and(format::is_json) {
+        print_json(&rows)?;
+        return Ok(0);
+    }
+    let headers = HeaderMap::new("images")
+        .with_all(HEADERS)
+        .row_type("images.imageReporter");
+    let (origin, fmt) = match a.format.as_deref() {
+        Some(f) => (Origin::User, f),
+        None if a.digests => (Origin::Podman, DIGESTS_FORMAT),
+        None => (Origin::Podman, DEFAULT_FORMAT),
     };
-    print_listing(a.format.as_deref(), default, &rows, &headers, a.noheading)?;
+    let values: Vec<GoValue> = rows.iter().map(ToTemplate::to_template).collect();
+    let out = format::render_typed(origin, fmt, &values, &headers, a.noheading)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    print!("{out}");
     Ok(0)
+}
+
+/// entities.ImageSummary of `img`.
+fn summary(engine: &Engine, img: &Image, containers: &[ContainerRecord]) -> ImageSummary {
+    let config: Value = engine
+        .store()
+        .image_config(img)
+        .ok()
+        .and_then(|raw| serde_json::from_slice(&raw).ok())
+        .unwrap_or(Value::Null);
+    let text = |k: &str| {
+        config
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let labels: Option<BTreeMap<String, String>> = config
+        .pointer("/config/Labels")
+        .and_then(|l| serde_json::from_value(l.clone()).ok());
+    let size = i64::try_from(img.size).unwrap_or(i64::MAX);
+    ImageSummary {
+        id: img.id.clone(),
+        parent_id: String::new(),
+        repo_tags: Some(img.names.clone()),
+        repo_digests: Some(
+            img.names
+                .iter()
+                .map(|n| format!("{}@{}", split_name(n).0, img.digest))
+                .collect(),
+        ),
+        created: created_of(img) / 1_000_000_000,
+        size,
+        shared_size: 0,
+        virtual_size: size,
+        labels,
+        containers: i64::try_from(containers.iter().filter(|c| c.image_id == img.id).count())
+            .unwrap_or(i64::MAX),
+        read_only: false,
+        dangling: img.names.is_empty(),
+        arch: text("architecture"),
+        digest: img.digest.clone(),
+        history: Some(img.names.clone()),
+        is_manifest_list: Some(false),
+        names: Some(img.names.clone()),
+        os: text("os"),
+    }
+}
+
+/// Podman's imageReporter: one row per repository:tag of an image, with the template
+/// methods `images` offers.
+#[derive(Clone, Debug, Serialize, ToTemplate)]
+#[go(type = "images.imageReporter", methods)]
+struct ImageReporter {
+    #[serde(rename = "repository", skip_serializing_if = "String::is_empty")]
+    repository: String,
+    #[serde(rename = "tag", skip_serializing_if = "String::is_empty")]
+    tag: String,
+    #[serde(flatten)]
+    #[go(embed)]
+    s: ImageSummary,
+    #[serde(skip)]
+    #[go(skip)]
+    no_trunc: bool,
+}
+
+impl ImageReporter {
+    fn new(repo: &str, tag: &str, s: ImageSummary, no_trunc: bool) -> ImageReporter {
+        ImageReporter {
+            repository: repo.to_owned(),
+            tag: tag.to_owned(),
+            s,
+            no_trunc,
+        }
+    }
+
+    fn id(&self) -> String {
+        if !self.no_trunc && self.s.id.len() >= 12 {
+            self.s.id[..12].to_owned()
+        } else {
+            format!("sha256:{}", self.s.id)
+        }
+    }
+
+    fn created(&self) -> GoTime {
+        GoTime::from(chrono::DateTime::from_timestamp(self.s.created, 0).unwrap_or_default())
+    }
+
+    fn created_since(&self) -> String {
+        human::since(self.s.created.saturating_mul(1_000_000_000)) + " ago"
+    }
+}
+
+impl GoMethods for ImageReporter {
+    fn arity(&self, name: &str) -> Option<usize> {
+        matches!(
+            name,
+            "ID" | "Created" | "Size" | "History" | "CreatedAt" | "CreatedSince" | "CreatedTime"
+        )
+        .then_some(0)
+    }
+
+    fn call(&self, name: &str, _args: &[&str]) -> Result<GoValue, String> {
+        Ok(GoValue::Str(match name {
+            "ID" => self.id(),
+            "Created" | "CreatedSince" => self.created_since(),
+            "Size" => human::size(u64::try_from(self.s.size).unwrap_or(0)),
+            "History" => self.s.history.as_deref().unwrap_or_default().join(", "),
+            "CreatedAt" | "CreatedTime" => self.created().go_string(),
+            other => return Err(format!("no method {other}")),
+        }))
+    }
+}
+
+/// `--format json`: the summaries with `Created` (Unix seconds), `CreatedAt` (RFC 3339),
+/// `Repository` and `Tag` after them and no `RepoTags` (Podman's writeJSON).
+fn print_json(rows: &[ImageReporter]) -> CliResult<()> {
+    let mut list = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut v = serde_json::to_value(&r.s).map_err(anyhow::Error::from)?;
+        if let Some(o) = v.as_object_mut() {
+            o.shift_remove("Created");
+            o.shift_remove("RepoTags");
+            o.insert("Created".into(), json!(r.s.created));
+            o.insert("CreatedAt".into(), json!(r.created().rfc3339()));
+            if !r.repository.is_empty() {
+                o.insert("Repository".into(), json!(r.repository));
+            }
+            if !r.tag.is_empty() {
+                o.insert("Tag".into(), json!(r.tag));
+            }
+        }
+        list.push(v);
+    }
+    println!("{}", format::typed_json(&Value::Array(list), "    ", true));
+    Ok(())
 }

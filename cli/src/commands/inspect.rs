@@ -1,15 +1,19 @@
 //! `inspect`, `container inspect` and `image inspect`.
 
 use clap::Args;
+use rpod_api::image::{History, ImageData, RootFs};
+use rpod_api::inspect::DriverData;
+use rpod_api::GoTime;
 use rpod_engine::container::inspect::inspect_container;
 use rpod_engine::container::ContainerError;
 use rpod_engine::storage::Image;
 use rpod_engine::Engine;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-use super::common::{open_engine, print_formatted, print_inspect_json, Globals};
+use super::common::{open_engine, Globals};
 use crate::cli_error::{CliError, CliResult};
-use crate::format::HeaderMap;
+use crate::format::{self, GoValue, HeaderMap, Origin, ToTemplate};
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -91,12 +95,22 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
         }
     }
     match format {
-        None | Some("json") => print_inspect_json(&Value::Array(found)),
-        Some(f) => print_formatted(
-            f,
-            &found,
-            &HeaderMap::new("inspect").json_style("     ", false),
-        )?,
+        Some(f) if !f.is_empty() && !format::is_json(f) => {
+            let f = inspect_normalize(f, matches!(kind, Kind::Image));
+            let out = format::render_typed(
+                Origin::User,
+                &f,
+                &found,
+                &HeaderMap::new("inspect").json_style("     ", false),
+                false,
+            )
+            .map_err(|e| CliError::usage(e.to_string()))?;
+            print!("{out}");
+        }
+        _ => {
+            let list = Value::Array(found.iter().map(GoValue::to_json).collect());
+            println!("{}", format::typed_json(&list, "     ", false));
+        }
     }
     if let Some(last) = errors.pop() {
         for e in errors {
@@ -107,12 +121,32 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
     Ok(0)
 }
 
-async fn lookup(engine: &Engine, name: &str, kind: &Kind) -> CliResult<Option<Value>> {
+/// Podman's InspectNormalize: `{{.Id}}` means `.ID`, `.Src`/`.Dst`/`.ImageID` are aliases of
+/// `.Source`/`.Destination`/`.Image`, and for images `.Config.Healthcheck` of `.HealthCheck`.
+fn inspect_normalize(format: &str, image: bool) -> String {
+    let id = regex::Regex::new(r"\{\{\s*\.Id\s*\}\}")
+        .map(|re| re.replace_all(format, "{{.ID}}").into_owned());
+    let mut f = id.unwrap_or_else(|_| format.to_owned());
+    let mut pairs = vec![
+        (".Src", ".Source"),
+        (".Dst", ".Destination"),
+        (".ImageID", ".Image"),
+    ];
+    if image {
+        pairs.push((".Config.Healthcheck", ".HealthCheck"));
+    }
+    for (from, to) in pairs {
+        f = f.replace(from, to);
+    }
+    f
+}
+
+async fn lookup(engine: &Engine, name: &str, kind: &Kind) -> CliResult<Option<GoValue>> {
     if matches!(kind, Kind::Container | Kind::All) {
         match engine.container(name) {
             Ok(h) => {
                 let rec = h.get().await?;
-                return Ok(Some(inspect_container(engine.ctx(), &rec)));
+                return Ok(Some(inspect_container(engine.ctx(), &rec).to_template()));
             }
             Err(ContainerError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
@@ -124,52 +158,74 @@ async fn lookup(engine: &Engine, name: &str, kind: &Kind) -> CliResult<Option<Va
             .lookup_image(name)
             .map_err(anyhow::Error::from)?
         {
-            return Ok(Some(inspect_image(engine, &img)?));
+            return Ok(Some(inspect_image(engine, &img)?.to_template()));
         }
     }
     Ok(None)
 }
 
-/// Podman's image inspect shape (libpod's ImageData).
-pub fn inspect_image(engine: &Engine, img: &Image) -> CliResult<Value> {
+/// Podman's image inspect report (pkg/inspect.ImageData).
+pub fn inspect_image(engine: &Engine, img: &Image) -> CliResult<ImageData> {
     let raw = engine
         .store()
         .image_config(img)
         .map_err(anyhow::Error::from)?;
     let config: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
     let repo_digests: Vec<String> = img
         .names
         .iter()
         .map(|n| format!("{}@{}", repo_of(n), img.digest))
         .collect();
-    let diff_ids = config
+    let layers: Vec<String> = config
         .pointer("/rootfs/diff_ids")
-        .cloned()
-        .unwrap_or(json!([]));
-    Ok(json!({
-        "Id": img.id,
-        "Digest": img.digest,
-        "RepoTags": img.names,
-        "RepoDigests": repo_digests,
-        "Parent": "",
-        "Comment": config.get("comment").cloned().unwrap_or(json!("")),
-        "Created": config.get("created").cloned().unwrap_or(Value::Null),
-        "Config": config.get("config").cloned().unwrap_or(json!({})),
-        "Version": config.get("docker_version").cloned().unwrap_or(json!("")),
-        "Author": config.get("author").cloned().unwrap_or(json!("")),
-        "Architecture": config.get("architecture").cloned().unwrap_or(json!("")),
-        "Os": config.get("os").cloned().unwrap_or(json!("")),
-        "Size": img.size,
-        "VirtualSize": img.size,
-        "GraphDriver": { "Name": engine.store().graph_driver_name(), "Data": {} },
-        "RootFS": { "Type": "layers", "Layers": diff_ids },
-        "Labels": config.pointer("/config/Labels").cloned().unwrap_or(Value::Null),
-        "Annotations": {},
-        "ManifestType": manifest_type(engine, img),
-        "User": config.pointer("/config/User").cloned().unwrap_or(json!("")),
-        "History": config.get("history").cloned().unwrap_or(json!([])),
-        "NamesHistory": img.names,
-    }))
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let created = config
+        .get("created")
+        .and_then(|c| serde_json::from_value::<GoTime>(c.clone()).ok());
+    let history: Vec<History> = config
+        .get("history")
+        .and_then(|h| serde_json::from_value(h.clone()).ok())
+        .unwrap_or_default();
+    let labels: Option<BTreeMap<String, String>> = config
+        .pointer("/config/Labels")
+        .and_then(|l| serde_json::from_value(l.clone()).ok());
+    let health_check = config
+        .pointer("/config/Healthcheck")
+        .and_then(|h| serde_json::from_value(h.clone()).ok());
+    let size = i64::try_from(img.size).unwrap_or(i64::MAX);
+    Ok(ImageData {
+        id: img.id.clone(),
+        digest: img.digest.clone(),
+        repo_tags: Some(img.names.clone()),
+        repo_digests: Some(repo_digests),
+        parent: String::new(),
+        comment: text(config.get("comment")),
+        created,
+        config: Some(config.get("config").cloned().unwrap_or_else(|| json!({}))),
+        version: text(config.get("docker_version")),
+        author: text(config.get("author")),
+        architecture: text(config.get("architecture")),
+        os: text(config.get("os")),
+        size,
+        virtual_size: size,
+        graph_driver: Some(DriverData {
+            name: engine.store().graph_driver_name().to_owned(),
+            data: Some(BTreeMap::new()),
+        }),
+        root_fs: Some(RootFs {
+            r#type: "layers".into(),
+            layers: Some(layers),
+        }),
+        labels,
+        annotations: Some(BTreeMap::new()),
+        manifest_type: manifest_type(engine, img),
+        user: text(config.pointer("/config/User")),
+        history: Some(history),
+        names_history: Some(img.names.clone()),
+        health_check,
+    })
 }
 
 /// `registry/repo` of `registry/repo:tag`.

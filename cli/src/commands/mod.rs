@@ -36,7 +36,6 @@ mod run;
 mod save;
 mod survival_cli;
 mod survival_flags;
-mod survival_status;
 mod system;
 mod tag;
 mod tree;

@@ -1,25 +1,39 @@
 //! `pod ps` and `pod inspect`.
 
 use clap::Args;
-use rpod_engine::container::inspect::format_time;
+use rpod_api::inspect::InspectHostPort;
+use rpod_api::pod::{
+    InspectPodContainerInfo, InspectPodData, InspectPodInfraConfig, ListPodContainer,
+    ListPodsReport, PodInspectReport,
+};
+use rpod_api::GoTime;
 use rpod_engine::pod::{PodRecord, PodStatus};
 use rpod_engine::state::ContainerRecord;
 use rpod_engine::Engine;
-use serde_json::{json, Value};
+use serde::Serialize;
+use std::collections::BTreeMap;
 
-use super::common::{open_engine, print_inspect_json, print_listing, Globals};
+use super::common::{open_engine, Globals};
 use crate::cli_error::{CliError, CliResult};
-use crate::format::{self, HeaderMap};
+use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
 use crate::human;
 
 /// Podman's `pod ps` column headers.
 const HEADERS: &[(&str, &str)] = &[
+    ("Id", "POD ID"),
     ("ID", "POD ID"),
-    ("InfraID", "INFRA ID"),
+    ("Name", "NAME"),
+    ("Status", "STATUS"),
+    ("Labels", "LABELS"),
     ("NumberOfContainers", "# OF CONTAINERS"),
-    ("ContainerNames", "NAMES"),
+    ("Created", "CREATED"),
+    ("InfraID", "INFRA ID"),
     ("ContainerIds", "IDS"),
+    ("ContainerNames", "NAMES"),
     ("ContainerStatuses", "STATUS"),
+    ("Cgroup", "CGROUP"),
+    ("Namespace", "NAMESPACES"),
+    ("Restarts", "RESTARTS"),
 ];
 
 #[derive(Debug, Args)]
@@ -40,7 +54,7 @@ pub struct PodPsArgs {
     #[arg(long)]
     format: Option<String>,
     /// Do not print headers
-    #[arg(long)]
+    #[arg(short = 'n', long)]
     noheading: bool,
     /// Do not truncate pod and container IDs
     #[arg(long)]
@@ -48,6 +62,12 @@ pub struct PodPsArgs {
     /// Print the numeric IDs of the pods only
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Display namespace information of the pod
+    #[arg(long)]
+    ns: bool,
+    /// Sort output by created, id, name, or number
+    #[arg(long, default_value = "created")]
+    sort: String,
 }
 
 #[derive(Debug, Args)]
@@ -118,53 +138,114 @@ fn matches_filter(v: &PodView, filter: &str) -> CliResult<bool> {
     })
 }
 
-fn labels(p: &PodRecord) -> std::collections::BTreeMap<&str, &str> {
-    p.options
-        .labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
+fn labels(p: &PodRecord) -> BTreeMap<String, String> {
+    p.options.labels.iter().cloned().collect()
 }
 
-fn row(v: &PodView, no_trunc: bool) -> Value {
+/// Podman's ListPodsReport of a pod.
+fn report(v: &PodView) -> ListPodsReport {
     let p = &v.pod;
-    json!({
-        "ID": short(&p.id, no_trunc),
-        "Id": p.id,
-        "Name": p.name,
-        "Status": v.status().as_str(),
-        "Created": human::since(p.created_at) + " ago",
-        "CreatedAt": format_time(p.created_at),
-        "InfraID": p.infra_id.as_deref().map(|i| short(i, no_trunc)).unwrap_or(""),
-        "InfraId": p.infra_id.clone().unwrap_or_default(),
-        "NumberOfContainers": v.members.len(),
-        "ContainerNames": v.members.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(","),
-        "ContainerIds": v.members.iter().map(|c| short(&c.id, no_trunc)).collect::<Vec<_>>().join(","),
-        "ContainerStatuses": v.members.iter().map(|c| c.state.as_str()).collect::<Vec<_>>().join(","),
-        "Labels": labels(p),
-        "Cgroup": p.cgroup_parent(),
-        "Networks": Vec::<String>::new(),
-    })
+    ListPodsReport {
+        cgroup: p.cgroup_parent(),
+        containers: Some(
+            v.members
+                .iter()
+                .map(|c| ListPodContainer {
+                    id: c.id.clone(),
+                    names: c.name.clone(),
+                    status: c.state.as_str().to_owned(),
+                    restart_count: 0,
+                })
+                .collect(),
+        ),
+        created: GoTime::from_unix_nanos(p.created_at),
+        id: p.id.clone(),
+        infra_id: p.infra_id.clone().unwrap_or_default(),
+        name: p.name.clone(),
+        namespace: String::new(),
+        networks: Some(Vec::new()),
+        status: v.status().as_str().to_owned(),
+        labels: Some(labels(p)),
+    }
 }
 
-fn json_row(v: &PodView) -> Value {
-    let p = &v.pod;
-    json!({
-        "Cgroup": p.cgroup_parent(),
-        "Containers": v.members.iter().map(|c| json!({
-            "Id": c.id,
-            "Names": c.name,
-            "Status": c.state.as_str(),
-        })).collect::<Vec<_>>(),
-        "Created": format_time(p.created_at),
-        "Id": p.id,
-        "InfraId": p.infra_id.clone().unwrap_or_default(),
-        "Name": p.name,
-        "Namespace": "",
-        "Networks": [],
-        "Status": v.status().as_str(),
-        "Labels": labels(p),
-    })
+/// Podman's ListPodReporter: a ListPodsReport with the template methods `pod ps` offers.
+#[derive(Clone, Debug, Serialize, ToTemplate)]
+#[go(type = "pods.ListPodReporter", methods)]
+struct PodReporter {
+    #[serde(flatten)]
+    #[go(embed)]
+    r: ListPodsReport,
+    #[serde(skip)]
+    #[go(skip)]
+    no_trunc: bool,
+}
+
+impl GoMethods for PodReporter {
+    fn arity(&self, name: &str) -> Option<usize> {
+        match name {
+            "Label" => Some(1),
+            "Created" | "Labels" | "Networks" | "NumberOfContainers" | "ID" | "Id" | "InfraID"
+            | "InfraId" | "ContainerIds" | "ContainerNames" | "ContainerStatuses" | "Restarts" => {
+                Some(0)
+            }
+            _ => None,
+        }
+    }
+
+    fn call(&self, name: &str, args: &[&str]) -> Result<GoValue, String> {
+        let r = &self.r;
+        let members = r.containers.as_deref().unwrap_or_default();
+        let labels = r.labels.clone().unwrap_or_default();
+        Ok(match name {
+            "NumberOfContainers" => GoValue::Int(i64::try_from(members.len()).unwrap_or(0)),
+            "Label" => GoValue::Str(labels.get(args[0]).cloned().unwrap_or_default()),
+            "Labels" => GoValue::Str(
+                labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            "Created" => GoValue::Str(
+                r.created
+                    .unix_nanos()
+                    .map_or_else(String::new, |n| human::since(n) + " ago"),
+            ),
+            "Networks" => GoValue::Str(r.networks.as_deref().unwrap_or_default().join(",")),
+            "ID" | "Id" => GoValue::Str(short(&r.id, self.no_trunc).to_owned()),
+            "InfraID" | "InfraId" => GoValue::Str(short(&r.infra_id, self.no_trunc).to_owned()),
+            "ContainerIds" => GoValue::Str(
+                members
+                    .iter()
+                    .map(|c| short(&c.id, self.no_trunc))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            "ContainerNames" => GoValue::Str(
+                members
+                    .iter()
+                    .map(|c| c.names.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            "ContainerStatuses" => GoValue::Str(
+                members
+                    .iter()
+                    .map(|c| c.status.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            "Restarts" => GoValue::Str(
+                members
+                    .iter()
+                    .map(|c| c.restart_count)
+                    .sum::<u64>()
+                    .to_string(),
+            ),
+            other => return Err(format!("no method {other}")),
+        })
+    }
 }
 
 pub async fn ps(g: &Globals, a: PodPsArgs) -> CliResult {
@@ -180,77 +261,131 @@ pub async fn ps(g: &Globals, a: PodPsArgs) -> CliResult {
             views.push(v);
         }
     }
-    // Newest first, as Podman lists them.
-    views.reverse();
-    if a.quiet && a.format.is_none() {
-        for v in &views {
-            println!("{}", short(&v.pod.id, a.no_trunc));
+    let mut reports: Vec<ListPodsReport> = views.iter().map(report).collect();
+    match a.sort.as_str() {
+        "created" => reports.sort_by_key(|r| std::cmp::Reverse(r.created)),
+        "id" => reports.sort_by(|x, y| x.id.cmp(&y.id)),
+        "name" => reports.sort_by(|x, y| x.name.cmp(&y.name)),
+        "number" => reports.sort_by_key(|r| r.containers.as_ref().map_or(0, Vec::len)),
+        "status" => reports.sort_by(|x, y| x.status.cmp(&y.status)),
+        _ => {
+            return Err(CliError::usage(
+                "invalid option for --sort, options are: created, id, name, number, or status",
+            ))
+        }
+    }
+    if a.format.as_deref().is_some_and(format::is_json) {
+        let v = serde_json::to_value(&reports).map_err(anyhow::Error::from)?;
+        println!("{}", format::typed_json(&v, "  ", true));
+        return Ok(0);
+    }
+    if a.quiet {
+        for r in &reports {
+            println!("{}", r.id);
         }
         return Ok(0);
     }
     let headers = HeaderMap::new("pod ps")
         .with_all(HEADERS)
-        .json_style("  ", true)
-        .row_type("pods.podPsReporter");
-    let rows: Vec<Value> = if a.format.as_deref().is_some_and(format::is_json) {
-        views.iter().map(json_row).collect()
-    } else {
-        views.iter().map(|v| row(v, a.no_trunc)).collect()
-    };
-    let mut fmt = String::from("table {{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}");
-    if a.ctr_names {
-        fmt.push_str("\t{{.ContainerNames}}");
-    }
+        .row_type("pods.ListPodReporter");
+    let mut fmt = String::from("table {{.Id}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}");
     if a.ctr_ids {
         fmt.push_str("\t{{.ContainerIds}}");
+    }
+    if a.ctr_names {
+        fmt.push_str("\t{{.ContainerNames}}");
     }
     if a.ctr_status {
         fmt.push_str("\t{{.ContainerStatuses}}");
     }
+    if a.ns {
+        fmt.push_str("\t{{.Cgroup}}\t{{.Namespace}}");
+    }
     if !(a.ctr_names || a.ctr_ids || a.ctr_status) {
         fmt.push_str("\t{{.NumberOfContainers}}");
     }
-    print_listing(a.format.as_deref(), &fmt, &rows, &headers, a.noheading)?;
+    let (origin, fmt) = match a.format.as_deref() {
+        Some(f) => (Origin::User, f.to_owned()),
+        None => (Origin::Podman, fmt),
+    };
+    let rows: Vec<GoValue> = reports
+        .into_iter()
+        .map(|r| {
+            PodReporter {
+                r,
+                no_trunc: a.no_trunc,
+            }
+            .to_template()
+        })
+        .collect();
+    let out = format::render_typed(origin, &fmt, &rows, &headers, a.noheading)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    print!("{out}");
     Ok(0)
 }
 
-/// libpod's InspectPodData.
-fn inspect_json(v: &PodView) -> Value {
+/// `host:container[/proto]` port specs as Podman's PortBindings map.
+fn port_bindings(specs: &[String]) -> BTreeMap<String, Option<Vec<InspectHostPort>>> {
+    let mut out: BTreeMap<String, Option<Vec<InspectHostPort>>> = BTreeMap::new();
+    for spec in specs {
+        let (ports, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
+        let parts: Vec<&str> = ports.split(':').collect();
+        let (host_ip, host_port, ctr) = match parts.as_slice() {
+            [c] => ("", "", *c),
+            [h, c] => ("", *h, *c),
+            [ip, h, c] => (*ip, *h, *c),
+            _ => continue,
+        };
+        out.entry(format!("{ctr}/{proto}"))
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(InspectHostPort {
+                host_ip: host_ip.to_owned(),
+                host_port: host_port.to_owned(),
+            });
+    }
+    out
+}
+
+/// Podman's InspectPodData (plus rpod's Transition).
+fn inspect_report(v: &PodView) -> PodInspectReport {
     let p = &v.pod;
     let o = &p.options;
-    let infra = v
-        .members
-        .iter()
-        .find(|c| c.options.pod.as_ref().is_some_and(|m| m.infra));
-    json!({
-        "Id": p.id,
-        "Name": p.name,
-        "Created": format_time(p.created_at),
-        "CreateCommand": [],
-        "ExitPolicy": o.exit_policy.as_str(),
-        "State": v.status().as_str(),
-        "Hostname": p.hostname(),
-        "Labels": labels(p),
-        "CreateCgroup": true,
-        "CgroupParent": "/rpod",
-        "CgroupPath": p.cgroup_parent(),
-        "CreateInfra": o.infra,
-        "InfraContainerID": p.infra_id.clone().unwrap_or_default(),
-        "InfraConfig": if o.infra { json!({
-            "PortBindings": o.ports,
-            "HostNetwork": false,
-            "InfraCommand": o.infra_command,
-            "Pid": infra.map(|c| c.pid).unwrap_or(0),
-        }) } else { Value::Null },
-        "SharedNamespaces": o.share,
-        "NumContainers": v.members.len(),
-        "Containers": v.members.iter().map(|c| json!({
-            "Id": c.id,
-            "Name": c.name,
-            "State": c.state.as_str(),
-        })).collect::<Vec<_>>(),
-        "Transition": p.transition.as_str(),
-    })
+    let data = InspectPodData {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        created: GoTime::from_unix_nanos(p.created_at),
+        exit_policy: o.exit_policy.as_str().to_owned(),
+        state: v.status().as_str().to_owned(),
+        hostname: p.hostname(),
+        labels: Some(labels(p)),
+        create_cgroup: true,
+        cgroup_parent: "/rpod".to_owned(),
+        cgroup_path: p.cgroup_parent(),
+        create_infra: o.infra,
+        infra_container_id: p.infra_id.clone().unwrap_or_default(),
+        infra_config: o.infra.then(|| InspectPodInfraConfig {
+            port_bindings: Some(port_bindings(&o.ports)),
+            ..InspectPodInfraConfig::default()
+        }),
+        shared_namespaces: Some(o.share.clone()),
+        num_containers: u64::try_from(v.members.len()).unwrap_or(0),
+        containers: Some(
+            v.members
+                .iter()
+                .map(|c| InspectPodContainerInfo {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    state: c.state.as_str().to_owned(),
+                })
+                .collect(),
+        ),
+        ..InspectPodData::default()
+    };
+    PodInspectReport {
+        data,
+        transition: p.transition.as_str().to_owned(),
+    }
 }
 
 pub async fn inspect(g: &Globals, a: PodInspectArgs) -> CliResult {
@@ -261,18 +396,22 @@ pub async fn inspect(g: &Globals, a: PodInspectArgs) -> CliResult {
         match engine.pod(name) {
             Ok(h) => {
                 let rec = h.get().await?;
-                out.push(inspect_json(&load(&engine, rec)?));
+                out.push(inspect_report(&load(&engine, rec)?).to_template());
             }
             Err(e) => missing = Some(e),
         }
     }
     match a.format.as_deref() {
-        None | Some("json") => print_inspect_json(&Value::Array(out)),
-        Some(f) => super::common::print_formatted(
-            f,
-            &out,
-            &HeaderMap::new("pod inspect").json_style("     ", false),
-        )?,
+        Some(f) if !format::is_json(f) => {
+            let text =
+                format::render_typed(Origin::User, f, &out, &HeaderMap::new("inspect"), false)
+                    .map_err(|e| CliError::usage(e.to_string()))?;
+            print!("{text}");
+        }
+        _ => {
+            let list = serde_json::Value::Array(out.iter().map(GoValue::to_json).collect());
+            println!("{}", format::typed_json(&list, "     ", false));
+        }
     }
     match missing {
         Some(e) => Err(e.into()),

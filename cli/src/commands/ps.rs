@@ -1,27 +1,51 @@
-//! `ps`: list containers, reconciled with their monitors.
+//! `ps`: list containers, reconciled with their monitors, as Podman's ListContainer reports
+//! printed through Podman's psReporter (its template methods).
+
+use std::collections::HashMap;
 
 use clap::Args;
-use rpod_engine::container::inspect::format_time;
+use rpod_api::ps::{ContainerSize, ListContainer, ListContainerNamespaces};
+use rpod_api::GoTime;
+use rpod_engine::config::EngineConfig;
+use rpod_engine::container::{health, restart};
 use rpod_engine::state::{ContainerRecord, ContainerState};
-use serde_json::{json, Value};
+use rpod_engine::Engine;
+use serde::Serialize;
 
-use super::common::{open_engine, print_listing, Globals};
-use crate::cli_error::CliResult;
-use crate::format::{self, HeaderMap};
+use super::common::{open_engine, Globals};
+use super::container_filter::{PsContext, PsFilters};
+use crate::cli_error::{CliError, CliResult};
+use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
 use crate::human;
 
-const DEFAULT_FORMAT: &str =
-    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
-
-/// Podman's `ps` column headers.
+/// Podman's `ps` column headers (report.Headers overrides).
 pub const HEADERS: &[(&str, &str)] = &[
-    ("ID", "CONTAINER ID"),
-    ("CreatedHuman", "CREATED"),
-    ("CreatedAt", "CREATED AT"),
-    ("RunningFor", "CREATED"),
-    ("ExitCode", "EXIT CODE"),
-    ("Pod", "POD ID"),
-    ("PodName", "PODNAME"),
+    ("Cgroup", "cgroupns"),
+    ("CreatedHuman", "created"),
+    ("ID", "container id"),
+    ("IPC", "ipc"),
+    ("MNT", "mnt"),
+    ("NET", "net"),
+    ("Networks", "networks"),
+    ("PIDNS", "pidns"),
+    ("Pod", "pod id"),
+    ("PodName", "podname"),
+    ("Restarts", "restarts"),
+    ("RunningFor", "running for"),
+    ("UTS", "uts"),
+    ("User", "userns"),
+];
+
+/// `--sort` keys.
+const SORT_KEYS: &[&str] = &[
+    "command",
+    "created",
+    "id",
+    "image",
+    "names",
+    "runningfor",
+    "size",
+    "status",
 ];
 
 #[derive(Debug, Args)]
@@ -29,6 +53,12 @@ pub struct PsArgs {
     /// Show all the containers, default is only running containers
     #[arg(short = 'a', long)]
     all: bool,
+    /// Show containers in storage not controlled by Podman (rpod's storage holds only its own containers)
+    #[arg(long)]
+    external: bool,
+    /// Filter output based on conditions given
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    filter: Vec<String>,
     /// Print only the container IDs
     #[arg(short = 'q', long)]
     quiet: bool,
@@ -39,203 +69,449 @@ pub struct PsArgs {
     #[arg(long)]
     format: Option<String>,
     /// Print the n last created containers (all states)
-    #[arg(short = 'n', long)]
-    last: Option<usize>,
+    #[arg(short = 'n', long, allow_negative_numbers = true, default_value_t = -1)]
+    last: i64,
     /// Show the latest container created (all states)
     #[arg(short = 'l', long)]
     latest: bool,
     /// Do not print headers
     #[arg(long)]
     noheading: bool,
-    /// Display the pods the containers are associated with
+    /// Display namespace information
+    #[arg(long)]
+    ns: bool,
+    /// Print the ID and name of the pod the containers are associated with
     #[arg(short = 'p', long)]
     pod: bool,
+    /// Display the total file sizes
+    #[arg(short = 's', long)]
+    size: bool,
+    /// Sort output by: command, created, id, image, names, runningfor, size, status
+    #[arg(long)]
+    sort: Option<String>,
 }
 
-/// A container's pod: (short or full pod id, pod name, is infra).
-fn pod_of<'a>(
-    c: &ContainerRecord,
-    pods: &'a std::collections::HashMap<String, String>,
+/// Podman's psReporter: a ListContainer with the template methods `ps` offers.
+#[derive(Clone, Debug, Serialize, ToTemplate)]
+#[go(type = "containers.psReporter", methods)]
+struct PsReporter {
+    #[serde(flatten)]
+    #[go(embed)]
+    c: ListContainer,
+    #[serde(skip)]
+    #[go(skip)]
     no_trunc: bool,
-) -> (String, &'a str, bool) {
-    match &c.options.pod {
-        Some(m) => (
-            if no_trunc {
-                m.pod_id.clone()
-            } else {
-                m.pod_id.chars().take(12).collect()
-            },
-            pods.get(&m.pod_id).map(String::as_str).unwrap_or(""),
-            m.infra,
-        ),
-        None => (String::new(), "", false),
-    }
+    /// Docker's `Restarting (CODE) N ago` while a restart policy is between two runs.
+    #[serde(skip)]
+    #[go(skip)]
+    restarting: Option<String>,
 }
 
-fn status(c: &ContainerRecord) -> String {
-    match c.state {
-        ContainerState::Created => "Created".into(),
-        ContainerState::Initialized => "Initialized".into(),
-        ContainerState::Running => {
-            format!("Up {}", human::since(c.started_at.unwrap_or(c.created_at)))
-        }
-        ContainerState::Paused => {
-            format!(
-                "Up {} (Paused)",
-                human::since(c.started_at.unwrap_or(c.created_at))
-            )
-        }
-        ContainerState::Stopping => "Stopping".into(),
-        ContainerState::Removing => "Removing".into(),
-        ContainerState::Exited => format!(
-            "Exited ({}) {} ago",
-            c.exit_code.unwrap_or(0),
-            human::since(c.finished_at.unwrap_or(c.created_at))
-        ),
-    }
-}
-
-fn command_text(c: &ContainerRecord, no_trunc: bool) -> String {
-    let cmd = c.command.join(" ");
-    if !no_trunc && cmd.chars().count() > 17 {
-        format!("{}...", cmd.chars().take(17).collect::<String>())
+fn short(s: &str, no_trunc: bool) -> String {
+    if no_trunc {
+        s.to_owned()
     } else {
-        cmd
+        s.chars().take(12).collect()
     }
 }
 
-fn labels(c: &ContainerRecord) -> std::collections::BTreeMap<&str, &str> {
-    c.options
-        .labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
+fn since_secs(unix: i64) -> String {
+    human::since(unix.saturating_mul(1_000_000_000))
 }
 
-/// The row a Go template sees (Podman's ps field names).
-fn template_row(
-    c: &ContainerRecord,
-    no_trunc: bool,
-    pods: &std::collections::HashMap<String, String>,
-) -> Value {
-    let (pod, pod_name, infra) = pod_of(c, pods, no_trunc);
-    let created = human::since(c.created_at) + " ago";
-    json!({
-        "ID": if no_trunc { c.id.as_str() } else { c.short_id() },
-        "Image": c.image_name,
-        "ImageID": c.image_id,
-        "Command": command_text(c, no_trunc),
-        "CreatedHuman": created,
-        "RunningFor": created,
-        "CreatedAt": format_time(c.created_at),
-        "Created": c.created_at / 1_000_000_000,
-        "Status": status(c),
-        "State": c.state.as_str(),
-        "Ports": "",
-        "Names": c.name,
-        "Labels": labels(c),
-        "Pid": c.pid,
-        "ExitCode": c.exit_code.unwrap_or(0),
-        "Exited": c.state == ContainerState::Exited,
-        "AutoRemove": c.options.remove,
-        "Mounts": c.options.mounts.iter().map(|m| m.destination.clone()).collect::<Vec<_>>(),
-        "Networks": Vec::<String>::new(),
-        "Pod": pod,
-        "PodName": pod_name,
-        "Size": Value::Null,
-        "IsInfra": infra,
-    })
+impl PsReporter {
+    fn status(&self) -> String {
+        if let Some(r) = &self.restarting {
+            return r.clone();
+        }
+        let c = &self.c;
+        let mut state = match c.state.as_str() {
+            "running" => format!("Up {}", since_secs(c.started_at)),
+            "exited" | "stopped" => {
+                format!("Exited ({}) {} ago", c.exit_code, since_secs(c.exited_at))
+            }
+            other => title(other),
+        };
+        if !c.status.is_empty() {
+            state.push_str(&format!(" ({})", c.status));
+        }
+        state
+    }
+
+    fn created_human(&self) -> String {
+        match self.c.created.unix_nanos() {
+            Some(n) => human::since(n) + " ago",
+            None => String::new(),
+        }
+    }
+
+    fn command(&self) -> String {
+        let cmd = self.c.command.as_deref().unwrap_or_default().join(" ");
+        if !self.no_trunc && cmd.len() > 17 {
+            let mut cut = 17;
+            while !cmd.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}...", &cmd[..cut])
+        } else {
+            cmd
+        }
+    }
+
+    fn size(&self) -> String {
+        match &self.c.size {
+            None => {
+                eprintln!(
+                    "time=\"{}\" level=error msg=\"Size format requires --size option\"",
+                    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+                );
+                String::new()
+            }
+            Some(s) => format!(
+                "{} (virtual {})",
+                human::size_compact(u64::try_from(s.rw_size).unwrap_or(0), 3),
+                human::size_compact(u64::try_from(s.root_fs_size).unwrap_or(0), 3)
+            ),
+        }
+    }
 }
 
-/// The objects of `--format json` (Podman's ListContainer JSON).
-fn json_row(c: &ContainerRecord, pods: &std::collections::HashMap<String, String>) -> Value {
-    let (pod, pod_name, infra) = pod_of(c, pods, true);
-    json!({
-        "AutoRemove": c.options.remove,
-        "Command": c.command,
-        "CreatedAt": human::since(c.created_at) + " ago",
-        "Exited": c.state == ContainerState::Exited,
-        "ExitedAt": c.finished_at.map(|n| n / 1_000_000_000).unwrap_or(0),
-        "ExitCode": c.exit_code.unwrap_or(0),
-        "Id": c.id,
-        "Image": c.image_name,
-        "ImageID": c.image_id,
-        "IsInfra": infra,
-        "Labels": labels(c),
-        "Mounts": c.options.mounts.iter().map(|m| m.destination.clone()).collect::<Vec<_>>(),
-        "Names": [c.name],
-        "Namespaces": {},
-        "Networks": [],
-        "Pid": c.pid,
-        "Pod": pod,
-        "PodName": pod_name,
-        "Ports": Value::Null,
-        "Size": Value::Null,
-        "StartedAt": c.started_at.map(|n| n / 1_000_000_000).unwrap_or(0),
-        "State": c.state.as_str(),
-        "Status": status(c),
-        "Created": c.created_at / 1_000_000_000,
-    })
+/// Go's `strings.Title` for a state word.
+fn title(s: &str) -> String {
+    let mut cs = s.chars();
+    match cs.next() {
+        Some(c) => c.to_uppercase().chain(cs).collect(),
+        None => String::new(),
+    }
+}
+
+impl GoMethods for PsReporter {
+    fn arity(&self, name: &str) -> Option<usize> {
+        match name {
+            "Label" => Some(1),
+            "ImageID" | "Labels" | "ID" | "Pod" | "Status" | "Restarts" | "RunningFor"
+            | "Command" | "Size" | "Names" | "Networks" | "Ports" | "CreatedAt"
+            | "CreatedHuman" | "Cgroup" | "IPC" | "MNT" | "NET" | "PIDNS" | "User" | "UTS" => {
+                Some(0)
+            }
+            _ => None,
+        }
+    }
+
+    fn call(&self, name: &str, args: &[&str]) -> Result<GoValue, String> {
+        let c = &self.c;
+        let labels = c.labels.clone().unwrap_or_default();
+        let ns = &c.namespaces;
+        Ok(GoValue::Str(match name {
+            "Label" => labels.get(args[0]).cloned().unwrap_or_default(),
+            "Labels" => labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            "ImageID" => short(&c.image_id, self.no_trunc),
+            "ID" => short(&c.id, self.no_trunc),
+            "Pod" => short(&c.pod, self.no_trunc),
+            "Status" => self.status(),
+            "Restarts" => c.restarts.to_string(),
+            "RunningFor" | "CreatedHuman" => self.created_human(),
+            "Command" => self.command(),
+            "Size" => self.size(),
+            "Names" => c.names.first().cloned().unwrap_or_default(),
+            "Networks" => c.networks.as_deref().unwrap_or_default().join(","),
+            // rpod publishes no ports yet: there is nothing to list.
+            "Ports" => String::new(),
+            "CreatedAt" => c.created.go_string(),
+            "Cgroup" => ns.cgroup.clone(),
+            "IPC" => ns.ipc.clone(),
+            "MNT" => ns.mnt.clone(),
+            "NET" => ns.net.clone(),
+            "PIDNS" => ns.pidns.clone(),
+            "User" => ns.user.clone(),
+            "UTS" => ns.uts.clone(),
+            other => return Err(format!("no method {other}")),
+        }))
+    }
+}
+
+/// Bytes used by the files under `path` (not following symlinks); 0 when absent.
+fn disk_usage(path: &std::path::Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    let mut total = 0;
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for e in entries.flatten() {
+            total += disk_usage(&e.path());
+        }
+    }
+    total
+}
+
+/// The inode number of `/proc/PID/ns/KIND` (`ipc:[4026531839]` → `4026531839`).
+fn namespace(pid: i32, kind: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/{kind}"))
+        .ok()
+        .and_then(|l| {
+            let l = l.to_string_lossy().into_owned();
+            let start = l.find('[')? + 1;
+            let end = l.rfind(']')?;
+            l.get(start..end).map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+fn namespaces(c: &ContainerRecord) -> ListContainerNamespaces {
+    if c.pid <= 0 || !c.state.has_monitor() {
+        return ListContainerNamespaces::default();
+    }
+    let ns = |k| namespace(c.pid, k);
+    ListContainerNamespaces {
+        mnt: ns("mnt"),
+        cgroup: ns("cgroup"),
+        ipc: ns("ipc"),
+        net: ns("net"),
+        pidns: ns("pid"),
+        uts: ns("uts"),
+        user: ns("user"),
+    }
+}
+
+struct Lister<'a> {
+    engine: &'a Engine,
+    config: &'a EngineConfig,
+    pods: HashMap<String, String>,
+    size: bool,
+    ns: bool,
+}
+
+impl Lister<'_> {
+    fn health(&self, c: &ContainerRecord) -> Option<String> {
+        c.options.healthcheck.as_ref()?;
+        health::state(self.config, c).map(|h| h.status)
+    }
+
+    fn size_of(&self, c: &ContainerRecord) -> ContainerSize {
+        let upper = self.engine.store().container_storage_paths(&c.id).upper;
+        let rw = i64::try_from(disk_usage(&upper)).unwrap_or(i64::MAX);
+        let image = self
+            .engine
+            .store()
+            .lookup_image(&c.image_id)
+            .ok()
+            .flatten()
+            .map_or(0, |i| i64::try_from(i.size).unwrap_or(i64::MAX));
+        ContainerSize {
+            root_fs_size: image.saturating_add(rw),
+            rw_size: rw,
+        }
+    }
+
+    /// Podman's ListContainer for `c`.
+    fn list_container(&self, c: &ContainerRecord) -> ListContainer {
+        let exited = c.state == ContainerState::Exited;
+        let pod = c.options.pod.as_ref();
+        ListContainer {
+            auto_remove: c.options.remove,
+            command: Some(c.command.clone()),
+            created: GoTime::from_unix_nanos(c.created_at),
+            created_at: String::new(),
+            cid_file: String::new(),
+            exited,
+            exited_at: c.finished_at.map_or(-62_135_596_800, |n| n / 1_000_000_000),
+            exit_code: c.exit_code.unwrap_or(0),
+            exposed_ports: None,
+            id: c.id.clone(),
+            image: c.image_name.clone(),
+            image_id: c.image_id.clone(),
+            is_infra: pod.is_some_and(|m| m.infra),
+            labels: Some(c.options.labels.iter().cloned().collect()),
+            mounts: Some(
+                c.options
+                    .mounts
+                    .iter()
+                    .map(|m| m.destination.clone())
+                    .collect(),
+            ),
+            names: vec![c.name.clone()],
+            namespaces: if self.ns {
+                namespaces(c)
+            } else {
+                ListContainerNamespaces::default()
+            },
+            networks: Some(Vec::new()),
+            pid: i64::from(c.pid),
+            pod: pod.map(|m| m.pod_id.clone()).unwrap_or_default(),
+            pod_name: pod
+                .and_then(|m| self.pods.get(&m.pod_id).cloned())
+                .unwrap_or_default(),
+            ports: None,
+            restarts: u64::from(restart::restart_count(self.config, c)),
+            size: self.size.then(|| self.size_of(c)),
+            started_at: c.started_at.map_or(-62_135_596_800, |n| n / 1_000_000_000),
+            state: c.state.as_str().to_owned(),
+            status: if c.state == ContainerState::Running {
+                self.health(c).unwrap_or_default()
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    /// Docker's restarting status text while the monitor is between two runs.
+    fn restarting(&self, c: &ContainerRecord) -> Option<String> {
+        if !c.state.has_monitor() {
+            return None;
+        }
+        let st = restart::state(self.config, c).filter(|s| s.restarting)?;
+        let (code, at) = st
+            .last_exit
+            .map_or((0, c.created_at), |e| (e.code, e.finished_at));
+        Some(format!("Restarting ({code}) {} ago", human::since(at)))
+    }
+}
+
+fn sort_rows(rows: &mut [PsReporter], key: &str) {
+    let c = |r: &PsReporter| r.c.clone();
+    match key {
+        "id" => rows.sort_by(|a, b| a.c.id.cmp(&b.c.id)),
+        "image" => rows.sort_by(|a, b| a.c.image.cmp(&b.c.image)),
+        "command" => rows.sort_by_key(|r| c(r).command.unwrap_or_default().join(" ")),
+        "runningfor" => rows.sort_by_key(|r| r.c.started_at),
+        "status" => rows.sort_by(|a, b| a.c.state.cmp(&b.c.state)),
+        "size" => rows.sort_by_key(|r| r.c.size.as_ref().map_or(0, |s| s.root_fs_size)),
+        "names" => rows.sort_by(|a, b| a.c.names.cmp(&b.c.names)),
+        _ => rows.sort_by_key(|r| r.c.created),
+    }
 }
 
 pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let mut containers = engine.containers()?;
-    let last = if a.latest { Some(1) } else { a.last };
-    if let Some(n) = last {
-        let skip = containers.len().saturating_sub(n);
-        containers.drain(..skip);
-    } else if !a.all {
-        containers.retain(|c| {
-            matches!(
-                c.state,
-                ContainerState::Running | ContainerState::Paused | ContainerState::Stopping
-            )
-        });
+    if a.last >= 0 && a.latest {
+        return Err(CliError::usage("last and latest are mutually exclusive"));
     }
-    // Newest first, as Podman lists them.
-    containers.reverse();
-    if a.quiet && a.format.is_none() {
-        for c in &containers {
-            println!(
-                "{}",
-                if a.no_trunc {
-                    c.id.as_str()
-                } else {
-                    c.short_id()
-                }
-            );
+    if a.quiet && (a.size || a.ns) {
+        return Err(CliError::usage("quiet conflicts with size and namespace"));
+    }
+    if a.size && a.ns {
+        return Err(CliError::usage("size and namespace options conflict"));
+    }
+    if let Some(s) = &a.sort {
+        if !SORT_KEYS.contains(&s.as_str()) {
+            return Err(CliError::usage(format!(
+                "\"{s}\" is not a valid value. Choices are: {}",
+                SORT_KEYS.join(", ")
+            )));
+        }
+    }
+    let engine = open_engine(g)?;
+    let all_records = engine.containers()?;
+    let pod_list: Vec<(String, String)> =
+        engine.pods()?.into_iter().map(|p| (p.id, p.name)).collect();
+    let filters = PsFilters::parse(
+        &a.filter,
+        &PsContext {
+            all: &all_records,
+            pods: &pod_list,
+        },
+    )?;
+    let lister = Lister {
+        engine: &engine,
+        config: engine.config(),
+        pods: pod_list.iter().cloned().collect(),
+        size: a.size,
+        ns: a.ns,
+    };
+    let last = if a.latest { 1 } else { a.last };
+    let all = a.all || last > 0 || filters.has_status();
+    let mut records: Vec<&ContainerRecord> = all_records
+        .iter()
+        .filter(|c| all || c.state == ContainerState::Running)
+        .filter(|c| filters.matches(c, lister.health(c).as_deref()))
+        .collect();
+    // Oldest first, as Podman sorts its listing; `-n N` keeps the N newest.
+    records.sort_by_key(|c| c.created_at);
+    if last > 0 {
+        let n = usize::try_from(last).unwrap_or(usize::MAX);
+        let skip = records.len().saturating_sub(n);
+        records.drain(..skip);
+    }
+    let mut rows: Vec<PsReporter> = records
+        .iter()
+        .map(|c| PsReporter {
+            c: lister.list_container(c),
+            no_trunc: a.no_trunc,
+            restarting: lister.restarting(c),
+        })
+        .collect();
+    if let Some(key) = &a.sort {
+        sort_rows(&mut rows, key);
+    }
+    let user_format = a.format.as_deref();
+    if user_format.is_some_and(format::is_json) {
+        print_json(&rows)?;
+        return Ok(0);
+    }
+    if a.quiet && user_format.is_none() {
+        for r in &rows {
+            println!("{}", short(&r.c.id, a.no_trunc));
         }
         return Ok(0);
     }
     let headers = HeaderMap::new("ps")
         .with_all(HEADERS)
-        .json_style("  ", true)
         .row_type("containers.psReporter");
-    let pods: std::collections::HashMap<String, String> =
-        engine.pods()?.into_iter().map(|p| (p.id, p.name)).collect();
-    let mut rows: Vec<Value> = if a.format.as_deref().is_some_and(format::is_json) {
-        containers.iter().map(|c| json_row(c, &pods)).collect()
-    } else {
-        containers
-            .iter()
-            .map(|c| template_row(c, a.no_trunc, &pods))
-            .collect()
+    let (origin, fmt, no_heading) = match user_format {
+        Some(f) => (
+            Origin::User,
+            f.replace(".Namespaces.", "."),
+            a.noheading || !f.starts_with("table"),
+        ),
+        None => (Origin::Podman, default_format(&a), a.noheading),
     };
-    let default_format = if a.pod {
-        format!("{DEFAULT_FORMAT}\t{{{{.Pod}}}}\t{{{{.PodName}}}}")
-    } else {
-        DEFAULT_FORMAT.to_owned()
-    };
-    for (c, row) in containers.iter().zip(rows.iter_mut()) {
-        super::survival_status::decorate(engine.config(), c, row);
-    }
-    print_listing(
-        a.format.as_deref(),
-        &default_format,
-        &rows,
-        &headers,
-        a.noheading,
-    )?;
+    let values: Vec<GoValue> = rows.iter().map(ToTemplate::to_template).collect();
+    let out = format::render_typed(origin, &fmt, &values, &headers, no_heading)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    print!("{out}");
     Ok(0)
+}
+
+fn default_format(a: &PsArgs) -> String {
+    if a.ns {
+        return "table {{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Cgroup}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}\t{{.PIDNS}}\t{{.User}}\t{{.UTS}}".to_owned();
+    }
+    let mut f = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}".to_owned();
+    if a.pod || a.format.as_deref().is_some_and(|f| f.contains(".PodName")) {
+        f.push_str("\t{{.Pod}}\t{{.PodName}}");
+    }
+    if a.size {
+        f.push_str("\t{{.Size}}");
+    }
+    f
+}
+
+/// `--format json`: the ListContainers with `Created` as Unix seconds, `CreatedAt` and
+/// `Status` as the table shows them (Podman's jsonOut).
+fn print_json(rows: &[PsReporter]) -> CliResult<()> {
+    let mut list = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut v = serde_json::to_value(&r.c).map_err(anyhow::Error::from)?;
+        v["CreatedAt"] = serde_json::Value::String(r.created_human());
+        v["Status"] = serde_json::Value::String(r.status());
+        if let Some(obj) = v.as_object_mut() {
+            obj.shift_remove("Created");
+            obj.insert(
+                "Created".into(),
+                serde_json::Value::from(r.c.created.unix()),
+            );
+        }
+        list.push(v);
+    }
+    println!(
+        "{}",
+        format::typed_json(&serde_json::Value::Array(list), "  ", true)
+    );
+    Ok(())
 }

@@ -10,11 +10,13 @@ use rpod_engine::state::ContainerState;
 use rpod_engine::Engine;
 use serde_json::json;
 
-use super::common::{open_engine, print_listing, Globals};
+use super::common::{open_engine, Globals};
 use super::container_filter::Filters;
 use crate::cli_error::{CliError, CliResult};
-use crate::format::HeaderMap;
+use crate::format::{GoMethods, GoValue, HeaderMap, ToTemplate};
 use crate::human;
+use rpod_api::system::{SystemDfContainerReport, SystemDfImageReport, SystemDfReport};
+use rpod_api::GoTime;
 
 #[derive(Debug, Subcommand)]
 pub enum SystemCommand {
@@ -58,9 +60,12 @@ pub struct SystemPruneArgs {
 
 #[derive(Debug, Args)]
 pub struct DfArgs {
-    /// Pretty-print disk usage using a Go template
+    /// Pretty-print images using a Go template
     #[arg(long)]
     format: Option<String>,
+    /// Show detailed information on disk usage
+    #[arg(short = 'v', long)]
+    verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -227,69 +232,275 @@ async fn prune(g: &Globals, a: SystemPruneArgs) -> CliResult {
     Ok(0)
 }
 
-async fn df(g: &Globals, a: DfArgs) -> CliResult {
-    let engine = open_engine(g)?;
+/// The disk usage report (libpod's DiskUsage).
+fn df_report(engine: &Engine) -> CliResult<SystemDfReport> {
     let containers = engine.containers()?;
     let images = engine
         .store()
         .images()
         .map_err(|e| anyhow::anyhow!("listing images: {e}"))?;
-    let used: std::collections::BTreeSet<&str> =
-        containers.iter().map(|c| c.image_id.as_str()).collect();
-    let image_size: u64 = images.iter().map(|i| i.size).sum();
-    let image_unused: u64 = images
-        .iter()
-        .filter(|i| !used.contains(i.id.as_str()))
-        .map(|i| i.size)
-        .sum();
-    let active_images = images
-        .iter()
-        .filter(|i| used.contains(i.id.as_str()))
-        .count();
-    let mut ctr_size = 0;
-    let mut ctr_reclaimable = 0;
-    let mut running = 0;
-    for c in &containers {
-        let size = dir_size(&engine.store().container_storage_paths(&c.id).upper);
-        ctr_size += size;
-        if c.state.has_monitor() {
-            running += 1;
+    let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut image_reports = Vec::new();
+    for i in &images {
+        let users = containers.iter().filter(|c| c.image_id == i.id).count();
+        let created = i
+            .created
+            .as_deref()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| GoTime(Some(t)))
+            .unwrap_or_default();
+        let names: Vec<(String, String)> = if i.names.is_empty() {
+            vec![("<none>".into(), "<none>".into())]
         } else {
-            ctr_reclaimable += size;
+            i.names
+                .iter()
+                .map(|n| {
+                    let (r, t) = super::images::split_name(n);
+                    (r.to_owned(), t.to_owned())
+                })
+                .collect()
+        };
+        for (repository, tag) in names {
+            image_reports.push(SystemDfImageReport {
+                repository,
+                tag,
+                image_id: i.id.clone(),
+                created,
+                size: to_i64(i.size),
+                // rpod does not compute layer sharing between images yet: every byte is
+                // counted as the image's own.
+                shared_size: 0,
+                unique_size: to_i64(i.size),
+                containers: i64::try_from(users).unwrap_or(i64::MAX),
+            });
         }
     }
-    let pct = |part: u64, total: u64| (part * 100).checked_div(total).unwrap_or(0);
-    let rows = vec![
+    let container_reports = containers
+        .iter()
+        .map(|c| {
+            let rw = to_i64(dir_size(
+                &engine.store().container_storage_paths(&c.id).upper,
+            ));
+            let image_size = images
+                .iter()
+                .find(|i| i.id == c.image_id)
+                .map_or(0, |i| to_i64(i.size));
+            SystemDfContainerReport {
+                container_id: c.id.clone(),
+                image: c.image_id.clone(),
+                command: Some(c.command.clone()),
+                local_volumes: 0,
+                size: image_size.saturating_add(rw),
+                rw_size: rw,
+                created: GoTime::from_unix_nanos(c.created_at),
+                status: if c.state.has_monitor() {
+                    "running".into()
+                } else {
+                    c.state.as_str().into()
+                },
+                names: c.name.clone(),
+            }
+        })
+        .collect();
+    Ok(SystemDfReport {
+        images_size: images.iter().map(|i| to_i64(i.size)).sum(),
+        images: image_reports,
+        containers: container_reports,
+        volumes: Vec::new(),
+    })
+}
+
+/// One line of the `system df` summary (Podman's dfSummary).
+#[derive(Debug, Clone, serde::Serialize, ToTemplate)]
+#[serde(rename_all = "PascalCase")]
+#[go(type = "*system.dfSummary", methods)]
+struct DfSummary {
+    r#type: String,
+    total: i64,
+    active: i64,
+    raw_size: i64,
+    raw_reclaimable: i64,
+}
+
+impl DfSummary {
+    fn size(&self) -> String {
+        human::size_compact(u64::try_from(self.raw_size).unwrap_or(0), 4)
+    }
+
+    fn reclaimable(&self) -> String {
+        let pct = if self.raw_size > 0 {
+            (self.raw_reclaimable as f64 / self.raw_size as f64 * 100.0).round() as i64
+        } else {
+            0
+        };
+        format!(
+            "{} ({pct}%)",
+            human::size_compact(u64::try_from(self.raw_reclaimable).unwrap_or(0), 4)
+        )
+    }
+
+    /// Podman's JSON: the fields plus Docker's `TotalCount`, `Size`, `Reclaimable`.
+    fn json(&self) -> serde_json::Value {
         json!({
-            "Type": "Images",
-            "Total": images.len(),
-            "Active": active_images,
-            "Size": human::size(image_size),
-            "Reclaimable": format!("{} ({}%)", human::size(image_unused), pct(image_unused, image_size)),
-        }),
-        json!({
-            "Type": "Containers",
-            "Total": containers.len(),
-            "Active": running,
-            "Size": human::size(ctr_size),
-            "Reclaimable": format!("{} ({}%)", human::size(ctr_reclaimable), pct(ctr_reclaimable, ctr_size)),
-        }),
-        json!({
-            "Type": "Local Volumes",
-            "Total": 0,
-            "Active": 0,
-            "Size": human::size(0),
-            "Reclaimable": format!("{} (0%)", human::size(0)),
-        }),
-    ];
-    let headers = HeaderMap::new("system df");
-    print_listing(
-        a.format.as_deref(),
-        "table {{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
-        &rows,
-        &headers,
-        false,
-    )?;
+            "Type": self.r#type,
+            "Total": self.total,
+            "Active": self.active,
+            "RawSize": self.raw_size,
+            "RawReclaimable": self.raw_reclaimable,
+            "TotalCount": self.total,
+            "Size": self.size(),
+            "Reclaimable": self.reclaimable(),
+        })
+    }
+}
+
+impl GoMethods for DfSummary {
+    fn arity(&self, name: &str) -> Option<usize> {
+        matches!(name, "Size" | "Reclaimable").then_some(0)
+    }
+
+    fn call(&self, name: &str, _args: &[&str]) -> Result<GoValue, String> {
+        Ok(GoValue::Str(if name == "Size" {
+            self.size()
+        } else {
+            self.reclaimable()
+        }))
+    }
+}
+
+fn df_summaries(r: &SystemDfReport) -> Vec<DfSummary> {
+    let mut seen = std::collections::HashSet::new();
+    let (mut active, mut used) = (0, 0);
+    for i in &r.images {
+        if seen.insert(i.image_id.as_str()) && i.containers > 0 {
+            active += 1;
+            used += i.unique_size;
+        }
+    }
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let running = r.containers.iter().filter(|c| c.status == "running");
+    let ctr_size: i64 = r.containers.iter().map(|c| c.rw_size).sum();
+    let ctr_reclaimable: i64 = r
+        .containers
+        .iter()
+        .filter(|c| c.status != "running")
+        .map(|c| c.rw_size)
+        .sum();
+    vec![
+        DfSummary {
+            r#type: "Images".into(),
+            total: count(r.images.len()),
+            active,
+            raw_size: r.images_size,
+            raw_reclaimable: r.images_size - used,
+        },
+        DfSummary {
+            r#type: "Containers".into(),
+            total: count(r.containers.len()),
+            active: count(running.count()),
+            raw_size: ctr_size,
+            raw_reclaimable: ctr_reclaimable,
+        },
+        DfSummary {
+            r#type: "Local Volumes".into(),
+            total: count(r.volumes.len()),
+            active: r.volumes.iter().map(|v| v.links).sum(),
+            raw_size: r.volumes.iter().map(|v| v.size).sum(),
+            raw_reclaimable: r.volumes.iter().map(|v| v.reclaimable_size).sum(),
+        },
+    ]
+}
+
+fn render_table(format: &str, rows: &[GoValue], headers: &HeaderMap) -> CliResult<String> {
+    crate::format::render_typed(crate::format::Origin::Podman, format, rows, headers, false)
+        .map_err(|e| CliError::usage(e.to_string()))
+}
+
+/// `system df -v`: the images, containers and volumes tables.
+fn df_verbose(r: &SystemDfReport) -> CliResult<()> {
+    let size = |n: i64| human::size_compact(u64::try_from(n).unwrap_or(0), 4);
+    let short = |s: &str| s.chars().take(12).collect::<String>();
+    let since = |t: &GoTime| t.unix_nanos().map(human::since).unwrap_or_default();
+    print!("Images space usage:\n\n");
+    let images: Vec<GoValue> = r
+        .images
+        .iter()
+        .map(|i| {
+            json!({
+                "Repository": i.repository, "Tag": i.tag, "ImageID": short(&i.image_id),
+                "Created": since(&i.created), "Size": size(i.size),
+                "SharedSize": size(i.shared_size), "UniqueSize": size(i.unique_size),
+                "Containers": i.containers,
+            })
+            .to_template()
+        })
+        .collect();
+    let h = HeaderMap::new("df").with_all(&[
+        ("ImageID", "IMAGE ID"),
+        ("SharedSize", "SHARED SIZE"),
+        ("UniqueSize", "UNIQUE SIZE"),
+    ]);
+    print!("{}", render_table("table {{.Repository}}\t{{.Tag}}\t{{.ImageID}}\t{{.Created}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}", &images, &h)?);
+    print!("\nContainers space usage:\n\n");
+    let containers: Vec<GoValue> = r
+        .containers
+        .iter()
+        .map(|c| {
+            json!({
+                "ContainerID": short(&c.container_id), "Image": short(&c.image),
+                "Command": c.command.as_deref().unwrap_or_default().join(" "),
+                "LocalVolumes": c.local_volumes, "RWSize": size(c.rw_size),
+                "Created": since(&c.created), "Status": c.status, "Names": c.names,
+            })
+            .to_template()
+        })
+        .collect();
+    let h = HeaderMap::new("df").with_all(&[
+        ("ContainerID", "CONTAINER ID"),
+        ("LocalVolumes", "LOCAL VOLUMES"),
+        ("RWSize", "SIZE"),
+    ]);
+    print!("{}", render_table("table {{.ContainerID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.RWSize}}\t{{.Created}}\t{{.Status}}\t{{.Names}}", &containers, &h)?);
+    print!("\nLocal Volumes space usage:\n\n");
+    let h = HeaderMap::new("df").with("VolumeName", "VOLUME NAME");
+    print!(
+        "{}",
+        render_table("table {{.VolumeName}}\t{{.Links}}\t{{.Size}}", &[], &h)?
+    );
+    Ok(())
+}
+
+async fn df(g: &Globals, a: DfArgs) -> CliResult {
+    if a.format.is_some() && a.verbose {
+        return Err(CliError::usage(
+            "cannot combine --format and --verbose flags",
+        ));
+    }
+    let engine = open_engine(g)?;
+    let report = df_report(&engine)?;
+    if a.verbose {
+        df_verbose(&report)?;
+        return Ok(0);
+    }
+    let summaries = df_summaries(&report);
+    if a.format.as_deref().is_some_and(crate::format::is_json) {
+        let list = serde_json::Value::Array(summaries.iter().map(DfSummary::json).collect());
+        println!("{}", crate::format::typed_json(&list, "    ", true));
+        return Ok(0);
+    }
+    let headers =
+        HeaderMap::new("df").with_all(&[("Size", "SIZE"), ("Reclaimable", "RECLAIMABLE")]);
+    let (origin, fmt) = match a.format.as_deref() {
+        Some(f) => (crate::format::Origin::User, f),
+        None => (
+            crate::format::Origin::Podman,
+            "table {{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+        ),
+    };
+    let rows: Vec<GoValue> = summaries.iter().map(ToTemplate::to_template).collect();
+    let out = crate::format::render_typed(origin, fmt, &rows, &headers, false)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    print!("{out}");
     Ok(0)
 }
 

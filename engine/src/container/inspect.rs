@@ -2,15 +2,19 @@
 //! the same keys in the same order, so `--format '{{.State.Pid}}'` and
 //! scripts reading the JSON work unchanged.
 
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use rpod_api::inspect::{
+    DriverData, HealthCheckLog, HealthCheckResults, HealthConfig, InspectContainerConfig,
+    InspectContainerData, InspectContainerHostConfig, InspectContainerState, InspectLogConfig,
+    InspectMount, InspectNetworkSettings, InspectRestartPolicy,
+};
+use rpod_api::GoTime;
 
 use super::paths::ContainerPaths;
 use super::SIGTERM;
 use crate::engine::EngineCtx;
 use crate::state::{ContainerRecord, ContainerState};
-
-/// Go's zero time as Podman prints it for "never".
-const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// RFC 3339 with nanoseconds in local time, as Go prints time.Time.
 pub fn format_time(nanos: i64) -> String {
@@ -20,22 +24,28 @@ pub fn format_time(nanos: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
-fn opt_time(nanos: Option<i64>) -> String {
-    nanos
-        .map(format_time)
-        .unwrap_or_else(|| ZERO_TIME.to_owned())
+/// A signal's name as Podman shows it (`SIGTERM`), or its number when unknown.
+fn signal_name(sig: i32) -> String {
+    nix::sys::signal::Signal::try_from(sig)
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|_| sig.to_string())
 }
 
-pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
+fn time(nanos: Option<i64>) -> GoTime {
+    nanos.map(GoTime::from_unix_nanos).unwrap_or_default()
+}
+
+fn strings(v: &[String]) -> Option<Vec<String>> {
+    Some(v.to_vec())
+}
+
+/// Podman's InspectContainerData for `rec`; fields rpod has no data for keep Podman's zero
+/// values.
+pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectContainerData {
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     let o = &rec.options;
     let mounted = rec.state.has_monitor();
     let storage = ctx.store.container_storage_paths(&rec.id);
-    let merged = if mounted {
-        storage.merged.display().to_string()
-    } else {
-        String::new()
-    };
     let (path, args) = match rec.command.split_first() {
         Some((p, a)) => (p.clone(), a.to_vec()),
         None => (String::new(), Vec::new()),
@@ -53,27 +63,20 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
             )
         })
         .collect();
-    let mounts: Vec<Value> = o
+    let mounts: Vec<InspectMount> = o
         .mounts
         .iter()
-        .map(|m| {
-            json!({
-                "Type": "bind",
-                "Source": m.source,
-                "Destination": m.destination,
-                "Driver": "",
-                "Mode": "",
-                "Options": ["rbind"],
-                "RW": !m.readonly,
-                "Propagation": "rprivate",
-            })
+        .map(|m| InspectMount {
+            r#type: "bind".into(),
+            source: m.source.clone(),
+            destination: m.destination.clone(),
+            options: Some(vec!["rbind".into()]),
+            rw: !m.readonly,
+            propagation: "rprivate".into(),
+            ..InspectMount::default()
         })
         .collect();
-    let labels: serde_json::Map<String, Value> = o
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
+    let labels: BTreeMap<String, String> = o.labels.iter().cloned().collect();
     let network_mode = match o.network {
         super::NetworkMode::None => "none",
         super::NetworkMode::Host => "host",
@@ -81,136 +84,159 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
     let restart = super::restart::state(&ctx.config, rec).unwrap_or_default();
     let restarting = rec.state.has_monitor() && restart.restarting;
     let restart_policy = o.restart.map_or_else(
-        || json!({ "Name": "no", "MaximumRetryCount": 0 }),
-        |r| json!({ "Name": r.policy.as_str(), "MaximumRetryCount": r.max_retries }),
+        || InspectRestartPolicy {
+            name: "no".into(),
+            maximum_retry_count: 0,
+        },
+        |r| InspectRestartPolicy {
+            name: r.policy.as_str().into(),
+            maximum_retry_count: u64::from(r.max_retries),
+        },
     );
-    let health = super::health::state(&ctx.config, rec);
-    let healthcheck = o.healthcheck.as_ref().map(|h| {
-        json!({
-            "Test": h.test,
-            "StartPeriod": h.start_period_ms * 1_000_000,
-            "Interval": h.interval_ms * 1_000_000,
-            "Timeout": h.timeout_ms * 1_000_000,
-            "Retries": h.retries,
-        })
+    let health = super::health::state(&ctx.config, rec).map(|h| HealthCheckResults {
+        status: h.status,
+        failing_streak: i64::from(h.failing_streak),
+        log: Some(
+            h.log
+                .into_iter()
+                .map(|l| HealthCheckLog {
+                    start: l.start,
+                    end: l.end,
+                    exit_code: i64::from(l.exit_code),
+                    output: l.output,
+                })
+                .collect(),
+        ),
+    });
+    let ms = |v: u64| i64::try_from(v.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
+    let healthcheck = o.healthcheck.as_ref().map(|h| HealthConfig {
+        test: Some(h.test.clone()),
+        start_period: ms(h.start_period_ms),
+        interval: ms(h.interval_ms),
+        timeout: ms(h.timeout_ms),
+        retries: i64::from(h.retries),
+        ..HealthConfig::default()
     });
     let log_size = o
         .log_max_size
         .map(|s| s.to_string())
         .unwrap_or_else(|| "0B".into());
-    json!({
-        "Id": rec.id,
-        "Created": format_time(rec.created_at),
-        "Path": path,
-        "Args": args,
-        "State": {
-            "OciVersion": "1.2.0",
-            "Status": rec.state.as_str(),
-            "Running": rec.state == ContainerState::Running,
-            "Paused": rec.state == ContainerState::Paused,
-            "Restarting": restarting,
-            "OOMKilled": rec.oom_killed,
-            "Dead": false,
-            "Pid": rec.pid,
-            "ConmonPid": if mounted { rec.monitor_pid } else { 0 },
-            "ExitCode": rec.exit_code.unwrap_or(0),
-            "Error": rec.error,
-            "StartedAt": opt_time(rec.started_at),
-            "FinishedAt": opt_time(rec.finished_at),
-            "Health": health,
-            "CheckpointedAt": ZERO_TIME,
-            "RestoredAt": ZERO_TIME,
-        },
-        "Image": rec.image_id,
-        "ImageDigest": ctx.store.lookup_image(&rec.image_id).ok().flatten().map(|i| i.digest).unwrap_or_default(),
-        "ImageName": rec.image_name,
-        "Rootfs": "",
-        "Pod": o.pod.as_ref().map(|m| m.pod_id.as_str()).unwrap_or(""),
-        "IsInfra": o.pod.as_ref().is_some_and(|m| m.infra),
-        "Dependencies": o.requires,
-        "ResolvConfPath": paths.data_dir.join("resolv.conf"),
-        "HostnamePath": paths.data_dir.join("hostname"),
-        "HostsPath": paths.data_dir.join("hosts"),
-        "StaticDir": paths.data_dir,
-        "OCIConfigPath": paths.config_json,
-        "OCIRuntime": std::path::Path::new(&rec.runtime).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        "ConmonPidFile": paths.monitor.monitor_pid_file,
-        "PidFile": paths.monitor.pid_file,
-        "Name": rec.name,
-        "RestartCount": restart.count,
-        "Driver": ctx.store.graph_driver_name(),
-        "MountLabel": "",
-        "ProcessLabel": "",
-        "AppArmorProfile": "",
-        "ExecIDs": [],
-        "GraphDriver": {
-            "Name": ctx.store.graph_driver_name(),
-            "Data": {
-                "MergedDir": storage.merged,
-                "UpperDir": storage.upper,
-                "WorkDir": storage.work,
-            }
-        },
-        "Mounts": mounts,
-        "Dependencies": [],
-        "NetworkSettings": {
-            "EndpointID": "",
-            "Gateway": "",
-            "IPAddress": "",
-            "IPPrefixLen": 0,
-            "MacAddress": "",
-            "Bridge": "",
-            "SandboxID": "",
-            "Ports": {},
-            "SandboxKey": "",
-        },
-        "Namespace": "",
-        "IsInfra": false,
-        "IsService": false,
-        "Mountpoint": merged,
-        "Config": {
-            "Hostname": hostname,
-            "Domainname": "",
-            "User": o.user.clone().unwrap_or_default(),
-            "AttachStdin": false,
-            "AttachStdout": false,
-            "AttachStderr": false,
-            "Tty": o.tty,
-            "OpenStdin": o.interactive,
-            "StdinOnce": false,
-            "Env": o.env,
-            "Cmd": if o.command.is_empty() { Value::Null } else { json!(o.command) },
-            "Image": rec.image_name,
-            "Volumes": Value::Null,
-            "WorkingDir": o.workdir.clone().unwrap_or_else(|| "/".into()),
-            "Entrypoint": o.entrypoint.clone().map(|e| json!(e)).unwrap_or(Value::Null),
-            "OnBuild": Value::Null,
-            "Labels": labels,
-            "Annotations": {},
-            "StopSignal": o.stop_signal.unwrap_or(SIGTERM),
-            "StopTimeout": o.stop_timeout.unwrap_or(super::DEFAULT_STOP_TIMEOUT),
-            "CreateCommand": [],
-            "Healthcheck": healthcheck,
-            "HealthcheckOnFailureAction": o.healthcheck.as_ref().map_or("none", |h| h.on_failure.as_str()),
-        },
-        "HostConfig": {
-            "Binds": binds,
-            "CgroupParent": "",
-            "CgroupsPath": crate::pod::cgroups_path(rec),
-            "LogConfig": {
-                "Type": "k8s-file",
-                "Config": Value::Null,
-                "Path": paths.log,
-                "Tag": "",
-                "Size": log_size,
+    let driver = ctx.store.graph_driver_name().to_owned();
+    let graph_data: BTreeMap<String, String> = [
+        ("MergedDir", &storage.merged),
+        ("UpperDir", &storage.upper),
+        ("WorkDir", &storage.work),
+    ]
+    .into_iter()
+    .map(|(k, p)| (k.to_owned(), p.display().to_string()))
+    .collect();
+    let path_str = |p: &std::path::Path| p.display().to_string();
+    let pod = o.pod.as_ref();
+    InspectContainerData {
+        id: rec.id.clone(),
+        created: GoTime::from_unix_nanos(rec.created_at),
+        path,
+        args: Some(args),
+        state: Some(InspectContainerState {
+            oci_version: "1.2.0".into(),
+            status: rec.state.as_str().into(),
+            running: rec.state == ContainerState::Running,
+            paused: rec.state == ContainerState::Paused,
+            restarting,
+            oom_killed: rec.oom_killed,
+            dead: false,
+            pid: i64::from(rec.pid),
+            conmon_pid: if mounted {
+                i64::from(rec.monitor_pid)
+            } else {
+                0
             },
-            "NetworkMode": network_mode,
-            "PortBindings": {},
-            "RestartPolicy": restart_policy,
-            "AutoRemove": o.remove,
-            "ReadonlyRootfs": o.read_only,
-            "Runtime": "oci",
-            "OciRuntime": rec.runtime,
-        },
-    })
+            exit_code: rec.exit_code.unwrap_or(0),
+            error: rec.error.clone(),
+            started_at: time(rec.started_at),
+            finished_at: time(rec.finished_at),
+            health,
+            cgroup_path: crate::pod::cgroups_path(rec),
+            ..InspectContainerState::default()
+        }),
+        image: rec.image_id.clone(),
+        image_digest: ctx
+            .store
+            .lookup_image(&rec.image_id)
+            .ok()
+            .flatten()
+            .map(|i| i.digest)
+            .unwrap_or_default(),
+        image_name: rec.image_name.clone(),
+        rootfs: String::new(),
+        pod: pod.map(|m| m.pod_id.clone()).unwrap_or_default(),
+        resolv_conf_path: path_str(&paths.data_dir.join("resolv.conf")),
+        hostname_path: path_str(&paths.data_dir.join("hostname")),
+        hosts_path: path_str(&paths.data_dir.join("hosts")),
+        static_dir: path_str(&paths.data_dir),
+        oci_config_path: path_str(&paths.config_json),
+        oci_runtime: std::path::Path::new(&rec.runtime)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        conmon_pid_file: path_str(&paths.monitor.monitor_pid_file),
+        pid_file: path_str(&paths.monitor.pid_file),
+        name: rec.name.clone(),
+        restart_count: i32::try_from(restart.count).unwrap_or(i32::MAX),
+        driver: driver.clone(),
+        exec_ids: Some(Vec::new()),
+        graph_driver: Some(DriverData {
+            name: driver,
+            data: Some(graph_data),
+        }),
+        mounts: Some(mounts),
+        dependencies: strings(&o.requires),
+        network_settings: Some(InspectNetworkSettings {
+            ports: Some(BTreeMap::new()),
+            ..InspectNetworkSettings::default()
+        }),
+        is_infra: pod.is_some_and(|m| m.infra),
+        config: Some(InspectContainerConfig {
+            hostname,
+            user: o.user.clone().unwrap_or_default(),
+            tty: o.tty,
+            open_stdin: o.interactive,
+            env: strings(&o.env),
+            cmd: (!o.command.is_empty()).then(|| o.command.clone()),
+            image: rec.image_name.clone(),
+            working_dir: o.workdir.clone().unwrap_or_else(|| "/".into()),
+            entrypoint: o.entrypoint.clone(),
+            labels: Some(labels),
+            annotations: Some(BTreeMap::new()),
+            stop_signal: signal_name(o.stop_signal.unwrap_or(SIGTERM)),
+            healthcheck,
+            healthcheck_on_failure_action: o
+                .healthcheck
+                .as_ref()
+                .map_or("none", |h| h.on_failure.as_str())
+                .into(),
+            stop_timeout: o.stop_timeout.unwrap_or(super::DEFAULT_STOP_TIMEOUT),
+            ..InspectContainerConfig::default()
+        }),
+        host_config: Some(InspectContainerHostConfig {
+            binds: Some(binds),
+            cgroup_manager: "cgroupfs".into(),
+            cgroup_mode: "host".into(),
+            log_config: Some(InspectLogConfig {
+                r#type: "k8s-file".into(),
+                config: None,
+                path: path_str(&paths.log),
+                tag: String::new(),
+                size: log_size,
+            }),
+            network_mode: network_mode.into(),
+            port_bindings: Some(BTreeMap::new()),
+            restart_policy: Some(restart_policy),
+            auto_remove: o.remove,
+            readonly_rootfs: o.read_only,
+            runtime: "oci".into(),
+            ..InspectContainerHostConfig::default()
+        }),
+        ..InspectContainerData::default()
+    }
 }

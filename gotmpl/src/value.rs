@@ -1,7 +1,10 @@
 //! Template values: JSON data seen through Go's type system (struct vs map, int vs float, nil).
 
+use crate::go::{GoStruct, GoValue};
 use serde_json::{Number, Value};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Whether a JSON object stands for a Go struct or a Go map.
 ///
@@ -13,6 +16,9 @@ pub(crate) enum Shape {
     Map,
     /// A top-level row: a struct whose Go type name is configured by the caller.
     Row,
+    /// JSON produced by serde from typed data: every object keeps its key order (maps were
+    /// already sorted by their Rust type).
+    Ordered,
 }
 
 /// Object keys that are Go maps in Podman's types even when their keys look like field names.
@@ -60,6 +66,10 @@ pub(crate) enum Val<'a> {
     Json(Cow<'a, Value>, Shape),
     /// A list of values not backed by one JSON array (the rows passed to the template).
     List(Vec<Val<'a>>),
+    /// A typed Go struct (fields, methods, JSON form).
+    Struct(Arc<GoStruct>),
+    /// A Go map whose values include structs.
+    Map(Arc<BTreeMap<String, GoValue>>),
 }
 
 impl<'a> Val<'a> {
@@ -115,6 +125,22 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// The template view of a typed value: plain data becomes JSON (maps keep Go's map
+    /// semantics), structs stay typed.
+    pub(crate) fn from_go(v: &GoValue) -> Val<'a> {
+        match v {
+            GoValue::Struct(s) => Val::Struct(s.clone()),
+            GoValue::Json(j) => Val::owned(j.clone()),
+            GoValue::Map(m) if v.is_plain() => {
+                let _ = m;
+                Val::Json(Cow::Owned(v.to_json()), Shape::Map)
+            }
+            GoValue::Map(m) => Val::Map(Arc::new(m.clone())),
+            GoValue::List(l) if !v.is_plain() => Val::List(l.iter().map(Val::from_go).collect()),
+            other => Val::Json(Cow::Owned(other.to_json()), Shape::Map),
+        }
+    }
+
     pub(crate) fn str(s: impl Into<String>) -> Val<'a> {
         Val::owned(Value::String(s.into()))
     }
@@ -157,7 +183,8 @@ impl<'a> Val<'a> {
             Val::Json(v, _) => v
                 .as_array()
                 .map(|a| a.iter().map(|e| Val::borrowed(e, None)).collect()),
-            Val::Missing => None,
+            Val::Map(m) => Some(m.values().map(Val::from_go).collect()),
+            Val::Missing | Val::Struct(_) => None,
         }
     }
 
@@ -167,6 +194,8 @@ impl<'a> Val<'a> {
             Val::Missing => Value::Null,
             Val::Json(v, _) => v.as_ref().clone(),
             Val::List(l) => Value::Array(l.iter().map(Val::to_json).collect()),
+            Val::Struct(s) => s.json().clone(),
+            Val::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
         }
     }
 
@@ -176,6 +205,8 @@ impl<'a> Val<'a> {
             Val::Missing => "<nil>".to_string(),
             Val::List(_) => "[]interface {}".to_string(),
             Val::Json(v, shape) => json_type_name(v, *shape),
+            Val::Struct(s) => s.type_name().to_string(),
+            Val::Map(_) => "map[string]interface {}".to_string(),
         }
     }
 
@@ -184,6 +215,8 @@ impl<'a> Val<'a> {
         match self {
             Val::Missing => false,
             Val::List(l) => !l.is_empty(),
+            Val::Struct(_) => true,
+            Val::Map(m) => !m.is_empty(),
             Val::Json(v, shape) => match v.as_ref() {
                 Value::Null => false,
                 Value::Bool(b) => *b,
@@ -270,8 +303,39 @@ pub(crate) fn go_print(v: &Val<'_>) -> String {
             out.push(']');
         }
         Val::Json(j, shape) => print_json(&mut out, j, *shape),
+        Val::Struct(s) => print_struct(&mut out, s),
+        Val::Map(m) => print_map(&mut out, m),
     }
     out
+}
+
+/// Go's `%v` of a struct: its `String()` when it has one, else `{f1 f2 ...}`.
+fn print_struct(out: &mut String, s: &GoStruct) {
+    if let Some(text) = s.stringer_text() {
+        out.push_str(text);
+        return;
+    }
+    out.push('{');
+    for (i, (_, v)) in s.fields().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&go_print(&Val::from_go(v)));
+    }
+    out.push('}');
+}
+
+fn print_map(out: &mut String, m: &BTreeMap<String, GoValue>) {
+    out.push_str("map[");
+    for (i, (k, v)) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(k);
+        out.push(':');
+        out.push_str(&go_print(&Val::from_go(v)));
+    }
+    out.push(']');
 }
 
 fn print_json(out: &mut String, v: &Value, shape: Shape) {

@@ -48,7 +48,7 @@ impl GoJson<'_> {
                         out.push(',');
                     }
                     self.newline(out, depth + 1);
-                    self.write(out, e, shape_of(e, None), depth + 1);
+                    self.write(out, e, child_shape(e, None, shape), depth + 1);
                 }
                 self.newline(out, depth);
                 out.push(']');
@@ -74,12 +74,20 @@ impl GoJson<'_> {
                         out.push(' ');
                     }
                     let e = &o[k];
-                    self.write(out, e, shape_of(e, Some(k)), depth + 1);
+                    self.write(out, e, child_shape(e, Some(k), shape), depth + 1);
                 }
                 self.newline(out, depth);
                 out.push('}');
             }
         }
+    }
+}
+
+fn child_shape(v: &Value, key: Option<&str>, parent: Shape) -> Shape {
+    if parent == Shape::Ordered {
+        Shape::Ordered
+    } else {
+        shape_of(v, key)
     }
 }
 

@@ -119,6 +119,7 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Val<'a>>) -> Result<Val<'a>, String
         "json" => {
             let (v, shape) = match &args[0] {
                 Val::Json(v, shape) => (v.as_ref().clone(), *shape),
+                Val::Struct(_) | Val::Map(_) => (args[0].to_json(), Shape::Ordered),
                 other => (other.to_json(), Shape::Map),
             };
             let enc = GoJson {
@@ -179,6 +180,8 @@ fn length(v: &Val<'_>) -> Result<i64, String> {
     let n = match v {
         Val::Missing => return Err("len of untyped nil".into()),
         Val::List(l) => l.len(),
+        Val::Map(m) => m.len(),
+        Val::Struct(_) => return Err(format!("len of type {}", v.type_name())),
         Val::Json(j, _) => match j.as_ref() {
             Value::Null => 0,
             Value::String(s) => s.len(),
@@ -220,6 +223,16 @@ fn index<'a>(item: &Val<'a>, idx: &[Val<'a>]) -> Result<Val<'a>, String> {
                     .ok()
                     .and_then(|k| l.get(k).cloned())
                     .ok_or_else(|| format!("index out of range: {k}"))?
+            }
+            Val::Struct(_) => return Err(format!("can't index item of type {}", cur.type_name())),
+            Val::Map(m) => {
+                let Some(key) = i.as_str() else {
+                    return Err(format!(
+                        "value has type {}; should be string",
+                        i.type_name()
+                    ));
+                };
+                m.get(key).map_or(Val::owned(Value::Null), Val::from_go)
             }
             Val::Json(j, shape) => match j.as_ref() {
                 Value::Null => Val::str(""),
@@ -301,6 +314,9 @@ fn slice<'a>(item: &Val<'a>, idx: &[Val<'a>]) -> Result<Val<'a>, String> {
             _ => Err(format!("can't slice item of type {}", item.type_name())),
         },
         Val::Missing => Err("slice of untyped nil".into()),
+        Val::Struct(_) | Val::Map(_) => {
+            Err(format!("can't slice item of type {}", item.type_name()))
+        }
     }
 }
 

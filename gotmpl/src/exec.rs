@@ -2,6 +2,7 @@
 
 use super::error::FormatError;
 use super::funcs::{self, Param};
+use super::go::GoStruct;
 use super::parser::{Arg, Command, Control, Node, Number, Pipeline, Pos};
 use super::value::{go_print, Key, Shape, Val};
 use serde_json::Value;
@@ -44,6 +45,13 @@ pub(crate) fn execute<'a>(
 }
 
 type Vars<'a> = Vec<(String, Val<'a>)>;
+
+/// The command a field chain belongs to: its arguments become a method's arguments.
+struct Call<'c, 'a> {
+    dot: &'c Val<'a>,
+    cmd: &'c Command,
+    fin: Option<Val<'a>>,
+}
 
 impl Exec<'_> {
     fn error(&self, pos: Pos, context: &str, msg: impl Into<String>) -> FormatError {
@@ -143,6 +151,17 @@ impl Exec<'_> {
                 .enumerate()
                 .map(|(i, e)| (Val::int(i as i64), e.clone()))
                 .collect(),
+            Val::Map(m) => m
+                .iter()
+                .map(|(k, e)| (Val::str(k.as_str()), Val::from_go(e)))
+                .collect(),
+            Val::Struct(_) => {
+                return Err(self.error(
+                    pipe.pos,
+                    &ctx,
+                    format!("range can't iterate over {}", go_print(&v)),
+                ));
+            }
             Val::Json(j, shape) => match j.as_ref() {
                 Value::Null => Vec::new(),
                 Value::Array(a) => (0..a.len())
@@ -253,9 +272,11 @@ impl Exec<'_> {
         vars: &mut Vars<'a>,
     ) -> R<Val<'a>> {
         let first = &cmd.args[0];
-        let has_args = cmd.args.len() > 1 || fin.is_some();
         match first {
-            Arg::Field(_, fields) => self.eval_field_chain(dot.clone(), first, fields, has_args),
+            Arg::Field(_, fields) => {
+                let call = Call { dot, cmd, fin };
+                self.eval_field_chain(dot.clone(), first, fields, call, vars)
+            }
             Arg::Chain(_, inner, fields) => {
                 if matches!(inner.as_ref(), Arg::Nil(_)) {
                     return Err(self.error(
@@ -265,7 +286,8 @@ impl Exec<'_> {
                     ));
                 }
                 let recv = self.eval_arg(dot, inner, Param::Any, vars)?;
-                self.eval_field_chain(recv, first, fields, has_args)
+                let call = Call { dot, cmd, fin };
+                self.eval_field_chain(recv, first, fields, call, vars)
             }
             Arg::Ident(_, name) => self.eval_function(dot, name, cmd, fin, vars),
             Arg::Pipe(p) => {
@@ -278,7 +300,8 @@ impl Exec<'_> {
                     self.not_a_function(cmd, &fin)?;
                     return Ok(v);
                 }
-                self.eval_field_chain(v, first, fields, has_args)
+                let call = Call { dot, cmd, fin };
+                self.eval_field_chain(v, first, fields, call, vars)
             }
             Arg::Nil(p) => Err(self.error(*p, "nil", "nil is not a command")),
             Arg::Dot(_) | Arg::Bool(..) | Arg::Number(..) | Arg::Str(..) => {
@@ -295,26 +318,100 @@ impl Exec<'_> {
     }
 
     fn eval_field_chain<'a>(
-        &self,
+        &mut self,
         mut recv: Val<'a>,
         node: &Arg,
         fields: &[String],
-        has_args: bool,
+        call: Call<'_, 'a>,
+        vars: &mut Vars<'a>,
     ) -> R<Val<'a>> {
+        let has_args = call.cmd.args.len() > 1 || call.fin.is_some();
+        let mut call = Some(call);
         for (i, f) in fields.iter().enumerate() {
             let last = i + 1 == fields.len();
-            recv = self.eval_field(recv, f, node, last && has_args)?;
+            recv = if let Val::Struct(s) = &recv {
+                let s = s.clone();
+                let args = if last { call.take() } else { None };
+                self.eval_struct_field(&s, f, node, args, vars)?
+            } else {
+                self.eval_field(recv, f, node, last && has_args)?
+            };
         }
         Ok(recv)
+    }
+
+    /// A field or method of a typed struct: methods first (as Go's text/template), then
+    /// fields; `call` holds the command's arguments when `field` is the chain's last.
+    fn eval_struct_field<'a>(
+        &mut self,
+        s: &GoStruct,
+        field: &str,
+        node: &Arg,
+        call: Option<Call<'_, 'a>>,
+        vars: &mut Vars<'a>,
+    ) -> R<Val<'a>> {
+        let fail = |this: &Self, msg: String| Err(this.error(node.pos(), &node.to_string(), msg));
+        let has_args = call
+            .as_ref()
+            .is_some_and(|c| c.cmd.args.len() > 1 || c.fin.is_some());
+        if let Some(arity) = s.method().and_then(|m| m.arity(field)) {
+            let mut args: Vec<Val<'a>> = Vec::new();
+            if let Some(c) = call {
+                let pos = c.cmd.pos;
+                let ctx = c.cmd.to_string();
+                for a in &c.cmd.args[1..] {
+                    args.push(self.eval_arg(c.dot, a, Param::Str, vars)?);
+                }
+                if let Some(f) = c.fin {
+                    args.push(self.validate(f, Param::Str, pos, &ctx)?);
+                }
+            }
+            if args.len() != arity {
+                return fail(
+                    self,
+                    format!(
+                        "wrong number of args for {field}: want {arity} got {}",
+                        args.len()
+                    ),
+                );
+            }
+            let strs: Vec<&str> = args.iter().map(|a| a.as_str().unwrap_or("")).collect();
+            let methods = s.method().cloned();
+            let out = methods
+                .map(|m| m.call(field, &strs))
+                .unwrap_or_else(|| Err("no such method".into()));
+            return match out {
+                Ok(v) => Ok(Val::from_go(&v)),
+                Err(e) => fail(self, format!("error calling {field}: {e}")),
+            };
+        }
+        match s.get(field) {
+            Some(_) if has_args => fail(
+                self,
+                format!("{field} has arguments but cannot be invoked as function"),
+            ),
+            Some(v) => Ok(Val::from_go(v)),
+            None => fail(
+                self,
+                format!("can't evaluate field {field} in type {}", s.type_name()),
+            ),
+        }
     }
 
     fn eval_field<'a>(&self, recv: Val<'a>, field: &str, node: &Arg, has_args: bool) -> R<Val<'a>> {
         let fail = |msg: String| Err(self.error(node.pos(), &node.to_string(), msg));
         match &recv {
             Val::Missing => Ok(Val::Missing),
+            Val::Map(m) => {
+                if has_args {
+                    return fail(format!("{field} is not a method but has arguments"));
+                }
+                Ok(m.get(field).map_or(Val::Missing, Val::from_go))
+            }
             Val::Json(j, shape) => match j.as_ref() {
                 Value::Null => Ok(Val::Missing),
                 Value::Object(o) if *shape == Shape::Map => {
+                    let _ = o;
                     if has_args {
                         return fail(format!("{field} is not a method but has arguments"));
                     }
@@ -333,7 +430,7 @@ impl Exec<'_> {
                     self.type_name(&recv)
                 )),
             },
-            Val::List(_) => fail(format!(
+            Val::List(_) | Val::Struct(_) => fail(format!(
                 "can't evaluate field {field} in type {}",
                 recv.type_name()
             )),

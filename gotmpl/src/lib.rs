@@ -22,6 +22,7 @@
 mod error;
 mod exec;
 mod funcs;
+mod go;
 mod gojson;
 mod headers;
 mod lexer;
@@ -31,7 +32,11 @@ mod tabwriter;
 mod value;
 
 pub use error::FormatError;
+pub use go::{GoMethods, GoStruct, GoValue, ToTemplate};
+pub use gotmpl_derive::ToTemplate;
 pub use headers::HeaderMap;
+/// Re-exported for the derive's generated code.
+pub use serde_json;
 pub use tabwriter::{align, TabSettings};
 
 use serde_json::Value;
@@ -70,6 +75,63 @@ pub fn render(
         let list = Value::Array(rows.to_vec());
         return Ok(json_indent(&list, indent, escape_html) + "\n");
     }
+    render_data(origin, format, exec::rows_data(rows), headers, no_heading)
+}
+
+/// Renders typed rows (see [`ToTemplate`]): templates see Go field names and methods,
+/// `json` prints each row's JSON form (serde keys, declaration order).
+pub fn render_typed(
+    origin: Origin,
+    format: &str,
+    rows: &[GoValue],
+    headers: &HeaderMap,
+    no_heading: bool,
+) -> Result<String, FormatError> {
+    if origin == Origin::User && is_json(format) {
+        let (indent, escape_html) = headers.json_settings();
+        let list = Value::Array(rows.iter().map(GoValue::to_json).collect());
+        return Ok(typed_json(&list, indent, escape_html) + "\n");
+    }
+    let data = Val::List(rows.iter().map(Val::from_go).collect());
+    render_data(origin, format, data, headers, no_heading)
+}
+
+/// Executes a user's template once over one typed value (report.OriginUnknown: no implicit
+/// `range`, as `info`, `version` and `inspect` do). The result ends with a newline.
+pub fn render_value(format: &str, value: &GoValue, name: &str) -> Result<String, FormatError> {
+    let norm = normalize_format(format);
+    let (text, nodes) = match parser::parse(&norm) {
+        Ok(nodes) => (norm, nodes),
+        Err(_) => match parser::parse(format) {
+            Ok(nodes) => (format.to_string(), nodes),
+            Err(e) => {
+                return Err(FormatError::Parse {
+                    name: name.to_string(),
+                    line: e.line,
+                    msg: e.msg,
+                })
+            }
+        },
+    };
+    exec::execute(name, &text, "struct", &nodes, Val::from_go(value))
+}
+
+/// Go's indented JSON of typed data: objects keep serde's key order.
+pub fn typed_json(v: &Value, indent: &str, escape_html: bool) -> String {
+    let enc = gojson::GoJson {
+        escape_html,
+        indent: Some(indent),
+    };
+    enc.encode(v, Shape::Ordered)
+}
+
+fn render_data(
+    origin: Origin,
+    format: &str,
+    data: Val<'_>,
+    headers: &HeaderMap,
+    no_heading: bool,
+) -> Result<String, FormatError> {
     let tmpl = Template::parse(origin, format, headers.command())?;
     let mut out = String::new();
     if tmpl.table && !no_heading {
@@ -100,7 +162,7 @@ pub fn render(
         &tmpl.text,
         headers.row_type_name(),
         &tmpl.nodes,
-        exec::rows_data(rows),
+        data,
     )?);
     if tmpl.table {
         out = align(&out, TabSettings::PODMAN);
@@ -275,5 +337,7 @@ fn has_range_over_dot(format: &str) -> bool {
     false
 }
 
+#[cfg(test)]
+mod go_tests;
 #[cfg(test)]
 mod tests;

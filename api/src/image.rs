@@ -1,0 +1,182 @@
+//! Images: `image inspect` (pkg/inspect.ImageData, entities.ImageInspectReport) and
+//! `images` (entities/types.ImageSummary).
+
+use crate::inspect::{DriverData, HealthConfig};
+use crate::time::GoTime;
+use gotmpl::ToTemplate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// pkg/inspect.ImageData: what `image inspect` prints for one image.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
+#[go(type = "*entities.ImageInspectReport")]
+pub struct ImageData {
+    #[serde(rename = "Id")]
+    #[go(name = "ID")]
+    pub id: String,
+    #[serde(rename = "Digest")]
+    pub digest: String,
+    #[serde(rename = "RepoTags")]
+    pub repo_tags: Option<Vec<String>>,
+    #[serde(rename = "RepoDigests")]
+    pub repo_digests: Option<Vec<String>>,
+    #[serde(rename = "Parent")]
+    pub parent: String,
+    #[serde(rename = "Comment")]
+    pub comment: String,
+    #[serde(rename = "Created")]
+    pub created: Option<GoTime>,
+    /// The OCI image config (v1.ImageConfig): its JSON keys are its Go names.
+    #[serde(rename = "Config")]
+    pub config: Option<serde_json::Value>,
+    #[serde(rename = "Version")]
+    pub version: String,
+    #[serde(rename = "Author")]
+    pub author: String,
+    #[serde(rename = "Architecture")]
+    pub architecture: String,
+    #[serde(rename = "Os")]
+    pub os: String,
+    #[serde(rename = "Size")]
+    pub size: i64,
+    #[serde(rename = "VirtualSize")]
+    pub virtual_size: i64,
+    #[serde(rename = "GraphDriver")]
+    pub graph_driver: Option<DriverData>,
+    #[serde(rename = "RootFS")]
+    #[go(name = "RootFS")]
+    pub root_fs: Option<RootFs>,
+    #[serde(rename = "Labels")]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(rename = "Annotations")]
+    pub annotations: Option<BTreeMap<String, String>>,
+    #[serde(rename = "ManifestType")]
+    pub manifest_type: String,
+    #[serde(rename = "User")]
+    pub user: String,
+    #[serde(rename = "History")]
+    pub history: Option<Vec<History>>,
+    #[serde(rename = "NamesHistory")]
+    pub names_history: Option<Vec<String>>,
+    #[serde(
+        rename = "Healthcheck",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    #[go(name = "HealthCheck")]
+    pub health_check: Option<HealthConfig>,
+}
+
+/// pkg/inspect.RootFS.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
+#[go(type = "*inspect.RootFS")]
+pub struct RootFs {
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "Layers")]
+    pub layers: Option<Vec<String>>,
+}
+
+/// OCI image-spec v1.History: one step of an image's history.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
+#[go(type = "v1.History")]
+pub struct History {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub created: Option<GoTime>,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub created_by: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub author: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub comment: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub empty_layer: bool,
+}
+
+/// entities/types.ImageSummary: one image as `images` lists it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
+#[serde(rename_all = "PascalCase")]
+#[go(type = "entities.ImageSummary")]
+pub struct ImageSummary {
+    #[serde(rename = "Id")]
+    #[go(name = "ID")]
+    pub id: String,
+    pub parent_id: String,
+    pub repo_tags: Option<Vec<String>>,
+    pub repo_digests: Option<Vec<String>>,
+    pub created: i64,
+    pub size: i64,
+    pub shared_size: i64,
+    #[serde(skip_serializing_if = "crate::inspect::is_zero", default)]
+    pub virtual_size: i64,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub containers: i64,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub read_only: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub dangling: bool,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub arch: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub digest: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub history: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub is_manifest_list: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub names: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub os: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inspect_json_keys_and_go_names() {
+        let d = ImageData {
+            id: "sha".into(),
+            os: "linux".into(),
+            config: Some(serde_json::json!({"Cmd": ["sh"], "Labels": {"a.b": "c"}})),
+            root_fs: Some(RootFs {
+                r#type: "layers".into(),
+                layers: Some(vec!["sha256:1".into()]),
+            }),
+            history: Some(vec![History {
+                created_by: "/bin/sh".into(),
+                ..History::default()
+            }]),
+            ..ImageData::default()
+        };
+        let j = serde_json::to_value(&d).unwrap();
+        assert_eq!(j["Id"], "sha");
+        assert_eq!(j["RootFS"]["Type"], "layers");
+        assert_eq!(j["History"][0]["created_by"], "/bin/sh");
+        assert!(j.get("Healthcheck").is_none());
+        let out = gotmpl::render_value(
+            "{{.ID}} {{.Os}} {{.RootFS.Type}} {{index .Config.Cmd 0}} {{(index .History 0).CreatedBy}}",
+            &d.to_template(),
+            "inspect",
+        )
+        .unwrap();
+        assert_eq!(out, "sha linux layers sh /bin/sh\n");
+    }
+
+    #[test]
+    fn summary_json_keys() {
+        let s = ImageSummary {
+            id: "x".into(),
+            names: Some(vec!["n".into()]),
+            ..ImageSummary::default()
+        };
+        let j = serde_json::to_value(&s).unwrap();
+        assert_eq!(j["Id"], "x");
+        assert_eq!(j["ParentId"], "");
+        assert_eq!(j["Names"][0], "n");
+        assert!(j.get("ReadOnly").is_none());
+        let out =
+            gotmpl::render_value("{{.ID}} {{.ParentId}}|", &s.to_template(), "images").unwrap();
+        assert_eq!(out, "x |\n");
+    }
+}

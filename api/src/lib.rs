@@ -1,0 +1,17 @@
+//! rpod's front door types: the reports Podman 5.8 prints, in the shapes of its
+//! `pkg/domain/entities` and `libpod/define` packages.
+//!
+//! Every report type serializes to Podman's JSON keys (serde) and exposes Podman's Go field
+//! names and template methods to `--format` through [`gotmpl::ToTemplate`] (derived). Fields
+//! rpod cannot fill yet hold Podman's zero values, never invented data.
+
+pub mod image;
+pub mod info;
+pub mod inspect;
+pub mod pod;
+pub mod ps;
+pub mod system;
+pub mod time;
+pub mod version;
+
+pub use time::GoTime;

@@ -1,0 +1,150 @@
+//! Go's `time.Time` as reports carry it: JSON in RFC 3339 with nanoseconds, templates print
+//! Go's `String()` form and offer `.Unix`.
+
+use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
+use gotmpl::{GoMethods, GoStruct, GoValue, ToTemplate};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::sync::Arc;
+
+/// A point in time (Go `time.Time`); the default is Go's zero time (year 1, UTC).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GoTime(pub Option<DateTime<FixedOffset>>);
+
+impl GoTime {
+    /// A time from nanoseconds since the Unix epoch, in the local time zone (as Go shows
+    /// times it reads from the database).
+    pub fn from_unix_nanos(nanos: i64) -> GoTime {
+        let t = Local.timestamp_nanos(nanos);
+        GoTime(Some(t.fixed_offset()))
+    }
+
+    /// Seconds since the Unix epoch (Go's `Unix()`; the zero time gives -62135596800).
+    pub fn unix(&self) -> i64 {
+        match self.0 {
+            Some(t) => t.timestamp(),
+            None => -62_135_596_800,
+        }
+    }
+
+    pub fn unix_nanos(&self) -> Option<i64> {
+        self.0.and_then(|t| t.timestamp_nanos_opt())
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// RFC 3339 with trailing zeros of the fraction dropped (Go's `RFC3339Nano`).
+    pub fn rfc3339(&self) -> String {
+        match self.0 {
+            None => "0001-01-01T00:00:00Z".to_string(),
+            Some(t) => {
+                let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+                let frac = fraction(t.timestamp_subsec_nanos());
+                let zone = if t.offset().local_minus_utc() == 0 {
+                    "Z".to_string()
+                } else {
+                    t.format("%:z").to_string()
+                };
+                format!("{base}{frac}{zone}")
+            }
+        }
+    }
+
+    /// Go's `Time.String()`: `2006-01-02 15:04:05.999999999 -0700 MST`.
+    pub fn go_string(&self) -> String {
+        match self.0 {
+            None => "0001-01-01 00:00:00 +0000 UTC".to_string(),
+            Some(t) => {
+                let base = t.format("%Y-%m-%d %H:%M:%S").to_string();
+                let frac = fraction(t.timestamp_subsec_nanos());
+                let off = t.format("%z").to_string();
+                // Go prints the zone's abbreviation; without tzdata names the offset stands
+                // in for it, as Go does for unnamed zones.
+                let name = if t.offset().local_minus_utc() == 0 {
+                    "UTC".to_string()
+                } else {
+                    off.clone()
+                };
+                format!("{base}{frac} {off} {name}")
+            }
+        }
+    }
+}
+
+/// `.999999999`: the fraction without trailing zeros, nothing when zero.
+fn fraction(nanos: u32) -> String {
+    if nanos == 0 {
+        return String::new();
+    }
+    let s = format!(".{nanos:09}");
+    s.trim_end_matches('0').to_string()
+}
+
+impl From<DateTime<Utc>> for GoTime {
+    fn from(t: DateTime<Utc>) -> Self {
+        GoTime(Some(t.fixed_offset()))
+    }
+}
+
+impl Serialize for GoTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for GoTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.starts_with("0001-01-01") {
+            return Ok(GoTime(None));
+        }
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| GoTime(Some(t)))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl GoMethods for GoTime {
+    fn arity(&self, name: &str) -> Option<usize> {
+        match name {
+            "Unix" | "UnixNano" | "String" | "IsZero" => Some(0),
+            _ => None,
+        }
+    }
+
+    fn call(&self, name: &str, _args: &[&str]) -> Result<GoValue, String> {
+        Ok(match name {
+            "Unix" => GoValue::Int(self.unix()),
+            "UnixNano" => GoValue::Int(self.unix_nanos().unwrap_or(i64::MIN)),
+            "IsZero" => GoValue::Bool(self.is_zero()),
+            _ => GoValue::Str(self.go_string()),
+        })
+    }
+}
+
+impl ToTemplate for GoTime {
+    fn to_template(&self) -> GoValue {
+        GoValue::from_struct(
+            GoStruct::new("time.Time", serde_json::Value::String(self.rfc3339()))
+                .stringer(self.go_string())
+                .methods(Arc::new(*self)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_forms() {
+        let t = GoTime(Some(
+            DateTime::parse_from_rfc3339("2024-05-01T10:20:30.120Z").unwrap(),
+        ));
+        assert_eq!(t.rfc3339(), "2024-05-01T10:20:30.12Z");
+        assert_eq!(t.go_string(), "2024-05-01 10:20:30.12 +0000 UTC");
+        assert_eq!(GoTime::default().rfc3339(), "0001-01-01T00:00:00Z");
+        assert_eq!(GoTime::default().unix(), -62_135_596_800);
+    }
+}
