@@ -23,6 +23,7 @@ use super::platform::{self, IndexEntry, PlatformWanted};
 use super::progress::Progress;
 use super::reference::ImageReference;
 use super::registries_conf::{PullSource, RegistriesConf};
+use crate::storage::layers::{record_stored, STORED_RECORD};
 use crate::storage::{
     chain_id, Image, ImageBudget, LayerInfo, LimitExceeded, NewImage, StorageError, Store,
 };
@@ -331,8 +332,15 @@ async fn pull_from(
         });
     }
     // Layers stored by this pull, removed again if the pull fails so that
-    // no layer without an image is left behind.
+    // no layer without an image is left behind; also written to a record
+    // in a temp dir held until the image is committed, for the next
+    // command to remove them if this process is killed.
     let added = std::sync::Mutex::new(Vec::new());
+    let pending = store.temp_dir().map_err(|source| PullError::Layer {
+        digest: manifest.config.digest.clone(),
+        source,
+    })?;
+    let record = pending.path().join(STORED_RECORD);
     let fetched = futures_util::stream::iter(jobs)
         .map(|(blob, diff_id, parent)| {
             fetch_layer(
@@ -347,7 +355,7 @@ async fn pull_from(
                 &registry,
                 &opts.progress,
                 &budget,
-                &added,
+                (&added, record.as_path()),
             )
         })
         .buffer_unordered(PARALLEL_LAYERS)
@@ -374,7 +382,10 @@ async fn pull_from(
         layers: &chains,
         names: &names,
     }) {
-        Ok(image) => Ok(image),
+        Ok(image) => {
+            drop(pending);
+            Ok(image)
+        }
         Err(e) => {
             discard_added(store, added).await;
             Err(e.into())
@@ -454,7 +465,7 @@ async fn fetch_layer(
     registry: &str,
     progress: &Progress,
     budget: &ImageBudget,
-    added: &std::sync::Mutex<Vec<(String, String)>>,
+    (added, record): (&std::sync::Mutex<Vec<(String, String)>>, &std::path::Path),
 ) -> Result<LayerInfo, PullError> {
     let LayerJob {
         blob,
@@ -520,6 +531,22 @@ async fn fetch_layer(
     // what was stored.
     if !existed || !blob_existed {
         let mut added = added.lock().unwrap_or_else(|e| e.into_inner());
+        let recorded = if existed {
+            Ok(())
+        } else {
+            record_stored(record, "layer", &chain)
+        }
+        .and_then(|()| {
+            if blob_existed {
+                Ok(())
+            } else {
+                record_stored(record, "blob", &blob)
+            }
+        });
+        recorded.map_err(|source| PullError::Layer {
+            digest: blob.clone(),
+            source,
+        })?;
         added.push((
             if existed { String::new() } else { chain },
             if blob_existed {

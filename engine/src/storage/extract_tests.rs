@@ -585,3 +585,47 @@ fn a_deep_directory_is_replaced_and_removed() {
     extract_layer(&t.finish()[..], &root).unwrap();
     assert_eq!(fs::read(root.join("d")).unwrap(), b"flat");
 }
+
+#[test]
+fn layers_a_killed_pull_stored_are_removed_on_open() {
+    let base = tempfile::tempdir().unwrap();
+    let store = Store::open(base.path()).unwrap();
+    let mut t = Tar::new();
+    t.file("orphan", 0o644, b"x");
+    let data = t.finish();
+    let info = store.create_layer(None, &sha(&data), &data[..]).unwrap();
+    // A dead pull's temp dir (its lock marker is free) records the layer
+    // and a blob; a live one's record is left alone.
+    let tmp = base.path().join("storage/tmp");
+    fs::create_dir(tmp.join("dead")).unwrap();
+    fs::write(tmp.join("dead.lock"), b"").unwrap();
+    fs::write(
+        tmp.join("dead/stored"),
+        format!("layer {}\nblob {}\n", info.chain_id, sha(b"blob")),
+    )
+    .unwrap();
+    fs::write(
+        base.path()
+            .join("storage/blobs/sha256")
+            .join(&sha(b"blob")[7..]),
+        b"blob",
+    )
+    .unwrap();
+    let live = store.temp_dir().unwrap();
+    let mut t = Tar::new();
+    t.file("pending", 0o644, b"y");
+    let data2 = t.finish();
+    let pending = store.create_layer(None, &sha(&data2), &data2[..]).unwrap();
+    fs::write(
+        live.path().join("stored"),
+        format!("layer {}\n", pending.chain_id),
+    )
+    .unwrap();
+
+    let again = Store::open(base.path()).unwrap();
+    assert!(again.layer(&info.chain_id).unwrap().is_none());
+    assert!(!again.has_blob(&sha(b"blob")));
+    assert!(!tmp.join("dead").exists());
+    assert!(again.layer(&pending.chain_id).unwrap().is_some());
+    drop(live);
+}

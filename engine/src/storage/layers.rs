@@ -62,7 +62,68 @@ fn short_link_name() -> String {
         .collect()
 }
 
+/// File in a pull's temp directory listing what the pull stored before its
+/// image was committed (`layer <chain-id>` and `blob <digest>` lines), so
+/// that a pull killed between storing a layer and committing its image
+/// leaves no layer that no image refers to: the next [`Store::open`] finds
+/// the record in the dead pull's temp directory and removes them.
+pub(crate) const STORED_RECORD: &str = "stored";
+
+/// Appends `kind id` to the record `path` (see [`STORED_RECORD`]).
+pub(crate) fn record_stored(path: &Path, kind: &str, id: &str) -> Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(StorageError::io("opening", path))?;
+    f.write_all(format!("{kind} {id}\n").as_bytes())
+        .map_err(StorageError::io("writing", path))
+}
+
 impl Store {
+    /// Removes what killed pulls stored without committing their image
+    /// (their temp directory holds a [`STORED_RECORD`] and its lock is
+    /// free), unless an image uses it. Failures are warnings: they never
+    /// keep the store from opening.
+    pub(crate) fn discard_dead_pulls(&self) {
+        let mut layers = Vec::new();
+        let mut blobs = Vec::new();
+        let Ok(entries) = fs::read_dir(&self.inner.tmp) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let record = entry.path().join(STORED_RECORD);
+            let Ok(text) = fs::read_to_string(&record) else {
+                continue;
+            };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let lock = self
+                .inner
+                .tmp
+                .join(format!("{name}{}", super::store::TMP_LOCK_SUFFIX));
+            let alive = fs::File::open(&lock).is_ok_and(|f| {
+                rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockShared).is_err()
+            });
+            if alive {
+                continue;
+            }
+            for line in text.lines() {
+                match line.split_once(' ') {
+                    Some(("layer", id)) if digest_hex(id).is_ok() => layers.push(id.to_string()),
+                    Some(("blob", id)) if digest_hex(id).is_ok() => blobs.push(id.to_string()),
+                    _ => {}
+                }
+            }
+        }
+        if layers.is_empty() && blobs.is_empty() {
+            return;
+        }
+        tracing::debug!(?layers, ?blobs, "removing what a killed pull stored");
+        if let Err(e) = self.discard_unused(&layers, &blobs) {
+            tracing::warn!("removing layers of a killed pull: {e}");
+        }
+    }
+
     /// Copies the uncompressed layer stream `reader` to `writer` within the
     /// store's limits on a layer and on `image`; `what` names the layer in
     /// the error. Returns the number of bytes copied.

@@ -21,7 +21,7 @@ const LOCK_FILE: &str = "storage.lock";
 /// Directory of in-progress work (downloads, extractions, new images).
 const TMP_DIR: &str = "tmp";
 /// Suffix of the lock file that marks a temp directory as in use.
-const TMP_LOCK_SUFFIX: &str = ".lock";
+pub(crate) const TMP_LOCK_SUFFIX: &str = ".lock";
 
 /// Handle on rpod's image and layer store under `<root>/storage/`:
 ///
@@ -134,6 +134,7 @@ impl Store {
             inner: Arc::new(paths),
             limits: UnpackLimits::default(),
         };
+        store.discard_dead_pulls();
         // Scratch space left by killed writers is only wasted space: failing
         // to reclaim it must not make the store unusable.
         if let Err(e) = store.clean_temp() {
