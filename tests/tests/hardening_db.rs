@@ -60,6 +60,10 @@ fn damaged_database_is_refused_then_repaired_without_losing_containers() {
     w.env
         .ok(&["run", "-d", "--name", "keep", &img, "sleep", "1000"]);
     w.env.ok(&["create", "--name", "made", &img, "true"]);
+    w.env.ok(&["pod", "create", "--name", "pp"]);
+    w.env.ok(&[
+        "run", "-d", "--pod", "pp", "--name", "member", &img, "sleep", "1000",
+    ]);
     let db = w.env.root().join("db.sqlite");
     let cases: [(&str, Damage, &str); 3] = [
         ("truncated", truncate, "the file is empty"),
@@ -113,10 +117,23 @@ fn damaged_database_is_refused_then_repaired_without_losing_containers() {
         let ps = w.env.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
         assert!(ps.contains("keep running"), "{what}: {ps}");
         assert!(ps.contains("made created"), "{what}: {ps}");
+        assert!(ps.contains("member running"), "{what}: {ps}");
+        let pods = w
+            .env
+            .ok(&["pod", "ps", "--format", "{{.Name}} {{.Status}}"]);
+        assert_eq!(pods.trim(), "pp Running", "{what}");
         assert_eq!(pid_of(&w, "keep"), pid, "{what}: another process");
         assert!(alive(pid), "{what}: workload killed");
     }
-    // The rebuilt container is fully managed again.
+    // The rebuilt pod and containers are fully managed again.
+    w.env.ok(&["pod", "rm", "-f", "-t", "0", "pp"]);
+    assert!(
+        !w.env.root().join("pods").exists()
+            || std::fs::read_dir(w.env.root().join("pods"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
     let pid = pid_of(&w, "keep");
     w.env.ok(&["rm", "-f", "-t", "0", "keep"]);
     assert!(!alive(pid));

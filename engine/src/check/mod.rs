@@ -157,6 +157,9 @@ fn check_database(
     tracing::debug!("moved the damaged database to {}", moved.display());
     report.moved_database = Some(moved);
     let db = Db::recreate(root)?;
+    for pod in snapshot::read_pods(root) {
+        db.insert_pod(&pod.into_record())?;
+    }
     let (snapshots, unreadable) = snapshot::read_all(root);
     for snap in snapshots {
         let rec = rebuild::insert(&db, rebuild::record_from_run_root(config, snap))?;
@@ -185,6 +188,20 @@ fn check_snapshots(
         .into_iter()
         .map(|c| c.id)
         .collect();
+    for pod in snapshot::read_pods(&ctx.config.root) {
+        if ctx.db.pod_by_id(&pod.id)?.is_some() {
+            continue;
+        }
+        if opts.repair {
+            ctx.db.insert_pod(&pod.into_record())?;
+        } else {
+            CheckReport::note(
+                &mut report.containers,
+                &pod.id,
+                format!("pod {} is missing from the database", pod.name),
+            );
+        }
+    }
     let (snapshots, _) = snapshot::read_all(&ctx.config.root);
     for snap in snapshots.into_iter().filter(|s| !known.contains(&s.id)) {
         if !opts.repair {

@@ -145,6 +145,11 @@ impl Db {
         Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
+    /// rpod's root (where snapshots are kept).
+    pub(super) fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Keeps the container's snapshot (for `system check --repair`) in step.
     fn write_snapshot(&self, c: &ContainerRecord) {
         if let Err(e) = snapshot::write(&self.root, c) {

@@ -51,7 +51,10 @@ impl Db {
             ],
         );
         match res {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.write_pod_snapshot(p);
+                Ok(())
+            }
             Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
                 if e.code == rusqlite::ErrorCode::ConstraintViolation
                     && msg.contains("pods.name") =>
@@ -68,6 +71,9 @@ impl Db {
             "UPDATE pods SET infra_id = ?2 WHERE id = ?1",
             params![pod_id, infra_id],
         )?;
+        if let Some(p) = self.pod_by_id(pod_id)? {
+            self.write_pod_snapshot(&p);
+        }
         Ok(())
     }
 
@@ -158,7 +164,16 @@ impl Db {
                AND NOT EXISTS (SELECT 1 FROM containers WHERE pod_id = ?1)",
             params![id],
         )?;
+        if n == 1 {
+            super::snapshot::remove_pod(self.root(), id);
+        }
         Ok(n == 1)
+    }
+
+    fn write_pod_snapshot(&self, p: &PodRecord) {
+        if let Err(e) = super::snapshot::write_pod(self.root(), p) {
+            tracing::warn!(pod = %p.id, "writing the pod's recovery snapshot: {e}");
+        }
     }
 }
 

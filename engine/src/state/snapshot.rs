@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::records::ContainerRecord;
 use crate::container::ContainerOptions;
+use crate::pod::{PodOptions, PodRecord, PodTransition};
 
 /// File name of the snapshot in a container's data directory.
 const SNAPSHOT_FILE: &str = "container.json";
@@ -66,16 +67,78 @@ fn snapshot_path(root: &Path, id: &str) -> PathBuf {
 
 /// Writes (atomically, durably) the snapshot of `rec`.
 pub(crate) fn write(root: &Path, rec: &ContainerRecord) -> std::io::Result<()> {
-    let path = snapshot_path(root, &rec.id);
-    let dir = path.parent().unwrap_or(root);
+    write_json(&snapshot_path(root, &rec.id), &ContainerSnapshot::of(rec))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{SNAPSHOT_FILE}.tmp"));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut f = fs::File::create(&tmp)?;
-    serde_json::to_writer(&mut f, &ContainerSnapshot::of(rec))?;
+    serde_json::to_writer(&mut f, value)?;
     f.flush()?;
     f.sync_all()?;
-    fs::rename(&tmp, &path)?;
+    fs::rename(&tmp, path)?;
     fs::File::open(dir)?.sync_all()
+}
+
+/// What a pod was created with (its members say they belong to it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PodSnapshot {
+    pub id: String,
+    pub name: String,
+    pub options: PodOptions,
+    pub infra_id: Option<String>,
+    pub created_at: i64,
+}
+
+impl PodSnapshot {
+    pub fn into_record(self) -> PodRecord {
+        PodRecord {
+            id: self.id,
+            name: self.name,
+            options: self.options,
+            infra_id: self.infra_id,
+            transition: PodTransition::Idle,
+            created_at: self.created_at,
+        }
+    }
+}
+
+fn pod_snapshot_path(root: &Path, id: &str) -> PathBuf {
+    root.join("pods").join(format!("{id}.json"))
+}
+
+/// Writes the snapshot of pod `p`.
+pub(crate) fn write_pod(root: &Path, p: &PodRecord) -> std::io::Result<()> {
+    let snap = PodSnapshot {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        options: p.options.clone(),
+        infra_id: p.infra_id.clone(),
+        created_at: p.created_at,
+    };
+    write_json(&pod_snapshot_path(root, &p.id), &snap)
+}
+
+/// Removes the snapshot of a deleted pod.
+pub(crate) fn remove_pod(root: &Path, id: &str) {
+    let _ = fs::remove_file(pod_snapshot_path(root, id));
+}
+
+/// Every readable pod snapshot, oldest first.
+pub fn read_pods(root: &Path) -> Vec<PodSnapshot> {
+    let mut found: Vec<PodSnapshot> = fs::read_dir(root.join("pods"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| fs::read(e.path()).ok())
+                .filter_map(|raw| serde_json::from_slice(&raw).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort_by_key(|p: &PodSnapshot| p.created_at);
+    found
 }
 
 /// Every readable snapshot under `<root>/containers/`, with the ids of
