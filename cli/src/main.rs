@@ -37,6 +37,9 @@ pub struct Cli {
     /// Path to the OCI-compatible binary used to run containers
     #[arg(long = "runtime", global = true, value_name = "PATH")]
     runtime: Option<String>,
+    /// Select which storage driver is used to manage storage of images and containers (overlay, vfs)
+    #[arg(long, global = true, value_name = "DRIVER")]
+    storage_driver: Option<String>,
     #[command(subcommand)]
     command: commands::Command,
 }

@@ -1,9 +1,14 @@
 //! Where things live (`--root`, `--runroot`) and the engine's own
-//! configuration file (`/etc/rpod/rpod.conf`, TOML).
+//! configuration file (`/etc/rpod/rpod.conf`, TOML); the containers
+//! ecosystem's files a Podman user already has (`storage_conf`).
+
+pub mod storage_conf;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+pub use storage_conf::{StorageConf, StorageConfError, StorageDriver};
 
 pub const DEFAULT_ROOT: &str = "/var/lib/rpod";
 pub const DEFAULT_RUNROOT: &str = "/run/rpod";
@@ -21,6 +26,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: toml::de::Error,
     },
+    #[error(transparent)]
+    Storage(#[from] StorageConfError),
 }
 
 /// The `[engine]` table of rpod.conf. Every field is optional.
@@ -49,15 +56,31 @@ pub struct EngineConfig {
     pub config_path: PathBuf,
     pub runtime: Option<String>,
     pub log_size_max: Option<u64>,
+    /// Driver of container root filesystems (`--storage-driver`, `driver`
+    /// of the storage.conf `CONTAINERS_STORAGE_CONF` names).
+    pub storage_driver: StorageDriver,
 }
 
 impl EngineConfig {
     /// Command-line values win over the file, the file over the defaults.
-    /// A missing config file is not an error.
+    /// A missing rpod.conf is not an error. The storage.conf that
+    /// `CONTAINERS_STORAGE_CONF` names (if set) comes before rpod.conf for
+    /// the root, run root and driver.
     pub fn load(
         root: Option<PathBuf>,
         runroot: Option<PathBuf>,
         config_path: Option<PathBuf>,
+    ) -> Result<Self, ConfigError> {
+        let storage = StorageConf::from_env()?.map(|(_, c)| c).unwrap_or_default();
+        Self::load_with_storage(root, runroot, config_path, storage)
+    }
+
+    /// As [`EngineConfig::load`], with the storage.conf settings given.
+    pub fn load_with_storage(
+        root: Option<PathBuf>,
+        runroot: Option<PathBuf>,
+        config_path: Option<PathBuf>,
+        storage: StorageConf,
     ) -> Result<Self, ConfigError> {
         let config_path = config_path
             .or_else(|| std::env::var_os("RPOD_CONFIG").map(PathBuf::from))
@@ -65,17 +88,20 @@ impl EngineConfig {
         let file = read_file_config(&config_path)?;
         Ok(EngineConfig {
             root: absolute(
-                root.or(file.engine.root)
+                root.or(storage.graphroot)
+                    .or(file.engine.root)
                     .unwrap_or_else(|| DEFAULT_ROOT.into()),
             ),
             runroot: absolute(
                 runroot
+                    .or(storage.runroot)
                     .or(file.engine.runroot)
                     .unwrap_or_else(|| DEFAULT_RUNROOT.into()),
             ),
             config_path,
             runtime: file.engine.runtime,
             log_size_max: file.engine.log_size_max,
+            storage_driver: storage.driver.unwrap_or_default(),
         })
     }
 
@@ -144,6 +170,28 @@ mod tests {
         assert_eq!(c.root, PathBuf::from("/x/root"));
         assert_eq!(c.runroot, PathBuf::from("/y"));
         assert_eq!(c.runtime.as_deref(), Some("crun"));
+    }
+
+    #[test]
+    fn storage_conf_beats_rpod_conf_and_flags_beat_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("rpod.conf");
+        std::fs::write(
+            &conf,
+            "[engine]\nroot = \"/x/root\"\nrunroot = \"/x/run\"\n",
+        )
+        .unwrap();
+        let storage = StorageConf {
+            graphroot: Some("/s/root".into()),
+            runroot: Some("/s/run".into()),
+            driver: Some(StorageDriver::Vfs),
+        };
+        let c =
+            EngineConfig::load_with_storage(None, Some("/flag/run".into()), Some(conf), storage)
+                .unwrap();
+        assert_eq!(c.root, PathBuf::from("/s/root"));
+        assert_eq!(c.runroot, PathBuf::from("/flag/run"));
+        assert_eq!(c.storage_driver, StorageDriver::Vfs);
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl Engine {
             })?;
         }
         let db = Db::open(&config.root)?;
-        let store = Store::open(&config.root)?;
+        let store = Store::open_with_driver(&config.root, config.storage_driver)?;
         Ok(Engine {
             ctx: Arc::new(EngineCtx {
                 config,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use rpod_engine::config::EngineConfig;
+use rpod_engine::config::{EngineConfig, StorageDriver};
 use rpod_engine::Engine;
 
 use crate::cli_error::{CliError, CliResult};
@@ -18,6 +18,7 @@ pub struct Globals {
     pub runroot: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub runtime: Option<String>,
+    pub storage_driver: Option<String>,
 }
 
 impl From<&Cli> for Globals {
@@ -27,15 +28,20 @@ impl From<&Cli> for Globals {
             runroot: c.runroot.clone(),
             config: c.config.clone(),
             runtime: c.runtime.clone(),
+            storage_driver: c.storage_driver.clone(),
         }
     }
 }
 
 pub fn engine_config(g: &Globals) -> CliResult<EngineConfig> {
     let mut config = EngineConfig::load(g.root.clone(), g.runroot.clone(), g.config.clone())
-        .context("loading configuration")?;
+        .map_err(anyhow::Error::from)?;
     if g.runtime.is_some() {
         config.runtime = g.runtime.clone();
+    }
+    if let Some(d) = &g.storage_driver {
+        config.storage_driver =
+            StorageDriver::parse(d).map_err(|e| CliError::usage(e.to_string()))?;
     }
     Ok(config)
 }

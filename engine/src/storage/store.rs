@@ -11,6 +11,7 @@ use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 
 use super::error::{Result, StorageError};
+use crate::config::StorageDriver;
 
 /// Name of the storage directory below the rpod root.
 const STORAGE_DIR: &str = "storage";
@@ -41,6 +42,7 @@ const TMP_LOCK_SUFFIX: &str = ".lock";
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) inner: Arc<Paths>,
+    driver: StorageDriver,
 }
 
 /// Paths of the store's parts.
@@ -105,6 +107,12 @@ impl Store {
     /// `root` is rpod's `--root` (default `/var/lib/rpod`). Leftovers of
     /// killed writers are removed when no other process holds the lock.
     pub fn open(root: &Path) -> Result<Store> {
+        Self::open_with_driver(root, StorageDriver::default())
+    }
+
+    /// As [`Store::open`]; new container root filesystems use `driver`
+    /// (existing ones keep the driver they were made with).
+    pub fn open_with_driver(root: &Path, driver: StorageDriver) -> Result<Store> {
         let dir = root.join(STORAGE_DIR);
         let paths = Paths {
             layers: dir.join("layers"),
@@ -130,6 +138,7 @@ impl Store {
         }
         let store = Store {
             inner: Arc::new(paths),
+            driver,
         };
         store.clean_temp()?;
         Ok(store)
@@ -142,7 +151,12 @@ impl Store {
 
     /// Name of the graph driver, as shown by `info`.
     pub fn graph_driver_name(&self) -> &str {
-        "overlay"
+        self.driver.name()
+    }
+
+    /// The driver new container root filesystems get.
+    pub fn driver(&self) -> StorageDriver {
+        self.driver
     }
 
     fn open_lock_file(&self) -> Result<File> {
