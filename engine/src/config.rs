@@ -59,6 +59,31 @@ pub struct EngineConfig {
     /// Driver of container root filesystems (`--storage-driver`, `driver`
     /// of the storage.conf `CONTAINERS_STORAGE_CONF` names).
     pub storage_driver: StorageDriver,
+    /// Where events go (`--events-backend`).
+    pub events_logger: EventsLogger,
+    /// Podman's `--tmpdir`: when set, the events file lives under it
+    /// (`<tmpdir>/events/events.log`, as Podman's file backend) instead of
+    /// `<root>/events/`.
+    pub tmp_dir: Option<PathBuf>,
+}
+
+/// The events backends rpod has (Podman's `events_logger`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventsLogger {
+    /// An append-only JSON-lines file.
+    #[default]
+    File,
+    /// No events are written.
+    None,
+}
+
+impl EventsLogger {
+    pub fn name(self) -> &'static str {
+        match self {
+            EventsLogger::File => "file",
+            EventsLogger::None => "none",
+        }
+    }
 }
 
 impl EngineConfig {
@@ -102,6 +127,8 @@ impl EngineConfig {
             runtime: file.engine.runtime,
             log_size_max: file.engine.log_size_max,
             storage_driver: storage.driver.unwrap_or_default(),
+            events_logger: EventsLogger::default(),
+            tmp_dir: None,
         })
     }
 

@@ -19,6 +19,8 @@ pub struct Globals {
     pub config: Option<PathBuf>,
     pub runtime: Option<String>,
     pub storage_driver: Option<String>,
+    pub events_logger: Option<rpod_engine::config::EventsLogger>,
+    pub tmp_dir: Option<PathBuf>,
 }
 
 impl From<&Cli> for Globals {
@@ -28,7 +30,10 @@ impl From<&Cli> for Globals {
             runroot: c.runroot.clone(),
             config: c.config.clone(),
             runtime: c.runtime.clone(),
-            storage_driver: c.storage_driver.clone(),
+            storage_driver: c.globals.storage_driver.clone(),
+            // Refused before dispatch when invalid (GlobalFlags::check).
+            events_logger: c.globals.events_backend().ok().flatten(),
+            tmp_dir: c.globals.tmpdir.clone(),
         }
     }
 }
@@ -42,6 +47,18 @@ pub fn engine_config(g: &Globals) -> CliResult<EngineConfig> {
     if let Some(d) = &g.storage_driver {
         config.storage_driver =
             StorageDriver::parse(d).map_err(|e| CliError::usage(e.to_string()))?;
+    }
+    if let Some(e) = g.events_logger {
+        config.events_logger = e;
+    }
+    if let Some(t) = &g.tmp_dir {
+        config.tmp_dir = Some(if t.is_absolute() {
+            t.clone()
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(t))
+                .unwrap_or(t.clone())
+        });
     }
     Ok(config)
 }

@@ -23,7 +23,6 @@ pub struct CreateArgs {
     #[arg(
         required = true,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "IMAGE [COMMAND [ARG...]]"
     )]
     pub image_and_command: Vec<String>,

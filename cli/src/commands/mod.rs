@@ -292,9 +292,17 @@ fn not_implemented(prefix: &str, args: &[String]) -> CliResult {
         Err(CliError::usage(format!(
             "rpod {prefix}{name} is not implemented yet (see docs/compatibility.md)"
         )))
+    } else if let Some(flag) = args.iter().skip(1).find(|a| a.starts_with('-')) {
+        // As Podman (cobra): the flags are parsed before the command is
+        // looked up, so an unknown flag is reported first.
+        let flag = flag.split('=').next().unwrap_or(flag);
+        Err(CliError::usage(format!(
+            "unknown flag: {flag}\nSee 'rpod {}--help'",
+            prefix
+        )))
     } else {
         Err(CliError::usage(format!(
-            "unrecognized command `rpod {prefix}{name}`"
+            "unrecognized command `rpod {prefix}{name}`\nTry 'rpod {prefix}--help' for more information"
         )))
     }
 }
