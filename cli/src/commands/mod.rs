@@ -22,6 +22,7 @@ mod log_source;
 mod login;
 mod logs;
 mod mount;
+mod network_volume;
 mod pod;
 mod pod_ps;
 mod pod_service;
@@ -81,6 +82,8 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Log out of a container registry
     Logout(login::LogoutArgs),
+    /// Manage networks (only `network prune --force` yet)
+    Network(network_volume::PassArgs),
     /// Manage pods
     #[command(subcommand)]
     Pod(pod::PodCommand),
@@ -104,6 +107,8 @@ pub enum Command {
     Untag(tag::UntagArgs),
     /// Display the rpod version information
     Version(info::VersionArgs),
+    /// Manage volumes (only `volume rm --all --force` yet)
+    Volume(network_volume::PassArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -231,6 +236,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
         Command::Version(a) => info::version(&g, a).await,
+        Command::Network(a) => network_volume::network(&a),
+        Command::Volume(a) => network_volume::volume(&a),
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),
@@ -271,7 +278,6 @@ const PLANNED: &[&str] = &[
     "kube",
     "machine",
     "manifest",
-    "network",
     "play",
     "port",
     "prune",
@@ -283,7 +289,6 @@ const PLANNED: &[&str] = &[
     "top",
     "unshare",
     "update",
-    "volume",
 ];
 
 fn not_implemented(prefix: &str, args: &[String]) -> CliResult {
