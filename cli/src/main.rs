@@ -53,7 +53,7 @@ pub struct Cli {
 fn main() -> ExitCode {
     broken_pipe::exit_quietly_on_closed_stdout();
     let args: Vec<String> = std::env::args().collect();
-    let cli = match Cli::try_parse_from(&args) {
+    let cli = match parse(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let o = usage::outcome(&e, &args);
@@ -83,6 +83,17 @@ fn main() -> ExitCode {
     let code = run(cli);
     tracing::debug!("Shutting down engines");
     code
+}
+
+/// Parses argv as Podman's flag parser would: a flag given twice takes
+/// its last value (`--tz=A --tz=B`), list flags collect every value.
+fn parse(args: &[String]) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    fn last_wins(cmd: clap::Command) -> clap::Command {
+        cmd.args_override_self(true).mut_subcommands(last_wins)
+    }
+    let matches = last_wins(Cli::command()).try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
 }
 
 /// The first argument that is not a flag (`run`, `ps`...), for the debug log.

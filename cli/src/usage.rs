@@ -192,11 +192,10 @@ fn command_path(args: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     fn err_of(argv: &[&str]) -> String {
         let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-        let e = Cli::try_parse_from(&args).unwrap_err();
+        let e = crate::parse(&args).unwrap_err();
         let o = outcome(&e, &args);
         assert_eq!(o.code, 125);
         o.text

@@ -38,7 +38,11 @@ pub struct ContainerFlags {
     #[arg(long)]
     pub name: Option<String>,
     /// Remove container and any anonymous unnamed volume associated with the container after exit
-    #[arg(long)]
+    #[arg(long = "rm", num_args = 0..=1, default_missing_value = "true")]
+    pub rm_given: Option<bool>,
+    /// `--rm` as resolved ([`ContainerFlags::resolve_rm`]; `run --rmi`
+    /// implies it).
+    #[arg(skip)]
     pub rm: bool,
     /// Make STDIN available to the contained process
     #[arg(short = 'i', long)]
@@ -52,6 +56,24 @@ pub struct ContainerFlags {
     /// Read in a file of environment variables
     #[arg(long = "env-file")]
     pub env_file: Vec<String>,
+    /// Use all current host environment variables in container
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub env_host: Option<bool>,
+    /// Read in a line delimited file of labels
+    #[arg(long)]
+    pub label_file: Vec<String>,
+    /// Set timezone in container (a zone name such as Europe/Berlin, or "local" for the host's)
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Logging driver for the container (k8s-file, json-file, none)
+    #[arg(long)]
+    pub log_driver: Option<String>,
+    /// Path to the file that will receive the PID of the container's monitor (Podman: conmon)
+    #[arg(long)]
+    pub conmon_pidfile: Option<String>,
+    /// Read the pod ID from the file
+    #[arg(long)]
+    pub pod_id_file: Option<String>,
     /// Working directory inside the container
     #[arg(short = 'w', long)]
     pub workdir: Option<String>,
@@ -105,9 +127,16 @@ pub struct ContainerFlags {
     pub init_ctr: Option<String>,
     #[command(flatten)]
     pub survival: super::survival_flags::SurvivalFlags,
+    #[command(flatten)]
+    pub refused: super::create_refused::RefusedFlags,
 }
 
 impl ContainerFlags {
+    /// Settles `--rm`: as given, else `default` (`run --rmi` implies it).
+    pub fn resolve_rm(&mut self, default: bool) {
+        self.rm = self.rm_given.unwrap_or(default);
+    }
+
     /// Turns the flags into the options stored with the container,
     /// validating every value before anything is created.
     pub fn to_options(
@@ -116,13 +145,18 @@ impl ContainerFlags {
         command: &[String],
         runtime: Option<String>,
     ) -> CliResult<ContainerOptions> {
+        self.refused.check()?;
         let mut env = Vec::new();
+        if self.env_host == Some(true) {
+            env.extend(std::env::vars().map(|(k, v)| format!("{k}={v}")));
+        }
         for file in &self.env_file {
             env.extend(read_env_file(Path::new(file))?);
         }
         for e in &self.env {
             env.extend(expand_env(e));
         }
+
         let entrypoint = self.entrypoint.as_ref().map(|e| parse_entrypoint(e));
         let mounts = self
             .volume
@@ -160,14 +194,40 @@ impl ContainerFlags {
                 }
             }
         }
-        let labels = self
-            .label
-            .iter()
-            .map(|l| match l.split_once('=') {
+        let mut label_lines = Vec::new();
+        for file in &self.label_file {
+            label_lines.extend(read_label_file(Path::new(file))?);
+        }
+        label_lines.extend(self.label.iter().cloned());
+        let mut labels: Vec<(String, String)> = Vec::new();
+        for l in &label_lines {
+            let (k, v) = match l.split_once('=') {
                 Some((k, v)) => (k.to_owned(), v.to_owned()),
                 None => (l.clone(), String::new()),
-            })
-            .collect();
+            };
+            // Later values win, as Podman's label map does.
+            labels.retain(|(old, _)| *old != k);
+            labels.push((k, v));
+        }
+        let log_driver = match self.log_driver.as_deref() {
+            None => None,
+            Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d.to_owned()),
+            Some("journald" | "passthrough" | "passthrough-tty") => {
+                return Err(CliError::usage(format!(
+                    "--log-driver {} is not supported yet: rpod has k8s-file (json-file) and none",
+                    self.log_driver.as_deref().unwrap_or_default()
+                )))
+            }
+            Some(_) => {
+                return Err(CliError::usage(
+                    "running container create option: invalid log driver: invalid argument",
+                ))
+            }
+        };
+        let mut mounts = mounts;
+        if let Some(tz) = self.tz.as_deref() {
+            mounts.push(timezone_mount(tz)?);
+        }
         let stop_signal = self.stop_signal.as_deref().map(parse_signal).transpose()?;
         if let Some(w) = &self.workdir {
             if !w.starts_with('/') {
@@ -196,6 +256,7 @@ impl ContainerFlags {
             stop_signal,
             stop_timeout: self.stop_timeout,
             log_max_files,
+            log_driver,
             ..Default::default()
         };
         self.survival.apply(&mut options)?;
@@ -219,12 +280,68 @@ pub fn parse_entrypoint(e: &str) -> Vec<String> {
 
 /// `-e KEY=VALUE`, or `-e KEY` taking the value from rpod's environment
 /// (skipped when unset).
-fn expand_env(e: &str) -> Option<String> {
+fn expand_env(e: &str) -> Vec<String> {
     if e.contains('=') {
-        Some(e.to_owned())
+        vec![e.to_owned()]
+    } else if let Some(prefix) = e.strip_suffix('*') {
+        // `-e 'PREFIX*'`: every variable of rpod's environment whose name
+        // starts with PREFIX (a `*` anywhere else is part of the name).
+        let mut vars: Vec<String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        vars.sort();
+        vars
     } else {
-        std::env::var(e).ok().map(|v| format!("{e}={v}"))
+        std::env::var(e)
+            .ok()
+            .map(|v| format!("{e}={v}"))
+            .into_iter()
+            .collect()
     }
+}
+
+/// `--label-file`: `KEY=VALUE` lines (or `KEY`), blank lines and `#`
+/// comments skipped.
+fn read_label_file(path: &Path) -> CliResult<Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("open {}: {}", path.display(), io_reason(&e))))?;
+    Ok(text
+        .lines()
+        .map(|l| l.trim_start())
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// `--tz`: the zone's file (or the host's /etc/localtime for `local`)
+/// bind-mounted read-only on /etc/localtime, as Podman provides it.
+fn timezone_mount(tz: &str) -> CliResult<BindMount> {
+    let source = if tz == "local" {
+        std::fs::canonicalize("/etc/localtime").map_err(|e| {
+            CliError::usage(format!(
+                "finding local timezone for container: {}",
+                io_reason(&e)
+            ))
+        })?
+    } else {
+        if tz.split('/').any(|part| part == ".." || part.is_empty()) {
+            return Err(CliError::usage(format!("invalid timezone {tz:?}")));
+        }
+        let zoneinfo = std::path::Path::new("/usr/share/zoneinfo").join(tz);
+        if !zoneinfo.is_file() {
+            return Err(CliError::usage(format!(
+                "running container create option: finding timezone: unknown time zone {tz}"
+            )));
+        }
+        zoneinfo
+    };
+    Ok(BindMount {
+        source: source.display().to_string(),
+        destination: "/etc/localtime".into(),
+        readonly: true,
+        options: Vec::new(),
+    })
 }
 
 fn read_env_file(path: &Path) -> CliResult<Vec<String>> {
@@ -234,7 +351,7 @@ fn read_env_file(path: &Path) -> CliResult<Vec<String>> {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(expand_env)
+        .flat_map(expand_env)
         .collect())
 }
 
@@ -283,7 +400,19 @@ fn parse_volume(v: &str) -> CliResult<BindMount> {
         match o {
             "ro" => readonly = true,
             "rw" => readonly = false,
-            "z" | "Z" | "O" | "U" => {}
+            // SELinux relabelling: nothing to do on a host without SELinux
+            // (Podman skips it there too).
+            "z" | "Z" => {}
+            "O" | "U" => {
+                return Err(CliError::usage(format!(
+                    "volume option {o:?} ({}) is not supported yet (volumes, issue 13)",
+                    if o == "O" {
+                        "overlay mount"
+                    } else {
+                        "chown to the container user"
+                    }
+                )))
+            }
             "rbind" | "bind" | "nosuid" | "suid" | "nodev" | "dev" | "noexec" | "exec"
             | "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave" => {
                 options.push(o.to_owned())
@@ -323,10 +452,18 @@ pub async fn create_from(
         "missing" | "newer" if !present => {
             pull::pull_image(engine, image, flags.tls_verify, flags.quiet).await?;
         }
+        "newer" => {
+            // Present: fetch the registry's manifest; blobs already stored are
+            // not downloaded again, so an unchanged image costs one request.
+            // Without a registry the local image is used (Podman: the same).
+            if let Err(e) = pull::pull_image(engine, image, flags.tls_verify, true).await {
+                tracing::warn!("checking for a newer {image}: {e}; using the local image");
+            }
+        }
         "never" if !present => {
             return Err(CliError::usage(format!("{image}: image not known")));
         }
-        "missing" | "newer" | "never" => {}
+        "missing" | "never" => {}
         other => return Err(CliError::usage(format!("invalid pull policy {other:?}"))),
     }
     super::survival_cli::replace_existing(engine, &flags.survival, flags.name.as_deref()).await?;
@@ -335,7 +472,22 @@ pub async fn create_from(
         .create_container_with(options, flags.name.clone(), member)
         .await?;
     super::survival_cli::write_cidfile(&flags.survival, &handle)?;
+    if let Some(path) = &flags.conmon_pidfile {
+        link_monitor_pidfile(engine, &handle.id, path)?;
+    }
     Ok(handle)
+}
+
+/// `--conmon-pidfile`: a symbolic link to the file the container's
+/// monitor writes its pid to (valid while the container runs), as `pod
+/// create --infra-conmon-pidfile` does.
+fn link_monitor_pidfile(engine: &Engine, id: &str, path: &str) -> CliResult<()> {
+    let target = rpod_engine::container::ContainerPaths::new(engine.config(), id)
+        .monitor
+        .monitor_pid_file;
+    let _ = std::fs::remove_file(path);
+    std::os::unix::fs::symlink(&target, path)
+        .map_err(|e| CliError::usage(format!("writing conmon pid file {path}: {}", io_reason(&e))))
 }
 
 /// `--pod`, `--requires`, `--init-ctr`; `--pod new:NAME` creates the pod
@@ -351,7 +503,23 @@ async fn member_spec(engine: &Engine, flags: &ContainerFlags) -> CliResult<Membe
             )))
         }
     };
-    let pod = match flags.pod.as_deref() {
+    let pod_from_file = match &flags.pod_id_file {
+        Some(f) if flags.pod.is_some() => {
+            return Err(CliError::usage(format!(
+                "cannot specify both --pod and --pod-id-file ({f})"
+            )))
+        }
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .map_err(|e| {
+                    CliError::usage(format!("reading pod ID file {f}: {}", io_reason(&e)))
+                })?
+                .trim()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let pod = match pod_from_file.as_deref().or(flags.pod.as_deref()) {
         Some(p) if p.starts_with("new:") => {
             let name = &p["new:".len()..];
             let created = engine
@@ -373,7 +541,8 @@ async fn member_spec(engine: &Engine, flags: &ContainerFlags) -> CliResult<Membe
     })
 }
 
-pub async fn run(g: &Globals, a: CreateArgs) -> CliResult {
+pub async fn run(g: &Globals, mut a: CreateArgs) -> CliResult {
+    a.flags.resolve_rm(false);
     let engine = open_engine(g)?;
     let handle = create_from(g, &engine, &a.flags, &a.image_and_command).await?;
     println!("{}", handle.id);

@@ -6,6 +6,7 @@ mod commit;
 mod common;
 mod container_create;
 mod container_filter;
+mod create_refused;
 mod diff;
 mod events;
 mod exec;

@@ -198,9 +198,9 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
             "CgroupParent": "",
             "CgroupsPath": crate::pod::cgroups_path(rec),
             "LogConfig": {
-                "Type": "k8s-file",
+                "Type": o.log_driver_name(),
                 "Config": Value::Null,
-                "Path": paths.log,
+                "Path": if o.logs_output() { json!(paths.log) } else { json!("") },
                 "Tag": "",
                 "Size": log_size,
             },

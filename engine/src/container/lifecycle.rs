@@ -144,7 +144,7 @@ fn prepare_and_spawn(
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let config = MonitorConfig {
-        log_path: Some(paths.log.clone()),
+        log_path: rec.options.logs_output().then(|| paths.log.clone()),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
         log_max_files: rec.options.log_max_files.unwrap_or(1),
         cgroup_path: Some(crate::pod::cgroups_path(rec)),
