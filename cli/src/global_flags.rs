@@ -78,7 +78,7 @@ pub struct GlobalFlags {
     #[arg(long, global = true, value_name = "PATH")]
     pub volumepath: Option<PathBuf>,
     /// Enable transient container storage
-    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub transient_store: Option<bool>,
     /// Path to the image store, different from container storage
     #[arg(long, global = true, value_name = "PATH")]

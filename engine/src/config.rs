@@ -2,12 +2,14 @@
 //! configuration file (`/etc/rpod/rpod.conf`, TOML); the containers
 //! ecosystem's files a Podman user already has (`storage_conf`).
 
+pub mod containers_conf;
 pub mod storage_conf;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use containers_conf::{ContainersConf, ContainersConfError};
 pub use storage_conf::{StorageConf, StorageConfError, StorageDriver};
 
 pub const DEFAULT_ROOT: &str = "/var/lib/rpod";
@@ -28,6 +30,8 @@ pub enum ConfigError {
     },
     #[error(transparent)]
     Storage(#[from] StorageConfError),
+    #[error(transparent)]
+    Containers(#[from] ContainersConfError),
 }
 
 /// The `[engine]` table of rpod.conf. Every field is optional.
@@ -65,6 +69,9 @@ pub struct EngineConfig {
     /// (`<tmpdir>/events/events.log`, as Podman's file backend) instead of
     /// `<root>/events/`.
     pub tmp_dir: Option<PathBuf>,
+    /// containers.conf as loaded (its container defaults are applied by
+    /// whoever creates containers).
+    pub containers_conf: ContainersConf,
 }
 
 /// The events backends rpod has (Podman's `events_logger`).
@@ -97,15 +104,36 @@ impl EngineConfig {
         config_path: Option<PathBuf>,
     ) -> Result<Self, ConfigError> {
         let storage = StorageConf::from_env()?.map(|(_, c)| c).unwrap_or_default();
-        Self::load_with_storage(root, runroot, config_path, storage)
+        let containers = ContainersConf::load_from_env()?;
+        Self::load_with(root, runroot, config_path, storage, containers)
     }
 
-    /// As [`EngineConfig::load`], with the storage.conf settings given.
+    /// As [`EngineConfig::load`], with the storage.conf settings given and
+    /// no containers.conf.
     pub fn load_with_storage(
         root: Option<PathBuf>,
         runroot: Option<PathBuf>,
         config_path: Option<PathBuf>,
         storage: StorageConf,
+    ) -> Result<Self, ConfigError> {
+        Self::load_with(
+            root,
+            runroot,
+            config_path,
+            storage,
+            ContainersConf::default(),
+        )
+    }
+
+    /// As [`EngineConfig::load`], with storage.conf and containers.conf
+    /// given. rpod.conf (rpod's own) wins over containers.conf where both
+    /// say something (runtime, log size).
+    pub fn load_with(
+        root: Option<PathBuf>,
+        runroot: Option<PathBuf>,
+        config_path: Option<PathBuf>,
+        storage: StorageConf,
+        containers: ContainersConf,
     ) -> Result<Self, ConfigError> {
         let config_path = config_path
             .or_else(|| std::env::var_os("RPOD_CONFIG").map(PathBuf::from))
@@ -124,11 +152,16 @@ impl EngineConfig {
                     .unwrap_or_else(|| DEFAULT_RUNROOT.into()),
             ),
             config_path,
-            runtime: file.engine.runtime,
-            log_size_max: file.engine.log_size_max,
+            runtime: file.engine.runtime.or_else(|| containers.runtime()),
+            log_size_max: file.engine.log_size_max.or(containers
+                .containers
+                .log_size_max
+                .and_then(|n| u64::try_from(n).ok())
+                .filter(|&n| n > 0)),
             storage_driver: storage.driver.unwrap_or_default(),
-            events_logger: EventsLogger::default(),
+            events_logger: events_logger_of(&containers)?,
             tmp_dir: None,
+            containers_conf: containers,
         })
     }
 
@@ -159,6 +192,26 @@ impl EngineConfig {
     /// State directory handed to the OCI runtime `name` (`--root`).
     pub fn runtime_state_dir(&self, name: &str) -> PathBuf {
         self.runroot.join(name)
+    }
+}
+
+/// `[engine] events_logger`: `journald` is a default rpod cannot honour
+/// yet, so the file backend stays (debug message); unknown names are an
+/// error as in Podman.
+fn events_logger_of(c: &ContainersConf) -> Result<EventsLogger, ConfigError> {
+    match c.engine.events_logger.as_deref() {
+        None | Some("file") => Ok(EventsLogger::File),
+        Some("none") => Ok(EventsLogger::None),
+        Some("journald") => {
+            tracing::debug!(
+                "containers.conf: events_logger journald is not supported yet, using file"
+            );
+            Ok(EventsLogger::File)
+        }
+        Some(other) => Err(ContainersConfError::Invalid(format!(
+            "invalid events backend {other:?}: must be file, journald or none"
+        ))
+        .into()),
     }
 }
 

@@ -105,3 +105,74 @@ fn storage_conf_named_but_missing_is_an_error_and_default_file_is_never_read() {
     assert_eq!(code, 125, "{err}");
     assert!(err.contains("nope.conf"), "{err}");
 }
+
+#[test]
+fn containers_conf_env_read_only_and_log_driver_with_override_on_top() {
+    let (w, img) = busybox();
+    let dir = w.env.dir();
+    let conf = dir.join("containers.conf");
+    std::fs::write(
+        &conf,
+        "[containers]\nenv = [\"CONF1=conf1\", \"PATH=/not-the-image-path\"]\n\
+         default_capabilities = [\"CHOWN\"]\n[engine.volume_plugins]\nv1 = \"x\"\n",
+    )
+    .unwrap();
+    let over = dir.join("override.conf");
+    std::fs::write(
+        &over,
+        "[containers]\nenv = [\"CONF2=conf2\"]\nread_only = true\nlog_driver = \"none\"\n",
+    )
+    .unwrap();
+    let run = |env: &[(&str, &Path)], args: &[&str]| {
+        let mut cmd = w.env.cmd(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        rpod_tests::run_with_timeout(&mut cmd, DEFAULT_COMMAND_TIMEOUT)
+    };
+    let only_conf = [("CONTAINERS_CONF", conf.as_path())];
+    let out = run(&only_conf, &["run", "--rm", &img, "env"]);
+    let env = String::from_utf8_lossy(&out.stdout);
+    assert!(env.lines().any(|l| l == "CONF1=conf1"), "{env}");
+    assert!(
+        !env.contains("/not-the-image-path"),
+        "the image's PATH wins over containers.conf: {env}"
+    );
+    let out = run(
+        &only_conf,
+        &["run", "--rm", "-e", "CONF1=user", &img, "env"],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("CONF1=user"));
+    // The override replaces env (not merged) and adds read_only, log_driver.
+    let both = [
+        ("CONTAINERS_CONF", conf.as_path()),
+        ("CONTAINERS_CONF_OVERRIDE", over.as_path()),
+    ];
+    let out = run(&both, &["run", "--rm", &img, "env"]);
+    let env = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        env.contains("CONF2=conf2") && !env.contains("CONF1"),
+        "{env}"
+    );
+    let out = run(&both, &["run", "--rm", &img, "touch", "/x"]);
+    assert_eq!(out.status.code(), Some(1), "read_only from containers.conf");
+    let out = run(
+        &both,
+        &["run", "--rm", "--read-only=false", &img, "touch", "/x"],
+    );
+    assert!(out.status.success(), "the flag beats the file: {out:?}");
+    let out = run(&both, &["create", "--name", "ld", &img]);
+    assert!(out.status.success(), "{out:?}");
+    let t = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.LogConfig.Type}}",
+        "ld",
+    ]);
+    assert_eq!(t.trim(), "none");
+    // A named file that does not exist is an error.
+    let missing = dir.join("nope.conf");
+    let out = run(&[("CONTAINERS_CONF", missing.as_path())], &["ps"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.conf"));
+}

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use clap::Args;
+use rpod_engine::config::containers_conf::ContainersTable;
 use rpod_engine::container::{
     BindMount, ContainerHandle, ContainerOptions, InitCtrMode, NetworkMode,
 };
@@ -38,7 +39,7 @@ pub struct ContainerFlags {
     #[arg(long)]
     pub name: Option<String>,
     /// Remove container and any anonymous unnamed volume associated with the container after exit
-    #[arg(long = "rm", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long = "rm", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub rm_given: Option<bool>,
     /// `--rm` as resolved ([`ContainerFlags::resolve_rm`]; `run --rmi`
     /// implies it).
@@ -57,7 +58,7 @@ pub struct ContainerFlags {
     #[arg(long = "env-file")]
     pub env_file: Vec<String>,
     /// Use all current host environment variables in container
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub env_host: Option<bool>,
     /// Read in a line delimited file of labels
     #[arg(long)]
@@ -90,8 +91,8 @@ pub struct ContainerFlags {
     #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
     /// Make containers root filesystem read-only
-    #[arg(long)]
-    pub read_only: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub read_only: Option<bool>,
     /// Connect a container to a network (none, host)
     #[arg(long = "network", alias = "net")]
     pub network: Option<String>,
@@ -111,7 +112,7 @@ pub struct ContainerFlags {
     #[arg(long, default_value = "missing")]
     pub pull: String,
     /// Require HTTPS and verify certificates when contacting registries
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub tls_verify: Option<bool>,
     /// Suppress output information when pulling images
     #[arg(short = 'q', long)]
@@ -144,6 +145,7 @@ impl ContainerFlags {
         image: &str,
         command: &[String],
         runtime: Option<String>,
+        defaults: &ContainersTable,
     ) -> CliResult<ContainerOptions> {
         self.refused.check()?;
         let mut env = Vec::new();
@@ -209,7 +211,7 @@ impl ContainerFlags {
             labels.retain(|(old, _)| *old != k);
             labels.push((k, v));
         }
-        let log_driver = match self.log_driver.as_deref() {
+        let log_driver = match self.log_driver.as_deref().or(default_log_driver(defaults)) {
             None => None,
             Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d.to_owned()),
             Some("journald" | "passthrough" | "passthrough-tty") => {
@@ -225,7 +227,7 @@ impl ContainerFlags {
             }
         };
         let mut mounts = mounts;
-        if let Some(tz) = self.tz.as_deref() {
+        if let Some(tz) = self.tz.as_deref().or(defaults.tz.as_deref()) {
             mounts.push(timezone_mount(tz)?);
         }
         let stop_signal = self.stop_signal.as_deref().map(parse_signal).transpose()?;
@@ -247,7 +249,7 @@ impl ContainerFlags {
             tty: self.tty,
             interactive: self.interactive,
             mounts,
-            read_only: self.read_only,
+            read_only: self.read_only.or(defaults.read_only).unwrap_or(false),
             network,
             log_max_size,
             runtime,
@@ -262,6 +264,54 @@ impl ContainerFlags {
         self.survival.apply(&mut options)?;
         Ok(options)
     }
+}
+
+/// containers.conf's `log_driver`, when rpod has it (`journald` is a
+/// default rpod cannot honour yet: the k8s-file log stays).
+fn default_log_driver(defaults: &ContainersTable) -> Option<&str> {
+    match defaults.log_driver.as_deref() {
+        Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d),
+        Some(other) => {
+            tracing::debug!(
+                "containers.conf: log_driver {other} is not supported yet, using k8s-file"
+            );
+            None
+        }
+        None => None,
+    }
+}
+
+/// containers.conf's `env`: below the image's variables and the user's
+/// (Podman's order), so an entry whose name the image sets is dropped and
+/// the rest go before the user's entries.
+fn prepend_default_env(options: &mut ContainerOptions, defaults: &[String], image_env: &[String]) {
+    let name = |e: &str| e.split('=').next().unwrap_or(e).to_owned();
+    let image_names: Vec<String> = image_env.iter().map(|e| name(e)).collect();
+    let mut env: Vec<String> = defaults
+        .iter()
+        .filter(|e| e.contains('=') && !image_names.contains(&name(e)))
+        .cloned()
+        .collect();
+    env.append(&mut options.env);
+    options.env = env;
+}
+
+/// The `Env` of a stored image's config.
+fn image_env(engine: &Engine, image: &str) -> CliResult<Vec<String>> {
+    let store = engine.store();
+    let Some(img) = store.lookup_image(image).map_err(anyhow::Error::from)? else {
+        return Ok(Vec::new());
+    };
+    let config = store.image_config(&img).map_err(anyhow::Error::from)?;
+    let v: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
+    Ok(v["config"]["Env"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
 /// `--entrypoint`: a JSON array or a single command (Podman's rule).
@@ -439,7 +489,8 @@ pub async fn create_from(
     let (image, command) = image_and_command
         .split_first()
         .ok_or_else(|| CliError::usage("requires at least 1 arg(s), only received 0"))?;
-    let options = flags.to_options(image, command, g.runtime.clone())?;
+    let defaults = &engine.config().containers_conf.containers;
+    let mut options = flags.to_options(image, command, g.runtime.clone(), defaults)?;
     let present = engine
         .store()
         .lookup_image(image)
@@ -465,6 +516,9 @@ pub async fn create_from(
         }
         "missing" | "never" => {}
         other => return Err(CliError::usage(format!("invalid pull policy {other:?}"))),
+    }
+    if !defaults.env.is_empty() {
+        prepend_default_env(&mut options, &defaults.env, &image_env(engine, image)?);
     }
     super::survival_cli::replace_existing(engine, &flags.survival, flags.name.as_deref()).await?;
     let member = member_spec(engine, flags).await?;

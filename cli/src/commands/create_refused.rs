@@ -35,9 +35,9 @@ pub struct RefusedFlags {
     network_alias: Vec<String>,
     #[arg(short = 'p', long, hide = true)]
     publish: Vec<String>,
-    #[arg(short = 'P', long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(short = 'P', long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     publish_all: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     no_hosts: Vec<String>,
     #[arg(long, hide = true)]
     hosts_file: Vec<String>,
@@ -56,7 +56,7 @@ pub struct RefusedFlags {
     image_volume: Vec<String>,
     #[arg(long, hide = true)]
     secret: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     read_only_tmpfs: Vec<String>,
     // Resources, security, namespaces (issue 14; user namespaces: 18).
     #[arg(long, hide = true)]
@@ -83,7 +83,7 @@ pub struct RefusedFlags {
     memory_swap: Vec<String>,
     #[arg(long, hide = true)]
     memory_swappiness: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     oom_kill_disable: Vec<String>,
     #[arg(long, hide = true)]
     oom_score_adj: Vec<String>,
@@ -107,7 +107,7 @@ pub struct RefusedFlags {
     cap_add: Vec<String>,
     #[arg(long, hide = true)]
     cap_drop: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     privileged: Vec<String>,
     #[arg(long, hide = true)]
     security_opt: Vec<String>,
@@ -141,7 +141,7 @@ pub struct RefusedFlags {
     group_add: Vec<String>,
     #[arg(long, hide = true)]
     umask: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     init: Vec<String>,
     #[arg(long, hide = true)]
     init_path: Vec<String>,
@@ -165,7 +165,7 @@ pub struct RefusedFlags {
     systemd: Vec<String>,
     #[arg(long, hide = true)]
     hostuser: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     passwd: Vec<String>,
     #[arg(long, hide = true)]
     passwd_entry: Vec<String>,
@@ -174,7 +174,7 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     chrootdirs: Vec<String>,
     // Other features not there yet.
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     rootfs: Vec<String>,
     #[arg(long, hide = true)]
     preserve_fds: Vec<String>,
@@ -222,7 +222,7 @@ pub struct RefusedFlags {
     env_merge: Vec<String>,
     #[arg(long, hide = true)]
     unsetenv: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     unsetenv_all: Vec<String>,
     #[arg(long, hide = true)]
     pidfile: Vec<String>,
@@ -230,10 +230,10 @@ pub struct RefusedFlags {
     retry: Vec<String>,
     #[arg(long, hide = true)]
     retry_delay: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     no_hostname: Vec<String>,
     /// Docker compatibility: a no-op in Podman as here.
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     disable_content_trust: Option<String>,
     /// Podman: "no longer supported", a no-op with a warning.
     #[arg(long, hide = true)]
