@@ -180,3 +180,27 @@ fn closed_stdout_ends_quietly() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn completion_scripts_and_help() {
+    let env = TestEnv::new();
+    let bash = env.ok(&["completion", "bash"]);
+    assert!(bash.contains("_rpod()"), "{}", &bash[..200.min(bash.len())]);
+    assert!(bash.contains("--storage-driver"));
+    let fish = env.ok(&["completion", "fish"]);
+    assert!(fish.contains("complete -c rpod"));
+    let file = env.dir().join("rpod.zsh");
+    env.ok(&["completion", "-f", &file.display().to_string(), "zsh"]);
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("#compdef rpod"));
+    let (code, _) = env.fails(&["completion", "ksh"]);
+    assert_eq!(code, 125);
+    let help = env.ok(&["help"]);
+    assert!(
+        help.contains("Usage:") && help.contains("completion"),
+        "{help}"
+    );
+    let help = env.ok(&["run", "--help"]);
+    assert!(help.contains("--log-driver"), "{help}");
+}

@@ -4,6 +4,7 @@
 mod attach;
 mod commit;
 mod common;
+mod completion;
 mod container_create;
 mod container_filter;
 mod create_refused;
@@ -53,6 +54,8 @@ use crate::Cli;
 pub enum Command {
     #[command(flatten)]
     Common(Box<ContainerCommon>),
+    /// Generate shell autocompletions
+    Completion(completion::CompletionArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -238,6 +241,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
         Command::Version(a) => info::version(&g, a).await,
         Command::Network(a) => network_volume::network(&a),
+        Command::Completion(a) => completion::run(a),
         Command::Volume(a) => network_volume::volume(&a),
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
