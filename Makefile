@@ -4,6 +4,8 @@
 #   make demo                 install deps, release build, pull + run busybox from a local registry
 #   make bench                install deps + podman, release build, rpod vs Podman benchmark
 #                             (BENCH_QUICK=1 for a smoke run; see bench/README.md)
+#   make conformance          release build, then Podman's own system tests against it
+#                             (TIER=A|B|ALL or FILES="030-run 035-logs"; see docs/conformance.md)
 
 SHELL := /bin/bash
 # rustup installs cargo here; make it visible even when the caller's PATH lacks it.
@@ -13,7 +15,7 @@ CARGO ?= cargo
 # Empty: the test runner's default (one test per CPU).
 TEST_THREADS ?=
 
-.PHONY: deps build test demo bench
+.PHONY: deps build test demo bench conformance
 
 deps:
 	packaging/install-deps.sh
@@ -37,3 +39,12 @@ demo: deps
 bench: deps
 	$(CARGO) build --release
 	python3 bench/run.py
+
+# Podman's system tests (../shared/conformance) against the release build. Not part of `make
+# test`: a tier takes tens of minutes. TIER, FILES, WORKDIR, FILE_TIMEOUT and TEST_TIMEOUT are
+# passed through to the runner; it prints one line per file and a total.
+CONFORMANCE ?= ../shared/conformance/podman-system-tests.sh
+conformance:
+	$(CARGO) build --release -p rpod -p pod-monitor
+	@test -x "$(CONFORMANCE)" || { echo "make conformance: no runner at $(CONFORMANCE) (set CONFORMANCE=PATH)" >&2; exit 2; }
+	$(if $(TIER),TIER="$(TIER)") $(if $(FILES),FILES="$(FILES)") "$(CONFORMANCE)" "$(CURDIR)/target/release/rpod"

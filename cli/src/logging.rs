@@ -45,7 +45,7 @@ pub fn init(level: &str) -> Result<(), String> {
         "error" | "fatal" | "panic" => "error",
         other => {
             return Err(format!(
-                "unable to parse log level: {other}: not a valid logrus Level: \"{other}\""
+                "Log Level {other:?} is not supported, choose from: trace, debug, info, warn, warning, error, fatal, panic"
             ))
         }
     };

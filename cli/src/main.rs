@@ -1,11 +1,14 @@
 //! `rpod`: a stateless CLI. Every invocation opens the state, asks the
 //! engine and the live monitors, prints and exits.
 
+mod broken_pipe;
 mod cli_error;
 mod commands;
 use gotmpl as format;
+mod global_flags;
 mod human;
 mod logging;
+mod usage;
 mod yaml;
 
 use std::path::PathBuf;
@@ -18,10 +21,14 @@ use cli_error::CliError;
 #[derive(Debug, Parser)]
 #[command(
     name = "rpod",
-    version,
+    version = concat!("version ", env!("CARGO_PKG_VERSION")),
+    disable_version_flag = true,
     about = "Manage pods, containers and images (Podman-compatible)"
 )]
 pub struct Cli {
+    /// Version for rpod
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    version: Option<bool>,
     /// Path to the root directory in which data, including images, is stored
     #[arg(long, global = true, value_name = "PATH")]
     root: Option<PathBuf>,
@@ -31,21 +38,81 @@ pub struct Cli {
     /// Path to the rpod configuration file (TOML)
     #[arg(long, global = true, value_name = "PATH", env = "RPOD_CONFIG")]
     config: Option<PathBuf>,
-    /// Log messages above specified level (trace, debug, info, warn, error, fatal, panic)
-    #[arg(long, global = true, default_value = "warn", value_name = "LEVEL")]
-    log_level: String,
+    /// Log messages above specified level (trace, debug, info, warn, warning, error, fatal, panic)
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
     /// Path to the OCI-compatible binary used to run containers
     #[arg(long = "runtime", global = true, value_name = "PATH")]
     runtime: Option<String>,
+    #[command(flatten)]
+    globals: global_flags::GlobalFlags,
     #[command(subcommand)]
     command: commands::Command,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Err(e) = logging::init(&cli.log_level) {
+    broken_pipe::exit_quietly_on_closed_stdout();
+    let args: Vec<String> = std::env::args().collect();
+    let cli = match parse(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let o = usage::outcome(&e, &args);
+            if o.to_stdout {
+                print!("{}", o.text);
+            } else {
+                eprint!("{}", o.text);
+            }
+            return ExitCode::from(o.code);
+        }
+    };
+    let level = match (cli.globals.debug, cli.log_level.as_deref()) {
+        (true, Some(_)) => {
+            eprintln!("Setting --log-level and --debug is not allowed");
+            return ExitCode::from(1);
+        }
+        (true, None) => "debug",
+        (false, level) => level.unwrap_or("warn"),
+    };
+    if let Err(e) = logging::init(level) {
+        eprintln!("{e}");
+        return ExitCode::from(1);
+    }
+    tracing::info!("rpod filtering at log level {level}");
+    tracing::debug!("Called {} with args {:?}", command_name(&args), &args[1..]);
+    tracing::trace!("global flags: {:?}", cli.globals);
+    let code = run(cli);
+    tracing::debug!("Shutting down engines");
+    code
+}
+
+/// Parses argv as Podman's flag parser would: a flag given twice takes
+/// its last value (`--tz=A --tz=B`), list flags collect every value.
+fn parse(args: &[String]) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    fn last_wins(cmd: clap::Command) -> clap::Command {
+        cmd.args_override_self(true).mut_subcommands(last_wins)
+    }
+    let matches = last_wins(Cli::command()).try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// The first argument that is not a flag (`run`, `ps`...), for the debug log.
+fn command_name(args: &[String]) -> &str {
+    args.iter()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str)
+        .unwrap_or("rpod")
+}
+
+fn run(cli: Cli) -> ExitCode {
+    if let Err(e) = cli
+        .globals
+        .check()
+        .and_then(|()| cli.globals.redirect_stdout())
+    {
         eprintln!("Error: {e}");
-        return ExitCode::from(125);
+        return ExitCode::from(e.exit_code() as u8);
     }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

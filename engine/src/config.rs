@@ -1,11 +1,17 @@
 //! Where things live (`--root`, `--runroot`) and the engine's own
-//! configuration file (`/etc/rpod/rpod.conf`, TOML).
+//! configuration file (`/etc/rpod/rpod.conf`, TOML); the containers
+//! ecosystem's files a Podman user already has (`storage_conf`).
+
+pub mod containers_conf;
+pub mod storage_conf;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::storage::UnpackLimits;
+pub use containers_conf::{ContainersConf, ContainersConfError};
+pub use storage_conf::{StorageConf, StorageConfError, StorageDriver};
 
 pub const DEFAULT_ROOT: &str = "/var/lib/rpod";
 pub const DEFAULT_RUNROOT: &str = "/run/rpod";
@@ -23,6 +29,10 @@ pub enum ConfigError {
         path: PathBuf,
         source: toml::de::Error,
     },
+    #[error(transparent)]
+    Storage(#[from] StorageConfError),
+    #[error(transparent)]
+    Containers(#[from] ContainersConfError),
 }
 
 /// The `[engine]` table of rpod.conf. Every field is optional.
@@ -83,15 +93,80 @@ pub struct EngineConfig {
     pub log_size_max: Option<u64>,
     /// Bounds on unpacking layers (`[storage]`).
     pub unpack_limits: UnpackLimits,
+    /// Driver of container root filesystems (`--storage-driver`, `driver`
+    /// of the storage.conf `CONTAINERS_STORAGE_CONF` names).
+    pub storage_driver: StorageDriver,
+    /// Where events go (`--events-backend`).
+    pub events_logger: EventsLogger,
+    /// Podman's `--tmpdir`: when set, the events file lives under it
+    /// (`<tmpdir>/events/events.log`, as Podman's file backend) instead of
+    /// `<root>/events/`.
+    pub tmp_dir: Option<PathBuf>,
+    /// containers.conf as loaded (its container defaults are applied by
+    /// whoever creates containers).
+    pub containers_conf: ContainersConf,
+}
+
+/// The events backends rpod has (Podman's `events_logger`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventsLogger {
+    /// An append-only JSON-lines file.
+    #[default]
+    File,
+    /// No events are written.
+    None,
+}
+
+impl EventsLogger {
+    pub fn name(self) -> &'static str {
+        match self {
+            EventsLogger::File => "file",
+            EventsLogger::None => "none",
+        }
+    }
 }
 
 impl EngineConfig {
     /// Command-line values win over the file, the file over the defaults.
-    /// A missing config file is not an error.
+    /// A missing rpod.conf is not an error. The storage.conf that
+    /// `CONTAINERS_STORAGE_CONF` names (if set) comes before rpod.conf for
+    /// the root, run root and driver.
     pub fn load(
         root: Option<PathBuf>,
         runroot: Option<PathBuf>,
         config_path: Option<PathBuf>,
+    ) -> Result<Self, ConfigError> {
+        let storage = StorageConf::from_env()?.map(|(_, c)| c).unwrap_or_default();
+        let containers = ContainersConf::load_from_env()?;
+        Self::load_with(root, runroot, config_path, storage, containers)
+    }
+
+    /// As [`EngineConfig::load`], with the storage.conf settings given and
+    /// no containers.conf.
+    pub fn load_with_storage(
+        root: Option<PathBuf>,
+        runroot: Option<PathBuf>,
+        config_path: Option<PathBuf>,
+        storage: StorageConf,
+    ) -> Result<Self, ConfigError> {
+        Self::load_with(
+            root,
+            runroot,
+            config_path,
+            storage,
+            ContainersConf::default(),
+        )
+    }
+
+    /// As [`EngineConfig::load`], with storage.conf and containers.conf
+    /// given. rpod.conf (rpod's own) wins over containers.conf where both
+    /// say something (runtime, log size).
+    pub fn load_with(
+        root: Option<PathBuf>,
+        runroot: Option<PathBuf>,
+        config_path: Option<PathBuf>,
+        storage: StorageConf,
+        containers: ContainersConf,
     ) -> Result<Self, ConfigError> {
         let config_path = config_path
             .or_else(|| std::env::var_os("RPOD_CONFIG").map(PathBuf::from))
@@ -99,18 +174,28 @@ impl EngineConfig {
         let file = read_file_config(&config_path)?;
         Ok(EngineConfig {
             root: absolute(
-                root.or(file.engine.root)
+                root.or(storage.graphroot)
+                    .or(file.engine.root)
                     .unwrap_or_else(|| DEFAULT_ROOT.into()),
             ),
             runroot: absolute(
                 runroot
+                    .or(storage.runroot)
                     .or(file.engine.runroot)
                     .unwrap_or_else(|| DEFAULT_RUNROOT.into()),
             ),
             config_path,
-            runtime: file.engine.runtime,
-            log_size_max: file.engine.log_size_max,
             unpack_limits: file.storage.unpack_limits(),
+            runtime: file.engine.runtime.or_else(|| containers.runtime()),
+            log_size_max: file.engine.log_size_max.or(containers
+                .containers
+                .log_size_max
+                .and_then(|n| u64::try_from(n).ok())
+                .filter(|&n| n > 0)),
+            storage_driver: storage.driver.unwrap_or_default(),
+            events_logger: events_logger_of(&containers)?,
+            tmp_dir: None,
+            containers_conf: containers,
         })
     }
 
@@ -141,6 +226,26 @@ impl EngineConfig {
     /// State directory handed to the OCI runtime `name` (`--root`).
     pub fn runtime_state_dir(&self, name: &str) -> PathBuf {
         self.runroot.join(name)
+    }
+}
+
+/// `[engine] events_logger`: `journald` is a default rpod cannot honour
+/// yet, so the file backend stays (debug message); unknown names are an
+/// error as in Podman.
+fn events_logger_of(c: &ContainersConf) -> Result<EventsLogger, ConfigError> {
+    match c.engine.events_logger.as_deref() {
+        None | Some("file") => Ok(EventsLogger::File),
+        Some("none") => Ok(EventsLogger::None),
+        Some("journald") => {
+            tracing::debug!(
+                "containers.conf: events_logger journald is not supported yet, using file"
+            );
+            Ok(EventsLogger::File)
+        }
+        Some(other) => Err(ContainersConfError::Invalid(format!(
+            "invalid events backend {other:?}: must be file, journald or none"
+        ))
+        .into()),
     }
 }
 
@@ -200,6 +305,28 @@ mod tests {
         assert!(EngineConfig::load(None, None, Some(conf.clone())).is_err());
         std::fs::write(&conf, "[storage]\nmax_size = 1\n").unwrap();
         assert!(EngineConfig::load(None, None, Some(conf)).is_err());
+    }
+
+    #[test]
+    fn storage_conf_beats_rpod_conf_and_flags_beat_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("rpod.conf");
+        std::fs::write(
+            &conf,
+            "[engine]\nroot = \"/x/root\"\nrunroot = \"/x/run\"\n",
+        )
+        .unwrap();
+        let storage = StorageConf {
+            graphroot: Some("/s/root".into()),
+            runroot: Some("/s/run".into()),
+            driver: Some(StorageDriver::Vfs),
+        };
+        let c =
+            EngineConfig::load_with_storage(None, Some("/flag/run".into()), Some(conf), storage)
+                .unwrap();
+        assert_eq!(c.root, PathBuf::from("/s/root"));
+        assert_eq!(c.runroot, PathBuf::from("/flag/run"));
+        assert_eq!(c.storage_driver, StorageDriver::Vfs);
     }
 
     #[test]

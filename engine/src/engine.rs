@@ -59,7 +59,8 @@ impl Engine {
             })?;
         }
         let db = Db::open(&config.root)?;
-        let store = Store::open(&config.root)?.with_limits(config.unpack_limits);
+        let store = Store::open_with_driver(&config.root, config.storage_driver)?
+            .with_limits(config.unpack_limits);
         Ok(Engine {
             ctx: Arc::new(EngineCtx {
                 config,

@@ -7,12 +7,23 @@ use std::path::PathBuf;
 
 pub use rpod_proto::events::{Event, EventsConfig};
 
-use crate::config::EngineConfig;
+use crate::config::{EngineConfig, EventsLogger};
 use crate::state::ContainerRecord;
 
 /// Where events are appended.
 pub fn events_file(config: &EngineConfig) -> PathBuf {
-    config.root.join("events").join("events.log")
+    config
+        .tmp_dir
+        .as_ref()
+        .unwrap_or(&config.root)
+        .join("events")
+        .join("events.log")
+}
+
+/// What a container's monitor needs to write that container's events;
+/// `None` when events are off (`--events-backend none`).
+pub fn monitor_events_config(config: &EngineConfig, rec: &ContainerRecord) -> Option<EventsConfig> {
+    (config.events_logger == EventsLogger::File).then(|| events_config(config, rec))
 }
 
 /// What a container's monitor needs to write that container's events.
@@ -50,6 +61,9 @@ pub fn container_event_with(
 
 /// Appends `event`, creating the events directory if needed.
 pub fn write(config: &EngineConfig, event: &Event) {
+    if config.events_logger == EventsLogger::None {
+        return;
+    }
     let path = events_file(config);
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use rpod_engine::config::EngineConfig;
+use rpod_engine::config::{EngineConfig, StorageDriver};
 use rpod_engine::error_chain::display_chain;
 use rpod_engine::state::StateError;
 use rpod_engine::{Engine, OpenError};
@@ -20,6 +20,9 @@ pub struct Globals {
     pub runroot: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub runtime: Option<String>,
+    pub storage_driver: Option<String>,
+    pub events_logger: Option<rpod_engine::config::EventsLogger>,
+    pub tmp_dir: Option<PathBuf>,
 }
 
 impl From<&Cli> for Globals {
@@ -29,15 +32,35 @@ impl From<&Cli> for Globals {
             runroot: c.runroot.clone(),
             config: c.config.clone(),
             runtime: c.runtime.clone(),
+            storage_driver: c.globals.storage_driver.clone(),
+            // Refused before dispatch when invalid (GlobalFlags::check).
+            events_logger: c.globals.events_backend().ok().flatten(),
+            tmp_dir: c.globals.tmpdir.clone(),
         }
     }
 }
 
 pub fn engine_config(g: &Globals) -> CliResult<EngineConfig> {
     let mut config = EngineConfig::load(g.root.clone(), g.runroot.clone(), g.config.clone())
-        .context("loading configuration")?;
+        .map_err(anyhow::Error::from)?;
     if g.runtime.is_some() {
         config.runtime = g.runtime.clone();
+    }
+    if let Some(d) = &g.storage_driver {
+        config.storage_driver =
+            StorageDriver::parse(d).map_err(|e| CliError::usage(e.to_string()))?;
+    }
+    if let Some(e) = g.events_logger {
+        config.events_logger = e;
+    }
+    if let Some(t) = &g.tmp_dir {
+        config.tmp_dir = Some(if t.is_absolute() {
+            t.clone()
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(t))
+                .unwrap_or(t.clone())
+        });
     }
     Ok(config)
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use clap::Args;
+use rpod_engine::config::containers_conf::ContainersTable;
 use rpod_engine::container::{
     BindMount, ContainerHandle, ContainerOptions, InitCtrMode, NetworkMode,
 };
@@ -23,7 +24,6 @@ pub struct CreateArgs {
     #[arg(
         required = true,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "IMAGE [COMMAND [ARG...]]"
     )]
     pub image_and_command: Vec<String>,
@@ -39,7 +39,11 @@ pub struct ContainerFlags {
     #[arg(long)]
     pub name: Option<String>,
     /// Remove container and any anonymous unnamed volume associated with the container after exit
-    #[arg(long)]
+    #[arg(long = "rm", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub rm_given: Option<bool>,
+    /// `--rm` as resolved ([`ContainerFlags::resolve_rm`]; `run --rmi`
+    /// implies it).
+    #[arg(skip)]
     pub rm: bool,
     /// Make STDIN available to the contained process
     #[arg(short = 'i', long)]
@@ -53,6 +57,24 @@ pub struct ContainerFlags {
     /// Read in a file of environment variables
     #[arg(long = "env-file")]
     pub env_file: Vec<String>,
+    /// Use all current host environment variables in container
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub env_host: Option<bool>,
+    /// Read in a line delimited file of labels
+    #[arg(long)]
+    pub label_file: Vec<String>,
+    /// Set timezone in container (a zone name such as Europe/Berlin, or "local" for the host's)
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Logging driver for the container (k8s-file, json-file, none)
+    #[arg(long)]
+    pub log_driver: Option<String>,
+    /// Path to the file that will receive the PID of the container's monitor (Podman: conmon)
+    #[arg(long)]
+    pub conmon_pidfile: Option<String>,
+    /// Read the pod ID from the file
+    #[arg(long)]
+    pub pod_id_file: Option<String>,
     /// Working directory inside the container
     #[arg(short = 'w', long)]
     pub workdir: Option<String>,
@@ -69,8 +91,8 @@ pub struct ContainerFlags {
     #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
     /// Make containers root filesystem read-only
-    #[arg(long)]
-    pub read_only: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub read_only: Option<bool>,
     /// Connect a container to a network (none, host)
     #[arg(long = "network", alias = "net")]
     pub network: Option<String>,
@@ -90,7 +112,7 @@ pub struct ContainerFlags {
     #[arg(long, default_value = "missing")]
     pub pull: String,
     /// Require HTTPS and verify certificates when contacting registries
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub tls_verify: Option<bool>,
     /// Suppress output information when pulling images
     #[arg(short = 'q', long)]
@@ -106,9 +128,16 @@ pub struct ContainerFlags {
     pub init_ctr: Option<String>,
     #[command(flatten)]
     pub survival: super::survival_flags::SurvivalFlags,
+    #[command(flatten)]
+    pub refused: super::create_refused::RefusedFlags,
 }
 
 impl ContainerFlags {
+    /// Settles `--rm`: as given, else `default` (`run --rmi` implies it).
+    pub fn resolve_rm(&mut self, default: bool) {
+        self.rm = self.rm_given.unwrap_or(default);
+    }
+
     /// Turns the flags into the options stored with the container,
     /// validating every value before anything is created.
     pub fn to_options(
@@ -116,8 +145,13 @@ impl ContainerFlags {
         image: &str,
         command: &[String],
         runtime: Option<String>,
+        defaults: &ContainersTable,
     ) -> CliResult<ContainerOptions> {
+        self.refused.check()?;
         let mut env = Vec::new();
+        if self.env_host == Some(true) {
+            env.extend(std::env::vars().map(|(k, v)| format!("{k}={v}")));
+        }
         for file in &self.env_file {
             env.extend(read_env_file(Path::new(file))?);
         }
@@ -125,6 +159,7 @@ impl ContainerFlags {
             check_env_name(e)?;
             env.extend(expand_env(e));
         }
+
         let entrypoint = self.entrypoint.as_ref().map(|e| parse_entrypoint(e));
         let mounts = self
             .volume
@@ -162,14 +197,40 @@ impl ContainerFlags {
                 }
             }
         }
-        let labels = self
-            .label
-            .iter()
-            .map(|l| match l.split_once('=') {
+        let mut label_lines = Vec::new();
+        for file in &self.label_file {
+            label_lines.extend(read_label_file(Path::new(file))?);
+        }
+        label_lines.extend(self.label.iter().cloned());
+        let mut labels: Vec<(String, String)> = Vec::new();
+        for l in &label_lines {
+            let (k, v) = match l.split_once('=') {
                 Some((k, v)) => (k.to_owned(), v.to_owned()),
                 None => (l.clone(), String::new()),
-            })
-            .collect();
+            };
+            // Later values win, as Podman's label map does.
+            labels.retain(|(old, _)| *old != k);
+            labels.push((k, v));
+        }
+        let log_driver = match self.log_driver.as_deref().or(default_log_driver(defaults)) {
+            None => None,
+            Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d.to_owned()),
+            Some("journald" | "passthrough" | "passthrough-tty") => {
+                return Err(CliError::usage(format!(
+                    "--log-driver {} is not supported yet: rpod has k8s-file (json-file) and none",
+                    self.log_driver.as_deref().unwrap_or_default()
+                )))
+            }
+            Some(_) => {
+                return Err(CliError::usage(
+                    "running container create option: invalid log driver: invalid argument",
+                ))
+            }
+        };
+        let mut mounts = mounts;
+        if let Some(tz) = self.tz.as_deref().or(defaults.tz.as_deref()) {
+            mounts.push(timezone_mount(tz)?);
+        }
         let stop_signal = self.stop_signal.as_deref().map(parse_signal).transpose()?;
         if let Some(w) = &self.workdir {
             if !w.starts_with('/') {
@@ -189,7 +250,7 @@ impl ContainerFlags {
             tty: self.tty,
             interactive: self.interactive,
             mounts,
-            read_only: self.read_only,
+            read_only: self.read_only.or(defaults.read_only).unwrap_or(false),
             network,
             log_max_size,
             runtime,
@@ -198,11 +259,60 @@ impl ContainerFlags {
             stop_signal,
             stop_timeout: self.stop_timeout,
             log_max_files,
+            log_driver,
             ..Default::default()
         };
         self.survival.apply(&mut options)?;
         Ok(options)
     }
+}
+
+/// containers.conf's `log_driver`, when rpod has it (`journald` is a
+/// default rpod cannot honour yet: the k8s-file log stays).
+fn default_log_driver(defaults: &ContainersTable) -> Option<&str> {
+    match defaults.log_driver.as_deref() {
+        Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d),
+        Some(other) => {
+            tracing::debug!(
+                "containers.conf: log_driver {other} is not supported yet, using k8s-file"
+            );
+            None
+        }
+        None => None,
+    }
+}
+
+/// containers.conf's `env`: below the image's variables and the user's
+/// (Podman's order), so an entry whose name the image sets is dropped and
+/// the rest go before the user's entries.
+fn prepend_default_env(options: &mut ContainerOptions, defaults: &[String], image_env: &[String]) {
+    let name = |e: &str| e.split('=').next().unwrap_or(e).to_owned();
+    let image_names: Vec<String> = image_env.iter().map(|e| name(e)).collect();
+    let mut env: Vec<String> = defaults
+        .iter()
+        .filter(|e| e.contains('=') && !image_names.contains(&name(e)))
+        .cloned()
+        .collect();
+    env.append(&mut options.env);
+    options.env = env;
+}
+
+/// The `Env` of a stored image's config.
+fn image_env(engine: &Engine, image: &str) -> CliResult<Vec<String>> {
+    let store = engine.store();
+    let Some(img) = store.lookup_image(image).map_err(anyhow::Error::from)? else {
+        return Ok(Vec::new());
+    };
+    let config = store.image_config(&img).map_err(anyhow::Error::from)?;
+    let v: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
+    Ok(v["config"]["Env"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
 /// `--entrypoint`: a JSON array or a single command (Podman's rule).
@@ -221,11 +331,24 @@ pub fn parse_entrypoint(e: &str) -> Vec<String> {
 
 /// `-e KEY=VALUE`, or `-e KEY` taking the value from rpod's environment
 /// (skipped when unset).
-fn expand_env(e: &str) -> Option<String> {
+fn expand_env(e: &str) -> Vec<String> {
     if e.contains('=') {
-        Some(e.to_owned())
+        vec![e.to_owned()]
+    } else if let Some(prefix) = e.strip_suffix('*') {
+        // `-e 'PREFIX*'`: every variable of rpod's environment whose name
+        // starts with PREFIX (a `*` anywhere else is part of the name).
+        let mut vars: Vec<String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        vars.sort();
+        vars
     } else {
-        std::env::var(e).ok().map(|v| format!("{e}={v}"))
+        std::env::var(e)
+            .ok()
+            .map(|v| format!("{e}={v}"))
+            .into_iter()
+            .collect()
     }
 }
 
@@ -239,6 +362,49 @@ fn check_env_name(e: &str) -> CliResult<()> {
         return Err(CliError::usage(format!("invalid variable: {e:?}")));
     }
     Ok(())
+}
+
+/// `--label-file`: `KEY=VALUE` lines (or `KEY`), blank lines and `#`
+/// comments skipped.
+fn read_label_file(path: &Path) -> CliResult<Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("open {}: {}", path.display(), io_reason(&e))))?;
+    Ok(text
+        .lines()
+        .map(|l| l.trim_start())
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// `--tz`: the zone's file (or the host's /etc/localtime for `local`)
+/// bind-mounted read-only on /etc/localtime, as Podman provides it.
+fn timezone_mount(tz: &str) -> CliResult<BindMount> {
+    let source = if tz == "local" {
+        std::fs::canonicalize("/etc/localtime").map_err(|e| {
+            CliError::usage(format!(
+                "finding local timezone for container: {}",
+                io_reason(&e)
+            ))
+        })?
+    } else {
+        if tz.split('/').any(|part| part == ".." || part.is_empty()) {
+            return Err(CliError::usage(format!("invalid timezone {tz:?}")));
+        }
+        let zoneinfo = std::path::Path::new("/usr/share/zoneinfo").join(tz);
+        if !zoneinfo.is_file() {
+            return Err(CliError::usage(format!(
+                "running container create option: finding timezone: unknown time zone {tz}"
+            )));
+        }
+        zoneinfo
+    };
+    Ok(BindMount {
+        source: source.display().to_string(),
+        destination: "/etc/localtime".into(),
+        readonly: true,
+        options: Vec::new(),
+    })
 }
 
 fn read_env_file(path: &Path) -> CliResult<Vec<String>> {
@@ -257,7 +423,7 @@ fn read_env_file(path: &Path) -> CliResult<Vec<String>> {
             ))
         })?;
     }
-    Ok(lines.into_iter().filter_map(expand_env).collect())
+    Ok(lines.into_iter().flat_map(expand_env).collect())
 }
 
 /// `--cidfile`, opened before the container is created so that a bad path
@@ -355,7 +521,19 @@ fn parse_volume(v: &str) -> CliResult<BindMount> {
         match o {
             "ro" => readonly = true,
             "rw" => readonly = false,
-            "z" | "Z" | "O" | "U" => {}
+            // SELinux relabelling: nothing to do on a host without SELinux
+            // (Podman skips it there too).
+            "z" | "Z" => {}
+            "O" | "U" => {
+                return Err(CliError::usage(format!(
+                    "volume option {o:?} ({}) is not supported yet (volumes, issue 13)",
+                    if o == "O" {
+                        "overlay mount"
+                    } else {
+                        "chown to the container user"
+                    }
+                )))
+            }
             "rbind" | "bind" | "nosuid" | "suid" | "nodev" | "dev" | "noexec" | "exec"
             | "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave" => {
                 options.push(o.to_owned())
@@ -382,7 +560,8 @@ pub async fn create_from(
     let (image, command) = image_and_command
         .split_first()
         .ok_or_else(|| CliError::usage("requires at least 1 arg(s), only received 0"))?;
-    let options = flags.to_options(image, command, g.runtime.clone())?;
+    let defaults = &engine.config().containers_conf.containers;
+    let mut options = flags.to_options(image, command, g.runtime.clone(), defaults)?;
     let cidfile = CidFile::create(flags.survival.cidfile.as_deref())?;
     let present = engine
         .store()
@@ -396,11 +575,22 @@ pub async fn create_from(
         "missing" | "newer" if !present => {
             pull::pull_image(engine, image, flags.tls_verify, flags.quiet).await?;
         }
+        "newer" => {
+            // Present: fetch the registry's manifest; blobs already stored are
+            // not downloaded again, so an unchanged image costs one request.
+            // Without a registry the local image is used (Podman: the same).
+            if let Err(e) = pull::pull_image(engine, image, flags.tls_verify, true).await {
+                tracing::warn!("checking for a newer {image}: {e}; using the local image");
+            }
+        }
         "never" if !present => {
             return Err(CliError::usage(format!("{image}: image not known")));
         }
-        "missing" | "newer" | "never" => {}
+        "missing" | "never" => {}
         other => return Err(CliError::usage(format!("invalid pull policy {other:?}"))),
+    }
+    if !defaults.env.is_empty() {
+        prepend_default_env(&mut options, &defaults.env, &image_env(engine, image)?);
     }
     super::survival_cli::replace_existing(engine, &flags.survival, flags.name.as_deref()).await?;
     let member = member_spec(engine, flags).await?;
@@ -418,7 +608,22 @@ pub async fn create_from(
             )));
         }
     }
+    if let Some(path) = &flags.conmon_pidfile {
+        link_monitor_pidfile(engine, &handle.id, path)?;
+    }
     Ok(handle)
+}
+
+/// `--conmon-pidfile`: a symbolic link to the file the container's
+/// monitor writes its pid to (valid while the container runs), as `pod
+/// create --infra-conmon-pidfile` does.
+fn link_monitor_pidfile(engine: &Engine, id: &str, path: &str) -> CliResult<()> {
+    let target = rpod_engine::container::ContainerPaths::new(engine.config(), id)
+        .monitor
+        .monitor_pid_file;
+    let _ = std::fs::remove_file(path);
+    std::os::unix::fs::symlink(&target, path)
+        .map_err(|e| CliError::usage(format!("writing conmon pid file {path}: {}", io_reason(&e))))
 }
 
 /// `--pod`, `--requires`, `--init-ctr`; `--pod new:NAME` creates the pod
@@ -434,7 +639,23 @@ async fn member_spec(engine: &Engine, flags: &ContainerFlags) -> CliResult<Membe
             )))
         }
     };
-    let pod = match flags.pod.as_deref() {
+    let pod_from_file = match &flags.pod_id_file {
+        Some(f) if flags.pod.is_some() => {
+            return Err(CliError::usage(format!(
+                "cannot specify both --pod and --pod-id-file ({f})"
+            )))
+        }
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .map_err(|e| {
+                    CliError::usage(format!("reading pod ID file {f}: {}", io_reason(&e)))
+                })?
+                .trim()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let pod = match pod_from_file.as_deref().or(flags.pod.as_deref()) {
         Some(p) if p.starts_with("new:") => {
             let name = &p["new:".len()..];
             let created = engine
@@ -456,7 +677,8 @@ async fn member_spec(engine: &Engine, flags: &ContainerFlags) -> CliResult<Membe
     })
 }
 
-pub async fn run(g: &Globals, a: CreateArgs) -> CliResult {
+pub async fn run(g: &Globals, mut a: CreateArgs) -> CliResult {
+    a.flags.resolve_rm(false);
     let engine = open_engine(g)?;
     let handle = create_from(g, &engine, &a.flags, &a.image_and_command).await?;
     println!("{}", handle.id);

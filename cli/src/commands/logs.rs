@@ -46,6 +46,12 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
     let engine = open_engine(g)?;
     let handle = engine.container(&a.containers[0])?;
     let rec = handle.get().await?;
+    if !rec.options.logs_output() {
+        return Err(CliError::usage(
+            "failed to obtain logs for Container '{}': this container is using the 'none' log driver, cannot read logs: this container is not logging output"
+                .replace("{}", &a.containers[0]),
+        ));
+    }
     let mut source = LogSource::new(&ContainerPaths::new(engine.config(), &rec.id).log);
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();

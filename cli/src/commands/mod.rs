@@ -4,8 +4,10 @@
 mod attach;
 mod commit;
 mod common;
+mod completion;
 mod container_create;
 mod container_filter;
+mod create_refused;
 mod diff;
 mod events;
 mod exec;
@@ -22,6 +24,7 @@ mod log_source;
 mod login;
 mod logs;
 mod mount;
+mod network_volume;
 mod pod;
 mod pod_ps;
 mod pod_service;
@@ -50,6 +53,8 @@ use crate::Cli;
 pub enum Command {
     #[command(flatten)]
     Common(Box<ContainerCommon>),
+    /// Generate shell autocompletions
+    Completion(completion::CompletionArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -80,6 +85,8 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Log out of a container registry
     Logout(login::LogoutArgs),
+    /// Manage networks (only `network prune --force` yet)
+    Network(network_volume::PassArgs),
     /// Manage pods
     #[command(subcommand)]
     Pod(pod::PodCommand),
@@ -103,6 +110,8 @@ pub enum Command {
     Untag(tag::UntagArgs),
     /// Display the rpod version information
     Version(info::VersionArgs),
+    /// Manage volumes (only `volume rm --all --force` yet)
+    Volume(network_volume::PassArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -230,6 +239,9 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
         Command::Version(a) => info::version(&g, a).await,
+        Command::Network(a) => network_volume::network(&a),
+        Command::Completion(a) => completion::run(a),
+        Command::Volume(a) => network_volume::volume(&a),
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),
@@ -270,7 +282,6 @@ const PLANNED: &[&str] = &[
     "kube",
     "machine",
     "manifest",
-    "network",
     "play",
     "port",
     "prune",
@@ -282,7 +293,6 @@ const PLANNED: &[&str] = &[
     "top",
     "unshare",
     "update",
-    "volume",
 ];
 
 fn not_implemented(prefix: &str, args: &[String]) -> CliResult {
@@ -291,9 +301,17 @@ fn not_implemented(prefix: &str, args: &[String]) -> CliResult {
         Err(CliError::usage(format!(
             "rpod {prefix}{name} is not implemented yet (see docs/compatibility.md)"
         )))
+    } else if let Some(flag) = args.iter().skip(1).find(|a| a.starts_with('-')) {
+        // As Podman (cobra): the flags are parsed before the command is
+        // looked up, so an unknown flag is reported first.
+        let flag = flag.split('=').next().unwrap_or(flag);
+        Err(CliError::usage(format!(
+            "unknown flag: {flag}\nSee 'rpod {}--help'",
+            prefix
+        )))
     } else {
         Err(CliError::usage(format!(
-            "unrecognized command `rpod {prefix}{name}`"
+            "unrecognized command `rpod {prefix}{name}`\nTry 'rpod {prefix}--help' for more information"
         )))
     }
 }

@@ -174,6 +174,29 @@ async fn remove_one(
     Ok(())
 }
 
+/// `run --rmi`: removes `name`'s image once its container is gone, unless
+/// another container uses it (then warns, as Podman). Prints nothing.
+pub fn remove_unused(engine: &Engine, name: &str) {
+    let store = engine.store();
+    let Ok(Some(image)) = store.lookup_image(name) else {
+        return;
+    };
+    match engine.ctx().db.containers_using_image(&image.id) {
+        Ok(users) if users.is_empty() => {
+            // One of several names: only that name goes (as `rmi NAME`).
+            let result = match store.matching_name(&image, name) {
+                Some(n) if image.names.len() > 1 => store.untag_image(&image.id, &n).map(drop),
+                _ => store.remove_image(&image.id),
+            };
+            if let Err(e) = result {
+                tracing::warn!("removing image {name}: {e}");
+            }
+        }
+        Ok(_) => tracing::warn!("failed to remove image {name}: image is in use by a container"),
+        Err(e) => tracing::warn!("removing image {name}: {e}"),
+    }
+}
+
 fn confirm(all: bool) -> CliResult<bool> {
     let what = if all {
         "all images not in use by containers"

@@ -12,6 +12,9 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
 pub struct RunArgs {
+    /// Remove image unless used by other containers, implies --rm
+    #[arg(long)]
+    rmi: bool,
     #[command(flatten)]
     flags: ContainerFlags,
     /// Run container in background and print container ID
@@ -24,7 +27,6 @@ pub struct RunArgs {
     #[arg(
         required = true,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "IMAGE [COMMAND [ARG...]]"
     )]
     image_and_command: Vec<String>,
@@ -50,7 +52,28 @@ pub struct StartArgs {
     containers: Vec<String>,
 }
 
-pub async fn run(g: &Globals, a: RunArgs) -> CliResult {
+pub async fn run(g: &Globals, mut a: RunArgs) -> CliResult {
+    a.flags.resolve_rm(a.rmi);
+    if a.rmi && !a.flags.rm {
+        return Err(CliError::usage(
+            "the --rmi option does not work without --rm",
+        ));
+    }
+    if a.rmi && a.detach {
+        return Err(CliError::usage(
+            "--rmi with --detach is not supported yet (the image would have to be removed when the container exits)",
+        ));
+    }
+    let rmi_image = a.rmi.then(|| a.image_and_command[0].clone());
+    let code = run_resolved(g, a).await;
+    if let Some(image) = rmi_image {
+        super::rmi::remove_unused(&open_engine(g)?, &image);
+    }
+    code
+}
+
+/// `run` once `--rm` is settled.
+async fn run_resolved(g: &Globals, a: RunArgs) -> CliResult {
     let engine = open_engine(g)?;
     let handle = create_from(g, &engine, &a.flags, &a.image_and_command).await?;
     if a.detach {

@@ -223,9 +223,13 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             cgroup_manager: "cgroupfs".into(),
             cgroup_mode: "host".into(),
             log_config: Some(InspectLogConfig {
-                r#type: "k8s-file".into(),
+                r#type: o.log_driver_name().into(),
                 config: None,
-                path: path_str(&paths.log),
+                path: if o.logs_output() {
+                    path_str(&paths.log)
+                } else {
+                    String::new()
+                },
                 tag: String::new(),
                 size: log_size,
             }),

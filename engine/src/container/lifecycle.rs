@@ -144,7 +144,7 @@ fn prepare_and_spawn(
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let config = MonitorConfig {
-        log_path: Some(paths.log.clone()),
+        log_path: rec.options.logs_output().then(|| paths.log.clone()),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
         log_max_files: rec.options.log_max_files.unwrap_or(1),
         cgroup_path: Some(crate::pod::cgroups_path(rec)),
@@ -158,7 +158,7 @@ fn prepare_and_spawn(
         restart_state_file: Some(paths.restart_state.clone()),
         healthcheck: rec.options.healthcheck.clone(),
         health_state_file: Some(paths.health_state.clone()),
-        events: Some(crate::events::events_config(&ctx.config, rec)),
+        events: crate::events::monitor_events_config(&ctx.config, rec),
         stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),
         stop_signal: rec.options.stop_signal,
         notify,
@@ -175,16 +175,21 @@ fn prepare_and_spawn(
 }
 
 pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
-    vec![
+    let c = &ctx.config;
+    let mut argv = vec![
         ctx.cleanup_exe.display().to_string(),
         "--root".into(),
-        ctx.config.root.display().to_string(),
+        c.root.display().to_string(),
         "--runroot".into(),
-        ctx.config.runroot.display().to_string(),
-        "container".into(),
-        "cleanup".into(),
-        id.to_owned(),
-    ]
+        c.runroot.display().to_string(),
+        "--events-backend".into(),
+        c.events_logger.name().into(),
+    ];
+    if let Some(tmp) = &c.tmp_dir {
+        argv.extend(["--tmpdir".into(), tmp.display().to_string()]);
+    }
+    argv.extend(["container".into(), "cleanup".into(), id.to_owned()]);
+    argv
 }
 
 /// Starts an initialized container (`runtime start`).

@@ -97,6 +97,22 @@ pub struct ContainerOptions {
     /// `--requires`: ids of containers that must run before this one starts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// `--log-driver` as given: `k8s-file` (default), `json-file` (the same
+    /// file), `none` (nothing is logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_driver: Option<String>,
+}
+
+impl ContainerOptions {
+    /// Whether the container's output is logged (not `--log-driver none`).
+    pub fn logs_output(&self) -> bool {
+        self.log_driver.as_deref() != Some("none")
+    }
+
+    /// The log driver's name as Podman shows it.
+    pub fn log_driver_name(&self) -> &str {
+        self.log_driver.as_deref().unwrap_or("k8s-file")
+    }
 }
 
 /// A container's place in its pod.

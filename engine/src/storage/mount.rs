@@ -19,6 +19,7 @@ use super::images::Image;
 use super::store::{check_id, Store};
 use super::tree_remove::remove_tree_if_exists;
 use super::vfs;
+use crate::config::StorageDriver;
 
 /// Records that a container's root filesystem is a vfs copy; without it
 /// the container uses overlay.
@@ -121,7 +122,11 @@ impl Store {
         mkdir(&work, 0o700)?;
         mkdir(&merged, 0o755)?;
         let driver_path = cdir.join(DRIVER_FILE);
-        let driver = fs::read_to_string(&driver_path).unwrap_or_default();
+        let mut driver = fs::read_to_string(&driver_path).unwrap_or_default();
+        if driver.is_empty() && self.driver() == StorageDriver::Vfs && !is_mountpoint(&merged)? {
+            atomic::write_file(&driver_path, VFS.as_bytes())?;
+            driver = VFS.to_owned();
+        }
         if driver == VFS {
             if cdir.join(VFS_DONE_FILE).exists() {
                 return Ok(merged);

@@ -13,6 +13,7 @@ use rustix::io::Errno;
 use super::error::{Result, StorageError};
 use super::limits::UnpackLimits;
 use super::tree_remove::{remove_tree, remove_tree_if_exists};
+use crate::config::StorageDriver;
 
 /// Name of the storage directory below the rpod root.
 const STORAGE_DIR: &str = "storage";
@@ -45,6 +46,7 @@ pub struct Store {
     pub(crate) inner: Arc<Paths>,
     /// Bounds on unpacking layers (rpod.conf `[storage]`).
     pub(crate) limits: UnpackLimits,
+    driver: StorageDriver,
 }
 
 /// Paths of the store's parts.
@@ -107,6 +109,12 @@ impl Store {
     /// `root` is rpod's `--root` (default `/var/lib/rpod`). Leftovers of
     /// killed writers are removed when no other process holds the lock.
     pub fn open(root: &Path) -> Result<Store> {
+        Self::open_with_driver(root, StorageDriver::default())
+    }
+
+    /// As [`Store::open`]; new container root filesystems use `driver`
+    /// (existing ones keep the driver they were made with).
+    pub fn open_with_driver(root: &Path, driver: StorageDriver) -> Result<Store> {
         let dir = root.join(STORAGE_DIR);
         let paths = Paths {
             layers: dir.join("layers"),
@@ -133,6 +141,7 @@ impl Store {
         let store = Store {
             inner: Arc::new(paths),
             limits: UnpackLimits::default(),
+            driver,
         };
         store.discard_dead_pulls();
         // Scratch space left by killed writers is only wasted space: failing
@@ -164,7 +173,12 @@ impl Store {
 
     /// Name of the graph driver, as shown by `info`.
     pub fn graph_driver_name(&self) -> &str {
-        "overlay"
+        self.driver.name()
+    }
+
+    /// The driver new container root filesystems get.
+    pub fn driver(&self) -> StorageDriver {
+        self.driver
     }
 
     fn open_lock_file(&self) -> Result<File> {

@@ -1,0 +1,491 @@
+//! The `create`/`run` flags of Podman 5.8 that rpod recognises but does not
+//! implement yet: each is refused by name (`Error: --cpus is not supported
+//! yet (resource limits, issue 14)`, exit 125) so no script gets a
+//! container that silently differs from the one it asked for. Pairs Podman
+//! refuses together are checked first, with Podman's words; flags Podman
+//! itself only warns about (`--kernel-memory`) warn the same way.
+
+use clap::Args;
+
+use crate::cli_error::{CliError, CliResult};
+
+/// One refused flag: its values as given (empty if absent).
+type Given = Vec<String>;
+
+#[derive(Debug, Args, Default)]
+pub struct RefusedFlags {
+    // Networking (issue 12).
+    #[arg(long, hide = true)]
+    add_host: Vec<String>,
+    #[arg(long, hide = true)]
+    dns: Vec<String>,
+    #[arg(long, hide = true)]
+    dns_option: Vec<String>,
+    #[arg(long, hide = true)]
+    dns_search: Vec<String>,
+    #[arg(long, hide = true)]
+    expose: Vec<String>,
+    #[arg(long, hide = true)]
+    ip: Vec<String>,
+    #[arg(long, hide = true)]
+    ip6: Vec<String>,
+    #[arg(long, hide = true)]
+    mac_address: Vec<String>,
+    #[arg(long, hide = true)]
+    network_alias: Vec<String>,
+    #[arg(short = 'p', long, hide = true)]
+    publish: Vec<String>,
+    #[arg(short = 'P', long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    publish_all: Vec<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    no_hosts: Vec<String>,
+    #[arg(long, hide = true)]
+    hosts_file: Vec<String>,
+    #[arg(long, hide = true)]
+    link_local_ip: Vec<String>,
+    #[arg(long, hide = true)]
+    http_proxy: Vec<String>,
+    // Volumes, mounts, secrets (issue 13).
+    #[arg(long, hide = true)]
+    mount: Vec<String>,
+    #[arg(long, hide = true)]
+    tmpfs: Vec<String>,
+    #[arg(long, hide = true)]
+    volumes_from: Vec<String>,
+    #[arg(long, hide = true)]
+    image_volume: Vec<String>,
+    #[arg(long, hide = true)]
+    secret: Vec<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    read_only_tmpfs: Vec<String>,
+    // Resources, security, namespaces (issue 14; user namespaces: 18).
+    #[arg(long, hide = true)]
+    cpus: Vec<String>,
+    #[arg(long, hide = true)]
+    cpu_period: Vec<String>,
+    #[arg(long, hide = true)]
+    cpu_quota: Vec<String>,
+    #[arg(long, hide = true)]
+    cpu_rt_period: Vec<String>,
+    #[arg(long, hide = true)]
+    cpu_rt_runtime: Vec<String>,
+    #[arg(short = 'c', long, hide = true)]
+    cpu_shares: Vec<String>,
+    #[arg(long, hide = true)]
+    cpuset_cpus: Vec<String>,
+    #[arg(long, hide = true)]
+    cpuset_mems: Vec<String>,
+    #[arg(short = 'm', long, hide = true)]
+    memory: Vec<String>,
+    #[arg(long, hide = true)]
+    memory_reservation: Vec<String>,
+    #[arg(long, hide = true)]
+    memory_swap: Vec<String>,
+    #[arg(long, hide = true)]
+    memory_swappiness: Vec<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    oom_kill_disable: Vec<String>,
+    #[arg(long, hide = true)]
+    oom_score_adj: Vec<String>,
+    #[arg(long, hide = true)]
+    pids_limit: Vec<String>,
+    #[arg(long, hide = true)]
+    blkio_weight: Vec<String>,
+    #[arg(long, hide = true)]
+    blkio_weight_device: Vec<String>,
+    #[arg(long, hide = true)]
+    device_read_bps: Vec<String>,
+    #[arg(long, hide = true)]
+    device_read_iops: Vec<String>,
+    #[arg(long, hide = true)]
+    device_write_bps: Vec<String>,
+    #[arg(long, hide = true)]
+    device_write_iops: Vec<String>,
+    #[arg(long, hide = true)]
+    ulimit: Vec<String>,
+    #[arg(long, hide = true)]
+    cap_add: Vec<String>,
+    #[arg(long, hide = true)]
+    cap_drop: Vec<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    privileged: Vec<String>,
+    #[arg(long, hide = true)]
+    security_opt: Vec<String>,
+    #[arg(long, hide = true)]
+    seccomp_policy: Vec<String>,
+    #[arg(long, hide = true)]
+    device: Vec<String>,
+    #[arg(long, hide = true)]
+    device_cgroup_rule: Vec<String>,
+    #[arg(long, hide = true)]
+    gpus: Vec<String>,
+    #[arg(long, hide = true)]
+    cgroup_parent: Vec<String>,
+    #[arg(long, hide = true)]
+    cgroupns: Vec<String>,
+    #[arg(long, hide = true)]
+    cgroups: Vec<String>,
+    #[arg(long, hide = true)]
+    cgroup_conf: Vec<String>,
+    #[arg(long, hide = true)]
+    shm_size: Vec<String>,
+    #[arg(long, hide = true)]
+    shm_size_systemd: Vec<String>,
+    #[arg(long, hide = true)]
+    sysctl: Vec<String>,
+    #[arg(long, hide = true)]
+    rdt_class: Vec<String>,
+    #[arg(long, hide = true)]
+    personality: Vec<String>,
+    #[arg(long, hide = true)]
+    group_add: Vec<String>,
+    #[arg(long, hide = true)]
+    umask: Vec<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    init: Vec<String>,
+    #[arg(long, hide = true)]
+    init_path: Vec<String>,
+    #[arg(long, hide = true)]
+    ipc: Vec<String>,
+    #[arg(long, hide = true)]
+    pid: Vec<String>,
+    #[arg(long, hide = true)]
+    uts: Vec<String>,
+    #[arg(long, hide = true)]
+    userns: Vec<String>,
+    #[arg(long, hide = true)]
+    uidmap: Vec<String>,
+    #[arg(long, hide = true)]
+    gidmap: Vec<String>,
+    #[arg(long, hide = true)]
+    subuidname: Vec<String>,
+    #[arg(long, hide = true)]
+    subgidname: Vec<String>,
+    #[arg(long, hide = true)]
+    systemd: Vec<String>,
+    #[arg(long, hide = true)]
+    hostuser: Vec<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    passwd: Vec<String>,
+    #[arg(long, hide = true)]
+    passwd_entry: Vec<String>,
+    #[arg(long, hide = true)]
+    group_entry: Vec<String>,
+    #[arg(long, hide = true)]
+    chrootdirs: Vec<String>,
+    // Other features not there yet.
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    rootfs: Vec<String>,
+    #[arg(long, hide = true)]
+    preserve_fds: Vec<String>,
+    #[arg(long, hide = true)]
+    preserve_fd: Vec<String>,
+    #[arg(long, hide = true)]
+    timeout: Vec<String>,
+    #[arg(long, hide = true)]
+    health_startup_cmd: Vec<String>,
+    #[arg(long, hide = true)]
+    health_startup_interval: Vec<String>,
+    #[arg(long, hide = true)]
+    health_startup_retries: Vec<String>,
+    #[arg(long, hide = true)]
+    health_startup_success: Vec<String>,
+    #[arg(long, hide = true)]
+    health_startup_timeout: Vec<String>,
+    #[arg(long, hide = true)]
+    health_log_destination: Vec<String>,
+    #[arg(long, hide = true)]
+    health_max_log_count: Vec<String>,
+    #[arg(long, hide = true)]
+    health_max_log_size: Vec<String>,
+    #[arg(short = 'a', long, hide = true)]
+    attach: Vec<String>,
+    #[arg(long, hide = true)]
+    annotation: Vec<String>,
+    #[arg(long, hide = true)]
+    arch: Vec<String>,
+    #[arg(long, hide = true)]
+    os: Vec<String>,
+    #[arg(long, hide = true)]
+    platform: Vec<String>,
+    #[arg(long, hide = true)]
+    variant: Vec<String>,
+    #[arg(long, hide = true)]
+    authfile: Vec<String>,
+    #[arg(long, hide = true)]
+    cert_dir: Vec<String>,
+    #[arg(long, hide = true)]
+    creds: Vec<String>,
+    #[arg(long, hide = true)]
+    decryption_key: Vec<String>,
+    #[arg(long, hide = true)]
+    env_merge: Vec<String>,
+    #[arg(long, hide = true)]
+    unsetenv: Vec<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    unsetenv_all: Vec<String>,
+    #[arg(long, hide = true)]
+    pidfile: Vec<String>,
+    #[arg(long, hide = true)]
+    retry: Vec<String>,
+    #[arg(long, hide = true)]
+    retry_delay: Vec<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    no_hostname: Vec<String>,
+    /// Docker compatibility: a no-op in Podman as here.
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    disable_content_trust: Option<String>,
+    /// Podman: "no longer supported", a no-op with a warning.
+    #[arg(long, hide = true)]
+    kernel_memory: Option<String>,
+}
+
+/// The pairs Podman refuses together (checked before anything is refused
+/// as not supported, so the user gets Podman's answer).
+fn conflicts(f: &RefusedFlags) -> CliResult<()> {
+    let given = |v: &Given| !v.is_empty();
+    for (a, an, b, bn) in [
+        (&f.cpu_period, "--cpu-period", &f.cpus, "--cpus"),
+        (&f.cpu_quota, "--cpu-quota", &f.cpus, "--cpus"),
+        (&f.no_hosts, "--no-hosts", &f.add_host, "--add-host"),
+    ] {
+        let on = if an == "--no-hosts" {
+            a.last().is_some_and(|v| v != "false")
+        } else {
+            given(a)
+        };
+        if on && given(b) {
+            return Err(CliError::usage(format!(
+                "{an} and {bn} cannot be set together"
+            )));
+        }
+    }
+    if given(&f.platform) && (given(&f.arch) || given(&f.os)) {
+        return Err(CliError::usage(
+            "--platform option can not be specified with --arch or --os",
+        ));
+    }
+    Ok(())
+}
+
+impl RefusedFlags {
+    /// Podman's conflicts, then the warning-only flags, then the first
+    /// flag given that rpod does not implement.
+    pub fn check(&self) -> CliResult<()> {
+        conflicts(self)?;
+        if self.kernel_memory.is_some() {
+            tracing::warn!("The --kernel-memory flag is no longer supported. This flag is a noop.");
+        }
+        let f = self;
+        let net = "networking, issue 12";
+        let vol = "volumes and mounts, issue 13";
+        let res = "resource limits, issue 14";
+        let sec = "security and namespaces, issue 14";
+        let userns = "user namespaces, issue 18";
+        let table: &[(&Given, &str, &str)] = &[
+            (&f.add_host, "--add-host", net),
+            (&f.dns, "--dns", net),
+            (&f.dns_option, "--dns-option", net),
+            (&f.dns_search, "--dns-search", net),
+            (&f.expose, "--expose", net),
+            (&f.ip, "--ip", net),
+            (&f.ip6, "--ip6", net),
+            (&f.mac_address, "--mac-address", net),
+            (&f.network_alias, "--network-alias", net),
+            (&f.publish, "--publish", net),
+            (&f.publish_all, "--publish-all", net),
+            (&f.no_hosts, "--no-hosts", net),
+            (&f.hosts_file, "--hosts-file", net),
+            (&f.link_local_ip, "--link-local-ip", net),
+            (&f.http_proxy, "--http-proxy", net),
+            (&f.mount, "--mount", vol),
+            (&f.tmpfs, "--tmpfs", vol),
+            (&f.volumes_from, "--volumes-from", vol),
+            (&f.image_volume, "--image-volume", vol),
+            (&f.secret, "--secret", "secrets, issue 13"),
+            (&f.read_only_tmpfs, "--read-only-tmpfs", vol),
+            (&f.cpus, "--cpus", res),
+            (&f.cpu_period, "--cpu-period", res),
+            (&f.cpu_quota, "--cpu-quota", res),
+            (&f.cpu_rt_period, "--cpu-rt-period", res),
+            (&f.cpu_rt_runtime, "--cpu-rt-runtime", res),
+            (&f.cpu_shares, "--cpu-shares", res),
+            (&f.cpuset_cpus, "--cpuset-cpus", res),
+            (&f.cpuset_mems, "--cpuset-mems", res),
+            (&f.memory, "--memory", res),
+            (&f.memory_reservation, "--memory-reservation", res),
+            (&f.memory_swap, "--memory-swap", res),
+            (&f.memory_swappiness, "--memory-swappiness", res),
+            (&f.oom_kill_disable, "--oom-kill-disable", res),
+            (&f.oom_score_adj, "--oom-score-adj", res),
+            (&f.pids_limit, "--pids-limit", res),
+            (&f.blkio_weight, "--blkio-weight", res),
+            (&f.blkio_weight_device, "--blkio-weight-device", res),
+            (&f.device_read_bps, "--device-read-bps", res),
+            (&f.device_read_iops, "--device-read-iops", res),
+            (&f.device_write_bps, "--device-write-bps", res),
+            (&f.device_write_iops, "--device-write-iops", res),
+            (&f.ulimit, "--ulimit", res),
+            (&f.cgroup_parent, "--cgroup-parent", res),
+            (&f.cgroupns, "--cgroupns", res),
+            (&f.cgroups, "--cgroups", res),
+            (&f.cgroup_conf, "--cgroup-conf", res),
+            (&f.shm_size, "--shm-size", res),
+            (&f.shm_size_systemd, "--shm-size-systemd", res),
+            (&f.rdt_class, "--rdt-class", res),
+            (&f.cap_add, "--cap-add", sec),
+            (&f.cap_drop, "--cap-drop", sec),
+            (&f.privileged, "--privileged", sec),
+            (&f.security_opt, "--security-opt", sec),
+            (&f.seccomp_policy, "--seccomp-policy", sec),
+            (&f.device, "--device", sec),
+            (&f.device_cgroup_rule, "--device-cgroup-rule", sec),
+            (&f.gpus, "--gpus", sec),
+            (&f.sysctl, "--sysctl", sec),
+            (&f.personality, "--personality", sec),
+            (&f.group_add, "--group-add", sec),
+            (&f.umask, "--umask", sec),
+            (&f.init, "--init", sec),
+            (&f.init_path, "--init-path", sec),
+            (&f.ipc, "--ipc", sec),
+            (&f.pid, "--pid", sec),
+            (&f.uts, "--uts", sec),
+            (&f.systemd, "--systemd", sec),
+            (&f.userns, "--userns", userns),
+            (&f.uidmap, "--uidmap", userns),
+            (&f.gidmap, "--gidmap", userns),
+            (&f.subuidname, "--subuidname", userns),
+            (&f.subgidname, "--subgidname", userns),
+            (&f.hostuser, "--hostuser", userns),
+            (&f.passwd, "--passwd", sec),
+            (&f.passwd_entry, "--passwd-entry", sec),
+            (&f.group_entry, "--group-entry", sec),
+            (&f.chrootdirs, "--chrootdirs", sec),
+            (&f.rootfs, "--rootfs", "root filesystem directories"),
+            (
+                &f.preserve_fds,
+                "--preserve-fds",
+                "passing file descriptors",
+            ),
+            (&f.preserve_fd, "--preserve-fd", "passing file descriptors"),
+            (&f.timeout, "--timeout", "container timeouts"),
+            (
+                &f.health_startup_cmd,
+                "--health-startup-cmd",
+                "startup health checks",
+            ),
+            (
+                &f.health_startup_interval,
+                "--health-startup-interval",
+                "startup health checks",
+            ),
+            (
+                &f.health_startup_retries,
+                "--health-startup-retries",
+                "startup health checks",
+            ),
+            (
+                &f.health_startup_success,
+                "--health-startup-success",
+                "startup health checks",
+            ),
+            (
+                &f.health_startup_timeout,
+                "--health-startup-timeout",
+                "startup health checks",
+            ),
+            (
+                &f.health_log_destination,
+                "--health-log-destination",
+                "health check logs",
+            ),
+            (
+                &f.health_max_log_count,
+                "--health-max-log-count",
+                "health check logs",
+            ),
+            (
+                &f.health_max_log_size,
+                "--health-max-log-size",
+                "health check logs",
+            ),
+            (&f.attach, "--attach", "attaching to chosen streams"),
+            (&f.annotation, "--annotation", "annotations"),
+            (&f.arch, "--arch", "choosing a platform"),
+            (&f.os, "--os", "choosing a platform"),
+            (&f.platform, "--platform", "choosing a platform"),
+            (&f.variant, "--variant", "choosing a platform"),
+            (
+                &f.authfile,
+                "--authfile",
+                "credentials on create; pull the image first",
+            ),
+            (
+                &f.cert_dir,
+                "--cert-dir",
+                "certificates on create; pull the image first",
+            ),
+            (
+                &f.creds,
+                "--creds",
+                "credentials on create; pull the image first",
+            ),
+            (&f.decryption_key, "--decryption-key", "encrypted images"),
+            (&f.env_merge, "--env-merge", "environment merging"),
+            (&f.unsetenv, "--unsetenv", "unsetting image variables"),
+            (
+                &f.unsetenv_all,
+                "--unsetenv-all",
+                "unsetting image variables",
+            ),
+            (&f.pidfile, "--pidfile", "container pid files"),
+            (&f.retry, "--retry", "pull retries"),
+            (&f.retry_delay, "--retry-delay", "pull retries"),
+            (
+                &f.no_hostname,
+                "--no-hostname",
+                "a container without /etc/hostname",
+            ),
+        ];
+        for (given, flag, what) in table {
+            // A boolean flag set to false asks for rpod's behaviour.
+            if given.last().is_some_and(|v| v != "false") {
+                return Err(CliError::usage(format!(
+                    "{flag} is not supported yet ({what})"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_come_first_in_podmans_words() {
+        let f = RefusedFlags {
+            cpus: vec!["2".into()],
+            cpu_period: vec!["1".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            f.check().unwrap_err().to_string(),
+            "--cpu-period and --cpus cannot be set together"
+        );
+        let f = RefusedFlags {
+            cpus: vec!["2".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            f.check().unwrap_err().to_string(),
+            "--cpus is not supported yet (resource limits, issue 14)"
+        );
+        let f = RefusedFlags {
+            privileged: vec!["false".into()],
+            ..Default::default()
+        };
+        assert!(f.check().is_ok());
+    }
+}

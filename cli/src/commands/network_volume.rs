@@ -1,0 +1,97 @@
+//! `network` and `volume` until their issues land (12 networking, 13
+//! volumes): rpod has no networks or volumes of its own yet, so the two
+//! clean-up forms that remove everything — `network prune --force` and
+//! `volume rm --all --force` — truly have nothing to do and succeed
+//! silently (scripts, and Podman's own test suite, run them between tests).
+//! Every other use says it is not supported yet.
+
+use clap::Args;
+
+use crate::cli_error::{CliError, CliResult};
+
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct PassArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// `rpod network ...`
+pub fn network(a: &PassArgs) -> CliResult {
+    let (sub, flags) = split(&a.args);
+    if sub == Some("prune") && only_flags(&flags, &[&["-f", "--force"]]) {
+        return Ok(0);
+    }
+    Err(not_yet("network", sub, "networks (issue 12)"))
+}
+
+/// `rpod volume ...`
+pub fn volume(a: &PassArgs) -> CliResult {
+    let (sub, flags) = split(&a.args);
+    if matches!(sub, Some("rm" | "remove"))
+        && only_flags(&flags, &[&["-a", "--all"], &["-f", "--force"]])
+    {
+        return Ok(0);
+    }
+    Err(not_yet("volume", sub, "volumes (issue 13)"))
+}
+
+fn split(args: &[String]) -> (Option<&str>, Vec<String>) {
+    let sub = args.first().map(String::as_str);
+    let mut flags = Vec::new();
+    for a in args.iter().skip(1) {
+        match a.strip_prefix('-') {
+            // Combined short flags: -af.
+            Some(s) if !s.starts_with('-') && s.len() > 1 => {
+                flags.extend(s.chars().map(|c| format!("-{c}")))
+            }
+            _ => flags.push(a.clone()),
+        }
+    }
+    (sub, flags)
+}
+
+/// Every flag given is one of the groups, and every group is given (no
+/// names, no other flags).
+fn only_flags(given: &[String], groups: &[&[&str]]) -> bool {
+    !given.is_empty()
+        && given
+            .iter()
+            .all(|f| groups.iter().any(|g| g.contains(&f.as_str())))
+        && groups
+            .iter()
+            .all(|g| given.iter().any(|f| g.contains(&f.as_str())))
+}
+
+fn not_yet(cmd: &str, sub: Option<&str>, what: &str) -> CliError {
+    let sub = sub.map(|s| format!(" {s}")).unwrap_or_default();
+    CliError::usage(format!(
+        "rpod {cmd}{sub} is not supported yet ({what}; see docs/compatibility.md)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pass(args: &[&str]) -> PassArgs {
+        PassArgs {
+            args: args.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_the_no_op_clean_ups_succeed() {
+        assert!(network(&pass(&["prune", "--force"])).is_ok());
+        assert!(network(&pass(&["prune", "-f"])).is_ok());
+        assert!(network(&pass(&["prune"])).is_err());
+        assert!(network(&pass(&["ls"])).is_err());
+        assert!(network(&pass(&["rm", "-f", "x"])).is_err());
+        assert!(volume(&pass(&["rm", "-a", "-f"])).is_ok());
+        assert!(volume(&pass(&["rm", "-af"])).is_ok());
+        assert!(volume(&pass(&["rm", "--all", "--force"])).is_ok());
+        assert!(volume(&pass(&["rm", "-f", "myvol"])).is_err());
+        assert!(volume(&pass(&["rm", "-a"])).is_err());
+        assert!(volume(&pass(&["create", "x"])).is_err());
+    }
+}

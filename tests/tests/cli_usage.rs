@@ -1,0 +1,206 @@
+//! The command line as Podman's: usage errors (exit 125, Podman's words),
+//! global flags, `--log-level`, `--out`/`--noout`, closed pipes.
+
+mod common;
+
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+
+use common::busybox;
+use rpod_tests::TestEnv;
+
+fn stderr_of(env: &TestEnv, args: &[&str]) -> (i32, String) {
+    env.fails(args)
+}
+
+#[test]
+fn usage_errors_exit_125_in_podmans_words() {
+    let env = TestEnv::new();
+    let (code, err) = stderr_of(&env, &["run", "--invalid", "img"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: unknown flag: --invalid\nSee 'rpod run --help'\n"
+    );
+    let (code, err) = stderr_of(&env, &["run", "-h"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: flag needs an argument: 'h' in -h\nSee 'rpod run --help'\n"
+    );
+    let (code, err) = stderr_of(&env, &["bad", "--invalid"]);
+    assert_eq!(code, 125);
+    assert_eq!(err, "Error: unknown flag: --invalid\nSee 'rpod --help'\n");
+    let (code, err) = stderr_of(&env, &["container", "ps", "-Z"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.starts_with("Error: unknown shorthand flag: 'Z' in -Z\n"),
+        "{err}"
+    );
+    // --remote is only a flag of rpod itself, before the command.
+    let (code, err) = stderr_of(&env, &["version", "--remote"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: unknown flag: --remote\nSee 'rpod version --help'\n"
+    );
+    let (code, err) = stderr_of(&env, &["--url", "unix:///x", "ps"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("--url is not supported yet"), "{err}");
+    let (code, err) = stderr_of(&env, &["--remote"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("Usage:"), "{err}");
+}
+
+#[test]
+fn log_levels_as_podman() {
+    let env = TestEnv::new();
+    let (code, err) = stderr_of(&env, &["--log-level=telepathic", "version"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("Log Level \"telepathic\" is not supported"),
+        "{err}"
+    );
+    let out = env.run(&["--log-level=debug", "version"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(" level=debug "), "{err}");
+    assert!(err.contains(" level=info "), "{err}");
+    assert!(!err.contains(" level=trace "), "{err}");
+    let out = env.run(&["--log-level=warn", "version"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(" level="));
+    let out = env.run(&["-D", "version"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(" level=debug "));
+    let (code, err) = stderr_of(&env, &["--debug", "--log-level=panic", "version"]);
+    assert_eq!(code, 1);
+    assert_eq!(err, "Setting --log-level and --debug is not allowed\n");
+}
+
+#[test]
+fn out_and_noout_redirect_stdout() {
+    let env = TestEnv::new();
+    let file = env.dir().join("out.json");
+    let stdout = env.ok(&[
+        "--out",
+        &file.display().to_string(),
+        "version",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(stdout, "");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(v["Client"]["Version"].is_string(), "{v}");
+    assert_eq!(env.ok(&["--noout", "version"]), "");
+}
+
+#[test]
+fn refused_global_flags_name_themselves() {
+    let env = TestEnv::new();
+    for (args, want) in [
+        (
+            &["--cgroup-manager", "systemd", "ps"][..],
+            "--cgroup-manager systemd is not supported yet",
+        ),
+        (
+            &["--events-backend", "journald", "ps"][..],
+            "--events-backend journald is not supported yet",
+        ),
+        (&["--storage-opt", "overlay.x=y", "ps"][..], "--storage-opt"),
+        (
+            &["--hooks-dir", "/x", "ps"][..],
+            "--hooks-dir is not supported yet",
+        ),
+    ] {
+        let (code, err) = stderr_of(&env, args);
+        assert_eq!(code, 125, "{args:?}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    env.ok(&["--storage-opt=", "--cgroup-manager=cgroupfs", "ps"]);
+}
+
+#[test]
+fn events_backend_none_and_tmpdir() {
+    let (w, img) = busybox();
+    let tmp = w.env.dir().join("tmpdir");
+    let tmp_s = tmp.display().to_string();
+    w.env.ok(&[
+        "--tmpdir", &tmp_s, "run", "--rm", "--name", "ev1", &img, "true",
+    ]);
+    let log = std::fs::read_to_string(tmp.join("events/events.log")).unwrap();
+    assert!(log.contains("ev1"), "{log}");
+    let events = w.env.ok(&[
+        "--tmpdir",
+        &tmp_s,
+        "events",
+        "--stream=false",
+        "--format",
+        "{{.Status}}",
+    ]);
+    assert!(events.contains("start"), "{events}");
+    w.env.ok(&[
+        "--events-backend",
+        "none",
+        "run",
+        "--rm",
+        "--name",
+        "ev2",
+        &img,
+        "true",
+    ]);
+    let default_log = w.env.root().join("events/events.log");
+    let text = std::fs::read_to_string(default_log).unwrap_or_default();
+    assert!(!text.contains("ev2"), "{text}");
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let env = TestEnv::new();
+    for _ in 0..5 {
+        let mut cmd = env.cmd(&["info", "--format", "json"]);
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(
+            status.success() || status.signal() == Some(libc::SIGPIPE),
+            "{status:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn completion_scripts_and_help() {
+    let env = TestEnv::new();
+    let bash = env.ok(&["completion", "bash"]);
+    assert!(bash.contains("_rpod()"), "{}", &bash[..200.min(bash.len())]);
+    assert!(bash.contains("--storage-driver"));
+    let fish = env.ok(&["completion", "fish"]);
+    assert!(fish.contains("complete -c rpod"));
+    let file = env.dir().join("rpod.zsh");
+    env.ok(&["completion", "-f", &file.display().to_string(), "zsh"]);
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("#compdef rpod"));
+    let (code, _) = env.fails(&["completion", "ksh"]);
+    assert_eq!(code, 125);
+    let help = env.ok(&["help"]);
+    assert!(
+        help.contains("Usage:") && help.contains("completion"),
+        "{help}"
+    );
+    let help = env.ok(&["run", "--help"]);
+    assert!(help.contains("--log-driver"), "{help}");
+}

@@ -1,0 +1,178 @@
+//! The containers ecosystem's configuration files a Podman user already has
+//! (`CONTAINERS_STORAGE_CONF`, containers.conf and its overrides) and the
+//! global flags that go with them.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::busybox;
+use rpod_tests::{monitor_bin, rpod_bin, run_with_timeout, TestEnv, DEFAULT_COMMAND_TIMEOUT};
+
+/// rpod without `--root`/`--runroot`, with the test's registries.conf and
+/// `extra_env`.
+fn bare(env: &TestEnv, extra_env: &[(&str, &Path)], args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(rpod_bin());
+    cmd.args(args)
+        .env("CONTAINERS_REGISTRIES_CONF", env.registries_conf())
+        .env("REGISTRY_AUTH_FILE", env.auth_file())
+        .env("RPOD_MONITOR", monitor_bin())
+        .env_remove("CONTAINERS_STORAGE_CONF")
+        .env_remove("CONTAINERS_CONF")
+        .env_remove("CONTAINERS_CONF_OVERRIDE")
+        .stdin(Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let out = run_with_timeout(&mut cmd, DEFAULT_COMMAND_TIMEOUT);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn storage_conf_sets_roots_and_driver_and_flags_win() {
+    let (w, img) = busybox();
+    let dir = w.env.dir();
+    let conf = dir.join("storage.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[storage]\ndriver = \"vfs\"\ngraphroot = \"{0}/sroot\"\nrunroot = \"{0}/srun\"\n\
+             [storage.options]\nmount_program = \"/nonexistent\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let env = [("CONTAINERS_STORAGE_CONF", conf.as_path())];
+    let (code, _, err) = bare(&w.env, &env, &["pull", "-q", &img]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        dir.join("sroot/db.sqlite").exists(),
+        "graphroot is rpod's root"
+    );
+    let (code, out, err) = bare(
+        &w.env,
+        &env,
+        &[
+            "run",
+            "--name",
+            "vfs1",
+            &img,
+            "sh",
+            "-c",
+            "echo hi > /f; cat /f",
+        ],
+    );
+    assert_eq!((code, out.as_str()), (0, "hi\n"), "{err}");
+    let (_, driver, err) = bare(
+        &w.env,
+        &env,
+        &["inspect", "--format", "{{.GraphDriver.Name}}", "vfs1"],
+    );
+    assert_eq!(driver.trim(), "vfs", "{err}");
+    assert!(
+        std::fs::read_dir(dir.join("srun")).is_ok(),
+        "runroot comes from the file"
+    );
+    // A flag beats the file: --root names another (empty) store.
+    let (code, out, err) = bare(
+        &w.env,
+        &env,
+        &["--root", &w.env.root().display().to_string(), "ps", "-aq"],
+    );
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let (code, _, err) = bare(&w.env, &env, &["rm", "-f", "vfs1"]);
+    assert_eq!(code, 0, "{err}");
+    // --storage-driver beats the file's driver; unknown drivers are refused.
+    let (code, _, err) = bare(&w.env, &env, &["--storage-driver", "zfs", "ps"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("unsupported storage driver \"zfs\""), "{err}");
+}
+
+#[test]
+fn storage_conf_named_but_missing_is_an_error_and_default_file_is_never_read() {
+    let env = TestEnv::new();
+    let missing = env.dir().join("nope.conf");
+    let (code, _, err) = bare(
+        &env,
+        &[("CONTAINERS_STORAGE_CONF", missing.as_path())],
+        &["--root", &env.root().display().to_string(), "ps"],
+    );
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("nope.conf"), "{err}");
+}
+
+#[test]
+fn containers_conf_env_read_only_and_log_driver_with_override_on_top() {
+    let (w, img) = busybox();
+    let dir = w.env.dir();
+    let conf = dir.join("containers.conf");
+    std::fs::write(
+        &conf,
+        "[containers]\nenv = [\"CONF1=conf1\", \"PATH=/not-the-image-path\"]\n\
+         default_capabilities = [\"CHOWN\"]\n[engine.volume_plugins]\nv1 = \"x\"\n",
+    )
+    .unwrap();
+    let over = dir.join("override.conf");
+    std::fs::write(
+        &over,
+        "[containers]\nenv = [\"CONF2=conf2\"]\nread_only = true\nlog_driver = \"none\"\n",
+    )
+    .unwrap();
+    let run = |env: &[(&str, &Path)], args: &[&str]| {
+        let mut cmd = w.env.cmd(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        rpod_tests::run_with_timeout(&mut cmd, DEFAULT_COMMAND_TIMEOUT)
+    };
+    let only_conf = [("CONTAINERS_CONF", conf.as_path())];
+    let out = run(&only_conf, &["run", "--rm", &img, "env"]);
+    let env = String::from_utf8_lossy(&out.stdout);
+    assert!(env.lines().any(|l| l == "CONF1=conf1"), "{env}");
+    assert!(
+        !env.contains("/not-the-image-path"),
+        "the image's PATH wins over containers.conf: {env}"
+    );
+    let out = run(
+        &only_conf,
+        &["run", "--rm", "-e", "CONF1=user", &img, "env"],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("CONF1=user"));
+    // The override replaces env (not merged) and adds read_only, log_driver.
+    let both = [
+        ("CONTAINERS_CONF", conf.as_path()),
+        ("CONTAINERS_CONF_OVERRIDE", over.as_path()),
+    ];
+    let out = run(&both, &["run", "--rm", &img, "env"]);
+    let env = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        env.contains("CONF2=conf2") && !env.contains("CONF1"),
+        "{env}"
+    );
+    let out = run(&both, &["run", "--rm", &img, "touch", "/x"]);
+    assert_eq!(out.status.code(), Some(1), "read_only from containers.conf");
+    let out = run(
+        &both,
+        &["run", "--rm", "--read-only=false", &img, "touch", "/x"],
+    );
+    assert!(out.status.success(), "the flag beats the file: {out:?}");
+    let out = run(&both, &["create", "--name", "ld", &img]);
+    assert!(out.status.success(), "{out:?}");
+    let t = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.LogConfig.Type}}",
+        "ld",
+    ]);
+    assert_eq!(t.trim(), "none");
+    // A named file that does not exist is an error.
+    let missing = dir.join("nope.conf");
+    let out = run(&[("CONTAINERS_CONF", missing.as_path())], &["ps"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.conf"));
+}

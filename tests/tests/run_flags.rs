@@ -1,0 +1,219 @@
+//! `run`/`create` flags as Podman's: what is implemented behaves as
+//! Podman, what is not is refused by name (never accepted and ignored).
+
+mod common;
+
+use common::busybox;
+
+#[test]
+fn env_globs_label_files_and_last_flag_wins() {
+    let (w, img) = busybox();
+    let mut cmd = w.env.cmd(&[
+        "run",
+        "--rm",
+        "-e",
+        "RPODTESTGLOB*",
+        "-e",
+        "NOT*SET",
+        "-e",
+        "A=1",
+        "-e",
+        "A=2",
+        &img,
+        "env",
+    ]);
+    cmd.env("RPODTESTGLOB", "base")
+        .env("RPODTESTGLOB_x", "x")
+        .env("rpodtestglob_lower", "no")
+        .env("NOTREALLYSET", "no");
+    let out = rpod_tests::run_with_timeout(&mut cmd, rpod_tests::DEFAULT_COMMAND_TIMEOUT);
+    let env = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(env.lines().any(|l| l == "RPODTESTGLOB=base"), "{env}");
+    assert!(env.lines().any(|l| l == "RPODTESTGLOB_x=x"), "{env}");
+    assert!(!env.contains("rpodtestglob_lower"), "{env}");
+    assert!(!env.contains("NOTREALLYSET"), "{env}");
+    assert!(env.lines().any(|l| l == "A=2"), "{env}");
+
+    let file = w.env.dir().join("labels");
+    std::fs::write(&file, "a=1\n# comment\n\nb=2\n").unwrap();
+    w.env.ok(&[
+        "create",
+        "--name",
+        "lf",
+        "--label-file",
+        &file.display().to_string(),
+        "-l",
+        "b=3",
+        &img,
+    ]);
+    let labels = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.Config.Labels.a}} {{.Config.Labels.b}}",
+        "lf",
+    ]);
+    assert_eq!(labels.trim(), "1 3");
+}
+
+#[test]
+fn tz_mounts_the_zone_on_etc_localtime() {
+    let (w, img) = busybox();
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--tz=Iceland",
+        "--tz=America/New_York",
+        &img,
+        "date",
+        "-d",
+        "@1600000000",
+    ]);
+    assert!(out.contains("EDT"), "{out}");
+    let (code, err) = w
+        .env
+        .fails(&["run", "--rm", "--tz=Nowhere/Atlantis", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("unknown time zone Nowhere/Atlantis"), "{err}");
+}
+
+#[test]
+fn log_driver_none_and_invalid() {
+    let (w, img) = busybox();
+    let out = w.env.ok(&[
+        "run",
+        "--name",
+        "ln",
+        "--log-driver",
+        "none",
+        &img,
+        "echo",
+        "hi",
+    ]);
+    assert_eq!(out, "hi\n");
+    let (code, err) = w.env.fails(&["logs", "ln"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("this container is using the 'none' log driver, cannot read logs"),
+        "{err}"
+    );
+    let t = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.LogConfig.Type}}:{{.HostConfig.LogConfig.Path}}",
+        "ln",
+    ]);
+    assert_eq!(t.trim(), "none:");
+    w.env.ok(&[
+        "run",
+        "--name",
+        "lj",
+        "--log-driver",
+        "json-file",
+        &img,
+        "echo",
+        "hj",
+    ]);
+    assert_eq!(w.env.ok(&["logs", "lj"]), "hj\n");
+    let (code, err) = w.env.fails(&["run", "--log-driver=Invalid", &img, "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: running container create option: invalid log driver: invalid argument\n"
+    );
+}
+
+#[test]
+fn rmi_removes_the_image_unless_in_use() {
+    let (w, img) = busybox();
+    w.env.ok(&["tag", &img, "localhost/rmi-me:1"]);
+    w.env
+        .ok(&["run", "--name", "user", "localhost/rmi-me:1", "true"]);
+    let out = w.env.run(&["run", "--rmi", "localhost/rmi-me:1", "true"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("image is in use by a container"),
+        "{out:?}"
+    );
+    w.env.ok(&["image", "exists", "localhost/rmi-me:1"]);
+    w.env.ok(&["rm", "user"]);
+    w.env.ok(&["run", "--rmi", "localhost/rmi-me:1", "true"]);
+    let (code, _) = w.env.fails(&["image", "exists", "localhost/rmi-me:1"]);
+    assert_eq!(code, 1);
+    w.env.ok(&["image", "exists", &img]);
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "", "--rmi implies --rm");
+    let (code, err) = w.env.fails(&["run", "--rmi", "--rm=false", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("the --rmi option does not work without --rm"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unimplemented_flags_are_refused_by_name() {
+    let (w, img) = busybox();
+    for (flag, want) in [
+        ("--cpus=2", "--cpus is not supported yet"),
+        ("-p=8080:80", "--publish is not supported yet"),
+        ("--mount=type=tmpfs,dst=/x", "--mount is not supported yet"),
+        ("--annotation=a=b", "--annotation is not supported yet"),
+        (
+            "--log-driver=journald",
+            "--log-driver journald is not supported yet",
+        ),
+    ] {
+        let (code, err) = w.env.fails(&["run", "--rm", flag, &img, "true"]);
+        assert_eq!(code, 125, "{flag}");
+        assert!(err.contains(want), "{flag}: {err}");
+    }
+    let (code, err) = w.env.fails(&["create", "--cpu-period=1", "--cpus=2", &img]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: --cpu-period and --cpus cannot be set together\n"
+    );
+    let dir = w.env.dir().display().to_string();
+    for opt in ["O", "U"] {
+        let (code, err) = w.env.fails(&[
+            "run",
+            "--rm",
+            "-v",
+            &format!("{dir}:/x:{opt}"),
+            &img,
+            "true",
+        ]);
+        assert_eq!(code, 125);
+        assert!(err.contains("is not supported yet"), "{err}");
+    }
+    let out = w
+        .env
+        .run(&["run", "--rm", "--kernel-memory", "100", &img, "true"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("The --kernel-memory flag is no longer supported. This flag is a noop."));
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "", "nothing left by refused runs");
+}
+
+#[test]
+fn conmon_pidfile_names_the_monitor() {
+    let (w, img) = busybox();
+    let pidfile = w.env.dir().join("monitor.pid");
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "cp",
+        "--conmon-pidfile",
+        &pidfile.display().to_string(),
+        &img,
+        "sleep",
+        "100",
+    ]);
+    let from_file = std::fs::read_to_string(&pidfile).unwrap();
+    let from_inspect = w
+        .env
+        .ok(&["inspect", "--format", "{{.State.ConmonPid}}", "cp"]);
+    assert_eq!(from_file.trim(), from_inspect.trim());
+    w.env.ok(&["rm", "-f", "-t0", "cp"]);
+}
