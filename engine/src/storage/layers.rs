@@ -15,9 +15,9 @@ use super::atomic;
 use super::compression::decompress;
 use super::error::{Result, StorageError};
 use super::extract::extract_layer_limited;
-use super::tree_remove::remove_tree_at;
 use super::limits::{ImageBudget, LimitedReader};
 use super::store::Store;
+use super::tree_remove::remove_tree_at;
 
 /// Metadata of a stored layer (`layer.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
