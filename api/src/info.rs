@@ -49,6 +49,8 @@ pub struct HostInfo {
     #[serde(rename = "os")]
     #[go(name = "OS")]
     pub os: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub remote_socket: Option<RemoteSocket>,
     pub rootless_network_cmd: String,
     pub service_is_remote: bool,
     pub security: SecurityInfo,
@@ -58,6 +60,15 @@ pub struct HostInfo {
     pub uptime: String,
     pub variant: String,
     pub linkmode: String,
+}
+
+/// Where the API service listens (`unix://...`) and whether the socket exists.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
+#[go(type = "*define.RemoteSocket")]
+pub struct RemoteSocket {
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub path: String,
+    pub exists: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]

@@ -3,7 +3,7 @@
 use clap::Args;
 use rpod_api::info::{
     ConmonInfo, ContainerStore, CpuUsage, DistributionInfo, HostInfo, ImageStore, Info, InfoReport,
-    OciRuntimeInfo, Plugins, SecurityInfo, StoreInfo,
+    OciRuntimeInfo, Plugins, RemoteSocket, SecurityInfo, StoreInfo,
 };
 use rpod_api::version::{SystemVersionReport, Version};
 use rpod_engine::registry::platform::host_arch;
@@ -29,6 +29,9 @@ pub struct VersionArgs {
 }
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The API service's default socket for root (Podman: /run/podman/podman.sock).
+const SERVICE_SOCKET: &str = "/run/rpod/rpod.sock";
 
 /// rpod's own version in libpod's Version shape.
 fn client_version() -> Version {
@@ -202,6 +205,10 @@ pub async fn info(g: &Globals, a: InfoArgs) -> CliResult {
         mem_total: meminfo("MemTotal"),
         oci_runtime,
         os: "linux".to_owned(),
+        remote_socket: Some(RemoteSocket {
+            path: format!("unix://{SERVICE_SOCKET}"),
+            exists: std::path::Path::new(SERVICE_SOCKET).exists(),
+        }),
         swap_free: meminfo("SwapFree"),
         swap_total: meminfo("SwapTotal"),
         uptime: uptime(),
