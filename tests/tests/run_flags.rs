@@ -217,3 +217,27 @@ fn conmon_pidfile_names_the_monitor() {
     assert_eq!(from_file.trim(), from_inspect.trim());
     w.env.ok(&["rm", "-f", "-t0", "cp"]);
 }
+
+#[test]
+fn leading_slash_names_and_pod_new_undone_on_failure() {
+    let (w, img) = busybox();
+    w.env.ok(&["create", "--name", "/slashed", &img]);
+    let names = w.env.ok(&["ps", "-a", "--format", "{{.Names}}"]);
+    assert_eq!(names.trim(), "slashed");
+    let (code, _) = w.env.fails(&["create", "--name", "bad/name", &img]);
+    assert_eq!(code, 125);
+    let (code, err) = w.env.fails(&[
+        "run",
+        "--rm",
+        "--pod",
+        "new:podnew",
+        "--name",
+        "slashed",
+        &img,
+        "true",
+    ]);
+    assert_eq!(code, 125);
+    assert!(err.contains("already in use"), "{err}");
+    let (code, _) = w.env.fails(&["pod", "exists", "podnew"]);
+    assert_eq!(code, 1, "the pod made for the failed container is removed");
+}

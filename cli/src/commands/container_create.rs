@@ -593,10 +593,29 @@ pub async fn create_from(
         prepend_default_env(&mut options, &defaults.env, &image_env(engine, image)?);
     }
     super::survival_cli::replace_existing(engine, &flags.survival, flags.name.as_deref()).await?;
-    let member = member_spec(engine, flags).await?;
-    let handle = engine
-        .create_container_with(options, flags.name.clone(), member)
-        .await?;
+    let (member, new_pod) = member_spec(engine, flags).await?;
+    // Docker's names may start with '/' (as `docker inspect` shows them):
+    // Podman drops it.
+    let name = flags
+        .name
+        .as_deref()
+        .map(|n| n.strip_prefix('/').unwrap_or(n).to_owned());
+    let handle = match engine.create_container_with(options, name, member).await {
+        Ok(h) => h,
+        Err(e) => {
+            // `--pod new:NAME`: the pod made for this container goes with it.
+            if let Some(pod) = new_pod {
+                let removed = match engine.pod(&pod) {
+                    Ok(p) => p.remove(true, Some(0)).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(pe) = removed {
+                    tracing::warn!("removing pod {pod}: {pe}");
+                }
+            }
+            return Err(e.into());
+        }
+    };
     if let Some(cidfile) = cidfile {
         let path = cidfile.path.clone();
         if let Err(e) = cidfile.write(&handle.id) {
@@ -628,7 +647,10 @@ fn link_monitor_pidfile(engine: &Engine, id: &str, path: &str) -> CliResult<()> 
 
 /// `--pod`, `--requires`, `--init-ctr`; `--pod new:NAME` creates the pod
 /// (with Podman's defaults) first.
-async fn member_spec(engine: &Engine, flags: &ContainerFlags) -> CliResult<MemberSpec> {
+async fn member_spec(
+    engine: &Engine,
+    flags: &ContainerFlags,
+) -> CliResult<(MemberSpec, Option<String>)> {
     let init_ctr = match flags.init_ctr.as_deref() {
         None => None,
         Some("once") => Some(InitCtrMode::Once),
@@ -655,6 +677,7 @@ async fn member_spec(engine: &Engine, flags: &ContainerFlags) -> CliResult<Membe
         ),
         None => None,
     };
+    let mut new_pod = None;
     let pod = match pod_from_file.as_deref().or(flags.pod.as_deref()) {
         Some(p) if p.starts_with("new:") => {
             let name = &p["new:".len()..];
@@ -664,17 +687,21 @@ async fn member_spec(engine: &Engine, flags: &ContainerFlags) -> CliResult<Membe
                     options: super::pod::default_pod_options(),
                 })
                 .await?;
+            new_pod = Some(created.id.clone());
             Some(created.id)
         }
         Some("") => None,
         other => other.map(str::to_owned),
     };
-    Ok(MemberSpec {
-        pod,
-        requires: flags.requires.clone(),
-        init_ctr,
-        network_given: flags.network.is_some(),
-    })
+    Ok((
+        MemberSpec {
+            pod,
+            requires: flags.requires.clone(),
+            init_ctr,
+            network_given: flags.network.is_some(),
+        },
+        new_pod,
+    ))
 }
 
 pub async fn run(g: &Globals, mut a: CreateArgs) -> CliResult {
