@@ -1377,6 +1377,10 @@ impl Supervisor {
             }
             HealthOnFailure::Stop => {
                 self.restarts.disabled = true;
+                if let Some(path) = &self.cfg.stopping_file {
+                    // Only a report for the engine: losing it is harmless.
+                    let _ = std::fs::File::create(path);
+                }
                 let sig = self.cfg.stop_signal.unwrap_or(libc::SIGTERM);
                 let _ = self.signal_process(sig);
                 let secs = self.cfg.stop_timeout_secs.unwrap_or(10);

@@ -90,6 +90,10 @@ pub struct MonitorConfig {
     /// container and the service manager's socket it relays `READY=1` to.
     #[serde(default)]
     pub notify: Option<NotifyConfig>,
+    /// Created when the monitor itself starts stopping the container (a
+    /// health check's `stop` action), so the engine reports `stopping`.
+    #[serde(default)]
+    pub stopping_file: Option<PathBuf>,
 }
 
 /// Relaying the container's sd_notify readiness (`--sdnotify=container`).

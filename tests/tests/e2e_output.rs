@@ -284,8 +284,11 @@ fn attach_and_detach_keys() {
     wait_until(Duration::from_secs(10), "echo of the input", || {
         w.env.ok(&["logs", &name]).contains("got:one")
     });
-    // ctrl-p ctrl-q detaches and leaves the container running.
-    stdin.write_all(&[0x10, 0x11]).unwrap();
+    // ctrl-p ctrl-q, typed key by key, detaches and leaves the container
+    // running (the keys inside a longer read are data, as in Podman).
+    stdin.write_all(&[0x10]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stdin.write_all(&[0x11]).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("got:one"));

@@ -22,11 +22,15 @@ pub struct AttachArgs {
     /// Do not attach STDIN. The default is false
     #[arg(long)]
     no_stdin: bool,
-    /// Proxy received signals to the process (accepted for compatibility)
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    sig_proxy: Option<bool>,
+    /// Proxy received signals to the process
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "true", require_equals = true)]
+    sig_proxy: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     /// Container to attach to
-    container: String,
+    #[arg(required_unless_present = "latest")]
+    container: Option<String>,
 }
 
 /// How to attach: which streams and how to detach.
@@ -34,12 +38,15 @@ pub struct AttachSpec<'a> {
     pub tty: bool,
     pub stdin: bool,
     pub detach_keys: &'a str,
+    /// Forward the signals this CLI receives to the process.
+    pub sig_proxy: bool,
 }
 
 /// Connected attach and control sockets, made before the process starts
 /// so no output and no exit is missed.
 pub struct Attached {
     stream: AttachStream,
+    control_socket: std::path::PathBuf,
     waiter: std::thread::JoinHandle<Result<rpod_proto::ExitRecord, monitor::MonitorError>>,
 }
 
@@ -48,13 +55,24 @@ impl Attached {
         let stream = AttachStream::connect(attach_socket).map_err(anyhow::Error::from)?;
         let mut ctl = MonitorClient::connect(control_socket).map_err(anyhow::Error::from)?;
         if tty {
-            if let Some((rows, cols)) = monitor::terminal_size(std::io::stdout().as_fd()) {
-                // A failed resize only leaves the default size.
+            if let Some((rows, cols)) = super::sig_proxy::caller_terminal_size() {
+                // A failed resize only leaves the default size (an exec's
+                // terminal exists only once started: see `resize`).
                 let _ = ctl.resize(rows, cols);
             }
         }
         let waiter = std::thread::spawn(move || ctl.wait_exit());
-        Ok(Attached { stream, waiter })
+        Ok(Attached {
+            stream,
+            control_socket: control_socket.to_path_buf(),
+            waiter,
+        })
+    }
+
+    /// Sets the process's terminal to the caller's size (once the process
+    /// and its terminal exist).
+    pub fn resize(&self) {
+        super::sig_proxy::resize_to_terminal(&self.control_socket);
     }
 
     /// Copies the streams until the process ends (its exit code) or the
@@ -81,7 +99,13 @@ impl Attached {
         };
         let mut out = std::io::stdout();
         let mut err = std::io::stderr();
+        let forwarder = super::sig_proxy::SignalForwarder::start(
+            self.control_socket.clone(),
+            spec.sig_proxy,
+            spec.tty,
+        );
         let end = monitor::pump(self.stream, input, &mut out, &mut err, keys.as_deref());
+        drop(forwarder);
         drop(raw);
         match end.map_err(anyhow::Error::from)? {
             AttachEnd::Detached => Ok(None),
@@ -99,7 +123,16 @@ impl Attached {
 
 pub async fn run(g: &Globals, a: AttachArgs) -> CliResult {
     let engine = open_engine(g)?;
-    let handle = engine.container(&a.container)?;
+    let name = match &a.container {
+        Some(name) if !a.latest => name.clone(),
+        Some(_) => {
+            return Err(CliError::usage(
+                "--latest and containers cannot be used together",
+            ))
+        }
+        None => super::latest::latest_container(&engine)?,
+    };
+    let handle = engine.container(&name)?;
     let rec = handle.get().await?;
     if rec.state != ContainerState::Running {
         return Err(CliError::usage(
@@ -116,6 +149,7 @@ pub async fn run(g: &Globals, a: AttachArgs) -> CliResult {
         tty: rec.options.tty,
         stdin: rec.options.interactive && !a.no_stdin,
         detach_keys: &a.detach_keys,
+        sig_proxy: a.sig_proxy,
     };
     match attached.pump(&spec)? {
         Some(code) => Ok(code),

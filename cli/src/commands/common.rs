@@ -97,9 +97,10 @@ pub fn print_listing(
 /// Runs `op` for each name, printing the name on success and
 /// `Error: ...` for failures; the exit code is 125 if any failed (the
 /// last error is printed last, like Podman).
-pub async fn for_each<F, Fut>(names: &[String], mut op: F) -> CliResult
+pub async fn for_each<T, F, Fut>(names: &[T], mut op: F) -> CliResult
 where
-    F: FnMut(String) -> Fut,
+    T: Clone,
+    F: FnMut(T) -> Fut,
     Fut: std::future::Future<Output = CliResult<Option<String>>>,
 {
     let mut failed: Option<CliError> = None;
@@ -135,6 +136,12 @@ impl FailureCodes {
         self.code = self.code.max(code);
     }
 
+    /// [`FailureCodes::fail`] with a message of rpod's own.
+    pub fn fail_msg(&mut self, msg: &str, code: i32) {
+        eprintln!("Error: {msg}");
+        self.code = self.code.max(code);
+    }
+
     pub fn finish(self) -> CliResult {
         match self.code {
             0 => Ok(0),
@@ -143,15 +150,24 @@ impl FailureCodes {
     }
 }
 
-/// Parses a signal given as a name (`TERM`, `SIGTERM`, `term`) or number.
-pub fn parse_signal(s: &str) -> CliResult<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        if (1..=64).contains(&n) {
-            return Ok(n);
+/// Parses a signal as Podman does: a name (`TERM`, `SIGTERM`, `term`,
+/// `RTMIN+3`) or a number, with or without a leading dash; 1 through 64.
+pub fn parse_signal(raw: &str) -> CliResult<i32> {
+    let s = raw.strip_prefix('-').unwrap_or(raw);
+    if let Ok(n) = s.parse::<i64>() {
+        if n == 0 {
+            return Err(CliError::usage(format!("invalid signal: {s}")));
         }
+        if !(1..=64).contains(&n) {
+            return Err(CliError::usage("valid signals are 1 through 64"));
+        }
+        return Ok(n as i32);
     }
     let upper = s.to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Some(sig) = realtime_signal(name) {
+        return Ok(sig);
+    }
     let sig = match name {
         "HUP" => 1,
         "INT" => 2,
@@ -189,6 +205,23 @@ pub fn parse_signal(s: &str) -> CliResult<i32> {
     Ok(sig)
 }
 
+/// `RTMIN`, `RTMIN+N`, `RTMAX-N`, `RTMAX` (Linux: 34 through 64).
+fn realtime_signal(name: &str) -> Option<i32> {
+    const RTMIN: i32 = 34;
+    const RTMAX: i32 = 64;
+    let (base, rest) = if let Some(r) = name.strip_prefix("RTMIN") {
+        (RTMIN, r)
+    } else {
+        (RTMAX, name.strip_prefix("RTMAX")?)
+    };
+    let sig = match rest {
+        "" => base,
+        r if base == RTMIN => base + r.strip_prefix('+')?.parse::<i32>().ok()?,
+        r => base - r.strip_prefix('-')?.parse::<i32>().ok()?,
+    };
+    (RTMIN..=RTMAX).contains(&sig).then_some(sig)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +233,19 @@ mod tests {
         assert_eq!(parse_signal("10").unwrap(), 10);
         assert!(parse_signal("NOPE").is_err());
         assert!(parse_signal("0").is_err());
+        assert_eq!(parse_signal("-1").unwrap(), 1);
+        assert_eq!(parse_signal("-SIGUSR1").unwrap(), 10);
+        assert_eq!(parse_signal("RTMIN+3").unwrap(), 37);
+        assert_eq!(parse_signal("64").unwrap(), 64);
+        let range = parse_signal("65").unwrap_err().to_string();
+        assert_eq!(range, "valid signals are 1 through 64");
+        assert_eq!(
+            parse_signal("-0").unwrap_err().to_string(),
+            "invalid signal: 0"
+        );
+        assert_eq!(
+            parse_signal("-SIG").unwrap_err().to_string(),
+            "invalid signal: SIG"
+        );
     }
 }

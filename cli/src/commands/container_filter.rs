@@ -1,6 +1,6 @@
 //! `--filter KEY=VALUE` on containers (the subset `start` and
 //! `container prune` need): `restart-policy`, `name`, `id`, `status`,
-//! `label`, `until`. Filters with different keys must all match; values of
+//! `label`, `until`, `exited`. Filters with different keys must all match; values of
 //! the same key are alternatives.
 
 use std::collections::BTreeMap;
@@ -10,6 +10,10 @@ use rpod_engine::state::{ContainerRecord, ContainerState};
 use crate::cli_error::{CliError, CliResult};
 
 pub struct Filters(BTreeMap<String, Vec<String>>);
+
+/// The values `restart-policy=` accepts (Podman's RestartPolicyMap; `none`
+/// and `""`: no policy given).
+const RESTART_POLICIES: &[&str] = &["", "none", "no", "always", "on-failure", "unless-stopped"];
 
 impl Filters {
     pub fn parse(specs: &[String], allowed: &[&str]) -> CliResult<Filters> {
@@ -21,7 +25,28 @@ impl Filters {
             if !allowed.contains(&k) {
                 return Err(CliError::usage(format!("{k} is an invalid filter")));
             }
+            if k == "exited" && v.parse::<i32>().is_err() {
+                return Err(CliError::usage(format!(
+                    "exited code out of range {v:?}: strconv.ParseInt: parsing {v:?}: invalid syntax"
+                )));
+            }
             map.entry(k.to_owned()).or_default().push(v.to_owned());
+        }
+        // Podman names every unknown restart policy at once.
+        if let Some(policies) = map.get("restart-policy") {
+            let invalid: Vec<&str> = policies
+                .iter()
+                .map(String::as_str)
+                .filter(|p| !RESTART_POLICIES.contains(p))
+                .collect();
+            if !invalid.is_empty() {
+                let what = if invalid.len() > 1 {
+                    "invalid restart policies"
+                } else {
+                    "invalid restart policy"
+                };
+                return Err(CliError::usage(format!("{} {what}", invalid.join(", "))));
+            }
         }
         Ok(Filters(map))
     }
@@ -35,7 +60,11 @@ impl Filters {
             values.iter().any(|v| match k.as_str() {
                 "restart-policy" => {
                     let p = c.options.restart.map_or("no", |r| r.policy.as_str());
-                    p == v || (v == "no" && p.is_empty())
+                    p == v || (matches!(v.as_str(), "no" | "none") && matches!(p, "" | "no"))
+                }
+                "exited" => {
+                    c.state == rpod_engine::state::ContainerState::Exited
+                        && c.exit_code.is_some_and(|code| v.parse() == Ok(code))
                 }
                 "name" => c.name.contains(v.as_str()),
                 "id" => c.id.starts_with(v.as_str()),
@@ -76,9 +105,6 @@ const STATUSES: &[&str] = &[
     "removing",
     "stopping",
 ];
-
-/// Restart policies Podman accepts in `restart-policy=` filters (`""` is none).
-const RESTART_POLICIES: &[&str] = &["", "no", "always", "on-failure", "unless-stopped"];
 
 /// What `ps --filter` needs besides the container itself.
 pub struct PsContext<'a> {
@@ -319,7 +345,9 @@ impl PsFilters {
             PsFilter::RestartPolicy(v) => {
                 let p = c.options.restart.map_or("", |r| r.policy.as_str());
                 v.iter().any(|want| {
-                    want == p || (want == "no" && p.is_empty()) || (want.is_empty() && p == "no")
+                    want == p
+                        || (matches!(want.as_str(), "no" | "none") && p.is_empty())
+                        || (matches!(want.as_str(), "" | "none") && p == "no")
                 })
             }
             PsFilter::Command(v) => c

@@ -30,15 +30,29 @@ pub struct ExecArgs {
     /// Working directory inside the container
     #[arg(short = 'w', long)]
     workdir: Option<String>,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     /// CONTAINER COMMAND [ARG...]
-    #[arg(required = true, num_args = 2.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "CONTAINER COMMAND [ARG...]")]
+    #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "CONTAINER COMMAND [ARG...]")]
     target: Vec<String>,
 }
 
 pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
-    let (container, command) = a.target.split_first().ok_or_else(|| {
-        CliError::usage("exec requires the name or ID of a container and a command")
-    })?;
+    let engine = open_engine(g)?;
+    let (container, command) = if a.latest {
+        (super::latest::latest_container(&engine)?, &a.target[..])
+    } else {
+        let (c, rest) = a.target.split_first().ok_or_else(|| {
+            CliError::usage("exec requires the name or ID of a container or the --latest flag")
+        })?;
+        (c.clone(), rest)
+    };
+    if command.is_empty() {
+        return Err(CliError::usage(
+            "must provide a non-empty command to start an exec session: invalid argument",
+        ));
+    }
     let env = a
         .env
         .iter()
@@ -50,8 +64,7 @@ pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
             }
         })
         .collect();
-    let engine = open_engine(g)?;
-    let handle = engine.container(container)?;
+    let handle = engine.container(&container)?;
     let options = ExecOptions {
         command: command.to_vec(),
         env,
@@ -60,17 +73,32 @@ pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
         tty: a.tty,
         interactive: a.interactive,
     };
-    let mut session = handle.exec(options).await?;
     if a.detach {
-        println!("{}", session.start_detached()?);
-        return Ok(0);
+        // Podman: every failure of a detached exec is exit 125.
+        let detached = async { handle.exec(options).await?.start_detached() }.await;
+        return match detached {
+            Ok(id) => {
+                println!("{id}");
+                Ok(0)
+            }
+            Err(e) => Err(CliError::Coded {
+                msg: e.to_string(),
+                code: 125,
+            }),
+        };
     }
+    let mut session = handle.exec(options).await?;
     let attached = Attached::connect(&session.attach_socket, &session.control_socket, a.tty)?;
     session.start()?;
+    if a.tty {
+        // The exec's terminal exists only now.
+        attached.resize();
+    }
     let spec = AttachSpec {
         tty: a.tty,
         stdin: a.interactive,
         detach_keys: &a.detach_keys,
+        sig_proxy: false,
     };
     Ok(attached.pump(&spec)?.unwrap_or(0))
 }

@@ -1,8 +1,9 @@
-//! `stop`, `kill`, `rm`, `wait`, `pause`, `unpause`, `rename` and
-//! `container cleanup`.
+//! `stop`, `kill`, `rm`, `wait`, `pause`, `unpause`, `rename`, `restart`,
+//! `container exists` and `container cleanup`.
 
 use clap::Args;
-use rpod_engine::container::ContainerError;
+use rpod_engine::container::{ContainerError, WaitCondition};
+use rpod_engine::state::ContainerState;
 use rpod_engine::Engine;
 
 use super::common::{for_each, open_engine, parse_signal, FailureCodes, Globals};
@@ -25,6 +26,9 @@ pub struct StopArgs {
     /// Read the container ID from the file
     #[arg(long)]
     cidfile: Vec<String>,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     containers: Vec<String>,
 }
 
@@ -34,9 +38,50 @@ pub struct KillArgs {
     #[arg(short = 'a', long)]
     all: bool,
     /// Signal to send to the container
-    #[arg(short = 's', long, default_value = "KILL")]
+    #[arg(short = 's', long, default_value = "KILL", allow_hyphen_values = true)]
     signal: String,
+    /// Read the container ID from the file
+    #[arg(long)]
+    cidfile: Vec<String>,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Restart all non-running containers
+    #[arg(short = 'a', long)]
+    all: bool,
+    /// Read the container ID from the file
+    #[arg(long)]
+    cidfile: Vec<String>,
+    /// Filter what containers restart
+    #[arg(short = 'f', long)]
+    filter: Vec<String>,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
+    /// Restart only running containers
+    #[arg(long)]
+    running: bool,
+    /// Seconds to wait for stop before killing the container
+    #[arg(short = 't', long = "time", alias = "timeout")]
+    time: Option<u64>,
+    containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExistsArgs {
+    /// Check external storage containers as well as Podman containers
+    #[arg(long)]
+    external: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
+    #[arg(required_unless_present = "latest")]
+    container: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -59,18 +104,29 @@ pub struct RmArgs {
     /// Read the container ID from the file
     #[arg(long)]
     cidfile: Vec<String>,
+    /// Remove container and all containers that depend on it
+    #[arg(long)]
+    depend: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     containers: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct WaitArgs {
-    /// Condition to wait on (only "stopped"/"exited" are supported)
-    #[arg(long)]
+    /// Condition to wait on
+    #[arg(long, value_delimiter = ',')]
     condition: Vec<String>,
+    /// Time Interval to wait before polling for completion
+    #[arg(short = 'i', long, default_value = "250ms")]
+    interval: String,
     /// Ignore if a container does not exist
-    #[arg(short = 'i', long)]
+    #[arg(long)]
     ignore: bool,
-    #[arg(required = true)]
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     containers: Vec<String>,
 }
 
@@ -79,6 +135,9 @@ pub struct NamesArgs {
     /// Act on all containers
     #[arg(short = 'a', long)]
     all: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     containers: Vec<String>,
 }
 
@@ -97,6 +156,34 @@ pub struct CleanupArgs {
     #[arg(long)]
     rm: bool,
     containers: Vec<String>,
+}
+
+/// The containers a command acts on: `--all` (their IDs), `--latest`, or
+/// the names as typed.
+fn targets(
+    engine: &Engine,
+    all: bool,
+    latest: bool,
+    names: &[String],
+    keep: impl Fn(ContainerState) -> bool,
+) -> CliResult<Vec<String>> {
+    if latest {
+        if !names.is_empty() {
+            return Err(CliError::usage(
+                "--latest and containers cannot be used together",
+            ));
+        }
+        return Ok(vec![super::latest::latest_container(engine)?]);
+    }
+    if all {
+        return Ok(engine
+            .containers()?
+            .into_iter()
+            .filter(|c| keep(c.state))
+            .map(|c| c.id)
+            .collect());
+    }
+    names_or_all(engine, false, names, false)
 }
 
 fn names_or_all(
@@ -141,7 +228,7 @@ pub async fn stop(g: &Globals, a: StopArgs) -> CliResult {
         return Ok(0);
     }
     let names = if filters.is_empty() {
-        names_or_all(&engine, a.all, &containers, true)?
+        targets(&engine, a.all, a.latest, &containers, |s| s.has_monitor())?
     } else if a.all {
         let all = engine.containers()?.into_iter();
         all.filter(|c| c.state.has_monitor() && filters.matches(c))
@@ -167,7 +254,18 @@ pub async fn stop(g: &Globals, a: StopArgs) -> CliResult {
 pub async fn kill(g: &Globals, a: KillArgs) -> CliResult {
     let signal = parse_signal(&a.signal)?;
     let engine = open_engine(g)?;
-    let names = names_or_all(&engine, a.all, &a.containers, true)?;
+    let mut containers = a.containers.clone();
+    for f in &a.cidfile {
+        match super::survival_cli::read_cidfile(f)? {
+            Some(id) => containers.push(id),
+            None => {
+                return Err(CliError::usage(format!(
+                    "reading CIDFile: open {f}: no such file or directory"
+                )))
+            }
+        }
+    }
+    let names = targets(&engine, a.all, a.latest, &containers, |s| s.has_monitor())?;
     for_each(&names, |name| {
         let engine = &engine;
         async move {
@@ -201,60 +299,199 @@ pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
     if !a.cidfile.is_empty() && containers.is_empty() {
         return Ok(0);
     }
-    let names = names_or_all(&engine, a.all, &containers, false)?;
+    let names = targets(&engine, a.all, a.latest, &containers, |_| true)?;
     let mut failures = FailureCodes::default();
     for name in &names {
-        let res = match engine.container(name) {
-            Ok(h) => match super::pod::infra_of_pod(&engine, &h).await {
-                // `rm -a` leaves pods to `pod rm`.
-                Some(_) if a.all => continue,
-                Some(msg) => Err(ContainerError::StateImproper(msg)),
-                None => h.remove(a.force, a.time).await,
-            },
-            Err(e) => Err(e),
-        };
-        match res {
-            Ok(()) => println!("{name}"),
-            Err(ContainerError::NotFound(_)) if a.ignore => {}
-            Err(e) => {
-                let code = match &e {
-                    ContainerError::NotFound(_) => 1,
-                    ContainerError::StateImproper(_) => 2,
-                    _ => 125,
-                };
-                failures.fail(&e, code);
+        // With --depend, the containers that depend on this one go first.
+        let mut order = Vec::new();
+        if a.depend {
+            if let Ok(h) = engine.container(name) {
+                dependents_first(&h, &engine, &mut order)?;
+            }
+        }
+        order.push(name.clone());
+        for name in &order {
+            let res = match engine.container(name) {
+                Ok(h) => match super::pod::infra_of_pod(&engine, &h).await {
+                    // `rm -a` leaves pods to `pod rm`.
+                    Some(_) if a.all => continue,
+                    Some(msg) => Err(ContainerError::StateImproper(msg)),
+                    None => h.remove(a.force || a.depend, a.time).await,
+                },
+                Err(e) => Err(e),
+            };
+            match res {
+                Ok(()) => println!("{name}"),
+                // Podman: `rm --force` of a missing container is no error.
+                Err(ContainerError::NotFound(_)) if a.ignore || a.force => {}
+                Err(ContainerError::NotFound(n)) => {
+                    let msg =
+                        format!("no container with ID or name \"{n}\" found: no such container");
+                    failures.fail_msg(&msg, 1);
+                }
+                Err(e) => {
+                    let code = match &e {
+                        ContainerError::StateImproper(_) => 2,
+                        _ => 125,
+                    };
+                    failures.fail(&e, code);
+                }
             }
         }
     }
     failures.finish()
 }
 
-pub async fn wait(g: &Globals, a: WaitArgs) -> CliResult {
-    for c in &a.condition {
-        if !matches!(c.as_str(), "stopped" | "exited") {
-            return Err(CliError::usage(format!(
-                "unsupported wait condition {c:?}: only stopped and exited are supported"
-            )));
+/// Appends the IDs of the containers depending on `h`, transitively,
+/// deepest first, each once.
+fn dependents_first(
+    h: &rpod_engine::container::ContainerHandle,
+    engine: &Engine,
+    order: &mut Vec<String>,
+) -> CliResult<()> {
+    for id in h.dependents()? {
+        if order.contains(&id) {
+            continue;
+        }
+        if let Ok(dep) = engine.container(&id) {
+            dependents_first(&dep, engine, order)?;
+        }
+        if !order.contains(&id) {
+            order.push(id);
         }
     }
+    Ok(())
+}
+
+pub async fn wait(g: &Globals, a: WaitArgs) -> CliResult {
+    let conditions = a
+        .condition
+        .iter()
+        .map(|c| WaitCondition::parse(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let interval = super::survival_flags::parse_go_duration(&a.interval)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| CliError::usage(format!("time: invalid duration {:?}", a.interval)))?;
     let engine = open_engine(g)?;
-    for_each(&a.containers, |name| {
+    if a.containers.is_empty() && !a.latest {
+        return Err(CliError::usage("wait requires at least one argument"));
+    }
+    let names = targets(&engine, false, a.latest, &a.containers, |_| true)?;
+    for_each(&names, |name| {
         let engine = &engine;
+        let conditions = &conditions;
         async move {
             let h = match engine.container(&name) {
                 Ok(h) => h,
                 Err(ContainerError::NotFound(_)) if a.ignore => return Ok(Some("-1".into())),
                 Err(e) => return Err(e.into()),
             };
-            Ok(Some(h.wait().await?.to_string()))
+            Ok(Some(h.wait_for(conditions, interval).await?.to_string()))
         }
     })
     .await
 }
 
+/// `restart`: stops (if running) and starts each container; prints what
+/// the user typed, or the IDs for `--all`/`--running`/`--filter`.
+pub async fn restart(g: &Globals, a: RestartArgs) -> CliResult {
+    let engine = open_engine(g)?;
+    let filters = super::container_filter::Filters::parse(
+        &a.filter,
+        &[
+            "restart-policy",
+            "name",
+            "id",
+            "status",
+            "label",
+            "until",
+            "exited",
+        ],
+    )?;
+    let mut containers = a.containers.clone();
+    for f in &a.cidfile {
+        match super::survival_cli::read_cidfile(f)? {
+            Some(id) => containers.push(id),
+            None => {
+                return Err(CliError::usage(format!(
+                    "reading CIDFile: open {f}: no such file or directory"
+                )))
+            }
+        }
+    }
+    if (a.all || a.running) && !containers.is_empty() {
+        return Err(CliError::usage(
+            "--all or --running and containers cannot be used together",
+        ));
+    }
+    let names = if a.all || a.running || !filters.is_empty() {
+        engine
+            .containers()?
+            .into_iter()
+            .filter(|c| !a.running || c.state == ContainerState::Running)
+            .filter(|c| filters.matches(c))
+            .map(|c| c.id)
+            .collect()
+    } else {
+        if containers.is_empty() && !a.latest {
+            return Err(CliError::usage("restart requires at least one argument"));
+        }
+        targets(&engine, false, a.latest, &containers, |_| true)?
+    };
+    for_each(&names, |name| {
+        let engine = &engine;
+        async move {
+            engine.container(&name)?.restart(a.time).await?;
+            Ok(Some(name))
+        }
+    })
+    .await
+}
+
+/// `container exists`: exit 0 if the container exists, 1 if not.
+pub async fn exists(g: &Globals, a: ExistsArgs) -> CliResult {
+    let engine = open_engine(g)?;
+    let name = match (&a.container, a.latest) {
+        (Some(_), true) => {
+            return Err(CliError::usage(
+                "--latest and containers cannot be used together",
+            ))
+        }
+        (Some(name), false) => name.clone(),
+        (None, _) => match super::latest::latest_container(&engine) {
+            Ok(id) => id,
+            Err(_) => return Ok(1),
+        },
+    };
+    match engine.container(&name) {
+        Ok(_) => Ok(0),
+        Err(ContainerError::NotFound(_)) => {
+            // --external: a container of rpod's storage without a record
+            // (rpod's storage holds no other tool's containers).
+            let in_storage = a.external
+                && name.len() == 64
+                && name.bytes().all(|b| b.is_ascii_hexdigit())
+                && engine
+                    .store()
+                    .container_storage_paths(&name)
+                    .upper
+                    .parent()
+                    .is_some_and(|dir| dir.exists());
+            Ok(if in_storage { 0 } else { 1 })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn pause(g: &Globals, a: NamesArgs, pause: bool) -> CliResult {
     let engine = open_engine(g)?;
-    let names = names_or_all(&engine, a.all, &a.containers, true)?;
+    // --all: the containers the operation applies to.
+    let want = if pause {
+        ContainerState::Running
+    } else {
+        ContainerState::Paused
+    };
+    let names = targets(&engine, a.all, a.latest, &a.containers, |s| s == want)?;
     for_each(&names, |name| {
         let engine = &engine;
         async move {

@@ -18,6 +18,7 @@ mod history;
 mod images;
 mod info;
 mod inspect;
+mod latest;
 mod lifecycle;
 mod log_follow;
 mod log_source;
@@ -37,10 +38,12 @@ mod registry_opts;
 mod rmi;
 mod run;
 mod save;
+mod sig_proxy;
 mod survival_cli;
 mod survival_flags;
 mod system;
 mod tag;
+mod top;
 mod tree;
 mod trust;
 
@@ -142,6 +145,8 @@ pub enum ContainerCommon {
     Pause(lifecycle::NamesArgs),
     /// Rename an existing container
     Rename(lifecycle::RenameArgs),
+    /// Restart one or more containers
+    Restart(lifecycle::RestartArgs),
     /// Remove one or more containers
     Rm(lifecycle::RmArgs),
     /// Run a command in a new container
@@ -150,6 +155,8 @@ pub enum ContainerCommon {
     Start(run::StartArgs),
     /// Stop one or more containers
     Stop(lifecycle::StopArgs),
+    /// Display the running processes of a container
+    Top(top::TopArgs),
     /// Unmount working container's root filesystem
     #[command(alias = "unmount")]
     Umount(mount::UmountArgs),
@@ -163,6 +170,8 @@ pub enum ContainerCommon {
 pub enum ContainerCommand {
     /// Clean up network and mountpoints of one or more containers
     Cleanup(lifecycle::CleanupArgs),
+    /// Check if a container exists in local storage
+    Exists(lifecycle::ExistsArgs),
     Inspect(inspect::ContainerInspectArgs),
     #[command(alias = "list", alias = "ps")]
     Ls(ps::PsArgs),
@@ -211,6 +220,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         }
         Command::Image(ImageCommand::Diff(a)) => diff::run(&g, a).await,
         Command::Container(ContainerCommand::Cleanup(a)) => lifecycle::cleanup(&g, a).await,
+        Command::Container(ContainerCommand::Exists(a)) => lifecycle::exists(&g, a).await,
         Command::Events(a) => events::run(&g, a).await,
         Command::System(c) => system::run(&g, c).await,
         Command::Container(ContainerCommand::Prune(a)) => system::container_prune(&g, a).await,
@@ -262,10 +272,12 @@ async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
         ContainerCommon::Mount(a) => mount::mount(g, a).await,
         ContainerCommon::Pause(a) => lifecycle::pause(g, a, true).await,
         ContainerCommon::Rename(a) => lifecycle::rename(g, a).await,
+        ContainerCommon::Restart(a) => lifecycle::restart(g, a).await,
         ContainerCommon::Rm(a) => lifecycle::rm(g, a).await,
         ContainerCommon::Run(a) => run::run(g, a).await,
         ContainerCommon::Start(a) => run::start(g, a).await,
         ContainerCommon::Stop(a) => lifecycle::stop(g, a).await,
+        ContainerCommon::Top(a) => top::run(g, a).await,
         ContainerCommon::Umount(a) => mount::umount(g, a).await,
         ContainerCommon::Unpause(a) => lifecycle::pause(g, a, false).await,
         ContainerCommon::Wait(a) => lifecycle::wait(g, a).await,
@@ -285,12 +297,10 @@ const PLANNED: &[&str] = &[
     "play",
     "port",
     "prune",
-    "restart",
     "restore",
     "search",
     "secret",
     "stats",
-    "top",
     "unshare",
     "update",
 ];

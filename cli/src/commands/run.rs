@@ -1,7 +1,10 @@
 //! `run` and `start`.
 
+use std::io::IsTerminal;
+
 use clap::Args;
 use rpod_engine::container::{ContainerHandle, ContainerPaths};
+use rpod_engine::state::ContainerState;
 use rpod_engine::Engine;
 
 use super::attach::{AttachSpec, Attached, DEFAULT_DETACH_KEYS};
@@ -23,6 +26,9 @@ pub struct RunArgs {
     /// Override the key sequence for detaching a container
     #[arg(long, default_value = DEFAULT_DETACH_KEYS)]
     detach_keys: String,
+    /// Proxy received signals to the process
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true")]
+    sig_proxy: bool,
     /// IMAGE [COMMAND [ARG...]]
     #[arg(
         required = true,
@@ -43,16 +49,27 @@ pub struct StartArgs {
     /// Select the key sequence for detaching a container
     #[arg(long, default_value = DEFAULT_DETACH_KEYS)]
     detach_keys: String,
+    /// Proxy received signals to the process (default true if attaching, false otherwise)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    sig_proxy: Option<bool>,
     /// Start all containers regardless of their state or configuration
     #[arg(long)]
     all: bool,
-    /// Filter output based on conditions given (with --all)
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
+    /// Filter output based on conditions given
     #[arg(short = 'f', long)]
     filter: Vec<String>,
     containers: Vec<String>,
 }
 
 pub async fn run(g: &Globals, mut a: RunArgs) -> CliResult {
+    if a.flags.tty && a.flags.interactive && !std::io::stdin().is_terminal() {
+        tracing::warn!(
+            "The input device is not a TTY. The --tty and --interactive flags might not work properly"
+        );
+    }
     a.flags.resolve_rm(a.rmi);
     if a.rmi && !a.flags.rm {
         return Err(CliError::usage(
@@ -89,6 +106,7 @@ async fn run_resolved(g: &Globals, a: RunArgs) -> CliResult {
         tty: a.flags.tty,
         stdin: a.flags.interactive,
         detach_keys: &a.detach_keys,
+        sig_proxy: a.sig_proxy,
     };
     let result = start_attached(&engine, &handle, &spec).await;
     if a.flags.rm && !matches!(result, Ok(None)) {
@@ -128,49 +146,105 @@ async fn start_attached(
 }
 
 pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
+    validate_start(&a)?;
+    let sig_proxy = a.sig_proxy.unwrap_or(a.attach);
+    if sig_proxy && !a.attach {
+        return Err(CliError::usage(
+            "you cannot use sig-proxy without --attach: invalid argument",
+        ));
+    }
     let engine = open_engine(g)?;
     let filters = super::container_filter::Filters::parse(
         &a.filter,
-        &["restart-policy", "name", "id", "status", "label", "until"],
+        &[
+            "restart-policy",
+            "name",
+            "id",
+            "status",
+            "label",
+            "until",
+            "exited",
+        ],
     )?;
-    if !filters.is_empty() && !a.all {
-        return Err(CliError::usage("--filter needs --all"));
-    }
-    let names: Vec<String> = if a.all {
-        let all = engine.containers()?.into_iter();
-        all.filter(|c| filters.matches(c)).map(|c| c.name).collect()
+    // (what the user typed, the container): Podman echoes the former, or
+    // the ID when it picked the containers itself.
+    let targets: Vec<(String, String)> = if !filters.is_empty() || a.all {
+        let mut all = engine.containers()?;
+        all.retain(|c| filters.matches(c));
+        if a.containers.is_empty() {
+            all.into_iter().map(|c| (c.id.clone(), c.id)).collect()
+        } else {
+            let mut picked = Vec::new();
+            for name in &a.containers {
+                let id = engine.container(name)?.id;
+                if all.iter().any(|c| c.id == id) {
+                    picked.push((name.clone(), id));
+                }
+            }
+            picked
+        }
+    } else if a.latest {
+        let id = super::latest::latest_container(&engine)?;
+        vec![(id.clone(), id)]
     } else {
-        a.containers.clone()
+        a.containers
+            .iter()
+            .map(|n| (n.clone(), n.clone()))
+            .collect()
     };
-    if names.is_empty() {
-        if a.all {
-            return Ok(0);
-        }
-        return Err(CliError::usage("start requires at least one argument"));
-    }
     if a.attach {
-        if names.len() > 1 {
-            return Err(CliError::usage(
-                "you cannot start and attach multiple containers at once",
-            ));
-        }
-        let handle = engine.container(&names[0])?;
+        let Some((_, target)) = targets.first() else {
+            return Ok(0);
+        };
+        let handle = engine.container(target)?;
         let rec = handle.get().await?;
         let spec = AttachSpec {
             tty: rec.options.tty,
             stdin: a.interactive && rec.options.interactive,
             detach_keys: &a.detach_keys,
+            sig_proxy,
         };
-        return Ok(start_attached(&engine, &handle, &spec).await?.unwrap_or(0));
+        let result = start_attached(&engine, &handle, &spec).await;
+        if rec.options.remove && !matches!(result, Ok(None)) {
+            discard_if_rm(&handle, true).await;
+        }
+        return Ok(result?.unwrap_or(0));
     }
-    for_each(&names, |name| {
+    let only_started = a.all;
+    for_each(&targets, |(input, target)| {
         let engine = &engine;
         async move {
-            let handle = engine.container(&name)?;
+            let handle = engine.container(&target)?;
+            // Starting a running container is no error; `--all` lists
+            // only the containers it started.
+            if only_started && handle.get().await?.state == ContainerState::Running {
+                return Ok(None);
+            }
             handle.start().await?;
             super::survival_cli::notify_ready(&handle).await?;
-            Ok(Some(name))
+            Ok(Some(input))
         }
     })
     .await
+}
+
+/// Podman's checks of `start`'s arguments, in its order and words.
+fn validate_start(a: &StartArgs) -> CliResult<()> {
+    let args = !a.containers.is_empty();
+    let msg = if !args && !a.latest && !a.all && a.filter.is_empty() {
+        "start requires at least one argument"
+    } else if a.all && a.latest {
+        "--all and --latest cannot be used together"
+    } else if args && a.latest {
+        "--latest and containers cannot be used together"
+    } else if a.containers.len() > 1 && a.attach {
+        "you cannot start and attach multiple containers at once"
+    } else if (args || a.latest) && a.all {
+        "either start all containers or the container(s) provided in the arguments"
+    } else if a.attach && a.all {
+        "you cannot start and attach all containers at once"
+    } else {
+        return Ok(());
+    };
+    Err(CliError::usage(msg))
 }

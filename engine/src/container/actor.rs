@@ -25,10 +25,6 @@ enum Msg {
         timeout: Option<u64>,
         reply: Reply<()>,
     },
-    Kill {
-        signal: i32,
-        reply: Reply<()>,
-    },
     Pause(Reply<()>),
     Unpause(Reply<()>),
     Remove {
@@ -95,10 +91,9 @@ fn fail(msg: Msg, e: ContainerError) {
         Msg::Cleanup(r) => drop(r.send(Err(e))),
         Msg::Exec { reply, .. } => drop(reply.send(Err(e))),
         Msg::Init(r) | Msg::Start(r) | Msg::Pause(r) | Msg::Unpause(r) => drop(r.send(Err(e))),
-        Msg::Stop { reply, .. }
-        | Msg::Kill { reply, .. }
-        | Msg::Remove { reply, .. }
-        | Msg::Rename { reply, .. } => drop(reply.send(Err(e))),
+        Msg::Stop { reply, .. } | Msg::Remove { reply, .. } | Msg::Rename { reply, .. } => {
+            drop(reply.send(Err(e)))
+        }
     }
 }
 
@@ -120,7 +115,6 @@ async fn handle(ctx: &EngineCtx, mut rec: ContainerRecord, msg: Msg) {
         Msg::Stop { timeout, reply } => {
             drop(reply.send(lifecycle::stop(ctx, &mut rec, timeout).await))
         }
-        Msg::Kill { signal, reply } => drop(reply.send(lifecycle::kill(ctx, &rec, signal))),
         Msg::Pause(reply) => drop(reply.send(lifecycle::pause(ctx, &mut rec).await)),
         Msg::Unpause(reply) => drop(reply.send(lifecycle::unpause(ctx, &mut rec).await)),
         Msg::Remove {
@@ -187,12 +181,28 @@ impl ContainerHandle {
         self.ask(Msg::Start).await
     }
 
+    /// Stops the container if it runs, then starts it (`restart`).
+    pub async fn restart(&self, timeout: Option<u64>) -> Result<(), ContainerError> {
+        self.stop(timeout).await?;
+        self.start().await
+    }
+
+    /// The IDs of the containers that depend on this one (`--requires`,
+    /// shared namespaces), oldest first.
+    pub fn dependents(&self) -> Result<Vec<String>, ContainerError> {
+        Ok(self.ctx.db.dependents_of(&self.id)?)
+    }
+
     pub async fn stop(&self, timeout: Option<u64>) -> Result<(), ContainerError> {
         self.ask(|reply| Msg::Stop { timeout, reply }).await
     }
 
+    /// Sends `signal` through the container's monitor. Lock-free, as a
+    /// `stop` may hold the lock while it waits out its timeout and a kill
+    /// must reach the container meanwhile (Podman releases its lock there).
     pub async fn kill(&self, signal: i32) -> Result<(), ContainerError> {
-        self.ask(|reply| Msg::Kill { signal, reply }).await
+        let rec = lifecycle::load(&self.ctx, &self.id)?;
+        lifecycle::kill(&self.ctx, &rec, signal)
     }
 
     pub async fn pause(&self) -> Result<(), ContainerError> {
@@ -235,5 +245,15 @@ impl ContainerHandle {
     /// outside the actor: it only reads, and must not hold up `stop`.
     pub async fn wait(&self) -> Result<i32, ContainerError> {
         super::wait::wait_exit(&self.ctx, &self.id).await
+    }
+
+    /// Waits until one of `conditions` holds (`wait --condition`), looking
+    /// every `interval`: the exit code for an exit, else -1.
+    pub async fn wait_for(
+        &self,
+        conditions: &[super::wait::WaitCondition],
+        interval: std::time::Duration,
+    ) -> Result<i32, ContainerError> {
+        super::wait::wait_for(&self.ctx, &self.id, conditions, interval).await
     }
 }

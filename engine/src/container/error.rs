@@ -44,6 +44,9 @@ pub enum ContainerError {
     /// `rm` without force of a container that others `--requires`.
     #[error("container {id} has dependent containers which must be removed before it: {dependents}: container already exists")]
     HasDependents { id: String, dependents: String },
+    /// `wait --condition` with a name Podman does not know.
+    #[error("unknown container state: {0}: invalid argument")]
+    InvalidWaitCondition(String),
     #[error("the container's actor stopped before answering")]
     ActorGone,
 }

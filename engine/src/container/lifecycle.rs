@@ -271,7 +271,18 @@ pub(crate) async fn stop(
             // monitor reads our next request: then its exit file answers.
             let answered = client.stop(signal, timeout).and_then(|()| {
                 crate::fault::point("stop.after-signal");
-                client.wait_exit()
+                if timeout == 0 {
+                    return client.wait_exit();
+                }
+                // The monitor escalates to SIGKILL at the deadline; say so
+                // as Podman does.
+                client.wait_exit_or_else(std::time::Duration::from_secs(timeout), || {
+                    tracing::warn!(
+                        "StopSignal {} failed to stop container {} in {timeout} seconds, resorting to SIGKILL",
+                        signal_name(signal),
+                        rec.name
+                    )
+                })
             });
             match answered {
                 Ok(exit) => Some(exit),
@@ -295,6 +306,15 @@ pub(crate) async fn stop(
     release_resources(ctx, rec, &paths).await?;
     crate::events::container_event(&ctx.config, rec, "stop");
     Ok(())
+}
+
+/// A signal's name as Podman prints it (`SIGTERM`), `(N)` for one
+/// without a name (real-time signals).
+pub(crate) fn signal_name(signal: i32) -> String {
+    match nix::sys::signal::Signal::try_from(signal) {
+        Ok(s) => s.as_str().to_owned(),
+        Err(_) => format!("({signal})"),
+    }
 }
 
 /// Sends one signal to the container's process through its monitor.

@@ -23,3 +23,4 @@ pub use exec::{ExecOptions, ExecSession};
 pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGKILL, SIGTERM};
 pub use options::{BindMount, ContainerOptions, InitCtrMode, NetworkMode, PodMembership};
 pub use paths::ContainerPaths;
+pub use wait::WaitCondition;

@@ -16,6 +16,8 @@ pub struct MonitorFiles {
     pub pid_file: PathBuf,
     pub monitor_pid_file: PathBuf,
     pub exit_file: PathBuf,
+    /// Present while the monitor stops the container on its own.
+    pub stopping_file: PathBuf,
     pub control_socket: PathBuf,
     pub attach_socket: PathBuf,
 }
@@ -35,6 +37,7 @@ impl MonitorFiles {
             pid_file: dir.join("pidfile"),
             monitor_pid_file: dir.join("monitor.pid"),
             exit_file: dir.join("exit.json"),
+            stopping_file: dir.join("stopping"),
             control_socket: sockets.join(format!("{short}.{control_ext}")),
             attach_socket: sockets.join(format!("{short}.{attach_ext}")),
         }
@@ -80,6 +83,7 @@ impl MonitorFiles {
             stop_timeout_secs: None,
             stop_signal: None,
             notify: None,
+            stopping_file: Some(self.stopping_file.clone()),
         }
     }
 
@@ -99,6 +103,7 @@ impl MonitorFiles {
             &self.pid_file,
             &self.monitor_pid_file,
             &self.exit_file,
+            &self.stopping_file,
         ] {
             let _ = std::fs::remove_file(f);
         }

@@ -10,7 +10,7 @@ use super::paths::ContainerPaths;
 use super::ContainerError;
 use crate::engine::EngineCtx;
 use crate::monitor;
-use crate::state::{ContainerRecord, ExitInfo};
+use crate::state::{ContainerRecord, ContainerState, ExitInfo};
 
 /// Exit code recorded when a monitor died without writing an exit record:
 /// the real code is unknowable.
@@ -39,7 +39,12 @@ pub fn refresh(
     }
     if monitor::monitor_alive(&paths.monitor.monitor_pid_file) {
         let record = super::recovery::repair_live(ctx, record, false)?;
-        return super::restart::sync(ctx, record);
+        let mut record = super::restart::sync(ctx, record)?;
+        // The monitor is stopping it on its own (health check action).
+        if record.state == ContainerState::Running && paths.monitor.stopping_file.exists() {
+            record.state = ContainerState::Stopping;
+        }
+        return Ok(record);
     }
     // The monitor is gone. It may have written its exit record just now.
     if let Some(exit) = monitor::read_exit_file(&paths.monitor.exit_file)? {
@@ -62,6 +67,9 @@ pub(crate) fn finish_without_monitor(
         "pod-monitor (pid {}) exited prematurely: it died without writing an exit file, container exit code could not be retrieved (its processes were killed)",
         record.monitor_pid
     );
+    // Podman records this in the state's error, quietly: `rm -f` of such a
+    // container succeeds without a warning.
+    tracing::debug!(container = %record.id, "{why}");
     let exit = ExitInfo {
         code: UNKNOWN_EXIT_CODE,
         signal: None,

@@ -191,27 +191,28 @@ struct DetachMatcher<'a> {
 
 impl DetachMatcher<'_> {
     /// Appends the bytes to forward to `out`; true when the sequence is
-    /// complete (bytes after it are dropped).
+    /// complete. As Podman, a key counts only when it is a read of its
+    /// own (typed, not part of piped data): a longer read is forwarded as
+    /// it is, and releases a partial match held back before it.
     fn feed(&mut self, data: &[u8], out: &mut Vec<u8>) -> bool {
-        for &b in data {
-            if self.keys.is_empty() {
-                out.push(b);
-                continue;
-            }
-            if b != self.keys[self.matched] {
-                out.extend_from_slice(&self.keys[..self.matched]);
-                self.matched = 0;
-                if b != self.keys[0] {
-                    out.push(b);
-                    continue;
-                }
-            }
-            self.matched += 1;
-            if self.matched == self.keys.len() {
-                return true;
+        let [b] = data else {
+            self.flush(out);
+            out.extend_from_slice(data);
+            return false;
+        };
+        if self.keys.is_empty() {
+            out.push(*b);
+            return false;
+        }
+        if *b != self.keys[self.matched] {
+            self.flush(out);
+            if *b != self.keys[0] {
+                out.push(*b);
+                return false;
             }
         }
-        false
+        self.matched += 1;
+        self.matched == self.keys.len()
     }
 
     /// Releases a held-back partial match (at end of input).
@@ -239,7 +240,10 @@ pub fn pump(
     };
     let mut input = input;
     let mut buf = vec![0u8; MAX_PACKET];
-    let mut inbuf = vec![0u8; MAX_PACKET - 1];
+    // Input is read in whole 512-byte blocks (as the 32 KiB reads of
+    // Podman's copy are), so a block-wise reader such as `dd bs=512` in
+    // the container sees whole records.
+    let mut inbuf = vec![0u8; (MAX_PACKET - 1) & !511];
     // Input packets not yet accepted by the socket.
     let mut pending: std::collections::VecDeque<Vec<u8>> = Default::default();
     let mut input_done = false;
@@ -381,12 +385,30 @@ mod tests {
     #[test]
     fn detach_matching() {
         let keys = [16u8, 17];
-        assert_eq!(run(&keys, &[b"ab\x10\x11cd"]), (b"ab".to_vec(), true));
-        assert_eq!(run(&keys, &[b"ab\x10", b"\x11"]), (b"ab".to_vec(), true));
-        assert_eq!(run(&keys, &[b"\x10x\x11"]), (b"\x10x\x11".to_vec(), false));
-        assert_eq!(run(&keys, &[b"\x10\x10\x11"]), (b"\x10".to_vec(), true));
-        assert_eq!(run(&keys, &[b"x\x10"]), (b"x\x10".to_vec(), false));
-        assert_eq!(run(&[], &[b"\x10\x11"]), (b"\x10\x11".to_vec(), false));
-        assert_eq!(run(&[1], &[b"ab\x01"]), (b"ab".to_vec(), true));
+        // Keys count only as reads of their own, as typed.
+        assert_eq!(
+            run(&keys, &[b"ab", b"\x10", b"\x11", b"cd"]),
+            (b"ab".to_vec(), true)
+        );
+        assert_eq!(
+            run(&keys, &[b"\x10", b"x", b"\x11"]),
+            (b"\x10x\x11".to_vec(), false)
+        );
+        assert_eq!(
+            run(&keys, &[b"\x10", b"\x10", b"\x11"]),
+            (b"\x10".to_vec(), true)
+        );
+        assert_eq!(run(&keys, &[b"x", b"\x10"]), (b"x\x10".to_vec(), false));
+        assert_eq!(run(&[], &[b"\x10", b"\x11"]), (b"\x10\x11".to_vec(), false));
+        assert_eq!(run(&[1], &[b"ab", b"\x01"]), (b"ab".to_vec(), true));
+        // Piped data that happens to hold the keys is data (exec -i < file).
+        assert_eq!(
+            run(&keys, &[b"ab\x10\x11cd"]),
+            (b"ab\x10\x11cd".to_vec(), false)
+        );
+        assert_eq!(
+            run(&keys, &[b"\x10", b"\x11z"]),
+            (b"\x10\x11z".to_vec(), false)
+        );
     }
 }

@@ -144,6 +144,43 @@ impl MonitorClient {
         }
     }
 
+    /// Like [`MonitorClient::wait_exit`], calling `on_late` once if the
+    /// process is still running after `limit` (then waiting on).
+    pub fn wait_exit_or_else(
+        &mut self,
+        limit: Duration,
+        on_late: impl FnOnce(),
+    ) -> Result<ExitRecord, MonitorError> {
+        use std::os::fd::AsFd;
+        let ctx = || format!("Subscribe on {}", self.path.display());
+        write_frame(&mut self.stream, &Request::Subscribe)
+            .map_err(|e| MonitorError::protocol(ctx(), e))?;
+        let mut fds = [nix::poll::PollFd::new(
+            self.stream.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let timeout =
+            nix::poll::PollTimeout::try_from(limit).unwrap_or(nix::poll::PollTimeout::MAX);
+        let ready = match nix::poll::poll(&mut fds, timeout) {
+            Ok(n) => n,
+            // Interrupted: no verdict on lateness, just wait on.
+            Err(nix::errno::Errno::EINTR) => 1,
+            Err(e) => return Err(MonitorError::io("poll monitor socket", e)),
+        };
+        if ready == 0 {
+            on_late();
+        }
+        self.stream
+            .set_read_timeout(None)
+            .map_err(|e| MonitorError::io("clear monitor socket timeout", e))?;
+        let reply = read_frame(&mut self.stream).map_err(|e| MonitorError::protocol(ctx(), e));
+        let _ = self.stream.set_read_timeout(Some(REQUEST_TIMEOUT));
+        match reply? {
+            Reply::Exited { exit } => Ok(exit),
+            other => Err(reply_error("Subscribe", other)),
+        }
+    }
+
     /// Blocks until the process has exited and returns its exit record.
     pub fn wait_exit(&mut self) -> Result<ExitRecord, MonitorError> {
         self.stream

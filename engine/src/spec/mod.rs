@@ -82,7 +82,11 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     let exec_user = resolve_user(input.rootfs, &user_spec)?;
     let args = process::resolve_command(opts, &image)?;
     let hostname = hostname_for(input.id, opts);
-    let env = process::merge_env(&image.env, &opts.env, &hostname, &exec_user.home);
+    let mut env = process::merge_env(&image.env, &opts.env, &hostname, &exec_user.home);
+    // Podman: TERM=xterm only for a terminal, unless the image or user set it.
+    if opts.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".to_owned());
+    }
     let mounts = mounts::build(input.etc_files, &opts.mounts, opts.read_only)?;
     let cwd = working_dir(input, &image, (exec_user.uid, exec_user.gid))?;
 

@@ -77,8 +77,8 @@ fn has_env(env: &[String], k: &str) -> bool {
     env.iter().any(|e| key(e) == k)
 }
 
-/// The process environment: Podman's defaults (PATH, TERM=xterm,
-/// container=podman), then the image's Env, then the user's `-e` entries,
+/// The process environment: Podman's defaults (PATH, container=podman;
+/// TERM=xterm is the caller's to add for a terminal), then the image's Env, then the user's `-e` entries,
 /// each overriding earlier ones by key; then HOSTNAME and HOME when unset.
 /// Entries without `=` are ignored (the CLI resolves `-e KEY` from its own
 /// environment).
@@ -88,11 +88,7 @@ pub(crate) fn merge_env(
     hostname: &str,
     home: &str,
 ) -> Vec<String> {
-    let mut env = vec![
-        DEFAULT_PATH.to_owned(),
-        "TERM=xterm".to_owned(),
-        "container=podman".to_owned(),
-    ];
+    let mut env = vec![DEFAULT_PATH.to_owned(), "container=podman".to_owned()];
     for e in image_env.iter().chain(user_env) {
         if e.contains('=') {
             set_env(&mut env, e);
@@ -276,7 +272,6 @@ mod tests {
             env,
             s(&[
                 "PATH=/img/bin",
-                "TERM=xterm",
                 "container=podman",
                 "A=image",
                 "B=user",

@@ -282,3 +282,20 @@ fn exec_process_inherits_and_overrides() {
         Err(SpecError::UserNotFound(_))
     ));
 }
+
+#[test]
+fn term_only_for_a_terminal() {
+    let f = fixture();
+    let term = |tty: bool| {
+        let opts = ContainerOptions {
+            command: vec!["true".into()],
+            tty,
+            ..Default::default()
+        };
+        let spec = gen(&f, &opts, IMAGE).unwrap();
+        let env = spec.process().as_ref().unwrap().env().clone().unwrap();
+        env.into_iter().find(|e| e.starts_with("TERM="))
+    };
+    assert_eq!(term(false), None);
+    assert_eq!(term(true).as_deref(), Some("TERM=xterm"));
+}

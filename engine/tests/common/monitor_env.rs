@@ -129,6 +129,7 @@ impl TestCtr {
             stop_timeout_secs: None,
             stop_signal: None,
             notify: None,
+            stopping_file: None,
         };
         TestCtr {
             dir,

@@ -1,0 +1,439 @@
+//! `top`: the processes of a running container, with Podman's (psgo's)
+//! AIX-style descriptors read from the host's /proc, PIDs as seen inside
+//! the container. Arguments that are not descriptors (`-eo pid,comm`) are
+//! handed to the host's ps(1) run inside the container's PID namespace
+//! with its own /proc, as Podman does.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use clap::Args;
+use rpod_engine::state::ContainerState;
+
+use super::common::{open_engine, Globals};
+use crate::cli_error::{CliError, CliResult};
+use crate::format::{align, TabSettings};
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Display the available format descriptors
+    #[arg(long)]
+    list_descriptors: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
+    /// CONTAINER [FORMAT-DESCRIPTORS|ARGS...]
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// psgo's default descriptors.
+const DEFAULT_DESCRIPTORS: &[&str] = &[
+    "user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args",
+];
+
+/// The descriptors rpod reads itself, with their headers.
+const DESCRIPTORS: &[(&str, &str)] = &[
+    ("args", "COMMAND"),
+    ("comm", "COMMAND"),
+    ("etime", "ELAPSED"),
+    ("group", "GROUP"),
+    ("hgroup", "HGROUP"),
+    ("hpid", "HPID"),
+    ("huid", "HUID"),
+    ("huser", "HUSER"),
+    ("nice", "NI"),
+    ("pcpu", "%CPU"),
+    ("pgid", "PGID"),
+    ("pid", "PID"),
+    ("ppid", "PPID"),
+    ("rgroup", "RGROUP"),
+    ("rss", "RSS"),
+    ("ruser", "RUSER"),
+    ("state", "STATE"),
+    ("time", "TIME"),
+    ("tty", "TTY"),
+    ("uid", "UID"),
+    ("user", "USER"),
+    ("vsz", "VSZ"),
+];
+
+pub async fn run(g: &Globals, a: TopArgs) -> CliResult {
+    if a.list_descriptors {
+        let mut names: Vec<&str> = DESCRIPTORS.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        for n in names {
+            println!("{n}");
+        }
+        return Ok(0);
+    }
+    let engine = open_engine(g)?;
+    let (name, descriptors) = if a.latest {
+        (super::latest::latest_container(&engine)?, &a.args[..])
+    } else {
+        match a.args.split_first() {
+            Some((n, rest)) => (n.clone(), rest),
+            None => {
+                return Err(CliError::usage(
+                    "you must provide the name or id of a running container",
+                ))
+            }
+        }
+    };
+    let rec = engine.container(&name)?.get().await?;
+    if rec.state != ContainerState::Running || rec.pid <= 0 {
+        return Err(CliError::usage(
+            "top can only be used on running containers",
+        ));
+    }
+    // Comma-separated descriptors are accepted too.
+    let split: Vec<String> = descriptors
+        .iter()
+        .flat_map(|d| d.split(','))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let known = |d: &String| DESCRIPTORS.iter().any(|(n, _)| n == d);
+    let text = if split.iter().all(known) {
+        let wanted: Vec<&str> = if split.is_empty() {
+            DEFAULT_DESCRIPTORS.to_vec()
+        } else {
+            split.iter().map(String::as_str).collect()
+        };
+        descriptor_table(rec.pid, &wanted)?
+    } else {
+        ps_in_namespace(rec.pid, descriptors)?
+    };
+    print!("{}", align(&text, TabSettings::PODMAN));
+    Ok(0)
+}
+
+/// One process as /proc shows it from the host.
+struct Proc {
+    host_pid: i32,
+    host_ppid: i32,
+    /// The PID inside the innermost PID namespace.
+    pid: i32,
+    comm: String,
+    state: String,
+    pgid: i32,
+    tty_nr: u64,
+    nice: i64,
+    ticks: u64,
+    start_ticks: u64,
+    vsz_kib: u64,
+    rss_kib: u64,
+    uids: [u32; 2],
+    gids: [u32; 2],
+    args: Vec<String>,
+}
+
+fn read_proc(pid: i32) -> Option<Proc> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (head, tail) = stat.rsplit_once(')')?;
+    let comm = head.split_once('(')?.1.to_owned();
+    let f: Vec<&str> = tail.split_whitespace().collect();
+    // Fields after the command, counted from `state` (field 3) as 0.
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let ids = |key: &str| {
+        let v = line(key);
+        let at = |i: usize| v.get(i).and_then(|x| x.parse().ok()).unwrap_or(0);
+        [at(0), at(1)]
+    };
+    let nspid = line("NSpid:")
+        .last()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(pid);
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let args = cmdline
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let page_kib = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .unwrap_or(4096) as u64
+        / 1024;
+    Some(Proc {
+        host_pid: pid,
+        host_ppid: num(1) as i32,
+        pid: nspid,
+        comm,
+        state: f.first().copied().unwrap_or("?").to_owned(),
+        pgid: num(2) as i32,
+        tty_nr: num(4) as u64,
+        nice: num(16),
+        ticks: (num(11) + num(12)) as u64,
+        start_ticks: num(19) as u64,
+        vsz_kib: num(20) as u64 / 1024,
+        rss_kib: num(21) as u64 * page_kib,
+        uids: ids("Uid:"),
+        gids: ids("Gid:"),
+        args,
+    })
+}
+
+/// The processes of the container whose first process is `pid`: every
+/// process of its PID namespace, or its descendants when it shares the
+/// host's.
+fn container_processes(pid: i32) -> CliResult<Vec<Proc>> {
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    let target = ns(&pid.to_string())
+        .ok_or_else(|| CliError::usage(format!("reading the PID namespace of process {pid}")))?;
+    let own = ns("self");
+    let all: Vec<Proc> = std::fs::read_dir("/proc")
+        .map_err(|e| anyhow::anyhow!("reading /proc: {e}"))?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(read_proc)
+        .collect();
+    if own.as_ref() != Some(&target) {
+        let mut procs: Vec<Proc> = all
+            .into_iter()
+            .filter(|p| ns(&p.host_pid.to_string()).as_ref() == Some(&target))
+            .collect();
+        procs.sort_by_key(|p| p.pid);
+        return Ok(procs);
+    }
+    let mut keep = vec![pid];
+    loop {
+        let before = keep.len();
+        for p in &all {
+            if keep.contains(&p.host_ppid) && !keep.contains(&p.host_pid) {
+                keep.push(p.host_pid);
+            }
+        }
+        if keep.len() == before {
+            break;
+        }
+    }
+    let mut procs: Vec<Proc> = all
+        .into_iter()
+        .filter(|p| keep.contains(&p.host_pid))
+        .collect();
+    procs.sort_by_key(|p| p.pid);
+    Ok(procs)
+}
+
+/// Names of ids from a passwd or group file (`name:x:id:...`).
+fn id_names(path: &Path) -> HashMap<u32, String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let id = f.nth(1)?.parse().ok()?;
+            Some((id, name.to_owned()))
+        })
+        .collect()
+}
+
+fn descriptor_table(pid: i32, wanted: &[&str]) -> CliResult<String> {
+    let procs = container_processes(pid)?;
+    let root = Path::new("/proc").join(pid.to_string()).join("root/etc");
+    let users = id_names(&root.join("passwd"));
+    let groups = id_names(&root.join("group"));
+    let host_users = id_names(Path::new("/etc/passwd"));
+    let host_groups = id_names(Path::new("/etc/group"));
+    let name = |m: &HashMap<u32, String>, id: u32| m.get(&id).cloned().unwrap_or(id.to_string());
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as u64;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let inner_pid: HashMap<i32, i32> = procs.iter().map(|p| (p.host_pid, p.pid)).collect();
+    let mut out = String::new();
+    let headers: Vec<&str> = wanted
+        .iter()
+        .map(|w| {
+            DESCRIPTORS
+                .iter()
+                .find(|(n, _)| n == w)
+                .map_or("?", |(_, h)| *h)
+        })
+        .collect();
+    out.push_str(&headers.join("\t"));
+    out.push('\n');
+    for p in &procs {
+        let elapsed = (uptime - p.start_ticks as f64 / hz as f64).max(0.0);
+        let cpu_secs = p.ticks / hz;
+        let cells: Vec<String> = wanted
+            .iter()
+            .map(|w| match *w {
+                "args" if p.args.is_empty() => format!("[{}]", p.comm),
+                "args" => p.args.join(" "),
+                "comm" => p.comm.clone(),
+                "etime" => go_duration(Duration::from_secs_f64(elapsed)),
+                "group" => name(&groups, p.gids[1]),
+                "hgroup" => name(&host_groups, p.gids[1]),
+                "hpid" => p.host_pid.to_string(),
+                "huid" => p.uids[1].to_string(),
+                "huser" => name(&host_users, p.uids[1]),
+                "nice" => p.nice.to_string(),
+                "pcpu" => {
+                    let pcpu = if elapsed > 0.0 {
+                        100.0 * cpu_secs as f64 / elapsed
+                    } else {
+                        0.0
+                    };
+                    format!("{pcpu:.3}")
+                }
+                "pgid" => p.pgid.to_string(),
+                "pid" => p.pid.to_string(),
+                "ppid" => inner_pid
+                    .get(&p.host_ppid)
+                    .copied()
+                    .unwrap_or(0)
+                    .to_string(),
+                "rgroup" => name(&groups, p.gids[0]),
+                "rss" => p.rss_kib.to_string(),
+                "ruser" => name(&users, p.uids[0]),
+                "state" => p.state.clone(),
+                "time" => go_duration(Duration::from_secs(cpu_secs)),
+                "tty" => tty_name(p.tty_nr),
+                "uid" => p.uids[1].to_string(),
+                "user" => name(&users, p.uids[1]),
+                "vsz" => p.vsz_kib.to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        out.push_str(&cells.join("\t"));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The terminal of a `tty_nr` as ps names it (`pts/0`), `?` for none.
+fn tty_name(tty_nr: u64) -> String {
+    let major = (tty_nr >> 8) & 0xfff;
+    let minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+    match major {
+        0 => "?".into(),
+        136..=143 => format!("pts/{}", minor + (major - 136) * 256),
+        4 if minor < 64 => format!("tty{minor}"),
+        4 => format!("ttyS{}", minor - 64),
+        _ => "?".into(),
+    }
+}
+
+/// Go's `time.Duration.String()`: `0s`, `1.5ms`, `2.5s`, `1m0s`, `1h2m3s`.
+fn go_duration(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".into();
+    }
+    let frac = |value: u128, unit: u128, suffix: &str| {
+        let whole = value / unit;
+        let rest = value % unit;
+        if rest == 0 {
+            return format!("{whole}{suffix}");
+        }
+        let digits = unit.to_string().len() - 1;
+        let text = format!("{rest:0digits$}");
+        format!("{whole}.{}{suffix}", text.trim_end_matches('0'))
+    };
+    if nanos < 1_000 {
+        return format!("{nanos}ns");
+    }
+    if nanos < 1_000_000 {
+        return frac(nanos, 1_000, "µs");
+    }
+    if nanos < 1_000_000_000 {
+        return frac(nanos, 1_000_000, "ms");
+    }
+    let secs = nanos / 1_000_000_000;
+    let (h, m) = (secs / 3600, secs / 60 % 60);
+    let s = frac(nanos % 60_000_000_000, 1_000_000_000, "s");
+    match (h, m) {
+        (0, 0) => s,
+        (0, m) => format!("{m}m{s}"),
+        (h, m) => format!("{h}h{m}m{s}"),
+    }
+}
+
+/// Runs the host's ps(1) with `args` in the PID namespace of `pid`, with a
+/// /proc of that namespace (nsenter and unshare from util-linux do the
+/// namespace work Podman does in a re-exec of itself). The ps process
+/// itself is left out of the output, as Podman does.
+fn ps_in_namespace(pid: i32, args: &[String]) -> CliResult<String> {
+    let ps_args: Vec<String> = if args.len() == 1 {
+        shlex::split(&args[0])
+            .ok_or_else(|| CliError::usage(format!("parsing ps args: {}", args[0])))?
+    } else {
+        args.to_vec()
+    };
+    let out = std::process::Command::new("nsenter")
+        .args([
+            "-t",
+            &pid.to_string(),
+            "-p",
+            "--",
+            "unshare",
+            "-m",
+            "--mount-proc",
+            "ps",
+        ])
+        .args(&ps_args)
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!("could not execute ps(1) in the container pid namespace: {e}")
+        })?;
+    if !out.status.success() {
+        return Err(CliError::usage(format!(
+            "ps(1) failed with exit code {}: {}",
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        )));
+    }
+    let cmd = args.join(" ");
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text
+        .lines()
+        .filter(|l| !l.contains(&cmd))
+        .map(|l| format!("{l}\n"))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_as_go_prints_them() {
+        assert_eq!(go_duration(Duration::ZERO), "0s");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(go_duration(Duration::from_secs(120)), "2m0s");
+        assert_eq!(go_duration(Duration::from_secs(3723)), "1h2m3s");
+        assert_eq!(go_duration(Duration::from_micros(2500)), "2.5ms");
+        assert_eq!(
+            go_duration(Duration::from_nanos(2_487_258_042)),
+            "2.487258042s"
+        );
+    }
+
+    #[test]
+    fn tty_names() {
+        assert_eq!(tty_name(0), "?");
+        assert_eq!(tty_name((136 << 8) | 3), "pts/3");
+        assert_eq!(tty_name((4 << 8) | 1), "tty1");
+    }
+}
