@@ -342,12 +342,12 @@ fn hostile_layers(canaries: &Canaries) -> Vec<LayerCase> {
     ));
 
     let mut t = Tar::new();
-    t.long_file(&format!("{}f", "a/".repeat(1100)), b"x");
+    t.long_file(&format!("{}f", "a/".repeat(4200)), b"x");
     cases.push(layer_case(
         "deep-tree",
         t.finish(),
         Expect::Refused(
-            "path depth exceeds the limit of 1024 (storage.max_path_depth in rpod.conf)",
+            "path depth exceeds the limit of 4096 (storage.max_path_depth in rpod.conf)",
         ),
     ));
 
@@ -356,7 +356,7 @@ fn hostile_layers(canaries: &Canaries) -> Vec<LayerCase> {
     let chain = "a/".repeat(60);
     t.long_file(&format!("h0/{chain}f"), b"x");
     let mut prev = format!("/h0/{}", chain.trim_end_matches('/'));
-    for hop in 1..=20 {
+    for hop in 1..=70 {
         t.long_symlink(&format!("l{hop}"), &prev);
         t.long_file(&format!("l{hop}/{chain}f"), b"x");
         prev = format!("/l{hop}/{}", chain.trim_end_matches('/'));
@@ -364,7 +364,7 @@ fn hostile_layers(canaries: &Canaries) -> Vec<LayerCase> {
     cases.push(layer_case(
         "deep-tree-symlink-hops",
         t.finish(),
-        Expect::Refused("path depth exceeds the limit of 1024"),
+        Expect::Refused("path depth exceeds the limit of 4096"),
     ));
 
     cases.push(gzip_bomb());

@@ -16,12 +16,14 @@ pub const DEFAULT_MAX_IMAGE_SIZE: u64 = 128 << 30;
 /// distribution images hold a few hundred thousand files; every entry costs
 /// an inode, so this bounds inode exhaustion.
 pub const DEFAULT_MAX_LAYER_ENTRIES: u64 = 10_000_000;
-/// Default `storage.max_path_depth`: 1024 directory levels. Paths of real
+/// Default `storage.max_path_depth`: 4096 directory levels. Paths of real
 /// images nest a few dozen levels (node_modules chains stay below 200);
 /// `PATH_MAX` (4096 bytes) makes anything past 2048 levels unusable by
-/// ordinary programs anyway, and each level costs a descriptor or a stack
-/// frame in tools that walk trees recursively.
-pub const DEFAULT_MAX_PATH_DEPTH: u32 = 1024;
+/// ordinary programs anyway. The limit stays above that so that what a
+/// container can build in its own root (and `commit`) is still accepted:
+/// rpod's walkers are iterative and fd-relative, so depth itself costs
+/// nothing but the tree's size.
+pub const DEFAULT_MAX_PATH_DEPTH: u32 = 4096;
 
 /// The limits in force for one store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
