@@ -24,12 +24,14 @@
 //! The diff id (sha256 of the whole uncompressed stream, trailing bytes after
 //! the end-of-archive marker included) is computed while reading.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 use rustix::fs::{
     self as rfs, AtFlags, FileType, Mode, OFlags, ResolveFlags, Timespec, Timestamps, XattrFlags,
@@ -71,6 +73,33 @@ struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
     count: u64,
+    headers: Rc<HeaderGuard>,
+}
+
+/// Most bytes the tar reader may consume between two entries it hands
+/// out: headers, PAX records and GNU long names, which it holds in memory.
+/// Go's archive/tar (which wrote most layers) refuses such records above
+/// 1 MiB; this leaves room for a PAX record, a long name and a long link
+/// name of that size.
+const MAX_HEADER_BYTES: u64 = 4 << 20;
+
+/// Counts the bytes read while no entry's data is being read.
+#[derive(Default)]
+struct HeaderGuard {
+    in_entry: Cell<bool>,
+    outside: Cell<u64>,
+}
+
+impl HeaderGuard {
+    /// An entry was handed out: its data is read until [`Self::leave`].
+    fn enter(&self) {
+        self.in_entry.set(true);
+        self.outside.set(0);
+    }
+
+    fn leave(&self) {
+        self.in_entry.set(false);
+    }
 }
 
 impl<R: Read> Read for HashingReader<R> {
@@ -78,6 +107,15 @@ impl<R: Read> Read for HashingReader<R> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.count += n as u64;
+        if !self.headers.in_entry.get() {
+            let outside = self.headers.outside.get() + n as u64;
+            self.headers.outside.set(outside);
+            if outside > MAX_HEADER_BYTES {
+                return Err(io::Error::other(format!(
+                    "the headers of one entry exceed {MAX_HEADER_BYTES} bytes"
+                )));
+            }
+        }
         Ok(n)
     }
 }
@@ -110,12 +148,16 @@ pub fn extract_layer_limited<R: Read>(
     .map_err(|e| StorageError::io("opening", root)(e.into()))?;
     let mut ex =
         Extractor::new(root_fd, limits, image).map_err(|e| StorageError::io("opening", root)(e))?;
+    let headers = Rc::new(HeaderGuard::default());
     let mut archive = tar::Archive::new(HashingReader {
         inner: LimitedReader::new(reader, limits, image),
         hasher: Sha256::new(),
         count: 0,
+        headers: Rc::clone(&headers),
     });
-    let res = ex.run(&mut archive);
+    let res = ex.run(&mut archive, &headers);
+    // Bytes after the end-of-archive marker are hashed, not held.
+    headers.enter();
     let mut rest = archive.into_inner();
     let res = res.and_then(|()| {
         io::copy(&mut rest, &mut io::sink())
@@ -263,10 +305,11 @@ impl<'a> Extractor<'a> {
         })
     }
 
-    fn run<R: Read>(&mut self, archive: &mut tar::Archive<R>) -> Result<()> {
+    fn run<R: Read>(&mut self, archive: &mut tar::Archive<R>, headers: &HeaderGuard) -> Result<()> {
         let mut count = 0u64;
         for entry in archive.entries().map_err(StorageError::Archive)? {
             let mut entry = entry.map_err(StorageError::Archive)?;
+            headers.enter();
             count += 1;
             if count > self.limits.max_layer_entries {
                 return Err(StorageError::Limit(LimitExceeded::Entries(
@@ -274,6 +317,10 @@ impl<'a> Extractor<'a> {
                 )));
             }
             self.unpack(&mut entry)?;
+            // Data an entry type does not use is read here, not skipped by
+            // the tar reader between entries.
+            io::copy(&mut entry, &mut io::sink()).map_err(StorageError::Archive)?;
+            headers.leave();
         }
         self.apply_dir_times()
     }

@@ -629,3 +629,31 @@ fn layers_a_killed_pull_stored_are_removed_on_open() {
     assert!(again.layer(&pending.chain_id).unwrap().is_some());
     drop(live);
 }
+
+#[test]
+fn oversized_pax_headers_are_refused_before_they_fill_memory() {
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    let huge = vec![b'v'; 8 << 20];
+    t.b.append_pax_extensions([("SCHILY.xattr.user.big", &huge[..])])
+        .unwrap();
+    t.file("f", 0o644, b"x");
+    let err = extract_layer(&t.finish()[..], &root).unwrap_err();
+    assert!(
+        err.to_string().contains("headers of one entry exceed"),
+        "{err}"
+    );
+
+    // A PAX record of normal size, and unused data of a symlink entry, pass.
+    let (_base, root) = setup();
+    let mut t = Tar::new();
+    t.b.append_pax_extensions([("SCHILY.xattr.user.small", &[b'v'; 1024][..])])
+        .unwrap();
+    t.file("f", 0o644, b"x");
+    let mut h = t.raw(EntryType::Symlink, "s", Some("f"), 0o777, &[0u8; 8192]);
+    h.set_size(8192);
+    t.add(h, &[0u8; 8192]);
+    t.file("g", 0o644, b"y");
+    extract_layer(&t.finish()[..], &root).unwrap();
+    assert!(root.join("g").is_file());
+}

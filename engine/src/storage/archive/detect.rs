@@ -60,6 +60,31 @@ fn layout_kind(src: &dyn Source) -> Option<ArchiveFormat> {
     }
 }
 
+/// Why `path` is none of the formats: `is_dir` says whether it is a
+/// directory, `is_tar` whether it is a tar archive (after decompression).
+fn unknown_format(path: &Path, is_dir: bool, is_tar: bool) -> ArchiveError {
+    let p = path.display();
+    let (missing_in_dir, not_a_dir) = ("no such file or directory", "not a directory");
+    let in_dir = if is_dir { missing_in_dir } else { not_a_dir };
+    let in_tar = if is_tar {
+        "file does not exist"
+    } else {
+        "not a tar archive"
+    };
+    ArchiveError::UnknownFormat(vec![
+        ("oci", format!("open {p}/index.json: {in_dir}")),
+        (
+            "oci-archive",
+            format!("loading index: index.json in {p}: {in_tar}"),
+        ),
+        (
+            "docker-archive",
+            format!("loading tar component \"manifest.json\": {in_tar}"),
+        ),
+        ("dir", format!("open {p}/manifest.json: {in_dir}")),
+    ])
+}
+
 /// Loads every image from `path`: an OCI layout or `dir:` directory, or a
 /// docker-archive / oci-archive file, possibly gzip- or zstd-compressed.
 /// `reference` picks one image of an OCI layout by its ref name.
@@ -76,7 +101,7 @@ pub fn load_path(
             Some(ArchiveFormat::Dir) => dir::load(store, &src).map(|i| vec![i]),
             Some(ArchiveFormat::OciArchive) => oci::load(store, &src, reference),
             Some(ArchiveFormat::DockerArchive) => docker::load(store, &src),
-            _ => Err(ArchiveError::UnknownFormat(path.to_path_buf())),
+            _ => Err(unknown_format(path, true, false)),
         };
     }
     let file = File::open(path).map_err(|e| ArchiveError::Read(path.display().to_string(), e))?;
@@ -108,13 +133,13 @@ pub fn load_path(
         Err(e) => return Err(ArchiveError::Read(path.display().to_string(), e)),
     };
     if !is_tar(&tar_path) {
-        return Err(ArchiveError::UnknownFormat(path.to_path_buf()));
+        return Err(unknown_format(path, false, false));
     }
     let src = TarSource::open_file(&tar_path)?;
     match layout_kind(&src) {
         Some(ArchiveFormat::DockerArchive) => docker::load(store, &src),
         Some(ArchiveFormat::OciArchive) => oci::load(store, &src, reference),
-        _ => Err(ArchiveError::UnknownFormat(path.to_path_buf())),
+        _ => Err(unknown_format(path, false, true)),
     }
 }
 
@@ -141,4 +166,29 @@ pub fn load_reader(
     io::copy(reader, &mut f).map_err(|e| ArchiveError::Read("stdin".into(), e))?;
     drop(f);
     load_path(store, &path, reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_payload_lists_every_format_as_podman() {
+        let base = tempfile::tempdir().unwrap();
+        let store = Store::open(&base.path().join("root")).unwrap();
+        let invalid = base.path().join("invalid");
+        std::fs::write(&invalid, "I am not an image\n").unwrap();
+        let err = load_path(&store, &invalid, None).unwrap_err().to_string();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(
+            lines[0],
+            "payload does not match any of the supported image formats:"
+        );
+        let transports: Vec<&str> = lines[1..]
+            .iter()
+            .map(|l| l.trim_start_matches(" * ").split(':').next().unwrap())
+            .collect();
+        assert_eq!(transports, ["oci", "oci-archive", "docker-archive", "dir"]);
+        assert!(lines[1].ends_with("index.json: not a directory"), "{err}");
+    }
 }

@@ -14,7 +14,6 @@ mod sink;
 mod source;
 
 use std::io;
-use std::path::PathBuf;
 
 use super::error::StorageError;
 
@@ -23,6 +22,13 @@ pub use load::LoadedImage;
 pub use save::{save, SaveItem, SaveTarget};
 
 mod save;
+
+fn unknown_format_reasons(reasons: &[(&'static str, String)]) -> String {
+    reasons
+        .iter()
+        .map(|(transport, reason)| format!("\n * {transport}: {reason}"))
+        .collect()
+}
 
 /// Why reading or writing an archive failed. Each variant names its cause
 /// in one line.
@@ -51,9 +57,10 @@ pub enum ArchiveError {
         /// Digest of the content.
         actual: String,
     },
-    /// The input is none of the known formats.
-    #[error("{0}: payload does not match any of the supported image formats (oci, oci-archive, dir, docker-archive)")]
-    UnknownFormat(PathBuf),
+    /// The input is none of the known formats; why, for each format (as
+    /// Podman lists them, one ` * transport: reason` line each).
+    #[error("payload does not match any of the supported image formats:{}", unknown_format_reasons(.0))]
+    UnknownFormat(Vec<(&'static str, String)>),
     /// The store refused (diff id mismatch, I/O, ...).
     #[error(transparent)]
     Storage(#[from] StorageError),
