@@ -116,6 +116,29 @@ impl InRoot {
 
     /// Walks the tree below the root (the root itself is not reported).
     pub fn walk(&self) -> io::Result<Walk> {
+        self.walk_with(true)
+    }
+
+    /// [`InRoot::walk`] without opening regular files: they are reported as
+    /// [`NodeKind::Unopened`] (for sizes and listings).
+    pub fn walk_metadata(&self) -> io::Result<Walk> {
+        self.walk_with(false)
+    }
+
+    /// Bytes of everything but directories below the root, as `du`
+    /// would add apparent sizes (symlinks count their target's length).
+    pub fn apparent_size(&self) -> io::Result<u64> {
+        let mut total = 0;
+        for node in self.walk_metadata()? {
+            let node = node?;
+            if !matches!(node.kind, NodeKind::Dir { .. } | NodeKind::LeaveDir) {
+                total += node.stat.st_size.max(0) as u64;
+            }
+        }
+        Ok(total)
+    }
+
+    fn walk_with(&self, open_files: bool) -> io::Result<Walk> {
         let cur = rfs::openat(&self.root, c".", DIR_FLAGS, Mode::empty())?;
         let st = rfs::fstat(&cur)?;
         let names = list_sorted(&cur)?;
@@ -130,6 +153,7 @@ impl InRoot {
             }],
             cur,
             pending: None,
+            open_files,
         })
     }
 }
@@ -205,6 +229,8 @@ pub enum NodeKind {
     },
     /// A regular file, open for reading.
     File(File),
+    /// A regular file, not opened ([`InRoot::walk_metadata`]).
+    Unopened,
     /// A symlink and its target (never followed).
     Symlink(PathBuf),
     /// A device, FIFO or socket (not opened).
@@ -260,6 +286,8 @@ pub struct Walk {
     cur: OwnedFd,
     /// A directory just reported, entered on the next step.
     pending: Option<(OwnedFd, Frame)>,
+    /// Regular files are opened (else reported as [`NodeKind::Unopened`]).
+    open_files: bool,
 }
 
 impl Iterator for Walk {
@@ -336,7 +364,8 @@ impl Walk {
                 ));
                 NodeKind::Dir { opaque }
             }
-            FileType::RegularFile => NodeKind::File(reopen(&fd)?),
+            FileType::RegularFile if self.open_files => NodeKind::File(reopen(&fd)?),
+            FileType::RegularFile => NodeKind::Unopened,
             FileType::Symlink => {
                 let target = rfs::readlinkat(&fd, c"", Vec::new())?;
                 NodeKind::Symlink(PathBuf::from(OsStr::from_bytes(target.as_bytes())))
@@ -439,7 +468,7 @@ mod tests {
                     format!("file {s}")
                 }
                 NodeKind::Symlink(t) => format!("link {}", t.display()),
-                NodeKind::Other => "other".to_string(),
+                NodeKind::Other | NodeKind::Unopened => "other".to_string(),
             };
             seen.push(format!("{} {what}", node.rel.display()));
         }
@@ -536,6 +565,10 @@ mod tests {
         });
         assert_eq!(files, 2500);
         assert_eq!(max_depth, 2500);
+        let want: u64 = (0..2500u64)
+            .map(|i| i.to_string().len() as u64 + "/etc/passwd".len() as u64)
+            .sum();
+        assert_eq!(with_fd_limit(64, || tree.apparent_size()).unwrap(), want);
         let deep: PathBuf = std::iter::repeat_n("d", 2400).collect();
         let st = with_fd_limit(64, || tree.lstat_no_symlinks(&deep.join("f"))).unwrap();
         assert_eq!(FileType::from_raw_mode(st.st_mode), FileType::RegularFile);

@@ -165,6 +165,9 @@ fn copy_tree(src: &InRoot, root: OwnedFd) -> io::Result<()> {
                 rfs::symlinkat(target, &cur, name)?;
                 own_and_time(&cur, &node)?;
             }
+            NodeKind::Unopened => {
+                return Err(io::Error::other("walk without file contents"));
+            }
             NodeKind::Other => {
                 let name = node.name();
                 remove_entry(&cur, name)?;
