@@ -118,9 +118,7 @@ fn append<W: Write>(
             // shrinking meanwhile is cut or padded to it.
             b.append_data(&mut h, &node.rel, SizedReader::new(f, st.st_size as u64))
         }
-        NodeKind::Unopened => {
-            Err(io::Error::other("walk without file contents"))
-        }
+        NodeKind::Unopened => Err(io::Error::other("walk without file contents")),
         NodeKind::Other => {
             let kind = match FileType::from_raw_mode(st.st_mode) {
                 FileType::CharacterDevice => tar::EntryType::Char,
