@@ -120,6 +120,11 @@ fn a_container_with_a_tree_deeper_than_the_fd_limit_is_diffed_exported_committed
     // scratch directory behind, and later commands must keep working.
     limited_ok(env, &["rmi", &image]);
     assert_eq!(storage_tmp_entries(env), Vec::<PathBuf>::new());
+    // The same tree as an imported image's only layer.
+    let imported = unique_name("deepimport");
+    env.ok(&["import", "-q", archive.to_str().unwrap(), &imported]);
+    limited_ok(env, &["rmi", &imported]);
+    assert_eq!(storage_tmp_entries(env), Vec::<PathBuf>::new());
     limited_ok(env, &["images"]);
     limited_ok(env, &["ps", "-a"]);
 }

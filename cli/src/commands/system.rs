@@ -556,26 +556,17 @@ fn empty_dir(dir: &Path) -> CliResult<()> {
     Ok(())
 }
 
-/// Bytes of the regular files under `dir` (not following symlinks).
+/// Bytes of the files under `dir` (a container's upper directory), read
+/// from inside it: iterative, never following a symlink, at any depth.
 fn dir_size(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(meta) = e.path().symlink_metadata() else {
-                continue;
-            };
-            if meta.is_dir() {
-                stack.push(e.path());
-            } else {
-                total += meta.len();
-            }
+    match rpod_engine::storage::in_root::InRoot::new(dir).and_then(|t| t.apparent_size()) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => {
+            tracing::debug!("sizing {}: {e}", dir.display());
+            0
         }
     }
-    total
 }
 
 /// `system check`: report (and with `--repair` fix) inconsistencies, then

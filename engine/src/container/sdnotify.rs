@@ -42,6 +42,11 @@ fn notify_dir(paths: &ContainerPaths) -> PathBuf {
 
 /// Removes the notify socket directory (with the container's other run
 /// files, once its monitor is gone).
+/// The directory is bind-mounted into the container, which may fill it
+/// with anything: removed with the bounded, non-following remover.
 pub(crate) fn remove_notify_dir(paths: &ContainerPaths) {
-    let _ = std::fs::remove_dir_all(notify_dir(paths));
+    let dir = notify_dir(paths);
+    if let Err(e) = crate::storage::remove_tree_if_exists(&dir) {
+        tracing::warn!("removing {}: {e}", dir.display());
+    }
 }

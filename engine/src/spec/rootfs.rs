@@ -16,6 +16,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
 use super::SpecError;
+use crate::storage::in_root::InRoot;
 
 /// Files bigger than this are not read (passwd/group are small).
 const MAX_READ: u64 = 16 << 20;
@@ -53,20 +54,16 @@ fn relative(path: &str) -> PathBuf {
 /// Reads a regular file inside the rootfs. `Ok(None)` when it does not exist
 /// (or a symlink on the way leads nowhere inside the rootfs).
 pub(crate) fn read_file(rootfs: &Path, path: &str) -> Result<Option<String>, SpecError> {
-    let root = open_root(rootfs)?;
+    let root = InRoot::new(rootfs).map_err(|e| SpecError::io("open rootfs", rootfs, e))?;
     let rel = relative(path);
     let shown = rootfs.join(&rel);
     // O_NONBLOCK: opening a FIFO planted in the image must not hang us.
-    let fd = match rustix::fs::openat2(
-        &root,
-        &rel,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
-        Mode::empty(),
-        RESOLVE,
-    ) {
+    let fd = match root.open(&rel, OFlags::RDONLY | OFlags::NOCTTY | OFlags::NONBLOCK) {
         Ok(fd) => fd,
-        Err(Errno::NOENT) | Err(Errno::NOTDIR) => return Ok(None),
-        Err(e) => return Err(SpecError::io("open", shown, e.into())),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(SpecError::io("open", shown, e)),
     };
     let st = rustix::fs::fstat(&fd).map_err(|e| SpecError::io("stat", &shown, e.into()))?;
     if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {

@@ -30,6 +30,9 @@ use rustix::io::Errno;
 
 use super::extract::OPAQUE_XATTR;
 
+/// How often [`InRoot::open`] retries a lookup raced by a rename.
+const OPEN_RETRIES: u32 = 64;
+
 const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::DIRECTORY)
     .union(OFlags::CLOEXEC);
@@ -69,6 +72,7 @@ impl InRoot {
     /// Add `OFlags::NOFOLLOW` to get a final symlink itself (with `O_PATH`).
     pub fn open(&self, rel: &Path, flags: OFlags) -> io::Result<OwnedFd> {
         let rel = strip_root(rel);
+        let mut tries = 0;
         loop {
             match rfs::openat2(
                 &self.root,
@@ -77,8 +81,9 @@ impl InRoot {
                 Mode::empty(),
                 ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
             ) {
-                // The kernel asks to retry when a rename raced the lookup.
-                Err(Errno::AGAIN | Errno::INTR) => continue,
+                // The kernel asks to retry when a rename raced the lookup;
+                // a container renaming without pause cannot keep us here.
+                Err(Errno::AGAIN | Errno::INTR) if tries < OPEN_RETRIES => tries += 1,
                 other => return Ok(other?),
             }
         }
@@ -116,6 +121,29 @@ impl InRoot {
 
     /// Walks the tree below the root (the root itself is not reported).
     pub fn walk(&self) -> io::Result<Walk> {
+        self.walk_with(true)
+    }
+
+    /// [`InRoot::walk`] without opening regular files: they are reported as
+    /// [`NodeKind::Unopened`] (for sizes and listings).
+    pub fn walk_metadata(&self) -> io::Result<Walk> {
+        self.walk_with(false)
+    }
+
+    /// Bytes of everything but directories below the root, as `du`
+    /// would add apparent sizes (symlinks count their target's length).
+    pub fn apparent_size(&self) -> io::Result<u64> {
+        let mut total = 0;
+        for node in self.walk_metadata()? {
+            let node = node?;
+            if !matches!(node.kind, NodeKind::Dir { .. } | NodeKind::LeaveDir) {
+                total += node.stat.st_size.max(0) as u64;
+            }
+        }
+        Ok(total)
+    }
+
+    fn walk_with(&self, open_files: bool) -> io::Result<Walk> {
         let cur = rfs::openat(&self.root, c".", DIR_FLAGS, Mode::empty())?;
         let st = rfs::fstat(&cur)?;
         let names = list_sorted(&cur)?;
@@ -130,6 +158,7 @@ impl InRoot {
             }],
             cur,
             pending: None,
+            open_files,
         })
     }
 }
@@ -205,6 +234,8 @@ pub enum NodeKind {
     },
     /// A regular file, open for reading.
     File(File),
+    /// A regular file, not opened ([`InRoot::walk_metadata`]).
+    Unopened,
     /// A symlink and its target (never followed).
     Symlink(PathBuf),
     /// A device, FIFO or socket (not opened).
@@ -260,6 +291,8 @@ pub struct Walk {
     cur: OwnedFd,
     /// A directory just reported, entered on the next step.
     pending: Option<(OwnedFd, Frame)>,
+    /// Regular files are opened (else reported as [`NodeKind::Unopened`]).
+    open_files: bool,
 }
 
 impl Iterator for Walk {
@@ -336,7 +369,8 @@ impl Walk {
                 ));
                 NodeKind::Dir { opaque }
             }
-            FileType::RegularFile => NodeKind::File(reopen(&fd)?),
+            FileType::RegularFile if self.open_files => NodeKind::File(reopen(&fd)?),
+            FileType::RegularFile => NodeKind::Unopened,
             FileType::Symlink => {
                 let target = rfs::readlinkat(&fd, c"", Vec::new())?;
                 NodeKind::Symlink(PathBuf::from(OsStr::from_bytes(target.as_bytes())))
@@ -410,7 +444,7 @@ fn list_sorted(dir: &OwnedFd) -> io::Result<Vec<CString>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::tree_remove::tests::{deep_tree, with_fd_limit};
+    use crate::storage::tree_remove::tests::{deep_tree, with_fd_limit_in_child};
     use std::fs;
     use std::io::Read;
     use std::os::unix::fs::symlink;
@@ -439,7 +473,7 @@ mod tests {
                     format!("file {s}")
                 }
                 NodeKind::Symlink(t) => format!("link {}", t.display()),
-                NodeKind::Other => "other".to_string(),
+                NodeKind::Other | NodeKind::Unopened => "other".to_string(),
             };
             seen.push(format!("{} {what}", node.rel.display()));
         }
@@ -519,10 +553,11 @@ mod tests {
 
     #[test]
     fn walk_is_bounded_in_descriptors_and_depth() {
-        let base = tempfile::tempdir().unwrap();
-        let top = deep_tree(base.path(), 2500);
-        let tree = InRoot::new(&top).unwrap();
-        let (files, max_depth) = with_fd_limit(64, || {
+        let test = "storage::in_root::tests::walk_is_bounded_in_descriptors_and_depth";
+        with_fd_limit_in_child(test, 128, || {
+            let base = tempfile::tempdir().unwrap();
+            let top = deep_tree(base.path(), 2500);
+            let tree = InRoot::new(&top).unwrap();
             let mut files = 0;
             let mut max_depth = 0;
             for node in tree.walk().unwrap() {
@@ -532,12 +567,15 @@ mod tests {
                 }
                 max_depth = max_depth.max(node.rel.components().count());
             }
-            (files, max_depth)
+            assert_eq!(files, 2500);
+            assert_eq!(max_depth, 2500);
+            let want: u64 = (0..2500u64)
+                .map(|i| i.to_string().len() as u64 + "/etc/passwd".len() as u64)
+                .sum();
+            assert_eq!(tree.apparent_size().unwrap(), want);
+            let deep: PathBuf = std::iter::repeat_n("d", 2400).collect();
+            let st = tree.lstat_no_symlinks(&deep.join("f")).unwrap();
+            assert_eq!(FileType::from_raw_mode(st.st_mode), FileType::RegularFile);
         });
-        assert_eq!(files, 2500);
-        assert_eq!(max_depth, 2500);
-        let deep: PathBuf = std::iter::repeat_n("d", 2400).collect();
-        let st = with_fd_limit(64, || tree.lstat_no_symlinks(&deep.join("f"))).unwrap();
-        assert_eq!(FileType::from_raw_mode(st.st_mode), FileType::RegularFile);
     }
 }

@@ -217,41 +217,54 @@ pub(crate) mod tests {
         top
     }
 
-    /// Lowers the process's open-file limit to `headroom` descriptors above
-    /// those open right now (other tests run in parallel threads) for the
-    /// duration of `f`. Tests using it hold a lock.
-    pub(crate) fn with_fd_limit<T>(headroom: u64, f: impl FnOnce() -> T) -> T {
-        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        let open = fs::read_dir("/proc/self/fd").unwrap().count() as u64;
-        let limit = open + headroom;
-        let old = rustix::process::getrlimit(rustix::process::Resource::Nofile);
-        rustix::process::setrlimit(
-            rustix::process::Resource::Nofile,
-            rustix::process::Rlimit {
-                current: Some(limit),
-                maximum: old.maximum,
-            },
-        )
-        .unwrap();
-        let out = f();
-        rustix::process::setrlimit(rustix::process::Resource::Nofile, old).unwrap();
-        out
+    /// Runs `body` with the open-file limit lowered to `limit`, in a child
+    /// process running only the test `test` (its path below the crate): the
+    /// limit is per process, and lowering it here would make the tests
+    /// running in parallel threads fail.
+    pub(crate) fn with_fd_limit_in_child(test: &str, limit: u64, body: impl FnOnce()) {
+        const CHILD: &str = "RPOD_TEST_FD_LIMIT_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let old = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+            rustix::process::setrlimit(
+                rustix::process::Resource::Nofile,
+                rustix::process::Rlimit {
+                    current: Some(limit),
+                    maximum: old.maximum,
+                },
+            )
+            .unwrap();
+            body();
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([test, "--exact", "--test-threads=1", "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{test} under a limit of {limit} descriptors:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     #[test]
     fn removes_a_tree_deeper_than_the_descriptor_limit() {
-        let base = tempfile::tempdir().unwrap();
-        let top = deep_tree(base.path(), 3000);
-        // std's remove_dir_all needs one descriptor per level.
-        let std_result = with_fd_limit(128, || fs::remove_dir_all(&top));
-        assert!(
-            std_result.is_err(),
-            "the tree must be deeper than the limit"
-        );
-        with_fd_limit(128, || remove_tree(&top)).unwrap();
-        assert!(!top.exists());
-        assert_eq!(fs::read_dir(base.path()).unwrap().count(), 0);
+        let test = "storage::tree_remove::tests::removes_a_tree_deeper_than_the_descriptor_limit";
+        with_fd_limit_in_child(test, 128, || {
+            let base = tempfile::tempdir().unwrap();
+            let top = deep_tree(base.path(), 3000);
+            // std's remove_dir_all needs one descriptor per level.
+            let std_result = fs::remove_dir_all(&top);
+            assert!(
+                std_result.is_err(),
+                "the tree must be deeper than the limit"
+            );
+            remove_tree(&top).unwrap();
+            assert!(!top.exists());
+            assert_eq!(fs::read_dir(base.path()).unwrap().count(), 0);
+        });
     }
 
     #[test]

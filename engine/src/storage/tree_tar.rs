@@ -118,6 +118,7 @@ fn append<W: Write>(
             // shrinking meanwhile is cut or padded to it.
             b.append_data(&mut h, &node.rel, SizedReader::new(f, st.st_size as u64))
         }
+        NodeKind::Unopened => Err(io::Error::other("walk without file contents")),
         NodeKind::Other => {
             let kind = match FileType::from_raw_mode(st.st_mode) {
                 FileType::CharacterDevice => tar::EntryType::Char,
@@ -167,30 +168,33 @@ impl<R: io::Read> io::Read for SizedReader<R> {
 mod tests {
     use super::*;
     use crate::storage::extract::OPAQUE_XATTR;
-    use crate::storage::tree_remove::tests::{deep_tree, with_fd_limit};
+    use crate::storage::tree_remove::tests::{deep_tree, with_fd_limit_in_child};
     use std::fs;
 
     #[test]
     fn archives_a_deep_tree_within_a_small_descriptor_limit() {
-        let base = tempfile::tempdir().unwrap();
-        let top = deep_tree(base.path(), 3000);
-        let out = with_fd_limit(64, || write_tree(&top, Vec::new(), false)).unwrap();
-        let mut ar = tar::Archive::new(&out[..]);
-        let mut files = 0;
-        let mut deepest = 0;
-        for e in ar.entries().unwrap() {
-            let e = e.unwrap();
-            let p = e.path().unwrap().into_owned();
-            deepest = deepest.max(p.components().count());
-            if e.header().entry_type() == tar::EntryType::Symlink {
-                assert_eq!(e.link_name().unwrap().unwrap(), Path::new("/etc/passwd"));
+        let test = "storage::tree_tar::tests::archives_a_deep_tree_within_a_small_descriptor_limit";
+        with_fd_limit_in_child(test, 128, || {
+            let base = tempfile::tempdir().unwrap();
+            let top = deep_tree(base.path(), 3000);
+            let out = write_tree(&top, Vec::new(), false).unwrap();
+            let mut ar = tar::Archive::new(&out[..]);
+            let mut files = 0;
+            let mut deepest = 0;
+            for e in ar.entries().unwrap() {
+                let e = e.unwrap();
+                let p = e.path().unwrap().into_owned();
+                deepest = deepest.max(p.components().count());
+                if e.header().entry_type() == tar::EntryType::Symlink {
+                    assert_eq!(e.link_name().unwrap().unwrap(), Path::new("/etc/passwd"));
+                }
+                if e.header().entry_type() == tar::EntryType::Regular {
+                    files += 1;
+                }
             }
-            if e.header().entry_type() == tar::EntryType::Regular {
-                files += 1;
-            }
-        }
-        assert_eq!(files, 3000);
-        assert_eq!(deepest, 3000);
+            assert_eq!(files, 3000);
+            assert_eq!(deepest, 3000);
+        });
     }
 
     #[test]

@@ -165,6 +165,9 @@ fn copy_tree(src: &InRoot, root: OwnedFd) -> io::Result<()> {
                 rfs::symlinkat(target, &cur, name)?;
                 own_and_time(&cur, &node)?;
             }
+            NodeKind::Unopened => {
+                return Err(io::Error::other("walk without file contents"));
+            }
             NodeKind::Other => {
                 let name = node.name();
                 remove_entry(&cur, name)?;
@@ -291,21 +294,24 @@ mod tests {
 
     #[test]
     fn copies_a_tree_deeper_than_the_descriptor_limit() {
-        use crate::storage::tree_remove::tests::{deep_tree, with_fd_limit};
-        let base = tempfile::tempdir().unwrap();
-        let src = deep_tree(base.path(), 2000);
-        let dest = base.path().join("dest");
-        fs::create_dir(&dest).unwrap();
-        with_fd_limit(64, || copy_layers(std::slice::from_ref(&src), &dest)).unwrap();
-        let deep: PathBuf = std::iter::repeat_n("d", 1999).collect();
-        let got = InRoot::new(&dest).unwrap();
-        let fd = got
-            .open_no_symlinks(&deep.join("f"), OFlags::RDONLY)
-            .unwrap();
-        let mut s = String::new();
-        io::Read::read_to_string(&mut File::from(fd), &mut s).unwrap();
-        assert_eq!(s, "1999");
-        let st = got.lstat_no_symlinks(&deep.join("l")).unwrap();
-        assert_eq!(FileType::from_raw_mode(st.st_mode), FileType::Symlink);
+        use crate::storage::tree_remove::tests::{deep_tree, with_fd_limit_in_child};
+        let test = "storage::vfs::tests::copies_a_tree_deeper_than_the_descriptor_limit";
+        with_fd_limit_in_child(test, 128, || {
+            let base = tempfile::tempdir().unwrap();
+            let src = deep_tree(base.path(), 2000);
+            let dest = base.path().join("dest");
+            fs::create_dir(&dest).unwrap();
+            copy_layers(std::slice::from_ref(&src), &dest).unwrap();
+            let deep: PathBuf = std::iter::repeat_n("d", 1999).collect();
+            let got = InRoot::new(&dest).unwrap();
+            let fd = got
+                .open_no_symlinks(&deep.join("f"), OFlags::RDONLY)
+                .unwrap();
+            let mut s = String::new();
+            io::Read::read_to_string(&mut File::from(fd), &mut s).unwrap();
+            assert_eq!(s, "1999");
+            let st = got.lstat_no_symlinks(&deep.join("l")).unwrap();
+            assert_eq!(FileType::from_raw_mode(st.st_mode), FileType::Symlink);
+        });
     }
 }
