@@ -460,6 +460,10 @@ async fn check_orphans(
         }
         let paths = crate::container::paths::ContainerPaths::new(config, &id);
         let live = crate::monitor::monitor_alive(&paths.monitor.monitor_pid_file);
+        // Created meanwhile by another command: not an orphan.
+        if engine.ctx().db.container_by_id(&id)?.is_some() {
+            continue;
+        }
         if opts.repair && (!live || opts.force) {
             remove_unknown_container(engine, &id).await?;
             report.removed_containers.insert(id, String::new());
