@@ -331,3 +331,81 @@ fn a_running_container_that_cannot_be_rebuilt_is_reported_and_removed_only_with_
     // The image and its layers are intact and usable.
     w.env.ok(&["run", "--rm", &img, "true"]);
 }
+
+/// The image id of `img` (full, without `sha256:`).
+fn image_id(w: &World, img: &str) -> String {
+    w.env
+        .ok(&["image", "inspect", "--format", "{{.Id}}", img])
+        .trim()
+        .trim_start_matches("sha256:")
+        .to_owned()
+}
+
+#[test]
+fn system_check_reports_and_repairs_store_damage_like_podman() {
+    // Podman's 331-system-check "storage image layer missing": reported,
+    // kept by --repair while a container uses the image, removed with -f.
+    let (w, img) = busybox();
+    let id = image_id(&w, &img);
+    w.env.ok(&["create", "--name", "user", &img, "true"]);
+    w.env.ok(&["system", "check"]);
+    let layer = layer_dirs(&w).pop().unwrap();
+    std::fs::remove_dir_all(w.env.root().join("storage/layers").join(&layer)).unwrap();
+    let out = w.env.run(&["system", "check"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("Damaged image {id}:"))
+            && stdout.contains("image layer is missing"),
+        "{stdout}"
+    );
+    let out = w.env.run(&["system", "check", "-r"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(w
+        .env
+        .ok(&["ps", "-a", "--format", "{{.Names}}"])
+        .contains("user"));
+    let out = w.env.ok(&["system", "check", "-r", "-f"]);
+    assert!(
+        out.contains(&format!("Deleted damaged image: {id}"))
+            && out.contains("Deleted damaged container:"),
+        "{out}"
+    );
+    assert!(w.env.ok(&["ps", "-a", "-q"]).trim().is_empty());
+    w.env.ok(&["system", "check"]);
+
+    // "storage container image missing": the image's record is gone.
+    w.env.ok(&["pull", "-q", &img]);
+    let id = image_id(&w, &img);
+    let cid = w.env.ok(&["create", &img, "true"]).trim().to_owned();
+    std::fs::remove_dir_all(w.env.root().join("storage/images").join(&id)).unwrap();
+    let out = w.env.run(&["system", "check", "-m", "0"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("layer not referenced"),
+        "{out:?} {:?}",
+        layer_dirs(&w)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "Damaged container {cid}:\n1 error occurred:\n\t* image missing"
+        )),
+        "{out:?}"
+    );
+    // --repair deletes the unreferenced layers but keeps the container.
+    let out = w.env.run(&["system", "check", "-r", "-m", "0"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Deleted damaged layer:"),
+        "{out:?}"
+    );
+    assert!(layer_dirs(&w).is_empty());
+    assert!(w.env.ok(&["ps", "-a", "-q", "--no-trunc"]).contains(&cid));
+    let out = w.env.ok(&["system", "check", "-r", "-f", "-m", "0"]);
+    assert!(
+        out.contains(&format!("Deleted damaged container: {cid}")),
+        "{out}"
+    );
+    w.env.ok(&["system", "check", "-m", "0"]);
+    assert!(layer_dirs(&w).is_empty());
+}
