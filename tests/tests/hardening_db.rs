@@ -101,10 +101,10 @@ fn damaged_database_is_refused_then_repaired_without_losing_containers() {
         for args in commands {
             let (code, err) = w.env.fails(args);
             assert_eq!(code, 125, "{what}: {args:?}: {err}");
-            // Found at open: the file is named; found by a query: the cause.
-            let names_file = what == "page-garbled" || err.contains(&db.display().to_string());
             assert!(
-                names_file && err.contains(cause) && err.contains("rpod system check --repair"),
+                err.contains(&db.display().to_string())
+                    && err.contains(cause)
+                    && err.contains("rpod system check --repair"),
                 "{what}: {args:?}: {err}"
             );
         }
