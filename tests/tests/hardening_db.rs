@@ -54,6 +54,16 @@ fn garble(p: &Path) {
     std::fs::write(p, raw).unwrap();
 }
 
+fn garble_tables(p: &Path) {
+    let mut raw = std::fs::read(p).unwrap();
+    for page in (4096..raw.len()).step_by(4096) {
+        for (i, b) in raw[page + 8..page + 808].iter_mut().enumerate() {
+            *b = [0xde, 0xad, 0xbe, 0xef][i % 4];
+        }
+    }
+    std::fs::write(p, raw).unwrap();
+}
+
 #[test]
 fn damaged_database_is_refused_then_repaired_without_losing_containers() {
     let (w, img) = busybox();
@@ -65,10 +75,16 @@ fn damaged_database_is_refused_then_repaired_without_losing_containers() {
         "run", "-d", "--pod", "pp", "--name", "member", &img, "sleep", "1000",
     ]);
     let db = w.env.root().join("db.sqlite");
-    let cases: [(&str, Damage, &str); 3] = [
+    let cases: [(&str, Damage, &str); 4] = [
         ("truncated", truncate, "the file is empty"),
         ("zeroed", zero, "file is not a database"),
         ("garbled", garble, "file is not a database"),
+        // A readable header over broken tables: found by the first query.
+        (
+            "page-garbled",
+            garble_tables,
+            "database disk image is malformed",
+        ),
     ];
     for (round, (what, damage, cause)) in cases.into_iter().enumerate() {
         let pid = pid_of(&w, "keep");
@@ -76,7 +92,13 @@ fn damaged_database_is_refused_then_repaired_without_losing_containers() {
         damage(&db);
         let damaged = std::fs::read(&db).unwrap();
 
-        for args in [&["ps", "-a"][..], &["rmi", "-a", "-f"], &["images"]] {
+        let mut commands = vec![&["ps", "-a"][..], &["rmi", "-a", "-f"]];
+        if what != "page-garbled" {
+            // Refused at open; with a readable header, `images` (the store,
+            // not the database) still answers.
+            commands.push(&["images"]);
+        }
+        for args in commands {
             let (code, err) = w.env.fails(args);
             assert_eq!(code, 125, "{what}: {args:?}: {err}");
             assert!(
@@ -105,6 +127,16 @@ fn damaged_database_is_refused_then_repaired_without_losing_containers() {
             String::from_utf8_lossy(&out.stderr).contains("damage detected in local storage"),
             "{what}: {out:?}"
         );
+        if what == "truncated" {
+            // Podman's shape: the item, then Go's multierror list.
+            assert_eq!(
+                stdout,
+                format!(
+                    "Damaged database {}:\n1 error occurred:\n\t* the file is empty\n\n",
+                    db.display()
+                )
+            );
+        }
 
         let repaired = w.env.ok(&["system", "check", "--repair"]);
         assert!(
@@ -298,4 +330,82 @@ fn a_running_container_that_cannot_be_rebuilt_is_reported_and_removed_only_with_
     w.env.ok(&["system", "check"]);
     // The image and its layers are intact and usable.
     w.env.ok(&["run", "--rm", &img, "true"]);
+}
+
+/// The image id of `img` (full, without `sha256:`).
+fn image_id(w: &World, img: &str) -> String {
+    w.env
+        .ok(&["image", "inspect", "--format", "{{.Id}}", img])
+        .trim()
+        .trim_start_matches("sha256:")
+        .to_owned()
+}
+
+#[test]
+fn system_check_reports_and_repairs_store_damage_like_podman() {
+    // Podman's 331-system-check "storage image layer missing": reported,
+    // kept by --repair while a container uses the image, removed with -f.
+    let (w, img) = busybox();
+    let id = image_id(&w, &img);
+    w.env.ok(&["create", "--name", "user", &img, "true"]);
+    w.env.ok(&["system", "check"]);
+    let layer = layer_dirs(&w).pop().unwrap();
+    std::fs::remove_dir_all(w.env.root().join("storage/layers").join(&layer)).unwrap();
+    let out = w.env.run(&["system", "check"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("Damaged image {id}:"))
+            && stdout.contains("image layer is missing"),
+        "{stdout}"
+    );
+    let out = w.env.run(&["system", "check", "-r"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(w
+        .env
+        .ok(&["ps", "-a", "--format", "{{.Names}}"])
+        .contains("user"));
+    let out = w.env.ok(&["system", "check", "-r", "-f"]);
+    assert!(
+        out.contains(&format!("Deleted damaged image: {id}"))
+            && out.contains("Deleted damaged container:"),
+        "{out}"
+    );
+    assert!(w.env.ok(&["ps", "-a", "-q"]).trim().is_empty());
+    w.env.ok(&["system", "check"]);
+
+    // "storage container image missing": the image's record is gone.
+    w.env.ok(&["pull", "-q", &img]);
+    let id = image_id(&w, &img);
+    let cid = w.env.ok(&["create", &img, "true"]).trim().to_owned();
+    std::fs::remove_dir_all(w.env.root().join("storage/images").join(&id)).unwrap();
+    let out = w.env.run(&["system", "check", "-m", "0"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("layer not referenced"),
+        "{out:?} {:?}",
+        layer_dirs(&w)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "Damaged container {cid}:\n1 error occurred:\n\t* image missing"
+        )),
+        "{out:?}"
+    );
+    // --repair deletes the unreferenced layers but keeps the container.
+    let out = w.env.run(&["system", "check", "-r", "-m", "0"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Deleted damaged layer:"),
+        "{out:?}"
+    );
+    assert!(layer_dirs(&w).is_empty());
+    assert!(w.env.ok(&["ps", "-a", "-q", "--no-trunc"]).contains(&cid));
+    let out = w.env.ok(&["system", "check", "-r", "-f", "-m", "0"]);
+    assert!(
+        out.contains(&format!("Deleted damaged container: {cid}")),
+        "{out}"
+    );
+    w.env.ok(&["system", "check", "-m", "0"]);
+    assert!(layer_dirs(&w).is_empty());
 }

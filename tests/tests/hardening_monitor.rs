@@ -48,7 +48,7 @@ fn rm_force_after_a_killed_monitor_cleans_up_completely() {
     w.env.ok(&["rm", "-f", "-t", "0", "nomon"]);
     let (code, err) = w.env.fails(&["container", "inspect", "nomon"]);
     assert_eq!(code, 125);
-    assert!(err.contains("no such container"), "{err}");
+    assert!(err.contains("no such container \"nomon\""), "{err}");
     assert!(!alive(pid), "workload left running");
     assert!(
         common::mounts(&w.env).is_empty(),

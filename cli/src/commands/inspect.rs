@@ -87,7 +87,7 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
         match lookup(&engine, name, &kind).await {
             Ok(Some(v)) => found.push(v),
             Ok(None) => errors.push(match kind {
-                Kind::Container => format!("no such container {name}"),
+                Kind::Container => format!("no such container \"{name}\""),
                 Kind::Image => format!("{name}: image not known"),
                 Kind::All => format!("no such object: \"{name}\""),
             }),

@@ -80,7 +80,9 @@ pub(crate) fn finish_without_monitor(
         // Someone else recorded the exit meanwhile.
         return Ok(ctx.db.container_by_id(&record.id)?.unwrap_or(record));
     }
-    tracing::warn!(container = %record.id, "{why}");
+    // Not a warning: `.State.Error` keeps it, and `rm -f` of such a
+    // container is a normal way to end it (Podman prints nothing either).
+    tracing::info!(container = %record.id, "{why}");
     let fresh = apply_exit(ctx, record, &exit, Some(why))?;
     crate::events::container_event_with(&ctx.config, &fresh, "died", |e| {
         e.exit_code = Some(UNKNOWN_EXIT_CODE);

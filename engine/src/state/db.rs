@@ -145,6 +145,19 @@ impl Db {
         Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
+    /// Turns a SQLite error that means damage into [`StateError::Damaged`],
+    /// naming the file (the first query a command runs is where damage
+    /// beyond the header shows).
+    fn name_damage<T>(&self, res: Result<T, StateError>) -> Result<T, StateError> {
+        res.map_err(|e| match e {
+            StateError::Sql(source) if integrity::is_damage(&source) => StateError::Damaged {
+                path: self.root.join(DB_FILE),
+                cause: source.to_string(),
+            },
+            other => other,
+        })
+    }
+
     /// rpod's root (where snapshots are kept).
     pub(super) fn root(&self) -> &Path {
         &self.root
@@ -256,60 +269,68 @@ impl Db {
     }
 
     pub fn container_by_id(&self, id: &str) -> Result<Option<ContainerRecord>, StateError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT * FROM containers WHERE id = ?1")?;
-        let raw = stmt.query_row(params![id], RawRow::from_row).optional()?;
-        raw.map(RawRow::into_record).transpose()
+        self.name_damage((|| {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached("SELECT * FROM containers WHERE id = ?1")?;
+            let raw = stmt.query_row(params![id], RawRow::from_row).optional()?;
+            raw.map(RawRow::into_record).transpose()
+        })())
     }
 
     /// Podman's lookup order: full id, exact name, unique id prefix.
     pub fn find_container(&self, name_or_id: &str) -> Result<Option<ContainerRecord>, StateError> {
-        if name_or_id.is_empty() {
-            return Ok(None);
-        }
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT * FROM containers WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1",
-        )?;
-        if let Some(raw) = stmt
-            .query_row(params![name_or_id], RawRow::from_row)
-            .optional()?
-        {
-            return raw.into_record().map(Some);
-        }
-        if !name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Ok(None);
-        }
-        let mut stmt =
-            conn.prepare_cached("SELECT * FROM containers WHERE id LIKE ?1 || '%' LIMIT 2")?;
-        let rows: Vec<RawRow> = stmt
-            .query_map(params![name_or_id.to_ascii_lowercase()], RawRow::from_row)?
-            .collect::<Result<_, _>>()?;
-        match rows.len() {
-            0 => Ok(None),
-            1 => rows.into_iter().next().map(RawRow::into_record).transpose(),
-            _ => Err(StateError::Ambiguous(name_or_id.to_owned())),
-        }
+        self.name_damage((|| {
+            if name_or_id.is_empty() {
+                return Ok(None);
+            }
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(
+                "SELECT * FROM containers WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1",
+            )?;
+            if let Some(raw) = stmt
+                .query_row(params![name_or_id], RawRow::from_row)
+                .optional()?
+            {
+                return raw.into_record().map(Some);
+            }
+            if !name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Ok(None);
+            }
+            let mut stmt =
+                conn.prepare_cached("SELECT * FROM containers WHERE id LIKE ?1 || '%' LIMIT 2")?;
+            let rows: Vec<RawRow> = stmt
+                .query_map(params![name_or_id.to_ascii_lowercase()], RawRow::from_row)?
+                .collect::<Result<_, _>>()?;
+            match rows.len() {
+                0 => Ok(None),
+                1 => rows.into_iter().next().map(RawRow::into_record).transpose(),
+                _ => Err(StateError::Ambiguous(name_or_id.to_owned())),
+            }
+        })())
     }
 
     /// All containers, oldest first.
     pub fn list_containers(&self) -> Result<Vec<ContainerRecord>, StateError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT * FROM containers ORDER BY created_at")?;
-        let rows: Vec<RawRow> = stmt
-            .query_map([], RawRow::from_row)?
-            .collect::<Result<_, _>>()?;
-        rows.into_iter().map(RawRow::into_record).collect()
+        self.name_damage((|| {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached("SELECT * FROM containers ORDER BY created_at")?;
+            let rows: Vec<RawRow> = stmt
+                .query_map([], RawRow::from_row)?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter().map(RawRow::into_record).collect()
+        })())
     }
 
     /// Ids of containers whose image is `image_id`.
     pub fn containers_using_image(&self, image_id: &str) -> Result<Vec<String>, StateError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT id FROM containers WHERE image_id = ?1")?;
-        let ids = stmt
-            .query_map(params![image_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids)
+        self.name_damage((|| {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached("SELECT id FROM containers WHERE image_id = ?1")?;
+            let ids = stmt
+                .query_map(params![image_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            Ok(ids)
+        })())
     }
 }
 

@@ -1,0 +1,110 @@
+//! The database file: damage found, quarantined and rebuilt; containers
+//! and pods whose snapshot has no row.
+
+use std::collections::HashSet;
+
+use super::{rebuild, CheckError, CheckOptions, CheckReport};
+use crate::config::EngineConfig;
+use crate::engine::Engine;
+use crate::state::{integrity, snapshot, Db, StateError};
+
+/// Checks the database file; with `repair`, moves a damaged one aside and
+/// rebuilds it. Returns whether the rest of the check can run.
+pub(super) fn check_database(
+    config: &EngineConfig,
+    opts: &CheckOptions,
+    report: &mut CheckReport,
+) -> Result<bool, CheckError> {
+    let root = &config.root;
+    let db_path = root.join(integrity::DB_FILE).display().to_string();
+    let problems = match Db::open(root) {
+        Ok(db) if opts.quick => {
+            drop(db);
+            Vec::new()
+        }
+        Ok(db) => db.quick_check()?,
+        Err(StateError::Damaged { cause, .. }) => vec![cause],
+        Err(e) => return Err(e.into()),
+    };
+    if problems.is_empty() {
+        return Ok(true);
+    }
+    report.errors = true;
+    for p in &problems {
+        CheckReport::note(&mut report.database, &db_path, p.clone());
+    }
+    if !opts.repair {
+        return Ok(false);
+    }
+    // Under the database lock, released before re-creating (which takes
+    // it to migrate): a process opening meanwhile finds the file missing
+    // and refuses, as it did the damaged one.
+    let guard = crate::lock::lock_exclusive(root, "db").map_err(StateError::from)?;
+    let moved = integrity::quarantine(root).map_err(|source| CheckError::Quarantine {
+        path: root.join(integrity::DB_FILE),
+        source,
+    })?;
+    drop(guard);
+    tracing::debug!("moved the damaged database to {}", moved.display());
+    report.moved_database = Some(moved);
+    let db = Db::recreate(root)?;
+    for pod in snapshot::read_pods(root) {
+        db.insert_pod(&pod.into_record())?;
+    }
+    let (snapshots, unreadable) = snapshot::read_all(root);
+    for snap in snapshots {
+        let rec = rebuild::insert(&db, rebuild::record_from_run_root(config, snap))?;
+        report.rebuilt_containers.insert(rec.id, rec.name);
+    }
+    for (id, why) in unreadable {
+        CheckReport::note(
+            &mut report.containers,
+            &id,
+            format!("cannot be rebuilt: {why}"),
+        );
+    }
+    Ok(true)
+}
+
+/// Snapshots without a row: containers the database lost.
+pub(super) fn check_snapshots(
+    engine: &Engine,
+    opts: &CheckOptions,
+    report: &mut CheckReport,
+) -> Result<(), CheckError> {
+    let ctx = engine.ctx();
+    let known: HashSet<String> = ctx
+        .db
+        .list_containers()?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    for pod in snapshot::read_pods(&ctx.config.root) {
+        if ctx.db.pod_by_id(&pod.id)?.is_some() {
+            continue;
+        }
+        if opts.repair {
+            ctx.db.insert_pod(&pod.into_record())?;
+        } else {
+            CheckReport::note(
+                &mut report.containers,
+                &pod.id,
+                format!("pod {} is missing from the database", pod.name),
+            );
+        }
+    }
+    let (snapshots, _) = snapshot::read_all(&ctx.config.root);
+    for snap in snapshots.into_iter().filter(|s| !known.contains(&s.id)) {
+        if !opts.repair {
+            CheckReport::note(
+                &mut report.containers,
+                &snap.id,
+                "container is missing from the database",
+            );
+            continue;
+        }
+        let rec = rebuild::insert(&ctx.db, rebuild::record_from_run_root(&ctx.config, snap))?;
+        report.rebuilt_containers.insert(rec.id, rec.name);
+    }
+    Ok(())
+}
