@@ -49,13 +49,9 @@ async fn remove_unknown_container(engine: &Engine, id: &str) -> Result<(), Check
     }
     engine.store().remove_container_storage(id)?;
     for dir in [&paths.run_dir, &paths.data_dir] {
-        match std::fs::remove_dir_all(dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(CheckError::Storage(StorageError::io("removing", dir)(e)));
-            }
-        }
+        // The data dir is the container's own: any depth, bounded descriptors.
+        crate::storage::remove_tree_if_exists(dir)
+            .map_err(|e| CheckError::Storage(StorageError::io("removing", dir)(e)))?;
     }
     Ok(())
 }
