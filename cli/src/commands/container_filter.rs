@@ -279,7 +279,7 @@ impl PsFilters {
         self.0.iter().all(|f| match f {
             PsFilter::Id(v) => v.iter().any(|p| c.id.starts_with(p.as_str())),
             PsFilter::Label(v) => v.iter().all(|s| label_matches(s, labels)),
-            PsFilter::NotLabel(v) => !v.iter().any(|s| label_matches(s, labels)),
+            PsFilter::NotLabel(v) => !v.iter().all(|s| label_matches(s, labels)),
             PsFilter::Name(v) => v.iter().any(|r| r.is_match(&c.name)),
             PsFilter::Exited(codes) => {
                 c.state == ContainerState::Exited && codes.contains(&c.exit_code.unwrap_or(0))

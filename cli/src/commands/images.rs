@@ -399,23 +399,16 @@ impl GoMethods for ImageReporter {
     }
 }
 
-/// `--format json`: the summaries with `Created` (Unix seconds), `CreatedAt` (RFC 3339),
-/// `Repository` and `Tag` after them and no `RepoTags` (Podman's writeJSON).
+/// `--format json`: each row's summary with `Created` (Unix seconds) and `CreatedAt`
+/// (RFC 3339) last (Podman 5.8's writeJSON).
 fn print_json(rows: &[ImageReporter]) -> CliResult<()> {
     let mut list = Vec::with_capacity(rows.len());
     for r in rows {
         let mut v = serde_json::to_value(&r.s).map_err(anyhow::Error::from)?;
         if let Some(o) = v.as_object_mut() {
             o.shift_remove("Created");
-            o.shift_remove("RepoTags");
             o.insert("Created".into(), json!(r.s.created));
             o.insert("CreatedAt".into(), json!(r.created().rfc3339()));
-            if !r.repository.is_empty() {
-                o.insert("Repository".into(), json!(r.repository));
-            }
-            if !r.tag.is_empty() {
-                o.insert("Tag".into(), json!(r.tag));
-            }
         }
         list.push(v);
     }

@@ -220,6 +220,7 @@ pub async fn info(g: &Globals, a: InfoArgs) -> CliResult {
         ..HostInfo::default()
     };
     let store = StoreInfo {
+        config_file: config.config_path.display().to_string(),
         container_store: ContainerStore {
             number: count(containers.len()),
             paused: in_state(&[ContainerState::Paused]),

@@ -200,13 +200,7 @@ impl GoMethods for PodReporter {
         Ok(match name {
             "NumberOfContainers" => GoValue::Int(i64::try_from(members.len()).unwrap_or(0)),
             "Label" => GoValue::Str(labels.get(args[0]).cloned().unwrap_or_default()),
-            "Labels" => GoValue::Str(
-                labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            "Labels" => labels.to_template(),
             "Created" => GoValue::Str(
                 r.created
                     .unix_nanos()

@@ -189,11 +189,9 @@ impl GoMethods for PsReporter {
     fn arity(&self, name: &str) -> Option<usize> {
         match name {
             "Label" => Some(1),
-            "ImageID" | "Labels" | "ID" | "Pod" | "Status" | "Restarts" | "RunningFor"
-            | "Command" | "Size" | "Names" | "Networks" | "Ports" | "CreatedAt"
-            | "CreatedHuman" | "Cgroup" | "IPC" | "MNT" | "NET" | "PIDNS" | "User" | "UTS" => {
-                Some(0)
-            }
+            "ImageID" | "ID" | "Pod" | "Status" | "Restarts" | "RunningFor" | "Command"
+            | "Size" | "Names" | "Networks" | "Ports" | "CreatedAt" | "CreatedHuman" | "Cgroup"
+            | "IPC" | "MNT" | "NET" | "PIDNS" | "User" | "UTS" => Some(0),
             _ => None,
         }
     }
@@ -204,11 +202,6 @@ impl GoMethods for PsReporter {
         let ns = &c.namespaces;
         Ok(GoValue::Str(match name {
             "Label" => labels.get(args[0]).cloned().unwrap_or_default(),
-            "Labels" => labels
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(","),
             "ImageID" => short(&c.image_id, self.no_trunc),
             "ID" => short(&c.id, self.no_trunc),
             "Pod" => short(&c.pod, self.no_trunc),
