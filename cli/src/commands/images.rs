@@ -44,7 +44,7 @@ pub struct ImagesArgs {
     #[arg(long)]
     digests: bool,
     /// Change the output format to JSON or a Go template
-    #[arg(long)]
+    #[arg(long, overrides_with = "format")]
     format: Option<String>,
     /// Do not print column headings
     #[arg(short = 'n', long)]
@@ -382,12 +382,27 @@ impl GoMethods for ImageReporter {
     fn arity(&self, name: &str) -> Option<usize> {
         matches!(
             name,
-            "ID" | "Created" | "Size" | "History" | "CreatedAt" | "CreatedSince" | "CreatedTime"
+            "ID" | "Created"
+                | "Size"
+                | "History"
+                | "CreatedAt"
+                | "CreatedSince"
+                | "CreatedTime"
+                | "Id"
+                | "IsReadOnly"
+                | "IsDangling"
         )
         .then_some(0)
     }
 
     fn call(&self, name: &str, _args: &[&str]) -> Result<GoValue, String> {
+        // ImageSummary's own methods (pointer receivers, reachable on list elements).
+        match name {
+            "Id" => return Ok(GoValue::Str(self.s.id.clone())),
+            "IsReadOnly" => return Ok(GoValue::Bool(self.s.read_only)),
+            "IsDangling" => return Ok(GoValue::Bool(self.s.dangling)),
+            _ => {}
+        }
         Ok(GoValue::Str(match name {
             "ID" => self.id(),
             "Created" | "CreatedSince" => self.created_since(),

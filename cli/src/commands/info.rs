@@ -17,14 +17,14 @@ use crate::yaml::to_yaml;
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// Change the output format to JSON or a Go template
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
     /// Change the output format to JSON or a Go template
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
 }
 

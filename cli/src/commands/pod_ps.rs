@@ -51,7 +51,7 @@ pub struct PodPsArgs {
     #[arg(short = 'f', long)]
     filter: Vec<String>,
     /// Pretty-print pods to JSON or using a Go template
-    #[arg(long)]
+    #[arg(long, overrides_with = "format")]
     format: Option<String>,
     /// Do not print headers
     #[arg(short = 'n', long)]
@@ -73,7 +73,7 @@ pub struct PodPsArgs {
 #[derive(Debug, Args)]
 pub struct PodInspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
     #[arg(required = true)]
     pods: Vec<String>,

@@ -66,7 +66,7 @@ pub struct PsArgs {
     #[arg(long)]
     no_trunc: bool,
     /// Pretty-print containers to JSON or using a Go template
-    #[arg(long)]
+    #[arg(long, overrides_with = "format")]
     format: Option<String>,
     /// Print the n last created containers (all states)
     #[arg(short = 'n', long, allow_negative_numbers = true, default_value_t = -1)]
@@ -215,12 +215,12 @@ impl GoMethods for PsReporter {
             // rpod publishes no ports yet: there is nothing to list.
             "Ports" => String::new(),
             "CreatedAt" => c.created.go_string(),
-            "Cgroup" => ns.cgroup.clone(),
+            "Cgroup" | "CGROUPNS" => ns.cgroup.clone(),
             "IPC" => ns.ipc.clone(),
             "MNT" => ns.mnt.clone(),
             "NET" => ns.net.clone(),
             "PIDNS" => ns.pidns.clone(),
-            "User" => ns.user.clone(),
+            "User" | "USERNS" => ns.user.clone(),
             "UTS" => ns.uts.clone(),
             other => return Err(format!("no method {other}")),
         }))
