@@ -285,7 +285,11 @@ impl PsFilters {
                 c.state == ContainerState::Exited && codes.contains(&c.exit_code.unwrap_or(0))
             }
             PsFilter::Status(v) => {
-                let state = c.state.as_str();
+                // Podman 5.8 lists configured (and initialized) containers as `created`.
+                let state = match c.state {
+                    ContainerState::Initialized => "created",
+                    s => s.as_str(),
+                };
                 v.iter()
                     .any(|s| state == if s == "stopped" { "exited" } else { s.as_str() })
             }

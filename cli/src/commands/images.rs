@@ -80,7 +80,11 @@ pub fn parse_filters(raw: &[String]) -> CliResult<Vec<ImageFilter>> {
         .map(|f| {
             let (k, v) = f
                 .split_once('=')
-                .ok_or_else(|| CliError::usage(format!("invalid image filter {f:?}")))?;
+                .ok_or_else(|| {
+                    CliError::usage(format!(
+                        "invalid image filter {f:?}: must be in the format \"filter=value or filter!=value\""
+                    ))
+                })?;
             Ok(match k {
                 "dangling" => match v {
                     "true" | "1" => ImageFilter::Dangling(true),
@@ -306,16 +310,20 @@ fn summary(engine: &Engine, img: &Image, containers: &[ContainerRecord]) -> Imag
         .pointer("/config/Labels")
         .and_then(|l| serde_json::from_value(l.clone()).ok());
     let size = i64::try_from(img.size).unwrap_or(i64::MAX);
+    // Names pulled by digest (`repo@sha256:...`) are digests, not tags.
+    let (digested, tagged): (Vec<&String>, Vec<&String>) =
+        img.names.iter().partition(|n| n.contains('@'));
+    let mut repo_digests: Vec<String> = tagged
+        .iter()
+        .map(|n| format!("{}@{}", split_name(n).0, img.digest))
+        .chain(digested.iter().map(|n| (*n).clone()))
+        .collect();
+    repo_digests.dedup();
     ImageSummary {
         id: img.id.clone(),
         parent_id: String::new(),
-        repo_tags: Some(img.names.clone()),
-        repo_digests: Some(
-            img.names
-                .iter()
-                .map(|n| format!("{}@{}", split_name(n).0, img.digest))
-                .collect(),
-        ),
+        repo_tags: Some(tagged.into_iter().cloned().collect()),
+        repo_digests: Some(repo_digests),
         created: created_of(img) / 1_000_000_000,
         size,
         shared_size: 0,
