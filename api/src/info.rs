@@ -54,6 +54,9 @@ pub struct HostInfo {
     pub rootless_network_cmd: String,
     pub service_is_remote: bool,
     pub security: SecurityInfo,
+    #[serde(rename = "slirp4netns")]
+    #[go(name = "Slirp4NetNS")]
+    pub slirp4netns: SlirpInfo,
     pub pasta: PastaInfo,
     pub swap_free: i64,
     pub swap_total: i64,
@@ -183,6 +186,14 @@ pub struct SecurityInfo {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
+#[go(type = "define.SlirpInfo")]
+pub struct SlirpInfo {
+    pub executable: String,
+    pub package: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
 #[go(type = "define.PastaInfo")]
 pub struct PastaInfo {
     pub executable: String,
@@ -194,6 +205,7 @@ pub struct PastaInfo {
 #[serde(rename_all = "camelCase")]
 #[go(type = "*define.StoreInfo")]
 pub struct StoreInfo {
+    pub config_file: String,
     pub container_store: ContainerStore,
     pub graph_driver_name: String,
     pub graph_options: BTreeMap<String, serde_json::Value>,

@@ -540,7 +540,7 @@ pub struct InspectContainerHostConfig {
     #[serde(rename = "MemorySwap")]
     pub memory_swap: i64,
     #[serde(rename = "MemorySwappiness")]
-    pub memory_swappiness: Option<i64>,
+    pub memory_swappiness: i64,
     #[serde(rename = "OomKillDisable")]
     pub oom_kill_disable: bool,
     #[serde(rename = "Init", skip_serializing_if = "std::ops::Not::not", default)]
@@ -815,7 +815,7 @@ mod tests {
         assert_eq!(j["State"]["StartedAt"], "0001-01-01T00:00:00Z");
         assert_eq!(j["lockNumber"], 0);
         assert_eq!(j["HostConfig"]["NetworkMode"], "none");
-        assert!(j["HostConfig"]["MemorySwappiness"].is_null());
+        assert_eq!(j["HostConfig"]["MemorySwappiness"], 0);
         let out = gotmpl::render_value(
             "{{.ID}} {{.State.Status}} {{.Config.Labels.k}} {{.HostConfig.NetworkMode}} {{.LockNumber}}",
             &d.to_template(),

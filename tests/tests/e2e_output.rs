@@ -55,7 +55,7 @@ fn ps_table_json_and_templates() {
         "ps",
         "--no-trunc",
         "--format",
-        "{{.ID}}|{{.Names}}|{{.State}}|{{.Label \"tier\"}}|{{upper .State}}",
+        "{{.ID}}|{{.Names}}|{{.State}}|{{index .Labels \"tier\"}}|{{upper .State}}",
     ]);
     assert_eq!(t, format!("{id}|{name}|running|web|RUNNING\n"));
     let t = w.env.ok(&["ps", "--format", "table {{.ID}}\t{{.Names}}"]);

@@ -305,13 +305,17 @@ impl PsFilters {
         self.0.iter().all(|f| match f {
             PsFilter::Id(v) => v.iter().any(|p| c.id.starts_with(p.as_str())),
             PsFilter::Label(v) => v.iter().all(|s| label_matches(s, labels)),
-            PsFilter::NotLabel(v) => !v.iter().any(|s| label_matches(s, labels)),
+            PsFilter::NotLabel(v) => !v.iter().all(|s| label_matches(s, labels)),
             PsFilter::Name(v) => v.iter().any(|r| r.is_match(&c.name)),
             PsFilter::Exited(codes) => {
                 c.state == ContainerState::Exited && codes.contains(&c.exit_code.unwrap_or(0))
             }
             PsFilter::Status(v) => {
-                let state = c.state.as_str();
+                // Podman 5.8 lists configured (and initialized) containers as `created`.
+                let state = match c.state {
+                    ContainerState::Initialized => "created",
+                    s => s.as_str(),
+                };
                 v.iter()
                     .any(|s| state == if s == "stopped" { "exited" } else { s.as_str() })
             }

@@ -44,7 +44,7 @@ pub struct ImagesArgs {
     #[arg(long)]
     digests: bool,
     /// Change the output format to JSON or a Go template
-    #[arg(long)]
+    #[arg(long, overrides_with = "format")]
     format: Option<String>,
     /// Do not print column headings
     #[arg(short = 'n', long)]
@@ -80,7 +80,11 @@ pub fn parse_filters(raw: &[String]) -> CliResult<Vec<ImageFilter>> {
         .map(|f| {
             let (k, v) = f
                 .split_once('=')
-                .ok_or_else(|| CliError::usage(format!("invalid image filter {f:?}")))?;
+                .ok_or_else(|| {
+                    CliError::usage(format!(
+                        "invalid image filter {f:?}: must be in the format \"filter=value or filter!=value\""
+                    ))
+                })?;
             Ok(match k {
                 "dangling" => match v {
                     "true" | "1" => ImageFilter::Dangling(true),
@@ -306,16 +310,20 @@ fn summary(engine: &Engine, img: &Image, containers: &[ContainerRecord]) -> Imag
         .pointer("/config/Labels")
         .and_then(|l| serde_json::from_value(l.clone()).ok());
     let size = i64::try_from(img.size).unwrap_or(i64::MAX);
+    // Names pulled by digest (`repo@sha256:...`) are digests, not tags.
+    let (digested, tagged): (Vec<&String>, Vec<&String>) =
+        img.names.iter().partition(|n| n.contains('@'));
+    let mut repo_digests: Vec<String> = tagged
+        .iter()
+        .map(|n| format!("{}@{}", split_name(n).0, img.digest))
+        .chain(digested.iter().map(|n| (*n).clone()))
+        .collect();
+    repo_digests.dedup();
     ImageSummary {
         id: img.id.clone(),
         parent_id: String::new(),
-        repo_tags: Some(img.names.clone()),
-        repo_digests: Some(
-            img.names
-                .iter()
-                .map(|n| format!("{}@{}", split_name(n).0, img.digest))
-                .collect(),
-        ),
+        repo_tags: Some(tagged.into_iter().cloned().collect()),
+        repo_digests: Some(repo_digests),
         created: created_of(img) / 1_000_000_000,
         size,
         shared_size: 0,
@@ -382,12 +390,27 @@ impl GoMethods for ImageReporter {
     fn arity(&self, name: &str) -> Option<usize> {
         matches!(
             name,
-            "ID" | "Created" | "Size" | "History" | "CreatedAt" | "CreatedSince" | "CreatedTime"
+            "ID" | "Created"
+                | "Size"
+                | "History"
+                | "CreatedAt"
+                | "CreatedSince"
+                | "CreatedTime"
+                | "Id"
+                | "IsReadOnly"
+                | "IsDangling"
         )
         .then_some(0)
     }
 
     fn call(&self, name: &str, _args: &[&str]) -> Result<GoValue, String> {
+        // ImageSummary's own methods (pointer receivers, reachable on list elements).
+        match name {
+            "Id" => return Ok(GoValue::Str(self.s.id.clone())),
+            "IsReadOnly" => return Ok(GoValue::Bool(self.s.read_only)),
+            "IsDangling" => return Ok(GoValue::Bool(self.s.dangling)),
+            _ => {}
+        }
         Ok(GoValue::Str(match name {
             "ID" => self.id(),
             "Created" | "CreatedSince" => self.created_since(),
@@ -399,23 +422,16 @@ impl GoMethods for ImageReporter {
     }
 }
 
-/// `--format json`: the summaries with `Created` (Unix seconds), `CreatedAt` (RFC 3339),
-/// `Repository` and `Tag` after them and no `RepoTags` (Podman's writeJSON).
+/// `--format json`: each row's summary with `Created` (Unix seconds) and `CreatedAt`
+/// (RFC 3339) last (Podman 5.8's writeJSON).
 fn print_json(rows: &[ImageReporter]) -> CliResult<()> {
     let mut list = Vec::with_capacity(rows.len());
     for r in rows {
         let mut v = serde_json::to_value(&r.s).map_err(anyhow::Error::from)?;
         if let Some(o) = v.as_object_mut() {
             o.shift_remove("Created");
-            o.shift_remove("RepoTags");
             o.insert("Created".into(), json!(r.s.created));
             o.insert("CreatedAt".into(), json!(r.created().rfc3339()));
-            if !r.repository.is_empty() {
-                o.insert("Repository".into(), json!(r.repository));
-            }
-            if !r.tag.is_empty() {
-                o.insert("Tag".into(), json!(r.tag));
-            }
         }
         list.push(v);
     }

@@ -17,14 +17,14 @@ use crate::yaml::to_yaml;
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// Change the output format to JSON or a Go template
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
     /// Change the output format to JSON or a Go template
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
 }
 
@@ -220,6 +220,7 @@ pub async fn info(g: &Globals, a: InfoArgs) -> CliResult {
         ..HostInfo::default()
     };
     let store = StoreInfo {
+        config_file: config.config_path.display().to_string(),
         container_store: ContainerStore {
             number: count(containers.len()),
             paused: in_state(&[ContainerState::Paused]),

@@ -18,7 +18,7 @@ use crate::format::{self, GoValue, HeaderMap, Origin, ToTemplate};
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
     /// Specify inspect-object type ("image", "container" or "all")
     #[arg(short = 't', long = "type", default_value = "all")]
@@ -33,7 +33,7 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 pub struct ContainerInspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
     /// Display filesystem usage (accepted for compatibility)
     #[arg(short = 's', long)]
@@ -45,7 +45,7 @@ pub struct ContainerInspectArgs {
 #[derive(Debug, Args)]
 pub struct ImageInspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
     #[arg(required = true)]
     names: Vec<String>,

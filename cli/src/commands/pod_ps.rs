@@ -51,7 +51,7 @@ pub struct PodPsArgs {
     #[arg(short = 'f', long)]
     filter: Vec<String>,
     /// Pretty-print pods to JSON or using a Go template
-    #[arg(long)]
+    #[arg(long, overrides_with = "format")]
     format: Option<String>,
     /// Do not print headers
     #[arg(short = 'n', long)]
@@ -73,7 +73,7 @@ pub struct PodPsArgs {
 #[derive(Debug, Args)]
 pub struct PodInspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
     #[arg(required = true)]
     pods: Vec<String>,
@@ -200,13 +200,7 @@ impl GoMethods for PodReporter {
         Ok(match name {
             "NumberOfContainers" => GoValue::Int(i64::try_from(members.len()).unwrap_or(0)),
             "Label" => GoValue::Str(labels.get(args[0]).cloned().unwrap_or_default()),
-            "Labels" => GoValue::Str(
-                labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            "Labels" => labels.to_template(),
             "Created" => GoValue::Str(
                 r.created
                     .unix_nanos()

@@ -66,7 +66,7 @@ pub struct PsArgs {
     #[arg(long)]
     no_trunc: bool,
     /// Pretty-print containers to JSON or using a Go template
-    #[arg(long)]
+    #[arg(long, overrides_with = "format")]
     format: Option<String>,
     /// Print the n last created containers (all states)
     #[arg(short = 'n', long, allow_negative_numbers = true, default_value_t = -1)]
@@ -189,11 +189,9 @@ impl GoMethods for PsReporter {
     fn arity(&self, name: &str) -> Option<usize> {
         match name {
             "Label" => Some(1),
-            "ImageID" | "Labels" | "ID" | "Pod" | "Status" | "Restarts" | "RunningFor"
-            | "Command" | "Size" | "Names" | "Networks" | "Ports" | "CreatedAt"
-            | "CreatedHuman" | "Cgroup" | "IPC" | "MNT" | "NET" | "PIDNS" | "User" | "UTS" => {
-                Some(0)
-            }
+            "ImageID" | "ID" | "Pod" | "Status" | "Restarts" | "RunningFor" | "Command"
+            | "Size" | "Names" | "Networks" | "Ports" | "CreatedAt" | "CreatedHuman" | "Cgroup"
+            | "IPC" | "MNT" | "NET" | "PIDNS" | "User" | "UTS" => Some(0),
             _ => None,
         }
     }
@@ -204,11 +202,6 @@ impl GoMethods for PsReporter {
         let ns = &c.namespaces;
         Ok(GoValue::Str(match name {
             "Label" => labels.get(args[0]).cloned().unwrap_or_default(),
-            "Labels" => labels
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(","),
             "ImageID" => short(&c.image_id, self.no_trunc),
             "ID" => short(&c.id, self.no_trunc),
             "Pod" => short(&c.pod, self.no_trunc),
@@ -222,12 +215,12 @@ impl GoMethods for PsReporter {
             // rpod publishes no ports yet: there is nothing to list.
             "Ports" => String::new(),
             "CreatedAt" => c.created.go_string(),
-            "Cgroup" => ns.cgroup.clone(),
+            "Cgroup" | "CGROUPNS" => ns.cgroup.clone(),
             "IPC" => ns.ipc.clone(),
             "MNT" => ns.mnt.clone(),
             "NET" => ns.net.clone(),
             "PIDNS" => ns.pidns.clone(),
-            "User" => ns.user.clone(),
+            "User" | "USERNS" => ns.user.clone(),
             "UTS" => ns.uts.clone(),
             other => return Err(format!("no method {other}")),
         }))

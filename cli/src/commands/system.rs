@@ -61,7 +61,7 @@ pub struct SystemPruneArgs {
 #[derive(Debug, Args)]
 pub struct DfArgs {
     /// Pretty-print images using a Go template
-    #[arg(long)]
+    #[arg(long, overrides_with = "format")]
     format: Option<String>,
     /// Show detailed information on disk usage
     #[arg(short = 'v', long)]
