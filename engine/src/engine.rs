@@ -27,6 +27,7 @@ pub fn select_runtime(
 ) -> Result<crate::runtime::OciRuntime, crate::runtime::RuntimeError> {
     let mut rt = crate::runtime::OciRuntime::select(requested.or(config.runtime.as_deref()), None)?;
     rt.root = Some(config.runtime_state_dir(&rt.name));
+    rt.flags = config.runtime_flags_for(&rt.name);
     Ok(rt)
 }
 

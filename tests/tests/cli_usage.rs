@@ -204,3 +204,15 @@ fn completion_scripts_and_help() {
     let help = env.ok(&["run", "--help"]);
     assert!(help.contains("--log-driver"), "{help}");
 }
+
+#[test]
+fn runtime_flags_reach_the_runtime() {
+    let (w, img) = common::busybox();
+    let (code, err) = w
+        .env
+        .fails(&["--runtime-flag", "invalidflag", "run", "--rm", &img, "true"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("invalidflag"), "{err}");
+    w.env
+        .ok(&["--runtime-flag", "debug", "run", "--rm", &img, "true"]);
+}
