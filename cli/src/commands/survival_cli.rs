@@ -28,7 +28,8 @@ pub async fn replace_existing(
     }
 }
 
-/// `--cidfile`: the new container's ID, in a file that must not exist yet.
+/// `--cidfile`: the new container's ID; an existing file is overwritten
+/// (Podman 5: its content is truncated, older Podman refused).
 pub fn write_cidfile(flags: &SurvivalFlags, handle: &ContainerHandle) -> CliResult<()> {
     let Some(path) = &flags.cidfile else {
         return Ok(());
@@ -36,13 +37,10 @@ pub fn write_cidfile(flags: &SurvivalFlags, handle: &ContainerHandle) -> CliResu
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .open(path)
-        .map_err(|e| {
-            CliError::usage(format!(
-                "container id file exists. Ensure another container is not using it or delete {path}: {e}"
-            ))
-        })?;
+        .map_err(|e| CliError::usage(format!("opening cidfile {path}: {e}")))?;
     f.write_all(handle.id.as_bytes())
         .map_err(|e| anyhow::anyhow!("writing {path}: {e}"))?;
     Ok(())
