@@ -16,8 +16,26 @@ pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Parses `--since`/`--until` as Podman does; Unix nanoseconds.
 pub fn parse_time(s: &str) -> Option<i64> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+    // `date --iso-8601=ns` writes a comma before the fraction.
+    let iso = s.replacen(',', ".", 1);
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&iso) {
         return t.timestamp_nanos_opt();
+    }
+    // Without a zone: local time, as Go's time.ParseInLocation(Local).
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&iso, fmt) {
+            return t
+                .and_local_timezone(chrono::Local)
+                .single()?
+                .timestamp_nanos_opt();
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d
+            .and_hms_opt(0, 0, 0)?
+            .and_local_timezone(chrono::Local)
+            .single()?
+            .timestamp_nanos_opt();
     }
     if let Ok(secs) = s.parse::<f64>() {
         return Some((secs * 1e9) as i64);
@@ -245,6 +263,22 @@ mod tests {
         assert!((now - t - 600_000_000_000).abs() < 5_000_000_000);
         assert_eq!(parse_time("1700000000").unwrap(), 1_700_000_000_000_000_000);
         assert!(parse_time("yesterday").is_none());
+        assert!(
+            parse_time("-1s").unwrap() > now,
+            "a negative duration is in the future"
+        );
+    }
+
+    #[test]
+    fn since_timestamps_in_the_formats_users_type() {
+        let want = 1_733_324_705_695_841_561;
+        assert_eq!(
+            parse_time("2024-12-04T15:05:05,695841561+00:00"),
+            Some(want)
+        );
+        assert_eq!(parse_time("2024-12-04T15:05:05.695841561Z"), Some(want));
+        assert!(parse_time("2024-12-04").is_some());
+        assert!(parse_time("2024-12-04T15:05:05").is_some());
     }
 
     #[test]

@@ -17,10 +17,10 @@ pub struct LogsArgs {
     #[arg(short = 'f', long)]
     follow: bool,
     /// Show logs since TIMESTAMP (RFC 3339, Unix seconds, or a duration like 10m)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     since: Option<String>,
     /// Show logs until TIMESTAMP
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     until: Option<String>,
     /// Output the specified number of LINES at the end of the logs
     #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
