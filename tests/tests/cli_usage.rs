@@ -216,3 +216,16 @@ fn runtime_flags_reach_the_runtime() {
     w.env
         .ok(&["--runtime-flag", "debug", "run", "--rm", &img, "true"]);
 }
+
+#[test]
+fn help_offers_remote_unless_a_connection_is_named() {
+    let env = TestEnv::new();
+    assert!(env.ok(&["--help"]).contains(" --remote "));
+    assert!(!env
+        .ok(&["--url", "unix:///x", "--help"])
+        .contains(" --remote "));
+    let mut cmd = env.cmd(&["--help"]);
+    cmd.env("CONTAINER_HOST", "unix:///x");
+    let out = rpod_tests::run_with_timeout(&mut cmd, rpod_tests::DEFAULT_COMMAND_TIMEOUT);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(" --remote "));
+}
