@@ -101,7 +101,7 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
             }
             f.done = !live;
         }
-        if followed.iter().all(|f| f.done) {
+        if followed.iter().all(|f| f.done) || filter.until_passed() {
             return Ok(0);
         }
         out.flush().ok();
