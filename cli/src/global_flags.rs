@@ -160,7 +160,7 @@ impl GlobalFlags {
                 )))
             }
         }
-        let refused: [(&str, bool, &str); 11] = [
+        let refused: [(&str, bool, &str); 10] = [
             (
                 "--network-config-dir",
                 self.network_config_dir.is_some(),
@@ -175,11 +175,6 @@ impl GlobalFlags {
                 "--conmon",
                 self.conmon.is_some(),
                 "rpod's monitor is pod-monitor",
-            ),
-            (
-                "--runtime-flag",
-                !self.runtime_flag.is_empty(),
-                "runtime flags",
             ),
             ("--hooks-dir", !self.hooks_dir.is_empty(), "OCI hooks"),
             (

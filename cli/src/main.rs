@@ -24,9 +24,14 @@ use cli_error::CliError;
     name = "rpod",
     version = concat!("version ", env!("CARGO_PKG_VERSION")),
     disable_version_flag = true,
+    disable_help_flag = true,
+    term_width = 160,
     about = "Manage pods, containers and images (Podman-compatible)"
 )]
 pub struct Cli {
+    /// Help for rpod
+    #[arg(short = 'h', long = "help", action = clap::ArgAction::HelpShort)]
+    help: Option<bool>,
     /// Version for rpod
     #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
     version: Option<bool>,
@@ -96,7 +101,21 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     fn last_wins(cmd: clap::Command) -> clap::Command {
         cmd.args_override_self(true).mut_subcommands(last_wins)
     }
-    let matches = last_wins(Cli::command()).try_get_matches_from(args)?;
+    let mut cmd = last_wins(Cli::command());
+    // As Podman: with a connection already named (CONTAINER_HOST,
+    // CONTAINER_CONNECTION, --url, --connection) --remote is not offered.
+    let connection_named = ["CONTAINER_HOST", "CONTAINER_CONNECTION"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+        || args.iter().any(|a| {
+            ["--url", "--connection", "-c"]
+                .iter()
+                .any(|f| a == f || a.starts_with(&format!("{f}=")))
+        });
+    if connection_named {
+        cmd = cmd.mut_arg("remote", |a| a.hide(true));
+    }
+    let matches = cmd.try_get_matches_from(args)?;
     Cli::from_arg_matches(&matches)
 }
 

@@ -105,6 +105,9 @@ pub struct EngineConfig {
     /// containers.conf as loaded (its container defaults are applied by
     /// whoever creates containers).
     pub containers_conf: ContainersConf,
+    /// `--runtime-flag` values (without the leading `--`); when empty,
+    /// containers.conf's `[engine.runtimes_flags]` for the runtime apply.
+    pub runtime_flags: Vec<String>,
 }
 
 /// The events backends rpod has (Podman's `events_logger`).
@@ -196,7 +199,33 @@ impl EngineConfig {
             events_logger: events_logger_of(&containers)?,
             tmp_dir: None,
             containers_conf: containers,
+            runtime_flags: Vec::new(),
         })
+    }
+
+    /// Extra global flags for runtime `name`, each with its leading `--`
+    /// (Podman's `--runtime-flag` takes them without).
+    pub fn runtime_flags_for(&self, name: &str) -> Vec<String> {
+        let flags = if self.runtime_flags.is_empty() {
+            self.containers_conf
+                .engine
+                .runtimes_flags
+                .get(name)
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            self.runtime_flags.clone()
+        };
+        flags
+            .into_iter()
+            .map(|f| {
+                if f.starts_with('-') {
+                    f
+                } else {
+                    format!("--{f}")
+                }
+            })
+            .collect()
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -327,6 +356,28 @@ mod tests {
         assert_eq!(c.root, PathBuf::from("/s/root"));
         assert_eq!(c.runroot, PathBuf::from("/flag/run"));
         assert_eq!(c.storage_driver, StorageDriver::Vfs);
+    }
+
+    #[test]
+    fn runtime_flags_from_flag_or_containers_conf() {
+        let mut containers = ContainersConf::default();
+        containers
+            .engine
+            .runtimes_flags
+            .insert("runc".into(), vec!["debug".into()]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = EngineConfig::load_with(
+            None,
+            None,
+            Some(dir.path().join("none.conf")),
+            StorageConf::default(),
+            containers,
+        )
+        .unwrap();
+        assert_eq!(c.runtime_flags_for("runc"), vec!["--debug"]);
+        assert!(c.runtime_flags_for("crun").is_empty());
+        c.runtime_flags = vec!["log-format=json".into()];
+        assert_eq!(c.runtime_flags_for("runc"), vec!["--log-format=json"]);
     }
 
     #[test]

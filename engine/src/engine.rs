@@ -27,6 +27,7 @@ pub fn select_runtime(
 ) -> Result<crate::runtime::OciRuntime, crate::runtime::RuntimeError> {
     let mut rt = crate::runtime::OciRuntime::select(requested.or(config.runtime.as_deref()), None)?;
     rt.root = Some(config.runtime_state_dir(&rt.name));
+    rt.flags = config.runtime_flags_for(&rt.name);
     Ok(rt)
 }
 
@@ -93,11 +94,14 @@ impl Engine {
     }
 
     /// The actor of the container `name_or_id`, started on first use.
+    /// A leading '/' (Docker's spelling of names) is dropped, as Podman
+    /// does; names never contain '/'.
     pub fn container(&self, name_or_id: &str) -> Result<ContainerHandle, ContainerError> {
+        let key = name_or_id.strip_prefix('/').unwrap_or(name_or_id);
         let record = self
             .ctx
             .db
-            .find_container(name_or_id)?
+            .find_container(key)?
             .ok_or_else(|| ContainerError::NotFound(name_or_id.to_owned()))?;
         let mut actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
         let handle = actors

@@ -204,3 +204,28 @@ fn completion_scripts_and_help() {
     let help = env.ok(&["run", "--help"]);
     assert!(help.contains("--log-driver"), "{help}");
 }
+
+#[test]
+fn runtime_flags_reach_the_runtime() {
+    let (w, img) = common::busybox();
+    let (code, err) = w
+        .env
+        .fails(&["--runtime-flag", "invalidflag", "run", "--rm", &img, "true"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("invalidflag"), "{err}");
+    w.env
+        .ok(&["--runtime-flag", "debug", "run", "--rm", &img, "true"]);
+}
+
+#[test]
+fn help_offers_remote_unless_a_connection_is_named() {
+    let env = TestEnv::new();
+    assert!(env.ok(&["--help"]).contains(" --remote "));
+    assert!(!env
+        .ok(&["--url", "unix:///x", "--help"])
+        .contains(" --remote "));
+    let mut cmd = env.cmd(&["--help"]);
+    cmd.env("CONTAINER_HOST", "unix:///x");
+    let out = rpod_tests::run_with_timeout(&mut cmd, rpod_tests::DEFAULT_COMMAND_TIMEOUT);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(" --remote "));
+}

@@ -240,4 +240,60 @@ fn leading_slash_names_and_pod_new_undone_on_failure() {
     assert!(err.contains("already in use"), "{err}");
     let (code, _) = w.env.fails(&["pod", "exists", "podnew"]);
     assert_eq!(code, 1, "the pod made for the failed container is removed");
+    w.env.ok(&["rm", "/slashed"]);
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn logs_of_several_containers_are_prefixed_and_followed_together() {
+    let (w, img) = busybox();
+    let id1 = w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "l1",
+        &img,
+        "sh",
+        "-c",
+        "echo a1; echo a2",
+    ]);
+    let id2 = w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "l2",
+        &img,
+        "sh",
+        "-c",
+        "sleep 1; echo b1; echo b2",
+    ]);
+    let out = w.env.ok(&["logs", "-f", "l1", "l2"]);
+    let (s1, s2) = (&id1.trim()[..12], &id2.trim()[..12]);
+    for want in [
+        format!("{s1} a1"),
+        format!("{s1} a2"),
+        format!("{s2} b1"),
+        format!("{s2} b2"),
+    ] {
+        assert!(out.lines().any(|l| l == want), "{want:?} in {out}");
+    }
+    assert_eq!(w.env.ok(&["logs", "--names", "l1"]), "l1 a1\nl1 a2\n");
+    assert_eq!(w.env.ok(&["logs", "l1"]), "a1\na2\n");
+    // --until with a duration is ahead of now: -f follows that long.
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "l3",
+        &img,
+        "sh",
+        "-c",
+        "while :; do echo x; sleep 0.2; done",
+    ]);
+    let start = std::time::Instant::now();
+    let out = w.env.ok(&["logs", "--until", "2s", "-f", "l3"]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    assert!(out.lines().count() >= 2, "{out}");
+    assert_eq!(w.env.ok(&["logs", "--since", "-1s", "l1"]), "");
+    w.env.ok(&["rm", "-f", "-t0", "l3"]);
 }

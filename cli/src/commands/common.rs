@@ -23,6 +23,7 @@ pub struct Globals {
     pub storage_driver: Option<String>,
     pub events_logger: Option<rpod_engine::config::EventsLogger>,
     pub tmp_dir: Option<PathBuf>,
+    pub runtime_flags: Vec<String>,
 }
 
 impl From<&Cli> for Globals {
@@ -36,6 +37,7 @@ impl From<&Cli> for Globals {
             // Refused before dispatch when invalid (GlobalFlags::check).
             events_logger: c.globals.events_backend().ok().flatten(),
             tmp_dir: c.globals.tmpdir.clone(),
+            runtime_flags: c.globals.runtime_flag.clone(),
         }
     }
 }
@@ -49,6 +51,9 @@ pub fn engine_config(g: &Globals) -> CliResult<EngineConfig> {
     if let Some(d) = &g.storage_driver {
         config.storage_driver =
             StorageDriver::parse(d).map_err(|e| CliError::usage(e.to_string()))?;
+    }
+    if !g.runtime_flags.is_empty() {
+        config.runtime_flags = g.runtime_flags.clone();
     }
     if let Some(e) = g.events_logger {
         config.events_logger = e;

@@ -303,7 +303,6 @@ impl RefusedFlags {
             (&f.volumes_from, "--volumes-from", vol),
             (&f.image_volume, "--image-volume", vol),
             (&f.secret, "--secret", "secrets, issue 13"),
-            (&f.read_only_tmpfs, "--read-only-tmpfs", vol),
             (&f.cpus, "--cpus", res),
             (&f.cpu_period, "--cpu-period", res),
             (&f.cpu_quota, "--cpu-quota", res),
@@ -447,6 +446,13 @@ impl RefusedFlags {
                 "a container without /etc/hostname",
             ),
         ];
+        // rpod's read-only containers get Podman's default tmpfs set
+        // (--read-only-tmpfs=true); only turning it off is missing.
+        if f.read_only_tmpfs.last().is_some_and(|v| v == "false") {
+            return Err(CliError::usage(format!(
+                "--read-only-tmpfs=false is not supported yet ({vol})"
+            )));
+        }
         for (given, flag, what) in table {
             // A boolean flag set to false asks for rpod's behaviour.
             if given.last().is_some_and(|v| v != "false") {

@@ -14,10 +14,39 @@ use crate::cli_error::{CliError, CliResult};
 /// How often a followed log is checked for new data.
 pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Parses `--since`/`--until` as Podman does; Unix nanoseconds.
+/// Parses `--since` as Podman does; Unix nanoseconds. A duration is that
+/// long before now.
 pub fn parse_time(s: &str) -> Option<i64> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+    parse_input_time(s, true)
+}
+
+/// Parses `--until` as Podman does: a duration is that long after now
+/// (`logs --until 3s -f` follows for three seconds).
+pub fn parse_until(s: &str) -> Option<i64> {
+    parse_input_time(s, false)
+}
+
+fn parse_input_time(s: &str, since: bool) -> Option<i64> {
+    // `date --iso-8601=ns` writes a comma before the fraction.
+    let iso = s.replacen(',', ".", 1);
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&iso) {
         return t.timestamp_nanos_opt();
+    }
+    // Without a zone: local time, as Go's time.ParseInLocation(Local).
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&iso, fmt) {
+            return t
+                .and_local_timezone(chrono::Local)
+                .single()?
+                .timestamp_nanos_opt();
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d
+            .and_hms_opt(0, 0, 0)?
+            .and_local_timezone(chrono::Local)
+            .single()?
+            .timestamp_nanos_opt();
     }
     if let Ok(secs) = s.parse::<f64>() {
         return Some((secs * 1e9) as i64);
@@ -34,7 +63,8 @@ pub fn parse_time(s: &str) -> Option<i64> {
         "h" => 3600e9,
         _ => return None,
     };
-    Some(now - (n * mult) as i64)
+    let d = (n * mult) as i64;
+    Some(if since { now - d } else { now + d })
 }
 
 /// The `--since`/`--until` window.
@@ -47,15 +77,22 @@ pub struct TimeFilter {
 impl TimeFilter {
     /// Parses both bounds; a bad one is a usage error.
     pub fn parse(since: Option<&str>, until: Option<&str>) -> CliResult<TimeFilter> {
-        let one = |s: Option<&str>| {
-            s.map(|s| {
-                parse_time(s).ok_or_else(|| CliError::usage(format!("invalid timestamp {s:?}")))
-            })
-            .transpose()
+        let one = |s: Option<&str>, parse: fn(&str) -> Option<i64>| {
+            s.map(|s| parse(s).ok_or_else(|| CliError::usage(format!("invalid timestamp {s:?}"))))
+                .transpose()
         };
         Ok(TimeFilter {
-            since: one(since)?,
-            until: one(until)?,
+            since: one(since, parse_time)?,
+            until: one(until, parse_until)?,
+        })
+    }
+
+    /// Whether `--until` lies in the past: following can stop.
+    pub fn until_passed(&self) -> bool {
+        self.until.is_some_and(|u| {
+            chrono::Utc::now()
+                .timestamp_nanos_opt()
+                .is_some_and(|n| n > u)
         })
     }
 
@@ -245,6 +282,26 @@ mod tests {
         assert!((now - t - 600_000_000_000).abs() < 5_000_000_000);
         assert_eq!(parse_time("1700000000").unwrap(), 1_700_000_000_000_000_000);
         assert!(parse_time("yesterday").is_none());
+        assert!(
+            parse_until("10m").unwrap() > now,
+            "an --until duration is ahead"
+        );
+        assert!(
+            parse_time("-1s").unwrap() > now,
+            "a negative duration is in the future"
+        );
+    }
+
+    #[test]
+    fn since_timestamps_in_the_formats_users_type() {
+        let want = 1_733_324_705_695_841_561;
+        assert_eq!(
+            parse_time("2024-12-04T15:05:05,695841561+00:00"),
+            Some(want)
+        );
+        assert_eq!(parse_time("2024-12-04T15:05:05.695841561Z"), Some(want));
+        assert!(parse_time("2024-12-04").is_some());
+        assert!(parse_time("2024-12-04T15:05:05").is_some());
     }
 
     #[test]

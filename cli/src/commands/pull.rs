@@ -42,6 +42,11 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
     opts.policy = a.signature_policy.clone();
     opts.arch = a.arch.clone();
     opts.os = a.os.clone();
+    if a.platform.is_some() && (a.arch.is_some() || a.os.is_some()) {
+        return Err(CliError::usage(
+            "--platform option can not be specified with --arch or --os",
+        ));
+    }
     if let Some(p) = &a.platform {
         let mut parts = p.split('/');
         opts.os = parts.next().map(str::to_owned);

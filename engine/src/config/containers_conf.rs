@@ -73,6 +73,8 @@ pub struct EngineTable {
     pub events_logger: Option<String>,
     /// Runtime name → candidate paths.
     pub runtimes: BTreeMap<String, Vec<String>>,
+    /// Runtime name → extra global flags (without the leading `--`).
+    pub runtimes_flags: BTreeMap<String, Vec<String>>,
 }
 
 /// The keys rpod reads; everything else is reported as ignored.
@@ -85,6 +87,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "runtime"),
     ("engine", "events_logger"),
     ("engine", "runtimes"),
+    ("engine", "runtimes_flags"),
 ];
 
 impl ContainersConf {

@@ -188,6 +188,9 @@ pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
     if let Some(tmp) = &c.tmp_dir {
         argv.extend(["--tmpdir".into(), tmp.display().to_string()]);
     }
+    for f in &c.runtime_flags {
+        argv.extend(["--runtime-flag".into(), f.clone()]);
+    }
     argv.extend(["container".into(), "cleanup".into(), id.to_owned()]);
     argv
 }

@@ -60,7 +60,7 @@ impl MonitorFiles {
             mode,
             runtime: runtime.path.clone(),
             runtime_root: runtime.root.clone(),
-            runtime_flags: Vec::new(),
+            runtime_flags: runtime.flags.clone(),
             bundle,
             terminal,
             stdin,

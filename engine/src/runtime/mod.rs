@@ -27,15 +27,20 @@ pub struct OciRuntime {
     pub path: PathBuf,
     /// State directory passed as `--root` (runtime default when `None`).
     pub root: Option<PathBuf>,
+    /// Extra global flags (`--runtime-flag`, containers.conf
+    /// `[engine.runtimes_flags]`), after `--root`.
+    pub flags: Vec<String>,
 }
 
 impl OciRuntime {
     /// Global arguments that go before every subcommand (e.g. `--root R`),
     /// for building runtime command lines elsewhere (the monitor config).
     pub fn runtime_args(&self) -> Vec<String> {
-        match &self.root {
+        let mut args = match &self.root {
             Some(r) => vec!["--root".to_string(), r.to_string_lossy().into_owned()],
             None => Vec::new(),
-        }
+        };
+        args.extend(self.flags.iter().cloned());
+        args
     }
 }

@@ -74,7 +74,12 @@ impl OciRuntime {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| r.to_owned());
-                return Ok(Self { name, path, root });
+                return Ok(Self {
+                    name,
+                    path,
+                    root,
+                    flags: Vec::new(),
+                });
             }
             Some(name) => vec![name],
             None => preference(cgroup_mode()).to_vec(),
@@ -87,6 +92,7 @@ impl OciRuntime {
                         name: (*name).to_owned(),
                         path,
                         root,
+                        flags: Vec::new(),
                     });
                 }
                 tried.push(path);

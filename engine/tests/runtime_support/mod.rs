@@ -55,6 +55,7 @@ impl Bundle {
             name: "runc".into(),
             path: RUNC.into(),
             root: Some(dir.path().join("state")),
+            flags: Vec::new(),
         };
         let b = Bundle { dir, id, runtime };
         make_rootfs(&b.rootfs());
