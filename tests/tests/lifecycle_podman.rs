@@ -376,3 +376,36 @@ fn rm_force_after_killed_monitor_is_quiet() {
         !common::alive(pid)
     });
 }
+
+#[test]
+fn health_check_stop_shows_stopping_and_refuses_plain_rm() {
+    let (w, img) = busybox();
+    let name = unique_name("hcs");
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--health-cmd",
+        "/bin/false",
+        "--health-interval",
+        "1s",
+        "--health-retries",
+        "1",
+        "--health-on-failure=stop",
+        "--stop-timeout=5",
+        &img,
+        "sleep",
+        "infinity",
+    ]);
+    // PID 1 ignores SIGTERM: the monitor's stop waits out its timeout.
+    wait_state(&w.env, &name, "stopping");
+    let (code, err) = w.env.fails(&["rm", &name]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("as it is stopping - running or paused"),
+        "{err}"
+    );
+    wait_state(&w.env, &name, "exited");
+    w.env.ok(&["rm", &name]);
+}
