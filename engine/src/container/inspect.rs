@@ -110,6 +110,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> Value {
             "Paused": rec.state == ContainerState::Paused,
             "Restarting": restarting,
             "OOMKilled": rec.oom_killed,
+            "StoppedByUser": ContainerPaths::new(&ctx.config, &rec.id).stopped_by_user.exists(),
             "Dead": false,
             "Pid": rec.pid,
             "ConmonPid": if mounted { rec.monitor_pid } else { 0 },
