@@ -26,6 +26,22 @@ fn input_pipe(data: &[u8]) -> OwnedFd {
     r
 }
 
+/// A pipe fed `chunks` one write at a time, with a pause between them so
+/// that each is a read of its own (as keystrokes are).
+fn typed_pipe(chunks: &'static [&'static [u8]]) -> (OwnedFd, std::thread::JoinHandle<()>) {
+    let (r, w) = nix::unistd::pipe().unwrap();
+    let mut w = fs::File::from(w);
+    let writer = std::thread::spawn(move || {
+        for c in chunks {
+            if w.write_all(c).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    (r, writer)
+}
+
 /// Reads every output packet of an attach stream until the monitor
 /// closes it.
 fn collect_output(stream: AttachStream) -> Vec<u8> {
@@ -83,12 +99,16 @@ fn detach_keys_leave_the_container_running() {
     let mut c = TestCtr::new("detach", &["cat"], false, true);
     c.run();
     let stream = AttachStream::connect(&c.cfg.attach_path).unwrap();
-    let input = input_pipe(b"abc\n\x10\x11ignored\n");
+    // The keys count when typed one by one (as in Podman); the same bytes
+    // inside a longer read are data.
+    let (input, writer) = typed_pipe(&[b"abc\n", b"x\x10\x11y\n", b"\x10", b"\x11", b"ignored\n"]);
     let mut out = Vec::new();
     let mut err = Vec::new();
     let keys = rpod_engine::monitor::parse_detach_keys("ctrl-p,ctrl-q").unwrap();
     let end = pump(stream, Some(input.as_fd()), &mut out, &mut err, Some(&keys)).unwrap();
     assert_eq!(end, AttachEnd::Detached);
+    drop(input);
+    writer.join().unwrap();
     // stdin stays open: cat keeps running; a new client can still feed it.
     let mut client = c.client();
     assert_eq!(client.status().unwrap().state, MonitorState::Running);
@@ -98,7 +118,9 @@ fn detach_keys_leave_the_container_running() {
     assert_eq!(end, AttachEnd::Eof);
     let log = c.log();
     assert!(
-        log.contains(" stdout F abc\n") && log.contains(" stdout F more\n"),
+        log.contains(" stdout F abc\n")
+            && log.contains(" stdout F x\x10\x11y\n")
+            && log.contains(" stdout F more\n"),
         "{log}"
     );
     assert!(!log.contains("ignored"), "{log}");

@@ -376,3 +376,76 @@ fn rm_force_after_killed_monitor_is_quiet() {
         !common::alive(pid)
     });
 }
+
+#[test]
+fn health_check_stop_shows_stopping_and_refuses_plain_rm() {
+    let (w, img) = busybox();
+    let name = unique_name("hcs");
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--health-cmd",
+        "/bin/false",
+        "--health-interval",
+        "1s",
+        "--health-retries",
+        "1",
+        "--health-on-failure=stop",
+        "--stop-timeout=5",
+        &img,
+        "sleep",
+        "infinity",
+    ]);
+    // PID 1 ignores SIGTERM: the monitor's stop waits out its timeout.
+    wait_state(&w.env, &name, "stopping");
+    let (code, err) = w.env.fails(&["rm", &name]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("as it is stopping - running or paused"),
+        "{err}"
+    );
+    wait_state(&w.env, &name, "exited");
+    w.env.ok(&["rm", &name]);
+}
+
+#[test]
+fn stopped_by_user_and_failed_start_code() {
+    let (w, img) = busybox();
+    let name = unique_name("sbu");
+    w.env
+        .ok(&["create", "--name", &name, &img, "/no/such/command"]);
+    let stopped = |n: &str| {
+        w.env
+            .ok(&["inspect", "--format", "{{.State.StoppedByUser}}", n])
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(stopped(&name), "false");
+    // `start` fails with 125 whatever the runtime said (`run` has 127).
+    let (code, _) = w.env.fails(&["start", &name]);
+    assert_eq!(code, 125);
+    w.env.ok(&["rm", &name]);
+    let name = unique_name("sbk");
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--restart=always",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "trap 'exit 42' TERM; echo READY; while :; do sleep 0.2; done",
+    ]);
+    wait_until(Duration::from_secs(10), "READY", || {
+        w.env.ok(&["logs", &name]).contains("READY")
+    });
+    w.env.ok(&["kill", "-s=TERM", &name]);
+    assert_eq!(w.env.ok(&["wait", &name]).trim(), "42");
+    assert_eq!(stopped(&name), "true");
+    w.env.ok(&["start", &name]);
+    assert_eq!(stopped(&name), "false");
+    w.env.ok(&["rm", "-f", "-t0", &name]);
+}

@@ -220,7 +220,12 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
             if only_started && handle.get().await?.state == ContainerState::Running {
                 return Ok(None);
             }
-            handle.start().await?;
+            // Podman: a failed (detached) start is 125, whatever the
+            // runtime said (no 126/127 as for `run`).
+            handle.start().await.map_err(|e| CliError::Coded {
+                msg: e.to_string(),
+                code: 125,
+            })?;
             super::survival_cli::notify_ready(&handle).await?;
             Ok(Some(input))
         }

@@ -144,6 +144,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             paused: rec.state == ContainerState::Paused,
             restarting,
             oom_killed: rec.oom_killed,
+            stopped_by_user: paths.stopped_by_user.exists(),
             dead: false,
             pid: i64::from(rec.pid),
             conmon_pid: if mounted {

@@ -20,6 +20,9 @@ use crate::state::{ContainerRecord, ContainerState};
 pub const DEFAULT_STOP_TIMEOUT: u64 = 10;
 pub const SIGTERM: i32 = 15;
 pub const SIGKILL: i32 = 9;
+/// Seconds after a stop's own deadline at which the monitor escalates, in
+/// case the stopping process died before it could.
+const STOP_BACKSTOP_SECS: u64 = 5;
 
 pub(crate) fn runtime_for(
     ctx: &EngineCtx,
@@ -65,6 +68,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
     super::recovery::kill_stale_monitor(&paths);
     release_resources(ctx, rec, &paths).await?;
     super::restart::reset(&paths);
+    let _ = std::fs::remove_file(&paths.stopped_by_user);
     let pending = match prepare_and_spawn(ctx, rec, &paths) {
         Ok(p) => p,
         Err(e) => {
@@ -267,24 +271,36 @@ pub(crate) async fn stop(
     }
     rec.state = ContainerState::Stopping;
     ctx.db.update_container(rec)?;
+    mark_stopped_by_user(&paths);
     crate::fault::point("stop.after-mark");
     let exit = match MonitorClient::connect(&paths.monitor.control_socket) {
         Ok(mut client) => {
             // The process may end (and its monitor with it) before the
             // monitor reads our next request: then its exit file answers.
-            let answered = client.stop(signal, timeout).and_then(|()| {
+            // This stop escalates to SIGKILL itself at the deadline, with
+            // Podman's warning; the monitor's own deadline, a little later,
+            // only matters if this process dies meanwhile.
+            let backstop = if timeout == 0 {
+                0
+            } else {
+                timeout.saturating_add(STOP_BACKSTOP_SECS)
+            };
+            let socket = &paths.monitor.control_socket;
+            let answered = client.stop(signal, backstop).and_then(|()| {
                 crate::fault::point("stop.after-signal");
                 if timeout == 0 {
                     return client.wait_exit();
                 }
-                // The monitor escalates to SIGKILL at the deadline; say so
-                // as Podman does.
                 client.wait_exit_or_else(std::time::Duration::from_secs(timeout), || {
                     tracing::warn!(
                         "StopSignal {} failed to stop container {} in {timeout} seconds, resorting to SIGKILL",
                         signal_name(signal),
                         rec.name
-                    )
+                    );
+                    let killed = MonitorClient::connect(socket).and_then(|mut c| c.kill(SIGKILL));
+                    if let Err(e) = killed {
+                        tracing::debug!(container = %rec.id, error = %e, "SIGKILL after the stop timeout");
+                    }
                 })
             });
             match answered {
@@ -309,6 +325,14 @@ pub(crate) async fn stop(
     release_resources(ctx, rec, &paths).await?;
     crate::events::container_event(&ctx.config, rec, "stop");
     Ok(())
+}
+
+/// Records that the user stopped or killed the container (Podman's
+/// `StoppedByUser`). Only a report: failing to write it loses nothing else.
+fn mark_stopped_by_user(paths: &ContainerPaths) {
+    if let Err(e) = std::fs::File::create(&paths.stopped_by_user) {
+        tracing::debug!("recording stopped-by-user: {e}");
+    }
 }
 
 /// A signal's name as Podman prints it (`SIGTERM`), `(N)` for one
@@ -344,6 +368,7 @@ pub(crate) fn kill(
         Err(e) => return Err(e.into()),
     }
     client.kill(signal)?;
+    mark_stopped_by_user(&paths);
     crate::events::container_event_with(&ctx.config, rec, "kill", |e| {
         e.attributes.insert("signal".into(), signal.to_string());
     });

@@ -20,6 +20,9 @@ pub struct ContainerPaths {
     pub restart_state: PathBuf,
     /// Health check status and log, written by the monitor (persistent).
     pub health_state: PathBuf,
+    /// Present after a `stop` or `kill` by the user, until the next start
+    /// (Podman's `.State.StoppedByUser`; persistent).
+    pub stopped_by_user: PathBuf,
 }
 
 impl ContainerPaths {
@@ -32,6 +35,7 @@ impl ContainerPaths {
             log: data_dir.join("ctr.log"),
             restart_state: data_dir.join("restart.json"),
             health_state: data_dir.join("healthcheck.json"),
+            stopped_by_user: data_dir.join("stopped-by-user"),
             config_json: run_dir.join("config.json"),
             monitor: MonitorFiles::new(&run_dir, &sockets, short, "ctl", "att"),
             data_dir,
