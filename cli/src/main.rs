@@ -83,7 +83,8 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     tracing::info!("rpod filtering at log level {level}");
-    tracing::debug!("Called {} with args {:?}", command_name(&args), &args[1..]);
+    // The command only: arguments may hold secrets (`login -p`).
+    tracing::debug!("Called {}", usage::command_path(&args));
     tracing::trace!("global flags: {:?}", cli.globals);
     let code = run(cli);
     tracing::debug!("Shutting down engines");
@@ -113,15 +114,6 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     }
     let matches = cmd.try_get_matches_from(args)?;
     Cli::from_arg_matches(&matches)
-}
-
-/// The first argument that is not a flag (`run`, `ps`...), for the debug log.
-fn command_name(args: &[String]) -> &str {
-    args.iter()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .map(String::as_str)
-        .unwrap_or("rpod")
 }
 
 fn run(cli: Cli) -> ExitCode {
