@@ -84,8 +84,10 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     tracing::info!("rpod filtering at log level {level}");
+    // Arguments may hold secrets (`login -p`): their values are hidden.
     tracing::debug!(
-        "Called rpod with args {:?}",
+        "Called {} with args {:?}",
+        usage::command_path(&args),
         redact::redact_secrets(&args[1..])
     );
     tracing::trace!("global flags: {:?}", cli.globals);

@@ -166,7 +166,7 @@ fn subcommand_help(args: &[String]) -> String {
 
 /// `rpod container run` for `rpod --root X container run --foo`: the
 /// subcommands named in argv, walked through the command tree.
-fn command_path(args: &[String]) -> String {
+pub fn command_path(args: &[String]) -> String {
     let mut cmd = Cli::command();
     let mut path = vec![cmd.get_name().to_owned()];
     for a in args.iter().skip(1) {
