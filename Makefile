@@ -1,5 +1,5 @@
 # rpod developer entry points.
-#   make test                 install deps, build the workspace (debug), run every test
+#   make test                 install deps, build the workspace (debug), fmt + clippy checks, run every test
 #   make test TEST_THREADS=4  same, with an explicit test parallelism
 #   make demo                 install deps, release build, pull + run busybox from a local registry
 #   make bench                install deps + podman, release build, rpod vs Podman benchmark
@@ -15,7 +15,7 @@ CARGO ?= cargo
 # Empty: the test runner's default (one test per CPU).
 TEST_THREADS ?=
 
-.PHONY: deps build test demo bench conformance
+.PHONY: deps build lint test demo bench conformance
 
 deps:
 	packaging/install-deps.sh
@@ -24,7 +24,12 @@ deps:
 build: deps
 	$(CARGO) build --workspace
 
-test: build
+# Formatting and clippy (warnings are errors) are part of the test command CI runs.
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test: build lint
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		set -x; $(CARGO) nextest run --workspace --no-fail-fast $(if $(TEST_THREADS),--test-threads $(TEST_THREADS)); \
 	else \

@@ -21,7 +21,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     hint=""
     [ -x "${HOME:-/root}/.cargo/bin/cargo" ] && hint=" (found ${HOME:-/root}/.cargo/bin/cargo: add ${HOME:-/root}/.cargo/bin to PATH)"
     echo "install-deps: cargo not found in PATH${hint}." >&2
-    echo "install-deps: rpod needs a Rust toolchain (rust-version 1.85+), e.g. from https://rustup.rs" >&2
+    echo "install-deps: rpod needs a Rust toolchain (rust-version 1.89+), e.g. from https://rustup.rs" >&2
     exit 1
 fi
 

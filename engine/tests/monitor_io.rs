@@ -1,6 +1,7 @@
 //! pod-monitor with real runc: terminals, attach streams, the control
 //! protocol's error handling and log rotation. Needs root, runc and a
 //! built pod-monitor (`cargo build -p pod-monitor`).
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
 #[path = "common/monitor_env.rs"]
 mod monitor_env;

@@ -3,6 +3,7 @@
 //! appears. The puller is this test binary re-executed as a child process;
 //! the registry is a minimal in-test HTTP server that sends half of the layer
 //! and then stalls, and reports that moment over a channel.
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

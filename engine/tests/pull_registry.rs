@@ -1,5 +1,6 @@
 //! Pull tests against a real registry (Debian's `docker-registry`) filled
 //! with images built by umoci from /bin/busybox and pushed with skopeo.
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
 use std::fs;
 use std::io::Write;

@@ -1,4 +1,5 @@
 //! The runtime wrapper against real runc with a private `--root`.
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
 mod runtime_support;
 

@@ -1,5 +1,6 @@
 //! Containers built from `spec::generate` actually run under runc and get
 //! what the options asked for.
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
 mod runtime_support;
 

@@ -81,9 +81,11 @@ pub fn now_timestamp() -> Vec<u8> {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let secs = now.as_secs() as libc::time_t;
-    // SAFETY: `tm` is plain old data; localtime_r only writes into it and
-    // reads `secs`, both valid for the duration of the call.
+    // SAFETY: `libc::tm` is plain old data (integers and a pointer that may
+    // be null), so the all-zero value is a valid `tm`.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers come from live references valid for the call;
+    // localtime_r reads `secs` and only writes into `tm`.
     unsafe { libc::localtime_r(&secs, &mut tm) };
     format_rfc3339_nano(&tm, now.subsec_nanos())
 }

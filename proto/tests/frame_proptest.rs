@@ -3,6 +3,7 @@
 //! and a frame the encoder wrote decodes to the same message.
 //!
 //! `PROPTEST_CASES=N` raises the number of cases (default 256).
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
 use std::io::Cursor;
 
