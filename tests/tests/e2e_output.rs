@@ -69,6 +69,24 @@ fn ps_table_json_and_templates() {
     );
     assert_eq!(w.env.ok(&["ps", "-q"]).trim(), &id[..12]);
     assert_eq!(w.env.ok(&["ps", "-q", "--no-trunc"]).trim(), id);
+    // `id=`: hex digits are a prefix in any case, anything else a regex.
+    for filter in [
+        id[..3].to_owned(),
+        id[..3].to_ascii_uppercase(),
+        format!("^{}", &id[..3]),
+        format!("{}$", &id[60..]),
+    ] {
+        let out = w.env.ok(&[
+            "ps",
+            "--filter",
+            &format!("id={filter}"),
+            "--format",
+            "{{.Names}}",
+        ]);
+        assert_eq!(out.trim(), name, "id={filter}");
+    }
+    let out = w.env.ok(&["ps", "--filter", &format!("id=^x{}", &id[..3])]);
+    assert_eq!(out.lines().count(), 1, "header only: {out}");
 
     let (code, err) = w.env.fails(&["ps", "--format", "{{.Nope}}"]);
     assert_eq!(code, 125);

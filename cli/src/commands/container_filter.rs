@@ -117,7 +117,7 @@ pub struct PsContext<'a> {
 /// One prepared `ps --filter` key (Podman's GenerateContainerFilterFuncs): values are
 /// validated and looked up once; values of one key are alternatives (label: all must match).
 enum PsFilter {
-    Id(Vec<String>),
+    Id(Vec<IdMatch>),
     Label(Vec<String>),
     NotLabel(Vec<String>),
     Name(Vec<regex::Regex>),
@@ -138,6 +138,32 @@ enum PsFilter {
 
 /// `ps --filter` specs, prepared (the conditions of different keys must all hold).
 pub struct PsFilters(Vec<PsFilter>);
+
+/// An `id=` filter value (Podman's FilterID): compared in lower case; only
+/// hex digits is an id prefix, anything else a regular expression.
+enum IdMatch {
+    Prefix(String),
+    Regex(regex::Regex),
+}
+
+impl IdMatch {
+    fn parse(value: &str) -> CliResult<IdMatch> {
+        let lower = value.to_ascii_lowercase();
+        if lower.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(IdMatch::Prefix(lower));
+        }
+        regex::Regex::new(&lower)
+            .map(IdMatch::Regex)
+            .map_err(|e| CliError::usage(e.to_string()))
+    }
+
+    fn matches(&self, id: &str) -> bool {
+        match self {
+            IdMatch::Prefix(p) => id.starts_with(p.as_str()),
+            IdMatch::Regex(r) => r.is_match(id),
+        }
+    }
+}
 
 fn regexes(values: &[String]) -> CliResult<Vec<regex::Regex>> {
     values
@@ -199,7 +225,12 @@ impl PsFilters {
         let mut out = Vec::new();
         for (key, values) in map {
             out.push(match key.as_str() {
-                "id" => PsFilter::Id(values),
+                "id" => PsFilter::Id(
+                    values
+                        .iter()
+                        .map(|v| IdMatch::parse(v))
+                        .collect::<CliResult<_>>()?,
+                ),
                 "label" => PsFilter::Label(values),
                 "label!" => PsFilter::NotLabel(values),
                 "name" => PsFilter::Name(regexes(
@@ -303,7 +334,7 @@ impl PsFilters {
     pub fn matches(&self, c: &ContainerRecord, health: Option<&str>) -> bool {
         let labels = &c.options.labels;
         self.0.iter().all(|f| match f {
-            PsFilter::Id(v) => v.iter().any(|p| c.id.starts_with(p.as_str())),
+            PsFilter::Id(v) => v.iter().any(|m| m.matches(&c.id)),
             PsFilter::Label(v) => v.iter().all(|s| label_matches(s, labels)),
             PsFilter::NotLabel(v) => !v.iter().all(|s| label_matches(s, labels)),
             PsFilter::Name(v) => v.iter().any(|r| r.is_match(&c.name)),
