@@ -103,6 +103,35 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     fn last_wins(cmd: clap::Command) -> clap::Command {
         cmd.args_override_self(true).mut_subcommands(last_wins)
     }
+    fn with_bool_values(cmd: clap::Command) -> clap::Command {
+        let mut cmd = cmd;
+        let switches: Vec<clap::Id> = cmd
+            .get_arguments()
+            .filter(|a| matches!(a.get_action(), clap::ArgAction::SetTrue))
+            .map(|a| a.get_id().clone())
+            .collect();
+        for id in switches {
+            cmd = cmd.mut_arg(id, bool_switch);
+        }
+        cmd.mut_subcommands(with_bool_values)
+    }
+    /// pflag's boolean flags: `--tty`, `--tty=false`, `-t` (a value only
+    /// after `=`, so `-it` and `--rm IMAGE` stay what they are).
+    fn bool_switch(arg: clap::Arg) -> clap::Arg {
+        // A switch declared with a default of its own keeps it.
+        let default = arg
+            .get_default_values()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "false".into());
+        arg.action(clap::ArgAction::Set)
+            .num_args(0..=1)
+            .require_equals(true)
+            .default_missing_value("true")
+            .default_value(default)
+            .value_parser(clap::builder::BoolishValueParser::new())
+            .hide_possible_values(true)
+    }
     let mut cmd = last_wins(Cli::command());
     // As Podman: with a connection already named (CONTAINER_HOST,
     // CONTAINER_CONNECTION, --url, --connection) --remote is not offered.
@@ -117,7 +146,20 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     if connection_named {
         cmd = cmd.mut_arg("remote", |a| a.hide(true));
     }
-    let matches = cmd.try_get_matches_from(args)?;
+    // Help is rendered from the plain tree (`--tty`, not `--tty[=<TTY>]`);
+    // everything else is parsed with pflag's `--switch=BOOL` forms.
+    let matches = match with_bool_values(cmd.clone()).try_get_matches_from(args) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            cmd.try_get_matches_from(args)?
+        }
+        other => other?,
+    };
     Cli::from_arg_matches(&matches)
 }
 

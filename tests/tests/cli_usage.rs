@@ -229,3 +229,23 @@ fn help_offers_remote_unless_a_connection_is_named() {
     let out = rpod_tests::run_with_timeout(&mut cmd, rpod_tests::DEFAULT_COMMAND_TIMEOUT);
     assert!(!String::from_utf8_lossy(&out.stdout).contains(" --remote "));
 }
+
+#[test]
+fn switches_take_an_explicit_boolean_as_pflag() {
+    let (w, img) = busybox();
+    let id = w.env.ok(&["create", &img, "true"]);
+    let id = id.trim();
+    // `--all=false` is no `--all`; `-a`, `--all` and `--all=true` are.
+    assert_eq!(w.env.ok(&["ps", "-q", "--all=false"]), "");
+    for all in ["-a", "--all", "--all=true", "--all=1"] {
+        assert_eq!(w.env.ok(&["ps", "-q", all]).trim(), &id[..12], "{all}");
+    }
+    // `--tty=false -i` runs without a terminal (no warning either).
+    let out = w
+        .env
+        .run(&["run", "--rm", "--tty=false", "-i", &img, "echo", "hi"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
+    let (code, err) = w.env.fails(&["ps", "--all=maybe"]);
+    assert_eq!(code, 125, "{err}");
+}
