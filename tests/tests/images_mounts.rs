@@ -150,3 +150,55 @@ fn history_json_and_event_labels() {
         .unwrap_or_default();
     assert_eq!(id.len(), 12, "{got}");
 }
+
+#[test]
+fn save_uncompressed_oci_layers_are_plain_tar_named_by_diff_id() {
+    use sha2::Digest;
+    let (w, img) = busybox();
+    let env = &w.env;
+    let archive = env.dir().join("plain.tar");
+    env.ok(&[
+        "save",
+        "-o",
+        archive.to_str().unwrap(),
+        "--format",
+        "oci-archive",
+        "--uncompressed",
+        &img,
+    ]);
+    let untar = env.dir().join("plain");
+    std::fs::create_dir_all(&untar).unwrap();
+    let st = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&untar)
+        .arg("-xf")
+        .arg(&archive)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(untar.join("index.json")).unwrap()).unwrap();
+    let mdigest = index["manifests"][0]["digest"].as_str().unwrap();
+    let blob = |d: &str| {
+        untar
+            .join("blobs/sha256")
+            .join(d.trim_start_matches("sha256:"))
+    };
+    let manifest: Value = serde_json::from_slice(&std::fs::read(blob(mdigest)).unwrap()).unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    assert!(!layers.is_empty());
+    for l in layers {
+        assert_eq!(l["mediaType"], "application/vnd.oci.image.layer.v1.tar");
+        let d = l["digest"].as_str().unwrap();
+        let data = std::fs::read(blob(d)).unwrap();
+        assert_eq!(l["size"].as_u64(), Some(data.len() as u64));
+        assert_eq!(&data[257..262], b"ustar", "layer {d} is not a plain tar");
+        assert_eq!(
+            format!("sha256:{}", hex::encode(sha2::Sha256::digest(&data))),
+            d
+        );
+    }
+    env.ok(&["rmi", "-f", &img]);
+    env.ok(&["load", "-i", archive.to_str().unwrap()]);
+    assert_eq!(env.ok(&["run", "--rm", &img, "echo", "ok"]), "ok\n");
+}
