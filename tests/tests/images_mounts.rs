@@ -37,6 +37,11 @@ fn image_mount_is_read_only_counted_and_listed() {
     assert_eq!(env.ok(&["image", "mount", "-a"]), format!("{img} {path}\n"));
     assert_eq!(env.ok(&["image", "umount", "-a"]).trim(), id);
     assert_eq!(env.ok(&["image", "mount"]), "");
+    // Removing a mounted image ends its mounts first.
+    env.ok(&["image", "mount", &img]);
+    env.ok(&["rmi", "-f", &img]);
+    assert!(!Path::new(&path).exists(), "{path} left behind");
+    assert!(!env.ok(&["images", "-a", "-q"]).contains(&id[..12]));
 }
 
 #[test]

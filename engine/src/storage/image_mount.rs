@@ -141,4 +141,16 @@ impl Store {
         let _ = fs::remove_file(&file);
         Ok(true)
     }
+
+    /// Ends every mount of an image about to be removed and deletes its
+    /// mount point.
+    pub(super) fn release_image_mount(&self, image_id: &str) -> Result<()> {
+        self.unmount_image(image_id, true)?;
+        let dir = self.image_mount_dir(image_id)?;
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StorageError::io("removing", &dir)(e)),
+        }
+    }
 }
