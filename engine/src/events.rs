@@ -32,6 +32,7 @@ pub fn events_config(config: &EngineConfig, rec: &ContainerRecord) -> EventsConf
         path: events_file(config),
         name: rec.name.clone(),
         image: rec.image_name.clone(),
+        labels: rec.options.labels.iter().cloned().collect(),
     }
 }
 

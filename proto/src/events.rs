@@ -51,12 +51,16 @@ pub struct EventsConfig {
     pub name: String,
     #[serde(default)]
     pub image: String,
+    /// The container's labels, carried in every event's attributes as
+    /// Podman does.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Event {
     /// A container event stamped with `time_nano`.
     pub fn container(cfg: &EventsConfig, id: &str, status: &str, time_nano: i64) -> Event {
-        let mut attributes = BTreeMap::new();
+        let mut attributes = cfg.labels.clone();
         attributes.insert("name".to_owned(), cfg.name.clone());
         attributes.insert("image".to_owned(), cfg.image.clone());
         Event {
@@ -100,8 +104,10 @@ mod tests {
             path: path.clone(),
             name: "web".into(),
             image: "busybox".into(),
+            labels: BTreeMap::from([("tier".to_owned(), "web".to_owned())]),
         };
         let mut died = Event::container(&cfg, "abc", "died", 5);
+        assert_eq!(died.attributes.get("tier").map(String::as_str), Some("web"));
         died.exit_code = Some(3);
         append(&path, &Event::container(&cfg, "abc", "start", 1)).unwrap();
         append(&path, &died).unwrap();

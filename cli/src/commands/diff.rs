@@ -9,13 +9,32 @@ use super::common::{open_engine, Globals};
 use super::tag::find_image;
 use crate::cli_error::{CliError, CliResult};
 
+/// Paths the engine itself creates or mounts over in every container;
+/// Podman leaves them out of a container's diff.
+const INIT_INODES: &[&str] = &[
+    "/dev",
+    "/etc/hostname",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/proc",
+    "/run",
+    "/run/notify",
+    "/run/.containerenv",
+    "/run/secrets",
+    "/sys",
+    "/etc/mtab",
+];
+
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// Change the output format (json)
     #[arg(long)]
     format: Option<String>,
+    /// Act on the latest container rpod is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     /// Container or image
-    name: String,
+    name: Option<String>,
 }
 
 pub async fn run(g: &Globals, a: DiffArgs) -> CliResult {
@@ -26,8 +45,22 @@ pub async fn run(g: &Globals, a: DiffArgs) -> CliResult {
         )));
     }
     let engine = open_engine(g)?;
+    let name = match (a.latest, a.name) {
+        (true, Some(_)) => {
+            return Err(CliError::usage(
+                "--latest and containers cannot be used together",
+            ))
+        }
+        (true, None) => super::latest::latest_container(&engine)?,
+        (false, Some(n)) => n,
+        (false, None) => {
+            return Err(CliError::usage(
+                "\"rpod diff\" requires a name, id, or the \"--latest\" flag",
+            ))
+        }
+    };
     let store = engine.store();
-    let changes = match engine.container(&a.name) {
+    let changes = match engine.container(&name) {
         Ok(h) => {
             let rec = h.get().await?;
             let image = store
@@ -36,11 +69,15 @@ pub async fn run(g: &Globals, a: DiffArgs) -> CliResult {
                 .into_iter()
                 .find(|i| i.id == rec.image_id)
                 .ok_or_else(|| CliError::usage(format!("{}: image not known", rec.image_name)))?;
-            store.container_changes(&rec.id, &image)
+            store.container_changes(&rec.id, &image).map(|all| {
+                all.into_iter()
+                    .filter(|c| !INIT_INODES.contains(&c.path.as_str()))
+                    .collect::<Vec<_>>()
+            })
         }
         Err(ContainerError::NotFound(_)) => {
-            let image = find_image(&engine, &a.name)
-                .map_err(|_| CliError::usage(format!("{}: no such container or image", a.name)))?;
+            let image = find_image(&engine, &name)
+                .map_err(|_| CliError::usage(format!("{name}: no such container or image")))?;
             store.image_changes(&image)
         }
         Err(e) => return Err(e.into()),

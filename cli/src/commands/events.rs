@@ -33,8 +33,9 @@ pub struct EventsArgs {
     /// show all events created until timestamp
     #[arg(long)]
     until: Option<String>,
-    /// Do not truncate the output (the default, for compatibility)
-    #[arg(long, default_value_t = true, hide = true)]
+    /// Do not truncate the output (the default); `--no-trunc=false` shows
+    /// 12-character IDs in the default output
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     no_trunc: bool,
 }
 
@@ -55,6 +56,12 @@ impl Filters {
                         "{other} is an invalid filter for events"
                     )))
                 }
+            };
+            // Docker's `die` is Podman's `died`.
+            let v = if k == "event" && v == "die" {
+                "died"
+            } else {
+                v
             };
             out.push((k.to_owned(), v.to_owned()));
         }
@@ -97,8 +104,8 @@ fn go_time(nanos: i64) -> String {
     format!("{}{frac} +0000 UTC", t.format("%Y-%m-%d %H:%M:%S"))
 }
 
-/// Podman's human-readable event line.
-fn human(e: &Event) -> String {
+/// Podman's human-readable event line; `truncate` shortens a 64-hex ID.
+fn human(e: &Event, truncate: bool) -> String {
     let mut attrs = vec![format!("image={}", e.image), format!("name={}", e.name)];
     if !e.health_status.is_empty() {
         attrs.push(format!("health_status={}", e.health_status));
@@ -113,7 +120,11 @@ fn human(e: &Event) -> String {
         go_time(e.time_nano),
         e.kind,
         e.status,
-        e.id,
+        if truncate && e.id.len() == 64 {
+            &e.id[..12]
+        } else {
+            &e.id
+        },
         attrs.join(", ")
     )
 }
@@ -135,25 +146,29 @@ fn template_value(e: &Event) -> Value {
 }
 
 pub async fn run(g: &Globals, a: EventsArgs) -> CliResult {
-    let bad = |s: &str| CliError::usage(format!("invalid timestamp {s:?}"));
-    let since = a
-        .since
-        .as_deref()
-        .map(|s| parse_time(s).ok_or_else(|| bad(s)))
-        .transpose()?;
-    let until = a
-        .until
-        .as_deref()
-        .map(|s| parse_time(s).ok_or_else(|| bad(s)))
-        .transpose()?;
+    let bad = |s: &str| {
+        CliError::usage(format!(
+            "failed to parse event filters: invalid timestamp {s:?}"
+        ))
+    };
+    // `date --iso-8601=ns` writes a comma before the fraction (ISO 8601
+    // allows both); Go's parser, like ours, wants a dot.
+    let time = |s: &str| parse_time(&s.replacen(',', ".", 1)).ok_or_else(|| bad(s));
+    let since = a.since.as_deref().map(time).transpose()?;
+    let until = a.until.as_deref().map(time).transpose()?;
     let filters = Filters::parse(&a.filter)?;
     let engine = open_engine(g)?;
     let config = engine.config().clone();
+    if config.events_logger == rpod_engine::config::EventsLogger::None {
+        return Err(CliError::usage(
+            "cannot read events with the \"none\" backend",
+        ));
+    }
     let headers = HeaderMap::new("events");
     let mut out = std::io::stdout().lock();
     let print = |e: &Event, out: &mut dyn Write| -> CliResult<()> {
         let line = match a.format.as_deref() {
-            None => human(e) + "\n",
+            None => human(e, !a.no_trunc) + "\n",
             Some(f) if format::is_json(f) => {
                 serde_json::to_string(e).map_err(anyhow::Error::from)? + "\n"
             }

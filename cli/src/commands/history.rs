@@ -23,7 +23,7 @@ const CREATED_BY_WIDTH: usize = 45;
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Display sizes and dates in human readable format
-    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     human: bool,
     /// Do not truncate the output
     #[arg(long, alias = "notruncate")]
@@ -32,7 +32,7 @@ pub struct HistoryArgs {
     #[arg(short = 'q', long)]
     quiet: bool,
     /// Change the output to JSON or a Go template
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     format: Option<String>,
     /// Image
     image: String,
@@ -103,13 +103,45 @@ pub async fn run(g: &Globals, a: HistoryArgs) -> CliResult {
             .ok()
             .and_then(|t| t.timestamp_nanos_opt())
             .unwrap_or(0);
+        // Podman prints Go's RFC 3339 (whole seconds) when not human.
+        let created_rfc3339 = chrono::DateTime::parse_from_rfc3339(created)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
         let created_human = if nanos == 0 {
             String::new()
         } else if a.human {
             human::since(nanos) + " ago"
         } else {
-            created.to_string()
+            created_rfc3339.clone()
         };
+        if a.format.as_deref() == Some("json") {
+            // Podman's JSON is its ImageHistoryLayer: lowercase keys, the
+            // full ID, the timestamp and the size in bytes.
+            let full_id = if i == 0 {
+                image.id.clone()
+            } else {
+                "<missing>".to_string()
+            };
+            let mut layer = serde_json::Map::new();
+            layer.insert("id".into(), json!(full_id));
+            if !created.is_empty() {
+                layer.insert("created".into(), json!(created));
+            }
+            let by = e.get("created_by").and_then(Value::as_str).unwrap_or("");
+            if !by.is_empty() {
+                layer.insert("CreatedBy".into(), json!(by));
+            }
+            if i == 0 && !image.names.is_empty() {
+                layer.insert("tags".into(), json!(image.names));
+            }
+            layer.insert("size".into(), json!(size));
+            let comment = e.get("comment").and_then(Value::as_str).unwrap_or("");
+            if !comment.is_empty() {
+                layer.insert("comment".into(), json!(comment));
+            }
+            out.push(Value::Object(layer));
+            continue;
+        }
         let mut by = e
             .get("created_by")
             .and_then(Value::as_str)
@@ -126,10 +158,15 @@ pub async fn run(g: &Globals, a: HistoryArgs) -> CliResult {
             "CreatedBy": by,
             "Size": if a.human { human::size(*size) } else { size.to_string() },
             "Comment": e.get("comment").and_then(Value::as_str).unwrap_or(""),
-            "Tags": if i == 0 { image.names.join(", ") } else { String::new() },
+            // Go prints a []string as `[a b]`.
+            "Tags": if i == 0 { format!("[{}]", image.names.join(" ")) } else { "[]".to_string() },
         }));
     }
     if a.quiet {
+        return Ok(0);
+    }
+    if a.format.as_deref() == Some("json") {
+        println!("{}", crate::format::json_pretty(&Value::Array(out)));
         return Ok(0);
     }
     let headers = HeaderMap::new("history").with_all(HEADERS);

@@ -55,6 +55,8 @@ pub struct ImagesArgs {
     /// Sort by created, id, repository, size or tag
     #[arg(long, default_value = "created")]
     sort: String,
+    /// List only images matching this reference (as `--filter reference=`)
+    image: Option<String>,
 }
 
 /// One `--filter` condition of `images` and `image prune`.
@@ -209,7 +211,11 @@ pub fn split_name(name: &str) -> (&str, &str) {
 }
 
 pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
-    let filters = parse_filters(&a.filter)?;
+    let mut raw_filters = a.filter.clone();
+    if let Some(reference) = &a.image {
+        raw_filters.push(format!("reference={reference}"));
+    }
+    let filters = parse_filters(&raw_filters)?;
     let engine = open_engine(g)?;
     let all = engine.store().images().map_err(anyhow::Error::from)?;
     let mut images: Vec<Image> = all

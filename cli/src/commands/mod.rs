@@ -194,6 +194,11 @@ pub enum ImageCommand {
     Load(save::LoadArgs),
     #[command(alias = "list")]
     Ls(images::ImagesArgs),
+    /// Mount an image's root filesystem
+    Mount(mount::ImageMountArgs),
+    /// Unmount an image's root filesystem
+    #[command(alias = "unmount")]
+    Umount(mount::ImageUmountArgs),
     /// Remove unused images
     Prune(rmi::PruneArgs),
     Pull(pull::PullArgs),
@@ -219,6 +224,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
             dispatch_common(&g, *c).await
         }
         Command::Image(ImageCommand::Diff(a)) => diff::run(&g, a).await,
+        Command::Image(ImageCommand::Mount(a)) => mount::image_mount(&g, a).await,
+        Command::Image(ImageCommand::Umount(a)) => mount::image_umount(&g, a).await,
         Command::Container(ContainerCommand::Cleanup(a)) => lifecycle::cleanup(&g, a).await,
         Command::Container(ContainerCommand::Exists(a)) => lifecycle::exists(&g, a).await,
         Command::Events(a) => events::run(&g, a).await,

@@ -16,8 +16,8 @@ pub struct MountArgs {
     /// Mount all containers
     #[arg(short = 'a', long)]
     all: bool,
-    /// Print only the mount points (accepted)
-    #[arg(long)]
+    /// Do not truncate the container IDs when listing mounts
+    #[arg(long, alias = "no-trunc")]
     notruncate: bool,
     /// Containers
     containers: Vec<String>,
@@ -90,13 +90,18 @@ pub async fn mount(g: &Globals, a: MountArgs) -> CliResult {
         if a.containers.is_empty() && !a.all {
             let merged = engine.store().container_storage_paths(&rec.id).merged;
             if is_mounted(&merged) {
-                println!("{} {}", rec.id, merged.display());
+                let id = if a.notruncate {
+                    &rec.id[..]
+                } else {
+                    &rec.id[..12]
+                };
+                println!("{id} {}", merged.display());
             }
             continue;
         }
         let path = engine
             .store()
-            .mount_rootfs(&rec.id, &image)
+            .user_mount_rootfs(&rec.id, &image)
             .map_err(usage)?;
         if a.all {
             println!("{} {}", rec.id, path.display());
@@ -124,7 +129,11 @@ pub async fn umount(g: &Globals, a: UmountArgs) -> CliResult {
             rec.state,
             ContainerState::Running | ContainerState::Paused | ContainerState::Stopping
         );
-        if !running && is_mounted(&merged) {
+        let remaining = engine
+            .store()
+            .user_unmount_count(&rec.id, a.force)
+            .map_err(usage)?;
+        if remaining == 0 && !running && is_mounted(&merged) {
             engine.store().unmount_rootfs(&rec.id).map_err(usage)?;
             if a.all {
                 println!("{}", rec.id);
@@ -132,6 +141,95 @@ pub async fn umount(g: &Globals, a: UmountArgs) -> CliResult {
         }
         if !a.all {
             println!("{name}");
+        }
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct ImageMountArgs {
+    /// Mount all images
+    #[arg(short = 'a', long)]
+    all: bool,
+    /// Images
+    images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageUmountArgs {
+    /// Unmount all of the currently mounted images
+    #[arg(short = 'a', long)]
+    all: bool,
+    /// Force the complete unmount of the specified mounted images
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// Images
+    images: Vec<String>,
+}
+
+/// The name Podman shows for a mounted image: its first name, else its ID.
+fn image_display_name(image: &rpod_engine::storage::Image) -> &str {
+    image.names.first().map(String::as_str).unwrap_or(&image.id)
+}
+
+/// `image mount`: mounts images read-only; with no argument, lists the
+/// mounted ones as `NAME PATH`.
+pub async fn image_mount(g: &Globals, a: ImageMountArgs) -> CliResult {
+    if a.all && !a.images.is_empty() {
+        return Err(CliError::usage(
+            "when using the --all switch, you may not pass any image names or IDs",
+        ));
+    }
+    let engine = open_engine(g)?;
+    let store = engine.store();
+    if a.images.is_empty() {
+        for image in store.images().map_err(usage)? {
+            let path = if a.all {
+                Some(store.mount_image(&image).map_err(usage)?)
+            } else {
+                store.image_mount_point(&image.id).map_err(usage)?
+            };
+            if let Some(path) = path {
+                println!("{} {}", image_display_name(&image), path.display());
+            }
+        }
+        return Ok(0);
+    }
+    for name in &a.images {
+        let image = super::tag::find_image(&engine, name)?;
+        let path = store.mount_image(&image).map_err(usage)?;
+        println!("{}", path.display());
+    }
+    Ok(0)
+}
+
+/// `image umount`: drops a mount of each image (all with `--force`) and
+/// prints the ID of every image actually unmounted.
+pub async fn image_umount(g: &Globals, a: ImageUmountArgs) -> CliResult {
+    if a.all && !a.images.is_empty() {
+        return Err(CliError::usage(
+            "when using the --all switch, you may not pass any image names or IDs",
+        ));
+    }
+    if !a.all && a.images.is_empty() {
+        return Err(CliError::usage("image name or ID must be specified"));
+    }
+    let engine = open_engine(g)?;
+    let store = engine.store();
+    let images = if a.all {
+        store.images().map_err(usage)?
+    } else {
+        a.images
+            .iter()
+            .map(|n| super::tag::find_image(&engine, n))
+            .collect::<CliResult<Vec<_>>>()?
+    };
+    for image in images {
+        if store
+            .unmount_image(&image.id, a.force || a.all)
+            .map_err(usage)?
+        {
+            println!("{}", image.id);
         }
     }
     Ok(0)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use rpod_engine::storage::archive::{
-    load_path, load_reader, save, ArchiveFormat, SaveItem, SaveTarget,
+    load_path, load_reader, save_with, ArchiveFormat, SaveItem, SaveTarget,
 };
 
 use super::common::{open_engine, Globals};
@@ -30,6 +30,10 @@ pub struct SaveArgs {
     /// Compress tarball image layers when saving to a directory (accepted; blobs are saved as stored)
     #[arg(long)]
     compress: bool,
+    /// Accept uncompressed layers when copying OCI images (oci-archive and
+    /// oci-dir layers are written uncompressed; docker formats always are)
+    #[arg(long)]
+    uncompressed: bool,
     /// Images to save
     #[arg(required = true)]
     images: Vec<String>,
@@ -69,7 +73,13 @@ pub async fn run_save(g: &Globals, a: SaveArgs) -> CliResult {
         items.push(SaveItem { image, names });
     }
     let result = match &a.output {
-        Some(path) => save(engine.store(), &items, format, SaveTarget::Path(path)),
+        Some(path) => save_with(
+            engine.store(),
+            &items,
+            format,
+            SaveTarget::Path(path),
+            a.uncompressed,
+        ),
         None => {
             if std::io::stdout().is_terminal() {
                 return Err(CliError::usage(
@@ -77,11 +87,12 @@ pub async fn run_save(g: &Globals, a: SaveArgs) -> CliResult {
                 ));
             }
             let out = std::io::stdout().lock();
-            save(
+            save_with(
                 engine.store(),
                 &items,
                 format,
                 SaveTarget::Writer(Box::new(std::io::BufWriter::new(out))),
+                a.uncompressed,
             )
         }
     };

@@ -24,6 +24,8 @@ pub enum SystemCommand {
     Check(CheckArgs),
     /// Show rpod disk usage
     Df(DfArgs),
+    /// Show rpod system events
+    Events(super::events::EventsArgs),
     /// Migrate containers (the state database schema)
     Migrate(MigrateArgs),
     /// Remove unused data
@@ -171,6 +173,7 @@ pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
         SystemCommand::Check(a) => check(g, a).await,
         SystemCommand::Prune(a) => prune(g, a).await,
         SystemCommand::Df(a) => df(g, a).await,
+        SystemCommand::Events(a) => super::events::run(g, a).await,
         SystemCommand::Reset(a) => reset(g, a).await,
         SystemCommand::Migrate(a) => migrate(g, a).await,
     }

@@ -23,6 +23,7 @@ mod commit;
 pub mod compression;
 mod error;
 pub mod extract;
+mod image_mount;
 mod images;
 pub mod in_root;
 mod in_use;

@@ -27,6 +27,10 @@ const DRIVER_FILE: &str = "driver";
 /// Present once a vfs copy is complete.
 const VFS_DONE_FILE: &str = "vfs-complete";
 const VFS: &str = "vfs";
+/// How many `rpod mount`s of the container are outstanding; while above
+/// zero the engine's own unmount (container cleanup) keeps the mount, as
+/// containers/storage's mount count does.
+const USER_MOUNTS_FILE: &str = "user-mounts";
 /// Longest mount data the classic `mount(2)` accepts (one page, NUL included).
 const MAX_MOUNT_DATA: usize = 4095;
 
@@ -76,7 +80,7 @@ impl Store {
     }
 
     /// Ensures `l/<link>` points at the layer's diff and returns that short path.
-    fn layer_link(&self, chain_id: &str) -> Result<PathBuf> {
+    pub(super) fn layer_link(&self, chain_id: &str) -> Result<PathBuf> {
         let info = self
             .layer(chain_id)?
             .ok_or_else(|| StorageError::LayerUnknown(chain_id.to_string()))?;
@@ -187,10 +191,70 @@ impl Store {
         Ok(merged.to_path_buf())
     }
 
-    /// Unmounts a container's root filesystem. Not mounted is fine; a busy
-    /// mount is detached lazily as a last resort.
+    /// Outstanding user mounts (`rpod mount`) of a container.
+    pub fn user_mount_count(&self, container_id: &str) -> Result<u32> {
+        let cdir = self.container_dir(container_id)?;
+        Ok(read_count(&cdir.join(USER_MOUNTS_FILE)))
+    }
+
+    /// `rpod mount`: mounts the root filesystem and counts the mount, so the
+    /// container's own cleanup leaves it mounted until `rpod umount`.
+    pub fn user_mount_rootfs(&self, container_id: &str, image: &Image) -> Result<PathBuf> {
+        let cdir = self.container_dir(container_id)?;
+        mkdir(&cdir, 0o700)?;
+        // Counted before mounting: a concurrent cleanup of the container
+        // then either sees the count and keeps the mount, or unmounts
+        // before the mount below is made.
+        {
+            let _guard = self.lock_exclusive()?;
+            let file = cdir.join(USER_MOUNTS_FILE);
+            let count = read_count(&file).saturating_add(1);
+            atomic::write_file(&file, count.to_string().as_bytes())?;
+        }
+        match self.mount_rootfs(container_id, image) {
+            Ok(path) => Ok(path),
+            Err(e) => {
+                let _ = self.user_unmount_count(container_id, false);
+                Err(e)
+            }
+        }
+    }
+
+    /// `rpod umount`: drops one counted mount (all of them with `force`) and
+    /// returns how many remain. The caller unmounts when none remain and the
+    /// container does not run.
+    pub fn user_unmount_count(&self, container_id: &str, force: bool) -> Result<u32> {
+        let cdir = self.container_dir(container_id)?;
+        let _guard = self.lock_exclusive()?;
+        let file = cdir.join(USER_MOUNTS_FILE);
+        let count = if force {
+            0
+        } else {
+            read_count(&file).saturating_sub(1)
+        };
+        if count == 0 {
+            match fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StorageError::io("removing", &file)(e)),
+            }
+        } else {
+            atomic::write_file(&file, count.to_string().as_bytes())?;
+        }
+        Ok(count)
+    }
+
+    /// Unmounts a container's root filesystem unless a user mount
+    /// (`rpod mount`) is outstanding. Not mounted is fine; a busy mount is
+    /// detached lazily as a last resort.
     pub fn unmount_rootfs(&self, container_id: &str) -> Result<()> {
         let cdir = self.container_dir(container_id)?;
+        // Held while unmounting, so a concurrent `rpod mount` counts its
+        // mount either before this check or after this unmount.
+        let _guard = self.lock_shared()?;
+        if read_count(&cdir.join(USER_MOUNTS_FILE)) > 0 {
+            return Ok(());
+        }
         let merged = cdir.join("merged");
         if fs::read_to_string(cdir.join(DRIVER_FILE)).unwrap_or_default() == VFS {
             return Ok(());
@@ -227,6 +291,8 @@ impl Store {
     /// Unmounts and deletes a container's upper, work and merged directories.
     pub fn remove_container_storage(&self, container_id: &str) -> Result<()> {
         let cdir = self.container_dir(container_id)?;
+        // Removing the container ends its user mounts too.
+        self.user_unmount_count(container_id, true)?;
         self.unmount_rootfs(container_id)?;
         let merged = cdir.join("merged");
         if fs::read_to_string(cdir.join(DRIVER_FILE)).unwrap_or_default() != VFS
@@ -241,6 +307,14 @@ impl Store {
         // Any depth, bounded descriptors, never into a mount (see tree_remove).
         remove_tree_if_exists(&cdir).map_err(StorageError::io("removing", &cdir))
     }
+}
+
+/// A mount count kept in a file; absent or unreadable is zero.
+fn read_count(file: &Path) -> u32 {
+    fs::read_to_string(file)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Mounts overlay with the classic `mount(2)` when the options fit a page,

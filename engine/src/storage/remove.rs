@@ -41,6 +41,11 @@ impl Store {
     /// midway leaves at worst unreferenced layers, never an image without
     /// its layers.
     pub fn remove_image(&self, id: &str) -> Result<()> {
+        // A mounted image (`rpod image mount`) is unmounted first: its
+        // layers are about to go.
+        if super::store::check_id(id).is_ok() {
+            self.release_image_mount(id)?;
+        }
         let _guard = self.lock_exclusive()?;
         let images = self.load_images()?;
         let Some(image) = images.iter().find(|i| i.id == id).cloned() else {

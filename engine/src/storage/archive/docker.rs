@@ -119,21 +119,23 @@ pub(crate) fn write(
     sink.add_bytes("manifest.json", &manifest)
 }
 
-/// Adds a layer uncompressed (its digest is then its diff id).
-fn write_layer(
+/// Adds a layer uncompressed (its digest is then its diff id); returns its
+/// size.
+pub(super) fn write_layer(
     store: &Store,
     blob: &str,
     diff_id: &str,
     path: &str,
     sink: &mut dyn Sink,
-) -> Result<(), ArchiveError> {
+) -> Result<u64, ArchiveError> {
     let file = store.open_blob(blob)?;
     if blob == diff_id {
         let size = file
             .metadata()
             .map_err(|e| ArchiveError::Read(blob.to_string(), e))?
             .len();
-        return sink.add(path, size, &mut io::BufReader::new(file));
+        sink.add(path, size, &mut io::BufReader::new(file))?;
+        return Ok(size);
     }
     let tmp = store.temp_dir()?;
     let plain = tmp.path().join("layer.tar");
@@ -155,7 +157,8 @@ fn write_layer(
         .into());
     }
     let f = File::open(&plain).map_err(|e| ArchiveError::Read(plain.display().to_string(), e))?;
-    sink.add(path, size, &mut io::BufReader::new(f))
+    sink.add(path, size, &mut io::BufReader::new(f))?;
+    Ok(size)
 }
 
 struct HashingWriter<'a, W: io::Write> {

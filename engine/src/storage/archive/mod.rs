@@ -19,7 +19,7 @@ use super::error::StorageError;
 
 pub use detect::{load_path, load_reader, ArchiveFormat};
 pub use load::LoadedImage;
-pub use save::{save, SaveItem, SaveTarget};
+pub use save::{save, save_with, SaveItem, SaveTarget};
 
 mod save;
 

@@ -136,6 +136,46 @@ pub(crate) fn load(
     Ok(out)
 }
 
+/// Writes `item`'s layers uncompressed (digest = diff id, as
+/// `--uncompressed` asks) and returns its manifest pointing at them.
+fn write_plain_layers(
+    store: &Store,
+    item: &SaveItem,
+    oci: &[u8],
+    sink: &mut dyn Sink,
+    plain_sizes: &mut std::collections::HashMap<String, u64>,
+) -> Result<Vec<u8>, ArchiveError> {
+    let bad = |e: serde_json::Error| ArchiveError::Invalid(format!("parsing stored manifest: {e}"));
+    let mut doc: Value = serde_json::from_slice(oci).map_err(bad)?;
+    let layers = doc
+        .get_mut("layers")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| ArchiveError::Invalid("stored manifest has no layers".into()))?;
+    for (layer, chain) in layers.iter_mut().zip(&item.image.layers) {
+        let info = store
+            .layer(chain)?
+            .ok_or_else(|| crate::storage::StorageError::LayerUnknown(chain.clone()))?;
+        let blob = layer
+            .get("digest")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let size = match plain_sizes.get(&info.diff_id) {
+            Some(size) => *size,
+            None => {
+                let path = blob_path(&info.diff_id)?;
+                let size = super::docker::write_layer(store, &blob, &info.diff_id, &path, sink)?;
+                plain_sizes.insert(info.diff_id.clone(), size);
+                size
+            }
+        };
+        layer["mediaType"] = json!("application/vnd.oci.image.layer.v1.tar");
+        layer["digest"] = json!(info.diff_id);
+        layer["size"] = json!(size);
+    }
+    serde_json::to_vec(&doc).map_err(bad)
+}
+
 /// Writes `items` as an OCI layout into `sink`; `existing` is the index of
 /// a layout directory being added to (entries with the same names are
 /// replaced). Docker manifests are converted to OCI media types.
@@ -144,15 +184,21 @@ pub(crate) fn write(
     items: &[SaveItem],
     sink: &mut dyn Sink,
     existing: Option<Value>,
+    uncompressed: bool,
 ) -> Result<(), ArchiveError> {
+    // Uncompressed layers written so far: diff id → size.
+    let mut plain_sizes: std::collections::HashMap<String, u64> = Default::default();
     let mut manifests: Vec<Value> = existing
         .and_then(|v| v.get("manifests").and_then(Value::as_array).cloned())
         .unwrap_or_default();
     sink.add_bytes("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     for item in items {
         let raw = store.image_manifest(&item.image)?;
-        let oci = manifest::to_oci(&raw)
+        let mut oci = manifest::to_oci(&raw)
             .map_err(|e| ArchiveError::Invalid(format!("parsing stored manifest: {e}")))?;
+        if uncompressed {
+            oci = write_plain_layers(store, item, &oci, sink, &mut plain_sizes)?;
+        }
         let m = Manifest::parse(&oci)
             .map_err(|e| ArchiveError::Invalid(format!("parsing stored manifest: {e}")))?;
         let config = store.image_config(&item.image)?;
@@ -162,7 +208,7 @@ pub(crate) fn write(
         }
         for l in &m.layers {
             let p = blob_path(&l.digest)?;
-            if sink.has(&p) {
+            if sink.has(&p) || plain_sizes.contains_key(&l.digest) {
                 continue;
             }
             let f = store.open_blob(&l.digest)?;

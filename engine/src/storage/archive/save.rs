@@ -32,11 +32,12 @@ fn write_items(
     format: ArchiveFormat,
     sink: &mut dyn Sink,
     existing_index: Option<serde_json::Value>,
+    uncompressed: bool,
 ) -> Result<(), ArchiveError> {
     match format {
         ArchiveFormat::DockerArchive => docker::write(store, items, sink),
         ArchiveFormat::OciArchive | ArchiveFormat::OciDir => {
-            oci::write(store, items, sink, existing_index)
+            oci::write(store, items, sink, existing_index, uncompressed)
         }
         ArchiveFormat::Dir => match items {
             [one] => dir::write(store, one, sink),
@@ -55,6 +56,18 @@ pub fn save(
     format: ArchiveFormat,
     target: SaveTarget<'_>,
 ) -> Result<(), ArchiveError> {
+    save_with(store, items, format, target, false)
+}
+
+/// As [`save`]; `uncompressed` writes OCI layers uncompressed (digest =
+/// diff id), as `save --uncompressed`. Docker archives always are.
+pub fn save_with(
+    store: &Store,
+    items: &[SaveItem],
+    format: ArchiveFormat,
+    target: SaveTarget<'_>,
+    uncompressed: bool,
+) -> Result<(), ArchiveError> {
     let is_dir = matches!(format, ArchiveFormat::OciDir | ArchiveFormat::Dir);
     match target {
         SaveTarget::Writer(w) => {
@@ -65,7 +78,7 @@ pub fn save(
                 )));
             }
             let mut sink = Box::new(TarSink::new(w));
-            write_items(store, items, format, sink.as_mut(), None)?;
+            write_items(store, items, format, sink.as_mut(), None, uncompressed)?;
             sink.finish()
         }
         SaveTarget::Path(path) if is_dir => {
@@ -77,7 +90,7 @@ pub fn save(
                 None
             };
             let mut sink = Box::new(DirSink::new(path)?);
-            write_items(store, items, format, sink.as_mut(), existing)?;
+            write_items(store, items, format, sink.as_mut(), existing, uncompressed)?;
             sink.finish()
         }
         SaveTarget::Path(path) => {
@@ -90,7 +103,7 @@ pub fn save(
                 let file = File::create(&tmp)
                     .map_err(|e| ArchiveError::Write(path.display().to_string(), e))?;
                 let mut sink = Box::new(TarSink::new(BufWriter::new(&file)));
-                write_items(store, items, format, sink.as_mut(), None)?;
+                write_items(store, items, format, sink.as_mut(), None, uncompressed)?;
                 sink.finish()?;
                 file.sync_all()
                     .map_err(|e| ArchiveError::Write(path.display().to_string(), e))?;
