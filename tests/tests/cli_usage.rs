@@ -249,3 +249,28 @@ fn switches_take_an_explicit_boolean_as_pflag() {
     let (code, err) = w.env.fails(&["ps", "--all=maybe"]);
     assert_eq!(code, 125, "{err}");
 }
+
+#[test]
+fn save_compress_is_refused_not_ignored() {
+    let env = TestEnv::new();
+    let out = env.dir().join("x.tar");
+    let out = out.to_str().unwrap();
+    let (code, err) = env.fails(&["save", "--compress", "-o", out, "busybox"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("--compress can only be set when --format is 'oci-dir' or 'docker-dir'"),
+        "{err}"
+    );
+    let (code, err) = env.fails(&[
+        "save",
+        "--compress",
+        "--format",
+        "oci-dir",
+        "-o",
+        out,
+        "busybox",
+    ]);
+    assert_eq!(code, 125);
+    assert!(err.contains("--compress is not supported yet"), "{err}");
+    assert!(!std::path::Path::new(out).exists());
+}

@@ -27,7 +27,7 @@ pub struct SaveArgs {
     /// Suppress the output
     #[arg(short = 'q', long)]
     quiet: bool,
-    /// Compress tarball image layers when saving to a directory (accepted; blobs are saved as stored)
+    /// Compress tarball image layers when saving to a directory (not supported yet)
     #[arg(long)]
     compress: bool,
     /// Accept uncompressed layers when copying OCI images (oci-archive and
@@ -58,6 +58,22 @@ pub async fn run_save(g: &Globals, a: SaveArgs) -> CliResult {
                 a.format
             ))
         })?;
+    if a.compress {
+        // Podman's checks first, then rpod's own limit.
+        if !matches!(a.format.as_str(), "oci-dir" | "docker-dir") {
+            return Err(CliError::usage(
+                "--compress can only be set when --format is 'oci-dir' or 'docker-dir'",
+            ));
+        }
+        if a.uncompressed {
+            return Err(CliError::usage(
+                "--compress and --uncompressed are mutually exclusive",
+            ));
+        }
+        return Err(CliError::usage(
+            "--compress is not supported yet: layers are saved as stored (see docs/compatibility.md)",
+        ));
+    }
     if a.images.len() > 1 && format == ArchiveFormat::Dir {
         return Err(CliError::usage("--format docker-dir holds a single image"));
     }
