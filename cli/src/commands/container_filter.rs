@@ -11,6 +11,17 @@ use crate::cli_error::{CliError, CliResult};
 
 pub struct Filters(BTreeMap<String, Vec<String>>);
 
+/// The `--filter` keys of `start` and `restart`.
+pub const START_FILTER_KEYS: &[&str] = &[
+    "restart-policy",
+    "name",
+    "id",
+    "status",
+    "label",
+    "until",
+    "exited",
+];
+
 /// The values `restart-policy=` accepts (Podman's RestartPolicyMap; `none`
 /// and `""`: no policy given).
 const RESTART_POLICIES: &[&str] = &["", "none", "no", "always", "on-failure", "unless-stopped"];

@@ -213,17 +213,11 @@ pub async fn stop(g: &Globals, a: StopArgs) -> CliResult {
         &["restart-policy", "name", "id", "status", "label", "until"],
     )?;
     let mut containers = a.containers.clone();
-    for f in &a.cidfile {
-        match super::survival_cli::read_cidfile(f)? {
-            Some(id) => containers.push(id),
-            None if a.ignore => {}
-            None => {
-                return Err(CliError::usage(format!(
-                    "reading CIDFile: open {f}: no such file or directory"
-                )))
-            }
-        }
-    }
+    containers.extend(
+        super::survival_cli::read_cidfiles(&a.cidfile, a.ignore)?
+            .into_iter()
+            .map(|(_, id)| id),
+    );
     if !a.cidfile.is_empty() && containers.is_empty() {
         return Ok(0);
     }
@@ -255,16 +249,11 @@ pub async fn kill(g: &Globals, a: KillArgs) -> CliResult {
     let signal = parse_signal(&a.signal)?;
     let engine = open_engine(g)?;
     let mut containers = a.containers.clone();
-    for f in &a.cidfile {
-        match super::survival_cli::read_cidfile(f)? {
-            Some(id) => containers.push(id),
-            None => {
-                return Err(CliError::usage(format!(
-                    "reading CIDFile: open {f}: no such file or directory"
-                )))
-            }
-        }
-    }
+    containers.extend(
+        super::survival_cli::read_cidfiles(&a.cidfile, false)?
+            .into_iter()
+            .map(|(_, id)| id),
+    );
     let names = targets(&engine, a.all, a.latest, &containers, |s| s.has_monitor())?;
     for_each(&names, |name| {
         let engine = &engine;
@@ -281,20 +270,10 @@ pub async fn kill(g: &Globals, a: KillArgs) -> CliResult {
 pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
     let engine = open_engine(g)?;
     let mut containers = a.containers.clone();
-    for f in &a.cidfile {
-        match super::survival_cli::read_cidfile(f)? {
-            Some(id) => {
-                containers.push(id);
-                // Podman removes the file with the container.
-                let _ = std::fs::remove_file(f);
-            }
-            None if a.ignore => {}
-            None => {
-                return Err(CliError::usage(format!(
-                    "reading CIDFile: open {f}: no such file or directory"
-                )))
-            }
-        }
+    for (f, id) in super::survival_cli::read_cidfiles(&a.cidfile, a.ignore)? {
+        containers.push(id);
+        // Podman removes the file with the container.
+        let _ = std::fs::remove_file(f);
     }
     if !a.cidfile.is_empty() && containers.is_empty() {
         return Ok(0);
@@ -398,27 +377,14 @@ pub async fn restart(g: &Globals, a: RestartArgs) -> CliResult {
     let engine = open_engine(g)?;
     let filters = super::container_filter::Filters::parse(
         &a.filter,
-        &[
-            "restart-policy",
-            "name",
-            "id",
-            "status",
-            "label",
-            "until",
-            "exited",
-        ],
+        super::container_filter::START_FILTER_KEYS,
     )?;
     let mut containers = a.containers.clone();
-    for f in &a.cidfile {
-        match super::survival_cli::read_cidfile(f)? {
-            Some(id) => containers.push(id),
-            None => {
-                return Err(CliError::usage(format!(
-                    "reading CIDFile: open {f}: no such file or directory"
-                )))
-            }
-        }
-    }
+    containers.extend(
+        super::survival_cli::read_cidfiles(&a.cidfile, false)?
+            .into_iter()
+            .map(|(_, id)| id),
+    );
     if (a.all || a.running) && !containers.is_empty() {
         return Err(CliError::usage(
             "--all or --running and containers cannot be used together",

@@ -156,15 +156,7 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
     let engine = open_engine(g)?;
     let filters = super::container_filter::Filters::parse(
         &a.filter,
-        &[
-            "restart-policy",
-            "name",
-            "id",
-            "status",
-            "label",
-            "until",
-            "exited",
-        ],
+        super::container_filter::START_FILTER_KEYS,
     )?;
     // (what the user typed, the container): Podman echoes the former, or
     // the ID when it picked the containers itself.

@@ -7,7 +7,7 @@ use rpod_engine::container::{ContainerError, ContainerHandle};
 use rpod_engine::Engine;
 
 use super::survival_flags::SurvivalFlags;
-use crate::cli_error::CliResult;
+use crate::cli_error::{CliError, CliResult};
 
 /// `--replace`: removes (forcibly) a container that has the name.
 pub async fn replace_existing(
@@ -26,6 +26,24 @@ pub async fn replace_existing(
         Ok(_) | Err(ContainerError::NotFound(_)) => Ok(()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The containers that `--cidfile` files name, as (file, id) in order. A
+/// missing file is skipped with `ignore`, else Podman's error.
+pub fn read_cidfiles(paths: &[String], ignore: bool) -> CliResult<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    for f in paths {
+        match read_cidfile(f)? {
+            Some(id) => found.push((f.clone(), id)),
+            None if ignore => {}
+            None => {
+                return Err(CliError::usage(format!(
+                    "reading CIDFile: open {f}: no such file or directory"
+                )))
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Reads the container named by `--cidfile` (for `stop`/`rm`).

@@ -210,11 +210,16 @@ pub(crate) async fn start_initialized(
         // A process that exits at once can be deleted by its monitor while
         // `runtime start` still tidies up (runc: "remove .../exec.fifo: no
         // such file"): the exit record proves it ran.
+        // A restart policy's next run deletes the state without an exit
+        // record, so runc's own word counts too: it removes the fifo only
+        // after the process was released to run.
         let paths = ContainerPaths::new(&ctx.config, &rec.id);
-        if matches!(
-            monitor::read_exit_file(&paths.monitor.exit_file),
-            Ok(Some(_))
-        ) {
+        if start_released_the_process(&e.to_string())
+            || matches!(
+                monitor::read_exit_file(&paths.monitor.exit_file),
+                Ok(Some(_))
+            )
+        {
             tracing::debug!(container = %rec.id, error = %e, "runtime start raced a quick exit");
             return mark_started(ctx, rec);
         }
@@ -540,4 +545,27 @@ fn remove_dir(dir: &Path) -> Result<(), ContainerError> {
         path: dir.to_owned(),
         source: e,
     })
+}
+
+/// Whether a failed `runtime start` had already let the process run: runc
+/// removes `exec.fifo` only after the container's init read it, so a failed
+/// removal means the process was released (and may be gone already).
+fn start_released_the_process(error: &str) -> bool {
+    error.contains("remove ") && error.contains("exec.fifo")
+}
+
+#[cfg(test)]
+mod start_race_tests {
+    use super::start_released_the_process;
+
+    #[test]
+    fn only_a_failed_fifo_removal_means_the_process_ran() {
+        assert!(start_released_the_process(
+            "OCI runtime error: runc start: remove /run/runc/x/exec.fifo: no such file or directory"
+        ));
+        assert!(!start_released_the_process(
+            "OCI runtime error: runc start: open /run/runc/x/exec.fifo: no such file or directory"
+        ));
+        assert!(!start_released_the_process("container x does not exist"));
+    }
 }
