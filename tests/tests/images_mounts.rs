@@ -207,3 +207,14 @@ fn save_uncompressed_oci_layers_are_plain_tar_named_by_diff_id() {
     env.ok(&["load", "-i", archive.to_str().unwrap()]);
     assert_eq!(env.ok(&["run", "--rm", &img, "echo", "ok"]), "ok\n");
 }
+
+#[test]
+fn system_reset_ends_image_mounts() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let path = env.ok(&["image", "mount", &img]).trim().to_string();
+    assert!(Path::new(&path).join("bin/busybox").exists(), "{path}");
+    env.ok(&["system", "reset", "-f"]);
+    assert!(!Path::new(&path).exists(), "{path} survived the reset");
+    assert_eq!(env.ok(&["images", "-q"]), "");
+}

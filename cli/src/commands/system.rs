@@ -524,6 +524,14 @@ async fn reset(g: &Globals, a: ResetArgs) -> CliResult {
             Err(e) => return Err(e.into()),
         }
     }
+    // Images mounted with `image mount` go too (a live mount would keep
+    // its directory).
+    for image in engine.store().images().map_err(anyhow::Error::from)? {
+        engine
+            .store()
+            .unmount_image(&image.id, true)
+            .map_err(anyhow::Error::from)?;
+    }
     drop(engine);
     for dir in [&root, &runroot] {
         empty_dir(dir)?;
@@ -552,9 +560,23 @@ fn empty_dir(dir: &Path) -> CliResult<()> {
     for entry in entries.flatten() {
         let path = entry.path();
         // Any depth (a container may have built a very deep tree), never
-        // following symlinks or entering mounts.
-        rpod_engine::storage::remove_tree_if_exists(&path)
-            .map_err(|e| anyhow::anyhow!("removing {}: {e}", path.display()))?;
+        // following symlinks or entering mounts. The monitors of the
+        // containers just removed may still be finishing their clean-up,
+        // which touches the store: a directory refilled meanwhile is
+        // emptied again, for a bounded time.
+        let mut tries = 0;
+        loop {
+            match rpod_engine::storage::remove_tree_if_exists(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                res => {
+                    res.map_err(|e| anyhow::anyhow!("removing {}: {e}", path.display()))?;
+                    break;
+                }
+            }
+        }
     }
     Ok(())
 }
