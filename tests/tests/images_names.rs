@@ -109,6 +109,11 @@ fn rmi_refuses_images_in_use_unless_forced() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("image not known"), "{err}");
     env.ok(&["rmi", "-i", &img]);
+    assert_eq!(
+        env.ok(&["rmi", "-f", &img]),
+        "",
+        "-f: a missing image is no error"
+    );
 }
 
 #[test]

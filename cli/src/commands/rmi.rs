@@ -116,7 +116,8 @@ async fn remove_one(
     let store = engine.store();
     let image = match store.lookup_image(q) {
         Ok(Some(i)) => i,
-        Ok(None) if ignore => return Ok(()),
+        // Podman: `--force` (like `--ignore`) is no error for a missing image.
+        Ok(None) if ignore || force => return Ok(()),
         Ok(None) => return Err(failure(1, format!("{q}: image not known"))),
         Err(e) => return Err(failure(125, e.to_string())),
     };
