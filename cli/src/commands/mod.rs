@@ -30,6 +30,7 @@ mod pod;
 mod pod_ps;
 mod pod_service;
 mod pod_view;
+mod procfs;
 mod progress_bars;
 mod ps;
 mod pull;

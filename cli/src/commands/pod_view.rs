@@ -1,7 +1,6 @@
 //! `pod top` (processes of a pod's containers, read from /proc) and
 //! `pod logs` (its members' logs, merged by time, followed).
 
-use std::collections::BTreeSet;
 use std::io::Write;
 
 use clap::Args;
@@ -10,6 +9,7 @@ use rpod_engine::state::ContainerRecord;
 
 use super::common::{open_engine, Globals};
 use super::log_source::{tail, take_lines, LogSource, Printer, TimeFilter, FOLLOW_INTERVAL};
+use super::procfs::{all_processes, clock_ticks, descendants, uptime_secs, Proc};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -46,64 +46,10 @@ pub struct PodLogsArgs {
 const TOP_FORMAT: &str =
     "table {{.User}}\t{{.PID}}\t{{.PPID}}\t{{.CPU}}\t{{.Elapsed}}\t{{.TTY}}\t{{.Time}}\t{{.Command}}";
 
-/// One process, as /proc describes it.
-struct Proc {
-    pid: i32,
-    ppid: i32,
-    uid: u32,
-    /// Clock ticks in user + system mode.
-    ticks: u64,
-    /// Start time in clock ticks after boot.
-    start: u64,
-    args: String,
-}
-
-fn read_proc(pid: i32) -> Option<Proc> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may contain spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    let ppid = f.get(1)?.parse().ok()?;
-    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    let start = f.get(19)?.parse().ok()?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let uid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|u| u.parse().ok())?;
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let args = cmdline
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
-    Some(Proc {
-        pid,
-        ppid,
-        uid,
-        ticks,
-        start,
-        args,
-    })
-}
-
 /// The processes of a container: its init process and all descendants.
 fn container_processes(init: i32, all: &[Proc]) -> Vec<&Proc> {
-    let mut pids: BTreeSet<i32> = BTreeSet::from([init]);
-    loop {
-        let before = pids.len();
-        for p in all {
-            if pids.contains(&p.ppid) {
-                pids.insert(p.pid);
-            }
-        }
-        if pids.len() == before {
-            break;
-        }
-    }
-    all.iter().filter(|p| pids.contains(&p.pid)).collect()
+    let pids = descendants(init, all);
+    all.iter().filter(|p| pids.contains(&p.host_pid)).collect()
 }
 
 fn user_name(uid: u32) -> String {
@@ -131,38 +77,27 @@ pub async fn top(g: &Globals, a: PodTopArgs) -> CliResult {
             pod.name
         )));
     }
-    let all: Vec<Proc> = std::fs::read_dir("/proc")
-        .map_err(|e| anyhow::anyhow!("reading /proc: {e}"))?
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(read_proc)
-        .collect();
-    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .unwrap_or(100) as u64;
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
+    let all = all_processes()?;
+    let hz = clock_ticks();
+    let uptime = uptime_secs();
     let mut rows = Vec::new();
     for c in running {
         for p in container_processes(c.pid, &all) {
-            let elapsed = (uptime - p.start as f64 / hz as f64).max(0.0);
+            let elapsed = (uptime - p.start_ticks as f64 / hz as f64).max(0.0);
             let cpu = if elapsed > 0.0 {
                 p.ticks as f64 / hz as f64 / elapsed * 100.0
             } else {
                 0.0
             };
             rows.push(serde_json::json!({
-                "User": user_name(p.uid),
-                "PID": p.pid.to_string(),
-                "PPID": p.ppid.to_string(),
+                "User": user_name(p.uids[0]),
+                "PID": p.host_pid.to_string(),
+                "PPID": p.host_ppid.to_string(),
                 "CPU": format!("{cpu:.3}"),
                 "Elapsed": clock(elapsed as u64),
                 "TTY": "?",
                 "Time": clock(p.ticks / hz),
-                "Command": p.args,
+                "Command": p.args.join(" "),
             }));
         }
     }

@@ -12,6 +12,7 @@ use clap::Args;
 use rpod_engine::state::ContainerState;
 
 use super::common::{open_engine, Globals};
+use super::procfs::{all_processes, clock_ticks, descendants, uptime_secs, Proc};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{align, TabSettings};
 
@@ -109,80 +110,6 @@ pub async fn run(g: &Globals, a: TopArgs) -> CliResult {
     Ok(0)
 }
 
-/// One process as /proc shows it from the host.
-struct Proc {
-    host_pid: i32,
-    host_ppid: i32,
-    /// The PID inside the innermost PID namespace.
-    pid: i32,
-    comm: String,
-    state: String,
-    pgid: i32,
-    tty_nr: u64,
-    nice: i64,
-    ticks: u64,
-    start_ticks: u64,
-    vsz_kib: u64,
-    rss_kib: u64,
-    uids: [u32; 2],
-    gids: [u32; 2],
-    args: Vec<String>,
-}
-
-fn read_proc(pid: i32) -> Option<Proc> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (head, tail) = stat.rsplit_once(')')?;
-    let comm = head.split_once('(')?.1.to_owned();
-    let f: Vec<&str> = tail.split_whitespace().collect();
-    // Fields after the command, counted from `state` (field 3) as 0.
-    let num = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map(|v| v.split_whitespace().collect::<Vec<_>>())
-            .unwrap_or_default()
-    };
-    let ids = |key: &str| {
-        let v = line(key);
-        let at = |i: usize| v.get(i).and_then(|x| x.parse().ok()).unwrap_or(0);
-        [at(0), at(1)]
-    };
-    let nspid = line("NSpid:")
-        .last()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(pid);
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let args = cmdline
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
-    let page_kib = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .unwrap_or(4096) as u64
-        / 1024;
-    Some(Proc {
-        host_pid: pid,
-        host_ppid: num(1) as i32,
-        pid: nspid,
-        comm,
-        state: f.first().copied().unwrap_or("?").to_owned(),
-        pgid: num(2) as i32,
-        tty_nr: num(4) as u64,
-        nice: num(16),
-        ticks: (num(11) + num(12)) as u64,
-        start_ticks: num(19) as u64,
-        vsz_kib: num(20) as u64 / 1024,
-        rss_kib: num(21) as u64 * page_kib,
-        uids: ids("Uid:"),
-        gids: ids("Gid:"),
-        args,
-    })
-}
-
 /// The processes of the container whose first process is `pid`: every
 /// process of its PID namespace, or its descendants when it shares the
 /// host's.
@@ -191,36 +118,17 @@ fn container_processes(pid: i32) -> CliResult<Vec<Proc>> {
     let target = ns(&pid.to_string())
         .ok_or_else(|| CliError::usage(format!("reading the PID namespace of process {pid}")))?;
     let own = ns("self");
-    let all: Vec<Proc> = std::fs::read_dir("/proc")
-        .map_err(|e| anyhow::anyhow!("reading /proc: {e}"))?
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(read_proc)
-        .collect();
-    if own.as_ref() != Some(&target) {
-        let mut procs: Vec<Proc> = all
-            .into_iter()
+    let all = all_processes()?;
+    let mut procs: Vec<Proc> = if own.as_ref() != Some(&target) {
+        all.into_iter()
             .filter(|p| ns(&p.host_pid.to_string()).as_ref() == Some(&target))
-            .collect();
-        procs.sort_by_key(|p| p.pid);
-        return Ok(procs);
-    }
-    let mut keep = vec![pid];
-    loop {
-        let before = keep.len();
-        for p in &all {
-            if keep.contains(&p.host_ppid) && !keep.contains(&p.host_pid) {
-                keep.push(p.host_pid);
-            }
-        }
-        if keep.len() == before {
-            break;
-        }
-    }
-    let mut procs: Vec<Proc> = all
-        .into_iter()
-        .filter(|p| keep.contains(&p.host_pid))
-        .collect();
+            .collect()
+    } else {
+        let keep = descendants(pid, &all);
+        all.into_iter()
+            .filter(|p| keep.contains(&p.host_pid))
+            .collect()
+    };
     procs.sort_by_key(|p| p.pid);
     Ok(procs)
 }
@@ -247,14 +155,8 @@ fn descriptor_table(pid: i32, wanted: &[&str]) -> CliResult<String> {
     let host_users = id_names(Path::new("/etc/passwd"));
     let host_groups = id_names(Path::new("/etc/group"));
     let name = |m: &HashMap<u32, String>, id: u32| m.get(&id).cloned().unwrap_or(id.to_string());
-    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .unwrap_or(100) as u64;
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
+    let hz = clock_ticks();
+    let uptime = uptime_secs();
     let inner_pid: HashMap<i32, i32> = procs.iter().map(|p| (p.host_pid, p.pid)).collect();
     let mut out = String::new();
     let headers: Vec<&str> = wanted
