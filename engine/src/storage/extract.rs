@@ -26,7 +26,7 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::ffi::{CStr, CString, OsStr, OsString};
+use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -764,17 +764,13 @@ impl<'a> Extractor<'a> {
         }
         let start = rfs::openat(&self.root, ".", TREE_DIR, Mode::empty())
             .map_err(|e| StorageError::entry(".", io::Error::from(e)))?;
-        walk_post_order(
-            start,
-            |_, _| Ok(()),
-            |dir| {
-                let ino = rfs::fstat(dir)?.st_ino;
-                if let Some(times) = self.dir_times.get(&ino) {
-                    rfs::futimens(dir, times)?;
-                }
-                Ok(())
-            },
-        )
+        walk_post_order(start, |dir| {
+            let ino = rfs::fstat(dir)?.st_ino;
+            if let Some(times) = self.dir_times.get(&ino) {
+                rfs::futimens(dir, times)?;
+            }
+            Ok(())
+        })
         .map_err(|e| StorageError::entry("setting directory times", e))
     }
 }
@@ -785,11 +781,8 @@ const TREE_DIR: OFlags = OFlags::RDONLY
     .union(OFlags::NOFOLLOW)
     .union(OFlags::CLOEXEC);
 
-/// The subdirectories of `dir`; `other` is called for every other entry.
-fn scan_dir(
-    dir: &OwnedFd,
-    other: &mut dyn FnMut(&OwnedFd, &CStr) -> io::Result<()>,
-) -> io::Result<Vec<CString>> {
+/// The subdirectories of `dir` (symlinks to directories are not).
+fn scan_dir(dir: &OwnedFd) -> io::Result<Vec<CString>> {
     let mut subdirs = Vec::new();
     let mut list = rfs::Dir::read_from(dir)?;
     while let Some(entry) = list.read() {
@@ -808,31 +801,27 @@ fn scan_dir(
         };
         if is_dir {
             subdirs.push(name.to_owned());
-        } else {
-            other(dir, name)?;
         }
     }
     Ok(subdirs)
 }
 
-/// Walks the tree below `start` depth first without recursion, holding
-/// two descriptors at a time: `other` sees every non-directory entry (in
-/// its directory), `leave` every directory after all of its content
-/// (`start` last), with the directory itself. Subdirectories are entered
+/// Walks the directories below `start` depth first without recursion,
+/// holding two descriptors at a time: `leave` sees every directory after
+/// all of its subdirectories (`start` last). Subdirectories are entered
 /// without following symlinks and left through their real `..`.
 fn walk_post_order(
     start: OwnedFd,
-    mut other: impl FnMut(&OwnedFd, &CStr) -> io::Result<()>,
     mut leave: impl FnMut(&OwnedFd) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut cur = start;
-    let mut pending: Vec<Vec<CString>> = vec![scan_dir(&cur, &mut other)?];
+    let mut pending: Vec<Vec<CString>> = vec![scan_dir(&cur)?];
     loop {
         let next = pending.last_mut().and_then(Vec::pop);
         match next {
             Some(sub) => {
                 let child = rfs::openat(&cur, &sub, TREE_DIR, Mode::empty())?;
-                pending.push(scan_dir(&child, &mut other)?);
+                pending.push(scan_dir(&child)?);
                 cur = child;
             }
             None => {
