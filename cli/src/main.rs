@@ -132,7 +132,6 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
             .value_parser(clap::builder::BoolishValueParser::new())
             .hide_possible_values(true)
     }
-    let mut cmd = last_wins(Cli::command());
     // As Podman: with a connection already named (CONTAINER_HOST,
     // CONTAINER_CONNECTION, --url, --connection) --remote is not offered.
     let connection_named = ["CONTAINER_HOST", "CONTAINER_CONNECTION"]
@@ -143,12 +142,18 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
                 .iter()
                 .any(|f| a == f || a.starts_with(&format!("{f}=")))
         });
-    if connection_named {
-        cmd = cmd.mut_arg("remote", |a| a.hide(true));
-    }
-    // Help is rendered from the plain tree (`--tty`, not `--tty[=<TTY>]`);
-    // everything else is parsed with pflag's `--switch=BOOL` forms.
-    let matches = match with_bool_values(cmd.clone()).try_get_matches_from(args) {
+    let plain = || {
+        let cmd = last_wins(Cli::command());
+        if connection_named {
+            cmd.mut_arg("remote", |a| a.hide(true))
+        } else {
+            cmd
+        }
+    };
+    // Help is rendered from the plain tree (`--tty`, not `--tty[=<TTY>]`),
+    // built again only then; everything else is parsed with pflag's
+    // `--switch=BOOL` forms.
+    let matches = match with_bool_values(plain()).try_get_matches_from(args) {
         Err(e)
             if matches!(
                 e.kind(),
@@ -156,7 +161,7 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
                     | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) =>
         {
-            cmd.try_get_matches_from(args)?
+            plain().try_get_matches_from(args)?
         }
         other => other?,
     };
