@@ -5,6 +5,8 @@
 //! names and template methods to `--format` through [`gotmpl::ToTemplate`] (derived). Fields
 //! rpod cannot fill yet hold Podman's zero values, never invented data.
 
+pub mod error;
+pub mod front_door;
 pub mod image;
 pub mod info;
 pub mod inspect;
@@ -14,4 +16,6 @@ pub mod system;
 pub mod time;
 pub mod version;
 
+pub use error::{Error, ErrorKind, Result};
+pub use front_door::FrontDoor;
 pub use time::GoTime;

@@ -13,6 +13,9 @@ pub enum CliError {
     Container(#[from] ContainerError),
     #[error(transparent)]
     Pod(#[from] rpod_engine::pod::PodError),
+    /// A failed front-door request.
+    #[error(transparent)]
+    Api(#[from] rpod_api::Error),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -23,6 +26,7 @@ impl CliError {
             CliError::Exit(c) | CliError::Coded { code: c, .. } => *c,
             CliError::Container(e) => e.exit_code(),
             CliError::Pod(e) => e.exit_code(),
+            CliError::Api(e) => e.exit_code(),
             CliError::Other(_) => 125,
         }
     }

@@ -18,6 +18,7 @@
 //! - [`pod`]: pods, their infra container and the pod actor ordering members.
 //! - [`fault`]: test-only fault injection (`RPOD_FAULT`).
 //! - [`error_chain`]: an error printed with its causes.
+//! - [`front_door`]: [`LocalEngine`], the engine as `rpod_api::FrontDoor`.
 
 pub mod check;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod engine;
 pub mod error_chain;
 pub mod events;
 pub mod fault;
+pub mod front_door;
 pub mod lock;
 pub mod logs;
 pub mod monitor;
@@ -36,3 +38,4 @@ pub mod spec;
 pub mod state;
 pub mod storage;
 pub use engine::{Engine, OpenError};
+pub use front_door::LocalEngine;

@@ -4,10 +4,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use rpod_api::front_door::EngineOptions;
+use rpod_api::FrontDoor;
 use rpod_engine::config::{EngineConfig, StorageDriver};
 use rpod_engine::error_chain::display_chain;
 use rpod_engine::state::StateError;
-use rpod_engine::{Engine, OpenError};
+use rpod_engine::{Engine, LocalEngine, OpenError};
 
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, HeaderMap};
@@ -68,6 +70,27 @@ pub fn engine_config(g: &Globals) -> CliResult<EngineConfig> {
         });
     }
     Ok(config)
+}
+
+/// The global flags as the front door's engine options.
+pub fn engine_options(g: &Globals) -> EngineOptions {
+    EngineOptions {
+        root: g.root.clone(),
+        runroot: g.runroot.clone(),
+        config: g.config.clone(),
+        runtime: g.runtime.clone(),
+        storage_driver: g.storage_driver.clone(),
+        events_backend: g.events_logger.map(|e| e.name().to_owned()),
+        tmp_dir: g.tmp_dir.clone(),
+        runtime_flags: g.runtime_flags.clone(),
+    }
+}
+
+/// The front door commands talk to: the local engine (the REST API issue adds
+/// the remote one behind the same trait).
+pub fn open_front_door(g: &Globals) -> CliResult<Box<dyn FrontDoor>> {
+    let exe = std::env::current_exe().context("locating the rpod binary")?;
+    Ok(Box::new(LocalEngine::open(&engine_options(g), exe)?))
 }
 
 pub fn open_engine(g: &Globals) -> CliResult<Engine> {

@@ -6,7 +6,7 @@ use rpod_engine::container::{ContainerError, WaitCondition};
 use rpod_engine::state::ContainerState;
 use rpod_engine::Engine;
 
-use super::common::{for_each, open_engine, parse_signal, FailureCodes, Globals};
+use super::common::{for_each, open_engine, open_front_door, parse_signal, FailureCodes, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -474,8 +474,8 @@ pub async fn pause(g: &Globals, a: NamesArgs, pause: bool) -> CliResult {
 }
 
 pub async fn rename(g: &Globals, a: RenameArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    engine.container(&a.container)?.rename(a.name).await?;
+    let engine = open_front_door(g)?;
+    engine.container_rename(&a.container, &a.name).await?;
     Ok(0)
 }
 

@@ -1,0 +1,99 @@
+//! The front door's one error: what went wrong (a kind callers branch on) and the
+//! message with its causes, as a user sees it. It crosses process boundaries (the
+//! REST API and `--remote`), so it is plain data.
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of failure: the CLI picks Podman's exit code per command from it (for
+/// example `rm` exits 1 for [`ErrorKind::NoSuchContainer`], 2 for
+/// [`ErrorKind::InUse`]); the REST API picks its HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    NoSuchContainer,
+    NoSuchPod,
+    NoSuchImage,
+    NoSuchExecSession,
+    NoSuchVolume,
+    NoSuchNetwork,
+    /// The object is in a state that does not allow the operation
+    /// (Podman's `ErrCtrStateInvalid`, "container state improper").
+    InvalidState,
+    /// The object is used by others (a running container, a dependent
+    /// container, an image used by a container).
+    InUse,
+    /// A name or ID already belongs to another object.
+    AlreadyExists,
+    /// A request Podman refuses as invalid input.
+    InvalidArgument,
+    /// Something rpod does not implement yet; the message names it.
+    NotImplemented,
+    /// The container's command was not found (Podman exits 127).
+    CommandNotFound,
+    /// The container's command could not be executed (Podman exits 126).
+    CommandNotExecutable,
+    /// Anything else (Podman exits 125).
+    Other,
+}
+
+/// A failed front-door request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    pub kind: ErrorKind,
+    /// The message with its causes (`outer: inner: innermost`).
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// An [`ErrorKind::InvalidArgument`] error.
+    pub fn invalid(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    /// An [`ErrorKind::Other`] error.
+    pub fn other(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Other, message)
+    }
+
+    /// Podman's exit code when this error ends a command that has no rule
+    /// of its own: 127 and 126 for a command that could not run, else 125.
+    pub fn exit_code(&self) -> i32 {
+        match self.kind {
+            ErrorKind::CommandNotFound => 127,
+            ErrorKind::CommandNotExecutable => 126,
+            _ => 125,
+        }
+    }
+}
+
+/// A front-door result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Error::new(ErrorKind::CommandNotFound, "x").exit_code(), 127);
+        assert_eq!(
+            Error::new(ErrorKind::CommandNotExecutable, "x").exit_code(),
+            126
+        );
+        assert_eq!(Error::new(ErrorKind::NoSuchContainer, "x").exit_code(), 125);
+    }
+
+    #[test]
+    fn round_trips_as_json() {
+        let e = Error::new(ErrorKind::InUse, "in use");
+        let s = serde_json::to_string(&e).unwrap();
+        assert_eq!(serde_json::from_str::<Error>(&s).unwrap(), e);
+    }
+}

@@ -1,0 +1,20 @@
+//! How a client asks for an engine: Podman's global flags, as values.
+
+use std::path::PathBuf;
+
+/// The global options of every command (`--root`, `--runroot`, `--runtime`, ...).
+/// `None` means "as configured" (rpod.conf, containers.conf, storage.conf, then
+/// built-in defaults).
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    pub root: Option<PathBuf>,
+    pub runroot: Option<PathBuf>,
+    /// rpod.conf to read instead of the default.
+    pub config: Option<PathBuf>,
+    pub runtime: Option<String>,
+    pub storage_driver: Option<String>,
+    /// `--events-backend` (`file`, `journald`, `none`).
+    pub events_backend: Option<String>,
+    pub tmp_dir: Option<PathBuf>,
+    pub runtime_flags: Vec<String>,
+}

@@ -1,0 +1,99 @@
+//! The local engine behind the front door (`rpod_api::FrontDoor`): one
+//! [`LocalEngine`] per process (or per API service), holding the engine and its
+//! actors for its lifetime. Each service trait is implemented in its own module;
+//! [`error`] turns the engine's errors into the front door's.
+
+mod container_logs;
+mod container_run;
+mod containers;
+pub(crate) mod error;
+mod images;
+mod networks;
+mod pods;
+mod system;
+mod volumes;
+
+use std::path::PathBuf;
+
+use rpod_api::front_door::EngineOptions;
+use rpod_api::{Error, ErrorKind};
+
+use crate::config::{EngineConfig, EventsLogger, StorageDriver};
+use crate::engine::{Engine, OpenError};
+use crate::state::StateError;
+
+/// The engine on this machine, as the front door.
+pub struct LocalEngine {
+    engine: Engine,
+}
+
+impl LocalEngine {
+    /// Opens the engine the options describe. `cleanup_exe` is the rpod binary
+    /// monitors call back after an exit (`container cleanup`).
+    pub fn open(options: &EngineOptions, cleanup_exe: PathBuf) -> Result<LocalEngine, Error> {
+        let config = engine_config(options)?;
+        let engine = Engine::open(config, cleanup_exe).map_err(|e| match e {
+            // Self-contained: names the file, the cause and the recovery command.
+            e @ OpenError::State(StateError::Damaged { .. }) => error::other(&e),
+            e => Error::other(format!(
+                "opening rpod's state: {}",
+                crate::error_chain::display_chain(&e)
+            )),
+        })?;
+        Ok(LocalEngine { engine })
+    }
+
+    /// The engine this front door serves.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+/// The configuration the options select: command-line values over the files,
+/// the files over the defaults.
+pub(crate) fn engine_config(options: &EngineOptions) -> Result<EngineConfig, Error> {
+    let mut config = EngineConfig::load(
+        options.root.clone(),
+        options.runroot.clone(),
+        options.config.clone(),
+    )
+    .map_err(|e| error::other(&e))?;
+    if options.runtime.is_some() {
+        config.runtime = options.runtime.clone();
+    }
+    if let Some(d) = &options.storage_driver {
+        config.storage_driver =
+            StorageDriver::parse(d).map_err(|e| Error::invalid(e.to_string()))?;
+    }
+    if !options.runtime_flags.is_empty() {
+        config.runtime_flags = options.runtime_flags.clone();
+    }
+    if let Some(backend) = &options.events_backend {
+        config.events_logger = parse_events_backend(backend)?;
+    }
+    if let Some(t) = &options.tmp_dir {
+        config.tmp_dir = Some(if t.is_absolute() {
+            t.clone()
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(t))
+                .unwrap_or(t.clone())
+        });
+    }
+    Ok(config)
+}
+
+/// `--events-backend`: the backends rpod has, and Podman's message for others.
+pub fn parse_events_backend(name: &str) -> Result<EventsLogger, Error> {
+    match name {
+        "file" => Ok(EventsLogger::File),
+        "none" => Ok(EventsLogger::None),
+        "journald" => Err(Error::new(
+            ErrorKind::NotImplemented,
+            "--events-backend journald is not supported yet: rpod writes events to a file (file, none)",
+        )),
+        other => Err(Error::invalid(format!(
+            "invalid events backend: {other:?}: must be file, journald or none"
+        ))),
+    }
+}
