@@ -7,7 +7,8 @@
 //! - [`state`]: the SQLite database of containers (and later pods, volumes).
 //! - [`lock`]: per-object lock files taken in one global order.
 //! - [`storage`]: layer extraction, layer and image stores, overlay mounts.
-//! - [`registry`]: image references, registries.conf, pulling.
+//! - [`image_ref`]: image references and platforms (below storage and registry).
+//! - [`registry`]: registries.conf, pulling, pushing.
 //! - [`spec`]: OCI runtime spec generation from image config and options.
 //! - [`runtime`]: the OCI runtime (runc/crun) wrapper.
 //! - [`monitor`]: spawning pod-monitor and talking to it through `proto`.
@@ -28,6 +29,7 @@ pub mod error_chain;
 pub mod events;
 pub mod fault;
 pub mod front_door;
+pub mod image_ref;
 pub mod lock;
 pub mod logs;
 pub mod monitor;

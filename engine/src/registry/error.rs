@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use oci_client::errors::{DigestError, OciDistributionError};
 
-use super::reference::ReferenceError;
+use crate::image_ref::reference::ReferenceError;
 use super::registries_conf::RegistriesConfError;
 use crate::storage::StorageError;
 

@@ -1,23 +1,22 @@
-//! Image references, registries.conf and pulling images from registries.
+//! registries.conf and pulling images from registries (references and
+//! platforms live below storage, in [`crate::image_ref`]).
 //!
-//! - [`reference`]: Docker reference parsing and normalization.
 //! - [`registries_conf`]: containers-registries.conf v2 with drop-ins.
-//! - [`platform`]: choosing from manifest lists / indexes.
 //! - [`pull()`]: the pull pipeline into a [`crate::storage::Store`].
 
 pub mod auth;
 pub mod client;
 mod error;
 mod mount;
-pub mod platform;
 pub mod progress;
 mod pull;
 pub mod push;
-pub mod reference;
 pub mod registries_conf;
 pub mod trust;
 
 pub use error::PullError;
 pub use pull::{pull, PullOptions};
-pub use reference::{ImageReference, ReferenceError};
+pub use crate::image_ref::{ImageReference, ReferenceError};
+/// The old paths, for callers not yet moved to [`crate::image_ref`].
+pub use crate::image_ref::{platform, reference};
 pub use registries_conf::RegistriesConf;

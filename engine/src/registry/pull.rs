@@ -19,9 +19,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::client::{connect, ConnectOptions};
 use super::error::{describe, stream_digest_mismatch, PullError};
-use super::platform::{self, IndexEntry, PlatformWanted};
+use crate::image_ref::platform::{self, IndexEntry, PlatformWanted};
 use super::progress::Progress;
-use super::reference::ImageReference;
+use crate::image_ref::reference::ImageReference;
 use super::registries_conf::{PullSource, RegistriesConf};
 use crate::storage::layers::{record_stored, STORED_RECORD};
 use crate::storage::{

@@ -17,7 +17,7 @@ use tokio::io::AsyncReadExt;
 use super::client::{connect, ConnectError, ConnectOptions};
 use super::error::describe;
 use super::mount::Mounter;
-use super::reference::{ImageReference, ReferenceError};
+use crate::image_ref::reference::{ImageReference, ReferenceError};
 use super::registries_conf::RegistriesConf;
 use crate::storage::manifest::Manifest;
 use crate::storage::{Image, StorageError, Store};

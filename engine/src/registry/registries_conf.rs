@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::reference::{ImageReference, ReferenceError};
+use crate::image_ref::reference::{ImageReference, ReferenceError};
 
 /// Default location of the system-wide file.
 pub const DEFAULT_REGISTRIES_CONF: &str = "/etc/containers/registries.conf";

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
-use super::reference::ImageReference;
+use crate::image_ref::reference::ImageReference;
 
 /// The system policy file.
 pub const DEFAULT_POLICY: &str = "/etc/containers/policy.json";

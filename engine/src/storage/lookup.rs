@@ -2,7 +2,7 @@
 
 use super::error::{Result, StorageError};
 use super::images::Image;
-use crate::registry::reference::{ImageReference, DOCKER_DOMAIN};
+use crate::image_ref::reference::{ImageReference, DOCKER_DOMAIN};
 
 /// Resolves `query` against `images` (see [`super::Store::lookup_image`]).
 pub(crate) fn resolve<'a>(images: &'a [Image], query: &str) -> Result<Option<&'a Image>> {

@@ -12,7 +12,7 @@ use super::save::SaveItem;
 use super::sink::Sink;
 use super::source::Source;
 use super::ArchiveError;
-use crate::registry::reference::{ImageReference, DOCKER_DOMAIN};
+use crate::image_ref::reference::{ImageReference, DOCKER_DOMAIN};
 use crate::storage::compression::decompress;
 use crate::storage::layers::digest_hex;
 use crate::storage::manifest::Manifest;
