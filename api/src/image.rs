@@ -129,6 +129,97 @@ pub struct ImageSummary {
     pub os: String,
 }
 
+/// entities.ImageHistoryLayer: one step of `history`, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToTemplate)]
+#[go(type = "entities.ImageHistoryLayer")]
+pub struct ImageHistoryLayer {
+    /// The image ID on the newest layer, `<missing>` below it.
+    #[serde(rename = "id")]
+    #[go(name = "ID")]
+    pub id: String,
+    #[serde(rename = "created", skip_serializing_if = "GoTime::is_zero", default)]
+    pub created: GoTime,
+    #[serde(
+        rename = "CreatedBy",
+        skip_serializing_if = "String::is_empty",
+        default
+    )]
+    pub created_by: String,
+    #[serde(rename = "tags", skip_serializing_if = "Vec::is_empty", default)]
+    pub tags: Vec<String>,
+    #[serde(rename = "size")]
+    pub size: i64,
+    #[serde(rename = "comment", skip_serializing_if = "String::is_empty", default)]
+    pub comment: String,
+}
+
+/// entities.ImageRemoveReport: what `rmi` untagged and deleted, and why some
+/// images could not be removed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageRemoveReport {
+    pub deleted: Vec<String>,
+    pub untagged: Vec<String>,
+    /// One error per image that could not be removed, in request order.
+    pub errors: Vec<crate::Error>,
+}
+
+/// reports.PruneReport of an image.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImagePruneReport {
+    pub id: String,
+    pub size: u64,
+}
+
+/// entities.ImageLoadReport: the names of the loaded images (`sha256:ID` for
+/// an image without a name).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageLoadReport {
+    pub names: Vec<String>,
+}
+
+/// entities.ImageMountReport.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageMountReport {
+    pub id: String,
+    /// The image's first name, else its ID.
+    pub name: String,
+    pub path: String,
+}
+
+/// `image tree`: an image and its layers, bottom up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageTreeReport {
+    pub id: String,
+    pub names: Vec<String>,
+    pub size: u64,
+    pub layers: Vec<ImageTreeLayer>,
+}
+
+/// One layer of [`ImageTreeReport`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageTreeLayer {
+    /// The layer's chain ID (`sha256:...`).
+    pub id: String,
+    pub size: u64,
+    /// The images this layer is the top layer of (names, or `<none>:ID12`).
+    pub top_layer_of: Vec<String>,
+}
+
+/// One entry of the trust policy (`image trust show`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustPolicyEntry {
+    pub transport: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +269,37 @@ mod tests {
         let out =
             gotmpl::render_value("{{.ID}} {{.ParentId}}|", &s.to_template(), "images").unwrap();
         assert_eq!(out, "x |\n");
+    }
+
+    #[test]
+    fn history_layer_json_keys_and_go_names() {
+        let l = ImageHistoryLayer {
+            id: "abc".into(),
+            created_by: "/bin/sh".into(),
+            size: 3,
+            ..ImageHistoryLayer::default()
+        };
+        let j = serde_json::to_value(&l).unwrap();
+        assert_eq!(j["id"], "abc");
+        assert_eq!(j["CreatedBy"], "/bin/sh");
+        assert_eq!(j["size"], 3);
+        assert!(j.get("created").is_none());
+        assert!(j.get("tags").is_none());
+        let out = gotmpl::render_value("{{.ID}} {{.CreatedBy}} {{.Size}}", &l.to_template(), "h")
+            .unwrap();
+        assert_eq!(out, "abc /bin/sh 3\n");
+    }
+
+    #[test]
+    fn remove_report_json_keys() {
+        let r = ImageRemoveReport {
+            deleted: vec!["d".into()],
+            untagged: vec!["u".into()],
+            errors: vec![crate::Error::other("x")],
+        };
+        let j = serde_json::to_value(&r).unwrap();
+        assert_eq!(j["Deleted"][0], "d");
+        assert_eq!(j["Untagged"][0], "u");
+        assert_eq!(j["Errors"][0]["message"], "x");
     }
 }

@@ -7,7 +7,7 @@ mod container_logs;
 mod container_run;
 mod containers;
 pub(crate) mod error;
-mod images;
+pub mod images;
 mod networks;
 mod pods;
 mod system;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use oci_client::errors::{DigestError, OciDistributionError};
 
-use crate::image_ref::reference::ReferenceError;
 use super::registries_conf::RegistriesConfError;
+use crate::image_ref::reference::ReferenceError;
 use crate::storage::StorageError;
 
 /// Why a pull failed.

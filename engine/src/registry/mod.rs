@@ -14,9 +14,9 @@ pub mod push;
 pub mod registries_conf;
 pub mod trust;
 
-pub use error::PullError;
-pub use pull::{pull, PullOptions};
-pub use crate::image_ref::{ImageReference, ReferenceError};
 /// The old paths, for callers not yet moved to [`crate::image_ref`].
 pub use crate::image_ref::{platform, reference};
+pub use crate::image_ref::{ImageReference, ReferenceError};
+pub use error::PullError;
+pub use pull::{pull, PullOptions};
 pub use registries_conf::RegistriesConf;

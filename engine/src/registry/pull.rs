@@ -19,10 +19,10 @@ use tokio::io::AsyncWriteExt;
 
 use super::client::{connect, ConnectOptions};
 use super::error::{describe, stream_digest_mismatch, PullError};
-use crate::image_ref::platform::{self, IndexEntry, PlatformWanted};
 use super::progress::Progress;
-use crate::image_ref::reference::ImageReference;
 use super::registries_conf::{PullSource, RegistriesConf};
+use crate::image_ref::platform::{self, IndexEntry, PlatformWanted};
+use crate::image_ref::reference::ImageReference;
 use crate::storage::layers::{record_stored, STORED_RECORD};
 use crate::storage::{
     chain_id, Image, ImageBudget, LayerInfo, LimitExceeded, NewImage, StorageError, Store,

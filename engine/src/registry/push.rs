@@ -17,8 +17,8 @@ use tokio::io::AsyncReadExt;
 use super::client::{connect, ConnectError, ConnectOptions};
 use super::error::describe;
 use super::mount::Mounter;
-use crate::image_ref::reference::{ImageReference, ReferenceError};
 use super::registries_conf::RegistriesConf;
+use crate::image_ref::reference::{ImageReference, ReferenceError};
 use crate::storage::manifest::Manifest;
 use crate::storage::{Image, StorageError, Store};
 
@@ -166,21 +166,27 @@ pub async fn push(
     if !opts.quiet {
         let _ = writeln!(progress, "Getting image source signatures");
     }
-    let jobs = manifest.layers.iter().map(|l| {
-        let digest = l.digest.clone();
-        let (small, large, oref, mounter, registry) = (
-            &small.client,
-            &large.client,
-            &oref,
-            mounter.as_ref(),
-            registry.as_str(),
-        );
-        async move {
-            let outcome =
-                upload_blob(store, small, large, oref, mounter, &digest, registry).await?;
-            Ok::<_, PushError>((digest, outcome))
-        }
-    });
+    // Collected first: a lazy `map` keeps its closure in the future, which
+    // rustc then cannot prove `Send` (as the front door's async trait needs).
+    let jobs: Vec<_> = manifest
+        .layers
+        .iter()
+        .map(|l| {
+            let digest = l.digest.clone();
+            let (small, large, oref, mounter, registry) = (
+                &small.client,
+                &large.client,
+                &oref,
+                mounter.as_ref(),
+                registry.as_str(),
+            );
+            async move {
+                let outcome =
+                    upload_blob(store, small, large, oref, mounter, &digest, registry).await?;
+                Ok::<_, PushError>((digest, outcome))
+            }
+        })
+        .collect();
     let results: Vec<(String, &str)> = futures_util::stream::iter(jobs)
         .buffered(PARALLEL_UPLOADS)
         .try_collect()

@@ -1,0 +1,172 @@
+//! `rmi`, `image prune` and `run --rmi`: removing local images.
+
+use rpod_api::front_door::images::{ImagePruneOptions, ImageRemoveOptions};
+use rpod_api::image::{ImagePruneReport, ImageRemoveReport};
+use rpod_api::{Error, ErrorKind, Result};
+
+use super::filter::{parse_filters, ImageFilter};
+use super::other;
+use crate::engine::Engine;
+use crate::storage::Image;
+
+fn is_id_query(image: &Image, q: &str) -> bool {
+    let hex = q.strip_prefix("sha256:").unwrap_or(q);
+    !hex.is_empty() && image.id.starts_with(&hex.to_ascii_lowercase())
+}
+
+/// `rmi`: every query in order; failures are collected in the report.
+pub(crate) async fn remove(
+    engine: &Engine,
+    names: &[String],
+    options: &ImageRemoveOptions,
+) -> Result<ImageRemoveReport> {
+    if options.all && !names.is_empty() {
+        return Err(Error::invalid(
+            "when using the --all switch, you may not pass any images names or IDs",
+        ));
+    }
+    if !options.all && names.is_empty() {
+        return Err(Error::invalid("image name or ID must be specified"));
+    }
+    let queries: Vec<String> = if options.all {
+        let images = engine.store().images().map_err(|e| other(&e))?;
+        images.into_iter().map(|i| i.id).collect()
+    } else {
+        names.to_vec()
+    };
+    let mut report = ImageRemoveReport::default();
+    for q in &queries {
+        if let Err(e) = remove_one(engine, q, options, &mut report).await {
+            report.errors.push(e);
+        }
+    }
+    Ok(report)
+}
+
+/// Removes the image `q` names. With `all` (part of `rmi --all`) every image
+/// goes whole, whatever its number of names.
+async fn remove_one(
+    engine: &Engine,
+    q: &str,
+    options: &ImageRemoveOptions,
+    report: &mut ImageRemoveReport,
+) -> Result<()> {
+    let force = options.force;
+    let store = engine.store();
+    let image = match store.lookup_image(q) {
+        Ok(Some(i)) => i,
+        // Podman: `--force` (like `--ignore`) is no error for a missing image.
+        Ok(None) if options.ignore || force => return Ok(()),
+        Ok(None) => return Err(super::names::not_known(q)),
+        Err(e) => return Err(other(&e)),
+    };
+    let by_id = is_id_query(&image, q);
+    if !by_id && image.names.len() > 1 && !force {
+        // One of several names: only that name goes.
+        if let Some(name) = store.matching_name(&image, q) {
+            store.untag_image(&image.id, &name).map_err(|e| other(&e))?;
+            report.untagged.push(name);
+            return Ok(());
+        }
+    }
+    if by_id && !options.all && image.names.len() > 1 && !force {
+        return Err(Error::new(
+            ErrorKind::InUse,
+            format!(
+                "unable to delete image {:?} by ID with more than one tag ({:?}): please force removal",
+                image.id, image.names
+            ),
+        ));
+    }
+    let users = engine
+        .ctx()
+        .db
+        .containers_using_image(&image.id)
+        .map_err(|e| other(&e))?;
+    if let Some(first) = users.first() {
+        if !force {
+            return Err(Error::new(
+                ErrorKind::InUse,
+                format!(
+                    "image used by {first}: image is in use by a container: consider listing external containers and force-removing image"
+                ),
+            ));
+        }
+        for id in &users {
+            let handle = engine.container(id).map_err(|e| other(&e))?;
+            handle.remove(true, Some(0)).await.map_err(|e| other(&e))?;
+        }
+    }
+    store.remove_image(&image.id).map_err(|e| other(&e))?;
+    report.untagged.extend(image.names.iter().cloned());
+    report.deleted.push(image.id);
+    Ok(())
+}
+
+/// `run --rmi`: removes `name`'s image once its container is gone, unless
+/// another container uses it (then warns, as Podman).
+pub fn remove_unused(engine: &Engine, name: &str) {
+    let store = engine.store();
+    let Ok(Some(image)) = store.lookup_image(name) else {
+        return;
+    };
+    match engine.ctx().db.containers_using_image(&image.id) {
+        Ok(users) if users.is_empty() => {
+            // One of several names: only that name goes (as `rmi NAME`).
+            let result = match store.matching_name(&image, name) {
+                Some(n) if image.names.len() > 1 => store.untag_image(&image.id, &n).map(drop),
+                _ => store.remove_image(&image.id),
+            };
+            if let Err(e) = result {
+                tracing::warn!("removing image {name}: {e}");
+            }
+        }
+        Ok(_) => tracing::warn!("failed to remove image {name}: image is in use by a container"),
+        Err(e) => tracing::warn!("removing image {name}: {e}"),
+    }
+}
+
+/// `image prune`.
+pub(crate) fn prune(engine: &Engine, options: &ImagePruneOptions) -> Result<Vec<ImagePruneReport>> {
+    let filters = parse_filters(&options.filter)?;
+    Ok(prune_images(engine, options.all, &filters, options.until)?
+        .into_iter()
+        .map(|(id, size)| ImagePruneReport { id, size })
+        .collect())
+}
+
+/// Removes the images no container uses: the dangling (untagged) ones, or
+/// every unused one with `all`, matching `filters`. Returns the removed
+/// ids with their sizes. `until` (Unix seconds) keeps images stored at or
+/// after it. Shared by `image prune` and `system prune`.
+pub fn prune_images(
+    engine: &Engine,
+    all: bool,
+    filters: &[ImageFilter],
+    until: Option<i64>,
+) -> Result<Vec<(String, u64)>> {
+    let store = engine.store();
+    let images = store.images().map_err(|e| other(&e))?;
+    let mut removed = Vec::new();
+    for image in &images {
+        if !all && !image.names.is_empty() {
+            continue;
+        }
+        if !filters.iter().all(|f| f.matches(engine, image, &images))
+            || until.is_some_and(|t| image.added_at >= t)
+        {
+            continue;
+        }
+        let users = engine
+            .ctx()
+            .db
+            .containers_using_image(&image.id)
+            .map_err(|e| other(&e))?;
+        if !users.is_empty() {
+            continue;
+        }
+        store.remove_image(&image.id).map_err(|e| other(&e))?;
+        removed.push((image.id.clone(), image.size));
+    }
+    Ok(removed)
+}

@@ -1,0 +1,310 @@
+//! `pull` and `push`: images from and to registries (and, for push,
+//! archives), with progress as typed events.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rpod_api::front_door::images::{
+    ImagePullOptions, ImagePushOptions, ProgressSink, PullProgress, RegistryOptions,
+};
+use rpod_api::{Error, Result};
+
+use super::names::find_image;
+use super::other;
+use crate::engine::Engine;
+use crate::image_ref::ImageReference;
+use crate::registry::auth::Credentials;
+use crate::registry::client::ConnectOptions;
+use crate::registry::progress::{Progress, ProgressObserver};
+use crate::registry::push::{push, PushOptions};
+use crate::registry::{self, PullOptions, RegistriesConf};
+use crate::storage::archive::{save, ArchiveFormat, SaveItem, SaveTarget};
+
+/// The engine's connection options for a request's registry options.
+pub(crate) fn connect_options(o: &RegistryOptions) -> ConnectOptions {
+    ConnectOptions {
+        tls_verify: o.tls_verify,
+        cert_dir: o.cert_dir.clone(),
+        auth_file: o.authfile.clone(),
+        credentials: o.username.as_ref().map(|u| Credentials {
+            username: u.clone(),
+            password: o.password.clone().unwrap_or_default(),
+        }),
+    }
+}
+
+/// The registries.conf in effect (`CONTAINERS_REGISTRIES_CONF` or
+/// /etc/containers/registries.conf).
+pub(crate) fn registries_conf() -> Result<RegistriesConf> {
+    RegistriesConf::load().map_err(|e| Error::invalid(e.to_string()))
+}
+
+/// Progress text written by the registry code, as [`PullProgress::Line`]
+/// events (one per line).
+struct Lines {
+    sink: Option<Arc<dyn ProgressSink>>,
+    partial: Vec<u8>,
+}
+
+impl Lines {
+    fn new(sink: Option<Arc<dyn ProgressSink>>) -> Lines {
+        Lines {
+            sink,
+            partial: Vec::new(),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if let Some(s) = &self.sink {
+            s.event(PullProgress::Line(text.to_owned()));
+        }
+    }
+}
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.partial.extend_from_slice(buf);
+        while let Some(i) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=i).collect();
+            self.line(String::from_utf8_lossy(&line[..i]).as_ref());
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        if !self.partial.is_empty() {
+            let rest = std::mem::take(&mut self.partial);
+            self.line(String::from_utf8_lossy(&rest).as_ref());
+        }
+    }
+}
+
+/// Blob progress as events.
+struct Blobs(Arc<dyn ProgressSink>);
+
+impl ProgressObserver for Blobs {
+    fn start(&self, digest: &str, total: Option<u64>, skipped: bool) {
+        self.0.event(PullProgress::BlobStarted {
+            digest: digest.to_owned(),
+            total,
+            skipped,
+        });
+    }
+
+    fn advance(&self, digest: &str, bytes: u64) {
+        self.0.event(PullProgress::BlobAdvanced {
+            digest: digest.to_owned(),
+            bytes,
+        });
+    }
+
+    fn finish(&self, digest: &str) {
+        self.0.event(PullProgress::BlobDone {
+            digest: digest.to_owned(),
+        });
+    }
+}
+
+/// `pull`: the ID of the pulled image.
+pub(crate) async fn pull(
+    engine: &Engine,
+    reference: &str,
+    options: &ImagePullOptions,
+    progress: Option<Arc<dyn ProgressSink>>,
+) -> Result<String> {
+    let mut opts = PullOptions {
+        tls_verify: options.registry.tls_verify,
+        quiet: options.quiet,
+        registries_conf: registries_conf()?,
+        connect: connect_options(&options.registry),
+        policy: options.signature_policy.clone(),
+        arch: options.arch.clone(),
+        os: options.os.clone(),
+        variant: options.variant.clone(),
+        ..Default::default()
+    };
+    if options.blob_progress && !options.quiet {
+        if let Some(p) = &progress {
+            opts.progress = Progress(Some(Arc::new(Blobs(p.clone()))));
+        }
+    }
+    let mut lines = Lines::new(progress);
+    let img = registry::pull(engine.store(), reference, &opts, &mut lines)
+        .await
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    Ok(img.id)
+}
+
+/// A parsed push destination.
+#[derive(Debug, PartialEq, Eq)]
+enum Destination {
+    Registry(String),
+    Archive {
+        format: ArchiveFormat,
+        path: PathBuf,
+        reference: Option<String>,
+    },
+}
+
+/// Splits `transport:path[:reference]`.
+fn parse_destination(dest: &str) -> Destination {
+    if let Some(r) = dest.strip_prefix("docker://") {
+        return Destination::Registry(r.to_string());
+    }
+    if let Some((transport, rest)) = dest.split_once(':') {
+        if let Some(format) = ArchiveFormat::from_name(transport)
+            .filter(|_| transport != "oci-dir" && transport != "docker-dir")
+        {
+            let (path, reference) = match (format, rest.split_once(':')) {
+                (ArchiveFormat::Dir, _) | (_, None) => (rest, None),
+                (_, Some((p, r))) => (p, Some(r.to_string())),
+            };
+            return Destination::Archive {
+                format,
+                path: PathBuf::from(path),
+                reference: reference.filter(|r| !r.is_empty()),
+            };
+        }
+    }
+    Destination::Registry(dest.to_string())
+}
+
+/// The names an archive records for `reference`: docker-archive wants a
+/// normalized name, OCI keeps the text as given.
+fn archive_names(format: ArchiveFormat, reference: &str) -> Result<Vec<String>> {
+    if format == ArchiveFormat::OciArchive || format == ArchiveFormat::OciDir {
+        return Ok(vec![reference.to_string()]);
+    }
+    let r = ImageReference::parse(reference)
+        .map_err(|e| Error::invalid(format!("{reference}: {e}")))?;
+    let r = if r.is_short_name() {
+        r.qualify("docker.io")
+    } else {
+        r
+    };
+    Ok(vec![r.storage_name()])
+}
+
+/// `push`: the manifest digest (empty for archives).
+pub(crate) async fn push_image(
+    engine: &Engine,
+    source: &str,
+    destination: Option<&str>,
+    options: &ImagePushOptions,
+    progress: Option<Arc<dyn ProgressSink>>,
+) -> Result<String> {
+    let image = find_image(engine, source)?;
+    let dest = destination.map(str::to_owned).unwrap_or_else(|| {
+        engine
+            .store()
+            .matching_name(&image, source)
+            .unwrap_or_else(|| source.to_owned())
+    });
+    let mut lines = Lines::new(progress);
+    match parse_destination(&dest) {
+        Destination::Archive {
+            format,
+            path,
+            reference,
+        } => {
+            let names = match reference {
+                Some(r) => archive_names(format, &r)?,
+                None => engine
+                    .store()
+                    .matching_name(&image, source)
+                    .into_iter()
+                    .collect(),
+            };
+            if !options.quiet {
+                lines.line("Getting image source signatures");
+                lines.line("Writing manifest to image destination");
+            }
+            save(
+                engine.store(),
+                &[SaveItem { image, names }],
+                format,
+                SaveTarget::Path(&path),
+            )
+            .map_err(|e| other(&e))?;
+            Ok(String::new())
+        }
+        Destination::Registry(r) => {
+            let reference =
+                ImageReference::parse(&r).map_err(|e| Error::invalid(format!("{r}: {e}")))?;
+            let opts = PushOptions {
+                connect: connect_options(&options.registry),
+                registries_conf: registries_conf()?,
+                quiet: options.quiet,
+            };
+            push(engine.store(), &image, &reference, &opts, &mut lines)
+                .await
+                .map_err(|e| other(&e))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Collect(Mutex<Vec<PullProgress>>);
+
+    impl ProgressSink for Collect {
+        fn event(&self, event: PullProgress) {
+            self.0.lock().unwrap().push(event);
+        }
+    }
+
+    #[test]
+    fn lines_become_events() {
+        let sink = Arc::new(Collect::default());
+        {
+            let mut l = Lines::new(Some(sink.clone()));
+            write!(l, "Trying to pull a...\nGetting ").unwrap();
+            writeln!(l, "image source signatures").unwrap();
+            write!(l, "tail").unwrap();
+        }
+        let got = sink.0.lock().unwrap().clone();
+        assert_eq!(
+            got,
+            vec![
+                PullProgress::Line("Trying to pull a...".into()),
+                PullProgress::Line("Getting image source signatures".into()),
+                PullProgress::Line("tail".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn destinations() {
+        assert_eq!(
+            parse_destination("docker://q.io/a"),
+            Destination::Registry("q.io/a".into())
+        );
+        assert_eq!(
+            parse_destination("oci-archive:/tmp/x.tar:n:1"),
+            Destination::Archive {
+                format: ArchiveFormat::OciArchive,
+                path: "/tmp/x.tar".into(),
+                reference: Some("n:1".into()),
+            }
+        );
+        assert_eq!(
+            parse_destination("localhost:5000/a"),
+            Destination::Registry("localhost:5000/a".into())
+        );
+        assert_eq!(
+            archive_names(ArchiveFormat::DockerArchive, "alpine").unwrap(),
+            vec!["docker.io/library/alpine:latest".to_string()]
+        );
+    }
+}
