@@ -1,12 +1,13 @@
 //! `history`: the layers an image was built from, newest first.
 
 use clap::Args;
-use serde_json::{json, Value};
+use rpod_api::image::ImageHistoryLayer;
+use serde::Serialize;
+use serde_json::Value;
 
-use super::common::{open_engine, print_listing, Globals};
-use super::tag::find_image;
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
-use crate::format::HeaderMap;
+use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
 use crate::human;
 
 const DEFAULT_FORMAT: &str = "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
@@ -39,137 +40,123 @@ pub struct HistoryArgs {
 }
 
 pub async fn run(g: &Globals, a: HistoryArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let image = find_image(&engine, &a.image)?;
-    let raw = engine
-        .store()
-        .image_config(&image)
-        .map_err(|e| CliError::usage(e.to_string()))?;
-    let config: Value = serde_json::from_slice(&raw)
-        .map_err(|e| CliError::usage(format!("parsing image config: {e}")))?;
-    let entries = config
-        .get("history")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut sizes = Vec::new();
-    for chain in &image.layers {
-        let layer = engine
-            .store()
-            .layer(chain)
-            .map_err(|e| CliError::usage(e.to_string()))?;
-        sizes.push(layer.map(|l| l.size).unwrap_or(0));
-    }
-    // Entries without empty_layer consume the layers bottom up.
-    let mut layer_index = 0;
-    let mut rows = Vec::new();
-    for e in &entries {
-        let empty = e
-            .get("empty_layer")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let size = if empty {
-            0
-        } else {
-            let s = sizes.get(layer_index).copied().unwrap_or(0);
-            layer_index += 1;
-            s
-        };
-        rows.push((e.clone(), size));
-    }
-    if entries.is_empty() {
-        for s in &sizes {
-            rows.push((json!({}), *s));
-        }
-    }
-    rows.reverse();
-    let mut out = Vec::new();
-    for (i, (e, size)) in rows.iter().enumerate() {
-        let id = if i == 0 {
-            if a.no_trunc {
-                image.id.clone()
-            } else {
-                image.id[..12].to_string()
-            }
-        } else {
-            "<missing>".to_string()
-        };
-        if a.quiet {
-            println!("{id}");
-            continue;
-        }
-        let created = e.get("created").and_then(Value::as_str).unwrap_or("");
-        let nanos = chrono::DateTime::parse_from_rfc3339(created)
-            .ok()
-            .and_then(|t| t.timestamp_nanos_opt())
-            .unwrap_or(0);
-        // Podman prints Go's RFC 3339 (whole seconds) when not human.
-        let created_rfc3339 = chrono::DateTime::parse_from_rfc3339(created)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default();
-        let created_human = if nanos == 0 {
-            String::new()
-        } else if a.human {
-            human::since(nanos) + " ago"
-        } else {
-            created_rfc3339.clone()
-        };
-        if a.format.as_deref() == Some("json") {
-            // Podman's JSON is its ImageHistoryLayer: lowercase keys, the
-            // full ID, the timestamp and the size in bytes.
-            let full_id = if i == 0 {
-                image.id.clone()
-            } else {
-                "<missing>".to_string()
-            };
-            let mut layer = serde_json::Map::new();
-            layer.insert("id".into(), json!(full_id));
-            if !created.is_empty() {
-                layer.insert("created".into(), json!(created));
-            }
-            let by = e.get("created_by").and_then(Value::as_str).unwrap_or("");
-            if !by.is_empty() {
-                layer.insert("CreatedBy".into(), json!(by));
-            }
-            if i == 0 && !image.names.is_empty() {
-                layer.insert("tags".into(), json!(image.names));
-            }
-            layer.insert("size".into(), json!(size));
-            let comment = e.get("comment").and_then(Value::as_str).unwrap_or("");
-            if !comment.is_empty() {
-                layer.insert("comment".into(), json!(comment));
-            }
-            out.push(Value::Object(layer));
-            continue;
-        }
-        let mut by = e
-            .get("created_by")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        if !a.no_trunc && by.chars().count() > CREATED_BY_WIDTH {
-            by = by.chars().take(CREATED_BY_WIDTH - 3).collect::<String>() + "...";
-        }
-        out.push(json!({
-            "ID": id,
-            "Created": created_human,
-            "CreatedAt": created,
-            "CreatedSince": created_human,
-            "CreatedBy": by,
-            "Size": if a.human { human::size(*size) } else { size.to_string() },
-            "Comment": e.get("comment").and_then(Value::as_str).unwrap_or(""),
-            // Go prints a []string as `[a b]`.
-            "Tags": if i == 0 { format!("[{}]", image.names.join(" ")) } else { "[]".to_string() },
-        }));
-    }
+    let fd = open_front_door(g)?;
+    let layers = fd.image_history(&a.image).await?;
+    let rows: Vec<HistoryReporter> = layers
+        .into_iter()
+        .map(|layer| HistoryReporter {
+            layer,
+            human: a.human,
+            no_trunc: a.no_trunc,
+        })
+        .collect();
     if a.quiet {
+        for r in &rows {
+            println!("{}", r.id());
+        }
         return Ok(0);
     }
     if a.format.as_deref() == Some("json") {
-        println!("{}", crate::format::json_pretty(&Value::Array(out)));
+        // Podman's JSON is its ImageHistoryLayer: lowercase keys, the
+        // full ID, the timestamp and the size in bytes.
+        let list = rows
+            .iter()
+            .map(|r| serde_json::to_value(&r.layer))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(anyhow::Error::from)?;
+        println!("{}", crate::format::json_pretty(&Value::Array(list)));
         return Ok(0);
     }
-    let headers = HeaderMap::new("history").with_all(HEADERS);
-    print_listing(a.format.as_deref(), DEFAULT_FORMAT, &out, &headers, false)?;
+    let headers = HeaderMap::new("history")
+        .with_all(HEADERS)
+        .row_type("images.historyReporter");
+    let (origin, fmt) = match a.format.as_deref() {
+        Some(f) => (Origin::User, f),
+        None => (Origin::Podman, DEFAULT_FORMAT),
+    };
+    let values: Vec<GoValue> = rows.iter().map(ToTemplate::to_template).collect();
+    let out = format::render_typed(origin, fmt, &values, &headers, false)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    print!("{out}");
     Ok(0)
+}
+
+/// Podman's historyReporter: one layer with the template methods `history`
+/// offers (human sizes and times, truncated IDs and commands).
+#[derive(Clone, Debug, Serialize, ToTemplate)]
+#[go(type = "images.historyReporter", methods)]
+struct HistoryReporter {
+    #[serde(flatten)]
+    #[go(embed)]
+    layer: ImageHistoryLayer,
+    #[serde(skip)]
+    #[go(skip)]
+    human: bool,
+    #[serde(skip)]
+    #[go(skip)]
+    no_trunc: bool,
+}
+
+impl HistoryReporter {
+    fn id(&self) -> String {
+        let id = &self.layer.id;
+        if !self.no_trunc && id.len() > 12 {
+            id[..12].to_owned()
+        } else {
+            id.clone()
+        }
+    }
+
+    fn created(&self) -> String {
+        match self.layer.created.unix_nanos() {
+            None | Some(0) => String::new(),
+            Some(nanos) if self.human => human::since(nanos) + " ago",
+            // Podman prints Go's RFC 3339 (whole seconds) when not human.
+            Some(_) => self
+                .layer
+                .created
+                .0
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn created_by(&self) -> String {
+        let by = &self.layer.created_by;
+        if !self.no_trunc && by.chars().count() > CREATED_BY_WIDTH {
+            by.chars().take(CREATED_BY_WIDTH - 3).collect::<String>() + "..."
+        } else {
+            by.clone()
+        }
+    }
+
+    fn size(&self) -> String {
+        let size = u64::try_from(self.layer.size).unwrap_or(0);
+        if self.human {
+            human::size(size)
+        } else {
+            size.to_string()
+        }
+    }
+}
+
+impl GoMethods for HistoryReporter {
+    fn arity(&self, name: &str) -> Option<usize> {
+        matches!(
+            name,
+            "ID" | "Created" | "CreatedAt" | "CreatedSince" | "CreatedBy" | "Size"
+        )
+        .then_some(0)
+    }
+
+    fn call(&self, name: &str, _args: &[&str]) -> Result<GoValue, String> {
+        Ok(GoValue::Str(match name {
+            "ID" => self.id(),
+            "Created" | "CreatedSince" => self.created(),
+            "CreatedAt" => self.layer.created.rfc3339(),
+            "CreatedBy" => self.created_by(),
+            "Size" => self.size(),
+            other => return Err(format!("no method {other}")),
+        }))
+    }
 }

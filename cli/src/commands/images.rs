@@ -3,15 +3,12 @@
 use clap::Args;
 use serde_json::{json, Value};
 
+use rpod_api::front_door::images::{ImageListOptions, ImageSort};
 use rpod_api::image::ImageSummary;
 use rpod_api::GoTime;
-use rpod_engine::state::ContainerRecord;
-use rpod_engine::storage::Image;
-use rpod_engine::Engine;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
-use super::common::{open_engine, Globals};
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
 use crate::human;
@@ -59,148 +56,7 @@ pub struct ImagesArgs {
     image: Option<String>,
 }
 
-/// One `--filter` condition of `images` and `image prune`.
-#[derive(Debug, Clone)]
-pub enum ImageFilter {
-    /// `dangling=true|false`: images without names.
-    Dangling(bool),
-    /// `reference=PATTERN`: a name matches the glob.
-    Reference(String),
-    /// `before=IMAGE`: created before that image.
-    Before(String),
-    /// `since=IMAGE`: created after that image.
-    Since(String),
-    /// `label=KEY` or `label=KEY=VALUE`.
-    Label(String, Option<String>),
-    /// `id=PREFIX`.
-    Id(String),
-}
-
-/// Parses `--filter` values.
-pub fn parse_filters(raw: &[String]) -> CliResult<Vec<ImageFilter>> {
-    raw.iter()
-        .map(|f| {
-            let (k, v) = f
-                .split_once('=')
-                .ok_or_else(|| {
-                    CliError::usage(format!(
-                        "invalid image filter {f:?}: must be in the format \"filter=value or filter!=value\""
-                    ))
-                })?;
-            Ok(match k {
-                "dangling" => match v {
-                    "true" | "1" => ImageFilter::Dangling(true),
-                    "false" | "0" => ImageFilter::Dangling(false),
-                    _ => {
-                        return Err(CliError::usage(format!(
-                            "invalid dangling filter value {v:?}"
-                        )))
-                    }
-                },
-                "reference" => ImageFilter::Reference(v.to_string()),
-                "before" => ImageFilter::Before(v.to_string()),
-                "since" | "after" => ImageFilter::Since(v.to_string()),
-                "label" => match v.split_once('=') {
-                    Some((k, val)) => ImageFilter::Label(k.to_string(), Some(val.to_string())),
-                    None => ImageFilter::Label(v.to_string(), None),
-                },
-                "id" => ImageFilter::Id(v.strip_prefix("sha256:").unwrap_or(v).to_string()),
-                other => {
-                    return Err(CliError::usage(format!(
-                        "unsupported image filter {other:?}"
-                    )))
-                }
-            })
-        })
-        .collect()
-}
-
-/// Go's `path.Match` subset: `*` (not crossing `/`) and `?`.
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            glob(&pattern[1..], text)
-                || (!text.is_empty() && text[0] != b'/' && glob(pattern, &text[1..]))
-        }
-        (Some(b'?'), Some(c)) if *c != b'/' => glob(&pattern[1..], &text[1..]),
-        (Some(p), Some(c)) if p == c => glob(&pattern[1..], &text[1..]),
-        _ => false,
-    }
-}
-
-fn reference_matches(pattern: &str, name: &str) -> bool {
-    let (repo, _) = split_name(name);
-    let candidates = [
-        name.to_string(),
-        repo.to_string(),
-        name.split_once('/')
-            .map(|x| x.1)
-            .unwrap_or(name)
-            .to_string(),
-        repo.split_once('/')
-            .map(|x| x.1)
-            .unwrap_or(repo)
-            .to_string(),
-        name.rsplit('/').next().unwrap_or(name).to_string(),
-        repo.rsplit('/').next().unwrap_or(repo).to_string(),
-    ];
-    candidates
-        .iter()
-        .any(|c| glob(pattern.as_bytes(), c.as_bytes()))
-}
-
-fn first_name(i: &Image) -> (&str, &str) {
-    i.names.first().map(|n| split_name(n)).unwrap_or(("", ""))
-}
-
-fn created_of(i: &Image) -> i64 {
-    i.created
-        .as_deref()
-        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .and_then(|t| t.timestamp_nanos_opt())
-        .unwrap_or(0)
-}
-
-fn labels_of(engine: &Engine, i: &Image) -> serde_json::Map<String, Value> {
-    engine
-        .store()
-        .image_config(i)
-        .ok()
-        .and_then(|raw| serde_json::from_slice::<Value>(&raw).ok())
-        .and_then(|c| c.pointer("/config/Labels").cloned())
-        .and_then(|l| l.as_object().cloned())
-        .unwrap_or_default()
-}
-
-impl ImageFilter {
-    /// Whether `image` passes this filter (`all` is every stored image).
-    pub fn matches(&self, engine: &Engine, image: &Image, all: &[Image]) -> bool {
-        let other = |q: &str| {
-            engine
-                .store()
-                .lookup_image(q)
-                .ok()
-                .flatten()
-                .and_then(|o| all.iter().find(|i| i.id == o.id).map(created_of))
-        };
-        match self {
-            ImageFilter::Dangling(d) => image.names.is_empty() == *d,
-            ImageFilter::Reference(p) => image.names.iter().any(|n| reference_matches(p, n)),
-            ImageFilter::Before(q) => other(q).is_some_and(|t| created_of(image) < t),
-            ImageFilter::Since(q) => other(q).is_some_and(|t| created_of(image) > t),
-            ImageFilter::Label(k, v) => {
-                let labels = labels_of(engine, image);
-                match (labels.get(k), v) {
-                    (Some(_), None) => true,
-                    (Some(have), Some(want)) => have.as_str() == Some(want.as_str()),
-                    (None, _) => false,
-                }
-            }
-            ImageFilter::Id(prefix) => image.id.starts_with(prefix.as_str()),
-        }
-    }
-}
+pub use super::image_legacy::parse_filters;
 
 /// `registry/repo:tag` → (`registry/repo`, `tag`).
 pub fn split_name(name: &str) -> (&str, &str) {
@@ -215,35 +71,26 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
     if let Some(reference) = &a.image {
         raw_filters.push(format!("reference={reference}"));
     }
-    let filters = parse_filters(&raw_filters)?;
-    let engine = open_engine(g)?;
-    let all = engine.store().images().map_err(anyhow::Error::from)?;
-    let mut images: Vec<Image> = all
-        .iter()
-        .filter(|i| filters.iter().all(|f| f.matches(&engine, i, &all)))
-        .cloned()
-        .collect();
-    match a.sort.as_str() {
-        "created" => images.sort_by(|x, y| {
-            created_of(y)
-                .cmp(&created_of(x))
-                .then(y.added_at.cmp(&x.added_at))
-        }),
-        "id" => images.sort_by(|x, y| x.id.cmp(&y.id)),
-        "repository" => images.sort_by(|x, y| first_name(x).0.cmp(first_name(y).0)),
-        "tag" => images.sort_by(|x, y| first_name(x).1.cmp(first_name(y).1)),
-        "size" => images.sort_by_key(|x| x.size),
+    let sort = match a.sort.as_str() {
+        "created" => ImageSort::Created,
+        "id" => ImageSort::Id,
+        "repository" => ImageSort::Repository,
+        "tag" => ImageSort::Tag,
+        "size" => ImageSort::Size,
         other => {
             return Err(CliError::usage(format!(
                 "\"{other}\" is not a valid option for --sort: choose one of created, id, repository, size, tag"
             )))
         }
-    }
-    let containers = engine.containers()?;
-    let summaries: Vec<ImageSummary> = images
-        .iter()
-        .map(|i| summary(&engine, i, &containers))
-        .collect();
+    };
+    let fd = open_front_door(g)?;
+    let summaries = fd
+        .image_list(ImageListOptions {
+            all: a.all,
+            filter: raw_filters,
+            sort,
+        })
+        .await?;
     let mut rows: Vec<ImageReporter> = Vec::new();
     for s in summaries {
         let names = s.repo_tags.clone().unwrap_or_default();
@@ -295,57 +142,6 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
         .map_err(|e| CliError::usage(e.to_string()))?;
     print!("{out}");
     Ok(0)
-}
-
-/// entities.ImageSummary of `img`.
-fn summary(engine: &Engine, img: &Image, containers: &[ContainerRecord]) -> ImageSummary {
-    let config: Value = engine
-        .store()
-        .image_config(img)
-        .ok()
-        .and_then(|raw| serde_json::from_slice(&raw).ok())
-        .unwrap_or(Value::Null);
-    let text = |k: &str| {
-        config
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let labels: Option<BTreeMap<String, String>> = config
-        .pointer("/config/Labels")
-        .and_then(|l| serde_json::from_value(l.clone()).ok());
-    let size = i64::try_from(img.size).unwrap_or(i64::MAX);
-    // Names pulled by digest (`repo@sha256:...`) are digests, not tags.
-    let (digested, tagged): (Vec<&String>, Vec<&String>) =
-        img.names.iter().partition(|n| n.contains('@'));
-    let mut repo_digests: Vec<String> = tagged
-        .iter()
-        .map(|n| format!("{}@{}", split_name(n).0, img.digest))
-        .chain(digested.iter().map(|n| (*n).clone()))
-        .collect();
-    repo_digests.dedup();
-    ImageSummary {
-        id: img.id.clone(),
-        parent_id: String::new(),
-        repo_tags: Some(tagged.into_iter().cloned().collect()),
-        repo_digests: Some(repo_digests),
-        created: created_of(img) / 1_000_000_000,
-        size,
-        shared_size: 0,
-        virtual_size: size,
-        labels,
-        containers: i64::try_from(containers.iter().filter(|c| c.image_id == img.id).count())
-            .unwrap_or(i64::MAX),
-        read_only: false,
-        dangling: img.names.is_empty(),
-        arch: text("architecture"),
-        digest: img.digest.clone(),
-        history: Some(img.names.clone()),
-        is_manifest_list: Some(false),
-        names: Some(img.names.clone()),
-        os: text("os"),
-    }
 }
 
 /// Podman's imageReporter: one row per repository:tag of an image, with the template

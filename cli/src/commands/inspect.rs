@@ -1,17 +1,14 @@
 //! `inspect`, `container inspect` and `image inspect`.
 
 use clap::Args;
-use rpod_api::image::{History, ImageData, RootFs};
-use rpod_api::inspect::DriverData;
-use rpod_api::GoTime;
+use rpod_api::image::ImageData;
 use rpod_engine::container::inspect::inspect_container;
 use rpod_engine::container::ContainerError;
 use rpod_engine::storage::Image;
 use rpod_engine::Engine;
-use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use serde_json::Value;
 
-use super::common::{open_engine, Globals};
+use super::common::{open_engine, open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, GoValue, HeaderMap, Origin, ToTemplate};
 
@@ -76,7 +73,49 @@ pub async fn containers(g: &Globals, a: ContainerInspectArgs) -> CliResult {
 }
 
 pub async fn images(g: &Globals, a: ImageInspectArgs) -> CliResult {
-    inspect(g, &a.names, a.format.as_deref(), Kind::Image).await
+    let fd = open_front_door(g)?;
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for name in &a.names {
+        match fd.image_inspect(name).await {
+            Ok(d) => found.push(d.to_template()),
+            Err(e) => errors.push(e.message),
+        }
+    }
+    print_image_inspect(&found, errors, a.format.as_deref())
+}
+
+/// `image inspect`'s output: the reports in `format` (JSON by default), then
+/// the errors, the last of which ends the command.
+fn print_image_inspect(
+    found: &[GoValue],
+    mut errors: Vec<String>,
+    format: Option<&str>,
+) -> CliResult {
+    match format {
+        Some(f) if !f.is_empty() && !format::is_json(f) => {
+            let out = format::render_typed(
+                Origin::User,
+                &inspect_normalize(f, true),
+                found,
+                &HeaderMap::new("inspect").json_style("     ", false),
+                false,
+            )
+            .map_err(|e| CliError::usage(e.to_string()))?;
+            print!("{out}");
+        }
+        _ => {
+            let list = Value::Array(found.iter().map(GoValue::to_json).collect());
+            println!("{}", format::typed_json(&list, "     ", false));
+        }
+    }
+    if let Some(last) = errors.pop() {
+        for e in errors {
+            eprintln!("Error: {e}");
+        }
+        return Err(CliError::usage(last));
+    }
+    Ok(0)
 }
 
 async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind) -> CliResult {
@@ -164,88 +203,9 @@ async fn lookup(engine: &Engine, name: &str, kind: &Kind) -> CliResult<Option<Go
     Ok(None)
 }
 
-/// Podman's image inspect report (pkg/inspect.ImageData).
-pub fn inspect_image(engine: &Engine, img: &Image) -> CliResult<ImageData> {
-    let raw = engine
-        .store()
-        .image_config(img)
-        .map_err(anyhow::Error::from)?;
-    let config: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
-    let repo_digests: Vec<String> = img
-        .names
-        .iter()
-        .map(|n| format!("{}@{}", repo_of(n), img.digest))
-        .collect();
-    let layers: Vec<String> = config
-        .pointer("/rootfs/diff_ids")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    let created = config
-        .get("created")
-        .and_then(|c| serde_json::from_value::<GoTime>(c.clone()).ok());
-    let history: Vec<History> = config
-        .get("history")
-        .and_then(|h| serde_json::from_value(h.clone()).ok())
-        .unwrap_or_default();
-    let labels: Option<BTreeMap<String, String>> = config
-        .pointer("/config/Labels")
-        .and_then(|l| serde_json::from_value(l.clone()).ok());
-    let health_check = config
-        .pointer("/config/Healthcheck")
-        .and_then(|h| serde_json::from_value(h.clone()).ok());
-    let size = i64::try_from(img.size).unwrap_or(i64::MAX);
-    Ok(ImageData {
-        id: img.id.clone(),
-        digest: img.digest.clone(),
-        repo_tags: Some(img.names.clone()),
-        repo_digests: Some(repo_digests),
-        parent: String::new(),
-        comment: text(config.get("comment")),
-        created,
-        config: Some(config.get("config").cloned().unwrap_or_else(|| json!({}))),
-        version: text(config.get("docker_version")),
-        author: text(config.get("author")),
-        architecture: text(config.get("architecture")),
-        os: text(config.get("os")),
-        size,
-        virtual_size: size,
-        graph_driver: Some(DriverData {
-            name: engine.store().graph_driver_name().to_owned(),
-            data: Some(BTreeMap::new()),
-        }),
-        root_fs: Some(RootFs {
-            r#type: "layers".into(),
-            layers: Some(layers),
-        }),
-        labels,
-        annotations: Some(BTreeMap::new()),
-        manifest_type: manifest_type(engine, img),
-        user: text(config.pointer("/config/User")),
-        history: Some(history),
-        names_history: Some(img.names.clone()),
-        health_check,
-    })
-}
-
-/// `registry/repo` of `registry/repo:tag`.
-fn repo_of(name: &str) -> &str {
-    match name.rfind(':') {
-        Some(i) if !name[i..].contains('/') => &name[..i],
-        _ => name,
-    }
-}
-
-fn manifest_type(engine: &Engine, img: &Image) -> String {
-    engine
-        .store()
-        .image_manifest(img)
-        .ok()
-        .and_then(|m| serde_json::from_slice::<Value>(&m).ok())
-        .and_then(|m| {
-            m.get("mediaType")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".into())
+/// Podman's image inspect report (pkg/inspect.ImageData), built by the engine.
+fn inspect_image(engine: &Engine, img: &Image) -> CliResult<ImageData> {
+    Ok(rpod_engine::front_door::images::list::image_data(
+        engine, img,
+    )?)
 }

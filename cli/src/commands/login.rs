@@ -6,11 +6,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use rpod_engine::registry::auth::{auth_file_path, AuthFile, Credentials};
-use rpod_engine::registry::client::check_login;
-use rpod_engine::registry::registries_conf::RegistriesConf;
+use rpod_api::front_door::images::{LoginOptions, LogoutOptions};
 
-use super::common::Globals;
+use super::common::{open_front_door, Globals};
 use super::registry_opts::RegistryArgs;
 use crate::cli_error::{CliError, CliResult};
 
@@ -46,16 +44,6 @@ pub struct LogoutArgs {
     registry: Option<String>,
 }
 
-/// `docker://host/ns/` → `host/ns`.
-fn registry_key(s: &str) -> String {
-    let s = s
-        .strip_prefix("docker://")
-        .or_else(|| s.strip_prefix("https://"))
-        .or_else(|| s.strip_prefix("http://"))
-        .unwrap_or(s);
-    s.trim_end_matches('/').to_string()
-}
-
 fn usage(e: impl ToString) -> CliError {
     CliError::usage(e.to_string())
 }
@@ -78,19 +66,14 @@ fn read_password_tty(prompt: &str) -> CliResult<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-pub async fn login(_g: &Globals, a: LoginArgs) -> CliResult {
-    let key = registry_key(&a.registry);
-    let host = key.split('/').next().unwrap_or(&key).to_string();
-    let path = auth_file_path(a.registry_args.authfile.as_deref());
-    let mut file = AuthFile::load(&path).map_err(usage)?;
+pub async fn login(g: &Globals, a: LoginArgs) -> CliResult {
+    let fd = open_front_door(g)?;
     if a.get_login {
-        return match file.username(&key) {
-            Some(u) => {
-                println!("{u}");
-                Ok(0)
-            }
-            None => Err(CliError::usage(format!("not logged into {key}"))),
-        };
+        let user = fd
+            .registry_login_user(&a.registry, a.registry_args.authfile.clone())
+            .await?;
+        println!("{user}");
+        return Ok(0);
     }
     if a.password.is_some() && a.password_stdin {
         return Err(CliError::usage(
@@ -135,36 +118,29 @@ pub async fn login(_g: &Globals, a: LoginArgs) -> CliResult {
     if username.is_empty() {
         return Err(CliError::usage("username can't be empty"));
     }
-    let creds = Credentials { username, password };
-    let conf = RegistriesConf::load().map_err(usage)?;
-    let insecure = conf.find_registry(&key).is_some_and(|r| r.insecure);
-    let opts = a.registry_args.connect_options()?;
-    check_login(&host, insecure, &opts, &creds)
-        .await
-        .map_err(usage)?;
-    file.set(&key, &creds);
-    file.save().map_err(usage)?;
+    fd.registry_login(LoginOptions {
+        registry: a.registry.clone(),
+        username,
+        password,
+        options: a.registry_args.options()?,
+    })
+    .await?;
     println!("Login Succeeded!");
     Ok(0)
 }
 
-pub async fn logout(_g: &Globals, a: LogoutArgs) -> CliResult {
-    let path = auth_file_path(a.authfile.as_deref());
-    let mut file = AuthFile::load(&path).map_err(usage)?;
-    if a.all {
-        file.clear();
-        file.save().map_err(usage)?;
-        println!("Removed login credentials for all registries");
-        return Ok(0);
+pub async fn logout(g: &Globals, a: LogoutArgs) -> CliResult {
+    let fd = open_front_door(g)?;
+    let removed = fd
+        .registry_logout(LogoutOptions {
+            authfile: a.authfile.clone(),
+            all: a.all,
+            registry: a.registry.clone(),
+        })
+        .await?;
+    match removed {
+        None => println!("Removed login credentials for all registries"),
+        Some(key) => println!("Removed login credentials for {key}"),
     }
-    let Some(registry) = a.registry else {
-        return Err(CliError::usage("registry must be given"));
-    };
-    let key = registry_key(&registry);
-    if !file.remove(&key) {
-        return Err(CliError::usage(format!("not logged into {key}")));
-    }
-    file.save().map_err(usage)?;
-    println!("Removed login credentials for {key}");
     Ok(0)
 }

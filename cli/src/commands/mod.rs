@@ -15,6 +15,7 @@ mod generate;
 mod generate_pod;
 mod healthcheck;
 mod history;
+mod image_legacy;
 mod images;
 mod info;
 mod inspect;

@@ -8,7 +8,9 @@ use clap::Args;
 use rpod_engine::state::ContainerState;
 use rpod_engine::Engine;
 
-use super::common::{open_engine, Globals};
+use rpod_api::front_door::images::ImageMountOptions;
+
+use super::common::{open_engine, open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -167,11 +169,6 @@ pub struct ImageUmountArgs {
     images: Vec<String>,
 }
 
-/// The name Podman shows for a mounted image: its first name, else its ID.
-fn image_display_name(image: &rpod_engine::storage::Image) -> &str {
-    image.names.first().map(String::as_str).unwrap_or(&image.id)
-}
-
 /// `image mount`: mounts images read-only; with no argument, lists the
 /// mounted ones as `NAME PATH`.
 pub async fn image_mount(g: &Globals, a: ImageMountArgs) -> CliResult {
@@ -180,25 +177,23 @@ pub async fn image_mount(g: &Globals, a: ImageMountArgs) -> CliResult {
             "when using the --all switch, you may not pass any image names or IDs",
         ));
     }
-    let engine = open_engine(g)?;
-    let store = engine.store();
-    if a.images.is_empty() {
-        for image in store.images().map_err(usage)? {
-            let path = if a.all {
-                Some(store.mount_image(&image).map_err(usage)?)
-            } else {
-                store.image_mount_point(&image.id).map_err(usage)?
-            };
-            if let Some(path) = path {
-                println!("{} {}", image_display_name(&image), path.display());
-            }
+    let fd = open_front_door(g)?;
+    let list = a.images.is_empty();
+    let mounted = fd
+        .image_mount(
+            a.images,
+            ImageMountOptions {
+                all: a.all,
+                force: false,
+            },
+        )
+        .await?;
+    for m in mounted {
+        if list {
+            println!("{} {}", m.name, m.path);
+        } else {
+            println!("{}", m.path);
         }
-        return Ok(0);
-    }
-    for name in &a.images {
-        let image = super::tag::find_image(&engine, name)?;
-        let path = store.mount_image(&image).map_err(usage)?;
-        println!("{}", path.display());
     }
     Ok(0)
 }
@@ -214,23 +209,18 @@ pub async fn image_umount(g: &Globals, a: ImageUmountArgs) -> CliResult {
     if !a.all && a.images.is_empty() {
         return Err(CliError::usage("image name or ID must be specified"));
     }
-    let engine = open_engine(g)?;
-    let store = engine.store();
-    let images = if a.all {
-        store.images().map_err(usage)?
-    } else {
-        a.images
-            .iter()
-            .map(|n| super::tag::find_image(&engine, n))
-            .collect::<CliResult<Vec<_>>>()?
-    };
-    for image in images {
-        if store
-            .unmount_image(&image.id, a.force || a.all)
-            .map_err(usage)?
-        {
-            println!("{}", image.id);
-        }
+    let fd = open_front_door(g)?;
+    let unmounted = fd
+        .image_unmount(
+            a.images,
+            ImageMountOptions {
+                all: a.all,
+                force: a.force,
+            },
+        )
+        .await?;
+    for id in unmounted {
+        println!("{id}");
     }
     Ok(0)
 }

@@ -1,11 +1,12 @@
-//! Progress bars for blob transfers on a terminal (stderr): one line per
-//! blob, redrawn in place at most ten times a second.
+//! Pull and push progress on stderr: the engine's progress events rendered
+//! as Podman's lines, and on a terminal progress bars for blob transfers (one
+//! line per blob, redrawn in place at most ten times a second).
 
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rpod_engine::registry::progress::ProgressObserver;
+use rpod_api::front_door::images::{ProgressSink, PullProgress};
 
 use crate::human;
 
@@ -94,7 +95,7 @@ impl Bars {
     }
 }
 
-impl ProgressObserver for Bars {
+impl Bars {
     fn start(&self, digest: &str, total: Option<u64>, skipped: bool) {
         self.with(true, |st| {
             st.rows.push(Row {
@@ -124,5 +125,50 @@ impl ProgressObserver for Bars {
                 r.status = Status::Done;
             }
         });
+    }
+}
+
+/// Renders progress events on stderr: text lines as they come, blob events
+/// as bars (when drawing bars).
+pub struct StderrProgress {
+    bars: Option<Bars>,
+}
+
+impl StderrProgress {
+    /// A sink for a pull or push; `bars` draws blob progress bars (a terminal).
+    pub fn new(bars: bool) -> Arc<StderrProgress> {
+        Arc::new(StderrProgress {
+            bars: bars.then(Bars::new),
+        })
+    }
+}
+
+impl ProgressSink for StderrProgress {
+    fn event(&self, event: PullProgress) {
+        match event {
+            PullProgress::Line(l) => {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "{l}");
+            }
+            PullProgress::BlobStarted {
+                digest,
+                total,
+                skipped,
+            } => {
+                if let Some(b) = &self.bars {
+                    b.start(&digest, total, skipped);
+                }
+            }
+            PullProgress::BlobAdvanced { digest, bytes } => {
+                if let Some(b) = &self.bars {
+                    b.advance(&digest, bytes);
+                }
+            }
+            PullProgress::BlobDone { digest } => {
+                if let Some(b) = &self.bars {
+                    b.finish(&digest);
+                }
+            }
+        }
     }
 }

@@ -1,15 +1,17 @@
 //! `pull`: fetch an image from a registry into local storage.
 
-use clap::Args;
-use rpod_engine::registry::registries_conf::RegistriesConf;
-use rpod_engine::registry::{self, PullOptions};
-use rpod_engine::Engine;
+use std::io::IsTerminal;
+use std::sync::Arc;
 
-use super::common::{open_engine, Globals};
-use super::progress_bars::Bars;
+use clap::Args;
+use rpod_api::front_door::images::{ImagePullOptions, ProgressSink};
+
+use super::common::{open_front_door, Globals};
+use super::progress_bars::StderrProgress;
 use super::registry_opts::RegistryArgs;
 use crate::cli_error::{CliError, CliResult};
-use rpod_engine::registry::progress::Progress;
+
+pub use super::image_legacy::pull_image;
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
@@ -36,12 +38,17 @@ pub struct PullArgs {
 }
 
 pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let mut opts = pull_options(a.registry.tls_verify, a.quiet)?;
-    opts.connect = a.registry.connect_options()?;
-    opts.policy = a.signature_policy.clone();
-    opts.arch = a.arch.clone();
-    opts.os = a.os.clone();
+    let fd = open_front_door(g)?;
+    let bars = !a.quiet && std::io::stderr().is_terminal();
+    let mut opts = ImagePullOptions {
+        registry: a.registry.options()?,
+        signature_policy: a.signature_policy.clone(),
+        arch: a.arch.clone(),
+        os: a.os.clone(),
+        variant: None,
+        quiet: a.quiet,
+        blob_progress: bars,
+    };
     if a.platform.is_some() && (a.arch.is_some() || a.os.is_some()) {
         return Err(CliError::usage(
             "--platform option can not be specified with --arch or --os",
@@ -59,43 +66,11 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
         }
     }
     for image in &a.images {
-        let id = pull_with(&engine, image, &opts).await?;
-        println!("{id}");
+        let sink = (!a.quiet).then(|| StderrProgress::new(bars) as Arc<dyn ProgressSink>);
+        let report = fd.image_pull(image, opts.clone(), sink).await?;
+        for id in report.images {
+            println!("{id}");
+        }
     }
     Ok(0)
-}
-
-/// Pulls `image` with default options; returns the image id.
-pub async fn pull_image(
-    engine: &Engine,
-    image: &str,
-    tls_verify: Option<bool>,
-    quiet: bool,
-) -> CliResult<String> {
-    pull_with(engine, image, &pull_options(tls_verify, quiet)?).await
-}
-
-/// Options with the registries.conf in effect (`CONTAINERS_REGISTRIES_CONF`
-/// or /etc/containers/registries.conf).
-fn pull_options(tls_verify: Option<bool>, quiet: bool) -> CliResult<PullOptions> {
-    let registries_conf = RegistriesConf::load().map_err(|e| CliError::usage(e.to_string()))?;
-    Ok(PullOptions {
-        tls_verify,
-        quiet,
-        registries_conf,
-        ..Default::default()
-    })
-}
-
-async fn pull_with(engine: &Engine, image: &str, opts: &PullOptions) -> CliResult<String> {
-    let mut progress = std::io::stderr();
-    let mut opts = opts.clone();
-    if !opts.quiet && std::io::IsTerminal::is_terminal(&progress) {
-        opts.progress = Progress(Some(std::sync::Arc::new(Bars::new())));
-    }
-    let opts = &opts;
-    let img = registry::pull(engine.store(), image, opts, &mut progress)
-        .await
-        .map_err(|e| CliError::usage(e.to_string()))?;
-    Ok(img.id)
 }

@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use rpod_engine::registry::auth::Credentials;
-use rpod_engine::registry::client::ConnectOptions;
+use rpod_api::front_door::images::RegistryOptions;
 
 use crate::cli_error::{CliError, CliResult};
 
@@ -26,26 +25,24 @@ pub struct RegistryArgs {
 }
 
 impl RegistryArgs {
-    /// The engine's connection options for these flags.
-    pub fn connect_options(&self) -> CliResult<ConnectOptions> {
-        let credentials = match &self.creds {
-            None => None,
+    /// The request's registry options for these flags (`--creds` split).
+    pub fn options(&self) -> CliResult<RegistryOptions> {
+        let (username, password) = match &self.creds {
+            None => (None, None),
             Some(c) => {
                 let (u, p) = c.split_once(':').unwrap_or((c.as_str(), ""));
                 if u.is_empty() {
                     return Err(CliError::usage("credentials must be USERNAME[:PASSWORD]"));
                 }
-                Some(Credentials {
-                    username: u.to_string(),
-                    password: p.to_string(),
-                })
+                (Some(u.to_string()), Some(p.to_string()))
             }
         };
-        Ok(ConnectOptions {
-            tls_verify: self.tls_verify,
+        Ok(RegistryOptions {
+            authfile: self.authfile.clone(),
             cert_dir: self.cert_dir.clone(),
-            auth_file: self.authfile.clone(),
-            credentials,
+            username,
+            password,
+            tls_verify: self.tls_verify,
         })
     }
 }

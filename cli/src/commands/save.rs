@@ -5,12 +5,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
-use rpod_engine::storage::archive::{
-    load_path, load_reader, save_with, ArchiveFormat, SaveItem, SaveTarget,
+use rpod_api::front_door::images::{
+    ArchiveSource, ImageArchiveFormat, ImageSaveOptions, SaveDestination,
 };
 
-use super::common::{open_engine, Globals};
-use super::tag::find_image;
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -50,14 +49,18 @@ pub struct LoadArgs {
 }
 
 pub async fn run_save(g: &Globals, a: SaveArgs) -> CliResult {
-    let format = ArchiveFormat::from_name(&a.format)
-        .filter(|f| *f != ArchiveFormat::OciDir || a.format == "oci-dir")
-        .ok_or_else(|| {
-            CliError::usage(format!(
+    let format = match a.format.as_str() {
+        "docker-archive" => ImageArchiveFormat::DockerArchive,
+        "oci-archive" => ImageArchiveFormat::OciArchive,
+        "oci-dir" => ImageArchiveFormat::OciDir,
+        "dir" | "docker-dir" => ImageArchiveFormat::DockerDir,
+        _ => {
+            return Err(CliError::usage(format!(
                 "unsupported format {:?}: use docker-archive, oci-archive, oci-dir or docker-dir",
                 a.format
-            ))
-        })?;
+            )))
+        }
+    };
     if a.compress {
         // Podman's checks first, then rpod's own limit.
         if !matches!(a.format.as_str(), "oci-dir" | "docker-dir") {
@@ -74,69 +77,51 @@ pub async fn run_save(g: &Globals, a: SaveArgs) -> CliResult {
             "--compress is not supported yet: layers are saved as stored (see docs/compatibility.md)",
         ));
     }
-    if a.images.len() > 1 && format == ArchiveFormat::Dir {
+    if a.images.len() > 1 && format == ImageArchiveFormat::DockerDir {
         return Err(CliError::usage("--format docker-dir holds a single image"));
     }
-    let engine = open_engine(g)?;
-    let mut items = Vec::new();
-    for name in &a.images {
-        let image = find_image(&engine, name)?;
-        let names = engine
-            .store()
-            .matching_name(&image, name)
-            .into_iter()
-            .collect();
-        items.push(SaveItem { image, names });
-    }
-    let result = match &a.output {
-        Some(path) => save_with(
-            engine.store(),
-            &items,
-            format,
-            SaveTarget::Path(path),
-            a.uncompressed,
-        ),
+    let fd = open_front_door(g)?;
+    let options = ImageSaveOptions {
+        format,
+        uncompressed: a.uncompressed,
+    };
+    let to = match &a.output {
+        Some(path) => SaveDestination::Path(path.clone()),
         None => {
             if std::io::stdout().is_terminal() {
+                // Podman checks the images first.
+                for name in &a.images {
+                    if !fd.image_exists(name).await? {
+                        return Err(CliError::usage(format!("{name}: image not known")));
+                    }
+                }
                 return Err(CliError::usage(
                     "refusing to save to terminal. Use -o flag or redirect",
                 ));
             }
-            let out = std::io::stdout().lock();
-            save_with(
-                engine.store(),
-                &items,
-                format,
-                SaveTarget::Writer(Box::new(std::io::BufWriter::new(out))),
-                a.uncompressed,
-            )
+            SaveDestination::Stream(Box::new(std::io::stdout()))
         }
     };
-    result.map_err(|e| CliError::usage(e.to_string()))?;
+    fd.image_save(a.images.clone(), options, to).await?;
     Ok(0)
 }
 
 pub async fn run_load(g: &Globals, a: LoadArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let loaded = match &a.input {
-        Some(p) => load_path(engine.store(), p, None),
+    let fd = open_front_door(g)?;
+    let from = match &a.input {
+        Some(p) => ArchiveSource::Path(p.clone()),
         None => {
             if std::io::stdin().is_terminal() {
                 return Err(CliError::usage(
                     "cannot read from terminal, use command-line redirection or the --input flag",
                 ));
             }
-            load_reader(engine.store(), &mut std::io::stdin().lock(), None)
+            ArchiveSource::Stream(Box::new(std::io::stdin()))
         }
-    }
-    .map_err(|e| CliError::usage(e.to_string()))?;
-    for l in &loaded {
-        if l.names.is_empty() {
-            println!("Loaded image: sha256:{}", l.image.id);
-        }
-        for n in &l.names {
-            println!("Loaded image: {n}");
-        }
+    };
+    let report = fd.image_load(from).await?;
+    for n in &report.names {
+        println!("Loaded image: {n}");
     }
     Ok(0)
 }

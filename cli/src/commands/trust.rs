@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use rpod_engine::registry::trust::Policy;
+use rpod_api::front_door::images::{SetTrustOptions, ShowTrustReport};
 use serde_json::json;
 
-use super::common::{print_listing, Globals};
-use crate::cli_error::{CliError, CliResult};
+use super::common::{open_front_door, print_listing, Globals};
+use crate::cli_error::CliResult;
 use crate::format::HeaderMap;
 
 const DEFAULT_FORMAT: &str =
@@ -62,25 +62,30 @@ pub struct SetArgs {
     scope: String,
 }
 
-fn usage(e: impl ToString) -> CliError {
-    CliError::usage(e.to_string())
-}
-
-pub async fn run(_g: &Globals, cmd: TrustCommand) -> CliResult {
+pub async fn run(g: &Globals, cmd: TrustCommand) -> CliResult {
+    let fd = open_front_door(g)?;
     match cmd {
-        TrustCommand::Show(a) => show(a),
-        TrustCommand::Set(a) => set(a),
+        TrustCommand::Show(a) => show(fd.trust_show(a.policypath.clone()).await?, a),
+        TrustCommand::Set(a) => {
+            fd.trust_set(SetTrustOptions {
+                policy_path: a.policypath,
+                kind: a.kind,
+                pub_keys_file: a.pubkeysfile,
+                scope: a.scope,
+            })
+            .await?;
+            Ok(0)
+        }
     }
 }
 
-fn show(a: ShowArgs) -> CliResult {
-    let policy = Policy::load(a.policypath.as_deref()).map_err(usage)?;
+fn show(policy: ShowTrustReport, a: ShowArgs) -> CliResult {
     if a.raw {
-        println!("{}", crate::format::json_pretty(&policy.raw()));
+        println!("{}", crate::format::json_pretty(&policy.raw));
         return Ok(0);
     }
     let entries: Vec<_> = policy
-        .entries()
+        .entries
         .into_iter()
         .filter(|e| a.registry.as_ref().is_none_or(|r| &e.name == r))
         .collect();
@@ -100,22 +105,5 @@ fn show(a: ShowArgs) -> CliResult {
         .collect();
     let headers = HeaderMap::new("trust").with_all(HEADERS);
     print_listing(None, DEFAULT_FORMAT, &rows, &headers, a.noheading)?;
-    Ok(0)
-}
-
-fn set(a: SetArgs) -> CliResult {
-    let mut policy = Policy::load(a.policypath.as_deref()).or_else(|e| match &a.policypath {
-        // A new policy file may be created by `set`.
-        Some(p) if !p.exists() => {
-            std::fs::write(p, b"{}")
-                .map_err(|e| usage(format!("creating {}: {e}", p.display())))?;
-            Policy::load(Some(p)).map_err(usage)
-        }
-        _ => Err(usage(e)),
-    })?;
-    policy
-        .set(&a.scope, &a.kind, &a.pubkeysfile)
-        .map_err(usage)?;
-    policy.save().map_err(usage)?;
     Ok(0)
 }

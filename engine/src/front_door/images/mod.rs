@@ -9,7 +9,7 @@ pub mod list;
 mod mount;
 pub mod names;
 pub mod remove;
-mod transfer;
+pub mod transfer;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -113,7 +113,7 @@ impl ProgressObserver for Blobs {
 }
 
 /// `pull`: the ID of the pulled image.
-pub(crate) async fn pull(
+pub async fn pull(
     engine: &Engine,
     reference: &str,
     options: &ImagePullOptions,
