@@ -160,3 +160,47 @@ impl GoMethods for HistoryReporter {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reporter(human: bool, no_trunc: bool) -> HistoryReporter {
+        HistoryReporter {
+            layer: ImageHistoryLayer {
+                id: "0123456789abcdef".into(),
+                created_by: "x".repeat(50),
+                tags: vec!["a:1".into(), "b:2".into()],
+                size: 2048,
+                comment: "c".into(),
+                ..ImageHistoryLayer::default()
+            },
+            human,
+            no_trunc,
+        }
+    }
+
+    #[test]
+    fn template_names_are_podmans() {
+        let r = reporter(false, false);
+        let out = format::render_value(
+            "{{.ID}} {{.Size}} {{len .CreatedBy}} {{.Tags}} {{.Comment}} [{{.Created}}]",
+            &r.to_template(),
+            "history",
+        )
+        .unwrap();
+        assert_eq!(out, "0123456789ab 2048 45 [a:1 b:2] c []\n");
+        let r = reporter(true, true);
+        let out = format::render_value("{{.ID}} {{.Size}}", &r.to_template(), "history").unwrap();
+        assert_eq!(out, "0123456789abcdef 2.05 kB\n");
+    }
+
+    #[test]
+    fn json_keys_are_the_layers() {
+        let v = serde_json::to_value(reporter(false, false)).unwrap();
+        assert_eq!(v["id"], "0123456789abcdef");
+        assert_eq!(v["size"], 2048);
+        assert_eq!(v["tags"][1], "b:2");
+        assert!(v.get("human").is_none());
+    }
+}
