@@ -170,3 +170,6 @@ impl Images for LocalEngine {
         auth::trust_set(&options)
     }
 }
+
+#[cfg(test)]
+mod tests;
