@@ -7,11 +7,11 @@
 //! and exit status until the process exits and has been cleaned up.
 
 mod attach;
+mod clock;
 mod control;
 mod daemon;
 mod diag;
 mod events;
-mod exit;
 mod fdio;
 mod health;
 mod logfile;

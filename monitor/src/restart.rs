@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rpod_proto::{ExitRecord, RestartConfig, RestartState};
 
 use crate::diag;
-use crate::exit::now_nanos;
+use crate::clock::now_nanos;
 use crate::fdio::atomic_write;
 
 /// First delay between an exit and the next start; doubled after every

@@ -1,14 +1,14 @@
 //! The monitor's state, one single-threaded `Supervisor`, split by
 //! concern: the poll loop (`poll`), ...
 
+mod exit;
 mod poll;
 
-use std::collections::VecDeque;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use nix::fcntl::OFlag;
@@ -24,7 +24,8 @@ use crate::attach::{AttachConn, AttachInput};
 use crate::control::{ControlConn, Incoming};
 use crate::diag;
 use crate::events::emit;
-use crate::exit::{code_of, now_nanos, write_exit_file, OomWatch};
+use exit::{code_of, Cleanup, OomWatch};
+use crate::clock::now_nanos;
 use crate::fdio::{read_nb, set_nonblocking, write_nb, ReadOutcome};
 use crate::health::Health;
 use crate::logfile::{LogFile, Stream};
@@ -106,8 +107,7 @@ pub struct Supervisor {
     exit: Option<ExitRecord>,
     stop_deadline: Option<Instant>,
     drain_deadline: Option<Instant>,
-    cleanup: VecDeque<Command>,
-    cleanup_pid: Option<i32>,
+    cleanup: Cleanup,
     scratch: Vec<u8>,
     exit_code: i32,
     restarts: Restarts,
@@ -168,8 +168,7 @@ impl Supervisor {
             exit: None,
             stop_deadline: None,
             drain_deadline: None,
-            cleanup: VecDeque::new(),
-            cleanup_pid: None,
+            cleanup: Cleanup::default(),
             scratch: Vec::new(),
             exit_code: 0,
             restarts,
@@ -184,22 +183,6 @@ impl Supervisor {
         self
     }
 
-
-    /// Sends `sig` to the container process while it runs.
-    fn signal_process(&self, sig: i32) -> io::Result<()> {
-        if self.phase != Phase::Running || self.pid <= 0 {
-            return Err(io::Error::other("the container process is not running"));
-        }
-        // SAFETY: plain kill(2). The pid is our child (reparented to us as
-        // subreaper) and not yet reaped, so it cannot have been reused.
-        if unsafe { libc::kill(self.pid, sig) } == -1 {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::ESRCH) {
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
 
     // ---- start gate and runtime ----
 
@@ -802,28 +785,7 @@ impl Supervisor {
             Request::Stop {
                 signal,
                 timeout_secs,
-            } => {
-                self.restarts.disabled = true;
-                if self.phase == Phase::Restarting {
-                    self.give_up(String::new());
-                }
-                if self.phase >= Phase::Draining
-                    || (self.phase == Phase::Creating && self.restarts.in_restart)
-                {
-                    return Some(Reply::Ok);
-                }
-                let r = self.signal_process(signal);
-                if r.is_ok() {
-                    if timeout_secs == 0 {
-                        let _ = self.signal_process(libc::SIGKILL);
-                    } else {
-                        let deadline = Instant::now() + Duration::from_secs(timeout_secs);
-                        self.stop_deadline =
-                            Some(self.stop_deadline.map_or(deadline, |d| d.min(deadline)));
-                    }
-                }
-                ok_or(r)
-            }
+            } => ok_or(self.stop(signal, timeout_secs)),
             Request::Subscribe => match &self.exit {
                 Some(exit) => Reply::Exited { exit: exit.clone() },
                 None => {
@@ -884,83 +846,6 @@ impl Supervisor {
         Ok(())
     }
 
-    // ---- exit ----
-
-    fn process_exited(&mut self, st: WaitStatus) {
-        let Some((code, signal)) = code_of(st) else {
-            return;
-        };
-        let oom = self.oom.as_ref().is_some_and(|w| w.oom_killed());
-        self.pending_exit = Some(ExitRecord {
-            code,
-            signal,
-            finished_at: now_nanos(),
-            oom,
-        });
-        self.stop_deadline = None;
-        self.phase = Phase::Draining;
-        self.drain_deadline = Some(Instant::now() + DRAIN_TIMEOUT);
-        if let Some(h) = &mut self.health {
-            h.run_ended();
-        }
-        if self.cfg.mode == rpod_proto::MonitorMode::Create {
-            emit(&self.cfg, "died", Some(code), "");
-        }
-    }
-
-    fn finish_exit(&mut self) {
-        if self.pending_exit.is_some() && self.begin_restart() {
-            return;
-        }
-        let Some(rec) = self.pending_exit.take() else {
-            return;
-        };
-        if let Err(e) = write_exit_file(&self.cfg.exit_file, &rec) {
-            diag::log(
-                diag::Level::Error,
-                &format!("write exit file {}: {e}", self.cfg.exit_file.display()),
-            );
-        }
-        self.outputs.clear();
-        self.close_stdin();
-        self.pty = None;
-        self.attaches.clear();
-        for c in &mut self.controls {
-            if c.subscribed {
-                c.subscribed = false;
-                c.send(&Reply::Exited { exit: rec.clone() });
-            }
-        }
-        self.exit = Some(rec);
-        self.phase = Phase::Cleanup;
-        if self.cfg.delete_on_exit {
-            self.cleanup.push_back(runtime::delete_command(&self.cfg));
-        }
-        if let Some((prog, args)) = self.cfg.cleanup_command.split_first() {
-            let mut cmd = Command::new(prog);
-            cmd.args(args);
-            self.cleanup.push_back(cmd);
-        }
-        self.next_cleanup();
-    }
-
-    fn next_cleanup(&mut self) {
-        while let Some(mut cmd) = self.cleanup.pop_front() {
-            cmd.stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            match cmd.spawn() {
-                Ok(child) => {
-                    self.cleanup_pid = Some(child.id() as i32);
-                    return;
-                }
-                Err(e) => diag::warn(&format!("cleanup command {cmd:?}: {e}")),
-            }
-        }
-        if self.phase == Phase::Cleanup {
-            self.phase = Phase::Done;
-        }
-    }
 }
 
 // ---- restart policy and health checks ----

@@ -13,7 +13,7 @@ use rpod_proto::SyncMsg;
 
 use super::{Phase, Supervisor, MAX_ATTACH_CONNS, MAX_CONTROL_CONNS};
 use crate::diag;
-use crate::exit::code_of;
+use super::exit::code_of;
 use crate::health::Health;
 
 /// Statuses of unknown children kept while the runtime runs (an exec'd
@@ -266,8 +266,7 @@ impl Supervisor {
             if self.runtime_pid == Some(pid) {
                 self.runtime_pid = None;
                 self.runtime_exited(st);
-            } else if self.cleanup_pid == Some(pid) {
-                self.cleanup_pid = None;
+            } else if self.cleanup.is(pid) {
                 self.next_cleanup();
             } else if self
                 .health
