@@ -16,7 +16,6 @@ mod fdio;
 mod health;
 mod logfile;
 mod notify;
-mod restart;
 mod runtime;
 mod sockets;
 mod supervisor;

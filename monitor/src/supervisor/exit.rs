@@ -231,7 +231,9 @@ impl Supervisor {
         self.exit = Some(rec);
         self.phase = Phase::Cleanup;
         if self.cfg.delete_on_exit {
-            self.cleanup.queue.push_back(runtime::delete_command(&self.cfg));
+            self.cleanup
+                .queue
+                .push_back(runtime::delete_command(&self.cfg));
         }
         if let Some((prog, args)) = self.cfg.cleanup_command.split_first() {
             let mut cmd = Command::new(prog);

@@ -3,6 +3,7 @@
 
 mod exit;
 mod poll;
+mod restart;
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -24,15 +25,14 @@ use crate::attach::{AttachConn, AttachInput};
 use crate::control::{ControlConn, Incoming};
 use crate::diag;
 use crate::events::emit;
-use exit::{code_of, Cleanup, OomWatch};
-use crate::clock::now_nanos;
 use crate::fdio::{read_nb, set_nonblocking, write_nb, ReadOutcome};
 use crate::health::Health;
 use crate::logfile::{LogFile, Stream};
 use crate::notify::Notify;
-use crate::restart::Restarts;
 use crate::runtime;
 use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
+use exit::{code_of, Cleanup, OomWatch};
+use restart::Restarts;
 
 /// Bytes read from the container's output at a time: as much as one attach
 /// packet carries after its tag byte (a larger packet would be truncated
@@ -123,11 +123,7 @@ impl Supervisor {
         (control, control_path): (UnixListener, BoundPath),
         (attach_listener, attach_path): (OwnedFd, BoundPath),
     ) -> Supervisor {
-        let restarts = Restarts::new(
-            cfg.restart
-                .filter(|_| cfg.mode == rpod_proto::MonitorMode::Create),
-            cfg.restart_state_file.clone(),
-        );
+        let restarts = Restarts::for_config(&cfg);
         let health = match (&cfg.mode, &cfg.healthcheck) {
             (rpod_proto::MonitorMode::Create, Some(h)) => {
                 let mut out = cfg.pid_file.clone().into_os_string();
@@ -182,7 +178,6 @@ impl Supervisor {
         self.notify = notify;
         self
     }
-
 
     // ---- start gate and runtime ----
 
@@ -845,107 +840,11 @@ impl Supervisor {
         }
         Ok(())
     }
-
 }
 
 // ---- restart policy and health checks ----
 
 impl Supervisor {
-    /// After an exit: if the policy asks for another run, releases this
-    /// run (runtime state, outputs) and waits out the back-off.
-    fn begin_restart(&mut self) -> bool {
-        let Some(rec) = self.pending_exit.clone() else {
-            return false;
-        };
-        if !self.restarts.wants(rec.code) {
-            return false;
-        }
-        self.outputs.clear();
-        self.close_stdin();
-        self.pty = None;
-        self.runtime_stderr = None;
-        let _ = fs::remove_file(&self.cfg.pid_file);
-        // The runtime's state must go before `create` can reuse the id;
-        // `delete` of a stopped container is quick.
-        let deleted = runtime::delete_command(&self.cfg)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if let Err(e) = deleted {
-            diag::warn(&format!("runtime delete before restart: {e}"));
-        }
-        self.pending_exit = None;
-        self.pid = 0;
-        self.restarts.begin(rec);
-        self.phase = Phase::Restarting;
-        true
-    }
-
-    /// The back-off is over: create the container again.
-    fn restart_now(&mut self) {
-        self.restarts.starting();
-        if let Err(message) = self.start_runtime() {
-            self.give_up(message);
-        }
-    }
-
-    /// `runtime start` of the container the monitor re-created.
-    fn run_restarted(&mut self, pid: i32) -> Result<(), String> {
-        if self.restarts.disabled {
-            self.kill_created(pid);
-            return Err(String::new());
-        }
-        let out = runtime::run_command(&self.cfg)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| format!("exec {}: {e}", self.cfg.runtime.display()))?;
-        if !out.status.success() {
-            self.kill_created(pid);
-            let status = format!("{}", out.status);
-            return Err(runtime::error_message(b"", &out.stderr, &status));
-        }
-        self.restarts.in_restart = false;
-        self.restarts.started(pid);
-        emit(&self.cfg, "restart", None, "");
-        Ok(())
-    }
-
-    fn kill_created(&self, pid: i32) {
-        // SAFETY: plain kill(2) of the process the runtime just created; it
-        // is our unreaped child (we are its subreaper), so not reused.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        let _ = runtime::delete_command(&self.cfg)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-
-    /// No more runs: the last run's exit becomes the container's exit.
-    fn give_up(&mut self, message: String) {
-        if !message.is_empty() {
-            diag::warn(&format!("restart failed: {message}"));
-        }
-        self.outputs.clear();
-        self.stdin_pipe = None;
-        self.pty = None;
-        self.remove_console();
-        let last = self.restarts.give_up(message);
-        self.pending_exit = last.or_else(|| {
-            Some(ExitRecord {
-                code: 1,
-                signal: None,
-                finished_at: now_nanos(),
-                oom: false,
-            })
-        });
-        self.phase = Phase::Draining;
-        self.finish_exit();
-    }
-
     fn health_tick(&mut self, now: Instant) {
         let Some(h) = &mut self.health else {
             return;

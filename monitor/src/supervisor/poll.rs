@@ -11,9 +11,9 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use rpod_proto::SyncMsg;
 
+use super::exit::code_of;
 use super::{Phase, Supervisor, MAX_ATTACH_CONNS, MAX_CONTROL_CONNS};
 use crate::diag;
-use super::exit::code_of;
 use crate::health::Health;
 
 /// Statuses of unknown children kept while the runtime runs (an exec'd
