@@ -13,7 +13,6 @@ mod daemon;
 mod diag;
 mod events;
 mod fdio;
-mod health;
 mod logfile;
 mod notify;
 mod runtime;

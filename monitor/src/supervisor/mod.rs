@@ -2,6 +2,7 @@
 //! concern: the poll loop (`poll`), ...
 
 mod exit;
+mod health;
 mod poll;
 mod restart;
 
@@ -24,14 +25,13 @@ use rpod_proto::{ExitRecord, MonitorConfig, MonitorState, Reply, Request, SyncMs
 use crate::attach::{AttachConn, AttachInput};
 use crate::control::{ControlConn, Incoming};
 use crate::diag;
-use crate::events::emit;
 use crate::fdio::{read_nb, set_nonblocking, write_nb, ReadOutcome};
-use crate::health::Health;
 use crate::logfile::{LogFile, Stream};
 use crate::notify::Notify;
 use crate::runtime;
 use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
 use exit::{code_of, Cleanup, OomWatch};
+use health::Health;
 use restart::Restarts;
 
 /// Bytes read from the container's output at a time: as much as one attach
@@ -124,18 +124,7 @@ impl Supervisor {
         (attach_listener, attach_path): (OwnedFd, BoundPath),
     ) -> Supervisor {
         let restarts = Restarts::for_config(&cfg);
-        let health = match (&cfg.mode, &cfg.healthcheck) {
-            (rpod_proto::MonitorMode::Create, Some(h)) => {
-                let mut out = cfg.pid_file.clone().into_os_string();
-                out.push(".health-output");
-                Some(Health::new(
-                    h.clone(),
-                    cfg.health_state_file.clone(),
-                    out.into(),
-                ))
-            }
-            _ => None,
-        };
+        let health = Health::for_config(&cfg);
         Supervisor {
             cfg,
             monitor_pid: std::process::id() as i32,
@@ -839,80 +828,6 @@ impl Supervisor {
             return Err(io::Error::last_os_error());
         }
         Ok(())
-    }
-}
-
-// ---- restart policy and health checks ----
-
-impl Supervisor {
-    fn health_tick(&mut self, now: Instant) {
-        let Some(h) = &mut self.health else {
-            return;
-        };
-        h.enforce_timeout(now);
-        if h.due(now) {
-            self.start_health_check();
-        }
-    }
-
-    fn start_health_check(&mut self) {
-        let Some(h) = &mut self.health else {
-            return;
-        };
-        let cmd = runtime::exec_command(&self.cfg, &h.cfg.argv());
-        if let Err(e) = h.spawn(cmd) {
-            diag::warn(&format!("health check: {e}"));
-            self.health_done(-1);
-        }
-    }
-
-    fn health_done(&mut self, code: i32) {
-        let running = self.phase == Phase::Running;
-        let Some(h) = &mut self.health else {
-            return;
-        };
-        let on_failure = h.cfg.on_failure;
-        let Some(outcome) = h.finished(code, running) else {
-            return;
-        };
-        emit(&self.cfg, "health_status", None, &outcome.status);
-        let reply = Reply::Health {
-            status: outcome.status.clone(),
-            exit_code: outcome.exit_code,
-            output: outcome.output.clone(),
-        };
-        for c in &mut self.controls {
-            if c.health_waiting {
-                c.health_waiting = false;
-                c.send(&reply);
-            }
-        }
-        if !(outcome.turned_unhealthy && running) {
-            return;
-        }
-        use rpod_proto::health::HealthOnFailure;
-        match on_failure {
-            HealthOnFailure::Kill => {
-                self.restarts.disabled = true;
-                let _ = self.signal_process(libc::SIGKILL);
-            }
-            HealthOnFailure::Stop => {
-                self.restarts.disabled = true;
-                if let Some(path) = &self.cfg.stopping_file {
-                    // Only a report for the engine: losing it is harmless.
-                    let _ = std::fs::File::create(path);
-                }
-                let sig = self.cfg.stop_signal.unwrap_or(libc::SIGTERM);
-                let _ = self.signal_process(sig);
-                let secs = self.cfg.stop_timeout_secs.unwrap_or(10);
-                self.stop_deadline = Some(Instant::now() + Duration::from_secs(secs));
-            }
-            HealthOnFailure::Restart => {
-                self.restarts.forced = true;
-                let _ = self.signal_process(libc::SIGKILL);
-            }
-            HealthOnFailure::None | HealthOnFailure::Unknown => {}
-        }
     }
 }
 

@@ -12,9 +12,9 @@ use nix::unistd::Pid;
 use rpod_proto::SyncMsg;
 
 use super::exit::code_of;
+use super::health::Health;
 use super::{Phase, Supervisor, MAX_ATTACH_CONNS, MAX_CONTROL_CONNS};
 use crate::diag;
-use crate::health::Health;
 
 /// Statuses of unknown children kept while the runtime runs (an exec'd
 /// process may exit before `runtime exec` does).
