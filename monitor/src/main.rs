@@ -8,7 +8,6 @@
 
 mod attach;
 mod clock;
-mod control;
 mod daemon;
 mod diag;
 mod events;

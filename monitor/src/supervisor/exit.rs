@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::wait::WaitStatus;
-use rpod_proto::{ExitRecord, Reply};
+use rpod_proto::ExitRecord;
 
 use super::{Phase, Supervisor, DRAIN_TIMEOUT};
 use crate::clock::now_nanos;
@@ -222,12 +222,7 @@ impl Supervisor {
         self.close_stdin();
         self.pty = None;
         self.attaches.clear();
-        for c in &mut self.controls {
-            if c.subscribed {
-                c.subscribed = false;
-                c.send(&Reply::Exited { exit: rec.clone() });
-            }
-        }
+        self.controls.exited(&rec);
         self.exit = Some(rec);
         self.phase = Phase::Cleanup;
         if self.cfg.delete_on_exit {

@@ -236,12 +236,7 @@ impl Supervisor {
             exit_code: outcome.exit_code,
             output: outcome.output,
         };
-        for c in &mut self.controls {
-            if c.health_waiting {
-                c.health_waiting = false;
-                c.send(&reply);
-            }
-        }
+        self.controls.health_result(&reply);
         if outcome.turned_unhealthy && running {
             self.on_unhealthy(on_failure);
         }

@@ -1,6 +1,7 @@
 //! The monitor's state, one single-threaded `Supervisor`, split by
 //! concern: the poll loop (`poll`), ...
 
+mod control;
 mod exit;
 mod health;
 mod poll;
@@ -20,16 +21,16 @@ use nix::sys::wait::WaitStatus;
 use nix::unistd::pipe2;
 use rpod_proto::attach::{DETACH, MAX_PACKET, STDERR, STDIN, STDOUT};
 use rpod_proto::frame::encode;
-use rpod_proto::{ExitRecord, MonitorConfig, MonitorState, Reply, Request, SyncMsg, PROTO_VERSION};
+use rpod_proto::{ExitRecord, MonitorConfig, SyncMsg};
 
 use crate::attach::{AttachConn, AttachInput};
-use crate::control::{ControlConn, Incoming};
 use crate::diag;
 use crate::fdio::{read_nb, set_nonblocking, write_nb, ReadOutcome};
 use crate::logfile::{LogFile, Stream};
 use crate::notify::Notify;
 use crate::runtime;
 use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
+use control::Controls;
 use exit::{code_of, Cleanup, OomWatch};
 use health::Health;
 use restart::Restarts;
@@ -46,7 +47,6 @@ const OUTPUT_PIPE_SIZE: libc::c_int = 256 * 1024;
 const HIGH_WATER: usize = 64 * 1024;
 /// How long output is drained after the process exited.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_CONTROL_CONNS: usize = 64;
 const MAX_ATTACH_CONNS: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -86,9 +86,7 @@ pub struct Supervisor {
     signals: SignalFd,
     sync: Option<UnixStream>,
     sync_in: Vec<u8>,
-    control: UnixListener,
-    control_path: BoundPath,
-    controls: Vec<ControlConn>,
+    controls: Controls,
     attach_listener: OwnedFd,
     attach_path: BoundPath,
     attaches: Vec<AttachConn>,
@@ -120,7 +118,7 @@ impl Supervisor {
         cfg: MonitorConfig,
         signals: SignalFd,
         sync: UnixStream,
-        (control, control_path): (UnixListener, BoundPath),
+        control: (UnixListener, BoundPath),
         (attach_listener, attach_path): (OwnedFd, BoundPath),
     ) -> Supervisor {
         let restarts = Restarts::for_config(&cfg);
@@ -132,9 +130,7 @@ impl Supervisor {
             signals,
             sync: Some(sync),
             sync_in: Vec::new(),
-            control,
-            control_path,
-            controls: Vec::new(),
+            controls: Controls::new(control),
             attach_listener,
             attach_path,
             attaches: Vec::new(),
@@ -453,7 +449,7 @@ impl Supervisor {
 
     fn remove_sockets(&mut self) {
         self.remove_console();
-        self.control_path.remove();
+        self.controls.remove_socket();
         self.attach_path.remove();
         if let Some(n) = &self.notify {
             n.remove();
@@ -654,161 +650,6 @@ impl Supervisor {
             Err(_) => self.attaches[i].dead = true,
         }
         self.scratch = scratch;
-    }
-
-    // ---- control connections ----
-
-    fn accept_controls(&mut self) {
-        while self.controls.len() < MAX_CONTROL_CONNS {
-            match accept_stream(&self.control) {
-                Ok(Some(s)) => self.controls.push(ControlConn::new(s)),
-                Ok(None) => break,
-                Err(e) => {
-                    diag::warn(&format!("control accept: {e}"));
-                    break;
-                }
-            }
-        }
-    }
-
-    fn on_control(&mut self, i: usize, revents: i16) {
-        if revents & (libc::POLLERR | libc::POLLHUP) != 0 {
-            self.controls[i].closing = true;
-            self.controls[i].read_done = true;
-            let _ = self.controls[i].flush();
-            return;
-        }
-        if revents & libc::POLLOUT != 0 && self.controls[i].flush().is_err() {
-            self.controls[i].closing = true;
-            return;
-        }
-        if revents & libc::POLLIN == 0 {
-            return;
-        }
-        let mut scratch = [0u8; 1024];
-        let incoming = match self.controls[i].read_incoming(&mut scratch) {
-            Ok(v) => v,
-            Err(_) => {
-                self.controls[i].closing = true;
-                return;
-            }
-        };
-        for inc in incoming {
-            let reply = match inc {
-                Incoming::Garbled(message) => {
-                    self.controls[i].send(&Reply::Error { message });
-                    self.controls[i].closing = true;
-                    break;
-                }
-                Incoming::Unknown(request) => Some(Reply::Unsupported { request }),
-                Incoming::Request(req) => self.handle(i, req),
-            };
-            if let Some(r) = reply {
-                self.controls[i].send(&r);
-            }
-            if self.controls[i].closing {
-                break;
-            }
-        }
-    }
-
-    fn state(&self) -> MonitorState {
-        match self.phase {
-            Phase::Waiting | Phase::Creating | Phase::Restarting => MonitorState::Waiting,
-            Phase::Running | Phase::Draining => MonitorState::Running,
-            Phase::Cleanup | Phase::Done => MonitorState::Exited,
-        }
-    }
-
-    fn handle(&mut self, i: usize, req: Request) -> Option<Reply> {
-        let conn = &mut self.controls[i];
-        if !conn.greeted {
-            if let Request::Hello { .. } = req {
-                conn.greeted = true;
-                return Some(Reply::Hello {
-                    version: PROTO_VERSION,
-                });
-            }
-            conn.closing = true;
-            return Some(Reply::Error {
-                message: format!("expected Hello as the first request, got {}", req.name()),
-            });
-        }
-        let ok_or = |r: io::Result<()>| match r {
-            Ok(()) => Reply::Ok,
-            Err(e) => Reply::Error {
-                message: e.to_string(),
-            },
-        };
-        Some(match req {
-            Request::Hello { .. } => Reply::Hello {
-                version: PROTO_VERSION,
-            },
-            Request::Status => Reply::Status {
-                state: self.state(),
-                pid: self.pid,
-                monitor_pid: self.monitor_pid,
-                exit: self.exit.clone(),
-            },
-            Request::Attach => Reply::AttachSocket {
-                path: self.cfg.attach_path.to_string_lossy().into_owned(),
-            },
-            Request::Resize { rows, cols } => {
-                if !self.cfg.terminal {
-                    return Some(Reply::Unsupported {
-                        request: "Resize".to_string(),
-                    });
-                }
-                ok_or(self.resize(rows, cols))
-            }
-            Request::ReopenLog => ok_or(match &mut self.log {
-                Some(log) => log.reopen(),
-                None => Ok(()),
-            }),
-            Request::Kill { signal } => ok_or(self.signal_process(signal)),
-            Request::Stop {
-                signal,
-                timeout_secs,
-            } => ok_or(self.stop(signal, timeout_secs)),
-            Request::Subscribe => match &self.exit {
-                Some(exit) => Reply::Exited { exit: exit.clone() },
-                None => {
-                    self.controls[i].subscribed = true;
-                    return None;
-                }
-            },
-            Request::DisableRestart => {
-                self.restarts.disabled = true;
-                if self.phase == Phase::Restarting {
-                    self.give_up(String::new());
-                }
-                Reply::Ok
-            }
-            Request::RunHealthcheck => {
-                if self.health.is_none() {
-                    return Some(Reply::Error {
-                        message: "container has no defined healthcheck".to_owned(),
-                    });
-                }
-                if self.phase != Phase::Running {
-                    return Some(Reply::Error {
-                        message: "container is not running".to_owned(),
-                    });
-                }
-                self.controls[i].health_waiting = true;
-                if self
-                    .health
-                    .as_ref()
-                    .is_some_and(|h| h.running_check().is_none())
-                {
-                    self.start_health_check();
-                }
-                return None;
-            }
-            Request::Unknown => Reply::Unsupported {
-                request: req.name().to_string(),
-            },
-        })
     }
 
     fn resize(&self, rows: u16, cols: u16) -> io::Result<()> {

@@ -13,7 +13,7 @@ use rpod_proto::SyncMsg;
 
 use super::exit::code_of;
 use super::health::Health;
-use super::{Phase, Supervisor, MAX_ATTACH_CONNS, MAX_CONTROL_CONNS};
+use super::{Phase, Supervisor, MAX_ATTACH_CONNS};
 use crate::diag;
 
 /// Statuses of unknown children kept while the runtime runs (an exec'd
@@ -71,9 +71,7 @@ impl Supervisor {
             }
             self.after_events();
         }
-        for c in &mut self.controls {
-            let _ = c.flush();
-        }
+        self.controls.flush_all();
         self.remove_sockets();
         self.reap();
         self.exit_code
@@ -104,18 +102,11 @@ impl Supervisor {
                 add(l.as_fd(), libc::POLLIN, Token::Console);
             }
         }
-        if self.controls.len() < MAX_CONTROL_CONNS {
-            add(self.control.as_fd(), libc::POLLIN, Token::ControlListener);
+        if let Some(fd) = self.controls.listener_fd() {
+            add(fd, libc::POLLIN, Token::ControlListener);
         }
-        for (i, c) in self.controls.iter().enumerate() {
-            let mut ev = 0;
-            if c.wants_read() {
-                ev |= libc::POLLIN;
-            }
-            if c.wants_write() {
-                ev |= libc::POLLOUT;
-            }
-            add(c.stream.as_fd(), ev, Token::Control(i));
+        for (i, fd, ev) in self.controls.poll_events() {
+            add(fd, ev, Token::Control(i));
         }
         if self.attaches.len() < MAX_ATTACH_CONNS {
             add(
@@ -185,7 +176,7 @@ impl Supervisor {
             }
             Token::Sync => self.on_sync(),
             Token::Console => self.on_console(),
-            Token::ControlListener => self.accept_controls(),
+            Token::ControlListener => self.controls.accept(),
             Token::Control(i) => self.on_control(i, revents),
             Token::AttachListener => self.accept_attaches(),
             Token::Attach(i) => self.on_attach(i, revents),
@@ -217,7 +208,7 @@ impl Supervisor {
         if self.phase == Phase::Restarting && self.restarts.due().is_some_and(|d| now >= d) {
             self.restart_now();
         }
-        self.controls.retain(|c| !c.finished());
+        self.controls.retain_live();
         self.attaches.retain(|a| !a.dead);
     }
 
