@@ -6,7 +6,6 @@
 //! for `Go`, runs the OCI runtime, then holds the container's output, log
 //! and exit status until the process exits and has been cleaned up.
 
-mod attach;
 mod clock;
 mod daemon;
 mod diag;

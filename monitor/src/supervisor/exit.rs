@@ -221,7 +221,7 @@ impl Supervisor {
         self.outputs.clear();
         self.close_stdin();
         self.pty = None;
-        self.attaches.clear();
+        self.attaches.close_all();
         self.controls.exited(&rec);
         self.exit = Some(rec);
         self.phase = Phase::Cleanup;

@@ -1,6 +1,7 @@
 //! The monitor's state, one single-threaded `Supervisor`, split by
 //! concern: the poll loop (`poll`), ...
 
+mod attach;
 mod control;
 mod exit;
 mod health;
@@ -19,17 +20,17 @@ use nix::sys::signal::Signal;
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::pipe2;
-use rpod_proto::attach::{DETACH, MAX_PACKET, STDERR, STDIN, STDOUT};
+use rpod_proto::attach::{MAX_PACKET, STDERR, STDOUT};
 use rpod_proto::frame::encode;
 use rpod_proto::{ExitRecord, MonitorConfig, SyncMsg};
 
-use crate::attach::{AttachConn, AttachInput};
 use crate::diag;
 use crate::fdio::{read_nb, set_nonblocking, write_nb, ReadOutcome};
 use crate::logfile::{LogFile, Stream};
 use crate::notify::Notify;
 use crate::runtime;
-use crate::sockets::{accept_seqpacket, accept_stream, receive_fd, stream_listener, BoundPath};
+use crate::sockets::{accept_stream, receive_fd, stream_listener, BoundPath};
+use attach::Attaches;
 use control::Controls;
 use exit::{code_of, Cleanup, OomWatch};
 use health::Health;
@@ -43,11 +44,8 @@ const READ_CHUNK: usize = MAX_PACKET - 1;
 /// fills it while the monitor writes the log, so each read takes more and
 /// the monitor makes fewer system calls per byte.
 const OUTPUT_PIPE_SIZE: libc::c_int = 256 * 1024;
-/// An attach client this far behind pauses reading of container output.
-const HIGH_WATER: usize = 64 * 1024;
 /// How long output is drained after the process exited.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_ATTACH_CONNS: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
@@ -87,9 +85,7 @@ pub struct Supervisor {
     sync: Option<UnixStream>,
     sync_in: Vec<u8>,
     controls: Controls,
-    attach_listener: OwnedFd,
-    attach_path: BoundPath,
-    attaches: Vec<AttachConn>,
+    attaches: Attaches,
     console: Option<(UnixListener, BoundPath)>,
     runtime_pid: Option<i32>,
     runtime_stderr: Option<OwnedFd>,
@@ -119,7 +115,7 @@ impl Supervisor {
         signals: SignalFd,
         sync: UnixStream,
         control: (UnixListener, BoundPath),
-        (attach_listener, attach_path): (OwnedFd, BoundPath),
+        attach: (OwnedFd, BoundPath),
     ) -> Supervisor {
         let restarts = Restarts::for_config(&cfg);
         let health = Health::for_config(&cfg);
@@ -131,9 +127,7 @@ impl Supervisor {
             sync: Some(sync),
             sync_in: Vec::new(),
             controls: Controls::new(control),
-            attach_listener,
-            attach_path,
-            attaches: Vec::new(),
+            attaches: Attaches::new(attach),
             console: None,
             runtime_pid: None,
             runtime_stderr: None,
@@ -450,7 +444,7 @@ impl Supervisor {
     fn remove_sockets(&mut self) {
         self.remove_console();
         self.controls.remove_socket();
-        self.attach_path.remove();
+        self.attaches.remove_socket();
         if let Some(n) = &self.notify {
             n.remove();
         }
@@ -459,16 +453,24 @@ impl Supervisor {
     // ---- output ----
 
     fn output_paused(&self) -> bool {
-        self.attaches.iter().any(|a| a.queued() >= HIGH_WATER)
+        self.attaches.paused()
+    }
+
+    /// The buffer for one packet (output or attach input), taken out of
+    /// `self` while it is filled; put back by the caller.
+    fn take_scratch(&mut self) -> Vec<u8> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(MAX_PACKET.max(READ_CHUNK + 1), 0);
+        scratch
     }
 
     /// Reads one chunk from output `i`, removing it at end of stream.
     fn read_output(&mut self, i: usize) -> OutRead {
-        let Some(src) = self.outputs.get(i) else {
+        if i >= self.outputs.len() {
             return OutRead::Closed;
-        };
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.resize(MAX_PACKET.max(READ_CHUNK + 1), 0);
+        }
+        let mut scratch = self.take_scratch();
+        let src = &self.outputs[i];
         let stream = src.stream;
         let res = read_nb(&src.fd, &mut scratch[1..=READ_CHUNK]);
         let outcome = match res {
@@ -498,11 +500,7 @@ impl Supervisor {
             Stream::Stdout => STDOUT,
             Stream::Stderr => STDERR,
         };
-        for a in &mut self.attaches {
-            if !a.dead && a.send_packet(packet).is_err() {
-                a.dead = true;
-            }
-        }
+        self.attaches.broadcast(packet);
     }
 
     /// After exit: read what the process left behind, then publish. An
@@ -524,7 +522,7 @@ impl Supervisor {
                 i += 1;
             }
         }
-        let flushed = self.attaches.iter().all(|a| a.dead || a.queued() == 0);
+        let flushed = self.attaches.flushed();
         if Instant::now() >= deadline || (self.outputs.is_empty() && flushed) {
             self.finish_exit();
         }
@@ -567,89 +565,6 @@ impl Supervisor {
     fn close_stdin(&mut self) {
         self.stdin_pipe = None;
         self.stdin_pending = Vec::new();
-    }
-
-    // ---- attach clients ----
-
-    fn attach_input_allowed(&self) -> bool {
-        self.phase >= Phase::Running && self.stdin_pending.is_empty()
-    }
-
-    fn accept_attaches(&mut self) {
-        while self.attaches.len() < MAX_ATTACH_CONNS {
-            match accept_seqpacket(&self.attach_listener) {
-                Ok(Some(fd)) => {
-                    if self.phase < Phase::Cleanup {
-                        self.attaches.push(AttachConn::new(fd));
-                    }
-                    // After exit a new client is closed at once: EOF.
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    diag::warn(&format!("attach accept: {e}"));
-                    break;
-                }
-            }
-        }
-    }
-
-    fn on_attach(&mut self, i: usize, revents: i16) {
-        let reading = self.attach_input_allowed();
-        let Some(a) = self.attaches.get_mut(i) else {
-            return;
-        };
-        if a.dead {
-            return;
-        }
-        if revents & libc::POLLOUT != 0 && a.flush().is_err() {
-            a.dead = true;
-            return;
-        }
-        if revents & libc::POLLERR != 0 {
-            a.dead = true;
-            return;
-        }
-        let read_this = reading && !a.eof;
-        if revents & libc::POLLHUP != 0 && !read_this {
-            // Gone for good once its input is consumed; otherwise remember
-            // the hang-up and read its remaining input when allowed.
-            if a.eof {
-                a.dead = true;
-            } else {
-                a.hup = true;
-            }
-            return;
-        }
-        if read_this && revents & (libc::POLLIN | libc::POLLHUP) != 0 {
-            self.read_attach(i);
-        }
-    }
-
-    fn read_attach(&mut self, i: usize) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.resize(MAX_PACKET.max(READ_CHUNK + 1), 0);
-        let res = self.attaches[i].recv(&mut scratch);
-        match res {
-            Ok(AttachInput::Packet(n)) => match scratch[0] {
-                STDIN if self.cfg.stdin && self.phase == Phase::Running => {
-                    self.stdin_pending.extend_from_slice(&scratch[1..n]);
-                    self.write_stdin();
-                }
-                DETACH => self.attaches[i].detached = true,
-                _ => {}
-            },
-            Ok(AttachInput::Eof) => {
-                let a = &mut self.attaches[i];
-                a.eof = true;
-                a.hup = false;
-                if !a.detached && self.phase == Phase::Running {
-                    self.close_stdin();
-                }
-            }
-            Ok(AttachInput::WouldBlock) => {}
-            Err(_) => self.attaches[i].dead = true,
-        }
-        self.scratch = scratch;
     }
 
     fn resize(&self, rows: u16, cols: u16) -> io::Result<()> {

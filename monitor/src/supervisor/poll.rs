@@ -13,7 +13,7 @@ use rpod_proto::SyncMsg;
 
 use super::exit::code_of;
 use super::health::Health;
-use super::{Phase, Supervisor, MAX_ATTACH_CONNS};
+use super::{Phase, Supervisor};
 use crate::diag;
 
 /// Statuses of unknown children kept while the runtime runs (an exec'd
@@ -108,27 +108,11 @@ impl Supervisor {
         for (i, fd, ev) in self.controls.poll_events() {
             add(fd, ev, Token::Control(i));
         }
-        if self.attaches.len() < MAX_ATTACH_CONNS {
-            add(
-                self.attach_listener.as_fd(),
-                libc::POLLIN,
-                Token::AttachListener,
-            );
+        if let Some(fd) = self.attaches.listener_fd() {
+            add(fd, libc::POLLIN, Token::AttachListener);
         }
-        let reading = self.attach_input_allowed();
-        for (i, a) in self.attaches.iter().enumerate() {
-            let read_this = reading && !a.eof;
-            if a.hup && !read_this {
-                continue;
-            }
-            let mut ev = 0;
-            if read_this {
-                ev |= libc::POLLIN;
-            }
-            if a.queued() > 0 {
-                ev |= libc::POLLOUT;
-            }
-            add(a.fd.as_fd(), ev, Token::Attach(i));
+        for (i, fd, ev) in self.attaches.poll_events(self.attach_input_allowed()) {
+            add(fd, ev, Token::Attach(i));
         }
         if !self.stdin_pending.is_empty() {
             if let Some(fd) = self.stdin_fd() {
@@ -209,7 +193,7 @@ impl Supervisor {
             self.restart_now();
         }
         self.controls.retain_live();
-        self.attaches.retain(|a| !a.dead);
+        self.attaches.retain_live();
     }
 
     // ---- signals and reaping ----
