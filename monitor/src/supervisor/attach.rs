@@ -209,8 +209,7 @@ impl Supervisor {
         let mut buf = self.take_scratch();
         match self.attaches.on_ready(i, revents, reading, &mut buf) {
             ClientInput::Stdin(n) if self.cfg.stdin && self.phase == Phase::Running => {
-                self.stdin_pending.extend_from_slice(&buf[1..n]);
-                self.write_stdin();
+                self.queue_stdin(&buf[1..n]);
             }
             ClientInput::Eof if self.phase == Phase::Running => self.close_stdin(),
             _ => {}

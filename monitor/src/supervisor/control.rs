@@ -350,7 +350,7 @@ impl Supervisor {
                         request: "Resize".to_string(),
                     });
                 }
-                ok_or(self.resize(rows, cols))
+                ok_or(self.io.resize(rows, cols))
             }
             Request::ReopenLog => ok_or(match &mut self.log {
                 Some(log) => log.reopen(),

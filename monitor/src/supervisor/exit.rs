@@ -218,9 +218,7 @@ impl Supervisor {
                 &format!("write exit file {}: {e}", self.cfg.exit_file.display()),
             );
         }
-        self.outputs.clear();
-        self.close_stdin();
-        self.pty = None;
+        self.release_io();
         self.attaches.close_all();
         self.controls.exited(&rec);
         self.exit = Some(rec);

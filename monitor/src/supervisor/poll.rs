@@ -15,6 +15,7 @@ use super::exit::code_of;
 use super::health::Health;
 use super::{Phase, Supervisor};
 use crate::diag;
+use crate::logfile::Stream;
 
 /// Statuses of unknown children kept while the runtime runs (an exec'd
 /// process may exit before `runtime exec` does).
@@ -31,7 +32,7 @@ enum Token {
     AttachListener,
     Attach(usize),
     Stdin,
-    Output(usize),
+    Output(Stream),
     Notify,
 }
 
@@ -97,9 +98,9 @@ impl Supervisor {
                 add(s.as_fd(), libc::POLLIN, Token::Sync);
             }
         }
-        if self.phase == Phase::Creating && self.pty.is_none() {
-            if let Some((l, _)) = &self.console {
-                add(l.as_fd(), libc::POLLIN, Token::Console);
+        if self.phase == Phase::Creating {
+            if let Some(fd) = self.io.console_fd() {
+                add(fd, libc::POLLIN, Token::Console);
             }
         }
         if let Some(fd) = self.controls.listener_fd() {
@@ -115,13 +116,13 @@ impl Supervisor {
             add(fd, ev, Token::Attach(i));
         }
         if !self.stdin_pending.is_empty() {
-            if let Some(fd) = self.stdin_fd() {
+            if let Some(fd) = self.io.stdin_fd() {
                 add(fd, libc::POLLOUT, Token::Stdin);
             }
         }
         if self.phase == Phase::Running && !self.output_paused() {
-            for (i, o) in self.outputs.iter().enumerate() {
-                add(o.fd.as_fd(), libc::POLLIN, Token::Output(i));
+            for (stream, fd) in self.io.outputs() {
+                add(fd, libc::POLLIN, Token::Output(stream));
             }
         }
     }
@@ -159,7 +160,7 @@ impl Supervisor {
                 }
             }
             Token::Sync => self.on_sync(),
-            Token::Console => self.on_console(),
+            Token::Console => self.io.accept_console(),
             Token::ControlListener => self.controls.accept(),
             Token::Control(i) => self.on_control(i, revents),
             Token::AttachListener => self.accept_attaches(),
@@ -171,8 +172,8 @@ impl Supervisor {
                     self.write_stdin();
                 }
             }
-            Token::Output(i) => {
-                self.read_output(i);
+            Token::Output(stream) => {
+                self.read_output(stream);
             }
         }
     }

@@ -153,10 +153,7 @@ impl Supervisor {
         if !self.restarts.wants(rec.code) {
             return false;
         }
-        self.outputs.clear();
-        self.close_stdin();
-        self.pty = None;
-        self.runtime_stderr = None;
+        self.release_io();
         let _ = fs::remove_file(&self.cfg.pid_file);
         // The runtime's state must go before `create` can reuse the id;
         // `delete` of a stopped container is quick.
@@ -222,10 +219,7 @@ impl Supervisor {
         if !message.is_empty() {
             diag::warn(&format!("restart failed: {message}"));
         }
-        self.outputs.clear();
-        self.stdin_pipe = None;
-        self.pty = None;
-        self.remove_console();
+        self.release_io();
         let last = self.restarts.give_up(message);
         self.pending_exit = last.or_else(|| {
             Some(ExitRecord {
