@@ -20,11 +20,12 @@ mod poll;
 mod restart;
 mod start;
 
+pub use poll::handled_signals;
+
 use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::Signal;
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::WaitStatus;
 use rpod_proto::{ExitRecord, MonitorConfig};
@@ -38,6 +39,7 @@ use exit::{Cleanup, OomWatch};
 use health::Health;
 use io::ContainerIo;
 use restart::Restarts;
+use start::SyncGate;
 
 /// How long output is drained after the process exited.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -73,9 +75,7 @@ pub struct Supervisor {
     /// (an exec'd process may exit before `runtime exec` does).
     early: Vec<(i32, WaitStatus)>,
     // start
-    /// The engine's start gate, until the process runs.
-    sync: Option<UnixStream>,
-    sync_in: Vec<u8>,
+    sync: SyncGate,
     runtime_pid: Option<i32>,
     // io
     io: ContainerIo,
@@ -122,8 +122,7 @@ impl Supervisor {
             exit_code: 0,
             signals,
             early: Vec::new(),
-            sync: Some(sync),
-            sync_in: Vec::new(),
+            sync: SyncGate::new(sync),
             runtime_pid: None,
             io: ContainerIo::Closed,
             stdin_pending: Vec::new(),
@@ -149,14 +148,4 @@ impl Supervisor {
         self.notify = notify;
         self
     }
-}
-
-/// Signals the monitor handles through its signalfd.
-pub fn handled_signals() -> [Signal; 4] {
-    [
-        Signal::SIGCHLD,
-        Signal::SIGTERM,
-        Signal::SIGINT,
-        Signal::SIGHUP,
-    ]
 }

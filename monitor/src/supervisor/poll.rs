@@ -7,6 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::Instant;
 
 use nix::errno::Errno;
+use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use rpod_proto::SyncMsg;
@@ -34,6 +35,16 @@ enum Token {
     Stdin,
     Output(Stream),
     Notify,
+}
+
+/// Signals the monitor handles through its signalfd.
+pub fn handled_signals() -> [Signal; 4] {
+    [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+    ]
 }
 
 impl Supervisor {
@@ -94,8 +105,8 @@ impl Supervisor {
             add(n.fd(), libc::POLLIN, Token::Notify);
         }
         if self.phase == Phase::Waiting {
-            if let Some(s) = &self.sync {
-                add(s.as_fd(), libc::POLLIN, Token::Sync);
+            if let Some(fd) = self.sync.fd() {
+                add(fd, libc::POLLIN, Token::Sync);
             }
         }
         if self.phase == Phase::Creating {

@@ -4,6 +4,8 @@
 
 use std::fs;
 use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
 use std::process::Stdio;
 
 use nix::sys::wait::WaitStatus;
@@ -20,57 +22,126 @@ use crate::runtime;
 /// Largest frame accepted on the sync socket.
 const MAX_SYNC_FRAME: usize = 4096;
 
-impl Supervisor {
-    pub(super) fn send_sync(&mut self, msg: &SyncMsg) -> io::Result<()> {
+/// The engine's end of the start gate (fd 3): `Ready` and `Go` before the
+/// run, `Created` or `Failed` after the runtime. Closed once the process
+/// runs (after a failure it stays open until the monitor exits, so the
+/// engine can wait for that).
+pub(super) struct SyncGate {
+    stream: Option<UnixStream>,
+    inbuf: Vec<u8>,
+}
+
+/// What the engine sent on the start gate.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum GateInput {
+    /// Nothing complete yet (or a message the gate ignores).
+    Nothing,
+    Go,
+    /// The engine closed its end: it is gone.
+    Closed,
+    /// A read error or an oversized frame.
+    Broken(String),
+}
+
+impl SyncGate {
+    pub(super) fn new(stream: UnixStream) -> SyncGate {
+        SyncGate {
+            stream: Some(stream),
+            inbuf: Vec::new(),
+        }
+    }
+
+    pub(super) fn fd(&self) -> Option<BorrowedFd<'_>> {
+        self.stream.as_ref().map(|s| s.as_fd())
+    }
+
+    pub(super) fn send(&mut self, msg: &SyncMsg) -> io::Result<()> {
         let sync = self
-            .sync
+            .stream
             .as_mut()
             .ok_or_else(|| io::Error::other("sync socket closed"))?;
         let frame = encode(msg).map_err(io::Error::other)?;
         sync.write_all(&frame)
     }
 
+    /// The process runs: the gate has done its job.
+    pub(super) fn close(&mut self) {
+        self.stream = None;
+        self.inbuf = Vec::new();
+    }
+
+    /// Reads what is available.
+    pub(super) fn read(&mut self) -> GateInput {
+        let mut buf = [0u8; 512];
+        let Some(sync) = self.stream.as_mut() else {
+            return GateInput::Nothing;
+        };
+        match sync.read(&mut buf) {
+            Ok(0) => GateInput::Closed,
+            Ok(n) => {
+                self.inbuf.extend_from_slice(&buf[..n]);
+                GateInput::Nothing
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => GateInput::Nothing,
+            Err(e) => GateInput::Broken(e.to_string()),
+        }
+    }
+
+    /// The next complete message read, `Nothing` when there is none.
+    pub(super) fn next(&mut self) -> GateInput {
+        while self.inbuf.len() >= 4 {
+            let len =
+                u32::from_le_bytes([self.inbuf[0], self.inbuf[1], self.inbuf[2], self.inbuf[3]])
+                    as usize;
+            if len > MAX_SYNC_FRAME {
+                return GateInput::Broken(format!("sync frame of {len} bytes"));
+            }
+            if self.inbuf.len() < 4 + len {
+                break;
+            }
+            let msg = decode::<SyncMsg>(&self.inbuf[4..4 + len]);
+            self.inbuf.drain(..4 + len);
+            if let Ok(SyncMsg::Go) = msg {
+                return GateInput::Go;
+            }
+        }
+        GateInput::Nothing
+    }
+}
+
+impl Supervisor {
+    pub(super) fn send_sync(&mut self, msg: &SyncMsg) -> io::Result<()> {
+        self.sync.send(msg)
+    }
+
     /// Input on the sync socket: `Go` runs the runtime; EOF before it
     /// means the engine went away.
     pub(super) fn on_sync(&mut self) {
-        let mut buf = [0u8; 512];
-        let Some(sync) = self.sync.as_mut() else {
-            return;
-        };
-        match sync.read(&mut buf) {
-            Ok(0) => {
+        match self.sync.read() {
+            GateInput::Closed => {
                 diag::debug("sync socket closed before Go");
                 self.shutdown(0);
                 return;
             }
-            Ok(n) => self.sync_in.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return,
-            Err(e) => {
+            GateInput::Broken(e) => {
                 diag::warn(&format!("sync socket: {e}"));
                 self.shutdown(1);
                 return;
             }
+            GateInput::Nothing | GateInput::Go => {}
         }
-        while self.sync_in.len() >= 4 && self.phase == Phase::Waiting {
-            let len = u32::from_le_bytes([
-                self.sync_in[0],
-                self.sync_in[1],
-                self.sync_in[2],
-                self.sync_in[3],
-            ]) as usize;
-            if len > MAX_SYNC_FRAME {
-                self.shutdown(1);
-                return;
-            }
-            if self.sync_in.len() < 4 + len {
-                return;
-            }
-            let msg = decode::<SyncMsg>(&self.sync_in[4..4 + len]);
-            self.sync_in.drain(..4 + len);
-            if let Ok(SyncMsg::Go) = msg {
-                if let Err(message) = self.start_runtime() {
-                    self.fail(message);
+        while self.phase == Phase::Waiting {
+            match self.sync.next() {
+                GateInput::Go => {
+                    if let Err(message) = self.start_runtime() {
+                        self.fail(message);
+                    }
                 }
+                GateInput::Broken(e) => {
+                    diag::warn(&format!("sync socket: {e}"));
+                    self.shutdown(1);
+                }
+                GateInput::Nothing | GateInput::Closed => return,
             }
         }
     }
@@ -175,7 +246,7 @@ impl Supervisor {
         } else if let Err(e) = self.send_sync(&SyncMsg::Created { pid }) {
             diag::warn(&format!("cannot send Created: {e}"));
         }
-        self.sync = None;
+        self.sync.close();
         if let Some(h) = &mut self.health {
             h.run_started();
         }
@@ -213,5 +284,54 @@ impl Supervisor {
         if let Some(n) = &self.notify {
             n.remove();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate() -> (SyncGate, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        (SyncGate::new(ours), theirs)
+    }
+
+    #[test]
+    fn go_arrives_in_pieces_after_other_messages() {
+        let (mut g, mut engine) = gate();
+        let mut bytes = encode(&SyncMsg::Created { pid: 1 }).unwrap();
+        let go = encode(&SyncMsg::Go).unwrap();
+        bytes.extend_from_slice(&go[..2]);
+        engine.write_all(&bytes).unwrap();
+        assert_eq!(g.read(), GateInput::Nothing);
+        assert_eq!(g.next(), GateInput::Nothing, "only Go opens the gate");
+        engine.write_all(&go[2..]).unwrap();
+        g.read();
+        assert_eq!(g.next(), GateInput::Go);
+        assert_eq!(g.next(), GateInput::Nothing);
+        g.send(&SyncMsg::Created { pid: 7 }).unwrap();
+        let mut got = vec![0u8; 256];
+        let n = engine.read(&mut got).unwrap();
+        assert_eq!(
+            decode::<SyncMsg>(&got[4..n]).unwrap(),
+            SyncMsg::Created { pid: 7 }
+        );
+        g.close();
+        assert!(g.fd().is_none());
+        assert!(g.send(&SyncMsg::Go).is_err());
+    }
+
+    #[test]
+    fn a_closed_or_oversized_gate_ends_the_wait() {
+        let (mut g, engine) = gate();
+        drop(engine);
+        assert_eq!(g.read(), GateInput::Closed);
+        let (mut g, mut engine) = gate();
+        engine
+            .write_all(&(MAX_SYNC_FRAME as u32 + 1).to_le_bytes())
+            .unwrap();
+        g.read();
+        assert!(matches!(g.next(), GateInput::Broken(_)));
     }
 }
