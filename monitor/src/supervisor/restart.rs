@@ -203,7 +203,7 @@ impl Supervisor {
         Ok(())
     }
 
-    pub(super) fn kill_created(&self, pid: i32) {
+    fn kill_created(&self, pid: i32) {
         // SAFETY: plain kill(2) of the process the runtime just created; it
         // is our unreaped child (we are its subreaper), so not reused.
         unsafe { libc::kill(pid, libc::SIGKILL) };
