@@ -3,8 +3,8 @@
 use rpod_proto::events::{append, Event};
 use rpod_proto::MonitorConfig;
 
+use crate::clock::now_nanos;
 use crate::diag;
-use crate::exit::now_nanos;
 
 /// Appends a container event; failures are logged, never fatal.
 pub fn emit(cfg: &MonitorConfig, status: &str, exit_code: Option<i32>, health: &str) {

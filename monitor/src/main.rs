@@ -6,17 +6,13 @@
 //! for `Go`, runs the OCI runtime, then holds the container's output, log
 //! and exit status until the process exits and has been cleaned up.
 
-mod attach;
-mod control;
+mod clock;
 mod daemon;
 mod diag;
 mod events;
-mod exit;
 mod fdio;
-mod health;
 mod logfile;
 mod notify;
-mod restart;
 mod runtime;
 mod sockets;
 mod supervisor;

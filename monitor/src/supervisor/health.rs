@@ -1,0 +1,391 @@
+//! Health checks scheduled by the monitor: `runtime exec` of the check
+//! command every interval while the process runs, a timeout, the state
+//! file (Podman's healthcheck log shape), the resulting status, its
+//! report to `healthcheck run` clients and the `--health-on-failure`
+//! action.
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rpod_proto::health::{HealthConfig, HealthLogEntry, HealthOnFailure, HealthState, MAX_OUTPUT};
+use rpod_proto::{MonitorConfig, MonitorMode, Reply};
+
+use super::{Phase, Supervisor};
+use crate::diag;
+use crate::events::emit;
+use crate::fdio::atomic_write;
+use crate::logfile::now_timestamp;
+use crate::runtime;
+
+/// Exit code recorded for a check that ran past its timeout.
+const TIMED_OUT: i32 = 125;
+
+struct Check {
+    pid: i32,
+    start: String,
+    deadline: Instant,
+    timed_out: bool,
+}
+
+/// Outcome of one finished check.
+pub struct Outcome {
+    pub status: String,
+    pub exit_code: i32,
+    pub output: String,
+    /// The container turned unhealthy with this check.
+    pub turned_unhealthy: bool,
+}
+
+pub struct Health {
+    pub cfg: HealthConfig,
+    state_file: Option<PathBuf>,
+    out_path: PathBuf,
+    state: HealthState,
+    run_started: Instant,
+    next: Option<Instant>,
+    check: Option<Check>,
+}
+
+impl Health {
+    pub fn new(cfg: HealthConfig, state_file: Option<PathBuf>, out_path: PathBuf) -> Health {
+        Health {
+            cfg,
+            state_file,
+            out_path,
+            state: HealthState::default(),
+            run_started: Instant::now(),
+            next: None,
+            check: None,
+        }
+    }
+
+    /// The checks of a monitor's configuration: a container's own process
+    /// has them, an exec session never.
+    pub fn for_config(cfg: &MonitorConfig) -> Option<Health> {
+        let h = cfg
+            .healthcheck
+            .as_ref()
+            .filter(|_| cfg.mode == MonitorMode::Create)?;
+        let mut out = cfg.pid_file.clone().into_os_string();
+        out.push(".health-output");
+        Some(Health::new(
+            h.clone(),
+            cfg.health_state_file.clone(),
+            out.into(),
+        ))
+    }
+
+    fn interval(&self) -> Option<Duration> {
+        (self.cfg.interval_ms > 0).then(|| Duration::from_millis(self.cfg.interval_ms))
+    }
+
+    /// A run of the process began: status `starting`, first check after
+    /// one interval.
+    pub fn run_started(&mut self) {
+        self.run_started = Instant::now();
+        self.state = HealthState::default();
+        self.write();
+        self.next = self.interval().map(|i| Instant::now() + i);
+    }
+
+    /// The process exited: no more checks until the next run.
+    pub fn run_ended(&mut self) {
+        self.next = None;
+    }
+
+    pub fn running_check(&self) -> Option<i32> {
+        self.check.as_ref().map(|c| c.pid)
+    }
+
+    /// The earliest moment the loop must wake up for.
+    pub fn deadline(&self) -> Option<Instant> {
+        match &self.check {
+            Some(c) if !c.timed_out => Some(c.deadline),
+            Some(_) => None,
+            None => self.next,
+        }
+    }
+
+    /// Whether a scheduled check is due now.
+    pub fn due(&self, now: Instant) -> bool {
+        self.check.is_none() && self.next.is_some_and(|n| now >= n)
+    }
+
+    /// Starts `cmd` (a `runtime exec` of the check) with its output going
+    /// to the output file.
+    pub fn spawn(&mut self, mut cmd: Command) -> std::io::Result<()> {
+        self.next = None;
+        let out = File::create(&self.out_path)?;
+        let err = out.try_clone()?;
+        cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+        let child = cmd.spawn()?;
+        let timeout = Duration::from_millis(self.cfg.timeout_ms.max(1));
+        self.check = Some(Check {
+            pid: child.id() as i32,
+            start: String::from_utf8_lossy(&now_timestamp()).into_owned(),
+            deadline: Instant::now() + timeout,
+            timed_out: false,
+        });
+        // Reaped by the loop's waitpid(-1).
+        drop(child);
+        Ok(())
+    }
+
+    /// Kills a check that ran past its timeout.
+    pub fn enforce_timeout(&mut self, now: Instant) {
+        if let Some(c) = &mut self.check {
+            if !c.timed_out && now >= c.deadline {
+                c.timed_out = true;
+                // SAFETY: plain kill(2) of our unreaped child.
+                unsafe { libc::kill(c.pid, libc::SIGKILL) };
+            }
+        }
+    }
+
+    /// The check process ended with `code`: record it and schedule the next.
+    pub fn finished(&mut self, code: i32, process_running: bool) -> Option<Outcome> {
+        let check = self.check.take()?;
+        let mut output = Vec::new();
+        if let Ok(f) = File::open(&self.out_path) {
+            let _ = f.take(MAX_OUTPUT as u64).read_to_end(&mut output);
+        }
+        let _ = fs::remove_file(&self.out_path);
+        let (exit_code, output) = if check.timed_out {
+            (TIMED_OUT, "Healthcheck command timed out".to_owned())
+        } else {
+            (code, String::from_utf8_lossy(&output).into_owned())
+        };
+        let entry = HealthLogEntry {
+            start: check.start,
+            end: String::from_utf8_lossy(&now_timestamp()).into_owned(),
+            exit_code,
+            output: output.clone(),
+        };
+        let start_period = Duration::from_millis(self.cfg.start_period_ms);
+        let in_start = self.run_started.elapsed() < start_period;
+        let turned_unhealthy = self.state.record(&self.cfg, entry, in_start);
+        self.write();
+        if process_running {
+            self.next = self.interval().map(|i| Instant::now() + i);
+        }
+        Some(Outcome {
+            status: self.state.status.clone(),
+            exit_code,
+            output,
+            turned_unhealthy,
+        })
+    }
+
+    fn write(&self) {
+        let Some(path) = &self.state_file else {
+            return;
+        };
+        match serde_json::to_vec(&self.state) {
+            Ok(data) => {
+                if let Err(e) = atomic_write(path, &data) {
+                    diag::warn(&format!("write {}: {e}", path.display()));
+                }
+            }
+            Err(e) => diag::warn(&format!("encode health state: {e}")),
+        }
+    }
+}
+
+impl Supervisor {
+    /// Kills a check past its timeout, starts one that is due.
+    pub(super) fn health_tick(&mut self, now: Instant) {
+        let Some(h) = &mut self.health else {
+            return;
+        };
+        h.enforce_timeout(now);
+        if h.due(now) {
+            self.start_health_check();
+        }
+    }
+
+    /// `runtime exec` of the check command.
+    pub(super) fn start_health_check(&mut self) {
+        let Some(h) = &mut self.health else {
+            return;
+        };
+        let cmd = runtime::exec_command(&self.cfg, &h.cfg.argv());
+        if let Err(e) = h.spawn(cmd) {
+            diag::warn(&format!("health check: {e}"));
+            self.health_done(-1);
+        }
+    }
+
+    /// The check process ended with `code` (-1 when it could not run):
+    /// record, report to `healthcheck run` clients and events, and act on
+    /// a turn to unhealthy.
+    pub(super) fn health_done(&mut self, code: i32) {
+        let running = self.phase == Phase::Running;
+        let Some(h) = &mut self.health else {
+            return;
+        };
+        let on_failure = h.cfg.on_failure;
+        let Some(outcome) = h.finished(code, running) else {
+            return;
+        };
+        emit(&self.cfg, "health_status", None, &outcome.status);
+        let reply = Reply::Health {
+            status: outcome.status,
+            exit_code: outcome.exit_code,
+            output: outcome.output,
+        };
+        self.controls.health_result(&reply);
+        if outcome.turned_unhealthy && running {
+            self.on_unhealthy(on_failure);
+        }
+    }
+
+    /// `--health-on-failure`: what the monitor does when the container
+    /// turns unhealthy.
+    fn on_unhealthy(&mut self, action: HealthOnFailure) {
+        match action {
+            HealthOnFailure::Kill => {
+                self.restarts.disabled = true;
+                let _ = self.signal_process(libc::SIGKILL);
+            }
+            HealthOnFailure::Stop => {
+                self.restarts.disabled = true;
+                if let Some(path) = &self.cfg.stopping_file {
+                    // Only a report for the engine: losing it is harmless.
+                    let _ = File::create(path);
+                }
+                let sig = self.cfg.stop_signal.unwrap_or(libc::SIGTERM);
+                let _ = self.signal_process(sig);
+                let secs = self.cfg.stop_timeout_secs.unwrap_or(10);
+                self.stop_deadline = Some(Instant::now() + Duration::from_secs(secs));
+            }
+            HealthOnFailure::Restart => {
+                self.restarts.forced = true;
+                let _ = self.signal_process(libc::SIGKILL);
+            }
+            HealthOnFailure::None | HealthOnFailure::Unknown => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rpod_proto::health::{HEALTHY, STARTING, UNHEALTHY};
+
+    struct Dir(PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn health(name: &str, retries: u32, interval_ms: u64, start_period_ms: u64) -> (Dir, Health) {
+        let dir = std::env::temp_dir().join(format!("podmon-health-{name}-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let cfg = HealthConfig {
+            test: vec!["CMD".into(), "true".into()],
+            interval_ms,
+            timeout_ms: 1000,
+            start_period_ms,
+            retries,
+            on_failure: HealthOnFailure::None,
+        };
+        let h = Health::new(cfg, Some(dir.join("health.json")), dir.join("out"));
+        (Dir(dir), h)
+    }
+
+    /// Stands in for `spawn` (the pid is never signalled here).
+    fn fake_check(h: &mut Health, output: &str) {
+        h.next = None;
+        fs::write(&h.out_path, output).unwrap();
+        h.check = Some(Check {
+            pid: i32::MAX,
+            start: "start".into(),
+            deadline: Instant::now() + Duration::from_secs(60),
+            timed_out: false,
+        });
+    }
+
+    fn run_check(h: &mut Health, code: i32) -> Outcome {
+        fake_check(h, "out");
+        h.finished(code, true).unwrap()
+    }
+
+    #[test]
+    fn turns_unhealthy_after_the_retries_once_and_healthy_on_success() {
+        let (dir, mut h) = health("retries", 2, 0, 0);
+        h.run_started();
+        let o = run_check(&mut h, 1);
+        assert_eq!((o.status.as_str(), o.turned_unhealthy), (STARTING, false));
+        let o = run_check(&mut h, 1);
+        assert_eq!((o.status.as_str(), o.turned_unhealthy), (UNHEALTHY, true));
+        assert_eq!(o.output, "out");
+        let o = run_check(&mut h, 1);
+        assert_eq!((o.status.as_str(), o.turned_unhealthy), (UNHEALTHY, false));
+        let o = run_check(&mut h, 0);
+        assert_eq!((o.status.as_str(), o.turned_unhealthy), (HEALTHY, false));
+        let st: HealthState =
+            serde_json::from_slice(&fs::read(dir.0.join("health.json")).unwrap()).unwrap();
+        assert_eq!(st.status, HEALTHY);
+        assert_eq!(st.failing_streak, 0);
+        assert_eq!(st.log.len(), 4);
+        assert!(!h.out_path.exists(), "the output file is consumed");
+    }
+
+    #[test]
+    fn failures_in_the_start_period_do_not_count() {
+        let (_dir, mut h) = health("start", 1, 0, 60_000);
+        h.run_started();
+        let o = run_check(&mut h, 1);
+        assert_eq!((o.status.as_str(), o.turned_unhealthy), (STARTING, false));
+        assert_eq!(run_check(&mut h, 0).status, HEALTHY);
+    }
+
+    #[test]
+    fn a_timed_out_check_fails_with_125() {
+        let (_dir, mut h) = health("timeout", 1, 0, 0);
+        h.run_started();
+        fake_check(&mut h, "partial");
+        if let Some(c) = &mut h.check {
+            c.timed_out = true;
+        }
+        assert_eq!(h.deadline(), None, "a killed check has no deadline");
+        let o = h.finished(137, true).unwrap();
+        assert_eq!(o.exit_code, TIMED_OUT);
+        assert_eq!(o.output, "Healthcheck command timed out");
+        assert!(o.turned_unhealthy);
+        assert!(h.finished(0, true).is_none(), "no check is running");
+    }
+
+    #[test]
+    fn schedules_checks_only_while_the_process_runs() {
+        let (_dir, mut h) = health("schedule", 1, 1000, 0);
+        let now = Instant::now();
+        assert_eq!(h.deadline(), None, "nothing before the first run");
+        h.run_started();
+        let next = h.deadline().unwrap();
+        assert!(next > now);
+        assert!(!h.due(now));
+        assert!(h.due(next));
+        fake_check(&mut h, "");
+        assert!(!h.due(next), "one check at a time");
+        assert_eq!(h.running_check(), Some(i32::MAX));
+        h.finished(0, false);
+        assert_eq!(h.deadline(), None, "no next check once the process is gone");
+        h.run_started();
+        h.run_ended();
+        assert_eq!(h.deadline(), None);
+    }
+
+    #[test]
+    fn interval_zero_runs_no_scheduled_checks() {
+        let (_dir, mut h) = health("manual", 1, 0, 0);
+        h.run_started();
+        assert_eq!(h.deadline(), None);
+        run_check(&mut h, 0);
+        assert_eq!(h.deadline(), None);
+    }
+}

@@ -1,0 +1,151 @@
+//! The monitor's state: one single-threaded `Supervisor`, its behaviour
+//! split by concern, one `impl Supervisor` block per file:
+//! - `poll`: the poll loop, deadlines, signals and reaping;
+//! - `start`: the start gate on the sync socket and the runtime's
+//!   create/exec;
+//! - `io`: the container's stdio, terminal or pipes (`ContainerIo`),
+//!   output to the log and attach clients, input to stdin, draining;
+//! - `attach`: the attach socket and its clients;
+//! - `control`: the control socket and the answer to each request;
+//! - `exit`: signals and stop, the exit record, cleanup commands;
+//! - `restart`: the restart policy and the monitor's own re-runs;
+//! - `health`: scheduled health checks and their consequences.
+
+mod attach;
+mod control;
+mod exit;
+mod health;
+mod io;
+mod poll;
+mod restart;
+mod start;
+
+pub use poll::handled_signals;
+
+use std::os::fd::OwnedFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::time::{Duration, Instant};
+
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::WaitStatus;
+use rpod_proto::{ExitRecord, MonitorConfig};
+
+use crate::logfile::LogFile;
+use crate::notify::Notify;
+use crate::sockets::BoundPath;
+use attach::Attaches;
+use control::Controls;
+use exit::{Cleanup, OomWatch};
+use health::Health;
+use io::ContainerIo;
+use restart::Restarts;
+use start::SyncGate;
+
+/// How long output is drained after the process exited.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// Sockets listen; waiting for `Go` on the sync socket.
+    Waiting,
+    /// The runtime's create/exec runs.
+    Creating,
+    /// The container process runs.
+    Running,
+    /// The process exited; remaining output is delivered.
+    Draining,
+    /// Waiting out the back-off before the restart policy runs the
+    /// runtime again.
+    Restarting,
+    /// Exit published; runtime delete and cleanup command run.
+    Cleanup,
+    Done,
+}
+
+/// Everything the monitor owns, grouped by the module that drives it.
+pub struct Supervisor {
+    cfg: MonitorConfig,
+    monitor_pid: i32,
+    phase: Phase,
+    /// The monitor's own exit code, once `phase` is `Done`.
+    exit_code: i32,
+    // poll
+    signals: SignalFd,
+    /// Children reaped while the runtime ran, before their pid was known
+    /// (an exec'd process may exit before `runtime exec` does).
+    early: Vec<(i32, WaitStatus)>,
+    // start
+    sync: SyncGate,
+    runtime_pid: Option<i32>,
+    // io
+    io: ContainerIo,
+    /// Attach input the container's stdin has not taken yet.
+    stdin_pending: Vec<u8>,
+    log: Option<LogFile>,
+    /// One packet's buffer, reused for every read.
+    scratch: Vec<u8>,
+    drain_deadline: Option<Instant>,
+    // attach, control
+    attaches: Attaches,
+    controls: Controls,
+    // exit
+    /// The container process, once the runtime has reported it.
+    pid: i32,
+    oom: Option<OomWatch>,
+    /// The exit recorded, published once the output is drained.
+    pending_exit: Option<ExitRecord>,
+    /// The exit published.
+    exit: Option<ExitRecord>,
+    stop_deadline: Option<Instant>,
+    cleanup: Cleanup,
+    // restart, health
+    restarts: Restarts,
+    health: Option<Health>,
+    /// `--sdnotify=container`.
+    notify: Option<Notify>,
+}
+
+impl Supervisor {
+    pub fn new(
+        cfg: MonitorConfig,
+        signals: SignalFd,
+        sync: UnixStream,
+        control: (UnixListener, BoundPath),
+        attach: (OwnedFd, BoundPath),
+    ) -> Supervisor {
+        let restarts = Restarts::for_config(&cfg);
+        let health = Health::for_config(&cfg);
+        Supervisor {
+            cfg,
+            monitor_pid: std::process::id() as i32,
+            phase: Phase::Waiting,
+            exit_code: 0,
+            signals,
+            early: Vec::new(),
+            sync: SyncGate::new(sync),
+            runtime_pid: None,
+            io: ContainerIo::Closed,
+            stdin_pending: Vec::new(),
+            log: None,
+            scratch: Vec::new(),
+            drain_deadline: None,
+            attaches: Attaches::new(attach),
+            controls: Controls::new(control),
+            pid: 0,
+            oom: None,
+            pending_exit: None,
+            exit: None,
+            stop_deadline: None,
+            cleanup: Cleanup::default(),
+            restarts,
+            health,
+            notify: None,
+        }
+    }
+
+    /// Relays the container's readiness through `notify` (`--sdnotify=container`).
+    pub fn with_notify(mut self, notify: Option<Notify>) -> Supervisor {
+        self.notify = notify;
+        self
+    }
+}

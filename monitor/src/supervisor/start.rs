@@ -1,0 +1,337 @@
+//! Starting the process: the start gate on the sync socket (`Ready`, `Go`,
+//! `Created`/`Failed`), the runtime's create/exec with the run's stdio,
+//! and what its exit means (a running process, or an error to report).
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::process::Stdio;
+
+use nix::sys::wait::WaitStatus;
+use rpod_proto::frame::{decode, encode};
+use rpod_proto::{MonitorMode, SyncMsg};
+
+use super::exit::{code_of, OomWatch};
+use super::io::ContainerIo;
+use super::{Phase, Supervisor};
+use crate::diag;
+use crate::logfile::LogFile;
+use crate::runtime;
+
+/// Largest frame accepted on the sync socket.
+const MAX_SYNC_FRAME: usize = 4096;
+
+/// The engine's end of the start gate (fd 3): `Ready` and `Go` before the
+/// run, `Created` or `Failed` after the runtime. Closed once the process
+/// runs (after a failure it stays open until the monitor exits, so the
+/// engine can wait for that).
+pub(super) struct SyncGate {
+    stream: Option<UnixStream>,
+    inbuf: Vec<u8>,
+}
+
+/// What the engine sent on the start gate.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum GateInput {
+    /// Nothing complete yet (or a message the gate ignores).
+    Nothing,
+    Go,
+    /// The engine closed its end: it is gone.
+    Closed,
+    /// A read error or an oversized frame.
+    Broken(String),
+}
+
+impl SyncGate {
+    pub(super) fn new(stream: UnixStream) -> SyncGate {
+        SyncGate {
+            stream: Some(stream),
+            inbuf: Vec::new(),
+        }
+    }
+
+    pub(super) fn fd(&self) -> Option<BorrowedFd<'_>> {
+        self.stream.as_ref().map(|s| s.as_fd())
+    }
+
+    pub(super) fn send(&mut self, msg: &SyncMsg) -> io::Result<()> {
+        let sync = self
+            .stream
+            .as_mut()
+            .ok_or_else(|| io::Error::other("sync socket closed"))?;
+        let frame = encode(msg).map_err(io::Error::other)?;
+        sync.write_all(&frame)
+    }
+
+    /// The process runs: the gate has done its job.
+    pub(super) fn close(&mut self) {
+        self.stream = None;
+        self.inbuf = Vec::new();
+    }
+
+    /// Reads what is available.
+    pub(super) fn read(&mut self) -> GateInput {
+        let mut buf = [0u8; 512];
+        let Some(sync) = self.stream.as_mut() else {
+            return GateInput::Nothing;
+        };
+        match sync.read(&mut buf) {
+            Ok(0) => GateInput::Closed,
+            Ok(n) => {
+                self.inbuf.extend_from_slice(&buf[..n]);
+                GateInput::Nothing
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => GateInput::Nothing,
+            Err(e) => GateInput::Broken(e.to_string()),
+        }
+    }
+
+    /// The next complete message read, `Nothing` when there is none.
+    pub(super) fn next(&mut self) -> GateInput {
+        while self.inbuf.len() >= 4 {
+            let len =
+                u32::from_le_bytes([self.inbuf[0], self.inbuf[1], self.inbuf[2], self.inbuf[3]])
+                    as usize;
+            if len > MAX_SYNC_FRAME {
+                return GateInput::Broken(format!("sync frame of {len} bytes"));
+            }
+            if self.inbuf.len() < 4 + len {
+                break;
+            }
+            let msg = decode::<SyncMsg>(&self.inbuf[4..4 + len]);
+            self.inbuf.drain(..4 + len);
+            if let Ok(SyncMsg::Go) = msg {
+                return GateInput::Go;
+            }
+        }
+        GateInput::Nothing
+    }
+}
+
+impl Supervisor {
+    pub(super) fn send_sync(&mut self, msg: &SyncMsg) -> io::Result<()> {
+        self.sync.send(msg)
+    }
+
+    /// Input on the sync socket: `Go` runs the runtime; EOF before it
+    /// means the engine went away.
+    pub(super) fn on_sync(&mut self) {
+        match self.sync.read() {
+            GateInput::Closed => {
+                diag::debug("sync socket closed before Go");
+                self.shutdown(0);
+                return;
+            }
+            GateInput::Broken(e) => {
+                diag::warn(&format!("sync socket: {e}"));
+                self.shutdown(1);
+                return;
+            }
+            GateInput::Nothing | GateInput::Go => {}
+        }
+        while self.phase == Phase::Waiting {
+            match self.sync.next() {
+                GateInput::Go => {
+                    if let Err(message) = self.start_runtime() {
+                        self.fail(message);
+                    }
+                }
+                GateInput::Broken(e) => {
+                    diag::warn(&format!("sync socket: {e}"));
+                    self.shutdown(1);
+                }
+                GateInput::Nothing | GateInput::Closed => return,
+            }
+        }
+    }
+
+    /// Before `Go` the engine went away (or asked us to stop): remove the
+    /// sockets and exit.
+    pub(super) fn shutdown(&mut self, code: i32) {
+        self.exit_code = code;
+        self.phase = Phase::Done;
+    }
+
+    /// Opens the log (once) and the run's stdio, and spawns the runtime's
+    /// create/exec.
+    pub(super) fn start_runtime(&mut self) -> Result<(), String> {
+        let cfg = &self.cfg;
+        if let (Some(path), None) = (&cfg.log_path, &self.log) {
+            let log = LogFile::open(path, cfg.log_max_size, cfg.log_max_files)
+                .map_err(|e| format!("open log file {}: {e}", path.display()))?;
+            self.log = Some(log);
+        }
+        let (io, child_stdio) = ContainerIo::open(cfg, self.monitor_pid)?;
+        self.io = io;
+        let log = runtime::log_path(cfg);
+        let _ = fs::remove_file(&log);
+        let mut cmd = runtime::start_command(cfg, &log, child_stdio.console.as_deref());
+        cmd.stdin(child_stdio.stdin)
+            .stdout(child_stdio.stdout)
+            .stderr(child_stdio.stderr);
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("exec {}: {e}", self.cfg.runtime.display()))?;
+        self.runtime_pid = Some(child.id() as i32);
+        // The child is reaped by the loop's waitpid(-1); dropping the handle
+        // neither waits nor kills.
+        drop(child);
+        self.phase = Phase::Creating;
+        Ok(())
+    }
+
+    /// The runtime's create/exec ended with `st`: the process runs, or
+    /// the start failed.
+    pub(super) fn runtime_exited(&mut self, st: WaitStatus) {
+        // The runtime may have connected just before it exited.
+        self.io.accept_console();
+        let log_path = runtime::log_path(&self.cfg);
+        let ok = matches!(st, WaitStatus::Exited(_, 0));
+        if !ok {
+            let json = fs::read(&log_path).unwrap_or_default();
+            let stderr = self.io.runtime_stderr();
+            let status = match code_of(st) {
+                Some((code, None)) => format!("exit status {code}"),
+                Some((_, Some(sig))) => format!("killed by signal {sig}"),
+                None => "unknown status".to_string(),
+            };
+            let _ = fs::remove_file(&log_path);
+            self.fail(runtime::error_message(&json, &stderr, &status));
+            return;
+        }
+        let _ = fs::remove_file(&log_path);
+        let pid = match fs::read_to_string(&self.cfg.pid_file) {
+            Ok(s) => s.trim().parse::<i32>().ok().filter(|&p| p > 0),
+            Err(_) => None,
+        };
+        let problem = match pid {
+            None => Some(format!(
+                "OCI runtime did not write a valid pid file {}",
+                self.cfg.pid_file.display()
+            )),
+            Some(_) if self.io.terminal_missing() => {
+                Some("OCI runtime did not send the terminal on the console socket".to_string())
+            }
+            Some(_) => None,
+        };
+        if let Some(message) = problem {
+            if let Some(p) = pid {
+                // SAFETY: plain kill(2) of the process the runtime just
+                // created; it is our unreaped child, so the pid is not reused.
+                unsafe { libc::kill(p, libc::SIGKILL) };
+            }
+            if self.cfg.mode == MonitorMode::Create {
+                let _ = runtime::delete_command(&self.cfg)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+            self.fail(message);
+            return;
+        }
+        let pid = pid.unwrap_or_default();
+        self.pid = pid;
+        self.oom = Some(OomWatch::new(pid, self.cfg.cgroup_path.as_deref()));
+        self.io.runtime_done();
+        self.phase = Phase::Running;
+        if self.restarts.in_restart {
+            if let Err(message) = self.run_restarted(pid) {
+                self.phase = Phase::Creating;
+                self.pid = 0;
+                self.give_up(message);
+                return;
+            }
+        } else if let Err(e) = self.send_sync(&SyncMsg::Created { pid }) {
+            diag::warn(&format!("cannot send Created: {e}"));
+        }
+        self.sync.close();
+        if let Some(h) = &mut self.health {
+            h.run_started();
+        }
+        let early = std::mem::take(&mut self.early);
+        if let Some(&(_, st)) = early.iter().find(|(p, _)| *p == pid) {
+            self.process_exited(st);
+        }
+        // Attach clients that connected before the process existed get its
+        // first bytes: accept them before any output is read.
+        self.accept_attaches();
+    }
+
+    /// Reports `message` on the sync socket and ends the monitor.
+    pub(super) fn fail(&mut self, message: String) {
+        if self.restarts.in_restart {
+            // No engine is waiting: the last run's exit is the final one.
+            self.give_up(message);
+            return;
+        }
+        diag::warn(&format!("start failed: {message}"));
+        // Sockets go first: the engine may look as soon as it reads Failed.
+        // The sync socket stays open until the process exits, so the
+        // engine can wait for that.
+        self.remove_sockets();
+        let _ = self.send_sync(&SyncMsg::Failed { message });
+        self.release_io();
+        self.shutdown(1);
+    }
+
+    /// Unlinks every socket file this monitor bound.
+    pub(super) fn remove_sockets(&mut self) {
+        self.io.remove_console();
+        self.controls.remove_socket();
+        self.attaches.remove_socket();
+        if let Some(n) = &self.notify {
+            n.remove();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate() -> (SyncGate, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        (SyncGate::new(ours), theirs)
+    }
+
+    #[test]
+    fn go_arrives_in_pieces_after_other_messages() {
+        let (mut g, mut engine) = gate();
+        let mut bytes = encode(&SyncMsg::Created { pid: 1 }).unwrap();
+        let go = encode(&SyncMsg::Go).unwrap();
+        bytes.extend_from_slice(&go[..2]);
+        engine.write_all(&bytes).unwrap();
+        assert_eq!(g.read(), GateInput::Nothing);
+        assert_eq!(g.next(), GateInput::Nothing, "only Go opens the gate");
+        engine.write_all(&go[2..]).unwrap();
+        g.read();
+        assert_eq!(g.next(), GateInput::Go);
+        assert_eq!(g.next(), GateInput::Nothing);
+        g.send(&SyncMsg::Created { pid: 7 }).unwrap();
+        let mut got = vec![0u8; 256];
+        let n = engine.read(&mut got).unwrap();
+        assert_eq!(
+            decode::<SyncMsg>(&got[4..n]).unwrap(),
+            SyncMsg::Created { pid: 7 }
+        );
+        g.close();
+        assert!(g.fd().is_none());
+        assert!(g.send(&SyncMsg::Go).is_err());
+    }
+
+    #[test]
+    fn a_closed_or_oversized_gate_ends_the_wait() {
+        let (mut g, engine) = gate();
+        drop(engine);
+        assert_eq!(g.read(), GateInput::Closed);
+        let (mut g, mut engine) = gate();
+        engine
+            .write_all(&(MAX_SYNC_FRAME as u32 + 1).to_le_bytes())
+            .unwrap();
+        g.read();
+        assert!(matches!(g.next(), GateInput::Broken(_)));
+    }
+}
