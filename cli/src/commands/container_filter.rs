@@ -13,7 +13,14 @@ use crate::cli_error::{CliError, CliResult};
 
 /// Groups `KEY=VALUE` specs by key (`invalid filter "x"` without `=`).
 pub fn group_specs(specs: &[String]) -> CliResult<FilterSpecs> {
-    Ok(rpod_engine::container::filter::group_specs(specs)?)
+    let mut map = FilterSpecs::new();
+    for spec in specs {
+        let (k, v) = spec
+            .split_once('=')
+            .ok_or_else(|| CliError::usage(format!("invalid filter {spec:?}")))?;
+        map.entry(k.to_owned()).or_default().push(v.to_owned());
+    }
+    Ok(map)
 }
 
 /// Prepared filters restricted to some keys (the engine's filter, checked here
@@ -59,4 +66,18 @@ impl Filters {
 /// `until=`: a Unix timestamp or a Go duration before now.
 pub fn until_nanos(v: &str) -> Option<i64> {
     rpod_engine::container::filter::until_nanos(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_group_by_key() {
+        let g = group_specs(&["a=1".into(), "a=2".into(), "b=".into()]).unwrap();
+        assert_eq!(g["a"], vec!["1", "2"]);
+        assert_eq!(g["b"], vec![""]);
+        let e = group_specs(&["nokey".into()]).unwrap_err().to_string();
+        assert_eq!(e, "invalid filter \"nokey\"");
+    }
 }

@@ -1,17 +1,17 @@
 //! `inspect`, `container inspect` and `image inspect`.
 
 use clap::Args;
+use rpod_api::container::InspectOptions;
 use rpod_api::image::{History, ImageData, RootFs};
 use rpod_api::inspect::DriverData;
 use rpod_api::GoTime;
-use rpod_engine::container::inspect::inspect_container;
-use rpod_engine::container::ContainerError;
+use rpod_api::{ErrorKind, FrontDoor};
 use rpod_engine::storage::Image;
 use rpod_engine::Engine;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-use super::common::{open_engine, Globals};
+use super::common::{open_engine, open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, GoValue, HeaderMap, Origin, ToTemplate};
 
@@ -80,11 +80,32 @@ pub async fn images(g: &Globals, a: ImageInspectArgs) -> CliResult {
 }
 
 async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind) -> CliResult {
-    let engine = open_engine(g)?;
+    let front = match kind {
+        Kind::Image => None,
+        _ => Some(open_front_door(g)?),
+    };
+    // Opened on the first image lookup.
+    let mut engine = None;
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for name in names {
-        match lookup(&engine, name, &kind).await {
+        let container = match &front {
+            Some(front) => container(front.as_ref(), name).await,
+            None => Ok(None),
+        };
+        let res = match container {
+            Ok(None) if !matches!(kind, Kind::Container) => {
+                if engine.is_none() {
+                    engine = Some(open_engine(g)?);
+                }
+                match &engine {
+                    Some(engine) => lookup_image(engine, name),
+                    None => Ok(None),
+                }
+            }
+            other => other,
+        };
+        match res {
             Ok(Some(v)) => found.push(v),
             Ok(None) => errors.push(match kind {
                 Kind::Container => format!("no such container \"{name}\""),
@@ -141,25 +162,27 @@ fn inspect_normalize(format: &str, image: bool) -> String {
     f
 }
 
-async fn lookup(engine: &Engine, name: &str, kind: &Kind) -> CliResult<Option<GoValue>> {
-    if matches!(kind, Kind::Container | Kind::All) {
-        match engine.container(name) {
-            Ok(h) => {
-                let rec = h.get().await?;
-                return Ok(Some(inspect_container(engine.ctx(), &rec).to_template()));
-            }
-            Err(ContainerError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
+/// The container `name` as its inspect report; `None` when there is none.
+async fn container(front: &dyn FrontDoor, name: &str) -> CliResult<Option<GoValue>> {
+    let (found, errors) = front
+        .container_inspect(&[name.to_owned()], InspectOptions::default())
+        .await?;
+    if let Some(c) = found.first() {
+        return Ok(Some(c.to_template()));
     }
-    if matches!(kind, Kind::Image | Kind::All) {
-        if let Some(img) = engine
-            .store()
-            .lookup_image(name)
-            .map_err(anyhow::Error::from)?
-        {
-            return Ok(Some(inspect_image(engine, &img)?.to_template()));
-        }
+    match errors.into_iter().next() {
+        Some(e) if e.kind != ErrorKind::NoSuchContainer => Err(e.into()),
+        _ => Ok(None),
+    }
+}
+
+fn lookup_image(engine: &Engine, name: &str) -> CliResult<Option<GoValue>> {
+    if let Some(img) = engine
+        .store()
+        .lookup_image(name)
+        .map_err(anyhow::Error::from)?
+    {
+        return Ok(Some(inspect_image(engine, &img)?.to_template()));
     }
     Ok(None)
 }

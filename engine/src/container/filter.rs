@@ -216,18 +216,6 @@ fn check_restart_policies(values: &[String]) -> Result<(), Error> {
     Err(Error::invalid(format!("{} {what}", bad.join(", "))))
 }
 
-/// Groups `KEY=VALUE` specs by key, as Podman's CLI does before asking.
-pub fn group_specs(specs: &[String]) -> Result<Filters, Error> {
-    let mut map = Filters::new();
-    for spec in specs {
-        let (k, v) = spec
-            .split_once('=')
-            .ok_or_else(|| Error::invalid(format!("invalid filter {spec:?}")))?;
-        map.entry(k.to_owned()).or_default().push(v.to_owned());
-    }
-    Ok(map)
-}
-
 impl ContainerFilters {
     /// Validates and prepares `filters` as Podman does.
     pub fn parse(filters: &Filters, ctx: &FilterContext<'_>) -> Result<ContainerFilters, Error> {
@@ -399,6 +387,18 @@ impl ContainerFilters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Groups `KEY=VALUE` specs by key, as Podman's CLI does before asking.
+    fn group_specs(specs: &[String]) -> Result<Filters, Error> {
+        let mut map = Filters::new();
+        for spec in specs {
+            let (k, v) = spec
+                .split_once('=')
+                .ok_or_else(|| Error::invalid(format!("invalid filter {spec:?}")))?;
+            map.entry(k.to_owned()).or_default().push(v.to_owned());
+        }
+        Ok(map)
+    }
 
     fn specs(s: &[&str]) -> Filters {
         group_specs(&s.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()

@@ -12,7 +12,7 @@ pub mod monitor_files;
 pub mod names;
 pub mod options;
 pub mod paths;
-pub(crate) mod procfs;
+pub mod procfs;
 pub mod reconcile;
 mod recovery;
 pub mod restart;

@@ -5,23 +5,23 @@
 use rpod_api::{Error, Result};
 
 /// One process as /proc shows it from the host.
-pub(crate) struct Proc {
-    pub(crate) host_pid: i32,
-    pub(crate) host_ppid: i32,
+pub struct Proc {
+    pub host_pid: i32,
+    pub host_ppid: i32,
     /// The PID inside the innermost PID namespace.
-    pub(crate) pid: i32,
-    pub(crate) comm: String,
-    pub(crate) state: String,
-    pub(crate) pgid: i32,
-    pub(crate) tty_nr: u64,
-    pub(crate) nice: i64,
-    pub(crate) ticks: u64,
-    pub(crate) start_ticks: u64,
-    pub(crate) vsz_kib: u64,
-    pub(crate) rss_kib: u64,
-    pub(crate) uids: [u32; 2],
-    pub(crate) gids: [u32; 2],
-    pub(crate) args: Vec<String>,
+    pub pid: i32,
+    pub comm: String,
+    pub state: String,
+    pub pgid: i32,
+    pub tty_nr: u64,
+    pub nice: i64,
+    pub ticks: u64,
+    pub start_ticks: u64,
+    pub vsz_kib: u64,
+    pub rss_kib: u64,
+    pub uids: [u32; 2],
+    pub gids: [u32; 2],
+    pub args: Vec<String>,
 }
 
 fn read_proc(pid: i32) -> Option<Proc> {
@@ -80,7 +80,7 @@ fn read_proc(pid: i32) -> Option<Proc> {
 
 /// Every process the host's /proc lists (those that vanish meanwhile are
 /// skipped).
-pub(crate) fn all_processes() -> Result<Vec<Proc>> {
+pub fn all_processes() -> Result<Vec<Proc>> {
     Ok(std::fs::read_dir("/proc")
         .map_err(|e| Error::other(format!("reading /proc: {e}")))?
         .flatten()
@@ -90,7 +90,7 @@ pub(crate) fn all_processes() -> Result<Vec<Proc>> {
 }
 
 /// Host pids of `init` and all its descendants among `all`.
-pub(crate) fn descendants(init: i32, all: &[Proc]) -> Vec<i32> {
+pub fn descendants(init: i32, all: &[Proc]) -> Vec<i32> {
     let mut keep = vec![init];
     loop {
         let before = keep.len();
@@ -106,7 +106,7 @@ pub(crate) fn descendants(init: i32, all: &[Proc]) -> Vec<i32> {
 }
 
 /// Clock ticks per second (`CLK_TCK`).
-pub(crate) fn clock_ticks() -> u64 {
+pub fn clock_ticks() -> u64 {
     nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
         .ok()
         .flatten()
@@ -114,7 +114,7 @@ pub(crate) fn clock_ticks() -> u64 {
 }
 
 /// Seconds since boot (`/proc/uptime`).
-pub(crate) fn uptime_secs() -> f64 {
+pub fn uptime_secs() -> f64 {
     std::fs::read_to_string("/proc/uptime")
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
