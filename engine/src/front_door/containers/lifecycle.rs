@@ -166,20 +166,24 @@ async fn infra_of_pod(engine: &Engine, h: &ContainerHandle) -> Option<String> {
 /// Removes the container `name`; `None` when there is nothing to report (missing
 /// with `--ignore`/`--force`, or an infra container left to `pod rm` by `rm -a`).
 async fn rm_one(engine: &Engine, name: &str, o: &RmOptions) -> Option<ContainerReport> {
+    let mut id = String::new();
     let res = match engine.container(name) {
-        Ok(h) => match infra_of_pod(engine, &h).await {
-            Some(_) if o.all => return None,
-            Some(msg) => Err(ContainerError::StateImproper(msg)),
-            None => h.remove(o.force || o.depend, o.timeout).await,
-        },
+        Ok(h) => {
+            id = h.id.clone();
+            match infra_of_pod(engine, &h).await {
+                Some(_) if o.all => return None,
+                Some(msg) => Err(ContainerError::StateImproper(msg)),
+                None => h.remove(o.force || o.depend, o.timeout).await,
+            }
+        }
         Err(e) => Err(e),
     };
     match res {
-        Ok(()) => Some(ok(name, name)),
+        Ok(()) => Some(ok(&id, name)),
         // Podman: `rm --force` of a missing container is no error.
         Err(ContainerError::NotFound(_)) if o.ignore || o.force => None,
-        Err(ContainerError::NotFound(n)) => Some(failed("", name, rm_not_found(&n))),
-        Err(e) => Some(failed("", name, e.into())),
+        Err(ContainerError::NotFound(n)) => Some(failed(&id, name, rm_not_found(&n))),
+        Err(e) => Some(failed(&id, name, e.into())),
     }
 }
 
