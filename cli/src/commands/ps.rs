@@ -339,3 +339,50 @@ fn print_json(rows: &[PsReporter]) -> CliResult<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reporter(state: &str, status: &str) -> PsReporter {
+        PsReporter {
+            c: ListContainer {
+                id: "0123456789abcdef".into(),
+                state: state.into(),
+                status: status.into(),
+                exit_code: 3,
+                exited_at: chrono::Utc::now().timestamp() - 5,
+                started_at: chrono::Utc::now().timestamp() - 5,
+                ..ListContainer::default()
+            },
+            no_trunc: false,
+        }
+    }
+
+    #[test]
+    fn status_texts() {
+        assert!(reporter("running", "healthy")
+            .status()
+            .ends_with(" (healthy)"));
+        assert!(reporter("running", "").status().starts_with("Up "));
+        assert!(reporter("exited", "").status().starts_with("Exited (3) "));
+        assert!(reporter("restarting", "")
+            .status()
+            .starts_with("Restarting (3) "));
+        assert_eq!(reporter("created", "").status(), "Created");
+    }
+
+    #[test]
+    fn template_methods() {
+        let r = reporter("running", "");
+        let out = format::render_typed(
+            Origin::User,
+            "{{.ID}} {{.State}}",
+            &[r.to_template()],
+            &HeaderMap::new("ps"),
+            true,
+        )
+        .unwrap();
+        assert_eq!(out, "0123456789ab running\n");
+    }
+}
