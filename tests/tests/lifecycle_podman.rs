@@ -449,3 +449,34 @@ fn stopped_by_user_and_failed_start_code() {
     assert_eq!(stopped(&name), "false");
     w.env.ok(&["rm", "-f", "-t0", &name]);
 }
+
+#[test]
+fn stop_and_rm_of_many_report_in_the_order_given() {
+    let (w, img) = busybox();
+    let names: Vec<String> = (0..3).map(|_| unique_name("many")).collect();
+    for n in &names {
+        w.env.ok(&["run", "-d", "--name", n, &img, "sleep", "60"]);
+    }
+    // Stopped concurrently, reported in the order given.
+    let given: Vec<&str> = names.iter().rev().map(String::as_str).collect();
+    let mut args = vec!["stop", "-t", "0"];
+    args.extend(&given);
+    assert_eq!(w.env.ok(&args), format!("{}\n", given.join("\n")));
+    for n in &names {
+        assert_eq!(state_of(&w.env, n), "exited");
+    }
+    // rm: each failure printed, the rest removed in the order given, exit 1 for
+    // the missing one.
+    let out = w
+        .env
+        .run(&["rm", &names[2], "no-such-ctr", &names[0], &names[1]]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n{}\n{}\n", names[2], names[0], names[1])
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "Error: no container with ID or name \"no-such-ctr\" found: no such container"
+    );
+}

@@ -2,28 +2,11 @@
 //! or in an image's top layer.
 
 use clap::Args;
-use rpod_engine::container::ContainerError;
+use rpod_api::container::{DiffOptions, DiffType};
 use serde_json::json;
 
-use super::common::{open_engine, Globals};
-use super::tag::find_image;
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
-
-/// Paths the engine itself creates or mounts over in every container;
-/// Podman leaves them out of a container's diff.
-const INIT_INODES: &[&str] = &[
-    "/dev",
-    "/etc/hostname",
-    "/etc/hosts",
-    "/etc/resolv.conf",
-    "/proc",
-    "/run",
-    "/run/notify",
-    "/run/.containerenv",
-    "/run/secrets",
-    "/sys",
-    "/etc/mtab",
-];
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
@@ -44,14 +27,13 @@ pub async fn run(g: &Globals, a: DiffArgs) -> CliResult {
             a.format.unwrap_or_default()
         )));
     }
-    let engine = open_engine(g)?;
     let name = match (a.latest, a.name) {
         (true, Some(_)) => {
             return Err(CliError::usage(
                 "--latest and containers cannot be used together",
             ))
         }
-        (true, None) => super::latest::latest_container(&engine)?,
+        (true, None) => String::new(),
         (false, Some(n)) => n,
         (false, None) => {
             return Err(CliError::usage(
@@ -59,30 +41,17 @@ pub async fn run(g: &Globals, a: DiffArgs) -> CliResult {
             ))
         }
     };
-    let store = engine.store();
-    let changes = match engine.container(&name) {
-        Ok(h) => {
-            let rec = h.get().await?;
-            let image = store
-                .images()
-                .map_err(|e| CliError::usage(e.to_string()))?
-                .into_iter()
-                .find(|i| i.id == rec.image_id)
-                .ok_or_else(|| CliError::usage(format!("{}: image not known", rec.image_name)))?;
-            store.container_changes(&rec.id, &image).map(|all| {
-                all.into_iter()
-                    .filter(|c| !INIT_INODES.contains(&c.path.as_str()))
-                    .collect::<Vec<_>>()
-            })
-        }
-        Err(ContainerError::NotFound(_)) => {
-            let image = find_image(&engine, &name)
-                .map_err(|_| CliError::usage(format!("{name}: no such container or image")))?;
-            store.image_changes(&image)
-        }
-        Err(e) => return Err(e.into()),
-    }
-    .map_err(|e| CliError::usage(e.to_string()))?;
+    let engine = open_front_door(g)?;
+    let changes = engine
+        .container_diff(
+            &name,
+            DiffOptions {
+                latest: a.latest,
+                r#type: DiffType::All,
+            },
+        )
+        .await?
+        .changes;
     if a.format.is_some() {
         let pick = |k: char| -> Vec<&str> {
             changes

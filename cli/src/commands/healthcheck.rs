@@ -2,9 +2,8 @@
 //! monitor, which records the result like a scheduled check).
 
 use clap::{Args, Subcommand};
-use rpod_engine::container::health;
 
-use super::common::{open_engine, Globals};
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Subcommand)]
@@ -23,24 +22,11 @@ pub struct HealthcheckRunArgs {
 /// not running.
 pub async fn run(g: &Globals, cmd: HealthcheckCommand) -> CliResult {
     let HealthcheckCommand::Run(a) = cmd;
-    let engine = open_engine(g)?;
-    let rec = engine.container(&a.container)?.get().await?;
-    let result = tokio::task::spawn_blocking({
-        let config = engine.config().clone();
-        move || health::run_check(&config, &rec)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("health check task: {e}"))??;
-    if result.exit_code == 0 {
+    let engine = open_front_door(g)?;
+    let report = engine.container_healthcheck_run(&a.container).await?;
+    if report.status == "healthy" {
         return Ok(0);
     }
-    println!(
-        "{}",
-        if result.status == "starting" {
-            "starting"
-        } else {
-            "unhealthy"
-        }
-    );
+    println!("{}", report.status);
     Err(CliError::Exit(1))
 }

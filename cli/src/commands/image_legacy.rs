@@ -7,8 +7,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use rpod_api::front_door::images::{ImagePullOptions, ProgressSink, RegistryOptions};
-use rpod_engine::front_door::images::{filter, names, remove, transfer};
-use rpod_engine::storage::Image;
+use rpod_engine::front_door::images::{filter, remove, transfer};
 use rpod_engine::Engine;
 
 pub use rpod_engine::front_door::images::filter::ImageFilter;
@@ -35,11 +34,6 @@ pub async fn pull_image(
     };
     let sink = (!quiet).then(|| StderrProgress::new(bars) as Arc<dyn ProgressSink>);
     Ok(transfer::pull(engine, image, &options, sink).await?)
-}
-
-/// The local image `name` refers to, or Podman's "image not known".
-pub fn find_image(engine: &Engine, name: &str) -> CliResult<Image> {
-    Ok(names::find_image(engine, name)?)
 }
 
 /// Parses `--filter` values of `images` and `image prune`.

@@ -1,14 +1,11 @@
 //! `inspect`, `container inspect` and `image inspect`.
 
 use clap::Args;
-use rpod_api::image::ImageData;
-use rpod_engine::container::inspect::inspect_container;
-use rpod_engine::container::ContainerError;
-use rpod_engine::storage::Image;
-use rpod_engine::Engine;
+use rpod_api::container::InspectOptions;
+use rpod_api::{ErrorKind, FrontDoor};
 use serde_json::Value;
 
-use super::common::{open_engine, open_front_door, Globals};
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, GoValue, HeaderMap, Origin, ToTemplate};
 
@@ -119,11 +116,19 @@ fn print_image_inspect(
 }
 
 async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind) -> CliResult {
-    let engine = open_engine(g)?;
+    let front = open_front_door(g)?;
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for name in names {
-        match lookup(&engine, name, &kind).await {
+        let container = match kind {
+            Kind::Image => Ok(None),
+            _ => container(front.as_ref(), name).await,
+        };
+        let res = match container {
+            Ok(None) if !matches!(kind, Kind::Container) => image(front.as_ref(), name).await,
+            other => other,
+        };
+        match res {
             Ok(Some(v)) => found.push(v),
             Ok(None) => errors.push(match kind {
                 Kind::Container => format!("no such container \"{name}\""),
@@ -180,32 +185,25 @@ fn inspect_normalize(format: &str, image: bool) -> String {
     f
 }
 
-async fn lookup(engine: &Engine, name: &str, kind: &Kind) -> CliResult<Option<GoValue>> {
-    if matches!(kind, Kind::Container | Kind::All) {
-        match engine.container(name) {
-            Ok(h) => {
-                let rec = h.get().await?;
-                return Ok(Some(inspect_container(engine.ctx(), &rec).to_template()));
-            }
-            Err(ContainerError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
+/// The container `name` as its inspect report; `None` when there is none.
+async fn container(front: &dyn FrontDoor, name: &str) -> CliResult<Option<GoValue>> {
+    let (found, errors) = front
+        .container_inspect(&[name.to_owned()], InspectOptions::default())
+        .await?;
+    if let Some(c) = found.first() {
+        return Ok(Some(c.to_template()));
     }
-    if matches!(kind, Kind::Image | Kind::All) {
-        if let Some(img) = engine
-            .store()
-            .lookup_image(name)
-            .map_err(anyhow::Error::from)?
-        {
-            return Ok(Some(inspect_image(engine, &img)?.to_template()));
-        }
+    match errors.into_iter().next() {
+        Some(e) if e.kind != ErrorKind::NoSuchContainer => Err(e.into()),
+        _ => Ok(None),
     }
-    Ok(None)
 }
 
-/// Podman's image inspect report (pkg/inspect.ImageData), built by the engine.
-fn inspect_image(engine: &Engine, img: &Image) -> CliResult<ImageData> {
-    Ok(rpod_engine::front_door::images::list::image_data(
-        engine, img,
-    )?)
+/// The image `name` as its inspect report; `None` when there is none.
+async fn image(front: &dyn FrontDoor, name: &str) -> CliResult<Option<GoValue>> {
+    match front.image_inspect(name).await {
+        Ok(d) => Ok(Some(d.to_template())),
+        Err(e) if e.kind == ErrorKind::NoSuchImage => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }

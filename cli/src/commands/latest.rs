@@ -1,4 +1,6 @@
-//! `-l/--latest`: the most recently created container.
+//! `-l/--latest`: the most recently created container (for the commands that
+//! still resolve it in the CLI: exec, attach, start; the front door resolves
+//! `latest` itself).
 
 use rpod_engine::Engine;
 

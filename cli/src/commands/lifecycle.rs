@@ -2,11 +2,13 @@
 //! `container exists` and `container cleanup`.
 
 use clap::Args;
-use rpod_engine::container::{ContainerError, WaitCondition};
-use rpod_engine::state::ContainerState;
-use rpod_engine::Engine;
+use rpod_api::container::{
+    ContainerCleanupOptions, ContainerExistsOptions, ContainerReport, Filters, KillOptions,
+    PauseUnpauseOptions, RestartOptions, RmOptions, StopOptions, WaitOptions,
+};
+use rpod_api::ErrorKind;
 
-use super::common::{for_each, open_engine, open_front_door, parse_signal, FailureCodes, Globals};
+use super::common::{open_front_door, parse_signal, FailureCodes, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -158,319 +160,249 @@ pub struct CleanupArgs {
     containers: Vec<String>,
 }
 
-/// The containers a command acts on: `--all` (their IDs), `--latest`, or
-/// the names as typed.
-fn targets(
-    engine: &Engine,
-    all: bool,
-    latest: bool,
-    names: &[String],
-    keep: impl Fn(ContainerState) -> bool,
-) -> CliResult<Vec<String>> {
-    if latest {
-        if !names.is_empty() {
-            return Err(CliError::usage(
-                "--latest and containers cannot be used together",
-            ));
+/// Prints batch reports as Podman does: what the user typed (the ID for `--all`)
+/// for each success, `Error: ...` for each failure but the last, which ends the
+/// command with its exit code.
+fn print_reports(reports: Vec<ContainerReport>) -> CliResult {
+    let mut failed: Option<rpod_api::Error> = None;
+    for r in reports {
+        match r.err {
+            None => println!("{}", r.raw_input),
+            Some(e) => {
+                if let Some(prev) = failed.replace(e) {
+                    eprintln!("Error: {prev}");
+                }
+            }
         }
-        return Ok(vec![super::latest::latest_container(engine)?]);
     }
-    if all {
-        return Ok(engine
-            .containers()?
-            .into_iter()
-            .filter(|c| keep(c.state))
-            .map(|c| c.id)
-            .collect());
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(0),
     }
-    names_or_all(engine, false, names, false)
 }
 
-fn names_or_all(
-    engine: &Engine,
-    all: bool,
-    names: &[String],
-    running_only: bool,
-) -> CliResult<Vec<String>> {
-    if all {
-        return Ok(engine
-            .containers()?
-            .into_iter()
-            .filter(|c| !running_only || c.state.has_monitor())
-            .map(|c| c.id)
-            .collect());
+/// `--latest` excludes names.
+fn check_latest(latest: bool, names: &[String]) -> CliResult<()> {
+    if latest && !names.is_empty() {
+        return Err(CliError::usage(
+            "--latest and containers cannot be used together",
+        ));
     }
-    if names.is_empty() {
+    Ok(())
+}
+
+/// At least one name unless `--all` or `--latest`.
+fn check_names(all: bool, latest: bool, names: &[String]) -> CliResult<()> {
+    check_latest(latest, names)?;
+    if !all && !latest && names.is_empty() {
         return Err(CliError::usage("you must provide at least one name or id"));
     }
-    Ok(names.to_vec())
+    Ok(())
+}
+
+/// `--filter KEY=VALUE` specs grouped by key.
+fn filters(specs: &[String]) -> CliResult<Filters> {
+    super::container_filter::group_specs(specs)
+}
+
+/// The IDs the `--cidfile` files name (missing files are skipped with `ignore`).
+fn cidfile_ids(cidfiles: &[String], ignore: bool) -> CliResult<Vec<String>> {
+    Ok(super::survival_cli::read_cidfiles(cidfiles, ignore)?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect())
 }
 
 pub async fn stop(g: &Globals, a: StopArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let filters = super::container_filter::Filters::parse(
-        &a.filter,
-        &["restart-policy", "name", "id", "status", "label", "until"],
-    )?;
-    let mut containers = a.containers.clone();
-    containers.extend(
-        super::survival_cli::read_cidfiles(&a.cidfile, a.ignore)?
-            .into_iter()
-            .map(|(_, id)| id),
-    );
-    if !a.cidfile.is_empty() && containers.is_empty() {
+    let filters = filters(&a.filter)?;
+    let mut names = a.containers.clone();
+    names.extend(cidfile_ids(&a.cidfile, a.ignore)?);
+    if !a.cidfile.is_empty() && names.is_empty() {
         return Ok(0);
     }
-    let names = if filters.is_empty() {
-        targets(&engine, a.all, a.latest, &containers, |s| s.has_monitor())?
-    } else if a.all {
-        let all = engine.containers()?.into_iter();
-        all.filter(|c| c.state.has_monitor() && filters.matches(c))
-            .map(|c| c.id)
-            .collect()
-    } else {
+    if !filters.is_empty() && !a.all {
         return Err(CliError::usage("--filter needs --all"));
-    };
-    for_each(&names, |name| {
-        let engine = &engine;
-        async move {
-            match engine.container(&name) {
-                Ok(h) => h.stop(a.time).await?,
-                Err(ContainerError::NotFound(_)) if a.ignore => return Ok(None),
-                Err(e) => return Err(e.into()),
-            }
-            Ok(Some(name))
-        }
-    })
-    .await
+    }
+    check_names(a.all, a.latest, &names)?;
+    let engine = open_front_door(g)?;
+    let reports = engine
+        .container_stop(StopOptions {
+            names,
+            all: a.all,
+            latest: a.latest,
+            ignore: a.ignore,
+            filters,
+            timeout: a.time,
+        })
+        .await?;
+    print_reports(reports)
 }
 
 pub async fn kill(g: &Globals, a: KillArgs) -> CliResult {
     let signal = parse_signal(&a.signal)?;
-    let engine = open_engine(g)?;
-    let mut containers = a.containers.clone();
-    containers.extend(
-        super::survival_cli::read_cidfiles(&a.cidfile, false)?
-            .into_iter()
-            .map(|(_, id)| id),
-    );
-    let names = targets(&engine, a.all, a.latest, &containers, |s| s.has_monitor())?;
-    for_each(&names, |name| {
-        let engine = &engine;
-        async move {
-            engine.container(&name)?.kill(signal).await?;
-            Ok(Some(name))
-        }
-    })
-    .await
+    let mut names = a.containers.clone();
+    names.extend(cidfile_ids(&a.cidfile, false)?);
+    check_names(a.all, a.latest, &names)?;
+    let engine = open_front_door(g)?;
+    let reports = engine
+        .container_kill(KillOptions {
+            names,
+            all: a.all,
+            latest: a.latest,
+            signal,
+        })
+        .await?;
+    print_reports(reports)
 }
 
 /// Podman's `rm` exit codes: 1 if a container did not exist, 2 if one was
-/// running (without --force), 125 for other failures.
+/// running (without --force), 125 for other failures; each failure is printed
+/// as it comes.
 pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let mut containers = a.containers.clone();
+    let mut names = a.containers.clone();
     for (f, id) in super::survival_cli::read_cidfiles(&a.cidfile, a.ignore)? {
-        containers.push(id);
+        names.push(id);
         // Podman removes the file with the container.
         let _ = std::fs::remove_file(f);
     }
-    if !a.cidfile.is_empty() && containers.is_empty() {
+    if !a.cidfile.is_empty() && names.is_empty() {
         return Ok(0);
     }
-    let names = targets(&engine, a.all, a.latest, &containers, |_| true)?;
+    check_names(a.all, a.latest, &names)?;
+    let engine = open_front_door(g)?;
+    let reports = engine
+        .container_rm(RmOptions {
+            names,
+            all: a.all,
+            latest: a.latest,
+            ignore: a.ignore,
+            force: a.force,
+            depend: a.depend,
+            volumes: a.volumes,
+            timeout: a.time,
+            filters: Filters::new(),
+        })
+        .await?;
     let mut failures = FailureCodes::default();
-    for name in &names {
-        // With --depend, the containers that depend on this one go first.
-        let mut order = Vec::new();
-        if a.depend {
-            if let Ok(h) = engine.container(name) {
-                dependents_first(&h, &engine, &mut order)?;
-            }
-        }
-        order.push(name.clone());
-        for name in &order {
-            let res = match engine.container(name) {
-                Ok(h) => match super::pod::infra_of_pod(&engine, &h).await {
-                    // `rm -a` leaves pods to `pod rm`.
-                    Some(_) if a.all => continue,
-                    Some(msg) => Err(ContainerError::StateImproper(msg)),
-                    None => h.remove(a.force || a.depend, a.time).await,
-                },
-                Err(e) => Err(e),
-            };
-            match res {
-                Ok(()) => println!("{name}"),
-                // Podman: `rm --force` of a missing container is no error.
-                Err(ContainerError::NotFound(_)) if a.ignore || a.force => {}
-                Err(ContainerError::NotFound(n)) => {
-                    let msg =
-                        format!("no container with ID or name \"{n}\" found: no such container");
-                    failures.fail_msg(&msg, 1);
-                }
-                Err(e) => {
-                    let code = match &e {
-                        ContainerError::StateImproper(_) => 2,
-                        _ => 125,
-                    };
-                    failures.fail(&e, code);
-                }
+    for r in reports {
+        match r.err {
+            None => println!("{}", r.raw_input),
+            Some(e) => {
+                let code = match e.kind {
+                    ErrorKind::NoSuchContainer => 1,
+                    ErrorKind::InvalidState => 2,
+                    _ => 125,
+                };
+                failures.fail_msg(&e.message, code);
             }
         }
     }
     failures.finish()
 }
 
-/// Appends the IDs of the containers depending on `h`, transitively,
-/// deepest first, each once.
-fn dependents_first(
-    h: &rpod_engine::container::ContainerHandle,
-    engine: &Engine,
-    order: &mut Vec<String>,
-) -> CliResult<()> {
-    for id in h.dependents()? {
-        if order.contains(&id) {
-            continue;
-        }
-        if let Ok(dep) = engine.container(&id) {
-            dependents_first(&dep, engine, order)?;
-        }
-        if !order.contains(&id) {
-            order.push(id);
-        }
-    }
-    Ok(())
-}
-
 pub async fn wait(g: &Globals, a: WaitArgs) -> CliResult {
-    let conditions = a
-        .condition
-        .iter()
-        .map(|c| WaitCondition::parse(c))
-        .collect::<Result<Vec<_>, _>>()?;
     let interval = super::survival_flags::parse_go_duration(&a.interval)
         .filter(|d| !d.is_zero())
         .ok_or_else(|| CliError::usage(format!("time: invalid duration {:?}", a.interval)))?;
-    let engine = open_engine(g)?;
     if a.containers.is_empty() && !a.latest {
         return Err(CliError::usage("wait requires at least one argument"));
     }
-    let names = targets(&engine, false, a.latest, &a.containers, |_| true)?;
-    for_each(&names, |name| {
-        let engine = &engine;
-        let conditions = &conditions;
-        async move {
-            let h = match engine.container(&name) {
-                Ok(h) => h,
-                Err(ContainerError::NotFound(_)) if a.ignore => return Ok(Some("-1".into())),
-                Err(e) => return Err(e.into()),
-            };
-            Ok(Some(h.wait_for(conditions, interval).await?.to_string()))
+    check_latest(a.latest, &a.containers)?;
+    let engine = open_front_door(g)?;
+    let reports = engine
+        .container_wait(WaitOptions {
+            names: a.containers.clone(),
+            latest: a.latest,
+            ignore: a.ignore,
+            conditions: a.condition.clone(),
+            interval,
+        })
+        .await?;
+    let mut failed: Option<rpod_api::Error> = None;
+    for r in reports {
+        match r.error {
+            None => println!("{}", r.exit_code),
+            Some(e) => {
+                if let Some(prev) = failed.replace(e) {
+                    eprintln!("Error: {prev}");
+                }
+            }
         }
-    })
-    .await
+    }
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(0),
+    }
 }
 
 /// `restart`: stops (if running) and starts each container; prints what
 /// the user typed, or the IDs for `--all`/`--running`/`--filter`.
 pub async fn restart(g: &Globals, a: RestartArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let filters = super::container_filter::Filters::parse(
-        &a.filter,
-        super::container_filter::START_FILTER_KEYS,
-    )?;
-    let mut containers = a.containers.clone();
-    containers.extend(
-        super::survival_cli::read_cidfiles(&a.cidfile, false)?
-            .into_iter()
-            .map(|(_, id)| id),
-    );
-    if (a.all || a.running) && !containers.is_empty() {
+    let filters = filters(&a.filter)?;
+    let mut names = a.containers.clone();
+    names.extend(cidfile_ids(&a.cidfile, false)?);
+    if (a.all || a.running) && !names.is_empty() {
         return Err(CliError::usage(
             "--all or --running and containers cannot be used together",
         ));
     }
-    let names = if a.all || a.running || !filters.is_empty() {
-        engine
-            .containers()?
-            .into_iter()
-            .filter(|c| !a.running || c.state == ContainerState::Running)
-            .filter(|c| filters.matches(c))
-            .map(|c| c.id)
-            .collect()
-    } else {
-        if containers.is_empty() && !a.latest {
+    let select_all = a.all || a.running || !filters.is_empty();
+    if !select_all {
+        if names.is_empty() && !a.latest {
             return Err(CliError::usage("restart requires at least one argument"));
         }
-        targets(&engine, false, a.latest, &containers, |_| true)?
-    };
-    for_each(&names, |name| {
-        let engine = &engine;
-        async move {
-            engine.container(&name)?.restart(a.time).await?;
-            Ok(Some(name))
-        }
-    })
-    .await
+        check_latest(a.latest, &names)?;
+    }
+    let engine = open_front_door(g)?;
+    let reports = engine
+        .container_restart(RestartOptions {
+            names,
+            all: a.all,
+            latest: a.latest,
+            running: a.running,
+            filters,
+            timeout: a.time,
+        })
+        .await?;
+    print_reports(reports)
 }
 
 /// `container exists`: exit 0 if the container exists, 1 if not.
 pub async fn exists(g: &Globals, a: ExistsArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let name = match (&a.container, a.latest) {
-        (Some(_), true) => {
-            return Err(CliError::usage(
-                "--latest and containers cannot be used together",
-            ))
-        }
-        (Some(name), false) => name.clone(),
-        (None, _) => match super::latest::latest_container(&engine) {
-            Ok(id) => id,
-            Err(_) => return Ok(1),
-        },
-    };
-    match engine.container(&name) {
-        Ok(_) => Ok(0),
-        Err(ContainerError::NotFound(_)) => {
-            // --external: a container of rpod's storage without a record
-            // (rpod's storage holds no other tool's containers).
-            let in_storage = a.external
-                && name.len() == 64
-                && name.bytes().all(|b| b.is_ascii_hexdigit())
-                && engine
-                    .store()
-                    .container_storage_paths(&name)
-                    .upper
-                    .parent()
-                    .is_some_and(|dir| dir.exists());
-            Ok(if in_storage { 0 } else { 1 })
-        }
-        Err(e) => Err(e.into()),
+    if a.container.is_some() && a.latest {
+        return Err(CliError::usage(
+            "--latest and containers cannot be used together",
+        ));
     }
+    let engine = open_front_door(g)?;
+    let name = a.container.clone().unwrap_or_default();
+    let found = engine
+        .container_exists(
+            &name,
+            ContainerExistsOptions {
+                external: a.external,
+                latest: a.latest,
+            },
+        )
+        .await?;
+    Ok(if found { 0 } else { 1 })
 }
 
 pub async fn pause(g: &Globals, a: NamesArgs, pause: bool) -> CliResult {
-    let engine = open_engine(g)?;
-    // --all: the containers the operation applies to.
-    let want = if pause {
-        ContainerState::Running
-    } else {
-        ContainerState::Paused
+    check_names(a.all, a.latest, &a.containers)?;
+    let engine = open_front_door(g)?;
+    let options = PauseUnpauseOptions {
+        names: a.containers.clone(),
+        all: a.all,
+        latest: a.latest,
+        filters: Filters::new(),
     };
-    let names = targets(&engine, a.all, a.latest, &a.containers, |s| s == want)?;
-    for_each(&names, |name| {
-        let engine = &engine;
-        async move {
-            let h = engine.container(&name)?;
-            if pause {
-                h.pause().await?
-            } else {
-                h.unpause().await?
-            }
-            Ok(Some(name))
-        }
-    })
-    .await
+    let reports = if pause {
+        engine.container_pause(options).await?
+    } else {
+        engine.container_unpause(options).await?
+    };
+    print_reports(reports)
 }
 
 pub async fn rename(g: &Globals, a: RenameArgs) -> CliResult {
@@ -483,26 +415,17 @@ pub async fn rename(g: &Globals, a: RenameArgs) -> CliResult {
 /// exit and releases mounts; removes `--rm` containers. Quiet when the
 /// container is already gone.
 pub async fn cleanup(g: &Globals, a: CleanupArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let names = names_or_all(&engine, a.all, &a.containers, false)?;
-    for name in &names {
-        let handle = match engine.container(name) {
-            Ok(h) => h,
-            Err(ContainerError::NotFound(_)) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let removed = match handle.cleanup().await {
-            Ok(removed) => removed,
-            // Removed meanwhile (e.g. by `run --rm` in the foreground).
-            Err(ContainerError::NotFound(_)) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        if a.rm && !removed {
-            match handle.remove(false, None).await {
-                Ok(()) | Err(ContainerError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+    check_names(a.all, false, &a.containers)?;
+    let engine = open_front_door(g)?;
+    let reports = engine
+        .container_cleanup(ContainerCleanupOptions {
+            names: a.containers.clone(),
+            all: a.all,
+            remove: a.rm,
+        })
+        .await?;
+    match reports.into_iter().find_map(|r| r.err) {
+        Some(e) => Err(e.into()),
+        None => Ok(0),
     }
-    Ok(0)
 }

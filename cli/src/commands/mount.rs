@@ -5,12 +5,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
-use rpod_engine::state::ContainerState;
-use rpod_engine::Engine;
+use rpod_api::container::{ContainerMountOptions, ContainerUnmountOptions};
+use rpod_api::front_door::containers::ExportOutput;
 
 use rpod_api::front_door::images::ImageMountOptions;
 
-use super::common::{open_engine, open_front_door, Globals};
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -46,103 +46,56 @@ pub struct ExportArgs {
     container: String,
 }
 
-fn usage(e: impl ToString) -> CliError {
-    CliError::usage(e.to_string())
-}
-
-/// The container's record and image.
-async fn container_image(
-    engine: &Engine,
-    name: &str,
-) -> CliResult<(
-    rpod_engine::state::ContainerRecord,
-    rpod_engine::storage::Image,
-)> {
-    let rec = engine.container(name)?.get().await?;
-    let image = engine
-        .store()
-        .images()
-        .map_err(usage)?
-        .into_iter()
-        .find(|i| i.id == rec.image_id)
-        .ok_or_else(|| CliError::usage(format!("{}: image not known", rec.image_name)))?;
-    Ok((rec, image))
-}
-
-fn is_mounted(path: &std::path::Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (
-        std::fs::metadata(path),
-        path.parent().map(std::fs::metadata),
-    ) {
-        (Ok(m), Some(Ok(p))) => m.dev() != p.dev(),
-        _ => false,
-    }
-}
-
 pub async fn mount(g: &Globals, a: MountArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let names: Vec<String> = if a.all || a.containers.is_empty() {
-        engine.containers()?.into_iter().map(|r| r.id).collect()
-    } else {
-        a.containers.clone()
-    };
-    for name in &names {
-        let (rec, image) = container_image(&engine, name).await?;
-        if a.containers.is_empty() && !a.all {
-            let merged = engine.store().container_storage_paths(&rec.id).merged;
-            if is_mounted(&merged) {
-                let id = if a.notruncate {
-                    &rec.id[..]
-                } else {
-                    &rec.id[..12]
-                };
-                println!("{id} {}", merged.display());
-            }
-            continue;
+    let engine = open_front_door(g)?;
+    if a.containers.is_empty() && !a.all {
+        for r in engine.container_list_mounted().await? {
+            let id = if a.notruncate { &r.id[..] } else { &r.id[..12] };
+            println!("{id} {}", r.path);
         }
-        let path = engine
-            .store()
-            .user_mount_rootfs(&rec.id, &image)
-            .map_err(usage)?;
+        return Ok(0);
+    }
+    let reports = engine
+        .container_mount(ContainerMountOptions {
+            names: a.containers.clone(),
+            all: a.all,
+        })
+        .await?;
+    for r in reports {
+        if let Some(e) = r.err {
+            return Err(e.into());
+        }
         if a.all {
-            println!("{} {}", rec.id, path.display());
+            println!("{} {}", r.id, r.path);
         } else {
-            println!("{}", path.display());
+            println!("{}", r.path);
         }
     }
     Ok(0)
 }
 
 pub async fn umount(g: &Globals, a: UmountArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let names: Vec<String> = if a.all {
-        engine.containers()?.into_iter().map(|r| r.id).collect()
-    } else if a.containers.is_empty() {
+    if !a.all && a.containers.is_empty() {
         return Err(CliError::usage("at least one container must be specified"));
-    } else {
-        a.containers.clone()
-    };
-    for name in &names {
-        let rec = engine.container(name)?.get().await?;
-        let merged = engine.store().container_storage_paths(&rec.id).merged;
-        // A running container keeps its root filesystem.
-        let running = matches!(
-            rec.state,
-            ContainerState::Running | ContainerState::Paused | ContainerState::Stopping
-        );
-        let remaining = engine
-            .store()
-            .user_unmount_count(&rec.id, a.force)
-            .map_err(usage)?;
-        if remaining == 0 && !running && is_mounted(&merged) {
-            engine.store().unmount_rootfs(&rec.id).map_err(usage)?;
-            if a.all {
-                println!("{}", rec.id);
-            }
+    }
+    let engine = open_front_door(g)?;
+    let reports = engine
+        .container_unmount(ContainerUnmountOptions {
+            names: a.containers.clone(),
+            all: a.all,
+            force: a.force,
+        })
+        .await?;
+    for r in reports {
+        if let Some(e) = r.err {
+            return Err(e.into());
         }
-        if !a.all {
-            println!("{name}");
+        if a.all {
+            if r.unmounted {
+                println!("{}", r.id);
+            }
+        } else {
+            println!("{}", r.raw_input);
         }
     }
     Ok(0)
@@ -231,48 +184,11 @@ pub async fn export(g: &Globals, a: ExportArgs) -> CliResult {
             "refusing to export to terminal. Use -o flag or redirect",
         ));
     }
-    let engine = open_engine(g)?;
-    let (rec, image) = container_image(&engine, &a.container).await?;
-    let store = engine.store().clone();
-    let merged = store.container_storage_paths(&rec.id).merged;
-    let was_mounted = is_mounted(&merged);
-    let path = store.mount_rootfs(&rec.id, &image).map_err(usage)?;
-    let output = a.output.clone();
-    let result = tokio::task::spawn_blocking(move || -> Result<(), String> {
-        match output {
-            Some(o) => {
-                let tmp = o.with_extension("partial");
-                let f = std::fs::File::create(&tmp)
-                    .map_err(|e| format!("creating {}: {e}", o.display()))?;
-                let w = std::io::BufWriter::new(f);
-                let res = rpod_engine::storage::tree_tar::write_tree(&path, w, false)
-                    .map_err(|e| e.to_string())
-                    .and_then(|mut w| std::io::Write::flush(&mut w).map_err(|e| e.to_string()));
-                match res {
-                    Ok(()) => std::fs::rename(&tmp, &o)
-                        .map_err(|e| format!("renaming {}: {e}", tmp.display())),
-                    Err(e) => {
-                        let _ = std::fs::remove_file(&tmp);
-                        Err(e)
-                    }
-                }
-            }
-            None => {
-                let out = std::io::BufWriter::new(std::io::stdout().lock());
-                rpod_engine::storage::tree_tar::write_tree(&path, out, false)
-                    .map_err(|e| e.to_string())
-                    .and_then(|mut w| std::io::Write::flush(&mut w).map_err(|e| e.to_string()))
-            }
-        }
-    })
-    .await
-    .map_err(|e| CliError::usage(format!("export task failed: {e}")))?;
-    if !was_mounted {
-        let rec = engine.container(&rec.id)?.get().await?;
-        if !matches!(rec.state, ContainerState::Running | ContainerState::Paused) {
-            engine.store().unmount_rootfs(&rec.id).map_err(usage)?;
-        }
-    }
-    result.map_err(CliError::usage)?;
+    let engine = open_front_door(g)?;
+    let output = match a.output {
+        Some(path) => ExportOutput::File(path),
+        None => ExportOutput::Stream(Box::new(std::io::stdout())),
+    };
+    engine.container_export(&a.container, output).await?;
     Ok(0)
 }

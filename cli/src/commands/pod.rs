@@ -363,18 +363,3 @@ async fn prune(g: &Globals, a: PodPruneArgs) -> CliResult {
     }
     Ok(0)
 }
-
-/// Why container `h` cannot be removed on its own: it is the infra
-/// container of a pod that still exists (Podman's rule).
-pub async fn infra_of_pod(
-    engine: &Engine,
-    h: &rpod_engine::container::ContainerHandle,
-) -> Option<String> {
-    let rec = h.get().await.ok()?;
-    let m = rec.options.pod.as_ref().filter(|m| m.infra)?;
-    let pod = engine.pod(&m.pod_id).ok()?;
-    Some(format!(
-        "container {} is the infra container of pod {} and cannot be removed without removing the pod",
-        rec.id, pod.id
-    ))
-}

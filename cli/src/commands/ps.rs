@@ -1,19 +1,12 @@
 //! `ps`: list containers, reconciled with their monitors, as Podman's ListContainer reports
 //! printed through Podman's psReporter (its template methods).
 
-use std::collections::HashMap;
-
 use clap::Args;
-use rpod_api::ps::{ContainerSize, ListContainer, ListContainerNamespaces};
-use rpod_api::GoTime;
-use rpod_engine::config::EngineConfig;
-use rpod_engine::container::{health, restart};
-use rpod_engine::state::{ContainerRecord, ContainerState};
-use rpod_engine::Engine;
+use rpod_api::container::ContainerListOptions;
+use rpod_api::ps::ListContainer;
 use serde::Serialize;
 
-use super::common::{open_engine, Globals};
-use super::container_filter::{PsContext, PsFilters};
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
 use crate::human;
@@ -101,10 +94,6 @@ struct PsReporter {
     #[serde(skip)]
     #[go(skip)]
     no_trunc: bool,
-    /// Docker's `Restarting (CODE) N ago` while a restart policy is between two runs.
-    #[serde(skip)]
-    #[go(skip)]
-    restarting: Option<String>,
 }
 
 fn short(s: &str, no_trunc: bool) -> String {
@@ -121,11 +110,14 @@ fn since_secs(unix: i64) -> String {
 
 impl PsReporter {
     fn status(&self) -> String {
-        if let Some(r) = &self.restarting {
-            return r.clone();
-        }
         let c = &self.c;
         let mut state = match c.state.as_str() {
+            // Docker's text while a restart policy is between two runs.
+            "restarting" => format!(
+                "Restarting ({}) {} ago",
+                c.exit_code,
+                since_secs(c.exited_at)
+            ),
             "running" => format!("Up {}", since_secs(c.started_at)),
             "exited" | "stopped" => {
                 format!("Exited ({}) {} ago", c.exit_code, since_secs(c.exited_at))
@@ -227,146 +219,6 @@ impl GoMethods for PsReporter {
     }
 }
 
-/// Bytes used by the files under `path` (not following symlinks); 0 when absent.
-fn disk_usage(path: &std::path::Path) -> u64 {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return 0;
-    };
-    if !meta.is_dir() {
-        return meta.len();
-    }
-    let mut total = 0;
-    if let Ok(entries) = std::fs::read_dir(path) {
-        for e in entries.flatten() {
-            total += disk_usage(&e.path());
-        }
-    }
-    total
-}
-
-/// The inode number of `/proc/PID/ns/KIND` (`ipc:[4026531839]` → `4026531839`).
-fn namespace(pid: i32, kind: &str) -> String {
-    std::fs::read_link(format!("/proc/{pid}/ns/{kind}"))
-        .ok()
-        .and_then(|l| {
-            let l = l.to_string_lossy().into_owned();
-            let start = l.find('[')? + 1;
-            let end = l.rfind(']')?;
-            l.get(start..end).map(str::to_owned)
-        })
-        .unwrap_or_default()
-}
-
-fn namespaces(c: &ContainerRecord) -> ListContainerNamespaces {
-    if c.pid <= 0 || !c.state.has_monitor() {
-        return ListContainerNamespaces::default();
-    }
-    let ns = |k| namespace(c.pid, k);
-    ListContainerNamespaces {
-        mnt: ns("mnt"),
-        cgroup: ns("cgroup"),
-        ipc: ns("ipc"),
-        net: ns("net"),
-        pidns: ns("pid"),
-        uts: ns("uts"),
-        user: ns("user"),
-    }
-}
-
-struct Lister<'a> {
-    engine: &'a Engine,
-    config: &'a EngineConfig,
-    pods: HashMap<String, String>,
-    size: bool,
-    ns: bool,
-}
-
-impl Lister<'_> {
-    fn health(&self, c: &ContainerRecord) -> Option<String> {
-        c.options.healthcheck.as_ref()?;
-        health::state(self.config, c).map(|h| h.status)
-    }
-
-    fn size_of(&self, c: &ContainerRecord) -> ContainerSize {
-        let upper = self.engine.store().container_storage_paths(&c.id).upper;
-        let rw = i64::try_from(disk_usage(&upper)).unwrap_or(i64::MAX);
-        let image = self
-            .engine
-            .store()
-            .lookup_image(&c.image_id)
-            .ok()
-            .flatten()
-            .map_or(0, |i| i64::try_from(i.size).unwrap_or(i64::MAX));
-        ContainerSize {
-            root_fs_size: image.saturating_add(rw),
-            rw_size: rw,
-        }
-    }
-
-    /// Podman's ListContainer for `c`.
-    fn list_container(&self, c: &ContainerRecord) -> ListContainer {
-        let exited = c.state == ContainerState::Exited;
-        let pod = c.options.pod.as_ref();
-        ListContainer {
-            auto_remove: c.options.remove,
-            command: Some(c.command.clone()),
-            created: GoTime::from_unix_nanos(c.created_at),
-            created_at: String::new(),
-            cid_file: String::new(),
-            exited,
-            exited_at: c.finished_at.map_or(-62_135_596_800, |n| n / 1_000_000_000),
-            exit_code: c.exit_code.unwrap_or(0),
-            exposed_ports: None,
-            id: c.id.clone(),
-            image: c.image_name.clone(),
-            image_id: c.image_id.clone(),
-            is_infra: pod.is_some_and(|m| m.infra),
-            labels: Some(c.options.labels.iter().cloned().collect()),
-            mounts: Some(
-                c.options
-                    .mounts
-                    .iter()
-                    .map(|m| m.destination.clone())
-                    .collect(),
-            ),
-            names: vec![c.name.clone()],
-            namespaces: if self.ns {
-                namespaces(c)
-            } else {
-                ListContainerNamespaces::default()
-            },
-            networks: Some(Vec::new()),
-            pid: i64::from(c.pid),
-            pod: pod.map(|m| m.pod_id.clone()).unwrap_or_default(),
-            pod_name: pod
-                .and_then(|m| self.pods.get(&m.pod_id).cloned())
-                .unwrap_or_default(),
-            ports: None,
-            restarts: u64::from(restart::restart_count(self.config, c)),
-            size: self.size.then(|| self.size_of(c)),
-            started_at: c.started_at.map_or(-62_135_596_800, |n| n / 1_000_000_000),
-            state: c.state.as_str().to_owned(),
-            status: if c.state == ContainerState::Running {
-                self.health(c).unwrap_or_default()
-            } else {
-                String::new()
-            },
-        }
-    }
-
-    /// Docker's restarting status text while the monitor is between two runs.
-    fn restarting(&self, c: &ContainerRecord) -> Option<String> {
-        if !c.state.has_monitor() {
-            return None;
-        }
-        let st = restart::state(self.config, c).filter(|s| s.restarting)?;
-        let (code, at) = st
-            .last_exit
-            .map_or((0, c.created_at), |e| (e.code, e.finished_at));
-        Some(format!("Restarting ({code}) {} ago", human::since(at)))
-    }
-}
-
 fn sort_rows(rows: &mut [PsReporter], key: &str) {
     let c = |r: &PsReporter| r.c.clone();
     match key {
@@ -399,44 +251,23 @@ pub async fn run(g: &Globals, a: PsArgs) -> CliResult {
             )));
         }
     }
-    let engine = open_engine(g)?;
-    let all_records = engine.containers()?;
-    let pod_list: Vec<(String, String)> =
-        engine.pods()?.into_iter().map(|p| (p.id, p.name)).collect();
-    let filters = PsFilters::parse(
-        &a.filter,
-        &PsContext {
-            all: &all_records,
-            pods: &pod_list,
-        },
-    )?;
-    let lister = Lister {
-        engine: &engine,
-        config: engine.config(),
-        pods: pod_list.iter().cloned().collect(),
-        size: a.size,
-        ns: a.ns,
-    };
-    let last = if a.latest { 1 } else { a.last };
-    let all = a.all || last > 0 || filters.has_status();
-    let mut records: Vec<&ContainerRecord> = all_records
-        .iter()
-        .filter(|c| all || c.state == ContainerState::Running)
-        .filter(|c| filters.matches(c, lister.health(c).as_deref()))
-        .collect();
-    // Oldest first, as Podman sorts its listing; `-n N` keeps the N newest.
-    records.sort_by_key(|c| c.created_at);
-    if last > 0 {
-        let n = usize::try_from(last).unwrap_or(usize::MAX);
-        let skip = records.len().saturating_sub(n);
-        records.drain(..skip);
-    }
-    let mut rows: Vec<PsReporter> = records
-        .iter()
+    let engine = open_front_door(g)?;
+    let list = engine
+        .container_list(ContainerListOptions {
+            all: a.all,
+            filters: super::container_filter::group_specs(&a.filter)?,
+            last: a.last,
+            latest: a.latest,
+            namespace: a.ns,
+            pod: a.pod,
+            size: a.size,
+        })
+        .await?;
+    let mut rows: Vec<PsReporter> = list
+        .into_iter()
         .map(|c| PsReporter {
-            c: lister.list_container(c),
+            c,
             no_trunc: a.no_trunc,
-            restarting: lister.restarting(c),
         })
         .collect();
     if let Some(key) = &a.sort {
@@ -507,4 +338,51 @@ fn print_json(rows: &[PsReporter]) -> CliResult<()> {
         format::typed_json(&serde_json::Value::Array(list), "  ", true)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reporter(state: &str, status: &str) -> PsReporter {
+        PsReporter {
+            c: ListContainer {
+                id: "0123456789abcdef".into(),
+                state: state.into(),
+                status: status.into(),
+                exit_code: 3,
+                exited_at: chrono::Utc::now().timestamp() - 5,
+                started_at: chrono::Utc::now().timestamp() - 5,
+                ..ListContainer::default()
+            },
+            no_trunc: false,
+        }
+    }
+
+    #[test]
+    fn status_texts() {
+        assert!(reporter("running", "healthy")
+            .status()
+            .ends_with(" (healthy)"));
+        assert!(reporter("running", "").status().starts_with("Up "));
+        assert!(reporter("exited", "").status().starts_with("Exited (3) "));
+        assert!(reporter("restarting", "")
+            .status()
+            .starts_with("Restarting (3) "));
+        assert_eq!(reporter("created", "").status(), "Created");
+    }
+
+    #[test]
+    fn template_methods() {
+        let r = reporter("running", "");
+        let out = format::render_typed(
+            Origin::User,
+            "{{.ID}} {{.State}}",
+            &[r.to_template()],
+            &HeaderMap::new("ps"),
+            true,
+        )
+        .unwrap();
+        assert_eq!(out, "0123456789ab running\n");
+    }
 }

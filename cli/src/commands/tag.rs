@@ -28,8 +28,6 @@ pub struct ExistsArgs {
     image: String,
 }
 
-pub use super::image_legacy::find_image;
-
 pub async fn tag(g: &Globals, a: TagArgs) -> CliResult {
     let fd = open_front_door(g)?;
     fd.image_tag(&a.image, a.names.clone()).await?;

@@ -1,18 +1,11 @@
-//! `top`: the processes of a running container, with Podman's (psgo's)
-//! AIX-style descriptors read from the host's /proc, PIDs as seen inside
-//! the container. Arguments that are not descriptors (`-eo pid,comm`) are
-//! handed to the host's ps(1) run inside the container's PID namespace
-//! with its own /proc, as Podman does.
-
-use std::collections::HashMap;
-use std::path::Path;
-use std::time::Duration;
+//! `top`: the processes of a running container (the table is built by the
+//! engine: psgo's descriptors read from /proc, or ps(1) in the container's PID
+//! namespace), aligned as Podman prints it.
 
 use clap::Args;
-use rpod_engine::state::ContainerState;
+use rpod_api::container::TopOptions;
 
-use super::common::{open_engine, Globals};
-use super::procfs::{all_processes, clock_ticks, descendants, uptime_secs, Proc};
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{align, TabSettings};
 
@@ -29,49 +22,16 @@ pub struct TopArgs {
     args: Vec<String>,
 }
 
-/// psgo's default descriptors.
-const DEFAULT_DESCRIPTORS: &[&str] = &[
-    "user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args",
-];
-
-/// The descriptors rpod reads itself, with their headers.
-const DESCRIPTORS: &[(&str, &str)] = &[
-    ("args", "COMMAND"),
-    ("comm", "COMMAND"),
-    ("etime", "ELAPSED"),
-    ("group", "GROUP"),
-    ("hgroup", "HGROUP"),
-    ("hpid", "HPID"),
-    ("huid", "HUID"),
-    ("huser", "HUSER"),
-    ("nice", "NI"),
-    ("pcpu", "%CPU"),
-    ("pgid", "PGID"),
-    ("pid", "PID"),
-    ("ppid", "PPID"),
-    ("rgroup", "RGROUP"),
-    ("rss", "RSS"),
-    ("ruser", "RUSER"),
-    ("state", "STATE"),
-    ("time", "TIME"),
-    ("tty", "TTY"),
-    ("uid", "UID"),
-    ("user", "USER"),
-    ("vsz", "VSZ"),
-];
-
 pub async fn run(g: &Globals, a: TopArgs) -> CliResult {
+    let engine = open_front_door(g)?;
     if a.list_descriptors {
-        let mut names: Vec<&str> = DESCRIPTORS.iter().map(|(n, _)| *n).collect();
-        names.sort_unstable();
-        for n in names {
+        for n in engine.container_top_descriptors() {
             println!("{n}");
         }
         return Ok(0);
     }
-    let engine = open_engine(g)?;
     let (name, descriptors) = if a.latest {
-        (super::latest::latest_container(&engine)?, &a.args[..])
+        (String::new(), &a.args[..])
     } else {
         match a.args.split_first() {
             Some((n, rest)) => (n.clone(), rest),
@@ -82,260 +42,14 @@ pub async fn run(g: &Globals, a: TopArgs) -> CliResult {
             }
         }
     };
-    let rec = engine.container(&name)?.get().await?;
-    if rec.state != ContainerState::Running || rec.pid <= 0 {
-        return Err(CliError::usage(
-            "top can only be used on running containers",
-        ));
-    }
-    // Comma-separated descriptors are accepted too.
-    let split: Vec<String> = descriptors
-        .iter()
-        .flat_map(|d| d.split(','))
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let known = |d: &String| DESCRIPTORS.iter().any(|(n, _)| n == d);
-    let text = if split.iter().all(known) {
-        let wanted: Vec<&str> = if split.is_empty() {
-            DEFAULT_DESCRIPTORS.to_vec()
-        } else {
-            split.iter().map(String::as_str).collect()
-        };
-        descriptor_table(rec.pid, &wanted)?
-    } else {
-        ps_in_namespace(rec.pid, descriptors)?
-    };
+    let report = engine
+        .container_top(TopOptions {
+            name_or_id: name,
+            latest: a.latest,
+            descriptors: descriptors.to_vec(),
+        })
+        .await?;
+    let text: String = report.value.iter().map(|l| format!("{l}\n")).collect();
     print!("{}", align(&text, TabSettings::PODMAN));
     Ok(0)
-}
-
-/// The processes of the container whose first process is `pid`: every
-/// process of its PID namespace, or its descendants when it shares the
-/// host's.
-fn container_processes(pid: i32) -> CliResult<Vec<Proc>> {
-    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
-    let target = ns(&pid.to_string())
-        .ok_or_else(|| CliError::usage(format!("reading the PID namespace of process {pid}")))?;
-    let own = ns("self");
-    let all = all_processes()?;
-    let mut procs: Vec<Proc> = if own.as_ref() != Some(&target) {
-        all.into_iter()
-            .filter(|p| ns(&p.host_pid.to_string()).as_ref() == Some(&target))
-            .collect()
-    } else {
-        let keep = descendants(pid, &all);
-        all.into_iter()
-            .filter(|p| keep.contains(&p.host_pid))
-            .collect()
-    };
-    procs.sort_by_key(|p| p.pid);
-    Ok(procs)
-}
-
-/// Names of ids from a passwd or group file (`name:x:id:...`).
-fn id_names(path: &Path) -> HashMap<u32, String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split(':');
-            let name = f.next()?;
-            let id = f.nth(1)?.parse().ok()?;
-            Some((id, name.to_owned()))
-        })
-        .collect()
-}
-
-fn descriptor_table(pid: i32, wanted: &[&str]) -> CliResult<String> {
-    let procs = container_processes(pid)?;
-    let root = Path::new("/proc").join(pid.to_string()).join("root/etc");
-    let users = id_names(&root.join("passwd"));
-    let groups = id_names(&root.join("group"));
-    let host_users = id_names(Path::new("/etc/passwd"));
-    let host_groups = id_names(Path::new("/etc/group"));
-    let name = |m: &HashMap<u32, String>, id: u32| m.get(&id).cloned().unwrap_or(id.to_string());
-    let hz = clock_ticks();
-    let uptime = uptime_secs();
-    let inner_pid: HashMap<i32, i32> = procs.iter().map(|p| (p.host_pid, p.pid)).collect();
-    let mut out = String::new();
-    let headers: Vec<&str> = wanted
-        .iter()
-        .map(|w| {
-            DESCRIPTORS
-                .iter()
-                .find(|(n, _)| n == w)
-                .map_or("?", |(_, h)| *h)
-        })
-        .collect();
-    out.push_str(&headers.join("\t"));
-    out.push('\n');
-    for p in &procs {
-        let elapsed = (uptime - p.start_ticks as f64 / hz as f64).max(0.0);
-        let cpu_secs = p.ticks / hz;
-        let cells: Vec<String> = wanted
-            .iter()
-            .map(|w| match *w {
-                "args" if p.args.is_empty() => format!("[{}]", p.comm),
-                "args" => p.args.join(" "),
-                "comm" => p.comm.clone(),
-                "etime" => go_duration(Duration::from_secs_f64(elapsed)),
-                "group" => name(&groups, p.gids[1]),
-                "hgroup" => name(&host_groups, p.gids[1]),
-                "hpid" => p.host_pid.to_string(),
-                "huid" => p.uids[1].to_string(),
-                "huser" => name(&host_users, p.uids[1]),
-                "nice" => p.nice.to_string(),
-                "pcpu" => {
-                    let pcpu = if elapsed > 0.0 {
-                        100.0 * cpu_secs as f64 / elapsed
-                    } else {
-                        0.0
-                    };
-                    format!("{pcpu:.3}")
-                }
-                "pgid" => p.pgid.to_string(),
-                "pid" => p.pid.to_string(),
-                "ppid" => inner_pid
-                    .get(&p.host_ppid)
-                    .copied()
-                    .unwrap_or(0)
-                    .to_string(),
-                "rgroup" => name(&groups, p.gids[0]),
-                "rss" => p.rss_kib.to_string(),
-                "ruser" => name(&users, p.uids[0]),
-                "state" => p.state.clone(),
-                "time" => go_duration(Duration::from_secs(cpu_secs)),
-                "tty" => tty_name(p.tty_nr),
-                "uid" => p.uids[1].to_string(),
-                "user" => name(&users, p.uids[1]),
-                "vsz" => p.vsz_kib.to_string(),
-                _ => String::new(),
-            })
-            .collect();
-        out.push_str(&cells.join("\t"));
-        out.push('\n');
-    }
-    Ok(out)
-}
-
-/// The terminal of a `tty_nr` as ps names it (`pts/0`), `?` for none.
-fn tty_name(tty_nr: u64) -> String {
-    let major = (tty_nr >> 8) & 0xfff;
-    let minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
-    match major {
-        0 => "?".into(),
-        136..=143 => format!("pts/{}", minor + (major - 136) * 256),
-        4 if minor < 64 => format!("tty{minor}"),
-        4 => format!("ttyS{}", minor - 64),
-        _ => "?".into(),
-    }
-}
-
-/// Go's `time.Duration.String()`: `0s`, `1.5ms`, `2.5s`, `1m0s`, `1h2m3s`.
-fn go_duration(d: Duration) -> String {
-    let nanos = d.as_nanos();
-    if nanos == 0 {
-        return "0s".into();
-    }
-    let frac = |value: u128, unit: u128, suffix: &str| {
-        let whole = value / unit;
-        let rest = value % unit;
-        if rest == 0 {
-            return format!("{whole}{suffix}");
-        }
-        let digits = unit.to_string().len() - 1;
-        let text = format!("{rest:0digits$}");
-        format!("{whole}.{}{suffix}", text.trim_end_matches('0'))
-    };
-    if nanos < 1_000 {
-        return format!("{nanos}ns");
-    }
-    if nanos < 1_000_000 {
-        return frac(nanos, 1_000, "µs");
-    }
-    if nanos < 1_000_000_000 {
-        return frac(nanos, 1_000_000, "ms");
-    }
-    let secs = nanos / 1_000_000_000;
-    let (h, m) = (secs / 3600, secs / 60 % 60);
-    let s = frac(nanos % 60_000_000_000, 1_000_000_000, "s");
-    match (h, m) {
-        (0, 0) => s,
-        (0, m) => format!("{m}m{s}"),
-        (h, m) => format!("{h}h{m}m{s}"),
-    }
-}
-
-/// Runs the host's ps(1) with `args` in the PID namespace of `pid`, with a
-/// /proc of that namespace (nsenter and unshare from util-linux do the
-/// namespace work Podman does in a re-exec of itself). The ps process
-/// itself is left out of the output, as Podman does.
-fn ps_in_namespace(pid: i32, args: &[String]) -> CliResult<String> {
-    let ps_args: Vec<String> = if args.len() == 1 {
-        shlex::split(&args[0])
-            .ok_or_else(|| CliError::usage(format!("parsing ps args: {}", args[0])))?
-    } else {
-        args.to_vec()
-    };
-    let out = std::process::Command::new("nsenter")
-        .args([
-            "-t",
-            &pid.to_string(),
-            "-p",
-            "--",
-            "unshare",
-            "-m",
-            "--mount-proc",
-            "ps",
-        ])
-        .args(&ps_args)
-        .env_clear()
-        .env(
-            "PATH",
-            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        )
-        .output()
-        .map_err(|e| {
-            anyhow::anyhow!("could not execute ps(1) in the container pid namespace: {e}")
-        })?;
-    if !out.status.success() {
-        return Err(CliError::usage(format!(
-            "ps(1) failed with exit code {}: {}",
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        )));
-    }
-    let cmd = args.join(" ");
-    let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text
-        .lines()
-        .filter(|l| !l.contains(&cmd))
-        .map(|l| format!("{l}\n"))
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_as_go_prints_them() {
-        assert_eq!(go_duration(Duration::ZERO), "0s");
-        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
-        assert_eq!(go_duration(Duration::from_secs(120)), "2m0s");
-        assert_eq!(go_duration(Duration::from_secs(3723)), "1h2m3s");
-        assert_eq!(go_duration(Duration::from_micros(2500)), "2.5ms");
-        assert_eq!(
-            go_duration(Duration::from_nanos(2_487_258_042)),
-            "2.487258042s"
-        );
-    }
-
-    #[test]
-    fn tty_names() {
-        assert_eq!(tty_name(0), "?");
-        assert_eq!(tty_name((136 << 8) | 3), "pts/3");
-        assert_eq!(tty_name((4 << 8) | 1), "tty1");
-    }
 }

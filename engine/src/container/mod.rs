@@ -4,6 +4,7 @@
 pub mod actor;
 mod error;
 pub mod exec;
+pub mod filter;
 pub mod health;
 pub mod inspect;
 pub(crate) mod lifecycle;
@@ -11,10 +12,12 @@ pub mod monitor_files;
 pub mod names;
 pub mod options;
 pub mod paths;
+pub mod procfs;
 pub mod reconcile;
 mod recovery;
 pub mod restart;
 mod sdnotify;
+pub(crate) mod top;
 mod wait;
 
 pub use actor::ContainerHandle;

@@ -1,0 +1,184 @@
+//! [`rpod_api::front_door::Containers`] for the local engine: which containers a
+//! request names is resolved in [`select`] (names, `--latest`, `--all`, filters),
+//! then each module does one job.
+
+mod lifecycle;
+mod list;
+mod select;
+mod storage;
+
+use async_trait::async_trait;
+use rpod_api::container::{
+    ContainerCleanupOptions, ContainerExistsOptions, ContainerListOptions, ContainerMountOptions,
+    ContainerMountReport, ContainerReport, ContainerUnmountOptions, ContainerUnmountReport,
+    DiffOptions, DiffReport, HealthCheckRunReport, InspectOptions, KillOptions, KillReport,
+    PauseUnpauseOptions, PauseUnpauseReport, RestartOptions, RestartReport, RmOptions, RmReport,
+    StopOptions, StopReport, StringSliceReport, TopOptions, WaitOptions, WaitReport,
+};
+use rpod_api::front_door::containers::ExportOutput;
+use rpod_api::front_door::Containers;
+use rpod_api::inspect::InspectContainerData;
+use rpod_api::ps::ListContainer;
+use rpod_api::{Error, ErrorKind, Result};
+
+use super::LocalEngine;
+use crate::container::inspect::inspect_container;
+use crate::container::{health, top, ContainerError};
+use crate::state::ContainerState;
+
+#[async_trait]
+impl Containers for LocalEngine {
+    async fn container_rename(&self, name_or_id: &str, new_name: &str) -> Result<()> {
+        let handle = self.engine().container(name_or_id)?;
+        Ok(handle.rename(new_name.to_owned()).await?)
+    }
+
+    async fn container_stop(&self, options: StopOptions) -> Result<Vec<StopReport>> {
+        lifecycle::stop(self.engine(), options).await
+    }
+
+    async fn container_kill(&self, options: KillOptions) -> Result<Vec<KillReport>> {
+        lifecycle::kill(self.engine(), options).await
+    }
+
+    async fn container_rm(&self, options: RmOptions) -> Result<Vec<RmReport>> {
+        lifecycle::rm(self.engine(), options).await
+    }
+
+    async fn container_restart(&self, options: RestartOptions) -> Result<Vec<RestartReport>> {
+        lifecycle::restart(self.engine(), options).await
+    }
+
+    async fn container_pause(
+        &self,
+        options: PauseUnpauseOptions,
+    ) -> Result<Vec<PauseUnpauseReport>> {
+        lifecycle::pause_unpause(self.engine(), options, true).await
+    }
+
+    async fn container_unpause(
+        &self,
+        options: PauseUnpauseOptions,
+    ) -> Result<Vec<PauseUnpauseReport>> {
+        lifecycle::pause_unpause(self.engine(), options, false).await
+    }
+
+    async fn container_wait(&self, options: WaitOptions) -> Result<Vec<WaitReport>> {
+        lifecycle::wait(self.engine(), options).await
+    }
+
+    async fn container_exists(
+        &self,
+        name_or_id: &str,
+        options: ContainerExistsOptions,
+    ) -> Result<bool> {
+        lifecycle::exists(self.engine(), name_or_id, options).await
+    }
+
+    async fn container_cleanup(
+        &self,
+        options: ContainerCleanupOptions,
+    ) -> Result<Vec<ContainerReport>> {
+        lifecycle::cleanup(self.engine(), options).await
+    }
+
+    async fn container_list(&self, options: ContainerListOptions) -> Result<Vec<ListContainer>> {
+        list::list(self.engine(), options).await
+    }
+
+    async fn container_inspect(
+        &self,
+        names: &[String],
+        options: InspectOptions,
+    ) -> Result<(Vec<InspectContainerData>, Vec<Error>)> {
+        let engine = self.engine();
+        let names = if options.latest {
+            vec![select::latest(engine)?.id]
+        } else {
+            names.to_vec()
+        };
+        let mut found = Vec::new();
+        let mut errors = Vec::new();
+        for name in &names {
+            let rec = match engine.container(name) {
+                Ok(h) => h.get().await,
+                Err(e) => Err(e),
+            };
+            match rec {
+                Ok(rec) => found.push(inspect_container(engine.ctx(), &rec)),
+                Err(ContainerError::NotFound(_)) => errors.push(Error::new(
+                    ErrorKind::NoSuchContainer,
+                    format!("no such container \"{name}\""),
+                )),
+                Err(e) => errors.push(e.into()),
+            }
+        }
+        Ok((found, errors))
+    }
+
+    async fn container_top(&self, options: TopOptions) -> Result<StringSliceReport> {
+        let engine = self.engine();
+        let name = select::name_or_latest(engine, &options.name_or_id, options.latest)?;
+        let rec = engine.container(&name)?.get().await?;
+        if rec.state != ContainerState::Running || rec.pid <= 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                "top can only be used on running containers",
+            ));
+        }
+        let descriptors = options.descriptors;
+        let value = tokio::task::spawn_blocking(move || top::table(rec.pid, &descriptors))
+            .await
+            .map_err(|e| Error::other(format!("top task: {e}")))??;
+        Ok(StringSliceReport { value })
+    }
+
+    fn container_top_descriptors(&self) -> Vec<String> {
+        top::descriptors()
+    }
+
+    async fn container_healthcheck_run(&self, name_or_id: &str) -> Result<HealthCheckRunReport> {
+        let engine = self.engine();
+        let rec = engine.container(name_or_id)?.get().await?;
+        let config = engine.config().clone();
+        let result = tokio::task::spawn_blocking(move || health::run_check(&config, &rec))
+            .await
+            .map_err(|e| Error::other(format!("health check task: {e}")))??;
+        let status = if result.exit_code == 0 {
+            "healthy"
+        } else if result.status == "starting" {
+            "starting"
+        } else {
+            "unhealthy"
+        };
+        Ok(HealthCheckRunReport {
+            status: status.to_owned(),
+        })
+    }
+
+    async fn container_mount(
+        &self,
+        options: ContainerMountOptions,
+    ) -> Result<Vec<ContainerMountReport>> {
+        storage::mount(self.engine(), options).await
+    }
+
+    async fn container_list_mounted(&self) -> Result<Vec<ContainerMountReport>> {
+        storage::list_mounted(self.engine()).await
+    }
+
+    async fn container_unmount(
+        &self,
+        options: ContainerUnmountOptions,
+    ) -> Result<Vec<ContainerUnmountReport>> {
+        storage::unmount(self.engine(), options).await
+    }
+
+    async fn container_export(&self, name_or_id: &str, output: ExportOutput) -> Result<()> {
+        storage::export(self.engine(), name_or_id, output).await
+    }
+
+    async fn container_diff(&self, name_or_id: &str, options: DiffOptions) -> Result<DiffReport> {
+        storage::diff(self.engine(), name_or_id, options).await
+    }
+}
