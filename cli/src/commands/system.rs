@@ -479,3 +479,88 @@ fn print_check_report(r: &SystemCheckReport) {
         println!("Deleted damaged container: {ctr}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rpod_api::system::{SystemDfContainerReport, SystemDfImageReport};
+
+    fn report() -> SystemDfReport {
+        let image = |tag: &str, users| SystemDfImageReport {
+            repository: "busybox".into(),
+            tag: tag.into(),
+            image_id: "i1".into(),
+            size: 2000,
+            unique_size: 2000,
+            containers: users,
+            ..SystemDfImageReport::default()
+        };
+        let ctr = |status: &str, rw| SystemDfContainerReport {
+            status: status.into(),
+            rw_size: rw,
+            ..SystemDfContainerReport::default()
+        };
+        SystemDfReport {
+            images_size: 2000,
+            images: vec![image("1", 1), image("latest", 1)],
+            containers: vec![ctr("running", 100), ctr("exited", 50)],
+            volumes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn df_summary_rows() {
+        let s = df_summaries(&report());
+        assert_eq!(s.len(), 3);
+        assert_eq!((s[0].total, s[0].active, s[0].raw_reclaimable), (2, 1, 0));
+        assert_eq!((s[1].total, s[1].active, s[1].raw_size), (2, 1, 150));
+        assert_eq!(s[1].raw_reclaimable, 50);
+        assert_eq!(s[2].r#type, "Local Volumes");
+    }
+
+    #[test]
+    fn df_summary_json_keys_and_go_names() {
+        let s = df_summaries(&report());
+        let j = s[1].json();
+        let keys: Vec<&String> = j.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "Type",
+                "Total",
+                "Active",
+                "RawSize",
+                "RawReclaimable",
+                "TotalCount",
+                "Size",
+                "Reclaimable"
+            ]
+        );
+        let rows: Vec<GoValue> = s.iter().map(ToTemplate::to_template).collect();
+        let out = crate::format::render_typed(
+            crate::format::Origin::User,
+            "{{.Type}} {{.Total}} {{.Active}} {{.RawSize}} {{.Size}} {{.Reclaimable}}",
+            &rows[1..2],
+            &HeaderMap::new("df"),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "Containers 2 1 150 {} {}\n",
+                s[1].size(),
+                s[1].reclaimable()
+            )
+        );
+    }
+
+    #[test]
+    fn check_report_lines() {
+        assert_eq!(multierror(&["a".into()]), "1 error occurred:\n\t* a\n\n");
+        assert_eq!(
+            multierror(&["a".into(), "b".into()]),
+            "2 errors occurred:\n\t* a\n\t* b\n\n"
+        );
+    }
+}
