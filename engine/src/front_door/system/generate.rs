@@ -307,6 +307,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn run_args_recreate_the_container() {
+        let o = ContainerOptions {
+            command: vec!["sleep".into(), "60".into()],
+            env: vec!["A=b c".into()],
+            network: NetworkMode::Host,
+            tty: true,
+            ..ContainerOptions::default()
+        };
+        assert_eq!(
+            run_args("web", &o, "busybox"),
+            [
+                "--name",
+                "web",
+                "--env",
+                "A=b c",
+                "--network",
+                "host",
+                "--tty",
+                "busybox",
+                "sleep",
+                "60"
+            ]
+        );
+        assert_eq!(
+            command_line(&["/usr/bin/rpod".into()], &["--env".into(), "A=b c".into()]),
+            "/usr/bin/rpod --env \"A=b c\""
+        );
+    }
+
+    #[test]
     fn quoting() {
         assert_eq!(quote("plain"), "plain");
         assert_eq!(quote("a b"), "\"a b\"");
