@@ -210,6 +210,72 @@ mod tests {
         assert_eq!(serde_json::to_string(&to_api(record)).unwrap(), before);
     }
 
+    /// A config whose events file lives under `dir`.
+    fn config_in(dir: &std::path::Path) -> EngineConfig {
+        EngineConfig::load_with_storage(
+            Some(dir.join("root")),
+            Some(dir.join("run")),
+            Some(dir.join("rpod.conf")),
+            crate::config::StorageConf::default(),
+        )
+        .unwrap()
+    }
+
+    async fn all(mut s: Box<dyn EventStream>) -> Vec<Event> {
+        let mut out = Vec::new();
+        while let Some(e) = s.next_event().await {
+            out.push(e.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn past_events_filtered_then_the_read_ends() {
+        let dir = std::env::temp_dir().join(format!("rpod-events-read-{}", std::process::id()));
+        let config = config_in(&dir);
+        let cfg = crate::events::EventsConfig {
+            path: crate::events::events_file(&config),
+            name: "web".into(),
+            image: "busybox".into(),
+            labels: Default::default(),
+        };
+        for (i, status) in ["create", "start", "died"].into_iter().enumerate() {
+            let t = 1_000_000_000 * (i as i64 + 1);
+            crate::events::write(
+                &config,
+                &crate::events::Event::container(&cfg, "abc", status, t),
+            );
+        }
+        let read = |filters: &[&str], since: Option<&str>, until: Option<&str>| EventsOptions {
+            filters: filters.iter().map(|f| f.to_string()).collect(),
+            since: since.map(Into::into),
+            until: until.map(Into::into),
+            stream: false,
+        };
+        let got = all(open(&config, read(&[], None, None)).unwrap()).await;
+        let statuses: Vec<&str> = got.iter().map(|e| e.status.as_str()).collect();
+        assert_eq!(statuses, ["create", "start", "died"]);
+        let got = all(open(&config, read(&["event=die"], None, None)).unwrap()).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].attributes.get("name").map(String::as_str),
+            Some("web")
+        );
+        let got = all(open(&config, read(&[], Some("2"), Some("2.5"))).unwrap()).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].status, "start");
+        let e = open(&config, read(&[], Some("soon"), None)).err().unwrap();
+        assert_eq!(
+            e.message,
+            "failed to parse event filters: invalid timestamp \"soon\""
+        );
+        let mut none = config.clone();
+        none.events_logger = EventsLogger::None;
+        let e = open(&none, read(&[], None, None)).err().unwrap();
+        assert_eq!(e.message, "cannot read events with the \"none\" backend");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn filters() {
         let f = Filters::parse(&["event=die".into(), "event=start".into()]).unwrap();
