@@ -5,17 +5,23 @@
 //! names and template methods to `--format` through [`gotmpl::ToTemplate`] (derived). Fields
 //! rpod cannot fill yet hold Podman's zero values, never invented data.
 
+pub mod check;
 pub mod container;
 pub mod error;
+pub mod events;
 pub mod front_door;
+pub mod generate;
 pub mod image;
 pub mod info;
 pub mod inspect;
+pub mod network;
 pub mod pod;
+pub mod prune;
 pub mod ps;
 pub mod system;
 pub mod time;
 pub mod version;
+pub mod volume;
 
 pub use error::{Error, ErrorKind, Result};
 pub use front_door::FrontDoor;

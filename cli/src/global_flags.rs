@@ -8,8 +8,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use rpod_engine::config::EventsLogger;
-
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Clone, Args)]
@@ -133,7 +131,6 @@ impl GlobalFlags {
                 "--storage-opt {opt:?} is not supported yet: rpod's drivers take no options"
             )));
         }
-        self.events_backend()?;
         match self.cgroup_manager.as_deref() {
             None | Some("cgroupfs") => {}
             Some("systemd") => {
@@ -215,20 +212,6 @@ impl GlobalFlags {
             return Err(not_yet("--syslog", "logging to syslog"));
         }
         Ok(())
-    }
-
-    pub fn events_backend(&self) -> CliResult<Option<EventsLogger>> {
-        match self.events_backend.as_deref() {
-            None => Ok(None),
-            Some("file") => Ok(Some(EventsLogger::File)),
-            Some("none") => Ok(Some(EventsLogger::None)),
-            Some("journald") => Err(CliError::usage(
-                "--events-backend journald is not supported yet: rpod writes events to a file (file, none)",
-            )),
-            Some(other) => Err(CliError::usage(format!(
-                "invalid events backend: {other:?}: must be file, journald or none"
-            ))),
-        }
     }
 
     /// `--out FILE` / `--noout`: stdout of the whole process goes to the

@@ -27,7 +27,7 @@ pub use images::Images;
 pub use networks::Networks;
 pub use options::EngineOptions;
 pub use pods::Pods;
-pub use system::System;
+pub use system::{System, SystemCheck};
 pub use volumes::Volumes;
 
 /// Everything an engine offers.

@@ -2,6 +2,16 @@
 
 use async_trait::async_trait;
 
-/// Podman's `Volume*` operations.
+use crate::volume::{VolumeRmOptions, VolumeRmReport};
+use crate::Result;
+
+/// Podman's `Volume*` operations (rpod has no volumes yet: issue 13).
 #[async_trait]
-pub trait Volumes: Send + Sync {}
+pub trait Volumes: Send + Sync {
+    /// `volume rm`: removes the named volumes, or with `all` every volume.
+    async fn volume_remove(
+        &self,
+        names: &[String],
+        options: VolumeRmOptions,
+    ) -> Result<Vec<VolumeRmReport>>;
+}

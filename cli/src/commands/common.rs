@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use rpod_api::front_door::EngineOptions;
+use rpod_api::front_door::{EngineOptions, SystemCheck};
 use rpod_api::FrontDoor;
 use rpod_engine::config::{EngineConfig, StorageDriver};
 use rpod_engine::error_chain::display_chain;
+use rpod_engine::front_door::StoreChecker;
 use rpod_engine::state::StateError;
 use rpod_engine::{Engine, LocalEngine, OpenError};
 
@@ -23,7 +24,8 @@ pub struct Globals {
     pub config: Option<PathBuf>,
     pub runtime: Option<String>,
     pub storage_driver: Option<String>,
-    pub events_logger: Option<rpod_engine::config::EventsLogger>,
+    /// `--events-backend`, checked by the engine when it opens.
+    pub events_backend: Option<String>,
     pub tmp_dir: Option<PathBuf>,
     pub runtime_flags: Vec<String>,
 }
@@ -36,8 +38,7 @@ impl From<&Cli> for Globals {
             config: c.config.clone(),
             runtime: c.runtime.clone(),
             storage_driver: c.globals.storage_driver.clone(),
-            // Refused before dispatch when invalid (GlobalFlags::check).
-            events_logger: c.globals.events_backend().ok().flatten(),
+            events_backend: c.globals.events_backend.clone(),
             tmp_dir: c.globals.tmpdir.clone(),
             runtime_flags: c.globals.runtime_flag.clone(),
         }
@@ -57,8 +58,8 @@ pub fn engine_config(g: &Globals) -> CliResult<EngineConfig> {
     if !g.runtime_flags.is_empty() {
         config.runtime_flags = g.runtime_flags.clone();
     }
-    if let Some(e) = g.events_logger {
-        config.events_logger = e;
+    if let Some(backend) = &g.events_backend {
+        config.events_logger = rpod_engine::front_door::parse_events_backend(backend)?;
     }
     if let Some(t) = &g.tmp_dir {
         config.tmp_dir = Some(if t.is_absolute() {
@@ -80,7 +81,7 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
         config: g.config.clone(),
         runtime: g.runtime.clone(),
         storage_driver: g.storage_driver.clone(),
-        events_backend: g.events_logger.map(|e| e.name().to_owned()),
+        events_backend: g.events_backend.clone(),
         tmp_dir: g.tmp_dir.clone(),
         runtime_flags: g.runtime_flags.clone(),
     }
@@ -91,6 +92,13 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
 pub fn open_front_door(g: &Globals) -> CliResult<Box<dyn FrontDoor>> {
     let exe = std::env::current_exe().context("locating the rpod binary")?;
     Ok(Box::new(LocalEngine::open(&engine_options(g), exe)?))
+}
+
+/// `system check`'s engine: the local store, checked without opening the
+/// engine first (a damaged database is one of the things it repairs).
+pub fn open_store_checker(g: &Globals) -> CliResult<Box<dyn SystemCheck>> {
+    let exe = std::env::current_exe().context("locating the rpod binary")?;
+    Ok(Box::new(StoreChecker::new(&engine_options(g), exe)?))
 }
 
 pub fn open_engine(g: &Globals) -> CliResult<Engine> {

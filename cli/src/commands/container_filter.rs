@@ -63,11 +63,6 @@ impl Filters {
     }
 }
 
-/// `until=`: a Unix timestamp or a Go duration before now.
-pub fn until_nanos(v: &str) -> Option<i64> {
-    rpod_engine::container::filter::until_nanos(v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

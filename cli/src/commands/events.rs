@@ -1,20 +1,14 @@
-//! `events`: the engine's and the monitors' events, read from the
-//! append-only events file, filtered, and printed (streaming by default).
+//! `events`: the engine's event stream, printed as Podman prints it
+//! (streaming by default).
 
 use std::io::Write;
-use std::time::Duration;
 
 use clap::Args;
-use rpod_engine::events::{read_from, Event};
-use serde_json::{json, Value};
+use rpod_api::events::{Event, EventsOptions};
 
-use super::common::{open_engine, Globals};
-use super::log_source::parse_time;
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, HeaderMap};
-
-/// How often a streaming `events` looks for new records.
-const STREAM_INTERVAL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
@@ -39,71 +33,6 @@ pub struct EventsArgs {
     no_trunc: bool,
 }
 
-struct Filters(Vec<(String, String)>);
-
-impl Filters {
-    fn parse(specs: &[String]) -> CliResult<Filters> {
-        let mut out = Vec::new();
-        for s in specs {
-            let (k, v) = s
-                .split_once('=')
-                .ok_or_else(|| CliError::usage(format!("invalid filter {s:?}")))?;
-            let k = match k {
-                "event" | "status" => "event",
-                "container" | "image" | "type" | "label" => k,
-                other => {
-                    return Err(CliError::usage(format!(
-                        "{other} is an invalid filter for events"
-                    )))
-                }
-            };
-            // Docker's `die` is Podman's `died`.
-            let v = if k == "event" && v == "die" {
-                "died"
-            } else {
-                v
-            };
-            out.push((k.to_owned(), v.to_owned()));
-        }
-        Ok(Filters(out))
-    }
-
-    /// Values of one key are alternatives; different keys must all match.
-    fn matches(&self, e: &Event) -> bool {
-        let keys: std::collections::BTreeSet<&str> =
-            self.0.iter().map(|(k, _)| k.as_str()).collect();
-        keys.into_iter().all(|key| {
-            self.0
-                .iter()
-                .filter(|(k, _)| k == key)
-                .any(|(_, v)| match key {
-                    "event" => e.status == *v,
-                    "container" => e.name == *v || (!v.is_empty() && e.id.starts_with(v.as_str())),
-                    "image" => e.image == *v || e.image.starts_with(&format!("{v}:")),
-                    "type" => e.kind == *v,
-                    "label" => match v.split_once('=') {
-                        Some((lk, lv)) => e.attributes.get(lk).is_some_and(|x| x == lv),
-                        None => e.attributes.contains_key(v.as_str()),
-                    },
-                    _ => false,
-                })
-        })
-    }
-}
-
-/// Go's `time.Time.String()` in UTC: `2006-01-02 15:04:05.999999999 +0000 UTC`.
-fn go_time(nanos: i64) -> String {
-    let t = chrono::DateTime::from_timestamp_nanos(nanos);
-    let frac = format!("{:09}", t.timestamp_subsec_nanos());
-    let frac = frac.trim_end_matches('0');
-    let frac = if frac.is_empty() {
-        String::new()
-    } else {
-        format!(".{frac}")
-    };
-    format!("{}{frac} +0000 UTC", t.format("%Y-%m-%d %H:%M:%S"))
-}
-
 /// Podman's human-readable event line; `truncate` shortens a 64-hex ID.
 fn human(e: &Event, truncate: bool) -> String {
     let mut attrs = vec![format!("image={}", e.image), format!("name={}", e.name)];
@@ -117,7 +46,7 @@ fn human(e: &Event, truncate: bool) -> String {
     }
     format!(
         "{} {} {} {} ({})",
-        go_time(e.time_nano),
+        e.time_string(),
         e.kind,
         e.status,
         if truncate && e.id.len() == 64 {
@@ -129,41 +58,14 @@ fn human(e: &Event, truncate: bool) -> String {
     )
 }
 
-/// The value a `--format` template sees (Podman's event fields).
-fn template_value(e: &Event) -> Value {
-    json!({
-        "ID": e.id,
-        "Image": e.image,
-        "Name": e.name,
-        "Status": e.status,
-        "Type": e.kind,
-        "Time": go_time(e.time_nano),
-        "TimeNano": e.time_nano,
-        "ContainerExitCode": e.exit_code.unwrap_or(0),
-        "HealthStatus": e.health_status,
-        "Attributes": e.attributes,
-    })
-}
-
 pub async fn run(g: &Globals, a: EventsArgs) -> CliResult {
-    let bad = |s: &str| {
-        CliError::usage(format!(
-            "failed to parse event filters: invalid timestamp {s:?}"
-        ))
+    let options = EventsOptions {
+        filters: a.filter.clone(),
+        since: a.since.clone(),
+        until: a.until.clone(),
+        stream: a.stream,
     };
-    // `date --iso-8601=ns` writes a comma before the fraction (ISO 8601
-    // allows both); Go's parser, like ours, wants a dot.
-    let time = |s: &str| parse_time(&s.replacen(',', ".", 1)).ok_or_else(|| bad(s));
-    let since = a.since.as_deref().map(time).transpose()?;
-    let until = a.until.as_deref().map(time).transpose()?;
-    let filters = Filters::parse(&a.filter)?;
-    let engine = open_engine(g)?;
-    let config = engine.config().clone();
-    if config.events_logger == rpod_engine::config::EventsLogger::None {
-        return Err(CliError::usage(
-            "cannot read events with the \"none\" backend",
-        ));
-    }
+    let mut events = open_front_door(g)?.system_events(options).await?;
     let headers = HeaderMap::new("events");
     let mut out = std::io::stdout().lock();
     let print = |e: &Event, out: &mut dyn Write| -> CliResult<()> {
@@ -172,7 +74,7 @@ pub async fn run(g: &Globals, a: EventsArgs) -> CliResult {
             Some(f) if format::is_json(f) => {
                 serde_json::to_string(e).map_err(anyhow::Error::from)? + "\n"
             }
-            Some(f) => format::render_rows(f, &[template_value(e)], &headers)
+            Some(f) => format::render_rows(f, &[e.template_value()], &headers)
                 .map_err(|err| CliError::usage(err.to_string()))?,
         };
         match out.write_all(line.as_bytes()).and_then(|_| out.flush()) {
@@ -181,34 +83,10 @@ pub async fn run(g: &Globals, a: EventsArgs) -> CliResult {
             Err(e) => Err(anyhow::anyhow!("writing events: {e}").into()),
         }
     };
-    let wanted = |e: &Event| {
-        since.is_none_or(|s| e.time_nano >= s)
-            && until.is_none_or(|u| e.time_nano <= u)
-            && filters.matches(e)
-    };
-    let (past, mut offset) =
-        read_from(&config, 0).map_err(|e| anyhow::anyhow!("reading events: {e}"))?;
-    // Streaming shows only new events unless --since asks for older ones.
-    if !a.stream || since.is_some() {
-        for e in past.iter().filter(|e| wanted(e)) {
-            print(e, &mut out)?;
-        }
+    while let Some(e) = events.next_event().await {
+        print(&e?, &mut out)?;
     }
-    if !a.stream {
-        return Ok(0);
-    }
-    loop {
-        if until.is_some_and(|u| rpod_engine::container::reconcile::now_nanos() > u) {
-            return Ok(0);
-        }
-        tokio::time::sleep(STREAM_INTERVAL).await;
-        let (new, next) =
-            read_from(&config, offset).map_err(|e| anyhow::anyhow!("reading events: {e}"))?;
-        offset = next;
-        for e in new.iter().filter(|e| wanted(e)) {
-            print(e, &mut out)?;
-        }
-    }
+    Ok(0)
 }
 
 #[cfg(test)]
@@ -216,8 +94,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn go_time_trims_zeros() {
-        assert_eq!(go_time(1_500_000_000), "1970-01-01 00:00:01.5 +0000 UTC");
-        assert_eq!(go_time(2_000_000_000), "1970-01-01 00:00:02 +0000 UTC");
+    fn human_lines() {
+        let e = Event {
+            id: "a".repeat(64),
+            image: "busybox".into(),
+            name: "web".into(),
+            status: "start".into(),
+            kind: "container".into(),
+            time_nano: 2_000_000_000,
+            attributes: [("name".to_owned(), "web".to_owned())].into(),
+            ..Event::default()
+        };
+        assert_eq!(
+            human(&e, true),
+            "1970-01-01 00:00:02 +0000 UTC container start aaaaaaaaaaaa (image=busybox, name=web)"
+        );
     }
 }

@@ -7,13 +7,11 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use rpod_api::front_door::images::{ImagePullOptions, ProgressSink, RegistryOptions};
-use rpod_engine::front_door::images::{filter, remove, transfer};
+use rpod_engine::front_door::images::{remove, transfer};
 use rpod_engine::Engine;
 
-pub use rpod_engine::front_door::images::filter::ImageFilter;
-
 use super::progress_bars::StderrProgress;
-use crate::cli_error::{CliError, CliResult};
+use crate::cli_error::CliResult;
 
 /// Pulls `image` with default options; returns the image id.
 pub async fn pull_image(
@@ -34,21 +32,6 @@ pub async fn pull_image(
     };
     let sink = (!quiet).then(|| StderrProgress::new(bars) as Arc<dyn ProgressSink>);
     Ok(transfer::pull(engine, image, &options, sink).await?)
-}
-
-/// Parses `--filter` values of `images` and `image prune`.
-pub fn parse_filters(raw: &[String]) -> CliResult<Vec<ImageFilter>> {
-    Ok(filter::parse_filters(raw)?)
-}
-
-/// Removes the unused images (see the engine's `prune_images`).
-pub fn prune_images(
-    engine: &Engine,
-    all: bool,
-    filters: &[ImageFilter],
-    until: Option<i64>,
-) -> CliResult<Vec<(String, u64)>> {
-    remove::prune_images(engine, all, filters, until).map_err(CliError::from)
 }
 
 /// `run --rmi`: removes `name`'s image unless a container still uses it.

@@ -56,8 +56,6 @@ pub struct ImagesArgs {
     image: Option<String>,
 }
 
-pub use super::image_legacy::parse_filters;
-
 /// `registry/repo:tag` → (`registry/repo`, `tag`).
 pub fn split_name(name: &str) -> (&str, &str) {
     match name.rfind(':') {

@@ -12,7 +12,6 @@ mod diff;
 mod events;
 mod exec;
 mod generate;
-mod generate_pod;
 mod healthcheck;
 mod history;
 mod image_legacy;
@@ -258,9 +257,9 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
         Command::Version(a) => info::version(&g, a).await,
-        Command::Network(a) => network_volume::network(&a),
+        Command::Network(a) => network_volume::network(&g, &a).await,
         Command::Completion(a) => completion::run(a),
-        Command::Volume(a) => network_volume::volume(&a),
+        Command::Volume(a) => network_volume::volume(&g, &a).await,
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),

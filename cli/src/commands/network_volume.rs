@@ -1,12 +1,15 @@
 //! `network` and `volume` until their issues land (12 networking, 13
 //! volumes): rpod has no networks or volumes of its own yet, so the two
 //! clean-up forms that remove everything — `network prune --force` and
-//! `volume rm --all [--force]` — truly have nothing to do and succeed
-//! silently (scripts, and Podman's own test suite, run them between tests).
-//! Every other use says it is not supported yet.
+//! `volume rm --all [--force]` — go to the engine, which has nothing to
+//! remove, and succeed silently (scripts, and Podman's own test suite, run
+//! them between tests). Every other use says it is not supported yet.
 
 use clap::Args;
+use rpod_api::network::NetworkPruneOptions;
+use rpod_api::volume::VolumeRmOptions;
 
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -17,21 +20,41 @@ pub struct PassArgs {
 }
 
 /// `rpod network ...`
-pub fn network(a: &PassArgs) -> CliResult {
+pub async fn network(g: &Globals, a: &PassArgs) -> CliResult {
+    let options = network_prune_request(a)?;
+    // Podman prints the names of the networks it removed.
+    for r in open_front_door(g)?.network_prune(options).await? {
+        println!("{}", r.name);
+    }
+    Ok(0)
+}
+
+/// `network prune --force`, the one form rpod runs.
+fn network_prune_request(a: &PassArgs) -> CliResult<NetworkPruneOptions> {
     let (sub, flags) = split(&a.args);
     if sub == Some("prune") && only_flags(&flags, &[&["-f", "--force"]]) {
-        return Ok(0);
+        return Ok(NetworkPruneOptions::default());
     }
     Err(not_yet("network", sub, "networks (issue 12)"))
 }
 
 /// `rpod volume ...`
-pub fn volume(a: &PassArgs) -> CliResult {
+pub async fn volume(g: &Globals, a: &PassArgs) -> CliResult {
+    let options = volume_rm_request(a)?;
+    for r in open_front_door(g)?.volume_remove(&[], options).await? {
+        println!("{}", r.id);
+    }
+    Ok(0)
+}
+
+/// `volume rm --all [--force]`, the one form rpod runs.
+fn volume_rm_request(a: &PassArgs) -> CliResult<VolumeRmOptions> {
     let (sub, flags) = split(&a.args);
+    let force = flags.iter().any(|f| f == "-f" || f == "--force");
     let removes_all = only_flags(&flags, &[&["-a", "--all"], &["-f", "--force"]])
         || only_flags(&flags, &[&["-a", "--all"]]);
     if matches!(sub, Some("rm" | "remove")) && removes_all {
-        return Ok(0);
+        return Ok(VolumeRmOptions { all: true, force });
     }
     Err(not_yet("volume", sub, "volumes (issue 13)"))
 }
@@ -82,17 +105,21 @@ mod tests {
 
     #[test]
     fn only_the_no_op_clean_ups_succeed() {
-        assert!(network(&pass(&["prune", "--force"])).is_ok());
-        assert!(network(&pass(&["prune", "-f"])).is_ok());
-        assert!(network(&pass(&["prune"])).is_err());
-        assert!(network(&pass(&["ls"])).is_err());
-        assert!(network(&pass(&["rm", "-f", "x"])).is_err());
-        assert!(volume(&pass(&["rm", "-a", "-f"])).is_ok());
-        assert!(volume(&pass(&["rm", "-af"])).is_ok());
-        assert!(volume(&pass(&["rm", "--all", "--force"])).is_ok());
-        assert!(volume(&pass(&["rm", "-f", "myvol"])).is_err());
-        assert!(volume(&pass(&["rm", "-a"])).is_ok());
-        assert!(volume(&pass(&["rm", "-a", "-t", "5"])).is_err());
-        assert!(volume(&pass(&["create", "x"])).is_err());
+        let network = |a: &[&str]| network_prune_request(&pass(a));
+        let volume = |a: &[&str]| volume_rm_request(&pass(a));
+        assert!(network(&["prune", "--force"]).is_ok());
+        assert!(network(&["prune", "-f"]).is_ok());
+        assert!(network(&["prune"]).is_err());
+        assert!(network(&["ls"]).is_err());
+        assert!(network(&["rm", "-f", "x"]).is_err());
+        assert!(volume(&["rm", "-a", "-f"]).is_ok());
+        assert!(volume(&["rm", "-af"]).is_ok());
+        assert!(volume(&["rm", "--all", "--force"]).is_ok());
+        assert!(volume(&["rm", "-f", "myvol"]).is_err());
+        assert!(volume(&["rm", "-a"]).is_ok());
+        assert!(volume(&["rm", "-a", "-t", "5"]).is_err());
+        assert!(volume(&["create", "x"]).is_err());
+        assert!(volume(&["rm", "-af"]).unwrap().force);
+        assert!(!volume(&["rm", "-a"]).unwrap().force);
     }
 }

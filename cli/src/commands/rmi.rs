@@ -10,7 +10,7 @@ use rpod_api::ErrorKind;
 use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 
-pub use super::image_legacy::{prune_images, remove_unused};
+pub use super::image_legacy::remove_unused;
 
 #[derive(Debug, Args)]
 pub struct RmiArgs {

@@ -1,22 +1,19 @@
-//! `system prune|df|reset|migrate` and `container prune`.
+//! `system check|df|prune|reset|migrate` and `container prune`: requests
+//! to the engine's `System` service, and its reports printed.
 
 use std::io::BufRead;
-use std::path::Path;
 
 use clap::{Args, Subcommand};
-use rpod_engine::container::ContainerError;
-use rpod_engine::pod::PodError;
-use rpod_engine::state::ContainerState;
-use rpod_engine::Engine;
+use rpod_api::check::{SystemCheckOptions, SystemCheckReport};
+use rpod_api::prune::{ContainerPruneOptions, SystemPruneOptions};
+use rpod_api::system::SystemDfReport;
+use rpod_api::GoTime;
 use serde_json::json;
 
-use super::common::{open_engine, Globals};
-use super::container_filter::Filters;
+use super::common::{open_front_door, open_store_checker, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{GoMethods, GoValue, HeaderMap, ToTemplate};
 use crate::human;
-use rpod_api::system::{SystemDfContainerReport, SystemDfImageReport, SystemDfReport};
-use rpod_api::GoTime;
 
 #[derive(Debug, Subcommand)]
 pub enum SystemCommand {
@@ -108,62 +105,14 @@ fn confirm(question: &str) -> bool {
     matches!(line.trim(), "y" | "Y" | "yes" | "Yes")
 }
 
-/// Removes every container that is not running (matching `filters`);
-/// returns their ids and the bytes their writable layers held.
-async fn prune_containers(engine: &Engine, filters: &Filters) -> CliResult<(Vec<String>, u64)> {
-    let mut removed = Vec::new();
-    let mut reclaimed = 0;
-    for c in engine.containers()? {
-        // A pod's infra container goes with its pod (`pod rm`), never alone.
-        let infra = c.options.pod.as_ref().is_some_and(|p| p.infra);
-        if infra
-            || !matches!(c.state, ContainerState::Created | ContainerState::Exited)
-            || !filters.matches(&c)
-        {
-            continue;
-        }
-        let size = dir_size(&engine.store().container_storage_paths(&c.id).upper);
-        match engine.container(&c.id)?.remove(false, None).await {
-            Ok(()) => {
-                removed.push(c.id);
-                reclaimed += size;
-            }
-            // Gone meanwhile, or started by someone else: not ours to prune.
-            Err(ContainerError::NotFound(_) | ContainerError::StateImproper(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok((removed, reclaimed))
-}
-
-/// Removes every pod none of whose containers runs (with its
-/// containers); returns their ids.
-async fn prune_pods(engine: &Engine) -> CliResult<Vec<String>> {
-    let mut removed = Vec::new();
-    for pod in engine.pods()? {
-        let members = engine.pod_members(&pod.id)?;
-        if members.iter().any(|c| c.state.has_monitor()) {
-            continue;
-        }
-        match engine.pod(&pod.id)?.remove(false, None).await {
-            Ok(()) => removed.push(pod.id),
-            // Gone meanwhile, or started by someone else: not ours to prune.
-            Err(PodError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(removed)
-}
-
 pub async fn container_prune(g: &Globals, a: PruneArgs) -> CliResult {
-    let filters = Filters::parse(&a.filter, &["until", "label"])?;
     if !a.force && !confirm("WARNING! This will remove all non running containers.") {
         return Ok(0);
     }
-    let engine = open_engine(g)?;
-    let (removed, _) = prune_containers(&engine, &filters).await?;
-    for id in removed {
-        println!("{id}");
+    let options = ContainerPruneOptions { filters: a.filter };
+    let reports = open_front_door(g)?.container_prune(options).await?;
+    for r in reports {
+        println!("{}", r.id);
     }
     Ok(0)
 }
@@ -180,22 +129,6 @@ pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
 }
 
 async fn prune(g: &Globals, a: SystemPruneArgs) -> CliResult {
-    let filters = Filters::parse(&a.filter, &["until", "label"])?;
-    // The same `label=` filters select images; `until=` compares with the
-    // time an image was stored.
-    let mut image_filters = Vec::new();
-    let mut until = None;
-    for f in &a.filter {
-        match f.split_once('=') {
-            Some(("label", _)) => {
-                image_filters.extend(super::images::parse_filters(std::slice::from_ref(f))?)
-            }
-            Some(("until", v)) => {
-                until = super::container_filter::until_nanos(v).map(|n| n / 1_000_000_000)
-            }
-            _ => {}
-        }
-    }
     let images = if a.all {
         "\t- all images not used by at least one container"
     } else {
@@ -208,109 +141,47 @@ async fn prune(g: &Globals, a: SystemPruneArgs) -> CliResult {
     {
         return Ok(0);
     }
-    let engine = open_engine(g)?;
-    let pods = prune_pods(&engine).await?;
-    if !pods.is_empty() {
-        println!("Deleted Pods");
-        for id in &pods {
-            println!("{id}");
-        }
-    }
-    let (removed, mut reclaimed) = prune_containers(&engine, &filters).await?;
-    if !removed.is_empty() {
-        println!("Deleted Containers");
-        for id in &removed {
-            println!("{id}");
-        }
-    }
-    let images = super::rmi::prune_images(&engine, a.all, &image_filters, until)?;
-    if !images.is_empty() {
-        println!("Deleted Images");
-        for (id, size) in &images {
-            println!("{id}");
-            reclaimed += size;
-        }
-    }
-    println!("Total reclaimed space: {}", human::size(reclaimed));
-    Ok(0)
-}
-
-/// The disk usage report (libpod's DiskUsage).
-fn df_report(engine: &Engine) -> CliResult<SystemDfReport> {
-    let containers = engine.containers()?;
-    let images = engine
-        .store()
-        .images()
-        .map_err(|e| anyhow::anyhow!("listing images: {e}"))?;
-    let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    let mut image_reports = Vec::new();
-    for i in &images {
-        let users = containers.iter().filter(|c| c.image_id == i.id).count();
-        let created = i
-            .created
-            .as_deref()
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| GoTime(Some(t)))
-            .unwrap_or_default();
-        let names: Vec<(String, String)> = if i.names.is_empty() {
-            vec![("<none>".into(), "<none>".into())]
-        } else {
-            i.names
+    let options = SystemPruneOptions {
+        all: a.all,
+        volume: a.volumes,
+        filters: a.filter,
+    };
+    let report = open_front_door(g)?.system_prune(options).await?;
+    let sections = [
+        (
+            "Deleted Pods",
+            report
+                .pod_prune_report
                 .iter()
-                .map(|n| {
-                    let (r, t) = super::images::split_name(n);
-                    (r.to_owned(), t.to_owned())
-                })
-                .collect()
-        };
-        for (repository, tag) in names {
-            image_reports.push(SystemDfImageReport {
-                repository,
-                tag,
-                image_id: i.id.clone(),
-                created,
-                size: to_i64(i.size),
-                // rpod does not compute layer sharing between images yet: every byte is
-                // counted as the image's own.
-                shared_size: 0,
-                unique_size: to_i64(i.size),
-                containers: i64::try_from(users).unwrap_or(i64::MAX),
-            });
-        }
-    }
-    let container_reports = containers
-        .iter()
-        .map(|c| {
-            let rw = to_i64(dir_size(
-                &engine.store().container_storage_paths(&c.id).upper,
-            ));
-            let image_size = images
+                .map(|r| &r.id)
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "Deleted Containers",
+            report
+                .container_prune_reports
                 .iter()
-                .find(|i| i.id == c.image_id)
-                .map_or(0, |i| to_i64(i.size));
-            SystemDfContainerReport {
-                container_id: c.id.clone(),
-                image: c.image_id.clone(),
-                command: Some(c.command.clone()),
-                local_volumes: 0,
-                size: image_size.saturating_add(rw),
-                rw_size: rw,
-                created: GoTime::from_unix_nanos(c.created_at),
-                status: if c.state.has_monitor() {
-                    "running".into()
-                } else {
-                    c.state.as_str().into()
-                },
-                names: c.name.clone(),
+                .map(|r| &r.id)
+                .collect(),
+        ),
+        (
+            "Deleted Images",
+            report.image_prune_reports.iter().map(|r| &r.id).collect(),
+        ),
+    ];
+    for (title, ids) in sections {
+        if !ids.is_empty() {
+            println!("{title}");
+            for id in ids {
+                println!("{id}");
             }
-        })
-        .collect();
-    Ok(SystemDfReport {
-        images_size: images.iter().map(|i| to_i64(i.size)).sum(),
-        images: image_reports,
-        containers: container_reports,
-        volumes: Vec::new(),
-    })
+        }
+    }
+    println!(
+        "Total reclaimed space: {}",
+        human::size(report.reclaimed_space)
+    );
+    Ok(0)
 }
 
 /// One line of the `system df` summary (Podman's dfSummary).
@@ -479,8 +350,7 @@ async fn df(g: &Globals, a: DfArgs) -> CliResult {
             "cannot combine --format and --verbose flags",
         ));
     }
-    let engine = open_engine(g)?;
-    let report = df_report(&engine)?;
+    let report = open_front_door(g)?.system_df().await?;
     if a.verbose {
         df_verbose(&report)?;
         return Ok(0);
@@ -515,121 +385,49 @@ async fn reset(g: &Globals, a: ResetArgs) -> CliResult {
     {
         return Ok(0);
     }
-    let engine = open_engine(g)?;
-    let root = engine.config().root.clone();
-    let runroot = engine.config().runroot.clone();
-    for c in engine.containers()? {
-        match engine.container(&c.id)?.remove(true, Some(0)).await {
-            Ok(()) | Err(ContainerError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    // Images mounted with `image mount` go too (a live mount would keep
-    // its directory).
-    for image in engine.store().images().map_err(anyhow::Error::from)? {
-        engine
-            .store()
-            .unmount_image(&image.id, true)
-            .map_err(anyhow::Error::from)?;
-    }
-    drop(engine);
-    for dir in [&root, &runroot] {
-        empty_dir(dir)?;
-    }
+    open_front_door(g)?.system_reset().await?;
     Ok(0)
 }
 
 async fn migrate(g: &Globals, a: MigrateArgs) -> CliResult {
-    if a.new_runtime.is_some() {
-        return Err(CliError::usage(
-            "--new-runtime is not supported yet (see docs/compatibility.md)",
-        ));
-    }
     // Opening the engine migrates the database schema (under its lock).
-    open_engine(g)?;
+    open_front_door(g)?.system_migrate(a.new_runtime).await?;
     Ok(0)
-}
-
-/// Removes everything inside `dir`, keeping `dir`.
-fn empty_dir(dir: &Path) -> CliResult<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(anyhow::anyhow!("{}: {e}", dir.display()).into()),
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        // Any depth (a container may have built a very deep tree), never
-        // following symlinks or entering mounts. The monitors of the
-        // containers just removed may still be finishing their clean-up,
-        // which touches the store: a directory refilled meanwhile is
-        // emptied again, for a bounded time.
-        let mut tries = 0;
-        loop {
-            match rpod_engine::storage::remove_tree_if_exists(&path) {
-                Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty && tries < 50 => {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                res => {
-                    res.map_err(|e| anyhow::anyhow!("removing {}: {e}", path.display()))?;
-                    break;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Bytes of the files under `dir` (a container's upper directory), read
-/// from inside it: iterative, never following a symlink, at any depth.
-fn dir_size(dir: &Path) -> u64 {
-    match rpod_engine::storage::in_root::InRoot::new(dir).and_then(|t| t.apparent_size()) {
-        Ok(n) => n,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-        Err(e) => {
-            tracing::debug!("sizing {}: {e}", dir.display());
-            0
-        }
-    }
 }
 
 /// `system check`: report (and with `--repair` fix) inconsistencies, then
 /// check again after a repair, as Podman does.
 async fn check(g: &Globals, a: CheckArgs) -> CliResult {
-    use rpod_engine::check::{system_check, CheckOptions, DEFAULT_MAX_UNREFERENCED_AGE};
-    let max_unreferenced_age = match &a.max {
-        None => DEFAULT_MAX_UNREFERENCED_AGE,
-        Some(m) => super::survival_flags::parse_go_duration(m).ok_or_else(|| {
+    let max = match &a.max {
+        None => None,
+        Some(m) => Some(super::survival_flags::parse_go_duration(m).ok_or_else(|| {
             CliError::usage(format!(
                 "invalid argument {m:?} for \"-m, --max\" flag: time: invalid duration {m:?}"
             ))
-        })?,
+        })?),
     };
-    let mut opts = CheckOptions {
+    let options = SystemCheckOptions {
         quick: a.quick,
-        // `--force` implies repairing, as Podman's RepairLossy does.
-        repair: a.repair || a.force,
-        force: a.force,
-        max_unreferenced_age,
+        repair: a.repair,
+        repair_lossy: a.force,
+        unreferenced_layer_maximum_age: max,
     };
-    let config = super::common::engine_config(g)?;
-    let exe = std::env::current_exe().map_err(anyhow::Error::from)?;
-    let report = system_check(config.clone(), exe.clone(), &opts)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let checker = open_store_checker(g)?;
+    let report = checker.system_check(options.clone()).await?;
     print_check_report(&report);
-    if !opts.repair {
+    if !(options.repair || options.repair_lossy) {
         if report.errors {
             return Err(anyhow::anyhow!("damage detected in local storage").into());
         }
         return Ok(0);
     }
-    opts.repair = false;
-    opts.force = false;
-    let recheck = system_check(config, exe, &opts)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let recheck = checker
+        .system_check(SystemCheckOptions {
+            repair: false,
+            repair_lossy: false,
+            ..options
+        })
+        .await?;
     if recheck.errors {
         return Err(
             anyhow::anyhow!("damage in local storage still present after repair attempt").into(),
@@ -652,12 +450,12 @@ fn multierror(errs: &[String]) -> String {
     out
 }
 
-fn print_check_report(r: &rpod_engine::check::CheckReport) {
+fn print_check_report(r: &SystemCheckReport) {
     for (db, errs) in &r.database {
         print!("Damaged database {db}:\n{}", multierror(errs));
     }
     if let Some(moved) = &r.moved_database {
-        println!("Moved damaged database to: {}", moved.display());
+        println!("Moved damaged database to: {moved}");
     }
     for (id, name) in &r.rebuilt_containers {
         println!("Rebuilt container: {id} ({name})");
@@ -679,5 +477,90 @@ fn print_check_report(r: &rpod_engine::check::CheckReport) {
     }
     for ctr in r.removed_containers.keys() {
         println!("Deleted damaged container: {ctr}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rpod_api::system::{SystemDfContainerReport, SystemDfImageReport};
+
+    fn report() -> SystemDfReport {
+        let image = |tag: &str, users| SystemDfImageReport {
+            repository: "busybox".into(),
+            tag: tag.into(),
+            image_id: "i1".into(),
+            size: 2000,
+            unique_size: 2000,
+            containers: users,
+            ..SystemDfImageReport::default()
+        };
+        let ctr = |status: &str, rw| SystemDfContainerReport {
+            status: status.into(),
+            rw_size: rw,
+            ..SystemDfContainerReport::default()
+        };
+        SystemDfReport {
+            images_size: 2000,
+            images: vec![image("1", 1), image("latest", 1)],
+            containers: vec![ctr("running", 100), ctr("exited", 50)],
+            volumes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn df_summary_rows() {
+        let s = df_summaries(&report());
+        assert_eq!(s.len(), 3);
+        assert_eq!((s[0].total, s[0].active, s[0].raw_reclaimable), (2, 1, 0));
+        assert_eq!((s[1].total, s[1].active, s[1].raw_size), (2, 1, 150));
+        assert_eq!(s[1].raw_reclaimable, 50);
+        assert_eq!(s[2].r#type, "Local Volumes");
+    }
+
+    #[test]
+    fn df_summary_json_keys_and_go_names() {
+        let s = df_summaries(&report());
+        let j = s[1].json();
+        let keys: Vec<&String> = j.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "Type",
+                "Total",
+                "Active",
+                "RawSize",
+                "RawReclaimable",
+                "TotalCount",
+                "Size",
+                "Reclaimable"
+            ]
+        );
+        let rows: Vec<GoValue> = s.iter().map(ToTemplate::to_template).collect();
+        let out = crate::format::render_typed(
+            crate::format::Origin::User,
+            "{{.Type}} {{.Total}} {{.Active}} {{.RawSize}} {{.Size}} {{.Reclaimable}}",
+            &rows[1..2],
+            &HeaderMap::new("df"),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "Containers 2 1 150 {} {}\n",
+                s[1].size(),
+                s[1].reclaimable()
+            )
+        );
+    }
+
+    #[test]
+    fn check_report_lines() {
+        assert_eq!(multierror(&["a".into()]), "1 error occurred:\n\t* a\n\n");
+        assert_eq!(
+            multierror(&["a".into(), "b".into()]),
+            "2 errors occurred:\n\t* a\n\t* b\n\n"
+        );
     }
 }

@@ -22,6 +22,8 @@ use crate::config::{EngineConfig, EventsLogger, StorageDriver};
 use crate::engine::{Engine, OpenError};
 use crate::state::StateError;
 
+pub use system::StoreChecker;
+
 /// The engine on this machine, as the front door.
 pub struct LocalEngine {
     engine: Engine,

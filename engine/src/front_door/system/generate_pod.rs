@@ -5,34 +5,36 @@
 
 use std::fmt::Write as _;
 
-use rpod_engine::container::ContainerPaths;
-use rpod_engine::pod::PodRecord;
-use rpod_engine::Engine;
+use rpod_api::generate::GenerateSystemdOptions;
+use rpod_api::{Error, Result};
 
 use super::generate::{
-    command_line, container_unit_name, install, service_head, unit_head, unit_text, SystemdArgs,
+    command_line, container_unit_name, install, service_head, unit_head, unit_text,
 };
-use crate::cli_error::{CliError, CliResult};
+use crate::container::{ContainerPaths, DEFAULT_STOP_TIMEOUT};
+use crate::engine::Engine;
+use crate::pod::PodRecord;
+use crate::state::ContainerRecord;
 
 /// The units of `pod`, the pod's first: `(file name, text)`.
-pub async fn pod_units(
-    a: &SystemdArgs,
+pub(super) fn pod_units(
+    a: &GenerateSystemdOptions,
     engine: &Engine,
     pod: &PodRecord,
     base: &[String],
-) -> CliResult<Vec<(String, String)>> {
+) -> Result<Vec<(String, String)>> {
     let config = engine.config();
     let members = engine.pod_members(&pod.id)?;
     let Some(infra) = members
         .iter()
         .find(|m| m.options.pod.as_ref().is_some_and(|p| p.infra))
     else {
-        return Err(CliError::usage(format!(
+        return Err(Error::invalid(format!(
             "generating systemd unit files for pod {:?}: pod has no infra container",
             pod.name
         )));
     };
-    let pod_ident = if a.name { &pod.name } else { &pod.id };
+    let pod_ident = if a.use_name { &pod.name } else { &pod.id };
     let pod_unit = format!("{}{}{}.service", a.pod_prefix, a.separator, pod_ident);
     let mut member_units = Vec::new();
     for m in members
@@ -52,9 +54,7 @@ pub async fn pod_units(
         );
         member_units.push((unit, text));
     }
-    let stop_time = a
-        .time
-        .unwrap_or(rpod_engine::container::DEFAULT_STOP_TIMEOUT);
+    let stop_time = a.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
     let time = stop_time.to_string();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let rpod = |args: &[String]| command_line(base, args);
@@ -99,7 +99,7 @@ pub async fn pod_units(
         );
         let _ = writeln!(t, "PIDFile={pidfile}");
     } else {
-        let ident = if a.name { &infra.name } else { &infra.id };
+        let ident = if a.use_name { &infra.name } else { &infra.id };
         let paths = ContainerPaths::new(config, &infra.id);
         let _ = writeln!(t, "ExecStart={}", rpod(&s(&["start", ident])));
         let _ = writeln!(t, "ExecStop={}", rpod(&s(&["stop", "-t", &time, ident])));
@@ -118,7 +118,7 @@ pub async fn pod_units(
 }
 
 /// The `pod create` flags that recreate a pod like this one (`--new`).
-fn create_args(pod: &PodRecord, infra: &rpod_engine::state::ContainerRecord) -> Vec<String> {
+fn create_args(pod: &PodRecord, infra: &ContainerRecord) -> Vec<String> {
     let o = &pod.options;
     let mut v = Vec::new();
     let mut flag = |f: &str, val: &str| {

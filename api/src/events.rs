@@ -1,0 +1,169 @@
+//! `events`: Podman's event (`podman events --format json`), the options of
+//! a read, and the stream a read returns.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::time::GoTime;
+use crate::Result;
+
+/// One event, in Podman's JSON shape (`podman events --format json`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(rename = "ID", default)]
+    pub id: String,
+    #[serde(rename = "Image", default)]
+    pub image: String,
+    #[serde(rename = "Name", default)]
+    pub name: String,
+    /// What happened: `create`, `start`, `died`, `restart`, `remove`, ...
+    #[serde(rename = "Status")]
+    pub status: String,
+    /// `container`, `image`, `system`, ...
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// Unix time in nanoseconds.
+    #[serde(rename = "timeNano")]
+    pub time_nano: i64,
+    #[serde(
+        rename = "ContainerExitCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub exit_code: Option<i32>,
+    #[serde(
+        rename = "HealthStatus",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub health_status: String,
+    #[serde(rename = "Attributes", default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Event {
+    /// Go's `time.Time.String()` of the event's time, in UTC
+    /// (`2006-01-02 15:04:05.999999999 +0000 UTC`).
+    pub fn time_string(&self) -> String {
+        let t = chrono::DateTime::from_timestamp_nanos(self.time_nano);
+        GoTime(Some(t.fixed_offset())).go_string()
+    }
+
+    /// The value a `--format` template sees: Podman's event fields by their
+    /// Go names (`{{.Status}}`, `{{.Time}}`, `{{.Attributes}}`, ...).
+    pub fn template_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "ID": self.id,
+            "Image": self.image,
+            "Name": self.name,
+            "Status": self.status,
+            "Type": self.kind,
+            "Time": self.time_string(),
+            "TimeNano": self.time_nano,
+            "ContainerExitCode": self.exit_code.unwrap_or(0),
+            "HealthStatus": self.health_status,
+            "Attributes": self.attributes,
+        })
+    }
+}
+
+/// A read of the events (entities.EventsOptions).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsOptions {
+    /// `--filter KEY=VALUE` as given (`event=`/`status=`, `container=`,
+    /// `image=`, `type=`, `label=`); values of one key are alternatives.
+    pub filters: Vec<String>,
+    /// `--since`: a timestamp or a duration before now.
+    pub since: Option<String>,
+    /// `--until`: a timestamp or a duration before now.
+    pub until: Option<String>,
+    /// Keep waiting for new events (`--stream`, the default); without
+    /// `since`, a stream starts with the events that happen after the call.
+    pub stream: bool,
+}
+
+impl Default for EventsOptions {
+    fn default() -> Self {
+        EventsOptions {
+            filters: Vec::new(),
+            since: None,
+            until: None,
+            stream: true,
+        }
+    }
+}
+
+/// The events a read yields, oldest first. The local engine reads its
+/// events file; a remote client reads an HTTP response.
+#[async_trait]
+pub trait EventStream: Send {
+    /// The next event that passes the read's filters; `None` when the read
+    /// is over (all past events given without `stream`, or `until` passed).
+    async fn next_event(&mut self) -> Option<Result<Event>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Event {
+        Event {
+            id: "abc".into(),
+            image: "busybox".into(),
+            name: "web".into(),
+            status: "died".into(),
+            kind: "container".into(),
+            time_nano: 1_500_000_000,
+            exit_code: Some(3),
+            health_status: String::new(),
+            attributes: BTreeMap::from([("tier".to_owned(), "web".to_owned())]),
+        }
+    }
+
+    #[test]
+    fn json_keys() {
+        let j = serde_json::to_value(sample()).unwrap();
+        let keys: Vec<&String> = j.as_object().unwrap().keys().collect();
+        // The order the events file and `--format json` have always had.
+        assert_eq!(
+            keys,
+            [
+                "ID",
+                "Image",
+                "Name",
+                "Status",
+                "Type",
+                "timeNano",
+                "ContainerExitCode",
+                "Attributes"
+            ]
+        );
+        let mut e = sample();
+        e.exit_code = None;
+        let j = serde_json::to_value(&e).unwrap();
+        assert!(j.get("ContainerExitCode").is_none());
+        assert!(j.get("HealthStatus").is_none());
+        let back: Event = serde_json::from_value(serde_json::to_value(sample()).unwrap()).unwrap();
+        assert_eq!(back, sample());
+    }
+
+    #[test]
+    fn go_names() {
+        let rows = [sample().template_value()];
+        let out = gotmpl::render_rows(
+            "{{.ID}} {{.Status}} {{.Type}} {{.Name}} {{.Image}} {{.ContainerExitCode}} {{.TimeNano}} {{.Time}} {{.Attributes.tier}}",
+            &rows,
+            &gotmpl::HeaderMap::new("events"),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "abc died container web busybox 3 1500000000 1970-01-01 00:00:01.5 +0000 UTC web\n"
+        );
+        let mut e = sample();
+        e.time_nano = 2_000_000_000;
+        assert_eq!(e.time_string(), "1970-01-01 00:00:02 +0000 UTC");
+    }
+}
