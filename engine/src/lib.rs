@@ -29,7 +29,7 @@ pub mod events;
 pub mod fault;
 pub mod front_door;
 pub mod lock;
-pub mod logs;
+pub(crate) mod logs;
 pub mod monitor;
 pub mod pod;
 pub mod registry;

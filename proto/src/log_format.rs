@@ -166,7 +166,9 @@ pub fn parse_time(s: &str) -> Option<i64> {
     }
     let secs =
         days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+    (i128::from(secs) * 1_000_000_000 + i128::from(nanos))
+        .try_into()
+        .ok()
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {

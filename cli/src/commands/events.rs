@@ -9,9 +9,9 @@ use rpod_engine::events::{read_from, Event};
 use serde_json::{json, Value};
 
 use super::common::{open_engine, Globals};
-use super::log_source::parse_time;
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, HeaderMap};
+use rpod_api::input_time::parse_since as parse_time;
 
 /// How often a streaming `events` looks for new records.
 const STREAM_INTERVAL: Duration = Duration::from_millis(100);
