@@ -117,7 +117,8 @@ pub(super) async fn print_logs(
 struct Printer {
     timestamps: bool,
     prefix: Prefix,
-    mid_line: HashMap<(String, LogDevice), bool>,
+    /// Per container: whether stdout, stderr are in the middle of a line.
+    mid_line: HashMap<String, [bool; 2]>,
 }
 
 impl Printer {
@@ -132,12 +133,11 @@ impl Printer {
     /// Prints one line (or part of one); a closed pipe ends the command
     /// quietly (`CliError::Exit(0)`).
     fn print(&mut self, l: &LogLine, out: &mut dyn Write, err: &mut dyn Write) -> CliResult<()> {
-        let w: &mut dyn Write = match l.device {
-            LogDevice::Stdout => out,
-            LogDevice::Stderr => err,
+        let (w, idx): (&mut dyn Write, usize) = match l.device {
+            LogDevice::Stdout => (out, 0),
+            LogDevice::Stderr => (err, 1),
         };
-        let key = (l.container_id.clone(), l.device);
-        let at_line_start = !self.mid_line.get(&key).copied().unwrap_or(false);
+        let at_line_start = !self.mid_line.get(&l.container_id).is_some_and(|m| m[idx]);
         let res = (|| {
             if at_line_start {
                 match self.prefix {
@@ -161,7 +161,14 @@ impl Printer {
             }
             std::io::Result::Ok(())
         })();
-        self.mid_line.insert(key, l.partial);
+        match self.mid_line.get_mut(&l.container_id) {
+            Some(m) => m[idx] = l.partial,
+            None => {
+                let mut m = [false; 2];
+                m[idx] = l.partial;
+                self.mid_line.insert(l.container_id.clone(), m);
+            }
+        }
         match res {
             Ok(()) => Ok(()),
             // A closed pipe (`logs | head`) ends the command quietly.
