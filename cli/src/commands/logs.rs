@@ -3,7 +3,6 @@
 //! and `-f` follows them all until every one has exited. `pod logs` prints
 //! through [`print_logs`] too.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use clap::Args;
@@ -117,8 +116,9 @@ pub(super) async fn print_logs(
 struct Printer {
     timestamps: bool,
     prefix: Prefix,
-    /// Per container: whether stdout, stderr are in the middle of a line.
-    mid_line: HashMap<String, [bool; 2]>,
+    /// Per container ID: whether its stdout, stderr are in the middle of a
+    /// line (a few containers: a list is quicker than hashing IDs).
+    mid_line: Vec<(String, [bool; 2])>,
 }
 
 impl Printer {
@@ -126,7 +126,7 @@ impl Printer {
         Printer {
             timestamps,
             prefix,
-            mid_line: HashMap::new(),
+            mid_line: Vec::new(),
         }
     }
 
@@ -137,7 +137,18 @@ impl Printer {
             LogDevice::Stdout => (out, 0),
             LogDevice::Stderr => (err, 1),
         };
-        let at_line_start = !self.mid_line.get(&l.container_id).is_some_and(|m| m[idx]);
+        let k = match self
+            .mid_line
+            .iter()
+            .position(|(id, _)| *id == l.container_id)
+        {
+            Some(k) => k,
+            None => {
+                self.mid_line.push((l.container_id.clone(), [false; 2]));
+                self.mid_line.len() - 1
+            }
+        };
+        let at_line_start = !self.mid_line[k].1[idx];
         let res = (|| {
             if at_line_start {
                 match self.prefix {
@@ -161,14 +172,7 @@ impl Printer {
             }
             std::io::Result::Ok(())
         })();
-        match self.mid_line.get_mut(&l.container_id) {
-            Some(m) => m[idx] = l.partial,
-            None => {
-                let mut m = [false; 2];
-                m[idx] = l.partial;
-                self.mid_line.insert(l.container_id.clone(), m);
-            }
-        }
+        self.mid_line[k].1[idx] = l.partial;
         match res {
             Ok(()) => Ok(()),
             // A closed pipe (`logs | head`) ends the command quietly.

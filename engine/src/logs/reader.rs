@@ -47,10 +47,15 @@ pub(crate) struct LogReader {
     /// read failed).
     files: Option<Files>,
     handles: Vec<Option<ContainerHandle>>,
+    /// Per container: its ID and name, as lines carry them.
+    names: Vec<(String, String)>,
     /// Per container: exited and read to the end (`Sequential`).
     done: Vec<bool>,
     follow: bool,
-    queue: VecDeque<LogLine>,
+    filter: TimeFilter,
+    /// Records read, not handed out yet, with their container's index: made
+    /// into lines one by one, so a long backlog stays as compact as the file.
+    queue: VecDeque<(usize, String)>,
     error: Option<Error>,
     phase: Phase,
 }
@@ -75,14 +80,14 @@ impl LogReader {
         options: &ContainerLogsOptions,
     ) -> LogReader {
         let mut handles = Vec::with_capacity(targets.len());
+        let mut names = Vec::with_capacity(targets.len());
         let members = targets
             .into_iter()
             .map(|t| {
                 handles.push(t.handle);
+                names.push((t.id, t.name));
                 Member {
                     source: LogSource::new(&t.log),
-                    id: t.id,
-                    name: t.name,
                     pending: Vec::new(),
                 }
             })
@@ -92,36 +97,41 @@ impl LogReader {
                 members,
                 order,
                 tail: options.tail,
-                filter: TimeFilter {
-                    since: options.since,
-                    until: options.until,
-                },
             }),
             done: vec![false; handles.len()],
             handles,
+            names,
             follow: options.follow,
+            filter: TimeFilter {
+                since: options.since,
+                until: options.until,
+            },
             queue: VecDeque::new(),
             error: None,
             phase: Phase::Backlog,
         }
     }
 
-    /// Runs one read of the files on a blocking thread; its lines go to the
-    /// queue.
+    /// Runs one read of the files on a blocking thread; its records go to
+    /// the queue.
     async fn read(&mut self, step: Step) -> Result<()> {
         let Some(mut files) = self.files.take() else {
             return Err(Error::other("reading logs: the reader failed before"));
         };
         let done = self.done.clone();
-        let (files, lines, res) = tokio::task::spawn_blocking(move || {
-            let mut lines = VecDeque::new();
-            let res = files.step(step, &done, &mut lines);
-            (files, lines, res)
+        let (files, records, res) = tokio::task::spawn_blocking(move || {
+            let mut records = VecDeque::new();
+            let res = files.step(step, &done, &mut records);
+            (files, records, res)
         })
         .await
         .map_err(|e| Error::other(format!("reading logs: {e}")))?;
         self.files = Some(files);
-        self.queue.extend(lines);
+        if self.queue.is_empty() {
+            self.queue = records;
+        } else {
+            self.queue.extend(records);
+        }
         res.map_err(Error::other)
     }
 
@@ -157,10 +167,7 @@ impl LogReader {
                 // everything by now, so this read gets the rest.
                 let live = self.liveness().await;
                 let res = self.read(Step::Follow).await;
-                let (order, filter) = match &self.files {
-                    Some(f) => (f.order, f.filter),
-                    None => (Order::Sequential, TimeFilter::default()),
-                };
+                let order = self.files.as_ref().map_or(Order::Sequential, |f| f.order);
                 for (done, l) in self.done.iter_mut().zip(&live) {
                     if order == Order::Sequential && *l == Some(false) {
                         *done = true;
@@ -170,7 +177,7 @@ impl LogReader {
                     Order::Sequential => self.done.iter().all(|d| *d),
                     Order::ByTime => !live.contains(&Some(true)),
                 };
-                self.phase = if ended || filter.until_passed() {
+                self.phase = if ended || self.filter.until_passed() {
                     Phase::Finish
                 } else {
                     Phase::Follow { first: false }
@@ -190,8 +197,11 @@ impl LogReader {
 impl LogLineStream for LogReader {
     async fn next_line(&mut self) -> Option<Result<LogLine>> {
         loop {
-            if let Some(l) = self.queue.pop_front() {
-                return Some(Ok(l));
+            if let Some((i, record)) = self.queue.pop_front() {
+                match self.line(i, &record) {
+                    Some(l) => return Some(Ok(l)),
+                    None => continue,
+                }
             }
             if let Some(e) = self.error.take() {
                 return Some(Err(e));
@@ -221,38 +231,36 @@ struct Files {
     members: Vec<Member>,
     order: Order,
     tail: i64,
-    filter: TimeFilter,
 }
 
 /// One container's log being read.
 struct Member {
-    id: String,
-    name: String,
     source: LogSource,
     /// Records read but not handed out: an unfinished line (`ByTime`).
     pending: Vec<String>,
 }
 
 impl Files {
-    /// Reads what `step` asks of the members not `done`, queueing lines
-    /// into `out`. An error names the file.
+    /// Reads what `step` asks of the members not `done`, queueing records
+    /// into `out` with their member's index. An error names the file.
     fn step(
         &mut self,
         step: Step,
         done: &[bool],
-        out: &mut VecDeque<LogLine>,
+        out: &mut VecDeque<(usize, String)>,
     ) -> Result<(), String> {
-        let filter = self.filter;
         match (step, self.order) {
             (Step::Backlog | Step::Follow, Order::Sequential) => {
                 let mut records = Vec::new();
-                for (m, _) in self.members.iter_mut().zip(done).filter(|(_, d)| !**d) {
-                    records.clear();
+                for (i, m) in self.members.iter_mut().enumerate() {
+                    if done.get(i).copied().unwrap_or(false) {
+                        continue;
+                    }
                     m.source.poll(&mut records)?;
                     if matches!(step, Step::Backlog) {
                         tail(&mut records, self.tail);
                     }
-                    out.extend(records.iter().filter_map(|r| m.line(r, &filter)));
+                    out.extend(records.drain(..).map(|r| (i, r)));
                 }
             }
             (Step::Backlog | Step::Follow, Order::ByTime) => {
@@ -265,10 +273,8 @@ impl Files {
                 self.merge(out);
             }
             (Step::Finish, _) => {
-                for m in &mut self.members {
-                    for r in std::mem::take(&mut m.pending) {
-                        out.extend(m.line(&r, &filter));
-                    }
+                for (i, m) in self.members.iter_mut().enumerate() {
+                    out.extend(m.pending.drain(..).map(|r| (i, r)));
                 }
             }
         }
@@ -277,7 +283,7 @@ impl Files {
 
     /// Hands out the complete lines read from every member, ordered by time
     /// (ties keep the member order); unfinished lines wait for their end.
-    fn merge(&mut self, out: &mut VecDeque<LogLine>) {
+    fn merge(&mut self, out: &mut VecDeque<(usize, String)>) {
         let mut lines: Vec<(i64, usize, Vec<String>)> = Vec::new();
         for (i, m) in self.members.iter_mut().enumerate() {
             lines.extend(
@@ -289,22 +295,23 @@ impl Files {
         // Stable: a member's own lines keep their order.
         lines.sort_by_key(|(t, i, _)| (*t, *i));
         for (_, i, records) in lines {
-            let m = &self.members[i];
-            out.extend(records.iter().filter_map(|r| m.line(r, &self.filter)));
+            out.extend(records.into_iter().map(|r| (i, r)));
         }
     }
 }
 
-impl Member {
-    /// The line of one raw record, if it parses and `filter` keeps it.
-    fn line(&self, record: &str, filter: &TimeFilter) -> Option<LogLine> {
+impl LogReader {
+    /// The line of a record of container `i`, if it parses and is in the
+    /// time window.
+    fn line(&self, i: usize, record: &str) -> Option<LogLine> {
         let r = parse_record(record)?;
-        if !filter.keeps(r.nanos) {
+        if !self.filter.keeps(r.nanos) {
             return None;
         }
+        let (id, name) = self.names.get(i)?;
         Some(LogLine {
-            container_id: self.id.clone(),
-            container_name: self.name.clone(),
+            container_id: id.clone(),
+            container_name: name.clone(),
             device: match r.stream {
                 Stream::Stdout => LogDevice::Stdout,
                 Stream::Stderr => LogDevice::Stderr,
