@@ -31,7 +31,7 @@ pub mod fault;
 pub mod front_door;
 pub mod image_ref;
 pub mod lock;
-pub mod logs;
+pub(crate) mod logs;
 pub mod monitor;
 pub mod pod;
 pub mod registry;

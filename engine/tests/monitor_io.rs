@@ -267,11 +267,7 @@ fn log_rotates_by_size() {
     c.run();
     assert_eq!(c.exit_record().code, 0);
     let log = c.cfg.log_path.clone().unwrap();
-    let numbered = |n: u32| {
-        let mut p = log.clone().into_os_string();
-        p.push(format!(".{n}"));
-        std::path::PathBuf::from(p)
-    };
+    let numbered = |n: u32| rpod_proto::log_format::rotated_path(&log, n);
     for p in [log.clone(), numbered(1), numbered(2)] {
         let len = fs::metadata(&p).unwrap().len();
         assert!(len > 0 && len <= 400, "{}: {len}", p.display());

@@ -1,78 +1,32 @@
-//! The container log in Podman's k8s-file format, with size-based
-//! rotation.
-//!
-//! Each record is `<RFC3339Nano timestamp> <stdout|stderr> <F|P> <text>\n`:
-//! `F` for a full line (the newline is the record's own), `P` for a chunk
-//! that did not end in a newline.
+//! The container log file's writer. The format (Podman's k8s-file records)
+//! and the rotation naming belong to [`rpod_proto::log_format`], which the
+//! engine's reader shares; this module writes records as output arrives and
+//! rotates by size.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// Output stream a chunk came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
-impl Stream {
-    fn name(self) -> &'static [u8] {
-        match self {
-            Stream::Stdout => b"stdout",
-            Stream::Stderr => b"stderr",
-        }
-    }
-}
+pub use rpod_proto::log_format::Stream;
+use rpod_proto::log_format::{self, append_record, record_len, Timestamp};
 
 /// Records are written in batches of at most about this many bytes so a
 /// chunk full of newlines cannot inflate the buffer.
 const BATCH: usize = 64 * 1024;
 
-/// Appends the k8s-file records for one chunk of output to `out`.
-#[cfg(test)]
-pub fn append_records(out: &mut Vec<u8>, ts: &[u8], stream: Stream, data: &[u8]) {
-    for line in data.split_inclusive(|&b| b == b'\n') {
-        append_record(out, ts, stream, line);
-    }
-}
-
-/// Appends the record for one line (`F` if it ends in a newline, else `P`).
-fn append_record(out: &mut Vec<u8>, ts: &[u8], stream: Stream, line: &[u8]) {
-    let (text, tag) = match line.strip_suffix(b"\n") {
-        Some(text) => (text, b'F'),
-        None => (line, b'P'),
-    };
-    out.extend_from_slice(ts);
-    out.push(b' ');
-    out.extend_from_slice(stream.name());
-    out.push(b' ');
-    out.push(tag);
-    out.push(b' ');
-    out.extend_from_slice(text);
-    out.push(b'\n');
-}
-
-/// Formats a broken-down local time as RFC 3339 with nanoseconds and a
-/// numeric UTC offset (`2024-05-01T10:11:12.000000123+02:00`).
-pub fn format_rfc3339_nano(tm: &libc::tm, nanos: u32) -> Vec<u8> {
-    let off = tm.tm_gmtoff;
-    let (sign, off) = if off < 0 { ('-', -off) } else { ('+', off) };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}{}{:02}:{:02}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
+/// A broken-down local time as a record's timestamp.
+fn timestamp(tm: &libc::tm, nanos: u32) -> Timestamp {
+    Timestamp {
+        year: tm.tm_year + 1900,
+        month: (tm.tm_mon + 1) as u32,
+        day: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        minute: tm.tm_min as u32,
+        second: tm.tm_sec as u32,
         nanos,
-        sign,
-        off / 3600,
-        (off % 3600) / 60
-    )
-    .into_bytes()
+        utc_offset: tm.tm_gmtoff,
+    }
 }
 
 /// The current local time as an RFC3339Nano timestamp.
@@ -87,7 +41,7 @@ pub fn now_timestamp() -> Vec<u8> {
     // SAFETY: both pointers come from live references valid for the call;
     // localtime_r reads `secs` and only writes into `tm`.
     unsafe { libc::localtime_r(&secs, &mut tm) };
-    format_rfc3339_nano(&tm, now.subsec_nanos())
+    timestamp(&tm, now.subsec_nanos()).encode()
 }
 
 /// An open k8s-file log with rotation settings.
@@ -139,11 +93,11 @@ impl LogFile {
         let ts = now_timestamp();
         self.buf.clear();
         for line in data.split_inclusive(|&b| b == b'\n') {
-            let record_len = (ts.len() + stream.name().len() + 5 + line.len()) as u64;
+            let len = record_len(&ts, stream, line) as u64;
             let pending = self.size + self.buf.len() as u64;
             if self
                 .max_size
-                .is_some_and(|max| pending > 0 && pending + record_len > max)
+                .is_some_and(|max| pending > 0 && pending + len > max)
             {
                 self.flush_buf()?;
                 self.rotate()?;
@@ -169,28 +123,15 @@ impl LogFile {
         Ok(())
     }
 
-    fn numbered(&self, n: u32) -> PathBuf {
-        let mut p = self.path.clone().into_os_string();
-        p.push(format!(".{n}"));
-        PathBuf::from(p)
-    }
-
-    /// Rotates: with one file, truncate in place; otherwise shift
-    /// `<log>.1`..`<log>.(n-2)` up by one and move the live log to `.1`.
+    /// Starts a new file: with one file, truncates in place; otherwise
+    /// rotates (see [`log_format::rotate`]) and opens a new live log.
     fn rotate(&mut self) -> io::Result<()> {
-        if self.max_files <= 1 {
+        if log_format::truncates_in_place(self.max_files) {
             self.file.set_len(0)?;
             self.size = 0;
             return Ok(());
         }
-        for n in (1..self.max_files - 1).rev() {
-            match fs::rename(self.numbered(n), self.numbered(n + 1)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        fs::rename(&self.path, self.numbered(1))?;
+        log_format::rotate(&self.path, self.max_files)?;
         self.file = open_append(&self.path)?;
         self.size = 0;
         Ok(())
@@ -200,36 +141,10 @@ impl LogFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
-    fn full_and_partial_lines() {
-        let mut out = Vec::new();
-        append_records(&mut out, b"TS", Stream::Stdout, b"hello\nworld\npart");
-        assert_eq!(
-            out,
-            b"TS stdout F hello\nTS stdout F world\nTS stdout P part\n"
-        );
-    }
-
-    #[test]
-    fn empty_lines_and_stderr() {
-        let mut out = Vec::new();
-        append_records(&mut out, b"TS", Stream::Stderr, b"\n\nx\n");
-        assert_eq!(out, b"TS stderr F \nTS stderr F \nTS stderr F x\n");
-        out.clear();
-        append_records(&mut out, b"TS", Stream::Stderr, b"");
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    fn pty_carriage_return_is_kept() {
-        let mut out = Vec::new();
-        append_records(&mut out, b"TS", Stream::Stdout, b"a\r\n");
-        assert_eq!(out, b"TS stdout F a\r\n");
-    }
-
-    #[test]
-    fn timestamp_shape() {
+    fn timestamp_from_broken_down_local_time() {
         // SAFETY: zeroed tm is a valid value for a plain C struct.
         let mut tm: libc::tm = unsafe { std::mem::zeroed() };
         tm.tm_year = 124;
@@ -240,12 +155,12 @@ mod tests {
         tm.tm_sec = 12;
         tm.tm_gmtoff = -(5 * 3600 + 30 * 60);
         assert_eq!(
-            format_rfc3339_nano(&tm, 123),
+            timestamp(&tm, 123).encode(),
             b"2024-05-01T10:11:12.000000123-05:30"
         );
         tm.tm_gmtoff = 0;
         assert_eq!(
-            format_rfc3339_nano(&tm, 0),
+            timestamp(&tm, 0).encode(),
             b"2024-05-01T10:11:12.000000000+00:00"
         );
     }
@@ -256,6 +171,7 @@ mod tests {
         assert_eq!(ts.len(), 35, "{ts}");
         assert_eq!(&ts[10..11], "T");
         assert_eq!(&ts[19..20], ".");
+        assert!(log_format::parse_time(&ts).is_some(), "{ts}");
     }
 
     fn tmpdir(name: &str) -> PathBuf {

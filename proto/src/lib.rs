@@ -13,12 +13,15 @@
 //! - [`attach`]: stream tags of the SOCK_SEQPACKET attach socket.
 //! - [`restart`], [`health`], [`events`]: restart policies, health checks
 //!   and the events file, shared by the engine and the monitors.
+//! - [`log_format`]: the container log file (records and rotation), written
+//!   by the monitor and read by the engine.
 
 pub mod attach;
 pub mod config;
 pub mod events;
 pub mod frame;
 pub mod health;
+pub mod log_format;
 pub mod messages;
 pub mod restart;
 

@@ -20,8 +20,6 @@ mod info;
 mod inspect;
 mod latest;
 mod lifecycle;
-mod log_follow;
-mod log_source;
 mod login;
 mod logs;
 mod mount;

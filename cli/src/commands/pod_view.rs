@@ -1,14 +1,11 @@
 //! `pod top` (processes of a pod's containers, read from /proc) and
 //! `pod logs` (its members' logs, merged by time, followed).
 
-use std::io::Write;
-
 use clap::Args;
-use rpod_engine::container::ContainerPaths;
 use rpod_engine::state::ContainerRecord;
 
 use super::common::{open_engine, Globals};
-use super::log_source::{tail, take_lines, LogSource, Printer, TimeFilter, FOLLOW_INTERVAL};
+use super::logs::{logs_options, print_logs, Prefix};
 use super::procfs::{all_processes, clock_ticks, descendants, uptime_secs, Proc};
 use crate::cli_error::{CliError, CliResult};
 
@@ -117,107 +114,18 @@ pub async fn top(g: &Globals, a: PodTopArgs) -> CliResult {
 /// containers interleaved in time order. With `--follow`, until every one
 /// of them has exited.
 pub async fn logs(g: &Globals, a: PodLogsArgs) -> CliResult {
-    let filter = TimeFilter::parse(a.since.as_deref(), a.until.as_deref())?;
-    let engine = open_engine(g)?;
-    let pod = engine.pod(&a.pod)?;
-    let mut members: Vec<ContainerRecord> = engine
-        .pod_members(&pod.id)?
-        .into_iter()
-        .filter(|c| !c.options.pod.as_ref().is_some_and(|m| m.infra))
-        .collect();
-    if let Some(want) = &a.container {
-        members.retain(|c| &c.name == want || c.id.starts_with(want.as_str()));
-        if members.is_empty() {
-            return Err(CliError::usage(format!(
-                "container {want} is not in pod {}",
-                pod.name
-            )));
-        }
-    }
-    let mut sources: Vec<Member> = members
-        .iter()
-        .map(|c| {
-            let prefix = if a.names {
-                c.name.clone()
-            } else {
-                c.short_id().to_owned()
-            };
-            Member {
-                id: c.id.clone(),
-                source: LogSource::new(&ContainerPaths::new(engine.config(), &c.id).log),
-                printer: Printer::new(a.timestamps, Some(prefix), filter),
-                pending: Vec::new(),
-            }
-        })
-        .collect();
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
-
-    // The backlog, --tail per container.
-    for m in &mut sources {
-        m.source.poll(&mut m.pending)?;
-        tail(&mut m.pending, a.tail);
-    }
-    print_merged(&mut sources, &mut out, &mut err)?;
-    if a.follow {
-        loop {
-            let mut live = false;
-            for m in &sources {
-                if let Ok(h) = engine.container(&m.id) {
-                    live |= h.get().await.is_ok_and(|r| r.state.has_monitor());
-                }
-            }
-            // All exited: their monitors wrote everything, this read gets the rest.
-            for m in &mut sources {
-                m.source.poll(&mut m.pending)?;
-            }
-            print_merged(&mut sources, &mut out, &mut err)?;
-            if !live {
-                break;
-            }
-            out.flush().ok();
-            tokio::time::sleep(FOLLOW_INTERVAL).await;
-        }
-    }
-    // Lines nobody finished (a member killed mid-line).
-    for m in &mut sources {
-        for r in std::mem::take(&mut m.pending) {
-            m.printer.print(&r, &mut out, &mut err)?;
-        }
-    }
-    Ok(0)
-}
-
-/// One member's log being read.
-struct Member {
-    id: String,
-    source: LogSource,
-    printer: Printer,
-    /// Records read but not printed: an unfinished line.
-    pending: Vec<String>,
-}
-
-/// Prints the complete lines read from every member, ordered by time
-/// (ties keep the member order); unfinished lines wait for their end.
-fn print_merged(
-    members: &mut [Member],
-    out: &mut dyn std::io::Write,
-    err: &mut dyn std::io::Write,
-) -> CliResult<()> {
-    let mut lines: Vec<(i64, usize, Vec<String>)> = Vec::new();
-    for (i, m) in members.iter_mut().enumerate() {
-        lines.extend(
-            take_lines(&mut m.pending)
-                .into_iter()
-                .map(|(t, l)| (t, i, l)),
-        );
-    }
-    // Stable: a member's own lines keep their order.
-    lines.sort_by_key(|(t, i, _)| (*t, *i));
-    for (_, i, records) in lines {
-        for r in &records {
-            members[i].printer.print(r, out, err)?;
-        }
-    }
-    Ok(())
+    let options = logs_options(a.follow, a.since.as_deref(), a.until.as_deref(), a.tail)?;
+    let prefix = if a.names {
+        Prefix::Name
+    } else {
+        Prefix::ShortId
+    };
+    let request = rpod_api::logs::ContainerLogsRequest {
+        target: rpod_api::logs::LogsTarget::Pod {
+            pod: a.pod,
+            container: a.container,
+        },
+        options,
+    };
+    print_logs(g, request, prefix, a.timestamps).await
 }

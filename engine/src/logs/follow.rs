@@ -1,11 +1,11 @@
-//! Following a k8s-file log across rotation without losing or repeating
+//! Following a container log across rotation without losing or repeating
 //! records.
 //!
-//! The monitor rotates by renaming: `ctr.log` becomes `ctr.log.1` (older
-//! files shift up) and a new `ctr.log` is created; it never writes to a
-//! file again once it has renamed it. So when the live path names another
+//! The monitor rotates by renaming (see [`rpod_proto::log_format`]): the live
+//! file becomes `.1`, older files shift up, a new live file is created, and a
+//! renamed file is never written again. So when the live path names another
 //! file than the one we read, ours is complete: drain it, then read every
-//! file rotated after ours (found by inode among `ctr.log.N`), oldest
+//! file rotated after ours (found by inode among the rotated files), oldest
 //! first, then continue with the new live file. With a single file the log
 //! is truncated in place instead: we start again from its top.
 
@@ -14,10 +14,11 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// Most numbered files looked at.
-const MAX_ROTATED: u32 = 1024;
+use rpod_proto::log_format;
 
-pub struct Follower {
+/// One log file being read, and the rotated files after it when the writer
+/// moves on.
+pub(crate) struct Follower {
     path: PathBuf,
     reader: BufReader<File>,
     ino: u64,
@@ -25,7 +26,7 @@ pub struct Follower {
 }
 
 impl Follower {
-    pub fn new(path: &Path, file: File) -> std::io::Result<Follower> {
+    pub(crate) fn new(path: &Path, file: File) -> std::io::Result<Follower> {
         let ino = file.metadata()?.ino();
         Ok(Follower {
             path: path.to_owned(),
@@ -36,7 +37,7 @@ impl Follower {
     }
 
     /// Hands every complete record available now to `f`, in order.
-    pub fn poll(&mut self, f: &mut dyn FnMut(String)) -> std::io::Result<()> {
+    pub(crate) fn poll(&mut self, f: &mut dyn FnMut(String)) -> std::io::Result<()> {
         loop {
             read_available(&mut self.reader, &mut self.pending, f)?;
             let meta = match std::fs::metadata(&self.path) {
@@ -57,7 +58,7 @@ impl Follower {
             }
             // Rotated: ours is complete and drained. Read the files rotated
             // after it, then switch to the live one.
-            for (path, ino) in self.rotated_after()? {
+            for (path, ino) in self.rotated_after() {
                 let Ok(file) = File::open(&path) else {
                     continue;
                 };
@@ -80,29 +81,23 @@ impl Follower {
     }
 
     /// Numbered files newer than ours, oldest first, with their inodes.
-    fn rotated_after(&self) -> std::io::Result<Vec<(PathBuf, u64)>> {
-        let mut files = Vec::new();
-        for n in 1..=MAX_ROTATED {
-            let mut p = self.path.clone().into_os_string();
-            p.push(format!(".{n}"));
-            let p = PathBuf::from(p);
-            match std::fs::metadata(&p) {
-                Ok(m) => files.push((p, m.ino())),
-                Err(_) => break,
-            }
-        }
+    fn rotated_after(&self) -> Vec<(PathBuf, u64)> {
+        let mut files: Vec<(PathBuf, u64)> = log_format::rotated_files(&self.path)
+            .into_iter()
+            .map(|(p, m)| (p, m.ino()))
+            .collect();
         // `.1` is the newest. Ours (if still there) and everything older
         // than it were read already.
         if let Some(k) = files.iter().position(|(_, ino)| *ino == self.ino) {
             files.truncate(k);
         }
         files.reverse();
-        Ok(files)
+        files
     }
 }
 
 /// Reads complete lines; a trailing incomplete line waits in `pending`.
-pub fn read_available<R: BufRead>(
+pub(crate) fn read_available<R: BufRead>(
     r: &mut R,
     pending: &mut String,
     f: &mut dyn FnMut(String),
@@ -141,14 +136,9 @@ mod tests {
         }
     }
 
-    /// Rotates like the monitor: shift `.N`, rename live to `.1`, new live.
+    /// Rotates like the monitor.
     fn rotate(path: &Path, max_files: u32) {
-        for n in (1..max_files - 1).rev() {
-            let from = format!("{}.{n}", path.display());
-            let to = format!("{}.{}", path.display(), n + 1);
-            let _ = std::fs::rename(from, to);
-        }
-        std::fs::rename(path, format!("{}.1", path.display())).unwrap();
+        log_format::rotate(path, max_files).unwrap();
         File::create(path).unwrap();
     }
 
