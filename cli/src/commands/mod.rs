@@ -28,7 +28,6 @@ mod mount;
 mod network_volume;
 mod pod;
 mod pod_ps;
-mod pod_service;
 mod pod_view;
 mod procfs;
 mod progress_bars;
