@@ -353,16 +353,11 @@ async fn prune(g: &Globals, a: PodPruneArgs) -> CliResult {
 
 /// Why container `h` cannot be removed on its own: it is the infra
 /// container of a pod that still exists (Podman's rule).
-// Kept for `rm` (lifecycle) until container removal moves behind the front door.
+// Kept for `rm` (lifecycle) until container removal moves behind the front
+// door, which then asks `Engine::infra_removal_refusal` itself.
 pub async fn infra_of_pod(
     engine: &rpod_engine::Engine,
     h: &rpod_engine::container::ContainerHandle,
 ) -> Option<String> {
-    let rec = h.get().await.ok()?;
-    let m = rec.options.pod.as_ref().filter(|m| m.infra)?;
-    let pod = engine.pod(&m.pod_id).ok()?;
-    Some(format!(
-        "container {} is the infra container of pod {} and cannot be removed without removing the pod",
-        rec.id, pod.id
-    ))
+    engine.infra_removal_refusal(&h.get().await.ok()?)
 }
