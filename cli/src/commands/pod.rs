@@ -196,12 +196,7 @@ pub fn parse_labels(labels: &[String]) -> Vec<(String, String)> {
 /// The options of a pod created with defaults (`--pod new:NAME`).
 // Kept for `run --pod new:` (container_create) until its request carries a PodSpec.
 pub fn default_pod_options() -> rpod_engine::pod::PodOptions {
-    let cgroup2 = rpod_engine::runtime::cgroup_mode() == rpod_engine::runtime::CgroupMode::Unified;
-    rpod_engine::pod::PodOptions {
-        share: rpod_engine::pod::default_share(cgroup2),
-        infra: true,
-        ..Default::default()
-    }
+    rpod_engine::pod::PodOptions::host_defaults()
 }
 
 async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {

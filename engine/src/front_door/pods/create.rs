@@ -6,7 +6,7 @@ use rpod_api::{Error, Result};
 
 use crate::container::ContainerPaths;
 use crate::engine::Engine;
-use crate::pod::{default_share, ExitPolicy, NewPod, PodError, PodOptions, PodRecord};
+use crate::pod::{ExitPolicy, NewPod, PodError, PodOptions, PodRecord};
 
 pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateReport> {
     let options = options(&spec)?;
@@ -42,7 +42,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
             .filter(|s| !s.is_empty() && s != "none")
             .collect(),
         None if spec.no_infra => Vec::new(),
-        None => default_share(crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified),
+        None => PodOptions::host_defaults().share,
     };
     Ok(PodOptions {
         share,
