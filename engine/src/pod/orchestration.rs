@@ -83,3 +83,22 @@ pub fn is_regular(rec: &ContainerRecord) -> bool {
         .as_ref()
         .is_none_or(|m| !m.infra && m.init_ctr.is_none())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_errors_keep_their_type_through_a_member_start() {
+        let e = into_container_error(PodError::Container(ContainerError::NotFound("x".into())));
+        assert!(matches!(e, ContainerError::NotFound(_)));
+        let e = into_container_error(PodError::StateImproper("pod p is being removed".into()));
+        let ContainerError::Dependency(source) = &e else {
+            panic!("{e:?}")
+        };
+        assert!(source.downcast_ref::<PodError>().is_some());
+        let api: rpod_api::Error = e.into();
+        assert_eq!(api.kind, rpod_api::ErrorKind::InvalidState);
+        assert_eq!(api.message, "pod p is being removed");
+    }
+}
