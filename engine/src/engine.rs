@@ -31,9 +31,13 @@ pub fn select_runtime(
     Ok(rt)
 }
 
+/// Cheap to clone: clones share the context and the actor registries.
+#[derive(Clone)]
 pub struct Engine {
     ctx: Arc<EngineCtx>,
-    actors: Mutex<HashMap<String, ContainerHandle>>,
+    actors: Arc<Mutex<HashMap<String, ContainerHandle>>>,
+    /// The pod actors, one per pod (see [`crate::pod::registry`]).
+    pub(crate) pods: Arc<crate::pod::PodActors>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,15 +73,18 @@ impl Engine {
                 store,
                 cleanup_exe,
             }),
-            actors: Mutex::new(HashMap::new()),
+            actors: Arc::default(),
+            pods: Arc::default(),
         })
     }
 
-    /// Another engine handle on the same shared context (its own actors).
-    pub(crate) fn from_ctx(ctx: Arc<EngineCtx>) -> Engine {
-        Engine {
-            ctx,
-            actors: Mutex::new(HashMap::new()),
+    /// A reference that does not keep the engine alive (held by its
+    /// actors, which the engine's registries hold).
+    pub(crate) fn downgrade(&self) -> WeakEngine {
+        WeakEngine {
+            ctx: Arc::downgrade(&self.ctx),
+            actors: Arc::downgrade(&self.actors),
+            pods: Arc::downgrade(&self.pods),
         }
     }
 
@@ -104,9 +111,10 @@ impl Engine {
             .find_container(key)?
             .ok_or_else(|| ContainerError::NotFound(name_or_id.to_owned()))?;
         let mut actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
-        let handle = actors
-            .entry(record.id.clone())
-            .or_insert_with(|| actor::spawn(self.ctx.clone(), record.id.clone(), record.name));
+        let handle = actors.entry(record.id.clone()).or_insert_with(|| {
+            let above = crate::pod::orchestration(self.downgrade());
+            actor::spawn(self.ctx.clone(), record.id.clone(), record.name, above)
+        });
         Ok(handle.clone())
     }
 
@@ -118,6 +126,24 @@ impl Engine {
             out.push(crate::container::reconcile::refresh(&self.ctx, rec)?);
         }
         Ok(out)
+    }
+}
+
+/// An [`Engine`] that may have been dropped.
+#[derive(Clone)]
+pub(crate) struct WeakEngine {
+    ctx: std::sync::Weak<EngineCtx>,
+    actors: std::sync::Weak<Mutex<HashMap<String, ContainerHandle>>>,
+    pods: std::sync::Weak<crate::pod::PodActors>,
+}
+
+impl WeakEngine {
+    pub(crate) fn upgrade(&self) -> Option<Engine> {
+        Some(Engine {
+            ctx: self.ctx.upgrade()?,
+            actors: self.actors.upgrade()?,
+            pods: self.pods.upgrade()?,
+        })
     }
 }
 

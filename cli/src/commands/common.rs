@@ -167,12 +167,7 @@ pub struct FailureCodes {
 }
 
 impl FailureCodes {
-    pub fn fail(&mut self, error: &(dyn std::error::Error + 'static), code: i32) {
-        eprintln!("Error: {}", display_chain(error));
-        self.code = self.code.max(code);
-    }
-
-    /// [`FailureCodes::fail`] with a message of rpod's own.
+    /// Prints `Error: msg` and keeps the highest code.
     pub fn fail_msg(&mut self, msg: &str, code: i32) {
         eprintln!("Error: {msg}");
         self.code = self.code.max(code);

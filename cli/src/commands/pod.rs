@@ -1,12 +1,15 @@
 //! `pod create|start|stop|kill|restart|pause|unpause|rm|exists|prune`:
-//! pod lifecycle through the pod actor. Listing and inspection are in
-//! `pod_ps`, `pod top` and `pod logs` in `pod_view`.
+//! flags into the front door's pod requests, its reports printed as
+//! Podman's. Listing and inspection are in `pod_ps`, `pod top` and
+//! `pod logs` in `pod_view`.
 
 use clap::{Args, Subcommand};
-use rpod_engine::pod::{default_share, ExitPolicy, NewPod, PodError, PodOptions};
-use rpod_engine::Engine;
+use rpod_api::front_door::pods::{
+    PodKillOptions, PodReport, PodRmOptions, PodSelect, PodSpec, PodStopOptions,
+};
+use rpod_api::ErrorKind;
 
-use super::common::{for_each, open_engine, parse_signal, FailureCodes, Globals};
+use super::common::{open_front_door, parse_signal, FailureCodes, Globals};
 use super::{pod_ps, pod_view};
 use crate::cli_error::{CliError, CliResult};
 
@@ -91,6 +94,9 @@ pub struct PodNamesArgs {
     /// Act on all pods
     #[arg(short = 'a', long)]
     all: bool,
+    /// Act on the latest pod rpod is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     pods: Vec<String>,
 }
 
@@ -99,6 +105,9 @@ pub struct PodStopArgs {
     /// Act on all pods
     #[arg(short = 'a', long)]
     all: bool,
+    /// Act on the latest pod rpod is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     /// Ignore errors when a specified pod is missing
     #[arg(short = 'i', long)]
     ignore: bool,
@@ -113,6 +122,9 @@ pub struct PodKillArgs {
     /// Kill all pods
     #[arg(short = 'a', long)]
     all: bool,
+    /// Act on the latest pod rpod is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     /// Signal to send to the containers in the pod
     #[arg(short = 's', long, default_value = "KILL")]
     signal: String,
@@ -124,6 +136,9 @@ pub struct PodRmArgs {
     /// Remove all pods
     #[arg(short = 'a', long)]
     all: bool,
+    /// Act on the latest pod rpod is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     /// Force removal of a running pod by first stopping all containers, then removing all containers in the pod
     #[arg(short = 'f', long)]
     force: bool,
@@ -179,80 +194,68 @@ pub fn parse_labels(labels: &[String]) -> Vec<(String, String)> {
 }
 
 /// The options of a pod created with defaults (`--pod new:NAME`).
-pub fn default_pod_options() -> PodOptions {
-    let cgroup2 = rpod_engine::runtime::cgroup_mode() == rpod_engine::runtime::CgroupMode::Unified;
-    PodOptions {
-        share: default_share(cgroup2),
-        infra: true,
-        ..Default::default()
-    }
+// Kept for `run --pod new:` (container_create) until its request carries a PodSpec.
+pub fn default_pod_options() -> rpod_engine::pod::PodOptions {
+    rpod_engine::pod::PodOptions::host_defaults()
 }
 
 async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
     if a.name.is_some() && a.positional_name.is_some() {
         return Err(CliError::usage("cannot specify both a pod name and --name"));
     }
-    let exit_policy = ExitPolicy::parse(&a.exit_policy).ok_or_else(|| {
-        CliError::usage(format!(
-            "invalid pod exit policy: {:?}: must be one of continue, stop",
-            a.exit_policy
-        ))
-    })?;
-    let mut options = default_pod_options();
-    options.infra = a.infra;
-    if let Some(share) = &a.share {
-        options.share = share
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty() && s != "none")
-            .collect();
-    } else if !a.infra {
-        options.share.clear();
-    }
-    options.infra_command = a
-        .infra_command
-        .as_deref()
-        .map(super::container_create::parse_entrypoint);
-    options.infra_name = a.infra_name;
-    options.hostname = a.hostname;
-    options.labels = parse_labels(&a.label);
-    options.ports = a.publish;
-    options.exit_policy = exit_policy;
-    let engine = open_engine(g)?;
-    let name = a.name.or(a.positional_name);
-    if a.replace {
-        super::pod_service::replace_existing(&engine, name.as_deref()).await?;
-    }
-    let pod = engine.create_pod(NewPod { name, options }).await?;
-    if let Some(f) = &a.infra_conmon_pidfile {
-        super::pod_service::link_infra_pidfile(&engine, &pod, f)?;
-    }
+    let spec = PodSpec {
+        name: a.name.or(a.positional_name),
+        share: a
+            .share
+            .as_deref()
+            .map(|s| s.split(',').map(str::to_owned).collect()),
+        no_infra: !a.infra,
+        infra_command: a
+            .infra_command
+            .as_deref()
+            .map(super::container_create::parse_entrypoint),
+        infra_name: a.infra_name,
+        hostname: a.hostname,
+        labels: parse_labels(&a.label),
+        port_mappings: a.publish,
+        exit_policy: Some(a.exit_policy),
+        infra_conmon_pid_file: a.infra_conmon_pidfile,
+        replace: a.replace,
+    };
+    let report = open_front_door(g)?.pod_create(spec).await?;
     if let Some(f) = &a.pod_id_file {
-        std::fs::write(f, &pod.id)
+        std::fs::write(f, &report.id)
             .map_err(|e| CliError::usage(format!("writing pod id file {f}: {e}")))?;
     }
-    println!("{}", pod.id);
+    println!("{}", report.id);
     Ok(0)
 }
 
 async fn exists(g: &Globals, a: PodExistsArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    match engine.pod(&a.pod) {
-        Ok(_) => Ok(0),
-        Err(PodError::NotFound(_)) => Ok(1),
-        Err(e) => Err(e.into()),
+    match open_front_door(g)?.pod_exists(&a.pod).await? {
+        true => Ok(0),
+        false => Ok(1),
     }
 }
 
-/// The pods named, or every pod with `--all`.
-pub fn pods_or_all(engine: &Engine, all: bool, names: &[String]) -> CliResult<Vec<String>> {
-    if all {
-        return Ok(engine.pods()?.into_iter().map(|p| p.id).collect());
+/// Podman's output of a batch: each pod's id as it is done; failures on
+/// stderr, the last one ending the command (125 unless it says otherwise).
+fn print_reports(reports: Vec<PodReport>) -> CliResult {
+    let mut failed: Option<rpod_api::Error> = None;
+    for r in reports {
+        match r.err {
+            None => println!("{}", r.id),
+            Some(e) => {
+                if let Some(prev) = failed.replace(e) {
+                    eprintln!("Error: {prev}");
+                }
+            }
+        }
     }
-    if names.is_empty() {
-        return Err(CliError::usage("you must provide at least one name or id"));
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(0),
     }
-    Ok(names.to_vec())
 }
 
 enum Op {
@@ -261,84 +264,72 @@ enum Op {
     Unpause,
 }
 
-/// Podman prints the pod id of each pod acted on.
 async fn simple(g: &Globals, a: PodNamesArgs, op: Op) -> CliResult {
-    let engine = open_engine(g)?;
-    let names = pods_or_all(&engine, a.all, &a.pods)?;
-    for_each(&names, |name| {
-        let engine = &engine;
-        let op = &op;
-        async move {
-            let pod = engine.pod(&name)?;
-            match op {
-                Op::Start => pod.start().await?,
-                Op::Pause => pod.pause().await?,
-                Op::Unpause => pod.unpause().await?,
-            }
-            Ok(Some(pod.id))
-        }
-    })
-    .await
+    let select = PodSelect {
+        all: a.all,
+        latest: a.latest,
+    };
+    let fd = open_front_door(g)?;
+    let reports = match op {
+        Op::Start => fd.pod_start(&a.pods, select).await?,
+        Op::Pause => fd.pod_pause(&a.pods, select).await?,
+        Op::Unpause => fd.pod_unpause(&a.pods, select).await?,
+    };
+    print_reports(reports)
 }
 
 async fn stop(g: &Globals, a: PodStopArgs, restart: bool) -> CliResult {
-    let engine = open_engine(g)?;
-    let names = pods_or_all(&engine, a.all, &a.pods)?;
-    for_each(&names, |name| {
-        let engine = &engine;
-        async move {
-            let pod = match engine.pod(&name) {
-                Ok(p) => p,
-                Err(PodError::NotFound(_)) if a.ignore => return Ok(None),
-                Err(e) => return Err(e.into()),
-            };
-            if restart {
-                pod.restart(a.time).await?
-            } else {
-                pod.stop(a.time).await?
-            }
-            Ok(Some(pod.id))
-        }
-    })
-    .await
+    let options = PodStopOptions {
+        select: PodSelect {
+            all: a.all,
+            latest: a.latest,
+        },
+        ignore: a.ignore,
+        timeout: a.time,
+    };
+    let fd = open_front_door(g)?;
+    let reports = if restart {
+        fd.pod_restart(&a.pods, options).await?
+    } else {
+        fd.pod_stop(&a.pods, options).await?
+    };
+    print_reports(reports)
 }
 
 async fn kill(g: &Globals, a: PodKillArgs) -> CliResult {
-    let signal = parse_signal(&a.signal)?;
-    let engine = open_engine(g)?;
-    let names = pods_or_all(&engine, a.all, &a.pods)?;
-    for_each(&names, |name| {
-        let engine = &engine;
-        async move {
-            let pod = engine.pod(&name)?;
-            pod.kill(signal).await?;
-            Ok(Some(pod.id))
-        }
-    })
-    .await
+    let options = PodKillOptions {
+        select: PodSelect {
+            all: a.all,
+            latest: a.latest,
+        },
+        signal: parse_signal(&a.signal)?,
+    };
+    print_reports(open_front_door(g)?.pod_kill(&a.pods, options).await?)
 }
 
 /// Podman's exit codes: 1 if a pod did not exist, 2 if one had live
 /// members (without --force), 125 for other failures.
 async fn rm(g: &Globals, a: PodRmArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let names = pods_or_all(&engine, a.all, &a.pods)?;
+    let options = PodRmOptions {
+        select: PodSelect {
+            all: a.all,
+            latest: a.latest,
+        },
+        force: a.force,
+        ignore: a.ignore,
+        timeout: a.time,
+    };
     let mut failures = FailureCodes::default();
-    for name in &names {
-        let res = match engine.pod(name) {
-            Ok(p) => p.remove(a.force, a.time).await.map(|()| p.id),
-            Err(e) => Err(e),
-        };
-        match res {
-            Ok(id) => println!("{id}"),
-            Err(PodError::NotFound(_)) if a.ignore => {}
-            Err(e) => {
-                let code = match &e {
-                    PodError::NotFound(_) => 1,
-                    PodError::StateImproper(_) => 2,
+    for r in open_front_door(g)?.pod_rm(&a.pods, options).await? {
+        match r.err {
+            None => println!("{}", r.id),
+            Some(e) => {
+                let code = match e.kind {
+                    ErrorKind::NoSuchPod => 1,
+                    ErrorKind::InvalidState => 2,
                     _ => 125,
                 };
-                failures.fail(&e, code);
+                failures.fail_msg(&e.message, code);
             }
         }
     }
@@ -352,14 +343,5 @@ async fn prune(g: &Globals, a: PodPruneArgs) -> CliResult {
             "rpod pod prune asks no questions: pass --force (-f)",
         ));
     }
-    let engine = open_engine(g)?;
-    for pod in engine.pods()? {
-        let members = engine.pod_members(&pod.id)?;
-        if members.iter().any(|c| c.state.has_monitor()) {
-            continue;
-        }
-        engine.pod(&pod.id)?.remove(false, None).await?;
-        println!("{}", pod.id);
-    }
-    Ok(0)
+    print_reports(open_front_door(g)?.pod_prune().await?)
 }

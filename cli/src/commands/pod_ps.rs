@@ -1,19 +1,12 @@
-//! `pod ps` and `pod inspect`.
+//! `pod ps` and `pod inspect`: the front door's reports printed as
+//! Podman's (table, Go template or JSON).
 
 use clap::Args;
-use rpod_api::inspect::InspectHostPort;
-use rpod_api::pod::{
-    InspectPodContainerInfo, InspectPodData, InspectPodInfraConfig, ListPodContainer,
-    ListPodsReport, PodInspectReport,
-};
-use rpod_api::GoTime;
-use rpod_engine::pod::{PodRecord, PodStatus};
-use rpod_engine::state::ContainerRecord;
-use rpod_engine::Engine;
+use rpod_api::front_door::pods::{PodPsOptions, PodSelect};
+use rpod_api::pod::ListPodsReport;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
-use super::common::{open_engine, Globals};
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
 use crate::human;
@@ -68,6 +61,9 @@ pub struct PodPsArgs {
     /// Sort output by created, id, name, or number
     #[arg(long, default_value = "created")]
     sort: String,
+    /// Act on the latest pod rpod is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
 }
 
 #[derive(Debug, Args)]
@@ -75,33 +71,11 @@ pub struct PodInspectArgs {
     /// Format the output to a Go template or json
     #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
-    #[arg(required = true)]
+    /// Act on the latest pod rpod is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
+    #[arg(required_unless_present = "latest")]
     pods: Vec<String>,
-}
-
-/// A pod with its reconciled members.
-struct PodView {
-    pod: PodRecord,
-    members: Vec<ContainerRecord>,
-}
-
-impl PodView {
-    fn status(&self) -> PodStatus {
-        // Init containers run to completion: they do not make a pod
-        // "Stopped" or "Created".
-        let states: Vec<_> = self
-            .members
-            .iter()
-            .filter(|c| c.options.pod.as_ref().is_none_or(|m| m.init_ctr.is_none()))
-            .map(|c| c.state)
-            .collect();
-        PodStatus::from_members(&states)
-    }
-}
-
-fn load(engine: &Engine, pod: PodRecord) -> CliResult<PodView> {
-    let members = engine.pod_members(&pod.id)?;
-    Ok(PodView { pod, members })
 }
 
 fn short(id: &str, no_trunc: bool) -> &str {
@@ -109,63 +83,6 @@ fn short(id: &str, no_trunc: bool) -> &str {
         id
     } else {
         &id[..12.min(id.len())]
-    }
-}
-
-fn matches_filter(v: &PodView, filter: &str) -> CliResult<bool> {
-    let (key, value) = filter
-        .split_once('=')
-        .ok_or_else(|| CliError::usage(format!("invalid filter {filter:?}")))?;
-    Ok(match key {
-        "id" => v.pod.id.starts_with(value),
-        "name" => v.pod.name.contains(value),
-        "status" => v.status().as_str().eq_ignore_ascii_case(value),
-        "label" => {
-            let (k, val) = match value.split_once('=') {
-                Some((k, val)) => (k, Some(val)),
-                None => (value, None),
-            };
-            v.pod
-                .options
-                .labels
-                .iter()
-                .any(|(lk, lv)| lk == k && val.is_none_or(|x| x == lv))
-        }
-        "ctr-names" => v.members.iter().any(|c| c.name == value),
-        "ctr-ids" => v.members.iter().any(|c| c.id.starts_with(value)),
-        "ctr-number" => value.parse::<usize>().ok() == Some(v.members.len()),
-        other => return Err(CliError::usage(format!("{other} is an invalid filter"))),
-    })
-}
-
-fn labels(p: &PodRecord) -> BTreeMap<String, String> {
-    p.options.labels.iter().cloned().collect()
-}
-
-/// Podman's ListPodsReport of a pod.
-fn report(v: &PodView) -> ListPodsReport {
-    let p = &v.pod;
-    ListPodsReport {
-        cgroup: p.cgroup_parent(),
-        containers: Some(
-            v.members
-                .iter()
-                .map(|c| ListPodContainer {
-                    id: c.id.clone(),
-                    names: c.name.clone(),
-                    status: c.state.as_str().to_owned(),
-                    restart_count: 0,
-                })
-                .collect(),
-        ),
-        created: GoTime::from_unix_nanos(p.created_at),
-        id: p.id.clone(),
-        infra_id: p.infra_id.clone().unwrap_or_default(),
-        name: p.name.clone(),
-        namespace: String::new(),
-        networks: Some(Vec::new()),
-        status: v.status().as_str().to_owned(),
-        labels: Some(labels(p)),
     }
 }
 
@@ -243,31 +160,12 @@ impl GoMethods for PodReporter {
 }
 
 pub async fn ps(g: &Globals, a: PodPsArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let mut views = Vec::new();
-    for pod in engine.pods()? {
-        let v = load(&engine, pod)?;
-        let mut keep = true;
-        for f in &a.filter {
-            keep &= matches_filter(&v, f)?;
-        }
-        if keep {
-            views.push(v);
-        }
-    }
-    let mut reports: Vec<ListPodsReport> = views.iter().map(report).collect();
-    match a.sort.as_str() {
-        "created" => reports.sort_by_key(|r| std::cmp::Reverse(r.created)),
-        "id" => reports.sort_by(|x, y| x.id.cmp(&y.id)),
-        "name" => reports.sort_by(|x, y| x.name.cmp(&y.name)),
-        "number" => reports.sort_by_key(|r| r.containers.as_ref().map_or(0, Vec::len)),
-        "status" => reports.sort_by(|x, y| x.status.cmp(&y.status)),
-        _ => {
-            return Err(CliError::usage(
-                "invalid option for --sort, options are: created, id, name, number, or status",
-            ))
-        }
-    }
+    let options = PodPsOptions {
+        filters: a.filter.clone(),
+        latest: a.latest,
+        sort: a.sort.clone(),
+    };
+    let reports: Vec<ListPodsReport> = open_front_door(g)?.pod_ps(options).await?;
     if a.format.as_deref().is_some_and(format::is_json) {
         let v = serde_json::to_value(&reports).map_err(anyhow::Error::from)?;
         println!("{}", format::typed_json(&v, "  ", true));
@@ -318,83 +216,13 @@ pub async fn ps(g: &Globals, a: PodPsArgs) -> CliResult {
     Ok(0)
 }
 
-/// `host:container[/proto]` port specs as Podman's PortBindings map.
-fn port_bindings(specs: &[String]) -> BTreeMap<String, Option<Vec<InspectHostPort>>> {
-    let mut out: BTreeMap<String, Option<Vec<InspectHostPort>>> = BTreeMap::new();
-    for spec in specs {
-        let (ports, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
-        let parts: Vec<&str> = ports.split(':').collect();
-        let (host_ip, host_port, ctr) = match parts.as_slice() {
-            [c] => ("", "", *c),
-            [h, c] => ("", *h, *c),
-            [ip, h, c] => (*ip, *h, *c),
-            _ => continue,
-        };
-        out.entry(format!("{ctr}/{proto}"))
-            .or_insert_with(|| Some(Vec::new()))
-            .get_or_insert_with(Vec::new)
-            .push(InspectHostPort {
-                host_ip: host_ip.to_owned(),
-                host_port: host_port.to_owned(),
-            });
-    }
-    out
-}
-
-/// Podman's InspectPodData (plus rpod's Transition).
-fn inspect_report(v: &PodView) -> PodInspectReport {
-    let p = &v.pod;
-    let o = &p.options;
-    let data = InspectPodData {
-        id: p.id.clone(),
-        name: p.name.clone(),
-        created: GoTime::from_unix_nanos(p.created_at),
-        exit_policy: o.exit_policy.as_str().to_owned(),
-        state: v.status().as_str().to_owned(),
-        hostname: p.hostname(),
-        labels: Some(labels(p)),
-        create_cgroup: true,
-        cgroup_parent: "/rpod".to_owned(),
-        cgroup_path: p.cgroup_parent(),
-        create_infra: o.infra,
-        infra_container_id: p.infra_id.clone().unwrap_or_default(),
-        infra_config: o.infra.then(|| InspectPodInfraConfig {
-            port_bindings: Some(port_bindings(&o.ports)),
-            ..InspectPodInfraConfig::default()
-        }),
-        shared_namespaces: Some(o.share.clone()),
-        num_containers: u64::try_from(v.members.len()).unwrap_or(0),
-        containers: Some(
-            v.members
-                .iter()
-                .map(|c| InspectPodContainerInfo {
-                    id: c.id.clone(),
-                    name: c.name.clone(),
-                    state: c.state.as_str().to_owned(),
-                })
-                .collect(),
-        ),
-        ..InspectPodData::default()
-    };
-    PodInspectReport {
-        data,
-        transition: p.transition.as_str().to_owned(),
-    }
-}
-
 pub async fn inspect(g: &Globals, a: PodInspectArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let mut out = Vec::new();
-    let mut missing = None;
-    for name in &a.pods {
-        match engine.pod(name) {
-            Ok(h) => {
-                let rec = h.get().await?;
-                out.push(inspect_report(&load(&engine, rec)?).to_template());
-            }
-            Err(e) => missing = Some(e),
-        }
-    }
+    let select = PodSelect {
+        all: false,
+        latest: a.latest,
+    };
+    let (reports, errs) = open_front_door(g)?.pod_inspect(&a.pods, select).await?;
+    let out: Vec<GoValue> = reports.iter().map(ToTemplate::to_template).collect();
     match a.format.as_deref() {
         Some(f) if !format::is_json(f) => {
             let text =
@@ -407,7 +235,7 @@ pub async fn inspect(g: &Globals, a: PodInspectArgs) -> CliResult {
             println!("{}", format::typed_json(&list, "     ", false));
         }
     }
-    match missing {
+    match errs.into_iter().last() {
         Some(e) => Err(e.into()),
         None => Ok(0),
     }

@@ -2,16 +2,19 @@
 //! `pod logs` (its members' logs, merged by time, followed).
 
 use clap::Args;
-use rpod_engine::state::ContainerRecord;
 
-use super::common::{open_engine, Globals};
+use rpod_api::front_door::pods::PodTopOptions;
+
+use super::common::{open_front_door, Globals};
 use super::logs::{logs_options, print_logs, Prefix};
-use super::procfs::{all_processes, clock_ticks, descendants, uptime_secs, Proc};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
 pub struct PodTopArgs {
-    pod: String,
+    /// Act on the latest pod rpod is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
+    pod: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -43,61 +46,22 @@ pub struct PodLogsArgs {
 const TOP_FORMAT: &str =
     "table {{.User}}\t{{.PID}}\t{{.PPID}}\t{{.CPU}}\t{{.Elapsed}}\t{{.TTY}}\t{{.Time}}\t{{.Command}}";
 
-/// The processes of a container: its init process and all descendants.
-fn container_processes(init: i32, all: &[Proc]) -> Vec<&Proc> {
-    let pids = descendants(init, all);
-    all.iter().filter(|p| pids.contains(&p.host_pid)).collect()
-}
-
-fn user_name(uid: u32) -> String {
-    nix::unistd::User::from_uid(uid.into())
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_else(|| uid.to_string())
-}
-
-fn clock(secs: u64) -> String {
-    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
 /// Podman's default `pod top` descriptors: user pid ppid pcpu etime tty
 /// time args (host pids, as seen from the host).
 pub async fn top(g: &Globals, a: PodTopArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let pod = engine.pod(&a.pod)?;
-    let members = engine.pod_members(&pod.id)?;
-    let running: Vec<&ContainerRecord> = members.iter().filter(|c| c.pid > 0).collect();
-    if running.is_empty() {
-        return Err(CliError::usage(format!(
-            "pod top can only be used on pods with at least one running container: pod {} has none",
-            pod.name
-        )));
+    if a.pod.is_none() && !a.latest {
+        return Err(CliError::usage("you must provide the name or id of a pod"));
     }
-    let all = all_processes()?;
-    let hz = clock_ticks();
-    let uptime = uptime_secs();
-    let mut rows = Vec::new();
-    for c in running {
-        for p in container_processes(c.pid, &all) {
-            let elapsed = (uptime - p.start_ticks as f64 / hz as f64).max(0.0);
-            let cpu = if elapsed > 0.0 {
-                p.ticks as f64 / hz as f64 / elapsed * 100.0
-            } else {
-                0.0
-            };
-            rows.push(serde_json::json!({
-                "User": user_name(p.uids[0]),
-                "PID": p.host_pid.to_string(),
-                "PPID": p.host_ppid.to_string(),
-                "CPU": format!("{cpu:.3}"),
-                "Elapsed": clock(elapsed as u64),
-                "TTY": "?",
-                "Time": clock(p.ticks / hz),
-                "Command": p.args.join(" "),
-            }));
-        }
-    }
+    let options = PodTopOptions {
+        name_or_id: a.pod.unwrap_or_default(),
+        latest: a.latest,
+    };
+    let processes = open_front_door(g)?.pod_top(options).await?;
+    let rows: Vec<serde_json::Value> = processes
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()
+        .map_err(anyhow::Error::from)?;
     let headers = crate::format::HeaderMap::new("pod top").with_all(&[
         ("CPU", "%CPU"),
         ("Elapsed", "ELAPSED"),

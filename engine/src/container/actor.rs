@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::exec::{self, ExecOptions, ExecSession};
 use super::lifecycle;
 use super::names::is_valid_name;
+use super::orchestration::{self, Orchestration};
 use super::ContainerError;
 use crate::engine::EngineCtx;
 use crate::lock;
@@ -50,13 +51,26 @@ pub struct ContainerHandle {
     pub name: String,
     tx: mpsc::Sender<Msg>,
     ctx: Arc<EngineCtx>,
+    /// The steps above the container (its pod's), given by the engine.
+    above: Arc<dyn Orchestration>,
 }
 
 /// Starts the actor of container `id` on the current tokio runtime.
-pub(crate) fn spawn(ctx: Arc<EngineCtx>, id: String, name: String) -> ContainerHandle {
+pub(crate) fn spawn(
+    ctx: Arc<EngineCtx>,
+    id: String,
+    name: String,
+    above: Arc<dyn Orchestration>,
+) -> ContainerHandle {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(run(ctx.clone(), id.clone(), rx));
-    ContainerHandle { id, name, tx, ctx }
+    ContainerHandle {
+        id,
+        name,
+        tx,
+        ctx,
+        above,
+    }
 }
 
 async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
@@ -164,14 +178,14 @@ impl ContainerHandle {
     /// Creates the process under a monitor without starting it, so a
     /// caller can attach before the first byte of output.
     pub async fn init(&self) -> Result<(), ContainerError> {
-        crate::pod::members::start_dependencies(&self.ctx, &self.id).await?;
+        orchestration::before_start(&self.ctx, &*self.above, &self.id).await?;
         self.ask(Msg::Init).await
     }
 
     /// Initializes (if needed) and starts the container. A running
     /// container is left as it is.
     pub async fn start(&self) -> Result<(), ContainerError> {
-        crate::pod::members::start_dependencies(&self.ctx, &self.id).await?;
+        orchestration::before_start(&self.ctx, &*self.above, &self.id).await?;
         self.start_alone().await
     }
 
@@ -229,9 +243,11 @@ impl ContainerHandle {
     /// Records the exit and releases the container's resources; removes it
     /// if it was created with `--rm`. Returns whether it was removed.
     pub async fn cleanup(&self) -> Result<bool, ContainerError> {
-        let pod = crate::pod::members::pod_of(&self.ctx, &self.id);
+        let before = self.ctx.db.container_by_id(&self.id).ok().flatten();
         let removed = self.ask(Msg::Cleanup).await?;
-        crate::pod::members::member_exited(&self.ctx, pod).await;
+        if let Some(rec) = before {
+            self.above.after_exit(&rec).await;
+        }
         Ok(removed)
     }
 

@@ -49,6 +49,10 @@ pub enum ContainerError {
     InvalidWaitCondition(String),
     #[error("the container's actor stopped before answering")]
     ActorGone,
+    /// What the layers above the container (its pod) do before it starts
+    /// failed; the source is their error.
+    #[error(transparent)]
+    Dependency(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ContainerError {

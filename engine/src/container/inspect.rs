@@ -157,7 +157,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             started_at: time(rec.started_at),
             finished_at: time(rec.finished_at),
             health,
-            cgroup_path: crate::pod::cgroups_path(rec),
+            cgroup_path: super::placement::cgroups_path(rec),
             ..InspectContainerState::default()
         }),
         image: rec.image_id.clone(),

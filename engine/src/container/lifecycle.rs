@@ -73,7 +73,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         Ok(p) => p,
         Err(e) => {
             let _ = ctx.store.unmount_rootfs(&rec.id);
-            let _ = crate::pod::shm::release(ctx, &rec.id);
+            let _ = super::shm::release(ctx, &rec.id);
             return Err(e);
         }
     };
@@ -91,7 +91,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         }
         Err(e) => {
             let _ = ctx.store.unmount_rootfs(&rec.id);
-            let _ = crate::pod::shm::release(ctx, &rec.id);
+            let _ = super::shm::release(ctx, &rec.id);
             remove_run_files(&paths);
             let err = match e {
                 monitor::MonitorError::Runtime(msg) => ContainerError::RuntimeFailed(msg),
@@ -134,13 +134,13 @@ fn prepare_and_spawn(
         image_config: &image_config,
         rootfs: &rootfs,
         etc_files: &etc_files,
-        cgroups_path: Some(crate::pod::cgroups_path(rec)),
+        cgroups_path: Some(super::placement::cgroups_path(rec)),
     })?;
     spec::join_namespaces(
         &mut generated,
-        &crate::pod::members::joined_namespaces(ctx, rec)?,
+        &super::placement::joined_namespaces(ctx, rec)?,
     )?;
-    crate::pod::shm::apply(ctx, rec, &mut generated)?;
+    super::shm::apply(ctx, rec, &mut generated)?;
     let notify = super::sdnotify::notify_config(&rec.options, paths)?;
     if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {
         spec::add_notify_socket(&mut generated, dir)?;
@@ -151,7 +151,7 @@ fn prepare_and_spawn(
         log_path: rec.options.logs_output().then(|| paths.log.clone()),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
         log_max_files: rec.options.log_max_files.unwrap_or(1),
-        cgroup_path: Some(crate::pod::cgroups_path(rec)),
+        cgroup_path: Some(super::placement::cgroups_path(rec)),
         cleanup_command: cleanup_command(ctx, &rec.id),
         // The runtime's state is deleted by `container cleanup` under the
         // container's lock, never by the monitor: a short-lived process can
@@ -511,7 +511,7 @@ async fn release_resources(
         }
     }
     ctx.store.unmount_rootfs(&rec.id)?;
-    crate::pod::shm::release(ctx, &rec.id)?;
+    super::shm::release(ctx, &rec.id)?;
     remove_run_files(paths);
     Ok(())
 }

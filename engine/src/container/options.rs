@@ -115,8 +115,10 @@ impl ContainerOptions {
     }
 }
 
-/// A container's place in its pod.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A container's place in its pod, decided by the pod when the container is
+/// created: the container module places the container from these values
+/// (its cgroup, the namespaces it holds or joins) without knowing pods.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PodMembership {
     /// Full id of the pod.
     pub pod_id: String,
@@ -127,6 +129,14 @@ pub struct PodMembership {
     /// pod's regular members start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_ctr: Option<InitCtrMode>,
+    /// The pod's cgroup (`/rpod/pod-<id>`), parent of the container's own.
+    /// Empty in records made before it was stored.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cgroup_parent: String,
+    /// The namespaces the pod shares (`cgroup`, `ipc`, `net`, `pid`,
+    /// `uts`): the infra container holds them, the other members join them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<String>,
 }
 
 /// `--init-ctr once|always`.

@@ -23,6 +23,9 @@ pub(crate) fn container_kind(e: &ContainerError) -> ErrorKind {
         ContainerError::StateImproper(_) => ErrorKind::InvalidState,
         ContainerError::HasDependents { .. } => ErrorKind::InUse,
         ContainerError::State(crate::state::StateError::NameInUse(_)) => ErrorKind::AlreadyExists,
+        ContainerError::Dependency(e) => e
+            .downcast_ref::<PodError>()
+            .map_or(ErrorKind::Other, pod_kind),
         e @ ContainerError::RuntimeFailed(_) => match e.exit_code() {
             127 => ErrorKind::CommandNotFound,
             126 => ErrorKind::CommandNotExecutable,
@@ -38,16 +41,20 @@ impl From<ContainerError> for Error {
     }
 }
 
+/// The kind of a pod error.
+pub(crate) fn pod_kind(e: &PodError) -> ErrorKind {
+    match e {
+        PodError::NotFound(_) => ErrorKind::NoSuchPod,
+        PodError::InvalidArg(_) => ErrorKind::InvalidArgument,
+        PodError::StateImproper(_) => ErrorKind::InvalidState,
+        PodError::Container(c) => container_kind(c),
+        _ => ErrorKind::Other,
+    }
+}
+
 impl From<PodError> for Error {
     fn from(e: PodError) -> Error {
-        let kind = match &e {
-            PodError::NotFound(_) => ErrorKind::NoSuchPod,
-            PodError::InvalidArg(_) => ErrorKind::InvalidArgument,
-            PodError::StateImproper(_) => ErrorKind::InvalidState,
-            PodError::Container(c) => container_kind(c),
-            _ => ErrorKind::Other,
-        };
-        Error::new(kind, display_chain(&e))
+        Error::new(pod_kind(&e), display_chain(&e))
     }
 }
 

@@ -9,18 +9,17 @@
 //! by SIGKILL is completed by the next `pod start` / `pod stop` / `pod rm`.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::create::ensure_infra;
-use super::members::is_regular;
+use super::orchestration::is_regular;
 use super::order::start_order;
 use super::records::{ExitPolicy, PodRecord, PodTransition};
 use super::{cgroup, lock_name, PodError};
 use crate::container::lifecycle::load;
-use crate::container::{actor, ContainerError, ContainerHandle, InitCtrMode};
-use crate::engine::EngineCtx;
+use crate::container::{ContainerError, ContainerHandle, InitCtrMode};
+use crate::engine::{Engine, EngineCtx, WeakEngine};
 use crate::fault;
 use crate::lock;
 use crate::state::{ContainerRecord, ContainerState};
@@ -65,15 +64,21 @@ pub struct PodHandle {
 }
 
 impl PodHandle {
-    /// Starts the actor of pod `rec` on the current tokio runtime.
-    pub(crate) fn spawn(ctx: Arc<EngineCtx>, rec: &PodRecord) -> PodHandle {
+    /// Starts the actor of pod `rec` on the current tokio runtime. It
+    /// holds its engine weakly: the engine's registry holds the actor.
+    pub(crate) fn spawn(engine: WeakEngine, rec: &PodRecord) -> PodHandle {
         let (tx, rx) = mpsc::channel(8);
-        tokio::spawn(run(ctx, rec.id.clone(), rx));
+        tokio::spawn(run(engine, rec.id.clone(), rx));
         PodHandle {
             id: rec.id.clone(),
             name: rec.name.clone(),
             tx,
         }
+    }
+
+    /// Whether both handles address the same actor.
+    pub fn same_actor(&self, other: &PodHandle) -> bool {
+        self.tx.same_channel(&other.tx)
     }
 
     async fn ask<T>(&self, msg: impl FnOnce(Reply<T>) -> Msg) -> Result<T, PodError> {
@@ -143,8 +148,13 @@ impl PodHandle {
     }
 }
 
-async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
+async fn run(engine: WeakEngine, id: String, mut rx: mpsc::Receiver<Msg>) {
     while let Some(msg) = rx.recv().await {
+        let Some(engine) = engine.upgrade() else {
+            fail(msg, PodError::ActorGone);
+            continue;
+        };
+        let ctx = engine.ctx();
         let guard = match lock::lock_exclusive(&ctx.config.lock_dir(), &lock_name(&id)) {
             Ok(g) => g,
             Err(e) => {
@@ -155,6 +165,7 @@ async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
         let pod = match ctx.db.pod_by_id(&id) {
             Ok(Some(p)) => p,
             Ok(None) => {
+                engine.forget_pod(&id);
                 fail(msg, PodError::NotFound(id.clone()));
                 continue;
             }
@@ -163,8 +174,12 @@ async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
                 continue;
             }
         };
-        handle(&ctx, pod, msg).await;
+        let removed = handle(&engine, pod, msg).await;
         drop(guard);
+        if removed {
+            // Messages still queued find the pod gone.
+            engine.forget_pod(&id);
+        }
     }
 }
 
@@ -182,36 +197,44 @@ fn fail(msg: Msg, e: PodError) {
     }
 }
 
-async fn handle(ctx: &Arc<EngineCtx>, pod: PodRecord, msg: Msg) {
+/// Handles one message; true once the pod is removed (the actor ends).
+async fn handle(engine: &Engine, pod: PodRecord, msg: Msg) -> bool {
     // A send fails only if the caller stopped waiting; nothing to do then.
     match msg {
         Msg::Get(reply) => drop(reply.send(Ok(pod))),
-        Msg::Start(reply) => drop(reply.send(start(ctx, &pod).await)),
-        Msg::Stop { timeout, reply } => drop(reply.send(stop(ctx, &pod, timeout).await)),
+        Msg::Start(reply) => drop(reply.send(start(engine, &pod).await)),
+        Msg::Stop { timeout, reply } => drop(reply.send(stop(engine, &pod, timeout).await)),
         Msg::Restart { timeout, reply } => {
-            let res = match stop(ctx, &pod, timeout).await {
-                Ok(()) => start(ctx, &pod).await,
+            let res = match stop(engine, &pod, timeout).await {
+                Ok(()) => start(engine, &pod).await,
                 Err(e) => Err(e),
             };
             drop(reply.send(res))
         }
-        Msg::Kill { signal, reply } => drop(reply.send(kill(ctx, &pod, signal).await)),
-        Msg::Pause(reply) => drop(reply.send(pause(ctx, &pod, true).await)),
-        Msg::Unpause(reply) => drop(reply.send(pause(ctx, &pod, false).await)),
+        Msg::Kill { signal, reply } => drop(reply.send(kill(engine, &pod, signal).await)),
+        Msg::Pause(reply) => drop(reply.send(pause(engine, &pod, true).await)),
+        Msg::Unpause(reply) => drop(reply.send(pause(engine, &pod, false).await)),
         Msg::Remove {
             force,
             timeout,
             reply,
-        } => drop(reply.send(remove(ctx, &pod, force, timeout).await)),
-        Msg::StartDependencies { container, reply } => {
-            drop(reply.send(start_dependencies(ctx, &pod, &container).await))
+        } => {
+            let res = remove(engine, &pod, force, timeout).await;
+            let removed = res.is_ok();
+            drop(reply.send(res));
+            return removed;
         }
-        Msg::ApplyExitPolicy(reply) => drop(reply.send(apply_exit_policy(ctx, &pod).await)),
+        Msg::StartDependencies { container, reply } => {
+            drop(reply.send(start_dependencies(engine, &pod, &container).await))
+        }
+        Msg::ApplyExitPolicy(reply) => drop(reply.send(apply_exit_policy(engine, &pod).await)),
     }
+    false
 }
 
-fn handle_of(ctx: &Arc<EngineCtx>, rec: &ContainerRecord) -> ContainerHandle {
-    actor::spawn(ctx.clone(), rec.id.clone(), rec.name.clone())
+/// The member's actor, from the engine's registry.
+fn handle_of(engine: &Engine, rec: &ContainerRecord) -> Result<ContainerHandle, ContainerError> {
+    engine.container(&rec.id)
 }
 
 fn is_live(rec: &ContainerRecord) -> bool {
@@ -258,7 +281,7 @@ fn roles(ctx: &EngineCtx, pod: &PodRecord) -> Result<Roles, PodError> {
 
 /// Runs `op` and then records the pod as idle again, whatever `op` did.
 async fn in_transition<F, Fut>(
-    ctx: &Arc<EngineCtx>,
+    engine: &Engine,
     pod: &PodRecord,
     t: PodTransition,
     op: F,
@@ -267,9 +290,12 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<(), PodError>>,
 {
-    ctx.db.set_pod_transition(&pod.id, t)?;
+    engine.ctx().db.set_pod_transition(&pod.id, t)?;
     let res = op().await;
-    ctx.db.set_pod_transition(&pod.id, PodTransition::Idle)?;
+    engine
+        .ctx()
+        .db
+        .set_pod_transition(&pod.id, PodTransition::Idle)?;
     res
 }
 
@@ -283,36 +309,36 @@ fn refuse_if_removing(pod: &PodRecord) -> Result<(), PodError> {
     Ok(())
 }
 
-async fn start_infra(ctx: &Arc<EngineCtx>, pod: &PodRecord) -> Result<(), PodError> {
+async fn start_infra(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
     if !pod.options.infra {
         return Ok(());
     }
-    let id = ensure_infra(ctx, pod).await?;
-    let rec = load(ctx, &id)?;
+    let id = ensure_infra(engine, pod).await?;
+    let rec = load(engine.ctx(), &id)?;
     if rec.state != ContainerState::Running {
-        handle_of(ctx, &rec).start_alone().await?;
+        handle_of(engine, &rec)?.start_alone().await?;
     }
     Ok(())
 }
 
-async fn start(ctx: &Arc<EngineCtx>, pod: &PodRecord) -> Result<(), PodError> {
+async fn start(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
     refuse_if_removing(pod)?;
-    in_transition(ctx, pod, PodTransition::Starting, || async {
+    in_transition(engine, pod, PodTransition::Starting, || async {
         fault::point("pod-start.begin");
-        start_infra(ctx, pod).await?;
+        start_infra(engine, pod).await?;
         fault::point("pod-start.after-infra");
-        let roles = roles(ctx, pod)?;
+        let roles = roles(engine.ctx(), pod)?;
         for init in &roles.init {
-            run_init_container(ctx, init).await?;
+            run_init_container(engine, init).await?;
         }
         fault::point("pod-start.after-init");
         for rec in &roles.regular {
-            let rec = load(ctx, &rec.id)?;
+            let rec = load(engine.ctx(), &rec.id)?;
             if is_live(&rec) {
                 continue;
             }
-            start_requirements(ctx, &rec, Some(&pod.id)).await?;
-            handle_of(ctx, &rec).start_alone().await?;
+            start_requirements(engine, &rec, Some(&pod.id)).await?;
+            handle_of(engine, &rec)?.start_alone().await?;
         }
         Ok(())
     })
@@ -321,8 +347,8 @@ async fn start(ctx: &Arc<EngineCtx>, pod: &PodRecord) -> Result<(), PodError> {
 
 /// Runs an init container to completion; a `once` container is removed
 /// after it succeeded.
-async fn run_init_container(ctx: &Arc<EngineCtx>, rec: &ContainerRecord) -> Result<(), PodError> {
-    let h = handle_of(ctx, rec);
+async fn run_init_container(engine: &Engine, rec: &ContainerRecord) -> Result<(), PodError> {
+    let h = handle_of(engine, rec)?;
     if !is_live(rec) {
         h.start_alone().await?;
     }
@@ -351,7 +377,7 @@ async fn run_init_container(ctx: &Arc<EngineCtx>, rec: &ContainerRecord) -> Resu
 /// Members of `locked_pod` (whose lock the caller holds) and containers
 /// outside pods are started directly.
 pub(crate) async fn start_requirements(
-    ctx: &Arc<EngineCtx>,
+    engine: &Engine,
     rec: &ContainerRecord,
     locked_pod: Option<&str>,
 ) -> Result<(), ContainerError> {
@@ -373,7 +399,8 @@ pub(crate) async fn start_requirements(
         if !seen.insert(id.clone()) {
             continue;
         }
-        let dep = ctx
+        let dep = engine
+            .ctx()
             .db
             .container_by_id(&id)?
             .ok_or_else(|| ContainerError::NotFound(id.clone()))?;
@@ -383,7 +410,7 @@ pub(crate) async fn start_requirements(
         }
     }
     for id in order {
-        let dep = load(ctx, &id)?;
+        let dep = load(engine.ctx(), &id)?;
         if is_live(&dep) {
             continue;
         }
@@ -398,20 +425,20 @@ pub(crate) async fn start_requirements(
                 rec.name, dep.name, m.pod_id
             )));
         }
-        handle_of(ctx, &dep).start_alone().await?;
+        handle_of(engine, &dep)?.start_alone().await?;
     }
     Ok(())
 }
 
 async fn start_dependencies(
-    ctx: &Arc<EngineCtx>,
+    engine: &Engine,
     pod: &PodRecord,
     container: &str,
 ) -> Result<(), PodError> {
     refuse_if_removing(pod)?;
-    start_infra(ctx, pod).await?;
-    let rec = load(ctx, container)?;
-    Ok(start_requirements(ctx, &rec, Some(&pod.id)).await?)
+    start_infra(engine, pod).await?;
+    let rec = load(engine.ctx(), container)?;
+    Ok(start_requirements(engine, &rec, Some(&pod.id)).await?)
 }
 
 /// Members in stop order: regular members in reverse start order, init
@@ -423,12 +450,12 @@ fn stop_order(roles: Roles) -> Vec<ContainerRecord> {
     out
 }
 
-async fn stop(ctx: &Arc<EngineCtx>, pod: &PodRecord, timeout: Option<u64>) -> Result<(), PodError> {
+async fn stop(engine: &Engine, pod: &PodRecord, timeout: Option<u64>) -> Result<(), PodError> {
     refuse_if_removing(pod)?;
-    in_transition(ctx, pod, PodTransition::Stopping, || async {
-        for rec in stop_order(roles(ctx, pod)?) {
+    in_transition(engine, pod, PodTransition::Stopping, || async {
+        for rec in stop_order(roles(engine.ctx(), pod)?) {
             if rec.state.has_monitor() {
-                handle_of(ctx, &rec).stop(timeout).await?;
+                handle_of(engine, &rec)?.stop(timeout).await?;
             }
             fault::point("pod-stop.after-member");
         }
@@ -437,8 +464,8 @@ async fn stop(ctx: &Arc<EngineCtx>, pod: &PodRecord, timeout: Option<u64>) -> Re
     .await
 }
 
-async fn kill(ctx: &Arc<EngineCtx>, pod: &PodRecord, signal: i32) -> Result<(), PodError> {
-    let live: Vec<_> = stop_order(roles(ctx, pod)?)
+async fn kill(engine: &Engine, pod: &PodRecord, signal: i32) -> Result<(), PodError> {
+    let live: Vec<_> = stop_order(roles(engine.ctx(), pod)?)
         .into_iter()
         .filter(is_live)
         .collect();
@@ -449,21 +476,21 @@ async fn kill(ctx: &Arc<EngineCtx>, pod: &PodRecord, signal: i32) -> Result<(), 
         )));
     }
     for rec in live {
-        handle_of(ctx, &rec).kill(signal).await?;
+        handle_of(engine, &rec)?.kill(signal).await?;
     }
     Ok(())
 }
 
-async fn pause(ctx: &Arc<EngineCtx>, pod: &PodRecord, pause: bool) -> Result<(), PodError> {
-    let mut members = stop_order(roles(ctx, pod)?);
+async fn pause(engine: &Engine, pod: &PodRecord, pause: bool) -> Result<(), PodError> {
+    let mut members = stop_order(roles(engine.ctx(), pod)?);
     if !pause {
         // Thaw the infra container first, then members in start order.
         members.reverse();
     }
     for rec in members {
         match (pause, rec.state) {
-            (true, ContainerState::Running) => handle_of(ctx, &rec).pause().await?,
-            (false, ContainerState::Paused) => handle_of(ctx, &rec).unpause().await?,
+            (true, ContainerState::Running) => handle_of(engine, &rec)?.pause().await?,
+            (false, ContainerState::Paused) => handle_of(engine, &rec)?.unpause().await?,
             _ => {}
         }
     }
@@ -471,12 +498,12 @@ async fn pause(ctx: &Arc<EngineCtx>, pod: &PodRecord, pause: bool) -> Result<(),
 }
 
 async fn remove(
-    ctx: &Arc<EngineCtx>,
+    engine: &Engine,
     pod: &PodRecord,
     force: bool,
     timeout: Option<u64>,
 ) -> Result<(), PodError> {
-    let members = stop_order(roles(ctx, pod)?);
+    let members = stop_order(roles(engine.ctx(), pod)?);
     if !force {
         if let Some(live) = members.iter().find(|c| c.state.has_monitor()) {
             return Err(PodError::StateImproper(format!(
@@ -487,36 +514,42 @@ async fn remove(
             )));
         }
     }
-    ctx.db
+    engine
+        .ctx()
+        .db
         .set_pod_transition(&pod.id, PodTransition::Removing)?;
     fault::point("pod-rm.after-mark");
     for rec in members {
-        match handle_of(ctx, &rec).remove(true, timeout).await {
+        let removed = match handle_of(engine, &rec) {
+            Ok(h) => h.remove(true, timeout).await,
+            Err(e) => Err(e),
+        };
+        match removed {
             Ok(()) | Err(ContainerError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
         fault::point("pod-rm.after-member");
     }
     cgroup::remove_parent(&pod.id)?;
-    if !ctx.db.delete_pod(&pod.id)? {
+    if !engine.ctx().db.delete_pod(&pod.id)? {
         return Err(PodError::StateImproper(format!(
             "pod {} still has containers",
             pod.id
         )));
     }
-    lock::remove_lock_file(&ctx.config.lock_dir(), &lock_name(&pod.id));
+    lock::remove_lock_file(&engine.ctx().config.lock_dir(), &lock_name(&pod.id));
     Ok(())
 }
 
-async fn apply_exit_policy(ctx: &Arc<EngineCtx>, pod: &PodRecord) -> Result<(), PodError> {
+async fn apply_exit_policy(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
     if pod.options.exit_policy != ExitPolicy::Stop || pod.transition != PodTransition::Idle {
         return Ok(());
     }
-    let roles = roles(ctx, pod)?;
+    let roles = roles(engine.ctx(), pod)?;
     let regular: Vec<_> = roles.regular.iter().filter(|c| is_regular(c)).collect();
     if regular.is_empty() || regular.iter().any(|c| c.state.has_monitor()) {
         return Ok(());
     }
     tracing::debug!(pod = %pod.id, "last regular member exited: stopping the pod (exit policy stop)");
-    stop(ctx, pod, None).await
+    stop(engine, pod, None).await
 }

@@ -5,18 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use super::PodError;
-use crate::state::ContainerRecord;
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
-
-/// The cgroup path (`linux.cgroupsPath`) of a container: below its pod's
-/// parent for pod members, else `/rpod/<id>`.
-pub fn cgroups_path(rec: &ContainerRecord) -> String {
-    match &rec.options.pod {
-        Some(m) => format!("{}/{}", super::records::cgroup_parent(&m.pod_id), rec.id),
-        None => format!("/rpod/{}", rec.id),
-    }
-}
 
 /// Directories of the pod's cgroup parent that exist, one per hierarchy
 /// (v1 controllers, the hybrid `unified` mount, or the v2 root).

@@ -3,7 +3,7 @@
 
 use super::infra_image::ensure_infra_image;
 use super::records::{PodOptions, PodRecord, PodTransition, SHAREABLE};
-use super::{lock_name, PodError, PodHandle};
+use super::{lock_name, PodError};
 use crate::container::names::{is_valid_name, new_id, random_name};
 use crate::container::PodMembership;
 use crate::container::{ContainerError, ContainerHandle, ContainerOptions, InitCtrMode};
@@ -85,7 +85,7 @@ impl Engine {
         }
         if rec.options.infra {
             // A failure leaves the pod without infra; `pod start` retries.
-            let infra = ensure_infra(self.ctx(), &rec).await;
+            let infra = ensure_infra(self, &rec).await;
             if let Err(e) = infra {
                 let _ = self.ctx().db.delete_pod(&rec.id);
                 return Err(e);
@@ -93,16 +93,6 @@ impl Engine {
             rec.infra_id = Some(infra?);
         }
         Ok(rec)
-    }
-
-    /// The pod `name_or_id`.
-    pub fn pod(&self, name_or_id: &str) -> Result<PodHandle, PodError> {
-        let rec = self
-            .ctx()
-            .db
-            .find_pod(name_or_id)?
-            .ok_or_else(|| PodError::NotFound(name_or_id.to_owned()))?;
-        Ok(PodHandle::spawn(self.ctx().clone(), &rec))
     }
 
     /// Every pod, oldest first.
@@ -170,11 +160,7 @@ impl Engine {
             }
             options.hostname = Some(pod.hostname());
         }
-        options.pod = Some(PodMembership {
-            pod_id: pod.id.clone(),
-            infra: false,
-            init_ctr: member.init_ctr,
-        });
+        options.pod = Some(membership(&pod, false, member.init_ctr));
         Ok(self.create_container(options, name).await?)
     }
 }
@@ -199,10 +185,8 @@ fn resolve_requires(ctx: &EngineCtx, names: &[String]) -> Result<Vec<String>, Po
 
 /// The pod's infra container id, creating the container (and the infra
 /// image) if a previous attempt was cut off before it existed.
-pub(crate) async fn ensure_infra(
-    ctx: &std::sync::Arc<EngineCtx>,
-    pod: &PodRecord,
-) -> Result<String, PodError> {
+pub(crate) async fn ensure_infra(engine: &Engine, pod: &PodRecord) -> Result<String, PodError> {
+    let ctx = engine.ctx();
     if let Some(id) = &pod.infra_id {
         if ctx.db.container_by_id(id)?.is_some() {
             return Ok(id.clone());
@@ -224,11 +208,7 @@ pub(crate) async fn ensure_infra(
         entrypoint: pod.options.infra_command.clone(),
         hostname: pod.options.shares("uts").then(|| pod.hostname()),
         labels: vec![("io.rpod.infra".into(), "true".into())],
-        pod: Some(PodMembership {
-            pod_id: pod.id.clone(),
-            infra: true,
-            init_ctr: None,
-        }),
+        pod: Some(membership(pod, true, None)),
         ..Default::default()
     };
     let name = pod
@@ -236,8 +216,24 @@ pub(crate) async fn ensure_infra(
         .infra_name
         .clone()
         .unwrap_or_else(|| format!("{}-infra", pod.short_id()));
-    let engine = crate::engine::Engine::from_ctx(ctx.clone());
     let handle = engine.create_container(options, Some(name)).await?;
     ctx.db.set_pod_infra(&pod.id, &handle.id)?;
     Ok(handle.id)
+}
+
+/// The place in `pod` of a new container: the pod's cgroup, and the
+/// namespaces its infra container holds for the others.
+fn membership(pod: &PodRecord, infra: bool, init_ctr: Option<InitCtrMode>) -> PodMembership {
+    let shared = if pod.options.infra {
+        pod.options.share.clone()
+    } else {
+        Vec::new()
+    };
+    PodMembership {
+        pod_id: pod.id.clone(),
+        infra,
+        init_ctr,
+        cgroup_parent: pod.cgroup_parent(),
+        shared,
+    }
 }

@@ -7,29 +7,35 @@
 //! - [`create`]: `pod create`, and creating containers into a pod.
 //! - [`actor`]: the pod actor and its operations.
 //! - [`order`]: start order from `--requires`.
-//! - [`members`]: what a member needs from its pod at start (namespace
-//!   paths, cgroup), dependencies started first, the exit policy.
+//! - [`registry`]: the engine's pod actors, one per pod.
+//! - [`orchestration`]: the pod's steps around a member's own operations
+//!   (dependencies started first, the exit policy after it exits), given
+//!   to container handles; a member's placement (cgroup, shared
+//!   namespaces) is set on its record when it is created.
 //! - [`cgroup`]: the pod cgroup parent.
-//! - [`shm`]: the /dev/shm shared by the pod's containers (IPC shared).
+//!
+//! Pods sit above containers: this module drives containers through their
+//! handles, and the container module never refers to pods.
 
 pub mod actor;
 pub mod cgroup;
 pub mod create;
 mod error;
 pub mod infra_image;
-pub mod members;
+pub(crate) mod orchestration;
 pub mod order;
 pub mod records;
-pub mod shm;
+pub(crate) mod registry;
 
 pub use actor::PodHandle;
-pub use cgroup::cgroups_path;
 pub use create::{MemberSpec, NewPod};
 pub use error::PodError;
 pub use infra_image::{ensure_infra_image, INFRA_IMAGE};
+pub(crate) use orchestration::orchestration;
 pub use records::{
     default_share, ExitPolicy, PodOptions, PodRecord, PodStatus, PodTransition, SHAREABLE,
 };
+pub(crate) use registry::PodActors;
 
 /// Name of a pod's lock file in the lock directory (pods lock before
 /// containers, so the name never collides with a container id).

@@ -75,6 +75,18 @@ pub struct PodOptions {
 }
 
 impl PodOptions {
+    /// Podman's defaults for a new pod on this host: an infra container
+    /// sharing Podman's default namespaces (what `pod create` and
+    /// `run --pod new:NAME` give without flags).
+    pub fn host_defaults() -> PodOptions {
+        let cgroup2 = crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified;
+        PodOptions {
+            share: default_share(cgroup2),
+            infra: true,
+            ..PodOptions::default()
+        }
+    }
+
     /// Whether members join the infra container's namespace `ns`.
     pub fn shares(&self, ns: &str) -> bool {
         self.infra && self.share.iter().any(|s| s == ns)

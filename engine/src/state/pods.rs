@@ -209,8 +209,7 @@ mod tests {
                     image: "busybox".into(),
                     pod: pod_id.map(|p| PodMembership {
                         pod_id: p.into(),
-                        infra: false,
-                        init_ctr: None,
+                        ..Default::default()
                     }),
                     requires: requires.iter().map(|s| s.to_string()).collect(),
                     ..Default::default()

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{Mount, MountBuilder, Spec};
 use rustix::mount::{MountFlags, UnmountFlags};
 
-use crate::container::ContainerError;
+use super::placement::{infra_of, shares};
+use super::ContainerError;
 use crate::engine::EngineCtx;
 use crate::state::ContainerRecord;
 
@@ -31,10 +32,7 @@ fn shared_shm(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<Option<PathBuf>,
     let Some(m) = rec.options.pod.as_ref() else {
         return Ok(None);
     };
-    let Some(pod) = ctx.db.pod_by_id(&m.pod_id)? else {
-        return Ok(None);
-    };
-    if !pod.options.shares("ipc") {
+    if !shares(rec, "ipc") {
         return Ok(None);
     }
     if m.infra {
@@ -42,10 +40,10 @@ fn shared_shm(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<Option<PathBuf>,
         mount_shm(&dir)?;
         return Ok(Some(dir));
     }
-    let Some(infra_id) = pod.infra_id.as_deref() else {
+    let Some(infra) = infra_of(ctx, rec)? else {
         return Ok(None);
     };
-    let dir = shm_dir(ctx, infra_id);
+    let dir = shm_dir(ctx, &infra.id);
     Ok(is_mountpoint(&dir).then_some(dir))
 }
 

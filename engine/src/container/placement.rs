@@ -1,0 +1,133 @@
+//! Where a container runs: its cgroup and the namespaces it joins, from the
+//! values its record carries ([`super::PodMembership`], set by its pod when
+//! it was created). The container module reads these values; it never asks
+//! the pod.
+
+use std::path::PathBuf;
+
+use oci_spec::runtime::LinuxNamespaceType;
+
+use super::{lifecycle, ContainerError};
+use crate::engine::EngineCtx;
+use crate::state::{ContainerRecord, ContainerState};
+
+/// Namespace names of `--share` and their OCI types.
+const NAMESPACES: &[(&str, LinuxNamespaceType)] = &[
+    ("cgroup", LinuxNamespaceType::Cgroup),
+    ("ipc", LinuxNamespaceType::Ipc),
+    ("net", LinuxNamespaceType::Network),
+    ("pid", LinuxNamespaceType::Pid),
+    ("uts", LinuxNamespaceType::Uts),
+];
+
+/// The cgroup path (`linux.cgroupsPath`) of a container: below its pod's
+/// cgroup for pod members, else `/rpod/<id>`.
+pub fn cgroups_path(rec: &ContainerRecord) -> String {
+    match &rec.options.pod {
+        Some(m) if !m.cgroup_parent.is_empty() => format!("{}/{}", m.cgroup_parent, rec.id),
+        // Records made before the pod's cgroup was stored on them.
+        Some(m) => format!("/rpod/pod-{}/{}", m.pod_id, rec.id),
+        None => format!("/rpod/{}", rec.id),
+    }
+}
+
+/// Whether `rec` shares namespace `ns` with the rest of its pod (holding
+/// it as the infra container, or joining it).
+pub(crate) fn shares(rec: &ContainerRecord, ns: &str) -> bool {
+    rec.options
+        .pod
+        .as_ref()
+        .is_some_and(|m| m.shared.iter().any(|s| s == ns))
+}
+
+/// The infra container of the pod `rec` is a member of (not itself), if
+/// the pod has one.
+pub(crate) fn infra_of(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+) -> Result<Option<ContainerRecord>, ContainerError> {
+    let Some(m) = rec.options.pod.as_ref().filter(|m| !m.infra) else {
+        return Ok(None);
+    };
+    Ok(ctx
+        .db
+        .pod_members(&m.pod_id)?
+        .into_iter()
+        .find(|c| c.options.pod.as_ref().is_some_and(|p| p.infra)))
+}
+
+/// The namespaces a member joins: `/proc/<infra pid>/ns/<ns>` for each
+/// namespace its pod shares. Empty outside pods and for infra containers.
+/// The infra container must be running.
+pub(crate) fn joined_namespaces(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+) -> Result<Vec<(LinuxNamespaceType, PathBuf)>, ContainerError> {
+    let Some(m) = rec.options.pod.as_ref().filter(|m| !m.infra) else {
+        return Ok(Vec::new());
+    };
+    if m.shared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(infra) = infra_of(ctx, rec)? else {
+        return Ok(Vec::new());
+    };
+    let infra = lifecycle::load(ctx, &infra.id)?;
+    if !matches!(infra.state, ContainerState::Running) || infra.pid <= 0 {
+        return Err(ContainerError::StateImproper(format!(
+            "the infra container {} of pod {} is {}, not running: start the pod first",
+            infra.short_id(),
+            &m.pod_id[..12.min(m.pod_id.len())],
+            infra.state.as_str()
+        )));
+    }
+    Ok(NAMESPACES
+        .iter()
+        .filter(|(name, _)| m.shared.iter().any(|s| s == name))
+        .map(|(name, typ)| {
+            (
+                *typ,
+                PathBuf::from(format!("/proc/{}/ns/{name}", infra.pid)),
+            )
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::container::{ContainerOptions, PodMembership};
+
+    fn rec(pod: Option<PodMembership>) -> ContainerRecord {
+        ContainerRecord::new_created(
+            "cid".into(),
+            "c".into(),
+            ContainerOptions {
+                pod,
+                ..Default::default()
+            },
+            vec![],
+            String::new(),
+            0,
+        )
+    }
+
+    #[test]
+    fn cgroup_and_sharing_come_from_the_record() {
+        assert_eq!(cgroups_path(&rec(None)), "/rpod/cid");
+        let member = rec(Some(PodMembership {
+            pod_id: "pid".into(),
+            cgroup_parent: "/rpod/pod-pid".into(),
+            shared: vec!["net".into(), "ipc".into()],
+            ..Default::default()
+        }));
+        assert_eq!(cgroups_path(&member), "/rpod/pod-pid/cid");
+        assert!(shares(&member, "ipc"));
+        assert!(!shares(&member, "pid"));
+        let legacy = rec(Some(PodMembership {
+            pod_id: "pid".into(),
+            ..Default::default()
+        }));
+        assert_eq!(cgroups_path(&legacy), "/rpod/pod-pid/cid");
+    }
+}

@@ -1,0 +1,136 @@
+//! `pod create` from a [`PodSpec`]: Podman's defaults for what the spec
+//! leaves out, `--replace`, and `--infra-conmon-pidfile`.
+
+use rpod_api::front_door::pods::{PodCreateReport, PodSpec};
+use rpod_api::{Error, Result};
+
+use crate::container::ContainerPaths;
+use crate::engine::Engine;
+use crate::pod::{ExitPolicy, NewPod, PodError, PodOptions, PodRecord};
+
+pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateReport> {
+    let options = options(&spec)?;
+    if spec.replace {
+        replace_existing(engine, spec.name.as_deref()).await?;
+    }
+    let pod = engine
+        .create_pod(NewPod {
+            name: spec.name,
+            options,
+        })
+        .await?;
+    if let Some(f) = &spec.infra_conmon_pid_file {
+        link_infra_pidfile(engine, &pod, f)?;
+    }
+    Ok(PodCreateReport { id: pod.id })
+}
+
+/// The pod's options: the spec over Podman's defaults.
+fn options(spec: &PodSpec) -> Result<PodOptions> {
+    let exit_policy = match spec.exit_policy.as_deref() {
+        None => ExitPolicy::default(),
+        Some(p) => ExitPolicy::parse(p).ok_or_else(|| {
+            Error::invalid(format!(
+                "invalid pod exit policy: {p:?}: must be one of continue, stop"
+            ))
+        })?,
+    };
+    let share = match &spec.share {
+        Some(share) => share
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty() && s != "none")
+            .collect(),
+        None if spec.no_infra => Vec::new(),
+        None => PodOptions::host_defaults().share,
+    };
+    Ok(PodOptions {
+        share,
+        infra: !spec.no_infra,
+        infra_command: spec.infra_command.clone(),
+        infra_name: spec.infra_name.clone(),
+        hostname: spec.hostname.clone(),
+        labels: spec.labels.clone(),
+        ports: spec.port_mappings.clone(),
+        exit_policy,
+    })
+}
+
+/// `--replace`: forcibly removes a pod that already has `name`.
+async fn replace_existing(engine: &Engine, name: Option<&str>) -> Result<(), PodError> {
+    let Some(name) = name else {
+        return Ok(());
+    };
+    let handle = match engine.pod(name) {
+        Ok(h) => h,
+        Err(PodError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    // Only an exact name match: a prefix of another pod's id is not ours.
+    if handle.get().await?.name != name {
+        return Ok(());
+    }
+    match handle.remove(true, Some(0)).await {
+        Ok(()) | Err(PodError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `--infra-conmon-pidfile`: `path` becomes a symbolic link to the infra
+/// container's monitor pid file, which the monitor writes when the pod
+/// starts (systemd's `PIDFile=` follows it).
+fn link_infra_pidfile(engine: &Engine, pod: &PodRecord, path: &str) -> Result<()> {
+    let Some(infra) = &pod.infra_id else {
+        return Err(Error::invalid(
+            "--infra-conmon-pidfile needs an infra container (--infra=false given)",
+        ));
+    };
+    let target = ContainerPaths::new(engine.config(), infra)
+        .monitor
+        .monitor_pid_file;
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::invalid(format!("removing {path}: {e}"))),
+    }
+    std::os::unix::fs::symlink(&target, path)
+        .map_err(|e| Error::invalid(format!("writing infra pid file {path}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_follow_podmans_defaults() {
+        let o = options(&PodSpec::default()).unwrap();
+        assert!(o.infra);
+        assert!(o.share.iter().any(|s| s == "net"));
+        assert_eq!(o.exit_policy, ExitPolicy::Continue);
+
+        let o = options(&PodSpec {
+            no_infra: true,
+            ..PodSpec::default()
+        })
+        .unwrap();
+        assert!(!o.infra);
+        assert!(o.share.is_empty());
+
+        let o = options(&PodSpec {
+            share: Some(vec!["none".into()]),
+            exit_policy: Some("stop".into()),
+            ..PodSpec::default()
+        })
+        .unwrap();
+        assert!(o.share.is_empty());
+        assert_eq!(o.exit_policy, ExitPolicy::Stop);
+
+        let e = options(&PodSpec {
+            exit_policy: Some("bogus".into()),
+            ..PodSpec::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.kind, rpod_api::ErrorKind::InvalidArgument);
+        assert!(e.message.contains("invalid pod exit policy"));
+    }
+}

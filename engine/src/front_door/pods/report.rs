@@ -1,0 +1,289 @@
+//! The reports of `pod ps` (Podman's ListPodsReport, filtered and sorted)
+//! and `pod inspect` (InspectPodData), built from a pod's row and its
+//! reconciled members.
+
+use std::collections::BTreeMap;
+
+use rpod_api::front_door::pods::PodPsOptions;
+use rpod_api::inspect::InspectHostPort;
+use rpod_api::pod::{
+    InspectPodContainerInfo, InspectPodData, InspectPodInfraConfig, ListPodContainer,
+    ListPodsReport, PodInspectReport,
+};
+use rpod_api::{Error, GoTime, Result};
+
+use crate::engine::Engine;
+use crate::pod::{PodError, PodHandle, PodRecord, PodStatus};
+use crate::state::ContainerRecord;
+
+/// A pod with its reconciled members.
+struct PodView {
+    pod: PodRecord,
+    members: Vec<ContainerRecord>,
+}
+
+impl PodView {
+    fn load(engine: &Engine, pod: PodRecord) -> Result<PodView, PodError> {
+        let members = engine.pod_members(&pod.id)?;
+        Ok(PodView { pod, members })
+    }
+
+    fn status(&self) -> PodStatus {
+        // Init containers run to completion: they do not make a pod
+        // "Stopped" or "Created".
+        let states: Vec<_> = self
+            .members
+            .iter()
+            .filter(|c| c.options.pod.as_ref().is_none_or(|m| m.init_ctr.is_none()))
+            .map(|c| c.state)
+            .collect();
+        PodStatus::from_members(&states)
+    }
+
+    fn labels(&self) -> BTreeMap<String, String> {
+        self.pod.options.labels.iter().cloned().collect()
+    }
+}
+
+/// `pod ps`: every pod passing all filters (the latest only with
+/// `latest`), sorted.
+pub(super) fn list(engine: &Engine, options: &PodPsOptions) -> Result<Vec<ListPodsReport>> {
+    let mut pods = engine.pods()?;
+    if options.latest {
+        pods = pods
+            .into_iter()
+            .max_by_key(|p| p.created_at)
+            .into_iter()
+            .collect();
+    }
+    let mut reports = Vec::new();
+    for pod in pods {
+        let v = PodView::load(engine, pod)?;
+        let mut keep = true;
+        for f in &options.filters {
+            keep &= matches_filter(&v, f)?;
+        }
+        if keep {
+            reports.push(list_report(&v));
+        }
+    }
+    sort(&mut reports, &options.sort)?;
+    Ok(reports)
+}
+
+fn sort(reports: &mut [ListPodsReport], by: &str) -> Result<()> {
+    match by {
+        "" | "created" => reports.sort_by_key(|r| std::cmp::Reverse(r.created)),
+        "id" => reports.sort_by(|x, y| x.id.cmp(&y.id)),
+        "name" => reports.sort_by(|x, y| x.name.cmp(&y.name)),
+        "number" => reports.sort_by_key(|r| r.containers.as_ref().map_or(0, Vec::len)),
+        "status" => reports.sort_by(|x, y| x.status.cmp(&y.status)),
+        _ => {
+            return Err(Error::invalid(
+                "invalid option for --sort, options are: created, id, name, number, or status",
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn matches_filter(v: &PodView, filter: &str) -> Result<bool> {
+    let (key, value) = filter
+        .split_once('=')
+        .ok_or_else(|| Error::invalid(format!("invalid filter {filter:?}")))?;
+    Ok(match key {
+        "id" => v.pod.id.starts_with(value),
+        "name" => v.pod.name.contains(value),
+        "status" => v.status().as_str().eq_ignore_ascii_case(value),
+        "label" => {
+            let (k, val) = match value.split_once('=') {
+                Some((k, val)) => (k, Some(val)),
+                None => (value, None),
+            };
+            v.pod
+                .options
+                .labels
+                .iter()
+                .any(|(lk, lv)| lk == k && val.is_none_or(|x| x == lv))
+        }
+        "ctr-names" => v.members.iter().any(|c| c.name == value),
+        "ctr-ids" => v.members.iter().any(|c| c.id.starts_with(value)),
+        "ctr-number" => value.parse::<usize>().ok() == Some(v.members.len()),
+        other => return Err(Error::invalid(format!("{other} is an invalid filter"))),
+    })
+}
+
+/// Podman's ListPodsReport of a pod.
+fn list_report(v: &PodView) -> ListPodsReport {
+    let p = &v.pod;
+    ListPodsReport {
+        cgroup: p.cgroup_parent(),
+        containers: Some(
+            v.members
+                .iter()
+                .map(|c| ListPodContainer {
+                    id: c.id.clone(),
+                    names: c.name.clone(),
+                    status: c.state.as_str().to_owned(),
+                    restart_count: 0,
+                })
+                .collect(),
+        ),
+        created: GoTime::from_unix_nanos(p.created_at),
+        id: p.id.clone(),
+        infra_id: p.infra_id.clone().unwrap_or_default(),
+        name: p.name.clone(),
+        namespace: String::new(),
+        networks: Some(Vec::new()),
+        status: v.status().as_str().to_owned(),
+        labels: Some(v.labels()),
+    }
+}
+
+/// `pod inspect` of one pod (its row read through its actor).
+pub(super) async fn inspect_one(
+    engine: &Engine,
+    pod: Result<PodHandle, PodError>,
+) -> Result<PodInspectReport> {
+    let rec = pod?.get().await?;
+    Ok(inspect_report(&PodView::load(engine, rec)?))
+}
+
+/// `host:container[/proto]` port specs as Podman's PortBindings map.
+fn port_bindings(specs: &[String]) -> BTreeMap<String, Option<Vec<InspectHostPort>>> {
+    let mut out: BTreeMap<String, Option<Vec<InspectHostPort>>> = BTreeMap::new();
+    for spec in specs {
+        let (ports, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
+        let parts: Vec<&str> = ports.split(':').collect();
+        let (host_ip, host_port, ctr) = match parts.as_slice() {
+            [c] => ("", "", *c),
+            [h, c] => ("", *h, *c),
+            [ip, h, c] => (*ip, *h, *c),
+            _ => continue,
+        };
+        out.entry(format!("{ctr}/{proto}"))
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(InspectHostPort {
+                host_ip: host_ip.to_owned(),
+                host_port: host_port.to_owned(),
+            });
+    }
+    out
+}
+
+/// Podman's InspectPodData (plus rpod's Transition).
+fn inspect_report(v: &PodView) -> PodInspectReport {
+    let p = &v.pod;
+    let o = &p.options;
+    let data = InspectPodData {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        created: GoTime::from_unix_nanos(p.created_at),
+        exit_policy: o.exit_policy.as_str().to_owned(),
+        state: v.status().as_str().to_owned(),
+        hostname: p.hostname(),
+        labels: Some(v.labels()),
+        create_cgroup: true,
+        cgroup_parent: "/rpod".to_owned(),
+        cgroup_path: p.cgroup_parent(),
+        create_infra: o.infra,
+        infra_container_id: p.infra_id.clone().unwrap_or_default(),
+        infra_config: o.infra.then(|| InspectPodInfraConfig {
+            port_bindings: Some(port_bindings(&o.ports)),
+            ..InspectPodInfraConfig::default()
+        }),
+        shared_namespaces: Some(o.share.clone()),
+        num_containers: u64::try_from(v.members.len()).unwrap_or(0),
+        containers: Some(
+            v.members
+                .iter()
+                .map(|c| InspectPodContainerInfo {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    state: c.state.as_str().to_owned(),
+                })
+                .collect(),
+        ),
+        ..InspectPodData::default()
+    };
+    PodInspectReport {
+        data,
+        transition: p.transition.as_str().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pod::{PodOptions, PodTransition};
+
+    fn pod(labels: &[(&str, &str)]) -> PodView {
+        PodView {
+            pod: PodRecord {
+                id: "abcdef0123456789".into(),
+                name: "web".into(),
+                options: PodOptions {
+                    infra: true,
+                    share: vec!["net".into()],
+                    labels: labels
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    ports: vec!["8080:80".into(), "127.0.0.1:53:53/udp".into()],
+                    ..PodOptions::default()
+                },
+                infra_id: Some("infra".into()),
+                transition: PodTransition::Idle,
+                created_at: 1_000_000_000,
+            },
+            members: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn filters() {
+        let v = pod(&[("app", "x")]);
+        assert!(matches_filter(&v, "id=abc").unwrap());
+        assert!(matches_filter(&v, "name=we").unwrap());
+        assert!(matches_filter(&v, "status=created").unwrap());
+        assert!(matches_filter(&v, "label=app").unwrap());
+        assert!(matches_filter(&v, "label=app=x").unwrap());
+        assert!(!matches_filter(&v, "label=app=y").unwrap());
+        assert!(matches_filter(&v, "ctr-number=0").unwrap());
+        assert_eq!(
+            matches_filter(&v, "bogus=1").unwrap_err().message,
+            "bogus is an invalid filter"
+        );
+        assert!(matches_filter(&v, "noequals").is_err());
+    }
+
+    #[test]
+    fn reports() {
+        let v = pod(&[]);
+        let r = list_report(&v);
+        assert_eq!(r.status, "Created");
+        assert_eq!(r.infra_id, "infra");
+        assert_eq!(r.cgroup, "/rpod/pod-abcdef0123456789");
+        let i = inspect_report(&v);
+        assert_eq!(i.data.hostname, "web");
+        let ports = i.data.infra_config.unwrap().port_bindings.unwrap();
+        assert_eq!(ports["80/tcp"].as_ref().unwrap()[0].host_port, "8080");
+        assert_eq!(ports["53/udp"].as_ref().unwrap()[0].host_ip, "127.0.0.1");
+    }
+
+    #[test]
+    fn sorting() {
+        let mut a = list_report(&pod(&[]));
+        a.name = "b".into();
+        let mut b = a.clone();
+        b.name = "a".into();
+        b.created = GoTime::from_unix_nanos(2_000_000_000);
+        let mut v = vec![a, b];
+        sort(&mut v, "name").unwrap();
+        assert_eq!(v[0].name, "a");
+        sort(&mut v, "created").unwrap();
+        assert_eq!(v[0].name, "a", "newest first");
+        assert!(sort(&mut v, "bogus").is_err());
+    }
+}
