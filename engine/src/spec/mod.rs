@@ -93,7 +93,7 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
 
     let process = ProcessBuilder::default()
         .terminal(opts.tty)
-        .user(process::oci_user_with_umask(&exec_user, opts.umask)?)
+        .user(process::oci_user(&exec_user, opts.umask)?)
         .args(args)
         .env(env)
         .cwd(cwd)

@@ -146,12 +146,8 @@ pub(crate) fn host_rlimits() -> Result<Vec<PosixRlimit>, SpecError> {
     Ok(out)
 }
 
-pub(crate) fn oci_user(u: &ExecUser) -> Result<User, SpecError> {
-    oci_user_with_umask(u, None)
-}
-
 /// The OCI user with `umask` (`--umask`; unset leaves the runtime's 0022).
-pub(crate) fn oci_user_with_umask(u: &ExecUser, umask: Option<u32>) -> Result<User, SpecError> {
+pub(crate) fn oci_user(u: &ExecUser, umask: Option<u32>) -> Result<User, SpecError> {
     let mut user = UserBuilder::default()
         .uid(u.uid)
         .gid(u.gid)
@@ -194,7 +190,7 @@ pub fn process_spec_for_exec(
         let extra = super::user::resolve_groups(rootfs, group_add)?;
         let exec_user = super::user::with_groups(resolve_user(rootfs, u)?, &extra);
         let umask = process.user().umask();
-        process.set_user(oci_user_with_umask(&exec_user, umask)?);
+        process.set_user(oci_user(&exec_user, umask)?);
         process.set_capabilities(Some(capabilities(is_root_user(u))?));
         if !env.iter().any(|e| key(e) == "HOME") {
             set_env(&mut penv, &format!("HOME={}", exec_user.home));
