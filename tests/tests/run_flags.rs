@@ -297,3 +297,20 @@ fn logs_of_several_containers_are_prefixed_and_followed_together() {
     assert_eq!(w.env.ok(&["logs", "--since", "-1s", "l1"]), "");
     w.env.ok(&["rm", "-f", "-t0", "l3"]);
 }
+
+#[test]
+fn containerenv_exists_and_is_empty_unless_run_is_mounted() {
+    let (w, img) = busybox();
+    for extra in [&[][..], &["--read-only"][..]] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[&img, "stat", "-c", "%s", "/run/.containerenv"]);
+        assert_eq!(w.env.ok(&args).trim(), "0", "{extra:?}");
+    }
+    let dir = w.env.dir().join("run-mount");
+    std::fs::create_dir_all(&dir).unwrap();
+    let vol = format!("{}:/run", dir.display());
+    let out = w.env.run(&["run", "--rm", "-v", &vol, &img, "ls", "-A", "/run"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "");
+}

@@ -57,6 +57,7 @@ pub(crate) fn create(
         &options.env,
         options.workdir.as_deref(),
         options.user.as_deref(),
+        &rec.options.group_add,
         options.tty,
     )?;
     let json = serde_json::to_vec(&process).map_err(|e| ContainerError::Io {

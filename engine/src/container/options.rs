@@ -101,6 +101,15 @@ pub struct ContainerOptions {
     /// file), `none` (nothing is logged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<String>,
+    /// `--umask`: the process's file mode creation mask (runc's default,
+    /// 0022, when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub umask: Option<u32>,
+    /// `--group-add`: groups (names from the container's /etc/group, or
+    /// numbers) added to the process's supplementary groups, and to those
+    /// of exec sessions that name their own `--user`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
 }
 
 impl ContainerOptions {

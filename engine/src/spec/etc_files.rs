@@ -1,4 +1,5 @@
-//! The container's generated /etc/hosts, /etc/resolv.conf and /etc/hostname.
+//! The container's generated /etc/hosts, /etc/resolv.conf, /etc/hostname and
+//! /run/.containerenv.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,10 @@ pub struct EtcFiles {
     pub resolv_conf: PathBuf,
     /// Mounted at /etc/hostname.
     pub hostname: PathBuf,
+    /// Mounted at /run/.containerenv: empty, as Podman's for an
+    /// unprivileged container (tools test for it to know they run in a
+    /// container).
+    pub containerenv: PathBuf,
 }
 
 /// Writes `hosts`, `resolv.conf` and `hostname` into `dir` (created if
@@ -36,12 +41,14 @@ pub fn write_etc_files(
         hosts: dir.join("hosts"),
         resolv_conf: dir.join("resolv.conf"),
         hostname: dir.join("hostname"),
+        containerenv: dir.join(".containerenv"),
     };
     let host_hosts = read_optional(Path::new(HOST_HOSTS))?;
     let host_resolv = read_optional(Path::new(HOST_RESOLV))?;
     write(&files.hosts, &hosts_content(&host_hosts, hostname, network))?;
     write(&files.resolv_conf, &resolv_content(&host_resolv, network))?;
     write(&files.hostname, &format!("{hostname}\n"))?;
+    write(&files.containerenv, "")?;
     Ok(files)
 }
 

@@ -30,7 +30,7 @@ pub use join::join_namespaces;
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
 pub use notify::{add_notify_socket, CONTAINER_NOTIFY_DIR, NOTIFY_SOCKET_NAME};
 pub use process::{process_spec_for_exec, DEFAULT_CAPABILITIES, DEFAULT_PATH};
-pub use user::{resolve_user, ExecUser};
+pub use user::{resolve_groups, resolve_user, ExecUser};
 
 use crate::container::options::{ContainerOptions, NetworkMode};
 
@@ -79,7 +79,8 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     let opts = input.options;
     let image = ImageDefaults::parse(input.image_config)?;
     let user_spec = opts.user.clone().unwrap_or_else(|| image.user.clone());
-    let exec_user = resolve_user(input.rootfs, &user_spec)?;
+    let group_add = user::resolve_groups(input.rootfs, &opts.group_add)?;
+    let exec_user = user::with_groups(resolve_user(input.rootfs, &user_spec)?, &group_add);
     let args = process::resolve_command(opts, &image)?;
     let hostname = hostname_for(input.id, opts);
     let mut env = process::merge_env(&image.env, &opts.env, &hostname, &exec_user.home);
@@ -92,7 +93,7 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
 
     let process = ProcessBuilder::default()
         .terminal(opts.tty)
-        .user(process::oci_user(&exec_user)?)
+        .user(process::oci_user(&exec_user, opts.umask)?)
         .args(args)
         .env(env)
         .cwd(cwd)

@@ -76,14 +76,7 @@ fn etc_mounts(etc: &EtcFiles) -> Result<Vec<Mount>, SpecError> {
         ("/etc/hostname", &etc.hostname),
     ]
     .into_iter()
-    .map(|(dest, src)| {
-        Ok(MountBuilder::default()
-            .destination(dest)
-            .typ("bind")
-            .source(src.clone())
-            .options(vec!["bind".to_string(), "rprivate".to_string()])
-            .build()?)
-    })
+    .map(|(dest, src)| bind_file(dest, src))
     .collect()
 }
 
@@ -206,8 +199,25 @@ pub(crate) fn build(
         let under_user_dev = user_dev && d.starts_with("/dev/");
         !superseded && !under_user_dev
     });
+    // /run/.containerenv, unless the user's own mount provides /run.
+    let run_env = Path::new(CONTAINERENV);
+    if !users.iter().any(|u| run_env.starts_with(u.destination())) {
+        users.push(bind_file(CONTAINERENV, &etc.containerenv)?);
+    }
     all.extend(users);
     Ok(all)
+}
+
+/// Where Podman puts the file that says "this is a container".
+const CONTAINERENV: &str = "/run/.containerenv";
+
+fn bind_file(dest: &str, src: &Path) -> Result<Mount, SpecError> {
+    Ok(MountBuilder::default()
+        .destination(dest)
+        .typ("bind")
+        .source(src)
+        .options(vec!["bind".to_string(), "rprivate".to_string()])
+        .build()?)
 }
 
 /// Whether `path` inside the container lies on a user bind mount.
@@ -225,6 +235,7 @@ mod tests {
             hosts: "/run/x/hosts".into(),
             resolv_conf: "/run/x/resolv.conf".into(),
             hostname: "/run/x/hostname".into(),
+            containerenv: "/run/x/.containerenv".into(),
         }
     }
 
@@ -261,6 +272,20 @@ mod tests {
         assert!(find(&ms, "/tmp").is_none());
         let ro = build(&etc(), &[], true).unwrap();
         assert!(find(&ro, "/tmp").is_some() && find(&ro, "/run").is_some());
+    }
+
+    #[test]
+    fn containerenv_unless_the_user_mounts_run() {
+        let src = tempfile::tempdir().unwrap();
+        let s = src.path().to_str().unwrap();
+        let ms = build(&etc(), &[bind(s, "/data", false, &[])], true).unwrap();
+        let env = find(&ms, "/run/.containerenv").unwrap();
+        assert_eq!(env.source().as_deref(), Some(Path::new("/run/x/.containerenv")));
+        // After the /run tmpfs of --read-only, which would hide it.
+        let pos = |d: &str| ms.iter().position(|m| m.destination() == Path::new(d));
+        assert!(pos("/run") < pos("/run/.containerenv"));
+        let ms = build(&etc(), &[bind(s, "/run", false, &[])], false).unwrap();
+        assert!(find(&ms, "/run/.containerenv").is_none());
     }
 
     #[test]

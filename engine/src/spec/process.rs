@@ -146,25 +146,30 @@ pub(crate) fn host_rlimits() -> Result<Vec<PosixRlimit>, SpecError> {
     Ok(out)
 }
 
-pub(crate) fn oci_user(u: &ExecUser) -> Result<User, SpecError> {
-    Ok(UserBuilder::default()
+/// The OCI user with `umask` (`--umask`; unset leaves the runtime's 0022).
+pub(crate) fn oci_user(u: &ExecUser, umask: Option<u32>) -> Result<User, SpecError> {
+    let mut user = UserBuilder::default()
         .uid(u.uid)
         .gid(u.gid)
         .additional_gids(u.additional_gids.clone())
-        .build()?)
+        .build()?;
+    user.set_umask(umask);
+    Ok(user)
 }
 
 /// The `process.json` for `exec` in a container created from `spec`:
 /// the container's process with `args`, `env` applied over its environment,
 /// `workdir` (default: the container's cwd) and `user` (default: the
 /// container's user, otherwise resolved against the container's rootfs,
-/// with that user's HOME and Podman's capability rule).
+/// with that user's HOME and Podman's capability rule; the container's
+/// `--group-add` gids and umask apply to that user too).
 pub fn process_spec_for_exec(
     spec: &Spec,
     args: &[String],
     env: &[String],
     workdir: Option<&str>,
     user: Option<&str>,
+    group_add: &[String],
     tty: bool,
 ) -> Result<Process, SpecError> {
     if args.is_empty() {
@@ -181,8 +186,11 @@ pub fn process_spec_for_exec(
             .as_ref()
             .map(|r| r.path().clone())
             .unwrap_or_default();
-        let exec_user = resolve_user(Path::new(&rootfs), u)?;
-        process.set_user(oci_user(&exec_user)?);
+        let rootfs = Path::new(&rootfs);
+        let extra = super::user::resolve_groups(rootfs, group_add)?;
+        let exec_user = super::user::with_groups(resolve_user(rootfs, u)?, &extra);
+        let umask = process.user().umask();
+        process.set_user(oci_user(&exec_user, umask)?);
         process.set_capabilities(Some(capabilities(is_root_user(u))?));
         if !env.iter().any(|e| key(e) == "HOME") {
             set_env(&mut penv, &format!("HOME={}", exec_user.home));

@@ -246,6 +246,7 @@ fn exec_process_inherits_and_overrides() {
         &["X=exec".into()],
         Some("/tmp"),
         None,
+        &[],
         true,
     )
     .unwrap();
@@ -255,7 +256,8 @@ fn exec_process_inherits_and_overrides() {
     assert_eq!(p.terminal(), Some(true));
     let env = p.env().as_ref().unwrap();
     assert!(env.contains(&"X=exec".to_string()) && !env.contains(&"X=1".to_string()));
-    let p = process_spec_for_exec(&spec, &["id".into()], &[], None, Some("root"), false).unwrap();
+    let p =
+        process_spec_for_exec(&spec, &["id".into()], &[], None, Some("root"), &[], false).unwrap();
     assert_eq!(p.user().uid(), 0);
     assert_eq!(p.cwd(), Path::new("/srv/app"));
     assert!(p
@@ -274,11 +276,11 @@ fn exec_process_inherits_and_overrides() {
         DEFAULT_CAPABILITIES.len()
     );
     assert!(matches!(
-        process_spec_for_exec(&spec, &[], &[], None, None, false),
+        process_spec_for_exec(&spec, &[], &[], None, None, &[], false),
         Err(SpecError::EmptyExecCommand)
     ));
     assert!(matches!(
-        process_spec_for_exec(&spec, &["id".into()], &[], None, Some("ghost"), false),
+        process_spec_for_exec(&spec, &["id".into()], &[], None, Some("ghost"), &[], false),
         Err(SpecError::UserNotFound(_))
     ));
 }
@@ -298,4 +300,54 @@ fn term_only_for_a_terminal() {
     };
     assert_eq!(term(false), None);
     assert_eq!(term(true).as_deref(), Some("TERM=xterm"));
+}
+
+#[test]
+fn umask_and_group_add_reach_the_process_and_exec_users() {
+    let f = fixture();
+    let opts = ContainerOptions {
+        umask: Some(0o724),
+        group_add: vec!["wheel".into(), "7".into()],
+        ..Default::default()
+    };
+    let spec = gen(&f, &opts, IMAGE).unwrap();
+    let user = spec.process().as_ref().unwrap().user().clone();
+    assert_eq!(user.umask(), Some(0o724));
+    // The image user `app`: primary 1000, member of wheel (10), then 7.
+    assert_eq!(user.additional_gids().as_deref(), Some(&[1000, 10, 7][..]));
+
+    // An exec without --user keeps the container's user as it is.
+    let p = process_spec_for_exec(
+        &spec,
+        &["id".into()],
+        &[],
+        None,
+        None,
+        &opts.group_add,
+        false,
+    )
+    .unwrap();
+    assert_eq!(p.user(), &user);
+    // With an explicit group only --group-add is added; the umask stays.
+    let p = process_spec_for_exec(
+        &spec,
+        &["id".into()],
+        &[],
+        None,
+        Some("root:root"),
+        &opts.group_add,
+        false,
+    )
+    .unwrap();
+    assert_eq!(p.user().additional_gids().as_deref(), Some(&[0, 10, 7][..]));
+    assert_eq!(p.user().umask(), Some(0o724));
+
+    let bad = ContainerOptions {
+        group_add: vec!["nogroup-here".into()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        gen(&f, &bad, IMAGE),
+        Err(SpecError::GroupNotFound(_))
+    ));
 }

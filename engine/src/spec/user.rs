@@ -141,6 +141,32 @@ pub fn resolve_user(rootfs_dir: &Path, spec: &str) -> Result<ExecUser, SpecError
     })
 }
 
+/// `--group-add` values as gids: names from the rootfs's /etc/group, or
+/// numbers (which need no entry).
+pub fn resolve_groups(rootfs_dir: &Path, groups: &[String]) -> Result<Vec<u32>, SpecError> {
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let group = rootfs::read_file(rootfs_dir, "/etc/group")?.unwrap_or_default();
+    groups
+        .iter()
+        .map(|g| match parse_group(&group).find(|e| e.name == g) {
+            Some(e) => Ok(e.gid),
+            None => numeric(g, g)?.ok_or_else(|| SpecError::GroupNotFound(g.clone())),
+        })
+        .collect()
+}
+
+/// `user`'s supplementary groups with `extra` appended, each gid once.
+pub fn with_groups(mut user: ExecUser, extra: &[u32]) -> ExecUser {
+    for g in extra {
+        if !user.additional_gids.contains(g) {
+            user.additional_gids.push(*g);
+        }
+    }
+    user
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +187,19 @@ mod tests {
         )
         .unwrap();
         d
+    }
+
+    #[test]
+    fn group_add_by_name_or_number() {
+        let r = rootfs();
+        let names = ["staff".to_string(), "7".to_string(), "wheel".to_string()];
+        assert_eq!(resolve_groups(r.path(), &names).unwrap(), vec![50, 7, 10]);
+        assert!(matches!(
+            resolve_groups(r.path(), &["ghosts".to_string()]),
+            Err(SpecError::GroupNotFound(g)) if g == "ghosts"
+        ));
+        let u = with_groups(resolve_user(r.path(), "").unwrap(), &[10, 3, 3]);
+        assert_eq!(u.additional_gids, vec![0, 10, 3]);
     }
 
     #[test]
