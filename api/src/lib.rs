@@ -5,6 +5,7 @@
 //! names and template methods to `--format` through [`gotmpl::ToTemplate`] (derived). Fields
 //! rpod cannot fill yet hold Podman's zero values, never invented data.
 
+pub mod container_run;
 pub mod error;
 pub mod front_door;
 pub mod image;

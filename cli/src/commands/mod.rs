@@ -40,8 +40,15 @@ mod rmi;
 mod run;
 mod save;
 mod sig_proxy;
-mod survival_cli;
-mod survival_flags;
+mod service_flags;
+mod cidfile;
+mod detach_keys;
+mod pull_progress;
+mod terminal;
+// The modules' former names, still used by lifecycle.rs, container_filter.rs
+// and system.rs.
+use self::cidfile as survival_cli;
+use self::service_flags as survival_flags;
 mod system;
 mod tag;
 mod top;

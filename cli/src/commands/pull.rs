@@ -65,16 +65,6 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
     Ok(0)
 }
 
-/// Pulls `image` with default options; returns the image id.
-pub async fn pull_image(
-    engine: &Engine,
-    image: &str,
-    tls_verify: Option<bool>,
-    quiet: bool,
-) -> CliResult<String> {
-    pull_with(engine, image, &pull_options(tls_verify, quiet)?).await
-}
-
 /// Options with the registries.conf in effect (`CONTAINERS_REGISTRIES_CONF`
 /// or /etc/containers/registries.conf).
 fn pull_options(tls_verify: Option<bool>, quiet: bool) -> CliResult<PullOptions> {

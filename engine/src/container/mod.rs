@@ -21,6 +21,9 @@ pub use actor::ContainerHandle;
 pub use error::ContainerError;
 pub use exec::{ExecOptions, ExecSession};
 pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGKILL, SIGTERM};
-pub use options::{BindMount, ContainerOptions, InitCtrMode, NetworkMode, PodMembership};
+pub use options::{
+    BindMount, ContainerOptions, HealthConfig, HealthOnFailure, InitCtrMode, NetworkMode,
+    PodMembership, RestartConfig, RestartPolicy,
+};
 pub use paths::ContainerPaths;
 pub use wait::WaitCondition;
