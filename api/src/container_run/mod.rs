@@ -9,11 +9,10 @@ pub mod spec;
 
 pub use pull_progress::{PullProgress, PullProgressSender};
 pub use session::{
-    AttachControl, AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession,
-    ExecOptions, SessionInfo, StartAttachOptions,
+    AttachControl, AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession, ExecOptions,
+    SessionInfo, StartAttachOptions,
 };
 pub use spec::{
-    BindMount, ContainerSpec, CreateReport, CreateSpec, HealthCheck, HealthOnFailure,
-    InitCtrMode, NetworkMode, PodTarget, PullPolicy, RestartPolicy, RestartPolicyName,
-    RunSpec, SdNotifyMode,
+    BindMount, ContainerSpec, CreateReport, CreateSpec, HealthCheck, HealthOnFailure, InitCtrMode,
+    NetworkMode, PodTarget, PullPolicy, RestartPolicy, RestartPolicyName, RunSpec, SdNotifyMode,
 };

@@ -66,6 +66,9 @@ pub trait ContainerRun: Send + Sync {
     ) -> Result<Box<dyn AttachSession>>;
 
     /// `exec --detach`: the exec session's id.
-    async fn container_exec_detached(&self, name_or_id: &str, options: ExecOptions)
-        -> Result<String>;
+    async fn container_exec_detached(
+        &self,
+        name_or_id: &str,
+        options: ExecOptions,
+    ) -> Result<String>;
 }

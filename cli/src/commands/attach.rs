@@ -11,8 +11,8 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use rpod_api::container_run::{AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession};
 
 use super::common::{open_front_door, Globals};
-use super::detach_keys::{parse_detach_keys, DetachMatcher};
 pub use super::detach_keys::DEFAULT_DETACH_KEYS;
+use super::detach_keys::{parse_detach_keys, DetachMatcher};
 use super::terminal::{caller_terminal_size, RawTerminal};
 use crate::cli_error::{CliError, CliResult};
 

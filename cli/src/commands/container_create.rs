@@ -262,9 +262,8 @@ impl ContainerFlags {
         let mut spec = CreateSpec {
             options,
             name: self.name.clone(),
-            pull: PullPolicy::parse(&self.pull).ok_or_else(|| {
-                CliError::usage(format!("invalid pull policy {:?}", self.pull))
-            })?,
+            pull: PullPolicy::parse(&self.pull)
+                .ok_or_else(|| CliError::usage(format!("invalid pull policy {:?}", self.pull)))?,
             tls_verify: self.tls_verify,
             quiet: self.quiet,
             pod: self.pod_target()?,

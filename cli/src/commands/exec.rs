@@ -72,10 +72,7 @@ pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
         user: a.user.clone(),
         tty: a.tty,
         interactive: a.interactive,
-        terminal_size: a
-            .tty
-            .then(super::terminal::caller_terminal_size)
-            .flatten(),
+        terminal_size: a.tty.then(super::terminal::caller_terminal_size).flatten(),
     };
     if a.detach {
         // Podman: every failure of a detached exec is exit 125.

@@ -2,12 +2,14 @@
 //! runs the chosen command; each returns the process exit code.
 
 mod attach;
+mod cidfile;
 mod commit;
 mod common;
 mod completion;
 mod container_create;
 mod container_filter;
 mod create_refused;
+mod detach_keys;
 mod diff;
 mod events;
 mod exec;
@@ -34,16 +36,14 @@ mod procfs;
 mod progress_bars;
 mod ps;
 mod pull;
+mod pull_progress;
 mod push;
 mod registry_opts;
 mod rmi;
 mod run;
 mod save;
-mod sig_proxy;
 mod service_flags;
-mod cidfile;
-mod detach_keys;
-mod pull_progress;
+mod sig_proxy;
 mod terminal;
 // The modules' former names, still used by lifecycle.rs, container_filter.rs
 // and system.rs.

@@ -178,12 +178,8 @@ fn link_monitor_pidfile(engine: &Engine, id: &str, path: &str) -> Result<(), Err
         .monitor
         .monitor_pid_file;
     let _ = std::fs::remove_file(path);
-    std::os::unix::fs::symlink(&target, path).map_err(|e| {
-        Error::invalid(format!(
-            "writing conmon pid file {path}: {}",
-            io_reason(&e)
-        ))
-    })
+    std::os::unix::fs::symlink(&target, path)
+        .map_err(|e| Error::invalid(format!("writing conmon pid file {path}: {}", io_reason(&e))))
 }
 
 /// `--cidfile`, opened before the container is created so that a bad path
@@ -274,7 +270,11 @@ mod tests {
         let p = path.to_str().unwrap();
         drop(CidFile::create(Some(p)).unwrap());
         assert!(!path.exists());
-        CidFile::create(Some(p)).unwrap().unwrap().write("abc").unwrap();
+        CidFile::create(Some(p))
+            .unwrap()
+            .unwrap()
+            .write("abc")
+            .unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "abc");
         let e = CidFile::create(Some("/nonexistent-rpod/cid"))
             .err()

@@ -224,7 +224,10 @@ mod tests {
             e.message,
             "running container create option: finding timezone: unknown time zone Nowhere/Atlantis"
         );
-        assert_eq!(timezone_mount("../x").unwrap_err().message, "invalid timezone \"../x\"");
+        assert_eq!(
+            timezone_mount("../x").unwrap_err().message,
+            "invalid timezone \"../x\""
+        );
     }
 
     #[test]
