@@ -120,21 +120,22 @@ fn copy_input(mut input: Box<dyn AttachInput>, keys: Vec<u8>) {
     let fd = stdin.as_fd();
     let mut buf = vec![0u8; INPUT_BLOCK];
     loop {
+        // Waits for input even when stdin is non-blocking.
         let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => {
+        if let Err(e) = poll(&mut fds, PollTimeout::NONE) {
+            if e != Errno::EINTR {
                 tracing::debug!("poll attach input: {e}");
-                return;
             }
         }
         let n = match nix::unistd::read(fd, &mut buf) {
             Ok(n) => n,
             Err(Errno::EINTR | Errno::EAGAIN) => continue,
-            Err(Errno::EIO) => 0,
+            // Input that cannot be read is at its end.
             Err(e) => {
-                tracing::debug!("read attach input: {e}");
-                return;
+                if e != Errno::EIO {
+                    tracing::debug!("read attach input: {e}");
+                }
+                0
             }
         };
         let mut fwd = Vec::new();
