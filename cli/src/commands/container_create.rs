@@ -510,6 +510,85 @@ mod tests {
         );
     }
 
+    #[derive(clap::Parser)]
+    #[command(disable_help_flag = true)]
+    struct Create {
+        #[command(flatten)]
+        flags: ContainerFlags,
+    }
+
+    fn spec(args: &[&str]) -> CliResult<CreateSpec> {
+        use clap::Parser;
+        let mut c = Create::try_parse_from(std::iter::once("create").chain(args.iter().copied()))
+            .expect("flags parse");
+        c.flags.resolve_rm(false);
+        c.flags.to_spec("alpine", &["true".to_owned()], None)
+    }
+
+    #[test]
+    fn flags_become_the_create_request() {
+        let s = spec(&[
+            "--pull=never",
+            "--pod=new:p1",
+            "--replace",
+            "--name=c1",
+            "--sdnotify=conmon",
+            "--restart=on-failure:2",
+            "--network=host",
+            "--cidfile=/tmp/x",
+        ])
+        .unwrap();
+        assert_eq!(s.pull, PullPolicy::Never);
+        assert_eq!(s.pod, PodTarget::New("p1".into()));
+        assert!(s.replace);
+        assert_eq!(s.name.as_deref(), Some("c1"));
+        assert_eq!(s.sdnotify, rpod_api::container_run::SdNotifyMode::Conmon);
+        assert_eq!(s.cidfile.as_deref(), Some("/tmp/x"));
+        assert_eq!(s.options.network, Some(NetworkMode::Host));
+        assert_eq!(s.options.restart.unwrap().max_retries, 2);
+        assert_eq!(s.options.command, vec!["true"]);
+        // Defaults are the engine's to apply.
+        let s = spec(&[]).unwrap();
+        assert_eq!(s.pull, PullPolicy::Missing);
+        assert_eq!(s.pod, PodTarget::None);
+        assert_eq!(s.options.network, None);
+        assert_eq!(s.options.read_only, None);
+        assert!(s.options.healthcheck.is_none());
+        assert_eq!(
+            spec(&["--pod=p2"]).unwrap().pod,
+            PodTarget::Existing("p2".into())
+        );
+    }
+
+    #[test]
+    fn bad_flags_are_refused_in_podmans_words() {
+        let err = |args: &[&str]| spec(args).unwrap_err().to_string();
+        assert_eq!(
+            err(&["--pull=sometimes"]),
+            "invalid pull policy \"sometimes\""
+        );
+        assert_eq!(
+            err(&["--init-ctr=twice"]),
+            "init-ctr value must be 'always' or 'once': \"twice\""
+        );
+        assert_eq!(
+            err(&["--rm", "--restart=always"]),
+            "the --rm option conflicts with --restart, when the restartPolicy is not \"\" and not \"no\""
+        );
+        assert_eq!(
+            err(&["--sdnotify=sometimes"]),
+            "invalid --sdnotify value \"sometimes\": must be conmon, container or ignore"
+        );
+        let h = spec(&["--health-cmd=[\"ls\",\"/\"]", "--health-interval=disable"])
+            .unwrap()
+            .options
+            .healthcheck
+            .unwrap();
+        assert_eq!(h.test, vec!["CMD", "ls", "/"]);
+        assert_eq!(h.interval_ms, 0);
+        assert_eq!(h.timeout_ms, 30_000);
+    }
+
     #[test]
     fn entrypoints() {
         assert_eq!(parse_entrypoint("/bin/sh"), vec!["/bin/sh"]);
