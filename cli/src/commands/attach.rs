@@ -185,3 +185,110 @@ pub async fn run(g: &Globals, a: AttachArgs) -> CliResult {
     };
     Ok(pump(session, &spec).await?.unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rpod_api::container_run::{AttachControl, SessionInfo};
+    use std::sync::{Arc, Mutex};
+
+    /// A session as another implementation (an HTTP client) would give it.
+    struct Fake {
+        info: SessionInfo,
+        items: Vec<AttachOutput>,
+        end: AttachEnd,
+        log: Arc<Mutex<Vec<String>>>,
+    }
+
+    struct NoControl;
+
+    impl AttachControl for NoControl {
+        fn resize(&self, _: (u16, u16)) -> rpod_api::Result<()> {
+            Ok(())
+        }
+        fn signal(&self, _: i32) -> rpod_api::Result<()> {
+            Ok(())
+        }
+    }
+
+    type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+    // What `#[async_trait]` expands to (the CLI does not depend on it).
+    impl AttachSession for Fake {
+        fn info(&self) -> &SessionInfo {
+            &self.info
+        }
+        fn take_input(&mut self) -> Option<Box<dyn AttachInput>> {
+            None
+        }
+        fn control(&self) -> Box<dyn AttachControl> {
+            Box::new(NoControl)
+        }
+        fn next_output(&mut self) -> rpod_api::Result<Option<AttachOutput>> {
+            Ok((!self.items.is_empty()).then(|| self.items.remove(0)))
+        }
+        fn finish<'a>(self: Box<Self>) -> Boxed<'a, rpod_api::Result<AttachEnd>>
+        where
+            Self: 'a,
+        {
+            Box::pin(async move {
+                self.log.lock().unwrap().push("finish".into());
+                Ok(self.end)
+            })
+        }
+        fn abandon<'a>(self: Box<Self>) -> Boxed<'a, ()>
+        where
+            Self: 'a,
+        {
+            Box::pin(async move {
+                self.log.lock().unwrap().push("abandon".into());
+            })
+        }
+    }
+
+    fn fake(end: AttachEnd, detach_keys_checked: bool) -> (Box<Fake>, Arc<Mutex<Vec<String>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let session = Box::new(Fake {
+            info: SessionInfo {
+                id: "x".into(),
+                tty: false,
+                stdin: detach_keys_checked,
+            },
+            items: vec![
+                AttachOutput::Stdout(Vec::new()),
+                AttachOutput::Stderr(Vec::new()),
+            ],
+            end,
+            log: log.clone(),
+        });
+        (session, log)
+    }
+
+    #[tokio::test]
+    async fn the_end_of_the_session_is_the_exit() {
+        let spec = AttachSpec {
+            detach_keys: DEFAULT_DETACH_KEYS,
+            sig_proxy: false,
+        };
+        let (s, log) = fake(AttachEnd::Exited(3), false);
+        assert_eq!(pump(s, &spec).await.unwrap(), Some(3));
+        assert_eq!(*log.lock().unwrap(), vec!["finish"]);
+        let (s, _) = fake(AttachEnd::Detached, false);
+        assert_eq!(pump(s, &spec).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn bad_detach_keys_abandon_the_session() {
+        let spec = AttachSpec {
+            detach_keys: "ctrl-1",
+            sig_proxy: false,
+        };
+        let (s, log) = fake(AttachEnd::Exited(0), true);
+        let e = pump(s, &spec).await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid detach keys \"ctrl-1\": Unknown character: 'ctrl-1'"
+        );
+        assert_eq!(*log.lock().unwrap(), vec!["abandon"]);
+    }
+}
