@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod container;
+pub mod container_run;
 pub mod error;
 pub mod events;
 pub mod front_door;

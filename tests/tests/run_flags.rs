@@ -310,7 +310,9 @@ fn containerenv_exists_and_is_empty_unless_run_is_mounted() {
     let dir = w.env.dir().join("run-mount");
     std::fs::create_dir_all(&dir).unwrap();
     let vol = format!("{}:/run", dir.display());
-    let out = w.env.run(&["run", "--rm", "-v", &vol, &img, "ls", "-A", "/run"]);
+    let out = w
+        .env
+        .run(&["run", "--rm", "-v", &vol, &img, "ls", "-A", "/run"]);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "");
 }

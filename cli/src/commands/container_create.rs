@@ -3,15 +3,11 @@
 use std::path::Path;
 
 use clap::Args;
-use rpod_engine::config::containers_conf::ContainersTable;
-use rpod_engine::container::{
-    BindMount, ContainerHandle, ContainerOptions, InitCtrMode, NetworkMode,
+use rpod_api::container_run::{
+    BindMount, ContainerSpec, CreateSpec, InitCtrMode, NetworkMode, PodTarget, PullPolicy,
 };
-use rpod_engine::pod::{MemberSpec, NewPod};
-use rpod_engine::Engine;
 
-use super::common::{open_engine, parse_signal, Globals};
-use super::pull;
+use super::common::{open_front_door, parse_signal, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::human::parse_ram_size;
 
@@ -127,7 +123,7 @@ pub struct ContainerFlags {
     #[arg(long)]
     pub init_ctr: Option<String>,
     #[command(flatten)]
-    pub survival: super::survival_flags::SurvivalFlags,
+    pub service: super::service_flags::ServiceFlags,
     #[command(flatten)]
     pub refused: super::create_refused::RefusedFlags,
 }
@@ -138,15 +134,14 @@ impl ContainerFlags {
         self.rm = self.rm_given.unwrap_or(default);
     }
 
-    /// Turns the flags into the options stored with the container,
-    /// validating every value before anything is created.
-    pub fn to_options(
+    /// Turns the flags into the front door's create request, validating
+    /// every value before anything is created.
+    pub fn to_spec(
         &self,
         image: &str,
         command: &[String],
         runtime: Option<String>,
-        defaults: &ContainersTable,
-    ) -> CliResult<ContainerOptions> {
+    ) -> CliResult<CreateSpec> {
         self.refused.check()?;
         let mut env = Vec::new();
         if self.env_host == Some(true) {
@@ -167,8 +162,9 @@ impl ContainerFlags {
             .map(|v| parse_volume(v))
             .collect::<CliResult<Vec<_>>>()?;
         let network = match self.network.as_deref() {
-            None | Some("none") => NetworkMode::None,
-            Some("host") => NetworkMode::Host,
+            None => None,
+            Some("none") => Some(NetworkMode::None),
+            Some("host") => Some(NetworkMode::Host),
             Some(other) => {
                 return Err(CliError::usage(format!(
                     "network mode \"{other}\" is not supported yet: only none and host are (see docs/compatibility.md)"
@@ -212,7 +208,8 @@ impl ContainerFlags {
             labels.retain(|(old, _)| *old != k);
             labels.push((k, v));
         }
-        let log_driver = match self.log_driver.as_deref().or(default_log_driver(defaults)) {
+        // containers.conf's default applies in the engine.
+        let log_driver = match self.log_driver.as_deref() {
             None => None,
             Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d.to_owned()),
             Some("journald" | "passthrough" | "passthrough-tty") => {
@@ -227,10 +224,6 @@ impl ContainerFlags {
                 ))
             }
         };
-        let mut mounts = mounts;
-        if let Some(tz) = self.tz.as_deref().or(defaults.tz.as_deref()) {
-            mounts.push(timezone_mount(tz)?);
-        }
         let stop_signal = self.stop_signal.as_deref().map(parse_signal).transpose()?;
         if let Some(w) = &self.workdir {
             if !w.starts_with('/') {
@@ -239,7 +232,7 @@ impl ContainerFlags {
                 )));
             }
         }
-        let mut options = ContainerOptions {
+        let options = ContainerSpec {
             image: image.to_owned(),
             command: command.to_vec(),
             entrypoint,
@@ -250,8 +243,9 @@ impl ContainerFlags {
             tty: self.tty,
             interactive: self.interactive,
             mounts,
-            read_only: self.read_only.or(defaults.read_only).unwrap_or(false),
+            read_only: self.read_only,
             network,
+            timezone: self.tz.clone(),
             log_max_size,
             runtime,
             remove: self.rm,
@@ -260,59 +254,65 @@ impl ContainerFlags {
             stop_timeout: self.stop_timeout,
             log_max_files,
             log_driver,
+            restart: None,
+            healthcheck: None,
+            requires: self.requires.clone(),
+            init_ctr: self.init_ctr_mode()?,
+        };
+        let mut spec = CreateSpec {
+            options,
+            name: self.name.clone(),
+            pull: PullPolicy::parse(&self.pull)
+                .ok_or_else(|| CliError::usage(format!("invalid pull policy {:?}", self.pull)))?,
+            tls_verify: self.tls_verify,
+            quiet: self.quiet,
+            pod: self.pod_target()?,
+            conmon_pidfile: self.conmon_pidfile.clone(),
             ..Default::default()
         };
-        self.survival.apply(&mut options)?;
-        Ok(options)
+        self.service.apply(&mut spec)?;
+        Ok(spec)
     }
-}
 
-/// containers.conf's `log_driver`, when rpod has it (`journald` is a
-/// default rpod cannot honour yet: the k8s-file log stays).
-fn default_log_driver(defaults: &ContainersTable) -> Option<&str> {
-    match defaults.log_driver.as_deref() {
-        Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d),
-        Some(other) => {
-            tracing::debug!(
-                "containers.conf: log_driver {other} is not supported yet, using k8s-file"
-            );
-            None
+    /// `--init-ctr`.
+    fn init_ctr_mode(&self) -> CliResult<Option<InitCtrMode>> {
+        match self.init_ctr.as_deref() {
+            None => Ok(None),
+            Some("once") => Ok(Some(InitCtrMode::Once)),
+            Some("always") => Ok(Some(InitCtrMode::Always)),
+            Some(other) => Err(CliError::usage(format!(
+                "init-ctr value must be 'always' or 'once': {other:?}"
+            ))),
         }
-        None => None,
     }
-}
 
-/// containers.conf's `env`: below the image's variables and the user's
-/// (Podman's order), so an entry whose name the image sets is dropped and
-/// the rest go before the user's entries.
-fn prepend_default_env(options: &mut ContainerOptions, defaults: &[String], image_env: &[String]) {
-    let name = |e: &str| e.split('=').next().unwrap_or(e).to_owned();
-    let image_names: Vec<String> = image_env.iter().map(|e| name(e)).collect();
-    let mut env: Vec<String> = defaults
-        .iter()
-        .filter(|e| e.contains('=') && !image_names.contains(&name(e)))
-        .cloned()
-        .collect();
-    env.append(&mut options.env);
-    options.env = env;
-}
-
-/// The `Env` of a stored image's config.
-fn image_env(engine: &Engine, image: &str) -> CliResult<Vec<String>> {
-    let store = engine.store();
-    let Some(img) = store.lookup_image(image).map_err(anyhow::Error::from)? else {
-        return Ok(Vec::new());
-    };
-    let config = store.image_config(&img).map_err(anyhow::Error::from)?;
-    let v: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
-    Ok(v["config"]["Env"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e.as_str().map(str::to_owned))
-                .collect()
+    /// `--pod` or `--pod-id-file` (read here: a file the user names);
+    /// `new:NAME` asks for a new pod.
+    fn pod_target(&self) -> CliResult<PodTarget> {
+        let pod_from_file = match &self.pod_id_file {
+            Some(f) if self.pod.is_some() => {
+                return Err(CliError::usage(format!(
+                    "cannot specify both --pod and --pod-id-file ({f})"
+                )))
+            }
+            Some(f) => Some(
+                std::fs::read_to_string(f)
+                    .map_err(|e| {
+                        CliError::usage(format!("reading pod ID file {f}: {}", io_reason(&e)))
+                    })?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        Ok(match pod_from_file.as_deref().or(self.pod.as_deref()) {
+            None | Some("") => PodTarget::None,
+            Some(p) => match p.strip_prefix("new:") {
+                Some(name) => PodTarget::New(name.to_owned()),
+                None => PodTarget::Existing(p.to_owned()),
+            },
         })
-        .unwrap_or_default())
+    }
 }
 
 /// `--entrypoint`: a JSON array or a single command (Podman's rule).
@@ -377,36 +377,6 @@ fn read_label_file(path: &Path) -> CliResult<Vec<String>> {
         .collect())
 }
 
-/// `--tz`: the zone's file (or the host's /etc/localtime for `local`)
-/// bind-mounted read-only on /etc/localtime, as Podman provides it.
-fn timezone_mount(tz: &str) -> CliResult<BindMount> {
-    let source = if tz == "local" {
-        std::fs::canonicalize("/etc/localtime").map_err(|e| {
-            CliError::usage(format!(
-                "finding local timezone for container: {}",
-                io_reason(&e)
-            ))
-        })?
-    } else {
-        if tz.split('/').any(|part| part == ".." || part.is_empty()) {
-            return Err(CliError::usage(format!("invalid timezone {tz:?}")));
-        }
-        let zoneinfo = std::path::Path::new("/usr/share/zoneinfo").join(tz);
-        if !zoneinfo.is_file() {
-            return Err(CliError::usage(format!(
-                "running container create option: finding timezone: unknown time zone {tz}"
-            )));
-        }
-        zoneinfo
-    };
-    Ok(BindMount {
-        source: source.display().to_string(),
-        destination: "/etc/localtime".into(),
-        readonly: true,
-        options: Vec::new(),
-    })
-}
-
 fn read_env_file(path: &Path) -> CliResult<Vec<String>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::usage(format!("open {}: {}", path.display(), io_reason(&e))))?;
@@ -424,56 +394,6 @@ fn read_env_file(path: &Path) -> CliResult<Vec<String>> {
         })?;
     }
     Ok(lines.into_iter().flat_map(expand_env).collect())
-}
-
-/// `--cidfile`, opened before the container is created so that a bad path
-/// (missing directory, not writable) fails before anything exists; its
-/// content is replaced by the id once the container is created (Podman 5
-/// overwrites an existing file). A file this command created is removed
-/// again if creation fails.
-struct CidFile {
-    path: String,
-    file: Option<std::fs::File>,
-    created: bool,
-}
-
-impl CidFile {
-    fn create(path: Option<&str>) -> CliResult<Option<CidFile>> {
-        let Some(path) = path else {
-            return Ok(None);
-        };
-        let existed = std::fs::symlink_metadata(path).is_ok();
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| {
-                CliError::usage(format!("creating idfile: open {path}: {}", io_reason(&e)))
-            })?;
-        Ok(Some(CidFile {
-            path: path.to_owned(),
-            file: Some(file),
-            created: !existed,
-        }))
-    }
-
-    fn write(mut self, id: &str) -> std::io::Result<()> {
-        use std::io::Write;
-        let Some(mut file) = self.file.take() else {
-            return Ok(());
-        };
-        file.set_len(0)?;
-        file.write_all(id.as_bytes())
-    }
-}
-
-impl Drop for CidFile {
-    fn drop(&mut self) {
-        if self.file.is_some() && self.created {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
 }
 
 /// Go-style lower-case reason of an I/O error ("no such file or directory").
@@ -549,166 +469,25 @@ fn parse_volume(v: &str) -> CliResult<BindMount> {
     })
 }
 
-/// Creates the container from the flags, pulling the image first when
-/// the pull policy asks for it.
-pub async fn create_from(
+/// The create request for `image_and_command` with the flags.
+pub fn create_spec(
     g: &Globals,
-    engine: &Engine,
     flags: &ContainerFlags,
     image_and_command: &[String],
-) -> CliResult<ContainerHandle> {
+) -> CliResult<CreateSpec> {
     let (image, command) = image_and_command
         .split_first()
         .ok_or_else(|| CliError::usage("requires at least 1 arg(s), only received 0"))?;
-    let defaults = &engine.config().containers_conf.containers;
-    let mut options = flags.to_options(image, command, g.runtime.clone(), defaults)?;
-    let cidfile = CidFile::create(flags.survival.cidfile.as_deref())?;
-    let present = engine
-        .store()
-        .lookup_image(image)
-        .map_err(anyhow::Error::from)?
-        .is_some();
-    match flags.pull.as_str() {
-        "always" => {
-            pull::pull_image(engine, image, flags.tls_verify, flags.quiet).await?;
-        }
-        "missing" | "newer" if !present => {
-            pull::pull_image(engine, image, flags.tls_verify, flags.quiet).await?;
-        }
-        "newer" => {
-            // Present: fetch the registry's manifest; blobs already stored are
-            // not downloaded again, so an unchanged image costs one request.
-            // Without a registry the local image is used (Podman: the same).
-            if let Err(e) = pull::pull_image(engine, image, flags.tls_verify, true).await {
-                tracing::warn!("checking for a newer {image}: {e}; using the local image");
-            }
-        }
-        "never" if !present => {
-            return Err(CliError::usage(format!("{image}: image not known")));
-        }
-        "missing" | "never" => {}
-        other => return Err(CliError::usage(format!("invalid pull policy {other:?}"))),
-    }
-    if !defaults.env.is_empty() {
-        prepend_default_env(&mut options, &defaults.env, &image_env(engine, image)?);
-    }
-    super::survival_cli::replace_existing(engine, &flags.survival, flags.name.as_deref()).await?;
-    let (member, new_pod) = member_spec(engine, flags).await?;
-    // Docker's names may start with '/' (as `docker inspect` shows them):
-    // Podman drops it.
-    let name = flags
-        .name
-        .as_deref()
-        .map(|n| n.strip_prefix('/').unwrap_or(n).to_owned());
-    let handle = match engine.create_container_with(options, name, member).await {
-        Ok(h) => h,
-        Err(e) => {
-            // `--pod new:NAME`: the pod made for this container goes with it.
-            if let Some(pod) = new_pod {
-                let removed = match engine.pod(&pod) {
-                    Ok(p) => p.remove(true, Some(0)).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(pe) = removed {
-                    tracing::warn!("removing pod {pod}: {pe}");
-                }
-            }
-            return Err(e.into());
-        }
-    };
-    if let Some(cidfile) = cidfile {
-        let path = cidfile.path.clone();
-        if let Err(e) = cidfile.write(&handle.id) {
-            // No container without its id file: the caller asked for both.
-            let _ = handle.remove(true, Some(0)).await;
-            return Err(CliError::usage(format!(
-                "writing idfile: write {path}: {}",
-                io_reason(&e)
-            )));
-        }
-    }
-    if let Some(path) = &flags.conmon_pidfile {
-        link_monitor_pidfile(engine, &handle.id, path)?;
-    }
-    Ok(handle)
-}
-
-/// `--conmon-pidfile`: a symbolic link to the file the container's
-/// monitor writes its pid to (valid while the container runs), as `pod
-/// create --infra-conmon-pidfile` does.
-fn link_monitor_pidfile(engine: &Engine, id: &str, path: &str) -> CliResult<()> {
-    let target = rpod_engine::container::ContainerPaths::new(engine.config(), id)
-        .monitor
-        .monitor_pid_file;
-    let _ = std::fs::remove_file(path);
-    std::os::unix::fs::symlink(&target, path)
-        .map_err(|e| CliError::usage(format!("writing conmon pid file {path}: {}", io_reason(&e))))
-}
-
-/// `--pod`, `--requires`, `--init-ctr`; `--pod new:NAME` creates the pod
-/// (with Podman's defaults) first.
-async fn member_spec(
-    engine: &Engine,
-    flags: &ContainerFlags,
-) -> CliResult<(MemberSpec, Option<String>)> {
-    let init_ctr = match flags.init_ctr.as_deref() {
-        None => None,
-        Some("once") => Some(InitCtrMode::Once),
-        Some("always") => Some(InitCtrMode::Always),
-        Some(other) => {
-            return Err(CliError::usage(format!(
-                "init-ctr value must be 'always' or 'once': {other:?}"
-            )))
-        }
-    };
-    let pod_from_file = match &flags.pod_id_file {
-        Some(f) if flags.pod.is_some() => {
-            return Err(CliError::usage(format!(
-                "cannot specify both --pod and --pod-id-file ({f})"
-            )))
-        }
-        Some(f) => Some(
-            std::fs::read_to_string(f)
-                .map_err(|e| {
-                    CliError::usage(format!("reading pod ID file {f}: {}", io_reason(&e)))
-                })?
-                .trim()
-                .to_owned(),
-        ),
-        None => None,
-    };
-    let mut new_pod = None;
-    let pod = match pod_from_file.as_deref().or(flags.pod.as_deref()) {
-        Some(p) if p.starts_with("new:") => {
-            let name = &p["new:".len()..];
-            let created = engine
-                .create_pod(NewPod {
-                    name: Some(name.to_owned()),
-                    options: super::pod::default_pod_options(),
-                })
-                .await?;
-            new_pod = Some(created.id.clone());
-            Some(created.id)
-        }
-        Some("") => None,
-        other => other.map(str::to_owned),
-    };
-    Ok((
-        MemberSpec {
-            pod,
-            requires: flags.requires.clone(),
-            init_ctr,
-            network_given: flags.network.is_some(),
-        },
-        new_pod,
-    ))
+    flags.to_spec(image, command, g.runtime.clone())
 }
 
 pub async fn run(g: &Globals, mut a: CreateArgs) -> CliResult {
     a.flags.resolve_rm(false);
-    let engine = open_engine(g)?;
-    let handle = create_from(g, &engine, &a.flags, &a.image_and_command).await?;
-    println!("{}", handle.id);
+    let mut spec = create_spec(g, &a.flags, &a.image_and_command)?;
+    let front = open_front_door(g)?;
+    let progress = super::progress_bars::pull_sink(&mut spec);
+    let created = front.container_create(spec, progress).await;
+    println!("{}", created?.id);
     Ok(0)
 }
 
@@ -728,6 +507,85 @@ mod tests {
             err.to_string(),
             "statfs /nonexistent-rpod: no such file or directory"
         );
+    }
+
+    #[derive(clap::Parser)]
+    #[command(disable_help_flag = true)]
+    struct Create {
+        #[command(flatten)]
+        flags: ContainerFlags,
+    }
+
+    fn spec(args: &[&str]) -> CliResult<CreateSpec> {
+        use clap::Parser;
+        let mut c = Create::try_parse_from(std::iter::once("create").chain(args.iter().copied()))
+            .expect("flags parse");
+        c.flags.resolve_rm(false);
+        c.flags.to_spec("alpine", &["true".to_owned()], None)
+    }
+
+    #[test]
+    fn flags_become_the_create_request() {
+        let s = spec(&[
+            "--pull=never",
+            "--pod=new:p1",
+            "--replace",
+            "--name=c1",
+            "--sdnotify=conmon",
+            "--restart=on-failure:2",
+            "--network=host",
+            "--cidfile=/tmp/x",
+        ])
+        .unwrap();
+        assert_eq!(s.pull, PullPolicy::Never);
+        assert_eq!(s.pod, PodTarget::New("p1".into()));
+        assert!(s.replace);
+        assert_eq!(s.name.as_deref(), Some("c1"));
+        assert_eq!(s.sdnotify, rpod_api::container_run::SdNotifyMode::Conmon);
+        assert_eq!(s.cidfile.as_deref(), Some("/tmp/x"));
+        assert_eq!(s.options.network, Some(NetworkMode::Host));
+        assert_eq!(s.options.restart.unwrap().max_retries, 2);
+        assert_eq!(s.options.command, vec!["true"]);
+        // Defaults are the engine's to apply.
+        let s = spec(&[]).unwrap();
+        assert_eq!(s.pull, PullPolicy::Missing);
+        assert_eq!(s.pod, PodTarget::None);
+        assert_eq!(s.options.network, None);
+        assert_eq!(s.options.read_only, None);
+        assert!(s.options.healthcheck.is_none());
+        assert_eq!(
+            spec(&["--pod=p2"]).unwrap().pod,
+            PodTarget::Existing("p2".into())
+        );
+    }
+
+    #[test]
+    fn bad_flags_are_refused_in_podmans_words() {
+        let err = |args: &[&str]| spec(args).unwrap_err().to_string();
+        assert_eq!(
+            err(&["--pull=sometimes"]),
+            "invalid pull policy \"sometimes\""
+        );
+        assert_eq!(
+            err(&["--init-ctr=twice"]),
+            "init-ctr value must be 'always' or 'once': \"twice\""
+        );
+        assert_eq!(
+            err(&["--rm", "--restart=always"]),
+            "the --rm option conflicts with --restart, when the restartPolicy is not \"\" and not \"no\""
+        );
+        assert_eq!(
+            err(&["--sdnotify=sometimes"]),
+            "invalid --sdnotify value \"sometimes\": must be conmon, container or ignore"
+        );
+        let h = spec(&["--health-cmd=[\"ls\",\"/\"]", "--health-interval=disable"])
+            .unwrap()
+            .options
+            .healthcheck
+            .unwrap();
+        assert_eq!(h.test, vec!["CMD", "ls", "/"]);
+        assert_eq!(h.interval_ms, 0);
+        assert_eq!(h.timeout_ms, 30_000);
     }
 
     #[test]

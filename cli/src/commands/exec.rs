@@ -1,10 +1,10 @@
 //! `exec`: run a process in a running container under its own monitor.
 
 use clap::Args;
-use rpod_engine::container::ExecOptions;
+use rpod_api::container_run::ExecOptions;
 
-use super::attach::{AttachSpec, Attached, DEFAULT_DETACH_KEYS};
-use super::common::{open_engine, Globals};
+use super::attach::{pump, AttachSpec, DEFAULT_DETACH_KEYS};
+use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -39,9 +39,8 @@ pub struct ExecArgs {
 }
 
 pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
-    let engine = open_engine(g)?;
     let (container, command) = if a.latest {
-        (super::latest::latest_container(&engine)?, &a.target[..])
+        (String::new(), &a.target[..])
     } else {
         let (c, rest) = a.target.split_first().ok_or_else(|| {
             CliError::usage("exec requires the name or ID of a container or the --latest flag")
@@ -64,19 +63,20 @@ pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
             }
         })
         .collect();
-    let handle = engine.container(&container)?;
+    let front = open_front_door(g)?;
     let options = ExecOptions {
+        latest: a.latest,
         command: command.to_vec(),
         env,
         workdir: a.workdir.clone(),
         user: a.user.clone(),
         tty: a.tty,
         interactive: a.interactive,
+        terminal_size: a.tty.then(super::terminal::caller_terminal_size).flatten(),
     };
     if a.detach {
         // Podman: every failure of a detached exec is exit 125.
-        let detached = async { handle.exec(options).await?.start_detached() }.await;
-        return match detached {
+        return match front.container_exec_detached(&container, options).await {
             Ok(id) => {
                 println!("{id}");
                 Ok(0)
@@ -87,18 +87,10 @@ pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
             }),
         };
     }
-    let mut session = handle.exec(options).await?;
-    let attached = Attached::connect(&session.attach_socket, &session.control_socket, a.tty)?;
-    session.start()?;
-    if a.tty {
-        // The exec's terminal exists only now.
-        attached.resize();
-    }
+    let session = front.container_exec(&container, options).await?;
     let spec = AttachSpec {
-        tty: a.tty,
-        stdin: a.interactive,
         detach_keys: &a.detach_keys,
         sig_proxy: false,
     };
-    Ok(attached.pump(&spec)?.unwrap_or(0))
+    Ok(pump(session, &spec).await?.unwrap_or(0))
 }

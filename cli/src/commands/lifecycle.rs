@@ -207,7 +207,7 @@ fn filters(specs: &[String]) -> CliResult<Filters> {
 
 /// The IDs the `--cidfile` files name (missing files are skipped with `ignore`).
 fn cidfile_ids(cidfiles: &[String], ignore: bool) -> CliResult<Vec<String>> {
-    Ok(super::survival_cli::read_cidfiles(cidfiles, ignore)?
+    Ok(super::cidfile::read_cidfiles(cidfiles, ignore)?
         .into_iter()
         .map(|(_, id)| id)
         .collect())
@@ -260,7 +260,7 @@ pub async fn kill(g: &Globals, a: KillArgs) -> CliResult {
 /// as it comes.
 pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
     let mut names = a.containers.clone();
-    for (f, id) in super::survival_cli::read_cidfiles(&a.cidfile, a.ignore)? {
+    for (f, id) in super::cidfile::read_cidfiles(&a.cidfile, a.ignore)? {
         names.push(id);
         // Podman removes the file with the container.
         let _ = std::fs::remove_file(f);
@@ -301,7 +301,7 @@ pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
 }
 
 pub async fn wait(g: &Globals, a: WaitArgs) -> CliResult {
-    let interval = super::survival_flags::parse_go_duration(&a.interval)
+    let interval = super::service_flags::parse_go_duration(&a.interval)
         .filter(|d| !d.is_zero())
         .ok_or_else(|| CliError::usage(format!("time: invalid duration {:?}", a.interval)))?;
     if a.containers.is_empty() && !a.latest {

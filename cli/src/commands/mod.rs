@@ -2,12 +2,14 @@
 //! runs the chosen command; each returns the process exit code.
 
 mod attach;
+mod cidfile;
 mod commit;
 mod common;
 mod completion;
 mod container_create;
 mod container_filter;
 mod create_refused;
+mod detach_keys;
 mod diff;
 mod events;
 mod exec;
@@ -35,9 +37,11 @@ mod registry_opts;
 mod rmi;
 mod run;
 mod save;
+mod service_flags;
 mod sig_proxy;
-mod survival_cli;
-mod survival_flags;
+mod terminal;
+// The modules' former names, still used by lifecycle.rs, container_filter.rs
+// and system.rs.
 mod system;
 mod tag;
 mod top;

@@ -193,12 +193,6 @@ pub fn parse_labels(labels: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The options of a pod created with defaults (`--pod new:NAME`).
-// Kept for `run --pod new:` (container_create) until its request carries a PodSpec.
-pub fn default_pod_options() -> rpod_engine::pod::PodOptions {
-    rpod_engine::pod::PodOptions::host_defaults()
-}
-
 async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
     if a.name.is_some() && a.positional_name.is_some() {
         return Err(CliError::usage("cannot specify both a pod name and --name"));

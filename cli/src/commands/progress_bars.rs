@@ -2,7 +2,7 @@
 //! as Podman's lines, and on a terminal progress bars for blob transfers (one
 //! line per blob, redrawn in place at most ten times a second).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -171,4 +171,13 @@ impl ProgressSink for StderrProgress {
             }
         }
     }
+}
+
+/// The progress sink of a `create`/`run` that may pull: progress bars when
+/// stderr is a terminal (the request then asks for blob events), lines
+/// otherwise, nothing with `-q`.
+pub fn pull_sink(spec: &mut rpod_api::container_run::CreateSpec) -> Option<Arc<dyn ProgressSink>> {
+    let bars = !spec.quiet && std::io::stderr().is_terminal();
+    spec.blob_progress = bars;
+    (!spec.quiet).then(|| StderrProgress::new(bars) as Arc<dyn ProgressSink>)
 }

@@ -11,8 +11,6 @@ use super::progress_bars::StderrProgress;
 use super::registry_opts::RegistryArgs;
 use crate::cli_error::{CliError, CliResult};
 
-pub use super::image_legacy::pull_image;
-
 #[derive(Debug, Args)]
 pub struct PullArgs {
     /// Suppress output information when pulling images

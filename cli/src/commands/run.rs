@@ -3,13 +3,13 @@
 use std::io::IsTerminal;
 
 use clap::Args;
-use rpod_engine::container::{ContainerHandle, ContainerPaths};
-use rpod_engine::state::ContainerState;
-use rpod_engine::Engine;
+use rpod_api::container_run::{RunSpec, StartAttachOptions};
+use rpod_api::front_door::container_run::RunStarted;
 
-use super::attach::{AttachSpec, Attached, DEFAULT_DETACH_KEYS};
-use super::common::{for_each, open_engine, Globals};
-use super::container_create::{create_from, ContainerFlags};
+use super::attach::{pump, AttachSpec, DEFAULT_DETACH_KEYS};
+use super::common::{for_each, open_engine, open_front_door, Globals};
+use super::container_create::{create_spec, ContainerFlags};
+use super::terminal::caller_terminal_size;
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -91,58 +91,28 @@ pub async fn run(g: &Globals, mut a: RunArgs) -> CliResult {
 
 /// `run` once `--rm` is settled.
 async fn run_resolved(g: &Globals, a: RunArgs) -> CliResult {
-    let engine = open_engine(g)?;
-    let handle = create_from(g, &engine, &a.flags, &a.image_and_command).await?;
-    if a.detach {
-        if let Err(e) = handle.start().await {
-            discard_if_rm(&handle, a.flags.rm).await;
-            return Err(e.into());
-        }
-        super::survival_cli::notify_ready(&handle).await?;
-        println!("{}", handle.id);
-        return Ok(0);
-    }
-    let spec = AttachSpec {
-        tty: a.flags.tty,
-        stdin: a.flags.interactive,
-        detach_keys: &a.detach_keys,
-        sig_proxy: a.sig_proxy,
+    let create = create_spec(g, &a.flags, &a.image_and_command)?;
+    let front = open_front_door(g)?;
+    let mut spec = RunSpec {
+        terminal_size: a.flags.tty.then(caller_terminal_size).flatten(),
+        detach: a.detach,
+        create,
     };
-    let result = start_attached(&engine, &handle, &spec).await;
-    if a.flags.rm && !matches!(result, Ok(None)) {
-        discard_if_rm(&handle, true).await;
-    }
-    Ok(result?.unwrap_or(0))
-}
-
-/// `--rm`: the container goes once it has exited, whoever gets there first
-/// (this CLI or the monitor's cleanup).
-async fn discard_if_rm(handle: &ContainerHandle, rm: bool) {
-    if rm {
-        if let Err(e) = handle.remove(true, Some(0)).await {
-            if !matches!(e, rpod_engine::container::ContainerError::NotFound(_)) {
-                tracing::warn!("removing container {}: {e}", handle.id);
-            }
+    let progress = super::progress_bars::pull_sink(&mut spec.create);
+    let started = front.container_run(spec, progress).await;
+    match started? {
+        RunStarted::Detached(report) => {
+            println!("{}", report.id);
+            Ok(0)
+        }
+        RunStarted::Attached(session) => {
+            let spec = AttachSpec {
+                detach_keys: &a.detach_keys,
+                sig_proxy: a.sig_proxy,
+            };
+            Ok(pump(session, &spec).await?.unwrap_or(0))
         }
     }
-}
-
-/// Initializes the container, attaches, starts it and copies its streams.
-/// `Some(code)` once it has exited, `None` if the user detached.
-async fn start_attached(
-    engine: &Engine,
-    handle: &ContainerHandle,
-    spec: &AttachSpec<'_>,
-) -> CliResult<Option<i32>> {
-    handle.init().await?;
-    let paths = ContainerPaths::new(engine.config(), &handle.id);
-    let attached = Attached::connect(
-        &paths.monitor.attach_socket,
-        &paths.monitor.control_socket,
-        spec.tty,
-    )?;
-    handle.start().await?;
-    attached.pump(spec)
 }
 
 pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
@@ -153,14 +123,63 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
             "you cannot use sig-proxy without --attach: invalid argument",
         ));
     }
+    let targets = start_targets(g, &a)?;
+    let front = open_front_door(g)?;
+    if a.attach {
+        let Some((_, target)) = targets.first() else {
+            return Ok(0);
+        };
+        let options = StartAttachOptions {
+            interactive: a.interactive,
+            terminal_size: caller_terminal_size(),
+        };
+        let session = front.container_start_attached(target, options).await?;
+        let spec = AttachSpec {
+            detach_keys: &a.detach_keys,
+            sig_proxy,
+        };
+        return Ok(pump(session, &spec).await?.unwrap_or(0));
+    }
+    let skip_running = a.all;
+    for_each(&targets, |(input, target)| {
+        let front = &front;
+        async move {
+            // Starting a running container is no error; `--all` lists
+            // only the containers it started. Podman: a failed (detached)
+            // start is 125, whatever the runtime said (no 126/127 as for
+            // `run`).
+            let started = front
+                .container_start(&target, skip_running)
+                .await
+                .map_err(|e| CliError::Coded {
+                    msg: e.message,
+                    code: 125,
+                })?;
+            Ok(started.then_some(input))
+        }
+    })
+    .await
+}
+
+/// The containers `start` acts on, as (what the user typed, the
+/// container): Podman echoes the former, or the ID when it picked the
+/// containers itself.
+// `--filter`, `--all` and `--latest` are resolved here until the
+// Containers service resolves them (the filter is that service's).
+fn start_targets(g: &Globals, a: &StartArgs) -> CliResult<Vec<(String, String)>> {
+    if a.filter.is_empty() && !a.all && !a.latest {
+        return Ok(a
+            .containers
+            .iter()
+            .map(|n| (n.clone(), n.clone()))
+            .collect());
+    }
     let engine = open_engine(g)?;
     let filters = super::container_filter::Filters::parse(
         &a.filter,
         super::container_filter::START_FILTER_KEYS,
     )?;
-    // (what the user typed, the container): Podman echoes the former, or
-    // the ID when it picked the containers itself.
-    let targets: Vec<(String, String)> = if !filters.is_empty() || a.all {
+    Ok(if !filters.is_empty() || a.all {
         let mut all = engine.containers()?;
         all.retain(|c| filters.matches(c));
         if a.containers.is_empty() {
@@ -175,54 +194,10 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
             }
             picked
         }
-    } else if a.latest {
+    } else {
         let id = super::latest::latest_container(&engine)?;
         vec![(id.clone(), id)]
-    } else {
-        a.containers
-            .iter()
-            .map(|n| (n.clone(), n.clone()))
-            .collect()
-    };
-    if a.attach {
-        let Some((_, target)) = targets.first() else {
-            return Ok(0);
-        };
-        let handle = engine.container(target)?;
-        let rec = handle.get().await?;
-        let spec = AttachSpec {
-            tty: rec.options.tty,
-            stdin: a.interactive && rec.options.interactive,
-            detach_keys: &a.detach_keys,
-            sig_proxy,
-        };
-        let result = start_attached(&engine, &handle, &spec).await;
-        if rec.options.remove && !matches!(result, Ok(None)) {
-            discard_if_rm(&handle, true).await;
-        }
-        return Ok(result?.unwrap_or(0));
-    }
-    let only_started = a.all;
-    for_each(&targets, |(input, target)| {
-        let engine = &engine;
-        async move {
-            let handle = engine.container(&target)?;
-            // Starting a running container is no error; `--all` lists
-            // only the containers it started.
-            if only_started && handle.get().await?.state == ContainerState::Running {
-                return Ok(None);
-            }
-            // Podman: a failed (detached) start is 125, whatever the
-            // runtime said (no 126/127 as for `run`).
-            handle.start().await.map_err(|e| CliError::Coded {
-                msg: e.to_string(),
-                code: 125,
-            })?;
-            super::survival_cli::notify_ready(&handle).await?;
-            Ok(Some(input))
-        }
     })
-    .await
 }
 
 /// Podman's checks of `start`'s arguments, in its order and words.

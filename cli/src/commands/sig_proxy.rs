@@ -1,13 +1,12 @@
 //! `--sig-proxy` and terminal resizes while attached: signals this CLI
 //! receives are forwarded to the container's (or exec's) process through
-//! its monitor's `Kill` request, as Podman forwards them through conmon;
+//! the front door's attach control, as Podman forwards them through conmon;
 //! SIGWINCH also resizes the container's terminal (`Resize`).
 
-use std::os::fd::AsFd;
-use std::path::PathBuf;
-
-use rpod_engine::monitor::{self, MonitorClient};
+use rpod_api::container_run::AttachControl;
 use signal_hook::iterator::{Handle, Signals};
+
+use super::terminal::caller_terminal_size;
 
 /// Signals never forwarded: meant for this process (SIGCHLD, SIGPIPE,
 /// SIGURG, as Podman), impossible to catch (SIGKILL, SIGSTOP), or
@@ -31,10 +30,14 @@ pub struct SignalForwarder {
 }
 
 impl SignalForwarder {
-    /// Starts forwarding to the process behind `control_socket`: every
-    /// signal when `proxy`, and terminal resizes when `tty`. `None` when
-    /// there is nothing to do.
-    pub fn start(control_socket: PathBuf, proxy: bool, tty: bool) -> Option<SignalForwarder> {
+    /// Starts forwarding to the process behind `control`: every signal
+    /// when `proxy`, and terminal resizes when `tty`. `None` when there is
+    /// nothing to do.
+    pub fn start(
+        control: Box<dyn AttachControl>,
+        proxy: bool,
+        tty: bool,
+    ) -> Option<SignalForwarder> {
         let wanted: Vec<i32> = if proxy {
             // 32 and 33 are the C library's own (glibc refuses them).
             (1..32)
@@ -57,13 +60,12 @@ impl SignalForwarder {
         let thread = std::thread::spawn(move || {
             for sig in signals.forever() {
                 if sig == libc::SIGWINCH && tty {
-                    resize_to_terminal(&control_socket);
+                    resize_to_terminal(control.as_ref());
                     if !proxy {
                         continue;
                     }
                 }
-                let sent = MonitorClient::connect(&control_socket).and_then(|mut c| c.kill(sig));
-                if let Err(e) = sent {
+                if let Err(e) = control.signal(sig) {
                     // The process is gone: nothing left to forward to.
                     tracing::info!("ceasing signal forwarding: {e}");
                     break;
@@ -87,20 +89,11 @@ impl Drop for SignalForwarder {
     }
 }
 
-/// The caller's terminal size: of stdin, else of stdout (Podman reads the
-/// terminal the user types in).
-pub fn caller_terminal_size() -> Option<(u16, u16)> {
-    monitor::terminal_size(std::io::stdin().as_fd())
-        .or_else(|| monitor::terminal_size(std::io::stdout().as_fd()))
-        .filter(|(rows, cols)| *rows > 0 && *cols > 0)
-}
-
-/// Sets the container terminal behind `control_socket` to the caller's
-/// size. A failure only leaves the previous size.
-pub fn resize_to_terminal(control_socket: &std::path::Path) {
-    if let Some((rows, cols)) = caller_terminal_size() {
-        let res = MonitorClient::connect(control_socket).and_then(|mut c| c.resize(rows, cols));
-        if let Err(e) = res {
+/// Sets the process's terminal to the caller's size. A failure only
+/// leaves the previous size.
+fn resize_to_terminal(control: &dyn AttachControl) {
+    if let Some(size) = caller_terminal_size() {
+        if let Err(e) = control.resize(size) {
             tracing::debug!("resizing the container terminal: {e}");
         }
     }

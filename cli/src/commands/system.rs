@@ -400,7 +400,7 @@ async fn migrate(g: &Globals, a: MigrateArgs) -> CliResult {
 async fn check(g: &Globals, a: CheckArgs) -> CliResult {
     let max = match &a.max {
         None => None,
-        Some(m) => Some(super::survival_flags::parse_go_duration(m).ok_or_else(|| {
+        Some(m) => Some(super::service_flags::parse_go_duration(m).ok_or_else(|| {
             CliError::usage(format!(
                 "invalid argument {m:?} for \"-m, --max\" flag: time: invalid duration {m:?}"
             ))

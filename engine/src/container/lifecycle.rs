@@ -158,9 +158,9 @@ fn prepare_and_spawn(
         // exit while `runtime start` is still finishing (it removes its
         // exec.fifo), and a delete then would make that start fail.
         delete_on_exit: false,
-        restart: rec.options.restart,
+        restart: rec.options.restart.map(Into::into),
         restart_state_file: Some(paths.restart_state.clone()),
-        healthcheck: rec.options.healthcheck.clone(),
+        healthcheck: rec.options.healthcheck.clone().map(Into::into),
         health_state_file: Some(paths.health_state.clone()),
         events: crate::events::monitor_events_config(&ctx.config, rec),
         stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),

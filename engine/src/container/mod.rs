@@ -27,7 +27,10 @@ pub use actor::ContainerHandle;
 pub use error::ContainerError;
 pub use exec::{ExecOptions, ExecSession};
 pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGKILL, SIGTERM};
-pub use options::{BindMount, ContainerOptions, InitCtrMode, NetworkMode, PodMembership};
+pub use options::{
+    BindMount, ContainerOptions, HealthConfig, HealthOnFailure, InitCtrMode, NetworkMode,
+    PodMembership, RestartConfig, RestartPolicy,
+};
 pub(crate) use orchestration::Orchestration;
 pub use paths::ContainerPaths;
 pub use wait::WaitCondition;

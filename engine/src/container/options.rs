@@ -76,10 +76,10 @@ pub struct ContainerOptions {
     pub stop_timeout: Option<u64>,
     /// `--restart`, enforced by the container's monitor.
     #[serde(default)]
-    pub restart: Option<rpod_proto::RestartConfig>,
+    pub restart: Option<RestartConfig>,
     /// `--health-*`, scheduled by the container's monitor.
     #[serde(default)]
-    pub healthcheck: Option<rpod_proto::health::HealthConfig>,
+    pub healthcheck: Option<HealthConfig>,
     /// `--log-opt max-file=`: files kept when the log rotates.
     #[serde(default)]
     pub log_max_files: Option<u32>,
@@ -156,4 +156,151 @@ pub enum InitCtrMode {
     Once,
     /// Runs at every start of the pod.
     Always,
+}
+
+/// Podman's `--restart` policies (stored as the monitor reads them:
+/// converted to `rpod_proto`'s at the monitor boundary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    No,
+    OnFailure,
+    Always,
+    UnlessStopped,
+    /// A name this version does not know (a newer row).
+    #[serde(other)]
+    Unknown,
+}
+
+impl RestartPolicy {
+    /// The policy's name as Podman spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::No => "no",
+            RestartPolicy::OnFailure => "on-failure",
+            RestartPolicy::Always => "always",
+            RestartPolicy::UnlessStopped => "unless-stopped",
+            RestartPolicy::Unknown => "",
+        }
+    }
+}
+
+/// `--restart POLICY[:MAX]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestartConfig {
+    pub policy: RestartPolicy,
+    /// Most restarts for `on-failure`; 0 means unlimited.
+    #[serde(default)]
+    pub max_retries: u32,
+}
+
+impl From<RestartConfig> for rpod_proto::RestartConfig {
+    fn from(r: RestartConfig) -> rpod_proto::RestartConfig {
+        use rpod_proto::RestartPolicy as P;
+        rpod_proto::RestartConfig {
+            policy: match r.policy {
+                RestartPolicy::No => P::No,
+                RestartPolicy::OnFailure => P::OnFailure,
+                RestartPolicy::Always => P::Always,
+                RestartPolicy::UnlessStopped => P::UnlessStopped,
+                RestartPolicy::Unknown => P::Unknown,
+            },
+            max_retries: r.max_retries,
+        }
+    }
+}
+
+/// What happens when a container turns unhealthy (`--health-on-failure`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthOnFailure {
+    #[default]
+    None,
+    Kill,
+    Restart,
+    Stop,
+    /// An action this version does not know (a newer row).
+    #[serde(other)]
+    Unknown,
+}
+
+impl HealthOnFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthOnFailure::None | HealthOnFailure::Unknown => "none",
+            HealthOnFailure::Kill => "kill",
+            HealthOnFailure::Restart => "restart",
+            HealthOnFailure::Stop => "stop",
+        }
+    }
+}
+
+/// `--health-*`: the check the container's monitor schedules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthConfig {
+    /// Podman's Test: `["CMD-SHELL", cmd]` or `["CMD", arg...]`.
+    pub test: Vec<String>,
+    /// 0 disables the schedule (only `healthcheck run`).
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub start_period_ms: u64,
+    pub retries: u32,
+    #[serde(default)]
+    pub on_failure: HealthOnFailure,
+}
+
+impl From<HealthConfig> for rpod_proto::health::HealthConfig {
+    fn from(h: HealthConfig) -> rpod_proto::health::HealthConfig {
+        use rpod_proto::health::HealthOnFailure as F;
+        rpod_proto::health::HealthConfig {
+            test: h.test,
+            interval_ms: h.interval_ms,
+            timeout_ms: h.timeout_ms,
+            start_period_ms: h.start_period_ms,
+            retries: h.retries,
+            on_failure: match h.on_failure {
+                HealthOnFailure::None => F::None,
+                HealthOnFailure::Kill => F::Kill,
+                HealthOnFailure::Restart => F::Restart,
+                HealthOnFailure::Stop => F::Stop,
+                HealthOnFailure::Unknown => F::Unknown,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows written before the options had types of their own read the same.
+    #[test]
+    fn stored_shape_is_the_wire_shape() {
+        let wire = rpod_proto::RestartConfig::parse("on-failure:4").unwrap();
+        let json = serde_json::to_string(&wire).unwrap();
+        let ours: RestartConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(ours.policy, RestartPolicy::OnFailure);
+        assert_eq!(serde_json::to_string(&ours).unwrap(), json);
+        assert_eq!(rpod_proto::RestartConfig::from(ours), wire);
+
+        let wire = rpod_proto::health::HealthConfig {
+            test: vec!["CMD-SHELL".into(), "true".into()],
+            interval_ms: 1000,
+            timeout_ms: 2000,
+            start_period_ms: 0,
+            retries: 3,
+            on_failure: rpod_proto::health::HealthOnFailure::Kill,
+        };
+        let json = serde_json::to_string(&wire).unwrap();
+        let ours: HealthConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(ours.on_failure, HealthOnFailure::Kill);
+        assert_eq!(serde_json::to_string(&ours).unwrap(), json);
+        assert_eq!(rpod_proto::health::HealthConfig::from(ours), wire);
+        let unknown: HealthConfig = serde_json::from_str(
+            r#"{"test":[],"interval_ms":0,"timeout_ms":0,"retries":0,"on_failure":"explode"}"#,
+        )
+        .unwrap();
+        assert_eq!(unknown.on_failure.as_str(), "none");
+    }
 }

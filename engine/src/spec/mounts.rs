@@ -280,7 +280,10 @@ mod tests {
         let s = src.path().to_str().unwrap();
         let ms = build(&etc(), &[bind(s, "/data", false, &[])], true).unwrap();
         let env = find(&ms, "/run/.containerenv").unwrap();
-        assert_eq!(env.source().as_deref(), Some(Path::new("/run/x/.containerenv")));
+        assert_eq!(
+            env.source().as_deref(),
+            Some(Path::new("/run/x/.containerenv"))
+        );
         // After the /run tmpfs of --read-only, which would hide it.
         let pos = |d: &str| ms.iter().position(|m| m.destination() == Path::new(d));
         assert!(pos("/run") < pos("/run/.containerenv"));

@@ -1,15 +1,16 @@
-//! `create`/`run` flags for long-lived containers: `--restart` and the
-//! `--health-*` family (Podman's names and defaults).
+//! `create`/`run` flags for containers run as services: `--restart`, the
+//! `--health-*` family, `--sdnotify`, `--cidfile` and `--replace` (Podman's
+//! names and defaults).
 
 use clap::Args;
-use rpod_engine::container::ContainerOptions;
-use rpod_proto::health::{HealthConfig, HealthOnFailure};
-use rpod_proto::RestartConfig;
+use rpod_api::container_run::{
+    CreateSpec, HealthCheck, HealthOnFailure, RestartPolicy, RestartPolicyName, SdNotifyMode,
+};
 
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
-pub struct SurvivalFlags {
+pub struct ServiceFlags {
     /// Restart policy to apply when a container exits ("always"|"no"|"never"|"on-failure"|"unless-stopped")
     #[arg(long)]
     pub restart: Option<String>,
@@ -45,23 +46,25 @@ pub struct SurvivalFlags {
     pub replace: bool,
 }
 
-impl SurvivalFlags {
-    /// Validates the flags into `opts`.
-    pub fn apply(&self, opts: &mut ContainerOptions) -> CliResult<()> {
-        match self.sdnotify.as_deref() {
-            None | Some("ignore") => {}
-            Some("conmon") => opts.sdnotify_conmon = true,
-            Some("container") => opts.sdnotify_container = true,
+impl ServiceFlags {
+    /// Validates the flags into `spec`.
+    pub fn apply(&self, spec: &mut CreateSpec) -> CliResult<()> {
+        spec.replace = self.replace;
+        spec.cidfile = self.cidfile.clone();
+        spec.sdnotify = match self.sdnotify.as_deref() {
+            None | Some("ignore") => SdNotifyMode::Ignore,
+            Some("conmon") => SdNotifyMode::Conmon,
+            Some("container") => SdNotifyMode::Container,
             Some(other) => {
                 return Err(CliError::usage(format!(
                     "invalid --sdnotify value {other:?}: must be conmon, container or ignore"
                 )))
             }
-        }
+        };
+        let opts = &mut spec.options;
         if let Some(r) = &self.restart {
-            let r = if r == "never" { "no" } else { r.as_str() };
-            let policy = RestartConfig::parse(r).map_err(CliError::usage)?;
-            if opts.remove && policy.policy != rpod_proto::RestartPolicy::No {
+            let policy = RestartPolicy::parse(r).map_err(CliError::usage)?;
+            if opts.remove && policy.name != RestartPolicyName::No {
                 return Err(CliError::usage(
                     "the --rm option conflicts with --restart, when the restartPolicy is not \"\" and not \"no\"",
                 ));
@@ -100,7 +103,7 @@ impl SurvivalFlags {
                 "healthcheck-timeout must be at least 1 second",
             ));
         }
-        opts.healthcheck = Some(HealthConfig {
+        opts.healthcheck = Some(HealthCheck {
             test,
             interval_ms,
             timeout_ms,

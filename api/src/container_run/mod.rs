@@ -1,0 +1,16 @@
+//! Requests and results of the `ContainerRun` service: what `create`/`run`
+//! ask for ([`spec`]), pull progress delivered while they pull
+//! (`front_door::images::ProgressSink`), and the streams of an attached process
+//! ([`session`]: `run`, `start -a`, `attach`, `exec`).
+
+pub mod session;
+pub mod spec;
+
+pub use session::{
+    AttachControl, AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession, ExecOptions,
+    SessionInfo, StartAttachOptions,
+};
+pub use spec::{
+    BindMount, ContainerSpec, CreateReport, CreateSpec, HealthCheck, HealthOnFailure, InitCtrMode,
+    NetworkMode, PodTarget, PullPolicy, RestartPolicy, RestartPolicyName, RunSpec, SdNotifyMode,
+};

@@ -1,0 +1,331 @@
+//! What `create` and `run` ask for: the container's options as plain data
+//! (Podman's `specgen.SpecGenerator`, reduced to what rpod implements) and
+//! the decisions around creating it (pull policy, pod, `--replace`,
+//! `--sdnotify`, id file).
+
+use serde::{Deserialize, Serialize};
+
+/// `--pull`: when the image is fetched from its registry before the
+/// container is created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PullPolicy {
+    /// Always pull.
+    Always,
+    /// Pull only when the image is not stored (Podman's default).
+    #[default]
+    Missing,
+    /// Never pull: a missing image is an error.
+    Never,
+    /// Pull when the registry has a newer image than the stored one; a
+    /// registry that cannot be reached leaves the stored image in use.
+    Newer,
+}
+
+impl PullPolicy {
+    /// Parses Podman's `--pull` value.
+    pub fn parse(s: &str) -> Option<PullPolicy> {
+        Some(match s {
+            "always" => PullPolicy::Always,
+            "missing" => PullPolicy::Missing,
+            "never" => PullPolicy::Never,
+            "newer" => PullPolicy::Newer,
+            _ => return None,
+        })
+    }
+}
+
+/// `--pod`: the pod the container joins.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PodTarget {
+    /// No pod.
+    #[default]
+    None,
+    /// An existing pod, by name or id.
+    Existing(String),
+    /// `--pod new:NAME`: a pod created (with Podman's defaults) for this
+    /// container, removed again if the container cannot be created.
+    New(String),
+}
+
+/// `--sdnotify`: who tells systemd (`$NOTIFY_SOCKET`) the container is ready.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SdNotifyMode {
+    /// Nobody.
+    #[default]
+    Ignore,
+    /// The engine, once the container runs, with its monitor as main pid.
+    Conmon,
+    /// The container itself, through a socket its monitor relays.
+    Container,
+}
+
+/// `--network`: the modes rpod has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// A private network namespace with only loopback.
+    #[default]
+    None,
+    /// The host's network namespace.
+    Host,
+}
+
+/// `-v SRC:DST[:OPTIONS]`: a host path bind-mounted into the container.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindMount {
+    pub source: String,
+    pub destination: String,
+    pub readonly: bool,
+    /// Other mount options as given (`rbind`, `nosuid`, ...).
+    pub options: Vec<String>,
+}
+
+/// Podman's restart policy names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicyName {
+    No,
+    OnFailure,
+    Always,
+    UnlessStopped,
+}
+
+/// `--restart POLICY[:MAX]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestartPolicy {
+    pub name: RestartPolicyName,
+    /// Most restarts for `on-failure`; 0 means unlimited.
+    pub max_retries: u32,
+}
+
+impl RestartPolicy {
+    /// Parses Podman's `--restart` value (`no`/`never`, `on-failure[:N]`,
+    /// `always`, `unless-stopped`); the error is Podman's message.
+    pub fn parse(s: &str) -> Result<RestartPolicy, String> {
+        let (name, max) = match s.split_once(':') {
+            Some((n, m)) => (n, Some(m)),
+            None => (s, None),
+        };
+        let name = match name {
+            "" | "no" | "never" => RestartPolicyName::No,
+            "on-failure" => RestartPolicyName::OnFailure,
+            "always" => RestartPolicyName::Always,
+            "unless-stopped" => RestartPolicyName::UnlessStopped,
+            _ => return Err(format!("invalid restart policy: {s}")),
+        };
+        let max_retries = match max {
+            None => 0,
+            Some(_) if name != RestartPolicyName::OnFailure => {
+                return Err("restart policy retries can only be specified with on-failure".into())
+            }
+            Some(m) => m
+                .parse::<u32>()
+                .map_err(|_| format!("invalid restart policy: {s}"))?,
+        };
+        Ok(RestartPolicy { name, max_retries })
+    }
+}
+
+/// `--health-on-failure`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthOnFailure {
+    #[default]
+    None,
+    Kill,
+    Restart,
+    Stop,
+}
+
+impl HealthOnFailure {
+    pub fn parse(s: &str) -> Option<HealthOnFailure> {
+        Some(match s {
+            "none" => HealthOnFailure::None,
+            "kill" => HealthOnFailure::Kill,
+            "restart" => HealthOnFailure::Restart,
+            "stop" => HealthOnFailure::Stop,
+            _ => return None,
+        })
+    }
+}
+
+/// `--health-*`: Podman's `HealthConfig` with durations in milliseconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    /// `["CMD-SHELL", cmd]` or `["CMD", arg...]`.
+    pub test: Vec<String>,
+    /// 0 disables the schedule (only `healthcheck run`).
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    pub start_period_ms: u64,
+    pub retries: u32,
+    pub on_failure: HealthOnFailure,
+}
+
+/// `--init-ctr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitCtrMode {
+    /// Runs at the pod's first start, then is removed.
+    Once,
+    /// Runs at every start of the pod.
+    Always,
+}
+
+/// The container as the user described it. Values left `None` take the
+/// engine's defaults (containers.conf, then Podman's).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    /// The image as the user named it.
+    pub image: String,
+    /// The command after the image (replaces the image's Cmd).
+    pub command: Vec<String>,
+    /// `--entrypoint`: `Some(vec![])` clears the image's entrypoint.
+    pub entrypoint: Option<Vec<String>>,
+    /// `KEY=VALUE` entries, over the image's and containers.conf's.
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    /// `-u user[:group]`.
+    pub user: Option<String>,
+    pub hostname: Option<String>,
+    pub tty: bool,
+    /// `-i`: keep stdin open.
+    pub interactive: bool,
+    pub mounts: Vec<BindMount>,
+    /// `--read-only`; containers.conf's `read_only` when `None`.
+    pub read_only: Option<bool>,
+    /// `--network`; `None` when not given (the default mode, or the pod's).
+    pub network: Option<NetworkMode>,
+    /// `--tz`: a zone name or `local`; containers.conf's `tz` when `None`.
+    pub timezone: Option<String>,
+    /// `--log-driver` (`k8s-file`, `json-file`, `none`); containers.conf's
+    /// when `None`.
+    pub log_driver: Option<String>,
+    /// `--log-opt max-size=`, bytes.
+    pub log_max_size: Option<u64>,
+    /// `--log-opt max-file=`.
+    pub log_max_files: Option<u32>,
+    /// `--runtime`: name or path.
+    pub runtime: Option<String>,
+    /// `--rm`.
+    pub remove: bool,
+    /// Labels in order, later ones winning.
+    pub labels: Vec<(String, String)>,
+    /// `--stop-signal`, as a number.
+    pub stop_signal: Option<i32>,
+    /// `--stop-timeout`, seconds.
+    pub stop_timeout: Option<u64>,
+    pub restart: Option<RestartPolicy>,
+    pub healthcheck: Option<HealthCheck>,
+    /// `--requires`: names or ids (comma-separated lists allowed).
+    pub requires: Vec<String>,
+    /// `--init-ctr` (needs a pod).
+    pub init_ctr: Option<InitCtrMode>,
+}
+
+/// A `create` (or the create step of a `run`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSpec {
+    pub options: ContainerSpec,
+    /// `--name`; a leading `/` (Docker's spelling) is dropped.
+    pub name: Option<String>,
+    pub pull: PullPolicy,
+    /// `--tls-verify` for the pull.
+    pub tls_verify: Option<bool>,
+    /// `-q`: no pull progress.
+    pub quiet: bool,
+    /// Report the pull's blob transfers as events for progress bars
+    /// (see `ImagePullOptions::blob_progress`).
+    #[serde(default)]
+    pub blob_progress: bool,
+    pub pod: PodTarget,
+    /// `--replace`: a container with the same name is removed first.
+    pub replace: bool,
+    pub sdnotify: SdNotifyMode,
+    /// `--cidfile`: receives the container's id (opened before the
+    /// container is created, so a bad path creates nothing).
+    pub cidfile: Option<String>,
+    /// `--conmon-pidfile`: receives the pid of the container's monitor.
+    pub conmon_pidfile: Option<String>,
+}
+
+/// A `run`: the create, then either a detached start or an attached one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSpec {
+    pub create: CreateSpec,
+    /// `-d`: start and leave the container running.
+    pub detach: bool,
+    /// The caller's terminal size, applied before the process starts.
+    pub terminal_size: Option<(u16, u16)>,
+}
+
+/// What a create made.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateReport {
+    /// Full id of the new container.
+    pub id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_policies() {
+        assert_eq!(PullPolicy::parse("newer"), Some(PullPolicy::Newer));
+        assert_eq!(PullPolicy::parse("sometimes"), None);
+        assert_eq!(PullPolicy::default(), PullPolicy::Missing);
+        assert_eq!(
+            serde_json::to_string(&PullPolicy::Always).unwrap(),
+            "\"always\""
+        );
+    }
+
+    #[test]
+    fn restart_policies() {
+        let p = RestartPolicy::parse("on-failure:3").unwrap();
+        assert_eq!(p.name, RestartPolicyName::OnFailure);
+        assert_eq!(p.max_retries, 3);
+        assert_eq!(
+            RestartPolicy::parse("never").unwrap().name,
+            RestartPolicyName::No
+        );
+        assert_eq!(
+            RestartPolicy::parse("always:2").unwrap_err(),
+            "restart policy retries can only be specified with on-failure"
+        );
+        assert_eq!(
+            RestartPolicy::parse("sometimes").unwrap_err(),
+            "invalid restart policy: sometimes"
+        );
+        assert_eq!(
+            serde_json::to_string(&RestartPolicyName::UnlessStopped).unwrap(),
+            "\"unless-stopped\""
+        );
+    }
+
+    #[test]
+    fn create_spec_round_trips() {
+        let spec = CreateSpec {
+            options: ContainerSpec {
+                image: "alpine".into(),
+                command: vec!["true".into()],
+                restart: Some(RestartPolicy {
+                    name: RestartPolicyName::Always,
+                    max_retries: 0,
+                }),
+                ..Default::default()
+            },
+            name: Some("c".into()),
+            pod: PodTarget::New("p".into()),
+            sdnotify: SdNotifyMode::Conmon,
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&spec).unwrap();
+        assert!(json.contains("\"pull\":\"missing\""), "{json}");
+        assert!(json.contains("\"pod\":{\"New\":\"p\"}"), "{json}");
+        assert_eq!(serde_json::from_str::<CreateSpec>(&json).unwrap(), spec);
+    }
+}

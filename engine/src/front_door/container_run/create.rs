@@ -1,0 +1,300 @@
+//! `create` and the create step of `run`: the pull policy, `--replace`,
+//! `--pod new:`, the id and pid files, then the container itself.
+
+use std::sync::Arc;
+
+use rpod_api::container_run::{CreateSpec, PodTarget, PullPolicy};
+use rpod_api::front_door::images::{ImagePullOptions, ProgressSink, RegistryOptions};
+use rpod_api::Error;
+
+use super::options::{container_options, init_ctr_mode, io_reason, prepend_default_env};
+use crate::container::{ContainerError, ContainerHandle, ContainerPaths};
+use crate::engine::Engine;
+use crate::front_door::error::other;
+use crate::pod::{MemberSpec, NewPod, PodOptions};
+
+/// Creates the container `spec` describes, pulling its image first when
+/// the pull policy asks for it.
+pub(crate) async fn create(
+    engine: &Engine,
+    mut spec: CreateSpec,
+    progress: Option<Arc<dyn ProgressSink>>,
+) -> Result<ContainerHandle, Error> {
+    let defaults = engine.config().containers_conf.containers.clone();
+    let image = spec.options.image.clone();
+    let network_given = spec.options.network.is_some();
+    let requires = spec.options.requires.clone();
+    let init_ctr = spec.options.init_ctr.map(init_ctr_mode);
+    let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
+    options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
+    options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
+    let cidfile = CidFile::create(spec.cidfile.as_deref())?;
+    pull_as_policy(engine, &image, &spec, progress).await?;
+    if !defaults.env.is_empty() {
+        prepend_default_env(&mut options, &defaults.env, &image_env(engine, &image)?);
+    }
+    if spec.replace {
+        if let Some(name) = spec.name.as_deref() {
+            replace_existing(engine, name).await?;
+        }
+    }
+    let (pod, new_pod) = match spec.pod {
+        PodTarget::None => (None, None),
+        PodTarget::Existing(p) if p.is_empty() => (None, None),
+        PodTarget::Existing(p) => (Some(p), None),
+        PodTarget::New(name) => {
+            let created = engine
+                .create_pod(NewPod {
+                    name: Some(name),
+                    options: PodOptions::host_defaults(),
+                })
+                .await?;
+            (Some(created.id.clone()), Some(created.id))
+        }
+    };
+    let member = MemberSpec {
+        pod,
+        requires,
+        init_ctr,
+        network_given,
+    };
+    // Docker's names may start with '/' (as `docker inspect` shows them):
+    // Podman drops it.
+    let name = spec
+        .name
+        .as_deref()
+        .map(|n| n.strip_prefix('/').unwrap_or(n).to_owned());
+    let handle = match engine.create_container_with(options, name, member).await {
+        Ok(h) => h,
+        Err(e) => {
+            // `--pod new:NAME`: the pod made for this container goes with it.
+            if let Some(pod) = new_pod {
+                let removed = match engine.pod(&pod) {
+                    Ok(p) => p.remove(true, Some(0)).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(pe) = removed {
+                    tracing::warn!("removing pod {pod}: {pe}");
+                }
+            }
+            return Err(e.into());
+        }
+    };
+    if let Some(cidfile) = cidfile {
+        let path = cidfile.path.clone();
+        if let Err(e) = cidfile.write(&handle.id) {
+            // No container without its id file: the caller asked for both.
+            let _ = handle.remove(true, Some(0)).await;
+            return Err(Error::invalid(format!(
+                "writing idfile: write {path}: {}",
+                io_reason(&e)
+            )));
+        }
+    }
+    if let Some(path) = &spec.conmon_pidfile {
+        link_monitor_pidfile(engine, &handle.id, path)?;
+    }
+    Ok(handle)
+}
+
+/// `--pull`: fetches the image when the policy says so.
+async fn pull_as_policy(
+    engine: &Engine,
+    image: &str,
+    spec: &CreateSpec,
+    progress: Option<Arc<dyn ProgressSink>>,
+) -> Result<(), Error> {
+    let present = engine
+        .store()
+        .lookup_image(image)
+        .map_err(|e| other(&e))?
+        .is_some();
+    match (spec.pull, present) {
+        (PullPolicy::Always, _) | (PullPolicy::Missing | PullPolicy::Newer, false) => {
+            pull_image(engine, image, spec, spec.quiet, progress).await?;
+        }
+        (PullPolicy::Newer, true) => {
+            // Present: fetch the registry's manifest; blobs already stored are
+            // not downloaded again, so an unchanged image costs one request.
+            // Without a registry the local image is used (Podman: the same).
+            if let Err(e) = pull_image(engine, image, spec, true, progress).await {
+                tracing::warn!("checking for a newer {image}: {e}; using the local image");
+            }
+        }
+        (PullPolicy::Never, false) => {
+            return Err(Error::new(
+                rpod_api::ErrorKind::NoSuchImage,
+                format!("{image}: image not known"),
+            ));
+        }
+        (PullPolicy::Missing | PullPolicy::Never, true) => {}
+    }
+    Ok(())
+}
+
+/// `--replace`: removes (forcibly) a container that has the name.
+async fn replace_existing(engine: &Engine, name: &str) -> Result<(), Error> {
+    match engine.container(name) {
+        Ok(h) if h.name == name => match h.remove(true, Some(0)).await {
+            Ok(()) | Err(ContainerError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        },
+        Ok(_) | Err(ContainerError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The `Env` of a stored image's config.
+fn image_env(engine: &Engine, image: &str) -> Result<Vec<String>, Error> {
+    let store = engine.store();
+    let Some(img) = store.lookup_image(image).map_err(|e| other(&e))? else {
+        return Ok(Vec::new());
+    };
+    let config = store.image_config(&img).map_err(|e| other(&e))?;
+    let v: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
+    Ok(v["config"]["Env"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// `--conmon-pidfile`: a symbolic link to the file the container's
+/// monitor writes its pid to (valid while the container runs), as `pod
+/// create --infra-conmon-pidfile` does.
+fn link_monitor_pidfile(engine: &Engine, id: &str, path: &str) -> Result<(), Error> {
+    let target = ContainerPaths::new(engine.config(), id)
+        .monitor
+        .monitor_pid_file;
+    let _ = std::fs::remove_file(path);
+    std::os::unix::fs::symlink(&target, path)
+        .map_err(|e| Error::invalid(format!("writing conmon pid file {path}: {}", io_reason(&e))))
+}
+
+/// `--cidfile`, opened before the container is created so that a bad path
+/// (missing directory, not writable) fails before anything exists; its
+/// content is replaced by the id once the container is created (Podman 5
+/// overwrites an existing file). A file this request created is removed
+/// again if creation fails.
+struct CidFile {
+    path: String,
+    file: Option<std::fs::File>,
+    created: bool,
+}
+
+impl CidFile {
+    fn create(path: Option<&str>) -> Result<Option<CidFile>, Error> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let existed = std::fs::symlink_metadata(path).is_ok();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| {
+                Error::invalid(format!("creating idfile: open {path}: {}", io_reason(&e)))
+            })?;
+        Ok(Some(CidFile {
+            path: path.to_owned(),
+            file: Some(file),
+            created: !existed,
+        }))
+    }
+
+    fn write(mut self, id: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        let Some(mut file) = self.file.take() else {
+            return Ok(());
+        };
+        file.set_len(0)?;
+        file.write_all(id.as_bytes())
+    }
+}
+
+impl Drop for CidFile {
+    fn drop(&mut self) {
+        if self.file.is_some() && self.created {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `--sdnotify=conmon`: once the container runs, tells systemd it is
+/// ready and that the monitor (which outlives this request) is the main
+/// process. Nothing without `$NOTIFY_SOCKET`.
+pub(crate) async fn notify_ready(handle: &ContainerHandle) -> Result<(), Error> {
+    let Some(socket) = std::env::var_os("NOTIFY_SOCKET") else {
+        return Ok(());
+    };
+    let rec = handle.get().await?;
+    if !rec.options.sdnotify_conmon {
+        return Ok(());
+    }
+    let msg = format!("MAINPID={}\nREADY=1\n", rec.monitor_pid);
+    let sock = std::os::unix::net::UnixDatagram::unbound()
+        .map_err(|e| Error::other(format!("notify socket: {e}")))?;
+    let path = socket.to_string_lossy().into_owned();
+    let res = if let Some(abs) = path.strip_prefix('@') {
+        use std::os::linux::net::SocketAddrExt;
+        std::os::unix::net::SocketAddr::from_abstract_name(abs.as_bytes())
+            .and_then(|addr| sock.send_to_addr(msg.as_bytes(), &addr))
+    } else {
+        sock.send_to(msg.as_bytes(), &path)
+    };
+    res.map_err(|e| Error::other(format!("notifying systemd at {path}: {e}")))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidfile_created_is_removed_unless_written() {
+        let dir = std::env::temp_dir().join(format!("rpod-cidfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cid");
+        let p = path.to_str().unwrap();
+        drop(CidFile::create(Some(p)).unwrap());
+        assert!(!path.exists());
+        CidFile::create(Some(p))
+            .unwrap()
+            .unwrap()
+            .write("abc")
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "abc");
+        let e = CidFile::create(Some("/nonexistent-rpod/cid"))
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.message,
+            "creating idfile: open /nonexistent-rpod/cid: no such file or directory"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// Pulls `image` through the Images service's pull (the same progress events).
+async fn pull_image(
+    engine: &Engine,
+    image: &str,
+    spec: &CreateSpec,
+    quiet: bool,
+    progress: Option<Arc<dyn ProgressSink>>,
+) -> Result<String, Error> {
+    let options = ImagePullOptions {
+        registry: RegistryOptions {
+            tls_verify: spec.tls_verify,
+            ..Default::default()
+        },
+        quiet,
+        blob_progress: spec.blob_progress,
+        ..Default::default()
+    };
+    crate::front_door::images::transfer::pull(engine, image, &options, progress).await
+}

@@ -1,0 +1,221 @@
+//! [`rpod_api::front_door::ContainerRun`] for the local engine: `create`
+//! ([`create`]), `run`, `start --attach`, `attach` and `exec`, attached
+//! through the monitor ([`session`]).
+
+mod create;
+mod options;
+mod session;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rpod_api::container_run::{
+    AttachOptions, AttachSession, CreateReport, CreateSpec, ExecOptions, RunSpec, SessionInfo,
+    StartAttachOptions,
+};
+use rpod_api::front_door::container_run::RunStarted;
+use rpod_api::front_door::images::ProgressSink;
+use rpod_api::front_door::ContainerRun;
+use rpod_api::{Error, ErrorKind, Result};
+
+use super::LocalEngine;
+use crate::container::{ContainerHandle, ContainerPaths};
+use crate::engine::Engine;
+use crate::state::ContainerState;
+use session::{discard, MonitorSession};
+
+#[async_trait]
+impl ContainerRun for LocalEngine {
+    async fn container_create(
+        &self,
+        spec: CreateSpec,
+        progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<CreateReport> {
+        let handle = create::create(self.engine(), spec, progress).await?;
+        Ok(CreateReport { id: handle.id })
+    }
+
+    async fn container_run(
+        &self,
+        spec: RunSpec,
+        progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<RunStarted> {
+        let engine = self.engine();
+        let remove = spec.create.options.remove;
+        let (tty, stdin) = (spec.create.options.tty, spec.create.options.interactive);
+        let handle = create::create(engine, spec.create, progress).await?;
+        if spec.detach {
+            if let Err(e) = handle.start().await {
+                if remove {
+                    discard(&handle).await;
+                }
+                return Err(e.into());
+            }
+            create::notify_ready(&handle).await?;
+            return Ok(RunStarted::Detached(CreateReport { id: handle.id }));
+        }
+        let info = SessionInfo {
+            id: handle.id.clone(),
+            tty,
+            stdin,
+        };
+        match start_attached(engine, &handle, info, spec.terminal_size).await {
+            Ok(mut session) => {
+                if remove {
+                    session.remove_on_exit(handle);
+                }
+                Ok(RunStarted::Attached(Box::new(session)))
+            }
+            Err(e) => {
+                if remove {
+                    discard(&handle).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn container_start_attached(
+        &self,
+        name_or_id: &str,
+        options: StartAttachOptions,
+    ) -> Result<Box<dyn AttachSession>> {
+        let engine = self.engine();
+        let handle = engine.container(name_or_id)?;
+        let rec = handle.get().await?;
+        let info = SessionInfo {
+            id: rec.id.clone(),
+            tty: rec.options.tty,
+            stdin: options.interactive && rec.options.interactive,
+        };
+        match start_attached(engine, &handle, info, options.terminal_size).await {
+            Ok(mut session) => {
+                if rec.options.remove {
+                    session.remove_on_exit(handle);
+                }
+                Ok(Box::new(session))
+            }
+            Err(e) => {
+                if rec.options.remove {
+                    discard(&handle).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn container_start(&self, name_or_id: &str, skip_running: bool) -> Result<bool> {
+        let handle = self.engine().container(name_or_id)?;
+        if skip_running && handle.get().await?.state == ContainerState::Running {
+            return Ok(false);
+        }
+        handle.start().await?;
+        create::notify_ready(&handle).await?;
+        Ok(true)
+    }
+
+    async fn container_attach(
+        &self,
+        name_or_id: &str,
+        options: AttachOptions,
+    ) -> Result<Box<dyn AttachSession>> {
+        let engine = self.engine();
+        let name = target(engine, name_or_id, options.latest)?;
+        let handle = engine.container(&name)?;
+        let rec = handle.get().await?;
+        if rec.state != ContainerState::Running {
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                "you can only attach to running containers: container state improper",
+            ));
+        }
+        let paths = ContainerPaths::new(engine.config(), &rec.id);
+        let info = SessionInfo {
+            id: rec.id.clone(),
+            tty: rec.options.tty,
+            stdin: rec.options.interactive && !options.no_stdin,
+        };
+        Ok(Box::new(MonitorSession::connect(
+            info,
+            &paths.monitor.attach_socket,
+            &paths.monitor.control_socket,
+            options.terminal_size,
+        )?))
+    }
+
+    async fn container_exec(
+        &self,
+        name_or_id: &str,
+        options: ExecOptions,
+    ) -> Result<Box<dyn AttachSession>> {
+        let engine = self.engine();
+        let handle = engine.container(&target(engine, name_or_id, options.latest)?)?;
+        let size = options.terminal_size;
+        let info = SessionInfo {
+            id: handle.id.clone(),
+            tty: options.tty,
+            stdin: options.interactive,
+        };
+        let mut exec = handle.exec(exec_options(options)).await?;
+        let mut session =
+            MonitorSession::connect(info, &exec.attach_socket, &exec.control_socket, None)?;
+        exec.start()?;
+        // The exec's terminal exists only now.
+        session.resize(size);
+        session.keep_exec(exec);
+        Ok(Box::new(session))
+    }
+
+    async fn container_exec_detached(
+        &self,
+        name_or_id: &str,
+        options: ExecOptions,
+    ) -> Result<String> {
+        let engine = self.engine();
+        let handle = engine.container(&target(engine, name_or_id, options.latest)?)?;
+        Ok(handle.exec(exec_options(options)).await?.start_detached()?)
+    }
+}
+
+/// Initializes the container, attaches, then starts it.
+async fn start_attached(
+    engine: &Engine,
+    handle: &ContainerHandle,
+    info: SessionInfo,
+    size: Option<(u16, u16)>,
+) -> Result<MonitorSession> {
+    handle.init().await?;
+    let paths = ContainerPaths::new(engine.config(), &handle.id);
+    let session = MonitorSession::connect(
+        info,
+        &paths.monitor.attach_socket,
+        &paths.monitor.control_socket,
+        size,
+    )?;
+    handle.start().await?;
+    Ok(session)
+}
+
+/// The container a request names, or the latest one (`--latest`).
+fn target(engine: &Engine, name_or_id: &str, latest: bool) -> Result<String> {
+    if !latest {
+        return Ok(name_or_id.to_owned());
+    }
+    engine
+        .containers()?
+        .into_iter()
+        .max_by_key(|c| c.created_at)
+        .map(|c| c.id)
+        .ok_or_else(|| Error::new(ErrorKind::NoSuchContainer, "no such container"))
+}
+
+fn exec_options(o: ExecOptions) -> crate::container::ExecOptions {
+    crate::container::ExecOptions {
+        command: o.command,
+        env: o.env,
+        workdir: o.workdir,
+        user: o.user,
+        tty: o.tty,
+        interactive: o.interactive,
+    }
+}

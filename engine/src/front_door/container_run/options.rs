@@ -1,0 +1,246 @@
+//! A front-door [`ContainerSpec`] as the options stored with the container:
+//! containers.conf's defaults applied, host files the options need looked up.
+
+use rpod_api::container_run as api;
+use rpod_api::Error;
+
+use crate::config::containers_conf::ContainersTable;
+use crate::container::{BindMount, ContainerOptions, InitCtrMode, NetworkMode};
+
+/// The options to store for `spec`, with `defaults` (containers.conf's
+/// `[containers]`) where the user gave nothing.
+pub(crate) fn container_options(
+    spec: api::ContainerSpec,
+    defaults: &ContainersTable,
+) -> Result<ContainerOptions, Error> {
+    let log_driver = match spec.log_driver {
+        Some(d) => Some(d),
+        None => default_log_driver(defaults).map(str::to_owned),
+    };
+    let mut mounts: Vec<BindMount> = spec.mounts.into_iter().map(bind_mount).collect();
+    if let Some(tz) = spec.timezone.as_deref().or(defaults.tz.as_deref()) {
+        mounts.push(timezone_mount(tz)?);
+    }
+    Ok(ContainerOptions {
+        image: spec.image,
+        command: spec.command,
+        entrypoint: spec.entrypoint,
+        env: spec.env,
+        workdir: spec.workdir,
+        user: spec.user,
+        hostname: spec.hostname,
+        tty: spec.tty,
+        interactive: spec.interactive,
+        mounts,
+        read_only: spec.read_only.or(defaults.read_only).unwrap_or(false),
+        network: network_mode(spec.network.unwrap_or_default()),
+        log_max_size: spec.log_max_size,
+        runtime: spec.runtime,
+        remove: spec.remove,
+        labels: spec.labels,
+        stop_signal: spec.stop_signal,
+        stop_timeout: spec.stop_timeout,
+        restart: spec.restart.map(restart_config),
+        healthcheck: spec.healthcheck.map(health_config),
+        log_max_files: spec.log_max_files,
+        log_driver,
+        ..Default::default()
+    })
+}
+
+fn bind_mount(m: api::BindMount) -> BindMount {
+    BindMount {
+        source: m.source,
+        destination: m.destination,
+        readonly: m.readonly,
+        options: m.options,
+    }
+}
+
+fn network_mode(m: api::NetworkMode) -> NetworkMode {
+    match m {
+        api::NetworkMode::None => NetworkMode::None,
+        api::NetworkMode::Host => NetworkMode::Host,
+    }
+}
+
+pub(crate) fn init_ctr_mode(m: api::InitCtrMode) -> InitCtrMode {
+    match m {
+        api::InitCtrMode::Once => InitCtrMode::Once,
+        api::InitCtrMode::Always => InitCtrMode::Always,
+    }
+}
+
+fn restart_config(r: api::RestartPolicy) -> crate::container::RestartConfig {
+    use crate::container::RestartPolicy as P;
+    crate::container::RestartConfig {
+        policy: match r.name {
+            api::RestartPolicyName::No => P::No,
+            api::RestartPolicyName::OnFailure => P::OnFailure,
+            api::RestartPolicyName::Always => P::Always,
+            api::RestartPolicyName::UnlessStopped => P::UnlessStopped,
+        },
+        max_retries: r.max_retries,
+    }
+}
+
+fn health_config(h: api::HealthCheck) -> crate::container::HealthConfig {
+    use crate::container::HealthOnFailure as F;
+    crate::container::HealthConfig {
+        test: h.test,
+        interval_ms: h.interval_ms,
+        timeout_ms: h.timeout_ms,
+        start_period_ms: h.start_period_ms,
+        retries: h.retries,
+        on_failure: match h.on_failure {
+            api::HealthOnFailure::None => F::None,
+            api::HealthOnFailure::Kill => F::Kill,
+            api::HealthOnFailure::Restart => F::Restart,
+            api::HealthOnFailure::Stop => F::Stop,
+        },
+    }
+}
+
+/// containers.conf's `log_driver`, when rpod has it (`journald` is a
+/// default rpod cannot honour yet: the k8s-file log stays).
+fn default_log_driver(defaults: &ContainersTable) -> Option<&str> {
+    match defaults.log_driver.as_deref() {
+        Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d),
+        Some(other) => {
+            tracing::debug!(
+                "containers.conf: log_driver {other} is not supported yet, using k8s-file"
+            );
+            None
+        }
+        None => None,
+    }
+}
+
+/// `--tz`: the zone's file (or the host's /etc/localtime for `local`)
+/// bind-mounted read-only on /etc/localtime, as Podman provides it.
+fn timezone_mount(tz: &str) -> Result<BindMount, Error> {
+    let source = if tz == "local" {
+        std::fs::canonicalize("/etc/localtime").map_err(|e| {
+            Error::invalid(format!(
+                "finding local timezone for container: {}",
+                io_reason(&e)
+            ))
+        })?
+    } else {
+        if tz.split('/').any(|part| part == ".." || part.is_empty()) {
+            return Err(Error::invalid(format!("invalid timezone {tz:?}")));
+        }
+        let zoneinfo = std::path::Path::new("/usr/share/zoneinfo").join(tz);
+        if !zoneinfo.is_file() {
+            return Err(Error::invalid(format!(
+                "running container create option: finding timezone: unknown time zone {tz}"
+            )));
+        }
+        zoneinfo
+    };
+    Ok(BindMount {
+        source: source.display().to_string(),
+        destination: "/etc/localtime".into(),
+        readonly: true,
+        options: Vec::new(),
+    })
+}
+
+/// containers.conf's `env`: below the image's variables and the user's
+/// (Podman's order), so an entry whose name the image sets is dropped and
+/// the rest go before the user's entries.
+pub(crate) fn prepend_default_env(
+    options: &mut ContainerOptions,
+    defaults: &[String],
+    image_env: &[String],
+) {
+    let name = |e: &str| e.split('=').next().unwrap_or(e).to_owned();
+    let image_names: Vec<String> = image_env.iter().map(|e| name(e)).collect();
+    let mut env: Vec<String> = defaults
+        .iter()
+        .filter(|e| e.contains('=') && !image_names.contains(&name(e)))
+        .cloned()
+        .collect();
+    env.append(&mut options.env);
+    options.env = env;
+}
+
+/// Go-style lower-case reason of an I/O error ("no such file or directory").
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_under_the_spec() {
+        let defaults = ContainersTable {
+            read_only: Some(true),
+            log_driver: Some("journald".into()),
+            ..Default::default()
+        };
+        let spec = api::ContainerSpec {
+            image: "alpine".into(),
+            restart: Some(api::RestartPolicy::parse("on-failure:2").unwrap()),
+            network: Some(api::NetworkMode::Host),
+            ..Default::default()
+        };
+        let o = container_options(spec.clone(), &defaults).unwrap();
+        assert!(o.read_only);
+        assert_eq!(o.log_driver, None);
+        assert_eq!(o.network, NetworkMode::Host);
+        let r = o.restart.unwrap();
+        assert_eq!(r.policy.as_str(), "on-failure");
+        assert_eq!(r.max_retries, 2);
+        let o = container_options(
+            api::ContainerSpec {
+                read_only: Some(false),
+                log_driver: Some("none".into()),
+                ..spec
+            },
+            &defaults,
+        )
+        .unwrap();
+        assert!(!o.read_only);
+        assert!(!o.logs_output());
+    }
+
+    #[test]
+    fn bad_timezones() {
+        let spec = api::ContainerSpec {
+            timezone: Some("Nowhere/Atlantis".into()),
+            ..Default::default()
+        };
+        let e = container_options(spec, &ContainersTable::default()).unwrap_err();
+        assert_eq!(
+            e.message,
+            "running container create option: finding timezone: unknown time zone Nowhere/Atlantis"
+        );
+        assert_eq!(
+            timezone_mount("../x").unwrap_err().message,
+            "invalid timezone \"../x\""
+        );
+    }
+
+    #[test]
+    fn default_env_goes_below() {
+        let mut o = ContainerOptions {
+            env: vec!["B=user".into()],
+            ..Default::default()
+        };
+        prepend_default_env(
+            &mut o,
+            &["A=conf".into(), "PATH=/x".into(), "NOVALUE".into()],
+            &["PATH=/bin".into()],
+        );
+        assert_eq!(o.env, vec!["A=conf", "B=user"]);
+    }
+}
