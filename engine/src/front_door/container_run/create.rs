@@ -250,6 +250,26 @@ pub(crate) async fn notify_ready(handle: &ContainerHandle) -> Result<(), Error> 
     Ok(())
 }
 
+/// Pulls `image` through the Images service's pull (the same progress events).
+async fn pull_image(
+    engine: &Engine,
+    image: &str,
+    spec: &CreateSpec,
+    quiet: bool,
+    progress: Option<Arc<dyn ProgressSink>>,
+) -> Result<String, Error> {
+    let options = ImagePullOptions {
+        registry: RegistryOptions {
+            tls_verify: spec.tls_verify,
+            ..Default::default()
+        },
+        quiet,
+        blob_progress: spec.blob_progress,
+        ..Default::default()
+    };
+    crate::front_door::images::transfer::pull(engine, image, &options, progress).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,24 +297,4 @@ mod tests {
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
-}
-
-/// Pulls `image` through the Images service's pull (the same progress events).
-async fn pull_image(
-    engine: &Engine,
-    image: &str,
-    spec: &CreateSpec,
-    quiet: bool,
-    progress: Option<Arc<dyn ProgressSink>>,
-) -> Result<String, Error> {
-    let options = ImagePullOptions {
-        registry: RegistryOptions {
-            tls_verify: spec.tls_verify,
-            ..Default::default()
-        },
-        quiet,
-        blob_progress: spec.blob_progress,
-        ..Default::default()
-    };
-    crate::front_door::images::transfer::pull(engine, image, &options, progress).await
 }
