@@ -1,9 +1,8 @@
 //! One engine instance: configuration, database, image store, and the
 //! container actors started in this process.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::config::EngineConfig;
 use crate::container::{actor, ContainerError, ContainerHandle};
@@ -17,6 +16,8 @@ pub struct EngineCtx {
     pub store: Store,
     /// `rpod` binary the monitors run for `container cleanup`.
     pub cleanup_exe: PathBuf,
+    /// This engine's container actors: one per container.
+    pub(crate) actors: actor::Registry,
 }
 
 /// Picks the OCI runtime (`requested`, else the configured one, else per
@@ -33,7 +34,6 @@ pub fn select_runtime(
 
 pub struct Engine {
     ctx: Arc<EngineCtx>,
-    actors: Mutex<HashMap<String, ContainerHandle>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,17 +68,14 @@ impl Engine {
                 db,
                 store,
                 cleanup_exe,
+                actors: actor::Registry::default(),
             }),
-            actors: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Another engine handle on the same shared context (its own actors).
+    /// Another engine handle on the same shared context (and actors).
     pub(crate) fn from_ctx(ctx: Arc<EngineCtx>) -> Engine {
-        Engine {
-            ctx,
-            actors: Mutex::new(HashMap::new()),
-        }
+        Engine { ctx }
     }
 
     pub fn ctx(&self) -> &Arc<EngineCtx> {
@@ -103,11 +100,7 @@ impl Engine {
             .db
             .find_container(key)?
             .ok_or_else(|| ContainerError::NotFound(name_or_id.to_owned()))?;
-        let mut actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
-        let handle = actors
-            .entry(record.id.clone())
-            .or_insert_with(|| actor::spawn(self.ctx.clone(), record.id.clone(), record.name));
-        Ok(handle.clone())
+        Ok(actor::spawn(self.ctx.clone(), record.id, record.name))
     }
 
     /// Every container, reconciled with its monitor and exit file.

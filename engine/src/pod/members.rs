@@ -94,7 +94,7 @@ fn into_container_error(e: PodError) -> ContainerError {
         PodError::State(e) => e.into(),
         PodError::Lock(e) => e.into(),
         PodError::Storage(e) => e.into(),
-        other => ContainerError::StateImproper(other.to_string()),
+        other => ContainerError::Dependency(Box::new(other)),
     }
 }
 
