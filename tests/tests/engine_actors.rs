@@ -118,3 +118,40 @@ fn the_actor_sees_what_another_process_did_to_the_row() {
     assert_eq!(state_of(&w.env, "again"), "exited");
     w.env.ok(&["rm", "again"]);
 }
+
+#[test]
+fn the_actors_of_many_containers_stop_them_side_by_side() {
+    let (w, img) = busybox();
+    // `sleep` as PID 1 ignores SIGTERM: each stop waits out its timeout.
+    const N: usize = 6;
+    const TIMEOUT: u64 = 3;
+    let names: Vec<String> = (0..N).map(|i| format!("s{i}")).collect();
+    for name in &names {
+        w.env
+            .ok(&["run", "-d", "--name", name, &img, "sleep", "1000"]);
+    }
+    let rt = runtime();
+    let took = rt.block_on(async {
+        let engine = open_engine(&w.env);
+        let handles: Vec<_> = names.iter().map(|n| engine.container(n).unwrap()).collect();
+        let started = std::time::Instant::now();
+        let stops: Vec<_> = handles
+            .into_iter()
+            .map(|h| tokio::spawn(async move { h.stop(Some(TIMEOUT)).await }))
+            .collect();
+        for s in stops {
+            s.await.unwrap().unwrap();
+        }
+        started.elapsed()
+    });
+    // One after the other they would take N × TIMEOUT seconds at least; on
+    // one executor thread, side by side, about one timeout.
+    assert!(
+        took < Duration::from_secs(N as u64 * TIMEOUT / 2),
+        "{N} stops of {TIMEOUT} s took {took:?}"
+    );
+    for name in &names {
+        assert_eq!(state_of(&w.env, name), "exited");
+    }
+    w.env.ok(&["rm", "-a"]);
+}
