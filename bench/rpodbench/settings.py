@@ -19,9 +19,12 @@ DEFAULTS = {
     "pull_iterations": (3, 1),
     "batch_size": (50, 10),  # containers started -d sequentially
     "batch_iterations": (2, 1),
+    "many_size": (50, 50),  # running containers stopped / removed at once
+    "many_iterations": (3, 1),
 }
 
-ALL_WORKLOADS = ("run_rm", "run_d_wait", "start_stop", "log", "ps_memory", "batch", "pull")
+ALL_WORKLOADS = ("run_rm", "run_d_wait", "start_stop", "log", "ps_memory", "batch",
+                 "stop_rm_many", "pull")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -50,6 +53,8 @@ class Settings:
     pull_iterations: int
     batch_size: int
     batch_iterations: int
+    many_size: int
+    many_iterations: int
     workloads: tuple = field(default=ALL_WORKLOADS)
     results_dir: str = ""
 

@@ -311,6 +311,48 @@ def batch(b: Bench) -> list:
     return [total]
 
 
+# A container that ends at once on SIGTERM (sh as PID 1 has no default action
+# for it), so `rm -af` measures the engines, not their 10 s stop timeout.
+TERM_EXITS = ["sh", "-c", "trap 'exit 0' TERM; sleep " + LONG_SLEEP + " & wait"]
+
+
+def stop_rm_many(b: Bench) -> list:
+    """`stop -a -t 0` of many_size running containers, then (all started again)
+    `rm -af` of them. Podman runs both in parallel; so should rpod."""
+    n = b.settings.many_size
+    stop = Result("stop_all", f"stop -a -t 0 of {n} running containers", "s", 1)
+    rm = Result("rm_all", f"rm -af of {n} running containers", "s", 1)
+    names = [f"many{i}" for i in range(n)]
+
+    def left(tool, *flags) -> int:
+        return len(tool.run("ps", "-q", *flags).split())
+
+    def engine(tool):
+        def fn(record):
+            tool.remove_all()
+            for name in names:
+                b.setup_run(tool, name, "run", "-d", *_run_args(b, *TERM_EXITS))
+            t1, _ = tool.timed("stop", "-a", "-t", "0")
+            if left(tool):
+                raise RuntimeError(f"{tool.name} stop -a: {left(tool)} still running")
+            tool.run("start", *names)
+            if left(tool) != n:
+                raise RuntimeError(f"{tool.name} start: {left(tool)} of {n} running")
+            t2, _ = tool.timed("rm", "-a", "-f")
+            if left(tool, "-a"):
+                raise RuntimeError(f"{tool.name} rm -af: {left(tool, '-a')} left")
+            if record:
+                stop.tool(tool.name).add(t1)
+                rm.tool(tool.name).add(t2)
+            host.reap_zombies(b.keep_pids)
+        return fn
+
+    b.loop("stop -a / rm -af", b.settings.many_iterations,
+           {t.name: engine(t) for t in b.tools}, warmup=False)
+    b.clean()
+    return [stop, rm]
+
+
 def pull(b: Bench) -> list:
     """Pull of the large multi-layer image from the loopback registry into an empty
     store (a fresh root per run, deleted afterwards)."""
@@ -352,5 +394,6 @@ WORKLOADS = {
     "log": log_path,
     "ps_memory": ps_memory,
     "batch": batch,
+    "stop_rm_many": stop_rm_many,
     "pull": pull,
 }

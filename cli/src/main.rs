@@ -177,7 +177,11 @@ fn run(cli: Cli) -> ExitCode {
         eprintln!("Error: {e}");
         return ExitCode::from(e.exit_code() as u8);
     }
-    let rt = match tokio::runtime::Builder::new_current_thread()
+    // Container actors run their transitions on the blocking pool (one
+    // thread each while it lasts: `stop -a` of many runs them side by side).
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(512)
         .enable_all()
         .build()
     {

@@ -1,9 +1,8 @@
 //! One engine instance: configuration, database, image store, and the
 //! container actors started in this process.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::config::EngineConfig;
 use crate::container::{actor, ContainerError, ContainerHandle};
@@ -17,6 +16,8 @@ pub struct EngineCtx {
     pub store: Store,
     /// `rpod` binary the monitors run for `container cleanup`.
     pub cleanup_exe: PathBuf,
+    /// This engine's container actors: one per container.
+    pub(crate) actors: actor::Registry,
 }
 
 /// Picks the OCI runtime (`requested`, else the configured one, else per
@@ -35,8 +36,8 @@ pub fn select_runtime(
 #[derive(Clone)]
 pub struct Engine {
     ctx: Arc<EngineCtx>,
-    actors: Arc<Mutex<HashMap<String, ContainerHandle>>>,
-    /// The pod actors, one per pod (see [`crate::pod::registry`]).
+    /// The pod actors, one per pod (see [`crate::pod::registry`]); the
+    /// container actors live in the context ([`EngineCtx::actors`]).
     pub(crate) pods: Arc<crate::pod::PodActors>,
 }
 
@@ -72,8 +73,8 @@ impl Engine {
                 db,
                 store,
                 cleanup_exe,
+                actors: actor::Registry::default(),
             }),
-            actors: Arc::default(),
             pods: Arc::default(),
         })
     }
@@ -83,7 +84,6 @@ impl Engine {
     pub(crate) fn downgrade(&self) -> WeakEngine {
         WeakEngine {
             ctx: Arc::downgrade(&self.ctx),
-            actors: Arc::downgrade(&self.actors),
             pods: Arc::downgrade(&self.pods),
         }
     }
@@ -110,12 +110,8 @@ impl Engine {
             .db
             .find_container(key)?
             .ok_or_else(|| ContainerError::NotFound(name_or_id.to_owned()))?;
-        let mut actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
-        let handle = actors.entry(record.id.clone()).or_insert_with(|| {
-            let above = crate::pod::orchestration(self.downgrade());
-            actor::spawn(self.ctx.clone(), record.id.clone(), record.name, above)
-        });
-        Ok(handle.clone())
+        let above = crate::pod::orchestration(self.downgrade());
+        Ok(actor::spawn(self.ctx.clone(), record.id, record.name, above))
     }
 
     /// Every container, reconciled with its monitor and exit file.
@@ -133,7 +129,6 @@ impl Engine {
 #[derive(Clone)]
 pub(crate) struct WeakEngine {
     ctx: std::sync::Weak<EngineCtx>,
-    actors: std::sync::Weak<Mutex<HashMap<String, ContainerHandle>>>,
     pods: std::sync::Weak<crate::pod::PodActors>,
 }
 
@@ -141,7 +136,6 @@ impl WeakEngine {
     pub(crate) fn upgrade(&self) -> Option<Engine> {
         Some(Engine {
             ctx: self.ctx.upgrade()?,
-            actors: self.actors.upgrade()?,
             pods: self.pods.upgrade()?,
         })
     }

@@ -18,6 +18,7 @@
 //!   through which every transition passes.
 //! - [`pod`]: pods, their infra container and the pod actor ordering members.
 //! - [`fault`]: test-only fault injection (`RPOD_FAULT`).
+//! - [`error`]: the engine's one [`Error`], wrapping each subsystem's.
 //! - [`error_chain`]: an error printed with its causes.
 //! - [`front_door`]: [`LocalEngine`], the engine as `rpod_api::FrontDoor`.
 
@@ -25,6 +26,7 @@ pub mod check;
 pub mod config;
 pub mod container;
 pub mod engine;
+pub mod error;
 pub mod error_chain;
 pub mod events;
 pub mod fault;
@@ -40,4 +42,5 @@ pub mod spec;
 pub mod state;
 pub mod storage;
 pub use engine::{Engine, OpenError};
+pub use error::Error;
 pub use front_door::LocalEngine;

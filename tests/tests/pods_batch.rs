@@ -69,7 +69,6 @@ fn pod_stop_and_rm_of_many_report_in_input_order() {
 }
 
 #[test]
-#[ignore = "the stops overlap once a container's stop waits for its monitor off the executor thread"]
 fn pod_stop_of_many_overlaps_the_timeouts() {
     let (w, img) = busybox();
     let _g = PodGuard(&w.env);

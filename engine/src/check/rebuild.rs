@@ -61,6 +61,6 @@ pub(crate) fn insert(db: &Db, mut rec: ContainerRecord) -> Result<ContainerRecor
         other => other?,
     }
     // Restore the row's live fields (insert writes them as given).
-    db.update_container(&rec)?;
+    db.update_container(&mut rec)?;
     Ok(rec)
 }

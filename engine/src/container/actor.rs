@@ -1,10 +1,21 @@
-//! The container actor: a tokio task that owns one container's
-//! transitions. Messages arrive on an mpsc mailbox and are answered on
-//! oneshot channels; each is handled under the container's lock file, so
-//! transitions are serialized within this process (by the mailbox) and
-//! across processes (by the lock).
+//! The container actor: one per container per engine instance (kept in
+//! the engine's [`Registry`]), owning that container's transitions.
+//! Messages arrive on an mpsc mailbox and are answered on oneshot channels.
+//! The actor keeps the container's row between messages; each message is
+//! handled under the container's lock file, so transitions are serialized
+//! within this process (by the mailbox) and across processes (by the lock).
+//!
+//! Other processes change the same row, so before every transition the
+//! actor compares the row's generation with the one it holds (one indexed
+//! read) and reloads the row only if they differ.
+//!
+//! A transition blocks (the lock wait, SQLite, a stop waiting for its
+//! monitor): it runs on the runtime's blocking pool, never on the async
+//! executor's threads, so the actors of many containers run in parallel.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -55,15 +66,71 @@ pub struct ContainerHandle {
     above: Arc<dyn Orchestration>,
 }
 
-/// Starts the actor of container `id` on the current tokio runtime.
+/// The mailbox of a running actor, as the registry keeps it.
+struct Mailbox {
+    /// Tells this actor from a later one of the same container.
+    serial: u64,
+    tx: mpsc::Sender<Msg>,
+}
+
+/// The container actors of one engine instance, by container id. An actor
+/// leaves when its container is removed (or found gone), so a long-lived
+/// engine does not accumulate them.
+#[derive(Default)]
+pub(crate) struct Registry {
+    actors: Mutex<HashMap<String, Mailbox>>,
+    serial: AtomicU64,
+}
+
+impl Registry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Mailbox>> {
+        // The map stays consistent whatever panicked while holding it.
+        self.actors.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets actor `serial` of container `id` (not a newer one).
+    fn forget(&self, id: &str, serial: u64) {
+        let mut actors = self.lock();
+        if actors.get(id).is_some_and(|m| m.serial == serial) {
+            actors.remove(id);
+        }
+    }
+
+    /// How many actors the engine holds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// The actor of container `id`, started on the current tokio runtime if
+/// this engine has none running yet.
 pub(crate) fn spawn(
     ctx: Arc<EngineCtx>,
     id: String,
     name: String,
     above: Arc<dyn Orchestration>,
 ) -> ContainerHandle {
-    let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(run(ctx.clone(), id.clone(), rx));
+    let mut actors = ctx.actors.lock();
+    let tx = match actors.get(&id) {
+        Some(m) if !m.tx.is_closed() => m.tx.clone(),
+        _ => {
+            let serial = ctx.actors.serial.fetch_add(1, Ordering::Relaxed);
+            let (tx, rx) = mpsc::channel(64);
+            // The actor holds its engine weakly: the registry (in the
+            // engine) holds the actor's mailbox.
+            tokio::spawn(run(Arc::downgrade(&ctx), id.clone(), serial, rx));
+            actors.insert(
+                id.clone(),
+                Mailbox {
+                    serial,
+                    tx: tx.clone(),
+                },
+            );
+            tx
+        }
+    };
+    drop(actors);
     ContainerHandle {
         id,
         name,
@@ -73,30 +140,78 @@ pub(crate) fn spawn(
     }
 }
 
-async fn run(ctx: Arc<EngineCtx>, id: String, mut rx: mpsc::Receiver<Msg>) {
+async fn run(ctx: Weak<EngineCtx>, id: String, serial: u64, mut rx: mpsc::Receiver<Msg>) {
+    // The row as of the last transition (its generation says which).
+    let mut cached: Option<ContainerRecord> = None;
+    let rt = tokio::runtime::Handle::current();
     while let Some(msg) = rx.recv().await {
-        let guard = match lock::lock_exclusive(&ctx.config.lock_dir(), &id) {
-            Ok(g) => g,
-            Err(e) => {
-                fail(msg, e.into());
-                continue;
-            }
+        let Some(ctx) = ctx.upgrade() else {
+            fail(msg, ContainerError::ActorGone);
+            continue;
         };
-        let rec =
-            match lifecycle::load(&ctx, &id).and_then(|r| super::recovery::after_lock(&ctx, r)) {
-                Ok(r) => r,
-                Err(e) => {
-                    if matches!(e, ContainerError::NotFound(_)) {
-                        // Removed while we waited: taking the lock
-                        // re-created its file.
-                        lock::remove_lock_file(&ctx.config.lock_dir(), &id);
-                    }
-                    fail(msg, e);
-                    continue;
-                }
-            };
-        handle(&ctx, rec, msg).await;
-        drop(guard);
+        let (job_ctx, job_id, job_rt) = (ctx.clone(), id.clone(), rt.clone());
+        let job = tokio::task::spawn_blocking(move || {
+            transition(&job_ctx, &job_id, serial, cached, msg, &job_rt)
+        });
+        // A panic: its caller got ActorGone (the reply was dropped).
+        cached = job.await.unwrap_or(None);
+    }
+}
+
+/// One message, handled under the container's lock on a blocking thread.
+/// Returns the row to keep for the next message. An actor whose container
+/// is gone leaves the registry before it answers.
+fn transition(
+    ctx: &EngineCtx,
+    id: &str,
+    serial: u64,
+    cached: Option<ContainerRecord>,
+    msg: Msg,
+    rt: &tokio::runtime::Handle,
+) -> Option<ContainerRecord> {
+    let guard = match lock::lock_exclusive(&ctx.config.lock_dir(), id) {
+        Ok(g) => g,
+        Err(e) => {
+            fail(msg, e.into());
+            return None;
+        }
+    };
+    let rec = revalidate(ctx, id, cached)
+        .and_then(|r| super::reconcile::refresh(ctx, r))
+        .and_then(|r| super::recovery::after_lock(ctx, r));
+    let mut rec = match rec {
+        Ok(r) => r,
+        Err(e) => {
+            if matches!(e, ContainerError::NotFound(_)) {
+                // Removed while we waited: taking the lock re-created its file.
+                lock::remove_lock_file(&ctx.config.lock_dir(), id);
+                ctx.actors.forget(id, serial);
+            }
+            fail(msg, e);
+            return None;
+        }
+    };
+    let outcome = rt.block_on(handle(ctx, &mut rec, msg, || ctx.actors.forget(id, serial)));
+    drop(guard);
+    match outcome {
+        Outcome::Done => Some(rec),
+        // A failed transition may have changed the record in memory only.
+        Outcome::Failed => None,
+    }
+}
+
+/// The container's row: `cached` if the row's generation is still the one
+/// it was read (or written) at, else the row read again.
+fn revalidate(
+    ctx: &EngineCtx,
+    id: &str,
+    cached: Option<ContainerRecord>,
+) -> Result<ContainerRecord, ContainerError> {
+    let not_found = || ContainerError::NotFound(id.to_owned());
+    let generation = ctx.db.container_generation(id)?.ok_or_else(not_found)?;
+    match cached {
+        Some(rec) if rec.generation == generation => Ok(rec),
+        _ => ctx.db.container_by_id(id)?.ok_or_else(not_found),
     }
 }
 
@@ -111,26 +226,48 @@ fn fail(msg: Msg, e: ContainerError) {
     }
 }
 
-async fn handle(ctx: &EngineCtx, mut rec: ContainerRecord, msg: Msg) {
-    // A send fails only if the caller stopped waiting; nothing to do then.
+/// How a transition ended, for the actor's own bookkeeping.
+enum Outcome {
+    Done,
+    Failed,
+}
+
+/// Sends `res` to the caller (who may have stopped waiting: nothing to do
+/// then) and says how it went.
+fn answer<T>(reply: Reply<T>, res: Result<T, ContainerError>) -> Outcome {
+    let outcome = if res.is_ok() {
+        Outcome::Done
+    } else {
+        Outcome::Failed
+    };
+    drop(reply.send(res));
+    outcome
+}
+
+/// Handles `msg`; `removed` runs once the container is gone, before the
+/// caller hears of it.
+async fn handle(
+    ctx: &EngineCtx,
+    rec: &mut ContainerRecord,
+    msg: Msg,
+    removed: impl FnOnce(),
+) -> Outcome {
     match msg {
-        Msg::Init(reply) => drop(reply.send(lifecycle::init(ctx, &mut rec).await)),
+        Msg::Init(reply) => answer(reply, lifecycle::init(ctx, rec).await),
         Msg::Start(reply) => {
             let res = async {
                 if rec.state == crate::state::ContainerState::Running {
                     return Ok(());
                 }
-                lifecycle::init(ctx, &mut rec).await?;
-                lifecycle::start_initialized(ctx, &mut rec).await
+                lifecycle::init(ctx, rec).await?;
+                lifecycle::start_initialized(ctx, rec).await
             }
             .await;
-            drop(reply.send(res))
+            answer(reply, res)
         }
-        Msg::Stop { timeout, reply } => {
-            drop(reply.send(lifecycle::stop(ctx, &mut rec, timeout).await))
-        }
-        Msg::Pause(reply) => drop(reply.send(lifecycle::pause(ctx, &mut rec).await)),
-        Msg::Unpause(reply) => drop(reply.send(lifecycle::unpause(ctx, &mut rec).await)),
+        Msg::Stop { timeout, reply } => answer(reply, lifecycle::stop(ctx, rec, timeout).await),
+        Msg::Pause(reply) => answer(reply, lifecycle::pause(ctx, rec).await),
+        Msg::Unpause(reply) => answer(reply, lifecycle::unpause(ctx, rec).await),
         Msg::Remove {
             force,
             timeout,
@@ -138,25 +275,45 @@ async fn handle(ctx: &EngineCtx, mut rec: ContainerRecord, msg: Msg) {
         } => {
             let res = async {
                 if !force {
-                    lifecycle::refuse_if_required(ctx, &rec)?;
+                    lifecycle::refuse_if_required(ctx, rec)?;
                 }
-                lifecycle::remove(ctx, &mut rec, force, timeout).await
+                lifecycle::remove(ctx, rec, force, timeout).await
             }
             .await;
-            drop(reply.send(res))
+            if res.is_ok() {
+                removed();
+            }
+            answer(reply, res)
         }
         Msg::Rename { name, reply } => {
             let res = if !is_valid_name(&name) {
                 Err(ContainerError::InvalidName(name))
             } else {
                 rec.name = name;
-                ctx.db.update_container(&rec).map_err(Into::into)
+                ctx.db.update_container(rec).map_err(Into::into)
             };
-            drop(reply.send(res))
+            answer(reply, res)
         }
-        Msg::Cleanup(reply) => drop(reply.send(lifecycle::cleanup(ctx, &mut rec).await)),
-        Msg::Exec { options, reply } => drop(reply.send(exec::create(ctx, &rec, options))),
+        Msg::Cleanup(reply) => {
+            let res = lifecycle::cleanup(ctx, rec).await;
+            if matches!(res, Ok(true)) {
+                removed();
+            }
+            answer(reply, res)
+        }
+        Msg::Exec { options, reply } => answer(reply, exec::create(ctx, rec, options)),
     }
+}
+
+/// Runs blocking work (SQLite, files, sockets) off the async executor.
+async fn blocking<T: Send + 'static>(
+    ctx: &Arc<EngineCtx>,
+    f: impl FnOnce(&EngineCtx) -> Result<T, ContainerError> + Send + 'static,
+) -> Result<T, ContainerError> {
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || f(&ctx))
+        .await
+        .map_err(|_| ContainerError::ActorGone)?
 }
 
 impl ContainerHandle {
@@ -172,7 +329,8 @@ impl ContainerHandle {
     /// The container's row, reconciled. Lock-free (like `ps`), so it
     /// never waits behind another command's `stop` or `rm`.
     pub async fn get(&self) -> Result<ContainerRecord, ContainerError> {
-        lifecycle::load(&self.ctx, &self.id)
+        let id = self.id.clone();
+        blocking(&self.ctx, move |ctx| lifecycle::load(ctx, &id)).await
     }
 
     /// Creates the process under a monitor without starting it, so a
@@ -215,8 +373,12 @@ impl ContainerHandle {
     /// `stop` may hold the lock while it waits out its timeout and a kill
     /// must reach the container meanwhile (Podman releases its lock there).
     pub async fn kill(&self, signal: i32) -> Result<(), ContainerError> {
-        let rec = lifecycle::load(&self.ctx, &self.id)?;
-        lifecycle::kill(&self.ctx, &rec, signal)
+        let id = self.id.clone();
+        blocking(&self.ctx, move |ctx| {
+            let rec = lifecycle::load(ctx, &id)?;
+            lifecycle::kill(ctx, &rec, signal)
+        })
+        .await
     }
 
     pub async fn pause(&self) -> Result<(), ContainerError> {
@@ -273,3 +435,7 @@ impl ContainerHandle {
         super::wait::wait_for(&self.ctx, &self.id, conditions, interval).await
     }
 }
+
+#[cfg(test)]
+#[path = "actor_tests.rs"]
+mod tests;

@@ -49,10 +49,11 @@ pub enum ContainerError {
     InvalidWaitCondition(String),
     #[error("the container's actor stopped before answering")]
     ActorGone,
-    /// What the layers above the container (its pod) do before it starts
-    /// failed; the source is their error.
-    #[error(transparent)]
-    Dependency(Box<dyn std::error::Error + Send + Sync>),
+    /// What the container needs first (its pod's infra container, the
+    /// containers it `--requires`) could not be started; the cause is kept
+    /// as its own type (a pod error), never turned into text.
+    #[error("{0}: container state improper")]
+    Dependency(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl ContainerError {

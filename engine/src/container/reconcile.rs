@@ -43,6 +43,7 @@ pub fn refresh(
         // The monitor is stopping it on its own (health check action).
         if record.state == ContainerState::Running && paths.monitor.stopping_file.exists() {
             record.state = ContainerState::Stopping;
+            record.generation = ContainerRecord::UNSAVED;
         }
         return Ok(record);
     }
@@ -101,7 +102,7 @@ fn apply_exit(
     if let Some(error) = error {
         if fresh.error.is_empty() {
             fresh.error = error;
-            ctx.db.update_container(&fresh)?;
+            ctx.db.update_container(&mut fresh)?;
         }
     }
     Ok(fresh)

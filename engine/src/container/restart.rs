@@ -50,6 +50,7 @@ pub(crate) fn sync(
     if st.restarting {
         // Between two runs there is no process: never show the dead one.
         rec.pid = 0;
+        rec.generation = ContainerRecord::UNSAVED;
         return Ok(rec);
     }
     if st.pid <= 0 || st.pid == rec.pid {

@@ -48,6 +48,29 @@ pub(crate) fn pod_kind(e: &PodError) -> ErrorKind {
         PodError::InvalidArg(_) => ErrorKind::InvalidArgument,
         PodError::StateImproper(_) => ErrorKind::InvalidState,
         PodError::Container(c) => container_kind(c),
+        PodError::State(s) => state_kind(s),
+        _ => ErrorKind::Other,
+    }
+}
+
+/// The kind of a database error.
+fn state_kind(e: &crate::state::StateError) -> ErrorKind {
+    use crate::state::StateError;
+    match e {
+        StateError::NameInUse(_) | StateError::PodNameInUse(_) => ErrorKind::AlreadyExists,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// The kind of any engine error: each subsystem's own mapping.
+pub(crate) fn engine_kind(e: &crate::Error) -> ErrorKind {
+    use crate::storage::StorageError;
+    match e {
+        crate::Error::Container(c) => container_kind(c),
+        crate::Error::Pod(p) => pod_kind(p),
+        crate::Error::State(s) => state_kind(s),
+        crate::Error::Storage(StorageError::ImageUnknown(_)) => ErrorKind::NoSuchImage,
+        crate::Error::Reference(_) => ErrorKind::InvalidArgument,
         _ => ErrorKind::Other,
     }
 }
@@ -55,6 +78,14 @@ pub(crate) fn pod_kind(e: &PodError) -> ErrorKind {
 impl From<PodError> for Error {
     fn from(e: PodError) -> Error {
         Error::new(pod_kind(&e), display_chain(&e))
+    }
+}
+
+/// The engine's one error as the front door's: the subsystem's kind, the
+/// message with its causes.
+impl From<crate::Error> for Error {
+    fn from(e: crate::Error) -> Error {
+        Error::new(engine_kind(&e), display_chain(&e))
     }
 }
 
@@ -77,5 +108,57 @@ mod tests {
         )
         .into();
         assert_eq!(e.exit_code(), 127);
+    }
+
+    #[test]
+    fn the_engine_error_keeps_each_subsystems_kind() {
+        let cases: Vec<(crate::Error, ErrorKind)> = vec![
+            (
+                ContainerError::NotFound("c".into()).into(),
+                ErrorKind::NoSuchContainer,
+            ),
+            (PodError::NotFound("p".into()).into(), ErrorKind::NoSuchPod),
+            (
+                PodError::Container(ContainerError::HasDependents {
+                    id: "a".into(),
+                    dependents: "b".into(),
+                })
+                .into(),
+                ErrorKind::InUse,
+            ),
+            (
+                crate::state::StateError::NameInUse("n".into()).into(),
+                ErrorKind::AlreadyExists,
+            ),
+            (
+                crate::storage::StorageError::ImageUnknown("i".into()).into(),
+                ErrorKind::NoSuchImage,
+            ),
+            (
+                ContainerError::Dependency(Box::new(PodError::InitFailed {
+                    name: "i".into(),
+                    code: 3,
+                }))
+                .into(),
+                ErrorKind::InvalidState,
+            ),
+        ];
+        for (e, kind) in cases {
+            let text = display_chain(&e);
+            let api: Error = e.into();
+            assert_eq!((api.kind, api.message), (kind, text));
+        }
+    }
+
+    #[test]
+    fn a_pod_failure_behind_a_container_keeps_its_wording() {
+        let e = ContainerError::Dependency(Box::new(PodError::InitFailed {
+            name: "i".into(),
+            code: 3,
+        }));
+        assert_eq!(
+            e.to_string(),
+            "init container i exited with code 3: container state improper"
+        );
     }
 }

@@ -209,39 +209,67 @@ impl Db {
         Ok(())
     }
 
-    /// Writes every mutable field of `c`.
-    pub fn update_container(&self, c: &ContainerRecord) -> Result<(), StateError> {
+    /// Writes every mutable field of `c` and bumps the row's generation;
+    /// `c.generation` becomes the new one (the row as written).
+    pub fn update_container(&self, c: &mut ContainerRecord) -> Result<(), StateError> {
         let conn = self.conn();
         let old_name: Option<String> = conn
             .prepare_cached("SELECT name FROM containers WHERE id = ?1")?
             .query_row(params![c.id], |r| r.get(0))
             .optional()?;
-        let res = conn.execute(
-            "UPDATE containers SET name = ?2, state = ?3, started_at = ?4, finished_at = ?5,
-                exit_code = ?6, exit_signal = ?7, oom_killed = ?8, pid = ?9, monitor_pid = ?10,
-                error = ?11, command = ?12
-             WHERE id = ?1",
-            params![
-                c.id,
-                c.name,
-                c.state.as_str(),
-                c.started_at,
-                c.finished_at,
-                c.exit_code,
-                c.exit_signal,
-                c.oom_killed,
-                c.pid,
-                c.monitor_pid,
-                c.error,
-                to_json(&c.command),
-            ],
-        );
+        let res = conn
+            .prepare_cached(
+                "UPDATE containers SET name = ?2, state = ?3, started_at = ?4, finished_at = ?5,
+                    exit_code = ?6, exit_signal = ?7, oom_killed = ?8, pid = ?9, monitor_pid = ?10,
+                    error = ?11, command = ?12, generation = generation + 1
+                 WHERE id = ?1
+                 RETURNING generation",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    params![
+                        c.id,
+                        c.name,
+                        c.state.as_str(),
+                        c.started_at,
+                        c.finished_at,
+                        c.exit_code,
+                        c.exit_signal,
+                        c.oom_killed,
+                        c.pid,
+                        c.monitor_pid,
+                        c.error,
+                        to_json(&c.command),
+                    ],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()
+            });
         drop(conn);
-        name_conflict(res, &c.name)?;
+        match res {
+            Ok(Some(generation)) => c.generation = generation,
+            // No such row: nothing written, nothing to mirror.
+            Ok(None) => c.generation = ContainerRecord::UNSAVED,
+            Err(e) => {
+                c.generation = ContainerRecord::UNSAVED;
+                name_conflict(Err(e), &c.name)?;
+            }
+        }
         if old_name.is_some_and(|n| n != c.name) {
             self.write_snapshot(c);
         }
         Ok(())
+    }
+
+    /// The generation of container `id`'s row (`None`: no such row). One
+    /// indexed read: how an actor checks that the row it holds is current.
+    pub fn container_generation(&self, id: &str) -> Result<Option<i64>, StateError> {
+        self.name_damage((|| {
+            let conn = self.conn();
+            let mut stmt =
+                conn.prepare_cached("SELECT generation FROM containers WHERE id = ?1")?;
+            Ok(stmt.query_row(params![id], |r| r.get(0)).optional()?)
+        })())
     }
 
     /// Records an exit only if the row still says the container has a live
@@ -249,7 +277,7 @@ impl Db {
     pub fn record_exit(&self, id: &str, exit: &ExitInfo) -> Result<bool, StateError> {
         let n = self.conn().execute(
             "UPDATE containers SET state = 'exited', finished_at = ?2, exit_code = ?3,
-                exit_signal = ?4, oom_killed = ?5, pid = 0
+                exit_signal = ?4, oom_killed = ?5, pid = 0, generation = generation + 1
              WHERE id = ?1 AND state IN ('initialized', 'running', 'paused', 'stopping')",
             params![
                 id,
@@ -391,6 +419,7 @@ pub(super) struct RawRow {
     monitor_pid: i32,
     runtime: String,
     error: String,
+    generation: i64,
 }
 
 impl RawRow {
@@ -413,6 +442,7 @@ impl RawRow {
             monitor_pid: r.get("monitor_pid")?,
             runtime: r.get("runtime")?,
             error: r.get("error")?,
+            generation: r.get("generation")?,
         })
     }
 
@@ -445,6 +475,7 @@ impl RawRow {
             monitor_pid: self.monitor_pid,
             runtime: self.runtime,
             error: self.error,
+            generation: self.generation,
         })
     }
 }
@@ -456,7 +487,7 @@ impl Db {
     /// A monitor restarted the process: new pid and start time.
     pub fn record_restart(&self, id: &str, pid: i32, started_at: i64) -> Result<bool, StateError> {
         let n = self.conn().execute(
-            "UPDATE containers SET pid = ?2, started_at = ?3
+            "UPDATE containers SET pid = ?2, started_at = ?3, generation = generation + 1
              WHERE id = ?1 AND state IN ('running', 'stopping')",
             params![id, pid, started_at],
         )?;
@@ -466,7 +497,8 @@ impl Db {
     /// An interrupted `stop` that never ended the process: running again.
     pub fn revert_stopping(&self, id: &str) -> Result<bool, StateError> {
         let n = self.conn().execute(
-            "UPDATE containers SET state = 'running' WHERE id = ?1 AND state = 'stopping'",
+            "UPDATE containers SET state = 'running', generation = generation + 1
+             WHERE id = ?1 AND state = 'stopping'",
             params![id],
         )?;
         Ok(n == 1)
@@ -476,7 +508,7 @@ impl Db {
     pub fn promote_started(&self, id: &str, started_at: i64) -> Result<bool, StateError> {
         let n = self.conn().execute(
             "UPDATE containers SET state = 'running', started_at = ?2, finished_at = NULL,
-                exit_code = NULL, exit_signal = NULL, oom_killed = 0
+                exit_code = NULL, exit_signal = NULL, oom_killed = 0, generation = generation + 1
              WHERE id = ?1 AND state = 'initialized'",
             params![id, started_at],
         )?;
@@ -543,7 +575,7 @@ mod tests {
             "created containers have no exit"
         );
         c.state = ContainerState::Running;
-        db.update_container(&c).unwrap();
+        db.update_container(&mut c).unwrap();
         assert!(db.record_exit("aa", &exit).unwrap());
         assert!(!db.record_exit("aa", &exit).unwrap());
         let got = db.container_by_id("aa").unwrap().unwrap();
@@ -551,6 +583,44 @@ mod tests {
             (got.state, got.exit_code),
             (ContainerState::Exited, Some(42))
         );
+    }
+
+    #[test]
+    fn a_database_from_before_generations_opens_and_gains_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO containers (id, name, image_id, image_name, options, command, state,
+                created_at, runtime)
+             VALUES ('aa', 'old', 'img', 'busybox', '{\"image\":\"busybox\"}', '[\"sh\"]',
+                'created', 1, 'runc')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let db = Db::open(dir.path()).unwrap();
+        let mut old = db.container_by_id("aa").unwrap().unwrap();
+        assert_eq!((old.name.as_str(), old.generation), ("old", 1));
+        db.update_container(&mut old).unwrap();
+        assert_eq!(old.generation, 2);
+        let exit = ExitInfo {
+            code: 1,
+            signal: None,
+            finished_at: 2,
+            oom_killed: false,
+        };
+        old.state = ContainerState::Running;
+        db.update_container(&mut old).unwrap();
+        assert!(db.record_exit("aa", &exit).unwrap());
+        assert_eq!(db.container_generation("aa").unwrap(), Some(4));
+        drop(db);
+        // Reopening (marker written, schema current) keeps it all.
+        let db = Db::open(dir.path()).unwrap();
+        assert_eq!(db.container_by_id("aa").unwrap().unwrap().generation, 4);
     }
 
     #[test]

@@ -88,6 +88,12 @@ pub struct ContainerRecord {
     pub runtime: String,
     /// Why the container is in its state when something went wrong.
     pub error: String,
+    /// The row's version: every write bumps it. A record whose fields were
+    /// changed in memory without being written carries [`UNSAVED`] (or a
+    /// generation the row has moved past), so it is never taken for the row.
+    ///
+    /// [`UNSAVED`]: ContainerRecord::UNSAVED
+    pub generation: i64,
 }
 
 impl ContainerRecord {
@@ -118,8 +124,12 @@ impl ContainerRecord {
             monitor_pid: 0,
             runtime,
             error: String::new(),
+            generation: 0,
         }
     }
+
+    /// The generation of a record changed in memory only.
+    pub const UNSAVED: i64 = -1;
 
     pub fn short_id(&self) -> &str {
         &self.id[..12.min(self.id.len())]

@@ -38,4 +38,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE containers ADD COLUMN dependencies TEXT
         GENERATED ALWAYS AS (coalesce(json_extract(options, '$.requires'), '[]')) VIRTUAL;
     CREATE INDEX containers_pod_id ON containers (pod_id);",
+    // 2 -> 3: a generation per container row, bumped by every write, so an
+    // actor holding the row knows cheaply whether another process changed it.
+    "ALTER TABLE containers ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;",
 ];
