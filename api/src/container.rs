@@ -78,6 +78,25 @@ pub struct RmOptions {
     pub filters: Filters,
 }
 
+/// The containers `start` acts on (Podman's ContainerStart selection):
+/// `names`, or those `--all`/`--filter` select (only the named ones that
+/// match, when names are given too), or the latest.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct StartSelectOptions {
+    pub names: Vec<String>,
+    pub all: bool,
+    pub latest: bool,
+    pub filters: Filters,
+}
+
+/// One container a batch command picked: what the user typed (the ID when
+/// rpod chose the container) and its ID.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Selected {
+    pub raw_input: String,
+    pub id: String,
+}
+
 /// `restart` (Podman's RestartOptions).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RestartOptions {

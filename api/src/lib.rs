@@ -9,6 +9,7 @@ pub mod check;
 pub mod container;
 pub mod container_run;
 pub mod error;
+pub mod error_chain;
 pub mod events;
 pub mod front_door;
 pub mod generate;

@@ -1,7 +1,5 @@
 //! The CLI's error: a message for the user and Podman's exit code.
 
-use rpod_engine::container::ContainerError;
-
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// Exit with this code, nothing more to print.
@@ -9,10 +7,6 @@ pub enum CliError {
     Exit(i32),
     #[error("{msg}")]
     Coded { msg: String, code: i32 },
-    #[error(transparent)]
-    Container(#[from] ContainerError),
-    #[error(transparent)]
-    Pod(#[from] rpod_engine::pod::PodError),
     /// A failed front-door request.
     #[error(transparent)]
     Api(#[from] rpod_api::Error),
@@ -24,8 +18,6 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Exit(c) | CliError::Coded { code: c, .. } => *c,
-            CliError::Container(e) => e.exit_code(),
-            CliError::Pod(e) => e.exit_code(),
             CliError::Api(e) => e.exit_code(),
             CliError::Other(_) => 125,
         }

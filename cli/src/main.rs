@@ -195,7 +195,7 @@ fn run(cli: Cli) -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(CliError::Exit(code)) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("Error: {}", rpod_engine::error_chain::display_chain(&e));
+            eprintln!("Error: {}", rpod_api::error_chain::display_chain(&e));
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -111,7 +111,12 @@ impl Engine {
             .find_container(key)?
             .ok_or_else(|| ContainerError::NotFound(name_or_id.to_owned()))?;
         let above = crate::pod::orchestration(self.downgrade());
-        Ok(actor::spawn(self.ctx.clone(), record.id, record.name, above))
+        Ok(actor::spawn(
+            self.ctx.clone(),
+            record.id,
+            record.name,
+            above,
+        ))
     }
 
     /// Every container, reconciled with its monitor and exit file.

@@ -12,7 +12,8 @@ use crate::container::{
     ContainerMountReport, ContainerReport, ContainerUnmountOptions, ContainerUnmountReport,
     DiffOptions, DiffReport, HealthCheckRunReport, InspectOptions, KillOptions, KillReport,
     PauseUnpauseOptions, PauseUnpauseReport, RestartOptions, RestartReport, RmOptions, RmReport,
-    StopOptions, StopReport, StringSliceReport, TopOptions, WaitOptions, WaitReport,
+    Selected, StartSelectOptions, StopOptions, StopReport, StringSliceReport, TopOptions,
+    WaitOptions, WaitReport,
 };
 use crate::inspect::InspectContainerData;
 use crate::ps::ListContainer;
@@ -61,6 +62,9 @@ pub trait Containers: Send + Sync {
 
     /// `wait`.
     async fn container_wait(&self, options: WaitOptions) -> Result<Vec<WaitReport>>;
+
+    /// The containers `start` acts on, in order (see [`StartSelectOptions`]).
+    async fn container_start_select(&self, options: StartSelectOptions) -> Result<Vec<Selected>>;
 
     /// `container exists`.
     async fn container_exists(

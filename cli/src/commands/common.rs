@@ -4,13 +4,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use rpod_api::error_chain::display_chain;
 use rpod_api::front_door::{EngineOptions, SystemCheck};
 use rpod_api::FrontDoor;
-use rpod_engine::config::{EngineConfig, StorageDriver};
-use rpod_engine::error_chain::display_chain;
 use rpod_engine::front_door::StoreChecker;
-use rpod_engine::state::StateError;
-use rpod_engine::{Engine, LocalEngine, OpenError};
+use rpod_engine::LocalEngine;
 
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, HeaderMap};
@@ -45,34 +43,6 @@ impl From<&Cli> for Globals {
     }
 }
 
-pub fn engine_config(g: &Globals) -> CliResult<EngineConfig> {
-    let mut config = EngineConfig::load(g.root.clone(), g.runroot.clone(), g.config.clone())
-        .map_err(anyhow::Error::from)?;
-    if g.runtime.is_some() {
-        config.runtime = g.runtime.clone();
-    }
-    if let Some(d) = &g.storage_driver {
-        config.storage_driver =
-            StorageDriver::parse(d).map_err(|e| CliError::usage(e.to_string()))?;
-    }
-    if !g.runtime_flags.is_empty() {
-        config.runtime_flags = g.runtime_flags.clone();
-    }
-    if let Some(backend) = &g.events_backend {
-        config.events_logger = rpod_engine::front_door::parse_events_backend(backend)?;
-    }
-    if let Some(t) = &g.tmp_dir {
-        config.tmp_dir = Some(if t.is_absolute() {
-            t.clone()
-        } else {
-            std::env::current_dir()
-                .map(|d| d.join(t))
-                .unwrap_or(t.clone())
-        });
-    }
-    Ok(config)
-}
-
 /// The global flags as the front door's engine options.
 pub fn engine_options(g: &Globals) -> EngineOptions {
     EngineOptions {
@@ -99,16 +69,6 @@ pub fn open_front_door(g: &Globals) -> CliResult<Box<dyn FrontDoor>> {
 pub fn open_store_checker(g: &Globals) -> CliResult<Box<dyn SystemCheck>> {
     let exe = std::env::current_exe().context("locating the rpod binary")?;
     Ok(Box::new(StoreChecker::new(&engine_options(g), exe)?))
-}
-
-pub fn open_engine(g: &Globals) -> CliResult<Engine> {
-    let config = engine_config(g)?;
-    let exe = std::env::current_exe().context("locating the rpod binary")?;
-    Engine::open(config, exe).map_err(|e| match e {
-        // Self-contained: names the file, the cause and the recovery command.
-        e @ OpenError::State(StateError::Damaged { .. }) => anyhow::Error::new(e).into(),
-        e => anyhow::Error::new(e).context("opening rpod's state").into(),
-    })
 }
 
 /// Prints rows with the user's `--format`, or the command's own default

@@ -10,8 +10,6 @@ use rpod_api::ErrorKind;
 use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
 
-pub use super::image_legacy::remove_unused;
-
 #[derive(Debug, Args)]
 pub struct RmiArgs {
     /// Remove all images

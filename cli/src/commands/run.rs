@@ -3,11 +3,14 @@
 use std::io::IsTerminal;
 
 use clap::Args;
+use rpod_api::container::StartSelectOptions;
 use rpod_api::container_run::{RunSpec, StartAttachOptions};
 use rpod_api::front_door::container_run::RunStarted;
+use rpod_api::front_door::images::ImageRemoveOptions;
+use rpod_api::FrontDoor;
 
 use super::attach::{pump, AttachSpec, DEFAULT_DETACH_KEYS};
-use super::common::{for_each, open_engine, open_front_door, Globals};
+use super::common::{for_each, open_front_door, Globals};
 use super::container_create::{create_spec, ContainerFlags};
 use super::terminal::caller_terminal_size;
 use crate::cli_error::{CliError, CliResult};
@@ -84,9 +87,25 @@ pub async fn run(g: &Globals, mut a: RunArgs) -> CliResult {
     let rmi_image = a.rmi.then(|| a.image_and_command[0].clone());
     let code = run_resolved(g, a).await;
     if let Some(image) = rmi_image {
-        super::rmi::remove_unused(&open_engine(g)?, &image);
+        remove_image(g, &image).await;
     }
     code
+}
+
+/// `run --rmi`: the image goes as `rmi IMAGE` would take it (only that name
+/// when it has several); a failure is a warning, as in Podman.
+async fn remove_image(g: &Globals, image: &str) {
+    let removed = match open_front_door(g) {
+        Ok(front) => front
+            .image_remove(vec![image.to_owned()], ImageRemoveOptions::default())
+            .await
+            .map(|r| r.errors),
+        Err(e) => Err(rpod_api::Error::other(e.to_string())),
+    };
+    let errors = removed.unwrap_or_else(|e| vec![e]);
+    for e in errors {
+        tracing::warn!("failed removing image {image}: {e}");
+    }
 }
 
 /// `run` once `--rm` is settled.
@@ -123,8 +142,8 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
             "you cannot use sig-proxy without --attach: invalid argument",
         ));
     }
-    let targets = start_targets(g, &a)?;
     let front = open_front_door(g)?;
+    let targets = start_targets(front.as_ref(), &a).await?;
     if a.attach {
         let Some((_, target)) = targets.first() else {
             return Ok(0);
@@ -164,40 +183,19 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
 /// The containers `start` acts on, as (what the user typed, the
 /// container): Podman echoes the former, or the ID when it picked the
 /// containers itself.
-// `--filter`, `--all` and `--latest` are resolved here until the
-// Containers service resolves them (the filter is that service's).
-fn start_targets(g: &Globals, a: &StartArgs) -> CliResult<Vec<(String, String)>> {
-    if a.filter.is_empty() && !a.all && !a.latest {
-        return Ok(a
-            .containers
-            .iter()
-            .map(|n| (n.clone(), n.clone()))
-            .collect());
-    }
-    let engine = open_engine(g)?;
-    let filters = super::container_filter::Filters::parse(
-        &a.filter,
-        super::container_filter::START_FILTER_KEYS,
-    )?;
-    Ok(if !filters.is_empty() || a.all {
-        let mut all = engine.containers()?;
-        all.retain(|c| filters.matches(c));
-        if a.containers.is_empty() {
-            all.into_iter().map(|c| (c.id.clone(), c.id)).collect()
-        } else {
-            let mut picked = Vec::new();
-            for name in &a.containers {
-                let id = engine.container(name)?.id;
-                if all.iter().any(|c| c.id == id) {
-                    picked.push((name.clone(), id));
-                }
-            }
-            picked
-        }
-    } else {
-        let id = super::latest::latest_container(&engine)?;
-        vec![(id.clone(), id)]
-    })
+async fn start_targets(front: &dyn FrontDoor, a: &StartArgs) -> CliResult<Vec<(String, String)>> {
+    let options = StartSelectOptions {
+        names: a.containers.clone(),
+        all: a.all,
+        latest: a.latest,
+        filters: super::container_filter::group_specs(&a.filter)?,
+    };
+    Ok(front
+        .container_start_select(options)
+        .await?
+        .into_iter()
+        .map(|s| (s.raw_input, s.id))
+        .collect())
 }
 
 /// Podman's checks of `start`'s arguments, in its order and words.

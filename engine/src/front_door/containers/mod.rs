@@ -13,7 +13,8 @@ use rpod_api::container::{
     ContainerMountReport, ContainerReport, ContainerUnmountOptions, ContainerUnmountReport,
     DiffOptions, DiffReport, HealthCheckRunReport, InspectOptions, KillOptions, KillReport,
     PauseUnpauseOptions, PauseUnpauseReport, RestartOptions, RestartReport, RmOptions, RmReport,
-    StopOptions, StopReport, StringSliceReport, TopOptions, WaitOptions, WaitReport,
+    Selected, StartSelectOptions, StopOptions, StopReport, StringSliceReport, TopOptions,
+    WaitOptions, WaitReport,
 };
 use rpod_api::front_door::containers::ExportOutput;
 use rpod_api::front_door::Containers;
@@ -65,6 +66,10 @@ impl Containers for LocalEngine {
 
     async fn container_wait(&self, options: WaitOptions) -> Result<Vec<WaitReport>> {
         lifecycle::wait(self.engine(), options).await
+    }
+
+    async fn container_start_select(&self, options: StartSelectOptions) -> Result<Vec<Selected>> {
+        select::start_targets(self.engine(), &options)
     }
 
     async fn container_exists(

@@ -1,7 +1,7 @@
 //! Which containers a request acts on: names as given, `--latest`, `--all` and
 //! `--filter` (Podman's getContainers in pkg/domain/infra/abi).
 
-use rpod_api::container::Filters;
+use rpod_api::container::{Filters, Selected, StartSelectOptions};
 use rpod_api::{Error, ErrorKind};
 
 use crate::container::filter::{ContainerFilters, FilterContext};
@@ -99,4 +99,62 @@ pub(super) fn find(engine: &Engine, name: &str) -> Result<Option<ContainerHandle
         Err(ContainerError::NotFound(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The `--filter` keys `start` accepts.
+const START_FILTER_KEYS: &[&str] = &[
+    "restart-policy",
+    "name",
+    "id",
+    "status",
+    "label",
+    "until",
+    "exited",
+];
+
+/// `start`'s containers: the names as given; with `--all` or `--filter` the
+/// matching ones (only among the names, when there are names); or the latest.
+pub(super) fn start_targets(
+    engine: &Engine,
+    o: &StartSelectOptions,
+) -> Result<Vec<Selected>, Error> {
+    if let Some(k) = o
+        .filters
+        .keys()
+        .find(|k| !START_FILTER_KEYS.contains(&k.as_str()))
+    {
+        return Err(Error::invalid(format!("{k} is an invalid filter")));
+    }
+    let chosen = |id: String| Selected {
+        raw_input: id.clone(),
+        id,
+    };
+    if o.latest {
+        return Ok(vec![chosen(latest(engine)?.id)]);
+    }
+    if !o.all && o.filters.is_empty() {
+        return Ok(o
+            .names
+            .iter()
+            .map(|n| Selected {
+                raw_input: n.clone(),
+                id: n.clone(),
+            })
+            .collect());
+    }
+    let matching = filtered(engine, &o.filters, |_| true)?;
+    if o.names.is_empty() {
+        return Ok(matching.into_iter().map(chosen).collect());
+    }
+    let mut picked = Vec::new();
+    for name in &o.names {
+        let id = engine.container(name)?.id;
+        if matching.contains(&id) {
+            picked.push(Selected {
+                raw_input: name.clone(),
+                id,
+            });
+        }
+    }
+    Ok(picked)
 }
