@@ -33,6 +33,9 @@ pub fn start_command(cfg: &MonitorConfig, log: &Path, console: Option<&Path>) ->
         }
         MonitorMode::Exec { process, .. } => {
             cmd.args(["exec", "--detach", "--process"]).arg(process);
+            if let Some(mask) = process_umask(process) {
+                inherit_umask(&mut cmd, mask);
+            }
         }
     }
     cmd.arg("--pid-file").arg(&cfg.pid_file);
@@ -41,6 +44,32 @@ pub fn start_command(cfg: &MonitorConfig, log: &Path, console: Option<&Path>) ->
     }
     cmd.arg(&cfg.id);
     cmd
+}
+
+/// The `user.umask` of an exec session's process.json, if it sets one.
+fn process_umask(process: &Path) -> Option<u32> {
+    let data = std::fs::read(process).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&data).ok()?;
+    v.get("user")?
+        .get("umask")?
+        .as_u64()
+        .and_then(|m| u32::try_from(m).ok())
+}
+
+/// runc (1.1) applies `user.umask` when it creates a container but not for
+/// `exec`, whose process inherits the caller's umask: give `runc exec` the
+/// session's umask.
+fn inherit_umask(cmd: &mut Command, mask: u32) {
+    use std::os::unix::process::CommandExt;
+    let mask = mask as libc::mode_t;
+    // SAFETY: the closure runs in the forked child before exec and calls only
+    // umask(2), which is async-signal-safe; it touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::umask(mask);
+            Ok(())
+        });
+    }
 }
 
 /// `delete --force ID`.

@@ -316,3 +316,61 @@ fn containerenv_exists_and_is_empty_unless_run_is_mounted() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "");
 }
+
+#[test]
+fn umask_and_group_add_for_the_process_and_exec_sessions() {
+    let (w, img) = busybox();
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--umask",
+        "0724",
+        &img,
+        "grep",
+        "Umask",
+        "/proc/self/status",
+    ]);
+    assert!(out.contains("0724"), "{out}");
+    let def = w
+        .env
+        .ok(&["run", "--rm", &img, "grep", "Umask", "/proc/self/status"]);
+    assert!(def.contains("0022"), "{def}");
+    let bad = w.env.run(&["run", "--rm", "--umask", "999", &img, "true"]);
+    assert_eq!(bad.status.code(), Some(125));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("invalid umask string 999: invalid argument")
+    );
+
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ga",
+        "--umask",
+        "0027",
+        "--group-add",
+        "1,2,3",
+        &img,
+        "sleep",
+        "60",
+    ]);
+    let groups = w.env.ok(&["exec", "--user", "root:root", "ga", "id", "-G"]);
+    assert_eq!(groups.trim(), "0 1 2 3");
+    let umask = w
+        .env
+        .ok(&["exec", "ga", "grep", "Umask", "/proc/self/status"]);
+    assert!(umask.contains("0027"), "{umask}");
+    let inspected = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.Config.Umask}} {{.HostConfig.GroupAdd}}",
+        "ga",
+    ]);
+    assert_eq!(inspected.trim(), "0027 [1 2 3]");
+    w.env.ok(&["rm", "-f", "-t", "0", "ga"]);
+
+    let missing = w
+        .env
+        .run(&["run", "--rm", "--group-add", "no-such-group", &img, "true"]);
+    assert_ne!(missing.status.code(), Some(0));
+}

@@ -189,6 +189,12 @@ pub struct ContainerSpec {
     pub workdir: Option<String>,
     /// `-u user[:group]`.
     pub user: Option<String>,
+    /// `--umask` (runc's 0022 when unset).
+    #[serde(default)]
+    pub umask: Option<u32>,
+    /// `--group-add`: group names (from the container's /etc/group) or numbers.
+    #[serde(default)]
+    pub group_add: Vec<String>,
     pub hostname: Option<String>,
     pub tty: bool,
     /// `-i`: keep stdin open.

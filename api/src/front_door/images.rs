@@ -141,6 +141,10 @@ pub struct ImageRemoveOptions {
     pub force: bool,
     /// `--ignore`: a missing image is no error.
     pub ignore: bool,
+    /// rpod's `run --rmi`: nothing goes (not even one of several names)
+    /// while a container uses the image; that is an `InUse` error.
+    #[serde(default)]
+    pub unused_only: bool,
 }
 
 /// entities.ImagePruneOptions.

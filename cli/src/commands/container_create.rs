@@ -77,6 +77,12 @@ pub struct ContainerFlags {
     /// Username or UID (format: <name|uid>[:<group|gid>])
     #[arg(short = 'u', long)]
     pub user: Option<String>,
+    /// Add additional groups to the primary container process ('keep-groups' is not supported)
+    #[arg(long, value_delimiter = ',')]
+    pub group_add: Vec<String>,
+    /// Set umask in container
+    #[arg(long)]
+    pub umask: Option<String>,
     /// Overwrite the default ENTRYPOINT of the image
     #[arg(long)]
     pub entrypoint: Option<String>,
@@ -232,7 +238,15 @@ impl ContainerFlags {
                 )));
             }
         }
+        let umask = self.umask.as_deref().map(parse_umask).transpose()?;
+        if self.group_add.iter().any(|g| g == "keep-groups") {
+            return Err(CliError::usage(
+                "--group-add keep-groups is not supported: it needs crun, which refuses this host's cgroup layout",
+            ));
+        }
         let options = ContainerSpec {
+            umask,
+            group_add: self.group_add.clone(),
             image: image.to_owned(),
             command: command.to_vec(),
             entrypoint,
@@ -489,6 +503,18 @@ pub async fn run(g: &Globals, mut a: CreateArgs) -> CliResult {
     let created = front.container_create(spec, progress).await;
     println!("{}", created?.id);
     Ok(0)
+}
+
+/// `--umask`: one to four octal digits (Podman's rule and message).
+fn parse_umask(s: &str) -> CliResult<u32> {
+    let valid = (1..=4).contains(&s.len()) && s.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    if !valid {
+        return Err(CliError::usage(format!(
+            "invalid umask string {s}: invalid argument"
+        )));
+    }
+    u32::from_str_radix(s, 8)
+        .map_err(|_| CliError::usage(format!("invalid umask string {s}: invalid argument")))
 }
 
 #[cfg(test)]

@@ -137,10 +137,6 @@ pub struct RefusedFlags {
     rdt_class: Vec<String>,
     #[arg(long, hide = true)]
     personality: Vec<String>,
-    #[arg(long, hide = true)]
-    group_add: Vec<String>,
-    #[arg(long, hide = true)]
-    umask: Vec<String>,
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     init: Vec<String>,
     #[arg(long, hide = true)]
@@ -342,8 +338,6 @@ impl RefusedFlags {
             (&f.gpus, "--gpus", sec),
             (&f.sysctl, "--sysctl", sec),
             (&f.personality, "--personality", sec),
-            (&f.group_add, "--group-add", sec),
-            (&f.umask, "--umask", sec),
             (&f.init, "--init", sec),
             (&f.init_path, "--init-path", sec),
             (&f.ipc, "--ipc", sec),

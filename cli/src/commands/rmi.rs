@@ -65,6 +65,7 @@ pub async fn rmi(g: &Globals, a: RmiArgs) -> CliResult {
                 all: a.all,
                 force: a.force,
                 ignore: a.ignore,
+                unused_only: false,
             },
         )
         .await?;

@@ -97,7 +97,14 @@ pub async fn run(g: &Globals, mut a: RunArgs) -> CliResult {
 async fn remove_image(g: &Globals, image: &str) {
     let removed = match open_front_door(g) {
         Ok(front) => front
-            .image_remove(vec![image.to_owned()], ImageRemoveOptions::default())
+            .image_remove(
+                vec![image.to_owned()],
+                ImageRemoveOptions {
+                    ignore: true,
+                    unused_only: true,
+                    ..Default::default()
+                },
+            )
             .await
             .map(|r| r.errors),
         Err(e) => Err(rpod_api::Error::other(e.to_string())),

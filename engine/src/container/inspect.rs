@@ -200,6 +200,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         config: Some(InspectContainerConfig {
             hostname,
             user: o.user.clone().unwrap_or_default(),
+            umask: format!("{:04o}", o.umask.unwrap_or(0o022)),
             tty: o.tty,
             open_stdin: o.interactive,
             env: strings(&o.env),
@@ -221,6 +222,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         }),
         host_config: Some(InspectContainerHostConfig {
             binds: Some(binds),
+            group_add: (!o.group_add.is_empty()).then(|| o.group_add.clone()),
             cgroup_manager: "cgroupfs".into(),
             cgroup_mode: "host".into(),
             log_config: Some(InspectLogConfig {

@@ -23,9 +23,12 @@ pub(crate) fn container_kind(e: &ContainerError) -> ErrorKind {
         ContainerError::StateImproper(_) => ErrorKind::InvalidState,
         ContainerError::HasDependents { .. } => ErrorKind::InUse,
         ContainerError::State(crate::state::StateError::NameInUse(_)) => ErrorKind::AlreadyExists,
-        ContainerError::Dependency(e) => e
-            .downcast_ref::<PodError>()
-            .map_or(ErrorKind::Other, pod_kind),
+        // What the container needed first failed: the pod's own kind when it
+        // has one, else the container's state did not allow the start.
+        ContainerError::Dependency(e) => match e.downcast_ref::<PodError>().map(pod_kind) {
+            Some(kind) if kind != ErrorKind::Other => kind,
+            _ => ErrorKind::InvalidState,
+        },
         e @ ContainerError::RuntimeFailed(_) => match e.exit_code() {
             127 => ErrorKind::CommandNotFound,
             126 => ErrorKind::CommandNotExecutable,

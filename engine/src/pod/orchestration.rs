@@ -99,6 +99,9 @@ mod tests {
         assert!(source.downcast_ref::<PodError>().is_some());
         let api: rpod_api::Error = e.into();
         assert_eq!(api.kind, rpod_api::ErrorKind::InvalidState);
-        assert_eq!(api.message, "pod p is being removed");
+        assert_eq!(
+            api.message,
+            "pod p is being removed: container state improper"
+        );
     }
 }

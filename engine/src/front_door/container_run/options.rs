@@ -28,6 +28,8 @@ pub(crate) fn container_options(
         env: spec.env,
         workdir: spec.workdir,
         user: spec.user,
+        umask: spec.umask,
+        group_add: spec.group_add,
         hostname: spec.hostname,
         tty: spec.tty,
         interactive: spec.interactive,

@@ -60,6 +60,19 @@ async fn remove_one(
         Ok(None) => return Err(super::names::not_known(q)),
         Err(e) => return Err(other(&e)),
     };
+    if options.unused_only {
+        let users = engine
+            .ctx()
+            .db
+            .containers_using_image(&image.id)
+            .map_err(|e| other(&e))?;
+        if let Some(first) = users.first() {
+            return Err(Error::new(
+                ErrorKind::InUse,
+                format!("image used by {first}: image is in use by a container"),
+            ));
+        }
+    }
     let by_id = is_id_query(&image, q);
     if !by_id && image.names.len() > 1 && !force {
         // One of several names: only that name goes.
@@ -101,29 +114,6 @@ async fn remove_one(
     report.untagged.extend(image.names.iter().cloned());
     report.deleted.push(image.id);
     Ok(())
-}
-
-/// `run --rmi`: removes `name`'s image once its container is gone, unless
-/// another container uses it (then warns, as Podman).
-pub fn remove_unused(engine: &Engine, name: &str) {
-    let store = engine.store();
-    let Ok(Some(image)) = store.lookup_image(name) else {
-        return;
-    };
-    match engine.ctx().db.containers_using_image(&image.id) {
-        Ok(users) if users.is_empty() => {
-            // One of several names: only that name goes (as `rmi NAME`).
-            let result = match store.matching_name(&image, name) {
-                Some(n) if image.names.len() > 1 => store.untag_image(&image.id, &n).map(drop),
-                _ => store.remove_image(&image.id),
-            };
-            if let Err(e) = result {
-                tracing::warn!("removing image {name}: {e}");
-            }
-        }
-        Ok(_) => tracing::warn!("failed to remove image {name}: image is in use by a container"),
-        Err(e) => tracing::warn!("removing image {name}: {e}"),
-    }
 }
 
 /// `image prune`.
