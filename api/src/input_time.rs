@@ -40,24 +40,81 @@ fn parse_input_time(s: &str, since: bool) -> Option<i64> {
         return Some((secs * 1e9) as i64);
     }
     let now = chrono::Utc::now().timestamp_nanos_opt()?;
-    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic())?);
-    let n: f64 = num.parse().ok()?;
-    let mult = match unit {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" => 60e9,
-        "h" => 3600e9,
-        _ => return None,
-    };
-    let d = (n * mult) as i64;
+    let d = i64::try_from(parse_go_duration(s)?.as_nanos()).ok()?;
     Some(if since { now - d } else { now + d })
+}
+
+/// Parses a Go duration (`1h2m3.5s`, `300ms`, `0`), as Go's
+/// `time.ParseDuration` (without signs).
+pub fn parse_go_duration(s: &str) -> Option<std::time::Duration> {
+    if s == "0" {
+        return Some(std::time::Duration::ZERO);
+    }
+    if s.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(std::time::Duration::from_secs_f64(total))
+}
+
+/// `until=` of a filter: Unix seconds, an RFC 3339 time or a Go duration
+/// before now; Unix nanoseconds.
+pub fn until_nanos(v: &str) -> Option<i64> {
+    if let Ok(secs) = v.parse::<i64>() {
+        return Some(secs * 1_000_000_000);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return t.timestamp_nanos_opt();
+    }
+    let now = chrono::Utc::now().timestamp_nanos_opt()?;
+    let d = i64::try_from(parse_go_duration(v)?.as_nanos()).ok()?;
+    Some(now - d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_durations_and_filter_times() {
+        use std::time::Duration;
+        assert_eq!(parse_go_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_go_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_go_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_go_duration("0"), Some(Duration::ZERO));
+        assert!(parse_go_duration("10").is_none());
+        assert!(parse_go_duration("").is_none());
+        assert!(parse_go_duration("x").is_none());
+        assert_eq!(until_nanos("10"), Some(10_000_000_000));
+        let ago = parse_since("1h30m").unwrap();
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+        assert!((now - ago - 5_400_000_000_000).abs() < 10_000_000_000);
+    }
 
     #[test]
     fn since_durations() {

@@ -147,56 +147,7 @@ fn parse_exit_code(v: &str) -> Result<i32, Error> {
     })
 }
 
-/// Parses a Go duration (`1h2m3.5s`, `300ms`, `0`).
-fn parse_go_duration(s: &str) -> Option<std::time::Duration> {
-    if s == "0" {
-        return Some(std::time::Duration::ZERO);
-    }
-    if s.is_empty() {
-        return None;
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_len == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += n * scale;
-        rest = &rest[unit_len..];
-    }
-    Some(std::time::Duration::from_secs_f64(total))
-}
-
-/// `until=`: a Unix timestamp, an RFC 3339 time or a Go duration before now, in
-/// Unix nanoseconds.
-pub fn until_nanos(v: &str) -> Option<i64> {
-    let now = chrono::Utc::now().timestamp_nanos_opt()?;
-    if let Ok(secs) = v.parse::<i64>() {
-        return Some(secs * 1_000_000_000);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-        return t.timestamp_nanos_opt();
-    }
-    let d = parse_go_duration(v)?;
-    Some(now - d.as_nanos() as i64)
-}
+pub use rpod_api::input_time::until_nanos;
 
 /// Podman names every unknown restart policy at once.
 fn check_restart_policies(values: &[String]) -> Result<(), Error> {
@@ -444,15 +395,5 @@ mod tests {
         assert!(label_matches("app", &labels));
         assert!(label_matches("a*=web", &labels));
         assert!(!label_matches("app=db", &labels));
-    }
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(
-            parse_go_duration("1m30s"),
-            Some(std::time::Duration::from_secs(90))
-        );
-        assert!(parse_go_duration("x").is_none());
-        assert_eq!(until_nanos("10"), Some(10_000_000_000));
     }
 }
