@@ -40,7 +40,12 @@ fn parse_input_time(s: &str, since: bool) -> Option<i64> {
         return Some((secs * 1e9) as i64);
     }
     let now = chrono::Utc::now().timestamp_nanos_opt()?;
-    let d = i64::try_from(parse_go_duration(s)?.as_nanos()).ok()?;
+    // Go durations may carry a sign: `--since -1s` is a second ahead.
+    let (sign, magnitude) = match s.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let d = sign * i64::try_from(parse_go_duration(magnitude)?.as_nanos()).ok()?;
     Some(if since { now - d } else { now + d })
 }
 

@@ -149,37 +149,41 @@ impl PodHandle {
 }
 
 async fn run(engine: WeakEngine, id: String, mut rx: mpsc::Receiver<Msg>) {
+    let rt = tokio::runtime::Handle::current();
     while let Some(msg) = rx.recv().await {
         let Some(engine) = engine.upgrade() else {
             fail(msg, PodError::ActorGone);
             continue;
         };
-        let ctx = engine.ctx();
-        let guard = match lock::lock_exclusive(&ctx.config.lock_dir(), &lock_name(&id)) {
-            Ok(g) => g,
-            Err(e) => {
-                fail(msg, e.into());
-                continue;
-            }
-        };
-        let pod = match ctx.db.pod_by_id(&id) {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                engine.forget_pod(&id);
-                fail(msg, PodError::NotFound(id.clone()));
-                continue;
-            }
-            Err(e) => {
-                fail(msg, e.into());
-                continue;
-            }
-        };
-        let removed = handle(&engine, pod, msg).await;
-        drop(guard);
-        if removed {
-            // Messages still queued find the pod gone.
-            engine.forget_pod(&id);
+        // The lock wait and SQLite run on the blocking pool, never on the
+        // executor's threads; the steps on members await their actors there.
+        let (job_id, job_rt) = (id.clone(), rt.clone());
+        let job = tokio::task::spawn_blocking(move || transition(&engine, &job_id, msg, &job_rt));
+        // A panic: its caller got ActorGone (the reply was dropped).
+        let _ = job.await;
+    }
+}
+
+/// One message under the pod's lock, on a blocking thread.
+fn transition(engine: &Engine, id: &str, msg: Msg, rt: &tokio::runtime::Handle) {
+    let ctx = engine.ctx();
+    let guard = match lock::lock_exclusive(&ctx.config.lock_dir(), &lock_name(id)) {
+        Ok(g) => g,
+        Err(e) => return fail(msg, e.into()),
+    };
+    let pod = match ctx.db.pod_by_id(id) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            engine.forget_pod(id);
+            return fail(msg, PodError::NotFound(id.to_owned()));
         }
+        Err(e) => return fail(msg, e.into()),
+    };
+    let removed = rt.block_on(handle(engine, pod, msg));
+    drop(guard);
+    if removed {
+        // Messages still queued find the pod gone.
+        engine.forget_pod(id);
     }
 }
 
