@@ -24,6 +24,7 @@ pub mod prune;
 pub mod ps;
 pub mod system;
 pub mod time;
+pub mod units;
 pub mod version;
 pub mod volume;
 

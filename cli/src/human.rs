@@ -47,58 +47,13 @@ pub fn size(bytes: u64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    format!("{} {}", significant(value, 3), UNITS[unit])
+    format!("{} {}", rpod_api::units::significant(value, 3), UNITS[unit])
 }
 
 /// go-units `HumanSizeWithPrecision(size, precision)` exactly as Go prints it, without a
 /// space (`2.13MB`); `HumanSize` is precision 4.
 pub fn size_compact(bytes: u64, precision: i32) -> String {
-    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{}{}", significant(value, precision), UNITS[unit])
-}
-
-/// Go's `%.*g`: `digits` significant digits without trailing zeros.
-fn significant(v: f64, digits: i32) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    let magnitude = v.abs().log10().floor() as i32;
-    let decimals = (digits - 1 - magnitude).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
-    }
-}
-
-/// Parses sizes such as `10k`, `5mb`, `1g`, `512` (bytes), base 1024 as
-/// Podman's `--log-opt max-size` (go-units RAMInBytes).
-pub fn parse_ram_size(s: &str) -> Option<u64> {
-    let s = s.trim().to_ascii_lowercase();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let num: f64 = num.parse().ok()?;
-    let mult: u64 = match unit.trim_end_matches('b').trim_end_matches('i') {
-        "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        "t" => 1 << 40,
-        _ => return None,
-    };
-    if num < 0.0 {
-        return None;
-    }
-    Some((num * mult as f64) as u64)
+    rpod_api::units::human_size(bytes, precision)
 }
 
 #[cfg(test)]
@@ -124,14 +79,5 @@ mod tests {
         assert_eq!(size(1_234_567), "1.23 MB");
         assert_eq!(size(4_260_000), "4.26 MB");
         assert_eq!(size(12_000), "12 kB");
-    }
-
-    #[test]
-    fn ram_sizes() {
-        assert_eq!(parse_ram_size("10k"), Some(10240));
-        assert_eq!(parse_ram_size("1mb"), Some(1 << 20));
-        assert_eq!(parse_ram_size("512"), Some(512));
-        assert_eq!(parse_ram_size("x"), None);
-        assert_eq!(parse_ram_size("-1k"), None);
     }
 }

@@ -374,3 +374,48 @@ fn umask_and_group_add_for_the_process_and_exec_sessions() {
         .run(&["run", "--rm", "--group-add", "no-such-group", &img, "true"]);
     assert_ne!(missing.status.code(), Some(0));
 }
+
+#[test]
+fn log_size_is_decimal_and_shown_as_podman_does() {
+    let (w, img) = busybox();
+    w.env.ok(&[
+        "create",
+        "--name",
+        "ls1",
+        "--log-opt",
+        "max-size=1.091m",
+        &img,
+        "true",
+    ]);
+    let size = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.LogConfig.Size}}",
+        "ls1",
+    ]);
+    assert_eq!(size.trim(), "1.091MB");
+    w.env.ok(&[
+        "create",
+        "--name",
+        "ls2",
+        "--log-opt",
+        "max-size=8000",
+        &img,
+        "true",
+    ]);
+    let size = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.LogConfig.Size}}",
+        "ls2",
+    ]);
+    assert_eq!(size.trim(), "8kB");
+    w.env.ok(&["create", "--name", "ls3", &img, "true"]);
+    let size = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.LogConfig.Size}}",
+        "ls3",
+    ]);
+    assert_eq!(size.trim(), "0B");
+}

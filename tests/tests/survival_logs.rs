@@ -43,7 +43,7 @@ fn logs_follow_sees_every_line_exactly_once_across_rotations() {
         .trim()
         .to_owned();
     let c = inspect(&w.env, &name);
-    assert_eq!(c["HostConfig"]["LogConfig"]["Size"], "4096");
+    assert_eq!(c["HostConfig"]["LogConfig"]["Size"], "4kB");
     let mut follower = w.env.cmd(&["logs", "-f", &name]);
     follower.stdout(std::process::Stdio::piped());
     let mut follower = follower.spawn().unwrap();

@@ -9,7 +9,6 @@ use rpod_api::container_run::{
 
 use super::common::{open_front_door, parse_signal, Globals};
 use crate::cli_error::{CliError, CliResult};
-use crate::human::parse_ram_size;
 
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
@@ -182,7 +181,7 @@ impl ContainerFlags {
         for opt in &self.log_opt {
             match opt.split_once('=') {
                 Some(("max-size", v)) => {
-                    log_max_size = Some(parse_ram_size(v).ok_or_else(|| {
+                    log_max_size = Some(rpod_api::units::from_human_size(v).ok_or_else(|| {
                         CliError::usage(format!("invalid max-size value {v:?} in --log-opt"))
                     })?)
                 }

@@ -117,10 +117,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         retries: i64::from(h.retries),
         ..HealthConfig::default()
     });
-    let log_size = o
-        .log_max_size
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| "0B".into());
+    let log_size = rpod_api::units::human_size(o.log_max_size.unwrap_or(0), 4);
     let driver = ctx.store.graph_driver_name().to_owned();
     let graph_data: BTreeMap<String, String> = [
         ("MergedDir", &storage.merged),

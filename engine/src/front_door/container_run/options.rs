@@ -36,7 +36,11 @@ pub(crate) fn container_options(
         mounts,
         read_only: spec.read_only.or(defaults.read_only).unwrap_or(false),
         network: network_mode(spec.network.unwrap_or_default()),
-        log_max_size: spec.log_max_size,
+        // containers.conf's `log_size_max` (negative: unlimited) when not given.
+        log_max_size: spec.log_max_size.or(defaults
+            .log_size_max
+            .and_then(|n| u64::try_from(n).ok())
+            .filter(|&n| n > 0)),
         runtime: spec.runtime,
         remove: spec.remove,
         labels: spec.labels,
