@@ -118,6 +118,29 @@ where
     }
 }
 
+/// Prints the results of a batch request as Podman does: the line of each
+/// success, `Error: ...` for each failure but the last, which ends the
+/// command with its exit code.
+pub fn print_batch(
+    results: impl IntoIterator<Item = Result<String, rpod_api::Error>>,
+) -> CliResult {
+    let mut failed: Option<rpod_api::Error> = None;
+    for r in results {
+        match r {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                if let Some(prev) = failed.replace(e) {
+                    eprintln!("Error: {prev}");
+                }
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(0),
+    }
+}
+
 /// The exit code of a command acting on several objects, as Podman's `rm`
 /// and `pod rm`: each failure is printed as it happens and the highest of
 /// their codes is the command's (1 missing, 2 running or in use, 125 other).

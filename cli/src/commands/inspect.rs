@@ -70,49 +70,7 @@ pub async fn containers(g: &Globals, a: ContainerInspectArgs) -> CliResult {
 }
 
 pub async fn images(g: &Globals, a: ImageInspectArgs) -> CliResult {
-    let fd = open_front_door(g)?;
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for name in &a.names {
-        match fd.image_inspect(name).await {
-            Ok(d) => found.push(d.to_template()),
-            Err(e) => errors.push(e.message),
-        }
-    }
-    print_image_inspect(&found, errors, a.format.as_deref())
-}
-
-/// `image inspect`'s output: the reports in `format` (JSON by default), then
-/// the errors, the last of which ends the command.
-fn print_image_inspect(
-    found: &[GoValue],
-    mut errors: Vec<String>,
-    format: Option<&str>,
-) -> CliResult {
-    match format {
-        Some(f) if !f.is_empty() && !format::is_json(f) => {
-            let out = format::render_typed(
-                Origin::User,
-                &inspect_normalize(f, true),
-                found,
-                &HeaderMap::new("inspect").json_style("     ", false),
-                false,
-            )
-            .map_err(|e| CliError::usage(e.to_string()))?;
-            print!("{out}");
-        }
-        _ => {
-            let list = Value::Array(found.iter().map(GoValue::to_json).collect());
-            println!("{}", format::typed_json(&list, "     ", false));
-        }
-    }
-    if let Some(last) = errors.pop() {
-        for e in errors {
-            eprintln!("Error: {e}");
-        }
-        return Err(CliError::usage(last));
-    }
-    Ok(0)
+    inspect(g, &a.names, a.format.as_deref(), Kind::Image).await
 }
 
 async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind) -> CliResult {

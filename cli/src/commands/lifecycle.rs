@@ -8,7 +8,7 @@ use rpod_api::container::{
 };
 use rpod_api::ErrorKind;
 
-use super::common::{open_front_door, parse_signal, FailureCodes, Globals};
+use super::common::{open_front_door, parse_signal, print_batch, FailureCodes, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -164,21 +164,10 @@ pub struct CleanupArgs {
 /// for each success, `Error: ...` for each failure but the last, which ends the
 /// command with its exit code.
 fn print_reports(reports: Vec<ContainerReport>) -> CliResult {
-    let mut failed: Option<rpod_api::Error> = None;
-    for r in reports {
-        match r.err {
-            None => println!("{}", r.raw_input),
-            Some(e) => {
-                if let Some(prev) = failed.replace(e) {
-                    eprintln!("Error: {prev}");
-                }
-            }
-        }
-    }
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(0),
-    }
+    print_batch(reports.into_iter().map(|r| match r.err {
+        None => Ok(r.raw_input),
+        Some(e) => Err(e),
+    }))
 }
 
 /// `--latest` excludes names.
@@ -318,21 +307,10 @@ pub async fn wait(g: &Globals, a: WaitArgs) -> CliResult {
             interval,
         })
         .await?;
-    let mut failed: Option<rpod_api::Error> = None;
-    for r in reports {
-        match r.error {
-            None => println!("{}", r.exit_code),
-            Some(e) => {
-                if let Some(prev) = failed.replace(e) {
-                    eprintln!("Error: {prev}");
-                }
-            }
-        }
-    }
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(0),
-    }
+    print_batch(reports.into_iter().map(|r| match r.error {
+        None => Ok(r.exit_code.to_string()),
+        Some(e) => Err(e),
+    }))
 }
 
 /// `restart`: stops (if running) and starts each container; prints what

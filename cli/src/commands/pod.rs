@@ -9,7 +9,7 @@ use rpod_api::front_door::pods::{
 };
 use rpod_api::ErrorKind;
 
-use super::common::{open_front_door, parse_signal, FailureCodes, Globals};
+use super::common::{open_front_door, parse_signal, print_batch, FailureCodes, Globals};
 use super::{pod_ps, pod_view};
 use crate::cli_error::{CliError, CliResult};
 
@@ -235,21 +235,10 @@ async fn exists(g: &Globals, a: PodExistsArgs) -> CliResult {
 /// Podman's output of a batch: each pod's id as it is done; failures on
 /// stderr, the last one ending the command (125 unless it says otherwise).
 fn print_reports(reports: Vec<PodReport>) -> CliResult {
-    let mut failed: Option<rpod_api::Error> = None;
-    for r in reports {
-        match r.err {
-            None => println!("{}", r.id),
-            Some(e) => {
-                if let Some(prev) = failed.replace(e) {
-                    eprintln!("Error: {prev}");
-                }
-            }
-        }
-    }
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(0),
-    }
+    print_batch(reports.into_iter().map(|r| match r.err {
+        None => Ok(r.id),
+        Some(e) => Err(e),
+    }))
 }
 
 enum Op {
