@@ -207,3 +207,6 @@ impl Engine {
         self.container(&record.id)
     }
 }
+
+#[cfg(test)]
+mod tests;

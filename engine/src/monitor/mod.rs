@@ -17,6 +17,8 @@ pub mod error;
 pub mod exit_file;
 pub mod spawn;
 pub mod terminal;
+#[cfg(test)]
+mod tests;
 
 pub use attach::{parse_detach_keys, pump, AttachEnd, AttachStream, Packet, DEFAULT_DETACH_KEYS};
 pub use client::{MonitorClient, MonitorStatus};

@@ -13,6 +13,8 @@ mod pull;
 pub mod push;
 pub mod registries_conf;
 pub mod trust;
+#[cfg(test)]
+mod tests;
 
 /// The old paths, for callers not yet moved to [`crate::image_ref`].
 pub use crate::image_ref::{platform, reference};

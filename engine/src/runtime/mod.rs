@@ -11,6 +11,8 @@ mod cgroup;
 mod commands;
 mod error;
 mod select;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 

@@ -3,8 +3,6 @@
 //! built pod-monitor (`cargo build -p pod-monitor`).
 #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
-#[path = "common/monitor_env.rs"]
-mod monitor_env;
 
 use std::fs;
 use std::io::{Read, Write};
@@ -12,8 +10,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use monitor_env::TestCtr;
-use rpod_engine::monitor::{pump, read_exit_file, AttachEnd, AttachStream, MonitorError, Packet};
+use super::env::TestCtr;
+use crate::monitor::{pump, read_exit_file, AttachEnd, AttachStream, MonitorError, Packet};
 use rpod_proto::attach::MAX_PACKET;
 use rpod_proto::frame::encode;
 use rpod_proto::{read_frame, MonitorState, Reply, Request, PROTO_VERSION};
@@ -105,7 +103,7 @@ fn detach_keys_leave_the_container_running() {
     let (input, writer) = typed_pipe(&[b"abc\n", b"x\x10\x11y\n", b"\x10", b"\x11", b"ignored\n"]);
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let keys = rpod_engine::monitor::parse_detach_keys("ctrl-p,ctrl-q").unwrap();
+    let keys = crate::monitor::parse_detach_keys("ctrl-p,ctrl-q").unwrap();
     let end = pump(stream, Some(input.as_fd()), &mut out, &mut err, Some(&keys)).unwrap();
     assert_eq!(end, AttachEnd::Detached);
     drop(input);

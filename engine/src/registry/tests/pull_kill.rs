@@ -12,8 +12,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rpod_engine::registry::{pull, PullOptions};
-use rpod_engine::storage::Store;
+use crate::registry::{pull, PullOptions};
+use crate::storage::Store;
 use sha2::{Digest, Sha256};
 
 const ROOT_ENV: &str = "RPOD_TEST_KILL_ROOT";
@@ -168,7 +168,7 @@ fn pull_killed_midway_leaves_nothing() {
 
     let root = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "kill_helper_child", "--ignored", "--nocapture"])
+        .args(["--exact", "registry::tests::pull_kill::kill_helper_child", "--ignored", "--nocapture"])
         .env(ROOT_ENV, root.path())
         .env(REF_ENV, format!("{addr}/test/slow:latest"))
         .stdout(Stdio::null())

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rpod_engine::registry::{pull, PullError, PullOptions, RegistriesConf};
-use rpod_engine::storage::{Image, Store};
+use crate::registry::{pull, PullError, PullOptions, RegistriesConf};
+use crate::storage::{Image, Store};
 use sha2::{Digest, Sha256};
 
 fn run(cmd: &str, args: &[&str]) {
@@ -251,7 +251,7 @@ impl Layout {
 }
 
 fn host_arch() -> &'static str {
-    rpod_engine::registry::platform::host_arch()
+    crate::registry::platform::host_arch()
 }
 
 fn insecure() -> PullOptions {

@@ -1,16 +1,43 @@
 //! The container actors of one engine instance, with real containers: two
 //! operations sent at once to one container are applied one after the
 //! other, in the order sent; a change another process makes to the row is
-//! seen by the actor's next transition.
+//! seen by the actor's next transition. The other process is the `rpod`
+//! CLI (`cargo build --workspace` first), working on the same root.
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
-mod common;
-
+use std::path::Path;
 use std::time::Duration;
 
-use common::{busybox, state_of};
-use rpod_engine::config::EngineConfig;
-use rpod_engine::Engine;
-use rpod_tests::TestEnv;
+use rpod_tests::{Registry, TestEnv};
+
+use crate::config::EngineConfig;
+use crate::Engine;
+
+/// A registry holding the busybox fixture and an environment that pulled
+/// it; returns them and the image reference.
+struct World {
+    env: TestEnv,
+    _registry: Registry,
+}
+
+fn busybox() -> (World, String) {
+    let registry = Registry::start();
+    let img = registry.push_fixture("busybox");
+    let env = TestEnv::with_registry(&registry);
+    env.ok(&["pull", "-q", &img]);
+    let w = World {
+        env,
+        _registry: registry,
+    };
+    (w, img)
+}
+
+/// The container's state as the CLI (another process) reports it.
+fn state_of(env: &TestEnv, name: &str) -> String {
+    env.ok(&["inspect", "--format", "{{.State.Status}}", name])
+        .trim()
+        .to_owned()
+}
 
 /// An engine in this process on the environment's root, as the CLI opens it.
 fn open_engine(env: &TestEnv) -> Engine {
@@ -41,7 +68,7 @@ fn start_and_stop_sent_together_are_applied_in_the_order_sent() {
         let lock_dir = engine.config().lock_dir();
         for round in 0..3 {
             // Held as another process would: both messages queue behind it.
-            let held = rpod_engine::lock::lock_exclusive(&lock_dir, &h.id).unwrap();
+            let held = crate::lock::lock_exclusive(&lock_dir, &h.id).unwrap();
             let (a, b) = (h.clone(), h.clone());
             let start = tokio::spawn(async move { a.start().await });
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -59,7 +86,7 @@ fn start_and_stop_sent_together_are_applied_in_the_order_sent() {
             assert!(finished >= started, "round {round}: {started} {finished}");
             // The other order: the stop finds nothing to stop, then the
             // container starts and stays up.
-            let held = rpod_engine::lock::lock_exclusive(&lock_dir, &h.id).unwrap();
+            let held = crate::lock::lock_exclusive(&lock_dir, &h.id).unwrap();
             let (a, b) = (h.clone(), h.clone());
             let stop = tokio::spawn(async move { a.stop(Some(0)).await });
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -119,37 +146,63 @@ fn the_actor_sees_what_another_process_did_to_the_row() {
     w.env.ok(&["rm", "again"]);
 }
 
+/// A container command whose PID 1 records the SIGTERM it gets as the file
+/// `/m/<name>` and ignores it: it exits only once `/m/go` exists.
+fn stubborn(name: &str) -> [&str; 4] {
+    [
+        "sh",
+        "-c",
+        r#"trap "touch /m/$0" TERM; while [ ! -e /m/go ]; do sleep 0.1; done"#,
+        name,
+    ]
+}
+
+/// Whether every one of `names` has recorded its SIGTERM in `dir`.
+fn all_signalled(dir: &Path, names: &[String]) -> bool {
+    names.iter().all(|n| dir.join(n).exists())
+}
+
 #[test]
 fn the_actors_of_many_containers_stop_them_side_by_side() {
     let (w, img) = busybox();
-    // `sleep` as PID 1 ignores SIGTERM: each stop waits out its timeout.
     const N: usize = 6;
-    const TIMEOUT: u64 = 3;
+    // Far longer than the test needs: a stop ends when its container exits
+    // on its own (after `go`), never by the timeout.
+    const TIMEOUT: u64 = 60;
+    let marks = w.env.dir().join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let volume = format!("{}:/m", marks.display());
     let names: Vec<String> = (0..N).map(|i| format!("s{i}")).collect();
     for name in &names {
-        w.env
-            .ok(&["run", "-d", "--name", name, &img, "sleep", "1000"]);
+        let mut args = vec!["run", "-d", "--name", name, "-v", &volume, &img];
+        args.extend(stubborn(name));
+        w.env.ok(&args);
     }
     let rt = runtime();
-    let took = rt.block_on(async {
+    rt.block_on(async {
         let engine = open_engine(&w.env);
         let handles: Vec<_> = names.iter().map(|n| engine.container(n).unwrap()).collect();
-        let started = std::time::Instant::now();
         let stops: Vec<_> = handles
             .into_iter()
             .map(|h| tokio::spawn(async move { h.stop(Some(TIMEOUT)).await }))
             .collect();
+        // One after the other, no container would get its SIGTERM before
+        // the stop before it had finished; side by side, on one executor
+        // thread, all of them get it while every stop is still waiting.
+        while !all_signalled(&marks, &names) {
+            let done = stops.iter().filter(|s| s.is_finished()).count();
+            assert_eq!(done, 0, "a stop finished before all had signalled");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            stops.iter().all(|s| !s.is_finished()),
+            "a stop finished before all had signalled"
+        );
+        std::fs::write(marks.join("go"), b"").unwrap();
         for s in stops {
             s.await.unwrap().unwrap();
         }
-        started.elapsed()
     });
-    // One after the other they would take N × TIMEOUT seconds at least; on
-    // one executor thread, side by side, about one timeout.
-    assert!(
-        took < Duration::from_secs(N as u64 * TIMEOUT / 2),
-        "{N} stops of {TIMEOUT} s took {took:?}"
-    );
     for name in &names {
         assert_eq!(state_of(&w.env, name), "exited");
     }

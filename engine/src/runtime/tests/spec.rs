@@ -2,12 +2,11 @@
 //! what the options asked for.
 #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
-mod runtime_support;
 
 use nix::sys::resource::{getrlimit, Resource};
-use rpod_engine::container::options::{BindMount, ContainerOptions, NetworkMode};
-use rpod_engine::spec::MASKED_PATHS;
-use runtime_support::Bundle;
+use crate::container::options::{BindMount, ContainerOptions, NetworkMode};
+use crate::spec::MASKED_PATHS;
+use super::support::Bundle;
 
 /// Capability numbers of Podman's default set.
 const CAP_BITS: [u32; 11] = [0, 1, 3, 4, 5, 6, 7, 8, 10, 18, 31];
@@ -144,10 +143,10 @@ async fn failing_spec_generation_is_reported_before_runc() {
         ..Default::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    runtime_support::make_rootfs(&dir.path().join("rootfs"));
+    super::support::make_rootfs(&dir.path().join("rootfs"));
     let etc =
-        rpod_engine::spec::write_etc_files(&dir.path().join("u"), "x", NetworkMode::None).unwrap();
-    let err = rpod_engine::spec::generate(&rpod_engine::spec::SpecInput {
+        crate::spec::write_etc_files(&dir.path().join("u"), "x", NetworkMode::None).unwrap();
+    let err = crate::spec::generate(&crate::spec::SpecInput {
         id: "x",
         options: &opts,
         image_config: IMAGE.as_bytes(),

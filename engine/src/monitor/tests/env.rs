@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use rpod_engine::monitor::{self, MonitorClient, MonitorError, PendingMonitor};
+use crate::monitor::{self, MonitorClient, MonitorError, PendingMonitor};
 use rpod_proto::{MonitorConfig, MonitorMode};
 
 const BUSYBOX_APPLETS: &[&str] = &[
@@ -203,7 +203,7 @@ impl TestCtr {
             }
         }
         self.wait_monitor_gone();
-        rpod_engine::monitor::read_exit_file(&self.cfg.exit_file)
+        crate::monitor::read_exit_file(&self.cfg.exit_file)
             .expect("read exit file")
             .expect("the monitor wrote an exit file")
     }

@@ -3,14 +3,12 @@
 //! (`cargo build -p pod-monitor`).
 #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
-#[path = "common/monitor_env.rs"]
-mod monitor_env;
 
 use std::fs;
 use std::time::{Duration, Instant};
 
-use monitor_env::{is_monitor, ppid_and_sid, wait_pid_gone, TestCtr};
-use rpod_engine::monitor::{monitor_alive, read_exit_file, AttachStream, MonitorError, Packet};
+use super::env::{is_monitor, ppid_and_sid, wait_pid_gone, TestCtr};
+use crate::monitor::{monitor_alive, read_exit_file, AttachStream, MonitorError, Packet};
 use rpod_proto::attach::MAX_PACKET;
 use rpod_proto::{MonitorMode, MonitorState};
 
@@ -186,7 +184,7 @@ fn kill_delivers_a_signal() {
     let exit = c.exit_record();
     assert_eq!((exit.code, exit.signal), (137, Some(9)));
     // After the exit the process is gone: Kill is refused, Stop is a no-op.
-    if let Ok(mut again) = rpod_engine::monitor::MonitorClient::connect(&c.cfg.socket_path) {
+    if let Ok(mut again) = crate::monitor::MonitorClient::connect(&c.cfg.socket_path) {
         if let Err(e) = again.kill(libc::SIGTERM) {
             assert!(
                 matches!(e, MonitorError::Remote(_) | MonitorError::Protocol { .. }),

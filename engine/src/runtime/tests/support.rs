@@ -10,9 +10,9 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use rpod_engine::container::options::ContainerOptions;
-use rpod_engine::runtime::OciRuntime;
-use rpod_engine::spec::{generate, write_etc_files, write_spec, SpecInput};
+use crate::container::options::ContainerOptions;
+use crate::runtime::OciRuntime;
+use crate::spec::{generate, write_etc_files, write_spec, SpecInput};
 
 pub const RUNC: &str = "/usr/bin/runc";
 
@@ -61,7 +61,7 @@ impl Bundle {
         make_rootfs(&b.rootfs());
         let etc = write_etc_files(
             &b.dir.path().join("userdata"),
-            &rpod_engine::spec::hostname_for(&b.id, options),
+            &crate::spec::hostname_for(&b.id, options),
             options.network,
         )
         .expect("etc files");

@@ -1,0 +1,6 @@
+//! pod-monitor driven through this module with real runc (needs root,
+//! runc and a built pod-monitor: `cargo build -p pod-monitor`).
+
+mod env;
+mod io;
+mod lifecycle;

@@ -1,0 +1,4 @@
+//! Pulls against real registries and a pull killed mid-way.
+
+mod pull;
+mod pull_kill;
