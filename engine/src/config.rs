@@ -146,6 +146,7 @@ impl EngineConfig {
 
     /// As [`EngineConfig::load`], with the storage.conf settings given and
     /// no containers.conf.
+    #[cfg(test)]
     pub fn load_with_storage(
         root: Option<PathBuf>,
         runroot: Option<PathBuf>,
@@ -226,10 +227,6 @@ impl EngineConfig {
                 }
             })
             .collect()
-    }
-
-    pub fn db_path(&self) -> PathBuf {
-        self.root.join("db.sqlite")
     }
 
     /// Persistent per-container data: log, generated /etc files.

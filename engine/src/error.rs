@@ -63,9 +63,6 @@ pub enum Error {
     Check(#[from] CheckError),
 }
 
-/// An engine result.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,4 @@
 //! An error printed with its causes: the front door's formatting (it lives in
 //! `rpod_api` so every client prints errors the same way).
 
-pub use rpod_api::error_chain::{append_cause, display_chain};
+pub use rpod_api::error_chain::display_chain;

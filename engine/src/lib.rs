@@ -22,25 +22,24 @@
 //! - [`error_chain`]: an error printed with its causes.
 //! - [`front_door`]: [`LocalEngine`], the engine as `rpod_api::FrontDoor`.
 
-pub mod check;
-pub mod config;
-pub mod container;
-pub mod engine;
-pub mod error;
-pub mod error_chain;
-pub mod events;
-pub mod fault;
-pub mod front_door;
-pub mod image_ref;
-pub mod lock;
+pub(crate) mod check;
+pub(crate) mod config;
+pub(crate) mod container;
+pub(crate) mod engine;
+pub(crate) mod error;
+pub(crate) mod error_chain;
+pub(crate) mod events;
+pub(crate) mod fault;
+pub(crate) mod front_door;
+pub(crate) mod image_ref;
+pub(crate) mod lock;
 pub(crate) mod logs;
-pub mod monitor;
-pub mod pod;
-pub mod registry;
-pub mod runtime;
-pub mod spec;
-pub mod state;
-pub mod storage;
-pub use engine::{Engine, OpenError};
+pub(crate) mod monitor;
+pub(crate) mod pod;
+pub(crate) mod registry;
+pub(crate) mod runtime;
+pub(crate) mod spec;
+pub(crate) mod state;
+pub(crate) mod storage;
 pub use error::Error;
-pub use front_door::LocalEngine;
+pub use front_door::{LocalEngine, StoreChecker};

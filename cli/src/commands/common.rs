@@ -7,8 +7,8 @@ use anyhow::Context;
 use rpod_api::error_chain::display_chain;
 use rpod_api::front_door::{EngineOptions, SystemCheck};
 use rpod_api::FrontDoor;
-use rpod_engine::front_door::StoreChecker;
 use rpod_engine::LocalEngine;
+use rpod_engine::StoreChecker;
 
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, HeaderMap};

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use rpod_proto::{ExitRecord, MonitorMode};
+use rpod_proto::MonitorMode;
 
 use super::error::io_err;
 use super::lifecycle::runtime_for;
@@ -10,7 +10,7 @@ use super::names::new_id;
 use super::paths::{ContainerPaths, ExecPaths};
 use super::ContainerError;
 use crate::engine::EngineCtx;
-use crate::monitor::{self, MonitorClient, PendingMonitor};
+use crate::monitor::{self, PendingMonitor};
 use crate::spec;
 use crate::state::{ContainerRecord, ContainerState};
 
@@ -107,21 +107,6 @@ impl ExecSession {
         self.start()?;
         self.detached = true;
         Ok(self.exec_id.clone())
-    }
-
-    /// Blocks until the process exits; its exit record.
-    pub fn wait(&self) -> Result<ExitRecord, ContainerError> {
-        if let Ok(mut client) = MonitorClient::connect(&self.control_socket) {
-            if let Ok(exit) = client.wait_exit() {
-                return Ok(exit);
-            }
-        }
-        // The monitor had already finished: its exit file has the answer.
-        monitor::read_exit_file(&self.paths.monitor.exit_file)?.ok_or_else(|| {
-            ContainerError::Monitor(monitor::MonitorError::NoExitRecord(
-                self.paths.monitor.exit_file.clone(),
-            ))
-        })
     }
 }
 

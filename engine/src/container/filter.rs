@@ -258,10 +258,6 @@ impl ContainerFilters {
         Ok(ContainerFilters(out))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Whether a status filter was given (Podman then lists all containers).
     pub fn has_status(&self) -> bool {
         self.0.iter().any(|f| matches!(f, Filter::Status(_)))

@@ -27,7 +27,6 @@ pub fn state(config: &EngineConfig, rec: &ContainerRecord) -> Option<HealthState
 pub struct CheckResult {
     pub status: String,
     pub exit_code: i32,
-    pub output: String,
 }
 
 /// Runs the container's health check now through its monitor.
@@ -49,10 +48,7 @@ pub fn run_check(
     }
     let paths = ContainerPaths::new(config, &rec.id);
     let mut client = MonitorClient::connect(&paths.monitor.control_socket)?;
-    let (status, exit_code, output) = client.run_healthcheck()?;
-    Ok(CheckResult {
-        status,
-        exit_code,
-        output,
-    })
+    // As Podman's `healthcheck run`, only the status is reported.
+    let (status, exit_code, _output) = client.run_healthcheck()?;
+    Ok(CheckResult { status, exit_code })
 }

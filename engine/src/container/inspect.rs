@@ -16,14 +16,6 @@ use super::SIGTERM;
 use crate::engine::EngineCtx;
 use crate::state::{ContainerRecord, ContainerState};
 
-/// RFC 3339 with nanoseconds in local time, as Go prints time.Time.
-pub fn format_time(nanos: i64) -> String {
-    use chrono::TimeZone;
-    chrono::Local
-        .timestamp_nanos(nanos)
-        .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-}
-
 /// A signal's name as Podman shows it (`SIGTERM`), or its number when unknown.
 fn signal_name(sig: i32) -> String {
     nix::sys::signal::Signal::try_from(sig)

@@ -26,7 +26,7 @@ mod wait;
 pub use actor::ContainerHandle;
 pub use error::ContainerError;
 pub use exec::{ExecOptions, ExecSession};
-pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGKILL, SIGTERM};
+pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGTERM};
 pub use options::{
     BindMount, ContainerOptions, HealthConfig, HealthOnFailure, InitCtrMode, NetworkMode,
     PodMembership, RestartConfig, RestartPolicy,

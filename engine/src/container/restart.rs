@@ -27,11 +27,6 @@ pub fn restart_count(config: &EngineConfig, rec: &ContainerRecord) -> u32 {
     state(config, rec).map_or(0, |s| s.count)
 }
 
-/// Whether the monitor is between two runs of a live container.
-pub fn is_restarting(config: &EngineConfig, rec: &ContainerRecord) -> bool {
-    rec.state.has_monitor() && state(config, rec).is_some_and(|s| s.restarting)
-}
-
 /// Brings the pid and start time of a live container in line with the
 /// monitor's latest run.
 pub(crate) fn sync(

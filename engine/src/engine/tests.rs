@@ -11,7 +11,7 @@ use std::time::Duration;
 use rpod_tests::{Registry, TestEnv};
 
 use crate::config::EngineConfig;
-use crate::Engine;
+use crate::engine::Engine;
 
 /// A registry holding the busybox fixture and an environment that pulled
 /// it; returns them and the image reference.

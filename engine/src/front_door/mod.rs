@@ -4,10 +4,10 @@
 //! [`error`] turns the engine's errors into the front door's.
 
 mod container_logs;
-mod container_run;
+pub(crate) mod container_run;
 mod containers;
 pub(crate) mod error;
-pub mod images;
+pub(crate) mod images;
 mod networks;
 mod pods;
 mod system;

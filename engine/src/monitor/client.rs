@@ -4,9 +4,9 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rpod_proto::{
-    read_frame, write_frame, ExitRecord, MonitorState, Reply, Request, PROTO_VERSION,
-};
+#[cfg(test)]
+use rpod_proto::MonitorState;
+use rpod_proto::{read_frame, write_frame, ExitRecord, Reply, Request, PROTO_VERSION};
 
 use super::error::MonitorError;
 
@@ -23,7 +23,8 @@ pub struct MonitorClient {
     pub monitor_version: u32,
 }
 
-/// What the monitor knows about its process.
+/// What the monitor knows about its process (the tests' view of it).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonitorStatus {
     pub state: MonitorState,
@@ -73,6 +74,7 @@ impl MonitorClient {
     }
 
     /// State, pids and exit record of the monitored process.
+    #[cfg(test)]
     pub fn status(&mut self) -> Result<MonitorStatus, MonitorError> {
         match self.request(&Request::Status)? {
             Reply::Status {
@@ -91,6 +93,7 @@ impl MonitorClient {
     }
 
     /// Path of the attach socket.
+    #[cfg(test)]
     pub fn attach_path(&mut self) -> Result<PathBuf, MonitorError> {
         match self.request(&Request::Attach)? {
             Reply::AttachSocket { path } => Ok(PathBuf::from(path)),
@@ -101,11 +104,6 @@ impl MonitorClient {
     /// Sets the container terminal's size.
     pub fn resize(&mut self, rows: u16, cols: u16) -> Result<(), MonitorError> {
         self.expect_ok(&Request::Resize { rows, cols })
-    }
-
-    /// Makes the monitor reopen its log file.
-    pub fn reopen_log(&mut self) -> Result<(), MonitorError> {
-        self.expect_ok(&Request::ReopenLog)
     }
 
     /// Sends `signal` to the container process.

@@ -36,8 +36,6 @@ pub enum MonitorError {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("invalid detach keys {keys:?}: {reason}")]
-    DetachKeys { keys: String, reason: String },
     #[error("{context}: {source}")]
     Io { context: String, source: io::Error },
     #[error("pod-monitor not found: set $RPOD_MONITOR, or install it next to rpod, in $PATH or in /usr/libexec/rpod")]

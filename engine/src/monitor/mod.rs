@@ -3,8 +3,7 @@
 //! - [`spawn`]: start a monitor (double-forked by itself), wait for
 //!   `Ready`, open its start gate with [`PendingMonitor::go`].
 //! - [`client`]: the control socket ([`MonitorClient`]).
-//! - [`attach`]: the attach socket and the blocking stdin/stdout pump.
-//! - [`terminal`]: raw mode and terminal size of the user's terminal.
+//! - [`attach`]: the attach socket.
 //! - [`exit_file`]: the exit record and monitor liveness, for when no
 //!   monitor is there to ask.
 //!
@@ -16,13 +15,11 @@ pub mod client;
 pub mod error;
 pub mod exit_file;
 pub mod spawn;
-pub mod terminal;
 #[cfg(test)]
 mod tests;
 
-pub use attach::{parse_detach_keys, pump, AttachEnd, AttachStream, Packet, DEFAULT_DETACH_KEYS};
-pub use client::{MonitorClient, MonitorStatus};
+pub use attach::{AttachStream, Packet};
+pub use client::MonitorClient;
 pub use error::MonitorError;
 pub use exit_file::{monitor_alive, read_exit_file, read_monitor_pid};
 pub use spawn::{find_monitor_binary, spawn, PendingMonitor};
-pub use terminal::{terminal_size, RawTerminal};

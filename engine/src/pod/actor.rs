@@ -77,6 +77,7 @@ impl PodHandle {
     }
 
     /// Whether both handles address the same actor.
+    #[cfg(test)]
     pub fn same_actor(&self, other: &PodHandle) -> bool {
         self.tx.same_channel(&other.tx)
     }

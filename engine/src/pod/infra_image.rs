@@ -50,7 +50,7 @@ pub fn ensure_infra_image(store: &Store) -> Result<Image, PodError> {
     let diff_id = format!("sha256:{}", hex::encode(Sha256::digest(&layer)));
     let info = store.create_layer(None, &diff_id, Cursor::new(&layer))?;
     let config = serde_json::json!({
-        "architecture": crate::registry::platform::host_arch(),
+        "architecture": crate::image_ref::platform::host_arch(),
         "os": "linux",
         "created": "1970-01-01T00:00:00Z",
         "config": {

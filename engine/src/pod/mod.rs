@@ -30,11 +30,8 @@ pub(crate) mod registry;
 pub use actor::PodHandle;
 pub use create::{MemberSpec, NewPod};
 pub use error::PodError;
-pub use infra_image::{ensure_infra_image, INFRA_IMAGE};
 pub(crate) use orchestration::orchestration;
-pub use records::{
-    default_share, ExitPolicy, PodOptions, PodRecord, PodStatus, PodTransition, SHAREABLE,
-};
+pub use records::{ExitPolicy, PodOptions, PodRecord, PodStatus, PodTransition};
 pub(crate) use registry::PodActors;
 
 /// Name of a pod's lock file in the lock directory (pods lock before

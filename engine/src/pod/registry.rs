@@ -7,7 +7,6 @@ use std::sync::Mutex;
 
 use super::{PodError, PodHandle, PodRecord};
 use crate::engine::Engine;
-use crate::state::ContainerRecord;
 
 /// Pod actors by pod id.
 #[derive(Default)]
@@ -39,18 +38,6 @@ impl Engine {
             .entry(rec.id.clone())
             .or_insert_with(|| PodHandle::spawn(self.downgrade(), rec));
         handle.clone()
-    }
-
-    /// Why container `rec` cannot be removed on its own: it is the infra
-    /// container of a pod that still exists (Podman's rule). `None` for
-    /// every other container.
-    pub fn infra_removal_refusal(&self, rec: &ContainerRecord) -> Option<String> {
-        let m = rec.options.pod.as_ref().filter(|m| m.infra)?;
-        let pod = self.ctx().db.pod_by_id(&m.pod_id).ok()??;
-        Some(format!(
-            "container {} is the infra container of pod {} and cannot be removed without removing the pod",
-            rec.id, pod.id
-        ))
     }
 
     /// Drops the actor of a removed pod (the registry keeps no ids of pods

@@ -132,11 +132,6 @@ impl AuthFile {
         })
     }
 
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn auths(&self) -> impl Iterator<Item = (String, &Value)> {
         self.doc
             .get("auths")

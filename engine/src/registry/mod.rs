@@ -12,13 +12,11 @@ pub mod progress;
 mod pull;
 pub mod push;
 pub mod registries_conf;
-pub mod trust;
 #[cfg(test)]
 mod tests;
+pub mod trust;
 
-/// The old paths, for callers not yet moved to [`crate::image_ref`].
-pub use crate::image_ref::{platform, reference};
-pub use crate::image_ref::{ImageReference, ReferenceError};
+pub use crate::image_ref::ReferenceError;
 pub use error::PullError;
 pub use pull::{pull, PullOptions};
 pub use registries_conf::RegistriesConf;

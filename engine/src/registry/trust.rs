@@ -120,11 +120,6 @@ impl Policy {
         Ok(Policy { path, doc })
     }
 
-    /// The policy file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The requirements that apply to `r` pulled from a registry, most
     /// specific scope first, then the default.
     fn requirements_for(&self, r: &ImageReference) -> Option<(&Value, String)> {

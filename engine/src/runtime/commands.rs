@@ -2,13 +2,14 @@
 
 use std::process::Stdio;
 
-use serde::Deserialize;
 use tokio::process::Command;
 
 use super::{OciRuntime, RuntimeError};
 
-/// A container's state as the runtime reports it (`state ID`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// A container's state as the runtime reports it (`state ID`): what the
+/// tests observe the runtime through.
+#[cfg(test)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct RuntimeState {
     /// `creating`, `created`, `running`, `stopped` or `paused`.
     pub status: String,
@@ -96,6 +97,7 @@ impl OciRuntime {
     }
 
     /// `state ID`.
+    #[cfg(test)]
     pub async fn state(&self, id: &str) -> Result<RuntimeState, RuntimeError> {
         let out = self.run(id, &["state", id]).await?;
         serde_json::from_str(&out).map_err(|e| RuntimeError::BadOutput {

@@ -17,7 +17,6 @@ mod tests;
 use std::path::PathBuf;
 
 pub use cgroup::{cgroup_mode, CgroupMode};
-pub use commands::RuntimeState;
 pub use error::RuntimeError;
 
 /// A runtime binary and the state directory it keeps containers in.

@@ -27,10 +27,13 @@ pub use error::SpecError;
 pub use etc_files::{write_etc_files, EtcFiles};
 pub use image_config::ImageDefaults;
 pub use join::join_namespaces;
+#[cfg(test)]
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
-pub use notify::{add_notify_socket, CONTAINER_NOTIFY_DIR, NOTIFY_SOCKET_NAME};
-pub use process::{process_spec_for_exec, DEFAULT_CAPABILITIES, DEFAULT_PATH};
-pub use user::{resolve_groups, resolve_user, ExecUser};
+pub use notify::{add_notify_socket, NOTIFY_SOCKET_NAME};
+pub use process::process_spec_for_exec;
+#[cfg(test)]
+pub use process::DEFAULT_CAPABILITIES;
+pub use user::resolve_user;
 
 use crate::container::options::{ContainerOptions, NetworkMode};
 

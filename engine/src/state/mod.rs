@@ -10,5 +10,4 @@ mod schema;
 pub(crate) mod snapshot;
 
 pub use db::{Db, StateError};
-pub use integrity::REPAIR_COMMAND;
 pub use records::{ContainerRecord, ContainerState, ExitInfo};

@@ -61,11 +61,6 @@ impl InRoot {
         &self.path
     }
 
-    /// The root directory's descriptor.
-    pub fn root_fd(&self) -> BorrowedFd<'_> {
-        self.root.as_fd()
-    }
-
     /// Opens `rel` (relative or absolute, both taken inside the root) with
     /// `flags`, resolving symlinks and `..` as the container would see them
     /// and never outside the root; magic links (`/proc/*/fd/*`) are refused.
@@ -87,13 +82,6 @@ impl InRoot {
                 other => return Ok(other?),
             }
         }
-    }
-
-    /// The metadata of `rel` itself (a final symlink is not followed;
-    /// earlier components are resolved inside the root).
-    pub fn lstat(&self, rel: &Path) -> io::Result<Stat> {
-        let fd = self.open(rel, OFlags::PATH | OFlags::NOFOLLOW)?;
-        Ok(rfs::fstat(&fd)?)
     }
 
     /// The metadata of `rel` as it is in this tree, following no symlink at

@@ -45,9 +45,6 @@ pub struct Descriptor {
 /// An image manifest (OCI or Docker schema 2).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {
-    /// `schemaVersion`, 2.
-    #[serde(rename = "schemaVersion", default)]
-    pub schema_version: u32,
     /// The manifest's own media type, when it says so.
     #[serde(rename = "mediaType", default)]
     pub media_type: Option<String>,

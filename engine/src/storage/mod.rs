@@ -39,16 +39,13 @@ pub mod tree_remove;
 pub mod tree_tar;
 mod vfs;
 
-pub use changes::{changes, Change};
 pub use commit::CommitOptions;
-pub use error::{Result, StorageError};
-pub use extract::{extract_layer, extract_layer_limited, ExtractedLayer};
+pub use error::StorageError;
 pub use images::{Image, NewImage};
 pub use layers::{chain_id, LayerInfo};
 pub use limits::{ImageBudget, LimitExceeded, UnpackLimits};
-pub use mount::ContainerStoragePaths;
 pub use store::Store;
-pub use tree_remove::{remove_tree, remove_tree_if_exists};
+pub use tree_remove::remove_tree_if_exists;
 
 #[cfg(test)]
 mod extract_proptest;

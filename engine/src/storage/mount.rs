@@ -191,12 +191,6 @@ impl Store {
         Ok(merged.to_path_buf())
     }
 
-    /// Outstanding user mounts (`rpod mount`) of a container.
-    pub fn user_mount_count(&self, container_id: &str) -> Result<u32> {
-        let cdir = self.container_dir(container_id)?;
-        Ok(read_count(&cdir.join(USER_MOUNTS_FILE)))
-    }
-
     /// `rpod mount`: mounts the root filesystem and counts the mount, so the
     /// container's own cleanup leaves it mounted until `rpod umount`.
     pub fn user_mount_rootfs(&self, container_id: &str, image: &Image) -> Result<PathBuf> {

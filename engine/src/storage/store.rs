@@ -108,6 +108,7 @@ impl Store {
     /// Opens (creating if needed) the store under `<root>/storage/`, where
     /// `root` is rpod's `--root` (default `/var/lib/rpod`). Leftovers of
     /// killed writers are removed when no other process holds the lock.
+    #[cfg(test)]
     pub fn open(root: &Path) -> Result<Store> {
         Self::open_with_driver(root, StorageDriver::default())
     }

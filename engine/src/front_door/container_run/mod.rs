@@ -4,7 +4,7 @@
 
 mod create;
 mod options;
-mod session;
+pub(crate) mod session;
 
 use std::sync::Arc;
 

@@ -10,7 +10,7 @@ use rpod_api::Result;
 
 use crate::engine::Engine;
 use crate::front_door::error;
-use crate::registry::platform::host_arch;
+use crate::image_ref::platform::host_arch;
 use crate::state::ContainerState;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");

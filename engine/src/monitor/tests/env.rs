@@ -11,9 +11,12 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use crate::monitor::{self, MonitorClient, MonitorError, PendingMonitor};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use rpod_api::container_run::SessionInfo;
 use rpod_proto::{MonitorConfig, MonitorMode};
+
+use crate::front_door::container_run::session::MonitorSession;
 
 const BUSYBOX_APPLETS: &[&str] = &[
     "sh", "echo", "cat", "sleep", "tty", "true", "false", "stty", "head", "tr", "ls",
@@ -192,6 +195,18 @@ impl TestCtr {
 
     pub fn client(&self) -> MonitorClient {
         MonitorClient::connect(&self.cfg.socket_path).expect("connect control socket")
+    }
+
+    /// An attach session over this monitor's sockets, as `run -a` and
+    /// `attach` open one through the front door.
+    pub fn session(&self) -> MonitorSession {
+        let info = SessionInfo {
+            id: self.id.clone(),
+            tty: self.cfg.terminal,
+            stdin: self.cfg.stdin,
+        };
+        MonitorSession::connect(info, &self.cfg.attach_path, &self.cfg.socket_path, None)
+            .expect("attach session")
     }
 
     /// The process's exit record: from the monitor while it lives, else

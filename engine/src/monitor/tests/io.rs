@@ -3,42 +3,69 @@
 //! built pod-monitor (`cargo build -p pod-monitor`).
 #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
-
 use std::fs;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use super::env::TestCtr;
-use crate::monitor::{pump, read_exit_file, AttachEnd, AttachStream, MonitorError, Packet};
+use rpod_api::container_run::{AttachEnd, AttachOutput, AttachSession};
 use rpod_proto::attach::MAX_PACKET;
 use rpod_proto::frame::encode;
 use rpod_proto::{read_frame, MonitorState, Reply, Request, PROTO_VERSION};
 
-/// A pipe whose read end carries `data` followed by EOF.
-fn input_pipe(data: &[u8]) -> OwnedFd {
-    let (r, w) = nix::unistd::pipe().unwrap();
-    let mut w = fs::File::from(w);
-    w.write_all(data).unwrap();
-    drop(w);
-    r
+use super::env::TestCtr;
+use crate::front_door::container_run::session::MonitorSession;
+use crate::monitor::{read_exit_file, AttachStream, MonitorError, Packet};
+
+/// What the session's input does once every chunk is sent.
+#[derive(Clone, Copy)]
+enum Then {
+    /// Half-closes: end of the process's stdin.
+    Close,
+    /// Detaches, then sends `ignored\n` (which must not arrive).
+    Detach,
+    /// Nothing: the process ends by itself.
+    Keep,
 }
 
-/// A pipe fed `chunks` one write at a time, with a pause between them so
-/// that each is a read of its own (as keystrokes are).
-fn typed_pipe(chunks: &'static [&'static [u8]]) -> (OwnedFd, std::thread::JoinHandle<()>) {
-    let (r, w) = nix::unistd::pipe().unwrap();
-    let mut w = fs::File::from(w);
+/// What an attach session gave.
+struct Attached {
+    out: Vec<u8>,
+    err: Vec<u8>,
+    end: AttachEnd,
+}
+
+/// Drives `session` as a client does: each of `input` is one send (as
+/// keystrokes are), from a thread of its own while the output is read
+/// here until the stream ends; then the session is finished.
+fn attach(mut session: MonitorSession, input: Vec<Vec<u8>>, then: Then) -> Attached {
+    let mut sink = session.take_input().expect("a session with stdin");
     let writer = std::thread::spawn(move || {
-        for c in chunks {
-            if w.write_all(c).is_err() {
-                return;
+        for chunk in input {
+            sink.send(&chunk).unwrap();
+        }
+        match then {
+            Then::Close => sink.close().unwrap(),
+            Then::Detach => {
+                sink.detach().unwrap();
+                sink.send(b"ignored\n").unwrap();
             }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            Then::Keep => {}
         }
     });
-    (r, writer)
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    while let Some(o) = session.next_output().unwrap() {
+        match o {
+            AttachOutput::Stdout(d) => out.extend_from_slice(&d),
+            AttachOutput::Stderr(d) => err.extend_from_slice(&d),
+        }
+    }
+    writer.join().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let end = rt.block_on(Box::new(session).finish()).unwrap();
+    Attached { out, err, end }
 }
 
 /// Reads every output packet of an attach stream until the monitor
@@ -74,17 +101,15 @@ fn attach_forwards_stdin_and_half_close_ends_cat() {
     let path = client.attach_path().unwrap();
     assert_eq!(path, c.cfg.attach_path);
     let watcher = AttachStream::connect(&path).unwrap();
-    let main = AttachStream::connect(&path).unwrap();
+    let main = c.session();
     let watch = std::thread::spawn(move || collect_output(watcher));
     pending.go().unwrap();
     c.runc_start();
-    let input = input_pipe(b"hello attach\nsecond line\n");
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let end = pump(main, Some(input.as_fd()), &mut out, &mut err, None).unwrap();
-    assert_eq!(end, AttachEnd::Eof);
-    assert_eq!(out, b"hello attach\nsecond line\n");
-    assert!(err.is_empty());
+    let input = b"hello attach\nsecond line\n".to_vec();
+    let a = attach(main, vec![input], Then::Close);
+    assert_eq!(a.end, AttachEnd::Exited(0));
+    assert_eq!(a.out, b"hello attach\nsecond line\n");
+    assert!(a.err.is_empty());
     assert_eq!(watch.join().unwrap(), b"hello attach\nsecond line\n");
     let exit = read_exit_file(&c.cfg.exit_file)
         .unwrap()
@@ -94,27 +119,19 @@ fn attach_forwards_stdin_and_half_close_ends_cat() {
 }
 
 #[test]
-fn detach_keys_leave_the_container_running() {
+fn detaching_leaves_the_container_running() {
     let mut c = TestCtr::new("detach", &["cat"], false, true);
     c.run();
-    let stream = AttachStream::connect(&c.cfg.attach_path).unwrap();
-    // The keys count when typed one by one (as in Podman); the same bytes
-    // inside a longer read are data.
-    let (input, writer) = typed_pipe(&[b"abc\n", b"x\x10\x11y\n", b"\x10", b"\x11", b"ignored\n"]);
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let keys = crate::monitor::parse_detach_keys("ctrl-p,ctrl-q").unwrap();
-    let end = pump(stream, Some(input.as_fd()), &mut out, &mut err, Some(&keys)).unwrap();
-    assert_eq!(end, AttachEnd::Detached);
-    drop(input);
-    writer.join().unwrap();
+    // The detach keys' bytes inside the data are data (the client tells
+    // typed keys apart and detaches); input after detaching goes nowhere.
+    let input = vec![b"abc\n".to_vec(), b"x\x10\x11y\n".to_vec()];
+    let a = attach(c.session(), input, Then::Detach);
+    assert_eq!(a.end, AttachEnd::Detached);
     // stdin stays open: cat keeps running; a new client can still feed it.
     let mut client = c.client();
     assert_eq!(client.status().unwrap().state, MonitorState::Running);
-    let again = AttachStream::connect(&c.cfg.attach_path).unwrap();
-    let input = input_pipe(b"more\n");
-    let end = pump(again, Some(input.as_fd()), &mut out, &mut err, Some(&keys)).unwrap();
-    assert_eq!(end, AttachEnd::Eof);
+    let a = attach(c.session(), vec![b"more\n".to_vec()], Then::Close);
+    assert_eq!(a.end, AttachEnd::Exited(0));
     let log = c.log();
     assert!(
         log.contains(" stdout F abc\n")
@@ -136,10 +153,10 @@ fn terminal_resize_and_input() {
     c.run();
     let mut client = c.client();
     client.resize(40, 100).unwrap();
-    let stream = AttachStream::connect(&c.cfg.attach_path).unwrap();
-    stream.send_input(b"go\n").unwrap();
-    let out = String::from_utf8_lossy(&collect_output(stream)).into_owned();
+    let a = attach(c.session(), vec![b"go\n".to_vec()], Then::Keep);
+    let out = String::from_utf8_lossy(&a.out).into_owned();
     assert!(out.contains("40 100"), "{out:?}");
+    assert_eq!(a.end, AttachEnd::Exited(5));
     assert_eq!(c.exit_record().code, 5);
 }
 
@@ -287,7 +304,7 @@ fn log_rotates_by_size() {
 #[test]
 fn bulk_data_through_attach_does_not_deadlock() {
     // 4 MiB through `cat`: input and output both exceed every socket and
-    // pipe buffer, so the pump, the monitor and cat must all keep moving.
+    // pipe buffer, so the session, the monitor and cat must all keep moving.
     let mut c = TestCtr::new("bulk", &["cat"], false, true);
     let data: Vec<u8> = (0..65536u32)
         .flat_map(|i| format!("{i:063}\n").into_bytes())
@@ -295,14 +312,15 @@ fn bulk_data_through_attach_does_not_deadlock() {
     let input_path = c.path("input.bin");
     fs::write(&input_path, &data).unwrap();
     let pending = c.spawn().unwrap();
-    let stream = AttachStream::connect(&c.cfg.attach_path).unwrap();
+    let session = c.session();
     pending.go().unwrap();
     c.runc_start();
-    let input = fs::File::open(&input_path).unwrap();
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let end = pump(stream, Some(input.as_fd()), &mut out, &mut err, None).unwrap();
-    assert_eq!(end, AttachEnd::Eof);
+    // Sent in the client's 32 KiB reads of the file.
+    let input = fs::read(&input_path).unwrap();
+    let input = input.chunks(32 * 1024).map(<[u8]>::to_vec).collect();
+    let a = attach(session, input, Then::Close);
+    assert_eq!(a.end, AttachEnd::Exited(0));
+    let out = a.out;
     assert_eq!(out.len(), data.len());
     assert!(out == data, "output differs from input");
     // The log reassembles to the same bytes (F adds the newline back).

@@ -3,7 +3,6 @@
 //! (`cargo build -p pod-monitor`).
 #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
-
 use std::fs;
 use std::time::{Duration, Instant};
 
@@ -286,8 +285,9 @@ fn idle_monitor_memory_is_small() {
     c.run();
     let mut client = c.client();
     let status = client.status().unwrap();
-    let stream = AttachStream::connect(&c.cfg.attach_path).unwrap();
-    stream.send_input(b"x\n").unwrap();
+    let mut session = c.session();
+    let mut input = rpod_api::container_run::AttachSession::take_input(&mut session).unwrap();
+    input.send(b"x\n").unwrap();
     assert_eq!(client.status().unwrap().state, MonitorState::Running);
     let proc_status = fs::read_to_string(format!("/proc/{}/status", status.monitor_pid)).unwrap();
     let rss_kib: u64 = proc_status

@@ -251,7 +251,7 @@ impl Layout {
 }
 
 fn host_arch() -> &'static str {
-    crate::registry::platform::host_arch()
+    crate::image_ref::platform::host_arch()
 }
 
 fn insecure() -> PullOptions {

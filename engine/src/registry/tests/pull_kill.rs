@@ -168,7 +168,12 @@ fn pull_killed_midway_leaves_nothing() {
 
     let root = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "registry::tests::pull_kill::kill_helper_child", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "registry::tests::pull_kill::kill_helper_child",
+            "--ignored",
+            "--nocapture",
+        ])
         .env(ROOT_ENV, root.path())
         .env(REF_ENV, format!("{addr}/test/slow:latest"))
         .stdout(Stdio::null())

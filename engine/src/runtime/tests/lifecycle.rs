@@ -1,12 +1,11 @@
 //! The runtime wrapper against real runc with a private `--root`.
 #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
-
 use std::time::Duration;
 
+use super::support::{unique_id, wait_exit, Bundle};
 use crate::container::options::ContainerOptions;
 use crate::runtime::{cgroup_mode, CgroupMode, OciRuntime, RuntimeError};
-use super::support::{unique_id, wait_exit, Bundle};
 
 const SLEEPER: &str = r#"{"config":{"Cmd":["sleep","1000"]}}"#;
 

@@ -2,11 +2,10 @@
 //! what the options asked for.
 #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
-
-use nix::sys::resource::{getrlimit, Resource};
+use super::support::Bundle;
 use crate::container::options::{BindMount, ContainerOptions, NetworkMode};
 use crate::spec::MASKED_PATHS;
-use super::support::Bundle;
+use nix::sys::resource::{getrlimit, Resource};
 
 /// Capability numbers of Podman's default set.
 const CAP_BITS: [u32; 11] = [0, 1, 3, 4, 5, 6, 7, 8, 10, 18, 31];
@@ -144,8 +143,7 @@ async fn failing_spec_generation_is_reported_before_runc() {
     };
     let dir = tempfile::tempdir().unwrap();
     super::support::make_rootfs(&dir.path().join("rootfs"));
-    let etc =
-        crate::spec::write_etc_files(&dir.path().join("u"), "x", NetworkMode::None).unwrap();
+    let etc = crate::spec::write_etc_files(&dir.path().join("u"), "x", NetworkMode::None).unwrap();
     let err = crate::spec::generate(&crate::spec::SpecInput {
         id: "x",
         options: &opts,
