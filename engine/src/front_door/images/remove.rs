@@ -60,19 +60,27 @@ async fn remove_one(
         Ok(None) => return Err(super::names::not_known(q)),
         Err(e) => return Err(other(&e)),
     };
-    if options.unused_only {
-        let users = engine
+    let users_of = || {
+        engine
             .ctx()
             .db
             .containers_using_image(&image.id)
-            .map_err(|e| other(&e))?;
+            .map_err(|e| other(&e))
+    };
+    // `run --rmi`: asked once, before anything changes; the answer stands
+    // for the removal below.
+    let known_users = if options.unused_only {
+        let users = users_of()?;
         if let Some(first) = users.first() {
             return Err(Error::new(
                 ErrorKind::InUse,
                 format!("image used by {first}: image is in use by a container"),
             ));
         }
-    }
+        Some(users)
+    } else {
+        None
+    };
     let by_id = is_id_query(&image, q);
     if !by_id && image.names.len() > 1 && !force {
         // One of several names: only that name goes.
@@ -91,11 +99,10 @@ async fn remove_one(
             ),
         ));
     }
-    let users = engine
-        .ctx()
-        .db
-        .containers_using_image(&image.id)
-        .map_err(|e| other(&e))?;
+    let users = match known_users {
+        Some(users) => users,
+        None => users_of()?,
+    };
     if let Some(first) = users.first() {
         if !force {
             return Err(Error::new(
