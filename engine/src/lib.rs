@@ -1,6 +1,11 @@
 #![recursion_limit = "256"]
 //! rpod-engine: the library behind the `rpod` CLI (our libpod).
 //!
+//! Its public surface is the front door and what constructs it:
+//! [`LocalEngine`] (the engine as `rpod_api::FrontDoor`), [`StoreChecker`]
+//! (`system check` on a store whose engine cannot open) and [`Error`]. The
+//! modules are the crate's own (`pub(crate)`).
+//!
 //! Layout:
 //! - [`engine`]: one engine instance and its container actors.
 //! - [`config`]: paths (`--root`, `--runroot`), `rpod.conf`.
