@@ -226,6 +226,11 @@ async fn handle(engine: &Engine, pod: PodRecord, msg: Msg) -> bool {
         } => {
             let res = remove(engine, &pod, force, timeout).await;
             let removed = res.is_ok();
+            if removed {
+                // Before the reply: whoever hears of the removal finds no
+                // actor left for the pod.
+                engine.forget_pod(&pod.id);
+            }
             drop(reply.send(res));
             return removed;
         }
