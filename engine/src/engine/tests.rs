@@ -13,13 +13,14 @@ use rpod_tests::{Registry, TestEnv};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
 
-/// A registry holding the busybox fixture and an environment that pulled
-/// it; returns them and the image reference.
+/// A registry holding the busybox fixture and an environment that trusts
+/// it (cleaned up first, then the registry stops).
 struct World {
     env: TestEnv,
     _registry: Registry,
 }
 
+/// The world with busybox pulled, and the image reference.
 fn busybox() -> (World, String) {
     let registry = Registry::start();
     let img = registry.push_fixture("busybox");
