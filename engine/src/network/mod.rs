@@ -1,0 +1,16 @@
+//! Container networking: network namespaces the engine owns, network
+//! definitions, address allocation, and the backends that plumb them
+//! (netavark, as Podman 4+ drives it).
+//!
+//! - [`netns`]: persistent namespaces bound to files under the run root.
+//! - [`types`]: the JSON netavark reads and prints.
+//! - [`netavark`]: `netavark setup|teardown` for one container.
+//! - [`ports`]: `-p`/`--expose` parsing with Podman's rules and messages.
+
+pub mod netavark;
+pub mod netns;
+pub mod ports;
+pub mod types;
+
+#[cfg(test)]
+mod netavark_tests;
