@@ -5,11 +5,15 @@
 //! - [`netns`]: persistent namespaces bound to files under the run root.
 //! - [`types`]: the JSON netavark reads and prints.
 //! - [`netavark`]: `netavark setup|teardown` for one container.
+//! - [`ipam`]: address allocation within subnets.
 //! - [`ports`]: `-p`/`--expose` parsing with Podman's rules and messages.
+//! - [`subnets`]: free subnets for new networks (rpod's pools, host routes).
 
+pub mod ipam;
 pub mod netavark;
 pub mod netns;
 pub mod ports;
+pub mod subnets;
 pub mod types;
 
 #[cfg(test)]

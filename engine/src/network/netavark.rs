@@ -48,7 +48,10 @@ pub struct Netavark {
 
 /// The first `name` in the helper directories, else on `$PATH`.
 pub fn find_helper(name: &str) -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = HELPER_DIRS.iter().map(|d| Path::new(d).join(name)).collect();
+    let mut candidates: Vec<PathBuf> = HELPER_DIRS
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .collect();
     if let Some(path) = std::env::var_os("PATH") {
         candidates.extend(std::env::split_paths(&path).map(|d| d.join(name)));
     }
@@ -119,7 +122,10 @@ impl Netavark {
         if out.status.success() {
             return Ok(out.stdout);
         }
-        Err(NetavarkError::Failed(failure_message(&out.stdout, &out.stderr)))
+        Err(NetavarkError::Failed(failure_message(
+            &out.stdout,
+            &out.stderr,
+        )))
     }
 }
 

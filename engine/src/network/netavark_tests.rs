@@ -83,7 +83,10 @@ fn bridge_setup_and_teardown() {
     let eth0 = &status[&network.name].interfaces.as_ref().unwrap()["eth0"];
     let addr = &eth0.subnets.as_ref().unwrap()[0];
     assert_eq!(addr.ipnet.addr(), ip);
-    assert!(link_exists(&bridge), "the bridge exists while a container uses it");
+    assert!(
+        link_exists(&bridge),
+        "the bridge exists while a container uses it"
+    );
 
     // The address is configured inside the namespace.
     let ns = guard.netns.clone();
@@ -96,9 +99,15 @@ fn bridge_setup_and_teardown() {
     .unwrap();
     assert!(bound.is_ok(), "{bound:?}");
 
-    guard.netavark.teardown(&guard.netns, &guard.options).unwrap();
+    guard
+        .netavark
+        .teardown(&guard.netns, &guard.options)
+        .unwrap();
     guard.set_up = false;
-    assert!(!link_exists(&bridge), "the bridge goes with its last container");
+    assert!(
+        !link_exists(&bridge),
+        "the bridge goes with its last container"
+    );
 }
 
 #[test]

@@ -57,21 +57,22 @@ pub fn parse_publish(spec: &str) -> Result<PortSpec, PortError> {
         }
     };
     let parts: Vec<&str> = rest.split(':').collect();
-    let (host_port, ctr_port) = match parts.as_slice() {
-        [ctr] if !have_v6 => (None, *ctr),
-        [_] => {
-            return err("invalid port format - must provide host and destination port if specifying an IP")
-        }
-        [host, ctr] => (Some(*host), *ctr),
-        [ip, host, ctr] if !have_v6 => {
-            host_ip = Some(ip);
-            (Some(*host), *ctr)
-        }
-        [_, _, _] => {
-            return err("invalid port format - when v6 address specified, must be [ipv6]:hostPort:ctrPort")
-        }
-        _ => return err("invalid port format - format is [[hostIP:]hostPort:]containerPort"),
-    };
+    let (host_port, ctr_port) =
+        match parts.as_slice() {
+            [ctr] if !have_v6 => (None, *ctr),
+            [_] => return err(
+                "invalid port format - must provide host and destination port if specifying an IP",
+            ),
+            [host, ctr] => (Some(*host), *ctr),
+            [ip, host, ctr] if !have_v6 => {
+                host_ip = Some(ip);
+                (Some(*host), *ctr)
+            }
+            [_, _, _] => return err(
+                "invalid port format - when v6 address specified, must be [ipv6]:hostPort:ctrPort",
+            ),
+            _ => return err("invalid port format - format is [[hostIP:]hostPort:]containerPort"),
+        };
 
     if ctr_port.is_empty() {
         return err("must provide a non-empty container port to publish");
@@ -200,7 +201,10 @@ mod tests {
         );
         let s = p("127.0.0.1:8080:80/udp");
         assert_eq!(s.host_ip, Some("127.0.0.1".parse().unwrap()));
-        assert_eq!((s.host_port, s.container_port, s.protocol.as_str()), (8080, 80, "udp"));
+        assert_eq!(
+            (s.host_port, s.container_port, s.protocol.as_str()),
+            (8080, 80, "udp")
+        );
         assert_eq!(p("0.0.0.0:8080:80").host_ip, None);
         assert_eq!(p(":80").host_port, 0);
         assert_eq!(p("127.0.0.1::80").host_port, 0);
@@ -214,10 +218,22 @@ mod tests {
 
     #[test]
     fn errors_in_podmans_words() {
-        assert_eq!(e("1/tcp/udp"), "invalid port format - protocol can only be specified once");
-        assert_eq!(e("1:2:3:4"), "invalid port format - format is [[hostIP:]hostPort:]containerPort");
-        assert_eq!(e("8080:"), "must provide a non-empty container port to publish");
-        assert_eq!(e("0"), "parsing container port: port numbers must be between 1 and 65535 (inclusive), got 0");
+        assert_eq!(
+            e("1/tcp/udp"),
+            "invalid port format - protocol can only be specified once"
+        );
+        assert_eq!(
+            e("1:2:3:4"),
+            "invalid port format - format is [[hostIP:]hostPort:]containerPort"
+        );
+        assert_eq!(
+            e("8080:"),
+            "must provide a non-empty container port to publish"
+        );
+        assert_eq!(
+            e("0"),
+            "parsing container port: port numbers must be between 1 and 65535 (inclusive), got 0"
+        );
         assert_eq!(e("70000"), "parsing container port: port numbers must be between 1 and 65535 (inclusive), got 70000");
         assert_eq!(
             e("abc"),
@@ -232,11 +248,23 @@ mod tests {
             "parsing container port: the end port of a range must be higher than the start port - 80 is not higher than 90"
         );
         assert_eq!(e("80/"), "must provide a non-empty protocol to publish");
-        assert_eq!(e("80/icmp"), "unrecognized protocol \"icmp\" in port mapping");
+        assert_eq!(
+            e("80/icmp"),
+            "unrecognized protocol \"icmp\" in port mapping"
+        );
         assert_eq!(e("nope:80:80"), "cannot parse \"nope\" as an IP address");
-        assert_eq!(e("[::1]:80"), "invalid port format - must provide host and destination port if specifying an IP");
-        assert_eq!(e("::1]:80:80"), "invalid port format - IPv6 addresses must be enclosed by []");
-        assert_eq!(e("[::1]80:80"), "invalid port format - IPv6 address must be followed by a colon (':')");
+        assert_eq!(
+            e("[::1]:80"),
+            "invalid port format - must provide host and destination port if specifying an IP"
+        );
+        assert_eq!(
+            e("::1]:80:80"),
+            "invalid port format - IPv6 addresses must be enclosed by []"
+        );
+        assert_eq!(
+            e("[::1]80:80"),
+            "invalid port format - IPv6 address must be followed by a colon (':')"
+        );
     }
 
     #[test]
