@@ -7,12 +7,14 @@
 //! - [`netavark`]: `netavark setup|teardown` for one container.
 //! - [`ipam`]: address allocation within subnets.
 //! - [`ports`]: `-p`/`--expose` parsing with Podman's rules and messages.
+//! - [`store`]: network definitions on disk and the default network.
 //! - [`subnets`]: free subnets for new networks (rpod's pools, host routes).
 
 pub mod ipam;
 pub mod netavark;
 pub mod netns;
 pub mod ports;
+pub mod store;
 pub mod subnets;
 pub mod types;
 
