@@ -5,11 +5,13 @@
 //! - [`netns`]: persistent namespaces bound to files under the run root.
 //! - [`types`]: the JSON netavark reads and prints.
 //! - [`netavark`]: `netavark setup|teardown` for one container.
+//! - [`cni`]: the CNI backend: the same definitions as a plugin chain.
 //! - [`ipam`]: address allocation within subnets.
 //! - [`ports`]: `-p`/`--expose` parsing with Podman's rules and messages.
 //! - [`store`]: network definitions on disk and the default network.
 //! - [`subnets`]: free subnets for new networks (rpod's pools, host routes).
 
+pub mod cni;
 pub mod ipam;
 pub mod netavark;
 pub mod netns;

@@ -1,10 +1,12 @@
-//! netavark for real: a bridge network set up in a fresh namespace and torn
-//! down again, leaving no bridge behind. Needs root, netavark and iptables
-//! (installed by packaging/install-deps.sh).
+//! The backends for real: a bridge network set up in a fresh namespace and
+//! torn down again, leaving no bridge (netavark) and no lease (CNI) behind.
+//! Needs root, netavark, containernetworking-plugins and iptables (installed
+//! by packaging/install-deps.sh).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::cni::Cni;
 use super::netavark::Netavark;
 use super::netns;
 use super::types::{Network, NetworkOptions, PerNetworkOptions, Subnet};
@@ -36,40 +38,12 @@ fn bridge_setup_and_teardown() {
     // Names and subnet unique per test process (tests run in parallel).
     let n = std::process::id() % 250 + 1;
     let bridge = format!("rpodt{}", std::process::id() % 100_000);
-    let subnet: ipnet::IpNet = format!("10.79.{n}.0/24").parse().unwrap();
     let ip: std::net::IpAddr = format!("10.79.{n}.2").parse().unwrap();
-    let network = Network {
-        name: format!("t{n}"),
-        id: format!("{:064x}", n),
-        driver: "bridge".into(),
-        network_interface: Some(bridge.clone()),
-        subnets: Some(vec![Subnet {
-            subnet,
-            gateway: Some(format!("10.79.{n}.1").parse().unwrap()),
-            lease_range: None,
-        }]),
-        ipv6_enabled: false,
-        internal: true,
-        dns_enabled: false,
-        options: None,
-        ipam_options: None,
-    };
-    let options = NetworkOptions {
-        container_id: format!("{:064x}", n + 1000),
-        container_name: "nettest".into(),
-        networks: BTreeMap::from([(
-            network.name.clone(),
-            PerNetworkOptions {
-                interface_name: "eth0".into(),
-                static_ips: Some(vec![ip]),
-                static_mac: None,
-                aliases: None,
-            },
-        )]),
-        network_info: BTreeMap::from([(network.name.clone(), network.clone())]),
-        port_mappings: None,
-        dns_servers: None,
-    };
+    let mut options = options(79, &bridge, n, true);
+    for per in options.networks.values_mut() {
+        per.static_ips = Some(vec![ip]);
+    }
+    let network = options.network_info.values().next().unwrap().clone();
     let mut guard = Guard {
         netavark: Netavark::find(dir.path().join("netavark")).unwrap(),
         netns: dir.path().join("netns/c1"),
@@ -127,4 +101,98 @@ fn errors_carry_netavarks_message() {
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("netavark: "), "{err}");
+}
+
+/// A one-container setup on a bridge `bridge` with subnet `10.N.n.0/24`.
+fn options(prefix: u8, bridge: &str, n: u32, internal: bool) -> NetworkOptions {
+    let network = Network {
+        name: format!("t{n}"),
+        id: format!("{:064x}", n),
+        driver: "bridge".into(),
+        network_interface: Some(bridge.to_owned()),
+        subnets: Some(vec![Subnet {
+            subnet: format!("10.{prefix}.{n}.0/24").parse().unwrap(),
+            gateway: Some(format!("10.{prefix}.{n}.1").parse().unwrap()),
+            lease_range: None,
+        }]),
+        ipv6_enabled: false,
+        internal,
+        dns_enabled: false,
+        options: None,
+        ipam_options: None,
+    };
+    NetworkOptions {
+        container_id: format!("{:064x}", n + 1000),
+        container_name: "nettest".into(),
+        networks: BTreeMap::from([(
+            network.name.clone(),
+            PerNetworkOptions {
+                interface_name: "eth0".into(),
+                static_ips: None,
+                static_mac: None,
+                aliases: None,
+            },
+        )]),
+        network_info: BTreeMap::from([(network.name.clone(), network)]),
+        port_mappings: None,
+        dns_servers: None,
+    }
+}
+
+/// CNI teardown on failure.
+struct CniGuard {
+    cni: Cni,
+    netns: PathBuf,
+    options: NetworkOptions,
+}
+
+impl Drop for CniGuard {
+    fn drop(&mut self) {
+        let _ = self.cni.teardown(&self.netns, &self.options);
+        let _ = netns::remove(&self.netns);
+        if let Some(b) = self
+            .options
+            .network_info
+            .values()
+            .next()
+            .and_then(|n| n.network_interface.clone())
+        {
+            let _ = std::process::Command::new("ip")
+                .args(["link", "del", &b])
+                .status();
+        }
+    }
+}
+
+#[test]
+fn cni_bridge_setup_and_teardown() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = std::process::id() % 250 + 1;
+    let bridge = format!("rpodc{}", std::process::id() % 100_000);
+    let guard = CniGuard {
+        cni: Cni::new(dir.path().join("cni")),
+        netns: dir.path().join("netns/c1"),
+        options: options(78, &bridge, n, false),
+    };
+    netns::create(&guard.netns).unwrap();
+    let status = guard.cni.setup(&guard.netns, &guard.options).unwrap();
+    let name = format!("t{n}");
+    let eth0 = &status[&name].interfaces.as_ref().unwrap()["eth0"];
+    let addr = eth0.subnets.as_ref().unwrap()[0].ipnet.addr();
+    assert_eq!(
+        addr,
+        format!("10.78.{n}.2").parse::<std::net::IpAddr>().unwrap()
+    );
+    assert!(!eth0.mac_address.is_empty());
+    let leases = dir.path().join("cni/leases").join(&name);
+    assert!(
+        leases.join(addr.to_string()).exists(),
+        "host-local keeps its lease in rpod's dir"
+    );
+
+    guard.cni.teardown(&guard.netns, &guard.options).unwrap();
+    assert!(
+        !leases.join(addr.to_string()).exists(),
+        "DEL releases the lease"
+    );
 }
