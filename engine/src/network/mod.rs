@@ -7,6 +7,7 @@
 //! - [`netavark`]: `netavark setup|teardown` for one container.
 //! - [`cni`]: the CNI backend: the same definitions as a plugin chain.
 //! - [`ipam`]: address allocation within subnets.
+//! - [`port_reserve`]: host ports bound before start, held by the monitor.
 //! - [`ports`]: `-p`/`--expose` parsing with Podman's rules and messages.
 //! - [`store`]: network definitions on disk and the default network.
 //! - [`subnets`]: free subnets for new networks (rpod's pools, host routes).
@@ -15,6 +16,7 @@ pub mod cni;
 pub mod ipam;
 pub mod netavark;
 pub mod netns;
+pub mod port_reserve;
 pub mod ports;
 pub mod store;
 pub mod subnets;
