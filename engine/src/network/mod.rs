@@ -5,6 +5,7 @@
 //! - [`netns`]: persistent namespaces bound to files under the run root.
 //! - [`types`]: the JSON netavark reads and prints.
 //! - [`netavark`]: `netavark setup|teardown` for one container.
+//! - [`config`]: the `[network]` table of rpod.conf.
 //! - [`cni`]: the CNI backend: the same definitions as a plugin chain.
 //! - [`ipam`]: address allocation within subnets.
 //! - [`port_reserve`]: host ports bound before start, held by the monitor.
@@ -13,6 +14,7 @@
 //! - [`subnets`]: free subnets for new networks (rpod's pools, host routes).
 
 pub mod cni;
+pub mod config;
 pub mod ipam;
 pub mod netavark;
 pub mod netns;
