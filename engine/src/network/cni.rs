@@ -263,7 +263,11 @@ impl Cni {
             .map_err(spawn)?;
         if let Some(mut input) = child.stdin.take() {
             let data = serde_json::to_vec(stdin).map_err(|e| spawn(e.into()))?;
-            input.write_all(&data).map_err(spawn)?;
+            // A plugin may fail before reading: its exit status says why.
+            match input.write_all(&data) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(spawn(e)),
+                _ => {}
+            }
         }
         let out = child.wait_with_output().map_err(spawn)?;
         if !out.status.success() {

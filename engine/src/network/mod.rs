@@ -2,6 +2,7 @@
 //! definitions, address allocation, and the backends that plumb them
 //! (netavark, as Podman 4+ drives it).
 //!
+//! - [`mode`]: `--network` values (modes, networks and their options).
 //! - [`netns`]: persistent namespaces bound to files under the run root.
 //! - [`types`]: the JSON netavark reads and prints.
 //! - [`netavark`]: `netavark setup|teardown` for one container.
@@ -16,6 +17,7 @@
 pub mod cni;
 pub mod config;
 pub mod ipam;
+pub mod mode;
 pub mod netavark;
 pub mod netns;
 pub mod port_reserve;

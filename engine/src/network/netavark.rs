@@ -116,7 +116,11 @@ impl Netavark {
         let mut child = cmd.spawn().map_err(spawn_err)?;
         let input = serde_json::to_vec(options).map_err(NetavarkError::BadOutput)?;
         if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(&input).map_err(spawn_err)?;
+            // netavark may fail (and exit) before reading: its status says why.
+            match stdin.write_all(&input) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(spawn_err(e)),
+                _ => {}
+            }
         }
         let out = child.wait_with_output().map_err(spawn_err)?;
         if out.status.success() {
