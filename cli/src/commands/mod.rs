@@ -23,6 +23,7 @@ mod lifecycle;
 mod login;
 mod logs;
 mod mount;
+mod network_flags;
 mod network_volume;
 mod pod;
 mod pod_ps;

@@ -72,6 +72,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
     let pending = match prepare_and_spawn(ctx, rec, &paths) {
         Ok(p) => p,
         Err(e) => {
+            super::network::teardown(ctx, rec, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
             return Err(e);
@@ -90,6 +91,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
             Ok(())
         }
         Err(e) => {
+            super::network::teardown(ctx, rec, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
             remove_run_files(&paths);
@@ -127,7 +129,17 @@ fn prepare_and_spawn(
         .mount_rootfs_with(&rec.id, &image, rec.options.remove)?;
     crate::fault::point("start.after-mount");
     let hostname = spec::hostname_for(&rec.id, &rec.options);
-    let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;
+    let mut net = super::network::setup(ctx, rec, paths, &image_config)?;
+    let net_opts = &rec.options.net;
+    if let Some(file) = &net_opts.hosts_file {
+        net.etc.base_hosts = Some(std::fs::read_to_string(file).map_err(io_err(Path::new(file)))?);
+    } else if net_opts.no_hosts {
+        net.etc.base_hosts =
+            Some(std::fs::read_to_string(rootfs.join("etc/hosts")).unwrap_or_default());
+    }
+    net.etc.no_hosts = net_opts.no_hosts;
+    let etc_files =
+        spec::write_etc_files_with(&paths.data_dir, &hostname, &rec.options.network, &net.etc)?;
     let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
         options: &rec.options,
@@ -136,10 +148,11 @@ fn prepare_and_spawn(
         etc_files: &etc_files,
         cgroups_path: Some(super::placement::cgroups_path(rec)),
     })?;
-    spec::join_namespaces(
-        &mut generated,
-        &super::placement::joined_namespaces(ctx, rec)?,
-    )?;
+    let mut joins = super::placement::joined_namespaces(ctx, rec)?;
+    if let Some(ns) = net.netns {
+        joins.push((oci_spec::runtime::LinuxNamespaceType::Network, ns));
+    }
+    spec::join_namespaces(&mut generated, &joins)?;
     super::shm::apply(ctx, rec, &mut generated)?;
     let notify = super::sdnotify::notify_config(&rec.options, paths)?;
     if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {
@@ -510,6 +523,7 @@ async fn release_resources(
             Err(e) => return Err(e.into()),
         }
     }
+    super::network::teardown(ctx, rec, paths);
     ctx.store.unmount_rootfs(&rec.id)?;
     super::shm::release(ctx, &rec.id)?;
     remove_run_files(paths);
