@@ -284,3 +284,108 @@ fn killed_with_its_monitor_is_released_by_the_next_rm() {
         "true",
     ]);
 }
+
+#[test]
+fn an_exit_is_cleaned_up_by_the_monitor_with_no_rpod_alive() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let name = unique_name("short");
+    // Runs until /tmp/go exists, so the test sees it set up first.
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "until [ -e /tmp/go ]; do sleep 0.1; done",
+    ]);
+    let ip = ip_of(env, &name);
+    assert_eq!(bridge_ports(env).len(), 1);
+    assert_eq!(netns_mounts(env).len(), 1);
+    env.ok(&["exec", &name, "touch", "/tmp/go"]);
+    // No rpod command touches it: the monitor's `container cleanup` does.
+    wait_until(Duration::from_secs(30), "the monitor's cleanup", || {
+        bridge_ports(env).is_empty() && netns_mounts(env).is_empty()
+    });
+    assert!(
+        rules_mentioning(&ip).is_empty(),
+        "{:?}",
+        rules_mentioning(&ip)
+    );
+    assert_eq!(common::state_of(env, &name), "exited");
+    // It starts again on the same network.
+    env.ok(&["start", &name]);
+    assert_eq!(netns_mounts(env).len(), 1);
+    env.ok(&["rm", "-f", "-t", "0", &name]);
+    assert!(netns_mounts(env).is_empty());
+}
+
+#[test]
+fn dns_and_hosts_flags_reach_the_files() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--dns",
+        "192.0.2.53",
+        "--dns-search",
+        "example.test",
+        "--dns-option",
+        "ndots:3",
+        "--add-host",
+        "db:192.0.2.7",
+        "--add-host",
+        "gw:host-gateway",
+        "--network-alias",
+        "web",
+        &img,
+        "sh",
+        "-c",
+        "cat /etc/resolv.conf /etc/hosts",
+    ]);
+    assert!(out.contains("nameserver 192.0.2.53\n"), "{out}");
+    assert!(out.contains("search example.test\n"), "{out}");
+    assert!(out.contains("options ndots:3\n"), "{out}");
+    assert!(out.contains("192.0.2.7\tdb\n"), "{out}");
+    let gateway = env.subnet().replace(".0/24", ".1");
+    assert!(out.contains(&format!("{gateway}\tgw\n")), "{out}");
+    assert!(
+        out.contains(&format!("{gateway}\thost.containers.internal")),
+        "{out}"
+    );
+    assert!(out.contains(" web\n"), "{out}");
+    // --no-hosts: the image's file as it is.
+    let hosts = env.ok(&["run", "--rm", "--no-hosts", &img, "cat", "/etc/hosts"]);
+    assert!(!hosts.contains("host.containers.internal"), "{hosts}");
+    let (code, err) = env.fails(&[
+        "run",
+        "--rm",
+        "--no-hosts",
+        "--add-host",
+        "a:1.2.3.4",
+        &img,
+        "true",
+    ]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: --no-hosts and --add-host cannot be set together\n"
+    );
+}
+
+#[test]
+fn none_and_host_modes_have_no_bridge() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let out = env.ok(&["run", "--rm", "--network", "none", &img, "ip", "-o", "link"]);
+    assert!(!out.contains("eth0"), "{out}");
+    let out = env.ok(&[
+        "run", "--rm", &img, "ip", "-o", "-4", "addr", "show", "eth0",
+    ]);
+    assert!(out.contains(env.subnet().trim_end_matches("0/24")), "{out}");
+    assert!(bridge_ports(env).is_empty());
+    assert!(netns_mounts(env).is_empty());
+}

@@ -201,6 +201,10 @@ pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
         c.runroot.display().to_string(),
         "--events-backend".into(),
         c.events_logger.name().into(),
+        // rpod.conf names the network backend and definitions the
+        // cleanup tears down with.
+        "--config".into(),
+        c.config_path.display().to_string(),
     ];
     if let Some(tmp) = &c.tmp_dir {
         argv.extend(["--tmpdir".into(), tmp.display().to_string()]);
