@@ -133,7 +133,23 @@ fn serves_page(env: &TestEnv, img: &str) {
     ]);
     assert_eq!(ps.trim(), format!("127.0.0.1:{port}->80/tcp"));
     assert_eq!(bridge_ports(env).len(), 1);
+    // The container's monitor holds the host port, as conmon does.
+    assert!(
+        TcpListener::bind(("127.0.0.1", port)).is_err(),
+        "port {port} is held"
+    );
+    // A restart frees the port before it publishes it again.
+    env.ok(&["restart", "-t", "0", &name]);
+    wait_until(
+        Duration::from_secs(30),
+        "the port to answer after restart",
+        || http_get(port).contains("hello-rpod"),
+    );
     env.ok(&["rm", "-f", "-t", "0", &name]);
+    assert!(
+        TcpListener::bind(("127.0.0.1", port)).is_ok(),
+        "port {port} is free again"
+    );
     assert!(bridge_ports(env).is_empty());
     assert!(netns_mounts(env).is_empty());
     assert!(

@@ -160,6 +160,7 @@ fn prepare_and_spawn(
     }
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
+    let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
     let config = MonitorConfig {
         log_path: rec.options.logs_output().then(|| paths.log.clone()),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
@@ -179,6 +180,7 @@ fn prepare_and_spawn(
         stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),
         stop_signal: rec.options.stop_signal,
         notify,
+        held_fds,
         ..paths.monitor.monitor_config(
             &rec.id,
             MonitorMode::Create,
@@ -188,7 +190,8 @@ fn prepare_and_spawn(
             rec.options.interactive,
         )
     };
-    Ok(paths.monitor.spawn(&config)?)
+    // The monitor keeps its copies of the port sockets; ours close here.
+    Ok(paths.monitor.spawn_holding(&config, &net.held_ports)?)
 }
 
 pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {

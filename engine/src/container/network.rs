@@ -33,6 +33,8 @@ pub(crate) fn options_file(paths: &ContainerPaths) -> PathBuf {
 pub(crate) struct NetSetup {
     pub netns: Option<PathBuf>,
     pub etc: EtcNet,
+    /// Sockets bound on the published host ports, for the monitor to hold.
+    pub held_ports: Vec<std::os::fd::OwnedFd>,
 }
 
 /// Records the container's attachments (static addresses checked) when it
@@ -239,11 +241,11 @@ pub(crate) fn setup(
             return Err(e.into());
         }
     };
-    drop(reserved);
     record_status(ctx, backend, &mut attachments, &status)?;
     Ok(NetSetup {
         etc: etc_entries(rec, &attachments, &options, &status),
         netns: Some(ns),
+        held_ports: reserved.sockets,
     })
 }
 
