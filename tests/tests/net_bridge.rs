@@ -132,6 +132,19 @@ fn serves_page(env: &TestEnv, img: &str) {
         &format!("name={name}"),
     ]);
     assert_eq!(ps.trim(), format!("127.0.0.1:{port}->80/tcp"));
+    assert_eq!(
+        env.ok(&["port", &name]),
+        format!("80/tcp -> 127.0.0.1:{port}\n")
+    );
+    assert_eq!(
+        env.ok(&["port", &name, "80/tcp"]),
+        format!("127.0.0.1:{port}\n")
+    );
+    let (code, err) = env.fails(&["port", &name, "99/tcp"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (125, "Error: failed to find published port \"99/tcp\"\n")
+    );
     assert_eq!(bridge_ports(env).len(), 1);
     // The container's monitor holds the host port, as conmon does.
     assert!(
