@@ -23,6 +23,11 @@ pub fn port_mappings(paths: &ContainerPaths, rec: &ContainerRecord) -> Vec<PortM
     if !live.is_empty() {
         return live;
     }
+    asked(rec)
+}
+
+/// The `-p` values as mappings (host port 0: a random one, not chosen yet).
+fn asked(rec: &ContainerRecord) -> Vec<PortMapping> {
     rec.options
         .net
         .ports
@@ -64,20 +69,7 @@ fn port_map(mappings: &[PortMapping]) -> BTreeMap<String, Option<Vec<InspectHost
 
 /// `HostConfig.PortBindings`: the ports asked for.
 pub fn port_bindings(rec: &ContainerRecord) -> BTreeMap<String, Option<Vec<InspectHostPort>>> {
-    let asked: Vec<PortMapping> = rec
-        .options
-        .net
-        .ports
-        .iter()
-        .map(|p| PortMapping {
-            host_ip: p.host_ip.map(|i| i.to_string()).unwrap_or_default(),
-            container_port: p.container_port,
-            host_port: p.host_port,
-            range: p.range,
-            protocol: p.protocol.clone(),
-        })
-        .collect();
-    port_map(&asked)
+    port_map(&asked(rec))
 }
 
 /// One network's addresses in inspect's basic shape.

@@ -249,12 +249,22 @@ pub(crate) fn setup(
     })
 }
 
+/// One backend call at a time per root (as Podman's network lock): two
+/// first containers must not both create the bridge or its firewall chains.
+fn backend_lock(ctx: &EngineCtx) -> Result<crate::lock::LockGuard, NetworkError> {
+    Ok(crate::lock::lock_exclusive(
+        &ctx.config.lock_dir(),
+        "network",
+    )?)
+}
+
 fn run_setup(
     ctx: &EngineCtx,
     ns: &Path,
     options: &NetworkOptions,
 ) -> Result<BTreeMap<String, StatusBlock>, NetworkError> {
     let run_dir = ctx.config.network_run_dir();
+    let _guard = backend_lock(ctx)?;
     match ctx.config.network.backend {
         Backend::Netavark => Ok(Netavark::find(run_dir)?.setup(ns, options)?),
         Backend::Cni => Ok(Cni::new(run_dir.join("cni")).setup(ns, options)?),
@@ -389,6 +399,7 @@ pub(crate) fn teardown(ctx: &EngineCtx, rec: &ContainerRecord, paths: &Container
         .and_then(|d| serde_json::from_slice::<NetworkOptions>(&d).ok());
     if let Some(options) = &options {
         let run_dir = ctx.config.network_run_dir();
+        let _guard = backend_lock(ctx);
         let res: Result<(), NetworkError> = match ctx.config.network.backend {
             Backend::Netavark => Netavark::find(run_dir)
                 .map_err(NetworkError::from)

@@ -49,6 +49,8 @@ pub enum NetworkError {
     PortInUse(#[from] port_reserve::PortInUse),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
     #[error("network {0} has no subnet")]
     NoSubnet(String),
     #[error("{path}: {source}")]
