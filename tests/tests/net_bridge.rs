@@ -123,6 +123,10 @@ fn serves_page(env: &TestEnv, img: &str) {
     assert_eq!(ns["Ports"]["80/tcp"][0]["HostIp"], "127.0.0.1");
     assert_eq!(ns["Ports"]["80/tcp"][0]["HostPort"], port.to_string());
     assert_eq!(ns["Networks"]["podman"]["IPAddress"], ip);
+    let short_id = &c["Id"].as_str().unwrap()[..12];
+    assert_eq!(ns["Networks"]["podman"]["Aliases"][0], short_id);
+    assert_eq!(ns["Gateway"], env.subnet().replace(".0/24", ".1"));
+    assert_eq!(c["HostConfig"]["NetworkMode"], "bridge");
     assert!(!ns["MacAddress"].as_str().unwrap_or_default().is_empty());
     let ps = env.ok(&[
         "ps",

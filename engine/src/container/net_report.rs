@@ -142,7 +142,7 @@ pub fn network_settings(
             InspectAdditionalNetwork {
                 inspect_basic_network_config: b,
                 network_id: network.map(|n| n.id).unwrap_or_default(),
-                aliases: Some(a.aliases.clone()),
+                aliases: Some(super::network::aliases_with_id(a, &rec.id)),
                 ..Default::default()
             },
         );

@@ -169,6 +169,14 @@ fn port_specs(rec: &ContainerRecord, image_config: &[u8]) -> Vec<PortSpec> {
     specs
 }
 
+/// The attachment's aliases, then the container's short ID (Podman adds
+/// it on every network: aardvark-dns answers for it, inspect shows it).
+pub(crate) fn aliases_with_id(a: &NetworkAttachment, id: &str) -> Vec<String> {
+    let mut out = a.aliases.clone();
+    out.push(id.chars().take(12).collect());
+    out
+}
+
 /// Prepares the container's network before the runtime creates it.
 pub(crate) fn setup(
     ctx: &EngineCtx,
@@ -220,7 +228,7 @@ pub(crate) fn setup(
                 interface_name: a.interface.clone(),
                 static_ips: Some(a.addresses()).filter(|v| !v.is_empty()),
                 static_mac: a.mac.clone(),
-                aliases: Some(a.aliases.clone()).filter(|v| !v.is_empty()),
+                aliases: Some(aliases_with_id(a, &rec.id)),
             },
         );
         options.network_info.insert(a.network.clone(), network);
