@@ -33,6 +33,8 @@ pub enum ConfigError {
     Storage(#[from] StorageConfError),
     #[error(transparent)]
     Containers(#[from] ContainersConfError),
+    #[error(transparent)]
+    Network(#[from] crate::network::config::BadSubnet),
 }
 
 /// The `[engine]` table of rpod.conf. Every field is optional.
@@ -41,6 +43,7 @@ pub enum ConfigError {
 pub struct FileConfig {
     pub engine: EngineSection,
     pub storage: StorageSection,
+    pub network: crate::network::config::NetworkSection,
 }
 
 /// The `[storage]` table of rpod.conf: bounds on unpacking image layers
@@ -108,6 +111,8 @@ pub struct EngineConfig {
     /// `--runtime-flag` values (without the leading `--`); when empty,
     /// containers.conf's `[engine.runtimes_flags]` for the runtime apply.
     pub runtime_flags: Vec<String>,
+    /// rpod.conf's `[network]`, resolved.
+    pub network: crate::network::config::NetworkConfig,
 }
 
 /// The events backends rpod has (Podman's `events_logger`).
@@ -201,6 +206,7 @@ impl EngineConfig {
             tmp_dir: None,
             containers_conf: containers,
             runtime_flags: Vec::new(),
+            network: file.network.resolve()?,
         })
     }
 
@@ -243,6 +249,16 @@ impl EngineConfig {
     /// are limited to 107 bytes.
     pub fn socket_dir(&self) -> PathBuf {
         self.runroot.join("s")
+    }
+
+    /// netavark's `--config` directory and the CNI backend's state.
+    pub fn network_run_dir(&self) -> PathBuf {
+        self.runroot.join("network")
+    }
+
+    /// The persistent network namespace of container `id`.
+    pub fn netns_path(&self, id: &str) -> PathBuf {
+        self.runroot.join("netns").join(id)
     }
 
     pub fn lock_dir(&self) -> PathBuf {

@@ -40,6 +40,7 @@ pub(crate) mod image_ref;
 pub(crate) mod lock;
 pub(crate) mod logs;
 pub(crate) mod monitor;
+pub(crate) mod network;
 pub(crate) mod pod;
 pub(crate) mod registry;
 pub(crate) mod runtime;

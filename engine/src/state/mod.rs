@@ -4,10 +4,12 @@
 
 mod db;
 pub(crate) mod integrity;
+mod networks;
 mod pods;
 mod records;
 mod schema;
 pub(crate) mod snapshot;
 
 pub use db::{Db, StateError};
+pub use networks::NetworkAttachment;
 pub use records::{ContainerRecord, ContainerState, ExitInfo};

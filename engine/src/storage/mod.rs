@@ -16,7 +16,7 @@
 //! layers and images appear by a single rename once complete.
 
 pub mod archive;
-mod atomic;
+pub(crate) mod atomic;
 mod blobs;
 mod changes;
 mod commit;

@@ -143,7 +143,7 @@ async fn failing_spec_generation_is_reported_before_runc() {
     };
     let dir = tempfile::tempdir().unwrap();
     super::support::make_rootfs(&dir.path().join("rootfs"));
-    let etc = crate::spec::write_etc_files(&dir.path().join("u"), "x", NetworkMode::None).unwrap();
+    let etc = crate::spec::write_etc_files(&dir.path().join("u"), "x", &NetworkMode::None).unwrap();
     let err = crate::spec::generate(&crate::spec::SpecInput {
         id: "x",
         options: &opts,

@@ -1,0 +1,165 @@
+//! Driving netavark as Podman 4+ does: the container's [`NetworkOptions`] as
+//! JSON on stdin of `netavark --config RUN_DIR setup|teardown NETNS`; `setup`
+//! prints a [`StatusBlock`] per network. RUN_DIR is rpod's own (netavark keeps
+//! aardvark-dns's configuration there), so rpod and Podman never share it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::types::{NetworkOptions, StatusBlock};
+
+/// Where distributions install netavark and aardvark-dns (Podman's
+/// `helper_binaries_dir` defaults), before `$PATH`.
+const HELPER_DIRS: [&str; 4] = [
+    "/usr/local/libexec/podman",
+    "/usr/local/lib/podman",
+    "/usr/libexec/podman",
+    "/usr/lib/podman",
+];
+
+/// A failed netavark call.
+#[derive(Debug, thiserror::Error)]
+pub enum NetavarkError {
+    #[error("netavark not found in {dirs} or $PATH", dirs = HELPER_DIRS.join(", "))]
+    NotFound,
+    #[error("running {binary}: {source}")]
+    Spawn {
+        binary: PathBuf,
+        source: std::io::Error,
+    },
+    /// netavark's own message (`netavark: ...`, as Podman prints it).
+    #[error("netavark: {0}")]
+    Failed(String),
+    #[error("netavark printed an invalid status: {0}")]
+    BadOutput(serde_json::Error),
+}
+
+/// One netavark installation and the run directory rpod gives it.
+#[derive(Clone, Debug)]
+pub struct Netavark {
+    pub binary: PathBuf,
+    /// aardvark-dns, when installed (DNS-enabled networks need it).
+    pub aardvark: Option<PathBuf>,
+    /// `--config`: netavark's state, aardvark-dns's configuration.
+    pub run_dir: PathBuf,
+}
+
+/// The first `name` in the helper directories, else on `$PATH`.
+pub fn find_helper(name: &str) -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = HELPER_DIRS
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .collect();
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path).map(|d| d.join(name)));
+    }
+    candidates.into_iter().find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+impl Netavark {
+    /// The installed netavark, keeping its state in `run_dir`.
+    pub fn find(run_dir: PathBuf) -> Result<Netavark, NetavarkError> {
+        Ok(Netavark {
+            binary: find_helper("netavark").ok_or(NetavarkError::NotFound)?,
+            aardvark: find_helper("aardvark-dns"),
+            run_dir,
+        })
+    }
+
+    /// Configures the container's interfaces in `netns`, publishes its ports
+    /// and registers its names with aardvark-dns.
+    pub fn setup(
+        &self,
+        netns: &Path,
+        options: &NetworkOptions,
+    ) -> Result<BTreeMap<String, StatusBlock>, NetavarkError> {
+        let out = self.call("setup", netns, options)?;
+        serde_json::from_slice(&out).map_err(NetavarkError::BadOutput)
+    }
+
+    /// Undoes [`Netavark::setup`]: interfaces, firewall rules, DNS entries; the
+    /// bridge goes with its last container.
+    pub fn teardown(&self, netns: &Path, options: &NetworkOptions) -> Result<(), NetavarkError> {
+        self.call("teardown", netns, options).map(drop)
+    }
+
+    fn call(
+        &self,
+        verb: &str,
+        netns: &Path,
+        options: &NetworkOptions,
+    ) -> Result<Vec<u8>, NetavarkError> {
+        let spawn_err = |source| NetavarkError::Spawn {
+            binary: self.binary.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&self.run_dir).map_err(spawn_err)?;
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("--config").arg(&self.run_dir);
+        if let Some(a) = &self.aardvark {
+            cmd.arg("--aardvark-binary").arg(a);
+        }
+        cmd.arg(verb)
+            .arg(netns)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(spawn_err)?;
+        let input = serde_json::to_vec(options).map_err(NetavarkError::BadOutput)?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // netavark may fail (and exit) before reading: its status says why.
+            match stdin.write_all(&input) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(spawn_err(e)),
+                _ => {}
+            }
+        }
+        let out = child.wait_with_output().map_err(spawn_err)?;
+        if out.status.success() {
+            return Ok(out.stdout);
+        }
+        Err(NetavarkError::Failed(failure_message(
+            &out.stdout,
+            &out.stderr,
+        )))
+    }
+}
+
+/// netavark reports errors as `{"error": "..."}` on stdout; older versions and
+/// panics write text to stderr.
+fn failure_message(stdout: &[u8], stderr: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Failure {
+        error: String,
+    }
+    if let Ok(f) = serde_json::from_slice::<Failure>(stdout) {
+        return f.error;
+    }
+    let text = String::from_utf8_lossy(stderr);
+    let text = text.trim();
+    if text.is_empty() {
+        String::from_utf8_lossy(stdout).trim().to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_messages() {
+        assert_eq!(failure_message(br#"{"error":"boom"}"#, b"ignored"), "boom");
+        assert_eq!(failure_message(b"", b" stderr text\n"), "stderr text");
+        assert_eq!(failure_message(b"plain", b""), "plain");
+    }
+}
