@@ -41,6 +41,7 @@ pub mod runtime;
 pub mod spec;
 pub mod state;
 pub mod storage;
+pub mod volume;
 pub use engine::{Engine, OpenError};
 pub use error::Error;
 pub use front_door::LocalEngine;

@@ -24,6 +24,7 @@ mod login;
 mod logs;
 mod mount;
 mod network_volume;
+mod volume;
 mod pod;
 mod pod_ps;
 mod pod_view;
@@ -112,8 +113,9 @@ pub enum Command {
     Untag(tag::UntagArgs),
     /// Display the rpod version information
     Version(info::VersionArgs),
-    /// Manage volumes (only `volume rm --all --force` yet)
-    Volume(network_volume::PassArgs),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -257,7 +259,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Version(a) => info::version(&g, a).await,
         Command::Network(a) => network_volume::network(&g, &a).await,
         Command::Completion(a) => completion::run(a),
-        Command::Volume(a) => network_volume::volume(&g, &a).await,
+        Command::Volume(c) => volume::dispatch(&g, c).await,
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),

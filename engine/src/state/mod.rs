@@ -5,6 +5,7 @@
 mod db;
 pub(crate) mod integrity;
 mod pods;
+mod volumes;
 mod records;
 mod schema;
 pub(crate) mod snapshot;

@@ -41,4 +41,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 2 -> 3: a generation per container row, bumped by every write, so an
     // actor holding the row knows cheaply whether another process changed it.
     "ALTER TABLE containers ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;",
+    // 3 -> 4: named volumes.
+    VOLUMES,
 ];
+
+/// Named volumes (self-contained, so it can be renumbered). `lock_number`
+/// is Podman's LockNumber: a stable small number per volume. `mount_count`
+/// counts the containers that mounted a volume whose driver options need a
+/// mount (Podman's MountCount); `copied_up` is Podman's internal CopiedUp.
+/// A container's volumes are in its options (`$.volumes[*].name`).
+const VOLUMES: &str = "CREATE TABLE volumes (
+        lock_number   INTEGER PRIMARY KEY AUTOINCREMENT,
+        name          TEXT NOT NULL UNIQUE,
+        driver        TEXT NOT NULL,
+        labels        TEXT NOT NULL,
+        options       TEXT NOT NULL,
+        anonymous     INTEGER NOT NULL DEFAULT 0,
+        created_at    INTEGER NOT NULL,
+        needs_copy_up INTEGER NOT NULL DEFAULT 1,
+        needs_chown   INTEGER NOT NULL DEFAULT 1,
+        copied_up     INTEGER NOT NULL DEFAULT 0,
+        mount_count   INTEGER NOT NULL DEFAULT 0
+    );";

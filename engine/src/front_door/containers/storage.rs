@@ -174,7 +174,7 @@ pub(super) async fn unmount(
 
 /// Writes the tree at `path` as a tarball to `output` (a file is written whole or
 /// not at all).
-fn write_tar(path: &Path, output: ExportOutput) -> std::result::Result<(), String> {
+pub(crate) fn write_tar(path: &Path, output: ExportOutput) -> std::result::Result<(), String> {
     fn tar<W: std::io::Write>(path: &Path, w: W) -> std::result::Result<(), String> {
         let mut w = crate::storage::tree_tar::write_tree(path, std::io::BufWriter::new(w), false)
             .map_err(|e| e.to_string())?;
