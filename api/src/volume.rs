@@ -176,7 +176,12 @@ mod tests {
     #[test]
     fn go_names_in_templates() {
         let v = sample().to_template();
-        let render = |t: &str| gotmpl::render_value(t, &v, "volume").unwrap().trim_end().to_owned();
+        let render = |t: &str| {
+            gotmpl::render_value(t, &v, "volume")
+                .unwrap()
+                .trim_end()
+                .to_owned()
+        };
         assert_eq!(render("{{.Name}} {{.Driver}} {{.Scope}}"), "v local local");
         assert_eq!(render("{{.Mountpoint}}"), "/r/volumes/v/_data");
         assert_eq!(render("{{.NeedsCopyUp}} {{.NeedsChown}}"), "true true");

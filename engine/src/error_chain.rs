@@ -12,4 +12,3 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
         None => s,
     }
 }
-

@@ -156,7 +156,10 @@ fn unimplemented_flags_are_refused_by_name() {
     for (flag, want) in [
         ("--cpus=2", "--cpus is not supported yet"),
         ("-p=8080:80", "--publish is not supported yet"),
-        ("--mount=type=tmpfs,dst=/x", "--mount is not supported yet"),
+        (
+            "--mount=type=image,src=x,dst=/x",
+            "--mount type=image is not supported yet",
+        ),
         ("--annotation=a=b", "--annotation is not supported yet"),
         (
             "--log-driver=journald",

@@ -82,6 +82,38 @@ pub struct BindMount {
     pub options: Vec<String>,
 }
 
+/// `-v NAME:/path[:OPTIONS]`, `-v /path` (an anonymous volume: `name`
+/// empty) or `--mount type=volume`: a named volume mounted into the
+/// container, created when missing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedVolume {
+    pub name: String,
+    pub destination: String,
+    /// Mount options as given (`ro`, `nocopy`, `U`, `noexec`, ...).
+    pub options: Vec<String>,
+}
+
+/// `--tmpfs /path[:OPTIONS]` or `--mount type=tmpfs`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmpfsMount {
+    pub destination: String,
+    /// tmpfs options (`size=`, `mode=`, `ro`, `noexec`, `notmpcopyup`, ...).
+    pub options: Vec<String>,
+}
+
+/// `--image-volume`: what the image's `VOLUME`s become.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageVolumeMode {
+    /// Anonymous volumes (Podman's default, `anonymous` or `bind`).
+    #[default]
+    Anonymous,
+    /// A tmpfs on each.
+    Tmpfs,
+    /// Nothing: the image's directories as they are.
+    Ignore,
+}
+
 /// Podman's restart policy names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -200,6 +232,15 @@ pub struct ContainerSpec {
     /// `-i`: keep stdin open.
     pub interactive: bool,
     pub mounts: Vec<BindMount>,
+    /// Named and anonymous volumes.
+    #[serde(default)]
+    pub volumes: Vec<NamedVolume>,
+    /// `--tmpfs` and `--mount type=tmpfs`.
+    #[serde(default)]
+    pub tmpfs: Vec<TmpfsMount>,
+    /// `--image-volume`; containers.conf's `image_volume_mode` when `None`.
+    #[serde(default)]
+    pub image_volume: Option<ImageVolumeMode>,
     /// `--read-only`; containers.conf's `read_only` when `None`.
     pub read_only: Option<bool>,
     /// `--network`; `None` when not given (the default mode, or the pod's).

@@ -23,8 +23,8 @@ mod lifecycle;
 mod login;
 mod logs;
 mod mount;
+mod mounts;
 mod network_volume;
-mod volume;
 mod pod;
 mod pod_ps;
 mod pod_view;
@@ -39,6 +39,7 @@ mod save;
 mod service_flags;
 mod sig_proxy;
 mod terminal;
+mod volume;
 // The modules' former names, still used by lifecycle.rs, container_filter.rs
 // and system.rs.
 mod system;

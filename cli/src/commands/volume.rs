@@ -220,7 +220,9 @@ async fn exists(g: &Globals, a: NameArg) -> CliResult {
 async fn export(g: &Globals, a: ExportArgs) -> CliResult {
     let output = match a.output {
         Some(path) if path.as_os_str().is_empty() => {
-            return Err(CliError::usage("must provide valid path for file to write to"))
+            return Err(CliError::usage(
+                "must provide valid path for file to write to",
+            ))
         }
         Some(path) => ExportOutput::File(path),
         None if std::io::stdout().is_terminal() => {
@@ -283,7 +285,9 @@ async fn inspect(g: &Globals, a: InspectArgs) -> CliResult {
 
 async fn ls(g: &Globals, a: LsArgs) -> CliResult {
     if a.quiet && a.format.is_some() {
-        return Err(CliError::usage("quiet and format flags cannot be used together"));
+        return Err(CliError::usage(
+            "quiet and format flags cannot be used together",
+        ));
     }
     let reports = open_front_door(g)?
         .volume_list(VolumeListOptions {
@@ -332,9 +336,7 @@ async fn prune(g: &Globals, a: PruneArgs) -> CliResult {
         }
     }
     let reports = front
-        .volume_prune(VolumePruneOptions {
-            filters: a.filter,
-        })
+        .volume_prune(VolumePruneOptions { filters: a.filter })
         .await?;
     let mut failures = FailureCodes::default();
     for r in reports {

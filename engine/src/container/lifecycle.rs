@@ -72,6 +72,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
     let pending = match prepare_and_spawn(ctx, rec, &paths) {
         Ok(p) => p,
         Err(e) => {
+            super::volumes::release(ctx, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
             return Err(e);
@@ -90,6 +91,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
             Ok(())
         }
         Err(e) => {
+            super::volumes::release(ctx, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
             remove_run_files(&paths);
@@ -128,6 +130,7 @@ fn prepare_and_spawn(
     crate::fault::point("start.after-mount");
     let hostname = spec::hostname_for(&rec.id, &rec.options);
     let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;
+    let volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
     let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
         options: &rec.options,
@@ -135,6 +138,7 @@ fn prepare_and_spawn(
         rootfs: &rootfs,
         etc_files: &etc_files,
         cgroups_path: Some(super::placement::cgroups_path(rec)),
+        volume_binds: &volume_binds,
     })?;
     spec::join_namespaces(
         &mut generated,
@@ -145,6 +149,7 @@ fn prepare_and_spawn(
     if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {
         spec::add_notify_socket(&mut generated, dir)?;
     }
+    super::volumes::mount(ctx, rec, &rootfs, &generated, paths)?;
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let config = MonitorConfig {
@@ -482,6 +487,10 @@ pub(crate) async fn cleanup(
         || rec.options.remove && rec.state == ContainerState::Exited
     {
         remove(ctx, rec, false, None).await?;
+        // `--rm` takes the container's anonymous volumes with it.
+        if rec.options.remove {
+            super::volumes::remove_anonymous(ctx, rec);
+        }
         return Ok(true);
     }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
@@ -510,6 +519,7 @@ async fn release_resources(
             Err(e) => return Err(e.into()),
         }
     }
+    super::volumes::release(ctx, paths);
     ctx.store.unmount_rootfs(&rec.id)?;
     super::shm::release(ctx, &rec.id)?;
     remove_run_files(paths);

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod filter;
 pub mod health;
 pub mod inspect;
+mod inspect_mounts;
 pub(crate) mod lifecycle;
 pub mod monitor_files;
 pub mod names;
@@ -21,6 +22,7 @@ pub mod restart;
 mod sdnotify;
 pub(crate) mod shm;
 pub(crate) mod top;
+pub(crate) mod volumes;
 mod wait;
 
 pub use actor::ContainerHandle;
@@ -29,7 +31,7 @@ pub use exec::{ExecOptions, ExecSession};
 pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGKILL, SIGTERM};
 pub use options::{
     BindMount, ContainerOptions, HealthConfig, HealthOnFailure, InitCtrMode, NetworkMode,
-    PodMembership, RestartConfig, RestartPolicy,
+    PodMembership, RestartConfig, RestartPolicy, TmpfsMount, VolumeMount,
 };
 pub(crate) use orchestration::Orchestration;
 pub use paths::ContainerPaths;

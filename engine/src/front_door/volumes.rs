@@ -69,7 +69,12 @@ impl Volumes for LocalEngine {
     async fn volume_list(&self, o: VolumeListOptions) -> Result<Vec<VolumeConfigResponse>> {
         let store = VolumeStore::new(self.engine().ctx());
         let filters = VolumeFilters::parse(&o.filters, false)?;
-        let in_use = self.engine().ctx().db.volumes_in_use().map_err(VolumeError::from)?;
+        let in_use = self
+            .engine()
+            .ctx()
+            .db
+            .volumes_in_use()
+            .map_err(VolumeError::from)?;
         let usage = Usage { in_use: &in_use };
         Ok(store
             .list()?
@@ -182,16 +187,16 @@ fn report(store: &VolumeStore<'_>, v: &VolumeRecord) -> VolumeConfigResponse {
 }
 
 /// Removes one volume; with `force`, the containers using it first.
-async fn remove_one(
-    engine: &Engine,
-    name: &str,
-    force: bool,
-    timeout: Option<u64>,
-) -> Result<()> {
+async fn remove_one(engine: &Engine, name: &str, force: bool, timeout: Option<u64>) -> Result<()> {
     let store = VolumeStore::new(engine.ctx());
     store.get(name)?;
     if force {
-        for id in engine.ctx().db.containers_using_volume(name).map_err(VolumeError::from)? {
+        for id in engine
+            .ctx()
+            .db
+            .containers_using_volume(name)
+            .map_err(VolumeError::from)?
+        {
             let removed = match engine.container(&id) {
                 Ok(h) => h.remove(true, timeout).await,
                 Err(e) => Err(e),
@@ -209,7 +214,11 @@ async fn remove_one(
 pub(crate) fn prune(engine: &Engine, filters: &[String]) -> Result<Vec<PruneReport>> {
     let store = VolumeStore::new(engine.ctx());
     let filters = VolumeFilters::parse(filters, true)?;
-    let in_use = engine.ctx().db.volumes_in_use().map_err(VolumeError::from)?;
+    let in_use = engine
+        .ctx()
+        .db
+        .volumes_in_use()
+        .map_err(VolumeError::from)?;
     let usage = Usage { in_use: &in_use };
     let mut out = Vec::new();
     for v in store.list()? {

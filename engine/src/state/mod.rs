@@ -5,10 +5,10 @@
 mod db;
 pub(crate) mod integrity;
 mod pods;
-mod volumes;
 mod records;
 mod schema;
 pub(crate) mod snapshot;
+mod volumes;
 
 pub use db::{Db, StateError};
 pub use integrity::REPAIR_COMMAND;

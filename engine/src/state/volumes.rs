@@ -27,7 +27,9 @@ fn volume_from_row(r: &Row<'_>) -> rusqlite::Result<(VolumeRecord, String, Strin
     ))
 }
 
-fn decode((mut v, labels, options): (VolumeRecord, String, String)) -> Result<VolumeRecord, StateError> {
+fn decode(
+    (mut v, labels, options): (VolumeRecord, String, String),
+) -> Result<VolumeRecord, StateError> {
     let corrupt = |what: String| StateError::Corrupt {
         id: v.name.clone(),
         what,

@@ -11,7 +11,6 @@ use super::{VolumeError, VolumeRecord, LOCAL_DRIVER};
 /// Options that never make the volume a mount of its own.
 pub(crate) const NON_MOUNT_OPTIONS: &[&str] = &["uid", "gid", "copy", "nocopy"];
 
-
 /// Checks `driver` and its `options` for a new volume `name`.
 pub fn check(
     name: &str,
@@ -125,7 +124,11 @@ mod tests {
             &opts(&[("type", "tmpfs"), ("device", "tmpfs"), ("o", "size=2M")])
         )
         .is_ok());
-        let e = check("v", "local", &opts(&[("type", "bind"), ("device", "/bogus-rpod")]));
+        let e = check(
+            "v",
+            "local",
+            &opts(&[("type", "bind"), ("device", "/bogus-rpod")]),
+        );
         assert_eq!(
             e.unwrap_err().to_string(),
             "invalid volume option device for driver 'local': faccessat /bogus-rpod: no such file or directory"

@@ -73,9 +73,11 @@ impl VolumeFilters {
                 }
                 "until" => {
                     let v = values.last().map(String::as_str).unwrap_or("");
-                    Some(Filter::Until(rpod_api::input_time::until_nanos(v).ok_or_else(
-                        || VolumeError::Invalid(format!("invalid until filter value {v:?}")),
-                    )?))
+                    Some(Filter::Until(
+                        rpod_api::input_time::until_nanos(v).ok_or_else(|| {
+                            VolumeError::Invalid(format!("invalid until filter value {v:?}"))
+                        })?,
+                    ))
                 }
                 _ => None,
             };
@@ -127,7 +129,12 @@ mod tests {
         }
     }
 
-    fn matching(specs: &[&str], prune: bool, vols: &[VolumeRecord], used: &[String]) -> Vec<String> {
+    fn matching(
+        specs: &[&str],
+        prune: bool,
+        vols: &[VolumeRecord],
+        used: &[String],
+    ) -> Vec<String> {
         let specs: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
         let f = VolumeFilters::parse(&specs, prune).unwrap();
         vols.iter()
@@ -144,20 +151,37 @@ mod tests {
             vol("other", &[]),
         ];
         let used = vec!["other".to_string()];
-        assert_eq!(matching(&["name=volume_1.+"], false, &vols, &used), ["volume_1_x"]);
+        assert_eq!(
+            matching(&["name=volume_1.+"], false, &vols, &used),
+            ["volume_1_x"]
+        );
         // A regular expression, not a glob: `_1*` matches `_` alone.
         assert_eq!(
             matching(&["name=volume_1*"], false, &vols, &used),
             ["volume_1_x", "volume_2_x"]
         );
-        assert_eq!(matching(&["label=a=2"], false, &vols, &used), ["volume_2_x"]);
+        assert_eq!(
+            matching(&["label=a=2"], false, &vols, &used),
+            ["volume_2_x"]
+        );
         assert_eq!(matching(&["label=b"], true, &vols, &used), ["volume_2_x"]);
         assert_eq!(matching(&["label!=a"], true, &vols, &used), ["other"]);
-        assert_eq!(matching(&["dangling=false"], false, &vols, &used), ["other"]);
-        assert_eq!(matching(&["driver=local", "name=other"], false, &vols, &used), ["other"]);
-        assert_eq!(matching(&["driver=nfs"], false, &vols, &used), Vec::<String>::new());
+        assert_eq!(
+            matching(&["dangling=false"], false, &vols, &used),
+            ["other"]
+        );
+        assert_eq!(
+            matching(&["driver=local", "name=other"], false, &vols, &used),
+            ["other"]
+        );
+        assert_eq!(
+            matching(&["driver=nfs"], false, &vols, &used),
+            Vec::<String>::new()
+        );
         assert!(VolumeFilters::parse(&["name=x".into()], true).is_err());
-        let e = VolumeFilters::parse(&["bogus=x".into()], false).err().unwrap();
+        let e = VolumeFilters::parse(&["bogus=x".into()], false)
+            .err()
+            .unwrap();
         assert_eq!(e.to_string(), "\"bogus\" is an invalid volume filter");
         assert!(VolumeFilters::parse(&["dangling=maybe".into()], false).is_err());
     }

@@ -75,6 +75,28 @@ pub fn mountpoint(root: &Path, name: &str) -> PathBuf {
     volume_dir(root, name).join("_data")
 }
 
+/// A container's volumes as bind mounts of their host paths: the mount
+/// options without those only volumes know (`nocopy`, `copy`, `U`).
+pub fn container_binds(
+    root: &Path,
+    volumes: &[crate::container::VolumeMount],
+) -> Vec<crate::container::BindMount> {
+    volumes
+        .iter()
+        .map(|v| crate::container::BindMount {
+            source: mountpoint(root, &v.name).display().to_string(),
+            destination: v.destination.clone(),
+            readonly: v.readonly(),
+            options: v
+                .options
+                .iter()
+                .filter(|o| !matches!(o.as_str(), "nocopy" | "copy" | "U" | "ro" | "rw"))
+                .cloned()
+                .collect(),
+        })
+        .collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum VolumeError {
     #[error("no volume with name \"{0}\" found: no such volume")]
@@ -86,7 +108,9 @@ pub enum VolumeError {
     /// A bad driver or option; the message is Podman's.
     #[error("{0}")]
     Invalid(String),
-    #[error("volume {name} is being used by the following container(s): {users}: volume is being used")]
+    #[error(
+        "volume {name} is being used by the following container(s): {users}: volume is being used"
+    )]
     InUse { name: String, users: String },
     #[error("mounting volume {name}: {message}")]
     Mount { name: String, message: String },
@@ -105,7 +129,10 @@ pub enum VolumeError {
 }
 
 impl VolumeError {
-    pub(crate) fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Self + 'a {
+    pub(crate) fn io<'a>(
+        what: &'static str,
+        path: &'a Path,
+    ) -> impl FnOnce(std::io::Error) -> Self + 'a {
         move |source| VolumeError::Io {
             what,
             path: path.to_owned(),

@@ -30,7 +30,9 @@ mod tests {
         }
         for bad in ["", "-a", ".a", "a b", "a/b", "a:b", "ä"] {
             let e = check(bad).unwrap_err();
-            assert!(e.to_string().starts_with("running volume create option: names must match"));
+            assert!(e
+                .to_string()
+                .starts_with("running volume create option: names must match"));
         }
         let a = anonymous();
         assert_eq!(a.len(), 64);

@@ -184,6 +184,68 @@ impl<'a> VolumeStore<'a> {
         Ok(())
     }
 
+    /// Creates the volumes a new container names that do not exist yet
+    /// (Podman does, with the local driver), and a volume with a new name
+    /// for each anonymous one. Returns the names it created; on failure
+    /// nothing it created is left.
+    pub fn ensure_for_container(
+        &self,
+        volumes: &mut [crate::container::VolumeMount],
+    ) -> Result<Vec<String>, VolumeError> {
+        let mut created = Vec::new();
+        let res = (|| {
+            for v in volumes.iter_mut() {
+                let anonymous = v.name.is_empty();
+                if !anonymous && self.db.volume(&v.name)?.is_some() {
+                    continue;
+                }
+                let rec = self.create(NewVolume {
+                    name: (!anonymous).then(|| v.name.clone()),
+                    driver: super::LOCAL_DRIVER.to_owned(),
+                    anonymous,
+                    // Another container may create it at the same moment.
+                    ignore_existing: true,
+                    ..Default::default()
+                })?;
+                v.name = rec.name.clone();
+                created.push(rec.name);
+            }
+            Ok(())
+        })();
+        match res {
+            Ok(()) => Ok(created),
+            Err(e) => {
+                self.remove_quietly(&created);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes `names`, logging (never returning) what fails: cleaning up
+    /// after a failed create.
+    pub fn remove_quietly(&self, names: &[String]) {
+        for name in names {
+            if let Err(e) = self.remove(name) {
+                tracing::warn!(volume = %name, "removing volume: {e}");
+            }
+        }
+    }
+
+    /// After a container is removed (`rm -v`, `--rm`): its anonymous
+    /// volumes go too, unless another container uses them.
+    pub fn remove_anonymous(&self, volumes: &[crate::container::VolumeMount]) {
+        for v in volumes {
+            match self.db.volume(&v.name) {
+                Ok(Some(rec)) if rec.anonymous => match self.remove(&v.name) {
+                    Ok(()) | Err(VolumeError::InUse { .. } | VolumeError::NotFound(_)) => {}
+                    Err(e) => tracing::warn!(volume = %v.name, "removing anonymous volume: {e}"),
+                },
+                Ok(_) => {}
+                Err(e) => tracing::warn!(volume = %v.name, "looking up volume: {e}"),
+            }
+        }
+    }
+
     /// `volume mount`: the volume's path on the host, mounted for the
     /// caller when its options need a mount (one more user).
     pub fn mount_by_user(&self, name: &str) -> Result<PathBuf, VolumeError> {
@@ -209,7 +271,8 @@ fn make_dirs(
     options: &BTreeMap<String, String>,
 ) -> Result<(), VolumeError> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    std::fs::create_dir_all(dir.parent().unwrap_or(dir)).map_err(VolumeError::io("creating", dir))?;
+    std::fs::create_dir_all(dir.parent().unwrap_or(dir))
+        .map_err(VolumeError::io("creating", dir))?;
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(dir)

@@ -5,6 +5,7 @@
 mod create;
 mod options;
 mod session;
+mod volumes;
 
 use std::sync::Arc;
 

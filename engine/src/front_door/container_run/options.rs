@@ -5,7 +5,9 @@ use rpod_api::container_run as api;
 use rpod_api::Error;
 
 use crate::config::containers_conf::ContainersTable;
-use crate::container::{BindMount, ContainerOptions, InitCtrMode, NetworkMode};
+use crate::container::{
+    BindMount, ContainerOptions, InitCtrMode, NetworkMode, TmpfsMount, VolumeMount,
+};
 
 /// The options to store for `spec`, with `defaults` (containers.conf's
 /// `[containers]`) where the user gave nothing.
@@ -34,6 +36,24 @@ pub(crate) fn container_options(
         tty: spec.tty,
         interactive: spec.interactive,
         mounts,
+        // Anonymous volumes (empty names) are named when they are created.
+        volumes: spec
+            .volumes
+            .into_iter()
+            .map(|v| VolumeMount {
+                name: v.name,
+                destination: v.destination,
+                options: v.options,
+            })
+            .collect(),
+        tmpfs: spec
+            .tmpfs
+            .into_iter()
+            .map(|t| TmpfsMount {
+                destination: t.destination,
+                options: t.options,
+            })
+            .collect(),
         read_only: spec.read_only.or(defaults.read_only).unwrap_or(false),
         network: network_mode(spec.network.unwrap_or_default()),
         // containers.conf's `log_size_max` (negative: unlimited) when not given.
