@@ -146,6 +146,9 @@ fn volume_commands_and_bad_input() {
     std::fs::write(mountpoint.join("sub/f"), "x").unwrap();
     let tar = env.dir().join("v1.tar");
     env.ok(&["volume", "export", "v1", "--output", tar.to_str().unwrap()]);
+    // A device is written in place, never replaced.
+    env.ok(&["volume", "export", "v1", "--output", "/dev/null"]);
+    assert!(!std::path::Path::new("/dev/null").is_file());
     env.ok(&["volume", "import", "v2", tar.to_str().unwrap()]);
     let v2 = env.root().join("volumes/v2/_data");
     assert_eq!(std::fs::read_to_string(v2.join("hello")).unwrap(), "hi\n");
@@ -302,6 +305,33 @@ fn anonymous_volumes_go_with_rm_v_and_run_rm() {
     );
     let anonymous = volume_json(env, &names[0]);
     assert_eq!(anonymous["Anonymous"], true);
+    // --volumes-from: the same volume on the same path; `ro` forces read-only.
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "a",
+        &img,
+        "cat",
+        "/scratch/f",
+    ]);
+    assert_eq!(out, "x\n");
+    let (code, err) = env.fails(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "a:ro",
+        &img,
+        "touch",
+        "/scratch/g",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let (code, err) = env.fails(&["create", "--volumes-from", "nosuch", &img]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("no container with name or ID \"nosuch\" found"),
+        "{err}"
+    );
     // `rm` without -v keeps it; with -v it goes.
     env.ok(&["create", "--name", "b", "-v", "/scratch", &img]);
     env.ok(&["rm", "b"]);

@@ -13,5 +13,5 @@ pub use session::{
 pub use spec::{
     BindMount, ContainerSpec, CreateReport, CreateSpec, HealthCheck, HealthOnFailure,
     ImageVolumeMode, InitCtrMode, NamedVolume, NetworkMode, PodTarget, PullPolicy, RestartPolicy,
-    RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount,
+    RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount, PROPAGATIONS,
 };

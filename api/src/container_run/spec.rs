@@ -82,6 +82,18 @@ pub struct BindMount {
     pub options: Vec<String>,
 }
 
+/// Mount propagation options, as `-v` and `--mount` take them.
+pub const PROPAGATIONS: [&str; 8] = [
+    "private",
+    "rprivate",
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "unbindable",
+    "runbindable",
+];
+
 /// `-v NAME:/path[:OPTIONS]`, `-v /path` (an anonymous volume: `name`
 /// empty) or `--mount type=volume`: a named volume mounted into the
 /// container, created when missing.
@@ -238,6 +250,10 @@ pub struct ContainerSpec {
     /// `--tmpfs` and `--mount type=tmpfs`.
     #[serde(default)]
     pub tmpfs: Vec<TmpfsMount>,
+    /// `--volumes-from CTR[:ro|rw|z|Z]`: the named volumes and bind mounts
+    /// of other containers.
+    #[serde(default)]
+    pub volumes_from: Vec<String>,
     /// `--image-volume`; containers.conf's `image_volume_mode` when `None`.
     #[serde(default)]
     pub image_volume: Option<ImageVolumeMode>,

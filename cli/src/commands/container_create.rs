@@ -97,6 +97,9 @@ pub struct ContainerFlags {
     /// Mount a temporary filesystem (tmpfs) into a container
     #[arg(long)]
     pub tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s) (CTR[:ro|rw|z])
+    #[arg(long)]
+    pub volumes_from: Vec<String>,
     /// Tells rpod how to handle the builtin image volumes (anonymous, bind, tmpfs, ignore)
     #[arg(long)]
     pub image_volume: Option<String>,
@@ -263,6 +266,7 @@ impl ContainerFlags {
             mounts: mounts.binds,
             volumes: mounts.volumes,
             tmpfs: mounts.tmpfs,
+            volumes_from: self.volumes_from.clone(),
             image_volume: self.image_volume_mode()?,
             read_only: self.read_only,
             network,

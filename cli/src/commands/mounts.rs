@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rpod_api::container_run::{BindMount, NamedVolume, TmpfsMount};
+use rpod_api::container_run::{BindMount, NamedVolume, TmpfsMount, PROPAGATIONS};
 
 use crate::cli_error::{CliError, CliResult};
 
@@ -107,16 +107,7 @@ fn check_options(options: &[String], volume: bool) -> CliResult<()> {
         (&["nodev", "dev"], "1 'nodev' or 'dev' option"),
         (&["nosuid", "suid"], "1 'nosuid' or 'suid' option"),
         (
-            &[
-                "private",
-                "rprivate",
-                "shared",
-                "rshared",
-                "slave",
-                "rslave",
-                "unbindable",
-                "runbindable",
-            ],
+            &PROPAGATIONS,
             "1 '[r]shared', '[r]private', '[r]slave' or '[r]unbindable' option",
         ),
         (&["bind", "rbind"], "1 '[r]bind' option"),
@@ -333,10 +324,10 @@ fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
                 let ro = if name == "rw" { !on } else { on };
                 o.options.push(if ro { "ro" } else { "rw" }.to_owned());
             }
-            "nodev" | "dev" | "noexec" | "exec" | "nosuid" | "suid" | "shared" | "rshared"
-            | "private" | "rprivate" | "slave" | "rslave" | "unbindable" | "runbindable" => {
+            "nodev" | "dev" | "noexec" | "exec" | "nosuid" | "suid" => {
                 o.options.push(name.to_owned())
             }
+            p if PROPAGATIONS.contains(&p) => o.options.push(name.to_owned()),
             // SELinux relabelling: nothing to do on a host without SELinux.
             "z" | "Z" | "relabel" => {}
             // macOS-only hints, ignored on Linux as by Podman.
@@ -346,10 +337,7 @@ fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
                     return Err(not_for(name));
                 }
                 match value {
-                    Some(
-                        v @ ("shared" | "rshared" | "private" | "rprivate" | "slave" | "rslave"
-                        | "unbindable" | "runbindable"),
-                    ) => o.options.push(v.to_owned()),
+                    Some(v) if PROPAGATIONS.contains(&v) => o.options.push(v.to_owned()),
                     Some(v) => return Err(CliError::usage(format!("invalid value {v:?}"))),
                     None => return Err(needs_arg(name)),
                 }

@@ -13,7 +13,7 @@ use rpod_api::volume::{
 };
 use rpod_api::ErrorKind;
 
-use super::common::{open_front_door, FailureCodes, Globals};
+use super::common::{open_front_door, print_removals, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, GoValue, HeaderMap, Origin, ToTemplate};
 
@@ -247,7 +247,7 @@ async fn import(g: &Globals, a: ImportArgs) -> CliResult {
 }
 
 async fn inspect(g: &Globals, a: InspectArgs) -> CliResult {
-    if a.all == !a.names.is_empty() {
+    if a.all != a.names.is_empty() {
         return Err(CliError::usage(
             "provide one or more volume names or use --all",
         ));
@@ -338,19 +338,18 @@ async fn prune(g: &Globals, a: PruneArgs) -> CliResult {
     let reports = front
         .volume_prune(VolumePruneOptions { filters: a.filter })
         .await?;
-    let mut failures = FailureCodes::default();
-    for r in reports {
-        match r.err {
-            None => println!("{}", r.id),
-            Some(e) => failures.fail_msg(&e.message, 125),
-        }
-    }
-    failures.finish()
+    print_removals(
+        reports.into_iter().map(|r| match r.err {
+            None => Ok(r.id),
+            Some(e) => Err(e),
+        }),
+        |_| 125,
+    )
 }
 
 /// Podman's exit codes: 1 if a volume did not exist, 2 if one was in use.
 async fn rm(g: &Globals, a: RmArgs) -> CliResult {
-    if a.all == !a.names.is_empty() {
+    if a.all != a.names.is_empty() {
         return Err(CliError::usage("choose either one or more volumes or all"));
     }
     if a.time.is_some() && !a.force {
@@ -363,21 +362,18 @@ async fn rm(g: &Globals, a: RmArgs) -> CliResult {
         force: a.force,
         timeout: a.time,
     };
-    let mut failures = FailureCodes::default();
-    for r in open_front_door(g)?.volume_remove(&a.names, options).await? {
-        match r.err {
-            None => println!("{}", r.id),
-            Some(e) => {
-                let code = match e.kind {
-                    ErrorKind::NoSuchVolume => 1,
-                    ErrorKind::InUse => 2,
-                    _ => 125,
-                };
-                failures.fail_msg(&e.message, code);
-            }
-        }
-    }
-    failures.finish()
+    let reports = open_front_door(g)?.volume_remove(&a.names, options).await?;
+    print_removals(
+        reports.into_iter().map(|r| match r.err {
+            None => Ok(r.id),
+            Some(e) => Err(e),
+        }),
+        |kind| match kind {
+            ErrorKind::NoSuchVolume => 1,
+            ErrorKind::InUse => 2,
+            _ => 125,
+        },
+    )
 }
 
 #[cfg(test)]

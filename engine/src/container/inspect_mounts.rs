@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use rpod_api::container_run::PROPAGATIONS;
 use rpod_api::inspect::InspectMount;
 
 use super::options::ContainerOptions;
@@ -18,8 +19,7 @@ fn with_options(mut m: InspectMount, options: &[String]) -> InspectMount {
         match o.as_str() {
             "ro" => m.rw = false,
             "rw" | "nocopy" | "copy" | "U" => {}
-            "shared" | "slave" | "private" | "rshared" | "rslave" | "rprivate" | "unbindable"
-            | "runbindable" => m.propagation = o.clone(),
+            p if PROPAGATIONS.contains(&p) => m.propagation = o.clone(),
             "z" | "Z" => m.mode = o.clone(),
             _ => other.push(o.clone()),
         }

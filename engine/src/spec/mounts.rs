@@ -96,16 +96,7 @@ fn read_only_tmpfs() -> Result<Vec<Mount>, SpecError> {
         .collect()
 }
 
-const PROPAGATIONS: [&str; 8] = [
-    "private",
-    "rprivate",
-    "shared",
-    "rshared",
-    "slave",
-    "rslave",
-    "unbindable",
-    "runbindable",
-];
+use rpod_api::container_run::PROPAGATIONS;
 
 /// Checks one `-v` mount and turns it into an OCI bind mount.
 fn user_mount(m: &BindMount) -> Result<Mount, SpecError> {

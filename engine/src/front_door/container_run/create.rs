@@ -26,6 +26,7 @@ pub(crate) async fn create(
     let requires = spec.options.requires.clone();
     let init_ctr = spec.options.init_ctr.map(init_ctr_mode);
     let image_volume = spec.options.image_volume;
+    let volumes_from = std::mem::take(&mut spec.options.volumes_from);
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
     options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
@@ -39,6 +40,7 @@ pub(crate) async fn create(
             replace_existing(engine, name).await?;
         }
     }
+    super::volumes::add_volumes_from(engine, &mut options, &volumes_from).await?;
     let mode = super::volumes::image_volume_mode(engine, image_volume)?;
     super::volumes::add_image_volumes(&mut options, mode, &image_volumes(engine, &image)?);
     let volumes = crate::volume::store::VolumeStore::new(engine.ctx());

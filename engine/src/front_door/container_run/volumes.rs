@@ -39,21 +39,81 @@ fn clean(dest: &str) -> PathBuf {
     Path::new(dest).components().collect()
 }
 
+/// Whether a mount of `o` already covers `dest`.
+fn covered(o: &ContainerOptions, dest: &str) -> bool {
+    let dest = clean(dest);
+    o.mounts
+        .iter()
+        .map(|m| &m.destination)
+        .chain(o.volumes.iter().map(|v| &v.destination))
+        .chain(o.tmpfs.iter().map(|t| &t.destination))
+        .any(|d| clean(d) == dest)
+}
+
+/// `--volumes-from CTR[:OPTIONS]`: the named volumes and bind mounts of
+/// each container, on the same destinations, unless the new container
+/// mounts something there itself. `ro`/`rw` override the source's mode.
+pub(super) async fn add_volumes_from(
+    engine: &Engine,
+    o: &mut ContainerOptions,
+    specs: &[String],
+) -> Result<(), Error> {
+    for spec in specs {
+        let (name, opts) = spec.split_once(':').unwrap_or((spec, ""));
+        let mut mode = None;
+        for opt in opts.split(',').filter(|s| !s.is_empty()) {
+            match opt {
+                "ro" | "rw" if mode.is_some() => {
+                    return Err(Error::invalid(format!(
+                        "cannot set ro or rw options more than once: {spec}"
+                    )))
+                }
+                "ro" => mode = Some(true),
+                "rw" => mode = Some(false),
+                // SELinux relabelling: nothing to do without SELinux.
+                "z" | "Z" => {}
+                other => {
+                    return Err(Error::invalid(format!(
+                        "invalid option {other:?} specified for --volumes-from: {spec}"
+                    )))
+                }
+            }
+        }
+        let source = engine.container(name)?.get().await?.options;
+        for v in source.volumes {
+            if covered(o, &v.destination) {
+                continue;
+            }
+            let mut options: Vec<String> = v
+                .options
+                .into_iter()
+                .filter(|x| !(mode.is_some() && (x == "ro" || x == "rw")))
+                .collect();
+            if mode == Some(true) {
+                options.push("ro".into());
+            }
+            o.volumes.push(VolumeMount { options, ..v });
+        }
+        for mut m in source.mounts {
+            if covered(o, &m.destination) {
+                continue;
+            }
+            if let Some(ro) = mode {
+                m.readonly = ro;
+            }
+            o.mounts.push(m);
+        }
+    }
+    Ok(())
+}
+
 /// Adds a mount for each of the image's `paths` that no mount covers.
 pub(super) fn add_image_volumes(o: &mut ContainerOptions, mode: ImageVolumeMode, paths: &[String]) {
     for path in paths {
-        let dest = clean(path);
-        let taken = o
-            .mounts
-            .iter()
-            .map(|m| &m.destination)
-            .chain(o.volumes.iter().map(|v| &v.destination))
-            .chain(o.tmpfs.iter().map(|t| &t.destination))
-            .any(|d| clean(d) == dest);
-        if taken || !path.starts_with('/') {
+        if covered(o, path) || !path.starts_with('/') {
             continue;
         }
-        let destination = dest.display().to_string();
+        let destination = clean(path).display().to_string();
         match mode {
             ImageVolumeMode::Anonymous => o.volumes.push(VolumeMount {
                 name: String::new(),

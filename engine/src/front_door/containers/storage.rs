@@ -181,6 +181,15 @@ pub(crate) fn write_tar(path: &Path, output: ExportOutput) -> std::result::Resul
         std::io::Write::flush(&mut w).map_err(|e| e.to_string())
     }
     match output {
+        // A device or pipe (`--output /dev/null`) is written in place: a
+        // temporary file renamed over it would replace it.
+        ExportOutput::File(o) if std::fs::metadata(&o).is_ok_and(|m| !m.is_file()) => {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&o)
+                .map_err(|e| format!("opening {}: {e}", o.display()))?;
+            tar(path, f)
+        }
         ExportOutput::File(o) => {
             let tmp = o.with_extension("partial");
             let f = std::fs::File::create(&tmp)
