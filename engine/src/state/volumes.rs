@@ -145,3 +145,55 @@ impl Db {
         Ok(names)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::container::{ContainerOptions, VolumeMount};
+    use crate::state::ContainerRecord;
+
+    #[test]
+    fn volumes_rows_and_their_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        let mut v = VolumeRecord {
+            name: "data".into(),
+            driver: "local".into(),
+            labels: BTreeMap::from([("a".to_owned(), "b".to_owned())]),
+            needs_copy_up: true,
+            ..Default::default()
+        };
+        assert!(db.insert_volume(&mut v).unwrap());
+        assert!(v.lock_number > 0);
+        let mut dup = v.clone();
+        assert!(!db.insert_volume(&mut dup).unwrap(), "names are unique");
+        let c = ContainerRecord::new_created(
+            "c1".into(),
+            "one".into(),
+            ContainerOptions {
+                image: "busybox".into(),
+                volumes: vec![VolumeMount {
+                    name: "data".into(),
+                    destination: "/d".into(),
+                    options: vec![],
+                }],
+                ..Default::default()
+            },
+            vec!["sh".into()],
+            "runc".into(),
+            1,
+        );
+        db.insert_container(&c).unwrap();
+        assert_eq!(db.containers_using_volume("data").unwrap(), ["c1"]);
+        assert_eq!(db.volumes_in_use().unwrap(), ["data"]);
+        assert!(db.containers_using_volume("other").unwrap().is_empty());
+        v.needs_copy_up = false;
+        v.mount_count = 2;
+        db.update_volume_state(&v).unwrap();
+        assert_eq!(db.volume("data").unwrap().unwrap(), v);
+        db.delete_container("c1").unwrap();
+        assert!(db.volumes_in_use().unwrap().is_empty());
+        db.delete_volume("data").unwrap();
+        assert!(db.list_volumes().unwrap().is_empty());
+    }
+}
