@@ -180,6 +180,17 @@ fn volume_commands_and_bad_input() {
     assert_eq!(pruned, want);
     assert!(volume_names(&env).is_empty());
     assert_eq!(env.ok(&["volume", "prune", "-f"]), "");
+    // system df counts volumes; system prune --volumes removes unused ones.
+    env.ok(&["volume", "create", "unused"]);
+    let df = env.ok(&["system", "df", "-v"]);
+    assert!(
+        df.lines()
+            .any(|l| l.starts_with("unused ") && l.ends_with(" 0B")),
+        "{df}"
+    );
+    let pruned = env.ok(&["system", "prune", "-f", "--volumes"]);
+    assert!(pruned.contains("Deleted Volumes\nunused\n"), "{pruned}");
+    assert!(volume_names(&env).is_empty());
     // The clean-up every Podman script runs.
     env.ok(&["volume", "create", "last"]);
     assert_eq!(env.ok(&["volume", "rm", "-a", "-f"]), "last\n");

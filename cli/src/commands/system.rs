@@ -345,10 +345,18 @@ fn df_verbose(r: &SystemDfReport) -> CliResult<()> {
     ]);
     print!("{}", render_table("table {{.ContainerID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.RWSize}}\t{{.Created}}\t{{.Status}}\t{{.Names}}", &containers, &h)?);
     print!("\nLocal Volumes space usage:\n\n");
+    let volumes: Vec<GoValue> = r
+        .volumes
+        .iter()
+        .map(|v| {
+            json!({"VolumeName": v.volume_name, "Links": v.links, "Size": size(v.size)})
+                .to_template()
+        })
+        .collect();
     let h = HeaderMap::new("df").with("VolumeName", "VOLUME NAME");
     print!(
         "{}",
-        render_table("table {{.VolumeName}}\t{{.Links}}\t{{.Size}}", &[], &h)?
+        render_table("table {{.VolumeName}}\t{{.Links}}\t{{.Size}}", &volumes, &h)?
     );
     Ok(())
 }
