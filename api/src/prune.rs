@@ -27,7 +27,7 @@ pub struct PodPruneReport {
 }
 
 /// `system prune`: what went, in the order Podman removes it (pods,
-/// containers, images; networks and volumes when rpod has them).
+/// containers, volumes with `--volumes`, images; networks when rpod has them).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SystemPruneReport {
@@ -51,7 +51,7 @@ pub struct ContainerPruneOptions {
 pub struct SystemPruneOptions {
     /// `--all`: every image no container uses, not only dangling ones.
     pub all: bool,
-    /// `--volumes` (rpod has no volumes yet).
+    /// `--volumes`: also the volumes no container uses.
     pub volume: bool,
     /// `--filter` values as given (`label=...`, `until=...`).
     pub filters: Vec<String>,

@@ -47,5 +47,6 @@ pub(crate) mod runtime;
 pub(crate) mod spec;
 pub(crate) mod state;
 pub(crate) mod storage;
+pub(crate) mod volume;
 pub use error::Error;
 pub use front_door::{LocalEngine, StoreChecker};

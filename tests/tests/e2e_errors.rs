@@ -164,7 +164,10 @@ fn invalid_flag_values_create_nothing() {
     let (w, img) = busybox();
     for args in [
         vec!["run", "--log-opt", "max-size=lots", &img, "true"],
-        vec!["run", "-v", "relative:/x", &img, "true"],
+        // `relative` is a volume name (created on use, as Podman); a bad
+        // option or name is refused before anything exists.
+        vec!["run", "-v", "relative:/x:bogus", &img, "true"],
+        vec!["run", "-v", "bad$name:/x", &img, "true"],
         vec!["run", "-v", "/nonexistent-rpod-path:/x", &img, "true"],
         vec!["run", "--network", "slirp4netns", &img, "true"],
         vec!["run", "--network", "no-such-net", &img, "true"],
@@ -181,6 +184,7 @@ fn invalid_flag_values_create_nothing() {
         assert!(err.starts_with("Error: "), "{args:?}: {err}");
     }
     assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+    assert_eq!(w.env.ok(&["volume", "ls", "-q"]), "");
     let (code, err) = w.env.fails(&["build", "x"]);
     assert_eq!(code, 125);
     assert!(err.contains("not implemented yet"), "{err}");

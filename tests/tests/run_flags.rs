@@ -159,7 +159,10 @@ fn unimplemented_flags_are_refused_by_name() {
             "--link-local-ip=169.254.0.9",
             "--link-local-ip is not supported yet",
         ),
-        ("--mount=type=tmpfs,dst=/x", "--mount is not supported yet"),
+        (
+            "--mount=type=image,src=x,dst=/x",
+            "--mount type=image is not supported yet",
+        ),
         ("--annotation=a=b", "--annotation is not supported yet"),
         (
             "--log-driver=journald",

@@ -11,6 +11,7 @@ pub use session::{
     SessionInfo, StartAttachOptions,
 };
 pub use spec::{
-    BindMount, ContainerSpec, CreateReport, CreateSpec, HealthCheck, HealthOnFailure, InitCtrMode,
-    NetworkSpec, PodTarget, PullPolicy, RestartPolicy, RestartPolicyName, RunSpec, SdNotifyMode,
+    BindMount, ContainerSpec, CreateReport, CreateSpec, HealthCheck, HealthOnFailure,
+    ImageVolumeMode, InitCtrMode, NamedVolume, NetworkSpec, PodTarget, PullPolicy, RestartPolicy,
+    RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount, PROPAGATIONS,
 };

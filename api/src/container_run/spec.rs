@@ -112,6 +112,50 @@ pub struct BindMount {
     pub options: Vec<String>,
 }
 
+/// Mount propagation options, as `-v` and `--mount` take them.
+pub const PROPAGATIONS: [&str; 8] = [
+    "private",
+    "rprivate",
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "unbindable",
+    "runbindable",
+];
+
+/// `-v NAME:/path[:OPTIONS]`, `-v /path` (an anonymous volume: `name`
+/// empty) or `--mount type=volume`: a named volume mounted into the
+/// container, created when missing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedVolume {
+    pub name: String,
+    pub destination: String,
+    /// Mount options as given (`ro`, `nocopy`, `U`, `noexec`, ...).
+    pub options: Vec<String>,
+}
+
+/// `--tmpfs /path[:OPTIONS]` or `--mount type=tmpfs`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmpfsMount {
+    pub destination: String,
+    /// tmpfs options (`size=`, `mode=`, `ro`, `noexec`, `notmpcopyup`, ...).
+    pub options: Vec<String>,
+}
+
+/// `--image-volume`: what the image's `VOLUME`s become.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageVolumeMode {
+    /// Anonymous volumes (Podman's default, `anonymous` or `bind`).
+    #[default]
+    Anonymous,
+    /// A tmpfs on each.
+    Tmpfs,
+    /// Nothing: the image's directories as they are.
+    Ignore,
+}
+
 /// Podman's restart policy names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -230,6 +274,19 @@ pub struct ContainerSpec {
     /// `-i`: keep stdin open.
     pub interactive: bool,
     pub mounts: Vec<BindMount>,
+    /// Named and anonymous volumes.
+    #[serde(default)]
+    pub volumes: Vec<NamedVolume>,
+    /// `--tmpfs` and `--mount type=tmpfs`.
+    #[serde(default)]
+    pub tmpfs: Vec<TmpfsMount>,
+    /// `--volumes-from CTR[:ro|rw|z|Z]`: the named volumes and bind mounts
+    /// of other containers.
+    #[serde(default)]
+    pub volumes_from: Vec<String>,
+    /// `--image-volume`; containers.conf's `image_volume_mode` when `None`.
+    #[serde(default)]
+    pub image_volume: Option<ImageVolumeMode>,
     /// `--read-only`; containers.conf's `read_only` when `None`.
     pub read_only: Option<bool>,
     /// `--network` and the other networking flags.

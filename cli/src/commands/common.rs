@@ -164,6 +164,23 @@ impl FailureCodes {
     }
 }
 
+/// Podman's output of a removal batch (`rm`, `pod rm`, `volume rm`): each
+/// removed object's line, each failure as `Error: ...` with the exit code
+/// `code_of` gives its kind (the highest one ends the command).
+pub fn print_removals(
+    results: impl IntoIterator<Item = Result<String, rpod_api::Error>>,
+    code_of: impl Fn(rpod_api::ErrorKind) -> i32,
+) -> CliResult {
+    let mut failures = FailureCodes::default();
+    for r in results {
+        match r {
+            Ok(line) => println!("{line}"),
+            Err(e) => failures.fail_msg(&e.message, code_of(e.kind)),
+        }
+    }
+    failures.finish()
+}
+
 /// Parses a signal as Podman does: a name (`TERM`, `SIGTERM`, `term`,
 /// `RTMIN+3`) or a number, with or without a leading dash; 1 through 64.
 pub fn parse_signal(raw: &str) -> CliResult<i32> {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clap::Args;
 use rpod_api::container_run::{
-    BindMount, ContainerSpec, CreateSpec, InitCtrMode, PodTarget, PullPolicy,
+    ContainerSpec, CreateSpec, ImageVolumeMode, InitCtrMode, PodTarget, PullPolicy,
 };
 
 use super::common::{open_front_door, parse_signal, Globals};
@@ -91,6 +91,18 @@ pub struct ContainerFlags {
     /// Bind mount a volume into the container
     #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
+    /// Attach a filesystem mount to the container (type=bind|volume|tmpfs,...)
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// Mount a temporary filesystem (tmpfs) into a container
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s) (CTR[:ro|rw|z])
+    #[arg(long)]
+    pub volumes_from: Vec<String>,
+    /// Tells rpod how to handle the builtin image volumes (anonymous, bind, tmpfs, ignore)
+    #[arg(long)]
+    pub image_volume: Option<String>,
     /// Make containers root filesystem read-only
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub read_only: Option<bool>,
@@ -160,11 +172,7 @@ impl ContainerFlags {
         }
 
         let entrypoint = self.entrypoint.as_ref().map(|e| parse_entrypoint(e));
-        let mounts = self
-            .volume
-            .iter()
-            .map(|v| parse_volume(v))
-            .collect::<CliResult<Vec<_>>>()?;
+        let mounts = super::mounts::Mounts::parse(&self.volume, &self.mount, &self.tmpfs)?;
         let network = self.net.to_spec()?;
         let mut log_max_size = None;
         let mut log_max_files = None;
@@ -245,7 +253,11 @@ impl ContainerFlags {
             hostname: self.hostname.clone(),
             tty: self.tty,
             interactive: self.interactive,
-            mounts,
+            mounts: mounts.binds,
+            volumes: mounts.volumes,
+            tmpfs: mounts.tmpfs,
+            volumes_from: self.volumes_from.clone(),
+            image_volume: self.image_volume_mode()?,
             read_only: self.read_only,
             network,
             timezone: self.tz.clone(),
@@ -275,6 +287,19 @@ impl ContainerFlags {
         };
         self.service.apply(&mut spec)?;
         Ok(spec)
+    }
+
+    /// `--image-volume` (`bind` is Podman's name for anonymous volumes).
+    fn image_volume_mode(&self) -> CliResult<Option<ImageVolumeMode>> {
+        match self.image_volume.as_deref() {
+            None => Ok(None),
+            Some("anonymous" | "bind") => Ok(Some(ImageVolumeMode::Anonymous)),
+            Some("tmpfs") => Ok(Some(ImageVolumeMode::Tmpfs)),
+            Some("ignore") => Ok(Some(ImageVolumeMode::Ignore)),
+            Some(other) => Err(CliError::usage(format!(
+                "invalid image volume mode {other:?}: must be one of \"anonymous\", \"bind\", \"tmpfs\" or \"ignore\""
+            ))),
+        }
     }
 
     /// `--init-ctr`.
@@ -410,68 +435,6 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// `-v SRC:DST[:OPTIONS]` where SRC is an absolute host path.
-fn parse_volume(v: &str) -> CliResult<BindMount> {
-    let parts: Vec<&str> = v.split(':').collect();
-    let (source, destination, opts) = match parts.as_slice() {
-        [s, d] => (*s, *d, ""),
-        [s, d, o] => (*s, *d, *o),
-        _ => {
-            return Err(CliError::usage(format!(
-                "invalid volume specification: {v:?}"
-            )))
-        }
-    };
-    if !source.starts_with('/') {
-        return Err(CliError::usage(format!(
-            "invalid volume source {source:?}: named volumes are not supported yet, use an absolute host path"
-        )));
-    }
-    if !destination.starts_with('/') {
-        return Err(CliError::usage(format!(
-            "invalid container path {destination:?}, must be an absolute path"
-        )));
-    }
-    if let Err(e) = std::fs::metadata(source) {
-        return Err(CliError::usage(format!(
-            "statfs {source}: {}",
-            io_reason(&e)
-        )));
-    }
-    let mut readonly = false;
-    let mut options = Vec::new();
-    for o in opts.split(',').filter(|o| !o.is_empty()) {
-        match o {
-            "ro" => readonly = true,
-            "rw" => readonly = false,
-            // SELinux relabelling: nothing to do on a host without SELinux
-            // (Podman skips it there too).
-            "z" | "Z" => {}
-            "O" | "U" => {
-                return Err(CliError::usage(format!(
-                    "volume option {o:?} ({}) is not supported yet (volumes, issue 13)",
-                    if o == "O" {
-                        "overlay mount"
-                    } else {
-                        "chown to the container user"
-                    }
-                )))
-            }
-            "rbind" | "bind" | "nosuid" | "suid" | "nodev" | "dev" | "noexec" | "exec"
-            | "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave" => {
-                options.push(o.to_owned())
-            }
-            other => return Err(CliError::usage(format!("invalid option type: {other:?}"))),
-        }
-    }
-    Ok(BindMount {
-        source: source.into(),
-        destination: destination.into(),
-        readonly,
-        options,
-    })
-}
-
 /// The create request for `image_and_command` with the flags.
 pub fn create_spec(
     g: &Globals,
@@ -509,20 +472,6 @@ fn parse_umask(s: &str) -> CliResult<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn volumes() {
-        let m = parse_volume("/tmp:/data:ro").unwrap();
-        assert!(m.readonly);
-        assert_eq!(m.destination, "/data");
-        assert!(parse_volume("named:/data").is_err());
-        assert!(parse_volume("/tmp:data").is_err());
-        let err = parse_volume("/nonexistent-rpod:/x").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "statfs /nonexistent-rpod: no such file or directory"
-        );
-    }
 
     #[derive(clap::Parser)]
     #[command(disable_help_flag = true)]

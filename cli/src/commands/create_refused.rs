@@ -21,14 +21,6 @@ pub struct RefusedFlags {
     http_proxy: Vec<String>,
     // Volumes, mounts, secrets (issue 13).
     #[arg(long, hide = true)]
-    mount: Vec<String>,
-    #[arg(long, hide = true)]
-    tmpfs: Vec<String>,
-    #[arg(long, hide = true)]
-    volumes_from: Vec<String>,
-    #[arg(long, hide = true)]
-    image_volume: Vec<String>,
-    #[arg(long, hide = true)]
     secret: Vec<String>,
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     read_only_tmpfs: Vec<String>,
@@ -249,10 +241,6 @@ impl RefusedFlags {
         let table: &[(&Given, &str, &str)] = &[
             (&f.link_local_ip, "--link-local-ip", net),
             (&f.http_proxy, "--http-proxy", net),
-            (&f.mount, "--mount", vol),
-            (&f.tmpfs, "--tmpfs", vol),
-            (&f.volumes_from, "--volumes-from", vol),
-            (&f.image_volume, "--image-volume", vol),
             (&f.secret, "--secret", "secrets, issue 13"),
             (&f.cpus, "--cpus", res),
             (&f.cpu_period, "--cpu-period", res),

@@ -14,7 +14,7 @@ pub struct InspectArgs {
     /// Format the output to a Go template or json
     #[arg(short = 'f', long, overrides_with = "format")]
     format: Option<String>,
-    /// Specify inspect-object type ("image", "container" or "all")
+    /// Specify inspect-object type ("image", "container", "volume" or "all")
     #[arg(short = 't', long = "type", default_value = "all")]
     kind: String,
     /// Display total file size (accepted for compatibility)
@@ -48,6 +48,7 @@ pub struct ImageInspectArgs {
 enum Kind {
     Container,
     Image,
+    Volume,
     All,
 }
 
@@ -55,11 +56,12 @@ pub async fn run(g: &Globals, a: InspectArgs) -> CliResult {
     let kind = match a.kind.as_str() {
         "container" => Kind::Container,
         "image" => Kind::Image,
+        "volume" => Kind::Volume,
         "all" => Kind::All,
         other => {
             return Err(CliError::usage(format!(
-                "invalid type {other:?}: must be one of \"container\", \"image\", \"all\""
-            )))
+            "invalid type {other:?}: must be one of \"container\", \"image\", \"volume\", \"all\""
+        )))
         }
     };
     inspect(g, &a.names, a.format.as_deref(), kind).await
@@ -79,11 +81,19 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
     let mut errors = Vec::new();
     for name in names {
         let container = match kind {
-            Kind::Image => Ok(None),
+            Kind::Image | Kind::Volume => Ok(None),
             _ => container(front.as_ref(), name).await,
         };
         let res = match container {
-            Ok(None) if !matches!(kind, Kind::Container) => image(front.as_ref(), name).await,
+            Ok(None) if matches!(kind, Kind::Image | Kind::All) => {
+                image(front.as_ref(), name).await
+            }
+            other => other,
+        };
+        let res = match res {
+            Ok(None) if matches!(kind, Kind::Volume | Kind::All) => {
+                volume(front.as_ref(), name).await
+            }
             other => other,
         };
         match res {
@@ -91,6 +101,7 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
             Ok(None) => errors.push(match kind {
                 Kind::Container => format!("no such container \"{name}\""),
                 Kind::Image => format!("{name}: image not known"),
+                Kind::Volume => format!("no such volume {name}"),
                 Kind::All => format!("no such object: \"{name}\""),
             }),
             Err(e) => errors.push(e.to_string()),
@@ -153,6 +164,18 @@ async fn container(front: &dyn FrontDoor, name: &str) -> CliResult<Option<GoValu
     }
     match errors.into_iter().next() {
         Some(e) if e.kind != ErrorKind::NoSuchContainer => Err(e.into()),
+        _ => Ok(None),
+    }
+}
+
+/// The volume `name` as its inspect report; `None` when there is none.
+async fn volume(front: &dyn FrontDoor, name: &str) -> CliResult<Option<GoValue>> {
+    let (found, errors) = front.volume_inspect(&[name.to_owned()], false).await?;
+    if let Some(v) = found.first() {
+        return Ok(Some(v.to_template()));
+    }
+    match errors.into_iter().next() {
+        Some(e) if e.kind != ErrorKind::NoSuchVolume => Err(e.into()),
         _ => Ok(None),
     }
 }

@@ -8,7 +8,7 @@ use rpod_api::container::{
 };
 use rpod_api::ErrorKind;
 
-use super::common::{open_front_door, parse_signal, print_batch, FailureCodes, Globals};
+use super::common::{open_front_door, parse_signal, print_batch, print_removals, Globals};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
@@ -272,21 +272,17 @@ pub async fn rm(g: &Globals, a: RmArgs) -> CliResult {
             filters: Filters::new(),
         })
         .await?;
-    let mut failures = FailureCodes::default();
-    for r in reports {
-        match r.err {
-            None => println!("{}", r.raw_input),
-            Some(e) => {
-                let code = match e.kind {
-                    ErrorKind::NoSuchContainer => 1,
-                    ErrorKind::InvalidState => 2,
-                    _ => 125,
-                };
-                failures.fail_msg(&e.message, code);
-            }
-        }
-    }
-    failures.finish()
+    print_removals(
+        reports.into_iter().map(|r| match r.err {
+            None => Ok(r.raw_input),
+            Some(e) => Err(e),
+        }),
+        |kind| match kind {
+            ErrorKind::NoSuchContainer => 1,
+            ErrorKind::InvalidState => 2,
+            _ => 125,
+        },
+    )
 }
 
 pub async fn wait(g: &Globals, a: WaitArgs) -> CliResult {

@@ -23,6 +23,7 @@ mod lifecycle;
 mod login;
 mod logs;
 mod mount;
+mod mounts;
 mod network_flags;
 mod network_volume;
 mod pod;
@@ -40,6 +41,7 @@ mod save;
 mod service_flags;
 mod sig_proxy;
 mod terminal;
+mod volume;
 // The modules' former names, still used by lifecycle.rs, container_filter.rs
 // and system.rs.
 mod system;
@@ -114,8 +116,9 @@ pub enum Command {
     Untag(tag::UntagArgs),
     /// Display the rpod version information
     Version(info::VersionArgs),
-    /// Manage volumes (only `volume rm --all --force` yet)
-    Volume(network_volume::PassArgs),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -261,7 +264,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Version(a) => info::version(&g, a).await,
         Command::Network(a) => network_volume::network(&g, &a).await,
         Command::Completion(a) => completion::run(a),
-        Command::Volume(a) => network_volume::volume(&g, &a).await,
+        Command::Volume(c) => volume::dispatch(&g, c).await,
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),

@@ -1,13 +1,11 @@
-//! `network` and `volume` until their issues land (12 networking, 13
-//! volumes): rpod has no networks or volumes of its own yet, so the two
-//! clean-up forms that remove everything — `network prune --force` and
-//! `volume rm --all [--force]` — go to the engine, which has nothing to
-//! remove, and succeed silently (scripts, and Podman's own test suite, run
-//! them between tests). Every other use says it is not supported yet.
+//! `network` until its issue lands (12 networking): rpod has no networks
+//! of its own yet, so the clean-up form that removes everything — `network
+//! prune --force` — goes to the engine, which has nothing to remove, and
+//! succeeds silently (scripts, and Podman's own test suite, run it between
+//! tests). Every other use says it is not supported yet.
 
 use clap::Args;
 use rpod_api::network::NetworkPruneOptions;
-use rpod_api::volume::VolumeRmOptions;
 
 use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
@@ -36,27 +34,6 @@ fn network_prune_request(a: &PassArgs) -> CliResult<NetworkPruneOptions> {
         return Ok(NetworkPruneOptions::default());
     }
     Err(not_yet("network", sub, "networks (issue 12)"))
-}
-
-/// `rpod volume ...`
-pub async fn volume(g: &Globals, a: &PassArgs) -> CliResult {
-    let options = volume_rm_request(a)?;
-    for r in open_front_door(g)?.volume_remove(&[], options).await? {
-        println!("{}", r.id);
-    }
-    Ok(0)
-}
-
-/// `volume rm --all [--force]`, the one form rpod runs.
-fn volume_rm_request(a: &PassArgs) -> CliResult<VolumeRmOptions> {
-    let (sub, flags) = split(&a.args);
-    let force = flags.iter().any(|f| f == "-f" || f == "--force");
-    let removes_all = only_flags(&flags, &[&["-a", "--all"], &["-f", "--force"]])
-        || only_flags(&flags, &[&["-a", "--all"]]);
-    if matches!(sub, Some("rm" | "remove")) && removes_all {
-        return Ok(VolumeRmOptions { all: true, force });
-    }
-    Err(not_yet("volume", sub, "volumes (issue 13)"))
 }
 
 fn split(args: &[String]) -> (Option<&str>, Vec<String>) {
@@ -104,22 +81,12 @@ mod tests {
     }
 
     #[test]
-    fn only_the_no_op_clean_ups_succeed() {
+    fn only_the_no_op_clean_up_succeeds() {
         let network = |a: &[&str]| network_prune_request(&pass(a));
-        let volume = |a: &[&str]| volume_rm_request(&pass(a));
         assert!(network(&["prune", "--force"]).is_ok());
         assert!(network(&["prune", "-f"]).is_ok());
         assert!(network(&["prune"]).is_err());
         assert!(network(&["ls"]).is_err());
         assert!(network(&["rm", "-f", "x"]).is_err());
-        assert!(volume(&["rm", "-a", "-f"]).is_ok());
-        assert!(volume(&["rm", "-af"]).is_ok());
-        assert!(volume(&["rm", "--all", "--force"]).is_ok());
-        assert!(volume(&["rm", "-f", "myvol"]).is_err());
-        assert!(volume(&["rm", "-a"]).is_ok());
-        assert!(volume(&["rm", "-a", "-t", "5"]).is_err());
-        assert!(volume(&["create", "x"]).is_err());
-        assert!(volume(&["rm", "-af"]).unwrap().force);
-        assert!(!volume(&["rm", "-a"]).unwrap().force);
     }
 }

@@ -49,7 +49,7 @@ pub struct SystemPruneArgs {
     /// Do not prompt for confirmation
     #[arg(short = 'f', long)]
     force: bool,
-    /// Prune volumes (there are none yet)
+    /// Prune volumes
     #[arg(long)]
     volumes: bool,
     /// Provide filter values (e.g. 'label=<key>=<value>', 'until=<timestamp>')
@@ -134,9 +134,14 @@ async fn prune(g: &Globals, a: SystemPruneArgs) -> CliResult {
     } else {
         "\t- all dangling images"
     };
+    let volumes = if a.volumes {
+        "\t- all volumes not used by at least one container\n"
+    } else {
+        ""
+    };
     if !a.force
         && !confirm(&format!(
-            "WARNING! This command removes:\n\t- all pods not in use\n\t- all stopped containers\n{images}\n"
+            "WARNING! This command removes:\n\t- all pods not in use\n\t- all stopped containers\n{volumes}{images}\n"
         ))
     {
         return Ok(0);
@@ -163,6 +168,10 @@ async fn prune(g: &Globals, a: SystemPruneArgs) -> CliResult {
                 .iter()
                 .map(|r| &r.id)
                 .collect(),
+        ),
+        (
+            "Deleted Volumes",
+            report.volume_prune_reports.iter().map(|r| &r.id).collect(),
         ),
         (
             "Deleted Images",
@@ -336,10 +345,18 @@ fn df_verbose(r: &SystemDfReport) -> CliResult<()> {
     ]);
     print!("{}", render_table("table {{.ContainerID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.RWSize}}\t{{.Created}}\t{{.Status}}\t{{.Names}}", &containers, &h)?);
     print!("\nLocal Volumes space usage:\n\n");
+    let volumes: Vec<GoValue> = r
+        .volumes
+        .iter()
+        .map(|v| {
+            json!({"VolumeName": v.volume_name, "Links": v.links, "Size": size(v.size)})
+                .to_template()
+        })
+        .collect();
     let h = HeaderMap::new("df").with("VolumeName", "VOLUME NAME");
     print!(
         "{}",
-        render_table("table {{.VolumeName}}\t{{.Links}}\t{{.Size}}", &[], &h)?
+        render_table("table {{.VolumeName}}\t{{.Links}}\t{{.Size}}", &volumes, &h)?
     );
     Ok(())
 }

@@ -75,6 +75,8 @@ pub struct EngineTable {
     pub runtimes: BTreeMap<String, Vec<String>>,
     /// Runtime name → extra global flags (without the leading `--`).
     pub runtimes_flags: BTreeMap<String, Vec<String>>,
+    /// Default `--image-volume` (`anonymous`, `bind`, `tmpfs`, `ignore`).
+    pub image_volume_mode: Option<String>,
 }
 
 /// The keys rpod reads; everything else is reported as ignored.
@@ -88,6 +90,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "events_logger"),
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
+    ("engine", "image_volume_mode"),
 ];
 
 impl ContainersConf {

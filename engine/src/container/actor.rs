@@ -398,6 +398,19 @@ impl ContainerHandle {
         .await
     }
 
+    /// `rm -v`, `--rm`: removes the container, then those of its anonymous
+    /// volumes no other container uses.
+    pub async fn remove_with_volumes(
+        &self,
+        force: bool,
+        timeout: Option<u64>,
+    ) -> Result<(), ContainerError> {
+        let rec = self.get().await?;
+        self.remove(force, timeout).await?;
+        super::volumes::remove_anonymous(&self.ctx, &rec);
+        Ok(())
+    }
+
     pub async fn rename(&self, name: String) -> Result<(), ContainerError> {
         self.ask(|reply| Msg::Rename { name, reply }).await
     }

@@ -43,6 +43,8 @@ pub enum ContainerError {
     Lock(#[from] LockError),
     #[error(transparent)]
     Network(#[from] crate::network::NetworkError),
+    #[error(transparent)]
+    Volume(#[from] crate::volume::VolumeError),
     /// `rm` without force of a container that others `--requires`.
     #[error("container {id} has dependent containers which must be removed before it: {dependents}: container already exists")]
     HasDependents { id: String, dependents: String },

@@ -299,13 +299,22 @@ impl ContainerFilters {
             Filter::Since(t) => c.created_at > *t,
             Filter::Volume(v) => v.iter().any(|spec| {
                 let (source, dest) = spec.split_once(':').unwrap_or((spec, ""));
-                c.options.mounts.iter().any(|m| {
+                let bind = c.options.mounts.iter().any(|m| {
                     if dest.is_empty() {
                         m.destination == source
                     } else {
                         m.source == source && m.destination == dest
                     }
-                })
+                });
+                let tmpfs =
+                    dest.is_empty() && c.options.tmpfs.iter().any(|t| t.destination == source);
+                // A named volume by its name (and destination).
+                let volume = c
+                    .options
+                    .volumes
+                    .iter()
+                    .any(|v| v.name == source && (dest.is_empty() || v.destination == dest));
+                bind || tmpfs || volume
             }),
             Filter::Health(v) => health.is_some_and(|h| v.iter().any(|s| s == h)),
             Filter::Until(t) => c.created_at < *t,

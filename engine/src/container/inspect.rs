@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rpod_api::inspect::{
     DriverData, HealthCheckLog, HealthCheckResults, HealthConfig, InspectContainerConfig,
     InspectContainerData, InspectContainerHostConfig, InspectContainerState, InspectLogConfig,
-    InspectMount, InspectRestartPolicy,
+    InspectRestartPolicy,
 };
 use rpod_api::GoTime;
 
@@ -43,31 +43,8 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         None => (String::new(), Vec::new()),
     };
     let hostname = crate::spec::hostname_for(&rec.id, o);
-    let binds: Vec<String> = o
-        .mounts
-        .iter()
-        .map(|m| {
-            format!(
-                "{}:{}:{}",
-                m.source,
-                m.destination,
-                if m.readonly { "ro" } else { "rw" }
-            )
-        })
-        .collect();
-    let mounts: Vec<InspectMount> = o
-        .mounts
-        .iter()
-        .map(|m| InspectMount {
-            r#type: "bind".into(),
-            source: m.source.clone(),
-            destination: m.destination.clone(),
-            options: Some(vec!["rbind".into()]),
-            rw: !m.readonly,
-            propagation: "rprivate".into(),
-            ..InspectMount::default()
-        })
-        .collect();
+    let binds = super::inspect_mounts::binds(o);
+    let mounts = super::inspect_mounts::mounts(ctx, o);
     let labels: BTreeMap<String, String> = o.labels.iter().cloned().collect();
     let network_mode = o.network.name();
     let restart = super::restart::state(&ctx.config, rec).unwrap_or_default();
@@ -205,6 +182,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         }),
         host_config: Some(InspectContainerHostConfig {
             binds: Some(binds),
+            tmpfs: super::inspect_mounts::tmpfs(o),
             group_add: (!o.group_add.is_empty()).then(|| o.group_add.clone()),
             cgroup_manager: "cgroupfs".into(),
             cgroup_mode: "host".into(),

@@ -73,6 +73,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         Ok(p) => p,
         Err(e) => {
             super::network::teardown(ctx, rec, &paths);
+            super::volumes::release(ctx, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
             return Err(e);
@@ -92,6 +93,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         }
         Err(e) => {
             super::network::teardown(ctx, rec, &paths);
+            super::volumes::release(ctx, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
             remove_run_files(&paths);
@@ -140,6 +142,7 @@ fn prepare_and_spawn(
     net.etc.no_hosts = net_opts.no_hosts;
     let etc_files =
         spec::write_etc_files_with(&paths.data_dir, &hostname, &rec.options.network, &net.etc)?;
+    let volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
     let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
         options: &rec.options,
@@ -147,6 +150,7 @@ fn prepare_and_spawn(
         rootfs: &rootfs,
         etc_files: &etc_files,
         cgroups_path: Some(super::placement::cgroups_path(rec)),
+        volume_binds: &volume_binds,
     })?;
     let mut joins = super::placement::joined_namespaces(ctx, rec)?;
     if let Some(ns) = net.netns {
@@ -158,6 +162,7 @@ fn prepare_and_spawn(
     if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {
         spec::add_notify_socket(&mut generated, dir)?;
     }
+    super::volumes::mount(ctx, rec, &rootfs, &generated, paths)?;
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
@@ -502,6 +507,10 @@ pub(crate) async fn cleanup(
         || rec.options.remove && rec.state == ContainerState::Exited
     {
         remove(ctx, rec, false, None).await?;
+        // `--rm` takes the container's anonymous volumes with it.
+        if rec.options.remove {
+            super::volumes::remove_anonymous(ctx, rec);
+        }
         return Ok(true);
     }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
@@ -531,6 +540,7 @@ async fn release_resources(
         }
     }
     super::network::teardown(ctx, rec, paths);
+    super::volumes::release(ctx, paths);
     ctx.store.unmount_rootfs(&rec.id)?;
     super::shm::release(ctx, &rec.id)?;
     remove_run_files(paths);

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod filter;
 pub mod health;
 pub mod inspect;
+mod inspect_mounts;
 pub(crate) mod lifecycle;
 pub mod monitor_files;
 pub mod names;
@@ -23,6 +24,7 @@ pub mod restart;
 mod sdnotify;
 pub(crate) mod shm;
 pub(crate) mod top;
+pub(crate) mod volumes;
 mod wait;
 
 pub use actor::ContainerHandle;
@@ -31,7 +33,7 @@ pub use exec::{ExecOptions, ExecSession};
 pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGTERM};
 pub use options::{
     BindMount, ContainerOptions, HealthConfig, HealthOnFailure, InitCtrMode, NetOptions,
-    NetworkMode, PodMembership, RestartConfig, RestartPolicy,
+    NetworkMode, PodMembership, RestartConfig, RestartPolicy, TmpfsMount, VolumeMount,
 };
 pub(crate) use orchestration::Orchestration;
 pub use paths::ContainerPaths;

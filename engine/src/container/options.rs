@@ -92,6 +92,33 @@ pub struct BindMount {
     pub options: Vec<String>,
 }
 
+/// A named volume mounted into the container (`-v NAME:DST`, `-v DST`,
+/// an image's VOLUME, `--mount type=volume`). The volume exists before the
+/// container's row does; a volume created for this container alone is
+/// marked anonymous in the volume's own record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeMount {
+    pub name: String,
+    pub destination: String,
+    /// Mount options as given (`ro`, `nocopy`, `U`, `noexec`, ...).
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+impl VolumeMount {
+    pub fn readonly(&self) -> bool {
+        self.options.iter().any(|o| o == "ro")
+    }
+}
+
+/// `--tmpfs` / `--mount type=tmpfs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmpfsMount {
+    pub destination: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerOptions {
     /// Image as the user named it.
@@ -119,6 +146,12 @@ pub struct ContainerOptions {
     pub interactive: bool,
     #[serde(default)]
     pub mounts: Vec<BindMount>,
+    /// Named and anonymous volumes (`$.volumes[*].name` is what the state
+    /// database queries for a volume's users).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<VolumeMount>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tmpfs: Vec<TmpfsMount>,
     #[serde(default)]
     pub read_only: bool,
     #[serde(default)]

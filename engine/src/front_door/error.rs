@@ -6,6 +6,7 @@ use rpod_api::{Error, ErrorKind};
 use crate::container::ContainerError;
 use crate::error_chain::display_chain;
 use crate::pod::PodError;
+use crate::volume::VolumeError;
 
 /// Any error, with its cause chain, as [`ErrorKind::Other`].
 pub(crate) fn other(e: &(dyn std::error::Error + 'static)) -> Error {
@@ -22,6 +23,7 @@ pub(crate) fn container_kind(e: &ContainerError) -> ErrorKind {
         }
         ContainerError::StateImproper(_) => ErrorKind::InvalidState,
         ContainerError::HasDependents { .. } => ErrorKind::InUse,
+        ContainerError::Volume(v) => volume_kind(v),
         ContainerError::State(crate::state::StateError::NameInUse(_)) => ErrorKind::AlreadyExists,
         // What the container needed first failed: the pod's own kind when it
         // has one, else the container's state did not allow the start.
@@ -75,6 +77,23 @@ pub(crate) fn engine_kind(e: &crate::Error) -> ErrorKind {
         crate::Error::Storage(StorageError::ImageUnknown(_)) => ErrorKind::NoSuchImage,
         crate::Error::Reference(_) => ErrorKind::InvalidArgument,
         _ => ErrorKind::Other,
+    }
+}
+
+/// The kind of a volume error.
+pub(crate) fn volume_kind(e: &VolumeError) -> ErrorKind {
+    match e {
+        VolumeError::NotFound(_) => ErrorKind::NoSuchVolume,
+        VolumeError::Exists(_) => ErrorKind::AlreadyExists,
+        VolumeError::InvalidName(_) | VolumeError::Invalid(_) => ErrorKind::InvalidArgument,
+        VolumeError::InUse { .. } => ErrorKind::InUse,
+        _ => ErrorKind::Other,
+    }
+}
+
+impl From<VolumeError> for Error {
+    fn from(e: VolumeError) -> Error {
+        Error::new(volume_kind(&e), display_chain(&e))
     }
 }
 

@@ -59,6 +59,9 @@ pub struct SpecInput<'a> {
     pub etc_files: &'a EtcFiles,
     /// `linux.cgroupsPath`, `None` to leave it to the runtime.
     pub cgroups_path: Option<String>,
+    /// The container's volumes as bind mounts of their host paths
+    /// ([`crate::volume::container_binds`]).
+    pub volume_binds: &'a [crate::container::BindMount],
 }
 
 /// The container's hostname: `--hostname`, else the host's with
@@ -91,7 +94,13 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     if opts.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
         env.push("TERM=xterm".to_owned());
     }
-    let mounts = mounts::build(input.etc_files, &opts.mounts, opts.read_only)?;
+    let binds: Vec<_> = opts
+        .mounts
+        .iter()
+        .chain(input.volume_binds)
+        .cloned()
+        .collect();
+    let mounts = mounts::build(input.etc_files, &binds, &opts.tmpfs, opts.read_only)?;
     let cwd = working_dir(input, &image, (exec_user.uid, exec_user.gid))?;
 
     let process = ProcessBuilder::default()

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{Mount, MountBuilder};
 
 use super::{EtcFiles, SpecError};
-use crate::container::options::BindMount;
+use crate::container::options::{BindMount, TmpfsMount};
 
 fn mount(dest: &str, typ: &str, source: &str, options: &[&str]) -> Result<Mount, SpecError> {
     Ok(MountBuilder::default()
@@ -96,16 +96,7 @@ fn read_only_tmpfs() -> Result<Vec<Mount>, SpecError> {
         .collect()
 }
 
-const PROPAGATIONS: [&str; 8] = [
-    "private",
-    "rprivate",
-    "shared",
-    "rshared",
-    "slave",
-    "rslave",
-    "unbindable",
-    "runbindable",
-];
+use rpod_api::container_run::PROPAGATIONS;
 
 /// Checks one `-v` mount and turns it into an OCI bind mount.
 fn user_mount(m: &BindMount) -> Result<Mount, SpecError> {
@@ -158,6 +149,41 @@ fn user_mount(m: &BindMount) -> Result<Mount, SpecError> {
         .build()?)
 }
 
+/// Podman's defaults for a tmpfs mount (ProcessOptions): `rw`, `noexec`,
+/// `nosuid`, `nodev` and `tmpcopyup` unless the user said otherwise,
+/// `rprivate` unless a propagation is given.
+fn tmpfs_mount(t: &TmpfsMount) -> Result<Mount, SpecError> {
+    if !t.destination.starts_with('/') {
+        return Err(SpecError::InvalidMount(format!(
+            "invalid container path {:?}, must be an absolute path",
+            t.destination
+        )));
+    }
+    let has = |names: &[&str]| t.options.iter().any(|o| names.contains(&o.as_str()));
+    let mut options = Vec::new();
+    if !has(&["ro", "rw"]) {
+        options.push("rw".to_owned());
+    }
+    for (default, opposite) in [("noexec", "exec"), ("nosuid", "suid"), ("nodev", "dev")] {
+        if !has(&[default, opposite]) {
+            options.push(default.to_owned());
+        }
+    }
+    options.extend(t.options.iter().filter(|o| *o != "notmpcopyup").cloned());
+    if !has(&["tmpcopyup", "notmpcopyup"]) {
+        options.push("tmpcopyup".to_owned());
+    }
+    if !has(&PROPAGATIONS) {
+        options.push("rprivate".to_owned());
+    }
+    Ok(MountBuilder::default()
+        .destination(clean(&t.destination))
+        .typ("tmpfs")
+        .source("tmpfs")
+        .options(options)
+        .build()?)
+}
+
 /// A destination without trailing slashes or `.` components.
 fn clean(dest: &str) -> PathBuf {
     Path::new(dest).components().collect()
@@ -169,11 +195,13 @@ fn clean(dest: &str) -> PathBuf {
 pub(crate) fn build(
     etc: &EtcFiles,
     user: &[BindMount],
+    tmpfs: &[TmpfsMount],
     read_only: bool,
 ) -> Result<Vec<Mount>, SpecError> {
-    let mut users = Vec::with_capacity(user.len());
-    for m in user {
-        let um = user_mount(m)?;
+    let mut users = Vec::with_capacity(user.len() + tmpfs.len());
+    let binds = user.iter().map(user_mount);
+    for um in binds.chain(tmpfs.iter().map(tmpfs_mount)) {
+        let um = um?;
         if users
             .iter()
             .any(|u: &Mount| u.destination() == um.destination())
@@ -229,6 +257,52 @@ pub(crate) fn under_user_mount(path: &str, user: &[BindMount]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::build`] without tmpfs mounts.
+    fn build(etc: &EtcFiles, user: &[BindMount], read_only: bool) -> Result<Vec<Mount>, SpecError> {
+        super::build(etc, user, &[], read_only)
+    }
+
+    fn tmpfs(dest: &str, opts: &[&str]) -> TmpfsMount {
+        TmpfsMount {
+            destination: dest.into(),
+            options: opts.iter().map(|o| o.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn tmpfs_mounts_get_podmans_defaults() {
+        let ms = super::build(
+            &etc(),
+            &[],
+            &[
+                tmpfs("/t/", &[]),
+                tmpfs("/u", &["size=1M", "exec", "notmpcopyup", "ro"]),
+            ],
+            false,
+        )
+        .unwrap();
+        let t = find(&ms, "/t").unwrap();
+        assert_eq!(t.typ().as_deref(), Some("tmpfs"));
+        assert_eq!(
+            t.options().as_deref().unwrap(),
+            ["rw", "noexec", "nosuid", "nodev", "tmpcopyup", "rprivate"]
+        );
+        assert_eq!(
+            find(&ms, "/u").unwrap().options().as_deref().unwrap(),
+            ["nosuid", "nodev", "size=1M", "exec", "ro", "rprivate"]
+        );
+        let src = tempfile::tempdir().unwrap();
+        let s = src.path().to_str().unwrap();
+        let err = super::build(
+            &etc(),
+            &[bind(s, "/t", false, &[])],
+            &[tmpfs("/t", &[])],
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "/t: duplicate mount destination");
+    }
 
     fn etc() -> EtcFiles {
         EtcFiles {

@@ -46,6 +46,7 @@ fn gen(f: &Fixture, opts: &ContainerOptions, image: &str) -> Result<Spec, SpecEr
         rootfs: &f.rootfs,
         etc_files: &f.etc,
         cgroups_path: Some("/rpod/test".into()),
+        volume_binds: &[],
     })
 }
 

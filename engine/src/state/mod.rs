@@ -9,6 +9,7 @@ mod pods;
 mod records;
 mod schema;
 pub(crate) mod snapshot;
+mod volumes;
 
 pub use db::{Db, StateError};
 pub use networks::NetworkAttachment;

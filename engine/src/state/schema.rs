@@ -60,4 +60,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
         WHERE ipv4 IS NOT NULL;
     CREATE UNIQUE INDEX network_attachments_ipv6 ON network_attachments (network, ipv6)
         WHERE ipv6 IS NOT NULL;",
+    // 4 -> 5: named volumes.
+    VOLUMES,
 ];
+
+/// Named volumes (self-contained, so it can be renumbered). `lock_number`
+/// is Podman's LockNumber: a stable small number per volume. `mount_count`
+/// counts the containers that mounted a volume whose driver options need a
+/// mount (Podman's MountCount); `copied_up` is Podman's internal CopiedUp.
+/// A container's volumes are in its options (`$.volumes[*].name`).
+const VOLUMES: &str = "CREATE TABLE volumes (
+        lock_number   INTEGER PRIMARY KEY AUTOINCREMENT,
+        name          TEXT NOT NULL UNIQUE,
+        driver        TEXT NOT NULL,
+        labels        TEXT NOT NULL,
+        options       TEXT NOT NULL,
+        anonymous     INTEGER NOT NULL DEFAULT 0,
+        created_at    INTEGER NOT NULL,
+        needs_copy_up INTEGER NOT NULL DEFAULT 1,
+        needs_chown   INTEGER NOT NULL DEFAULT 1,
+        copied_up     INTEGER NOT NULL DEFAULT 0,
+        mount_count   INTEGER NOT NULL DEFAULT 0
+    );";

@@ -123,7 +123,6 @@ impl<R: Read> Read for HashingReader<R> {
 /// Unpacks the uncompressed tar stream `reader` into the existing, empty
 /// directory `root` and returns the stream's digest and size, with the
 /// default limits. The whole stream is consumed.
-#[cfg(test)]
 pub fn extract_layer<R: Read>(reader: R, root: &Path) -> Result<ExtractedLayer> {
     extract_layer_limited(
         reader,

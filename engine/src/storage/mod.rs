@@ -41,6 +41,7 @@ mod vfs;
 
 pub use commit::CommitOptions;
 pub use error::StorageError;
+pub(crate) use extract::extract_layer;
 pub use images::{Image, NewImage};
 pub use layers::{chain_id, LayerInfo};
 pub use limits::{ImageBudget, LimitExceeded, UnpackLimits};

@@ -26,6 +26,8 @@ pub(crate) async fn create(
     let network_spec = std::mem::take(&mut spec.options.network);
     let requires = spec.options.requires.clone();
     let init_ctr = spec.options.init_ctr.map(init_ctr_mode);
+    let image_volume = spec.options.image_volume;
+    let volumes_from = std::mem::take(&mut spec.options.volumes_from);
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
@@ -48,6 +50,11 @@ pub(crate) async fn create(
             replace_existing(engine, name).await?;
         }
     }
+    super::volumes::add_volumes_from(engine, &mut options, &volumes_from).await?;
+    let mode = super::volumes::image_volume_mode(engine, image_volume)?;
+    super::volumes::add_image_volumes(&mut options, mode, &image_volumes(engine, &image)?);
+    let volumes = crate::volume::store::VolumeStore::new(engine.ctx());
+    let created_volumes = volumes.ensure_for_container(&mut options.volumes)?;
     let (pod, new_pod) = match spec.pod {
         PodTarget::None => (None, None),
         PodTarget::Existing(p) if p.is_empty() => (None, None),
@@ -77,6 +84,7 @@ pub(crate) async fn create(
     let handle = match engine.create_container_with(options, name, member).await {
         Ok(h) => h,
         Err(e) => {
+            volumes.remove_quietly(&created_volumes);
             // `--pod new:NAME`: the pod made for this container goes with it.
             if let Some(pod) = new_pod {
                 let removed = match engine.pod(&pod) {
@@ -173,21 +181,34 @@ async fn replace_existing(engine: &Engine, name: &str) -> Result<(), Error> {
     }
 }
 
-/// The `Env` of a stored image's config.
-fn image_env(engine: &Engine, image: &str) -> Result<Vec<String>, Error> {
+/// The `config` of a stored image's config (`null` without the image).
+fn image_config(engine: &Engine, image: &str) -> Result<serde_json::Value, Error> {
     let store = engine.store();
     let Some(img) = store.lookup_image(image).map_err(|e| other(&e))? else {
-        return Ok(Vec::new());
+        return Ok(serde_json::Value::Null);
     };
     let config = store.image_config(&img).map_err(|e| other(&e))?;
     let v: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
-    Ok(v["config"]["Env"]
+    Ok(v["config"].clone())
+}
+
+/// The `Env` of a stored image's config.
+fn image_env(engine: &Engine, image: &str) -> Result<Vec<String>, Error> {
+    Ok(image_config(engine, image)?["Env"]
         .as_array()
         .map(|a| {
             a.iter()
                 .filter_map(|e| e.as_str().map(str::to_owned))
                 .collect()
         })
+        .unwrap_or_default())
+}
+
+/// The `Volumes` of a stored image's config, sorted.
+fn image_volumes(engine: &Engine, image: &str) -> Result<Vec<String>, Error> {
+    Ok(image_config(engine, image)?["Volumes"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
         .unwrap_or_default())
 }
 

@@ -6,6 +6,7 @@ mod create;
 mod network;
 mod options;
 pub(crate) mod session;
+mod volumes;
 
 use std::sync::Arc;
 

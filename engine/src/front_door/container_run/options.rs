@@ -5,7 +5,7 @@ use rpod_api::container_run as api;
 use rpod_api::Error;
 
 use crate::config::containers_conf::ContainersTable;
-use crate::container::{BindMount, ContainerOptions, InitCtrMode};
+use crate::container::{BindMount, ContainerOptions, InitCtrMode, TmpfsMount, VolumeMount};
 
 /// The options to store for `spec`, with `defaults` (containers.conf's
 /// `[containers]`) where the user gave nothing.
@@ -34,6 +34,24 @@ pub(crate) fn container_options(
         tty: spec.tty,
         interactive: spec.interactive,
         mounts,
+        // Anonymous volumes (empty names) are named when they are created.
+        volumes: spec
+            .volumes
+            .into_iter()
+            .map(|v| VolumeMount {
+                name: v.name,
+                destination: v.destination,
+                options: v.options,
+            })
+            .collect(),
+        tmpfs: spec
+            .tmpfs
+            .into_iter()
+            .map(|t| TmpfsMount {
+                destination: t.destination,
+                options: t.options,
+            })
+            .collect(),
         read_only: spec.read_only.or(defaults.read_only).unwrap_or(false),
         // containers.conf's `log_size_max` (negative: unlimited) when not given.
         log_max_size: spec.log_max_size.or(defaults
@@ -163,16 +181,7 @@ pub(crate) fn prepend_default_env(
     options.env = env;
 }
 
-/// Go-style lower-case reason of an I/O error ("no such file or directory").
-pub(crate) fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-        None => s,
-    }
-}
+pub(crate) use crate::error_chain::io_reason;
 
 #[cfg(test)]
 mod tests {

@@ -169,10 +169,10 @@ impl AttachSession for MonitorSession {
     }
 }
 
-/// `--rm`: the container goes once it has exited, whoever gets there first
-/// (this request or the monitor's cleanup).
+/// `--rm`: the container (with its anonymous volumes) goes once it has
+/// exited, whoever gets there first (this request or the monitor's cleanup).
 pub(crate) async fn discard(handle: &ContainerHandle) {
-    if let Err(e) = handle.remove(true, Some(0)).await {
+    if let Err(e) = handle.remove_with_volumes(true, Some(0)).await {
         if !matches!(e, ContainerError::NotFound(_)) {
             tracing::warn!("removing container {}: {e}", handle.id);
         }

@@ -173,6 +173,7 @@ async fn rm_one(engine: &Engine, name: &str, o: &RmOptions) -> Option<ContainerR
             match infra_of_pod(engine, &h).await {
                 Some(_) if o.all => return None,
                 Some(msg) => Err(ContainerError::StateImproper(msg)),
+                None if o.volumes => h.remove_with_volumes(o.force || o.depend, o.timeout).await,
                 None => h.remove(o.force || o.depend, o.timeout).await,
             }
         }

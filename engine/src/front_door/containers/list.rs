@@ -112,11 +112,14 @@ impl Lister<'_> {
             image_id: c.image_id.clone(),
             is_infra: pod.is_some_and(|m| m.infra),
             labels: Some(c.options.labels.iter().cloned().collect()),
+            // Podman's UserVolumes: where every user mount goes.
             mounts: Some(
                 c.options
                     .mounts
                     .iter()
                     .map(|m| m.destination.clone())
+                    .chain(c.options.volumes.iter().map(|v| v.destination.clone()))
+                    .chain(c.options.tmpfs.iter().map(|t| t.destination.clone()))
                     .collect(),
             ),
             names: vec![c.name.clone()],

@@ -5,7 +5,7 @@
 mod lifecycle;
 mod list;
 mod select;
-mod storage;
+pub(crate) mod storage;
 
 use async_trait::async_trait;
 use rpod_api::container::{

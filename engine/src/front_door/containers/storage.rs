@@ -174,13 +174,22 @@ pub(super) async fn unmount(
 
 /// Writes the tree at `path` as a tarball to `output` (a file is written whole or
 /// not at all).
-fn write_tar(path: &Path, output: ExportOutput) -> std::result::Result<(), String> {
+pub(crate) fn write_tar(path: &Path, output: ExportOutput) -> std::result::Result<(), String> {
     fn tar<W: std::io::Write>(path: &Path, w: W) -> std::result::Result<(), String> {
         let mut w = crate::storage::tree_tar::write_tree(path, std::io::BufWriter::new(w), false)
             .map_err(|e| e.to_string())?;
         std::io::Write::flush(&mut w).map_err(|e| e.to_string())
     }
     match output {
+        // A device or pipe (`--output /dev/null`) is written in place: a
+        // temporary file renamed over it would replace it.
+        ExportOutput::File(o) if std::fs::metadata(&o).is_ok_and(|m| !m.is_file()) => {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&o)
+                .map_err(|e| format!("opening {}: {e}", o.display()))?;
+            tar(path, f)
+        }
         ExportOutput::File(o) => {
             let tmp = o.with_extension("partial");
             let f = std::fs::File::create(&tmp)

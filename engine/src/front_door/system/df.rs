@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use rpod_api::system::{SystemDfContainerReport, SystemDfImageReport, SystemDfReport};
+use rpod_api::system::{
+    SystemDfContainerReport, SystemDfImageReport, SystemDfReport, SystemDfVolumeReport,
+};
 use rpod_api::{GoTime, Result};
 
 use crate::engine::Engine;
@@ -76,7 +78,7 @@ pub(crate) fn df_report(engine: &Engine) -> Result<SystemDfReport> {
                 container_id: c.id.clone(),
                 image: c.image_id.clone(),
                 command: Some(c.command.clone()),
-                local_volumes: 0,
+                local_volumes: i64::try_from(c.options.volumes.len()).unwrap_or(i64::MAX),
                 size: image_size.saturating_add(rw),
                 rw_size: rw,
                 created: GoTime::from_unix_nanos(c.created_at),
@@ -93,8 +95,30 @@ pub(crate) fn df_report(engine: &Engine) -> Result<SystemDfReport> {
         images_size: images.iter().map(|i| to_i64(i.size)).sum(),
         images: image_reports,
         containers: container_reports,
-        volumes: Vec::new(),
+        volumes: volume_reports(engine)?,
     })
+}
+
+/// Each volume: its users and the bytes it holds (reclaimable when unused).
+fn volume_reports(engine: &Engine) -> Result<Vec<SystemDfVolumeReport>> {
+    let store = crate::volume::store::VolumeStore::new(engine.ctx());
+    let mut out = Vec::new();
+    for v in store.list()? {
+        let links = engine
+            .ctx()
+            .db
+            .containers_using_volume(&v.name)
+            .map_err(crate::volume::VolumeError::from)?
+            .len();
+        let size = to_i64(dir_size(&store.mountpoint(&v.name)));
+        out.push(SystemDfVolumeReport {
+            volume_name: v.name,
+            links: i64::try_from(links).unwrap_or(i64::MAX),
+            size,
+            reclaimable_size: if links == 0 { size } else { 0 },
+        });
+    }
+    Ok(out)
 }
 
 /// Bytes of the files under `dir` (a container's upper directory), read

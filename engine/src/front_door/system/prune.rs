@@ -191,9 +191,16 @@ pub(crate) async fn system_prune(
     let (labels, until) = filters.image_filters();
     let pod_prune_report = prune_pods(engine).await?;
     let container_prune_reports = prune_containers(engine, &filters).await?;
+    // `--volumes`: after the containers, so their volumes are unused.
+    let volume_prune_reports = if options.volume {
+        crate::front_door::volumes::prune(engine, &options.filters)?
+    } else {
+        Vec::new()
+    };
     let image_prune_reports = prune_images(engine, options.all, &labels, until)?;
     let reclaimed_space = container_prune_reports
         .iter()
+        .chain(&volume_prune_reports)
         .chain(&image_prune_reports)
         .map(|r| r.size)
         .sum();
@@ -201,7 +208,7 @@ pub(crate) async fn system_prune(
         pod_prune_report,
         container_prune_reports,
         image_prune_reports,
-        volume_prune_reports: Vec::new(),
+        volume_prune_reports,
         reclaimed_space,
     })
 }

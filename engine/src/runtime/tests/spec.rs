@@ -151,6 +151,7 @@ async fn failing_spec_generation_is_reported_before_runc() {
         rootfs: &dir.path().join("rootfs"),
         etc_files: &etc,
         cgroups_path: None,
+        volume_binds: &[],
     })
     .unwrap_err();
     assert_eq!(

@@ -72,6 +72,7 @@ impl Bundle {
             rootfs: &b.rootfs(),
             etc_files: &etc,
             cgroups_path: None,
+            volume_binds: &[],
         })
         .expect("generate");
         write_spec(&spec, &b.bundle()).expect("write spec");

@@ -1,0 +1,510 @@
+//! `-v`, `--mount` and `--tmpfs` into the create request's bind mounts,
+//! volumes and tmpfs mounts, checked as Podman's client checks them
+//! (specgenutil): option rules, and one mount per destination (the same
+//! mount given twice is kept once).
+
+use std::path::Path;
+
+use rpod_api::container_run::{BindMount, NamedVolume, TmpfsMount, PROPAGATIONS};
+
+use crate::cli_error::{CliError, CliResult};
+
+/// Every mount the flags ask for.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Mounts {
+    pub binds: Vec<BindMount>,
+    pub volumes: Vec<NamedVolume>,
+    pub tmpfs: Vec<TmpfsMount>,
+}
+
+impl Mounts {
+    /// Parses `-v` (`volume`), `--mount` and `--tmpfs` values.
+    pub fn parse(volume: &[String], mount: &[String], tmpfs: &[String]) -> CliResult<Mounts> {
+        let mut m = Mounts::default();
+        for v in mount {
+            m.add(parse_mount(v)?)?;
+        }
+        for v in volume {
+            m.add(parse_volume(v)?)?;
+        }
+        for t in tmpfs {
+            m.add(parse_tmpfs(t)?)?;
+        }
+        Ok(m)
+    }
+
+    fn add(&mut self, new: Parsed) -> CliResult<()> {
+        let dest = new.destination().to_owned();
+        let same = |d: &str| clean(d) == clean(&dest);
+        let duplicate = || CliError::usage(format!("{dest}: duplicate mount destination"));
+        if let Some(b) = self.binds.iter().find(|b| same(&b.destination)) {
+            return match &new {
+                Parsed::Bind(n) if n == b => Ok(()),
+                _ => Err(duplicate()),
+            };
+        }
+        if let Some(v) = self.volumes.iter().find(|v| same(&v.destination)) {
+            return match &new {
+                Parsed::Volume(n) if n == v && !n.name.is_empty() => Ok(()),
+                _ => Err(duplicate()),
+            };
+        }
+        if let Some(t) = self.tmpfs.iter().find(|t| same(&t.destination)) {
+            return match &new {
+                Parsed::Tmpfs(n) if n == t => Ok(()),
+                _ => Err(duplicate()),
+            };
+        }
+        match new {
+            Parsed::Bind(b) => self.binds.push(b),
+            Parsed::Volume(v) => self.volumes.push(v),
+            Parsed::Tmpfs(t) => self.tmpfs.push(t),
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+enum Parsed {
+    Bind(BindMount),
+    Volume(NamedVolume),
+    Tmpfs(TmpfsMount),
+}
+
+impl Parsed {
+    fn destination(&self) -> &str {
+        match self {
+            Parsed::Bind(b) => &b.destination,
+            Parsed::Volume(v) => &v.destination,
+            Parsed::Tmpfs(t) => &t.destination,
+        }
+    }
+}
+
+/// `/a//b/` as `/a/b`.
+fn clean(dest: &str) -> String {
+    let p: std::path::PathBuf = Path::new(dest).components().collect();
+    p.display().to_string()
+}
+
+fn check_destination(dest: &str) -> CliResult<()> {
+    if dest.starts_with('/') {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!(
+            "invalid container path {dest:?}, must be an absolute path"
+        )))
+    }
+}
+
+/// Podman's ValidateVolumeOpts: each kind of option at most once, only
+/// known options. `U` and `copy`/`nocopy` only for volumes here; `O`
+/// (overlay) and `idmap` are refused as not supported.
+fn check_options(options: &[String], volume: bool) -> CliResult<()> {
+    let groups: &[(&[&str], &str)] = &[
+        (&["rw", "ro"], "1 'rw' or 'ro' option"),
+        (&["noexec", "exec"], "1 'noexec' or 'exec' option"),
+        (&["nodev", "dev"], "1 'nodev' or 'dev' option"),
+        (&["nosuid", "suid"], "1 'nosuid' or 'suid' option"),
+        (
+            &PROPAGATIONS,
+            "1 '[r]shared', '[r]private', '[r]slave' or '[r]unbindable' option",
+        ),
+        (&["bind", "rbind"], "1 '[r]bind' option"),
+        (&["z", "Z"], "1 'z', 'Z', or 'O' option"),
+        (&["U"], "1 'U' option"),
+        (&["copy", "nocopy"], "1 'copy' or 'nocopy' option"),
+    ];
+    for o in options {
+        match o.as_str() {
+            "O" => {
+                return Err(CliError::usage(
+                    "volume option \"O\" (overlay mount) is not supported yet (see docs/compatibility.md)",
+                ))
+            }
+            "idmap" => {
+                return Err(CliError::usage(
+                    "volume option \"idmap\" is not supported: runc 1.1 cannot make idmapped mounts (see docs/compatibility.md)",
+                ))
+            }
+            "U" if !volume => {
+                return Err(CliError::usage(
+                    "volume option \"U\" on a bind mount (chown of the host directory) is not supported yet (see docs/compatibility.md)",
+                ))
+            }
+            "copy" | "nocopy" if !volume => {
+                return Err(CliError::usage(format!("invalid option type {o:?}")))
+            }
+            _ => {}
+        }
+        let Some((members, what)) = groups.iter().find(|(g, _)| g.contains(&o.as_str())) else {
+            return Err(CliError::usage(format!("invalid option type {o:?}")));
+        };
+        if options
+            .iter()
+            .filter(|x| members.contains(&x.as_str()))
+            .count()
+            > 1
+        {
+            return Err(CliError::usage(format!(
+                "invalid options {:?}, can only specify {what}",
+                options.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `-v SRC:DST[:OPTIONS]`, `-v NAME:DST[:OPTIONS]` or `-v DST`.
+fn parse_volume(v: &str) -> CliResult<Parsed> {
+    let parts: Vec<&str> = v.split(':').collect();
+    let (source, destination, opts) = match parts.as_slice() {
+        [d] => ("", *d, ""),
+        [s, d] => (*s, *d, ""),
+        [s, d, o] => (*s, *d, *o),
+        _ => {
+            return Err(CliError::usage(format!(
+                "{v}: incorrect volume format, should be [host-dir:]ctr-dir[:option]"
+            )))
+        }
+    };
+    if parts.len() > 1 && source.is_empty() {
+        return Err(CliError::usage("host directory cannot be empty"));
+    }
+    check_destination(destination)?;
+    let options: Vec<String> = opts
+        .split(',')
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if source.starts_with('/') || source.starts_with('.') {
+        check_options(&options, false)?;
+        return Ok(Parsed::Bind(bind(source, destination, options)?));
+    }
+    check_options(&options, true)?;
+    Ok(Parsed::Volume(NamedVolume {
+        name: source.to_owned(),
+        destination: destination.to_owned(),
+        options,
+    }))
+}
+
+/// A bind mount of the host path `source` (made absolute; it must exist).
+fn bind(source: &str, destination: &str, options: Vec<String>) -> CliResult<BindMount> {
+    let abs = std::path::absolute(source)
+        .map_err(|e| CliError::usage(format!("getting absolute path of {source}: {e}")))?;
+    let source = abs.display().to_string();
+    if let Err(e) = std::fs::metadata(&abs) {
+        return Err(CliError::usage(format!(
+            "statfs {source}: {}",
+            super::container_create::io_reason(&e)
+        )));
+    }
+    let readonly = options.iter().any(|o| o == "ro");
+    let options = options
+        .into_iter()
+        .filter(|o| !matches!(o.as_str(), "ro" | "rw" | "z" | "Z"))
+        .collect();
+    Ok(BindMount {
+        source,
+        destination: destination.to_owned(),
+        readonly,
+        options,
+    })
+}
+
+/// `--tmpfs DST[:OPTIONS]`.
+fn parse_tmpfs(t: &str) -> CliResult<Parsed> {
+    let (dest, opts) = t.split_once(':').unwrap_or((t, ""));
+    check_destination(dest)?;
+    Ok(Parsed::Tmpfs(TmpfsMount {
+        destination: clean(dest),
+        options: opts
+            .split(',')
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    }))
+}
+
+/// `--mount type=TYPE,KEY[=VALUE],...` for the types rpod has (bind,
+/// volume, tmpfs), with Podman's option names.
+fn parse_mount(m: &str) -> CliResult<Parsed> {
+    let mut typ = None;
+    let mut args = Vec::new();
+    for field in m.split(',') {
+        match field.split_once('=') {
+            Some(("type", t)) => typ = Some(t.to_owned()),
+            _ => args.push(field),
+        }
+    }
+    let typ = typ.ok_or_else(|| CliError::usage("type must be specified"))?;
+    match typ.as_str() {
+        "bind" | "volume" | "tmpfs" => {}
+        "image" | "devpts" | "glob" | "ramfs" | "artifact" => {
+            return Err(CliError::usage(format!(
+                "--mount type={typ} is not supported yet (see docs/compatibility.md)"
+            )))
+        }
+        other => {
+            return Err(CliError::usage(format!(
+                "invalid filesystem type {other:?}"
+            )))
+        }
+    }
+    let o = mount_options(&typ, &args)?;
+    let destination = o
+        .destination
+        .ok_or_else(|| CliError::usage("must set volume destination"))?;
+    check_destination(&destination)?;
+    Ok(match typ.as_str() {
+        "bind" => {
+            check_options(&o.options, false)?;
+            let source = o.source.unwrap_or_else(|| destination.clone());
+            Parsed::Bind(bind(&source, &destination, o.options)?)
+        }
+        "volume" => {
+            check_options(&o.options, true)?;
+            Parsed::Volume(NamedVolume {
+                name: o.source.unwrap_or_default(),
+                destination,
+                options: o.options,
+            })
+        }
+        _ => Parsed::Tmpfs(TmpfsMount {
+            destination: clean(&destination),
+            options: o.options,
+        }),
+    })
+}
+
+struct MountOptions {
+    source: Option<String>,
+    destination: Option<String>,
+    options: Vec<String>,
+}
+
+/// Podman's parseMountOptions for one `--mount`.
+fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
+    let mut o = MountOptions {
+        source: None,
+        destination: None,
+        options: Vec::new(),
+    };
+    let not_for = |name: &str| {
+        CliError::usage(format!(
+            "{name:?} option not supported for {typ:?} mount types"
+        ))
+    };
+    let needs_arg =
+        |name: &str| CliError::usage(format!("{name}: must provide an argument for option"));
+    let mut seen_rw = false;
+    for arg in args {
+        let (name, value) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (*arg, None),
+        };
+        match name {
+            "readonly" | "ro" | "rw" => {
+                if seen_rw {
+                    return Err(CliError::usage(
+                        "cannot pass 'readonly', 'ro', or 'rw' mnt.Options more than once: must provide an argument for option",
+                    ));
+                }
+                seen_rw = true;
+                let on = match value {
+                    None | Some("true") => true,
+                    Some("false") => false,
+                    Some(v) => {
+                        return Err(CliError::usage(format!(
+                            "invalid {name} value {v:?}: invalid mount option"
+                        )))
+                    }
+                };
+                let ro = if name == "rw" { !on } else { on };
+                o.options.push(if ro { "ro" } else { "rw" }.to_owned());
+            }
+            "nodev" | "dev" | "noexec" | "exec" | "nosuid" | "suid" => {
+                o.options.push(name.to_owned())
+            }
+            p if PROPAGATIONS.contains(&p) => o.options.push(name.to_owned()),
+            // SELinux relabelling: nothing to do on a host without SELinux.
+            "z" | "Z" | "relabel" => {}
+            // macOS-only hints, ignored on Linux as by Podman.
+            "consistency" => {}
+            "bind-propagation" => {
+                if typ != "bind" {
+                    return Err(not_for(name));
+                }
+                match value {
+                    Some(v) if PROPAGATIONS.contains(&v) => o.options.push(v.to_owned()),
+                    Some(v) => return Err(CliError::usage(format!("invalid value {v:?}"))),
+                    None => return Err(needs_arg(name)),
+                }
+            }
+            "bind-nonrecursive" => {
+                if typ != "bind" {
+                    return Err(not_for(name));
+                }
+                o.options.push("bind".to_owned());
+            }
+            "src" | "source" => {
+                if typ == "tmpfs" {
+                    return Err(not_for(name));
+                }
+                match value {
+                    Some("") => {
+                        return Err(CliError::usage(
+                            "host directory cannot be empty: must provide an argument for option",
+                        ))
+                    }
+                    Some(v) => o.source = Some(v.to_owned()),
+                    None => return Err(needs_arg(name)),
+                }
+            }
+            "target" | "dst" | "dest" | "destination" => match value {
+                Some(v) if !v.is_empty() => o.destination = Some(v.to_owned()),
+                _ => return Err(needs_arg(name)),
+            },
+            "tmpcopyup" | "notmpcopyup" => {
+                if typ != "tmpfs" {
+                    return Err(not_for(name));
+                }
+                o.options.push(name.to_owned());
+            }
+            "tmpfs-mode" | "tmpfs-size" => {
+                if typ != "tmpfs" {
+                    return Err(not_for(name));
+                }
+                let v = value.filter(|v| !v.is_empty()).ok_or_else(|| needs_arg(name))?;
+                let key = if name == "tmpfs-mode" { "mode" } else { "size" };
+                o.options.push(format!("{key}={v}"));
+            }
+            "U" | "chown" => match value.unwrap_or("true") {
+                v if v.eq_ignore_ascii_case("true") || v.is_empty() => {
+                    if typ != "volume" {
+                        return Err(CliError::usage(format!(
+                            "mount option {name:?} is only supported for volumes by rpod (see docs/compatibility.md)"
+                        )));
+                    }
+                    o.options.push("U".to_owned());
+                }
+                v if v.eq_ignore_ascii_case("false") => {}
+                v => {
+                    return Err(CliError::usage(format!(
+                        "'U' or 'chown' must be set to true or false, instead received {v:?}: must provide an argument for option"
+                    )))
+                }
+            },
+            "nocopy" | "copy" => {
+                if typ != "volume" {
+                    return Err(not_for(name));
+                }
+                o.options.push(name.to_owned());
+            }
+            "idmap" | "volume-opt" | "volume-label" | "subpath" | "volume-subpath" | "noswap" => {
+                return Err(CliError::usage(format!(
+                    "mount option {name:?} is not supported yet (see docs/compatibility.md)"
+                )))
+            }
+            _ => return Err(CliError::usage(format!("{name}: invalid mount option"))),
+        }
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: &[&str], m: &[&str], t: &[&str]) -> CliResult<Mounts> {
+        let s = |a: &[&str]| a.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        Mounts::parse(&s(v), &s(m), &s(t))
+    }
+
+    #[test]
+    fn volume_forms() {
+        let m = parse(&["/tmp:/data:ro", "myvol:/v:nocopy,U", "/anon"], &[], &[]).unwrap();
+        assert!(m.binds[0].readonly);
+        assert_eq!(m.binds[0].destination, "/data");
+        assert_eq!(m.volumes[0].name, "myvol");
+        assert_eq!(m.volumes[0].options, ["nocopy", "U"]);
+        assert_eq!(m.volumes[1].name, "");
+        assert_eq!(m.volumes[1].destination, "/anon");
+        let err = |v: &str| parse(&[v], &[], &[]).unwrap_err().to_string();
+        assert_eq!(
+            err("/tmp:data"),
+            "invalid container path \"data\", must be an absolute path"
+        );
+        assert_eq!(
+            err("/nonexistent-rpod:/x"),
+            "statfs /nonexistent-rpod: no such file or directory"
+        );
+        assert_eq!(err("v:/x:bogus"), "invalid option type \"bogus\"");
+        assert_eq!(
+            err("a:b:c:d"),
+            "a:b:c:d: incorrect volume format, should be [host-dir:]ctr-dir[:option]"
+        );
+        assert!(err("v:/x:ro,rw").starts_with("invalid options \"ro, rw\""));
+        assert!(err("/tmp:/x:O").contains("not supported"));
+        assert_eq!(err(":/x"), "host directory cannot be empty");
+    }
+
+    #[test]
+    fn duplicate_destinations() {
+        assert!(parse(&["/tmp:/v", "/tmp:/v"], &[], &[]).is_ok());
+        assert!(parse(&["n:/v", "n:/v"], &[], &[]).is_ok());
+        assert!(parse(&[], &[], &["/t", "/t"]).is_ok());
+        let dup = |v: &[&str], t: &[&str]| parse(v, &[], t).unwrap_err().to_string();
+        assert_eq!(
+            dup(&["/tmp:/v", "/:/v"], &[]),
+            "/v: duplicate mount destination"
+        );
+        assert_eq!(
+            dup(&["a:/v", "b:/v"], &[]),
+            "/v: duplicate mount destination"
+        );
+        assert_eq!(
+            dup(&[], &["/t", "/t:ro"]),
+            "/t: duplicate mount destination"
+        );
+        assert_eq!(dup(&["a:/v"], &["/v"]), "/v: duplicate mount destination");
+        assert_eq!(
+            dup(&["/tmp:/v"], &["/v"]),
+            "/v: duplicate mount destination"
+        );
+    }
+
+    #[test]
+    fn mount_flag() {
+        let m = parse(
+            &[],
+            &[
+                "type=bind,src=/tmp,dst=/b,ro=true,bind-propagation=rshared",
+                "type=volume,source=v,target=/v,nocopy",
+                "type=tmpfs,destination=/t,tmpfs-size=1M,tmpfs-mode=700",
+                "type=volume,dst=/anon",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert!(m.binds[0].readonly);
+        assert_eq!(m.binds[0].options, ["rshared"]);
+        assert_eq!(m.volumes[0].options, ["nocopy"]);
+        assert_eq!(m.volumes[1].name, "");
+        assert_eq!(m.tmpfs[0].options, ["size=1M", "mode=700"]);
+        let err = |v: &str| parse(&[], &[v], &[]).unwrap_err().to_string();
+        assert_eq!(err("src=/tmp,dst=/x"), "type must be specified");
+        assert_eq!(err("type=foo,dst=/x"), "invalid filesystem type \"foo\"");
+        assert_eq!(err("type=bind,src=/tmp"), "must set volume destination");
+        assert_eq!(
+            err("type=bind,src=/tmp,dst=/x,bogus"),
+            "bogus: invalid mount option"
+        );
+        assert_eq!(
+            err("type=volume,dst=/x,tmpfs-size=1M"),
+            "\"tmpfs-size\" option not supported for \"volume\" mount types"
+        );
+        assert!(err("type=image,src=alpine,dst=/x").contains("not supported yet"));
+    }
+}
