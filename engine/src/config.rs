@@ -33,6 +33,8 @@ pub enum ConfigError {
     Storage(#[from] StorageConfError),
     #[error(transparent)]
     Containers(#[from] ContainersConfError),
+    #[error(transparent)]
+    Network(#[from] crate::network::config::BadSubnet),
 }
 
 /// The `[engine]` table of rpod.conf. Every field is optional.
@@ -41,6 +43,7 @@ pub enum ConfigError {
 pub struct FileConfig {
     pub engine: EngineSection,
     pub storage: StorageSection,
+    pub network: crate::network::config::NetworkSection,
 }
 
 /// The `[storage]` table of rpod.conf: bounds on unpacking image layers
@@ -108,6 +111,8 @@ pub struct EngineConfig {
     /// `--runtime-flag` values (without the leading `--`); when empty,
     /// containers.conf's `[engine.runtimes_flags]` for the runtime apply.
     pub runtime_flags: Vec<String>,
+    /// `[network]` of rpod.conf: backend, definitions directory, default network.
+    pub network: crate::network::config::NetworkConfig,
 }
 
 /// The events backends rpod has (Podman's `events_logger`).
@@ -200,6 +205,7 @@ impl EngineConfig {
             tmp_dir: None,
             containers_conf: containers,
             runtime_flags: Vec::new(),
+            network: file.network.resolve()?,
         })
     }
 

@@ -23,7 +23,7 @@ mod lifecycle;
 mod login;
 mod logs;
 mod mount;
-mod network_volume;
+mod network;
 mod pod;
 mod pod_ps;
 mod pod_view;
@@ -45,6 +45,7 @@ mod tag;
 mod top;
 mod tree;
 mod trust;
+mod volume;
 
 use clap::Subcommand;
 
@@ -87,8 +88,9 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Log out of a container registry
     Logout(login::LogoutArgs),
-    /// Manage networks (only `network prune --force` yet)
-    Network(network_volume::PassArgs),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// Manage pods
     #[command(subcommand)]
     Pod(pod::PodCommand),
@@ -113,7 +115,7 @@ pub enum Command {
     /// Display the rpod version information
     Version(info::VersionArgs),
     /// Manage volumes (only `volume rm --all --force` yet)
-    Volume(network_volume::PassArgs),
+    Volume(volume::PassArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -255,9 +257,9 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
         Command::Version(a) => info::version(&g, a).await,
-        Command::Network(a) => network_volume::network(&g, &a).await,
+        Command::Network(c) => network::dispatch(&g, c).await,
         Command::Completion(a) => completion::run(a),
-        Command::Volume(a) => network_volume::volume(&g, &a).await,
+        Command::Volume(a) => volume::volume(&g, &a).await,
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),

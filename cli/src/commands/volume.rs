@@ -1,12 +1,10 @@
-//! `network` and `volume` until their issues land (12 networking, 13
-//! volumes): rpod has no networks or volumes of its own yet, so the two
-//! clean-up forms that remove everything — `network prune --force` and
-//! `volume rm --all [--force]` — go to the engine, which has nothing to
-//! remove, and succeed silently (scripts, and Podman's own test suite, run
-//! them between tests). Every other use says it is not supported yet.
+//! `volume` until its issue lands (13 volumes): rpod has no volumes of its
+//! own yet, so the clean-up form that removes everything — `volume rm --all
+//! [--force]` — goes to the engine, which has nothing to remove, and
+//! succeeds silently (scripts, and Podman's own test suite, run it between
+//! tests). Every other use says it is not supported yet.
 
 use clap::Args;
-use rpod_api::network::NetworkPruneOptions;
 use rpod_api::volume::VolumeRmOptions;
 
 use super::common::{open_front_door, Globals};
@@ -17,25 +15,6 @@ use crate::cli_error::{CliError, CliResult};
 pub struct PassArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
-}
-
-/// `rpod network ...`
-pub async fn network(g: &Globals, a: &PassArgs) -> CliResult {
-    let options = network_prune_request(a)?;
-    // Podman prints the names of the networks it removed.
-    for r in open_front_door(g)?.network_prune(options).await? {
-        println!("{}", r.name);
-    }
-    Ok(0)
-}
-
-/// `network prune --force`, the one form rpod runs.
-fn network_prune_request(a: &PassArgs) -> CliResult<NetworkPruneOptions> {
-    let (sub, flags) = split(&a.args);
-    if sub == Some("prune") && only_flags(&flags, &[&["-f", "--force"]]) {
-        return Ok(NetworkPruneOptions::default());
-    }
-    Err(not_yet("network", sub, "networks (issue 12)"))
 }
 
 /// `rpod volume ...`
@@ -104,14 +83,8 @@ mod tests {
     }
 
     #[test]
-    fn only_the_no_op_clean_ups_succeed() {
-        let network = |a: &[&str]| network_prune_request(&pass(a));
+    fn only_the_no_op_clean_up_succeeds() {
         let volume = |a: &[&str]| volume_rm_request(&pass(a));
-        assert!(network(&["prune", "--force"]).is_ok());
-        assert!(network(&["prune", "-f"]).is_ok());
-        assert!(network(&["prune"]).is_err());
-        assert!(network(&["ls"]).is_err());
-        assert!(network(&["rm", "-f", "x"]).is_err());
         assert!(volume(&["rm", "-a", "-f"]).is_ok());
         assert!(volume(&["rm", "-af"]).is_ok());
         assert!(volume(&["rm", "--all", "--force"]).is_ok());
