@@ -25,6 +25,7 @@ pub struct Globals {
     /// `--events-backend`, checked by the engine when it opens.
     pub events_backend: Option<String>,
     pub tmp_dir: Option<PathBuf>,
+    pub network_config_dir: Option<PathBuf>,
     pub runtime_flags: Vec<String>,
 }
 
@@ -38,6 +39,7 @@ impl From<&Cli> for Globals {
             storage_driver: c.globals.storage_driver.clone(),
             events_backend: c.globals.events_backend.clone(),
             tmp_dir: c.globals.tmpdir.clone(),
+            network_config_dir: c.globals.network_config_dir.clone(),
             runtime_flags: c.globals.runtime_flag.clone(),
         }
     }
@@ -53,6 +55,7 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
         storage_driver: g.storage_driver.clone(),
         events_backend: g.events_backend.clone(),
         tmp_dir: g.tmp_dir.clone(),
+        network_config_dir: g.network_config_dir.clone(),
         runtime_flags: g.runtime_flags.clone(),
     }
 }

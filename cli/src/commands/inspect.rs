@@ -58,9 +58,11 @@ pub async fn run(g: &Globals, a: InspectArgs) -> CliResult {
         "image" => Kind::Image,
         "network" => Kind::Network,
         "all" => Kind::All,
-        other => return Err(CliError::usage(format!(
+        other => {
+            return Err(CliError::usage(format!(
             "invalid type {other:?}: must be one of \"container\", \"image\", \"network\", \"all\""
-        ))),
+        )))
+        }
     };
     inspect(g, &a.names, a.format.as_deref(), kind).await
 }

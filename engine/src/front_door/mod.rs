@@ -82,6 +82,9 @@ pub(crate) fn engine_config(options: &EngineOptions) -> Result<EngineConfig, Err
                 .unwrap_or(t.clone())
         });
     }
+    if let Some(dir) = &options.network_config_dir {
+        config.network.config_dir = dir.clone();
+    }
     Ok(config)
 }
 
