@@ -35,6 +35,10 @@ pub enum StateError {
     PodNameInUse(String),
     #[error("more than one result for pod \"{0}\"")]
     AmbiguousPod(String),
+    #[error("IPAM error: the requested address is already allocated on network {network}")]
+    AddressTaken { network: String },
+    #[error("container {container} is already connected to network {network}: network is already connected")]
+    AlreadyAttached { container: String, network: String },
     #[error("corrupt row for container {id}: {what}")]
     Corrupt { id: String, what: String },
     #[error(transparent)]
@@ -290,9 +294,17 @@ impl Db {
         Ok(n == 1)
     }
 
+    /// Deletes the row and the container's network attachments (its
+    /// addresses are free again) in one transaction.
     pub fn delete_container(&self, id: &str) -> Result<(), StateError> {
-        self.conn()
-            .execute("DELETE FROM containers WHERE id = ?1", params![id])?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM network_attachments WHERE container_id = ?1",
+            params![id],
+        )?;
+        tx.execute("DELETE FROM containers WHERE id = ?1", params![id])?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 mod db;
 pub(crate) mod integrity;
+mod networks;
 mod pods;
 mod records;
 mod schema;
@@ -11,4 +12,5 @@ pub(crate) mod snapshot;
 
 pub use db::{Db, StateError};
 pub use integrity::REPAIR_COMMAND;
+pub use networks::NetworkAttachment;
 pub use records::{ContainerRecord, ContainerState, ExitInfo};

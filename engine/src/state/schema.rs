@@ -41,4 +41,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 2 -> 3: a generation per container row, bumped by every write, so an
     // actor holding the row knows cheaply whether another process changed it.
     "ALTER TABLE containers ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;",
+    // 3 -> 4: a container's attachments to networks, with the addresses
+    // rpod's IPAM gave it there (one address per family and network is
+    // unique, so two processes can never hand out the same one).
+    "CREATE TABLE network_attachments (
+        container_id  TEXT NOT NULL,
+        network       TEXT NOT NULL,
+        interface     TEXT NOT NULL,
+        ipv4          TEXT,
+        ipv6          TEXT,
+        mac           TEXT,
+        aliases       TEXT NOT NULL DEFAULT '[]',
+        static_ip     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (container_id, network)
+    );
+    CREATE INDEX network_attachments_network ON network_attachments (network);
+    CREATE UNIQUE INDEX network_attachments_ipv4 ON network_attachments (network, ipv4)
+        WHERE ipv4 IS NOT NULL;
+    CREATE UNIQUE INDEX network_attachments_ipv6 ON network_attachments (network, ipv6)
+        WHERE ipv6 IS NOT NULL;",
 ];
