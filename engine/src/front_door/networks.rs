@@ -175,7 +175,10 @@ impl LocalEngine {
         }
         let _lock = store.lock().map_err(store_error)?;
         match store.remove(&network.name) {
-            Ok(()) => network_event(self.engine().config(), &network, "remove"),
+            Ok(()) => {
+                users::forget(self, &network.name)?;
+                network_event(self.engine().config(), &network, "remove");
+            }
             Err(e) => rep.err = Some(store_error(e)),
         }
         Ok(rep)
@@ -294,5 +297,101 @@ impl Networks for LocalEngine {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use rpod_api::front_door::EngineOptions;
+    use rpod_api::network::NetworkListOptions;
+
+    use super::*;
+    use crate::state::NetworkAttachment;
+
+    fn engine(dir: &std::path::Path) -> LocalEngine {
+        let options = EngineOptions {
+            root: Some(dir.join("root")),
+            runroot: Some(dir.join("run")),
+            config: Some(dir.join("rpod.conf")),
+            network_config_dir: Some(dir.join("networks")),
+            storage_driver: Some("vfs".into()),
+            ..Default::default()
+        };
+        LocalEngine::open(&options, PathBuf::from("/bin/true")).unwrap()
+    }
+
+    fn named(name: &str, subnet: &str) -> NetworkCreateOptions {
+        NetworkCreateOptions {
+            name: Some(name.into()),
+            subnets: vec![subnet.into()],
+            ..Default::default()
+        }
+    }
+
+    /// A network with a container attached (a row of the attachment table:
+    /// the container itself need not exist) blocks rm without --force,
+    /// prune and dangling=true; --force removes its containers first.
+    #[test]
+    fn networks_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let fd = engine(dir.path());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            fd.network_create(named("used", "10.213.9.0/24")).await.unwrap();
+            fd.network_create(named("free", "10.213.10.0/24")).await.unwrap();
+            fd.engine()
+                .ctx()
+                .db
+                .attach_network(&NetworkAttachment {
+                    container_id: "c".repeat(64),
+                    network: "used".into(),
+                    interface: "eth0".into(),
+                    ipv4: Some("10.213.9.2".parse().unwrap()),
+                    ..Default::default()
+                })
+                .unwrap();
+            let dangling = fd
+                .network_list(NetworkListOptions {
+                    filters: vec!["dangling=true".into()],
+                })
+                .await
+                .unwrap();
+            let names: Vec<&str> = dangling.iter().map(|n| n.name.as_str()).collect();
+            assert_eq!(names, ["free"]);
+            let e = fd
+                .network_remove(&["used".into()], NetworkRmOptions::default())
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InUse);
+            assert_eq!(
+                e.message,
+                "\"used\" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used"
+            );
+            let pruned = fd.network_prune(NetworkPruneOptions::default()).await.unwrap();
+            assert_eq!(pruned.len(), 1);
+            assert_eq!(pruned[0].name, "free");
+            // Only running containers are shown; this one has no record.
+            let (found, _) = fd.network_inspect(&["used".into()]).await.unwrap();
+            assert!(found[0].containers.is_empty());
+            let force = NetworkRmOptions {
+                force: true,
+                timeout: Some(0),
+            };
+            let removed = fd.network_remove(&["used".into()], force).await.unwrap();
+            assert_eq!(removed[0].err, None);
+            assert!(!fd.network_exists("used").await.unwrap());
+            // Nothing stays attached to the removed network.
+            fd.network_create(named("used", "10.213.9.0/24")).await.unwrap();
+            let removed = fd
+                .network_remove(&["used".into()], NetworkRmOptions::default())
+                .await
+                .unwrap();
+            assert_eq!(removed[0].err, None);
+        });
     }
 }
