@@ -396,7 +396,7 @@ fn check_macvlan_options(options: &BTreeMap<String, String>) -> Result<(), Creat
 }
 
 /// Go's `strconv.ParseBool`.
-fn go_bool(v: &str) -> Option<bool> {
+pub(super) fn go_bool(v: &str) -> Option<bool> {
     match v {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),

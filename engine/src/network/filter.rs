@@ -101,19 +101,11 @@ fn dangling(values: &[String]) -> Result<bool, FilterError> {
         [] => Err(FilterError(
             "got no values for filter key \"dangling\"".into(),
         )),
-        [v] => go_parse_bool(v)
+        [v] => super::create::go_bool(v)
             .ok_or_else(|| FilterError(format!("invalid dangling filter value \"{v}\""))),
         _ => Err(FilterError(
             "got more than one value for filter key \"dangling\"".into(),
         )),
-    }
-}
-
-fn go_parse_bool(v: &str) -> Option<bool> {
-    match v {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
     }
 }
 
