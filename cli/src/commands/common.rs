@@ -83,14 +83,33 @@ pub fn print_listing(
     headers: &HeaderMap,
     no_heading: bool,
 ) -> CliResult<()> {
-    let (origin, fmt) = match user_format {
+    let (origin, fmt) = listing_format(user_format, default_format);
+    print_rendered(format::render(origin, fmt, rows, headers, no_heading))
+}
+
+/// The user's format, else the command's default (with headers).
+fn listing_format<'a>(user: Option<&'a str>, default: &'a str) -> (format::Origin, &'a str) {
+    match user {
         Some(f) => (format::Origin::User, f),
-        None => (format::Origin::Podman, default_format),
-    };
-    let out = format::render(origin, fmt, rows, headers, no_heading)
-        .map_err(|e| CliError::usage(e.to_string()))?;
-    print!("{out}");
+        None => (format::Origin::Podman, default),
+    }
+}
+
+fn print_rendered(out: Result<String, format::FormatError>) -> CliResult<()> {
+    print!("{}", out.map_err(|e| CliError::usage(e.to_string()))?);
     Ok(())
+}
+
+/// [`print_listing`] for typed rows (reports with Go names and methods).
+pub fn print_typed_listing(
+    user_format: Option<&str>,
+    default_format: &str,
+    rows: &[format::GoValue],
+    headers: &HeaderMap,
+    no_heading: bool,
+) -> CliResult<()> {
+    let (origin, fmt) = listing_format(user_format, default_format);
+    print_rendered(format::render_typed(origin, fmt, rows, headers, no_heading))
 }
 
 /// Runs `op` for each name, printing the name on success and

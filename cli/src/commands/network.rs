@@ -10,10 +10,10 @@ use rpod_api::network::{
 use rpod_api::ErrorKind;
 use serde::Serialize;
 
-use super::common::{open_front_door, FailureCodes, Globals};
+use super::common::{open_front_door, print_typed_listing, FailureCodes, Globals};
 use super::inspect;
 use crate::cli_error::{CliError, CliResult};
-use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
+use crate::format::{self, GoMethods, GoValue, HeaderMap, ToTemplate};
 
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
@@ -262,13 +262,6 @@ async fn ls(g: &Globals, a: NetworkLsArgs) -> CliResult {
             ("ID", "network id"),
         ])
         .row_type("network.ListPrintReports");
-    let (origin, fmt) = match a.format {
-        Some(f) => (Origin::User, f),
-        None => (
-            Origin::Podman,
-            "table {{.ID}}\t{{.Name}}\t{{.Driver}}".to_owned(),
-        ),
-    };
     let rows: Vec<GoValue> = networks
         .into_iter()
         .map(|n| {
@@ -279,9 +272,13 @@ async fn ls(g: &Globals, a: NetworkLsArgs) -> CliResult {
             .to_template()
         })
         .collect();
-    let out = format::render_typed(origin, &fmt, &rows, &headers, a.noheading)
-        .map_err(|e| CliError::usage(e.to_string()))?;
-    print!("{out}");
+    print_typed_listing(
+        a.format.as_deref(),
+        "table {{.ID}}\t{{.Name}}\t{{.Driver}}",
+        &rows,
+        &headers,
+        a.noheading,
+    )?;
     Ok(0)
 }
 
@@ -356,6 +353,7 @@ async fn prune(g: &Globals, a: NetworkPruneArgs) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Origin;
 
     #[test]
     fn list_rows_offer_podmans_methods() {

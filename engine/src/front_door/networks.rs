@@ -302,25 +302,10 @@ impl Networks for LocalEngine {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    use rpod_api::front_door::EngineOptions;
     use rpod_api::network::NetworkListOptions;
 
     use super::*;
     use crate::state::NetworkAttachment;
-
-    fn engine(dir: &std::path::Path) -> LocalEngine {
-        let options = EngineOptions {
-            root: Some(dir.join("root")),
-            runroot: Some(dir.join("run")),
-            config: Some(dir.join("rpod.conf")),
-            network_config_dir: Some(dir.join("networks")),
-            storage_driver: Some("vfs".into()),
-            ..Default::default()
-        };
-        LocalEngine::open(&options, PathBuf::from("/bin/true")).unwrap()
-    }
 
     fn named(name: &str, subnet: &str) -> NetworkCreateOptions {
         NetworkCreateOptions {
@@ -336,7 +321,7 @@ mod tests {
     #[test]
     fn networks_in_use() {
         let dir = tempfile::tempdir().unwrap();
-        let fd = engine(dir.path());
+        let fd = crate::front_door::test_engine(dir.path());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
