@@ -6,12 +6,13 @@
 # A Rust toolchain is assumed; without `cargo` this exits non-zero.
 set -euo pipefail
 
-# runtime, images and registry, networking, tools used by the tests and fixtures;
+# runtime, images and registry, networking (netavark with aardvark-dns, the CNI
+# plugins of the cni backend, iptables for both), tools used by the tests and fixtures;
 # catatonit: the static binary of rpod's locally built pod infra image
 packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
-    netavark aardvark-dns iproute2
+    netavark aardvark-dns iproute2 iptables containernetworking-plugins
     util-linux coreutils tar jq make
     catatonit
     apache2-utils openssl
@@ -45,11 +46,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The packages must have delivered what rpod and the tests execute.
-for cmd in runc crun umoci skopeo docker-registry jq ip unshare nsenter tar sha256sum; do
+for cmd in runc crun umoci skopeo docker-registry jq ip iptables iptables-save unshare nsenter tar sha256sum; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||
     { echo "install-deps: netavark not found after install" >&2; exit 1; }
+[ -x /usr/lib/podman/aardvark-dns ] || [ -x /usr/libexec/podman/aardvark-dns ] || command -v aardvark-dns >/dev/null 2>&1 ||
+    { echo "install-deps: aardvark-dns not found after install" >&2; exit 1; }
+for plugin in bridge host-local portmap firewall tuning; do
+    [ -x "/usr/lib/cni/$plugin" ] || { echo "install-deps: CNI plugin $plugin not found in /usr/lib/cni" >&2; exit 1; }
+done
 [ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null 2>&1 ||
     { echo "install-deps: catatonit not found after install" >&2; exit 1; }
 if ! /bin/busybox --list >/dev/null 2>&1 || ldd /bin/busybox >/dev/null 2>&1; then

@@ -96,9 +96,56 @@ pub struct PortMapping {
     pub protocol: String,
 }
 
+/// `ps`'s PORTS: `0.0.0.0:8080->80/tcp, ...` (Podman's `portsToString`).
+pub fn ports_text(mappings: &[PortMapping]) -> String {
+    let mut out = Vec::new();
+    for m in mappings {
+        let host_ip = if m.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            &m.host_ip
+        };
+        for proto in m.protocol.split(',') {
+            if m.range > 1 {
+                out.push(format!(
+                    "{host_ip}:{}-{}->{}-{}/{proto}",
+                    m.host_port,
+                    m.host_port + m.range - 1,
+                    m.container_port,
+                    m.container_port + m.range - 1
+                ));
+            } else {
+                out.push(format!(
+                    "{host_ip}:{}->{}/{proto}",
+                    m.host_port, m.container_port
+                ));
+            }
+        }
+    }
+    out.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_as_ps_prints_them() {
+        let m = |ip: &str, host, ctr, range, proto: &str| PortMapping {
+            host_ip: ip.into(),
+            container_port: ctr,
+            host_port: host,
+            range,
+            protocol: proto.into(),
+        };
+        assert_eq!(
+            ports_text(&[
+                m("", 8080, 80, 1, "tcp"),
+                m("127.0.0.1", 9000, 90, 2, "tcp,udp")
+            ]),
+            "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->90-91/tcp, 127.0.0.1:9000-9001->90-91/udp"
+        );
+    }
 
     #[test]
     fn json_keys_and_go_names() {

@@ -254,6 +254,16 @@ impl EngineConfig {
         self.runroot.join("s")
     }
 
+    /// netavark's `--config` directory and the CNI backend's state.
+    pub fn network_run_dir(&self) -> PathBuf {
+        self.runroot.join("network")
+    }
+
+    /// The persistent network namespace of container `id`.
+    pub fn netns_path(&self, id: &str) -> PathBuf {
+        self.runroot.join("netns").join(id)
+    }
+
     pub fn lock_dir(&self) -> PathBuf {
         self.runroot.join("locks")
     }

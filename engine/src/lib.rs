@@ -35,7 +35,7 @@ pub mod image_ref;
 pub mod lock;
 pub(crate) mod logs;
 pub mod monitor;
-pub(crate) mod network;
+pub mod network;
 pub mod pod;
 pub mod registry;
 pub mod runtime;

@@ -146,7 +146,7 @@ async fn failing_spec_generation_is_reported_before_runc() {
     let dir = tempfile::tempdir().unwrap();
     runtime_support::make_rootfs(&dir.path().join("rootfs"));
     let etc =
-        rpod_engine::spec::write_etc_files(&dir.path().join("u"), "x", NetworkMode::None).unwrap();
+        rpod_engine::spec::write_etc_files(&dir.path().join("u"), "x", &NetworkMode::None).unwrap();
     let err = rpod_engine::spec::generate(&rpod_engine::spec::SpecInput {
         id: "x",
         options: &opts,

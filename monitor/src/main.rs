@@ -132,18 +132,41 @@ fn main() {
     // SAFETY: fd 3 is open (checked above) and was handed to us by the
     // engine; nothing else in this process owns or closes it.
     let sync = UnixStream::from(unsafe { OwnedFd::from_raw_fd(SYNC_FD) });
+    let held = held_fds(cfg.held_fds);
     if let Err(e) = daemon::daemonize() {
         eprintln!("pod-monitor: fork: {e}");
         std::process::exit(1);
     }
-    std::process::exit(run(cfg, sync));
+    std::process::exit(run(cfg, sync, held));
+}
+
+/// The published host ports the engine handed over (fds 4..4+n), made
+/// close-on-exec so neither the runtime nor the container inherits them.
+fn held_fds(n: u32) -> Vec<OwnedFd> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let fd = rpod_proto::HELD_FDS_START + i as i32;
+        if !fdio::fd_is_open(fd) {
+            diag::warn(&format!("held port descriptor {fd} is not open"));
+            continue;
+        }
+        // SAFETY: fd is open (checked above) and was handed to this process
+        // by the engine for it to own; nothing else here refers to it.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        if let Err(e) = fdio::set_cloexec(&owned) {
+            diag::warn(&format!("held port descriptor {fd}: {e}"));
+        }
+        out.push(owned);
+    }
+    out
 }
 
 /// The grandchild's life: set up, serve, exit code.
-fn run(cfg: MonitorConfig, mut sync: UnixStream) -> i32 {
+fn run(cfg: MonitorConfig, mut sync: UnixStream, held: Vec<OwnedFd>) -> i32 {
     match setup(&cfg, &sync) {
         Ok(l) => Supervisor::new(cfg, l.signals, sync, l.control, l.attach)
             .with_notify(l.notify)
+            .holding_ports(held)
             .run(),
         Err(message) => {
             diag::warn(&format!("setup failed: {message}"));

@@ -94,7 +94,17 @@ pub struct MonitorConfig {
     /// health check's `stop` action), so the engine reports `stopping`.
     #[serde(default)]
     pub stopping_file: Option<PathBuf>,
+    /// How many descriptors from [`HELD_FDS_START`] up the monitor
+    /// inherits to hold: sockets bound on the container's published host
+    /// ports, kept open (close-on-exec) until the container's final exit,
+    /// as conmon holds them, so no other program takes those ports.
+    #[serde(default)]
+    pub held_fds: u32,
 }
+
+/// The first descriptor of [`MonitorConfig::held_fds`] (after the sync
+/// socket, fd 3).
+pub const HELD_FDS_START: i32 = 4;
 
 /// Relaying the container's sd_notify readiness (`--sdnotify=container`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -280,3 +280,19 @@ pub fn unmount_under(dir: &Path) -> Vec<PathBuf> {
     }
     mounts_under(dir)
 }
+
+/// Deletes the network interface `name` (a test root's bridge that its last
+/// container did not take with it). Best effort.
+pub fn delete_bridge(name: &str) {
+    if !Path::new("/sys/class/net").join(name).exists() {
+        return;
+    }
+    let mut cmd = Command::new("ip");
+    cmd.args(["link", "del", name])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Err(e) = try_run(&mut cmd, Duration::from_secs(10)) {
+        eprintln!("rpod-tests cleanup: ip link del {name}: {e}");
+    }
+}

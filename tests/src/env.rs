@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::bins::{find_bin, monitor_bin, rpod_bin};
 use crate::cleanup;
 use crate::command::{run_with_timeout, try_run, DEFAULT_COMMAND_TIMEOUT};
-use crate::Registry;
+use crate::{NetSlot, Registry};
 
 /// Bound for the best-effort `rpod rm -af -t 0` run by the drop guard.
 const CLEANUP_RM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -30,6 +30,15 @@ const CLEANUP_RM_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct TestEnv {
     dir: PathBuf,
     timeout: Duration,
+    /// This root's bridge and subnet (see [`NetSlot`]).
+    net: NetSlot,
+    /// Containers without `--network` get this mode (`none` unless a test
+    /// asks for the bridge with [`TestEnv::use_bridge_by_default`]).
+    default_mode: &'static str,
+    /// Keys a test added to rpod.conf's `[network]`.
+    network_extra: String,
+    /// Tables a test added to rpod.conf.
+    conf_extra: String,
 }
 
 impl TestEnv {
@@ -54,9 +63,13 @@ impl TestEnv {
             .canonicalize()
             .unwrap_or_else(|e| panic!("cannot canonicalize {}: {e}", dir.display()));
         // Constructed before anything else can fail, so a panic below still cleans up.
-        let env = TestEnv {
+        let mut env = TestEnv {
             dir,
             timeout: DEFAULT_COMMAND_TIMEOUT,
+            net: NetSlot::take(),
+            default_mode: "none",
+            network_extra: String::new(),
+            conf_extra: String::new(),
         };
         std::fs::set_permissions(&env.dir, std::fs::Permissions::from_mode(0o755))
             .unwrap_or_else(|e| panic!("cannot chmod {}: {e}", env.dir.display()));
@@ -73,7 +86,60 @@ impl TestEnv {
         };
         std::fs::write(env.registries_conf(), conf)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", env.registries_conf().display()));
+        env.write_rpod_conf();
         env
+    }
+
+    /// rpod.conf (`RPOD_CONFIG` of every command): this root's own network
+    /// definitions directory, default bridge and subnet, the default network
+    /// mode, then what the test added.
+    fn write_rpod_conf(&mut self) {
+        let conf = format!(
+            "[network]\nnetwork_config_dir = \"{}\"\ndefault_interface = \"{}\"\n\
+             default_subnet = \"{}\"\ndefault_network_mode = \"{}\"\n{}{}",
+            self.dir.join("networks").display(),
+            self.net.bridge(),
+            self.net.subnet(),
+            self.default_mode,
+            self.network_extra,
+            self.conf_extra,
+        );
+        std::fs::write(self.rpod_conf(), conf)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", self.rpod_conf().display()));
+    }
+
+    /// The rpod.conf every command reads.
+    pub fn rpod_conf(&self) -> PathBuf {
+        self.dir.join("rpod.conf")
+    }
+
+    /// Appends `toml` (whole tables) to this root's rpod.conf.
+    pub fn add_rpod_conf(&mut self, toml: &str) {
+        self.conf_extra.push_str(toml);
+        self.write_rpod_conf();
+    }
+
+    /// Adds `key = value` lines to rpod.conf's `[network]` table.
+    pub fn add_network_conf(&mut self, lines: &str) {
+        self.network_extra.push_str(lines);
+        self.write_rpod_conf();
+    }
+
+    /// Containers created without `--network` go on the default bridge
+    /// network (rpod's own default; the harness's is `none`).
+    pub fn use_bridge_by_default(&mut self) {
+        self.default_mode = "bridge";
+        self.write_rpod_conf();
+    }
+
+    /// This root's default bridge (unique among running tests).
+    pub fn bridge(&self) -> String {
+        self.net.bridge()
+    }
+
+    /// This root's default subnet (unique among running tests).
+    pub fn subnet(&self) -> String {
+        self.net.subnet()
     }
 
     /// The environment's temp directory.
@@ -124,7 +190,8 @@ impl TestEnv {
             .args(args)
             .env("CONTAINERS_REGISTRIES_CONF", self.registries_conf())
             .env("REGISTRY_AUTH_FILE", self.auth_file())
-            .env("RPOD_MONITOR", monitor);
+            .env("RPOD_MONITOR", monitor)
+            .env("RPOD_CONFIG", self.rpod_conf());
     }
 
     /// Runs rpod with `args` (stdin from /dev/null) and returns its output, whatever the
@@ -204,6 +271,7 @@ impl Drop for TestEnv {
         self.remove_all_containers();
         cleanup::kill_processes_under(&self.dir);
         cleanup::delete_runtime_containers(&self.runroot());
+        cleanup::delete_bridge(&self.net.bridge());
         let left = cleanup::unmount_under(&self.dir);
         if !left.is_empty() {
             eprintln!("rpod-tests cleanup: could not unmount {left:?}");

@@ -14,11 +14,13 @@ pub mod cleanup;
 mod command;
 mod env;
 pub mod fixtures;
+mod netslot;
 mod registry;
 mod util;
 
 pub use bins::{monitor_bin, rpod_bin, target_dir};
 pub use command::{run_with_timeout, DEFAULT_COMMAND_TIMEOUT};
 pub use env::TestEnv;
+pub use netslot::NetSlot;
 pub use registry::Registry;
 pub use util::{unique_name, wait_until};

@@ -723,15 +723,13 @@ impl Harness<'_> {
 
 #[test]
 fn hostile_archives_through_import_load_and_pull() {
-    let w = world(&["busybox"]);
-    let env = &w.env;
-    std::fs::write(
-        env.dir().join("rpod.conf"),
+    let mut w = world(&["busybox"]);
+    w.env.add_rpod_conf(
         // A depth limit below the default (4096) so that the deep cases
         // stay short enough for the kernel's name and symlink limits.
-        format!("[storage]\nmax_layer_size = {LAYER_LIMIT}\nmax_path_depth = 1024\n"),
-    )
-    .unwrap();
+        &format!("[storage]\nmax_layer_size = {LAYER_LIMIT}\nmax_path_depth = 1024\n"),
+    );
+    let env = &w.env;
     let good = &w.images[0];
     let pulled = rpod(env, &["pull", "-q", good]);
     assert!(pulled.status.success(), "{pulled:?}");
@@ -805,7 +803,6 @@ fn hostile_archives_through_import_load_and_pull() {
 fn broken_blobs_and_configs_through_load_and_pull() {
     let w = world(&["busybox"]);
     let env = &w.env;
-    std::fs::write(env.dir().join("rpod.conf"), "").unwrap();
     let good = &w.images[0];
     assert!(rpod(env, &["pull", "-q", good]).status.success());
     let canaries = Canaries::new(env);

@@ -91,7 +91,17 @@ fn create_list_inspect_remove() {
     assert_eq!(v["options"]["mtu"], "1400");
     assert_eq!(v["ipam_options"]["driver"], "host-local");
     assert_eq!(v["containers"], serde_json::json!({}));
-    assert!(v["network_interface"].as_str().unwrap().starts_with("rpod"));
+    // New bridges are named after the default network's (`rpod0`: `rpod1`, ...).
+    let default_bridge = n.inspect("podman")["network_interface"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let prefix = default_bridge.trim_end_matches(|c: char| c.is_ascii_digit());
+    let bridge = v["network_interface"].as_str().unwrap();
+    assert!(
+        bridge.starts_with(prefix) && bridge != default_bridge,
+        "{bridge} after {default_bridge}"
+    );
     let id = v["id"].as_str().unwrap().to_owned();
 
     // Podman's default table, sorted by name, the default network included.
@@ -192,15 +202,19 @@ fn create_list_inspect_remove() {
 fn bad_input_fails_and_leaves_nothing() {
     let n = Net::new();
     n.ok(&["network", "create", "--subnet", "10.213.2.0/24", "first"]);
+    // The default network's subnet (the harness gives each test its own).
+    let default_subnet = n.inspect("podman")["subnets"][0]["subnet"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let on_default =
+        format!("Error: subnet {default_subnet} is already used on the host or by another config");
     let cases: &[(&[&str], &str)] = &[
         (
             &["--subnet", "10.213.2.128/25", "overlap"],
             "Error: subnet 10.213.2.128/25 is already used on the host or by another config",
         ),
-        (
-            &["--subnet", "10.79.0.0/24", "on-default"],
-            "Error: subnet 10.79.0.0/24 is already used on the host or by another config",
-        ),
+        (&["--subnet", &default_subnet, "on-default"], &on_default),
         (&["--subnet", "10.213.300.0/24", "bad"], "Error: invalid CIDR address: 10.213.300.0/24"),
         (
             &["first"],

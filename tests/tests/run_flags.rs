@@ -155,7 +155,10 @@ fn unimplemented_flags_are_refused_by_name() {
     let (w, img) = busybox();
     for (flag, want) in [
         ("--cpus=2", "--cpus is not supported yet"),
-        ("-p=8080:80", "--publish is not supported yet"),
+        (
+            "--link-local-ip=169.254.0.9",
+            "--link-local-ip is not supported yet",
+        ),
         ("--mount=type=tmpfs,dst=/x", "--mount is not supported yet"),
         ("--annotation=a=b", "--annotation is not supported yet"),
         (

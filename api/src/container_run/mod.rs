@@ -12,5 +12,5 @@ pub use session::{
 };
 pub use spec::{
     BindMount, ContainerSpec, CreateReport, CreateSpec, HealthCheck, HealthOnFailure, InitCtrMode,
-    NetworkMode, PodTarget, PullPolicy, RestartPolicy, RestartPolicyName, RunSpec, SdNotifyMode,
+    NetworkSpec, PodTarget, PullPolicy, RestartPolicy, RestartPolicyName, RunSpec, SdNotifyMode,
 };

@@ -61,15 +61,45 @@ pub enum SdNotifyMode {
     Container,
 }
 
-/// `--network`: the modes rpod has.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NetworkMode {
-    /// A private network namespace with only loopback.
-    #[default]
-    None,
-    /// The host's network namespace.
-    Host,
+/// Networking flags of `create`/`run`, as given; the engine parses and
+/// checks them (Podman's rules and messages).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkSpec {
+    /// `--network` values (`MODE`, `MODE:OPTIONS`, `NAME[,NAME]`,
+    /// `NAME:ip=..,alias=..,mac=..`); empty: the default, or the pod's.
+    pub modes: Vec<String>,
+    /// `--ip` and `--ip6`.
+    pub ips: Vec<String>,
+    /// `--mac-address`.
+    pub mac_address: Option<String>,
+    /// `--network-alias`.
+    pub aliases: Vec<String>,
+    /// `-p/--publish`.
+    pub publish: Vec<String>,
+    /// `-P/--publish-all`.
+    pub publish_all: bool,
+    /// `--expose`.
+    pub expose: Vec<String>,
+    /// `--dns`.
+    pub dns: Vec<String>,
+    /// `--dns-search`.
+    pub dns_search: Vec<String>,
+    /// `--dns-option`.
+    pub dns_options: Vec<String>,
+    /// `--add-host`.
+    pub add_hosts: Vec<String>,
+    /// `--no-hosts`.
+    pub no_hosts: bool,
+    /// `--hosts-file`.
+    pub hosts_file: Option<String>,
+}
+
+impl NetworkSpec {
+    /// Whether any networking flag was given.
+    pub fn is_empty(&self) -> bool {
+        *self == NetworkSpec::default()
+    }
 }
 
 /// `-v SRC:DST[:OPTIONS]`: a host path bind-mounted into the container.
@@ -202,8 +232,9 @@ pub struct ContainerSpec {
     pub mounts: Vec<BindMount>,
     /// `--read-only`; containers.conf's `read_only` when `None`.
     pub read_only: Option<bool>,
-    /// `--network`; `None` when not given (the default mode, or the pod's).
-    pub network: Option<NetworkMode>,
+    /// `--network` and the other networking flags.
+    #[serde(default)]
+    pub network: NetworkSpec,
     /// `--tz`: a zone name or `local`; containers.conf's `tz` when `None`.
     pub timezone: Option<String>,
     /// `--log-driver` (`k8s-file`, `json-file`, `none`); containers.conf's

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clap::Args;
 use rpod_api::container_run::{
-    BindMount, ContainerSpec, CreateSpec, InitCtrMode, NetworkMode, PodTarget, PullPolicy,
+    BindMount, ContainerSpec, CreateSpec, InitCtrMode, PodTarget, PullPolicy,
 };
 
 use super::common::{open_front_door, parse_signal, Globals};
@@ -94,9 +94,8 @@ pub struct ContainerFlags {
     /// Make containers root filesystem read-only
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub read_only: Option<bool>,
-    /// Connect a container to a network (none, host)
-    #[arg(long = "network", alias = "net")]
-    pub network: Option<String>,
+    #[command(flatten)]
+    pub net: super::network_flags::NetworkFlags,
     /// Logging driver options
     #[arg(long = "log-opt")]
     pub log_opt: Vec<String>,
@@ -166,16 +165,7 @@ impl ContainerFlags {
             .iter()
             .map(|v| parse_volume(v))
             .collect::<CliResult<Vec<_>>>()?;
-        let network = match self.network.as_deref() {
-            None => None,
-            Some("none") => Some(NetworkMode::None),
-            Some("host") => Some(NetworkMode::Host),
-            Some(other) => {
-                return Err(CliError::usage(format!(
-                    "network mode \"{other}\" is not supported yet: only none and host are (see docs/compatibility.md)"
-                )))
-            }
-        };
+        let network = self.net.to_spec()?;
         let mut log_max_size = None;
         let mut log_max_files = None;
         for opt in &self.log_opt {
@@ -568,14 +558,14 @@ mod tests {
         assert_eq!(s.name.as_deref(), Some("c1"));
         assert_eq!(s.sdnotify, rpod_api::container_run::SdNotifyMode::Conmon);
         assert_eq!(s.cidfile.as_deref(), Some("/tmp/x"));
-        assert_eq!(s.options.network, Some(NetworkMode::Host));
+        assert_eq!(s.options.network.modes, vec!["host".to_string()]);
         assert_eq!(s.options.restart.unwrap().max_retries, 2);
         assert_eq!(s.options.command, vec!["true"]);
         // Defaults are the engine's to apply.
         let s = spec(&[]).unwrap();
         assert_eq!(s.pull, PullPolicy::Missing);
         assert_eq!(s.pod, PodTarget::None);
-        assert_eq!(s.options.network, None);
+        assert!(s.options.network.is_empty());
         assert_eq!(s.options.read_only, None);
         assert!(s.options.healthcheck.is_none());
         assert_eq!(

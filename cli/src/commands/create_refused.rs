@@ -16,32 +16,6 @@ type Given = Vec<String>;
 pub struct RefusedFlags {
     // Networking (issue 12).
     #[arg(long, hide = true)]
-    add_host: Vec<String>,
-    #[arg(long, hide = true)]
-    dns: Vec<String>,
-    #[arg(long, hide = true)]
-    dns_option: Vec<String>,
-    #[arg(long, hide = true)]
-    dns_search: Vec<String>,
-    #[arg(long, hide = true)]
-    expose: Vec<String>,
-    #[arg(long, hide = true)]
-    ip: Vec<String>,
-    #[arg(long, hide = true)]
-    ip6: Vec<String>,
-    #[arg(long, hide = true)]
-    mac_address: Vec<String>,
-    #[arg(long, hide = true)]
-    network_alias: Vec<String>,
-    #[arg(short = 'p', long, hide = true)]
-    publish: Vec<String>,
-    #[arg(short = 'P', long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    publish_all: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    no_hosts: Vec<String>,
-    #[arg(long, hide = true)]
-    hosts_file: Vec<String>,
-    #[arg(long, hide = true)]
     link_local_ip: Vec<String>,
     #[arg(long, hide = true)]
     http_proxy: Vec<String>,
@@ -243,14 +217,8 @@ fn conflicts(f: &RefusedFlags) -> CliResult<()> {
     for (a, an, b, bn) in [
         (&f.cpu_period, "--cpu-period", &f.cpus, "--cpus"),
         (&f.cpu_quota, "--cpu-quota", &f.cpus, "--cpus"),
-        (&f.no_hosts, "--no-hosts", &f.add_host, "--add-host"),
     ] {
-        let on = if an == "--no-hosts" {
-            a.last().is_some_and(|v| v != "false")
-        } else {
-            given(a)
-        };
-        if on && given(b) {
+        if given(a) && given(b) {
             return Err(CliError::usage(format!(
                 "{an} and {bn} cannot be set together"
             )));
@@ -279,19 +247,6 @@ impl RefusedFlags {
         let sec = "security and namespaces, issue 14";
         let userns = "user namespaces, issue 18";
         let table: &[(&Given, &str, &str)] = &[
-            (&f.add_host, "--add-host", net),
-            (&f.dns, "--dns", net),
-            (&f.dns_option, "--dns-option", net),
-            (&f.dns_search, "--dns-search", net),
-            (&f.expose, "--expose", net),
-            (&f.ip, "--ip", net),
-            (&f.ip6, "--ip6", net),
-            (&f.mac_address, "--mac-address", net),
-            (&f.network_alias, "--network-alias", net),
-            (&f.publish, "--publish", net),
-            (&f.publish_all, "--publish-all", net),
-            (&f.no_hosts, "--no-hosts", net),
-            (&f.hosts_file, "--hosts-file", net),
             (&f.link_local_ip, "--link-local-ip", net),
             (&f.http_proxy, "--http-proxy", net),
             (&f.mount, "--mount", vol),

@@ -24,9 +24,11 @@ mod login;
 mod logs;
 mod mount;
 mod network;
+mod network_flags;
 mod pod;
 mod pod_ps;
 mod pod_view;
+mod port;
 mod progress_bars;
 mod ps;
 mod pull;
@@ -144,6 +146,8 @@ pub enum ContainerCommon {
     Mount(mount::MountArgs),
     /// Pause all the processes in one or more containers
     Pause(lifecycle::NamesArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
     /// Rename an existing container
     Rename(lifecycle::RenameArgs),
     /// Restart one or more containers
@@ -279,6 +283,7 @@ async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
         ContainerCommon::Logs(a) => logs::run(g, a).await,
         ContainerCommon::Mount(a) => mount::mount(g, a).await,
         ContainerCommon::Pause(a) => lifecycle::pause(g, a, true).await,
+        ContainerCommon::Port(a) => port::run(g, a).await,
         ContainerCommon::Rename(a) => lifecycle::rename(g, a).await,
         ContainerCommon::Restart(a) => lifecycle::restart(g, a).await,
         ContainerCommon::Rm(a) => lifecycle::rm(g, a).await,
@@ -303,7 +308,6 @@ const PLANNED: &[&str] = &[
     "machine",
     "manifest",
     "play",
-    "port",
     "prune",
     "restore",
     "search",

@@ -204,8 +204,7 @@ impl GoMethods for PsReporter {
             "Size" => self.size(),
             "Names" => c.names.first().cloned().unwrap_or_default(),
             "Networks" => c.networks.as_deref().unwrap_or_default().join(","),
-            // rpod publishes no ports yet: there is nothing to list.
-            "Ports" => String::new(),
+            "Ports" => rpod_api::ps::ports_text(c.ports.as_deref().unwrap_or_default()),
             "CreatedAt" => c.created.go_string(),
             "Cgroup" | "CGROUPNS" => ns.cgroup.clone(),
             "IPC" => ns.ipc.clone(),

@@ -41,6 +41,8 @@ pub enum ContainerError {
     Monitor(#[from] MonitorError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     /// `rm` without force of a container that others `--requires`.
     #[error("container {id} has dependent containers which must be removed before it: {dependents}: container already exists")]
     HasDependents { id: String, dependents: String },

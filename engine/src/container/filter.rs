@@ -50,8 +50,8 @@ enum Filter {
     Health(Vec<String>),
     Until(i64),
     Pod(Vec<String>),
-    /// rpod has no networks yet: no container is on any network.
-    Network,
+    /// Network names: containers attached to any of them.
+    Network(Vec<String>),
     RestartPolicy(Vec<String>),
     Command(Vec<regex::Regex>),
 }
@@ -246,7 +246,7 @@ impl ContainerFilters {
                         })
                         .collect(),
                 ),
-                "network" => Filter::Network,
+                "network" => Filter::Network(values),
                 "restart-policy" => {
                     check_restart_policies(&values)?;
                     Filter::RestartPolicy(values)
@@ -318,7 +318,7 @@ impl ContainerFilters {
                 .pod
                 .as_ref()
                 .is_some_and(|m| ids.contains(&m.pod_id)),
-            Filter::Network => false,
+            Filter::Network(names) => names.iter().any(|n| c.options.net.networks.contains_key(n)),
             Filter::RestartPolicy(v) => {
                 let p = c.options.restart.map_or("", |r| r.policy.as_str());
                 v.iter().any(|want| {

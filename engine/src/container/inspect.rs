@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rpod_api::inspect::{
     DriverData, HealthCheckLog, HealthCheckResults, HealthConfig, InspectContainerConfig,
     InspectContainerData, InspectContainerHostConfig, InspectContainerState, InspectLogConfig,
-    InspectMount, InspectNetworkSettings, InspectRestartPolicy,
+    InspectMount, InspectRestartPolicy,
 };
 use rpod_api::GoTime;
 
@@ -77,10 +77,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         })
         .collect();
     let labels: BTreeMap<String, String> = o.labels.iter().cloned().collect();
-    let network_mode = match o.network {
-        super::NetworkMode::None => "none",
-        super::NetworkMode::Host => "host",
-    };
+    let network_mode = o.network.name();
     let restart = super::restart::state(&ctx.config, rec).unwrap_or_default();
     let restarting = rec.state.has_monitor() && restart.restarting;
     let restart_policy = o.restart.map_or_else(
@@ -189,10 +186,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         }),
         mounts: Some(mounts),
         dependencies: strings(&o.requires),
-        network_settings: Some(InspectNetworkSettings {
-            ports: Some(BTreeMap::new()),
-            ..InspectNetworkSettings::default()
-        }),
+        network_settings: Some(super::net_report::network_settings(ctx, rec, &paths)),
         is_infra: pod.is_some_and(|m| m.infra),
         config: Some(InspectContainerConfig {
             hostname,
@@ -233,8 +227,13 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
                 tag: String::new(),
                 size: log_size,
             }),
-            network_mode: network_mode.into(),
-            port_bindings: Some(BTreeMap::new()),
+            network_mode,
+            port_bindings: Some(super::net_report::port_bindings(rec)),
+            publish_all_ports: o.net.publish_all,
+            dns: Some(o.net.dns_servers.iter().map(|d| d.to_string()).collect()),
+            dns_search: strings(&o.net.dns_search),
+            dns_options: strings(&o.net.dns_options),
+            extra_hosts: strings(&o.net.add_hosts),
             restart_policy: Some(restart_policy),
             auto_remove: o.remove,
             readonly_rootfs: o.read_only,

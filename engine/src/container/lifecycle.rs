@@ -72,6 +72,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
     let pending = match prepare_and_spawn(ctx, rec, &paths) {
         Ok(p) => p,
         Err(e) => {
+            super::network::teardown(ctx, rec, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
             return Err(e);
@@ -90,6 +91,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
             Ok(())
         }
         Err(e) => {
+            super::network::teardown(ctx, rec, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
             remove_run_files(&paths);
@@ -127,7 +129,17 @@ fn prepare_and_spawn(
         .mount_rootfs_with(&rec.id, &image, rec.options.remove)?;
     crate::fault::point("start.after-mount");
     let hostname = spec::hostname_for(&rec.id, &rec.options);
-    let etc_files = spec::write_etc_files(&paths.data_dir, &hostname, rec.options.network)?;
+    let mut net = super::network::setup(ctx, rec, paths, &image_config)?;
+    let net_opts = &rec.options.net;
+    if let Some(file) = &net_opts.hosts_file {
+        net.etc.base_hosts = Some(std::fs::read_to_string(file).map_err(io_err(Path::new(file)))?);
+    } else if net_opts.no_hosts {
+        net.etc.base_hosts =
+            Some(std::fs::read_to_string(rootfs.join("etc/hosts")).unwrap_or_default());
+    }
+    net.etc.no_hosts = net_opts.no_hosts;
+    let etc_files =
+        spec::write_etc_files_with(&paths.data_dir, &hostname, &rec.options.network, &net.etc)?;
     let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
         options: &rec.options,
@@ -136,10 +148,11 @@ fn prepare_and_spawn(
         etc_files: &etc_files,
         cgroups_path: Some(super::placement::cgroups_path(rec)),
     })?;
-    spec::join_namespaces(
-        &mut generated,
-        &super::placement::joined_namespaces(ctx, rec)?,
-    )?;
+    let mut joins = super::placement::joined_namespaces(ctx, rec)?;
+    if let Some(ns) = net.netns {
+        joins.push((oci_spec::runtime::LinuxNamespaceType::Network, ns));
+    }
+    spec::join_namespaces(&mut generated, &joins)?;
     super::shm::apply(ctx, rec, &mut generated)?;
     let notify = super::sdnotify::notify_config(&rec.options, paths)?;
     if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {
@@ -147,6 +160,7 @@ fn prepare_and_spawn(
     }
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
+    let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
     let config = MonitorConfig {
         log_path: rec.options.logs_output().then(|| paths.log.clone()),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
@@ -166,6 +180,7 @@ fn prepare_and_spawn(
         stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),
         stop_signal: rec.options.stop_signal,
         notify,
+        held_fds,
         ..paths.monitor.monitor_config(
             &rec.id,
             MonitorMode::Create,
@@ -175,7 +190,8 @@ fn prepare_and_spawn(
             rec.options.interactive,
         )
     };
-    Ok(paths.monitor.spawn(&config)?)
+    // The monitor keeps its copies of the port sockets; ours close here.
+    Ok(paths.monitor.spawn_holding(&config, &net.held_ports)?)
 }
 
 pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
@@ -188,6 +204,13 @@ pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
         c.runroot.display().to_string(),
         "--events-backend".into(),
         c.events_logger.name().into(),
+        // rpod.conf names the network backend and definitions the
+        // cleanup tears down with.
+        "--config".into(),
+        c.config_path.display().to_string(),
+        // `--network-config-dir` wins over rpod.conf's directory.
+        "--network-config-dir".into(),
+        c.network.config_dir.display().to_string(),
     ];
     if let Some(tmp) = &c.tmp_dir {
         argv.extend(["--tmpdir".into(), tmp.display().to_string()]);
@@ -510,6 +533,7 @@ async fn release_resources(
             Err(e) => return Err(e.into()),
         }
     }
+    super::network::teardown(ctx, rec, paths);
     ctx.store.unmount_rootfs(&rec.id)?;
     super::shm::release(ctx, &rec.id)?;
     remove_run_files(paths);

@@ -10,6 +10,8 @@ pub mod inspect;
 pub(crate) mod lifecycle;
 pub mod monitor_files;
 pub mod names;
+pub mod net_report;
+pub(crate) mod network;
 pub mod options;
 pub(crate) mod orchestration;
 pub mod paths;
@@ -28,8 +30,8 @@ pub use error::ContainerError;
 pub use exec::{ExecOptions, ExecSession};
 pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGKILL, SIGTERM};
 pub use options::{
-    BindMount, ContainerOptions, HealthConfig, HealthOnFailure, InitCtrMode, NetworkMode,
-    PodMembership, RestartConfig, RestartPolicy,
+    BindMount, ContainerOptions, HealthConfig, HealthOnFailure, InitCtrMode, NetOptions,
+    NetworkMode, PodMembership, RestartConfig, RestartPolicy,
 };
 pub(crate) use orchestration::Orchestration;
 pub use paths::ContainerPaths;

@@ -84,14 +84,25 @@ impl MonitorFiles {
             stop_signal: None,
             notify: None,
             stopping_file: Some(self.stopping_file.clone()),
+            held_fds: 0,
         }
     }
 
     /// Writes `config` to this monitor's configuration file and starts the
     /// monitor, which then waits at its start gate.
     pub(crate) fn spawn(&self, config: &MonitorConfig) -> Result<PendingMonitor, MonitorError> {
+        self.spawn_holding(config, &[])
+    }
+
+    /// As [`MonitorFiles::spawn`], handing the monitor `held` (the
+    /// published host ports) to keep open; `config.held_fds` says how many.
+    pub(crate) fn spawn_holding(
+        &self,
+        config: &MonitorConfig,
+        held: &[std::os::fd::OwnedFd],
+    ) -> Result<PendingMonitor, MonitorError> {
         let bin = monitor::find_monitor_binary().ok_or(MonitorError::BinaryNotFound)?;
-        monitor::spawn(&bin, config, &self.monitor_config)
+        monitor::spawn(&bin, config, &self.monitor_config, held)
     }
 
     /// Removes what a finished monitor leaves: its sockets, pid files and

@@ -1,10 +1,16 @@
 //! What a user asked for at `create`/`run`, stored as JSON in the database
 //! and turned into an OCI runtime spec by [`crate::spec`].
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
 use serde::{Deserialize, Serialize};
 
-/// `--network`: only the modes that need no network backend for now.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+use crate::network::mode::NetworkAttach;
+use crate::network::ports::PortSpec;
+
+/// `--network`: where the container's network namespace comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkMode {
     /// A private network namespace with only loopback.
@@ -12,6 +18,66 @@ pub enum NetworkMode {
     None,
     /// The host's network namespace.
     Host,
+    /// A namespace of its own, plumbed into the networks of
+    /// [`NetOptions::networks`] by the network backend.
+    Bridge,
+    /// `ns:PATH`: an existing namespace, joined.
+    Ns(String),
+    /// `container:ID`: another container's namespace, joined.
+    Container(String),
+}
+
+impl NetworkMode {
+    /// The name `HostConfig.NetworkMode` shows.
+    pub fn name(&self) -> String {
+        match self {
+            NetworkMode::None => "none".into(),
+            NetworkMode::Host => "host".into(),
+            NetworkMode::Bridge => "bridge".into(),
+            NetworkMode::Ns(p) => format!("ns:{p}"),
+            NetworkMode::Container(id) => format!("container:{id}"),
+        }
+    }
+}
+
+/// Networking options beyond the mode: networks with their per-network
+/// settings, published ports, DNS and /etc/hosts entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetOptions {
+    /// Bridge mode: by network name, the container's settings there
+    /// (interface, static addresses and MAC, aliases).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub networks: BTreeMap<String, NetworkAttach>,
+    /// `-p`, and `-P`'s exposed ports (random host ports).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PortSpec>,
+    /// `-P` as given (for inspect's `PublishAllPorts`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub publish_all: bool,
+    /// `--expose`: port and protocol.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expose: Vec<(u16, String)>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_servers: Vec<IpAddr>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_search: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_options: Vec<String>,
+    /// `--add-host NAME[;NAME2]:IP` as given (`host-gateway` resolved at start).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub add_hosts: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_hosts: bool,
+    /// `--hosts-file`: the base of /etc/hosts instead of the host's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hosts_file: Option<String>,
+}
+
+impl NetOptions {
+    pub fn is_empty(&self) -> bool {
+        *self == NetOptions::default()
+    }
 }
 
 /// `-v SRC:DST[:ro|rw,...]` bind mount.
@@ -57,6 +123,8 @@ pub struct ContainerOptions {
     pub read_only: bool,
     #[serde(default)]
     pub network: NetworkMode,
+    #[serde(default, skip_serializing_if = "NetOptions::is_empty")]
+    pub net: NetOptions,
     /// `--log-opt max-size=`, bytes.
     #[serde(default)]
     pub log_max_size: Option<u64>,

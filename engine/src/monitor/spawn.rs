@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -15,6 +15,8 @@ use super::error::MonitorError;
 
 /// Descriptor number of the sync socket in the monitor.
 const SYNC_FD: i32 = 3;
+/// Where descriptors are copied before being placed on fds 3, 4, ...
+const COPY_FLOOR: i32 = 1000;
 /// How long the monitor may take to get its sockets ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the runtime's create/exec may take.
@@ -39,6 +41,7 @@ pub fn spawn(
     monitor_bin: &Path,
     config: &MonitorConfig,
     config_path: &Path,
+    held: &[OwnedFd],
 ) -> Result<PendingMonitor, MonitorError> {
     let json = serde_json::to_vec_pretty(config).map_err(|e| MonitorError::Config {
         path: config_path.to_path_buf(),
@@ -64,18 +67,34 @@ pub fn spawn(
         .env_remove(crate::fault::FAULT_ENV)
         // The runtime must not take systemd's socket (see --sdnotify).
         .env_remove("NOTIFY_SOCKET");
+    let held_raw: Vec<i32> = held.iter().map(AsRawFd::as_raw_fd).collect();
+    let floor = COPY_FLOOR.max(rpod_proto::HELD_FDS_START + held_raw.len() as i32);
     // SAFETY: the closure runs between fork and exec and calls only
-    // async-signal-safe functions (dup2, fcntl) on a descriptor that stays
-    // open in the parent until spawn returns; it allocates nothing.
+    // async-signal-safe functions (fcntl, dup2) on descriptors that stay
+    // open in the parent until spawn returns; it allocates nothing (the
+    // vector of held descriptors was built before the fork and is only
+    // read). Every descriptor is first copied above any target number
+    // (close-on-exec copies, gone at exec), so placing the sync socket on
+    // fd 3 and the held ones on fds 4.. never overwrites a source.
     unsafe {
         cmd.pre_exec(move || {
-            if theirs_fd == SYNC_FD {
-                // dup2 onto itself would keep FD_CLOEXEC: clear it instead.
-                if libc::fcntl(SYNC_FD, libc::F_SETFD, 0) == -1 {
+            let high = |fd: i32| {
+                let copy = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, floor);
+                if copy == -1 {
+                    Err(std::io::Error::last_os_error())
+                } else {
+                    Ok(copy)
+                }
+            };
+            let sync_copy = high(theirs_fd)?;
+            if libc::dup2(sync_copy, SYNC_FD) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for (i, fd) in held_raw.iter().enumerate() {
+                let copy = high(*fd)?;
+                if libc::dup2(copy, rpod_proto::HELD_FDS_START + i as i32) == -1 {
                     return Err(std::io::Error::last_os_error());
                 }
-            } else if libc::dup2(theirs_fd, SYNC_FD) == -1 {
-                return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });

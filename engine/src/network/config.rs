@@ -42,6 +42,20 @@ pub struct NetworkSection {
     pub default_subnet: Option<String>,
     /// The default network's bridge.
     pub default_interface: Option<String>,
+    /// The mode of containers created without `--network` (Podman's
+    /// containers.conf `netns`): `bridge` (the default, as rootful Podman),
+    /// `none` or `host`.
+    pub default_network_mode: Option<DefaultMode>,
+}
+
+/// What `--network` defaults to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultMode {
+    #[default]
+    Bridge,
+    None,
+    Host,
 }
 
 /// `[network]` resolved.
@@ -50,6 +64,7 @@ pub struct NetworkConfig {
     pub backend: Backend,
     pub config_dir: PathBuf,
     pub default: DefaultNetwork,
+    pub default_mode: DefaultMode,
 }
 
 /// A `[network]` value rpod cannot use.
@@ -81,6 +96,7 @@ impl NetworkSection {
                     .unwrap_or_else(|| DEFAULT_BRIDGE.to_owned()),
                 subnet,
             },
+            default_mode: self.default_network_mode.unwrap_or_default(),
         })
     }
 }

@@ -32,3 +32,36 @@ pub mod types;
 
 #[cfg(test)]
 mod netavark_tests;
+
+/// The network definitions `config` names, with its default network.
+pub fn store_for(config: &config::NetworkConfig) -> store::NetworkStore {
+    store::NetworkStore::new(config.config_dir.clone(), config.default.clone())
+}
+
+/// A failed networking step of a container's start or cleanup.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    #[error(transparent)]
+    Netns(#[from] netns::NetnsError),
+    #[error(transparent)]
+    Netavark(#[from] netavark::NetavarkError),
+    #[error(transparent)]
+    Cni(#[from] cni::CniError),
+    #[error(transparent)]
+    Ipam(#[from] ipam::IpamError),
+    #[error(transparent)]
+    PortInUse(#[from] port_reserve::PortInUse),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    #[error("network {0} has no subnet")]
+    NoSubnet(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("container {0} has no network namespace to join: it is not running")]
+    NoNamespace(String),
+}

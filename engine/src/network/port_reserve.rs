@@ -12,7 +12,7 @@ use super::types::PortMapping;
 
 /// A host port that cannot be had.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot listen on the {} port: listen {}{} {addr}: bind: {source}", proto.to_uppercase(), proto, if addr.is_ipv4() { "4" } else { "6" })]
+#[error("cannot listen on the {} port: listen {}{} {addr}: bind: {}", proto.to_uppercase(), proto, if addr.is_ipv4() { "4" } else { "6" }, go_text(source))]
 pub struct PortInUse {
     proto: String,
     addr: SocketAddr,
@@ -106,6 +106,21 @@ fn free_range(ip: IpAddr, spec: &PortSpec) -> Result<u16, PortInUse> {
         addr: SocketAddr::new(ip, last_err.unwrap_or(0)),
         source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
     })
+}
+
+/// An OS error as Go prints it (`address already in use`): the C library's
+/// text with a lower-case first letter, without Rust's `(os error N)`.
+fn go_text(e: &std::io::Error) -> String {
+    let text = match e.raw_os_error() {
+        Some(n) => nix::errno::Errno::from_raw(n).desc().to_owned(),
+        None if e.kind() == std::io::ErrorKind::AddrInUse => "address already in use".to_owned(),
+        None => e.to_string(),
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
 }
 
 #[cfg(test)]

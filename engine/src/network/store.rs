@@ -69,6 +69,20 @@ impl Default for DefaultNetwork {
 }
 
 impl DefaultNetwork {
+    /// Podman's default-network ID (the SHA-256 of the name) on rpod's own
+    /// bridge; on another bridge (rpod.conf `default_interface`) an ID of
+    /// its own, since netavark names firewall chains after the ID and two
+    /// roots on one host must never share them.
+    pub fn id(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.name.as_bytes());
+        if self.bridge != DEFAULT_BRIDGE {
+            h.update(b"\0");
+            h.update(self.bridge.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
     /// The definition: a bridge with DNS off (Podman's default network has
     /// none), its gateway the subnet's first address, its ID the SHA-256 of
     /// its name (Podman's default network ID), host-local IPAM, created now
@@ -77,7 +91,7 @@ impl DefaultNetwork {
         let gateway = self.subnet.hosts().next();
         Network {
             name: self.name.clone(),
-            id: hex::encode(Sha256::digest(self.name.as_bytes())),
+            id: self.id(),
             driver: "bridge".to_owned(),
             network_interface: Some(self.bridge.clone()),
             created: Some(now_rfc3339()),

@@ -34,7 +34,43 @@ pub struct EtcFiles {
 pub fn write_etc_files(
     dir: &Path,
     hostname: &str,
-    network: NetworkMode,
+    network: &NetworkMode,
+) -> Result<EtcFiles, SpecError> {
+    write_etc_files_with(dir, hostname, network, &EtcNet::default())
+}
+
+/// What networking adds to the generated files: the container's own
+/// addresses and names, `host.containers.internal`, `--add-host`, the base
+/// hosts file, and DNS servers, search domains and options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EtcNet {
+    /// The container's addresses, each with its names (hostname, container
+    /// name, aliases).
+    pub own: Vec<(IpAddr, Vec<String>)>,
+    /// `host.containers.internal` and `host.docker.internal` (the first
+    /// network's gateway).
+    pub host_internal: Option<IpAddr>,
+    /// `--add-host` entries, first in the file as Podman writes them.
+    pub add_hosts: Vec<(IpAddr, Vec<String>)>,
+    /// The base entries instead of the host's /etc/hosts (`--hosts-file`).
+    pub base_hosts: Option<String>,
+    /// `--no-hosts`: the image's file (given as `base_hosts`) unchanged.
+    pub no_hosts: bool,
+    /// Nameservers that replace the host's: the networks' DNS (aardvark-dns)
+    /// or `--dns`.
+    pub nameservers: Vec<IpAddr>,
+    /// `--dns-search` (replaces the host's).
+    pub search: Vec<String>,
+    /// `--dns-option` (replaces the host's).
+    pub options: Vec<String>,
+}
+
+/// As [`write_etc_files`], with networking's entries.
+pub fn write_etc_files_with(
+    dir: &Path,
+    hostname: &str,
+    network: &NetworkMode,
+    net: &EtcNet,
 ) -> Result<EtcFiles, SpecError> {
     std::fs::create_dir_all(dir).map_err(|e| SpecError::io("mkdir", dir, e))?;
     let files = EtcFiles {
@@ -43,13 +79,73 @@ pub fn write_etc_files(
         hostname: dir.join("hostname"),
         containerenv: dir.join(".containerenv"),
     };
-    let host_hosts = read_optional(Path::new(HOST_HOSTS))?;
+    let host_hosts = match &net.base_hosts {
+        Some(base) => base.clone(),
+        None => read_optional(Path::new(HOST_HOSTS))?,
+    };
     let host_resolv = read_optional(Path::new(HOST_RESOLV))?;
-    write(&files.hosts, &hosts_content(&host_hosts, hostname, network))?;
-    write(&files.resolv_conf, &resolv_content(&host_resolv, network))?;
+    let hosts = if net.no_hosts {
+        host_hosts
+    } else {
+        hosts_content_with(&host_hosts, hostname, network, net)
+    };
+    write(&files.hosts, &hosts)?;
+    write(
+        &files.resolv_conf,
+        &dns_overrides(&resolv_content(&host_resolv, network), net),
+    )?;
     write(&files.hostname, &format!("{hostname}\n"))?;
     write(&files.containerenv, "")?;
     Ok(files)
+}
+
+/// [`hosts_content`] with `--add-host` entries first, then the container's
+/// own addresses and `host.containers.internal`.
+fn hosts_content_with(host: &str, hostname: &str, network: &NetworkMode, net: &EtcNet) -> String {
+    let line = |ip: &IpAddr, names: &[String]| format!("{ip}\t{}\n", names.join(" "));
+    let mut out: String = net.add_hosts.iter().map(|(ip, n)| line(ip, n)).collect();
+    out.push_str(&hosts_content(host, hostname, network));
+    for (ip, names) in &net.own {
+        out.push_str(&line(ip, names));
+    }
+    if let Some(gw) = net.host_internal {
+        out.push_str(&line(
+            &gw,
+            &[
+                "host.containers.internal".to_owned(),
+                "host.docker.internal".to_owned(),
+            ],
+        ));
+    }
+    out
+}
+
+/// Replaces the nameservers, search domains and options of `resolv` by
+/// those `net` gives (each only when given).
+fn dns_overrides(resolv: &str, net: &EtcNet) -> String {
+    let mut out = String::new();
+    let replaced = |key: &str| match key {
+        "nameserver" => !net.nameservers.is_empty(),
+        "search" | "domain" => !net.search.is_empty(),
+        "options" => !net.options.is_empty(),
+        _ => false,
+    };
+    if !net.search.is_empty() {
+        out.push_str(&format!("search {}\n", net.search.join(" ")));
+    }
+    for ns in &net.nameservers {
+        out.push_str(&format!("nameserver {ns}\n"));
+    }
+    for l in resolv.lines() {
+        if !replaced(l.split_whitespace().next().unwrap_or("")) {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    if !net.options.is_empty() {
+        out.push_str(&format!("options {}\n", net.options.join(" ")));
+    }
+    out
 }
 
 fn read_optional(path: &Path) -> Result<String, SpecError> {
@@ -67,7 +163,7 @@ fn write(path: &Path, content: &str) -> Result<(), SpecError> {
 /// The host's entries (Podman's base hosts file), `localhost` entries when
 /// the host has none, then, with a private network namespace without
 /// addresses, the container's hostname on the loopback addresses.
-pub(crate) fn hosts_content(host: &str, hostname: &str, network: NetworkMode) -> String {
+pub(crate) fn hosts_content(host: &str, hostname: &str, network: &NetworkMode) -> String {
     let mut out = String::new();
     let mut has_v4 = false;
     let mut has_v6 = false;
@@ -91,7 +187,7 @@ pub(crate) fn hosts_content(host: &str, hostname: &str, network: NetworkMode) ->
         out.push_str("::1\tlocalhost\n");
     }
     out.push_str(&body);
-    if network == NetworkMode::None {
+    if *network == NetworkMode::None {
         out.push_str(&format!("127.0.0.1\t{hostname}\n::1\t{hostname}\n"));
     }
     out
@@ -105,8 +201,8 @@ fn is_loopback(ns: &str) -> bool {
 /// Host network: the host's file as is. Own network namespace: the host's
 /// file without loopback nameservers (unreachable from the container),
 /// falling back to Podman's public defaults when none remain.
-pub(crate) fn resolv_content(host: &str, network: NetworkMode) -> String {
-    if network == NetworkMode::Host {
+pub(crate) fn resolv_content(host: &str, network: &NetworkMode) -> String {
+    if *network == NetworkMode::Host {
         return host.to_owned();
     }
     let mut out = String::new();
@@ -139,40 +235,69 @@ mod tests {
         let h = hosts_content(
             "127.0.0.1 localhost\n# c\n10.0.0.1 db\n",
             "abc",
-            NetworkMode::None,
+            &NetworkMode::None,
         );
         assert_eq!(
             h,
             "::1\tlocalhost\n127.0.0.1 localhost\n10.0.0.1 db\n127.0.0.1\tabc\n::1\tabc\n"
         );
-        let h = hosts_content("", "abc", NetworkMode::None);
+        let h = hosts_content("", "abc", &NetworkMode::None);
         assert!(h.starts_with("127.0.0.1\tlocalhost\n::1\tlocalhost\n"));
     }
 
     #[test]
     fn hosts_for_host_network_copies_the_host() {
         let host = "127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.1.1.1 myhost\n";
-        assert_eq!(hosts_content(host, "myhost", NetworkMode::Host), host);
+        assert_eq!(hosts_content(host, "myhost", &NetworkMode::Host), host);
     }
 
     #[test]
     fn resolv_drops_loopback_nameservers_in_own_netns() {
         let host = "search example.com\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 10.0.0.2\noptions ndots:2\n";
         assert_eq!(
-            resolv_content(host, NetworkMode::None),
+            resolv_content(host, &NetworkMode::None),
             "search example.com\nnameserver 10.0.0.2\noptions ndots:2\n"
         );
         assert_eq!(
-            resolv_content("nameserver 127.0.0.1\n", NetworkMode::None),
+            resolv_content("nameserver 127.0.0.1\n", &NetworkMode::None),
             "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
         );
-        assert_eq!(resolv_content(host, NetworkMode::Host), host);
+        assert_eq!(resolv_content(host, &NetworkMode::Host), host);
+    }
+
+    #[test]
+    fn network_entries_and_dns_overrides() {
+        let net = EtcNet {
+            own: vec![(
+                "10.79.0.2".parse().unwrap(),
+                vec!["abc".into(), "web".into()],
+            )],
+            host_internal: Some("10.79.0.1".parse().unwrap()),
+            add_hosts: vec![("1.2.3.4".parse().unwrap(), vec!["db".into()])],
+            base_hosts: Some("127.0.0.1 localhost\n::1 localhost\n".into()),
+            nameservers: vec!["10.79.0.1".parse().unwrap()],
+            search: vec!["dns.podman".into()],
+            options: vec!["ndots:1".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            hosts_content_with("127.0.0.1 localhost\n::1 localhost\n", "abc", &NetworkMode::Bridge, &net),
+            "1.2.3.4\tdb\n127.0.0.1 localhost\n::1 localhost\n10.79.0.2\tabc web\n10.79.0.1\thost.containers.internal host.docker.internal\n"
+        );
+        assert_eq!(
+            dns_overrides("search x\nnameserver 10.0.0.2\noptions a\n# c\n", &net),
+            "search dns.podman\nnameserver 10.79.0.1\n# c\noptions ndots:1\n"
+        );
+        assert_eq!(
+            dns_overrides("nameserver 10.0.0.2\n", &EtcNet::default()),
+            "nameserver 10.0.0.2\n"
+        );
     }
 
     #[test]
     fn writes_the_three_files() {
         let d = tempfile::tempdir().unwrap();
-        let f = write_etc_files(&d.path().join("userdata"), "c0ffee", NetworkMode::None).unwrap();
+        let f = write_etc_files(&d.path().join("userdata"), "c0ffee", &NetworkMode::None).unwrap();
         assert_eq!(std::fs::read_to_string(&f.hostname).unwrap(), "c0ffee\n");
         assert!(std::fs::read_to_string(&f.hosts)
             .unwrap()

@@ -40,9 +40,9 @@ pub const READONLY_PATHS: [&str; 6] = [
 /// The namespaces a container gets: pid, network (unless host), ipc, uts,
 /// mount, and cgroup on a unified cgroup v2 host (Podman's `cgroupns`
 /// default is private there, host on v1). Never a user namespace.
-pub(crate) fn namespace_types(network: NetworkMode, cgroup2: bool) -> Vec<LinuxNamespaceType> {
+pub(crate) fn namespace_types(network: &NetworkMode, cgroup2: bool) -> Vec<LinuxNamespaceType> {
     let mut ns = vec![LinuxNamespaceType::Pid];
-    if network != NetworkMode::Host {
+    if *network != NetworkMode::Host {
         ns.push(LinuxNamespaceType::Network);
     }
     ns.extend([
@@ -57,7 +57,7 @@ pub(crate) fn namespace_types(network: NetworkMode, cgroup2: bool) -> Vec<LinuxN
 }
 
 pub(crate) fn build(
-    network: NetworkMode,
+    network: &NetworkMode,
     cgroup2: bool,
     cgroups_path: Option<&str>,
 ) -> Result<Linux, SpecError> {
@@ -80,7 +80,7 @@ pub(crate) fn build(
         .masked_paths(MASKED_PATHS.map(String::from).to_vec())
         .readonly_paths(READONLY_PATHS.map(String::from).to_vec())
         .resources(resources);
-    if network != NetworkMode::Host {
+    if *network != NetworkMode::Host {
         // containers.conf `default_sysctls`: unprivileged ICMP sockets.
         builder = builder.sysctl(HashMap::from([(
             "net.ipv4.ping_group_range".to_string(),
@@ -99,10 +99,10 @@ mod tests {
 
     #[test]
     fn network_host_has_no_network_namespace() {
-        let host = namespace_types(NetworkMode::Host, false);
+        let host = namespace_types(&NetworkMode::Host, false);
         assert!(!host.contains(&LinuxNamespaceType::Network));
         assert!(!host.contains(&LinuxNamespaceType::User));
-        let none = namespace_types(NetworkMode::None, false);
+        let none = namespace_types(&NetworkMode::None, false);
         assert_eq!(
             none,
             vec![
@@ -113,12 +113,12 @@ mod tests {
                 LinuxNamespaceType::Mount,
             ]
         );
-        assert!(namespace_types(NetworkMode::None, true).contains(&LinuxNamespaceType::Cgroup));
+        assert!(namespace_types(&NetworkMode::None, true).contains(&LinuxNamespaceType::Cgroup));
     }
 
     #[test]
     fn masked_readonly_devices_and_cgroup_path() {
-        let l = build(NetworkMode::None, false, Some("/rpod/abc")).unwrap();
+        let l = build(&NetworkMode::None, false, Some("/rpod/abc")).unwrap();
         let masked = l.masked_paths().as_ref().unwrap();
         for p in ["/proc/kcore", "/proc/keys", "/sys/firmware", "/proc/acpi"] {
             assert!(masked.iter().any(|m| m == p), "{p}");
@@ -137,7 +137,7 @@ mod tests {
             Some(std::path::Path::new("/rpod/abc"))
         );
         assert!(l.sysctl().is_some());
-        assert!(build(NetworkMode::Host, false, None)
+        assert!(build(&NetworkMode::Host, false, None)
             .unwrap()
             .sysctl()
             .is_none());

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{ProcessBuilder, RootBuilder, Spec, SpecBuilder};
 
 pub use error::SpecError;
-pub use etc_files::{write_etc_files, EtcFiles};
+pub use etc_files::{write_etc_files, write_etc_files_with, EtcFiles, EtcNet};
 pub use image_config::ImageDefaults;
 pub use join::join_namespaces;
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
@@ -106,7 +106,7 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .readonly(opts.read_only)
         .build()?;
     let cgroup2 = crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified;
-    let linux = linux::build(opts.network, cgroup2, input.cgroups_path.as_deref())?;
+    let linux = linux::build(&opts.network, cgroup2, input.cgroups_path.as_deref())?;
     Ok(SpecBuilder::default()
         .version(OCI_VERSION)
         .process(process)

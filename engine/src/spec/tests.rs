@@ -28,7 +28,7 @@ fn fixture() -> Fixture {
         "root:x:0:\napp:x:1000:\nwheel:x:10:app\n",
     )
     .unwrap();
-    let etc = write_etc_files(&dir.path().join("userdata"), "h", NetworkMode::None).unwrap();
+    let etc = write_etc_files(&dir.path().join("userdata"), "h", &NetworkMode::None).unwrap();
     Fixture {
         _dir: dir,
         rootfs,

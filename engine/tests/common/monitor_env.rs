@@ -130,6 +130,7 @@ impl TestCtr {
             stop_signal: None,
             notify: None,
             stopping_file: None,
+            held_fds: 0,
         };
         TestCtr {
             dir,
@@ -149,7 +150,7 @@ impl TestCtr {
     /// Spawns the monitor for `cfg` (ready, start gate closed).
     pub fn spawn_cfg(&mut self, cfg: &MonitorConfig) -> Result<PendingMonitor, MonitorError> {
         let cfg_path = cfg.socket_path.with_extension("json");
-        let p = monitor::spawn(&monitor_bin(), cfg, &cfg_path)?;
+        let p = monitor::spawn(&monitor_bin(), cfg, &cfg_path, &[])?;
         if self.monitor_pid.is_none() {
             self.monitor_pid = Some(p.monitor_pid);
         } else {

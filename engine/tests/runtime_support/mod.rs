@@ -62,7 +62,7 @@ impl Bundle {
         let etc = write_etc_files(
             &b.dir.path().join("userdata"),
             &rpod_engine::spec::hostname_for(&b.id, options),
-            options.network,
+            &options.network,
         )
         .expect("etc files");
         let spec = generate(&SpecInput {

@@ -212,6 +212,9 @@ impl Supervisor {
         let Some(rec) = self.pending_exit.take() else {
             return;
         };
+        // Free before the exit is published: whoever sees the exit may
+        // start the container again on the same ports.
+        self.held_ports.clear();
         if let Err(e) = write_exit_file(&self.cfg.exit_file, &rec) {
             diag::log(
                 diag::Level::Error,

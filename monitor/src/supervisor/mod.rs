@@ -103,6 +103,8 @@ pub struct Supervisor {
     health: Option<Health>,
     /// `--sdnotify=container`.
     notify: Option<Notify>,
+    /// Sockets on the published host ports, closed at the final exit.
+    held_ports: Vec<OwnedFd>,
 }
 
 impl Supervisor {
@@ -140,7 +142,15 @@ impl Supervisor {
             restarts,
             health,
             notify: None,
+            held_ports: Vec::new(),
         }
+    }
+
+    /// Holds `fds` (the published host ports) until the container's final
+    /// exit.
+    pub fn holding_ports(mut self, fds: Vec<OwnedFd>) -> Supervisor {
+        self.held_ports = fds;
+        self
     }
 
     /// Relays the container's readiness through `notify` (`--sdnotify=container`).

@@ -22,10 +22,20 @@ pub(crate) async fn create(
 ) -> Result<ContainerHandle, Error> {
     let defaults = engine.config().containers_conf.containers.clone();
     let image = spec.options.image.clone();
-    let network_given = spec.options.network.is_some();
+    let network_given = !spec.options.network.modes.is_empty();
+    let network_spec = std::mem::take(&mut spec.options.network);
     let requires = spec.options.requires.clone();
     let init_ctr = spec.options.init_ctr.map(init_ctr_mode);
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
+    let in_pod = !matches!(&spec.pod, PodTarget::None)
+        && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
+    let net_config = &engine.config().network;
+    (options.network, options.net) = super::network::net_options(
+        network_spec,
+        net_config,
+        &crate::network::store_for(net_config),
+        in_pod,
+    )?;
     options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
     let cidfile = CidFile::create(spec.cidfile.as_deref())?;
@@ -80,6 +90,10 @@ pub(crate) async fn create(
             return Err(e.into());
         }
     };
+    if let Err(e) = register_networks(engine, &handle.id) {
+        let _ = handle.remove(true, Some(0)).await;
+        return Err(e);
+    }
     if let Some(cidfile) = cidfile {
         let path = cidfile.path.clone();
         if let Err(e) = cidfile.write(&handle.id) {
@@ -95,6 +109,21 @@ pub(crate) async fn create(
         link_monitor_pidfile(engine, &handle.id, path)?;
     }
     Ok(handle)
+}
+
+/// Records the new container's network attachments (its static addresses
+/// checked against the networks' subnets and other containers).
+fn register_networks(engine: &Engine, id: &str) -> Result<(), Error> {
+    let ctx = engine.ctx();
+    let rec = ctx
+        .db
+        .container_by_id(id)
+        .map_err(|e| other(&e))?
+        .ok_or_else(|| Error::other(format!("container {id} vanished while being created")))?;
+    crate::container::network::register(ctx, &rec).map_err(|e| match e {
+        ContainerError::Network(n) => Error::invalid(n.to_string()),
+        other => other.into(),
+    })
 }
 
 /// `--pull`: fetches the image when the policy says so.

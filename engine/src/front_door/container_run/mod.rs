@@ -3,6 +3,7 @@
 //! through the monitor ([`session`]).
 
 mod create;
+mod network;
 mod options;
 mod session;
 

@@ -5,7 +5,7 @@ use rpod_api::container_run as api;
 use rpod_api::Error;
 
 use crate::config::containers_conf::ContainersTable;
-use crate::container::{BindMount, ContainerOptions, InitCtrMode, NetworkMode};
+use crate::container::{BindMount, ContainerOptions, InitCtrMode};
 
 /// The options to store for `spec`, with `defaults` (containers.conf's
 /// `[containers]`) where the user gave nothing.
@@ -35,7 +35,6 @@ pub(crate) fn container_options(
         interactive: spec.interactive,
         mounts,
         read_only: spec.read_only.or(defaults.read_only).unwrap_or(false),
-        network: network_mode(spec.network.unwrap_or_default()),
         // containers.conf's `log_size_max` (negative: unlimited) when not given.
         log_max_size: spec.log_max_size.or(defaults
             .log_size_max
@@ -60,13 +59,6 @@ fn bind_mount(m: api::BindMount) -> BindMount {
         destination: m.destination,
         readonly: m.readonly,
         options: m.options,
-    }
-}
-
-fn network_mode(m: api::NetworkMode) -> NetworkMode {
-    match m {
-        api::NetworkMode::None => NetworkMode::None,
-        api::NetworkMode::Host => NetworkMode::Host,
     }
 }
 
@@ -196,13 +188,11 @@ mod tests {
         let spec = api::ContainerSpec {
             image: "alpine".into(),
             restart: Some(api::RestartPolicy::parse("on-failure:2").unwrap()),
-            network: Some(api::NetworkMode::Host),
             ..Default::default()
         };
         let o = container_options(spec.clone(), &defaults).unwrap();
         assert!(o.read_only);
         assert_eq!(o.log_driver, None);
-        assert_eq!(o.network, NetworkMode::Host);
         let r = o.restart.unwrap();
         assert_eq!(r.policy.as_str(), "on-failure");
         assert_eq!(r.max_retries, 2);

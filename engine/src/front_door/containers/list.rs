@@ -125,13 +125,27 @@ impl Lister<'_> {
             } else {
                 ListContainerNamespaces::default()
             },
-            networks: Some(Vec::new()),
+            networks: Some(c.options.net.networks.keys().cloned().collect()),
             pid: i64::from(c.pid),
             pod: pod.map(|m| m.pod_id.clone()).unwrap_or_default(),
             pod_name: pod
                 .and_then(|m| self.pods.get(&m.pod_id).cloned())
                 .unwrap_or_default(),
-            ports: None,
+            ports: {
+                let paths = crate::container::ContainerPaths::new(config, &c.id);
+                let ports: Vec<rpod_api::ps::PortMapping> =
+                    crate::container::net_report::port_mappings(&paths, c)
+                        .into_iter()
+                        .map(|m| rpod_api::ps::PortMapping {
+                            host_ip: m.host_ip,
+                            container_port: m.container_port,
+                            host_port: m.host_port,
+                            range: m.range,
+                            protocol: m.protocol,
+                        })
+                        .collect();
+                (!ports.is_empty()).then_some(ports)
+            },
             restarts: u64::from(restart::restart_count(config, c)),
             size: self.size.then(|| self.size_of(c)),
             started_at: c.started_at.map_or(GO_ZERO_UNIX, |n| n / 1_000_000_000),

@@ -2,8 +2,8 @@
 //! libpod/define's `Info` and `Version`.
 
 use rpod_api::info::{
-    ConmonInfo, ContainerStore, CpuUsage, DistributionInfo, HostInfo, ImageStore, Info,
-    OciRuntimeInfo, Plugins, RemoteSocket, SecurityInfo, StoreInfo,
+    ConmonInfo, ContainerStore, CpuUsage, DistributionInfo, DnsNetworkInfo, HostInfo, ImageStore,
+    Info, NetworkInfo, OciRuntimeInfo, Plugins, RemoteSocket, SecurityInfo, StoreInfo,
 };
 use rpod_api::version::{SystemVersionReport, Version};
 use rpod_api::Result;
@@ -123,6 +123,56 @@ fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// The network backend's binary (netavark, or the CNI plugins' directory)
+/// and version, with aardvark-dns for netavark.
+async fn network_backend_info(backend: crate::network::config::Backend) -> NetworkInfo {
+    use crate::network::config::Backend;
+    async fn version(path: &std::path::Path) -> String {
+        match tokio::process::Command::new(path)
+            .arg("--version")
+            .output()
+            .await
+        {
+            Ok(o) => String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+            Err(_) => String::new(),
+        }
+    }
+    let find = crate::network::netavark::find_helper;
+    match backend {
+        Backend::Netavark => {
+            let path = find("netavark");
+            let dns = find("aardvark-dns");
+            NetworkInfo {
+                backend: backend.name().to_owned(),
+                version: match &path {
+                    Some(p) => version(p).await,
+                    None => String::new(),
+                },
+                package: String::new(),
+                path: path.map(|p| p.display().to_string()).unwrap_or_default(),
+                dns: DnsNetworkInfo {
+                    version: match &dns {
+                        Some(p) => version(p).await,
+                        None => String::new(),
+                    },
+                    package: String::new(),
+                    path: dns.map(|p| p.display().to_string()).unwrap_or_default(),
+                },
+            }
+        }
+        Backend::Cni => NetworkInfo {
+            backend: backend.name().to_owned(),
+            path: crate::network::cni::Cni::new(std::path::PathBuf::new())
+                .plugin_dirs
+                .iter()
+                .find(|d| d.join("bridge").exists())
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            ..NetworkInfo::default()
+        },
+    }
+}
+
 /// `info` of the local engine.
 pub(crate) async fn info(engine: &Engine) -> Result<Info> {
     let config = engine.config();
@@ -190,6 +240,8 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
             rootless: !nix::unistd::Uid::effective().is_root(),
             ..SecurityInfo::default()
         },
+        network_backend: config.network.backend.name().to_owned(),
+        network_backend_info: network_backend_info(config.network.backend).await,
         ..HostInfo::default()
     };
     let store = StoreInfo {
@@ -219,6 +271,8 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
         registries: Default::default(),
         plugins: Plugins {
             log: vec!["k8s-file".to_owned()],
+            // The drivers of rpod's networks (ipvlan needs netavark 1.5).
+            network: vec!["bridge".to_owned(), "macvlan".to_owned()],
             ..Plugins::default()
         },
         version: version(),

@@ -1,0 +1,472 @@
+//! A container's network at start and cleanup: its attachments recorded,
+//! addresses allocated (rpod's IPAM, in the state database), the persistent
+//! namespace created, host ports reserved, the backend's `setup` run; and
+//! everything undone again by [`teardown`], which any later rpod process can
+//! run from what [`setup`] left on disk (the backend's input, the namespace
+//! file), so a container killed with its monitor is cleaned up by the next
+//! command that touches it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use super::paths::ContainerPaths;
+use super::{ContainerError, NetworkMode};
+use crate::engine::EngineCtx;
+use crate::network::config::Backend;
+use crate::network::types::{Network, NetworkOptions, PerNetworkOptions, PortMapping, StatusBlock};
+use crate::network::{
+    cni::Cni, ipam, netavark::Netavark, netns, port_reserve, ports::PortSpec, store_for,
+    NetworkError,
+};
+use crate::spec::EtcNet;
+use crate::state::{ContainerRecord, NetworkAttachment, StateError};
+
+/// Where a set-up container's backend input is kept (for teardown, ports).
+pub(crate) fn options_file(paths: &ContainerPaths) -> PathBuf {
+    paths.run_dir.join("network.json")
+}
+
+/// What a start needs from networking: the namespace to join and the
+/// entries of the generated /etc files.
+#[derive(Debug, Default)]
+pub(crate) struct NetSetup {
+    pub netns: Option<PathBuf>,
+    pub etc: EtcNet,
+    /// Sockets bound on the published host ports, for the monitor to hold.
+    pub held_ports: Vec<std::os::fd::OwnedFd>,
+}
+
+/// Records the container's attachments (static addresses checked) when it
+/// has none yet. Run at create, so `network rm` sees every user.
+pub(crate) fn register(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<(), ContainerError> {
+    if rec.options.network != NetworkMode::Bridge {
+        return Ok(());
+    }
+    let have: BTreeSet<String> = ctx
+        .db
+        .network_attachments(&rec.id)?
+        .into_iter()
+        .map(|a| a.network)
+        .collect();
+    let store = store_for(&ctx.config.network);
+    for (name, attach) in &rec.options.net.networks {
+        if have.contains(name) {
+            continue;
+        }
+        let network = store.get(name).map_err(NetworkError::from)?;
+        let subnets = network.subnets.clone().unwrap_or_default();
+        let taken: BTreeMap<IpAddr, String> = ctx.db.allocated_ips(name)?.into_iter().collect();
+        let mut a = NetworkAttachment {
+            container_id: rec.id.clone(),
+            network: name.clone(),
+            interface: attach
+                .interface_name
+                .clone()
+                .unwrap_or_else(|| "eth0".into()),
+            mac: attach.static_mac.clone(),
+            aliases: attach.aliases.clone(),
+            static_ip: !attach.static_ips.is_empty(),
+            ..Default::default()
+        };
+        for ip in &attach.static_ips {
+            ipam::check_static(&subnets, *ip, |i| taken.get(&i).cloned())
+                .map_err(NetworkError::from)?;
+            match ip {
+                IpAddr::V4(v4) => a.ipv4 = Some(*v4),
+                IpAddr::V6(v6) => a.ipv6 = Some(*v6),
+            }
+        }
+        ctx.db.attach_network(&a)?;
+    }
+    Ok(())
+}
+
+/// Gives each attachment without addresses one per subnet family (the
+/// next free after the last given). Retries when another process takes the
+/// same address first.
+fn allocate(
+    ctx: &EngineCtx,
+    attachment: &mut NetworkAttachment,
+    network: &Network,
+) -> Result<(), ContainerError> {
+    let subnets = network.subnets.clone().unwrap_or_default();
+    if subnets.is_empty() {
+        return Err(NetworkError::NoSubnet(network.name.clone()).into());
+    }
+    for _ in 0..16 {
+        let used: BTreeSet<IpAddr> = ctx
+            .db
+            .allocated_ips(&network.name)?
+            .into_iter()
+            .map(|(ip, _)| ip)
+            .collect();
+        let last = used.iter().next_back().copied();
+        for s in &subnets {
+            match s.subnet {
+                ipnet::IpNet::V4(_) if attachment.ipv4.is_none() => {
+                    if let IpAddr::V4(v4) = ipam::next_free(s, &used, last.filter(IpAddr::is_ipv4))
+                        .map_err(NetworkError::from)?
+                    {
+                        attachment.ipv4 = Some(v4);
+                    }
+                }
+                ipnet::IpNet::V6(_) if attachment.ipv6.is_none() => {
+                    if let IpAddr::V6(v6) = ipam::next_free(s, &used, last.filter(IpAddr::is_ipv6))
+                        .map_err(NetworkError::from)?
+                    {
+                        attachment.ipv6 = Some(v6);
+                    }
+                }
+                _ => {}
+            }
+        }
+        match ctx.db.set_network_addresses(attachment) {
+            Ok(()) => return Ok(()),
+            Err(StateError::AddressTaken { .. }) => {
+                attachment.ipv4 = None;
+                attachment.ipv6 = None;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(NetworkError::Ipam(ipam::IpamError::Exhausted(subnets[0].subnet)).into())
+}
+
+/// The ports to publish: `-p`, and with `-P` every exposed port (the
+/// image's and `--expose`) on a random host port.
+fn port_specs(rec: &ContainerRecord, image_config: &[u8]) -> Vec<PortSpec> {
+    let net = &rec.options.net;
+    let mut specs = net.ports.clone();
+    if !net.publish_all {
+        return specs;
+    }
+    let mut exposed: Vec<(u16, String)> = net.expose.clone();
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(image_config) {
+        if let Some(ports) = v["config"]["ExposedPorts"].as_object() {
+            for key in ports.keys() {
+                let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+                if let Ok(p) = port.parse() {
+                    exposed.push((p, proto.to_owned()));
+                }
+            }
+        }
+    }
+    for (port, proto) in exposed {
+        let published = specs
+            .iter()
+            .any(|s| s.container_port <= port && port < s.container_port + s.range);
+        if !published {
+            specs.push(PortSpec {
+                host_ip: None,
+                host_port: 0,
+                container_port: port,
+                range: 1,
+                protocol: proto,
+            });
+        }
+    }
+    specs
+}
+
+/// The attachment's aliases, then the container's short ID (Podman adds
+/// it on every network: aardvark-dns answers for it, inspect shows it).
+pub(crate) fn aliases_with_id(a: &NetworkAttachment, id: &str) -> Vec<String> {
+    let mut out = a.aliases.clone();
+    out.push(id.chars().take(12).collect());
+    out
+}
+
+/// Prepares the container's network before the runtime creates it.
+pub(crate) fn setup(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    paths: &ContainerPaths,
+    image_config: &[u8],
+) -> Result<NetSetup, ContainerError> {
+    match &rec.options.network {
+        NetworkMode::Bridge => {}
+        NetworkMode::Ns(p) => {
+            return Ok(NetSetup {
+                netns: Some(PathBuf::from(p)),
+                ..Default::default()
+            })
+        }
+        NetworkMode::Container(other) => {
+            return Ok(NetSetup {
+                netns: Some(joined_netns(ctx, other)?),
+                ..Default::default()
+            })
+        }
+        NetworkMode::None | NetworkMode::Host => return Ok(NetSetup::default()),
+    }
+    // Bound until the backend forwards them: a port in use fails here,
+    // before anything is allocated or set up.
+    let reserved =
+        port_reserve::reserve(&port_specs(rec, image_config)).map_err(NetworkError::from)?;
+    register(ctx, rec)?;
+    let backend = ctx.config.network.backend;
+    let store = store_for(&ctx.config.network);
+    let mut attachments = ctx.db.network_attachments(&rec.id)?;
+    let mut options = NetworkOptions {
+        container_id: rec.id.clone(),
+        container_name: rec.name.clone(),
+        networks: BTreeMap::new(),
+        network_info: BTreeMap::new(),
+        port_mappings: None,
+        dns_servers: (!rec.options.net.dns_servers.is_empty())
+            .then(|| rec.options.net.dns_servers.clone()),
+    };
+    for a in &mut attachments {
+        let network = store.get(&a.network).map_err(NetworkError::from)?;
+        if backend == Backend::Netavark && a.ipv4.is_none() && a.ipv6.is_none() {
+            allocate(ctx, a, &network)?;
+        }
+        options.networks.insert(
+            a.network.clone(),
+            PerNetworkOptions {
+                interface_name: a.interface.clone(),
+                static_ips: Some(a.addresses()).filter(|v| !v.is_empty()),
+                static_mac: a.mac.clone(),
+                aliases: Some(aliases_with_id(a, &rec.id)),
+            },
+        );
+        options.network_info.insert(a.network.clone(), network);
+    }
+    options.port_mappings = Some(reserved.mappings.clone()).filter(|m| !m.is_empty());
+    let ns = ctx.config.netns_path(&rec.id);
+    netns::remove(&ns).map_err(NetworkError::from)?;
+    netns::create(&ns).map_err(NetworkError::from)?;
+    let file = options_file(paths);
+    if let Err(e) = crate::storage::atomic::write_json(&file, &options) {
+        let _ = netns::remove(&ns);
+        return Err(ContainerError::Storage(e));
+    }
+    let status = match run_setup(ctx, &ns, &options) {
+        Ok(s) => s,
+        Err(e) => {
+            teardown(ctx, rec, paths);
+            return Err(e.into());
+        }
+    };
+    record_status(ctx, backend, &mut attachments, &status)?;
+    Ok(NetSetup {
+        etc: etc_entries(rec, &attachments, &options, &status),
+        netns: Some(ns),
+        held_ports: reserved.sockets,
+    })
+}
+
+/// One backend call at a time per root (as Podman's network lock): two
+/// first containers must not both create the bridge or its firewall chains.
+fn backend_lock(ctx: &EngineCtx) -> Result<crate::lock::LockGuard, NetworkError> {
+    Ok(crate::lock::lock_exclusive(
+        &ctx.config.lock_dir(),
+        "network",
+    )?)
+}
+
+fn run_setup(
+    ctx: &EngineCtx,
+    ns: &Path,
+    options: &NetworkOptions,
+) -> Result<BTreeMap<String, StatusBlock>, NetworkError> {
+    let run_dir = ctx.config.network_run_dir();
+    let _guard = backend_lock(ctx)?;
+    match ctx.config.network.backend {
+        Backend::Netavark => Ok(Netavark::find(run_dir)?.setup(ns, options)?),
+        Backend::Cni => Ok(Cni::new(run_dir.join("cni")).setup(ns, options)?),
+    }
+}
+
+/// Keeps the MAC (and, with CNI, the addresses) the backend reported.
+fn record_status(
+    ctx: &EngineCtx,
+    backend: Backend,
+    attachments: &mut [NetworkAttachment],
+    status: &BTreeMap<String, StatusBlock>,
+) -> Result<(), ContainerError> {
+    for a in attachments {
+        let Some(iface) = status
+            .get(&a.network)
+            .and_then(|s| s.interfaces.as_ref())
+            .and_then(|i| i.get(&a.interface))
+        else {
+            continue;
+        };
+        a.mac = Some(iface.mac_address.to_ascii_lowercase());
+        if backend == Backend::Cni {
+            for addr in iface.subnets.iter().flatten() {
+                match addr.ipnet.addr() {
+                    IpAddr::V4(v4) => a.ipv4 = Some(v4),
+                    IpAddr::V6(v6) => a.ipv6 = Some(v6),
+                }
+            }
+        }
+        ctx.db.set_network_addresses(a)?;
+    }
+    Ok(())
+}
+
+/// The container's names on its addresses, `host.containers.internal` on
+/// the first network's gateway, the networks' DNS servers (else `--dns`).
+fn etc_entries(
+    rec: &ContainerRecord,
+    attachments: &[NetworkAttachment],
+    options: &NetworkOptions,
+    status: &BTreeMap<String, StatusBlock>,
+) -> EtcNet {
+    let hostname = crate::spec::hostname_for(&rec.id, &rec.options);
+    let mut etc = EtcNet::default();
+    for a in attachments {
+        let mut names = vec![hostname.clone(), rec.name.clone()];
+        names.extend(a.aliases.iter().cloned());
+        names.dedup();
+        for ip in a.addresses() {
+            etc.own.push((ip, names.clone()));
+        }
+        if etc.host_internal.is_none() {
+            etc.host_internal = options
+                .network_info
+                .get(&a.network)
+                .and_then(|n| n.subnets.as_ref())
+                .and_then(|s| s.iter().find_map(|s| s.gateway));
+        }
+    }
+    for block in status.values() {
+        etc.nameservers
+            .extend(block.dns_server_ips.iter().flatten().copied());
+        etc.search
+            .extend(block.dns_search_domains.iter().flatten().cloned());
+    }
+    if etc.nameservers.is_empty() {
+        etc.nameservers = rec.options.net.dns_servers.clone();
+    }
+    etc.search
+        .extend(rec.options.net.dns_search.iter().cloned());
+    etc.options = rec.options.net.dns_options.clone();
+    etc.add_hosts = add_host_entries(&rec.options.net.add_hosts, etc.host_internal);
+    etc
+}
+
+/// `--add-host` values as entries; `host-gateway` is the first network's
+/// gateway (dropped when there is none).
+pub(crate) fn add_host_entries(
+    add_hosts: &[String],
+    gateway: Option<IpAddr>,
+) -> Vec<(IpAddr, Vec<String>)> {
+    add_hosts
+        .iter()
+        .filter_map(|h| {
+            let (names, ip) = h.split_once(':')?;
+            let ip = ip.trim_start_matches('[').trim_end_matches(']');
+            let ip = if ip == "host-gateway" {
+                gateway?
+            } else {
+                ip.parse().ok()?
+            };
+            Some((ip, names.split(';').map(str::to_owned).collect()))
+        })
+        .collect()
+}
+
+/// `--network container:NAME`: the namespace of that running container.
+fn joined_netns(ctx: &EngineCtx, name: &str) -> Result<PathBuf, ContainerError> {
+    let other = ctx
+        .db
+        .find_container(name)?
+        .ok_or_else(|| ContainerError::NotFound(name.to_owned()))?;
+    let ns = ctx.config.netns_path(&other.id);
+    if other.options.network == NetworkMode::Bridge && netns::is_mounted(&ns) {
+        return Ok(ns);
+    }
+    if other.state.has_monitor() && other.pid > 0 {
+        return Ok(PathBuf::from(format!("/proc/{}/ns/net", other.pid)));
+    }
+    Err(NetworkError::NoNamespace(other.name).into())
+}
+
+/// The port mappings of a set-up container (none when it is not set up).
+pub(crate) fn published_ports(paths: &ContainerPaths) -> Vec<PortMapping> {
+    std::fs::read(options_file(paths))
+        .ok()
+        .and_then(|d| serde_json::from_slice::<NetworkOptions>(&d).ok())
+        .and_then(|o| o.port_mappings)
+        .unwrap_or_default()
+}
+
+/// Undoes [`setup`]: the backend's teardown (interfaces, firewall rules,
+/// DNS entries), the namespace, and with CNI the recorded addresses (its
+/// IPAM freed them). Idempotent; failures are logged, never fatal, so a
+/// removal always completes.
+pub(crate) fn teardown(ctx: &EngineCtx, rec: &ContainerRecord, paths: &ContainerPaths) {
+    let file = options_file(paths);
+    let ns = ctx.config.netns_path(&rec.id);
+    let options = std::fs::read(&file)
+        .ok()
+        .and_then(|d| serde_json::from_slice::<NetworkOptions>(&d).ok());
+    if let Some(options) = &options {
+        let run_dir = ctx.config.network_run_dir();
+        let _guard = backend_lock(ctx);
+        let res: Result<(), NetworkError> = match ctx.config.network.backend {
+            Backend::Netavark => Netavark::find(run_dir)
+                .map_err(NetworkError::from)
+                .and_then(|n| n.teardown(&ns, options).map_err(NetworkError::from)),
+            Backend::Cni => Cni::new(run_dir.join("cni"))
+                .teardown(&ns, options)
+                .map_err(NetworkError::from),
+        };
+        if let Err(e) = res {
+            tracing::warn!(container = %rec.id, "tearing down the network: {e}");
+        }
+        if ctx.config.network.backend == Backend::Cni {
+            if let Ok(attachments) = ctx.db.network_attachments(&rec.id) {
+                for mut a in attachments.into_iter().filter(|a| !a.static_ip) {
+                    a.ipv4 = None;
+                    a.ipv6 = None;
+                    if let Err(e) = ctx.db.set_network_addresses(&a) {
+                        tracing::warn!(container = %rec.id, "forgetting CNI addresses: {e}");
+                    }
+                }
+            }
+        }
+    }
+    if let Err(e) = netns::remove(&ns) {
+        tracing::warn!(container = %rec.id, "{e}");
+    }
+    if let Err(e) = std::fs::remove_file(&file) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(container = %rec.id, "removing {}: {e}", file.display());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_hosts_with_host_gateway() {
+        let gw: IpAddr = "10.79.0.1".parse().unwrap();
+        let e = add_host_entries(
+            &[
+                "a;b:1.2.3.4".into(),
+                "gw:host-gateway".into(),
+                "v6:[::1]".into(),
+            ],
+            Some(gw),
+        );
+        assert_eq!(
+            e,
+            vec![
+                (
+                    "1.2.3.4".parse().unwrap(),
+                    vec!["a".to_string(), "b".to_string()]
+                ),
+                (gw, vec!["gw".to_string()]),
+                ("::1".parse().unwrap(), vec!["v6".to_string()]),
+            ]
+        );
+        assert!(add_host_entries(&["gw:host-gateway".into()], None).is_empty());
+    }
+}

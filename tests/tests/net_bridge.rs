@@ -1,0 +1,424 @@
+//! Bridge networking end to end with real netavark (and the CNI plugins),
+//! iptables and runc: published ports answer from the host, containers on
+//! one network reach each other, a port in use fails before anything is
+//! allocated, and a container killed with its monitor leaves nothing behind
+//! once the next command touches it. Each test root has its own bridge and
+//! subnet (the harness's network slot), so tests run in parallel.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use common::{alive, busybox, inspect, World};
+use rpod_tests::{unique_name, wait_until, TestEnv};
+
+/// busybox httpd serving `body` at / on port 80.
+fn httpd_cmd(body: &str) -> String {
+    format!("mkdir -p /www && echo {body} > /www/index.html && exec httpd -f -p 80 -h /www")
+}
+
+/// A port free on 127.0.0.1 right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET /` on 127.0.0.1:`port`, the whole response (empty when refused).
+fn http_get(port: u16) -> String {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+fn bridge_world() -> (World, String) {
+    let (mut w, img) = busybox();
+    w.env.use_bridge_by_default();
+    (w, img)
+}
+
+/// Interfaces enslaved to the test root's bridge (empty when it is gone).
+fn bridge_ports(env: &TestEnv) -> Vec<String> {
+    std::fs::read_dir(format!("/sys/class/net/{}/brif", env.bridge()))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Network namespaces mounted under the test root.
+fn netns_mounts(env: &TestEnv) -> Vec<String> {
+    let netns = env.runroot().join("netns");
+    std::fs::read_to_string("/proc/mounts")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|m| m.starts_with(netns.to_str().unwrap()))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// iptables rules (every table) that mention `ip`.
+fn rules_mentioning(ip: &str) -> Vec<String> {
+    let out = std::process::Command::new("iptables-save")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&format!("{ip}/")) || l.contains(&format!("{ip}:")))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn ip_of(env: &TestEnv, name: &str) -> String {
+    env.ok(&[
+        "inspect",
+        "--format",
+        "{{.NetworkSettings.IPAddress}}",
+        name,
+    ])
+    .trim()
+    .to_owned()
+}
+
+fn serves_page(env: &TestEnv, img: &str) {
+    let port = free_port();
+    let name = unique_name("web");
+    let publish = format!("127.0.0.1:{port}:80");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-p",
+        &publish,
+        img,
+        "sh",
+        "-c",
+        &httpd_cmd("hello-rpod"),
+    ]);
+    wait_until(
+        Duration::from_secs(30),
+        "the published port to answer",
+        || http_get(port).contains("hello-rpod"),
+    );
+    let ip = ip_of(env, &name);
+    assert!(
+        ip.starts_with(env.subnet().trim_end_matches("0/24")),
+        "{ip}"
+    );
+    let c = inspect(env, &name);
+    let ns = &c["NetworkSettings"];
+    assert_eq!(ns["Ports"]["80/tcp"][0]["HostIp"], "127.0.0.1");
+    assert_eq!(ns["Ports"]["80/tcp"][0]["HostPort"], port.to_string());
+    assert_eq!(ns["Networks"]["podman"]["IPAddress"], ip);
+    let short_id = &c["Id"].as_str().unwrap()[..12];
+    assert_eq!(ns["Networks"]["podman"]["Aliases"][0], short_id);
+    assert_eq!(ns["Gateway"], env.subnet().replace(".0/24", ".1"));
+    assert_eq!(c["HostConfig"]["NetworkMode"], "bridge");
+    assert!(!ns["MacAddress"].as_str().unwrap_or_default().is_empty());
+    let ps = env.ok(&[
+        "ps",
+        "--format",
+        "{{.Ports}}",
+        "--filter",
+        &format!("name={name}"),
+    ]);
+    assert_eq!(ps.trim(), format!("127.0.0.1:{port}->80/tcp"));
+    assert_eq!(
+        env.ok(&["port", &name]),
+        format!("80/tcp -> 127.0.0.1:{port}\n")
+    );
+    assert_eq!(
+        env.ok(&["port", &name, "80/tcp"]),
+        format!("127.0.0.1:{port}\n")
+    );
+    let (code, err) = env.fails(&["port", &name, "99/tcp"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (125, "Error: failed to find published port \"99/tcp\"\n")
+    );
+    assert_eq!(bridge_ports(env).len(), 1);
+    // The container's monitor holds the host port, as conmon does.
+    assert!(
+        TcpListener::bind(("127.0.0.1", port)).is_err(),
+        "port {port} is held"
+    );
+    // A restart frees the port before it publishes it again.
+    env.ok(&["restart", "-t", "0", &name]);
+    wait_until(
+        Duration::from_secs(30),
+        "the port to answer after restart",
+        || http_get(port).contains("hello-rpod"),
+    );
+    env.ok(&["rm", "-f", "-t", "0", &name]);
+    assert!(
+        TcpListener::bind(("127.0.0.1", port)).is_ok(),
+        "port {port} is free again"
+    );
+    assert!(bridge_ports(env).is_empty());
+    assert!(netns_mounts(env).is_empty());
+    assert!(
+        rules_mentioning(&ip).is_empty(),
+        "{:?}",
+        rules_mentioning(&ip)
+    );
+    assert_eq!(http_get(port), "");
+}
+
+#[test]
+fn published_port_serves_http_from_the_host() {
+    let (w, img) = bridge_world();
+    serves_page(&w.env, &img);
+}
+
+#[test]
+fn published_port_serves_http_with_the_cni_backend() {
+    let (mut w, img) = bridge_world();
+    w.env.add_network_conf("network_backend = \"cni\"\n");
+    serves_page(&w.env, &img);
+}
+
+#[test]
+fn port_in_use_fails_and_allocates_nothing() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let name = unique_name("busy");
+    let publish = format!("127.0.0.1:{port}:80");
+    let (code, err) = env.fails(&[
+        "run", "-d", "--name", &name, "-p", &publish, &img, "sleep", "100",
+    ]);
+    assert_eq!(code, 125, "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot listen on the TCP port: listen tcp4 127.0.0.1:{port}: bind: address already in use"
+        )),
+        "{err}"
+    );
+    assert_eq!(ip_of(env, &name), "");
+    assert!(bridge_ports(env).is_empty());
+    assert!(netns_mounts(env).is_empty());
+    drop(holder);
+}
+
+#[test]
+fn containers_on_one_network_reach_each_other_by_ip() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let server = unique_name("srv");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &server,
+        &img,
+        "sh",
+        "-c",
+        &httpd_cmd("from-server"),
+    ]);
+    let ip = ip_of(env, &server);
+    let url = format!("http://{ip}/");
+    let got = {
+        let mut got = String::new();
+        wait_until(Duration::from_secs(30), "the server to answer", || {
+            got = env.ok(&[
+                "run",
+                "--rm",
+                &img,
+                "sh",
+                "-c",
+                &format!("wget -q -O - {url} || true"),
+            ]);
+            got.contains("from-server")
+        });
+        got
+    };
+    assert!(got.contains("from-server"));
+    // /etc/hosts names the container and host.containers.internal.
+    let hosts = env.ok(&["exec", &server, "cat", "/etc/hosts"]);
+    assert!(hosts.contains(&format!("{ip}\t")), "{hosts}");
+    assert!(hosts.contains(&server), "{hosts}");
+    assert!(hosts.contains("host.containers.internal"), "{hosts}");
+}
+
+#[test]
+fn killed_with_its_monitor_is_released_by_the_next_rm() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let name = unique_name("crash");
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-p",
+        &publish,
+        &img,
+        "sh",
+        "-c",
+        &httpd_cmd("x"),
+    ]);
+    let ip = ip_of(env, &name);
+    assert!(
+        !rules_mentioning(&ip).is_empty(),
+        "netavark added rules for {ip}"
+    );
+    let pids = env.ok(&[
+        "inspect",
+        "--format",
+        "{{.State.ConmonPid}} {{.State.Pid}}",
+        &name,
+    ]);
+    let pids: Vec<i64> = pids
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    for pid in &pids {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid as i32),
+            nix::sys::signal::SIGKILL,
+        )
+        .unwrap();
+    }
+    wait_until(Duration::from_secs(10), "the processes to die", || {
+        pids.iter().all(|p| !alive(*p))
+    });
+    env.ok(&["rm", "-f", "-t", "0", &name]);
+    assert!(bridge_ports(env).is_empty(), "{:?}", bridge_ports(env));
+    assert!(netns_mounts(env).is_empty(), "{:?}", netns_mounts(env));
+    assert!(
+        rules_mentioning(&ip).is_empty(),
+        "{:?}",
+        rules_mentioning(&ip)
+    );
+    // The address is free again: a container may ask for it.
+    env.ok(&[
+        "create",
+        "--name",
+        &unique_name("again"),
+        "--ip",
+        &ip,
+        &img,
+        "true",
+    ]);
+}
+
+#[test]
+fn an_exit_is_cleaned_up_by_the_monitor_with_no_rpod_alive() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let name = unique_name("short");
+    // Runs until /tmp/go exists, so the test sees it set up first.
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "until [ -e /tmp/go ]; do sleep 0.1; done",
+    ]);
+    let ip = ip_of(env, &name);
+    assert_eq!(bridge_ports(env).len(), 1);
+    assert_eq!(netns_mounts(env).len(), 1);
+    env.ok(&["exec", &name, "touch", "/tmp/go"]);
+    // No rpod command touches it: the monitor's `container cleanup` does.
+    wait_until(Duration::from_secs(30), "the monitor's cleanup", || {
+        bridge_ports(env).is_empty() && netns_mounts(env).is_empty()
+    });
+    assert!(
+        rules_mentioning(&ip).is_empty(),
+        "{:?}",
+        rules_mentioning(&ip)
+    );
+    assert_eq!(common::state_of(env, &name), "exited");
+    // It starts again on the same network.
+    env.ok(&["start", &name]);
+    assert_eq!(netns_mounts(env).len(), 1);
+    env.ok(&["rm", "-f", "-t", "0", &name]);
+    assert!(netns_mounts(env).is_empty());
+}
+
+#[test]
+fn dns_and_hosts_flags_reach_the_files() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--dns",
+        "192.0.2.53",
+        "--dns-search",
+        "example.test",
+        "--dns-option",
+        "ndots:3",
+        "--add-host",
+        "db:192.0.2.7",
+        "--add-host",
+        "gw:host-gateway",
+        "--network-alias",
+        "web",
+        &img,
+        "sh",
+        "-c",
+        "cat /etc/resolv.conf /etc/hosts",
+    ]);
+    assert!(out.contains("nameserver 192.0.2.53\n"), "{out}");
+    assert!(out.contains("search example.test\n"), "{out}");
+    assert!(out.contains("options ndots:3\n"), "{out}");
+    assert!(out.contains("192.0.2.7\tdb\n"), "{out}");
+    let gateway = env.subnet().replace(".0/24", ".1");
+    assert!(out.contains(&format!("{gateway}\tgw\n")), "{out}");
+    assert!(
+        out.contains(&format!("{gateway}\thost.containers.internal")),
+        "{out}"
+    );
+    assert!(out.contains(" web\n"), "{out}");
+    // --no-hosts: the image's file as it is.
+    let hosts = env.ok(&["run", "--rm", "--no-hosts", &img, "cat", "/etc/hosts"]);
+    assert!(!hosts.contains("host.containers.internal"), "{hosts}");
+    let (code, err) = env.fails(&[
+        "run",
+        "--rm",
+        "--no-hosts",
+        "--add-host",
+        "a:1.2.3.4",
+        &img,
+        "true",
+    ]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: --no-hosts and --add-host cannot be set together\n"
+    );
+}
+
+#[test]
+fn none_and_host_modes_have_no_bridge() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let out = env.ok(&["run", "--rm", "--network", "none", &img, "ip", "-o", "link"]);
+    assert!(!out.contains("eth0"), "{out}");
+    let out = env.ok(&[
+        "run", "--rm", &img, "ip", "-o", "-4", "addr", "show", "eth0",
+    ]);
+    assert!(out.contains(env.subnet().trim_end_matches("0/24")), "{out}");
+    assert!(bridge_ports(env).is_empty());
+    assert!(netns_mounts(env).is_empty());
+}
