@@ -1,7 +1,7 @@
 //! `network create|ls|inspect|rm|prune|exists`: flags into the front door's
 //! network requests, its reports printed as Podman's. `connect`,
-//! `disconnect`, `reload` and `update` need containers on networks, which
-//! rpod does not wire yet: they fail saying so.
+//! `disconnect`, `reload` and `update` are not implemented yet: they fail
+//! saying so.
 
 use clap::{Args, Subcommand};
 use rpod_api::network::{
@@ -148,7 +148,7 @@ fn other(args: &[String]) -> CliResult {
     let name = args.first().map(String::as_str).unwrap_or("");
     match name {
         "connect" | "disconnect" | "reload" | "update" => Err(CliError::usage(format!(
-            "rpod network {name} is not implemented yet: containers do not join networks yet (see docs/compatibility.md)"
+            "rpod network {name} is not implemented yet (see docs/compatibility.md)"
         ))),
         _ => Err(CliError::usage(format!(
             "unrecognized command `rpod network {name}`\nTry 'rpod network --help' for more information"
