@@ -18,6 +18,9 @@ pub struct Event {
     pub image: String,
     #[serde(rename = "Name", default)]
     pub name: String,
+    /// The network's name in a network event.
+    #[serde(rename = "network", default, skip_serializing_if = "String::is_empty")]
+    pub network: String,
     /// What happened: `create`, `start`, `died`, `restart`, `remove`, ...
     #[serde(rename = "Status")]
     pub status: String,
@@ -58,6 +61,7 @@ impl Event {
             "ID": self.id,
             "Image": self.image,
             "Name": self.name,
+            "Network": self.network,
             "Status": self.status,
             "Type": self.kind,
             "Time": self.time_string(),
@@ -113,6 +117,7 @@ mod tests {
             id: "abc".into(),
             image: "busybox".into(),
             name: "web".into(),
+            network: String::new(),
             status: "died".into(),
             kind: "container".into(),
             time_nano: 1_500_000_000,

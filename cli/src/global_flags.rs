@@ -157,12 +157,7 @@ impl GlobalFlags {
                 )))
             }
         }
-        let refused: [(&str, bool, &str); 10] = [
-            (
-                "--network-config-dir",
-                self.network_config_dir.is_some(),
-                "networks (issue 12)",
-            ),
+        let refused: [(&str, bool, &str); 9] = [
             (
                 "--network-cmd-path",
                 self.network_cmd_path.is_some(),

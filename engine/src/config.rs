@@ -111,7 +111,7 @@ pub struct EngineConfig {
     /// `--runtime-flag` values (without the leading `--`); when empty,
     /// containers.conf's `[engine.runtimes_flags]` for the runtime apply.
     pub runtime_flags: Vec<String>,
-    /// rpod.conf's `[network]`, resolved.
+    /// `[network]` of rpod.conf: backend, definitions directory, default network.
     pub network: crate::network::config::NetworkConfig,
 }
 

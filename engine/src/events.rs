@@ -60,6 +60,22 @@ pub fn container_event_with(
     write(config, &event);
 }
 
+/// Appends a network event (`create`, `remove`) for `network`.
+pub fn network_event(
+    config: &EngineConfig,
+    network: &crate::network::types::Network,
+    status: &str,
+) {
+    let event = Event::network(
+        &network.id,
+        &network.name,
+        &network.driver,
+        status,
+        crate::container::reconcile::now_nanos(),
+    );
+    write(config, &event);
+}
+
 /// Appends `event`, creating the events directory if needed.
 pub fn write(config: &EngineConfig, event: &Event) {
     if config.events_logger == EventsLogger::None {

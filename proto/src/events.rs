@@ -17,6 +17,9 @@ pub struct Event {
     pub image: String,
     #[serde(rename = "Name", default)]
     pub name: String,
+    /// The network's name in a network event.
+    #[serde(rename = "network", default, skip_serializing_if = "String::is_empty")]
+    pub network: String,
     /// What happened: `create`, `start`, `died`, `restart`, `remove`, ...
     #[serde(rename = "Status")]
     pub status: String,
@@ -67,12 +70,30 @@ impl Event {
             id: id.to_owned(),
             image: cfg.image.clone(),
             name: cfg.name.clone(),
+            network: String::new(),
             status: status.to_owned(),
             kind: "container".to_owned(),
             time_nano,
             exit_code: None,
             health_status: String::new(),
             attributes,
+        }
+    }
+
+    /// A network event (`create`, `remove`): the network's ID, its name and
+    /// its driver (Podman's `driver` attribute).
+    pub fn network(id: &str, name: &str, driver: &str, status: &str, time_nano: i64) -> Event {
+        Event {
+            id: id.to_owned(),
+            image: String::new(),
+            name: String::new(),
+            network: name.to_owned(),
+            status: status.to_owned(),
+            kind: "network".to_owned(),
+            time_nano,
+            exit_code: None,
+            health_status: String::new(),
+            attributes: BTreeMap::from([("driver".to_owned(), driver.to_owned())]),
         }
     }
 }

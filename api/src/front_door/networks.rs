@@ -2,12 +2,41 @@
 
 use async_trait::async_trait;
 
-use crate::network::{NetworkPruneOptions, NetworkPruneReport};
-use crate::Result;
+use crate::network::{
+    Network, NetworkCreateOptions, NetworkInspectReport, NetworkListOptions, NetworkPruneOptions,
+    NetworkPruneReport, NetworkRmOptions, NetworkRmReport,
+};
+use crate::{Error, Result};
 
-/// Podman's `Network*` operations (rpod has no networks yet: issue 12).
+/// Podman's `Network*` operations.
 #[async_trait]
 pub trait Networks: Send + Sync {
-    /// `network prune`: removes every network no container uses.
+    /// `network create`: the network as stored (name, ID, subnets and
+    /// gateways filled in).
+    async fn network_create(&self, options: NetworkCreateOptions) -> Result<Network>;
+
+    /// `network ls`: the networks that pass every filter, by name.
+    async fn network_list(&self, options: NetworkListOptions) -> Result<Vec<Network>>;
+
+    /// `network inspect`: the reports of the networks found and an error for
+    /// each name that is no network (in the order of the names).
+    async fn network_inspect(
+        &self,
+        names: &[String],
+    ) -> Result<(Vec<NetworkInspectReport>, Vec<Error>)>;
+
+    /// `network exists`.
+    async fn network_exists(&self, name_or_id: &str) -> Result<bool>;
+
+    /// `network rm`: one report per name, in order. A network in use without
+    /// `force` fails the whole request (as Podman's).
+    async fn network_remove(
+        &self,
+        names: &[String],
+        options: NetworkRmOptions,
+    ) -> Result<Vec<NetworkRmReport>>;
+
+    /// `network prune`: removes every network no container uses (never the
+    /// default network).
     async fn network_prune(&self, options: NetworkPruneOptions) -> Result<Vec<NetworkPruneReport>>;
 }

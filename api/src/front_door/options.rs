@@ -17,4 +17,6 @@ pub struct EngineOptions {
     pub events_backend: Option<String>,
     pub tmp_dir: Option<PathBuf>,
     pub runtime_flags: Vec<String>,
+    /// `--network-config-dir`: where network definitions live.
+    pub network_config_dir: Option<PathBuf>,
 }

@@ -25,6 +25,7 @@ pub struct Globals {
     /// `--events-backend`, checked by the engine when it opens.
     pub events_backend: Option<String>,
     pub tmp_dir: Option<PathBuf>,
+    pub network_config_dir: Option<PathBuf>,
     pub runtime_flags: Vec<String>,
 }
 
@@ -38,6 +39,7 @@ impl From<&Cli> for Globals {
             storage_driver: c.globals.storage_driver.clone(),
             events_backend: c.globals.events_backend.clone(),
             tmp_dir: c.globals.tmpdir.clone(),
+            network_config_dir: c.globals.network_config_dir.clone(),
             runtime_flags: c.globals.runtime_flag.clone(),
         }
     }
@@ -53,6 +55,7 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
         storage_driver: g.storage_driver.clone(),
         events_backend: g.events_backend.clone(),
         tmp_dir: g.tmp_dir.clone(),
+        network_config_dir: g.network_config_dir.clone(),
         runtime_flags: g.runtime_flags.clone(),
     }
 }
@@ -80,14 +83,33 @@ pub fn print_listing(
     headers: &HeaderMap,
     no_heading: bool,
 ) -> CliResult<()> {
-    let (origin, fmt) = match user_format {
+    let (origin, fmt) = listing_format(user_format, default_format);
+    print_rendered(format::render(origin, fmt, rows, headers, no_heading))
+}
+
+/// The user's format, else the command's default (with headers).
+fn listing_format<'a>(user: Option<&'a str>, default: &'a str) -> (format::Origin, &'a str) {
+    match user {
         Some(f) => (format::Origin::User, f),
-        None => (format::Origin::Podman, default_format),
-    };
-    let out = format::render(origin, fmt, rows, headers, no_heading)
-        .map_err(|e| CliError::usage(e.to_string()))?;
-    print!("{out}");
+        None => (format::Origin::Podman, default),
+    }
+}
+
+fn print_rendered(out: Result<String, format::FormatError>) -> CliResult<()> {
+    print!("{}", out.map_err(|e| CliError::usage(e.to_string()))?);
     Ok(())
+}
+
+/// [`print_listing`] for typed rows (reports with Go names and methods).
+pub fn print_typed_listing(
+    user_format: Option<&str>,
+    default_format: &str,
+    rows: &[format::GoValue],
+    headers: &HeaderMap,
+    no_heading: bool,
+) -> CliResult<()> {
+    let (origin, fmt) = listing_format(user_format, default_format);
+    print_rendered(format::render_typed(origin, fmt, rows, headers, no_heading))
 }
 
 /// Runs `op` for each name, printing the name on success and

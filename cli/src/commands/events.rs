@@ -35,6 +35,20 @@ pub struct EventsArgs {
 
 /// Podman's human-readable event line; `truncate` shortens a 64-hex ID.
 fn human(e: &Event, truncate: bool) -> String {
+    let id = if truncate && e.id.len() == 64 {
+        &e.id[..12]
+    } else {
+        &e.id
+    };
+    if e.kind == "network" {
+        let head = format!("{} network {} {id}", e.time_string(), e.status);
+        return match e.attributes.get("driver") {
+            Some(driver) if e.status == "create" || e.status == "remove" => {
+                format!("{head} (name={}, type={driver})", e.network)
+            }
+            _ => format!("{head} (container={id}, name={})", e.network),
+        };
+    }
     let mut attrs = vec![format!("image={}", e.image), format!("name={}", e.name)];
     if !e.health_status.is_empty() {
         attrs.push(format!("health_status={}", e.health_status));
@@ -49,11 +63,7 @@ fn human(e: &Event, truncate: bool) -> String {
         e.time_string(),
         e.kind,
         e.status,
-        if truncate && e.id.len() == 64 {
-            &e.id[..12]
-        } else {
-            &e.id
-        },
+        id,
         attrs.join(", ")
     )
 }
@@ -108,6 +118,22 @@ mod tests {
         assert_eq!(
             human(&e, true),
             "1970-01-01 00:00:02 +0000 UTC container start aaaaaaaaaaaa (image=busybox, name=web)"
+        );
+        let n = Event {
+            id: "b".repeat(64),
+            network: "net1".into(),
+            status: "create".into(),
+            kind: "network".into(),
+            time_nano: 2_000_000_000,
+            attributes: [("driver".to_owned(), "bridge".to_owned())].into(),
+            ..Event::default()
+        };
+        assert_eq!(
+            human(&n, false),
+            format!(
+                "1970-01-01 00:00:02 +0000 UTC network create {} (name=net1, type=bridge)",
+                "b".repeat(64)
+            )
         );
     }
 }

@@ -49,6 +49,7 @@ enum Kind {
     Container,
     Image,
     Volume,
+    Network,
     All,
 }
 
@@ -57,10 +58,11 @@ pub async fn run(g: &Globals, a: InspectArgs) -> CliResult {
         "container" => Kind::Container,
         "image" => Kind::Image,
         "volume" => Kind::Volume,
+        "network" => Kind::Network,
         "all" => Kind::All,
         other => {
             return Err(CliError::usage(format!(
-            "invalid type {other:?}: must be one of \"container\", \"image\", \"volume\", \"all\""
+            "invalid type {other:?}: must be one of \"container\", \"image\", \"volume\", \"network\", \"all\""
         )))
         }
     };
@@ -75,26 +77,33 @@ pub async fn images(g: &Globals, a: ImageInspectArgs) -> CliResult {
     inspect(g, &a.names, a.format.as_deref(), Kind::Image).await
 }
 
+/// `network inspect`.
+pub async fn networks(g: &Globals, names: &[String], format: Option<&str>) -> CliResult {
+    inspect(g, names, format, Kind::Network).await
+}
+
 async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind) -> CliResult {
     let front = open_front_door(g)?;
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for name in names {
-        let container = match kind {
-            Kind::Image | Kind::Volume => Ok(None),
-            _ => container(front.as_ref(), name).await,
-        };
-        let res = match container {
-            Ok(None) if matches!(kind, Kind::Image | Kind::All) => {
-                image(front.as_ref(), name).await
-            }
-            other => other,
-        };
-        let res = match res {
-            Ok(None) if matches!(kind, Kind::Volume | Kind::All) => {
-                volume(front.as_ref(), name).await
-            }
-            other => other,
+        let front = front.as_ref();
+        let res = match kind {
+            Kind::Container => container(front, name).await,
+            Kind::Image => image(front, name).await,
+            Kind::Volume => volume(front, name).await,
+            Kind::Network => network(front, name, false).await,
+            // Podman's order: container, image, volume, network.
+            Kind::All => match container(front, name).await {
+                Ok(None) => match image(front, name).await {
+                    Ok(None) => match volume(front, name).await {
+                        Ok(None) => network(front, name, true).await,
+                        other => other,
+                    },
+                    other => other,
+                },
+                other => other,
+            },
         };
         match res {
             Ok(Some(v)) => found.push(v),
@@ -102,7 +111,7 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
                 Kind::Container => format!("no such container \"{name}\""),
                 Kind::Image => format!("{name}: image not known"),
                 Kind::Volume => format!("no such volume {name}"),
-                Kind::All => format!("no such object: \"{name}\""),
+                Kind::All | Kind::Network => format!("no such object: \"{name}\""),
             }),
             Err(e) => errors.push(e.to_string()),
         }
@@ -176,6 +185,19 @@ async fn volume(front: &dyn FrontDoor, name: &str) -> CliResult<Option<GoValue>>
     }
     match errors.into_iter().next() {
         Some(e) if e.kind != ErrorKind::NoSuchVolume => Err(e.into()),
+        _ => Ok(None),
+    }
+}
+
+/// The network `name` as its inspect report; `None` when there is none and
+/// `quiet` (the engine's error otherwise).
+async fn network(front: &dyn FrontDoor, name: &str, quiet: bool) -> CliResult<Option<GoValue>> {
+    let (found, errors) = front.network_inspect(&[name.to_owned()]).await?;
+    if let Some(n) = found.first() {
+        return Ok(Some(n.to_template()));
+    }
+    match errors.into_iter().next() {
+        Some(e) if !(quiet && e.kind == ErrorKind::NoSuchNetwork) => Err(e.into()),
         _ => Ok(None),
     }
 }

@@ -24,8 +24,8 @@ mod login;
 mod logs;
 mod mount;
 mod mounts;
+mod network;
 mod network_flags;
-mod network_volume;
 mod pod;
 mod pod_ps;
 mod pod_view;
@@ -91,8 +91,9 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Log out of a container registry
     Logout(login::LogoutArgs),
-    /// Manage networks (only `network prune --force` yet)
-    Network(network_volume::PassArgs),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// Manage pods
     #[command(subcommand)]
     Pod(pod::PodCommand),
@@ -262,7 +263,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
         Command::Version(a) => info::version(&g, a).await,
-        Command::Network(a) => network_volume::network(&g, &a).await,
+        Command::Network(c) => network::dispatch(&g, c).await,
         Command::Completion(a) => completion::run(a),
         Command::Volume(c) => volume::dispatch(&g, c).await,
         Command::Other(args) => not_implemented("", &args),

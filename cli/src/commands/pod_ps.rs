@@ -6,7 +6,7 @@ use rpod_api::front_door::pods::{PodPsOptions, PodSelect};
 use rpod_api::pod::ListPodsReport;
 use serde::Serialize;
 
-use super::common::{open_front_door, Globals};
+use super::common::{open_front_door, print_typed_listing, Globals};
 use crate::cli_error::{CliError, CliResult};
 use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
 use crate::human;
@@ -196,10 +196,6 @@ pub async fn ps(g: &Globals, a: PodPsArgs) -> CliResult {
     if !(a.ctr_names || a.ctr_ids || a.ctr_status) {
         fmt.push_str("\t{{.NumberOfContainers}}");
     }
-    let (origin, fmt) = match a.format.as_deref() {
-        Some(f) => (Origin::User, f.to_owned()),
-        None => (Origin::Podman, fmt),
-    };
     let rows: Vec<GoValue> = reports
         .into_iter()
         .map(|r| {
@@ -210,9 +206,7 @@ pub async fn ps(g: &Globals, a: PodPsArgs) -> CliResult {
             .to_template()
         })
         .collect();
-    let out = format::render_typed(origin, &fmt, &rows, &headers, a.noheading)
-        .map_err(|e| CliError::usage(e.to_string()))?;
-    print!("{out}");
+    print_typed_listing(a.format.as_deref(), &fmt, &rows, &headers, a.noheading)?;
     Ok(0)
 }
 

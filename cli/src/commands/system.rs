@@ -98,7 +98,7 @@ pub struct CheckArgs {
 }
 
 /// Asks `question`; true only for an explicit yes.
-fn confirm(question: &str) -> bool {
+pub(super) fn confirm(question: &str) -> bool {
     eprint!("{question}\nAre you sure you want to continue? [y/N] ");
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);

@@ -125,7 +125,7 @@ fn glob(pattern: &str, s: &str) -> bool {
 }
 
 /// Whether label filter `spec` (`key`, `key=value`, key may be a glob) matches a label.
-fn label_matches(spec: &str, labels: &[(String, String)]) -> bool {
+pub(crate) fn label_matches(spec: &str, labels: &[(String, String)]) -> bool {
     let (key, value) = spec.split_once('=').unwrap_or((spec, ""));
     labels
         .iter()

@@ -213,6 +213,9 @@ pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
         // cleanup tears down with.
         "--config".into(),
         c.config_path.display().to_string(),
+        // `--network-config-dir` wins over rpod.conf's directory.
+        "--network-config-dir".into(),
+        c.network.config_dir.display().to_string(),
     ];
     if let Some(tmp) = &c.tmp_dir {
         argv.extend(["--tmpdir".into(), tmp.display().to_string()]);

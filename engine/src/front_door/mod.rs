@@ -82,7 +82,25 @@ pub(crate) fn engine_config(options: &EngineOptions) -> Result<EngineConfig, Err
                 .unwrap_or(t.clone())
         });
     }
+    if let Some(dir) = &options.network_config_dir {
+        config.network.config_dir = dir.clone();
+    }
     Ok(config)
+}
+
+/// A local engine in `dir` (root, run root, rpod.conf, network definitions
+/// all under it; vfs storage), for the front door's tests.
+#[cfg(test)]
+pub(crate) fn test_engine(dir: &std::path::Path) -> LocalEngine {
+    let options = EngineOptions {
+        root: Some(dir.join("root")),
+        runroot: Some(dir.join("run")),
+        config: Some(dir.join("rpod.conf")),
+        network_config_dir: Some(dir.join("networks")),
+        storage_driver: Some("vfs".into()),
+        ..Default::default()
+    };
+    LocalEngine::open(&options, PathBuf::from("/bin/true")).expect("opening a test engine")
 }
 
 /// `--events-backend`: the backends rpod has, and Podman's message for others.

@@ -11,11 +11,15 @@
 //! - [`ipam`]: address allocation within subnets.
 //! - [`port_reserve`]: host ports bound before start, held by the monitor.
 //! - [`ports`]: `-p`/`--expose` parsing with Podman's rules and messages.
+//! - [`create`]: `network create` requests checked and completed.
+//! - [`filter`]: `network ls`/`prune` filters.
 //! - [`store`]: network definitions on disk and the default network.
 //! - [`subnets`]: free subnets for new networks (rpod's pools, host routes).
 
 pub mod cni;
 pub mod config;
+pub mod create;
+pub mod filter;
 pub mod ipam;
 pub mod mode;
 pub mod netavark;

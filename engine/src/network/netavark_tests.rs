@@ -118,8 +118,7 @@ fn options(prefix: u8, bridge: &str, n: u32, internal: bool) -> NetworkOptions {
         ipv6_enabled: false,
         internal,
         dns_enabled: false,
-        options: None,
-        ipam_options: None,
+        ..Network::default()
     };
     NetworkOptions {
         container_id: format!("{:064x}", n + 1000),

@@ -3,6 +3,7 @@
 //! directory, plus the default network, which exists without a file unless
 //! one overrides it (as in Podman).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -43,6 +44,8 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Write(#[from] crate::storage::StorageError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
 }
 
 /// What the default network looks like on this engine.
@@ -82,7 +85,8 @@ impl DefaultNetwork {
 
     /// The definition: a bridge with DNS off (Podman's default network has
     /// none), its gateway the subnet's first address, its ID the SHA-256 of
-    /// its name (Podman's default network ID).
+    /// its name (Podman's default network ID), host-local IPAM, created now
+    /// (Podman's default network is made afresh by every command).
     pub fn network(&self) -> Network {
         let gateway = self.subnet.hosts().next();
         Network {
@@ -90,18 +94,27 @@ impl DefaultNetwork {
             id: self.id(),
             driver: "bridge".to_owned(),
             network_interface: Some(self.bridge.clone()),
+            created: Some(now_rfc3339()),
             subnets: Some(vec![Subnet {
                 subnet: self.subnet,
                 gateway,
                 lease_range: None,
             }]),
             ipv6_enabled: matches!(self.subnet, ipnet::IpNet::V6(_)),
-            internal: false,
-            dns_enabled: false,
-            options: None,
-            ipam_options: None,
+            ipam_options: Some(BTreeMap::from([(
+                "driver".to_owned(),
+                "host-local".to_owned(),
+            )])),
+            ..Network::default()
         }
     }
+}
+
+/// Now as Go writes a `time.Time` in JSON (RFC 3339, nanoseconds, the
+/// local offset).
+pub fn now_rfc3339() -> String {
+    let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    rpod_api::time::GoTime::from_unix_nanos(nanos).rfc3339()
 }
 
 /// The networks defined in one directory.
@@ -121,6 +134,18 @@ pub fn is_valid_name(name: &str) -> bool {
 impl NetworkStore {
     pub fn new(dir: PathBuf, default: DefaultNetwork) -> NetworkStore {
         NetworkStore { dir, default }
+    }
+
+    /// The default network's definition as this store has it.
+    pub fn default_network(&self) -> &DefaultNetwork {
+        &self.default
+    }
+
+    /// Serializes changes to the definitions across processes (two creates
+    /// never take one name or subnet). The lock file sits beside the
+    /// definitions, which every rpod using them shares; it is no `.json`.
+    pub fn lock(&self) -> Result<crate::lock::LockGuard, StoreError> {
+        Ok(crate::lock::lock_exclusive(&self.dir, ".networks")?)
     }
 
     fn file(&self, name: &str) -> PathBuf {

@@ -10,7 +10,9 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 /// A network as netavark (and Podman's network config files) describe it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `created` and `labels` are Podman's additions to the file, which netavark
+/// ignores.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
     pub name: String,
     /// 64 hex characters.
@@ -19,6 +21,9 @@ pub struct Network {
     pub driver: String,
     /// The host interface: the bridge's name for `bridge`, the parent for `macvlan`.
     pub network_interface: Option<String>,
+    /// When the network was created, RFC 3339 (Go's time.Time in JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
     #[serde(default)]
     pub subnets: Option<Vec<Subnet>>,
     #[serde(default)]
@@ -29,6 +34,11 @@ pub struct Network {
     /// Containers on the network resolve each other by name (aardvark-dns).
     #[serde(default)]
     pub dns_enabled: bool,
+    /// Upstream servers of aardvark-dns for this network (`--dns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_dns_servers: Option<Vec<IpAddr>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub options: Option<BTreeMap<String, String>>,
     #[serde(default)]
@@ -155,8 +165,7 @@ mod tests {
             ipv6_enabled: false,
             internal: false,
             dns_enabled: false,
-            options: None,
-            ipam_options: None,
+            ..Network::default()
         };
         let v = serde_json::to_value(&n).unwrap();
         assert_eq!(v["network_interface"], "rpod0");

@@ -31,6 +31,7 @@ pub struct EtcFiles {
 
 /// Writes `hosts`, `resolv.conf` and `hostname` into `dir` (created if
 /// missing) from the host's files, the way Podman does for `network`.
+#[cfg(test)]
 pub fn write_etc_files(
     dir: &Path,
     hostname: &str,

@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{ProcessBuilder, RootBuilder, Spec, SpecBuilder};
 
 pub use error::SpecError;
-pub use etc_files::{write_etc_files, write_etc_files_with, EtcFiles, EtcNet};
+#[cfg(test)]
+pub use etc_files::write_etc_files;
+pub use etc_files::{write_etc_files_with, EtcFiles, EtcNet};
 pub use image_config::ImageDefaults;
 pub use join::join_namespaces;
 #[cfg(test)]

@@ -1,11 +1,9 @@
 //! The Images service of a local engine in a temporary root, end to end.
 
-use std::path::PathBuf;
-
 use rpod_api::front_door::images::{
     ArchiveSource, ImageImportOptions, ImageListOptions, ImagePruneOptions, ImageRemoveOptions,
 };
-use rpod_api::front_door::{EngineOptions, Images};
+use rpod_api::front_door::Images;
 use rpod_api::ErrorKind;
 
 use crate::front_door::LocalEngine;
@@ -22,14 +20,7 @@ fn rootfs_tar() -> Vec<u8> {
 }
 
 fn engine(dir: &std::path::Path) -> LocalEngine {
-    let options = EngineOptions {
-        root: Some(dir.join("root")),
-        runroot: Some(dir.join("run")),
-        config: Some(dir.join("rpod.conf")),
-        storage_driver: Some("vfs".into()),
-        ..Default::default()
-    };
-    LocalEngine::open(&options, PathBuf::from("/bin/true")).unwrap()
+    crate::front_door::test_engine(dir)
 }
 
 #[test]

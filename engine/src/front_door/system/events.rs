@@ -75,6 +75,7 @@ fn to_api(e: crate::events::Event) -> Event {
         id: e.id,
         image: e.image,
         name: e.name,
+        network: e.network,
         status: e.status,
         kind: e.kind,
         time_nano: e.time_nano,

@@ -1,0 +1,425 @@
+//! `network create|ls|inspect|rm|prune|exists`: flags into the front door's
+//! network requests, its reports printed as Podman's. `connect`,
+//! `disconnect`, `reload` and `update` are not implemented yet: they fail
+//! saying so.
+
+use clap::{Args, Subcommand};
+use rpod_api::network::{
+    Network, NetworkCreateOptions, NetworkListOptions, NetworkPruneOptions, NetworkRmOptions,
+};
+use rpod_api::ErrorKind;
+use serde::Serialize;
+
+use super::common::{open_front_door, print_typed_listing, FailureCodes, Globals};
+use super::inspect;
+use crate::cli_error::{CliError, CliResult};
+use crate::format::{self, GoMethods, GoValue, HeaderMap, ToTemplate};
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Create networks for containers and pods
+    Create(NetworkCreateArgs),
+    /// Check if network exists
+    Exists(NetworkExistsArgs),
+    /// Inspect network
+    Inspect(NetworkInspectArgs),
+    /// List networks
+    #[command(alias = "list")]
+    Ls(NetworkLsArgs),
+    /// Prune unused networks
+    Prune(NetworkPruneArgs),
+    /// Remove networks
+    #[command(alias = "remove")]
+    Rm(NetworkRmArgs),
+    #[command(external_subcommand)]
+    Other(Vec<String>),
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkCreateArgs {
+    /// driver to manage the network
+    #[arg(short = 'd', long, default_value = "bridge")]
+    driver: String,
+    /// Set driver specific options (default [])
+    #[arg(short = 'o', long = "opt")]
+    opt: Vec<String>,
+    /// IPv4 or IPv6 gateway for the subnet
+    #[arg(long, value_delimiter = ',')]
+    gateway: Vec<String>,
+    /// restrict external access from this network
+    #[arg(long)]
+    internal: bool,
+    /// allocate container IP from range
+    #[arg(long = "ip-range")]
+    ip_range: Vec<String>,
+    /// set metadata on a network
+    #[arg(long)]
+    label: Vec<String>,
+    /// enable IPv6 networking
+    #[arg(long)]
+    ipv6: bool,
+    /// subnets in CIDR format
+    #[arg(long)]
+    subnet: Vec<String>,
+    /// interface name which is used by the driver
+    #[arg(long = "interface-name")]
+    interface_name: Option<String>,
+    /// disable dns plugin
+    #[arg(long = "disable-dns")]
+    disable_dns: bool,
+    /// Don't fail if network already exists
+    #[arg(long)]
+    ignore: bool,
+    /// DNS servers this network will use
+    #[arg(long, value_delimiter = ',')]
+    dns: Vec<String>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkLsArgs {
+    /// Pretty-print networks to JSON or using a Go template
+    #[arg(long, overrides_with = "format")]
+    format: Option<String>,
+    /// display only names
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Do not truncate the network ID
+    #[arg(long)]
+    no_trunc: bool,
+    /// Provide filter values (e.g. 'name=podman')
+    #[arg(short = 'f', long)]
+    filter: Vec<String>,
+    /// Do not print headers
+    #[arg(short = 'n', long)]
+    noheading: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkInspectArgs {
+    /// Pretty-print network to JSON or using a Go template
+    #[arg(short = 'f', long, overrides_with = "format")]
+    format: Option<String>,
+    #[arg(required = true)]
+    networks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkRmArgs {
+    /// remove any containers using network
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// Seconds to wait for running containers to stop before killing the container
+    #[arg(short = 't', long = "time", allow_negative_numbers = true)]
+    time: Option<i64>,
+    #[arg(required = true)]
+    networks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkPruneArgs {
+    /// do not prompt for confirmation
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// Provide filter values (e.g. 'label=<key>=<value>')
+    #[arg(long)]
+    filter: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkExistsArgs {
+    network: String,
+}
+
+pub async fn dispatch(g: &Globals, c: NetworkCommand) -> CliResult {
+    match c {
+        NetworkCommand::Create(a) => create(g, a).await,
+        NetworkCommand::Exists(a) => exists(g, a).await,
+        NetworkCommand::Inspect(a) => inspect::networks(g, &a.networks, a.format.as_deref()).await,
+        NetworkCommand::Ls(a) => ls(g, a).await,
+        NetworkCommand::Prune(a) => prune(g, a).await,
+        NetworkCommand::Rm(a) => rm(g, a).await,
+        NetworkCommand::Other(args) => other(&args),
+    }
+}
+
+/// Podman's subcommands rpod does not have yet, and unknown ones.
+fn other(args: &[String]) -> CliResult {
+    let name = args.first().map(String::as_str).unwrap_or("");
+    match name {
+        "connect" | "disconnect" | "reload" | "update" => Err(CliError::usage(format!(
+            "rpod network {name} is not implemented yet (see docs/compatibility.md)"
+        ))),
+        _ => Err(CliError::usage(format!(
+            "unrecognized command `rpod network {name}`\nTry 'rpod network --help' for more information"
+        ))),
+    }
+}
+
+/// `KEY=VALUE` pairs (`--label`, `--opt`); a bare `KEY` has an empty value.
+fn key_values(items: &[String]) -> std::collections::BTreeMap<String, String> {
+    items
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (s.clone(), String::new()),
+        })
+        .collect()
+}
+
+fn create_request(a: NetworkCreateArgs) -> NetworkCreateOptions {
+    NetworkCreateOptions {
+        name: a.name,
+        driver: Some(a.driver),
+        subnets: a.subnet,
+        gateways: a.gateway,
+        ranges: a.ip_range,
+        ipv6: a.ipv6,
+        internal: a.internal,
+        disable_dns: a.disable_dns,
+        labels: key_values(&a.label),
+        options: key_values(&a.opt),
+        interface_name: a.interface_name,
+        dns_servers: a.dns,
+        ignore_if_exists: a.ignore,
+    }
+}
+
+async fn create(g: &Globals, a: NetworkCreateArgs) -> CliResult {
+    let network = open_front_door(g)?
+        .network_create(create_request(a))
+        .await?;
+    println!("{}", network.name);
+    Ok(0)
+}
+
+async fn exists(g: &Globals, a: NetworkExistsArgs) -> CliResult {
+    match open_front_door(g)?.network_exists(&a.network).await? {
+        true => Ok(0),
+        false => Err(CliError::Exit(1)),
+    }
+}
+
+/// Podman's `network ls` rows (ListPrintReports): the network with `ID`
+/// (12 characters unless `--no-trunc`) and `Labels` (`k=v,...`) as methods.
+#[derive(Clone, Debug, Serialize, ToTemplate)]
+#[go(type = "network.ListPrintReports", methods)]
+struct ListRow {
+    #[serde(flatten)]
+    #[go(embed)]
+    n: Network,
+    #[serde(skip)]
+    #[go(skip)]
+    no_trunc: bool,
+}
+
+impl GoMethods for ListRow {
+    fn arity(&self, name: &str) -> Option<usize> {
+        matches!(name, "ID" | "Labels").then_some(0)
+    }
+
+    fn call(&self, name: &str, _args: &[&str]) -> Result<GoValue, String> {
+        Ok(match name {
+            "ID" => {
+                let len = if self.no_trunc { 64 } else { 12 };
+                GoValue::Str(self.n.id.chars().take(len).collect())
+            }
+            "Labels" => GoValue::Str(
+                self.n
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            other => return Err(format!("no method {other}")),
+        })
+    }
+}
+
+async fn ls(g: &Globals, a: NetworkLsArgs) -> CliResult {
+    let networks = open_front_door(g)?
+        .network_list(NetworkListOptions {
+            filters: a.filter.clone(),
+        })
+        .await?;
+    if a.quiet {
+        for n in &networks {
+            println!("{}", n.name);
+        }
+        return Ok(0);
+    }
+    if a.format.as_deref().is_some_and(format::is_json) {
+        let v = serde_json::to_value(&networks).map_err(anyhow::Error::from)?;
+        println!("{}", format::typed_json(&v, "  ", true));
+        return Ok(0);
+    }
+    let headers = HeaderMap::new("ls")
+        .with_all(&[
+            ("Name", "name"),
+            ("Driver", "driver"),
+            ("Labels", "labels"),
+            ("ID", "network id"),
+        ])
+        .row_type("network.ListPrintReports");
+    let rows: Vec<GoValue> = networks
+        .into_iter()
+        .map(|n| {
+            ListRow {
+                n,
+                no_trunc: a.no_trunc,
+            }
+            .to_template()
+        })
+        .collect();
+    print_typed_listing(
+        a.format.as_deref(),
+        "table {{.ID}}\t{{.Name}}\t{{.Driver}}",
+        &rows,
+        &headers,
+        a.noheading,
+    )?;
+    Ok(0)
+}
+
+/// Podman's exit code for a failed network removal: 1 no such network, 2
+/// in use, else 125.
+fn rm_code(kind: ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::NoSuchNetwork => 1,
+        ErrorKind::InUse => 2,
+        _ => 125,
+    }
+}
+
+async fn rm(g: &Globals, a: NetworkRmArgs) -> CliResult {
+    if a.time.is_some() && !a.force {
+        return Err(CliError::usage(
+            "--force option must be specified to use the --time option",
+        ));
+    }
+    // Podman converts the seconds to an unsigned number: -1 waits (nearly)
+    // forever.
+    let timeout = a
+        .time
+        .map(|t| u64::try_from(t).unwrap_or(u64::from(u32::MAX)));
+    let options = NetworkRmOptions {
+        force: a.force,
+        timeout,
+    };
+    let mut codes = FailureCodes::default();
+    let reports = match open_front_door(g)?
+        .network_remove(&a.networks, options)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) if a.force && e.kind == ErrorKind::NoSuchNetwork => return Ok(0),
+        Err(e) => {
+            codes.fail_msg(&e.message, rm_code(e.kind));
+            return codes.finish();
+        }
+    };
+    for r in reports {
+        match r.err {
+            None => println!("{}", r.name),
+            Some(e) if a.force && e.kind == ErrorKind::NoSuchNetwork => {}
+            Some(e) => codes.fail_msg(&e.message, rm_code(e.kind)),
+        }
+    }
+    codes.finish()
+}
+
+async fn prune(g: &Globals, a: NetworkPruneArgs) -> CliResult {
+    if !a.force
+        && !super::system::confirm(
+            "WARNING! This will remove all networks not used by at least one container.",
+        )
+    {
+        return Ok(0);
+    }
+    let reports = open_front_door(g)?
+        .network_prune(NetworkPruneOptions { filters: a.filter })
+        .await?;
+    let mut codes = FailureCodes::default();
+    for r in reports {
+        match r.error {
+            None => println!("{}", r.name),
+            Some(e) => codes.fail_msg(&e.message, 125),
+        }
+    }
+    codes.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Origin;
+
+    #[test]
+    fn list_rows_offer_podmans_methods() {
+        let row = |no_trunc| {
+            ListRow {
+                n: Network {
+                    name: "n1".into(),
+                    id: "0123456789abcdef".repeat(4),
+                    driver: "bridge".into(),
+                    labels: [
+                        ("a".to_owned(), "1".to_owned()),
+                        ("b".to_owned(), "".to_owned()),
+                    ]
+                    .into(),
+                    ..Network::default()
+                },
+                no_trunc,
+            }
+            .to_template()
+        };
+        let h = HeaderMap::new("ls");
+        let out = format::render_typed(
+            Origin::User,
+            "{{.ID}} {{.Name}} {{.Labels}}",
+            &[row(false)],
+            &h,
+            false,
+        )
+        .unwrap();
+        assert_eq!(out, "0123456789ab n1 a=1,b=\n");
+        let out = format::render_typed(Origin::User, "{{.ID}}", &[row(true)], &h, false).unwrap();
+        assert_eq!(out.trim_end().len(), 64);
+        let headers = HeaderMap::new("ls").with_all(&[("ID", "network id")]);
+        let out = format::render_typed(
+            Origin::Podman,
+            "table {{.ID}}\t{{.Name}}\t{{.Driver}}",
+            &[row(false)],
+            &headers,
+            false,
+        )
+        .unwrap();
+        assert!(
+            out.starts_with("NETWORK ID    NAME        DRIVER\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn create_flags_into_the_request() {
+        let r = create_request(NetworkCreateArgs {
+            driver: "bridge".into(),
+            opt: vec!["mtu=1400".into()],
+            gateway: vec![],
+            internal: true,
+            ip_range: vec![],
+            label: vec!["a=b".into(), "c".into()],
+            ipv6: false,
+            subnet: vec!["10.1.2.0/24".into()],
+            interface_name: None,
+            disable_dns: false,
+            ignore: true,
+            dns: vec![],
+            name: Some("n".into()),
+        });
+        assert_eq!(r.labels["c"], "");
+        assert_eq!(r.options["mtu"], "1400");
+        assert!(r.internal && r.ignore_if_exists);
+    }
+}
