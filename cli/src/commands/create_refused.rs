@@ -217,10 +217,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     env_merge: Vec<String>,
     #[arg(long, hide = true)]
-    unsetenv: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    unsetenv_all: Vec<String>,
-    #[arg(long, hide = true)]
     pidfile: Vec<String>,
     #[arg(long, hide = true)]
     retry: Vec<String>,
@@ -425,12 +421,6 @@ impl RefusedFlags {
             ),
             (&f.decryption_key, "--decryption-key", "encrypted images"),
             (&f.env_merge, "--env-merge", "environment merging"),
-            (&f.unsetenv, "--unsetenv", "unsetting image variables"),
-            (
-                &f.unsetenv_all,
-                "--unsetenv-all",
-                "unsetting image variables",
-            ),
             (&f.pidfile, "--pidfile", "container pid files"),
             (&f.retry, "--retry", "pull retries"),
             (&f.retry_delay, "--retry-delay", "pull retries"),

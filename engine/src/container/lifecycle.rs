@@ -246,6 +246,10 @@ fn mark_started(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), Contai
     Ok(())
 }
 
+/// A stop timeout this long never expires: Podman's value for a negative
+/// `--time` (the largest 32-bit count of seconds).
+const WAIT_FOREVER_SECS: u64 = u32::MAX as u64;
+
 /// Stops a live container: the signal, then SIGKILL after the timeout, both
 /// sent by its monitor. Waits for the exit and records it.
 pub(crate) async fn stop(
@@ -293,7 +297,7 @@ pub(crate) async fn stop(
             let socket = &paths.monitor.control_socket;
             let answered = client.stop(signal, backstop).and_then(|()| {
                 crate::fault::point("stop.after-signal");
-                if timeout == 0 {
+                if timeout == 0 || timeout >= WAIT_FOREVER_SECS {
                     return client.wait_exit();
                 }
                 client.wait_exit_or_else(std::time::Duration::from_secs(timeout), || {

@@ -39,6 +39,13 @@ pub struct ContainerOptions {
     /// `-e`/`--env-file` entries, `KEY=VALUE`, applied over the image's Env.
     #[serde(default)]
     pub env: Vec<String>,
+    /// `--unsetenv`: default variables (image, containers.conf, built-in)
+    /// left out of the process environment; `env` still applies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset_env: Vec<String>,
+    /// `--unsetenv-all`: no default variable at all.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unset_env_all: bool,
     #[serde(default)]
     pub workdir: Option<String>,
     /// `-u user[:group]`, names or numbers.

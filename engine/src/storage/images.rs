@@ -120,6 +120,14 @@ impl Store {
         Ok(lookup::resolve(&images, name_or_id)?.cloned())
     }
 
+    /// [`Store::lookup_image`] with the name the query resolved to (see
+    /// [`lookup::resolve_named`]).
+    pub fn lookup_image_named(&self, name_or_id: &str) -> Result<Option<(Image, String)>> {
+        let _guard = self.lock_shared()?;
+        let images = self.load_images()?;
+        Ok(lookup::resolve_named(&images, name_or_id)?.map(|(i, n)| (i.clone(), n)))
+    }
+
     /// The raw config bytes of an image.
     pub fn image_config(&self, image: &Image) -> Result<Vec<u8>> {
         let path = self.image_dir(&image.id)?.join(CONFIG_FILE);

@@ -173,8 +173,10 @@ impl Supervisor {
         self.signal_process(signal)?;
         if timeout_secs == 0 {
             let _ = self.signal_process(libc::SIGKILL);
-        } else {
-            let deadline = Instant::now() + Duration::from_secs(timeout_secs);
+        } else if let Some(deadline) = Instant::now().checked_add(Duration::from_secs(timeout_secs))
+        {
+            // A deadline past what the clock can express is no deadline:
+            // `stop -t -1` waits without limit.
             self.stop_deadline = Some(self.stop_deadline.map_or(deadline, |d| d.min(deadline)));
         }
         Ok(())
