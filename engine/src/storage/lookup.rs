@@ -75,6 +75,25 @@ pub(crate) fn resolve_named<'a>(
     )
 }
 
+/// For a digest query (`repo@sha256:…`, a tag in it ignored as Podman
+/// does) naming one of `image`'s manifests in one of its repositories: the
+/// fully qualified `repo@digest`. Podman keeps such a name in its store
+/// after a pull by digest; rpod derives it from the image's digests, so
+/// untagging it removes no stored name.
+pub(crate) fn digest_name(image: &Image, query: &str) -> Option<String> {
+    let r = ImageReference::parse(query.trim()).ok()?;
+    let digest = r.digest.as_ref()?;
+    if !image.digests.contains(digest) {
+        return None;
+    }
+    image
+        .names
+        .iter()
+        .filter(|n| repo_matches(&r, n))
+        .find_map(|n| parse_stored(n))
+        .map(|s| format!("{}@{digest}", s.name()))
+}
+
 /// Splits a stored name into its reference parts.
 fn parse_stored(name: &str) -> Option<ImageReference> {
     ImageReference::parse(name)
@@ -176,6 +195,12 @@ mod tests {
             i.id = format!("a{}", "f".repeat(63));
             i
         }];
+        assert_eq!(
+            digest_name(&images[0], &format!("x/busybox:tag@{d1}")),
+            Some(format!("quay.io/x/busybox@{d1}"))
+        );
+        assert_eq!(digest_name(&images[0], &format!("x/busybox@{d2}")), None);
+        assert_eq!(digest_name(&images[0], "x/busybox:latest"), None);
         let named = |q: &str| resolve_named(&images, q).unwrap().map(|(_, n)| n);
         assert_eq!(
             named("busybox").as_deref(),

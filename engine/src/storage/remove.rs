@@ -118,6 +118,12 @@ impl Store {
 impl Store {
     /// Which of `image`'s names the query `name` (as a user would type it)
     /// refers to, resolved like [`Store::lookup_image`].
+    /// The `repo@digest` name a digest query gives `image`, if it names
+    /// one of its manifests (see [`super::lookup::digest_name`]).
+    pub fn digest_name(&self, image: &Image, query: &str) -> Option<String> {
+        super::lookup::digest_name(image, query)
+    }
+
     pub fn matching_name(&self, image: &Image, name: &str) -> Option<String> {
         image.names.iter().find_map(|n| {
             let one = Image {
