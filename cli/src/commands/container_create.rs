@@ -70,6 +70,9 @@ pub struct ContainerFlags {
     /// Read the pod ID from the file
     #[arg(long)]
     pub pod_id_file: Option<String>,
+    /// Maximum length of time a container is allowed to run. The container will be killed automatically after the time expires.
+    #[arg(long)]
+    pub timeout: Option<u64>,
     /// Unset environment default variables in container
     #[arg(long)]
     pub unsetenv: Vec<String>,
@@ -256,6 +259,7 @@ impl ContainerFlags {
             command: command.to_vec(),
             entrypoint,
             env,
+            timeout: self.timeout,
             unset_env: self.unsetenv.clone(),
             unset_env_all: self.unsetenv_all,
             workdir: self.workdir.clone(),

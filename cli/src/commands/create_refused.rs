@@ -177,8 +177,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     preserve_fd: Vec<String>,
     #[arg(long, hide = true)]
-    timeout: Vec<String>,
-    #[arg(long, hide = true)]
     health_startup_cmd: Vec<String>,
     #[arg(long, hide = true)]
     health_startup_interval: Vec<String>,
@@ -357,7 +355,6 @@ impl RefusedFlags {
                 "passing file descriptors",
             ),
             (&f.preserve_fd, "--preserve-fd", "passing file descriptors"),
-            (&f.timeout, "--timeout", "container timeouts"),
             (
                 &f.health_startup_cmd,
                 "--health-startup-cmd",

@@ -165,6 +165,7 @@ fn prepare_and_spawn(
         events: crate::events::monitor_events_config(&ctx.config, rec),
         stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),
         stop_signal: rec.options.stop_signal,
+        timeout_secs: rec.options.timeout,
         notify,
         ..paths.monitor.monitor_config(
             &rec.id,

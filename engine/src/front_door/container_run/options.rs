@@ -26,6 +26,7 @@ pub(crate) fn container_options(
         command: spec.command,
         entrypoint: spec.entrypoint,
         env: spec.env,
+        timeout: spec.timeout.filter(|&t| t > 0),
         unset_env: spec.unset_env,
         unset_env_all: spec.unset_env_all,
         workdir: spec.workdir,
