@@ -47,6 +47,10 @@ pub enum ContainerError {
     /// `wait --condition` with a name Podman does not know.
     #[error("unknown container state: {0}: invalid argument")]
     InvalidWaitCondition(String),
+    /// `stop` of a live container whose monitor had died (Podman's words,
+    /// which scripts match: its monitor is conmon).
+    #[error("container {0} conmon exited prematurely, exit code could not be retrieved: conmon process killed")]
+    MonitorDied(String),
     #[error("the container's actor stopped before answering")]
     ActorGone,
     /// What the container needs first (its pod's infra container, the
