@@ -551,38 +551,27 @@ mod tests {
             ]
         );
         let rows: Vec<GoValue> = s.iter().map(ToTemplate::to_template).collect();
-        let out = crate::format::render_typed(
-            crate::format::Origin::User,
-            "{{.Type}} {{.Total}} {{.Active}} {{.RawSize}} {{.Size}} {{.Reclaimable}}",
-            &rows[1..2],
-            &HeaderMap::new("df"),
-            false,
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            format!(
-                "Containers 2 1 150 {} {}\n",
-                s[1].size(),
-                s[1].reclaimable()
+        let render = |format: &str| {
+            crate::format::render_typed(
+                crate::format::Origin::User,
+                format,
+                &rows[1..2],
+                &HeaderMap::new("df"),
+                false,
             )
+            .unwrap()
+        };
+        let (size, reclaimable) = (s[1].size(), s[1].reclaimable());
+        assert_eq!(
+            render("{{.Type}} {{.Total}} {{.Active}} {{.RawSize}} {{.Size}} {{.Reclaimable}}"),
+            format!("Containers 2 1 150 {size} {reclaimable}\n")
         );
         // `{{json .}}` is a template: one compact object per row, Podman's
         // MarshalJSON form.
-        let out = crate::format::render_typed(
-            crate::format::Origin::User,
-            "{{json .}}",
-            &rows[1..2],
-            &HeaderMap::new("df"),
-            false,
-        )
-        .unwrap();
         assert_eq!(
-            out,
+            render("{{json .}}"),
             format!(
-                "{{\"Type\":\"Containers\",\"Total\":2,\"Active\":1,\"RawSize\":150,\"RawReclaimable\":50,\"TotalCount\":2,\"Size\":\"{}\",\"Reclaimable\":\"{}\"}}\n",
-                s[1].size(),
-                s[1].reclaimable()
+                "{{\"Type\":\"Containers\",\"Total\":2,\"Active\":1,\"RawSize\":150,\"RawReclaimable\":50,\"TotalCount\":2,\"Size\":\"{size}\",\"Reclaimable\":\"{reclaimable}\"}}\n"
             )
         );
     }
