@@ -154,6 +154,7 @@ mod tests {
             size: 0,
             layers: vec![],
             added_at: 0,
+            names_history: vec![],
         }
     }
 

@@ -20,7 +20,8 @@ impl Store {
         }
         let mut names = self.read_names()?;
         names.insert(name.to_string(), id.to_string());
-        atomic::write_json(&self.inner.names, &names)
+        atomic::write_json(&self.inner.names, &names)?;
+        self.note_names_history(id, &names)
     }
 
     /// Removes `name` from image `id`. Returns false (and changes nothing)
@@ -33,6 +34,7 @@ impl Store {
         }
         names.remove(name);
         atomic::write_json(&self.inner.names, &names)?;
+        self.note_names_history(id, &names)?;
         Ok(true)
     }
 

@@ -118,6 +118,18 @@ fn import_list_tag_remove_history_prune() {
             .unwrap();
         assert_eq!(r.untagged, vec!["localhost/three:latest".to_string()]);
         assert!(r.deleted.is_empty());
+        // The removed name stays in the image's name history (Podman's
+        // `.History`), after the current names.
+        let listed = fd.image_list(ImageListOptions::default()).await.unwrap();
+        let history = listed[0].history.clone().unwrap();
+        assert_eq!(
+            history.last().map(String::as_str),
+            Some("localhost/three:latest")
+        );
+        assert!(
+            history[..2].contains(&"localhost/one:latest".to_string()),
+            "{history:?}"
+        );
 
         // One of several names: only that name goes; a missing one is an error
         // of its own; by ID with two names needs force.
