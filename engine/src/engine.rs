@@ -157,10 +157,10 @@ impl Engine {
     ) -> Result<ContainerHandle, ContainerError> {
         use crate::container::names;
 
-        let image = self
+        let (image, image_name) = self
             .ctx
             .store
-            .lookup_image(&options.image)?
+            .lookup_image_named(&options.image)?
             .ok_or_else(|| ContainerError::ImageNotFound(options.image.clone()))?;
         let image_config = self.ctx.store.image_config(&image)?;
         let command = crate::spec::resolve_command(&options, &image_config)?;
@@ -171,11 +171,6 @@ impl Engine {
             Some(n) => n,
             None => names::random_name(),
         };
-        let image_name = image
-            .names
-            .first()
-            .cloned()
-            .unwrap_or_else(|| options.image.clone());
         let mut record = ContainerRecord::new_created(
             names::new_id(),
             name.clone(),

@@ -170,8 +170,9 @@ fn render_data(
     Ok(out)
 }
 
-/// Whether `format` asks for JSON output: `json` or `{{json .}}` / `{{ json }}`, surrounding
-/// spaces allowed (report.IsJSON).
+/// Whether `format` asks for JSON output, as Podman's report.IsJSON
+/// (`^\s*(json|{{\s*json\.?\s*}})\s*$`): `json`, `{{json}}` or `{{ json. }}`.
+/// `{{json .}}` is not: it is a template, one compact object per row.
 pub fn is_json(format: &str) -> bool {
     let f = format.trim_matches(is_re_space);
     if f == "json" {
@@ -184,11 +185,7 @@ pub fn is_json(format: &str) -> bool {
     let Some(rest) = inner.strip_prefix("json") else {
         return false;
     };
-    let rest = rest.trim_start_matches(is_re_space);
-    rest.is_empty()
-        || rest
-            .strip_prefix('.')
-            .is_some_and(|r| r.trim_matches(is_re_space).is_empty())
+    rest.is_empty() || rest == "."
 }
 
 /// RE2's `\s`: `[\t\n\f\r ]`.

@@ -281,8 +281,11 @@ fn user_range_is_not_wrapped() {
 #[test]
 fn json_output() {
     assert!(is_json("json"));
-    assert!(is_json(" {{json .}} "));
+    assert!(is_json(" {{json.}} "));
     assert!(is_json("{{ json }}"));
+    // Podman's report.IsJSON: with a space before the dot it is a template.
+    assert!(!is_json("{{json .}}"));
+    assert!(!is_json("{{ json . }}"));
     assert!(!is_json("{{json .ID}}"));
     let out = render_rows("json", &rows()[..1], &HeaderMap::new("images")).unwrap();
     assert!(
@@ -291,7 +294,7 @@ fn json_output() {
     );
     assert!(out.ends_with("    }\n]\n"));
     let ps = render_rows(
-        "{{json .}}",
+        "{{json.}}",
         &rows()[..1],
         &HeaderMap::new("ps").json_style("  ", true),
     )

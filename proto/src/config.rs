@@ -83,6 +83,10 @@ pub struct MonitorConfig {
     /// health check asks it to stop the container.
     #[serde(default)]
     pub stop_timeout_secs: Option<u64>,
+    /// `--timeout`: seconds the process may run before the monitor kills
+    /// it with SIGKILL and records exit code -1 (conmon's `--timeout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
     /// Signal sent to stop the container (default SIGTERM).
     #[serde(default)]
     pub stop_signal: Option<i32>,

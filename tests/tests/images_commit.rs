@@ -47,6 +47,13 @@ fn diff_commit_save_rmi_load_run_round_trip() {
         .iter()
         .any(|v| v == "/new.txt"));
 
+    // Podman 5: a message needs the docker format.
+    let (code, err) = env.fails(&["commit", "-q", "-m", "my message", &name, "committed:v0"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: messages are only compatible with the docker image format (-f docker)\n"
+    );
     let out = env.ok(&[
         "commit",
         "-q",
@@ -54,6 +61,8 @@ fn diff_commit_save_rmi_load_run_round_trip() {
         "CMD [\"cat\", \"/new.txt\"]",
         "--change",
         "ENV COMMITTED=yes",
+        "--format",
+        "docker",
         "-m",
         "my message",
         "--author",

@@ -425,3 +425,98 @@ fn log_size_is_decimal_and_shown_as_podman_does() {
     ]);
     assert_eq!(size.trim(), "0B");
 }
+
+#[test]
+fn timeout_unsetenv_and_missing_workdir_as_podman() {
+    let (w, img) = busybox();
+    // --timeout: the monitor kills the process; exit code -1 (255).
+    let out = w
+        .env
+        .run(&["run", "--name", "to", "--timeout", "1", &img, "sleep", "60"]);
+    assert_eq!(out.status.code(), Some(255));
+    let state = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.State.Status}} {{.State.ExitCode}}",
+        "to",
+    ]);
+    assert_eq!(state.trim(), "exited -1");
+
+    // --unsetenv drops defaults (image, built-in); -e still applies.
+    let env = w
+        .env
+        .ok(&["run", "--rm", "--unsetenv", "container", &img, "env"]);
+    assert!(!env.contains("container="), "{env}");
+    assert!(env.contains("PATH="), "{env}");
+    let env = w.env.ok(&[
+        "run",
+        "--rm",
+        "-t=false",
+        "--unsetenv-all",
+        "-e",
+        "TERM=abc",
+        &img,
+        // No PATH: the command needs its full path.
+        "/bin/env",
+    ]);
+    assert!(env.contains("TERM=abc"), "{env}");
+    assert!(
+        !env.contains("PATH=") && !env.contains("container="),
+        "{env}"
+    );
+
+    // A --workdir the image lacks is not created: 126 and Podman's words;
+    // under a bind mount it is the runtime's to make.
+    let (code, err) = w
+        .env
+        .fails(&["run", "--rm", "--workdir", "/i/do/not/exist", &img, "pwd"]);
+    assert_eq!(code, 126);
+    assert!(
+        err.starts_with("Error: workdir \"/i/do/not/exist\" does not exist on container "),
+        "{err}"
+    );
+    let dir = w.env.dir().display().to_string();
+    let pwd = w.env.ok(&[
+        "run",
+        "--rm",
+        "--workdir",
+        "/notinimage/sub",
+        "-v",
+        &format!("{dir}:/notinimage"),
+        &img,
+        "pwd",
+    ]);
+    assert_eq!(pwd.trim(), "/notinimage/sub");
+    // An OCI runtime failure in run is 126 too (not found: 127).
+    let (code, _) = w.env.fails(&["run", "--rm", &img, "/no/such/cmd"]);
+    assert_eq!(code, 127);
+}
+
+#[test]
+fn negative_stop_timeout_waits_and_image_name_is_the_one_given() {
+    let (w, img) = busybox();
+    // -t -1: no SIGKILL; the process ends on its own after SIGTERM.
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "st",
+        &img,
+        "sh",
+        "-c",
+        "trap 'exit 7' TERM; while true; do sleep 0.1; done",
+    ]);
+    assert_eq!(w.env.ok(&["stop", "-t", "-1", "st"]).trim(), "st");
+    let code = w
+        .env
+        .ok(&["inspect", "--format", "{{.State.ExitCode}}", "st"]);
+    assert_eq!(code.trim(), "7");
+    assert_eq!(w.env.ok(&["rm", "-t", "-1", "-f", "st"]).trim(), "st");
+
+    // .ImageName: the name create resolved, not the image's first name.
+    w.env.ok(&["tag", &img, "localhost/other/name:v1"]);
+    w.env
+        .ok(&["create", "--name", "in", "other/name:v1", "true"]);
+    let name = w.env.ok(&["inspect", "--format", "{{.ImageName}}", "in"]);
+    assert_eq!(name.trim(), "localhost/other/name:v1");
+}

@@ -185,3 +185,34 @@ fn a_killed_monitor_is_reported_truthfully_and_stop_cleans_up() {
     assert_eq!(common::state_of(&w.env, &name), "running");
     check_and_clean(&w, "after monitor death", &name, &["running"]);
 }
+
+#[test]
+fn stop_that_finds_the_monitor_dead_fails_once_as_podman() {
+    let (w, img) = busybox();
+    let name = unique_name("stopdead");
+    w.env
+        .ok(&["run", "-d", "--name", &name, &img, "sleep", "300"]);
+    let c = inspect(&w.env, &name);
+    let (pid, monitor) = (
+        c["State"]["Pid"].as_i64().unwrap(),
+        c["State"]["ConmonPid"].as_i64().unwrap(),
+    );
+    kill9(monitor);
+    wait_until(Duration::from_secs(10), "monitor gone", || !alive(monitor));
+    // The stop is the first to notice: Podman's error, 125; the container
+    // is exited and cleaned up all the same.
+    let (code, err) = w.env.fails(&["stop", "-t0", &name]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains(
+            "conmon exited prematurely, exit code could not be retrieved: conmon process killed"
+        ),
+        "{err}"
+    );
+    assert_eq!(common::state_of(&w.env, &name), "exited");
+    assert!(!alive(pid));
+    assert!(common::mounts(&w.env).is_empty());
+    // Only once: a second stop of the exited container succeeds.
+    assert_eq!(w.env.ok(&["stop", "-t0", &name]).trim(), name);
+    w.env.ok(&["rm", &name]);
+}

@@ -260,6 +260,17 @@ pub struct ContainerSpec {
     pub entrypoint: Option<Vec<String>>,
     /// `KEY=VALUE` entries, over the image's and containers.conf's.
     pub env: Vec<String>,
+    /// `--timeout`: seconds the container may run before it is killed
+    /// (exit code -1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    /// `--unsetenv`: default variables (the image's, containers.conf's,
+    /// rpod's own such as `container=podman`) left out; `env` still applies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset_env: Vec<String>,
+    /// `--unsetenv-all`: every default variable left out.
+    #[serde(default)]
+    pub unset_env_all: bool,
     pub workdir: Option<String>,
     /// `-u user[:group]`.
     pub user: Option<String>,

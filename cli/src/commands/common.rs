@@ -203,6 +203,16 @@ pub fn print_removals(
     failures.finish()
 }
 
+/// Parses a stop timeout (`stop -t`, `rm -t`, ...) as Podman does: an int in
+/// seconds, where a negative value waits without limit (Podman converts it to
+/// the largest 32-bit count of seconds).
+pub fn parse_stop_timeout(raw: &str) -> Result<u64, String> {
+    let n: i64 = raw
+        .parse()
+        .map_err(|_| format!("strconv.ParseInt: parsing {raw:?}: invalid syntax"))?;
+    Ok(u64::try_from(n).unwrap_or(u64::from(u32::MAX)))
+}
+
 /// Parses a signal as Podman does: a name (`TERM`, `SIGTERM`, `term`,
 /// `RTMIN+3`) or a number, with or without a leading dash; 1 through 64.
 pub fn parse_signal(raw: &str) -> CliResult<i32> {
@@ -277,6 +287,14 @@ fn realtime_signal(name: &str) -> Option<i32> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn negative_stop_timeout_waits_without_limit() {
+        assert_eq!(super::parse_stop_timeout("5"), Ok(5));
+        assert_eq!(super::parse_stop_timeout("0"), Ok(0));
+        assert_eq!(super::parse_stop_timeout("-1"), Ok(u64::from(u32::MAX)));
+        assert!(super::parse_stop_timeout("x").is_err());
+    }
+
     use super::*;
 
     #[test]

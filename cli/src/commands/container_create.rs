@@ -70,6 +70,15 @@ pub struct ContainerFlags {
     /// Read the pod ID from the file
     #[arg(long)]
     pub pod_id_file: Option<String>,
+    /// Maximum length of time a container is allowed to run. The container will be killed automatically after the time expires.
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// Unset environment default variables in container
+    #[arg(long)]
+    pub unsetenv: Vec<String>,
+    /// Unset all default environment variables in container
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub unsetenv_all: bool,
     /// Working directory inside the container
     #[arg(short = 'w', long)]
     pub workdir: Option<String>,
@@ -248,6 +257,9 @@ impl ContainerFlags {
             command: command.to_vec(),
             entrypoint,
             env,
+            timeout: self.timeout,
+            unset_env: self.unsetenv.clone(),
+            unset_env_all: self.unsetenv_all,
             workdir: self.workdir.clone(),
             user: self.user.clone(),
             hostname: self.hostname.clone(),

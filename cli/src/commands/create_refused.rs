@@ -143,8 +143,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     preserve_fd: Vec<String>,
     #[arg(long, hide = true)]
-    timeout: Vec<String>,
-    #[arg(long, hide = true)]
     health_startup_cmd: Vec<String>,
     #[arg(long, hide = true)]
     health_startup_interval: Vec<String>,
@@ -182,10 +180,6 @@ pub struct RefusedFlags {
     decryption_key: Vec<String>,
     #[arg(long, hide = true)]
     env_merge: Vec<String>,
-    #[arg(long, hide = true)]
-    unsetenv: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    unsetenv_all: Vec<String>,
     #[arg(long, hide = true)]
     pidfile: Vec<String>,
     #[arg(long, hide = true)]
@@ -304,7 +298,6 @@ impl RefusedFlags {
                 "passing file descriptors",
             ),
             (&f.preserve_fd, "--preserve-fd", "passing file descriptors"),
-            (&f.timeout, "--timeout", "container timeouts"),
             (
                 &f.health_startup_cmd,
                 "--health-startup-cmd",
@@ -368,12 +361,6 @@ impl RefusedFlags {
             ),
             (&f.decryption_key, "--decryption-key", "encrypted images"),
             (&f.env_merge, "--env-merge", "environment merging"),
-            (&f.unsetenv, "--unsetenv", "unsetting image variables"),
-            (
-                &f.unsetenv_all,
-                "--unsetenv-all",
-                "unsetting image variables",
-            ),
             (&f.pidfile, "--pidfile", "container pid files"),
             (&f.retry, "--retry", "pull retries"),
             (&f.retry_delay, "--retry-delay", "pull retries"),

@@ -17,7 +17,7 @@ pub struct StopArgs {
     #[arg(short = 'a', long)]
     all: bool,
     /// Seconds to wait for stop before killing the container
-    #[arg(short = 't', long = "time", alias = "timeout")]
+    #[arg(short = 't', long = "time", alias = "timeout", allow_negative_numbers = true, value_parser = super::common::parse_stop_timeout)]
     time: Option<u64>,
     /// Ignore errors when a specified container is missing
     #[arg(short = 'i', long)]
@@ -69,7 +69,7 @@ pub struct RestartArgs {
     #[arg(long)]
     running: bool,
     /// Seconds to wait for stop before killing the container
-    #[arg(short = 't', long = "time", alias = "timeout")]
+    #[arg(short = 't', long = "time", alias = "timeout", allow_negative_numbers = true, value_parser = super::common::parse_stop_timeout)]
     time: Option<u64>,
     containers: Vec<String>,
 }
@@ -98,7 +98,7 @@ pub struct RmArgs {
     #[arg(short = 'i', long)]
     ignore: bool,
     /// Seconds to wait for stop before killing the container
-    #[arg(short = 't', long = "time")]
+    #[arg(short = 't', long = "time", allow_negative_numbers = true, value_parser = super::common::parse_stop_timeout)]
     time: Option<u64>,
     /// Remove anonymous volumes associated with the container
     #[arg(short = 'v', long)]

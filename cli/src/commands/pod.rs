@@ -112,7 +112,7 @@ pub struct PodStopArgs {
     #[arg(short = 'i', long)]
     ignore: bool,
     /// Seconds to wait for pod stop before killing the container
-    #[arg(short = 't', long = "time")]
+    #[arg(short = 't', long = "time", allow_negative_numbers = true, value_parser = super::common::parse_stop_timeout)]
     time: Option<u64>,
     pods: Vec<String>,
 }
@@ -146,7 +146,7 @@ pub struct PodRmArgs {
     #[arg(short = 'i', long)]
     ignore: bool,
     /// Seconds to wait for pod stop before killing the container
-    #[arg(short = 't', long = "time")]
+    #[arg(short = 't', long = "time", allow_negative_numbers = true, value_parser = super::common::parse_stop_timeout)]
     time: Option<u64>,
     pods: Vec<String>,
 }

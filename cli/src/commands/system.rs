@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::common::{open_front_door, open_store_checker, Globals};
 use crate::cli_error::{CliError, CliResult};
-use crate::format::{GoMethods, GoValue, HeaderMap, ToTemplate};
+use crate::format::{GoMethods, GoStruct, GoValue, HeaderMap, ToTemplate};
 use crate::human;
 
 #[derive(Debug, Subcommand)]
@@ -194,9 +194,7 @@ async fn prune(g: &Globals, a: SystemPruneArgs) -> CliResult {
 }
 
 /// One line of the `system df` summary (Podman's dfSummary).
-#[derive(Debug, Clone, serde::Serialize, ToTemplate)]
-#[serde(rename_all = "PascalCase")]
-#[go(type = "*system.dfSummary", methods)]
+#[derive(Debug, Clone)]
 struct DfSummary {
     r#type: String,
     total: i64,
@@ -234,6 +232,22 @@ impl DfSummary {
             "Size": self.size(),
             "Reclaimable": self.reclaimable(),
         })
+    }
+}
+
+/// The template value: the fields and `Size`/`Reclaimable` methods, and as
+/// `{{json .}}` Podman's MarshalJSON form ([`DfSummary::json`]).
+impl ToTemplate for DfSummary {
+    fn to_template(&self) -> GoValue {
+        GoValue::from_struct(
+            GoStruct::new("*system.dfSummary", self.json())
+                .field("Type", GoValue::Str(self.r#type.clone()))
+                .field("Total", GoValue::Int(self.total))
+                .field("Active", GoValue::Int(self.active))
+                .field("RawSize", GoValue::Int(self.raw_size))
+                .field("RawReclaimable", GoValue::Int(self.raw_reclaimable))
+                .methods(std::sync::Arc::new(self.clone())),
+        )
     }
 }
 
@@ -554,20 +568,27 @@ mod tests {
             ]
         );
         let rows: Vec<GoValue> = s.iter().map(ToTemplate::to_template).collect();
-        let out = crate::format::render_typed(
-            crate::format::Origin::User,
-            "{{.Type}} {{.Total}} {{.Active}} {{.RawSize}} {{.Size}} {{.Reclaimable}}",
-            &rows[1..2],
-            &HeaderMap::new("df"),
-            false,
-        )
-        .unwrap();
+        let render = |format: &str| {
+            crate::format::render_typed(
+                crate::format::Origin::User,
+                format,
+                &rows[1..2],
+                &HeaderMap::new("df"),
+                false,
+            )
+            .unwrap()
+        };
+        let (size, reclaimable) = (s[1].size(), s[1].reclaimable());
         assert_eq!(
-            out,
+            render("{{.Type}} {{.Total}} {{.Active}} {{.RawSize}} {{.Size}} {{.Reclaimable}}"),
+            format!("Containers 2 1 150 {size} {reclaimable}\n")
+        );
+        // `{{json .}}` is a template: one compact object per row, Podman's
+        // MarshalJSON form.
+        assert_eq!(
+            render("{{json .}}"),
             format!(
-                "Containers 2 1 150 {} {}\n",
-                s[1].size(),
-                s[1].reclaimable()
+                "{{\"Type\":\"Containers\",\"Total\":2,\"Active\":1,\"RawSize\":150,\"RawReclaimable\":50,\"TotalCount\":2,\"Size\":\"{size}\",\"Reclaimable\":\"{reclaimable}\"}}\n"
             )
         );
     }

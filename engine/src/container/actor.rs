@@ -176,8 +176,12 @@ fn transition(
             return None;
         }
     };
+    let mut state_before = None;
     let rec = revalidate(ctx, id, cached)
-        .and_then(|r| super::reconcile::refresh(ctx, r))
+        .and_then(|r| {
+            state_before = Some(r.state);
+            super::reconcile::refresh(ctx, r)
+        })
         .and_then(|r| super::recovery::after_lock(ctx, r));
     let mut rec = match rec {
         Ok(r) => r,
@@ -191,7 +195,10 @@ fn transition(
             return None;
         }
     };
-    let outcome = rt.block_on(handle(ctx, &mut rec, msg, || ctx.actors.forget(id, serial)));
+    let monitor_died = state_before.is_some_and(|s| super::reconcile::monitor_just_died(s, &rec));
+    let outcome = rt.block_on(handle(ctx, &mut rec, msg, monitor_died, || {
+        ctx.actors.forget(id, serial)
+    }));
     drop(guard);
     match outcome {
         Outcome::Done => Some(rec),
@@ -246,10 +253,14 @@ fn answer<T>(reply: Reply<T>, res: Result<T, ContainerError>) -> Outcome {
 
 /// Handles `msg`; `removed` runs once the container is gone, before the
 /// caller hears of it.
+/// `monitor_died`: the container was found live with its monitor dead
+/// just now (recorded as exited): `stop` cleans up and then fails as
+/// Podman's does.
 async fn handle(
     ctx: &EngineCtx,
     rec: &mut ContainerRecord,
     msg: Msg,
+    monitor_died: bool,
     removed: impl FnOnce(),
 ) -> Outcome {
     match msg {
@@ -265,7 +276,16 @@ async fn handle(
             .await;
             answer(reply, res)
         }
-        Msg::Stop { timeout, reply } => answer(reply, lifecycle::stop(ctx, rec, timeout).await),
+        Msg::Stop { timeout, reply } => {
+            let res = lifecycle::stop(ctx, rec, timeout).await.and_then(|()| {
+                if monitor_died {
+                    Err(ContainerError::MonitorDied(rec.id.clone()))
+                } else {
+                    Ok(())
+                }
+            });
+            answer(reply, res)
+        }
         Msg::Pause(reply) => answer(reply, lifecycle::pause(ctx, rec).await),
         Msg::Unpause(reply) => answer(reply, lifecycle::unpause(ctx, rec).await),
         Msg::Remove {

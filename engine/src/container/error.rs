@@ -51,6 +51,10 @@ pub enum ContainerError {
     /// `wait --condition` with a name Podman does not know.
     #[error("unknown container state: {0}: invalid argument")]
     InvalidWaitCondition(String),
+    /// `stop` of a live container whose monitor had died (Podman's words,
+    /// which scripts match: its monitor is conmon).
+    #[error("container {0} conmon exited prematurely, exit code could not be retrieved: conmon process killed")]
+    MonitorDied(String),
     #[error("the container's actor stopped before answering")]
     ActorGone,
     /// What the container needs first (its pod's infra container, the
@@ -61,24 +65,27 @@ pub enum ContainerError {
 }
 
 impl ContainerError {
-    /// Podman's exit code for a failed `run`/`start`/`exec`: 127 when the
-    /// command was not found, 126 when it could not be executed, else 125.
+    /// Podman's exit code for a process the runtime could not start
+    /// (`run`, `exec`): see [`start_failure_code`]; 125 for anything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            ContainerError::RuntimeFailed(msg) => {
-                let m = msg.to_ascii_lowercase();
-                if m.contains("executable file not found")
-                    || m.contains("no such file or directory")
-                {
-                    127
-                } else if m.contains("permission denied") || m.contains("is a directory") {
-                    126
-                } else {
-                    125
-                }
-            }
+            ContainerError::RuntimeFailed(msg) => start_failure_code(msg),
             _ => 125,
         }
+    }
+}
+
+/// Podman's `define.ExitCode`, the code of a container that could not be
+/// started: 127 when the message says something was not found, else 126.
+pub fn start_failure_code(message: &str) -> i32 {
+    let m = message.to_ascii_lowercase();
+    if m.contains("not found")
+        || m.contains("executable path is empty")
+        || m.contains("no such file")
+    {
+        127
+    } else {
+        126
     }
 }
 
@@ -101,6 +108,10 @@ mod tests {
         assert_eq!(nf.exit_code(), 127);
         let perm = ContainerError::RuntimeFailed("exec /etc: permission denied".into());
         assert_eq!(perm.exit_code(), 126);
+        let flag = ContainerError::RuntimeFailed(
+            "level=error msg=\"flag provided but not defined: -bogus\"".into(),
+        );
+        assert_eq!(flag.exit_code(), 126);
         assert_eq!(ContainerError::NotFound("x".into()).exit_code(), 125);
     }
 }

@@ -184,6 +184,7 @@ fn prepare_and_spawn(
         events: crate::events::monitor_events_config(&ctx.config, rec),
         stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),
         stop_signal: rec.options.stop_signal,
+        timeout_secs: rec.options.timeout,
         notify,
         held_fds,
         ..paths.monitor.monitor_config(
@@ -274,6 +275,10 @@ fn mark_started(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), Contai
     Ok(())
 }
 
+/// A stop timeout this long never expires: Podman's value for a negative
+/// `--time` (the largest 32-bit count of seconds).
+const WAIT_FOREVER_SECS: u64 = u32::MAX as u64;
+
 /// Stops a live container: the signal, then SIGKILL after the timeout, both
 /// sent by its monitor. Waits for the exit and records it.
 pub(crate) async fn stop(
@@ -321,7 +326,7 @@ pub(crate) async fn stop(
             let socket = &paths.monitor.control_socket;
             let answered = client.stop(signal, backstop).and_then(|()| {
                 crate::fault::point("stop.after-signal");
-                if timeout == 0 {
+                if timeout == 0 || timeout >= WAIT_FOREVER_SECS {
                     return client.wait_exit();
                 }
                 client.wait_exit_or_else(std::time::Duration::from_secs(timeout), || {

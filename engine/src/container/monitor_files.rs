@@ -81,6 +81,7 @@ impl MonitorFiles {
             health_state_file: None,
             events: None,
             stop_timeout_secs: None,
+            timeout_secs: None,
             stop_signal: None,
             notify: None,
             stopping_file: Some(self.stopping_file.clone()),

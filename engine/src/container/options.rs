@@ -132,6 +132,17 @@ pub struct ContainerOptions {
     /// `-e`/`--env-file` entries, `KEY=VALUE`, applied over the image's Env.
     #[serde(default)]
     pub env: Vec<String>,
+    /// `--timeout`: seconds the process may run before its monitor kills
+    /// it (exit code -1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    /// `--unsetenv`: default variables (image, containers.conf, built-in)
+    /// left out of the process environment; `env` still applies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset_env: Vec<String>,
+    /// `--unsetenv-all`: no default variable at all.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unset_env_all: bool,
     #[serde(default)]
     pub workdir: Option<String>,
     /// `-u user[:group]`, names or numbers.

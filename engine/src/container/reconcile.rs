@@ -54,6 +54,20 @@ pub fn refresh(
     finish_without_monitor(ctx, record)
 }
 
+/// How `.State.Error` of a container whose monitor died begins.
+const MONITOR_DIED: &str = "pod-monitor";
+
+/// `fresh` (what [`refresh`] made of the row `before`) was live until
+/// now: its monitor died without an exit record, and it was just recorded
+/// as exited (Podman's `stop` fails then, once: "conmon exited
+/// prematurely").
+pub(crate) fn monitor_just_died(before: ContainerState, fresh: &ContainerRecord) -> bool {
+    before.has_monitor()
+        && fresh.state == ContainerState::Exited
+        && fresh.exit_code == Some(UNKNOWN_EXIT_CODE)
+        && fresh.error.starts_with(MONITOR_DIED)
+}
+
 /// A live row whose monitor died without writing an exit record (Podman:
 /// "conmon exited prematurely"). Nobody would log the process or record
 /// its exit, so it is never reported `exited` while it runs: it is killed
@@ -65,7 +79,7 @@ pub(crate) fn finish_without_monitor(
 ) -> Result<ContainerRecord, ContainerError> {
     super::recovery::kill_orphan(ctx, &record);
     let why = format!(
-        "pod-monitor (pid {}) exited prematurely: it died without writing an exit file, container exit code could not be retrieved (its processes were killed)",
+        "{MONITOR_DIED} (pid {}) exited prematurely: it died without writing an exit file, container exit code could not be retrieved (its processes were killed)",
         record.monitor_pid
     );
     // Podman records this in the state's error, quietly: `rm -f` of such a

@@ -46,6 +46,17 @@ impl From<ContainerError> for Error {
     }
 }
 
+/// A failure to start what `run` created, as Podman reports it (every such
+/// failure, not only the runtime's, goes through its `define.ExitCode`):
+/// 127 when something was not found, else 126.
+pub(crate) fn run_start_failure(e: Error) -> Error {
+    let kind = match crate::container::start_failure_code(&e.message) {
+        127 => ErrorKind::CommandNotFound,
+        _ => ErrorKind::CommandNotExecutable,
+    };
+    Error::new(kind, e.message)
+}
+
 /// The kind of a pod error.
 pub(crate) fn pod_kind(e: &PodError) -> ErrorKind {
     match e {
@@ -130,6 +141,10 @@ mod tests {
         )
         .into();
         assert_eq!(e.exit_code(), 127);
+        let e = run_start_failure(Error::other(
+            "workdir \"/x\" does not exist on container abc",
+        ));
+        assert_eq!(e.exit_code(), 126);
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub enum SpecError {
     /// The working directory exists in the image but is not a directory.
     #[error("workdir {0:?} exists on container {1}, but is not a directory")]
     WorkdirNotDir(String, String),
+    /// A `--workdir` the image does not have (Podman creates only the
+    /// image's own working directory).
+    #[error("workdir {0:?} does not exist on container {1}")]
+    WorkdirMissing(String, String),
     /// A filesystem operation failed.
     #[error("{op} {}: {source}", .path.display())]
     Io {

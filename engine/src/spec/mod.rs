@@ -91,11 +91,13 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     let exec_user = user::with_groups(resolve_user(input.rootfs, &user_spec)?, &group_add);
     let args = process::resolve_command(opts, &image)?;
     let hostname = hostname_for(input.id, opts);
-    let mut env = process::merge_env(&image.env, &opts.env, &hostname, &exec_user.home);
-    // Podman: TERM=xterm only for a terminal, unless the image or user set it.
-    if opts.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
-        env.push("TERM=xterm".to_owned());
-    }
+    let defaults = process::DefaultEnv {
+        image: &image.env,
+        tty: opts.tty,
+        unset: &opts.unset_env,
+        unset_all: opts.unset_env_all,
+    };
+    let env = process::merge_env(&defaults, &opts.env, &hostname, &exec_user.home);
     let binds: Vec<_> = opts
         .mounts
         .iter()
@@ -103,7 +105,7 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .cloned()
         .collect();
     let mounts = mounts::build(input.etc_files, &binds, &opts.tmpfs, opts.read_only)?;
-    let cwd = working_dir(input, &image, (exec_user.uid, exec_user.gid))?;
+    let cwd = working_dir(input, &image, &mounts, (exec_user.uid, exec_user.gid))?;
 
     let process = ProcessBuilder::default()
         .terminal(opts.tty)
@@ -135,19 +137,20 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .build()?)
 }
 
-/// `--workdir`, else the image's WorkingDir, else `/`; created (owned by
-/// the container user) when missing, unless it lies on a bind mount.
+/// `--workdir`, else the image's WorkingDir, else `/`. The image's (or the
+/// default) is created, owned by the container user, when missing; a
+/// `--workdir` must exist (Podman's "does not exist on container"), unless
+/// it lies on, under or above a mount, or a symlink on its way leaves the
+/// check to the runtime.
 fn working_dir(
     input: &SpecInput,
     image: &ImageDefaults,
+    mounts: &[oci_spec::runtime::Mount],
     owner: (u32, u32),
 ) -> Result<String, SpecError> {
-    let dir = input
-        .options
-        .workdir
-        .clone()
-        .filter(|w| !w.is_empty())
-        .unwrap_or_else(|| image.working_dir.clone());
+    let given = input.options.workdir.clone().filter(|w| !w.is_empty());
+    let explicit = given.is_some();
+    let dir = given.unwrap_or_else(|| image.working_dir.clone());
     let dir = if dir.is_empty() {
         "/".to_owned()
     } else if dir.starts_with('/') {
@@ -155,14 +158,27 @@ fn working_dir(
     } else {
         format!("/{dir}")
     };
-    let on_bind_mount = mounts::under_user_mount(&dir, &input.options.mounts);
-    if dir != "/"
-        && !on_bind_mount
-        && rootfs::ensure_dir(input.rootfs, &dir, owner)? == rootfs::DirState::NotADirectory
-    {
-        return Err(SpecError::WorkdirNotDir(dir, input.id.to_owned()));
+    if dir == "/" {
+        return Ok(dir);
     }
-    Ok(dir)
+    let state = if explicit {
+        if mounts::on_mount(&dir, mounts) {
+            return Ok(dir);
+        }
+        rootfs::probe_dir(input.rootfs, &dir)?
+    } else {
+        if mounts::under_user_mount(&dir, &input.options.mounts) {
+            return Ok(dir);
+        }
+        rootfs::ensure_dir(input.rootfs, &dir, owner)?
+    };
+    match state {
+        rootfs::DirState::NotADirectory => Err(SpecError::WorkdirNotDir(dir, input.id.to_owned())),
+        rootfs::DirState::Missing {
+            through_link: false,
+        } => Err(SpecError::WorkdirMissing(dir, input.id.to_owned())),
+        _ => Ok(dir),
+    }
 }
 
 /// Writes `spec` as `config.json` in `bundle_dir` (atomically: temp file,

@@ -254,6 +254,16 @@ pub(crate) fn under_user_mount(path: &str, user: &[BindMount]) -> bool {
     user.iter().any(|m| p.starts_with(clean(&m.destination)))
 }
 
+/// `path` is a mount's destination, lies under one, or is a directory on
+/// the way to one (the runtime creates those): Podman's `isPathOnMount`.
+pub(crate) fn on_mount(path: &str, mounts: &[Mount]) -> bool {
+    let p = clean(path);
+    mounts.iter().any(|m| {
+        let d = clean(&m.destination().to_string_lossy());
+        p.starts_with(&d) || d.starts_with(&p)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,19 +77,44 @@ fn has_env(env: &[String], k: &str) -> bool {
     env.iter().any(|e| key(e) == k)
 }
 
-/// The process environment: Podman's defaults (PATH, container=podman;
-/// TERM=xterm is the caller's to add for a terminal), then the image's Env, then the user's `-e` entries,
-/// each overriding earlier ones by key; then HOSTNAME and HOME when unset.
+/// The default variables a container starts from, before the user's `-e`.
+pub(crate) struct DefaultEnv<'a> {
+    /// The image's Env (over Podman's PATH and container=podman).
+    pub image: &'a [String],
+    /// A terminal: TERM=xterm unless the image sets TERM.
+    pub tty: bool,
+    /// `--unsetenv`: defaults to leave out.
+    pub unset: &'a [String],
+    /// `--unsetenv-all`: no defaults at all.
+    pub unset_all: bool,
+}
+
+/// The process environment: Podman's defaults (PATH, container=podman),
+/// then the image's Env, then TERM=xterm for a terminal, less what
+/// `--unsetenv`/`--unsetenv-all` remove; then the user's `-e` entries, each
+/// overriding earlier ones by key; then HOSTNAME and HOME when unset.
 /// Entries without `=` are ignored (the CLI resolves `-e KEY` from its own
 /// environment).
 pub(crate) fn merge_env(
-    image_env: &[String],
+    defaults: &DefaultEnv<'_>,
     user_env: &[String],
     hostname: &str,
     home: &str,
 ) -> Vec<String> {
     let mut env = vec![DEFAULT_PATH.to_owned(), "container=podman".to_owned()];
-    for e in image_env.iter().chain(user_env) {
+    for e in defaults.image {
+        if e.contains('=') {
+            set_env(&mut env, e);
+        }
+    }
+    if defaults.tty && !has_env(&env, "TERM") {
+        env.push("TERM=xterm".to_owned());
+    }
+    if defaults.unset_all {
+        env.clear();
+    }
+    env.retain(|e| !defaults.unset.iter().any(|u| u == key(e)));
+    for e in user_env {
         if e.contains('=') {
             set_env(&mut env, e);
         } else {
@@ -268,10 +293,52 @@ mod tests {
         assert!(matches!(err, Err(SpecError::NoCommand)));
     }
 
+    fn defaults(image: &[String]) -> DefaultEnv<'_> {
+        DefaultEnv {
+            image,
+            tty: false,
+            unset: &[],
+            unset_all: false,
+        }
+    }
+
+    #[test]
+    fn unsetenv_removes_defaults_not_user_entries() {
+        let image_env = s(&["A=image", "TERM=vt100"]);
+        let unset = s(&["TERM", "container", "A"]);
+        let d = DefaultEnv {
+            unset: &unset,
+            ..defaults(&image_env)
+        };
+        let env = merge_env(&d, &s(&["A=user"]), "h", "/root");
+        assert_eq!(
+            env,
+            s(&[
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "A=user",
+                "HOSTNAME=h",
+                "HOME=/root"
+            ])
+        );
+        let d = DefaultEnv {
+            tty: true,
+            unset_all: true,
+            ..defaults(&image_env)
+        };
+        let env = merge_env(&d, &s(&["TERM=abc"]), "h", "/root");
+        assert_eq!(env, s(&["TERM=abc", "HOSTNAME=h", "HOME=/root"]));
+        let d = DefaultEnv {
+            tty: true,
+            ..defaults(&[])
+        };
+        assert!(merge_env(&d, &[], "h", "/").contains(&"TERM=xterm".to_string()));
+    }
+
     #[test]
     fn env_merge_order() {
+        let image_env = s(&["PATH=/img/bin", "A=image", "B=image"]);
         let env = merge_env(
-            &s(&["PATH=/img/bin", "A=image", "B=image"]),
+            &defaults(&image_env),
             &s(&["B=user", "C=user", "NOEQUALS"]),
             "host1",
             "/root",
@@ -289,7 +356,7 @@ mod tests {
             ])
         );
         let env = merge_env(
-            &[],
+            &defaults(&[]),
             &s(&["HOME=/x", "HOSTNAME=h", "TERM=dumb"]),
             "host1",
             "/root",

@@ -86,6 +86,15 @@ pub(crate) enum DirState {
     Created,
     /// Something that is not a directory is in the way.
     NotADirectory,
+    /// It is missing and was not to be created; `through_link`: a symlink
+    /// was followed on the way.
+    Missing { through_link: bool },
+}
+
+/// Whether directory `path` exists inside the rootfs, creating nothing
+/// (symlinks followed as by [`ensure_dir`]).
+pub(crate) fn probe_dir(rootfs: &Path, path: &str) -> Result<DirState, SpecError> {
+    walk_dir(rootfs, path, None)
 }
 
 /// Makes sure directory `path` exists inside the rootfs, creating missing
@@ -97,6 +106,12 @@ pub(crate) fn ensure_dir(
     path: &str,
     owner: (u32, u32),
 ) -> Result<DirState, SpecError> {
+    walk_dir(rootfs, path, Some(owner))
+}
+
+/// Resolves `path` component by component; creates what is missing when
+/// `create` names the owner of the last component, else reports it missing.
+fn walk_dir(rootfs: &Path, path: &str, create: Option<(u32, u32)>) -> Result<DirState, SpecError> {
     let root = open_root(rootfs)?;
     let mut pending: VecDeque<OsString> = relative(path)
         .components()
@@ -143,6 +158,11 @@ pub(crate) fn ensure_dir(
                 _ => return Ok(DirState::NotADirectory),
             },
             Err(Errno::NOENT) => {
+                let Some(owner) = create else {
+                    return Ok(DirState::Missing {
+                        through_link: links > 0,
+                    });
+                };
                 rustix::fs::mkdirat(&parent, &comp, Mode::from_raw_mode(0o755))
                     .map_err(|e| SpecError::io("mkdir", &shown, e.into()))?;
                 created_last = true;
@@ -249,5 +269,24 @@ mod tests {
             ensure_dir(root.path(), "/file", (0, 0)).unwrap(),
             DirState::NotADirectory
         );
+    }
+
+    #[test]
+    fn probe_dir_creates_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("d")).unwrap();
+        symlink("/nowhere", root.path().join("link")).unwrap();
+        assert_eq!(probe_dir(root.path(), "/d").unwrap(), DirState::Existed);
+        assert_eq!(
+            probe_dir(root.path(), "/d/x/y").unwrap(),
+            DirState::Missing {
+                through_link: false
+            }
+        );
+        assert_eq!(
+            probe_dir(root.path(), "/link").unwrap(),
+            DirState::Missing { through_link: true }
+        );
+        assert!(!root.path().join("d/x").exists());
     }
 }

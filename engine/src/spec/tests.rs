@@ -94,6 +94,7 @@ fn image_defaults_flow_into_the_process() {
 #[test]
 fn options_override_the_image() {
     let f = fixture();
+    std::fs::create_dir(f.rootfs.join("work")).unwrap();
     let opts = ContainerOptions {
         user: Some("0".into()),
         workdir: Some("/work".into()),
@@ -225,6 +226,30 @@ fn workdir_that_is_a_file_fails_and_bind_mounted_workdir_is_not_created() {
     };
     gen(&f, &opts, IMAGE).unwrap();
     assert!(!f.rootfs.join("data").exists());
+    // A --workdir the image lacks is not created: Podman's error.
+    let opts = ContainerOptions {
+        workdir: Some("/i/do/not/exist".into()),
+        ..Default::default()
+    };
+    let err = gen(&f, &opts, IMAGE).unwrap_err();
+    assert!(matches!(err, SpecError::WorkdirMissing(..)), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!("workdir \"/i/do/not/exist\" does not exist on container {ID}")
+    );
+    assert!(!f.rootfs.join("i").exists());
+    // ... unless it is on the way to a mount (the runtime creates it).
+    let opts = ContainerOptions {
+        workdir: Some("/above".into()),
+        mounts: vec![BindMount {
+            source: src.path().to_string_lossy().into_owned(),
+            destination: "/above/mnt".into(),
+            readonly: false,
+            options: vec![],
+        }],
+        ..Default::default()
+    };
+    gen(&f, &opts, IMAGE).unwrap();
 }
 
 #[test]

@@ -42,6 +42,10 @@ pub struct Image {
     pub layers: Vec<String>,
     /// When the image was first stored (Unix seconds).
     pub added_at: i64,
+    /// Every name the image had, latest first, removed ones included
+    /// (containers/storage's NamesHistory).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names_history: Vec<String>,
 }
 
 /// What [`Store::commit_image`] stores.
@@ -81,6 +85,20 @@ impl Store {
         }
     }
 
+    /// Records the names image `id` has now (per `names`) in its name
+    /// history, as containers/storage does on every change of an image's
+    /// names: each current name moves to the front, in order. Caller holds
+    /// the exclusive lock.
+    pub(crate) fn note_names_history(&self, id: &str, names: &NamesIndex) -> Result<()> {
+        let path = self.image_dir(id)?.join(IMAGE_FILE);
+        let mut record: Image = atomic::read_json(&path)?;
+        for n in names.iter().filter(|(_, i)| *i == id).map(|(n, _)| n) {
+            record.names_history.retain(|h| h != n);
+            record.names_history.insert(0, n.clone());
+        }
+        atomic::write_json(&path, &record)
+    }
+
     /// Reads all image records with their names; caller holds a lock.
     pub(crate) fn load_images(&self) -> Result<Vec<Image>> {
         let names = self.read_names()?;
@@ -118,6 +136,14 @@ impl Store {
         let _guard = self.lock_shared()?;
         let images = self.load_images()?;
         Ok(lookup::resolve(&images, name_or_id)?.cloned())
+    }
+
+    /// [`Store::lookup_image`] with the name the query resolved to (see
+    /// [`lookup::resolve_named`]).
+    pub fn lookup_image_named(&self, name_or_id: &str) -> Result<Option<(Image, String)>> {
+        let _guard = self.lock_shared()?;
+        let images = self.load_images()?;
+        Ok(lookup::resolve_named(&images, name_or_id)?.map(|(i, n)| (i.clone(), n)))
     }
 
     /// The raw config bytes of an image.
@@ -177,6 +203,7 @@ impl Store {
                 created,
                 size,
                 layers: new.layers.to_vec(),
+                names_history: Vec::new(),
                 added_at: chrono::Utc::now().timestamp(),
             };
             let tmp = self.temp_dir_locked()?;
@@ -203,6 +230,7 @@ impl Store {
                 names.insert(n.clone(), id.clone());
             }
             atomic::write_json(&self.inner.names, &names)?;
+            self.note_names_history(&id, &names)?;
         }
         self.load_images()?
             .into_iter()

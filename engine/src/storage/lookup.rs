@@ -6,13 +6,24 @@ use crate::image_ref::reference::{ImageReference, DOCKER_DOMAIN};
 
 /// Resolves `query` against `images` (see [`super::Store::lookup_image`]).
 pub(crate) fn resolve<'a>(images: &'a [Image], query: &str) -> Result<Option<&'a Image>> {
+    Ok(resolve_named(images, query)?.map(|(img, _)| img))
+}
+
+/// Like [`resolve`], with the name the query resolved to (Podman's
+/// "resolved name", a container's `ImageName`): the stored name that
+/// matched, `repo@digest` for a digest query, and for an ID the image's
+/// first name (the ID as given when the image has none).
+pub(crate) fn resolve_named<'a>(
+    images: &'a [Image],
+    query: &str,
+) -> Result<Option<(&'a Image, String)>> {
     let query = query.trim();
     if query.is_empty() {
         return Ok(None);
     }
     // 1. An exact stored name.
     if let Some(img) = images.iter().find(|i| i.names.iter().any(|n| n == query)) {
-        return Ok(Some(img));
+        return Ok(Some((img, query.to_string())));
     }
     // 2. A full id or a unique id prefix.
     let (id_query, explicit) = match query.strip_prefix("sha256:") {
@@ -29,7 +40,10 @@ pub(crate) fn resolve<'a>(images: &'a [Image], query: &str) -> Result<Option<&'a
             .filter(|i| i.id.starts_with(&id_query))
             .collect();
         match matches.len() {
-            1 => return Ok(Some(matches[0])),
+            1 => {
+                let name = matches[0].names.first().map_or(query, String::as_str);
+                return Ok(Some((matches[0], name.to_string())));
+            }
             0 if explicit => return Ok(None),
             0 => {}
             n => return Err(StorageError::AmbiguousId(query.to_string(), n)),
@@ -53,7 +67,31 @@ pub(crate) fn resolve<'a>(images: &'a [Image], query: &str) -> Result<Option<&'a
             }
         }
     }
-    Ok(best.map(|(_, _, img)| img))
+    Ok(
+        best.map(|(_, name, img)| match (&r.digest, parse_stored(name)) {
+            (Some(d), Some(s)) => (img, format!("{}@{d}", s.name())),
+            _ => (img, name.to_string()),
+        }),
+    )
+}
+
+/// For a digest query (`repo@sha256:…`, a tag in it ignored as Podman
+/// does) naming one of `image`'s manifests in one of its repositories: the
+/// fully qualified `repo@digest`. Podman keeps such a name in its store
+/// after a pull by digest; rpod derives it from the image's digests, so
+/// untagging it removes no stored name.
+pub(crate) fn digest_name(image: &Image, query: &str) -> Option<String> {
+    let r = ImageReference::parse(query.trim()).ok()?;
+    let digest = r.digest.as_ref()?;
+    if !image.digests.contains(digest) {
+        return None;
+    }
+    image
+        .names
+        .iter()
+        .filter(|n| repo_matches(&r, n))
+        .find_map(|n| parse_stored(n))
+        .map(|s| format!("{}@{digest}", s.name()))
 }
 
 /// Splits a stored name into its reference parts.
@@ -116,6 +154,7 @@ mod tests {
             size: 0,
             layers: vec![],
             added_at: 0,
+            names_history: vec![],
         }
     }
 
@@ -157,6 +196,34 @@ mod tests {
             i.id = format!("a{}", "f".repeat(63));
             i
         }];
+        assert_eq!(
+            digest_name(&images[0], &format!("x/busybox:tag@{d1}")),
+            Some(format!("quay.io/x/busybox@{d1}"))
+        );
+        assert_eq!(digest_name(&images[0], &format!("x/busybox@{d2}")), None);
+        assert_eq!(digest_name(&images[0], "x/busybox:latest"), None);
+        let named = |q: &str| resolve_named(&images, q).unwrap().map(|(_, n)| n);
+        assert_eq!(
+            named("busybox").as_deref(),
+            Some("docker.io/library/busybox:latest")
+        );
+        assert_eq!(named("app:v1").as_deref(), Some("localhost/app:v1"));
+        assert_eq!(
+            named("x/busybox").as_deref(),
+            Some("quay.io/x/busybox:latest")
+        );
+        assert_eq!(
+            named("localhost/busybox:1.0").as_deref(),
+            Some("localhost/busybox:1.0")
+        );
+        assert_eq!(
+            named("bbb").as_deref(),
+            Some("docker.io/library/busybox:latest")
+        );
+        assert_eq!(
+            named(&format!("busybox@{d2}")),
+            Some(format!("docker.io/library/busybox@{d2}"))
+        );
         assert!(matches!(
             resolve(&dup, "a"),
             Err(StorageError::AmbiguousId(..))

@@ -20,7 +20,8 @@ impl Store {
         }
         let mut names = self.read_names()?;
         names.insert(name.to_string(), id.to_string());
-        atomic::write_json(&self.inner.names, &names)
+        atomic::write_json(&self.inner.names, &names)?;
+        self.note_names_history(id, &names)
     }
 
     /// Removes `name` from image `id`. Returns false (and changes nothing)
@@ -33,6 +34,7 @@ impl Store {
         }
         names.remove(name);
         atomic::write_json(&self.inner.names, &names)?;
+        self.note_names_history(id, &names)?;
         Ok(true)
     }
 
@@ -118,6 +120,12 @@ impl Store {
 impl Store {
     /// Which of `image`'s names the query `name` (as a user would type it)
     /// refers to, resolved like [`Store::lookup_image`].
+    /// The `repo@digest` name a digest query gives `image`, if it names
+    /// one of its manifests (see [`super::lookup::digest_name`]).
+    pub fn digest_name(&self, image: &Image, query: &str) -> Option<String> {
+        super::lookup::digest_name(image, query)
+    }
+
     pub fn matching_name(&self, image: &Image, name: &str) -> Option<String> {
         image.names.iter().find_map(|n| {
             let one = Image {

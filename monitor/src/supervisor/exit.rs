@@ -173,8 +173,10 @@ impl Supervisor {
         self.signal_process(signal)?;
         if timeout_secs == 0 {
             let _ = self.signal_process(libc::SIGKILL);
-        } else {
-            let deadline = Instant::now() + Duration::from_secs(timeout_secs);
+        } else if let Some(deadline) = Instant::now().checked_add(Duration::from_secs(timeout_secs))
+        {
+            // A deadline past what the clock can express is no deadline:
+            // `stop -t -1` waits without limit.
             self.stop_deadline = Some(self.stop_deadline.map_or(deadline, |d| d.min(deadline)));
         }
         Ok(())
@@ -182,9 +184,13 @@ impl Supervisor {
 
     /// The container process died: record its exit, drain its output.
     pub(super) fn process_exited(&mut self, st: WaitStatus) {
-        let Some((code, signal)) = code_of(st) else {
+        let Some((mut code, signal)) = code_of(st) else {
             return;
         };
+        if std::mem::take(&mut self.timed_out) {
+            // conmon: a process killed at its `--timeout` exits -1.
+            code = -1;
+        }
         let oom = self.oom.as_ref().is_some_and(|w| w.oom_killed());
         self.pending_exit = Some(ExitRecord {
             code,
@@ -193,6 +199,7 @@ impl Supervisor {
             oom,
         });
         self.stop_deadline = None;
+        self.run_deadline = None;
         self.phase = Phase::Draining;
         self.drain_deadline = Some(Instant::now() + DRAIN_TIMEOUT);
         if let Some(h) = &mut self.health {

@@ -97,6 +97,10 @@ pub struct Supervisor {
     /// The exit published.
     exit: Option<ExitRecord>,
     stop_deadline: Option<Instant>,
+    /// `--timeout`: when the running process is killed.
+    run_deadline: Option<Instant>,
+    /// The process was killed at `run_deadline`: its exit code is -1.
+    timed_out: bool,
     cleanup: Cleanup,
     // restart, health
     restarts: Restarts,
@@ -138,6 +142,8 @@ impl Supervisor {
             pending_exit: None,
             exit: None,
             stop_deadline: None,
+            run_deadline: None,
+            timed_out: false,
             cleanup: Cleanup::default(),
             restarts,
             health,

@@ -142,10 +142,10 @@ impl Supervisor {
         let deadline = match self.phase {
             Phase::Running => {
                 let health = self.health.as_ref().and_then(Health::deadline);
-                match (self.stop_deadline, health) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
+                [self.stop_deadline, health, self.run_deadline]
+                    .into_iter()
+                    .flatten()
+                    .min()
             }
             Phase::Draining => self.drain_deadline,
             Phase::Restarting => self.restarts.due(),
@@ -191,6 +191,11 @@ impl Supervisor {
 
     fn after_events(&mut self) {
         let now = Instant::now();
+        if self.phase == Phase::Running && self.run_deadline.is_some_and(|d| now >= d) {
+            self.run_deadline = None;
+            self.timed_out = true;
+            let _ = self.signal_process(libc::SIGKILL);
+        }
         if self.phase == Phase::Running && self.stop_deadline.is_some_and(|d| now >= d) {
             self.stop_deadline = None;
             let _ = self.signal_process(libc::SIGKILL);

@@ -7,6 +7,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use nix::sys::wait::WaitStatus;
 use rpod_proto::frame::{decode, encode};
@@ -236,6 +237,11 @@ impl Supervisor {
         self.oom = Some(OomWatch::new(pid, self.cfg.cgroup_path.as_deref()));
         self.io.runtime_done();
         self.phase = Phase::Running;
+        self.run_deadline = self
+            .cfg
+            .timeout_secs
+            .filter(|&s| s > 0)
+            .and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
         if self.restarts.in_restart {
             if let Err(message) = self.run_restarted(pid) {
                 self.phase = Phase::Creating;

@@ -42,9 +42,11 @@ pub(crate) async fn create(
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
     let cidfile = CidFile::create(spec.cidfile.as_deref())?;
     pull_as_policy(engine, &image, &spec, progress).await?;
+    let image_config = image_config(engine, &image)?;
     if !defaults.env.is_empty() {
-        prepend_default_env(&mut options, &defaults.env, &image_env(engine, &image)?);
+        prepend_default_env(&mut options, &defaults.env, &image_env(&image_config));
     }
+    inherit_image_labels(&mut options.labels, &image_config);
     if spec.replace {
         if let Some(name) = spec.name.as_deref() {
             replace_existing(engine, name).await?;
@@ -52,7 +54,7 @@ pub(crate) async fn create(
     }
     super::volumes::add_volumes_from(engine, &mut options, &volumes_from).await?;
     let mode = super::volumes::image_volume_mode(engine, image_volume)?;
-    super::volumes::add_image_volumes(&mut options, mode, &image_volumes(engine, &image)?);
+    super::volumes::add_image_volumes(&mut options, mode, &image_volumes(&image_config));
     let volumes = crate::volume::store::VolumeStore::new(engine.ctx());
     let created_volumes = volumes.ensure_for_container(&mut options.volumes)?;
     let (pod, new_pod) = match spec.pod {
@@ -181,35 +183,49 @@ async fn replace_existing(engine: &Engine, name: &str) -> Result<(), Error> {
     }
 }
 
-/// The `config` of a stored image's config (`null` without the image).
+/// The image's config (JSON null when the image is not there).
 fn image_config(engine: &Engine, image: &str) -> Result<serde_json::Value, Error> {
     let store = engine.store();
     let Some(img) = store.lookup_image(image).map_err(|e| other(&e))? else {
         return Ok(serde_json::Value::Null);
     };
     let config = store.image_config(&img).map_err(|e| other(&e))?;
-    let v: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
-    Ok(v["config"].clone())
+    Ok(serde_json::from_slice(&config).unwrap_or_default())
 }
 
 /// The `Env` of a stored image's config.
-fn image_env(engine: &Engine, image: &str) -> Result<Vec<String>, Error> {
-    Ok(image_config(engine, image)?["Env"]
+fn image_env(config: &serde_json::Value) -> Vec<String> {
+    config["config"]["Env"]
         .as_array()
         .map(|a| {
             a.iter()
                 .filter_map(|e| e.as_str().map(str::to_owned))
                 .collect()
         })
-        .unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// As Podman, the container's labels start from the image's: those the
+/// user did not set come first (they show in `inspect`, filters, events).
+fn inherit_image_labels(labels: &mut Vec<(String, String)>, config: &serde_json::Value) {
+    let Some(image_labels) = config["config"]["Labels"].as_object() else {
+        return;
+    };
+    let mut merged: Vec<(String, String)> = image_labels
+        .iter()
+        .filter(|(k, _)| !labels.iter().any(|(u, _)| u == *k))
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    merged.append(labels);
+    *labels = merged;
 }
 
 /// The `Volumes` of a stored image's config, sorted.
-fn image_volumes(engine: &Engine, image: &str) -> Result<Vec<String>, Error> {
-    Ok(image_config(engine, image)?["Volumes"]
+fn image_volumes(config: &serde_json::Value) -> Vec<String> {
+    config["config"]["Volumes"]
         .as_object()
         .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// `--conmon-pidfile`: a symbolic link to the file the container's
@@ -323,6 +339,23 @@ async fn pull_image(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_labels_go_under_the_users() {
+        let config = serde_json::json!({"config": {"Labels": {"a": "image", "b": "image"}}});
+        let mut labels = vec![("b".to_owned(), "user".to_owned())];
+        inherit_image_labels(&mut labels, &config);
+        assert_eq!(
+            labels,
+            [
+                ("a".to_owned(), "image".to_owned()),
+                ("b".to_owned(), "user".to_owned())
+            ]
+        );
+        let mut none = Vec::new();
+        inherit_image_labels(&mut none, &serde_json::Value::Null);
+        assert!(none.is_empty());
+    }
 
     #[test]
     fn cidfile_created_is_removed_unless_written() {

@@ -26,6 +26,8 @@ use crate::engine::Engine;
 use crate::state::ContainerState;
 use session::{discard, MonitorSession};
 
+use crate::front_door::error::run_start_failure;
+
 #[async_trait]
 impl ContainerRun for LocalEngine {
     async fn container_create(
@@ -51,7 +53,7 @@ impl ContainerRun for LocalEngine {
                 if remove {
                     discard(&handle).await;
                 }
-                return Err(e.into());
+                return Err(run_start_failure(e.into()));
             }
             create::notify_ready(&handle).await?;
             return Ok(RunStarted::Detached(CreateReport { id: handle.id }));
@@ -72,7 +74,7 @@ impl ContainerRun for LocalEngine {
                 if remove {
                     discard(&handle).await;
                 }
-                Err(e)
+                Err(run_start_failure(e))
             }
         }
     }

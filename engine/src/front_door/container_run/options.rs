@@ -26,6 +26,9 @@ pub(crate) fn container_options(
         command: spec.command,
         entrypoint: spec.entrypoint,
         env: spec.env,
+        timeout: spec.timeout.filter(|&t| t > 0),
+        unset_env: spec.unset_env,
+        unset_env_all: spec.unset_env_all,
         workdir: spec.workdir,
         user: spec.user,
         umask: spec.umask,
@@ -172,9 +175,10 @@ pub(crate) fn prepend_default_env(
 ) {
     let name = |e: &str| e.split('=').next().unwrap_or(e).to_owned();
     let image_names: Vec<String> = image_env.iter().map(|e| name(e)).collect();
+    let unset = |e: &str| options.unset_env_all || options.unset_env.contains(&name(e));
     let mut env: Vec<String> = defaults
         .iter()
-        .filter(|e| e.contains('=') && !image_names.contains(&name(e)))
+        .filter(|e| e.contains('=') && !image_names.contains(&name(e)) && !unset(e))
         .cloned()
         .collect();
     env.append(&mut options.env);

@@ -176,6 +176,12 @@ pub(crate) async fn commit(
     {
         return Err(Error::invalid(format!("unrecognized image type {f:?}")));
     }
+    // Podman 5: an OCI image (the default format) has no place for a message.
+    if options.message.is_some() && options.format.as_deref().unwrap_or("oci") == "oci" {
+        return Err(Error::invalid(
+            "messages are only compatible with the docker image format (-f docker)",
+        ));
+    }
     let names = match &options.image_name {
         Some(n) => vec![normalize_name(n)?],
         None => Vec::new(),

@@ -90,10 +90,19 @@ fn summary(engine: &Engine, img: &Image, containers: &[ContainerRecord]) -> Imag
         dangling: img.names.is_empty(),
         arch: text("architecture"),
         digest: img.digest.clone(),
-        history: Some(img.names.clone()),
+        history: Some(names_history(img)),
         is_manifest_list: Some(false),
         names: Some(img.names.clone()),
         os: text("os"),
+    }
+}
+
+/// The image's name history (its names when none was recorded).
+fn names_history(img: &Image) -> Vec<String> {
+    if img.names_history.is_empty() {
+        img.names.clone()
+    } else {
+        img.names_history.clone()
     }
 }
 
@@ -153,7 +162,7 @@ pub fn image_data(engine: &Engine, img: &Image) -> Result<ImageData> {
         manifest_type: manifest_type(engine, img),
         user: text(config.pointer("/config/User")),
         history: Some(history),
-        names_history: Some(img.names.clone()),
+        names_history: Some(names_history(img)),
         health_check,
     })
 }

@@ -60,6 +60,10 @@ pub(crate) fn untag(engine: &Engine, name: &str, tags: &[String]) -> Result<()> 
     } else {
         let mut out = Vec::new();
         for n in tags {
+            if engine.store().digest_name(&image, n).is_some() {
+                // `repo@digest` is no stored name here: the tags stay.
+                continue;
+            }
             let normalized = normalize_name(n).ok();
             let found = image
                 .names

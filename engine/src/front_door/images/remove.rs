@@ -82,8 +82,14 @@ async fn remove_one(
         None
     };
     let by_id = is_id_query(&image, q);
-    if !by_id && image.names.len() > 1 && !force {
-        // One of several names: only that name goes.
+    if let Some(name) = store.digest_name(&image, q) {
+        // `repo@digest`: Podman untags that name only; the image keeps its
+        // tags (rpod stores no such name: nothing else changes).
+        report.untagged.push(name);
+        return Ok(());
+    }
+    if !by_id && image.names.len() > 1 {
+        // One of several names: only that name goes, with `--force` too.
         if let Some(name) = store.matching_name(&image, q) {
             store.untag_image(&image.id, &name).map_err(|e| other(&e))?;
             report.untagged.push(name);

@@ -84,6 +84,44 @@ fn import_list_tag_remove_history_prune() {
         assert_eq!(e.kind, ErrorKind::NoSuchImage);
         assert_eq!(e.message, "nothere: image not known");
 
+        // `repo@digest` untags only that (digest) name: the tags stay.
+        let by_digest = format!("localhost/one@{}", inspect.digest);
+        fd.image_untag(&id, vec![by_digest.clone()]).await.unwrap();
+        let r = fd
+            .image_remove(vec![by_digest.clone()], ImageRemoveOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(r.untagged, vec![by_digest]);
+        assert!(r.deleted.is_empty());
+        assert!(fd.image_exists("one").await.unwrap());
+
+        // `--force` of one of several names also only untags it.
+        fd.image_tag(&id, vec!["three".into()]).await.unwrap();
+        let r = fd
+            .image_remove(
+                vec!["three".into()],
+                ImageRemoveOptions {
+                    force: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.untagged, vec!["localhost/three:latest".to_string()]);
+        assert!(r.deleted.is_empty());
+        // The removed name stays in the image's name history (Podman's
+        // `.History`), after the current names.
+        let listed = fd.image_list(ImageListOptions::default()).await.unwrap();
+        let history = listed[0].history.clone().unwrap();
+        assert_eq!(
+            history.last().map(String::as_str),
+            Some("localhost/three:latest")
+        );
+        assert!(
+            history[..2].contains(&"localhost/one:latest".to_string()),
+            "{history:?}"
+        );
+
         // One of several names: only that name goes; a missing one is an error
         // of its own; by ID with two names needs force.
         let r = fd

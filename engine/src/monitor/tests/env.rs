@@ -130,6 +130,7 @@ impl TestCtr {
             health_state_file: None,
             events: None,
             stop_timeout_secs: None,
+            timeout_secs: None,
             stop_signal: None,
             notify: None,
             stopping_file: None,

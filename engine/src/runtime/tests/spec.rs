@@ -44,7 +44,6 @@ async fn generated_spec_runs_with_the_requested_settings() {
         user: Some("app".into()),
         hostname: Some("specbox".into()),
         env: vec!["FOO=bar baz".into(), "IMG=2".into()],
-        workdir: Some("/srv/work".into()),
         read_only: true,
         mounts: vec![BindMount {
             source: data.path().to_string_lossy().into_owned(),
@@ -54,7 +53,13 @@ async fn generated_spec_runs_with_the_requested_settings() {
         }],
         ..Default::default()
     };
-    let b = Bundle::new("spec", &opts, IMAGE);
+    // The image's WorkingDir is created when missing (a `--workdir` the
+    // image lacks would be an error).
+    let image = IMAGE.replace(
+        r#""Cmd":["sh"]"#,
+        r#""Cmd":["sh"],"WorkingDir":"/srv/work""#,
+    );
+    let b = Bundle::new("spec", &opts, &image);
     let (ok, out, err) = b.run().await;
     assert!(ok, "runc run failed: {err}\n{out}");
 
