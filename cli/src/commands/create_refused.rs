@@ -1,6 +1,6 @@
 //! The `create`/`run` flags of Podman 5.8 that rpod recognises but does not
-//! implement yet: each is refused by name (`Error: --cpus is not supported
-//! yet (resource limits, issue 14)`, exit 125) so no script gets a
+//! implement yet: each is refused by name (`Error: --blkio-weight is not
+//! supported yet (resource limits, issue 14)`, exit 125) so no script gets a
 //! container that silently differs from the one it asked for. Pairs Podman
 //! refuses together are checked first, with Podman's words; flags Podman
 //! itself only warns about (`--kernel-memory`) warn the same way.
@@ -60,35 +60,9 @@ pub struct RefusedFlags {
     read_only_tmpfs: Vec<String>,
     // Resources, security, namespaces (issue 14; user namespaces: 18).
     #[arg(long, hide = true)]
-    cpus: Vec<String>,
-    #[arg(long, hide = true)]
-    cpu_period: Vec<String>,
-    #[arg(long, hide = true)]
-    cpu_quota: Vec<String>,
-    #[arg(long, hide = true)]
     cpu_rt_period: Vec<String>,
     #[arg(long, hide = true)]
     cpu_rt_runtime: Vec<String>,
-    #[arg(short = 'c', long, hide = true)]
-    cpu_shares: Vec<String>,
-    #[arg(long, hide = true)]
-    cpuset_cpus: Vec<String>,
-    #[arg(long, hide = true)]
-    cpuset_mems: Vec<String>,
-    #[arg(short = 'm', long, hide = true)]
-    memory: Vec<String>,
-    #[arg(long, hide = true)]
-    memory_reservation: Vec<String>,
-    #[arg(long, hide = true)]
-    memory_swap: Vec<String>,
-    #[arg(long, hide = true)]
-    memory_swappiness: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    oom_kill_disable: Vec<String>,
-    #[arg(long, hide = true)]
-    oom_score_adj: Vec<String>,
-    #[arg(long, hide = true)]
-    pids_limit: Vec<String>,
     #[arg(long, hide = true)]
     blkio_weight: Vec<String>,
     #[arg(long, hide = true)]
@@ -103,14 +77,6 @@ pub struct RefusedFlags {
     device_write_iops: Vec<String>,
     #[arg(long, hide = true)]
     ulimit: Vec<String>,
-    #[arg(long, hide = true)]
-    cap_add: Vec<String>,
-    #[arg(long, hide = true)]
-    cap_drop: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    privileged: Vec<String>,
-    #[arg(long, hide = true)]
-    security_opt: Vec<String>,
     #[arg(long, hide = true)]
     seccomp_policy: Vec<String>,
     #[arg(long, hide = true)]
@@ -240,21 +206,10 @@ pub struct RefusedFlags {
 /// as not supported, so the user gets Podman's answer).
 fn conflicts(f: &RefusedFlags) -> CliResult<()> {
     let given = |v: &Given| !v.is_empty();
-    for (a, an, b, bn) in [
-        (&f.cpu_period, "--cpu-period", &f.cpus, "--cpus"),
-        (&f.cpu_quota, "--cpu-quota", &f.cpus, "--cpus"),
-        (&f.no_hosts, "--no-hosts", &f.add_host, "--add-host"),
-    ] {
-        let on = if an == "--no-hosts" {
-            a.last().is_some_and(|v| v != "false")
-        } else {
-            given(a)
-        };
-        if on && given(b) {
-            return Err(CliError::usage(format!(
-                "{an} and {bn} cannot be set together"
-            )));
-        }
+    if f.no_hosts.last().is_some_and(|v| v != "false") && given(&f.add_host) {
+        return Err(CliError::usage(
+            "--no-hosts and --add-host cannot be set together",
+        ));
     }
     if given(&f.platform) && (given(&f.arch) || given(&f.os)) {
         return Err(CliError::usage(
@@ -299,21 +254,8 @@ impl RefusedFlags {
             (&f.volumes_from, "--volumes-from", vol),
             (&f.image_volume, "--image-volume", vol),
             (&f.secret, "--secret", "secrets, issue 13"),
-            (&f.cpus, "--cpus", res),
-            (&f.cpu_period, "--cpu-period", res),
-            (&f.cpu_quota, "--cpu-quota", res),
             (&f.cpu_rt_period, "--cpu-rt-period", res),
             (&f.cpu_rt_runtime, "--cpu-rt-runtime", res),
-            (&f.cpu_shares, "--cpu-shares", res),
-            (&f.cpuset_cpus, "--cpuset-cpus", res),
-            (&f.cpuset_mems, "--cpuset-mems", res),
-            (&f.memory, "--memory", res),
-            (&f.memory_reservation, "--memory-reservation", res),
-            (&f.memory_swap, "--memory-swap", res),
-            (&f.memory_swappiness, "--memory-swappiness", res),
-            (&f.oom_kill_disable, "--oom-kill-disable", res),
-            (&f.oom_score_adj, "--oom-score-adj", res),
-            (&f.pids_limit, "--pids-limit", res),
             (&f.blkio_weight, "--blkio-weight", res),
             (&f.blkio_weight_device, "--blkio-weight-device", res),
             (&f.device_read_bps, "--device-read-bps", res),
@@ -328,10 +270,6 @@ impl RefusedFlags {
             (&f.shm_size, "--shm-size", res),
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),
-            (&f.cap_add, "--cap-add", sec),
-            (&f.cap_drop, "--cap-drop", sec),
-            (&f.privileged, "--privileged", sec),
-            (&f.security_opt, "--security-opt", sec),
             (&f.seccomp_policy, "--seccomp-policy", sec),
             (&f.device, "--device", sec),
             (&f.device_cgroup_rule, "--device-cgroup-rule", sec),
@@ -466,24 +404,24 @@ mod tests {
     #[test]
     fn conflicts_come_first_in_podmans_words() {
         let f = RefusedFlags {
-            cpus: vec!["2".into()],
-            cpu_period: vec!["1".into()],
+            no_hosts: vec!["true".into()],
+            add_host: vec!["a:1.2.3.4".into()],
             ..Default::default()
         };
         assert_eq!(
             f.check().unwrap_err().to_string(),
-            "--cpu-period and --cpus cannot be set together"
+            "--no-hosts and --add-host cannot be set together"
         );
         let f = RefusedFlags {
-            cpus: vec!["2".into()],
+            cpu_rt_period: vec!["2".into()],
             ..Default::default()
         };
         assert_eq!(
             f.check().unwrap_err().to_string(),
-            "--cpus is not supported yet (resource limits, issue 14)"
+            "--cpu-rt-period is not supported yet (resource limits, issue 14)"
         );
         let f = RefusedFlags {
-            privileged: vec!["false".into()],
+            init: vec!["false".into()],
             ..Default::default()
         };
         assert!(f.check().is_ok());

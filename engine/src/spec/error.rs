@@ -32,6 +32,12 @@ pub enum SpecError {
     /// The working directory exists in the image but is not a directory.
     #[error("workdir {0:?} exists on container {1}, but is not a directory")]
     WorkdirNotDir(String, String),
+    /// A capability name oci-spec does not know.
+    #[error("{0:?}: unknown capability")]
+    UnknownCapability(String),
+    /// A seccomp profile that cannot be used (Podman's wording).
+    #[error("loading seccomp profile ({0}) failed: {1}")]
+    Seccomp(String, String),
     /// A filesystem operation failed.
     #[error("{op} {}: {source}", .path.display())]
     Io {

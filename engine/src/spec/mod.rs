@@ -15,7 +15,10 @@ mod linux;
 mod mounts;
 mod notify;
 mod process;
+mod resources;
 mod rootfs;
+mod seccomp;
+mod security;
 mod user;
 
 use std::collections::HashMap;
@@ -30,9 +33,12 @@ pub use join::join_namespaces;
 #[cfg(test)]
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
 pub use notify::{add_notify_socket, NOTIFY_SOCKET_NAME};
+pub use process::is_root_user;
 pub use process::process_spec_for_exec;
 #[cfg(test)]
 pub use process::DEFAULT_CAPABILITIES;
+pub use seccomp::validate as validate_seccomp_profile;
+pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
 
 use crate::container::options::{ContainerOptions, NetworkMode};
@@ -94,22 +100,27 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     let mounts = mounts::build(input.etc_files, &opts.mounts, opts.read_only)?;
     let cwd = working_dir(input, &image, (exec_user.uid, exec_user.gid))?;
 
-    let process = ProcessBuilder::default()
+    let root_user = process::is_root_user(&user_spec);
+    let caps = security::capability_sets(&opts.security, root_user);
+    let mut process = ProcessBuilder::default()
         .terminal(opts.tty)
         .user(process::oci_user(&exec_user, opts.umask)?)
         .args(args)
         .env(env)
         .cwd(cwd)
-        .capabilities(process::capabilities(process::is_root_user(&user_spec))?)
+        .capabilities(security::oci_capabilities(&caps, root_user)?)
         .rlimits(process::host_rlimits()?)
-        .no_new_privileges(false)
+        .no_new_privileges(opts.security.no_new_privileges)
         .build()?;
+    process.set_oom_score_adj(opts.resources.oom_score_adj);
     let root = RootBuilder::default()
         .path(input.rootfs)
         .readonly(opts.read_only)
         .build()?;
     let cgroup2 = crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified;
-    let linux = linux::build(opts.network, cgroup2, input.cgroups_path.as_deref())?;
+    let mut linux = linux::build(opts.network, cgroup2, input.cgroups_path.as_deref())?;
+    security::apply_linux(&mut linux, &opts.security, &caps.bounding)?;
+    resources::apply(&mut linux, &opts.resources);
     Ok(SpecBuilder::default()
         .version(OCI_VERSION)
         .process(process)

@@ -50,8 +50,21 @@ pub(crate) fn container_options(
         healthcheck: spec.healthcheck.map(health_config),
         log_max_files: spec.log_max_files,
         log_driver,
+        security: security(spec.security)?,
+        resources: spec.resources,
         ..Default::default()
     })
+}
+
+/// The security options with their capability names checked and a
+/// `seccomp=FILE` profile loaded once, so bad input creates nothing.
+fn security(mut sec: api::SecuritySpec) -> Result<api::SecuritySpec, Error> {
+    let invalid = |m: String| Error::new(rpod_api::error::ErrorKind::InvalidArgument, m);
+    sec.cap_add = api::normalize_capabilities(&sec.cap_add).map_err(invalid)?;
+    sec.cap_drop = api::normalize_capabilities(&sec.cap_drop).map_err(invalid)?;
+    crate::spec::validate_seccomp_profile(sec.seccomp_profile.as_deref())
+        .map_err(|e| invalid(e.to_string()))?;
+    Ok(sec)
 }
 
 fn bind_mount(m: api::BindMount) -> BindMount {
