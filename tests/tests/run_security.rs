@@ -249,3 +249,144 @@ fn bad_limits_and_capabilities_create_nothing() {
     }
     assert_eq!(w.env.ok(&["ps", "-a", "-q"]).trim(), "");
 }
+
+#[test]
+fn ulimit_sysctl_and_devices() {
+    let (w, img) = busybox();
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--ulimit",
+        "nofile=100:200",
+        &img,
+        "sh",
+        "-c",
+        "ulimit -Sn; ulimit -Hn",
+    ]);
+    assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["100", "200"]);
+    let (code, err) = w
+        .env
+        .fails(&["run", "--rm", "--ulimit", "nofile=10000000", &img, "true"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("above the host's hard limit"), "{err}");
+    let (code, err) = w
+        .env
+        .fails(&["run", "--rm", "--sysctl", "kernel.hostname=x", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("sysctl 'kernel.hostname' is not allowed"),
+        "{err}"
+    );
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "net.ipv4.ip_forward=1",
+        &img,
+        "cat",
+        "/proc/sys/net/ipv4/ip_forward",
+    ]);
+    assert_eq!(out.trim(), "1");
+    let (code, err) = w.env.fails(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--sysctl",
+        "net.ipv4.ip_forward=1",
+        &img,
+        "true",
+    ]);
+    assert_eq!(code, 125);
+    assert!(err.contains("Network Namespace set to host"), "{err}");
+    // A device under another name, readable and writable through it.
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--device",
+        "/dev/null:/dev/mynull",
+        &img,
+        "sh",
+        "-c",
+        "echo x > /dev/mynull && stat -c %t:%T /dev/mynull",
+    ]);
+    assert_eq!(out.trim(), "1:3");
+    // The cgroup rule follows the permissions: `r` allows opening the
+    // (unbound) loop device for reading only.
+    let open = "exec 3</dev/myloop && echo read; exec 4>/dev/myloop && echo write";
+    let perms = |spec: &str| {
+        let dev = format!("/dev/loop7:/dev/myloop{spec}");
+        let mut cmd = w
+            .env
+            .cmd(&["run", "--rm", "--device", &dev, &img, "sh", "-c", open]);
+        let out = rpod_tests::run_with_timeout(&mut cmd, rpod_tests::DEFAULT_COMMAND_TIMEOUT);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(perms(":r").split_whitespace().collect::<Vec<_>>(), ["read"]);
+    assert_eq!(
+        perms("").split_whitespace().collect::<Vec<_>>(),
+        ["read", "write"]
+    );
+    // A cgroup rule lets the container create and use a node of its own.
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--cap-add",
+        "MKNOD",
+        "--device-cgroup-rule",
+        "c 1:3 rwm",
+        &img,
+        "sh",
+        "-c",
+        "mknod /tmp/n c 1 3 && echo y > /tmp/n && echo ok",
+    ]);
+    assert!(out.contains("ok"), "{out}");
+    let (code, err) = w
+        .env
+        .fails(&["run", "--rm", "--device", "/nonexistent", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("/nonexistent"), "{err}");
+    assert_eq!(w.env.ok(&["ps", "-a", "-q"]).trim(), "");
+}
+
+#[test]
+fn init_is_pid_one_and_reaps() {
+    let (w, img) = busybox();
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--init",
+        &img,
+        "sh",
+        "-c",
+        "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("/run/podman-init -- sh -c"), "{out}");
+    assert_ne!(lines[1], "1", "{out}");
+    // An orphan whose parent exited is reaped by the init (waiting for it
+    // at most 20 s; sh as PID 1 would never reap it).
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--init",
+        &img,
+        "sh",
+        "-c",
+        "sh -c 'sleep 0 & exec sleep 1'; timeout 20 sh -c 'while grep -qs zombie /proc/[0-9]*/status; do sleep 0.1; done' && echo reaped",
+    ]);
+    assert_eq!(out.trim(), "reaped", "{out}");
+    w.env.ok(&["create", "--name", "i", "--init", &img]);
+    assert_eq!(inspect(&w.env, "i")["HostConfig"]["Init"], true);
+    let (code, err) = w.env.fails(&[
+        "run",
+        "--rm",
+        "--init",
+        "--init-path",
+        "/nonexistent/init",
+        &img,
+        "true",
+    ]);
+    assert_eq!(code, 125);
+    assert!(err.contains("/nonexistent/init"), "{err}");
+}

@@ -36,6 +36,42 @@ pub struct SecuritySpec {
     /// (Podman ignores them there too).
     #[serde(default)]
     pub label: Vec<String>,
+    /// `--sysctl KEY=VALUE`: namespaced sysctls only (Podman's list).
+    #[serde(default)]
+    pub sysctls: Vec<(String, String)>,
+    /// `--device HOST[:CONTAINER[:PERMISSIONS]]`.
+    #[serde(default)]
+    pub devices: Vec<DeviceSpec>,
+    /// `--device-cgroup-rule "TYPE MAJOR:MINOR ACCESS"`.
+    #[serde(default)]
+    pub device_cgroup_rules: Vec<String>,
+    /// `--init`: an init binary (catatonit) bind-mounted at
+    /// `/run/podman-init` runs as PID 1 with the command after `--`.
+    #[serde(default)]
+    pub init: bool,
+    /// `--init-path`: the init binary (default: catatonit).
+    #[serde(default)]
+    pub init_path: Option<String>,
+}
+
+/// One `--device`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSpec {
+    /// The device node on the host.
+    pub host: String,
+    /// Where it appears in the container (default: the host path).
+    pub container: String,
+    /// `r`, `w`, `m` in any combination (default `rwm`).
+    pub permissions: String,
+}
+
+/// One `--ulimit TYPE=SOFT[:HARD]` (`-1`: unlimited).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ulimit {
+    /// The name without `RLIMIT_` (`nofile`, `nproc`, ...).
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
 }
 
 /// Resource limits: `linux.resources` of the runtime spec.
@@ -80,6 +116,9 @@ pub struct ResourceSpec {
     /// `--pids-limit`; `-1` (or 0) unlimited.
     #[serde(default)]
     pub pids_limit: Option<i64>,
+    /// `--ulimit`.
+    #[serde(default)]
+    pub ulimits: Vec<Ulimit>,
 }
 
 impl ResourceSpec {

@@ -7,7 +7,9 @@ pub mod limits;
 pub mod session;
 pub mod spec;
 
-pub use limits::{normalize_capabilities, ResourceSpec, SecuritySpec, KNOWN_CAPABILITIES};
+pub use limits::{
+    normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit, KNOWN_CAPABILITIES,
+};
 pub use session::{
     AttachControl, AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession, ExecOptions,
     SessionInfo, StartAttachOptions,

@@ -76,13 +76,7 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     device_write_iops: Vec<String>,
     #[arg(long, hide = true)]
-    ulimit: Vec<String>,
-    #[arg(long, hide = true)]
     seccomp_policy: Vec<String>,
-    #[arg(long, hide = true)]
-    device: Vec<String>,
-    #[arg(long, hide = true)]
-    device_cgroup_rule: Vec<String>,
     #[arg(long, hide = true)]
     gpus: Vec<String>,
     #[arg(long, hide = true)]
@@ -98,15 +92,9 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     shm_size_systemd: Vec<String>,
     #[arg(long, hide = true)]
-    sysctl: Vec<String>,
-    #[arg(long, hide = true)]
     rdt_class: Vec<String>,
     #[arg(long, hide = true)]
     personality: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    init: Vec<String>,
-    #[arg(long, hide = true)]
-    init_path: Vec<String>,
     #[arg(long, hide = true)]
     ipc: Vec<String>,
     #[arg(long, hide = true)]
@@ -262,7 +250,6 @@ impl RefusedFlags {
             (&f.device_read_iops, "--device-read-iops", res),
             (&f.device_write_bps, "--device-write-bps", res),
             (&f.device_write_iops, "--device-write-iops", res),
-            (&f.ulimit, "--ulimit", res),
             (&f.cgroup_parent, "--cgroup-parent", res),
             (&f.cgroupns, "--cgroupns", res),
             (&f.cgroups, "--cgroups", res),
@@ -271,13 +258,8 @@ impl RefusedFlags {
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),
             (&f.seccomp_policy, "--seccomp-policy", sec),
-            (&f.device, "--device", sec),
-            (&f.device_cgroup_rule, "--device-cgroup-rule", sec),
             (&f.gpus, "--gpus", sec),
-            (&f.sysctl, "--sysctl", sec),
             (&f.personality, "--personality", sec),
-            (&f.init, "--init", sec),
-            (&f.init_path, "--init-path", sec),
             (&f.ipc, "--ipc", sec),
             (&f.pid, "--pid", sec),
             (&f.uts, "--uts", sec),
@@ -421,7 +403,7 @@ mod tests {
             "--cpu-rt-period is not supported yet (resource limits, issue 14)"
         );
         let f = RefusedFlags {
-            init: vec!["false".into()],
+            systemd: vec!["false".into()],
             ..Default::default()
         };
         assert!(f.check().is_ok());

@@ -4,7 +4,9 @@
 //! [`SecuritySpec`] and [`ResourceSpec`].
 
 use clap::Args;
-use rpod_api::container_run::{normalize_capabilities, ResourceSpec, SecuritySpec};
+use rpod_api::container_run::{
+    normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit,
+};
 
 use crate::cli_error::{CliError, CliResult};
 
@@ -61,6 +63,24 @@ pub struct LimitFlags {
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long, allow_negative_numbers = true)]
     pids_limit: Option<i64>,
+    /// Ulimit options (TYPE=SOFT[:HARD])
+    #[arg(long)]
+    ulimit: Vec<String>,
+    /// Sysctl options (namespaced ones: net.*, fs.mqueue.*, kernel.msg*/sem/shm*)
+    #[arg(long)]
+    sysctl: Vec<String>,
+    /// Add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])
+    #[arg(long)]
+    device: Vec<String>,
+    /// Add a rule to the cgroup allowed devices list ("TYPE MAJOR:MINOR ACCESS")
+    #[arg(long)]
+    device_cgroup_rule: Vec<String>,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    init: Option<bool>,
+    /// Path to the container-init binary
+    #[arg(long)]
+    init_path: Option<String>,
 }
 
 /// A `--memory`-style size (go-units `RAMInBytes`), Podman's error.
@@ -92,6 +112,25 @@ impl LimitFlags {
         for opt in &self.security_opt {
             parse_security_opt(&mut s, opt)?;
         }
+        s.sysctls = self
+            .sysctl
+            .iter()
+            .map(|v| parse_sysctl(v))
+            .collect::<CliResult<_>>()?;
+        s.devices = self
+            .device
+            .iter()
+            .map(|v| parse_device(v))
+            .collect::<CliResult<_>>()?;
+        for rule in &self.device_cgroup_rule {
+            check_cgroup_rule(rule)?;
+        }
+        s.device_cgroup_rules = self.device_cgroup_rule.clone();
+        s.init = self.init == Some(true);
+        if self.init_path.is_some() && !s.init {
+            return Err(CliError::usage("--init-path requires --init"));
+        }
+        s.init_path = self.init_path.clone();
         Ok(s)
     }
 
@@ -177,7 +216,149 @@ impl LimitFlags {
             cpuset_cpus: self.cpuset_cpus.clone().filter(|c| !c.is_empty()),
             cpuset_mems: self.cpuset_mems.clone().filter(|c| !c.is_empty()),
             pids_limit: self.pids_limit,
+            ulimits: self
+                .ulimit
+                .iter()
+                .map(|u| parse_ulimit(u))
+                .collect::<CliResult<_>>()?,
         })
+    }
+}
+
+/// The `--ulimit` types (go-units' list).
+const ULIMIT_TYPES: [&str; 15] = [
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+];
+
+/// `--ulimit TYPE=SOFT[:HARD]` (go-units `ParseUlimit`, its errors).
+fn parse_ulimit(v: &str) -> CliResult<Ulimit> {
+    if v == "host" {
+        return Err(CliError::usage(
+            "--ulimit host is not supported yet (resource limits, issue 14)",
+        ));
+    }
+    let bad = || CliError::usage(format!("invalid ulimit argument: {v}"));
+    let (name, limits) = v.split_once('=').ok_or_else(bad)?;
+    if !ULIMIT_TYPES.contains(&name) {
+        return Err(CliError::usage(format!("invalid ulimit type: {name}")));
+    }
+    let num = |s: &str| {
+        s.parse::<i64>().map_err(|_| {
+            CliError::usage(format!(
+                "invalid ulimit argument: {v}: strconv.ParseInt: parsing {s:?}: invalid syntax"
+            ))
+        })
+    };
+    let (soft, hard) = match limits.split_once(':') {
+        Some((s, h)) => (num(s)?, num(h)?),
+        None => (num(limits)?, num(limits)?),
+    };
+    // -1 (unlimited) is above every number.
+    let above = |a: i64, b: i64| b != -1 && (a == -1 || a > b);
+    if above(soft, hard) {
+        return Err(CliError::usage(format!(
+            "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
+        )));
+    }
+    Ok(Ulimit {
+        name: name.to_owned(),
+        soft,
+        hard,
+    })
+}
+
+/// `--sysctl KEY=VALUE`, Podman's `ValidateSysctls`.
+fn parse_sysctl(v: &str) -> CliResult<(String, String)> {
+    let Some((k, val)) = v.split_once('=') else {
+        return Err(CliError::usage(format!(
+            "{v} is invalid, sysctl values must be in the form of KEY=VALUE"
+        )));
+    };
+    if k.trim() != k || val.trim() != val {
+        return Err(CliError::usage(format!(
+            "'{v}' is invalid, extra spaces found"
+        )));
+    }
+    const EXACT: [&str; 8] = [
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    if !EXACT.contains(&k) && !k.starts_with("net.") && !k.starts_with("fs.mqueue.") {
+        return Err(CliError::usage(format!("sysctl '{k}' is not allowed")));
+    }
+    Ok((k.to_owned(), val.to_owned()))
+}
+
+/// `--device HOST[:CONTAINER[:PERMISSIONS]]` (Podman's `ParseDevice`).
+fn parse_device(v: &str) -> CliResult<DeviceSpec> {
+    let valid_perms =
+        |p: &str| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| "rwm".contains(c));
+    let parts: Vec<&str> = v.split(':').collect();
+    let (host, ctr, perms) = match parts.as_slice() {
+        [h] => (*h, *h, "rwm"),
+        [h, p] if valid_perms(p) => (*h, *h, *p),
+        [h, c] => (*h, *c, "rwm"),
+        [h, c, p] => {
+            if !valid_perms(p) {
+                return Err(CliError::usage(format!("invalid device mode: {p}")));
+            }
+            (*h, *c, *p)
+        }
+        _ => {
+            return Err(CliError::usage(format!(
+                "invalid device specification: {v}"
+            )))
+        }
+    };
+    if !ctr.starts_with('/') {
+        return Err(CliError::usage(format!("invalid device mode: {ctr}")));
+    }
+    Ok(DeviceSpec {
+        host: host.to_owned(),
+        container: ctr.to_owned(),
+        permissions: perms.to_owned(),
+    })
+}
+
+/// `--device-cgroup-rule`: `TYPE MAJOR:MINOR ACCESS` with `a|b|c`,
+/// numbers or `*`, and `rwm` (Podman's error).
+fn check_cgroup_rule(rule: &str) -> CliResult<()> {
+    let num = |s: &str| s == "*" || s.parse::<u32>().is_ok();
+    let ok = match rule.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [t, mm, access] => {
+            ["a", "b", "c"].contains(t)
+                && mm.split_once(':').is_some_and(|(a, b)| num(a) && num(b))
+                && !access.is_empty()
+                && access.chars().all(|c| "rwm".contains(c))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!(
+            "invalid device cgroup rule requires type, major:Minor, and access rules: {rule:?}"
+        )))
     }
 }
 

@@ -260,6 +260,28 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             cpuset_cpus: r.cpuset_cpus.clone().unwrap_or_default(),
             cpuset_mems: r.cpuset_mems.clone().unwrap_or_default(),
             pids_limit: r.pids_limit.unwrap_or(0),
+            init: o.security.init,
+            ulimits: Some(
+                r.ulimits
+                    .iter()
+                    .map(|u| rpod_api::inspect::InspectUlimit {
+                        name: format!("RLIMIT_{}", u.name.to_ascii_uppercase()),
+                        soft: u.soft,
+                        hard: u.hard,
+                    })
+                    .collect(),
+            ),
+            devices: Some(
+                o.security
+                    .devices
+                    .iter()
+                    .map(|d| rpod_api::inspect::InspectDevice {
+                        path_on_host: d.host.clone(),
+                        path_in_container: d.container.clone(),
+                        cgroup_permissions: d.permissions.clone(),
+                    })
+                    .collect(),
+            ),
             ..InspectContainerHostConfig::default()
         }),
         ..InspectContainerData::default()

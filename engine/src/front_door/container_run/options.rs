@@ -21,7 +21,7 @@ pub(crate) fn container_options(
     if let Some(tz) = spec.timezone.as_deref().or(defaults.tz.as_deref()) {
         mounts.push(timezone_mount(tz)?);
     }
-    Ok(ContainerOptions {
+    let options = ContainerOptions {
         image: spec.image,
         command: spec.command,
         entrypoint: spec.entrypoint,
@@ -53,17 +53,17 @@ pub(crate) fn container_options(
         security: security(spec.security)?,
         resources: spec.resources,
         ..Default::default()
-    })
+    };
+    crate::spec::validate_host_options(&options)
+        .map_err(|e| Error::new(rpod_api::error::ErrorKind::InvalidArgument, e.to_string()))?;
+    Ok(options)
 }
 
-/// The security options with their capability names checked and a
-/// `seccomp=FILE` profile loaded once, so bad input creates nothing.
+/// The security options with their capability names checked.
 fn security(mut sec: api::SecuritySpec) -> Result<api::SecuritySpec, Error> {
     let invalid = |m: String| Error::new(rpod_api::error::ErrorKind::InvalidArgument, m);
     sec.cap_add = api::normalize_capabilities(&sec.cap_add).map_err(invalid)?;
     sec.cap_drop = api::normalize_capabilities(&sec.cap_drop).map_err(invalid)?;
-    crate::spec::validate_seccomp_profile(sec.seccomp_profile.as_deref())
-        .map_err(|e| invalid(e.to_string()))?;
     Ok(sec)
 }
 
