@@ -270,8 +270,17 @@ fn parse_ulimit(v: &str) -> CliResult<Ulimit> {
     // -1 (unlimited) is above every number.
     let above = |a: i64, b: i64| b != -1 && (a == -1 || a > b);
     if above(soft, hard) {
+        let show = |n: i64| {
+            if n == -1 {
+                "-1 (unlimited)".to_owned()
+            } else {
+                n.to_string()
+            }
+        };
         return Err(CliError::usage(format!(
-            "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
+            "ulimit option {v:?} requires name=SOFT:HARD, failed to be parsed: ulimit soft limit must be less than or equal to hard limit: soft: {}, hard: {}",
+            show(soft),
+            show(hard)
         )));
     }
     Ok(Ulimit {
@@ -340,26 +349,33 @@ fn parse_device(v: &str) -> CliResult<DeviceSpec> {
     })
 }
 
-/// `--device-cgroup-rule`: `TYPE MAJOR:MINOR ACCESS` with `a|b|c`,
-/// numbers or `*`, and `rwm` (Podman's error).
+/// `--device-cgroup-rule`: `TYPE MAJOR[:MINOR] ACCESS` with `a|b|c`,
+/// numbers or `*`, and `rwm` (Podman's errors).
 fn check_cgroup_rule(rule: &str) -> CliResult<()> {
-    let num = |s: &str| s == "*" || s.parse::<u32>().is_ok();
-    let ok = match rule.split_whitespace().collect::<Vec<_>>().as_slice() {
-        [t, mm, access] => {
-            ["a", "b", "c"].contains(t)
-                && mm.split_once(':').is_some_and(|(a, b)| num(a) && num(b))
-                && !access.is_empty()
-                && access.chars().all(|c| "rwm".contains(c))
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(CliError::usage(format!(
+    let fields: Vec<&str> = rule.split_whitespace().collect();
+    let [t, mm, access] = fields.as_slice() else {
+        return Err(CliError::usage(format!(
             "invalid device cgroup rule requires type, major:Minor, and access rules: {rule:?}"
-        )))
+        )));
+    };
+    if !["a", "b", "c"].contains(t) {
+        return Err(CliError::usage(format!(
+            "invalid device type in device-access-add: {t}"
+        )));
     }
+    for n in mm.split(':').filter(|n| *n != "*") {
+        if n.parse::<u64>().is_err() {
+            return Err(CliError::usage(format!(
+                "strconv.ParseUint: parsing {n:?}: invalid syntax"
+            )));
+        }
+    }
+    if let Some(c) = access.chars().find(|c| !"rwm".contains(*c)) {
+        return Err(CliError::usage(format!(
+            "invalid device access in device-access-add: {c}"
+        )));
+    }
+    Ok(())
 }
 
 /// One `--security-opt` (Podman's keys; `key:value` is Docker's old
@@ -481,5 +497,28 @@ mod tests {
             .security()
             .unwrap_err();
         assert_eq!(e.to_string(), "\"CAP_FOO\": unknown capability");
+    }
+
+    #[test]
+    fn cgroup_rules_and_ulimits_as_podman() {
+        for ok in ["b 7:* rmw", "a 7 rmw", "c 1:3 r"] {
+            check_cgroup_rule(ok).unwrap();
+        }
+        for (bad, want) in [
+            ("b 7:* rmX", "invalid device access in device-access-add: X"),
+            ("x 7:* rmw", "invalid device type in device-access-add: x"),
+            (
+                "a a:* rmw",
+                "strconv.ParseUint: parsing \"a\": invalid syntax",
+            ),
+        ] {
+            assert_eq!(check_cgroup_rule(bad).unwrap_err().to_string(), want);
+        }
+        assert_eq!(
+            parse_ulimit("core=-1:1000").unwrap_err().to_string(),
+            "ulimit option \"core=-1:1000\" requires name=SOFT:HARD, failed to be parsed: ulimit soft limit must be less than or equal to hard limit: soft: -1 (unlimited), hard: 1000"
+        );
+        let u = parse_ulimit("nofile=100:-1").unwrap();
+        assert_eq!((u.soft, u.hard), (100, -1));
     }
 }

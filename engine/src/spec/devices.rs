@@ -37,14 +37,15 @@ pub fn host_device(d: &DeviceSpec) -> Result<LinuxDevice, SpecError> {
         .build()?)
 }
 
-/// A `TYPE MAJOR:MINOR ACCESS` rule (checked by the CLI) as an allow rule.
+/// A `TYPE MAJOR[:MINOR] ACCESS` rule (checked by the CLI; a missing
+/// minor is `*`) as an allow rule.
 fn cgroup_rule(rule: &str) -> Result<LinuxDeviceCgroup, SpecError> {
     let bad = || SpecError::InvalidDevice(format!("invalid device cgroup rule {rule:?}"));
     let parts: Vec<&str> = rule.split_whitespace().collect();
     let [t, mm, access] = parts.as_slice() else {
         return Err(bad());
     };
-    let (major, minor) = mm.split_once(':').ok_or_else(bad)?;
+    let (major, minor) = mm.split_once(':').unwrap_or((mm, "*"));
     let num = |s: &str| -> Result<Option<i64>, SpecError> {
         if s == "*" {
             Ok(None)
