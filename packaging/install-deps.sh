@@ -8,7 +8,8 @@ set -euo pipefail
 
 # runtime, images and registry, networking (netavark with aardvark-dns, the CNI
 # plugins of the cni backend, iptables for both), tools used by the tests and fixtures;
-# catatonit: the static binary of rpod's locally built pod infra image
+# catatonit: the static binary of rpod's locally built pod infra image and the
+# init of `run --init`
 packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
@@ -46,7 +47,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The packages must have delivered what rpod and the tests execute.
-for cmd in runc crun umoci skopeo docker-registry jq ip iptables iptables-save unshare nsenter tar sha256sum; do
+for cmd in runc crun umoci skopeo docker-registry jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||

@@ -53,8 +53,50 @@ pub fn from_human_size(s: &str) -> Option<u64> {
     (num >= 0.0).then(|| (num * mult).round() as u64)
 }
 
+/// go-units `RAMInBytes`: `512`, `32m`, `1.5g`, `2GiB` (binary units, an
+/// optional space, `i` and `b`, case-insensitive). The error is go-units'
+/// (`invalid size: 'abc'`).
+pub fn ram_in_bytes(s: &str) -> Result<i64, String> {
+    let bad = || format!("invalid size: '{s}'");
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    if num.is_empty() || num.starts_with('.') || num.ends_with('.') {
+        return Err(bad());
+    }
+    let num: f64 = num.parse().map_err(|_| bad())?;
+    let unit = unit.strip_prefix(' ').unwrap_or(unit).to_ascii_lowercase();
+    let mut rest = unit.as_str();
+    let shift = match rest.chars().next() {
+        Some(c @ ('k' | 'm' | 'g' | 't' | 'p')) => {
+            rest = &rest[1..];
+            10 * (1 + "kmgtp".find(c).unwrap_or(0) as i32)
+        }
+        _ => 0,
+    };
+    let rest = rest.strip_prefix('i').unwrap_or(rest);
+    let rest = rest.strip_prefix('b').unwrap_or(rest);
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    Ok((num * 2f64.powi(shift)) as i64)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn podmans_memory_sizes() {
+        assert_eq!(ram_in_bytes("32m"), Ok(32 << 20));
+        assert_eq!(ram_in_bytes("1.5g"), Ok(3 << 29));
+        assert_eq!(ram_in_bytes("2GiB"), Ok(2 << 30));
+        assert_eq!(ram_in_bytes("512"), Ok(512));
+        assert_eq!(ram_in_bytes("10 kb"), Ok(10 << 10));
+        assert_eq!(ram_in_bytes("abc"), Err("invalid size: 'abc'".into()));
+        assert!(ram_in_bytes("-1").is_err());
+        assert!(ram_in_bytes("1x").is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -3,9 +3,13 @@
 //! (`front_door::images::ProgressSink`), and the streams of an attached process
 //! ([`session`]: `run`, `start -a`, `attach`, `exec`).
 
+pub mod limits;
 pub mod session;
 pub mod spec;
 
+pub use limits::{
+    normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit, KNOWN_CAPABILITIES,
+};
 pub use session::{
     AttachControl, AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession, ExecOptions,
     SessionInfo, StartAttachOptions,

@@ -328,6 +328,12 @@ pub struct ContainerSpec {
     pub requires: Vec<String>,
     /// `--init-ctr` (needs a pod).
     pub init_ctr: Option<InitCtrMode>,
+    /// Capabilities, seccomp and the other `--security-opt`s.
+    #[serde(default)]
+    pub security: super::SecuritySpec,
+    /// `--memory`, `--cpus`, `--pids-limit`, ...
+    #[serde(default)]
+    pub resources: super::ResourceSpec,
 }
 
 /// A `create` (or the create step of a `run`).

@@ -150,6 +150,8 @@ pub struct ContainerFlags {
     #[command(flatten)]
     pub service: super::service_flags::ServiceFlags,
     #[command(flatten)]
+    pub limits: super::limit_flags::LimitFlags,
+    #[command(flatten)]
     pub refused: super::create_refused::RefusedFlags,
 }
 
@@ -285,6 +287,8 @@ impl ContainerFlags {
             healthcheck: None,
             requires: self.requires.clone(),
             init_ctr: self.init_ctr_mode()?,
+            security: self.limits.security()?,
+            resources: self.limits.resources()?,
         };
         let mut spec = CreateSpec {
             options,

@@ -1,6 +1,6 @@
 //! The `create`/`run` flags of Podman 5.8 that rpod recognises but does not
-//! implement yet: each is refused by name (`Error: --cpus is not supported
-//! yet (resource limits, issue 14)`, exit 125) so no script gets a
+//! implement yet: each is refused by name (`Error: --blkio-weight is not
+//! supported yet (resource limits, issue 14)`, exit 125) so no script gets a
 //! container that silently differs from the one it asked for. Pairs Podman
 //! refuses together are checked first, with Podman's words; flags Podman
 //! itself only warns about (`--kernel-memory`) warn the same way.
@@ -26,35 +26,9 @@ pub struct RefusedFlags {
     read_only_tmpfs: Vec<String>,
     // Resources, security, namespaces (issue 14; user namespaces: 18).
     #[arg(long, hide = true)]
-    cpus: Vec<String>,
-    #[arg(long, hide = true)]
-    cpu_period: Vec<String>,
-    #[arg(long, hide = true)]
-    cpu_quota: Vec<String>,
-    #[arg(long, hide = true)]
     cpu_rt_period: Vec<String>,
     #[arg(long, hide = true)]
     cpu_rt_runtime: Vec<String>,
-    #[arg(short = 'c', long, hide = true)]
-    cpu_shares: Vec<String>,
-    #[arg(long, hide = true)]
-    cpuset_cpus: Vec<String>,
-    #[arg(long, hide = true)]
-    cpuset_mems: Vec<String>,
-    #[arg(short = 'm', long, hide = true)]
-    memory: Vec<String>,
-    #[arg(long, hide = true)]
-    memory_reservation: Vec<String>,
-    #[arg(long, hide = true)]
-    memory_swap: Vec<String>,
-    #[arg(long, hide = true)]
-    memory_swappiness: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    oom_kill_disable: Vec<String>,
-    #[arg(long, hide = true)]
-    oom_score_adj: Vec<String>,
-    #[arg(long, hide = true)]
-    pids_limit: Vec<String>,
     #[arg(long, hide = true)]
     blkio_weight: Vec<String>,
     #[arg(long, hide = true)]
@@ -68,21 +42,7 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     device_write_iops: Vec<String>,
     #[arg(long, hide = true)]
-    ulimit: Vec<String>,
-    #[arg(long, hide = true)]
-    cap_add: Vec<String>,
-    #[arg(long, hide = true)]
-    cap_drop: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    privileged: Vec<String>,
-    #[arg(long, hide = true)]
-    security_opt: Vec<String>,
-    #[arg(long, hide = true)]
     seccomp_policy: Vec<String>,
-    #[arg(long, hide = true)]
-    device: Vec<String>,
-    #[arg(long, hide = true)]
-    device_cgroup_rule: Vec<String>,
     #[arg(long, hide = true)]
     gpus: Vec<String>,
     #[arg(long, hide = true)]
@@ -98,15 +58,9 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     shm_size_systemd: Vec<String>,
     #[arg(long, hide = true)]
-    sysctl: Vec<String>,
-    #[arg(long, hide = true)]
     rdt_class: Vec<String>,
     #[arg(long, hide = true)]
     personality: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    init: Vec<String>,
-    #[arg(long, hide = true)]
-    init_path: Vec<String>,
     #[arg(long, hide = true)]
     ipc: Vec<String>,
     #[arg(long, hide = true)]
@@ -200,16 +154,6 @@ pub struct RefusedFlags {
 /// as not supported, so the user gets Podman's answer).
 fn conflicts(f: &RefusedFlags) -> CliResult<()> {
     let given = |v: &Given| !v.is_empty();
-    for (a, an, b, bn) in [
-        (&f.cpu_period, "--cpu-period", &f.cpus, "--cpus"),
-        (&f.cpu_quota, "--cpu-quota", &f.cpus, "--cpus"),
-    ] {
-        if given(a) && given(b) {
-            return Err(CliError::usage(format!(
-                "{an} and {bn} cannot be set together"
-            )));
-        }
-    }
     if given(&f.platform) && (given(&f.arch) || given(&f.os)) {
         return Err(CliError::usage(
             "--platform option can not be specified with --arch or --os",
@@ -236,28 +180,14 @@ impl RefusedFlags {
             (&f.link_local_ip, "--link-local-ip", net),
             (&f.http_proxy, "--http-proxy", net),
             (&f.secret, "--secret", "secrets, issue 13"),
-            (&f.cpus, "--cpus", res),
-            (&f.cpu_period, "--cpu-period", res),
-            (&f.cpu_quota, "--cpu-quota", res),
             (&f.cpu_rt_period, "--cpu-rt-period", res),
             (&f.cpu_rt_runtime, "--cpu-rt-runtime", res),
-            (&f.cpu_shares, "--cpu-shares", res),
-            (&f.cpuset_cpus, "--cpuset-cpus", res),
-            (&f.cpuset_mems, "--cpuset-mems", res),
-            (&f.memory, "--memory", res),
-            (&f.memory_reservation, "--memory-reservation", res),
-            (&f.memory_swap, "--memory-swap", res),
-            (&f.memory_swappiness, "--memory-swappiness", res),
-            (&f.oom_kill_disable, "--oom-kill-disable", res),
-            (&f.oom_score_adj, "--oom-score-adj", res),
-            (&f.pids_limit, "--pids-limit", res),
             (&f.blkio_weight, "--blkio-weight", res),
             (&f.blkio_weight_device, "--blkio-weight-device", res),
             (&f.device_read_bps, "--device-read-bps", res),
             (&f.device_read_iops, "--device-read-iops", res),
             (&f.device_write_bps, "--device-write-bps", res),
             (&f.device_write_iops, "--device-write-iops", res),
-            (&f.ulimit, "--ulimit", res),
             (&f.cgroup_parent, "--cgroup-parent", res),
             (&f.cgroupns, "--cgroupns", res),
             (&f.cgroups, "--cgroups", res),
@@ -265,18 +195,9 @@ impl RefusedFlags {
             (&f.shm_size, "--shm-size", res),
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),
-            (&f.cap_add, "--cap-add", sec),
-            (&f.cap_drop, "--cap-drop", sec),
-            (&f.privileged, "--privileged", sec),
-            (&f.security_opt, "--security-opt", sec),
             (&f.seccomp_policy, "--seccomp-policy", sec),
-            (&f.device, "--device", sec),
-            (&f.device_cgroup_rule, "--device-cgroup-rule", sec),
             (&f.gpus, "--gpus", sec),
-            (&f.sysctl, "--sysctl", sec),
             (&f.personality, "--personality", sec),
-            (&f.init, "--init", sec),
-            (&f.init_path, "--init-path", sec),
             (&f.ipc, "--ipc", sec),
             (&f.pid, "--pid", sec),
             (&f.uts, "--uts", sec),
@@ -396,24 +317,24 @@ mod tests {
     #[test]
     fn conflicts_come_first_in_podmans_words() {
         let f = RefusedFlags {
-            cpus: vec!["2".into()],
-            cpu_period: vec!["1".into()],
+            platform: vec!["linux/amd64".into()],
+            arch: vec!["arm64".into()],
             ..Default::default()
         };
         assert_eq!(
             f.check().unwrap_err().to_string(),
-            "--cpu-period and --cpus cannot be set together"
+            "--platform option can not be specified with --arch or --os"
         );
         let f = RefusedFlags {
-            cpus: vec!["2".into()],
+            cpu_rt_period: vec!["2".into()],
             ..Default::default()
         };
         assert_eq!(
             f.check().unwrap_err().to_string(),
-            "--cpus is not supported yet (resource limits, issue 14)"
+            "--cpu-rt-period is not supported yet (resource limits, issue 14)"
         );
         let f = RefusedFlags {
-            privileged: vec!["false".into()],
+            systemd: vec!["false".into()],
             ..Default::default()
         };
         assert!(f.check().is_ok());

@@ -20,6 +20,7 @@ mod images;
 mod info;
 mod inspect;
 mod lifecycle;
+mod limit_flags;
 mod login;
 mod logs;
 mod mount;

@@ -95,7 +95,19 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
     .collect();
     let path_str = |p: &std::path::Path| p.display().to_string();
     let pod = o.pod.as_ref();
+    let caps = crate::spec::capability_sets(
+        &o.security,
+        crate::spec::is_root_user(o.user.as_deref().unwrap_or_default()),
+    );
+    let (cap_add, cap_drop) = crate::spec::inspect_cap_add_drop(&o.security, &caps.bounding);
+    let r = &o.resources;
+    let (cpu_period, cpu_quota) = match r.nano_cpus {
+        Some(n) => rpod_api::container_run::ResourceSpec::cpus_period_quota(n),
+        None => (r.cpu_period.unwrap_or(0), r.cpu_quota.unwrap_or(0)),
+    };
     InspectContainerData {
+        effective_caps: Some(caps.effective),
+        bounding_caps: Some(caps.bounding),
         id: rec.id.clone(),
         created: GoTime::from_unix_nanos(rec.created_at),
         path,
@@ -208,6 +220,45 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             auto_remove: o.remove,
             readonly_rootfs: o.read_only,
             runtime: "oci".into(),
+            cap_add: Some(cap_add),
+            cap_drop: Some(cap_drop),
+            privileged: o.security.privileged,
+            security_opt: Some(crate::spec::inspect_security_opts(&o.security)),
+            memory: r.memory.unwrap_or(0),
+            memory_swap: r.memory_swap.unwrap_or(0),
+            memory_reservation: r.memory_reservation.unwrap_or(0),
+            memory_swappiness: r.memory_swappiness.map_or(-1, |s| s as i64),
+            oom_kill_disable: r.oom_kill_disable,
+            oom_score_adj: i64::from(r.oom_score_adj.unwrap_or(0)),
+            nano_cpus: r.nano_cpus.unwrap_or(0),
+            cpu_shares: r.cpu_shares.unwrap_or(0),
+            cpu_period,
+            cpu_quota,
+            cpuset_cpus: r.cpuset_cpus.clone().unwrap_or_default(),
+            cpuset_mems: r.cpuset_mems.clone().unwrap_or_default(),
+            pids_limit: r.pids_limit.unwrap_or(0),
+            init: o.security.init,
+            ulimits: Some(
+                r.ulimits
+                    .iter()
+                    .map(|u| rpod_api::inspect::InspectUlimit {
+                        name: format!("RLIMIT_{}", u.name.to_ascii_uppercase()),
+                        soft: u.soft,
+                        hard: u.hard,
+                    })
+                    .collect(),
+            ),
+            devices: Some(
+                o.security
+                    .devices
+                    .iter()
+                    .map(|d| rpod_api::inspect::InspectDevice {
+                        path_on_host: d.host.clone(),
+                        path_in_container: d.container.clone(),
+                        cgroup_permissions: d.permissions.clone(),
+                    })
+                    .collect(),
+            ),
             ..InspectContainerHostConfig::default()
         }),
         ..InspectContainerData::default()

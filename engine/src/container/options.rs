@@ -222,6 +222,14 @@ pub struct ContainerOptions {
     /// of exec sessions that name their own `--user`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_add: Vec<String>,
+    /// `--privileged`, `--cap-add`/`--cap-drop`, `--security-opt` (the
+    /// front door's parsed form, stored as it is).
+    #[serde(default)]
+    pub security: rpod_api::container_run::SecuritySpec,
+    /// `--memory`, `--cpus`, `--pids-limit`, ... (the front door's parsed
+    /// form, stored as it is).
+    #[serde(default)]
+    pub resources: rpod_api::container_run::ResourceSpec,
 }
 
 impl ContainerOptions {

@@ -36,6 +36,24 @@ pub enum SpecError {
     /// image's own working directory).
     #[error("workdir {0:?} does not exist on container {1}")]
     WorkdirMissing(String, String),
+    /// A capability name oci-spec does not know.
+    #[error("{0:?}: unknown capability")]
+    UnknownCapability(String),
+    /// A seccomp profile that cannot be used (Podman's wording).
+    #[error("loading seccomp profile ({0}) failed: {1}")]
+    Seccomp(String, String),
+    /// A `--device` or `--device-cgroup-rule` that cannot be used.
+    #[error("{0}")]
+    InvalidDevice(String),
+    /// A `--ulimit` that cannot be applied.
+    #[error("{0}")]
+    Ulimit(String),
+    /// A `--sysctl` that cannot be applied.
+    #[error("{0}")]
+    Sysctl(String),
+    /// `--init` without an init binary.
+    #[error("{0}")]
+    Init(String),
     /// A filesystem operation failed.
     #[error("{op} {}: {source}", .path.display())]
     Io {

@@ -7,15 +7,21 @@
 //! - [`process_spec_for_exec`] builds the process of an `exec` session.
 //! - [`resolve_user`] resolves `-u` inside a rootfs without escaping it.
 
+mod devices;
 mod error;
 mod etc_files;
 mod image_config;
+mod init;
 mod join;
+mod kernel;
 mod linux;
 mod mounts;
 mod notify;
 mod process;
+mod resources;
 mod rootfs;
+mod seccomp;
+mod security;
 mod user;
 
 use std::collections::HashMap;
@@ -32,9 +38,11 @@ pub use join::join_namespaces;
 #[cfg(test)]
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
 pub use notify::{add_notify_socket, NOTIFY_SOCKET_NAME};
+pub use process::is_root_user;
 pub use process::process_spec_for_exec;
 #[cfg(test)]
 pub use process::DEFAULT_CAPABILITIES;
+pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
 
 use crate::container::options::{ContainerOptions, NetworkMode};
@@ -89,7 +97,7 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     let user_spec = opts.user.clone().unwrap_or_else(|| image.user.clone());
     let group_add = user::resolve_groups(input.rootfs, &opts.group_add)?;
     let exec_user = user::with_groups(resolve_user(input.rootfs, &user_spec)?, &group_add);
-    let args = process::resolve_command(opts, &image)?;
+    let mut args = process::resolve_command(opts, &image)?;
     let hostname = hostname_for(input.id, opts);
     let defaults = process::DefaultEnv {
         image: &image.env,
@@ -104,25 +112,41 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .chain(input.volume_binds)
         .cloned()
         .collect();
-    let mounts = mounts::build(input.etc_files, &binds, &opts.tmpfs, opts.read_only)?;
+    let mut mounts = mounts::build(input.etc_files, &binds, &opts.tmpfs, opts.read_only)?;
+    if opts.security.init {
+        let binary = init::init_binary(opts.security.init_path.as_deref())?;
+        let (mount, wrapped) = init::wrap(&binary, args)?;
+        mounts.push(mount);
+        args = wrapped;
+    }
     let cwd = working_dir(input, &image, &mounts, (exec_user.uid, exec_user.gid))?;
 
-    let process = ProcessBuilder::default()
+    let root_user = process::is_root_user(&user_spec);
+    let caps = security::capability_sets(&opts.security, root_user);
+    let mut process = ProcessBuilder::default()
         .terminal(opts.tty)
         .user(process::oci_user(&exec_user, opts.umask)?)
         .args(args)
         .env(env)
         .cwd(cwd)
-        .capabilities(process::capabilities(process::is_root_user(&user_spec))?)
-        .rlimits(process::host_rlimits()?)
-        .no_new_privileges(false)
+        .capabilities(security::oci_capabilities(&caps, root_user)?)
+        .rlimits(kernel::apply_ulimits(
+            process::host_rlimits()?,
+            &opts.resources.ulimits,
+        )?)
+        .no_new_privileges(opts.security.no_new_privileges)
         .build()?;
+    process.set_oom_score_adj(opts.resources.oom_score_adj);
     let root = RootBuilder::default()
         .path(input.rootfs)
         .readonly(opts.read_only)
         .build()?;
     let cgroup2 = crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified;
-    let linux = linux::build(&opts.network, cgroup2, input.cgroups_path.as_deref())?;
+    let mut linux = linux::build(&opts.network, cgroup2, input.cgroups_path.as_deref())?;
+    security::apply_linux(&mut linux, &opts.security, &caps.bounding)?;
+    resources::apply(&mut linux, &opts.resources);
+    kernel::apply_sysctls(&mut linux, &opts.security, &opts.network)?;
+    devices::apply(&mut linux, &opts.security)?;
     Ok(SpecBuilder::default()
         .version(OCI_VERSION)
         .process(process)
@@ -135,6 +159,25 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
             "rpod".to_string(),
         )]))
         .build()?)
+}
+
+/// Checks what the security and resource options need from the host (a
+/// `seccomp=FILE` profile, `--device` nodes, `--ulimit` within the host's
+/// hard limits, the `--init` binary, `--sysctl` against the network mode)
+/// so bad input fails before a container is created.
+pub fn validate_host_options(opts: &ContainerOptions) -> Result<(), SpecError> {
+    let sec = &opts.security;
+    seccomp::validate(sec.seccomp_profile.as_deref())?;
+    for d in &sec.devices {
+        devices::host_device(d)?;
+    }
+    for u in &opts.resources.ulimits {
+        kernel::check_ulimit(u)?;
+    }
+    if sec.init {
+        init::init_binary(sec.init_path.as_deref())?;
+    }
+    kernel::check_sysctls(sec, &opts.network)
 }
 
 /// `--workdir`, else the image's WorkingDir, else `/`. The image's (or the

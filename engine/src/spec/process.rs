@@ -132,14 +132,17 @@ pub(crate) fn merge_env(
 
 /// Whether Podman gives a `-u` value root's capabilities: only an empty,
 /// `root` or `0` user part does (the decision is made on the string).
-pub(crate) fn is_root_user(user_spec: &str) -> bool {
+pub fn is_root_user(user_spec: &str) -> bool {
     matches!(user_spec.split(':').next(), Some("" | "root" | "0"))
 }
 
-/// Podman's capabilities: the default set bounds every process; root also
-/// gets it effective and permitted; inheritable and ambient stay empty.
-pub(crate) fn capabilities(root: bool) -> Result<LinuxCapabilities, SpecError> {
-    let set: HashSet<Capability> = DEFAULT_CAPABILITIES.into_iter().collect();
+/// An exec session's capabilities: the container's bounding set `set`
+/// bounds it; root also gets it effective and permitted; inheritable and
+/// ambient stay empty.
+pub(crate) fn capabilities(
+    set: HashSet<Capability>,
+    root: bool,
+) -> Result<LinuxCapabilities, SpecError> {
     let granted = if root { set.clone() } else { HashSet::new() };
     Ok(LinuxCapabilitiesBuilder::default()
         .bounding(set)
@@ -216,7 +219,12 @@ pub fn process_spec_for_exec(
         let exec_user = super::user::with_groups(resolve_user(rootfs, u)?, &extra);
         let umask = process.user().umask();
         process.set_user(oci_user(&exec_user, umask)?);
-        process.set_capabilities(Some(capabilities(is_root_user(u))?));
+        let bounding = process
+            .capabilities()
+            .as_ref()
+            .and_then(|c| c.bounding().clone())
+            .unwrap_or_default();
+        process.set_capabilities(Some(capabilities(bounding, is_root_user(u))?));
         if !env.iter().any(|e| key(e) == "HOME") {
             set_env(&mut penv, &format!("HOME={}", exec_user.home));
         }
@@ -372,13 +380,14 @@ mod tests {
     fn capabilities_root_and_non_root() {
         assert!(is_root_user("") && is_root_user("root") && is_root_user("0:10"));
         assert!(!is_root_user("1000") && !is_root_user("app:root"));
-        let root = capabilities(true).unwrap();
+        let set: HashSet<Capability> = DEFAULT_CAPABILITIES.into_iter().collect();
+        let root = capabilities(set.clone(), true).unwrap();
         assert_eq!(root.bounding().as_ref().unwrap().len(), 11);
         assert_eq!(root.effective(), root.bounding());
         assert_eq!(root.permitted(), root.bounding());
         assert!(root.inheritable().as_ref().unwrap().is_empty());
         assert!(root.ambient().as_ref().unwrap().is_empty());
-        let user = capabilities(false).unwrap();
+        let user = capabilities(set, false).unwrap();
         assert_eq!(user.bounding(), root.bounding());
         assert!(user.effective().as_ref().unwrap().is_empty());
         assert!(user.permitted().as_ref().unwrap().is_empty());

@@ -206,6 +206,10 @@ impl Supervisor {
             h.run_ended();
         }
         if self.cfg.mode == rpod_proto::MonitorMode::Create {
+            // Podman: an `oom` event, then `died`.
+            if oom {
+                emit(&self.cfg, "oom", None, "");
+            }
             emit(&self.cfg, "died", Some(code), "");
         }
     }

@@ -21,7 +21,7 @@ pub(crate) fn container_options(
     if let Some(tz) = spec.timezone.as_deref().or(defaults.tz.as_deref()) {
         mounts.push(timezone_mount(tz)?);
     }
-    Ok(ContainerOptions {
+    let options = ContainerOptions {
         image: spec.image,
         command: spec.command,
         entrypoint: spec.entrypoint,
@@ -70,8 +70,21 @@ pub(crate) fn container_options(
         healthcheck: spec.healthcheck.map(health_config),
         log_max_files: spec.log_max_files,
         log_driver,
+        security: security(spec.security)?,
+        resources: spec.resources,
         ..Default::default()
-    })
+    };
+    crate::spec::validate_host_options(&options)
+        .map_err(|e| Error::new(rpod_api::error::ErrorKind::InvalidArgument, e.to_string()))?;
+    Ok(options)
+}
+
+/// The security options with their capability names checked.
+fn security(mut sec: api::SecuritySpec) -> Result<api::SecuritySpec, Error> {
+    let invalid = |m: String| Error::new(rpod_api::error::ErrorKind::InvalidArgument, m);
+    sec.cap_add = api::normalize_capabilities(&sec.cap_add).map_err(invalid)?;
+    sec.cap_drop = api::normalize_capabilities(&sec.cap_drop).map_err(invalid)?;
+    Ok(sec)
 }
 
 fn bind_mount(m: api::BindMount) -> BindMount {

@@ -1,0 +1,229 @@
+//! The security and resource settings of a `create`/`run` (Podman's
+//! `--cap-add`, `--security-opt`, `--memory`, `--cpus`, ...), already
+//! parsed: sizes in bytes, CPUs in nano-CPUs, capability names normalized.
+
+use serde::{Deserialize, Serialize};
+
+/// `--privileged`, `--cap-add`/`--cap-drop`, `--security-opt`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecuritySpec {
+    /// `--privileged`: every capability, the host's devices, no masked or
+    /// read-only paths, no seccomp filter (unless a profile is named).
+    #[serde(default)]
+    pub privileged: bool,
+    /// `--cap-add`: `CAP_`-prefixed upper-case names, or `ALL`.
+    #[serde(default)]
+    pub cap_add: Vec<String>,
+    /// `--cap-drop`: as `cap_add`.
+    #[serde(default)]
+    pub cap_drop: Vec<String>,
+    /// `--security-opt seccomp=`: a profile file or `unconfined`; `None`
+    /// for the default profile.
+    #[serde(default)]
+    pub seccomp_profile: Option<String>,
+    /// `--security-opt no-new-privileges`.
+    #[serde(default)]
+    pub no_new_privileges: bool,
+    /// `--security-opt mask=`: more paths to mask.
+    #[serde(default)]
+    pub mask: Vec<String>,
+    /// `--security-opt unmask=`: paths (or `ALL`) taken off the masked and
+    /// read-only lists.
+    #[serde(default)]
+    pub unmask: Vec<String>,
+    /// `--security-opt label=...` values (`disable`, `type:...`): SELinux
+    /// is disabled on the hosts rpod supports, so they only show in inspect
+    /// (Podman ignores them there too).
+    #[serde(default)]
+    pub label: Vec<String>,
+    /// `--sysctl KEY=VALUE`: namespaced sysctls only (Podman's list).
+    #[serde(default)]
+    pub sysctls: Vec<(String, String)>,
+    /// `--device HOST[:CONTAINER[:PERMISSIONS]]`.
+    #[serde(default)]
+    pub devices: Vec<DeviceSpec>,
+    /// `--device-cgroup-rule "TYPE MAJOR:MINOR ACCESS"`.
+    #[serde(default)]
+    pub device_cgroup_rules: Vec<String>,
+    /// `--init`: an init binary (catatonit) bind-mounted at
+    /// `/run/podman-init` runs as PID 1 with the command after `--`.
+    #[serde(default)]
+    pub init: bool,
+    /// `--init-path`: the init binary (default: catatonit).
+    #[serde(default)]
+    pub init_path: Option<String>,
+}
+
+/// One `--device`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSpec {
+    /// The device node on the host.
+    pub host: String,
+    /// Where it appears in the container (default: the host path).
+    pub container: String,
+    /// `r`, `w`, `m` in any combination (default `rwm`).
+    pub permissions: String,
+}
+
+/// One `--ulimit TYPE=SOFT[:HARD]` (`-1`: unlimited).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ulimit {
+    /// The name without `RLIMIT_` (`nofile`, `nproc`, ...).
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+/// Resource limits: `linux.resources` of the runtime spec.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSpec {
+    /// `--memory`, bytes.
+    #[serde(default)]
+    pub memory: Option<i64>,
+    /// `--memory-swap`, bytes (memory + swap); `-1` unlimited.
+    #[serde(default)]
+    pub memory_swap: Option<i64>,
+    /// `--memory-reservation`, bytes.
+    #[serde(default)]
+    pub memory_reservation: Option<i64>,
+    /// `--memory-swappiness`, 0..=100.
+    #[serde(default)]
+    pub memory_swappiness: Option<u64>,
+    /// `--oom-kill-disable`.
+    #[serde(default)]
+    pub oom_kill_disable: bool,
+    /// `--oom-score-adj`, -1000..=1000.
+    #[serde(default)]
+    pub oom_score_adj: Option<i32>,
+    /// `--cpus` in billionths of a CPU.
+    #[serde(default)]
+    pub nano_cpus: Option<i64>,
+    /// `--cpu-shares`.
+    #[serde(default)]
+    pub cpu_shares: Option<u64>,
+    /// `--cpu-period`, microseconds.
+    #[serde(default)]
+    pub cpu_period: Option<u64>,
+    /// `--cpu-quota`, microseconds.
+    #[serde(default)]
+    pub cpu_quota: Option<i64>,
+    /// `--cpuset-cpus`.
+    #[serde(default)]
+    pub cpuset_cpus: Option<String>,
+    /// `--cpuset-mems`.
+    #[serde(default)]
+    pub cpuset_mems: Option<String>,
+    /// `--pids-limit`; `-1` (or 0) unlimited.
+    #[serde(default)]
+    pub pids_limit: Option<i64>,
+    /// `--ulimit`.
+    #[serde(default)]
+    pub ulimits: Vec<Ulimit>,
+}
+
+impl ResourceSpec {
+    /// CFS period and quota for `--cpus` (Podman's `CoresToPeriodAndQuota`:
+    /// a 100ms period).
+    pub fn cpus_period_quota(nano_cpus: i64) -> (u64, i64) {
+        const PERIOD: u64 = 100_000;
+        let quota = (nano_cpus as i128 * PERIOD as i128 / 1_000_000_000) as i64;
+        (PERIOD, quota)
+    }
+}
+
+/// The capabilities Linux knows, by number (`CAP_LAST_CAP` is 40).
+pub const KNOWN_CAPABILITIES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// containers/common's `NormalizeCapabilities`: upper case, `CAP_` added
+/// when missing, `ALL` kept; an unknown name is its error
+/// (`"CAP_FOO": unknown capability`).
+pub fn normalize_capabilities(caps: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(caps.len());
+    for c in caps {
+        let mut c = c.to_ascii_uppercase();
+        if c != "ALL" {
+            if !c.starts_with("CAP_") {
+                c = format!("CAP_{c}");
+            }
+            if !KNOWN_CAPABILITIES.contains(&c.as_str()) {
+                return Err(format!("{c:?}: unknown capability"));
+            }
+        }
+        out.push(c);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_names_normalized_as_podman() {
+        let given = ["net_admin", "CAP_CHOWN", "all"].map(String::from);
+        assert_eq!(
+            normalize_capabilities(&given).unwrap(),
+            ["ALL", "CAP_CHOWN", "CAP_NET_ADMIN"]
+        );
+        assert_eq!(
+            normalize_capabilities(&["foo".into()]).unwrap_err(),
+            "\"CAP_FOO\": unknown capability"
+        );
+    }
+
+    #[test]
+    fn cpus_become_a_100ms_period_and_quota() {
+        assert_eq!(
+            ResourceSpec::cpus_period_quota(500_000_000),
+            (100_000, 50_000)
+        );
+        assert_eq!(
+            ResourceSpec::cpus_period_quota(2_000_000_000),
+            (100_000, 200_000)
+        );
+    }
+}

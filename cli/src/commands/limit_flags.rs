@@ -1,0 +1,524 @@
+//! The security and resource flags of `create`/`run` (`--cap-add`,
+//! `--privileged`, `--security-opt`, `--memory`, `--cpus`, `--pids-limit`,
+//! ...), parsed with Podman's rules and errors into the front door's
+//! [`SecuritySpec`] and [`ResourceSpec`].
+
+use clap::Args;
+use rpod_api::container_run::{
+    normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit,
+};
+
+use crate::cli_error::{CliError, CliResult};
+
+#[derive(Debug, Args, Default)]
+pub struct LimitFlags {
+    /// Add capabilities to the container
+    #[arg(long, value_delimiter = ',')]
+    cap_add: Vec<String>,
+    /// Drop capabilities from the container
+    #[arg(long, value_delimiter = ',')]
+    cap_drop: Vec<String>,
+    /// Give extended privileges to container
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    privileged: Option<bool>,
+    /// Security Options (seccomp=FILE|unconfined, no-new-privileges, mask=, unmask=, label=)
+    #[arg(long)]
+    security_opt: Vec<String>,
+    /// Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))
+    #[arg(short = 'm', long)]
+    memory: Option<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    memory_swap: Option<String>,
+    /// Memory soft limit (format: <number>[<unit>])
+    #[arg(long)]
+    memory_reservation: Option<String>,
+    /// Tune container memory swappiness (0 to 100, or -1 for system default)
+    #[arg(long, allow_negative_numbers = true)]
+    memory_swappiness: Option<i64>,
+    /// Disable OOM Killer
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    oom_kill_disable: Option<bool>,
+    /// Tune the host's OOM preferences (-1000 to 1000)
+    #[arg(long, allow_negative_numbers = true)]
+    oom_score_adj: Option<i32>,
+    /// Number of CPUs. The default is 0.000 which means no limit
+    #[arg(long, allow_negative_numbers = true)]
+    cpus: Option<f64>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long)]
+    cpu_shares: Option<u64>,
+    /// Limit the CPU CFS (Completely Fair Scheduler) period
+    #[arg(long)]
+    cpu_period: Option<u64>,
+    /// Limit the CPU CFS (Completely Fair Scheduler) quota
+    #[arg(long, allow_negative_numbers = true)]
+    cpu_quota: Option<i64>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long)]
+    cpuset_cpus: Option<String>,
+    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
+    #[arg(long)]
+    cpuset_mems: Option<String>,
+    /// Tune container pids limit (set -1 for unlimited)
+    #[arg(long, allow_negative_numbers = true)]
+    pids_limit: Option<i64>,
+    /// Ulimit options (TYPE=SOFT[:HARD])
+    #[arg(long)]
+    ulimit: Vec<String>,
+    /// Sysctl options (namespaced ones: net.*, fs.mqueue.*, kernel.msg*/sem/shm*)
+    #[arg(long)]
+    sysctl: Vec<String>,
+    /// Add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])
+    #[arg(long)]
+    device: Vec<String>,
+    /// Add a rule to the cgroup allowed devices list ("TYPE MAJOR:MINOR ACCESS")
+    #[arg(long)]
+    device_cgroup_rule: Vec<String>,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    init: Option<bool>,
+    /// Path to the container-init binary
+    #[arg(long)]
+    init_path: Option<String>,
+}
+
+/// A `--memory`-style size (go-units `RAMInBytes`), Podman's error.
+fn memory_size(v: &str, what: &str) -> CliResult<i64> {
+    rpod_api::units::ram_in_bytes(v)
+        .map_err(|e| CliError::usage(format!("invalid value for {what}: {e}")))
+}
+
+impl LimitFlags {
+    /// `--privileged`, the capabilities and the `--security-opt`s.
+    pub fn security(&self) -> CliResult<SecuritySpec> {
+        let caps = |v: &[String]| normalize_capabilities(v).map_err(CliError::usage);
+        let mut s = SecuritySpec {
+            privileged: self.privileged == Some(true),
+            cap_add: caps(&self.cap_add)?,
+            cap_drop: caps(&self.cap_drop)?,
+            ..SecuritySpec::default()
+        };
+        if s.cap_add.iter().any(|c| c == "ALL") && s.cap_drop.iter().any(|c| c == "ALL") {
+            return Err(CliError::usage(
+                "adding all caps and removing all caps not allowed",
+            ));
+        }
+        if let Some(c) = s.cap_add.iter().find(|c| s.cap_drop.contains(c)) {
+            return Err(CliError::usage(format!(
+                "capability {c:?} cannot be dropped and added"
+            )));
+        }
+        for opt in &self.security_opt {
+            parse_security_opt(&mut s, opt)?;
+        }
+        s.sysctls = self
+            .sysctl
+            .iter()
+            .map(|v| parse_sysctl(v))
+            .collect::<CliResult<_>>()?;
+        s.devices = self
+            .device
+            .iter()
+            .map(|v| parse_device(v))
+            .collect::<CliResult<_>>()?;
+        for rule in &self.device_cgroup_rule {
+            check_cgroup_rule(rule)?;
+        }
+        s.device_cgroup_rules = self.device_cgroup_rule.clone();
+        s.init = self.init == Some(true);
+        if self.init_path.is_some() && !s.init {
+            return Err(CliError::usage("--init-path requires --init"));
+        }
+        s.init_path = self.init_path.clone();
+        Ok(s)
+    }
+
+    /// The resource limits, Podman's parsing and errors.
+    pub fn resources(&self) -> CliResult<ResourceSpec> {
+        if self.cpus.is_some() {
+            for (given, name) in [
+                (self.cpu_period.is_some(), "--cpu-period"),
+                (self.cpu_quota.is_some(), "--cpu-quota"),
+            ] {
+                if given {
+                    return Err(CliError::usage(format!(
+                        "{name} and --cpus cannot be set together"
+                    )));
+                }
+            }
+        }
+        let nano_cpus = match self.cpus {
+            None => None,
+            Some(c) if !(0.0..=f64::from(u32::MAX)).contains(&c) || c.is_nan() => {
+                let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+                return Err(CliError::usage(format!(
+                    "range of CPUs is from 0.01 to {n}.00, as there are only {n} CPUs available"
+                )));
+            }
+            Some(c) => Some((c * 1e9).round() as i64).filter(|&n| n > 0),
+        };
+        let memory_swap = match self.memory_swap.as_deref() {
+            None => None,
+            Some("-1") => Some(-1),
+            Some(v) => Some(memory_size(v, "memory")?),
+        };
+        let memory = self
+            .memory
+            .as_deref()
+            .map(|v| memory_size(v, "memory"))
+            .transpose()?
+            .filter(|&m| m > 0);
+        if let (Some(m), Some(sw)) = (memory, memory_swap) {
+            if sw != -1 && sw < m {
+                return Err(CliError::usage(
+                    "minimum memoryswap limit should be larger than memory limit, see usage",
+                ));
+            }
+        }
+        if memory_swap.is_some_and(|sw| sw != -1) && memory.is_none() {
+            return Err(CliError::usage(
+                "you should always set a memory limit when using a memoryswap limit, see usage",
+            ));
+        }
+        let swappiness = match self.memory_swappiness {
+            None | Some(-1) => None,
+            Some(v @ 0..=100) => Some(v as u64),
+            Some(v) => {
+                return Err(CliError::usage(format!(
+                    "invalid value: {v}, valid memory swappiness range is 0-100"
+                )))
+            }
+        };
+        if let Some(adj) = self.oom_score_adj {
+            if !(-1000..=1000).contains(&adj) {
+                return Err(CliError::usage(format!(
+                    "oom_score_adj should be between -1000 and 1000, got {adj}"
+                )));
+            }
+        }
+        Ok(ResourceSpec {
+            memory,
+            // Podman: with --memory and no --memory-swap, swap doubles it.
+            memory_swap: memory_swap.or(memory.map(|m| m.saturating_mul(2))),
+            memory_reservation: self
+                .memory_reservation
+                .as_deref()
+                .map(|v| memory_size(v, "memory"))
+                .transpose()?,
+            memory_swappiness: swappiness,
+            oom_kill_disable: self.oom_kill_disable == Some(true),
+            oom_score_adj: self.oom_score_adj,
+            nano_cpus,
+            cpu_shares: self.cpu_shares.filter(|&s| s > 0),
+            cpu_period: self.cpu_period.filter(|&p| p > 0),
+            cpu_quota: self.cpu_quota.filter(|&q| q > 0),
+            cpuset_cpus: self.cpuset_cpus.clone().filter(|c| !c.is_empty()),
+            cpuset_mems: self.cpuset_mems.clone().filter(|c| !c.is_empty()),
+            pids_limit: self.pids_limit,
+            ulimits: self
+                .ulimit
+                .iter()
+                .map(|u| parse_ulimit(u))
+                .collect::<CliResult<_>>()?,
+        })
+    }
+}
+
+/// The `--ulimit` types (go-units' list).
+const ULIMIT_TYPES: [&str; 15] = [
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+];
+
+/// `--ulimit TYPE=SOFT[:HARD]` (go-units `ParseUlimit`, its errors).
+fn parse_ulimit(v: &str) -> CliResult<Ulimit> {
+    if v == "host" {
+        return Err(CliError::usage(
+            "--ulimit host is not supported yet (resource limits, issue 14)",
+        ));
+    }
+    let bad = || CliError::usage(format!("invalid ulimit argument: {v}"));
+    let (name, limits) = v.split_once('=').ok_or_else(bad)?;
+    if !ULIMIT_TYPES.contains(&name) {
+        return Err(CliError::usage(format!("invalid ulimit type: {name}")));
+    }
+    let num = |s: &str| {
+        s.parse::<i64>().map_err(|_| {
+            CliError::usage(format!(
+                "invalid ulimit argument: {v}: strconv.ParseInt: parsing {s:?}: invalid syntax"
+            ))
+        })
+    };
+    let (soft, hard) = match limits.split_once(':') {
+        Some((s, h)) => (num(s)?, num(h)?),
+        None => (num(limits)?, num(limits)?),
+    };
+    // -1 (unlimited) is above every number.
+    let above = |a: i64, b: i64| b != -1 && (a == -1 || a > b);
+    if above(soft, hard) {
+        let show = |n: i64| {
+            if n == -1 {
+                "-1 (unlimited)".to_owned()
+            } else {
+                n.to_string()
+            }
+        };
+        return Err(CliError::usage(format!(
+            "ulimit option {v:?} requires name=SOFT:HARD, failed to be parsed: ulimit soft limit must be less than or equal to hard limit: soft: {}, hard: {}",
+            show(soft),
+            show(hard)
+        )));
+    }
+    Ok(Ulimit {
+        name: name.to_owned(),
+        soft,
+        hard,
+    })
+}
+
+/// `--sysctl KEY=VALUE`, Podman's `ValidateSysctls`.
+fn parse_sysctl(v: &str) -> CliResult<(String, String)> {
+    let Some((k, val)) = v.split_once('=') else {
+        return Err(CliError::usage(format!(
+            "{v} is invalid, sysctl values must be in the form of KEY=VALUE"
+        )));
+    };
+    if k.trim() != k || val.trim() != val {
+        return Err(CliError::usage(format!(
+            "'{v}' is invalid, extra spaces found"
+        )));
+    }
+    const EXACT: [&str; 8] = [
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    if !EXACT.contains(&k) && !k.starts_with("net.") && !k.starts_with("fs.mqueue.") {
+        return Err(CliError::usage(format!("sysctl '{k}' is not allowed")));
+    }
+    Ok((k.to_owned(), val.to_owned()))
+}
+
+/// `--device HOST[:CONTAINER[:PERMISSIONS]]` (Podman's `ParseDevice`).
+fn parse_device(v: &str) -> CliResult<DeviceSpec> {
+    let valid_perms =
+        |p: &str| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| "rwm".contains(c));
+    let parts: Vec<&str> = v.split(':').collect();
+    let (host, ctr, perms) = match parts.as_slice() {
+        [h] => (*h, *h, "rwm"),
+        [h, p] if valid_perms(p) => (*h, *h, *p),
+        [h, c] => (*h, *c, "rwm"),
+        [h, c, p] => {
+            if !valid_perms(p) {
+                return Err(CliError::usage(format!("invalid device mode: {p}")));
+            }
+            (*h, *c, *p)
+        }
+        _ => {
+            return Err(CliError::usage(format!(
+                "invalid device specification: {v}"
+            )))
+        }
+    };
+    if !ctr.starts_with('/') {
+        return Err(CliError::usage(format!("invalid device mode: {ctr}")));
+    }
+    Ok(DeviceSpec {
+        host: host.to_owned(),
+        container: ctr.to_owned(),
+        permissions: perms.to_owned(),
+    })
+}
+
+/// `--device-cgroup-rule`: `TYPE MAJOR[:MINOR] ACCESS` with `a|b|c`,
+/// numbers or `*`, and `rwm` (Podman's errors).
+fn check_cgroup_rule(rule: &str) -> CliResult<()> {
+    let fields: Vec<&str> = rule.split_whitespace().collect();
+    let [t, mm, access] = fields.as_slice() else {
+        return Err(CliError::usage(format!(
+            "invalid device cgroup rule requires type, major:Minor, and access rules: {rule:?}"
+        )));
+    };
+    if !["a", "b", "c"].contains(t) {
+        return Err(CliError::usage(format!(
+            "invalid device type in device-access-add: {t}"
+        )));
+    }
+    for n in mm.split(':').filter(|n| *n != "*") {
+        if n.parse::<u64>().is_err() {
+            return Err(CliError::usage(format!(
+                "strconv.ParseUint: parsing {n:?}: invalid syntax"
+            )));
+        }
+    }
+    if let Some(c) = access.chars().find(|c| !"rwm".contains(*c)) {
+        return Err(CliError::usage(format!(
+            "invalid device access in device-access-add: {c}"
+        )));
+    }
+    Ok(())
+}
+
+/// One `--security-opt` (Podman's keys; `key:value` is Docker's old
+/// spelling).
+fn parse_security_opt(s: &mut SecuritySpec, opt: &str) -> CliResult<()> {
+    let (key, val) = match opt.split_once('=').or_else(|| opt.split_once(':')) {
+        Some((k, v)) => (k, Some(v)),
+        None => (opt, None),
+    };
+    let bad = |n: u8| CliError::usage(format!("invalid --security-opt {n}: {opt:?}"));
+    if val.is_none() && key != "no-new-privileges" {
+        return Err(bad(1));
+    }
+    let val = val.unwrap_or_default();
+    let split = |v: &str| v.split(':').map(str::to_owned).collect::<Vec<_>>();
+    match key {
+        "no-new-privileges" => {
+            s.no_new_privileges = match val {
+                "" if !opt.contains(['=', ':']) => true,
+                "1" | "t" | "T" | "true" | "TRUE" | "True" => true,
+                "0" | "f" | "F" | "false" | "FALSE" | "False" => false,
+                _ => return Err(bad(2)),
+            }
+        }
+        "seccomp" => s.seccomp_profile = Some(val.to_owned()),
+        "mask" => s.mask.extend(split(val)),
+        "unmask" => s.unmask.extend(split(val)),
+        "systempaths" if val == "unconfined" => s.unmask.push("ALL".into()),
+        "systempaths" => {
+            return Err(CliError::usage(format!(
+                "invalid systempaths option {val:?}, only `unconfined` is supported"
+            )))
+        }
+        "label" => s.label.push(val.to_owned()),
+        // AppArmor is not enabled on the hosts rpod supports: unconfined is
+        // what every container gets; a profile cannot be applied.
+        "apparmor" if val == "unconfined" => {}
+        "apparmor" => {
+            return Err(CliError::usage(format!(
+                "apparmor profile {val:?} specified, but Apparmor is not enabled on this system"
+            )))
+        }
+        "proc-opts" => {
+            return Err(CliError::usage(
+                "--security-opt proc-opts is not supported yet (security, issue 14)",
+            ))
+        }
+        _ => return Err(bad(2)),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(f: impl FnOnce(&mut LimitFlags)) -> LimitFlags {
+        let mut l = LimitFlags::default();
+        f(&mut l);
+        l
+    }
+
+    #[test]
+    fn memory_parsing_and_errors_as_podman() {
+        let r = flags(|l| l.memory = Some("32m".into()))
+            .resources()
+            .unwrap();
+        assert_eq!(r.memory, Some(32 << 20));
+        assert_eq!(r.memory_swap, Some(64 << 20));
+        let e = flags(|l| l.memory = Some("abc".into()))
+            .resources()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid value for memory: invalid size: 'abc'"
+        );
+        let e = flags(|l| l.cpus = Some(-1.0)).resources().unwrap_err();
+        assert!(
+            e.to_string().starts_with("range of CPUs is from 0.01"),
+            "{e}"
+        );
+        let r = flags(|l| l.cpus = Some(0.5)).resources().unwrap();
+        assert_eq!(r.nano_cpus, Some(500_000_000));
+        let e = flags(|l| {
+            l.cpus = Some(1.0);
+            l.cpu_period = Some(1);
+        })
+        .resources()
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--cpu-period and --cpus cannot be set together"
+        );
+    }
+
+    #[test]
+    fn security_opts_as_podman() {
+        let s = flags(|l| {
+            l.security_opt = vec![
+                "no-new-privileges".into(),
+                "seccomp=unconfined".into(),
+                "mask=/a:/b".into(),
+                "label=disable".into(),
+            ];
+            l.cap_drop = vec!["all".into()];
+        })
+        .security()
+        .unwrap();
+        assert!(s.no_new_privileges);
+        assert_eq!(s.seccomp_profile.as_deref(), Some("unconfined"));
+        assert_eq!(s.mask, ["/a", "/b"]);
+        assert_eq!(s.label, ["disable"]);
+        assert_eq!(s.cap_drop, ["ALL"]);
+        let e = flags(|l| l.security_opt = vec!["bogus".into()])
+            .security()
+            .unwrap_err();
+        assert_eq!(e.to_string(), "invalid --security-opt 1: \"bogus\"");
+        let e = flags(|l| l.cap_add = vec!["foo".into()])
+            .security()
+            .unwrap_err();
+        assert_eq!(e.to_string(), "\"CAP_FOO\": unknown capability");
+    }
+
+    #[test]
+    fn cgroup_rules_and_ulimits_as_podman() {
+        for ok in ["b 7:* rmw", "a 7 rmw", "c 1:3 r"] {
+            check_cgroup_rule(ok).unwrap();
+        }
+        for (bad, want) in [
+            ("b 7:* rmX", "invalid device access in device-access-add: X"),
+            ("x 7:* rmw", "invalid device type in device-access-add: x"),
+            (
+                "a a:* rmw",
+                "strconv.ParseUint: parsing \"a\": invalid syntax",
+            ),
+        ] {
+            assert_eq!(check_cgroup_rule(bad).unwrap_err().to_string(), want);
+        }
+        assert_eq!(
+            parse_ulimit("core=-1:1000").unwrap_err().to_string(),
+            "ulimit option \"core=-1:1000\" requires name=SOFT:HARD, failed to be parsed: ulimit soft limit must be less than or equal to hard limit: soft: -1 (unlimited), hard: 1000"
+        );
+        let u = parse_ulimit("nofile=100:-1").unwrap();
+        assert_eq!((u.soft, u.hard), (100, -1));
+    }
+}
