@@ -22,7 +22,12 @@ pub(super) fn check_database(
             drop(db);
             Vec::new()
         }
-        Ok(db) => db.quick_check()?,
+        // Damage past the schema page shows only when the check reads it.
+        Ok(db) => match db.quick_check() {
+            Ok(problems) => problems,
+            Err(StateError::Damaged { cause, .. }) => vec![cause],
+            Err(e) => return Err(e.into()),
+        },
         Err(StateError::Damaged { cause, .. }) => vec![cause],
         Err(e) => return Err(e.into()),
     };

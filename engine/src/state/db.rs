@@ -141,11 +141,14 @@ impl Db {
 
     /// `PRAGMA quick_check`: what SQLite finds wrong ("ok" means nothing).
     pub(crate) fn quick_check(&self) -> Result<Vec<String>, StateError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("PRAGMA quick_check")?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = self.name_damage((|| {
+            let conn = self.conn();
+            let mut stmt = conn.prepare("PRAGMA quick_check")?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })())?;
         Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 

@@ -38,6 +38,7 @@ pub(crate) async fn create(
         &crate::network::store_for(net_config),
         in_pod,
     )?;
+    super::options::validate_host_options(&options)?;
     options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
     let cidfile = CidFile::create(spec.cidfile.as_deref())?;

@@ -74,9 +74,15 @@ pub(crate) fn container_options(
         resources: spec.resources,
         ..Default::default()
     };
-    crate::spec::validate_host_options(&options)
-        .map_err(|e| Error::new(rpod_api::error::ErrorKind::InvalidArgument, e.to_string()))?;
     Ok(options)
+}
+
+/// What the security and resource options need from the host, checked
+/// once the network mode is known (`--sysctl net.*` against `host`), so bad
+/// input fails at create with nothing made.
+pub(crate) fn validate_host_options(options: &ContainerOptions) -> Result<(), Error> {
+    crate::spec::validate_host_options(options)
+        .map_err(|e| Error::new(rpod_api::error::ErrorKind::InvalidArgument, e.to_string()))
 }
 
 /// The security options with their capability names checked.
