@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::types::{NetworkOptions, StatusBlock};
+use super::types::{Network, NetworkOptions, StatusBlock};
 
 /// Where distributions install netavark and aardvark-dns (Podman's
 /// `helper_binaries_dir` defaults), before `$PATH`.
@@ -82,14 +82,21 @@ impl Netavark {
         netns: &Path,
         options: &NetworkOptions,
     ) -> Result<BTreeMap<String, StatusBlock>, NetavarkError> {
-        let out = self.call("setup", netns, options)?;
-        serde_json::from_slice(&out).map_err(NetavarkError::BadOutput)
+        let (options, names) = under_backend_names(options);
+        let out = self.call("setup", netns, &options)?;
+        let status: BTreeMap<String, StatusBlock> =
+            serde_json::from_slice(&out).map_err(NetavarkError::BadOutput)?;
+        Ok(status
+            .into_iter()
+            .map(|(k, v)| (names.get(&k).cloned().unwrap_or(k), v))
+            .collect())
     }
 
     /// Undoes [`Netavark::setup`]: interfaces, firewall rules, DNS entries; the
     /// bridge goes with its last container.
     pub fn teardown(&self, netns: &Path, options: &NetworkOptions) -> Result<(), NetavarkError> {
-        self.call("teardown", netns, options).map(drop)
+        self.call("teardown", netns, &under_backend_names(options).0)
+            .map(drop)
     }
 
     fn call(
@@ -133,6 +140,39 @@ impl Netavark {
     }
 }
 
+/// The name netavark knows a network by. netavark 1.4 names a network's
+/// firewall chains after a hash of its name (`NETAVARK-<sha512[..13]>`), so
+/// rpod's default network `podman` would share Podman's chains on the same
+/// host, as would two rpod roots. A bridge network goes to netavark under its
+/// bridge's name, which is unique on the host; other drivers (macvlan sets
+/// up no firewall chains) keep theirs.
+fn backend_name(network: &Network) -> String {
+    match &network.network_interface {
+        Some(bridge) if network.driver == "bridge" => format!("rpod-{bridge}"),
+        _ => network.name.clone(),
+    }
+}
+
+/// `options` with every network under its [`backend_name`], and the way
+/// back from those names to rpod's.
+fn under_backend_names(options: &NetworkOptions) -> (NetworkOptions, BTreeMap<String, String>) {
+    let mut out = options.clone();
+    let mut back = BTreeMap::new();
+    out.networks.clear();
+    out.network_info.clear();
+    for (name, info) in &options.network_info {
+        let backend = backend_name(info);
+        if let Some(per) = options.networks.get(name) {
+            out.networks.insert(backend.clone(), per.clone());
+        }
+        let mut info = info.clone();
+        info.name = backend.clone();
+        out.network_info.insert(backend.clone(), info);
+        back.insert(backend, name.clone());
+    }
+    (out, back)
+}
+
 /// netavark reports errors as `{"error": "..."}` on stdout; older versions and
 /// panics write text to stderr.
 fn failure_message(stdout: &[u8], stderr: &[u8]) -> String {
@@ -155,6 +195,28 @@ fn failure_message(stdout: &[u8], stderr: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bridge_networks_reach_netavark_under_their_bridge_name() {
+        let options: NetworkOptions = serde_json::from_value(serde_json::json!({
+            "container_id": "c", "container_name": "n",
+            "networks": {"podman": {"interface_name": "eth0"}, "mv": {"interface_name": "eth1"}},
+            "network_info": {
+                "podman": {"name": "podman", "id": "1", "driver": "bridge", "network_interface": "rpod0"},
+                "mv": {"name": "mv", "id": "2", "driver": "macvlan", "network_interface": "eth0"}
+            }
+        }))
+        .unwrap();
+        let (sent, back) = under_backend_names(&options);
+        assert_eq!(
+            sent.networks.keys().collect::<Vec<_>>(),
+            ["mv", "rpod-rpod0"]
+        );
+        assert_eq!(sent.network_info["rpod-rpod0"].name, "rpod-rpod0");
+        assert_eq!(sent.network_info["rpod-rpod0"].id, "1");
+        assert_eq!(back["rpod-rpod0"], "podman");
+        assert_eq!(back["mv"], "mv");
+    }
 
     #[test]
     fn failure_messages() {
