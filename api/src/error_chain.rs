@@ -28,6 +28,17 @@ pub fn append_cause(out: &mut String, msg: &str) {
     }
 }
 
+/// Go-style lower-case reason of an I/O error ("no such file or directory").
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => s,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +50,12 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     #[error("creating /x: {0}")]
     struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn io_reasons_read_as_go_prints_them() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(io_reason(&e), "no such file or directory");
+    }
 
     #[test]
     fn causes_are_appended_once() {

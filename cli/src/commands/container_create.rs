@@ -6,6 +6,7 @@ use clap::Args;
 use rpod_api::container_run::{
     ContainerSpec, CreateSpec, ImageVolumeMode, InitCtrMode, PodTarget, PullPolicy,
 };
+use rpod_api::error_chain::io_reason;
 
 use super::common::{open_front_door, parse_signal, Globals};
 use crate::cli_error::{CliError, CliResult};
@@ -438,17 +439,6 @@ fn read_env_file(path: &Path) -> CliResult<Vec<String>> {
         })?;
     }
     Ok(lines.into_iter().flat_map(expand_env).collect())
-}
-
-/// Go-style lower-case reason of an I/O error ("no such file or directory").
-pub fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-        None => s,
-    }
 }
 
 /// The create request for `image_and_command` with the flags.

@@ -197,7 +197,7 @@ fn bind(source: &str, destination: &str, options: Vec<String>) -> CliResult<Bind
     if let Err(e) = std::fs::metadata(&abs) {
         return Err(CliError::usage(format!(
             "statfs {source}: {}",
-            super::container_create::io_reason(&e)
+            rpod_api::error_chain::io_reason(&e)
         )));
     }
     let readonly = options.iter().any(|o| o == "ro");

@@ -1,7 +1,9 @@
 //! `--device` (the node in the container and its cgroup rule) and
 //! `--device-cgroup-rule`.
 
+use std::fs::Metadata;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::Path;
 
 use oci_spec::runtime::{
     Linux, LinuxDevice, LinuxDeviceBuilder, LinuxDeviceCgroup, LinuxDeviceCgroupBuilder,
@@ -14,20 +16,37 @@ use super::SpecError;
 /// The host node of a `--device`, as a device of the container.
 pub fn host_device(d: &DeviceSpec) -> Result<LinuxDevice, SpecError> {
     let meta = std::fs::metadata(&d.host).map_err(|e| SpecError::io("stat", &d.host, e))?;
-    let ft = meta.file_type();
-    let typ = if ft.is_char_device() {
-        LinuxDeviceType::C
-    } else if ft.is_block_device() {
-        LinuxDeviceType::B
-    } else {
+    let Some(typ) = node_type(&meta) else {
         return Err(SpecError::InvalidDevice(format!(
             "{} is not a valid device",
             d.host
         )));
     };
+    node_at(&d.container, typ, &meta)
+}
+
+/// The device type of a host node; `None` when it is no device.
+pub(super) fn node_type(meta: &Metadata) -> Option<LinuxDeviceType> {
+    let ft = meta.file_type();
+    if ft.is_char_device() {
+        Some(LinuxDeviceType::C)
+    } else if ft.is_block_device() {
+        Some(LinuxDeviceType::B)
+    } else {
+        None
+    }
+}
+
+/// The host node `meta` (numbers, mode, owner) as the container's device
+/// at `path`.
+pub(super) fn node_at(
+    path: impl AsRef<Path>,
+    typ: LinuxDeviceType,
+    meta: &Metadata,
+) -> Result<LinuxDevice, SpecError> {
     let rdev = meta.rdev();
     Ok(LinuxDeviceBuilder::default()
-        .path(&d.container)
+        .path(path.as_ref())
         .typ(typ)
         .major(i64::from(nix::sys::stat::major(rdev) as u32))
         .minor(i64::from(nix::sys::stat::minor(rdev) as u32))

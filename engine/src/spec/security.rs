@@ -4,13 +4,11 @@
 //! beyond the host's bounding set.
 
 use std::collections::HashSet;
-
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use oci_spec::runtime::{
     Capability, Linux, LinuxCapabilities, LinuxCapabilitiesBuilder, LinuxDevice,
-    LinuxDeviceBuilder, LinuxDeviceCgroupBuilder, LinuxDeviceType,
+    LinuxDeviceCgroupBuilder,
 };
 use rpod_api::container_run::{SecuritySpec, KNOWN_CAPABILITIES};
 
@@ -165,28 +163,13 @@ fn host_devices(dir: &Path, out: &mut Vec<LinuxDevice>) -> Result<(), SpecError>
             }
             continue;
         }
-        let typ = if ft.is_char_device() {
-            LinuxDeviceType::C
-        } else if ft.is_block_device() {
-            LinuxDeviceType::B
-        } else {
+        let Some(typ) = super::devices::node_type(&meta) else {
             continue;
         };
         if name == "console" {
             continue;
         }
-        let rdev = meta.rdev();
-        out.push(
-            LinuxDeviceBuilder::default()
-                .path(path)
-                .typ(typ)
-                .major(i64::from(nix::sys::stat::major(rdev) as u32))
-                .minor(i64::from(nix::sys::stat::minor(rdev) as u32))
-                .file_mode(meta.permissions().mode() & 0o7777)
-                .uid(meta.uid())
-                .gid(meta.gid())
-                .build()?,
-        );
+        out.push(super::devices::node_at(&path, typ, &meta)?);
     }
     Ok(())
 }
