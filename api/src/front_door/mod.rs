@@ -10,6 +10,7 @@
 //! the REST API adds an HTTP one for `rpod --remote`. Every method is async and
 //! `Send`, so a `dyn FrontDoor` works from any tokio runtime.
 
+pub mod container_copy;
 pub mod container_logs;
 pub mod container_run;
 pub mod containers;
@@ -20,6 +21,7 @@ pub mod pods;
 pub mod system;
 pub mod volumes;
 
+pub use container_copy::ContainerCopy;
 pub use container_logs::ContainerLogs;
 pub use container_run::ContainerRun;
 pub use containers::Containers;
@@ -35,6 +37,7 @@ pub trait FrontDoor:
     Containers
     + ContainerRun
     + ContainerLogs
+    + ContainerCopy
     + Pods
     + Images
     + System
@@ -49,6 +52,7 @@ impl<T> FrontDoor for T where
     T: Containers
         + ContainerRun
         + ContainerLogs
+        + ContainerCopy
         + Pods
         + Images
         + System

@@ -8,6 +8,7 @@ mod common;
 mod completion;
 mod container_create;
 mod container_filter;
+mod cp;
 mod create_refused;
 mod detach_keys;
 mod diff;
@@ -133,6 +134,8 @@ pub enum ContainerCommon {
     Attach(attach::AttachArgs),
     /// Create new image based on the changed container
     Commit(commit::CommitArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(cp::CpArgs),
     /// Create but do not start a container
     Create(container_create::CreateArgs),
     /// Inspect changes to the container's file systems
@@ -278,6 +281,7 @@ async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
     match c {
         ContainerCommon::Attach(a) => attach::run(g, a).await,
         ContainerCommon::Commit(a) => commit::commit(g, a).await,
+        ContainerCommon::Cp(a) => cp::run(g, a).await,
         ContainerCommon::Create(a) => container_create::run(g, a).await,
         ContainerCommon::Diff(a) => diff::run(g, a).await,
         ContainerCommon::Exec(a) => exec::run(g, a).await,
@@ -305,7 +309,6 @@ const PLANNED: &[&str] = &[
     "auto-update",
     "build",
     "checkpoint",
-    "cp",
     "init",
     "kube",
     "machine",

@@ -56,6 +56,124 @@ impl InRoot {
         })
     }
 
+    /// Takes the open directory `root` as a root (a running container's
+    /// `/proc/PID/root`, a subtree opened from another root); `path` names
+    /// it in messages.
+    pub fn from_fd(root: OwnedFd, path: PathBuf) -> InRoot {
+        InRoot { root, path }
+    }
+
+    /// The directory `rel` of this tree (resolved as [`InRoot::open`]
+    /// does) as a root of its own.
+    pub fn subtree(&self, rel: &Path) -> io::Result<InRoot> {
+        let root = self.open(rel, DIR_FLAGS)?;
+        Ok(InRoot {
+            root,
+            path: self.path.join(strip_root(rel)),
+        })
+    }
+
+    /// Another handle on the same root (a duplicated descriptor).
+    pub fn try_clone(&self) -> io::Result<InRoot> {
+        Ok(InRoot {
+            root: self.root.try_clone()?,
+            path: self.path.clone(),
+        })
+    }
+
+    /// The path `rel` names inside the root, as `/`-rooted canonical path:
+    /// `..` and symlinks (the last component's only with `follow_last`)
+    /// resolved as the container would, never above the root. Components
+    /// that do not exist are kept as they are, so a dangling symlink
+    /// yields the path it points to. Every lookup is relative to the
+    /// root's descriptor and follows no symlink itself: a tree changed
+    /// meanwhile can make the answer stale, never read outside the root.
+    pub fn resolve(&self, rel: &Path, follow_last: bool) -> io::Result<PathBuf> {
+        /// Symlinks followed before giving up (as the kernel's limit).
+        const MAX_LINKS: u32 = 40;
+        let mut todo: Vec<std::ffi::OsString> = components_rev(strip_root(rel));
+        let mut done: Vec<std::ffi::OsString> = Vec::new();
+        let mut links = 0;
+        while let Some(c) = todo.pop() {
+            if c == ".." {
+                done.pop();
+                continue;
+            }
+            let last = todo.is_empty();
+            let parent: PathBuf = done.iter().collect();
+            let target = if last && !follow_last {
+                None
+            } else {
+                self.read_link_at(&parent, &c)?
+            };
+            match target {
+                Some(t) => {
+                    links += 1;
+                    if links > MAX_LINKS {
+                        return Err(Errno::LOOP.into());
+                    }
+                    if t.is_absolute() {
+                        done.clear();
+                    }
+                    todo.extend(components_rev(&t));
+                }
+                None => done.push(c),
+            }
+        }
+        let mut out = PathBuf::from("/");
+        out.extend(done);
+        Ok(out)
+    }
+
+    /// The target of `name` in the directory `parent` (a canonical path
+    /// below the root) if it is a symlink; `None` if it is something else
+    /// or does not exist.
+    fn read_link_at(&self, parent: &Path, name: &OsStr) -> io::Result<Option<PathBuf>> {
+        let dir = match self.open_no_symlinks(parent, OFlags::PATH | OFlags::DIRECTORY) {
+            Ok(d) => d,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        match rfs::readlinkat(&dir, name, Vec::new()) {
+            Ok(t) => Ok(Some(PathBuf::from(OsStr::from_bytes(t.as_bytes())))),
+            Err(Errno::INVAL | Errno::NOENT | Errno::NOTDIR) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One entry as a walk would report it, named `name`: `rel` resolved as
+    /// [`InRoot::open`] does (a symlink is followed; with `nofollow`, a
+    /// final symlink is reported as such). A directory's content is not
+    /// listed (walk it with [`InRoot::subtree`]).
+    pub fn node(&self, rel: &Path, name: PathBuf, nofollow: bool) -> io::Result<Node> {
+        let flags = if nofollow {
+            OFlags::PATH | OFlags::NOFOLLOW
+        } else {
+            OFlags::PATH
+        };
+        let fd = self.open(rel, flags)?;
+        let stat = rfs::fstat(&fd)?;
+        let kind = match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Directory => NodeKind::Dir {
+                opaque: rfs::openat(&fd, c".", DIR_FLAGS, Mode::empty())
+                    .is_ok_and(|d| fd_is_opaque(&d)),
+            },
+            FileType::RegularFile => NodeKind::File(reopen(&fd)?),
+            FileType::Symlink => {
+                let target = rfs::readlinkat(&fd, c"", Vec::new())?;
+                NodeKind::Symlink(PathBuf::from(OsStr::from_bytes(target.as_bytes())))
+            }
+            _ => NodeKind::Other,
+        };
+        Ok(Node {
+            rel: name,
+            stat,
+            kind,
+        })
+    }
+
     /// The host path the root was opened from (for messages only).
     pub fn path(&self) -> &Path {
         &self.path
@@ -67,6 +185,11 @@ impl InRoot {
     /// Add `OFlags::NOFOLLOW` to get a final symlink itself (with `O_PATH`).
     pub fn open(&self, rel: &Path, flags: OFlags) -> io::Result<OwnedFd> {
         let rel = strip_root(rel);
+        let rel = if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
         let mut tries = 0;
         loop {
             match rfs::openat2(
@@ -202,6 +325,20 @@ fn open_no_symlinks(root: BorrowedFd<'_>, rel: &Path, flags: OFlags) -> io::Resu
     }
 }
 
+/// The components of `p` that name something (no `/`, no `.`), last first.
+fn components_rev(p: &Path) -> Vec<std::ffi::OsString> {
+    let mut v: Vec<std::ffi::OsString> = p
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n.to_owned()),
+            std::path::Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    v.reverse();
+    v
+}
+
 fn strip_root(rel: &Path) -> &Path {
     rel.strip_prefix("/").unwrap_or(rel)
 }
@@ -301,6 +438,12 @@ impl Iterator for Walk {
 }
 
 impl Walk {
+    /// Leaves out the content of the directory reported last (it is not
+    /// entered, and no [`NodeKind::LeaveDir`] follows for it).
+    pub fn skip_dir(&mut self) {
+        self.pending = None;
+    }
+
     fn step(&mut self) -> io::Result<Option<Node>> {
         if let Some((fd, frame)) = self.pending.take() {
             self.stack.push(frame);

@@ -21,6 +21,7 @@ mod blobs;
 mod changes;
 mod commit;
 pub mod compression;
+pub mod copier;
 mod error;
 pub mod extract;
 mod image_mount;

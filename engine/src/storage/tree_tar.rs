@@ -73,7 +73,7 @@ fn sibling(rel: &Path, name: &std::ffi::OsStr) -> PathBuf {
     }
 }
 
-fn append<W: Write>(
+pub(crate) fn append<W: Write>(
     b: &mut tar::Builder<W>,
     links: &mut HashMap<(u64, u64), PathBuf>,
     node: Node,

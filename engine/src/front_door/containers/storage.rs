@@ -36,7 +36,10 @@ fn other(e: impl ToString) -> Error {
 }
 
 /// The container's record and image.
-async fn container_image(engine: &Engine, name: &str) -> Result<(ContainerRecord, Image)> {
+pub(crate) async fn container_image(
+    engine: &Engine,
+    name: &str,
+) -> Result<(ContainerRecord, Image)> {
     let rec = engine.container(name)?.get().await?;
     let image = engine
         .store()
@@ -48,7 +51,7 @@ async fn container_image(engine: &Engine, name: &str) -> Result<(ContainerRecord
     Ok((rec, image))
 }
 
-fn is_mounted(path: &Path) -> bool {
+pub(crate) fn is_mounted(path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (
         std::fs::metadata(path),
@@ -211,20 +214,37 @@ pub(crate) fn write_tar(path: &Path, output: ExportOutput) -> std::result::Resul
 /// `export`: mounts the root filesystem for the time of the export if it was not.
 pub(super) async fn export(engine: &Engine, name: &str, output: ExportOutput) -> Result<()> {
     let (rec, image) = container_image(engine, name).await?;
-    let store = engine.store().clone();
-    let merged = store.container_storage_paths(&rec.id).merged;
-    let was_mounted = is_mounted(&merged);
-    let path = store.mount_rootfs(&rec.id, &image).map_err(other)?;
+    let (path, was_mounted) = mount_rootfs(engine, &rec, &image)?;
     let result = tokio::task::spawn_blocking(move || write_tar(&path, output))
         .await
         .map_err(|e| Error::other(format!("export task failed: {e}")))?;
     if !was_mounted {
-        let rec = engine.container(&rec.id)?.get().await?;
-        if !matches!(rec.state, ContainerState::Running | ContainerState::Paused) {
-            engine.store().unmount_rootfs(&rec.id).map_err(other)?;
-        }
+        release_rootfs(engine, &rec.id).await?;
     }
     result.map_err(Error::other)
+}
+
+/// Mounts the container's root filesystem for the engine's own use;
+/// returns where, and whether it was mounted already.
+pub(crate) fn mount_rootfs(
+    engine: &Engine,
+    rec: &ContainerRecord,
+    image: &Image,
+) -> Result<(std::path::PathBuf, bool)> {
+    let store = engine.store();
+    let was_mounted = is_mounted(&store.container_storage_paths(&rec.id).merged);
+    let path = store.mount_rootfs(&rec.id, image).map_err(other)?;
+    Ok((path, was_mounted))
+}
+
+/// Undoes a [`mount_rootfs`] that mounted: unmounts unless the container
+/// runs by now.
+pub(crate) async fn release_rootfs(engine: &Engine, id: &str) -> Result<()> {
+    let rec = engine.container(id)?.get().await?;
+    if !matches!(rec.state, ContainerState::Running | ContainerState::Paused) {
+        engine.store().unmount_rootfs(&rec.id).map_err(other)?;
+    }
+    Ok(())
 }
 
 /// `diff` of a container (without the paths the engine creates), else of an

@@ -1,0 +1,95 @@
+//! The reading half: an item of a tree as a tar stream.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use super::{base_name, shown, CopyError, Rename};
+use crate::storage::in_root::{InRoot, Node, NodeKind};
+use crate::storage::tree_tar::append;
+
+/// Directories below a container's root that are never copied out of it
+/// (Podman's `Excludes` for `cp`).
+const KERNEL_DIRS: &[&str] = &["dev", "proc", "sys"];
+
+/// How [`get`] names and owns what it archives.
+#[derive(Debug, Clone, Default)]
+pub struct GetOptions {
+    /// A directory's members are named below the directory's own name
+    /// (`dir/a`), else relative to it (`a`).
+    pub keep_directory_names: bool,
+    /// Member names renamed.
+    pub rename: Option<Rename>,
+    /// Owner recorded for every member instead of the file's own.
+    pub owner: Option<(u32, u32)>,
+    /// Leave out `/dev`, `/proc` and `/sys` of the root.
+    pub exclude_kernel_dirs: bool,
+    /// The item's own name in the stream (default: its base name).
+    pub name: Option<String>,
+}
+
+fn excluded(abs: &Path) -> bool {
+    match abs.components().find(|c| matches!(c, Component::Normal(_))) {
+        Some(Component::Normal(first)) => KERNEL_DIRS.iter().any(|d| first == *d),
+        _ => false,
+    }
+}
+
+/// Writes `item` (a path inside `root`, symlinks followed inside it) to
+/// `w` as a tar stream: a file under its base name, a directory with
+/// everything below it, symlinks inside it archived as symlinks.
+pub fn get<W: Write>(root: &InRoot, item: &Path, o: &GetOptions, w: W) -> Result<W, CopyError> {
+    let item_str = item.to_string_lossy();
+    let fail = |e: std::io::Error| CopyError(format!("copier: get: {:?}: {e}", item_str));
+    let abs = root.resolve(item, true).map_err(fail)?;
+    if o.exclude_kernel_dirs && excluded(&abs) {
+        return Err(CopyError::new(
+            "copier: get: copied no items: no such file or directory",
+        ));
+    }
+    let base = o.name.clone().unwrap_or_else(|| base_name(&item_str));
+    let top = root
+        .node(item, PathBuf::from(&base), false)
+        .map_err(|e| CopyError(format!("copier: get: lstat {:?}: {e}", shown(item))))?;
+    let mut b = tar::Builder::new(w);
+    b.follow_symlinks(false);
+    let mut links = HashMap::new();
+    let mut add = |b: &mut tar::Builder<W>, mut node: Node| {
+        if let Some(r) = &o.rename {
+            node.rel = PathBuf::from(r.apply(&node.rel.to_string_lossy()));
+        }
+        if let Some((uid, gid)) = o.owner {
+            node.stat.st_uid = uid;
+            node.stat.st_gid = gid;
+        }
+        append(b, &mut links, node, false).map_err(fail)
+    };
+    if matches!(top.kind, NodeKind::Dir { .. }) {
+        let prefix = o.keep_directory_names.then(|| PathBuf::from(&base));
+        if prefix.is_some() {
+            add(&mut b, top)?;
+        }
+        let sub = root.subtree(item).map_err(fail)?;
+        let mut walk = sub.walk().map_err(fail)?;
+        while let Some(node) = walk.next() {
+            let mut node = node.map_err(fail)?;
+            if matches!(node.kind, NodeKind::LeaveDir) {
+                continue;
+            }
+            if o.exclude_kernel_dirs && excluded(&abs.join(&node.rel)) {
+                if matches!(node.kind, NodeKind::Dir { .. }) {
+                    walk.skip_dir();
+                }
+                continue;
+            }
+            if let Some(p) = &prefix {
+                node.rel = p.join(&node.rel);
+            }
+            add(&mut b, node)?;
+        }
+    } else {
+        add(&mut b, top)?;
+    }
+    b.finish().map_err(fail)?;
+    b.into_inner().map_err(fail)
+}
