@@ -282,6 +282,21 @@ fn cp_tar_streams_both_ways() {
         "Error: destination must be a directory when copying from stdin\n"
     );
 
+    // `/dev/stdin` is a host path like any other (a file named `stdin`).
+    let spooled = env.dir().join("stdin-file");
+    fs::write(&spooled, "via /dev/stdin\n").unwrap();
+    let res = env
+        .cmd(&["cp", "/dev/stdin", "t1:/tmp"])
+        .stdin(fs::File::open(&spooled).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert_eq!(exec_out(env, "t1", "cat /tmp/stdin"), "via /dev/stdin");
+
     // A directory to stdout: a plain tar named after the directory.
     let out = env.run(&["cp", "t1:/tmp/a", "-"]);
     assert!(

@@ -43,6 +43,9 @@ const DIR_FLAGS: OFlags = OFlags::RDONLY
 pub struct InRoot {
     root: OwnedFd,
     path: PathBuf,
+    /// The host's own `/`, named by its user: paths resolve as any
+    /// program's would (magic links like `/dev/stdin` included).
+    host: bool,
 }
 
 impl InRoot {
@@ -53,14 +56,27 @@ impl InRoot {
         Ok(InRoot {
             root,
             path: path.to_owned(),
+            host: false,
         })
+    }
+
+    /// The host's `/` for paths its user gives (the host side of `cp`):
+    /// not a boundary, symlinks and magic links resolve as usual.
+    pub fn host() -> io::Result<InRoot> {
+        let mut root = InRoot::new(Path::new("/"))?;
+        root.host = true;
+        Ok(root)
     }
 
     /// Takes the open directory `root` as a root (a running container's
     /// `/proc/PID/root`, a subtree opened from another root); `path` names
     /// it in messages.
     pub fn from_fd(root: OwnedFd, path: PathBuf) -> InRoot {
-        InRoot { root, path }
+        InRoot {
+            root,
+            path,
+            host: false,
+        }
     }
 
     /// The directory `rel` of this tree (resolved as [`InRoot::open`]
@@ -70,6 +86,7 @@ impl InRoot {
         Ok(InRoot {
             root,
             path: self.path.join(strip_root(rel)),
+            host: self.host,
         })
     }
 
@@ -78,6 +95,7 @@ impl InRoot {
         Ok(InRoot {
             root: self.root.try_clone()?,
             path: self.path.clone(),
+            host: self.host,
         })
     }
 
@@ -190,6 +208,14 @@ impl InRoot {
         } else {
             rel
         };
+        if self.host {
+            return Ok(rfs::openat(
+                &self.root,
+                rel,
+                flags | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?);
+        }
         let mut tries = 0;
         loop {
             match rfs::openat2(

@@ -274,8 +274,7 @@ fn to_container(acc: &mut Access, cpath: &str, source: CopySource, o: CopyOption
             };
             pipe(
                 |w| {
-                    let root =
-                        InRoot::new(Path::new("/")).map_err(|e| Error::other(io_reason(&e)))?;
+                    let root = InRoot::host().map_err(|e| Error::other(io_reason(&e)))?;
                     get(&root, Path::new(&htarget), &get_options, w)
                         .map(drop)
                         .map_err(|e| Error::other(format!("copying from host: {e}")))

@@ -41,7 +41,11 @@ fn excluded(abs: &Path) -> bool {
 pub fn get<W: Write>(root: &InRoot, item: &Path, o: &GetOptions, w: W) -> Result<W, CopyError> {
     let item_str = item.to_string_lossy();
     let fail = |e: std::io::Error| CopyError(format!("copier: get: {:?}: {e}", item_str));
-    let abs = root.resolve(item, true).map_err(fail)?;
+    let abs = if o.exclude_kernel_dirs {
+        root.resolve(item, true).map_err(fail)?
+    } else {
+        PathBuf::new()
+    };
     if o.exclude_kernel_dirs && excluded(&abs) {
         return Err(CopyError::new(
             "copier: get: copied no items: no such file or directory",
