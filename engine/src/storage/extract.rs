@@ -569,19 +569,7 @@ impl<'a> Extractor<'a> {
                 })?;
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
-                let (ft, dev) = match kind {
-                    EntryType::Fifo => (FileType::Fifo, 0),
-                    _ => {
-                        let major = header.device_major().map_err(err)?.unwrap_or(0);
-                        let minor = header.device_minor().map_err(err)?.unwrap_or(0);
-                        let ft = if kind == EntryType::Char {
-                            FileType::CharacterDevice
-                        } else {
-                            FileType::BlockDevice
-                        };
-                        (ft, rfs::makedev(major, minor))
-                    }
-                };
+                let (ft, dev) = special_node(&header).map_err(err)?;
                 self.remove(&parent, name).map_err(err)?;
                 rfs::mknodat(&parent, name, ft, Mode::from_raw_mode(0o600), dev)
                     .map_err(|e| err(e.into()))?;
@@ -773,6 +761,23 @@ impl<'a> Extractor<'a> {
         })
         .map_err(|e| StorageError::entry("setting directory times", e))
     }
+}
+
+/// The node type and device number a character device, block device or
+/// FIFO member of an archive describes.
+pub(crate) fn special_node(header: &tar::Header) -> io::Result<(FileType, u64)> {
+    let kind = header.entry_type();
+    if kind == EntryType::Fifo {
+        return Ok((FileType::Fifo, 0));
+    }
+    let major = header.device_major()?.unwrap_or(0);
+    let minor = header.device_minor()?.unwrap_or(0);
+    let ft = if kind == EntryType::Char {
+        FileType::CharacterDevice
+    } else {
+        FileType::BlockDevice
+    };
+    Ok((ft, rfs::makedev(major, minor)))
 }
 
 /// Flags of the directories opened by the tree walks.

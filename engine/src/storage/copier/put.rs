@@ -22,6 +22,7 @@ use rustix::io::Errno;
 use tar::EntryType;
 
 use super::{shown, CopyError, Rename};
+use crate::storage::extract::special_node;
 use crate::storage::in_root::InRoot;
 use crate::storage::tree_remove::remove_tree_at;
 
@@ -260,19 +261,7 @@ impl Putter<'_> {
                     self.ignored.insert(raw.to_owned());
                     return Ok(());
                 }
-                let (ft, dev) = match kind {
-                    EntryType::Fifo => (FileType::Fifo, 0),
-                    _ => {
-                        let major = h.device_major().map_err(bad)?.unwrap_or(0);
-                        let minor = h.device_minor().map_err(bad)?.unwrap_or(0);
-                        let ft = if kind == EntryType::Char {
-                            FileType::CharacterDevice
-                        } else {
-                            FileType::BlockDevice
-                        };
-                        (ft, rfs::makedev(major, minor))
-                    }
-                };
+                let (ft, dev) = special_node(h).map_err(bad)?;
                 self.replace(&pfd, name, &p, "mknod", |d, n| {
                     rfs::mknodat(d, n, ft, Mode::from_raw_mode(0o600), dev)
                 })?;
