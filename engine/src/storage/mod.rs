@@ -8,7 +8,8 @@
 //!   `unmount_rootfs`, `remove_container_storage`).
 //!
 //! - [`in_root`]: reading container and layer trees from inside their root
-//!   only (export, commit, diff, later cp); [`tree_remove`]: removing trees
+//!   only (export, commit, diff, cp); [`copier`]: `cp`'s tar halves on
+//!   top of it; [`tree_remove`]: removing trees
 //!   of any depth with a bounded number of descriptors.
 //!
 //! Every metadata update is atomic (temp file, fsync, rename) and taken under
