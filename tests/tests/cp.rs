@@ -406,9 +406,17 @@ fn cp_bad_input_changes_nothing() {
     );
     let (code, _) = env.fails(&["cp", &f, "b1:/missing/parent/f"]);
     assert_eq!(code, 125);
+    // Neither side a container: Podman looks up a container named "".
     let (code, err) = env.fails(&["cp", &f, &missing]);
-    assert_eq!(code, 125);
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(
+        (code, err.as_str()),
+        (125, "Error: name or ID cannot be empty\n")
+    );
+    let (code, err) = env.fails(&["cp", &f, ":/tmp"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (125, "Error: name or ID cannot be empty\n")
+    );
     assert_eq!(listing(&dir), ["f"]);
     env.ok(&["start", "b1"]);
     assert_eq!(

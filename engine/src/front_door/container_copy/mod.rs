@@ -42,6 +42,19 @@ async fn copy(engine: &Engine, req: CopyRequest) -> Result<()> {
         destination,
         options,
     } = req;
+    let named = |c: &str| {
+        if c.is_empty() {
+            Err(Error::invalid(EMPTY_NAME))
+        } else {
+            Ok(())
+        }
+    };
+    if let CopySource::Container { container, .. } = &source {
+        named(container)?;
+    }
+    if let CopyDestination::Container { container, .. } = &destination {
+        named(container)?;
+    }
     let src = match &source {
         CopySource::Container { container, .. } => Some(Access::open(engine, container).await?),
         _ => None,
@@ -94,9 +107,8 @@ fn run(
         (None, source, Some(d), CopyDestination::Container { path, .. }) => {
             to_container(d, &path, source, o)
         }
-        _ => Err(Error::invalid(
-            "copying between two host paths is not supported: one of the paths must refer to a container",
-        )),
+        // Podman looks up the destination's container, named "".
+        _ => Err(Error::invalid(EMPTY_NAME)),
     }
 }
 
@@ -116,6 +128,8 @@ fn not_on_host(path: &Path, e: &io::Error) -> Error {
     ))
 }
 
+/// Podman's `define.ErrEmptyID`: `cp` between two host paths, or `:PATH`.
+const EMPTY_NAME: &str = "name or ID cannot be empty";
 const DIR_ONTO_FILE: &str = "destination must be a directory when copying a directory";
 const STDIN_NOT_DIR: &str = "destination must be a directory when copying from stdin";
 
