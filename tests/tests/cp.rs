@@ -406,6 +406,17 @@ fn cp_bad_input_changes_nothing() {
     );
     let (code, _) = env.fails(&["cp", &f, "b1:/missing/parent/f"]);
     assert_eq!(code, 125);
+    let (code, err) = env.fails(&["container", "cp", &f]);
+    assert_eq!(
+        (code, err.as_str()),
+        (125, "Error: accepts 2 arg(s), received 1\n")
+    );
+    let (code, err) = env.fails(&["cp", "b1:", &f]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        format!("Error: invalid arguments \"b1:\", {f:?}: you must specify paths\n")
+    );
     // Neither side a container: Podman looks up a container named "".
     let (code, err) = env.fails(&["cp", &f, &missing]);
     assert_eq!(

@@ -23,10 +23,8 @@ pub struct CpArgs {
     /// Deprecated (no effect, as in Podman)
     #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true", default_value = "true", require_equals = true)]
     pause: bool,
-    /// [CONTAINER:]SRC_PATH
-    source: String,
-    /// [CONTAINER:]DEST_PATH
-    destination: String,
+    /// [CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH
+    paths: Vec<String>,
 }
 
 /// Podman's `[nameOrID:]path`: a path starting with `.` or `/` never names
@@ -42,12 +40,17 @@ fn parse_arg(input: &str) -> (Option<&str>, &str) {
 }
 
 pub async fn run(g: &Globals, a: CpArgs) -> CliResult {
-    let (src_ctr, src_path) = parse_arg(&a.source);
-    let (dst_ctr, dst_path) = parse_arg(&a.destination);
+    let [src, dst] = a.paths.as_slice() else {
+        return Err(CliError::usage(format!(
+            "accepts 2 arg(s), received {}",
+            a.paths.len()
+        )));
+    };
+    let (src_ctr, src_path) = parse_arg(src);
+    let (dst_ctr, dst_path) = parse_arg(dst);
     if src_path.is_empty() || dst_path.is_empty() {
         return Err(CliError::usage(format!(
-            "invalid arguments {:?}, {:?}: you must specify paths",
-            a.source, a.destination
+            "invalid arguments {src:?}, {dst:?}: you must specify paths"
         )));
     }
     let source = match src_ctr {
