@@ -334,6 +334,9 @@ pub struct ContainerSpec {
     /// `--memory`, `--cpus`, `--pids-limit`, ...
     #[serde(default)]
     pub resources: super::ResourceSpec,
+    /// `--ipc`, `--pid`, `--uts`, `--cgroupns`.
+    #[serde(default)]
+    pub namespaces: super::NamespaceSpec,
 }
 
 /// A `create` (or the create step of a `run`).

@@ -152,6 +152,18 @@ pub struct ContainerFlags {
     pub service: super::service_flags::ServiceFlags,
     #[command(flatten)]
     pub limits: super::limit_flags::LimitFlags,
+    /// IPC namespace to use (host, private, shareable, none, container:ID, ns:PATH)
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// PID namespace to use (host, private, container:ID, ns:PATH)
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// UTS namespace to use (host, private, container:ID, ns:PATH)
+    #[arg(long)]
+    pub uts: Option<String>,
+    /// Cgroup namespace to use (host, private, container:ID, ns:PATH)
+    #[arg(long)]
+    pub cgroupns: Option<String>,
     #[command(flatten)]
     pub refused: super::create_refused::RefusedFlags,
 }
@@ -290,6 +302,12 @@ impl ContainerFlags {
             init_ctr: self.init_ctr_mode()?,
             security: self.limits.security()?,
             resources: self.limits.resources()?,
+            namespaces: rpod_api::container_run::NamespaceSpec {
+                ipc: self.ipc.clone(),
+                pid: self.pid.clone(),
+                uts: self.uts.clone(),
+                cgroupns: self.cgroupns.clone(),
+            },
         };
         let mut spec = CreateSpec {
             options,

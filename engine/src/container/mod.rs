@@ -13,6 +13,7 @@ pub mod monitor_files;
 pub mod names;
 pub mod net_report;
 pub(crate) mod network;
+pub mod ns_modes;
 pub mod options;
 pub(crate) mod orchestration;
 pub mod paths;

@@ -45,6 +45,7 @@ pub use process::DEFAULT_CAPABILITIES;
 pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
 
+use crate::container::ns_modes::NsMode;
 use crate::container::options::{ContainerOptions, NetworkMode};
 
 /// OCI runtime spec version written into `config.json`.
@@ -75,12 +76,13 @@ pub struct SpecInput<'a> {
 }
 
 /// The container's hostname: `--hostname`, else the host's with
-/// `--network host` (as Podman), else the first 12 characters of the id.
+/// `--network host` or `--uts host` (as Podman), else the first 12
+/// characters of the id.
 pub fn hostname_for(id: &str, options: &ContainerOptions) -> String {
     if let Some(h) = options.hostname.as_ref().filter(|h| !h.is_empty()) {
         return h.clone();
     }
-    if options.network == NetworkMode::Host {
+    if options.network == NetworkMode::Host || options.namespaces.uts == NsMode::Host {
         if let Ok(h) = nix::unistd::gethostname() {
             if let Some(h) = h.to_str().filter(|h| !h.is_empty()) {
                 return h.to_owned();
@@ -142,12 +144,17 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .readonly(opts.read_only)
         .build()?;
     let cgroup2 = crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified;
-    let mut linux = linux::build(&opts.network, cgroup2, input.cgroups_path.as_deref())?;
+    let mut linux = linux::build(
+        &opts.network,
+        &opts.namespaces,
+        cgroup2,
+        input.cgroups_path.as_deref(),
+    )?;
     security::apply_linux(&mut linux, &opts.security, &caps.bounding)?;
     resources::apply(&mut linux, &opts.resources);
     kernel::apply_sysctls(&mut linux, &opts.security, &opts.network)?;
     devices::apply(&mut linux, &opts.security)?;
-    Ok(SpecBuilder::default()
+    let mut spec = SpecBuilder::default()
         .version(OCI_VERSION)
         .process(process)
         .root(root)
@@ -158,7 +165,13 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
             MANAGER_ANNOTATION.to_string(),
             "rpod".to_string(),
         )]))
-        .build()?)
+        .build()?;
+    if opts.namespaces.uts == NsMode::Host {
+        // The host's UTS namespace keeps the host's name (the runtime
+        // refuses a hostname without a UTS namespace of its own).
+        spec.set_hostname(None);
+    }
+    Ok(spec)
 }
 
 /// Checks what the security and resource options need from the host (a

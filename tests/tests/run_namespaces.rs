@@ -1,0 +1,186 @@
+//! `--ipc`, `--pid`, `--uts`, `--cgroupns` on `run`: the namespaces a
+//! container gets (its own, the host's, another container's, one named by
+//! path), as /proc/self/ns shows them from inside real containers, their
+//! inspect names, /dev/shm per IPC mode, and Podman's refusals.
+
+mod common;
+
+use common::{busybox, inspect};
+
+fn host_ns(name: &str) -> String {
+    std::fs::read_link(format!("/proc/self/ns/{name}"))
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+/// `readlink /proc/self/ns/<name>` in a new container run with `flags`.
+fn ns_of_run(w: &common::World, img: &str, flags: &[&str], name: &str) -> String {
+    let mut args = vec!["run", "--rm"];
+    args.extend_from_slice(flags);
+    let path = format!("/proc/self/ns/{name}");
+    args.extend_from_slice(&[img, "readlink", &path]);
+    w.env.ok(&args).trim().to_owned()
+}
+
+#[test]
+fn host_private_and_joined_namespaces() {
+    let (w, img) = busybox();
+    for (name, flag) in [
+        ("ipc", "--ipc"),
+        ("pid", "--pid"),
+        ("uts", "--uts"),
+        ("cgroup", "--cgroupns"),
+    ] {
+        let host = host_ns(name);
+        assert_eq!(ns_of_run(&w, &img, &[flag, "host"], name), host, "{flag}");
+        let own = ns_of_run(&w, &img, &[flag, "private"], name);
+        assert_ne!(own, host, "{flag} private");
+        // A running container's namespace, joined by name.
+        let donor = format!("donor-{name}");
+        let mode = if name == "ipc" {
+            "shareable"
+        } else {
+            "private"
+        };
+        w.env.ok(&[
+            "run", "-d", "--name", &donor, flag, mode, &img, "sleep", "1000",
+        ]);
+        let donor_ns = w
+            .env
+            .ok(&["exec", &donor, "readlink", &format!("/proc/self/ns/{name}")])
+            .trim()
+            .to_owned();
+        assert_ne!(donor_ns, host, "{flag} {mode}");
+        let joined = format!("container:{donor}");
+        assert_eq!(ns_of_run(&w, &img, &[flag, &joined], name), donor_ns);
+        // The same namespace by path.
+        let pid = inspect(&w.env, &donor)["State"]["Pid"].as_i64().unwrap();
+        let path = format!("ns:/proc/{pid}/ns/{name}");
+        assert_eq!(ns_of_run(&w, &img, &[flag, &path], name), donor_ns);
+        w.env.ok(&["rm", "-f", "-t", "0", &donor]);
+    }
+}
+
+#[test]
+fn inspect_shows_the_modes() {
+    let (w, img) = busybox();
+    w.env
+        .ok(&["create", "--name", "dflt", &img, "sleep", "1000"]);
+    let hc = &inspect(&w.env, "dflt")["HostConfig"];
+    assert_eq!(hc["IpcMode"], "shareable");
+    assert_eq!(hc["PidMode"], "private");
+    assert_eq!(hc["UTSMode"], "private");
+    let id = inspect(&w.env, "dflt")["Id"].as_str().unwrap().to_owned();
+    // The test's own (the host's) UTS namespace, by path.
+    let uts = format!("ns:/proc/{}/ns/uts", std::process::id());
+    w.env.ok(&[
+        "create",
+        "--name",
+        "modes",
+        "--ipc",
+        "container:dflt",
+        "--pid",
+        "host",
+        "--uts",
+        &uts,
+        "--cgroupns",
+        "private",
+        &img,
+        "true",
+    ]);
+    let data = inspect(&w.env, "modes");
+    let hc = &data["HostConfig"];
+    assert_eq!(hc["IpcMode"], format!("container:{id}"));
+    assert_eq!(hc["PidMode"], "host");
+    assert_eq!(hc["UTSMode"], uts);
+    assert_eq!(hc["CgroupMode"], "private");
+    // The donor is a dependency: it cannot be removed under its joiner.
+    let (code, err) = w.env.fails(&["rm", "dflt"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("dependent containers"), "{err}");
+    // Starting the joiner starts the donor first.
+    w.env.ok(&["start", "modes"]);
+    assert_eq!(common::state_of(&w.env, "dflt"), "running");
+    w.env.ok(&["rm", "-f", "-t", "0", "modes"]);
+    w.env.ok(&["rm", "-f", "-t", "0", "dflt"]);
+}
+
+#[test]
+fn dev_shm_follows_the_ipc_mode() {
+    let (w, img) = busybox();
+    let (code, out) = w
+        .env
+        .fails(&["run", "--rm", "--ipc", "none", &img, "ls", "/dev/shm"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("No such file or directory"), "{out}");
+    // A shareable container's /dev/shm is the one its joiners see.
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "shm",
+        &img,
+        "sh",
+        "-c",
+        "echo hi > /dev/shm/f; sleep 1000",
+    ]);
+    let seen = w.env.ok(&[
+        "run",
+        "--rm",
+        "--ipc",
+        "container:shm",
+        &img,
+        "sh",
+        "-c",
+        "while [ ! -e /dev/shm/f ]; do sleep 0.1; done; cat /dev/shm/f",
+    ]);
+    assert_eq!(seen.trim(), "hi");
+    let private = w
+        .env
+        .ok(&["run", "--rm", "--ipc", "private", &img, "ls", "/dev/shm"]);
+    assert_eq!(private.trim(), "");
+    w.env.ok(&["rm", "-f", "-t", "0", "shm"]);
+    // The shm mount goes with the container.
+    let leftover: Vec<_> = common::mounts(&w.env)
+        .into_iter()
+        .filter(|m| m.ends_with("shm"))
+        .collect();
+    assert!(leftover.is_empty(), "{leftover:?}");
+}
+
+#[test]
+fn bad_modes_are_refused_and_nothing_is_created() {
+    let (w, img) = busybox();
+    let (code, err) = w.env.fails(&["run", "--rm", "--pid=bogus", &img, "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err.trim(),
+        "Error: unrecognized namespace mode bogus passed"
+    );
+    let (code, err) = w
+        .env
+        .fails(&["run", "--rm", "--ipc", "container:missing", &img, "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err.trim(),
+        "Error: looking up container to share ipc namespace with: no container with name or ID \"missing\" found: no such container"
+    );
+    let (code, _) = w.env.fails(&["run", "--rm", "--uts", "none", &img, "true"]);
+    assert_eq!(code, 125);
+    w.env
+        .ok(&["create", "--name", "priv", "--ipc", "private", &img, "true"]);
+    let id = inspect(&w.env, "priv")["Id"].as_str().unwrap().to_owned();
+    let (code, err) = w
+        .env
+        .fails(&["run", "--rm", "--ipc", "container:priv", &img, "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err.trim(),
+        format!("Error: joining IPC of container {id} is not allowed: non-shareable IPC (hint: use IpcMode:shareable for the donor container)")
+    );
+    let (code, err) = w.env.fails(&["create", "--pid", "pod", &img, "true"]);
+    assert_eq!(code, 125, "{err}");
+    let ids = w.env.ok(&["ps", "-a", "-q", "--no-trunc"]);
+    assert_eq!(ids.trim(), id);
+}
