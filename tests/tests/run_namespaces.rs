@@ -60,6 +60,21 @@ fn host_private_and_joined_namespaces() {
         assert_eq!(ns_of_run(&w, &img, &[flag, &path], name), donor_ns);
         w.env.ok(&["rm", "-f", "-t", "0", &donor]);
     }
+    // A container joining one that uses the host's network namespace.
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "hostnet",
+        "--network",
+        "host",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let net = ns_of_run(&w, &img, &["--network", "container:hostnet"], "net");
+    assert_eq!(net, host_ns("net"));
+    w.env.ok(&["rm", "-f", "-t", "0", "hostnet"]);
 }
 
 #[test]

@@ -92,7 +92,9 @@ pub(crate) fn build(
         .masked_paths(MASKED_PATHS.map(String::from).to_vec())
         .readonly_paths(READONLY_PATHS.map(String::from).to_vec())
         .resources(resources);
-    if *network != NetworkMode::Host {
+    // Not for a joined container's namespace (Podman: the donor's may be
+    // the host's, where the runtime refuses network sysctls).
+    if !matches!(network, NetworkMode::Host | NetworkMode::Container(_)) {
         // containers.conf `default_sysctls`: unprivileged ICMP sockets.
         builder = builder.sysctl(HashMap::from([(
             "net.ipv4.ping_group_range".to_string(),
@@ -128,6 +130,25 @@ mod tests {
         assert!(
             namespace_types(&NetworkMode::None, &NamespaceModes::default(), true)
                 .contains(&LinuxNamespaceType::Cgroup)
+        );
+    }
+
+    #[test]
+    fn modes_leave_out_or_add_namespaces() {
+        use crate::container::ns_modes::NsMode;
+        let modes = NamespaceModes {
+            pid: NsMode::Host,
+            ipc: NsMode::None,
+            uts: NsMode::Host,
+            cgroup: NsMode::Private,
+        };
+        assert_eq!(
+            namespace_types(&NetworkMode::Host, &modes, false),
+            vec![
+                LinuxNamespaceType::Ipc,
+                LinuxNamespaceType::Mount,
+                LinuxNamespaceType::Cgroup,
+            ]
         );
     }
 
