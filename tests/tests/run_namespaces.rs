@@ -199,3 +199,72 @@ fn bad_modes_are_refused_and_nothing_is_created() {
     let ids = w.env.ok(&["ps", "-a", "-q", "--no-trunc"]);
     assert_eq!(ids.trim(), id);
 }
+
+#[test]
+fn pod_members_join_what_the_pod_shares_unless_told_otherwise() {
+    let (w, img) = busybox();
+    w.env
+        .ok(&["pod", "create", "--share", "+pid", "--name", "pp"]);
+    let shared = w
+        .env
+        .ok(&["pod", "inspect", "pp", "--format", "{{.SharedNamespaces}}"]);
+    for ns in ["ipc", "net", "uts", "pid"] {
+        assert!(shared.contains(ns), "{shared}");
+    }
+    w.env.ok(&[
+        "run", "-d", "--pod", "pp", "--name", "m1", &img, "sleep", "1000",
+    ]);
+    let infra = w
+        .env
+        .ok(&["pod", "inspect", "pp", "--format", "{{.InfraContainerID}}"])
+        .trim()
+        .to_owned();
+    let infra_pid = inspect(&w.env, &infra)["State"]["Pid"].as_i64().unwrap();
+    let infra_pidns = std::fs::read_link(format!("/proc/{infra_pid}/ns/pid")).unwrap();
+    let m1_pidns = w.env.ok(&["exec", "m1", "readlink", "/proc/self/ns/pid"]);
+    assert_eq!(m1_pidns.trim(), infra_pidns.display().to_string());
+    assert_eq!(
+        inspect(&w.env, "m1")["HostConfig"]["PidMode"],
+        format!("container:{infra}")
+    );
+    // A member's own mode wins over the pod's sharing.
+    let own = ns_of_run(&w, &img, &["--pod", "pp", "--pid", "private"], "pid");
+    assert_ne!(own, infra_pidns.display().to_string());
+    w.env.ok(&["pod", "rm", "-f", "-t", "0", "pp"]);
+
+    // --share-parent=false: members' cgroups are not below the pod's.
+    let (code, err) = w
+        .env
+        .fails(&["pod", "create", "--share", "cgroup", "--name", "pc"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("cannot define the pod as the cgroup parent"),
+        "{err}"
+    );
+    w.env
+        .ok(&["pod", "create", "--share-parent=false", "--name", "pc"]);
+    let pod_id = w.env.ok(&["pod", "inspect", "pc", "--format", "{{.ID}}"]);
+    let cg = w.env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        "pc",
+        &img,
+        "cat",
+        "/proc/self/cgroup",
+    ]);
+    assert!(!cg.contains(pod_id.trim()), "{cg}");
+    w.env.ok(&["pod", "create", "--name", "pd"]);
+    let pod_id = w.env.ok(&["pod", "inspect", "pd", "--format", "{{.ID}}"]);
+    let cg = w.env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        "pd",
+        &img,
+        "cat",
+        "/proc/self/cgroup",
+    ]);
+    assert!(cg.contains(pod_id.trim()), "{cg}");
+    w.env.ok(&["pod", "rm", "-f", "-t", "0", "pc", "pd"]);
+}
