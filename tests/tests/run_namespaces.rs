@@ -268,3 +268,93 @@ fn pod_members_join_what_the_pod_shares_unless_told_otherwise() {
     assert!(cg.contains(pod_id.trim()), "{cg}");
     w.env.ok(&["pod", "rm", "-f", "-t", "0", "pc", "pd"]);
 }
+
+/// Removes the cgroup directory `rel` from every hierarchy (children first).
+fn remove_cgroup_dirs(rel: &str) {
+    fn rm_tree(dir: &std::path::Path) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    rm_tree(&e.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir(dir);
+    }
+    let mut roots = vec![std::path::PathBuf::from("/sys/fs/cgroup")];
+    if let Ok(entries) = std::fs::read_dir("/sys/fs/cgroup") {
+        roots.extend(
+            entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path()),
+        );
+    }
+    for r in roots {
+        rm_tree(&r.join(rel));
+    }
+}
+
+#[test]
+fn cgroup_parent_and_cgroups_modes() {
+    let (w, img) = busybox();
+    let parent = format!("rpod-test-parent-{}", std::process::id());
+    let abs = format!("/{parent}");
+    w.env.ok(&[
+        "create",
+        "--name",
+        "cp",
+        "--cgroup-parent",
+        &abs,
+        "--cgroups",
+        "no-conmon",
+        &img,
+        "cat",
+        "/proc/self/cgroup",
+    ]);
+    let id = inspect(&w.env, "cp")["Id"].as_str().unwrap().to_owned();
+    assert_eq!(inspect(&w.env, "cp")["HostConfig"]["CgroupParent"], abs);
+    let out = w.env.ok(&["start", "-a", "cp"]);
+    w.env.ok(&["rm", "cp"]);
+    remove_cgroup_dirs(&parent);
+    assert!(
+        out.lines().any(|l| l.ends_with(&format!("{abs}/{id}"))),
+        "{out}"
+    );
+    // Default: no CgroupParent shown (Podman leaves its default out).
+    w.env.ok(&["create", "--name", "dc", &img, "true"]);
+    assert_eq!(inspect(&w.env, "dc")["HostConfig"]["CgroupParent"], "");
+    w.env.ok(&["rm", "dc"]);
+
+    let (code, err) = w
+        .env
+        .fails(&["create", "--cgroups", "disabled", &img, "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err.trim(),
+        "Error: requested OCI runtime runc is not compatible with NoCgroups: invalid argument"
+    );
+    let (code, err) = w.env.fails(&["create", "--cgroups", "bogus", &img, "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err.trim(),
+        "Error: invalid cgroup mode \"bogus\": invalid argument"
+    );
+    let (code, err) = w
+        .env
+        .fails(&["create", "--cgroup-parent", "machine.slice", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("systemd slice received as cgroup parent"),
+        "{err}"
+    );
+    let (code, err) = w
+        .env
+        .fails(&["create", "--cgroup-conf", "nokey", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("--cgroup-conf must be formatted KEY=VALUE"),
+        "{err}"
+    );
+    assert_eq!(w.env.ok(&["ps", "-a", "-q"]).trim(), "");
+}

@@ -11,7 +11,7 @@ pub mod spec;
 pub use limits::{
     normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit, KNOWN_CAPABILITIES,
 };
-pub use namespaces::NamespaceSpec;
+pub use namespaces::{CgroupSpec, NamespaceSpec};
 pub use session::{
     AttachControl, AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession, ExecOptions,
     SessionInfo, StartAttachOptions,

@@ -19,3 +19,15 @@ pub struct NamespaceSpec {
     /// `host`, `private`, `container:ID`, `ns:PATH`.
     pub cgroupns: Option<String>,
 }
+
+/// `--cgroup-parent`, `--cgroups`, `--cgroup-conf`, as given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CgroupSpec {
+    /// `--cgroup-parent`: the cgroup the container's is created below.
+    pub parent: Option<String>,
+    /// `--cgroups`: `enabled`, `disabled`, `no-conmon`, `split`.
+    pub mode: Option<String>,
+    /// `--cgroup-conf KEY=VALUE`: cgroup v2 files to write.
+    pub conf: Vec<String>,
+}

@@ -337,6 +337,9 @@ pub struct ContainerSpec {
     /// `--ipc`, `--pid`, `--uts`, `--cgroupns`.
     #[serde(default)]
     pub namespaces: super::NamespaceSpec,
+    /// `--cgroup-parent`, `--cgroups`, `--cgroup-conf`.
+    #[serde(default)]
+    pub cgroup: super::CgroupSpec,
 }
 
 /// A `create` (or the create step of a `run`).

@@ -164,6 +164,15 @@ pub struct ContainerFlags {
     /// Cgroup namespace to use (host, private, container:ID, ns:PATH)
     #[arg(long)]
     pub cgroupns: Option<String>,
+    /// Optional parent cgroup for the container
+    #[arg(long)]
+    pub cgroup_parent: Option<String>,
+    /// Control container cgroup configuration ("enabled"|"disabled"|"no-conmon"|"split")
+    #[arg(long)]
+    pub cgroups: Option<String>,
+    /// Configure cgroup v2 (key=value)
+    #[arg(long)]
+    pub cgroup_conf: Vec<String>,
     #[command(flatten)]
     pub refused: super::create_refused::RefusedFlags,
 }
@@ -307,6 +316,11 @@ impl ContainerFlags {
                 pid: self.pid.clone(),
                 uts: self.uts.clone(),
                 cgroupns: self.cgroupns.clone(),
+            },
+            cgroup: rpod_api::container_run::CgroupSpec {
+                parent: self.cgroup_parent.clone(),
+                mode: self.cgroups.clone(),
+                conf: self.cgroup_conf.clone(),
             },
         };
         let mut spec = CreateSpec {

@@ -46,12 +46,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     gpus: Vec<String>,
     #[arg(long, hide = true)]
-    cgroup_parent: Vec<String>,
-    #[arg(long, hide = true)]
-    cgroups: Vec<String>,
-    #[arg(long, hide = true)]
-    cgroup_conf: Vec<String>,
-    #[arg(long, hide = true)]
     shm_size: Vec<String>,
     #[arg(long, hide = true)]
     shm_size_systemd: Vec<String>,
@@ -180,9 +174,6 @@ impl RefusedFlags {
             (&f.device_read_iops, "--device-read-iops", res),
             (&f.device_write_bps, "--device-write-bps", res),
             (&f.device_write_iops, "--device-write-iops", res),
-            (&f.cgroup_parent, "--cgroup-parent", res),
-            (&f.cgroups, "--cgroups", res),
-            (&f.cgroup_conf, "--cgroup-conf", res),
             (&f.shm_size, "--shm-size", res),
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),

@@ -32,6 +32,21 @@ fn strings(v: &[String]) -> Option<Vec<String>> {
     Some(v.to_vec())
 }
 
+/// `HostConfig.CgroupParent`: the parent of the container's cgroup, empty
+/// for the default (`/rpod`), as Podman leaves its default out.
+fn cgroup_parent(rec: &ContainerRecord) -> String {
+    let path = super::placement::cgroups_path(rec);
+    let parent = path
+        .strip_suffix(&rec.id)
+        .unwrap_or(&path)
+        .trim_end_matches('/');
+    if parent == "/rpod" {
+        String::new()
+    } else {
+        parent.to_owned()
+    }
+}
+
 /// `HostConfig.IpcMode`/`PidMode`/`UTSMode`/`CgroupMode` of `rec`: its
 /// modes, `container:<infra id>` for what a pod member joins of its pod.
 fn namespace_names(ctx: &EngineCtx, rec: &ContainerRecord) -> impl Fn(NsKind) -> String {
@@ -221,6 +236,10 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             cgroup_manager: "cgroupfs".into(),
             cgroup_mode: ns_name(NsKind::Cgroup),
             ipc_mode: ns_name(NsKind::Ipc),
+            cgroup_parent: cgroup_parent(rec),
+            cgroups: "default".into(),
+            cgroup_conf: (!o.cgroup.conf.is_empty())
+                .then(|| o.cgroup.conf.iter().cloned().collect()),
             pid_mode: ns_name(NsKind::Pid),
             uts_mode: ns_name(NsKind::Uts),
             log_config: Some(InspectLogConfig {

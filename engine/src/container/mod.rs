@@ -2,6 +2,7 @@
 //! and the actor through which every transition passes.
 
 pub mod actor;
+pub mod cgroup_opts;
 mod error;
 pub mod exec;
 pub mod filter;

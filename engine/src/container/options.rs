@@ -234,6 +234,12 @@ pub struct ContainerOptions {
     /// to full ids).
     #[serde(default, skip_serializing_if = "is_default_modes")]
     pub namespaces: super::ns_modes::NamespaceModes,
+    /// `--cgroup-parent`, `--cgroups`, `--cgroup-conf`.
+    #[serde(
+        default,
+        skip_serializing_if = "super::cgroup_opts::CgroupOptions::is_default"
+    )]
+    pub cgroup: super::cgroup_opts::CgroupOptions,
 }
 
 fn is_default_modes(m: &super::ns_modes::NamespaceModes) -> bool {

@@ -22,8 +22,12 @@ const NAMESPACES: &[(&str, LinuxNamespaceType)] = &[
 ];
 
 /// The cgroup path (`linux.cgroupsPath`) of a container: below its pod's
-/// cgroup for pod members, else `/rpod/<id>`.
+/// cgroup for pod members, else `/rpod/<id>`; below `--cgroup-parent`
+/// when one was given.
 pub fn cgroups_path(rec: &ContainerRecord) -> String {
+    if let Some(parent) = &rec.options.cgroup.parent {
+        return format!("{}/{}", parent.trim_end_matches('/'), rec.id);
+    }
     match &rec.options.pod {
         Some(m) if !m.cgroup_parent.is_empty() => format!("{}/{}", m.cgroup_parent, rec.id),
         // Records made before the pod's cgroup was stored on them.

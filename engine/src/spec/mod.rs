@@ -152,6 +152,13 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     )?;
     security::apply_linux(&mut linux, &opts.security, &caps.bounding)?;
     resources::apply(&mut linux, &opts.resources);
+    if !opts.cgroup.conf.is_empty() {
+        // `--cgroup-conf`: the runtime writes them (cgroup v2 only; runc
+        // refuses them on a v1 host, as under Podman).
+        if let Some(r) = linux.resources_mut() {
+            r.set_unified(Some(opts.cgroup.conf.iter().cloned().collect()));
+        }
+    }
     kernel::apply_sysctls(&mut linux, &opts.security, &opts.network)?;
     devices::apply(&mut linux, &opts.security)?;
     let mut spec = SpecBuilder::default()

@@ -2,9 +2,12 @@
 //! Podman's rules, the containers they name looked up (full ids stored,
 //! and added to the container's dependencies so they start first and are
 //! not removed under it), Podman's refusal to join a private IPC namespace.
+//! `--cgroup-parent`, `--cgroups`, `--cgroup-conf` with Podman's checks.
 
-use rpod_api::container_run::NamespaceSpec;
+use rpod_api::container_run::{CgroupSpec, NamespaceSpec};
 use rpod_api::{Error, ErrorKind};
+
+use crate::container::cgroup_opts::{self, CgroupOptions, CgroupsMode};
 
 use crate::container::ns_modes::{self, NamespaceModes, NsKind, NsMode};
 use crate::engine::EngineCtx;
@@ -70,4 +73,124 @@ fn donor(ctx: &EngineCtx, kind: NsKind, name: &str) -> Result<String, Error> {
         )));
     }
     Ok(rec.id)
+}
+
+/// The cgroup settings `spec` asks for. `runtime`: the runtime's name
+/// (`--cgroups=disabled` needs one that runs containers without a cgroup);
+/// `pid`: the PID namespace mode.
+pub(crate) fn cgroup_options(
+    spec: &CgroupSpec,
+    runtime: &str,
+    pid: &NsMode,
+) -> Result<CgroupOptions, Error> {
+    let parent = spec.parent.clone().filter(|p| !p.is_empty());
+    let mode = match spec.mode.as_deref().filter(|m| !m.is_empty()) {
+        None | Some("enabled") => CgroupsMode::Enabled,
+        Some("no-conmon") => CgroupsMode::NoConmon,
+        Some("split") => CgroupsMode::Split,
+        Some("disabled") => {
+            if matches!(pid, NsMode::Container(_)) {
+                return Err(Error::invalid(
+                    "cannot join another container's PID namespace if not creating cgroups: invalid argument",
+                ));
+            }
+            if parent.is_some() {
+                return Err(Error::invalid(
+                    "cannot set cgroup parent if not creating cgroups: invalid argument",
+                ));
+            }
+            if matches!(runtime, "crun" | "krun") {
+                return Err(Error::new(
+                    ErrorKind::NotImplemented,
+                    "--cgroups=disabled is not supported yet (see docs/compatibility.md)",
+                ));
+            }
+            return Err(Error::invalid(format!(
+                "requested OCI runtime {runtime} is not compatible with NoCgroups: invalid argument"
+            )));
+        }
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "invalid cgroup mode {other:?}: invalid argument"
+            )))
+        }
+    };
+    let parent = match mode {
+        CgroupsMode::Split if parent.is_some() => {
+            return Err(Error::invalid(
+                "cannot specify --cgroup-mode=split with a cgroup-parent: invalid argument",
+            ))
+        }
+        CgroupsMode::Split => Some(cgroup_opts::own_cgroup().map_err(Error::other)?),
+        _ => parent,
+    };
+    if let Some(p) = &parent {
+        let base = p
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        if base.ends_with(".slice") {
+            return Err(Error::invalid(
+                "systemd slice received as cgroup parent when using cgroupfs: invalid argument",
+            ));
+        }
+    }
+    let mut conf = Vec::new();
+    for c in &spec.conf {
+        let (k, v) = c
+            .split_once('=')
+            .ok_or_else(|| Error::invalid("--cgroup-conf must be formatted KEY=VALUE"))?;
+        conf.retain(|(old, _): &(String, String)| old != k);
+        conf.push((k.to_owned(), v.to_owned()));
+    }
+    Ok(CgroupOptions { parent, mode, conf })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(parent: Option<&str>, mode: Option<&str>, conf: &[&str]) -> CgroupSpec {
+        CgroupSpec {
+            parent: parent.map(str::to_owned),
+            mode: mode.map(str::to_owned),
+            conf: conf.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn cgroup_flags_follow_podmans_rules() {
+        let none = NsMode::Default;
+        let o = cgroup_options(
+            &spec(Some("/mine"), Some("no-conmon"), &["memory.high=1M"]),
+            "runc",
+            &none,
+        )
+        .unwrap();
+        assert_eq!(o.parent.as_deref(), Some("/mine"));
+        assert_eq!(o.mode, CgroupsMode::NoConmon);
+        assert_eq!(o.conf, vec![("memory.high".into(), "1M".into())]);
+        let err = |s: CgroupSpec| cgroup_options(&s, "runc", &none).unwrap_err().message;
+        assert_eq!(
+            err(spec(None, Some("disabled"), &[])),
+            "requested OCI runtime runc is not compatible with NoCgroups: invalid argument"
+        );
+        assert_eq!(
+            err(spec(Some("/x"), Some("split"), &[])),
+            "cannot specify --cgroup-mode=split with a cgroup-parent: invalid argument"
+        );
+        assert_eq!(
+            err(spec(Some("machine.slice"), None, &[])),
+            "systemd slice received as cgroup parent when using cgroupfs: invalid argument"
+        );
+        assert_eq!(
+            err(spec(None, Some("bogus"), &[])),
+            "invalid cgroup mode \"bogus\": invalid argument"
+        );
+        assert_eq!(
+            err(spec(None, None, &["novalue"])),
+            "--cgroup-conf must be formatted KEY=VALUE"
+        );
+    }
 }
