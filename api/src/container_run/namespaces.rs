@@ -18,6 +18,9 @@ pub struct NamespaceSpec {
     pub uts: Option<String>,
     /// `host`, `private`, `container:ID`, `ns:PATH`.
     pub cgroupns: Option<String>,
+    /// `--userns`: `host`, `keep-id`, `container:ID`, `ns:PATH` (`auto` and
+    /// `nomap` are refused for root).
+    pub userns: Option<String>,
 }
 
 /// `--cgroup-parent`, `--cgroups`, `--cgroup-conf`, as given.

@@ -164,6 +164,9 @@ pub struct ContainerFlags {
     /// Cgroup namespace to use (host, private, container:ID, ns:PATH)
     #[arg(long)]
     pub cgroupns: Option<String>,
+    /// User namespace to use (host, keep-id, container:ID, ns:PATH)
+    #[arg(long)]
+    pub userns: Option<String>,
     /// Optional parent cgroup for the container
     #[arg(long)]
     pub cgroup_parent: Option<String>,
@@ -316,6 +319,7 @@ impl ContainerFlags {
                 pid: self.pid.clone(),
                 uts: self.uts.clone(),
                 cgroupns: self.cgroupns.clone(),
+                userns: self.userns.clone(),
             },
             cgroup: rpod_api::container_run::CgroupSpec {
                 parent: self.cgroup_parent.clone(),

@@ -54,8 +54,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     personality: Vec<String>,
     #[arg(long, hide = true)]
-    userns: Vec<String>,
-    #[arg(long, hide = true)]
     uidmap: Vec<String>,
     #[arg(long, hide = true)]
     gidmap: Vec<String>,
@@ -181,7 +179,6 @@ impl RefusedFlags {
             (&f.gpus, "--gpus", sec),
             (&f.personality, "--personality", sec),
             (&f.systemd, "--systemd", sec),
-            (&f.userns, "--userns", userns),
             (&f.uidmap, "--uidmap", userns),
             (&f.gidmap, "--gidmap", userns),
             (&f.subuidname, "--subuidname", userns),

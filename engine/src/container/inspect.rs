@@ -238,6 +238,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             ipc_mode: ns_name(NsKind::Ipc),
             cgroup_parent: cgroup_parent(rec),
             cgroups: "default".into(),
+            userns_mode: o.namespaces.user.inspect_name(),
             cgroup_conf: (!o.cgroup.conf.is_empty())
                 .then(|| o.cgroup.conf.iter().cloned().collect()),
             pid_mode: ns_name(NsKind::Pid),

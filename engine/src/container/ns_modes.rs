@@ -60,7 +60,36 @@ impl NsKind {
     }
 }
 
-/// A container's `--ipc`, `--pid`, `--uts` and `--cgroupns` modes.
+/// `--userns` for root.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserNsMode {
+    /// No user namespace (the host's).
+    #[default]
+    Host,
+    /// A user namespace with the host's own mappings (identity, as
+    /// Podman gives root), the process running as 0:0 unless `--user`.
+    KeepId,
+    /// `container:ID`: another container's user namespace.
+    Container(String),
+    /// `ns:PATH`: an existing user namespace (`/proc/PID/ns/user`).
+    Path(String),
+}
+
+impl UserNsMode {
+    /// `HostConfig.UsernsMode`: empty for the host's, as Podman.
+    pub fn inspect_name(&self) -> String {
+        match self {
+            UserNsMode::Host => String::new(),
+            UserNsMode::KeepId => "private".into(),
+            UserNsMode::Container(id) => format!("container:{id}"),
+            UserNsMode::Path(p) => format!("ns:{p}"),
+        }
+    }
+}
+
+/// A container's `--ipc`, `--pid`, `--uts`, `--cgroupns` and `--userns`
+/// modes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NamespaceModes {
@@ -68,6 +97,12 @@ pub struct NamespaceModes {
     pub pid: NsMode,
     pub uts: NsMode,
     pub cgroup: NsMode,
+    #[serde(skip_serializing_if = "is_host_user")]
+    pub user: UserNsMode,
+}
+
+fn is_host_user(m: &UserNsMode) -> bool {
+    *m == UserNsMode::Host
 }
 
 impl NamespaceModes {

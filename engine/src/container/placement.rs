@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use oci_spec::runtime::LinuxNamespaceType;
 
-use super::ns_modes::{NsKind, NsMode};
+use super::ns_modes::{NsKind, NsMode, UserNsMode};
 use super::{lifecycle, ContainerError};
 use crate::engine::EngineCtx;
 use crate::state::{ContainerRecord, ContainerState};
@@ -74,7 +74,7 @@ pub(crate) fn joined_namespaces(
     for kind in NsKind::ALL {
         match modes.get(kind) {
             NsMode::Container(id) => {
-                let pid = running_pid(ctx, id, kind)?;
+                let pid = running_pid(ctx, id, kind.name())?;
                 joins.push((
                     kind.oci_type(),
                     PathBuf::from(format!("/proc/{pid}/ns/{}", kind.name())),
@@ -122,9 +122,26 @@ pub(crate) fn joined_namespaces(
     Ok(joins)
 }
 
-/// The pid of container `id`, whose `kind` namespace is joined: it must
+/// The user namespace `rec` gets (`--userns`).
+pub(crate) fn user_namespace(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+) -> Result<crate::spec::UserNs, ContainerError> {
+    use crate::spec::UserNs;
+    Ok(match &rec.options.namespaces.user {
+        UserNsMode::Host => UserNs::Host,
+        UserNsMode::KeepId => UserNs::Own,
+        UserNsMode::Path(p) => UserNs::Join(PathBuf::from(p)),
+        UserNsMode::Container(id) => {
+            let pid = running_pid(ctx, id, "user")?;
+            UserNs::Join(PathBuf::from(format!("/proc/{pid}/ns/user")))
+        }
+    })
+}
+
+/// The pid of container `id`, whose namespace `kind` is joined: it must
 /// be running (it was started first, as a dependency).
-fn running_pid(ctx: &EngineCtx, id: &str, kind: NsKind) -> Result<i32, ContainerError> {
+fn running_pid(ctx: &EngineCtx, id: &str, kind: &str) -> Result<i32, ContainerError> {
     let donor = lifecycle::load(ctx, id)?;
     if matches!(
         donor.state,
@@ -136,7 +153,7 @@ fn running_pid(ctx: &EngineCtx, id: &str, kind: NsKind) -> Result<i32, Container
     Err(ContainerError::StateImproper(format!(
         "container {} has no {} namespace to join: it is {}",
         donor.name,
-        kind.name(),
+        kind,
         donor.state.as_str()
     )))
 }

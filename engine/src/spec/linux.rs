@@ -141,6 +141,7 @@ mod tests {
             ipc: NsMode::None,
             uts: NsMode::Host,
             cgroup: NsMode::Private,
+            ..Default::default()
         };
         assert_eq!(
             namespace_types(&NetworkMode::Host, &modes, false),

@@ -23,6 +23,7 @@ mod rootfs;
 mod seccomp;
 mod security;
 mod user;
+mod userns;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ pub use process::process_spec_for_exec;
 pub use process::DEFAULT_CAPABILITIES;
 pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
+pub use userns::{apply_user_namespace, UserNs};
 
 use crate::container::ns_modes::NsMode;
 use crate::container::options::{ContainerOptions, NetworkMode};
@@ -96,7 +98,14 @@ pub fn hostname_for(id: &str, options: &ContainerOptions) -> String {
 pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     let opts = input.options;
     let image = ImageDefaults::parse(input.image_config)?;
-    let user_spec = opts.user.clone().unwrap_or_else(|| image.user.clone());
+    let user_spec = match &opts.user {
+        Some(u) => u.clone(),
+        // `--userns=keep-id` runs as the caller (root: 0:0), as Podman.
+        None if opts.namespaces.user == crate::container::ns_modes::UserNsMode::KeepId => {
+            "0:0".to_owned()
+        }
+        None => image.user.clone(),
+    };
     let group_add = user::resolve_groups(input.rootfs, &opts.group_add)?;
     let exec_user = user::with_groups(resolve_user(input.rootfs, &user_spec)?, &group_add);
     let mut args = process::resolve_command(opts, &image)?;

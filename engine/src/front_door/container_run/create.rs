@@ -44,6 +44,7 @@ pub(crate) async fn create(
     (options.namespaces, donors) =
         super::namespaces::namespace_modes(engine.ctx(), &namespace_spec, in_pod)?;
     requires.extend(donors);
+    super::namespaces::check_userns_network(&options.namespaces.user, &options.network)?;
     let runtime = crate::engine::select_runtime(engine.config(), options.runtime.as_deref())
         .map(|r| r.name)
         .unwrap_or_default();

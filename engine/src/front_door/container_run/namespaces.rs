@@ -8,8 +8,9 @@ use rpod_api::container_run::{CgroupSpec, NamespaceSpec};
 use rpod_api::{Error, ErrorKind};
 
 use crate::container::cgroup_opts::{self, CgroupOptions, CgroupsMode};
+use crate::container::NetworkMode;
 
-use crate::container::ns_modes::{self, NamespaceModes, NsKind, NsMode};
+use crate::container::ns_modes::{self, NamespaceModes, NsKind, NsMode, UserNsMode};
 use crate::engine::EngineCtx;
 use crate::front_door::error::other;
 
@@ -48,7 +49,66 @@ pub(crate) fn namespace_modes(
         }
         *modes.get_mut(kind) = mode;
     }
+    if let Some(value) = spec.userns.as_deref().filter(|v| !v.is_empty()) {
+        modes.user = user_mode(ctx, value, &mut donors)?;
+    }
     Ok((modes, donors))
+}
+
+/// A user namespace needs a network namespace it owns (the runtime joins
+/// the user namespace first, then the others, for `exec`): rpod's bridge
+/// networking makes the network namespace before the container exists,
+/// owned by the host's user namespace, so the two are refused together.
+pub(crate) fn check_userns_network(user: &UserNsMode, network: &NetworkMode) -> Result<(), Error> {
+    if *user != UserNsMode::Host && *network == NetworkMode::Bridge {
+        return Err(Error::new(
+            ErrorKind::NotImplemented,
+            "--userns with a bridge network is not supported yet: rpod sets the network up before the user namespace exists (use --network none, host or container:ID; see docs/compatibility.md)",
+        ));
+    }
+    Ok(())
+}
+
+/// `--userns` for root: Podman's spellings; what needs id-shifted layers
+/// (`auto`, `private` with maps) is refused until rpod has them.
+fn user_mode(ctx: &EngineCtx, value: &str, donors: &mut Vec<String>) -> Result<UserNsMode, Error> {
+    let not_yet = || {
+        Error::new(
+            ErrorKind::NotImplemented,
+            format!("--userns={value} is not supported yet (user namespaces with id-shifted layers, issue 18)"),
+        )
+    };
+    match value {
+        "host" => Ok(UserNsMode::Host),
+        "keep-id" => Ok(UserNsMode::KeepId),
+        "nomap" => Err(Error::invalid("nomap is only supported in rootless mode")),
+        "auto" | "private" => Err(not_yet()),
+        _ if value.starts_with("auto:") || value.starts_with("keep-id:") => Err(not_yet()),
+        _ => match ns_modes::parse(NsKind::Pid, value)
+            .map_err(|_| Error::invalid(format!("unrecognized namespace mode {value} passed")))?
+        {
+            NsMode::Path(p) => Ok(UserNsMode::Path(p)),
+            NsMode::Container(name) => {
+                let rec = ctx
+                    .db
+                    .find_container(&name)
+                    .map_err(|e| other(&e))?
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::NoSuchContainer,
+                            format!("looking up container to share user namespace with: no container with name or ID \"{name}\" found: no such container"),
+                        )
+                    })?;
+                if !donors.contains(&rec.id) {
+                    donors.push(rec.id.clone());
+                }
+                Ok(UserNsMode::Container(rec.id))
+            }
+            _ => Err(Error::invalid(format!(
+                "unrecognized namespace mode {value} passed"
+            ))),
+        },
+    }
 }
 
 /// The full id of the container `name` whose `kind` namespace is joined.
