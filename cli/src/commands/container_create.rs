@@ -272,6 +272,11 @@ impl ContainerFlags {
             }
         }
         let umask = self.umask.as_deref().map(parse_umask).transpose()?;
+        if self.group_add.len() > 1 && self.group_add.iter().any(|g| g == "keep-groups") {
+            return Err(CliError::usage(
+                "the '--group-add keep-groups' option is not allowed with any other --group-add options",
+            ));
+        }
         if self.group_add.iter().any(|g| g == "keep-groups") {
             return Err(CliError::usage(
                 "--group-add keep-groups is not supported: it needs crun, which refuses this host's cgroup layout",
@@ -583,6 +588,10 @@ mod tests {
         assert_eq!(
             err(&["--sdnotify=sometimes"]),
             "invalid --sdnotify value \"sometimes\": must be conmon, container or ignore"
+        );
+        assert_eq!(
+            err(&["--group-add=keep-groups", "--group-add=457"]),
+            "the '--group-add keep-groups' option is not allowed with any other --group-add options"
         );
         let h = spec(&["--health-cmd=[\"ls\",\"/\"]", "--health-interval=disable"])
             .unwrap()
