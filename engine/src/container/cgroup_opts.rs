@@ -46,8 +46,7 @@ impl CgroupOptions {
 pub fn own_cgroup() -> Result<String, String> {
     let proc_file = "/proc/self/cgroup";
     let text = std::fs::read_to_string(proc_file).map_err(|e| format!("{proc_file}: {e}"))?;
-    Ok(pick_own_cgroup(&text)
-        .ok_or_else(|| format!("could not find cgroup mount in {proc_file:?}"))?)
+    pick_own_cgroup(&text).ok_or_else(|| format!("could not find cgroup mount in {proc_file:?}"))
 }
 
 fn pick_own_cgroup(text: &str) -> Option<String> {
