@@ -168,7 +168,7 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
             r.set_unified(Some(opts.cgroup.conf.iter().cloned().collect()));
         }
     }
-    kernel::apply_sysctls(&mut linux, &opts.security, &opts.network)?;
+    kernel::apply_sysctls(&mut linux, &opts.security, &opts.network, &opts.namespaces)?;
     devices::apply(&mut linux, &opts.security)?;
     let mut spec = SpecBuilder::default()
         .version(OCI_VERSION)
@@ -206,7 +206,7 @@ pub fn validate_host_options(opts: &ContainerOptions) -> Result<(), SpecError> {
     if sec.init {
         init::init_binary(sec.init_path.as_deref())?;
     }
-    kernel::check_sysctls(sec, &opts.network)
+    kernel::check_sysctls(sec, &opts.network, &opts.namespaces)
 }
 
 /// `--workdir`, else the image's WorkingDir, else `/`. The image's (or the
