@@ -4,12 +4,14 @@
 //! ([`session`]: `run`, `start -a`, `attach`, `exec`).
 
 pub mod limits;
+pub mod namespaces;
 pub mod session;
 pub mod spec;
 
 pub use limits::{
     normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit, KNOWN_CAPABILITIES,
 };
+pub use namespaces::{CgroupSpec, NamespaceSpec};
 pub use session::{
     AttachControl, AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession, ExecOptions,
     SessionInfo, StartAttachOptions,

@@ -334,6 +334,12 @@ pub struct ContainerSpec {
     /// `--memory`, `--cpus`, `--pids-limit`, ...
     #[serde(default)]
     pub resources: super::ResourceSpec,
+    /// `--ipc`, `--pid`, `--uts`, `--cgroupns`.
+    #[serde(default)]
+    pub namespaces: super::NamespaceSpec,
+    /// `--cgroup-parent`, `--cgroups`, `--cgroup-conf`.
+    #[serde(default)]
+    pub cgroup: super::CgroupSpec,
 }
 
 /// A `create` (or the create step of a `run`).

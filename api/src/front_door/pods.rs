@@ -91,6 +91,10 @@ pub struct PodSpec {
     pub infra_conmon_pid_file: Option<String>,
     /// `--replace`: a pod with the same name is removed first.
     pub replace: bool,
+    /// `--share-parent`: the pod's cgroup is its members' parent (`None`:
+    /// true, Podman's default).
+    #[serde(default)]
+    pub share_parent: Option<bool>,
 }
 
 /// Podman's `PodCreateReport`.

@@ -152,6 +152,30 @@ pub struct ContainerFlags {
     pub service: super::service_flags::ServiceFlags,
     #[command(flatten)]
     pub limits: super::limit_flags::LimitFlags,
+    /// IPC namespace to use (host, private, shareable, none, container:ID, ns:PATH)
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// PID namespace to use (host, private, container:ID, ns:PATH)
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// UTS namespace to use (host, private, container:ID, ns:PATH)
+    #[arg(long)]
+    pub uts: Option<String>,
+    /// Cgroup namespace to use (host, private, container:ID, ns:PATH)
+    #[arg(long)]
+    pub cgroupns: Option<String>,
+    /// User namespace to use (host, keep-id, container:ID, ns:PATH)
+    #[arg(long)]
+    pub userns: Option<String>,
+    /// Optional parent cgroup for the container
+    #[arg(long)]
+    pub cgroup_parent: Option<String>,
+    /// Control container cgroup configuration ("enabled"|"disabled"|"no-conmon"|"split")
+    #[arg(long)]
+    pub cgroups: Option<String>,
+    /// Configure cgroup v2 (key=value)
+    #[arg(long)]
+    pub cgroup_conf: Vec<String>,
     #[command(flatten)]
     pub refused: super::create_refused::RefusedFlags,
 }
@@ -248,6 +272,11 @@ impl ContainerFlags {
             }
         }
         let umask = self.umask.as_deref().map(parse_umask).transpose()?;
+        if self.group_add.len() > 1 && self.group_add.iter().any(|g| g == "keep-groups") {
+            return Err(CliError::usage(
+                "the '--group-add keep-groups' option is not allowed with any other --group-add options",
+            ));
+        }
         if self.group_add.iter().any(|g| g == "keep-groups") {
             return Err(CliError::usage(
                 "--group-add keep-groups is not supported: it needs crun, which refuses this host's cgroup layout",
@@ -290,6 +319,18 @@ impl ContainerFlags {
             init_ctr: self.init_ctr_mode()?,
             security: self.limits.security()?,
             resources: self.limits.resources()?,
+            namespaces: rpod_api::container_run::NamespaceSpec {
+                ipc: self.ipc.clone(),
+                pid: self.pid.clone(),
+                uts: self.uts.clone(),
+                cgroupns: self.cgroupns.clone(),
+                userns: self.userns.clone(),
+            },
+            cgroup: rpod_api::container_run::CgroupSpec {
+                parent: self.cgroup_parent.clone(),
+                mode: self.cgroups.clone(),
+                conf: self.cgroup_conf.clone(),
+            },
         };
         let mut spec = CreateSpec {
             options,
@@ -547,6 +588,10 @@ mod tests {
         assert_eq!(
             err(&["--sdnotify=sometimes"]),
             "invalid --sdnotify value \"sometimes\": must be conmon, container or ignore"
+        );
+        assert_eq!(
+            err(&["--group-add=keep-groups", "--group-add=457"]),
+            "the '--group-add keep-groups' option is not allowed with any other --group-add options"
         );
         let h = spec(&["--health-cmd=[\"ls\",\"/\"]", "--health-interval=disable"])
             .unwrap()

@@ -46,14 +46,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     gpus: Vec<String>,
     #[arg(long, hide = true)]
-    cgroup_parent: Vec<String>,
-    #[arg(long, hide = true)]
-    cgroupns: Vec<String>,
-    #[arg(long, hide = true)]
-    cgroups: Vec<String>,
-    #[arg(long, hide = true)]
-    cgroup_conf: Vec<String>,
-    #[arg(long, hide = true)]
     shm_size: Vec<String>,
     #[arg(long, hide = true)]
     shm_size_systemd: Vec<String>,
@@ -61,14 +53,6 @@ pub struct RefusedFlags {
     rdt_class: Vec<String>,
     #[arg(long, hide = true)]
     personality: Vec<String>,
-    #[arg(long, hide = true)]
-    ipc: Vec<String>,
-    #[arg(long, hide = true)]
-    pid: Vec<String>,
-    #[arg(long, hide = true)]
-    uts: Vec<String>,
-    #[arg(long, hide = true)]
-    userns: Vec<String>,
     #[arg(long, hide = true)]
     uidmap: Vec<String>,
     #[arg(long, hide = true)]
@@ -188,21 +172,13 @@ impl RefusedFlags {
             (&f.device_read_iops, "--device-read-iops", res),
             (&f.device_write_bps, "--device-write-bps", res),
             (&f.device_write_iops, "--device-write-iops", res),
-            (&f.cgroup_parent, "--cgroup-parent", res),
-            (&f.cgroupns, "--cgroupns", res),
-            (&f.cgroups, "--cgroups", res),
-            (&f.cgroup_conf, "--cgroup-conf", res),
             (&f.shm_size, "--shm-size", res),
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),
             (&f.seccomp_policy, "--seccomp-policy", sec),
             (&f.gpus, "--gpus", sec),
             (&f.personality, "--personality", sec),
-            (&f.ipc, "--ipc", sec),
-            (&f.pid, "--pid", sec),
-            (&f.uts, "--uts", sec),
             (&f.systemd, "--systemd", sec),
-            (&f.userns, "--userns", userns),
             (&f.uidmap, "--uidmap", userns),
             (&f.gidmap, "--gidmap", userns),
             (&f.subuidname, "--subuidname", userns),

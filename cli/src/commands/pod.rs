@@ -54,6 +54,9 @@ pub struct PodCreateArgs {
     /// A comma-separated list of kernel namespaces the pod will share
     #[arg(long)]
     share: Option<String>,
+    /// Use the pod's cgroup as the cgroup parent for all containers joining the pod
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    share_parent: Option<bool>,
     /// Create an infra container associated with the pod to share namespaces with
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "true")]
     infra: bool,
@@ -204,6 +207,7 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
             .as_deref()
             .map(|s| s.split(',').map(str::to_owned).collect()),
         no_infra: !a.infra,
+        share_parent: a.share_parent,
         infra_command: a
             .infra_command
             .as_deref()

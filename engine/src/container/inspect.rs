@@ -11,6 +11,7 @@ use rpod_api::inspect::{
 };
 use rpod_api::GoTime;
 
+use super::ns_modes::{self, NsKind};
 use super::paths::ContainerPaths;
 use super::SIGTERM;
 use crate::engine::EngineCtx;
@@ -31,6 +32,41 @@ fn strings(v: &[String]) -> Option<Vec<String>> {
     Some(v.to_vec())
 }
 
+/// `HostConfig.CgroupParent`: the parent of the container's cgroup, empty
+/// for the default (`/rpod`), as Podman leaves its default out.
+fn cgroup_parent(rec: &ContainerRecord) -> String {
+    let path = super::placement::cgroups_path(rec);
+    let parent = path
+        .strip_suffix(&rec.id)
+        .unwrap_or(&path)
+        .trim_end_matches('/');
+    if parent == "/rpod" {
+        String::new()
+    } else {
+        parent.to_owned()
+    }
+}
+
+/// `HostConfig.IpcMode`/`PidMode`/`UTSMode`/`CgroupMode` of `rec`: its
+/// modes, `container:<infra id>` for what a pod member joins of its pod.
+fn namespace_names(ctx: &EngineCtx, rec: &ContainerRecord) -> impl Fn(NsKind) -> String {
+    let infra = rec
+        .options
+        .pod
+        .as_ref()
+        .filter(|m| !m.infra && !m.shared.is_empty())
+        .and_then(|_| super::placement::infra_of(ctx, rec).ok().flatten())
+        .map(|r| r.id);
+    let cgroup2 = crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified;
+    let rec = rec.clone();
+    move |kind| {
+        let holder = infra
+            .as_deref()
+            .filter(|_| super::placement::joins_pod(&rec, kind));
+        ns_modes::inspect_name(kind, rec.options.namespaces.get(kind), holder, cgroup2)
+    }
+}
+
 /// Podman's InspectContainerData for `rec`; fields rpod has no data for keep Podman's zero
 /// values.
 pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectContainerData {
@@ -47,6 +83,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
     let mounts = super::inspect_mounts::mounts(ctx, o);
     let labels: BTreeMap<String, String> = o.labels.iter().cloned().collect();
     let network_mode = o.network.name();
+    let ns_name = namespace_names(ctx, rec);
     let restart = super::restart::state(&ctx.config, rec).unwrap_or_default();
     let restarting = rec.state.has_monitor() && restart.restarting;
     let restart_policy = o.restart.map_or_else(
@@ -197,7 +234,15 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             tmpfs: super::inspect_mounts::tmpfs(o),
             group_add: (!o.group_add.is_empty()).then(|| o.group_add.clone()),
             cgroup_manager: "cgroupfs".into(),
-            cgroup_mode: "host".into(),
+            cgroup_mode: ns_name(NsKind::Cgroup),
+            ipc_mode: ns_name(NsKind::Ipc),
+            cgroup_parent: cgroup_parent(rec),
+            cgroups: "default".into(),
+            userns_mode: o.namespaces.user.inspect_name(),
+            cgroup_conf: (!o.cgroup.conf.is_empty())
+                .then(|| o.cgroup.conf.iter().cloned().collect()),
+            pid_mode: ns_name(NsKind::Pid),
+            uts_mode: ns_name(NsKind::Uts),
             log_config: Some(InspectLogConfig {
                 r#type: o.log_driver_name().into(),
                 config: None,

@@ -157,6 +157,7 @@ fn prepare_and_spawn(
         joins.push((oci_spec::runtime::LinuxNamespaceType::Network, ns));
     }
     spec::join_namespaces(&mut generated, &joins)?;
+    spec::apply_user_namespace(&mut generated, &super::placement::user_namespace(ctx, rec)?)?;
     super::shm::apply(ctx, rec, &mut generated)?;
     let notify = super::sdnotify::notify_config(&rec.options, paths)?;
     if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {

@@ -2,6 +2,7 @@
 //! and the actor through which every transition passes.
 
 pub mod actor;
+pub mod cgroup_opts;
 mod error;
 pub mod exec;
 pub mod filter;
@@ -13,6 +14,7 @@ pub mod monitor_files;
 pub mod names;
 pub mod net_report;
 pub(crate) mod network;
+pub mod ns_modes;
 pub mod options;
 pub(crate) mod orchestration;
 pub mod paths;

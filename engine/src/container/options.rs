@@ -230,6 +230,20 @@ pub struct ContainerOptions {
     /// form, stored as it is).
     #[serde(default)]
     pub resources: rpod_api::container_run::ResourceSpec,
+    /// `--ipc`, `--pid`, `--uts`, `--cgroupns` (container names resolved
+    /// to full ids).
+    #[serde(default, skip_serializing_if = "is_default_modes")]
+    pub namespaces: super::ns_modes::NamespaceModes,
+    /// `--cgroup-parent`, `--cgroups`, `--cgroup-conf`.
+    #[serde(
+        default,
+        skip_serializing_if = "super::cgroup_opts::CgroupOptions::is_default"
+    )]
+    pub cgroup: super::cgroup_opts::CgroupOptions,
+}
+
+fn is_default_modes(m: &super::ns_modes::NamespaceModes) -> bool {
+    *m == super::ns_modes::NamespaceModes::default()
 }
 
 impl ContainerOptions {

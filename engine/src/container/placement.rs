@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use oci_spec::runtime::LinuxNamespaceType;
 
+use super::ns_modes::{NsKind, NsMode, UserNsMode};
 use super::{lifecycle, ContainerError};
 use crate::engine::EngineCtx;
 use crate::state::{ContainerRecord, ContainerState};
@@ -21,8 +22,12 @@ const NAMESPACES: &[(&str, LinuxNamespaceType)] = &[
 ];
 
 /// The cgroup path (`linux.cgroupsPath`) of a container: below its pod's
-/// cgroup for pod members, else `/rpod/<id>`.
+/// cgroup for pod members, else `/rpod/<id>`; below `--cgroup-parent`
+/// when one was given.
 pub fn cgroups_path(rec: &ContainerRecord) -> String {
+    if let Some(parent) = &rec.options.cgroup.parent {
+        return format!("{}/{}", parent.trim_end_matches('/'), rec.id);
+    }
     match &rec.options.pod {
         Some(m) if !m.cgroup_parent.is_empty() => format!("{}/{}", m.cgroup_parent, rec.id),
         // Records made before the pod's cgroup was stored on them.
@@ -56,21 +61,48 @@ pub(crate) fn infra_of(
         .find(|c| c.options.pod.as_ref().is_some_and(|p| p.infra)))
 }
 
-/// The namespaces a member joins: `/proc/<infra pid>/ns/<ns>` for each
-/// namespace its pod shares. Empty outside pods and for infra containers.
-/// The infra container must be running.
+/// The namespaces `rec` joins: those its `--ipc`/`--pid`/`--uts`/
+/// `--cgroupns` modes name (`container:ID`: that container's, which must
+/// be running; `ns:PATH`), and for a pod member `/proc/<infra pid>/ns/<ns>`
+/// for each other namespace its pod shares.
 pub(crate) fn joined_namespaces(
     ctx: &EngineCtx,
     rec: &ContainerRecord,
 ) -> Result<Vec<(LinuxNamespaceType, PathBuf)>, ContainerError> {
+    let modes = &rec.options.namespaces;
+    let mut joins = Vec::new();
+    for kind in NsKind::ALL {
+        match modes.get(kind) {
+            NsMode::Container(id) => {
+                let pid = running_pid(ctx, id, kind.name())?;
+                joins.push((
+                    kind.oci_type(),
+                    PathBuf::from(format!("/proc/{pid}/ns/{}", kind.name())),
+                ));
+            }
+            NsMode::Path(p) => joins.push((kind.oci_type(), PathBuf::from(p))),
+            _ => {}
+        }
+    }
     let Some(m) = rec.options.pod.as_ref().filter(|m| !m.infra) else {
-        return Ok(Vec::new());
+        return Ok(joins);
     };
-    if m.shared.is_empty() {
-        return Ok(Vec::new());
+    // A mode given to the member wins over the pod's sharing.
+    let from_pod: Vec<&(&str, LinuxNamespaceType)> = NAMESPACES
+        .iter()
+        .filter(|(name, _)| m.shared.iter().any(|s| s == name))
+        .filter(|(name, _)| {
+            NsKind::ALL
+                .iter()
+                .find(|k| k.name() == *name)
+                .is_none_or(|k| *modes.get(*k) == NsMode::Default)
+        })
+        .collect();
+    if from_pod.is_empty() {
+        return Ok(joins);
     }
     let Some(infra) = infra_of(ctx, rec)? else {
-        return Ok(Vec::new());
+        return Ok(joins);
     };
     let infra = lifecycle::load(ctx, &infra.id)?;
     if !matches!(infra.state, ContainerState::Running) || infra.pid <= 0 {
@@ -81,16 +113,57 @@ pub(crate) fn joined_namespaces(
             infra.state.as_str()
         )));
     }
-    Ok(NAMESPACES
-        .iter()
-        .filter(|(name, _)| m.shared.iter().any(|s| s == name))
-        .map(|(name, typ)| {
-            (
-                *typ,
-                PathBuf::from(format!("/proc/{}/ns/{name}", infra.pid)),
-            )
-        })
-        .collect())
+    joins.extend(from_pod.into_iter().map(|(name, typ)| {
+        (
+            *typ,
+            PathBuf::from(format!("/proc/{}/ns/{name}", infra.pid)),
+        )
+    }));
+    Ok(joins)
+}
+
+/// The user namespace `rec` gets (`--userns`).
+pub(crate) fn user_namespace(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+) -> Result<crate::spec::UserNs, ContainerError> {
+    use crate::spec::UserNs;
+    Ok(match &rec.options.namespaces.user {
+        UserNsMode::Host => UserNs::Host,
+        UserNsMode::KeepId => UserNs::Own,
+        UserNsMode::Path(p) => UserNs::Join(PathBuf::from(p)),
+        UserNsMode::Container(id) => {
+            let pid = running_pid(ctx, id, "user")?;
+            UserNs::Join(PathBuf::from(format!("/proc/{pid}/ns/user")))
+        }
+    })
+}
+
+/// The pid of container `id`, whose namespace `kind` is joined: it must
+/// be running (it was started first, as a dependency).
+fn running_pid(ctx: &EngineCtx, id: &str, kind: &str) -> Result<i32, ContainerError> {
+    let donor = lifecycle::load(ctx, id)?;
+    if matches!(
+        donor.state,
+        ContainerState::Running | ContainerState::Paused
+    ) && donor.pid > 0
+    {
+        return Ok(donor.pid);
+    }
+    Err(ContainerError::StateImproper(format!(
+        "container {} has no {} namespace to join: it is {}",
+        donor.name,
+        kind,
+        donor.state.as_str()
+    )))
+}
+
+/// Whether `rec` joins namespace `kind` of its pod's infra container (a
+/// pod member whose pod shares it and that gave no mode of its own).
+pub(crate) fn joins_pod(rec: &ContainerRecord, kind: NsKind) -> bool {
+    rec.options.pod.as_ref().is_some_and(|m| !m.infra)
+        && shares(rec, kind.name())
+        && *rec.options.namespaces.get(kind) == NsMode::Default
 }
 
 #[cfg(test)]

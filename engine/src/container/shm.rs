@@ -1,10 +1,14 @@
-//! A pod's shared /dev/shm. When the pod shares IPC, its infra container
-//! gets a tmpfs mounted on the host under its run directory
-//! (`<runroot>/containers/<infra id>/shm`, as Podman's `userdata/shm`),
-//! bind-mounted at /dev/shm in the infra container and in every member:
-//! POSIX shared memory goes with the IPC namespace. The mount is made when
-//! the infra container is initialized and undone when its resources are
-//! released (exit cleanup, removal, a failed start).
+//! A container's /dev/shm, as its IPC mode says (Podman's rules):
+//! - `shareable` (the default) and a pod's infra container: a tmpfs
+//!   mounted on the host under the container's run directory
+//!   (`<runroot>/containers/<id>/shm`, as Podman's `userdata/shm`),
+//!   bind-mounted at /dev/shm, so containers that join the IPC namespace
+//!   (`--ipc container:ID`, pod members when the pod shares IPC) bind the
+//!   same one: POSIX shared memory goes with the IPC namespace. The mount
+//!   is made when the container is initialized and undone when its
+//!   resources are released (exit cleanup, removal, a failed start);
+//! - `private` and `ns:PATH`: a tmpfs of the container's own;
+//! - `host`: the host's /dev/shm; `none`: no /dev/shm at all.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -12,7 +16,8 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{Mount, MountBuilder, Spec};
 use rustix::mount::{MountFlags, UnmountFlags};
 
-use super::placement::{infra_of, shares};
+use super::ns_modes::{NsKind, NsMode};
+use super::placement::{infra_of, joins_pod};
 use super::ContainerError;
 use crate::engine::EngineCtx;
 use crate::state::ContainerRecord;
@@ -20,49 +25,80 @@ use crate::state::ContainerRecord;
 /// Podman's default /dev/shm size and modes.
 const SHM_OPTIONS: &std::ffi::CStr = c"mode=1777,size=65536k";
 
-/// Where the shm tmpfs of infra container `infra_id` is mounted.
-pub fn shm_dir(ctx: &EngineCtx, infra_id: &str) -> PathBuf {
-    ctx.config.container_run_dir(infra_id).join("shm")
+/// Where the shm tmpfs of container `id` is mounted.
+pub fn shm_dir(ctx: &EngineCtx, id: &str) -> PathBuf {
+    ctx.config.container_run_dir(id).join("shm")
 }
 
-/// The shm directory `rec` should get at /dev/shm, mounting it first for
-/// an infra container: `None` outside pods, when the pod does not share
-/// IPC, or when the infra container has none (made by an older rpod).
-fn shared_shm(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<Option<PathBuf>, ContainerError> {
-    let Some(m) = rec.options.pod.as_ref() else {
-        return Ok(None);
-    };
-    if !shares(rec, "ipc") {
-        return Ok(None);
-    }
-    if m.infra {
-        let dir = shm_dir(ctx, &rec.id);
-        mount_shm(&dir)?;
-        return Ok(Some(dir));
-    }
-    let Some(infra) = infra_of(ctx, rec)? else {
-        return Ok(None);
-    };
-    let dir = shm_dir(ctx, &infra.id);
-    Ok(is_mountpoint(&dir).then_some(dir))
+/// What `rec` gets at /dev/shm.
+enum Shm {
+    /// The spec's own tmpfs.
+    OwnTmpfs,
+    /// Nothing (`--ipc none`).
+    Nothing,
+    /// A bind mount of a host directory.
+    Bind(PathBuf),
 }
 
-/// Replaces the default /dev/shm tmpfs of the spec by the pod's shared
-/// one (a user mount at /dev/shm is left alone).
+/// The /dev/shm of `rec`, mounting its shareable one first.
+fn shm_for(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<Shm, ContainerError> {
+    match &rec.options.namespaces.ipc {
+        NsMode::None => Ok(Shm::Nothing),
+        NsMode::Host => Ok(Shm::Bind(PathBuf::from("/dev/shm"))),
+        NsMode::Private | NsMode::Path(_) => Ok(Shm::OwnTmpfs),
+        NsMode::Container(id) => Ok(joined_shm(ctx, id)),
+        NsMode::Default | NsMode::Shareable => {
+            if joins_pod(rec, NsKind::Ipc) {
+                let Some(infra) = infra_of(ctx, rec)? else {
+                    return Ok(Shm::OwnTmpfs);
+                };
+                return Ok(joined_shm(ctx, &infra.id));
+            }
+            let dir = shm_dir(ctx, &rec.id);
+            mount_shm(&dir)?;
+            Ok(Shm::Bind(dir))
+        }
+    }
+}
+
+/// The /dev/shm of the container `id` whose IPC namespace is joined: its
+/// mounted shm directory, the host's for a `--ipc host` one, else (made
+/// by an older rpod, or with a private tmpfs) a tmpfs of the joiner's own.
+fn joined_shm(ctx: &EngineCtx, id: &str) -> Shm {
+    let dir = shm_dir(ctx, id);
+    if is_mountpoint(&dir) {
+        return Shm::Bind(dir);
+    }
+    match ctx.db.container_by_id(id) {
+        Ok(Some(donor)) if donor.options.namespaces.ipc == NsMode::Host => {
+            Shm::Bind(PathBuf::from("/dev/shm"))
+        }
+        _ => Shm::OwnTmpfs,
+    }
+}
+
+/// Replaces the default /dev/shm tmpfs of the spec as the container's IPC
+/// mode says (a user mount at /dev/shm is left alone).
 pub(crate) fn apply(
     ctx: &EngineCtx,
     rec: &ContainerRecord,
     spec: &mut Spec,
 ) -> Result<(), ContainerError> {
-    let Some(dir) = shared_shm(ctx, rec)? else {
-        return Ok(());
-    };
+    let shm = shm_for(ctx, rec)?;
     let Some(mounts) = spec.mounts_mut() else {
         return Ok(());
     };
-    for m in mounts.iter_mut() {
-        if m.destination() == Path::new("/dev/shm") && m.typ().as_deref() == Some("tmpfs") {
-            *m = bind(&dir)?;
+    let is_default =
+        |m: &Mount| m.destination() == Path::new("/dev/shm") && m.typ().as_deref() == Some("tmpfs");
+    match shm {
+        Shm::OwnTmpfs => {}
+        Shm::Nothing => mounts.retain(|m| !is_default(m)),
+        Shm::Bind(dir) => {
+            for m in mounts.iter_mut() {
+                if is_default(m) {
+                    *m = bind(&dir)?;
+                }
+            }
         }
     }
     Ok(())

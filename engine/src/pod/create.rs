@@ -233,7 +233,12 @@ fn membership(pod: &PodRecord, infra: bool, init_ctr: Option<InitCtrMode>) -> Po
         pod_id: pod.id.clone(),
         infra,
         init_ctr,
-        cgroup_parent: pod.cgroup_parent(),
+        // `--share-parent=false`: the parent a container outside pods has.
+        cgroup_parent: if pod.options.no_share_parent && !infra {
+            "/rpod".to_owned()
+        } else {
+            pod.cgroup_parent()
+        },
         shared,
     }
 }

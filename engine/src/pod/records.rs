@@ -72,6 +72,10 @@ pub struct PodOptions {
     pub ports: Vec<String>,
     #[serde(default)]
     pub exit_policy: ExitPolicy,
+    /// `--share-parent=false`: members' cgroups are not placed below the
+    /// pod's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_share_parent: bool,
 }
 
 impl PodOptions {

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 /// Why a runtime spec (or the files it points to) could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
+    /// A user namespace rpod cannot set up (the reason).
+    #[error("{0}")]
+    UserNamespace(String),
     /// Neither the user nor the image gave anything to run (Podman's wording).
     #[error("no command or entrypoint provided, and no CMD or ENTRYPOINT from image")]
     NoCommand,

@@ -6,6 +6,7 @@ use oci_spec::runtime::{Linux, PosixRlimit, PosixRlimitBuilder, PosixRlimitType}
 use rpod_api::container_run::{SecuritySpec, Ulimit};
 
 use super::SpecError;
+use crate::container::ns_modes::{NamespaceModes, NsMode};
 use crate::container::options::NetworkMode;
 
 /// The rlimit of a `--ulimit` type.
@@ -82,12 +83,27 @@ pub fn apply_ulimits(
 
 /// Refuses `net.*` sysctls in the host's network namespace (Podman's
 /// error).
-pub fn check_sysctls(sec: &SecuritySpec, network: &NetworkMode) -> Result<(), SpecError> {
-    if matches!(network, NetworkMode::Host) {
-        if let Some((k, v)) = sec.sysctls.iter().find(|(k, _)| k.starts_with("net.")) {
-            return Err(SpecError::Sysctl(format!(
-                "sysctl {k}={v} can't be set since Network Namespace set to host: invalid argument"
-            )));
+pub fn check_sysctls(
+    sec: &SecuritySpec,
+    network: &NetworkMode,
+    modes: &NamespaceModes,
+) -> Result<(), SpecError> {
+    let host = |what: &str, k: &str, v: &str| {
+        Err(SpecError::Sysctl(format!(
+            "sysctl {k}={v} can't be set since {what} Namespace set to host: invalid argument"
+        )))
+    };
+    for (k, v) in &sec.sysctls {
+        if modes.ipc == NsMode::Host && k.starts_with("fs.mqueue.") {
+            return host("IPC", k, v);
+        }
+        if matches!(network, NetworkMode::Host) && k.starts_with("net.") {
+            return host("Network", k, v);
+        }
+        if modes.uts == NsMode::Host
+            && (k.starts_with("kernel.domainname") || k.starts_with("kernel.hostname"))
+        {
+            return host("UTS", k, v);
         }
     }
     Ok(())
@@ -98,11 +114,12 @@ pub fn apply_sysctls(
     linux: &mut Linux,
     sec: &SecuritySpec,
     network: &NetworkMode,
+    modes: &NamespaceModes,
 ) -> Result<(), SpecError> {
     if sec.sysctls.is_empty() {
         return Ok(());
     }
-    check_sysctls(sec, network)?;
+    check_sysctls(sec, network, modes)?;
     let mut map = linux.sysctl().clone().unwrap_or_default();
     for (k, v) in &sec.sysctls {
         map.insert(k.clone(), v.clone());
@@ -147,9 +164,30 @@ mod tests {
             sysctls: vec![("net.ipv4.ip_forward".into(), "1".into())],
             ..Default::default()
         };
-        assert!(check_sysctls(&sec, &NetworkMode::Host).is_err());
+        assert!(check_sysctls(&sec, &NetworkMode::Host, &NamespaceModes::default()).is_err());
+        let mq = SecuritySpec {
+            sysctls: vec![("fs.mqueue.msg_max".into(), "20".into())],
+            ..Default::default()
+        };
+        let ipc_host = NamespaceModes {
+            ipc: NsMode::Host,
+            ..Default::default()
+        };
+        assert_eq!(
+            check_sysctls(&mq, &NetworkMode::None, &ipc_host)
+                .unwrap_err()
+                .to_string(),
+            "sysctl fs.mqueue.msg_max=20 can't be set since IPC Namespace set to host: invalid argument"
+        );
+        assert!(check_sysctls(&mq, &NetworkMode::None, &NamespaceModes::default()).is_ok());
         let mut linux = Linux::default();
-        apply_sysctls(&mut linux, &sec, &NetworkMode::None).unwrap();
+        apply_sysctls(
+            &mut linux,
+            &sec,
+            &NetworkMode::None,
+            &NamespaceModes::default(),
+        )
+        .unwrap();
         assert_eq!(linux.sysctl().as_ref().unwrap()["net.ipv4.ip_forward"], "1");
     }
 }

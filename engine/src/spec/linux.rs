@@ -9,6 +9,7 @@ use oci_spec::runtime::{
 };
 
 use super::SpecError;
+use crate::container::ns_modes::{NamespaceModes, NsKind};
 use crate::container::options::NetworkMode;
 
 /// Podman's default masked paths (containers/common `DefaultMaskedPaths`).
@@ -37,20 +38,30 @@ pub const READONLY_PATHS: [&str; 6] = [
     "/proc/sysrq-trigger",
 ];
 
-/// The namespaces a container gets: pid, network (unless host), ipc, uts,
-/// mount, and cgroup on a unified cgroup v2 host (Podman's `cgroupns`
-/// default is private there, host on v1). Never a user namespace.
-pub(crate) fn namespace_types(network: &NetworkMode, cgroup2: bool) -> Vec<LinuxNamespaceType> {
-    let mut ns = vec![LinuxNamespaceType::Pid];
+/// The namespaces a container gets: network (unless host), mount, and
+/// pid, ipc, uts and cgroup as its modes say (`--pid host` and the like
+/// leave one out; the cgroup namespace by default only on a unified cgroup
+/// v2 host, as Podman). Never a user namespace. Joined namespaces get their
+/// paths later ([`super::join_namespaces`]).
+pub(crate) fn namespace_types(
+    network: &NetworkMode,
+    modes: &NamespaceModes,
+    cgroup2: bool,
+) -> Vec<LinuxNamespaceType> {
+    let mut ns = Vec::new();
+    if modes.has_namespace(NsKind::Pid, cgroup2) {
+        ns.push(LinuxNamespaceType::Pid);
+    }
     if *network != NetworkMode::Host {
         ns.push(LinuxNamespaceType::Network);
     }
-    ns.extend([
-        LinuxNamespaceType::Ipc,
-        LinuxNamespaceType::Uts,
-        LinuxNamespaceType::Mount,
-    ]);
-    if cgroup2 {
+    for kind in [NsKind::Ipc, NsKind::Uts] {
+        if modes.has_namespace(kind, cgroup2) {
+            ns.push(kind.oci_type());
+        }
+    }
+    ns.push(LinuxNamespaceType::Mount);
+    if modes.has_namespace(NsKind::Cgroup, cgroup2) {
         ns.push(LinuxNamespaceType::Cgroup);
     }
     ns
@@ -58,10 +69,11 @@ pub(crate) fn namespace_types(network: &NetworkMode, cgroup2: bool) -> Vec<Linux
 
 pub(crate) fn build(
     network: &NetworkMode,
+    modes: &NamespaceModes,
     cgroup2: bool,
     cgroups_path: Option<&str>,
 ) -> Result<Linux, SpecError> {
-    let namespaces = namespace_types(network, cgroup2)
+    let namespaces = namespace_types(network, modes, cgroup2)
         .into_iter()
         .map(|t| LinuxNamespaceBuilder::default().typ(t).build())
         .collect::<Result<Vec<_>, _>>()?;
@@ -80,7 +92,9 @@ pub(crate) fn build(
         .masked_paths(MASKED_PATHS.map(String::from).to_vec())
         .readonly_paths(READONLY_PATHS.map(String::from).to_vec())
         .resources(resources);
-    if *network != NetworkMode::Host {
+    // Not for a joined container's namespace (Podman: the donor's may be
+    // the host's, where the runtime refuses network sysctls).
+    if !matches!(network, NetworkMode::Host | NetworkMode::Container(_)) {
         // containers.conf `default_sysctls`: unprivileged ICMP sockets.
         builder = builder.sysctl(HashMap::from([(
             "net.ipv4.ping_group_range".to_string(),
@@ -99,10 +113,10 @@ mod tests {
 
     #[test]
     fn network_host_has_no_network_namespace() {
-        let host = namespace_types(&NetworkMode::Host, false);
+        let host = namespace_types(&NetworkMode::Host, &NamespaceModes::default(), false);
         assert!(!host.contains(&LinuxNamespaceType::Network));
         assert!(!host.contains(&LinuxNamespaceType::User));
-        let none = namespace_types(&NetworkMode::None, false);
+        let none = namespace_types(&NetworkMode::None, &NamespaceModes::default(), false);
         assert_eq!(
             none,
             vec![
@@ -113,12 +127,41 @@ mod tests {
                 LinuxNamespaceType::Mount,
             ]
         );
-        assert!(namespace_types(&NetworkMode::None, true).contains(&LinuxNamespaceType::Cgroup));
+        assert!(
+            namespace_types(&NetworkMode::None, &NamespaceModes::default(), true)
+                .contains(&LinuxNamespaceType::Cgroup)
+        );
+    }
+
+    #[test]
+    fn modes_leave_out_or_add_namespaces() {
+        use crate::container::ns_modes::NsMode;
+        let modes = NamespaceModes {
+            pid: NsMode::Host,
+            ipc: NsMode::None,
+            uts: NsMode::Host,
+            cgroup: NsMode::Private,
+            ..Default::default()
+        };
+        assert_eq!(
+            namespace_types(&NetworkMode::Host, &modes, false),
+            vec![
+                LinuxNamespaceType::Ipc,
+                LinuxNamespaceType::Mount,
+                LinuxNamespaceType::Cgroup,
+            ]
+        );
     }
 
     #[test]
     fn masked_readonly_devices_and_cgroup_path() {
-        let l = build(&NetworkMode::None, false, Some("/rpod/abc")).unwrap();
+        let l = build(
+            &NetworkMode::None,
+            &NamespaceModes::default(),
+            false,
+            Some("/rpod/abc"),
+        )
+        .unwrap();
         let masked = l.masked_paths().as_ref().unwrap();
         for p in ["/proc/kcore", "/proc/keys", "/sys/firmware", "/proc/acpi"] {
             assert!(masked.iter().any(|m| m == p), "{p}");
@@ -137,9 +180,11 @@ mod tests {
             Some(std::path::Path::new("/rpod/abc"))
         );
         assert!(l.sysctl().is_some());
-        assert!(build(&NetworkMode::Host, false, None)
-            .unwrap()
-            .sysctl()
-            .is_none());
+        assert!(
+            build(&NetworkMode::Host, &NamespaceModes::default(), false, None)
+                .unwrap()
+                .sysctl()
+                .is_none()
+        );
     }
 }

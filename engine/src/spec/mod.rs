@@ -23,6 +23,7 @@ mod rootfs;
 mod seccomp;
 mod security;
 mod user;
+mod userns;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -44,7 +45,9 @@ pub use process::process_spec_for_exec;
 pub use process::DEFAULT_CAPABILITIES;
 pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
+pub use userns::{apply_user_namespace, UserNs};
 
+use crate::container::ns_modes::NsMode;
 use crate::container::options::{ContainerOptions, NetworkMode};
 
 /// OCI runtime spec version written into `config.json`.
@@ -75,12 +78,13 @@ pub struct SpecInput<'a> {
 }
 
 /// The container's hostname: `--hostname`, else the host's with
-/// `--network host` (as Podman), else the first 12 characters of the id.
+/// `--network host` or `--uts host` (as Podman), else the first 12
+/// characters of the id.
 pub fn hostname_for(id: &str, options: &ContainerOptions) -> String {
     if let Some(h) = options.hostname.as_ref().filter(|h| !h.is_empty()) {
         return h.clone();
     }
-    if options.network == NetworkMode::Host {
+    if options.network == NetworkMode::Host || options.namespaces.uts == NsMode::Host {
         if let Ok(h) = nix::unistd::gethostname() {
             if let Some(h) = h.to_str().filter(|h| !h.is_empty()) {
                 return h.to_owned();
@@ -94,7 +98,14 @@ pub fn hostname_for(id: &str, options: &ContainerOptions) -> String {
 pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     let opts = input.options;
     let image = ImageDefaults::parse(input.image_config)?;
-    let user_spec = opts.user.clone().unwrap_or_else(|| image.user.clone());
+    let user_spec = match &opts.user {
+        Some(u) => u.clone(),
+        // `--userns=keep-id` runs as the caller (root: 0:0), as Podman.
+        None if opts.namespaces.user == crate::container::ns_modes::UserNsMode::KeepId => {
+            "0:0".to_owned()
+        }
+        None => image.user.clone(),
+    };
     let group_add = user::resolve_groups(input.rootfs, &opts.group_add)?;
     let exec_user = user::with_groups(resolve_user(input.rootfs, &user_spec)?, &group_add);
     let mut args = process::resolve_command(opts, &image)?;
@@ -142,12 +153,24 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .readonly(opts.read_only)
         .build()?;
     let cgroup2 = crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified;
-    let mut linux = linux::build(&opts.network, cgroup2, input.cgroups_path.as_deref())?;
+    let mut linux = linux::build(
+        &opts.network,
+        &opts.namespaces,
+        cgroup2,
+        input.cgroups_path.as_deref(),
+    )?;
     security::apply_linux(&mut linux, &opts.security, &caps.bounding)?;
     resources::apply(&mut linux, &opts.resources);
-    kernel::apply_sysctls(&mut linux, &opts.security, &opts.network)?;
+    if !opts.cgroup.conf.is_empty() {
+        // `--cgroup-conf`: the runtime writes them (cgroup v2 only; runc
+        // refuses them on a v1 host, as under Podman).
+        if let Some(r) = linux.resources_mut() {
+            r.set_unified(Some(opts.cgroup.conf.iter().cloned().collect()));
+        }
+    }
+    kernel::apply_sysctls(&mut linux, &opts.security, &opts.network, &opts.namespaces)?;
     devices::apply(&mut linux, &opts.security)?;
-    Ok(SpecBuilder::default()
+    let mut spec = SpecBuilder::default()
         .version(OCI_VERSION)
         .process(process)
         .root(root)
@@ -158,7 +181,13 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
             MANAGER_ANNOTATION.to_string(),
             "rpod".to_string(),
         )]))
-        .build()?)
+        .build()?;
+    if opts.namespaces.uts == NsMode::Host {
+        // The host's UTS namespace keeps the host's name (the runtime
+        // refuses a hostname without a UTS namespace of its own).
+        spec.set_hostname(None);
+    }
+    Ok(spec)
 }
 
 /// Checks what the security and resource options need from the host (a
@@ -177,7 +206,7 @@ pub fn validate_host_options(opts: &ContainerOptions) -> Result<(), SpecError> {
     if sec.init {
         init::init_binary(sec.init_path.as_deref())?;
     }
-    kernel::check_sysctls(sec, &opts.network)
+    kernel::check_sysctls(sec, &opts.network, &opts.namespaces)
 }
 
 /// `--workdir`, else the image's WorkingDir, else `/`. The image's (or the

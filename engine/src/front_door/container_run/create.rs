@@ -24,7 +24,9 @@ pub(crate) async fn create(
     let image = spec.options.image.clone();
     let network_given = !spec.options.network.modes.is_empty();
     let network_spec = std::mem::take(&mut spec.options.network);
-    let requires = spec.options.requires.clone();
+    let mut requires = spec.options.requires.clone();
+    let namespace_spec = std::mem::take(&mut spec.options.namespaces);
+    let cgroup_spec = std::mem::take(&mut spec.options.cgroup);
     let init_ctr = spec.options.init_ctr.map(init_ctr_mode);
     let image_volume = spec.options.image_volume;
     let volumes_from = std::mem::take(&mut spec.options.volumes_from);
@@ -38,6 +40,16 @@ pub(crate) async fn create(
         &crate::network::store_for(net_config),
         in_pod,
     )?;
+    let donors;
+    (options.namespaces, donors) =
+        super::namespaces::namespace_modes(engine.ctx(), &namespace_spec, in_pod)?;
+    requires.extend(donors);
+    super::namespaces::check_userns_network(&options.namespaces.user, &options.network)?;
+    let runtime = crate::engine::select_runtime(engine.config(), options.runtime.as_deref())
+        .map(|r| r.name)
+        .unwrap_or_default();
+    options.cgroup =
+        super::namespaces::cgroup_options(&cgroup_spec, &runtime, &options.namespaces.pid)?;
     super::options::validate_host_options(&options)?;
     options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;

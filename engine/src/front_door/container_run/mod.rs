@@ -3,6 +3,7 @@
 //! through the monitor ([`session`]).
 
 mod create;
+mod namespaces;
 mod network;
 mod options;
 pub(crate) mod session;

@@ -36,14 +36,32 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         })?,
     };
     let share = match &spec.share {
-        Some(share) => share
-            .iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty() && s != "none")
-            .collect(),
+        Some(share) => {
+            // `+NS,...`: Podman's default set and more.
+            let plus = share.first().is_some_and(|s| s.trim().starts_with('+'));
+            let mut out = if plus {
+                PodOptions::host_defaults().share
+            } else {
+                Vec::new()
+            };
+            for s in share {
+                let s = s.trim();
+                let s = s.strip_prefix('+').unwrap_or(s);
+                if !s.is_empty() && s != "none" && !out.iter().any(|o| o == s) {
+                    out.push(s.to_owned());
+                }
+            }
+            out
+        }
         None if spec.no_infra => Vec::new(),
         None => PodOptions::host_defaults().share,
     };
+    let share_parent = spec.share_parent.unwrap_or(true);
+    if share_parent && spec.share.iter().flatten().any(|s| s.contains("cgroup")) {
+        return Err(Error::invalid(
+            "cannot define the pod as the cgroup parent at the same time as joining the infra container's cgroupNS: invalid argument",
+        ));
+    }
     Ok(PodOptions {
         share,
         infra: !spec.no_infra,
@@ -53,6 +71,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         labels: spec.labels.clone(),
         ports: spec.port_mappings.clone(),
         exit_policy,
+        no_share_parent: !share_parent,
     })
 }
 
@@ -124,6 +143,29 @@ mod tests {
         .unwrap();
         assert!(o.share.is_empty());
         assert_eq!(o.exit_policy, ExitPolicy::Stop);
+
+        let o = options(&PodSpec {
+            share: Some(vec!["+pid".into()]),
+            ..PodSpec::default()
+        })
+        .unwrap();
+        for ns in ["ipc", "net", "uts", "pid"] {
+            assert!(o.share.iter().any(|s| s == ns), "{ns}");
+        }
+        assert!(!o.no_share_parent);
+        let e = options(&PodSpec {
+            share: Some(vec!["cgroup".into()]),
+            ..PodSpec::default()
+        })
+        .unwrap_err();
+        assert!(e.message.contains("cgroup parent"), "{e}");
+        let o = options(&PodSpec {
+            share: Some(vec!["cgroup".into()]),
+            share_parent: Some(false),
+            ..PodSpec::default()
+        })
+        .unwrap();
+        assert!(o.no_share_parent);
 
         let e = options(&PodSpec {
             exit_policy: Some("bogus".into()),

@@ -1,0 +1,256 @@
+//! `--ipc`, `--pid`, `--uts`, `--cgroupns` of a create: parsed with
+//! Podman's rules, the containers they name looked up (full ids stored,
+//! and added to the container's dependencies so they start first and are
+//! not removed under it), Podman's refusal to join a private IPC namespace.
+//! `--cgroup-parent`, `--cgroups`, `--cgroup-conf` with Podman's checks.
+
+use rpod_api::container_run::{CgroupSpec, NamespaceSpec};
+use rpod_api::{Error, ErrorKind};
+
+use crate::container::cgroup_opts::{self, CgroupOptions, CgroupsMode};
+use crate::container::NetworkMode;
+
+use crate::container::ns_modes::{self, NamespaceModes, NsKind, NsMode, UserNsMode};
+use crate::engine::EngineCtx;
+use crate::front_door::error::other;
+
+/// The modes `spec` asks for, and the ids of the containers whose
+/// namespaces they join. `in_pod`: the container joins a pod (`pod` is
+/// only valid there).
+pub(crate) fn namespace_modes(
+    ctx: &EngineCtx,
+    spec: &NamespaceSpec,
+    in_pod: bool,
+) -> Result<(NamespaceModes, Vec<String>), Error> {
+    let mut modes = NamespaceModes::default();
+    let mut donors = Vec::new();
+    for kind in NsKind::ALL {
+        let given = match kind {
+            NsKind::Ipc => &spec.ipc,
+            NsKind::Pid => &spec.pid,
+            NsKind::Uts => &spec.uts,
+            NsKind::Cgroup => &spec.cgroupns,
+        };
+        let Some(value) = given.as_deref().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let mut mode = ns_modes::parse(kind, value).map_err(Error::invalid)?;
+        if value == "pod" && !in_pod {
+            return Err(Error::invalid(
+                "cannot use pod namespace as container is not joining a pod or pod has no infra container: invalid argument",
+            ));
+        }
+        if let NsMode::Container(name) = &mode {
+            let id = donor(ctx, kind, name)?;
+            if !donors.contains(&id) {
+                donors.push(id.clone());
+            }
+            mode = NsMode::Container(id);
+        }
+        *modes.get_mut(kind) = mode;
+    }
+    if let Some(value) = spec.userns.as_deref().filter(|v| !v.is_empty()) {
+        modes.user = user_mode(ctx, value, &mut donors)?;
+    }
+    Ok((modes, donors))
+}
+
+/// A user namespace needs a network namespace it owns (the runtime joins
+/// the user namespace first, then the others, for `exec`): rpod's bridge
+/// networking makes the network namespace before the container exists,
+/// owned by the host's user namespace, so the two are refused together.
+pub(crate) fn check_userns_network(user: &UserNsMode, network: &NetworkMode) -> Result<(), Error> {
+    if *user != UserNsMode::Host && *network == NetworkMode::Bridge {
+        return Err(Error::new(
+            ErrorKind::NotImplemented,
+            "--userns with a bridge network is not supported yet: rpod sets the network up before the user namespace exists (use --network none, host or container:ID; see docs/compatibility.md)",
+        ));
+    }
+    Ok(())
+}
+
+/// `--userns` for root: Podman's spellings; what needs id-shifted layers
+/// (`auto`, `private` with maps) is refused until rpod has them.
+fn user_mode(ctx: &EngineCtx, value: &str, donors: &mut Vec<String>) -> Result<UserNsMode, Error> {
+    let not_yet = || {
+        Error::new(
+            ErrorKind::NotImplemented,
+            format!("--userns={value} is not supported yet (user namespaces with id-shifted layers, issue 18)"),
+        )
+    };
+    match value {
+        "host" => Ok(UserNsMode::Host),
+        "keep-id" => Ok(UserNsMode::KeepId),
+        "nomap" => Err(Error::invalid("nomap is only supported in rootless mode")),
+        "auto" | "private" => Err(not_yet()),
+        _ if value.starts_with("auto:") || value.starts_with("keep-id:") => Err(not_yet()),
+        _ => match ns_modes::parse(NsKind::Pid, value)
+            .map_err(|_| Error::invalid(format!("unrecognized namespace mode {value} passed")))?
+        {
+            NsMode::Path(p) => Ok(UserNsMode::Path(p)),
+            NsMode::Container(name) => {
+                let rec = ctx
+                    .db
+                    .find_container(&name)
+                    .map_err(|e| other(&e))?
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::NoSuchContainer,
+                            format!("looking up container to share user namespace with: no container with name or ID \"{name}\" found: no such container"),
+                        )
+                    })?;
+                if !donors.contains(&rec.id) {
+                    donors.push(rec.id.clone());
+                }
+                Ok(UserNsMode::Container(rec.id))
+            }
+            _ => Err(Error::invalid(format!(
+                "unrecognized namespace mode {value} passed"
+            ))),
+        },
+    }
+}
+
+/// The full id of the container `name` whose `kind` namespace is joined.
+fn donor(ctx: &EngineCtx, kind: NsKind, name: &str) -> Result<String, Error> {
+    let rec = ctx
+        .db
+        .find_container(name)
+        .map_err(|e| other(&e))?
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::NoSuchContainer,
+                format!(
+                    "looking up container to share {} namespace with: no container with name or ID \"{name}\" found: no such container",
+                    kind.name()
+                ),
+            )
+        })?;
+    if kind == NsKind::Ipc && rec.options.namespaces.ipc == NsMode::Private {
+        return Err(Error::invalid(format!(
+            "joining IPC of container {} is not allowed: non-shareable IPC (hint: use IpcMode:shareable for the donor container)",
+            rec.id
+        )));
+    }
+    Ok(rec.id)
+}
+
+/// The cgroup settings `spec` asks for. `runtime`: the runtime's name
+/// (`--cgroups=disabled` needs one that runs containers without a cgroup);
+/// `pid`: the PID namespace mode.
+pub(crate) fn cgroup_options(
+    spec: &CgroupSpec,
+    runtime: &str,
+    pid: &NsMode,
+) -> Result<CgroupOptions, Error> {
+    let parent = spec.parent.clone().filter(|p| !p.is_empty());
+    let mode = match spec.mode.as_deref().filter(|m| !m.is_empty()) {
+        None | Some("enabled") => CgroupsMode::Enabled,
+        Some("no-conmon") => CgroupsMode::NoConmon,
+        Some("split") => CgroupsMode::Split,
+        Some("disabled") => {
+            if matches!(pid, NsMode::Container(_)) {
+                return Err(Error::invalid(
+                    "cannot join another container's PID namespace if not creating cgroups: invalid argument",
+                ));
+            }
+            if parent.is_some() {
+                return Err(Error::invalid(
+                    "cannot set cgroup parent if not creating cgroups: invalid argument",
+                ));
+            }
+            if matches!(runtime, "crun" | "krun") {
+                return Err(Error::new(
+                    ErrorKind::NotImplemented,
+                    "--cgroups=disabled is not supported yet (see docs/compatibility.md)",
+                ));
+            }
+            return Err(Error::invalid(format!(
+                "requested OCI runtime {runtime} is not compatible with NoCgroups: invalid argument"
+            )));
+        }
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "invalid cgroup mode {other:?}: invalid argument"
+            )))
+        }
+    };
+    let parent = match mode {
+        CgroupsMode::Split if parent.is_some() => {
+            return Err(Error::invalid(
+                "cannot specify --cgroup-mode=split with a cgroup-parent: invalid argument",
+            ))
+        }
+        CgroupsMode::Split => Some(cgroup_opts::own_cgroup().map_err(Error::other)?),
+        _ => parent,
+    };
+    if let Some(p) = &parent {
+        let base = p
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        if base.ends_with(".slice") {
+            return Err(Error::invalid(
+                "systemd slice received as cgroup parent when using cgroupfs: invalid argument",
+            ));
+        }
+    }
+    let mut conf = Vec::new();
+    for c in &spec.conf {
+        let (k, v) = c
+            .split_once('=')
+            .ok_or_else(|| Error::invalid("--cgroup-conf must be formatted KEY=VALUE"))?;
+        conf.retain(|(old, _): &(String, String)| old != k);
+        conf.push((k.to_owned(), v.to_owned()));
+    }
+    Ok(CgroupOptions { parent, mode, conf })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(parent: Option<&str>, mode: Option<&str>, conf: &[&str]) -> CgroupSpec {
+        CgroupSpec {
+            parent: parent.map(str::to_owned),
+            mode: mode.map(str::to_owned),
+            conf: conf.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn cgroup_flags_follow_podmans_rules() {
+        let none = NsMode::Default;
+        let o = cgroup_options(
+            &spec(Some("/mine"), Some("no-conmon"), &["memory.high=1M"]),
+            "runc",
+            &none,
+        )
+        .unwrap();
+        assert_eq!(o.parent.as_deref(), Some("/mine"));
+        assert_eq!(o.mode, CgroupsMode::NoConmon);
+        assert_eq!(o.conf, vec![("memory.high".into(), "1M".into())]);
+        let err = |s: CgroupSpec| cgroup_options(&s, "runc", &none).unwrap_err().message;
+        assert_eq!(
+            err(spec(None, Some("disabled"), &[])),
+            "requested OCI runtime runc is not compatible with NoCgroups: invalid argument"
+        );
+        assert_eq!(
+            err(spec(Some("/x"), Some("split"), &[])),
+            "cannot specify --cgroup-mode=split with a cgroup-parent: invalid argument"
+        );
+        assert_eq!(
+            err(spec(Some("machine.slice"), None, &[])),
+            "systemd slice received as cgroup parent when using cgroupfs: invalid argument"
+        );
+        assert_eq!(
+            err(spec(None, Some("bogus"), &[])),
+            "invalid cgroup mode \"bogus\": invalid argument"
+        );
+        assert_eq!(
+            err(spec(None, None, &["novalue"])),
+            "--cgroup-conf must be formatted KEY=VALUE"
+        );
+    }
+}
