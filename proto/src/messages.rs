@@ -41,6 +41,18 @@ pub enum Request {
     DisableRestart,
     /// Run the health check now; answered with `Health` when it is done.
     RunHealthcheck,
+    /// `update --restart`: the policy for the exits to come (`None`: no
+    /// restarts). A monitor that predates it answers `Unsupported`.
+    SetRestart {
+        #[serde(default)]
+        restart: Option<crate::restart::RestartConfig>,
+    },
+    /// `update --health-*`: the check scheduled from now on (`None`: no
+    /// checks); the schedule starts again. Older monitors: `Unsupported`.
+    SetHealthcheck {
+        #[serde(default)]
+        healthcheck: Option<crate::health::HealthConfig>,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -59,6 +71,8 @@ impl Request {
             Request::Subscribe => "Subscribe",
             Request::DisableRestart => "DisableRestart",
             Request::RunHealthcheck => "RunHealthcheck",
+            Request::SetRestart { .. } => "SetRestart",
+            Request::SetHealthcheck { .. } => "SetHealthcheck",
             Request::Unknown => "unknown",
         }
     }

@@ -6,6 +6,7 @@
 pub mod limits;
 pub mod session;
 pub mod spec;
+pub mod update;
 
 pub use limits::{
     normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit, KNOWN_CAPABILITIES,
@@ -19,3 +20,4 @@ pub use spec::{
     ImageVolumeMode, InitCtrMode, NamedVolume, NetworkSpec, PodTarget, PullPolicy, RestartPolicy,
     RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount, PROPAGATIONS,
 };
+pub use update::{HealthUpdate, UpdateOptions};

@@ -376,7 +376,7 @@ pub fn parse_entrypoint(e: &str) -> Vec<String> {
 
 /// `-e KEY=VALUE`, or `-e KEY` taking the value from rpod's environment
 /// (skipped when unset).
-fn expand_env(e: &str) -> Vec<String> {
+pub(crate) fn expand_env(e: &str) -> Vec<String> {
     if e.contains('=') {
         vec![e.to_owned()]
     } else if let Some(prefix) = e.strip_suffix('*') {
@@ -399,7 +399,7 @@ fn expand_env(e: &str) -> Vec<String> {
 
 /// Refuses `-e =x` (no name) before anything is created, with Podman's
 /// message; the runtime would otherwise reject the spec at start.
-fn check_env_name(e: &str) -> CliResult<()> {
+pub(crate) fn check_env_name(e: &str) -> CliResult<()> {
     if e.split('=')
         .next()
         .is_some_and(|k| k.trim_start().is_empty())

@@ -14,73 +14,73 @@ use crate::cli_error::{CliError, CliResult};
 pub struct LimitFlags {
     /// Add capabilities to the container
     #[arg(long, value_delimiter = ',')]
-    cap_add: Vec<String>,
+    pub(crate) cap_add: Vec<String>,
     /// Drop capabilities from the container
     #[arg(long, value_delimiter = ',')]
-    cap_drop: Vec<String>,
+    pub(crate) cap_drop: Vec<String>,
     /// Give extended privileges to container
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    privileged: Option<bool>,
+    pub(crate) privileged: Option<bool>,
     /// Security Options (seccomp=FILE|unconfined, no-new-privileges, mask=, unmask=, label=)
     #[arg(long)]
-    security_opt: Vec<String>,
+    pub(crate) security_opt: Vec<String>,
     /// Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))
     #[arg(short = 'm', long)]
-    memory: Option<String>,
+    pub(crate) memory: Option<String>,
     /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
     #[arg(long, allow_hyphen_values = true)]
-    memory_swap: Option<String>,
+    pub(crate) memory_swap: Option<String>,
     /// Memory soft limit (format: <number>[<unit>])
     #[arg(long)]
-    memory_reservation: Option<String>,
+    pub(crate) memory_reservation: Option<String>,
     /// Tune container memory swappiness (0 to 100, or -1 for system default)
     #[arg(long, allow_negative_numbers = true)]
-    memory_swappiness: Option<i64>,
+    pub(crate) memory_swappiness: Option<i64>,
     /// Disable OOM Killer
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    oom_kill_disable: Option<bool>,
+    pub(crate) oom_kill_disable: Option<bool>,
     /// Tune the host's OOM preferences (-1000 to 1000)
     #[arg(long, allow_negative_numbers = true)]
-    oom_score_adj: Option<i32>,
+    pub(crate) oom_score_adj: Option<i32>,
     /// Number of CPUs. The default is 0.000 which means no limit
     #[arg(long, allow_negative_numbers = true)]
-    cpus: Option<f64>,
+    pub(crate) cpus: Option<f64>,
     /// CPU shares (relative weight)
     #[arg(short = 'c', long)]
-    cpu_shares: Option<u64>,
+    pub(crate) cpu_shares: Option<u64>,
     /// Limit the CPU CFS (Completely Fair Scheduler) period
     #[arg(long)]
-    cpu_period: Option<u64>,
+    pub(crate) cpu_period: Option<u64>,
     /// Limit the CPU CFS (Completely Fair Scheduler) quota
     #[arg(long, allow_negative_numbers = true)]
-    cpu_quota: Option<i64>,
+    pub(crate) cpu_quota: Option<i64>,
     /// CPUs in which to allow execution (0-3, 0,1)
     #[arg(long)]
-    cpuset_cpus: Option<String>,
+    pub(crate) cpuset_cpus: Option<String>,
     /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
     #[arg(long)]
-    cpuset_mems: Option<String>,
+    pub(crate) cpuset_mems: Option<String>,
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long, allow_negative_numbers = true)]
-    pids_limit: Option<i64>,
+    pub(crate) pids_limit: Option<i64>,
     /// Ulimit options (TYPE=SOFT[:HARD])
     #[arg(long)]
-    ulimit: Vec<String>,
+    pub(crate) ulimit: Vec<String>,
     /// Sysctl options (namespaced ones: net.*, fs.mqueue.*, kernel.msg*/sem/shm*)
     #[arg(long)]
-    sysctl: Vec<String>,
+    pub(crate) sysctl: Vec<String>,
     /// Add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])
     #[arg(long)]
-    device: Vec<String>,
+    pub(crate) device: Vec<String>,
     /// Add a rule to the cgroup allowed devices list ("TYPE MAJOR:MINOR ACCESS")
     #[arg(long)]
-    device_cgroup_rule: Vec<String>,
+    pub(crate) device_cgroup_rule: Vec<String>,
     /// Run an init inside the container that forwards signals and reaps processes
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    init: Option<bool>,
+    pub(crate) init: Option<bool>,
     /// Path to the container-init binary
     #[arg(long)]
-    init_path: Option<String>,
+    pub(crate) init_path: Option<String>,
 }
 
 /// A `--memory`-style size (go-units `RAMInBytes`), Podman's error.
@@ -216,11 +216,7 @@ impl LimitFlags {
             cpuset_cpus: self.cpuset_cpus.clone().filter(|c| !c.is_empty()),
             cpuset_mems: self.cpuset_mems.clone().filter(|c| !c.is_empty()),
             pids_limit: self.pids_limit,
-            ulimits: self
-                .ulimit
-                .iter()
-                .map(|u| parse_ulimit(u))
-                .collect::<CliResult<_>>()?,
+            ulimits: parse_ulimits(&self.ulimit)?.unwrap_or_default(),
         })
     }
 }
@@ -244,13 +240,21 @@ const ULIMIT_TYPES: [&str; 15] = [
     "stack",
 ];
 
+/// The `--ulimit`s given: `None` for `host` (anywhere in the list: the
+/// host's limits, which are also rpod's default), else each parsed.
+pub(crate) fn parse_ulimits(values: &[String]) -> CliResult<Option<Vec<Ulimit>>> {
+    if values.iter().any(|v| v == "host") {
+        return Ok(None);
+    }
+    values
+        .iter()
+        .map(|u| parse_ulimit(u))
+        .collect::<CliResult<_>>()
+        .map(Some)
+}
+
 /// `--ulimit TYPE=SOFT[:HARD]` (go-units `ParseUlimit`, its errors).
 fn parse_ulimit(v: &str) -> CliResult<Ulimit> {
-    if v == "host" {
-        return Err(CliError::usage(
-            "--ulimit host is not supported yet (resource limits, issue 14)",
-        ));
-    }
     let bad = || CliError::usage(format!("invalid ulimit argument: {v}"));
     let (name, limits) = v.split_once('=').ok_or_else(bad)?;
     if !ULIMIT_TYPES.contains(&name) {

@@ -50,6 +50,7 @@ mod tag;
 mod top;
 mod tree;
 mod trust;
+mod update;
 
 use clap::Subcommand;
 
@@ -170,6 +171,8 @@ pub enum ContainerCommon {
     Umount(mount::UmountArgs),
     /// Unpause the processes in one or more containers
     Unpause(lifecycle::NamesArgs),
+    /// Update an existing container
+    Update(update::UpdateArgs),
     /// Block on one or more containers
     Wait(lifecycle::WaitArgs),
 }
@@ -296,6 +299,7 @@ async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
         ContainerCommon::Top(a) => top::run(g, a).await,
         ContainerCommon::Umount(a) => mount::umount(g, a).await,
         ContainerCommon::Unpause(a) => lifecycle::pause(g, a, false).await,
+        ContainerCommon::Update(a) => update::run(g, a).await,
         ContainerCommon::Wait(a) => lifecycle::wait(g, a).await,
     }
 }
@@ -317,7 +321,6 @@ const PLANNED: &[&str] = &[
     "secret",
     "stats",
     "unshare",
-    "update",
 ];
 
 fn not_implemented(prefix: &str, args: &[String]) -> CliResult {

@@ -83,6 +83,12 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         retries: i64::from(h.retries),
         ..HealthConfig::default()
     });
+    let healthcheck = healthcheck.or_else(|| {
+        o.healthcheck_disabled.then(|| HealthConfig {
+            test: Some(vec!["NONE".to_owned()]),
+            ..HealthConfig::default()
+        })
+    });
     let log_size = rpod_api::units::human_size(o.log_max_size.unwrap_or(0), 4);
     let driver = ctx.store.graph_driver_name().to_owned();
     let graph_data: BTreeMap<String, String> = [

@@ -24,6 +24,7 @@ pub mod restart;
 mod sdnotify;
 pub(crate) mod shm;
 pub(crate) mod top;
+pub(crate) mod update;
 pub(crate) mod volumes;
 mod wait;
 
@@ -37,4 +38,5 @@ pub use options::{
 };
 pub(crate) use orchestration::Orchestration;
 pub use paths::ContainerPaths;
+pub use update::ContainerUpdate;
 pub use wait::WaitCondition;

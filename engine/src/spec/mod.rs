@@ -35,6 +35,7 @@ pub use etc_files::write_etc_files;
 pub use etc_files::{write_etc_files_with, EtcFiles, EtcNet};
 pub use image_config::ImageDefaults;
 pub use join::join_namespaces;
+pub use kernel::check_ulimit;
 #[cfg(test)]
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
 pub use notify::{add_notify_socket, NOTIFY_SOCKET_NAME};
@@ -42,6 +43,7 @@ pub use process::is_root_user;
 pub use process::process_spec_for_exec;
 #[cfg(test)]
 pub use process::DEFAULT_CAPABILITIES;
+pub use resources::linux_resources;
 pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
 

@@ -39,6 +39,14 @@ fn cpu(r: &ResourceSpec) -> Option<LinuxCpu> {
     (c != LinuxCpu::default()).then_some(c)
 }
 
+/// The limits of `r` alone, as `runtime update --resources` reads them.
+pub fn linux_resources(r: &ResourceSpec) -> LinuxResources {
+    let mut linux = Linux::default();
+    linux.set_resources(Some(LinuxResources::default()));
+    apply(&mut linux, r);
+    linux.resources().clone().unwrap_or_default()
+}
+
 /// Adds the limits of `r` to the resources of `linux`.
 pub fn apply(linux: &mut Linux, r: &ResourceSpec) {
     let mut res: LinuxResources = linux.resources().clone().unwrap_or_default();

@@ -4,7 +4,7 @@
 
 mod create;
 mod network;
-mod options;
+pub(crate) mod options;
 pub(crate) mod session;
 mod volumes;
 

@@ -109,7 +109,7 @@ pub(crate) fn init_ctr_mode(m: api::InitCtrMode) -> InitCtrMode {
     }
 }
 
-fn restart_config(r: api::RestartPolicy) -> crate::container::RestartConfig {
+pub(crate) fn restart_config(r: api::RestartPolicy) -> crate::container::RestartConfig {
     use crate::container::RestartPolicy as P;
     crate::container::RestartConfig {
         policy: match r.name {

@@ -1,0 +1,246 @@
+//! `update` of containers (limits through the runtime, restart policy and
+//! health check through the running monitor, the stored options through
+//! a restart) and `stats`, checked against real cgroups.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{busybox, inspect};
+
+/// The cgroup files of a running container, read from inside it.
+fn cgroup_values(w: &common::World, name: &str, files: &[&str]) -> Vec<String> {
+    let mut args = vec!["exec", name, "cat"];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| format!("/sys/fs/cgroup/{f}"))
+        .collect();
+    args.extend(paths.iter().map(String::as_str));
+    w.env
+        .ok(&args)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+const LIMIT_FILES: [&str; 5] = [
+    "memory/memory.limit_in_bytes",
+    "memory/memory.soft_limit_in_bytes",
+    "cpu/cpu.cfs_quota_us",
+    "cpu/cpu.shares",
+    "pids/pids.max",
+];
+
+#[test]
+fn update_changes_live_limits_keeps_the_rest_and_survives_restart() {
+    let (w, img) = busybox();
+    let id = w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "upd",
+        "--pids-limit",
+        "1024",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let out = w.env.ok(&[
+        "update",
+        "--memory",
+        "100M",
+        "--memory-reservation",
+        "50M",
+        "--cpus",
+        "0.5",
+        "--cpu-shares",
+        "512",
+        "upd",
+    ]);
+    assert_eq!(out.trim(), id.trim(), "update prints the full id");
+    let want = ["104857600", "52428800", "50000", "512", "1024"];
+    assert_eq!(cgroup_values(&w, "upd", &LIMIT_FILES), want);
+    let hc = &inspect(&w.env, "upd")["HostConfig"];
+    assert_eq!(hc["Memory"], 104857600);
+    assert_eq!(hc["MemoryReservation"], 52428800);
+    assert_eq!(hc["NanoCpus"], 500_000_000);
+    assert_eq!(hc["PidsLimit"], 1024, "a limit not given is kept");
+    // `container update` is the same command; a stopped container's
+    // limits apply at its next start.
+    w.env.ok(&["stop", "-t", "0", "upd"]);
+    w.env
+        .ok(&["container", "update", "--pids-limit", "64", "upd"]);
+    w.env.ok(&["start", "upd"]);
+    let want = ["104857600", "52428800", "50000", "512", "64"];
+    assert_eq!(cgroup_values(&w, "upd", &LIMIT_FILES), want);
+}
+
+#[test]
+fn update_bad_input_is_one_line_and_changes_nothing() {
+    let (w, img) = busybox();
+    w.env
+        .ok(&["run", "-d", "--name", "bad", &img, "sleep", "1000"]);
+    for (args, want) in [
+        (
+            &["--memory", "abc", "bad"][..],
+            "invalid value for memory: invalid size: 'abc'",
+        ),
+        (
+            &["--memory", "10m", "nosuchctr"][..],
+            "no container with name or ID \"nosuchctr\" found: no such container",
+        ),
+        (
+            &["--ulimit", "nofile=2048:1024", "bad"][..],
+            "ulimit soft limit must be less than or equal to hard limit",
+        ),
+        (
+            &["--ulimit", "nofile:1024:1024", "bad"][..],
+            "invalid ulimit argument",
+        ),
+        (
+            &["--restart", "sometimes", "bad"][..],
+            "invalid restart policy",
+        ),
+        (
+            &["--health-interval", "10s", "bad"][..],
+            "healthcheck command is not set",
+        ),
+        (
+            &["--health-startup-retries", "5", "bad"][..],
+            "healthcheck command is not set",
+        ),
+    ] {
+        let mut full = vec!["update"];
+        full.extend_from_slice(args);
+        let (code, err) = w.env.fails(&full);
+        assert_eq!(code, 125, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    let v = inspect(&w.env, "bad");
+    assert_eq!(v["HostConfig"]["Memory"], 0);
+    assert_eq!(v["HostConfig"]["RestartPolicy"]["Name"], "no");
+    assert!(v["Config"]["Healthcheck"].is_null(), "{}", v["Config"]);
+    assert_eq!(
+        cgroup_values(&w, "bad", &["memory/memory.limit_in_bytes"]),
+        [i64::MAX / 4096 * 4096].map(|n| n.to_string())
+    );
+}
+
+#[test]
+fn update_restart_policy_reaches_the_running_monitor() {
+    let (w, img) = busybox();
+    let dir = w.env.dir().join("restart-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sentinel = dir.join("sentinel");
+    let alive = dir.join("alive");
+    std::fs::write(&sentinel, "").unwrap();
+    let vol = format!("{}:/d", dir.display());
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "rs",
+        "-v",
+        &vol,
+        &img,
+        "sh",
+        "-c",
+        "touch /d/alive; while test -e /d/sentinel; do sleep 0.1; done",
+    ]);
+    w.env.ok(&["update", "--restart", "always", "rs"]);
+    let policy = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.RestartPolicy.Name}}",
+        "rs",
+    ]);
+    assert_eq!(policy.trim(), "always");
+    rpod_tests::wait_until(Duration::from_secs(20), "first run", || alive.exists());
+    std::fs::remove_file(&alive).unwrap();
+    std::fs::remove_file(&sentinel).unwrap();
+    // The process exits 0; only the updated policy brings it back.
+    rpod_tests::wait_until(Duration::from_secs(30), "restarted run", || alive.exists());
+    w.env.ok(&["rm", "-f", "-t", "0", "rs"]);
+}
+
+#[test]
+fn update_health_check_reaches_the_running_monitor_and_inspect() {
+    let (w, img) = busybox();
+    w.env
+        .ok(&["run", "-d", "--name", "hc", &img, "sleep", "1000"]);
+    let (code, err) = w.env.fails(&["healthcheck", "run", "hc"]);
+    assert_ne!(code, 0, "{err}");
+    w.env.ok(&[
+        "update",
+        "--health-cmd",
+        "echo hcmsg",
+        "--health-interval",
+        "disable",
+        "--health-retries",
+        "7",
+        "hc",
+    ]);
+    let fmt = "{{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Retries}}";
+    let out = w.env.ok(&["inspect", "--format", fmt, "hc"]);
+    assert_eq!(out.trim(), "[CMD-SHELL echo hcmsg] 7");
+    // The running monitor runs the new check.
+    let out = w.env.ok(&["healthcheck", "run", "hc"]);
+    assert_eq!(out.trim(), "");
+    w.env.ok(&["update", "--health-cmd", "exit 1", "hc"]);
+    let (code, out) = w.env.fails(&["healthcheck", "run", "hc"]);
+    assert_eq!(code, 1, "{out}");
+    let (code, err) = w
+        .env
+        .fails(&["update", "--no-healthcheck", "--health-retries", "2", "hc"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("cannot specify both --no-healthcheck"),
+        "{err}"
+    );
+    w.env.ok(&["update", "--no-healthcheck", "hc"]);
+    let out = w
+        .env
+        .ok(&["inspect", "--format", "{{.Config.Healthcheck.Test}}", "hc"]);
+    assert_eq!(out.trim(), "[NONE]");
+    let (code, _) = w.env.fails(&["healthcheck", "run", "hc"]);
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn update_ulimits_and_env_apply_at_the_next_start() {
+    let (w, img) = busybox();
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ul",
+        "-e",
+        "KEEP=1",
+        "-e",
+        "GONE=1",
+        &img,
+        "sh",
+        "-c",
+        "echo nofile=$(ulimit -n) env=$FOO$KEEP$GONE; sleep 1000",
+    ]);
+    w.env.ok(&[
+        "update",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--env",
+        "FOO=bar",
+        "--unsetenv",
+        "GONE",
+        "ul",
+    ]);
+    w.env.ok(&["restart", "-t", "0", "ul"]);
+    rpod_tests::wait_until(Duration::from_secs(20), "second run's output", || {
+        w.env.ok(&["logs", "ul"]).lines().count() >= 2
+    });
+    let logs = w.env.ok(&["logs", "ul"]);
+    let last = logs.lines().last().unwrap_or_default();
+    assert_eq!(last, "nofile=1024 env=bar1", "{logs}");
+    let hc = &inspect(&w.env, "ul")["HostConfig"];
+    assert_eq!(hc["Ulimits"][0]["Name"], "RLIMIT_NOFILE", "{hc}");
+}
