@@ -244,3 +244,203 @@ fn update_ulimits_and_env_apply_at_the_next_start() {
     let hc = &inspect(&w.env, "ul")["HostConfig"];
     assert_eq!(hc["Ulimits"][0]["Name"], "RLIMIT_NOFILE", "{hc}");
 }
+
+/// go-units' decimal size (`1.5MB`) in bytes.
+fn decimal_size(s: &str) -> f64 {
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let mult = match unit {
+        "B" => 1e0,
+        "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        other => panic!("unit {other:?} in {s:?}"),
+    };
+    num.parse::<f64>().unwrap() * mult
+}
+
+fn container_id(w: &common::World, name: &str) -> String {
+    w.env
+        .ok(&["inspect", "--format", "{{.Id}}", name])
+        .trim()
+        .to_owned()
+}
+
+fn cgroup_file(id: &str, controller: &str, file: &str) -> String {
+    std::fs::read_to_string(format!("/sys/fs/cgroup/{controller}/rpod/{id}/{file}"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn stats_memory_and_pids_match_the_cgroup() {
+    let (w, img) = busybox();
+    // About 20 MB held in a shell variable, and four processes.
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "st",
+        "--memory",
+        "200m",
+        &img,
+        "sh",
+        "-c",
+        "x=$(head -c 20000000 /dev/zero | tr '\\0' a); touch /ready; sleep 1000 & sleep 1000 & sleep 1000 & wait",
+    ]);
+    rpod_tests::wait_until(Duration::from_secs(30), "allocation", || {
+        w.env
+            .run(&["exec", "st", "test", "-e", "/ready"])
+            .status
+            .success()
+    });
+    let id = container_id(&w, "st");
+    rpod_tests::wait_until(Duration::from_secs(20), "four processes", || {
+        cgroup_file(&id, "pids", "pids.current") == "4"
+    });
+    let fmt = "{{.ID}}|{{.Name}}|{{.MemUsage}}|{{.PIDS}}|{{.MemLimit}}|{{.CPUPerc}}";
+    let out = w
+        .env
+        .ok(&["stats", "--no-stream", "--no-reset", "--format", fmt, "st"]);
+    let counter: f64 = cgroup_file(&id, "memory", "memory.usage_in_bytes")
+        .parse()
+        .unwrap();
+    let cols: Vec<&str> = out.trim().split('|').collect();
+    assert_eq!(cols[0], &id[..12], "{out}");
+    assert_eq!(cols[1], "st");
+    let (usage, limit) = cols[2].split_once(" / ").unwrap();
+    let usage = decimal_size(usage);
+    assert!(
+        counter > 20e6,
+        "the allocation shows in the cgroup: {counter}"
+    );
+    assert!(
+        (usage - counter).abs() / counter < 0.10,
+        "stats {usage} vs cgroup {counter}"
+    );
+    assert_eq!(limit, "209.7MB");
+    assert_eq!(cols[3], "4");
+    assert_eq!(cols[4], (200u64 << 20).to_string());
+    assert!(cols[5].ends_with('%'), "{out}");
+    // JSON: Podman's keys and text values.
+    let out = w.env.ok(&[
+        "stats",
+        "--no-stream",
+        "--no-reset",
+        "--format",
+        "json",
+        "st",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["name"], "st");
+    assert_eq!(v[0]["pids"], "4");
+    assert_eq!(v[0]["id"], &id[..12]);
+}
+
+#[test]
+fn stats_selects_running_all_or_named_and_refuses_bad_input() {
+    let (w, img) = busybox();
+    w.env
+        .ok(&["run", "-d", "--name", "up", &img, "sleep", "1000"]);
+    w.env.ok(&["create", "--name", "down", &img, "true"]);
+    let names = |args: &[&str]| {
+        let mut full = vec![
+            "stats",
+            "--no-stream",
+            "--no-reset",
+            "--format",
+            "{{.Name}} {{.PIDS}} {{.MemUsage}}",
+        ];
+        full.extend_from_slice(args);
+        let mut lines: Vec<String> = w.env.ok(&full).lines().map(str::to_owned).collect();
+        lines.sort();
+        lines
+    };
+    let running = names(&[]);
+    assert_eq!(running.len(), 1, "{running:?}");
+    assert!(running[0].starts_with("up 1 "), "{running:?}");
+    let all = names(&["--all"]);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0], "down 0 0B / 0B");
+    for (args, want) in [
+        (
+            &["nosuch"][..],
+            "no container with name or ID \"nosuch\" found",
+        ),
+        (
+            &["--all", "up"][..],
+            "--all, --latest and containers cannot be used together",
+        ),
+        (&["--interval", "0", "up"][..], "invalid interval"),
+    ] {
+        let mut full = vec!["stats", "--no-stream"];
+        full.extend_from_slice(args);
+        let (code, err) = w.env.fails(&full);
+        assert_eq!(code, 125, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn stats_streams_until_stopped() {
+    use std::io::{BufRead, BufReader};
+    let (w, img) = busybox();
+    w.env
+        .ok(&["run", "-d", "--name", "str", &img, "sleep", "1000"]);
+    let mut child = w
+        .env
+        .cmd(&["stats", "--interval", "1", "--no-reset", "str"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut headers = 0;
+    let mut rows = 0;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if line.starts_with("ID ") {
+            headers += 1;
+        } else if line.contains(" str ") {
+            rows += 1;
+        }
+        if headers == 2 && rows == 2 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!((headers, rows), (2, 2));
+}
+
+#[test]
+fn pod_stats_lists_each_member() {
+    let (w, img) = busybox();
+    w.env.ok(&["pod", "create", "--name", "sp"]);
+    w.env.ok(&[
+        "run", "-d", "--pod", "sp", "--name", "sp-a", &img, "sleep", "1000",
+    ]);
+    w.env
+        .ok(&["create", "--pod", "sp", "--name", "sp-b", &img, "true"]);
+    let out = w.env.ok(&[
+        "pod",
+        "stats",
+        "--no-stream",
+        "--no-reset",
+        "--format",
+        "{{.Name}} {{.PIDS}} {{.MemUsage}}",
+        "sp",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.iter().any(|l| l.starts_with("sp-a 1 ")), "{out}");
+    assert!(lines.contains(&"sp-b -- -- / --"), "{out}");
+    let out = w.env.ok(&["pod", "stats", "--no-stream", "--no-reset"]);
+    assert!(out.starts_with("POD "), "{out}");
+    assert!(out.contains("MEM USAGE/ LIMIT"), "{out}");
+    let (code, err) = w.env.fails(&["pod", "stats", "--no-stream", "nosuchpod"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("nosuchpod"), "{err}");
+}

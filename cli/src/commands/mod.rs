@@ -41,6 +41,7 @@ mod run;
 mod save;
 mod service_flags;
 mod sig_proxy;
+mod stats;
 mod terminal;
 mod volume;
 // The modules' former names, still used by lifecycle.rs, container_filter.rs
@@ -162,6 +163,8 @@ pub enum ContainerCommon {
     Run(run::RunArgs),
     /// Start one or more containers
     Start(run::StartArgs),
+    /// Display a live stream of container resource usage statistics
+    Stats(stats::StatsArgs),
     /// Stop one or more containers
     Stop(lifecycle::StopArgs),
     /// Display the running processes of a container
@@ -295,6 +298,7 @@ async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
         ContainerCommon::Rm(a) => lifecycle::rm(g, a).await,
         ContainerCommon::Run(a) => run::run(g, a).await,
         ContainerCommon::Start(a) => run::start(g, a).await,
+        ContainerCommon::Stats(a) => stats::run(g, a).await,
         ContainerCommon::Stop(a) => lifecycle::stop(g, a).await,
         ContainerCommon::Top(a) => top::run(g, a).await,
         ContainerCommon::Umount(a) => mount::umount(g, a).await,
@@ -319,7 +323,6 @@ const PLANNED: &[&str] = &[
     "restore",
     "search",
     "secret",
-    "stats",
     "unshare",
 ];
 

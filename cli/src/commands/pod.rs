@@ -38,6 +38,8 @@ pub enum PodCommand {
     Rm(PodRmArgs),
     /// Start one or more pods
     Start(PodNamesArgs),
+    /// Display a live stream of resource usage statistics for the containers in one or more pods
+    Stats(super::stats::PodStatsArgs),
     /// Stop one or more pods
     Stop(PodStopArgs),
     /// Display the running processes of containers in a pod
@@ -178,6 +180,7 @@ pub async fn dispatch(g: &Globals, cmd: PodCommand) -> CliResult {
         PodCommand::Start(a) => simple(g, a, Op::Start).await,
         PodCommand::Stop(a) => stop(g, a, false).await,
         PodCommand::Top(a) => pod_view::top(g, a).await,
+        PodCommand::Stats(a) => super::stats::pod_run(g, a).await,
         PodCommand::Unpause(a) => simple(g, a, Op::Unpause).await,
     }
 }

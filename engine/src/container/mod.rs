@@ -23,6 +23,7 @@ mod recovery;
 pub mod restart;
 mod sdnotify;
 pub(crate) mod shm;
+pub(crate) mod stats;
 pub(crate) mod top;
 pub(crate) mod update;
 pub(crate) mod volumes;

@@ -5,6 +5,7 @@
 mod lifecycle;
 mod list;
 mod select;
+mod stats;
 pub(crate) mod storage;
 
 use async_trait::async_trait;
@@ -142,6 +143,13 @@ impl Containers for LocalEngine {
 
     fn container_top_descriptors(&self) -> Vec<String> {
         top::descriptors()
+    }
+
+    async fn container_stats(
+        &self,
+        options: rpod_api::stats::ContainerStatsOptions,
+    ) -> Result<Vec<rpod_api::stats::ContainerStats>> {
+        stats::stats(self.engine(), options).await
     }
 
     async fn container_update(&self, options: UpdateOptions) -> Result<String> {
