@@ -133,22 +133,6 @@ impl ToTemplate for GoTime {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_forms() {
-        let t = GoTime(Some(
-            DateTime::parse_from_rfc3339("2024-05-01T10:20:30.120Z").unwrap(),
-        ));
-        assert_eq!(t.rfc3339(), "2024-05-01T10:20:30.12Z");
-        assert_eq!(t.go_string(), "2024-05-01 10:20:30.12 +0000 UTC");
-        assert_eq!(GoTime::default().rfc3339(), "0001-01-01T00:00:00Z");
-        assert_eq!(GoTime::default().unix(), -62_135_596_800);
-    }
-}
-
 /// Go's `time.Duration.String()`: `0s`, `1.5ms`, `2.5s`, `1m0s`, `1h2m3s`.
 pub fn go_duration(d: std::time::Duration) -> String {
     let nanos = d.as_nanos();
@@ -181,5 +165,21 @@ pub fn go_duration(d: std::time::Duration) -> String {
         (0, 0) => s,
         (0, m) => format!("{m}m{s}"),
         (h, m) => format!("{h}h{m}m{s}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_forms() {
+        let t = GoTime(Some(
+            DateTime::parse_from_rfc3339("2024-05-01T10:20:30.120Z").unwrap(),
+        ));
+        assert_eq!(t.rfc3339(), "2024-05-01T10:20:30.12Z");
+        assert_eq!(t.go_string(), "2024-05-01 10:20:30.12 +0000 UTC");
+        assert_eq!(GoTime::default().rfc3339(), "0001-01-01T00:00:00Z");
+        assert_eq!(GoTime::default().unix(), -62_135_596_800);
     }
 }

@@ -444,3 +444,105 @@ fn pod_stats_lists_each_member() {
     assert_eq!(code, 125, "{err}");
     assert!(err.contains("nosuchpod"), "{err}");
 }
+
+/// A block device of the host (the first one /proc/partitions lists).
+fn host_block_device() -> (String, String) {
+    let parts = std::fs::read_to_string("/proc/partitions").unwrap();
+    let line = parts
+        .lines()
+        .skip(2)
+        .find(|l| !l.trim().is_empty())
+        .expect("a block device");
+    let f: Vec<&str> = line.split_whitespace().collect();
+    (format!("/dev/{}", f[3]), format!("{}:{}", f[0], f[1]))
+}
+
+#[test]
+fn blkio_throttles_reach_the_cgroup_and_non_block_devices_are_refused() {
+    let (w, img) = busybox();
+    let (dev, majmin) = host_block_device();
+    let bps = format!("{dev}:1mb");
+    let id = w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "blk",
+        "--device-read-bps",
+        &bps,
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let id = id.trim();
+    let file = |f: &str| cgroup_file(id, "blkio", f);
+    assert_eq!(
+        file("blkio.throttle.read_bps_device"),
+        format!("{majmin} 1048576")
+    );
+    let iops = format!("{dev}:2000");
+    w.env.ok(&["update", "--device-write-iops", &iops, "blk"]);
+    assert_eq!(
+        file("blkio.throttle.write_iops_device"),
+        format!("{majmin} 2000")
+    );
+    assert_eq!(
+        file("blkio.throttle.read_bps_device"),
+        format!("{majmin} 1048576")
+    );
+    let hc = &inspect(&w.env, "blk")["HostConfig"];
+    assert_eq!(hc["BlkioDeviceReadBps"][0]["Rate"], 1048576);
+    assert_eq!(hc["BlkioDeviceWriteIOps"][0]["Rate"], 2000);
+    for opt in [
+        "--blkio-weight-device=/dev/zero:123",
+        "--device-read-bps=/dev/zero:10mb",
+        "--device-write-iops=/dev/zero:1000",
+    ] {
+        let (code, err) = w.env.fails(&["update", "blk", opt]);
+        assert_eq!(code, 125, "{opt}: {err}");
+        assert!(
+            err.contains("/dev/zero: not a block device"),
+            "{opt}: {err}"
+        );
+        let (code, err) = w.env.fails(&["run", "--rm", opt, &img, "true"]);
+        assert_eq!(code, 125, "{opt}: {err}");
+        assert!(
+            err.contains("/dev/zero: not a block device"),
+            "{opt}: {err}"
+        );
+    }
+    let (code, err) = w
+        .env
+        .fails(&["update", "blk", "--device-read-bps=zero:1mb"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("bad format for device path: zero:1mb"),
+        "{err}"
+    );
+    assert_eq!(w.env.ok(&["ps", "-a", "-q"]).lines().count(), 1);
+}
+
+#[test]
+fn shm_size_sets_the_dev_shm_tmpfs() {
+    let (w, img) = busybox();
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--shm-size",
+        "10m",
+        &img,
+        "df",
+        "-k",
+        "/dev/shm",
+    ]);
+    let last = out.lines().last().unwrap_or_default();
+    assert_eq!(last.split_whitespace().nth(1), Some("10240"), "{out}");
+    w.env
+        .ok(&["create", "--name", "shm", "--shm-size", "1g", &img]);
+    assert_eq!(inspect(&w.env, "shm")["HostConfig"]["ShmSize"], 1i64 << 30);
+    let (code, err) = w.env.fails(&["create", "--shm-size", "abc", &img]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("unable to translate --shm-size: invalid size: 'abc'"),
+        "{err}"
+    );
+}

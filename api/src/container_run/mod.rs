@@ -9,7 +9,8 @@ pub mod spec;
 pub mod update;
 
 pub use limits::{
-    normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit, KNOWN_CAPABILITIES,
+    normalize_capabilities, BlkioDevice, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit,
+    KNOWN_CAPABILITIES,
 };
 pub use session::{
     AttachControl, AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession, ExecOptions,

@@ -30,18 +30,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     cpu_rt_runtime: Vec<String>,
     #[arg(long, hide = true)]
-    blkio_weight: Vec<String>,
-    #[arg(long, hide = true)]
-    blkio_weight_device: Vec<String>,
-    #[arg(long, hide = true)]
-    device_read_bps: Vec<String>,
-    #[arg(long, hide = true)]
-    device_read_iops: Vec<String>,
-    #[arg(long, hide = true)]
-    device_write_bps: Vec<String>,
-    #[arg(long, hide = true)]
-    device_write_iops: Vec<String>,
-    #[arg(long, hide = true)]
     seccomp_policy: Vec<String>,
     #[arg(long, hide = true)]
     gpus: Vec<String>,
@@ -53,8 +41,6 @@ pub struct RefusedFlags {
     cgroups: Vec<String>,
     #[arg(long, hide = true)]
     cgroup_conf: Vec<String>,
-    #[arg(long, hide = true)]
-    shm_size: Vec<String>,
     #[arg(long, hide = true)]
     shm_size_systemd: Vec<String>,
     #[arg(long, hide = true)]
@@ -182,17 +168,10 @@ impl RefusedFlags {
             (&f.secret, "--secret", "secrets, issue 13"),
             (&f.cpu_rt_period, "--cpu-rt-period", res),
             (&f.cpu_rt_runtime, "--cpu-rt-runtime", res),
-            (&f.blkio_weight, "--blkio-weight", res),
-            (&f.blkio_weight_device, "--blkio-weight-device", res),
-            (&f.device_read_bps, "--device-read-bps", res),
-            (&f.device_read_iops, "--device-read-iops", res),
-            (&f.device_write_bps, "--device-write-bps", res),
-            (&f.device_write_iops, "--device-write-iops", res),
             (&f.cgroup_parent, "--cgroup-parent", res),
             (&f.cgroupns, "--cgroupns", res),
             (&f.cgroups, "--cgroups", res),
             (&f.cgroup_conf, "--cgroup-conf", res),
-            (&f.shm_size, "--shm-size", res),
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),
             (&f.seccomp_policy, "--seccomp-policy", sec),

@@ -5,7 +5,7 @@
 
 use clap::Args;
 use rpod_api::container_run::{
-    normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit,
+    normalize_capabilities, BlkioDevice, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit,
 };
 
 use crate::cli_error::{CliError, CliResult};
@@ -63,6 +63,27 @@ pub struct LimitFlags {
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) pids_limit: Option<i64>,
+    /// Block IO weight (relative weight) accepts a weight value between 10 and 1000.
+    #[arg(long)]
+    pub(crate) blkio_weight: Option<String>,
+    /// Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)
+    #[arg(long)]
+    pub(crate) blkio_weight_device: Vec<String>,
+    /// Limit read rate (bytes per second) from a device (e.g. --device-read-bps=/dev/sda:1mb)
+    #[arg(long)]
+    pub(crate) device_read_bps: Vec<String>,
+    /// Limit read rate (IO per second) from a device (e.g. --device-read-iops=/dev/sda:1000)
+    #[arg(long)]
+    pub(crate) device_read_iops: Vec<String>,
+    /// Limit write rate (bytes per second) to a device (e.g. --device-write-bps=/dev/sda:1mb)
+    #[arg(long)]
+    pub(crate) device_write_bps: Vec<String>,
+    /// Limit write rate (IO per second) to a device (e.g. --device-write-iops=/dev/sda:1000)
+    #[arg(long)]
+    pub(crate) device_write_iops: Vec<String>,
+    /// Size of /dev/shm (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))
+    #[arg(long)]
+    pub(crate) shm_size: Option<String>,
     /// Ulimit options (TYPE=SOFT[:HARD])
     #[arg(long)]
     pub(crate) ulimit: Vec<String>,
@@ -217,6 +238,25 @@ impl LimitFlags {
             cpuset_mems: self.cpuset_mems.clone().filter(|c| !c.is_empty()),
             pids_limit: self.pids_limit,
             ulimits: parse_ulimits(&self.ulimit)?.unwrap_or_default(),
+            blkio_weight: self
+                .blkio_weight
+                .as_deref()
+                .map(parse_blkio_weight)
+                .transpose()?,
+            blkio_weight_device: parse_devices(&self.blkio_weight_device, weight_value)?,
+            device_read_bps: parse_devices(&self.device_read_bps, bps_value)?,
+            device_write_bps: parse_devices(&self.device_write_bps, bps_value)?,
+            device_read_iops: parse_devices(&self.device_read_iops, iops_value)?,
+            device_write_iops: parse_devices(&self.device_write_iops, iops_value)?,
+            shm_size: self
+                .shm_size
+                .as_deref()
+                .map(|v| {
+                    rpod_api::units::ram_in_bytes(v).map_err(|e| {
+                        CliError::usage(format!("unable to translate --shm-size: {e}"))
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -239,6 +279,64 @@ const ULIMIT_TYPES: [&str; 15] = [
     "sigpending",
     "stack",
 ];
+
+/// `--blkio-weight` (Podman parses a uint16; the range is checked with
+/// the host's support).
+fn parse_blkio_weight(v: &str) -> CliResult<u16> {
+    v.parse::<u16>().map_err(|_| {
+        CliError::usage(format!(
+            "invalid value for blkio-weight: strconv.ParseUint: parsing {v:?}: invalid syntax"
+        ))
+    })
+}
+
+/// `--blkio-weight-device`'s weight: 0, or 10..=1000.
+fn weight_value(dev: &str, v: &str) -> CliResult<u64> {
+    match v.parse::<u64>() {
+        Ok(w) if w == 0 || (10..=1000).contains(&w) => Ok(w),
+        _ => Err(CliError::usage(format!("invalid weight for device: {dev}"))),
+    }
+}
+
+/// `--device-read-bps`' rate: a size (`10mb`).
+fn bps_value(dev: &str, v: &str) -> CliResult<u64> {
+    rpod_api::units::ram_in_bytes(v)
+        .ok()
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or_else(|| CliError::usage(format!("invalid rate for device: {dev}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb")))
+}
+
+/// `--device-read-iops`' rate: a number.
+fn iops_value(dev: &str, v: &str) -> CliResult<u64> {
+    v.parse::<u64>().map_err(|_| {
+        CliError::usage(format!("invalid rate for device: {dev}. The correct format is <device-path>:<number>. Number must be a positive integer"))
+    })
+}
+
+/// `PATH:VALUE` entries (Podman's formats and errors); the path must be
+/// under /dev (that it is a block device is checked by the engine).
+fn parse_devices(
+    values: &[String],
+    value: fn(&str, &str) -> CliResult<u64>,
+) -> CliResult<Vec<BlkioDevice>> {
+    values
+        .iter()
+        .map(|dev| {
+            let (path, v) = dev
+                .split_once(':')
+                .ok_or_else(|| CliError::usage(format!("bad format: {dev}")))?;
+            if !path.starts_with("/dev/") {
+                return Err(CliError::usage(format!(
+                    "bad format for device path: {dev}"
+                )));
+            }
+            Ok(BlkioDevice {
+                path: path.to_owned(),
+                value: value(dev, v)?,
+            })
+        })
+        .collect()
+}
 
 /// The `--ulimit`s given: `None` for `host` (anywhere in the list: the
 /// host's limits, which are also rpod's default), else each parsed.

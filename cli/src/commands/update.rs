@@ -134,7 +134,7 @@ pub struct UpdateArgs {
 impl UpdateArgs {
     /// What rpod cannot change yet, refused by name.
     fn refuse_unsupported(&self) -> CliResult<()> {
-        let table: [(bool, &str, &str); 12] = [
+        let table: [(bool, &str, &str); 6] = [
             (
                 self.cpu_rt_period.is_some(),
                 "--cpu-rt-period",
@@ -144,36 +144,6 @@ impl UpdateArgs {
                 self.cpu_rt_runtime.is_some(),
                 "--cpu-rt-runtime",
                 "resource limits",
-            ),
-            (
-                self.blkio_weight.is_some(),
-                "--blkio-weight",
-                "block I/O limits",
-            ),
-            (
-                !self.blkio_weight_device.is_empty(),
-                "--blkio-weight-device",
-                "block I/O limits",
-            ),
-            (
-                !self.device_read_bps.is_empty(),
-                "--device-read-bps",
-                "block I/O limits",
-            ),
-            (
-                !self.device_read_iops.is_empty(),
-                "--device-read-iops",
-                "block I/O limits",
-            ),
-            (
-                !self.device_write_bps.is_empty(),
-                "--device-write-bps",
-                "block I/O limits",
-            ),
-            (
-                !self.device_write_iops.is_empty(),
-                "--device-write-iops",
-                "block I/O limits",
             ),
             (
                 self.health_log_destination.is_some(),
@@ -255,6 +225,12 @@ impl UpdateArgs {
             cpuset_cpus: self.cpuset_cpus.clone(),
             cpuset_mems: self.cpuset_mems.clone(),
             pids_limit: self.pids_limit,
+            blkio_weight: self.blkio_weight.clone(),
+            blkio_weight_device: self.blkio_weight_device.clone(),
+            device_read_bps: self.device_read_bps.clone(),
+            device_read_iops: self.device_read_iops.clone(),
+            device_write_bps: self.device_write_bps.clone(),
+            device_write_iops: self.device_write_iops.clone(),
             ..LimitFlags::default()
         };
         let ulimits = if self.ulimit.is_empty() {

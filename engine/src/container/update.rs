@@ -67,6 +67,20 @@ fn merge_resources(cur: &mut ResourceSpec, u: &ResourceSpec) {
     over(&mut cur.cpuset_cpus, &u.cpuset_cpus);
     over(&mut cur.cpuset_mems, &u.cpuset_mems);
     over(&mut cur.pids_limit, &u.pids_limit);
+    over(&mut cur.blkio_weight, &u.blkio_weight);
+    // A device named again gets its new value; the others keep theirs.
+    for (cur, new) in [
+        (&mut cur.blkio_weight_device, &u.blkio_weight_device),
+        (&mut cur.device_read_bps, &u.device_read_bps),
+        (&mut cur.device_write_bps, &u.device_write_bps),
+        (&mut cur.device_read_iops, &u.device_read_iops),
+        (&mut cur.device_write_iops, &u.device_write_iops),
+    ] {
+        for d in new {
+            cur.retain(|c| c.path != d.path);
+            cur.push(d.clone());
+        }
+    }
 }
 
 /// The health check after `u` (Podman's `GetNewHealthCheckConfig`):
@@ -206,9 +220,10 @@ fn plan(opts: &ContainerOptions, u: &ContainerUpdate) -> Result<Plan, ContainerE
         new.healthcheck_disabled = disabled;
     }
     merge_env(&mut new, u);
+    crate::spec::check_blkio(&new.resources)?;
     Ok(Plan {
-        resources_changed: crate::spec::linux_resources(&new.resources)
-            != crate::spec::linux_resources(&opts.resources),
+        resources_changed: crate::spec::linux_resources(&new.resources)?
+            != crate::spec::linux_resources(&opts.resources)?,
         restart_changed: new.restart != opts.restart,
         health_changed: health.is_some(),
         options: new,
@@ -235,12 +250,16 @@ pub(crate) async fn update(
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     if live && plan.resources_changed {
         let file = paths.run_dir.join("update-resources.json");
-        let json = serde_json::to_vec(&crate::spec::linux_resources(&plan.options.resources))
+        let json = serde_json::to_vec(&crate::spec::linux_resources(&plan.options.resources)?)
             .map_err(|e| ContainerError::RuntimeFailed(format!("encoding resources: {e}")))?;
         std::fs::write(&file, json).map_err(super::error::io_err(&file))?;
         let res = runtime_for(ctx, rec)?.update(&rec.id, &file).await;
         let _ = std::fs::remove_file(&file);
         res.map_err(|e| ContainerError::RuntimeFailed(e.to_string()))?;
+        crate::spec::write_throttles(
+            &super::placement::cgroups_path(rec),
+            &plan.options.resources,
+        )?;
     }
     rec.options = plan.options;
     ctx.db.update_container_options(rec)?;

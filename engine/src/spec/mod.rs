@@ -7,6 +7,7 @@
 //! - [`process_spec_for_exec`] builds the process of an `exec` session.
 //! - [`resolve_user`] resolves `-u` inside a rootfs without escaping it.
 
+mod blkio;
 mod devices;
 mod error;
 mod etc_files;
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{ProcessBuilder, RootBuilder, Spec, SpecBuilder};
 
+pub use blkio::write_throttles;
 pub use error::SpecError;
 #[cfg(test)]
 pub use etc_files::write_etc_files;
@@ -115,6 +117,9 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .cloned()
         .collect();
     let mut mounts = mounts::build(input.etc_files, &binds, &opts.tmpfs, opts.read_only)?;
+    if let Some(size) = opts.resources.shm_size {
+        mounts::set_shm_size(&mut mounts, size);
+    }
     if opts.security.init {
         let binary = init::init_binary(opts.security.init_path.as_deref())?;
         let (mount, wrapped) = init::wrap(&binary, args)?;
@@ -146,7 +151,7 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     let cgroup2 = crate::runtime::cgroup_mode() == crate::runtime::CgroupMode::Unified;
     let mut linux = linux::build(&opts.network, cgroup2, input.cgroups_path.as_deref())?;
     security::apply_linux(&mut linux, &opts.security, &caps.bounding)?;
-    resources::apply(&mut linux, &opts.resources);
+    resources::apply(&mut linux, &opts.resources)?;
     kernel::apply_sysctls(&mut linux, &opts.security, &opts.network)?;
     devices::apply(&mut linux, &opts.security)?;
     Ok(SpecBuilder::default()
@@ -176,10 +181,20 @@ pub fn validate_host_options(opts: &ContainerOptions) -> Result<(), SpecError> {
     for u in &opts.resources.ulimits {
         kernel::check_ulimit(u)?;
     }
+    check_blkio(&opts.resources)?;
     if sec.init {
         init::init_binary(sec.init_path.as_deref())?;
     }
     kernel::check_sysctls(sec, &opts.network)
+}
+
+/// Checks the block I/O limits (block devices, the weight's range) and
+/// warns, as Podman does, about those the host cannot apply.
+pub fn check_blkio(r: &rpod_api::container_run::ResourceSpec) -> Result<(), SpecError> {
+    for w in blkio::check(r)? {
+        tracing::warn!("{w}");
+    }
+    Ok(())
 }
 
 /// `--workdir`, else the image's WorkingDir, else `/`. The image's (or the
