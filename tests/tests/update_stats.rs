@@ -546,3 +546,71 @@ fn shm_size_sets_the_dev_shm_tmpfs() {
         "{err}"
     );
 }
+
+#[test]
+fn pod_limits_hold_for_the_sum_of_members() {
+    let (w, img) = busybox();
+    let pod = w.env.ok(&[
+        "pod",
+        "create",
+        "--name",
+        "lp",
+        "--memory",
+        "56m",
+        "--memory-swap",
+        "56m",
+        "--cpus",
+        "0.5",
+    ]);
+    let pod = pod.trim();
+    let alloc = "x=$(head -c 20000000 /dev/zero | tr '\\0' a); echo held";
+    // One member alone fits (its peak is about twice what it holds).
+    let out = w
+        .env
+        .ok(&["run", "--rm", "--pod", "lp", &img, "sh", "-c", alloc]);
+    assert_eq!(out.trim(), "held");
+    let dir = format!("/sys/fs/cgroup/memory/rpod/pod-{pod}");
+    let limit = std::fs::read_to_string(format!("{dir}/memory.limit_in_bytes")).unwrap();
+    assert_eq!(limit.trim(), (56u64 << 20).to_string());
+    let quota = std::fs::read_to_string(format!(
+        "/sys/fs/cgroup/cpu/rpod/pod-{pod}/cpu.cfs_quota_us"
+    ))
+    .unwrap();
+    assert_eq!(quota.trim(), "50000");
+    // Two members holding 20 MB each, one of them peaking at 40, do not: one of them is OOM-killed.
+    let hold = format!("{alloc}; touch /held; sleep 1000 & wait");
+    w.env.ok(&[
+        "run", "-d", "--pod", "lp", "--name", "lp-a", &img, "sh", "-c", &hold,
+    ]);
+    rpod_tests::wait_until(Duration::from_secs(30), "first member's allocation", || {
+        w.env
+            .run(&["exec", "lp-a", "test", "-e", "/held"])
+            .status
+            .success()
+            || common::state_of(&w.env, "lp-a") != "running"
+    });
+    let b = w.env.run(&[
+        "run", "--pod", "lp", "--name", "lp-b", &img, "sh", "-c", alloc,
+    ]);
+    let a_code = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.State.ExitCode}} {{.State.Status}}",
+        "lp-a",
+    ]);
+    assert!(
+        b.status.code() == Some(137) || a_code.trim() == "137 exited",
+        "b: {b:?}, a: {a_code}"
+    );
+    let out = w.env.ok(&[
+        "pod",
+        "inspect",
+        "--format",
+        "{{.MemoryLimit}} {{.CPUQuota}} {{.CPUPeriod}}",
+        "lp",
+    ]);
+    assert_eq!(out.trim(), format!("{} 50000 100000", 56u64 << 20));
+    let (code, err) = w.env.fails(&["pod", "create", "--memory", "abc"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("invalid value for memory"), "{err}");
+}

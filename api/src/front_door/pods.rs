@@ -97,6 +97,9 @@ pub struct PodSpec {
     pub infra_conmon_pid_file: Option<String>,
     /// `--replace`: a pod with the same name is removed first.
     pub replace: bool,
+    /// `--memory`, `--cpus`, ...: limits on the pod's cgroup.
+    #[serde(default)]
+    pub resources: crate::container_run::ResourceSpec,
 }
 
 /// Podman's `PodCreateReport`.

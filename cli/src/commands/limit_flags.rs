@@ -10,8 +10,46 @@ use rpod_api::container_run::{
 
 use crate::cli_error::{CliError, CliResult};
 
+/// The resource flags of `create`/`run`, `update` and `pod create`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ResourceFlags {
+    /// Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))
+    #[arg(short = 'm', long)]
+    pub(crate) memory: Option<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    pub(crate) memory_swap: Option<String>,
+    /// Number of CPUs. The default is 0.000 which means no limit
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) cpus: Option<f64>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long)]
+    pub(crate) cpu_shares: Option<u64>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long)]
+    pub(crate) cpuset_cpus: Option<String>,
+    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
+    #[arg(long)]
+    pub(crate) cpuset_mems: Option<String>,
+    /// Block IO weight (relative weight) accepts a weight value between 10 and 1000.
+    #[arg(long)]
+    pub(crate) blkio_weight: Option<String>,
+    /// Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)
+    #[arg(long)]
+    pub(crate) blkio_weight_device: Vec<String>,
+    /// Limit read rate (bytes per second) from a device (e.g. --device-read-bps=/dev/sda:1mb)
+    #[arg(long)]
+    pub(crate) device_read_bps: Vec<String>,
+    /// Limit write rate (bytes per second) to a device (e.g. --device-write-bps=/dev/sda:1mb)
+    #[arg(long)]
+    pub(crate) device_write_bps: Vec<String>,
+}
+
 #[derive(Debug, Args, Default)]
 pub struct LimitFlags {
+    /// The resource flags `update` and `pod create` share.
+    #[command(flatten)]
+    pub(crate) common: ResourceFlags,
     /// Add capabilities to the container
     #[arg(long, value_delimiter = ',')]
     pub(crate) cap_add: Vec<String>,
@@ -24,12 +62,6 @@ pub struct LimitFlags {
     /// Security Options (seccomp=FILE|unconfined, no-new-privileges, mask=, unmask=, label=)
     #[arg(long)]
     pub(crate) security_opt: Vec<String>,
-    /// Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))
-    #[arg(short = 'm', long)]
-    pub(crate) memory: Option<String>,
-    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
-    #[arg(long, allow_hyphen_values = true)]
-    pub(crate) memory_swap: Option<String>,
     /// Memory soft limit (format: <number>[<unit>])
     #[arg(long)]
     pub(crate) memory_reservation: Option<String>,
@@ -42,42 +74,18 @@ pub struct LimitFlags {
     /// Tune the host's OOM preferences (-1000 to 1000)
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) oom_score_adj: Option<i32>,
-    /// Number of CPUs. The default is 0.000 which means no limit
-    #[arg(long, allow_negative_numbers = true)]
-    pub(crate) cpus: Option<f64>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long)]
-    pub(crate) cpu_shares: Option<u64>,
     /// Limit the CPU CFS (Completely Fair Scheduler) period
     #[arg(long)]
     pub(crate) cpu_period: Option<u64>,
     /// Limit the CPU CFS (Completely Fair Scheduler) quota
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) cpu_quota: Option<i64>,
-    /// CPUs in which to allow execution (0-3, 0,1)
-    #[arg(long)]
-    pub(crate) cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
-    #[arg(long)]
-    pub(crate) cpuset_mems: Option<String>,
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) pids_limit: Option<i64>,
-    /// Block IO weight (relative weight) accepts a weight value between 10 and 1000.
-    #[arg(long)]
-    pub(crate) blkio_weight: Option<String>,
-    /// Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)
-    #[arg(long)]
-    pub(crate) blkio_weight_device: Vec<String>,
-    /// Limit read rate (bytes per second) from a device (e.g. --device-read-bps=/dev/sda:1mb)
-    #[arg(long)]
-    pub(crate) device_read_bps: Vec<String>,
     /// Limit read rate (IO per second) from a device (e.g. --device-read-iops=/dev/sda:1000)
     #[arg(long)]
     pub(crate) device_read_iops: Vec<String>,
-    /// Limit write rate (bytes per second) to a device (e.g. --device-write-bps=/dev/sda:1mb)
-    #[arg(long)]
-    pub(crate) device_write_bps: Vec<String>,
     /// Limit write rate (IO per second) to a device (e.g. --device-write-iops=/dev/sda:1000)
     #[arg(long)]
     pub(crate) device_write_iops: Vec<String>,
@@ -157,7 +165,7 @@ impl LimitFlags {
 
     /// The resource limits, Podman's parsing and errors.
     pub fn resources(&self) -> CliResult<ResourceSpec> {
-        if self.cpus.is_some() {
+        if self.common.cpus.is_some() {
             for (given, name) in [
                 (self.cpu_period.is_some(), "--cpu-period"),
                 (self.cpu_quota.is_some(), "--cpu-quota"),
@@ -169,7 +177,7 @@ impl LimitFlags {
                 }
             }
         }
-        let nano_cpus = match self.cpus {
+        let nano_cpus = match self.common.cpus {
             None => None,
             Some(c) if !(0.0..=f64::from(u32::MAX)).contains(&c) || c.is_nan() => {
                 let n = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -179,12 +187,13 @@ impl LimitFlags {
             }
             Some(c) => Some((c * 1e9).round() as i64).filter(|&n| n > 0),
         };
-        let memory_swap = match self.memory_swap.as_deref() {
+        let memory_swap = match self.common.memory_swap.as_deref() {
             None => None,
             Some("-1") => Some(-1),
             Some(v) => Some(memory_size(v, "memory")?),
         };
         let memory = self
+            .common
             .memory
             .as_deref()
             .map(|v| memory_size(v, "memory"))
@@ -231,21 +240,22 @@ impl LimitFlags {
             oom_kill_disable: self.oom_kill_disable == Some(true),
             oom_score_adj: self.oom_score_adj,
             nano_cpus,
-            cpu_shares: self.cpu_shares.filter(|&s| s > 0),
+            cpu_shares: self.common.cpu_shares.filter(|&s| s > 0),
             cpu_period: self.cpu_period.filter(|&p| p > 0),
             cpu_quota: self.cpu_quota.filter(|&q| q > 0),
-            cpuset_cpus: self.cpuset_cpus.clone().filter(|c| !c.is_empty()),
-            cpuset_mems: self.cpuset_mems.clone().filter(|c| !c.is_empty()),
+            cpuset_cpus: self.common.cpuset_cpus.clone().filter(|c| !c.is_empty()),
+            cpuset_mems: self.common.cpuset_mems.clone().filter(|c| !c.is_empty()),
             pids_limit: self.pids_limit,
             ulimits: parse_ulimits(&self.ulimit)?.unwrap_or_default(),
             blkio_weight: self
+                .common
                 .blkio_weight
                 .as_deref()
                 .map(parse_blkio_weight)
                 .transpose()?,
-            blkio_weight_device: parse_devices(&self.blkio_weight_device, weight_value)?,
-            device_read_bps: parse_devices(&self.device_read_bps, bps_value)?,
-            device_write_bps: parse_devices(&self.device_write_bps, bps_value)?,
+            blkio_weight_device: parse_devices(&self.common.blkio_weight_device, weight_value)?,
+            device_read_bps: parse_devices(&self.common.device_read_bps, bps_value)?,
+            device_write_bps: parse_devices(&self.common.device_write_bps, bps_value)?,
             device_read_iops: parse_devices(&self.device_read_iops, iops_value)?,
             device_write_iops: parse_devices(&self.device_write_iops, iops_value)?,
             shm_size: self

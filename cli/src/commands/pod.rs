@@ -86,6 +86,9 @@ pub struct PodCreateArgs {
     /// If a pod with the same name exists, replace it
     #[arg(long)]
     replace: bool,
+    /// Limits on the pod's cgroup, shared by its containers
+    #[command(flatten)]
+    limits: super::limit_flags::ResourceFlags,
     /// Pod name (alternative to --name)
     #[arg(value_name = "NAME")]
     positional_name: Option<String>,
@@ -200,7 +203,12 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
     if a.name.is_some() && a.positional_name.is_some() {
         return Err(CliError::usage("cannot specify both a pod name and --name"));
     }
+    let limits = super::limit_flags::LimitFlags {
+        common: a.limits.clone(),
+        ..Default::default()
+    };
     let spec = PodSpec {
+        resources: limits.resources()?,
         name: a.name.or(a.positional_name),
         share: a
             .share

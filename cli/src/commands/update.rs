@@ -7,18 +7,14 @@ use rpod_api::container_run::{HealthUpdate, RestartPolicy, UpdateOptions};
 
 use super::common::{open_front_door, Globals};
 use super::container_create::{check_env_name, expand_env};
-use super::limit_flags::{parse_ulimits, LimitFlags};
+use super::limit_flags::{parse_ulimits, LimitFlags, ResourceFlags};
 use super::service_flags::{duration_ms, health_interval_ms, health_on_failure, health_test};
 use crate::cli_error::{CliError, CliResult};
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    /// Number of CPUs. The default is 0.000 which means no limit
-    #[arg(long, allow_negative_numbers = true)]
-    cpus: Option<f64>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long)]
-    cpu_shares: Option<u64>,
+    #[command(flatten)]
+    res: ResourceFlags,
     /// Limit the CPU CFS (Completely Fair Scheduler) period
     #[arg(long)]
     cpu_period: Option<u64>,
@@ -31,18 +27,6 @@ pub struct UpdateArgs {
     /// Limit the CPU real-time runtime in microseconds
     #[arg(long)]
     cpu_rt_runtime: Option<i64>,
-    /// CPUs in which to allow execution (0-3, 0,1)
-    #[arg(long)]
-    cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
-    #[arg(long)]
-    cpuset_mems: Option<String>,
-    /// Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))
-    #[arg(short = 'm', long)]
-    memory: Option<String>,
-    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
-    #[arg(long, allow_hyphen_values = true)]
-    memory_swap: Option<String>,
     /// Memory soft limit (format: <number>[<unit>])
     #[arg(long)]
     memory_reservation: Option<String>,
@@ -52,21 +36,9 @@ pub struct UpdateArgs {
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long, allow_negative_numbers = true)]
     pids_limit: Option<i64>,
-    /// Block IO weight (relative weight) accepts a weight value between 10 and 1000.
-    #[arg(long)]
-    blkio_weight: Option<String>,
-    /// Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)
-    #[arg(long)]
-    blkio_weight_device: Vec<String>,
-    /// Limit read rate (bytes per second) from a device (e.g. --device-read-bps=/dev/sda:1mb)
-    #[arg(long)]
-    device_read_bps: Vec<String>,
     /// Limit read rate (IO per second) from a device (e.g. --device-read-iops=/dev/sda:1000)
     #[arg(long)]
     device_read_iops: Vec<String>,
-    /// Limit write rate (bytes per second) to a device (e.g. --device-write-bps=/dev/sda:1mb)
-    #[arg(long)]
-    device_write_bps: Vec<String>,
     /// Limit write rate (IO per second) to a device (e.g. --device-write-iops=/dev/sda:1000)
     #[arg(long)]
     device_write_iops: Vec<String>,
@@ -214,22 +186,13 @@ impl UpdateArgs {
     fn options(&self) -> CliResult<UpdateOptions> {
         self.refuse_unsupported()?;
         let limits = LimitFlags {
-            memory: self.memory.clone(),
-            memory_swap: self.memory_swap.clone(),
+            common: self.res.clone(),
             memory_reservation: self.memory_reservation.clone(),
             memory_swappiness: self.memory_swappiness,
-            cpus: self.cpus,
-            cpu_shares: self.cpu_shares,
             cpu_period: self.cpu_period,
             cpu_quota: self.cpu_quota,
-            cpuset_cpus: self.cpuset_cpus.clone(),
-            cpuset_mems: self.cpuset_mems.clone(),
             pids_limit: self.pids_limit,
-            blkio_weight: self.blkio_weight.clone(),
-            blkio_weight_device: self.blkio_weight_device.clone(),
-            device_read_bps: self.device_read_bps.clone(),
             device_read_iops: self.device_read_iops.clone(),
-            device_write_bps: self.device_write_bps.clone(),
             device_write_iops: self.device_write_iops.clone(),
             ..LimitFlags::default()
         };

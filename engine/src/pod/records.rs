@@ -72,6 +72,14 @@ pub struct PodOptions {
     pub ports: Vec<String>,
     #[serde(default)]
     pub exit_policy: ExitPolicy,
+    /// `--memory`, `--cpus`, `--cpuset-*`, blkio limits of the pod's
+    /// cgroup: what its members use together.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub resources: rpod_api::container_run::ResourceSpec,
+}
+
+fn is_default(r: &rpod_api::container_run::ResourceSpec) -> bool {
+    *r == rpod_api::container_run::ResourceSpec::default()
 }
 
 impl PodOptions {

@@ -35,6 +35,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
             ))
         })?,
     };
+    crate::spec::check_blkio(&spec.resources).map_err(|e| Error::invalid(e.to_string()))?;
     let share = match &spec.share {
         Some(share) => share
             .iter()
@@ -53,6 +54,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         labels: spec.labels.clone(),
         ports: spec.port_mappings.clone(),
         exit_policy,
+        resources: spec.resources.clone(),
     })
 }
 
