@@ -552,27 +552,27 @@ mod tests {
 
     #[test]
     fn memory_parsing_and_errors_as_podman() {
-        let r = flags(|l| l.memory = Some("32m".into()))
+        let r = flags(|l| l.common.memory = Some("32m".into()))
             .resources()
             .unwrap();
         assert_eq!(r.memory, Some(32 << 20));
         assert_eq!(r.memory_swap, Some(64 << 20));
-        let e = flags(|l| l.memory = Some("abc".into()))
+        let e = flags(|l| l.common.memory = Some("abc".into()))
             .resources()
             .unwrap_err();
         assert_eq!(
             e.to_string(),
             "invalid value for memory: invalid size: 'abc'"
         );
-        let e = flags(|l| l.cpus = Some(-1.0)).resources().unwrap_err();
+        let e = flags(|l| l.common.cpus = Some(-1.0)).resources().unwrap_err();
         assert!(
             e.to_string().starts_with("range of CPUs is from 0.01"),
             "{e}"
         );
-        let r = flags(|l| l.cpus = Some(0.5)).resources().unwrap();
+        let r = flags(|l| l.common.cpus = Some(0.5)).resources().unwrap();
         assert_eq!(r.nano_cpus, Some(500_000_000));
         let e = flags(|l| {
-            l.cpus = Some(1.0);
+            l.common.cpus = Some(1.0);
             l.cpu_period = Some(1);
         })
         .resources()
