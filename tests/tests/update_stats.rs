@@ -205,6 +205,16 @@ fn update_health_check_reaches_the_running_monitor_and_inspect() {
     assert_eq!(out.trim(), "[NONE]");
     let (code, _) = w.env.fails(&["healthcheck", "run", "hc"]);
     assert_ne!(code, 0);
+    // As at create, where Podman records the same `[NONE]`.
+    w.env
+        .ok(&["create", "--name", "nohc", "--no-healthcheck", &img]);
+    let out = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.Config.Healthcheck.Test}}",
+        "nohc",
+    ]);
+    assert_eq!(out.trim(), "[NONE]");
 }
 
 #[test]

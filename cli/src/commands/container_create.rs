@@ -286,6 +286,7 @@ impl ContainerFlags {
             log_driver,
             restart: None,
             healthcheck: None,
+            no_healthcheck: false,
             requires: self.requires.clone(),
             init_ctr: self.init_ctr_mode()?,
             security: self.limits.security()?,

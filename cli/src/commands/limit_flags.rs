@@ -564,7 +564,9 @@ mod tests {
             e.to_string(),
             "invalid value for memory: invalid size: 'abc'"
         );
-        let e = flags(|l| l.common.cpus = Some(-1.0)).resources().unwrap_err();
+        let e = flags(|l| l.common.cpus = Some(-1.0))
+            .resources()
+            .unwrap_err();
         assert!(
             e.to_string().starts_with("range of CPUs is from 0.01"),
             "{e}"

@@ -73,6 +73,7 @@ impl ServiceFlags {
         }
         let on_failure = health_on_failure(&self.health_on_failure)?;
         let Some(cmd) = self.health_cmd.as_deref().filter(|c| *c != "none") else {
+            opts.no_healthcheck = self.no_healthcheck || self.health_cmd.is_some();
             return Ok(());
         };
         if self.no_healthcheck {

@@ -68,6 +68,7 @@ pub(crate) fn container_options(
         stop_timeout: spec.stop_timeout,
         restart: spec.restart.map(restart_config),
         healthcheck: spec.healthcheck.map(health_config),
+        healthcheck_disabled: spec.no_healthcheck,
         log_max_files: spec.log_max_files,
         log_driver,
         security: security(spec.security)?,
