@@ -32,26 +32,33 @@ const HEADERS: &[(&str, &str)] = &[
 /// What Podman writes to clear the terminal between refreshes.
 const CLEAR_SCREEN: &str = "\x1b[2J\x1b[H";
 
+/// The output flags `stats` and `pod stats` share.
 #[derive(Debug, Args)]
-pub struct StatsArgs {
-    /// Show all containers. Only running containers are shown by default. The default is false
-    #[arg(short = 'a', long)]
-    all: bool,
+pub struct OutputFlags {
     /// Pretty-print container statistics to JSON or using a Go template
     #[arg(long, allow_hyphen_values = true)]
     format: Option<String>,
-    /// Act on the latest container podman is aware of
-    #[arg(short = 'l', long)]
-    latest: bool,
-    /// Do not truncate output
-    #[arg(long)]
-    no_trunc: bool,
     /// Disable resetting the screen between intervals
     #[arg(long)]
     no_reset: bool,
     /// Disable streaming stats and only pull the first result, default setting is false
     #[arg(long)]
     no_stream: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Show all containers. Only running containers are shown by default. The default is false
+    #[arg(short = 'a', long)]
+    all: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
+    /// Do not truncate output
+    #[arg(long)]
+    no_trunc: bool,
+    #[command(flatten)]
+    out: OutputFlags,
     /// Time in seconds between stats reports
     #[arg(short = 'i', long, default_value_t = 5, allow_negative_numbers = true)]
     interval: i64,
@@ -148,10 +155,10 @@ fn print_stats(a: &StatsArgs, samples: &[ContainerStats]) -> CliResult<()> {
         })
         .collect();
     let mut out = String::new();
-    if !a.no_reset {
+    if !a.out.no_reset {
         out.push_str(CLEAR_SCREEN);
     }
-    if a.format.as_deref().is_some_and(format::is_json) {
+    if a.out.format.as_deref().is_some_and(format::is_json) {
         let list = Value::Array(rows.iter().map(StatsReporter::json).collect());
         out.push_str(&format::json_indent(&list, " ", true));
         out.push('\n');
@@ -159,7 +166,7 @@ fn print_stats(a: &StatsArgs, samples: &[ContainerStats]) -> CliResult<()> {
         let headers = HeaderMap::new("stats")
             .with_all(HEADERS)
             .row_type("containers.containerStats");
-        let (origin, fmt) = match a.format.as_deref() {
+        let (origin, fmt) = match a.out.format.as_deref() {
             Some(f) => (Origin::User, f),
             None => (Origin::Podman, DEFAULT_FORMAT),
         };
@@ -204,7 +211,7 @@ pub async fn run(g: &Globals, a: StatsArgs) -> CliResult {
             })
             .await?;
         print_stats(&a, &samples)?;
-        if a.no_stream {
+        if a.out.no_stream {
             return Ok(0);
         }
         previous = samples;
@@ -217,18 +224,11 @@ pub struct PodStatsArgs {
     /// Provide stats for all pods
     #[arg(short = 'a', long)]
     all: bool,
-    /// Pretty-print container statistics to JSON or using a Go template
-    #[arg(long, allow_hyphen_values = true)]
-    format: Option<String>,
     /// Act on the latest pod podman is aware of
     #[arg(short = 'l', long)]
     latest: bool,
-    /// Disable resetting the screen when streaming
-    #[arg(long)]
-    no_reset: bool,
-    /// Disable streaming stats and only pull the first result
-    #[arg(long)]
-    no_stream: bool,
+    #[command(flatten)]
+    out: OutputFlags,
     /// POD...
     pods: Vec<String>,
 }
@@ -259,7 +259,7 @@ fn pod_default_table(reports: &[rpod_api::stats::PodStatsReport]) -> String {
 
 pub async fn pod_run(g: &Globals, a: PodStatsArgs) -> CliResult {
     let engine = open_front_door(g)?;
-    let json = a.format.as_deref().is_some_and(format::is_json);
+    let json = a.out.format.as_deref().is_some_and(format::is_json);
     loop {
         let reports = engine
             .pod_stats(PodStatsOptions {
@@ -274,10 +274,10 @@ pub async fn pod_run(g: &Globals, a: PodStatsArgs) -> CliResult {
             out.push_str(&format::json_indent(&list, "     ", true));
             out.push('\n');
         } else {
-            if !a.no_reset {
+            if !a.out.no_reset {
                 out.push_str(CLEAR_SCREEN);
             }
-            match a.format.as_deref() {
+            match a.out.format.as_deref() {
                 Some(f) if !reports.is_empty() => {
                     let headers = HeaderMap::new("stats").with_all(POD_HEADERS);
                     let values: Vec<GoValue> =
@@ -292,7 +292,7 @@ pub async fn pod_run(g: &Globals, a: PodStatsArgs) -> CliResult {
         }
         print!("{out}");
         std::io::stdout().flush().map_err(anyhow::Error::from)?;
-        if a.no_stream {
+        if a.out.no_stream {
             return Ok(0);
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
