@@ -186,6 +186,21 @@ mod tests {
     }
 
     #[test]
+    fn update_requests_round_trip_and_default_to_none() {
+        let r: Request = serde_json::from_str(r#"{"type":"SetRestart"}"#).unwrap();
+        assert_eq!(r, Request::SetRestart { restart: None });
+        let r: Request = serde_json::from_str(r#"{"type":"SetHealthcheck"}"#).unwrap();
+        assert_eq!(r, Request::SetHealthcheck { healthcheck: None });
+        let policy = crate::restart::RestartConfig::parse("on-failure:3").unwrap();
+        let req = Request::SetRestart {
+            restart: Some(policy),
+        };
+        let json = serde_json::to_string(&req).unwrap();
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), req);
+        assert_eq!(req.name(), "SetRestart");
+    }
+
+    #[test]
     fn unknown_state_decodes() {
         let s: MonitorState = serde_json::from_str(r#""frozen""#).unwrap();
         assert_eq!(s, MonitorState::Unknown);
