@@ -16,7 +16,7 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Subcommand)]
 pub enum PodCommand {
     /// Create a new empty pod
-    Create(PodCreateArgs),
+    Create(Box<PodCreateArgs>),
     /// Check if a pod exists in local storage
     Exists(PodExistsArgs),
     /// Display a pod configuration
@@ -170,7 +170,7 @@ pub struct PodPruneArgs {
 
 pub async fn dispatch(g: &Globals, cmd: PodCommand) -> CliResult {
     match cmd {
-        PodCommand::Create(a) => create(g, a).await,
+        PodCommand::Create(a) => create(g, *a).await,
         PodCommand::Exists(a) => exists(g, a).await,
         PodCommand::Inspect(a) => pod_ps::inspect(g, a).await,
         PodCommand::Kill(a) => kill(g, a).await,
