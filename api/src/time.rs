@@ -133,6 +133,41 @@ impl ToTemplate for GoTime {
     }
 }
 
+/// Go's `time.Duration.String()`: `0s`, `1.5ms`, `2.5s`, `1m0s`, `1h2m3s`.
+pub fn go_duration(d: std::time::Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".into();
+    }
+    let frac = |value: u128, unit: u128, suffix: &str| {
+        let whole = value / unit;
+        let rest = value % unit;
+        if rest == 0 {
+            return format!("{whole}{suffix}");
+        }
+        let digits = unit.to_string().len() - 1;
+        let text = format!("{rest:0digits$}");
+        format!("{whole}.{}{suffix}", text.trim_end_matches('0'))
+    };
+    if nanos < 1_000 {
+        return format!("{nanos}ns");
+    }
+    if nanos < 1_000_000 {
+        return frac(nanos, 1_000, "µs");
+    }
+    if nanos < 1_000_000_000 {
+        return frac(nanos, 1_000_000, "ms");
+    }
+    let secs = nanos / 1_000_000_000;
+    let (h, m) = (secs / 3600, secs / 60 % 60);
+    let s = frac(nanos % 60_000_000_000, 1_000_000_000, "s");
+    match (h, m) {
+        (0, 0) => s,
+        (0, m) => format!("{m}m{s}"),
+        (h, m) => format!("{h}h{m}m{s}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,18 @@ pub enum Request {
     DisableRestart,
     /// Run the health check now; answered with `Health` when it is done.
     RunHealthcheck,
+    /// `update --restart`: the policy for the exits to come (`None`: no
+    /// restarts). A monitor that predates it answers `Unsupported`.
+    SetRestart {
+        #[serde(default)]
+        restart: Option<crate::restart::RestartConfig>,
+    },
+    /// `update --health-*`: the check scheduled from now on (`None`: no
+    /// checks); the schedule starts again. Older monitors: `Unsupported`.
+    SetHealthcheck {
+        #[serde(default)]
+        healthcheck: Option<crate::health::HealthConfig>,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -59,6 +71,8 @@ impl Request {
             Request::Subscribe => "Subscribe",
             Request::DisableRestart => "DisableRestart",
             Request::RunHealthcheck => "RunHealthcheck",
+            Request::SetRestart { .. } => "SetRestart",
+            Request::SetHealthcheck { .. } => "SetHealthcheck",
             Request::Unknown => "unknown",
         }
     }
@@ -169,6 +183,21 @@ mod tests {
                 oom: false
             }
         );
+    }
+
+    #[test]
+    fn update_requests_round_trip_and_default_to_none() {
+        let r: Request = serde_json::from_str(r#"{"type":"SetRestart"}"#).unwrap();
+        assert_eq!(r, Request::SetRestart { restart: None });
+        let r: Request = serde_json::from_str(r#"{"type":"SetHealthcheck"}"#).unwrap();
+        assert_eq!(r, Request::SetHealthcheck { healthcheck: None });
+        let policy = crate::restart::RestartConfig::parse("on-failure:3").unwrap();
+        let req = Request::SetRestart {
+            restart: Some(policy),
+        };
+        let json = serde_json::to_string(&req).unwrap();
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), req);
+        assert_eq!(req.name(), "SetRestart");
     }
 
     #[test]

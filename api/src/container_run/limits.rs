@@ -74,6 +74,14 @@ pub struct Ulimit {
     pub hard: i64,
 }
 
+/// One `--blkio-weight-device` or `--device-read-bps`-style entry: a
+/// block device and its weight or rate (bytes or operations per second).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlkioDevice {
+    pub path: String,
+    pub value: u64,
+}
+
 /// Resource limits: `linux.resources` of the runtime spec.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceSpec {
@@ -119,6 +127,27 @@ pub struct ResourceSpec {
     /// `--ulimit`.
     #[serde(default)]
     pub ulimits: Vec<Ulimit>,
+    /// `--blkio-weight`, 10..=1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blkio_weight: Option<u16>,
+    /// `--blkio-weight-device PATH:WEIGHT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blkio_weight_device: Vec<BlkioDevice>,
+    /// `--device-read-bps PATH:RATE`, bytes per second.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_read_bps: Vec<BlkioDevice>,
+    /// `--device-write-bps PATH:RATE`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_write_bps: Vec<BlkioDevice>,
+    /// `--device-read-iops PATH:RATE`, operations per second.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_read_iops: Vec<BlkioDevice>,
+    /// `--device-write-iops PATH:RATE`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_write_iops: Vec<BlkioDevice>,
+    /// `--shm-size`: bytes of the /dev/shm tmpfs (default 64 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<i64>,
 }
 
 impl ResourceSpec {

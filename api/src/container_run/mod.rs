@@ -7,9 +7,11 @@ pub mod limits;
 pub mod namespaces;
 pub mod session;
 pub mod spec;
+pub mod update;
 
 pub use limits::{
-    normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit, KNOWN_CAPABILITIES,
+    normalize_capabilities, BlkioDevice, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit,
+    KNOWN_CAPABILITIES,
 };
 pub use namespaces::{CgroupSpec, NamespaceSpec};
 pub use session::{
@@ -21,3 +23,4 @@ pub use spec::{
     ImageVolumeMode, InitCtrMode, NamedVolume, NetworkSpec, PodTarget, PullPolicy, RestartPolicy,
     RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount, PROPAGATIONS,
 };
+pub use update::{HealthUpdate, UpdateOptions};

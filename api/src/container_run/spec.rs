@@ -324,6 +324,10 @@ pub struct ContainerSpec {
     pub stop_timeout: Option<u64>,
     pub restart: Option<RestartPolicy>,
     pub healthcheck: Option<HealthCheck>,
+    /// `--no-healthcheck` or `--health-cmd none`: no check, the image's
+    /// neither (inspect: Test `["NONE"]`).
+    #[serde(default)]
+    pub no_healthcheck: bool,
     /// `--requires`: names or ids (comma-separated lists allowed).
     pub requires: Vec<String>,
     /// `--init-ctr` (needs a pod).

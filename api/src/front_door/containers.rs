@@ -96,6 +96,21 @@ pub trait Containers: Send + Sync {
     /// `top --list-descriptors`: the descriptors `top` knows.
     fn container_top_descriptors(&self) -> Vec<String>;
 
+    /// `stats`: one sample of each container (the CLI streams by asking
+    /// again with the previous samples).
+    async fn container_stats(
+        &self,
+        options: crate::stats::ContainerStatsOptions,
+    ) -> Result<Vec<crate::stats::ContainerStats>>;
+
+    /// `update`: changes the container's limits (applied at once to a
+    /// live one), restart policy, health check, environment and ulimits
+    /// (from the next start); returns its full id.
+    async fn container_update(
+        &self,
+        options: crate::container_run::UpdateOptions,
+    ) -> Result<String>;
+
     /// `healthcheck run`.
     async fn container_healthcheck_run(&self, name_or_id: &str) -> Result<HealthCheckRunReport>;
 

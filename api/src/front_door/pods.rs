@@ -61,6 +61,12 @@ pub trait Pods: Send + Sync {
 
     /// `pod top`: the processes of the pod's running containers.
     async fn pod_top(&self, options: PodTopOptions) -> Result<Vec<PodTopProcess>>;
+
+    /// `pod stats`: one sample of each member of the pods.
+    async fn pod_stats(
+        &self,
+        options: crate::stats::PodStatsOptions,
+    ) -> Result<Vec<crate::stats::PodStatsReport>>;
 }
 
 /// What `pod create` asks for (the parts of Podman's `specgen.PodSpecGenerator`
@@ -95,6 +101,9 @@ pub struct PodSpec {
     /// true, Podman's default).
     #[serde(default)]
     pub share_parent: Option<bool>,
+    /// `--memory`, `--cpus`, ...: limits on the pod's cgroup.
+    #[serde(default)]
+    pub resources: crate::container_run::ResourceSpec,
 }
 
 /// Podman's `PodCreateReport`.

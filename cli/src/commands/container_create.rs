@@ -315,6 +315,7 @@ impl ContainerFlags {
             log_driver,
             restart: None,
             healthcheck: None,
+            no_healthcheck: false,
             requires: self.requires.clone(),
             init_ctr: self.init_ctr_mode()?,
             security: self.limits.security()?,
@@ -417,7 +418,7 @@ pub fn parse_entrypoint(e: &str) -> Vec<String> {
 
 /// `-e KEY=VALUE`, or `-e KEY` taking the value from rpod's environment
 /// (skipped when unset).
-fn expand_env(e: &str) -> Vec<String> {
+pub(crate) fn expand_env(e: &str) -> Vec<String> {
     if e.contains('=') {
         vec![e.to_owned()]
     } else if let Some(prefix) = e.strip_suffix('*') {
@@ -440,7 +441,7 @@ fn expand_env(e: &str) -> Vec<String> {
 
 /// Refuses `-e =x` (no name) before anything is created, with Podman's
 /// message; the runtime would otherwise reject the spec at start.
-fn check_env_name(e: &str) -> CliResult<()> {
+pub(crate) fn check_env_name(e: &str) -> CliResult<()> {
     if e.split('=')
         .next()
         .is_some_and(|k| k.trim_start().is_empty())

@@ -1,5 +1,5 @@
 //! The `create`/`run` flags of Podman 5.8 that rpod recognises but does not
-//! implement yet: each is refused by name (`Error: --blkio-weight is not
+//! implement yet: each is refused by name (`Error: --cpu-rt-period is not
 //! supported yet (resource limits, issue 14)`, exit 125) so no script gets a
 //! container that silently differs from the one it asked for. Pairs Podman
 //! refuses together are checked first, with Podman's words; flags Podman
@@ -30,23 +30,9 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     cpu_rt_runtime: Vec<String>,
     #[arg(long, hide = true)]
-    blkio_weight: Vec<String>,
-    #[arg(long, hide = true)]
-    blkio_weight_device: Vec<String>,
-    #[arg(long, hide = true)]
-    device_read_bps: Vec<String>,
-    #[arg(long, hide = true)]
-    device_read_iops: Vec<String>,
-    #[arg(long, hide = true)]
-    device_write_bps: Vec<String>,
-    #[arg(long, hide = true)]
-    device_write_iops: Vec<String>,
-    #[arg(long, hide = true)]
     seccomp_policy: Vec<String>,
     #[arg(long, hide = true)]
     gpus: Vec<String>,
-    #[arg(long, hide = true)]
-    shm_size: Vec<String>,
     #[arg(long, hide = true)]
     shm_size_systemd: Vec<String>,
     #[arg(long, hide = true)]
@@ -166,13 +152,6 @@ impl RefusedFlags {
             (&f.secret, "--secret", "secrets, issue 13"),
             (&f.cpu_rt_period, "--cpu-rt-period", res),
             (&f.cpu_rt_runtime, "--cpu-rt-runtime", res),
-            (&f.blkio_weight, "--blkio-weight", res),
-            (&f.blkio_weight_device, "--blkio-weight-device", res),
-            (&f.device_read_bps, "--device-read-bps", res),
-            (&f.device_read_iops, "--device-read-iops", res),
-            (&f.device_write_bps, "--device-write-bps", res),
-            (&f.device_write_iops, "--device-write-iops", res),
-            (&f.shm_size, "--shm-size", res),
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),
             (&f.seccomp_policy, "--seccomp-policy", sec),

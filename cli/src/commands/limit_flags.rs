@@ -5,82 +5,111 @@
 
 use clap::Args;
 use rpod_api::container_run::{
-    normalize_capabilities, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit,
+    normalize_capabilities, BlkioDevice, DeviceSpec, ResourceSpec, SecuritySpec, Ulimit,
 };
 
 use crate::cli_error::{CliError, CliResult};
 
-#[derive(Debug, Args, Default)]
-pub struct LimitFlags {
-    /// Add capabilities to the container
-    #[arg(long, value_delimiter = ',')]
-    cap_add: Vec<String>,
-    /// Drop capabilities from the container
-    #[arg(long, value_delimiter = ',')]
-    cap_drop: Vec<String>,
-    /// Give extended privileges to container
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    privileged: Option<bool>,
-    /// Security Options (seccomp=FILE|unconfined, no-new-privileges, mask=, unmask=, label=)
-    #[arg(long)]
-    security_opt: Vec<String>,
+/// The resource flags of `create`/`run`, `update` and `pod create`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ResourceFlags {
     /// Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))
     #[arg(short = 'm', long)]
-    memory: Option<String>,
+    pub(crate) memory: Option<String>,
     /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
     #[arg(long, allow_hyphen_values = true)]
-    memory_swap: Option<String>,
-    /// Memory soft limit (format: <number>[<unit>])
-    #[arg(long)]
-    memory_reservation: Option<String>,
-    /// Tune container memory swappiness (0 to 100, or -1 for system default)
-    #[arg(long, allow_negative_numbers = true)]
-    memory_swappiness: Option<i64>,
-    /// Disable OOM Killer
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    oom_kill_disable: Option<bool>,
-    /// Tune the host's OOM preferences (-1000 to 1000)
-    #[arg(long, allow_negative_numbers = true)]
-    oom_score_adj: Option<i32>,
+    pub(crate) memory_swap: Option<String>,
     /// Number of CPUs. The default is 0.000 which means no limit
     #[arg(long, allow_negative_numbers = true)]
-    cpus: Option<f64>,
+    pub(crate) cpus: Option<f64>,
     /// CPU shares (relative weight)
     #[arg(short = 'c', long)]
-    cpu_shares: Option<u64>,
-    /// Limit the CPU CFS (Completely Fair Scheduler) period
-    #[arg(long)]
-    cpu_period: Option<u64>,
-    /// Limit the CPU CFS (Completely Fair Scheduler) quota
-    #[arg(long, allow_negative_numbers = true)]
-    cpu_quota: Option<i64>,
+    pub(crate) cpu_shares: Option<u64>,
     /// CPUs in which to allow execution (0-3, 0,1)
     #[arg(long)]
-    cpuset_cpus: Option<String>,
+    pub(crate) cpuset_cpus: Option<String>,
     /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
     #[arg(long)]
-    cpuset_mems: Option<String>,
+    pub(crate) cpuset_mems: Option<String>,
+    /// Block IO weight (relative weight) accepts a weight value between 10 and 1000.
+    #[arg(long)]
+    pub(crate) blkio_weight: Option<String>,
+    /// Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)
+    #[arg(long)]
+    pub(crate) blkio_weight_device: Vec<String>,
+    /// Limit read rate (bytes per second) from a device (e.g. --device-read-bps=/dev/sda:1mb)
+    #[arg(long)]
+    pub(crate) device_read_bps: Vec<String>,
+    /// Limit write rate (bytes per second) to a device (e.g. --device-write-bps=/dev/sda:1mb)
+    #[arg(long)]
+    pub(crate) device_write_bps: Vec<String>,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct LimitFlags {
+    /// The resource flags `update` and `pod create` share.
+    #[command(flatten)]
+    pub(crate) common: ResourceFlags,
+    /// Add capabilities to the container
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) cap_add: Vec<String>,
+    /// Drop capabilities from the container
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) cap_drop: Vec<String>,
+    /// Give extended privileges to container
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub(crate) privileged: Option<bool>,
+    /// Security Options (seccomp=FILE|unconfined, no-new-privileges, mask=, unmask=, label=)
+    #[arg(long)]
+    pub(crate) security_opt: Vec<String>,
+    /// Memory soft limit (format: <number>[<unit>])
+    #[arg(long)]
+    pub(crate) memory_reservation: Option<String>,
+    /// Tune container memory swappiness (0 to 100, or -1 for system default)
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) memory_swappiness: Option<i64>,
+    /// Disable OOM Killer
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub(crate) oom_kill_disable: Option<bool>,
+    /// Tune the host's OOM preferences (-1000 to 1000)
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) oom_score_adj: Option<i32>,
+    /// Limit the CPU CFS (Completely Fair Scheduler) period
+    #[arg(long)]
+    pub(crate) cpu_period: Option<u64>,
+    /// Limit the CPU CFS (Completely Fair Scheduler) quota
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) cpu_quota: Option<i64>,
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long, allow_negative_numbers = true)]
-    pids_limit: Option<i64>,
+    pub(crate) pids_limit: Option<i64>,
+    /// Limit read rate (IO per second) from a device (e.g. --device-read-iops=/dev/sda:1000)
+    #[arg(long)]
+    pub(crate) device_read_iops: Vec<String>,
+    /// Limit write rate (IO per second) to a device (e.g. --device-write-iops=/dev/sda:1000)
+    #[arg(long)]
+    pub(crate) device_write_iops: Vec<String>,
+    /// Size of /dev/shm (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))
+    #[arg(long)]
+    pub(crate) shm_size: Option<String>,
     /// Ulimit options (TYPE=SOFT[:HARD])
     #[arg(long)]
-    ulimit: Vec<String>,
+    pub(crate) ulimit: Vec<String>,
     /// Sysctl options (namespaced ones: net.*, fs.mqueue.*, kernel.msg*/sem/shm*)
     #[arg(long)]
-    sysctl: Vec<String>,
+    pub(crate) sysctl: Vec<String>,
     /// Add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])
     #[arg(long)]
-    device: Vec<String>,
+    pub(crate) device: Vec<String>,
     /// Add a rule to the cgroup allowed devices list ("TYPE MAJOR:MINOR ACCESS")
     #[arg(long)]
-    device_cgroup_rule: Vec<String>,
+    pub(crate) device_cgroup_rule: Vec<String>,
     /// Run an init inside the container that forwards signals and reaps processes
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    init: Option<bool>,
+    pub(crate) init: Option<bool>,
     /// Path to the container-init binary
     #[arg(long)]
-    init_path: Option<String>,
+    pub(crate) init_path: Option<String>,
 }
 
 /// A `--memory`-style size (go-units `RAMInBytes`), Podman's error.
@@ -136,7 +165,7 @@ impl LimitFlags {
 
     /// The resource limits, Podman's parsing and errors.
     pub fn resources(&self) -> CliResult<ResourceSpec> {
-        if self.cpus.is_some() {
+        if self.common.cpus.is_some() {
             for (given, name) in [
                 (self.cpu_period.is_some(), "--cpu-period"),
                 (self.cpu_quota.is_some(), "--cpu-quota"),
@@ -148,7 +177,7 @@ impl LimitFlags {
                 }
             }
         }
-        let nano_cpus = match self.cpus {
+        let nano_cpus = match self.common.cpus {
             None => None,
             Some(c) if !(0.0..=f64::from(u32::MAX)).contains(&c) || c.is_nan() => {
                 let n = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -158,12 +187,13 @@ impl LimitFlags {
             }
             Some(c) => Some((c * 1e9).round() as i64).filter(|&n| n > 0),
         };
-        let memory_swap = match self.memory_swap.as_deref() {
+        let memory_swap = match self.common.memory_swap.as_deref() {
             None => None,
             Some("-1") => Some(-1),
             Some(v) => Some(memory_size(v, "memory")?),
         };
         let memory = self
+            .common
             .memory
             .as_deref()
             .map(|v| memory_size(v, "memory"))
@@ -210,17 +240,33 @@ impl LimitFlags {
             oom_kill_disable: self.oom_kill_disable == Some(true),
             oom_score_adj: self.oom_score_adj,
             nano_cpus,
-            cpu_shares: self.cpu_shares.filter(|&s| s > 0),
+            cpu_shares: self.common.cpu_shares.filter(|&s| s > 0),
             cpu_period: self.cpu_period.filter(|&p| p > 0),
             cpu_quota: self.cpu_quota.filter(|&q| q > 0),
-            cpuset_cpus: self.cpuset_cpus.clone().filter(|c| !c.is_empty()),
-            cpuset_mems: self.cpuset_mems.clone().filter(|c| !c.is_empty()),
+            cpuset_cpus: self.common.cpuset_cpus.clone().filter(|c| !c.is_empty()),
+            cpuset_mems: self.common.cpuset_mems.clone().filter(|c| !c.is_empty()),
             pids_limit: self.pids_limit,
-            ulimits: self
-                .ulimit
-                .iter()
-                .map(|u| parse_ulimit(u))
-                .collect::<CliResult<_>>()?,
+            ulimits: parse_ulimits(&self.ulimit)?.unwrap_or_default(),
+            blkio_weight: self
+                .common
+                .blkio_weight
+                .as_deref()
+                .map(parse_blkio_weight)
+                .transpose()?,
+            blkio_weight_device: parse_devices(&self.common.blkio_weight_device, weight_value)?,
+            device_read_bps: parse_devices(&self.common.device_read_bps, bps_value)?,
+            device_write_bps: parse_devices(&self.common.device_write_bps, bps_value)?,
+            device_read_iops: parse_devices(&self.device_read_iops, iops_value)?,
+            device_write_iops: parse_devices(&self.device_write_iops, iops_value)?,
+            shm_size: self
+                .shm_size
+                .as_deref()
+                .map(|v| {
+                    rpod_api::units::ram_in_bytes(v).map_err(|e| {
+                        CliError::usage(format!("unable to translate --shm-size: {e}"))
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -244,13 +290,79 @@ const ULIMIT_TYPES: [&str; 15] = [
     "stack",
 ];
 
+/// `--blkio-weight` (Podman parses a uint16; the range is checked with
+/// the host's support).
+fn parse_blkio_weight(v: &str) -> CliResult<u16> {
+    v.parse::<u16>().map_err(|_| {
+        CliError::usage(format!(
+            "invalid value for blkio-weight: strconv.ParseUint: parsing {v:?}: invalid syntax"
+        ))
+    })
+}
+
+/// `--blkio-weight-device`'s weight: 0, or 10..=1000.
+fn weight_value(dev: &str, v: &str) -> CliResult<u64> {
+    match v.parse::<u64>() {
+        Ok(w) if w == 0 || (10..=1000).contains(&w) => Ok(w),
+        _ => Err(CliError::usage(format!("invalid weight for device: {dev}"))),
+    }
+}
+
+/// `--device-read-bps`' rate: a size (`10mb`).
+fn bps_value(dev: &str, v: &str) -> CliResult<u64> {
+    rpod_api::units::ram_in_bytes(v)
+        .ok()
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or_else(|| CliError::usage(format!("invalid rate for device: {dev}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb")))
+}
+
+/// `--device-read-iops`' rate: a number.
+fn iops_value(dev: &str, v: &str) -> CliResult<u64> {
+    v.parse::<u64>().map_err(|_| {
+        CliError::usage(format!("invalid rate for device: {dev}. The correct format is <device-path>:<number>. Number must be a positive integer"))
+    })
+}
+
+/// `PATH:VALUE` entries (Podman's formats and errors); the path must be
+/// under /dev (that it is a block device is checked by the engine).
+fn parse_devices(
+    values: &[String],
+    value: fn(&str, &str) -> CliResult<u64>,
+) -> CliResult<Vec<BlkioDevice>> {
+    values
+        .iter()
+        .map(|dev| {
+            let (path, v) = dev
+                .split_once(':')
+                .ok_or_else(|| CliError::usage(format!("bad format: {dev}")))?;
+            if !path.starts_with("/dev/") {
+                return Err(CliError::usage(format!(
+                    "bad format for device path: {dev}"
+                )));
+            }
+            Ok(BlkioDevice {
+                path: path.to_owned(),
+                value: value(dev, v)?,
+            })
+        })
+        .collect()
+}
+
+/// The `--ulimit`s given: `None` for `host` (anywhere in the list: the
+/// host's limits, which are also rpod's default), else each parsed.
+pub(crate) fn parse_ulimits(values: &[String]) -> CliResult<Option<Vec<Ulimit>>> {
+    if values.iter().any(|v| v == "host") {
+        return Ok(None);
+    }
+    values
+        .iter()
+        .map(|u| parse_ulimit(u))
+        .collect::<CliResult<_>>()
+        .map(Some)
+}
+
 /// `--ulimit TYPE=SOFT[:HARD]` (go-units `ParseUlimit`, its errors).
 fn parse_ulimit(v: &str) -> CliResult<Ulimit> {
-    if v == "host" {
-        return Err(CliError::usage(
-            "--ulimit host is not supported yet (resource limits, issue 14)",
-        ));
-    }
     let bad = || CliError::usage(format!("invalid ulimit argument: {v}"));
     let (name, limits) = v.split_once('=').ok_or_else(bad)?;
     if !ULIMIT_TYPES.contains(&name) {
@@ -440,27 +552,29 @@ mod tests {
 
     #[test]
     fn memory_parsing_and_errors_as_podman() {
-        let r = flags(|l| l.memory = Some("32m".into()))
+        let r = flags(|l| l.common.memory = Some("32m".into()))
             .resources()
             .unwrap();
         assert_eq!(r.memory, Some(32 << 20));
         assert_eq!(r.memory_swap, Some(64 << 20));
-        let e = flags(|l| l.memory = Some("abc".into()))
+        let e = flags(|l| l.common.memory = Some("abc".into()))
             .resources()
             .unwrap_err();
         assert_eq!(
             e.to_string(),
             "invalid value for memory: invalid size: 'abc'"
         );
-        let e = flags(|l| l.cpus = Some(-1.0)).resources().unwrap_err();
+        let e = flags(|l| l.common.cpus = Some(-1.0))
+            .resources()
+            .unwrap_err();
         assert!(
             e.to_string().starts_with("range of CPUs is from 0.01"),
             "{e}"
         );
-        let r = flags(|l| l.cpus = Some(0.5)).resources().unwrap();
+        let r = flags(|l| l.common.cpus = Some(0.5)).resources().unwrap();
         assert_eq!(r.nano_cpus, Some(500_000_000));
         let e = flags(|l| {
-            l.cpus = Some(1.0);
+            l.common.cpus = Some(1.0);
             l.cpu_period = Some(1);
         })
         .resources()

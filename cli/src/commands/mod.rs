@@ -42,6 +42,7 @@ mod run;
 mod save;
 mod service_flags;
 mod sig_proxy;
+mod stats;
 mod terminal;
 mod volume;
 // The modules' former names, still used by lifecycle.rs, container_filter.rs
@@ -51,6 +52,7 @@ mod tag;
 mod top;
 mod tree;
 mod trust;
+mod update;
 
 use clap::Subcommand;
 
@@ -164,6 +166,8 @@ pub enum ContainerCommon {
     Run(run::RunArgs),
     /// Start one or more containers
     Start(run::StartArgs),
+    /// Display a live stream of container resource usage statistics
+    Stats(stats::StatsArgs),
     /// Stop one or more containers
     Stop(lifecycle::StopArgs),
     /// Display the running processes of a container
@@ -173,6 +177,8 @@ pub enum ContainerCommon {
     Umount(mount::UmountArgs),
     /// Unpause the processes in one or more containers
     Unpause(lifecycle::NamesArgs),
+    /// Update an existing container
+    Update(update::UpdateArgs),
     /// Block on one or more containers
     Wait(lifecycle::WaitArgs),
 }
@@ -296,10 +302,12 @@ async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
         ContainerCommon::Rm(a) => lifecycle::rm(g, a).await,
         ContainerCommon::Run(a) => run::run(g, a).await,
         ContainerCommon::Start(a) => run::start(g, a).await,
+        ContainerCommon::Stats(a) => stats::run(g, a).await,
         ContainerCommon::Stop(a) => lifecycle::stop(g, a).await,
         ContainerCommon::Top(a) => top::run(g, a).await,
         ContainerCommon::Umount(a) => mount::umount(g, a).await,
         ContainerCommon::Unpause(a) => lifecycle::pause(g, a, false).await,
+        ContainerCommon::Update(a) => update::run(g, a).await,
         ContainerCommon::Wait(a) => lifecycle::wait(g, a).await,
     }
 }
@@ -318,9 +326,7 @@ const PLANNED: &[&str] = &[
     "restore",
     "search",
     "secret",
-    "stats",
     "unshare",
-    "update",
 ];
 
 fn not_implemented(prefix: &str, args: &[String]) -> CliResult {

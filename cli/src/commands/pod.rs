@@ -16,7 +16,7 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Subcommand)]
 pub enum PodCommand {
     /// Create a new empty pod
-    Create(PodCreateArgs),
+    Create(Box<PodCreateArgs>),
     /// Check if a pod exists in local storage
     Exists(PodExistsArgs),
     /// Display a pod configuration
@@ -38,6 +38,8 @@ pub enum PodCommand {
     Rm(PodRmArgs),
     /// Start one or more pods
     Start(PodNamesArgs),
+    /// Display a live stream of resource usage statistics for the containers in one or more pods
+    Stats(super::stats::PodStatsArgs),
     /// Stop one or more pods
     Stop(PodStopArgs),
     /// Display the running processes of containers in a pod
@@ -87,6 +89,9 @@ pub struct PodCreateArgs {
     /// If a pod with the same name exists, replace it
     #[arg(long)]
     replace: bool,
+    /// Limits on the pod's cgroup, shared by its containers
+    #[command(flatten)]
+    limits: super::limit_flags::ResourceFlags,
     /// Pod name (alternative to --name)
     #[arg(value_name = "NAME")]
     positional_name: Option<String>,
@@ -168,7 +173,7 @@ pub struct PodPruneArgs {
 
 pub async fn dispatch(g: &Globals, cmd: PodCommand) -> CliResult {
     match cmd {
-        PodCommand::Create(a) => create(g, a).await,
+        PodCommand::Create(a) => create(g, *a).await,
         PodCommand::Exists(a) => exists(g, a).await,
         PodCommand::Inspect(a) => pod_ps::inspect(g, a).await,
         PodCommand::Kill(a) => kill(g, a).await,
@@ -181,6 +186,7 @@ pub async fn dispatch(g: &Globals, cmd: PodCommand) -> CliResult {
         PodCommand::Start(a) => simple(g, a, Op::Start).await,
         PodCommand::Stop(a) => stop(g, a, false).await,
         PodCommand::Top(a) => pod_view::top(g, a).await,
+        PodCommand::Stats(a) => super::stats::pod_run(g, a).await,
         PodCommand::Unpause(a) => simple(g, a, Op::Unpause).await,
     }
 }
@@ -200,7 +206,12 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
     if a.name.is_some() && a.positional_name.is_some() {
         return Err(CliError::usage("cannot specify both a pod name and --name"));
     }
+    let limits = super::limit_flags::LimitFlags {
+        common: a.limits.clone(),
+        ..Default::default()
+    };
     let spec = PodSpec {
+        resources: limits.resources()?,
         name: a.name.or(a.positional_name),
         share: a
             .share

@@ -71,13 +71,9 @@ impl ServiceFlags {
             }
             opts.restart = Some(policy);
         }
-        let on_failure = HealthOnFailure::parse(&self.health_on_failure).ok_or_else(|| {
-            CliError::usage(format!(
-                "invalid on-failure action \"{}\" for health check: supported actions are none,kill,restart,stop",
-                self.health_on_failure
-            ))
-        })?;
+        let on_failure = health_on_failure(&self.health_on_failure)?;
         let Some(cmd) = self.health_cmd.as_deref().filter(|c| *c != "none") else {
+            opts.no_healthcheck = self.no_healthcheck || self.health_cmd.is_some();
             return Ok(());
         };
         if self.no_healthcheck {
@@ -85,18 +81,8 @@ impl ServiceFlags {
                 "cannot specify both --no-healthcheck and --health-cmd",
             ));
         }
-        let test = if cmd.trim_start().starts_with('[') {
-            let argv: Vec<String> = serde_json::from_str(cmd)
-                .map_err(|e| CliError::usage(format!("invalid --health-cmd JSON: {e}")))?;
-            std::iter::once("CMD".to_owned()).chain(argv).collect()
-        } else {
-            vec!["CMD-SHELL".to_owned(), cmd.to_owned()]
-        };
-        let interval_ms = if self.health_interval == "disable" {
-            0
-        } else {
-            duration_ms("health-interval", &self.health_interval)?
-        };
+        let test = health_test(cmd)?;
+        let interval_ms = health_interval_ms(&self.health_interval)?;
         let timeout_ms = duration_ms("health-timeout", &self.health_timeout)?;
         if timeout_ms < 1000 {
             return Err(CliError::usage(
@@ -115,7 +101,40 @@ impl ServiceFlags {
     }
 }
 
-fn duration_ms(flag: &str, s: &str) -> CliResult<u64> {
+/// `--health-cmd`: a JSON array runs as it is (`CMD`), anything else in a
+/// shell (`CMD-SHELL`); `none` is Podman's `["NONE"]`.
+pub(crate) fn health_test(cmd: &str) -> CliResult<Vec<String>> {
+    if cmd == "none" {
+        return Ok(vec!["NONE".to_owned()]);
+    }
+    Ok(if cmd.trim_start().starts_with('[') {
+        let argv: Vec<String> = serde_json::from_str(cmd)
+            .map_err(|e| CliError::usage(format!("invalid --health-cmd JSON: {e}")))?;
+        std::iter::once("CMD".to_owned()).chain(argv).collect()
+    } else {
+        vec!["CMD-SHELL".to_owned(), cmd.to_owned()]
+    })
+}
+
+/// `--health-interval`: `disable` is 0 (no schedule).
+pub(crate) fn health_interval_ms(s: &str) -> CliResult<u64> {
+    if s == "disable" {
+        Ok(0)
+    } else {
+        duration_ms("health-interval", s)
+    }
+}
+
+/// `--health-on-failure`, Podman's error.
+pub(crate) fn health_on_failure(s: &str) -> CliResult<HealthOnFailure> {
+    HealthOnFailure::parse(s).ok_or_else(|| {
+        CliError::usage(format!(
+            "invalid on-failure action \"{s}\" for health check: supported actions are none,kill,restart,stop"
+        ))
+    })
+}
+
+pub(crate) fn duration_ms(flag: &str, s: &str) -> CliResult<u64> {
     parse_go_duration(s)
         .map(|d| d.as_millis() as u64)
         .ok_or_else(|| CliError::usage(format!("invalid --{flag} {s:?}: time: invalid duration")))

@@ -53,6 +53,10 @@ enum Msg {
         options: ExecOptions,
         reply: Reply<ExecSession>,
     },
+    Update {
+        update: Box<super::ContainerUpdate>,
+        reply: Reply<()>,
+    },
 }
 
 /// A cheap, cloneable address of a container's actor.
@@ -227,9 +231,10 @@ fn fail(msg: Msg, e: ContainerError) {
         Msg::Cleanup(r) => drop(r.send(Err(e))),
         Msg::Exec { reply, .. } => drop(reply.send(Err(e))),
         Msg::Init(r) | Msg::Start(r) | Msg::Pause(r) | Msg::Unpause(r) => drop(r.send(Err(e))),
-        Msg::Stop { reply, .. } | Msg::Remove { reply, .. } | Msg::Rename { reply, .. } => {
-            drop(reply.send(Err(e)))
-        }
+        Msg::Stop { reply, .. }
+        | Msg::Remove { reply, .. }
+        | Msg::Rename { reply, .. }
+        | Msg::Update { reply, .. } => drop(reply.send(Err(e))),
     }
 }
 
@@ -322,6 +327,9 @@ async fn handle(
             answer(reply, res)
         }
         Msg::Exec { options, reply } => answer(reply, exec::create(ctx, rec, options)),
+        Msg::Update { update, reply } => {
+            answer(reply, super::update::update(ctx, rec, *update).await)
+        }
     }
 }
 
@@ -433,6 +441,13 @@ impl ContainerHandle {
 
     pub async fn rename(&self, name: String) -> Result<(), ContainerError> {
         self.ask(|reply| Msg::Rename { name, reply }).await
+    }
+
+    /// `update`: new limits, restart policy, health check, environment or
+    /// ulimits.
+    pub async fn update(&self, update: super::ContainerUpdate) -> Result<(), ContainerError> {
+        let update = Box::new(update);
+        self.ask(|reply| Msg::Update { update, reply }).await
     }
 
     /// Records the exit and releases the container's resources; removes it

@@ -55,6 +55,9 @@ pub enum ContainerError {
     /// which scripts match: its monitor is conmon).
     #[error("container {0} conmon exited prematurely, exit code could not be retrieved: conmon process killed")]
     MonitorDied(String),
+    /// A request Podman refuses as invalid input (its words).
+    #[error("{0}")]
+    InvalidArgument(String),
     #[error("the container's actor stopped before answering")]
     ActorGone,
     /// What the container needs first (its pod's infra container, the

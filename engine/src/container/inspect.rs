@@ -120,6 +120,12 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         retries: i64::from(h.retries),
         ..HealthConfig::default()
     });
+    let healthcheck = healthcheck.or_else(|| {
+        o.healthcheck_disabled.then(|| HealthConfig {
+            test: Some(vec!["NONE".to_owned()]),
+            ..HealthConfig::default()
+        })
+    });
     let log_size = rpod_api::units::human_size(o.log_max_size.unwrap_or(0), 4);
     let driver = ctx.store.graph_driver_name().to_owned();
     let graph_data: BTreeMap<String, String> = [
@@ -282,6 +288,22 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             cpuset_cpus: r.cpuset_cpus.clone().unwrap_or_default(),
             cpuset_mems: r.cpuset_mems.clone().unwrap_or_default(),
             pids_limit: r.pids_limit.unwrap_or(0),
+            // Podman's default /dev/shm: 64 MiB.
+            shm_size: r.shm_size.unwrap_or(64 << 20),
+            blkio_weight: r.blkio_weight.unwrap_or(0),
+            blkio_weight_device: Some(
+                r.blkio_weight_device
+                    .iter()
+                    .map(|d| rpod_api::inspect::InspectBlkioWeightDevice {
+                        path: d.path.clone(),
+                        weight: u16::try_from(d.value).unwrap_or(u16::MAX),
+                    })
+                    .collect(),
+            ),
+            blkio_device_read_bps: Some(throttle(&r.device_read_bps)),
+            blkio_device_write_bps: Some(throttle(&r.device_write_bps)),
+            blkio_device_read_iops: Some(throttle(&r.device_read_iops)),
+            blkio_device_write_iops: Some(throttle(&r.device_write_iops)),
             init: o.security.init,
             ulimits: Some(
                 r.ulimits
@@ -308,4 +330,16 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         }),
         ..InspectContainerData::default()
     }
+}
+
+/// A throttle list as inspect shows it.
+fn throttle(
+    devs: &[rpod_api::container_run::BlkioDevice],
+) -> Vec<rpod_api::inspect::InspectBlkioThrottleDevice> {
+    devs.iter()
+        .map(|d| rpod_api::inspect::InspectBlkioThrottleDevice {
+            path: d.path.clone(),
+            rate: d.value,
+        })
+        .collect()
 }

@@ -25,7 +25,9 @@ mod recovery;
 pub mod restart;
 mod sdnotify;
 pub(crate) mod shm;
+pub(crate) mod stats;
 pub(crate) mod top;
+pub(crate) mod update;
 pub(crate) mod volumes;
 mod wait;
 
@@ -39,4 +41,5 @@ pub use options::{
 };
 pub(crate) use orchestration::Orchestration;
 pub use paths::ContainerPaths;
+pub use update::ContainerUpdate;
 pub use wait::WaitCondition;

@@ -192,6 +192,10 @@ pub struct ContainerOptions {
     /// `--health-*`, scheduled by the container's monitor.
     #[serde(default)]
     pub healthcheck: Option<HealthConfig>,
+    /// `update --no-healthcheck` (or `--health-cmd none`): the check is
+    /// off for good (inspect: Test `["NONE"]`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub healthcheck_disabled: bool,
     /// `--log-opt max-file=`: files kept when the log rotates.
     #[serde(default)]
     pub log_max_files: Option<u32>,

@@ -143,7 +143,7 @@ fn descriptor_table(pid: i32, wanted: &[&str]) -> Result<String> {
                 "args" if p.args.is_empty() => format!("[{}]", p.comm),
                 "args" => p.args.join(" "),
                 "comm" => p.comm.clone(),
-                "etime" => go_duration(Duration::from_secs_f64(elapsed)),
+                "etime" => rpod_api::time::go_duration(Duration::from_secs_f64(elapsed)),
                 "group" => name(&groups, p.gids[1]),
                 "hgroup" => name(&host_groups, p.gids[1]),
                 "hpid" => p.host_pid.to_string(),
@@ -169,7 +169,7 @@ fn descriptor_table(pid: i32, wanted: &[&str]) -> Result<String> {
                 "rss" => p.rss_kib.to_string(),
                 "ruser" => name(&users, p.uids[0]),
                 "state" => p.state.clone(),
-                "time" => go_duration(Duration::from_secs(cpu_secs)),
+                "time" => rpod_api::time::go_duration(Duration::from_secs(cpu_secs)),
                 "tty" => tty_name(p.tty_nr),
                 "uid" => p.uids[1].to_string(),
                 "user" => name(&users, p.uids[1]),
@@ -193,41 +193,6 @@ fn tty_name(tty_nr: u64) -> String {
         4 if minor < 64 => format!("tty{minor}"),
         4 => format!("ttyS{}", minor - 64),
         _ => "?".into(),
-    }
-}
-
-/// Go's `time.Duration.String()`: `0s`, `1.5ms`, `2.5s`, `1m0s`, `1h2m3s`.
-fn go_duration(d: Duration) -> String {
-    let nanos = d.as_nanos();
-    if nanos == 0 {
-        return "0s".into();
-    }
-    let frac = |value: u128, unit: u128, suffix: &str| {
-        let whole = value / unit;
-        let rest = value % unit;
-        if rest == 0 {
-            return format!("{whole}{suffix}");
-        }
-        let digits = unit.to_string().len() - 1;
-        let text = format!("{rest:0digits$}");
-        format!("{whole}.{}{suffix}", text.trim_end_matches('0'))
-    };
-    if nanos < 1_000 {
-        return format!("{nanos}ns");
-    }
-    if nanos < 1_000_000 {
-        return frac(nanos, 1_000, "µs");
-    }
-    if nanos < 1_000_000_000 {
-        return frac(nanos, 1_000_000, "ms");
-    }
-    let secs = nanos / 1_000_000_000;
-    let (h, m) = (secs / 3600, secs / 60 % 60);
-    let s = frac(nanos % 60_000_000_000, 1_000_000_000, "s");
-    match (h, m) {
-        (0, 0) => s,
-        (0, m) => format!("{m}m{s}"),
-        (h, m) => format!("{h}h{m}m{s}"),
     }
 }
 
@@ -287,13 +252,25 @@ mod tests {
 
     #[test]
     fn durations_as_go_prints_them() {
-        assert_eq!(go_duration(Duration::ZERO), "0s");
-        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
-        assert_eq!(go_duration(Duration::from_secs(120)), "2m0s");
-        assert_eq!(go_duration(Duration::from_secs(3723)), "1h2m3s");
-        assert_eq!(go_duration(Duration::from_micros(2500)), "2.5ms");
+        assert_eq!(rpod_api::time::go_duration(Duration::ZERO), "0s");
         assert_eq!(
-            go_duration(Duration::from_nanos(2_487_258_042)),
+            rpod_api::time::go_duration(Duration::from_millis(1500)),
+            "1.5s"
+        );
+        assert_eq!(
+            rpod_api::time::go_duration(Duration::from_secs(120)),
+            "2m0s"
+        );
+        assert_eq!(
+            rpod_api::time::go_duration(Duration::from_secs(3723)),
+            "1h2m3s"
+        );
+        assert_eq!(
+            rpod_api::time::go_duration(Duration::from_micros(2500)),
+            "2.5ms"
+        );
+        assert_eq!(
+            rpod_api::time::go_duration(Duration::from_nanos(2_487_258_042)),
             "2.487258042s"
         );
     }

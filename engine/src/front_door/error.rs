@@ -18,9 +18,9 @@ pub(crate) fn container_kind(e: &ContainerError) -> ErrorKind {
     match e {
         ContainerError::NotFound(_) => ErrorKind::NoSuchContainer,
         ContainerError::ImageNotFound(_) => ErrorKind::NoSuchImage,
-        ContainerError::InvalidName(_) | ContainerError::InvalidWaitCondition(_) => {
-            ErrorKind::InvalidArgument
-        }
+        ContainerError::InvalidName(_)
+        | ContainerError::InvalidWaitCondition(_)
+        | ContainerError::InvalidArgument(_) => ErrorKind::InvalidArgument,
         ContainerError::StateImproper(_) => ErrorKind::InvalidState,
         ContainerError::HasDependents { .. } => ErrorKind::InUse,
         ContainerError::Volume(v) => volume_kind(v),

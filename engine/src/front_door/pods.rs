@@ -7,6 +7,7 @@
 mod create;
 mod report;
 mod select;
+mod stats;
 mod top;
 
 use async_trait::async_trait;
@@ -135,5 +136,12 @@ impl Pods for LocalEngine {
             return Err(Error::invalid("you must provide the name or id of a pod"));
         };
         top::top(self.engine(), pod?).await
+    }
+
+    async fn pod_stats(
+        &self,
+        options: rpod_api::stats::PodStatsOptions,
+    ) -> Result<Vec<rpod_api::stats::PodStatsReport>> {
+        stats::stats(self.engine(), options).await
     }
 }

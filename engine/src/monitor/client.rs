@@ -125,6 +125,22 @@ impl MonitorClient {
         self.expect_ok(&Request::DisableRestart)
     }
 
+    /// `update --restart`: the policy for the exits to come.
+    pub fn set_restart(
+        &mut self,
+        restart: Option<rpod_proto::RestartConfig>,
+    ) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::SetRestart { restart })
+    }
+
+    /// `update --health-*`: the check from now on.
+    pub fn set_healthcheck(
+        &mut self,
+        healthcheck: Option<rpod_proto::health::HealthConfig>,
+    ) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::SetHealthcheck { healthcheck })
+    }
+
     /// Runs the health check now: (status, exit code, output).
     pub fn run_healthcheck(&mut self) -> Result<(String, i32, String), MonitorError> {
         self.stream

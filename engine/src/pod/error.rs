@@ -22,6 +22,14 @@ pub enum PodError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// Writing one of the pod's limits into its cgroup.
+    #[error("setting the pod's limit {path}: {source}")]
+    Limit {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Spec(#[from] crate::spec::SpecError),
     #[error(transparent)]
     Container(#[from] ContainerError),
     #[error(transparent)]

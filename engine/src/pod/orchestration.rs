@@ -26,6 +26,14 @@ struct Pods {
 #[async_trait]
 impl Orchestration for Pods {
     async fn before_start(&self, rec: &ContainerRecord) -> Result<(), ContainerError> {
+        if let Some(m) = &rec.options.pod {
+            let engine = self.engine.upgrade().ok_or(ContainerError::ActorGone)?;
+            if let Some(pod) = engine.ctx().db.pod_by_id(&m.pod_id)? {
+                // The pod's limits hold before any member runs in its cgroup.
+                super::cgroup::apply_limits(&pod.id, &pod.options.resources)
+                    .map_err(|e| ContainerError::Dependency(Box::new(e)))?;
+            }
+        }
         let member = rec.options.pod.as_ref().filter(|m| !m.infra);
         if member.is_none() && rec.options.requires.is_empty() {
             return Ok(());

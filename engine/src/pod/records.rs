@@ -76,6 +76,14 @@ pub struct PodOptions {
     /// pod's.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_share_parent: bool,
+    /// `--memory`, `--cpus`, `--cpuset-*`, blkio limits of the pod's
+    /// cgroup: what its members use together.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub resources: rpod_api::container_run::ResourceSpec,
+}
+
+fn is_default(r: &rpod_api::container_run::ResourceSpec) -> bool {
+    *r == rpod_api::container_run::ResourceSpec::default()
 }
 
 impl PodOptions {

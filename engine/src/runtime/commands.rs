@@ -113,6 +113,15 @@ impl OciRuntime {
         self.run(id, &["pause", id]).await.map(drop)
     }
 
+    /// `update --resources FILE ID`: new cgroup limits for a created,
+    /// running or paused container (`FILE` holds `linux.resources`).
+    pub async fn update(&self, id: &str, resources: &std::path::Path) -> Result<(), RuntimeError> {
+        let file = resources.to_string_lossy();
+        self.run(id, &["update", "--resources", &file, id])
+            .await
+            .map(drop)
+    }
+
     /// `resume ID`.
     pub async fn resume(&self, id: &str) -> Result<(), RuntimeError> {
         self.run(id, &["resume", id]).await.map(drop)

@@ -51,6 +51,9 @@ pub enum SpecError {
     /// A `--ulimit` that cannot be applied.
     #[error("{0}")]
     Ulimit(String),
+
+    #[error("{0}")]
+    Blkio(String),
     /// A `--sysctl` that cannot be applied.
     #[error("{0}")]
     Sysctl(String),

@@ -7,6 +7,7 @@
 //! - [`process_spec_for_exec`] builds the process of an `exec` session.
 //! - [`resolve_user`] resolves `-u` inside a rootfs without escaping it.
 
+mod blkio;
 mod devices;
 mod error;
 mod etc_files;
@@ -30,12 +31,14 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{ProcessBuilder, RootBuilder, Spec, SpecBuilder};
 
+pub use blkio::write_throttles;
 pub use error::SpecError;
 #[cfg(test)]
 pub use etc_files::write_etc_files;
 pub use etc_files::{write_etc_files_with, EtcFiles, EtcNet};
 pub use image_config::ImageDefaults;
 pub use join::join_namespaces;
+pub use kernel::check_ulimit;
 #[cfg(test)]
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
 pub use notify::{add_notify_socket, NOTIFY_SOCKET_NAME};
@@ -43,6 +46,7 @@ pub use process::is_root_user;
 pub use process::process_spec_for_exec;
 #[cfg(test)]
 pub use process::DEFAULT_CAPABILITIES;
+pub use resources::linux_resources;
 pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
 pub use userns::{apply_user_namespace, UserNs};
@@ -124,6 +128,9 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .cloned()
         .collect();
     let mut mounts = mounts::build(input.etc_files, &binds, &opts.tmpfs, opts.read_only)?;
+    if let Some(size) = opts.resources.shm_size {
+        mounts::set_shm_size(&mut mounts, size);
+    }
     if opts.security.init {
         let binary = init::init_binary(opts.security.init_path.as_deref())?;
         let (mount, wrapped) = init::wrap(&binary, args)?;
@@ -160,7 +167,7 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         input.cgroups_path.as_deref(),
     )?;
     security::apply_linux(&mut linux, &opts.security, &caps.bounding)?;
-    resources::apply(&mut linux, &opts.resources);
+    resources::apply(&mut linux, &opts.resources)?;
     if !opts.cgroup.conf.is_empty() {
         // `--cgroup-conf`: the runtime writes them (cgroup v2 only; runc
         // refuses them on a v1 host, as under Podman).
@@ -203,10 +210,20 @@ pub fn validate_host_options(opts: &ContainerOptions) -> Result<(), SpecError> {
     for u in &opts.resources.ulimits {
         kernel::check_ulimit(u)?;
     }
+    check_blkio(&opts.resources)?;
     if sec.init {
         init::init_binary(sec.init_path.as_deref())?;
     }
     kernel::check_sysctls(sec, &opts.network, &opts.namespaces)
+}
+
+/// Checks the block I/O limits (block devices, the weight's range) and
+/// warns, as Podman does, about those the host cannot apply.
+pub fn check_blkio(r: &rpod_api::container_run::ResourceSpec) -> Result<(), SpecError> {
+    for w in blkio::check(r)? {
+        tracing::warn!("{w}");
+    }
+    Ok(())
 }
 
 /// `--workdir`, else the image's WorkingDir, else `/`. The image's (or the

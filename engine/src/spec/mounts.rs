@@ -67,6 +67,23 @@ fn defaults() -> Result<Vec<Mount>, SpecError> {
     ])
 }
 
+/// `--shm-size`: the size of the default /dev/shm tmpfs, in bytes.
+pub(crate) fn set_shm_size(mounts: &mut [Mount], size: i64) {
+    for m in mounts.iter_mut().filter(|m| {
+        m.destination().as_os_str() == "/dev/shm" && m.typ().as_deref() == Some("tmpfs")
+    }) {
+        let mut opts: Vec<String> = m
+            .options()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| !o.starts_with("size="))
+            .collect();
+        opts.push(format!("size={size}"));
+        m.set_options(Some(opts));
+    }
+}
+
 /// Bind mounts of the generated /etc/hosts, /etc/resolv.conf, /etc/hostname
 /// (read-write even with a read-only root, as in Podman).
 fn etc_mounts(etc: &EtcFiles) -> Result<Vec<Mount>, SpecError> {

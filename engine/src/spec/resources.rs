@@ -4,6 +4,8 @@
 use oci_spec::runtime::{Linux, LinuxCpu, LinuxMemory, LinuxPids, LinuxResources};
 use rpod_api::container_run::ResourceSpec;
 
+use super::SpecError;
+
 /// The memory section, `None` when no memory flag was given.
 fn memory(r: &ResourceSpec) -> Option<LinuxMemory> {
     let mut m = LinuxMemory::default();
@@ -39,8 +41,16 @@ fn cpu(r: &ResourceSpec) -> Option<LinuxCpu> {
     (c != LinuxCpu::default()).then_some(c)
 }
 
+/// The limits of `r` alone, as `runtime update --resources` reads them.
+pub fn linux_resources(r: &ResourceSpec) -> Result<LinuxResources, SpecError> {
+    let mut linux = Linux::default();
+    linux.set_resources(Some(LinuxResources::default()));
+    apply(&mut linux, r)?;
+    Ok(linux.resources().clone().unwrap_or_default())
+}
+
 /// Adds the limits of `r` to the resources of `linux`.
-pub fn apply(linux: &mut Linux, r: &ResourceSpec) {
+pub fn apply(linux: &mut Linux, r: &ResourceSpec) -> Result<(), SpecError> {
     let mut res: LinuxResources = linux.resources().clone().unwrap_or_default();
     if let Some(m) = memory(r) {
         res.set_memory(Some(m));
@@ -53,7 +63,11 @@ pub fn apply(linux: &mut Linux, r: &ResourceSpec) {
         p.set_limit(limit);
         res.set_pids(Some(p));
     }
+    if let Some(b) = super::blkio::block_io(r)? {
+        res.set_block_io(Some(b));
+    }
     linux.set_resources(Some(res));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -63,7 +77,7 @@ mod tests {
     #[test]
     fn limits_land_in_the_spec() {
         let mut linux = Linux::default();
-        apply(&mut linux, &ResourceSpec::default());
+        apply(&mut linux, &ResourceSpec::default()).unwrap();
         let res = linux.resources().clone().unwrap();
         assert!(res.memory().is_none() && res.cpu().is_none() && res.pids().is_none());
         let r = ResourceSpec {
@@ -75,7 +89,7 @@ mod tests {
             oom_kill_disable: true,
             ..Default::default()
         };
-        apply(&mut linux, &r);
+        apply(&mut linux, &r).unwrap();
         let res = linux.resources().clone().unwrap();
         let m = res.memory().unwrap();
         assert_eq!((m.limit(), m.swap()), (Some(32 << 20), Some(64 << 20)));

@@ -268,6 +268,21 @@ impl Db {
         Ok(())
     }
 
+    /// Writes the container's options (`update`), bumping its generation.
+    pub fn update_container_options(&self, c: &mut ContainerRecord) -> Result<(), StateError> {
+        let generation: Option<i64> = self
+            .conn()
+            .prepare_cached(
+                "UPDATE containers SET options = ?2, generation = generation + 1
+                 WHERE id = ?1 RETURNING generation",
+            )?
+            .query_row(params![c.id, to_json(&c.options)], |r| r.get(0))
+            .optional()?;
+        c.generation = generation.unwrap_or(ContainerRecord::UNSAVED);
+        self.write_snapshot(c);
+        Ok(())
+    }
+
     /// The generation of container `id`'s row (`None`: no such row). One
     /// indexed read: how an actor checks that the row it holds is current.
     pub fn container_generation(&self, id: &str) -> Result<Option<i64>, StateError> {

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 
 use rpod_proto::frame::{decode, encode, FrameError};
-use rpod_proto::{ExitRecord, MonitorState, Reply, Request, PROTO_VERSION};
+use rpod_proto::{ExitRecord, MonitorMode, MonitorState, Reply, Request, PROTO_VERSION};
 
 use super::{Phase, Supervisor};
 use crate::diag;
@@ -331,6 +331,7 @@ impl Supervisor {
                 message: e.to_string(),
             },
         };
+        let name = req.name();
         Some(match req {
             Request::Hello { .. } => Reply::Hello {
                 version: PROTO_VERSION,
@@ -395,6 +396,24 @@ impl Supervisor {
                     self.start_health_check();
                 }
                 return None;
+            }
+            Request::SetRestart { restart } => {
+                if self.cfg.mode != MonitorMode::Create {
+                    return Some(Reply::Unsupported {
+                        request: name.to_string(),
+                    });
+                }
+                self.restarts.set_policy(restart);
+                Reply::Ok
+            }
+            Request::SetHealthcheck { healthcheck } => {
+                if self.cfg.mode != MonitorMode::Create {
+                    return Some(Reply::Unsupported {
+                        request: name.to_string(),
+                    });
+                }
+                self.set_healthcheck(healthcheck);
+                Reply::Ok
             }
             Request::Unknown => Reply::Unsupported {
                 request: req.name().to_string(),

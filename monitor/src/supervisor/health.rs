@@ -69,13 +69,23 @@ impl Health {
             .healthcheck
             .as_ref()
             .filter(|_| cfg.mode == MonitorMode::Create)?;
-        let mut out = cfg.pid_file.clone().into_os_string();
-        out.push(".health-output");
         Some(Health::new(
             h.clone(),
             cfg.health_state_file.clone(),
-            out.into(),
+            output_path(cfg),
         ))
+    }
+
+    /// `update`: a new configuration; the next check is one interval from
+    /// now (Podman: changing the check resets its timer).
+    fn replace(&mut self, cfg: HealthConfig, running: bool) {
+        self.cfg = cfg;
+        if self.check.is_none() {
+            self.next = self
+                .interval()
+                .filter(|_| running)
+                .map(|i| Instant::now() + i);
+        }
     }
 
     fn interval(&self) -> Option<Duration> {
@@ -194,7 +204,40 @@ impl Health {
     }
 }
 
+/// Where a check's output goes while it runs.
+fn output_path(cfg: &MonitorConfig) -> PathBuf {
+    let mut out = cfg.pid_file.clone().into_os_string();
+    out.push(".health-output");
+    out.into()
+}
+
 impl Supervisor {
+    /// `update --health-*`: replaces the check (`None` removes it; a check
+    /// running then is reaped as any stray child).
+    pub(super) fn set_healthcheck(&mut self, cfg: Option<HealthConfig>) {
+        let running = self.phase == Phase::Running;
+        match (cfg, &mut self.health) {
+            (None, _) => {
+                self.health = None;
+                self.controls.health_result(&Reply::Error {
+                    message: "container has no defined healthcheck".to_owned(),
+                });
+            }
+            (Some(cfg), Some(h)) => h.replace(cfg, running),
+            (Some(cfg), None) => {
+                let mut h = Health::new(
+                    cfg,
+                    self.cfg.health_state_file.clone(),
+                    output_path(&self.cfg),
+                );
+                if running {
+                    h.run_started();
+                }
+                self.health = Some(h);
+            }
+        }
+    }
+
     /// Kills a check past its timeout, starts one that is due.
     pub(super) fn health_tick(&mut self, now: Instant) {
         let Some(h) = &mut self.health else {

@@ -61,6 +61,12 @@ impl Restarts {
         Restarts::new(policy, cfg.restart_state_file.clone())
     }
 
+    /// `update --restart`: the policy for the exits to come; the restart
+    /// count so far stays.
+    pub fn set_policy(&mut self, policy: Option<RestartConfig>) {
+        self.policy = policy;
+    }
+
     /// Whether an exit with `code` is followed by another run.
     pub fn wants(&self, code: i32) -> bool {
         if self.disabled {

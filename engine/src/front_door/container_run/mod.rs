@@ -5,7 +5,7 @@
 mod create;
 mod namespaces;
 mod network;
-mod options;
+pub(crate) mod options;
 pub(crate) mod session;
 mod volumes;
 

@@ -68,6 +68,7 @@ pub(crate) fn container_options(
         stop_timeout: spec.stop_timeout,
         restart: spec.restart.map(restart_config),
         healthcheck: spec.healthcheck.map(health_config),
+        healthcheck_disabled: spec.no_healthcheck,
         log_max_files: spec.log_max_files,
         log_driver,
         security: security(spec.security)?,
@@ -109,7 +110,7 @@ pub(crate) fn init_ctr_mode(m: api::InitCtrMode) -> InitCtrMode {
     }
 }
 
-fn restart_config(r: api::RestartPolicy) -> crate::container::RestartConfig {
+pub(crate) fn restart_config(r: api::RestartPolicy) -> crate::container::RestartConfig {
     use crate::container::RestartPolicy as P;
     crate::container::RestartConfig {
         policy: match r.name {

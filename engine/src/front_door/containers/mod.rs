@@ -5,6 +5,7 @@
 mod lifecycle;
 mod list;
 mod select;
+mod stats;
 pub(crate) mod storage;
 
 use async_trait::async_trait;
@@ -16,15 +17,17 @@ use rpod_api::container::{
     Selected, StartSelectOptions, StopOptions, StopReport, StringSliceReport, TopOptions,
     WaitOptions, WaitReport,
 };
+use rpod_api::container_run::UpdateOptions;
 use rpod_api::front_door::containers::ExportOutput;
 use rpod_api::front_door::Containers;
 use rpod_api::inspect::InspectContainerData;
 use rpod_api::ps::ListContainer;
 use rpod_api::{Error, ErrorKind, Result};
 
+use super::container_run::options::restart_config;
 use super::LocalEngine;
 use crate::container::inspect::inspect_container;
-use crate::container::{health, top, ContainerError};
+use crate::container::{health, top, ContainerError, ContainerUpdate};
 use crate::state::ContainerState;
 
 #[async_trait]
@@ -140,6 +143,27 @@ impl Containers for LocalEngine {
 
     fn container_top_descriptors(&self) -> Vec<String> {
         top::descriptors()
+    }
+
+    async fn container_stats(
+        &self,
+        options: rpod_api::stats::ContainerStatsOptions,
+    ) -> Result<Vec<rpod_api::stats::ContainerStats>> {
+        stats::stats(self.engine(), options).await
+    }
+
+    async fn container_update(&self, options: UpdateOptions) -> Result<String> {
+        let handle = self.engine().container(&options.name_or_id)?;
+        let update = ContainerUpdate {
+            resources: options.resources,
+            ulimits: options.ulimits,
+            restart: options.restart.map(restart_config),
+            health: options.health,
+            env: options.env,
+            unset_env: options.unset_env,
+        };
+        handle.update(update).await?;
+        Ok(handle.id.clone())
     }
 
     async fn container_healthcheck_run(&self, name_or_id: &str) -> Result<HealthCheckRunReport> {

@@ -35,6 +35,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
             ))
         })?,
     };
+    crate::spec::check_blkio(&spec.resources).map_err(|e| Error::invalid(e.to_string()))?;
     let share = match &spec.share {
         Some(share) => {
             // `+NS,...`: Podman's default set and more.
@@ -72,6 +73,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         ports: spec.port_mappings.clone(),
         exit_policy,
         no_share_parent: !share_parent,
+        resources: spec.resources.clone(),
     })
 }
 

@@ -176,7 +176,23 @@ fn port_bindings(specs: &[String]) -> BTreeMap<String, Option<Vec<InspectHostPor
 fn inspect_report(v: &PodView) -> PodInspectReport {
     let p = &v.pod;
     let o = &p.options;
+    let r = &o.resources;
+    let (cpu_period, cpu_quota) = match r.nano_cpus {
+        Some(n) => rpod_api::container_run::ResourceSpec::cpus_period_quota(n),
+        None => (r.cpu_period.unwrap_or(0), r.cpu_quota.unwrap_or(0)),
+    };
     let data = InspectPodData {
+        cpu_period,
+        cpu_quota,
+        cpu_shares: r.cpu_shares.unwrap_or(0),
+        cpuset_cpus: r.cpuset_cpus.clone().unwrap_or_default(),
+        cpu_set_mems: r.cpuset_mems.clone().unwrap_or_default(),
+        memory_limit: r.memory.and_then(|m| u64::try_from(m).ok()).unwrap_or(0),
+        memory_swap: r
+            .memory_swap
+            .and_then(|m| u64::try_from(m).ok())
+            .unwrap_or(0),
+        blkio_weight: u64::from(r.blkio_weight.unwrap_or(0)),
         id: p.id.clone(),
         name: p.name.clone(),
         created: GoTime::from_unix_nanos(p.created_at),
