@@ -22,6 +22,7 @@ pub mod network;
 pub mod pod;
 pub mod prune;
 pub mod ps;
+pub mod secret;
 pub mod system;
 pub mod time;
 pub mod units;

@@ -44,6 +44,7 @@ pub(crate) mod network;
 pub(crate) mod pod;
 pub(crate) mod registry;
 pub(crate) mod runtime;
+pub(crate) mod secret;
 pub(crate) mod spec;
 pub(crate) mod state;
 pub(crate) mod storage;

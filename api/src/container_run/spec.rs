@@ -334,6 +334,9 @@ pub struct ContainerSpec {
     /// `--memory`, `--cpus`, `--pids-limit`, ...
     #[serde(default)]
     pub resources: super::ResourceSpec,
+    /// `--secret`: secrets mounted as files or set as variables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<crate::secret::SecretUse>,
 }
 
 /// A `create` (or the create step of a `run`).

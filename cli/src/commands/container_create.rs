@@ -113,6 +113,9 @@ pub struct ContainerFlags {
     /// Tells rpod how to handle the builtin image volumes (anonymous, bind, tmpfs, ignore)
     #[arg(long)]
     pub image_volume: Option<String>,
+    /// Add secret to container (NAME[,type=mount|env,target=,uid=,gid=,mode=])
+    #[arg(long)]
+    pub secret: Vec<String>,
     /// Make containers root filesystem read-only
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub read_only: Option<bool>,
@@ -290,6 +293,11 @@ impl ContainerFlags {
             init_ctr: self.init_ctr_mode()?,
             security: self.limits.security()?,
             resources: self.limits.resources()?,
+            secrets: self
+                .secret
+                .iter()
+                .map(|s| rpod_api::secret::SecretUse::parse(s).map_err(CliError::usage))
+                .collect::<CliResult<_>>()?,
         };
         let mut spec = CreateSpec {
             options,

@@ -163,6 +163,7 @@ fn prepare_and_spawn(
         spec::add_notify_socket(&mut generated, dir)?;
     }
     super::volumes::mount(ctx, rec, &rootfs, &generated, paths)?;
+    crate::secret::container::apply(ctx, &rec.options.secrets, &paths.run_dir, &mut generated)?;
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);

@@ -230,6 +230,10 @@ pub struct ContainerOptions {
     /// form, stored as it is).
     #[serde(default)]
     pub resources: rpod_api::container_run::ResourceSpec,
+    /// `--secret`: each secret as found at create (name and ID), with how
+    /// the container receives it. Never the data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<crate::secret::container::ContainerSecret>,
 }
 
 impl ContainerOptions {

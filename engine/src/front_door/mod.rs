@@ -10,6 +10,7 @@ pub(crate) mod error;
 pub(crate) mod images;
 mod networks;
 mod pods;
+mod secrets;
 mod system;
 mod volumes;
 

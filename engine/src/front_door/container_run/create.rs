@@ -28,6 +28,7 @@ pub(crate) async fn create(
     let init_ctr = spec.options.init_ctr.map(init_ctr_mode);
     let image_volume = spec.options.image_volume;
     let volumes_from = std::mem::take(&mut spec.options.volumes_from);
+    let secret_uses = std::mem::take(&mut spec.options.secrets);
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
@@ -39,6 +40,7 @@ pub(crate) async fn create(
         in_pod,
     )?;
     super::options::validate_host_options(&options)?;
+    options.secrets = crate::secret::container::resolve(engine.ctx(), &secret_uses)?;
     options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
     let cidfile = CidFile::create(spec.cidfile.as_deref())?;
