@@ -36,6 +36,7 @@ pub(crate) mod error_chain;
 pub(crate) mod events;
 pub(crate) mod fault;
 pub(crate) mod front_door;
+pub(crate) mod hooks;
 pub(crate) mod image_ref;
 pub(crate) mod lock;
 pub(crate) mod logs;

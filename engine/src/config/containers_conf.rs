@@ -77,6 +77,8 @@ pub struct EngineTable {
     pub runtimes_flags: BTreeMap<String, Vec<String>>,
     /// Default `--image-volume` (`anonymous`, `bind`, `tmpfs`, `ignore`).
     pub image_volume_mode: Option<String>,
+    /// OCI hook directories (`--hooks-dir` replaces them).
+    pub hooks_dir: Option<Vec<String>>,
 }
 
 /// The keys rpod reads; everything else is reported as ignored.
@@ -91,6 +93,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),
+    ("engine", "hooks_dir"),
 ];
 
 impl ContainersConf {

@@ -25,6 +25,7 @@ pub(crate) fn container_kind(e: &ContainerError) -> ErrorKind {
         ContainerError::HasDependents { .. } => ErrorKind::InUse,
         ContainerError::Volume(v) => volume_kind(v),
         ContainerError::Secret(s) => secret_kind(s),
+        ContainerError::Hook(_) => ErrorKind::InvalidArgument,
         ContainerError::State(crate::state::StateError::NameInUse(_)) => ErrorKind::AlreadyExists,
         // What the container needed first failed: the pod's own kind when it
         // has one, else the container's state did not allow the start.

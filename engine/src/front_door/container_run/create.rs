@@ -41,6 +41,9 @@ pub(crate) async fn create(
     )?;
     super::options::validate_host_options(&options)?;
     options.secrets = crate::secret::container::resolve(engine.ctx(), &secret_uses)?;
+    // A bad hook file fails the create, not only a later start.
+    crate::hooks::config::load(&crate::hooks::dirs(engine.config()))
+        .map_err(|e| Error::invalid(e.to_string()))?;
     options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
     let cidfile = CidFile::create(spec.cidfile.as_deref())?;
