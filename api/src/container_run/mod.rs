@@ -4,6 +4,8 @@
 //! ([`session`]: `run`, `start -a`, `attach`, `exec`).
 
 pub mod limits;
+pub mod mount_flags;
+mod mount_kinds;
 pub mod session;
 pub mod spec;
 
@@ -15,7 +17,7 @@ pub use session::{
     SessionInfo, StartAttachOptions,
 };
 pub use spec::{
-    BindMount, ContainerSpec, CreateReport, CreateSpec, HealthCheck, HealthOnFailure,
-    ImageVolumeMode, InitCtrMode, NamedVolume, NetworkSpec, PodTarget, PullPolicy, RestartPolicy,
-    RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount, PROPAGATIONS,
+    BindMount, ContainerSpec, CreateReport, CreateSpec, FsMount, HealthCheck, HealthOnFailure,
+    ImageMount, ImageVolumeMode, InitCtrMode, NamedVolume, NetworkSpec, PodTarget, PullPolicy,
+    RestartPolicy, RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount, PROPAGATIONS,
 };

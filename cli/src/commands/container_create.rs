@@ -187,7 +187,12 @@ impl ContainerFlags {
         }
 
         let entrypoint = self.entrypoint.as_ref().map(|e| parse_entrypoint(e));
-        let mounts = super::mounts::Mounts::parse(&self.volume, &self.mount, &self.tmpfs)?;
+        let mounts = rpod_api::container_run::mount_flags::Mounts::parse(
+            &self.volume,
+            &self.mount,
+            &self.tmpfs,
+        )
+        .map_err(CliError::usage)?;
         let network = self.net.to_spec()?;
         let mut log_max_size = None;
         let mut log_max_files = None;
@@ -293,6 +298,8 @@ impl ContainerFlags {
             init_ctr: self.init_ctr_mode()?,
             security: self.limits.security()?,
             resources: self.limits.resources()?,
+            image_mounts: mounts.images,
+            fs_mounts: mounts.fs,
             secrets: self
                 .secret
                 .iter()

@@ -24,7 +24,6 @@ mod limit_flags;
 mod login;
 mod logs;
 mod mount;
-mod mounts;
 mod network;
 mod network_flags;
 mod pod;

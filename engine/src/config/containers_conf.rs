@@ -61,6 +61,8 @@ pub struct ContainersTable {
     pub read_only: Option<bool>,
     /// Default `--tz`.
     pub tz: Option<String>,
+    /// Mounts of every container (`--mount` syntax), under the user's.
+    pub mounts: Vec<String>,
 }
 
 /// `[engine]`.
@@ -88,6 +90,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "log_size_max"),
     ("containers", "read_only"),
     ("containers", "tz"),
+    ("containers", "mounts"),
     ("engine", "runtime"),
     ("engine", "events_logger"),
     ("engine", "runtimes"),

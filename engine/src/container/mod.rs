@@ -4,6 +4,7 @@
 pub mod actor;
 mod error;
 pub mod exec;
+mod extra_mounts;
 pub mod filter;
 pub mod health;
 pub mod inspect;

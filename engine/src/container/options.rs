@@ -234,6 +234,12 @@ pub struct ContainerOptions {
     /// the container receives it. Never the data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<crate::secret::container::ContainerSecret>,
+    /// `--mount type=image`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_mounts: Vec<rpod_api::container_run::ImageMount>,
+    /// `--mount type=ramfs|devpts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fs_mounts: Vec<rpod_api::container_run::FsMount>,
 }
 
 impl ContainerOptions {

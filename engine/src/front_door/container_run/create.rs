@@ -29,6 +29,21 @@ pub(crate) async fn create(
     let image_volume = spec.options.image_volume;
     let volumes_from = std::mem::take(&mut spec.options.volumes_from);
     let secret_uses = std::mem::take(&mut spec.options.secrets);
+    rpod_api::container_run::mount_flags::Mounts::add_defaults(&mut spec.options, &defaults.mounts)
+        .map_err(Error::invalid)?;
+    for m in &spec.options.image_mounts {
+        if engine
+            .store()
+            .lookup_image(&m.source)
+            .map_err(|e| other(&e))?
+            .is_none()
+        {
+            return Err(Error::new(
+                rpod_api::ErrorKind::NoSuchImage,
+                format!("{}: image not known", m.source),
+            ));
+        }
+    }
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
