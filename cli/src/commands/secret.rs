@@ -279,7 +279,7 @@ fn ago(nanos: Option<i64>) -> String {
 }
 
 async fn rm(g: &Globals, a: RmArgs) -> CliResult {
-    if a.all == !a.names.is_empty() {
+    if a.all != a.names.is_empty() {
         return Err(CliError::usage(
             "`rpod secret rm` requires one argument, or the --all flag",
         ));
