@@ -11,6 +11,20 @@ use serde_json::Value;
 
 const DATA: &str = "s3cr3t-Data-91d7";
 
+/// The data `secret inspect --showsecret` shows for `key`.
+fn shown(env: &TestEnv, key: &str) -> String {
+    env.ok(&[
+        "secret",
+        "inspect",
+        "--showsecret",
+        "--format",
+        "{{.SecretData}}",
+        key,
+    ])
+    .trim()
+    .to_owned()
+}
+
 fn secret_file(env: &TestEnv, name: &str, data: &str) -> String {
     let path = env.dir().join(name);
     std::fs::write(&path, data).unwrap();
@@ -43,18 +57,7 @@ fn secret_commands_and_bad_input() {
     assert_eq!(json[0]["Spec"]["Driver"]["Name"], "file");
     assert_eq!(json[0]["Spec"]["Labels"]["env"], "prod");
     assert!(json[0].get("SecretData").is_none(), "{json}");
-    assert_eq!(
-        env.ok(&[
-            "secret",
-            "inspect",
-            "--showsecret",
-            "--format",
-            "{{.SecretData}}",
-            &id[..6]
-        ])
-        .trim(),
-        DATA
-    );
+    assert_eq!(shown(&env, &id[..6]), DATA);
 
     // From standard input and from a variable.
     let mut cmd = env.cmd(&["secret", "create", "fromstdin", "-"]);
@@ -72,18 +75,7 @@ fn secret_commands_and_bad_input() {
     ]);
     cmd.env("RPOD_TEST_SECRET_VAR", "from-env");
     assert!(cmd.output().unwrap().status.success());
-    assert_eq!(
-        env.ok(&[
-            "secret",
-            "inspect",
-            "--showsecret",
-            "--format",
-            "{{.SecretData}}",
-            "fromenv"
-        ])
-        .trim(),
-        "from-env"
-    );
+    assert_eq!(shown(&env, "fromenv"), "from-env");
 
     let table = env.ok(&["secret", "ls"]);
     assert!(

@@ -124,17 +124,6 @@ pub async fn dispatch(g: &Globals, cmd: SecretCommand) -> CliResult {
     }
 }
 
-/// `--label` values (a key alone has an empty value).
-fn labels(items: &[String]) -> BTreeMap<String, String> {
-    items
-        .iter()
-        .map(|l| match l.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (l.clone(), String::new()),
-        })
-        .collect()
-}
-
 /// `--driver-opts k=v[,k=v]` (pflag's StringToString).
 fn driver_opts(items: &[String]) -> CliResult<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
@@ -185,7 +174,7 @@ async fn create(g: &Globals, a: CreateArgs) -> CliResult {
     let options = SecretCreateOptions {
         driver: a.driver,
         driver_opts: driver_opts(&a.driver_opts)?,
-        labels: labels(&a.label),
+        labels: super::volume::key_values(&a.label),
         replace: a.replace,
         ignore: a.ignore,
     };
@@ -293,13 +282,9 @@ async fn rm(g: &Globals, a: RmArgs) -> CliResult {
             },
         )
         .await?;
-    print_removals(
-        reports.into_iter().map(|r| match r.err {
-            None => Ok(r.id),
-            Some(e) => Err(e),
-        }),
-        |_| 125,
-    )
+    // Podman: every failure exits 125.
+    let results = reports.into_iter().map(|r| r.err.map_or(Ok(r.id), Err));
+    print_removals(results, |_| 125)
 }
 
 #[cfg(test)]
@@ -307,12 +292,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn driver_options_and_labels() {
+    fn driver_options() {
         let o = driver_opts(&["path=/x,a=b".into(), "c=d".into()]).unwrap();
         assert_eq!(o["path"], "/x");
         assert_eq!(o["c"], "d");
         assert!(driver_opts(&["nokey".into()]).is_err());
-        let l = labels(&["a=b".into(), "c".into()]);
-        assert_eq!((l["a"].as_str(), l["c"].as_str()), ("b", ""));
     }
 }
