@@ -252,3 +252,41 @@ fn secrets_reach_the_container_and_nothing_else() {
         "nothing else was created"
     );
 }
+
+#[test]
+fn driver_path_option_and_system_reset() {
+    let env = TestEnv::new();
+    let file = secret_file(&env, "pw", DATA);
+    let store = env.dir().join("elsewhere");
+    let id = env
+        .ok(&[
+            "secret",
+            "create",
+            "--driver-opts",
+            &format!("path={}", store.display()),
+            "pw",
+            &file,
+        ])
+        .trim()
+        .to_owned();
+    assert_eq!(std::fs::read_to_string(store.join(&id)).unwrap(), DATA);
+    assert_eq!(
+        env.ok(&[
+            "secret",
+            "inspect",
+            "--format",
+            "{{.Spec.Driver.Options.path}}",
+            "pw"
+        ])
+        .trim(),
+        store.display().to_string()
+    );
+    let (code, err) = env.fails(&["secret", "create", "--driver-opts", "path=rel", "x", &file]);
+    assert_eq!(code, 125);
+    assert!(err.contains("path must be absolute"), "{err}");
+    env.ok(&["system", "reset", "--force"]);
+    assert!(
+        !store.join(&id).exists(),
+        "reset removes the data wherever it is"
+    );
+}
