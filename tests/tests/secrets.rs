@@ -284,6 +284,32 @@ fn driver_path_option_and_system_reset() {
     let (code, err) = env.fails(&["secret", "create", "--driver-opts", "path=rel", "x", &file]);
     assert_eq!(code, 125);
     assert!(err.contains("path must be absolute"), "{err}");
+    // The shell driver: Podman's four commands, SECRET_ID set.
+    let sh = env.dir().join("sh");
+    std::fs::create_dir_all(&sh).unwrap();
+    let d = sh.display();
+    let opts = format!(
+        "store=cat > {d}/$SECRET_ID,lookup=cat {d}/$SECRET_ID,delete=rm {d}/$SECRET_ID,list=ls {d}"
+    );
+    let sid = env
+        .ok(&[
+            "secret",
+            "create",
+            "-d",
+            "shell",
+            "--driver-opts",
+            &opts,
+            "viash",
+            &file,
+        ])
+        .trim()
+        .to_owned();
+    assert_eq!(std::fs::read_to_string(sh.join(&sid)).unwrap(), DATA);
+    assert_eq!(shown(&env, "viash"), DATA);
+    env.ok(&["secret", "rm", "viash"]);
+    assert!(!sh.join(&sid).exists());
+    let (code, err) = env.fails(&["secret", "create", "-d", "shell", "x", &file]);
+    assert_eq!((code, err.trim()), (125, "Error: missing config value"));
     env.ok(&["system", "reset", "--force"]);
     assert!(
         !store.join(&id).exists(),

@@ -1,12 +1,111 @@
-//! The `file` driver: each secret's data in its own file, written
+//! The secret drivers. `file`: each secret's data in its own file, written
 //! atomically (temp file, rename) with mode 0600 in a 0700 directory.
+//! `shell`: the commands of the driver options (`store`, `lookup`,
+//! `delete`, `list`) run by `/bin/sh -c` with `SECRET_ID` set, the data on
+//! the store command's stdin and the lookup command's stdout.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use super::{SecretError, FILE_DRIVER};
+
+/// A secret's driver, from its name and options.
+pub enum Driver {
+    File(PathBuf),
+    Shell {
+        store: String,
+        lookup: String,
+        delete: String,
+    },
+}
+
+impl Driver {
+    pub fn new(
+        root: &Path,
+        name: &str,
+        options: &BTreeMap<String, String>,
+    ) -> Result<Driver, SecretError> {
+        match name {
+            FILE_DRIVER => Ok(Driver::File(data_dir(root, name, options)?)),
+            "shell" => {
+                if let Some(k) = options
+                    .keys()
+                    .find(|k| !["delete", "list", "lookup", "store"].contains(&k.as_str()))
+                {
+                    return Err(SecretError::Invalid(format!(
+                        "invalid shell driver option: {k:?}"
+                    )));
+                }
+                let get = |k: &str| options.get(k).filter(|v| !v.is_empty()).cloned();
+                match (get("store"), get("lookup"), get("delete"), get("list")) {
+                    (Some(store), Some(lookup), Some(delete), Some(_)) => Ok(Driver::Shell {
+                        store,
+                        lookup,
+                        delete,
+                    }),
+                    _ => Err(SecretError::Invalid("missing config value".into())),
+                }
+            }
+            _ => data_dir(root, name, options).map(Driver::File),
+        }
+    }
+
+    pub fn store(&self, id: &str, data: &[u8]) -> Result<(), SecretError> {
+        match self {
+            Driver::File(dir) => store(dir, id, data),
+            Driver::Shell { store, .. } => shell(store, id, Some(data))
+                .map(drop)
+                .map_err(|e| SecretError::Invalid(format!("creating secret {id}: {e}"))),
+        }
+    }
+
+    pub fn lookup(&self, id: &str) -> Result<Vec<u8>, SecretError> {
+        match self {
+            Driver::File(dir) => lookup(dir, id),
+            Driver::Shell { lookup, .. } => {
+                shell(lookup, id, None).map_err(|_| SecretError::NotFound(id.to_owned()))
+            }
+        }
+    }
+
+    pub fn delete(&self, id: &str) -> Result<(), SecretError> {
+        match self {
+            Driver::File(dir) => delete(dir, id),
+            Driver::Shell { delete, .. } => shell(delete, id, None)
+                .map(drop)
+                .map_err(|_| SecretError::NotFound(id.to_owned())),
+        }
+    }
+}
+
+/// Runs a shell driver command for secret `id`; its stdout.
+fn shell(command: &str, id: &str, input: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    let mut child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .env("SECRET_ID", id)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    if let (Some(data), Some(mut stdin)) = (input, child.stdin.take()) {
+        // A command may stop reading early; its exit status tells.
+        let _ = stdin.write_all(data);
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(out.status.to_string());
+    }
+    Ok(out.stdout)
+}
 
 /// The data directory of a secret stored with `driver` and `options`
 /// (`path` overrides the default `<root>/secrets/filedriver`).
@@ -20,7 +119,7 @@ pub fn data_dir(
             .get("path")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("secrets").join("filedriver"))),
-        "pass" | "shell" => Err(SecretError::DriverNotSupported(driver.to_owned())),
+        "pass" => Err(SecretError::DriverNotSupported(driver.to_owned())),
         _ => Err(SecretError::InvalidDriver),
     }
 }
@@ -118,5 +217,28 @@ mod tests {
             data_dir(dir.path(), "pass", &BTreeMap::new()),
             Err(SecretError::DriverNotSupported(_))
         ));
+        let store_dir = dir.path().join("sh");
+        std::fs::create_dir_all(&store_dir).unwrap();
+        let d = store_dir.display();
+        let opts = BTreeMap::from([
+            ("store".to_owned(), format!("cat > {d}/$SECRET_ID")),
+            ("lookup".to_owned(), format!("cat {d}/$SECRET_ID")),
+            ("delete".to_owned(), format!("rm {d}/$SECRET_ID")),
+            ("list".to_owned(), format!("ls {d}")),
+        ]);
+        let sh = Driver::new(dir.path(), "shell", &opts).unwrap();
+        sh.store("s1", b"via shell").unwrap();
+        assert_eq!(sh.lookup("s1").unwrap(), b"via shell");
+        sh.delete("s1").unwrap();
+        assert!(matches!(sh.lookup("s1"), Err(SecretError::NotFound(_))));
+        let mut partial = opts.clone();
+        partial.remove("list");
+        assert_eq!(
+            Driver::new(dir.path(), "shell", &partial)
+                .err()
+                .unwrap()
+                .to_string(),
+            "missing config value"
+        );
     }
 }

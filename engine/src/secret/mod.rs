@@ -37,7 +37,7 @@ pub enum SecretError {
     Ambiguous(String),
     #[error("invalid driver")]
     InvalidDriver,
-    #[error("secret driver {0:?} is not supported yet: rpod has the \"file\" driver (see docs/compatibility.md)")]
+    #[error("secret driver {0:?} is not supported yet: rpod has the \"file\" and \"shell\" drivers (see docs/compatibility.md)")]
     DriverNotSupported(String),
     #[error("{0}")]
     Invalid(String),

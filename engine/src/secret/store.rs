@@ -58,7 +58,7 @@ impl<'a> SecretStore<'a> {
                 "ignoreIfExists and replace cannot be used together".into(),
             ));
         }
-        let dir = driver::data_dir(self.root, &new.driver, &new.driver_options)?;
+        let drv = driver::Driver::new(self.root, &new.driver, &new.driver_options)?;
         let _guard = self.lock()?;
         let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
         let existing = self.db.secret_exact(&new.name)?;
@@ -72,7 +72,7 @@ impl<'a> SecretStore<'a> {
         while self.db.secret_exact(&id)?.is_some() {
             id = new_id();
         }
-        driver::store(&dir, &id, data)?;
+        drv.store(&id, data)?;
         let rec = SecretRecord {
             id: id.clone(),
             name: new.name.clone(),
@@ -88,11 +88,11 @@ impl<'a> SecretStore<'a> {
         match inserted {
             Ok(true) => {}
             Ok(false) => {
-                let _ = driver::delete(&dir, &id);
+                let _ = drv.delete(&id);
                 return Err(SecretError::NameInUse(new.name));
             }
             Err(e) => {
-                let _ = driver::delete(&dir, &id);
+                let _ = drv.delete(&id);
                 return Err(e.into());
             }
         }
@@ -131,11 +131,12 @@ impl<'a> SecretStore<'a> {
 
     /// The secret's data.
     pub fn data(&self, s: &SecretRecord) -> Result<Vec<u8>, SecretError> {
-        let dir = driver::data_dir(self.root, &s.driver, &s.driver_options)?;
-        driver::lookup(&dir, &s.id).map_err(|e| match e {
-            SecretError::NotFound(_) => SecretError::NotFound(s.name.clone()),
-            other => other,
-        })
+        driver::Driver::new(self.root, &s.driver, &s.driver_options)?
+            .lookup(&s.id)
+            .map_err(|e| match e {
+                SecretError::NotFound(_) => SecretError::NotFound(s.name.clone()),
+                other => other,
+            })
     }
 
     /// Removes a secret; its ID.
@@ -149,7 +150,6 @@ impl<'a> SecretStore<'a> {
     }
 
     fn delete_data(&self, s: &SecretRecord) -> Result<(), SecretError> {
-        let dir = driver::data_dir(self.root, &s.driver, &s.driver_options)?;
-        driver::delete(&dir, &s.id)
+        driver::Driver::new(self.root, &s.driver, &s.driver_options)?.delete(&s.id)
     }
 }
