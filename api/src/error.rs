@@ -15,6 +15,7 @@ pub enum ErrorKind {
     NoSuchExecSession,
     NoSuchVolume,
     NoSuchNetwork,
+    NoSuchSecret,
     /// The object is in a state that does not allow the operation
     /// (Podman's `ErrCtrStateInvalid`, "container state improper").
     InvalidState,

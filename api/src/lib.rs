@@ -23,6 +23,7 @@ pub mod pod;
 pub mod prune;
 pub mod ps;
 pub mod stats;
+pub mod secret;
 pub mod system;
 pub mod time;
 pub mod units;

@@ -63,7 +63,7 @@ pub struct GlobalFlags {
     /// Add global flags for the container runtime
     #[arg(long, global = true, value_name = "FLAG")]
     pub runtime_flag: Vec<String>,
-    /// Set the OCI hooks directory path
+    /// Set the OCI hooks directory path (may be set multiple times)
     #[arg(long, global = true, value_name = "PATH")]
     pub hooks_dir: Vec<String>,
     /// Load the containers.conf(5) module
@@ -157,7 +157,7 @@ impl GlobalFlags {
                 )))
             }
         }
-        let refused: [(&str, bool, &str); 9] = [
+        let refused: [(&str, bool, &str); 8] = [
             (
                 "--network-cmd-path",
                 self.network_cmd_path.is_some(),
@@ -168,7 +168,6 @@ impl GlobalFlags {
                 self.conmon.is_some(),
                 "rpod's monitor is pod-monitor",
             ),
-            ("--hooks-dir", !self.hooks_dir.is_empty(), "OCI hooks"),
             (
                 "--module",
                 !self.module.is_empty(),

@@ -76,6 +76,33 @@ pub fn network_event(
     write(config, &event);
 }
 
+/// An event about an object that is neither a container nor a network:
+/// a volume (by `name`) or a secret (by `id`), as Podman writes them.
+fn object_event(kind: &str, id: &str, name: &str, status: &str) -> Event {
+    Event {
+        id: id.to_owned(),
+        image: String::new(),
+        name: name.to_owned(),
+        network: String::new(),
+        status: status.to_owned(),
+        kind: kind.to_owned(),
+        time_nano: crate::container::reconcile::now_nanos(),
+        exit_code: None,
+        health_status: String::new(),
+        attributes: Default::default(),
+    }
+}
+
+/// Appends a volume event (`create`, `remove`, `prune`).
+pub fn volume_event(config: &EngineConfig, name: &str, status: &str) {
+    write(config, &object_event("volume", "", name, status));
+}
+
+/// Appends a secret event (`create`, `remove`).
+pub fn secret_event(config: &EngineConfig, id: &str, status: &str) {
+    write(config, &object_event("secret", id, "", status));
+}
+
 /// Appends `event`, creating the events directory if needed.
 pub fn write(config: &EngineConfig, event: &Event) {
     if config.events_logger == EventsLogger::None {

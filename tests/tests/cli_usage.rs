@@ -108,8 +108,8 @@ fn refused_global_flags_name_themselves() {
         ),
         (&["--storage-opt", "overlay.x=y", "ps"][..], "--storage-opt"),
         (
-            &["--hooks-dir", "/x", "ps"][..],
-            "--hooks-dir is not supported yet",
+            &["--module", "x.conf", "ps"][..],
+            "--module is not supported yet",
         ),
     ] {
         let (code, err) = stderr_of(&env, args);

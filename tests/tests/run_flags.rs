@@ -160,8 +160,8 @@ fn unimplemented_flags_are_refused_by_name() {
             "--link-local-ip is not supported yet",
         ),
         (
-            "--mount=type=image,src=x,dst=/x",
-            "--mount type=image is not supported yet",
+            "--mount=type=artifact,src=x,dst=/x",
+            "--mount type=artifact is not supported yet",
         ),
         ("--annotation=a=b", "--annotation is not supported yet"),
         (

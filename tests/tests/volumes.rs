@@ -564,3 +564,39 @@ fn tmpfs_mounts_and_volumes_with_mount_options() {
     ]);
     assert_eq!(code, 126);
 }
+
+#[test]
+fn volume_events_as_podman() {
+    let env = TestEnv::new();
+    env.ok(&["volume", "create", "evvol1"]);
+    env.ok(&["volume", "rm", "evvol1"]);
+    env.ok(&["volume", "create", "evvol2"]);
+    env.ok(&["volume", "prune", "-f"]);
+    let out = env.ok(&["events", "--stream=false", "--filter", "volume=evvol"]);
+    let tails: Vec<String> = out
+        .lines()
+        .map(|l| l.split(" UTC ").nth(1).unwrap_or(l).to_owned())
+        .collect();
+    assert_eq!(
+        tails,
+        [
+            "volume create evvol1",
+            "volume remove evvol1",
+            "volume create evvol2",
+            "volume remove evvol2",
+            "volume prune evvol2"
+        ],
+        "{out}"
+    );
+    let json = env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        "volume=evvol1",
+        "--filter",
+        "event=create",
+        "--format",
+        "{{.Type}} {{.Status}} {{.Name}}",
+    ]);
+    assert_eq!(json, "volume create evvol1\n");
+}

@@ -5,6 +5,8 @@
 
 pub mod limits;
 pub mod namespaces;
+pub mod mount_flags;
+mod mount_kinds;
 pub mod session;
 pub mod spec;
 pub mod update;
@@ -19,8 +21,8 @@ pub use session::{
     SessionInfo, StartAttachOptions,
 };
 pub use spec::{
-    BindMount, ContainerSpec, CreateReport, CreateSpec, HealthCheck, HealthOnFailure,
-    ImageVolumeMode, InitCtrMode, NamedVolume, NetworkSpec, PodTarget, PullPolicy, RestartPolicy,
-    RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount, PROPAGATIONS,
+    BindMount, ContainerSpec, CreateReport, CreateSpec, FsMount, HealthCheck, HealthOnFailure,
+    ImageMount, ImageVolumeMode, InitCtrMode, NamedVolume, NetworkSpec, PodTarget, PullPolicy,
+    RestartPolicy, RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount, PROPAGATIONS,
 };
 pub use update::{HealthUpdate, UpdateOptions};

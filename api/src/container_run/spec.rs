@@ -143,6 +143,30 @@ pub struct TmpfsMount {
     pub options: Vec<String>,
 }
 
+/// `--mount type=image`: another image's content at `destination`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageMount {
+    /// The image as named (name or ID).
+    pub source: String,
+    pub destination: String,
+    /// `rw=true`: writable, the writes discarded with the container's run.
+    #[serde(default)]
+    pub rw: bool,
+    /// `subpath=DIR`: only this directory of the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subpath: Option<String>,
+}
+
+/// `--mount type=ramfs|devpts`: a file system of that type.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FsMount {
+    /// `ramfs` or `devpts`.
+    pub fs_type: String,
+    pub destination: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
 /// `--image-volume`: what the image's `VOLUME`s become.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -344,6 +368,15 @@ pub struct ContainerSpec {
     /// `--cgroup-parent`, `--cgroups`, `--cgroup-conf`.
     #[serde(default)]
     pub cgroup: super::CgroupSpec,
+    /// `--secret`: secrets mounted as files or set as variables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<crate::secret::SecretUse>,
+    /// `--mount type=image`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_mounts: Vec<ImageMount>,
+    /// `--mount type=ramfs|devpts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fs_mounts: Vec<FsMount>,
 }
 
 /// A `create` (or the create step of a `run`).

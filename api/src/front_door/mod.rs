@@ -18,6 +18,7 @@ pub mod images;
 pub mod networks;
 pub mod options;
 pub mod pods;
+pub mod secrets;
 pub mod system;
 pub mod volumes;
 
@@ -29,6 +30,7 @@ pub use images::Images;
 pub use networks::Networks;
 pub use options::EngineOptions;
 pub use pods::Pods;
+pub use secrets::Secrets;
 pub use system::{System, SystemCheck};
 pub use volumes::Volumes;
 
@@ -43,6 +45,7 @@ pub trait FrontDoor:
     + System
     + Volumes
     + Networks
+    + Secrets
     + Send
     + Sync
 {
@@ -58,6 +61,7 @@ impl<T> FrontDoor for T where
         + System
         + Volumes
         + Networks
+        + Secrets
         + Send
         + Sync
 {

@@ -19,4 +19,7 @@ pub struct EngineOptions {
     pub runtime_flags: Vec<String>,
     /// `--network-config-dir`: where network definitions live.
     pub network_config_dir: Option<PathBuf>,
+    /// `--hooks-dir` (repeatable): the OCI hook directories, replacing
+    /// containers.conf's `hooks_dir`.
+    pub hooks_dirs: Vec<PathBuf>,
 }

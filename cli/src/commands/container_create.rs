@@ -113,6 +113,9 @@ pub struct ContainerFlags {
     /// Tells rpod how to handle the builtin image volumes (anonymous, bind, tmpfs, ignore)
     #[arg(long)]
     pub image_volume: Option<String>,
+    /// Add secret to container (NAME[,type=mount|env,target=,uid=,gid=,mode=])
+    #[arg(long)]
+    pub secret: Vec<String>,
     /// Make containers root filesystem read-only
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub read_only: Option<bool>,
@@ -208,7 +211,12 @@ impl ContainerFlags {
         }
 
         let entrypoint = self.entrypoint.as_ref().map(|e| parse_entrypoint(e));
-        let mounts = super::mounts::Mounts::parse(&self.volume, &self.mount, &self.tmpfs)?;
+        let mounts = rpod_api::container_run::mount_flags::Mounts::parse(
+            &self.volume,
+            &self.mount,
+            &self.tmpfs,
+        )
+        .map_err(CliError::usage)?;
         let network = self.net.to_spec()?;
         let mut log_max_size = None;
         let mut log_max_files = None;
@@ -332,6 +340,13 @@ impl ContainerFlags {
                 mode: self.cgroups.clone(),
                 conf: self.cgroup_conf.clone(),
             },
+            image_mounts: mounts.images,
+            fs_mounts: mounts.fs,
+            secrets: self
+                .secret
+                .iter()
+                .map(|s| rpod_api::secret::SecretUse::parse(s).map_err(CliError::usage))
+                .collect::<CliResult<_>>()?,
         };
         let mut spec = CreateSpec {
             options,

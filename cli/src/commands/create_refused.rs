@@ -20,8 +20,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     http_proxy: Vec<String>,
     // Volumes, mounts, secrets (issue 13).
-    #[arg(long, hide = true)]
-    secret: Vec<String>,
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     read_only_tmpfs: Vec<String>,
     // Resources, security, namespaces (issue 14; user namespaces: 18).
@@ -149,7 +147,6 @@ impl RefusedFlags {
         let table: &[(&Given, &str, &str)] = &[
             (&f.link_local_ip, "--link-local-ip", net),
             (&f.http_proxy, "--http-proxy", net),
-            (&f.secret, "--secret", "secrets, issue 13"),
             (&f.cpu_rt_period, "--cpu-rt-period", res),
             (&f.cpu_rt_runtime, "--cpu-rt-runtime", res),
             (&f.shm_size_systemd, "--shm-size-systemd", res),

@@ -40,6 +40,12 @@ fn human(e: &Event, truncate: bool) -> String {
     } else {
         &e.id
     };
+    // Podman: a volume by its name, a secret by its ID, nothing more.
+    match e.kind.as_str() {
+        "volume" => return format!("{} volume {} {}", e.time_string(), e.status, e.name),
+        "secret" => return format!("{} secret {} {id}", e.time_string(), e.status),
+        _ => {}
+    }
     if e.kind == "network" {
         let head = format!("{} network {} {id}", e.time_string(), e.status);
         return match e.attributes.get("driver") {
@@ -134,6 +140,17 @@ mod tests {
                 "1970-01-01 00:00:02 +0000 UTC network create {} (name=net1, type=bridge)",
                 "b".repeat(64)
             )
+        );
+        let v = Event {
+            name: "vol1".into(),
+            status: "remove".into(),
+            kind: "volume".into(),
+            time_nano: 2_000_000_000,
+            ..Event::default()
+        };
+        assert_eq!(
+            human(&v, true),
+            "1970-01-01 00:00:02 +0000 UTC volume remove vol1"
         );
     }
 }

@@ -25,7 +25,6 @@ mod limit_flags;
 mod login;
 mod logs;
 mod mount;
-mod mounts;
 mod network;
 mod network_flags;
 mod pod;
@@ -40,6 +39,7 @@ mod registry_opts;
 mod rmi;
 mod run;
 mod save;
+mod secret;
 mod service_flags;
 mod sig_proxy;
 mod stats;
@@ -112,6 +112,9 @@ pub enum Command {
     Rmi(rmi::RmiArgs),
     /// Save image(s) to an archive
     Save(save::SaveArgs),
+    /// Manage secrets
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
     /// Manage rpod
     #[command(subcommand)]
     System(system::SystemCommand),
@@ -276,6 +279,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Network(c) => network::dispatch(&g, c).await,
         Command::Completion(a) => completion::run(a),
         Command::Volume(c) => volume::dispatch(&g, c).await,
+        Command::Secret(c) => secret::dispatch(&g, c).await,
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),
@@ -325,7 +329,6 @@ const PLANNED: &[&str] = &[
     "prune",
     "restore",
     "search",
-    "secret",
     "unshare",
 ];
 

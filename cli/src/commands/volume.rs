@@ -179,7 +179,7 @@ pub async fn dispatch(g: &Globals, cmd: VolumeCommand) -> CliResult {
 }
 
 /// `key=value` pairs (a key alone has an empty value).
-fn key_values(items: &[String]) -> std::collections::BTreeMap<String, String> {
+pub(super) fn key_values(items: &[String]) -> std::collections::BTreeMap<String, String> {
     items
         .iter()
         .map(|l| match l.split_once('=') {

@@ -61,6 +61,8 @@ pub struct ContainersTable {
     pub read_only: Option<bool>,
     /// Default `--tz`.
     pub tz: Option<String>,
+    /// Mounts of every container (`--mount` syntax), under the user's.
+    pub mounts: Vec<String>,
 }
 
 /// `[engine]`.
@@ -77,6 +79,8 @@ pub struct EngineTable {
     pub runtimes_flags: BTreeMap<String, Vec<String>>,
     /// Default `--image-volume` (`anonymous`, `bind`, `tmpfs`, `ignore`).
     pub image_volume_mode: Option<String>,
+    /// OCI hook directories (`--hooks-dir` replaces them).
+    pub hooks_dir: Option<Vec<String>>,
 }
 
 /// The keys rpod reads; everything else is reported as ignored.
@@ -86,11 +90,13 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "log_size_max"),
     ("containers", "read_only"),
     ("containers", "tz"),
+    ("containers", "mounts"),
     ("engine", "runtime"),
     ("engine", "events_logger"),
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),
+    ("engine", "hooks_dir"),
 ];
 
 impl ContainersConf {

@@ -45,6 +45,10 @@ pub enum ContainerError {
     Network(#[from] crate::network::NetworkError),
     #[error(transparent)]
     Volume(#[from] crate::volume::VolumeError),
+    #[error(transparent)]
+    Secret(#[from] crate::secret::SecretError),
+    #[error(transparent)]
+    Hook(#[from] crate::hooks::HookError),
     /// `rm` without force of a container that others `--requires`.
     #[error("container {id} has dependent containers which must be removed before it: {dependents}: container already exists")]
     HasDependents { id: String, dependents: String },

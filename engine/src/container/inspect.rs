@@ -28,6 +28,42 @@ fn time(nanos: Option<i64>) -> GoTime {
     nanos.map(GoTime::from_unix_nanos).unwrap_or_default()
 }
 
+/// The environment as Podman shows it: an environment secret appears as
+/// `SECRETNAME=*******`, never its data.
+fn secret_env_masked(o: &super::ContainerOptions) -> Vec<String> {
+    let mut env = o.env.clone();
+    for s in o
+        .secrets
+        .iter()
+        .filter(|s| s.kind == rpod_api::secret::SecretKind::Env)
+    {
+        env.retain(|e| e.split('=').next() != Some(s.variable()));
+        env.push(format!("{}=*******", s.name));
+    }
+    env
+}
+
+/// `Config.Secrets`: the mounted secrets' names, IDs, owners and modes.
+fn mounted_secrets(
+    o: &super::ContainerOptions,
+) -> Option<Vec<Option<rpod_api::inspect::InspectSecret>>> {
+    let list: Vec<_> = o
+        .secrets
+        .iter()
+        .filter(|s| s.kind == rpod_api::secret::SecretKind::Mount)
+        .map(|s| {
+            Some(rpod_api::inspect::InspectSecret {
+                name: s.name.clone(),
+                id: s.id.clone(),
+                uid: s.uid,
+                gid: s.gid,
+                mode: s.mode,
+            })
+        })
+        .collect();
+    (!list.is_empty()).then_some(list)
+}
+
 fn strings(v: &[String]) -> Option<Vec<String>> {
     Some(v.to_vec())
 }
@@ -218,7 +254,8 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             umask: format!("{:04o}", o.umask.unwrap_or(0o022)),
             tty: o.tty,
             open_stdin: o.interactive,
-            env: strings(&o.env),
+            env: Some(secret_env_masked(o)),
+            secrets: mounted_secrets(o),
             cmd: (!o.command.is_empty()).then(|| o.command.clone()),
             image: rec.image_name.clone(),
             working_dir: o.workdir.clone().unwrap_or_else(|| "/".into()),

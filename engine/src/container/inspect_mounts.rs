@@ -72,7 +72,16 @@ pub(crate) fn mounts(ctx: &EngineCtx, o: &ContainerOptions) -> Vec<InspectMount>
             &options,
         )
     });
-    volumes.chain(binds).collect()
+    let images = o.image_mounts.iter().map(|m| InspectMount {
+        r#type: "image".into(),
+        source: m.source.clone(),
+        destination: m.destination.clone(),
+        rw: m.rw,
+        propagation: "rprivate".into(),
+        sub_path: m.subpath.clone().unwrap_or_default(),
+        ..InspectMount::default()
+    });
+    volumes.chain(images).chain(binds).collect()
 }
 
 /// `HostConfig.Binds`: `SOURCE:DEST:OPTIONS` (the volume's name as source).

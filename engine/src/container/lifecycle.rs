@@ -164,6 +164,15 @@ fn prepare_and_spawn(
         spec::add_notify_socket(&mut generated, dir)?;
     }
     super::volumes::mount(ctx, rec, &rootfs, &generated, paths)?;
+    crate::secret::container::apply(ctx, &rec.options.secrets, &paths.run_dir, &mut generated)?;
+    super::extra_mounts::apply(ctx, rec, paths, &mut generated)?;
+    let user_mounts = !rec.options.mounts.is_empty() || !rec.options.volumes.is_empty();
+    crate::hooks::apply::apply(
+        &crate::hooks::dirs(&ctx.config),
+        &mut generated,
+        user_mounts,
+        &paths.run_dir,
+    )?;
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
@@ -224,6 +233,11 @@ pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
     }
     for f in &c.runtime_flags {
         argv.extend(["--runtime-flag".into(), f.clone()]);
+    }
+    // The hook directories this container started with (the runtime runs
+    // its poststop hooks from the bundle; the cleanup keeps the same view).
+    for d in c.containers_conf.engine.hooks_dir.iter().flatten() {
+        argv.extend(["--hooks-dir".into(), d.clone()]);
     }
     argv.extend(["container".into(), "cleanup".into(), id.to_owned()]);
     argv

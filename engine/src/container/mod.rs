@@ -5,6 +5,7 @@ pub mod actor;
 pub mod cgroup_opts;
 mod error;
 pub mod exec;
+mod extra_mounts;
 pub mod filter;
 pub mod health;
 pub mod inspect;

@@ -234,6 +234,16 @@ pub struct ContainerOptions {
     /// form, stored as it is).
     #[serde(default)]
     pub resources: rpod_api::container_run::ResourceSpec,
+    /// `--secret`: each secret as found at create (name and ID), with how
+    /// the container receives it. Never the data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<crate::secret::container::ContainerSecret>,
+    /// `--mount type=image`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_mounts: Vec<rpod_api::container_run::ImageMount>,
+    /// `--mount type=ramfs|devpts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fs_mounts: Vec<rpod_api::container_run::FsMount>,
     /// `--ipc`, `--pid`, `--uts`, `--cgroupns` (container names resolved
     /// to full ids).
     #[serde(default, skip_serializing_if = "is_default_modes")]

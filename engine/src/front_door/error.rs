@@ -24,6 +24,8 @@ pub(crate) fn container_kind(e: &ContainerError) -> ErrorKind {
         ContainerError::StateImproper(_) => ErrorKind::InvalidState,
         ContainerError::HasDependents { .. } => ErrorKind::InUse,
         ContainerError::Volume(v) => volume_kind(v),
+        ContainerError::Secret(s) => secret_kind(s),
+        ContainerError::Hook(_) => ErrorKind::InvalidArgument,
         ContainerError::State(crate::state::StateError::NameInUse(_)) => ErrorKind::AlreadyExists,
         // What the container needed first failed: the pod's own kind when it
         // has one, else the container's state did not allow the start.
@@ -105,6 +107,26 @@ pub(crate) fn volume_kind(e: &VolumeError) -> ErrorKind {
 impl From<VolumeError> for Error {
     fn from(e: VolumeError) -> Error {
         Error::new(volume_kind(&e), display_chain(&e))
+    }
+}
+
+/// The kind of a secret error.
+pub(crate) fn secret_kind(e: &crate::secret::SecretError) -> ErrorKind {
+    use crate::secret::SecretError as S;
+    match e {
+        S::NotFound(_) => ErrorKind::NoSuchSecret,
+        S::NameInUse(_) => ErrorKind::AlreadyExists,
+        S::DriverNotSupported(_) => ErrorKind::NotImplemented,
+        S::InvalidName(_) | S::DataSize | S::Ambiguous(_) | S::InvalidDriver | S::Invalid(_) => {
+            ErrorKind::InvalidArgument
+        }
+        _ => ErrorKind::Other,
+    }
+}
+
+impl From<crate::secret::SecretError> for Error {
+    fn from(e: crate::secret::SecretError) -> Error {
+        Error::new(secret_kind(&e), display_chain(&e))
     }
 }
 

@@ -11,6 +11,7 @@ pub(crate) mod error;
 pub(crate) mod images;
 mod networks;
 mod pods;
+mod secrets;
 mod system;
 mod volumes;
 
@@ -82,6 +83,21 @@ pub(crate) fn engine_config(options: &EngineOptions) -> Result<EngineConfig, Err
                 .map(|d| d.join(t))
                 .unwrap_or(t.clone())
         });
+    }
+    if !options.hooks_dirs.is_empty() {
+        config.containers_conf.engine.hooks_dir = Some(
+            options
+                .hooks_dirs
+                .iter()
+                // Absolute, so the cleanup (run from elsewhere) reads the same.
+                .map(|d| {
+                    std::path::absolute(d)
+                        .unwrap_or(d.clone())
+                        .display()
+                        .to_string()
+                })
+                .collect(),
+        );
     }
     if let Some(dir) = &options.network_config_dir {
         config.network.config_dir = dir.clone();

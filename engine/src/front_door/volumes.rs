@@ -229,11 +229,14 @@ pub(crate) fn prune(engine: &Engine, filters: &[String]) -> Result<Vec<PruneRepo
             .and_then(|t| t.apparent_size())
             .unwrap_or(0);
         match store.remove(&v.name) {
-            Ok(()) => out.push(PruneReport {
-                id: v.name,
-                err: None,
-                size,
-            }),
+            Ok(()) => {
+                crate::events::volume_event(&engine.ctx().config, &v.name, "prune");
+                out.push(PruneReport {
+                    id: v.name,
+                    err: None,
+                    size,
+                })
+            }
             // Taken into use since the listing: not prunable after all.
             Err(VolumeError::InUse { .. } | VolumeError::NotFound(_)) => {}
             Err(e) => out.push(PruneReport {

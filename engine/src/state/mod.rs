@@ -8,9 +8,11 @@ mod networks;
 mod pods;
 mod records;
 mod schema;
+mod secrets;
 pub(crate) mod snapshot;
 mod volumes;
 
 pub use db::{Db, StateError};
 pub use networks::NetworkAttachment;
 pub use records::{ContainerRecord, ContainerState, ExitInfo};
+pub use secrets::SecretRecord;

@@ -62,6 +62,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
         WHERE ipv6 IS NOT NULL;",
     // 4 -> 5: named volumes.
     VOLUMES,
+    // 5 -> 6: secrets.
+    SECRETS,
 ];
 
 /// Named volumes (self-contained, so it can be renumbered). `lock_number`
@@ -81,4 +83,17 @@ const VOLUMES: &str = "CREATE TABLE volumes (
         needs_chown   INTEGER NOT NULL DEFAULT 1,
         copied_up     INTEGER NOT NULL DEFAULT 0,
         mount_count   INTEGER NOT NULL DEFAULT 0
+    );";
+
+/// Secrets' metadata (Podman keeps it in secrets.json): the ID is 25 hex
+/// digits; the data lives with the driver (the file driver: one 0600 file
+/// per secret under `<root>/secrets/filedriver`), never in the database.
+const SECRETS: &str = "CREATE TABLE secrets (
+        id             TEXT PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE,
+        driver         TEXT NOT NULL,
+        driver_options TEXT NOT NULL,
+        labels         TEXT NOT NULL,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL
     );";

@@ -42,6 +42,7 @@ pub struct VolumeUse<'a> {
 /// The volumes of one engine.
 pub(crate) struct VolumeStore<'a> {
     db: &'a Db,
+    config: &'a crate::config::EngineConfig,
     root: &'a Path,
     lock_dir: PathBuf,
 }
@@ -50,6 +51,7 @@ impl<'a> VolumeStore<'a> {
     pub fn new(ctx: &'a EngineCtx) -> Self {
         VolumeStore {
             db: &ctx.db,
+            config: &ctx.config,
             root: &ctx.config.root,
             lock_dir: ctx.config.lock_dir(),
         }
@@ -108,7 +110,10 @@ impl<'a> VolumeStore<'a> {
         };
         let inserted = made.and_then(|()| Ok(self.db.insert_volume(&mut rec)?));
         match inserted {
-            Ok(true) => Ok(rec),
+            Ok(true) => {
+                crate::events::volume_event(self.config, &rec.name, "create");
+                Ok(rec)
+            }
             Ok(false) => {
                 let _ = crate::storage::remove_tree_if_exists(&dir);
                 Err(VolumeError::Exists(name))
@@ -137,7 +142,9 @@ impl<'a> VolumeStore<'a> {
         }
         self.db.delete_volume(name)?;
         let dir = volume_dir(self.root, name);
-        crate::storage::remove_tree_if_exists(&dir).map_err(VolumeError::io("removing", &dir))
+        crate::storage::remove_tree_if_exists(&dir).map_err(VolumeError::io("removing", &dir))?;
+        crate::events::volume_event(self.config, name, "remove");
+        Ok(())
     }
 
     /// Mounts the volume for a starting container: the driver's mount for

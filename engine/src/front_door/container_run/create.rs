@@ -30,6 +30,22 @@ pub(crate) async fn create(
     let init_ctr = spec.options.init_ctr.map(init_ctr_mode);
     let image_volume = spec.options.image_volume;
     let volumes_from = std::mem::take(&mut spec.options.volumes_from);
+    let secret_uses = std::mem::take(&mut spec.options.secrets);
+    rpod_api::container_run::mount_flags::Mounts::add_defaults(&mut spec.options, &defaults.mounts)
+        .map_err(Error::invalid)?;
+    for m in &spec.options.image_mounts {
+        if engine
+            .store()
+            .lookup_image(&m.source)
+            .map_err(|e| other(&e))?
+            .is_none()
+        {
+            return Err(Error::new(
+                rpod_api::ErrorKind::NoSuchImage,
+                format!("{}: image not known", m.source),
+            ));
+        }
+    }
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
@@ -51,6 +67,10 @@ pub(crate) async fn create(
     options.cgroup =
         super::namespaces::cgroup_options(&cgroup_spec, &runtime, &options.namespaces.pid)?;
     super::options::validate_host_options(&options)?;
+    options.secrets = crate::secret::container::resolve(engine.ctx(), &secret_uses)?;
+    // A bad hook file fails the create, not only a later start.
+    crate::hooks::config::load(&crate::hooks::dirs(engine.config()))
+        .map_err(|e| Error::invalid(e.to_string()))?;
     options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
     let cidfile = CidFile::create(spec.cidfile.as_deref())?;

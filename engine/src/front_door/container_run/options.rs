@@ -73,6 +73,8 @@ pub(crate) fn container_options(
         log_driver,
         security: security(spec.security)?,
         resources: spec.resources,
+        image_mounts: spec.image_mounts,
+        fs_mounts: spec.fs_mounts,
         ..Default::default()
     };
     Ok(options)

@@ -29,7 +29,7 @@ impl Filters {
                 .ok_or_else(|| Error::invalid(format!("invalid filter {s:?}")))?;
             let k = match k {
                 "event" | "status" => "event",
-                "container" | "image" | "type" | "label" => k,
+                "container" | "image" | "type" | "label" | "volume" => k,
                 other => {
                     return Err(Error::invalid(format!(
                         "{other} is an invalid filter for events"
@@ -59,6 +59,8 @@ impl Filters {
                     "container" => e.name == *v || (!v.is_empty() && e.id.starts_with(v.as_str())),
                     "image" => e.image == *v || e.image.starts_with(&format!("{v}:")),
                     "type" => e.kind == *v,
+                    // A prefix of the name, as Podman (and Docker).
+                    "volume" => e.kind == "volume" && e.name.starts_with(v.as_str()),
                     "label" => match v.split_once('=') {
                         Some((lk, lv)) => e.attributes.get(lk).is_some_and(|x| x == lv),
                         None => e.attributes.contains_key(v.as_str()),

@@ -25,6 +25,12 @@ pub(crate) async fn system_reset(engine: &Engine) -> Result<()> {
             .unmount_image(&image.id, true)
             .map_err(|e| error::other(&e))?;
     }
+    // Secrets go through their driver: a `path` driver option may keep
+    // the data outside the root.
+    let secrets = crate::secret::store::SecretStore::new(engine.ctx());
+    for s in secrets.list()? {
+        secrets.remove(&s.id)?;
+    }
     let config = engine.config();
     for dir in [&config.root, &config.runroot] {
         empty_dir(dir)?;

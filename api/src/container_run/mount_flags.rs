@@ -5,9 +5,14 @@
 
 use std::path::Path;
 
-use rpod_api::container_run::{BindMount, NamedVolume, TmpfsMount, PROPAGATIONS};
+use super::{BindMount, FsMount, ImageMount, NamedVolume, TmpfsMount, PROPAGATIONS};
 
-use crate::cli_error::{CliError, CliResult};
+/// A refused flag value: Podman's message.
+type CliResult<T> = Result<T, String>;
+
+fn usage(msg: impl Into<String>) -> String {
+    msg.into()
+}
 
 /// Every mount the flags ask for.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -15,6 +20,10 @@ pub struct Mounts {
     pub binds: Vec<BindMount>,
     pub volumes: Vec<NamedVolume>,
     pub tmpfs: Vec<TmpfsMount>,
+    /// `--mount type=image`.
+    pub images: Vec<ImageMount>,
+    /// `--mount type=ramfs|devpts`.
+    pub fs: Vec<FsMount>,
 }
 
 impl Mounts {
@@ -22,7 +31,9 @@ impl Mounts {
     pub fn parse(volume: &[String], mount: &[String], tmpfs: &[String]) -> CliResult<Mounts> {
         let mut m = Mounts::default();
         for v in mount {
-            m.add(parse_mount(v)?)?;
+            for p in parse_mount(v)? {
+                m.add(p)?;
+            }
         }
         for v in volume {
             m.add(parse_volume(v)?)?;
@@ -33,10 +44,76 @@ impl Mounts {
         Ok(m)
     }
 
+    /// containers.conf's `[containers] mounts` (`--mount` syntax) under
+    /// the mounts of `spec`: one the user mounts over is left out.
+    pub fn add_defaults(spec: &mut super::ContainerSpec, conf: &[String]) -> CliResult<()> {
+        let mut m = Mounts {
+            binds: std::mem::take(&mut spec.mounts),
+            volumes: std::mem::take(&mut spec.volumes),
+            tmpfs: std::mem::take(&mut spec.tmpfs),
+            images: std::mem::take(&mut spec.image_mounts),
+            fs: std::mem::take(&mut spec.fs_mounts),
+        };
+        let mut parsed = Vec::new();
+        let mut failed = None;
+        for c in conf {
+            match parse_mount(c) {
+                Ok(p) => parsed.extend(p),
+                Err(e) => {
+                    failed = Some(format!("parsing containers.conf mounts: {e}"));
+                    break;
+                }
+            }
+        }
+        if failed.is_none() {
+            for p in parsed {
+                if !m.destinations().any(|d| clean(d) == clean(p.destination())) {
+                    m.add(p)?;
+                }
+            }
+        }
+        spec.mounts = m.binds;
+        spec.volumes = m.volumes;
+        spec.tmpfs = m.tmpfs;
+        spec.image_mounts = m.images;
+        spec.fs_mounts = m.fs;
+        failed.map_or(Ok(()), Err)
+    }
+
+    fn destinations(&self) -> impl Iterator<Item = &str> {
+        self.binds
+            .iter()
+            .map(|b| b.destination.as_str())
+            .chain(self.volumes.iter().map(|v| v.destination.as_str()))
+            .chain(self.tmpfs.iter().map(|t| t.destination.as_str()))
+            .chain(self.images.iter().map(|i| i.destination.as_str()))
+            .chain(self.fs.iter().map(|f| f.destination.as_str()))
+    }
+
     fn add(&mut self, new: Parsed) -> CliResult<()> {
         let dest = new.destination().to_owned();
+        if matches!(new, Parsed::Image(_) | Parsed::Fs(_)) {
+            if self.destinations().any(|d| clean(d) == clean(&dest)) {
+                return Err(usage(format!("{dest}: duplicate mount destination")));
+            }
+            match new {
+                Parsed::Image(i) => self.images.push(i),
+                Parsed::Fs(f) => self.fs.push(f),
+                _ => {}
+            }
+            return Ok(());
+        }
+        if self
+            .images
+            .iter()
+            .map(|i| &i.destination)
+            .chain(self.fs.iter().map(|f| &f.destination))
+            .any(|d| clean(d) == clean(&dest))
+        {
+            return Err(usage(format!("{dest}: duplicate mount destination")));
+        }
         let same = |d: &str| clean(d) == clean(&dest);
-        let duplicate = || CliError::usage(format!("{dest}: duplicate mount destination"));
+        let duplicate = || usage(format!("{dest}: duplicate mount destination"));
         if let Some(b) = self.binds.iter().find(|b| same(&b.destination)) {
             return match &new {
                 Parsed::Bind(n) if n == b => Ok(()),
@@ -59,16 +136,20 @@ impl Mounts {
             Parsed::Bind(b) => self.binds.push(b),
             Parsed::Volume(v) => self.volumes.push(v),
             Parsed::Tmpfs(t) => self.tmpfs.push(t),
+            Parsed::Image(i) => self.images.push(i),
+            Parsed::Fs(f) => self.fs.push(f),
         }
         Ok(())
     }
 }
 
 #[derive(Debug)]
-enum Parsed {
+pub(super) enum Parsed {
     Bind(BindMount),
     Volume(NamedVolume),
     Tmpfs(TmpfsMount),
+    Image(ImageMount),
+    Fs(FsMount),
 }
 
 impl Parsed {
@@ -77,21 +158,23 @@ impl Parsed {
             Parsed::Bind(b) => &b.destination,
             Parsed::Volume(v) => &v.destination,
             Parsed::Tmpfs(t) => &t.destination,
+            Parsed::Image(i) => &i.destination,
+            Parsed::Fs(f) => &f.destination,
         }
     }
 }
 
 /// `/a//b/` as `/a/b`.
-fn clean(dest: &str) -> String {
+pub(super) fn clean(dest: &str) -> String {
     let p: std::path::PathBuf = Path::new(dest).components().collect();
     p.display().to_string()
 }
 
-fn check_destination(dest: &str) -> CliResult<()> {
+pub(super) fn check_destination(dest: &str) -> CliResult<()> {
     if dest.starts_with('/') {
         Ok(())
     } else {
-        Err(CliError::usage(format!(
+        Err(usage(format!(
             "invalid container path {dest:?}, must be an absolute path"
         )))
     }
@@ -100,7 +183,7 @@ fn check_destination(dest: &str) -> CliResult<()> {
 /// Podman's ValidateVolumeOpts: each kind of option at most once, only
 /// known options. `U` and `copy`/`nocopy` only for volumes here; `O`
 /// (overlay) and `idmap` are refused as not supported.
-fn check_options(options: &[String], volume: bool) -> CliResult<()> {
+pub(super) fn check_options(options: &[String], volume: bool) -> CliResult<()> {
     let groups: &[(&[&str], &str)] = &[
         (&["rw", "ro"], "1 'rw' or 'ro' option"),
         (&["noexec", "exec"], "1 'noexec' or 'exec' option"),
@@ -118,27 +201,27 @@ fn check_options(options: &[String], volume: bool) -> CliResult<()> {
     for o in options {
         match o.as_str() {
             "O" => {
-                return Err(CliError::usage(
+                return Err(usage(
                     "volume option \"O\" (overlay mount) is not supported yet (see docs/compatibility.md)",
                 ))
             }
             "idmap" => {
-                return Err(CliError::usage(
+                return Err(usage(
                     "volume option \"idmap\" is not supported: runc 1.1 cannot make idmapped mounts (see docs/compatibility.md)",
                 ))
             }
             "U" if !volume => {
-                return Err(CliError::usage(
+                return Err(usage(
                     "volume option \"U\" on a bind mount (chown of the host directory) is not supported yet (see docs/compatibility.md)",
                 ))
             }
             "copy" | "nocopy" if !volume => {
-                return Err(CliError::usage(format!("invalid option type {o:?}")))
+                return Err(usage(format!("invalid option type {o:?}")))
             }
             _ => {}
         }
         let Some((members, what)) = groups.iter().find(|(g, _)| g.contains(&o.as_str())) else {
-            return Err(CliError::usage(format!("invalid option type {o:?}")));
+            return Err(usage(format!("invalid option type {o:?}")));
         };
         if options
             .iter()
@@ -146,7 +229,7 @@ fn check_options(options: &[String], volume: bool) -> CliResult<()> {
             .count()
             > 1
         {
-            return Err(CliError::usage(format!(
+            return Err(usage(format!(
                 "invalid options {:?}, can only specify {what}",
                 options.join(", ")
             )));
@@ -163,13 +246,13 @@ fn parse_volume(v: &str) -> CliResult<Parsed> {
         [s, d] => (*s, *d, ""),
         [s, d, o] => (*s, *d, *o),
         _ => {
-            return Err(CliError::usage(format!(
+            return Err(usage(format!(
                 "{v}: incorrect volume format, should be [host-dir:]ctr-dir[:option]"
             )))
         }
     };
     if parts.len() > 1 && source.is_empty() {
-        return Err(CliError::usage("host directory cannot be empty"));
+        return Err(usage("host directory cannot be empty"));
     }
     check_destination(destination)?;
     let options: Vec<String> = opts
@@ -190,14 +273,14 @@ fn parse_volume(v: &str) -> CliResult<Parsed> {
 }
 
 /// A bind mount of the host path `source` (made absolute; it must exist).
-fn bind(source: &str, destination: &str, options: Vec<String>) -> CliResult<BindMount> {
+pub(super) fn bind(source: &str, destination: &str, options: Vec<String>) -> CliResult<BindMount> {
     let abs = std::path::absolute(source)
-        .map_err(|e| CliError::usage(format!("getting absolute path of {source}: {e}")))?;
+        .map_err(|e| usage(format!("getting absolute path of {source}: {e}")))?;
     let source = abs.display().to_string();
     if let Err(e) = std::fs::metadata(&abs) {
-        return Err(CliError::usage(format!(
+        return Err(usage(format!(
             "statfs {source}: {}",
-            rpod_api::error_chain::io_reason(&e)
+            crate::error_chain::io_reason(&e)
         )));
     }
     let readonly = options.iter().any(|o| o == "ro");
@@ -228,8 +311,9 @@ fn parse_tmpfs(t: &str) -> CliResult<Parsed> {
 }
 
 /// `--mount type=TYPE,KEY[=VALUE],...` for the types rpod has (bind,
-/// volume, tmpfs), with Podman's option names.
-fn parse_mount(m: &str) -> CliResult<Parsed> {
+/// volume, tmpfs, image, glob, ramfs, devpts), with Podman's option names.
+/// A glob gives one bind mount per matching path.
+fn parse_mount(m: &str) -> CliResult<Vec<Parsed>> {
     let mut typ = None;
     let mut args = Vec::new();
     for field in m.split(',') {
@@ -238,26 +322,25 @@ fn parse_mount(m: &str) -> CliResult<Parsed> {
             _ => args.push(field),
         }
     }
-    let typ = typ.ok_or_else(|| CliError::usage("type must be specified"))?;
+    let typ = typ.ok_or_else(|| usage("type must be specified"))?;
     match typ.as_str() {
         "bind" | "volume" | "tmpfs" => {}
-        "image" | "devpts" | "glob" | "ramfs" | "artifact" => {
-            return Err(CliError::usage(format!(
+        "image" => return Ok(vec![Parsed::Image(super::mount_kinds::image(&args)?)]),
+        "glob" => return super::mount_kinds::glob(&args, |a| mount_options("bind", a)),
+        "ramfs" | "devpts" => return Ok(vec![Parsed::Fs(super::mount_kinds::fs(&typ, &args)?)]),
+        "artifact" => {
+            return Err(usage(format!(
                 "--mount type={typ} is not supported yet (see docs/compatibility.md)"
             )))
         }
-        other => {
-            return Err(CliError::usage(format!(
-                "invalid filesystem type {other:?}"
-            )))
-        }
+        other => return Err(usage(format!("invalid filesystem type {other:?}"))),
     }
     let o = mount_options(&typ, &args)?;
     let destination = o
         .destination
-        .ok_or_else(|| CliError::usage("must set volume destination"))?;
+        .ok_or_else(|| usage("must set volume destination"))?;
     check_destination(&destination)?;
-    Ok(match typ.as_str() {
+    Ok(vec![match typ.as_str() {
         "bind" => {
             check_options(&o.options, false)?;
             let source = o.source.unwrap_or_else(|| destination.clone());
@@ -275,29 +358,28 @@ fn parse_mount(m: &str) -> CliResult<Parsed> {
             destination: clean(&destination),
             options: o.options,
         }),
-    })
+    }])
 }
 
-struct MountOptions {
-    source: Option<String>,
-    destination: Option<String>,
-    options: Vec<String>,
+pub(super) struct MountOptions {
+    pub source: Option<String>,
+    pub destination: Option<String>,
+    pub options: Vec<String>,
 }
 
 /// Podman's parseMountOptions for one `--mount`.
-fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
+pub(super) fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
     let mut o = MountOptions {
         source: None,
         destination: None,
         options: Vec::new(),
     };
     let not_for = |name: &str| {
-        CliError::usage(format!(
+        usage(format!(
             "{name:?} option not supported for {typ:?} mount types"
         ))
     };
-    let needs_arg =
-        |name: &str| CliError::usage(format!("{name}: must provide an argument for option"));
+    let needs_arg = |name: &str| usage(format!("{name}: must provide an argument for option"));
     let mut seen_rw = false;
     for arg in args {
         let (name, value) = match arg.split_once('=') {
@@ -307,7 +389,7 @@ fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
         match name {
             "readonly" | "ro" | "rw" => {
                 if seen_rw {
-                    return Err(CliError::usage(
+                    return Err(usage(
                         "cannot pass 'readonly', 'ro', or 'rw' mnt.Options more than once: must provide an argument for option",
                     ));
                 }
@@ -316,7 +398,7 @@ fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
                     None | Some("true") => true,
                     Some("false") => false,
                     Some(v) => {
-                        return Err(CliError::usage(format!(
+                        return Err(usage(format!(
                             "invalid {name} value {v:?}: invalid mount option"
                         )))
                     }
@@ -338,7 +420,7 @@ fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
                 }
                 match value {
                     Some(v) if PROPAGATIONS.contains(&v) => o.options.push(v.to_owned()),
-                    Some(v) => return Err(CliError::usage(format!("invalid value {v:?}"))),
+                    Some(v) => return Err(usage(format!("invalid value {v:?}"))),
                     None => return Err(needs_arg(name)),
                 }
             }
@@ -354,7 +436,7 @@ fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
                 }
                 match value {
                     Some("") => {
-                        return Err(CliError::usage(
+                        return Err(usage(
                             "host directory cannot be empty: must provide an argument for option",
                         ))
                     }
@@ -383,7 +465,7 @@ fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
             "U" | "chown" => match value.unwrap_or("true") {
                 v if v.eq_ignore_ascii_case("true") || v.is_empty() => {
                     if typ != "volume" {
-                        return Err(CliError::usage(format!(
+                        return Err(usage(format!(
                             "mount option {name:?} is only supported for volumes by rpod (see docs/compatibility.md)"
                         )));
                     }
@@ -391,7 +473,7 @@ fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
                 }
                 v if v.eq_ignore_ascii_case("false") => {}
                 v => {
-                    return Err(CliError::usage(format!(
+                    return Err(usage(format!(
                         "'U' or 'chown' must be set to true or false, instead received {v:?}: must provide an argument for option"
                     )))
                 }
@@ -402,12 +484,18 @@ fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions> {
                 }
                 o.options.push(name.to_owned());
             }
-            "idmap" | "volume-opt" | "volume-label" | "subpath" | "volume-subpath" | "noswap" => {
-                return Err(CliError::usage(format!(
+            "noswap" => {
+                if typ != "tmpfs" {
+                    return Err(not_for(name));
+                }
+                o.options.push(name.to_owned());
+            }
+            "idmap" | "volume-opt" | "volume-label" | "subpath" | "volume-subpath" => {
+                return Err(usage(format!(
                     "mount option {name:?} is not supported yet (see docs/compatibility.md)"
                 )))
             }
-            _ => return Err(CliError::usage(format!("{name}: invalid mount option"))),
+            _ => return Err(usage(format!("{name}: invalid mount option"))),
         }
     }
     Ok(o)
@@ -431,7 +519,7 @@ mod tests {
         assert_eq!(m.volumes[0].options, ["nocopy", "U"]);
         assert_eq!(m.volumes[1].name, "");
         assert_eq!(m.volumes[1].destination, "/anon");
-        let err = |v: &str| parse(&[v], &[], &[]).unwrap_err().to_string();
+        let err = |v: &str| parse(&[v], &[], &[]).unwrap_err();
         assert_eq!(
             err("/tmp:data"),
             "invalid container path \"data\", must be an absolute path"
@@ -455,7 +543,7 @@ mod tests {
         assert!(parse(&["/tmp:/v", "/tmp:/v"], &[], &[]).is_ok());
         assert!(parse(&["n:/v", "n:/v"], &[], &[]).is_ok());
         assert!(parse(&[], &[], &["/t", "/t"]).is_ok());
-        let dup = |v: &[&str], t: &[&str]| parse(v, &[], t).unwrap_err().to_string();
+        let dup = |v: &[&str], t: &[&str]| parse(v, &[], t).unwrap_err();
         assert_eq!(
             dup(&["/tmp:/v", "/:/v"], &[]),
             "/v: duplicate mount destination"
@@ -493,7 +581,7 @@ mod tests {
         assert_eq!(m.volumes[0].options, ["nocopy"]);
         assert_eq!(m.volumes[1].name, "");
         assert_eq!(m.tmpfs[0].options, ["size=1M", "mode=700"]);
-        let err = |v: &str| parse(&[], &[v], &[]).unwrap_err().to_string();
+        let err = |v: &str| parse(&[], &[v], &[]).unwrap_err();
         assert_eq!(err("src=/tmp,dst=/x"), "type must be specified");
         assert_eq!(err("type=foo,dst=/x"), "invalid filesystem type \"foo\"");
         assert_eq!(err("type=bind,src=/tmp"), "must set volume destination");
@@ -505,6 +593,5 @@ mod tests {
             err("type=volume,dst=/x,tmpfs-size=1M"),
             "\"tmpfs-size\" option not supported for \"volume\" mount types"
         );
-        assert!(err("type=image,src=alpine,dst=/x").contains("not supported yet"));
     }
 }

@@ -1,0 +1,263 @@
+//! `--mount type=image|glob|ramfs|devpts`, tmpfs `noswap` and
+//! containers.conf's `[containers] mounts` against real runc, with
+//! Podman's refusals (one line, exit 125, nothing created).
+
+mod common;
+
+use common::{busybox, inspect};
+
+fn out_err(o: &std::process::Output) -> (i32, String, String) {
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn image_mounts() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let ro = format!("type=image,src={img},dst=/image-mount");
+    assert_eq!(
+        env.ok(&[
+            "run",
+            "--rm",
+            "--mount",
+            &ro,
+            &img,
+            "ls",
+            "/image-mount/bin/busybox"
+        ])
+        .trim(),
+        "/image-mount/bin/busybox"
+    );
+    let o = env.run(&[
+        "run",
+        "--rm",
+        "--mount",
+        &ro,
+        &img,
+        "touch",
+        "/image-mount/x",
+    ]);
+    let (code, _, err) = out_err(&o);
+    assert_eq!(code, 1);
+    assert!(err.contains("Read-only file system"), "{err}");
+    for rw in ["rw=true", "readwrite=true"] {
+        env.ok(&[
+            "run",
+            "--rm",
+            "--mount",
+            &format!("{ro},{rw}"),
+            &img,
+            "touch",
+            "/image-mount/x",
+        ]);
+    }
+    env.ok(&[
+        "run",
+        "--name",
+        "sub",
+        "--mount",
+        &format!("{ro},subpath=/bin"),
+        &img,
+        "ls",
+        "/image-mount/busybox",
+    ]);
+    let c = inspect(env, "sub");
+    assert_eq!(c["Mounts"][0]["Type"], "image");
+    assert_eq!(c["Mounts"][0]["Source"], img.as_str());
+    assert_eq!(c["Mounts"][0]["Destination"], "/image-mount");
+    assert_eq!(c["Mounts"][0]["RW"], false);
+    assert_eq!(c["Mounts"][0]["SubPath"], "/bin");
+    env.ok(&["rm", "sub"]);
+    // Every run released its mount of the image.
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+    let storage = env.root().display().to_string();
+    assert!(
+        !mounts
+            .lines()
+            .any(|l| l.contains(&storage) && l.contains("image-mounts")),
+        "stray image mount"
+    );
+
+    let (code, err) = env.fails(&[
+        "run",
+        "--name",
+        "x",
+        "--mount",
+        "type=image,src=localhost/no-such-image,dst=/m",
+        &img,
+        "true",
+    ]);
+    assert_eq!(
+        (code, err.trim()),
+        (125, "Error: localhost/no-such-image: image not known")
+    );
+    let (code, err) = env.fails(&["run", "--mount", "type=image,src=a,dst=/m,bogus", &img]);
+    assert_eq!(
+        (code, err.trim()),
+        (125, "Error: bogus: invalid mount option")
+    );
+    assert_eq!(env.ok(&["ps", "-a", "-q"]), "", "nothing was created");
+}
+
+#[test]
+fn globs_ramfs_devpts_noswap() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let d = env.dir().join("g");
+    std::fs::create_dir_all(&d).unwrap();
+    for f in ["v1a", "v1b", "v2"] {
+        std::fs::write(d.join(f), f).unwrap();
+    }
+    let base = d.display().to_string();
+    let glob = format!("type=glob,src={base}/v1*,ro");
+    let ls = |paths: &[&str]| {
+        let mut args = vec!["run", "--rm", "--mount", &glob, &img, "ls"];
+        args.extend_from_slice(paths);
+        out_err(&env.run(&args)).0
+    };
+    let (v1a, v1b, v2) = (
+        format!("{base}/v1a"),
+        format!("{base}/v1b"),
+        format!("{base}/v2"),
+    );
+    assert_eq!(ls(&[&v1a, &v1b]), 0, "the matches are mounted");
+    assert_eq!(ls(&[&v2]), 1, "v2 is not mounted");
+    let listed = env.ok(&[
+        "run",
+        "--rm",
+        "--mount",
+        &format!("type=glob,src={base}/v1*,destination=/non/existing,ro"),
+        &img,
+        "ls",
+        "/non/existing",
+    ]);
+    assert_eq!(listed, "v1a\nv1b\n");
+    let (code, err) = env.fails(&[
+        "run",
+        "--rm",
+        "--mount",
+        &format!("type=glob,src={base}/v3*,ro"),
+        &img,
+        "true",
+    ]);
+    assert_eq!(
+        (code, err.trim().to_owned()),
+        (
+            125,
+            format!("Error: no file paths matching glob \"{base}/v3*\"")
+        )
+    );
+
+    let fs_type = env.ok(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=ramfs,destination=/r",
+        &img,
+        "stat",
+        "-f",
+        "-c",
+        "%T",
+        "/r",
+    ]);
+    assert_eq!(fs_type.trim(), "ramfs");
+    let pts = env.ok(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=devpts,destination=/dev/pts,mode=600",
+        &img,
+        "grep",
+        " /dev/pts ",
+        "/proc/mounts",
+    ]);
+    assert!(pts.contains("mode=600"), "{pts}");
+    let t = env.ok(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=tmpfs,destination=/t,noswap",
+        &img,
+        "grep",
+        " /t ",
+        "/proc/mounts",
+    ]);
+    assert!(t.contains("noswap"), "{t}");
+    let (code, err) = env.fails(&["run", "--mount", "type=ramfs,destination=/r,uid=1", &img]);
+    assert_eq!(
+        (code, err.trim()),
+        (
+            125,
+            "Error: \"uid\" option not supported for \"ramfs\" mount types"
+        )
+    );
+}
+
+#[test]
+fn containers_conf_mounts() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let f1 = env.dir().join("one");
+    let f2 = env.dir().join("two");
+    std::fs::write(&f1, "first\n").unwrap();
+    std::fs::write(&f2, "second\n").unwrap();
+    let m1 = format!("type=bind,src={},destination=/conf-file,ro,Z", f1.display());
+    let m2 = format!("type=bind,src={},destination=/conf-file,ro,Z", f2.display());
+    let conf = env.dir().join("containers.conf");
+    std::fs::write(&conf, format!("[containers]\nmounts = [ \"{m1}\", ]\n")).unwrap();
+    let bad = env.dir().join("bad.conf");
+    std::fs::write(
+        &bad,
+        format!(
+            "[containers]\nmounts = [ \"type=bogus,src={},destination=/x\" ]\n",
+            f2.display()
+        ),
+    )
+    .unwrap();
+    let with = |file: &std::path::Path, args: &[&str]| {
+        let mut cmd = env.cmd(args);
+        cmd.env("CONTAINERS_CONF_OVERRIDE", file);
+        out_err(&cmd.output().unwrap())
+    };
+    let (code, out, _) = with(&conf, &["run", "--rm", &img, "cat", "/conf-file"]);
+    assert_eq!((code, out.as_str()), (0, "first\n"));
+    let (code, out, _) = with(
+        &conf,
+        &["run", "--rm", "--mount", &m2, &img, "cat", "/conf-file"],
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "second\n"),
+        "the user's mount wins"
+    );
+    let (code, _, err) = with(
+        &conf,
+        &[
+            "run",
+            "--mount",
+            &m1,
+            "--mount",
+            &m2,
+            &img,
+            "cat",
+            "/conf-file",
+        ],
+    );
+    assert_eq!(
+        (code, err.trim()),
+        (125, "Error: /conf-file: duplicate mount destination")
+    );
+    let (code, _, err) = with(&bad, &["run", "--name", "b", &img, "true"]);
+    assert_eq!(
+        (code, err.trim()),
+        (
+            125,
+            "Error: parsing containers.conf mounts: invalid filesystem type \"bogus\""
+        )
+    );
+    assert_eq!(env.ok(&["ps", "-a", "-q"]), "", "nothing was created");
+}
