@@ -10,6 +10,7 @@
 //! signal), [`routes`] (paths to handlers), [`error`] (Docker's error
 //! body), [`docker`] (Docker's shapes of the front door's reports).
 
+pub mod attach;
 pub mod docker;
 pub mod endpoint;
 pub mod error;
@@ -27,3 +28,17 @@ use rpod_api::FrontDoor;
 
 /// The engine the handlers talk to, shared by every request.
 pub type Engine = Arc<dyn FrontDoor>;
+
+/// What every handler can reach: the engine and the attaches waiting for
+/// their container's start.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub attaches: Arc<attach::Attaches>,
+}
+
+impl axum::extract::FromRef<AppState> for Engine {
+    fn from_ref(state: &AppState) -> Engine {
+        state.engine.clone()
+    }
+}

@@ -85,7 +85,10 @@ async fn track_activity(
     next: Next,
 ) -> Response {
     let guard = activity.begin();
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    tracing::debug!("API request {method} {uri}");
     let resp = next.run(req).await;
+    tracing::debug!("API response {method} {uri}: {}", resp.status());
     resp.map(|body| {
         axum::body::Body::new(body.map_frame(move |frame| {
             let _in_flight = &guard;

@@ -355,11 +355,7 @@ fn docker_run_pulls_a_missing_image_and_errors_are_docker_shaped() {
     let (status, _) = http(&sock, "DELETE", &format!("/containers/{running}"), None).unwrap();
     assert_eq!(status, 409);
     // An endpoint not implemented yet, an unknown one, a too old version.
-    let (status, body) = http_ok(
-        &sock,
-        "POST",
-        &format!("/v1.44/containers/{running}/attach"),
-    );
+    let (status, body) = http_ok(&sock, "GET", &format!("/v1.44/containers/{running}/top"));
     assert_eq!(status, 501);
     assert!(
         body["message"]
@@ -368,6 +364,13 @@ fn docker_run_pulls_a_missing_image_and_errors_are_docker_shaped() {
             .contains("not implemented"),
         "{body}"
     );
+    // Attach needs the upgraded connection Docker's clients ask for.
+    let (status, body) = http_ok(
+        &sock,
+        "POST",
+        &format!("/containers/{running}/attach?stream=1&stdout=1"),
+    );
+    assert_eq!(status, 400, "{body}");
     assert_eq!(http_ok(&sock, "GET", "/nothing/here").0, 404);
     assert_eq!(http_ok(&sock, "GET", "/v1.12/containers/json").0, 400);
     // Still serving.
@@ -539,4 +542,91 @@ fn idle_service_exits_and_socket_activation_serves() {
         !unused.exists(),
         "an activated service binds nothing itself"
     );
+}
+
+#[test]
+fn docker_run_attached_streams_output_input_and_exit_codes() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+
+    // `docker run --rm`: create, attach, wait(removed), start.
+    let out = docker(&w, &sock, &["run", "--rm", &img, "echo", "hi"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
+    let ps = docker_ok(&w, &sock, &["ps", "-a", "-q"]);
+    assert_eq!(ps, "", "--rm removed the container");
+
+    // Both streams apart, and the exit code passes through.
+    let name = unique_name("api-att");
+    let out = docker(
+        &w,
+        &sock,
+        &[
+            "run",
+            "--name",
+            &name,
+            &img,
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 5",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+    // `docker start -a` of the exited container runs it again, attached.
+    let out = docker(&w, &sock, &["start", "-a", &name]);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+
+    // stdin with -i: the client's input reaches the process, EOF closes it.
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "--rm", "-i", &img, "sh", "-c", "cat; echo done"])
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"typed\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "typed\ndone\n");
+
+    // `docker attach` to a running container; the client leaving does not stop it.
+    let ticker = unique_name("api-tick");
+    docker_ok(
+        &w,
+        &sock,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &ticker,
+            &img,
+            "sh",
+            "-c",
+            "while true; do echo tick; sleep 0.1; done",
+        ],
+    );
+    let mut cmd = Command::new("docker");
+    cmd.args(["attach", "--sig-proxy=false", &ticker])
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert_eq!(first, "tick\n");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(common::state_of(&w.env, &ticker), "running");
+    docker_ok(&w, &sock, &["rm", "-f", &ticker, &name]);
 }

@@ -13,13 +13,14 @@ use rpod_api::container::{
     ContainerExistsOptions, ContainerListOptions, ContainerReport, InspectOptions, KillOptions,
     PauseUnpauseOptions, RestartOptions, RmOptions, StopOptions, WaitOptions,
 };
+use rpod_api::container_run::StartAttachOptions;
 use rpod_api::inspect::InspectContainerData;
 use serde_json::json;
 
 use crate::docker::query::Params;
 use crate::docker::{self, create, signal::parse_signal};
 use crate::error::{ApiError, ApiResult};
-use crate::Engine;
+use crate::{AppState, Engine};
 
 type Q = Query<HashMap<String, String>>;
 
@@ -117,8 +118,29 @@ async fn is_running(engine: &Engine, id: &str) -> ApiResult<bool> {
     Ok(d.state.is_some_and(|s| s.running || s.paused))
 }
 
-/// `POST /containers/{id}/start`: 204, or 304 when it already runs.
-pub async fn start(State(engine): State<Engine>, Path(id): Path<String>) -> ApiResult<Response> {
+/// `POST /containers/{id}/start`: 204, or 304 when it already runs. An
+/// attach waiting for the container gets the session of an attached start.
+pub async fn start(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let engine = &app.engine;
+    if !app.attaches.is_empty() {
+        let full_id = inspect_one(engine, &id, false).await?.id;
+        if let Some((starter, interactive)) = app.attaches.take_starter(&full_id) {
+            let options = StartAttachOptions {
+                interactive,
+                terminal_size: None,
+            };
+            return match engine.container_start_attached(&full_id, options).await {
+                Ok(session) => {
+                    let _ = starter.send(Ok(session));
+                    Ok(no_content())
+                }
+                Err(e) => {
+                    let _ = starter.send(Err(e.clone()));
+                    Err(e.into())
+                }
+            };
+        }
+    }
     if engine.container_start(&id, true).await? {
         Ok(no_content())
     } else {
@@ -208,25 +230,102 @@ pub async fn unpause(State(engine): State<Engine>, Path(id): Path<String>) -> Ap
 }
 
 /// `POST /containers/{id}/wait?condition=not-running|next-exit|removed`:
-/// `{"StatusCode": N, "Error": null}`.
+/// `{"StatusCode": N, "Error": null}`. `next-exit` and `removed` of a
+/// container not started yet wait for its start first; an attach waiting
+/// for the container reports the exit it saw.
 pub async fn wait(
-    State(engine): State<Engine>,
+    State(app): State<AppState>,
     Path(id): Path<String>,
     Query(q): Q,
 ) -> ApiResult<Response> {
+    let engine = &app.engine;
     let p = Params(q);
     let condition = p.get("condition").unwrap_or("not-running");
-    let removed = match condition {
-        "" | "not-running" | "next-exit" => false,
-        "removed" => true,
+    let (next_exit, removed) = match condition {
+        "" | "not-running" => (false, false),
+        "next-exit" => (true, false),
+        "removed" => (true, true),
         other => {
             return Err(ApiError::bad_request(format!(
                 "invalid condition {other:?}: use not-running, next-exit or removed"
             )))
         }
     };
+    let full_id = inspect_one(engine, &id, false).await?.id;
+    // As Docker: the status line and headers go out at once (clients wait
+    // for them before starting the container), the result when it is known.
+    let engine = engine.clone();
+    let exit_watch = app.attaches.exit_watch(&full_id);
+    let result = async move {
+        let body = match wait_result(&engine, &full_id, exit_watch, next_exit, removed).await {
+            Ok(code) => json!({"StatusCode": code, "Error": null}),
+            Err(e) => json!({"StatusCode": -1, "Error": {"Message": e.message}}),
+        };
+        Ok::<_, std::io::Error>(Bytes::from(body.to_string()))
+    };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(futures_util::stream::once(result)),
+    )
+        .into_response())
+}
+
+/// The exit code a wait answers.
+async fn wait_result(
+    engine: &Engine,
+    full_id: &str,
+    exit_watch: Option<tokio::sync::watch::Receiver<Option<i32>>>,
+    next_exit: bool,
+    removed: bool,
+) -> ApiResult<i32> {
+    let attached_exit = match exit_watch {
+        Some(mut rx) => rx.wait_for(Option::is_some).await.ok().and_then(|v| *v),
+        None => None,
+    };
+    let code = match attached_exit {
+        Some(code) => code,
+        None => {
+            if next_exit {
+                wait_started(engine, full_id).await?;
+            }
+            exit_code(engine, full_id).await?
+        }
+    };
+    if removed {
+        while engine
+            .container_exists(full_id, ContainerExistsOptions::default())
+            .await?
+        {
+            tokio::time::sleep(WAIT_INTERVAL).await;
+        }
+    }
+    Ok(code)
+}
+
+/// Waits until the container `id` is no longer `created`; a container
+/// removed meanwhile is no error (its exit is looked up next).
+async fn wait_started(engine: &Engine, id: &str) -> ApiResult<()> {
+    loop {
+        let (found, _) = engine
+            .container_inspect(&[id.to_owned()], InspectOptions::default())
+            .await?;
+        let status = found
+            .first()
+            .and_then(|d| d.state.as_ref())
+            .map(|s| s.status.clone());
+        match status.as_deref() {
+            Some("created") | Some("configured") | Some("initialized") => {
+                tokio::time::sleep(WAIT_INTERVAL).await
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// The container's exit code once it exited (0 for one never started).
+async fn exit_code(engine: &Engine, id: &str) -> ApiResult<i32> {
     let options = WaitOptions {
-        names: vec![id.clone()],
+        names: vec![id.to_owned()],
         latest: false,
         ignore: false,
         conditions: vec!["exited".to_owned()],
@@ -237,19 +336,11 @@ pub async fn wait(
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::no_such_container(&id))?;
-    if let Some(e) = report.error {
-        return Err(e.into());
+        .ok_or_else(|| ApiError::no_such_container(id))?;
+    match report.error {
+        Some(e) => Err(e.into()),
+        None => Ok(report.exit_code),
     }
-    if removed {
-        while engine
-            .container_exists(&id, ContainerExistsOptions::default())
-            .await?
-        {
-            tokio::time::sleep(WAIT_INTERVAL).await;
-        }
-    }
-    Ok(Json(json!({"StatusCode": report.exit_code, "Error": null})).into_response())
 }
 
 /// `DELETE /containers/{id}?force=1&v=1`.

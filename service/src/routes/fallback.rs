@@ -14,7 +14,6 @@ const PLANNED: &[&str] = &[
     "/build",
     "/commit",
     "/containers/prune",
-    "/containers/*/attach",
     "/containers/*/attach/ws",
     "/containers/*/exec",
     "/containers/*/resize",

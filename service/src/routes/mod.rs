@@ -1,6 +1,7 @@
 //! The router: Docker Engine API paths and libpod paths (after the version
 //! prefix was stripped, see [`crate::version`]) to their handlers.
 
+mod attach;
 mod containers;
 mod fallback;
 mod images;
@@ -11,7 +12,9 @@ mod system;
 use axum::routing::{delete, get, post};
 use axum::Router;
 
-use crate::Engine;
+use std::sync::Arc;
+
+use crate::{AppState, Engine};
 
 /// Every endpoint the service answers; anything else is [`fallback`]'s.
 pub fn router(engine: Engine) -> Router {
@@ -30,6 +33,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/containers/{id}/unpause", post(containers::unpause))
         .route("/containers/{id}/wait", post(containers::wait))
         .route("/containers/{id}/logs", get(logs::logs))
+        .route("/containers/{id}/attach", post(attach::attach))
         .route("/containers/{id}", delete(containers::remove))
         .route("/images/json", get(images::list))
         .route("/images/create", post(images::pull))
@@ -49,5 +53,8 @@ pub fn router(engine: Engine) -> Router {
         )
         .route("/libpod/pods/json", get(libpod::pods))
         .fallback(fallback::fallback)
-        .with_state(engine)
+        .with_state(AppState {
+            engine,
+            attaches: Arc::default(),
+        })
 }
