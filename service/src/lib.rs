@@ -14,6 +14,7 @@ pub mod attach;
 pub mod docker;
 pub mod endpoint;
 pub mod error;
+pub mod exec;
 pub mod idle;
 pub mod routes;
 pub mod server;
@@ -35,6 +36,7 @@ pub type Engine = Arc<dyn FrontDoor>;
 pub struct AppState {
     pub engine: Engine,
     pub attaches: Arc<attach::Attaches>,
+    pub execs: Arc<exec::Execs>,
 }
 
 impl axum::extract::FromRef<AppState> for Engine {

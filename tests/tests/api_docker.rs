@@ -630,3 +630,58 @@ fn docker_run_attached_streams_output_input_and_exit_codes() {
     assert_eq!(common::state_of(&w.env, &ticker), "running");
     docker_ok(&w, &sock, &["rm", "-f", &ticker, &name]);
 }
+
+#[test]
+fn docker_exec_runs_attached_with_stdin_and_detached() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-exec");
+    docker_ok(
+        &w,
+        &sock,
+        &["run", "-d", "--name", &name, &img, "sleep", "1000"],
+    );
+
+    let out = docker(
+        &w,
+        &sock,
+        &["exec", &name, "sh", "-c", "echo out; echo err >&2; exit 7"],
+    );
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+
+    let mut cmd = Command::new("docker");
+    cmd.args(["exec", "-i", &name, "sh", "-c", "cat; echo eof"])
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"in\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "in\neof\n");
+
+    docker_ok(
+        &w,
+        &sock,
+        &["exec", "-d", &name, "sh", "-c", "echo done > /tmp/marker"],
+    );
+    wait_until(Duration::from_secs(20), "the detached exec's file", || {
+        docker(&w, &sock, &["exec", &name, "cat", "/tmp/marker"]).stdout == b"done\n"
+    });
+
+    // Unknown exec sessions and stopped containers.
+    assert_eq!(http_ok(&sock, "GET", "/exec/nosuch/json").0, 404);
+    docker_ok(&w, &sock, &["stop", "-t", "0", &name]);
+    let out = docker(&w, &sock, &["exec", &name, "true"]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not running"),
+        "{out:?}"
+    );
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+}

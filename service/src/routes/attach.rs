@@ -23,11 +23,11 @@ use crate::AppState;
 
 /// Which streams the client wants.
 #[derive(Clone, Copy)]
-struct Streams {
-    stdin: bool,
-    stdout: bool,
-    stderr: bool,
-    tty: bool,
+pub(super) struct Streams {
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    pub tty: bool,
 }
 
 /// Where the session comes from.
@@ -58,17 +58,7 @@ pub async fn attach(
             "attach with detachKeys is not supported by rpod yet",
         ));
     }
-    let upgrade = req
-        .headers()
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if upgrade != "tcp" {
-        return Err(ApiError::bad_request(
-            "attach needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)",
-        ));
-    }
+    require_upgrade(&req)?;
     let data = inspect_one(&app.engine, &id, false).await?;
     let config = data.config.clone().unwrap_or_default();
     let streams = Streams {
@@ -111,17 +101,41 @@ pub async fn attach(
                 None
             }
         };
-        let code = match (session, upgraded) {
-            (Some(session), Some(io)) => pump(session, io, streams).await,
-            (Some(session), None) => drain(session).await,
-            _ => None,
+        let report = move |code: Option<i32>| {
+            if let Some(tx) = exit_tx {
+                let _ = tx.send(code);
+            }
         };
-        if let Some(tx) = exit_tx {
-            let _ = tx.send(code);
+        match (session, upgraded) {
+            (Some(session), Some(io)) => pump(session, io, streams, report).await,
+            (Some(session), None) => report(drain(session).await),
+            _ => report(None),
         }
         attaches.remove(&full_id);
     });
-    let content_type = if streams.tty {
+    Ok(switching(streams.tty))
+}
+
+/// Whether the request asks for Docker's upgraded connection; 400 if not.
+pub(super) fn require_upgrade(req: &Request) -> ApiResult<()> {
+    let upgrade = req
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if upgrade == "tcp" {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "attach needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)",
+        ))
+    }
+}
+
+/// The 101 answer that hands the connection over to the stream.
+pub(super) fn switching(tty: bool) -> Response {
+    let content_type = if tty {
         "application/vnd.docker.raw-stream"
     } else {
         "application/vnd.docker.multiplexed-stream"
@@ -131,7 +145,7 @@ pub async fn attach(
     h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
     h.insert(header::UPGRADE, HeaderValue::from_static("tcp"));
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Ok(resp)
+    resp
 }
 
 /// The process's output read on a blocking thread (the session's reads
@@ -176,19 +190,21 @@ async fn finish(session: Box<dyn AttachSession>) -> Option<i32> {
 }
 
 /// Without a connection: the output is read and dropped until the end.
-async fn drain(session: Box<dyn AttachSession>) -> Option<i32> {
+pub(super) async fn drain(session: Box<dyn AttachSession>) -> Option<i32> {
     let (mut rx, reader) = read_output(session);
     while rx.recv().await.is_some() {}
     finish(reader.await.ok()?).await
 }
 
 /// Copies the output to the client and the client's bytes to stdin until
-/// the process's output ends; the exit code.
-async fn pump(
+/// the process's output ends; `report` gets the exit code before the
+/// connection is closed (a client asks for it once it sees the end).
+pub(super) async fn pump(
     mut session: Box<dyn AttachSession>,
     io: TokioIo<hyper::upgrade::Upgraded>,
     streams: Streams,
-) -> Option<i32> {
+    report: impl FnOnce(Option<i32>),
+) {
     let (mut rd, mut wr) = tokio::io::split(io);
     if let Some(mut input) = streams.stdin.then(|| session.take_input()).flatten() {
         tokio::spawn(async move {
@@ -236,8 +252,11 @@ async fn pump(
             client_gone = true;
         }
     }
-    let code = finish(reader.await.ok()?).await;
+    let code = match reader.await {
+        Ok(session) => finish(session).await,
+        Err(_) => None,
+    };
+    report(code);
     let _ = wr.flush().await;
     let _ = wr.shutdown().await;
-    code
 }

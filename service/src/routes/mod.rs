@@ -3,6 +3,7 @@
 
 mod attach;
 mod containers;
+mod exec;
 mod fallback;
 mod images;
 mod libpod;
@@ -34,6 +35,9 @@ pub fn router(engine: Engine) -> Router {
         .route("/containers/{id}/wait", post(containers::wait))
         .route("/containers/{id}/logs", get(logs::logs))
         .route("/containers/{id}/attach", post(attach::attach))
+        .route("/containers/{id}/exec", post(exec::create))
+        .route("/exec/{id}/start", post(exec::start))
+        .route("/exec/{id}/json", get(exec::inspect))
         .route("/containers/{id}", delete(containers::remove))
         .route("/images/json", get(images::list))
         .route("/images/create", post(images::pull))
@@ -56,5 +60,6 @@ pub fn router(engine: Engine) -> Router {
         .with_state(AppState {
             engine,
             attaches: Arc::default(),
+            execs: Arc::default(),
         })
 }
