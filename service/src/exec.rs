@@ -8,7 +8,7 @@ use std::io::Read;
 use std::sync::Mutex;
 
 /// What a create asked for.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExecConfig {
     pub container_id: String,
     pub cmd: Vec<String>,
