@@ -115,14 +115,40 @@ fn http_ok(sock: &Path, method: &str, path: &str) -> (u16, Value) {
     (status, v)
 }
 
-/// `docker ARGS` against the service (its own empty config directory).
-fn docker(w: &World, sock: &Path, args: &[&str]) -> Output {
+/// A `docker ARGS` command against the service (its own empty config
+/// directory), stdin from /dev/null.
+fn docker_cmd(w: &World, sock: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new("docker");
     cmd.args(args)
         .env("DOCKER_HOST", format!("unix://{}", sock.display()))
         .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
         .stdin(Stdio::null());
-    run_with_timeout(&mut cmd, CLIENT_TIMEOUT)
+    cmd
+}
+
+/// Runs `docker ARGS` against the service.
+fn docker(w: &World, sock: &Path, args: &[&str]) -> Output {
+    run_with_timeout(&mut docker_cmd(w, sock, args), CLIENT_TIMEOUT)
+}
+
+/// Runs `docker ARGS` with `input` on its stdin (then closed).
+fn docker_with_input(w: &World, sock: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut cmd = docker_cmd(w, sock, args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `docker run -d --name NAME IMAGE sh -c SCRIPT`; the container's id.
+fn run_sh_detached(w: &World, sock: &Path, name: &str, img: &str, script: &str) -> String {
+    docker_ok(
+        w,
+        sock,
+        &["run", "-d", "--name", name, img, "sh", "-c", script],
+    )
 }
 
 fn docker_ok(w: &World, sock: &Path, args: &[&str]) -> String {
@@ -250,11 +276,7 @@ fn docker_cli_pulls_runs_logs_waits_and_removes() {
 
     // An exit code passes through; start again, stop, remove.
     let quick = unique_name("api-exit");
-    docker_ok(
-        &w,
-        &sock,
-        &["run", "-d", "--name", &quick, &img, "sh", "-c", "exit 3"],
-    );
+    run_sh_detached(&w, &sock, &quick, &img, "exit 3");
     assert_eq!(docker_ok(&w, &sock, &["wait", &quick]).trim(), "3");
     docker_ok(&w, &sock, &["start", &name]);
     docker_ok(&w, &sock, &["stop", "-t", "0", &name]);
@@ -437,29 +459,10 @@ fn containers_survive_a_killed_service_and_a_new_one_sees_them() {
     let sock = sock_path(&w);
     let mut service = Service::start(&w.env, &sock, "0");
     let name = unique_name("survivor");
-    docker_ok(
-        &w,
-        &sock,
-        &[
-            "run",
-            "-d",
-            "--name",
-            &name,
-            &img,
-            "sh",
-            "-c",
-            "echo alive; exec sleep 1000",
-        ],
-    );
+    run_sh_detached(&w, &sock, &name, &img, "echo alive; exec sleep 1000");
     // A `logs -f` is streaming when the service dies.
-    let mut follower = Command::new("docker");
-    follower
-        .args(["logs", "-f", &name])
-        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
-        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let mut follower = docker_cmd(&w, &sock, &["logs", "-f", &name]);
+    follower.stdout(Stdio::null()).stderr(Stdio::null());
     let mut follower = follower.spawn().unwrap();
     service.kill();
     let _ = follower.wait();
@@ -581,42 +584,26 @@ fn docker_run_attached_streams_output_input_and_exit_codes() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
 
     // stdin with -i: the client's input reaches the process, EOF closes it.
-    let mut cmd = Command::new("docker");
-    cmd.args(["run", "--rm", "-i", &img, "sh", "-c", "cat; echo done"])
-        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
-        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"typed\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = docker_with_input(
+        &w,
+        &sock,
+        &["run", "--rm", "-i", &img, "sh", "-c", "cat; echo done"],
+        b"typed\n",
+    );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "typed\ndone\n");
 
     // `docker attach` to a running container; the client leaving does not stop it.
     let ticker = unique_name("api-tick");
-    docker_ok(
+    run_sh_detached(
         &w,
         &sock,
-        &[
-            "run",
-            "-d",
-            "--name",
-            &ticker,
-            &img,
-            "sh",
-            "-c",
-            "while true; do echo tick; sleep 0.1; done",
-        ],
+        &ticker,
+        &img,
+        "while true; do echo tick; sleep 0.1; done",
     );
-    let mut cmd = Command::new("docker");
-    cmd.args(["attach", "--sig-proxy=false", &ticker])
-        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
-        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let mut cmd = docker_cmd(&w, &sock, &["attach", "--sig-proxy=false", &ticker]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = cmd.spawn().unwrap();
     let mut first = String::new();
     std::io::BufRead::read_line(
@@ -652,16 +639,12 @@ fn docker_exec_runs_attached_with_stdin_and_detached() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
 
-    let mut cmd = Command::new("docker");
-    cmd.args(["exec", "-i", &name, "sh", "-c", "cat; echo eof"])
-        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
-        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"in\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = docker_with_input(
+        &w,
+        &sock,
+        &["exec", "-i", &name, "sh", "-c", "cat; echo eof"],
+        b"in\n",
+    );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "in\neof\n");
 
