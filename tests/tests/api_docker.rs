@@ -246,6 +246,16 @@ fn docker_cli_pulls_runs_logs_waits_and_removes() {
         .unwrap()
         .starts_with("sha256:"));
 
+    // top and rename.
+    let top = docker_ok(&w, &sock, &["top", &name]);
+    assert!(top.lines().next().unwrap().contains("PID"), "{top}");
+    assert!(top.contains("sleep 1000"), "{top}");
+    let renamed = unique_name("api-renamed");
+    docker_ok(&w, &sock, &["rename", &name, &renamed]);
+    let name = renamed;
+    let ps = docker_ok(&w, &sock, &["ps", "--format", "{{.Names}}"]);
+    assert!(ps.lines().any(|l| l == name), "{ps}");
+
     // Pause and unpause, then kill and wait: SIGKILL's 137.
     docker_ok(&w, &sock, &["pause", &name]);
     let state = docker_ok(
@@ -287,9 +297,14 @@ fn docker_cli_pulls_runs_logs_waits_and_removes() {
         &["inspect", "--format", "{{.State.Status}}", &name],
     );
     assert_eq!(state.trim(), "running");
-    docker_ok(&w, &sock, &["rm", "-f", &name, &quick]);
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+    // prune removes the exited one.
+    let pruned = docker_ok(&w, &sock, &["container", "prune", "-f"]);
+    assert!(pruned.contains("Deleted Containers"), "{pruned}");
     let ps = docker_ok(&w, &sock, &["ps", "-a", "--format", "{{.Names}}"]);
     assert!(!ps.contains(&name) && !ps.contains(&quick), "{ps}");
+    let history = docker_ok(&w, &sock, &["history", "--format", "{{.ID}}", &img]);
+    assert!(!history.trim().is_empty(), "{history}");
     w.env.fails(&["container", "exists", &name]);
 
     // Tag and remove the tag.
@@ -377,7 +392,7 @@ fn docker_run_pulls_a_missing_image_and_errors_are_docker_shaped() {
     let (status, _) = http(&sock, "DELETE", &format!("/containers/{running}"), None).unwrap();
     assert_eq!(status, 409);
     // An endpoint not implemented yet, an unknown one, a too old version.
-    let (status, body) = http_ok(&sock, "GET", &format!("/v1.44/containers/{running}/top"));
+    let (status, body) = http_ok(&sock, "GET", &format!("/v1.44/containers/{running}/stats"));
     assert_eq!(status, 501);
     assert!(
         body["message"]

@@ -181,6 +181,9 @@ pub async fn get_by_name(
         let data = engine.image_inspect(name).await?;
         return Ok(Json(shape::inspect(&data)).into_response());
     }
+    if let Some(name) = rest.strip_suffix("/history") {
+        return super::more::image_history(&engine, name).await;
+    }
     Err(unsupported(&method, &rest))
 }
 
@@ -232,7 +235,7 @@ pub async fn remove(
 
 fn unsupported(method: &Method, rest: &str) -> ApiError {
     let action = rest.rsplit('/').next().unwrap_or(rest);
-    if matches!(action, "history" | "push" | "get") {
+    if matches!(action, "push" | "get") {
         ApiError::not_implemented(format!(
             "{method} /images/{rest} is not implemented by rpod yet (see docs/compatibility.md)"
         ))

@@ -8,6 +8,7 @@ mod fallback;
 mod images;
 mod libpod;
 mod logs;
+mod more;
 mod system;
 
 use axum::routing::{delete, get, post};
@@ -36,6 +37,9 @@ pub fn router(engine: Engine) -> Router {
         .route("/containers/{id}/logs", get(logs::logs))
         .route("/containers/{id}/attach", post(attach::attach))
         .route("/containers/{id}/exec", post(exec::create))
+        .route("/containers/{id}/rename", post(more::rename))
+        .route("/containers/{id}/top", get(more::top))
+        .route("/containers/prune", post(more::prune))
         .route("/exec/{id}/start", post(exec::start))
         .route("/exec/{id}/json", get(exec::inspect))
         .route("/containers/{id}", delete(containers::remove))
