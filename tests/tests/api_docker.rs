@@ -683,3 +683,49 @@ fn docker_exec_runs_attached_with_stdin_and_detached() {
     );
     docker_ok(&w, &sock, &["rm", "-f", &name]);
 }
+
+#[test]
+fn concurrent_clients_get_every_exit_code() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let prefix = unique_name("conc");
+    let threads: Vec<_> = (0..20)
+        .map(|i| {
+            let sock = sock.clone();
+            let img = img.clone();
+            let name = format!("{prefix}-{i}");
+            std::thread::spawn(move || {
+                let body = format!(r#"{{"Image":"{img}","Cmd":["sh","-c","exit {i}"]}}"#);
+                let (status, created) = http(
+                    &sock,
+                    "POST",
+                    &format!("/containers/create?name={name}"),
+                    Some(&body),
+                )
+                .unwrap();
+                assert_eq!(status, 201, "{created}");
+                let (status, _) = http_ok(&sock, "GET", "/containers/json?all=1");
+                assert_eq!(status, 200);
+                let (status, _) =
+                    http(&sock, "POST", &format!("/containers/{name}/start"), None).unwrap();
+                assert_eq!(status, 204);
+                let (status, inspected) =
+                    http_ok(&sock, "GET", &format!("/containers/{name}/json"));
+                assert_eq!(status, 200);
+                assert_eq!(inspected["Name"], format!("/{name}"));
+                let (status, waited) = http_ok(&sock, "POST", &format!("/containers/{name}/wait"));
+                assert_eq!(status, 200);
+                assert_eq!(waited["StatusCode"], i, "{name}: {waited}");
+                let (status, _) =
+                    http(&sock, "DELETE", &format!("/containers/{name}"), None).unwrap();
+                assert_eq!(status, 204);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (_, list) = http_ok(&sock, "GET", "/containers/json?all=1");
+    assert_eq!(list, serde_json::json!([]));
+}
