@@ -44,6 +44,20 @@ impl ApiError {
     }
 }
 
+/// The most a JSON request body may hold.
+pub const BODY_LIMIT: usize = 4 << 20;
+
+/// A request's JSON body, read whole; 413 with Docker's error body when it
+/// is larger than [`BODY_LIMIT`].
+pub async fn read_body(body: axum::body::Body) -> ApiResult<axum::body::Bytes> {
+    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("reading the request body: {e} (at most {BODY_LIMIT} bytes)"),
+        )
+    })
+}
+
 /// The status for a front-door error kind (Podman's compat handlers).
 pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {

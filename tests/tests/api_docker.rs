@@ -401,6 +401,18 @@ fn docker_run_pulls_a_missing_image_and_errors_are_docker_shaped() {
             .contains("not implemented"),
         "{body}"
     );
+    // An oversized body: 413 with a message (the client may still be writing).
+    let mut s = UnixStream::connect(&sock).unwrap();
+    let big = 5 << 20;
+    let _ = write!(
+        s,
+        "POST /containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: {big}\r\n\r\n"
+    );
+    let _ = s.write_all(&vec![b' '; big]);
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"message\""), "{answer}");
     // Attach needs the upgraded connection Docker's clients ask for.
     let (status, body) = http_ok(
         &sock,

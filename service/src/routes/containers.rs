@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::docker::query::Params;
 use crate::docker::{self, create, signal::parse_signal};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{read_body, ApiError, ApiResult};
 use crate::{AppState, Engine};
 
 type Q = Query<HashMap<String, String>>;
@@ -48,7 +48,8 @@ pub async fn list(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Respon
 }
 
 /// `POST /containers/create?name=NAME`: 201 with the id.
-pub async fn create(State(engine): State<Engine>, Query(q): Q, body: Bytes) -> ApiResult<Response> {
+pub async fn create(State(engine): State<Engine>, Query(q): Q, body: Body) -> ApiResult<Response> {
+    let body = read_body(body).await?;
     let p = Params(q);
     if p.get("platform").is_some_and(|pl| !pl.is_empty()) {
         return Err(ApiError::not_implemented(

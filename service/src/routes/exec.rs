@@ -1,7 +1,7 @@
 //! Docker's exec endpoints: create, start (streamed over the upgraded
 //! connection like attach, or detached), inspect.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::attach::{drain, pump, require_upgrade, switching, Streams};
 use super::containers::inspect_one;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{read_body, ApiError, ApiResult};
 use crate::exec::{ExecConfig, ExecError, ExecState};
 use crate::AppState;
 
@@ -58,9 +58,9 @@ fn decode<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> ApiResult<T> {
 pub async fn create(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult<Response> {
-    let b: CreateBody = decode(&body)?;
+    let b: CreateBody = decode(&read_body(body).await?)?;
     if b.privileged {
         return Err(ApiError::not_implemented(
             "exec with Privileged is not supported by rpod yet",
@@ -105,9 +105,7 @@ pub async fn start(
     mut req: Request,
 ) -> ApiResult<Response> {
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .map_err(|e| ApiError::bad_request(format!("reading the body: {e}")))?;
+    let bytes = read_body(body).await?;
     let b: StartBody = decode(&bytes)?;
     req = Request::from_parts(parts, axum::body::Body::empty());
     app.execs.get(&exec_id).map_err(exec_error)?;
