@@ -741,3 +741,73 @@ fn concurrent_clients_get_every_exit_code() {
     let (_, list) = http_ok(&sock, "GET", "/containers/json?all=1");
     assert_eq!(list, serde_json::json!([]));
 }
+
+#[test]
+fn docker_volumes_create_mount_list_and_remove() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let vol = unique_name("apivol");
+    assert_eq!(
+        docker_ok(&w, &sock, &["volume", "create", "--label", "k=v", &vol]).trim(),
+        vol
+    );
+    let ls = docker_ok(
+        &w,
+        &sock,
+        &["volume", "ls", "--format", "{{.Name}} {{.Driver}}"],
+    );
+    assert!(ls.lines().any(|l| l == format!("{vol} local")), "{ls}");
+    let label = docker_ok(
+        &w,
+        &sock,
+        &["volume", "inspect", "--format", "{{.Labels.k}}", &vol],
+    );
+    assert_eq!(label.trim(), "v");
+    // Mounted by a container: written there, read by the next one.
+    let mount = format!("{vol}:/data");
+    let out = docker(
+        &w,
+        &sock,
+        &[
+            "run",
+            "--rm",
+            "-v",
+            &mount,
+            &img,
+            "sh",
+            "-c",
+            "echo kept > /data/f",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let out = docker(
+        &w,
+        &sock,
+        &["run", "--rm", "-v", &mount, &img, "cat", "/data/f"],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "kept\n", "{out:?}");
+    // In use: 409; then removed.
+    let user = unique_name("api-voluser");
+    docker_ok(
+        &w,
+        &sock,
+        &[
+            "run", "-d", "--name", &user, "-v", &mount, &img, "sleep", "1000",
+        ],
+    );
+    assert_eq!(
+        http(&sock, "DELETE", &format!("/volumes/{vol}"), None)
+            .unwrap()
+            .0,
+        409
+    );
+    docker_ok(&w, &sock, &["rm", "-f", &user]);
+    docker_ok(&w, &sock, &["volume", "rm", &vol]);
+    assert_eq!(
+        http(&sock, "GET", &format!("/volumes/{vol}"), None)
+            .unwrap()
+            .0,
+        404
+    );
+}

@@ -10,6 +10,7 @@ mod libpod;
 mod logs;
 mod more;
 mod system;
+mod volumes;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -50,6 +51,13 @@ pub fn router(engine: Engine) -> Router {
             get(images::get_by_name)
                 .post(images::post_by_name)
                 .delete(images::remove),
+        )
+        .route("/volumes", get(volumes::list))
+        .route("/volumes/create", post(volumes::create))
+        .route("/volumes/prune", post(volumes::prune))
+        .route(
+            "/volumes/{name}",
+            get(volumes::inspect).delete(volumes::remove),
         )
         .route("/libpod/_ping", get(system::ping).head(system::ping))
         .route("/libpod/version", get(system::version))
