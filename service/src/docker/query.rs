@@ -41,6 +41,16 @@ impl Params {
         }
     }
 
+    /// The `filters` parameter as `KEY=VALUE` strings (the form the
+    /// front door's `--filter` options take).
+    pub fn filter_list(&self) -> ApiResult<Vec<String>> {
+        Ok(self
+            .filters()?
+            .into_iter()
+            .flat_map(|(k, vs)| vs.into_iter().map(move |v| format!("{k}={v}")))
+            .collect())
+    }
+
     /// The `filters` parameter.
     pub fn filters(&self) -> ApiResult<Filters> {
         match self.get("filters") {

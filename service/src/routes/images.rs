@@ -28,11 +28,7 @@ type Q = Query<HashMap<String, String>>;
 /// `GET /images/json` (`all`, `filters`).
 pub async fn list(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Response> {
     let p = Params(q);
-    let filter = p
-        .filters()?
-        .into_iter()
-        .flat_map(|(k, vs)| vs.into_iter().map(move |v| format!("{k}={v}")))
-        .collect();
+    let filter = p.filter_list()?;
     let options = ImageListOptions {
         all: p.bool("all", false)?,
         filter,

@@ -58,11 +58,7 @@ pub async fn pods(
     State(engine): State<Engine>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let filters = Params(q)
-        .filters()?
-        .into_iter()
-        .flat_map(|(k, vs)| vs.into_iter().map(move |v| format!("{k}={v}")))
-        .collect();
+    let filters = Params(q).filter_list()?;
     let options = PodPsOptions {
         filters,
         ..Default::default()

@@ -69,11 +69,7 @@ fn top_json(lines: &[String]) -> Value {
 
 /// `POST /containers/prune?filters=...`.
 pub async fn prune(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Response> {
-    let filters = Params(q)
-        .filters()?
-        .into_iter()
-        .flat_map(|(k, vs)| vs.into_iter().map(move |v| format!("{k}={v}")))
-        .collect();
+    let filters = Params(q).filter_list()?;
     let reports = engine
         .container_prune(ContainerPruneOptions { filters })
         .await?;

@@ -34,16 +34,9 @@ fn volume_json(v: &VolumeConfigResponse) -> Value {
     })
 }
 
-fn filter_list(p: &Params) -> ApiResult<Vec<String>> {
-    Ok(p.filters()?
-        .into_iter()
-        .flat_map(|(k, vs)| vs.into_iter().map(move |v| format!("{k}={v}")))
-        .collect())
-}
-
 /// `GET /volumes`: `{"Volumes": [...], "Warnings": []}`.
 pub async fn list(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Response> {
-    let filters = filter_list(&Params(q))?;
+    let filters = Params(q).filter_list()?;
     let vols = engine.volume_list(VolumeListOptions { filters }).await?;
     let out: Vec<Value> = vols.iter().map(volume_json).collect();
     Ok(Json(json!({"Volumes": out, "Warnings": []})).into_response())
@@ -122,7 +115,7 @@ pub async fn remove(
 
 /// `POST /volumes/prune`: `{"VolumesDeleted": [...], "SpaceReclaimed": N}`.
 pub async fn prune(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Response> {
-    let filters = filter_list(&Params(q))?;
+    let filters = Params(q).filter_list()?;
     let reports = engine.volume_prune(VolumePruneOptions { filters }).await?;
     if let Some(e) = reports.iter().find_map(|r| r.err.clone()) {
         return Err(e.into());
