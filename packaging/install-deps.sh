@@ -46,8 +46,29 @@ if [ ${#missing[@]} -gt 0 ]; then
         "${missing[@]}"
 fi
 
+# The docker CLI drives `rpod system service` in tests/tests/api_docker.rs. Debian ships
+# it in docker.io together with dockerd and containerd; their daemons are never started
+# (a policy-rc.d refuses every service start during the install) and nothing needs them:
+# the tests point DOCKER_HOST at rpod's socket. A docker CLI already on PATH is kept.
+if ! command -v docker >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: the docker CLI is missing; run this script as root" >&2
+        exit 1
+    fi
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy"
+        chmod 755 "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold docker.io
+fi
+
 # The packages must have delivered what rpod and the tests execute.
-for cmd in runc crun umoci skopeo docker-registry jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit; do
+for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||

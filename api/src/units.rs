@@ -83,6 +83,43 @@ pub fn ram_in_bytes(s: &str) -> Result<i64, String> {
     Ok((num * 2f64.powi(shift)) as i64)
 }
 
+/// go-units `HumanDuration`.
+pub fn human_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let hours = secs / 3600;
+    if secs < 1 {
+        "Less than a second".into()
+    } else if secs == 1 {
+        "1 second".into()
+    } else if secs < 60 {
+        format!("{secs} seconds")
+    } else if secs / 60 == 1 {
+        "About a minute".into()
+    } else if secs < 3600 {
+        format!("{} minutes", secs / 60)
+    } else if hours == 1 {
+        "About an hour".into()
+    } else if hours < 48 {
+        format!("{hours} hours")
+    } else if hours < 24 * 7 * 2 {
+        format!("{} days", hours / 24)
+    } else if hours < 24 * 30 * 2 {
+        format!("{} weeks", hours / 24 / 7)
+    } else if hours < 24 * 365 * 2 {
+        format!("{} months", hours / 24 / 30)
+    } else {
+        format!("{} years", hours / 24 / 365)
+    }
+}
+
+/// Time since `nanos` (Unix nanoseconds) as go-units prints it.
+pub fn human_since(nanos: i64) -> String {
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+    human_duration(std::time::Duration::from_nanos(
+        now.saturating_sub(nanos).max(0) as u64,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,42 +1,7 @@
 //! Human-readable durations and sizes, as Podman prints them (Go's
 //! docker/go-units HumanDuration and HumanSizeWithPrecision).
 
-use std::time::Duration;
-
-/// go-units `HumanDuration`.
-pub fn duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let hours = secs / 3600;
-    if secs < 1 {
-        "Less than a second".into()
-    } else if secs == 1 {
-        "1 second".into()
-    } else if secs < 60 {
-        format!("{secs} seconds")
-    } else if secs / 60 == 1 {
-        "About a minute".into()
-    } else if secs < 3600 {
-        format!("{} minutes", secs / 60)
-    } else if hours == 1 {
-        "About an hour".into()
-    } else if hours < 48 {
-        format!("{hours} hours")
-    } else if hours < 24 * 7 * 2 {
-        format!("{} days", hours / 24)
-    } else if hours < 24 * 30 * 2 {
-        format!("{} weeks", hours / 24 / 7)
-    } else if hours < 24 * 365 * 2 {
-        format!("{} months", hours / 24 / 30)
-    } else {
-        format!("{} years", hours / 24 / 365)
-    }
-}
-
-/// Time since `nanos` (Unix nanoseconds) as go-units prints it.
-pub fn since(nanos: i64) -> String {
-    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-    duration(Duration::from_nanos(now.saturating_sub(nanos).max(0) as u64))
-}
+pub use rpod_api::units::human_since as since;
 
 /// go-units `HumanSizeWithPrecision(size, 3)`: decimal units.
 pub fn size(bytes: u64) -> String {
@@ -59,6 +24,8 @@ pub fn size_compact(bytes: u64, precision: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rpod_api::units::human_duration as duration;
+    use std::time::Duration;
 
     #[test]
     fn durations_match_go_units() {

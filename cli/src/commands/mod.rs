@@ -1,6 +1,7 @@
 //! One module per command (or family). `dispatch` opens the engine and
 //! runs the chosen command; each returns the process exit code.
 
+mod api_service;
 mod attach;
 mod cidfile;
 mod commit;

@@ -29,6 +29,8 @@ pub enum SystemCommand {
     Prune(SystemPruneArgs),
     /// Reset rpod storage
     Reset(ResetArgs),
+    /// Run API service
+    Service(super::api_service::ServiceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +127,7 @@ pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
         SystemCommand::Events(a) => super::events::run(g, a).await,
         SystemCommand::Reset(a) => reset(g, a).await,
         SystemCommand::Migrate(a) => migrate(g, a).await,
+        SystemCommand::Service(a) => super::api_service::run(g, a).await,
     }
 }
 

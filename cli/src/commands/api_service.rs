@@ -1,0 +1,57 @@
+//! `rpod system service [--time N] [URI]`: the REST API service (Docker
+//! Engine API and libpod) on a unix or TCP socket, or on the socket systemd
+//! passed. One engine serves every request for the service's lifetime.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use clap::Args;
+use rpod_api::FrontDoor;
+use rpod_service::endpoint::{activated, Endpoint, DEFAULT_URI};
+use rpod_service::ServiceOptions;
+
+use super::common::{open_front_door, Globals};
+use crate::cli_error::{CliError, CliResult};
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// Time until the service session expires in seconds. Use 0 to disable the timeout
+    #[arg(short = 't', long, default_value_t = 5, value_name = "seconds")]
+    time: i64,
+    /// Where to listen: unix://PATH or tcp://IP:PORT (default unix:///run/rpod/rpod.sock)
+    uri: Option<String>,
+}
+
+pub async fn run(g: &Globals, a: ServiceArgs) -> CliResult {
+    if a.time < 0 {
+        return Err(CliError::usage(format!(
+            "invalid argument \"{}\" for \"-t, --time\" flag: the timeout cannot be negative",
+            a.time
+        )));
+    }
+    let endpoint = Endpoint::parse(a.uri.as_deref().unwrap_or(DEFAULT_URI))
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let passed = activated().map_err(|e| anyhow!(e))?;
+    // The engine opens before binding: a store it cannot open fails before
+    // anything listens.
+    let engine: Arc<dyn FrontDoor> = Arc::from(open_front_door(g)?);
+    let listener = match passed {
+        Some(l) => {
+            tracing::info!("API service listening on the socket systemd passed");
+            l
+        }
+        None => {
+            let l = endpoint.bind().map_err(|e| anyhow!(e))?;
+            tracing::info!("API service listening on {:?}", endpoint);
+            l
+        }
+    };
+    let options = ServiceOptions {
+        idle_timeout: (a.time > 0).then(|| Duration::from_secs(a.time as u64)),
+    };
+    rpod_service::serve(engine, listener, options)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    Ok(0)
+}

@@ -1,0 +1,133 @@
+//! Errors as the Docker and libpod APIs send them: a status code and the
+//! body `{"cause": ..., "message": ..., "response": CODE}` (Podman's
+//! `errorhandling.ErrorModel`; Docker's clients read `message`).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rpod_api::{Error, ErrorKind};
+use serde_json::json;
+
+/// A request that failed, with its HTTP status.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 400: the request itself is wrong (a bad body or parameter).
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 501: an endpoint or option rpod does not implement yet.
+    pub fn not_implemented(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_IMPLEMENTED, message)
+    }
+
+    /// 404 for a missing container, as Docker words it.
+    pub fn no_such_container(name: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no container with name or ID \"{name}\" found: no such container"),
+        )
+    }
+}
+
+/// The most a JSON request body may hold.
+pub const BODY_LIMIT: usize = 4 << 20;
+
+/// A request's JSON body, read whole; 413 with Docker's error body when it
+/// is larger than [`BODY_LIMIT`].
+pub async fn read_body(body: axum::body::Body) -> ApiResult<axum::body::Bytes> {
+    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("reading the request body: {e} (at most {BODY_LIMIT} bytes)"),
+        )
+    })
+}
+
+/// The status for a front-door error kind (Podman's compat handlers).
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::NoSuchContainer
+        | ErrorKind::NoSuchPod
+        | ErrorKind::NoSuchImage
+        | ErrorKind::NoSuchExecSession
+        | ErrorKind::NoSuchVolume
+        | ErrorKind::NoSuchNetwork => StatusCode::NOT_FOUND,
+        ErrorKind::InvalidState | ErrorKind::InUse | ErrorKind::AlreadyExists => {
+            StatusCode::CONFLICT
+        }
+        ErrorKind::InvalidArgument => StatusCode::BAD_REQUEST,
+        ErrorKind::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+        ErrorKind::CommandNotFound | ErrorKind::CommandNotExecutable | ErrorKind::Other => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        ApiError::new(status_of(e.kind), e.message)
+    }
+}
+
+/// The error body of `status` with `message`.
+pub fn body(status: StatusCode, message: &str) -> serde_json::Value {
+    let cause = message.rsplit(": ").next().unwrap_or(message);
+    json!({"cause": cause, "message": message, "response": status.as_u16()})
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::warn!(status = %self.status, "{}", self.message);
+        } else {
+            tracing::debug!(status = %self.status, "{}", self.message);
+        }
+        (self.status, Json(body(self.status, &self.message))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_to_docker_statuses() {
+        assert_eq!(status_of(ErrorKind::NoSuchContainer), StatusCode::NOT_FOUND);
+        assert_eq!(status_of(ErrorKind::InUse), StatusCode::CONFLICT);
+        assert_eq!(
+            status_of(ErrorKind::InvalidArgument),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status_of(ErrorKind::NotImplemented),
+            StatusCode::NOT_IMPLEMENTED
+        );
+        assert_eq!(
+            status_of(ErrorKind::Other),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn body_has_message_cause_and_code() {
+        let b = body(StatusCode::NOT_FOUND, "outer: no such container");
+        assert_eq!(b["message"], "outer: no such container");
+        assert_eq!(b["cause"], "no such container");
+        assert_eq!(b["response"], 404);
+    }
+}

@@ -1,0 +1,813 @@
+//! `rpod system service` driven by real clients: the docker CLI over the
+//! service's unix socket, and raw HTTP for bad input and the libpod paths.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use common::{busybox, World};
+use rpod_tests::{run_with_timeout, unique_name, wait_until, TestEnv};
+use serde_json::Value;
+
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A running `rpod system service`, SIGKILLed when dropped.
+struct Service {
+    child: Child,
+    sock: PathBuf,
+}
+
+impl Service {
+    fn start(env: &TestEnv, sock: &Path, time: &str) -> Service {
+        let uri = format!("unix://{}", sock.display());
+        let log =
+            std::fs::File::create(env.dir().join(format!("service-{}.log", unique_name("s"))))
+                .unwrap();
+        let mut cmd = env.cmd(&["system", "service", "--time", time, &uri]);
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let child = cmd.spawn().expect("starting rpod system service");
+        let service = Service {
+            child,
+            sock: sock.to_owned(),
+        };
+        service.wait_ready();
+        service
+    }
+
+    fn wait_ready(&self) {
+        wait_until(Duration::from_secs(30), "the API socket to answer", || {
+            http(&self.sock, "GET", "/_ping", None)
+                .map(|(status, _)| status == 200)
+                .unwrap_or(false)
+        });
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One HTTP/1.1 request over the unix socket (`Connection: close`); the
+/// status and the body (chunked encoding undone).
+fn http(
+    sock: &Path,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    let mut s = UnixStream::connect(sock)?;
+    s.set_read_timeout(Some(CLIENT_TIMEOUT))?;
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: d\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn http_ok(sock: &Path, method: &str, path: &str) -> (u16, Value) {
+    let (status, body) = http(sock, method, path, None).unwrap();
+    let v = serde_json::from_str(&body).unwrap_or(Value::Null);
+    (status, v)
+}
+
+/// A `docker ARGS` command against the service (its own empty config
+/// directory), stdin from /dev/null.
+fn docker_cmd(w: &World, sock: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("docker");
+    cmd.args(args)
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `docker ARGS` against the service.
+fn docker(w: &World, sock: &Path, args: &[&str]) -> Output {
+    run_with_timeout(&mut docker_cmd(w, sock, args), CLIENT_TIMEOUT)
+}
+
+/// Runs `docker ARGS` with `input` on its stdin (then closed).
+fn docker_with_input(w: &World, sock: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut cmd = docker_cmd(w, sock, args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `docker run -d --name NAME IMAGE sh -c SCRIPT`; the container's id.
+fn run_sh_detached(w: &World, sock: &Path, name: &str, img: &str, script: &str) -> String {
+    docker_ok(
+        w,
+        sock,
+        &["run", "-d", "--name", name, img, "sh", "-c", script],
+    )
+}
+
+fn docker_ok(w: &World, sock: &Path, args: &[&str]) -> String {
+    let out = docker(w, sock, args);
+    assert!(
+        out.status.success(),
+        "`docker {}` failed with {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn sock_path(w: &World) -> PathBuf {
+    w.env.dir().join("api").join("rpod.sock")
+}
+
+#[test]
+fn docker_cli_pulls_runs_logs_waits_and_removes() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+
+    let version = docker_ok(
+        &w,
+        &sock,
+        &["version", "--format", "{{.Server.APIVersion}}"],
+    );
+    assert_eq!(version.trim(), "1.44");
+
+    // Pull over the API, from the loopback registry.
+    let pulled = docker_ok(&w, &sock, &["pull", &img]);
+    assert!(pulled.contains("Downloaded newer image for"), "{pulled}");
+    let images = docker_ok(
+        &w,
+        &sock,
+        &["images", "--format", "{{.Repository}}:{{.Tag}}"],
+    );
+    assert!(images.lines().any(|l| l == img), "{images}");
+    let image_id = docker_ok(
+        &w,
+        &sock,
+        &["image", "inspect", "--format", "{{.Id}}", &img],
+    );
+    assert!(image_id.trim().starts_with("sha256:"), "{image_id}");
+
+    // A detached container: ps, logs with both streams apart, inspect.
+    let name = unique_name("api-run");
+    let id = docker_ok(
+        &w,
+        &sock,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "-e",
+            "GREETING=hi",
+            "--label",
+            "k=v",
+            &img,
+            "sh",
+            "-c",
+            "echo $GREETING; echo oops >&2; exec sleep 1000",
+        ],
+    );
+    let id = id.trim().to_owned();
+    assert_eq!(id.len(), 64, "{id}");
+    let ps = docker_ok(
+        &w,
+        &sock,
+        &["ps", "--format", "{{.Names}} {{.State}} {{.Labels}}"],
+    );
+    assert!(
+        ps.lines().any(|l| l == format!("{name} running k=v")),
+        "{ps}"
+    );
+    wait_until(Duration::from_secs(20), "the container's output", || {
+        docker(&w, &sock, &["logs", &name]).stdout == b"hi\n"
+    });
+    let logs = docker(&w, &sock, &["logs", &name]);
+    assert_eq!(String::from_utf8_lossy(&logs.stderr), "oops\n");
+    let inspected: Value =
+        serde_json::from_str(&docker_ok(&w, &sock, &["inspect", &name])).unwrap();
+    assert_eq!(inspected[0]["Id"], id.as_str());
+    assert_eq!(inspected[0]["Name"], format!("/{name}"));
+    assert_eq!(inspected[0]["State"]["Status"], "running");
+    assert_eq!(inspected[0]["State"]["Running"], true);
+    assert_eq!(inspected[0]["Config"]["Labels"]["k"], "v");
+    assert!(inspected[0]["Image"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+
+    // top and rename.
+    let top = docker_ok(&w, &sock, &["top", &name]);
+    assert!(top.lines().next().unwrap().contains("PID"), "{top}");
+    assert!(top.contains("sleep 1000"), "{top}");
+    let renamed = unique_name("api-renamed");
+    docker_ok(&w, &sock, &["rename", &name, &renamed]);
+    let name = renamed;
+    let ps = docker_ok(&w, &sock, &["ps", "--format", "{{.Names}}"]);
+    assert!(ps.lines().any(|l| l == name), "{ps}");
+
+    // Pause and unpause, then kill and wait: SIGKILL's 137.
+    docker_ok(&w, &sock, &["pause", &name]);
+    let state = docker_ok(
+        &w,
+        &sock,
+        &["inspect", "--format", "{{.State.Status}}", &name],
+    );
+    assert_eq!(state.trim(), "paused");
+    docker_ok(&w, &sock, &["unpause", &name]);
+    docker_ok(&w, &sock, &["kill", &name]);
+    let code = docker_ok(&w, &sock, &["wait", &name]);
+    assert_eq!(code.trim(), "137");
+    let ps = docker_ok(
+        &w,
+        &sock,
+        &["ps", "-a", "--format", "{{.Names}} {{.Status}}"],
+    );
+    assert!(
+        ps.lines()
+            .any(|l| l.starts_with(&format!("{name} Exited (137)"))),
+        "{ps}"
+    );
+    let ps = docker_ok(&w, &sock, &["ps", "--format", "{{.Names}}"]);
+    assert!(
+        !ps.contains(&name),
+        "ps without -a lists only running ones: {ps}"
+    );
+
+    // An exit code passes through; start again, stop, remove.
+    let quick = unique_name("api-exit");
+    run_sh_detached(&w, &sock, &quick, &img, "exit 3");
+    assert_eq!(docker_ok(&w, &sock, &["wait", &quick]).trim(), "3");
+    docker_ok(&w, &sock, &["start", &name]);
+    docker_ok(&w, &sock, &["stop", "-t", "0", &name]);
+    docker_ok(&w, &sock, &["restart", "-t", "0", &name]);
+    let state = docker_ok(
+        &w,
+        &sock,
+        &["inspect", "--format", "{{.State.Status}}", &name],
+    );
+    assert_eq!(state.trim(), "running");
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+    // prune removes the exited one.
+    let pruned = docker_ok(&w, &sock, &["container", "prune", "-f"]);
+    assert!(pruned.contains("Deleted Containers"), "{pruned}");
+    let ps = docker_ok(&w, &sock, &["ps", "-a", "--format", "{{.Names}}"]);
+    assert!(!ps.contains(&name) && !ps.contains(&quick), "{ps}");
+    let history = docker_ok(&w, &sock, &["history", "--format", "{{.ID}}", &img]);
+    assert!(!history.trim().is_empty(), "{history}");
+    w.env.fails(&["container", "exists", &name]);
+
+    // Tag and remove the tag.
+    let tag = format!("{}:api-tag", img.rsplit_once(':').unwrap().0);
+    docker_ok(&w, &sock, &["tag", &img, &tag]);
+    let images = docker_ok(
+        &w,
+        &sock,
+        &["images", "--format", "{{.Repository}}:{{.Tag}}"],
+    );
+    assert!(images.lines().any(|l| l == tag), "{images}");
+    let removed = docker_ok(&w, &sock, &["rmi", &tag]);
+    assert!(removed.contains(&format!("Untagged: {tag}")), "{removed}");
+    w.env.ok(&["image", "exists", &img]);
+}
+
+#[test]
+fn docker_run_pulls_a_missing_image_and_errors_are_docker_shaped() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+
+    // `docker run` of an image not stored: create answers 404, the CLI
+    // pulls and creates again.
+    let name = unique_name("api-pull");
+    docker_ok(&w, &sock, &["run", "-d", "--name", &name, &img, "true"]);
+    assert_eq!(docker_ok(&w, &sock, &["wait", &name]).trim(), "0");
+    w.env.ok(&["image", "exists", &img]);
+
+    // A missing container: 404 with Docker's body, and the CLI's message.
+    let (status, body) = http_ok(&sock, "GET", "/v1.44/containers/nosuch/json");
+    assert_eq!(status, 404);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no such container"),
+        "{body}"
+    );
+    let out = docker(&w, &sock, &["inspect", "--type", "container", "nosuch"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nosuch"),
+        "{out:?}"
+    );
+    let out = docker(&w, &sock, &["stop", "nosuch"]);
+    assert!(!out.status.success());
+
+    // Malformed JSON: 400 with a message, nothing created.
+    let (status, body) = http(
+        &sock,
+        "POST",
+        "/v1.44/containers/create?name=bad",
+        Some("{\"Image\": "),
+    )
+    .unwrap();
+    assert_eq!(status, 400, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(v["message"].as_str().unwrap().contains("EOF"), "{body}");
+    w.env.fails(&["container", "exists", "bad"]);
+    // A missing image: 404 (the CLI pulls on it).
+    let (status, _) = http(
+        &sock,
+        "POST",
+        "/containers/create",
+        Some(r#"{"Image":"localhost:1/none:x"}"#),
+    )
+    .unwrap();
+    assert_eq!(status, 404);
+    // An option rpod does not have: 501, never a silent success.
+    let body = format!(
+        r#"{{"Image":"{img}","HostConfig":{{"Devices":[{{"PathOnHost":"/dev/null","PathInContainer":"/dev/x"}}]}}}}"#
+    );
+    let (status, text) = http(&sock, "POST", "/containers/create?name=dev", Some(&body)).unwrap();
+    assert_eq!(status, 501, "{text}");
+    w.env.fails(&["container", "exists", "dev"]);
+    // Removing a running container without force: 409.
+    let running = unique_name("api-busy");
+    docker_ok(
+        &w,
+        &sock,
+        &["run", "-d", "--name", &running, &img, "sleep", "1000"],
+    );
+    let (status, _) = http(&sock, "DELETE", &format!("/containers/{running}"), None).unwrap();
+    assert_eq!(status, 409);
+    // An endpoint not implemented yet, an unknown one, a too old version.
+    let (status, body) = http_ok(&sock, "GET", &format!("/v1.44/containers/{running}/stats"));
+    assert_eq!(status, 501);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not implemented"),
+        "{body}"
+    );
+    // An oversized body: 413 with a message (the client may still be writing).
+    let mut s = UnixStream::connect(&sock).unwrap();
+    let big = 5 << 20;
+    let _ = write!(
+        s,
+        "POST /containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: {big}\r\n\r\n"
+    );
+    let _ = s.write_all(&vec![b' '; big]);
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"message\""), "{answer}");
+    // Attach needs the upgraded connection Docker's clients ask for.
+    let (status, body) = http_ok(
+        &sock,
+        "POST",
+        &format!("/containers/{running}/attach?stream=1&stdout=1"),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(http_ok(&sock, "GET", "/nothing/here").0, 404);
+    assert_eq!(http_ok(&sock, "GET", "/v1.12/containers/json").0, 400);
+    // Still serving.
+    let ps = docker_ok(&w, &sock, &["ps", "--format", "{{.Names}}"]);
+    assert!(ps.lines().any(|l| l == running), "{ps}");
+    docker_ok(&w, &sock, &["rm", "-f", &running]);
+}
+
+#[test]
+fn libpod_endpoints_answer_podman_json() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("lp");
+    w.env.ok(&["create", "--name", &name, &img, "true"]);
+    let pod = unique_name("lppod");
+    w.env.ok(&["pod", "create", "--name", &pod]);
+
+    let (status, body) = http(&sock, "GET", "/v5.8.0/libpod/_ping", None).unwrap();
+    assert_eq!((status, body.as_str()), (200, "OK"));
+    let (status, list) = http_ok(&sock, "GET", "/v5.8.0/libpod/containers/json?all=true");
+    assert_eq!(status, 200);
+    let mine = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["Names"][0] == name.as_str())
+        .unwrap_or_else(|| panic!("{name} not in {list}"));
+    assert_eq!(mine["State"], "created");
+    let (status, list) = http_ok(&sock, "GET", "/libpod/containers/json");
+    assert_eq!(status, 200);
+    assert!(
+        !list.to_string().contains(&name),
+        "only running ones without all: {list}"
+    );
+    let exists = format!("/v5.8.0/libpod/containers/{name}/exists");
+    assert_eq!(http(&sock, "GET", &exists, None).unwrap().0, 204);
+    assert_eq!(
+        http(&sock, "GET", "/libpod/containers/nosuch/exists", None)
+            .unwrap()
+            .0,
+        404
+    );
+    let (status, pods) = http_ok(&sock, "GET", "/v5.8.0/libpod/pods/json");
+    assert_eq!(status, 200);
+    assert!(
+        pods.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["Name"] == pod.as_str()),
+        "{pods}"
+    );
+    let (status, info) = http_ok(&sock, "GET", "/v5.8.0/libpod/info");
+    assert_eq!(status, 200);
+    let graph_root = w.env.ok(&["info", "--format", "{{.Store.GraphRoot}}"]);
+    assert_eq!(info["store"]["graphRoot"], graph_root.trim());
+    let (status, body) = http_ok(&sock, "GET", "/v5.8.0/libpod/images/json");
+    assert_eq!(status, 501, "{body}");
+}
+
+#[test]
+fn containers_survive_a_killed_service_and_a_new_one_sees_them() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let mut service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("survivor");
+    run_sh_detached(&w, &sock, &name, &img, "echo alive; exec sleep 1000");
+    // A `logs -f` is streaming when the service dies.
+    let mut follower = docker_cmd(&w, &sock, &["logs", "-f", &name]);
+    follower.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut follower = follower.spawn().unwrap();
+    service.kill();
+    let _ = follower.wait();
+
+    assert_eq!(common::state_of(&w.env, &name), "running");
+    // The new service replaces the dead one's socket file.
+    let _again = Service::start(&w.env, &sock, "0");
+    let ps = docker_ok(&w, &sock, &["ps", "--format", "{{.Names}} {{.State}}"]);
+    assert!(ps.lines().any(|l| l == format!("{name} running")), "{ps}");
+    assert_eq!(docker_ok(&w, &sock, &["logs", &name]), "alive\n");
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+}
+
+#[test]
+fn idle_service_exits_and_socket_activation_serves() {
+    let (w, _img) = busybox();
+    let sock = sock_path(&w);
+    let mut service = Service::start(&w.env, &sock, "1");
+    assert_eq!(http(&sock, "GET", "/_ping", None).unwrap().0, 200);
+    wait_until(Duration::from_secs(60), "the idle service to exit", || {
+        matches!(service.child.try_wait(), Ok(Some(_)))
+    });
+    assert!(service.child.try_wait().unwrap().unwrap().success());
+    assert!(!sock.exists(), "the service removes its socket");
+
+    // Socket activation: a listening socket at fd 3, LISTEN_FDS=1 and
+    // LISTEN_PID of the service; the URI argument is not bound.
+    let act = w.env.dir().join("activated.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&act).unwrap();
+    let unused = w.env.dir().join("api").join("unused.sock");
+    let base = w.env.cmd(&[
+        "system",
+        "service",
+        "--time",
+        "0",
+        &format!("unix://{}", unused.display()),
+    ]);
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\"")
+        .arg(base.get_program())
+        .args(base.get_args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in base.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let fd = listener.as_raw_fd();
+    // SAFETY: dup2 and fcntl are async-signal-safe; the child only puts
+    // the listening socket at fd 3 without close-on-exec before exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let ok = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if ok < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    drop(listener);
+    let activated = Service {
+        child,
+        sock: act.clone(),
+    };
+    activated.wait_ready();
+    let (status, list) = http_ok(&act, "GET", "/containers/json?all=1");
+    assert_eq!(status, 200);
+    assert!(list.is_array(), "{list}");
+    assert!(
+        !unused.exists(),
+        "an activated service binds nothing itself"
+    );
+}
+
+#[test]
+fn docker_run_attached_streams_output_input_and_exit_codes() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+
+    // `docker run --rm`: create, attach, wait(removed), start.
+    let out = docker(&w, &sock, &["run", "--rm", &img, "echo", "hi"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
+    let ps = docker_ok(&w, &sock, &["ps", "-a", "-q"]);
+    assert_eq!(ps, "", "--rm removed the container");
+
+    // Both streams apart, and the exit code passes through.
+    let name = unique_name("api-att");
+    let out = docker(
+        &w,
+        &sock,
+        &[
+            "run",
+            "--name",
+            &name,
+            &img,
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 5",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+    // `docker start -a` of the exited container runs it again, attached.
+    let out = docker(&w, &sock, &["start", "-a", &name]);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+
+    // stdin with -i: the client's input reaches the process, EOF closes it.
+    let out = docker_with_input(
+        &w,
+        &sock,
+        &["run", "--rm", "-i", &img, "sh", "-c", "cat; echo done"],
+        b"typed\n",
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "typed\ndone\n");
+
+    // `docker attach` to a running container; the client leaving does not stop it.
+    let ticker = unique_name("api-tick");
+    run_sh_detached(
+        &w,
+        &sock,
+        &ticker,
+        &img,
+        "while true; do echo tick; sleep 0.1; done",
+    );
+    let mut cmd = docker_cmd(&w, &sock, &["attach", "--sig-proxy=false", &ticker]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert_eq!(first, "tick\n");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(common::state_of(&w.env, &ticker), "running");
+    docker_ok(&w, &sock, &["rm", "-f", &ticker, &name]);
+}
+
+#[test]
+fn docker_exec_runs_attached_with_stdin_and_detached() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-exec");
+    docker_ok(
+        &w,
+        &sock,
+        &["run", "-d", "--name", &name, &img, "sleep", "1000"],
+    );
+
+    let out = docker(
+        &w,
+        &sock,
+        &["exec", &name, "sh", "-c", "echo out; echo err >&2; exit 7"],
+    );
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+
+    let out = docker_with_input(
+        &w,
+        &sock,
+        &["exec", "-i", &name, "sh", "-c", "cat; echo eof"],
+        b"in\n",
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "in\neof\n");
+
+    docker_ok(
+        &w,
+        &sock,
+        &["exec", "-d", &name, "sh", "-c", "echo done > /tmp/marker"],
+    );
+    wait_until(Duration::from_secs(20), "the detached exec's file", || {
+        docker(&w, &sock, &["exec", &name, "cat", "/tmp/marker"]).stdout == b"done\n"
+    });
+
+    // Unknown exec sessions and stopped containers.
+    assert_eq!(http_ok(&sock, "GET", "/exec/nosuch/json").0, 404);
+    docker_ok(&w, &sock, &["stop", "-t", "0", &name]);
+    let out = docker(&w, &sock, &["exec", &name, "true"]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not running"),
+        "{out:?}"
+    );
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+}
+
+#[test]
+fn concurrent_clients_get_every_exit_code() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let prefix = unique_name("conc");
+    let threads: Vec<_> = (0..20)
+        .map(|i| {
+            let sock = sock.clone();
+            let img = img.clone();
+            let name = format!("{prefix}-{i}");
+            std::thread::spawn(move || {
+                let body = format!(r#"{{"Image":"{img}","Cmd":["sh","-c","exit {i}"]}}"#);
+                let (status, created) = http(
+                    &sock,
+                    "POST",
+                    &format!("/containers/create?name={name}"),
+                    Some(&body),
+                )
+                .unwrap();
+                assert_eq!(status, 201, "{created}");
+                let (status, _) = http_ok(&sock, "GET", "/containers/json?all=1");
+                assert_eq!(status, 200);
+                let (status, _) =
+                    http(&sock, "POST", &format!("/containers/{name}/start"), None).unwrap();
+                assert_eq!(status, 204);
+                let (status, inspected) =
+                    http_ok(&sock, "GET", &format!("/containers/{name}/json"));
+                assert_eq!(status, 200);
+                assert_eq!(inspected["Name"], format!("/{name}"));
+                let (status, waited) = http_ok(&sock, "POST", &format!("/containers/{name}/wait"));
+                assert_eq!(status, 200);
+                assert_eq!(waited["StatusCode"], i, "{name}: {waited}");
+                let (status, _) =
+                    http(&sock, "DELETE", &format!("/containers/{name}"), None).unwrap();
+                assert_eq!(status, 204);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (_, list) = http_ok(&sock, "GET", "/containers/json?all=1");
+    assert_eq!(list, serde_json::json!([]));
+}
+
+#[test]
+fn docker_volumes_create_mount_list_and_remove() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let vol = unique_name("apivol");
+    assert_eq!(
+        docker_ok(&w, &sock, &["volume", "create", "--label", "k=v", &vol]).trim(),
+        vol
+    );
+    let ls = docker_ok(
+        &w,
+        &sock,
+        &["volume", "ls", "--format", "{{.Name}} {{.Driver}}"],
+    );
+    assert!(ls.lines().any(|l| l == format!("{vol} local")), "{ls}");
+    let label = docker_ok(
+        &w,
+        &sock,
+        &["volume", "inspect", "--format", "{{.Labels.k}}", &vol],
+    );
+    assert_eq!(label.trim(), "v");
+    // Mounted by a container: written there, read by the next one.
+    let mount = format!("{vol}:/data");
+    let out = docker(
+        &w,
+        &sock,
+        &[
+            "run",
+            "--rm",
+            "-v",
+            &mount,
+            &img,
+            "sh",
+            "-c",
+            "echo kept > /data/f",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let out = docker(
+        &w,
+        &sock,
+        &["run", "--rm", "-v", &mount, &img, "cat", "/data/f"],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "kept\n", "{out:?}");
+    // In use: 409; then removed.
+    let user = unique_name("api-voluser");
+    docker_ok(
+        &w,
+        &sock,
+        &[
+            "run", "-d", "--name", &user, "-v", &mount, &img, "sleep", "1000",
+        ],
+    );
+    assert_eq!(
+        http(&sock, "DELETE", &format!("/volumes/{vol}"), None)
+            .unwrap()
+            .0,
+        409
+    );
+    docker_ok(&w, &sock, &["rm", "-f", &user]);
+    docker_ok(&w, &sock, &["volume", "rm", &vol]);
+    assert_eq!(
+        http(&sock, "GET", &format!("/volumes/{vol}"), None)
+            .unwrap()
+            .0,
+        404
+    );
+}
