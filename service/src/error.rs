@@ -66,7 +66,8 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         | ErrorKind::NoSuchImage
         | ErrorKind::NoSuchExecSession
         | ErrorKind::NoSuchVolume
-        | ErrorKind::NoSuchNetwork => StatusCode::NOT_FOUND,
+        | ErrorKind::NoSuchNetwork
+        | ErrorKind::NoSuchSecret => StatusCode::NOT_FOUND,
         ErrorKind::InvalidState | ErrorKind::InUse | ErrorKind::AlreadyExists => {
             StatusCode::CONFLICT
         }
