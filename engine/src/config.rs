@@ -123,6 +123,8 @@ pub enum EventsLogger {
     File,
     /// No events are written.
     None,
+    /// Entries in the systemd journal (Podman's `PODMAN_*` fields).
+    Journald,
 }
 
 impl EventsLogger {
@@ -130,6 +132,7 @@ impl EventsLogger {
         match self {
             EventsLogger::File => "file",
             EventsLogger::None => "none",
+            EventsLogger::Journald => "journald",
         }
     }
 }
@@ -271,19 +274,12 @@ impl EngineConfig {
     }
 }
 
-/// `[engine] events_logger`: `journald` is a default rpod cannot honour
-/// yet, so the file backend stays (debug message); unknown names are an
-/// error as in Podman.
+/// `[engine] events_logger`; unknown names are an error as in Podman.
 fn events_logger_of(c: &ContainersConf) -> Result<EventsLogger, ConfigError> {
     match c.engine.events_logger.as_deref() {
         None | Some("file") => Ok(EventsLogger::File),
         Some("none") => Ok(EventsLogger::None),
-        Some("journald") => {
-            tracing::debug!(
-                "containers.conf: events_logger journald is not supported yet, using file"
-            );
-            Ok(EventsLogger::File)
-        }
+        Some("journald") => Ok(EventsLogger::Journald),
         Some(other) => Err(ContainersConfError::Invalid(format!(
             "invalid events backend {other:?}: must be file, journald or none"
         ))

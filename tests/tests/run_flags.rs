@@ -165,8 +165,8 @@ fn unimplemented_flags_are_refused_by_name() {
         ),
         ("--annotation=a=b", "--annotation is not supported yet"),
         (
-            "--log-driver=journald",
-            "--log-driver journald is not supported yet",
+            "--log-driver=passthrough",
+            "--log-driver passthrough is not supported yet",
         ),
     ] {
         let (code, err) = w.env.fails(&["run", "--rm", flag, &img, "true"]);

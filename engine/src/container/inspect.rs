@@ -201,7 +201,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             log_config: Some(InspectLogConfig {
                 r#type: o.log_driver_name().into(),
                 config: None,
-                path: if o.logs_output() {
+                path: if o.logs_to_file() {
                     path_str(&paths.log)
                 } else {
                     String::new()

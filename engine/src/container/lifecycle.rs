@@ -167,7 +167,14 @@ fn prepare_and_spawn(
     let runtime = runtime_for(ctx, rec)?;
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
     let config = MonitorConfig {
-        log_path: rec.options.logs_output().then(|| paths.log.clone()),
+        log_path: rec.options.logs_to_file().then(|| paths.log.clone()),
+        journald: rec
+            .options
+            .logs_to_journal()
+            .then(|| rpod_proto::journal::JournalLogConfig {
+                name: rec.name.clone(),
+                tag: None,
+            }),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
         log_max_files: rec.options.log_max_files.unwrap_or(1),
         cgroup_path: Some(super::placement::cgroups_path(rec)),

@@ -238,6 +238,16 @@ impl ContainerOptions {
         self.log_driver.as_deref() != Some("none")
     }
 
+    /// Whether the output goes to the journal (`--log-driver journald`).
+    pub fn logs_to_journal(&self) -> bool {
+        self.log_driver.as_deref() == Some("journald")
+    }
+
+    /// Whether the output goes to the container's log file.
+    pub fn logs_to_file(&self) -> bool {
+        self.logs_output() && !self.logs_to_journal()
+    }
+
     /// The log driver's name as Podman shows it.
     pub fn log_driver_name(&self) -> &str {
         self.log_driver.as_deref().unwrap_or("k8s-file")

@@ -139,11 +139,11 @@ fn health_config(h: api::HealthCheck) -> crate::container::HealthConfig {
     }
 }
 
-/// containers.conf's `log_driver`, when rpod has it (`journald` is a
+/// containers.conf's `log_driver`, when rpod has it (`passthrough` is a
 /// default rpod cannot honour yet: the k8s-file log stays).
 fn default_log_driver(defaults: &ContainersTable) -> Option<&str> {
     match defaults.log_driver.as_deref() {
-        Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d),
+        Some(d @ ("k8s-file" | "json-file" | "journald" | "none")) => Some(d),
         Some(other) => {
             tracing::debug!(
                 "containers.conf: log_driver {other} is not supported yet, using k8s-file"
@@ -214,7 +214,7 @@ mod tests {
     fn defaults_apply_under_the_spec() {
         let defaults = ContainersTable {
             read_only: Some(true),
-            log_driver: Some("journald".into()),
+            log_driver: Some("passthrough".into()),
             ..Default::default()
         };
         let spec = api::ContainerSpec {
