@@ -41,6 +41,14 @@ pub struct Event {
         skip_serializing_if = "String::is_empty"
     )]
     pub health_status: String,
+    /// The container's inspect data (JSON) in a `create` event, when
+    /// containers.conf's `events_container_create_inspect_data` is set.
+    #[serde(
+        rename = "ContainerInspectData",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub container_inspect_data: String,
     #[serde(rename = "Attributes", default)]
     pub attributes: BTreeMap<String, String>,
 }
@@ -79,6 +87,7 @@ impl Event {
             time_nano,
             exit_code: None,
             health_status: String::new(),
+            container_inspect_data: String::new(),
             attributes,
         }
     }
@@ -96,6 +105,7 @@ impl Event {
             time_nano,
             exit_code: None,
             health_status: String::new(),
+            container_inspect_data: String::new(),
             attributes: BTreeMap::from([("driver".to_owned(), driver.to_owned())]),
         }
     }
@@ -146,6 +156,7 @@ pub fn journal_fields(e: &Event) -> crate::journal::Fields {
         ("PODMAN_IMAGE", &e.image),
         ("PODMAN_NETWORK_NAME", &e.network),
         ("PODMAN_HEALTH_STATUS", &e.health_status),
+        ("PODMAN_CONTAINER_INSPECT_DATA", &e.container_inspect_data),
     ] {
         if !value.is_empty() {
             f.push((name, s(value)));
@@ -177,6 +188,7 @@ pub fn from_journal_fields(get: impl Fn(&str) -> Option<String>) -> Option<Event
         time_nano,
         exit_code: get("PODMAN_EXIT_CODE").and_then(|c| c.parse().ok()),
         health_status: field("PODMAN_HEALTH_STATUS"),
+        container_inspect_data: field("PODMAN_CONTAINER_INSPECT_DATA"),
         attributes: get("PODMAN_LABELS")
             .and_then(|l| serde_json::from_str(&l).ok())
             .unwrap_or_default(),

@@ -125,3 +125,46 @@ fn streaming_shows_new_events_as_they_happen() {
         "old events streamed: {seen:?}"
     );
 }
+
+/// containers.conf's `events_container_create_inspect_data`: the `create`
+/// event carries what `container inspect` shows of the new container
+/// (`{{.ContainerInspectData}}`), and only then.
+#[test]
+fn create_event_carries_inspect_data_when_configured() {
+    let (w, img) = busybox();
+    let conf = w.env.dir().join("containers-inspect.conf");
+    std::fs::write(
+        &conf,
+        "[engine]\nevents_container_create_inspect_data = true\n",
+    )
+    .unwrap();
+    let name = unique_name("evdata");
+    let out = w
+        .env
+        .cmd(&["create", "--name", &name, &img, "true"])
+        .env("CONTAINERS_CONF_OVERRIDE", &conf)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let plain = unique_name("evplain");
+    w.env.ok(&["create", "--name", &plain, &img, "true"]);
+    let inspect: serde_json::Value =
+        serde_json::from_str(&w.env.ok(&["container", "inspect", &name])).unwrap();
+    let data = |who: &str| {
+        let filter = format!("container={who}");
+        w.env.ok(&[
+            "events",
+            "--stream=false",
+            "--filter",
+            &filter,
+            "--filter",
+            "event=create",
+            "--format",
+            "{{.ContainerInspectData}}",
+        ])
+    };
+    let event: serde_json::Value = serde_json::from_str(data(&name).trim()).unwrap();
+    assert_eq!(inspect[0], event);
+    assert_eq!(data(&plain).trim(), "");
+    w.env.ok(&["rm", &name, &plain]);
+}

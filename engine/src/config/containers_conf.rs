@@ -71,6 +71,8 @@ pub struct EngineTable {
     pub runtime: Option<String>,
     /// `file`, `journald` or `none`.
     pub events_logger: Option<String>,
+    /// A container's `create` event carries its inspect data.
+    pub events_container_create_inspect_data: Option<bool>,
     /// Runtime name → candidate paths.
     pub runtimes: BTreeMap<String, Vec<String>>,
     /// Runtime name → extra global flags (without the leading `--`).
@@ -88,6 +90,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "tz"),
     ("engine", "runtime"),
     ("engine", "events_logger"),
+    ("engine", "events_container_create_inspect_data"),
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),

@@ -81,6 +81,7 @@ fn to_api(e: crate::events::Event) -> Event {
         time_nano: e.time_nano,
         exit_code: e.exit_code,
         health_status: e.health_status,
+        container_inspect_data: e.container_inspect_data,
         attributes: e.attributes,
     }
 }
