@@ -268,6 +268,16 @@ impl EngineConfig {
         self.runroot.join("locks")
     }
 
+    /// Where the state database lives: containers.conf's `[engine]
+    /// static_dir` (Podman keeps its database there too), else the root.
+    pub fn static_dir(&self) -> PathBuf {
+        self.containers_conf
+            .engine
+            .static_dir
+            .clone()
+            .unwrap_or_else(|| self.root.clone())
+    }
+
     /// State directory handed to the OCI runtime `name` (`--root`).
     pub fn runtime_state_dir(&self, name: &str) -> PathBuf {
         self.runroot.join(name)

@@ -64,7 +64,7 @@ impl Engine {
                 source,
             })?;
         }
-        let db = Db::open(&config.root)?;
+        let db = Db::open(&config.static_dir())?;
         let store = Store::open_with_driver(&config.root, config.storage_driver)?
             .with_limits(config.unpack_limits);
         Ok(Engine {

@@ -520,3 +520,32 @@ fn negative_stop_timeout_waits_and_image_name_is_the_one_given() {
     let name = w.env.ok(&["inspect", "--format", "{{.ImageName}}", "in"]);
     assert_eq!(name.trim(), "localhost/other/name:v1");
 }
+
+/// `--runtime /full/path` stays a path in `{{.OCIRuntime}}`; the default
+/// runtime shows by name.
+#[test]
+fn runtime_path_is_kept_in_inspect() {
+    let (w, img) = busybox();
+    let out = std::process::Command::new("sh")
+        .args(["-c", "command -v runc"])
+        .output()
+        .unwrap();
+    let runc = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(runc.starts_with('/'), "runc not found: {runc:?}");
+    let by_path = rpod_tests::unique_name("rtpath");
+    w.env.ok(&[
+        "create",
+        "--name",
+        &by_path,
+        "--runtime",
+        &runc,
+        &img,
+        "true",
+    ]);
+    let plain = rpod_tests::unique_name("rtname");
+    w.env.ok(&["create", "--name", &plain, &img, "true"]);
+    let runtime = |n: &str| w.env.ok(&["inspect", "--format", "{{.OCIRuntime}}", n]);
+    assert_eq!(runtime(&by_path), format!("{runc}\n"));
+    assert_eq!(runtime(&plain), "runc\n");
+    w.env.ok(&["rm", &by_path, &plain]);
+}

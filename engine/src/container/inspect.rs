@@ -151,10 +151,14 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         hosts_path: path_str(&paths.data_dir.join("hosts")),
         static_dir: path_str(&paths.data_dir),
         oci_config_path: path_str(&paths.config_json),
-        oci_runtime: std::path::Path::new(&rec.runtime)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        // The runtime as the user named it (`--runtime /full/path` stays a
+        // path), else the name of the one found.
+        oci_runtime: o.runtime.clone().unwrap_or_else(|| {
+            std::path::Path::new(&rec.runtime)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }),
         conmon_pid_file: path_str(&paths.monitor.monitor_pid_file),
         pid_file: path_str(&paths.monitor.pid_file),
         name: rec.name.clone(),

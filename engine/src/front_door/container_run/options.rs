@@ -21,6 +21,10 @@ pub(crate) fn container_options(
     if let Some(tz) = spec.timezone.as_deref().or(defaults.tz.as_deref()) {
         mounts.push(timezone_mount(tz)?);
     }
+    let mut resources = spec.resources;
+    if resources.oom_score_adj.is_none() {
+        resources.oom_score_adj = defaults.oom_score_adj;
+    }
     let options = ContainerOptions {
         image: spec.image,
         command: spec.command,
@@ -71,7 +75,7 @@ pub(crate) fn container_options(
         log_max_files: spec.log_max_files,
         log_driver,
         security: security(spec.security)?,
-        resources: spec.resources,
+        resources,
         ..Default::default()
     };
     Ok(options)
