@@ -180,6 +180,23 @@ impl MonitorClient {
     }
 
     /// Blocks until the process has exited and returns its exit record.
+    /// Waits for the end of the current run: the exit record and whether
+    /// it is final (`false`: the restart policy runs the process again).
+    /// A monitor without `SubscribeRun` answers at the final exit only.
+    pub fn wait_run_exit(&mut self) -> Result<(ExitRecord, bool), MonitorError> {
+        self.stream
+            .set_read_timeout(None)
+            .map_err(|e| MonitorError::io("clear monitor socket timeout", e))?;
+        let reply = self.request(&Request::SubscribeRun);
+        let _ = self.stream.set_read_timeout(Some(REQUEST_TIMEOUT));
+        match reply? {
+            Reply::Exited { exit } => Ok((exit, true)),
+            Reply::RunExited { exit } => Ok((exit, false)),
+            Reply::Unsupported { .. } => self.wait_exit().map(|e| (e, true)),
+            other => Err(reply_error("SubscribeRun", other)),
+        }
+    }
+
     pub fn wait_exit(&mut self) -> Result<ExitRecord, MonitorError> {
         self.stream
             .set_read_timeout(None)
