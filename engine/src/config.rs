@@ -111,6 +111,9 @@ pub struct EngineConfig {
     /// `--runtime-flag` values (without the leading `--`); when empty,
     /// containers.conf's `[engine.runtimes_flags]` for the runtime apply.
     pub runtime_flags: Vec<String>,
+    /// `--default-mounts-file`: the mounts.conf read instead of the
+    /// system ones.
+    pub default_mounts_file: Option<PathBuf>,
     /// `[network]` of rpod.conf: backend, definitions directory, default network.
     pub network: crate::network::config::NetworkConfig,
 }
@@ -209,6 +212,7 @@ impl EngineConfig {
             tmp_dir: None,
             containers_conf: containers,
             runtime_flags: Vec::new(),
+            default_mounts_file: None,
             network: file.network.resolve()?,
         })
     }

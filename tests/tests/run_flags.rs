@@ -549,3 +549,34 @@ fn runtime_path_is_kept_in_inspect() {
     assert_eq!(runtime(&plain), "runc\n");
     w.env.ok(&["rm", &by_path, &plain]);
 }
+
+/// `--default-mounts-file`: each `HOST:CONTAINER` line mounts the host
+/// path (read-only) into the container; a missing file or host path is
+/// skipped without a word.
+#[test]
+fn default_mounts_file_mounts_its_lines() {
+    let (w, img) = busybox();
+    let dir = w.env.dir();
+    let conf = dir.join("mounts.conf");
+    let flag = format!("--default-mounts-file={}", conf.display());
+    let out = w.env.run(&["run", "--rm", &flag, &img, "echo", "none"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "none\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let host = dir.join("subscription");
+    std::fs::create_dir(&host).unwrap();
+    std::fs::write(host.join("token"), "s3cret\n").unwrap();
+    std::fs::write(
+        &conf,
+        format!("/nonexistent/x:/x\n{}:/run/secrets\n", host.display()),
+    )
+    .unwrap();
+    let out = w
+        .env
+        .run(&["run", "--rm", &flag, &img, "cat", "/run/secrets/token"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "s3cret\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let (code, _) = w
+        .env
+        .fails(&["run", "--rm", &flag, &img, "touch", "/run/secrets/new"]);
+    assert_eq!(code, 1, "the mount is read-only");
+}

@@ -19,4 +19,7 @@ pub struct EngineOptions {
     pub runtime_flags: Vec<String>,
     /// `--network-config-dir`: where network definitions live.
     pub network_config_dir: Option<PathBuf>,
+    /// `--default-mounts-file`: the mounts.conf read instead of the
+    /// system ones.
+    pub default_mounts_file: Option<PathBuf>,
 }

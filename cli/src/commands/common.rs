@@ -27,6 +27,7 @@ pub struct Globals {
     pub tmp_dir: Option<PathBuf>,
     pub network_config_dir: Option<PathBuf>,
     pub runtime_flags: Vec<String>,
+    pub default_mounts_file: Option<PathBuf>,
 }
 
 impl From<&Cli> for Globals {
@@ -41,6 +42,7 @@ impl From<&Cli> for Globals {
             tmp_dir: c.globals.tmpdir.clone(),
             network_config_dir: c.globals.network_config_dir.clone(),
             runtime_flags: c.globals.runtime_flag.clone(),
+            default_mounts_file: c.globals.default_mounts_file.clone(),
         }
     }
 }
@@ -57,6 +59,7 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
         tmp_dir: g.tmp_dir.clone(),
         network_config_dir: g.network_config_dir.clone(),
         runtime_flags: g.runtime_flags.clone(),
+        default_mounts_file: g.default_mounts_file.clone(),
     }
 }
 

@@ -142,7 +142,20 @@ fn prepare_and_spawn(
     net.etc.no_hosts = net_opts.no_hosts;
     let etc_files =
         spec::write_etc_files_with(&paths.data_dir, &hostname, &rec.options.network, &net.etc)?;
-    let volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
+    let mut volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
+    let user_destinations: Vec<&str> = rec
+        .options
+        .mounts
+        .iter()
+        .map(|m| m.destination.as_str())
+        .chain(volume_binds.iter().map(|m| m.destination.as_str()))
+        .chain(rec.options.tmpfs.iter().map(|t| t.destination.as_str()))
+        .collect();
+    let defaults = super::default_mounts::binds(
+        ctx.config.default_mounts_file.as_deref(),
+        &user_destinations,
+    );
+    volume_binds.extend(defaults);
     let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
         options: &rec.options,

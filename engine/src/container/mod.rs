@@ -2,6 +2,7 @@
 //! and the actor through which every transition passes.
 
 pub mod actor;
+mod default_mounts;
 mod error;
 pub mod exec;
 pub mod filter;

@@ -85,6 +85,7 @@ pub(crate) fn engine_config(options: &EngineOptions) -> Result<EngineConfig, Err
     if let Some(dir) = &options.network_config_dir {
         config.network.config_dir = dir.clone();
     }
+    config.default_mounts_file = options.default_mounts_file.clone();
     Ok(config)
 }
 
