@@ -580,3 +580,40 @@ fn default_mounts_file_mounts_its_lines() {
         .fails(&["run", "--rm", &flag, &img, "touch", "/run/secrets/new"]);
     assert_eq!(code, 1, "the mount is read-only");
 }
+
+/// `run --attach/-a STREAM`: only the named streams reach the caller (all
+/// are logged); with no output stream the container's ID is printed.
+#[test]
+fn run_attach_copies_only_the_chosen_streams() {
+    let (w, img) = busybox();
+    let name = rpod_tests::unique_name("attach");
+    let out = w.env.run(&[
+        "run",
+        "--name",
+        &name,
+        "-a",
+        "stderr",
+        &img,
+        "sh",
+        "-c",
+        "echo out; echo err >&2",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+    let logs = w.env.run(&["logs", &name]);
+    assert_eq!(String::from_utf8_lossy(&logs.stdout), "out\n");
+    w.env.ok(&["rm", &name]);
+    let out = w.env.ok(&[
+        "run", "--name", &name, "--attach", "stdin", &img, "echo", "hello",
+    ]);
+    let id = w.env.ok(&["inspect", "--format", "{{.Id}}", &name]);
+    assert_eq!(out, id);
+    w.env.ok(&["rm", &name]);
+    let (code, err) = w.env.fails(&["run", "--rm", "-a", "tty", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("invalid stream \"tty\" for --attach"), "{err}");
+    let (code, err) = w.env.fails(&["create", "-a", "stdout", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("--attach is not supported yet"), "{err}");
+}

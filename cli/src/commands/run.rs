@@ -9,7 +9,7 @@ use rpod_api::front_door::container_run::RunStarted;
 use rpod_api::front_door::images::ImageRemoveOptions;
 use rpod_api::FrontDoor;
 
-use super::attach::{pump, AttachSpec, DEFAULT_DETACH_KEYS};
+use super::attach::{pump, AttachSpec, Streams, DEFAULT_DETACH_KEYS};
 use super::common::{for_each, open_front_door, Globals};
 use super::container_create::{create_spec, ContainerFlags};
 use super::terminal::caller_terminal_size;
@@ -116,7 +116,10 @@ async fn remove_image(g: &Globals, image: &str) {
 }
 
 /// `run` once `--rm` is settled.
-async fn run_resolved(g: &Globals, a: RunArgs) -> CliResult {
+async fn run_resolved(g: &Globals, mut a: RunArgs) -> CliResult {
+    // `--attach` is run's: `create` refuses it.
+    let attach = std::mem::take(&mut a.flags.refused.attach);
+    let streams = Streams::parse(&attach)?;
     let create = create_spec(g, &a.flags, &a.image_and_command)?;
     let front = open_front_door(g)?;
     let mut spec = RunSpec {
@@ -135,6 +138,7 @@ async fn run_resolved(g: &Globals, a: RunArgs) -> CliResult {
             let spec = AttachSpec {
                 detach_keys: &a.detach_keys,
                 sig_proxy: a.sig_proxy,
+                streams,
             };
             Ok(pump(session, &spec).await?.unwrap_or(0))
         }
@@ -163,6 +167,7 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
         let spec = AttachSpec {
             detach_keys: &a.detach_keys,
             sig_proxy,
+            streams: Streams::ALL,
         };
         return Ok(pump(session, &spec).await?.unwrap_or(0));
     }
