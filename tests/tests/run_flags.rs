@@ -126,7 +126,10 @@ fn log_driver_none_and_invalid() {
 #[test]
 fn rmi_removes_the_image_unless_in_use() {
     let (w, img) = busybox();
+    // An image whose only name is rmi-me:1 (rmi of one of several names
+    // only untags it, in use or not).
     w.env.ok(&["tag", &img, "localhost/rmi-me:1"]);
+    w.env.ok(&["rmi", &img]);
     w.env
         .ok(&["run", "--name", "user", "localhost/rmi-me:1", "true"]);
     let out = w.env.run(&["run", "--rmi", "localhost/rmi-me:1", "true"]);
@@ -140,14 +143,34 @@ fn rmi_removes_the_image_unless_in_use() {
     w.env.ok(&["run", "--rmi", "localhost/rmi-me:1", "true"]);
     let (code, _) = w.env.fails(&["image", "exists", "localhost/rmi-me:1"]);
     assert_eq!(code, 1);
-    w.env.ok(&["image", "exists", &img]);
     assert_eq!(w.env.ok(&["ps", "-aq"]), "", "--rmi implies --rm");
+    w.env.ok(&["pull", "-q", &img]);
     let (code, err) = w.env.fails(&["run", "--rmi", "--rm=false", &img, "true"]);
     assert_eq!(code, 125);
     assert!(
         err.contains("the --rmi option does not work without --rm"),
         "{err}"
     );
+    // Detached: the container's cleanup takes the image; `stop` of a
+    // running one does it before it returns.
+    w.env.ok(&["tag", &img, "localhost/rmi-me:2"]);
+    w.env.ok(&["rmi", &img]);
+    let id = w
+        .env
+        .ok(&["run", "-d", "--rmi", "localhost/rmi-me:2", "sleep", "60"]);
+    let id = id.trim();
+    assert_eq!(
+        w.env.ok(&[
+            "inspect",
+            "--format",
+            "{{.HostConfig.AutoRemoveImage}} {{.HostConfig.AutoRemove}}",
+            id
+        ]),
+        "true true\n"
+    );
+    w.env.ok(&["stop", "-t0", id]);
+    let (code, _) = w.env.fails(&["image", "exists", "localhost/rmi-me:2"]);
+    assert_eq!(code, 1);
 }
 
 #[test]

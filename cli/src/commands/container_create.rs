@@ -279,6 +279,7 @@ impl ContainerFlags {
             log_max_size,
             runtime,
             remove: self.rm,
+            remove_image: false,
             labels,
             stop_signal,
             stop_timeout: self.stop_timeout,

@@ -79,11 +79,6 @@ pub async fn run(g: &Globals, mut a: RunArgs) -> CliResult {
             "the --rmi option does not work without --rm",
         ));
     }
-    if a.rmi && a.detach {
-        return Err(CliError::usage(
-            "--rmi with --detach is not supported yet (the image would have to be removed when the container exits)",
-        ));
-    }
     let rmi_image = a.rmi.then(|| a.image_and_command[0].clone());
     let code = run_resolved(g, a).await;
     if let Some(image) = rmi_image {
@@ -120,7 +115,8 @@ async fn run_resolved(g: &Globals, mut a: RunArgs) -> CliResult {
     // `--attach` is run's: `create` refuses it.
     let attach = std::mem::take(&mut a.flags.refused.attach);
     let streams = Streams::parse(&attach)?;
-    let create = create_spec(g, &a.flags, &a.image_and_command)?;
+    let mut create = create_spec(g, &a.flags, &a.image_and_command)?;
+    create.options.remove_image = a.rmi;
     let front = open_front_door(g)?;
     let mut spec = RunSpec {
         terminal_size: a.flags.tty.then(caller_terminal_size).flatten(),

@@ -222,6 +222,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             extra_hosts: strings(&o.net.add_hosts),
             restart_policy: Some(restart_policy),
             auto_remove: o.remove,
+            auto_remove_image: o.remove_image,
             readonly_rootfs: o.read_only,
             runtime: "oci".into(),
             cap_add: Some(cap_add),

@@ -178,6 +178,9 @@ pub struct ContainerOptions {
     /// `--rm`.
     #[serde(default)]
     pub remove: bool,
+    /// `run --rmi`: the image goes when the container is removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove_image: bool,
     #[serde(default)]
     pub labels: Vec<(String, String)>,
     /// Signal for `stop`, as a number (default SIGTERM).

@@ -67,6 +67,7 @@ pub(crate) fn container_options(
             .filter(|&n| n > 0)),
         runtime: spec.runtime,
         remove: spec.remove,
+        remove_image: spec.remove_image,
         labels: spec.labels,
         stop_signal: spec.stop_signal,
         stop_timeout: spec.stop_timeout,
