@@ -640,3 +640,26 @@ fn run_attach_copies_only_the_chosen_streams() {
     assert_eq!(code, 125);
     assert!(err.contains("--attach is not supported yet"), "{err}");
 }
+
+/// `inspect -l` / `container inspect --latest`: the container created last.
+#[test]
+fn inspect_latest() {
+    let (w, img) = busybox();
+    let first = rpod_tests::unique_name("first");
+    let last = rpod_tests::unique_name("last");
+    w.env.ok(&["create", "--name", &first, &img, "true"]);
+    w.env.ok(&["create", "--name", &last, &img, "true"]);
+    let want = format!("{last}\n");
+    assert_eq!(w.env.ok(&["inspect", "-l", "--format", "{{.Name}}"]), want);
+    assert_eq!(
+        w.env
+            .ok(&["container", "inspect", "--latest", "--format", "{{.Name}}"]),
+        want
+    );
+    let (code, err) = w.env.fails(&["inspect", "-l", &first]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("--latest and containers cannot be used together"),
+        "{err}"
+    );
+}
