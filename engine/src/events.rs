@@ -12,8 +12,12 @@ pub use rpod_proto::events::{Event, EventsConfig};
 use crate::config::{EngineConfig, EventsLogger};
 use crate::state::ContainerRecord;
 
-/// Where events are appended.
+/// Where events are appended: containers.conf's `events_logfile_path`,
+/// else `events/events.log` under `--tmpdir` or the root.
 pub fn events_file(config: &EngineConfig) -> PathBuf {
+    if let Some(p) = &config.containers_conf.engine.events_logfile_path {
+        return p.clone();
+    }
     config
         .tmp_dir
         .as_ref()

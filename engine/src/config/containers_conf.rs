@@ -73,6 +73,8 @@ pub struct EngineTable {
     pub runtime: Option<String>,
     /// `file`, `journald` or `none`.
     pub events_logger: Option<String>,
+    /// The events file of the file backend.
+    pub events_logfile_path: Option<PathBuf>,
     /// Where the state database lives (`<root>` when unset).
     pub static_dir: Option<PathBuf>,
     /// A container's `create` event carries its inspect data.
@@ -97,6 +99,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "events_logger"),
     ("engine", "events_container_create_inspect_data"),
     ("engine", "static_dir"),
+    ("engine", "events_logfile_path"),
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),
