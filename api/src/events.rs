@@ -132,6 +132,7 @@ mod tests {
             time_nano: 1_500_000_000,
             exit_code: Some(3),
             health_status: String::new(),
+            container_inspect_data: String::new(),
             attributes: BTreeMap::from([("tier".to_owned(), "web".to_owned())]),
         }
     }

@@ -79,7 +79,8 @@ pub async fn run(g: &Globals, mut a: RunArgs) -> CliResult {
             "the --rmi option does not work without --rm",
         ));
     }
-    let rmi_image = a.rmi.then(|| a.image_and_command[0].clone());
+    // Detached, the container's cleanup removes the image.
+    let rmi_image = (a.rmi && !a.detach).then(|| a.image_and_command[0].clone());
     let code = run_resolved(g, a).await;
     if let Some(image) = rmi_image {
         remove_image(g, &image).await;

@@ -57,12 +57,21 @@ pub(super) async fn stop(engine: &Engine, o: StopOptions) -> Result<Vec<Containe
     let timeout = o.timeout;
     let tasks = names.iter().map(|name| {
         on_one(engine, name, o.ignore, |h| async move {
-            let rec = h.get().await?;
+            // The stored row, as it is: a read through the actor would
+            // reconcile a dead monitor before `stop` reports it.
+            let rec = engine.ctx().db.container_by_id(&h.id).ok().flatten();
             h.stop(timeout).await?;
-            // A `--rm` container is gone with its exit; `--rmi` takes its
-            // image as well (Podman's stop does both).
-            if rec.options.remove && matches!(h.get().await, Err(ContainerError::NotFound(_))) {
-                remove_image_of(engine, &rec).await;
+            let Some(rec) = rec else { return Ok(()) };
+            // Podman's stop removes a `--rm` container itself (its cleanup
+            // may be doing the same: whoever comes second finds nothing),
+            // and `--rmi` takes its image as well.
+            if rec.options.remove {
+                match h.remove_with_volumes(false, None).await {
+                    Ok(()) | Err(ContainerError::NotFound(_)) => {
+                        remove_image_of(engine, &rec).await;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Ok(())
         })
