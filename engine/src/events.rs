@@ -136,6 +136,17 @@ pub fn read_from(config: &EngineConfig, offset: u64) -> std::io::Result<(Vec<Eve
     Ok((events, pos))
 }
 
+/// The journal entries that are this user's rpod events.
+fn events_match() -> Vec<String> {
+    vec![
+        format!(
+            "SYSLOG_IDENTIFIER={}",
+            rpod_proto::events::JOURNAL_IDENTIFIER
+        ),
+        crate::journal::uid_match(),
+    ]
+}
+
 /// Reads events from the journal after `cursor` (from `since`, Unix
 /// nanoseconds, when there is no cursor); returns them and the cursor of
 /// the last entry read.
@@ -144,13 +155,7 @@ pub fn read_journal(
     since: Option<i64>,
 ) -> Result<(Vec<Event>, Option<String>), String> {
     let query = crate::journal::Query {
-        any_of: vec![vec![
-            format!(
-                "SYSLOG_IDENTIFIER={}",
-                rpod_proto::events::JOURNAL_IDENTIFIER
-            ),
-            crate::journal::uid_match(),
-        ]],
+        any_of: vec![events_match()],
         since_nanos: if cursor.is_none() { since } else { None },
         after_cursor: cursor.clone(),
         last: None,
@@ -168,13 +173,7 @@ pub fn read_journal(
 /// shows only new events starts).
 pub fn journal_tail() -> Result<Option<String>, String> {
     let query = crate::journal::Query {
-        any_of: vec![vec![
-            format!(
-                "SYSLOG_IDENTIFIER={}",
-                rpod_proto::events::JOURNAL_IDENTIFIER
-            ),
-            crate::journal::uid_match(),
-        ]],
+        any_of: vec![events_match()],
         last: Some(1),
         ..Default::default()
     };
