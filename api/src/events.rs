@@ -42,6 +42,14 @@ pub struct Event {
         skip_serializing_if = "String::is_empty"
     )]
     pub health_status: String,
+    /// The container's inspect data (JSON) in a `create` event, when
+    /// containers.conf's `events_container_create_inspect_data` is set.
+    #[serde(
+        rename = "ContainerInspectData",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub container_inspect_data: String,
     #[serde(rename = "Attributes", default)]
     pub attributes: BTreeMap<String, String>,
 }
@@ -68,6 +76,7 @@ impl Event {
             "TimeNano": self.time_nano,
             "ContainerExitCode": self.exit_code.unwrap_or(0),
             "HealthStatus": self.health_status,
+            "ContainerInspectData": self.container_inspect_data,
             "Attributes": self.attributes,
         })
     }
@@ -123,6 +132,7 @@ mod tests {
             time_nano: 1_500_000_000,
             exit_code: Some(3),
             health_status: String::new(),
+            container_inspect_data: String::new(),
             attributes: BTreeMap::from([("tier".to_owned(), "web".to_owned())]),
         }
     }

@@ -27,6 +27,9 @@ pub struct GlobalFlags {
     /// Path to the tmp directory for libpod state content (rpod: where the events file lives)
     #[arg(long, global = true, value_name = "PATH")]
     pub tmpdir: Option<PathBuf>,
+    /// Path to default mounts file
+    #[arg(long, global = true, value_name = "PATH", hide = true)]
+    pub default_mounts_file: Option<PathBuf>,
     /// Path of the configuration directory for networks
     #[arg(long, global = true, value_name = "DIRECTORY")]
     pub network_config_dir: Option<PathBuf>,

@@ -111,6 +111,9 @@ pub struct EngineConfig {
     /// `--runtime-flag` values (without the leading `--`); when empty,
     /// containers.conf's `[engine.runtimes_flags]` for the runtime apply.
     pub runtime_flags: Vec<String>,
+    /// `--default-mounts-file`: the mounts.conf read instead of the
+    /// system ones.
+    pub default_mounts_file: Option<PathBuf>,
     /// `[network]` of rpod.conf: backend, definitions directory, default network.
     pub network: crate::network::config::NetworkConfig,
 }
@@ -123,6 +126,8 @@ pub enum EventsLogger {
     File,
     /// No events are written.
     None,
+    /// Entries in the systemd journal (Podman's `PODMAN_*` fields).
+    Journald,
 }
 
 impl EventsLogger {
@@ -130,6 +135,7 @@ impl EventsLogger {
         match self {
             EventsLogger::File => "file",
             EventsLogger::None => "none",
+            EventsLogger::Journald => "journald",
         }
     }
 }
@@ -206,6 +212,7 @@ impl EngineConfig {
             tmp_dir: None,
             containers_conf: containers,
             runtime_flags: Vec::new(),
+            default_mounts_file: None,
             network: file.network.resolve()?,
         })
     }
@@ -265,25 +272,28 @@ impl EngineConfig {
         self.runroot.join("locks")
     }
 
+    /// Where the state database lives: containers.conf's `[engine]
+    /// static_dir` (Podman keeps its database there too), else the root.
+    pub fn static_dir(&self) -> PathBuf {
+        self.containers_conf
+            .engine
+            .static_dir
+            .clone()
+            .unwrap_or_else(|| self.root.clone())
+    }
+
     /// State directory handed to the OCI runtime `name` (`--root`).
     pub fn runtime_state_dir(&self, name: &str) -> PathBuf {
         self.runroot.join(name)
     }
 }
 
-/// `[engine] events_logger`: `journald` is a default rpod cannot honour
-/// yet, so the file backend stays (debug message); unknown names are an
-/// error as in Podman.
+/// `[engine] events_logger`; unknown names are an error as in Podman.
 fn events_logger_of(c: &ContainersConf) -> Result<EventsLogger, ConfigError> {
     match c.engine.events_logger.as_deref() {
         None | Some("file") => Ok(EventsLogger::File),
         Some("none") => Ok(EventsLogger::None),
-        Some("journald") => {
-            tracing::debug!(
-                "containers.conf: events_logger journald is not supported yet, using file"
-            );
-            Ok(EventsLogger::File)
-        }
+        Some("journald") => Ok(EventsLogger::Journald),
         Some(other) => Err(ContainersConfError::Invalid(format!(
             "invalid events backend {other:?}: must be file, journald or none"
         ))

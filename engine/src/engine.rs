@@ -64,7 +64,7 @@ impl Engine {
                 source,
             })?;
         }
-        let db = Db::open(&config.root)?;
+        let db = Db::open(&config.static_dir())?;
         let store = Store::open_with_driver(&config.root, config.storage_driver)?
             .with_limits(config.unpack_limits);
         Ok(Engine {
@@ -198,7 +198,28 @@ impl Engine {
             }
         }
         crate::fault::point("create.after-insert");
-        crate::events::container_event(&self.ctx.config, &record, "create");
+        let inspect_data = self
+            .ctx
+            .config
+            .containers_conf
+            .engine
+            .events_container_create_inspect_data
+            == Some(true);
+        crate::events::container_event_with(&self.ctx.config, &record, "create", |e| {
+            if inspect_data {
+                // The networks are part of the data: record them now (the
+                // front door's own registration then finds them, or reports
+                // what is wrong with them).
+                if let Err(err) = crate::container::network::register(&self.ctx, &record) {
+                    tracing::debug!("networks before the create event: {err}");
+                }
+                let data = crate::container::inspect::inspect_container(&self.ctx, &record);
+                match serde_json::to_string(&data) {
+                    Ok(json) => e.container_inspect_data = json,
+                    Err(err) => tracing::warn!("inspect data of the create event: {err}"),
+                }
+            }
+        });
         self.container(&record.id)
     }
 }

@@ -1,6 +1,8 @@
 //! The events file (`<root>/events/events.log`): one JSON object per line,
 //! appended by the engine and by the monitors (see `rpod_proto::events`),
-//! read back by `rpod events`.
+//! read back by `rpod events`; or, with the journald backend, journal
+//! entries with Podman's `PODMAN_*` fields (read back through
+//! [`crate::journal`]).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -10,8 +12,12 @@ pub use rpod_proto::events::{Event, EventsConfig};
 use crate::config::{EngineConfig, EventsLogger};
 use crate::state::ContainerRecord;
 
-/// Where events are appended.
+/// Where events are appended: containers.conf's `events_logfile_path`,
+/// else `events/events.log` under `--tmpdir` or the root.
 pub fn events_file(config: &EngineConfig) -> PathBuf {
+    if let Some(p) = &config.containers_conf.engine.events_logfile_path {
+        return p.clone();
+    }
     config
         .tmp_dir
         .as_ref()
@@ -23,7 +29,7 @@ pub fn events_file(config: &EngineConfig) -> PathBuf {
 /// What a container's monitor needs to write that container's events;
 /// `None` when events are off (`--events-backend none`).
 pub fn monitor_events_config(config: &EngineConfig, rec: &ContainerRecord) -> Option<EventsConfig> {
-    (config.events_logger == EventsLogger::File).then(|| events_config(config, rec))
+    (config.events_logger != EventsLogger::None).then(|| events_config(config, rec))
 }
 
 /// What a container's monitor needs to write that container's events.
@@ -33,6 +39,7 @@ pub fn events_config(config: &EngineConfig, rec: &ContainerRecord) -> EventsConf
         name: rec.name.clone(),
         image: rec.image_name.clone(),
         labels: rec.options.labels.iter().cloned().collect(),
+        journald: config.events_logger == EventsLogger::Journald,
     }
 }
 
@@ -105,8 +112,17 @@ pub fn secret_event(config: &EngineConfig, id: &str, status: &str) {
 
 /// Appends `event`, creating the events directory if needed.
 pub fn write(config: &EngineConfig, event: &Event) {
-    if config.events_logger == EventsLogger::None {
-        return;
+    match config.events_logger {
+        EventsLogger::None => return,
+        EventsLogger::Journald => {
+            let sent = rpod_proto::journal::Journal::connect()
+                .and_then(|j| j.send(&rpod_proto::events::journal_fields(event)));
+            if let Err(e) = sent {
+                tracing::warn!("writing event to the journal: {e}");
+            }
+            return;
+        }
+        EventsLogger::File => {}
     }
     let path = events_file(config);
     if let Some(dir) = path.parent() {
@@ -145,4 +161,48 @@ pub fn read_from(config: &EngineConfig, offset: u64) -> std::io::Result<(Vec<Eve
         }
     }
     Ok((events, pos))
+}
+
+/// The journal entries that are this user's rpod events.
+fn events_match() -> Vec<String> {
+    vec![
+        format!(
+            "SYSLOG_IDENTIFIER={}",
+            rpod_proto::events::JOURNAL_IDENTIFIER
+        ),
+        crate::journal::uid_match(),
+    ]
+}
+
+/// Reads events from the journal after `cursor` (from `since`, Unix
+/// nanoseconds, when there is no cursor); returns them and the cursor of
+/// the last entry read.
+pub fn read_journal(
+    cursor: Option<String>,
+    since: Option<i64>,
+) -> Result<(Vec<Event>, Option<String>), String> {
+    let query = crate::journal::Query {
+        any_of: vec![events_match()],
+        since_nanos: if cursor.is_none() { since } else { None },
+        after_cursor: cursor.clone(),
+        last: None,
+    };
+    let entries = crate::journal::read(&query)?;
+    let next = entries.last().map(|e| e.cursor.clone()).or(cursor);
+    let events = entries
+        .iter()
+        .filter_map(|e| rpod_proto::events::from_journal_fields(|k| e.get(k)))
+        .collect();
+    Ok((events, next))
+}
+
+/// The cursor of the newest event in the journal (where a stream that
+/// shows only new events starts).
+pub fn journal_tail() -> Result<Option<String>, String> {
+    let query = crate::journal::Query {
+        any_of: vec![events_match()],
+        last: Some(1),
+        ..Default::default()
+    };
+    Ok(crate::journal::read(&query)?.pop().map(|e| e.cursor))
 }

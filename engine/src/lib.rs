@@ -38,6 +38,7 @@ pub(crate) mod fault;
 pub(crate) mod front_door;
 pub(crate) mod hooks;
 pub(crate) mod image_ref;
+pub(crate) mod journal;
 pub(crate) mod lock;
 pub(crate) mod logs;
 pub(crate) mod monitor;

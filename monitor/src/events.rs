@@ -1,6 +1,7 @@
-//! Events the monitor appends to the engine's events file.
+//! Events the monitor appends to the engine's events file or sends to
+//! the journal.
 
-use rpod_proto::events::{append, Event};
+use rpod_proto::events::{record, Event};
 use rpod_proto::MonitorConfig;
 
 use crate::clock::now_nanos;
@@ -14,7 +15,12 @@ pub fn emit(cfg: &MonitorConfig, status: &str, exit_code: Option<i32>, health: &
     let mut event = Event::container(ev, &cfg.id, status, now_nanos());
     event.exit_code = exit_code;
     event.health_status = health.to_owned();
-    if let Err(e) = append(&ev.path, &event) {
-        diag::warn(&format!("append event to {}: {e}", ev.path.display()));
+    if let Err(e) = record(ev, &event) {
+        let to = if ev.journald {
+            "the journal".to_owned()
+        } else {
+            ev.path.display().to_string()
+        };
+        diag::warn(&format!("write event to {to}: {e}"));
     }
 }

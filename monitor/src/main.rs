@@ -11,6 +11,7 @@ mod daemon;
 mod diag;
 mod events;
 mod fdio;
+mod log_sink;
 mod logfile;
 mod notify;
 mod runtime;

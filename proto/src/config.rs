@@ -37,6 +37,10 @@ pub struct MonitorConfig {
     /// k8s-file log; `None` logs nothing (exec sessions).
     #[serde(default)]
     pub log_path: Option<PathBuf>,
+    /// `--log-driver journald`: output goes to the journal with these
+    /// fields (see [`crate::journal::log_fields`]) instead of a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journald: Option<crate::journal::JournalLogConfig>,
     /// Rotate when the log would exceed this many bytes.
     #[serde(default)]
     pub log_max_size: Option<u64>,

@@ -13,6 +13,8 @@
 //! - [`attach`]: stream tags of the SOCK_SEQPACKET attach socket.
 //! - [`restart`], [`health`], [`events`]: restart policies, health checks
 //!   and the events file, shared by the engine and the monitors.
+//! - [`journal`]: journald's native protocol (container output and
+//!   events sent to the journal).
 //! - [`log_format`]: the container log file (records and rotation), written
 //!   by the monitor and read by the engine.
 
@@ -21,6 +23,7 @@ pub mod config;
 pub mod events;
 pub mod frame;
 pub mod health;
+pub mod journal;
 pub mod log_format;
 pub mod messages;
 pub mod restart;

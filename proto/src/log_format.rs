@@ -180,6 +180,21 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
+/// The date (year, month 1-12, day 1-31) of the proleptic Gregorian
+/// calendar `z` days after 1970-01-01: the inverse of [`days_from_civil`].
+pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as i32, m as u32, d as u32)
+}
+
 /// Days from 1970-01-01 to the given date of the proleptic Gregorian
 /// calendar (H. Hinnant's `days_from_civil`).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
@@ -449,20 +464,6 @@ mod tests {
             prop_assert_eq!(r.partial, !newline);
             prop_assert_eq!(r.text, text.as_str());
         }
-    }
-
-    /// The inverse of [`days_from_civil`].
-    fn civil_from_days(z: i64) -> (i32, u32, u32) {
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        (y as i32, m as u32, d as u32)
     }
 
     struct TempDir(PathBuf);

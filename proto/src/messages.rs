@@ -36,6 +36,10 @@ pub enum Request {
     },
     /// Answered with `Exited` once the process has exited.
     Subscribe,
+    /// Answered with `Exited` at the process's final exit, or with
+    /// `RunExited` when it exits and the restart policy runs it again
+    /// (`wait` on a restarting container returns at each exit, as Podman).
+    SubscribeRun,
     /// Turn the restart policy off for good (`stop`, `kill`, `rm`): the
     /// next exit is final. `Stop` implies it.
     DisableRestart,
@@ -69,6 +73,7 @@ impl Request {
             Request::Stop { .. } => "Stop",
             Request::Kill { .. } => "Kill",
             Request::Subscribe => "Subscribe",
+            Request::SubscribeRun => "SubscribeRun",
             Request::DisableRestart => "DisableRestart",
             Request::RunHealthcheck => "RunHealthcheck",
             Request::SetRestart { .. } => "SetRestart",
@@ -110,6 +115,10 @@ pub enum Reply {
     },
     Ok,
     Exited {
+        exit: ExitRecord,
+    },
+    /// One run ended and the restart policy starts another (`SubscribeRun`).
+    RunExited {
         exit: ExitRecord,
     },
     /// The request is not known to, or not possible for, this monitor.

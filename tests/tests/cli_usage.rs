@@ -102,10 +102,6 @@ fn refused_global_flags_name_themselves() {
             &["--cgroup-manager", "systemd", "ps"][..],
             "--cgroup-manager systemd is not supported yet",
         ),
-        (
-            &["--events-backend", "journald", "ps"][..],
-            "--events-backend journald is not supported yet",
-        ),
         (&["--storage-opt", "overlay.x=y", "ps"][..], "--storage-opt"),
         (
             &["--module", "x.conf", "ps"][..],

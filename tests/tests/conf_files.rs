@@ -176,3 +176,55 @@ fn containers_conf_env_read_only_and_log_driver_with_override_on_top() {
     assert_eq!(out.status.code(), Some(125));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.conf"));
 }
+
+/// `w.env`'s rpod with containers.conf override `conf` (its text).
+fn with_override(w: &common::World, conf: &str, args: &[&str]) -> std::process::Output {
+    let path = w
+        .env
+        .dir()
+        .join(format!("override-{}.conf", rpod_tests::unique_name("cc")));
+    std::fs::write(&path, conf).unwrap();
+    let mut cmd = w.env.cmd(args);
+    cmd.env("CONTAINERS_CONF_OVERRIDE", &path);
+    run_with_timeout(&mut cmd, DEFAULT_COMMAND_TIMEOUT)
+}
+
+#[test]
+fn containers_conf_static_dir_and_oom_score_adj() {
+    let (w, img) = busybox();
+    // `static_dir` holds the state database: a container made with it is
+    // invisible without it, and its exit (written by the cleanup the
+    // monitor runs, which inherits the setting) is recorded there.
+    let static_dir = w.env.dir().join("static");
+    let conf = format!("[engine]\nstatic_dir = \"{}\"\n", static_dir.display());
+    let name = rpod_tests::unique_name("static");
+    let out = with_override(
+        &w,
+        &conf,
+        &["run", "--name", &name, &img, "sh", "-c", "exit 4"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(static_dir.join("db.sqlite").exists());
+    let (code, _) = w.env.fails(&["container", "exists", &name]);
+    assert_eq!(code, 1);
+    let out = with_override(
+        &w,
+        &conf,
+        &["inspect", "--format", "{{.State.ExitCode}}", &name],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "4\n", "{out:?}");
+    let out = with_override(&w, &conf, &["rm", &name]);
+    assert!(out.status.success(), "{out:?}");
+
+    // `oom_score_adj` is the default of `--oom-score-adj`, which wins.
+    let conf = "[containers]\noom_score_adj = 7\n";
+    let read = ["cat", "/proc/self/oom_score_adj"];
+    let mut args = vec!["run", "--rm", &img];
+    args.extend(read);
+    let out = with_override(&w, conf, &args);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "7\n", "{out:?}");
+    let mut args = vec!["run", "--rm", "--oom-score-adj=9", &img];
+    args.extend(read);
+    let out = with_override(&w, conf, &args);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "9\n", "{out:?}");
+}

@@ -126,7 +126,10 @@ fn log_driver_none_and_invalid() {
 #[test]
 fn rmi_removes_the_image_unless_in_use() {
     let (w, img) = busybox();
+    // An image whose only name is rmi-me:1 (rmi of one of several names
+    // only untags it, in use or not).
     w.env.ok(&["tag", &img, "localhost/rmi-me:1"]);
+    w.env.ok(&["rmi", &img]);
     w.env
         .ok(&["run", "--name", "user", "localhost/rmi-me:1", "true"]);
     let out = w.env.run(&["run", "--rmi", "localhost/rmi-me:1", "true"]);
@@ -140,14 +143,34 @@ fn rmi_removes_the_image_unless_in_use() {
     w.env.ok(&["run", "--rmi", "localhost/rmi-me:1", "true"]);
     let (code, _) = w.env.fails(&["image", "exists", "localhost/rmi-me:1"]);
     assert_eq!(code, 1);
-    w.env.ok(&["image", "exists", &img]);
     assert_eq!(w.env.ok(&["ps", "-aq"]), "", "--rmi implies --rm");
+    w.env.ok(&["pull", "-q", &img]);
     let (code, err) = w.env.fails(&["run", "--rmi", "--rm=false", &img, "true"]);
     assert_eq!(code, 125);
     assert!(
         err.contains("the --rmi option does not work without --rm"),
         "{err}"
     );
+    // Detached: the container's cleanup takes the image; `stop` of a
+    // running one does it before it returns.
+    w.env.ok(&["tag", &img, "localhost/rmi-me:2"]);
+    w.env.ok(&["rmi", &img]);
+    let id = w
+        .env
+        .ok(&["run", "-d", "--rmi", "localhost/rmi-me:2", "sleep", "60"]);
+    let id = id.trim();
+    assert_eq!(
+        w.env.ok(&[
+            "inspect",
+            "--format",
+            "{{.HostConfig.AutoRemoveImage}} {{.HostConfig.AutoRemove}}",
+            id
+        ]),
+        "true true\n"
+    );
+    w.env.ok(&["stop", "-t0", id]);
+    let (code, _) = w.env.fails(&["image", "exists", "localhost/rmi-me:2"]);
+    assert_eq!(code, 1);
 }
 
 #[test]
@@ -165,8 +188,8 @@ fn unimplemented_flags_are_refused_by_name() {
         ),
         ("--annotation=a=b", "--annotation is not supported yet"),
         (
-            "--log-driver=journald",
-            "--log-driver journald is not supported yet",
+            "--log-driver=passthrough",
+            "--log-driver passthrough is not supported yet",
         ),
     ] {
         let (code, err) = w.env.fails(&["run", "--rm", flag, &img, "true"]);
@@ -519,4 +542,124 @@ fn negative_stop_timeout_waits_and_image_name_is_the_one_given() {
         .ok(&["create", "--name", "in", "other/name:v1", "true"]);
     let name = w.env.ok(&["inspect", "--format", "{{.ImageName}}", "in"]);
     assert_eq!(name.trim(), "localhost/other/name:v1");
+}
+
+/// `--runtime /full/path` stays a path in `{{.OCIRuntime}}`; the default
+/// runtime shows by name.
+#[test]
+fn runtime_path_is_kept_in_inspect() {
+    let (w, img) = busybox();
+    let out = std::process::Command::new("sh")
+        .args(["-c", "command -v runc"])
+        .output()
+        .unwrap();
+    let runc = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(runc.starts_with('/'), "runc not found: {runc:?}");
+    let by_path = rpod_tests::unique_name("rtpath");
+    w.env.ok(&[
+        "create",
+        "--name",
+        &by_path,
+        "--runtime",
+        &runc,
+        &img,
+        "true",
+    ]);
+    let plain = rpod_tests::unique_name("rtname");
+    w.env.ok(&["create", "--name", &plain, &img, "true"]);
+    let runtime = |n: &str| w.env.ok(&["inspect", "--format", "{{.OCIRuntime}}", n]);
+    assert_eq!(runtime(&by_path), format!("{runc}\n"));
+    assert_eq!(runtime(&plain), "runc\n");
+    w.env.ok(&["rm", &by_path, &plain]);
+}
+
+/// `--default-mounts-file`: each `HOST:CONTAINER` line mounts the host
+/// path (read-only) into the container; a missing file or host path is
+/// skipped without a word.
+#[test]
+fn default_mounts_file_mounts_its_lines() {
+    let (w, img) = busybox();
+    let dir = w.env.dir();
+    let conf = dir.join("mounts.conf");
+    let flag = format!("--default-mounts-file={}", conf.display());
+    let out = w.env.run(&["run", "--rm", &flag, &img, "echo", "none"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "none\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let host = dir.join("subscription");
+    std::fs::create_dir(&host).unwrap();
+    std::fs::write(host.join("token"), "s3cret\n").unwrap();
+    std::fs::write(
+        &conf,
+        format!("/nonexistent/x:/x\n{}:/run/secrets\n", host.display()),
+    )
+    .unwrap();
+    let out = w
+        .env
+        .run(&["run", "--rm", &flag, &img, "cat", "/run/secrets/token"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "s3cret\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let (code, _) = w
+        .env
+        .fails(&["run", "--rm", &flag, &img, "touch", "/run/secrets/new"]);
+    assert_eq!(code, 1, "the mount is read-only");
+}
+
+/// `run --attach/-a STREAM`: only the named streams reach the caller (all
+/// are logged); with no output stream the container's ID is printed.
+#[test]
+fn run_attach_copies_only_the_chosen_streams() {
+    let (w, img) = busybox();
+    let name = rpod_tests::unique_name("attach");
+    let out = w.env.run(&[
+        "run",
+        "--name",
+        &name,
+        "-a",
+        "stderr",
+        &img,
+        "sh",
+        "-c",
+        "echo out; echo err >&2",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+    let logs = w.env.run(&["logs", &name]);
+    assert_eq!(String::from_utf8_lossy(&logs.stdout), "out\n");
+    w.env.ok(&["rm", &name]);
+    let out = w.env.ok(&[
+        "run", "--name", &name, "--attach", "stdin", &img, "echo", "hello",
+    ]);
+    let id = w.env.ok(&["inspect", "--format", "{{.Id}}", &name]);
+    assert_eq!(out, id);
+    w.env.ok(&["rm", &name]);
+    let (code, err) = w.env.fails(&["run", "--rm", "-a", "tty", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("invalid stream \"tty\" for --attach"), "{err}");
+    let (code, err) = w.env.fails(&["create", "-a", "stdout", &img, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("--attach is not supported yet"), "{err}");
+}
+
+/// `inspect -l` / `container inspect --latest`: the container created last.
+#[test]
+fn inspect_latest() {
+    let (w, img) = busybox();
+    let first = rpod_tests::unique_name("first");
+    let last = rpod_tests::unique_name("last");
+    w.env.ok(&["create", "--name", &first, &img, "true"]);
+    w.env.ok(&["create", "--name", &last, &img, "true"]);
+    let want = format!("{last}\n");
+    assert_eq!(w.env.ok(&["inspect", "-l", "--format", "{{.Name}}"]), want);
+    assert_eq!(
+        w.env
+            .ok(&["container", "inspect", "--latest", "--format", "{{.Name}}"]),
+        want
+    );
+    let (code, err) = w.env.fails(&["inspect", "-l", &first]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("--latest and containers cannot be used together"),
+        "{err}"
+    );
 }

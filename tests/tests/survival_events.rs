@@ -125,3 +125,93 @@ fn streaming_shows_new_events_as_they_happen() {
         "old events streamed: {seen:?}"
     );
 }
+
+/// containers.conf's `events_container_create_inspect_data`: the `create`
+/// event carries what `container inspect` shows of the new container
+/// (`{{.ContainerInspectData}}`), and only then.
+#[test]
+fn create_event_carries_inspect_data_when_configured() {
+    let (w, img) = busybox();
+    let conf = w.env.dir().join("containers-inspect.conf");
+    std::fs::write(
+        &conf,
+        "[engine]\nevents_container_create_inspect_data = true\n",
+    )
+    .unwrap();
+    let name = unique_name("evdata");
+    let out = w
+        .env
+        .cmd(&["create", "--name", &name, &img, "true"])
+        .env("CONTAINERS_CONF_OVERRIDE", &conf)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let plain = unique_name("evplain");
+    w.env.ok(&["create", "--name", &plain, &img, "true"]);
+    let inspect: serde_json::Value =
+        serde_json::from_str(&w.env.ok(&["container", "inspect", &name])).unwrap();
+    let data = |who: &str| {
+        let filter = format!("container={who}");
+        w.env.ok(&[
+            "events",
+            "--stream=false",
+            "--filter",
+            &filter,
+            "--filter",
+            "event=create",
+            "--format",
+            "{{.ContainerInspectData}}",
+        ])
+    };
+    let event: serde_json::Value = serde_json::from_str(data(&name).trim()).unwrap();
+    assert_eq!(inspect[0], event);
+    assert_eq!(data(&plain).trim(), "");
+    w.env.ok(&["rm", &name, &plain]);
+}
+
+/// containers.conf's `events_logfile_path`: the file backend writes (the
+/// engine and the monitors) and reads that file.
+#[test]
+fn events_logfile_path_from_containers_conf() {
+    let (w, img) = busybox();
+    let file = w.env.dir().join("elsewhere").join("events.log");
+    let conf = w.env.dir().join("containers-events.conf");
+    std::fs::write(
+        &conf,
+        format!("[engine]\nevents_logfile_path = \"{}\"\n", file.display()),
+    )
+    .unwrap();
+    let name = unique_name("evpath");
+    let run = |args: &[&str]| {
+        let out = w
+            .env
+            .cmd(args)
+            .env("CONTAINERS_CONF_OVERRIDE", &conf)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["run", "--rm", "--name", &name, &img, "true"]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&format!("\"Name\":\"{name}\"")), "{text}");
+    assert!(
+        text.contains("\"Status\":\"died\""),
+        "the monitor's events: {text}"
+    );
+    let filter = format!("container={name}");
+    let got = run(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Status}}",
+    ]);
+    assert!(got.lines().any(|l| l == "remove"), "{got}");
+    assert_eq!(
+        w.env.ok(&["events", "--stream=false", "--filter", &filter]),
+        "",
+        "the default file has none of them"
+    );
+}

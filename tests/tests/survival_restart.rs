@@ -152,3 +152,19 @@ fn kill_disables_the_policy_and_no_never_restarts() {
     assert_eq!(out.status.code(), Some(125));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid restart policy"));
 }
+
+/// `wait` on a container whose restart policy keeps running it returns
+/// the code of a run's exit (Podman #18572) instead of waiting for a
+/// final exit that never comes; the container goes on restarting.
+#[test]
+fn wait_returns_at_a_run_exit_of_a_restarting_container() {
+    let (w, img) = common::busybox();
+    for policy in ["always", "on-failure"] {
+        let name = rpod_tests::unique_name("rwait");
+        let restart = format!("--restart={policy}");
+        w.env
+            .ok(&["run", "-d", &restart, "--name", &name, &img, "false"]);
+        assert_eq!(w.env.ok(&["wait", &name]), "1\n", "{policy}");
+        w.env.ok(&["rm", "-f", "-t0", &name]);
+    }
+}

@@ -340,6 +340,9 @@ pub struct ContainerSpec {
     pub runtime: Option<String>,
     /// `--rm`.
     pub remove: bool,
+    /// `run --rmi`: the image goes too when the container is removed
+    /// (if no other container uses it).
+    pub remove_image: bool,
     /// Labels in order, later ones winning.
     pub labels: Vec<(String, String)>,
     /// `--stop-signal`, as a number.

@@ -22,4 +22,7 @@ pub struct EngineOptions {
     /// `--hooks-dir` (repeatable): the OCI hook directories, replacing
     /// containers.conf's `hooks_dir`.
     pub hooks_dirs: Vec<PathBuf>,
+    /// `--default-mounts-file`: the mounts.conf read instead of the
+    /// system ones.
+    pub default_mounts_file: Option<PathBuf>,
 }

@@ -45,6 +45,50 @@ pub struct AttachSpec<'a> {
     pub detach_keys: &'a str,
     /// Forward the signals this CLI receives to the process.
     pub sig_proxy: bool,
+    /// The streams copied (`run --attach`); the others are only logged.
+    pub streams: Streams,
+}
+
+/// Which of the process's streams an attached client copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Streams {
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Streams {
+    pub const ALL: Streams = Streams {
+        stdin: true,
+        stdout: true,
+        stderr: true,
+    };
+
+    /// `--attach` values (`stdin`, `stdout`, `stderr`, any case); none
+    /// given: all of them.
+    pub fn parse(names: &[String]) -> CliResult<Streams> {
+        if names.is_empty() {
+            return Ok(Streams::ALL);
+        }
+        let mut s = Streams {
+            stdin: false,
+            stdout: false,
+            stderr: false,
+        };
+        for n in names.iter().flat_map(|n| n.split(',')) {
+            match n.to_lowercase().as_str() {
+                "stdin" => s.stdin = true,
+                "stdout" => s.stdout = true,
+                "stderr" => s.stderr = true,
+                _ => {
+                    return Err(CliError::usage(format!(
+                        "invalid stream {n:?} for --attach - must be one of stdin, stdout, or stderr: invalid argument"
+                    )))
+                }
+            }
+        }
+        Ok(s)
+    }
 }
 
 /// Copies the streams until the process ends (its exit code) or the user
@@ -78,11 +122,17 @@ pub async fn pump(
         None
     };
     if let (Some(keys), Some(input)) = (keys, session.take_input()) {
-        std::thread::spawn(move || copy_input(input, keys));
+        if spec.streams.stdin {
+            std::thread::spawn(move || copy_input(input, keys));
+        }
+    }
+    if !spec.streams.stdout && !spec.streams.stderr {
+        // Podman: with no output stream attached the ID stands in for it.
+        println!("{}", info.id);
     }
     let forwarder =
         super::sig_proxy::SignalForwarder::start(session.control(), spec.sig_proxy, info.tty);
-    let copied = copy_output(session.as_mut());
+    let copied = copy_output(session.as_mut(), spec.streams);
     drop(forwarder);
     drop(raw);
     if let Err(e) = copied {
@@ -96,14 +146,20 @@ pub async fn pump(
 }
 
 /// The process's output to ours until its stream ends.
-fn copy_output(session: &mut dyn AttachSession) -> CliResult<()> {
+fn copy_output(session: &mut dyn AttachSession, streams: Streams) -> CliResult<()> {
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     let write_err = |e: std::io::Error| anyhow::anyhow!("write attach output: {e}");
     while let Some(item) = session.next_output()? {
         match item {
-            AttachOutput::Stdout(d) => out.write_all(&d).and_then(|_| out.flush()),
-            AttachOutput::Stderr(d) => err.write_all(&d).and_then(|_| err.flush()),
+            AttachOutput::Stdout(d) if streams.stdout => {
+                out.write_all(&d).and_then(|_| out.flush())
+            }
+            AttachOutput::Stderr(d) if streams.stderr => {
+                err.write_all(&d).and_then(|_| err.flush())
+            }
+            // A stream not attached is only logged.
+            AttachOutput::Stdout(_) | AttachOutput::Stderr(_) => Ok(()),
         }
         .map_err(write_err)?;
     }
@@ -182,6 +238,7 @@ pub async fn run(g: &Globals, a: AttachArgs) -> CliResult {
     let spec = AttachSpec {
         detach_keys: &a.detach_keys,
         sig_proxy: a.sig_proxy,
+        streams: Streams::ALL,
     };
     Ok(pump(session, &spec).await?.unwrap_or(0))
 }
@@ -269,6 +326,7 @@ mod tests {
         let spec = AttachSpec {
             detach_keys: DEFAULT_DETACH_KEYS,
             sig_proxy: false,
+            streams: Streams::ALL,
         };
         let (s, log) = fake(AttachEnd::Exited(3), false);
         assert_eq!(pump(s, &spec).await.unwrap(), Some(3));
@@ -277,11 +335,25 @@ mod tests {
         assert_eq!(pump(s, &spec).await.unwrap(), None);
     }
 
+    #[test]
+    fn attach_streams() {
+        let s = Streams::parse(&["STDERR".into(), "stdin".into()]).unwrap();
+        assert!(s.stdin && s.stderr && !s.stdout);
+        assert_eq!(Streams::parse(&[]).unwrap(), Streams::ALL);
+        let e = Streams::parse(&["tty".into()]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("invalid stream \"tty\" for --attach"),
+            "{e}"
+        );
+    }
+
     #[tokio::test]
     async fn bad_detach_keys_abandon_the_session() {
         let spec = AttachSpec {
             detach_keys: "ctrl-1",
             sig_proxy: false,
+            streams: Streams::ALL,
         };
         let (s, log) = fake(AttachEnd::Exited(0), true);
         let e = pump(s, &spec).await.unwrap_err();

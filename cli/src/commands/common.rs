@@ -28,6 +28,7 @@ pub struct Globals {
     pub network_config_dir: Option<PathBuf>,
     pub runtime_flags: Vec<String>,
     pub hooks_dirs: Vec<PathBuf>,
+    pub default_mounts_file: Option<PathBuf>,
 }
 
 impl From<&Cli> for Globals {
@@ -43,6 +44,7 @@ impl From<&Cli> for Globals {
             network_config_dir: c.globals.network_config_dir.clone(),
             runtime_flags: c.globals.runtime_flag.clone(),
             hooks_dirs: c.globals.hooks_dir.iter().map(PathBuf::from).collect(),
+            default_mounts_file: c.globals.default_mounts_file.clone(),
         }
     }
 }
@@ -60,6 +62,7 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
         network_config_dir: g.network_config_dir.clone(),
         runtime_flags: g.runtime_flags.clone(),
         hooks_dirs: g.hooks_dirs.clone(),
+        default_mounts_file: g.default_mounts_file.clone(),
     }
 }
 

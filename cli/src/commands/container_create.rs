@@ -258,10 +258,10 @@ impl ContainerFlags {
         // containers.conf's default applies in the engine.
         let log_driver = match self.log_driver.as_deref() {
             None => None,
-            Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d.to_owned()),
-            Some("journald" | "passthrough" | "passthrough-tty") => {
+            Some(d @ ("k8s-file" | "json-file" | "journald" | "none")) => Some(d.to_owned()),
+            Some("passthrough" | "passthrough-tty") => {
                 return Err(CliError::usage(format!(
-                    "--log-driver {} is not supported yet: rpod has k8s-file (json-file) and none",
+                    "--log-driver {} is not supported yet: rpod has k8s-file (json-file), journald and none",
                     self.log_driver.as_deref().unwrap_or_default()
                 )))
             }
@@ -316,6 +316,7 @@ impl ContainerFlags {
             log_max_size,
             runtime,
             remove: self.rm,
+            remove_image: false,
             labels,
             stop_signal,
             stop_timeout: self.stop_timeout,

@@ -80,8 +80,10 @@ pub struct RefusedFlags {
     health_max_log_count: Vec<String>,
     #[arg(long, hide = true)]
     health_max_log_size: Vec<String>,
+    /// `run` takes it before the check (see `run::Streams`); `create`
+    /// refuses it.
     #[arg(short = 'a', long, hide = true)]
-    attach: Vec<String>,
+    pub attach: Vec<String>,
     #[arg(long, hide = true)]
     annotation: Vec<String>,
     #[arg(long, hide = true)]

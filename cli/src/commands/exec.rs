@@ -91,6 +91,7 @@ pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
     let spec = AttachSpec {
         detach_keys: &a.detach_keys,
         sig_proxy: false,
+        streams: super::attach::Streams::ALL,
     };
     Ok(pump(session, &spec).await?.unwrap_or(0))
 }

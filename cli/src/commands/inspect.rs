@@ -20,7 +20,10 @@ pub struct InspectArgs {
     /// Display total file size (accepted for compatibility)
     #[arg(short = 's', long)]
     size: bool,
-    #[arg(required = true)]
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
+    #[arg(required_unless_present = "latest")]
     names: Vec<String>,
 }
 
@@ -32,7 +35,10 @@ pub struct ContainerInspectArgs {
     /// Display filesystem usage (accepted for compatibility)
     #[arg(short = 's', long)]
     size: bool,
-    #[arg(required = true)]
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
+    #[arg(required_unless_present = "latest")]
     names: Vec<String>,
 }
 
@@ -66,11 +72,39 @@ pub async fn run(g: &Globals, a: InspectArgs) -> CliResult {
         )))
         }
     };
+    if a.latest {
+        let names = latest(g, &a.names).await?;
+        return inspect(g, &names, a.format.as_deref(), Kind::Container).await;
+    }
     inspect(g, &a.names, a.format.as_deref(), kind).await
 }
 
 pub async fn containers(g: &Globals, a: ContainerInspectArgs) -> CliResult {
-    inspect(g, &a.names, a.format.as_deref(), Kind::Container).await
+    let names = if a.latest {
+        latest(g, &a.names).await?
+    } else {
+        a.names
+    };
+    inspect(g, &names, a.format.as_deref(), Kind::Container).await
+}
+
+/// `--latest`: the ID of the container created last (no names besides).
+async fn latest(g: &Globals, names: &[String]) -> CliResult<Vec<String>> {
+    if !names.is_empty() {
+        return Err(CliError::usage(
+            "--latest and containers cannot be used together",
+        ));
+    }
+    let options = InspectOptions {
+        latest: true,
+        ..Default::default()
+    };
+    let (found, errors) = open_front_door(g)?.container_inspect(&[], options).await?;
+    match (found.into_iter().next(), errors.into_iter().next()) {
+        (Some(c), _) => Ok(vec![c.id]),
+        (None, Some(e)) => Err(e.into()),
+        (None, None) => Err(CliError::usage("no containers to inspect")),
+    }
 }
 
 pub async fn images(g: &Globals, a: ImageInspectArgs) -> CliResult {

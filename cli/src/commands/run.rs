@@ -9,7 +9,7 @@ use rpod_api::front_door::container_run::RunStarted;
 use rpod_api::front_door::images::ImageRemoveOptions;
 use rpod_api::FrontDoor;
 
-use super::attach::{pump, AttachSpec, DEFAULT_DETACH_KEYS};
+use super::attach::{pump, AttachSpec, Streams, DEFAULT_DETACH_KEYS};
 use super::common::{for_each, open_front_door, Globals};
 use super::container_create::{create_spec, ContainerFlags};
 use super::terminal::caller_terminal_size;
@@ -79,12 +79,8 @@ pub async fn run(g: &Globals, mut a: RunArgs) -> CliResult {
             "the --rmi option does not work without --rm",
         ));
     }
-    if a.rmi && a.detach {
-        return Err(CliError::usage(
-            "--rmi with --detach is not supported yet (the image would have to be removed when the container exits)",
-        ));
-    }
-    let rmi_image = a.rmi.then(|| a.image_and_command[0].clone());
+    // Detached, the container's cleanup removes the image.
+    let rmi_image = (a.rmi && !a.detach).then(|| a.image_and_command[0].clone());
     let code = run_resolved(g, a).await;
     if let Some(image) = rmi_image {
         remove_image(g, &image).await;
@@ -116,8 +112,12 @@ async fn remove_image(g: &Globals, image: &str) {
 }
 
 /// `run` once `--rm` is settled.
-async fn run_resolved(g: &Globals, a: RunArgs) -> CliResult {
-    let create = create_spec(g, &a.flags, &a.image_and_command)?;
+async fn run_resolved(g: &Globals, mut a: RunArgs) -> CliResult {
+    // `--attach` is run's: `create` refuses it.
+    let attach = std::mem::take(&mut a.flags.refused.attach);
+    let streams = Streams::parse(&attach)?;
+    let mut create = create_spec(g, &a.flags, &a.image_and_command)?;
+    create.options.remove_image = a.rmi;
     let front = open_front_door(g)?;
     let mut spec = RunSpec {
         terminal_size: a.flags.tty.then(caller_terminal_size).flatten(),
@@ -135,6 +135,7 @@ async fn run_resolved(g: &Globals, a: RunArgs) -> CliResult {
             let spec = AttachSpec {
                 detach_keys: &a.detach_keys,
                 sig_proxy: a.sig_proxy,
+                streams,
             };
             Ok(pump(session, &spec).await?.unwrap_or(0))
         }
@@ -163,6 +164,7 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
         let spec = AttachSpec {
             detach_keys: &a.detach_keys,
             sig_proxy,
+            streams: Streams::ALL,
         };
         return Ok(pump(session, &spec).await?.unwrap_or(0));
     }

@@ -15,9 +15,10 @@ pub(super) fn check_database(
     opts: &CheckOptions,
     report: &mut CheckReport,
 ) -> Result<bool, CheckError> {
+    let db_dir = config.static_dir();
     let root = &config.root;
-    let db_path = root.join(integrity::DB_FILE).display().to_string();
-    let problems = match Db::open(root) {
+    let db_path = db_dir.join(integrity::DB_FILE).display().to_string();
+    let problems = match Db::open(&db_dir) {
         Ok(db) if opts.quick => {
             drop(db);
             Vec::new()
@@ -44,15 +45,15 @@ pub(super) fn check_database(
     // Under the database lock, released before re-creating (which takes
     // it to migrate): a process opening meanwhile finds the file missing
     // and refuses, as it did the damaged one.
-    let guard = crate::lock::lock_exclusive(root, "db").map_err(StateError::from)?;
-    let moved = integrity::quarantine(root).map_err(|source| CheckError::Quarantine {
-        path: root.join(integrity::DB_FILE),
+    let guard = crate::lock::lock_exclusive(&db_dir, "db").map_err(StateError::from)?;
+    let moved = integrity::quarantine(&db_dir).map_err(|source| CheckError::Quarantine {
+        path: db_dir.join(integrity::DB_FILE),
         source,
     })?;
     drop(guard);
     tracing::debug!("moved the damaged database to {}", moved.display());
     report.moved_database = Some(moved);
-    let db = Db::recreate(root)?;
+    let db = Db::recreate(&db_dir)?;
     for pod in snapshot::read_pods(root) {
         db.insert_pod(&pod.into_record())?;
     }

@@ -57,6 +57,8 @@ pub struct ContainersTable {
     pub log_driver: Option<String>,
     /// Default `--log-opt max-size` in bytes; negative: unlimited.
     pub log_size_max: Option<i64>,
+    /// Default `--oom-score-adj`.
+    pub oom_score_adj: Option<i32>,
     /// Default `--read-only`.
     pub read_only: Option<bool>,
     /// Default `--tz`.
@@ -73,6 +75,12 @@ pub struct EngineTable {
     pub runtime: Option<String>,
     /// `file`, `journald` or `none`.
     pub events_logger: Option<String>,
+    /// The events file of the file backend.
+    pub events_logfile_path: Option<PathBuf>,
+    /// Where the state database lives (`<root>` when unset).
+    pub static_dir: Option<PathBuf>,
+    /// A container's `create` event carries its inspect data.
+    pub events_container_create_inspect_data: Option<bool>,
     /// Runtime name → candidate paths.
     pub runtimes: BTreeMap<String, Vec<String>>,
     /// Runtime name → extra global flags (without the leading `--`).
@@ -88,11 +96,15 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "env"),
     ("containers", "log_driver"),
     ("containers", "log_size_max"),
+    ("containers", "oom_score_adj"),
     ("containers", "read_only"),
     ("containers", "tz"),
     ("containers", "mounts"),
     ("engine", "runtime"),
     ("engine", "events_logger"),
+    ("engine", "events_container_create_inspect_data"),
+    ("engine", "static_dir"),
+    ("engine", "events_logfile_path"),
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),

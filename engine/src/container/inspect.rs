@@ -230,10 +230,14 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         hosts_path: path_str(&paths.data_dir.join("hosts")),
         static_dir: path_str(&paths.data_dir),
         oci_config_path: path_str(&paths.config_json),
-        oci_runtime: std::path::Path::new(&rec.runtime)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        // The runtime as the user named it (`--runtime /full/path` stays a
+        // path), else the name of the one found.
+        oci_runtime: o.runtime.clone().unwrap_or_else(|| {
+            std::path::Path::new(&rec.runtime)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }),
         conmon_pid_file: path_str(&paths.monitor.monitor_pid_file),
         pid_file: path_str(&paths.monitor.pid_file),
         name: rec.name.clone(),
@@ -289,7 +293,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             log_config: Some(InspectLogConfig {
                 r#type: o.log_driver_name().into(),
                 config: None,
-                path: if o.logs_output() {
+                path: if o.logs_to_file() {
                     path_str(&paths.log)
                 } else {
                     String::new()
@@ -306,6 +310,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             extra_hosts: strings(&o.net.add_hosts),
             restart_policy: Some(restart_policy),
             auto_remove: o.remove,
+            auto_remove_image: o.remove_image,
             readonly_rootfs: o.read_only,
             runtime: "oci".into(),
             cap_add: Some(cap_add),

@@ -142,7 +142,20 @@ fn prepare_and_spawn(
     net.etc.no_hosts = net_opts.no_hosts;
     let etc_files =
         spec::write_etc_files_with(&paths.data_dir, &hostname, &rec.options.network, &net.etc)?;
-    let volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
+    let mut volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
+    let user_destinations: Vec<&str> = rec
+        .options
+        .mounts
+        .iter()
+        .map(|m| m.destination.as_str())
+        .chain(volume_binds.iter().map(|m| m.destination.as_str()))
+        .chain(rec.options.tmpfs.iter().map(|t| t.destination.as_str()))
+        .collect();
+    let defaults = super::default_mounts::binds(
+        ctx.config.default_mounts_file.as_deref(),
+        &user_destinations,
+    );
+    volume_binds.extend(defaults);
     let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
         options: &rec.options,
@@ -177,7 +190,14 @@ fn prepare_and_spawn(
     let runtime = runtime_for(ctx, rec)?;
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
     let config = MonitorConfig {
-        log_path: rec.options.logs_output().then(|| paths.log.clone()),
+        log_path: rec.options.logs_to_file().then(|| paths.log.clone()),
+        journald: rec
+            .options
+            .logs_to_journal()
+            .then(|| rpod_proto::journal::JournalLogConfig {
+                name: rec.name.clone(),
+                tag: None,
+            }),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
         log_max_files: rec.options.log_max_files.unwrap_or(1),
         cgroup_path: Some(super::placement::cgroups_path(rec)),

@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod cgroup_opts;
+mod default_mounts;
 mod error;
 pub mod exec;
 mod extra_mounts;

@@ -65,6 +65,7 @@ impl MonitorFiles {
             terminal,
             stdin,
             log_path: None,
+            journald: None,
             log_max_size: None,
             log_max_files: 1,
             socket_path: self.control_socket.clone(),

@@ -178,6 +178,9 @@ pub struct ContainerOptions {
     /// `--rm`.
     #[serde(default)]
     pub remove: bool,
+    /// `run --rmi`: the image goes when the container is removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove_image: bool,
     #[serde(default)]
     pub labels: Vec<(String, String)>,
     /// Signal for `stop`, as a number (default SIGTERM).
@@ -264,6 +267,16 @@ impl ContainerOptions {
     /// Whether the container's output is logged (not `--log-driver none`).
     pub fn logs_output(&self) -> bool {
         self.log_driver.as_deref() != Some("none")
+    }
+
+    /// Whether the output goes to the journal (`--log-driver journald`).
+    pub fn logs_to_journal(&self) -> bool {
+        self.log_driver.as_deref() == Some("journald")
+    }
+
+    /// Whether the output goes to the container's log file.
+    pub fn logs_to_file(&self) -> bool {
+        self.logs_output() && !self.logs_to_journal()
     }
 
     /// The log driver's name as Podman shows it.

@@ -24,15 +24,18 @@ pub(crate) async fn wait_exit(ctx: &EngineCtx, id: &str) -> Result<i32, Containe
             s if s.has_monitor() => {
                 let socket = ContainerPaths::new(&ctx.config, id).monitor.control_socket;
                 let exit = tokio::task::spawn_blocking(move || {
-                    MonitorClient::connect(&socket).and_then(|mut c| c.wait_exit())
+                    MonitorClient::connect(&socket).and_then(|mut c| c.wait_run_exit())
                 })
                 .await
                 .map_err(|_| ContainerError::ActorGone)?;
                 match exit {
-                    Ok(exit) => {
+                    Ok((exit, true)) => {
                         ctx.db.record_exit(id, &exit_info(&exit))?;
                         return Ok(exit.code);
                     }
+                    // The restart policy runs it again: Podman's `wait`
+                    // returns this run's code (#18572).
+                    Ok((exit, false)) => return Ok(exit.code),
                     // The monitor just exited: the next load reconciles
                     // from its exit file.
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,

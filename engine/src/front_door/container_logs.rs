@@ -8,9 +8,11 @@ use rpod_api::logs::{ContainerLogsRequest, LogLines, LogsTarget};
 use rpod_api::{Error, Result};
 
 use super::LocalEngine;
+use crate::config::EventsLogger;
 use crate::container::ContainerPaths;
 use crate::engine::Engine;
 use crate::logs::{LogReader, LogTarget, Order};
+use crate::state::ContainerRecord;
 
 #[async_trait]
 impl ContainerLogs for LocalEngine {
@@ -23,6 +25,18 @@ impl ContainerLogs for LocalEngine {
                 Order::ByTime,
             ),
         };
+        let logger = engine.config().events_logger;
+        if request.options.follow
+            && logger != EventsLogger::Journald
+            && targets.iter().any(|t| t.journald.is_some())
+        {
+            // Podman (#10323): following a journald log ends at the
+            // container's `died` event, which must be in the journal too.
+            return Err(Error::invalid(format!(
+                "using --follow with the journald --log-driver but without the journald --events-backend ({}) is not supported",
+                logger.name()
+            )));
+        }
         Ok(Box::new(LogReader::new(targets, order, &request.options)))
     }
 }
@@ -40,6 +54,7 @@ async fn containers(engine: &Engine, names: &[String]) -> Result<Vec<LogTarget>>
         }
         targets.push(LogTarget {
             log: ContainerPaths::new(engine.config(), &rec.id).log,
+            journald: journald(&rec),
             id: rec.id,
             name: rec.name,
             handle: Some(handle),
@@ -70,9 +85,17 @@ fn pod_members(engine: &Engine, pod: &str, container: Option<&str>) -> Result<Ve
         .into_iter()
         .map(|c| LogTarget {
             log: ContainerPaths::new(engine.config(), &c.id).log,
+            journald: journald(&c),
             handle: engine.container(&c.id).ok(),
             id: c.id,
             name: c.name,
         })
         .collect())
+}
+
+/// `Some(running now)` for a container that logs to the journal.
+fn journald(rec: &ContainerRecord) -> Option<bool> {
+    rec.options
+        .logs_to_journal()
+        .then(|| rec.state.has_monitor())
 }

@@ -18,7 +18,7 @@ mod volumes;
 use std::path::PathBuf;
 
 use rpod_api::front_door::EngineOptions;
-use rpod_api::{Error, ErrorKind};
+use rpod_api::Error;
 
 use crate::config::{EngineConfig, EventsLogger, StorageDriver};
 use crate::engine::{Engine, OpenError};
@@ -102,6 +102,7 @@ pub(crate) fn engine_config(options: &EngineOptions) -> Result<EngineConfig, Err
     if let Some(dir) = &options.network_config_dir {
         config.network.config_dir = dir.clone();
     }
+    config.default_mounts_file = options.default_mounts_file.clone();
     Ok(config)
 }
 
@@ -125,10 +126,7 @@ pub fn parse_events_backend(name: &str) -> Result<EventsLogger, Error> {
     match name {
         "file" => Ok(EventsLogger::File),
         "none" => Ok(EventsLogger::None),
-        "journald" => Err(Error::new(
-            ErrorKind::NotImplemented,
-            "--events-backend journald is not supported yet: rpod writes events to a file (file, none)",
-        )),
+        "journald" => Ok(EventsLogger::Journald),
         other => Err(Error::invalid(format!(
             "invalid events backend: {other:?}: must be file, journald or none"
         ))),

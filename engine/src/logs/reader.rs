@@ -19,6 +19,11 @@ use crate::container::ContainerHandle;
 /// How often a followed log is checked for new data.
 const FOLLOW_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Follow polls a journald log goes on after its container is gone
+/// without the `died` event that ends it (a monitor killed before it could
+/// send one) before the read ends anyway.
+const JOURNAL_STALE_POLLS: u32 = 20;
+
 /// How the lines of several containers are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Order {
@@ -37,6 +42,8 @@ pub(crate) struct LogTarget {
     pub(crate) name: String,
     /// Its live log file.
     pub(crate) log: PathBuf,
+    /// `Some(running now)` when it logs to the journal instead.
+    pub(crate) journald: Option<bool>,
     /// To ask whether it still runs; `None`: never (gone already).
     pub(crate) handle: Option<ContainerHandle>,
 }
@@ -51,6 +58,8 @@ pub(crate) struct LogReader {
     names: Vec<(String, String)>,
     /// Per container: exited and read to the end (`Sequential`).
     done: Vec<bool>,
+    /// Per journald container: follow polls since it was seen gone.
+    stale: Vec<u32>,
     follow: bool,
     filter: TimeFilter,
     /// Records read, not handed out yet, with their container's index: made
@@ -84,10 +93,14 @@ impl LogReader {
         let members = targets
             .into_iter()
             .map(|t| {
+                let source = match t.journald {
+                    Some(running) => LogSource::journal(&t.id, options.since, running),
+                    None => LogSource::new(&t.log),
+                };
                 handles.push(t.handle);
                 names.push((t.id, t.name));
                 Member {
-                    source: LogSource::new(&t.log),
+                    source,
                     pending: Vec::new(),
                 }
             })
@@ -99,6 +112,7 @@ impl LogReader {
                 tail: options.tail,
             }),
             done: vec![false; handles.len()],
+            stale: vec![0; handles.len()],
             handles,
             names,
             follow: options.follow,
@@ -165,8 +179,9 @@ impl LogReader {
                 }
                 // Asked before the read: a container seen exited has written
                 // everything by now, so this read gets the rest.
-                let live = self.liveness().await;
+                let mut live = self.liveness().await;
                 let res = self.read(Step::Follow).await;
+                self.journal_liveness(&mut live);
                 let order = self.files.as_ref().map_or(Order::Sequential, |f| f.order);
                 for (done, l) in self.done.iter_mut().zip(&live) {
                     if order == Order::Sequential && *l == Some(false) {
@@ -189,6 +204,24 @@ impl LogReader {
                 self.read(Step::Finish).await
             }
             Phase::Done => Ok(()),
+        }
+    }
+}
+
+impl LogReader {
+    /// A journald log's container is done when its events say so (the
+    /// journal may not have every line yet when the container is seen
+    /// gone), or when it has been gone for [`JOURNAL_STALE_POLLS`] polls.
+    fn journal_liveness(&mut self, live: &mut [Option<bool>]) {
+        let Some(files) = &self.files else { return };
+        for (i, m) in files.members.iter().enumerate() {
+            let (Some(ended), Some(l)) = (m.source.journal_ended(), live.get_mut(i)) else {
+                continue;
+            };
+            let Some(seen) = *l else { continue };
+            let stale = &mut self.stale[i];
+            *stale = if seen { 0 } else { *stale + 1 };
+            *l = Some(!ended && (seen || *stale < JOURNAL_STALE_POLLS));
         }
     }
 }
@@ -364,6 +397,7 @@ mod tests {
             id: id.into(),
             name: format!("name-{id}"),
             log: dir.join(format!("{id}.log")),
+            journald: None,
             handle: None,
         }
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rpod_proto::log_format::parse_record;
 
 use super::follow::Follower;
+use super::journal_source::JournalSource;
 
 /// The `--since`/`--until` window, in Unix nanoseconds.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,36 +31,57 @@ impl TimeFilter {
     }
 }
 
-/// One container's log, read from where the last read stopped (across
-/// rotations). A log that does not exist yet (never started) is empty
-/// until it appears.
-pub(crate) struct LogSource {
-    path: PathBuf,
-    follower: Option<Follower>,
+/// One container's log, read from where the last read stopped: its log
+/// file (across rotations; a log that does not exist yet, never started,
+/// is empty until it appears) or its entries in the journal.
+pub(crate) enum LogSource {
+    File {
+        path: PathBuf,
+        follower: Option<Follower>,
+    },
+    Journal(JournalSource),
 }
 
 impl LogSource {
     /// The live log at `path`, read from its start.
     pub(crate) fn new(path: &Path) -> LogSource {
-        LogSource {
+        LogSource::File {
             path: path.to_owned(),
             follower: None,
+        }
+    }
+
+    /// The container's journald log (see [`JournalSource::new`]).
+    pub(crate) fn journal(id: &str, since: Option<i64>, running: bool) -> LogSource {
+        LogSource::Journal(JournalSource::new(id, since, running))
+    }
+
+    /// For a journald log: whether the container's events say its output
+    /// ended. `None` for a log file.
+    pub(crate) fn journal_ended(&self) -> Option<bool> {
+        match self {
+            LogSource::Journal(j) => Some(j.ended()),
+            LogSource::File { .. } => None,
         }
     }
 
     /// Appends every complete record available now to `records`. The error
     /// names the file.
     pub(crate) fn poll(&mut self, records: &mut Vec<String>) -> Result<(), String> {
-        let err = |e: std::io::Error| format!("reading log {}: {e}", self.path.display());
-        if self.follower.is_none() {
-            let file = match std::fs::File::open(&self.path) {
+        let (path, follower) = match self {
+            LogSource::Journal(j) => return j.poll(records),
+            LogSource::File { path, follower } => (path, follower),
+        };
+        let err = |e: std::io::Error| format!("reading log {}: {e}", path.display());
+        if follower.is_none() {
+            let file = match std::fs::File::open(&*path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
                 Err(e) => return Err(err(e)),
             };
-            self.follower = Some(Follower::new(&self.path, file).map_err(err)?);
+            *follower = Some(Follower::new(path, file).map_err(err)?);
         }
-        if let Some(f) = self.follower.as_mut() {
+        if let Some(f) = follower.as_mut() {
             f.poll(&mut |l| records.push(l)).map_err(err)?;
         }
         Ok(())

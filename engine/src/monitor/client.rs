@@ -120,6 +120,17 @@ impl MonitorClient {
         })
     }
 
+    /// A request whose answer comes when something happens (an exit, a
+    /// health check): no read timeout while waiting for it.
+    fn request_unbounded(&mut self, req: &Request) -> Result<Reply, MonitorError> {
+        self.stream
+            .set_read_timeout(None)
+            .map_err(|e| MonitorError::io("clear monitor socket timeout", e))?;
+        let reply = self.request(req);
+        let _ = self.stream.set_read_timeout(Some(REQUEST_TIMEOUT));
+        reply
+    }
+
     /// Turns the restart policy off: the next exit is final.
     pub fn disable_restart(&mut self) -> Result<(), MonitorError> {
         self.expect_ok(&Request::DisableRestart)
@@ -143,12 +154,7 @@ impl MonitorClient {
 
     /// Runs the health check now: (status, exit code, output).
     pub fn run_healthcheck(&mut self) -> Result<(String, i32, String), MonitorError> {
-        self.stream
-            .set_read_timeout(None)
-            .map_err(|e| MonitorError::io("clear monitor socket timeout", e))?;
-        let reply = self.request(&Request::RunHealthcheck);
-        let _ = self.stream.set_read_timeout(Some(REQUEST_TIMEOUT));
-        match reply? {
+        match self.request_unbounded(&Request::RunHealthcheck)? {
             Reply::Health {
                 status,
                 exit_code,
@@ -196,13 +202,20 @@ impl MonitorClient {
     }
 
     /// Blocks until the process has exited and returns its exit record.
+    /// Waits for the end of the current run: the exit record and whether
+    /// it is final (`false`: the restart policy runs the process again).
+    /// A monitor without `SubscribeRun` answers at the final exit only.
+    pub fn wait_run_exit(&mut self) -> Result<(ExitRecord, bool), MonitorError> {
+        match self.request_unbounded(&Request::SubscribeRun)? {
+            Reply::Exited { exit } => Ok((exit, true)),
+            Reply::RunExited { exit } => Ok((exit, false)),
+            Reply::Unsupported { .. } => self.wait_exit().map(|e| (e, true)),
+            other => Err(reply_error("SubscribeRun", other)),
+        }
+    }
+
     pub fn wait_exit(&mut self) -> Result<ExitRecord, MonitorError> {
-        self.stream
-            .set_read_timeout(None)
-            .map_err(|e| MonitorError::io("clear monitor socket timeout", e))?;
-        let reply = self.request(&Request::Subscribe);
-        let _ = self.stream.set_read_timeout(Some(REQUEST_TIMEOUT));
-        match reply? {
+        match self.request_unbounded(&Request::Subscribe)? {
             Reply::Exited { exit } => Ok(exit),
             other => Err(reply_error("Subscribe", other)),
         }

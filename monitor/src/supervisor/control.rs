@@ -68,9 +68,21 @@ impl Controls {
     /// Answers the clients waiting for the exit.
     pub(super) fn exited(&mut self, rec: &ExitRecord) {
         for c in &mut self.conns {
-            if c.subscribed {
+            if c.subscribed || c.run_subscribed {
                 c.subscribed = false;
+                c.run_subscribed = false;
                 c.send(&Reply::Exited { exit: rec.clone() });
+            }
+        }
+    }
+
+    /// Answers the clients waiting for the end of this run (the restart
+    /// policy starts another).
+    pub(super) fn run_exited(&mut self, rec: &ExitRecord) {
+        for c in &mut self.conns {
+            if c.run_subscribed {
+                c.run_subscribed = false;
+                c.send(&Reply::RunExited { exit: rec.clone() });
             }
         }
     }
@@ -125,6 +137,8 @@ struct ControlConn {
     greeted: bool,
     /// Waiting for the process to exit.
     subscribed: bool,
+    /// Waiting for the end of the current run (`SubscribeRun`).
+    run_subscribed: bool,
     /// Waiting for the result of a health check.
     health_waiting: bool,
     /// Close once the output buffer is flushed.
@@ -141,6 +155,7 @@ impl ControlConn {
             outbuf: Vec::new(),
             greeted: false,
             subscribed: false,
+            run_subscribed: false,
             health_waiting: false,
             closing: false,
             read_done: false,
@@ -159,7 +174,11 @@ impl ControlConn {
     /// Whether the connection has nothing left to do and can be dropped.
     fn finished(&self) -> bool {
         self.outbuf.is_empty()
-            && (self.closing || (self.read_done && !self.subscribed && !self.health_waiting))
+            && (self.closing
+                || (self.read_done
+                    && !self.subscribed
+                    && !self.run_subscribed
+                    && !self.health_waiting))
     }
 
     /// Reads what is available and returns the complete frames in it.
@@ -366,6 +385,13 @@ impl Supervisor {
                 Some(exit) => Reply::Exited { exit: exit.clone() },
                 None => {
                     self.controls.conns[i].subscribed = true;
+                    return None;
+                }
+            },
+            Request::SubscribeRun => match &self.exit {
+                Some(exit) => Reply::Exited { exit: exit.clone() },
+                None => {
+                    self.controls.conns[i].run_subscribed = true;
                     return None;
                 }
             },

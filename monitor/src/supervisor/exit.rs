@@ -205,18 +205,24 @@ impl Supervisor {
         if let Some(h) = &mut self.health {
             h.run_ended();
         }
-        if self.cfg.mode == rpod_proto::MonitorMode::Create {
-            // Podman: an `oom` event, then `died`.
-            if oom {
-                emit(&self.cfg, "oom", None, "");
-            }
-            emit(&self.cfg, "died", Some(code), "");
-        }
+        // `oom` and `died` go out once the output is drained (see
+        // `finish_exit`), so a reader of a journald log sees every line
+        // before the `died` that ends its `--follow`.
+        self.died_pending = self.cfg.mode == rpod_proto::MonitorMode::Create;
     }
 
     /// The output is drained: restart, or publish the exit (exit file,
     /// subscribers) and run the cleanup commands.
     pub(super) fn finish_exit(&mut self) {
+        if std::mem::take(&mut self.died_pending) {
+            if let Some(rec) = &self.pending_exit {
+                // Podman: an `oom` event, then `died`.
+                if rec.oom {
+                    emit(&self.cfg, "oom", None, "");
+                }
+                emit(&self.cfg, "died", Some(rec.code), "");
+            }
+        }
         if self.pending_exit.is_some() && self.begin_restart() {
             return;
         }

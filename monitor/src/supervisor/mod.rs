@@ -30,7 +30,7 @@ use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::WaitStatus;
 use rpod_proto::{ExitRecord, MonitorConfig};
 
-use crate::logfile::LogFile;
+use crate::log_sink::LogSink;
 use crate::notify::Notify;
 use crate::sockets::BoundPath;
 use attach::Attaches;
@@ -81,7 +81,7 @@ pub struct Supervisor {
     io: ContainerIo,
     /// Attach input the container's stdin has not taken yet.
     stdin_pending: Vec<u8>,
-    log: Option<LogFile>,
+    log: Option<LogSink>,
     /// One packet's buffer, reused for every read.
     scratch: Vec<u8>,
     drain_deadline: Option<Instant>,
@@ -94,6 +94,8 @@ pub struct Supervisor {
     oom: Option<OomWatch>,
     /// The exit recorded, published once the output is drained.
     pending_exit: Option<ExitRecord>,
+    /// The run ended: its `died` event goes out when its output is drained.
+    died_pending: bool,
     /// The exit published.
     exit: Option<ExitRecord>,
     stop_deadline: Option<Instant>,
@@ -140,6 +142,7 @@ impl Supervisor {
             pid: 0,
             oom: None,
             pending_exit: None,
+            died_pending: false,
             exit: None,
             stop_deadline: None,
             run_deadline: None,

@@ -173,6 +173,7 @@ impl Supervisor {
         }
         self.pending_exit = None;
         self.pid = 0;
+        self.controls.run_exited(&rec);
         self.restarts.begin(rec);
         self.phase = Phase::Restarting;
         true

@@ -17,6 +17,7 @@ use super::exit::{code_of, OomWatch};
 use super::io::ContainerIo;
 use super::{Phase, Supervisor};
 use crate::diag;
+use crate::log_sink::{JournalLog, LogSink};
 use crate::logfile::LogFile;
 use crate::runtime;
 
@@ -158,10 +159,20 @@ impl Supervisor {
     /// create/exec.
     pub(super) fn start_runtime(&mut self) -> Result<(), String> {
         let cfg = &self.cfg;
-        if let (Some(path), None) = (&cfg.log_path, &self.log) {
-            let log = LogFile::open(path, cfg.log_max_size, cfg.log_max_files)
-                .map_err(|e| format!("open log file {}: {e}", path.display()))?;
-            self.log = Some(log);
+        if self.log.is_none() {
+            if let Some(j) = &cfg.journald {
+                let log = JournalLog::connect(&cfg.id, j).map_err(|e| {
+                    format!(
+                        "journald log driver: connecting to {}: {e}",
+                        rpod_proto::journal::SOCKET
+                    )
+                })?;
+                self.log = Some(LogSink::Journal(log));
+            } else if let Some(path) = &cfg.log_path {
+                let log = LogFile::open(path, cfg.log_max_size, cfg.log_max_files)
+                    .map_err(|e| format!("open log file {}: {e}", path.display()))?;
+                self.log = Some(LogSink::File(log));
+            }
         }
         let (io, child_stdio) = ContainerIo::open(cfg, self.monitor_pid)?;
         self.io = io;

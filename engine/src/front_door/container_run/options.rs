@@ -21,6 +21,10 @@ pub(crate) fn container_options(
     if let Some(tz) = spec.timezone.as_deref().or(defaults.tz.as_deref()) {
         mounts.push(timezone_mount(tz)?);
     }
+    let mut resources = spec.resources;
+    if resources.oom_score_adj.is_none() {
+        resources.oom_score_adj = defaults.oom_score_adj;
+    }
     let options = ContainerOptions {
         image: spec.image,
         command: spec.command,
@@ -63,6 +67,7 @@ pub(crate) fn container_options(
             .filter(|&n| n > 0)),
         runtime: spec.runtime,
         remove: spec.remove,
+        remove_image: spec.remove_image,
         labels: spec.labels,
         stop_signal: spec.stop_signal,
         stop_timeout: spec.stop_timeout,
@@ -72,7 +77,7 @@ pub(crate) fn container_options(
         log_max_files: spec.log_max_files,
         log_driver,
         security: security(spec.security)?,
-        resources: spec.resources,
+        resources,
         image_mounts: spec.image_mounts,
         fs_mounts: spec.fs_mounts,
         ..Default::default()
@@ -142,11 +147,11 @@ fn health_config(h: api::HealthCheck) -> crate::container::HealthConfig {
     }
 }
 
-/// containers.conf's `log_driver`, when rpod has it (`journald` is a
+/// containers.conf's `log_driver`, when rpod has it (`passthrough` is a
 /// default rpod cannot honour yet: the k8s-file log stays).
 fn default_log_driver(defaults: &ContainersTable) -> Option<&str> {
     match defaults.log_driver.as_deref() {
-        Some(d @ ("k8s-file" | "json-file" | "none")) => Some(d),
+        Some(d @ ("k8s-file" | "json-file" | "journald" | "none")) => Some(d),
         Some(other) => {
             tracing::debug!(
                 "containers.conf: log_driver {other} is not supported yet, using k8s-file"
@@ -217,7 +222,7 @@ mod tests {
     fn defaults_apply_under_the_spec() {
         let defaults = ContainersTable {
             read_only: Some(true),
-            log_driver: Some("journald".into()),
+            log_driver: Some("passthrough".into()),
             ..Default::default()
         };
         let spec = api::ContainerSpec {

@@ -56,12 +56,25 @@ pub(super) async fn stop(engine: &Engine, o: StopOptions) -> Result<Vec<Containe
     })?;
     let timeout = o.timeout;
     let tasks = names.iter().map(|name| {
-        on_one(
-            engine,
-            name,
-            o.ignore,
-            |h| async move { h.stop(timeout).await },
-        )
+        on_one(engine, name, o.ignore, |h| async move {
+            // The stored row, as it is: a read through the actor would
+            // reconcile a dead monitor before `stop` reports it.
+            let rec = engine.ctx().db.container_by_id(&h.id).ok().flatten();
+            h.stop(timeout).await?;
+            let Some(rec) = rec else { return Ok(()) };
+            // Podman's stop removes a `--rm` container itself (its cleanup
+            // may be doing the same: whoever comes second finds nothing),
+            // and `--rmi` takes its image as well.
+            if rec.options.remove {
+                match h.remove_with_volumes(false, None).await {
+                    Ok(()) | Err(ContainerError::NotFound(_)) => {
+                        remove_image_of(engine, &rec).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        })
     });
     Ok(join_all(tasks).await.into_iter().flatten().collect())
 }
@@ -307,6 +320,7 @@ pub(super) async fn cleanup(
         let Some(handle) = find(engine, name)? else {
             continue;
         };
+        let rec = handle.get().await.ok();
         let removed = match handle.cleanup().await {
             Ok(removed) => removed,
             // Removed meanwhile (e.g. by `run --rm` in the foreground).
@@ -325,7 +339,35 @@ pub(super) async fn cleanup(
                 }
             }
         }
+        if removed {
+            if let Some(rec) = &rec {
+                remove_image_of(engine, rec).await;
+            }
+        }
         out.push(ok(&handle.id, name));
     }
     Ok(out)
+}
+
+/// `run --rmi`: once its container is removed, the image goes as `rmi
+/// IMAGE` would take it unless another container uses it; what keeps it
+/// is a warning (this runs in the monitor's cleanup, nobody to fail to).
+async fn remove_image_of(engine: &Engine, rec: &crate::state::ContainerRecord) {
+    if !rec.options.remove_image {
+        return;
+    }
+    let options = rpod_api::front_door::images::ImageRemoveOptions {
+        ignore: true,
+        unused_only: true,
+        ..Default::default()
+    };
+    let names = vec![rec.options.image.clone()];
+    match crate::front_door::images::remove::remove(engine, &names, &options).await {
+        Ok(report) => {
+            for e in report.errors {
+                tracing::warn!("failed removing image {}: {e}", rec.options.image);
+            }
+        }
+        Err(e) => tracing::warn!("failed removing image {}: {e}", rec.options.image),
+    }
 }

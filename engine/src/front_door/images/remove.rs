@@ -70,14 +70,7 @@ async fn remove_one(
     // `run --rmi`: asked once, before anything changes; the answer stands
     // for the removal below.
     let known_users = if options.unused_only {
-        let users = users_of()?;
-        if let Some(first) = users.first() {
-            return Err(Error::new(
-                ErrorKind::InUse,
-                format!("image used by {first}: image is in use by a container"),
-            ));
-        }
-        Some(users)
+        Some(users_of()?)
     } else {
         None
     };
@@ -106,7 +99,17 @@ async fn remove_one(
         ));
     }
     let users = match known_users {
-        Some(users) => users,
+        // Untagging one of several names (above) needs no check; deleting
+        // an image in use does.
+        Some(users) => {
+            if let Some(first) = users.first() {
+                return Err(Error::new(
+                    ErrorKind::InUse,
+                    format!("image used by {first}: image is in use by a container"),
+                ));
+            }
+            users
+        }
         None => users_of()?,
     };
     if let Some(first) = users.first() {

@@ -1,6 +1,6 @@
-//! `events`: a read of the events file as a [`EventStream`]: past events
-//! (with `--since`, or without `--stream`), then new ones as they are
-//! appended, filtered as Podman filters them.
+//! `events`: a read of the events file (or of the journal's events) as a
+//! [`EventStream`]: past events (with `--since`, or without `--stream`),
+//! then new ones as they are appended, filtered as Podman filters them.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use rpod_api::{Error, Result};
 
 use super::times::parse_time;
 use crate::config::{EngineConfig, EventsLogger};
-use crate::events::read_from;
+use crate::events::{journal_tail, read_from, read_journal};
 
 /// How often a streaming read looks for new records.
 const STREAM_INTERVAL: Duration = Duration::from_millis(100);
@@ -83,6 +83,7 @@ fn to_api(e: crate::events::Event) -> Event {
         time_nano: e.time_nano,
         exit_code: e.exit_code,
         health_status: e.health_status,
+        container_inspect_data: e.container_inspect_data,
         attributes: e.attributes,
     }
 }
@@ -95,8 +96,17 @@ struct FileEventStream {
     until: Option<i64>,
     stream: bool,
     /// Where the next read starts; `None` before the first read.
-    offset: Option<u64>,
+    position: Option<Position>,
     pending: VecDeque<Event>,
+}
+
+/// Where a read of the events stopped.
+#[derive(Debug, Clone)]
+enum Position {
+    /// Byte offset in the events file.
+    File(u64),
+    /// The last journal entry read (`None`: none yet).
+    Journal(Option<String>),
 }
 
 /// Opens a read: checks the options before the first event.
@@ -121,7 +131,7 @@ pub(crate) fn open(config: &EngineConfig, options: EventsOptions) -> Result<Box<
         since,
         until,
         stream: options.stream,
-        offset: None,
+        position: None,
         pending: VecDeque::new(),
     }))
 }
@@ -136,9 +146,18 @@ impl FileEventStream {
     /// Reads the records appended since the last read; `keep` says whether
     /// they are shown.
     fn read(&mut self, keep: bool) -> Result<()> {
-        let (events, next) = read_from(&self.config, self.offset.unwrap_or(0))
-            .map_err(|e| Error::other(format!("reading events: {e}")))?;
-        self.offset = Some(next);
+        let events = if self.config.events_logger == EventsLogger::Journald {
+            self.read_journal(keep)?
+        } else {
+            let offset = match self.position {
+                Some(Position::File(o)) => o,
+                _ => 0,
+            };
+            let (events, next) = read_from(&self.config, offset)
+                .map_err(|e| Error::other(format!("reading events: {e}")))?;
+            self.position = Some(Position::File(next));
+            events
+        };
         if keep {
             for e in events.into_iter().map(to_api) {
                 if self.wanted(&e) {
@@ -147,6 +166,23 @@ impl FileEventStream {
             }
         }
         Ok(())
+    }
+
+    /// The journal's events after the last read; a first read that keeps
+    /// nothing only finds where the journal ends.
+    fn read_journal(&mut self, keep: bool) -> Result<Vec<crate::events::Event>> {
+        let failed = |e: String| Error::other(format!("reading events: {e}"));
+        let cursor = match &self.position {
+            Some(Position::Journal(c)) => c.clone(),
+            _ if !keep => {
+                self.position = Some(Position::Journal(journal_tail().map_err(failed)?));
+                return Ok(Vec::new());
+            }
+            _ => None,
+        };
+        let (events, next) = read_journal(cursor, self.since).map_err(failed)?;
+        self.position = Some(Position::Journal(next));
+        Ok(events)
     }
 }
 
@@ -157,7 +193,7 @@ impl EventStream for FileEventStream {
             if let Some(e) = self.pending.pop_front() {
                 return Some(Ok(e));
             }
-            if self.offset.is_none() {
+            if self.position.is_none() {
                 // Streaming shows only new events unless --since asks for older ones.
                 let keep = !self.stream || self.since.is_some();
                 if let Err(e) = self.read(keep) {
@@ -205,6 +241,7 @@ mod tests {
             name: "web".into(),
             image: "busybox".into(),
             labels: [("tier".to_owned(), "web".to_owned())].into(),
+            journald: false,
         };
         let mut record = crate::events::Event::container(&cfg, "abc", "died", 5);
         record.exit_code = Some(3);
@@ -241,6 +278,7 @@ mod tests {
             name: "web".into(),
             image: "busybox".into(),
             labels: Default::default(),
+            journald: false,
         };
         for (i, status) in ["create", "start", "died"].into_iter().enumerate() {
             let t = 1_000_000_000 * (i as i64 + 1);

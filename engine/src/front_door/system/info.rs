@@ -214,7 +214,7 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
             codename: os_release("VERSION_CODENAME"),
             ..DistributionInfo::default()
         },
-        event_logger: "file".to_owned(),
+        event_logger: config.events_logger.name().to_owned(),
         hostname: uname
             .as_ref()
             .map(|u| u.nodename().to_string_lossy().into_owned())

@@ -114,6 +114,7 @@ impl TestCtr {
             terminal,
             stdin,
             log_path: Some(d.join("ctr.log")),
+            journald: None,
             log_max_size: None,
             log_max_files: 1,
             socket_path: d.join("ctl.sock"),
