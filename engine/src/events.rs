@@ -97,6 +97,7 @@ fn object_event(kind: &str, id: &str, name: &str, status: &str) -> Event {
         exit_code: None,
         health_status: String::new(),
         attributes: Default::default(),
+        container_inspect_data: String::new(),
     }
 }
 
