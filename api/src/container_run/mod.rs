@@ -4,9 +4,9 @@
 //! ([`session`]: `run`, `start -a`, `attach`, `exec`).
 
 pub mod limits;
-pub mod namespaces;
 pub mod mount_flags;
 mod mount_kinds;
+pub mod namespaces;
 pub mod session;
 pub mod spec;
 pub mod update;
