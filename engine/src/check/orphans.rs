@@ -48,6 +48,11 @@ async fn remove_unknown_container(engine: &Engine, id: &str) -> Result<(), Check
         }
     }
     engine.store().remove_container_storage(id)?;
+    // Its /dev/shm tmpfs is mounted under the run dir, which a tree
+    // removal never crosses.
+    if let Err(e) = crate::container::shm::release(engine.ctx(), id) {
+        tracing::debug!(container = id, "releasing /dev/shm: {e}");
+    }
     for dir in [&paths.run_dir, &paths.data_dir] {
         // The data dir is the container's own: any depth, bounded descriptors.
         crate::storage::remove_tree_if_exists(dir)

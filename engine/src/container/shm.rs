@@ -22,8 +22,8 @@ use super::ContainerError;
 use crate::engine::EngineCtx;
 use crate::state::ContainerRecord;
 
-/// Podman's default /dev/shm size and modes.
-const SHM_OPTIONS: &std::ffi::CStr = c"mode=1777,size=65536k";
+/// Podman's default /dev/shm size (`--shm-size` changes it in the spec).
+const DEFAULT_SHM_SIZE: &str = "size=65536k";
 
 /// Where the shm tmpfs of container `id` is mounted.
 pub fn shm_dir(ctx: &EngineCtx, id: &str) -> PathBuf {
@@ -41,7 +41,7 @@ enum Shm {
 }
 
 /// The /dev/shm of `rec`, mounting its shareable one first.
-fn shm_for(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<Shm, ContainerError> {
+fn shm_for(ctx: &EngineCtx, rec: &ContainerRecord, size: &str) -> Result<Shm, ContainerError> {
     match &rec.options.namespaces.ipc {
         NsMode::None => Ok(Shm::Nothing),
         NsMode::Host => Ok(Shm::Bind(PathBuf::from("/dev/shm"))),
@@ -55,7 +55,7 @@ fn shm_for(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<Shm, ContainerError
                 return Ok(joined_shm(ctx, &infra.id));
             }
             let dir = shm_dir(ctx, &rec.id);
-            mount_shm(&dir)?;
+            mount_shm(&dir, size)?;
             Ok(Shm::Bind(dir))
         }
     }
@@ -84,12 +84,23 @@ pub(crate) fn apply(
     rec: &ContainerRecord,
     spec: &mut Spec,
 ) -> Result<(), ContainerError> {
-    let shm = shm_for(ctx, rec)?;
+    let is_default =
+        |m: &Mount| m.destination() == Path::new("/dev/shm") && m.typ().as_deref() == Some("tmpfs");
+    // The size the spec gives the default tmpfs (`--shm-size`) is the
+    // size of the shareable one mounted on the host.
+    let size = spec
+        .mounts()
+        .iter()
+        .flatten()
+        .filter(|m| is_default(m))
+        .flat_map(|m| m.options().iter().flatten())
+        .find(|o| o.starts_with("size="))
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_SHM_SIZE.to_owned());
+    let shm = shm_for(ctx, rec, &size)?;
     let Some(mounts) = spec.mounts_mut() else {
         return Ok(());
     };
-    let is_default =
-        |m: &Mount| m.destination() == Path::new("/dev/shm") && m.typ().as_deref() == Some("tmpfs");
     match shm {
         Shm::OwnTmpfs => {}
         Shm::Nothing => mounts.retain(|m| !is_default(m)),
@@ -118,7 +129,7 @@ fn bind(dir: &Path) -> Result<Mount, ContainerError> {
         .map_err(|e| ContainerError::Spec(e.into()))
 }
 
-fn mount_shm(dir: &Path) -> Result<(), ContainerError> {
+fn mount_shm(dir: &Path, size: &str) -> Result<(), ContainerError> {
     let err = |source: std::io::Error| ContainerError::Io {
         path: dir.to_owned(),
         source,
@@ -132,7 +143,7 @@ fn mount_shm(dir: &Path) -> Result<(), ContainerError> {
         dir,
         "tmpfs",
         MountFlags::NOSUID | MountFlags::NOEXEC | MountFlags::NODEV,
-        SHM_OPTIONS,
+        format!("mode=1777,{size}").as_str(),
     )
     .map_err(|e| err(e.into()))
 }
