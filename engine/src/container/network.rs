@@ -184,21 +184,18 @@ pub(crate) fn setup(
     paths: &ContainerPaths,
     image_config: &[u8],
 ) -> Result<NetSetup, ContainerError> {
-    match &rec.options.network {
-        NetworkMode::Bridge => {}
-        NetworkMode::Ns(p) => {
-            return Ok(NetSetup {
-                netns: Some(PathBuf::from(p)),
-                ..Default::default()
-            })
-        }
-        NetworkMode::Container(other) => {
-            return Ok(NetSetup {
-                netns: Some(joined_netns(ctx, other)?),
-                ..Default::default()
-            })
-        }
-        NetworkMode::None | NetworkMode::Host => return Ok(NetSetup::default()),
+    let netns = match &rec.options.network {
+        NetworkMode::Bridge => None,
+        NetworkMode::Ns(p) => Some(PathBuf::from(p)),
+        NetworkMode::Container(other) => Some(joined_netns(ctx, other)?),
+        NetworkMode::None | NetworkMode::Host => None,
+    };
+    if rec.options.network != NetworkMode::Bridge {
+        return Ok(NetSetup {
+            netns,
+            etc: etc_without_network(ctx, rec),
+            ..Default::default()
+        });
     }
     // Bound until the backend forwards them: a port in use fails here,
     // before anything is allocated or set up.
@@ -251,7 +248,7 @@ pub(crate) fn setup(
     };
     record_status(ctx, backend, &mut attachments, &status)?;
     Ok(NetSetup {
-        etc: etc_entries(rec, &attachments, &options, &status),
+        etc: etc_entries(ctx, rec, &attachments, &options, &status),
         netns: Some(ns),
         held_ports: reserved.sockets,
     })
@@ -309,42 +306,142 @@ fn record_status(
 }
 
 /// The container's names on its addresses, `host.containers.internal` on
-/// the first network's gateway, the networks' DNS servers (else `--dns`).
+/// the first network's gateway, and its DNS settings.
 fn etc_entries(
+    ctx: &EngineCtx,
     rec: &ContainerRecord,
     attachments: &[NetworkAttachment],
     options: &NetworkOptions,
     status: &BTreeMap<String, StatusBlock>,
 ) -> EtcNet {
-    let hostname = crate::spec::hostname_for(&rec.id, &rec.options);
+    let names = hosts_names(rec);
     let mut etc = EtcNet::default();
+    let mut gateway = None;
     for a in attachments {
-        let mut names = vec![hostname.clone(), rec.name.clone()];
-        names.extend(a.aliases.iter().cloned());
-        names.dedup();
         for ip in a.addresses() {
             etc.own.push((ip, names.clone()));
         }
-        if etc.host_internal.is_none() {
-            etc.host_internal = options
+        if gateway.is_none() {
+            gateway = options
                 .network_info
                 .get(&a.network)
+                .filter(|n| n.driver == "bridge")
                 .and_then(|n| n.subnets.as_ref())
                 .and_then(|s| s.iter().find_map(|s| s.gateway));
         }
     }
+    let mut network_ns = Vec::new();
+    let mut network_search = Vec::new();
     for block in status.values() {
-        etc.nameservers
-            .extend(block.dns_server_ips.iter().flatten().copied());
-        etc.search
-            .extend(block.dns_search_domains.iter().flatten().cloned());
+        network_ns.extend(block.dns_server_ips.iter().flatten().copied());
+        network_search.extend(block.dns_search_domains.iter().flatten().cloned());
     }
-    if etc.nameservers.is_empty() {
-        etc.nameservers = rec.options.net.dns_servers.clone();
+    dns_entries(ctx, rec, &mut etc, network_ns, network_search);
+    etc.host_internal = host_internal_ip(ctx, gateway);
+    etc.add_hosts = add_host_entries(&rec.options.net.add_hosts, etc.host_internal);
+    etc
+}
+
+/// The names of the container on its own addresses in /etc/hosts (as
+/// Podman: its hostname and its name).
+pub(crate) fn hosts_names(rec: &ContainerRecord) -> Vec<String> {
+    vec![
+        crate::spec::hostname_for(&rec.id, &rec.options),
+        rec.name.clone(),
+    ]
+}
+
+/// `host.containers.internal`: containers.conf's address (`none`: no
+/// entry), else the gateway of the first bridge network.
+fn host_internal_ip(ctx: &EngineCtx, gateway: Option<IpAddr>) -> Option<IpAddr> {
+    match ctx
+        .config
+        .containers_conf
+        .containers
+        .host_containers_internal_ip
+        .as_deref()
+    {
+        None | Some("") => gateway,
+        Some("none") => None,
+        Some(ip) => match ip.parse() {
+            Ok(ip) => Some(ip),
+            Err(_) => {
+                tracing::warn!(
+                    "containers.conf: host_containers_internal_ip {ip:?} is no IP address"
+                );
+                gateway
+            }
+        },
     }
-    etc.search
-        .extend(rec.options.net.dns_search.iter().cloned());
-    etc.options = rec.options.net.dns_options.clone();
+}
+
+/// resolv.conf's settings as Podman chooses them: the networks' DNS
+/// servers (aardvark-dns, which forwards to the others), else
+/// containers.conf's `dns_servers` and `--dns`; containers.conf's
+/// `dns_searches` and `--dns-search`, else the networks' domains;
+/// containers.conf's `dns_options` and `--dns-option`.
+fn dns_entries(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    etc: &mut EtcNet,
+    network_ns: Vec<IpAddr>,
+    network_search: Vec<String>,
+) {
+    let conf = &ctx.config.containers_conf.containers;
+    let net = &rec.options.net;
+    etc.nameservers = if network_ns.is_empty() {
+        conf_dns_servers(ctx)
+            .into_iter()
+            .chain(net.dns_servers.iter().copied())
+            .collect()
+    } else {
+        network_ns
+    };
+    let custom: Vec<String> = conf
+        .dns_searches
+        .iter()
+        .chain(&net.dns_search)
+        .cloned()
+        .collect();
+    etc.search = if custom.is_empty() {
+        network_search
+    } else {
+        custom
+    };
+    etc.options = conf
+        .dns_options
+        .iter()
+        .chain(&net.dns_options)
+        .cloned()
+        .collect();
+}
+
+/// containers.conf's `dns_servers` that are addresses (others warned of).
+fn conf_dns_servers(ctx: &EngineCtx) -> Vec<IpAddr> {
+    ctx.config
+        .containers_conf
+        .containers
+        .dns_servers
+        .iter()
+        .filter_map(|s| match s.parse() {
+            Ok(ip) => Some(ip),
+            Err(_) => {
+                tracing::warn!("containers.conf: dns_servers entry {s:?} is no IP address");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The /etc files' entries of a container without a bridge network.
+fn etc_without_network(ctx: &EngineCtx, rec: &ContainerRecord) -> EtcNet {
+    let mut etc = EtcNet::default();
+    if rec.options.network == NetworkMode::None {
+        etc.own = vec![(IpAddr::from([127, 0, 0, 1]), hosts_names(rec))];
+    }
+    dns_entries(ctx, rec, &mut etc, Vec::new(), Vec::new());
+    let gateway = (rec.options.network == NetworkMode::Host).then(|| IpAddr::from([127, 0, 0, 1]));
+    etc.host_internal = host_internal_ip(ctx, gateway);
     etc.add_hosts = add_host_entries(&rec.options.net.add_hosts, etc.host_internal);
     etc
 }
