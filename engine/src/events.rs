@@ -76,6 +76,26 @@ pub fn network_event(
     write(config, &event);
 }
 
+/// `network connect`/`disconnect` of a container: the container's ID and
+/// name with the network's name, as Podman writes them.
+pub fn container_network_event(
+    config: &EngineConfig,
+    rec: &crate::state::ContainerRecord,
+    network: &str,
+    status: &str,
+) {
+    let mut event = Event::network(
+        &rec.id,
+        network,
+        "",
+        status,
+        crate::container::reconcile::now_nanos(),
+    );
+    event.name = rec.name.clone();
+    event.attributes.clear();
+    write(config, &event);
+}
+
 /// Appends `event`, creating the events directory if needed.
 pub fn write(config: &EngineConfig, event: &Event) {
     if config.events_logger == EventsLogger::None {

@@ -162,7 +162,7 @@ pub fn network_settings(
             InspectAdditionalNetwork {
                 inspect_basic_network_config: b,
                 network_id: network.map(|n| n.id).unwrap_or_default(),
-                aliases: Some(super::network::aliases_with_id(a, &rec.id)),
+                aliases: Some(super::network::aliases_with_id(a, rec)),
                 ..Default::default()
             },
         );

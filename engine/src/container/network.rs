@@ -55,37 +55,52 @@ pub(crate) fn register(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<(), Con
             continue;
         }
         let network = store.get(name).map_err(NetworkError::from)?;
-        let subnets = network.subnets.clone().unwrap_or_default();
-        let taken: BTreeMap<IpAddr, String> = ctx.db.allocated_ips(name)?.into_iter().collect();
-        let mut a = NetworkAttachment {
-            container_id: rec.id.clone(),
-            network: name.clone(),
-            interface: attach
-                .interface_name
-                .clone()
-                .unwrap_or_else(|| "eth0".into()),
-            mac: attach.static_mac.clone(),
-            aliases: attach.aliases.clone(),
-            static_ip: !attach.static_ips.is_empty(),
-            ..Default::default()
-        };
-        for ip in &attach.static_ips {
-            ipam::check_static(&subnets, *ip, |i| taken.get(&i).cloned())
-                .map_err(NetworkError::from)?;
-            match ip {
-                IpAddr::V4(v4) => a.ipv4 = Some(*v4),
-                IpAddr::V6(v6) => a.ipv6 = Some(*v6),
-            }
-        }
+        let a = new_attachment(ctx, rec, &network, attach, "eth0")?;
         ctx.db.attach_network(&a)?;
     }
     Ok(())
 }
 
+/// `rec`'s attachment to `network` as `attach` asks (its static addresses
+/// checked against the subnets and the addresses taken), on interface
+/// `default_interface` unless it names one.
+pub(super) fn new_attachment(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    network: &Network,
+    attach: &crate::network::mode::NetworkAttach,
+    default_interface: &str,
+) -> Result<NetworkAttachment, ContainerError> {
+    let name = &network.name;
+    let subnets = network.subnets.clone().unwrap_or_default();
+    let taken: BTreeMap<IpAddr, String> = ctx.db.allocated_ips(name)?.into_iter().collect();
+    let mut a = NetworkAttachment {
+        container_id: rec.id.clone(),
+        network: name.clone(),
+        interface: attach
+            .interface_name
+            .clone()
+            .unwrap_or_else(|| default_interface.to_owned()),
+        mac: attach.static_mac.clone(),
+        aliases: attach.aliases.clone(),
+        static_ip: !attach.static_ips.is_empty(),
+        ..Default::default()
+    };
+    for ip in &attach.static_ips {
+        ipam::check_static(&subnets, *ip, |i| taken.get(&i).cloned())
+            .map_err(NetworkError::from)?;
+        match ip {
+            IpAddr::V4(v4) => a.ipv4 = Some(*v4),
+            IpAddr::V6(v6) => a.ipv6 = Some(*v6),
+        }
+    }
+    Ok(a)
+}
+
 /// Gives each attachment without addresses one per subnet family (the
 /// next free after the last given). Retries when another process takes the
 /// same address first.
-fn allocate(
+pub(super) fn allocate(
     ctx: &EngineCtx,
     attachment: &mut NetworkAttachment,
     network: &Network,
@@ -101,19 +116,26 @@ fn allocate(
             .into_iter()
             .map(|(ip, _)| ip)
             .collect();
-        let last = used.iter().next_back().copied();
+        let hints = last_given(ctx, &network.name);
+        let last_of = |v4: bool| {
+            hints
+                .iter()
+                .chain(used.iter().rev())
+                .find(|ip| ip.is_ipv4() == v4)
+                .copied()
+        };
         for s in &subnets {
             match s.subnet {
                 ipnet::IpNet::V4(_) if attachment.ipv4.is_none() => {
-                    if let IpAddr::V4(v4) = ipam::next_free(s, &used, last.filter(IpAddr::is_ipv4))
-                        .map_err(NetworkError::from)?
+                    if let IpAddr::V4(v4) =
+                        ipam::next_free(s, &used, last_of(true)).map_err(NetworkError::from)?
                     {
                         attachment.ipv4 = Some(v4);
                     }
                 }
                 ipnet::IpNet::V6(_) if attachment.ipv6.is_none() => {
-                    if let IpAddr::V6(v6) = ipam::next_free(s, &used, last.filter(IpAddr::is_ipv6))
-                        .map_err(NetworkError::from)?
+                    if let IpAddr::V6(v6) =
+                        ipam::next_free(s, &used, last_of(false)).map_err(NetworkError::from)?
                     {
                         attachment.ipv6 = Some(v6);
                     }
@@ -122,7 +144,10 @@ fn allocate(
             }
         }
         match ctx.db.set_network_addresses(attachment) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                remember_given(ctx, &network.name, &attachment.addresses());
+                return Ok(());
+            }
             Err(StateError::AddressTaken { .. }) => {
                 attachment.ipv4 = None;
                 attachment.ipv6 = None;
@@ -131,6 +156,34 @@ fn allocate(
         }
     }
     Err(NetworkError::Ipam(ipam::IpamError::Exhausted(subnets[0].subnet)).into())
+}
+
+/// Where the addresses last handed out on `network` are noted (as
+/// Podman's IPAM keeps them), so an address given back is not handed out
+/// again at once.
+fn last_given_file(ctx: &EngineCtx, network: &str) -> PathBuf {
+    ctx.config.network_run_dir().join("ipam").join(network)
+}
+
+fn last_given(ctx: &EngineCtx, network: &str) -> Vec<IpAddr> {
+    std::fs::read_to_string(last_given_file(ctx, network))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Notes `given` (a hint only: a lost write costs nothing but reuse).
+fn remember_given(ctx: &EngineCtx, network: &str, given: &[IpAddr]) {
+    let file = last_given_file(ctx, network);
+    let text: String = given.iter().map(|ip| format!("{ip}\n")).collect();
+    let res = file
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&file, text));
+    if let Err(e) = res {
+        tracing::debug!("noting the addresses given on {network}: {e}");
+    }
 }
 
 /// The ports to publish: `-p`, and with `-P` every exposed port (the
@@ -169,12 +222,26 @@ fn port_specs(rec: &ContainerRecord, image_config: &[u8]) -> Vec<PortSpec> {
     specs
 }
 
-/// The attachment's aliases, then the container's short ID (Podman adds
-/// it on every network: aardvark-dns answers for it, inspect shows it).
-pub(crate) fn aliases_with_id(a: &NetworkAttachment, id: &str) -> Vec<String> {
+/// The attachment's aliases, then the container's short ID and its
+/// `--hostname` when one was given (Podman adds both on every network:
+/// aardvark-dns answers for them, inspect shows them).
+pub(crate) fn aliases_with_id(a: &NetworkAttachment, rec: &ContainerRecord) -> Vec<String> {
     let mut out = a.aliases.clone();
-    out.push(id.chars().take(12).collect());
+    out.push(rec.id.chars().take(12).collect());
+    if let Some(h) = rec.options.hostname.as_deref().filter(|h| !h.is_empty()) {
+        out.push(h.to_owned());
+    }
     out
+}
+
+/// The backend's options for one attachment.
+pub(super) fn per_network(a: &NetworkAttachment, rec: &ContainerRecord) -> PerNetworkOptions {
+    PerNetworkOptions {
+        interface_name: a.interface.clone(),
+        static_ips: Some(a.addresses()).filter(|v| !v.is_empty()),
+        static_mac: a.mac.clone(),
+        aliases: Some(aliases_with_id(a, rec)),
+    }
 }
 
 /// Prepares the container's network before the runtime creates it.
@@ -219,15 +286,15 @@ pub(crate) fn setup(
         if backend == Backend::Netavark && a.ipv4.is_none() && a.ipv6.is_none() {
             allocate(ctx, a, &network)?;
         }
-        options.networks.insert(
-            a.network.clone(),
-            PerNetworkOptions {
-                interface_name: a.interface.clone(),
-                static_ips: Some(a.addresses()).filter(|v| !v.is_empty()),
-                static_mac: a.mac.clone(),
-                aliases: Some(aliases_with_id(a, &rec.id)),
-            },
-        );
+        let mut per = per_network(a, rec);
+        // A MAC the backend chose is not asked for again on a new start.
+        per.static_mac = rec
+            .options
+            .net
+            .networks
+            .get(&a.network)
+            .and_then(|n| n.static_mac.clone());
+        options.networks.insert(a.network.clone(), per);
         options.network_info.insert(a.network.clone(), network);
     }
     options.port_mappings = Some(reserved.mappings.clone()).filter(|m| !m.is_empty());
@@ -256,14 +323,14 @@ pub(crate) fn setup(
 
 /// One backend call at a time per root (as Podman's network lock): two
 /// first containers must not both create the bridge or its firewall chains.
-fn backend_lock(ctx: &EngineCtx) -> Result<crate::lock::LockGuard, NetworkError> {
+pub(super) fn backend_lock(ctx: &EngineCtx) -> Result<crate::lock::LockGuard, NetworkError> {
     Ok(crate::lock::lock_exclusive(
         &ctx.config.lock_dir(),
         "network",
     )?)
 }
 
-fn run_setup(
+pub(super) fn run_setup(
     ctx: &EngineCtx,
     ns: &Path,
     options: &NetworkOptions,
@@ -277,7 +344,7 @@ fn run_setup(
 }
 
 /// Keeps the MAC (and, with CNI, the addresses) the backend reported.
-fn record_status(
+pub(super) fn record_status(
     ctx: &EngineCtx,
     backend: Backend,
     attachments: &mut [NetworkAttachment],
@@ -307,7 +374,7 @@ fn record_status(
 
 /// The container's names on its addresses, `host.containers.internal` on
 /// the first network's gateway, and its DNS settings.
-fn etc_entries(
+pub(super) fn etc_entries(
     ctx: &EngineCtx,
     rec: &ContainerRecord,
     attachments: &[NetworkAttachment],

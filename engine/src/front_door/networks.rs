@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use rpod_api::front_door::Networks;
 use rpod_api::network as api;
 use rpod_api::network::{
-    NetworkCreateOptions, NetworkInspectReport, NetworkListOptions, NetworkPruneOptions,
-    NetworkPruneReport, NetworkRmOptions, NetworkRmReport,
+    NetworkConnectOptions, NetworkCreateOptions, NetworkInspectReport, NetworkListOptions,
+    NetworkPruneOptions, NetworkPruneReport, NetworkReloadReport, NetworkRmOptions,
+    NetworkRmReport,
 };
 use rpod_api::time::GoTime;
 use rpod_api::{Error, ErrorKind, Result};
@@ -22,6 +23,7 @@ use crate::network::store::{now_rfc3339, NetworkStore, StoreError};
 use crate::network::subnets;
 use crate::network::types::Network;
 
+mod connect;
 mod users;
 
 /// The network definitions this engine uses.
@@ -297,6 +299,27 @@ impl Networks for LocalEngine {
             });
         }
         Ok(out)
+    }
+
+    async fn network_connect(
+        &self,
+        network: &str,
+        container: &str,
+        options: NetworkConnectOptions,
+    ) -> Result<()> {
+        connect::connect(self, network, container, options).await
+    }
+
+    async fn network_disconnect(&self, network: &str, container: &str, _force: bool) -> Result<()> {
+        connect::disconnect(self, network, container).await
+    }
+
+    async fn network_reload(
+        &self,
+        containers: &[String],
+        all: bool,
+    ) -> Result<Vec<NetworkReloadReport>> {
+        connect::reload(self, containers, all).await
     }
 }
 

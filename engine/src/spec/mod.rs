@@ -10,6 +10,7 @@
 mod devices;
 mod error;
 mod etc_files;
+pub(crate) mod etc_hosts;
 mod image_config;
 mod init;
 mod join;
