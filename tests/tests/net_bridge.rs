@@ -391,7 +391,8 @@ fn dns_and_hosts_flags_reach_the_files() {
         out.contains(&format!("{gateway}\thost.containers.internal")),
         "{out}"
     );
-    assert!(out.contains(" web\n"), "{out}");
+    // As Podman: aliases are DNS names, not /etc/hosts entries.
+    assert!(!out.contains(" web\n"), "{out}");
     // --no-hosts: the image's file as it is.
     let hosts = env.ok(&["run", "--rm", "--no-hosts", &img, "cat", "/etc/hosts"]);
     assert!(!hosts.contains("host.containers.internal"), "{hosts}");
@@ -423,4 +424,122 @@ fn none_and_host_modes_have_no_bridge() {
     assert!(out.contains(env.subnet().trim_end_matches("0/24")), "{out}");
     assert!(bridge_ports(env).is_empty());
     assert!(netns_mounts(env).is_empty());
+}
+
+/// `network connect`/`disconnect` of a running container: its interface,
+/// DNS name (and alias), /etc/hosts entry and events come and go; a bad
+/// MAC fails with the kernel's words and leaves it unattached; `reload`
+/// keeps its address.
+#[test]
+fn connect_and_disconnect_a_running_container() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let slot = env.bridge().trim_start_matches("rpt").to_owned();
+    let net = unique_name("n2");
+    let subnet = env.subnet().replace("10.190.", "10.191.");
+    let iface = format!("rpu{slot}");
+    env.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        &subnet,
+        "--interface-name",
+        &iface,
+        &net,
+    ]);
+    let a = unique_name("a");
+    let b = unique_name("b");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &a,
+        "--network",
+        &net,
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &b,
+        "--hostname",
+        "bee",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let (code, err) = env.fails(&[
+        "network",
+        "connect",
+        "--mac-address",
+        "00:00:00:00:00:00",
+        &net,
+        &b,
+    ]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("Cannot assign requested address"), "{err}");
+    let nets = env.ok(&[
+        "inspect",
+        "--format",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+        &b,
+    ]);
+    assert_eq!(nets.trim(), "podman");
+    assert_eq!(
+        env.ok(&["network", "connect", "--alias", "web", &net, &b]),
+        ""
+    );
+    let fmt = format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}} {{{{(index .NetworkSettings.Networks \"{net}\").Aliases}}}}");
+    let out = env.ok(&["inspect", "--format", &fmt, &b]);
+    let (ip, aliases) = out.trim().split_once(' ').unwrap();
+    assert!(ip.starts_with(subnet.trim_end_matches("0/24")), "{out}");
+    let short_id = env.ok(&["inspect", "--format", "{{.ID}}", &b])[..12].to_owned();
+    assert_eq!(aliases, format!("[web {short_id} bee]"));
+    let links = env.ok(&["exec", &b, "ip", "-o", "link"]);
+    assert!(links.contains("eth1"), "{links}");
+    let hosts = env.ok(&["exec", &b, "cat", "/etc/hosts"]);
+    assert!(hosts.contains(&format!("{ip}\tbee {b}\n")), "{hosts}");
+    let found = env.ok(&["exec", &a, "nslookup", "web"]);
+    assert!(found.contains(ip), "{found}");
+    let before = env.ok(&["inspect", "--format", &fmt, &b]);
+    assert_eq!(
+        env.ok(&["network", "reload", &b]).trim(),
+        env.ok(&["inspect", "--format", "{{.ID}}", &b]).trim()
+    );
+    assert_eq!(env.ok(&["inspect", "--format", &fmt, &b]), before);
+    assert_eq!(env.ok(&["network", "disconnect", &net, &b]), "");
+    let links = env.ok(&["exec", &b, "ip", "-o", "link"]);
+    assert!(!links.contains("eth1"), "{links}");
+    let hosts = env.ok(&["exec", &b, "cat", "/etc/hosts"]);
+    assert!(!hosts.contains(ip), "{hosts}");
+    let out = env.run(&["exec", &a, "nslookup", "web"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(ip));
+    let (code, err) = env.fails(&["network", "disconnect", &net, &b]);
+    assert_eq!(code, 125);
+    assert!(err.contains("is not connected to network"), "{err}");
+    let events = env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        "type=network",
+        "--format",
+        "{{.Status}} {{.Name}} {{.Network}}",
+    ]);
+    assert!(events.contains(&format!("connect {b} {net}\n")), "{events}");
+    assert!(
+        events.contains(&format!("disconnect {b} {net}\n")),
+        "{events}"
+    );
+    // A stopped container gets the network at its next start.
+    env.ok(&["stop", "-t", "0", &b]);
+    env.ok(&["network", "connect", &net, &b]);
+    env.ok(&["start", &b]);
+    let links = env.ok(&["exec", &b, "ip", "-o", "link"]);
+    assert!(links.contains("eth1"), "{links}");
+    env.ok(&["rm", "-f", "-t", "0", &a, &b]);
+    env.ok(&["network", "rm", &net]);
+    assert!(!std::path::Path::new(&format!("/sys/class/net/{iface}")).exists());
 }
