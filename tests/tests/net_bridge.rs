@@ -543,3 +543,81 @@ fn connect_and_disconnect_a_running_container() {
     env.ok(&["network", "rm", &net]);
     assert!(!std::path::Path::new(&format!("/sys/class/net/{iface}")).exists());
 }
+
+/// A pod's network: the infra container holds it on the default bridge
+/// with the pod's published ports; members share its /etc/hosts (the pod's
+/// hostname and the infra name on its address, each running member's name
+/// on 127.0.0.1 until it exits) and are refused `-p`.
+#[test]
+fn pod_members_share_the_infra_network_and_hosts_file() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    let pod = unique_name("pod");
+    let infra = unique_name("infra");
+    env.ok(&[
+        "pod",
+        "create",
+        "--name",
+        &pod,
+        "--infra-name",
+        &infra,
+        "-p",
+        &publish,
+    ]);
+    let c1 = unique_name("c1");
+    let hosts = env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        &pod,
+        "--name",
+        &c1,
+        &img,
+        "cat",
+        "/etc/hosts",
+    ]);
+    let ip = ip_of(env, &infra);
+    assert!(hosts.contains(&format!("{ip}\t{pod} {infra}\n")), "{hosts}");
+    assert!(hosts.contains(&format!("127.0.0.1\t{c1}\n")), "{hosts}");
+    let c2 = unique_name("c2");
+    let hosts2 = env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        &pod,
+        "--name",
+        &c2,
+        &img,
+        "cat",
+        "/etc/hosts",
+    ]);
+    assert!(!hosts2.contains(&c1), "{hosts2}");
+    assert_eq!(hosts2.lines().count(), hosts.lines().count(), "{hosts2}");
+    let (code, err) = env.fails(&["run", "--rm", "--pod", &pod, "-p", "80", &img, "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod\n"
+    );
+    let web = unique_name("web");
+    env.ok(&[
+        "run",
+        "-d",
+        "--pod",
+        &pod,
+        "--name",
+        &web,
+        &img,
+        "sh",
+        "-c",
+        &httpd_cmd("pod-page"),
+    ]);
+    wait_until(Duration::from_secs(30), "the pod's port to answer", || {
+        http_get(port).contains("pod-page")
+    });
+    env.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
+    assert!(http_get(port).is_empty());
+    assert!(netns_mounts(env).is_empty());
+}

@@ -152,8 +152,9 @@ fn prepare_and_spawn(
         _ => None,
     };
     net.etc.no_hosts = net_opts.no_hosts;
-    let etc_files =
+    let mut etc_files =
         spec::write_etc_files_with(&paths.data_dir, &hostname, &rec.options.network, &net.etc)?;
+    super::network::share_owner_files(ctx, rec, &mut etc_files)?;
     let volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
     let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,

@@ -534,6 +534,76 @@ pub(crate) fn add_host_entries(
         .collect()
 }
 
+/// The container whose network namespace `rec` joins (`--network
+/// container:`, or its pod's infra container when the pod shares its
+/// network): as Podman, `rec` uses that container's /etc/hosts and
+/// /etc/resolv.conf, with its own name on 127.0.0.1 in the hosts file.
+pub(crate) fn netns_owner(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+) -> Result<Option<ContainerRecord>, ContainerError> {
+    match &rec.options.network {
+        NetworkMode::Container(other) => Ok(ctx.db.find_container(other)?),
+        _ if super::placement::shares(rec, "net") => super::placement::infra_of(ctx, rec),
+        _ => Ok(None),
+    }
+}
+
+/// `rec`'s entry in its namespace owner's hosts file.
+fn shared_hosts_entry(rec: &ContainerRecord) -> Vec<(IpAddr, Vec<String>)> {
+    vec![(IpAddr::from([127, 0, 0, 1]), vec![rec.name.clone()])]
+}
+
+/// Points `files` at the /etc/hosts and /etc/resolv.conf of the container
+/// whose network `rec` shares, adding `rec`'s name to that hosts file.
+pub(crate) fn share_owner_files(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    files: &mut crate::spec::EtcFiles,
+) -> Result<(), ContainerError> {
+    let Some(owner) = netns_owner(ctx, rec)? else {
+        return Ok(());
+    };
+    let dir = ContainerPaths::new(&ctx.config, &owner.id).data_dir;
+    let (hosts, resolv) = (dir.join("hosts"), dir.join("resolv.conf"));
+    if !rec.options.net.no_hosts && hosts.exists() {
+        let _guard =
+            crate::lock::lock_exclusive(&ctx.config.lock_dir(), &format!("hosts-{}", owner.id))?;
+        crate::spec::etc_hosts::add(&hosts, &shared_hosts_entry(rec)).map_err(|e| {
+            ContainerError::Io {
+                path: hosts.clone(),
+                source: e,
+            }
+        })?;
+        files.hosts = hosts;
+    }
+    if resolv.exists() {
+        files.resolv_conf = resolv;
+    }
+    Ok(())
+}
+
+/// Takes `rec`'s name out of its namespace owner's hosts file again.
+pub(crate) fn unshare_owner_files(ctx: &EngineCtx, rec: &ContainerRecord) {
+    let Ok(Some(owner)) = netns_owner(ctx, rec) else {
+        return;
+    };
+    let hosts = ContainerPaths::new(&ctx.config, &owner.id)
+        .data_dir
+        .join("hosts");
+    if !hosts.exists() {
+        return;
+    }
+    let Ok(_guard) =
+        crate::lock::lock_exclusive(&ctx.config.lock_dir(), &format!("hosts-{}", owner.id))
+    else {
+        return;
+    };
+    if let Err(e) = crate::spec::etc_hosts::remove(&hosts, &shared_hosts_entry(rec)) {
+        tracing::warn!(container = %rec.id, "{}: {e}", hosts.display());
+    }
+}
+
 /// `--network container:NAME`: the namespace of that running container.
 fn joined_netns(ctx: &EngineCtx, name: &str) -> Result<PathBuf, ContainerError> {
     let other = ctx
@@ -564,6 +634,7 @@ pub(crate) fn published_ports(paths: &ContainerPaths) -> Vec<PortMapping> {
 /// IPAM freed them). Idempotent; failures are logged, never fatal, so a
 /// removal always completes.
 pub(crate) fn teardown(ctx: &EngineCtx, rec: &ContainerRecord, paths: &ContainerPaths) {
+    unshare_owner_files(ctx, rec);
     let file = options_file(paths);
     let ns = ctx.config.netns_path(&rec.id);
     let options = std::fs::read(&file)

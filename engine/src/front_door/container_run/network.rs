@@ -52,6 +52,11 @@ pub(crate) fn net_options(
         net.expose
             .extend(ports::parse_expose(e).map_err(|e| Error::invalid(e.to_string()))?);
     }
+    if in_pod && spec.modes.is_empty() && (!net.ports.is_empty() || net.publish_all) {
+        return Err(Error::invalid(
+            "invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod",
+        ));
+    }
     let mode = match sel.mode {
         NetMode::Private if spec.modes.is_empty() && in_pod => NetworkMode::None,
         NetMode::Private if spec.modes.is_empty() => match config.default_mode {
