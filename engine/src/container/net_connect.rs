@@ -35,6 +35,20 @@ fn require_bridge(rec: &ContainerRecord) -> Result<(), ContainerError> {
     .into())
 }
 
+/// The network `name` names and `rec`'s attachments, for a container on
+/// bridge networking.
+fn network_and_attachments(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    name: &str,
+) -> Result<(Network, Vec<NetworkAttachment>), ContainerError> {
+    require_bridge(rec)?;
+    let network = store_for(&ctx.config.network)
+        .get(name)
+        .map_err(NetworkError::from)?;
+    Ok((network, ctx.db.network_attachments(&rec.id)?))
+}
+
 /// The backend input of a container whose network is set up now.
 fn live_options(
     ctx: &EngineCtx,
@@ -62,11 +76,7 @@ pub(crate) fn connect(
     network: &str,
     attach: &NetworkAttach,
 ) -> Result<(), ContainerError> {
-    require_bridge(rec)?;
-    let network = store_for(&ctx.config.network)
-        .get(network)
-        .map_err(NetworkError::from)?;
-    let current = ctx.db.network_attachments(&rec.id)?;
+    let (network, current) = network_and_attachments(ctx, rec, network)?;
     if current.iter().any(|a| a.network == network.name) {
         return Err(NetworkError::Refused(format!(
             "container {} is already connected to network {:?}: network is already connected",
@@ -189,11 +199,7 @@ pub(crate) fn disconnect(
     rec: &ContainerRecord,
     network: &str,
 ) -> Result<(), ContainerError> {
-    require_bridge(rec)?;
-    let network = store_for(&ctx.config.network)
-        .get(network)
-        .map_err(NetworkError::from)?;
-    let current = ctx.db.network_attachments(&rec.id)?;
+    let (network, current) = network_and_attachments(ctx, rec, network)?;
     let Some(a) = current.into_iter().find(|a| a.network == network.name) else {
         return Err(NetworkError::Refused(format!(
             "container {} is not connected to network {}",
@@ -279,12 +285,7 @@ pub(crate) fn reload(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<(), Conta
     record_status(ctx, ctx.config.network.backend, &mut attachments, &status)?;
     for a in &attachments {
         if let Some(per) = options.networks.get_mut(&a.network) {
-            per.static_mac = rec
-                .options
-                .net
-                .networks
-                .get(&a.network)
-                .and_then(|n| n.static_mac.clone());
+            per.static_mac = super::network::asked_mac(rec, &a.network);
         }
     }
     save_options(&paths, &options)

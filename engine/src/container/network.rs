@@ -244,6 +244,15 @@ pub(super) fn per_network(a: &NetworkAttachment, rec: &ContainerRecord) -> PerNe
     }
 }
 
+/// The MAC address `rec` asked for on `network` (`--mac-address`, `mac=`).
+pub(super) fn asked_mac(rec: &ContainerRecord, network: &str) -> Option<String> {
+    rec.options
+        .net
+        .networks
+        .get(network)
+        .and_then(|n| n.static_mac.clone())
+}
+
 /// Prepares the container's network before the runtime creates it.
 pub(crate) fn setup(
     ctx: &EngineCtx,
@@ -288,12 +297,7 @@ pub(crate) fn setup(
         }
         let mut per = per_network(a, rec);
         // A MAC the backend chose is not asked for again on a new start.
-        per.static_mac = rec
-            .options
-            .net
-            .networks
-            .get(&a.network)
-            .and_then(|n| n.static_mac.clone());
+        per.static_mac = asked_mac(rec, &a.network);
         options.networks.insert(a.network.clone(), per);
         options.network_info.insert(a.network.clone(), network);
     }

@@ -3,7 +3,7 @@
 //! through the monitor ([`session`]).
 
 mod create;
-mod network;
+pub(crate) mod network;
 mod options;
 pub(crate) mod session;
 mod volumes;

@@ -8,7 +8,7 @@ use rpod_api::{Error, Result};
 use super::LocalEngine;
 use crate::container::{lifecycle, net_connect, ContainerError, NetworkMode};
 use crate::engine::EngineCtx;
-use crate::network::mode::{self, NetworkAttach};
+use crate::network::mode::NetworkAttach;
 use crate::state::ContainerRecord;
 
 /// Runs `f` on container `name`'s current record under its lock, off the
@@ -39,17 +39,11 @@ fn attach_of(options: &NetworkConnectOptions) -> Result<NetworkAttach> {
         aliases: options.aliases.clone(),
         ..Default::default()
     };
-    for ip in &options.static_ips {
-        attach.static_ips.push(
-            ip.parse()
-                .map_err(|_| Error::invalid(format!("{ip} is not an ip address")))?,
-        );
-    }
-    if let Some(mac) = &options.static_mac {
-        let parsed = mode::parse(&[format!("x:mac={mac}")])
-            .map_err(|_| Error::invalid(format!("address {mac}: invalid MAC address")))?;
-        attach.static_mac = parsed.networks.get("x").and_then(|a| a.static_mac.clone());
-    }
+    crate::front_door::container_run::network::add_static(
+        &mut attach,
+        &options.static_ips,
+        options.static_mac.as_deref(),
+    )?;
     Ok(attach)
 }
 
