@@ -254,6 +254,16 @@ pub struct NetworkReloadReport {
     pub err: Option<Error>,
 }
 
+/// `network update` options.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkUpdateOptions {
+    /// `--dns-add`: servers the network's aardvark-dns forwards to.
+    pub add_dns_servers: Vec<String>,
+    /// `--dns-drop`.
+    pub remove_dns_servers: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

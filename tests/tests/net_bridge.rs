@@ -533,6 +533,43 @@ fn connect_and_disconnect_a_running_container() {
         events.contains(&format!("disconnect {b} {net}\n")),
         "{events}"
     );
+    // network update: the network's upstream DNS servers, while `a` runs.
+    assert_eq!(
+        env.ok(&["network", "update", "--dns-add", "192.0.2.53", &net])
+            .trim(),
+        net
+    );
+    let dns = env.ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{.NetworkDNSServers}}",
+        &net,
+    ]);
+    assert_eq!(dns.trim(), "[192.0.2.53]");
+    env.ok(&[
+        "network",
+        "update",
+        "--dns-drop",
+        "192.0.2.53",
+        "--dns-add",
+        "192.0.2.54",
+        &net,
+    ]);
+    let dns = env.ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{.NetworkDNSServers}}",
+        &net,
+    ]);
+    assert_eq!(dns.trim(), "[192.0.2.54]");
+    let (code, err) = env.fails(&["network", "update", "--dns-add", "bogus", &net]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: unable to parse ip bogus specified in AddDNSServer: invalid argument\n"
+    );
     // A stopped container gets the network at its next start.
     env.ok(&["stop", "-t", "0", &b]);
     env.ok(&["network", "connect", &net, &b]);

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use crate::network::{
     Network, NetworkConnectOptions, NetworkCreateOptions, NetworkInspectReport, NetworkListOptions,
     NetworkPruneOptions, NetworkPruneReport, NetworkReloadReport, NetworkRmOptions,
-    NetworkRmReport,
+    NetworkRmReport, NetworkUpdateOptions,
 };
 use crate::{Error, Result};
 
@@ -61,4 +61,8 @@ pub trait Networks: Send + Sync {
         containers: &[String],
         all: bool,
     ) -> Result<Vec<NetworkReloadReport>>;
+
+    /// `network update`: changes a network's DNS servers (running
+    /// aardvark-dns included).
+    async fn network_update(&self, network: &str, options: NetworkUpdateOptions) -> Result<()>;
 }

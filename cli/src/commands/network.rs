@@ -1,11 +1,11 @@
 //! `network create|ls|inspect|rm|prune|exists|connect|disconnect|reload`:
-//! flags into the front door's network requests, its reports printed as
-//! Podman's. `update` is not implemented yet: it fails saying so.
+//! and `update`: flags into the front door's network requests, its reports
+//! printed as Podman's.
 
 use clap::{Args, Subcommand};
 use rpod_api::network::{
     Network, NetworkConnectOptions, NetworkCreateOptions, NetworkListOptions, NetworkPruneOptions,
-    NetworkRmOptions,
+    NetworkRmOptions, NetworkUpdateOptions,
 };
 use rpod_api::ErrorKind;
 use serde::Serialize;
@@ -23,6 +23,8 @@ pub enum NetworkCommand {
     Disconnect(NetworkDisconnectArgs),
     /// Reload firewall rules for one or more containers
     Reload(NetworkReloadArgs),
+    /// Update an existing podman network
+    Update(NetworkUpdateArgs),
     /// Create networks for containers and pods
     Create(NetworkCreateArgs),
     /// Check if network exists
@@ -110,6 +112,17 @@ pub struct NetworkDisconnectArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct NetworkUpdateArgs {
+    /// add network level nameservers
+    #[arg(long = "dns-add")]
+    dns_add: Vec<String>,
+    /// remove network level nameservers
+    #[arg(long = "dns-drop")]
+    dns_drop: Vec<String>,
+    network: String,
+}
+
+#[derive(Debug, Args)]
 pub struct NetworkReloadArgs {
     /// reload network for all running containers
     #[arg(short = 'a', long)]
@@ -182,6 +195,17 @@ pub async fn dispatch(g: &Globals, c: NetworkCommand) -> CliResult {
             Ok(0)
         }
         NetworkCommand::Reload(a) => reload(g, a).await,
+        NetworkCommand::Update(a) => {
+            let options = NetworkUpdateOptions {
+                add_dns_servers: a.dns_add,
+                remove_dns_servers: a.dns_drop,
+            };
+            open_front_door(g)?
+                .network_update(&a.network, options)
+                .await?;
+            println!("{}", a.network);
+            Ok(0)
+        }
         NetworkCommand::Create(a) => create(g, a).await,
         NetworkCommand::Exists(a) => exists(g, a).await,
         NetworkCommand::Inspect(a) => inspect::networks(g, &a.networks, a.format.as_deref()).await,
@@ -196,9 +220,6 @@ pub async fn dispatch(g: &Globals, c: NetworkCommand) -> CliResult {
 fn other(args: &[String]) -> CliResult {
     let name = args.first().map(String::as_str).unwrap_or("");
     match name {
-        "update" => Err(CliError::usage(format!(
-            "rpod network {name} is not implemented yet (see docs/compatibility.md)"
-        ))),
         _ => Err(CliError::usage(format!(
             "unrecognized command `rpod network {name}`\nTry 'rpod network --help' for more information"
         ))),

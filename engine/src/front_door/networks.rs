@@ -9,7 +9,7 @@ use rpod_api::network as api;
 use rpod_api::network::{
     NetworkConnectOptions, NetworkCreateOptions, NetworkInspectReport, NetworkListOptions,
     NetworkPruneOptions, NetworkPruneReport, NetworkReloadReport, NetworkRmOptions,
-    NetworkRmReport,
+    NetworkRmReport, NetworkUpdateOptions,
 };
 use rpod_api::time::GoTime;
 use rpod_api::{Error, ErrorKind, Result};
@@ -320,6 +320,49 @@ impl Networks for LocalEngine {
         all: bool,
     ) -> Result<Vec<NetworkReloadReport>> {
         connect::reload(self, containers, all).await
+    }
+
+    async fn network_update(&self, network: &str, options: NetworkUpdateOptions) -> Result<()> {
+        let parse = |list: &[String], what: &str| -> Result<Vec<std::net::IpAddr>> {
+            list.iter()
+                .map(|s| {
+                    s.parse().map_err(|_| {
+                        Error::invalid(format!(
+                            "unable to parse ip {s} specified in {what}: invalid argument"
+                        ))
+                    })
+                })
+                .collect()
+        };
+        let add = parse(&options.add_dns_servers, "AddDNSServer")?;
+        let drop = parse(&options.remove_dns_servers, "RemoveDNSServer")?;
+        let config = self.engine().config();
+        let store = store(config);
+        let _lock = store.lock().map_err(store_error)?;
+        let mut n = store.get(network).map_err(store_error)?;
+        let before = n.network_dns_servers.clone().unwrap_or_default();
+        let mut after: Vec<std::net::IpAddr> = before
+            .iter()
+            .filter(|s| !drop.contains(s))
+            .copied()
+            .collect();
+        for s in add {
+            if !after.contains(&s) {
+                after.push(s);
+            }
+        }
+        if after == before {
+            return Ok(());
+        }
+        n.network_dns_servers = Some(after.clone()).filter(|a| !a.is_empty());
+        if config.network.backend == crate::network::config::Backend::Netavark {
+            let netavark = crate::network::netavark::Netavark::find(config.network_run_dir())
+                .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+            netavark
+                .update_dns(&n, &after)
+                .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+        }
+        store.replace(&n).map_err(store_error)
     }
 }
 

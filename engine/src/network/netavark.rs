@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -113,6 +114,46 @@ impl Netavark {
         }
         self.call("teardown", netns, &under_backend_names(options).0)
             .map(drop)
+    }
+
+    /// `netavark update`: aardvark-dns forwards the names it does not know
+    /// on `network` to `servers` from now on. Nothing to do while no
+    /// container of the network is set up (aardvark-dns has no file for it).
+    pub fn update_dns(&self, network: &Network, servers: &[IpAddr]) -> Result<(), NetavarkError> {
+        let name = backend_name(network);
+        if !self.run_dir.join("aardvark-dns").join(&name).exists() {
+            return Ok(());
+        }
+        if servers.is_empty() {
+            return Err(NetavarkError::Failed(format!(
+                "netavark 1.4 cannot take the last DNS server from network {} while containers use it",
+                network.name
+            )));
+        }
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("--config").arg(&self.run_dir);
+        if let Some(a) = &self.aardvark {
+            cmd.arg("--aardvark-binary").arg(a);
+        }
+        cmd.arg("update");
+        for s in servers {
+            cmd.arg("--network-dns-servers").arg(s.to_string());
+        }
+        let out = cmd
+            .arg(&name)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| NetavarkError::Spawn {
+                binary: self.binary.clone(),
+                source,
+            })?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(NetavarkError::Failed(failure_message(
+            &out.stdout,
+            &out.stderr,
+        )))
     }
 
     /// aardvark-dns's directory and pid file under the run directory.
