@@ -656,5 +656,37 @@ fn pod_members_share_the_infra_network_and_hosts_file() {
     });
     env.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
     assert!(http_get(port).is_empty());
+    // pod create's networking flags configure the infra container.
+    let pod2 = unique_name("pod2");
+    let ip = env.subnet().replace(".0/24", ".77");
+    env.ok(&[
+        "pod",
+        "create",
+        "--name",
+        &pod2,
+        "--ip",
+        &ip,
+        "--add-host",
+        "xx:192.0.2.9",
+        "--dns-search",
+        "ex.test",
+    ]);
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        &pod2,
+        &img,
+        "sh",
+        "-c",
+        "cat /etc/hosts /etc/resolv.conf; ip -o -4 addr show eth0",
+    ]);
+    assert!(out.starts_with("192.0.2.9\txx\n"), "{out}");
+    assert!(out.contains("search ex.test\n"), "{out}");
+    assert!(out.contains(&format!("inet {ip}/24")), "{out}");
+    let (code, err) = env.fails(&["pod", "create", "--network", "nosuch"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("network not found"), "{err}");
+    env.ok(&["pod", "rm", "-f", "-t", "0", &pod2]);
     assert!(netns_mounts(env).is_empty());
 }

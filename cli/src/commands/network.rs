@@ -216,14 +216,12 @@ pub async fn dispatch(g: &Globals, c: NetworkCommand) -> CliResult {
     }
 }
 
-/// Podman's subcommands rpod does not have yet, and unknown ones.
+/// Unknown subcommands.
 fn other(args: &[String]) -> CliResult {
     let name = args.first().map(String::as_str).unwrap_or("");
-    match name {
-        _ => Err(CliError::usage(format!(
-            "unrecognized command `rpod network {name}`\nTry 'rpod network --help' for more information"
-        ))),
-    }
+    Err(CliError::usage(format!(
+        "unrecognized command `rpod network {name}`\nTry 'rpod network --help' for more information"
+    )))
 }
 
 async fn connect(g: &Globals, a: NetworkConnectArgs) -> CliResult {

@@ -238,6 +238,9 @@ fn infra_network(
     if !pod.options.shares("net") {
         return Ok((NetworkMode::None, net));
     }
+    if let Some(given) = &pod.options.infra_network {
+        return Ok(given.clone());
+    }
     let mode = match config.default_mode {
         DefaultMode::Bridge => NetworkMode::Bridge,
         DefaultMode::None => NetworkMode::None,
