@@ -232,6 +232,38 @@ pub struct NetworkPruneReport {
     pub error: Option<Error>,
 }
 
+/// `network connect` options (Podman's `PerNetworkOptions` as the CLI
+/// gives them): addresses and names as given, checked by the engine.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkConnectOptions {
+    /// `--alias`.
+    pub aliases: Vec<String>,
+    /// `--ip` and `--ip6`.
+    pub static_ips: Vec<String>,
+    /// `--mac-address`.
+    pub static_mac: Option<String>,
+}
+
+/// One container `network reload` reloaded (or failed to).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkReloadReport {
+    #[serde(rename = "Id")]
+    pub id: String,
+    #[serde(rename = "Err", skip_serializing_if = "Option::is_none", default)]
+    pub err: Option<Error>,
+}
+
+/// `network update` options.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkUpdateOptions {
+    /// `--dns-add`: servers the network's aardvark-dns forwards to.
+    pub add_dns_servers: Vec<String>,
+    /// `--dns-drop`.
+    pub remove_dns_servers: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,6 +111,26 @@ pub fn secret_event(config: &EngineConfig, id: &str, status: &str) {
     write(config, &object_event("secret", id, "", status));
 }
 
+/// `network connect`/`disconnect` of a container: the container's ID and
+/// name with the network's name, as Podman writes them.
+pub fn container_network_event(
+    config: &EngineConfig,
+    rec: &crate::state::ContainerRecord,
+    network: &str,
+    status: &str,
+) {
+    let mut event = Event::network(
+        &rec.id,
+        network,
+        "",
+        status,
+        crate::container::reconcile::now_nanos(),
+    );
+    event.name = rec.name.clone();
+    event.attributes.clear();
+    write(config, &event);
+}
+
 /// Appends `event`, creating the events directory if needed.
 pub fn write(config: &EngineConfig, event: &Event) {
     match config.events_logger {

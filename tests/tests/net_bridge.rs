@@ -391,7 +391,8 @@ fn dns_and_hosts_flags_reach_the_files() {
         out.contains(&format!("{gateway}\thost.containers.internal")),
         "{out}"
     );
-    assert!(out.contains(" web\n"), "{out}");
+    // As Podman: aliases are DNS names, not /etc/hosts entries.
+    assert!(!out.contains(" web\n"), "{out}");
     // --no-hosts: the image's file as it is.
     let hosts = env.ok(&["run", "--rm", "--no-hosts", &img, "cat", "/etc/hosts"]);
     assert!(!hosts.contains("host.containers.internal"), "{hosts}");
@@ -422,5 +423,270 @@ fn none_and_host_modes_have_no_bridge() {
     ]);
     assert!(out.contains(env.subnet().trim_end_matches("0/24")), "{out}");
     assert!(bridge_ports(env).is_empty());
+    assert!(netns_mounts(env).is_empty());
+}
+
+/// `network connect`/`disconnect` of a running container: its interface,
+/// DNS name (and alias), /etc/hosts entry and events come and go; a bad
+/// MAC fails with the kernel's words and leaves it unattached; `reload`
+/// keeps its address.
+#[test]
+fn connect_and_disconnect_a_running_container() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let slot = env.bridge().trim_start_matches("rpt").to_owned();
+    let net = unique_name("n2");
+    let subnet = env.subnet().replace("10.190.", "10.191.");
+    let iface = format!("rpu{slot}");
+    env.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        &subnet,
+        "--interface-name",
+        &iface,
+        &net,
+    ]);
+    let a = unique_name("a");
+    let b = unique_name("b");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &a,
+        "--network",
+        &net,
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &b,
+        "--hostname",
+        "bee",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let (code, err) = env.fails(&[
+        "network",
+        "connect",
+        "--mac-address",
+        "00:00:00:00:00:00",
+        &net,
+        &b,
+    ]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("Cannot assign requested address"), "{err}");
+    let nets = env.ok(&[
+        "inspect",
+        "--format",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+        &b,
+    ]);
+    assert_eq!(nets.trim(), "podman");
+    assert_eq!(
+        env.ok(&["network", "connect", "--alias", "web", &net, &b]),
+        ""
+    );
+    let fmt = format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}} {{{{(index .NetworkSettings.Networks \"{net}\").Aliases}}}}");
+    let out = env.ok(&["inspect", "--format", &fmt, &b]);
+    let (ip, aliases) = out.trim().split_once(' ').unwrap();
+    assert!(ip.starts_with(subnet.trim_end_matches("0/24")), "{out}");
+    let short_id = env.ok(&["inspect", "--format", "{{.ID}}", &b])[..12].to_owned();
+    assert_eq!(aliases, format!("[web {short_id} bee]"));
+    let links = env.ok(&["exec", &b, "ip", "-o", "link"]);
+    assert!(links.contains("eth1"), "{links}");
+    let hosts = env.ok(&["exec", &b, "cat", "/etc/hosts"]);
+    assert!(hosts.contains(&format!("{ip}\tbee {b}\n")), "{hosts}");
+    let found = env.ok(&["exec", &a, "nslookup", "web"]);
+    assert!(found.contains(ip), "{found}");
+    let before = env.ok(&["inspect", "--format", &fmt, &b]);
+    assert_eq!(
+        env.ok(&["network", "reload", &b]).trim(),
+        env.ok(&["inspect", "--format", "{{.ID}}", &b]).trim()
+    );
+    assert_eq!(env.ok(&["inspect", "--format", &fmt, &b]), before);
+    assert_eq!(env.ok(&["network", "disconnect", &net, &b]), "");
+    let links = env.ok(&["exec", &b, "ip", "-o", "link"]);
+    assert!(!links.contains("eth1"), "{links}");
+    let hosts = env.ok(&["exec", &b, "cat", "/etc/hosts"]);
+    assert!(!hosts.contains(ip), "{hosts}");
+    let out = env.run(&["exec", &a, "nslookup", "web"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(ip));
+    let (code, err) = env.fails(&["network", "disconnect", &net, &b]);
+    assert_eq!(code, 125);
+    assert!(err.contains("is not connected to network"), "{err}");
+    let events = env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        "type=network",
+        "--format",
+        "{{.Status}} {{.Name}} {{.Network}}",
+    ]);
+    assert!(events.contains(&format!("connect {b} {net}\n")), "{events}");
+    assert!(
+        events.contains(&format!("disconnect {b} {net}\n")),
+        "{events}"
+    );
+    // network update: the network's upstream DNS servers, while `a` runs.
+    assert_eq!(
+        env.ok(&["network", "update", "--dns-add", "192.0.2.53", &net])
+            .trim(),
+        net
+    );
+    let dns = env.ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{.NetworkDNSServers}}",
+        &net,
+    ]);
+    assert_eq!(dns.trim(), "[192.0.2.53]");
+    env.ok(&[
+        "network",
+        "update",
+        "--dns-drop",
+        "192.0.2.53",
+        "--dns-add",
+        "192.0.2.54",
+        &net,
+    ]);
+    let dns = env.ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{.NetworkDNSServers}}",
+        &net,
+    ]);
+    assert_eq!(dns.trim(), "[192.0.2.54]");
+    let (code, err) = env.fails(&["network", "update", "--dns-add", "bogus", &net]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: unable to parse ip bogus specified in AddDNSServer: invalid argument\n"
+    );
+    // A stopped container gets the network at its next start.
+    env.ok(&["stop", "-t", "0", &b]);
+    env.ok(&["network", "connect", &net, &b]);
+    env.ok(&["start", &b]);
+    let links = env.ok(&["exec", &b, "ip", "-o", "link"]);
+    assert!(links.contains("eth1"), "{links}");
+    env.ok(&["rm", "-f", "-t", "0", &a, &b]);
+    env.ok(&["network", "rm", &net]);
+    assert!(!std::path::Path::new(&format!("/sys/class/net/{iface}")).exists());
+}
+
+/// A pod's network: the infra container holds it on the default bridge
+/// with the pod's published ports; members share its /etc/hosts (the pod's
+/// hostname and the infra name on its address, each running member's name
+/// on 127.0.0.1 until it exits) and are refused `-p`.
+#[test]
+fn pod_members_share_the_infra_network_and_hosts_file() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    let pod = unique_name("pod");
+    let infra = unique_name("infra");
+    env.ok(&[
+        "pod",
+        "create",
+        "--name",
+        &pod,
+        "--infra-name",
+        &infra,
+        "-p",
+        &publish,
+    ]);
+    let c1 = unique_name("c1");
+    let hosts = env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        &pod,
+        "--name",
+        &c1,
+        &img,
+        "cat",
+        "/etc/hosts",
+    ]);
+    let ip = ip_of(env, &infra);
+    assert!(hosts.contains(&format!("{ip}\t{pod} {infra}\n")), "{hosts}");
+    assert!(hosts.contains(&format!("127.0.0.1\t{c1}\n")), "{hosts}");
+    let c2 = unique_name("c2");
+    let hosts2 = env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        &pod,
+        "--name",
+        &c2,
+        &img,
+        "cat",
+        "/etc/hosts",
+    ]);
+    assert!(!hosts2.contains(&c1), "{hosts2}");
+    assert_eq!(hosts2.lines().count(), hosts.lines().count(), "{hosts2}");
+    let (code, err) = env.fails(&["run", "--rm", "--pod", &pod, "-p", "80", &img, "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod\n"
+    );
+    let web = unique_name("web");
+    env.ok(&[
+        "run",
+        "-d",
+        "--pod",
+        &pod,
+        "--name",
+        &web,
+        &img,
+        "sh",
+        "-c",
+        &httpd_cmd("pod-page"),
+    ]);
+    wait_until(Duration::from_secs(30), "the pod's port to answer", || {
+        http_get(port).contains("pod-page")
+    });
+    env.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
+    assert!(http_get(port).is_empty());
+    // pod create's networking flags configure the infra container.
+    let pod2 = unique_name("pod2");
+    let ip = env.subnet().replace(".0/24", ".77");
+    env.ok(&[
+        "pod",
+        "create",
+        "--name",
+        &pod2,
+        "--ip",
+        &ip,
+        "--add-host",
+        "xx:192.0.2.9",
+        "--dns-search",
+        "ex.test",
+    ]);
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        &pod2,
+        &img,
+        "sh",
+        "-c",
+        "cat /etc/hosts /etc/resolv.conf; ip -o -4 addr show eth0",
+    ]);
+    assert!(out.starts_with("192.0.2.9\txx\n"), "{out}");
+    assert!(out.contains("search ex.test\n"), "{out}");
+    assert!(out.contains(&format!("inet {ip}/24")), "{out}");
+    let (code, err) = env.fails(&["pod", "create", "--network", "nosuch"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("network not found"), "{err}");
+    env.ok(&["pod", "rm", "-f", "-t", "0", &pod2]);
     assert!(netns_mounts(env).is_empty());
 }

@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 
 use crate::network::{
-    Network, NetworkCreateOptions, NetworkInspectReport, NetworkListOptions, NetworkPruneOptions,
-    NetworkPruneReport, NetworkRmOptions, NetworkRmReport,
+    Network, NetworkConnectOptions, NetworkCreateOptions, NetworkInspectReport, NetworkListOptions,
+    NetworkPruneOptions, NetworkPruneReport, NetworkReloadReport, NetworkRmOptions,
+    NetworkRmReport, NetworkUpdateOptions,
 };
 use crate::{Error, Result};
 
@@ -39,4 +40,29 @@ pub trait Networks: Send + Sync {
     /// `network prune`: removes every network no container uses (never the
     /// default network).
     async fn network_prune(&self, options: NetworkPruneOptions) -> Result<Vec<NetworkPruneReport>>;
+
+    /// `network connect`: attaches a container (running or not) to a
+    /// network; a running one gets the interface at once.
+    async fn network_connect(
+        &self,
+        network: &str,
+        container: &str,
+        options: NetworkConnectOptions,
+    ) -> Result<()>;
+
+    /// `network disconnect`: detaches a container from a network.
+    async fn network_disconnect(&self, network: &str, container: &str, force: bool) -> Result<()>;
+
+    /// `network reload`: sets up the networks of running containers again
+    /// (their firewall rules re-created), keeping addresses and MACs; with
+    /// `all`, every running container on a bridge network.
+    async fn network_reload(
+        &self,
+        containers: &[String],
+        all: bool,
+    ) -> Result<Vec<NetworkReloadReport>>;
+
+    /// `network update`: changes a network's DNS servers (running
+    /// aardvark-dns included).
+    async fn network_update(&self, network: &str, options: NetworkUpdateOptions) -> Result<()>;
 }

@@ -88,8 +88,12 @@ pub struct PodSpec {
     pub hostname: Option<String>,
     /// `--label`, in the order given.
     pub labels: Vec<(String, String)>,
-    /// `-p`: recorded, not published yet.
+    /// `-p`: published on the infra container's network.
     pub port_mappings: Vec<String>,
+    /// The infra container's networking flags (`--network`, `--ip`,
+    /// `--dns*`, `--add-host`, ...); `-p` is in `port_mappings`.
+    #[serde(default)]
+    pub network: crate::container_run::NetworkSpec,
     /// `--exit-policy` (`continue`, `stop`); `None` is `continue`.
     pub exit_policy: Option<String>,
     /// `--infra-conmon-pidfile`: made a link to the infra container's

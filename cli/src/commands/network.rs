@@ -1,11 +1,11 @@
-//! `network create|ls|inspect|rm|prune|exists`: flags into the front door's
-//! network requests, its reports printed as Podman's. `connect`,
-//! `disconnect`, `reload` and `update` are not implemented yet: they fail
-//! saying so.
+//! `network create|ls|inspect|rm|prune|exists|connect|disconnect|reload`:
+//! and `update`: flags into the front door's network requests, its reports
+//! printed as Podman's.
 
 use clap::{Args, Subcommand};
 use rpod_api::network::{
-    Network, NetworkCreateOptions, NetworkListOptions, NetworkPruneOptions, NetworkRmOptions,
+    Network, NetworkConnectOptions, NetworkCreateOptions, NetworkListOptions, NetworkPruneOptions,
+    NetworkRmOptions, NetworkUpdateOptions,
 };
 use rpod_api::ErrorKind;
 use serde::Serialize;
@@ -17,6 +17,14 @@ use crate::format::{self, GoMethods, GoValue, HeaderMap, ToTemplate};
 
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
+    /// Add container to a network
+    Connect(NetworkConnectArgs),
+    /// Disconnect a container from a network
+    Disconnect(NetworkDisconnectArgs),
+    /// Reload firewall rules for one or more containers
+    Reload(NetworkReloadArgs),
+    /// Update an existing podman network
+    Update(NetworkUpdateArgs),
     /// Create networks for containers and pods
     Create(NetworkCreateArgs),
     /// Check if network exists
@@ -77,6 +85,52 @@ pub struct NetworkCreateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct NetworkConnectArgs {
+    /// network scoped alias for container
+    #[arg(long)]
+    alias: Vec<String>,
+    /// set a static ipv4 address for this container network
+    #[arg(long)]
+    ip: Option<String>,
+    /// set a static ipv6 address for this container network
+    #[arg(long)]
+    ip6: Option<String>,
+    /// set a static mac address for this container network
+    #[arg(long = "mac-address")]
+    mac_address: Option<String>,
+    network: String,
+    container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkDisconnectArgs {
+    /// force removal of container from network
+    #[arg(short = 'f', long)]
+    force: bool,
+    network: String,
+    container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkUpdateArgs {
+    /// add network level nameservers
+    #[arg(long = "dns-add")]
+    dns_add: Vec<String>,
+    /// remove network level nameservers
+    #[arg(long = "dns-drop")]
+    dns_drop: Vec<String>,
+    network: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkReloadArgs {
+    /// reload network for all running containers
+    #[arg(short = 'a', long)]
+    all: bool,
+    containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct NetworkLsArgs {
     /// Pretty-print networks to JSON or using a Go template
     #[arg(long, overrides_with = "format")]
@@ -133,6 +187,25 @@ pub struct NetworkExistsArgs {
 
 pub async fn dispatch(g: &Globals, c: NetworkCommand) -> CliResult {
     match c {
+        NetworkCommand::Connect(a) => connect(g, a).await,
+        NetworkCommand::Disconnect(a) => {
+            open_front_door(g)?
+                .network_disconnect(&a.network, &a.container, a.force)
+                .await?;
+            Ok(0)
+        }
+        NetworkCommand::Reload(a) => reload(g, a).await,
+        NetworkCommand::Update(a) => {
+            let options = NetworkUpdateOptions {
+                add_dns_servers: a.dns_add,
+                remove_dns_servers: a.dns_drop,
+            };
+            open_front_door(g)?
+                .network_update(&a.network, options)
+                .await?;
+            println!("{}", a.network);
+            Ok(0)
+        }
         NetworkCommand::Create(a) => create(g, a).await,
         NetworkCommand::Exists(a) => exists(g, a).await,
         NetworkCommand::Inspect(a) => inspect::networks(g, &a.networks, a.format.as_deref()).await,
@@ -143,17 +216,46 @@ pub async fn dispatch(g: &Globals, c: NetworkCommand) -> CliResult {
     }
 }
 
-/// Podman's subcommands rpod does not have yet, and unknown ones.
+/// Unknown subcommands.
 fn other(args: &[String]) -> CliResult {
     let name = args.first().map(String::as_str).unwrap_or("");
-    match name {
-        "connect" | "disconnect" | "reload" | "update" => Err(CliError::usage(format!(
-            "rpod network {name} is not implemented yet (see docs/compatibility.md)"
-        ))),
-        _ => Err(CliError::usage(format!(
-            "unrecognized command `rpod network {name}`\nTry 'rpod network --help' for more information"
-        ))),
+    Err(CliError::usage(format!(
+        "unrecognized command `rpod network {name}`\nTry 'rpod network --help' for more information"
+    )))
+}
+
+async fn connect(g: &Globals, a: NetworkConnectArgs) -> CliResult {
+    let options = NetworkConnectOptions {
+        aliases: a.alias,
+        static_ips: a.ip.into_iter().chain(a.ip6).collect(),
+        static_mac: a.mac_address,
+    };
+    open_front_door(g)?
+        .network_connect(&a.network, &a.container, options)
+        .await?;
+    Ok(0)
+}
+
+async fn reload(g: &Globals, a: NetworkReloadArgs) -> CliResult {
+    if !a.all && a.containers.is_empty() {
+        return Err(CliError::usage("you must provide at least one name or id"));
     }
+    if a.all && !a.containers.is_empty() {
+        return Err(CliError::usage(
+            "--all, --latest, and containers cannot be used together",
+        ));
+    }
+    let mut codes = FailureCodes::default();
+    let reports = open_front_door(g)?
+        .network_reload(&a.containers, a.all)
+        .await?;
+    for r in reports {
+        match r.err {
+            None => println!("{}", r.id),
+            Some(e) => codes.fail_msg(&e.message, 125),
+        }
+    }
+    codes.finish()
 }
 
 /// `KEY=VALUE` pairs (`--label`, `--opt`); a bare `KEY` has an empty value.

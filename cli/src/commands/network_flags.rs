@@ -40,7 +40,7 @@ pub struct NetworkFlags {
     #[arg(long)]
     pub dns_search: Vec<String>,
     /// Set custom DNS options
-    #[arg(long)]
+    #[arg(long, alias = "dns-opt")]
     pub dns_option: Vec<String>,
     /// Add a custom host-to-IP mapping (host:ip)
     #[arg(long)]

@@ -74,9 +74,9 @@ pub struct PodCreateArgs {
     /// Set metadata on pod
     #[arg(short = 'l', long = "label")]
     label: Vec<String>,
-    /// Publish a container's port, or a range of ports, to the host (recorded)
-    #[arg(short = 'p', long = "publish")]
-    publish: Vec<String>,
+    /// The infra container's network (`-p`, `--network`, `--ip`, `--dns`, ...)
+    #[command(flatten)]
+    net: super::network_flags::NetworkFlags,
     /// Behaviour when the last container exits (continue, stop)
     #[arg(long, default_value = "continue")]
     exit_policy: String,
@@ -226,7 +226,11 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
         infra_name: a.infra_name,
         hostname: a.hostname,
         labels: parse_labels(&a.label),
-        port_mappings: a.publish,
+        port_mappings: a.net.publish.clone(),
+        network: rpod_api::container_run::NetworkSpec {
+            publish: Vec::new(),
+            ..a.net.to_spec()?
+        },
         exit_policy: Some(a.exit_policy),
         infra_conmon_pid_file: a.infra_conmon_pidfile,
         replace: a.replace,

@@ -65,6 +65,17 @@ pub struct ContainersTable {
     pub tz: Option<String>,
     /// Mounts of every container (`--mount` syntax), under the user's.
     pub mounts: Vec<String>,
+    /// DNS servers of every container, before its `--dns`.
+    pub dns_servers: Vec<String>,
+    /// Search domains of every container, before its `--dns-search`.
+    pub dns_searches: Vec<String>,
+    /// resolv.conf options of every container, before its `--dns-option`.
+    pub dns_options: Vec<String>,
+    /// The base of generated /etc/hosts files: a path, `image` or `none`
+    /// (empty: the host's /etc/hosts).
+    pub base_hosts_file: Option<String>,
+    /// The address of `host.containers.internal` (`none`: no entry).
+    pub host_containers_internal_ip: Option<String>,
 }
 
 /// `[engine]`.
@@ -100,6 +111,11 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "read_only"),
     ("containers", "tz"),
     ("containers", "mounts"),
+    ("containers", "dns_servers"),
+    ("containers", "dns_searches"),
+    ("containers", "dns_options"),
+    ("containers", "base_hosts_file"),
+    ("containers", "host_containers_internal_ip"),
     ("engine", "runtime"),
     ("engine", "events_logger"),
     ("engine", "events_container_create_inspect_data"),

@@ -133,15 +133,28 @@ fn prepare_and_spawn(
     let hostname = spec::hostname_for(&rec.id, &rec.options);
     let mut net = super::network::setup(ctx, rec, paths, &image_config)?;
     let net_opts = &rec.options.net;
-    if let Some(file) = &net_opts.hosts_file {
-        net.etc.base_hosts = Some(std::fs::read_to_string(file).map_err(io_err(Path::new(file)))?);
-    } else if net_opts.no_hosts {
-        net.etc.base_hosts =
-            Some(std::fs::read_to_string(rootfs.join("etc/hosts")).unwrap_or_default());
-    }
+    let conf_base = ctx
+        .config
+        .containers_conf
+        .containers
+        .base_hosts_file
+        .as_deref();
+    let image_hosts = || std::fs::read_to_string(rootfs.join("etc/hosts")).unwrap_or_default();
+    net.etc.base_hosts = match (net_opts.hosts_file.as_deref(), conf_base) {
+        (Some(file), _) | (None, Some(file)) if !net_opts.no_hosts && !file.is_empty() => {
+            Some(match file {
+                "none" => String::new(),
+                "image" => image_hosts(),
+                _ => std::fs::read_to_string(file).map_err(io_err(Path::new(file)))?,
+            })
+        }
+        _ if net_opts.no_hosts => Some(image_hosts()),
+        _ => None,
+    };
     net.etc.no_hosts = net_opts.no_hosts;
-    let etc_files =
+    let mut etc_files =
         spec::write_etc_files_with(&paths.data_dir, &hostname, &rec.options.network, &net.etc)?;
+    super::network::share_owner_files(ctx, rec, &mut etc_files)?;
     let mut volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
     let user_destinations: Vec<&str> = rec
         .options

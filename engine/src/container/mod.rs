@@ -14,6 +14,7 @@ mod inspect_mounts;
 pub(crate) mod lifecycle;
 pub mod monitor_files;
 pub mod names;
+pub(crate) mod net_connect;
 pub mod net_report;
 pub(crate) mod network;
 pub mod ns_modes;

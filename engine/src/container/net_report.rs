@@ -117,8 +117,28 @@ pub fn network_settings(
         ports: Some(port_map(&port_mappings(paths, rec))),
         ..Default::default()
     };
-    if rec.options.network != NetworkMode::Bridge {
-        return s;
+    let only = |name: &str| {
+        let entry = InspectAdditionalNetwork::default();
+        Some(BTreeMap::from([(name.to_owned(), entry)]))
+    };
+    match &rec.options.network {
+        NetworkMode::Bridge => {}
+        // As Podman: the mode as the one network, the namespace by pid.
+        NetworkMode::Host => {
+            s.networks = only("host");
+            return s;
+        }
+        NetworkMode::None => {
+            s.networks = only("none");
+            if running && rec.pid > 0 {
+                s.sandbox_key = format!("/proc/{}/ns/net", rec.pid);
+            }
+            return s;
+        }
+        NetworkMode::Ns(_) | NetworkMode::Container(_) => {
+            s.networks = Some(BTreeMap::new());
+            return s;
+        }
     }
     let ns = ctx.config.netns_path(&rec.id);
     if running {
@@ -142,7 +162,7 @@ pub fn network_settings(
             InspectAdditionalNetwork {
                 inspect_basic_network_config: b,
                 network_id: network.map(|n| n.id).unwrap_or_default(),
-                aliases: Some(super::network::aliases_with_id(a, &rec.id)),
+                aliases: Some(super::network::aliases_with_id(a, rec)),
                 ..Default::default()
             },
         );

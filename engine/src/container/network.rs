@@ -55,37 +55,52 @@ pub(crate) fn register(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<(), Con
             continue;
         }
         let network = store.get(name).map_err(NetworkError::from)?;
-        let subnets = network.subnets.clone().unwrap_or_default();
-        let taken: BTreeMap<IpAddr, String> = ctx.db.allocated_ips(name)?.into_iter().collect();
-        let mut a = NetworkAttachment {
-            container_id: rec.id.clone(),
-            network: name.clone(),
-            interface: attach
-                .interface_name
-                .clone()
-                .unwrap_or_else(|| "eth0".into()),
-            mac: attach.static_mac.clone(),
-            aliases: attach.aliases.clone(),
-            static_ip: !attach.static_ips.is_empty(),
-            ..Default::default()
-        };
-        for ip in &attach.static_ips {
-            ipam::check_static(&subnets, *ip, |i| taken.get(&i).cloned())
-                .map_err(NetworkError::from)?;
-            match ip {
-                IpAddr::V4(v4) => a.ipv4 = Some(*v4),
-                IpAddr::V6(v6) => a.ipv6 = Some(*v6),
-            }
-        }
+        let a = new_attachment(ctx, rec, &network, attach, "eth0")?;
         ctx.db.attach_network(&a)?;
     }
     Ok(())
 }
 
+/// `rec`'s attachment to `network` as `attach` asks (its static addresses
+/// checked against the subnets and the addresses taken), on interface
+/// `default_interface` unless it names one.
+pub(super) fn new_attachment(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    network: &Network,
+    attach: &crate::network::mode::NetworkAttach,
+    default_interface: &str,
+) -> Result<NetworkAttachment, ContainerError> {
+    let name = &network.name;
+    let subnets = network.subnets.clone().unwrap_or_default();
+    let taken: BTreeMap<IpAddr, String> = ctx.db.allocated_ips(name)?.into_iter().collect();
+    let mut a = NetworkAttachment {
+        container_id: rec.id.clone(),
+        network: name.clone(),
+        interface: attach
+            .interface_name
+            .clone()
+            .unwrap_or_else(|| default_interface.to_owned()),
+        mac: attach.static_mac.clone(),
+        aliases: attach.aliases.clone(),
+        static_ip: !attach.static_ips.is_empty(),
+        ..Default::default()
+    };
+    for ip in &attach.static_ips {
+        ipam::check_static(&subnets, *ip, |i| taken.get(&i).cloned())
+            .map_err(NetworkError::from)?;
+        match ip {
+            IpAddr::V4(v4) => a.ipv4 = Some(*v4),
+            IpAddr::V6(v6) => a.ipv6 = Some(*v6),
+        }
+    }
+    Ok(a)
+}
+
 /// Gives each attachment without addresses one per subnet family (the
 /// next free after the last given). Retries when another process takes the
 /// same address first.
-fn allocate(
+pub(super) fn allocate(
     ctx: &EngineCtx,
     attachment: &mut NetworkAttachment,
     network: &Network,
@@ -101,19 +116,26 @@ fn allocate(
             .into_iter()
             .map(|(ip, _)| ip)
             .collect();
-        let last = used.iter().next_back().copied();
+        let hints = last_given(ctx, &network.name);
+        let last_of = |v4: bool| {
+            hints
+                .iter()
+                .chain(used.iter().rev())
+                .find(|ip| ip.is_ipv4() == v4)
+                .copied()
+        };
         for s in &subnets {
             match s.subnet {
                 ipnet::IpNet::V4(_) if attachment.ipv4.is_none() => {
-                    if let IpAddr::V4(v4) = ipam::next_free(s, &used, last.filter(IpAddr::is_ipv4))
-                        .map_err(NetworkError::from)?
+                    if let IpAddr::V4(v4) =
+                        ipam::next_free(s, &used, last_of(true)).map_err(NetworkError::from)?
                     {
                         attachment.ipv4 = Some(v4);
                     }
                 }
                 ipnet::IpNet::V6(_) if attachment.ipv6.is_none() => {
-                    if let IpAddr::V6(v6) = ipam::next_free(s, &used, last.filter(IpAddr::is_ipv6))
-                        .map_err(NetworkError::from)?
+                    if let IpAddr::V6(v6) =
+                        ipam::next_free(s, &used, last_of(false)).map_err(NetworkError::from)?
                     {
                         attachment.ipv6 = Some(v6);
                     }
@@ -122,7 +144,10 @@ fn allocate(
             }
         }
         match ctx.db.set_network_addresses(attachment) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                remember_given(ctx, &network.name, &attachment.addresses());
+                return Ok(());
+            }
             Err(StateError::AddressTaken { .. }) => {
                 attachment.ipv4 = None;
                 attachment.ipv6 = None;
@@ -131,6 +156,34 @@ fn allocate(
         }
     }
     Err(NetworkError::Ipam(ipam::IpamError::Exhausted(subnets[0].subnet)).into())
+}
+
+/// Where the addresses last handed out on `network` are noted (as
+/// Podman's IPAM keeps them), so an address given back is not handed out
+/// again at once.
+fn last_given_file(ctx: &EngineCtx, network: &str) -> PathBuf {
+    ctx.config.network_run_dir().join("ipam").join(network)
+}
+
+fn last_given(ctx: &EngineCtx, network: &str) -> Vec<IpAddr> {
+    std::fs::read_to_string(last_given_file(ctx, network))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Notes `given` (a hint only: a lost write costs nothing but reuse).
+fn remember_given(ctx: &EngineCtx, network: &str, given: &[IpAddr]) {
+    let file = last_given_file(ctx, network);
+    let text: String = given.iter().map(|ip| format!("{ip}\n")).collect();
+    let res = file
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&file, text));
+    if let Err(e) = res {
+        tracing::debug!("noting the addresses given on {network}: {e}");
+    }
 }
 
 /// The ports to publish: `-p`, and with `-P` every exposed port (the
@@ -169,12 +222,35 @@ fn port_specs(rec: &ContainerRecord, image_config: &[u8]) -> Vec<PortSpec> {
     specs
 }
 
-/// The attachment's aliases, then the container's short ID (Podman adds
-/// it on every network: aardvark-dns answers for it, inspect shows it).
-pub(crate) fn aliases_with_id(a: &NetworkAttachment, id: &str) -> Vec<String> {
+/// The attachment's aliases, then the container's short ID and its
+/// `--hostname` when one was given (Podman adds both on every network:
+/// aardvark-dns answers for them, inspect shows them).
+pub(crate) fn aliases_with_id(a: &NetworkAttachment, rec: &ContainerRecord) -> Vec<String> {
     let mut out = a.aliases.clone();
-    out.push(id.chars().take(12).collect());
+    out.push(rec.id.chars().take(12).collect());
+    if let Some(h) = rec.options.hostname.as_deref().filter(|h| !h.is_empty()) {
+        out.push(h.to_owned());
+    }
     out
+}
+
+/// The backend's options for one attachment.
+pub(super) fn per_network(a: &NetworkAttachment, rec: &ContainerRecord) -> PerNetworkOptions {
+    PerNetworkOptions {
+        interface_name: a.interface.clone(),
+        static_ips: Some(a.addresses()).filter(|v| !v.is_empty()),
+        static_mac: a.mac.clone(),
+        aliases: Some(aliases_with_id(a, rec)),
+    }
+}
+
+/// The MAC address `rec` asked for on `network` (`--mac-address`, `mac=`).
+pub(super) fn asked_mac(rec: &ContainerRecord, network: &str) -> Option<String> {
+    rec.options
+        .net
+        .networks
+        .get(network)
+        .and_then(|n| n.static_mac.clone())
 }
 
 /// Prepares the container's network before the runtime creates it.
@@ -184,21 +260,18 @@ pub(crate) fn setup(
     paths: &ContainerPaths,
     image_config: &[u8],
 ) -> Result<NetSetup, ContainerError> {
-    match &rec.options.network {
-        NetworkMode::Bridge => {}
-        NetworkMode::Ns(p) => {
-            return Ok(NetSetup {
-                netns: Some(PathBuf::from(p)),
-                ..Default::default()
-            })
-        }
-        NetworkMode::Container(other) => {
-            return Ok(NetSetup {
-                netns: Some(joined_netns(ctx, other)?),
-                ..Default::default()
-            })
-        }
-        NetworkMode::None | NetworkMode::Host => return Ok(NetSetup::default()),
+    let netns = match &rec.options.network {
+        NetworkMode::Bridge => None,
+        NetworkMode::Ns(p) => Some(PathBuf::from(p)),
+        NetworkMode::Container(other) => Some(joined_netns(ctx, other)?),
+        NetworkMode::None | NetworkMode::Host => None,
+    };
+    if rec.options.network != NetworkMode::Bridge {
+        return Ok(NetSetup {
+            netns,
+            etc: etc_without_network(ctx, rec),
+            ..Default::default()
+        });
     }
     // Bound until the backend forwards them: a port in use fails here,
     // before anything is allocated or set up.
@@ -222,15 +295,10 @@ pub(crate) fn setup(
         if backend == Backend::Netavark && a.ipv4.is_none() && a.ipv6.is_none() {
             allocate(ctx, a, &network)?;
         }
-        options.networks.insert(
-            a.network.clone(),
-            PerNetworkOptions {
-                interface_name: a.interface.clone(),
-                static_ips: Some(a.addresses()).filter(|v| !v.is_empty()),
-                static_mac: a.mac.clone(),
-                aliases: Some(aliases_with_id(a, &rec.id)),
-            },
-        );
+        let mut per = per_network(a, rec);
+        // A MAC the backend chose is not asked for again on a new start.
+        per.static_mac = asked_mac(rec, &a.network);
+        options.networks.insert(a.network.clone(), per);
         options.network_info.insert(a.network.clone(), network);
     }
     options.port_mappings = Some(reserved.mappings.clone()).filter(|m| !m.is_empty());
@@ -251,7 +319,7 @@ pub(crate) fn setup(
     };
     record_status(ctx, backend, &mut attachments, &status)?;
     Ok(NetSetup {
-        etc: etc_entries(rec, &attachments, &options, &status),
+        etc: etc_entries(ctx, rec, &attachments, &options, &status),
         netns: Some(ns),
         held_ports: reserved.sockets,
     })
@@ -259,14 +327,14 @@ pub(crate) fn setup(
 
 /// One backend call at a time per root (as Podman's network lock): two
 /// first containers must not both create the bridge or its firewall chains.
-fn backend_lock(ctx: &EngineCtx) -> Result<crate::lock::LockGuard, NetworkError> {
+pub(super) fn backend_lock(ctx: &EngineCtx) -> Result<crate::lock::LockGuard, NetworkError> {
     Ok(crate::lock::lock_exclusive(
         &ctx.config.lock_dir(),
         "network",
     )?)
 }
 
-fn run_setup(
+pub(super) fn run_setup(
     ctx: &EngineCtx,
     ns: &Path,
     options: &NetworkOptions,
@@ -280,7 +348,7 @@ fn run_setup(
 }
 
 /// Keeps the MAC (and, with CNI, the addresses) the backend reported.
-fn record_status(
+pub(super) fn record_status(
     ctx: &EngineCtx,
     backend: Backend,
     attachments: &mut [NetworkAttachment],
@@ -309,42 +377,142 @@ fn record_status(
 }
 
 /// The container's names on its addresses, `host.containers.internal` on
-/// the first network's gateway, the networks' DNS servers (else `--dns`).
-fn etc_entries(
+/// the first network's gateway, and its DNS settings.
+pub(super) fn etc_entries(
+    ctx: &EngineCtx,
     rec: &ContainerRecord,
     attachments: &[NetworkAttachment],
     options: &NetworkOptions,
     status: &BTreeMap<String, StatusBlock>,
 ) -> EtcNet {
-    let hostname = crate::spec::hostname_for(&rec.id, &rec.options);
+    let names = hosts_names(rec);
     let mut etc = EtcNet::default();
+    let mut gateway = None;
     for a in attachments {
-        let mut names = vec![hostname.clone(), rec.name.clone()];
-        names.extend(a.aliases.iter().cloned());
-        names.dedup();
         for ip in a.addresses() {
             etc.own.push((ip, names.clone()));
         }
-        if etc.host_internal.is_none() {
-            etc.host_internal = options
+        if gateway.is_none() {
+            gateway = options
                 .network_info
                 .get(&a.network)
+                .filter(|n| n.driver == "bridge")
                 .and_then(|n| n.subnets.as_ref())
                 .and_then(|s| s.iter().find_map(|s| s.gateway));
         }
     }
+    let mut network_ns = Vec::new();
+    let mut network_search = Vec::new();
     for block in status.values() {
-        etc.nameservers
-            .extend(block.dns_server_ips.iter().flatten().copied());
-        etc.search
-            .extend(block.dns_search_domains.iter().flatten().cloned());
+        network_ns.extend(block.dns_server_ips.iter().flatten().copied());
+        network_search.extend(block.dns_search_domains.iter().flatten().cloned());
     }
-    if etc.nameservers.is_empty() {
-        etc.nameservers = rec.options.net.dns_servers.clone();
+    dns_entries(ctx, rec, &mut etc, network_ns, network_search);
+    etc.host_internal = host_internal_ip(ctx, gateway);
+    etc.add_hosts = add_host_entries(&rec.options.net.add_hosts, etc.host_internal);
+    etc
+}
+
+/// The names of the container on its own addresses in /etc/hosts (as
+/// Podman: its hostname and its name).
+pub(crate) fn hosts_names(rec: &ContainerRecord) -> Vec<String> {
+    vec![
+        crate::spec::hostname_for(&rec.id, &rec.options),
+        rec.name.clone(),
+    ]
+}
+
+/// `host.containers.internal`: containers.conf's address (`none`: no
+/// entry), else the gateway of the first bridge network.
+fn host_internal_ip(ctx: &EngineCtx, gateway: Option<IpAddr>) -> Option<IpAddr> {
+    match ctx
+        .config
+        .containers_conf
+        .containers
+        .host_containers_internal_ip
+        .as_deref()
+    {
+        None | Some("") => gateway,
+        Some("none") => None,
+        Some(ip) => match ip.parse() {
+            Ok(ip) => Some(ip),
+            Err(_) => {
+                tracing::warn!(
+                    "containers.conf: host_containers_internal_ip {ip:?} is no IP address"
+                );
+                gateway
+            }
+        },
     }
-    etc.search
-        .extend(rec.options.net.dns_search.iter().cloned());
-    etc.options = rec.options.net.dns_options.clone();
+}
+
+/// resolv.conf's settings as Podman chooses them: the networks' DNS
+/// servers (aardvark-dns, which forwards to the others), else
+/// containers.conf's `dns_servers` and `--dns`; containers.conf's
+/// `dns_searches` and `--dns-search`, else the networks' domains;
+/// containers.conf's `dns_options` and `--dns-option`.
+fn dns_entries(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    etc: &mut EtcNet,
+    network_ns: Vec<IpAddr>,
+    network_search: Vec<String>,
+) {
+    let conf = &ctx.config.containers_conf.containers;
+    let net = &rec.options.net;
+    etc.nameservers = if network_ns.is_empty() {
+        conf_dns_servers(ctx)
+            .into_iter()
+            .chain(net.dns_servers.iter().copied())
+            .collect()
+    } else {
+        network_ns
+    };
+    let custom: Vec<String> = conf
+        .dns_searches
+        .iter()
+        .chain(&net.dns_search)
+        .cloned()
+        .collect();
+    etc.search = if custom.is_empty() {
+        network_search
+    } else {
+        custom
+    };
+    etc.options = conf
+        .dns_options
+        .iter()
+        .chain(&net.dns_options)
+        .cloned()
+        .collect();
+}
+
+/// containers.conf's `dns_servers` that are addresses (others warned of).
+fn conf_dns_servers(ctx: &EngineCtx) -> Vec<IpAddr> {
+    ctx.config
+        .containers_conf
+        .containers
+        .dns_servers
+        .iter()
+        .filter_map(|s| match s.parse() {
+            Ok(ip) => Some(ip),
+            Err(_) => {
+                tracing::warn!("containers.conf: dns_servers entry {s:?} is no IP address");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The /etc files' entries of a container without a bridge network.
+fn etc_without_network(ctx: &EngineCtx, rec: &ContainerRecord) -> EtcNet {
+    let mut etc = EtcNet::default();
+    if rec.options.network == NetworkMode::None {
+        etc.own = vec![(IpAddr::from([127, 0, 0, 1]), hosts_names(rec))];
+    }
+    dns_entries(ctx, rec, &mut etc, Vec::new(), Vec::new());
+    let gateway = (rec.options.network == NetworkMode::Host).then(|| IpAddr::from([127, 0, 0, 1]));
+    etc.host_internal = host_internal_ip(ctx, gateway);
     etc.add_hosts = add_host_entries(&rec.options.net.add_hosts, etc.host_internal);
     etc
 }
@@ -368,6 +536,76 @@ pub(crate) fn add_host_entries(
             Some((ip, names.split(';').map(str::to_owned).collect()))
         })
         .collect()
+}
+
+/// The container whose network namespace `rec` joins (`--network
+/// container:`, or its pod's infra container when the pod shares its
+/// network): as Podman, `rec` uses that container's /etc/hosts and
+/// /etc/resolv.conf, with its own name on 127.0.0.1 in the hosts file.
+pub(crate) fn netns_owner(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+) -> Result<Option<ContainerRecord>, ContainerError> {
+    match &rec.options.network {
+        NetworkMode::Container(other) => Ok(ctx.db.find_container(other)?),
+        _ if super::placement::shares(rec, "net") => super::placement::infra_of(ctx, rec),
+        _ => Ok(None),
+    }
+}
+
+/// `rec`'s entry in its namespace owner's hosts file.
+fn shared_hosts_entry(rec: &ContainerRecord) -> Vec<(IpAddr, Vec<String>)> {
+    vec![(IpAddr::from([127, 0, 0, 1]), vec![rec.name.clone()])]
+}
+
+/// Points `files` at the /etc/hosts and /etc/resolv.conf of the container
+/// whose network `rec` shares, adding `rec`'s name to that hosts file.
+pub(crate) fn share_owner_files(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    files: &mut crate::spec::EtcFiles,
+) -> Result<(), ContainerError> {
+    let Some(owner) = netns_owner(ctx, rec)? else {
+        return Ok(());
+    };
+    let dir = ContainerPaths::new(&ctx.config, &owner.id).data_dir;
+    let (hosts, resolv) = (dir.join("hosts"), dir.join("resolv.conf"));
+    if !rec.options.net.no_hosts && hosts.exists() {
+        let _guard =
+            crate::lock::lock_exclusive(&ctx.config.lock_dir(), &format!("hosts-{}", owner.id))?;
+        crate::spec::etc_hosts::add(&hosts, &shared_hosts_entry(rec)).map_err(|e| {
+            ContainerError::Io {
+                path: hosts.clone(),
+                source: e,
+            }
+        })?;
+        files.hosts = hosts;
+    }
+    if resolv.exists() {
+        files.resolv_conf = resolv;
+    }
+    Ok(())
+}
+
+/// Takes `rec`'s name out of its namespace owner's hosts file again.
+pub(crate) fn unshare_owner_files(ctx: &EngineCtx, rec: &ContainerRecord) {
+    let Ok(Some(owner)) = netns_owner(ctx, rec) else {
+        return;
+    };
+    let hosts = ContainerPaths::new(&ctx.config, &owner.id)
+        .data_dir
+        .join("hosts");
+    if !hosts.exists() {
+        return;
+    }
+    let Ok(_guard) =
+        crate::lock::lock_exclusive(&ctx.config.lock_dir(), &format!("hosts-{}", owner.id))
+    else {
+        return;
+    };
+    if let Err(e) = crate::spec::etc_hosts::remove(&hosts, &shared_hosts_entry(rec)) {
+        tracing::warn!(container = %rec.id, "{}: {e}", hosts.display());
+    }
 }
 
 /// `--network container:NAME`: the namespace of that running container.
@@ -400,6 +638,7 @@ pub(crate) fn published_ports(paths: &ContainerPaths) -> Vec<PortMapping> {
 /// IPAM freed them). Idempotent; failures are logged, never fatal, so a
 /// removal always completes.
 pub(crate) fn teardown(ctx: &EngineCtx, rec: &ContainerRecord, paths: &ContainerPaths) {
+    unshare_owner_files(ctx, rec);
     let file = options_file(paths);
     let ns = ctx.config.netns_path(&rec.id);
     let options = std::fs::read(&file)

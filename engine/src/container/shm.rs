@@ -143,7 +143,9 @@ fn mount_shm(dir: &Path, size: &str) -> Result<(), ContainerError> {
         dir,
         "tmpfs",
         MountFlags::NOSUID | MountFlags::NOEXEC | MountFlags::NODEV,
-        format!("mode=1777,{size}").as_str(),
+        std::ffi::CString::new(format!("mode=1777,{size}"))
+            .map_err(|e| err(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?
+            .as_c_str(),
     )
     .map_err(|e| err(e.into()))
 }

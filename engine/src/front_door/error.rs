@@ -27,6 +27,9 @@ pub(crate) fn container_kind(e: &ContainerError) -> ErrorKind {
         ContainerError::Secret(s) => secret_kind(s),
         ContainerError::Hook(_) => ErrorKind::InvalidArgument,
         ContainerError::State(crate::state::StateError::NameInUse(_)) => ErrorKind::AlreadyExists,
+        ContainerError::Network(crate::network::NetworkError::Store(
+            crate::network::store::StoreError::NotFound(_),
+        )) => ErrorKind::NoSuchNetwork,
         // What the container needed first failed: the pod's own kind when it
         // has one, else the container's state did not allow the start.
         ContainerError::Dependency(e) => match e.downcast_ref::<PodError>().map(pod_kind) {

@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use rpod_api::front_door::Networks;
 use rpod_api::network as api;
 use rpod_api::network::{
-    NetworkCreateOptions, NetworkInspectReport, NetworkListOptions, NetworkPruneOptions,
-    NetworkPruneReport, NetworkRmOptions, NetworkRmReport,
+    NetworkConnectOptions, NetworkCreateOptions, NetworkInspectReport, NetworkListOptions,
+    NetworkPruneOptions, NetworkPruneReport, NetworkReloadReport, NetworkRmOptions,
+    NetworkRmReport, NetworkUpdateOptions,
 };
 use rpod_api::time::GoTime;
 use rpod_api::{Error, ErrorKind, Result};
@@ -22,6 +23,7 @@ use crate::network::store::{now_rfc3339, NetworkStore, StoreError};
 use crate::network::subnets;
 use crate::network::types::Network;
 
+mod connect;
 mod users;
 
 /// The network definitions this engine uses.
@@ -297,6 +299,70 @@ impl Networks for LocalEngine {
             });
         }
         Ok(out)
+    }
+
+    async fn network_connect(
+        &self,
+        network: &str,
+        container: &str,
+        options: NetworkConnectOptions,
+    ) -> Result<()> {
+        connect::connect(self, network, container, options).await
+    }
+
+    async fn network_disconnect(&self, network: &str, container: &str, _force: bool) -> Result<()> {
+        connect::disconnect(self, network, container).await
+    }
+
+    async fn network_reload(
+        &self,
+        containers: &[String],
+        all: bool,
+    ) -> Result<Vec<NetworkReloadReport>> {
+        connect::reload(self, containers, all).await
+    }
+
+    async fn network_update(&self, network: &str, options: NetworkUpdateOptions) -> Result<()> {
+        let parse = |list: &[String], what: &str| -> Result<Vec<std::net::IpAddr>> {
+            list.iter()
+                .map(|s| {
+                    s.parse().map_err(|_| {
+                        Error::invalid(format!(
+                            "unable to parse ip {s} specified in {what}: invalid argument"
+                        ))
+                    })
+                })
+                .collect()
+        };
+        let add = parse(&options.add_dns_servers, "AddDNSServer")?;
+        let drop = parse(&options.remove_dns_servers, "RemoveDNSServer")?;
+        let config = self.engine().config();
+        let store = store(config);
+        let _lock = store.lock().map_err(store_error)?;
+        let mut n = store.get(network).map_err(store_error)?;
+        let before = n.network_dns_servers.clone().unwrap_or_default();
+        let mut after: Vec<std::net::IpAddr> = before
+            .iter()
+            .filter(|s| !drop.contains(s))
+            .copied()
+            .collect();
+        for s in add {
+            if !after.contains(&s) {
+                after.push(s);
+            }
+        }
+        if after == before {
+            return Ok(());
+        }
+        n.network_dns_servers = Some(after.clone()).filter(|a| !a.is_empty());
+        if config.network.backend == crate::network::config::Backend::Netavark {
+            let netavark = crate::network::netavark::Netavark::find(config.network_run_dir())
+                .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+            netavark
+                .update_dns(&n, &after)
+                .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+        }
+        store.replace(&n).map_err(store_error)
     }
 }
 

@@ -62,6 +62,9 @@ pub enum NetworkError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// A request Podman refuses, in its words.
+    #[error("{0}")]
+    Refused(String),
     #[error("container {0} has no network namespace to join: it is not running")]
     NoNamespace(String),
 }

@@ -195,7 +195,7 @@ fn parse_attach(opts: &str) -> Result<NetworkAttach, ModeError> {
 }
 
 /// A 6-byte MAC address in `:` or `-` form, lower-cased; Go's message otherwise.
-fn parse_mac(value: &str) -> Result<String, ModeError> {
+pub fn parse_mac(value: &str) -> Result<String, ModeError> {
     let parts: Vec<&str> = value.split([':', '-']).collect();
     let ok = parts.len() == 6
         && parts

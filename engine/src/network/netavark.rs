@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -83,7 +84,14 @@ impl Netavark {
         options: &NetworkOptions,
     ) -> Result<BTreeMap<String, StatusBlock>, NetavarkError> {
         let (options, names) = under_backend_names(options);
+        let dns = options.network_info.values().any(|n| n.dns_enabled);
+        if dns {
+            self.forget_dead_aardvark();
+        }
         let out = self.call("setup", netns, &options)?;
+        if dns {
+            self.ensure_aardvark()?;
+        }
         let status: BTreeMap<String, StatusBlock> =
             serde_json::from_slice(&out).map_err(NetavarkError::BadOutput)?;
         Ok(status
@@ -95,8 +103,119 @@ impl Netavark {
     /// Undoes [`Netavark::setup`]: interfaces, firewall rules, DNS entries; the
     /// bridge goes with its last container.
     pub fn teardown(&self, netns: &Path, options: &NetworkOptions) -> Result<(), NetavarkError> {
+        if options.network_info.values().any(|n| n.dns_enabled) {
+            // netavark's teardown signals aardvark-dns to drop the names and
+            // fails when none runs: one that died is started again first
+            // (and leaves once it has no names left).
+            self.forget_dead_aardvark();
+            if let Err(e) = self.ensure_aardvark() {
+                tracing::debug!("{e}");
+            }
+        }
         self.call("teardown", netns, &under_backend_names(options).0)
             .map(drop)
+    }
+
+    /// `netavark update`: aardvark-dns forwards the names it does not know
+    /// on `network` to `servers` from now on. Nothing to do while no
+    /// container of the network is set up (aardvark-dns has no file for it).
+    pub fn update_dns(&self, network: &Network, servers: &[IpAddr]) -> Result<(), NetavarkError> {
+        let name = backend_name(network);
+        if !self.run_dir.join("aardvark-dns").join(&name).exists() {
+            return Ok(());
+        }
+        if servers.is_empty() {
+            return Err(NetavarkError::Failed(format!(
+                "netavark 1.4 cannot take the last DNS server from network {} while containers use it",
+                network.name
+            )));
+        }
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("--config").arg(&self.run_dir);
+        if let Some(a) = &self.aardvark {
+            cmd.arg("--aardvark-binary").arg(a);
+        }
+        cmd.arg("update");
+        for s in servers {
+            cmd.arg("--network-dns-servers").arg(s.to_string());
+        }
+        let out = cmd
+            .arg(&name)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| NetavarkError::Spawn {
+                binary: self.binary.clone(),
+                source,
+            })?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(NetavarkError::Failed(failure_message(
+            &out.stdout,
+            &out.stderr,
+        )))
+    }
+
+    /// aardvark-dns's directory and pid file under the run directory.
+    fn aardvark_pid_file(&self) -> PathBuf {
+        self.run_dir.join("aardvark-dns").join("aardvark.pid")
+    }
+
+    /// The pid aardvark-dns recorded, if that process still lives.
+    fn live_aardvark(&self) -> Option<i32> {
+        let pid: i32 = std::fs::read_to_string(self.aardvark_pid_file())
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
+    }
+
+    /// Removes the pid file of an aardvark-dns that is gone (killed, or
+    /// from before a reboot): netavark would signal that pid instead of
+    /// starting a server, and fail its teardown on it.
+    fn forget_dead_aardvark(&self) {
+        if self.live_aardvark().is_none() {
+            let _ = std::fs::remove_file(self.aardvark_pid_file());
+        }
+    }
+
+    /// Starts aardvark-dns as netavark does, when netavark's `setup` left
+    /// none running. netavark 1.4 starts it through `systemd-run --scope`
+    /// whenever /run/systemd/system exists and ignores that command's
+    /// failure, so on a host with that directory but no systemd manager
+    /// nothing would answer DNS.
+    fn ensure_aardvark(&self) -> Result<(), NetavarkError> {
+        let Some(aardvark) = &self.aardvark else {
+            return Ok(());
+        };
+        if self.live_aardvark().is_some() {
+            return Ok(());
+        }
+        let config = self.run_dir.join("aardvark-dns");
+        tracing::debug!("starting {} for {}", aardvark.display(), config.display());
+        // `run` forks the server into the background and exits; the
+        // server keeps its stdio, so none of it may be a pipe we wait on.
+        let status = Command::new(aardvark)
+            .arg("--config")
+            .arg(&config)
+            .args(["-p", "53", "run"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|source| NetavarkError::Spawn {
+                binary: aardvark.clone(),
+                source,
+            })?;
+        if !status.success() {
+            return Err(NetavarkError::Failed(format!(
+                "{} --config {} run: {status}",
+                aardvark.display(),
+                config.display()
+            )));
+        }
+        Ok(())
     }
 
     fn call(

@@ -215,6 +215,17 @@ impl NetworkStore {
         Ok(())
     }
 
+    /// Writes a changed definition of an existing network (the default
+    /// network gets a file of its name, which overrides the built-in one).
+    pub fn replace(&self, network: &Network) -> Result<(), StoreError> {
+        std::fs::create_dir_all(&self.dir).map_err(|source| StoreError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        atomic::write_json(&self.file(&network.name), network)?;
+        Ok(())
+    }
+
     /// Deletes a network's file; the default network cannot be removed.
     pub fn remove(&self, name: &str) -> Result<(), StoreError> {
         if name == self.default.name {

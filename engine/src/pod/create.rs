@@ -203,7 +203,10 @@ pub(crate) async fn ensure_infra(engine: &Engine, pod: &PodRecord) -> Result<Str
         return Ok(infra.id);
     }
     let image = ensure_infra_image(&ctx.store)?;
+    let (network, net) = infra_network(&ctx.config.network, pod)?;
     let options = ContainerOptions {
+        network,
+        net,
         image: image.id.clone(),
         entrypoint: pod.options.infra_command.clone(),
         hostname: pod.options.shares("uts").then(|| pod.hostname()),
@@ -219,6 +222,44 @@ pub(crate) async fn ensure_infra(engine: &Engine, pod: &PodRecord) -> Result<Str
     let handle = engine.create_container(options, Some(name)).await?;
     ctx.db.set_pod_infra(&pod.id, &handle.id)?;
     Ok(handle.id)
+}
+
+/// The network of a pod's infra container, which its members share: the
+/// engine's default mode (the default bridge network for root), with the
+/// pod's published ports. A pod not sharing its network namespace keeps
+/// the infra container on loopback.
+fn infra_network(
+    config: &crate::network::config::NetworkConfig,
+    pod: &PodRecord,
+) -> Result<(crate::container::NetworkMode, crate::container::NetOptions), PodError> {
+    use crate::container::{NetOptions, NetworkMode};
+    use crate::network::config::DefaultMode;
+    let mut net = NetOptions::default();
+    if !pod.options.shares("net") {
+        return Ok((NetworkMode::None, net));
+    }
+    if let Some(given) = &pod.options.infra_network {
+        return Ok(given.clone());
+    }
+    let mode = match config.default_mode {
+        DefaultMode::Bridge => NetworkMode::Bridge,
+        DefaultMode::None => NetworkMode::None,
+        DefaultMode::Host => NetworkMode::Host,
+    };
+    if mode == NetworkMode::Bridge {
+        let attach = crate::network::mode::NetworkAttach {
+            interface_name: Some("eth0".into()),
+            ..Default::default()
+        };
+        net.networks.insert(config.default.name.clone(), attach);
+        for p in &pod.options.ports {
+            net.ports.push(
+                crate::network::ports::parse_publish(p)
+                    .map_err(|e| PodError::InvalidArg(e.to_string()))?,
+            );
+        }
+    }
+    Ok((mode, net))
 }
 
 /// The place in `pod` of a new container: the pod's cgroup, and the

@@ -67,9 +67,13 @@ pub struct PodOptions {
     pub hostname: Option<String>,
     #[serde(default)]
     pub labels: Vec<(String, String)>,
-    /// `-p`: recorded for the networking issue, not published yet.
+    /// `-p`: published on the infra container's network.
     #[serde(default)]
     pub ports: Vec<String>,
+    /// The infra container's network as `pod create`'s networking flags
+    /// give it (`None`: the engine's default mode, with `ports`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infra_network: Option<(crate::container::NetworkMode, crate::container::NetOptions)>,
     #[serde(default)]
     pub exit_policy: ExitPolicy,
     /// `--share-parent=false`: members' cgroups are not placed below the

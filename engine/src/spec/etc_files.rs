@@ -100,25 +100,74 @@ pub fn write_etc_files_with(
     Ok(files)
 }
 
-/// [`hosts_content`] with `--add-host` entries first, then the container's
-/// own addresses and `host.containers.internal`.
-fn hosts_content_with(host: &str, hostname: &str, network: &NetworkMode, net: &EtcNet) -> String {
-    let line = |ip: &IpAddr, names: &[String]| format!("{ip}\t{}\n", names.join(" "));
-    let mut out: String = net.add_hosts.iter().map(|(ip, n)| line(ip, n)).collect();
-    out.push_str(&hosts_content(host, hostname, network));
-    for (ip, names) in &net.own {
-        out.push_str(&line(ip, names));
+/// Podman's /etc/hosts: `--add-host` entries, then the base file's entries
+/// (comments and blank lines dropped), then `localhost`,
+/// `host.containers.internal` and the container's own addresses, each with
+/// only the names the entries before did not give already.
+fn hosts_content_with(base: &str, hostname: &str, network: &NetworkMode, net: &EtcNet) -> String {
+    let mut user: Vec<HostEntry> = net
+        .add_hosts
+        .iter()
+        .map(|(ip, names)| (ip.to_string(), names.clone()))
+        .collect();
+    user.extend(parse_hosts(base));
+    let mut out = String::new();
+    let mut taken = std::collections::HashSet::new();
+    for (ip, names) in &user {
+        taken.extend(names.iter().cloned());
+        out.push_str(&host_line(ip, names));
     }
-    if let Some(gw) = net.host_internal {
-        out.push_str(&line(
-            &gw,
-            &[
+    let localhost = vec!["localhost".to_owned()];
+    let mut ours: Vec<HostEntry> = vec![
+        ("127.0.0.1".into(), localhost.clone()),
+        ("::1".into(), localhost),
+    ];
+    if let Some(ip) = net.host_internal {
+        ours.push((
+            ip.to_string(),
+            vec![
                 "host.containers.internal".to_owned(),
                 "host.docker.internal".to_owned(),
             ],
         ));
     }
+    ours.extend(
+        net.own
+            .iter()
+            .map(|(ip, names)| (ip.to_string(), names.clone())),
+    );
+    if net.own.is_empty() && *network == NetworkMode::None {
+        ours.push(("127.0.0.1".into(), vec![hostname.to_owned()]));
+    }
+    for (ip, names) in ours {
+        let free: Vec<String> = names.into_iter().filter(|n| !taken.contains(n)).collect();
+        if !free.is_empty() {
+            out.push_str(&host_line(&ip, &free));
+        }
+    }
     out
+}
+
+/// An address and its names, as a line of a hosts file.
+pub(crate) type HostEntry = (String, Vec<String>);
+
+/// `IP<TAB>NAME NAME...` and a newline, as Podman writes hosts lines.
+pub(crate) fn host_line(ip: &str, names: &[String]) -> String {
+    format!("{ip}\t{}\n", names.join(" "))
+}
+
+/// The entries of a hosts file: comments dropped, lines without a name
+/// skipped.
+pub(crate) fn parse_hosts(text: &str) -> Vec<HostEntry> {
+    text.lines()
+        .filter_map(|line| {
+            let data = line.split('#').next().unwrap_or("");
+            let mut fields = data.split_whitespace();
+            let ip = fields.next()?;
+            let names: Vec<String> = fields.map(str::to_owned).collect();
+            (!names.is_empty()).then(|| (ip.to_owned(), names))
+        })
+        .collect()
 }
 
 /// Replaces the nameservers, search domains and options of `resolv` by
@@ -161,39 +210,6 @@ fn write(path: &Path, content: &str) -> Result<(), SpecError> {
     std::fs::write(path, content).map_err(|e| SpecError::io("write", path, e))
 }
 
-/// The host's entries (Podman's base hosts file), `localhost` entries when
-/// the host has none, then, with a private network namespace without
-/// addresses, the container's hostname on the loopback addresses.
-pub(crate) fn hosts_content(host: &str, hostname: &str, network: &NetworkMode) -> String {
-    let mut out = String::new();
-    let mut has_v4 = false;
-    let mut has_v6 = false;
-    let mut body = String::new();
-    for line in host.lines() {
-        let data = line.split('#').next().unwrap_or("");
-        let mut fields = data.split_whitespace();
-        let Some(ip) = fields.next() else { continue };
-        let names: Vec<&str> = fields.collect();
-        if names.contains(&"localhost") {
-            has_v4 |= ip == "127.0.0.1";
-            has_v6 |= ip == "::1";
-        }
-        body.push_str(line.trim_end());
-        body.push('\n');
-    }
-    if !has_v4 {
-        out.push_str("127.0.0.1\tlocalhost\n");
-    }
-    if !has_v6 {
-        out.push_str("::1\tlocalhost\n");
-    }
-    out.push_str(&body);
-    if *network == NetworkMode::None {
-        out.push_str(&format!("127.0.0.1\t{hostname}\n::1\t{hostname}\n"));
-    }
-    out
-}
-
 fn is_loopback(ns: &str) -> bool {
     // Zone suffixes (fe80::1%eth0) do not parse; they are not loopback.
     ns.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -233,23 +249,29 @@ mod tests {
 
     #[test]
     fn hosts_for_network_none_adds_hostname_on_loopback() {
-        let h = hosts_content(
-            "127.0.0.1 localhost\n# c\n10.0.0.1 db\n",
-            "abc",
-            &NetworkMode::None,
+        let none = |base| hosts_content_with(base, "abc", &NetworkMode::None, &EtcNet::default());
+        assert_eq!(
+            none("127.0.0.1 localhost\n# c\n10.0.0.1 db # the db\n"),
+            "127.0.0.1\tlocalhost\n10.0.0.1\tdb\n127.0.0.1\tabc\n"
         );
         assert_eq!(
-            h,
-            "::1\tlocalhost\n127.0.0.1 localhost\n10.0.0.1 db\n127.0.0.1\tabc\n::1\tabc\n"
+            none(""),
+            "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.0.1\tabc\n"
         );
-        let h = hosts_content("", "abc", &NetworkMode::None);
-        assert!(h.starts_with("127.0.0.1\tlocalhost\n::1\tlocalhost\n"));
     }
 
     #[test]
-    fn hosts_for_host_network_copies_the_host() {
-        let host = "127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.1.1.1 myhost\n";
-        assert_eq!(hosts_content(host, "myhost", &NetworkMode::Host), host);
+    fn names_of_the_base_file_are_not_repeated() {
+        let net = EtcNet {
+            own: vec![("10.79.0.2".parse().unwrap(), vec!["h1".into(), "h1".into()])],
+            host_internal: Some("10.9.9.9".parse().unwrap()),
+            ..Default::default()
+        };
+        let out = hosts_content_with("10.1.1.1 h1\n", "h1", &NetworkMode::Bridge, &net);
+        assert_eq!(
+            out,
+            "10.1.1.1\th1\n127.0.0.1\tlocalhost\n::1\tlocalhost\n10.9.9.9\thost.containers.internal host.docker.internal\n"
+        );
     }
 
     #[test]
@@ -283,7 +305,7 @@ mod tests {
         };
         assert_eq!(
             hosts_content_with("127.0.0.1 localhost\n::1 localhost\n", "abc", &NetworkMode::Bridge, &net),
-            "1.2.3.4\tdb\n127.0.0.1 localhost\n::1 localhost\n10.79.0.2\tabc web\n10.79.0.1\thost.containers.internal host.docker.internal\n"
+            "1.2.3.4\tdb\n127.0.0.1\tlocalhost\n::1\tlocalhost\n10.79.0.1\thost.containers.internal host.docker.internal\n10.79.0.2\tabc web\n"
         );
         assert_eq!(
             dns_overrides("search x\nnameserver 10.0.0.2\noptions a\n# c\n", &net),

@@ -11,6 +11,7 @@ mod blkio;
 mod devices;
 mod error;
 mod etc_files;
+pub(crate) mod etc_hosts;
 mod image_config;
 mod init;
 mod join;

@@ -4,7 +4,7 @@
 
 mod create;
 mod namespaces;
-mod network;
+pub(crate) mod network;
 pub(crate) mod options;
 pub(crate) mod session;
 mod volumes;

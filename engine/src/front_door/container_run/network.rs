@@ -52,6 +52,11 @@ pub(crate) fn net_options(
         net.expose
             .extend(ports::parse_expose(e).map_err(|e| Error::invalid(e.to_string()))?);
     }
+    if in_pod && spec.modes.is_empty() && (!net.ports.is_empty() || net.publish_all) {
+        return Err(Error::invalid(
+            "invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod",
+        ));
+    }
     let mode = match sel.mode {
         NetMode::Private if spec.modes.is_empty() && in_pod => NetworkMode::None,
         NetMode::Private if spec.modes.is_empty() => match config.default_mode {
@@ -106,17 +111,7 @@ pub(crate) fn net_options(
         ));
     }
     for (i, attach) in resolved.values_mut().enumerate() {
-        for ip in &spec.ips {
-            attach.static_ips.push(
-                ip.parse()
-                    .map_err(|_| Error::invalid(format!("{ip} is not an ip address")))?,
-            );
-        }
-        if let Some(mac) = &spec.mac_address {
-            let parsed = mode::parse(&[format!("x:mac={mac}")])
-                .map_err(|_| Error::invalid(format!("address {mac}: invalid MAC address")))?;
-            attach.static_mac = parsed.networks.get("x").and_then(|a| a.static_mac.clone());
-        }
+        add_static(attach, &spec.ips, spec.mac_address.as_deref())?;
         attach.aliases.extend(spec.aliases.iter().cloned());
         if attach.interface_name.is_none() {
             attach.interface_name = Some(format!("eth{i}"));
@@ -124,6 +119,25 @@ pub(crate) fn net_options(
     }
     net.networks = resolved;
     Ok((mode, net))
+}
+
+/// `--ip`/`--ip6` addresses and `--mac-address` (of `create` or `network
+/// connect`) onto `attach`, with Podman's messages.
+pub(crate) fn add_static(
+    attach: &mut NetworkAttach,
+    ips: &[String],
+    mac: Option<&str>,
+) -> Result<(), Error> {
+    for ip in ips {
+        attach.static_ips.push(
+            ip.parse()
+                .map_err(|_| Error::invalid(format!("{ip} is not an ip address")))?,
+        );
+    }
+    if let Some(mac) = mac {
+        attach.static_mac = Some(mode::parse_mac(mac).map_err(|e| Error::invalid(e.to_string()))?);
+    }
+    Ok(())
 }
 
 /// `--add-host NAME[;NAME2]:IP` (IPv6 after the first `:`), or

@@ -9,7 +9,8 @@ use crate::engine::Engine;
 use crate::pod::{ExitPolicy, NewPod, PodError, PodOptions, PodRecord};
 
 pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateReport> {
-    let options = options(&spec)?;
+    let mut options = options(&spec)?;
+    options.infra_network = infra_network(engine, &spec)?;
     if spec.replace {
         replace_existing(engine, spec.name.as_deref()).await?;
     }
@@ -23,6 +24,23 @@ pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateRe
         link_infra_pidfile(engine, &pod, f)?;
     }
     Ok(PodCreateReport { id: pod.id })
+}
+
+/// The infra container's network when `pod create` was given networking
+/// flags, checked as `create` checks them (`None`: the engine's default).
+fn infra_network(
+    engine: &Engine,
+    spec: &PodSpec,
+) -> Result<Option<(crate::container::NetworkMode, crate::container::NetOptions)>> {
+    if spec.network == rpod_api::container_run::NetworkSpec::default() {
+        return Ok(None);
+    }
+    let mut net = spec.network.clone();
+    net.publish = spec.port_mappings.clone();
+    let config = &engine.config().network;
+    let store = crate::network::store_for(config);
+    let given = crate::front_door::container_run::network::net_options(net, config, &store, false)?;
+    Ok(Some(given))
 }
 
 /// The pod's options: the spec over Podman's defaults.
@@ -71,6 +89,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         hostname: spec.hostname.clone(),
         labels: spec.labels.clone(),
         ports: spec.port_mappings.clone(),
+        infra_network: None,
         exit_policy,
         no_share_parent: !share_parent,
         resources: spec.resources.clone(),

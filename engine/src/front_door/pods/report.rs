@@ -207,6 +207,10 @@ fn inspect_report(v: &PodView) -> PodInspectReport {
         infra_container_id: p.infra_id.clone().unwrap_or_default(),
         infra_config: o.infra.then(|| InspectPodInfraConfig {
             port_bindings: Some(port_bindings(&o.ports)),
+            host_network: o
+                .infra_network
+                .as_ref()
+                .is_some_and(|(mode, _)| *mode == crate::container::NetworkMode::Host),
             ..InspectPodInfraConfig::default()
         }),
         shared_namespaces: Some(o.share.clone()),
