@@ -244,6 +244,15 @@ fn conmon_pidfile_names_the_monitor() {
         .env
         .ok(&["inspect", "--format", "{{.State.ConmonPid}}", "cp"]);
     assert_eq!(from_file.trim(), from_inspect.trim());
+    // As conmon's, the file outlives the monitor: still the pid once the
+    // container has exited and its exit cleanup has run.
+    w.env.ok(&["stop", "-t0", "cp"]);
+    w.env.ok(&["wait", "cp"]);
+    w.env.ok(&["container", "cleanup", "cp"]);
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).unwrap().trim(),
+        from_inspect.trim()
+    );
     w.env.ok(&["rm", "-f", "-t0", "cp"]);
 }
 

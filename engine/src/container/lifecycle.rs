@@ -80,6 +80,12 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         }
     };
     let monitor_pid = pending.monitor_pid;
+    if let Some(file) = &rec.options.conmon_pidfile {
+        // As conmon: the monitor's pid, kept after the container exits.
+        if let Err(e) = std::fs::write(file, monitor_pid.to_string()) {
+            tracing::warn!(container = %rec.id, "writing conmon pid file {file}: {e}");
+        }
+    }
     crate::fault::point("start.after-spawn");
     match pending.go() {
         Ok(pid) => {

@@ -123,6 +123,10 @@ pub struct TmpfsMount {
 pub struct ContainerOptions {
     /// Image as the user named it.
     pub image: String,
+    /// `--conmon-pidfile`: written with the monitor's pid at each start
+    /// and left in place after the exit, as conmon's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conmon_pidfile: Option<String>,
     /// Command given after the image (replaces the image's Cmd).
     #[serde(default)]
     pub command: Vec<String>,

@@ -8,7 +8,7 @@ use rpod_api::front_door::images::{ImagePullOptions, ProgressSink, RegistryOptio
 use rpod_api::Error;
 
 use super::options::{container_options, init_ctr_mode, io_reason, prepend_default_env};
-use crate::container::{ContainerError, ContainerHandle, ContainerPaths};
+use crate::container::{ContainerError, ContainerHandle};
 use crate::engine::Engine;
 use crate::front_door::error::other;
 use crate::pod::{MemberSpec, NewPod, PodOptions};
@@ -47,6 +47,7 @@ pub(crate) async fn create(
         }
     }
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
+    options.conmon_pidfile = spec.conmon_pidfile.clone();
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
     let net_config = &engine.config().network;
@@ -74,6 +75,9 @@ pub(crate) async fn create(
     options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
     let cidfile = CidFile::create(spec.cidfile.as_deref())?;
+    if let Some(path) = &spec.conmon_pidfile {
+        prepare_conmon_pidfile(path)?;
+    }
     pull_as_policy(engine, &image, &spec, progress).await?;
     let image_config = image_config(engine, &image)?;
     if !defaults.env.is_empty() {
@@ -147,9 +151,6 @@ pub(crate) async fn create(
                 io_reason(&e)
             )));
         }
-    }
-    if let Some(path) = &spec.conmon_pidfile {
-        link_monitor_pidfile(engine, &handle.id, path)?;
     }
     Ok(handle)
 }
@@ -261,15 +262,11 @@ fn image_volumes(config: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `--conmon-pidfile`: a symbolic link to the file the container's
-/// monitor writes its pid to (valid while the container runs), as `pod
-/// create --infra-conmon-pidfile` does.
-fn link_monitor_pidfile(engine: &Engine, id: &str, path: &str) -> Result<(), Error> {
-    let target = ContainerPaths::new(engine.config(), id)
-        .monitor
-        .monitor_pid_file;
-    let _ = std::fs::remove_file(path);
-    std::os::unix::fs::symlink(&target, path)
+/// `--conmon-pidfile`: made (empty) at create so that a path that cannot
+/// be written fails before anything exists; each start writes the
+/// monitor's pid into it.
+fn prepare_conmon_pidfile(path: &str) -> Result<(), Error> {
+    std::fs::write(path, b"")
         .map_err(|e| Error::invalid(format!("writing conmon pid file {path}: {}", io_reason(&e))))
 }
 

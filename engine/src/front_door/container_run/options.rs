@@ -38,6 +38,7 @@ pub(crate) fn container_options(
         umask: spec.umask,
         group_add: spec.group_add,
         hostname: spec.hostname,
+        conmon_pidfile: None,
         tty: spec.tty,
         interactive: spec.interactive,
         mounts,
