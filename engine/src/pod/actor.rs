@@ -514,13 +514,17 @@ async fn remove(
     timeout: Option<u64>,
 ) -> Result<(), PodError> {
     let members = stop_order(roles(engine.ctx(), pod)?);
-    if !force {
-        if let Some(live) = members.iter().find(|c| c.state.has_monitor()) {
-            return Err(PodError::StateImproper(format!(
-                "pod {} has containers that are not ready to be removed: cannot remove container {} as it is {} - running or paused containers cannot be removed without force: container state improper",
-                pod.id,
-                live.id,
-                live.state.as_str()
+    // Podman: a pod whose only container is its infra container goes
+    // unconditionally, running or not.
+    let infra_only = members.len() == 1
+        && members
+            .iter()
+            .all(|c| c.options.pod.as_ref().is_some_and(|m| m.infra));
+    if !force && !infra_only {
+        let live: Vec<_> = members.iter().filter(|c| c.state.has_monitor()).collect();
+        if !live.is_empty() {
+            return Err(PodError::StateImproper(busy_members_message(
+                &pod.id, &live,
             )));
         }
     }
@@ -549,6 +553,22 @@ async fn remove(
     }
     lock::remove_lock_file(&engine.ctx().config.lock_dir(), &lock_name(&pod.id));
     Ok(())
+}
+
+/// Podman's report of `pod rm` without force on a pod with live members: a
+/// summary line, then one line per member that could not be removed.
+fn busy_members_message(pod_id: &str, live: &[&ContainerRecord]) -> String {
+    let mut msg =
+        format!("not all containers could be removed from pod {pod_id}: removing pod containers");
+    for c in live {
+        msg.push_str(&format!(
+            "\nerror removing container {} from pod {pod_id}: cannot remove container {} as it is {} - running or paused containers cannot be removed without force: container state improper",
+            c.id,
+            c.id,
+            c.state.as_str()
+        ));
+    }
+    msg
 }
 
 async fn apply_exit_policy(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
