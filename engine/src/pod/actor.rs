@@ -516,12 +516,14 @@ async fn remove(
     let members = stop_order(roles(engine.ctx(), pod)?);
     // Podman: a pod whose only container is its infra container goes
     // unconditionally, running or not.
-    let infra_only = members.len() == 1
-        && members
-            .iter()
-            .all(|c| c.options.pod.as_ref().is_some_and(|m| m.infra));
+    let infra_only = members.len() == 1 && members.iter().all(is_infra);
     if !force && !infra_only {
-        let live: Vec<_> = members.iter().filter(|c| c.state.has_monitor()).collect();
+        // The infra container's refusal is a consequence of its members':
+        // it is named only when it is the one live container.
+        let mut live: Vec<_> = members.iter().filter(|c| c.state.has_monitor()).collect();
+        if live.iter().any(|c| !is_infra(c)) {
+            live.retain(|c| !is_infra(c));
+        }
         if !live.is_empty() {
             return Err(PodError::StateImproper(busy_members_message(
                 &pod.id, &live,
@@ -553,6 +555,10 @@ async fn remove(
     }
     lock::remove_lock_file(&engine.ctx().config.lock_dir(), &lock_name(&pod.id));
     Ok(())
+}
+
+fn is_infra(rec: &ContainerRecord) -> bool {
+    rec.options.pod.as_ref().is_some_and(|m| m.infra)
 }
 
 /// Podman's report of `pod rm` without force on a pod with live members: a
