@@ -514,21 +514,16 @@ async fn remove(
     timeout: Option<u64>,
 ) -> Result<(), PodError> {
     let members = stop_order(roles(engine.ctx(), pod)?);
-    // Podman: a pod whose only container is its infra container goes
-    // unconditionally, running or not.
-    let infra_only = members.len() == 1 && members.iter().all(is_infra);
-    if !force && !infra_only {
-        // The infra container's refusal is a consequence of its members':
-        // it is named only when it is the one live container.
-        let mut live: Vec<_> = members.iter().filter(|c| c.state.has_monitor()).collect();
-        if live.iter().any(|c| !is_infra(c)) {
-            live.retain(|c| !is_infra(c));
-        }
-        if !live.is_empty() {
-            return Err(PodError::StateImproper(busy_members_message(
-                &pod.id, &live,
-            )));
-        }
+    // Podman: a running infra container never holds the removal up (it is
+    // stopped with the pod); running or paused members do, without force.
+    let live: Vec<_> = members
+        .iter()
+        .filter(|c| c.state.has_monitor() && !is_infra(c))
+        .collect();
+    if !force && !live.is_empty() {
+        return Err(PodError::StateImproper(busy_members_message(
+            &pod.id, &live,
+        )));
     }
     engine
         .ctx()
