@@ -18,16 +18,20 @@ impl Drop for PodGuard<'_> {
     }
 }
 
+/// Creates a pod with `extra` flags; returns its name and id.
+fn new_pod(env: &TestEnv, extra: &[&str]) -> (String, String) {
+    let pod = unique_name("pod");
+    let mut args = vec!["pod", "create", "--name", &pod];
+    args.extend_from_slice(extra);
+    let id = env.ok(&args).trim().to_owned();
+    (pod, id)
+}
+
 #[test]
 fn pod_rm_of_busy_pod_exits_125_with_a_line_per_member() {
     let (w, img) = busybox();
     let _g = PodGuard(&w.env);
-    let pod = unique_name("pod");
-    let id = w
-        .env
-        .ok(&["pod", "create", "--infra=false", "--name", &pod])
-        .trim()
-        .to_owned();
+    let (pod, id) = new_pod(&w.env, &["--infra=false"]);
     let c1 = w
         .env
         .ok(&["run", "-d", "--pod", &pod, &img, "sleep", "600"]);
@@ -66,12 +70,7 @@ fn pod_rm_of_busy_pod_exits_125_with_a_line_per_member() {
 fn running_infra_does_not_hold_up_pod_rm_without_force() {
     let (w, img) = busybox();
     let _g = PodGuard(&w.env);
-    let pod = unique_name("pod");
-    let id = w
-        .env
-        .ok(&["pod", "create", "--name", &pod])
-        .trim()
-        .to_owned();
+    let (pod, id) = new_pod(&w.env, &[]);
     // Starts the infra container; the member exits and stays.
     w.env.ok(&["run", "--pod", &pod, &img, "true"]);
     let state = w
@@ -94,12 +93,7 @@ fn pod_rm_force_ignores_missing_pods() {
         w.env.ok(&["pod", "rm", "-t", "-1", "--force", &missing]),
         ""
     );
-    let pod = unique_name("pod");
-    let id = w
-        .env
-        .ok(&["pod", "create", "--name", &pod])
-        .trim()
-        .to_owned();
+    let (pod, id) = new_pod(&w.env, &[]);
     assert_eq!(
         w.env.ok(&["pod", "rm", "--force", &missing, &pod]).trim(),
         id
