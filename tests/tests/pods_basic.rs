@@ -393,7 +393,7 @@ fn bad_input_is_refused_and_leaves_nothing() {
     w.env
         .ok(&["run", "-d", "--pod", &pod, &img, "sleep", "600"]);
     let (code, err) = w.env.fails(&["pod", "rm", &pod]);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 125, "{err}");
     assert!(
         err.contains("running or paused containers cannot be removed without force"),
         "{err}"
@@ -415,7 +415,7 @@ fn infra_container_goes_only_with_its_pod() {
         .to_owned();
     let infra = format!("{}-infra", &pod_id[..12]);
     let (code, err) = w.env.fails(&["rm", "-f", &infra]);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 125, "{err}");
     assert!(
         err.contains("cannot be removed without removing the pod"),
         "{err}"

@@ -309,16 +309,21 @@ async fn kill(g: &Globals, a: PodKillArgs) -> CliResult {
     print_reports(open_front_door(g)?.pod_kill(&a.pods, options).await?)
 }
 
-/// Podman's exit codes: 1 if a pod did not exist, 2 if one had live
-/// members (without --force), 125 for other failures.
+/// Podman's exit codes: 1 if a pod did not exist, 125 for other failures
+/// (live members without --force among them). --force implies --ignore.
 async fn rm(g: &Globals, a: PodRmArgs) -> CliResult {
+    if a.time.is_some() && !a.force {
+        return Err(CliError::usage(
+            "--force option must be specified to use the --time option",
+        ));
+    }
     let options = PodRmOptions {
         select: PodSelect {
             all: a.all,
             latest: a.latest,
         },
         force: a.force,
-        ignore: a.ignore,
+        ignore: a.ignore || a.force,
         timeout: a.time,
     };
     let mut failures = FailureCodes::default();
@@ -328,10 +333,12 @@ async fn rm(g: &Globals, a: PodRmArgs) -> CliResult {
             Some(e) => {
                 let code = match e.kind {
                     ErrorKind::NoSuchPod => 1,
-                    ErrorKind::InvalidState => 2,
                     _ => 125,
                 };
-                failures.fail_msg(&e.message, code);
+                // Podman prints each member's failure as its own error.
+                for line in e.message.lines() {
+                    failures.fail_msg(line, code);
+                }
             }
         }
     }

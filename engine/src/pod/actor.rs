@@ -514,15 +514,16 @@ async fn remove(
     timeout: Option<u64>,
 ) -> Result<(), PodError> {
     let members = stop_order(roles(engine.ctx(), pod)?);
-    if !force {
-        if let Some(live) = members.iter().find(|c| c.state.has_monitor()) {
-            return Err(PodError::StateImproper(format!(
-                "pod {} has containers that are not ready to be removed: cannot remove container {} as it is {} - running or paused containers cannot be removed without force: container state improper",
-                pod.id,
-                live.id,
-                live.state.as_str()
-            )));
-        }
+    // Podman: a running infra container never holds the removal up (it is
+    // stopped with the pod); running or paused members do, without force.
+    let live: Vec<_> = members
+        .iter()
+        .filter(|c| c.state.has_monitor() && !is_infra(c))
+        .collect();
+    if !force && !live.is_empty() {
+        return Err(PodError::StateImproper(busy_members_message(
+            &pod.id, &live,
+        )));
     }
     engine
         .ctx()
@@ -549,6 +550,26 @@ async fn remove(
     }
     lock::remove_lock_file(&engine.ctx().config.lock_dir(), &lock_name(&pod.id));
     Ok(())
+}
+
+fn is_infra(rec: &ContainerRecord) -> bool {
+    rec.options.pod.as_ref().is_some_and(|m| m.infra)
+}
+
+/// Podman's report of `pod rm` without force on a pod with live members: a
+/// summary line, then one line per member that could not be removed.
+fn busy_members_message(pod_id: &str, live: &[&ContainerRecord]) -> String {
+    let mut msg =
+        format!("not all containers could be removed from pod {pod_id}: removing pod containers");
+    for c in live {
+        msg.push_str(&format!(
+            "\nerror removing container {} from pod {pod_id}: cannot remove container {} as it is {} - running or paused containers cannot be removed without force: container state improper",
+            c.id,
+            c.id,
+            c.state.as_str()
+        ));
+    }
+    msg
 }
 
 async fn apply_exit_policy(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {

@@ -154,7 +154,7 @@ impl Engine {
         if pod.options.shares("uts") {
             if options.hostname.as_deref().is_some_and(|h| !h.is_empty()) {
                 return Err(PodError::InvalidArg(
-                    "invalid config provided: cannot set hostname when joining the pod UTS namespace"
+                    "invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration"
                         .into(),
                 ));
             }

@@ -102,7 +102,12 @@ pub(crate) async fn create(
             let created = engine
                 .create_pod(NewPod {
                     name: Some(name),
-                    options: PodOptions::host_defaults(),
+                    // Podman: `--hostname` goes to the new pod (members
+                    // then see it through the shared UTS namespace).
+                    options: PodOptions {
+                        hostname: options.hostname.take().filter(|h| !h.is_empty()),
+                        ..PodOptions::host_defaults()
+                    },
                 })
                 .await?;
             (Some(created.id.clone()), Some(created.id))

@@ -185,7 +185,8 @@ async fn rm_one(engine: &Engine, name: &str, o: &RmOptions) -> Option<ContainerR
             id = h.id.clone();
             match infra_of_pod(engine, &h).await {
                 Some(_) if o.all => return None,
-                Some(msg) => Err(ContainerError::StateImproper(msg)),
+                // Podman: a plain error (exit 125), not a state error.
+                Some(msg) => return Some(failed(&id, name, Error::new(ErrorKind::Other, msg))),
                 None if o.volumes => h.remove_with_volumes(o.force || o.depend, o.timeout).await,
                 None => h.remove(o.force || o.depend, o.timeout).await,
             }

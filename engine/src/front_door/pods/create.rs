@@ -49,7 +49,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         None => ExitPolicy::default(),
         Some(p) => ExitPolicy::parse(p).ok_or_else(|| {
             Error::invalid(format!(
-                "invalid pod exit policy: {p:?}: must be one of continue, stop"
+                "running pod create option: invalid pod exit policy: {p:?}"
             ))
         })?,
     };
