@@ -58,6 +58,9 @@ fn ps_table_json_and_templates() {
         "{{.ID}}|{{.Names}}|{{.State}}|{{index .Labels \"tier\"}}|{{upper .State}}",
     ]);
     assert_eq!(t, format!("{id}|{name}|running|web|RUNNING\n"));
+    // A template that starts with dashes is the flag's value, as in Podman.
+    let t = w.env.ok(&["ps", "--format", "--{{.Names}}--"]);
+    assert_eq!(t, format!("--{name}--\n"));
     let t = w.env.ok(&["ps", "--format", "table {{.ID}}\t{{.Names}}"]);
     assert_eq!(
         t.lines()

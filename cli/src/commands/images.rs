@@ -41,7 +41,7 @@ pub struct ImagesArgs {
     #[arg(long)]
     digests: bool,
     /// Change the output format to JSON or a Go template
-    #[arg(long, overrides_with = "format")]
+    #[arg(long, overrides_with = "format", allow_hyphen_values = true)]
     format: Option<String>,
     /// Do not print column headings
     #[arg(short = 'n', long)]

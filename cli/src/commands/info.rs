@@ -11,14 +11,24 @@ use crate::yaml::to_yaml;
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// Change the output format to JSON or a Go template
-    #[arg(short = 'f', long, overrides_with = "format")]
+    #[arg(
+        short = 'f',
+        long,
+        overrides_with = "format",
+        allow_hyphen_values = true
+    )]
     format: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
     /// Change the output format to JSON or a Go template
-    #[arg(short = 'f', long, overrides_with = "format")]
+    #[arg(
+        short = 'f',
+        long,
+        overrides_with = "format",
+        allow_hyphen_values = true
+    )]
     format: Option<String>,
 }
 

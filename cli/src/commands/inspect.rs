@@ -12,7 +12,12 @@ use crate::format::{self, GoValue, HeaderMap, Origin, ToTemplate};
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short = 'f', long, overrides_with = "format")]
+    #[arg(
+        short = 'f',
+        long,
+        overrides_with = "format",
+        allow_hyphen_values = true
+    )]
     format: Option<String>,
     /// Specify inspect-object type ("image", "container", "volume" or "all")
     #[arg(short = 't', long = "type", default_value = "all")]
@@ -30,7 +35,12 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 pub struct ContainerInspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short = 'f', long, overrides_with = "format")]
+    #[arg(
+        short = 'f',
+        long,
+        overrides_with = "format",
+        allow_hyphen_values = true
+    )]
     format: Option<String>,
     /// Display filesystem usage (accepted for compatibility)
     #[arg(short = 's', long)]
@@ -45,7 +55,12 @@ pub struct ContainerInspectArgs {
 #[derive(Debug, Args)]
 pub struct ImageInspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short = 'f', long, overrides_with = "format")]
+    #[arg(
+        short = 'f',
+        long,
+        overrides_with = "format",
+        allow_hyphen_values = true
+    )]
     format: Option<String>,
     #[arg(required = true)]
     names: Vec<String>,

@@ -133,7 +133,7 @@ pub struct NetworkReloadArgs {
 #[derive(Debug, Args)]
 pub struct NetworkLsArgs {
     /// Pretty-print networks to JSON or using a Go template
-    #[arg(long, overrides_with = "format")]
+    #[arg(long, overrides_with = "format", allow_hyphen_values = true)]
     format: Option<String>,
     /// display only names
     #[arg(short = 'q', long)]
@@ -152,7 +152,12 @@ pub struct NetworkLsArgs {
 #[derive(Debug, Args)]
 pub struct NetworkInspectArgs {
     /// Pretty-print network to JSON or using a Go template
-    #[arg(short = 'f', long, overrides_with = "format")]
+    #[arg(
+        short = 'f',
+        long,
+        overrides_with = "format",
+        allow_hyphen_values = true
+    )]
     format: Option<String>,
     #[arg(required = true)]
     networks: Vec<String>,

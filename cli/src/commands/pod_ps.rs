@@ -44,7 +44,7 @@ pub struct PodPsArgs {
     #[arg(short = 'f', long)]
     filter: Vec<String>,
     /// Pretty-print pods to JSON or using a Go template
-    #[arg(long, overrides_with = "format")]
+    #[arg(long, overrides_with = "format", allow_hyphen_values = true)]
     format: Option<String>,
     /// Do not print headers
     #[arg(short = 'n', long)]
@@ -69,7 +69,12 @@ pub struct PodPsArgs {
 #[derive(Debug, Args)]
 pub struct PodInspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short = 'f', long, overrides_with = "format")]
+    #[arg(
+        short = 'f',
+        long,
+        overrides_with = "format",
+        allow_hyphen_values = true
+    )]
     format: Option<String>,
     /// Act on the latest pod rpod is aware of
     #[arg(short = 'l', long)]

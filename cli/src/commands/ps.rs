@@ -59,7 +59,7 @@ pub struct PsArgs {
     #[arg(long)]
     no_trunc: bool,
     /// Pretty-print containers to JSON or using a Go template
-    #[arg(long, overrides_with = "format")]
+    #[arg(long, overrides_with = "format", allow_hyphen_values = true)]
     format: Option<String>,
     /// Print the n last created containers (all states)
     #[arg(short = 'n', long, allow_negative_numbers = true, default_value_t = -1)]

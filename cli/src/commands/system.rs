@@ -62,7 +62,7 @@ pub struct SystemPruneArgs {
 #[derive(Debug, Args)]
 pub struct DfArgs {
     /// Pretty-print images using a Go template
-    #[arg(long, overrides_with = "format")]
+    #[arg(long, overrides_with = "format", allow_hyphen_values = true)]
     format: Option<String>,
     /// Show detailed information on disk usage
     #[arg(short = 'v', long)]

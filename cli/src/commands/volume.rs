@@ -111,7 +111,12 @@ pub struct InspectArgs {
     #[arg(short = 'a', long)]
     all: bool,
     /// Format volume output using Go template
-    #[arg(short = 'f', long, overrides_with = "format")]
+    #[arg(
+        short = 'f',
+        long,
+        overrides_with = "format",
+        allow_hyphen_values = true
+    )]
     format: Option<String>,
     names: Vec<String>,
 }
@@ -122,7 +127,7 @@ pub struct LsArgs {
     #[arg(short = 'f', long)]
     filter: Vec<String>,
     /// Format volume output using Go template
-    #[arg(long, overrides_with = "format")]
+    #[arg(long, overrides_with = "format", allow_hyphen_values = true)]
     format: Option<String>,
     /// Do not print headers
     #[arg(short = 'n', long)]

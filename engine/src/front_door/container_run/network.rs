@@ -83,7 +83,8 @@ pub(crate) fn net_options(
             ));
         }
         if !net.ports.is_empty() || net.publish_all {
-            tracing::warn!("{PORTS_DISCARDED}");
+            // The CLI prints Podman's warning, naming the mode.
+            tracing::debug!("{PORTS_DISCARDED}");
             net.ports.clear();
             net.publish_all = false;
         }
