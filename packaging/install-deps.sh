@@ -9,13 +9,14 @@ set -euo pipefail
 # runtime, images and registry, networking (netavark with aardvark-dns, the CNI
 # plugins of the cni backend, iptables for both), tools used by the tests and fixtures;
 # catatonit: the static binary of rpod's locally built pod infra image and the
-# init of `run --init`
+# init of `run --init`; systemd: journald and journalctl for `--log-driver journald`
+# and the journald events backend (its daemons are never started as init here)
 packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
     netavark aardvark-dns iproute2 iptables containernetworking-plugins
     util-linux coreutils tar jq make
-    catatonit
+    catatonit systemd
     apache2-utils openssl
 )
 
@@ -68,7 +69,7 @@ if ! command -v docker >/dev/null 2>&1; then
 fi
 
 # The packages must have delivered what rpod and the tests execute.
-for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit; do
+for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||
