@@ -228,3 +228,64 @@ fn containers_conf_static_dir_and_oom_score_adj() {
     let out = with_override(&w, conf, &args);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "9\n", "{out:?}");
 }
+
+#[test]
+fn containers_conf_default_ulimits_under_the_users() {
+    let (w, img) = busybox();
+    let conf = "[containers]\ndefault_ulimits = [\"nofile=345:456\", \"nproc=200:300\"]\n";
+    let read = [
+        "grep",
+        "-E",
+        "Max (open files|processes)",
+        "/proc/self/limits",
+    ];
+    let limits = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm"];
+        args.extend(extra);
+        args.push(&img);
+        args.extend(read);
+        let out = with_override(&w, conf, &args);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+    };
+    // Both defaults apply.
+    let l = limits(&[]);
+    assert!(
+        l.contains(&"Max open files 345 456 files".to_owned()),
+        "{l:?}"
+    );
+    assert!(
+        l.contains(&"Max processes 200 300 processes".to_owned()),
+        "{l:?}"
+    );
+    // The user's --ulimit of one type wins; the other default stays.
+    let l = limits(&["--ulimit", "nofile=100:200"]);
+    assert!(
+        l.contains(&"Max open files 100 200 files".to_owned()),
+        "{l:?}"
+    );
+    assert!(
+        l.contains(&"Max processes 200 300 processes".to_owned()),
+        "{l:?}"
+    );
+    // `--ulimit host`: the host's limits, no default.
+    let l = limits(&["--ulimit", "host"]);
+    assert!(
+        !l.contains(&"Max processes 200 300 processes".to_owned()),
+        "{l:?}"
+    );
+    // A bad default is a clear error, nothing created.
+    let bad = "[containers]\ndefault_ulimits = [\"nofile=abc\"]\n";
+    let out = with_override(&w, bad, &["create", "--name", "badulimit", &img]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("containers.conf default_ulimits: invalid ulimit argument: nofile=abc"),
+        "{out:?}"
+    );
+    let (code, _) = w.env.fails(&["container", "exists", "badulimit"]);
+    assert_eq!(code, 1);
+}

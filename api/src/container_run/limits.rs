@@ -74,6 +74,73 @@ pub struct Ulimit {
     pub hard: i64,
 }
 
+/// The `--ulimit` types (go-units' list).
+pub const ULIMIT_TYPES: [&str; 15] = [
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+];
+
+impl std::str::FromStr for Ulimit {
+    /// The message, in go-units' `ParseUlimit` words.
+    type Err = String;
+
+    /// `TYPE=SOFT[:HARD]`, as `--ulimit` and containers.conf's
+    /// `default_ulimits` give it.
+    fn from_str(v: &str) -> Result<Ulimit, String> {
+        let (name, limits) = v
+            .split_once('=')
+            .ok_or_else(|| format!("invalid ulimit argument: {v}"))?;
+        if !ULIMIT_TYPES.contains(&name) {
+            return Err(format!("invalid ulimit type: {name}"));
+        }
+        let num = |s: &str| {
+            s.parse::<i64>().map_err(|_| {
+                format!(
+                    "invalid ulimit argument: {v}: strconv.ParseInt: parsing {s:?}: invalid syntax"
+                )
+            })
+        };
+        let (soft, hard) = match limits.split_once(':') {
+            Some((s, h)) => (num(s)?, num(h)?),
+            None => (num(limits)?, num(limits)?),
+        };
+        // -1 (unlimited) is above every number.
+        let above = |a: i64, b: i64| b != -1 && (a == -1 || a > b);
+        if above(soft, hard) {
+            let show = |n: i64| {
+                if n == -1 {
+                    "-1 (unlimited)".to_owned()
+                } else {
+                    n.to_string()
+                }
+            };
+            return Err(format!(
+                "ulimit option {v:?} requires name=SOFT:HARD, failed to be parsed: ulimit soft limit must be less than or equal to hard limit: soft: {}, hard: {}",
+                show(soft),
+                show(hard)
+            ));
+        }
+        Ok(Ulimit {
+            name: name.to_owned(),
+            soft,
+            hard,
+        })
+    }
+}
+
 /// One `--blkio-weight-device` or `--device-read-bps`-style entry: a
 /// block device and its weight or rate (bytes or operations per second).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +194,10 @@ pub struct ResourceSpec {
     /// `--ulimit`.
     #[serde(default)]
     pub ulimits: Vec<Ulimit>,
+    /// `--ulimit host`: the host's limits, not containers.conf's
+    /// `default_ulimits`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ulimit_host: bool,
     /// `--blkio-weight`, 10..=1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blkio_weight: Option<u16>,

@@ -246,6 +246,7 @@ impl LimitFlags {
             cpuset_cpus: self.common.cpuset_cpus.clone().filter(|c| !c.is_empty()),
             cpuset_mems: self.common.cpuset_mems.clone().filter(|c| !c.is_empty()),
             pids_limit: self.pids_limit,
+            ulimit_host: parse_ulimits(&self.ulimit)?.is_none(),
             ulimits: parse_ulimits(&self.ulimit)?.unwrap_or_default(),
             blkio_weight: self
                 .common
@@ -270,25 +271,6 @@ impl LimitFlags {
         })
     }
 }
-
-/// The `--ulimit` types (go-units' list).
-const ULIMIT_TYPES: [&str; 15] = [
-    "core",
-    "cpu",
-    "data",
-    "fsize",
-    "locks",
-    "memlock",
-    "msgqueue",
-    "nice",
-    "nofile",
-    "nproc",
-    "rss",
-    "rtprio",
-    "rttime",
-    "sigpending",
-    "stack",
-];
 
 /// `--blkio-weight` (Podman parses a uint16; the range is checked with
 /// the host's support).
@@ -363,43 +345,7 @@ pub(crate) fn parse_ulimits(values: &[String]) -> CliResult<Option<Vec<Ulimit>>>
 
 /// `--ulimit TYPE=SOFT[:HARD]` (go-units `ParseUlimit`, its errors).
 fn parse_ulimit(v: &str) -> CliResult<Ulimit> {
-    let bad = || CliError::usage(format!("invalid ulimit argument: {v}"));
-    let (name, limits) = v.split_once('=').ok_or_else(bad)?;
-    if !ULIMIT_TYPES.contains(&name) {
-        return Err(CliError::usage(format!("invalid ulimit type: {name}")));
-    }
-    let num = |s: &str| {
-        s.parse::<i64>().map_err(|_| {
-            CliError::usage(format!(
-                "invalid ulimit argument: {v}: strconv.ParseInt: parsing {s:?}: invalid syntax"
-            ))
-        })
-    };
-    let (soft, hard) = match limits.split_once(':') {
-        Some((s, h)) => (num(s)?, num(h)?),
-        None => (num(limits)?, num(limits)?),
-    };
-    // -1 (unlimited) is above every number.
-    let above = |a: i64, b: i64| b != -1 && (a == -1 || a > b);
-    if above(soft, hard) {
-        let show = |n: i64| {
-            if n == -1 {
-                "-1 (unlimited)".to_owned()
-            } else {
-                n.to_string()
-            }
-        };
-        return Err(CliError::usage(format!(
-            "ulimit option {v:?} requires name=SOFT:HARD, failed to be parsed: ulimit soft limit must be less than or equal to hard limit: soft: {}, hard: {}",
-            show(soft),
-            show(hard)
-        )));
-    }
-    Ok(Ulimit {
-        name: name.to_owned(),
-        soft,
-        hard,
-    })
+    v.parse().map_err(CliError::usage)
 }
 
 /// `--sysctl KEY=VALUE`, Podman's `ValidateSysctls`.

@@ -59,6 +59,9 @@ pub struct ContainersTable {
     pub log_size_max: Option<i64>,
     /// Default `--oom-score-adj`.
     pub oom_score_adj: Option<i32>,
+    /// `--ulimit`s of every container (`TYPE=SOFT[:HARD]`), under the
+    /// user's.
+    pub default_ulimits: Vec<String>,
     /// Default `--read-only`.
     pub read_only: Option<bool>,
     /// Default `--tz`.
@@ -108,6 +111,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "log_driver"),
     ("containers", "log_size_max"),
     ("containers", "oom_score_adj"),
+    ("containers", "default_ulimits"),
     ("containers", "read_only"),
     ("containers", "tz"),
     ("containers", "mounts"),

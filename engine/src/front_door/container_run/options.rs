@@ -25,6 +25,9 @@ pub(crate) fn container_options(
     if resources.oom_score_adj.is_none() {
         resources.oom_score_adj = defaults.oom_score_adj;
     }
+    if !resources.ulimit_host {
+        resources.ulimits = with_default_ulimits(&defaults.default_ulimits, resources.ulimits)?;
+    }
     let options = ContainerOptions {
         image: spec.image,
         command: spec.command,
@@ -280,4 +283,23 @@ mod tests {
         );
         assert_eq!(o.env, vec!["A=conf", "B=user"]);
     }
+}
+
+/// containers.conf's `default_ulimits` under the user's `--ulimit`s (a
+/// type the user names is the user's).
+fn with_default_ulimits(
+    defaults: &[String],
+    user: Vec<api::Ulimit>,
+) -> Result<Vec<api::Ulimit>, Error> {
+    let mut out = Vec::new();
+    for d in defaults {
+        let u: api::Ulimit = d
+            .parse()
+            .map_err(|e: String| Error::invalid(format!("containers.conf default_ulimits: {e}")))?;
+        if !user.iter().any(|x| x.name == u.name) {
+            out.push(u);
+        }
+    }
+    out.extend(user);
+    Ok(out)
 }
