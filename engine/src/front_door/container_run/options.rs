@@ -218,6 +218,25 @@ pub(crate) fn prepend_default_env(
 
 pub(crate) use crate::error_chain::io_reason;
 
+/// containers.conf's `default_ulimits` under the user's `--ulimit`s (a
+/// type the user names is the user's).
+fn with_default_ulimits(
+    defaults: &[String],
+    user: Vec<api::Ulimit>,
+) -> Result<Vec<api::Ulimit>, Error> {
+    let mut out = Vec::new();
+    for d in defaults {
+        let u: api::Ulimit = d
+            .parse()
+            .map_err(|e: String| Error::invalid(format!("containers.conf default_ulimits: {e}")))?;
+        if !user.iter().any(|x| x.name == u.name) {
+            out.push(u);
+        }
+    }
+    out.extend(user);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,23 +302,4 @@ mod tests {
         );
         assert_eq!(o.env, vec!["A=conf", "B=user"]);
     }
-}
-
-/// containers.conf's `default_ulimits` under the user's `--ulimit`s (a
-/// type the user names is the user's).
-fn with_default_ulimits(
-    defaults: &[String],
-    user: Vec<api::Ulimit>,
-) -> Result<Vec<api::Ulimit>, Error> {
-    let mut out = Vec::new();
-    for d in defaults {
-        let u: api::Ulimit = d
-            .parse()
-            .map_err(|e: String| Error::invalid(format!("containers.conf default_ulimits: {e}")))?;
-        if !user.iter().any(|x| x.name == u.name) {
-            out.push(u);
-        }
-    }
-    out.extend(user);
-    Ok(out)
 }
