@@ -165,24 +165,8 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
             Err(e) => errors.push(e.to_string()),
         }
     }
-    match format {
-        Some(f) if !f.is_empty() && !format::is_json(f) => {
-            let f = inspect_normalize(f, matches!(kind, Kind::Image));
-            let out = format::render_typed(
-                Origin::User,
-                &f,
-                &found,
-                &HeaderMap::new("inspect").json_style("     ", false),
-                false,
-            )
-            .map_err(|e| CliError::usage(e.to_string()))?;
-            print!("{out}");
-        }
-        _ => {
-            let list = Value::Array(found.iter().map(GoValue::to_json).collect());
-            println!("{}", format::typed_json(&list, "     ", false));
-        }
-    }
+    let format = format.map(|f| inspect_normalize(f, matches!(kind, Kind::Image)));
+    print_reports(format.as_deref(), &found)?;
     if let Some(last) = errors.pop() {
         for e in errors {
             eprintln!("Error: {e}");
@@ -190,6 +174,29 @@ async fn inspect(g: &Globals, names: &[String], format: Option<&str>, kind: Kind
         return Err(CliError::usage(last));
     }
     Ok(0)
+}
+
+/// Prints inspect reports as Podman does: each through the Go template
+/// `format`, or (none, empty or `json`) all as one indented JSON array.
+pub(crate) fn print_reports(format: Option<&str>, reports: &[GoValue]) -> CliResult<()> {
+    match format {
+        Some(f) if !f.is_empty() && !format::is_json(f) => {
+            let out = format::render_typed(
+                Origin::User,
+                f,
+                reports,
+                &HeaderMap::new("inspect").json_style("     ", false),
+                false,
+            )
+            .map_err(|e| CliError::usage(e.to_string()))?;
+            print!("{out}");
+        }
+        _ => {
+            let list = Value::Array(reports.iter().map(GoValue::to_json).collect());
+            println!("{}", format::typed_json(&list, "     ", false));
+        }
+    }
+    Ok(())
 }
 
 /// Podman's InspectNormalize: `{{.Id}}` means `.ID`, `.Src`/`.Dst`/`.ImageID` are aliases of

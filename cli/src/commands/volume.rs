@@ -259,23 +259,7 @@ async fn inspect(g: &Globals, a: InspectArgs) -> CliResult {
     }
     let (found, errs) = open_front_door(g)?.volume_inspect(&a.names, a.all).await?;
     let out: Vec<GoValue> = found.iter().map(ToTemplate::to_template).collect();
-    match a.format.as_deref() {
-        Some(f) if !f.is_empty() && !format::is_json(f) => {
-            let text = format::render_typed(
-                Origin::User,
-                f,
-                &out,
-                &HeaderMap::new("inspect").json_style("     ", false),
-                false,
-            )
-            .map_err(|e| CliError::usage(e.to_string()))?;
-            print!("{text}");
-        }
-        _ => {
-            let list = serde_json::Value::Array(out.iter().map(GoValue::to_json).collect());
-            println!("{}", format::typed_json(&list, "     ", false));
-        }
-    }
+    super::inspect::print_reports(a.format.as_deref(), &out)?;
     let mut errs = errs;
     match errs.pop() {
         Some(last) => {
