@@ -1,0 +1,148 @@
+//! `Containers` over the libpod API.
+
+use rpod_api::container::{
+    ContainerCleanupOptions, ContainerExistsOptions, ContainerListOptions, ContainerMountOptions,
+    ContainerMountReport, ContainerReport, ContainerUnmountOptions, ContainerUnmountReport,
+    DiffOptions, DiffReport, HealthCheckRunReport, InspectOptions, KillOptions, KillReport,
+    PauseUnpauseOptions, PauseUnpauseReport, RestartOptions, RestartReport, RmOptions, RmReport,
+    Selected, StartSelectOptions, StopOptions, StopReport, StringSliceReport, TopOptions,
+    WaitOptions, WaitReport,
+};
+use rpod_api::inspect::InspectContainerData;
+use rpod_api::ps::ListContainer;
+use rpod_api::{Error, Result};
+
+use async_trait::async_trait;
+#[allow(clippy::wildcard_imports)]
+use rpod_api::front_door::containers::*;
+use rpod_api::front_door::Containers;
+
+use crate::error::unsupported;
+use crate::RemoteEngine;
+
+#[async_trait]
+impl Containers for RemoteEngine {
+    async fn container_rename(&self, _name_or_id: &str, _new_name: &str) -> Result<()> {
+        Err(unsupported("container_rename"))
+    }
+
+    async fn container_stop(&self, options: StopOptions) -> Result<Vec<StopReport>> {
+        self.stop(&options).await
+    }
+
+    async fn container_kill(&self, options: KillOptions) -> Result<Vec<KillReport>> {
+        self.kill(&options).await
+    }
+
+    async fn container_rm(&self, options: RmOptions) -> Result<Vec<RmReport>> {
+        self.rm(&options).await
+    }
+
+    async fn container_restart(&self, _options: RestartOptions) -> Result<Vec<RestartReport>> {
+        Err(unsupported("container_restart"))
+    }
+
+    async fn container_pause(
+        &self,
+        _options: PauseUnpauseOptions,
+    ) -> Result<Vec<PauseUnpauseReport>> {
+        Err(unsupported("container_pause"))
+    }
+
+    async fn container_unpause(
+        &self,
+        _options: PauseUnpauseOptions,
+    ) -> Result<Vec<PauseUnpauseReport>> {
+        Err(unsupported("container_unpause"))
+    }
+
+    async fn container_wait(&self, options: WaitOptions) -> Result<Vec<WaitReport>> {
+        self.wait(&options).await
+    }
+
+    async fn container_start_select(&self, options: StartSelectOptions) -> Result<Vec<Selected>> {
+        self.start_select(&options).await
+    }
+
+    async fn container_exists(
+        &self,
+        name_or_id: &str,
+        options: ContainerExistsOptions,
+    ) -> Result<bool> {
+        if options.external || options.latest {
+            return Err(unsupported("container exists --external/--latest"));
+        }
+        self.exists(name_or_id).await
+    }
+
+    async fn container_cleanup(
+        &self,
+        _options: ContainerCleanupOptions,
+    ) -> Result<Vec<ContainerReport>> {
+        Err(unsupported("container_cleanup"))
+    }
+
+    async fn container_list(&self, options: ContainerListOptions) -> Result<Vec<ListContainer>> {
+        self.list(&options).await
+    }
+
+    async fn container_inspect(
+        &self,
+        names: &[String],
+        options: InspectOptions,
+    ) -> Result<(Vec<InspectContainerData>, Vec<Error>)> {
+        self.inspect(names, &options).await
+    }
+
+    async fn container_top(&self, _options: TopOptions) -> Result<StringSliceReport> {
+        Err(unsupported("container_top"))
+    }
+
+    fn container_top_descriptors(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    async fn container_stats(
+        &self,
+        _options: rpod_api::stats::ContainerStatsOptions,
+    ) -> Result<Vec<rpod_api::stats::ContainerStats>> {
+        Err(unsupported("container_stats"))
+    }
+
+    async fn container_update(
+        &self,
+        _options: rpod_api::container_run::UpdateOptions,
+    ) -> Result<String> {
+        Err(unsupported("container_update"))
+    }
+
+    async fn container_healthcheck_run(&self, _name_or_id: &str) -> Result<HealthCheckRunReport> {
+        Err(unsupported("container_healthcheck_run"))
+    }
+
+    async fn container_mount(
+        &self,
+        _options: ContainerMountOptions,
+    ) -> Result<Vec<ContainerMountReport>> {
+        Err(unsupported("container_mount"))
+    }
+
+    async fn container_list_mounted(&self) -> Result<Vec<ContainerMountReport>> {
+        Err(unsupported("container_list_mounted"))
+    }
+
+    async fn container_unmount(
+        &self,
+        _options: ContainerUnmountOptions,
+    ) -> Result<Vec<ContainerUnmountReport>> {
+        Err(unsupported("container_unmount"))
+    }
+
+    async fn container_export(&self, _name_or_id: &str, _output: ExportOutput) -> Result<()> {
+        Err(unsupported("container_export"))
+    }
+
+    async fn container_diff(&self, _name_or_id: &str, _options: DiffOptions) -> Result<DiffReport> {
+        Err(unsupported("container_diff"))
+    }
+}

@@ -1,0 +1,144 @@
+//! `Images` over the libpod API.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use rpod_api::image::{
+    ImageData, ImageHistoryLayer, ImageLoadReport, ImageMountReport, ImagePruneReport,
+    ImageRemoveReport, ImageSummary, ImageTreeReport,
+};
+use rpod_api::Result;
+
+use async_trait::async_trait;
+#[allow(clippy::wildcard_imports)]
+use rpod_api::front_door::images::*;
+use rpod_api::front_door::Images;
+
+use crate::error::unsupported;
+use crate::RemoteEngine;
+
+#[async_trait]
+impl Images for RemoteEngine {
+    async fn image_pull(
+        &self,
+        reference: &str,
+        options: ImagePullOptions,
+        progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<ImagePullReport> {
+        self.pull(reference, &options, progress).await
+    }
+
+    async fn image_push(
+        &self,
+        _source: &str,
+        _destination: Option<&str>,
+        _options: ImagePushOptions,
+        _progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<ImagePushReport> {
+        Err(unsupported("image_push"))
+    }
+
+    async fn image_list(&self, options: ImageListOptions) -> Result<Vec<ImageSummary>> {
+        self.images(&options).await
+    }
+
+    async fn image_inspect(&self, name_or_id: &str) -> Result<ImageData> {
+        self.image_inspect_remote(name_or_id).await
+    }
+
+    async fn image_remove(
+        &self,
+        names: Vec<String>,
+        options: ImageRemoveOptions,
+    ) -> Result<ImageRemoveReport> {
+        self.image_rm(&names, &options).await
+    }
+
+    async fn image_prune(&self, _options: ImagePruneOptions) -> Result<Vec<ImagePruneReport>> {
+        Err(unsupported("image_prune"))
+    }
+
+    async fn image_tag(&self, name_or_id: &str, tags: Vec<String>) -> Result<()> {
+        self.tag(name_or_id, &tags).await
+    }
+
+    async fn image_untag(&self, _name_or_id: &str, _tags: Vec<String>) -> Result<()> {
+        Err(unsupported("image_untag"))
+    }
+
+    async fn image_exists(&self, name_or_id: &str) -> Result<bool> {
+        self.image_exists_remote(name_or_id).await
+    }
+
+    async fn image_save(
+        &self,
+        _names: Vec<String>,
+        _options: ImageSaveOptions,
+        _to: SaveDestination,
+    ) -> Result<()> {
+        Err(unsupported("image_save"))
+    }
+
+    async fn image_load(&self, _from: ArchiveSource) -> Result<ImageLoadReport> {
+        Err(unsupported("image_load"))
+    }
+
+    async fn image_import(
+        &self,
+        _from: ArchiveSource,
+        _options: ImageImportOptions,
+    ) -> Result<String> {
+        Err(unsupported("image_import"))
+    }
+
+    async fn container_commit(&self, _name_or_id: &str, _options: CommitOptions) -> Result<String> {
+        Err(unsupported("container_commit"))
+    }
+
+    async fn image_history(&self, _name_or_id: &str) -> Result<Vec<ImageHistoryLayer>> {
+        Err(unsupported("image_history"))
+    }
+
+    async fn image_tree(&self, _name_or_id: &str) -> Result<ImageTreeReport> {
+        Err(unsupported("image_tree"))
+    }
+
+    async fn image_mount(
+        &self,
+        _names: Vec<String>,
+        _options: ImageMountOptions,
+    ) -> Result<Vec<ImageMountReport>> {
+        Err(unsupported("image_mount"))
+    }
+
+    async fn image_unmount(
+        &self,
+        _names: Vec<String>,
+        _options: ImageMountOptions,
+    ) -> Result<Vec<String>> {
+        Err(unsupported("image_unmount"))
+    }
+
+    async fn registry_login(&self, _options: LoginOptions) -> Result<()> {
+        Err(unsupported("registry_login"))
+    }
+
+    async fn registry_login_user(
+        &self,
+        _registry: &str,
+        _authfile: Option<PathBuf>,
+    ) -> Result<String> {
+        Err(unsupported("registry_login_user"))
+    }
+
+    async fn registry_logout(&self, _options: LogoutOptions) -> Result<Option<String>> {
+        Err(unsupported("registry_logout"))
+    }
+
+    async fn trust_show(&self, _policy_path: Option<PathBuf>) -> Result<ShowTrustReport> {
+        Err(unsupported("trust_show"))
+    }
+
+    async fn trust_set(&self, _options: SetTrustOptions) -> Result<()> {
+        Err(unsupported("trust_set"))
+    }
+}

@@ -1,0 +1,14 @@
+//! The front-door traits for [`crate::RemoteEngine`]: the operations in
+//! `ops/` where the API carries them, "not supported in remote mode yet"
+//! for the rest.
+
+mod container_copy;
+mod container_logs;
+mod container_run;
+mod containers;
+mod images;
+mod networks;
+mod pods;
+mod secrets;
+mod system;
+mod volumes;

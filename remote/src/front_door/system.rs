@@ -1,0 +1,66 @@
+//! `System` over the libpod API.
+
+use rpod_api::check::{SystemCheckOptions, SystemCheckReport};
+use rpod_api::events::{EventStream, EventsOptions};
+use rpod_api::generate::{GenerateSystemdOptions, GenerateSystemdReport};
+use rpod_api::info::Info;
+use rpod_api::prune::{ContainerPruneOptions, PruneReport, SystemPruneOptions, SystemPruneReport};
+use rpod_api::system::SystemDfReport;
+use rpod_api::version::SystemVersionReport;
+use rpod_api::Result;
+
+use async_trait::async_trait;
+use rpod_api::front_door::{System, SystemCheck};
+
+use crate::error::unsupported;
+use crate::RemoteEngine;
+
+#[async_trait]
+impl System for RemoteEngine {
+    async fn system_info(&self) -> Result<Info> {
+        self.info().await
+    }
+
+    async fn system_version(&self) -> Result<SystemVersionReport> {
+        self.version().await
+    }
+
+    async fn system_events(&self, _options: EventsOptions) -> Result<Box<dyn EventStream>> {
+        Err(unsupported("system_events"))
+    }
+
+    async fn system_df(&self) -> Result<SystemDfReport> {
+        Err(unsupported("system_df"))
+    }
+
+    async fn system_prune(&self, _options: SystemPruneOptions) -> Result<SystemPruneReport> {
+        Err(unsupported("system_prune"))
+    }
+
+    async fn system_reset(&self) -> Result<()> {
+        Err(unsupported("system_reset"))
+    }
+
+    async fn system_migrate(&self, _new_runtime: Option<String>) -> Result<()> {
+        Err(unsupported("system_migrate"))
+    }
+
+    async fn container_prune(&self, _options: ContainerPruneOptions) -> Result<Vec<PruneReport>> {
+        Err(unsupported("container_prune"))
+    }
+
+    async fn generate_systemd(
+        &self,
+        _name_or_id: &str,
+        _options: GenerateSystemdOptions,
+    ) -> Result<GenerateSystemdReport> {
+        Err(unsupported("generate_systemd"))
+    }
+}
+
+#[async_trait]
+impl SystemCheck for RemoteEngine {
+    async fn system_check(&self, _options: SystemCheckOptions) -> Result<SystemCheckReport> {
+        Err(unsupported("system_check"))
+    }
+}

@@ -1,0 +1,49 @@
+//! `rpod --remote`: the front door over the libpod REST API of
+//! `rpod system service` (or `podman system service`), reached over a unix
+//! socket, TCP, or ssh (the system's `ssh` forwarding the remote socket).
+//!
+//! [`RemoteEngine`] implements every front-door trait; what is not carried
+//! over the API yet fails with "... is not supported in remote mode yet".
+//! This crate depends on `rpod-api` only: never on the engine.
+
+mod error;
+mod ops;
+mod front_door;
+mod query;
+mod session;
+mod ssh;
+mod transport;
+pub mod url;
+
+pub use error::unsupported;
+pub use url::RemoteUrl;
+
+use transport::Transport;
+
+/// The API path prefix requests go to (Podman's clients send their own
+/// version; rpod's service answers any).
+const API_PREFIX: &str = "/v5.0.0/libpod";
+
+/// How to reach the service.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    /// `--identity`: the ssh private key.
+    pub identity: Option<std::path::PathBuf>,
+    /// An ssh client configuration file (`CONTAINERS_SSH_CONF`).
+    pub ssh_config: Option<std::path::PathBuf>,
+}
+
+/// A front door served by a remote `system service`.
+pub struct RemoteEngine {
+    transport: std::sync::Arc<Transport>,
+}
+
+impl RemoteEngine {
+    /// Prepares the connection (for `ssh://`, starts the tunnel); requests
+    /// open their own connections.
+    pub fn connect(url: &RemoteUrl, options: &ConnectOptions) -> rpod_api::Result<RemoteEngine> {
+        Ok(RemoteEngine {
+            transport: std::sync::Arc::new(Transport::open(url, options)?),
+        })
+    }
+}

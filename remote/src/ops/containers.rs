@@ -1,0 +1,230 @@
+//! Container lifecycle, listing and inspect.
+
+use hyper::Method;
+use rpod_api::container::{
+    ContainerListOptions, ContainerReport, InspectOptions, KillOptions, RmOptions, Selected,
+    StartSelectOptions, StopOptions, WaitOptions, WaitReport,
+};
+use rpod_api::inspect::InspectContainerData;
+use rpod_api::ps::ListContainer;
+use rpod_api::{Error, ErrorKind, Result};
+
+use super::{filters_json, seg};
+use crate::error::unsupported;
+use crate::query::with_query;
+use crate::transport::decode;
+use crate::RemoteEngine;
+
+impl RemoteEngine {
+    pub(crate) async fn list(&self, o: &ContainerListOptions) -> Result<Vec<ListContainer>> {
+        if o.latest {
+            return Err(unsupported("--latest"));
+        }
+        let mut q = vec![("all", o.all.to_string())];
+        if o.last >= 0 {
+            q.push(("limit", o.last.to_string()));
+        }
+        if !o.filters.is_empty() {
+            q.push(("filters", filters_json(&o.filters)));
+        }
+        for (k, on) in [("size", o.size), ("pod", o.pod), ("namespace", o.namespace)] {
+            if on {
+                q.push((k, "true".into()));
+            }
+        }
+        self.transport
+            .get(&with_query("/containers/json", &q))
+            .await
+    }
+
+    pub(crate) async fn inspect_one(&self, name: &str, size: bool) -> Result<InspectContainerData> {
+        let q = [("size", size.to_string())];
+        self.transport
+            .get(&with_query(&format!("/containers/{}/json", seg(name)), &q))
+            .await
+    }
+
+    pub(crate) async fn inspect(
+        &self,
+        names: &[String],
+        o: &InspectOptions,
+    ) -> Result<(Vec<InspectContainerData>, Vec<Error>)> {
+        if o.latest {
+            return Err(unsupported("--latest"));
+        }
+        let (mut found, mut errors) = (Vec::new(), Vec::new());
+        for n in names {
+            match self.inspect_one(n, o.size).await {
+                Ok(d) => found.push(d),
+                Err(e) => errors.push(e),
+            }
+        }
+        Ok((found, errors))
+    }
+
+    pub(crate) async fn exists(&self, name: &str) -> Result<bool> {
+        match self
+            .transport
+            .call(Method::GET, &format!("/containers/{}/exists", seg(name)), None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind == ErrorKind::NoSuchContainer => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The containers a batch acts on: the names, or with `all` those
+    /// listed (`running_only`: the running ones).
+    async fn select(
+        &self,
+        names: &[String],
+        all: bool,
+        latest: bool,
+        filters: &rpod_api::container::Filters,
+        running_only: bool,
+    ) -> Result<Vec<String>> {
+        if latest {
+            return Err(unsupported("--latest"));
+        }
+        if !all && filters.is_empty() {
+            return Ok(names.to_vec());
+        }
+        let list = self
+            .list(&ContainerListOptions {
+                all: !running_only,
+                filters: filters.clone(),
+                last: -1,
+                ..Default::default()
+            })
+            .await?;
+        Ok(list.into_iter().map(|c| c.id).collect())
+    }
+
+    /// One request per container; a report each (missing ones skipped
+    /// with `ignore`).
+    async fn each(
+        &self,
+        targets: Vec<String>,
+        ignore: bool,
+        path: impl Fn(&str) -> (Method, String),
+    ) -> Vec<ContainerReport> {
+        let mut reports = Vec::new();
+        for t in targets {
+            let (method, p) = path(&seg(&t));
+            let result = self.transport.call(method, &p, None).await;
+            let (id, err) = match result {
+                Ok(_) => (t.clone(), None),
+                Err(e) if ignore && e.kind == ErrorKind::NoSuchContainer => continue,
+                Err(e) => (String::new(), Some(e)),
+            };
+            reports.push(ContainerReport {
+                id,
+                raw_input: t,
+                err,
+            });
+        }
+        reports
+    }
+
+    pub(crate) async fn stop(&self, o: &StopOptions) -> Result<Vec<ContainerReport>> {
+        let targets = self
+            .select(&o.names, o.all, o.latest, &o.filters, true)
+            .await?;
+        let q: Vec<(&str, String)> = o.timeout.map(|t| ("timeout", t.to_string())).into_iter().collect();
+        Ok(self
+            .each(targets, o.ignore, |id| {
+                (Method::POST, with_query(&format!("/containers/{id}/stop"), &q))
+            })
+            .await)
+    }
+
+    pub(crate) async fn kill(&self, o: &KillOptions) -> Result<Vec<ContainerReport>> {
+        let none = Default::default();
+        let targets = self.select(&o.names, o.all, o.latest, &none, true).await?;
+        let signal = o.signal;
+        Ok(self
+            .each(targets, false, |id| {
+                (Method::POST, format!("/containers/{id}/kill?signal={signal}"))
+            })
+            .await)
+    }
+
+    pub(crate) async fn rm(&self, o: &RmOptions) -> Result<Vec<ContainerReport>> {
+        let targets = self
+            .select(&o.names, o.all, o.latest, &o.filters, false)
+            .await?;
+        let mut q = vec![
+            ("force", o.force.to_string()),
+            ("depend", o.depend.to_string()),
+            ("v", o.volumes.to_string()),
+        ];
+        if let Some(t) = o.timeout {
+            q.push(("timeout", t.to_string()));
+        }
+        Ok(self
+            .each(targets, o.ignore, |id| {
+                (Method::DELETE, with_query(&format!("/containers/{id}"), &q))
+            })
+            .await)
+    }
+
+    pub(crate) async fn wait(&self, o: &WaitOptions) -> Result<Vec<WaitReport>> {
+        if o.latest {
+            return Err(unsupported("--latest"));
+        }
+        let mut reports = Vec::new();
+        for name in &o.names {
+            let q: Vec<(&str, String)> =
+                o.conditions.iter().map(|c| ("condition", c.clone())).collect();
+            let path = with_query(&format!("/containers/{}/wait", seg(name)), &q);
+            let report = match self.transport.call(Method::POST, &path, None).await {
+                Ok((_, body)) => WaitReport {
+                    id: name.clone(),
+                    raw_input: name.clone(),
+                    error: None,
+                    exit_code: decode(&body)?,
+                },
+                Err(e) if o.ignore && e.kind == ErrorKind::NoSuchContainer => WaitReport {
+                    id: name.clone(),
+                    raw_input: name.clone(),
+                    error: None,
+                    exit_code: -1,
+                },
+                Err(e) => WaitReport {
+                    id: String::new(),
+                    raw_input: name.clone(),
+                    error: Some(e),
+                    exit_code: -1,
+                },
+            };
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    pub(crate) async fn start_select(&self, o: &StartSelectOptions) -> Result<Vec<Selected>> {
+        if o.latest {
+            return Err(unsupported("--latest"));
+        }
+        if o.all || !o.filters.is_empty() {
+            let ids = self.select(&o.names, true, false, &o.filters, false).await?;
+            return Ok(ids
+                .into_iter()
+                .map(|id| Selected {
+                    raw_input: id.clone(),
+                    id,
+                })
+                .collect());
+        }
+        let mut out = Vec::new();
+        for n in &o.names {
+            let d = self.inspect_one(n, false).await?;
+            out.push(Selected {
+                raw_input: n.clone(),
+                id: d.id,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,177 @@
+//! Images: pull (libpod's JSON stream), list, inspect, remove, tag, exists.
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use hyper::Method;
+use rpod_api::front_door::images::{
+    ImageListOptions, ImagePullOptions, ImagePullReport, ImageRemoveOptions, ProgressSink,
+    PullProgress,
+};
+use rpod_api::image::{ImageData, ImageRemoveReport, ImageSummary};
+use rpod_api::{Error, ErrorKind, Result};
+use serde::Deserialize;
+
+use super::{filter_list_json, seg};
+use crate::error::{from_response, transport, unsupported};
+use crate::query::with_query;
+use crate::transport::read_all;
+use crate::RemoteEngine;
+
+/// One object of libpod's pull stream.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PullEvent {
+    stream: String,
+    error: String,
+    images: Vec<String>,
+}
+
+impl RemoteEngine {
+    pub(crate) async fn pull(
+        &self,
+        reference: &str,
+        o: &ImagePullOptions,
+        progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<ImagePullReport> {
+        let r = &o.registry;
+        if r.authfile.is_some() || r.cert_dir.is_some() || r.username.is_some() {
+            return Err(unsupported("pulling with credentials or certificates"));
+        }
+        if o.signature_policy.is_some() || o.variant.is_some() {
+            return Err(unsupported("pull --signature-policy/--variant"));
+        }
+        let mut q = vec![("reference", reference.to_owned()), ("quiet", o.quiet.to_string())];
+        if let Some(t) = r.tls_verify {
+            q.push(("tlsVerify", t.to_string()));
+        }
+        if let Some(a) = &o.arch {
+            q.push(("Arch", a.clone()));
+        }
+        if let Some(os) = &o.os {
+            q.push(("OS", os.clone()));
+        }
+        let resp = self
+            .transport
+            .send(Method::POST, &with_query("/images/pull", &q), None, false)
+            .await?;
+        let status = resp.status().as_u16();
+        if status >= 400 {
+            let b = read_all(resp).await?;
+            return Err(from_response(status, &b));
+        }
+        let mut body = resp.into_body();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut images = Vec::new();
+        loop {
+            while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buf.drain(..=nl).collect();
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let ev: PullEvent = serde_json::from_slice(&line)
+                    .map_err(|e| transport("decoding the pull stream", e))?;
+                if !ev.error.is_empty() {
+                    return Err(Error::other(ev.error));
+                }
+                if !ev.stream.is_empty() {
+                    if let Some(p) = &progress {
+                        p.event(PullProgress::Line(ev.stream.trim_end_matches('\n').to_owned()));
+                    }
+                }
+                if !ev.images.is_empty() {
+                    images = ev.images;
+                }
+            }
+            match body.frame().await {
+                Some(Ok(f)) => {
+                    if let Some(d) = f.data_ref() {
+                        buf.extend_from_slice(d);
+                    }
+                }
+                Some(Err(e)) => return Err(transport("reading the pull stream", e)),
+                None if buf.iter().all(u8::is_ascii_whitespace) => break,
+                None => buf.push(b'\n'),
+            }
+        }
+        Ok(ImagePullReport { images })
+    }
+
+    pub(crate) async fn image_exists_remote(&self, name: &str) -> Result<bool> {
+        match self
+            .transport
+            .call(Method::GET, &format!("/images/{}/exists", seg(name)), None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.kind, ErrorKind::NoSuchImage | ErrorKind::NoSuchContainer) => {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn images(&self, o: &ImageListOptions) -> Result<Vec<ImageSummary>> {
+        let mut q = vec![("all", o.all.to_string())];
+        if !o.filter.is_empty() {
+            q.push(("filters", filter_list_json(&o.filter)));
+        }
+        // rpod's service sorts as `images --sort` (Podman's ignores it).
+        let sort = serde_json::to_value(o.sort)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        q.push(("sort", sort));
+        self.transport.get(&with_query("/images/json", &q)).await
+    }
+
+    pub(crate) async fn image_inspect_remote(&self, name: &str) -> Result<ImageData> {
+        self.transport
+            .get(&format!("/images/{}/json", seg(name)))
+            .await
+            .map_err(|e| no_such_image(e, name))
+    }
+
+    pub(crate) async fn image_rm(
+        &self,
+        names: &[String],
+        o: &ImageRemoveOptions,
+    ) -> Result<ImageRemoveReport> {
+        if o.unused_only {
+            return Err(unsupported("run --rmi"));
+        }
+        let mut q: Vec<(&str, String)> = names.iter().map(|n| ("images", n.clone())).collect();
+        q.push(("all", o.all.to_string()));
+        q.push(("force", o.force.to_string()));
+        q.push(("ignore", o.ignore.to_string()));
+        self.transport
+            .json(Method::DELETE, &with_query("/images/remove", &q), None)
+            .await
+    }
+
+    pub(crate) async fn tag(&self, name: &str, tags: &[String]) -> Result<()> {
+        for t in tags {
+            // repo[:tag], the tag after the last ':' that follows the last '/'.
+            let (repo, tag) = match t.rsplit_once(':') {
+                Some((r, tg)) if !tg.contains('/') => (r, tg),
+                _ => (t.as_str(), "latest"),
+            };
+            let q = [("repo", repo.to_owned()), ("tag", tag.to_owned())];
+            let path = with_query(&format!("/images/{}/tag", seg(name)), &q);
+            self.transport
+                .call(Method::POST, &path, None)
+                .await
+                .map_err(|e| no_such_image(e, name))?;
+        }
+        Ok(())
+    }
+}
+
+/// A 404 of an image endpoint is a missing image.
+fn no_such_image(e: Error, _name: &str) -> Error {
+    if e.kind == ErrorKind::NoSuchContainer {
+        Error::new(ErrorKind::NoSuchImage, e.message)
+    } else {
+        e
+    }
+}

@@ -1,0 +1,133 @@
+//! Pods: create, list, rm, exists.
+
+use hyper::Method;
+use rpod_api::front_door::pods::{PodCreateReport, PodPsOptions, PodReport, PodRmOptions, PodSpec};
+use rpod_api::pod::ListPodsReport;
+use rpod_api::{Error, ErrorKind, Result};
+use serde_json::{json, Map, Value};
+
+use super::{filter_list_json, seg};
+use crate::error::unsupported;
+use crate::query::with_query;
+use crate::transport::body;
+use crate::RemoteEngine;
+
+/// A 404 of a pod endpoint is a missing pod.
+fn pod_error(e: Error) -> Error {
+    if e.kind == ErrorKind::NoSuchContainer {
+        Error::new(ErrorKind::NoSuchPod, e.message)
+    } else {
+        e
+    }
+}
+
+impl RemoteEngine {
+    pub(crate) async fn pod_create_remote(&self, s: &PodSpec) -> Result<PodCreateReport> {
+        let bare = PodSpec {
+            name: s.name.clone(),
+            no_infra: s.no_infra,
+            infra_command: s.infra_command.clone(),
+            infra_name: s.infra_name.clone(),
+            hostname: s.hostname.clone(),
+            labels: s.labels.clone(),
+            share: s.share.clone(),
+            exit_policy: s.exit_policy.clone(),
+            ..Default::default()
+        };
+        if &bare != s {
+            return Err(unsupported(
+                "pod create with options other than --name, --infra, --infra-command, --infra-name, --hostname, --label, --share and --exit-policy",
+            ));
+        }
+        let mut g = Map::new();
+        if let Some(n) = &s.name {
+            g.insert("name".into(), json!(n));
+        }
+        g.insert("no_infra".into(), json!(s.no_infra));
+        if let Some(c) = &s.infra_command {
+            g.insert("infra_command".into(), json!(c));
+        }
+        if let Some(n) = &s.infra_name {
+            g.insert("infra_name".into(), json!(n));
+        }
+        if let Some(h) = &s.hostname {
+            g.insert("hostname".into(), json!(h));
+        }
+        if !s.labels.is_empty() {
+            let l: Map<String, Value> = s.labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            g.insert("labels".into(), Value::Object(l));
+        }
+        if let Some(share) = &s.share {
+            g.insert("shared_namespaces".into(), json!(share));
+        }
+        if let Some(p) = &s.exit_policy {
+            g.insert("exit_policy".into(), json!(p));
+        }
+        #[derive(serde::Deserialize)]
+        struct Id {
+            #[serde(rename = "Id")]
+            id: String,
+        }
+        let r: Id = self
+            .transport
+            .json(Method::POST, "/pods/create", body(&Value::Object(g))?)
+            .await?;
+        Ok(PodCreateReport { id: r.id })
+    }
+
+    pub(crate) async fn pods(&self, o: &PodPsOptions) -> Result<Vec<ListPodsReport>> {
+        if o.latest {
+            return Err(unsupported("pod ps --latest"));
+        }
+        if !o.sort.is_empty() && o.sort != "created" {
+            return Err(unsupported("pod ps --sort"));
+        }
+        let mut q = Vec::new();
+        if !o.filters.is_empty() {
+            q.push(("filters", filter_list_json(&o.filters)));
+        }
+        self.transport.get(&with_query("/pods/json", &q)).await
+    }
+
+    pub(crate) async fn pod_remove(&self, names: &[String], o: &PodRmOptions) -> Result<Vec<PodReport>> {
+        if o.select.all || o.select.latest {
+            return Err(unsupported("pod rm --all/--latest"));
+        }
+        let mut q = vec![("force", o.force.to_string())];
+        if let Some(t) = o.timeout {
+            q.push(("timeout", t.to_string()));
+        }
+        let mut out = Vec::new();
+        for n in names {
+            let path = with_query(&format!("/pods/{}", seg(n)), &q);
+            #[derive(serde::Deserialize)]
+            struct Rm {
+                #[serde(rename = "Id")]
+                id: String,
+            }
+            match self.transport.json::<Rm>(Method::DELETE, &path, None).await {
+                Ok(r) => out.push(PodReport { id: r.id, raw_input: n.clone(), err: None }),
+                Err(e) => {
+                    let e = pod_error(e);
+                    if o.ignore && e.kind == ErrorKind::NoSuchPod {
+                        continue;
+                    }
+                    out.push(PodReport { id: String::new(), raw_input: n.clone(), err: Some(e) });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn pod_exists_remote(&self, name: &str) -> Result<bool> {
+        match self
+            .transport
+            .call(Method::GET, &format!("/pods/{}/exists", seg(name)), None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind == ErrorKind::NoSuchContainer || e.kind == ErrorKind::NoSuchPod => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
