@@ -10,7 +10,8 @@ set -euo pipefail
 # plugins of the cni backend, iptables for both), tools used by the tests and fixtures;
 # catatonit: the static binary of rpod's locally built pod infra image and the
 # init of `run --init`; systemd: journald and journalctl for `--log-driver journald`
-# and the journald events backend (its daemons are never started as init here)
+# and the journald events backend (its daemons are never started as init here);
+# openssh: `rpod --url ssh://` runs the system ssh, its test an sshd on 127.0.0.1
 packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
@@ -18,6 +19,7 @@ packages=(
     util-linux coreutils tar jq make
     catatonit systemd
     apache2-utils openssl
+    openssh-client openssh-server
 )
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -69,7 +71,7 @@ if ! command -v docker >/dev/null 2>&1; then
 fi
 
 # The packages must have delivered what rpod and the tests execute.
-for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat; do
+for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||

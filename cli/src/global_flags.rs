@@ -99,28 +99,39 @@ pub struct GlobalFlags {
 }
 
 impl GlobalFlags {
+    /// Whether commands go to a remote service: `rpod-remote`, `--remote`,
+    /// `--url`, `--connection`, `CONTAINER_HOST` or `CONTAINER_CONNECTION`.
+    pub fn remote_mode(&self) -> bool {
+        let invoked_as_remote = std::env::args_os()
+            .next()
+            .map(std::path::PathBuf::from)
+            .and_then(|p| p.file_name().map(|n| n == "rpod-remote"))
+            .unwrap_or(false);
+        let env_named = ["CONTAINER_HOST", "CONTAINER_CONNECTION"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+        invoked_as_remote
+            || self.remote
+            || self.url.is_some()
+            || self.connection.is_some()
+            || env_named
+    }
+
     /// Refuses what rpod does not implement, naming the flag (exit 125).
     pub fn check(&self) -> CliResult<()> {
-        if self.url.is_some() || self.connection.is_some() || self.remote {
-            let flag = if self.url.is_some() {
-                "--url"
-            } else if self.connection.is_some() {
-                "--connection"
-            } else {
-                "--remote"
-            };
-            return Err(not_yet(
-                flag,
-                "remote connections need the REST API service (issue 15)",
-            ));
-        }
-        if self.identity.is_some() || self.ssh.is_some() {
-            let flag = if self.identity.is_some() {
-                "--identity"
-            } else {
-                "--ssh"
-            };
-            return Err(not_yet(flag, "remote connections (issue 15)"));
+        match self.ssh.as_deref() {
+            None | Some("native") => {}
+            Some("golang") => {
+                return Err(not_yet(
+                    "--ssh golang",
+                    "rpod connects through the system's ssh: --ssh native",
+                ))
+            }
+            Some(other) => {
+                return Err(CliError::usage(format!(
+                    "invalid ssh mode {other:?}: use golang or native"
+                )))
+            }
         }
         if let Some(c) = self.context.as_deref() {
             if c != "default" {

@@ -4,6 +4,7 @@
 mod broken_pipe;
 mod cli_error;
 mod commands;
+mod connections;
 use gotmpl as format;
 mod global_flags;
 mod human;

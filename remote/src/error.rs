@@ -4,15 +4,12 @@
 use rpod_api::{Error, ErrorKind};
 use serde::Deserialize;
 
-/// What is not carried over the API yet: `container_top` becomes
-/// "container top is not supported in remote mode yet".
+/// What is not carried over the API yet: "OPERATION is not supported in
+/// remote mode yet".
 pub fn unsupported(operation: &str) -> Error {
     Error::new(
         ErrorKind::NotImplemented,
-        format!(
-            "{} is not supported in remote mode yet",
-            operation.replace('_', " ")
-        ),
+        format!("{operation} is not supported in remote mode yet"),
     )
 }
 
@@ -20,15 +17,20 @@ pub fn unsupported(operation: &str) -> Error {
 struct Body {
     #[serde(default)]
     message: String,
+    /// rpod's service sends the front door's kind.
+    #[serde(default)]
+    kind: Option<ErrorKind>,
 }
 
 /// The error for a response with a failure status.
 pub(crate) fn from_response(status: u16, body: &[u8]) -> Error {
-    let message = serde_json::from_slice::<Body>(body)
-        .map(|b| b.message)
-        .ok()
+    let parsed = serde_json::from_slice::<Body>(body).unwrap_or_default();
+    let message = Some(parsed.message)
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned());
+    if let Some(kind) = parsed.kind {
+        return Error::new(kind, message);
+    }
     let lower = message.to_lowercase();
     let kind = match status {
         404 if lower.contains("no such pod") => ErrorKind::NoSuchPod,
@@ -49,7 +51,9 @@ pub(crate) fn from_response(status: u16, body: &[u8]) -> Error {
         409 => ErrorKind::InvalidState,
         400 => ErrorKind::InvalidArgument,
         501 => ErrorKind::NotImplemented,
-        _ if lower.contains("executable file not found") || lower.contains("no such file or directory") && lower.contains("exec") => {
+        _ if lower.contains("executable file not found")
+            || lower.contains("no such file or directory") && lower.contains("exec") =>
+        {
             ErrorKind::CommandNotFound
         }
         _ if lower.contains("permission denied") && lower.contains("exec") => {
@@ -73,10 +77,24 @@ mod tests {
     fn statuses_and_messages_become_kinds() {
         let e = from_response(404, br#"{"cause":"no such container","message":"no container with name or ID \"x\" found: no such container","response":404}"#);
         assert_eq!(e.kind, ErrorKind::NoSuchContainer);
-        assert_eq!(e.message, "no container with name or ID \"x\" found: no such container");
-        assert_eq!(from_response(404, b"{\"message\":\"x: no such pod\"}").kind, ErrorKind::NoSuchPod);
+        assert_eq!(
+            e.message,
+            "no container with name or ID \"x\" found: no such container"
+        );
+        assert_eq!(
+            from_response(404, b"{\"message\":\"x: no such pod\"}").kind,
+            ErrorKind::NoSuchPod
+        );
         assert_eq!(from_response(501, b"nope").message, "nope");
-        assert_eq!(from_response(409, b"{\"message\":\"container state improper\"}").kind, ErrorKind::InvalidState);
-        assert_eq!(unsupported("container_top").message, "container top is not supported in remote mode yet");
+        assert_eq!(
+            from_response(409, b"{\"message\":\"container state improper\"}").kind,
+            ErrorKind::InvalidState
+        );
+        let e = from_response(500, br#"{"message":"m","kind":"CommandNotFound"}"#);
+        assert_eq!(e.kind, ErrorKind::CommandNotFound);
+        assert_eq!(
+            unsupported("container top").message,
+            "container top is not supported in remote mode yet"
+        );
     }
 }

@@ -7,8 +7,8 @@
 //! This crate depends on `rpod-api` only: never on the engine.
 
 mod error;
-mod ops;
 mod front_door;
+mod ops;
 mod query;
 mod session;
 mod ssh;

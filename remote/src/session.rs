@@ -7,20 +7,21 @@ use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use hyper::body::Incoming;
 use hyper::upgrade::Upgraded;
-use hyper::Method;
+use hyper::{Method, Response};
 use hyper_util::rt::TokioIo;
+use rpod_api::container_run::session::TerminalSize;
 use rpod_api::container_run::{
     AttachControl, AttachEnd, AttachInput, AttachOutput, AttachSession, SessionInfo,
 };
 use rpod_api::{Error, ErrorKind, Result};
-use rpod_api::container_run::session::TerminalSize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf};
 use tokio::sync::mpsc;
 
-use crate::error::unsupported;
+use crate::error::{from_response, unsupported};
 use crate::query::encode;
-use crate::transport::{decode, Transport};
+use crate::transport::{decode, read_all, Transport};
 
 /// What the session is of, and so how its end is learnt.
 #[derive(Clone)]
@@ -45,6 +46,9 @@ pub(crate) struct RemoteSession {
     input: Option<Box<dyn AttachInput>>,
     detached: Arc<std::sync::atomic::AtomicBool>,
     reader: tokio::task::AbortHandle,
+    /// A container's `wait`, asked before its start: its answer is the exit
+    /// code (a `--rm` container may be gone by the time the output ends).
+    wait: Option<Response<Incoming>>,
 }
 
 impl RemoteSession {
@@ -53,6 +57,7 @@ impl RemoteSession {
         process: Process,
         transport: Arc<Transport>,
         upgraded: Upgraded,
+        wait: Option<Response<Incoming>>,
     ) -> RemoteSession {
         let (rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
         let (out_tx, out_rx) = std_mpsc::channel();
@@ -94,6 +99,7 @@ impl RemoteSession {
             input,
             detached,
             reader,
+            wait,
         }
     }
 }
@@ -110,7 +116,10 @@ async fn read_output(
             match rd.read(&mut buf).await {
                 Ok(0) => break,
                 Ok(n) => {
-                    if tx.send(Ok(AttachOutput::Stdout(buf[..n].to_vec()))).is_err() {
+                    if tx
+                        .send(Ok(AttachOutput::Stdout(buf[..n].to_vec())))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -239,10 +248,20 @@ impl AttachSession for RemoteSession {
             }
             Process::Container { remove } => {
                 let id = encode(&self.info.id);
-                let (_, bytes) = self
-                    .transport
-                    .call(Method::POST, &format!("/containers/{id}/wait"), None)
-                    .await?;
+                let resp = match self.wait {
+                    Some(r) => r,
+                    None => {
+                        let path = format!("/containers/{id}/wait");
+                        self.transport
+                            .send(Method::POST, &path, None, false)
+                            .await?
+                    }
+                };
+                let status = resp.status().as_u16();
+                let bytes = read_all(resp).await?;
+                if status >= 400 {
+                    return Err(from_response(status, &bytes));
+                }
                 let code: i32 = decode(&bytes)?;
                 if *remove {
                     remove_container(&self.transport, &id).await;

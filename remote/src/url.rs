@@ -56,10 +56,7 @@ impl RemoteUrl {
                     None => (None, authority),
                 };
                 let (host, port) = match hostport.rsplit_once(':') {
-                    Some((h, p)) => (
-                        h,
-                        Some(p.parse::<u16>().map_err(|_| bad("invalid port"))?),
-                    ),
+                    Some((h, p)) => (h, Some(p.parse::<u16>().map_err(|_| bad("invalid port"))?)),
                     None => (hostport, None),
                 };
                 if host.is_empty() {

@@ -13,6 +13,10 @@ use serde_json::json;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// The front door's kind of the error, when it came from the engine:
+    /// sent as `"kind"` beside Podman's keys so rpod's remote client
+    /// gets the exact kind back (other clients ignore it).
+    pub kind: Option<ErrorKind>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -22,6 +26,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            kind: None,
         }
     }
 
@@ -81,7 +86,10 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
-        ApiError::new(status_of(e.kind), e.message)
+        ApiError {
+            kind: Some(e.kind),
+            ..ApiError::new(status_of(e.kind), e.message)
+        }
     }
 }
 
@@ -98,7 +106,11 @@ impl IntoResponse for ApiError {
         } else {
             tracing::debug!(status = %self.status, "{}", self.message);
         }
-        (self.status, Json(body(self.status, &self.message))).into_response()
+        let mut b = body(self.status, &self.message);
+        if let (Some(kind), Some(obj)) = (self.kind, b.as_object_mut()) {
+            obj.insert("kind".into(), json!(kind));
+        }
+        (self.status, Json(b)).into_response()
     }
 }
 

@@ -16,6 +16,7 @@ pub mod endpoint;
 pub mod error;
 pub mod exec;
 pub mod idle;
+pub mod libpod;
 pub mod routes;
 pub mod server;
 pub mod version;

@@ -24,6 +24,11 @@ pub struct ServiceArgs {
 }
 
 pub async fn run(g: &Globals, a: ServiceArgs) -> CliResult {
+    if g.remote.is_some() {
+        return Err(CliError::usage(
+            "system service is not available in remote mode: run it on the remote host",
+        ));
+    }
     if a.time < 0 {
         return Err(CliError::usage(format!(
             "invalid argument \"{}\" for \"-t, --time\" flag: the timeout cannot be negative",

@@ -29,6 +29,8 @@ pub struct Globals {
     pub runtime_flags: Vec<String>,
     pub hooks_dirs: Vec<PathBuf>,
     pub default_mounts_file: Option<PathBuf>,
+    /// Remote mode: the connection the user named (resolved on use).
+    pub remote: Option<crate::connections::Wanted>,
 }
 
 impl From<&Cli> for Globals {
@@ -45,6 +47,11 @@ impl From<&Cli> for Globals {
             runtime_flags: c.globals.runtime_flag.clone(),
             hooks_dirs: c.globals.hooks_dir.iter().map(PathBuf::from).collect(),
             default_mounts_file: c.globals.default_mounts_file.clone(),
+            remote: c.globals.remote_mode().then(|| crate::connections::Wanted {
+                url: c.globals.url.clone(),
+                connection: c.globals.connection.clone(),
+                identity: c.globals.identity.clone(),
+            }),
         }
     }
 }
@@ -66,9 +73,22 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
     }
 }
 
-/// The front door commands talk to: the local engine (the REST API issue adds
-/// the remote one behind the same trait).
+/// The front door commands talk to: the local engine, or in remote mode
+/// the service the connection names (over the libpod REST API).
 pub fn open_front_door(g: &Globals) -> CliResult<Box<dyn FrontDoor>> {
+    if let Some(wanted) = &g.remote {
+        let target = crate::connections::resolve(wanted)?;
+        let url = rpod_remote::RemoteUrl::parse(&target.url)?;
+        let options = rpod_remote::ConnectOptions {
+            identity: target.identity,
+            ssh_config: std::env::var_os("CONTAINERS_SSH_CONF")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        };
+        return Ok(Box::new(rpod_remote::RemoteEngine::connect(
+            &url, &options,
+        )?));
+    }
     let exe = std::env::current_exe().context("locating the rpod binary")?;
     Ok(Box::new(LocalEngine::open(&engine_options(g), exe)?))
 }
@@ -76,6 +96,9 @@ pub fn open_front_door(g: &Globals) -> CliResult<Box<dyn FrontDoor>> {
 /// `system check`'s engine: the local store, checked without opening the
 /// engine first (a damaged database is one of the things it repairs).
 pub fn open_store_checker(g: &Globals) -> CliResult<Box<dyn SystemCheck>> {
+    if g.remote.is_some() {
+        return Err(rpod_remote::unsupported("system check").into());
+    }
     let exe = std::env::current_exe().context("locating the rpod binary")?;
     Ok(Box::new(StoreChecker::new(&engine_options(g), exe)?))
 }

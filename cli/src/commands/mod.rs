@@ -7,6 +7,7 @@ mod cidfile;
 mod commit;
 mod common;
 mod completion;
+mod connection;
 mod container_create;
 mod container_filter;
 mod cp;

@@ -31,6 +31,9 @@ pub enum SystemCommand {
     Reset(ResetArgs),
     /// Run API service
     Service(super::api_service::ServiceArgs),
+    /// Manage remote API service destinations
+    #[command(subcommand)]
+    Connection(super::connection::ConnectionCommand),
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +131,7 @@ pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
         SystemCommand::Reset(a) => reset(g, a).await,
         SystemCommand::Migrate(a) => migrate(g, a).await,
         SystemCommand::Service(a) => super::api_service::run(g, a).await,
+        SystemCommand::Connection(c) => super::connection::run(c),
     }
 }
 

@@ -13,6 +13,6 @@ use crate::RemoteEngine;
 #[async_trait]
 impl ContainerCopy for RemoteEngine {
     async fn container_copy(&self, _request: CopyRequest) -> Result<()> {
-        Err(unsupported("container_copy"))
+        Err(unsupported("container copy"))
     }
 }

@@ -37,12 +37,15 @@ impl ContainerRun for RemoteEngine {
         name_or_id: &str,
         options: StartAttachOptions,
     ) -> Result<Box<dyn AttachSession>> {
-        self.attach_existing(name_or_id, options.interactive, true).await
+        self.attach_existing(name_or_id, options.interactive, true)
+            .await
     }
 
     async fn container_start(&self, name_or_id: &str, skip_running: bool) -> Result<bool> {
         if !skip_running {
-            return Err(unsupported("container start without skipping a running container"));
+            return Err(unsupported(
+                "container start without skipping a running container",
+            ));
         }
         self.start(name_or_id).await
     }
@@ -55,7 +58,8 @@ impl ContainerRun for RemoteEngine {
         if options.latest {
             return Err(unsupported("attach --latest"));
         }
-        self.attach_existing(name_or_id, !options.no_stdin, false).await
+        self.attach_existing(name_or_id, !options.no_stdin, false)
+            .await
     }
 
     async fn container_exec(

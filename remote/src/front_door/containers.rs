@@ -23,7 +23,7 @@ use crate::RemoteEngine;
 #[async_trait]
 impl Containers for RemoteEngine {
     async fn container_rename(&self, _name_or_id: &str, _new_name: &str) -> Result<()> {
-        Err(unsupported("container_rename"))
+        Err(unsupported("container rename"))
     }
 
     async fn container_stop(&self, options: StopOptions) -> Result<Vec<StopReport>> {
@@ -39,21 +39,21 @@ impl Containers for RemoteEngine {
     }
 
     async fn container_restart(&self, _options: RestartOptions) -> Result<Vec<RestartReport>> {
-        Err(unsupported("container_restart"))
+        Err(unsupported("container restart"))
     }
 
     async fn container_pause(
         &self,
         _options: PauseUnpauseOptions,
     ) -> Result<Vec<PauseUnpauseReport>> {
-        Err(unsupported("container_pause"))
+        Err(unsupported("container pause"))
     }
 
     async fn container_unpause(
         &self,
         _options: PauseUnpauseOptions,
     ) -> Result<Vec<PauseUnpauseReport>> {
-        Err(unsupported("container_unpause"))
+        Err(unsupported("container unpause"))
     }
 
     async fn container_wait(&self, options: WaitOptions) -> Result<Vec<WaitReport>> {
@@ -79,7 +79,7 @@ impl Containers for RemoteEngine {
         &self,
         _options: ContainerCleanupOptions,
     ) -> Result<Vec<ContainerReport>> {
-        Err(unsupported("container_cleanup"))
+        Err(unsupported("container cleanup"))
     }
 
     async fn container_list(&self, options: ContainerListOptions) -> Result<Vec<ListContainer>> {
@@ -95,7 +95,7 @@ impl Containers for RemoteEngine {
     }
 
     async fn container_top(&self, _options: TopOptions) -> Result<StringSliceReport> {
-        Err(unsupported("container_top"))
+        Err(unsupported("container top"))
     }
 
     fn container_top_descriptors(&self) -> Vec<String> {
@@ -106,43 +106,43 @@ impl Containers for RemoteEngine {
         &self,
         _options: rpod_api::stats::ContainerStatsOptions,
     ) -> Result<Vec<rpod_api::stats::ContainerStats>> {
-        Err(unsupported("container_stats"))
+        Err(unsupported("container stats"))
     }
 
     async fn container_update(
         &self,
         _options: rpod_api::container_run::UpdateOptions,
     ) -> Result<String> {
-        Err(unsupported("container_update"))
+        Err(unsupported("container update"))
     }
 
     async fn container_healthcheck_run(&self, _name_or_id: &str) -> Result<HealthCheckRunReport> {
-        Err(unsupported("container_healthcheck_run"))
+        Err(unsupported("container healthcheck run"))
     }
 
     async fn container_mount(
         &self,
         _options: ContainerMountOptions,
     ) -> Result<Vec<ContainerMountReport>> {
-        Err(unsupported("container_mount"))
+        Err(unsupported("container mount"))
     }
 
     async fn container_list_mounted(&self) -> Result<Vec<ContainerMountReport>> {
-        Err(unsupported("container_list_mounted"))
+        Err(unsupported("container list mounted"))
     }
 
     async fn container_unmount(
         &self,
         _options: ContainerUnmountOptions,
     ) -> Result<Vec<ContainerUnmountReport>> {
-        Err(unsupported("container_unmount"))
+        Err(unsupported("container unmount"))
     }
 
     async fn container_export(&self, _name_or_id: &str, _output: ExportOutput) -> Result<()> {
-        Err(unsupported("container_export"))
+        Err(unsupported("container export"))
     }
 
     async fn container_diff(&self, _name_or_id: &str, _options: DiffOptions) -> Result<DiffReport> {
-        Err(unsupported("container_diff"))
+        Err(unsupported("container diff"))
     }
 }

@@ -1,12 +1,12 @@
 //! `Images` over the libpod API.
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use rpod_api::image::{
     ImageData, ImageHistoryLayer, ImageLoadReport, ImageMountReport, ImagePruneReport,
     ImageRemoveReport, ImageSummary, ImageTreeReport,
 };
 use rpod_api::Result;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 #[allow(clippy::wildcard_imports)]
@@ -34,7 +34,7 @@ impl Images for RemoteEngine {
         _options: ImagePushOptions,
         _progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<ImagePushReport> {
-        Err(unsupported("image_push"))
+        Err(unsupported("image push"))
     }
 
     async fn image_list(&self, options: ImageListOptions) -> Result<Vec<ImageSummary>> {
@@ -54,7 +54,7 @@ impl Images for RemoteEngine {
     }
 
     async fn image_prune(&self, _options: ImagePruneOptions) -> Result<Vec<ImagePruneReport>> {
-        Err(unsupported("image_prune"))
+        Err(unsupported("image prune"))
     }
 
     async fn image_tag(&self, name_or_id: &str, tags: Vec<String>) -> Result<()> {
@@ -62,7 +62,7 @@ impl Images for RemoteEngine {
     }
 
     async fn image_untag(&self, _name_or_id: &str, _tags: Vec<String>) -> Result<()> {
-        Err(unsupported("image_untag"))
+        Err(unsupported("image untag"))
     }
 
     async fn image_exists(&self, name_or_id: &str) -> Result<bool> {
@@ -75,11 +75,11 @@ impl Images for RemoteEngine {
         _options: ImageSaveOptions,
         _to: SaveDestination,
     ) -> Result<()> {
-        Err(unsupported("image_save"))
+        Err(unsupported("image save"))
     }
 
     async fn image_load(&self, _from: ArchiveSource) -> Result<ImageLoadReport> {
-        Err(unsupported("image_load"))
+        Err(unsupported("image load"))
     }
 
     async fn image_import(
@@ -87,19 +87,19 @@ impl Images for RemoteEngine {
         _from: ArchiveSource,
         _options: ImageImportOptions,
     ) -> Result<String> {
-        Err(unsupported("image_import"))
+        Err(unsupported("image import"))
     }
 
     async fn container_commit(&self, _name_or_id: &str, _options: CommitOptions) -> Result<String> {
-        Err(unsupported("container_commit"))
+        Err(unsupported("container commit"))
     }
 
     async fn image_history(&self, _name_or_id: &str) -> Result<Vec<ImageHistoryLayer>> {
-        Err(unsupported("image_history"))
+        Err(unsupported("image history"))
     }
 
     async fn image_tree(&self, _name_or_id: &str) -> Result<ImageTreeReport> {
-        Err(unsupported("image_tree"))
+        Err(unsupported("image tree"))
     }
 
     async fn image_mount(
@@ -107,7 +107,7 @@ impl Images for RemoteEngine {
         _names: Vec<String>,
         _options: ImageMountOptions,
     ) -> Result<Vec<ImageMountReport>> {
-        Err(unsupported("image_mount"))
+        Err(unsupported("image mount"))
     }
 
     async fn image_unmount(
@@ -115,11 +115,11 @@ impl Images for RemoteEngine {
         _names: Vec<String>,
         _options: ImageMountOptions,
     ) -> Result<Vec<String>> {
-        Err(unsupported("image_unmount"))
+        Err(unsupported("image unmount"))
     }
 
     async fn registry_login(&self, _options: LoginOptions) -> Result<()> {
-        Err(unsupported("registry_login"))
+        Err(unsupported("registry login"))
     }
 
     async fn registry_login_user(
@@ -127,18 +127,18 @@ impl Images for RemoteEngine {
         _registry: &str,
         _authfile: Option<PathBuf>,
     ) -> Result<String> {
-        Err(unsupported("registry_login_user"))
+        Err(unsupported("registry login user"))
     }
 
     async fn registry_logout(&self, _options: LogoutOptions) -> Result<Option<String>> {
-        Err(unsupported("registry_logout"))
+        Err(unsupported("registry logout"))
     }
 
     async fn trust_show(&self, _policy_path: Option<PathBuf>) -> Result<ShowTrustReport> {
-        Err(unsupported("trust_show"))
+        Err(unsupported("trust show"))
     }
 
     async fn trust_set(&self, _options: SetTrustOptions) -> Result<()> {
-        Err(unsupported("trust_set"))
+        Err(unsupported("trust set"))
     }
 }

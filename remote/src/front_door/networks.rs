@@ -16,22 +16,22 @@ use crate::RemoteEngine;
 #[async_trait]
 impl Networks for RemoteEngine {
     async fn network_create(&self, _options: NetworkCreateOptions) -> Result<Network> {
-        Err(unsupported("network_create"))
+        Err(unsupported("network create"))
     }
 
     async fn network_list(&self, _options: NetworkListOptions) -> Result<Vec<Network>> {
-        Err(unsupported("network_list"))
+        Err(unsupported("network list"))
     }
 
     async fn network_inspect(
         &self,
         _names: &[String],
     ) -> Result<(Vec<NetworkInspectReport>, Vec<Error>)> {
-        Err(unsupported("network_inspect"))
+        Err(unsupported("network inspect"))
     }
 
     async fn network_exists(&self, _name_or_id: &str) -> Result<bool> {
-        Err(unsupported("network_exists"))
+        Err(unsupported("network exists"))
     }
 
     async fn network_remove(
@@ -39,11 +39,14 @@ impl Networks for RemoteEngine {
         _names: &[String],
         _options: NetworkRmOptions,
     ) -> Result<Vec<NetworkRmReport>> {
-        Err(unsupported("network_remove"))
+        Err(unsupported("network remove"))
     }
 
-    async fn network_prune(&self, _options: NetworkPruneOptions) -> Result<Vec<NetworkPruneReport>> {
-        Err(unsupported("network_prune"))
+    async fn network_prune(
+        &self,
+        _options: NetworkPruneOptions,
+    ) -> Result<Vec<NetworkPruneReport>> {
+        Err(unsupported("network prune"))
     }
 
     async fn network_connect(
@@ -52,11 +55,16 @@ impl Networks for RemoteEngine {
         _container: &str,
         _options: NetworkConnectOptions,
     ) -> Result<()> {
-        Err(unsupported("network_connect"))
+        Err(unsupported("network connect"))
     }
 
-    async fn network_disconnect(&self, _network: &str, _container: &str, _force: bool) -> Result<()> {
-        Err(unsupported("network_disconnect"))
+    async fn network_disconnect(
+        &self,
+        _network: &str,
+        _container: &str,
+        _force: bool,
+    ) -> Result<()> {
+        Err(unsupported("network disconnect"))
     }
 
     async fn network_reload(
@@ -64,10 +72,10 @@ impl Networks for RemoteEngine {
         _containers: &[String],
         _all: bool,
     ) -> Result<Vec<NetworkReloadReport>> {
-        Err(unsupported("network_reload"))
+        Err(unsupported("network reload"))
     }
 
     async fn network_update(&self, _network: &str, _options: NetworkUpdateOptions) -> Result<()> {
-        Err(unsupported("network_update"))
+        Err(unsupported("network update"))
     }
 }

@@ -22,11 +22,15 @@ impl Pods for RemoteEngine {
     }
 
     async fn pod_start(&self, _names: &[String], _options: PodSelect) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod_start"))
+        Err(unsupported("pod start"))
     }
 
-    async fn pod_stop(&self, _names: &[String], _options: PodStopOptions) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod_stop"))
+    async fn pod_stop(
+        &self,
+        _names: &[String],
+        _options: PodStopOptions,
+    ) -> Result<Vec<PodReport>> {
+        Err(unsupported("pod stop"))
     }
 
     async fn pod_restart(
@@ -34,19 +38,23 @@ impl Pods for RemoteEngine {
         _names: &[String],
         _options: PodStopOptions,
     ) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod_restart"))
+        Err(unsupported("pod restart"))
     }
 
-    async fn pod_kill(&self, _names: &[String], _options: PodKillOptions) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod_kill"))
+    async fn pod_kill(
+        &self,
+        _names: &[String],
+        _options: PodKillOptions,
+    ) -> Result<Vec<PodReport>> {
+        Err(unsupported("pod kill"))
     }
 
     async fn pod_pause(&self, _names: &[String], _options: PodSelect) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod_pause"))
+        Err(unsupported("pod pause"))
     }
 
     async fn pod_unpause(&self, _names: &[String], _options: PodSelect) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod_unpause"))
+        Err(unsupported("pod unpause"))
     }
 
     async fn pod_rm(&self, names: &[String], options: PodRmOptions) -> Result<Vec<PodReport>> {
@@ -54,7 +62,7 @@ impl Pods for RemoteEngine {
     }
 
     async fn pod_prune(&self) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod_prune"))
+        Err(unsupported("pod prune"))
     }
 
     async fn pod_ps(&self, options: PodPsOptions) -> Result<Vec<ListPodsReport>> {
@@ -66,17 +74,17 @@ impl Pods for RemoteEngine {
         _names: &[String],
         _options: PodSelect,
     ) -> Result<(Vec<PodInspectReport>, Vec<Error>)> {
-        Err(unsupported("pod_inspect"))
+        Err(unsupported("pod inspect"))
     }
 
     async fn pod_top(&self, _options: PodTopOptions) -> Result<Vec<PodTopProcess>> {
-        Err(unsupported("pod_top"))
+        Err(unsupported("pod top"))
     }
 
     async fn pod_stats(
         &self,
         _options: rpod_api::stats::PodStatsOptions,
     ) -> Result<Vec<rpod_api::stats::PodStatsReport>> {
-        Err(unsupported("pod_stats"))
+        Err(unsupported("pod stats"))
     }
 }

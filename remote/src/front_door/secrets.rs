@@ -17,7 +17,7 @@ impl Secrets for RemoteEngine {
         _data: Vec<u8>,
         _options: SecretCreateOptions,
     ) -> Result<String> {
-        Err(unsupported("secret_create"))
+        Err(unsupported("secret create"))
     }
 
     async fn secret_inspect(
@@ -25,11 +25,11 @@ impl Secrets for RemoteEngine {
         _names: &[String],
         _show_secret: bool,
     ) -> Result<(Vec<SecretInfoReport>, Vec<rpod_api::Error>)> {
-        Err(unsupported("secret_inspect"))
+        Err(unsupported("secret inspect"))
     }
 
     async fn secret_list(&self, _filters: &[String]) -> Result<Vec<SecretInfoReport>> {
-        Err(unsupported("secret_list"))
+        Err(unsupported("secret list"))
     }
 
     async fn secret_remove(
@@ -37,10 +37,10 @@ impl Secrets for RemoteEngine {
         _names: &[String],
         _options: SecretRmOptions,
     ) -> Result<Vec<SecretRmReport>> {
-        Err(unsupported("secret_remove"))
+        Err(unsupported("secret remove"))
     }
 
     async fn secret_exists(&self, _name: &str) -> Result<bool> {
-        Err(unsupported("secret_exists"))
+        Err(unsupported("secret exists"))
     }
 }

@@ -26,27 +26,27 @@ impl System for RemoteEngine {
     }
 
     async fn system_events(&self, _options: EventsOptions) -> Result<Box<dyn EventStream>> {
-        Err(unsupported("system_events"))
+        Err(unsupported("system events"))
     }
 
     async fn system_df(&self) -> Result<SystemDfReport> {
-        Err(unsupported("system_df"))
+        Err(unsupported("system df"))
     }
 
     async fn system_prune(&self, _options: SystemPruneOptions) -> Result<SystemPruneReport> {
-        Err(unsupported("system_prune"))
+        Err(unsupported("system prune"))
     }
 
     async fn system_reset(&self) -> Result<()> {
-        Err(unsupported("system_reset"))
+        Err(unsupported("system reset"))
     }
 
     async fn system_migrate(&self, _new_runtime: Option<String>) -> Result<()> {
-        Err(unsupported("system_migrate"))
+        Err(unsupported("system migrate"))
     }
 
     async fn container_prune(&self, _options: ContainerPruneOptions) -> Result<Vec<PruneReport>> {
-        Err(unsupported("container_prune"))
+        Err(unsupported("container prune"))
     }
 
     async fn generate_systemd(
@@ -54,13 +54,13 @@ impl System for RemoteEngine {
         _name_or_id: &str,
         _options: GenerateSystemdOptions,
     ) -> Result<GenerateSystemdReport> {
-        Err(unsupported("generate_systemd"))
+        Err(unsupported("generate systemd"))
     }
 }
 
 #[async_trait]
 impl SystemCheck for RemoteEngine {
     async fn system_check(&self, _options: SystemCheckOptions) -> Result<SystemCheckReport> {
-        Err(unsupported("system_check"))
+        Err(unsupported("system check"))
     }
 }

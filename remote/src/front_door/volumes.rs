@@ -18,7 +18,7 @@ use crate::RemoteEngine;
 #[async_trait]
 impl Volumes for RemoteEngine {
     async fn volume_create(&self, _options: VolumeCreateOptions) -> Result<String> {
-        Err(unsupported("volume_create"))
+        Err(unsupported("volume create"))
     }
 
     async fn volume_inspect(
@@ -26,11 +26,11 @@ impl Volumes for RemoteEngine {
         _names: &[String],
         _all: bool,
     ) -> Result<(Vec<VolumeConfigResponse>, Vec<rpod_api::Error>)> {
-        Err(unsupported("volume_inspect"))
+        Err(unsupported("volume inspect"))
     }
 
     async fn volume_list(&self, _options: VolumeListOptions) -> Result<Vec<VolumeConfigResponse>> {
-        Err(unsupported("volume_list"))
+        Err(unsupported("volume list"))
     }
 
     async fn volume_remove(
@@ -38,30 +38,30 @@ impl Volumes for RemoteEngine {
         _names: &[String],
         _options: VolumeRmOptions,
     ) -> Result<Vec<VolumeRmReport>> {
-        Err(unsupported("volume_remove"))
+        Err(unsupported("volume remove"))
     }
 
     async fn volume_prune(&self, _options: VolumePruneOptions) -> Result<Vec<PruneReport>> {
-        Err(unsupported("volume_prune"))
+        Err(unsupported("volume prune"))
     }
 
     async fn volume_exists(&self, _name: &str) -> Result<bool> {
-        Err(unsupported("volume_exists"))
+        Err(unsupported("volume exists"))
     }
 
     async fn volume_export(&self, _name: &str, _output: ExportOutput) -> Result<()> {
-        Err(unsupported("volume_export"))
+        Err(unsupported("volume export"))
     }
 
     async fn volume_import(&self, _name: &str, _from: ArchiveSource) -> Result<()> {
-        Err(unsupported("volume_import"))
+        Err(unsupported("volume import"))
     }
 
     async fn volume_mount(&self, _name: &str) -> Result<String> {
-        Err(unsupported("volume_mount"))
+        Err(unsupported("volume mount"))
     }
 
     async fn volume_unmount(&self, _name: &str) -> Result<()> {
-        Err(unsupported("volume_unmount"))
+        Err(unsupported("volume unmount"))
     }
 }

@@ -65,7 +65,11 @@ impl RemoteEngine {
     pub(crate) async fn exists(&self, name: &str) -> Result<bool> {
         match self
             .transport
-            .call(Method::GET, &format!("/containers/{}/exists", seg(name)), None)
+            .call(
+                Method::GET,
+                &format!("/containers/{}/exists", seg(name)),
+                None,
+            )
             .await
         {
             Ok(_) => Ok(true),
@@ -131,10 +135,17 @@ impl RemoteEngine {
         let targets = self
             .select(&o.names, o.all, o.latest, &o.filters, true)
             .await?;
-        let q: Vec<(&str, String)> = o.timeout.map(|t| ("timeout", t.to_string())).into_iter().collect();
+        let q: Vec<(&str, String)> = o
+            .timeout
+            .map(|t| ("timeout", t.to_string()))
+            .into_iter()
+            .collect();
         Ok(self
             .each(targets, o.ignore, |id| {
-                (Method::POST, with_query(&format!("/containers/{id}/stop"), &q))
+                (
+                    Method::POST,
+                    with_query(&format!("/containers/{id}/stop"), &q),
+                )
             })
             .await)
     }
@@ -145,7 +156,10 @@ impl RemoteEngine {
         let signal = o.signal;
         Ok(self
             .each(targets, false, |id| {
-                (Method::POST, format!("/containers/{id}/kill?signal={signal}"))
+                (
+                    Method::POST,
+                    format!("/containers/{id}/kill?signal={signal}"),
+                )
             })
             .await)
     }
@@ -175,8 +189,11 @@ impl RemoteEngine {
         }
         let mut reports = Vec::new();
         for name in &o.names {
-            let q: Vec<(&str, String)> =
-                o.conditions.iter().map(|c| ("condition", c.clone())).collect();
+            let q: Vec<(&str, String)> = o
+                .conditions
+                .iter()
+                .map(|c| ("condition", c.clone()))
+                .collect();
             let path = with_query(&format!("/containers/{}/wait", seg(name)), &q);
             let report = match self.transport.call(Method::POST, &path, None).await {
                 Ok((_, body)) => WaitReport {
@@ -208,7 +225,9 @@ impl RemoteEngine {
             return Err(unsupported("--latest"));
         }
         if o.all || !o.filters.is_empty() {
-            let ids = self.select(&o.names, true, false, &o.filters, false).await?;
+            let ids = self
+                .select(&o.names, true, false, &o.filters, false)
+                .await?;
             return Ok(ids
                 .into_iter()
                 .map(|id| Selected {

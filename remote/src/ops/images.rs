@@ -41,7 +41,10 @@ impl RemoteEngine {
         if o.signature_policy.is_some() || o.variant.is_some() {
             return Err(unsupported("pull --signature-policy/--variant"));
         }
-        let mut q = vec![("reference", reference.to_owned()), ("quiet", o.quiet.to_string())];
+        let mut q = vec![
+            ("reference", reference.to_owned()),
+            ("quiet", o.quiet.to_string()),
+        ];
         if let Some(t) = r.tls_verify {
             q.push(("tlsVerify", t.to_string()));
         }
@@ -76,7 +79,9 @@ impl RemoteEngine {
                 }
                 if !ev.stream.is_empty() {
                     if let Some(p) = &progress {
-                        p.event(PullProgress::Line(ev.stream.trim_end_matches('\n').to_owned()));
+                        p.event(PullProgress::Line(
+                            ev.stream.trim_end_matches('\n').to_owned(),
+                        ));
                     }
                 }
                 if !ev.images.is_empty() {

@@ -46,9 +46,22 @@ impl RemoteEngine {
             ("stdout", "true".to_owned()),
             ("stderr", "true".to_owned()),
             ("timestamps", "true".to_owned()),
-            ("tail", if o.tail < 0 { "all".to_owned() } else { o.tail.to_string() }),
+            (
+                "tail",
+                if o.tail < 0 {
+                    "all".to_owned()
+                } else {
+                    o.tail.to_string()
+                },
+            ),
         ];
-        let secs = |n: i64| format!("{}.{:09}", n.div_euclid(1_000_000_000), n.rem_euclid(1_000_000_000));
+        let secs = |n: i64| {
+            format!(
+                "{}.{:09}",
+                n.div_euclid(1_000_000_000),
+                n.rem_euclid(1_000_000_000)
+            )
+        };
         if let Some(s) = o.since {
             q.push(("since", secs(s)));
         }
@@ -78,7 +91,11 @@ struct RemoteLogs {
 
 impl RemoteLogs {
     async fn open(&mut self, s: Source) -> Result<()> {
-        let q: Vec<(&str, String)> = self.query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let q: Vec<(&str, String)> = self
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         let path = with_query(&format!("/containers/{}/logs", seg(&s.id)), &q);
         let resp = self.transport.send(Method::GET, &path, None, false).await?;
         let status = resp.status().as_u16();
@@ -176,4 +193,3 @@ impl LogLineStream for RemoteLogs {
         }
     }
 }
-

@@ -54,7 +54,11 @@ impl RemoteEngine {
             g.insert("hostname".into(), json!(h));
         }
         if !s.labels.is_empty() {
-            let l: Map<String, Value> = s.labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            let l: Map<String, Value> = s
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
             g.insert("labels".into(), Value::Object(l));
         }
         if let Some(share) = &s.share {
@@ -89,7 +93,11 @@ impl RemoteEngine {
         self.transport.get(&with_query("/pods/json", &q)).await
     }
 
-    pub(crate) async fn pod_remove(&self, names: &[String], o: &PodRmOptions) -> Result<Vec<PodReport>> {
+    pub(crate) async fn pod_remove(
+        &self,
+        names: &[String],
+        o: &PodRmOptions,
+    ) -> Result<Vec<PodReport>> {
         if o.select.all || o.select.latest {
             return Err(unsupported("pod rm --all/--latest"));
         }
@@ -106,13 +114,21 @@ impl RemoteEngine {
                 id: String,
             }
             match self.transport.json::<Rm>(Method::DELETE, &path, None).await {
-                Ok(r) => out.push(PodReport { id: r.id, raw_input: n.clone(), err: None }),
+                Ok(r) => out.push(PodReport {
+                    id: r.id,
+                    raw_input: n.clone(),
+                    err: None,
+                }),
                 Err(e) => {
                     let e = pod_error(e);
                     if o.ignore && e.kind == ErrorKind::NoSuchPod {
                         continue;
                     }
-                    out.push(PodReport { id: String::new(), raw_input: n.clone(), err: Some(e) });
+                    out.push(PodReport {
+                        id: String::new(),
+                        raw_input: n.clone(),
+                        err: Some(e),
+                    });
                 }
             }
         }
@@ -126,7 +142,9 @@ impl RemoteEngine {
             .await
         {
             Ok(_) => Ok(true),
-            Err(e) if e.kind == ErrorKind::NoSuchContainer || e.kind == ErrorKind::NoSuchPod => Ok(false),
+            Err(e) if e.kind == ErrorKind::NoSuchContainer || e.kind == ErrorKind::NoSuchPod => {
+                Ok(false)
+            }
             Err(e) => Err(e),
         }
     }

@@ -147,7 +147,18 @@ impl RemoteEngine {
         let upgraded = hyper::upgrade::on(resp)
             .await
             .map_err(|e| Error::other(format!("attaching: {e}")))?;
-        let session = RemoteSession::new(info.clone(), process, self.transport.clone(), upgraded);
+        let wait_path = format!("/containers/{}/wait?condition=stopped", seg(&info.id));
+        let wait = self
+            .transport
+            .send(Method::POST, &wait_path, None, false)
+            .await?;
+        let session = RemoteSession::new(
+            info.clone(),
+            process,
+            self.transport.clone(),
+            upgraded,
+            Some(wait),
+        );
         if start {
             self.start(&info.id).await?;
         }
@@ -233,6 +244,7 @@ impl RemoteEngine {
             Process::Exec(exec_id),
             self.transport.clone(),
             upgraded,
+            None,
         )))
     }
 

@@ -44,11 +44,26 @@ fn unmapped_options(spec: &ContainerSpec) -> Vec<String> {
         .collect()
 }
 
+/// The flags a `ContainerSpec` field comes from, for the error.
+fn flag_of(field: &str) -> String {
+    match field {
+        "network" => "networking flags (--network, -p, --dns, ...)".to_owned(),
+        "resources" => "resource limits (--memory, --cpus, ...)".to_owned(),
+        "security" => "security flags (--cap-add, --privileged, --security-opt, ...)".to_owned(),
+        "namespaces" => "namespace flags (--pid, --ipc, --userns, ...)".to_owned(),
+        "cgroup" => "cgroup flags (--cgroupns, --cgroup-parent, ...)".to_owned(),
+        "mounts" | "volumes" | "tmpfs" | "image_mounts" | "fs_mounts" => {
+            "mounts (-v, --mount, --tmpfs)".to_owned()
+        }
+        other => format!("--{}", other.replace('_', "-")),
+    }
+}
+
 /// The body of `POST /libpod/containers/create`.
 pub(crate) fn spec_generator(create: &CreateSpec, pod: Option<&str>) -> Result<Value> {
     let s = &create.options;
     if let Some(opt) = unmapped_options(s).first() {
-        return Err(unsupported(&format!("the container option {opt:?}")));
+        return Err(unsupported(&flag_of(opt)));
     }
     if create.sdnotify != SdNotifyMode::default() {
         return Err(unsupported("--sdnotify"));
@@ -143,7 +158,7 @@ mod tests {
         assert_eq!(g["pod"], "p");
         c.options.read_only = Some(true);
         let e = spec_generator(&c, None).unwrap_err();
-        assert!(e.message.contains("read_only"), "{}", e.message);
+        assert_eq!(e.message, "--read-only is not supported in remote mode yet");
         assert!(e.message.ends_with("not supported in remote mode yet"));
     }
 }

@@ -186,7 +186,7 @@ fn is_zero(v: &Value) -> bool {
     }
 }
 
-fn refuse_unsupported(
+pub(crate) fn refuse_unsupported(
     section: &str,
     other: &Map<String, Value>,
     ignored: &[&str],

@@ -272,7 +272,7 @@ pub async fn wait(
 }
 
 /// The exit code a wait answers.
-async fn wait_result(
+pub(super) async fn wait_result(
     engine: &Engine,
     full_id: &str,
     exit_watch: Option<tokio::sync::watch::Receiver<Option<i32>>>,

@@ -36,6 +36,11 @@ struct CreateBody {
 #[serde(rename_all = "PascalCase", default)]
 struct StartBody {
     detach: bool,
+    /// libpod's terminal height and width for a TTY.
+    #[serde(rename = "h")]
+    height: Option<u16>,
+    #[serde(rename = "w")]
+    width: Option<u16>,
 }
 
 fn exec_error(e: ExecError) -> ApiError {
@@ -121,7 +126,7 @@ pub async fn start(
         user: config.user.clone(),
         tty: config.tty,
         interactive: config.stdin && !b.detach,
-        terminal_size: None,
+        terminal_size: b.height.zip(b.width).filter(|_| config.tty),
     };
     let session = match app
         .engine

@@ -16,7 +16,10 @@ use crate::Engine;
 
 /// `GET /libpod/info`.
 pub async fn info(State(engine): State<Engine>) -> ApiResult<Response> {
-    Ok(Json(engine.system_info().await?).into_response())
+    let mut info = engine.system_info().await?;
+    // As Podman's service: its clients are remote.
+    info.host.service_is_remote = true;
+    Ok(Json(info).into_response())
 }
 
 /// `GET /libpod/containers/json` (`all`, `limit`, `filters`, `size`, `pod`,

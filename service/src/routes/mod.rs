@@ -7,6 +7,9 @@ mod exec;
 mod fallback;
 mod images;
 mod libpod;
+mod libpod_containers;
+mod libpod_images;
+mod libpod_pods;
 mod logs;
 mod more;
 mod system;
@@ -68,6 +71,40 @@ pub fn router(engine: Engine) -> Router {
             get(libpod::container_exists),
         )
         .route("/libpod/pods/json", get(libpod::pods))
+        .route("/libpod/containers/create", post(libpod_containers::create))
+        .route(
+            "/libpod/containers/{id}/json",
+            get(libpod_containers::inspect),
+        )
+        .route("/libpod/containers/{id}/start", post(containers::start))
+        .route(
+            "/libpod/containers/{id}/stop",
+            post(libpod_containers::stop),
+        )
+        .route(
+            "/libpod/containers/{id}/kill",
+            post(libpod_containers::kill),
+        )
+        .route(
+            "/libpod/containers/{id}/wait",
+            post(libpod_containers::wait),
+        )
+        .route("/libpod/containers/{id}/logs", get(logs::logs))
+        .route("/libpod/containers/{id}/attach", post(attach::attach))
+        .route("/libpod/containers/{id}/exec", post(exec::create))
+        .route("/libpod/containers/{id}", delete(libpod_containers::remove))
+        .route("/libpod/exec/{id}/start", post(exec::start))
+        .route("/libpod/exec/{id}/json", get(exec::inspect))
+        .route("/libpod/images/json", get(libpod_images::list))
+        .route("/libpod/images/pull", post(libpod_images::pull))
+        .route("/libpod/images/remove", delete(libpod_images::remove))
+        .route(
+            "/libpod/images/{*rest}",
+            get(libpod_images::get_by_name).post(libpod_images::post_by_name),
+        )
+        .route("/libpod/pods/create", post(libpod_pods::create))
+        .route("/libpod/pods/{name}", delete(libpod_pods::remove))
+        .route("/libpod/pods/{name}/exists", get(libpod_pods::exists))
         .fallback(fallback::fallback)
         .with_state(AppState {
             engine,

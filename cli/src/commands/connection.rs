@@ -1,0 +1,304 @@
+//! `system connection add|ls|rm|default|rename`: the named remote
+//! destinations in rpod's connections file ([`crate::connections`]).
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use crate::cli_error::{CliError, CliResult};
+use crate::connections::{ConnectionsFile, Destination};
+use crate::format::{self, GoValue, HeaderMap, Origin, ToTemplate};
+
+/// The remote socket of `rpod system service` run by root.
+const ROOT_SOCKET: &str = "/run/rpod/rpod.sock";
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionCommand {
+    /// Record destination for the rpod service
+    Add(AddArgs),
+    /// Set named destination as default
+    Default(NameArg),
+    /// List destination for the rpod service(s)
+    #[command(alias = "list")]
+    Ls(LsArgs),
+    /// Rename "old" to "new"
+    #[command(alias = "mv")]
+    Rename(RenameArgs),
+    /// Delete named destination
+    #[command(alias = "remove")]
+    Rm(RmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Set connection to be default
+    #[arg(short = 'd', long)]
+    default: bool,
+    /// path to SSH identity file
+    #[arg(long, value_name = "PATH")]
+    identity: Option<String>,
+    /// SSH port number for destination
+    #[arg(short = 'p', long, default_value_t = 22)]
+    port: u16,
+    /// path to rpod socket on remote host. (default '/run/rpod/rpod.sock')
+    #[arg(long, value_name = "PATH")]
+    socket_path: Option<String>,
+    name: String,
+    destination: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NameArg {
+    name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Custom Go template for printing connections
+    #[arg(short = 'f', long)]
+    format: Option<String>,
+    /// Print only the connection names
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    old: String,
+    new: String,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["all", "name"]))]
+pub struct RmArgs {
+    /// Remove all connections
+    #[arg(short = 'a', long)]
+    all: bool,
+    name: Option<String>,
+}
+
+pub fn run(cmd: ConnectionCommand) -> CliResult {
+    match cmd {
+        ConnectionCommand::Add(a) => add(a),
+        ConnectionCommand::Default(a) => edit(|f| {
+            defined(f, &a.name)?;
+            f.connection.default = a.name;
+            Ok(())
+        }),
+        ConnectionCommand::Ls(a) => ls(a),
+        ConnectionCommand::Rename(a) => edit(|f| {
+            let d = defined(f, &a.old)?;
+            f.connection.connections.remove(&a.old);
+            f.connection.connections.insert(a.new.clone(), d);
+            if f.connection.default == a.old {
+                f.connection.default = a.new;
+            }
+            Ok(())
+        }),
+        ConnectionCommand::Rm(a) => edit(|f| {
+            match a.name {
+                Some(n) if !a.all => {
+                    f.connection.connections.remove(&n);
+                    if f.connection.default == n {
+                        f.connection.default.clear();
+                    }
+                }
+                _ => {
+                    f.connection.connections.clear();
+                    f.connection.default.clear();
+                }
+            }
+            Ok(())
+        }),
+    }
+}
+
+fn edit(change: impl FnOnce(&mut ConnectionsFile) -> CliResult<()>) -> CliResult {
+    let mut f = ConnectionsFile::load()?;
+    change(&mut f)?;
+    f.save()?;
+    Ok(0)
+}
+
+fn defined(f: &ConnectionsFile, name: &str) -> CliResult<Destination> {
+    f.connection.connections.get(name).cloned().ok_or_else(|| {
+        CliError::usage(format!(
+            "\"{name}\" destination is not defined. See \"rpod system connection add ...\" to create a connection"
+        ))
+    })
+}
+
+/// The destination as a URI: `[user@]host` means ssh; ssh gets the port
+/// and the remote socket path filled in.
+fn destination_uri(a: &AddArgs) -> CliResult<String> {
+    let has_scheme = a.destination.split_once("://").is_some_and(|(s, _)| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    });
+    let dest = if has_scheme {
+        a.destination.clone()
+    } else {
+        format!("ssh://{}", a.destination)
+    };
+    let (scheme, rest) = dest.split_once("://").unwrap_or(("", dest.as_str()));
+    match scheme {
+        "unix" => {
+            if a.identity.is_some() {
+                return Err(CliError::usage(
+                    "--identity option not supported for unix scheme",
+                ));
+            }
+            let path = a.socket_path.clone().unwrap_or_else(|| rest.to_owned());
+            match std::fs::metadata(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    tracing::warn!("{path:?} does not exist");
+                }
+                Ok(m) if !std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()) => {
+                    return Err(CliError::usage(format!(
+                        "{path:?} exists and is not a unix domain socket"
+                    )));
+                }
+                _ => {}
+            }
+            Ok(format!("unix://{path}"))
+        }
+        "tcp" => {
+            if a.socket_path.is_some() {
+                return Err(CliError::usage(
+                    "--socket-path option not supported for tcp scheme",
+                ));
+            }
+            if a.identity.is_some() {
+                return Err(CliError::usage(
+                    "--identity option not supported for tcp scheme",
+                ));
+            }
+            let hostport = rest.trim_end_matches('/');
+            if hostport
+                .rsplit_once(':')
+                .is_none_or(|(_, p)| p.parse::<u16>().is_err())
+            {
+                return Err(CliError::usage(
+                    "tcp scheme requires a port either via --port or in destination URL",
+                ));
+            }
+            Ok(format!("tcp://{hostport}"))
+        }
+        "ssh" => {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => (&rest[..i], &rest[i..]),
+                None => (rest, ""),
+            };
+            let (user, hostport) = match authority.rsplit_once('@') {
+                Some((u, h)) => (Some(u), h),
+                None => (None, authority),
+            };
+            let hostport = if hostport.contains(':') {
+                hostport.to_owned()
+            } else {
+                format!("{hostport}:{}", a.port)
+            };
+            let path = match (&a.socket_path, path) {
+                (Some(p), _) => p.clone(),
+                (None, p) if !p.is_empty() && p != "/" => p.to_owned(),
+                (None, _) if matches!(user, None | Some("root")) => ROOT_SOCKET.to_owned(),
+                (None, _) => {
+                    return Err(CliError::usage(
+                        "the remote socket path is needed for a user other than root: give it in the URL or with --socket-path",
+                    ))
+                }
+            };
+            let user = user.map(|u| format!("{u}@")).unwrap_or_default();
+            Ok(format!("ssh://{user}{hostport}{path}"))
+        }
+        other => Err(CliError::usage(format!(
+            "{other:?} unknown scheme: use unix, tcp or ssh"
+        ))),
+    }
+}
+
+fn add(a: AddArgs) -> CliResult {
+    let uri = destination_uri(&a)?;
+    edit(|f| {
+        if a.default || f.connection.connections.is_empty() {
+            f.connection.default = a.name.clone();
+        }
+        f.connection.connections.insert(
+            a.name,
+            Destination {
+                uri,
+                identity: a.identity.unwrap_or_default(),
+                is_machine: false,
+            },
+        );
+        Ok(())
+    })
+}
+
+/// One row of `system connection ls` (Podman's config.Connection).
+#[derive(Clone, Debug, Serialize, ToTemplate)]
+#[go(type = "config.Connection")]
+struct Connection {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "URI")]
+    #[go(name = "URI")]
+    uri: String,
+    #[serde(rename = "Identity")]
+    identity: String,
+    #[serde(rename = "IsMachine")]
+    is_machine: bool,
+    #[serde(rename = "Default")]
+    default: bool,
+    #[serde(rename = "ReadWrite")]
+    read_write: bool,
+}
+
+fn ls(a: LsArgs) -> CliResult {
+    let f = ConnectionsFile::load()?;
+    let rows: Vec<Connection> = f
+        .connection
+        .connections
+        .iter()
+        .map(|(name, d)| Connection {
+            name: name.clone(),
+            uri: d.uri.clone(),
+            identity: d.identity.clone(),
+            is_machine: d.is_machine,
+            default: *name == f.connection.default,
+            read_write: true,
+        })
+        .collect();
+    if a.quiet {
+        for r in &rows {
+            println!("{}", r.name);
+        }
+        return Ok(0);
+    }
+    if a.format.as_deref().is_some_and(format::is_json) {
+        let v = serde_json::to_value(&rows)
+            .map_err(|e| CliError::usage(format!("encoding connections: {e}")))?;
+        println!("{}", format::json_indent(&v, "    ", true));
+        return Ok(0);
+    }
+    let values: Vec<GoValue> = rows.iter().map(ToTemplate::to_template).collect();
+    let headers = HeaderMap::new("ls").with_all(&[
+        ("Name", "Name"),
+        ("URI", "URI"),
+        ("Identity", "Identity"),
+        ("Default", "Default"),
+        ("ReadWrite", "ReadWrite"),
+    ]);
+    let (origin, fmt) = match a.format {
+        Some(f) => (Origin::User, f),
+        None => (
+            Origin::Podman,
+            "{{range .}}{{.Name}}\t{{.URI}}\t{{.Identity}}\t{{.Default}}\t{{.ReadWrite}}\n{{end -}}"
+                .to_owned(),
+        ),
+    };
+    let out = format::render_typed(origin, &fmt, &values, &headers, false)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    print!("{out}");
+    Ok(0)
+}

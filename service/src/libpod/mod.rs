@@ -1,0 +1,4 @@
+//! libpod's request shapes: the `SpecGenerator` of container create and the
+//! `PodSpecGenerator` of pod create, as the front door's requests.
+
+pub mod specgen;
