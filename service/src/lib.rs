@@ -38,6 +38,8 @@ pub struct AppState {
     pub engine: Engine,
     pub attaches: Arc<attach::Attaches>,
     pub execs: Arc<exec::Execs>,
+    /// Where the service listens, for `info`'s `host.remoteSocket`.
+    pub listen_uri: Option<Arc<str>>,
 }
 
 impl axum::extract::FromRef<AppState> for Engine {

@@ -21,6 +21,9 @@ use crate::{routes, version, Engine};
 pub struct ServiceOptions {
     /// End after this long without requests; `None`: never.
     pub idle_timeout: Option<Duration>,
+    /// The URI the service listens on (`info`'s `host.remoteSocket`);
+    /// `None` when systemd passed the socket.
+    pub listen_uri: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,10 +39,9 @@ pub async fn serve(
     options: ServiceOptions,
 ) -> Result<(), ServeError> {
     let activity = Activity::new();
-    let app = routes::router(engine).layer(middleware::from_fn_with_state(
-        activity.clone(),
-        track_activity,
-    ));
+    let app = routes::router(engine, options.listen_uri.clone()).layer(
+        middleware::from_fn_with_state(activity.clone(), track_activity),
+    );
     let app = middleware::from_fn(version::versioned).layer(app);
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;

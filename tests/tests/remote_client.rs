@@ -168,6 +168,15 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
         ok(&["info", "--format", "{{.Host.ServiceIsRemote}}"]).trim(),
         "true"
     );
+    assert_eq!(
+        ok(&[
+            "info",
+            "--format",
+            "{{.Host.RemoteSocket.Path}} {{.Host.RemoteSocket.Exists}}"
+        ])
+        .trim(),
+        format!("{url} true")
+    );
     let server = ok(&["version", "--format", "{{.Server.Version}}"]);
     assert_eq!(server.trim(), env!("CARGO_PKG_VERSION"));
 
@@ -184,6 +193,14 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
     assert_eq!(out.status.code(), Some(125));
     assert!(
         text(&out.stderr).contains("not supported in remote mode yet"),
+        "{}",
+        text(&out.stderr)
+    );
+    let root = w.env.root();
+    let out = r(&["--root", root.to_str().unwrap(), "ps"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("--root is not available in remote mode"),
         "{}",
         text(&out.stderr)
     );

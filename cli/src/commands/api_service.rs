@@ -41,6 +41,9 @@ pub async fn run(g: &Globals, a: ServiceArgs) -> CliResult {
     // The engine opens before binding: a store it cannot open fails before
     // anything listens.
     let engine: Arc<dyn FrontDoor> = Arc::from(open_front_door(g)?);
+    let listen_uri = passed
+        .is_none()
+        .then(|| a.uri.clone().unwrap_or_else(|| DEFAULT_URI.to_owned()));
     let listener = match passed {
         Some(l) => {
             tracing::info!("API service listening on the socket systemd passed");
@@ -54,6 +57,7 @@ pub async fn run(g: &Globals, a: ServiceArgs) -> CliResult {
     };
     let options = ServiceOptions {
         idle_timeout: (a.time > 0).then(|| Duration::from_secs(a.time as u64)),
+        listen_uri,
     };
     rpod_service::serve(engine, listener, options)
         .await

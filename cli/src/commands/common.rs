@@ -77,6 +77,7 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
 /// the service the connection names (over the libpod REST API).
 pub fn open_front_door(g: &Globals) -> CliResult<Box<dyn FrontDoor>> {
     if let Some(wanted) = &g.remote {
+        refuse_local_flags(g)?;
         let target = crate::connections::resolve(wanted)?;
         let url = rpod_remote::RemoteUrl::parse(&target.url)?;
         let options = rpod_remote::ConnectOptions {
@@ -91,6 +92,28 @@ pub fn open_front_door(g: &Globals) -> CliResult<Box<dyn FrontDoor>> {
     }
     let exe = std::env::current_exe().context("locating the rpod binary")?;
     Ok(Box::new(LocalEngine::open(&engine_options(g), exe)?))
+}
+
+/// In remote mode the service's own store and configuration apply: the
+/// local engine's flags are refused rather than ignored.
+fn refuse_local_flags(g: &Globals) -> CliResult<()> {
+    let given = [
+        ("--root", g.root.is_some()),
+        ("--runroot", g.runroot.is_some()),
+        ("--runtime", g.runtime.is_some()),
+        ("--storage-driver", g.storage_driver.is_some()),
+        ("--events-backend", g.events_backend.is_some()),
+        ("--tmpdir", g.tmp_dir.is_some()),
+        ("--network-config-dir", g.network_config_dir.is_some()),
+        ("--runtime-flag", !g.runtime_flags.is_empty()),
+        ("--hooks-dir", !g.hooks_dirs.is_empty()),
+    ];
+    match given.iter().find(|(_, set)| *set) {
+        Some((flag, _)) => Err(CliError::usage(format!(
+            "{flag} is not available in remote mode (the service's own settings apply)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `system check`'s engine: the local store, checked without opening the

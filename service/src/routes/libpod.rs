@@ -9,16 +9,24 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rpod_api::container::{ContainerExistsOptions, ContainerListOptions};
 use rpod_api::front_door::pods::PodPsOptions;
+use rpod_api::info::RemoteSocket;
 
 use crate::docker::query::Params;
 use crate::error::{ApiError, ApiResult};
-use crate::Engine;
+use crate::{AppState, Engine};
 
 /// `GET /libpod/info`.
-pub async fn info(State(engine): State<Engine>) -> ApiResult<Response> {
-    let mut info = engine.system_info().await?;
-    // As Podman's service: its clients are remote.
+pub async fn info(State(app): State<AppState>) -> ApiResult<Response> {
+    let mut info = app.engine.system_info().await?;
+    // As Podman's service: its clients are remote, and the socket they
+    // reach is the one it listens on.
     info.host.service_is_remote = true;
+    if let Some(uri) = &app.listen_uri {
+        info.host.remote_socket = Some(RemoteSocket {
+            path: uri.to_string(),
+            exists: true,
+        });
+    }
     Ok(Json(info).into_response())
 }
 

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::{AppState, Engine};
 
 /// Every endpoint the service answers; anything else is [`fallback`]'s.
-pub fn router(engine: Engine) -> Router {
+pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
     Router::new()
         .route("/_ping", get(system::ping).head(system::ping))
         .route("/version", get(system::version))
@@ -110,5 +110,6 @@ pub fn router(engine: Engine) -> Router {
             engine,
             attaches: Arc::default(),
             execs: Arc::default(),
+            listen_uri: listen_uri.map(Arc::from),
         })
 }
