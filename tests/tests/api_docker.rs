@@ -383,7 +383,7 @@ fn libpod_endpoints_answer_podman_json() {
     assert_eq!(status, 200);
     let graph_root = w.env.ok(&["info", "--format", "{{.Store.GraphRoot}}"]);
     assert_eq!(info["store"]["graphRoot"], graph_root.trim());
-    let (status, body) = http_ok(&sock, "GET", "/v5.8.0/libpod/images/json");
+    let (status, body) = http_ok(&sock, "GET", "/v5.8.0/libpod/volumes/json");
     assert_eq!(status, 501, "{body}");
 }
 

@@ -155,6 +155,23 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
         .ok(&["ps", "-a", "--format", "{{.Names}}"])
         .contains(&name));
 
+    // create, start, wait; tag, inspect, rmi.
+    let name = unique_name("rc-cw");
+    ok(&["create", "--name", &name, &img, "sh", "-c", "exit 7"]);
+    ok(&["start", &name]);
+    assert_eq!(ok(&["wait", &name]).trim(), "7");
+    ok(&["rm", &name]);
+    let alias = format!("{img}-alias");
+    ok(&["tag", &img, &alias]);
+    let ids = ok(&["inspect", "--format", "{{.Id}}", &alias]);
+    assert_eq!(ids, ok(&["image", "inspect", "--format", "{{.Id}}", &img]));
+    let untagged = ok(&["rmi", &alias]);
+    assert!(untagged.contains("Untagged"), "{untagged}");
+    assert!(!w
+        .env
+        .ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        .contains(&alias));
+
     // Pods.
     let pod = unique_name("rc-pod");
     let pod_id = ok(&["pod", "create", "--name", &pod]);

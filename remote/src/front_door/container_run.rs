@@ -42,12 +42,9 @@ impl ContainerRun for RemoteEngine {
     }
 
     async fn container_start(&self, name_or_id: &str, skip_running: bool) -> Result<bool> {
-        if !skip_running {
-            return Err(unsupported(
-                "container start without skipping a running container",
-            ));
-        }
-        self.start(name_or_id).await
+        // The service answers 304 for a running container: no error, and
+        // not "started" only when running ones are skipped.
+        Ok(self.start(name_or_id).await? || !skip_running)
     }
 
     async fn container_attach(
