@@ -37,6 +37,14 @@ impl HeaderMap {
         self
     }
 
+    /// Sets the header of `field` as given, not upper-cased (the commands
+    /// that execute their header row themselves, such as `system connection
+    /// ls`'s `Name URI Identity`).
+    pub fn with_verbatim(mut self, field: &str, header: &str) -> HeaderMap {
+        self.overrides.insert(field.to_string(), header.to_string());
+        self
+    }
+
     /// Adds several overrides at once.
     pub fn with_all(mut self, pairs: &[(&str, &str)]) -> HeaderMap {
         for (f, h) in pairs {

@@ -105,6 +105,25 @@ impl Transport {
             .map_err(|e| transport("sending the request to the service", e))
     }
 
+    /// A request answered by handing the connection over (101, or 200 as
+    /// some services answer attach): the raw connection.
+    pub(crate) async fn upgrade(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<hyper::upgrade::Upgraded> {
+        let resp = self.send(method, path, body, true).await?;
+        let status = resp.status().as_u16();
+        if status != 101 && status != 200 {
+            let b = read_all(resp).await?;
+            return Err(from_response(status, &b));
+        }
+        hyper::upgrade::on(resp)
+            .await
+            .map_err(|e| transport("taking over the connection", e))
+    }
+
     /// A request whose answer must be a success; its body.
     pub(crate) async fn call(
         &self,

@@ -265,31 +265,39 @@ fn system_connection_file_names_the_service() {
     let sock = sock_path(&w);
     let _service = Service::start(&w.env, &sock, "0");
     let url = format!("unix://{}", sock.display());
+    let conn = |args: &[&str]| {
+        let mut v = vec!["system", "connection"];
+        v.extend_from_slice(args);
+        remote(&w, &v)
+    };
+    let conn_ok = |args: &[&str]| {
+        let out = conn(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
 
-    remote_ok(&w, &["system", "connection", "add", "first", &url]);
-    remote_ok(
-        &w,
-        &[
-            "system",
-            "connection",
-            "add",
-            "second",
-            "ssh://core@example.com:2222/run/x.sock",
-        ],
-    );
-    let ls = remote_ok(
-        &w,
-        &[
-            "system",
-            "connection",
-            "ls",
-            "--format",
-            "{{.Name}} {{.URI}} {{.Default}}",
-        ],
-    );
+    conn_ok(&["add", "first", &url]);
+    conn_ok(&["add", "second", "ssh://core@example.com:2222/run/x.sock"]);
+    let ls = conn_ok(&["ls", "--format", "{{.Name}} {{.URI}} {{.Default}}"]);
     assert_eq!(
         ls,
         format!("first {url} true\nsecond ssh://core@example.com:2222/run/x.sock false\n")
+    );
+    let table = conn_ok(&["ls"]);
+    let mut lines = table.lines();
+    assert_eq!(
+        lines
+            .next()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["Name", "URI", "Identity", "Default", "ReadWrite"]),
+        "{table}"
+    );
+    assert_eq!(
+        lines
+            .next()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["first", url.as_str(), "true", "true"]),
+        "{table}"
     );
     let file = w.env.dir().join("config/rpod/rpod-connections.json");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
@@ -307,34 +315,32 @@ fn system_connection_file_names_the_service() {
         "{}",
         text(&out.stderr)
     );
+    // Invoked as rpod-remote, rpod is remote without a flag.
+    let link = w.env.dir().join("rpod-remote");
+    std::os::unix::fs::symlink(rpod_bin(), &link).unwrap();
+    let mut cmd = Command::new(&link);
+    cmd.args(["ps", "-a"])
+        .env("XDG_CONFIG_HOME", w.env.dir().join("config"))
+        .stdin(Stdio::null());
+    let out = run_with_timeout(&mut cmd, TIMEOUT);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("CONTAINER ID"));
     // CONTAINER_HOST names the service directly.
     let mut cmd = remote_cmd(&w, &["ps"]);
     cmd.env("CONTAINER_HOST", &url);
     let out = run_with_timeout(&mut cmd, TIMEOUT);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    remote_ok(&w, &["system", "connection", "default", "second"]);
-    remote_ok(&w, &["system", "connection", "rename", "second", "third"]);
-    let ls = remote_ok(
-        &w,
-        &[
-            "system",
-            "connection",
-            "ls",
-            "--format",
-            "{{.Name}} {{.Default}}",
-        ],
-    );
+    conn_ok(&["default", "second"]);
+    conn_ok(&["rename", "second", "third"]);
+    let ls = conn_ok(&["ls", "--format", "{{.Name}} {{.Default}}"]);
     assert_eq!(ls, "first false\nthird true\n");
-    let out = remote(&w, &["system", "connection", "default", "nope"]);
+    let out = conn(&["default", "nope"]);
     assert!(text(&out.stderr).contains("\"nope\" destination is not defined"));
-    remote_ok(&w, &["system", "connection", "rm", "third"]);
-    assert_eq!(
-        remote_ok(&w, &["system", "connection", "ls", "-q"]),
-        "first\n"
-    );
-    remote_ok(&w, &["system", "connection", "rm", "--all"]);
-    assert_eq!(remote_ok(&w, &["system", "connection", "ls", "-q"]), "");
+    conn_ok(&["rm", "third"]);
+    assert_eq!(conn_ok(&["ls", "-q"]), "first\n");
+    conn_ok(&["rm", "--all"]);
+    assert_eq!(conn_ok(&["ls", "-q"]), "");
 }
 
 /// An sshd on 127.0.0.1 with keys made here; killed when dropped.

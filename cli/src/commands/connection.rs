@@ -282,13 +282,10 @@ fn ls(a: LsArgs) -> CliResult {
         return Ok(0);
     }
     let values: Vec<GoValue> = rows.iter().map(ToTemplate::to_template).collect();
-    let headers = HeaderMap::new("ls").with_all(&[
-        ("Name", "Name"),
-        ("URI", "URI"),
-        ("Identity", "Identity"),
-        ("Default", "Default"),
-        ("ReadWrite", "ReadWrite"),
-    ]);
+    // Podman executes its header row from a map of these names as written.
+    let headers = ["Name", "URI", "Identity", "Default", "ReadWrite"]
+        .iter()
+        .fold(HeaderMap::new("ls"), |h, f| h.with_verbatim(f, f));
     let (origin, fmt) = match a.format {
         Some(f) => (Origin::User, f),
         None => (

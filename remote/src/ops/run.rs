@@ -16,9 +16,8 @@ use serde_json::json;
 
 use super::seg;
 use super::spec::spec_generator;
-use crate::error::from_response;
 use crate::session::{Process, RemoteSession};
-use crate::transport::{body, read_all};
+use crate::transport::body;
 use crate::RemoteEngine;
 
 #[derive(Deserialize)]
@@ -138,15 +137,7 @@ impl RemoteEngine {
             seg(&info.id),
             info.stdin
         );
-        let resp = self.transport.send(Method::POST, &path, None, true).await?;
-        let status = resp.status().as_u16();
-        if status != 101 && status != 200 {
-            let b = read_all(resp).await?;
-            return Err(from_response(status, &b));
-        }
-        let upgraded = hyper::upgrade::on(resp)
-            .await
-            .map_err(|e| Error::other(format!("attaching: {e}")))?;
+        let upgraded = self.transport.upgrade(Method::POST, &path, None).await?;
         let wait_path = format!("/containers/{}/wait?condition=stopped", seg(&info.id));
         let wait = self
             .transport
@@ -222,18 +213,10 @@ impl RemoteEngine {
             b["w"] = json!(cols);
         }
         let path = format!("/exec/{}/start", seg(&exec_id));
-        let resp = self
+        let upgraded = self
             .transport
-            .send(Method::POST, &path, body(&b)?, true)
+            .upgrade(Method::POST, &path, body(&b)?)
             .await?;
-        let status = resp.status().as_u16();
-        if status != 101 && status != 200 {
-            let b = read_all(resp).await?;
-            return Err(from_response(status, &b));
-        }
-        let upgraded = hyper::upgrade::on(resp)
-            .await
-            .map_err(|e| Error::other(format!("starting the exec session: {e}")))?;
         let info = SessionInfo {
             id: name.to_owned(),
             tty: o.tty,

@@ -185,17 +185,35 @@ pub async fn restart(
     Ok(no_content())
 }
 
+/// The `signal` parameter (a number or a name), SIGKILL when absent.
+pub(super) fn kill_signal(p: &Params) -> ApiResult<i32> {
+    match p.get("signal") {
+        None | Some("") => Ok(9),
+        Some(s) => parse_signal(s),
+    }
+}
+
+/// A JSON answer whose status line and headers go out at once (clients
+/// wait for them before starting the container) and whose body is sent
+/// when `body` is ready.
+pub(super) fn deferred_json(
+    body: impl std::future::Future<Output = String> + Send + 'static,
+) -> Response {
+    let result = async move { Ok::<_, std::io::Error>(Bytes::from(body.await)) };
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(futures_util::stream::once(result)),
+    )
+        .into_response()
+}
+
 /// `POST /containers/{id}/kill?signal=SIG`: 409 when it is not running.
 pub async fn kill(
     State(engine): State<Engine>,
     Path(id): Path<String>,
     Query(q): Q,
 ) -> ApiResult<Response> {
-    let p = Params(q);
-    let signal = match p.get("signal") {
-        None | Some("") => 9,
-        Some(s) => parse_signal(s)?,
-    };
+    let signal = kill_signal(&Params(q))?;
     if !is_running(&engine, &id).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -253,22 +271,17 @@ pub async fn wait(
         }
     };
     let full_id = inspect_one(engine, &id, false).await?.id;
-    // As Docker: the status line and headers go out at once (clients wait
-    // for them before starting the container), the result when it is known.
+    // As Docker: the status line and headers go out at once, the result
+    // when it is known.
     let engine = engine.clone();
     let exit_watch = app.attaches.exit_watch(&full_id);
-    let result = async move {
-        let body = match wait_result(&engine, &full_id, exit_watch, next_exit, removed).await {
+    Ok(deferred_json(async move {
+        match wait_result(&engine, &full_id, exit_watch, next_exit, removed).await {
             Ok(code) => json!({"StatusCode": code, "Error": null}),
             Err(e) => json!({"StatusCode": -1, "Error": {"Message": e.message}}),
-        };
-        Ok::<_, std::io::Error>(Bytes::from(body.to_string()))
-    };
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        axum::body::Body::from_stream(futures_util::stream::once(result)),
-    )
-        .into_response())
+        }
+        .to_string()
+    }))
 }
 
 /// The exit code a wait answers.

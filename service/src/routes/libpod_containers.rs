@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,9 +12,8 @@ use axum::Json;
 use rpod_api::container::{ContainerReport, KillOptions, RmOptions, StopOptions};
 use serde_json::json;
 
-use super::containers::{inspect_one, wait_result};
+use super::containers::{deferred_json, inspect_one, kill_signal, wait_result};
 use crate::docker::query::Params;
-use crate::docker::signal::parse_signal;
 use crate::error::{read_body, ApiError, ApiResult};
 use crate::libpod::specgen;
 use crate::{AppState, Engine};
@@ -103,14 +102,9 @@ pub async fn kill(
     Path(id): Path<String>,
     Query(q): Q,
 ) -> ApiResult<Response> {
-    let p = Params(q);
-    let signal = match p.get("signal") {
-        None | Some("") => 9,
-        Some(s) => parse_signal(s)?,
-    };
     let options = KillOptions {
         names: vec![id],
-        signal,
+        signal: kill_signal(&Params(q))?,
         ..Default::default()
     };
     one(engine.container_kill(options).await?)
@@ -142,19 +136,13 @@ pub async fn wait(
     let engine = app.engine.clone();
     let full_id = inspect_one(&engine, &id, false).await?.id;
     let exit_watch = app.attaches.exit_watch(&full_id);
-    let result = async move {
-        let body = match wait_result(&engine, &full_id, exit_watch, false, removed).await {
+    Ok(deferred_json(async move {
+        match wait_result(&engine, &full_id, exit_watch, false, removed).await {
             Ok(code) => code.to_string(),
             Err(e) => {
                 tracing::warn!("wait for {full_id}: {}", e.message);
                 "-1".to_owned()
             }
-        };
-        Ok::<_, std::io::Error>(Bytes::from(body))
-    };
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        Body::from_stream(futures_util::stream::once(result)),
-    )
-        .into_response())
+        }
+    }))
 }

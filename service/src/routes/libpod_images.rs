@@ -1,5 +1,6 @@
 //! libpod's image endpoints: pull (libpod's JSON stream), list, and by name
-//! (`NAME/json`, `NAME/exists`, `NAME/tag`), remove (`/images/remove`).
+//! (`NAME/json`, `NAME/exists`; `NAME/tag` is Docker's handler), remove
+//! (`/images/remove`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -124,29 +125,6 @@ pub async fn get_by_name(
         };
     }
     Err(no_endpoint(&method, &rest))
-}
-
-/// `POST /libpod/images/{name}/tag?repo=R&tag=T`: 201.
-pub async fn post_by_name(
-    State(engine): State<Engine>,
-    method: Method,
-    Path(rest): Path<String>,
-    Query(q): Q,
-) -> ApiResult<Response> {
-    let Some(name) = rest.strip_suffix("/tag") else {
-        return Err(no_endpoint(&method, &rest));
-    };
-    let p = Params(q);
-    let repo = p
-        .get("repo")
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| ApiError::bad_request("repo is required"))?;
-    let target = match p.get("tag").filter(|t| !t.is_empty()) {
-        Some(t) => format!("{repo}:{t}"),
-        None => repo.to_owned(),
-    };
-    engine.image_tag(name, vec![target]).await?;
-    Ok(StatusCode::CREATED.into_response())
 }
 
 /// `DELETE /libpod/images/remove?images=A&images=B` (`all`, `force`,

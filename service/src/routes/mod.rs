@@ -100,7 +100,7 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/images/remove", delete(libpod_images::remove))
         .route(
             "/libpod/images/{*rest}",
-            get(libpod_images::get_by_name).post(libpod_images::post_by_name),
+            get(libpod_images::get_by_name).post(images::post_by_name),
         )
         .route("/libpod/pods/create", post(libpod_pods::create))
         .route("/libpod/pods/{name}", delete(libpod_pods::remove))
