@@ -8,7 +8,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 
 use common::busybox;
-use rpod_tests::TestEnv;
+use rpod_tests::{run_with_timeout, TestEnv};
 
 fn stderr_of(env: &TestEnv, args: &[&str]) -> (i32, String) {
     env.fails(args)
@@ -45,9 +45,26 @@ fn usage_errors_exit_125_in_podmans_words() {
         err,
         "Error: unknown flag: --remote\nSee 'rpod version --help'\n"
     );
+    // Remote mode: the local store flags are refused; a service that is not
+    // there is named.
     let (code, err) = stderr_of(&env, &["--url", "unix:///x", "ps"]);
     assert_eq!(code, 125);
-    assert!(err.contains("--url is not supported yet"), "{err}");
+    assert!(
+        err.contains("--root is not available in remote mode"),
+        "{err}"
+    );
+    let out = run_with_timeout(
+        std::process::Command::new(rpod_tests::rpod_bin())
+            .args(["--url", "unix:///nonexistent/rpod.sock", "ps"])
+            .stdin(Stdio::null()),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unable to connect to rpod socket: dial unix /nonexistent/rpod.sock"),
+        "{err}"
+    );
     let (code, err) = stderr_of(&env, &["--remote"]);
     assert_eq!(code, 125);
     assert!(err.contains("Usage:"), "{err}");
