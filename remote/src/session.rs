@@ -183,8 +183,15 @@ struct Control {
 }
 
 impl AttachControl for Control {
-    fn resize(&self, _size: TerminalSize) -> Result<()> {
-        Err(unsupported("resizing the terminal"))
+    fn resize(&self, size: TerminalSize) -> Result<()> {
+        let transport = self.transport.clone();
+        let path = resize_path(&self.process, &self.id, size);
+        self.runtime.spawn(async move {
+            if let Err(e) = transport.call(Method::POST, &path, None).await {
+                tracing::debug!("resizing the terminal: {e}");
+            }
+        });
+        Ok(())
     }
 
     fn signal(&self, signal: i32) -> Result<()> {
@@ -277,6 +284,25 @@ impl AttachSession for RemoteSession {
         if let Process::Container { remove: true } = self.process {
             remove_container(&self.transport, &encode(&self.info.id)).await;
         }
+    }
+}
+
+fn resize_path(process: &Process, id: &str, (rows, cols): TerminalSize) -> String {
+    let path = match process {
+        Process::Exec(exec_id) => format!("/exec/{}/resize", encode(exec_id)),
+        Process::Container { .. } => format!("/containers/{}/resize", encode(id)),
+    };
+    format!("{path}?h={rows}&w={cols}")
+}
+
+impl RemoteSession {
+    /// The request that resizes the terminal, for the caller to await
+    /// (before the input flows, so the process sees the size first).
+    pub(crate) fn resize_request(&self, size: TerminalSize) -> (Arc<Transport>, String) {
+        (
+            self.transport.clone(),
+            resize_path(&self.process, &self.info.id, size),
+        )
     }
 }
 

@@ -11,6 +11,7 @@
 //! body), [`docker`] (Docker's shapes of the front door's reports).
 
 pub mod attach;
+pub mod controls;
 pub mod docker;
 pub mod endpoint;
 pub mod error;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub engine: Engine,
     pub attaches: Arc<attach::Attaches>,
     pub execs: Arc<exec::Execs>,
+    /// The controls of the pumped sessions (`resize`).
+    pub controls: Arc<controls::Controls>,
     /// Where the service listens, for `info`'s `host.remoteSocket`.
     pub listen_uri: Option<Arc<str>>,
 }

@@ -242,20 +242,36 @@ fn exec_with_a_tty_over_the_upgraded_connection() {
         &w,
         &with_url(&url, &["run", "-d", "--name", &name, &img, "sleep", "1000"]),
     );
-    // `script` gives the client a terminal.
-    let line = format!(
-        "{} --url {url} exec -it {name} sh -c 'tty; echo in-tty'",
-        rpod_bin().display()
-    );
-    let mut cmd = Command::new("script");
-    cmd.args(["-qec", &line, "/dev/null"])
-        .env("XDG_CONFIG_HOME", w.env.dir().join("config"))
-        .stdin(Stdio::piped());
-    let out = run_with_timeout(&mut cmd, TIMEOUT);
-    let got = text(&out.stdout);
-    assert!(out.status.success(), "{got}\n{}", text(&out.stderr));
+    // `script` gives the client a terminal, of 33 rows and 77 columns. The
+    // process reads a line first: the size is set before input flows.
+    let in_terminal = |args: &str| {
+        let line = format!(
+            "stty rows 33 cols 77; {} --url {url} {args}",
+            rpod_bin().display()
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .env("XDG_CONFIG_HOME", w.env.dir().join("config"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let got = text(&out.stdout);
+        assert!(out.status.success(), "{got}\n{}", text(&out.stderr));
+        got
+    };
+    let got = in_terminal(&format!(
+        "exec -it {name} sh -c 'read x; tty; stty size; echo in-tty'"
+    ));
     assert!(got.contains("/dev/pts/"), "{got}");
+    assert!(got.contains("33 77\r\n"), "{got}");
     assert!(got.contains("in-tty\r\n"), "{got}");
+    // run -t: the terminal gets the caller's size once started.
+    let got = in_terminal(&format!("run -it --rm {img} sh -c 'read x; stty size'"));
+    assert!(got.contains("33 77\r\n"), "{got}");
     remote_ok(&w, &with_url(&url, &["rm", "-f", "-t", "0", &name]));
 }
 

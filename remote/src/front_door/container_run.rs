@@ -37,7 +37,7 @@ impl ContainerRun for RemoteEngine {
         name_or_id: &str,
         options: StartAttachOptions,
     ) -> Result<Box<dyn AttachSession>> {
-        self.attach_existing(name_or_id, options.interactive, true)
+        self.attach_existing(name_or_id, options.interactive, true, options.terminal_size)
             .await
     }
 
@@ -55,7 +55,7 @@ impl ContainerRun for RemoteEngine {
         if options.latest {
             return Err(unsupported("attach --latest"));
         }
-        self.attach_existing(name_or_id, !options.no_stdin, false)
+        self.attach_existing(name_or_id, !options.no_stdin, false, options.terminal_size)
             .await
     }
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use hyper::Method;
+use rpod_api::container_run::session::TerminalSize;
 use rpod_api::container_run::{
     AttachSession, CreateReport, CreateSpec, ExecOptions, PodTarget, PullPolicy, RunSpec,
     SessionInfo,
@@ -97,7 +98,12 @@ impl RemoteEngine {
             stdin: spec.create.options.interactive,
         };
         let session = self
-            .attach_then_start(info, Process::Container { remove }, true)
+            .attach_then_start(
+                info,
+                Process::Container { remove },
+                true,
+                spec.terminal_size,
+            )
             .await;
         match session {
             Ok(s) => Ok(RunStarted::Attached(s)),
@@ -131,6 +137,7 @@ impl RemoteEngine {
         info: SessionInfo,
         process: Process,
         start: bool,
+        size: Option<TerminalSize>,
     ) -> Result<Box<dyn AttachSession>> {
         let path = format!(
             "/containers/{}/attach?stream=true&stdout=true&stderr=true&stdin={}",
@@ -153,6 +160,10 @@ impl RemoteEngine {
         if start {
             self.start(&info.id).await?;
         }
+        if let Some(size) = size.filter(|_| info.tty) {
+            let (transport, path) = session.resize_request(size);
+            transport.call(Method::POST, &path, None).await?;
+        }
         Ok(Box::new(session))
     }
 
@@ -162,6 +173,7 @@ impl RemoteEngine {
         name: &str,
         stdin: bool,
         start: bool,
+        size: Option<TerminalSize>,
     ) -> Result<Box<dyn AttachSession>> {
         let d = self.inspect_one(name, false).await?;
         let config = d.config.clone().unwrap_or_default();
@@ -176,7 +188,7 @@ impl RemoteEngine {
             tty: config.tty,
             stdin: stdin && config.open_stdin,
         };
-        self.attach_then_start(info, Process::Container { remove: false }, start)
+        self.attach_then_start(info, Process::Container { remove: false }, start, size)
             .await
     }
 

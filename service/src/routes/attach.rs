@@ -82,6 +82,7 @@ pub async fn attach(
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let attaches = app.attaches.clone();
+    let controls = app.controls.clone();
     tokio::spawn(async move {
         let session = match source {
             Source::Now(s) => Some(s),
@@ -107,7 +108,12 @@ pub async fn attach(
             }
         };
         match (session, upgraded) {
-            (Some(session), Some(io)) => pump(session, io, streams, report).await,
+            (Some(session), Some(io)) => {
+                let key = format!("ctr:{full_id}");
+                controls.register(key.clone(), session.control());
+                pump(session, io, streams, report).await;
+                controls.remove(&key);
+            }
             (Some(session), None) => report(drain(session).await),
             _ => report(None),
         }

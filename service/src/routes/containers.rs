@@ -132,6 +132,9 @@ pub async fn start(State(app): State<AppState>, Path(id): Path<String>) -> ApiRe
             };
             return match engine.container_start_attached(&full_id, options).await {
                 Ok(session) => {
+                    // Resizable as soon as the start answers.
+                    app.controls
+                        .register(format!("ctr:{full_id}"), session.control());
                     let _ = starter.send(Ok(session));
                     Ok(no_content())
                 }

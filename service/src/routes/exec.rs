@@ -154,10 +154,16 @@ pub async fn start(
         tty: config.tty,
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
+    let controls = app.controls.clone();
     tokio::spawn(async move {
+        let key = format!("exec:{exec_id}");
         let report = |code| execs.exited(&exec_id, code);
         match on_upgrade.await {
-            Ok(upgraded) => pump(session, TokioIo::new(upgraded), streams, report).await,
+            Ok(upgraded) => {
+                controls.register(key.clone(), session.control());
+                pump(session, TokioIo::new(upgraded), streams, report).await;
+                controls.remove(&key);
+            }
             Err(e) => {
                 tracing::warn!("exec {exec_id}: upgrading the connection: {e}");
                 report(drain(session).await);

@@ -12,6 +12,7 @@ mod libpod_images;
 mod libpod_pods;
 mod logs;
 mod more;
+mod resize;
 mod system;
 mod volumes;
 
@@ -46,6 +47,10 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/containers/prune", post(more::prune))
         .route("/exec/{id}/start", post(exec::start))
         .route("/exec/{id}/json", get(exec::inspect))
+        .route("/containers/{id}/resize", post(resize::container))
+        .route("/exec/{id}/resize", post(resize::exec))
+        .route("/libpod/containers/{id}/resize", post(resize::container))
+        .route("/libpod/exec/{id}/resize", post(resize::exec))
         .route("/containers/{id}", delete(containers::remove))
         .route("/images/json", get(images::list))
         .route("/images/create", post(images::pull))
@@ -110,6 +115,7 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
             engine,
             attaches: Arc::default(),
             execs: Arc::default(),
+            controls: Arc::default(),
             listen_uri: listen_uri.map(Arc::from),
         })
 }
