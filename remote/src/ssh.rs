@@ -1,9 +1,11 @@
 //! `ssh://`: the system's `ssh` forwards a local socket (in a private
 //! temporary directory) to the service's socket on the remote host. ssh
 //! runs a local command once its forwardings are set up; that line on its
-//! stdout says the tunnel is ready. The ssh process ends with the tunnel.
+//! stdout says the tunnel is ready. The ssh process ends with the tunnel
+//! (and with rpod, by its parent-death signal).
 
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -68,6 +70,17 @@ impl Tunnel {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+        // SAFETY: between fork and exec the closure only calls prctl(2),
+        // which is async-signal-safe, and touches no memory of the parent:
+        // the tunnel ends with rpod even if rpod is killed.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         tracing::debug!("ssh tunnel: {cmd:?}");
         let mut child = cmd
             .spawn()
