@@ -134,7 +134,7 @@ impl RemoteEngine {
         self.transport
             .get(&format!("/images/{}/json", seg(name)))
             .await
-            .map_err(|e| no_such_image(e, name))
+            .map_err(no_such_image)
     }
 
     pub(crate) async fn image_rm(
@@ -166,14 +166,14 @@ impl RemoteEngine {
             self.transport
                 .call(Method::POST, &path, None)
                 .await
-                .map_err(|e| no_such_image(e, name))?;
+                .map_err(no_such_image)?;
         }
         Ok(())
     }
 }
 
 /// A 404 of an image endpoint is a missing image.
-fn no_such_image(e: Error, _name: &str) -> Error {
+fn no_such_image(e: Error) -> Error {
     if e.kind == ErrorKind::NoSuchContainer {
         Error::new(ErrorKind::NoSuchImage, e.message)
     } else {
