@@ -179,6 +179,9 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
     let pods = ok(&["pod", "ps", "--format", "{{.Name}}"]);
     assert!(pods.lines().any(|l| l == pod), "{pods}");
     assert_eq!(ok(&["pod", "rm", &pod]).trim(), pod_id.trim());
+    let pod_id = ok(&["pod", "create"]);
+    assert_eq!(ok(&["pod", "rm", "--all"]).trim(), pod_id.trim());
+    assert_eq!(ok(&["pod", "ps", "-q"]), "");
 
     // info and version come from the service.
     assert_eq!(

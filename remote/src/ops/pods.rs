@@ -98,15 +98,24 @@ impl RemoteEngine {
         names: &[String],
         o: &PodRmOptions,
     ) -> Result<Vec<PodReport>> {
-        if o.select.all || o.select.latest {
-            return Err(unsupported("pod rm --all/--latest"));
+        if o.select.latest {
+            return Err(unsupported("pod rm --latest"));
         }
+        let names = if o.select.all {
+            self.pods(&PodPsOptions::default())
+                .await?
+                .into_iter()
+                .map(|p| p.id)
+                .collect()
+        } else {
+            names.to_vec()
+        };
         let mut q = vec![("force", o.force.to_string())];
         if let Some(t) = o.timeout {
             q.push(("timeout", t.to_string()));
         }
         let mut out = Vec::new();
-        for n in names {
+        for n in &names {
             let path = with_query(&format!("/pods/{}", seg(n)), &q);
             #[derive(serde::Deserialize)]
             struct Rm {
