@@ -127,6 +127,9 @@ pub struct NetworkReloadArgs {
     /// reload network for all running containers
     #[arg(short = 'a', long)]
     all: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     containers: Vec<String>,
 }
 
@@ -242,17 +245,32 @@ async fn connect(g: &Globals, a: NetworkConnectArgs) -> CliResult {
 }
 
 async fn reload(g: &Globals, a: NetworkReloadArgs) -> CliResult {
-    if !a.all && a.containers.is_empty() {
+    let given = usize::from(a.all) + usize::from(a.latest) + usize::from(!a.containers.is_empty());
+    if given == 0 {
         return Err(CliError::usage("you must provide at least one name or id"));
     }
-    if a.all && !a.containers.is_empty() {
+    if given > 1 {
         return Err(CliError::usage(
             "--all, --latest, and containers cannot be used together",
         ));
     }
+    let containers = if a.latest {
+        let latest = open_front_door(g)?
+            .container_list(rpod_api::container::ContainerListOptions {
+                latest: true,
+                ..Default::default()
+            })
+            .await?;
+        match latest.into_iter().next() {
+            Some(c) => vec![c.id],
+            None => return Err(CliError::usage("no such container")),
+        }
+    } else {
+        a.containers
+    };
     let mut codes = FailureCodes::default();
     let reports = open_front_door(g)?
-        .network_reload(&a.containers, a.all)
+        .network_reload(&containers, a.all)
         .await?;
     for r in reports {
         match r.err {
