@@ -81,6 +81,12 @@ pub struct NetworkCreateArgs {
     /// DNS servers this network will use
     #[arg(long, value_delimiter = ',')]
     dns: Vec<String>,
+    /// IP Address Management Driver
+    #[arg(long = "ipam-driver")]
+    ipam_driver: Option<String>,
+    /// static routes
+    #[arg(long)]
+    route: Vec<String>,
     name: Option<String>,
 }
 
@@ -311,11 +317,37 @@ fn create_request(a: NetworkCreateArgs) -> NetworkCreateOptions {
 }
 
 async fn create(g: &Globals, a: NetworkCreateArgs) -> CliResult {
+    check_ipam_and_routes(a.ipam_driver.as_deref(), &a.route)?;
     let network = open_front_door(g)?
         .network_create(create_request(a))
         .await?;
     println!("{}", network.name);
     Ok(0)
+}
+
+/// `--ipam-driver`: rpod allocates as `host-local` (the default, what
+/// every rpod network uses); `--route`: netavark 1.4 has no routes.
+fn check_ipam_and_routes(ipam: Option<&str>, routes: &[String]) -> CliResult<()> {
+    match ipam {
+        None | Some("" | "host-local") => {}
+        Some("dhcp" | "none") => {
+            return Err(CliError::usage(format!(
+                "--ipam-driver {} is not supported yet: rpod allocates addresses itself (host-local); see docs/compatibility.md",
+                ipam.unwrap_or_default()
+            )))
+        }
+        Some(other) => {
+            return Err(CliError::usage(format!(
+                "unsupported ipam driver \"{other}\""
+            )))
+        }
+    }
+    if !routes.is_empty() {
+        return Err(CliError::usage(
+            "--route is not supported yet: static routes need netavark 1.6 or later; this host's netavark (Debian 12) is 1.4",
+        ));
+    }
+    Ok(())
 }
 
 async fn exists(g: &Globals, a: NetworkExistsArgs) -> CliResult {
