@@ -690,3 +690,61 @@ fn pod_members_share_the_infra_network_and_hosts_file() {
     env.ok(&["pod", "rm", "-f", "-t", "0", &pod2]);
     assert!(netns_mounts(env).is_empty());
 }
+
+/// `system check --repair` of a lost database rebuilds the containers'
+/// network attachments: a running container keeps its address and aliases
+/// (inspect, DNS, IPAM: its address is not handed out again), a created
+/// one its static address; removal releases
+/// everything.
+#[test]
+fn repair_rebuilds_network_attachments() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let running = unique_name("rep");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &running,
+        "--network-alias",
+        "web",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let ip = ip_of(env, &running);
+    let static_ip = env.subnet().replace(".0/24", ".77");
+    let made = unique_name("made");
+    env.ok(&["create", "--name", &made, "--ip", &static_ip, &img, "true"]);
+    let fmt = "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}} {{$v.Aliases}}{{end}}";
+    let before = env.ok(&["inspect", "--format", fmt, &running]);
+    assert!(before.contains(&ip) && before.contains("[web "), "{before}");
+    // The database is lost.
+    std::fs::write(env.root().join("db.sqlite"), b"").unwrap();
+    let repaired = env.ok(&["system", "check", "--repair"]);
+    assert!(repaired.contains(&running), "{repaired}");
+    assert_eq!(env.ok(&["inspect", "--format", fmt, &running]), before);
+    for taken in [&ip, &static_ip] {
+        let (code, err) = env.fails(&["create", "--ip", taken, &img, "true"]);
+        assert_eq!(code, 125, "{err}");
+        assert!(
+            err.contains(&format!(
+                "requested ip address {taken} is already allocated"
+            )),
+            "{err}"
+        );
+    }
+    // The rebuilt attachments are released as usual.
+    env.ok(&["rm", "-f", "-t", "0", &running, &made]);
+    assert!(bridge_ports(env).is_empty(), "{:?}", bridge_ports(env));
+    assert!(netns_mounts(env).is_empty());
+    env.ok(&[
+        "create",
+        "--name",
+        &unique_name("again"),
+        "--ip",
+        &ip,
+        &img,
+        "true",
+    ]);
+}

@@ -91,9 +91,11 @@ fn serves_page(w: &World, img: &str, mode: &str, own_ip: &str, nameserver: &str)
         &httpd_cmd("hello-usermode"),
     ]);
     assert_eq!(helpers(env).len(), 1, "one helper runs");
-    wait_until(Duration::from_secs(30), "the published port to answer", || {
-        http_get(port).contains("hello-usermode")
-    });
+    wait_until(
+        Duration::from_secs(30),
+        "the published port to answer",
+        || http_get(port).contains("hello-usermode"),
+    );
     let addrs = env.ok(&["exec", &name, "ip", "-4", "-o", "addr"]);
     assert!(addrs.contains(&format!("inet {own_ip}/")), "{addrs}");
     let resolv = env.ok(&["exec", &name, "cat", "/etc/resolv.conf"]);
@@ -185,7 +187,15 @@ fn killed_with_its_monitor_leaves_no_helper() {
     for mode in ["slirp4netns", "pasta"] {
         let name = unique_name("crash");
         env.ok(&[
-            "run", "-d", "--name", &name, "--network", mode, &img, "sleep", "1000",
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--network",
+            mode,
+            &img,
+            "sleep",
+            "1000",
         ]);
         assert_eq!(helpers(env).len(), 1, "{mode}");
         let pids = env.ok(&[

@@ -49,8 +49,8 @@ pub(crate) fn setup(
 ) -> Result<NetSetup, ContainerError> {
     // Bound and released again: a port in use fails here, and `-p 80` gets
     // a free host port; the helper binds them itself.
-    let reserved = port_reserve::reserve(&net::port_specs(rec, image_config))
-        .map_err(NetworkError::from)?;
+    let reserved =
+        port_reserve::reserve(&net::port_specs(rec, image_config)).map_err(NetworkError::from)?;
     let mappings = reserved.mappings.clone();
     drop(reserved.sockets);
     let ns = ctx.config.netns_path(&rec.id);
@@ -78,8 +78,13 @@ pub(crate) fn setup(
     };
     let mut etc = EtcNet::default();
     let names = net::hosts_names(rec);
-    etc.own = etc_src.own.into_iter().map(|ip| (ip, names.clone())).collect();
-    let custom_dns = !net::conf_dns_servers(ctx).is_empty() || !rec.options.net.dns_servers.is_empty();
+    etc.own = etc_src
+        .own
+        .into_iter()
+        .map(|ip| (ip, names.clone()))
+        .collect();
+    let custom_dns =
+        !net::conf_dns_servers(ctx).is_empty() || !rec.options.net.dns_servers.is_empty();
     let nameservers = if custom_dns {
         Vec::new()
     } else {
@@ -127,8 +132,7 @@ fn start_helper(
             };
             let o = slirp::parse_options(opts).map_err(NetworkError::Refused)?;
             let socket = api_socket(ctx, &rec.id);
-            let started =
-                slirp::start(ns, &o, &socket, &log_file(paths)).map_err(helper_err)?;
+            let started = slirp::start(ns, &o, &socket, &log_file(paths)).map_err(helper_err)?;
             write_pid(paths, started.pid)?;
             let forwarded = slirp::forward_ports(&socket, mappings);
             let _ = std::fs::remove_file(&socket);
@@ -226,7 +230,11 @@ pub(crate) fn teardown(ctx: &EngineCtx, rec: &ContainerRecord, paths: &Container
         tracing::warn!(container = %rec.id, "{e}");
     }
     let _ = std::fs::remove_file(api_socket(ctx, &rec.id));
-    for f in [pid_path, net::options_file(paths), paths.run_dir.join("pasta.pid")] {
+    for f in [
+        pid_path,
+        net::options_file(paths),
+        paths.run_dir.join("pasta.pid"),
+    ] {
         if let Err(e) = std::fs::remove_file(&f) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!(container = %rec.id, "removing {}: {e}", f.display());

@@ -76,7 +76,10 @@ pub(crate) fn read_log(path: &Path) -> String {
         .iter()
         .find(|l| l.contains(": "))
         .or(lines.last())
-        .map_or_else(|| "it exited without a message".to_owned(), |l| (*l).to_owned())
+        .map_or_else(
+            || "it exited without a message".to_owned(),
+            |l| (*l).to_owned(),
+        )
 }
 
 /// Waits for `child` on a thread of its own (no zombie while this process

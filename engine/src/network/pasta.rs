@@ -55,11 +55,7 @@ pub fn args(
                 p.to_string()
             }
         };
-        let spec = format!(
-            "{host}{}:{}",
-            range(m.host_port),
-            range(m.container_port)
-        );
+        let spec = format!("{host}{}:{}", range(m.host_port), range(m.container_port));
         for proto in m.protocol.split(',') {
             match proto {
                 "udp" => {
