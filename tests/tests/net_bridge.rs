@@ -748,3 +748,76 @@ fn repair_rebuilds_network_attachments() {
         "true",
     ]);
 }
+
+/// `network connect`/`disconnect` of a running container with the CNI
+/// backend: the plugins add and remove the interface, the address comes
+/// from host-local and shows in inspect and /etc/hosts; `reload --latest`
+/// keeps it; the network's bridge goes with the network.
+#[test]
+fn connect_and_disconnect_with_the_cni_backend() {
+    let (mut w, img) = bridge_world();
+    w.env.add_network_conf("network_backend = \"cni\"\n");
+    let env = &w.env;
+    let slot = env.bridge().trim_start_matches("rpt").to_owned();
+    let net = unique_name("cn");
+    let subnet = env.subnet().replace("10.190.", "10.192.");
+    let iface = format!("rpc{slot}");
+    env.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        &subnet,
+        "--interface-name",
+        &iface,
+        &net,
+    ]);
+    let b = unique_name("b");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &b,
+        "--hostname",
+        "bee",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(env.ok(&["network", "connect", &net, &b]), "");
+    let fmt = format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}");
+    let ip = env.ok(&["inspect", "--format", &fmt, &b]).trim().to_owned();
+    assert!(ip.starts_with(subnet.trim_end_matches("0/24")), "{ip}");
+    let addrs = env.ok(&["exec", &b, "ip", "-o", "-4", "addr", "show", "eth1"]);
+    assert!(addrs.contains(&format!("inet {ip}/24")), "{addrs}");
+    let hosts = env.ok(&["exec", &b, "cat", "/etc/hosts"]);
+    assert!(hosts.contains(&format!("{ip}\tbee {b}\n")), "{hosts}");
+    assert!(
+        bridge_ports(env).len() == 1
+            && std::fs::read_dir(format!("/sys/class/net/{iface}/brif"))
+                .unwrap()
+                .count()
+                == 1,
+        "one veth on each bridge"
+    );
+    let id = env.ok(&["inspect", "--format", "{{.ID}}", &b]);
+    assert_eq!(env.ok(&["network", "reload", "--latest"]).trim(), id.trim());
+    assert_eq!(env.ok(&["inspect", "--format", &fmt, &b]).trim(), ip);
+    assert_eq!(env.ok(&["network", "disconnect", &net, &b]), "");
+    let links = env.ok(&["exec", &b, "ip", "-o", "link"]);
+    assert!(!links.contains("eth1"), "{links}");
+    let hosts = env.ok(&["exec", &b, "cat", "/etc/hosts"]);
+    assert!(!hosts.contains(&ip), "{hosts}");
+    assert_eq!(
+        std::fs::read_dir(format!("/sys/class/net/{iface}/brif"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
+    let (code, err) = env.fails(&["network", "disconnect", &net, &b]);
+    assert_eq!(code, 125);
+    assert!(err.contains("is not connected to network"), "{err}");
+    env.ok(&["rm", "-f", "-t", "0", &b]);
+    env.ok(&["network", "rm", &net]);
+    assert!(!std::path::Path::new(&format!("/sys/class/net/{iface}")).exists());
+    assert!(bridge_ports(env).is_empty());
+}
