@@ -132,7 +132,7 @@ def _first_http_answer(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
             s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            return s.recv(64).startswith(b"HTTP/1.0 200")
+            return s.recv(64).split(b"\r\n")[0].endswith(b" 200 OK")
     except OSError:
         return False
 

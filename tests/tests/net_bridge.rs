@@ -7,38 +7,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::Duration;
 
-use common::{alive, busybox, inspect, World};
+use common::net::{free_port, http_get, httpd_cmd, kill_with_monitor, netns_mounts};
+use common::{busybox, inspect, World};
 use rpod_tests::{unique_name, wait_until, TestEnv};
-
-/// busybox httpd serving `body` at / on port 80.
-fn httpd_cmd(body: &str) -> String {
-    format!("mkdir -p /www && echo {body} > /www/index.html && exec httpd -f -p 80 -h /www")
-}
-
-/// A port free on 127.0.0.1 right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `GET /` on 127.0.0.1:`port`, the whole response (empty when refused).
-fn http_get(port: u16) -> String {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
 
 fn bridge_world() -> (World, String) {
     let (mut w, img) = busybox();
@@ -55,18 +29,6 @@ fn bridge_ports(env: &TestEnv) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Network namespaces mounted under the test root.
-fn netns_mounts(env: &TestEnv) -> Vec<String> {
-    let netns = env.runroot().join("netns");
-    std::fs::read_to_string("/proc/mounts")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(1))
-        .filter(|m| m.starts_with(netns.to_str().unwrap()))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// iptables rules (every table) that mention `ip`.
@@ -280,26 +242,7 @@ fn killed_with_its_monitor_is_released_by_the_next_rm() {
         !rules_mentioning(&ip).is_empty(),
         "netavark added rules for {ip}"
     );
-    let pids = env.ok(&[
-        "inspect",
-        "--format",
-        "{{.State.ConmonPid}} {{.State.Pid}}",
-        &name,
-    ]);
-    let pids: Vec<i64> = pids
-        .split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .collect();
-    for pid in &pids {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(*pid as i32),
-            nix::sys::signal::SIGKILL,
-        )
-        .unwrap();
-    }
-    wait_until(Duration::from_secs(10), "the processes to die", || {
-        pids.iter().all(|p| !alive(*p))
-    });
+    kill_with_monitor(env, &name);
     env.ok(&["rm", "-f", "-t", "0", &name]);
     assert!(bridge_ports(env).is_empty(), "{:?}", bridge_ports(env));
     assert!(netns_mounts(env).is_empty(), "{:?}", netns_mounts(env));

@@ -6,35 +6,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
+use common::net::{free_port, http_get, httpd_cmd, kill_with_monitor, netns_mounts};
 use common::{alive, busybox, World};
 use rpod_tests::{unique_name, wait_until, TestEnv};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn http_get(port: u16) -> String {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
-
-fn httpd_cmd(body: &str) -> String {
-    format!("mkdir -p /www && echo {body} > /www/index.html && exec httpd -f -p 80 -h /www")
-}
 
 /// The pids of processes whose command line names a namespace under the
 /// test root (the helpers serving its containers).
@@ -56,16 +32,6 @@ fn helpers(env: &TestEnv) -> Vec<i64> {
         }
     }
     out
-}
-
-fn netns_mounts(env: &TestEnv) -> usize {
-    let netns = env.runroot().join("netns");
-    std::fs::read_to_string("/proc/mounts")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(1))
-        .filter(|m| m.starts_with(netns.to_str().unwrap()))
-        .count()
 }
 
 /// Runs an httpd on `mode` with a published loopback port; checks the page,
@@ -119,7 +85,7 @@ fn serves_page(w: &World, img: &str, mode: &str, own_ip: &str, nameserver: &str)
     );
     env.ok(&["rm", "-f", "-t", "0", &name]);
     assert!(helpers(env).is_empty(), "{:?}", helpers(env));
-    assert_eq!(netns_mounts(env), 0);
+    assert!(netns_mounts(env).is_empty());
     assert!(http_get(port).is_empty(), "the port is closed again");
 }
 
@@ -170,7 +136,7 @@ fn helper_goes_with_a_container_that_exits_on_its_own() {
         env.ok(&["exec", &name, "touch", "/tmp/go"]);
         // No rpod command touches it: the monitor's `container cleanup` does.
         wait_until(Duration::from_secs(30), "the monitor's cleanup", || {
-            helpers(env).is_empty() && netns_mounts(env) == 0
+            helpers(env).is_empty() && netns_mounts(env).is_empty()
         });
         // And it starts again with a new helper.
         env.ok(&["start", &name]);
@@ -198,26 +164,7 @@ fn killed_with_its_monitor_leaves_no_helper() {
             "1000",
         ]);
         assert_eq!(helpers(env).len(), 1, "{mode}");
-        let pids = env.ok(&[
-            "inspect",
-            "--format",
-            "{{.State.ConmonPid}} {{.State.Pid}}",
-            &name,
-        ]);
-        let pids: Vec<i64> = pids
-            .split_whitespace()
-            .map(|p| p.parse().unwrap())
-            .collect();
-        for pid in &pids {
-            nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(*pid as i32),
-                nix::sys::signal::SIGKILL,
-            )
-            .unwrap();
-        }
-        wait_until(Duration::from_secs(10), "the processes to die", || {
-            pids.iter().all(|p| !alive(*p))
-        });
+        kill_with_monitor(env, &name);
         if mode == "slirp4netns" {
             // Its exit pipe closed with the monitor: it ends by itself.
             wait_until(Duration::from_secs(10), "slirp4netns to exit", || {
@@ -226,7 +173,7 @@ fn killed_with_its_monitor_leaves_no_helper() {
         }
         env.ok(&["rm", "-f", "-t", "0", &name]);
         assert!(helpers(env).is_empty(), "{mode}: {:?}", helpers(env));
-        assert_eq!(netns_mounts(env), 0, "{mode}");
+        assert!(netns_mounts(env).is_empty(), "{mode}");
     }
 }
 
@@ -257,6 +204,6 @@ fn bad_options_fail_and_leave_nothing() {
     assert_ne!(code, 0, "{err}");
     assert!(err.contains("pasta failed to start"), "{err}");
     assert!(helpers(env).is_empty());
-    assert_eq!(netns_mounts(env), 0);
+    assert!(netns_mounts(env).is_empty());
     assert_eq!(env.ok(&["ps", "-aq"]), "");
 }

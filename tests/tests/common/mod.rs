@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod net;
+
 use std::time::Duration;
 
 use rpod_tests::{Registry, TestEnv};
