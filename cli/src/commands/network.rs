@@ -573,10 +573,23 @@ mod tests {
             disable_dns: false,
             ignore: true,
             dns: vec![],
+            ipam_driver: None,
+            route: vec![],
             name: Some("n".into()),
         });
         assert_eq!(r.labels["c"], "");
         assert_eq!(r.options["mtu"], "1400");
         assert!(r.internal && r.ignore_if_exists);
+    }
+
+    #[test]
+    fn ipam_driver_and_routes() {
+        assert!(check_ipam_and_routes(Some("host-local"), &[]).is_ok());
+        let err =
+            |ipam, routes: &[String]| check_ipam_and_routes(ipam, routes).unwrap_err().to_string();
+        assert!(err(Some("dhcp"), &[]).starts_with("--ipam-driver dhcp is not supported yet"));
+        assert_eq!(err(Some("foo"), &[]), "unsupported ipam driver \"foo\"");
+        assert!(err(None, &["10.9.0.0/24,10.9.0.1".to_string()])
+            .starts_with("--route is not supported yet"));
     }
 }
