@@ -86,7 +86,8 @@ def metadata(settings: Settings, bench: Bench, started: float, load_before: str)
         "host": f"{platform.node()}, Linux {platform.release()}, {os.cpu_count()} CPUs "
                 f"({cpu_model()}), {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') >> 30} GiB",
         "load average before / after": f"{load_before} / {host.load_average()}",
-        "rpod": f"{bench.rpod.version()} (commit {git_commit()}, release build)",
+        "rpod": f"{bench.rpod.version()} (commit {git_commit()}, "
+                f"{os.environ.get('RPOD_BUILD') or 'release'} build)",
         "podman": bench.podman.version(),
         "conmon": subprocess.run(["conmon", "--version"], capture_output=True, text=True,
                                  check=False).stdout.splitlines()[0],

@@ -7,7 +7,8 @@
 set -euo pipefail
 
 # runtime, images and registry, networking (netavark with aardvark-dns, the CNI
-# plugins of the cni backend, iptables for both), tools used by the tests and fixtures;
+# plugins of the cni backend, iptables for both; slirp4netns and passt (pasta) for
+# --network slirp4netns|pasta), tools used by the tests and fixtures;
 # catatonit: the static binary of rpod's locally built pod infra image and the
 # init of `run --init`; systemd: journald and journalctl for `--log-driver journald`
 # and the journald events backend (its daemons are never started as init here);
@@ -16,6 +17,7 @@ packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
     netavark aardvark-dns iproute2 iptables containernetworking-plugins
+    slirp4netns passt
     util-linux coreutils tar jq make
     catatonit systemd
     apache2-utils openssl

@@ -75,7 +75,10 @@ def make_rpod(bin_dir: str, state: str, registries_conf: str) -> Tool:
             "--root", os.path.join(state, "root"),
             "--runroot", os.path.join(state, "run")]
     with open(os.path.join(state, "rpod.conf"), "w") as f:
-        f.write('[engine]\nruntime = "runc"\n')
+        # Its own network definitions and default bridge (never another rpod's).
+        f.write('[engine]\nruntime = "runc"\n'
+                f'[network]\nnetwork_config_dir = "{state}/networks"\n'
+                'default_interface = "rpbench0"\ndefault_subnet = "10.69.0.0/24"\n')
     return Tool("rpod", base, env, "pod-monitor")
 
 

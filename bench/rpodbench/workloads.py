@@ -3,7 +3,9 @@ the bare-runc floor where it applies) alternately and returns table rows."""
 
 import os
 import shutil
+import socket
 import subprocess
+import time
 from dataclasses import dataclass, field
 
 from . import host
@@ -102,6 +104,64 @@ def run_rm(b: Bench) -> list:
 
     b.loop("run --rm", b.settings.iterations,
            {"rpod": engine(b.rpod), "podman": engine(b.podman), "floor": floor})
+    return [r]
+
+
+def run_rm_bridge(b: Bench) -> list:
+    """`run --rm IMG true` on each engine's default bridge network (netavark: a
+    veth on the bridge, an address, firewall rules, all torn down again)."""
+    r = Result("run_rm_bridge", "run --rm IMG true (default bridge)", "ms", 1000,
+               goal="≤ 0.4× podman", max_vs_podman=0.4)
+
+    def engine(tool):
+        def fn(record):
+            t, _ = tool.timed("run", "--rm", b.image, "true")
+            if record:
+                r.tool(tool.name).add(t)
+        return fn
+
+    b.loop("run --rm (bridge)", b.settings.iterations, {t.name: engine(t) for t in b.tools})
+    return [r]
+
+
+HTTPD = "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www"
+
+
+def _first_http_answer(port: int) -> bool:
+    """One `GET /` on 127.0.0.1:port; True once the server answers 200."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            return s.recv(64).split(b"\r\n")[0].endswith(b" 200 OK")
+    except OSError:
+        return False
+
+
+def run_publish_http(b: Bench) -> list:
+    """`run -d -p 127.0.0.1:PORT:80 IMG httpd` until the first HTTP answer through
+    the published port (polled from the host); the removal is not timed."""
+    r = Result("run_publish_http", "run -d -p … httpd + first HTTP answer", "ms", 1000,
+               goal="≤ 0.4× podman", max_vs_podman=0.4)
+
+    def engine(tool):
+        def fn(record):
+            port = host.free_port()
+            start = time.perf_counter()
+            cid = tool.run("run", "-d", "-p", f"127.0.0.1:{port}:80", b.image,
+                           "sh", "-c", HTTPD).strip()
+            deadline = start + 30
+            while not _first_http_answer(port):
+                if time.perf_counter() > deadline:
+                    tool.run("rm", "-f", "-t", "0", cid)
+                    raise CommandError(f"{tool.name}: no HTTP answer on port {port} in 30 s")
+                time.sleep(0.002)
+            t = time.perf_counter() - start
+            if record:
+                r.tool(tool.name).add(t)
+            tool.run("rm", "-f", "-t", "0", cid)
+        return fn
+
+    b.loop("run -d -p + HTTP", b.settings.iterations, {t.name: engine(t) for t in b.tools})
     return [r]
 
 
@@ -390,6 +450,8 @@ def pull(b: Bench) -> list:
 WORKLOADS = {
     "run_rm": run_rm,
     "run_d_wait": run_d_wait,
+    "run_rm_bridge": run_rm_bridge,
+    "run_publish_http": run_publish_http,
     "start_stop": start_stop,
     "log": log_path,
     "ps_memory": ps_memory,

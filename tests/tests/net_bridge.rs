@@ -7,38 +7,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::Duration;
 
-use common::{alive, busybox, inspect, World};
+use common::net::{free_port, http_get, httpd_cmd, kill_with_monitor, netns_mounts};
+use common::{busybox, inspect, World};
 use rpod_tests::{unique_name, wait_until, TestEnv};
-
-/// busybox httpd serving `body` at / on port 80.
-fn httpd_cmd(body: &str) -> String {
-    format!("mkdir -p /www && echo {body} > /www/index.html && exec httpd -f -p 80 -h /www")
-}
-
-/// A port free on 127.0.0.1 right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `GET /` on 127.0.0.1:`port`, the whole response (empty when refused).
-fn http_get(port: u16) -> String {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
 
 fn bridge_world() -> (World, String) {
     let (mut w, img) = busybox();
@@ -55,18 +29,6 @@ fn bridge_ports(env: &TestEnv) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Network namespaces mounted under the test root.
-fn netns_mounts(env: &TestEnv) -> Vec<String> {
-    let netns = env.runroot().join("netns");
-    std::fs::read_to_string("/proc/mounts")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(1))
-        .filter(|m| m.starts_with(netns.to_str().unwrap()))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// iptables rules (every table) that mention `ip`.
@@ -280,26 +242,7 @@ fn killed_with_its_monitor_is_released_by_the_next_rm() {
         !rules_mentioning(&ip).is_empty(),
         "netavark added rules for {ip}"
     );
-    let pids = env.ok(&[
-        "inspect",
-        "--format",
-        "{{.State.ConmonPid}} {{.State.Pid}}",
-        &name,
-    ]);
-    let pids: Vec<i64> = pids
-        .split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .collect();
-    for pid in &pids {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(*pid as i32),
-            nix::sys::signal::SIGKILL,
-        )
-        .unwrap();
-    }
-    wait_until(Duration::from_secs(10), "the processes to die", || {
-        pids.iter().all(|p| !alive(*p))
-    });
+    kill_with_monitor(env, &name);
     env.ok(&["rm", "-f", "-t", "0", &name]);
     assert!(bridge_ports(env).is_empty(), "{:?}", bridge_ports(env));
     assert!(netns_mounts(env).is_empty(), "{:?}", netns_mounts(env));
@@ -689,4 +632,135 @@ fn pod_members_share_the_infra_network_and_hosts_file() {
     assert!(err.contains("network not found"), "{err}");
     env.ok(&["pod", "rm", "-f", "-t", "0", &pod2]);
     assert!(netns_mounts(env).is_empty());
+}
+
+/// `system check --repair` of a lost database rebuilds the containers'
+/// network attachments: a running container keeps its address and aliases
+/// (inspect, DNS, IPAM: its address is not handed out again), a created
+/// one its static address; removal releases
+/// everything.
+#[test]
+fn repair_rebuilds_network_attachments() {
+    let (w, img) = bridge_world();
+    let env = &w.env;
+    let running = unique_name("rep");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &running,
+        "--network-alias",
+        "web",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let ip = ip_of(env, &running);
+    let static_ip = env.subnet().replace(".0/24", ".77");
+    let made = unique_name("made");
+    env.ok(&["create", "--name", &made, "--ip", &static_ip, &img, "true"]);
+    let fmt = "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}} {{$v.Aliases}}{{end}}";
+    let before = env.ok(&["inspect", "--format", fmt, &running]);
+    assert!(before.contains(&ip) && before.contains("[web "), "{before}");
+    // The database is lost.
+    std::fs::write(env.root().join("db.sqlite"), b"").unwrap();
+    let repaired = env.ok(&["system", "check", "--repair"]);
+    assert!(repaired.contains(&running), "{repaired}");
+    assert_eq!(env.ok(&["inspect", "--format", fmt, &running]), before);
+    for taken in [&ip, &static_ip] {
+        let (code, err) = env.fails(&["create", "--ip", taken, &img, "true"]);
+        assert_eq!(code, 125, "{err}");
+        assert!(
+            err.contains(&format!(
+                "requested ip address {taken} is already allocated"
+            )),
+            "{err}"
+        );
+    }
+    // The rebuilt attachments are released as usual.
+    env.ok(&["rm", "-f", "-t", "0", &running, &made]);
+    assert!(bridge_ports(env).is_empty(), "{:?}", bridge_ports(env));
+    assert!(netns_mounts(env).is_empty());
+    env.ok(&[
+        "create",
+        "--name",
+        &unique_name("again"),
+        "--ip",
+        &ip,
+        &img,
+        "true",
+    ]);
+}
+
+/// `network connect`/`disconnect` of a running container with the CNI
+/// backend: the plugins add and remove the interface, the address comes
+/// from host-local and shows in inspect and /etc/hosts; `reload --latest`
+/// keeps it; the network's bridge goes with the network.
+#[test]
+fn connect_and_disconnect_with_the_cni_backend() {
+    let (mut w, img) = bridge_world();
+    w.env.add_network_conf("network_backend = \"cni\"\n");
+    let env = &w.env;
+    let slot = env.bridge().trim_start_matches("rpt").to_owned();
+    let net = unique_name("cn");
+    let subnet = env.subnet().replace("10.190.", "10.192.");
+    let iface = format!("rpc{slot}");
+    env.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        &subnet,
+        "--interface-name",
+        &iface,
+        &net,
+    ]);
+    let b = unique_name("b");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &b,
+        "--hostname",
+        "bee",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(env.ok(&["network", "connect", &net, &b]), "");
+    let fmt = format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}");
+    let ip = env.ok(&["inspect", "--format", &fmt, &b]).trim().to_owned();
+    assert!(ip.starts_with(subnet.trim_end_matches("0/24")), "{ip}");
+    let addrs = env.ok(&["exec", &b, "ip", "-o", "-4", "addr", "show", "eth1"]);
+    assert!(addrs.contains(&format!("inet {ip}/24")), "{addrs}");
+    let hosts = env.ok(&["exec", &b, "cat", "/etc/hosts"]);
+    assert!(hosts.contains(&format!("{ip}\tbee {b}\n")), "{hosts}");
+    assert!(
+        bridge_ports(env).len() == 1
+            && std::fs::read_dir(format!("/sys/class/net/{iface}/brif"))
+                .unwrap()
+                .count()
+                == 1,
+        "one veth on each bridge"
+    );
+    let id = env.ok(&["inspect", "--format", "{{.ID}}", &b]);
+    assert_eq!(env.ok(&["network", "reload", "--latest"]).trim(), id.trim());
+    assert_eq!(env.ok(&["inspect", "--format", &fmt, &b]).trim(), ip);
+    assert_eq!(env.ok(&["network", "disconnect", &net, &b]), "");
+    let links = env.ok(&["exec", &b, "ip", "-o", "link"]);
+    assert!(!links.contains("eth1"), "{links}");
+    let hosts = env.ok(&["exec", &b, "cat", "/etc/hosts"]);
+    assert!(!hosts.contains(&ip), "{hosts}");
+    assert_eq!(
+        std::fs::read_dir(format!("/sys/class/net/{iface}/brif"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
+    let (code, err) = env.fails(&["network", "disconnect", &net, &b]);
+    assert_eq!(code, 125);
+    assert!(err.contains("is not connected to network"), "{err}");
+    env.ok(&["rm", "-f", "-t", "0", &b]);
+    env.ok(&["network", "rm", &net]);
+    assert!(!std::path::Path::new(&format!("/sys/class/net/{iface}")).exists());
+    assert!(bridge_ports(env).is_empty());
 }

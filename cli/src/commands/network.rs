@@ -81,6 +81,12 @@ pub struct NetworkCreateArgs {
     /// DNS servers this network will use
     #[arg(long, value_delimiter = ',')]
     dns: Vec<String>,
+    /// IP Address Management Driver
+    #[arg(long = "ipam-driver")]
+    ipam_driver: Option<String>,
+    /// static routes
+    #[arg(long)]
+    route: Vec<String>,
     name: Option<String>,
 }
 
@@ -127,6 +133,9 @@ pub struct NetworkReloadArgs {
     /// reload network for all running containers
     #[arg(short = 'a', long)]
     all: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     containers: Vec<String>,
 }
 
@@ -242,17 +251,32 @@ async fn connect(g: &Globals, a: NetworkConnectArgs) -> CliResult {
 }
 
 async fn reload(g: &Globals, a: NetworkReloadArgs) -> CliResult {
-    if !a.all && a.containers.is_empty() {
+    let given = usize::from(a.all) + usize::from(a.latest) + usize::from(!a.containers.is_empty());
+    if given == 0 {
         return Err(CliError::usage("you must provide at least one name or id"));
     }
-    if a.all && !a.containers.is_empty() {
+    if given > 1 {
         return Err(CliError::usage(
             "--all, --latest, and containers cannot be used together",
         ));
     }
+    let containers = if a.latest {
+        let latest = open_front_door(g)?
+            .container_list(rpod_api::container::ContainerListOptions {
+                latest: true,
+                ..Default::default()
+            })
+            .await?;
+        match latest.into_iter().next() {
+            Some(c) => vec![c.id],
+            None => return Err(CliError::usage("no such container")),
+        }
+    } else {
+        a.containers
+    };
     let mut codes = FailureCodes::default();
     let reports = open_front_door(g)?
-        .network_reload(&a.containers, a.all)
+        .network_reload(&containers, a.all)
         .await?;
     for r in reports {
         match r.err {
@@ -293,11 +317,37 @@ fn create_request(a: NetworkCreateArgs) -> NetworkCreateOptions {
 }
 
 async fn create(g: &Globals, a: NetworkCreateArgs) -> CliResult {
+    check_ipam_and_routes(a.ipam_driver.as_deref(), &a.route)?;
     let network = open_front_door(g)?
         .network_create(create_request(a))
         .await?;
     println!("{}", network.name);
     Ok(0)
+}
+
+/// `--ipam-driver`: rpod allocates as `host-local` (the default, what
+/// every rpod network uses); `--route`: netavark 1.4 has no routes.
+fn check_ipam_and_routes(ipam: Option<&str>, routes: &[String]) -> CliResult<()> {
+    match ipam {
+        None | Some("" | "host-local") => {}
+        Some("dhcp" | "none") => {
+            return Err(CliError::usage(format!(
+                "--ipam-driver {} is not supported yet: rpod allocates addresses itself (host-local); see docs/compatibility.md",
+                ipam.unwrap_or_default()
+            )))
+        }
+        Some(other) => {
+            return Err(CliError::usage(format!(
+                "unsupported ipam driver \"{other}\""
+            )))
+        }
+    }
+    if !routes.is_empty() {
+        return Err(CliError::usage(
+            "--route is not supported yet: static routes need netavark 1.6 or later; this host's netavark (Debian 12) is 1.4",
+        ));
+    }
+    Ok(())
 }
 
 async fn exists(g: &Globals, a: NetworkExistsArgs) -> CliResult {
@@ -523,10 +573,23 @@ mod tests {
             disable_dns: false,
             ignore: true,
             dns: vec![],
+            ipam_driver: None,
+            route: vec![],
             name: Some("n".into()),
         });
         assert_eq!(r.labels["c"], "");
         assert_eq!(r.options["mtu"], "1400");
         assert!(r.internal && r.ignore_if_exists);
+    }
+
+    #[test]
+    fn ipam_driver_and_routes() {
+        assert!(check_ipam_and_routes(Some("host-local"), &[]).is_ok());
+        let err =
+            |ipam, routes: &[String]| check_ipam_and_routes(ipam, routes).unwrap_err().to_string();
+        assert!(err(Some("dhcp"), &[]).starts_with("--ipam-driver dhcp is not supported yet"));
+        assert_eq!(err(Some("foo"), &[]), "unsupported ipam driver \"foo\"");
+        assert!(err(None, &["10.9.0.0/24,10.9.0.1".to_string()])
+            .starts_with("--route is not supported yet"));
     }
 }

@@ -60,6 +60,7 @@ pub(super) fn check_database(
     let (snapshots, unreadable) = snapshot::read_all(root);
     for snap in snapshots {
         let rec = rebuild::insert(&db, rebuild::record_from_run_root(config, snap))?;
+        rebuild::insert_attachments(config, &db, &rec)?;
         report.rebuilt_containers.insert(rec.id, rec.name);
     }
     for (id, why) in unreadable {
@@ -110,6 +111,7 @@ pub(super) fn check_snapshots(
             continue;
         }
         let rec = rebuild::insert(&ctx.db, rebuild::record_from_run_root(&ctx.config, snap))?;
+        rebuild::insert_attachments(&ctx.config, &ctx.db, &rec)?;
         report.rebuilt_containers.insert(rec.id, rec.name);
     }
     Ok(())

@@ -44,6 +44,15 @@ pub enum ContainersConfError {
 pub struct ContainersConf {
     pub containers: ContainersTable,
     pub engine: EngineTable,
+    pub network: NetworkTable,
+}
+
+/// `[network]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct NetworkTable {
+    /// Options given to pasta before a container's `pasta:` options.
+    pub pasta_options: Vec<String>,
 }
 
 /// `[containers]`: defaults of every new container.
@@ -103,6 +112,8 @@ pub struct EngineTable {
     pub image_volume_mode: Option<String>,
     /// OCI hook directories (`--hooks-dir` replaces them).
     pub hooks_dir: Option<Vec<String>>,
+    /// The `slirp4netns:` options of a container that gives none.
+    pub network_cmd_options: Vec<String>,
 }
 
 /// The keys rpod reads; everything else is reported as ignored.
@@ -129,6 +140,8 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),
     ("engine", "hooks_dir"),
+    ("engine", "network_cmd_options"),
+    ("network", "pasta_options"),
 ];
 
 impl ContainersConf {

@@ -139,6 +139,14 @@ pub fn network_settings(
             s.networks = Some(BTreeMap::new());
             return s;
         }
+        // The helper's mode as the one network, the namespace rpod made.
+        NetworkMode::Slirp4netns(_) | NetworkMode::Pasta(_) => {
+            s.networks = only(&rec.options.network.name());
+            if running {
+                s.sandbox_key = ctx.config.netns_path(&rec.id).display().to_string();
+            }
+            return s;
+        }
     }
     let ns = ctx.config.netns_path(&rec.id);
     if running {

@@ -188,7 +188,7 @@ fn remember_given(ctx: &EngineCtx, network: &str, given: &[IpAddr]) {
 
 /// The ports to publish: `-p`, and with `-P` every exposed port (the
 /// image's and `--expose`) on a random host port.
-fn port_specs(rec: &ContainerRecord, image_config: &[u8]) -> Vec<PortSpec> {
+pub(super) fn port_specs(rec: &ContainerRecord, image_config: &[u8]) -> Vec<PortSpec> {
     let net = &rec.options.net;
     let mut specs = net.ports.clone();
     if !net.publish_all {
@@ -260,11 +260,17 @@ pub(crate) fn setup(
     paths: &ContainerPaths,
     image_config: &[u8],
 ) -> Result<NetSetup, ContainerError> {
+    if super::usermode_net::is_usermode(&rec.options.network) {
+        return super::usermode_net::setup(ctx, rec, paths, image_config);
+    }
     let netns = match &rec.options.network {
         NetworkMode::Bridge => None,
         NetworkMode::Ns(p) => Some(PathBuf::from(p)),
         NetworkMode::Container(other) => Some(joined_netns(ctx, other)?),
-        NetworkMode::None | NetworkMode::Host => None,
+        NetworkMode::None
+        | NetworkMode::Host
+        | NetworkMode::Slirp4netns(_)
+        | NetworkMode::Pasta(_) => None,
     };
     if rec.options.network != NetworkMode::Bridge {
         return Ok(NetSetup {
@@ -424,7 +430,7 @@ pub(crate) fn hosts_names(rec: &ContainerRecord) -> Vec<String> {
 
 /// `host.containers.internal`: containers.conf's address (`none`: no
 /// entry), else the gateway of the first bridge network.
-fn host_internal_ip(ctx: &EngineCtx, gateway: Option<IpAddr>) -> Option<IpAddr> {
+pub(super) fn host_internal_ip(ctx: &EngineCtx, gateway: Option<IpAddr>) -> Option<IpAddr> {
     match ctx
         .config
         .containers_conf
@@ -451,7 +457,7 @@ fn host_internal_ip(ctx: &EngineCtx, gateway: Option<IpAddr>) -> Option<IpAddr> 
 /// containers.conf's `dns_servers` and `--dns`; containers.conf's
 /// `dns_searches` and `--dns-search`, else the networks' domains;
 /// containers.conf's `dns_options` and `--dns-option`.
-fn dns_entries(
+pub(super) fn dns_entries(
     ctx: &EngineCtx,
     rec: &ContainerRecord,
     etc: &mut EtcNet,
@@ -488,7 +494,7 @@ fn dns_entries(
 }
 
 /// containers.conf's `dns_servers` that are addresses (others warned of).
-fn conf_dns_servers(ctx: &EngineCtx) -> Vec<IpAddr> {
+pub(super) fn conf_dns_servers(ctx: &EngineCtx) -> Vec<IpAddr> {
     ctx.config
         .containers_conf
         .containers
@@ -615,7 +621,9 @@ fn joined_netns(ctx: &EngineCtx, name: &str) -> Result<PathBuf, ContainerError> 
         .find_container(name)?
         .ok_or_else(|| ContainerError::NotFound(name.to_owned()))?;
     let ns = ctx.config.netns_path(&other.id);
-    if other.options.network == NetworkMode::Bridge && netns::is_mounted(&ns) {
+    let own_ns = other.options.network == NetworkMode::Bridge
+        || super::usermode_net::is_usermode(&other.options.network);
+    if own_ns && netns::is_mounted(&ns) {
         return Ok(ns);
     }
     if other.state.has_monitor() && other.pid > 0 {
@@ -639,6 +647,10 @@ pub(crate) fn published_ports(paths: &ContainerPaths) -> Vec<PortMapping> {
 /// removal always completes.
 pub(crate) fn teardown(ctx: &EngineCtx, rec: &ContainerRecord, paths: &ContainerPaths) {
     unshare_owner_files(ctx, rec);
+    if super::usermode_net::is_usermode(&rec.options.network) {
+        super::usermode_net::teardown(ctx, rec, paths);
+        return;
+    }
     let file = options_file(paths);
     let ns = ctx.config.netns_path(&rec.id);
     let options = std::fs::read(&file)

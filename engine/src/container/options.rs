@@ -25,6 +25,10 @@ pub enum NetworkMode {
     Ns(String),
     /// `container:ID`: another container's namespace, joined.
     Container(String),
+    /// A namespace of its own, plumbed by slirp4netns (with its options).
+    Slirp4netns(Vec<String>),
+    /// A namespace of its own, plumbed by pasta (with its options).
+    Pasta(Vec<String>),
 }
 
 impl NetworkMode {
@@ -36,6 +40,8 @@ impl NetworkMode {
             NetworkMode::Bridge => "bridge".into(),
             NetworkMode::Ns(p) => format!("ns:{p}"),
             NetworkMode::Container(id) => format!("container:{id}"),
+            NetworkMode::Slirp4netns(_) => "slirp4netns".into(),
+            NetworkMode::Pasta(_) => "pasta".into(),
         }
     }
 }

@@ -179,11 +179,20 @@ impl LocalEngine {
         match store.remove(&network.name) {
             Ok(()) => {
                 users::forget(self, &network.name)?;
+                forget_bridge(self.engine().config(), &network);
                 network_event(self.engine().config(), &network, "remove");
             }
             Err(e) => rep.err = Some(store_error(e)),
         }
         Ok(rep)
+    }
+}
+
+/// With CNI, a removed network's bridge goes too (netavark removes it with
+/// its last container).
+fn forget_bridge(config: &crate::config::EngineConfig, network: &crate::network::types::Network) {
+    if config.network.backend == crate::network::config::Backend::Cni {
+        crate::network::cni::remove_bridge(network);
     }
 }
 
@@ -293,6 +302,9 @@ impl Networks for LocalEngine {
                 .and_then(|_lock| store.remove(&n.name))
                 .err()
                 .map(store_error);
+            if error.is_none() {
+                forget_bridge(self.engine().config(), &n);
+            }
             out.push(NetworkPruneReport {
                 name: n.name.clone(),
                 error,

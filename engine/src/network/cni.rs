@@ -57,6 +57,30 @@ pub struct Cni {
     pub state_dir: PathBuf,
 }
 
+/// Deletes the bridge of a removed `bridge` network (the CNI plugins leave
+/// it behind, as containers/common removes it for Podman's CNI backend).
+/// A bridge that is already gone is no error; a failure is logged.
+pub fn remove_bridge(network: &Network) {
+    let Some(iface) = network.network_interface.as_deref() else {
+        return;
+    };
+    if network.driver != "bridge" || !Path::new("/sys/class/net").join(iface).exists() {
+        return;
+    }
+    match Command::new("ip")
+        .args(["link", "delete", "dev", iface])
+        .stdin(Stdio::null())
+        .output()
+    {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => tracing::warn!(
+            "removing bridge {iface}: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => tracing::warn!("removing bridge {iface}: ip: {e}"),
+    }
+}
+
 impl Cni {
     /// The distribution's plugin directories, state under `state_dir`.
     pub fn new(state_dir: PathBuf) -> Cni {

@@ -8,6 +8,8 @@
 //! - [`netavark`]: `netavark setup|teardown` for one container.
 //! - [`config`]: the `[network]` table of rpod.conf.
 //! - [`cni`]: the CNI backend: the same definitions as a plugin chain.
+//! - [`slirp`], [`pasta`]: user-mode networking helpers, run as
+//!   processes by [`helper_proc`].
 //! - [`ipam`]: address allocation within subnets.
 //! - [`port_reserve`]: host ports bound before start, held by the monitor.
 //! - [`ports`]: `-p`/`--expose` parsing with Podman's rules and messages.
@@ -20,12 +22,15 @@ pub mod cni;
 pub mod config;
 pub mod create;
 pub mod filter;
+pub mod helper_proc;
 pub mod ipam;
 pub mod mode;
 pub mod netavark;
 pub mod netns;
+pub mod pasta;
 pub mod port_reserve;
 pub mod ports;
+pub mod slirp;
 pub mod store;
 pub mod subnets;
 pub mod types;
@@ -49,6 +54,8 @@ pub enum NetworkError {
     Cni(#[from] cni::CniError),
     #[error(transparent)]
     Ipam(#[from] ipam::IpamError),
+    #[error(transparent)]
+    Helper(#[from] helper_proc::HelperError),
     #[error(transparent)]
     PortInUse(#[from] port_reserve::PortInUse),
     #[error(transparent)]

@@ -69,20 +69,20 @@ pub(crate) fn net_options(
         NetMode::Host => NetworkMode::Host,
         NetMode::Path(p) => NetworkMode::Ns(p),
         NetMode::Container(c) => NetworkMode::Container(c),
-        m @ (NetMode::Slirp4netns(_) | NetMode::Pasta(_)) => {
-            return Err(Error::invalid(format!(
-                "network mode {} is not supported yet: rpod has bridge networks (netavark or CNI), none, host, container: and ns: (see docs/compatibility.md)",
-                mode::mode_name(&m)
-            )))
+        NetMode::Slirp4netns(opts) => {
+            crate::network::slirp::parse_options(&opts).map_err(Error::invalid)?;
+            NetworkMode::Slirp4netns(opts)
         }
+        NetMode::Pasta(opts) => NetworkMode::Pasta(opts),
     };
+    let usermode = matches!(mode, NetworkMode::Slirp4netns(_) | NetworkMode::Pasta(_));
     if mode != NetworkMode::Bridge {
         if !spec.ips.is_empty() || spec.mac_address.is_some() || !spec.aliases.is_empty() {
             return Err(Error::invalid(
                 "--ip, --mac-address and --network-alias need a bridge network: invalid argument",
             ));
         }
-        if !net.ports.is_empty() || net.publish_all {
+        if !usermode && (!net.ports.is_empty() || net.publish_all) {
             // The CLI prints Podman's warning, naming the mode.
             tracing::debug!("{PORTS_DISCARDED}");
             net.ports.clear();
@@ -198,11 +198,21 @@ mod tests {
             }),
             "unable to find network with name or ID nope: network not found"
         );
-        assert!(e(NetworkSpec {
-            modes: vec!["pasta".into()],
+        assert_eq!(
+            e(NetworkSpec {
+                modes: vec!["slirp4netns:foo=1".into()],
+                ..Default::default()
+            }),
+            "unknown option for slirp4netns: \"foo=1\""
+        );
+        let (mode, net) = run(NetworkSpec {
+            modes: vec!["pasta:-T,8000".into()],
+            publish: vec!["80".into()],
             ..Default::default()
         })
-        .starts_with("network mode pasta is not supported yet"));
+        .unwrap();
+        assert_eq!(mode, NetworkMode::Pasta(vec!["-T".into(), "8000".into()]));
+        assert_eq!(net.ports.len(), 1);
         assert_eq!(
             e(NetworkSpec {
                 add_hosts: vec!["db:nope".into()],

@@ -173,6 +173,27 @@ async fn network_backend_info(backend: crate::network::config::Backend) -> Netwo
     }
 }
 
+/// A user-mode network helper's path and `--version` (empty when it is
+/// not installed).
+async fn helper_info(name: &'static str) -> (String, String) {
+    let Ok(path) = crate::network::helper_proc::find(name) else {
+        return (String::new(), String::new());
+    };
+    let version = match tokio::process::Command::new(&path)
+        .arg("--version")
+        .output()
+        .await
+    {
+        Ok(o) => String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| !l.contains("to syslog"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(_) => String::new(),
+    };
+    (path.display().to_string(), version)
+}
+
 /// `info` of the local engine.
 pub(crate) async fn info(engine: &Engine) -> Result<Info> {
     let config = engine.config();
@@ -193,6 +214,8 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
         },
     };
     let monitor = crate::monitor::find_monitor_binary();
+    let (slirp_path, slirp_version) = helper_info("slirp4netns").await;
+    let (pasta_path, pasta_version) = helper_info("pasta").await;
     let uname = nix::sys::utsname::uname().ok();
     let host = HostInfo {
         arch: host_arch().to_owned(),
@@ -242,6 +265,16 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
         },
         network_backend: config.network.backend.name().to_owned(),
         network_backend_info: network_backend_info(config.network.backend).await,
+        slirp4netns: rpod_api::info::SlirpInfo {
+            executable: slirp_path,
+            package: String::new(),
+            version: slirp_version,
+        },
+        pasta: rpod_api::info::PastaInfo {
+            executable: pasta_path,
+            package: String::new(),
+            version: pasta_version,
+        },
         ..HostInfo::default()
     };
     let store = StoreInfo {
