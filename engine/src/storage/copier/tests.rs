@@ -125,3 +125,54 @@ fn get_then_put_round_trips_inside_the_roots() {
     assert!(m.is_file());
     assert_eq!((m.uid(), m.gid()), (5, 6));
 }
+
+/// Copier's extended attributes (`user.*`, `security.capability`) go
+/// through `get` and `put`, owners changed or not; `user.overlay.*` and
+/// other namespaces stay behind.
+#[test]
+fn extended_attributes_are_kept() {
+    let base = tempfile::tempdir().unwrap();
+    let src = base.path().join("src");
+    fs::create_dir_all(src.join("dir")).unwrap();
+    fs::write(src.join("dir/f"), "x").unwrap();
+    let set = |p: &Path, n: &str, v: &[u8]| {
+        rustix::fs::setxattr(p, n, v, rustix::fs::XattrFlags::empty()).unwrap()
+    };
+    set(&src.join("dir"), "user.dirattr", b"d");
+    set(&src.join("dir/f"), "user.fileattr", b"f\0binary");
+    set(&src.join("dir/f"), "user.overlay.x", b"no");
+    // cap_net_bind_service+ep, as setcap writes it (VFS_CAP_REVISION_2).
+    let cap = [
+        0x01, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    set(&src.join("dir/f"), "security.capability", &cap);
+    let tar = get(
+        &InRoot::new(&src).unwrap(),
+        Path::new("/dir"),
+        &GetOptions {
+            keep_directory_names: true,
+            ..GetOptions::default()
+        },
+        Vec::new(),
+    )
+    .unwrap();
+    let dst = base.path().join("dst");
+    fs::create_dir_all(&dst).unwrap();
+    let o = PutOptions {
+        owner: Some((5, 6)),
+        ..PutOptions::default()
+    };
+    put(&InRoot::new(&dst).unwrap(), Path::new("/"), &o, &tar[..]).unwrap();
+    let get_attr = |p: &Path, n: &str| {
+        let mut buf = vec![0u8; 256];
+        rustix::fs::getxattr(p, n, &mut buf[..])
+            .ok()
+            .map(|len| buf[..len].to_vec())
+    };
+    assert_eq!(get_attr(&dst.join("dir"), "user.dirattr").unwrap(), b"d");
+    let f = dst.join("dir/f");
+    assert_eq!(get_attr(&f, "user.fileattr").unwrap(), b"f\0binary");
+    assert_eq!(get_attr(&f, "security.capability").unwrap(), cap);
+    assert!(get_attr(&f, "user.overlay.x").is_none());
+    assert_eq!(fs::metadata(&f).unwrap().uid(), 5);
+}
