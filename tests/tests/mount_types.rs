@@ -442,3 +442,39 @@ fn u_option_chowns_bind_sources_and_tmpfs() {
         "{err}"
     );
 }
+
+#[test]
+fn read_only_tmpfs_false_leaves_every_directory_read_only() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    // (The fixture image has no /var/tmp: only the tmpfs set makes it.)
+    let files = ["/tmp/a", "/dev/c", "/dev/shm/d", "/run/e"];
+    let touch = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm", "--read-only"];
+        args.extend_from_slice(extra);
+        args.push(&img);
+        args.push("touch");
+        args.extend_from_slice(&files);
+        env.run(&args)
+    };
+    for extra in [&[][..], &["--read-only-tmpfs"], &["--read-only-tmpfs=true"]] {
+        let o = touch(extra);
+        assert!(o.status.success(), "{extra:?}: {o:?}");
+    }
+    let (code, _, err) = out_err(&touch(&["--read-only-tmpfs=false"]));
+    assert_eq!(code, 1);
+    let want: Vec<String> = files
+        .iter()
+        .map(|f| format!("touch: {f}: Read-only file system"))
+        .collect();
+    assert_eq!(err.lines().collect::<Vec<_>>(), want);
+    // Without --read-only it changes nothing.
+    env.ok(&[
+        "run",
+        "--rm",
+        "--read-only-tmpfs=false",
+        &img,
+        "touch",
+        "/x",
+    ]);
+}

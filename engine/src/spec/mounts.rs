@@ -84,6 +84,29 @@ pub(crate) fn set_shm_size(mounts: &mut [Mount], size: i64) {
     }
 }
 
+/// `--read-only --read-only-tmpfs=false`: /dev and /dev/shm read-only too
+/// (the runtime remounts /dev read-only once its device nodes exist).
+pub fn read_only_dev(spec: &mut oci_spec::runtime::Spec) {
+    let Some(mut mounts) = spec.mounts().clone() else {
+        return;
+    };
+    for m in mounts
+        .iter_mut()
+        .filter(|m| matches!(m.destination().to_str(), Some("/dev" | "/dev/shm")))
+    {
+        let mut opts: Vec<String> = m
+            .options()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| o != "rw" && o != "ro")
+            .collect();
+        opts.push("ro".to_owned());
+        m.set_options(Some(opts));
+    }
+    spec.set_mounts(Some(mounts));
+}
+
 /// Bind mounts of the generated /etc/hosts, /etc/resolv.conf, /etc/hostname
 /// (read-write even with a read-only root, as in Podman).
 fn etc_mounts(etc: &EtcFiles) -> Result<Vec<Mount>, SpecError> {
