@@ -419,6 +419,16 @@ fn u_option_chowns_bind_sources_and_tmpfs() {
         let m = std::fs::metadata(&p).unwrap();
         assert_eq!((m.uid(), m.gid()), (123, 456), "{}", p.display());
     }
+    // Once the container ran, only a source whose own owner differs is
+    // chowned again (Podman's first-creation rule).
+    env.ok(&["run", "--name", "u", "-u", "9:9", "-v", &v, &img, "true"]);
+    std::os::unix::fs::chown(host.join("d/f"), Some(1), Some(1)).unwrap();
+    env.ok(&["start", "-a", "u"]);
+    assert_eq!(std::fs::metadata(host.join("d/f")).unwrap().uid(), 1);
+    std::os::unix::fs::chown(&host, Some(1), Some(1)).unwrap();
+    env.ok(&["start", "-a", "u"]);
+    assert_eq!(std::fs::metadata(host.join("d/f")).unwrap().uid(), 9);
+    env.ok(&["rm", "u"]);
     assert_eq!(
         env.ok(&[
             "run",

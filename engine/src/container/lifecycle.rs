@@ -201,7 +201,7 @@ fn prepare_and_spawn(
     super::volumes::mount(ctx, rec, &rootfs, &generated, paths)?;
     crate::secret::container::apply(ctx, &rec.options.secrets, &paths.run_dir, &mut generated)?;
     super::extra_mounts::apply(ctx, rec, paths, &mut generated)?;
-    super::overlay_volumes::apply(paths, &mut generated)?;
+    super::overlay_volumes::apply(paths, &mut generated, rec.started_at.is_none())?;
     let user_mounts = !rec.options.mounts.is_empty() || !rec.options.volumes.is_empty();
     crate::hooks::apply::apply(
         &crate::hooks::dirs(&ctx.config),

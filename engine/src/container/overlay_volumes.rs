@@ -8,7 +8,9 @@
 //!   [`release`] removes at the container's exit: the writes are discarded
 //!   and the host directory never changes, as with Podman's overlay volumes.
 //! - `U`: the source is chowned (recursively, each entry that differs) to
-//!   the container user's host IDs, refusing system paths as Podman does.
+//!   the container user's host IDs, refusing system paths as Podman does;
+//!   once the container has run, only while the source's own owner differs
+//!   (Podman's "only chown on initial creation").
 //! - `copy`/`nocopy` (named volumes only have a copy-up) are dropped.
 
 use std::os::unix::fs::MetadataExt;
@@ -31,13 +33,18 @@ fn content_root(paths: &ContainerPaths) -> PathBuf {
     paths.data_dir.join("overlay")
 }
 
-/// Rewrites the spec's bind mounts that carry `O`, `U`, `copy` or `nocopy`.
-pub(crate) fn apply(paths: &ContainerPaths, spec: &mut Spec) -> Result<(), ContainerError> {
-    apply_in(&content_root(paths), spec)
+/// Rewrites the spec's bind mounts that carry `O`, `U`, `copy` or `nocopy`;
+/// `first_run`: the container never started before.
+pub(crate) fn apply(
+    paths: &ContainerPaths,
+    spec: &mut Spec,
+    first_run: bool,
+) -> Result<(), ContainerError> {
+    apply_in(&content_root(paths), spec, first_run)
 }
 
 /// [`apply`] with the content directories under `root`.
-fn apply_in(root: &Path, spec: &mut Spec) -> Result<(), ContainerError> {
+fn apply_in(root: &Path, spec: &mut Spec, first_run: bool) -> Result<(), ContainerError> {
     let Some(mut mounts) = spec.mounts().clone() else {
         return Ok(());
     };
@@ -72,14 +79,14 @@ fn apply_in(root: &Path, spec: &mut Spec) -> Result<(), ContainerError> {
         let source = m.source().clone().unwrap_or_default();
         let chown = opts.iter().any(|o| o == "U");
         if chown {
-            chown_host_path(&source, uid, gid)?;
+            chown_host_path(&source, uid, gid, first_run)?;
         }
         if opts.iter().any(|o| o == "O") {
             let content = root.join(next.to_string());
             next += 1;
             *m = overlay(m.destination(), &source, &content, &opts)?;
             if chown {
-                chown_host_path(&content, uid, gid)?;
+                chown_host_path(&content, uid, gid, true)?;
             }
         } else {
             m.set_options(Some(
@@ -222,8 +229,15 @@ const DANGEROUS: &[&str] = &[
 ];
 
 /// `U`: chowns `path` and everything under it (symlinks themselves, never
-/// their targets) to `uid:gid`.
-fn chown_host_path(path: &Path, uid: u32, gid: u32) -> Result<(), ContainerError> {
+/// their targets) to `uid:gid`; unless `always`, nothing when `path` itself
+/// is owned so already.
+fn chown_host_path(path: &Path, uid: u32, gid: u32, always: bool) -> Result<(), ContainerError> {
+    if !always {
+        let meta = std::fs::metadata(path).map_err(io_err(path))?;
+        if (meta.uid(), meta.gid()) == (uid, gid) {
+            return Ok(());
+        }
+    }
     let real = std::fs::canonicalize(path).map_err(io_err(path))?;
     let home = std::env::var_os("HOME").map(PathBuf::from);
     if DANGEROUS.iter().any(|d| real == Path::new(d)) || home.as_deref() == Some(&real) {
@@ -276,7 +290,7 @@ mod tests {
             bind(&lower, "/o", &["rbind", "rw", "rprivate", "O"]),
             bind(&lower, "/b", &["rbind", "rw", "rprivate", "nocopy"]),
         ]));
-        apply_in(&root, &mut spec).unwrap();
+        apply_in(&root, &mut spec, true).unwrap();
         let ms = spec.mounts().clone().unwrap();
         assert_eq!(ms[0].typ().as_deref(), Some("overlay"));
         let content = root.join("0");
@@ -310,18 +324,18 @@ mod tests {
         let up = format!("upperdir={}", upper.display());
         let wk = format!("workdir={}", work.display());
         spec.set_mounts(Some(vec![bind(&lower, "/o", &["O", &up, &wk])]));
-        apply_in(&root, &mut spec).unwrap();
+        apply_in(&root, &mut spec, true).unwrap();
         let opts = spec.mounts().clone().unwrap()[0].options().clone().unwrap();
         assert_eq!(opts[1], up);
         assert_eq!(opts[2], wk);
         spec.set_mounts(Some(vec![bind(&lower, "/o", &["O", &up])]));
-        let err = apply_in(&root, &mut spec).unwrap_err();
+        let err = apply_in(&root, &mut spec, true).unwrap_err();
         assert_eq!(err.to_string(), "must specify both upperdir and workdir");
     }
 
     #[test]
     fn chown_refuses_system_paths() {
-        let err = chown_host_path(Path::new("/usr"), 1, 1).unwrap_err();
+        let err = chown_host_path(Path::new("/usr"), 1, 1, true).unwrap_err();
         assert!(err
             .to_string()
             .starts_with("chowning host path \"/usr\" is not allowed"));
