@@ -416,20 +416,12 @@ fn repair_gives_a_rebuilt_database_its_volumes_back() {
     let env = &w.env;
     env.ok(&["volume", "create", "--label", "team=data", "labelled"]);
     env.ok(&["volume", "create", "-o", "uid=1234", "old"]);
-    env.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "user",
-        "-v",
-        "labelled:/data",
-        "-v",
-        "/anon",
-        &img,
-        "sh",
-        "-c",
-        "echo kept > /data/f; sleep 1000",
-    ]);
+    let script = "echo kept > /data/f; sleep 1000";
+    let mut user: Vec<&str> = "run -d --name user -v labelled:/data -v /anon"
+        .split(' ')
+        .collect();
+    user.extend([img.as_str(), "sh", "-c", script]);
+    env.ok(&user);
     let vols = |env: &rpod_tests::TestEnv| {
         let mut v: Vec<String> = env
             .ok(&[

@@ -262,6 +262,17 @@ fn containers_conf_mounts() {
     assert_eq!(env.ok(&["ps", "-a", "-q"]), "", "nothing was created");
 }
 
+/// A new host directory `name` of the test holding `files` (path, content).
+fn host_dir(env: &rpod_tests::TestEnv, name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = env.dir().join(name);
+    for (path, content) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    dir
+}
+
 /// Every file under `dir` with its content, for comparing a host
 /// directory before and after a container wrote to its overlay.
 fn tree(dir: &std::path::Path) -> Vec<(String, String)> {
@@ -287,10 +298,11 @@ fn tree(dir: &std::path::Path) -> Vec<(String, String)> {
 fn overlay_volumes_leave_the_host_directory_unchanged() {
     let (w, img) = busybox();
     let env = &w.env;
-    let host = env.dir().join("ovl-src");
-    std::fs::create_dir_all(host.join("sub")).unwrap();
-    std::fs::write(host.join("keep"), "host data\n").unwrap();
-    std::fs::write(host.join("sub/gone"), "delete me\n").unwrap();
+    let host = host_dir(
+        env,
+        "ovl-src",
+        &[("keep", "host data\n"), ("sub/gone", "delete me\n")],
+    );
     let before = tree(&host);
     let v = format!("{}:/data:O", host.display());
     // The container sees the host content, writes, changes and deletes.
@@ -321,31 +333,15 @@ fn overlay_volumes_leave_the_host_directory_unchanged() {
         upper.display(),
         work.display()
     );
-    env.ok(&[
-        "run",
-        "--rm",
-        "-v",
-        &v,
-        &img,
-        "sh",
-        "-c",
-        "echo kept > /data/up",
-    ]);
+    let run = |cmd: &[&str]| {
+        let mut args = vec!["run", "--rm", "-v", &v, &img];
+        args.extend(cmd);
+        env.ok(&args)
+    };
+    run(&["sh", "-c", "echo kept > /data/up"]);
     assert_eq!(std::fs::read_to_string(upper.join("up")).unwrap(), "kept\n");
     assert_eq!(tree(&host), before);
-    assert_eq!(
-        env.ok(&[
-            "run",
-            "--rm",
-            "-v",
-            &v,
-            &img,
-            "cat",
-            "/data/up",
-            "/data/keep"
-        ]),
-        "kept\nhost data\n"
-    );
+    assert_eq!(run(&["cat", "/data/up", "/data/keep"]), "kept\nhost data\n");
 
     // A named volume under an overlay keeps its content too.
     env.ok(&["volume", "create", "ovlvol"]);
@@ -395,9 +391,7 @@ fn u_option_chowns_bind_sources_and_tmpfs() {
     use std::os::unix::fs::MetadataExt;
     let (w, img) = busybox();
     let env = &w.env;
-    let host = env.dir().join("chown-src");
-    std::fs::create_dir_all(host.join("d")).unwrap();
-    std::fs::write(host.join("d/f"), "x").unwrap();
+    let host = host_dir(env, "chown-src", &[("d/f", "x")]);
     let v = format!("{}:/data:U", host.display());
     assert_eq!(
         env.ok(&[

@@ -36,6 +36,15 @@ fn resolve_stays_in_the_root_and_keeps_missing_parts() {
     assert_eq!(r("/escape/escape/tmp/./d/..", true), Path::new("/tmp"));
 }
 
+/// `/dir` of `tree` archived under its own name.
+fn get_dir(tree: &InRoot) -> Vec<u8> {
+    let o = GetOptions {
+        keep_directory_names: true,
+        ..GetOptions::default()
+    };
+    get(tree, Path::new("/dir"), &o, Vec::new()).unwrap()
+}
+
 /// A tree copied out with `get` and into another root with `put`: names,
 /// modes, owners and symlinks as copier keeps them; a symlinked parent in
 /// the destination leads inside the destination root, never outside.
@@ -55,16 +64,7 @@ fn get_then_put_round_trips_inside_the_roots() {
     symlink(&outside, dst.join("target")).unwrap();
 
     let s = InRoot::new(&src).unwrap();
-    let tar = get(
-        &s,
-        Path::new("/dir"),
-        &GetOptions {
-            keep_directory_names: true,
-            ..GetOptions::default()
-        },
-        Vec::new(),
-    )
-    .unwrap();
+    let tar = get_dir(&s);
     let d = InRoot::new(&dst).unwrap();
     put(
         &d,
@@ -146,16 +146,7 @@ fn extended_attributes_are_kept() {
         0x01, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     ];
     set(&src.join("dir/f"), "security.capability", &cap);
-    let tar = get(
-        &InRoot::new(&src).unwrap(),
-        Path::new("/dir"),
-        &GetOptions {
-            keep_directory_names: true,
-            ..GetOptions::default()
-        },
-        Vec::new(),
-    )
-    .unwrap();
+    let tar = get_dir(&InRoot::new(&src).unwrap());
     let dst = base.path().join("dst");
     fs::create_dir_all(&dst).unwrap();
     let o = PutOptions {
