@@ -481,4 +481,13 @@ fn read_only_tmpfs_false_leaves_every_directory_read_only() {
         "touch",
         "/x",
     ]);
+    // A tmpfs on /run still gets /run/.containerenv, as Podman.
+    let size = ["stat", "-c", "%s", "/run/.containerenv"];
+    for extra in [&["--tmpfs=/run"][..], &["--read-only"]] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(extra);
+        args.push(&img);
+        args.extend_from_slice(&size);
+        assert_eq!(env.ok(&args), "0\n", "{extra:?}");
+    }
 }
