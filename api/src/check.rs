@@ -32,6 +32,9 @@ pub struct SystemCheckReport {
     pub moved_database: Option<String>,
     /// Container id → name: rows rebuilt from snapshots and run-root state.
     pub rebuilt_containers: BTreeMap<String, String>,
+    /// Volume names: rows rebuilt from `<root>/volumes`.
+    #[serde(default)]
+    pub rebuilt_volumes: Vec<String>,
     pub layers: BTreeMap<String, Vec<String>>,
     pub removed_layers: Vec<String>,
     pub images: BTreeMap<String, Vec<String>>,

@@ -514,3 +514,106 @@ fn cp_never_leaves_the_root_while_links_are_swapped() {
     }
     env.ok(&["rm", "-f", "-t", "0", "race"]);
 }
+
+/// `command` (`bzip2 -c`, `xz -c`) run over `data`.
+fn filter(command: &[&str], data: &[u8]) -> Vec<u8> {
+    let mut child = std::process::Command::new(command[0])
+        .args(&command[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = data.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&data).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+fn set_xattr(path: &Path, name: &str, value: &[u8]) {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    // SAFETY: both strings are NUL-terminated and live across the call; the
+    // value pointer and length describe `value`.
+    let rc = unsafe {
+        libc::lsetxattr(
+            p.as_ptr(),
+            n.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
+}
+
+fn get_xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    let mut buf = vec![0u8; 1024];
+    // SAFETY: NUL-terminated strings; the buffer pointer and length
+    // describe `buf`, which the call fills at most to its length.
+    let rc = unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (rc >= 0).then(|| buf[..rc as usize].to_vec())
+}
+
+#[test]
+fn cp_compressed_streams_and_extended_attributes() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    env.ok(&["run", "-d", "--name", "cz", &img, "sleep", "1000"]);
+    let mut b = tar::Builder::new(Vec::new());
+    let mut hdr = tar::Header::new_gnu();
+    hdr.set_size(3);
+    hdr.set_mode(0o644);
+    hdr.set_entry_type(tar::EntryType::Regular);
+    b.append_data(&mut hdr, "z.txt", &b"zz\n"[..]).unwrap();
+    let plain = b.into_inner().unwrap();
+    for (dir, cmd) in [
+        ("bz", &["bzip2", "-c"][..]),
+        ("xz", &["xz", "-c"][..]),
+        ("zst", &["zstd", "-q", "-c"][..]),
+    ] {
+        env.ok(&["exec", "cz", "mkdir", &format!("/tmp/{dir}")]);
+        let mut child = env
+            .cmd(&["cp", "-", &format!("cz:/tmp/{dir}")])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&filter(cmd, &plain))
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{dir}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(exec_out(env, "cz", &format!("cat /tmp/{dir}/z.txt")), "zz");
+    }
+
+    // user.* attributes go into the container and back out.
+    let src = env.dir().join("xattr-src");
+    fs::create_dir_all(src.join("d")).unwrap();
+    fs::write(src.join("d/f"), "x").unwrap();
+    set_xattr(&src.join("d"), "user.dir", b"on dir");
+    set_xattr(&src.join("d/f"), "user.file", b"on file");
+    env.ok(&["cp", &format!("{}/d", src.display()), "cz:/tmp/"]);
+    let back = env.dir().join("xattr-back");
+    fs::create_dir_all(&back).unwrap();
+    env.ok(&["cp", "cz:/tmp/d", &back.display().to_string()]);
+    assert_eq!(get_xattr(&back.join("d"), "user.dir").unwrap(), b"on dir");
+    assert_eq!(
+        get_xattr(&back.join("d/f"), "user.file").unwrap(),
+        b"on file"
+    );
+    env.ok(&["rm", "-f", "-t", "0", "cz"]);
+}

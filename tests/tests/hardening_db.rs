@@ -409,3 +409,68 @@ fn system_check_reports_and_repairs_store_damage_like_podman() {
     w.env.ok(&["system", "check", "-m", "0"]);
     assert!(layer_dirs(&w).is_empty());
 }
+
+#[test]
+fn repair_gives_a_rebuilt_database_its_volumes_back() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    env.ok(&["volume", "create", "--label", "team=data", "labelled"]);
+    env.ok(&["volume", "create", "-o", "uid=1234", "old"]);
+    let script = "echo kept > /data/f; sleep 1000";
+    let mut user: Vec<&str> = "run -d --name user -v labelled:/data -v /anon"
+        .split(' ')
+        .collect();
+    user.extend([img.as_str(), "sh", "-c", script]);
+    env.ok(&user);
+    let vols = |env: &rpod_tests::TestEnv| {
+        let mut v: Vec<String> = env
+            .ok(&[
+                "volume",
+                "ls",
+                "--format",
+                "{{.Name}} {{.Anonymous}} {{.Labels}}",
+            ])
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    };
+    let before = vols(env);
+    assert_eq!(before.len(), 3, "{before:?}");
+    // A volume made before volumes had snapshots: back as a plain one.
+    std::fs::remove_file(env.root().join("volumes/old/volume.json")).unwrap();
+
+    truncate(&env.root().join("db.sqlite"));
+    let repaired = env.ok(&["system", "check", "--repair"]);
+    for name in ["labelled", "old"] {
+        assert!(
+            repaired.contains(&format!("Rebuilt volume: {name}\n")),
+            "{repaired}"
+        );
+    }
+    env.ok(&["system", "check"]);
+    assert_eq!(vols(env), before);
+    assert_eq!(
+        env.ok(&["volume", "inspect", "--format", "{{.Options}}", "old"])
+            .trim(),
+        "map[]"
+    );
+    // In use again by the rebuilt container, its data untouched.
+    let (code, err) = env.fails(&["volume", "rm", "labelled"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        env.ok(&[
+            "run",
+            "--rm",
+            "-v",
+            "labelled:/data",
+            &img,
+            "cat",
+            "/data/f"
+        ]),
+        "kept\n"
+    );
+    env.ok(&["rm", "-f", "-v", "-t", "0", "user"]);
+    assert_eq!(env.ok(&["volume", "ls", "-q"]).lines().count(), 2);
+}

@@ -181,9 +181,9 @@ pub(super) fn check_destination(dest: &str) -> CliResult<()> {
 }
 
 /// Podman's ValidateVolumeOpts: each kind of option at most once, only
-/// known options. `U` and `copy`/`nocopy` only for volumes here; `O`
-/// (overlay) and `idmap` are refused as not supported.
-pub(super) fn check_options(options: &[String], volume: bool) -> CliResult<()> {
+/// known options; `cached`/`delegated` (macOS hints) are dropped, as by
+/// Podman. `idmap` and `no-dereference` are refused as not supported.
+pub(super) fn check_options(options: &mut Vec<String>) -> CliResult<()> {
     let groups: &[(&[&str], &str)] = &[
         (&["rw", "ro"], "1 'rw' or 'ro' option"),
         (&["noexec", "exec"], "1 'noexec' or 'exec' option"),
@@ -194,29 +194,36 @@ pub(super) fn check_options(options: &[String], volume: bool) -> CliResult<()> {
             "1 '[r]shared', '[r]private', '[r]slave' or '[r]unbindable' option",
         ),
         (&["bind", "rbind"], "1 '[r]bind' option"),
-        (&["z", "Z"], "1 'z', 'Z', or 'O' option"),
+        (&["z", "Z", "O"], "1 'z', 'Z', or 'O' option"),
         (&["U"], "1 'U' option"),
         (&["copy", "nocopy"], "1 'copy' or 'nocopy' option"),
     ];
-    for o in options {
+    options.retain(|o| !matches!(o.as_str(), "cached" | "delegated"));
+    let invalid = |what: &str| {
+        usage(format!(
+            "invalid options {:?}, can only specify {what}",
+            options.join(", ")
+        ))
+    };
+    for key in ["upperdir", "workdir"] {
+        if options.iter().filter(|o| o.contains(key)).count() > 1 {
+            return Err(invalid(&format!("1 {key} per overlay")));
+        }
+    }
+    for o in options.iter() {
+        if o.contains("upperdir") || o.contains("workdir") {
+            continue;
+        }
         match o.as_str() {
-            "O" => {
-                return Err(usage(
-                    "volume option \"O\" (overlay mount) is not supported yet (see docs/compatibility.md)",
-                ))
-            }
-            "idmap" => {
+            o if o.starts_with("idmap") => {
                 return Err(usage(
                     "volume option \"idmap\" is not supported: runc 1.1 cannot make idmapped mounts (see docs/compatibility.md)",
                 ))
             }
-            "U" if !volume => {
+            "no-dereference" => {
                 return Err(usage(
-                    "volume option \"U\" on a bind mount (chown of the host directory) is not supported yet (see docs/compatibility.md)",
+                    "volume option \"no-dereference\" is not supported: runc 1.1 cannot mount a symlink itself (see docs/compatibility.md)",
                 ))
-            }
-            "copy" | "nocopy" if !volume => {
-                return Err(usage(format!("invalid option type {o:?}")))
             }
             _ => {}
         }
@@ -229,11 +236,36 @@ pub(super) fn check_options(options: &[String], volume: bool) -> CliResult<()> {
             .count()
             > 1
         {
-            return Err(usage(format!(
-                "invalid options {:?}, can only specify {what}",
-                options.join(", ")
-            )));
+            return Err(invalid(what));
         }
+    }
+    Ok(())
+}
+
+/// Podman's rules for `O` on a bind mount (GenVolumeMounts): alone, with
+/// `U`, or with both `upperdir=` and `workdir=`.
+fn check_overlay(options: &[String]) -> CliResult<()> {
+    if !options.iter().any(|o| o == "O") {
+        if let Some(o) = options
+            .iter()
+            .find(|o| o.contains("upperdir") || o.contains("workdir"))
+        {
+            return Err(usage(format!("invalid option type {o:?}")));
+        }
+        return Ok(());
+    }
+    let joined = options.concat();
+    let (chown, upper, work) = (
+        joined.contains('U'),
+        joined.contains("upperdir"),
+        joined.contains("workdir"),
+    );
+    if upper != work {
+        return Err(usage("must set both `upperdir` and `workdir`"));
+    }
+    let n = options.len();
+    if (n > 2 && (n != 3 || !upper || !work)) || (n == 2 && !chown) {
+        return Err(usage("can't use 'O' with other options"));
     }
     Ok(())
 }
@@ -255,16 +287,16 @@ fn parse_volume(v: &str) -> CliResult<Parsed> {
         return Err(usage("host directory cannot be empty"));
     }
     check_destination(destination)?;
-    let options: Vec<String> = opts
+    let mut options: Vec<String> = opts
         .split(',')
         .filter(|o| !o.is_empty())
         .map(str::to_owned)
         .collect();
+    check_options(&mut options)?;
     if source.starts_with('/') || source.starts_with('.') {
-        check_options(&options, false)?;
+        check_overlay(&options)?;
         return Ok(Parsed::Bind(bind(source, destination, options)?));
     }
-    check_options(&options, true)?;
     Ok(Parsed::Volume(NamedVolume {
         name: source.to_owned(),
         destination: destination.to_owned(),
@@ -342,16 +374,18 @@ fn parse_mount(m: &str) -> CliResult<Vec<Parsed>> {
     check_destination(&destination)?;
     Ok(vec![match typ.as_str() {
         "bind" => {
-            check_options(&o.options, false)?;
+            let mut options = o.options;
+            check_options(&mut options)?;
             let source = o.source.unwrap_or_else(|| destination.clone());
-            Parsed::Bind(bind(&source, &destination, o.options)?)
+            Parsed::Bind(bind(&source, &destination, options)?)
         }
         "volume" => {
-            check_options(&o.options, true)?;
+            let mut options = o.options;
+            check_options(&mut options)?;
             Parsed::Volume(NamedVolume {
                 name: o.source.unwrap_or_default(),
                 destination,
-                options: o.options,
+                options,
             })
         }
         _ => Parsed::Tmpfs(TmpfsMount {
@@ -464,11 +498,6 @@ pub(super) fn mount_options(typ: &str, args: &[&str]) -> CliResult<MountOptions>
             }
             "U" | "chown" => match value.unwrap_or("true") {
                 v if v.eq_ignore_ascii_case("true") || v.is_empty() => {
-                    if typ != "volume" {
-                        return Err(usage(format!(
-                            "mount option {name:?} is only supported for volumes by rpod (see docs/compatibility.md)"
-                        )));
-                    }
                     o.options.push("U".to_owned());
                 }
                 v if v.eq_ignore_ascii_case("false") => {}
@@ -534,7 +563,38 @@ mod tests {
             "a:b:c:d: incorrect volume format, should be [host-dir:]ctr-dir[:option]"
         );
         assert!(err("v:/x:ro,rw").starts_with("invalid options \"ro, rw\""));
-        assert!(err("/tmp:/x:O").contains("not supported"));
+        assert!(err("/tmp:/x:idmap").contains("not supported"));
+        assert!(err("/tmp:/x:no-dereference").contains("not supported"));
+        assert_eq!(err("/tmp:/x:O,ro"), "can't use 'O' with other options");
+        assert_eq!(
+            err("/tmp:/x:O,upperdir=/a"),
+            "must set both `upperdir` and `workdir`"
+        );
+        assert_eq!(
+            err("/tmp:/x:upperdir=/a"),
+            "invalid option type \"upperdir=/a\""
+        );
+        assert_eq!(
+            err("/tmp:/x:O,z"),
+            "invalid options \"O, z\", can only specify 1 'z', 'Z', or 'O' option"
+        );
+        let m = parse(
+            &[
+                "/tmp:/o:O",
+                "/tmp:/u:O,U",
+                "/tmp:/w:O,upperdir=/a,workdir=/b",
+                "/tmp:/c:nocopy,cached",
+                "vol:/v:O",
+            ],
+            &[],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(m.binds[0].options, ["O"]);
+        assert_eq!(m.binds[1].options, ["O", "U"]);
+        assert_eq!(m.binds[2].options, ["O", "upperdir=/a", "workdir=/b"]);
+        assert_eq!(m.binds[3].options, ["nocopy"]);
+        assert_eq!(m.volumes[0].options, ["O"]);
         assert_eq!(err(":/x"), "host directory cannot be empty");
     }
 

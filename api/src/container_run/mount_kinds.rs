@@ -68,9 +68,9 @@ pub(super) fn glob(
     args: &[&str],
     options: impl Fn(&[&str]) -> Result<MountOptions>,
 ) -> Result<Vec<Parsed>> {
-    let o = options(args)?;
-    let pattern = o.source.ok_or("must set source glob")?;
-    check_options(&o.options, false)?;
+    let mut o = options(args)?;
+    let pattern = o.source.take().ok_or("must set source glob")?;
+    check_options(&mut o.options)?;
     let matches = expand(&pattern);
     if matches.is_empty() {
         return Err(format!("no file paths matching glob {pattern:?}"));

@@ -324,6 +324,10 @@ pub struct ContainerSpec {
     pub image_volume: Option<ImageVolumeMode>,
     /// `--read-only`; containers.conf's `read_only` when `None`.
     pub read_only: Option<bool>,
+    /// `--read-only-tmpfs` (default true): the writable tmpfs set of a
+    /// read-only container; `false`: none, /dev and /dev/shm read-only too.
+    #[serde(default)]
+    pub read_only_tmpfs: Option<bool>,
     /// `--network` and the other networking flags.
     #[serde(default)]
     pub network: NetworkSpec,

@@ -119,6 +119,9 @@ pub struct ContainerFlags {
     /// Make containers root filesystem read-only
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub read_only: Option<bool>,
+    /// When running --read-only containers, mount read-write tmpfs on /dev, /dev/shm, /run, /tmp, and /var/tmp
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub read_only_tmpfs: Option<bool>,
     #[command(flatten)]
     pub net: super::network_flags::NetworkFlags,
     /// Logging driver options
@@ -311,6 +314,7 @@ impl ContainerFlags {
             volumes_from: self.volumes_from.clone(),
             image_volume: self.image_volume_mode()?,
             read_only: self.read_only,
+            read_only_tmpfs: self.read_only_tmpfs,
             network,
             timezone: self.tz.clone(),
             log_max_size,

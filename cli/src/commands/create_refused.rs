@@ -19,9 +19,6 @@ pub struct RefusedFlags {
     link_local_ip: Vec<String>,
     #[arg(long, hide = true)]
     http_proxy: Vec<String>,
-    // Volumes, mounts, secrets (issue 13).
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    read_only_tmpfs: Vec<String>,
     // Resources, security, namespaces (issue 14; user namespaces: 18).
     #[arg(long, hide = true)]
     cpu_rt_period: Vec<String>,
@@ -142,7 +139,6 @@ impl RefusedFlags {
         }
         let f = self;
         let net = "networking, issue 12";
-        let vol = "volumes and mounts, issue 13";
         let res = "resource limits, issue 14";
         let sec = "security and namespaces, issue 14";
         let userns = "user namespaces, issue 18";
@@ -245,13 +241,6 @@ impl RefusedFlags {
                 "a container without /etc/hostname",
             ),
         ];
-        // rpod's read-only containers get Podman's default tmpfs set
-        // (--read-only-tmpfs=true); only turning it off is missing.
-        if f.read_only_tmpfs.last().is_some_and(|v| v == "false") {
-            return Err(CliError::usage(format!(
-                "--read-only-tmpfs=false is not supported yet ({vol})"
-            )));
-        }
         for (given, flag, what) in table {
             // A boolean flag set to false asks for rpod's behaviour.
             if given.last().is_some_and(|v| v != "false") {

@@ -498,6 +498,9 @@ fn print_check_report(r: &SystemCheckReport) {
     for (id, name) in &r.rebuilt_containers {
         println!("Rebuilt container: {id} ({name})");
     }
+    for name in &r.rebuilt_volumes {
+        println!("Rebuilt volume: {name}");
+    }
     for (layer, errs) in &r.layers {
         print!("Damaged layer {layer}:\n{}", multierror(errs));
     }

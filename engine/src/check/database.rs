@@ -1,5 +1,6 @@
-//! The database file: damage found, quarantined and rebuilt; containers
-//! and pods whose snapshot has no row.
+//! The database file: damage found, quarantined and rebuilt (pods,
+//! containers and the volumes of `<root>/volumes`); containers and pods
+//! whose snapshot has no row.
 
 use std::collections::HashSet;
 
@@ -58,10 +59,27 @@ pub(super) fn check_database(
         db.insert_pod(&pod.into_record())?;
     }
     let (snapshots, unreadable) = snapshot::read_all(root);
+    let mut running = Vec::new();
     for snap in snapshots {
         let rec = rebuild::insert(&db, rebuild::record_from_run_root(config, snap))?;
         rebuild::insert_attachments(config, &db, &rec)?;
+        if rec.state == crate::state::ContainerState::Running {
+            running.push(rec.options.volumes.clone());
+        }
         report.rebuilt_containers.insert(rec.id, rec.name);
+    }
+    for mut vol in crate::volume::snapshot::read_all(root) {
+        // A volume mounted by the driver counts the running users.
+        if vol.needs_mount() {
+            let users = running
+                .iter()
+                .filter(|vs| vs.iter().any(|v| v.name == vol.name))
+                .count();
+            vol.mount_count = u32::try_from(users).unwrap_or(u32::MAX);
+        }
+        if db.insert_volume(&mut vol)? {
+            report.rebuilt_volumes.push(vol.name);
+        }
     }
     for (id, why) in unreadable {
         CheckReport::note(

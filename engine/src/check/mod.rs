@@ -68,6 +68,8 @@ pub struct CheckReport {
     pub removed_containers: BTreeMap<String, String>,
     /// Container id → name: rows rebuilt from snapshots and run-root state.
     pub rebuilt_containers: BTreeMap<String, String>,
+    /// Volumes given back to a rebuilt database.
+    pub rebuilt_volumes: Vec<String>,
 }
 
 impl CheckReport {

@@ -191,6 +191,9 @@ fn prepare_and_spawn(
     spec::join_namespaces(&mut generated, &joins)?;
     spec::apply_user_namespace(&mut generated, &super::placement::user_namespace(ctx, rec)?)?;
     super::shm::apply(ctx, rec, &mut generated)?;
+    if rec.options.read_only && rec.options.read_only_no_tmpfs {
+        spec::read_only_dev(&mut generated);
+    }
     let notify = super::sdnotify::notify_config(&rec.options, paths)?;
     if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {
         spec::add_notify_socket(&mut generated, dir)?;
@@ -198,6 +201,7 @@ fn prepare_and_spawn(
     super::volumes::mount(ctx, rec, &rootfs, &generated, paths)?;
     crate::secret::container::apply(ctx, &rec.options.secrets, &paths.run_dir, &mut generated)?;
     super::extra_mounts::apply(ctx, rec, paths, &mut generated)?;
+    super::overlay_volumes::apply(paths, &mut generated, rec.started_at.is_none())?;
     let user_mounts = !rec.options.mounts.is_empty() || !rec.options.volumes.is_empty();
     crate::hooks::apply::apply(
         &crate::hooks::dirs(&ctx.config),

@@ -20,6 +20,7 @@ pub(crate) mod network;
 pub mod ns_modes;
 pub mod options;
 pub(crate) mod orchestration;
+mod overlay_volumes;
 pub mod paths;
 pub(crate) mod placement;
 pub mod procfs;

@@ -175,6 +175,10 @@ pub struct ContainerOptions {
     pub tmpfs: Vec<TmpfsMount>,
     #[serde(default)]
     pub read_only: bool,
+    /// `--read-only-tmpfs=false`: a read-only container without its
+    /// writable tmpfs set, /dev and /dev/shm read-only too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only_no_tmpfs: bool,
     #[serde(default)]
     pub network: NetworkMode,
     #[serde(default, skip_serializing_if = "NetOptions::is_empty")]

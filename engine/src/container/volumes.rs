@@ -74,6 +74,7 @@ pub(crate) fn mount(
 /// Releases the volumes the last run mounted (nothing if already done).
 pub(crate) fn release(ctx: &EngineCtx, paths: &ContainerPaths) {
     super::extra_mounts::release(ctx, paths);
+    super::overlay_volumes::release(paths);
     let file = mounted_file(paths);
     let Ok(raw) = std::fs::read(&file) else {
         return;

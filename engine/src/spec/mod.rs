@@ -42,6 +42,7 @@ pub use join::join_namespaces;
 pub use kernel::check_ulimit;
 #[cfg(test)]
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
+pub use mounts::read_only_dev;
 pub use notify::{add_notify_socket, NOTIFY_SOCKET_NAME};
 pub use process::is_root_user;
 pub use process::process_spec_for_exec;
@@ -128,7 +129,8 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .chain(input.volume_binds)
         .cloned()
         .collect();
-    let mut mounts = mounts::build(input.etc_files, &binds, &opts.tmpfs, opts.read_only)?;
+    let ro_tmpfs = opts.read_only && !opts.read_only_no_tmpfs;
+    let mut mounts = mounts::build(input.etc_files, &binds, &opts.tmpfs, ro_tmpfs)?;
     if let Some(size) = opts.resources.shm_size {
         mounts::set_shm_size(&mut mounts, size);
     }

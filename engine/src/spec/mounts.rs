@@ -84,6 +84,29 @@ pub(crate) fn set_shm_size(mounts: &mut [Mount], size: i64) {
     }
 }
 
+/// `--read-only --read-only-tmpfs=false`: /dev and /dev/shm read-only too
+/// (the runtime remounts /dev read-only once its device nodes exist).
+pub fn read_only_dev(spec: &mut oci_spec::runtime::Spec) {
+    let Some(mut mounts) = spec.mounts().clone() else {
+        return;
+    };
+    for m in mounts
+        .iter_mut()
+        .filter(|m| matches!(m.destination().to_str(), Some("/dev" | "/dev/shm")))
+    {
+        let mut opts: Vec<String> = m
+            .options()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| o != "rw" && o != "ro")
+            .collect();
+        opts.push("ro".to_owned());
+        m.set_options(Some(opts));
+    }
+    spec.set_mounts(Some(mounts));
+}
+
 /// Bind mounts of the generated /etc/hosts, /etc/resolv.conf, /etc/hostname
 /// (read-write even with a read-only root, as in Podman).
 fn etc_mounts(etc: &EtcFiles) -> Result<Vec<Mount>, SpecError> {
@@ -244,9 +267,13 @@ pub(crate) fn build(
         let under_user_dev = user_dev && d.starts_with("/dev/");
         !superseded && !under_user_dev
     });
-    // /run/.containerenv, unless the user's own mount provides /run.
+    // /run/.containerenv, unless the user's own bind mount (or volume)
+    // provides /run: a tmpfs there still gets it, as Podman.
     let run_env = Path::new(CONTAINERENV);
-    if !users.iter().any(|u| run_env.starts_with(u.destination())) {
+    if !users
+        .iter()
+        .any(|u| u.typ().as_deref() == Some("bind") && run_env.starts_with(u.destination()))
+    {
         users.push(bind_file(CONTAINERENV, &etc.containerenv)?);
     }
     all.extend(users);
@@ -349,6 +376,10 @@ mod tests {
         }
     }
 
+    fn pos_in(ms: &[Mount], dest: &str) -> Option<usize> {
+        ms.iter().position(|m| m.destination() == Path::new(dest))
+    }
+
     fn find<'a>(ms: &'a [Mount], dest: &str) -> Option<&'a Mount> {
         ms.iter().find(|m| m.destination() == Path::new(dest))
     }
@@ -390,6 +421,8 @@ mod tests {
         assert!(pos("/run") < pos("/run/.containerenv"));
         let ms = build(&etc(), &[bind(s, "/run", false, &[])], false).unwrap();
         assert!(find(&ms, "/run/.containerenv").is_none());
+        let ms = super::build(&etc(), &[], &[tmpfs("/run", &[])], false).unwrap();
+        assert!(pos_in(&ms, "/run") < pos_in(&ms, "/run/.containerenv"));
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub(crate) fn write(root: &Path, rec: &ContainerRecord) -> std::io::Result<()> {
     write_json(&snapshot_path(root, &rec.id), &ContainerSnapshot::of(rec))
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();

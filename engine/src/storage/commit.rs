@@ -217,7 +217,7 @@ impl Store {
         )
     }
 
-    /// Imports a root filesystem tarball (plain, gzip or zstd) as a
+    /// Imports a root filesystem tarball (plain, gzip, bzip2, xz or zstd) as a
     /// one-layer image for `os`/`arch`.
     pub fn import_tarball(
         &self,

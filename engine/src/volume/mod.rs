@@ -10,11 +10,13 @@
 //! - [`copy_up`]: the image's content copied into a new volume, and the
 //!   first user's ownership.
 //! - [`filter`]: `volume ls` / `volume prune` filters.
+//! - [`snapshot`]: what `system check --repair` rebuilds volume rows from.
 
 pub(crate) mod copy_up;
 pub(crate) mod driver;
 pub(crate) mod filter;
 pub(crate) mod name;
+pub(crate) mod snapshot;
 pub(crate) mod store;
 
 use std::collections::BTreeMap;

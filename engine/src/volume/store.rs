@@ -96,7 +96,6 @@ impl<'a> VolumeStore<'a> {
         }
         let data = self.mountpoint(&name);
         let dir = volume_dir(self.root, &name);
-        let made = make_dirs(&dir, &data, &new.options);
         let mut rec = VolumeRecord {
             name: name.clone(),
             driver: new.driver,
@@ -108,6 +107,10 @@ impl<'a> VolumeStore<'a> {
             needs_chown: true,
             ..Default::default()
         };
+        let made = make_dirs(&dir, &data, &rec.options).and_then(|()| {
+            super::snapshot::write(self.root, &rec)
+                .map_err(VolumeError::io("writing the snapshot of", &dir))
+        });
         let inserted = made.and_then(|()| Ok(self.db.insert_volume(&mut rec)?));
         match inserted {
             Ok(true) => {

@@ -91,16 +91,21 @@ impl Access {
             None
         };
         let volumes = VolumeStore::new(engine.ctx());
+        // Overlay (`O`) mounts exist only while the container runs: a stopped
+        // one's path leads into its root, as Podman's (never to the host).
+        let plain = |o: &[String]| !o.iter().any(|o| o == "O");
         let mut mounts: Vec<(String, PathBuf)> = rec
             .options
             .volumes
             .iter()
+            .filter(|v| plain(&v.options))
             .map(|v| (clean(&v.destination), volumes.mountpoint(&v.name)))
             .collect();
         mounts.extend(
             rec.options
                 .mounts
                 .iter()
+                .filter(|m| plain(&m.options))
                 .map(|m| (clean(&m.destination), PathBuf::from(&m.source))),
         );
         Ok(Access {

@@ -64,6 +64,7 @@ pub(crate) fn container_options(
             })
             .collect(),
         read_only: spec.read_only.or(defaults.read_only).unwrap_or(false),
+        read_only_no_tmpfs: spec.read_only_tmpfs == Some(false),
         // containers.conf's `log_size_max` (negative: unlimited) when not given.
         log_max_size: spec.log_max_size.or(defaults
             .log_size_max

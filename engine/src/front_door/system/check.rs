@@ -65,6 +65,7 @@ fn to_report(r: CheckReport) -> SystemCheckReport {
         database: r.database,
         moved_database: r.moved_database.map(|p| p.display().to_string()),
         rebuilt_containers: r.rebuilt_containers,
+        rebuilt_volumes: r.rebuilt_volumes,
         layers: r.layers,
         removed_layers: r.removed_layers,
         images: r.images,

@@ -137,14 +137,19 @@ fn store_image_inner(
             &budget,
             added,
         )?;
-        let media_type = layer.media_type.clone().unwrap_or_else(|| {
-            match compression {
-                Compression::Gzip => OCI_LAYER_GZIP,
-                Compression::Zstd => OCI_LAYER_ZSTD,
-                Compression::None => OCI_LAYER,
+        let media_type = match (layer.media_type.clone(), compression) {
+            (Some(t), _) => t,
+            (None, Compression::Gzip) => OCI_LAYER_GZIP.to_string(),
+            (None, Compression::Zstd) => OCI_LAYER_ZSTD.to_string(),
+            (None, Compression::None) => OCI_LAYER.to_string(),
+            // No OCI media type names these: not stored as they are.
+            (None, other) => {
+                return Err(ArchiveError::Invalid(format!(
+                    "layer {}: {other:?} compressed layers are not supported",
+                    layer.path
+                )))
             }
-            .to_string()
-        });
+        };
         descriptors.push(Descriptor {
             media_type,
             digest,

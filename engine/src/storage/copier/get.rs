@@ -4,6 +4,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
+use rustix::fs::OFlags;
+
+use super::xattrs::{self, Xattr};
 use super::{base_name, shown, CopyError, Rename};
 use crate::storage::in_root::{InRoot, Node, NodeKind};
 use crate::storage::tree_tar::append;
@@ -58,7 +61,8 @@ pub fn get<W: Write>(root: &InRoot, item: &Path, o: &GetOptions, w: W) -> Result
     let mut b = tar::Builder::new(w);
     b.follow_symlinks(false);
     let mut links = HashMap::new();
-    let mut add = |b: &mut tar::Builder<W>, mut node: Node| {
+    let mut add = |b: &mut tar::Builder<W>, mut node: Node, attrs: Vec<Xattr>| {
+        xattrs::append_pax(b, &attrs).map_err(fail)?;
         if let Some(r) = &o.rename {
             node.rel = PathBuf::from(r.apply(&node.rel.to_string_lossy()));
         }
@@ -68,10 +72,11 @@ pub fn get<W: Write>(root: &InRoot, item: &Path, o: &GetOptions, w: W) -> Result
         }
         append(b, &mut links, node, false).map_err(fail)
     };
+    let top_attrs = node_xattrs(root, item, &top, true).map_err(fail)?;
     if matches!(top.kind, NodeKind::Dir { .. }) {
         let prefix = o.keep_directory_names.then(|| PathBuf::from(&base));
         if prefix.is_some() {
-            add(&mut b, top)?;
+            add(&mut b, top, top_attrs)?;
         }
         let sub = root.subtree(item).map_err(fail)?;
         let mut walk = sub.walk().map_err(fail)?;
@@ -86,14 +91,36 @@ pub fn get<W: Write>(root: &InRoot, item: &Path, o: &GetOptions, w: W) -> Result
                 }
                 continue;
             }
+            let attrs = node_xattrs(&sub, &node.rel.clone(), &node, false).map_err(fail)?;
             if let Some(p) = &prefix {
                 node.rel = p.join(&node.rel);
             }
-            add(&mut b, node)?;
+            add(&mut b, node, attrs)?;
         }
     } else {
-        add(&mut b, top)?;
+        add(&mut b, top, top_attrs)?;
     }
     b.finish().map_err(fail)?;
     b.into_inner().map_err(fail)
+}
+
+/// The extended attributes copier keeps of a file or directory `node`
+/// (`rel` inside `tree`; a final symlink followed only with `follow`).
+fn node_xattrs(
+    tree: &InRoot,
+    rel: &Path,
+    node: &Node,
+    follow: bool,
+) -> std::io::Result<Vec<Xattr>> {
+    match &node.kind {
+        NodeKind::File(f) => xattrs::read(f),
+        NodeKind::Dir { .. } => {
+            let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            if !follow {
+                flags |= OFlags::NOFOLLOW;
+            }
+            xattrs::read(tree.open(rel, flags)?)
+        }
+        _ => Ok(Vec::new()),
+    }
 }

@@ -12,6 +12,7 @@
 
 mod get;
 mod put;
+mod xattrs;
 
 use std::path::Path;
 

@@ -165,8 +165,6 @@ impl Putter<'_> {
         path: &Path,
         target: &Path,
     ) -> Result<(), CopyError> {
-        let h = entry.header();
-        let kind = h.entry_type();
         let p = shown(path);
         let bad = |e: io::Error| {
             CopyError(format!(
@@ -174,6 +172,9 @@ impl Putter<'_> {
                 io_reason(&e)
             ))
         };
+        let attrs = super::xattrs::from_pax(entry).map_err(bad)?;
+        let h = entry.header();
+        let kind = h.entry_type();
         let (uid, gid) = match self.o.owner {
             Some(o) => o,
             None => (h.uid().map_err(bad)? as u32, h.gid().map_err(bad)? as u32),
@@ -222,8 +223,16 @@ impl Putter<'_> {
                     )));
                 }
                 set_meta_fd(f.as_fd(), &meta, true).map_err(bad)?;
+                // After the chown, which drops security.capability.
+                super::xattrs::write(f.as_fd(), &attrs).map_err(bad)?;
             }
-            EntryType::Directory => self.make_dir(&pfd, name, path, &meta)?,
+            EntryType::Directory => {
+                self.make_dir(&pfd, name, path, &meta)?;
+                if !attrs.is_empty() {
+                    let fd = self.root.open(path, OPEN_DIR).map_err(bad)?;
+                    super::xattrs::write(&fd, &attrs).map_err(bad)?;
+                }
+            }
             EntryType::Symlink => {
                 let link = entry
                     .link_name_bytes()

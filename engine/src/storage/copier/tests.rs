@@ -36,6 +36,15 @@ fn resolve_stays_in_the_root_and_keeps_missing_parts() {
     assert_eq!(r("/escape/escape/tmp/./d/..", true), Path::new("/tmp"));
 }
 
+/// `/dir` of `tree` archived under its own name.
+fn get_dir(tree: &InRoot) -> Vec<u8> {
+    let o = GetOptions {
+        keep_directory_names: true,
+        ..GetOptions::default()
+    };
+    get(tree, Path::new("/dir"), &o, Vec::new()).unwrap()
+}
+
 /// A tree copied out with `get` and into another root with `put`: names,
 /// modes, owners and symlinks as copier keeps them; a symlinked parent in
 /// the destination leads inside the destination root, never outside.
@@ -55,16 +64,7 @@ fn get_then_put_round_trips_inside_the_roots() {
     symlink(&outside, dst.join("target")).unwrap();
 
     let s = InRoot::new(&src).unwrap();
-    let tar = get(
-        &s,
-        Path::new("/dir"),
-        &GetOptions {
-            keep_directory_names: true,
-            ..GetOptions::default()
-        },
-        Vec::new(),
-    )
-    .unwrap();
+    let tar = get_dir(&s);
     let d = InRoot::new(&dst).unwrap();
     put(
         &d,
@@ -124,4 +124,46 @@ fn get_then_put_round_trips_inside_the_roots() {
     let m = fs::metadata(dst.join("over/sub")).unwrap();
     assert!(m.is_file());
     assert_eq!((m.uid(), m.gid()), (5, 6));
+}
+
+/// Copier's extended attributes (`user.*`, `security.capability`) go
+/// through `get` and `put`, owners changed or not; `user.overlay.*` and
+/// other namespaces stay behind.
+#[test]
+fn extended_attributes_are_kept() {
+    let base = tempfile::tempdir().unwrap();
+    let src = base.path().join("src");
+    fs::create_dir_all(src.join("dir")).unwrap();
+    fs::write(src.join("dir/f"), "x").unwrap();
+    let set = |p: &Path, n: &str, v: &[u8]| {
+        rustix::fs::setxattr(p, n, v, rustix::fs::XattrFlags::empty()).unwrap()
+    };
+    set(&src.join("dir"), "user.dirattr", b"d");
+    set(&src.join("dir/f"), "user.fileattr", b"f\0binary");
+    set(&src.join("dir/f"), "user.overlay.x", b"no");
+    // cap_net_bind_service+ep, as setcap writes it (VFS_CAP_REVISION_2).
+    let cap = [
+        0x01, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    set(&src.join("dir/f"), "security.capability", &cap);
+    let tar = get_dir(&InRoot::new(&src).unwrap());
+    let dst = base.path().join("dst");
+    fs::create_dir_all(&dst).unwrap();
+    let o = PutOptions {
+        owner: Some((5, 6)),
+        ..PutOptions::default()
+    };
+    put(&InRoot::new(&dst).unwrap(), Path::new("/"), &o, &tar[..]).unwrap();
+    let get_attr = |p: &Path, n: &str| {
+        let mut buf = vec![0u8; 256];
+        rustix::fs::getxattr(p, n, &mut buf[..])
+            .ok()
+            .map(|len| buf[..len].to_vec())
+    };
+    assert_eq!(get_attr(&dst.join("dir"), "user.dirattr").unwrap(), b"d");
+    let f = dst.join("dir/f");
+    assert_eq!(get_attr(&f, "user.fileattr").unwrap(), b"f\0binary");
+    assert_eq!(get_attr(&f, "security.capability").unwrap(), cap);
+    assert!(get_attr(&f, "user.overlay.x").is_none());
+    assert_eq!(fs::metadata(&f).unwrap().uid(), 5);
 }
