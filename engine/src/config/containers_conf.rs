@@ -44,6 +44,16 @@ pub enum ContainersConfError {
 pub struct ContainersConf {
     pub containers: ContainersTable,
     pub engine: EngineTable,
+    pub network: NetworkTable,
+}
+
+/// `[network]`: only the backend; rpod's networks are its own (rpod.conf's
+/// `[network]` names their directory, bridge and subnet).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct NetworkTable {
+    /// `netavark` or `cni` (empty: the default, netavark).
+    pub network_backend: Option<String>,
 }
 
 /// `[containers]`: defaults of every new container.
@@ -59,6 +69,9 @@ pub struct ContainersTable {
     pub log_size_max: Option<i64>,
     /// Default `--oom-score-adj`.
     pub oom_score_adj: Option<i32>,
+    /// The capability set of every new container, before its
+    /// `--cap-add`/`--cap-drop` (unset: Podman's default set).
+    pub default_capabilities: Option<Vec<String>>,
     /// `--ulimit`s of every container (`TYPE=SOFT[:HARD]`), under the
     /// user's.
     pub default_ulimits: Vec<String>,
@@ -112,6 +125,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "log_size_max"),
     ("containers", "oom_score_adj"),
     ("containers", "default_ulimits"),
+    ("containers", "default_capabilities"),
     ("containers", "read_only"),
     ("containers", "tz"),
     ("containers", "mounts"),
@@ -129,6 +143,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),
     ("engine", "hooks_dir"),
+    ("network", "network_backend"),
 ];
 
 impl ContainersConf {
