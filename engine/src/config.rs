@@ -101,6 +101,8 @@ pub struct EngineConfig {
     pub storage_driver: StorageDriver,
     /// Where events go (`--events-backend`).
     pub events_logger: EventsLogger,
+    /// containers.conf's `events_logfile_max_size` (`None`: no rotation).
+    pub events_max_size: Option<u64>,
     /// Podman's `--tmpdir`: when set, the events file lives under it
     /// (`<tmpdir>/events/events.log`, as Podman's file backend) instead of
     /// `<root>/events/`.
@@ -212,6 +214,7 @@ impl EngineConfig {
                 .filter(|&n| n > 0)),
             storage_driver: storage.driver.unwrap_or_default(),
             events_logger: events_logger_of(&containers)?,
+            events_max_size: containers.events_max_size()?,
             tmp_dir: None,
             containers_conf: containers,
             runtime_flags: Vec::new(),

@@ -104,6 +104,9 @@ pub struct EngineTable {
     pub events_logger: Option<String>,
     /// The events file of the file backend.
     pub events_logfile_path: Option<PathBuf>,
+    /// The size past which the events file is rotated: bytes, or a
+    /// go-units size (`"1m"`); unset or 0: never.
+    pub events_logfile_max_size: Option<SizeValue>,
     /// Where the state database lives (`<root>` when unset).
     pub static_dir: Option<PathBuf>,
     /// A container's `create` event carries its inspect data.
@@ -116,6 +119,26 @@ pub struct EngineTable {
     pub image_volume_mode: Option<String>,
     /// OCI hook directories (`--hooks-dir` replaces them).
     pub hooks_dir: Option<Vec<String>>,
+}
+
+/// A size given as a number of bytes or as a go-units string (`"1m"`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+impl SizeValue {
+    /// The size in bytes (go-units' decimal `FromHumanSize`); `None` when
+    /// the text is not a size.
+    pub fn bytes(&self) -> Option<u64> {
+        match self {
+            SizeValue::Bytes(n) => Some(*n),
+            SizeValue::Text(t) if t.is_empty() => Some(0),
+            SizeValue::Text(t) => rpod_api::units::from_human_size(t),
+        }
+    }
 }
 
 /// The keys rpod reads; everything else is reported as ignored.
@@ -139,6 +162,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "events_container_create_inspect_data"),
     ("engine", "static_dir"),
     ("engine", "events_logfile_path"),
+    ("engine", "events_logfile_max_size"),
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),
@@ -206,6 +230,21 @@ impl ContainersConf {
             .try_into()
             .map_err(|e: toml::de::Error| ContainersConfError::Invalid(e.message().to_owned()))?;
         Ok(conf)
+    }
+
+    /// `[engine] events_logfile_max_size` in bytes (`None`: no limit); a
+    /// value that is not a size is an error.
+    pub fn events_max_size(&self) -> Result<Option<u64>, ContainersConfError> {
+        match &self.engine.events_logfile_max_size {
+            None => Ok(None),
+            Some(v) => match v.bytes() {
+                Some(0) => Ok(None),
+                Some(n) => Ok(Some(n)),
+                None => Err(ContainersConfError::Invalid(format!(
+                    "events_logfile_max_size: invalid size {v:?}"
+                ))),
+            },
+        }
     }
 
     /// The runtime `[engine] runtime` names: the first existing path of

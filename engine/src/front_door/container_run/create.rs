@@ -205,7 +205,13 @@ async fn pull_as_policy(
                 format!("{image}: image not known"),
             ));
         }
-        (PullPolicy::Missing | PullPolicy::Never, true) => {}
+        (PullPolicy::Missing | PullPolicy::Never, true) => {
+            // Podman's pull with these policies finds the local image and
+            // still records a `pull` event for it.
+            if let Some(img) = engine.store().lookup_image(image).map_err(|e| other(&e))? {
+                crate::events::image_event(engine.config(), &img.id, image, "pull");
+            }
+        }
     }
     Ok(())
 }

@@ -40,8 +40,10 @@ pub(crate) fn save(
         return Err(Error::invalid("--format docker-dir holds a single image"));
     }
     let mut items = Vec::new();
+    let mut ids = Vec::new();
     for name in names {
         let image = find_image(engine, name)?;
+        ids.push(image.id.clone());
         let names = engine
             .store()
             .matching_name(&image, name)
@@ -49,6 +51,10 @@ pub(crate) fn save(
             .collect();
         items.push(SaveItem { image, names });
     }
+    let target_name = match &to {
+        SaveDestination::Path(p) => p.display().to_string(),
+        SaveDestination::Stream(_) => String::new(),
+    };
     let result = match to {
         SaveDestination::Path(p) => save_with(
             engine.store(),
@@ -65,11 +71,19 @@ pub(crate) fn save(
             options.uncompressed,
         ),
     };
-    result.map_err(|e| other(&e))
+    result.map_err(|e| other(&e))?;
+    for id in ids {
+        crate::events::image_event(engine.config(), &id, &target_name, "save");
+    }
+    Ok(())
 }
 
 /// `load`: the names of the loaded images (`sha256:ID` for one without).
 pub(crate) fn load(engine: &Engine, from: ArchiveSource) -> Result<ImageLoadReport> {
+    let source_name = match &from {
+        ArchiveSource::Path(p) => p.display().to_string(),
+        ArchiveSource::Stream(_) => String::new(),
+    };
     let loaded = match from {
         ArchiveSource::Path(p) => load_path(engine.store(), &p, None),
         ArchiveSource::Stream(mut r) => load_reader(engine.store(), &mut r, None),
@@ -77,6 +91,12 @@ pub(crate) fn load(engine: &Engine, from: ArchiveSource) -> Result<ImageLoadRepo
     .map_err(|e| other(&e))?;
     let mut report = ImageLoadReport::default();
     for l in &loaded {
+        crate::events::image_event(
+            engine.config(),
+            &l.image.id,
+            &source_name,
+            "loadfromarchive",
+        );
         if l.names.is_empty() {
             report.names.push(format!("sha256:{}", l.image.id));
         }
@@ -122,6 +142,7 @@ pub(crate) async fn import(
     .await
     .map_err(|e| Error::other(format!("import task failed: {e}")))?
     .map_err(Error::other)?;
+    crate::events::image_event(engine.config(), &image.id, &options.source_name, "import");
     Ok(image.id)
 }
 
