@@ -78,6 +78,56 @@ pub(crate) fn save(
     Ok(())
 }
 
+/// `load -i http(s)://...`: Podman downloads the archive first.
+pub(crate) fn is_url(p: &std::path::Path) -> bool {
+    let s = p.to_string_lossy();
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// A downloaded archive, deleted when dropped.
+pub(crate) struct Download(std::path::PathBuf);
+
+impl Download {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Download {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Downloads `url` into a file under the run root.
+pub(crate) async fn download(engine: &Engine, url: &str) -> Result<Download> {
+    let failed = |e: &dyn std::fmt::Display| Error::other(format!("downloading {url}: {e}"));
+    let response = reqwest::get(url).await.map_err(|e| failed(&e))?;
+    if !response.status().is_success() {
+        return Err(failed(&format!("status {}", response.status())));
+    }
+    let bytes = response.bytes().await.map_err(|e| failed(&e))?;
+    let dir = &engine.config().runroot;
+    std::fs::create_dir_all(dir).map_err(|e| failed(&e))?;
+    let file = Download(dir.join(format!(
+        "load-{}-{}.tar",
+        std::process::id(),
+        crate::container::reconcile::now_nanos()
+    )));
+    std::fs::write(file.path(), &bytes).map_err(|e| failed(&e))?;
+    Ok(file)
+}
+
+/// `load` of a downloaded archive at `path`, its events naming `url`.
+pub(crate) fn load_downloaded(
+    engine: &Engine,
+    path: &std::path::Path,
+    url: &str,
+) -> Result<ImageLoadReport> {
+    let loaded = load_path(engine.store(), path, None).map_err(|e| other(&e))?;
+    Ok(load_report(engine, &loaded, url))
+}
+
 /// `load`: the names of the loaded images (`sha256:ID` for one without).
 pub(crate) fn load(engine: &Engine, from: ArchiveSource) -> Result<ImageLoadReport> {
     let source_name = match &from {
@@ -89,20 +139,24 @@ pub(crate) fn load(engine: &Engine, from: ArchiveSource) -> Result<ImageLoadRepo
         ArchiveSource::Stream(mut r) => load_reader(engine.store(), &mut r, None),
     }
     .map_err(|e| other(&e))?;
+    Ok(load_report(engine, &loaded, &source_name))
+}
+
+/// The report (and events) of loaded images.
+fn load_report(
+    engine: &Engine,
+    loaded: &[crate::storage::archive::LoadedImage],
+    source_name: &str,
+) -> ImageLoadReport {
     let mut report = ImageLoadReport::default();
-    for l in &loaded {
-        crate::events::image_event(
-            engine.config(),
-            &l.image.id,
-            &source_name,
-            "loadfromarchive",
-        );
+    for l in loaded {
+        crate::events::image_event(engine.config(), &l.image.id, source_name, "loadfromarchive");
         if l.names.is_empty() {
             report.names.push(format!("sha256:{}", l.image.id));
         }
         report.names.extend(l.names.iter().cloned());
     }
-    Ok(report)
+    report
 }
 
 /// `import`: the new image's ID.
