@@ -714,3 +714,33 @@ fn container_cleanup_rm_rmi_latest_and_exec_conflicts() {
         assert_eq!(err.trim(), format!("Error: {msg}"));
     }
 }
+
+/// Ports given to a mode without ports: the engine drops them and its
+/// create report carries Podman's warning, which the CLI prints.
+#[test]
+fn ports_into_network_none_are_dropped_with_podmans_warning() {
+    let (w, img) = busybox();
+    let warning = "Port mappings have been discarded because \"none\" network namespace mode does not support them";
+    let out = w.env.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-p",
+        "8080:80",
+        &img,
+        "true",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), warning);
+    let out = w
+        .env
+        .run(&["create", "--network", "none", "-p", "8080:80", &img]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), warning);
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let ports = w
+        .env
+        .ok(&["inspect", "--format", "{{.HostConfig.PortBindings}}", &id]);
+    assert_eq!(ports.trim(), "map[]");
+}
