@@ -236,7 +236,7 @@ fn is_network_failure(e: &registry::PullError) -> bool {
 /// A delay as Go prints a `time.Duration` of whole or fractional seconds.
 fn humantime_secs(d: std::time::Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{}ms", ms)
