@@ -161,6 +161,13 @@ pub struct ContainerCleanupOptions {
     pub all: bool,
     /// Remove each container after cleaning it up (`--rm`).
     pub remove: bool,
+    /// `--latest`: the newest container (no names).
+    #[serde(default)]
+    pub latest: bool,
+    /// `--rmi`: once the container is removed, remove its image unless
+    /// another container uses it.
+    #[serde(default)]
+    pub remove_image: bool,
 }
 
 /// `ps` (Podman's ContainerListOptions; sorting and printing are the client's).

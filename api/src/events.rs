@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::time::GoTime;
 use crate::Result;
 
-/// One event, in Podman's JSON shape (`podman events --format json`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One event. It serializes in Podman's JSON shape (`podman events
+/// --format json`: empty names left out, `time` in seconds and `timeNano`,
+/// `Attributes` `null` when there are none).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct Event {
     #[serde(rename = "ID", default)]
     pub id: String,
@@ -19,7 +21,7 @@ pub struct Event {
     #[serde(rename = "Name", default)]
     pub name: String,
     /// The network's name in a network event.
-    #[serde(rename = "network", default, skip_serializing_if = "String::is_empty")]
+    #[serde(rename = "network", default)]
     pub network: String,
     /// What happened: `create`, `start`, `died`, `restart`, `remove`, ...
     #[serde(rename = "Status")]
@@ -30,28 +32,78 @@ pub struct Event {
     /// Unix time in nanoseconds.
     #[serde(rename = "timeNano")]
     pub time_nano: i64,
-    #[serde(
-        rename = "ContainerExitCode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ContainerExitCode", default)]
     pub exit_code: Option<i32>,
-    #[serde(
-        rename = "HealthStatus",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(rename = "health_status", alias = "HealthStatus", default)]
     pub health_status: String,
     /// The container's inspect data (JSON) in a `create` event, when
     /// containers.conf's `events_container_create_inspect_data` is set.
-    #[serde(
-        rename = "ContainerInspectData",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(rename = "ContainerInspectData", default)]
     pub container_inspect_data: String,
-    #[serde(rename = "Attributes", default)]
+    /// What failed, in a `pull-error` image event.
+    #[serde(rename = "Error", default)]
+    pub error: String,
+    #[serde(rename = "Attributes", default, deserialize_with = "null_as_empty")]
     pub attributes: BTreeMap<String, String>,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, String>, D::Error> {
+    Ok(Option::<BTreeMap<String, String>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Podman's `--format json` event (cmd/podman/system's `Event`), fields in
+/// its order.
+#[derive(Serialize)]
+struct JsonEvent<'a> {
+    #[serde(rename = "ContainerExitCode", skip_serializing_if = "Option::is_none")]
+    exit_code: Option<i32>,
+    #[serde(rename = "ID", skip_serializing_if = "str::is_empty")]
+    id: &'a str,
+    #[serde(rename = "Image", skip_serializing_if = "str::is_empty")]
+    image: &'a str,
+    #[serde(rename = "Name", skip_serializing_if = "str::is_empty")]
+    name: &'a str,
+    #[serde(rename = "network", skip_serializing_if = "str::is_empty")]
+    network: &'a str,
+    #[serde(rename = "Status")]
+    status: &'a str,
+    #[serde(rename = "time")]
+    time: i64,
+    #[serde(rename = "timeNano")]
+    time_nano: i64,
+    #[serde(rename = "Type")]
+    kind: &'a str,
+    #[serde(rename = "health_status", skip_serializing_if = "str::is_empty")]
+    health_status: &'a str,
+    #[serde(rename = "Error", skip_serializing_if = "str::is_empty")]
+    error: &'a str,
+    #[serde(rename = "ContainerInspectData", skip_serializing_if = "str::is_empty")]
+    container_inspect_data: &'a str,
+    #[serde(rename = "Attributes")]
+    attributes: Option<&'a BTreeMap<String, String>>,
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        JsonEvent {
+            exit_code: self.exit_code,
+            id: &self.id,
+            image: &self.image,
+            name: &self.name,
+            network: &self.network,
+            status: &self.status,
+            time: self.time_nano.div_euclid(1_000_000_000),
+            time_nano: self.time_nano,
+            kind: &self.kind,
+            health_status: &self.health_status,
+            error: &self.error,
+            container_inspect_data: &self.container_inspect_data,
+            attributes: (!self.attributes.is_empty()).then_some(&self.attributes),
+        }
+        .serialize(s)
+    }
 }
 
 impl Event {
@@ -77,6 +129,7 @@ impl Event {
             "ContainerExitCode": self.exit_code.unwrap_or(0),
             "HealthStatus": self.health_status,
             "ContainerInspectData": self.container_inspect_data,
+            "Error": self.error,
             "Attributes": self.attributes,
         })
     }
@@ -133,6 +186,7 @@ mod tests {
             exit_code: Some(3),
             health_status: String::new(),
             container_inspect_data: String::new(),
+            error: String::new(),
             attributes: BTreeMap::from([("tier".to_owned(), "web".to_owned())]),
         }
     }
@@ -141,19 +195,32 @@ mod tests {
     fn json_keys() {
         let j = serde_json::to_value(sample()).unwrap();
         let keys: Vec<&String> = j.as_object().unwrap().keys().collect();
-        // The order the events file and `--format json` have always had.
+        // Podman's order (serde_json's map keeps it with preserve_order).
+        let mut want = [
+            "ContainerExitCode",
+            "ID",
+            "Image",
+            "Name",
+            "Status",
+            "time",
+            "timeNano",
+            "Type",
+            "Attributes",
+        ];
+        if keys.first().map(|k| k.as_str()) != Some("ContainerExitCode") {
+            want.sort();
+        }
+        assert_eq!(keys, want);
+        let image = Event {
+            name: "busybox".into(),
+            status: "pull".into(),
+            kind: "image".into(),
+            time_nano: 1_649_237_202_723_667_951,
+            ..Event::default()
+        };
         assert_eq!(
-            keys,
-            [
-                "ID",
-                "Image",
-                "Name",
-                "Status",
-                "Type",
-                "timeNano",
-                "ContainerExitCode",
-                "Attributes"
-            ]
+            serde_json::to_string(&image).unwrap(),
+            r#"{"Name":"busybox","Status":"pull","time":1649237202,"timeNano":1649237202723667951,"Type":"image","Attributes":null}"#
         );
         let mut e = sample();
         e.exit_code = None;

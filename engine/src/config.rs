@@ -101,6 +101,8 @@ pub struct EngineConfig {
     pub storage_driver: StorageDriver,
     /// Where events go (`--events-backend`).
     pub events_logger: EventsLogger,
+    /// containers.conf's `events_logfile_max_size` (`None`: no rotation).
+    pub events_max_size: Option<u64>,
     /// Podman's `--tmpdir`: when set, the events file lives under it
     /// (`<tmpdir>/events/events.log`, as Podman's file backend) instead of
     /// `<root>/events/`.
@@ -186,7 +188,10 @@ impl EngineConfig {
         let config_path = config_path
             .or_else(|| std::env::var_os("RPOD_CONFIG").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
-        let file = read_file_config(&config_path)?;
+        let mut file = read_file_config(&config_path)?;
+        if file.network.network_backend.is_none() {
+            file.network.network_backend = network_backend_of(&containers)?;
+        }
         Ok(EngineConfig {
             root: absolute(
                 root.or(storage.graphroot)
@@ -209,6 +214,7 @@ impl EngineConfig {
                 .filter(|&n| n > 0)),
             storage_driver: storage.driver.unwrap_or_default(),
             events_logger: events_logger_of(&containers)?,
+            events_max_size: containers.events_max_size()?,
             tmp_dir: None,
             containers_conf: containers,
             runtime_flags: Vec::new(),
@@ -296,6 +302,25 @@ fn events_logger_of(c: &ContainersConf) -> Result<EventsLogger, ConfigError> {
         Some("journald") => Ok(EventsLogger::Journald),
         Some(other) => Err(ContainersConfError::Invalid(format!(
             "invalid events backend {other:?}: must be file, journald or none"
+        ))
+        .into()),
+    }
+}
+
+/// `[network] network_backend` of containers.conf, which rpod.conf's own
+/// `[network] network_backend` overrides (as rpod.conf's `runtime` does
+/// containers.conf's); empty is the default. An unknown name is an error as
+/// in Podman.
+fn network_backend_of(
+    c: &ContainersConf,
+) -> Result<Option<crate::network::config::Backend>, ConfigError> {
+    use crate::network::config::Backend;
+    match c.network.network_backend.as_deref() {
+        None | Some("") => Ok(None),
+        Some("netavark") => Ok(Some(Backend::Netavark)),
+        Some("cni") => Ok(Some(Backend::Cni)),
+        Some(other) => Err(ContainersConfError::Invalid(format!(
+            "unsupported network backend {other:?}, check network_backend in containers.conf"
         ))
         .into()),
     }
@@ -401,6 +426,33 @@ mod tests {
         assert!(c.runtime_flags_for("crun").is_empty());
         c.runtime_flags = vec!["log-format=json".into()];
         assert_eq!(c.runtime_flags_for("runc"), vec!["--log-format=json"]);
+    }
+
+    #[test]
+    fn network_backend_from_containers_conf_under_rpod_conf() {
+        use crate::network::config::Backend;
+        let dir = tempfile::tempdir().unwrap();
+        let rpod_conf = dir.path().join("rpod.conf");
+        let load = |backend: &str| {
+            let mut containers = ContainersConf::default();
+            containers.network.network_backend = Some(backend.to_owned());
+            EngineConfig::load_with(
+                None,
+                None,
+                Some(rpod_conf.clone()),
+                StorageConf::default(),
+                containers,
+            )
+        };
+        assert_eq!(load("cni").unwrap().network.backend, Backend::Cni);
+        assert_eq!(load("").unwrap().network.backend, Backend::Netavark);
+        let err = load("slirp").unwrap_err().to_string();
+        assert!(
+            err.contains("unsupported network backend \"slirp\""),
+            "{err}"
+        );
+        std::fs::write(&rpod_conf, "[network]\nnetwork_backend = \"netavark\"\n").unwrap();
+        assert_eq!(load("cni").unwrap().network.backend, Backend::Netavark);
     }
 
     #[test]

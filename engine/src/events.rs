@@ -40,6 +40,7 @@ pub fn events_config(config: &EngineConfig, rec: &ContainerRecord) -> EventsConf
         image: rec.image_name.clone(),
         labels: rec.options.labels.iter().cloned().collect(),
         journald: config.events_logger == EventsLogger::Journald,
+        max_size: config.events_max_size,
     }
 }
 
@@ -98,7 +99,23 @@ fn object_event(kind: &str, id: &str, name: &str, status: &str) -> Event {
         health_status: String::new(),
         attributes: Default::default(),
         container_inspect_data: String::new(),
+        error: String::new(),
     }
+}
+
+/// Appends an image event as Podman writes them: the image's ID (empty
+/// for a failed pull) and a name — the reference pulled, the push
+/// destination, the archive saved to or loaded from, the tag added or
+/// removed.
+pub fn image_event(config: &EngineConfig, id: &str, name: &str, status: &str) {
+    write(config, &object_event("image", id, name, status));
+}
+
+/// Appends a `pull-error` event: the reference and why the pull failed.
+pub fn image_pull_error_event(config: &EngineConfig, name: &str, error: &str) {
+    let mut event = object_event("image", "", name, "pull-error");
+    event.error = error.to_owned();
+    write(config, &event);
 }
 
 /// Appends a volume event (`create`, `remove`, `prune`).
@@ -149,21 +166,40 @@ pub fn write(config: &EngineConfig, event: &Event) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    if let Err(e) = rpod_proto::events::append(&path, event) {
+    if let Err(e) = rpod_proto::events::append(&path, event, config.events_max_size) {
         tracing::warn!("writing event to {}: {e}", path.display());
     }
 }
 
-/// Reads events from byte `offset` on; returns them and the offset after
-/// the last complete line (a line still being written is left for later).
-pub fn read_from(config: &EngineConfig, offset: u64) -> std::io::Result<(Vec<Event>, u64)> {
+/// Where a read of the events file stopped: the byte offset after the
+/// last complete line, in the file with this inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FilePosition {
+    pub offset: u64,
+    pub inode: Option<u64>,
+}
+
+/// Reads events from `from` on; returns them and where the read stopped (a
+/// line still being written is left for later). When the file was rotated
+/// since (another inode), the new file is read from its start, skipping
+/// the events before its rotation `end` marker, which were read already.
+pub fn read_from(
+    config: &EngineConfig,
+    from: FilePosition,
+) -> std::io::Result<(Vec<Event>, FilePosition)> {
     use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::MetadataExt;
     let path = events_file(config);
     let mut file = match std::fs::File::open(&path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((Vec::new(), FilePosition::default()))
+        }
         Err(e) => return Err(e),
     };
+    let inode = file.metadata()?.ino();
+    let rotated = from.inode.is_some_and(|i| i != inode);
+    let offset = if rotated { 0 } else { from.offset };
     file.seek(SeekFrom::Start(offset))?;
     let mut reader = BufReader::new(file);
     let mut events = Vec::new();
@@ -176,12 +212,29 @@ pub fn read_from(config: &EngineConfig, offset: u64) -> std::io::Result<(Vec<Eve
             break;
         }
         pos += n as u64;
-        match serde_json::from_slice::<Event>(&line) {
-            Ok(ev) => events.push(ev),
-            Err(e) => tracing::debug!("skipping unreadable event line: {e}"),
+        match rpod_proto::events::parse_file_line(&line) {
+            Some(ev) => events.push(ev),
+            None => tracing::debug!("skipping unreadable event line"),
         }
     }
-    Ok((events, pos))
+    if rotated {
+        if let Some(end) = events.iter().position(is_rotation_end) {
+            events.drain(..end);
+        }
+    }
+    let next = FilePosition {
+        offset: pos,
+        inode: Some(inode),
+    };
+    Ok((events, next))
+}
+
+fn is_rotation_end(e: &Event) -> bool {
+    e.kind == "system"
+        && e.status == rpod_proto::events::ROTATION_STATUS
+        && e.attributes
+            .get(rpod_proto::events::ROTATE_ATTRIBUTE)
+            .is_some_and(|v| v == "end")
 }
 
 /// The journal entries that are this user's rpod events.

@@ -289,3 +289,59 @@ fn containers_conf_default_ulimits_under_the_users() {
     let (code, _) = w.env.fails(&["container", "exists", "badulimit"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn containers_conf_default_capabilities_and_network_backend() {
+    let (w, img) = busybox();
+    // `default_capabilities` replaces the set `--cap-add`/`--cap-drop`
+    // apply to (CAP_CHOWN is bit 0, CAP_KILL bit 5, CAP_NET_RAW bit 13).
+    let conf = "[containers]\ndefault_capabilities = [\"CHOWN\", \"NET_RAW\"]\n";
+    let capbnd = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm"];
+        args.extend(extra);
+        args.extend([img.as_str(), "grep", "CapBnd", "/proc/self/status"]);
+        let out = with_override(&w, conf, &args);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .last()
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    assert_eq!(capbnd(&[]), "0000000000002001");
+    assert_eq!(
+        capbnd(&["--cap-add", "KILL", "--cap-drop", "NET_RAW"]),
+        "0000000000000021"
+    );
+    // Fixed at create: inspect of the container shows the set it was made
+    // with, relative to Podman's default set.
+    let out = with_override(&w, conf, &["create", "--name", "capconf", &img]);
+    assert!(out.status.success(), "{out:?}");
+    let add = w
+        .env
+        .ok(&["inspect", "--format", "{{.HostConfig.CapAdd}}", "capconf"]);
+    assert_eq!(add.trim(), "[]");
+    let bounding = w
+        .env
+        .ok(&["inspect", "--format", "{{.EffectiveCaps}}", "capconf"]);
+    assert_eq!(bounding.trim(), "[CAP_CHOWN CAP_NET_RAW]");
+    w.env.ok(&["rm", "capconf"]);
+    let bad = "[containers]\ndefault_capabilities = [\"NOPE\"]\n";
+    let out = with_override(&w, bad, &["create", "--name", "badcaps", &img]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    let (code, _) = w.env.fails(&["container", "exists", "badcaps"]);
+    assert_eq!(code, 1);
+
+    // `[network] network_backend` chooses the backend; rpod.conf's own
+    // setting wins over it; an unknown name is an error.
+    let info =
+        |conf: &str| with_override(&w, conf, &["info", "--format", "{{.Host.NetworkBackend}}"]);
+    let out = info("[network]\nnetwork_backend = \"cni\"\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "cni\n", "{out:?}");
+    let out = info("[network]\nnetwork_backend = \"slirp\"\n");
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unsupported network backend \"slirp\""),
+        "{out:?}"
+    );
+}

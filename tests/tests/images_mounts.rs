@@ -218,3 +218,56 @@ fn system_reset_ends_image_mounts() {
     assert!(!Path::new(&path).exists(), "{path} survived the reset");
     assert_eq!(env.ok(&["images", "-q"]), "");
 }
+
+/// Serves `body` once over HTTP on a loopback port; the URL of `path`.
+fn serve_once(body: Vec<u8>, path: &str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}{path}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let mut req = [0u8; 4096];
+            let _ = conn.read(&mut req);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(&body);
+        }
+    });
+    url
+}
+
+#[test]
+fn load_from_a_url() {
+    let (w, img) = busybox();
+    let name = unique_name("localhost/fromurl");
+    w.env.ok(&["tag", &img, &name]);
+    let archive = w.env.dir().join("url.tar");
+    w.env.ok(&["save", "-o", archive.to_str().unwrap(), &name]);
+    w.env.ok(&["untag", &img, &name]);
+    let url = serve_once(std::fs::read(&archive).unwrap(), "/image.tar");
+    let out = w.env.ok(&["load", "-i", &url]);
+    assert!(out.contains(&format!("Loaded image: {name}")), "{out}");
+    w.env.ok(&["image", "exists", &name]);
+    let events = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        "event=loadfromarchive",
+        "--format",
+        "{{.Name}}",
+    ]);
+    assert_eq!(events.lines().last(), Some(url.as_str()), "{events}");
+    let leftovers: Vec<_> = std::fs::read_dir(w.env.runroot())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("load-"))
+        .collect();
+    assert!(leftovers.is_empty(), "the download is deleted");
+    // An empty download is no archive: an error, nothing loaded.
+    let empty = serve_once(Vec::new(), "/empty.tar");
+    let (code, _) = w.env.fails(&["load", "-i", &empty]);
+    assert_eq!(code, 125);
+}

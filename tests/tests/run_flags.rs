@@ -672,3 +672,75 @@ fn inspect_latest() {
         "{err}"
     );
 }
+
+#[test]
+fn container_cleanup_rm_rmi_latest_and_exec_conflicts() {
+    let (w, img) = busybox();
+    // A copy of the image under its own name, so removing it leaves the
+    // world's image alone.
+    let copy = rpod_tests::unique_name("localhost/cleanup-rmi");
+    w.env.ok(&["tag", &img, &copy]);
+    let name = rpod_tests::unique_name("clean");
+    w.env.ok(&["run", "--name", &name, &copy, "true"]);
+    w.env
+        .ok(&["container", "cleanup", "--rm", "--rmi", "--latest"]);
+    let (code, _) = w.env.fails(&["container", "exists", &name]);
+    assert_eq!(code, 1, "--rm removed the container");
+    let (code, _) = w.env.fails(&["image", "exists", &copy]);
+    assert_eq!(code, 1, "--rmi removed its image");
+    w.env.ok(&["image", "exists", &img]);
+    for (args, msg) in [
+        (
+            vec!["--all", "--exec=foo"],
+            "--all and --exec cannot be set together",
+        ),
+        (
+            vec!["--exec=foo", "--all"],
+            "--all and --exec cannot be set together",
+        ),
+        (
+            vec!["--exec=foo", "--rmi", "foo"],
+            "--exec and --rmi cannot be set together",
+        ),
+        (
+            vec!["--rmi", "--exec=foo", "foo"],
+            "--exec and --rmi cannot be set together",
+        ),
+    ] {
+        let mut full = vec!["container", "cleanup"];
+        full.extend(args);
+        let (code, err) = w.env.fails(&full);
+        assert_eq!(code, 125);
+        assert_eq!(err.trim(), format!("Error: {msg}"));
+    }
+}
+
+/// Ports given to a mode without ports: the engine drops them and its
+/// create report carries Podman's warning, which the CLI prints.
+#[test]
+fn ports_into_network_none_are_dropped_with_podmans_warning() {
+    let (w, img) = busybox();
+    let warning = "Port mappings have been discarded because \"none\" network namespace mode does not support them";
+    let out = w.env.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-p",
+        "8080:80",
+        &img,
+        "true",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), warning);
+    let out = w
+        .env
+        .run(&["create", "--network", "none", "-p", "8080:80", &img]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), warning);
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let ports = w
+        .env
+        .ok(&["inspect", "--format", "{{.HostConfig.PortBindings}}", &id]);
+    assert_eq!(ports.trim(), "map[]");
+}

@@ -215,3 +215,148 @@ fn events_logfile_path_from_containers_conf() {
         "the default file has none of them"
     );
 }
+
+/// Image events as Podman writes them (ID and a name: what was pulled,
+/// pushed, saved, loaded, tagged or untagged), in Podman's file shape.
+#[test]
+fn image_events_in_podman_order() {
+    let (w, img) = busybox();
+    let id = w
+        .env
+        .ok(&["image", "inspect", "--format", "{{.ID}}", &img])
+        .trim()
+        .to_owned();
+    let dir = w.env.dir();
+    let pushed = format!("dir:{}", dir.join("pushed").display());
+    let tarball = dir.join("ball.tar").display().to_string();
+    let tag = unique_name("registry.com/img");
+    let since = w
+        .env
+        .ok(&["events", "--stream=false", "--format", "{{.TimeNano}}"])
+        .lines()
+        .last()
+        .unwrap_or("0")
+        .to_owned();
+    w.env.ok(&["push", &img, &pushed]);
+    w.env.ok(&["save", &img, "-o", &tarball]);
+    w.env.ok(&["load", "-i", &tarball]);
+    w.env.ok(&["pull", &format!("docker-archive:{tarball}")]);
+    let (code, _) = w.env.fails(&["pull", "--retry", "0", "localhost:1/bogus"]);
+    assert_eq!(code, 125);
+    w.env.ok(&["tag", &img, &tag]);
+    w.env.ok(&["untag", &img, &tag]);
+    let since = format!("{}", since.parse::<i64>().unwrap_or(0) / 1_000_000_000);
+    let got = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        "type=image",
+        "--since",
+        &since,
+        "--format",
+        "{{.Status}}--{{.ID}}--{{.Name}}",
+    ]);
+    let want = [
+        format!("push--{id}--{pushed}"),
+        format!("save--{id}--{tarball}"),
+        format!("loadfromarchive--{id}--{tarball}"),
+        format!("pull--{id}--docker-archive:{tarball}"),
+        "pull-error----localhost:1/bogus".to_owned(),
+        format!("tag--{id}--{tag}"),
+        format!("untag--{id}--{tag}:latest"),
+    ];
+    let tail: Vec<&str> = got.lines().rev().take(want.len()).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    assert_eq!(tail, want, "{got}");
+    let human = w
+        .env
+        .ok(&["events", "--stream=false", "--filter", "type=image"]);
+    assert!(
+        human
+            .lines()
+            .any(|l| l.contains(" image pull-error  localhost:1/bogus ")
+                && l.contains("connection refused")),
+        "{human}"
+    );
+    let file = std::fs::read_to_string(w.env.root().join("events/events.log")).unwrap();
+    let line = file
+        .lines()
+        .find(|l| l.contains("\"Status\":\"save\""))
+        .unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "{{\"ID\":\"{id}\",\"Name\":\"{tarball}\",\"Status\":\"save\",\"Time\":\""
+        )),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("\"Type\":\"image\",\"Attributes\":null}"),
+        "{line}"
+    );
+}
+
+/// containers.conf's `events_logfile_max_size`: a write that would pass it
+/// first drops the older half of the file, between rotation markers.
+#[test]
+fn events_file_rotates_at_its_max_size() {
+    let (w, img) = busybox();
+    let file = w.env.dir().join("rot").join("events.txt");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let mut seed = String::new();
+    for i in 0..100 {
+        seed.push_str(&format!(
+            "{{\"Name\":\"busybox\",\"Status\":\"pull\",\"Time\":\"2022-04-06T11:26:42.7236679{i:02}+02:00\",\"Type\":\"image\",\"Attributes\":null}}\n"
+        ));
+    }
+    std::fs::write(&file, &seed).unwrap();
+    let conf = w.env.dir().join("containers-rotate.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[engine]\nevents_logfile_path = \"{}\"\nevents_logfile_max_size = {}\n",
+            file.display(),
+            seed.len() / 2
+        ),
+    )
+    .unwrap();
+    let id = w.env.ok(&["create", &img]).trim().to_owned();
+    let out = w
+        .env
+        .cmd(&["rm", &id])
+        .env("CONTAINERS_CONF_OVERRIDE", &conf)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 52, "{text}");
+    assert!(
+        lines[0].contains("\"io.podman.event.rotate\":\"begin\""),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains("42.723667951+02:00"), "{}", lines[1]);
+    assert!(
+        lines[50].contains("\"io.podman.event.rotate\":\"end\""),
+        "{}",
+        lines[50]
+    );
+    assert!(lines[51].contains(&id), "{}", lines[51]);
+    let out = w
+        .env
+        .cmd(&[
+            "events",
+            "--stream=false",
+            "--since",
+            "2022-03-06T00:00:00Z",
+            "--format",
+            "json",
+        ])
+        .env("CONTAINERS_CONF_OVERRIDE", &conf)
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&out.stdout);
+    let first: Vec<&str> = json.lines().collect();
+    assert_eq!(first.len(), 52, "{json}");
+    assert!(first[1].starts_with("{\"Name\":\"busybox\",\"Status\":\"pull\",\"time\":1649237202,\"timeNano\":1649237202723667951,\"Type\":\"image\",\"Attributes\":null}"), "{}", first[1]);
+}

@@ -74,7 +74,7 @@ fn status_follows_the_check_and_is_shown_everywhere() {
     let statuses: Vec<&str> = events
         .iter()
         .filter(|e| e["ID"] == id && e["Status"] == "health_status")
-        .map(|e| e["HealthStatus"].as_str().unwrap())
+        .map(|e| e["health_status"].as_str().unwrap())
         .collect();
     assert!(
         statuses.contains(&"healthy") && statuses.contains(&"unhealthy"),

@@ -52,6 +52,12 @@ pub struct SecuritySpec {
     /// `--init-path`: the init binary (default: catatonit).
     #[serde(default)]
     pub init_path: Option<String>,
+    /// The capability set `cap_add`/`cap_drop` apply to: containers.conf's
+    /// `default_capabilities` when the container was created (normalized
+    /// names), `None` for Podman's default set. The engine sets it at
+    /// create from its configuration, whatever a request says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_capabilities: Option<Vec<String>>,
 }
 
 /// One `--device`.

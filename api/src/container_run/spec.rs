@@ -422,11 +422,16 @@ pub struct RunSpec {
     pub terminal_size: Option<(u16, u16)>,
 }
 
-/// What a create made.
+/// What a create made (entities.ContainerCreateReport with the REST
+/// response's `Warnings`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateReport {
     /// Full id of the new container.
     pub id: String,
+    /// What the engine dropped and why, in Podman's words (e.g. ports given
+    /// to a network mode without ports); the CLI prints each on stderr.
+    #[serde(rename = "Warnings", default)]
+    pub warnings: Vec<String>,
 }
 
 #[cfg(test)]

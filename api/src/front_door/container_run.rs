@@ -13,8 +13,9 @@ use crate::Result;
 pub enum RunStarted {
     /// `-d`: the container runs; its id.
     Detached(CreateReport),
-    /// The container runs attached to the caller.
-    Attached(Box<dyn AttachSession>),
+    /// The container runs attached to the caller; the create's warnings
+    /// ([`CreateReport::warnings`]).
+    Attached(Box<dyn AttachSession>, Vec<String>),
 }
 
 /// Podman's `ContainerCreate`, `ContainerRun`, `ContainerAttach`, `ContainerExec*`.

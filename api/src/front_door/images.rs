@@ -56,6 +56,12 @@ pub struct ImagePullOptions {
     /// Report blob transfers as [`PullProgress::BlobStarted`]/`BlobAdvanced`/`BlobDone`
     /// events (for progress bars) instead of "Copying blob" lines.
     pub blob_progress: bool,
+    /// `--retry`: attempts after a failure to reach the registry (`None`:
+    /// Podman's 3).
+    pub retry: Option<u32>,
+    /// `--retry-delay`: the pause between attempts (`None`: 1 s, doubling
+    /// at each attempt, as Podman).
+    pub retry_delay: Option<std::time::Duration>,
 }
 
 /// entities.ImagePullReport.

@@ -520,8 +520,9 @@ pub async fn run(g: &Globals, mut a: CreateArgs) -> CliResult {
     let mut spec = create_spec(g, &a.flags, &a.image_and_command)?;
     let front = open_front_door(g)?;
     let progress = super::progress_bars::pull_sink(&mut spec);
-    let created = front.container_create(spec, progress).await;
-    println!("{}", created?.id);
+    let created = front.container_create(spec, progress).await?;
+    super::run::print_warnings(&created.warnings);
+    println!("{}", created.id);
     Ok(0)
 }
 

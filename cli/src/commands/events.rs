@@ -44,6 +44,16 @@ fn human(e: &Event, truncate: bool) -> String {
     match e.kind.as_str() {
         "volume" => return format!("{} volume {} {}", e.time_string(), e.status, e.name),
         "secret" => return format!("{} secret {} {id}", e.time_string(), e.status),
+        "image" => {
+            let line = format!("{} image {} {id} {}", e.time_string(), e.status, e.name);
+            return if e.error.is_empty() {
+                line
+            } else {
+                format!("{line} {}", e.error)
+            };
+        }
+        "system" if e.name.is_empty() => return format!("{} system {}", e.time_string(), e.status),
+        "system" => return format!("{} system {} {}", e.time_string(), e.status, e.name),
         _ => {}
     }
     if e.kind == "network" {
@@ -151,6 +161,29 @@ mod tests {
         assert_eq!(
             human(&v, true),
             "1970-01-01 00:00:02 +0000 UTC volume remove vol1"
+        );
+        let failed = Event {
+            name: "localhost:1/bogus".into(),
+            status: "pull-error".into(),
+            kind: "image".into(),
+            error: "connection refused".into(),
+            time_nano: 2_000_000_000,
+            ..Event::default()
+        };
+        assert_eq!(
+            human(&failed, true),
+            "1970-01-01 00:00:02 +0000 UTC image pull-error  localhost:1/bogus connection refused"
+        );
+        let rotated = Event {
+            name: "/x/events.log".into(),
+            status: "log-rotation".into(),
+            kind: "system".into(),
+            time_nano: 2_000_000_000,
+            ..Event::default()
+        };
+        assert_eq!(
+            human(&rotated, true),
+            "1970-01-01 00:00:02 +0000 UTC system log-rotation /x/events.log"
         );
     }
 }

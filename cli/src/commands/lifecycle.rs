@@ -154,9 +154,18 @@ pub struct CleanupArgs {
     /// Clean up all containers
     #[arg(short = 'a', long)]
     all: bool,
+    /// Clean up the given exec session instead of the container
+    #[arg(long)]
+    exec: Option<String>,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    latest: bool,
     /// Remove the container after cleanup
     #[arg(long)]
     rm: bool,
+    /// After cleanup, remove the image entirely
+    #[arg(long)]
+    rmi: bool,
     containers: Vec<String>,
 }
 
@@ -389,13 +398,26 @@ pub async fn rename(g: &Globals, a: RenameArgs) -> CliResult {
 /// exit and releases mounts; removes `--rm` containers. Quiet when the
 /// container is already gone.
 pub async fn cleanup(g: &Globals, a: CleanupArgs) -> CliResult {
-    check_names(a.all, false, &a.containers)?;
+    if a.exec.is_some() {
+        if a.all {
+            return Err(CliError::usage("--all and --exec cannot be set together"));
+        }
+        if a.rmi {
+            return Err(CliError::usage("--exec and --rmi cannot be set together"));
+        }
+        return Err(CliError::usage(
+            "--exec is not supported yet (cleaning up one exec session)",
+        ));
+    }
+    check_names(a.all, a.latest, &a.containers)?;
     let engine = open_front_door(g)?;
     let reports = engine
         .container_cleanup(ContainerCleanupOptions {
             names: a.containers.clone(),
             all: a.all,
             remove: a.rm,
+            latest: a.latest,
+            remove_image: a.rmi,
         })
         .await?;
     match reports.into_iter().find_map(|r| r.err) {

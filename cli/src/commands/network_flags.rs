@@ -54,26 +54,6 @@ pub struct NetworkFlags {
 }
 
 impl NetworkFlags {
-    /// Podman's warning (a plain line on stderr, before the container's
-    /// output) when ports are published into a network mode that has none;
-    /// the engine drops them.
-    fn discarded_ports(&self) -> Option<String> {
-        if self.publish.is_empty() && !self.publish_all.unwrap_or(false) {
-            return None;
-        }
-        let mode = self.network.last()?.split(',').next()?;
-        let name = match mode.split_once(':').map_or(mode, |(kind, _)| kind) {
-            "host" => "host",
-            "none" => "none",
-            "container" => "container",
-            "ns" => "path",
-            _ => return None,
-        };
-        Some(format!(
-            "Port mappings have been discarded because \"{name}\" network namespace mode does not support them"
-        ))
-    }
-
     /// The request's networking part; Podman's CLI-level conflicts first.
     pub fn to_spec(&self) -> CliResult<NetworkSpec> {
         let no_hosts = self.no_hosts.unwrap_or(false);
@@ -86,9 +66,6 @@ impl NetworkFlags {
             return Err(CliError::usage(
                 "--no-hosts and --hosts-file cannot be set together",
             ));
-        }
-        if let Some(warning) = self.discarded_ports() {
-            eprintln!("{warning}");
         }
         Ok(NetworkSpec {
             modes: self.network.clone(),
@@ -105,37 +82,5 @@ impl NetworkFlags {
             no_hosts,
             hosts_file: self.hosts_file.clone(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::NetworkFlags;
-
-    fn flags(network: &[&str], publish: &[&str]) -> NetworkFlags {
-        NetworkFlags {
-            network: network.iter().map(|s| s.to_string()).collect(),
-            publish: publish.iter().map(|s| s.to_string()).collect(),
-            ..NetworkFlags::default()
-        }
-    }
-
-    #[test]
-    fn ports_into_a_mode_without_ports_warn_naming_the_mode() {
-        let warn = |n: &[&str], p: &[&str]| flags(n, p).discarded_ports();
-        assert_eq!(
-            warn(&["host"], &["8080"]).as_deref(),
-            Some("Port mappings have been discarded because \"host\" network namespace mode does not support them")
-        );
-        assert!(warn(&["none"], &["80"]).unwrap().contains("\"none\""));
-        assert!(warn(&["container:abc"], &["80"])
-            .unwrap()
-            .contains("\"container\""));
-        assert!(warn(&["ns:/proc/1/ns/net"], &["80"])
-            .unwrap()
-            .contains("\"path\""));
-        assert_eq!(warn(&["host"], &[]), None);
-        assert_eq!(warn(&["bridge"], &["80"]), None);
-        assert_eq!(warn(&[], &["80"]), None);
     }
 }

@@ -30,6 +30,12 @@ pub struct PullArgs {
     /// Specify the platform for selecting the image (OS/ARCH[/VARIANT])
     #[arg(long)]
     platform: Option<String>,
+    /// number of times to retry in case of failure when performing pull
+    #[arg(long)]
+    retry: Option<u32>,
+    /// delay between retries in case of pull failures
+    #[arg(long)]
+    retry_delay: Option<String>,
     /// Image to pull
     #[arg(required = true)]
     images: Vec<String>,
@@ -46,6 +52,15 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
         variant: None,
         quiet: a.quiet,
         blob_progress: bars,
+        retry: a.retry,
+        retry_delay: a
+            .retry_delay
+            .as_deref()
+            .map(|d| {
+                rpod_api::input_time::parse_go_duration(d)
+                    .ok_or_else(|| CliError::usage(format!("time: invalid duration {d:?}")))
+            })
+            .transpose()?,
     };
     if a.platform.is_some() && (a.arch.is_some() || a.os.is_some()) {
         return Err(CliError::usage(

@@ -128,10 +128,12 @@ async fn run_resolved(g: &Globals, mut a: RunArgs) -> CliResult {
     let started = front.container_run(spec, progress).await;
     match started? {
         RunStarted::Detached(report) => {
+            print_warnings(&report.warnings);
             println!("{}", report.id);
             Ok(0)
         }
-        RunStarted::Attached(session) => {
+        RunStarted::Attached(session, warnings) => {
+            print_warnings(&warnings);
             let spec = AttachSpec {
                 detach_keys: &a.detach_keys,
                 sig_proxy: a.sig_proxy,
@@ -139,6 +141,14 @@ async fn run_resolved(g: &Globals, mut a: RunArgs) -> CliResult {
             };
             Ok(pump(session, &spec).await?.unwrap_or(0))
         }
+    }
+}
+
+/// The engine's warnings about a create, each a plain line on stderr as
+/// Podman prints them (before the container's output).
+pub(super) fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("{w}");
     }
 }
 

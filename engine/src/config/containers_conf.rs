@@ -47,12 +47,15 @@ pub struct ContainersConf {
     pub network: NetworkTable,
 }
 
-/// `[network]`.
+/// `[network]`: the backend and pasta's options; rpod's networks are its own
+/// (rpod.conf's `[network]` names their directory, bridge and subnet).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct NetworkTable {
     /// Options given to pasta before a container's `pasta:` options.
     pub pasta_options: Vec<String>,
+    /// `netavark` or `cni` (empty: the default, netavark).
+    pub network_backend: Option<String>,
 }
 
 /// `[containers]`: defaults of every new container.
@@ -68,6 +71,9 @@ pub struct ContainersTable {
     pub log_size_max: Option<i64>,
     /// Default `--oom-score-adj`.
     pub oom_score_adj: Option<i32>,
+    /// The capability set of every new container, before its
+    /// `--cap-add`/`--cap-drop` (unset: Podman's default set).
+    pub default_capabilities: Option<Vec<String>>,
     /// `--ulimit`s of every container (`TYPE=SOFT[:HARD]`), under the
     /// user's.
     pub default_ulimits: Vec<String>,
@@ -100,6 +106,9 @@ pub struct EngineTable {
     pub events_logger: Option<String>,
     /// The events file of the file backend.
     pub events_logfile_path: Option<PathBuf>,
+    /// The size past which the events file is rotated: bytes, or a
+    /// go-units size (`"1m"`); unset or 0: never.
+    pub events_logfile_max_size: Option<SizeValue>,
     /// Where the state database lives (`<root>` when unset).
     pub static_dir: Option<PathBuf>,
     /// A container's `create` event carries its inspect data.
@@ -116,6 +125,26 @@ pub struct EngineTable {
     pub network_cmd_options: Vec<String>,
 }
 
+/// A size given as a number of bytes or as a go-units string (`"1m"`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+impl SizeValue {
+    /// The size in bytes (go-units' decimal `FromHumanSize`); `None` when
+    /// the text is not a size.
+    pub fn bytes(&self) -> Option<u64> {
+        match self {
+            SizeValue::Bytes(n) => Some(*n),
+            SizeValue::Text(t) if t.is_empty() => Some(0),
+            SizeValue::Text(t) => rpod_api::units::from_human_size(t),
+        }
+    }
+}
+
 /// The keys rpod reads; everything else is reported as ignored.
 const APPLIED: &[(&str, &str)] = &[
     ("containers", "env"),
@@ -123,6 +152,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "log_size_max"),
     ("containers", "oom_score_adj"),
     ("containers", "default_ulimits"),
+    ("containers", "default_capabilities"),
     ("containers", "read_only"),
     ("containers", "tz"),
     ("containers", "mounts"),
@@ -136,12 +166,14 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "events_container_create_inspect_data"),
     ("engine", "static_dir"),
     ("engine", "events_logfile_path"),
+    ("engine", "events_logfile_max_size"),
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),
     ("engine", "hooks_dir"),
     ("engine", "network_cmd_options"),
     ("network", "pasta_options"),
+    ("network", "network_backend"),
 ];
 
 impl ContainersConf {
@@ -204,6 +236,21 @@ impl ContainersConf {
             .try_into()
             .map_err(|e: toml::de::Error| ContainersConfError::Invalid(e.message().to_owned()))?;
         Ok(conf)
+    }
+
+    /// `[engine] events_logfile_max_size` in bytes (`None`: no limit); a
+    /// value that is not a size is an error.
+    pub fn events_max_size(&self) -> Result<Option<u64>, ContainersConfError> {
+        match &self.engine.events_logfile_max_size {
+            None => Ok(None),
+            Some(v) => match v.bytes() {
+                Some(0) => Ok(None),
+                Some(n) => Ok(Some(n)),
+                None => Err(ContainersConfError::Invalid(format!(
+                    "events_logfile_max_size: invalid size {v:?}"
+                ))),
+            },
+        }
     }
 
     /// The runtime `[engine] runtime` names: the first existing path of

@@ -43,11 +43,16 @@ pub fn host_bounding_set() -> Vec<String> {
         .collect()
 }
 
-fn default_names() -> Vec<String> {
-    DEFAULT_CAPABILITIES
-        .iter()
-        .map(|c| format!("CAP_{c}"))
-        .collect()
+/// The set `--cap-add`/`--cap-drop` apply to: the container's
+/// containers.conf `default_capabilities`, else Podman's default set.
+fn default_names(sec: &SecuritySpec) -> Vec<String> {
+    match &sec.default_capabilities {
+        Some(caps) => caps.clone(),
+        None => DEFAULT_CAPABILITIES
+            .iter()
+            .map(|c| format!("CAP_{c}"))
+            .collect(),
+    }
 }
 
 /// `MergeCapabilities(base, adds, drops)` (names already normalized):
@@ -80,7 +85,12 @@ pub fn capability_sets(sec: &SecuritySpec, root: bool) -> CapSets {
     let bounding = if sec.privileged {
         host.clone()
     } else {
-        in_host(merge(&default_names(), &sec.cap_add, &sec.cap_drop, &host))
+        in_host(merge(
+            &default_names(sec),
+            &sec.cap_add,
+            &sec.cap_drop,
+            &host,
+        ))
     };
     let effective = if root {
         bounding.clone()
@@ -232,7 +242,7 @@ pub fn inspect_cap_add_drop(sec: &SecuritySpec, bounding: &[String]) -> (Vec<Str
     let base: Vec<String> = if sec.privileged {
         KNOWN_CAPABILITIES.iter().map(|c| (*c).to_owned()).collect()
     } else {
-        default_names()
+        default_names(sec)
     };
     let add = bounding
         .iter()
@@ -255,7 +265,7 @@ mod tests {
     #[test]
     fn add_drop_and_all_as_podman() {
         let host = s(&KNOWN_CAPABILITIES);
-        let base = default_names();
+        let base = default_names(&SecuritySpec::default());
         let m = merge(&base, &s(&["CAP_NET_ADMIN"]), &s(&["CAP_CHOWN"]), &host);
         assert!(m.contains(&"CAP_NET_ADMIN".to_owned()));
         assert!(!m.contains(&"CAP_CHOWN".to_owned()));
@@ -279,6 +289,21 @@ mod tests {
         assert_eq!(user.effective, ["CAP_NET_ADMIN"]);
         let caps = oci_capabilities(&user, false).unwrap();
         assert_eq!(caps.ambient().as_ref().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn containers_conf_default_capabilities_replace_the_default_set() {
+        let sec = SecuritySpec {
+            default_capabilities: Some(s(&["CAP_CHOWN", "CAP_NET_RAW"])),
+            cap_add: s(&["CAP_KILL"]),
+            cap_drop: s(&["CAP_NET_RAW"]),
+            ..Default::default()
+        };
+        let sets = capability_sets(&sec, true);
+        assert_eq!(sets.bounding, ["CAP_CHOWN", "CAP_KILL"]);
+        let (add, drop) = inspect_cap_add_drop(&sec, &sets.bounding);
+        assert_eq!(add, ["CAP_KILL"]);
+        assert_eq!(drop, ["CAP_NET_RAW"]);
     }
 
     #[test]

@@ -14,12 +14,13 @@ use crate::front_door::error::other;
 use crate::pod::{MemberSpec, NewPod, PodOptions};
 
 /// Creates the container `spec` describes, pulling its image first when
-/// the pull policy asks for it.
+/// the pull policy asks for it; Podman's warnings about what it dropped.
 pub(crate) async fn create(
     engine: &Engine,
     mut spec: CreateSpec,
     progress: Option<Arc<dyn ProgressSink>>,
-) -> Result<ContainerHandle, Error> {
+) -> Result<(ContainerHandle, Vec<String>), Error> {
+    let mut warnings = Vec::new();
     let defaults = engine.config().containers_conf.containers.clone();
     let image = spec.options.image.clone();
     let network_given = !spec.options.network.modes.is_empty();
@@ -51,12 +52,16 @@ pub(crate) async fn create(
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
     let net_config = &engine.config().network;
+    let publishes = !network_spec.publish.is_empty() || network_spec.publish_all;
     (options.network, options.net) = super::network::net_options(
         network_spec,
         net_config,
         &crate::network::store_for(net_config),
         in_pod,
     )?;
+    if publishes {
+        warnings.extend(super::network::ports_discarded(&options.network));
+    }
     let donors;
     (options.namespaces, donors) =
         super::namespaces::namespace_modes(engine.ctx(), &namespace_spec, in_pod)?;
@@ -157,7 +162,7 @@ pub(crate) async fn create(
             )));
         }
     }
-    Ok(handle)
+    Ok((handle, warnings))
 }
 
 /// Records the new container's network attachments (its static addresses
@@ -205,7 +210,13 @@ async fn pull_as_policy(
                 format!("{image}: image not known"),
             ));
         }
-        (PullPolicy::Missing | PullPolicy::Never, true) => {}
+        (PullPolicy::Missing | PullPolicy::Never, true) => {
+            // Podman's pull with these policies finds the local image and
+            // still records a `pull` event for it.
+            if let Some(img) = engine.store().lookup_image(image).map_err(|e| other(&e))? {
+                crate::events::image_event(engine.config(), &img.id, image, "pull");
+            }
+        }
     }
     Ok(())
 }

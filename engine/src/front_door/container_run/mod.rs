@@ -36,8 +36,11 @@ impl ContainerRun for LocalEngine {
         spec: CreateSpec,
         progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<CreateReport> {
-        let handle = create::create(self.engine(), spec, progress).await?;
-        Ok(CreateReport { id: handle.id })
+        let (handle, warnings) = create::create(self.engine(), spec, progress).await?;
+        Ok(CreateReport {
+            id: handle.id,
+            warnings,
+        })
     }
 
     async fn container_run(
@@ -48,7 +51,7 @@ impl ContainerRun for LocalEngine {
         let engine = self.engine();
         let remove = spec.create.options.remove;
         let (tty, stdin) = (spec.create.options.tty, spec.create.options.interactive);
-        let handle = create::create(engine, spec.create, progress).await?;
+        let (handle, warnings) = create::create(engine, spec.create, progress).await?;
         if spec.detach {
             if let Err(e) = handle.start().await {
                 if remove {
@@ -57,7 +60,10 @@ impl ContainerRun for LocalEngine {
                 return Err(run_start_failure(e.into()));
             }
             create::notify_ready(&handle).await?;
-            return Ok(RunStarted::Detached(CreateReport { id: handle.id }));
+            return Ok(RunStarted::Detached(CreateReport {
+                id: handle.id,
+                warnings,
+            }));
         }
         let info = SessionInfo {
             id: handle.id.clone(),
@@ -69,7 +75,7 @@ impl ContainerRun for LocalEngine {
                 if remove {
                     session.remove_on_exit(handle);
                 }
-                Ok(RunStarted::Attached(Box::new(session)))
+                Ok(RunStarted::Attached(Box::new(session), warnings))
             }
             Err(e) => {
                 if remove {

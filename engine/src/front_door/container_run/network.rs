@@ -14,8 +14,20 @@ use crate::network::mode::{self, NetMode, NetworkAttach, DEFAULT_KEY};
 use crate::network::ports;
 use crate::network::store::{NetworkStore, StoreError};
 
-/// Podman's warning when ports are given to a mode that has no ports.
-const PORTS_DISCARDED: &str = "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use";
+/// Podman's warning when ports were given to `mode`, which has none (they
+/// are dropped); `None` for a mode with ports.
+pub(crate) fn ports_discarded(mode: &NetworkMode) -> Option<String> {
+    let name = match mode {
+        NetworkMode::Bridge | NetworkMode::Slirp4netns(_) | NetworkMode::Pasta(_) => return None,
+        NetworkMode::Host => "host",
+        NetworkMode::None => "none",
+        NetworkMode::Container(_) => "container",
+        NetworkMode::Ns(_) => "path",
+    };
+    Some(format!(
+        "Port mappings have been discarded because \"{name}\" network namespace mode does not support them"
+    ))
+}
 
 /// The mode and options for `spec`. `in_pod`: the container joins its pod's
 /// namespaces, so without `--network` it has no network of its own.
@@ -83,8 +95,7 @@ pub(crate) fn net_options(
             ));
         }
         if !usermode && (!net.ports.is_empty() || net.publish_all) {
-            // The CLI prints Podman's warning, naming the mode.
-            tracing::debug!("{PORTS_DISCARDED}");
+            // Dropped; the create's report warns (`ports_discarded`).
             net.ports.clear();
             net.publish_all = false;
         }
@@ -168,6 +179,32 @@ mod tests {
         let config = NetworkSection::default().resolve().unwrap();
         let store = NetworkStore::new(dir.path().into(), config.default.clone());
         net_options(spec, &config, &store, false)
+    }
+
+    #[test]
+    fn ports_into_a_mode_without_ports_warn_naming_the_mode() {
+        assert_eq!(
+            ports_discarded(&NetworkMode::Host).as_deref(),
+            Some("Port mappings have been discarded because \"host\" network namespace mode does not support them")
+        );
+        assert!(ports_discarded(&NetworkMode::None)
+            .unwrap()
+            .contains("\"none\""));
+        assert!(ports_discarded(&NetworkMode::Container("abc".into()))
+            .unwrap()
+            .contains("\"container\""));
+        assert!(ports_discarded(&NetworkMode::Ns("/proc/1/ns/net".into()))
+            .unwrap()
+            .contains("\"path\""));
+        assert_eq!(ports_discarded(&NetworkMode::Bridge), None);
+        let (mode, net) = run(NetworkSpec {
+            modes: vec!["host".into()],
+            publish: vec!["8080:80".into()],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(mode, NetworkMode::Host);
+        assert!(net.ports.is_empty(), "dropped");
     }
 
     #[test]

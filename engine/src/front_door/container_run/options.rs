@@ -81,7 +81,7 @@ pub(crate) fn container_options(
         healthcheck_disabled: spec.no_healthcheck,
         log_max_files: spec.log_max_files,
         log_driver,
-        security: security(spec.security)?,
+        security: security(spec.security, defaults)?,
         resources,
         image_mounts: spec.image_mounts,
         fs_mounts: spec.fs_mounts,
@@ -98,11 +98,21 @@ pub(crate) fn validate_host_options(options: &ContainerOptions) -> Result<(), Er
         .map_err(|e| Error::new(rpod_api::error::ErrorKind::InvalidArgument, e.to_string()))
 }
 
-/// The security options with their capability names checked.
-fn security(mut sec: api::SecuritySpec) -> Result<api::SecuritySpec, Error> {
+/// The security options with their capability names checked, on top of
+/// containers.conf's `default_capabilities`.
+fn security(
+    mut sec: api::SecuritySpec,
+    defaults: &ContainersTable,
+) -> Result<api::SecuritySpec, Error> {
     let invalid = |m: String| Error::new(rpod_api::error::ErrorKind::InvalidArgument, m);
     sec.cap_add = api::normalize_capabilities(&sec.cap_add).map_err(invalid)?;
     sec.cap_drop = api::normalize_capabilities(&sec.cap_drop).map_err(invalid)?;
+    sec.default_capabilities = defaults
+        .default_capabilities
+        .as_deref()
+        .map(api::normalize_capabilities)
+        .transpose()
+        .map_err(|e| invalid(format!("containers.conf default_capabilities: {e}")))?;
     Ok(sec)
 }
 
@@ -271,6 +281,37 @@ mod tests {
         .unwrap();
         assert!(!o.read_only);
         assert!(!o.logs_output());
+    }
+
+    #[test]
+    fn default_capabilities_are_stored_normalized() {
+        let defaults = ContainersTable {
+            default_capabilities: Some(vec!["chown".into(), "CAP_KILL".into()]),
+            ..Default::default()
+        };
+        let spec = api::ContainerSpec {
+            security: api::SecuritySpec {
+                default_capabilities: Some(vec!["CAP_SYS_ADMIN".into()]),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let o = container_options(spec.clone(), &defaults).unwrap();
+        assert_eq!(
+            o.security.default_capabilities,
+            Some(vec!["CAP_CHOWN".into(), "CAP_KILL".into()])
+        );
+        let o = container_options(spec.clone(), &ContainersTable::default()).unwrap();
+        assert_eq!(
+            o.security.default_capabilities, None,
+            "the request's is never kept"
+        );
+        let bad = ContainersTable {
+            default_capabilities: Some(vec!["NOPE".into()]),
+            ..Default::default()
+        };
+        let e = container_options(spec, &bad).unwrap_err();
+        assert!(e.message.contains("default_capabilities"), "{}", e.message);
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub(super) async fn stop(engine: &Engine, o: StopOptions) -> Result<Vec<Containe
             if rec.options.remove {
                 match h.remove_with_volumes(false, None).await {
                     Ok(()) | Err(ContainerError::NotFound(_)) => {
-                        remove_image_of(engine, &rec).await;
+                        remove_image_of(engine, &rec, false).await;
                     }
                     Err(e) => return Err(e),
                 }
@@ -313,9 +313,14 @@ pub(super) async fn cleanup(
     engine: &Engine,
     o: ContainerCleanupOptions,
 ) -> Result<Vec<ContainerReport>> {
-    let names = select(engine, &o.names, o.all, false, &Default::default(), |_| {
-        true
-    })?;
+    let names = select(
+        engine,
+        &o.names,
+        o.all,
+        o.latest,
+        &Default::default(),
+        |_| true,
+    )?;
     let mut out = Vec::new();
     for name in &names {
         let Some(handle) = find(engine, name)? else {
@@ -340,9 +345,9 @@ pub(super) async fn cleanup(
                 }
             }
         }
-        if removed {
+        if removed || o.remove || o.remove_image {
             if let Some(rec) = &rec {
-                remove_image_of(engine, rec).await;
+                remove_image_of(engine, rec, o.remove_image).await;
             }
         }
         out.push(ok(&handle.id, name));
@@ -350,11 +355,12 @@ pub(super) async fn cleanup(
     Ok(out)
 }
 
-/// `run --rmi`: once its container is removed, the image goes as `rmi
-/// IMAGE` would take it unless another container uses it; what keeps it
-/// is a warning (this runs in the monitor's cleanup, nobody to fail to).
-async fn remove_image_of(engine: &Engine, rec: &crate::state::ContainerRecord) {
-    if !rec.options.remove_image {
+/// `run --rmi` (or `container cleanup --rmi`, `asked`): once its
+/// container is removed, the image goes as `rmi IMAGE` would take it unless
+/// another container uses it; what keeps it is a warning (this runs in the
+/// monitor's cleanup, nobody to fail to).
+async fn remove_image_of(engine: &Engine, rec: &crate::state::ContainerRecord, asked: bool) {
+    if !rec.options.remove_image && !asked {
         return;
     }
     let options = rpod_api::front_door::images::ImageRemoveOptions {

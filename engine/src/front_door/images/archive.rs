@@ -40,8 +40,10 @@ pub(crate) fn save(
         return Err(Error::invalid("--format docker-dir holds a single image"));
     }
     let mut items = Vec::new();
+    let mut ids = Vec::new();
     for name in names {
         let image = find_image(engine, name)?;
+        ids.push(image.id.clone());
         let names = engine
             .store()
             .matching_name(&image, name)
@@ -49,6 +51,10 @@ pub(crate) fn save(
             .collect();
         items.push(SaveItem { image, names });
     }
+    let target_name = match &to {
+        SaveDestination::Path(p) => p.display().to_string(),
+        SaveDestination::Stream(_) => String::new(),
+    };
     let result = match to {
         SaveDestination::Path(p) => save_with(
             engine.store(),
@@ -65,24 +71,92 @@ pub(crate) fn save(
             options.uncompressed,
         ),
     };
-    result.map_err(|e| other(&e))
+    result.map_err(|e| other(&e))?;
+    for id in ids {
+        crate::events::image_event(engine.config(), &id, &target_name, "save");
+    }
+    Ok(())
+}
+
+/// `load -i http(s)://...`: Podman downloads the archive first.
+pub(crate) fn is_url(p: &std::path::Path) -> bool {
+    let s = p.to_string_lossy();
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// A downloaded archive, deleted when dropped.
+pub(crate) struct Download(std::path::PathBuf);
+
+impl Download {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Download {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Downloads `url` into a file under the run root.
+pub(crate) async fn download(engine: &Engine, url: &str) -> Result<Download> {
+    let failed = |e: &dyn std::fmt::Display| Error::other(format!("downloading {url}: {e}"));
+    let response = reqwest::get(url).await.map_err(|e| failed(&e))?;
+    if !response.status().is_success() {
+        return Err(failed(&format!("status {}", response.status())));
+    }
+    let bytes = response.bytes().await.map_err(|e| failed(&e))?;
+    let dir = &engine.config().runroot;
+    std::fs::create_dir_all(dir).map_err(|e| failed(&e))?;
+    let file = Download(dir.join(format!(
+        "load-{}-{}.tar",
+        std::process::id(),
+        crate::container::reconcile::now_nanos()
+    )));
+    std::fs::write(file.path(), &bytes).map_err(|e| failed(&e))?;
+    Ok(file)
+}
+
+/// `load` of a downloaded archive at `path`, its events naming `url`.
+pub(crate) fn load_downloaded(
+    engine: &Engine,
+    path: &std::path::Path,
+    url: &str,
+) -> Result<ImageLoadReport> {
+    let loaded = load_path(engine.store(), path, None).map_err(|e| other(&e))?;
+    Ok(load_report(engine, &loaded, url))
 }
 
 /// `load`: the names of the loaded images (`sha256:ID` for one without).
 pub(crate) fn load(engine: &Engine, from: ArchiveSource) -> Result<ImageLoadReport> {
+    let source_name = match &from {
+        ArchiveSource::Path(p) => p.display().to_string(),
+        ArchiveSource::Stream(_) => String::new(),
+    };
     let loaded = match from {
         ArchiveSource::Path(p) => load_path(engine.store(), &p, None),
         ArchiveSource::Stream(mut r) => load_reader(engine.store(), &mut r, None),
     }
     .map_err(|e| other(&e))?;
+    Ok(load_report(engine, &loaded, &source_name))
+}
+
+/// The report (and events) of loaded images.
+fn load_report(
+    engine: &Engine,
+    loaded: &[crate::storage::archive::LoadedImage],
+    source_name: &str,
+) -> ImageLoadReport {
     let mut report = ImageLoadReport::default();
-    for l in &loaded {
+    for l in loaded {
+        crate::events::image_event(engine.config(), &l.image.id, source_name, "loadfromarchive");
         if l.names.is_empty() {
             report.names.push(format!("sha256:{}", l.image.id));
         }
         report.names.extend(l.names.iter().cloned());
     }
-    Ok(report)
+    report
 }
 
 /// `import`: the new image's ID.
@@ -122,6 +196,7 @@ pub(crate) async fn import(
     .await
     .map_err(|e| Error::other(format!("import task failed: {e}")))?
     .map_err(Error::other)?;
+    crate::events::image_event(engine.config(), &image.id, &options.source_name, "import");
     Ok(image.id)
 }
 

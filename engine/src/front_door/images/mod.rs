@@ -107,7 +107,14 @@ impl Images for LocalEngine {
     }
 
     async fn image_load(&self, from: ArchiveSource) -> Result<ImageLoadReport> {
-        archive::load(self.engine(), from)
+        match &from {
+            ArchiveSource::Path(p) if archive::is_url(p) => {
+                let url = p.display().to_string();
+                let download = archive::download(self.engine(), &url).await?;
+                archive::load_downloaded(self.engine(), download.path(), &url)
+            }
+            _ => archive::load(self.engine(), from),
+        }
     }
 
     async fn image_import(

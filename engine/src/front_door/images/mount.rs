@@ -42,7 +42,9 @@ pub(crate) fn mount(
     if names.is_empty() {
         for image in store.images().map_err(|e| other(&e))? {
             let path = if options.all {
-                Some(store.mount_image(&image).map_err(|e| other(&e))?)
+                let path = store.mount_image(&image).map_err(|e| other(&e))?;
+                crate::events::image_event(engine.config(), &image.id, "", "mount");
+                Some(path)
             } else {
                 store.image_mount_point(&image.id).map_err(|e| other(&e))?
             };
@@ -55,6 +57,7 @@ pub(crate) fn mount(
     for name in names {
         let image = find_image(engine, name)?;
         let path = store.mount_image(&image).map_err(|e| other(&e))?;
+        crate::events::image_event(engine.config(), &image.id, "", "mount");
         out.push(report(&image, &path));
     }
     Ok(out)
@@ -89,6 +92,7 @@ pub(crate) fn unmount(
             .unmount_image(&image.id, options.force || options.all)
             .map_err(|e| other(&e))?
         {
+            crate::events::image_event(engine.config(), &image.id, "", "unmount");
             out.push(image.id);
         }
     }

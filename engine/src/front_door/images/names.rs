@@ -44,11 +44,13 @@ pub(crate) fn tag(engine: &Engine, name: &str, tags: &[String]) -> Result<()> {
         .iter()
         .map(|n| normalize_name(n))
         .collect::<Result<Vec<_>>>()?;
-    for n in names {
+    for (n, given) in names.iter().zip(tags) {
         engine
             .store()
-            .tag_image(&image.id, &n)
+            .tag_image(&image.id, n)
             .map_err(|e| other(&e))?;
+        // Podman's event names the tag as the user gave it.
+        crate::events::image_event(engine.config(), &image.id, given, "tag");
     }
     Ok(())
 }
@@ -56,7 +58,7 @@ pub(crate) fn tag(engine: &Engine, name: &str, tags: &[String]) -> Result<()> {
 pub(crate) fn untag(engine: &Engine, name: &str, tags: &[String]) -> Result<()> {
     let image = find_image(engine, name)?;
     let names = if tags.is_empty() {
-        image.names.clone()
+        newest_first(&image)
     } else {
         let mut out = Vec::new();
         for n in tags {
@@ -83,8 +85,24 @@ pub(crate) fn untag(engine: &Engine, name: &str, tags: &[String]) -> Result<()> 
             .store()
             .untag_image(&image.id, &n)
             .map_err(|e| other(&e))?;
+        crate::events::image_event(engine.config(), &image.id, &n, "untag");
     }
     Ok(())
+}
+
+/// The image's names, the most recently added first (as containers/storage
+/// keeps them, so untag events come in Podman's order).
+pub(crate) fn newest_first(image: &Image) -> Vec<String> {
+    let rank = |n: &String| {
+        image
+            .names_history
+            .iter()
+            .position(|h| h == n)
+            .unwrap_or(usize::MAX)
+    };
+    let mut names = image.names.clone();
+    names.sort_by_key(rank);
+    names
 }
 
 #[cfg(test)]

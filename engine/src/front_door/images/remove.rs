@@ -85,6 +85,7 @@ async fn remove_one(
         // One of several names: only that name goes, with `--force` too.
         if let Some(name) = store.matching_name(&image, q) {
             store.untag_image(&image.id, &name).map_err(|e| other(&e))?;
+            crate::events::image_event(engine.config(), &image.id, &name, "untag");
             report.untagged.push(name);
             return Ok(());
         }
@@ -127,9 +128,19 @@ async fn remove_one(
         }
     }
     store.remove_image(&image.id).map_err(|e| other(&e))?;
+    removed_events(engine, &image);
     report.untagged.extend(image.names.iter().cloned());
     report.deleted.push(image.id);
     Ok(())
+}
+
+/// Podman's events for a deleted image: `untag` for each name, newest
+/// first, then `remove` (named by the ID).
+fn removed_events(engine: &Engine, image: &Image) {
+    for name in super::names::newest_first(image) {
+        crate::events::image_event(engine.config(), &image.id, &name, "untag");
+    }
+    crate::events::image_event(engine.config(), &image.id, &image.id, "remove");
 }
 
 /// `image prune`.
@@ -172,6 +183,7 @@ pub fn prune_images(
             continue;
         }
         store.remove_image(&image.id).map_err(|e| other(&e))?;
+        removed_events(engine, image);
         removed.push((image.id.clone(), image.size));
     }
     Ok(removed)

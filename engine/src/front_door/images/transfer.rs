@@ -136,10 +136,111 @@ pub async fn pull(
         }
     }
     let mut lines = Lines::new(progress);
-    let img = registry::pull(engine.store(), reference, &opts, &mut lines)
-        .await
-        .map_err(|e| Error::invalid(e.to_string()))?;
-    Ok(img.id)
+    if let Some((path, name)) = local_source(reference) {
+        return pull_local(engine, reference, path, name, options.quiet, &mut lines).await;
+    }
+    let retries = options.retry.unwrap_or(DEFAULT_RETRIES);
+    let mut attempt = 0;
+    let result = loop {
+        let result = registry::pull(engine.store(), reference, &opts, &mut lines).await;
+        match result {
+            Err(e) if attempt < retries && is_network_failure(&e) => {
+                attempt += 1;
+                let delay = options
+                    .retry_delay
+                    .unwrap_or_else(|| std::time::Duration::from_secs(1 << (attempt - 1)));
+                tracing::warn!(
+                    "Failed, retrying in {} ... ({attempt}/{retries}). Error: {e}",
+                    humantime_secs(delay)
+                );
+                tokio::time::sleep(delay).await;
+            }
+            other => break other,
+        }
+    };
+    match result {
+        Ok(img) => {
+            crate::events::image_event(engine.config(), &img.id, reference, "pull");
+            Ok(img.id)
+        }
+        Err(e) => {
+            let message = e.to_string();
+            crate::events::image_pull_error_event(engine.config(), reference, &message);
+            Err(Error::invalid(message))
+        }
+    }
+}
+
+/// A pull from a local transport (`docker-archive:`, `oci-archive:`,
+/// `oci:`, `dir:`): the path and, for archives, the image named in it.
+fn local_source(reference: &str) -> Option<(PathBuf, Option<String>)> {
+    let (transport, rest) = reference.split_once(':')?;
+    match transport {
+        "dir" => Some((PathBuf::from(rest), None)),
+        "docker-archive" | "oci-archive" | "oci" => {
+            let (path, name) = match rest.split_once(':') {
+                Some((p, n)) if !n.is_empty() => (p, Some(n.to_owned())),
+                Some((p, _)) => (p, None),
+                None => (rest, None),
+            };
+            Some((PathBuf::from(path), name))
+        }
+        _ => None,
+    }
+}
+
+/// `pull TRANSPORT:PATH`: the image(s) of a local archive or directory
+/// stored as `load` stores them; the ID of the first.
+async fn pull_local(
+    engine: &Engine,
+    reference: &str,
+    path: PathBuf,
+    name: Option<String>,
+    quiet: bool,
+    lines: &mut Lines,
+) -> Result<String> {
+    if !quiet {
+        lines.line("Getting image source signatures");
+    }
+    let store = engine.store().clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        crate::storage::archive::load_path(&store, &path, name.as_deref())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| Error::other(format!("pull task failed: {e}")))?;
+    let first = match loaded {
+        Ok(l) => l.into_iter().next().map(|l| l.image.id),
+        Err(message) => {
+            crate::events::image_pull_error_event(engine.config(), reference, &message);
+            return Err(Error::invalid(message));
+        }
+    };
+    let id = first.ok_or_else(|| Error::invalid(format!("{reference}: no image found")))?;
+    if !quiet {
+        lines.line("Writing manifest to image destination");
+    }
+    crate::events::image_event(engine.config(), &id, reference, "pull");
+    Ok(id)
+}
+
+/// Podman's default number of pull retries.
+const DEFAULT_RETRIES: u32 = 3;
+
+/// A failure to reach the registry (the kind Podman retries), not an
+/// answer such as "manifest unknown".
+fn is_network_failure(e: &registry::PullError) -> bool {
+    e.to_string().starts_with("pinging container registry")
+}
+
+/// A delay as Go prints a `time.Duration` of whole or fractional seconds.
+fn humantime_secs(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}ms", ms)
+    }
 }
 
 /// A parsed push destination.
@@ -226,6 +327,7 @@ pub(crate) async fn push_image(
                 lines.line("Getting image source signatures");
                 lines.line("Writing manifest to image destination");
             }
+            let id = image.id.clone();
             save(
                 engine.store(),
                 &[SaveItem { image, names }],
@@ -233,6 +335,7 @@ pub(crate) async fn push_image(
                 SaveTarget::Path(&path),
             )
             .map_err(|e| other(&e))?;
+            crate::events::image_event(engine.config(), &id, &dest, "push");
             Ok(String::new())
         }
         Destination::Registry(r) => {
@@ -243,9 +346,11 @@ pub(crate) async fn push_image(
                 registries_conf: registries_conf()?,
                 quiet: options.quiet,
             };
-            push(engine.store(), &image, &reference, &opts, &mut lines)
+            let digest = push(engine.store(), &image, &reference, &opts, &mut lines)
                 .await
-                .map_err(|e| other(&e))
+                .map_err(|e| other(&e))?;
+            crate::events::image_event(engine.config(), &image.id, &dest, "push");
+            Ok(digest)
         }
     }
 }

@@ -39,7 +39,13 @@ fn infra_network(
     net.publish = spec.port_mappings.clone();
     let config = &engine.config().network;
     let store = crate::network::store_for(config);
+    let publishes = !net.publish.is_empty() || net.publish_all;
     let given = crate::front_door::container_run::network::net_options(net, config, &store, false)?;
+    if publishes {
+        if let Some(w) = crate::front_door::container_run::network::ports_discarded(&given.0) {
+            tracing::warn!("{w}");
+        }
+    }
     Ok(Some(given))
 }
 

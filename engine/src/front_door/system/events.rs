@@ -84,6 +84,7 @@ fn to_api(e: crate::events::Event) -> Event {
         exit_code: e.exit_code,
         health_status: e.health_status,
         container_inspect_data: e.container_inspect_data,
+        error: e.error,
         attributes: e.attributes,
     }
 }
@@ -103,8 +104,8 @@ struct FileEventStream {
 /// Where a read of the events stopped.
 #[derive(Debug, Clone)]
 enum Position {
-    /// Byte offset in the events file.
-    File(u64),
+    /// Where the read of the events file stopped.
+    File(crate::events::FilePosition),
     /// The last journal entry read (`None`: none yet).
     Journal(Option<String>),
 }
@@ -149,11 +150,11 @@ impl FileEventStream {
         let events = if self.config.events_logger == EventsLogger::Journald {
             self.read_journal(keep)?
         } else {
-            let offset = match self.position {
-                Some(Position::File(o)) => o,
-                _ => 0,
+            let from = match self.position {
+                Some(Position::File(p)) => p,
+                _ => Default::default(),
             };
-            let (events, next) = read_from(&self.config, offset)
+            let (events, next) = read_from(&self.config, from)
                 .map_err(|e| Error::other(format!("reading events: {e}")))?;
             self.position = Some(Position::File(next));
             events
@@ -235,19 +236,22 @@ mod tests {
     }
 
     #[test]
-    fn file_records_print_as_before() {
+    fn file_records_print_in_podman_json_shape() {
         let cfg = crate::events::EventsConfig {
             path: "/dev/null".into(),
             name: "web".into(),
             image: "busybox".into(),
             labels: [("tier".to_owned(), "web".to_owned())].into(),
             journald: false,
+            max_size: None,
         };
         let mut record = crate::events::Event::container(&cfg, "abc", "died", 5);
         record.exit_code = Some(3);
         record.health_status = "healthy".into();
-        let before = serde_json::to_string(&record).unwrap();
-        assert_eq!(serde_json::to_string(&to_api(record)).unwrap(), before);
+        assert_eq!(
+            serde_json::to_string(&to_api(record)).unwrap(),
+            "{\"ContainerExitCode\":3,\"ID\":\"abc\",\"Image\":\"busybox\",\"Name\":\"web\",\"Status\":\"died\",\"time\":0,\"timeNano\":5,\"Type\":\"container\",\"health_status\":\"healthy\",\"Attributes\":{\"image\":\"busybox\",\"name\":\"web\",\"tier\":\"web\"}}"
+        );
     }
 
     /// A config whose events file lives under `dir`.
@@ -279,6 +283,7 @@ mod tests {
             image: "busybox".into(),
             labels: Default::default(),
             journald: false,
+            max_size: None,
         };
         for (i, status) in ["create", "start", "died"].into_iter().enumerate() {
             let t = 1_000_000_000 * (i as i64 + 1);

@@ -18,6 +18,7 @@ use std::io;
 use super::error::StorageError;
 
 pub use detect::{load_path, load_reader, ArchiveFormat};
+pub use load::LoadedImage;
 pub use save::{save, save_with, SaveItem, SaveTarget};
 
 mod save;
