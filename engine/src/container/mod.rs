@@ -31,6 +31,7 @@ pub(crate) mod shm;
 pub(crate) mod stats;
 pub(crate) mod top;
 pub(crate) mod update;
+pub(crate) mod userns;
 pub(crate) mod volumes;
 mod wait;
 
