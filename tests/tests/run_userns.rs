@@ -225,6 +225,20 @@ fn user_namespace_with_a_bridge_network() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "0");
     assert!(lines.get(1).is_some_and(|l| l.contains("inet")), "{out}");
+    // Joining it by path on a bridge network: the new network namespace
+    // is owned by the joined user namespace.
+    let c = inspect(&w.env, "b1");
+    let pid = c["State"]["Pid"].as_i64().unwrap();
+    let own = w.env.ok(&["exec", "b1", "readlink", "/proc/self/ns/user"]);
+    let joined = w.env.ok(&[
+        "run",
+        "--rm",
+        &format!("--userns=ns:/proc/{pid}/ns/user"),
+        &img,
+        "readlink",
+        "/proc/self/ns/user",
+    ]);
+    assert_eq!(joined, own);
     w.env.ok(&[
         "run",
         "-d",
@@ -241,4 +255,57 @@ fn user_namespace_with_a_bridge_network() {
         .ok(&["exec", "b2", "ip", "-4", "-o", "addr", "show", "eth0"]);
     assert!(out.contains("inet"), "{out}");
     w.env.ok(&["rm", "-f", "-t", "0", "b1", "b2"]);
+}
+
+#[test]
+fn pod_user_namespace_is_joined_by_members() {
+    let (w, img) = busybox();
+    w.env.ok(&[
+        "pod",
+        "create",
+        "--name",
+        "up",
+        "--network",
+        "none",
+        "--uidmap",
+        "0:210000:3000",
+    ]);
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        "up",
+        &img,
+        "sh",
+        "-c",
+        "id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "0", "{out}");
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["0", "210000", "3000"]
+    );
+    assert_eq!(lines[2], "0", "the image's files are the member's root's");
+    let infra = w
+        .env
+        .ok(&["pod", "inspect", "--format", "{{.InfraContainerID}}", "up"]);
+    let maps = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.IDMappings.UIDMap}}",
+        infra.trim(),
+    ]);
+    assert_eq!(maps.trim(), "[0:210000:3000]");
+    w.env.ok(&["pod", "rm", "-f", "up"]);
+    // keep-id on the default (bridge) network.
+    w.env
+        .ok(&["pod", "create", "--name", "uk", "--userns", "keep-id"]);
+    assert_eq!(
+        w.env
+            .ok(&["run", "--rm", "--pod", "uk", &img, "id", "-u"])
+            .trim(),
+        "0"
+    );
+    w.env.ok(&["pod", "rm", "-f", "uk"]);
 }

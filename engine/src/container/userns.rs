@@ -53,12 +53,20 @@ pub(crate) fn mount_root(
     image: &crate::storage::Image,
 ) -> Result<(PathBuf, Option<IdMaps>), ContainerError> {
     let volatile = rec.options.remove;
-    let Some(maps) = own_maps(rec)? else {
-        return Ok((ctx.store.mount_rootfs_with(&rec.id, image, volatile)?, None));
+    let (maps, pin, own) = match own_maps(rec)? {
+        Some(maps) => {
+            release(paths);
+            let pin = pin_path(paths);
+            idmap::pin_userns(&pin, &maps)?;
+            (maps, pin, true)
+        }
+        // A joined namespace (another container's, the pod's) shifts the
+        // layers by its own mappings.
+        None => match joined_maps(ctx, rec, paths)? {
+            Some((path, maps)) if !maps.is_identity() => (maps, path, false),
+            _ => return Ok((ctx.store.mount_rootfs_with(&rec.id, image, volatile)?, None)),
+        },
     };
-    release(paths);
-    let pin = pin_path(paths);
-    idmap::pin_userns(&pin, &maps)?;
     let shift = (!maps.is_identity()).then(|| {
         (
             pin.as_path(),
@@ -77,12 +85,33 @@ pub(crate) fn mount_root(
     match mounted {
         Ok(root) => Ok((root, Some(maps))),
         Err(e) => {
-            release(paths);
+            if own {
+                release(paths);
+            }
             Err(ContainerError::IdShift(format!(
                 "{e} (rpod id-shifts a container's image layers with idmapped mounts; this kernel or filesystem refused it)"
             )))
         }
     }
+}
+
+/// The path and mappings of the user namespace `rec` joins, if any.
+fn joined_maps(
+    ctx: &crate::engine::EngineCtx,
+    rec: &ContainerRecord,
+    paths: &ContainerPaths,
+) -> Result<Option<(PathBuf, IdMaps)>, ContainerError> {
+    let crate::spec::UserNs::Join(path) = super::placement::user_namespace(ctx, rec, paths)? else {
+        return Ok(None);
+    };
+    let Some(proc_dir) = path.to_str().and_then(|p| p.strip_suffix("/ns/user")) else {
+        return Ok(None);
+    };
+    let maps = IdMaps {
+        uid: read_proc_map(&format!("{proc_dir}/uid_map"))?,
+        gid: read_proc_map(&format!("{proc_dir}/gid_map"))?,
+    };
+    Ok(Some((path, maps)))
 }
 
 /// Where the root filesystem of a container whose root is not the host's

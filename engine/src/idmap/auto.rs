@@ -155,7 +155,14 @@ mod tests {
                 size: 1024
             }]
         );
-        let b = allocate_auto(&r, &r, &[a.clone()], 2000, &AutoOptions::default()).unwrap();
+        let b = allocate_auto(
+            &r,
+            &r,
+            std::slice::from_ref(&a),
+            2000,
+            &AutoOptions::default(),
+        )
+        .unwrap();
         assert_eq!(b.uid[0].host, 101024);
         assert!(!a.uid[0].overlaps_host(b.uid[0]));
         let too_big = allocate_auto(&r, &r, &[a, b], 8000, &AutoOptions::default());

@@ -28,6 +28,16 @@ pub enum UserNs {
     Join(PathBuf),
 }
 
+impl UserNs {
+    /// The namespace's file, unless it is the host's.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            UserNs::Host => None,
+            UserNs::Pinned { path, .. } | UserNs::Join(path) => Some(path),
+        }
+    }
+}
+
 /// Adds the user namespace and its mappings to `spec`.
 pub fn apply_user_namespace(spec: &mut Spec, userns: &UserNs) -> Result<(), SpecError> {
     let (path, uids, gids) = match userns {

@@ -143,3 +143,25 @@ fn sub_name_maps(spec: &NamespaceSpec) -> Result<IdMaps, Error> {
         gid: ranges(SUBGID, gname)?,
     })
 }
+
+/// A pod's user namespace (`pod create --userns`, `--uidmap`, ...): its
+/// infra container's, which members join.
+pub(crate) fn pod_user_mode(
+    ctx: &EngineCtx,
+    spec: &NamespaceSpec,
+) -> Result<(UserNsMode, Option<LockGuard>), Error> {
+    if let Some((mode, lock)) = mapped_mode(ctx, spec, spec.userns.as_deref())? {
+        return Ok((mode, lock));
+    }
+    let mode = match spec.userns.as_deref().unwrap_or_default() {
+        "" | "host" => UserNsMode::Host,
+        "keep-id" => UserNsMode::KeepId,
+        "nomap" => return Err(Error::invalid("nomap is only supported in rootless mode")),
+        other => {
+            return Err(Error::invalid(format!(
+                "unrecognized namespace mode {other} passed"
+            )))
+        }
+    };
+    Ok((mode, None))
+}
