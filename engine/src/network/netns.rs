@@ -33,15 +33,7 @@ fn fail<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Net
 /// Creates a network namespace bound to `path` (its directory is created; the
 /// file must not exist) with `lo` up. On failure nothing is left at `path`.
 pub fn create(path: &Path) -> Result<(), NetnsError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail("creating", path))?;
-    }
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
-        .map_err(fail("creating", path))?;
+    create_file(path)?;
     let target = path.to_owned();
     // unshare(CLONE_NEWNET) moves only the calling thread: do it on a thread of
     // its own that ends once the namespace is bound to the file.
@@ -71,15 +63,7 @@ pub fn create(path: &Path) -> Result<(), NetnsError> {
 /// container's root may configure it. The backend sets it up as root of
 /// the host, as any other.
 pub fn create_owned(path: &Path, userns: &Path) -> Result<(), NetnsError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail("creating", path))?;
-    }
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
-        .map_err(fail("creating", path))?;
+    create_file(path)?;
     let owner = std::fs::File::open(userns).map_err(fail("opening the owner of", path))?;
     let bound = crate::idmap::Holder::spawn(Some(owner.as_fd()), libc::CLONE_NEWNET)
         .map_err(io::Error::other)
@@ -106,6 +90,20 @@ pub fn create_owned(path: &Path, userns: &Path) -> Result<(), NetnsError> {
         let _ = remove(path);
         return Err(fail("creating", path)(e));
     }
+    Ok(())
+}
+
+/// The empty file a namespace is bound on (its directory created).
+fn create_file(path: &Path) -> Result<(), NetnsError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail("creating", path))?;
+    }
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(fail("creating", path))?;
     Ok(())
 }
 
