@@ -37,6 +37,7 @@ pub(crate) mod events;
 pub(crate) mod fault;
 pub(crate) mod front_door;
 pub(crate) mod hooks;
+pub(crate) mod idmap;
 pub(crate) mod image_ref;
 pub(crate) mod journal;
 pub(crate) mod lock;

@@ -416,8 +416,7 @@ fn user_namespaces_for_root() {
     assert_eq!(run(&[&path], &["readlink", "/proc/self/ns/user"]), own);
     w.env.ok(&["rm", "-f", "-t", "0", "u1"]);
 
-    // Refused: nomap for root (Podman's words), auto (no id-shifted
-    // layers yet), a bridge network (made before the user namespace).
+    // Refused: nomap for root (Podman's words).
     let (code, err) = w
         .env
         .fails(&["run", "--rm", "--userns=nomap", &img, "true"]);
@@ -426,18 +425,5 @@ fn user_namespaces_for_root() {
         err.trim(),
         "Error: nomap is only supported in rootless mode"
     );
-    let (code, _) = w.env.fails(&["run", "--rm", "--userns=auto", &img, "true"]);
-    assert_eq!(code, 125);
-    let (code, err) = w.env.fails(&[
-        "run",
-        "--rm",
-        "--network",
-        "bridge",
-        "--userns=keep-id",
-        &img,
-        "true",
-    ]);
-    assert_eq!(code, 125);
-    assert!(err.contains("bridge network is not supported yet"), "{err}");
     assert_eq!(w.env.ok(&["ps", "-a", "-q"]).trim(), "");
 }

@@ -18,9 +18,21 @@ pub struct NamespaceSpec {
     pub uts: Option<String>,
     /// `host`, `private`, `container:ID`, `ns:PATH`.
     pub cgroupns: Option<String>,
-    /// `--userns`: `host`, `keep-id`, `container:ID`, `ns:PATH` (`auto` and
-    /// `nomap` are refused for root).
+    /// `--userns`: `host`, `keep-id`, `auto[:OPTIONS]`, `private`,
+    /// `container:ID`, `ns:PATH` (`nomap` is refused for root).
     pub userns: Option<String>,
+    /// `--uidmap CONTAINER:HOST:SIZE`, each as given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uidmap: Vec<String>,
+    /// `--gidmap CONTAINER:HOST:SIZE`, each as given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gidmap: Vec<String>,
+    /// `--subuidname NAME`: the user's /etc/subuid range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subuidname: Option<String>,
+    /// `--subgidname NAME`: the user's /etc/subgid range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgidname: Option<String>,
 }
 
 /// `--cgroup-parent`, `--cgroups`, `--cgroup-conf`, as given.

@@ -108,6 +108,11 @@ pub struct PodSpec {
     /// `--memory`, `--cpus`, ...: limits on the pod's cgroup.
     #[serde(default)]
     pub resources: crate::container_run::ResourceSpec,
+    /// `--userns`, `--uidmap`, `--gidmap`, `--subuidname`, `--subgidname`:
+    /// the user namespace of the infra container, which members join
+    /// (only the user namespace fields are read).
+    #[serde(default)]
+    pub userns: crate::container_run::NamespaceSpec,
 }
 
 /// Podman's `PodCreateReport`.

@@ -170,9 +170,21 @@ pub struct ContainerFlags {
     /// Cgroup namespace to use (host, private, container:ID, ns:PATH)
     #[arg(long)]
     pub cgroupns: Option<String>,
-    /// User namespace to use (host, keep-id, container:ID, ns:PATH)
+    /// User namespace to use (host, keep-id, auto[:OPTIONS], private, container:ID, ns:PATH)
     #[arg(long)]
     pub userns: Option<String>,
+    /// UID map for the user namespace (CONTAINER_UID:HOST_UID:AMOUNT)
+    #[arg(long)]
+    pub uidmap: Vec<String>,
+    /// GID map for the user namespace (CONTAINER_GID:HOST_GID:AMOUNT)
+    #[arg(long)]
+    pub gidmap: Vec<String>,
+    /// Name of range listed in /etc/subuid for use in user namespace
+    #[arg(long)]
+    pub subuidname: Option<String>,
+    /// Name of range listed in /etc/subgid for use in user namespace
+    #[arg(long)]
+    pub subgidname: Option<String>,
     /// Optional parent cgroup for the container
     #[arg(long)]
     pub cgroup_parent: Option<String>,
@@ -339,6 +351,10 @@ impl ContainerFlags {
                 uts: self.uts.clone(),
                 cgroupns: self.cgroupns.clone(),
                 userns: self.userns.clone(),
+                uidmap: self.uidmap.clone(),
+                gidmap: self.gidmap.clone(),
+                subuidname: self.subuidname.clone(),
+                subgidname: self.subgidname.clone(),
             },
             cgroup: rpod_api::container_run::CgroupSpec {
                 parent: self.cgroup_parent.clone(),

@@ -35,14 +35,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     personality: Vec<String>,
     #[arg(long, hide = true)]
-    uidmap: Vec<String>,
-    #[arg(long, hide = true)]
-    gidmap: Vec<String>,
-    #[arg(long, hide = true)]
-    subuidname: Vec<String>,
-    #[arg(long, hide = true)]
-    subgidname: Vec<String>,
-    #[arg(long, hide = true)]
     systemd: Vec<String>,
     #[arg(long, hide = true)]
     hostuser: Vec<String>,
@@ -141,7 +133,7 @@ impl RefusedFlags {
         let net = "networking, issue 12";
         let res = "resource limits, issue 14";
         let sec = "security and namespaces, issue 14";
-        let userns = "user namespaces, issue 18";
+        let userns = "user namespaces, issue 14";
         let table: &[(&Given, &str, &str)] = &[
             (&f.link_local_ip, "--link-local-ip", net),
             (&f.http_proxy, "--http-proxy", net),
@@ -153,10 +145,6 @@ impl RefusedFlags {
             (&f.gpus, "--gpus", sec),
             (&f.personality, "--personality", sec),
             (&f.systemd, "--systemd", sec),
-            (&f.uidmap, "--uidmap", userns),
-            (&f.gidmap, "--gidmap", userns),
-            (&f.subuidname, "--subuidname", userns),
-            (&f.subgidname, "--subgidname", userns),
             (&f.hostuser, "--hostuser", userns),
             (&f.passwd, "--passwd", sec),
             (&f.passwd_entry, "--passwd-entry", sec),

@@ -92,6 +92,21 @@ pub struct PodCreateArgs {
     /// Limits on the pod's cgroup, shared by its containers
     #[command(flatten)]
     limits: super::limit_flags::ResourceFlags,
+    /// User namespace of the pod (host, keep-id, auto[:OPTIONS], private)
+    #[arg(long)]
+    userns: Option<String>,
+    /// UID map for the pod's user namespace (CONTAINER_UID:HOST_UID:AMOUNT)
+    #[arg(long)]
+    uidmap: Vec<String>,
+    /// GID map for the pod's user namespace (CONTAINER_GID:HOST_GID:AMOUNT)
+    #[arg(long)]
+    gidmap: Vec<String>,
+    /// Name of range listed in /etc/subuid for the pod's user namespace
+    #[arg(long)]
+    subuidname: Option<String>,
+    /// Name of range listed in /etc/subgid for the pod's user namespace
+    #[arg(long)]
+    subgidname: Option<String>,
     /// Pod name (alternative to --name)
     #[arg(value_name = "NAME")]
     positional_name: Option<String>,
@@ -234,6 +249,14 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
         exit_policy: Some(a.exit_policy),
         infra_conmon_pid_file: a.infra_conmon_pidfile,
         replace: a.replace,
+        userns: rpod_api::container_run::NamespaceSpec {
+            userns: a.userns,
+            uidmap: a.uidmap,
+            gidmap: a.gidmap,
+            subuidname: a.subuidname,
+            subgidname: a.subgidname,
+            ..Default::default()
+        },
     };
     let report = open_front_door(g)?.pod_create(spec).await?;
     if let Some(f) = &a.pod_id_file {

@@ -94,6 +94,8 @@ pub struct ContainersTable {
     pub base_hosts_file: Option<String>,
     /// The address of `host.containers.internal` (`none`: no entry).
     pub host_containers_internal_ip: Option<String>,
+    /// `userns`: the default `--userns` (e.g. `auto`).
+    pub userns: Option<String>,
 }
 
 /// `[engine]`.

@@ -49,6 +49,11 @@ pub enum ContainerError {
     Secret(#[from] crate::secret::SecretError),
     #[error(transparent)]
     Hook(#[from] crate::hooks::HookError),
+    #[error(transparent)]
+    Idmap(#[from] crate::idmap::IdmapError),
+    /// The root filesystem could not be id-shifted for a user namespace.
+    #[error("{0}")]
+    IdShift(String),
     /// `rm` without force of a container that others `--requires`.
     #[error("container {id} has dependent containers which must be removed before it: {dependents}: container already exists")]
     HasDependents { id: String, dependents: String },

@@ -286,6 +286,15 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             cgroup_parent: cgroup_parent(rec),
             cgroups: "default".into(),
             userns_mode: o.namespaces.user.inspect_name(),
+            id_mappings: o.namespaces.user.own_maps().map(|m| {
+                let strings = |v: &[crate::idmap::IdMap]| {
+                    Some(v.iter().map(|m| m.to_inspect()).collect::<Vec<_>>())
+                };
+                rpod_api::inspect::InspectIDMappings {
+                    uid_map: strings(&m.uid),
+                    gid_map: strings(&m.gid),
+                }
+            }),
             cgroup_conf: (!o.cgroup.conf.is_empty())
                 .then(|| o.cgroup.conf.iter().cloned().collect()),
             pid_mode: ns_name(NsKind::Pid),

@@ -73,6 +73,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         Ok(p) => p,
         Err(e) => {
             super::network::teardown(ctx, rec, &paths);
+            super::userns::release(&paths);
             super::volumes::release(ctx, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
@@ -99,6 +100,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         }
         Err(e) => {
             super::network::teardown(ctx, rec, &paths);
+            super::userns::release(&paths);
             super::volumes::release(ctx, &paths);
             let _ = ctx.store.unmount_rootfs(&rec.id);
             let _ = super::shm::release(ctx, &rec.id);
@@ -132,9 +134,7 @@ fn prepare_and_spawn(
         .lookup_image(&rec.image_id)?
         .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
     let image_config = ctx.store.image_config(&image)?;
-    let rootfs = ctx
-        .store
-        .mount_rootfs_with(&rec.id, &image, rec.options.remove)?;
+    let (rootfs, own_maps) = super::userns::mount_root(ctx, rec, paths, &image)?;
     crate::fault::point("start.after-mount");
     let hostname = spec::hostname_for(&rec.id, &rec.options);
     let mut net = super::network::setup(ctx, rec, paths, &image_config)?;
@@ -161,6 +161,9 @@ fn prepare_and_spawn(
     let mut etc_files =
         spec::write_etc_files_with(&paths.data_dir, &hostname, &rec.options.network, &net.etc)?;
     super::network::share_owner_files(ctx, rec, &mut etc_files)?;
+    if let Some(maps) = &own_maps {
+        super::userns::chown_etc_files(maps, &etc_files)?;
+    }
     let mut volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
     let user_destinations: Vec<&str> = rec
         .options
@@ -189,7 +192,10 @@ fn prepare_and_spawn(
         joins.push((oci_spec::runtime::LinuxNamespaceType::Network, ns));
     }
     spec::join_namespaces(&mut generated, &joins)?;
-    spec::apply_user_namespace(&mut generated, &super::placement::user_namespace(ctx, rec)?)?;
+    spec::apply_user_namespace(
+        &mut generated,
+        &super::placement::user_namespace(ctx, rec, paths)?,
+    )?;
     super::shm::apply(ctx, rec, &mut generated)?;
     if rec.options.read_only && rec.options.read_only_no_tmpfs {
         spec::read_only_dev(&mut generated);
@@ -200,6 +206,9 @@ fn prepare_and_spawn(
     }
     super::volumes::mount(ctx, rec, &rootfs, &generated, paths)?;
     crate::secret::container::apply(ctx, &rec.options.secrets, &paths.run_dir, &mut generated)?;
+    if let Some(maps) = &own_maps {
+        super::userns::shift_secrets(maps, &paths.run_dir)?;
+    }
     super::extra_mounts::apply(ctx, rec, paths, &mut generated)?;
     super::overlay_volumes::apply(paths, &mut generated, rec.started_at.is_none())?;
     let user_mounts = !rec.options.mounts.is_empty() || !rec.options.volumes.is_empty();
@@ -606,6 +615,7 @@ async fn release_resources(
         }
     }
     super::network::teardown(ctx, rec, paths);
+    super::userns::release(paths);
     super::volumes::release(ctx, paths);
     ctx.store.unmount_rootfs(&rec.id)?;
     super::shm::release(ctx, &rec.id)?;

@@ -33,6 +33,7 @@ pub(crate) mod stats;
 pub(crate) mod top;
 pub(crate) mod update;
 pub(crate) mod usermode_net;
+pub(crate) mod userns;
 pub(crate) mod volumes;
 mod wait;
 

@@ -310,7 +310,14 @@ pub(crate) fn setup(
     options.port_mappings = Some(reserved.mappings.clone()).filter(|m| !m.is_empty());
     let ns = ctx.config.netns_path(&rec.id);
     netns::remove(&ns).map_err(NetworkError::from)?;
-    netns::create(&ns).map_err(NetworkError::from)?;
+    match super::placement::user_namespace(ctx, rec, paths)?.path() {
+        // Owned by the container's user namespace, pinned or joined
+        // (Podman has the runtime make it there and configures it after
+        // the create).
+        Some(owner) => netns::create_owned(&ns, owner),
+        None => netns::create(&ns),
+    }
+    .map_err(NetworkError::from)?;
     let file = options_file(paths);
     if let Err(e) = crate::storage::atomic::write_json(&file, &options) {
         let _ = netns::remove(&ns);

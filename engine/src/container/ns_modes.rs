@@ -74,6 +74,10 @@ pub enum UserNsMode {
     Container(String),
     /// `ns:PATH`: an existing user namespace (`/proc/PID/ns/user`).
     Path(String),
+    /// `--uidmap`/`--gidmap`/`--subuidname`/`--subgidname`/`--userns=auto`:
+    /// a user namespace of its own with these mappings, the root
+    /// filesystem id-shifted to them.
+    Private(crate::idmap::IdMaps),
 }
 
 impl UserNsMode {
@@ -81,9 +85,17 @@ impl UserNsMode {
     pub fn inspect_name(&self) -> String {
         match self {
             UserNsMode::Host => String::new(),
-            UserNsMode::KeepId => "private".into(),
+            UserNsMode::KeepId | UserNsMode::Private(_) => "private".into(),
             UserNsMode::Container(id) => format!("container:{id}"),
             UserNsMode::Path(p) => format!("ns:{p}"),
+        }
+    }
+
+    /// The mappings of a namespace the container makes itself.
+    pub fn own_maps(&self) -> Option<&crate::idmap::IdMaps> {
+        match self {
+            UserNsMode::Private(maps) => Some(maps),
+            _ => None,
         }
     }
 }

@@ -126,11 +126,33 @@ pub(crate) fn joined_namespaces(
 pub(crate) fn user_namespace(
     ctx: &EngineCtx,
     rec: &ContainerRecord,
+    paths: &super::paths::ContainerPaths,
 ) -> Result<crate::spec::UserNs, ContainerError> {
     use crate::spec::UserNs;
     Ok(match &rec.options.namespaces.user {
-        UserNsMode::Host => UserNs::Host,
-        UserNsMode::KeepId => UserNs::Own,
+        // A member of a pod with a user namespace joins its infra's.
+        UserNsMode::Host => match rec.options.pod.as_ref().filter(|m| !m.infra) {
+            Some(_) => match infra_of(ctx, rec)?
+                .filter(|i| i.options.namespaces.user != UserNsMode::Host)
+            {
+                Some(infra) => {
+                    let pid = running_pid(ctx, &infra.id, "user")?;
+                    UserNs::Join(PathBuf::from(format!("/proc/{pid}/ns/user")))
+                }
+                None => UserNs::Host,
+            },
+            None => UserNs::Host,
+        },
+        UserNsMode::KeepId | UserNsMode::Private(_) => {
+            let maps = super::userns::own_maps(rec)?.unwrap_or_default();
+            let path = super::userns::pinned(paths).ok_or_else(|| {
+                ContainerError::IdShift(format!(
+                    "container {}: its user namespace is not pinned",
+                    rec.id
+                ))
+            })?;
+            UserNs::Pinned { path, maps }
+        }
         UserNsMode::Path(p) => UserNs::Join(PathBuf::from(p)),
         UserNsMode::Container(id) => {
             let pid = running_pid(ctx, id, "user")?;

@@ -35,6 +35,7 @@ pub(crate) fn mount(
         .as_ref()
         .map(|p| (p.user().uid(), p.user().gid()))
         .unwrap_or((0, 0));
+    let (uid, gid) = super::userns::host_ids(rec, uid, gid);
     let store = VolumeStore::new(ctx);
     let mut counted = Vec::new();
     for v in &rec.options.volumes {

@@ -5,6 +5,7 @@
 
 use std::fs::OpenOptions;
 use std::io;
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -32,15 +33,7 @@ fn fail<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Net
 /// Creates a network namespace bound to `path` (its directory is created; the
 /// file must not exist) with `lo` up. On failure nothing is left at `path`.
 pub fn create(path: &Path) -> Result<(), NetnsError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail("creating", path))?;
-    }
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
-        .map_err(fail("creating", path))?;
+    create_file(path)?;
     let target = path.to_owned();
     // unshare(CLONE_NEWNET) moves only the calling thread: do it on a thread of
     // its own that ends once the namespace is bound to the file.
@@ -61,6 +54,56 @@ pub fn create(path: &Path) -> Result<(), NetnsError> {
         let _ = remove(path);
         return Err(fail("creating", path)(e));
     }
+    Ok(())
+}
+
+/// Like [`create`], but the namespace is owned by the pinned user
+/// namespace at `userns` (a container's own): the runtime joins that user
+/// namespace first and can then join this one, also for `exec`, and the
+/// container's root may configure it. The backend sets it up as root of
+/// the host, as any other.
+pub fn create_owned(path: &Path, userns: &Path) -> Result<(), NetnsError> {
+    create_file(path)?;
+    let owner = std::fs::File::open(userns).map_err(fail("opening the owner of", path))?;
+    let bound = crate::idmap::Holder::spawn(Some(owner.as_fd()), libc::CLONE_NEWNET)
+        .map_err(io::Error::other)
+        .and_then(|holder| {
+            let ns = format!("/proc/{}/ns/net", holder.pid());
+            mount(
+                Some(ns.as_str()),
+                path,
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )?;
+            holder.release();
+            let target = path.to_owned();
+            std::thread::spawn(move || -> io::Result<()> {
+                let f = std::fs::File::open(&target)?;
+                nix::sched::setns(f, CloneFlags::CLONE_NEWNET)?;
+                loopback_up()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the namespace thread panicked")))
+        });
+    if let Err(e) = bound {
+        let _ = remove(path);
+        return Err(fail("creating", path)(e));
+    }
+    Ok(())
+}
+
+/// The empty file a namespace is bound on (its directory created).
+fn create_file(path: &Path) -> Result<(), NetnsError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail("creating", path))?;
+    }
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(fail("creating", path))?;
     Ok(())
 }
 

@@ -212,6 +212,10 @@ pub(crate) async fn ensure_infra(engine: &Engine, pod: &PodRecord) -> Result<Str
         hostname: pod.options.shares("uts").then(|| pod.hostname()),
         labels: vec![("io.rpod.infra".into(), "true".into())],
         pod: Some(membership(pod, true, None)),
+        namespaces: crate::container::ns_modes::NamespaceModes {
+            user: pod.options.userns.clone(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let name = pod

@@ -84,6 +84,14 @@ pub struct PodOptions {
     /// cgroup: what its members use together.
     #[serde(default, skip_serializing_if = "is_default")]
     pub resources: rpod_api::container_run::ResourceSpec,
+    /// `--userns`, `--uidmap`...: the infra container's user namespace,
+    /// which members join unless given their own.
+    #[serde(default, skip_serializing_if = "is_host_user")]
+    pub userns: crate::container::ns_modes::UserNsMode,
+}
+
+fn is_host_user(m: &crate::container::ns_modes::UserNsMode) -> bool {
+    *m == crate::container::ns_modes::UserNsMode::Host
 }
 
 fn is_default(r: &rpod_api::container_run::ResourceSpec) -> bool {

@@ -77,7 +77,7 @@ pub(crate) fn resolve(
 }
 
 /// `<run dir>/secrets`.
-fn secrets_dir(run_dir: &Path) -> PathBuf {
+pub(crate) fn secrets_dir(run_dir: &Path) -> PathBuf {
     run_dir.join("secrets")
 }
 

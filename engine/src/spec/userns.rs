@@ -19,31 +19,50 @@ use super::SpecError;
 pub enum UserNs {
     /// The host's.
     Host,
-    /// Its own, with the mappings of the calling process's namespace.
-    Own,
+    /// Its own, pinned on a file by the engine with these mappings.
+    Pinned {
+        path: PathBuf,
+        maps: crate::idmap::IdMaps,
+    },
     /// An existing one, `/proc/PID/ns/user`.
     Join(PathBuf),
 }
 
+impl UserNs {
+    /// The namespace's file, unless it is the host's.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            UserNs::Host => None,
+            UserNs::Pinned { path, .. } | UserNs::Join(path) => Some(path),
+        }
+    }
+}
+
 /// Adds the user namespace and its mappings to `spec`.
 pub fn apply_user_namespace(spec: &mut Spec, userns: &UserNs) -> Result<(), SpecError> {
-    let (path, proc_dir) = match userns {
+    let (path, uids, gids) = match userns {
         UserNs::Host => return Ok(()),
-        UserNs::Own => (None, PathBuf::from("/proc/self")),
-        UserNs::Join(p) => (Some(p.clone()), proc_dir_of(p)?),
+        UserNs::Pinned { path, maps } => (path.clone(), oci_maps(&maps.uid)?, oci_maps(&maps.gid)?),
+        UserNs::Join(p) => {
+            let proc_dir = proc_dir_of(p)?;
+            (
+                p.clone(),
+                read_map(&proc_dir.join("uid_map"))?,
+                read_map(&proc_dir.join("gid_map"))?,
+            )
+        }
     };
-    let uids = read_map(&proc_dir.join("uid_map"))?;
-    let gids = read_map(&proc_dir.join("gid_map"))?;
     let Some(linux) = spec.linux_mut() else {
         return Ok(());
     };
     let mut namespaces = linux.namespaces().clone().unwrap_or_default();
     namespaces.retain(|n| n.typ() != LinuxNamespaceType::User);
-    let mut ns = LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::User);
-    if let Some(p) = path {
-        ns = ns.path(p);
-    }
-    namespaces.push(ns.build()?);
+    namespaces.push(
+        LinuxNamespaceBuilder::default()
+            .typ(LinuxNamespaceType::User)
+            .path(path)
+            .build()?,
+    );
     linux.set_namespaces(Some(namespaces));
     linux.set_uid_mappings(Some(uids));
     linux.set_gid_mappings(Some(gids));
@@ -81,6 +100,18 @@ fn bind_sys(spec: &mut Spec) -> Result<(), SpecError> {
         }
     }
     Ok(())
+}
+
+fn oci_maps(maps: &[crate::idmap::IdMap]) -> Result<Vec<LinuxIdMapping>, SpecError> {
+    maps.iter()
+        .map(|m| {
+            Ok(LinuxIdMappingBuilder::default()
+                .container_id(m.container)
+                .host_id(m.host)
+                .size(m.size)
+                .build()?)
+        })
+        .collect()
 }
 
 /// `/proc/PID` of a `/proc/PID/ns/user` path.
@@ -146,17 +177,34 @@ mod tests {
     }
 
     #[test]
-    fn own_namespace_gets_the_callers_mappings() {
+    fn pinned_namespace_is_joined_with_its_maps() {
+        let m = crate::idmap::IdMap {
+            container: 0,
+            host: 200000,
+            size: 5000,
+        };
         let mut spec = Spec::default();
-        apply_user_namespace(&mut spec, &UserNs::Own).unwrap();
+        let ns = UserNs::Pinned {
+            path: PathBuf::from("/run/x/userns"),
+            maps: crate::idmap::IdMaps {
+                uid: vec![m],
+                gid: vec![m],
+            },
+        };
+        apply_user_namespace(&mut spec, &ns).unwrap();
         let linux = spec.linux().as_ref().unwrap();
         assert!(linux
             .namespaces()
             .as_ref()
             .unwrap()
             .iter()
-            .any(|n| n.typ() == LinuxNamespaceType::User && n.path().is_none()));
-        assert!(!linux.uid_mappings().as_ref().unwrap().is_empty());
+            .any(|n| n.typ() == LinuxNamespaceType::User
+                && n.path().as_deref() == Some(Path::new("/run/x/userns"))));
+        let uid = &linux.uid_mappings().as_ref().unwrap()[0];
+        assert_eq!(
+            (uid.container_id(), uid.host_id(), uid.size()),
+            (0, 200000, 5000)
+        );
         let mut host = Spec::default();
         apply_user_namespace(&mut host, &UserNs::Host).unwrap();
         assert_eq!(host, Spec::default());

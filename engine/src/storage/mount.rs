@@ -116,6 +116,23 @@ impl Store {
         image: &Image,
         volatile: bool,
     ) -> Result<PathBuf> {
+        self.mount_rootfs_shifted(container_id, image, volatile, None)
+    }
+
+    /// As [`Store::mount_rootfs_with`]; with `shift` (a pinned user
+    /// namespace and the host uid/gid of the container's root), the image
+    /// layers are idmapped mounts made with that namespace (as
+    /// containers/storage does for overlay), so the container's ids see
+    /// the image's files as their own, and the upper layer's root belongs
+    /// to the container's root. Overlay keeps private clones of its
+    /// layers: the idmapped mounts are detached once it is mounted.
+    pub fn mount_rootfs_shifted(
+        &self,
+        container_id: &str,
+        image: &Image,
+        volatile: bool,
+        shift: Option<(&Path, u32, u32)>,
+    ) -> Result<PathBuf> {
         let cdir = self.container_dir(container_id)?;
         let _guard = self.lock_shared()?;
         let merged = cdir.join("merged");
@@ -149,12 +166,32 @@ impl Store {
             mkdir(&empty, 0o755)?;
             lowers.push(empty);
         }
-        let mounted = match mount_overlay(&lowers, &upper, &work, &merged, volatile) {
+        let idmapped = match shift {
+            Some((userns, uid, gid)) => {
+                std::os::unix::fs::chown(&upper, Some(uid), Some(gid))
+                    .map_err(StorageError::io("chown", &upper))?;
+                Some(idmapped_layers(&cdir, &lowers, userns)?)
+            }
+            None => None,
+        };
+        let layers = idmapped.as_ref().map_or(&lowers, |m| &m.paths);
+        let mounted = match mount_overlay(layers, &upper, &work, &merged, volatile) {
             Err(e) if volatile && e.raw_os_error() == Some(libc::EINVAL) => {
-                mount_overlay(&lowers, &upper, &work, &merged, false)
+                mount_overlay(layers, &upper, &work, &merged, false)
             }
             other => other,
         };
+        drop(idmapped);
+        if shift.is_some() {
+            if let Err(source) = mounted {
+                return Err(StorageError::Mount {
+                    container: container_id.to_string(),
+                    target: merged,
+                    source,
+                });
+            }
+            return Ok(merged);
+        }
         match mounted {
             Ok(()) => {
                 // No marker: only the vfs fallback is recorded (below).
@@ -301,6 +338,39 @@ impl Store {
         // Any depth, bounded descriptors, never into a mount (see tree_remove).
         remove_tree_if_exists(&cdir).map_err(StorageError::io("removing", &cdir))
     }
+}
+
+/// Idmapped views of a container's layers under `idmapped/`, unmounted
+/// and removed on drop.
+struct IdmappedLayers {
+    paths: Vec<PathBuf>,
+}
+
+impl Drop for IdmappedLayers {
+    fn drop(&mut self) {
+        for p in &self.paths {
+            if let Err(e) = crate::idmap::unmount_idmapped(p) {
+                tracing::warn!("{e}");
+            }
+        }
+    }
+}
+
+fn idmapped_layers(cdir: &Path, lowers: &[PathBuf], userns: &Path) -> Result<IdmappedLayers> {
+    let dir = cdir.join("idmapped");
+    let mut out = IdmappedLayers { paths: Vec::new() };
+    for (i, lower) in lowers.iter().enumerate() {
+        let target = dir.join(i.to_string());
+        // A leftover of a run cut off before its cleanup.
+        let _ = crate::idmap::unmount_idmapped(&target);
+        crate::idmap::mount_idmapped(lower, &target, userns).map_err(|e| StorageError::Mount {
+            container: cdir.display().to_string(),
+            target: target.clone(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        out.paths.push(target);
+    }
+    Ok(out)
 }
 
 /// A mount count kept in a file; absent or unreadable is zero.

@@ -66,7 +66,22 @@ pub(crate) async fn create(
     (options.namespaces, donors) =
         super::namespaces::namespace_modes(engine.ctx(), &namespace_spec, in_pod)?;
     requires.extend(donors);
-    super::namespaces::check_userns_network(&options.namespaces.user, &options.network)?;
+    let userns_value = namespace_spec
+        .userns
+        .clone()
+        .filter(|v| !v.is_empty())
+        // containers.conf's `userns` (rpod applies `auto` and `private`
+        // from it; `host` is the default anyway).
+        .or_else(|| defaults.userns.clone().filter(|_| !in_pod));
+    // Held until the row is stored: no other create takes the same ids.
+    let _userns_lock =
+        match super::userns::mapped_mode(engine.ctx(), &namespace_spec, userns_value.as_deref())? {
+            Some((mode, lock)) => {
+                options.namespaces.user = mode;
+                lock
+            }
+            None => None,
+        };
     let runtime = crate::engine::select_runtime(engine.config(), options.runtime.as_deref())
         .map(|r| r.name)
         .unwrap_or_default();

@@ -7,6 +7,7 @@ mod namespaces;
 pub(crate) mod network;
 pub(crate) mod options;
 pub(crate) mod session;
+pub(crate) mod userns;
 mod volumes;
 
 use std::sync::Arc;

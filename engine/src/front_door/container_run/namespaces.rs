@@ -8,7 +8,6 @@ use rpod_api::container_run::{CgroupSpec, NamespaceSpec};
 use rpod_api::{Error, ErrorKind};
 
 use crate::container::cgroup_opts::{self, CgroupOptions, CgroupsMode};
-use crate::container::NetworkMode;
 
 use crate::container::ns_modes::{self, NamespaceModes, NsKind, NsMode, UserNsMode};
 use crate::engine::EngineCtx;
@@ -55,35 +54,20 @@ pub(crate) fn namespace_modes(
     Ok((modes, donors))
 }
 
-/// A user namespace needs a network namespace it owns (the runtime joins
-/// the user namespace first, then the others, for `exec`): rpod's bridge
-/// networking makes the network namespace before the container exists,
-/// owned by the host's user namespace, so the two are refused together.
-pub(crate) fn check_userns_network(user: &UserNsMode, network: &NetworkMode) -> Result<(), Error> {
-    if *user != UserNsMode::Host && *network == NetworkMode::Bridge {
-        return Err(Error::new(
-            ErrorKind::NotImplemented,
-            "--userns with a bridge network is not supported yet: rpod sets the network up before the user namespace exists (use --network none, host or container:ID; see docs/compatibility.md)",
-        ));
-    }
-    Ok(())
-}
-
-/// `--userns` for root: Podman's spellings; what needs id-shifted layers
-/// (`auto`, `private` with maps) is refused until rpod has them.
+/// `--userns` for root: Podman's spellings (`auto`, `private` and the
+/// mapping flags are resolved by `userns::mapped_mode`).
 fn user_mode(ctx: &EngineCtx, value: &str, donors: &mut Vec<String>) -> Result<UserNsMode, Error> {
-    let not_yet = || {
-        Error::new(
-            ErrorKind::NotImplemented,
-            format!("--userns={value} is not supported yet (user namespaces with id-shifted layers, issue 18)"),
-        )
-    };
     match value {
         "host" => Ok(UserNsMode::Host),
         "keep-id" => Ok(UserNsMode::KeepId),
         "nomap" => Err(Error::invalid("nomap is only supported in rootless mode")),
-        "auto" | "private" => Err(not_yet()),
-        _ if value.starts_with("auto:") || value.starts_with("keep-id:") => Err(not_yet()),
+        _ if super::userns::is_mapped_mode(value) => Ok(UserNsMode::Host),
+        _ if value.starts_with("keep-id:") => Err(Error::new(
+            ErrorKind::NotImplemented,
+            format!(
+                "--userns={value} is not supported yet: keep-id options are for rootless Podman"
+            ),
+        )),
         _ => match ns_modes::parse(NsKind::Pid, value)
             .map_err(|_| Error::invalid(format!("unrecognized namespace mode {value} passed")))?
         {

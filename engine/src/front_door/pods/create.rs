@@ -11,6 +11,17 @@ use crate::pod::{ExitPolicy, NewPod, PodError, PodOptions, PodRecord};
 pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateReport> {
     let mut options = options(&spec)?;
     options.infra_network = infra_network(engine, &spec)?;
+    // Held until the pod's infra container row holds the ids.
+    let (userns, _userns_lock) =
+        crate::front_door::container_run::userns::pod_user_mode(engine.ctx(), &spec.userns)?;
+    if userns != crate::container::ns_modes::UserNsMode::Host {
+        if !options.infra {
+            return Err(Error::invalid(
+                "--userns needs an infra container to hold the pod's user namespace",
+            ));
+        }
+        options.userns = userns;
+    }
     if spec.replace {
         replace_existing(engine, spec.name.as_deref()).await?;
     }
@@ -99,6 +110,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         exit_policy,
         no_share_parent: !share_parent,
         resources: spec.resources.clone(),
+        userns: Default::default(),
     })
 }
 

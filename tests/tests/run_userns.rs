@@ -1,0 +1,311 @@
+//! User namespaces with id mappings for root: `--uidmap`/`--gidmap`, the
+//! id-shifted (idmapped) root filesystem, new named volumes owned by the
+//! container's root, `--userns=auto` ranges from /etc/subuid's
+//! `containers` entry, and a user namespace with a bridge network.
+
+mod common;
+
+use std::os::unix::fs::MetadataExt;
+
+use common::{busybox, inspect};
+
+/// The `containers` entry of /etc/subuid and /etc/subgid for the test:
+/// added when missing, and the files restored afterwards.
+struct SubIds {
+    saved: Vec<(&'static str, Option<String>)>,
+}
+
+const RANGE: &str = "containers:3000000000:100000\n";
+
+impl SubIds {
+    fn ensure() -> SubIds {
+        let mut saved = Vec::new();
+        for f in ["/etc/subuid", "/etc/subgid"] {
+            let old = std::fs::read_to_string(f).ok();
+            let has = old
+                .as_deref()
+                .is_some_and(|t| t.lines().any(|l| l.starts_with("containers:")));
+            if !has {
+                let mut text = old.clone().unwrap_or_default();
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text.push_str(RANGE);
+                std::fs::write(f, text).unwrap();
+                saved.push((f, old));
+            }
+        }
+        SubIds { saved }
+    }
+}
+
+impl Drop for SubIds {
+    fn drop(&mut self) {
+        for (f, old) in &self.saved {
+            match old {
+                Some(t) => {
+                    let _ = std::fs::write(f, t);
+                }
+                None => {
+                    let _ = std::fs::remove_file(f);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn uidmap_shifts_the_root_filesystem_and_new_volumes() {
+    let (w, img) = busybox();
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "m1",
+        "--network",
+        "none",
+        "--uidmap",
+        "0:200000:5000",
+        "-v",
+        "uvol:/data",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let c = inspect(&w.env, "m1");
+    assert_eq!(c["HostConfig"]["UsernsMode"], "private");
+    assert_eq!(
+        c["HostConfig"]["IDMappings"]["UidMap"],
+        serde_json::json!(["0:200000:5000"])
+    );
+    // --gidmap defaults to --uidmap, as Podman.
+    assert_eq!(
+        c["HostConfig"]["IDMappings"]["GidMap"],
+        serde_json::json!(["0:200000:5000"])
+    );
+    let pid = c["State"]["Pid"].as_i64().unwrap();
+    let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    assert_eq!(
+        map.split_whitespace().collect::<Vec<_>>(),
+        ["0", "200000", "5000"]
+    );
+    let st = std::fs::metadata(format!("/proc/{pid}")).unwrap();
+    assert_eq!(st.uid(), 200000, "the process runs as host uid 200000");
+    // Inside: root, and the image's files are root's.
+    let out = w.env.ok(&[
+        "exec",
+        "m1",
+        "sh",
+        "-c",
+        "id -u; stat -c %u:%g /bin/busybox /etc/passwd; touch /rootfile && stat -c %u /rootfile",
+    ]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["0", "0:0", "0:0", "0"],
+        "{out}"
+    );
+    // A file the container's root writes to a new named volume is the
+    // host's uid 200000.
+    w.env.ok(&[
+        "exec",
+        "m1",
+        "sh",
+        "-c",
+        "echo hi > /data/f; chown 7:8 /data",
+    ]);
+    let mp = w
+        .env
+        .ok(&["volume", "inspect", "--format", "{{.Mountpoint}}", "uvol"]);
+    let f = std::fs::metadata(format!("{}/f", mp.trim())).unwrap();
+    assert_eq!((f.uid(), f.gid()), (200000, 200000));
+    let d = std::fs::metadata(mp.trim()).unwrap();
+    assert_eq!((d.uid(), d.gid()), (200007, 200008));
+    w.env.ok(&["rm", "-f", "-t", "0", "m1"]);
+
+    // Bad maps: one-line errors, nothing created.
+    for bad in [["--uidmap", "0:1"], ["--uidmap", "x:1:2"]] {
+        let (code, err) = w.env.fails(&["create", bad[0], bad[1], &img, "true"]);
+        assert_eq!(code, 125, "{err}");
+        assert!(err.starts_with("Error: "), "{err}");
+    }
+    let (code, err) = w.env.fails(&[
+        "create", "--userns", "keep-id", "--uidmap", "0:1:2", &img, "true",
+    ]);
+    assert_eq!(code, 125);
+    assert!(err.contains("mutually exclusive"), "{err}");
+    assert_eq!(w.env.ok(&["ps", "-a", "-q"]).trim(), "");
+}
+
+#[test]
+fn root_unmapped_in_the_namespace() {
+    // As Podman's "current user not mapped in the userns".
+    let (w, img) = busybox();
+    for flags in [
+        ["--uidmap", "0:1:1000", "--gidmap", "0:1:1000"],
+        ["--uidmap", "0:1:1000", "--gidmap", "0:0:1000"],
+        ["--uidmap", "0:0:1000", "--gidmap", "0:1:1000"],
+    ] {
+        let mut args = vec!["run", "--rm", "--network", "none"];
+        args.extend_from_slice(&flags);
+        args.extend_from_slice(&[&img, "true"]);
+        w.env.ok(&args);
+    }
+}
+
+#[test]
+fn auto_namespaces_get_disjoint_ranges_from_subuid() {
+    let _subids = SubIds::ensure();
+    let (w, img) = busybox();
+    for name in ["a1", "a2"] {
+        w.env.ok(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "--userns=auto:size=2000",
+            &img,
+            "sleep",
+            "1000",
+        ]);
+    }
+    let range = |name: &str| -> (u64, u64) {
+        let c = inspect(&w.env, name);
+        assert_eq!(c["HostConfig"]["UsernsMode"], "private");
+        let pid = c["State"]["Pid"].as_i64().unwrap();
+        let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+        let f: Vec<u64> = map.split_whitespace().map(|n| n.parse().unwrap()).collect();
+        assert_eq!((f[0], f[2]), (0, 2000), "{map}");
+        (f[1], f[1] + f[2])
+    };
+    let (a, b) = (range("a1"), range("a2"));
+    assert!(a.1 <= b.0 || b.1 <= a.0, "{a:?} and {b:?} overlap");
+    let subuid = std::fs::read_to_string("/etc/subuid").unwrap();
+    let (start, count): (u64, u64) = subuid
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f[0] == "containers").then(|| (f[1].parse().unwrap(), f[2].parse().unwrap()))
+        })
+        .unwrap();
+    for r in [a, b] {
+        assert!(r.0 >= start && r.1 <= start + count, "{r:?}");
+    }
+    // The image's files are the container root's.
+    let out = w
+        .env
+        .ok(&["exec", "a1", "stat", "-c", "%u:%g", "/bin/busybox"]);
+    assert_eq!(out.trim(), "0:0");
+    w.env.ok(&["rm", "-f", "-t", "0", "a1", "a2"]);
+    let (code, err) = w
+        .env
+        .fails(&["create", "--userns=auto:size=0", &img, "true"]);
+    assert_eq!(code, 125, "{err}");
+}
+
+#[test]
+fn user_namespace_with_a_bridge_network() {
+    let (mut w, img) = busybox();
+    w.env.use_bridge_by_default();
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "b1",
+        "--userns=keep-id",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    // exec joins the user namespace, then the network namespace it owns.
+    let out = w
+        .env
+        .ok(&["exec", "b1", "sh", "-c", "id -u; ip -4 -o addr show eth0"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "0");
+    assert!(lines.get(1).is_some_and(|l| l.contains("inet")), "{out}");
+    // Joining it by path on a bridge network: the new network namespace
+    // is owned by the joined user namespace.
+    let c = inspect(&w.env, "b1");
+    let pid = c["State"]["Pid"].as_i64().unwrap();
+    let own = w.env.ok(&["exec", "b1", "readlink", "/proc/self/ns/user"]);
+    let joined = w.env.ok(&[
+        "run",
+        "--rm",
+        &format!("--userns=ns:/proc/{pid}/ns/user"),
+        &img,
+        "readlink",
+        "/proc/self/ns/user",
+    ]);
+    assert_eq!(joined, own);
+    w.env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "b2",
+        "--uidmap",
+        "0:300000:2000",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let out = w
+        .env
+        .ok(&["exec", "b2", "ip", "-4", "-o", "addr", "show", "eth0"]);
+    assert!(out.contains("inet"), "{out}");
+    w.env.ok(&["rm", "-f", "-t", "0", "b1", "b2"]);
+}
+
+#[test]
+fn pod_user_namespace_is_joined_by_members() {
+    let (w, img) = busybox();
+    w.env.ok(&[
+        "pod",
+        "create",
+        "--name",
+        "up",
+        "--network",
+        "none",
+        "--uidmap",
+        "0:210000:3000",
+    ]);
+    let out = w.env.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        "up",
+        &img,
+        "sh",
+        "-c",
+        "id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "0", "{out}");
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["0", "210000", "3000"]
+    );
+    assert_eq!(lines[2], "0", "the image's files are the member's root's");
+    let infra = w
+        .env
+        .ok(&["pod", "inspect", "--format", "{{.InfraContainerID}}", "up"]);
+    let maps = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.IDMappings.UIDMap}}",
+        infra.trim(),
+    ]);
+    assert_eq!(maps.trim(), "[0:210000:3000]");
+    w.env.ok(&["pod", "rm", "-f", "up"]);
+    // keep-id on the default (bridge) network.
+    w.env
+        .ok(&["pod", "create", "--name", "uk", "--userns", "keep-id"]);
+    assert_eq!(
+        w.env
+            .ok(&["run", "--rm", "--pod", "uk", &img, "id", "-u"])
+            .trim(),
+        "0"
+    );
+    w.env.ok(&["pod", "rm", "-f", "uk"]);
+}
