@@ -25,6 +25,8 @@ use crate::RemoteEngine;
 struct IdReport {
     #[serde(rename = "Id")]
     id: String,
+    #[serde(rename = "Warnings", default)]
+    warnings: Vec<String>,
 }
 
 impl RemoteEngine {
@@ -75,7 +77,10 @@ impl RemoteEngine {
             std::fs::write(path, &r.id)
                 .map_err(|e| Error::other(format!("writing the container id to {path}: {e}")))?;
         }
-        Ok(CreateReport { id: r.id })
+        Ok(CreateReport {
+            id: r.id,
+            warnings: r.warnings,
+        })
     }
 
     pub(crate) async fn run(
@@ -106,7 +111,7 @@ impl RemoteEngine {
             )
             .await;
         match session {
-            Ok(s) => Ok(RunStarted::Attached(s)),
+            Ok(s) => Ok(RunStarted::Attached(s, report.warnings)),
             Err(e) => {
                 self.remove_after_failed_start(&report.id, remove).await;
                 Err(e)

@@ -26,7 +26,7 @@ pub async fn create(State(engine): State<Engine>, body: Body) -> ApiResult<Respo
     let report = engine.container_create(spec, None).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"Id": report.id, "Warnings": []})),
+        Json(json!({"Id": report.id, "Warnings": report.warnings})),
     )
         .into_response())
 }
