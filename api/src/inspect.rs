@@ -22,13 +22,13 @@ pub struct HealthConfig {
     #[serde(rename = "Test", skip_serializing_if = "Option::is_none", default)]
     pub test: Option<Vec<String>>,
     #[serde(rename = "StartPeriod", skip_serializing_if = "is_zero", default)]
-    pub start_period: i64,
+    pub start_period: crate::GoDuration,
     #[serde(rename = "StartInterval", skip_serializing_if = "is_zero", default)]
-    pub start_interval: i64,
+    pub start_interval: crate::GoDuration,
     #[serde(rename = "Interval", skip_serializing_if = "is_zero", default)]
-    pub interval: i64,
+    pub interval: crate::GoDuration,
     #[serde(rename = "Timeout", skip_serializing_if = "is_zero", default)]
-    pub timeout: i64,
+    pub timeout: crate::GoDuration,
     #[serde(rename = "Retries", skip_serializing_if = "is_zero", default)]
     pub retries: i64,
 }

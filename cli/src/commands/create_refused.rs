@@ -64,22 +64,6 @@ pub struct RefusedFlags {
     preserve_fds: Vec<String>,
     #[arg(long, hide = true)]
     preserve_fd: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_cmd: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_interval: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_retries: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_success: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_timeout: Vec<String>,
-    #[arg(long, hide = true)]
-    health_log_destination: Vec<String>,
-    #[arg(long, hide = true)]
-    health_max_log_count: Vec<String>,
-    #[arg(long, hide = true)]
-    health_max_log_size: Vec<String>,
     /// `run` takes it before the check (see `run::Streams`); `create`
     /// refuses it.
     #[arg(short = 'a', long, hide = true)]
@@ -173,46 +157,6 @@ impl RefusedFlags {
                 "passing file descriptors",
             ),
             (&f.preserve_fd, "--preserve-fd", "passing file descriptors"),
-            (
-                &f.health_startup_cmd,
-                "--health-startup-cmd",
-                "startup health checks",
-            ),
-            (
-                &f.health_startup_interval,
-                "--health-startup-interval",
-                "startup health checks",
-            ),
-            (
-                &f.health_startup_retries,
-                "--health-startup-retries",
-                "startup health checks",
-            ),
-            (
-                &f.health_startup_success,
-                "--health-startup-success",
-                "startup health checks",
-            ),
-            (
-                &f.health_startup_timeout,
-                "--health-startup-timeout",
-                "startup health checks",
-            ),
-            (
-                &f.health_log_destination,
-                "--health-log-destination",
-                "health check logs",
-            ),
-            (
-                &f.health_max_log_count,
-                "--health-max-log-count",
-                "health check logs",
-            ),
-            (
-                &f.health_max_log_size,
-                "--health-max-log-size",
-                "health check logs",
-            ),
             (&f.attach, "--attach", "attaching to chosen streams"),
             (&f.annotation, "--annotation", "annotations"),
             (&f.arch, "--arch", "choosing a platform"),

@@ -106,7 +106,7 @@ pub struct UpdateArgs {
 impl UpdateArgs {
     /// What rpod cannot change yet, refused by name.
     fn refuse_unsupported(&self) -> CliResult<()> {
-        let table: [(bool, &str, &str); 6] = [
+        let table: [(bool, &str, &str); 2] = [
             (
                 self.cpu_rt_period.is_some(),
                 "--cpu-rt-period",
@@ -117,26 +117,6 @@ impl UpdateArgs {
                 "--cpu-rt-runtime",
                 "resource limits",
             ),
-            (
-                self.health_log_destination.is_some(),
-                "--health-log-destination",
-                "health check logs",
-            ),
-            (
-                self.health_max_log_count.is_some(),
-                "--health-max-log-count",
-                "health check logs",
-            ),
-            (
-                self.health_max_log_size.is_some(),
-                "--health-max-log-size",
-                "health check logs",
-            ),
-            (
-                self.health_startup_cmd.is_some(),
-                "--health-startup-cmd",
-                "startup health checks",
-            ),
         ];
         match table.iter().find(|(given, _, _)| *given) {
             Some((_, flag, what)) => Err(CliError::usage(format!(
@@ -146,16 +126,8 @@ impl UpdateArgs {
         }
     }
 
-    /// The `--health-*` changes. Startup-check flags without a startup
-    /// command get Podman's answer: rpod containers have no startup check.
+    /// The `--health-*` changes.
     fn health(&self) -> CliResult<HealthUpdate> {
-        if self.health_startup_interval.is_some()
-            || self.health_startup_retries.is_some()
-            || self.health_startup_success.is_some()
-            || self.health_startup_timeout.is_some()
-        {
-            return Err(CliError::usage("startup healthcheck command is not set"));
-        }
         Ok(HealthUpdate {
             test: self.health_cmd.as_deref().map(health_test).transpose()?,
             interval_ms: self
@@ -180,6 +152,26 @@ impl UpdateArgs {
                 .map(health_on_failure)
                 .transpose()?,
             disable: self.no_healthcheck,
+            startup_test: self
+                .health_startup_cmd
+                .as_deref()
+                .map(health_test)
+                .transpose()?,
+            startup_interval_ms: self
+                .health_startup_interval
+                .as_deref()
+                .map(health_interval_ms)
+                .transpose()?,
+            startup_timeout_ms: self
+                .health_startup_timeout
+                .as_deref()
+                .map(|t| duration_ms("health-startup-timeout", t))
+                .transpose()?,
+            startup_retries: self.health_startup_retries,
+            startup_successes: self.health_startup_success,
+            log_destination: self.health_log_destination.clone(),
+            max_log_count: self.health_max_log_count,
+            max_log_size: self.health_max_log_size,
         })
     }
 

@@ -203,6 +203,14 @@ pub struct ContainerOptions {
     /// off for good (inspect: Test `["NONE"]`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub healthcheck_disabled: bool,
+    /// `--health-startup-*`, run by the monitor after each start until it
+    /// passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_healthcheck: Option<rpod_api::container_run::StartupHealthCheck>,
+    /// `--health-log-destination` (a directory made absolute),
+    /// `--health-max-log-count`, `--health-max-log-size`.
+    #[serde(default)]
+    pub health_log: rpod_api::container_run::HealthLogSpec,
     /// `--log-opt max-file=`: files kept when the log rotates.
     #[serde(default)]
     pub log_max_files: Option<u32>,
@@ -431,6 +439,10 @@ impl From<HealthConfig> for rpod_proto::health::HealthConfig {
                 HealthOnFailure::Stop => F::Stop,
                 HealthOnFailure::Unknown => F::Unknown,
             },
+            startup: None,
+            max_log_count: rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_COUNT,
+            max_log_size: rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_SIZE,
+            log_file: None,
         }
     }
 }
@@ -456,6 +468,10 @@ mod tests {
             start_period_ms: 0,
             retries: 3,
             on_failure: rpod_proto::health::HealthOnFailure::Kill,
+            startup: None,
+            max_log_count: 5,
+            max_log_size: 500,
+            log_file: None,
         };
         let json = serde_json::to_string(&wire).unwrap();
         let ours: HealthConfig = serde_json::from_str(&json).unwrap();
