@@ -624,3 +624,45 @@ fn pod_limits_hold_for_the_sum_of_members() {
     assert_eq!(code, 125);
     assert!(err.contains("invalid value for memory"), "{err}");
 }
+
+#[test]
+fn pod_stop_removes_the_pod_cgroup_and_pod_start_writes_the_limits_again() {
+    let (w, img) = busybox();
+    for infra in ["true", "false"] {
+        let name = format!("cg{infra}");
+        let pod = w.env.ok(&[
+            "pod",
+            "create",
+            "--name",
+            &name,
+            &format!("--infra={infra}"),
+            "--memory",
+            "256m",
+        ]);
+        let pod = pod.trim();
+        w.env
+            .ok(&["run", "-d", "--pod", &name, &img, "sleep", "1000"]);
+        let rel = w
+            .env
+            .ok(&["pod", "inspect", "--format", "{{.CgroupPath}}", &name]);
+        let dir = format!(
+            "/sys/fs/cgroup/memory/{}",
+            rel.trim().trim_start_matches('/')
+        );
+        assert!(dir.contains(pod), "{dir}");
+        assert!(
+            std::path::Path::new(&dir).is_dir(),
+            "{dir} exists while the pod runs"
+        );
+        w.env.ok(&["pod", "stop", "-t", "0", &name]);
+        assert!(
+            !std::path::Path::new(&dir).exists(),
+            "{dir} is gone after pod stop"
+        );
+        w.env.ok(&["pod", "start", &name]);
+        let limit = std::fs::read_to_string(format!("{dir}/memory.limit_in_bytes")).unwrap();
+        assert_eq!(limit.trim(), (256u64 << 20).to_string(), "infra={infra}");
+        w.env.ok(&["pod", "rm", "-f", "-t", "0", &name]);
+        assert!(!std::path::Path::new(&dir).exists());
+    }
+}
