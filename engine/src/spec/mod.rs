@@ -43,10 +43,8 @@ pub use kernel::check_ulimit;
 #[cfg(test)]
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
 pub use notify::{add_notify_socket, NOTIFY_SOCKET_NAME};
-pub use process::is_root_user;
 pub use process::process_spec_for_exec;
-#[cfg(test)]
-pub use process::DEFAULT_CAPABILITIES;
+pub use process::{is_root_user, DEFAULT_CAPABILITIES};
 pub use resources::linux_resources;
 pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
