@@ -30,6 +30,7 @@ mod sdnotify;
 pub(crate) mod shm;
 pub(crate) mod stats;
 pub(crate) mod top;
+mod top_descriptors;
 pub(crate) mod update;
 pub(crate) mod volumes;
 mod wait;
