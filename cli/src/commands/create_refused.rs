@@ -1,5 +1,5 @@
 //! The `create`/`run` flags of Podman 5.8 that rpod recognises but does not
-//! implement yet: each is refused by name (`Error: --cpu-rt-period is not
+//! implement yet: each is refused by name (`Error: --shm-size-systemd is not
 //! supported yet (resource limits, issue 14)`, exit 125) so no script gets a
 //! container that silently differs from the one it asked for. Pairs Podman
 //! refuses together are checked first, with Podman's words; flags Podman
@@ -23,10 +23,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     read_only_tmpfs: Vec<String>,
     // Resources, security, namespaces (issue 14; user namespaces: 18).
-    #[arg(long, hide = true)]
-    cpu_rt_period: Vec<String>,
-    #[arg(long, hide = true)]
-    cpu_rt_runtime: Vec<String>,
     #[arg(long, hide = true)]
     seccomp_policy: Vec<String>,
     #[arg(long, hide = true)]
@@ -133,8 +129,6 @@ impl RefusedFlags {
         let table: &[(&Given, &str, &str)] = &[
             (&f.link_local_ip, "--link-local-ip", net),
             (&f.http_proxy, "--http-proxy", net),
-            (&f.cpu_rt_period, "--cpu-rt-period", res),
-            (&f.cpu_rt_runtime, "--cpu-rt-runtime", res),
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),
             (&f.seccomp_policy, "--seccomp-policy", sec),
@@ -224,12 +218,12 @@ mod tests {
             "--platform option can not be specified with --arch or --os"
         );
         let f = RefusedFlags {
-            cpu_rt_period: vec!["2".into()],
+            shm_size_systemd: vec!["2".into()],
             ..Default::default()
         };
         assert_eq!(
             f.check().unwrap_err().to_string(),
-            "--cpu-rt-period is not supported yet (resource limits, issue 14)"
+            "--shm-size-systemd is not supported yet (resource limits, issue 14)"
         );
         let f = RefusedFlags {
             systemd: vec!["false".into()],

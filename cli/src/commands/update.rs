@@ -25,7 +25,7 @@ pub struct UpdateArgs {
     #[arg(long)]
     cpu_rt_period: Option<u64>,
     /// Limit the CPU real-time runtime in microseconds
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     cpu_rt_runtime: Option<i64>,
     /// Memory soft limit (format: <number>[<unit>])
     #[arg(long)]
@@ -104,28 +104,6 @@ pub struct UpdateArgs {
 }
 
 impl UpdateArgs {
-    /// What rpod cannot change yet, refused by name.
-    fn refuse_unsupported(&self) -> CliResult<()> {
-        let table: [(bool, &str, &str); 2] = [
-            (
-                self.cpu_rt_period.is_some(),
-                "--cpu-rt-period",
-                "resource limits",
-            ),
-            (
-                self.cpu_rt_runtime.is_some(),
-                "--cpu-rt-runtime",
-                "resource limits",
-            ),
-        ];
-        match table.iter().find(|(given, _, _)| *given) {
-            Some((_, flag, what)) => Err(CliError::usage(format!(
-                "{flag} is not supported yet ({what})"
-            ))),
-            None => Ok(()),
-        }
-    }
-
     /// The `--health-*` changes.
     fn health(&self) -> CliResult<HealthUpdate> {
         Ok(HealthUpdate {
@@ -176,13 +154,14 @@ impl UpdateArgs {
     }
 
     fn options(&self) -> CliResult<UpdateOptions> {
-        self.refuse_unsupported()?;
         let limits = LimitFlags {
             common: self.res.clone(),
             memory_reservation: self.memory_reservation.clone(),
             memory_swappiness: self.memory_swappiness,
             cpu_period: self.cpu_period,
             cpu_quota: self.cpu_quota,
+            cpu_rt_period: self.cpu_rt_period,
+            cpu_rt_runtime: self.cpu_rt_runtime,
             pids_limit: self.pids_limit,
             device_read_iops: self.device_read_iops.clone(),
             device_write_iops: self.device_write_iops.clone(),

@@ -343,6 +343,15 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             cpu_shares: r.cpu_shares.unwrap_or(0),
             cpu_period,
             cpu_quota,
+            // As Podman, from the runtime spec: only what the host applies.
+            cpu_realtime_period: r
+                .cpu_rt_period
+                .filter(|_| crate::spec::realtime::supported())
+                .unwrap_or(0),
+            cpu_realtime_runtime: r
+                .cpu_rt_runtime
+                .filter(|_| crate::spec::realtime::supported())
+                .unwrap_or(0),
             cpuset_cpus: r.cpuset_cpus.clone().unwrap_or_default(),
             cpuset_mems: r.cpuset_mems.clone().unwrap_or_default(),
             pids_limit: r.pids_limit.unwrap_or(0),

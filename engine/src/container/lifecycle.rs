@@ -175,6 +175,7 @@ fn prepare_and_spawn(
         &user_destinations,
     );
     volume_binds.extend(defaults);
+    spec::realtime::grant_parents(&super::placement::cgroups_path(rec), &rec.options.resources)?;
     let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
         options: &rec.options,

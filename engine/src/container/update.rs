@@ -66,6 +66,8 @@ fn merge_resources(cur: &mut ResourceSpec, u: &ResourceSpec) {
     over(&mut cur.cpu_shares, &u.cpu_shares);
     over(&mut cur.cpu_period, &u.cpu_period);
     over(&mut cur.cpu_quota, &u.cpu_quota);
+    over(&mut cur.cpu_rt_period, &u.cpu_rt_period);
+    over(&mut cur.cpu_rt_runtime, &u.cpu_rt_runtime);
     over(&mut cur.cpuset_cpus, &u.cpuset_cpus);
     over(&mut cur.cpuset_mems, &u.cpuset_mems);
     over(&mut cur.pids_limit, &u.pids_limit);
@@ -324,6 +326,7 @@ pub(crate) async fn update(
     );
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     if live && plan.resources_changed {
+        crate::spec::realtime::grant_parents(&super::placement::cgroups_path(rec), &u.resources)?;
         let file = paths.run_dir.join("update-resources.json");
         let json = serde_json::to_vec(&crate::spec::linux_resources(&plan.options.resources)?)
             .map_err(|e| ContainerError::RuntimeFailed(format!("encoding resources: {e}")))?;

@@ -20,6 +20,7 @@ mod linux;
 mod mounts;
 mod notify;
 mod process;
+pub mod realtime;
 mod resources;
 mod rootfs;
 mod seccomp;
@@ -217,9 +218,10 @@ pub fn validate_host_options(opts: &ContainerOptions) -> Result<(), SpecError> {
 }
 
 /// Checks the block I/O limits (block devices, the weight's range) and
-/// warns, as Podman does, about those the host cannot apply.
+/// warns, as Podman does, about those (and the real-time CPU values) the
+/// host cannot apply.
 pub fn check_blkio(r: &rpod_api::container_run::ResourceSpec) -> Result<(), SpecError> {
-    for w in blkio::check(r)? {
+    for w in blkio::check(r)?.into_iter().chain(realtime::warnings(r)) {
         tracing::warn!("{w}");
     }
     Ok(())
