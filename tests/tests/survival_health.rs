@@ -16,6 +16,14 @@ fn health(env: &rpod_tests::TestEnv, name: &str) -> String {
         .to_owned()
 }
 
+/// `run -d --name NAME FLAGS... IMAGE CMD...`: the container's id.
+fn run_detached(env: &rpod_tests::TestEnv, name: &str, flags: &[&str], cmd: &[&str]) -> String {
+    let mut args = vec!["run", "-d", "--name", name];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(cmd);
+    env.ok(&args).trim().to_owned()
+}
+
 #[test]
 fn status_follows_the_check_and_is_shown_everywhere() {
     let (w, img) = busybox();
@@ -161,27 +169,15 @@ fn on_failure_kill_and_restart() {
 fn the_startup_check_runs_first_restarts_on_failures_and_hands_over() {
     let (w, img) = busybox();
     let name = unique_name("hcstartup");
-    w.env.ok(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "--health-cmd",
-        "test -e /tmp/ok",
-        "--health-interval",
-        "1s",
-        "--health-startup-cmd",
-        "test -e /tmp/started",
-        "--health-startup-interval",
-        "1s",
-        "--health-startup-retries",
-        "2",
-        "--health-startup-success",
-        "2",
-        &img,
-        "sleep",
-        "300",
-    ]);
+    let flags = [
+        "--health-cmd=test -e /tmp/ok",
+        "--health-interval=1s",
+        "--health-startup-cmd=test -e /tmp/started",
+        "--health-startup-interval=1s",
+        "--health-startup-retries=2",
+        "--health-startup-success=2",
+    ];
+    run_detached(&w.env, &name, &flags, &[&img, "sleep", "300"]);
     let c = inspect(&w.env, &name);
     let startup = &c["Config"]["StartupHealthCheck"];
     assert_eq!(
@@ -260,27 +256,13 @@ fn the_log_goes_to_its_destination_with_its_count_and_size() {
         err.contains("HealthCheck Log '/nonexistent-rpod-dir' destination error"),
         "{err}"
     );
-    let id = w
-        .env
-        .ok(&[
-            "run",
-            "-d",
-            "--name",
-            &name,
-            "--health-cmd",
-            "echo hello",
-            "--health-interval",
-            "disable",
-            "--health-max-log-count",
-            "2",
-            "--health-max-log-size",
-            "3",
-            &img,
-            "sleep",
-            "300",
-        ])
-        .trim()
-        .to_owned();
+    let flags = [
+        "--health-cmd=echo hello",
+        "--health-interval=disable",
+        "--health-max-log-count=2",
+        "--health-max-log-size=3",
+    ];
+    let id = run_detached(&w.env, &name, &flags, &[&img, "sleep", "300"]);
     w.env.ok(&[
         "update",
         "--health-log-destination",

@@ -7,7 +7,7 @@ use rpod_api::front_door::pods::PodTopOptions;
 
 use super::common::{open_front_door, Globals};
 use super::logs::{logs_options, print_logs, Prefix};
-use crate::cli_error::{CliError, CliResult};
+use crate::cli_error::CliResult;
 
 #[derive(Debug, Args)]
 pub struct PodTopArgs {
@@ -53,30 +53,21 @@ pub struct PodLogsArgs {
 pub async fn top(g: &Globals, a: PodTopArgs) -> CliResult {
     let engine = open_front_door(g)?;
     if a.list_descriptors {
-        for n in engine.container_top_descriptors() {
-            println!("{n}");
-        }
+        super::top::print_descriptors(&*engine);
         return Ok(0);
     }
-    let (name, descriptors) = if a.latest {
-        (String::new(), &a.args[..])
-    } else {
-        match a.args.split_first() {
-            Some((n, rest)) => (n.clone(), rest),
-            None => return Err(CliError::usage("you must provide the name or id of a pod")),
-        }
-    };
+    let (name, descriptors) = super::top::target_and_descriptors(
+        a.latest,
+        &a.args,
+        "you must provide the name or id of a pod",
+    )?;
     let options = PodTopOptions {
         name_or_id: name,
         latest: a.latest,
         descriptors: descriptors.to_vec(),
     };
     let report = engine.pod_top(options).await?;
-    let text: String = report.value.iter().map(|l| format!("{l}\n")).collect();
-    print!(
-        "{}",
-        crate::format::align(&text, crate::format::TabSettings::PODMAN)
-    );
+    super::top::print_table(&report.value);
     Ok(0)
 }
 
