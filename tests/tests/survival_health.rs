@@ -163,6 +163,12 @@ fn on_failure_kill_and_restart() {
         &img,
     ]);
     assert_eq!(code, 125, "{err}");
+    let (code, err) = w.env.fails(&["create", "--health-on-failure=kill", &img]);
+    assert_eq!(code, 125, "{err}");
+    assert!(
+        err.contains("cannot set on-failure action to kill without a health check"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -104,6 +104,17 @@ impl ServiceFlags {
         };
         opts.startup_healthcheck = self.startup_check()?;
         let Some(cmd) = self.health_cmd.as_deref().filter(|c| *c != "none") else {
+            // Podman's check: the action needs a check to act on (`none`
+            // and `--no-healthcheck` set Test [NONE], which counts as one).
+            if on_failure != HealthOnFailure::None
+                && self.health_cmd.is_none()
+                && !self.no_healthcheck
+            {
+                return Err(CliError::usage(format!(
+                    "cannot set on-failure action to {} without a health check",
+                    self.health_on_failure
+                )));
+            }
             opts.no_healthcheck = self.no_healthcheck || self.health_cmd.is_some();
             return Ok(());
         };
