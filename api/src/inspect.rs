@@ -135,7 +135,7 @@ pub struct InspectContainerData {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
-#[go(type = "*define.InspectContainerState")]
+#[go(type = "*define.InspectContainerState", methods)]
 pub struct InspectContainerState {
     #[serde(rename = "OciVersion")]
     pub oci_version: String,
@@ -212,6 +212,21 @@ pub struct InspectContainerState {
         default
     )]
     pub stopped_by_user: bool,
+}
+
+/// Podman's `Healthcheck()` method: `.State.Healthcheck`, the older name
+/// of `.State.Health` (zero values without a check).
+impl gotmpl::GoMethods for InspectContainerState {
+    fn arity(&self, name: &str) -> Option<usize> {
+        (name == "Healthcheck").then_some(0)
+    }
+
+    fn call(&self, name: &str, _args: &[&str]) -> Result<gotmpl::GoValue, String> {
+        match name {
+            "Healthcheck" => Ok(self.health.clone().unwrap_or_default().to_template()),
+            _ => Err(format!("can't evaluate method {name}")),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]

@@ -57,6 +57,12 @@ fn status_follows_the_check_and_is_shown_everywhere() {
     wait_until(Duration::from_secs(15), "healthy", || {
         health(&w.env, &name) == "healthy"
     });
+    // Podman's older name, a method of the state.
+    let fmt = "{{.State.Healthcheck.Status}} {{.State.Healthcheck.FailingStreak}}";
+    assert_eq!(
+        w.env.ok(&["inspect", "--format", fmt, &name]).trim(),
+        "healthy 0"
+    );
     let ps = w.env.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
     assert!(
         ps.contains(&format!("{name} Up")) && ps.contains("(healthy)"),
