@@ -296,4 +296,14 @@ fn the_log_goes_to_its_destination_with_its_count_and_size() {
     );
     assert_eq!(c["Config"]["HealthLogDestination"], dir.to_str().unwrap());
     assert_eq!(c["Config"]["HealthcheckMaxLogCount"], 2);
+    // `healthcheck run` reports the run (as Podman), not the status: the
+    // first failure of three allowed reads `unhealthy` while the status
+    // is still `starting`.
+    let fresh = unique_name("hcfresh");
+    let flags = ["--health-cmd=exit 1", "--health-interval=disable"];
+    run_detached(&w.env, &fresh, &flags, &[&img, "sleep", "300"]);
+    let out = w.env.run(&["healthcheck", "run", &fresh]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "unhealthy\n");
+    assert_eq!(health(&w.env, &fresh), "starting");
 }

@@ -41,6 +41,8 @@ pub struct Outcome {
     pub turned_unhealthy: bool,
     /// The startup check failed its retries: the container restarts.
     pub startup_failed: bool,
+    /// It was a run of the startup check.
+    pub startup: bool,
 }
 
 /// Progress of the startup check in the current run.
@@ -246,6 +248,7 @@ impl Health {
             output,
             turned_unhealthy,
             startup_failed,
+            startup: check.startup,
         })
     }
 
@@ -360,8 +363,16 @@ impl Supervisor {
             return;
         };
         emit(&self.cfg, "health_status", None, &outcome.status);
+        // `healthcheck run` reports the run itself, as Podman: a failed
+        // regular check is `unhealthy` even while the status is `starting`;
+        // only a failed startup check reads `starting`.
+        let result = match (outcome.exit_code, outcome.startup) {
+            (0, _) => rpod_proto::health::HEALTHY,
+            (_, true) => rpod_proto::health::STARTING,
+            _ => rpod_proto::health::UNHEALTHY,
+        };
         let reply = Reply::Health {
-            status: outcome.status,
+            status: result.to_owned(),
             exit_code: outcome.exit_code,
             output: outcome.output,
         };
