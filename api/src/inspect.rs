@@ -22,13 +22,13 @@ pub struct HealthConfig {
     #[serde(rename = "Test", skip_serializing_if = "Option::is_none", default)]
     pub test: Option<Vec<String>>,
     #[serde(rename = "StartPeriod", skip_serializing_if = "is_zero", default)]
-    pub start_period: i64,
+    pub start_period: crate::GoDuration,
     #[serde(rename = "StartInterval", skip_serializing_if = "is_zero", default)]
-    pub start_interval: i64,
+    pub start_interval: crate::GoDuration,
     #[serde(rename = "Interval", skip_serializing_if = "is_zero", default)]
-    pub interval: i64,
+    pub interval: crate::GoDuration,
     #[serde(rename = "Timeout", skip_serializing_if = "is_zero", default)]
-    pub timeout: i64,
+    pub timeout: crate::GoDuration,
     #[serde(rename = "Retries", skip_serializing_if = "is_zero", default)]
     pub retries: i64,
 }
@@ -135,7 +135,7 @@ pub struct InspectContainerData {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
-#[go(type = "*define.InspectContainerState")]
+#[go(type = "*define.InspectContainerState", methods)]
 pub struct InspectContainerState {
     #[serde(rename = "OciVersion")]
     pub oci_version: String,
@@ -212,6 +212,21 @@ pub struct InspectContainerState {
         default
     )]
     pub stopped_by_user: bool,
+}
+
+/// Podman's `Healthcheck()` method: `.State.Healthcheck`, the older name
+/// of `.State.Health` (zero values without a check).
+impl gotmpl::GoMethods for InspectContainerState {
+    fn arity(&self, name: &str) -> Option<usize> {
+        (name == "Healthcheck").then_some(0)
+    }
+
+    fn call(&self, name: &str, _args: &[&str]) -> Result<gotmpl::GoValue, String> {
+        match name {
+            "Healthcheck" => Ok(self.health.clone().unwrap_or_default().to_template()),
+            _ => Err(format!("can't evaluate method {name}")),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]

@@ -32,4 +32,4 @@ pub mod volume;
 
 pub use error::{Error, ErrorKind, Result};
 pub use front_door::FrontDoor;
-pub use time::GoTime;
+pub use time::{GoDuration, GoTime};

@@ -133,6 +133,34 @@ impl ToTemplate for GoTime {
     }
 }
 
+/// A Go `time.Duration` in a report: JSON carries the nanoseconds, a
+/// template prints Go's `String()` form (`30s`, `1m30s`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct GoDuration(pub i64);
+
+impl GoDuration {
+    pub fn from_millis(ms: u64) -> GoDuration {
+        GoDuration(i64::try_from(ms.saturating_mul(1_000_000)).unwrap_or(i64::MAX))
+    }
+}
+
+impl ToTemplate for GoDuration {
+    fn to_template(&self) -> GoValue {
+        let text = if self.0 < 0 {
+            format!(
+                "-{}",
+                go_duration(std::time::Duration::from_nanos(self.0.unsigned_abs()))
+            )
+        } else {
+            go_duration(std::time::Duration::from_nanos(self.0.unsigned_abs()))
+        };
+        GoValue::from_struct(
+            GoStruct::new("time.Duration", serde_json::Value::from(self.0)).stringer(text),
+        )
+    }
+}
+
 /// Go's `time.Duration.String()`: `0s`, `1.5ms`, `2.5s`, `1m0s`, `1h2m3s`.
 pub fn go_duration(d: std::time::Duration) -> String {
     let nanos = d.as_nanos();

@@ -50,18 +50,57 @@ pub struct HealthConfig {
     pub retries: u32,
     #[serde(default)]
     pub on_failure: HealthOnFailure,
+    /// `--health-startup-*`: run after each start until it passes.
+    #[serde(default)]
+    pub startup: Option<StartupConfig>,
+    /// Entries kept in the log (0: all).
+    #[serde(default = "default_max_log_count")]
+    pub max_log_count: u32,
+    /// Bytes of output kept per entry (0: all).
+    #[serde(default = "default_max_log_size")]
+    pub max_log_size: u32,
+    /// Where the state and log are written (`--health-log-destination`);
+    /// `None`: the monitor configuration's `health_state_file`.
+    #[serde(default)]
+    pub log_file: Option<std::path::PathBuf>,
+}
+
+fn default_max_log_count() -> u32 {
+    MAX_LOG_ENTRIES as u32
+}
+
+fn default_max_log_size() -> u32 {
+    DEFAULT_MAX_LOG_SIZE
+}
+
+/// The startup check (Podman's `StartupHealthCheck`). Durations in
+/// milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartupConfig {
+    pub test: Vec<String>,
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    /// Failures in a row that restart the container (0: never).
+    pub retries: u32,
+    /// Successes in a row that pass it (0: one).
+    pub successes: u32,
+}
+
+/// Podman's `["CMD-SHELL", cmd]` / `["CMD", arg...]` as a command line.
+pub fn test_argv(test: &[String]) -> Vec<String> {
+    match test.split_first() {
+        Some((kind, rest)) if kind == "CMD-SHELL" => {
+            vec!["/bin/sh".into(), "-c".into(), rest.join(" ")]
+        }
+        Some((kind, rest)) if kind == "CMD" => rest.to_vec(),
+        _ => test.to_vec(),
+    }
 }
 
 impl HealthConfig {
     /// The command line run in the container.
     pub fn argv(&self) -> Vec<String> {
-        match self.test.split_first() {
-            Some((kind, rest)) if kind == "CMD-SHELL" => {
-                vec!["/bin/sh".into(), "-c".into(), rest.join(" ")]
-            }
-            Some((kind, rest)) if kind == "CMD" => rest.to_vec(),
-            _ => self.test.clone(),
-        }
+        test_argv(&self.test)
     }
 }
 
@@ -69,10 +108,10 @@ pub const HEALTHY: &str = "healthy";
 pub const UNHEALTHY: &str = "unhealthy";
 pub const STARTING: &str = "starting";
 
-/// Entries kept in the log (Podman keeps 5).
+/// Entries kept in the log by default (Podman keeps 5).
 pub const MAX_LOG_ENTRIES: usize = 5;
-/// Output kept per entry.
-pub const MAX_OUTPUT: usize = 4096;
+/// Output kept per entry by default (Podman's 500 characters).
+pub const DEFAULT_MAX_LOG_SIZE: u32 = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthLogEntry {
@@ -127,8 +166,9 @@ impl HealthState {
             }
         }
         self.log.push(entry);
-        if self.log.len() > MAX_LOG_ENTRIES {
-            let extra = self.log.len() - MAX_LOG_ENTRIES;
+        let max = cfg.max_log_count as usize;
+        if max != 0 && self.log.len() > max {
+            let extra = self.log.len() - max;
             self.log.drain(..extra);
         }
         self.status == UNHEALTHY && was != UNHEALTHY
@@ -157,6 +197,10 @@ mod tests {
             start_period_ms: 0,
             retries: 2,
             on_failure: HealthOnFailure::None,
+            startup: None,
+            max_log_count: 5,
+            max_log_size: 500,
+            log_file: None,
         };
         assert_eq!(cfg.argv(), vec!["/bin/sh", "-c", "false"]);
         let mut s = HealthState::default();

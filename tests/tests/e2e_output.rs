@@ -212,6 +212,36 @@ fn images_info_and_version() {
         .as_str()
         .unwrap()
         .ends_with("pod-monitor"));
+    // host.security and the cgroup controllers, read from this host.
+    let sec = &j["host"]["security"];
+    assert_eq!(sec["rootless"], false);
+    assert_eq!(sec["seccompEnabled"], true, "{sec}");
+    assert!(
+        sec["capabilities"]
+            .as_str()
+            .unwrap()
+            .starts_with("CAP_CHOWN,CAP_DAC_OVERRIDE,"),
+        "{sec}"
+    );
+    let controllers: Vec<&str> = j["host"]["cgroupControllers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        controllers.contains(&"memory") && controllers.contains(&"pids"),
+        "{controllers:?}"
+    );
+    assert_eq!(j["host"]["cgroupManager"], "cgroupfs");
+    let tmpl = "{{.Host.Security.SECCOMPEnabled}} {{.Host.CgroupsVersion}}";
+    let out = w.env.ok(&["info", "--format", tmpl]);
+    let version = if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        "v2"
+    } else {
+        "v1"
+    };
+    assert_eq!(out.trim(), format!("true {version}"));
 
     let v = w.env.ok(&["version", "--format", "{{.Client.Version}}"]);
     assert_eq!(v.trim(), env!("CARGO_PKG_VERSION"));

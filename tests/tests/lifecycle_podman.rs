@@ -242,7 +242,40 @@ fn top_descriptors_and_ps_fallback() {
         .collect();
     assert_eq!(lines[0], ["PID", "COMMAND"]);
     assert_eq!(lines[1], ["1", "top"]);
-    w.env.ok(&["rm", "-f", "-t0", &id]);
+    // psgo's security descriptors and AIX codes.
+    let out = w
+        .env
+        .ok(&["top", &id, "%p", "seccomp", "capbnd", "groups", "hgroups"]);
+    let mut lines = out.lines();
+    let head = lines.next().unwrap();
+    assert!(
+        head.starts_with("PID") && head.contains("SECCOMP") && head.contains("BOUNDING CAPS"),
+        "{out}"
+    );
+    let row = lines.next().unwrap();
+    assert!(row.starts_with('1'), "{out}");
+    assert!(
+        row.contains("filter") && row.contains("CHOWN,DAC_OVERRIDE,FOWNER,"),
+        "the default profile and Podman's default capabilities: {out}"
+    );
+    let priv_id = w
+        .env
+        .ok(&["run", "-d", "--privileged", &img, "top"])
+        .trim()
+        .to_owned();
+    let out = w.env.ok(&["top", &priv_id, "capeff", "seccomp"]);
+    let row: Vec<&str> = out.lines().nth(1).unwrap().split_whitespace().collect();
+    // Every capability this host grants root (`full` where it grants all).
+    assert!(
+        row[0] == "full" || row[0].split(',').any(|c| c == "SYS_ADMIN"),
+        "{out}"
+    );
+    assert_eq!(row[1], "disabled", "{out}");
+    let list = w.env.ok(&["top", "--list-descriptors"]);
+    for d in ["capamb", "label", "stime", "hgroups"] {
+        assert!(list.lines().any(|l| l == d), "{d} in {list}");
+    }
+    w.env.ok(&["rm", "-f", "-t0", &id, &priv_id]);
     let (code, err) = w.env.fails(&["top", &id]);
     assert_eq!(code, 125);
     assert!(err.contains("no container with name or ID"), "{err}");

@@ -108,6 +108,24 @@ fn members_share_the_network_and_the_hostname() {
         top.contains("catatonit") && top.contains("sleep 60"),
         "{top}"
     );
+    // psgo's descriptors; each container's processes as it sees them.
+    let top = w.env.ok(&["pod", "top", &pod, "pid,args", "seccomp"]);
+    let lines: Vec<Vec<&str>> = top
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0], ["PID", "COMMAND", "SECCOMP"], "{top}");
+    assert!(
+        lines.iter().filter(|l| l.first() == Some(&"1")).count() >= 2,
+        "PID 1 of each container: {top}"
+    );
+    assert!(
+        lines.iter().any(|l| l[1..] == ["sleep", "60", "filter"]),
+        "{top}"
+    );
+    let (code, err) = w.env.fails(&["pod", "top", &pod, "bogus"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("'bogus': unknown descriptor"), "{err}");
     let logs = w.env.ok(&["pod", "logs", "--names", &pod]);
     assert!(
         logs.contains(&format!("{srv} ping-over-loopback")),

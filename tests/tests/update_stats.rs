@@ -624,3 +624,100 @@ fn pod_limits_hold_for_the_sum_of_members() {
     assert_eq!(code, 125);
     assert!(err.contains("invalid value for memory"), "{err}");
 }
+
+#[test]
+fn pod_stop_removes_the_pod_cgroup_and_pod_start_writes_the_limits_again() {
+    let (w, img) = busybox();
+    for infra in ["true", "false"] {
+        let name = format!("cg{infra}");
+        let pod = w.env.ok(&[
+            "pod",
+            "create",
+            "--name",
+            &name,
+            &format!("--infra={infra}"),
+            "--memory",
+            "256m",
+        ]);
+        let pod = pod.trim();
+        w.env
+            .ok(&["run", "-d", "--pod", &name, &img, "sleep", "1000"]);
+        let rel = w
+            .env
+            .ok(&["pod", "inspect", "--format", "{{.CgroupPath}}", &name]);
+        let dir = format!(
+            "/sys/fs/cgroup/memory/{}",
+            rel.trim().trim_start_matches('/')
+        );
+        assert!(dir.contains(pod), "{dir}");
+        assert!(
+            std::path::Path::new(&dir).is_dir(),
+            "{dir} exists while the pod runs"
+        );
+        w.env.ok(&["pod", "stop", "-t", "0", &name]);
+        assert!(
+            !std::path::Path::new(&dir).exists(),
+            "{dir} is gone after pod stop"
+        );
+        w.env.ok(&["pod", "start", &name]);
+        let limit = std::fs::read_to_string(format!("{dir}/memory.limit_in_bytes")).unwrap();
+        assert_eq!(limit.trim(), (256u64 << 20).to_string(), "infra={infra}");
+        w.env.ok(&["pod", "rm", "-f", "-t", "0", &name]);
+        assert!(!std::path::Path::new(&dir).exists());
+    }
+}
+
+#[test]
+fn cpu_rt_values_reach_the_cgroup_and_update_changes_them() {
+    let (w, img) = busybox();
+    let rt = std::path::Path::new("/sys/fs/cgroup/cpu/cpu.rt_runtime_us").exists();
+    let name = rpod_tests::unique_name("rt");
+    let out = w.env.run(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--cpu-rt-period",
+        "1000000",
+        "--cpu-rt-runtime",
+        "10000",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    if !rt {
+        // Podman's warning; nothing applied.
+        assert!(
+            err.contains("Runtime discarded") || err.contains("not supported on cgroups V2"),
+            "{err}"
+        );
+        return;
+    }
+    assert_eq!(
+        cgroup_values(
+            &w,
+            &name,
+            &["cpu/cpu.rt_runtime_us", "cpu/cpu.rt_period_us"]
+        ),
+        ["10000", "1000000"]
+    );
+    let fmt = "{{.HostConfig.CpuRealtimeRuntime}} {{.HostConfig.CpuRealtimePeriod}}";
+    assert_eq!(
+        w.env.ok(&["inspect", "--format", fmt, &name]).trim(),
+        "10000 1000000"
+    );
+    w.env.ok(&["update", "--cpu-rt-runtime", "20000", &name]);
+    assert_eq!(
+        cgroup_values(&w, &name, &["cpu/cpu.rt_runtime_us"]),
+        ["20000"]
+    );
+    // A restart asks the parents for the same budget again, not more.
+    w.env.ok(&["restart", "-t", "0", &name]);
+    assert_eq!(
+        cgroup_values(&w, &name, &["cpu/cpu.rt_runtime_us"]),
+        ["20000"]
+    );
+    w.env.ok(&["rm", "-f", "-t", "0", &name]);
+}

@@ -188,6 +188,12 @@ pub struct ResourceSpec {
     /// `--cpu-quota`, microseconds.
     #[serde(default)]
     pub cpu_quota: Option<i64>,
+    /// `--cpu-rt-period`, microseconds (cgroup v1 real-time scheduling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_period: Option<u64>,
+    /// `--cpu-rt-runtime`, microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_runtime: Option<i64>,
     /// `--cpuset-cpus`.
     #[serde(default)]
     pub cpuset_cpus: Option<String>,

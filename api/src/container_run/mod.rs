@@ -21,8 +21,9 @@ pub use session::{
     SessionInfo, StartAttachOptions,
 };
 pub use spec::{
-    BindMount, ContainerSpec, CreateReport, CreateSpec, FsMount, HealthCheck, HealthOnFailure,
-    ImageMount, ImageVolumeMode, InitCtrMode, NamedVolume, NetworkSpec, PodTarget, PullPolicy,
-    RestartPolicy, RestartPolicyName, RunSpec, SdNotifyMode, TmpfsMount, PROPAGATIONS,
+    BindMount, ContainerSpec, CreateReport, CreateSpec, FsMount, HealthCheck, HealthLogSpec,
+    HealthOnFailure, ImageMount, ImageVolumeMode, InitCtrMode, NamedVolume, NetworkSpec, PodTarget,
+    PullPolicy, RestartPolicy, RestartPolicyName, RunSpec, SdNotifyMode, StartupHealthCheck,
+    TmpfsMount, DEFAULT_HEALTH_MAX_LOG_COUNT, DEFAULT_HEALTH_MAX_LOG_SIZE, PROPAGATIONS,
 };
 pub use update::{HealthUpdate, UpdateOptions};

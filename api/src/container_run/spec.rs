@@ -262,6 +262,43 @@ pub struct HealthCheck {
     pub on_failure: HealthOnFailure,
 }
 
+/// `--health-startup-*`: the check run after each start until it passes,
+/// before the regular one (durations in milliseconds; `retries` 0: never
+/// restart the container, `successes` 0: one success passes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartupHealthCheck {
+    pub test: Vec<String>,
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    pub retries: u32,
+    pub successes: u32,
+}
+
+/// Podman's default `--health-max-log-count`.
+pub const DEFAULT_HEALTH_MAX_LOG_COUNT: u32 = 5;
+/// Podman's default `--health-max-log-size`.
+pub const DEFAULT_HEALTH_MAX_LOG_SIZE: u32 = 500;
+
+/// `--health-log-destination`, `--health-max-log-count`,
+/// `--health-max-log-size` (0: no limit).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthLogSpec {
+    /// `local`, `events_logger` or a directory.
+    pub destination: String,
+    pub max_count: u32,
+    pub max_size: u32,
+}
+
+impl Default for HealthLogSpec {
+    fn default() -> Self {
+        HealthLogSpec {
+            destination: "local".to_owned(),
+            max_count: DEFAULT_HEALTH_MAX_LOG_COUNT,
+            max_size: DEFAULT_HEALTH_MAX_LOG_SIZE,
+        }
+    }
+}
+
 /// `--init-ctr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -359,6 +396,12 @@ pub struct ContainerSpec {
     /// neither (inspect: Test `["NONE"]`).
     #[serde(default)]
     pub no_healthcheck: bool,
+    /// `--health-startup-*`.
+    #[serde(default)]
+    pub startup_healthcheck: Option<StartupHealthCheck>,
+    /// `--health-log-destination`, `--health-max-log-*`.
+    #[serde(default)]
+    pub health_log: HealthLogSpec,
     /// `--requires`: names or ids (comma-separated lists allowed).
     pub requires: Vec<String>,
     /// `--init-ctr` (needs a pod).

@@ -21,6 +21,18 @@ pub struct HealthUpdate {
     pub on_failure: Option<HealthOnFailure>,
     /// `--no-healthcheck`.
     pub disable: bool,
+    /// `--health-startup-cmd` (Test as `test`).
+    pub startup_test: Option<Vec<String>>,
+    pub startup_interval_ms: Option<u64>,
+    pub startup_timeout_ms: Option<u64>,
+    pub startup_retries: Option<u32>,
+    pub startup_successes: Option<u32>,
+    /// `--health-log-destination`.
+    pub log_destination: Option<String>,
+    /// `--health-max-log-count`.
+    pub max_log_count: Option<u32>,
+    /// `--health-max-log-size`.
+    pub max_log_size: Option<u32>,
 }
 
 impl HealthUpdate {
@@ -31,6 +43,15 @@ impl HealthUpdate {
             || self.timeout_ms.is_some()
             || self.start_period_ms.is_some()
             || self.retries.is_some()
+    }
+
+    /// Whether a startup-check flag other than `--health-startup-cmd`
+    /// was given.
+    pub fn changes_startup_timing(&self) -> bool {
+        self.startup_interval_ms.is_some()
+            || self.startup_timeout_ms.is_some()
+            || self.startup_retries.is_some()
+            || self.startup_successes.is_some()
     }
 
     /// Whether any health flag was given.

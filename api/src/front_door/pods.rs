@@ -59,8 +59,9 @@ pub trait Pods: Send + Sync {
         options: PodSelect,
     ) -> Result<(Vec<PodInspectReport>, Vec<Error>)>;
 
-    /// `pod top`: the processes of the pod's running containers.
-    async fn pod_top(&self, options: PodTopOptions) -> Result<Vec<PodTopProcess>>;
+    /// `pod top`: the processes of the pod's running containers, a header
+    /// line and a line per process, cells separated by tabs (as `top`).
+    async fn pod_top(&self, options: PodTopOptions) -> Result<crate::container::StringSliceReport>;
 
     /// `pod stats`: one sample of each member of the pods.
     async fn pod_stats(
@@ -175,6 +176,10 @@ pub struct PodPsOptions {
 pub struct PodTopOptions {
     pub name_or_id: String,
     pub latest: bool,
+    /// psgo's descriptors (names or AIX codes, comma or space separated);
+    /// empty: Podman's default set.
+    #[serde(default)]
+    pub descriptors: Vec<String>,
 }
 
 /// The outcome for one pod of a batch (Podman's `PodStopReport`,
@@ -187,24 +192,6 @@ pub struct PodReport {
     /// The name or id as given (the id with `all`/`latest`).
     pub raw_input: String,
     pub err: Option<Error>,
-}
-
-/// One process of `pod top` (Podman's default descriptors).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct PodTopProcess {
-    pub user: String,
-    #[serde(rename = "PID")]
-    pub pid: String,
-    #[serde(rename = "PPID")]
-    pub ppid: String,
-    #[serde(rename = "CPU")]
-    pub cpu: String,
-    pub elapsed: String,
-    #[serde(rename = "TTY")]
-    pub tty: String,
-    pub time: String,
-    pub command: String,
 }
 
 #[cfg(test)]
@@ -225,15 +212,6 @@ mod tests {
         assert_eq!(j["Err"]["kind"], "NoSuchPod");
         let j = serde_json::to_value(PodCreateReport { id: "x".into() }).unwrap();
         assert_eq!(j["Id"], "x");
-        let p = PodTopProcess {
-            pid: "1".into(),
-            cpu: "0.000".into(),
-            ..PodTopProcess::default()
-        };
-        let j = serde_json::to_value(&p).unwrap();
-        assert_eq!(j["PID"], "1");
-        assert_eq!(j["CPU"], "0.000");
-        assert_eq!(j["User"], "");
     }
 
     #[test]

@@ -341,6 +341,8 @@ impl ContainerFlags {
             restart: None,
             healthcheck: None,
             no_healthcheck: false,
+            startup_healthcheck: None,
+            health_log: Default::default(),
             requires: self.requires.clone(),
             init_ctr: self.init_ctr_mode()?,
             security: self.limits.security()?,

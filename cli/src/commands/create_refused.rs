@@ -1,5 +1,5 @@
 //! The `create`/`run` flags of Podman 5.8 that rpod recognises but does not
-//! implement yet: each is refused by name (`Error: --cpu-rt-period is not
+//! implement yet: each is refused by name (`Error: --shm-size-systemd is not
 //! supported yet (resource limits, issue 14)`, exit 125) so no script gets a
 //! container that silently differs from the one it asked for. Pairs Podman
 //! refuses together are checked first, with Podman's words; flags Podman
@@ -20,10 +20,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     http_proxy: Vec<String>,
     // Resources, security, namespaces (issue 14; user namespaces: 18).
-    #[arg(long, hide = true)]
-    cpu_rt_period: Vec<String>,
-    #[arg(long, hide = true)]
-    cpu_rt_runtime: Vec<String>,
     #[arg(long, hide = true)]
     seccomp_policy: Vec<String>,
     #[arg(long, hide = true)]
@@ -53,22 +49,6 @@ pub struct RefusedFlags {
     preserve_fds: Vec<String>,
     #[arg(long, hide = true)]
     preserve_fd: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_cmd: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_interval: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_retries: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_success: Vec<String>,
-    #[arg(long, hide = true)]
-    health_startup_timeout: Vec<String>,
-    #[arg(long, hide = true)]
-    health_log_destination: Vec<String>,
-    #[arg(long, hide = true)]
-    health_max_log_count: Vec<String>,
-    #[arg(long, hide = true)]
-    health_max_log_size: Vec<String>,
     /// `run` takes it before the check (see `run::Streams`); `create`
     /// refuses it.
     #[arg(short = 'a', long, hide = true)]
@@ -137,8 +117,6 @@ impl RefusedFlags {
         let table: &[(&Given, &str, &str)] = &[
             (&f.link_local_ip, "--link-local-ip", net),
             (&f.http_proxy, "--http-proxy", net),
-            (&f.cpu_rt_period, "--cpu-rt-period", res),
-            (&f.cpu_rt_runtime, "--cpu-rt-runtime", res),
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),
             (&f.seccomp_policy, "--seccomp-policy", sec),
@@ -157,46 +135,6 @@ impl RefusedFlags {
                 "passing file descriptors",
             ),
             (&f.preserve_fd, "--preserve-fd", "passing file descriptors"),
-            (
-                &f.health_startup_cmd,
-                "--health-startup-cmd",
-                "startup health checks",
-            ),
-            (
-                &f.health_startup_interval,
-                "--health-startup-interval",
-                "startup health checks",
-            ),
-            (
-                &f.health_startup_retries,
-                "--health-startup-retries",
-                "startup health checks",
-            ),
-            (
-                &f.health_startup_success,
-                "--health-startup-success",
-                "startup health checks",
-            ),
-            (
-                &f.health_startup_timeout,
-                "--health-startup-timeout",
-                "startup health checks",
-            ),
-            (
-                &f.health_log_destination,
-                "--health-log-destination",
-                "health check logs",
-            ),
-            (
-                &f.health_max_log_count,
-                "--health-max-log-count",
-                "health check logs",
-            ),
-            (
-                &f.health_max_log_size,
-                "--health-max-log-size",
-                "health check logs",
-            ),
             (&f.attach, "--attach", "attaching to chosen streams"),
             (&f.annotation, "--annotation", "annotations"),
             (&f.arch, "--arch", "choosing a platform"),
@@ -257,12 +195,12 @@ mod tests {
             "--platform option can not be specified with --arch or --os"
         );
         let f = RefusedFlags {
-            cpu_rt_period: vec!["2".into()],
+            shm_size_systemd: vec!["2".into()],
             ..Default::default()
         };
         assert_eq!(
             f.check().unwrap_err().to_string(),
-            "--cpu-rt-period is not supported yet (resource limits, issue 14)"
+            "--shm-size-systemd is not supported yet (resource limits, issue 14)"
         );
         let f = RefusedFlags {
             systemd: vec!["false".into()],

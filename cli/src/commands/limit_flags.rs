@@ -80,6 +80,12 @@ pub struct LimitFlags {
     /// Limit the CPU CFS (Completely Fair Scheduler) quota
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) cpu_quota: Option<i64>,
+    /// Limit the CPU real-time period in microseconds
+    #[arg(long)]
+    pub(crate) cpu_rt_period: Option<u64>,
+    /// Limit the CPU real-time runtime in microseconds
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) cpu_rt_runtime: Option<i64>,
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) pids_limit: Option<i64>,
@@ -243,6 +249,9 @@ impl LimitFlags {
             cpu_shares: self.common.cpu_shares.filter(|&s| s > 0),
             cpu_period: self.cpu_period.filter(|&p| p > 0),
             cpu_quota: self.cpu_quota.filter(|&q| q > 0),
+            // Podman: only positive values are set.
+            cpu_rt_period: self.cpu_rt_period.filter(|&p| p > 0),
+            cpu_rt_runtime: self.cpu_rt_runtime.filter(|&r| r > 0),
             cpuset_cpus: self.common.cpuset_cpus.clone().filter(|c| !c.is_empty()),
             cpuset_mems: self.common.cpuset_mems.clone().filter(|c| !c.is_empty()),
             pids_limit: self.pids_limit,

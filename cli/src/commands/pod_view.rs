@@ -7,14 +7,19 @@ use rpod_api::front_door::pods::PodTopOptions;
 
 use super::common::{open_front_door, Globals};
 use super::logs::{logs_options, print_logs, Prefix};
-use crate::cli_error::{CliError, CliResult};
+use crate::cli_error::CliResult;
 
 #[derive(Debug, Args)]
 pub struct PodTopArgs {
+    /// Display the available format descriptors
+    #[arg(long)]
+    list_descriptors: bool,
     /// Act on the latest pod rpod is aware of
     #[arg(short = 'l', long)]
     latest: bool,
-    pod: Option<String>,
+    /// POD [FORMAT-DESCRIPTORS...]
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -43,33 +48,26 @@ pub struct PodLogsArgs {
     pod: String,
 }
 
-const TOP_FORMAT: &str =
-    "table {{.User}}\t{{.PID}}\t{{.PPID}}\t{{.CPU}}\t{{.Elapsed}}\t{{.TTY}}\t{{.Time}}\t{{.Command}}";
-
-/// Podman's default `pod top` descriptors: user pid ppid pcpu etime tty
-/// time args (host pids, as seen from the host).
+/// psgo's descriptors after the pod (Podman's default set without any),
+/// aligned as `top` prints them.
 pub async fn top(g: &Globals, a: PodTopArgs) -> CliResult {
-    if a.pod.is_none() && !a.latest {
-        return Err(CliError::usage("you must provide the name or id of a pod"));
+    let engine = open_front_door(g)?;
+    if a.list_descriptors {
+        super::top::print_descriptors(&*engine);
+        return Ok(0);
     }
+    let (name, descriptors) = super::top::target_and_descriptors(
+        a.latest,
+        &a.args,
+        "you must provide the name or id of a pod",
+    )?;
     let options = PodTopOptions {
-        name_or_id: a.pod.unwrap_or_default(),
+        name_or_id: name,
         latest: a.latest,
+        descriptors: descriptors.to_vec(),
     };
-    let processes = open_front_door(g)?.pod_top(options).await?;
-    let rows: Vec<serde_json::Value> = processes
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<_, _>>()
-        .map_err(anyhow::Error::from)?;
-    let headers = crate::format::HeaderMap::new("pod top").with_all(&[
-        ("CPU", "%CPU"),
-        ("Elapsed", "ELAPSED"),
-        ("Time", "TIME"),
-        ("Command", "COMMAND"),
-        ("User", "USER"),
-    ]);
-    super::common::print_listing(None, TOP_FORMAT, &rows, &headers, false)?;
+    let report = engine.pod_top(options).await?;
+    super::top::print_table(&report.value);
     Ok(0)
 }
 

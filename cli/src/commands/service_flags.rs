@@ -4,7 +4,8 @@
 
 use clap::Args;
 use rpod_api::container_run::{
-    CreateSpec, HealthCheck, HealthOnFailure, RestartPolicy, RestartPolicyName, SdNotifyMode,
+    CreateSpec, HealthCheck, HealthLogSpec, HealthOnFailure, RestartPolicy, RestartPolicyName,
+    SdNotifyMode, StartupHealthCheck,
 };
 
 use crate::cli_error::{CliError, CliResult};
@@ -35,6 +36,30 @@ pub struct ServiceFlags {
     /// Disable healthchecks on container
     #[arg(long)]
     pub no_healthcheck: bool,
+    /// Set a startup healthcheck command for the container
+    #[arg(long)]
+    pub health_startup_cmd: Option<String>,
+    /// Set an interval for the startup healthcheck
+    #[arg(long, default_value = "30s")]
+    pub health_startup_interval: String,
+    /// Set the maximum number of retries before the startup healthcheck will restart the container
+    #[arg(long, default_value_t = 0)]
+    pub health_startup_retries: u32,
+    /// Set the number of consecutive successes before the startup healthcheck is marked as successful and the normal healthcheck begins (0 indicates any success will start the regular healthcheck)
+    #[arg(long, default_value_t = 0)]
+    pub health_startup_success: u32,
+    /// Set the maximum amount of time that the startup healthcheck may take before it is considered failed
+    #[arg(long, default_value = "30s")]
+    pub health_startup_timeout: String,
+    /// Set the destination of the HealthCheck log. Directory path, local or events_logger (local use container state file)
+    #[arg(long, default_value = "local")]
+    pub health_log_destination: String,
+    /// Set maximum number of attempts in the HealthCheck log file. ('0' value means an infinite number of attempts in the log file)
+    #[arg(long, default_value_t = rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_COUNT)]
+    pub health_max_log_count: u32,
+    /// Set maximum length in characters of stored HealthCheck log. ('0' value means an infinite log length)
+    #[arg(long, default_value_t = rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_SIZE)]
+    pub health_max_log_size: u32,
     /// Control sd-notify behavior ("conmon"|"container"|"ignore")
     #[arg(long)]
     pub sdnotify: Option<String>,
@@ -72,7 +97,24 @@ impl ServiceFlags {
             opts.restart = Some(policy);
         }
         let on_failure = health_on_failure(&self.health_on_failure)?;
+        opts.health_log = HealthLogSpec {
+            destination: self.health_log_destination.clone(),
+            max_count: self.health_max_log_count,
+            max_size: self.health_max_log_size,
+        };
+        opts.startup_healthcheck = self.startup_check()?;
         let Some(cmd) = self.health_cmd.as_deref().filter(|c| *c != "none") else {
+            // Podman's check: the action needs a check to act on (`none`
+            // and `--no-healthcheck` set Test [NONE], which counts as one).
+            if on_failure != HealthOnFailure::None
+                && self.health_cmd.is_none()
+                && !self.no_healthcheck
+            {
+                return Err(CliError::usage(format!(
+                    "cannot set on-failure action to {} without a health check",
+                    self.health_on_failure
+                )));
+            }
             opts.no_healthcheck = self.no_healthcheck || self.health_cmd.is_some();
             return Ok(());
         };
@@ -98,6 +140,38 @@ impl ServiceFlags {
             on_failure,
         });
         Ok(())
+    }
+}
+
+impl ServiceFlags {
+    /// `--health-startup-*` (Podman: the other startup flags mean nothing
+    /// without `--health-startup-cmd`).
+    fn startup_check(&self) -> CliResult<Option<StartupHealthCheck>> {
+        let Some(cmd) = self.health_startup_cmd.as_deref().filter(|c| !c.is_empty()) else {
+            return Ok(None);
+        };
+        if self.no_healthcheck {
+            return Err(CliError::usage(
+                "cannot specify both --no-healthcheck and --health-startup-cmd",
+            ));
+        }
+        let test = health_test(cmd)?;
+        if test.first().is_some_and(|t| t == "NONE") {
+            return Ok(None);
+        }
+        let timeout_ms = duration_ms("health-startup-timeout", &self.health_startup_timeout)?;
+        if timeout_ms < 1000 {
+            return Err(CliError::usage(
+                "healthcheck-timeout must be at least 1 second",
+            ));
+        }
+        Ok(Some(StartupHealthCheck {
+            test,
+            interval_ms: health_interval_ms(&self.health_startup_interval)?,
+            timeout_ms,
+            retries: self.health_startup_retries,
+            successes: self.health_startup_success,
+        }))
     }
 }
 

@@ -22,26 +22,46 @@ pub struct TopArgs {
     args: Vec<String>,
 }
 
+/// `top`'s and `pod top`'s arguments: the target (none with `--latest`)
+/// and the descriptors after it.
+pub(crate) fn target_and_descriptors<'a>(
+    latest: bool,
+    args: &'a [String],
+    missing: &str,
+) -> CliResult<(String, &'a [String])> {
+    if latest {
+        return Ok((String::new(), args));
+    }
+    match args.split_first() {
+        Some((n, rest)) => Ok((n.clone(), rest)),
+        None => Err(CliError::usage(missing)),
+    }
+}
+
+/// `--list-descriptors`.
+pub(crate) fn print_descriptors(engine: &dyn rpod_api::FrontDoor) {
+    for n in engine.container_top_descriptors() {
+        println!("{n}");
+    }
+}
+
+/// The table's lines aligned as Podman's tabwriter prints them.
+pub(crate) fn print_table(lines: &[String]) {
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    print!("{}", align(&text, TabSettings::PODMAN));
+}
+
 pub async fn run(g: &Globals, a: TopArgs) -> CliResult {
     let engine = open_front_door(g)?;
     if a.list_descriptors {
-        for n in engine.container_top_descriptors() {
-            println!("{n}");
-        }
+        print_descriptors(&*engine);
         return Ok(0);
     }
-    let (name, descriptors) = if a.latest {
-        (String::new(), &a.args[..])
-    } else {
-        match a.args.split_first() {
-            Some((n, rest)) => (n.clone(), rest),
-            None => {
-                return Err(CliError::usage(
-                    "you must provide the name or id of a running container",
-                ))
-            }
-        }
-    };
+    let (name, descriptors) = target_and_descriptors(
+        a.latest,
+        &a.args,
+        "you must provide the name or id of a running container",
+    )?;
     let report = engine
         .container_top(TopOptions {
             name_or_id: name,
@@ -49,7 +69,6 @@ pub async fn run(g: &Globals, a: TopArgs) -> CliResult {
             descriptors: descriptors.to_vec(),
         })
         .await?;
-    let text: String = report.value.iter().map(|l| format!("{l}\n")).collect();
-    print!("{}", align(&text, TabSettings::PODMAN));
+    print_table(&report.value);
     Ok(0)
 }

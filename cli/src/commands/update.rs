@@ -25,7 +25,7 @@ pub struct UpdateArgs {
     #[arg(long)]
     cpu_rt_period: Option<u64>,
     /// Limit the CPU real-time runtime in microseconds
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     cpu_rt_runtime: Option<i64>,
     /// Memory soft limit (format: <number>[<unit>])
     #[arg(long)]
@@ -104,58 +104,8 @@ pub struct UpdateArgs {
 }
 
 impl UpdateArgs {
-    /// What rpod cannot change yet, refused by name.
-    fn refuse_unsupported(&self) -> CliResult<()> {
-        let table: [(bool, &str, &str); 6] = [
-            (
-                self.cpu_rt_period.is_some(),
-                "--cpu-rt-period",
-                "resource limits",
-            ),
-            (
-                self.cpu_rt_runtime.is_some(),
-                "--cpu-rt-runtime",
-                "resource limits",
-            ),
-            (
-                self.health_log_destination.is_some(),
-                "--health-log-destination",
-                "health check logs",
-            ),
-            (
-                self.health_max_log_count.is_some(),
-                "--health-max-log-count",
-                "health check logs",
-            ),
-            (
-                self.health_max_log_size.is_some(),
-                "--health-max-log-size",
-                "health check logs",
-            ),
-            (
-                self.health_startup_cmd.is_some(),
-                "--health-startup-cmd",
-                "startup health checks",
-            ),
-        ];
-        match table.iter().find(|(given, _, _)| *given) {
-            Some((_, flag, what)) => Err(CliError::usage(format!(
-                "{flag} is not supported yet ({what})"
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    /// The `--health-*` changes. Startup-check flags without a startup
-    /// command get Podman's answer: rpod containers have no startup check.
+    /// The `--health-*` changes.
     fn health(&self) -> CliResult<HealthUpdate> {
-        if self.health_startup_interval.is_some()
-            || self.health_startup_retries.is_some()
-            || self.health_startup_success.is_some()
-            || self.health_startup_timeout.is_some()
-        {
-            return Err(CliError::usage("startup healthcheck command is not set"));
-        }
         Ok(HealthUpdate {
             test: self.health_cmd.as_deref().map(health_test).transpose()?,
             interval_ms: self
@@ -180,17 +130,38 @@ impl UpdateArgs {
                 .map(health_on_failure)
                 .transpose()?,
             disable: self.no_healthcheck,
+            startup_test: self
+                .health_startup_cmd
+                .as_deref()
+                .map(health_test)
+                .transpose()?,
+            startup_interval_ms: self
+                .health_startup_interval
+                .as_deref()
+                .map(health_interval_ms)
+                .transpose()?,
+            startup_timeout_ms: self
+                .health_startup_timeout
+                .as_deref()
+                .map(|t| duration_ms("health-startup-timeout", t))
+                .transpose()?,
+            startup_retries: self.health_startup_retries,
+            startup_successes: self.health_startup_success,
+            log_destination: self.health_log_destination.clone(),
+            max_log_count: self.health_max_log_count,
+            max_log_size: self.health_max_log_size,
         })
     }
 
     fn options(&self) -> CliResult<UpdateOptions> {
-        self.refuse_unsupported()?;
         let limits = LimitFlags {
             common: self.res.clone(),
             memory_reservation: self.memory_reservation.clone(),
             memory_swappiness: self.memory_swappiness,
             cpu_period: self.cpu_period,
             cpu_quota: self.cpu_quota,
+            cpu_rt_period: self.cpu_rt_period,
+            cpu_rt_runtime: self.cpu_rt_runtime,
             pids_limit: self.pids_limit,
             device_read_iops: self.device_read_iops.clone(),
             device_write_iops: self.device_write_iops.clone(),

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use rpod_api::inspect::{
     DriverData, HealthCheckLog, HealthCheckResults, HealthConfig, InspectContainerConfig,
     InspectContainerData, InspectContainerHostConfig, InspectContainerState, InspectLogConfig,
-    InspectRestartPolicy,
+    InspectRestartPolicy, StartupHealthCheck,
 };
-use rpod_api::GoTime;
+use rpod_api::{GoDuration, GoTime};
 
 use super::ns_modes::{self, NsKind};
 use super::paths::ContainerPaths;
@@ -147,7 +147,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
                 .collect(),
         ),
     });
-    let ms = |v: u64| i64::try_from(v.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
+    let ms = GoDuration::from_millis;
     let healthcheck = o.healthcheck.as_ref().map(|h| HealthConfig {
         test: Some(h.test.clone()),
         start_period: ms(h.start_period_ms),
@@ -155,6 +155,18 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         timeout: ms(h.timeout_ms),
         retries: i64::from(h.retries),
         ..HealthConfig::default()
+    });
+    // Podman gives a startup check a (unused) start period of 1s.
+    let startup_health_check = o.startup_healthcheck.as_ref().map(|h| StartupHealthCheck {
+        schema2_health_config: HealthConfig {
+            test: Some(h.test.clone()),
+            start_period: ms(1000),
+            interval: ms(h.interval_ms),
+            timeout: ms(h.timeout_ms),
+            retries: i64::from(h.retries),
+            ..HealthConfig::default()
+        },
+        successes: i64::from(h.successes),
     });
     let healthcheck = healthcheck.or_else(|| {
         o.healthcheck_disabled.then(|| HealthConfig {
@@ -273,6 +285,10 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
                 .as_ref()
                 .map_or("none", |h| h.on_failure.as_str())
                 .into(),
+            startup_health_check,
+            health_log_destination: o.health_log.destination.clone(),
+            health_max_log_count: u64::from(o.health_log.max_count),
+            health_max_log_size: u64::from(o.health_log.max_size),
             stop_timeout: o.stop_timeout.unwrap_or(super::DEFAULT_STOP_TIMEOUT),
             ..InspectContainerConfig::default()
         }),
@@ -336,6 +352,15 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             cpu_shares: r.cpu_shares.unwrap_or(0),
             cpu_period,
             cpu_quota,
+            // As Podman, from the runtime spec: only what the host applies.
+            cpu_realtime_period: r
+                .cpu_rt_period
+                .filter(|_| crate::spec::realtime::supported())
+                .unwrap_or(0),
+            cpu_realtime_runtime: r
+                .cpu_rt_runtime
+                .filter(|_| crate::spec::realtime::supported())
+                .unwrap_or(0),
             cpuset_cpus: r.cpuset_cpus.clone().unwrap_or_default(),
             cpuset_mems: r.cpuset_mems.clone().unwrap_or_default(),
             pids_limit: r.pids_limit.unwrap_or(0),

@@ -178,6 +178,7 @@ fn prepare_and_spawn(
         &user_destinations,
     );
     volume_binds.extend(defaults);
+    spec::realtime::grant_parents(&super::placement::cgroups_path(rec), &rec.options.resources)?;
     let mut generated = spec::generate(&spec::SpecInput {
         id: &rec.id,
         options: &rec.options,
@@ -241,7 +242,7 @@ fn prepare_and_spawn(
         delete_on_exit: false,
         restart: rec.options.restart.map(Into::into),
         restart_state_file: Some(paths.restart_state.clone()),
-        healthcheck: rec.options.healthcheck.clone().map(Into::into),
+        healthcheck: super::health::monitor_config(&ctx.config, rec),
         health_state_file: Some(paths.health_state.clone()),
         events: crate::events::monitor_events_config(&ctx.config, rec),
         stop_timeout_secs: Some(rec.options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT)),

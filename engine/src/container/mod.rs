@@ -31,6 +31,7 @@ mod sdnotify;
 pub(crate) mod shm;
 pub(crate) mod stats;
 pub(crate) mod top;
+mod top_descriptors;
 pub(crate) mod update;
 pub(crate) mod usermode_net;
 pub(crate) mod userns;

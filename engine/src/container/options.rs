@@ -213,6 +213,14 @@ pub struct ContainerOptions {
     /// off for good (inspect: Test `["NONE"]`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub healthcheck_disabled: bool,
+    /// `--health-startup-*`, run by the monitor after each start until it
+    /// passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_healthcheck: Option<rpod_api::container_run::StartupHealthCheck>,
+    /// `--health-log-destination` (a directory made absolute),
+    /// `--health-max-log-count`, `--health-max-log-size`.
+    #[serde(default)]
+    pub health_log: rpod_api::container_run::HealthLogSpec,
     /// `--log-opt max-file=`: files kept when the log rotates.
     #[serde(default)]
     pub log_max_files: Option<u32>,
@@ -441,6 +449,10 @@ impl From<HealthConfig> for rpod_proto::health::HealthConfig {
                 HealthOnFailure::Stop => F::Stop,
                 HealthOnFailure::Unknown => F::Unknown,
             },
+            startup: None,
+            max_log_count: rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_COUNT,
+            max_log_size: rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_SIZE,
+            log_file: None,
         }
     }
 }
@@ -466,11 +478,19 @@ mod tests {
             start_period_ms: 0,
             retries: 3,
             on_failure: rpod_proto::health::HealthOnFailure::Kill,
+            startup: None,
+            max_log_count: 5,
+            max_log_size: 500,
+            log_file: None,
         };
         let json = serde_json::to_string(&wire).unwrap();
         let ours: HealthConfig = serde_json::from_str(&json).unwrap();
         assert_eq!(ours.on_failure, HealthOnFailure::Kill);
-        assert_eq!(serde_json::to_string(&ours).unwrap(), json);
+        // The stored shape is the wire's first fields (the startup check
+        // and the log settings travel beside it, in the container's options).
+        let stored = serde_json::to_string(&ours).unwrap();
+        let read: rpod_proto::health::HealthConfig = serde_json::from_str(&stored).unwrap();
+        assert_eq!(read, wire);
         assert_eq!(rpod_proto::health::HealthConfig::from(ours), wire);
         let unknown: HealthConfig = serde_json::from_str(
             r#"{"test":[],"interval_ms":0,"timeout_ms":0,"retries":0,"on_failure":"explode"}"#,

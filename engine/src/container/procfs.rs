@@ -21,6 +21,13 @@ pub struct Proc {
     pub rss_kib: u64,
     pub uids: [u32; 2],
     pub gids: [u32; 2],
+    /// Supplementary groups (`Groups:`).
+    pub groups: Vec<u32>,
+    /// Capability masks: inheritable, permitted, effective, bounding,
+    /// ambient (`CapInh:` ... `CapAmb:`).
+    pub caps: [u64; 5],
+    /// `Seccomp:` mode (0 disabled, 1 strict, 2 filter; `?` unknown).
+    pub seccomp: String,
     pub args: Vec<String>,
 }
 
@@ -74,6 +81,19 @@ fn read_proc(pid: i32) -> Option<Proc> {
         rss_kib: num(21) as u64 * page_kib,
         uids: ids("Uid:"),
         gids: ids("Gid:"),
+        groups: line("Groups:")
+            .iter()
+            .filter_map(|g| g.parse().ok())
+            .collect(),
+        caps: ["CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"].map(|k| {
+            line(k)
+                .first()
+                .and_then(|m| u64::from_str_radix(m, 16).ok())
+                .unwrap_or(0)
+        }),
+        seccomp: line("Seccomp:")
+            .first()
+            .map_or_else(|| "?".to_owned(), |m| (*m).to_owned()),
         args,
     })
 }

@@ -14,7 +14,10 @@ use crate::state::{ContainerRecord, ContainerState};
 pub fn state(config: &EngineConfig, rec: &ContainerRecord) -> Option<RestartState> {
     // Only a restart policy or a health check (`--health-on-failure
     // restart`) makes a monitor restart: skip the file read for others.
-    if rec.options.restart.is_none() && rec.options.healthcheck.is_none() {
+    if rec.options.restart.is_none()
+        && rec.options.healthcheck.is_none()
+        && rec.options.startup_healthcheck.is_none()
+    {
         return None;
     }
     let paths = ContainerPaths::new(config, &rec.id);

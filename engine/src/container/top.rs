@@ -11,41 +11,26 @@ use std::time::Duration;
 use rpod_api::{Error, Result};
 
 use super::procfs::{all_processes, clock_ticks, descendants, uptime_secs, Proc};
+use super::top_descriptors::{
+    caps_text, header, label, normalize, seccomp_text, start_time, DESCRIPTORS,
+};
+
+/// Ids joined with commas, each through `f`.
+fn join_ids(ids: &[u32], f: impl Fn(u32) -> String) -> String {
+    ids.iter().map(|&i| f(i)).collect::<Vec<_>>().join(",")
+}
 
 /// psgo's default descriptors.
 const DEFAULT_DESCRIPTORS: &[&str] = &[
     "user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args",
 ];
 
-/// The descriptors rpod reads itself, with their headers.
-const DESCRIPTORS: &[(&str, &str)] = &[
-    ("args", "COMMAND"),
-    ("comm", "COMMAND"),
-    ("etime", "ELAPSED"),
-    ("group", "GROUP"),
-    ("hgroup", "HGROUP"),
-    ("hpid", "HPID"),
-    ("huid", "HUID"),
-    ("huser", "HUSER"),
-    ("nice", "NI"),
-    ("pcpu", "%CPU"),
-    ("pgid", "PGID"),
-    ("pid", "PID"),
-    ("ppid", "PPID"),
-    ("rgroup", "RGROUP"),
-    ("rss", "RSS"),
-    ("ruser", "RUSER"),
-    ("state", "STATE"),
-    ("time", "TIME"),
-    ("tty", "TTY"),
-    ("uid", "UID"),
-    ("user", "USER"),
-    ("vsz", "VSZ"),
-];
-
 /// The descriptors `top` reads itself, sorted.
 pub(crate) fn descriptors() -> Vec<String> {
-    let mut names: Vec<String> = DESCRIPTORS.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let mut names: Vec<String> = DESCRIPTORS
+        .iter()
+        .map(|(n, _, _)| (*n).to_owned())
+        .collect();
     names.sort_unstable();
     names
 }
@@ -60,18 +45,44 @@ pub(crate) fn table(pid: i32, descriptors: &[String]) -> Result<Vec<String>> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    let known = |d: &String| DESCRIPTORS.iter().any(|(n, _)| n == d);
-    let text = if split.iter().all(known) {
-        let wanted: Vec<&str> = if split.is_empty() {
+    let known: Option<Vec<&str>> = split.iter().map(|d| normalize(d)).collect();
+    let text = if let Some(known) = known {
+        let wanted: Vec<&str> = if known.is_empty() {
             DEFAULT_DESCRIPTORS.to_vec()
         } else {
-            split.iter().map(String::as_str).collect()
+            known
         };
         descriptor_table(pid, &wanted)?
     } else {
         ps_in_namespace(pid, descriptors)?
     };
     Ok(text.lines().map(str::to_owned).collect())
+}
+
+/// The psgo table of the container whose first process is `pid` (the lines
+/// of [`table`]); a name that is not a descriptor fails as in psgo
+/// (`'NAME': unknown descriptor`): `pod top` has no ps(1) fallback.
+pub(crate) fn descriptors_table(pid: i32, descriptors: &[String]) -> Result<Vec<String>> {
+    let mut wanted = Vec::new();
+    for d in descriptors
+        .iter()
+        .flat_map(|d| d.split(','))
+        .filter(|s| !s.is_empty())
+    {
+        wanted.push(normalize(d).ok_or_else(|| {
+            Error::new(
+                rpod_api::ErrorKind::InvalidArgument,
+                format!("'{d}': unknown descriptor"),
+            )
+        })?);
+    }
+    if wanted.is_empty() {
+        wanted = DEFAULT_DESCRIPTORS.to_vec();
+    }
+    Ok(descriptor_table(pid, &wanted)?
+        .lines()
+        .map(str::to_owned)
+        .collect())
 }
 
 /// The processes of the container whose first process is `pid`: every
@@ -123,15 +134,7 @@ fn descriptor_table(pid: i32, wanted: &[&str]) -> Result<String> {
     let uptime = uptime_secs();
     let inner_pid: HashMap<i32, i32> = procs.iter().map(|p| (p.host_pid, p.pid)).collect();
     let mut out = String::new();
-    let headers: Vec<&str> = wanted
-        .iter()
-        .map(|w| {
-            DESCRIPTORS
-                .iter()
-                .find(|(n, _)| n == w)
-                .map_or("?", |(_, h)| *h)
-        })
-        .collect();
+    let headers: Vec<&str> = wanted.iter().map(|w| header(w)).collect();
     out.push_str(&headers.join("\t"));
     out.push('\n');
     for p in &procs {
@@ -144,7 +147,17 @@ fn descriptor_table(pid: i32, wanted: &[&str]) -> Result<String> {
                 "args" => p.args.join(" "),
                 "comm" => p.comm.clone(),
                 "etime" => rpod_api::time::go_duration(Duration::from_secs_f64(elapsed)),
+                "capinh" => caps_text(p.caps[0]),
+                "capprm" => caps_text(p.caps[1]),
+                "capeff" => caps_text(p.caps[2]),
+                "capbnd" => caps_text(p.caps[3]),
+                "capamb" => caps_text(p.caps[4]),
                 "group" => name(&groups, p.gids[1]),
+                "groups" => join_ids(&p.groups, |g| name(&groups, g)),
+                "hgroups" => join_ids(&p.groups, |g| g.to_string()),
+                "label" => label(p.host_pid),
+                "seccomp" => seccomp_text(&p.seccomp).to_owned(),
+                "stime" => start_time(p.start_ticks, hz),
                 "hgroup" => name(&host_groups, p.gids[1]),
                 "hpid" => p.host_pid.to_string(),
                 "huid" => p.uids[1].to_string(),

@@ -5,7 +5,9 @@
 //! restart policy and health check. Everything is checked before anything
 //! changes.
 
-use rpod_api::container_run::{HealthUpdate, ResourceSpec, Ulimit};
+use rpod_api::container_run::{
+    HealthLogSpec, HealthUpdate, ResourceSpec, StartupHealthCheck, Ulimit,
+};
 
 use super::lifecycle::runtime_for;
 use super::options::{ContainerOptions, HealthConfig, HealthOnFailure, RestartConfig};
@@ -16,7 +18,7 @@ use crate::state::{ContainerRecord, ContainerState};
 
 /// Podman's defaults for a check whose other settings are not given.
 const DEFAULT_INTERVAL_MS: u64 = 30_000;
-const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+use super::health::DEFAULT_TIMEOUT_MS;
 const DEFAULT_RETRIES: u32 = 3;
 
 /// What changes; `None` and empty fields leave the container's setting.
@@ -64,6 +66,8 @@ fn merge_resources(cur: &mut ResourceSpec, u: &ResourceSpec) {
     over(&mut cur.cpu_shares, &u.cpu_shares);
     over(&mut cur.cpu_period, &u.cpu_period);
     over(&mut cur.cpu_quota, &u.cpu_quota);
+    over(&mut cur.cpu_rt_period, &u.cpu_rt_period);
+    over(&mut cur.cpu_rt_runtime, &u.cpu_rt_runtime);
     over(&mut cur.cpuset_cpus, &u.cpuset_cpus);
     over(&mut cur.cpuset_mems, &u.cpuset_mems);
     over(&mut cur.pids_limit, &u.pids_limit);
@@ -156,6 +160,74 @@ fn merge_health(
     Ok(Some((Some(h), false)))
 }
 
+/// The startup check after `u` (the startup half of Podman's
+/// `GetNewHealthCheckConfig`): `Ok(None)` when it does not change, else the
+/// new check (`None`: no startup check).
+fn merge_startup(
+    opts: &ContainerOptions,
+    u: &HealthUpdate,
+) -> Result<Option<Option<StartupHealthCheck>>, ContainerError> {
+    let cur = opts.startup_healthcheck.as_ref();
+    if cur.is_none() && u.startup_test.is_none() && u.changes_startup_timing() {
+        return Err(invalid("startup healthcheck command is not set"));
+    }
+    let changed = u.startup_test.is_some() || u.changes_startup_timing();
+    if u.disable && changed {
+        return Err(invalid(
+            "cannot specify both --no-healthcheck and other HealthCheck flags",
+        ));
+    }
+    if u.disable {
+        return Ok(Some(None));
+    }
+    if !changed {
+        return Ok(None);
+    }
+    let test = u
+        .startup_test
+        .clone()
+        .or_else(|| cur.map(|h| h.test.clone()))
+        .unwrap_or_default();
+    if test.first().is_some_and(|t| t == "NONE") {
+        return Ok(Some(None));
+    }
+    let timeout_ms = u
+        .startup_timeout_ms
+        .or(cur.map(|h| h.timeout_ms))
+        .unwrap_or(DEFAULT_TIMEOUT_MS);
+    if timeout_ms < 1000 {
+        return Err(invalid("healthcheck-timeout must be at least 1 second"));
+    }
+    Ok(Some(Some(StartupHealthCheck {
+        test,
+        interval_ms: u
+            .startup_interval_ms
+            .or(cur.map(|h| h.interval_ms))
+            .unwrap_or(DEFAULT_INTERVAL_MS),
+        timeout_ms,
+        retries: u.startup_retries.or(cur.map(|h| h.retries)).unwrap_or(0),
+        successes: u
+            .startup_successes
+            .or(cur.map(|h| h.successes))
+            .unwrap_or(0),
+    })))
+}
+
+/// `--health-log-destination`, `--health-max-log-*` over the current ones.
+fn merge_health_log(
+    cur: &HealthLogSpec,
+    u: &HealthUpdate,
+) -> Result<HealthLogSpec, ContainerError> {
+    Ok(HealthLogSpec {
+        destination: match &u.log_destination {
+            Some(d) => super::health::valid_destination(d)?,
+            None => cur.destination.clone(),
+        },
+        max_count: u.max_log_count.unwrap_or(cur.max_count),
+        max_size: u.max_log_size.unwrap_or(cur.max_size),
+    })
+}
+
 fn on_failure(a: rpod_api::container_run::HealthOnFailure) -> HealthOnFailure {
     use rpod_api::container_run::HealthOnFailure as A;
     match a {
@@ -219,13 +291,18 @@ fn plan(opts: &ContainerOptions, u: &ContainerUpdate) -> Result<Plan, ContainerE
         new.healthcheck = check;
         new.healthcheck_disabled = disabled;
     }
+    let startup = merge_startup(opts, &u.health)?;
+    if let Some(check) = startup.clone() {
+        new.startup_healthcheck = check;
+    }
+    new.health_log = merge_health_log(&opts.health_log, &u.health)?;
     merge_env(&mut new, u);
     crate::spec::check_blkio(&new.resources)?;
     Ok(Plan {
         resources_changed: crate::spec::linux_resources(&new.resources)?
             != crate::spec::linux_resources(&opts.resources)?,
         restart_changed: new.restart != opts.restart,
-        health_changed: health.is_some(),
+        health_changed: health.is_some() || startup.is_some() || new.health_log != opts.health_log,
         options: new,
     })
 }
@@ -249,6 +326,7 @@ pub(crate) async fn update(
     );
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     if live && plan.resources_changed {
+        crate::spec::realtime::grant_parents(&super::placement::cgroups_path(rec), &u.resources)?;
         let file = paths.run_dir.join("update-resources.json");
         let json = serde_json::to_vec(&crate::spec::linux_resources(&plan.options.resources)?)
             .map_err(|e| ContainerError::RuntimeFailed(format!("encoding resources: {e}")))?;
@@ -264,7 +342,13 @@ pub(crate) async fn update(
     rec.options = plan.options;
     ctx.db.update_container_options(rec)?;
     if live && (plan.restart_changed || plan.health_changed) {
-        tell_monitor(&paths, rec, plan.restart_changed, plan.health_changed);
+        let health = super::health::monitor_config(&ctx.config, rec);
+        tell_monitor(
+            &paths,
+            rec,
+            plan.restart_changed,
+            plan.health_changed.then_some(health),
+        );
     }
     crate::events::container_event(&ctx.config, rec, "update");
     Ok(())
@@ -273,14 +357,19 @@ pub(crate) async fn update(
 /// Gives the running monitor the new restart policy and health check. A
 /// monitor that cannot take them (an older release) keeps the old ones
 /// until the next start, which reads the stored options: a warning says so.
-fn tell_monitor(paths: &ContainerPaths, rec: &ContainerRecord, restart: bool, health: bool) {
+fn tell_monitor(
+    paths: &ContainerPaths,
+    rec: &ContainerRecord,
+    restart: bool,
+    health: Option<Option<rpod_proto::health::HealthConfig>>,
+) {
     let res = (|| -> Result<(), MonitorError> {
         let mut client = MonitorClient::connect(&paths.monitor.control_socket)?;
         if restart {
             client.set_restart(rec.options.restart.map(Into::into))?;
         }
-        if health {
-            client.set_healthcheck(rec.options.healthcheck.clone().map(Into::into))?;
+        if let Some(health) = health {
+            client.set_healthcheck(health)?;
         }
         Ok(())
     })();

@@ -13,7 +13,7 @@ mod top;
 use async_trait::async_trait;
 use rpod_api::front_door::pods::{
     PodCreateReport, PodKillOptions, PodPsOptions, PodReport, PodRmOptions, PodSelect, PodSpec,
-    PodStopOptions, PodTopOptions, PodTopProcess,
+    PodStopOptions, PodTopOptions,
 };
 use rpod_api::front_door::Pods;
 use rpod_api::pod::{ListPodsReport, PodInspectReport};
@@ -123,7 +123,10 @@ impl Pods for LocalEngine {
         Ok((out, errs))
     }
 
-    async fn pod_top(&self, options: PodTopOptions) -> Result<Vec<PodTopProcess>> {
+    async fn pod_top(
+        &self,
+        options: PodTopOptions,
+    ) -> Result<rpod_api::container::StringSliceReport> {
         let select = PodSelect {
             all: false,
             latest: options.latest,
@@ -135,7 +138,7 @@ impl Pods for LocalEngine {
         else {
             return Err(Error::invalid("you must provide the name or id of a pod"));
         };
-        top::top(self.engine(), pod?).await
+        top::top(self.engine(), pod?, options.descriptors).await
     }
 
     async fn pod_stats(

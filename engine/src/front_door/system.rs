@@ -5,6 +5,7 @@ mod df;
 mod events;
 mod generate;
 mod generate_pod;
+mod host_security;
 mod info;
 mod prune;
 mod reset;

@@ -335,6 +335,10 @@ async fn start(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
     refuse_if_removing(pod)?;
     in_transition(engine, pod, PodTransition::Starting, || async {
         fault::point("pod-start.begin");
+        // `pod stop` removed the pod's cgroup: make it and write the pod's
+        // limits again before any member runs in it (members started here
+        // skip their own before-start step).
+        cgroup::apply_limits(&pod.id, &pod.options.resources)?;
         start_infra(engine, pod).await?;
         fault::point("pod-start.after-infra");
         let roles = roles(engine.ctx(), pod)?;
@@ -469,6 +473,8 @@ async fn stop(engine: &Engine, pod: &PodRecord, timeout: Option<u64>) -> Result<
             }
             fault::point("pod-stop.after-member");
         }
+        // As Podman, a stopped pod has no cgroup; `pod start` makes it again.
+        cgroup::remove_parent(&pod.id)?;
         Ok(())
     })
     .await

@@ -54,6 +54,9 @@ pub enum SpecError {
 
     #[error("{0}")]
     Blkio(String),
+    /// A resource the host refused (its cgroup files).
+    #[error("{0}")]
+    Resources(String),
     /// A `--sysctl` that cannot be applied.
     #[error("{0}")]
     Sysctl(String),

@@ -20,6 +20,7 @@ mod linux;
 mod mounts;
 mod notify;
 mod process;
+pub mod realtime;
 mod resources;
 mod rootfs;
 mod seccomp;
@@ -44,10 +45,8 @@ pub use kernel::check_ulimit;
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
 pub use mounts::read_only_dev;
 pub use notify::{add_notify_socket, NOTIFY_SOCKET_NAME};
-pub use process::is_root_user;
 pub use process::process_spec_for_exec;
-#[cfg(test)]
-pub use process::DEFAULT_CAPABILITIES;
+pub use process::{is_root_user, DEFAULT_CAPABILITIES};
 pub use resources::linux_resources;
 pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
@@ -221,9 +220,10 @@ pub fn validate_host_options(opts: &ContainerOptions) -> Result<(), SpecError> {
 }
 
 /// Checks the block I/O limits (block devices, the weight's range) and
-/// warns, as Podman does, about those the host cannot apply.
+/// warns, as Podman does, about those (and the real-time CPU values) the
+/// host cannot apply.
 pub fn check_blkio(r: &rpod_api::container_run::ResourceSpec) -> Result<(), SpecError> {
-    for w in blkio::check(r)? {
+    for w in blkio::check(r)?.into_iter().chain(realtime::warnings(r)) {
         tracing::warn!("{w}");
     }
     Ok(())

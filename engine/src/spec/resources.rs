@@ -35,6 +35,10 @@ fn cpu(r: &ResourceSpec) -> Option<LinuxCpu> {
     if r.cpu_quota.is_some() {
         c.set_quota(r.cpu_quota);
     }
+    if super::realtime::supported() {
+        c.set_realtime_period(r.cpu_rt_period);
+        c.set_realtime_runtime(r.cpu_rt_runtime);
+    }
     c.set_shares(r.cpu_shares);
     c.set_cpus(r.cpuset_cpus.clone());
     c.set_mems(r.cpuset_mems.clone());

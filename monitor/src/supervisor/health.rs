@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rpod_proto::health::{HealthConfig, HealthLogEntry, HealthOnFailure, HealthState, MAX_OUTPUT};
+use rpod_proto::health::{test_argv, HealthConfig, HealthLogEntry, HealthOnFailure, HealthState};
 use rpod_proto::{MonitorConfig, MonitorMode, Reply};
 
 use super::{Phase, Supervisor};
@@ -25,6 +25,8 @@ const TIMED_OUT: i32 = 125;
 
 struct Check {
     pid: i32,
+    /// A run of the startup check.
+    startup: bool,
     start: String,
     deadline: Instant,
     timed_out: bool,
@@ -37,6 +39,18 @@ pub struct Outcome {
     pub output: String,
     /// The container turned unhealthy with this check.
     pub turned_unhealthy: bool,
+    /// The startup check failed its retries: the container restarts.
+    pub startup_failed: bool,
+    /// It was a run of the startup check.
+    pub startup: bool,
+}
+
+/// Progress of the startup check in the current run.
+#[derive(Debug, Default)]
+struct Startup {
+    passed: bool,
+    successes: u32,
+    failures: u32,
 }
 
 pub struct Health {
@@ -47,6 +61,7 @@ pub struct Health {
     run_started: Instant,
     next: Option<Instant>,
     check: Option<Check>,
+    startup: Startup,
 }
 
 impl Health {
@@ -59,7 +74,26 @@ impl Health {
             run_started: Instant::now(),
             next: None,
             check: None,
+            startup: Startup::default(),
         }
+    }
+
+    /// Whether the startup check still runs (it has one, not passed yet).
+    fn in_startup(&self) -> bool {
+        self.cfg.startup.is_some() && !self.startup.passed
+    }
+
+    /// The command line of the next check.
+    pub fn check_argv(&self) -> Vec<String> {
+        match &self.cfg.startup {
+            Some(s) if !self.startup.passed => test_argv(&s.test),
+            _ => self.cfg.argv(),
+        }
+    }
+
+    /// Where the state and log go (`--health-log-destination`).
+    fn state_path(&self) -> Option<&PathBuf> {
+        self.cfg.log_file.as_ref().or(self.state_file.as_ref())
     }
 
     /// The checks of a monitor's configuration: a container's own process
@@ -79,6 +113,13 @@ impl Health {
     /// `update`: a new configuration; the next check is one interval from
     /// now (Podman: changing the check resets its timer).
     fn replace(&mut self, cfg: HealthConfig, running: bool) {
+        // As Podman: a startup check added to a running container counts
+        // as passed; a changed one that has not passed starts counting again.
+        if self.cfg.startup.is_none() && cfg.startup.is_some() {
+            self.startup.passed = true;
+        } else if cfg.startup != self.cfg.startup && !self.startup.passed {
+            self.startup = Startup::default();
+        }
         self.cfg = cfg;
         if self.check.is_none() {
             self.next = self
@@ -88,8 +129,15 @@ impl Health {
         }
     }
 
+    /// The time to the next check: the startup check's interval until it
+    /// passes, then the regular one (none without a regular command).
     fn interval(&self) -> Option<Duration> {
-        (self.cfg.interval_ms > 0).then(|| Duration::from_millis(self.cfg.interval_ms))
+        let ms = match &self.cfg.startup {
+            Some(s) if !self.startup.passed => s.interval_ms,
+            _ if self.cfg.test.is_empty() => 0,
+            _ => self.cfg.interval_ms,
+        };
+        (ms > 0).then(|| Duration::from_millis(ms))
     }
 
     /// A run of the process began: status `starting`, first check after
@@ -97,6 +145,7 @@ impl Health {
     pub fn run_started(&mut self) {
         self.run_started = Instant::now();
         self.state = HealthState::default();
+        self.startup = Startup::default();
         self.write();
         self.next = self.interval().map(|i| Instant::now() + i);
     }
@@ -132,9 +181,15 @@ impl Health {
         let err = out.try_clone()?;
         cmd.stdin(Stdio::null()).stdout(out).stderr(err);
         let child = cmd.spawn()?;
-        let timeout = Duration::from_millis(self.cfg.timeout_ms.max(1));
+        let startup = self.in_startup();
+        let timeout_ms = match &self.cfg.startup {
+            Some(s) if startup => s.timeout_ms,
+            _ => self.cfg.timeout_ms,
+        };
+        let timeout = Duration::from_millis(timeout_ms.max(1));
         self.check = Some(Check {
             pid: child.id() as i32,
+            startup,
             start: String::from_utf8_lossy(&now_timestamp()).into_owned(),
             deadline: Instant::now() + timeout,
             timed_out: false,
@@ -159,8 +214,12 @@ impl Health {
     pub fn finished(&mut self, code: i32, process_running: bool) -> Option<Outcome> {
         let check = self.check.take()?;
         let mut output = Vec::new();
+        let limit = match self.cfg.max_log_size {
+            0 => u64::MAX,
+            n => u64::from(n),
+        };
         if let Ok(f) = File::open(&self.out_path) {
-            let _ = f.take(MAX_OUTPUT as u64).read_to_end(&mut output);
+            let _ = f.take(limit).read_to_end(&mut output);
         }
         let _ = fs::remove_file(&self.out_path);
         let (exit_code, output) = if check.timed_out {
@@ -175,8 +234,10 @@ impl Health {
             output: output.clone(),
         };
         let start_period = Duration::from_millis(self.cfg.start_period_ms);
-        let in_start = self.run_started.elapsed() < start_period;
+        // Failures of the startup check never count against the regular one.
+        let in_start = check.startup || self.run_started.elapsed() < start_period;
         let turned_unhealthy = self.state.record(&self.cfg, entry, in_start);
+        let startup_failed = check.startup && self.startup_result(exit_code == 0);
         self.write();
         if process_running {
             self.next = self.interval().map(|i| Instant::now() + i);
@@ -186,11 +247,39 @@ impl Health {
             exit_code,
             output,
             turned_unhealthy,
+            startup_failed,
+            startup: check.startup,
         })
     }
 
+    /// Counts a startup check (Podman's rules): enough successes in a row
+    /// pass it and the regular check takes over; `retries` failures in a
+    /// row (when not 0) restart the container. Returns true for the latter.
+    fn startup_result(&mut self, success: bool) -> bool {
+        let Some(s) = &self.cfg.startup else {
+            return false;
+        };
+        if self.startup.passed {
+            return false;
+        }
+        if success {
+            self.startup.successes += 1;
+            self.startup.failures = 0;
+            if s.successes == 0 || self.startup.successes >= s.successes {
+                self.startup = Startup {
+                    passed: true,
+                    ..Startup::default()
+                };
+            }
+            return false;
+        }
+        self.startup.successes = 0;
+        self.startup.failures += 1;
+        s.retries != 0 && self.startup.failures >= s.retries
+    }
+
     fn write(&self) {
-        let Some(path) = &self.state_file else {
+        let Some(path) = self.state_path() else {
             return;
         };
         match serde_json::to_vec(&self.state) {
@@ -254,7 +343,7 @@ impl Supervisor {
         let Some(h) = &mut self.health else {
             return;
         };
-        let cmd = runtime::exec_command(&self.cfg, &h.cfg.argv());
+        let cmd = runtime::exec_command(&self.cfg, &h.check_argv());
         if let Err(e) = h.spawn(cmd) {
             diag::warn(&format!("health check: {e}"));
             self.health_done(-1);
@@ -274,13 +363,24 @@ impl Supervisor {
             return;
         };
         emit(&self.cfg, "health_status", None, &outcome.status);
+        // `healthcheck run` reports the run itself, as Podman: a failed
+        // regular check is `unhealthy` even while the status is `starting`;
+        // only a failed startup check reads `starting`.
+        let result = match (outcome.exit_code, outcome.startup) {
+            (0, _) => rpod_proto::health::HEALTHY,
+            (_, true) => rpod_proto::health::STARTING,
+            _ => rpod_proto::health::UNHEALTHY,
+        };
         let reply = Reply::Health {
-            status: outcome.status,
+            status: result.to_owned(),
             exit_code: outcome.exit_code,
             output: outcome.output,
         };
         self.controls.health_result(&reply);
-        if outcome.turned_unhealthy && running {
+        if outcome.startup_failed && running {
+            diag::warn("the startup health check failed: restarting the container");
+            self.on_unhealthy(HealthOnFailure::Restart);
+        } else if outcome.turned_unhealthy && running {
             self.on_unhealthy(on_failure);
         }
     }
@@ -335,6 +435,10 @@ mod tests {
             start_period_ms,
             retries,
             on_failure: HealthOnFailure::None,
+            startup: None,
+            max_log_count: 5,
+            max_log_size: 500,
+            log_file: None,
         };
         let h = Health::new(cfg, Some(dir.join("health.json")), dir.join("out"));
         (Dir(dir), h)
@@ -344,8 +448,10 @@ mod tests {
     fn fake_check(h: &mut Health, output: &str) {
         h.next = None;
         fs::write(&h.out_path, output).unwrap();
+        let startup = h.in_startup();
         h.check = Some(Check {
             pid: i32::MAX,
+            startup,
             start: "start".into(),
             deadline: Instant::now() + Duration::from_secs(60),
             timed_out: false,
@@ -421,6 +527,70 @@ mod tests {
         h.run_started();
         h.run_ended();
         assert_eq!(h.deadline(), None);
+    }
+
+    fn with_startup(h: &mut Health, retries: u32, successes: u32) {
+        h.cfg.startup = Some(rpod_proto::health::StartupConfig {
+            test: vec!["CMD-SHELL".into(), "startup".into()],
+            interval_ms: 500,
+            timeout_ms: 1000,
+            retries,
+            successes,
+        });
+    }
+
+    #[test]
+    fn the_startup_check_runs_first_and_hands_over_after_its_successes() {
+        let (_dir, mut h) = health("startup-pass", 1, 60_000, 0);
+        with_startup(&mut h, 0, 2);
+        h.run_started();
+        assert_eq!(h.check_argv(), vec!["/bin/sh", "-c", "startup"]);
+        assert!(h.deadline().unwrap() < Instant::now() + Duration::from_secs(1));
+        let o = run_check(&mut h, 1);
+        assert_eq!(o.status, STARTING, "startup failures do not count");
+        assert!(!o.startup_failed, "retries 0: never restarts");
+        assert_eq!(run_check(&mut h, 0).status, HEALTHY);
+        assert_eq!(
+            h.check_argv(),
+            vec!["/bin/sh", "-c", "startup"],
+            "one of two"
+        );
+        run_check(&mut h, 0);
+        assert_eq!(h.check_argv(), vec!["true"], "the regular check now");
+        assert!(h.deadline().unwrap() > Instant::now() + Duration::from_secs(30));
+        h.run_started();
+        assert_eq!(
+            h.check_argv(),
+            vec!["/bin/sh", "-c", "startup"],
+            "again at each start"
+        );
+    }
+
+    #[test]
+    fn startup_failures_in_a_row_restart_the_container() {
+        let (_dir, mut h) = health("startup-fail", 1, 1000, 0);
+        with_startup(&mut h, 2, 0);
+        h.run_started();
+        assert!(!run_check(&mut h, 1).startup_failed);
+        assert!(run_check(&mut h, 1).startup_failed);
+    }
+
+    #[test]
+    fn log_count_size_and_destination_follow_the_configuration() {
+        let (dir, mut h) = health("log", 1, 0, 0);
+        h.cfg.max_log_count = 2;
+        h.cfg.max_log_size = 3;
+        h.cfg.log_file = Some(dir.0.join("elsewhere.log"));
+        h.run_started();
+        for _ in 0..3 {
+            assert_eq!(run_check(&mut h, 0).output, "out");
+        }
+        fake_check(&mut h, "abcdef");
+        assert_eq!(h.finished(0, true).unwrap().output, "abc");
+        let st: HealthState =
+            serde_json::from_slice(&fs::read(dir.0.join("elsewhere.log")).unwrap()).unwrap();
+        assert_eq!(st.log.len(), 2);
+        assert!(!dir.0.join("health.json").exists());
     }
 
     #[test]

@@ -79,6 +79,14 @@ pub(crate) fn container_options(
         restart: spec.restart.map(restart_config),
         healthcheck: spec.healthcheck.map(health_config),
         healthcheck_disabled: spec.no_healthcheck,
+        startup_healthcheck: spec.startup_healthcheck,
+        health_log: rpod_api::container_run::HealthLogSpec {
+            destination: crate::container::health::valid_destination(&spec.health_log.destination)
+                .map_err(|e| {
+                    Error::new(rpod_api::error::ErrorKind::InvalidArgument, e.to_string())
+                })?,
+            ..spec.health_log
+        },
         log_max_files: spec.log_max_files,
         log_driver,
         security: security(spec.security, defaults)?,

@@ -3,7 +3,7 @@
 
 use rpod_api::info::{
     ConmonInfo, ContainerStore, CpuUsage, DistributionInfo, DnsNetworkInfo, HostInfo, ImageStore,
-    Info, NetworkInfo, OciRuntimeInfo, Plugins, RemoteSocket, SecurityInfo, StoreInfo,
+    Info, NetworkInfo, OciRuntimeInfo, Plugins, RemoteSocket, StoreInfo,
 };
 use rpod_api::version::{SystemVersionReport, Version};
 use rpod_api::Result;
@@ -221,6 +221,7 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
         arch: host_arch().to_owned(),
         cgroup_manager: "cgroupfs".to_owned(),
         cgroups_version: cgroup_version().to_owned(),
+        cgroup_controllers: super::host_security::cgroup_controllers(cgroup_version() == "v2"),
         conmon: ConmonInfo {
             package: "rpod".to_owned(),
             path: monitor.map(|p| p.display().to_string()).unwrap_or_default(),
@@ -259,10 +260,7 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
         swap_total: meminfo("SwapTotal"),
         uptime: uptime(),
         linkmode: "dynamic".to_owned(),
-        security: SecurityInfo {
-            rootless: !nix::unistd::Uid::effective().is_root(),
-            ..SecurityInfo::default()
-        },
+        security: super::host_security::security_info(),
         network_backend: config.network.backend.name().to_owned(),
         network_backend_info: network_backend_info(config.network.backend).await,
         slirp4netns: rpod_api::info::SlirpInfo {
