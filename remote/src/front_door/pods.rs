@@ -77,7 +77,10 @@ impl Pods for RemoteEngine {
         Err(unsupported("pod inspect"))
     }
 
-    async fn pod_top(&self, _options: PodTopOptions) -> Result<Vec<PodTopProcess>> {
+    async fn pod_top(
+        &self,
+        _options: PodTopOptions,
+    ) -> Result<rpod_api::container::StringSliceReport> {
         Err(unsupported("pod top"))
     }
 
