@@ -104,6 +104,25 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     fn last_wins(cmd: clap::Command) -> clap::Command {
         cmd.args_override_self(true).mut_subcommands(last_wins)
     }
+    /// The root's own `-h/--help` (one line per option) turns clap's help
+    /// flag off in every subcommand too: give each one without a `--help`
+    /// of its own `--help`, and `-h` where the command has no `-h` flag
+    /// (`run -h` is `--hostname`, as in Podman).
+    fn with_help(cmd: clap::Command) -> clap::Command {
+        let cmd = cmd.mut_subcommands(with_help);
+        if cmd.get_arguments().any(|a| a.get_long() == Some("help")) {
+            return cmd;
+        }
+        let short_free = !cmd.get_arguments().any(|a| a.get_short() == Some('h'));
+        let mut help = clap::Arg::new("help")
+            .long("help")
+            .help(format!("Help for {}", cmd.get_name()))
+            .action(clap::ArgAction::HelpShort);
+        if short_free {
+            help = help.short('h');
+        }
+        cmd.arg(help)
+    }
     fn with_bool_values(cmd: clap::Command) -> clap::Command {
         let mut cmd = cmd;
         let switches: Vec<clap::Id> = cmd
@@ -144,7 +163,7 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
                 .any(|f| a == f || a.starts_with(&format!("{f}=")))
         });
     let plain = || {
-        let cmd = last_wins(Cli::command());
+        let cmd = with_help(last_wins(Cli::command()));
         if connection_named {
             cmd.mut_arg("remote", |a| a.hide(true))
         } else {

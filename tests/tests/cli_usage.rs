@@ -216,6 +216,20 @@ fn completion_scripts_and_help() {
     );
     let help = env.ok(&["run", "--help"]);
     assert!(help.contains("--log-driver"), "{help}");
+    // Every command has --help, and -h where -h is not one of its flags.
+    for args in [
+        &["ps", "--help"][..],
+        &["ps", "-h"],
+        &["cp", "--help"],
+        &["volume", "ls", "--help"],
+        &["pod", "ps", "-h"],
+        &["network", "--help"],
+    ] {
+        let help = env.ok(args);
+        assert!(help.contains("Usage:"), "{args:?}: {help}");
+    }
+    let help = env.ok(&["ps", "--help"]);
+    assert!(help.contains("--all"), "{help}");
 }
 
 #[test]
