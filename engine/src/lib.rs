@@ -39,6 +39,7 @@ pub(crate) mod front_door;
 pub(crate) mod hooks;
 pub(crate) mod image_ref;
 pub(crate) mod journal;
+pub(crate) mod kube;
 pub(crate) mod lock;
 pub(crate) mod logs;
 pub(crate) mod monitor;

@@ -21,6 +21,7 @@ mod history;
 mod images;
 mod info;
 mod inspect;
+mod kube;
 mod lifecycle;
 mod limit_flags;
 mod login;
@@ -90,6 +91,9 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Display the configuration of object denoted by ID
     Inspect(inspect::InspectArgs),
+    /// Play containers, pods or volumes from a structured file
+    #[command(subcommand)]
+    Kube(kube::KubeCommand),
     /// Load image(s) from a tar archive or layout
     Load(save::LoadArgs),
     /// Log in to a container registry
@@ -99,6 +103,9 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Play containers, pods or volumes from a structured file
+    #[command(subcommand)]
+    Play(kube::PlayCommand),
     /// Manage pods
     #[command(subcommand)]
     Pod(pod::PodCommand),
@@ -281,6 +288,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Completion(a) => completion::run(a),
         Command::Volume(c) => volume::dispatch(&g, c).await,
         Command::Secret(c) => secret::dispatch(&g, c).await,
+        Command::Kube(c) => kube::dispatch(&g, c).await,
+        Command::Play(kube::PlayCommand::Kube(a)) => kube::play(&g, a).await,
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),
@@ -323,10 +332,8 @@ const PLANNED: &[&str] = &[
     "build",
     "checkpoint",
     "init",
-    "kube",
     "machine",
     "manifest",
-    "play",
     "prune",
     "restore",
     "search",
