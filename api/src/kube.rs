@@ -26,6 +26,8 @@ pub struct KubePlayOptions {
     pub configmaps: Vec<(String, Vec<u8>)>,
     /// `--log-driver`.
     pub log_driver: Option<String>,
+    /// `--annotation`: over the YAML's, on every container.
+    pub annotations: Vec<(String, String)>,
     /// `--no-hosts`.
     pub no_hosts: bool,
     /// `--tls-verify` for the pulls.
@@ -44,6 +46,7 @@ impl Default for KubePlayOptions {
             networks: Vec::new(),
             configmaps: Vec::new(),
             log_driver: None,
+            annotations: Vec::new(),
             no_hosts: false,
             tls_verify: None,
             quiet: false,
@@ -99,7 +102,8 @@ pub struct KubeDownReport {
 pub struct KubeGenerateOptions {
     /// `-s`: a Service for each pod.
     pub service: bool,
-    /// `--type`: `pod`, `deployment`, `daemonset` or `job`.
+    /// `--type`: `pod`, `deployment`, `daemonset` or `job`; empty:
+    /// containers.conf's `kube_generate_type`, else `pod`.
     pub kind: String,
     /// `--replicas` (deployments only).
     pub replicas: u32,
@@ -111,7 +115,7 @@ impl Default for KubeGenerateOptions {
     fn default() -> Self {
         KubeGenerateOptions {
             service: false,
-            kind: "pod".into(),
+            kind: String::new(),
             replicas: 1,
             podman_only: false,
         }
@@ -143,7 +147,7 @@ mod tests {
         assert_eq!(j["Pods"][0]["ID"], "p");
         assert_eq!(j["Pods"][0]["Containers"][0], "c");
         assert!(KubePlayOptions::default().start);
-        assert_eq!(KubeGenerateOptions::default().kind, "pod");
+        assert_eq!(KubeGenerateOptions::default().kind, "");
         assert_eq!(KubeGenerateOptions::default().replicas, 1);
     }
 }

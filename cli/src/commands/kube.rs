@@ -57,7 +57,7 @@ pub struct PlayArgs {
     #[arg(long, visible_alias = "net")]
     network: Vec<String>,
     /// Path(s) to Kubernetes YAML files with ConfigMaps
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long)]
     configmap: Vec<String>,
     /// Logging driver for the containers
     #[arg(long)]
@@ -71,10 +71,13 @@ pub struct PlayArgs {
     /// Suppress output information when pulling images
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Path of the authentication file [only checked: pulls use the default file]
+    #[arg(long)]
+    authfile: Option<String>,
     /// Clean up all objects created when a SIGTERM is received or pods exit
     #[arg(short = 'w', long)]
     wait: bool,
-    /// Add annotations to pods (key=value) [not supported yet]
+    /// Add annotations to the pods' containers (key=value)
     #[arg(long)]
     annotation: Vec<String>,
     /// Starts a service container before all pods [not supported yet]
@@ -107,8 +110,8 @@ pub struct GenerateArgs {
     #[arg(short = 'f', long = "filename")]
     filename: Option<String>,
     /// Generate YAML for the given Kubernetes kind
-    #[arg(short = 't', long = "type", default_value = "pod")]
-    kind: String,
+    #[arg(short = 't', long = "type")]
+    kind: Option<String>,
     /// Set the replicas number for Deployment kind
     #[arg(short = 'r', long, default_value_t = 1)]
     replicas: u32,
@@ -120,9 +123,17 @@ pub struct GenerateArgs {
     names: Vec<String>,
 }
 
-/// The YAML of the arguments: stdin for `-`, else the files joined with
-/// document separators.
-fn read_yaml(files: &[String]) -> CliResult<Vec<u8>> {
+/// The body of an `http://` or `https://` argument.
+async fn fetch_url(url: &str) -> CliResult<Vec<u8>> {
+    let fail = |e: &dyn std::fmt::Display| CliError::from(anyhow::anyhow!("Get {url:?}: {e}"));
+    let resp = reqwest::get(url).await.map_err(|e| fail(&e))?;
+    let body = resp.bytes().await.map_err(|e| fail(&e))?;
+    Ok(body.to_vec())
+}
+
+/// The YAML of the arguments: stdin for `-`, else the files (or URLs)
+/// joined with document separators.
+async fn read_yaml(files: &[String]) -> CliResult<Vec<u8>> {
     if files.len() == 1 && files[0] == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -132,8 +143,12 @@ fn read_yaml(files: &[String]) -> CliResult<Vec<u8>> {
     }
     let mut out = Vec::new();
     for (i, f) in files.iter().enumerate() {
-        let data = std::fs::read(f)
-            .map_err(|e| CliError::from(anyhow::anyhow!("open {f}: {}", io_text(&e))))?;
+        let data = if f.starts_with("http://") || f.starts_with("https://") {
+            fetch_url(f).await?
+        } else {
+            std::fs::read(f)
+                .map_err(|e| CliError::from(anyhow::anyhow!("open {f}: {}", io_text(&e))))?
+        };
         out.extend(data);
         if i + 1 < files.len() {
             out.extend(b"\n---\n");
@@ -276,10 +291,16 @@ pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
             )));
         }
     }
-    if !a.annotation.is_empty() {
-        return refuse("--annotation: container annotations are not supported yet");
+    if let Some(f) = &a.authfile {
+        if let Err(e) = std::fs::metadata(f) {
+            return Err(CliError::usage(format!(
+                "credential file is not accessible: faccessat {f}: {}",
+                io_text(&e)
+            )));
+        }
+        return refuse("--authfile: kube play pulls with the default authentication file only");
     }
-    let yaml = read_yaml(&a.files)?;
+    let yaml = read_yaml(&a.files).await?;
     let front = open_front_door(g)?;
     if a.down {
         let r = front
@@ -301,6 +322,12 @@ pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
         networks: a.network,
         configmaps,
         log_driver: a.log_driver,
+        annotations: a
+            .annotation
+            .iter()
+            .filter_map(|an| an.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
         no_hosts: a.no_hosts,
         tls_verify: a.tls_verify,
         quiet: a.quiet,
@@ -325,7 +352,7 @@ pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
 }
 
 pub async fn down(g: &Globals, a: DownArgs) -> CliResult {
-    let yaml = read_yaml(&a.files)?;
+    let yaml = read_yaml(&a.files).await?;
     let r = open_front_door(g)?
         .kube_down(yaml, KubeDownOptions { force: a.force })
         .await?;
@@ -335,7 +362,7 @@ pub async fn down(g: &Globals, a: DownArgs) -> CliResult {
 pub async fn generate(g: &Globals, a: GenerateArgs) -> CliResult {
     let options = KubeGenerateOptions {
         service: a.service,
-        kind: a.kind,
+        kind: a.kind.unwrap_or_default(),
         replicas: a.replicas,
         podman_only: a.podman_only,
     };

@@ -103,6 +103,8 @@ pub struct EngineTable {
     pub image_volume_mode: Option<String>,
     /// OCI hook directories (`--hooks-dir` replaces them).
     pub hooks_dir: Option<Vec<String>>,
+    /// `kube generate`'s default `--type`.
+    pub kube_generate_type: Option<String>,
 }
 
 /// The keys rpod reads; everything else is reported as ignored.
@@ -128,6 +130,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),
+    ("engine", "kube_generate_type"),
     ("engine", "hooks_dir"),
 ];
 

@@ -32,8 +32,18 @@ impl Kube for LocalEngine {
     async fn kube_generate(
         &self,
         names: &[String],
-        options: KubeGenerateOptions,
+        mut options: KubeGenerateOptions,
     ) -> Result<KubeGenerateReport> {
+        if options.kind.is_empty() {
+            options.kind = self
+                .engine()
+                .config()
+                .containers_conf
+                .engine
+                .kube_generate_type
+                .clone()
+                .unwrap_or_else(|| "pod".into());
+        }
         crate::kube::generate::generate(self, names, options).await
     }
 }

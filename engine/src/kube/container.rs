@@ -18,6 +18,7 @@ use super::quantity;
 pub(crate) struct PodContext<'a> {
     pub pod_name: &'a str,
     pub labels: &'a [(String, String)],
+    pub annotations: &'a [(String, String)],
     pub restart: Option<RestartPolicy>,
     pub security: Option<&'a PodSecurityContext>,
     pub stop_timeout: Option<u64>,
@@ -26,8 +27,23 @@ pub(crate) struct PodContext<'a> {
     pub quiet: bool,
 }
 
-fn pull_policy(p: Option<&str>) -> Result<PullPolicy, Error> {
+/// Whether the reference names the `latest` tag (or no tag, which is it).
+fn is_latest(image: &str) -> bool {
+    if image.contains('@') {
+        return false;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) => tag == "latest",
+        None => true,
+    }
+}
+
+/// `imagePullPolicy`; none given: `newer` for a `latest` image, else
+/// `missing`, as Podman.
+fn pull_policy(p: Option<&str>, image: &str) -> Result<PullPolicy, Error> {
     Ok(match p {
+        None | Some("") if is_latest(image) => PullPolicy::Newer,
         None | Some("") | Some("IfNotPresent") => PullPolicy::Missing,
         Some("Always") => PullPolicy::Always,
         Some("Never") => PullPolicy::Never,
@@ -117,8 +133,24 @@ fn apply_security(
     if s.read_only_root_filesystem == Some(true) {
         spec.read_only = Some(true);
     }
+    if s.proc_mount.as_deref() == Some("Unmasked") {
+        spec.security.unmask = vec!["all".into()];
+    }
     if s.allow_privilege_escalation == Some(false) {
         spec.security.no_new_privileges = true;
+    }
+    if let Some(se) = &s.se_linux_options {
+        let parts = [
+            ("user", &se.user),
+            ("role", &se.role),
+            ("type", &se.type_),
+            ("level", &se.level),
+        ];
+        for (k, v) in parts {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                spec.security.label.push(format!("{k}:{v}"));
+            }
+        }
     }
     if let Some(p) = &s.seccomp_profile {
         if p.type_ == "Unconfined" {
@@ -181,7 +213,16 @@ pub(crate) fn create_spec(
             format!("container {:?}: startupProbe is not supported yet", c.name),
         ));
     }
+    let pull = pull_policy(c.image_pull_policy.as_deref(), &image)?;
+    tracing::debug!(
+        "Pulling image {image} (policy: {})",
+        serde_json::to_value(pull)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    );
     let mut spec = ContainerSpec {
+        annotations: ctx.annotations.to_vec(),
         image,
         env,
         workdir: c.working_dir.clone().filter(|w| !w.is_empty()),
@@ -210,7 +251,7 @@ pub(crate) fn create_spec(
     Ok(CreateSpec {
         options: spec,
         name: Some(format!("{}-{}", ctx.pod_name, c.name)),
-        pull: pull_policy(c.image_pull_policy.as_deref())?,
+        pull,
         tls_verify: ctx.tls_verify,
         quiet: ctx.quiet,
         pod: PodTarget::Existing(ctx.pod_name.to_owned()),
@@ -226,6 +267,7 @@ mod tests {
         PodContext {
             pod_name: "p",
             labels: &[],
+            annotations: &[],
             restart: None,
             security: None,
             stop_timeout: None,
@@ -254,6 +296,7 @@ mod tests {
         let s = create_spec(&c, &ctx(), None, vec!["A=1".into()]).unwrap();
         assert_eq!(s.name.as_deref(), Some("p-web"));
         assert_eq!(s.pull, PullPolicy::Never);
+        assert!(is_latest("alpine") && is_latest("r:5000/a:latest") && !is_latest("a:1"));
         let o = &s.options;
         assert_eq!(
             o.entrypoint.as_deref(),

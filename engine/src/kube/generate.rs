@@ -133,6 +133,21 @@ fn security(c: &InspectContainerData, image_user: &str) -> Option<SecurityContex
         sc.allow_privilege_escalation = Some(false);
         any = true;
     }
+    let mut se = k8s_openapi::api::core::v1::SELinuxOptions::default();
+    for o in opts.iter().filter_map(|o| o.strip_prefix("label=")) {
+        match o.split_once(':') {
+            Some(("type", v)) => se.type_ = Some(v.to_owned()),
+            Some(("level", v)) => se.level = Some(v.to_owned()),
+            Some(("user", v)) => se.user = Some(v.to_owned()),
+            Some(("role", v)) => se.role = Some(v.to_owned()),
+            _ if o == "disable" => se.type_ = Some("spc_t".into()),
+            _ => {}
+        }
+    }
+    if se != k8s_openapi::api::core::v1::SELinuxOptions::default() {
+        sc.se_linux_options = Some(se);
+        any = true;
+    }
     if opts.iter().any(|o| o == "unmask=all") {
         sc.proc_mount = Some("Unmasked".into());
         any = true;

@@ -51,25 +51,67 @@ impl Parsed {
 
 const WORKLOAD_KINDS: [&str; 4] = ["Pod", "Deployment", "DaemonSet", "Job"];
 
-/// Splits the YAML into its documents as JSON values (a `List`'s items
-/// become documents of their own).
-pub(crate) fn split_documents(yaml: &[u8]) -> Result<Vec<serde_json::Value>, Error> {
-    let text = std::str::from_utf8(yaml)
-        .map_err(|e| Error::invalid(format!("multi doc yaml could not be split: {e}")))?;
+/// One document: its own YAML text (decoded from the text, so plain
+/// scalars such as `true` read as the strings the schema wants, as
+/// Kubernetes' decoder does) or, for a `List`'s items, its value.
+#[derive(Clone, Debug)]
+pub(crate) struct RawDoc {
+    text: Option<String>,
+    value: serde_json::Value,
+}
+
+/// The document texts between `---` lines.
+fn split_texts(text: &str) -> Vec<String> {
+    let mut docs = vec![String::new()];
+    for line in text.lines() {
+        let sep = line == "---" || line.starts_with("--- ") || line.starts_with("---\t");
+        if sep {
+            docs.push(String::new());
+            let rest = line[3..].trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                docs.last_mut().map(|d| d.push_str(rest));
+            }
+            continue;
+        }
+        if let Some(d) = docs.last_mut() {
+            d.push_str(line);
+            d.push('\n');
+        }
+    }
+    docs
+}
+
+fn split_error(e: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("multi doc yaml could not be split: {e}"))
+}
+
+/// Splits the YAML into its documents (a `List`'s items become documents
+/// of their own).
+pub(crate) fn split_documents(yaml: &[u8]) -> Result<Vec<RawDoc>, Error> {
+    let text = std::str::from_utf8(yaml).map_err(split_error)?;
     let mut out = Vec::new();
-    for doc in serde_norway::Deserializer::from_str(text) {
-        let value = serde_json::Value::deserialize(doc)
-            .map_err(|e| Error::invalid(format!("multi doc yaml could not be split: {e}")))?;
+    for doc in split_texts(text) {
+        let value: serde_json::Value = if doc.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_norway::from_str(&doc).map_err(split_error)?
+        };
         if value.is_null() {
             continue;
         }
         if value.get("kind").and_then(|k| k.as_str()) == Some("List") {
             if let Some(items) = value.get("items").and_then(|i| i.as_array()) {
-                out.extend(items.iter().cloned());
+                out.extend(items.iter().map(|v| RawDoc {
+                    text: None,
+                    value: v.clone(),
+                }));
             }
             continue;
         }
-        out.push(value);
+        out.push(RawDoc {
+            text: Some(doc),
+            value,
+        });
     }
     Ok(out)
 }
@@ -86,10 +128,10 @@ fn kind_of(doc: &serde_json::Value) -> Result<String, Error> {
 
 /// Puts every non-workload document before the workloads, as Podman's
 /// `sortKubeKinds` does (the others in reverse order).
-fn sort_kinds(docs: Vec<serde_json::Value>) -> Result<Vec<(String, serde_json::Value)>, Error> {
+fn sort_kinds(docs: Vec<RawDoc>) -> Result<Vec<(String, RawDoc)>, Error> {
     let mut sorted = std::collections::VecDeque::new();
     for d in docs {
-        let kind = kind_of(&d)?;
+        let kind = kind_of(&d.value)?;
         if WORKLOAD_KINDS.contains(&kind.as_str()) {
             sorted.push_back((kind, d));
         } else {
@@ -99,12 +141,13 @@ fn sort_kinds(docs: Vec<serde_json::Value>) -> Result<Vec<(String, serde_json::V
     Ok(sorted.into())
 }
 
-fn decode<T: serde::de::DeserializeOwned>(
-    value: serde_json::Value,
-    what: &str,
-) -> Result<T, Error> {
-    serde_json::from_value(value)
-        .map_err(|e| Error::invalid(format!("unable to read YAML as {what}: {e}")))
+fn decode<T: serde::de::DeserializeOwned>(doc: RawDoc, what: &str) -> Result<T, Error> {
+    let fail =
+        |e: &dyn std::fmt::Display| Error::invalid(format!("unable to read YAML as {what}: {e}"));
+    match &doc.text {
+        Some(t) => serde_norway::from_str(t).map_err(|e| fail(&e)),
+        None => serde_json::from_value(doc.value).map_err(|e| fail(&e)),
+    }
 }
 
 fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
@@ -210,7 +253,7 @@ pub(crate) fn configmap_file(path: &str, content: &[u8]) -> Result<Vec<ConfigMap
             e.message
         ))
     })? {
-        let kind = kind_of(&value)?;
+        let kind = kind_of(&value.value)?;
         if kind != "ConfigMap" {
             return Err(Error::invalid(format!(
                 "{path:?}: invalid YAML kind: {kind:?}. [ConfigMap] is the only supported by --configmap"
@@ -234,6 +277,15 @@ mod tests {
         let w = p.workloads().next().unwrap();
         assert_eq!(w.pod_name, "web-pod");
         assert_eq!(p.warnings.len(), 1);
+    }
+
+    #[test]
+    fn plain_scalars_read_as_strings_and_lists_flatten() {
+        let p = parse(b"kind: List\napiVersion: v1\nitems:\n- kind: ConfigMap\n  metadata:\n    name: a\n---\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    command:\n    - true\n").unwrap();
+        assert!(matches!(p.docs[0], Doc::ConfigMap(_)));
+        let w = p.workloads().next().unwrap();
+        let c = &w.template.spec.as_ref().unwrap().containers[0];
+        assert_eq!(c.command.as_deref().unwrap(), ["true"]);
     }
 
     #[test]

@@ -50,13 +50,19 @@ fn port_mappings(containers: &[Container], publish_all: bool) -> Result<Vec<Stri
     let mut out = Vec::new();
     for c in containers {
         for p in c.ports.iter().flatten() {
-            if !(1..=65535).contains(&p.container_port) {
+            let host = p.host_port.unwrap_or(0);
+            // A port with only a hostPort publishes that port (Podman).
+            let container_port = if p.container_port == 0 {
+                host
+            } else {
+                p.container_port
+            };
+            if !(1..=65535).contains(&container_port) {
                 return Err(Error::invalid(format!(
                     "invalid containerPort {} of container {:?}: must be between 1 and 65535",
                     p.container_port, c.name
                 )));
             }
-            let host = p.host_port.unwrap_or(0);
             if !(0..=65535).contains(&host) {
                 return Err(Error::invalid(format!(
                     "invalid hostPort {host} of container {:?}: must be between 0 and 65535",
@@ -69,7 +75,7 @@ fn port_mappings(containers: &[Container], publish_all: bool) -> Result<Vec<Stri
             }
             let host = match (host, publish_all) {
                 (0, false) => continue,
-                (0, true) => p.container_port,
+                (0, true) => container_port,
                 (h, _) => h,
             };
             let ip = p
@@ -77,7 +83,7 @@ fn port_mappings(containers: &[Container], publish_all: bool) -> Result<Vec<Stri
                 .as_deref()
                 .map(|ip| format!("{ip}:"))
                 .unwrap_or_default();
-            out.push(format!("{ip}{host}:{}/{proto}", p.container_port));
+            out.push(format!("{ip}{host}:{container_port}/{proto}"));
         }
     }
     Ok(out)
@@ -165,7 +171,13 @@ pub(crate) fn plan(
     let pod = pod_spec(w, &spec, &labels, options)?;
     let (volumes, fills) = pod_volumes(spec.volumes.as_deref().unwrap_or_default(), sources)?;
     let restart = restart_policy(spec.restart_policy.as_deref())?;
+    let mut annotations_all: Vec<(String, String)> = w.annotations.clone().into_iter().collect();
+    for (k, v) in &options.annotations {
+        annotations_all.retain(|(ek, _)| ek != k);
+        annotations_all.push((k.clone(), v.clone()));
+    }
     let ctx = PodContext {
+        annotations: &annotations_all,
         pod_name: &w.pod_name,
         labels: &labels,
         restart: Some(restart),
@@ -270,6 +282,9 @@ mod tests {
         let w = workload("kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: a\n    ports:\n    - containerPort: 70000\n");
         let e = plan(&w, &Sources::default(), &KubePlayOptions::default()).unwrap_err();
         assert!(e.message.starts_with("invalid containerPort 70000"), "{e}");
+        let w = workload("kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: a\n    ports:\n    - hostPort: 8080\n");
+        let p = plan(&w, &Sources::default(), &KubePlayOptions::default()).unwrap();
+        assert_eq!(p.pod.port_mappings, ["8080:8080/tcp"]);
         let w = workload("kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: a\n  - name: c\n    image: a\n");
         let e = plan(&w, &Sources::default(), &KubePlayOptions::default()).unwrap_err();
         assert!(e.message.contains("duplicate container name"), "{e}");
