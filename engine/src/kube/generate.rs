@@ -519,7 +519,7 @@ async fn pod_spec<E: FrontDoor + ?Sized>(
     pod_ports: Option<Vec<ContainerPort>>,
     service: bool,
 ) -> Result<PodSpec, Error> {
-    ctrs.sort_by(|a, b| a.created.cmp(&b.created));
+    ctrs.sort_by_key(|c| c.created);
     let mut spec = PodSpec::default();
     let mut volumes: BTreeMap<String, Volume> = BTreeMap::new();
     let mut first = true;

@@ -9,7 +9,6 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, PodTemplateSpec, Secret};
 use rpod_api::Error;
-use serde::Deserialize;
 
 /// A Pod, or the pod template of a Deployment, DaemonSet or Job.
 #[derive(Clone, Debug)]
@@ -69,7 +68,9 @@ fn split_texts(text: &str) -> Vec<String> {
             docs.push(String::new());
             let rest = line[3..].trim();
             if !rest.is_empty() && !rest.starts_with('#') {
-                docs.last_mut().map(|d| d.push_str(rest));
+                if let Some(d) = docs.last_mut() {
+                    d.push_str(rest);
+                }
             }
             continue;
         }

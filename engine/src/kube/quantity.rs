@@ -58,7 +58,7 @@ pub(crate) fn format_bytes(n: i64) -> String {
     const SUFFIXES: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
     let mut v = n;
     let mut idx = None;
-    while v != 0 && v % 1024 == 0 && idx.map_or(true, |i: usize| i + 1 < SUFFIXES.len()) {
+    while v != 0 && v % 1024 == 0 && idx.is_none_or(|i: usize| i + 1 < SUFFIXES.len()) {
         v /= 1024;
         idx = Some(idx.map_or(0, |i| i + 1));
     }
