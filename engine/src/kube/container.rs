@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{
 };
 use rpod_api::container_run::{
     ContainerSpec, CreateSpec, HealthCheck, HealthOnFailure, InitCtrMode, PodTarget, PullPolicy,
-    RestartPolicy,
+    RestartPolicy, RestartPolicyName,
 };
 use rpod_api::Error;
 
@@ -73,7 +73,11 @@ fn health_check(p: &Probe) -> Result<HealthCheck, Error> {
             k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => n.to_string(),
             k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
         };
-        let path = h.path.clone().unwrap_or_default();
+        let path = h
+            .path
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "/".into());
         format!("curl -f {scheme}://{host}:{port}{path} || exit 1")
     } else if let Some(t) = &p.tcp_socket {
         let host = t.host.clone().unwrap_or_else(|| "localhost".into());
@@ -246,7 +250,16 @@ pub(crate) fn create_spec(
     apply_security(c.security_context.as_ref(), ctx.security, &mut spec);
     apply_resources(c.resources.as_ref(), &mut spec)?;
     if let Some(p) = &c.liveness_probe {
-        spec.healthcheck = Some(health_check(p)?);
+        let mut hc = health_check(p)?;
+        // A failing liveness probe restarts the container only when the
+        // pod's policy restarts containers (Podman).
+        if !matches!(
+            ctx.restart.map(|r| r.name),
+            Some(RestartPolicyName::Always | RestartPolicyName::OnFailure)
+        ) {
+            hc.on_failure = HealthOnFailure::None;
+        }
+        spec.healthcheck = Some(hc);
     }
     Ok(CreateSpec {
         options: spec,
@@ -314,7 +327,7 @@ mod tests {
         assert_eq!(h.test, ["CMD-SHELL", "true"]);
         assert_eq!(h.interval_ms, 5000);
         assert_eq!(h.start_period_ms, 2000);
-        assert_eq!(h.on_failure, HealthOnFailure::Restart);
+        assert_eq!(h.on_failure, HealthOnFailure::None);
     }
 
     #[test]

@@ -78,12 +78,13 @@ fn port_mappings(containers: &[Container], publish_all: bool) -> Result<Vec<Stri
                 (0, true) => container_port,
                 (h, _) => h,
             };
+            // No hostIP: every address, written out as Podman does.
             let ip = p
                 .host_ip
                 .as_deref()
-                .map(|ip| format!("{ip}:"))
-                .unwrap_or_default();
-            out.push(format!("{ip}{host}:{container_port}/{proto}"));
+                .filter(|i| !i.is_empty())
+                .unwrap_or("0.0.0.0");
+            out.push(format!("{ip}:{host}:{container_port}/{proto}"));
         }
     }
     Ok(out)
@@ -256,7 +257,7 @@ mod tests {
         );
         let p = plan(&w, &Sources::default(), &KubePlayOptions::default()).unwrap();
         assert_eq!(p.pod.name.as_deref(), Some("web"));
-        assert_eq!(p.pod.port_mappings, ["8080:80/tcp"]);
+        assert_eq!(p.pod.port_mappings, ["0.0.0.0:8080:80/tcp"]);
         assert_eq!(p.pod.network.modes, [DEFAULT_NETWORK]);
         assert_eq!(p.pod.labels, [("app".to_owned(), "web".to_owned())]);
         assert_eq!(p.init_containers[0].name.as_deref(), Some("web-init"));
@@ -273,7 +274,7 @@ mod tests {
             ..KubePlayOptions::default()
         };
         let p = plan(&w, &Sources::default(), &all).unwrap();
-        assert_eq!(p.pod.port_mappings, ["81:81/tcp", "9090:80"]);
+        assert_eq!(p.pod.port_mappings, ["0.0.0.0:81:81/tcp", "9090:80"]);
         assert_eq!(p.pod.network.modes, ["none"]);
     }
 
@@ -284,7 +285,7 @@ mod tests {
         assert!(e.message.starts_with("invalid containerPort 70000"), "{e}");
         let w = workload("kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: a\n    ports:\n    - hostPort: 8080\n");
         let p = plan(&w, &Sources::default(), &KubePlayOptions::default()).unwrap();
-        assert_eq!(p.pod.port_mappings, ["8080:8080/tcp"]);
+        assert_eq!(p.pod.port_mappings, ["0.0.0.0:8080:8080/tcp"]);
         let w = workload("kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: a\n  - name: c\n    image: a\n");
         let e = plan(&w, &Sources::default(), &KubePlayOptions::default()).unwrap_err();
         assert!(e.message.contains("duplicate container name"), "{e}");
