@@ -72,8 +72,24 @@ if ! command -v docker >/dev/null 2>&1; then
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold docker.io
 fi
 
+# kubernetes-validate (PyPI) checks the YAML `kube generate` writes against the
+# Kubernetes schema in tests/tests/kube.rs. Needs python3 with pip; installed once.
+if ! command -v kubernetes-validate >/dev/null 2>&1; then
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "install-deps: python3-pip is missing; run this script as root" >&2
+            exit 1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends python3-pip
+    fi
+    python3 -m pip install -q kubernetes-validate 2>/dev/null ||
+        python3 -m pip install -q --break-system-packages kubernetes-validate
+fi
+
 # The packages must have delivered what rpod and the tests execute.
-for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd; do
+for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||

@@ -17,6 +17,7 @@ pub mod image;
 pub mod info;
 pub mod input_time;
 pub mod inspect;
+pub mod kube;
 pub mod logs;
 pub mod network;
 pub mod pod;

@@ -40,6 +40,7 @@ pub(crate) mod hooks;
 pub(crate) mod idmap;
 pub(crate) mod image_ref;
 pub(crate) mod journal;
+pub(crate) mod kube;
 pub(crate) mod lock;
 pub(crate) mod logs;
 pub(crate) mod monitor;

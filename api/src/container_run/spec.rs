@@ -386,6 +386,9 @@ pub struct ContainerSpec {
     pub remove_image: bool,
     /// Labels in order, later ones winning.
     pub labels: Vec<(String, String)>,
+    /// OCI annotations (`kube play`: the pod's and `--annotation`s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<(String, String)>,
     /// `--stop-signal`, as a number.
     pub stop_signal: Option<i32>,
     /// `--stop-timeout`, seconds.

@@ -15,6 +15,7 @@ pub mod container_logs;
 pub mod container_run;
 pub mod containers;
 pub mod images;
+pub mod kube;
 pub mod networks;
 pub mod options;
 pub mod pods;
@@ -27,6 +28,7 @@ pub use container_logs::ContainerLogs;
 pub use container_run::ContainerRun;
 pub use containers::Containers;
 pub use images::Images;
+pub use kube::Kube;
 pub use networks::Networks;
 pub use options::EngineOptions;
 pub use pods::Pods;
@@ -46,6 +48,7 @@ pub trait FrontDoor:
     + Volumes
     + Networks
     + Secrets
+    + Kube
     + Send
     + Sync
 {
@@ -62,6 +65,7 @@ impl<T> FrontDoor for T where
         + Volumes
         + Networks
         + Secrets
+        + Kube
         + Send
         + Sync
 {

@@ -334,6 +334,7 @@ impl ContainerFlags {
             remove: self.rm,
             remove_image: false,
             labels,
+            annotations: Vec::new(),
             stop_signal,
             stop_timeout: self.stop_timeout,
             log_max_files,

@@ -12,6 +12,9 @@ use crate::cli_error::CliResult;
 pub enum GenerateCommand {
     /// Generate systemd units
     Systemd(SystemdArgs),
+    /// Generate Kubernetes YAML based on containers, pods or volumes
+    #[command(override_usage = "rpod generate kube [options] {CONTAINER...|POD...|VOLUME...}")]
+    Kube(super::kube::GenerateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -48,7 +51,10 @@ pub struct SystemdArgs {
 }
 
 pub async fn run(g: &Globals, cmd: GenerateCommand) -> CliResult {
-    let GenerateCommand::Systemd(a) = cmd;
+    let a = match cmd {
+        GenerateCommand::Systemd(a) => a,
+        GenerateCommand::Kube(a) => return super::kube::generate(g, a).await,
+    };
     let options = GenerateSystemdOptions {
         use_name: a.name,
         new: a.new,

@@ -22,6 +22,7 @@ mod history;
 mod images;
 mod info;
 mod inspect;
+mod kube;
 mod lifecycle;
 mod limit_flags;
 mod login;
@@ -91,6 +92,9 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Display the configuration of object denoted by ID
     Inspect(inspect::InspectArgs),
+    /// Play containers, pods or volumes from a structured file
+    #[command(subcommand)]
+    Kube(kube::KubeCommand),
     /// Load image(s) from a tar archive or layout
     Load(save::LoadArgs),
     /// Log in to a container registry
@@ -100,6 +104,9 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Play containers, pods or volumes from a structured file
+    #[command(subcommand)]
+    Play(kube::PlayCommand),
     /// Manage pods
     #[command(subcommand)]
     Pod(pod::PodCommand),
@@ -282,6 +289,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Completion(a) => completion::run(a),
         Command::Volume(c) => volume::dispatch(&g, c).await,
         Command::Secret(c) => secret::dispatch(&g, c).await,
+        Command::Kube(c) => kube::dispatch(&g, c).await,
+        Command::Play(kube::PlayCommand::Kube(a)) => kube::play(&g, a).await,
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),
@@ -324,10 +333,8 @@ const PLANNED: &[&str] = &[
     "build",
     "checkpoint",
     "init",
-    "kube",
     "machine",
     "manifest",
-    "play",
     "prune",
     "restore",
     "search",

@@ -125,6 +125,8 @@ pub struct EngineTable {
     pub hooks_dir: Option<Vec<String>>,
     /// The `slirp4netns:` options of a container that gives none.
     pub network_cmd_options: Vec<String>,
+    /// `kube generate`'s default `--type`.
+    pub kube_generate_type: Option<String>,
 }
 
 /// A size given as a number of bytes or as a go-units string (`"1m"`).
@@ -172,6 +174,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("engine", "runtimes"),
     ("engine", "runtimes_flags"),
     ("engine", "image_volume_mode"),
+    ("engine", "kube_generate_type"),
     ("engine", "hooks_dir"),
     ("engine", "network_cmd_options"),
     ("network", "pasta_options"),

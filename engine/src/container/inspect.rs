@@ -277,7 +277,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             working_dir: o.workdir.clone().unwrap_or_else(|| "/".into()),
             entrypoint: o.entrypoint.clone(),
             labels: Some(labels),
-            annotations: Some(BTreeMap::new()),
+            annotations: Some(o.annotations.iter().cloned().collect()),
             stop_signal: signal_name(o.stop_signal.unwrap_or(SIGTERM)),
             healthcheck,
             healthcheck_on_failure_action: o

@@ -197,6 +197,9 @@ pub struct ContainerOptions {
     pub remove_image: bool,
     #[serde(default)]
     pub labels: Vec<(String, String)>,
+    /// OCI annotations, in the runtime spec and `.Config.Annotations`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<(String, String)>,
     /// Signal for `stop`, as a number (default SIGTERM).
     #[serde(default)]
     pub stop_signal: Option<i32>,

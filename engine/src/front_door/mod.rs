@@ -9,6 +9,7 @@ pub(crate) mod container_run;
 mod containers;
 pub(crate) mod error;
 pub(crate) mod images;
+mod kube;
 mod networks;
 mod pods;
 mod secrets;

@@ -30,6 +30,15 @@ pub fn join_namespaces(
         );
     }
     linux.set_namespaces(Some(namespaces));
+    if joins.iter().any(|(t, _)| *t == LinuxNamespaceType::Network) {
+        // A joined network namespace is the holder's, maybe the host's
+        // (a pod with `--network host`), where the runtime refuses network
+        // sysctls: Podman sets its default ones only on a namespace of the
+        // container's own.
+        if let Some(sysctl) = linux.sysctl_mut() {
+            sysctl.remove("net.ipv4.ping_group_range");
+        }
+    }
     if joins.iter().any(|(t, _)| *t == LinuxNamespaceType::Uts) {
         // The holder set the hostname; setting it again from a joining
         // container would change it for the whole pod.
@@ -46,6 +55,12 @@ mod tests {
     fn joined_namespaces_get_paths_and_uts_drops_hostname() {
         let mut spec = Spec::default();
         spec.set_hostname(Some("x".into()));
+        if let Some(l) = spec.linux_mut() {
+            l.set_sysctl(Some(std::collections::HashMap::from([(
+                "net.ipv4.ping_group_range".to_owned(),
+                "0 0".to_owned(),
+            )])));
+        }
         join_namespaces(
             &mut spec,
             &[
@@ -68,5 +83,7 @@ mod tests {
             .iter()
             .any(|n| n.typ() == LinuxNamespaceType::Pid && n.path().is_none()));
         assert_eq!(spec.hostname(), &None);
+        let sysctl = spec.linux().as_ref().unwrap().sysctl().clone().unwrap();
+        assert!(sysctl.is_empty(), "{sysctl:?}");
     }
 }

@@ -186,10 +186,13 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .hostname(hostname)
         .mounts(mounts)
         .linux(linux)
-        .annotations(HashMap::from([(
-            MANAGER_ANNOTATION.to_string(),
-            "rpod".to_string(),
-        )]))
+        .annotations(
+            opts.annotations
+                .iter()
+                .cloned()
+                .chain([(MANAGER_ANNOTATION.to_string(), "rpod".to_string())])
+                .collect::<HashMap<_, _>>(),
+        )
         .build()?;
     if opts.namespaces.uts == NsMode::Host {
         // The host's UTS namespace keeps the host's name (the runtime

@@ -74,6 +74,7 @@ pub(crate) fn container_options(
         remove: spec.remove,
         remove_image: spec.remove_image,
         labels: spec.labels,
+        annotations: spec.annotations,
         stop_signal: spec.stop_signal,
         stop_timeout: spec.stop_timeout,
         restart: spec.restart.map(restart_config),

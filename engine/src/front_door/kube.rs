@@ -1,0 +1,49 @@
+//! The Kube service: `kube play`, `kube down`, `kube generate` (the
+//! engine's `kube` module, over this front door's own operations).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rpod_api::front_door::images::ProgressSink;
+use rpod_api::front_door::Kube;
+use rpod_api::kube::{
+    KubeDownOptions, KubeDownReport, KubeGenerateOptions, KubeGenerateReport, KubePlayOptions,
+    KubePlayReport,
+};
+use rpod_api::Result;
+
+use super::LocalEngine;
+
+#[async_trait]
+impl Kube for LocalEngine {
+    async fn kube_play(
+        &self,
+        yaml: Vec<u8>,
+        options: KubePlayOptions,
+        progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<KubePlayReport> {
+        crate::kube::play::play(self, &yaml, options, progress).await
+    }
+
+    async fn kube_down(&self, yaml: Vec<u8>, options: KubeDownOptions) -> Result<KubeDownReport> {
+        crate::kube::down::down(self, &yaml, options).await
+    }
+
+    async fn kube_generate(
+        &self,
+        names: &[String],
+        mut options: KubeGenerateOptions,
+    ) -> Result<KubeGenerateReport> {
+        if options.kind.is_empty() {
+            options.kind = self
+                .engine()
+                .config()
+                .containers_conf
+                .engine
+                .kube_generate_type
+                .clone()
+                .unwrap_or_else(|| "pod".into());
+        }
+        crate::kube::generate::generate(self, names, options).await
+    }
+}
