@@ -7,6 +7,7 @@ mod container_logs;
 mod container_run;
 mod containers;
 mod images;
+mod kube;
 mod networks;
 mod pods;
 mod secrets;
