@@ -169,7 +169,7 @@ fn invalid_flag_values_create_nothing() {
         vec!["run", "-v", "relative:/x:bogus", &img, "true"],
         vec!["run", "-v", "bad$name:/x", &img, "true"],
         vec!["run", "-v", "/nonexistent-rpod-path:/x", &img, "true"],
-        vec!["run", "--network", "slirp4netns", &img, "true"],
+        vec!["run", "--network", "slirp4netns:bogus=1", &img, "true"],
         vec!["run", "--network", "no-such-net", &img, "true"],
         vec!["run", "-p", "1:2:3:4", &img, "true"],
         vec!["run", "--add-host", "db:nope", &img, "true"],

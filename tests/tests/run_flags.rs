@@ -177,7 +177,7 @@ fn rmi_removes_the_image_unless_in_use() {
 fn unimplemented_flags_are_refused_by_name() {
     let (w, img) = busybox();
     for (flag, want) in [
-        ("--cpu-rt-period=10", "--cpu-rt-period is not supported yet"),
+        ("--preserve-fds=1", "--preserve-fds is not supported yet"),
         (
             "--link-local-ip=169.254.0.9",
             "--link-local-ip is not supported yet",
