@@ -171,7 +171,7 @@ impl GlobalFlags {
                 )))
             }
         }
-        let refused: [(&str, bool, &str); 8] = [
+        let refused: [(&str, bool, &str); 7] = [
             (
                 "--network-cmd-path",
                 self.network_cmd_path.is_some(),
@@ -186,11 +186,6 @@ impl GlobalFlags {
                 "--module",
                 !self.module.is_empty(),
                 "containers.conf modules",
-            ),
-            (
-                "--volumepath",
-                self.volumepath.is_some(),
-                "volumes (issue 13)",
             ),
             (
                 "--transient-store",

@@ -116,6 +116,8 @@ pub struct EngineConfig {
     /// `--default-mounts-file`: the mounts.conf read instead of the
     /// system ones.
     pub default_mounts_file: Option<PathBuf>,
+    /// `--volumepath`: where named volumes live (default `<root>/volumes`).
+    pub volume_path: Option<PathBuf>,
     /// `[network]` of rpod.conf: backend, definitions directory, default network.
     pub network: crate::network::config::NetworkConfig,
 }
@@ -219,6 +221,7 @@ impl EngineConfig {
             containers_conf: containers,
             runtime_flags: Vec::new(),
             default_mounts_file: None,
+            volume_path: None,
             network: file.network.resolve()?,
         })
     }
@@ -276,6 +279,13 @@ impl EngineConfig {
 
     pub fn lock_dir(&self) -> PathBuf {
         self.runroot.join("locks")
+    }
+
+    /// The directory of named volumes: `--volumepath`, else `<root>/volumes`.
+    pub fn volume_path(&self) -> PathBuf {
+        self.volume_path
+            .clone()
+            .unwrap_or_else(|| self.root.join("volumes"))
     }
 
     /// Where the state database lives: containers.conf's `[engine]

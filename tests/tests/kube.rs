@@ -7,11 +7,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use common::busybox;
+use common::net::{free_port, http_get};
 use rpod_tests::{unique_name, wait_until, TestEnv};
 
 /// The Kubernetes version the generated YAML is checked against (the
@@ -25,25 +24,6 @@ impl Drop for PodGuard<'_> {
     fn drop(&mut self) {
         let _ = self.0.run(&["pod", "rm", "-af", "-t", "0"]);
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn http_get(port: u16) -> String {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
 }
 
 /// `kubernetes-validate --strict` of the YAML file.

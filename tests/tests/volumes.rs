@@ -600,3 +600,57 @@ fn volume_events_as_podman() {
     ]);
     assert_eq!(json, "volume create evvol1\n");
 }
+
+/// `--volumepath` puts named volumes in another directory: created there,
+/// written there by a container, reported by `info` and inspect, and the
+/// exit cleanup of a `--rm` container (run by its monitor) finds them there.
+#[test]
+fn volumepath_moves_the_volumes_directory() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let vols = env.dir().join("elsewhere");
+    let vp = vols.display().to_string();
+    let with = |args: &[&str]| {
+        let mut all = vec!["--volumepath", vp.as_str()];
+        all.extend_from_slice(args);
+        env.ok(&all)
+    };
+    assert_eq!(
+        with(&["info", "--format", "{{.Store.VolumePath}}"]).trim(),
+        vp
+    );
+    with(&["volume", "create", "data"]);
+    assert_eq!(
+        with(&["volume", "inspect", "data", "--format", "{{.Mountpoint}}"]).trim(),
+        format!("{vp}/data/_data")
+    );
+    with(&[
+        "run",
+        "--rm",
+        "-v",
+        "data:/d",
+        "-v",
+        "/anon",
+        &img,
+        "sh",
+        "-c",
+        "echo hi > /d/f",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(vols.join("data/_data/f")).unwrap(),
+        "hi\n"
+    );
+    // The anonymous volume was made there and removed with the container.
+    let left: Vec<_> = std::fs::read_dir(&vols)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["data"], "{left:?}");
+    assert!(!env.root().join("volumes/data").exists());
+    // Without the flag the default directory is used: the volume is not there.
+    assert_eq!(
+        env.ok(&["info", "--format", "{{.Store.VolumePath}}"])
+            .trim(),
+        env.root().join("volumes").display().to_string()
+    );
+}

@@ -25,4 +25,6 @@ pub struct EngineOptions {
     /// `--default-mounts-file`: the mounts.conf read instead of the
     /// system ones.
     pub default_mounts_file: Option<PathBuf>,
+    /// `--volumepath`: where named volumes live (default `<root>/volumes`).
+    pub volume_path: Option<PathBuf>,
 }

@@ -29,6 +29,7 @@ pub struct Globals {
     pub runtime_flags: Vec<String>,
     pub hooks_dirs: Vec<PathBuf>,
     pub default_mounts_file: Option<PathBuf>,
+    pub volume_path: Option<PathBuf>,
     /// Remote mode: the connection the user named (resolved on use).
     pub remote: Option<crate::connections::Wanted>,
 }
@@ -47,6 +48,7 @@ impl From<&Cli> for Globals {
             runtime_flags: c.globals.runtime_flag.clone(),
             hooks_dirs: c.globals.hooks_dir.iter().map(PathBuf::from).collect(),
             default_mounts_file: c.globals.default_mounts_file.clone(),
+            volume_path: c.globals.volumepath.clone(),
             remote: c.globals.remote_mode().then(|| crate::connections::Wanted {
                 url: c.globals.url.clone(),
                 connection: c.globals.connection.clone(),
@@ -70,6 +72,7 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
         runtime_flags: g.runtime_flags.clone(),
         hooks_dirs: g.hooks_dirs.clone(),
         default_mounts_file: g.default_mounts_file.clone(),
+        volume_path: g.volume_path.clone(),
     }
 }
 
@@ -107,6 +110,7 @@ fn refuse_local_flags(g: &Globals) -> CliResult<()> {
         ("--network-config-dir", g.network_config_dir.is_some()),
         ("--runtime-flag", !g.runtime_flags.is_empty()),
         ("--hooks-dir", !g.hooks_dirs.is_empty()),
+        ("--volumepath", g.volume_path.is_some()),
     ];
     match given.iter().find(|(_, set)| *set) {
         Some((flag, _)) => Err(CliError::usage(format!(

@@ -68,7 +68,7 @@ pub(super) fn check_database(
         }
         report.rebuilt_containers.insert(rec.id, rec.name);
     }
-    for mut vol in crate::volume::snapshot::read_all(root) {
+    for mut vol in crate::volume::snapshot::read_all(&config.volume_path()) {
         // A volume mounted by the driver counts the running users.
         if vol.needs_mount() {
             let users = running

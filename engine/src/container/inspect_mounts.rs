@@ -47,7 +47,7 @@ pub(crate) fn mounts(ctx: &EngineCtx, o: &ContainerOptions) -> Vec<InspectMount>
             InspectMount {
                 r#type: "volume".into(),
                 name: v.name.clone(),
-                source: crate::volume::mountpoint(&ctx.config.root, &v.name)
+                source: crate::volume::mountpoint(&ctx.config.volume_path(), &v.name)
                     .display()
                     .to_string(),
                 destination: v.destination.clone(),

@@ -164,7 +164,8 @@ fn prepare_and_spawn(
     if let Some(maps) = &own_maps {
         super::userns::chown_etc_files(maps, &etc_files)?;
     }
-    let mut volume_binds = crate::volume::container_binds(&ctx.config.root, &rec.options.volumes);
+    let mut volume_binds =
+        crate::volume::container_binds(&ctx.config.volume_path(), &rec.options.volumes);
     let user_destinations: Vec<&str> = rec
         .options
         .mounts
@@ -283,6 +284,9 @@ pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
     ];
     if let Some(tmp) = &c.tmp_dir {
         argv.extend(["--tmpdir".into(), tmp.display().to_string()]);
+    }
+    if let Some(volumes) = &c.volume_path {
+        argv.extend(["--volumepath".into(), volumes.display().to_string()]);
     }
     for f in &c.runtime_flags {
         argv.extend(["--runtime-flag".into(), f.clone()]);

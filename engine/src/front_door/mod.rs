@@ -104,6 +104,10 @@ pub(crate) fn engine_config(options: &EngineOptions) -> Result<EngineConfig, Err
         config.network.config_dir = dir.clone();
     }
     config.default_mounts_file = options.default_mounts_file.clone();
+    if let Some(dir) = &options.volume_path {
+        // Absolute, so the exit cleanup (run from elsewhere) finds it too.
+        config.volume_path = Some(std::path::absolute(dir).unwrap_or(dir.clone()));
+    }
     Ok(config)
 }
 

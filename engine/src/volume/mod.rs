@@ -67,26 +67,27 @@ impl VolumeRecord {
     }
 }
 
-/// `<root>/volumes/NAME`.
-pub fn volume_dir(root: &Path, name: &str) -> PathBuf {
-    root.join("volumes").join(name)
+/// `VOLUMES/NAME`, in the volumes directory `volumes`
+/// ([`crate::config::EngineConfig::volume_path`]).
+pub fn volume_dir(volumes: &Path, name: &str) -> PathBuf {
+    volumes.join(name)
 }
 
-/// `<root>/volumes/NAME/_data`: the volume's content (or mount point).
-pub fn mountpoint(root: &Path, name: &str) -> PathBuf {
-    volume_dir(root, name).join("_data")
+/// `VOLUMES/NAME/_data`: the volume's content (or mount point).
+pub fn mountpoint(volumes: &Path, name: &str) -> PathBuf {
+    volume_dir(volumes, name).join("_data")
 }
 
 /// A container's volumes as bind mounts of their host paths: the mount
 /// options without those only volumes know (`nocopy`, `copy`, `U`).
 pub fn container_binds(
-    root: &Path,
+    volumes_dir: &Path,
     volumes: &[crate::container::VolumeMount],
 ) -> Vec<crate::container::BindMount> {
     volumes
         .iter()
         .map(|v| crate::container::BindMount {
-            source: mountpoint(root, &v.name).display().to_string(),
+            source: mountpoint(volumes_dir, &v.name).display().to_string(),
             destination: v.destination.clone(),
             readonly: v.readonly(),
             options: v

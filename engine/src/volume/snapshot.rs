@@ -82,9 +82,9 @@ fn rebuild(root: &Path, name: &str) -> Option<VolumeRecord> {
     Some(rec)
 }
 
-/// Every volume of `<root>/volumes`, oldest first.
+/// Every volume of the volumes directory `root`, oldest first.
 pub(crate) fn read_all(root: &Path) -> Vec<VolumeRecord> {
-    let Ok(entries) = std::fs::read_dir(root.join("volumes")) else {
+    let Ok(entries) = std::fs::read_dir(root) else {
         return Vec::new();
     };
     let mut found: Vec<VolumeRecord> = entries

@@ -43,7 +43,8 @@ pub struct VolumeUse<'a> {
 pub(crate) struct VolumeStore<'a> {
     db: &'a Db,
     config: &'a crate::config::EngineConfig,
-    root: &'a Path,
+    /// The volumes directory (`--volumepath`).
+    root: PathBuf,
     lock_dir: PathBuf,
 }
 
@@ -52,7 +53,7 @@ impl<'a> VolumeStore<'a> {
         VolumeStore {
             db: &ctx.db,
             config: &ctx.config,
-            root: &ctx.config.root,
+            root: ctx.config.volume_path(),
             lock_dir: ctx.config.lock_dir(),
         }
     }
@@ -62,7 +63,7 @@ impl<'a> VolumeStore<'a> {
     }
 
     pub fn mountpoint(&self, name: &str) -> PathBuf {
-        mountpoint(self.root, name)
+        mountpoint(&self.root, name)
     }
 
     /// The volume named `name`.
@@ -95,7 +96,7 @@ impl<'a> VolumeStore<'a> {
             return Err(VolumeError::Exists(name));
         }
         let data = self.mountpoint(&name);
-        let dir = volume_dir(self.root, &name);
+        let dir = volume_dir(&self.root, &name);
         let mut rec = VolumeRecord {
             name: name.clone(),
             driver: new.driver,
@@ -108,7 +109,7 @@ impl<'a> VolumeStore<'a> {
             ..Default::default()
         };
         let made = make_dirs(&dir, &data, &rec.options).and_then(|()| {
-            super::snapshot::write(self.root, &rec)
+            super::snapshot::write(&self.root, &rec)
                 .map_err(VolumeError::io("writing the snapshot of", &dir))
         });
         let inserted = made.and_then(|()| Ok(self.db.insert_volume(&mut rec)?));
@@ -144,7 +145,7 @@ impl<'a> VolumeStore<'a> {
             driver::unmount(name, &self.mountpoint(name))?;
         }
         self.db.delete_volume(name)?;
-        let dir = volume_dir(self.root, name);
+        let dir = volume_dir(&self.root, name);
         crate::storage::remove_tree_if_exists(&dir).map_err(VolumeError::io("removing", &dir))?;
         crate::events::volume_event(self.config, name, "remove");
         Ok(())

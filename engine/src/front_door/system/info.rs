@@ -293,7 +293,7 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
             number: count(images.len()),
         },
         run_root: config.runroot.display().to_string(),
-        volume_path: config.root.join("volumes").display().to_string(),
+        volume_path: config.volume_path().display().to_string(),
         ..StoreInfo::default()
     };
     Ok(Info {
