@@ -345,3 +345,33 @@ fn containers_conf_default_capabilities_and_network_backend() {
         "{out:?}"
     );
 }
+
+#[test]
+fn containers_conf_umask_is_the_default_umask() {
+    let (w, img) = busybox();
+    let conf = "[containers]\numask = \"0472\"\n";
+    let out = with_override(&w, conf, &["run", "--rm", &img, "sh", "-c", "umask"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0472");
+    // The user's --umask wins; inspect shows the one in force.
+    let out = with_override(
+        &w,
+        conf,
+        &["create", "--name", "umaskconf", "--umask", "0027", &img],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let umask = w
+        .env
+        .ok(&["inspect", "--format", "{{.Config.Umask}}", "umaskconf"]);
+    assert_eq!(umask.trim(), "0027");
+    w.env.ok(&["rm", "umaskconf"]);
+    let bad = "[containers]\numask = \"0999\"\n";
+    let out = with_override(&w, bad, &["create", "--name", "badumask", &img]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid umask \"0999\" in containers.conf"),
+        "{out:?}"
+    );
+    let (code, _) = w.env.fails(&["container", "exists", "badumask"]);
+    assert_eq!(code, 1);
+}

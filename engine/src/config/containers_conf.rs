@@ -81,6 +81,8 @@ pub struct ContainersTable {
     pub read_only: Option<bool>,
     /// Default `--tz`.
     pub tz: Option<String>,
+    /// Default `--umask` (octal text, e.g. `"0022"`).
+    pub umask: Option<String>,
     /// Mounts of every container (`--mount` syntax), under the user's.
     pub mounts: Vec<String>,
     /// DNS servers of every container, before its `--dns`.
@@ -158,6 +160,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "default_ulimits"),
     ("containers", "default_capabilities"),
     ("containers", "read_only"),
+    ("containers", "umask"),
     ("containers", "tz"),
     ("containers", "mounts"),
     ("containers", "dns_servers"),

@@ -38,7 +38,10 @@ pub(crate) fn container_options(
         unset_env_all: spec.unset_env_all,
         workdir: spec.workdir,
         user: spec.user,
-        umask: spec.umask,
+        umask: match spec.umask {
+            Some(u) => Some(u),
+            None => default_umask(defaults)?,
+        },
         group_add: spec.group_add,
         hostname: spec.hostname,
         conmon_pidfile: None,
@@ -238,6 +241,23 @@ pub(crate) fn prepend_default_env(
 
 pub(crate) use crate::error_chain::io_reason;
 
+/// containers.conf's `umask` (octal, at most `7777`), the default of
+/// `--umask`.
+fn default_umask(defaults: &ContainersTable) -> Result<Option<u32>, Error> {
+    let Some(text) = defaults.umask.as_deref() else {
+        return Ok(None);
+    };
+    u32::from_str_radix(text, 8)
+        .ok()
+        .filter(|&u| u <= 0o7777)
+        .map(Some)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "invalid umask {text:?} in containers.conf: invalid argument"
+            ))
+        })
+}
+
 /// containers.conf's `default_ulimits` under the user's `--ulimit`s (a
 /// type the user names is the user's).
 fn with_default_ulimits(
@@ -260,6 +280,18 @@ fn with_default_ulimits(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn umask_from_containers_conf_is_octal() {
+        let conf = |u: &str| ContainersTable {
+            umask: Some(u.into()),
+            ..Default::default()
+        };
+        assert_eq!(default_umask(&conf("0472")).unwrap(), Some(0o472));
+        assert!(default_umask(&conf("0999")).is_err());
+        assert!(default_umask(&conf("17777")).is_err());
+        assert_eq!(default_umask(&ContainersTable::default()).unwrap(), None);
+    }
 
     #[test]
     fn defaults_apply_under_the_spec() {
