@@ -87,15 +87,14 @@ pub(crate) fn net_options(
         }
         NetMode::Pasta(opts) => NetworkMode::Pasta(opts),
     };
-    let usermode = matches!(mode, NetworkMode::Slirp4netns(_) | NetworkMode::Pasta(_));
     if mode != NetworkMode::Bridge {
         if !spec.ips.is_empty() || spec.mac_address.is_some() || !spec.aliases.is_empty() {
             return Err(Error::invalid(
                 "--ip, --mac-address and --network-alias need a bridge network: invalid argument",
             ));
         }
-        if !usermode && (!net.ports.is_empty() || net.publish_all) {
-            // Dropped; the create's report warns (`ports_discarded`).
+        // A mode without ports drops them; the create's report warns.
+        if ports_discarded(&mode).is_some() && (!net.ports.is_empty() || net.publish_all) {
             net.ports.clear();
             net.publish_all = false;
         }
