@@ -94,8 +94,9 @@ pub async fn inspect(
     Ok(Json(docker::container::inspect(&data)).into_response())
 }
 
-/// The first report's error, if any, as the request's error.
-fn first(reports: Vec<ContainerReport>, id: &str) -> ApiResult<()> {
+/// The report for `id`: its error as the request's (a missing one: no
+/// such container).
+pub(super) fn first(reports: Vec<ContainerReport>, id: &str) -> ApiResult<()> {
     match reports.into_iter().next() {
         Some(ContainerReport { err: Some(e), .. }) => Err(e.into()),
         Some(_) => Ok(()),
@@ -103,7 +104,7 @@ fn first(reports: Vec<ContainerReport>, id: &str) -> ApiResult<()> {
     }
 }
 
-fn no_content() -> Response {
+pub(super) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -9,10 +9,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rpod_api::container::{ContainerReport, KillOptions, RmOptions, StopOptions};
+use rpod_api::container::{KillOptions, RmOptions, StopOptions};
 use serde_json::json;
 
-use super::containers::{deferred_json, inspect_one, kill_signal, wait_result};
+use super::containers::{deferred_json, first, inspect_one, kill_signal, no_content, wait_result};
 use crate::docker::query::Params;
 use crate::error::{read_body, ApiError, ApiResult};
 use crate::libpod::specgen;
@@ -69,14 +69,6 @@ pub async fn remove(
     Ok(Json(out).into_response())
 }
 
-/// The one report's error as the request's; 204 otherwise.
-fn one(reports: Vec<ContainerReport>) -> ApiResult<Response> {
-    match reports.into_iter().next() {
-        Some(ContainerReport { err: Some(e), .. }) => Err(e.into()),
-        _ => Ok(StatusCode::NO_CONTENT.into_response()),
-    }
-}
-
 /// `POST /libpod/containers/{id}/stop` (`timeout`): 204; the engine's
 /// error (404 for a missing container) as Podman words it.
 pub async fn stop(
@@ -86,14 +78,15 @@ pub async fn stop(
 ) -> ApiResult<Response> {
     let p = Params(q);
     let options = StopOptions {
-        names: vec![id],
+        names: vec![id.clone()],
         timeout: p
             .int("timeout")?
             .or(p.int("t")?)
             .and_then(|t| u64::try_from(t).ok()),
         ..Default::default()
     };
-    one(engine.container_stop(options).await?)
+    first(engine.container_stop(options).await?, &id)?;
+    Ok(no_content())
 }
 
 /// `POST /libpod/containers/{id}/kill` (`signal`, default SIGKILL): 204.
@@ -103,11 +96,12 @@ pub async fn kill(
     Query(q): Q,
 ) -> ApiResult<Response> {
     let options = KillOptions {
-        names: vec![id],
+        names: vec![id.clone()],
         signal: kill_signal(&Params(q))?,
         ..Default::default()
     };
-    one(engine.container_kill(options).await?)
+    first(engine.container_kill(options).await?, &id)?;
+    Ok(no_content())
 }
 
 /// `POST /libpod/containers/{id}/wait` (`condition`: stopped, exited or
