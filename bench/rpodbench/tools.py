@@ -150,11 +150,23 @@ class Floor:
         with open(os.path.join(rpod.base[rpod.base.index("--runroot") + 1],
                                "containers", cid, "config.json")) as f:
             spec = json.load(f)
+        rpod_dirs = [rpod.base[rpod.base.index(flag) + 1] for flag in ("--root", "--runroot")]
         for mount in spec.get("mounts", []):
-            # the generated /etc files live in rpod's container directory: copy them
-            if mount.get("type") == "bind" and mount["destination"].startswith("/etc/"):
-                copy = os.path.join(self.dir, os.path.basename(mount["destination"]))
-                shutil.copyfile(mount["source"], copy)
+            source = mount.get("source", "")
+            if mount.get("type") != "bind" or not any(source.startswith(d) for d in rpod_dirs):
+                continue
+            if mount["destination"] == "/dev/shm":
+                # rpod mounts the container's /dev/shm tmpfs in its run directory and binds
+                # it in (so it can be shared); the bundle gets a tmpfs of its own instead
+                mount.update(type="tmpfs", source="shm",
+                             options=["nosuid", "noexec", "nodev", "mode=1777",
+                                      "size=65536k"])
+            elif os.path.isfile(source):
+                # the generated files (/etc/hosts, /run/.containerenv, ...) live in rpod's
+                # container directories, removed with the container: copy them
+                copy = os.path.join(self.dir, "files", mount["destination"].lstrip("/"))
+                os.makedirs(os.path.dirname(copy), exist_ok=True)
+                shutil.copyfile(source, copy)
                 mount["source"] = copy
         rpod.run("rm", "-f", "-t", "0", cid)
         spec["root"] = {"path": self.rootfs, "readonly": False}
