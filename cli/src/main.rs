@@ -58,6 +58,9 @@ pub struct Cli {
 }
 
 fn main() -> ExitCode {
+    // Before rpod opens anything: which descriptors the caller passed
+    // (`run --preserve-fds`).
+    rpod_engine::inherited_fds::note();
     broken_pipe::exit_quietly_on_closed_stdout();
     let args: Vec<String> = std::env::args().collect();
     let cli = match parse(&args) {

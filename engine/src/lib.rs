@@ -19,6 +19,7 @@
 //! - [`monitor`]: spawning pod-monitor and talking to it through `proto`.
 //! - [`events`]: the append-only events file.
 //! - [`fault`]: fault injection points for crash-recovery tests.
+//! - [`inherited_fds`]: the descriptors the caller passed (`--preserve-fds`).
 //! - [`container`]: container options, records and the container actor
 //!   through which every transition passes.
 //! - [`pod`]: pods, their infra container and the pod actor ordering members.
@@ -39,6 +40,7 @@ pub(crate) mod front_door;
 pub(crate) mod hooks;
 pub(crate) mod idmap;
 pub(crate) mod image_ref;
+pub mod inherited_fds;
 pub(crate) mod journal;
 pub(crate) mod kube;
 pub(crate) mod lock;

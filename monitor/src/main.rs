@@ -133,29 +133,34 @@ fn main() {
     // SAFETY: fd 3 is open (checked above) and was handed to us by the
     // engine; nothing else in this process owns or closes it.
     let sync = UnixStream::from(unsafe { OwnedFd::from_raw_fd(SYNC_FD) });
-    let held = held_fds(cfg.held_fds);
+    let held = handed_fds(rpod_proto::HELD_FDS_START, cfg.held_fds);
+    let preserved = handed_fds(
+        rpod_proto::HELD_FDS_START.saturating_add(i32::try_from(cfg.held_fds).unwrap_or(i32::MAX)),
+        cfg.preserve_fds,
+    );
     if let Err(e) = daemon::daemonize() {
         eprintln!("pod-monitor: fork: {e}");
         std::process::exit(1);
     }
-    std::process::exit(run(cfg, sync, held));
+    std::process::exit(run(cfg, sync, held, preserved));
 }
 
-/// The published host ports the engine handed over (fds 4..4+n), made
-/// close-on-exec so neither the runtime nor the container inherits them.
-fn held_fds(n: u32) -> Vec<OwnedFd> {
+/// Descriptors the engine handed over (fds first..first+n: the published
+/// host ports, then those passed into the container), made close-on-exec so
+/// no child inherits them unless it is given them on purpose.
+fn handed_fds(first: i32, n: u32) -> Vec<OwnedFd> {
     let mut out = Vec::new();
     for i in 0..n {
-        let fd = rpod_proto::HELD_FDS_START + i as i32;
+        let fd = first.saturating_add(i32::try_from(i).unwrap_or(i32::MAX));
         if !fdio::fd_is_open(fd) {
-            diag::warn(&format!("held port descriptor {fd} is not open"));
+            diag::warn(&format!("handed descriptor {fd} is not open"));
             continue;
         }
         // SAFETY: fd is open (checked above) and was handed to this process
         // by the engine for it to own; nothing else here refers to it.
         let owned = unsafe { OwnedFd::from_raw_fd(fd) };
         if let Err(e) = fdio::set_cloexec(&owned) {
-            diag::warn(&format!("held port descriptor {fd}: {e}"));
+            diag::warn(&format!("handed descriptor {fd}: {e}"));
         }
         out.push(owned);
     }
@@ -163,11 +168,17 @@ fn held_fds(n: u32) -> Vec<OwnedFd> {
 }
 
 /// The grandchild's life: set up, serve, exit code.
-fn run(cfg: MonitorConfig, mut sync: UnixStream, held: Vec<OwnedFd>) -> i32 {
+fn run(
+    cfg: MonitorConfig,
+    mut sync: UnixStream,
+    held: Vec<OwnedFd>,
+    preserved: Vec<OwnedFd>,
+) -> i32 {
     match setup(&cfg, &sync) {
         Ok(l) => Supervisor::new(cfg, l.signals, sync, l.control, l.attach)
             .with_notify(l.notify)
             .holding_ports(held)
+            .passing_fds(preserved)
             .run(),
         Err(message) => {
             diag::warn(&format!("setup failed: {message}"));

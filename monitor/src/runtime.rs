@@ -1,6 +1,7 @@
 //! Command lines for the OCI runtime (runc/crun) and extraction of its
 //! error message.
 
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,8 +24,14 @@ pub fn log_path(cfg: &MonitorConfig) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// `create` or `exec --detach` for the configured mode.
-pub fn start_command(cfg: &MonitorConfig, log: &Path, console: Option<&Path>) -> Command {
+/// `create` or `exec --detach` for the configured mode; `preserve_fds`
+/// descriptors from fd 3 up pass into the container.
+pub fn start_command(
+    cfg: &MonitorConfig,
+    log: &Path,
+    console: Option<&Path>,
+    preserve_fds: usize,
+) -> Command {
     let mut cmd = base(cfg);
     cmd.arg("--log").arg(log).args(["--log-format", "json"]);
     match &cfg.mode {
@@ -42,9 +49,58 @@ pub fn start_command(cfg: &MonitorConfig, log: &Path, console: Option<&Path>) ->
     if let Some(sock) = console {
         cmd.arg("--console-socket").arg(sock);
     }
+    if preserve_fds > 0 {
+        cmd.arg("--preserve-fds").arg(preserve_fds.to_string());
+    }
     cmd.arg(&cfg.id);
     cmd
 }
+
+/// Places `fds` on descriptors 3, 4, ... of the runtime's process (for
+/// `--preserve-fds`), where the runtime passes them into the container.
+pub fn place_fds(cmd: &mut Command, fds: &[OwnedFd]) {
+    use std::os::unix::process::CommandExt;
+    if fds.is_empty() {
+        return;
+    }
+    let raw: Vec<i32> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+    let floor = FIRST_PASSED_FD.saturating_add(i32::try_from(raw.len()).unwrap_or(i32::MAX));
+    // SAFETY: the closure runs in the forked child before exec and calls only
+    // fcntl(2) and dup2(2), which are async-signal-safe; it allocates nothing
+    // (it reads `raw`, built before the fork, into a fixed-size loop) and the
+    // descriptors stay open in the parent until the spawn returns. Every
+    // source is first copied above the targets (close-on-exec copies, gone at
+    // exec), so no dup2 overwrites a source not yet placed; the dup2'ed
+    // targets are not close-on-exec and so reach the runtime.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut copies = [0i32; MAX_PASSED_FDS];
+            if raw.len() > MAX_PASSED_FDS {
+                return Err(std::io::Error::from_raw_os_error(libc::EMFILE));
+            }
+            for (slot, fd) in copies.iter_mut().zip(raw.iter()) {
+                let copy = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, floor);
+                if copy == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                *slot = copy;
+            }
+            for (i, copy) in copies.iter().take(raw.len()).enumerate() {
+                let target = FIRST_PASSED_FD + i as i32;
+                if libc::dup2(*copy, target) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Where passed descriptors start in the container (after stdio).
+const FIRST_PASSED_FD: i32 = 3;
+/// At most this many descriptors pass (a fixed array: nothing is allocated
+/// between fork and exec).
+pub const MAX_PASSED_FDS: usize = 1024;
 
 /// The `user.umask` of an exec session's process.json, if it sets one.
 fn process_umask(process: &Path) -> Option<u32> {

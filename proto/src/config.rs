@@ -108,6 +108,11 @@ pub struct MonitorConfig {
     /// as conmon holds them, so no other program takes those ports.
     #[serde(default)]
     pub held_fds: u32,
+    /// How many descriptors after the held ones the monitor passes into the
+    /// container on the runtime's first create, as fds 3, 4, ...
+    /// (`run --preserve-fds`); restarts by the monitor pass none.
+    #[serde(default)]
+    pub preserve_fds: u32,
 }
 
 /// The first descriptor of [`MonitorConfig::held_fds`] (after the sync

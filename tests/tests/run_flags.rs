@@ -177,7 +177,7 @@ fn rmi_removes_the_image_unless_in_use() {
 fn unimplemented_flags_are_refused_by_name() {
     let (w, img) = busybox();
     for (flag, want) in [
-        ("--preserve-fds=1", "--preserve-fds is not supported yet"),
+        ("--preserve-fd=3", "--preserve-fd is not supported yet"),
         (
             "--link-local-ip=169.254.0.9",
             "--link-local-ip is not supported yet",
@@ -743,4 +743,109 @@ fn ports_into_network_none_are_dropped_with_podmans_warning() {
         .env
         .ok(&["inspect", "--format", "{{.HostConfig.PortBindings}}", &id]);
     assert_eq!(ports.trim(), "map[]");
+}
+
+/// `cmd` with `files` on its descriptors 3, 4, ... (as a shell's `3<FILE`).
+fn with_fds(cmd: &mut std::process::Command, files: &[std::fs::File]) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let raw: Vec<i32> = files.iter().map(AsRawFd::as_raw_fd).collect();
+    let mut copies = vec![0; raw.len()];
+    // SAFETY: fcntl and dup2 are async-signal-safe; the vectors were sized
+    // before the fork. Sources are copied above the targets first.
+    unsafe {
+        cmd.pre_exec(move || {
+            for (slot, fd) in copies.iter_mut().zip(&raw) {
+                *slot = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 100);
+            }
+            for (i, copy) in copies.iter().enumerate() {
+                if libc::dup2(*copy, 3 + i as i32) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn preserve_fds_passes_the_callers_descriptors_and_only_those() {
+    let (w, img) = busybox();
+    let file = w.env.dir().join("fd4");
+    std::fs::write(&file, "through fd 4\n").unwrap();
+    let open = || {
+        vec![
+            std::fs::File::open("/dev/null").unwrap(),
+            std::fs::File::open(&file).unwrap(),
+        ]
+    };
+    // Attached and detached: fd 4 is the file in the container; rpod's own
+    // descriptors (its database, the monitor's sockets) do not follow.
+    let mut cmd = w.env.cmd(&[
+        "run",
+        "--rm",
+        "--preserve-fds=2",
+        &img,
+        "sh",
+        "-c",
+        "cat <&4; ls /proc/self/fd | wc -l",
+    ]);
+    let files = open();
+    with_fds(&mut cmd, &files);
+    let out = rpod_tests::run_with_timeout(&mut cmd, rpod_tests::DEFAULT_COMMAND_TIMEOUT);
+    drop(files);
+    assert!(out.status.success(), "{out:?}");
+    // 0-4 and the listing's own descriptor.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "through fd 4\n6\n");
+
+    let mut cmd = w.env.cmd(&[
+        "run",
+        "-d",
+        "--preserve-fds=2",
+        &img,
+        "sh",
+        "-c",
+        "cat <&4 > /tmp/got; sleep 100",
+    ]);
+    let files = open();
+    with_fds(&mut cmd, &files);
+    let out = rpod_tests::run_with_timeout(&mut cmd, rpod_tests::DEFAULT_COMMAND_TIMEOUT);
+    drop(files);
+    assert!(out.status.success(), "{out:?}");
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    rpod_tests::wait_until(std::time::Duration::from_secs(20), "fd 4 read", || {
+        w.env.run(&["exec", &id, "cat", "/tmp/got"]).stdout == b"through fd 4\n"
+    });
+    // exec passes them too.
+    let mut cmd = w
+        .env
+        .cmd(&["exec", "--preserve-fds=2", &id, "sh", "-c", "cat <&4"]);
+    let files = open();
+    with_fds(&mut cmd, &files);
+    let out = rpod_tests::run_with_timeout(&mut cmd, rpod_tests::DEFAULT_COMMAND_TIMEOUT);
+    drop(files);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "through fd 4\n",
+        "{out:?}"
+    );
+    let (code, err) = w.env.fails(&["exec", "--preserve-fds=1", &id, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("file descriptor 3 is not available"), "{err}");
+    w.env.ok(&["rm", "-f", "-t0", &id]);
+
+    // Descriptors the caller did not pass: Podman's error, nothing created.
+    let (code, err) = w
+        .env
+        .fails(&["run", "--rm", "--preserve-fds=2", &img, "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Error: file descriptor 3 is not available - the preserve-fds option requires that all file descriptors must be passed\n"
+    );
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+    // `create` has no such flag (as Podman's).
+    let (code, err) = w.env.fails(&["create", "--preserve-fds=1", &img]);
+    assert_eq!(code, 125);
+    assert!(err.contains("unknown flag: --preserve-fds"), "{err}");
 }

@@ -112,6 +112,10 @@ pub struct ExecOptions {
     pub interactive: bool,
     /// The caller's terminal size, applied once the process's terminal exists.
     pub terminal_size: Option<TerminalSize>,
+    /// `--preserve-fds N`: the caller's descriptors 3..3+N pass into the
+    /// process (the same numbers).
+    #[serde(default)]
+    pub preserve_fds: u32,
 }
 
 #[cfg(test)]

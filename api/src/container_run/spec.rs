@@ -384,6 +384,10 @@ pub struct ContainerSpec {
     /// `run --rmi`: the image goes too when the container is removed
     /// (if no other container uses it).
     pub remove_image: bool,
+    /// `run --preserve-fds N`: the caller's descriptors 3..3+N are passed
+    /// into the container (the same numbers) when it starts.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub preserve_fds: u32,
     /// Labels in order, later ones winning.
     pub labels: Vec<(String, String)>,
     /// OCI annotations (`kube play`: the pod's and `--annotation`s).
@@ -478,6 +482,11 @@ pub struct CreateReport {
     /// to a network mode without ports); the CLI prints each on stderr.
     #[serde(rename = "Warnings", default)]
     pub warnings: Vec<String>,
+}
+
+/// serde: a count of zero is left out.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

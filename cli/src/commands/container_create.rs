@@ -333,6 +333,7 @@ impl ContainerFlags {
             runtime,
             remove: self.rm,
             remove_image: false,
+            preserve_fds: 0,
             labels,
             annotations: Vec::new(),
             stop_signal,

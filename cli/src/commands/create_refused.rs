@@ -46,8 +46,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     rootfs: Vec<String>,
     #[arg(long, hide = true)]
-    preserve_fds: Vec<String>,
-    #[arg(long, hide = true)]
     preserve_fd: Vec<String>,
     /// `run` takes it before the check (see `run::Streams`); `create`
     /// refuses it.
@@ -129,11 +127,6 @@ impl RefusedFlags {
             (&f.group_entry, "--group-entry", sec),
             (&f.chrootdirs, "--chrootdirs", sec),
             (&f.rootfs, "--rootfs", "root filesystem directories"),
-            (
-                &f.preserve_fds,
-                "--preserve-fds",
-                "passing file descriptors",
-            ),
             (&f.preserve_fd, "--preserve-fd", "passing file descriptors"),
             (&f.attach, "--attach", "attaching to chosen streams"),
             (&f.annotation, "--annotation", "annotations"),

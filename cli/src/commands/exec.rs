@@ -33,6 +33,9 @@ pub struct ExecArgs {
     /// Act on the latest container podman is aware of
     #[arg(short = 'l', long)]
     latest: bool,
+    /// Pass N additional file descriptors to the container
+    #[arg(long, default_value_t = 0)]
+    preserve_fds: u32,
     /// CONTAINER COMMAND [ARG...]
     #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "CONTAINER COMMAND [ARG...]")]
     target: Vec<String>,
@@ -73,6 +76,7 @@ pub async fn run(g: &Globals, a: ExecArgs) -> CliResult {
         tty: a.tty,
         interactive: a.interactive,
         terminal_size: a.tty.then(super::terminal::caller_terminal_size).flatten(),
+        preserve_fds: a.preserve_fds,
     };
     if a.detach {
         // Podman: every failure of a detached exec is exit 125.

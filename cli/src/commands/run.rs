@@ -32,6 +32,9 @@ pub struct RunArgs {
     /// Proxy received signals to the process
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true")]
     sig_proxy: bool,
+    /// Pass a number of additional file descriptors into the container
+    #[arg(long, default_value_t = 0)]
+    preserve_fds: u32,
     /// IMAGE [COMMAND [ARG...]]
     #[arg(
         required = true,
@@ -118,6 +121,7 @@ async fn run_resolved(g: &Globals, mut a: RunArgs) -> CliResult {
     let streams = Streams::parse(&attach)?;
     let mut create = create_spec(g, &a.flags, &a.image_and_command)?;
     create.options.remove_image = a.rmi;
+    create.options.preserve_fds = a.preserve_fds;
     let front = open_front_door(g)?;
     let mut spec = RunSpec {
         terminal_size: a.flags.tty.then(caller_terminal_size).flatten(),

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use rpod_proto::MonitorMode;
+use rpod_proto::{MonitorConfig, MonitorMode};
 
 use super::error::io_err;
 use super::lifecycle::runtime_for;
@@ -23,6 +23,8 @@ pub struct ExecOptions {
     pub user: Option<String>,
     pub tty: bool,
     pub interactive: bool,
+    /// `--preserve-fds`: descriptors 3..3+n pass into the process.
+    pub preserve_fds: u32,
 }
 
 /// A prepared exec session whose monitor waits at its start gate.
@@ -77,7 +79,13 @@ pub(crate) fn create(
         options.tty,
         options.interactive,
     );
-    let pending = paths.monitor.spawn(&config)?;
+    let preserved = crate::inherited_fds::preserved(options.preserve_fds)
+        .map_err(ContainerError::InvalidArgument)?;
+    let config = MonitorConfig {
+        preserve_fds: options.preserve_fds,
+        ..config
+    };
+    let pending = paths.monitor.spawn_holding(&config, &preserved)?;
     crate::events::container_event(&ctx.config, rec, "exec");
     Ok(ExecSession {
         exec_id,

@@ -223,6 +223,8 @@ fn prepare_and_spawn(
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
+    let preserved = crate::inherited_fds::preserved(rec.options.preserve_fds)
+        .map_err(ContainerError::InvalidArgument)?;
     let config = MonitorConfig {
         log_path: rec.options.logs_to_file().then(|| paths.log.clone()),
         journald: rec
@@ -251,6 +253,7 @@ fn prepare_and_spawn(
         timeout_secs: rec.options.timeout,
         notify,
         held_fds,
+        preserve_fds: rec.options.preserve_fds,
         ..paths.monitor.monitor_config(
             &rec.id,
             MonitorMode::Create,
@@ -261,7 +264,13 @@ fn prepare_and_spawn(
         )
     };
     // The monitor keeps its copies of the port sockets; ours close here.
-    Ok(paths.monitor.spawn_holding(&config, &net.held_ports)?)
+    let handed: Vec<_> = net
+        .held_ports
+        .iter()
+        .map(std::os::fd::AsFd::as_fd)
+        .chain(preserved)
+        .collect();
+    Ok(paths.monitor.spawn_holding(&config, &handed)?)
 }
 
 pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {

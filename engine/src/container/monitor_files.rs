@@ -87,21 +87,18 @@ impl MonitorFiles {
             notify: None,
             stopping_file: Some(self.stopping_file.clone()),
             held_fds: 0,
+            preserve_fds: 0,
         }
     }
 
     /// Writes `config` to this monitor's configuration file and starts the
-    /// monitor, which then waits at its start gate.
-    pub(crate) fn spawn(&self, config: &MonitorConfig) -> Result<PendingMonitor, MonitorError> {
-        self.spawn_holding(config, &[])
-    }
-
-    /// As [`MonitorFiles::spawn`], handing the monitor `held` (the
-    /// published host ports) to keep open; `config.held_fds` says how many.
+    /// monitor, which then waits at its start gate, handing it `held`: the
+    /// published host ports to keep open (`config.held_fds` of them), then
+    /// the descriptors it passes into the container (`config.preserve_fds`).
     pub(crate) fn spawn_holding(
         &self,
         config: &MonitorConfig,
-        held: &[std::os::fd::OwnedFd],
+        held: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<PendingMonitor, MonitorError> {
         let bin = monitor::find_monitor_binary().ok_or(MonitorError::BinaryNotFound)?;
         monitor::spawn(&bin, config, &self.monitor_config, held)

@@ -195,6 +195,10 @@ pub struct ContainerOptions {
     /// `run --rmi`: the image goes when the container is removed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub remove_image: bool,
+    /// `run --preserve-fds N`: descriptors 3..3+N of the process that starts
+    /// the container are passed into it (as libpod keeps `PreserveFDs`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub preserve_fds: u32,
     #[serde(default)]
     pub labels: Vec<(String, String)>,
     /// OCI annotations, in the runtime spec and `.Config.Annotations`.
@@ -458,6 +462,11 @@ impl From<HealthConfig> for rpod_proto::health::HealthConfig {
             log_file: None,
         }
     }
+}
+
+/// serde: a count of zero is left out.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

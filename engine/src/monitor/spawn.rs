@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -34,14 +34,16 @@ pub struct PendingMonitor {
     sync: UnixStream,
 }
 
-/// Writes `config` to `config_path` and starts `monitor_bin` on it. Returns
-/// once the monitor is ready; the direct child has been reaped, the
-/// monitor itself is not our child.
+/// Writes `config` to `config_path` and starts `monitor_bin` on it, handing
+/// it `held` on fds 4, 5, ... (the published ports it holds, then the
+/// descriptors it passes into the container: `config` says how many of
+/// each). Returns once the monitor is ready; the direct child has been
+/// reaped, the monitor itself is not our child.
 pub fn spawn(
     monitor_bin: &Path,
     config: &MonitorConfig,
     config_path: &Path,
-    held: &[OwnedFd],
+    held: &[BorrowedFd<'_>],
 ) -> Result<PendingMonitor, MonitorError> {
     let json = serde_json::to_vec_pretty(config).map_err(|e| MonitorError::Config {
         path: config_path.to_path_buf(),
@@ -68,14 +70,20 @@ pub fn spawn(
         // The runtime must not take systemd's socket (see --sdnotify).
         .env_remove("NOTIFY_SOCKET");
     let held_raw: Vec<i32> = held.iter().map(AsRawFd::as_raw_fd).collect();
+    // Filled in by the child (its own copy of the buffer): allocated here,
+    // never between fork and exec.
+    let mut copies = vec![0i32; held_raw.len()];
     let floor = COPY_FLOOR.max(rpod_proto::HELD_FDS_START + held_raw.len() as i32);
     // SAFETY: the closure runs between fork and exec and calls only
     // async-signal-safe functions (fcntl, dup2) on descriptors that stay
     // open in the parent until spawn returns; it allocates nothing (the
-    // vector of held descriptors was built before the fork and is only
-    // read). Every descriptor is first copied above any target number
-    // (close-on-exec copies, gone at exec), so placing the sync socket on
-    // fd 3 and the held ones on fds 4.. never overwrites a source.
+    // vectors were sized before the fork; it only reads `held_raw` and
+    // writes into `copies`' existing slots). Every descriptor is first
+    // copied above any target number (close-on-exec copies, gone at exec),
+    // and only then placed — the sync socket on fd 3, the held ones on fds
+    // 4.. — so no placement overwrites a source not yet copied (a held
+    // descriptor may itself be fd 3 or 4: `--preserve-fds` passes the
+    // caller's own).
     unsafe {
         cmd.pre_exec(move || {
             let high = |fd: i32| {
@@ -87,12 +95,14 @@ pub fn spawn(
                 }
             };
             let sync_copy = high(theirs_fd)?;
+            for (slot, fd) in copies.iter_mut().zip(held_raw.iter()) {
+                *slot = high(*fd)?;
+            }
             if libc::dup2(sync_copy, SYNC_FD) == -1 {
                 return Err(std::io::Error::last_os_error());
             }
-            for (i, fd) in held_raw.iter().enumerate() {
-                let copy = high(*fd)?;
-                if libc::dup2(copy, rpod_proto::HELD_FDS_START + i as i32) == -1 {
+            for (i, copy) in copies.iter().enumerate() {
+                if libc::dup2(*copy, rpod_proto::HELD_FDS_START + i as i32) == -1 {
                     return Err(std::io::Error::last_os_error());
                 }
             }

@@ -111,6 +111,9 @@ pub struct Supervisor {
     notify: Option<Notify>,
     /// Sockets on the published host ports, closed at the final exit.
     held_ports: Vec<OwnedFd>,
+    /// `--preserve-fds`: passed into the container by the first create,
+    /// closed here once the runtime has them.
+    preserved: Vec<OwnedFd>,
 }
 
 impl Supervisor {
@@ -152,7 +155,15 @@ impl Supervisor {
             health,
             notify: None,
             held_ports: Vec::new(),
+            preserved: Vec::new(),
         }
+    }
+
+    /// Passes `fds` into the container (as fds 3, 4, ...) when the runtime
+    /// first creates it.
+    pub fn passing_fds(mut self, fds: Vec<OwnedFd>) -> Supervisor {
+        self.preserved = fds;
+        self
     }
 
     /// Holds `fds` (the published host ports) until the container's final

@@ -178,13 +178,21 @@ impl Supervisor {
         self.io = io;
         let log = runtime::log_path(cfg);
         let _ = fs::remove_file(&log);
-        let mut cmd = runtime::start_command(cfg, &log, child_stdio.console.as_deref());
+        let mut cmd = runtime::start_command(
+            cfg,
+            &log,
+            child_stdio.console.as_deref(),
+            self.preserved.len(),
+        );
         cmd.stdin(child_stdio.stdin)
             .stdout(child_stdio.stdout)
             .stderr(child_stdio.stderr);
+        runtime::place_fds(&mut cmd, &self.preserved);
         let child = cmd
             .spawn()
             .map_err(|e| format!("exec {}: {e}", self.cfg.runtime.display()))?;
+        // The runtime has its copies: ours close, and a restart passes none.
+        self.preserved.clear();
         self.runtime_pid = Some(child.id() as i32);
         // The child is reaped by the loop's waitpid(-1); dropping the handle
         // neither waits nor kills.

@@ -127,6 +127,7 @@ pub async fn start(
         tty: config.tty,
         interactive: config.stdin && !b.detach,
         terminal_size: b.height.zip(b.width).filter(|_| config.tty),
+        preserve_fds: 0,
     };
     let session = match app
         .engine

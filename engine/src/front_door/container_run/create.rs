@@ -49,6 +49,8 @@ pub(crate) async fn create(
     }
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
     options.conmon_pidfile = spec.conmon_pidfile.clone();
+    // Checked before anything is created: a start could not pass them.
+    crate::inherited_fds::preserved(options.preserve_fds).map_err(Error::invalid)?;
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
     let net_config = &engine.config().network;

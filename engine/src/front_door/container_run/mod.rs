@@ -229,5 +229,6 @@ fn exec_options(o: ExecOptions) -> crate::container::ExecOptions {
         user: o.user,
         tty: o.tty,
         interactive: o.interactive,
+        preserve_fds: o.preserve_fds,
     }
 }

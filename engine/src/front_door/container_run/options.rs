@@ -76,6 +76,7 @@ pub(crate) fn container_options(
         runtime: spec.runtime,
         remove: spec.remove,
         remove_image: spec.remove_image,
+        preserve_fds: spec.preserve_fds,
         labels: spec.labels,
         annotations: spec.annotations,
         stop_signal: spec.stop_signal,

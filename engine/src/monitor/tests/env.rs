@@ -136,6 +136,7 @@ impl TestCtr {
             notify: None,
             stopping_file: None,
             held_fds: 0,
+            preserve_fds: 0,
         };
         TestCtr {
             dir,
