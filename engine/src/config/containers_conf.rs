@@ -204,6 +204,10 @@ impl ContainersConf {
                             .map(|d| (d, false)),
                     )
                 })
+                .chain(
+                    crate::rootless::dirs::user_containers_file("containers.conf")
+                        .map(|f| (f, false)),
+                )
                 .collect(),
         };
         if let Some(p) = explicit(CONTAINERS_CONF_OVERRIDE_ENV) {

@@ -1,0 +1,54 @@
+//! Rootless rpod: the engine run by an ordinary user.
+//!
+//! An unprivileged `rpod` joins (or first creates) the user's namespace
+//! before anything else happens in `main`: a user namespace mapping the
+//! user to root and the user's subordinate ids (`/etc/subuid`,
+//! `/etc/subgid`, written by the setuid `newuidmap`/`newgidmap`) to 1..N,
+//! and a mount namespace, both held open by a small pause process whose
+//! pid is kept in the user's run directory. Every later command of that
+//! user `setns`es into the same pair, so all of them see one set of
+//! mounts and one id mapping; `system migrate` stops the pause process so
+//! the next command builds the namespace again (after the ranges changed).
+//!
+//! - [`dirs`]: the per-user roots (XDG data, runtime and config dirs).
+//! - [`enter`]: join or create, called once, early, single-threaded.
+//! - [`pause`]: the pause process (fork, unshare, id maps).
+//! - [`state`]: whether this process is rootless and its host ids.
+
+pub mod dirs;
+mod enter;
+mod pause;
+mod state;
+
+pub use enter::{enter_user_namespace, stop_pause_process, Entered};
+pub use state::{gid_map, host_gid, host_uid, is_rootless, uid_map};
+
+/// The environment variable that tells processes started inside the
+/// namespace (pod-monitor, `container cleanup`, `unshare` commands) which
+/// host user they act for.
+pub const ROOTLESS_UID_ENV: &str = "_RPOD_ROOTLESS_UID";
+
+/// A failure to set up or join the user's namespace.
+#[derive(Debug, thiserror::Error)]
+pub enum RootlessError {
+    /// No `/etc/subuid` or `/etc/subgid` range for the user.
+    #[error("no subuid ranges found for user {user:?} in /etc/subuid and /etc/subgid: cannot set up a rootless user namespace (add a range, e.g. `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`, then run `rpod system migrate`)")]
+    NoSubIds { user: String },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{tool} failed: {stderr}")]
+    IdMapTool { tool: &'static str, stderr: String },
+    #[error("cannot join the rootless user namespace: the process has {0} threads")]
+    Threaded(usize),
+}
+
+impl RootlessError {
+    pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RootlessError {
+        let what = what.into();
+        move |source| RootlessError::Io { what, source }
+    }
+}
