@@ -115,6 +115,16 @@ for file in /etc/subuid /etc/subgid; do
     fi
 done
 
+# Rootless pasta and slirp4netns open /dev/net/tun as the user: udev makes it 0666 on
+# a Debian system (50-udev-default.rules); without udev running the kernel's 0600 stays.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: /dev/net/tun is not 0666 (rootless networking needs it); run this script as root" >&2
+        exit 1
+    fi
+    chmod 0666 /dev/net/tun
+fi
+
 # The packages must have delivered what rpod and the tests execute.
 for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate newuidmap newgidmap pasta slirp4netns fuse-overlayfs runuser; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }

@@ -56,6 +56,9 @@ pub struct NetworkTable {
     pub pasta_options: Vec<String>,
     /// `netavark` or `cni` (empty: the default, netavark).
     pub network_backend: Option<String>,
+    /// Rootless containers' default network: `pasta` (the default) or
+    /// `slirp4netns`.
+    pub default_rootless_network_cmd: Option<String>,
 }
 
 /// `[containers]`: defaults of every new container.

@@ -17,7 +17,9 @@
 
 pub mod dirs;
 mod enter;
+pub mod network;
 mod pause;
+pub mod spec;
 mod state;
 
 pub use enter::{enter_user_namespace, stop_pause_process, Entered};
