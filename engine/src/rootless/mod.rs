@@ -17,13 +17,14 @@
 
 pub mod dirs;
 mod enter;
+pub mod info;
 pub mod network;
 mod pause;
 pub mod spec;
 mod state;
 
 pub use enter::{enter_user_namespace, stop_pause_process, Entered};
-pub use state::{gid_map, host_gid, host_uid, is_rootless, uid_map};
+pub use state::{gid_map, host_uid, is_rootless, uid_map};
 
 /// The environment variable that tells processes started inside the
 /// namespace (pod-monitor, `container cleanup`, `unshare` commands) which
@@ -53,4 +54,19 @@ impl RootlessError {
         let what = what.into();
         move |source| RootlessError::Io { what, source }
     }
+}
+
+/// A chown that failed with EINVAL in the user's namespace: the id is not
+/// mapped. Podman's explanation, never a silent skip; other errors as
+/// they are.
+pub(crate) fn chown_error(e: std::io::Error, uid: u32, gid: u32) -> std::io::Error {
+    if !is_rootless() || e.raw_os_error() != Some(libc::EINVAL) {
+        return e;
+    }
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!(
+            "potentially insufficient UIDs or GIDs available in user namespace (requested {uid}:{gid}): Check /etc/subuid and /etc/subgid if configured locally and run \"rpod system migrate\": lchown: {e}"
+        ),
+    )
 }
