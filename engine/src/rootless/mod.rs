@@ -14,14 +14,19 @@
 //! - [`enter`]: join or create, called once, early, single-threaded.
 //! - [`pause`]: the pause process (fork, unshare, id maps).
 //! - [`state`]: whether this process is rootless and its host ids.
+//! - [`network`], [`spec`], [`overlay`], [`userns`], [`info`]: what
+//!   changes for a rootless container (pasta by default, no cgroups,
+//!   `userxattr` overlay, nested user namespaces refused, `info`).
 
 pub mod dirs;
 mod enter;
 pub mod info;
 pub mod network;
+pub mod overlay;
 mod pause;
 pub mod spec;
 mod state;
+pub mod userns;
 
 pub use enter::{enter_user_namespace, stop_pause_process, Entered};
 pub use state::{gid_map, host_uid, is_rootless, uid_map};

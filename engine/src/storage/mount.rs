@@ -399,6 +399,7 @@ fn mount_overlay(
     // Rootless: overlay keeps its whiteout and opaque marks in `user.`
     // xattrs (Linux 5.11+), as the layers were unpacked.
     let userxattr = crate::rootless::is_rootless();
+    crate::rootless::overlay::check()?;
     let data = format!(
         "lowerdir={lowerdir},upperdir={},workdir={}{}{}",
         upper.display(),
