@@ -405,3 +405,28 @@ fn unshare_needs_rootless() {
     assert_eq!(code, 125);
     assert!(err.contains("please use unshare with rootless"), "{err}");
 }
+
+#[test]
+fn monitor_keeps_the_exit_code_and_restarts_without_the_cli() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let name = unique_name("rlexit");
+    let wait_for_go = "until [ -e /tmp/go ]; do sleep 0.1; done; exit 7";
+    u.ok(&["run", "-d", "--name", &name, &img, "sh", "-c", wait_for_go]);
+    // The container ends while no rpod command runs: its monitor (in the
+    // user's namespace) records the exit.
+    u.ok(&["exec", &name, "touch", "/tmp/go"]);
+    let state = |name: &str, fields: &str| u.run(&["inspect", "--format", fields, name]).stdout;
+    wait_until(Duration::from_secs(20), "the recorded exit", || {
+        state(&name, "{{.State.Status}} {{.State.ExitCode}}") == b"exited 7\n"
+    });
+    // A restart policy is run by the monitor too.
+    let again = unique_name("rlrestart");
+    let policy = ["run", "-d", "--restart", "on-failure:2", "--name", &again];
+    let mut args = policy.to_vec();
+    args.extend([img.as_str(), "sh", "-c", "exit 3"]);
+    u.ok(&args);
+    wait_until(Duration::from_secs(30), "two restarts", || {
+        state(&again, "{{.State.Status}} {{.RestartCount}}") == b"exited 2\n"
+    });
+}
