@@ -58,4 +58,4 @@ pub(crate) mod storage;
 pub(crate) mod volume;
 pub use error::Error;
 pub use front_door::{LocalEngine, StoreChecker};
-pub use rootless::{enter_user_namespace, is_rootless, Entered, RootlessError};
+pub use rootless::{enter_user_namespace, is_rootless, user_service_uri, Entered, RootlessError};

@@ -20,12 +20,11 @@ pub fn fill_host(host: &mut HostInfo) {
         Ok(crate::container::NetworkMode::Slirp4netns(_)) => "slirp4netns".into(),
         _ => "pasta".into(),
     };
-    if let Ok(run) = super::dirs::run_root(super::host_uid()) {
-        let sock = run.join("rpod.sock");
-        host.remote_socket = Some(RemoteSocket {
-            path: format!("unix://{}", sock.display()),
-            exists: sock.exists(),
-        });
+    if let Some(uri) = super::user_service_uri() {
+        let exists = uri
+            .strip_prefix("unix://")
+            .is_some_and(|p| std::path::Path::new(p).exists());
+        host.remote_socket = Some(RemoteSocket { path: uri, exists });
     }
 }
 

@@ -31,6 +31,23 @@ pub mod userns;
 pub use enter::{enter_user_namespace, stop_pause_process, Entered};
 pub use state::{gid_map, host_uid, is_rootless, uid_map};
 
+/// The API service's socket of an ordinary user (rootless, or a remote
+/// client run by one): `unix://RUNTIME_DIR/rpod/rpod.sock`. `None` for
+/// root.
+pub fn user_service_uri() -> Option<String> {
+    let uid = if is_rootless() {
+        host_uid()
+    } else {
+        let uid = nix::unistd::geteuid().as_raw();
+        if uid == 0 {
+            return None;
+        }
+        uid
+    };
+    let run = dirs::run_root(uid).ok()?;
+    Some(format!("unix://{}", run.join("rpod.sock").display()))
+}
+
 /// The environment variable that tells processes started inside the
 /// namespace (pod-monitor, `container cleanup`, `unshare` commands) which
 /// host user they act for.
