@@ -211,14 +211,15 @@ fn run_rm_echo_in_the_users_namespace() {
     let info = u.ok(&[
         "info",
         "--format",
-        "{{.Host.Security.Rootless}} {{.Store.GraphRoot}} {{.Store.RunRoot}} {{.Host.RootlessNetworkCmd}} {{.Store.GraphDriverName}} {{(index .Host.IDMappings.UIDMap 1).HostID}}",
+        "{{.Host.Security.Rootless}} {{.Store.GraphRoot}} {{.Store.RunRoot}} {{.Host.RootlessNetworkCmd}} {{.Store.GraphDriverName}} {{(index .Host.IDMappings.UIDMap 1).HostID}} {{.Host.RemoteSocket.Path}}",
     ]);
     assert_eq!(
         info.trim(),
         format!(
-            "true {} {} pasta overlay {start}",
+            "true {} {} pasta overlay {start} unix://{}",
             u.graph_root().join("storage").display(),
-            u.run_dir().join("rpod").display()
+            u.run_dir().join("rpod").display(),
+            u.run_dir().join("rpod/rpod.sock").display()
         )
     );
     // system migrate stops the pause process; the next command starts one.
