@@ -12,7 +12,8 @@ set -euo pipefail
 # catatonit: the static binary of rpod's locally built pod infra image and the
 # init of `run --init`; systemd: journald and journalctl for `--log-driver journald`
 # and the journald events backend (its daemons are never started as init here);
-# openssh: `rpod --url ssh://` runs the system ssh, its test an sshd on 127.0.0.1
+# openssh: `rpod --url ssh://` runs the system ssh, its test an sshd on 127.0.0.1;
+# uidmap (newuidmap/newgidmap) and fuse-overlayfs: rootless rpod
 packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
@@ -22,6 +23,7 @@ packages=(
     catatonit systemd
     apache2-utils openssl
     openssh-client openssh-server
+    uidmap fuse-overlayfs
 )
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -88,8 +90,43 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
         python3 -m pip install -q --break-system-packages kubernetes-validate
 fi
 
+# Rootless tests (tests/tests/rootless*.rs) run rpod as `rpodtest`, an ordinary user
+# with subordinate ids in /etc/subuid and /etc/subgid, and check the error of
+# `rpodnosub`, a user with none. Created once; the ranges are added when missing.
+for user in rpodtest rpodnosub; do
+    if ! id -u "$user" >/dev/null 2>&1; then
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "install-deps: the test user $user is missing; run this script as root" >&2
+            exit 1
+        fi
+        useradd --create-home --shell /bin/sh "$user"
+    fi
+done
+# useradd may give a new user ranges of its own (SUB_UID_COUNT in login.defs): rpodtest
+# keeps them (or gets 1000000:65536), rpodnosub loses them.
+for file in /etc/subuid /etc/subgid; do
+    if ! grep -q '^rpodtest:' "$file" 2>/dev/null || grep -q '^rpodnosub:' "$file" 2>/dev/null; then
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "install-deps: $file needs a range for rpodtest and none for rpodnosub; run this script as root" >&2
+            exit 1
+        fi
+        grep -q '^rpodtest:' "$file" 2>/dev/null || echo "rpodtest:1000000:65536" >> "$file"
+        sed -i '/^rpodnosub:/d' "$file"
+    fi
+done
+
+# Rootless pasta and slirp4netns open /dev/net/tun as the user: udev makes it 0666 on
+# a Debian system (50-udev-default.rules); without udev running the kernel's 0600 stays.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: /dev/net/tun is not 0666 (rootless networking needs it); run this script as root" >&2
+        exit 1
+    fi
+    chmod 0666 /dev/net/tun
+fi
+
 # The packages must have delivered what rpod and the tests execute.
-for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate; do
+for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate newuidmap newgidmap pasta slirp4netns fuse-overlayfs runuser; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||

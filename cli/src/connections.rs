@@ -145,7 +145,9 @@ pub fn resolve(w: &Wanted) -> CliResult<Target> {
     if !file.connection.default.is_empty() {
         return named(&file.connection.default);
     }
-    Ok(direct(DEFAULT_URL.to_owned()))
+    Ok(direct(
+        rpod_engine::user_service_uri().unwrap_or_else(|| DEFAULT_URL.to_owned()),
+    ))
 }
 
 #[cfg(test)]

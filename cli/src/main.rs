@@ -95,6 +95,17 @@ fn main() -> ExitCode {
         redact::redact_secrets(&args[1..])
     );
     tracing::trace!("global flags: {:?}", cli.globals);
+    // An ordinary user's rpod works inside the user's namespace: joined
+    // here, while the process still has one thread (before tokio starts).
+    if !cli.globals.remote_mode() {
+        match rpod_engine::enter_user_namespace() {
+            Ok(entered) => tracing::debug!("user namespace: {entered:?}"),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                return ExitCode::from(125);
+            }
+        }
+    }
     let code = run(cli);
     tracing::debug!("Shutting down engines");
     code

@@ -187,9 +187,10 @@ impl EngineConfig {
         storage: StorageConf,
         containers: ContainersConf,
     ) -> Result<Self, ConfigError> {
+        let defaults = crate::rootless::dirs::Defaults::get();
         let config_path = config_path
             .or_else(|| std::env::var_os("RPOD_CONFIG").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+            .unwrap_or(defaults.config);
         let mut file = read_file_config(&config_path)?;
         if file.network.network_backend.is_none() {
             file.network.network_backend = network_backend_of(&containers)?;
@@ -198,13 +199,13 @@ impl EngineConfig {
             root: absolute(
                 root.or(storage.graphroot)
                     .or(file.engine.root)
-                    .unwrap_or_else(|| DEFAULT_ROOT.into()),
+                    .unwrap_or(defaults.root),
             ),
             runroot: absolute(
                 runroot
                     .or(storage.runroot)
                     .or(file.engine.runroot)
-                    .unwrap_or_else(|| DEFAULT_RUNROOT.into()),
+                    .unwrap_or(defaults.runroot),
             ),
             config_path,
             unpack_limits: file.storage.unpack_limits(),

@@ -29,6 +29,8 @@ pub fn select_runtime(
     let mut rt = crate::runtime::OciRuntime::select(requested.or(config.runtime.as_deref()), None)?;
     rt.root = Some(config.runtime_state_dir(&rt.name));
     rt.flags = config.runtime_flags_for(&rt.name);
+    rt.flags
+        .extend(crate::rootless::spec::runtime_flags(&rt.name));
     Ok(rt)
 }
 

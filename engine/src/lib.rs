@@ -27,6 +27,8 @@
 //! - [`error`]: the engine's one [`Error`], wrapping each subsystem's.
 //! - [`error_chain`]: an error printed with its causes.
 //! - [`front_door`]: [`LocalEngine`], the engine as `rpod_api::FrontDoor`.
+//! - [`rootless`]: an ordinary user's namespace (pause process, setns),
+//!   per-user roots; [`enter_user_namespace`] is called early in `main`.
 
 pub(crate) mod check;
 pub(crate) mod config;
@@ -49,6 +51,7 @@ pub(crate) mod monitor;
 pub(crate) mod network;
 pub(crate) mod pod;
 pub(crate) mod registry;
+pub(crate) mod rootless;
 pub(crate) mod runtime;
 pub(crate) mod secret;
 pub(crate) mod spec;
@@ -57,3 +60,4 @@ pub(crate) mod storage;
 pub(crate) mod volume;
 pub use error::Error;
 pub use front_door::{LocalEngine, StoreChecker};
+pub use rootless::{enter_user_namespace, is_rootless, user_service_uri, Entered, RootlessError};

@@ -35,7 +35,10 @@ pub async fn run(g: &Globals, a: ServiceArgs) -> CliResult {
             a.time
         )));
     }
-    let endpoint = Endpoint::parse(a.uri.as_deref().unwrap_or(DEFAULT_URI))
+    // Rootless: the user's run directory, as Podman's
+    // `$XDG_RUNTIME_DIR/podman/podman.sock`.
+    let default_uri = rpod_engine::user_service_uri().unwrap_or_else(|| DEFAULT_URI.to_owned());
+    let endpoint = Endpoint::parse(a.uri.as_deref().unwrap_or(&default_uri))
         .map_err(|e| CliError::usage(e.to_string()))?;
     let passed = activated().map_err(|e| anyhow!(e))?;
     // The engine opens before binding: a store it cannot open fails before
@@ -43,7 +46,7 @@ pub async fn run(g: &Globals, a: ServiceArgs) -> CliResult {
     let engine: Arc<dyn FrontDoor> = Arc::from(open_front_door(g)?);
     let listen_uri = passed
         .is_none()
-        .then(|| a.uri.clone().unwrap_or_else(|| DEFAULT_URI.to_owned()));
+        .then(|| a.uri.clone().unwrap_or(default_uri));
     let listener = match passed {
         Some(l) => {
             tracing::info!("API service listening on the socket systemd passed");

@@ -55,6 +55,7 @@ mod tag;
 mod top;
 mod tree;
 mod trust;
+mod unshare;
 mod update;
 
 use clap::Subcommand;
@@ -131,6 +132,8 @@ pub enum Command {
     Tag(tag::TagArgs),
     /// Remove a name from a local image
     Untag(tag::UntagArgs),
+    /// Run a command in a modified user namespace
+    Unshare(unshare::UnshareArgs),
     /// Display the rpod version information
     Version(info::VersionArgs),
     /// Manage volumes
@@ -284,6 +287,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Pod(c) => pod::dispatch(&g, c).await,
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
+        Command::Unshare(a) => unshare::run(&g, a).await,
         Command::Version(a) => info::version(&g, a).await,
         Command::Network(c) => network::dispatch(&g, c).await,
         Command::Completion(a) => completion::run(a),
@@ -338,7 +342,6 @@ const PLANNED: &[&str] = &[
     "prune",
     "restore",
     "search",
-    "unshare",
 ];
 
 fn not_implemented(prefix: &str, args: &[String]) -> CliResult {

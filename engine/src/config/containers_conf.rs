@@ -56,6 +56,9 @@ pub struct NetworkTable {
     pub pasta_options: Vec<String>,
     /// `netavark` or `cni` (empty: the default, netavark).
     pub network_backend: Option<String>,
+    /// Rootless containers' default network: `pasta` (the default) or
+    /// `slirp4netns`.
+    pub default_rootless_network_cmd: Option<String>,
 }
 
 /// `[containers]`: defaults of every new container.
@@ -204,6 +207,10 @@ impl ContainersConf {
                             .map(|d| (d, false)),
                     )
                 })
+                .chain(
+                    crate::rootless::dirs::user_containers_file("containers.conf")
+                        .map(|f| (f, false)),
+                )
                 .collect(),
         };
         if let Some(p) = explicit(CONTAINERS_CONF_OVERRIDE_ENV) {

@@ -220,6 +220,7 @@ fn prepare_and_spawn(
         user_mounts,
         &paths.run_dir,
     )?;
+    crate::rootless::spec::adjust(&mut generated);
     spec::write_spec(&generated, &paths.run_dir)?;
     let runtime = runtime_for(ctx, rec)?;
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
@@ -236,7 +237,7 @@ fn prepare_and_spawn(
             }),
         log_max_size: rec.options.log_max_size.or(ctx.config.log_size_max),
         log_max_files: rec.options.log_max_files.unwrap_or(1),
-        cgroup_path: Some(super::placement::cgroups_path(rec)),
+        cgroup_path: crate::rootless::spec::monitor_cgroup(super::placement::cgroups_path(rec)),
         cleanup_command: cleanup_command(ctx, &rec.id),
         // The runtime's state is deleted by `container cleanup` under the
         // container's lock, never by the monitor: a short-lived process can

@@ -60,6 +60,12 @@ impl System for LocalEngine {
             ));
         }
         // Opening the engine migrated the database schema (under its lock).
+        // Rootless: the next command builds the user namespace again, with
+        // the subordinate ids configured now.
+        if crate::rootless::is_rootless() {
+            crate::rootless::stop_pause_process()
+                .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+        }
         Ok(())
     }
 

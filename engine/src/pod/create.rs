@@ -246,6 +246,9 @@ fn infra_network(
         return Ok(given.clone());
     }
     let mode = match config.default_mode {
+        DefaultMode::Bridge if crate::rootless::is_rootless() => {
+            crate::rootless::network::default_mode().map_err(PodError::InvalidArg)?
+        }
         DefaultMode::Bridge => NetworkMode::Bridge,
         DefaultMode::None => NetworkMode::None,
         DefaultMode::Host => NetworkMode::Host,
@@ -256,6 +259,11 @@ fn infra_network(
             ..Default::default()
         };
         net.networks.insert(config.default.name.clone(), attach);
+    }
+    if matches!(
+        mode,
+        NetworkMode::Bridge | NetworkMode::Pasta(_) | NetworkMode::Slirp4netns(_)
+    ) {
         for p in &pod.options.ports {
             net.ports.push(
                 crate::network::ports::parse_publish(p)

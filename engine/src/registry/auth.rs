@@ -72,7 +72,7 @@ pub fn auth_file_path(explicit: Option<&Path>) -> PathBuf {
         Some(dir) => PathBuf::from(dir).join("containers").join("auth.json"),
         None => PathBuf::from(format!(
             "/run/containers/{}/auth.json",
-            rustix::process::getuid().as_raw()
+            crate::rootless::host_uid()
         )),
     }
 }

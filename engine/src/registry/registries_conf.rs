@@ -120,6 +120,7 @@ impl RegistriesConf {
         let path = std::env::var_os(REGISTRIES_CONF_ENV)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
+            .or_else(|| crate::rootless::dirs::user_containers_file("registries.conf"))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_REGISTRIES_CONF));
         Self::load_from(&path)
     }

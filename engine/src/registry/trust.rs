@@ -84,6 +84,7 @@ impl Policy {
         let explicit = path.is_some();
         let path = path
             .map(Path::to_path_buf)
+            .or_else(|| crate::rootless::dirs::user_containers_file("policy.json"))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY));
         let doc = match fs::read(&path) {
             Ok(data) => match serde_json::from_slice::<Value>(&data) {

@@ -51,8 +51,21 @@ const WHITEOUT_OPAQUE: &str = ".wh..wh..opq";
 const WHITEOUT_META_PREFIX: &str = ".wh..wh.";
 /// The xattr overlayfs reads to treat a directory as opaque.
 pub(crate) const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
-/// Xattrs of this namespace steer overlayfs; only we may set them.
-const OVERLAY_XATTR_PREFIX: &str = "trusted.overlay.";
+/// The same in a user namespace (overlay mounted with `userxattr`).
+pub(crate) const USER_OPAQUE_XATTR: &str = "user.overlay.opaque";
+/// Xattrs of these namespaces steer overlayfs; only we may set them.
+const OVERLAY_XATTR_PREFIXES: [&str; 2] = ["trusted.overlay.", "user.overlay."];
+
+/// The opaque xattr of this store: rootless overlay reads `user.`
+/// xattrs (the `trusted.` namespace needs privileges in the initial user
+/// namespace).
+pub(crate) fn opaque_xattr() -> &'static str {
+    if crate::rootless::is_rootless() {
+        USER_OPAQUE_XATTR
+    } else {
+        OPAQUE_XATTR
+    }
+}
 /// PAX record prefix carrying extended attributes.
 const PAX_XATTR_PREFIX: &str = "SCHILY.xattr.";
 /// Longest member name accepted: `PATH_MAX` less its NUL, the most any
@@ -473,7 +486,7 @@ impl<'a> Extractor<'a> {
                 let ext = ext.map_err(err)?;
                 let Ok(key) = ext.key() else { continue };
                 if let Some(name) = key.strip_prefix(PAX_XATTR_PREFIX) {
-                    if name.starts_with(OVERLAY_XATTR_PREFIX) {
+                    if OVERLAY_XATTR_PREFIXES.iter().any(|p| name.starts_with(p)) {
                         tracing::warn!(entry = %shown, xattr = name, "ignoring overlay xattr from layer");
                         continue;
                     }
@@ -593,7 +606,7 @@ impl<'a> Extractor<'a> {
                 OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 Mode::empty(),
             )?;
-            rfs::fsetxattr(&dir, OPAQUE_XATTR, b"y", XattrFlags::empty())?;
+            rfs::fsetxattr(&dir, opaque_xattr(), b"y", XattrFlags::empty())?;
             return Ok(());
         }
         if name.starts_with(WHITEOUT_META_PREFIX) {
@@ -701,7 +714,8 @@ impl<'a> Extractor<'a> {
             Some(rfs::Uid::from_raw(meta.uid)),
             Some(rfs::Gid::from_raw(meta.gid)),
             AtFlags::SYMLINK_NOFOLLOW,
-        )?;
+        )
+        .map_err(|e| crate::rootless::chown_error(e.into(), meta.uid, meta.gid))?;
         if chmod {
             // The node was just created by us in our private temp directory
             // and is not a symlink, so following is not a concern.
@@ -729,7 +743,8 @@ impl<'a> Extractor<'a> {
             &fd,
             Some(rfs::Uid::from_raw(meta.uid)),
             Some(rfs::Gid::from_raw(meta.gid)),
-        )?;
+        )
+        .map_err(|e| crate::rootless::chown_error(e.into(), meta.uid, meta.gid))?;
         rfs::fchmod(&fd, Mode::from_raw_mode(meta.mode))?;
         Ok(())
     }

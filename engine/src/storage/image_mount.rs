@@ -69,12 +69,18 @@ impl Store {
             }
             lowers.push(empty);
             let data = format!(
-                "lowerdir={}",
+                "lowerdir={}{}",
                 lowers
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
-                    .join(":")
+                    .join(":"),
+                // Rootless layers carry `user.overlay.` marks.
+                if crate::rootless::is_rootless() {
+                    ",userxattr"
+                } else {
+                    ""
+                }
             );
             if data.len() > MAX_MOUNT_DATA {
                 return Err(StorageError::io("mounting", &merged)(io::Error::other(

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{self as rfs, Dir, FileType, Mode, OFlags, ResolveFlags, Stat};
 use rustix::io::Errno;
 
-use super::extract::OPAQUE_XATTR;
+use super::extract::opaque_xattr;
 
 /// How often [`InRoot::open`] retries a lookup raced by a rename.
 const OPEN_RETRIES: u32 = 64;
@@ -372,7 +372,7 @@ fn strip_root(rel: &Path) -> &Path {
 /// True if the open directory carries overlay's opaque marker.
 pub(crate) fn fd_is_opaque<Fd: AsFd>(fd: Fd) -> bool {
     let mut buf = [0u8; 8];
-    matches!(rfs::fgetxattr(fd, OPAQUE_XATTR, &mut buf[..]), Ok(n) if n >= 1 && buf[0] == b'y')
+    matches!(rfs::fgetxattr(fd, opaque_xattr(), &mut buf[..]), Ok(n) if n >= 1 && buf[0] == b'y')
 }
 
 /// What a walked entry is, read from its own descriptor.

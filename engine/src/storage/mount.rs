@@ -396,11 +396,16 @@ fn mount_overlay(
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(":");
+    // Rootless: overlay keeps its whiteout and opaque marks in `user.`
+    // xattrs (Linux 5.11+), as the layers were unpacked.
+    let userxattr = crate::rootless::is_rootless();
+    crate::rootless::overlay::check()?;
     let data = format!(
-        "lowerdir={lowerdir},upperdir={},workdir={}{}",
+        "lowerdir={lowerdir},upperdir={},workdir={}{}{}",
         upper.display(),
         work.display(),
-        if volatile { ",volatile" } else { "" }
+        if volatile { ",volatile" } else { "" },
+        if userxattr { ",userxattr" } else { "" }
     );
     if data.len() <= MAX_MOUNT_DATA {
         let data =
@@ -423,6 +428,9 @@ fn mount_overlay(
     fsconfig_set_string(&fs_fd, "workdir", work)?;
     if volatile {
         fsconfig_set_flag(&fs_fd, "volatile")?;
+    }
+    if userxattr {
+        fsconfig_set_flag(&fs_fd, "userxattr")?;
     }
     fsconfig_create(&fs_fd)?;
     let mnt = fsmount(

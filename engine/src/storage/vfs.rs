@@ -61,7 +61,7 @@ fn copy_xattrs<S: AsFd, D: AsFd>(src: S, dst: D) -> io::Result<()> {
     };
     let mut value = vec![0u8; 64 * 1024];
     for name in names[..n].split(|b| *b == 0).filter(|n| !n.is_empty()) {
-        if name.starts_with(b"trusted.overlay.") {
+        if name.starts_with(b"trusted.overlay.") || name.starts_with(b"user.overlay.") {
             continue;
         }
         let name = <OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name);

@@ -84,6 +84,8 @@ pub(crate) async fn create(
             }
             None => None,
         };
+    crate::rootless::userns::check(&options.namespaces.user)
+        .map_err(|e| Error::new(rpod_api::ErrorKind::NotImplemented, e))?;
     let runtime = crate::engine::select_runtime(engine.config(), options.runtime.as_deref())
         .map(|r| r.name)
         .unwrap_or_default();

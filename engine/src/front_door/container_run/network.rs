@@ -72,6 +72,9 @@ pub(crate) fn net_options(
     let mode = match sel.mode {
         NetMode::Private if spec.modes.is_empty() && in_pod => NetworkMode::None,
         NetMode::Private if spec.modes.is_empty() => match config.default_mode {
+            DefaultMode::Bridge if crate::rootless::is_rootless() => {
+                crate::rootless::network::default_mode().map_err(Error::invalid)?
+            }
             DefaultMode::Bridge => NetworkMode::Bridge,
             DefaultMode::None => NetworkMode::None,
             DefaultMode::Host => NetworkMode::Host,
@@ -87,6 +90,7 @@ pub(crate) fn net_options(
         }
         NetMode::Pasta(opts) => NetworkMode::Pasta(opts),
     };
+    crate::rootless::network::check_mode(&mode).map_err(Error::invalid)?;
     if mode != NetworkMode::Bridge {
         if !spec.ips.is_empty() || spec.mac_address.is_some() || !spec.aliases.is_empty() {
             return Err(Error::invalid(

@@ -217,7 +217,7 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
     let (slirp_path, slirp_version) = helper_info("slirp4netns").await;
     let (pasta_path, pasta_version) = helper_info("pasta").await;
     let uname = nix::sys::utsname::uname().ok();
-    let host = HostInfo {
+    let mut host = HostInfo {
         arch: host_arch().to_owned(),
         cgroup_manager: "cgroupfs".to_owned(),
         cgroups_version: cgroup_version().to_owned(),
@@ -275,6 +275,7 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
         },
         ..HostInfo::default()
     };
+    crate::rootless::info::fill_host(&mut host);
     let store = StoreInfo {
         config_file: config.config_path.display().to_string(),
         container_store: ContainerStore {

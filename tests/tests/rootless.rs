@@ -1,0 +1,433 @@
+//! Rootless rpod end to end: the engine run by `rpodtest`, an ordinary
+//! user with subordinate ids (created by packaging/install-deps.sh), with
+//! HOME and XDG_RUNTIME_DIR in a directory of the test's own, so each test
+//! has its own graph root, run root and pause process. Also `rpodnosub`,
+//! a user without subordinate ids.
+
+mod common;
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::net::{free_port, http_get};
+use rpod_tests::{run_with_timeout, unique_name, wait_until, DEFAULT_COMMAND_TIMEOUT};
+
+const USER: &str = "rpodtest";
+const NO_SUBIDS_USER: &str = "rpodnosub";
+
+/// One user's rpod in a private HOME and XDG_RUNTIME_DIR; on drop every
+/// process of the user's namespace is killed and the directory removed.
+struct Rootless {
+    dir: tempfile::TempDir,
+    user: &'static str,
+    uid: u32,
+}
+
+impl Rootless {
+    fn new(user: &'static str) -> Rootless {
+        let uid = uid_of(user);
+        let dir = tempfile::Builder::new()
+            .prefix("rpod-rootless-")
+            .tempdir()
+            .unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for sub in ["home", "run"] {
+            let p = dir.path().join(sub);
+            std::fs::create_dir(&p).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o700)).unwrap();
+            std::os::unix::fs::chown(&p, Some(uid), Some(uid)).unwrap();
+        }
+        Rootless { dir, user, uid }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn run_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    fn graph_root(&self) -> PathBuf {
+        self.home().join(".local/share/rpod")
+    }
+
+    fn pause_pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.run_dir().join("rpod/pause.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", self.user, "--", "env", "-i"])
+            .arg(format!("HOME={}", self.home().display()))
+            .arg(format!("XDG_RUNTIME_DIR={}", self.run_dir().display()))
+            .arg("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+            .arg(rpod_tests::rpod_bin())
+            .args(args)
+            .current_dir(self.home());
+        run_with_timeout(&mut cmd, DEFAULT_COMMAND_TIMEOUT)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "rpod {args:?} as {} failed ({:?}):\n{}{}",
+            self.user,
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The busybox fixture pulled from a copy of its OCI layout the user
+    /// can read; returns the image id.
+    fn busybox(&self) -> String {
+        let layout = self.dir.path().join("busybox");
+        copy_tree(&rpod_tests::fixtures::layout("busybox"), &layout);
+        self.ok(&["pull", "-q", &format!("oci:{}:latest", layout.display())])
+            .trim()
+            .to_owned()
+    }
+}
+
+impl Drop for Rootless {
+    fn drop(&mut self) {
+        let _ = self.run(&["rm", "-af", "-t", "0"]);
+        if let Some(pause) = self.pause_pid() {
+            kill_namespace_of(pause);
+        }
+    }
+}
+
+/// Kills every process in the user namespace of `pid` (the pause process,
+/// monitors, containers, helpers), then `pid` itself.
+fn kill_namespace_of(pid: i32) {
+    let Ok(ns) = std::fs::read_link(format!("/proc/{pid}/ns/user")) else {
+        return;
+    };
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if std::fs::read_link(e.path().join("ns/user")).ok().as_ref() == Some(&ns) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let st = Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+fn uid_of(user: &str) -> u32 {
+    let out = Command::new("id").args(["-u", user]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "user {user} is missing: run packaging/install-deps.sh as root"
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// `(start, count)` of `user`'s first range in `file`.
+fn subid_range(file: &str, user: &str) -> (u32, u32) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{user}:")))
+        .unwrap_or_else(|| panic!("no {user} range in {file}: run packaging/install-deps.sh"));
+    let f: Vec<u32> = line
+        .split(':')
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    (f[0], f[1])
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn run_rm_echo_in_the_users_namespace() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    assert_eq!(u.ok(&["run", "--rm", &img, "echo", "hello"]), "hello\n");
+    // The namespace: the user is root, the subordinate ids follow.
+    let (start, count) = subid_range("/etc/subuid", USER);
+    let map: Vec<Vec<u64>> = u
+        .ok(&["unshare", "cat", "/proc/self/uid_map"])
+        .lines()
+        .map(|l| l.split_whitespace().map(|n| n.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(
+        map,
+        vec![
+            vec![0, u64::from(u.uid), 1],
+            vec![1, u64::from(start), u64::from(count)]
+        ]
+    );
+    // Held by a pause process of the user's, whose pid is in the run dir.
+    let pause = u.pause_pid().expect("pause.pid");
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{pause}/comm")).unwrap(),
+        "rpod-pause\n"
+    );
+    assert_eq!(
+        std::fs::metadata(format!("/proc/{pause}")).unwrap().uid(),
+        u.uid
+    );
+    // unshare names the store in its environment and passes exit codes on.
+    let env = u.ok(&["unshare", "sh", "-c", "echo $CONTAINERS_GRAPHROOT"]);
+    assert_eq!(
+        env.trim(),
+        u.graph_root().join("storage").display().to_string()
+    );
+    let out = u.run(&["unshare", "sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+    // info: rootless, the mappings, per-user roots, pasta.
+    let info = u.ok(&[
+        "info",
+        "--format",
+        "{{.Host.Security.Rootless}} {{.Store.GraphRoot}} {{.Store.RunRoot}} {{.Host.RootlessNetworkCmd}} {{.Store.GraphDriverName}} {{(index .Host.IDMappings.UIDMap 1).HostID}} {{.Host.RemoteSocket.Path}}",
+    ]);
+    assert_eq!(
+        info.trim(),
+        format!(
+            "true {} {} pasta overlay {start} unix://{}",
+            u.graph_root().join("storage").display(),
+            u.run_dir().join("rpod").display(),
+            u.run_dir().join("rpod/rpod.sock").display()
+        )
+    );
+    // system migrate stops the pause process; the next command starts one.
+    u.ok(&["system", "migrate"]);
+    assert!(
+        !Path::new(&format!("/proc/{pause}/comm")).exists() || {
+            let stat = std::fs::read_to_string(format!("/proc/{pause}/stat")).unwrap_or_default();
+            stat.contains(") Z ")
+        }
+    );
+    assert_eq!(u.ok(&["run", "--rm", &img, "echo", "again"]), "again\n");
+    assert_ne!(u.pause_pid(), Some(pause));
+}
+
+#[test]
+fn detached_container_logs_exec_stop_rm() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let name = unique_name("rl");
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "echo started; while :; do sleep 0.2; done",
+    ]);
+    wait_until(Duration::from_secs(20), "the log line", || {
+        u.run(&["logs", &name]).stdout == b"started\n"
+    });
+    assert_eq!(
+        u.ok(&["ps", "--format", "{{.Names}} {{.State}}"]).trim(),
+        format!("{name} running")
+    );
+    assert_eq!(u.ok(&["exec", &name, "id", "-u"]), "0\n");
+    assert_eq!(
+        u.ok(&["exec", "--user", "1000", &name, "id", "-u"]),
+        "1000\n"
+    );
+    u.ok(&["stop", "-t", "1", &name]);
+    assert_eq!(
+        u.ok(&["inspect", "--format", "{{.State.Status}}", &name])
+            .trim(),
+        "exited"
+    );
+    u.ok(&["rm", &name]);
+    assert_eq!(u.ok(&["ps", "-aq"]), "");
+    // Resource limits cannot be applied on cgroup v1 without privileges:
+    // Podman's warning, and the container runs.
+    if !Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        let out = u.run(&["run", "--rm", "--memory", "64m", &img, "echo", "limited"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(out.stdout, b"limited\n");
+        assert!(
+            stderr(&out).contains(
+                "Resource limits are not supported and ignored on cgroups V1 rootless systems"
+            ),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn pasta_publishes_a_port_on_loopback() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let port = free_port();
+    let name = unique_name("rlweb");
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-p",
+        &format!("127.0.0.1:{port}:80"),
+        &img,
+        "sh",
+        "-c",
+        "mkdir -p /w && echo hello-rootless > /w/index.html && exec httpd -f -p 80 -h /w",
+    ]);
+    assert_eq!(
+        u.ok(&["inspect", "--format", "{{.HostConfig.NetworkMode}}", &name])
+            .trim(),
+        "pasta"
+    );
+    wait_until(Duration::from_secs(30), "the published port", || {
+        http_get(port).contains("hello-rootless")
+    });
+    u.ok(&["rm", "-f", "-t", "0", &name]);
+    assert!(http_get(port).is_empty(), "the port is closed again");
+    // No bridge networks for rootless rpod: a clear refusal.
+    let out = u.run(&["run", "--rm", "--network", "bridge", &img, "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("bridge networks are not supported by rootless rpod"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn graph_root_files_are_owned_by_mapped_ids() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let (start, _) = subid_range("/etc/subuid", USER);
+    let (gstart, _) = subid_range("/etc/subgid", USER);
+    let name = unique_name("rlown");
+    u.ok(&[
+        "run",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "touch /owned && chown 123:456 /owned",
+    ]);
+    let storage = u.graph_root().join("storage");
+    let found = Command::new("find")
+        .arg(&storage)
+        .args(["-name", "owned", "-path", "*/upper/*"])
+        .output()
+        .unwrap();
+    let path = String::from_utf8_lossy(&found.stdout).trim().to_owned();
+    assert!(!path.is_empty(), "no upper-dir file");
+    let m = std::fs::metadata(&path).unwrap();
+    assert_eq!((m.uid(), m.gid()), (start + 122, gstart + 455));
+    // Image files owned by root in the image are the user's on the host.
+    let layer_bin = Command::new("find")
+        .arg(storage.join("layers"))
+        .args(["-path", "*/diff/bin/busybox"])
+        .output()
+        .unwrap();
+    let layer_bin = String::from_utf8_lossy(&layer_bin.stdout).trim().to_owned();
+    assert!(!layer_bin.is_empty(), "no layer file");
+    assert_eq!(std::fs::symlink_metadata(&layer_bin).unwrap().uid(), u.uid);
+    // The graph root itself is the user's, under the XDG data home.
+    assert_eq!(std::fs::metadata(u.graph_root()).unwrap().uid(), u.uid);
+    u.ok(&["rm", &name]);
+}
+
+#[test]
+fn a_user_without_subordinate_ids_gets_a_single_mapping_and_clear_errors() {
+    let u = Rootless::new(NO_SUBIDS_USER);
+    let out = u.run(&["unshare", "cat", "/proc/self/uid_map"]);
+    assert!(out.status.success(), "{:?} {}", out.status, stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            // logrus quotes the message: its quotes are escaped.
+            "cannot find UID/GID for user {NO_SUBIDS_USER}: no subuid ranges found for user \\\"{NO_SUBIDS_USER}\\\" in /etc/subuid"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("Using rootless single mapping into the namespace"),
+        "{err}"
+    );
+    let map: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(map, vec![format!("0 {} 1", u.uid)]);
+    // Only root exists in the namespace: an image with files of other
+    // owners cannot be unpacked, and the error says why.
+    let layout = u.dir.path().join("busybox");
+    copy_tree(&rpod_tests::fixtures::layout("busybox"), &layout);
+    let out = u.run(&["pull", "-q", &format!("oci:{}:latest", layout.display())]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("potentially insufficient UIDs or GIDs available in user namespace (requested 1000:1000): Check /etc/subuid and /etc/subgid"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(u.ok(&["images", "-q"]), "", "nothing half-pulled is left");
+}
+
+#[test]
+fn unshare_needs_rootless() {
+    let env = rpod_tests::TestEnv::new();
+    let (code, err) = env.fails(&["unshare", "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("please use unshare with rootless"), "{err}");
+}
+
+#[test]
+fn monitor_keeps_the_exit_code_and_restarts_without_the_cli() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let name = unique_name("rlexit");
+    let wait_for_go = "until [ -e /tmp/go ]; do sleep 0.1; done; exit 7";
+    u.ok(&["run", "-d", "--name", &name, &img, "sh", "-c", wait_for_go]);
+    // The container ends while no rpod command runs: its monitor (in the
+    // user's namespace) records the exit.
+    u.ok(&["exec", &name, "touch", "/tmp/go"]);
+    let state = |name: &str, fields: &str| u.run(&["inspect", "--format", fields, name]).stdout;
+    wait_until(Duration::from_secs(20), "the recorded exit", || {
+        state(&name, "{{.State.Status}} {{.State.ExitCode}}") == b"exited 7\n"
+    });
+    // A restart policy is run by the monitor too.
+    let again = unique_name("rlrestart");
+    let policy = ["run", "-d", "--restart", "on-failure:2", "--name", &again];
+    let mut args = policy.to_vec();
+    args.extend([img.as_str(), "sh", "-c", "exit 3"]);
+    u.ok(&args);
+    wait_until(Duration::from_secs(30), "two restarts", || {
+        state(&again, "{{.State.Status}} {{.RestartCount}}") == b"exited 2\n"
+    });
+}
