@@ -14,6 +14,7 @@ mod runtime;
 mod sandbox;
 mod security;
 mod serve;
+mod stats;
 mod status;
 
 pub use serve::{bind, serve, socket_path, CriOptions, ServeError};

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::serve::Shared;
 use crate::status::unimplemented;
-use crate::{container, exec, sandbox};
+use crate::{container, exec, sandbox, stats};
 
 /// The CRI API version rpod speaks.
 const RUNTIME_API_VERSION: &str = "v1";
@@ -168,16 +168,16 @@ impl RuntimeService for Runtime {
 
     async fn container_stats(
         &self,
-        _req: Request<cri::ContainerStatsRequest>,
+        req: Request<cri::ContainerStatsRequest>,
     ) -> Result<Response<cri::ContainerStatsResponse>, Status> {
-        Err(unimplemented("ContainerStats"))
+        ok(stats::container_stats(&self.shared, req.into_inner()).await)
     }
 
     async fn list_container_stats(
         &self,
-        _req: Request<cri::ListContainerStatsRequest>,
+        req: Request<cri::ListContainerStatsRequest>,
     ) -> Result<Response<cri::ListContainerStatsResponse>, Status> {
-        Err(unimplemented("ListContainerStats"))
+        ok(stats::list_container_stats(&self.shared, req.into_inner()).await)
     }
 
     async fn pod_sandbox_stats(

@@ -302,6 +302,38 @@ fn sandbox_container_exec_logs_and_nothing_left() {
         tonic::Code::DeadlineExceeded
     );
 
+    // Stats from the container's cgroup.
+    let stats = c
+        .call(
+            c.rs()
+                .list_container_stats(cri::ListContainerStatsRequest::default()),
+        )
+        .unwrap()
+        .stats;
+    assert_eq!(stats.len(), 1, "{stats:?}");
+    assert_eq!(stats[0].attributes.as_ref().unwrap().id, ctr);
+    let mem = stats[0]
+        .memory
+        .as_ref()
+        .unwrap()
+        .usage_bytes
+        .as_ref()
+        .unwrap()
+        .value;
+    assert!(mem > 0, "{stats:?}");
+    let one = c
+        .call(c.rs().container_stats(cri::ContainerStatsRequest {
+            container_id: ctr.clone(),
+        }))
+        .unwrap();
+    assert!(one
+        .stats
+        .unwrap()
+        .cpu
+        .unwrap()
+        .usage_core_nano_seconds
+        .is_some());
+
     // Logs in CRI's format at log_path; ReopenContainerLog after a rotation.
     wait_until(Duration::from_secs(30), "the CRI log lines", || {
         cri_log_has(&log, "stdout", "hello-cri") && cri_log_has(&log, "stderr", "oops")

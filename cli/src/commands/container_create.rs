@@ -258,9 +258,11 @@ impl ContainerFlags {
                             .to_string(),
                     )
                 }
-                _ => return Err(CliError::usage(format!(
+                _ => {
+                    return Err(CliError::usage(format!(
                     "unsupported --log-opt {opt:?}: only max-size, max-file and path are supported"
-                ))),
+                )))
+                }
             }
         }
         let mut label_lines = Vec::new();
