@@ -6,6 +6,7 @@
 //! that rpod's objects do not carry (metadata, annotations, the log path)
 //! rides in one label per object ([`meta`]).
 
+mod cni_conf;
 mod container;
 mod exec;
 mod image;
@@ -17,6 +18,9 @@ mod serve;
 mod stats;
 mod status;
 
+pub use cni_conf::{
+    ensure as ensure_cni_network, load as load_cni_config, CniConfError, CniNetwork,
+};
 pub use serve::{bind, serve, socket_path, CriOptions, ServeError};
 
 /// The CRI v1 messages, clients and servers (the `k8s-cri` crate), for

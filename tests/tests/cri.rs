@@ -27,15 +27,46 @@ impl Drop for Guard<'_> {
     }
 }
 
-/// The test's CNI network (the cni backend; its bridge and subnet from the
-/// test root's network slot): its name and bridge.
-fn cri_network(env: &mut TestEnv) -> (String, String) {
-    env.add_network_conf("network_backend = \"cni\"\n");
-    let slot: u16 = env
-        .bridge()
+/// The test root's network slot (its bridge is `rptN`).
+fn slot(env: &TestEnv) -> u16 {
+    env.bridge()
         .trim_start_matches("rpt")
         .parse()
-        .expect("slot of the test bridge");
+        .expect("slot of the test bridge")
+}
+
+/// A kubelet-style CNI configuration directory of the test's own (the cni
+/// backend; bridge `criN`, subnet 10.81.N.0/24 from the test root's network
+/// slot), with a file of another network after it: the directory, the
+/// network's name and bridge.
+fn cni_conf_dir(env: &mut TestEnv) -> (std::path::PathBuf, String, String) {
+    env.add_network_conf("network_backend = \"cni\"\n");
+    let slot = slot(env);
+    let name = unique_name("crik8s");
+    let bridge = format!("cri{slot}");
+    let dir = env.dir().join("net.d");
+    std::fs::create_dir(&dir).unwrap();
+    let conflist = format!(
+        r#"{{"cniVersion":"1.0.0","name":"{name}","plugins":[
+            {{"type":"bridge","bridge":"{bridge}","isGateway":true,"ipMasq":true,"hairpinMode":true,
+              "ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.81.{slot}.0/24"}}]]}}}},
+            {{"type":"portmap","capabilities":{{"portMappings":true}}}},
+            {{"type":"firewall"}}]}}"#
+    );
+    std::fs::write(dir.join("10-k8s.conflist"), conflist).unwrap();
+    std::fs::write(
+        dir.join("20-flannel.conflist"),
+        r#"{"name":"f","plugins":[{"type":"flannel"}]}"#,
+    )
+    .unwrap();
+    (dir, name, bridge)
+}
+
+/// The test's CNI network (the cni backend; its bridge and subnet from the
+/// test root's network slot), made with `network create`: its name and bridge.
+fn cri_network(env: &mut TestEnv) -> (String, String) {
+    env.add_network_conf("network_backend = \"cni\"\n");
+    let slot = slot(env);
     let name = unique_name("crinet");
     let bridge = format!("cri{slot}");
     env.ok(&[
@@ -143,13 +174,14 @@ fn cri_log_has(log: &Path, stream: &str, want: &str) -> bool {
 fn sandbox_container_exec_logs_and_nothing_left() {
     let mut w = world(&["busybox"]);
     let image = w.images[0].clone();
-    let (network, bridge) = cri_network(&mut w.env);
+    let (conf_dir, network, bridge) = cni_conf_dir(&mut w.env);
     let _guard = Guard {
         env: &w.env,
         network: network.clone(),
     };
     let sock = w.env.dir().join("cri.sock");
-    let _server = CriServer::start(&w.env, &sock, &network);
+    let conf_arg = conf_dir.display().to_string();
+    let _server = CriServer::start(&w.env, &sock, &["--cni-config-dir", &conf_arg]);
     let c = Client::connect(&sock);
 
     let v = c
@@ -443,8 +475,48 @@ fn bad_input_unimplemented_and_a_killed_server() {
         network: network.clone(),
     };
     let sock = w.env.dir().join("cri.sock");
-    let mut server = CriServer::start(&w.env, &sock, &network);
+    let mut server = CriServer::start(&w.env, &sock, &["--network", &network]);
     let c = Client::connect(&sock);
+
+    // A CNI configuration rpod cannot run, a missing directory, a bad socket
+    // address: the server refuses to start, with the reason.
+    let bad = w.env.dir().join("bad.d");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(
+        bad.join("10-flannel.conflist"),
+        r#"{"name":"f","plugins":[{"type":"flannel"}]}"#,
+    )
+    .unwrap();
+    let other_sock = format!("unix://{}", w.env.dir().join("other.sock").display());
+    let bad_arg = bad.display().to_string();
+    let (rc, err) = w.env.fails(&[
+        "cri",
+        "serve",
+        "--listen",
+        &other_sock,
+        "--cni-config-dir",
+        &bad_arg,
+    ]);
+    assert_eq!(rc, 125);
+    assert!(
+        err.contains("CNI plugin type \"flannel\" is not supported"),
+        "{err}"
+    );
+    let (_, err) = w.env.fails(&[
+        "cri",
+        "serve",
+        "--listen",
+        &other_sock,
+        "--network",
+        "no-such-net",
+    ]);
+    assert!(err.contains("no-such-net"), "{err}");
+    let (rc, err) = w
+        .env
+        .fails(&["cri", "serve", "--listen", "tcp://127.0.0.1:1"]);
+    assert_eq!(rc, 125);
+    assert!(err.contains("only unix:///PATH"), "{err}");
+    assert!(!w.env.dir().join("other.sock").exists());
 
     // Bad input: clear statuses, nothing created, the server keeps serving.
     let unknown = "0123456789abcdef0123456789abcdef";
@@ -517,7 +589,7 @@ fn bad_input_unimplemented_and_a_killed_server() {
     .expect("StartContainer");
     server.kill();
     drop(c);
-    let _server = CriServer::start(&w.env, &sock, &network);
+    let _server = CriServer::start(&w.env, &sock, &["--network", &network]);
     let c = Client::connect(&sock);
     let listed = c
         .call(

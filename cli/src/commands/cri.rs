@@ -23,14 +23,36 @@ pub struct ServeArgs {
     #[arg(long, default_value = "unix:///run/rpod/cri.sock", value_name = "uri")]
     listen: String,
     /// The network pod sandboxes join (default: the default network)
-    #[arg(long, value_name = "name")]
+    #[arg(long, value_name = "name", conflicts_with = "cni_config_dir")]
     network: Option<String>,
+    /// Take the sandboxes' network from the first CNI configuration in this directory (e.g. /etc/cni/net.d)
+    #[arg(long, value_name = "directory")]
+    cni_config_dir: Option<std::path::PathBuf>,
 }
 
 pub async fn dispatch(g: &Globals, c: CriCommand) -> CliResult {
     match c {
         CriCommand::Serve(a) => serve(g, a).await,
     }
+}
+
+/// The network of a kubelet-style CNI configuration directory, created in
+/// rpod's network store when missing; the cni backend must be in use.
+async fn cni_network(engine: &dyn FrontDoor, dir: &std::path::Path) -> CliResult<String> {
+    let backend = engine.system_info().await?.host.network_backend;
+    if backend != "cni" {
+        return Err(CliError::usage(format!(
+            "--cni-config-dir needs the cni network backend (rpod.conf [network] network_backend = \"cni\"), not {backend}"
+        )));
+    }
+    let net = rpod_cri::load_cni_config(dir).map_err(|e| CliError::usage(e.to_string()))?;
+    rpod_cri::ensure_cni_network(engine, &net).await?;
+    tracing::info!(
+        "CRI sandboxes join network {} of {}",
+        net.name,
+        net.file.display()
+    );
+    Ok(net.name)
 }
 
 async fn serve(g: &Globals, a: ServeArgs) -> CliResult {
@@ -49,10 +71,14 @@ async fn serve(g: &Globals, a: ServeArgs) -> CliResult {
             return Err(e.into());
         }
     }
+    let network = match &a.cni_config_dir {
+        Some(dir) => Some(cni_network(engine.as_ref(), dir).await?),
+        None => a.network,
+    };
     let listener = rpod_cri::bind(&path).map_err(|e| anyhow!(e))?;
     tracing::info!("CRI service listening on {}", path.display());
     let options = rpod_cri::CriOptions {
-        network: a.network,
+        network,
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
     let shutdown = async {

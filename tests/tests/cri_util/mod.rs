@@ -19,11 +19,14 @@ pub struct CriServer {
 }
 
 impl CriServer {
-    pub fn start(env: &TestEnv, sock: &Path, network: &str) -> CriServer {
+    /// `rpod cri serve --listen unix://SOCK NETWORK_ARGS...`.
+    pub fn start(env: &TestEnv, sock: &Path, network_args: &[&str]) -> CriServer {
         let log =
             std::fs::File::create(env.dir().join(format!("cri-{}.log", unique_name("s")))).unwrap();
         let uri = format!("unix://{}", sock.display());
-        let mut cmd = env.cmd(&["cri", "serve", "--listen", &uri, "--network", network]);
+        let mut args = vec!["cri", "serve", "--listen", &uri];
+        args.extend_from_slice(network_args);
+        let mut cmd = env.cmd(&args);
         cmd.stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
