@@ -12,7 +12,7 @@ use tonic::Status;
 
 use crate::meta::{self, ContainerMeta, CONTAINER_KEY};
 use crate::serve::Shared;
-use crate::status::{from_api, is_not_found, missing};
+use crate::status::{first_error, found, from_api, missing, unless_gone};
 use crate::{sandbox, security};
 
 /// The rpod container for `config` in sandbox `pod_id`.
@@ -142,17 +142,12 @@ async fn find(s: &Shared, id: &str) -> Result<(InspectContainerData, ContainerMe
     if id.is_empty() {
         return Err(missing("container_id"));
     }
-    let (found, mut errs) = s
+    let (list, errors) = s
         .engine
         .container_inspect(&[id.to_owned()], InspectOptions::default())
         .await
         .map_err(from_api)?;
-    let Some(c) = found.into_iter().next() else {
-        return Err(errs
-            .pop()
-            .map(from_api)
-            .unwrap_or_else(|| Status::not_found(format!("container {id} not found"))));
-    };
+    let c = found(list, errors, "container", id)?;
     let labels = c.config.as_ref().and_then(|cfg| cfg.labels.as_ref());
     match meta::split::<ContainerMeta>(labels, CONTAINER_KEY) {
         (_, Some(m)) => Ok((c, m)),
@@ -190,9 +185,7 @@ pub async fn stop(
         ..StopOptions::default()
     };
     let reports = s.engine.container_stop(options).await.map_err(from_api)?;
-    if let Some(e) = reports.into_iter().find_map(|r| r.err) {
-        return Err(from_api(e));
-    }
+    first_error(reports.into_iter().map(|r| r.err), false)?;
     Ok(cri::StopContainerResponse {})
 }
 
@@ -200,11 +193,8 @@ pub async fn remove(
     s: &Shared,
     req: cri::RemoveContainerRequest,
 ) -> Result<cri::RemoveContainerResponse, Status> {
-    let id = match resolve(s, &req.container_id).await {
-        Ok(id) => id,
-        // Removing a container that is gone is no error (CRI: idempotent).
-        Err(e) if e.code() == tonic::Code::NotFound => return Ok(cri::RemoveContainerResponse {}),
-        Err(e) => return Err(e),
+    let Some(id) = unless_gone(resolve(s, &req.container_id).await)? else {
+        return Ok(cri::RemoveContainerResponse {});
     };
     let options = RmOptions {
         names: vec![id],
@@ -213,10 +203,8 @@ pub async fn remove(
         ..RmOptions::default()
     };
     let reports = s.engine.container_rm(options).await.map_err(from_api)?;
-    match reports.into_iter().find_map(|r| r.err) {
-        Some(e) if !is_not_found(&e) => Err(from_api(e)),
-        _ => Ok(cri::RemoveContainerResponse {}),
-    }
+    first_error(reports.into_iter().map(|r| r.err), true)?;
+    Ok(cri::RemoveContainerResponse {})
 }
 
 /// CRI's state for rpod's state name.

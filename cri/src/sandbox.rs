@@ -11,7 +11,7 @@ use tonic::Status;
 
 use crate::meta::{self, SandboxMeta, SANDBOX_KEY};
 use crate::serve::Shared;
-use crate::status::{from_api, is_not_found, missing};
+use crate::status::{first_error, found, from_api, missing, unless_gone};
 
 const NODE: i32 = cri::NamespaceMode::Node as i32;
 const POD: i32 = cri::NamespaceMode::Pod as i32;
@@ -147,17 +147,12 @@ async fn find(s: &Shared, id: &str) -> Result<(InspectPodData, SandboxMeta), Sta
     if id.is_empty() {
         return Err(missing("pod_sandbox_id"));
     }
-    let (found, mut errs) = s
+    let (list, errors) = s
         .engine
         .pod_inspect(&[id.to_owned()], PodSelect::default())
         .await
         .map_err(from_api)?;
-    let Some(pod) = found.into_iter().next() else {
-        return Err(errs
-            .pop()
-            .map(from_api)
-            .unwrap_or_else(|| Status::not_found(format!("pod sandbox {id} not found"))));
-    };
+    let pod = found(list, errors, "pod sandbox", id)?;
     match meta::split::<SandboxMeta>(pod.data.labels.as_ref(), SANDBOX_KEY) {
         (_, Some(m)) => Ok((pod.data, m)),
         (_, None) => Err(Status::not_found(format!(
@@ -186,9 +181,7 @@ pub async fn stop(
         .pod_stop(std::slice::from_ref(&pod.id), options)
         .await
         .map_err(from_api)?;
-    if let Some(e) = reports.into_iter().find_map(|r| r.err) {
-        return Err(from_api(e));
-    }
+    first_error(reports.into_iter().map(|r| r.err), false)?;
     Ok(cri::StopPodSandboxResponse {})
 }
 
@@ -196,12 +189,10 @@ pub async fn remove(
     s: &Shared,
     req: cri::RemovePodSandboxRequest,
 ) -> Result<cri::RemovePodSandboxResponse, Status> {
-    let id = match find(s, &req.pod_sandbox_id).await {
-        Ok((pod, _)) => pod.id,
-        // Removing a sandbox that is gone is no error (CRI: idempotent).
-        Err(e) if e.code() == tonic::Code::NotFound => return Ok(cri::RemovePodSandboxResponse {}),
-        Err(e) => return Err(e),
+    let Some((pod, _)) = unless_gone(find(s, &req.pod_sandbox_id).await)? else {
+        return Ok(cri::RemovePodSandboxResponse {});
     };
+    let id = pod.id;
     let options = PodRmOptions {
         force: true,
         timeout: Some(0),
@@ -212,10 +203,8 @@ pub async fn remove(
         .pod_rm(std::slice::from_ref(&id), options)
         .await
         .map_err(from_api)?;
-    match reports.into_iter().find_map(|r| r.err) {
-        Some(e) if !is_not_found(&e) => Err(from_api(e)),
-        _ => Ok(cri::RemovePodSandboxResponse {}),
-    }
+    first_error(reports.into_iter().map(|r| r.err), true)?;
+    Ok(cri::RemovePodSandboxResponse {})
 }
 
 fn ready(status: &str) -> i32 {

@@ -7,13 +7,7 @@ use tonic::Status;
 pub fn from_api(e: Error) -> Status {
     let message = e.message;
     match e.kind {
-        ErrorKind::NoSuchContainer
-        | ErrorKind::NoSuchPod
-        | ErrorKind::NoSuchImage
-        | ErrorKind::NoSuchExecSession
-        | ErrorKind::NoSuchVolume
-        | ErrorKind::NoSuchNetwork
-        | ErrorKind::NoSuchSecret => Status::not_found(message),
+        kind if kind.is_no_such() => Status::not_found(message),
         ErrorKind::InvalidArgument => Status::invalid_argument(message),
         ErrorKind::AlreadyExists => Status::already_exists(message),
         ErrorKind::InvalidState | ErrorKind::InUse => Status::failed_precondition(message),
@@ -24,10 +18,43 @@ pub fn from_api(e: Error) -> Status {
 
 /// Whether `e` says the object does not exist.
 pub fn is_not_found(e: &Error) -> bool {
-    matches!(
-        e.kind,
-        ErrorKind::NoSuchContainer | ErrorKind::NoSuchPod | ErrorKind::NoSuchImage
-    )
+    e.kind.is_no_such()
+}
+
+/// The one object an inspect by `id` found, else why not.
+pub fn found<T>(found: Vec<T>, mut errors: Vec<Error>, what: &str, id: &str) -> Result<T, Status> {
+    match found.into_iter().next() {
+        Some(t) => Ok(t),
+        None => Err(errors
+            .pop()
+            .map(from_api)
+            .unwrap_or_else(|| Status::not_found(format!("{what} {id} not found")))),
+    }
+}
+
+/// The first error of a batch's reports, if any, as a status; with
+/// `gone_ok`, an object already gone is no error (CRI's idempotent removals).
+pub fn first_error(
+    errors: impl IntoIterator<Item = Option<Error>>,
+    gone_ok: bool,
+) -> Result<(), Status> {
+    match errors
+        .into_iter()
+        .flatten()
+        .find(|e| !(gone_ok && is_not_found(e)))
+    {
+        Some(e) => Err(from_api(e)),
+        None => Ok(()),
+    }
+}
+
+/// `None` for a NOT_FOUND answer (removing what is gone is no error).
+pub fn unless_gone<T>(r: Result<T, Status>) -> Result<Option<T>, Status> {
+    match r {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.code() == tonic::Code::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// A required field missing from a request.

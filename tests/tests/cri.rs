@@ -618,3 +618,37 @@ fn bad_input_unimplemented_and_a_killed_server() {
     let mounts = common::mounts(&w.env);
     assert!(mounts.is_empty(), "mounts left: {mounts:?}");
 }
+
+/// `--log-opt path=` (the mechanism of CRI's log_path): the log is written
+/// there, `logs` and inspect find it, and a bad option is refused.
+#[test]
+fn log_opt_path_writes_the_log_elsewhere() {
+    let (w, image) = common::busybox();
+    let log = w.env.dir().join("elsewhere/sub/c.log");
+    let opt = format!("path={}", log.display());
+    let name = unique_name("logpath");
+    w.env.ok(&[
+        "run",
+        "--name",
+        &name,
+        "--log-opt",
+        &opt,
+        &image,
+        "sh",
+        "-c",
+        "echo to-the-path",
+    ]);
+    let text = std::fs::read_to_string(&log).expect("the log at the path");
+    assert!(text.contains(" stdout F to-the-path"), "{text}");
+    assert_eq!(w.env.ok(&["logs", &name]), "to-the-path\n");
+    let path = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.LogConfig.Path}}",
+        &name,
+    ]);
+    assert_eq!(path.trim(), log.display().to_string());
+    let (rc, err) = w.env.fails(&["create", "--log-opt", "path=", &image]);
+    assert_eq!(rc, 125);
+    assert!(err.contains("unsupported --log-opt \"path=\""), "{err}");
+}
