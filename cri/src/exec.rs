@@ -40,6 +40,7 @@ pub async fn exec_sync(
         return Err(missing("cmd"));
     }
     let id = container::resolve(s, &req.container_id).await?;
+    let shown = req.cmd.join(" ");
     let options = ExecOptions {
         command: req.cmd,
         ..ExecOptions::default()
@@ -74,8 +75,8 @@ pub async fn exec_sync(
                 tracing::warn!("ExecSync in {id}: killing the timed-out command: {e}");
             }
             Err(Status::deadline_exceeded(format!(
-                "command {:?} timed out after {}s",
-                id, req.timeout
+                "command {shown:?} in container {id} timed out after {}s",
+                req.timeout
             )))
         }
     }

@@ -333,6 +333,16 @@ fn sandbox_container_exec_logs_and_nothing_left() {
         code(exec(&c, &ctr, &["sleep", "30"], 1)),
         tonic::Code::DeadlineExceeded
     );
+    wait_until(
+        Duration::from_secs(30),
+        "the timed-out command to be killed",
+        || {
+            let ps = exec(&c, &ctr, &["ps", "-o", "args"], 10).unwrap();
+            let ps = String::from_utf8_lossy(&ps.stdout);
+            assert!(ps.contains("echo hello-cri"), "ps sees the container: {ps}");
+            !ps.contains("sleep 30")
+        },
+    );
 
     // Stats from the container's cgroup.
     let stats = c
