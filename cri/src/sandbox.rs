@@ -143,7 +143,7 @@ pub async fn run(
 }
 
 /// The CRI sandbox `id` names: its inspect data and record.
-async fn find(s: &Shared, id: &str) -> Result<(InspectPodData, SandboxMeta), Status> {
+pub(crate) async fn find(s: &Shared, id: &str) -> Result<(InspectPodData, SandboxMeta), Status> {
     if id.is_empty() {
         return Err(missing("pod_sandbox_id"));
     }
@@ -215,7 +215,7 @@ fn ready(status: &str) -> i32 {
     }
 }
 
-fn metadata(m: &SandboxMeta) -> cri::PodSandboxMetadata {
+pub(crate) fn metadata(m: &SandboxMeta) -> cri::PodSandboxMetadata {
     cri::PodSandboxMetadata {
         name: m.name.clone(),
         uid: m.uid.clone(),

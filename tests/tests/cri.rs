@@ -376,6 +376,37 @@ fn sandbox_container_exec_logs_and_nothing_left() {
         .usage_core_nano_seconds
         .is_some());
 
+    let pods = c
+        .call(
+            c.rs()
+                .list_pod_sandbox_stats(cri::ListPodSandboxStatsRequest::default()),
+        )
+        .unwrap()
+        .stats;
+    assert_eq!(pods.len(), 1, "{pods:?}");
+    assert_eq!(pods[0].attributes.as_ref().unwrap().id, sb);
+    let linux = pods[0].linux.as_ref().unwrap();
+    assert_eq!(linux.containers.len(), 1);
+    // The infra container's catatonit and the container's shell at least.
+    let procs = linux
+        .process
+        .as_ref()
+        .unwrap()
+        .process_count
+        .as_ref()
+        .unwrap()
+        .value;
+    assert!(procs >= 2, "{linux:?}");
+    let pod_mem = linux
+        .memory
+        .as_ref()
+        .unwrap()
+        .usage_bytes
+        .as_ref()
+        .unwrap()
+        .value;
+    assert!(pod_mem >= mem, "{linux:?}");
+
     // Logs in CRI's format at log_path; ReopenContainerLog after a rotation.
     wait_until(Duration::from_secs(30), "the CRI log lines", || {
         cri_log_has(&log, "stdout", "hello-cri") && cri_log_has(&log, "stderr", "oops")
