@@ -13,7 +13,8 @@ set -euo pipefail
 # init of `run --init`; systemd: journald and journalctl for `--log-driver journald`
 # and the journald events backend (its daemons are never started as init here);
 # openssh: `rpod --url ssh://` runs the system ssh, its test an sshd on 127.0.0.1;
-# uidmap (newuidmap/newgidmap) and fuse-overlayfs: rootless rpod
+# uidmap (newuidmap/newgidmap) and fuse-overlayfs: rootless rpod;
+# protobuf-compiler: protoc, which the k8s-cri crate (CRI protos of `rpod cri`) builds with
 packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
@@ -24,6 +25,7 @@ packages=(
     apache2-utils openssl
     openssh-client openssh-server
     uidmap fuse-overlayfs
+    protobuf-compiler
 )
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -126,7 +128,7 @@ if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
 fi
 
 # The packages must have delivered what rpod and the tests execute.
-for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate newuidmap newgidmap pasta slirp4netns fuse-overlayfs runuser; do
+for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate newuidmap newgidmap pasta slirp4netns fuse-overlayfs runuser protoc; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||

@@ -36,6 +36,22 @@ pub enum ErrorKind {
     Other,
 }
 
+impl ErrorKind {
+    /// Whether the kind says the named object does not exist.
+    pub fn is_no_such(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::NoSuchContainer
+                | ErrorKind::NoSuchPod
+                | ErrorKind::NoSuchImage
+                | ErrorKind::NoSuchExecSession
+                | ErrorKind::NoSuchVolume
+                | ErrorKind::NoSuchNetwork
+                | ErrorKind::NoSuchSecret
+        )
+    }
+}
+
 /// A failed front-door request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]

@@ -377,6 +377,10 @@ pub struct ContainerSpec {
     pub log_max_size: Option<u64>,
     /// `--log-opt max-file=`.
     pub log_max_files: Option<u32>,
+    /// `--log-opt path=`: where the log file is (a CRI container's
+    /// `log_path`); the container's own directory when `None`.
+    #[serde(default)]
+    pub log_path: Option<String>,
     /// `--runtime`: name or path.
     pub runtime: Option<String>,
     /// `--rm`.

@@ -134,4 +134,16 @@ pub trait Containers: Send + Sync {
 
     /// `diff` of a container (or an image, by `options.type`).
     async fn container_diff(&self, name_or_id: &str, options: DiffOptions) -> Result<DiffReport>;
+
+    /// Has a running container's monitor close and reopen its log file
+    /// (CRI's `ReopenContainerLog`, after the kubelet rotated the file).
+    /// Engines without it answer [`crate::ErrorKind::NotImplemented`].
+    async fn container_reopen_log(&self, name_or_id: &str) -> Result<()> {
+        Err(Error::new(
+            crate::ErrorKind::NotImplemented,
+            format!(
+                "reopening the log of container {name_or_id} is not implemented by this engine"
+            ),
+        ))
+    }
 }

@@ -235,6 +235,7 @@ impl ContainerFlags {
         let network = self.net.to_spec()?;
         let mut log_max_size = None;
         let mut log_max_files = None;
+        let mut log_path = None;
         for opt in &self.log_opt {
             match opt.split_once('=') {
                 Some(("max-size", v)) => {
@@ -248,10 +249,19 @@ impl ContainerFlags {
                             CliError::usage(format!("invalid max-file value {v:?} in --log-opt"))
                         })?)
                 }
+                Some(("path", v)) if !v.is_empty() => {
+                    // Absolute, so the monitor (started elsewhere) writes the same file.
+                    log_path = Some(
+                        std::path::absolute(v)
+                            .map_err(|e| CliError::usage(format!("--log-opt path={v}: {e}")))?
+                            .display()
+                            .to_string(),
+                    )
+                }
                 _ => {
                     return Err(CliError::usage(format!(
-                        "unsupported --log-opt {opt:?}: only max-size and max-file are supported"
-                    )))
+                    "unsupported --log-opt {opt:?}: only max-size, max-file and path are supported"
+                )))
                 }
             }
         }
@@ -339,6 +349,7 @@ impl ContainerFlags {
             stop_signal,
             stop_timeout: self.stop_timeout,
             log_max_files,
+            log_path,
             log_driver,
             restart: None,
             healthcheck: None,

@@ -12,6 +12,7 @@ mod container_create;
 mod container_filter;
 mod cp;
 mod create_refused;
+mod cri;
 mod detach_keys;
 mod diff;
 mod events;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Serve the Kubernetes Container Runtime Interface (CRI v1)
+    #[command(subcommand)]
+    Cri(cri::CriCommand),
     /// Show podman system events
     Events(events::EventsArgs),
     /// Generate structured data based on containers
@@ -294,6 +298,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Volume(c) => volume::dispatch(&g, c).await,
         Command::Secret(c) => secret::dispatch(&g, c).await,
         Command::Kube(c) => kube::dispatch(&g, c).await,
+        Command::Cri(c) => cri::dispatch(&g, c).await,
         Command::Play(kube::PlayCommand::Kube(a)) => kube::play(&g, a).await,
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),

@@ -318,7 +318,9 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             log_config: Some(InspectLogConfig {
                 r#type: o.log_driver_name().into(),
                 config: None,
-                path: if o.logs_to_file() {
+                path: if let Some(p) = o.log_path.as_ref().filter(|_| o.logs_to_file()) {
+                    path_str(p)
+                } else if o.logs_to_file() {
                     path_str(&paths.log)
                 } else {
                     String::new()

@@ -129,6 +129,14 @@ fn prepare_and_spawn(
     for dir in [&paths.data_dir, &paths.run_dir, &ctx.config.socket_dir()] {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
+    if let Some(target) = rec
+        .options
+        .log_path
+        .as_ref()
+        .filter(|_| rec.options.logs_to_file())
+    {
+        super::log_link::link(&paths.log, target)?;
+    }
     let image = ctx
         .store
         .lookup_image(&rec.image_id)?

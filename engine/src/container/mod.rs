@@ -12,6 +12,7 @@ pub mod health;
 pub mod inspect;
 mod inspect_mounts;
 pub(crate) mod lifecycle;
+mod log_link;
 pub mod monitor_files;
 pub mod names;
 pub(crate) mod net_connect;

@@ -231,6 +231,10 @@ pub struct ContainerOptions {
     /// `--log-opt max-file=`: files kept when the log rotates.
     #[serde(default)]
     pub log_max_files: Option<u32>,
+    /// `--log-opt path=`: the log file's place; the container's `ctr.log`
+    /// becomes a link to it when the container starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_path: Option<std::path::PathBuf>,
     /// `--sdnotify=conmon`: whoever starts the container tells systemd
     /// (`$NOTIFY_SOCKET`) it is ready, with the monitor as main pid.
     #[serde(default)]

@@ -106,6 +106,11 @@ impl MonitorClient {
         self.expect_ok(&Request::Resize { rows, cols })
     }
 
+    /// Closes and reopens the log file (after an external rotation).
+    pub fn reopen_log(&mut self) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::ReopenLog)
+    }
+
     /// Sends `signal` to the container process.
     pub fn kill(&mut self, signal: i32) -> Result<(), MonitorError> {
         self.expect_ok(&Request::Kill { signal })

@@ -93,6 +93,7 @@ pub(crate) fn container_options(
             ..spec.health_log
         },
         log_max_files: spec.log_max_files,
+        log_path: spec.log_path.map(std::path::PathBuf::from),
         log_driver,
         security: security(spec.security, defaults)?,
         resources,

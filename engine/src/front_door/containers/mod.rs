@@ -210,4 +210,23 @@ impl Containers for LocalEngine {
     async fn container_diff(&self, name_or_id: &str, options: DiffOptions) -> Result<DiffReport> {
         storage::diff(self.engine(), name_or_id, options).await
     }
+
+    async fn container_reopen_log(&self, name_or_id: &str) -> Result<()> {
+        let engine = self.engine();
+        let rec = engine.container(name_or_id)?.get().await?;
+        if !matches!(rec.state, ContainerState::Running | ContainerState::Paused) {
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                format!("container {} is not running", rec.id),
+            ));
+        }
+        let paths = crate::container::paths::ContainerPaths::new(engine.config(), &rec.id);
+        tokio::task::spawn_blocking(move || {
+            crate::monitor::client::MonitorClient::connect(&paths.monitor.control_socket)
+                .and_then(|mut c| c.reopen_log())
+        })
+        .await
+        .map_err(|e| Error::other(format!("reopening the log: {e}")))?
+        .map_err(|e| Error::other(format!("reopening the log of container {}: {e}", rec.id)))
+    }
 }

@@ -1,0 +1,695 @@
+//! `rpod cri serve` driven by a gRPC client generated from the same CRI v1
+//! protos, against real runc and the real CNI plugins (the cni backend, on
+//! a network of the test's own: bridge `criN`, subnet 10.81.N.0/24).
+
+mod common;
+mod cri_util;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::world;
+use cri_util::{container_config, sandbox_config, Client, CriServer};
+use rpod_cri::proto as cri;
+use rpod_tests::{unique_name, wait_until, TestEnv};
+
+/// Removes the pods and the test's network before the environment's own
+/// cleanup; declared after the environment, so dropped first.
+struct Guard<'a> {
+    env: &'a TestEnv,
+    network: String,
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        let _ = self.env.run(&["pod", "rm", "-af", "-t", "0"]);
+        let _ = self.env.run(&["network", "rm", "-f", &self.network]);
+    }
+}
+
+/// The test root's network slot (its bridge is `rptN`).
+fn slot(env: &TestEnv) -> u16 {
+    env.bridge()
+        .trim_start_matches("rpt")
+        .parse()
+        .expect("slot of the test bridge")
+}
+
+/// A kubelet-style CNI configuration directory of the test's own (the cni
+/// backend; bridge `criN`, subnet 10.81.N.0/24 from the test root's network
+/// slot), with a file of another network after it: the directory, the
+/// network's name and bridge.
+fn cni_conf_dir(env: &mut TestEnv) -> (std::path::PathBuf, String, String) {
+    env.add_network_conf("network_backend = \"cni\"\n");
+    let slot = slot(env);
+    let name = unique_name("crik8s");
+    let bridge = format!("cri{slot}");
+    let dir = env.dir().join("net.d");
+    std::fs::create_dir(&dir).unwrap();
+    let conflist = format!(
+        r#"{{"cniVersion":"1.0.0","name":"{name}","plugins":[
+            {{"type":"bridge","bridge":"{bridge}","isGateway":true,"ipMasq":true,"hairpinMode":true,
+              "ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.81.{slot}.0/24"}}]]}}}},
+            {{"type":"portmap","capabilities":{{"portMappings":true}}}},
+            {{"type":"firewall"}}]}}"#
+    );
+    std::fs::write(dir.join("10-k8s.conflist"), conflist).unwrap();
+    std::fs::write(
+        dir.join("20-flannel.conflist"),
+        r#"{"name":"f","plugins":[{"type":"flannel"}]}"#,
+    )
+    .unwrap();
+    (dir, name, bridge)
+}
+
+/// The test's CNI network (the cni backend; its bridge and subnet from the
+/// test root's network slot), made with `network create`: its name and bridge.
+fn cri_network(env: &mut TestEnv) -> (String, String) {
+    env.add_network_conf("network_backend = \"cni\"\n");
+    let slot = slot(env);
+    let name = unique_name("crinet");
+    let bridge = format!("cri{slot}");
+    env.ok(&[
+        "network",
+        "create",
+        "--interface-name",
+        &bridge,
+        "--subnet",
+        &format!("10.81.{slot}.0/24"),
+        &name,
+    ]);
+    (name, bridge)
+}
+
+/// Interfaces enslaved to `bridge` (the sandboxes' host-side veths).
+fn veths_on(bridge: &str) -> String {
+    let out = std::process::Command::new("ip")
+        .args(["-o", "link", "show", "master", bridge])
+        .output()
+        .expect("ip link");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T, tonic::Status>) -> tonic::Code {
+    r.expect_err("the call was expected to fail").code()
+}
+
+fn run_sandbox(c: &Client, name: &str, log_dir: &Path) -> String {
+    c.call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
+        config: Some(sandbox_config(name, log_dir)),
+        runtime_handler: String::new(),
+    }))
+    .expect("RunPodSandbox")
+    .pod_sandbox_id
+}
+
+fn create_container(c: &Client, sandbox: &str, name: &str, config: cri::ContainerConfig) -> String {
+    assert_eq!(
+        config.metadata.as_ref().map(|m| m.name.as_str()),
+        Some(name)
+    );
+    c.call(c.rs().create_container(cri::CreateContainerRequest {
+        pod_sandbox_id: sandbox.to_owned(),
+        config: Some(config),
+        sandbox_config: None,
+    }))
+    .expect("CreateContainer")
+    .container_id
+}
+
+fn exec(
+    c: &Client,
+    id: &str,
+    cmd: &[&str],
+    timeout: i64,
+) -> Result<cri::ExecSyncResponse, tonic::Status> {
+    c.call(c.rs().exec_sync(cri::ExecSyncRequest {
+        container_id: id.to_owned(),
+        cmd: cmd.iter().map(|s| s.to_string()).collect(),
+        timeout,
+    }))
+}
+
+fn container_status(c: &Client, id: &str) -> cri::ContainerStatus {
+    c.call(c.rs().container_status(cri::ContainerStatusRequest {
+        container_id: id.to_owned(),
+        verbose: false,
+    }))
+    .expect("ContainerStatus")
+    .status
+    .expect("a status")
+}
+
+fn sandbox_status(c: &Client, id: &str) -> Result<cri::PodSandboxStatus, tonic::Status> {
+    c.call(c.rs().pod_sandbox_status(cri::PodSandboxStatusRequest {
+        pod_sandbox_id: id.to_owned(),
+        verbose: false,
+    }))
+    .map(|r| r.status.expect("a status"))
+}
+
+/// Whether every line of `log` is in CRI's format and `want` is among them
+/// as a full line of `stream`.
+fn cri_log_has(log: &Path, stream: &str, want: &str) -> bool {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut found = false;
+    for line in text.lines() {
+        let mut parts = line.splitn(4, ' ');
+        let (ts, st, tag, msg) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        assert!(
+            ts.contains('T') && matches!(st, "stdout" | "stderr") && matches!(tag, "F" | "P"),
+            "not a CRI log line: {line:?}"
+        );
+        found |= st == stream && tag == "F" && msg == want;
+    }
+    found
+}
+
+#[test]
+fn sandbox_container_exec_logs_and_nothing_left() {
+    let mut w = world(&["busybox"]);
+    let image = w.images[0].clone();
+    let (conf_dir, network, bridge) = cni_conf_dir(&mut w.env);
+    let _guard = Guard {
+        env: &w.env,
+        network: network.clone(),
+    };
+    let sock = w.env.dir().join("cri.sock");
+    let conf_arg = conf_dir.display().to_string();
+    let _server = CriServer::start(&w.env, &sock, &["--cni-config-dir", &conf_arg]);
+    let c = Client::connect(&sock);
+
+    let v = c
+        .call(c.rs().version(cri::VersionRequest::default()))
+        .unwrap();
+    assert_eq!(v.runtime_name, "rpod");
+    assert_eq!(v.runtime_api_version, "v1");
+    let st = c
+        .call(c.rs().status(cri::StatusRequest::default()))
+        .unwrap();
+    let conditions = st.status.unwrap().conditions;
+    assert!(conditions.iter().all(|c| c.status), "{conditions:?}");
+
+    // Images.
+    let pulled = c
+        .call(c.is().pull_image(cri::PullImageRequest {
+            image: Some(cri::ImageSpec {
+                image: image.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+        .expect("PullImage")
+        .image_ref;
+    let status = c
+        .call(c.is().image_status(cri::ImageStatusRequest {
+            image: Some(cri::ImageSpec {
+                image: image.clone(),
+                ..Default::default()
+            }),
+            verbose: false,
+        }))
+        .unwrap();
+    let img = status.image.expect("the pulled image");
+    assert_eq!(img.id, pulled);
+    assert!(img.repo_tags.contains(&image), "{:?}", img.repo_tags);
+    let listed = c
+        .call(c.is().list_images(cri::ListImagesRequest::default()))
+        .unwrap();
+    assert!(listed.images.iter().any(|i| i.id == pulled));
+    let fs = c
+        .call(c.is().image_fs_info(cri::ImageFsInfoRequest::default()))
+        .unwrap();
+    let mountpoint = &fs.image_filesystems[0].fs_id.as_ref().unwrap().mountpoint;
+    assert!(
+        Path::new(mountpoint).starts_with(w.env.root()),
+        "{mountpoint}"
+    );
+
+    // The sandbox: an rpod pod with an address from the CNI network.
+    let log_dir = w.env.dir().join("pod-logs");
+    let sb = run_sandbox(&c, "web", &log_dir);
+    let s = sandbox_status(&c, &sb).unwrap();
+    assert_eq!(s.state, cri::PodSandboxState::SandboxReady as i32);
+    assert_eq!(s.labels.get("app").map(String::as_str), Some("web"));
+    assert_eq!(
+        s.labels.len(),
+        1,
+        "internal labels are hidden: {:?}",
+        s.labels
+    );
+    assert_eq!(s.annotations.get("note").map(String::as_str), Some("kept"));
+    assert_eq!(s.metadata.as_ref().unwrap().uid, "uid-web");
+    let ip = s.network.unwrap().ip;
+    let slot = bridge.trim_start_matches("cri");
+    assert!(
+        ip.starts_with(&format!("10.81.{slot}.")),
+        "sandbox ip {ip:?}"
+    );
+    assert!(
+        !veths_on(&bridge).is_empty(),
+        "the sandbox's veth is on {bridge}"
+    );
+    let pods = w
+        .env
+        .ok(&["pod", "ps", "--format", "{{.Name}} {{.Status}}"]);
+    assert!(pods.contains("k8s_web_default_uid-web_0 Running"), "{pods}");
+    let selector = cri::PodSandboxFilter {
+        label_selector: [("app".to_owned(), "web".to_owned())].into(),
+        ..Default::default()
+    };
+    let found = c
+        .call(c.rs().list_pod_sandbox(cri::ListPodSandboxRequest {
+            filter: Some(selector),
+        }))
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].id, sb);
+
+    // A container: rpod's, in the pod, logging in CRI's format.
+    let script = "echo hello-cri; echo oops >&2; \
+                  while true; do if [ -e /tmp/go ]; then echo after-reopen; rm /tmp/go; fi; sleep 0.2; done";
+    let ctr = create_container(
+        &c,
+        &sb,
+        "app",
+        container_config("app", &image, script, "app/0.log"),
+    );
+    let st = container_status(&c, &ctr);
+    assert_eq!(st.state, cri::ContainerState::ContainerCreated as i32);
+    c.call(c.rs().start_container(cri::StartContainerRequest {
+        container_id: ctr.clone(),
+    }))
+    .expect("StartContainer");
+    let st = container_status(&c, &ctr);
+    assert_eq!(st.state, cri::ContainerState::ContainerRunning as i32);
+    assert_eq!(st.metadata.unwrap().name, "app");
+    assert_eq!(st.labels.get("tier").map(String::as_str), Some("app"));
+    assert_eq!(st.annotations.get("ann").map(String::as_str), Some("app"));
+    let log = log_dir.join("app/0.log");
+    assert_eq!(st.log_path, log.display().to_string());
+    let ps = w.env.ok(&["ps", "--format", "{{.Names}} {{.PodName}}"]);
+    assert!(
+        ps.contains("k8s_app_web_default_uid-web_0 k8s_web_default_uid-web_0"),
+        "{ps}"
+    );
+    let listed = c
+        .call(c.rs().list_containers(cri::ListContainersRequest {
+            filter: Some(cri::ContainerFilter {
+                pod_sandbox_id: sb.clone(),
+                ..Default::default()
+            }),
+        }))
+        .unwrap();
+    assert_eq!(
+        listed.containers.len(),
+        1,
+        "the infra container is no CRI container"
+    );
+    assert_eq!(listed.containers[0].id, ctr);
+
+    // ExecSync: output, exit code, the sandbox's network namespace.
+    let r = exec(
+        &c,
+        &ctr,
+        &["sh", "-c", "echo $FOO; echo err >&2; exit 3"],
+        0,
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&r.stdout), "bar\n");
+    assert_eq!(String::from_utf8_lossy(&r.stderr), "err\n");
+    assert_eq!(r.exit_code, 3);
+    let r = exec(&c, &ctr, &["ip", "-4", "-o", "addr", "show", "eth0"], 10).unwrap();
+    assert!(
+        String::from_utf8_lossy(&r.stdout).contains(&format!("{ip}/24")),
+        "{r:?}"
+    );
+    assert_eq!(
+        code(exec(&c, &ctr, &["sleep", "30"], 1)),
+        tonic::Code::DeadlineExceeded
+    );
+    wait_until(
+        Duration::from_secs(30),
+        "the timed-out command to be killed",
+        || {
+            let ps = exec(&c, &ctr, &["ps", "-o", "args"], 10).unwrap();
+            let ps = String::from_utf8_lossy(&ps.stdout);
+            assert!(ps.contains("echo hello-cri"), "ps sees the container: {ps}");
+            !ps.contains("sleep 30")
+        },
+    );
+
+    // Stats from the container's cgroup.
+    let stats = c
+        .call(
+            c.rs()
+                .list_container_stats(cri::ListContainerStatsRequest::default()),
+        )
+        .unwrap()
+        .stats;
+    assert_eq!(stats.len(), 1, "{stats:?}");
+    assert_eq!(stats[0].attributes.as_ref().unwrap().id, ctr);
+    let mem = stats[0]
+        .memory
+        .as_ref()
+        .unwrap()
+        .usage_bytes
+        .as_ref()
+        .unwrap()
+        .value;
+    assert!(mem > 0, "{stats:?}");
+    let one = c
+        .call(c.rs().container_stats(cri::ContainerStatsRequest {
+            container_id: ctr.clone(),
+        }))
+        .unwrap();
+    assert!(one
+        .stats
+        .unwrap()
+        .cpu
+        .unwrap()
+        .usage_core_nano_seconds
+        .is_some());
+
+    let pods = c
+        .call(
+            c.rs()
+                .list_pod_sandbox_stats(cri::ListPodSandboxStatsRequest::default()),
+        )
+        .unwrap()
+        .stats;
+    assert_eq!(pods.len(), 1, "{pods:?}");
+    assert_eq!(pods[0].attributes.as_ref().unwrap().id, sb);
+    let linux = pods[0].linux.as_ref().unwrap();
+    assert_eq!(linux.containers.len(), 1);
+    // The infra container's catatonit and the container's shell at least.
+    let procs = linux
+        .process
+        .as_ref()
+        .unwrap()
+        .process_count
+        .as_ref()
+        .unwrap()
+        .value;
+    assert!(procs >= 2, "{linux:?}");
+    let pod_mem = linux
+        .memory
+        .as_ref()
+        .unwrap()
+        .usage_bytes
+        .as_ref()
+        .unwrap()
+        .value;
+    assert!(pod_mem >= mem, "{linux:?}");
+
+    // Logs in CRI's format at log_path; ReopenContainerLog after a rotation.
+    wait_until(Duration::from_secs(30), "the CRI log lines", || {
+        cri_log_has(&log, "stdout", "hello-cri") && cri_log_has(&log, "stderr", "oops")
+    });
+    let rotated = log_dir.join("app/0.log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    c.call(c.rs().reopen_container_log(cri::ReopenContainerLogRequest {
+        container_id: ctr.clone(),
+    }))
+    .expect("ReopenContainerLog");
+    exec(&c, &ctr, &["touch", "/tmp/go"], 10).unwrap();
+    wait_until(Duration::from_secs(30), "the new log file", || {
+        cri_log_has(&log, "stdout", "after-reopen")
+    });
+    assert!(cri_log_has(&rotated, "stdout", "hello-cri"));
+    assert!(!cri_log_has(&rotated, "stdout", "after-reopen"));
+    assert!(w
+        .env
+        .ok(&["logs", "k8s_app_web_default_uid-web_0"])
+        .contains("after-reopen"));
+
+    // Stop and remove: the container, then the sandbox; nothing left.
+    c.call(c.rs().stop_container(cri::StopContainerRequest {
+        container_id: ctr.clone(),
+        timeout: 0,
+    }))
+    .expect("StopContainer");
+    let st = container_status(&c, &ctr);
+    assert_eq!(st.state, cri::ContainerState::ContainerExited as i32);
+    assert!(st.finished_at >= st.started_at && st.started_at > 0);
+    assert_eq!(st.reason, "Error");
+    c.call(c.rs().remove_container(cri::RemoveContainerRequest {
+        container_id: ctr.clone(),
+    }))
+    .expect("RemoveContainer");
+    c.call(c.rs().remove_container(cri::RemoveContainerRequest {
+        container_id: ctr.clone(),
+    }))
+    .expect("RemoveContainer of a removed container is no error");
+    assert_eq!(
+        code(c.call(c.rs().container_status(cri::ContainerStatusRequest {
+            container_id: ctr.clone(),
+            verbose: false,
+        }))),
+        tonic::Code::NotFound
+    );
+    c.call(c.rs().stop_pod_sandbox(cri::StopPodSandboxRequest {
+        pod_sandbox_id: sb.clone(),
+    }))
+    .expect("StopPodSandbox");
+    assert_eq!(
+        sandbox_status(&c, &sb).unwrap().state,
+        cri::PodSandboxState::SandboxNotready as i32
+    );
+    assert_eq!(veths_on(&bridge), "", "the veth goes with the stop");
+    c.call(c.rs().remove_pod_sandbox(cri::RemovePodSandboxRequest {
+        pod_sandbox_id: sb.clone(),
+    }))
+    .expect("RemovePodSandbox");
+    assert_eq!(code(sandbox_status(&c, &sb)), tonic::Code::NotFound);
+    let left = c
+        .call(
+            c.rs()
+                .list_pod_sandbox(cri::ListPodSandboxRequest::default()),
+        )
+        .unwrap();
+    assert!(left.items.is_empty(), "{:?}", left.items);
+    assert_eq!(w.env.ok(&["pod", "ps", "-q"]), "");
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+    let mounts = common::mounts(&w.env);
+    assert!(mounts.is_empty(), "mounts left: {mounts:?}");
+    assert!(
+        std::fs::read_dir(w.env.runroot().join("netns"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true),
+        "network namespace files left"
+    );
+
+    // The image goes too.
+    c.call(c.is().remove_image(cri::RemoveImageRequest {
+        image: Some(cri::ImageSpec {
+            image: image.clone(),
+            ..Default::default()
+        }),
+    }))
+    .expect("RemoveImage");
+    let status = c
+        .call(c.is().image_status(cri::ImageStatusRequest {
+            image: Some(cri::ImageSpec {
+                image,
+                ..Default::default()
+            }),
+            verbose: false,
+        }))
+        .unwrap();
+    assert!(status.image.is_none());
+}
+
+#[test]
+fn bad_input_unimplemented_and_a_killed_server() {
+    let mut w = world(&["busybox"]);
+    let image = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &image]);
+    let (network, _bridge) = cri_network(&mut w.env);
+    let _guard = Guard {
+        env: &w.env,
+        network: network.clone(),
+    };
+    let sock = w.env.dir().join("cri.sock");
+    let mut server = CriServer::start(&w.env, &sock, &["--network", &network]);
+    let c = Client::connect(&sock);
+
+    // A CNI configuration rpod cannot run, a missing directory, a bad socket
+    // address: the server refuses to start, with the reason.
+    let bad = w.env.dir().join("bad.d");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(
+        bad.join("10-flannel.conflist"),
+        r#"{"name":"f","plugins":[{"type":"flannel"}]}"#,
+    )
+    .unwrap();
+    let other_sock = format!("unix://{}", w.env.dir().join("other.sock").display());
+    let bad_arg = bad.display().to_string();
+    let (rc, err) = w.env.fails(&[
+        "cri",
+        "serve",
+        "--listen",
+        &other_sock,
+        "--cni-config-dir",
+        &bad_arg,
+    ]);
+    assert_eq!(rc, 125);
+    assert!(
+        err.contains("CNI plugin type \"flannel\" is not supported"),
+        "{err}"
+    );
+    let (_, err) = w.env.fails(&[
+        "cri",
+        "serve",
+        "--listen",
+        &other_sock,
+        "--network",
+        "no-such-net",
+    ]);
+    assert!(err.contains("no-such-net"), "{err}");
+    let (rc, err) = w
+        .env
+        .fails(&["cri", "serve", "--listen", "tcp://127.0.0.1:1"]);
+    assert_eq!(rc, 125);
+    assert!(err.contains("only unix:///PATH"), "{err}");
+    assert!(!w.env.dir().join("other.sock").exists());
+
+    // Bad input: clear statuses, nothing created, the server keeps serving.
+    let unknown = "0123456789abcdef0123456789abcdef";
+    let cfg = container_config("x", &image, "true", "x.log");
+    assert_eq!(
+        code(c.call(c.rs().create_container(cri::CreateContainerRequest {
+            pod_sandbox_id: unknown.to_owned(),
+            config: Some(cfg.clone()),
+            sandbox_config: None,
+        }))),
+        tonic::Code::NotFound
+    );
+    assert_eq!(code(sandbox_status(&c, unknown)), tonic::Code::NotFound);
+    let mut no_metadata = sandbox_config("bad", w.env.dir());
+    no_metadata.metadata = None;
+    assert_eq!(
+        code(c.call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
+            config: Some(no_metadata),
+            runtime_handler: String::new(),
+        }))),
+        tonic::Code::InvalidArgument
+    );
+    let missing = format!("{}/no/such:image", w.registry.addr());
+    let pull = c.call(c.is().pull_image(cri::PullImageRequest {
+        image: Some(cri::ImageSpec {
+            image: missing,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }));
+    assert!(pull.is_err(), "{pull:?}");
+    assert_eq!(
+        code(c.call(c.rs().exec(cri::ExecRequest {
+            container_id: unknown.to_owned(),
+            cmd: vec!["true".into()],
+            ..Default::default()
+        }))),
+        tonic::Code::Unimplemented
+    );
+    assert_eq!(w.env.ok(&["pod", "ps", "-q"]), "");
+    c.call(c.rs().version(cri::VersionRequest::default()))
+        .expect("still serving");
+
+    // A sandbox with one container, then the server is SIGKILLed.
+    let log_dir = w.env.dir().join("pod-logs");
+    let sb = run_sandbox(&c, "survivor", &log_dir);
+    let ctr = create_container(
+        &c,
+        &sb,
+        "main",
+        container_config("main", &image, "echo up; sleep 1000", "main/0.log"),
+    );
+    // A container with an image that is not stored: NotFound-like failure,
+    // nothing created.
+    let absent = container_config(
+        "absent",
+        &format!("{}/absent:1", w.registry.addr()),
+        "true",
+        "a.log",
+    );
+    let r = c.call(c.rs().create_container(cri::CreateContainerRequest {
+        pod_sandbox_id: sb.clone(),
+        config: Some(absent),
+        sandbox_config: None,
+    }));
+    assert!(r.is_err(), "{r:?}");
+    c.call(c.rs().start_container(cri::StartContainerRequest {
+        container_id: ctr.clone(),
+    }))
+    .expect("StartContainer");
+    server.kill();
+    drop(c);
+    let _server = CriServer::start(&w.env, &sock, &["--network", &network]);
+    let c = Client::connect(&sock);
+    let listed = c
+        .call(
+            c.rs()
+                .list_containers(cri::ListContainersRequest::default()),
+        )
+        .unwrap();
+    assert_eq!(listed.containers.len(), 1, "{:?}", listed.containers);
+    assert_eq!(listed.containers[0].id, ctr);
+    assert_eq!(
+        listed.containers[0].state,
+        cri::ContainerState::ContainerRunning as i32
+    );
+    let r = exec(&c, &ctr, &["echo", "still"], 10).unwrap();
+    assert_eq!(String::from_utf8_lossy(&r.stdout), "still\n");
+    assert_eq!(
+        sandbox_status(&c, &sb).unwrap().state,
+        cri::PodSandboxState::SandboxReady as i32
+    );
+    // Removing the sandbox takes its running container with it.
+    c.call(c.rs().remove_pod_sandbox(cri::RemovePodSandboxRequest {
+        pod_sandbox_id: sb.clone(),
+    }))
+    .expect("RemovePodSandbox");
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+    let mounts = common::mounts(&w.env);
+    assert!(mounts.is_empty(), "mounts left: {mounts:?}");
+}
+
+/// `--log-opt path=` (the mechanism of CRI's log_path): the log is written
+/// there, `logs` and inspect find it, and a bad option is refused.
+#[test]
+fn log_opt_path_writes_the_log_elsewhere() {
+    let (w, image) = common::busybox();
+    let log = w.env.dir().join("elsewhere/sub/c.log");
+    let opt = format!("path={}", log.display());
+    let name = unique_name("logpath");
+    w.env.ok(&[
+        "run",
+        "--name",
+        &name,
+        "--log-opt",
+        &opt,
+        &image,
+        "sh",
+        "-c",
+        "echo to-the-path",
+    ]);
+    let text = std::fs::read_to_string(&log).expect("the log at the path");
+    assert!(text.contains(" stdout F to-the-path"), "{text}");
+    assert_eq!(w.env.ok(&["logs", &name]), "to-the-path\n");
+    let path = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.LogConfig.Path}}",
+        &name,
+    ]);
+    assert_eq!(path.trim(), log.display().to_string());
+    let (rc, err) = w.env.fails(&["create", "--log-opt", "path=", &image]);
+    assert_eq!(rc, 125);
+    assert!(err.contains("unsupported --log-opt \"path=\""), "{err}");
+}
