@@ -98,6 +98,8 @@ pub struct Wanted {
     pub url: Option<String>,
     pub connection: Option<String>,
     pub identity: Option<PathBuf>,
+    /// `--tls-ca`, `--tls-cert`, `--tls-key`.
+    pub tls: rpod_remote::tls::TlsOptions,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -179,6 +181,7 @@ mod tests {
             url: Some("unix:///x".into()),
             connection: Some("nope".into()),
             identity: None,
+            tls: Default::default(),
         };
         assert_eq!(resolve(&w).unwrap().url, "unix:///x");
     }

@@ -40,7 +40,7 @@ impl RemoteEngine {
             PodTarget::Existing(p) => Some(p.as_str()),
             _ => None,
         };
-        let generator = spec_generator(spec, pod)?;
+        let generator = spec_generator(spec, pod, self.is_rpod_service().await)?;
         let image = &spec.options.image;
         let pull = match spec.pull {
             PullPolicy::Never => false,

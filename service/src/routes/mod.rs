@@ -8,8 +8,12 @@ mod fallback;
 mod images;
 mod libpod;
 mod libpod_containers;
+mod libpod_generate;
 mod libpod_images;
+mod libpod_networks;
 mod libpod_pods;
+mod libpod_secrets;
+mod libpod_volumes;
 mod logs;
 mod more;
 mod resize;
@@ -110,6 +114,53 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/pods/create", post(libpod_pods::create))
         .route("/libpod/pods/{name}", delete(libpod_pods::remove))
         .route("/libpod/pods/{name}/exists", get(libpod_pods::exists))
+        .route("/libpod/pods/{name}/json", get(libpod_pods::inspect))
+        .route("/libpod/pods/{name}/start", post(libpod_pods::start))
+        .route("/libpod/pods/{name}/stop", post(libpod_pods::stop))
+        .route("/libpod/pods/{name}/restart", post(libpod_pods::restart))
+        .route("/libpod/pods/{name}/kill", post(libpod_pods::kill))
+        .route("/libpod/pods/{name}/pause", post(libpod_pods::pause))
+        .route("/libpod/pods/{name}/unpause", post(libpod_pods::unpause))
+        .route("/libpod/pods/prune", post(libpod_pods::prune))
+        .route("/libpod/volumes/create", post(libpod_volumes::create))
+        .route("/libpod/volumes/json", get(libpod_volumes::list))
+        .route("/libpod/volumes/prune", post(libpod_volumes::prune))
+        .route("/libpod/volumes/{name}/json", get(libpod_volumes::inspect))
+        .route("/libpod/volumes/{name}/exists", get(libpod_volumes::exists))
+        .route("/libpod/volumes/{name}", delete(libpod_volumes::remove))
+        .route("/libpod/networks/create", post(libpod_networks::create))
+        .route("/libpod/networks/json", get(libpod_networks::list))
+        .route("/libpod/networks/prune", post(libpod_networks::prune))
+        .route(
+            "/libpod/networks/{name}/json",
+            get(libpod_networks::inspect),
+        )
+        .route(
+            "/libpod/networks/{name}/exists",
+            get(libpod_networks::exists),
+        )
+        .route(
+            "/libpod/networks/{name}/connect",
+            post(libpod_networks::connect),
+        )
+        .route(
+            "/libpod/networks/{name}/disconnect",
+            post(libpod_networks::disconnect),
+        )
+        .route(
+            "/libpod/networks/{name}/update",
+            post(libpod_networks::update),
+        )
+        .route("/libpod/networks/{name}", delete(libpod_networks::remove))
+        .route("/libpod/secrets/create", post(libpod_secrets::create))
+        .route("/libpod/secrets/json", get(libpod_secrets::list))
+        .route("/libpod/secrets/{name}/json", get(libpod_secrets::inspect))
+        .route("/libpod/secrets/{name}/exists", get(libpod_secrets::exists))
+        .route("/libpod/secrets/{name}", delete(libpod_secrets::remove))
+        .route(
+            "/libpod/generate/{name}/systemd",
+            get(libpod_generate::systemd),
+        )
         .fallback(fallback::fallback)
         .with_state(AppState {
             engine,
