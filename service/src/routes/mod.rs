@@ -10,6 +10,7 @@ mod libpod;
 mod libpod_containers;
 mod libpod_generate;
 mod libpod_images;
+mod libpod_load;
 mod libpod_networks;
 mod libpod_pods;
 mod libpod_secrets;
@@ -107,6 +108,7 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/images/json", get(libpod_images::list))
         .route("/libpod/images/pull", post(libpod_images::pull))
         .route("/libpod/images/remove", delete(libpod_images::remove))
+        .route("/libpod/images/load", post(libpod_load::load))
         .route(
             "/libpod/images/{*rest}",
             get(libpod_images::get_by_name).post(images::post_by_name),
