@@ -88,6 +88,14 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
         python3 -m pip install -q --break-system-packages kubernetes-validate
 fi
 
+# docker-py (the `docker` package, PyPI) drives `rpod system service` in
+# tests/tests/api_docker_py.rs (tests/scripts/docker_py_client.py). pip is there by now.
+if ! python3 -c 'import docker' >/dev/null 2>&1; then
+    python3 -m pip install -q docker 2>/dev/null ||
+        python3 -m pip install -q --break-system-packages docker
+fi
+python3 -c 'import docker' || { echo "install-deps: the docker Python package is missing after install" >&2; exit 1; }
+
 # The packages must have delivered what rpod and the tests execute.
 for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }

@@ -384,6 +384,9 @@ fn libpod_endpoints_answer_podman_json() {
     let graph_root = w.env.ok(&["info", "--format", "{{.Store.GraphRoot}}"]);
     assert_eq!(info["store"]["graphRoot"], graph_root.trim());
     let (status, body) = http_ok(&sock, "GET", "/v5.8.0/libpod/volumes/json");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.is_array(), "{body}");
+    let (status, body) = http_ok(&sock, "GET", "/v5.8.0/libpod/containers/x/stats");
     assert_eq!(status, 501, "{body}");
 }
 

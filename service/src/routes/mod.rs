@@ -17,6 +17,7 @@ mod libpod_secrets;
 mod libpod_volumes;
 mod logs;
 mod more;
+mod networks;
 mod resize;
 mod system;
 mod volumes;
@@ -72,6 +73,15 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
             "/volumes/{name}",
             get(volumes::inspect).delete(volumes::remove),
         )
+        .route("/networks", get(networks::list))
+        .route("/networks/create", post(networks::create))
+        .route("/networks/prune", post(networks::prune))
+        .route(
+            "/networks/{id}",
+            get(networks::inspect).delete(networks::remove),
+        )
+        .route("/networks/{id}/connect", post(networks::connect))
+        .route("/networks/{id}/disconnect", post(networks::disconnect))
         .route("/libpod/_ping", get(system::ping).head(system::ping))
         .route("/libpod/version", get(system::version))
         .route("/libpod/info", get(libpod::info))
