@@ -474,6 +474,32 @@ fn volumes_networks_secrets_pod_actions_and_units_over_the_socket() {
     let pruned = ok(&["pod", "prune", "-f"]);
     assert!(pruned.contains(&pod_id), "{pruned}");
 
+    // pause, unpause, top, restart, rename.
+    let c = unique_name("rc-ops");
+    ok(&["run", "-d", "--name", &c, &img, "sleep", "1000"]);
+    let status = |n: &str| {
+        ok(&["inspect", "--format", "{{.State.Status}}", n])
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(ok(&["pause", &c]).trim(), c);
+    assert_eq!(status(&c), "paused");
+    assert_eq!(ok(&["unpause", &c]).trim(), c);
+    assert_eq!(status(&c), "running");
+    let top = ok(&["top", &c]);
+    assert!(
+        top.lines().next().unwrap_or_default().contains("PID"),
+        "{top}"
+    );
+    assert!(top.contains("sleep 1000"), "{top}");
+    let pid = ok(&["inspect", "--format", "{{.State.Pid}}", &c]);
+    ok(&["restart", "-t", "0", &c]);
+    assert_ne!(ok(&["inspect", "--format", "{{.State.Pid}}", &c]), pid);
+    let renamed = format!("{c}-new");
+    ok(&["rename", &c, &renamed]);
+    assert_eq!(status(&renamed), "running");
+    ok(&["rm", "-f", "-t", "0", &renamed]);
+
     // generate systemd: the units come from the service.
     let c = unique_name("rc-unit");
     ok(&["create", "--name", &c, &img, "sleep", "1"]);

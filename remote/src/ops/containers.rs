@@ -2,8 +2,9 @@
 
 use hyper::Method;
 use rpod_api::container::{
-    ContainerListOptions, ContainerReport, InspectOptions, KillOptions, RmOptions, Selected,
-    StartSelectOptions, StopOptions, WaitOptions, WaitReport,
+    ContainerListOptions, ContainerReport, InspectOptions, KillOptions, PauseUnpauseOptions,
+    RestartOptions, RmOptions, Selected, StartSelectOptions, StopOptions, StringSliceReport,
+    TopOptions, WaitOptions, WaitReport,
 };
 use rpod_api::inspect::InspectContainerData;
 use rpod_api::ps::ListContainer;
@@ -245,5 +246,75 @@ impl RemoteEngine {
             });
         }
         Ok(out)
+    }
+}
+
+impl RemoteEngine {
+    pub(crate) async fn restart(&self, o: &RestartOptions) -> Result<Vec<ContainerReport>> {
+        let targets = self
+            .select(&o.names, o.all, o.latest, &o.filters, o.running)
+            .await?;
+        let q: Vec<(&str, String)> = o
+            .timeout
+            .map(|t| ("t", t.to_string()))
+            .into_iter()
+            .collect();
+        Ok(self
+            .each(targets, false, |id| {
+                (
+                    Method::POST,
+                    with_query(&format!("/containers/{id}/restart"), &q),
+                )
+            })
+            .await)
+    }
+
+    /// `pause` or `unpause` of the selected containers.
+    pub(crate) async fn pause_unpause(
+        &self,
+        o: &PauseUnpauseOptions,
+        action: &'static str,
+    ) -> Result<Vec<ContainerReport>> {
+        let targets = self
+            .select(&o.names, o.all, o.latest, &o.filters, action == "pause")
+            .await?;
+        Ok(self
+            .each(targets, false, |id| {
+                (Method::POST, format!("/containers/{id}/{action}"))
+            })
+            .await)
+    }
+
+    pub(crate) async fn rename(&self, name_or_id: &str, new_name: &str) -> Result<()> {
+        let path = with_query(
+            &format!("/containers/{}/rename", seg(name_or_id)),
+            &[("name", new_name.to_owned())],
+        );
+        self.transport.call(Method::POST, &path, None).await?;
+        Ok(())
+    }
+
+    /// `top`: the service's titles and processes as tab-separated lines.
+    pub(crate) async fn top(&self, o: &TopOptions) -> Result<StringSliceReport> {
+        if o.latest {
+            return Err(unsupported("top --latest"));
+        }
+        #[derive(serde::Deserialize)]
+        struct Top {
+            #[serde(rename = "Titles", default)]
+            titles: Vec<String>,
+            #[serde(rename = "Processes", default)]
+            processes: Vec<Vec<String>>,
+        }
+        let q: Vec<(&str, String)> = if o.descriptors.is_empty() {
+            Vec::new()
+        } else {
+            vec![("ps_args", o.descriptors.join(" "))]
+        };
+        let path = with_query(&format!("/containers/{}/top", seg(&o.name_or_id)), &q);
+        let top: Top = self.transport.get(&path).await?;
+        let mut value = vec![top.titles.join("\t")];
+        value.extend(top.processes.iter().map(|p| p.join("\t")));
+        Ok(StringSliceReport { value })
     }
 }

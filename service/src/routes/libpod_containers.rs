@@ -140,3 +140,13 @@ pub async fn wait(
         }
     }))
 }
+
+/// `GET /libpod/containers/{id}/healthcheck`: runs the health check once;
+/// `{"Status"}` (409 when the container has none or is not running, as the
+/// engine says).
+pub async fn healthcheck(
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(Json(engine.container_healthcheck_run(&id).await?).into_response())
+}

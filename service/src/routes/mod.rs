@@ -97,6 +97,15 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
             get(libpod_containers::inspect),
         )
         .route("/libpod/containers/{id}/start", post(containers::start))
+        .route("/libpod/containers/{id}/restart", post(containers::restart))
+        .route("/libpod/containers/{id}/pause", post(containers::pause))
+        .route("/libpod/containers/{id}/unpause", post(containers::unpause))
+        .route("/libpod/containers/{id}/rename", post(more::rename))
+        .route("/libpod/containers/{id}/top", get(more::top))
+        .route(
+            "/libpod/containers/{id}/healthcheck",
+            get(libpod_containers::healthcheck),
+        )
         .route(
             "/libpod/containers/{id}/stop",
             post(libpod_containers::stop),
