@@ -11,7 +11,7 @@
 # `DIR/rpod system service` (${PODMAN%%-remote*}) on the transport REMOTESYSTEM_TRANSPORT names
 # and gives every command its --url (and --tls-* flags). The runner's own preparation (loading
 # the test image) runs before the suite, without --url: for it rpod-remote gets CONTAINER_HOST,
-# a second service on DIR/setup.sock started on the first such call so that it inherits the
+# a second service on DIR/setup.sock (outside bats only) started on the first such call so that it inherits the
 # environment the runner prepared (storage, registries, RPOD_CONFIG); it is stopped at the end.
 set -eu
 rpod=$(readlink -f "${1:?usage: conformance-remote.sh RPOD RUNNER}")
@@ -27,7 +27,9 @@ export PODMAN_SERVER_LOG=${PODMAN_SERVER_LOG:-$dir/suite-service.log}
 cat > "$dir/rpod-remote" <<EOF
 #!/usr/bin/env bash
 # rpod's remote client; CONTAINER_HOST defaults to the service on $sock (started on first use).
-if [ -z "\${CONTAINER_HOST:-}" ]; then
+# Inside bats every command names its service (--url, or a connection in 272-system-connection):
+# CONTAINER_HOST, which outranks the default connection, is only for the runner's preparation.
+if [ -z "\${CONTAINER_HOST:-}" ] && [ -z "\${BATS_SUITE_TMPDIR:-}" ]; then
   ping() { curl -sf --max-time 5 --unix-socket '$sock' http://d/_ping >/dev/null 2>&1; }
   if ! ping; then
     (

@@ -938,6 +938,43 @@ fn tcp_with_mutual_tls() {
     let out = tls(&full, &["ps", "-a", "--format", "{{.ID}}"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
+    // A connection records the TLS files.
+    let out = remote(
+        &w,
+        &[
+            "system",
+            "connection",
+            "add",
+            "tlsconn",
+            &url,
+            "--tls-ca",
+            &c("ca.pem"),
+            "--tls-cert",
+            &c("client.pem"),
+            "--tls-key",
+            &c("client.key"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ls = remote_ok(
+        &w,
+        &[
+            "system",
+            "connection",
+            "ls",
+            "--format",
+            "{{.Name}} {{.TLSCA}}",
+        ],
+    );
+    assert_eq!(ls, format!("tlsconn {}\n", c("ca.pem")));
+    let table = remote_ok(&w, &["system", "connection", "ls", "--format", "tls"]);
+    assert!(
+        table.starts_with("Name") && table.contains("TLSCA") && table.contains("client.key"),
+        "{table}"
+    );
+    let out = remote(&w, &["--connection", "tlsconn", "ps", "-a"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
     // Refused: no client certificate, one from another CA, a server not
     // signed by the CA the client trusts, and plain TCP.
     let out = tls(&["--tls-ca", &c("ca.pem")], &["ps"]);

@@ -90,7 +90,7 @@ pub fn open_front_door(g: &Globals) -> CliResult<Box<dyn FrontDoor>> {
         let url = rpod_remote::RemoteUrl::parse(&target.url)?;
         let options = rpod_remote::ConnectOptions {
             identity: target.identity,
-            tls: wanted.tls.clone(),
+            tls: target.tls,
             ssh_config: std::env::var_os("CONTAINERS_SSH_CONF")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
