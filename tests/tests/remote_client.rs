@@ -500,6 +500,28 @@ fn volumes_networks_secrets_pod_actions_and_units_over_the_socket() {
     assert_eq!(status(&renamed), "running");
     ok(&["rm", "-f", "-t", "0", &renamed]);
 
+    // run --pod new:, rm --force of a missing container, wait of one.
+    let newpod = unique_name("rc-newpod");
+    ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        &format!("new:{newpod}"),
+        &img,
+        "true",
+    ]);
+    assert!(r(&["pod", "exists", &newpod]).status.success());
+    ok(&["pod", "rm", "-f", &newpod]);
+    assert_eq!(ok(&["rm", "--force", "rc-bogus"]), "");
+    let out = r(&["wait", "rc-bogus"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr)
+            .contains("no container with name or ID \"rc-bogus\" found: no such container"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // generate systemd: the units come from the service.
     let c = unique_name("rc-unit");
     ok(&["create", "--name", &c, &img, "sleep", "1"]);

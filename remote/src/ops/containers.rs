@@ -177,11 +177,35 @@ impl RemoteEngine {
         if let Some(t) = o.timeout {
             q.push(("timeout", t.to_string()));
         }
-        Ok(self
-            .each(targets, o.ignore, |id| {
-                (Method::DELETE, with_query(&format!("/containers/{id}"), &q))
-            })
-            .await)
+        #[derive(serde::Deserialize)]
+        struct Removed {
+            #[serde(rename = "Id")]
+            id: String,
+        }
+        let mut reports = Vec::new();
+        for t in targets {
+            let path = with_query(&format!("/containers/{}", seg(&t)), &q);
+            match self
+                .transport
+                .json::<Vec<Removed>>(Method::DELETE, &path, None)
+                .await
+            {
+                // The service reports nothing for a missing container it
+                // was told to ignore (`--force` implies that, as Podman).
+                Ok(removed) => reports.extend(removed.into_iter().map(|r| ContainerReport {
+                    id: r.id,
+                    raw_input: t.clone(),
+                    err: None,
+                })),
+                Err(e) if (o.ignore || o.force) && e.kind == ErrorKind::NoSuchContainer => {}
+                Err(e) => reports.push(ContainerReport {
+                    id: String::new(),
+                    raw_input: t,
+                    err: Some(e),
+                }),
+            }
+        }
+        Ok(reports)
     }
 
     pub(crate) async fn wait(&self, o: &WaitOptions) -> Result<Vec<WaitReport>> {
@@ -229,13 +253,27 @@ impl RemoteEngine {
             let ids = self
                 .select(&o.names, true, false, &o.filters, false)
                 .await?;
-            return Ok(ids
-                .into_iter()
-                .map(|id| Selected {
-                    raw_input: id.clone(),
-                    id,
-                })
-                .collect());
+            if o.names.is_empty() {
+                return Ok(ids
+                    .into_iter()
+                    .map(|id| Selected {
+                        raw_input: id.clone(),
+                        id,
+                    })
+                    .collect());
+            }
+            // Names with a filter: those of the named that match, as named.
+            let mut picked = Vec::new();
+            for n in &o.names {
+                let id = self.inspect_one(n, false).await?.id;
+                if ids.contains(&id) {
+                    picked.push(Selected {
+                        raw_input: n.clone(),
+                        id,
+                    });
+                }
+            }
+            return Ok(picked);
         }
         let mut out = Vec::new();
         for n in &o.names {

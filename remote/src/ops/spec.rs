@@ -5,7 +5,7 @@
 //! any option not mapped is refused ("... is not supported in remote mode
 //! yet") rather than dropped.
 
-use rpod_api::container_run::{ContainerSpec, CreateSpec, PodTarget, SdNotifyMode};
+use rpod_api::container_run::{ContainerSpec, CreateSpec, SdNotifyMode};
 use rpod_api::Result;
 use serde_json::{json, Map, Value};
 
@@ -79,9 +79,6 @@ pub(crate) fn spec_generator(
     }
     if create.conmon_pidfile.is_some() {
         return Err(unsupported("--conmon-pidfile"));
-    }
-    if let PodTarget::New(_) = create.pod {
-        return Err(unsupported("--pod new:"));
     }
     let mut g = Map::new();
     g.insert("image".into(), json!(s.image));
