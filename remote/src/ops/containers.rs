@@ -313,8 +313,17 @@ impl RemoteEngine {
         o: &PauseUnpauseOptions,
         action: &'static str,
     ) -> Result<Vec<ContainerReport>> {
+        // `--all`: the running containers to pause, the paused ones to
+        // unpause (as Podman).
+        let mut filters = o.filters.clone();
+        if o.all && action == "unpause" {
+            filters
+                .entry("status".to_owned())
+                .or_default()
+                .push("paused".to_owned());
+        }
         let targets = self
-            .select(&o.names, o.all, o.latest, &o.filters, action == "pause")
+            .select(&o.names, o.all, o.latest, &filters, action == "pause")
             .await?;
         Ok(self
             .each(targets, false, |id| {
