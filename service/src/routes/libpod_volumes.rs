@@ -1,5 +1,5 @@
-//! libpod's volume endpoints: create, json (list), inspect, exists,
-//! remove, prune — the front door's reports as Podman's JSON.
+//! libpod's volume endpoints: create, json (list), inspect, exists, prune
+//! — the front door's reports as Podman's JSON (remove is Docker's handler).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -8,12 +8,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rpod_api::volume::{
-    VolumeConfigResponse, VolumeCreateOptions, VolumeListOptions, VolumePruneOptions,
-    VolumeRmOptions,
-};
+use rpod_api::volume::{VolumeCreateOptions, VolumeListOptions, VolumePruneOptions};
 use serde::Deserialize;
 
+use super::volumes::inspect_one;
 use crate::docker::query::Params;
 use crate::error::{json_body, ApiError, ApiResult};
 use crate::Engine;
@@ -38,15 +36,6 @@ fn no_such_volume(name: &str) -> ApiError {
         StatusCode::NOT_FOUND,
         format!("no volume with name \"{name}\" found: no such volume"),
     )
-}
-
-async fn inspect_one(engine: &Engine, name: &str) -> ApiResult<VolumeConfigResponse> {
-    let (mut found, mut errors) = engine.volume_inspect(&[name.to_owned()], false).await?;
-    match (found.pop(), errors.pop()) {
-        (Some(v), _) => Ok(v),
-        (None, Some(e)) => Err(e.into()),
-        (None, None) => Err(no_such_volume(name)),
-    }
 }
 
 /// `POST /libpod/volumes/create`: 201 with the volume.
@@ -90,26 +79,6 @@ pub async fn exists(State(engine): State<Engine>, Path(name): Path<String>) -> A
     } else {
         Err(no_such_volume(&name))
     }
-}
-
-/// `DELETE /libpod/volumes/{name}` (`force`, `timeout`): 204; 409 while a
-/// container uses it.
-pub async fn remove(
-    State(engine): State<Engine>,
-    Path(name): Path<String>,
-    Query(q): Q,
-) -> ApiResult<Response> {
-    let p = Params(q);
-    let options = VolumeRmOptions {
-        force: p.bool("force", false)?,
-        timeout: p.int("timeout")?,
-        ..Default::default()
-    };
-    let reports = engine.volume_remove(&[name], options).await?;
-    if let Some(e) = reports.into_iter().find_map(|r| r.err) {
-        return Err(e.into());
-    }
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /libpod/volumes/prune` (`filters`): the prune reports.

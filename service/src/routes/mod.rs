@@ -148,7 +148,7 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/volumes/prune", post(libpod_volumes::prune))
         .route("/libpod/volumes/{name}/json", get(libpod_volumes::inspect))
         .route("/libpod/volumes/{name}/exists", get(libpod_volumes::exists))
-        .route("/libpod/volumes/{name}", delete(libpod_volumes::remove))
+        .route("/libpod/volumes/{name}", delete(volumes::remove))
         .route("/libpod/networks/create", post(libpod_networks::create))
         .route("/libpod/networks/json", get(libpod_networks::list))
         .route("/libpod/networks/prune", post(libpod_networks::prune))
