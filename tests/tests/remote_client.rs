@@ -500,6 +500,14 @@ fn volumes_networks_secrets_pod_actions_and_units_over_the_socket() {
     assert_eq!(status(&renamed), "running");
     ok(&["rm", "-f", "-t", "0", &renamed]);
 
+    // system df comes from the service.
+    let df = ok(&["system", "df", "--format", "{{.Type}} {{.Total}}"]);
+    let local = w
+        .env
+        .ok(&["system", "df", "--format", "{{.Type}} {{.Total}}"]);
+    assert_eq!(df, local);
+    assert!(df.starts_with("Images "), "{df}");
+
     // run --pod new:, rm --force of a missing container, wait of one.
     let newpod = unique_name("rc-newpod");
     ok(&[

@@ -32,7 +32,7 @@ impl System for RemoteEngine {
     }
 
     async fn system_df(&self) -> Result<SystemDfReport> {
-        Err(unsupported("system df"))
+        self.transport.get("/system/df").await
     }
 
     async fn system_prune(&self, _options: SystemPruneOptions) -> Result<SystemPruneReport> {

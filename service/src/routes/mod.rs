@@ -85,6 +85,7 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/_ping", get(system::ping).head(system::ping))
         .route("/libpod/version", get(system::version))
         .route("/libpod/info", get(libpod::info))
+        .route("/libpod/system/df", get(libpod::system_df))
         .route("/libpod/containers/json", get(libpod::containers))
         .route(
             "/libpod/containers/{id}/exists",
