@@ -47,9 +47,12 @@ bench: deps
 
 # Podman's system tests (../shared/conformance) against the release build. Not part of `make
 # test`: a tier takes tens of minutes. TIER, FILES, WORKDIR, FILE_TIMEOUT and TEST_TIMEOUT are
-# passed through to the runner; it prints one line per file and a total.
+# passed through to the runner; it prints one line per file and a total. REMOTE=1 runs the suite
+# with the remote client as $$PODMAN against `rpod system service` (packaging/conformance-remote.sh).
 CONFORMANCE ?= ../shared/conformance/podman-system-tests.sh
 conformance:
 	$(CARGO) build --release -p rpod -p pod-monitor
 	@test -x "$(CONFORMANCE)" || { echo "make conformance: no runner at $(CONFORMANCE) (set CONFORMANCE=PATH)" >&2; exit 2; }
-	$(if $(TIER),TIER="$(TIER)") $(if $(FILES),FILES="$(FILES)") "$(CONFORMANCE)" "$(CURDIR)/target/release/rpod"
+	$(if $(TIER),TIER="$(TIER)") $(if $(FILES),FILES="$(FILES)") \
+	  $(if $(REMOTE),packaging/conformance-remote.sh "$(CURDIR)/target/release/rpod",) "$(CONFORMANCE)" \
+	  $(if $(REMOTE),,"$(CURDIR)/target/release/rpod")

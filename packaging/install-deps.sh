@@ -126,6 +126,13 @@ if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
     fi
     chmod 0666 /dev/net/tun
 fi
+# docker-py (the `docker` package, PyPI) drives `rpod system service` in
+# tests/tests/api_docker_py.rs (tests/scripts/docker_py_client.py). pip is there by now.
+if ! python3 -c 'import docker' >/dev/null 2>&1; then
+    python3 -m pip install -q docker 2>/dev/null ||
+        python3 -m pip install -q --break-system-packages docker
+fi
+python3 -c 'import docker' || { echo "install-deps: the docker Python package is missing after install" >&2; exit 1; }
 
 # The packages must have delivered what rpod and the tests execute.
 for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate newuidmap newgidmap pasta slirp4netns fuse-overlayfs runuser protoc; do

@@ -24,6 +24,27 @@ pub struct Destination {
     pub identity: String,
     #[serde(rename = "IsMachine", default)]
     pub is_machine: bool,
+    /// `--tls-ca`: the CA bundle the service's certificate is checked against.
+    #[serde(
+        rename = "TLSCAFile",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub tls_ca: String,
+    /// `--tls-cert`: the client certificate (mutual TLS).
+    #[serde(
+        rename = "TLSCertFile",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub tls_cert: String,
+    /// `--tls-key`: the client certificate's key.
+    #[serde(
+        rename = "TLSKeyFile",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub tls_key: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +111,8 @@ impl ConnectionsFile {
 pub struct Target {
     pub url: String,
     pub identity: Option<PathBuf>,
+    /// The TLS files: the flags', else the connection's.
+    pub tls: rpod_remote::tls::TlsOptions,
 }
 
 /// What the user named (flags and environment).
@@ -98,6 +121,8 @@ pub struct Wanted {
     pub url: Option<String>,
     pub connection: Option<String>,
     pub identity: Option<PathBuf>,
+    /// `--tls-ca`, `--tls-cert`, `--tls-key`.
+    pub tls: rpod_remote::tls::TlsOptions,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -116,6 +141,7 @@ pub fn resolve(w: &Wanted) -> CliResult<Target> {
     let direct = |url: String| Target {
         url,
         identity: identity.clone(),
+        tls: w.tls.clone(),
     };
     if let Some(u) = &w.url {
         return Ok(direct(u.clone()));
@@ -125,11 +151,20 @@ pub fn resolve(w: &Wanted) -> CliResult<Target> {
         let d = file.connection.connections.get(name).ok_or_else(|| {
             CliError::usage(format!("read cli flags: connection \"{name}\" not found"))
         })?;
+        let path = |flag: &Option<PathBuf>, stored: &str| {
+            flag.clone()
+                .or_else(|| Some(PathBuf::from(stored)).filter(|_| !stored.is_empty()))
+        };
         Ok(Target {
             url: d.uri.clone(),
             identity: identity
                 .clone()
                 .or_else(|| Some(PathBuf::from(&d.identity)).filter(|_| !d.identity.is_empty())),
+            tls: rpod_remote::tls::TlsOptions {
+                ca: path(&w.tls.ca, &d.tls_ca),
+                cert: path(&w.tls.cert, &d.tls_cert),
+                key: path(&w.tls.key, &d.tls_key),
+            },
         })
     };
     if let Some(c) = &w.connection {
@@ -164,6 +199,7 @@ mod tests {
                 uri: "ssh://root@h:22/run/rpod/rpod.sock".into(),
                 identity: "/k".into(),
                 is_machine: false,
+                ..Default::default()
             },
         );
         let text = serde_json::to_string(&f).unwrap();
@@ -181,6 +217,7 @@ mod tests {
             url: Some("unix:///x".into()),
             connection: Some("nope".into()),
             identity: None,
+            tls: Default::default(),
         };
         assert_eq!(resolve(&w).unwrap().url, "unix:///x");
     }

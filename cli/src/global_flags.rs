@@ -57,6 +57,15 @@ pub struct GlobalFlags {
     /// path to SSH identity file (for remote connections)
     #[arg(long, value_name = "PATH")]
     pub identity: Option<PathBuf>,
+    /// Path to a PEM file with the CA bundle to verify the server's certificate against (tcp:// connections)
+    #[arg(long, value_name = "PATH")]
+    pub tls_ca: Option<PathBuf>,
+    /// Path to a PEM file with the TLS client certificate to present to the server
+    #[arg(long, value_name = "PATH")]
+    pub tls_cert: Option<PathBuf>,
+    /// Path to a PEM file with the private key matching --tls-cert
+    #[arg(long, value_name = "PATH")]
+    pub tls_key: Option<PathBuf>,
     /// define the ssh mode (for remote connections)
     #[arg(long, value_name = "MODE")]
     pub ssh: Option<String>,
@@ -113,6 +122,9 @@ impl GlobalFlags {
         invoked_as_remote
             || self.remote
             || self.url.is_some()
+            || self.tls_ca.is_some()
+            || self.tls_cert.is_some()
+            || self.tls_key.is_some()
             || self.connection.is_some()
             || env_named
     }

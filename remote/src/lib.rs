@@ -12,6 +12,7 @@ mod ops;
 mod query;
 mod session;
 mod ssh;
+pub mod tls;
 mod transport;
 pub mod url;
 
@@ -31,11 +32,15 @@ pub struct ConnectOptions {
     pub identity: Option<std::path::PathBuf>,
     /// An ssh client configuration file (`CONTAINERS_SSH_CONF`).
     pub ssh_config: Option<std::path::PathBuf>,
+    /// TLS to a `tcp://` service.
+    pub tls: tls::TlsOptions,
 }
 
 /// A front door served by a remote `system service`.
 pub struct RemoteEngine {
     transport: std::sync::Arc<Transport>,
+    /// Whether the service is rpod's own (asked once, from `/version`).
+    rpod_service: tokio::sync::OnceCell<bool>,
 }
 
 impl RemoteEngine {
@@ -44,6 +49,36 @@ impl RemoteEngine {
     pub fn connect(url: &RemoteUrl, options: &ConnectOptions) -> rpod_api::Result<RemoteEngine> {
         Ok(RemoteEngine {
             transport: std::sync::Arc::new(Transport::open(url, options)?),
+            rpod_service: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// Whether the service is `rpod system service` (its `/version`
+    /// platform is "rpod VERSION"): it takes rpod's own create options.
+    pub(crate) async fn is_rpod_service(&self) -> bool {
+        *self
+            .rpod_service
+            .get_or_init(|| async {
+                #[derive(serde::Deserialize, Default)]
+                #[serde(default)]
+                struct Platform {
+                    #[serde(rename = "Name")]
+                    name: String,
+                }
+                #[derive(serde::Deserialize, Default)]
+                #[serde(default)]
+                struct Version {
+                    #[serde(rename = "Platform")]
+                    platform: Platform,
+                }
+                match self.transport.get::<Version>("/version").await {
+                    Ok(v) => v.platform.name.starts_with("rpod "),
+                    Err(e) => {
+                        tracing::debug!("asking the service's version: {e}");
+                        false
+                    }
+                }
+            })
+            .await
     }
 }

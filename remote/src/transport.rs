@@ -16,12 +16,19 @@ use serde::Serialize;
 
 use crate::error::{from_response, transport};
 use crate::ssh::Tunnel;
+use crate::tls::{client_config, server_name};
 use crate::url::RemoteUrl;
 use crate::{ConnectOptions, API_PREFIX};
 
 enum Target {
     Unix(PathBuf),
     Tcp(String),
+    /// `host:port` over TLS.
+    Tls {
+        addr: String,
+        connector: tokio_rustls::TlsConnector,
+        name: rustls::pki_types::ServerName<'static>,
+    },
 }
 
 pub(crate) struct Transport {
@@ -32,7 +39,20 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn open(url: &RemoteUrl, options: &ConnectOptions) -> Result<Transport> {
+        if options.tls.wanted() && !matches!(url, RemoteUrl::Tcp(_)) {
+            return Err(Error::invalid(
+                "TLS options (--tls-ca, --tls-cert, --tls-key) are only supported with tcp:// URLs",
+            ));
+        }
         Ok(match url {
+            RemoteUrl::Tcp(a) if options.tls.wanted() => Transport {
+                target: Target::Tls {
+                    addr: a.clone(),
+                    connector: tokio_rustls::TlsConnector::from(client_config(&options.tls)?),
+                    name: server_name(a)?,
+                },
+                _tunnel: None,
+            },
             RemoteUrl::Unix(p) => Transport {
                 target: Target::Unix(p.clone()),
                 _tunnel: None,
@@ -66,6 +86,23 @@ impl Transport {
                 let s = tokio::net::TcpStream::connect(a).await.map_err(|e| {
                     Error::other(format!(
                         "unable to connect to rpod socket: dial tcp {a}: {e}"
+                    ))
+                })?;
+                handshake(TokioIo::new(s)).await
+            }
+            Target::Tls {
+                addr,
+                connector,
+                name,
+            } => {
+                let s = tokio::net::TcpStream::connect(addr).await.map_err(|e| {
+                    Error::other(format!(
+                        "unable to connect to rpod socket: dial tcp {addr}: {e}"
+                    ))
+                })?;
+                let s = connector.connect(name.clone(), s).await.map_err(|e| {
+                    Error::other(format!(
+                        "unable to connect to rpod socket: TLS handshake with {addr}: {e}"
                     ))
                 })?;
                 handshake(TokioIo::new(s)).await

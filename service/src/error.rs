@@ -63,6 +63,18 @@ pub async fn read_body(body: axum::body::Body) -> ApiResult<axum::body::Bytes> {
     })
 }
 
+/// A JSON request body as `T`; an empty body is `T::default()`. A body
+/// that is not `T` is a 400 with Podman's `Decode(): ...` message.
+pub async fn json_body<T: serde::de::DeserializeOwned + Default>(
+    body: axum::body::Body,
+) -> ApiResult<T> {
+    let bytes = read_body(body).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("Decode(): {e}")))
+}
+
 /// The status for a front-door error kind (Podman's compat handlers).
 pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {

@@ -7,7 +7,7 @@
 //!
 //! Layout: [`endpoint`] (the URI, binding, socket activation), [`idle`]
 //! (the `--time` idle timeout), [`server`] (serving until idle or a
-//! signal), [`routes`] (paths to handlers), [`error`] (Docker's error
+//! signal), [`tls`] (TLS for `tcp://`), [`routes`] (paths to handlers), [`error`] (Docker's error
 //! body), [`docker`] (Docker's shapes of the front door's reports).
 
 pub mod attach;
@@ -20,6 +20,7 @@ pub mod idle;
 pub mod libpod;
 pub mod routes;
 pub mod server;
+pub mod tls;
 pub mod version;
 
 pub use endpoint::{Endpoint, EndpointError};

@@ -14,6 +14,7 @@ use tower_layer::Layer;
 
 use crate::endpoint::Listener;
 use crate::idle::Activity;
+use crate::tls::TlsListener;
 use crate::{routes, version, Engine};
 
 /// How the service runs.
@@ -24,6 +25,8 @@ pub struct ServiceOptions {
     /// The URI the service listens on (`info`'s `host.remoteSocket`);
     /// `None` when systemd passed the socket.
     pub listen_uri: Option<String>,
+    /// TLS for a TCP listener (`--tls-cert`/`--tls-key`/`--tls-client-ca`).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,11 +74,18 @@ pub async fn serve(
             }
             result?;
         }
-        Listener::Tcp(l) => {
-            axum::serve(l, service)
-                .with_graceful_shutdown(shutdown)
-                .await?;
-        }
+        Listener::Tcp(l) => match options.tls {
+            Some(config) => {
+                axum::serve(TlsListener::new(l, config), service)
+                    .with_graceful_shutdown(shutdown)
+                    .await?;
+            }
+            None => {
+                axum::serve(l, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await?;
+            }
+        },
     }
     Ok(())
 }

@@ -384,6 +384,9 @@ fn libpod_endpoints_answer_podman_json() {
     let graph_root = w.env.ok(&["info", "--format", "{{.Store.GraphRoot}}"]);
     assert_eq!(info["store"]["graphRoot"], graph_root.trim());
     let (status, body) = http_ok(&sock, "GET", "/v5.8.0/libpod/volumes/json");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.is_array(), "{body}");
+    let (status, body) = http_ok(&sock, "GET", "/v5.8.0/libpod/containers/x/stats");
     assert_eq!(status, 501, "{body}");
 }
 
@@ -393,20 +396,54 @@ fn containers_survive_a_killed_service_and_a_new_one_sees_them() {
     let sock = sock_path(&w);
     let mut service = Service::start(&w.env, &sock, "0");
     let name = unique_name("survivor");
-    run_sh_detached(&w, &sock, &name, &img, "echo alive; exec sleep 1000");
+    docker_ok(
+        &w,
+        &sock,
+        &[
+            "run",
+            "-d",
+            "-i",
+            "--name",
+            &name,
+            &img,
+            "sh",
+            "-c",
+            "echo alive; while read l; do echo got $l; done; exec sleep 1000",
+        ],
+    );
     // A `logs -f` is streaming when the service dies.
     let mut follower = docker_cmd(&w, &sock, &["logs", "-f", &name]);
     follower.stdout(Stdio::null()).stderr(Stdio::null());
     let mut follower = follower.spawn().unwrap();
+    // And an attach, seen to carry input and output before the kill.
+    let mut attach = docker_cmd(&w, &sock, &["attach", "--sig-proxy=false", &name]);
+    attach
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut attach = attach.spawn().unwrap();
+    attach.stdin.as_mut().unwrap().write_all(b"x\n").unwrap();
+    let mut seen = String::new();
+    let mut out = attach.stdout.take().unwrap();
+    let mut byte = [0u8; 1];
+    while !seen.contains("got x\n") {
+        assert_eq!(
+            out.read(&mut byte).unwrap(),
+            1,
+            "attach ended early: {seen:?}"
+        );
+        seen.push(char::from(byte[0]));
+    }
     service.kill();
     let _ = follower.wait();
+    let _ = attach.wait();
 
     assert_eq!(common::state_of(&w.env, &name), "running");
     // The new service replaces the dead one's socket file.
     let _again = Service::start(&w.env, &sock, "0");
     let ps = docker_ok(&w, &sock, &["ps", "--format", "{{.Names}} {{.State}}"]);
     assert!(ps.lines().any(|l| l == format!("{name} running")), "{ps}");
-    assert_eq!(docker_ok(&w, &sock, &["logs", &name]), "alive\n");
+    assert_eq!(docker_ok(&w, &sock, &["logs", &name]), "alive\ngot x\n");
     docker_ok(&w, &sock, &["rm", "-f", &name]);
 }
 
@@ -615,30 +652,36 @@ fn concurrent_clients_get_every_exit_code() {
             let img = img.clone();
             let name = format!("{prefix}-{i}");
             std::thread::spawn(move || {
-                let body = format!(r#"{{"Image":"{img}","Cmd":["sh","-c","exit {i}"]}}"#);
-                let (status, created) = http(
-                    &sock,
-                    "POST",
-                    &format!("/containers/create?name={name}"),
-                    Some(&body),
-                )
-                .unwrap();
-                assert_eq!(status, 201, "{created}");
-                let (status, _) = http_ok(&sock, "GET", "/containers/json?all=1");
-                assert_eq!(status, 200);
-                let (status, _) =
-                    http(&sock, "POST", &format!("/containers/{name}/start"), None).unwrap();
-                assert_eq!(status, 204);
-                let (status, inspected) =
-                    http_ok(&sock, "GET", &format!("/containers/{name}/json"));
-                assert_eq!(status, 200);
-                assert_eq!(inspected["Name"], format!("/{name}"));
-                let (status, waited) = http_ok(&sock, "POST", &format!("/containers/{name}/wait"));
-                assert_eq!(status, 200);
-                assert_eq!(waited["StatusCode"], i, "{name}: {waited}");
-                let (status, _) =
-                    http(&sock, "DELETE", &format!("/containers/{name}"), None).unwrap();
-                assert_eq!(status, 204);
+                // Two rounds: 20 clients, 280 requests, 40 containers.
+                for round in 0..2 {
+                    let code = i + 20 * round;
+                    let name = format!("{name}-{round}");
+                    let body = format!(r#"{{"Image":"{img}","Cmd":["sh","-c","exit {code}"]}}"#);
+                    let (status, created) = http(
+                        &sock,
+                        "POST",
+                        &format!("/containers/create?name={name}"),
+                        Some(&body),
+                    )
+                    .unwrap();
+                    assert_eq!(status, 201, "{created}");
+                    let (status, _) = http_ok(&sock, "GET", "/containers/json?all=1");
+                    assert_eq!(status, 200);
+                    let (status, _) =
+                        http(&sock, "POST", &format!("/containers/{name}/start"), None).unwrap();
+                    assert_eq!(status, 204);
+                    let (status, inspected) =
+                        http_ok(&sock, "GET", &format!("/containers/{name}/json"));
+                    assert_eq!(status, 200);
+                    assert_eq!(inspected["Name"], format!("/{name}"));
+                    let (status, waited) =
+                        http_ok(&sock, "POST", &format!("/containers/{name}/wait"));
+                    assert_eq!(status, 200);
+                    assert_eq!(waited["StatusCode"], code, "{name}: {waited}");
+                    let (status, _) =
+                        http(&sock, "DELETE", &format!("/containers/{name}"), None).unwrap();
+                    assert_eq!(status, 204);
+                }
             })
         })
         .collect();

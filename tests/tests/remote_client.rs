@@ -209,7 +209,15 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
         "{}",
         text(&out.stderr)
     );
-    let out = r(&["run", "-d", "--read-only", &img, "true"]);
+    let pidfile = w.env.dir().join("conmon.pid");
+    let out = r(&[
+        "run",
+        "-d",
+        "--conmon-pidfile",
+        pidfile.to_str().unwrap(),
+        &img,
+        "true",
+    ]);
     assert_eq!(out.status.code(), Some(125));
     assert!(
         text(&out.stderr).contains("not supported in remote mode yet"),
@@ -224,12 +232,314 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
         "{}",
         text(&out.stderr)
     );
-    let out = r(&["volume", "ls"]);
+    let out = r(&["network", "reload", "--all"]);
     assert!(
         text(&out.stderr).contains("not supported in remote mode yet"),
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn volumes_networks_secrets_pod_actions_and_units_over_the_socket() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let url = format!("unix://{}", sock.display());
+    let r = |args: &[&str]| remote(&w, &with_url(&url, args));
+    let ok = |args: &[&str]| remote_ok(&w, &with_url(&url, args));
+
+    // Volumes: create (with a label), ls with a filter, inspect, exists, a
+    // container using one, rm refused while in use, rm, prune.
+    let vol = unique_name("rc-vol");
+    assert_eq!(
+        ok(&["volume", "create", "--label", "k=v", &vol]).trim(),
+        vol
+    );
+    assert_eq!(
+        ok(&["volume", "ls", "-q", "--filter", "label=k=v"]).trim(),
+        vol
+    );
+    assert_eq!(
+        ok(&[
+            "volume",
+            "inspect",
+            "--format",
+            "{{.Labels.k}} {{.Driver}}",
+            &vol
+        ])
+        .trim(),
+        "v local"
+    );
+    assert!(r(&["volume", "exists", &vol]).status.success());
+    assert_eq!(r(&["volume", "exists", "rc-novol"]).status.code(), Some(1));
+    let out = ok(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{vol}:/data"),
+        &img,
+        "sh",
+        "-c",
+        "echo hi > /data/f && cat /data/f",
+    ]);
+    assert_eq!(out, "hi\n");
+    let user = unique_name("rc-vuser");
+    ok(&[
+        "create",
+        "--name",
+        &user,
+        "-v",
+        &format!("{vol}:/data"),
+        &img,
+        "true",
+    ]);
+    let out = r(&["volume", "rm", &vol]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is being used"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&["rm", &user]);
+    assert_eq!(ok(&["volume", "rm", &vol]).trim(), vol);
+    let out = r(&["volume", "inspect", &vol]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("no such volume"),
+        "{}",
+        text(&out.stderr)
+    );
+    let unused = unique_name("rc-vprune");
+    ok(&[
+        "volume",
+        "create",
+        "--label",
+        &format!("prune={unused}"),
+        &unused,
+    ]);
+    let pruned = ok(&[
+        "volume",
+        "prune",
+        "-f",
+        "--filter",
+        &format!("label=prune={unused}"),
+    ]);
+    assert!(pruned.contains(&unused), "{pruned}");
+
+    // Networks: create with a subnet and gateway, ls, inspect, exists, a
+    // container on it, connect/disconnect, rm.
+    let net = unique_name("rc-net");
+    let created = ok(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.85.7.0/24",
+        "--gateway",
+        "10.85.7.9",
+        "--ip-range",
+        "10.85.7.32/28",
+        "--interface-name",
+        "rem7",
+        &net,
+    ]);
+    assert_eq!(created.trim(), net);
+    let subnet = ok(&[
+        "network", "inspect", "--format",
+        "{{range .Subnets}}{{.Subnet}} {{.Gateway}} {{.LeaseRange.StartIP}}-{{.LeaseRange.EndIP}}{{end}}",
+        &net,
+    ]);
+    assert_eq!(
+        subnet.trim(),
+        "10.85.7.0/24 10.85.7.9 10.85.7.33-10.85.7.46"
+    );
+    let ls = ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert!(ls.lines().any(|l| l == net), "{ls}");
+    assert!(r(&["network", "exists", &net]).status.success());
+    assert_eq!(r(&["network", "exists", "rc-nonet"]).status.code(), Some(1));
+    let ip = ok(&[
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        &img,
+        "sh",
+        "-c",
+        "ip -4 addr show eth0",
+    ]);
+    assert!(ip.contains("10.85.7."), "{ip}");
+    let c = unique_name("rc-netc");
+    ok(&[
+        "run",
+        "-d",
+        "--network",
+        &net,
+        "--name",
+        &c,
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let nets_of = || {
+        ok(&[
+            "inspect",
+            "--format",
+            "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+            &c,
+        ])
+    };
+    ok(&["network", "disconnect", &net, &c]);
+    assert!(!nets_of().contains(&net));
+    ok(&["network", "connect", &net, &c]);
+    assert!(nets_of().contains(&net));
+    ok(&["rm", "-f", "-t", "0", &c]);
+    assert_eq!(ok(&["network", "rm", &net]).trim(), net);
+    let out = r(&["network", "inspect", &net]);
+    assert_eq!(out.status.code(), Some(125));
+
+    // Secrets: create from stdin-less file, ls, inspect --showsecret, a
+    // container reading it, rm.
+    let secret = unique_name("rc-sec");
+    let file = w.env.dir().join("secret-data");
+    std::fs::write(&file, "s3cret").unwrap();
+    let id = ok(&["secret", "create", &secret, file.to_str().unwrap()]);
+    assert_eq!(id.trim().len(), 25, "{id}");
+    let ls = ok(&["secret", "ls", "--format", "{{.Name}}"]);
+    assert!(ls.lines().any(|l| l == secret), "{ls}");
+    assert_eq!(
+        ok(&[
+            "secret",
+            "inspect",
+            "--showsecret",
+            "--format",
+            "{{.SecretData}}",
+            &secret
+        ])
+        .trim(),
+        "s3cret"
+    );
+    assert!(r(&["secret", "exists", &secret]).status.success());
+    let out = ok(&[
+        "run",
+        "--rm",
+        "--secret",
+        &secret,
+        &img,
+        "cat",
+        &format!("/run/secrets/{secret}"),
+    ]);
+    assert_eq!(out, "s3cret");
+    ok(&["secret", "rm", &secret]);
+    assert_eq!(r(&["secret", "exists", &secret]).status.code(), Some(1));
+
+    // Pods: start, inspect, pause/unpause, stop, kill, prune.
+    let pod = unique_name("rc-pact");
+    let pod_id = ok(&["pod", "create", "--name", &pod]).trim().to_owned();
+    ok(&[
+        "create",
+        "--pod",
+        &pod,
+        "--name",
+        &unique_name("rc-pm"),
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(ok(&["pod", "start", &pod]).trim(), pod_id);
+    let state = |w: &World| {
+        remote_ok(
+            w,
+            &with_url(&url, &["pod", "inspect", "--format", "{{.State}}", &pod]),
+        )
+        .trim()
+        .to_owned()
+    };
+    assert_eq!(state(&w), "Running");
+    ok(&["pod", "pause", &pod]);
+    assert_eq!(state(&w), "Paused");
+    ok(&["pod", "unpause", &pod]);
+    ok(&["pod", "stop", "-t", "0", &pod]);
+    assert_eq!(state(&w), "Exited");
+    ok(&["pod", "restart", &pod]);
+    ok(&["pod", "kill", &pod]);
+    let out = r(&["pod", "start", "rc-nopod"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("no such pod"),
+        "{}",
+        text(&out.stderr)
+    );
+    let pruned = ok(&["pod", "prune", "-f"]);
+    assert!(pruned.contains(&pod_id), "{pruned}");
+
+    // pause, unpause, top, restart, rename.
+    let c = unique_name("rc-ops");
+    ok(&["run", "-d", "--name", &c, &img, "sleep", "1000"]);
+    let status = |n: &str| {
+        ok(&["inspect", "--format", "{{.State.Status}}", n])
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(ok(&["pause", &c]).trim(), c);
+    assert_eq!(status(&c), "paused");
+    assert_eq!(ok(&["unpause", &c]).trim(), c);
+    assert_eq!(status(&c), "running");
+    let top = ok(&["top", &c]);
+    assert!(
+        top.lines().next().unwrap_or_default().contains("PID"),
+        "{top}"
+    );
+    assert!(top.contains("sleep 1000"), "{top}");
+    let pid = ok(&["inspect", "--format", "{{.State.Pid}}", &c]);
+    ok(&["restart", "-t", "0", &c]);
+    assert_ne!(ok(&["inspect", "--format", "{{.State.Pid}}", &c]), pid);
+    let renamed = format!("{c}-new");
+    ok(&["rename", &c, &renamed]);
+    assert_eq!(status(&renamed), "running");
+    ok(&["rm", "-f", "-t", "0", &renamed]);
+
+    // system df comes from the service.
+    let df = ok(&["system", "df", "--format", "{{.Type}} {{.Total}}"]);
+    let local = w
+        .env
+        .ok(&["system", "df", "--format", "{{.Type}} {{.Total}}"]);
+    assert_eq!(df, local);
+    assert!(df.starts_with("Images "), "{df}");
+
+    // run --pod new:, rm --force of a missing container, wait of one.
+    let newpod = unique_name("rc-newpod");
+    ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        &format!("new:{newpod}"),
+        &img,
+        "true",
+    ]);
+    assert!(r(&["pod", "exists", &newpod]).status.success());
+    ok(&["pod", "rm", "-f", &newpod]);
+    assert_eq!(ok(&["rm", "--force", "rc-bogus"]), "");
+    let out = r(&["wait", "rc-bogus"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr)
+            .contains("no container with name or ID \"rc-bogus\" found: no such container"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // generate systemd: the units come from the service.
+    let c = unique_name("rc-unit");
+    ok(&["create", "--name", &c, &img, "sleep", "1"]);
+    let unit = ok(&["generate", "systemd", "--name", &c]);
+    assert!(
+        unit.contains(&format!("Description=rpod container-{c}.service")),
+        "{unit}"
+    );
+    assert!(unit.contains(&format!(" start {c}\n")), "{unit}");
+    ok(&["rm", &c]);
 }
 
 #[test]
@@ -480,4 +790,270 @@ fn remote_client_over_ssh() {
     let ps = ssh(&["ps", "--format", "{{.Names}}"]);
     assert!(ps.lines().any(|l| l == name), "{ps}");
     ssh(&["rm", "-f", "-t", "0", &name]);
+}
+
+/// `openssl ARGS` in `dir`, which must succeed.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = run_with_timeout(Command::new("openssl").args(args).current_dir(dir), TIMEOUT);
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        text(&out.stderr)
+    );
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, both
+/// signed by the CA, and a second CA that signed nothing of the service's.
+fn make_certificates(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for ca in ["ca", "other-ca"] {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN=rpod test {ca}"),
+                "-keyout",
+                &format!("{ca}.key"),
+                "-out",
+                &format!("{ca}.pem"),
+            ],
+        );
+    }
+    std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+    for (who, ca) in [("server", "ca"), ("client", "ca"), ("stranger", "other-ca")] {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                &format!("/CN={who}"),
+                "-keyout",
+                &format!("{who}.key"),
+                "-out",
+                &format!("{who}.csr"),
+            ],
+        );
+        let ext = if who == "server" {
+            "server.ext"
+        } else {
+            "client.ext"
+        };
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{who}.csr"),
+                "-CA",
+                &format!("{ca}.pem"),
+                "-CAkey",
+                &format!("{ca}.key"),
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                ext,
+                "-out",
+                &format!("{who}.pem"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn tcp_with_mutual_tls() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let certs = w.env.dir().join("certs");
+    make_certificates(&certs);
+    let c = |f: &str| certs.join(f).display().to_string();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("tcp://127.0.0.1:{port}");
+
+    // Flag checks come before anything listens.
+    let out = w
+        .env
+        .run(&["system", "service", "--tls-cert", &c("server.pem"), &url]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("--tls-cert and --tls-key must be given together"),
+        "{}",
+        text(&out.stderr)
+    );
+    let sock = format!("unix://{}", w.env.dir().join("tls.sock").display());
+    let out = w.env.run(&[
+        "system",
+        "service",
+        "--tls-cert",
+        &c("server.pem"),
+        "--tls-key",
+        &c("server.key"),
+        &sock,
+    ]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("only supported with tcp://"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let log = std::fs::File::create(w.env.dir().join("tls-service.log")).unwrap();
+    let mut service = w
+        .env
+        .cmd(&[
+            "system",
+            "service",
+            "--time",
+            "0",
+            "--tls-cert",
+            &c("server.pem"),
+            "--tls-key",
+            &c("server.key"),
+            "--tls-client-ca",
+            &c("ca.pem"),
+            &url,
+        ])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    struct Kill<'a>(&'a mut Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(&mut service);
+    let tls = |extra: &[&str], args: &[&str]| {
+        let mut v: Vec<String> = vec!["--url".into(), url.clone()];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v.extend(args.iter().map(|s| s.to_string()));
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        remote(&w, &v)
+    };
+    let full = [
+        "--tls-ca",
+        &c("ca.pem"),
+        "--tls-cert",
+        &c("client.pem"),
+        "--tls-key",
+        &c("client.key"),
+    ];
+    wait_until(Duration::from_secs(60), "the TLS service to answer", || {
+        tls(&full, &["version"]).status.success()
+    });
+
+    // Mutual TLS: a run (its attach over the upgraded TLS connection), ps.
+    let out = tls(&full, &["run", "--rm", &img, "echo", "over-tls"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "over-tls\n");
+    let out = tls(&full, &["ps", "-a", "--format", "{{.ID}}"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // A connection records the TLS files.
+    let out = remote(
+        &w,
+        &[
+            "system",
+            "connection",
+            "add",
+            "tlsconn",
+            &url,
+            "--tls-ca",
+            &c("ca.pem"),
+            "--tls-cert",
+            &c("client.pem"),
+            "--tls-key",
+            &c("client.key"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ls = remote_ok(
+        &w,
+        &[
+            "system",
+            "connection",
+            "ls",
+            "--format",
+            "{{.Name}} {{.TLSCA}}",
+        ],
+    );
+    assert_eq!(ls, format!("tlsconn {}\n", c("ca.pem")));
+    let table = remote_ok(&w, &["system", "connection", "ls", "--format", "tls"]);
+    assert!(
+        table.starts_with("Name") && table.contains("TLSCA") && table.contains("client.key"),
+        "{table}"
+    );
+    let out = remote(&w, &["--connection", "tlsconn", "ps", "-a"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Refused: no client certificate, one from another CA, a server not
+    // signed by the CA the client trusts, and plain TCP.
+    let out = tls(&["--tls-ca", &c("ca.pem")], &["ps"]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    let out = tls(
+        &[
+            "--tls-ca",
+            &c("ca.pem"),
+            "--tls-cert",
+            &c("stranger.pem"),
+            "--tls-key",
+            &c("stranger.key"),
+        ],
+        &["ps"],
+    );
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    let out = tls(
+        &[
+            "--tls-ca",
+            &c("other-ca.pem"),
+            "--tls-cert",
+            &c("client.pem"),
+            "--tls-key",
+            &c("client.key"),
+        ],
+        &["ps"],
+    );
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("TLS handshake"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tls(&[], &["ps"]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    // The client's own checks.
+    let out = tls(
+        &["--tls-ca", &c("ca.pem"), "--tls-cert", &c("client.pem")],
+        &["ps"],
+    );
+    assert!(
+        text(&out.stderr).contains("--tls-cert and --tls-key must be given together"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = remote(&w, &["--url", &sock, "--tls-ca", &c("ca.pem"), "ps"]);
+    assert!(
+        text(&out.stderr).contains("only supported with tcp:// URLs"),
+        "{}",
+        text(&out.stderr)
+    );
 }

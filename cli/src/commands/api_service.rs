@@ -9,6 +9,7 @@ use anyhow::anyhow;
 use clap::Args;
 use rpod_api::FrontDoor;
 use rpod_service::endpoint::{activated, Endpoint, DEFAULT_URI};
+use rpod_service::tls::{server_config, TlsFiles};
 use rpod_service::ServiceOptions;
 
 use super::common::{open_front_door, Globals};
@@ -19,8 +20,48 @@ pub struct ServiceArgs {
     /// Time until the service session expires in seconds. Use 0 to disable the timeout
     #[arg(short = 't', long, default_value_t = 5, value_name = "seconds")]
     time: i64,
+    /// PEM file containing the TLS certificate for the service (tcp:// only)
+    #[arg(long, value_name = "PATH")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM file containing the TLS key for the service (tcp:// only)
+    #[arg(long, value_name = "PATH")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Only trust client connections with certificates signed by this CA (mutual TLS)
+    #[arg(long, value_name = "PATH")]
+    tls_client_ca: Option<std::path::PathBuf>,
     /// Where to listen: unix://PATH or tcp://IP:PORT (default unix:///run/rpod/rpod.sock)
     uri: Option<String>,
+}
+
+/// The TLS files the flags name: a certificate and a key together, a
+/// client CA only with them, all only for a TCP endpoint.
+fn tls_files(a: &ServiceArgs, endpoint: &Endpoint) -> CliResult<Option<TlsFiles>> {
+    let files = match (&a.tls_cert, &a.tls_key) {
+        (None, None) => {
+            if a.tls_client_ca.is_some() {
+                return Err(CliError::usage(
+                    "--tls-client-ca requires --tls-cert and --tls-key",
+                ));
+            }
+            return Ok(None);
+        }
+        (Some(cert), Some(key)) => TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: a.tls_client_ca.clone(),
+        },
+        _ => {
+            return Err(CliError::usage(
+                "--tls-cert and --tls-key must be given together",
+            ))
+        }
+    };
+    if !matches!(endpoint, Endpoint::Tcp(_)) {
+        return Err(CliError::usage(
+            "TLS (--tls-cert, --tls-key, --tls-client-ca) is only supported with tcp:// endpoints",
+        ));
+    }
+    Ok(Some(files))
 }
 
 pub async fn run(g: &Globals, a: ServiceArgs) -> CliResult {
@@ -40,6 +81,10 @@ pub async fn run(g: &Globals, a: ServiceArgs) -> CliResult {
     let default_uri = rpod_engine::user_service_uri().unwrap_or_else(|| DEFAULT_URI.to_owned());
     let endpoint = Endpoint::parse(a.uri.as_deref().unwrap_or(&default_uri))
         .map_err(|e| CliError::usage(e.to_string()))?;
+    let tls = tls_files(&a, &endpoint)?
+        .map(|f| server_config(&f))
+        .transpose()
+        .map_err(|e| anyhow!(e))?;
     let passed = activated().map_err(|e| anyhow!(e))?;
     // The engine opens before binding: a store it cannot open fails before
     // anything listens.
@@ -61,6 +106,7 @@ pub async fn run(g: &Globals, a: ServiceArgs) -> CliResult {
     let options = ServiceOptions {
         idle_timeout: (a.time > 0).then(|| Duration::from_secs(a.time as u64)),
         listen_uri,
+        tls,
     };
     rpod_service::serve(engine, listener, options)
         .await

@@ -53,6 +53,11 @@ impl From<&Cli> for Globals {
                 url: c.globals.url.clone(),
                 connection: c.globals.connection.clone(),
                 identity: c.globals.identity.clone(),
+                tls: rpod_remote::tls::TlsOptions {
+                    ca: c.globals.tls_ca.clone(),
+                    cert: c.globals.tls_cert.clone(),
+                    key: c.globals.tls_key.clone(),
+                },
             }),
         }
     }
@@ -85,6 +90,7 @@ pub fn open_front_door(g: &Globals) -> CliResult<Box<dyn FrontDoor>> {
         let url = rpod_remote::RemoteUrl::parse(&target.url)?;
         let options = rpod_remote::ConnectOptions {
             identity: target.identity,
+            tls: target.tls,
             ssh_config: std::env::var_os("CONTAINERS_SSH_CONF")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),

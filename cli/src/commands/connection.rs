@@ -42,6 +42,15 @@ pub struct AddArgs {
     /// path to rpod socket on remote host. (default '/run/rpod/rpod.sock')
     #[arg(long, value_name = "PATH")]
     socket_path: Option<String>,
+    /// path to a PEM file containing the certificate authority bundle to verify the server's certificate against
+    #[arg(long, value_name = "PATH")]
+    tls_ca: Option<String>,
+    /// path to a PEM file containing the TLS client certificate to present to the server
+    #[arg(long, value_name = "PATH")]
+    tls_cert: Option<String>,
+    /// path to a PEM file containing the private key matching --tls-cert
+    #[arg(long, value_name = "PATH")]
+    tls_key: Option<String>,
     name: String,
     destination: String,
 }
@@ -219,6 +228,30 @@ fn destination_uri(a: &AddArgs) -> CliResult<String> {
 
 fn add(a: AddArgs) -> CliResult {
     let uri = destination_uri(&a)?;
+    let tls = [&a.tls_ca, &a.tls_cert, &a.tls_key];
+    if tls.iter().any(|f| f.is_some()) && !uri.starts_with("tcp://") {
+        return Err(CliError::usage(
+            "--tls-ca, --tls-cert and --tls-key are only supported for the tcp scheme",
+        ));
+    }
+    if a.tls_cert.is_some() != a.tls_key.is_some() {
+        return Err(CliError::usage(
+            "--tls-cert and --tls-key must be given together",
+        ));
+    }
+    let absolute = |p: &Option<String>| -> CliResult<String> {
+        match p {
+            None => Ok(String::new()),
+            Some(p) => std::path::absolute(p)
+                .map(|p| p.display().to_string())
+                .map_err(|e| CliError::usage(format!("{p}: {e}"))),
+        }
+    };
+    let (tls_ca, tls_cert, tls_key) = (
+        absolute(&a.tls_ca)?,
+        absolute(&a.tls_cert)?,
+        absolute(&a.tls_key)?,
+    );
     edit(|f| {
         if a.default || f.connection.connections.is_empty() {
             f.connection.default = a.name.clone();
@@ -229,6 +262,9 @@ fn add(a: AddArgs) -> CliResult {
                 uri,
                 identity: a.identity.unwrap_or_default(),
                 is_machine: false,
+                tls_ca,
+                tls_cert,
+                tls_key,
             },
         );
         Ok(())
@@ -248,6 +284,15 @@ struct Connection {
     identity: String,
     #[serde(rename = "IsMachine")]
     is_machine: bool,
+    #[serde(rename = "TLSCA")]
+    #[go(name = "TLSCA")]
+    tls_ca: String,
+    #[serde(rename = "TLSCert")]
+    #[go(name = "TLSCert")]
+    tls_cert: String,
+    #[serde(rename = "TLSKey")]
+    #[go(name = "TLSKey")]
+    tls_key: String,
     #[serde(rename = "Default")]
     default: bool,
     #[serde(rename = "ReadWrite")]
@@ -265,6 +310,9 @@ fn ls(a: LsArgs) -> CliResult {
             uri: d.uri.clone(),
             identity: d.identity.clone(),
             is_machine: d.is_machine,
+            tls_ca: d.tls_ca.clone(),
+            tls_cert: d.tls_cert.clone(),
+            tls_key: d.tls_key.clone(),
             default: *name == f.connection.default,
             read_write: true,
         })
@@ -283,10 +331,25 @@ fn ls(a: LsArgs) -> CliResult {
     }
     let values: Vec<GoValue> = rows.iter().map(ToTemplate::to_template).collect();
     // Podman executes its header row from a map of these names as written.
-    let headers = ["Name", "URI", "Identity", "Default", "ReadWrite"]
-        .iter()
-        .fold(HeaderMap::new("ls"), |h, f| h.with_verbatim(f, f));
+    let headers = [
+        "Name",
+        "URI",
+        "Identity",
+        "TLSCA",
+        "TLSCert",
+        "TLSKey",
+        "Default",
+        "ReadWrite",
+    ]
+    .iter()
+    .fold(HeaderMap::new("ls"), |h, f| h.with_verbatim(f, f));
     let (origin, fmt) = match a.format {
+        // Podman's `--format tls`: the table with the TLS files.
+        Some(f) if f == "tls" => (
+            Origin::Podman,
+            "{{range .}}{{.Name}}\t{{.URI}}\t{{.Identity}}\t{{.TLSCA}}\t{{.TLSCert}}\t{{.TLSKey}}\t{{.Default}}\t{{.ReadWrite}}\n{{end -}}"
+                .to_owned(),
+        ),
         Some(f) => (Origin::User, f),
         None => (
             Origin::Podman,

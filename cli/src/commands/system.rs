@@ -21,6 +21,8 @@ pub enum SystemCommand {
     Check(CheckArgs),
     /// Show rpod disk usage
     Df(DfArgs),
+    /// Display rpod related system information (as `rpod info`)
+    Info(super::info::InfoArgs),
     /// Show rpod system events
     Events(super::events::EventsArgs),
     /// Migrate containers (the state database schema)
@@ -127,6 +129,7 @@ pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
         SystemCommand::Check(a) => check(g, a).await,
         SystemCommand::Prune(a) => prune(g, a).await,
         SystemCommand::Df(a) => df(g, a).await,
+        SystemCommand::Info(a) => super::info::info(g, a).await,
         SystemCommand::Events(a) => super::events::run(g, a).await,
         SystemCommand::Reset(a) => reset(g, a).await,
         SystemCommand::Migrate(a) => migrate(g, a).await,

@@ -22,8 +22,8 @@ use crate::RemoteEngine;
 
 #[async_trait]
 impl Containers for RemoteEngine {
-    async fn container_rename(&self, _name_or_id: &str, _new_name: &str) -> Result<()> {
-        Err(unsupported("container rename"))
+    async fn container_rename(&self, name_or_id: &str, new_name: &str) -> Result<()> {
+        self.rename(name_or_id, new_name).await
     }
 
     async fn container_stop(&self, options: StopOptions) -> Result<Vec<StopReport>> {
@@ -38,22 +38,22 @@ impl Containers for RemoteEngine {
         self.rm(&options).await
     }
 
-    async fn container_restart(&self, _options: RestartOptions) -> Result<Vec<RestartReport>> {
-        Err(unsupported("container restart"))
+    async fn container_restart(&self, options: RestartOptions) -> Result<Vec<RestartReport>> {
+        self.restart(&options).await
     }
 
     async fn container_pause(
         &self,
-        _options: PauseUnpauseOptions,
+        options: PauseUnpauseOptions,
     ) -> Result<Vec<PauseUnpauseReport>> {
-        Err(unsupported("container pause"))
+        self.pause_unpause(&options, "pause").await
     }
 
     async fn container_unpause(
         &self,
-        _options: PauseUnpauseOptions,
+        options: PauseUnpauseOptions,
     ) -> Result<Vec<PauseUnpauseReport>> {
-        Err(unsupported("container unpause"))
+        self.pause_unpause(&options, "unpause").await
     }
 
     async fn container_wait(&self, options: WaitOptions) -> Result<Vec<WaitReport>> {
@@ -94,8 +94,8 @@ impl Containers for RemoteEngine {
         self.inspect(names, &options).await
     }
 
-    async fn container_top(&self, _options: TopOptions) -> Result<StringSliceReport> {
-        Err(unsupported("container top"))
+    async fn container_top(&self, options: TopOptions) -> Result<StringSliceReport> {
+        self.top(&options).await
     }
 
     fn container_top_descriptors(&self) -> Vec<String> {
@@ -116,8 +116,9 @@ impl Containers for RemoteEngine {
         Err(unsupported("container update"))
     }
 
-    async fn container_healthcheck_run(&self, _name_or_id: &str) -> Result<HealthCheckRunReport> {
-        Err(unsupported("container healthcheck run"))
+    async fn container_healthcheck_run(&self, name_or_id: &str) -> Result<HealthCheckRunReport> {
+        let path = format!("/containers/{}/healthcheck", crate::ops::seg(name_or_id));
+        self.transport.get(&path).await
     }
 
     async fn container_mount(

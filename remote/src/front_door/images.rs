@@ -78,8 +78,8 @@ impl Images for RemoteEngine {
         Err(unsupported("image save"))
     }
 
-    async fn image_load(&self, _from: ArchiveSource) -> Result<ImageLoadReport> {
-        Err(unsupported("image load"))
+    async fn image_load(&self, from: ArchiveSource) -> Result<ImageLoadReport> {
+        self.load(from).await
     }
 
     async fn image_import(

@@ -11,6 +11,13 @@ use rpod_api::front_door::Pods;
 use crate::error::unsupported;
 use crate::RemoteEngine;
 
+/// `t` of a stop or restart.
+fn stop_query(o: &PodStopOptions) -> Vec<(&'static str, String)> {
+    o.timeout
+        .map(|t| vec![("t", t.to_string())])
+        .unwrap_or_default()
+}
+
 #[async_trait]
 impl Pods for RemoteEngine {
     async fn pod_create(&self, spec: PodSpec) -> Result<PodCreateReport> {
@@ -21,40 +28,32 @@ impl Pods for RemoteEngine {
         self.pod_exists_remote(name_or_id).await
     }
 
-    async fn pod_start(&self, _names: &[String], _options: PodSelect) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod start"))
+    async fn pod_start(&self, names: &[String], options: PodSelect) -> Result<Vec<PodReport>> {
+        self.pod_action("start", names, options, false, &[]).await
     }
 
-    async fn pod_stop(
-        &self,
-        _names: &[String],
-        _options: PodStopOptions,
-    ) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod stop"))
+    async fn pod_stop(&self, names: &[String], o: PodStopOptions) -> Result<Vec<PodReport>> {
+        let q = stop_query(&o);
+        self.pod_action("stop", names, o.select, o.ignore, &q).await
     }
 
-    async fn pod_restart(
-        &self,
-        _names: &[String],
-        _options: PodStopOptions,
-    ) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod restart"))
+    async fn pod_restart(&self, names: &[String], o: PodStopOptions) -> Result<Vec<PodReport>> {
+        let q = stop_query(&o);
+        self.pod_action("restart", names, o.select, o.ignore, &q)
+            .await
     }
 
-    async fn pod_kill(
-        &self,
-        _names: &[String],
-        _options: PodKillOptions,
-    ) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod kill"))
+    async fn pod_kill(&self, names: &[String], o: PodKillOptions) -> Result<Vec<PodReport>> {
+        let q = [("signal", o.signal.to_string())];
+        self.pod_action("kill", names, o.select, false, &q).await
     }
 
-    async fn pod_pause(&self, _names: &[String], _options: PodSelect) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod pause"))
+    async fn pod_pause(&self, names: &[String], options: PodSelect) -> Result<Vec<PodReport>> {
+        self.pod_action("pause", names, options, false, &[]).await
     }
 
-    async fn pod_unpause(&self, _names: &[String], _options: PodSelect) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod unpause"))
+    async fn pod_unpause(&self, names: &[String], options: PodSelect) -> Result<Vec<PodReport>> {
+        self.pod_action("unpause", names, options, false, &[]).await
     }
 
     async fn pod_rm(&self, names: &[String], options: PodRmOptions) -> Result<Vec<PodReport>> {
@@ -62,7 +61,7 @@ impl Pods for RemoteEngine {
     }
 
     async fn pod_prune(&self) -> Result<Vec<PodReport>> {
-        Err(unsupported("pod prune"))
+        self.pod_prune_remote().await
     }
 
     async fn pod_ps(&self, options: PodPsOptions) -> Result<Vec<ListPodsReport>> {
@@ -71,10 +70,10 @@ impl Pods for RemoteEngine {
 
     async fn pod_inspect(
         &self,
-        _names: &[String],
-        _options: PodSelect,
+        names: &[String],
+        options: PodSelect,
     ) -> Result<(Vec<PodInspectReport>, Vec<Error>)> {
-        Err(unsupported("pod inspect"))
+        self.pod_inspect_remote(names, options).await
     }
 
     async fn pod_top(

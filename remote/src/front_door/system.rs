@@ -13,6 +13,8 @@ use async_trait::async_trait;
 use rpod_api::front_door::{System, SystemCheck};
 
 use crate::error::unsupported;
+use crate::ops::seg;
+use crate::query::with_query;
 use crate::RemoteEngine;
 
 #[async_trait]
@@ -30,7 +32,7 @@ impl System for RemoteEngine {
     }
 
     async fn system_df(&self) -> Result<SystemDfReport> {
-        Err(unsupported("system df"))
+        self.transport.get("/system/df").await
     }
 
     async fn system_prune(&self, _options: SystemPruneOptions) -> Result<SystemPruneReport> {
@@ -51,10 +53,25 @@ impl System for RemoteEngine {
 
     async fn generate_systemd(
         &self,
-        _name_or_id: &str,
-        _options: GenerateSystemdOptions,
+        name_or_id: &str,
+        o: GenerateSystemdOptions,
     ) -> Result<GenerateSystemdReport> {
-        Err(unsupported("generate systemd"))
+        let mut q = vec![
+            ("useName", o.use_name.to_string()),
+            ("new", o.new.to_string()),
+            ("noHeader", o.no_header.to_string()),
+            ("restartPolicy", o.restart_policy),
+            ("containerPrefix", o.container_prefix),
+            ("podPrefix", o.pod_prefix),
+            ("separator", o.separator),
+        ];
+        if let Some(t) = o.stop_timeout {
+            q.push(("stopTimeout", t.to_string()));
+        }
+        let path = with_query(&format!("/generate/{}/systemd", seg(name_or_id)), &q);
+        Ok(GenerateSystemdReport {
+            units: self.transport.get(&path).await?,
+        })
     }
 }
 

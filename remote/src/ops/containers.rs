@@ -2,8 +2,9 @@
 
 use hyper::Method;
 use rpod_api::container::{
-    ContainerListOptions, ContainerReport, InspectOptions, KillOptions, RmOptions, Selected,
-    StartSelectOptions, StopOptions, WaitOptions, WaitReport,
+    ContainerListOptions, ContainerReport, InspectOptions, KillOptions, PauseUnpauseOptions,
+    RestartOptions, RmOptions, Selected, StartSelectOptions, StopOptions, StringSliceReport,
+    TopOptions, WaitOptions, WaitReport,
 };
 use rpod_api::inspect::InspectContainerData;
 use rpod_api::ps::ListContainer;
@@ -176,11 +177,35 @@ impl RemoteEngine {
         if let Some(t) = o.timeout {
             q.push(("timeout", t.to_string()));
         }
-        Ok(self
-            .each(targets, o.ignore, |id| {
-                (Method::DELETE, with_query(&format!("/containers/{id}"), &q))
-            })
-            .await)
+        #[derive(serde::Deserialize)]
+        struct Removed {
+            #[serde(rename = "Id")]
+            id: String,
+        }
+        let mut reports = Vec::new();
+        for t in targets {
+            let path = with_query(&format!("/containers/{}", seg(&t)), &q);
+            match self
+                .transport
+                .json::<Vec<Removed>>(Method::DELETE, &path, None)
+                .await
+            {
+                // The service reports nothing for a missing container it
+                // was told to ignore (`--force` implies that, as Podman).
+                Ok(removed) => reports.extend(removed.into_iter().map(|r| ContainerReport {
+                    id: r.id,
+                    raw_input: t.clone(),
+                    err: None,
+                })),
+                Err(e) if (o.ignore || o.force) && e.kind == ErrorKind::NoSuchContainer => {}
+                Err(e) => reports.push(ContainerReport {
+                    id: String::new(),
+                    raw_input: t,
+                    err: Some(e),
+                }),
+            }
+        }
+        Ok(reports)
     }
 
     pub(crate) async fn wait(&self, o: &WaitOptions) -> Result<Vec<WaitReport>> {
@@ -228,13 +253,27 @@ impl RemoteEngine {
             let ids = self
                 .select(&o.names, true, false, &o.filters, false)
                 .await?;
-            return Ok(ids
-                .into_iter()
-                .map(|id| Selected {
-                    raw_input: id.clone(),
-                    id,
-                })
-                .collect());
+            if o.names.is_empty() {
+                return Ok(ids
+                    .into_iter()
+                    .map(|id| Selected {
+                        raw_input: id.clone(),
+                        id,
+                    })
+                    .collect());
+            }
+            // Names with a filter: those of the named that match, as named.
+            let mut picked = Vec::new();
+            for n in &o.names {
+                let id = self.inspect_one(n, false).await?.id;
+                if ids.contains(&id) {
+                    picked.push(Selected {
+                        raw_input: n.clone(),
+                        id,
+                    });
+                }
+            }
+            return Ok(picked);
         }
         let mut out = Vec::new();
         for n in &o.names {
@@ -245,5 +284,84 @@ impl RemoteEngine {
             });
         }
         Ok(out)
+    }
+}
+
+impl RemoteEngine {
+    pub(crate) async fn restart(&self, o: &RestartOptions) -> Result<Vec<ContainerReport>> {
+        let targets = self
+            .select(&o.names, o.all, o.latest, &o.filters, o.running)
+            .await?;
+        let q: Vec<(&str, String)> = o
+            .timeout
+            .map(|t| ("t", t.to_string()))
+            .into_iter()
+            .collect();
+        Ok(self
+            .each(targets, false, |id| {
+                (
+                    Method::POST,
+                    with_query(&format!("/containers/{id}/restart"), &q),
+                )
+            })
+            .await)
+    }
+
+    /// `pause` or `unpause` of the selected containers.
+    pub(crate) async fn pause_unpause(
+        &self,
+        o: &PauseUnpauseOptions,
+        action: &'static str,
+    ) -> Result<Vec<ContainerReport>> {
+        // `--all`: the running containers to pause, the paused ones to
+        // unpause (as Podman).
+        let mut filters = o.filters.clone();
+        if o.all && action == "unpause" {
+            filters
+                .entry("status".to_owned())
+                .or_default()
+                .push("paused".to_owned());
+        }
+        let targets = self
+            .select(&o.names, o.all, o.latest, &filters, action == "pause")
+            .await?;
+        Ok(self
+            .each(targets, false, |id| {
+                (Method::POST, format!("/containers/{id}/{action}"))
+            })
+            .await)
+    }
+
+    pub(crate) async fn rename(&self, name_or_id: &str, new_name: &str) -> Result<()> {
+        let path = with_query(
+            &format!("/containers/{}/rename", seg(name_or_id)),
+            &[("name", new_name.to_owned())],
+        );
+        self.transport.call(Method::POST, &path, None).await?;
+        Ok(())
+    }
+
+    /// `top`: the service's titles and processes as tab-separated lines.
+    pub(crate) async fn top(&self, o: &TopOptions) -> Result<StringSliceReport> {
+        if o.latest {
+            return Err(unsupported("top --latest"));
+        }
+        #[derive(serde::Deserialize)]
+        struct Top {
+            #[serde(rename = "Titles", default)]
+            titles: Vec<String>,
+            #[serde(rename = "Processes", default)]
+            processes: Vec<Vec<String>>,
+        }
+        let q: Vec<(&str, String)> = if o.descriptors.is_empty() {
+            Vec::new()
+        } else {
+            vec![("ps_args", o.descriptors.join(" "))]
+        };
+        let path = with_query(&format!("/containers/{}/top", seg(&o.name_or_id)), &q);
+        let top: Top = self.transport.get(&path).await?;
+        let mut value = vec![top.titles.join("\t")];
+        value.extend(top.processes.iter().map(|p| p.join("\t")));
+        Ok(StringSliceReport { value })
     }
 }

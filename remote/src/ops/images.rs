@@ -180,3 +180,42 @@ fn no_such_image(e: Error) -> Error {
         e
     }
 }
+
+impl RemoteEngine {
+    /// `load`: the archive (a file here, or stdin) as the body of
+    /// `POST /images/load`.
+    pub(crate) async fn load(
+        &self,
+        from: rpod_api::front_door::images::ArchiveSource,
+    ) -> Result<rpod_api::image::ImageLoadReport> {
+        use rpod_api::front_door::images::ArchiveSource;
+        let data = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+            let mut data = Vec::new();
+            match from {
+                ArchiveSource::Path(p) => {
+                    if p.is_dir() {
+                        return Err(unsupported("load of a directory"));
+                    }
+                    let mut f = std::fs::File::open(&p).map_err(|e| {
+                        Error::new(
+                            ErrorKind::InvalidArgument,
+                            format!("open {}: {e}", p.display()),
+                        )
+                    })?;
+                    std::io::Read::read_to_end(&mut f, &mut data)
+                        .map_err(|e| transport("reading the archive", e))?;
+                }
+                ArchiveSource::Stream(mut r) => {
+                    r.read_to_end(&mut data)
+                        .map_err(|e| transport("reading the archive", e))?;
+                }
+            }
+            Ok(data)
+        })
+        .await
+        .map_err(|e| transport("reading the archive", e))??;
+        self.transport
+            .json(Method::POST, "/images/load", Some(data))
+            .await
+    }
+}

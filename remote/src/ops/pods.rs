@@ -1,8 +1,10 @@
-//! Pods: create, list, rm, exists.
+//! Pods: create, list, rm, exists, inspect, prune and the actions.
 
 use hyper::Method;
-use rpod_api::front_door::pods::{PodCreateReport, PodPsOptions, PodReport, PodRmOptions, PodSpec};
-use rpod_api::pod::ListPodsReport;
+use rpod_api::front_door::pods::{
+    PodCreateReport, PodPsOptions, PodReport, PodRmOptions, PodSelect, PodSpec,
+};
+use rpod_api::pod::{ListPodsReport, PodInspectReport};
 use rpod_api::{Error, ErrorKind, Result};
 use serde_json::{json, Map, Value};
 
@@ -156,5 +158,127 @@ impl RemoteEngine {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+/// A pod action's answer (`{"Errs", "Id"}`).
+#[derive(serde::Deserialize)]
+struct ActionReport {
+    #[serde(rename = "Id", default)]
+    id: String,
+    #[serde(rename = "Errs", default)]
+    errs: Option<Vec<Value>>,
+}
+
+impl RemoteEngine {
+    /// The pods `names` (or every pod with `all`) an action applies to.
+    async fn pod_targets(&self, names: &[String], s: PodSelect, what: &str) -> Result<Vec<String>> {
+        if s.latest {
+            return Err(unsupported(&format!("pod {what} --latest")));
+        }
+        if !s.all {
+            return Ok(names.to_vec());
+        }
+        Ok(self
+            .pods(&PodPsOptions::default())
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect())
+    }
+
+    /// `POST /pods/{name}/{action}?query` for each pod.
+    pub(crate) async fn pod_action(
+        &self,
+        action: &str,
+        names: &[String],
+        select: PodSelect,
+        ignore_missing: bool,
+        q: &[(&str, String)],
+    ) -> Result<Vec<PodReport>> {
+        let mut out = Vec::new();
+        for n in self.pod_targets(names, select, action).await? {
+            let path = with_query(&format!("/pods/{}/{action}", seg(&n)), q);
+            let report = match self
+                .transport
+                .json::<ActionReport>(Method::POST, &path, None)
+                .await
+            {
+                Ok(r) => {
+                    let err = r
+                        .errs
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|e| match e {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        })
+                        .reduce(|a, b| format!("{a}\n{b}"))
+                        .map(Error::other);
+                    PodReport {
+                        id: r.id,
+                        raw_input: n.clone(),
+                        err,
+                    }
+                }
+                Err(e) => {
+                    let e = pod_error(e);
+                    if ignore_missing && e.kind == ErrorKind::NoSuchPod {
+                        continue;
+                    }
+                    PodReport {
+                        id: String::new(),
+                        raw_input: n.clone(),
+                        err: Some(e),
+                    }
+                }
+            };
+            out.push(report);
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn pod_inspect_remote(
+        &self,
+        names: &[String],
+        select: PodSelect,
+    ) -> Result<(Vec<PodInspectReport>, Vec<Error>)> {
+        let mut found = Vec::new();
+        let mut errors = Vec::new();
+        for n in self.pod_targets(names, select, "inspect").await? {
+            match self.transport.get(&format!("/pods/{}/json", seg(&n))).await {
+                Ok(p) => found.push(p),
+                Err(e) => {
+                    let e = pod_error(e);
+                    if e.kind != ErrorKind::NoSuchPod {
+                        return Err(e);
+                    }
+                    errors.push(e);
+                }
+            }
+        }
+        Ok((found, errors))
+    }
+
+    pub(crate) async fn pod_prune_remote(&self) -> Result<Vec<PodReport>> {
+        #[derive(serde::Deserialize)]
+        struct Pruned {
+            #[serde(rename = "Id")]
+            id: String,
+            #[serde(rename = "Err", default)]
+            err: Option<String>,
+        }
+        let pruned: Vec<Pruned> = self
+            .transport
+            .json(Method::POST, "/pods/prune", None)
+            .await?;
+        Ok(pruned
+            .into_iter()
+            .map(|p| PodReport {
+                raw_input: p.id.clone(),
+                id: p.id,
+                err: p.err.map(Error::other),
+            })
+            .collect())
     }
 }

@@ -37,10 +37,10 @@ impl RemoteEngine {
         progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<CreateReport> {
         let pod = match &spec.pod {
-            PodTarget::Existing(p) => Some(p.as_str()),
+            PodTarget::Existing(p) | PodTarget::New(p) => Some(p.as_str()),
             _ => None,
         };
-        let generator = spec_generator(spec, pod)?;
+        let generator = spec_generator(spec, pod, self.is_rpod_service().await)?;
         let image = &spec.options.image;
         let pull = match spec.pull {
             PullPolicy::Never => false,
@@ -69,10 +69,36 @@ impl RemoteEngine {
                 }
             }
         }
-        let r: IdReport = self
+        // `--pod new:NAME`: the pod first, removed again if the container
+        // cannot be created.
+        let new_pod = match &spec.pod {
+            PodTarget::New(name) => {
+                let pod = rpod_api::front_door::pods::PodSpec {
+                    name: Some(name.clone()),
+                    ..Default::default()
+                };
+                Some(self.pod_create_remote(&pod).await?.id)
+            }
+            _ => None,
+        };
+        let created = self
             .transport
-            .json(Method::POST, "/containers/create", body(&generator)?)
-            .await?;
+            .json::<IdReport>(Method::POST, "/containers/create", body(&generator)?)
+            .await;
+        let r = match (created, new_pod) {
+            (Ok(r), _) => r,
+            (Err(e), Some(pod_id)) => {
+                let options = rpod_api::front_door::pods::PodRmOptions {
+                    force: true,
+                    ..Default::default()
+                };
+                if let Err(rm) = self.pod_remove(&[pod_id], &options).await {
+                    tracing::warn!("removing the pod made for the container: {rm}");
+                }
+                return Err(e);
+            }
+            (Err(e), None) => return Err(e),
+        };
         if let Some(path) = &spec.cidfile {
             std::fs::write(path, &r.id)
                 .map_err(|e| Error::other(format!("writing the container id to {path}: {e}")))?;

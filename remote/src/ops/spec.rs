@@ -1,8 +1,11 @@
 //! A create request as libpod's `SpecGenerator` JSON. The options carried
-//! so far are mapped; any other option the user set is refused ("... is
-//! not supported in remote mode yet") rather than dropped.
+//! so far are mapped; against rpod's own service the whole `ContainerSpec`
+//! travels beside them (`rpod_options`, which Podman's service does not
+//! know), so every create flag works remotely. Against another service
+//! any option not mapped is refused ("... is not supported in remote mode
+//! yet") rather than dropped.
 
-use rpod_api::container_run::{ContainerSpec, CreateSpec, PodTarget, SdNotifyMode};
+use rpod_api::container_run::{ContainerSpec, CreateSpec, SdNotifyMode};
 use rpod_api::Result;
 use serde_json::{json, Map, Value};
 
@@ -60,19 +63,22 @@ fn flag_of(field: &str) -> String {
 }
 
 /// The body of `POST /libpod/containers/create`.
-pub(crate) fn spec_generator(create: &CreateSpec, pod: Option<&str>) -> Result<Value> {
+pub(crate) fn spec_generator(
+    create: &CreateSpec,
+    pod: Option<&str>,
+    rpod_service: bool,
+) -> Result<Value> {
     let s = &create.options;
-    if let Some(opt) = unmapped_options(s).first() {
-        return Err(unsupported(&flag_of(opt)));
+    if !rpod_service {
+        if let Some(opt) = unmapped_options(s).first() {
+            return Err(unsupported(&flag_of(opt)));
+        }
     }
     if create.sdnotify != SdNotifyMode::default() {
         return Err(unsupported("--sdnotify"));
     }
     if create.conmon_pidfile.is_some() {
         return Err(unsupported("--conmon-pidfile"));
-    }
-    if let PodTarget::New(_) = create.pod {
-        return Err(unsupported("--pod new:"));
     }
     let mut g = Map::new();
     g.insert("image".into(), json!(s.image));
@@ -137,6 +143,11 @@ pub(crate) fn spec_generator(create: &CreateSpec, pod: Option<&str>) -> Result<V
     if let Some(p) = pod {
         g.insert("pod".into(), json!(p));
     }
+    if rpod_service {
+        let all = serde_json::to_value(s)
+            .map_err(|e| rpod_api::Error::other(format!("encoding the container options: {e}")))?;
+        g.insert("rpod_options".into(), all);
+    }
     Ok(Value::Object(g))
 }
 
@@ -151,14 +162,17 @@ mod tests {
         c.options.env = vec!["A=1".into()];
         c.options.tty = true;
         c.name = Some("x".into());
-        let g = spec_generator(&c, Some("p")).unwrap();
+        let g = spec_generator(&c, Some("p"), false).unwrap();
+        assert!(g.get("rpod_options").is_none());
         assert_eq!(g["image"], "alpine");
         assert_eq!(g["env"]["A"], "1");
         assert_eq!(g["terminal"], true);
         assert_eq!(g["pod"], "p");
         c.options.read_only = Some(true);
-        let e = spec_generator(&c, None).unwrap_err();
+        let e = spec_generator(&c, None, false).unwrap_err();
         assert_eq!(e.message, "--read-only is not supported in remote mode yet");
         assert!(e.message.ends_with("not supported in remote mode yet"));
+        let g = spec_generator(&c, None, true).unwrap();
+        assert_eq!(g["rpod_options"]["read_only"], true);
     }
 }

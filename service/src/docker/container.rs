@@ -128,7 +128,7 @@ pub fn inspect(data: &InspectContainerData) -> Value {
         "ProcessLabel": data.process_label,
         "AppArmorProfile": data.app_armor_profile,
         "ExecIDs": data.exec_ids.clone().unwrap_or_default(),
-        "HostConfig": get("HostConfig"),
+        "HostConfig": docker_host_config(get("HostConfig")),
         "GraphDriver": get("GraphDriver"),
         "SizeRw": data.size_rw,
         "SizeRootFs": data.size_root_fs,
@@ -138,10 +138,30 @@ pub fn inspect(data: &InspectContainerData) -> Value {
     })
 }
 
+/// The host config as Docker's clients read it: Podman's `k8s-file` log
+/// driver is reported as `json-file` (the same thing to a client: a log
+/// the logs endpoint reads; docker-py and compose read logs only then).
+fn docker_host_config(mut hc: Value) -> Value {
+    if let Some(t) = hc.pointer_mut("/LogConfig/Type") {
+        if t == "k8s-file" {
+            *t = Value::String("json-file".into());
+        }
+    }
+    hc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rpod_api::inspect::InspectContainerState;
+
+    #[test]
+    fn k8s_file_is_json_file_to_docker() {
+        let hc = docker_host_config(json!({"LogConfig": {"Type": "k8s-file"}}));
+        assert_eq!(hc["LogConfig"]["Type"], "json-file");
+        let hc = docker_host_config(json!({"LogConfig": {"Type": "journald"}}));
+        assert_eq!(hc["LogConfig"]["Type"], "journald");
+    }
     use rpod_api::ps::PortMapping;
 
     #[test]

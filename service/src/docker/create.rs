@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use rpod_api::container_run::{
-    normalize_capabilities, BindMount, CreateSpec, HealthCheck, HealthOnFailure, NamedVolume,
-    PullPolicy, RestartPolicy, RestartPolicyName, TmpfsMount, Ulimit,
+    normalize_capabilities, BindMount, ContainerSpec, CreateSpec, HealthCheck, HealthOnFailure,
+    NamedVolume, PullPolicy, RestartPolicy, RestartPolicyName, TmpfsMount, Ulimit,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -253,7 +253,30 @@ pub fn create_spec(body: CreateBody, name: Option<String>) -> ApiResult<CreateSp
     if let Some(nc) = body.networking_config {
         networking(&mut spec, nc)?;
     }
+    drop_shadowed_anonymous_volumes(&mut spec.options);
     Ok(spec)
+}
+
+/// `Volumes` entries (anonymous volumes) at a destination a bind, named
+/// volume or tmpfs also mounts are left out, as Docker does (docker-py
+/// sends each `-v` both as a bind and as a `Volumes` entry).
+fn drop_shadowed_anonymous_volumes(o: &mut ContainerSpec) {
+    let taken: Vec<String> = o
+        .mounts
+        .iter()
+        .map(|m| m.destination.clone())
+        .chain(o.tmpfs.iter().map(|t| t.destination.clone()))
+        .chain(
+            o.volumes
+                .iter()
+                .filter(|v| !v.name.is_empty())
+                .map(|v| v.destination.clone()),
+        )
+        .map(|d| d.trim_end_matches('/').to_owned())
+        .collect();
+    o.volumes.retain(|v| {
+        !v.name.is_empty() || !taken.contains(&v.destination.trim_end_matches('/').to_owned())
+    });
 }
 
 fn healthcheck(hc: Healthcheck) -> ApiResult<Option<HealthCheck>> {
@@ -538,6 +561,14 @@ mod tests {
         assert_eq!(o.security.cap_add, ["CAP_NET_ADMIN"]);
         assert_eq!(o.restart.unwrap().max_retries, 2);
         assert_eq!(o.resources.memory, None);
+        let s = spec(r#"{"Image":"i","Volumes":{"/data":{},"/other":{}},"HostConfig":{"Binds":["v:/data:rw"]}}"#).unwrap();
+        let dests: Vec<(&str, &str)> = s
+            .options
+            .volumes
+            .iter()
+            .map(|v| (v.name.as_str(), v.destination.as_str()))
+            .collect();
+        assert_eq!(dests, [("", "/other"), ("v", "/data")]);
     }
 
     #[test]

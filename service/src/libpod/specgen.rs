@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use rpod_api::container_run::{CreateSpec, PodTarget, PullPolicy};
+use rpod_api::container_run::{ContainerSpec, CreateSpec, PodTarget, PullPolicy};
 use rpod_api::front_door::pods::PodSpec;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -44,6 +44,10 @@ struct SpecGenerator {
     stop_signal: Option<Signal>,
     stop_timeout: Option<u64>,
     pod: String,
+    /// rpod's remote client sends every option it has this way (Podman's
+    /// service does not know the field; rpod's remote client sends it to
+    /// rpod's service only): they replace the fields above.
+    rpod_options: Option<Box<ContainerSpec>>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -61,7 +65,7 @@ pub fn create_spec(body: &[u8]) -> ApiResult<CreateSpec> {
         return Err(ApiError::bad_request("no image or rootfs specified"));
     }
     let mut spec = CreateSpec {
-        name: some(g.name),
+        name: some(g.name.clone()),
         pull: PullPolicy::Never,
         quiet: true,
         pod: match some(g.pod) {
@@ -70,6 +74,10 @@ pub fn create_spec(body: &[u8]) -> ApiResult<CreateSpec> {
         },
         ..CreateSpec::default()
     };
+    if let Some(options) = g.rpod_options {
+        spec.options = *options;
+        return Ok(spec);
+    }
     let o = &mut spec.options;
     o.image = g.image;
     o.command = g.command;
@@ -148,6 +156,20 @@ mod tests {
         let e = create_spec(br#"{"image":"alpine","privileged":true}"#).unwrap_err();
         assert_eq!(e.status.as_u16(), 501);
         assert!(create_spec(b"{").is_err());
+        let mut all = ContainerSpec {
+            image: "alpine".into(),
+            read_only: Some(true),
+            ..Default::default()
+        };
+        all.volumes = vec![rpod_api::container_run::NamedVolume {
+            name: "v".into(),
+            destination: "/data".into(),
+            options: Vec::new(),
+        }];
+        let body = serde_json::json!({"image": "alpine", "name": "n", "rpod_options": all});
+        let s = create_spec(body.to_string().as_bytes()).unwrap();
+        assert_eq!(s.options, all);
+        assert_eq!(s.name.as_deref(), Some("n"));
         let p = pod_spec(br#"{"name":"p","labels":{"a":"b"}}"#).unwrap();
         assert_eq!(p.name.as_deref(), Some("p"));
         assert_eq!(p.labels, vec![("a".to_owned(), "b".to_owned())]);

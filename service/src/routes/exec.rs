@@ -8,11 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hyper_util::rt::TokioIo;
 use rpod_api::container_run::ExecOptions;
+use rpod_api::ErrorKind;
 use serde::Deserialize;
 use serde_json::json;
+use tokio::io::AsyncWriteExt;
 
 use super::attach::{drain, pump, require_upgrade, switching, Streams};
 use super::containers::inspect_one;
+use super::logs::frame;
 use crate::error::{read_body, ApiError, ApiResult};
 use crate::exec::{ExecConfig, ExecError, ExecState};
 use crate::AppState;
@@ -104,6 +107,14 @@ pub async fn create(
 
 /// `POST /exec/{id}/start`: runs the process; streamed over the upgraded
 /// connection, or with `Detach` in the background (200).
+///
+/// Docker's clients read the first output from the raw socket after they
+/// parsed the 101 (docker-py loses bytes that came with the headers): for
+/// them, as Docker and Podman do, the process starts once the connection
+/// is handed over, and a failure to start is written to the stream with
+/// exit code 126 (127 for a missing command). libpod clients (rpod's
+/// remote client) get the process started first and a failure as the
+/// answer's status, with its error kind.
 pub async fn start(
     State(app): State<AppState>,
     Path(exec_id): Path<String>,
@@ -117,6 +128,7 @@ pub async fn start(
     if !b.detach {
         require_upgrade(&req)?;
     }
+    let libpod = req.uri().path().starts_with("/libpod/");
     let config = app.execs.start(&exec_id).map_err(exec_error)?;
     let options = ExecOptions {
         latest: false,
@@ -129,23 +141,30 @@ pub async fn start(
         terminal_size: b.height.zip(b.width).filter(|_| config.tty),
         preserve_fds: 0,
     };
-    let session = match app
-        .engine
-        .container_exec(&config.container_id, options)
-        .await
-    {
-        Ok(s) => s,
-        Err(e) => {
-            app.execs.exited(&exec_id, None);
-            return Err(e.into());
+    let container_id = config.container_id.clone();
+    let started = if libpod || b.detach {
+        match app
+            .engine
+            .container_exec(&container_id, options.clone())
+            .await
+        {
+            Ok(s) => Some(s),
+            Err(e) => {
+                app.execs.exited(&exec_id, None);
+                return Err(e.into());
+            }
         }
+    } else {
+        None
     };
     let execs = app.execs.clone();
     if b.detach {
-        tokio::spawn(async move {
-            let code = drain(session).await;
-            execs.exited(&exec_id, code);
-        });
+        if let Some(session) = started {
+            tokio::spawn(async move {
+                let code = drain(session).await;
+                execs.exited(&exec_id, code);
+            });
+        }
         return Ok(StatusCode::OK.into_response());
     }
     let streams = Streams {
@@ -156,20 +175,48 @@ pub async fn start(
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let controls = app.controls.clone();
+    let engine = app.engine.clone();
     tokio::spawn(async move {
         let key = format!("exec:{exec_id}");
         let report = |code| execs.exited(&exec_id, code);
-        match on_upgrade.await {
-            Ok(upgraded) => {
-                controls.register(key.clone(), session.control());
-                pump(session, TokioIo::new(upgraded), streams, report).await;
-                controls.remove(&key);
-            }
+        let upgraded = match on_upgrade.await {
+            Ok(u) => u,
             Err(e) => {
                 tracing::warn!("exec {exec_id}: upgrading the connection: {e}");
-                report(drain(session).await);
+                let code = match started {
+                    Some(session) => drain(session).await,
+                    None => None,
+                };
+                report(code);
+                return;
             }
-        }
+        };
+        let mut io = TokioIo::new(upgraded);
+        let session = match started {
+            Some(s) => s,
+            None => match engine.container_exec(&container_id, options).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let code = match e.kind {
+                        ErrorKind::CommandNotFound => 127,
+                        _ => 126,
+                    };
+                    let line = format!("Error: {e}\n");
+                    let bytes = if streams.tty {
+                        line.into_bytes()
+                    } else {
+                        frame(2, line.as_bytes())
+                    };
+                    let _ = io.write_all(&bytes).await;
+                    let _ = io.shutdown().await;
+                    report(Some(code));
+                    return;
+                }
+            },
+        };
+        controls.register(key.clone(), session.control());
+        pump(session, io, streams, report).await;
+        controls.remove(&key);
     });
     Ok(switching(config.tty))
 }

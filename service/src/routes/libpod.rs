@@ -76,3 +76,8 @@ pub async fn pods(
     };
     Ok(Json(engine.pod_ps(options).await?).into_response())
 }
+
+/// `GET /libpod/system/df`: Podman's `entities.SystemDfReport`.
+pub async fn system_df(State(engine): State<Engine>) -> ApiResult<Response> {
+    Ok(Json(engine.system_df().await?).into_response())
+}

@@ -128,7 +128,17 @@ pub async fn wait(
         }
     }
     let engine = app.engine.clone();
-    let full_id = inspect_one(&engine, &id, false).await?.id;
+    let full_id = match inspect_one(&engine, &id, false).await {
+        Ok(d) => d.id,
+        // Podman's wait names a missing container as its other commands do.
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return Err(ApiError {
+                kind: Some(rpod_api::ErrorKind::NoSuchContainer),
+                ..ApiError::no_such_container(&id)
+            })
+        }
+        Err(e) => return Err(e),
+    };
     let exit_watch = app.attaches.exit_watch(&full_id);
     Ok(deferred_json(async move {
         match wait_result(&engine, &full_id, exit_watch, false, removed).await {
@@ -139,4 +149,14 @@ pub async fn wait(
             }
         }
     }))
+}
+
+/// `GET /libpod/containers/{id}/healthcheck`: runs the health check once;
+/// `{"Status"}` (409 when the container has none or is not running, as the
+/// engine says).
+pub async fn healthcheck(
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(Json(engine.container_healthcheck_run(&id).await?).into_response())
 }

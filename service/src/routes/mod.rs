@@ -8,10 +8,16 @@ mod fallback;
 mod images;
 mod libpod;
 mod libpod_containers;
+mod libpod_generate;
 mod libpod_images;
+mod libpod_load;
+mod libpod_networks;
 mod libpod_pods;
+mod libpod_secrets;
+mod libpod_volumes;
 mod logs;
 mod more;
+mod networks;
 mod resize;
 mod system;
 mod volumes;
@@ -67,9 +73,19 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
             "/volumes/{name}",
             get(volumes::inspect).delete(volumes::remove),
         )
+        .route("/networks", get(networks::list))
+        .route("/networks/create", post(networks::create))
+        .route("/networks/prune", post(networks::prune))
+        .route(
+            "/networks/{id}",
+            get(networks::inspect).delete(networks::remove),
+        )
+        .route("/networks/{id}/connect", post(networks::connect))
+        .route("/networks/{id}/disconnect", post(networks::disconnect))
         .route("/libpod/_ping", get(system::ping).head(system::ping))
         .route("/libpod/version", get(system::version))
         .route("/libpod/info", get(libpod::info))
+        .route("/libpod/system/df", get(libpod::system_df))
         .route("/libpod/containers/json", get(libpod::containers))
         .route(
             "/libpod/containers/{id}/exists",
@@ -82,6 +98,15 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
             get(libpod_containers::inspect),
         )
         .route("/libpod/containers/{id}/start", post(containers::start))
+        .route("/libpod/containers/{id}/restart", post(containers::restart))
+        .route("/libpod/containers/{id}/pause", post(containers::pause))
+        .route("/libpod/containers/{id}/unpause", post(containers::unpause))
+        .route("/libpod/containers/{id}/rename", post(more::rename))
+        .route("/libpod/containers/{id}/top", get(more::top))
+        .route(
+            "/libpod/containers/{id}/healthcheck",
+            get(libpod_containers::healthcheck),
+        )
         .route(
             "/libpod/containers/{id}/stop",
             post(libpod_containers::stop),
@@ -103,6 +128,7 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/images/json", get(libpod_images::list))
         .route("/libpod/images/pull", post(libpod_images::pull))
         .route("/libpod/images/remove", delete(libpod_images::remove))
+        .route("/libpod/images/load", post(libpod_load::load))
         .route(
             "/libpod/images/{*rest}",
             get(libpod_images::get_by_name).post(images::post_by_name),
@@ -110,6 +136,53 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/pods/create", post(libpod_pods::create))
         .route("/libpod/pods/{name}", delete(libpod_pods::remove))
         .route("/libpod/pods/{name}/exists", get(libpod_pods::exists))
+        .route("/libpod/pods/{name}/json", get(libpod_pods::inspect))
+        .route("/libpod/pods/{name}/start", post(libpod_pods::start))
+        .route("/libpod/pods/{name}/stop", post(libpod_pods::stop))
+        .route("/libpod/pods/{name}/restart", post(libpod_pods::restart))
+        .route("/libpod/pods/{name}/kill", post(libpod_pods::kill))
+        .route("/libpod/pods/{name}/pause", post(libpod_pods::pause))
+        .route("/libpod/pods/{name}/unpause", post(libpod_pods::unpause))
+        .route("/libpod/pods/prune", post(libpod_pods::prune))
+        .route("/libpod/volumes/create", post(libpod_volumes::create))
+        .route("/libpod/volumes/json", get(libpod_volumes::list))
+        .route("/libpod/volumes/prune", post(libpod_volumes::prune))
+        .route("/libpod/volumes/{name}/json", get(libpod_volumes::inspect))
+        .route("/libpod/volumes/{name}/exists", get(libpod_volumes::exists))
+        .route("/libpod/volumes/{name}", delete(volumes::remove))
+        .route("/libpod/networks/create", post(libpod_networks::create))
+        .route("/libpod/networks/json", get(libpod_networks::list))
+        .route("/libpod/networks/prune", post(libpod_networks::prune))
+        .route(
+            "/libpod/networks/{name}/json",
+            get(libpod_networks::inspect),
+        )
+        .route(
+            "/libpod/networks/{name}/exists",
+            get(libpod_networks::exists),
+        )
+        .route(
+            "/libpod/networks/{name}/connect",
+            post(libpod_networks::connect),
+        )
+        .route(
+            "/libpod/networks/{name}/disconnect",
+            post(libpod_networks::disconnect),
+        )
+        .route(
+            "/libpod/networks/{name}/update",
+            post(libpod_networks::update),
+        )
+        .route("/libpod/networks/{name}", delete(libpod_networks::remove))
+        .route("/libpod/secrets/create", post(libpod_secrets::create))
+        .route("/libpod/secrets/json", get(libpod_secrets::list))
+        .route("/libpod/secrets/{name}/json", get(libpod_secrets::inspect))
+        .route("/libpod/secrets/{name}/exists", get(libpod_secrets::exists))
+        .route("/libpod/secrets/{name}", delete(libpod_secrets::remove))
+        .route(
+            "/libpod/generate/{name}/systemd",
+            get(libpod_generate::systemd),
+        )
         .fallback(fallback::fallback)
         .with_state(AppState {
             engine,

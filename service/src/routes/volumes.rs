@@ -51,7 +51,7 @@ struct CreateBody {
     labels: Option<BTreeMap<String, String>>,
 }
 
-async fn inspect_one(engine: &Engine, name: &str) -> ApiResult<VolumeConfigResponse> {
+pub(super) async fn inspect_one(engine: &Engine, name: &str) -> ApiResult<VolumeConfigResponse> {
     let (mut found, mut errors) = engine.volume_inspect(&[name.to_owned()], false).await?;
     match (found.pop(), errors.pop()) {
         (Some(v), _) => Ok(v),
@@ -96,14 +96,17 @@ pub async fn inspect(
     Ok(Json(volume_json(&v)).into_response())
 }
 
-/// `DELETE /volumes/{name}?force=1`: 204; 409 while a container uses it.
+/// `DELETE /volumes/{name}` (`force`, and libpod's `timeout`): 204; 409
+/// while a container uses it. Also libpod's `DELETE /libpod/volumes/{name}`.
 pub async fn remove(
     State(engine): State<Engine>,
     Path(name): Path<String>,
     Query(q): Q,
 ) -> ApiResult<Response> {
+    let p = Params(q);
     let options = VolumeRmOptions {
-        force: Params(q).bool("force", false)?,
+        force: p.bool("force", false)?,
+        timeout: p.int("timeout")?,
         ..Default::default()
     };
     let reports = engine.volume_remove(&[name], options).await?;
