@@ -2,6 +2,7 @@
 //! configuration file (`/etc/rpod/rpod.conf`, TOML); the containers
 //! ecosystem's files a Podman user already has (`storage_conf`).
 
+pub mod cgroup_manager;
 pub mod containers_conf;
 pub mod storage_conf;
 
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::storage::UnpackLimits;
+pub use cgroup_manager::CgroupManager;
 pub use containers_conf::{ContainersConf, ContainersConfError};
 pub use storage_conf::{StorageConf, StorageConfError, StorageDriver};
 
@@ -35,6 +37,8 @@ pub enum ConfigError {
     Containers(#[from] ContainersConfError),
     #[error(transparent)]
     Network(#[from] crate::network::config::BadSubnet),
+    #[error("config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
 }
 
 /// The `[engine]` table of rpod.conf. Every field is optional.
@@ -84,6 +88,8 @@ pub struct EngineSection {
     pub runroot: Option<PathBuf>,
     /// Default `--log-opt max-size` in bytes.
     pub log_size_max: Option<u64>,
+    /// `cgroupfs` (the default) or `systemd` (see [`CgroupManager`]).
+    pub cgroup_manager: Option<String>,
 }
 
 /// The resolved configuration of one engine instance.
@@ -120,6 +126,8 @@ pub struct EngineConfig {
     pub volume_path: Option<PathBuf>,
     /// `[network]` of rpod.conf: backend, definitions directory, default network.
     pub network: crate::network::config::NetworkConfig,
+    /// `--cgroup-manager`, else rpod.conf's `cgroup_manager`.
+    pub cgroup_manager: CgroupManager,
 }
 
 /// The events backends rpod has (Podman's `events_logger`).
@@ -194,6 +202,13 @@ impl EngineConfig {
         if file.network.network_backend.is_none() {
             file.network.network_backend = network_backend_of(&containers)?;
         }
+        let cgroup_manager = match file.engine.cgroup_manager.as_deref() {
+            None => CgroupManager::default(),
+            Some(name) => CgroupManager::parse(name).map_err(|message| ConfigError::Invalid {
+                path: config_path.clone(),
+                message,
+            })?,
+        };
         Ok(EngineConfig {
             root: absolute(
                 root.or(storage.graphroot)
@@ -223,6 +238,7 @@ impl EngineConfig {
             default_mounts_file: None,
             volume_path: None,
             network: file.network.resolve()?,
+            cgroup_manager,
         })
     }
 
