@@ -65,7 +65,10 @@ mod tests {
     #[test]
     fn names_and_refusals() {
         assert_eq!(CgroupManager::parse("systemd"), Ok(CgroupManager::Systemd));
-        assert_eq!(CgroupManager::parse("cgroupfs").map(CgroupManager::name), Ok("cgroupfs"));
+        assert_eq!(
+            CgroupManager::parse("cgroupfs").map(CgroupManager::name),
+            Ok("cgroupfs")
+        );
         assert!(CgroupManager::parse("bogus").is_err());
         assert_eq!(CgroupManager::Cgroupfs.start_refusal(), None);
         assert!(CgroupManager::Systemd

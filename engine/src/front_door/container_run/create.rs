@@ -66,6 +66,18 @@ pub(crate) async fn create(
     (options.namespaces, donors) =
         super::namespaces::namespace_modes(engine.ctx(), &namespace_spec, in_pod)?;
     requires.extend(donors);
+    if options.user.as_deref().is_none_or(str::is_empty) {
+        // Podman: keep-id without `--user` runs as its uid:gid.
+        if let Some(user) = namespace_spec
+            .userns
+            .as_deref()
+            .map(super::namespaces::keep_id_user)
+            .transpose()?
+            .flatten()
+        {
+            options.user = Some(user);
+        }
+    }
     let userns_value = namespace_spec
         .userns
         .clone()
