@@ -64,6 +64,10 @@ pub struct StorageSection {
     pub max_layer_entries: Option<u64>,
     /// Directory levels below a layer's root, symlinks resolved.
     pub max_path_depth: Option<u32>,
+    /// How a user namespace's root filesystem is id-shifted: `auto`
+    /// (idmapped layers where the kernel allows, else a chowned copy) or
+    /// `copy` (always the chowned copy).
+    pub id_shift: crate::storage::IdShiftMode,
 }
 
 impl StorageSection {
@@ -102,6 +106,8 @@ pub struct EngineConfig {
     pub log_size_max: Option<u64>,
     /// Bounds on unpacking layers (`[storage]`).
     pub unpack_limits: UnpackLimits,
+    /// `[storage] id_shift`.
+    pub id_shift: crate::storage::IdShiftMode,
     /// Driver of container root filesystems (`--storage-driver`, `driver`
     /// of the storage.conf `CONTAINERS_STORAGE_CONF` names).
     pub storage_driver: StorageDriver,
@@ -223,6 +229,7 @@ impl EngineConfig {
             ),
             config_path,
             unpack_limits: file.storage.unpack_limits(),
+            id_shift: file.storage.id_shift,
             runtime: file.engine.runtime.or_else(|| containers.runtime()),
             log_size_max: file.engine.log_size_max.or(containers
                 .containers

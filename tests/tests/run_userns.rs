@@ -104,6 +104,8 @@ fn uidmap_shifts_the_root_filesystem_and_new_volumes() {
         ["0", "0:0", "0:0", "0"],
         "{out}"
     );
+    // This kernel idmaps the layers: no chowned copy was made.
+    assert!(shifted_copies(&w.env).is_empty());
     // A file the container's root writes to a new named volume is the
     // host's uid 200000.
     w.env.ok(&[
@@ -308,4 +310,101 @@ fn pod_user_namespace_is_joined_by_members() {
         "0"
     );
     w.env.ok(&["pod", "rm", "-f", "uk"]);
+}
+
+/// The chowned copies in the store (`storage/shifted/<key>`), each with
+/// its users.
+fn shifted_copies(env: &rpod_tests::TestEnv) -> Vec<(std::path::PathBuf, Vec<String>)> {
+    let dir = env.root().join("storage/shifted");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if !e.file_type().unwrap().is_dir() {
+            continue;
+        }
+        let mut users: Vec<String> = std::fs::read_dir(e.path().join("users"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|u| u.file_name().to_string_lossy().into_owned())
+            .collect();
+        users.sort();
+        out.push((e.path(), users));
+    }
+    out
+}
+
+/// rpod.conf `[storage] id_shift = "copy"` (what a kernel or filesystem
+/// without idmapped mounts gets): the image as a chowned copy, one per
+/// image and mapping, shared by its containers and removed with the last;
+/// a start cut off while copying leaves no copy behind.
+#[test]
+fn chowned_copy_per_mapping_removed_with_its_last_container() {
+    let (mut w, img) = busybox();
+    w.env.add_rpod_conf("[storage]\nid_shift = \"copy\"\n");
+    let run = |name: &str, map: &str| {
+        let out = w.env.ok(&[
+            "run", "-d", "--name", name, "--network", "none", "--uidmap", map, &img, "sleep",
+            "1000",
+        ]);
+        out.trim().to_owned()
+    };
+    let id1 = run("k1", "0:200000:70000");
+    let out = w.env.ok(&[
+        "exec",
+        "k1",
+        "sh",
+        "-c",
+        "id -u; stat -c %u:%g /bin/busybox /etc/passwd; touch /etc/newfile && stat -c %u /etc/newfile",
+    ]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["0", "0:0", "0:0", "0"], "{out}");
+    let copies = shifted_copies(&w.env);
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    let (copy, users) = &copies[0];
+    assert_eq!(users, &[id1.clone()]);
+    let bin = std::fs::symlink_metadata(copy.join("tree/bin/busybox")).unwrap();
+    assert_eq!((bin.uid(), bin.gid()), (200000, 200000));
+    // Its overlay's only lower layer is the copy, no idmapped mount.
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        mountinfo.contains(&format!("lowerdir={}/tree", copy.display())),
+        "{mountinfo}"
+    );
+    // The same image and mapping share the copy; another mapping has its own.
+    let id2 = run("k2", "0:200000:70000");
+    let id3 = run("k3", "0:300000:70000");
+    let copies = shifted_copies(&w.env);
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    let mut both = vec![id1.clone(), id2.clone()];
+    both.sort();
+    assert!(copies.iter().any(|(_, u)| *u == both), "{copies:?}");
+    assert!(copies.iter().any(|(_, u)| *u == [id3.clone()]), "{copies:?}");
+    // A stop keeps it (the container still uses it); removals release it.
+    w.env.ok(&["stop", "-t", "0", "k1"]);
+    w.env.ok(&["start", "k1"]);
+    w.env.ok(&["rm", "-f", "-t", "0", "k1"]);
+    assert_eq!(shifted_copies(&w.env).len(), 2);
+    w.env.ok(&["rm", "-f", "-t", "0", "k2"]);
+    let copies = shifted_copies(&w.env);
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert_eq!(copies[0].1, [id3]);
+    w.env.ok(&["rm", "-f", "-t", "0", "k3"]);
+    assert!(shifted_copies(&w.env).is_empty());
+
+    // Killed after copying, before the copy is in place: nothing of it
+    // is left once the next command has run.
+    let out = w
+        .env
+        .cmd(&[
+            "run", "-d", "--name", "k4", "--network", "none", "--uidmap", "0:400000:70000", &img,
+            "true",
+        ])
+        .env("RPOD_FAULT", "shift.after-copy")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    w.env.ok(&["rm", "-f", "-t", "0", "k4"]);
+    assert!(shifted_copies(&w.env).is_empty());
+    let tmp = w.env.root().join("storage/tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp).into_iter().flatten().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -36,6 +36,7 @@ mod lookup;
 pub mod manifest;
 mod mount;
 mod remove;
+mod shifted;
 mod store;
 pub mod tree_remove;
 pub mod tree_tar;
@@ -47,6 +48,8 @@ pub(crate) use extract::extract_layer;
 pub use images::{Image, NewImage};
 pub use layers::{chain_id, LayerInfo};
 pub use limits::{ImageBudget, LimitExceeded, UnpackLimits};
+pub(crate) use mount::IdShift;
+pub use shifted::IdShiftMode;
 pub use store::Store;
 pub use tree_remove::remove_tree_if_exists;
 
