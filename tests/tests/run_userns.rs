@@ -204,6 +204,36 @@ fn auto_namespaces_get_disjoint_ranges_from_subuid() {
         .env
         .fails(&["create", "--userns=auto:size=0", &img, "true"]);
     assert_eq!(code, 125, "{err}");
+
+    // Without `size`, the namespace is sized from the image as Podman's:
+    // at least 1024, one past the highest id of its files and of its
+    // /etc/passwd and /etc/group; more than 65536 is refused.
+    let size_of = |image: &str| -> String {
+        w.env.ok(&["create", "--name", "sz", "--userns=auto", image, "true"]);
+        let c = inspect(&w.env, "sz");
+        w.env.ok(&["rm", "sz"]);
+        let map = c["HostConfig"]["IDMappings"]["UidMap"][0].as_str().unwrap().to_owned();
+        map.rsplit(':').next().unwrap().to_owned()
+    };
+    assert_eq!(size_of(&img), "1024");
+    w.env.ok(&[
+        "run", "--name", "mk", "--network", "none", &img, "sh", "-c",
+        "echo svc:x:3000:3000::/:/bin/sh >> /etc/passwd",
+    ]);
+    w.env.ok(&["commit", "-q", "mk", "localhost/auto-users"]);
+    assert_eq!(size_of("localhost/auto-users"), "3001");
+    w.env.ok(&[
+        "run", "--name", "mk2", "--network", "none", &img, "sh", "-c",
+        "touch /big && chown 70000:1 /big",
+    ]);
+    w.env.ok(&["commit", "-q", "mk2", "localhost/auto-big"]);
+    let (code, err) = w.env.fails(&["create", "--userns=auto", "localhost/auto-big", "true"]);
+    assert_eq!(code, 125, "{err}");
+    assert_eq!(
+        err.trim(),
+        "Error: the container needs a user namespace with size 70001 that is bigger than the maximum value allowed with userns=auto 65536"
+    );
+    w.env.ok(&["create", "--userns=auto:size=2000", "localhost/auto-big", "true"]);
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub mod compression;
 pub mod copier;
 mod error;
 pub mod extract;
+mod id_usage;
 mod image_mount;
 mod images;
 pub mod in_root;

@@ -16,12 +16,12 @@ use rustix::mount::{
 use super::atomic;
 use super::error::{Result, StorageError};
 use super::images::Image;
+use super::shifted::IdShiftMode;
 use super::store::{check_id, Store};
 use super::tree_remove::remove_tree_if_exists;
-use super::shifted::IdShiftMode;
 use super::vfs;
-use crate::idmap::IdMaps;
 use crate::config::StorageDriver;
+use crate::idmap::IdMaps;
 
 /// Records that a container's root filesystem is a vfs copy; without it
 /// the container uses overlay.
@@ -179,12 +179,13 @@ impl Store {
                 .map_err(StorageError::io("chown", &upper))?;
             if shift.mode == IdShiftMode::Auto {
                 match idmapped_layers(&cdir, &lowers, shift.userns).and_then(|layers| {
-                    mount_overlay_volatile(&layers.paths, &upper, &work, &merged, volatile)
-                        .map_err(|source| StorageError::Mount {
+                    mount_overlay_volatile(&layers.paths, &upper, &work, &merged, volatile).map_err(
+                        |source| StorageError::Mount {
                             container: container_id.to_string(),
                             target: merged.clone(),
                             source,
-                        })
+                        },
+                    )
                 }) {
                     Ok(()) => return Ok(merged),
                     Err(e) => tracing::info!(

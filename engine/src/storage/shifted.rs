@@ -50,7 +50,12 @@ impl Store {
 
     /// The copy of `image` shifted by `maps`, made when missing, with the
     /// container whose storage directory is `cdir` recorded as a user.
-    pub(crate) fn shifted_copy(&self, cdir: &Path, image: &Image, maps: &IdMaps) -> Result<PathBuf> {
+    pub(crate) fn shifted_copy(
+        &self,
+        cdir: &Path,
+        image: &Image,
+        maps: &IdMaps,
+    ) -> Result<PathBuf> {
         let id = container_id(cdir)?;
         let key = copy_key(image, maps);
         let base = self.shifted_dir().join(&key);

@@ -226,12 +226,7 @@ fn copy_tree(src: &InRoot, root: OwnedFd, shift: Option<&IdMaps>) -> io::Result<
     Ok(())
 }
 
-fn copy_file(
-    dir: &OwnedFd,
-    node: &Node,
-    mut src: &File,
-    shift: Option<&IdMaps>,
-) -> io::Result<()> {
+fn copy_file(dir: &OwnedFd, node: &Node, mut src: &File, shift: Option<&IdMaps>) -> io::Result<()> {
     let name = node.name();
     remove_entry(dir, name)?;
     let out = rfs::openat(

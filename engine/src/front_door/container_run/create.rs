@@ -85,15 +85,6 @@ pub(crate) async fn create(
         // containers.conf's `userns` (rpod applies `auto` and `private`
         // from it; `host` is the default anyway).
         .or_else(|| defaults.userns.clone().filter(|_| !in_pod));
-    // Held until the row is stored: no other create takes the same ids.
-    let _userns_lock =
-        match super::userns::mapped_mode(engine.ctx(), &namespace_spec, userns_value.as_deref())? {
-            Some((mode, lock)) => {
-                options.namespaces.user = mode;
-                lock
-            }
-            None => None,
-        };
     let runtime = crate::engine::select_runtime(engine.config(), options.runtime.as_deref())
         .map(|r| r.name)
         .unwrap_or_default();
@@ -112,6 +103,19 @@ pub(crate) async fn create(
     }
     pull_as_policy(engine, &image, &spec, progress).await?;
     let image_config = image_config(engine, &image)?;
+    // Held until the row is stored: no other create takes the same ids.
+    let _userns_lock = match super::userns::mapped_mode(
+        engine.ctx(),
+        &namespace_spec,
+        userns_value.as_deref(),
+        auto_image_ids(engine, &image, userns_value.as_deref())?,
+    )? {
+        Some((mode, lock)) => {
+            options.namespaces.user = mode;
+            lock
+        }
+        None => None,
+    };
     if !defaults.env.is_empty() {
         prepend_default_env(&mut options, &defaults.env, &image_env(&image_config));
     }
@@ -261,6 +265,22 @@ async fn replace_existing(engine: &Engine, name: &str) -> Result<(), Error> {
 }
 
 /// The image's config (JSON null when the image is not there).
+/// For `--userns=auto`: the size of the id range the image needs.
+fn auto_image_ids(
+    engine: &Engine,
+    image: &str,
+    userns: Option<&str>,
+) -> Result<Option<u32>, Error> {
+    if !userns.is_some_and(|v| v == "auto" || v.starts_with("auto:")) {
+        return Ok(None);
+    }
+    let store = engine.store();
+    match store.lookup_image(image).map_err(|e| other(&e))? {
+        Some(img) => Ok(Some(store.id_range_needed(&img).map_err(|e| other(&e))?)),
+        None => Ok(None),
+    }
+}
+
 fn image_config(engine: &Engine, image: &str) -> Result<serde_json::Value, Error> {
     let store = engine.store();
     let Some(img) = store.lookup_image(image).map_err(|e| other(&e))? else {
