@@ -48,7 +48,6 @@ pub(crate) async fn create(
         }
     }
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
-    options.conmon_pidfile = spec.conmon_pidfile.clone();
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
     let net_config = &engine.config().network;
@@ -101,6 +100,9 @@ pub(crate) async fn create(
     if let Some(path) = &spec.conmon_pidfile {
         prepare_conmon_pidfile(path)?;
     }
+    // The one place the option is set (container_options leaves it out:
+    // it is not part of the container spec).
+    options.conmon_pidfile = spec.conmon_pidfile.clone();
     pull_as_policy(engine, &image, &spec, progress).await?;
     let image_config = image_config(engine, &image)?;
     // Held until the row is stored: no other create takes the same ids.
