@@ -145,29 +145,49 @@ fn systemd_cgroup_manager_is_reported_and_refuses_starts() {
         "systemd cgroup flag passed, but systemd support for managing cgroups is not available"
     };
     let flag = ["--cgroup-manager", "systemd"];
-    let info = w.env.ok(&[flag[0], flag[1], "info", "--format", "{{.Host.CgroupManager}}"]);
+    let info = w.env.ok(&[
+        flag[0],
+        flag[1],
+        "info",
+        "--format",
+        "{{.Host.CgroupManager}}",
+    ]);
     assert_eq!(info.trim(), "systemd");
     assert_eq!(
-        w.env.ok(&["info", "--format", "{{.Host.CgroupManager}}"]).trim(),
+        w.env
+            .ok(&["info", "--format", "{{.Host.CgroupManager}}"])
+            .trim(),
         "cgroupfs"
     );
     let (code, err) = w.env.fails(&[
-        flag[0], flag[1], "run", "--name", "sd1", "--network", "none", &img, "true",
+        flag[0],
+        flag[1],
+        "run",
+        "--name",
+        "sd1",
+        "--network",
+        "none",
+        &img,
+        "true",
     ]);
     assert_eq!(code, 126, "{err}");
     assert_eq!(err, format!("Error: {want}\n"));
     // The container stays created, with nothing mounted or running.
-    let state = w.env.ok(&["inspect", "--format", "{{.State.Status}}", "sd1"]);
+    let state = w
+        .env
+        .ok(&["inspect", "--format", "{{.State.Status}}", "sd1"]);
     assert_eq!(state.trim(), "created");
     assert!(rpod_tests::cleanup::mounts_under(w.env.dir()).is_empty());
     assert!(rpod_tests::cleanup::processes_under(w.env.dir()).is_empty());
     // The same from rpod.conf; the flag wins over the file.
-    w.env.add_rpod_conf("[engine]\ncgroup_manager = \"systemd\"\n");
+    w.env
+        .add_rpod_conf("[engine]\ncgroup_manager = \"systemd\"\n");
     let (code, err) = w.env.fails(&["start", "sd1"]);
     assert_eq!(code, 125, "{err}");
     assert!(err.contains(want), "{err}");
     w.env.ok(&["--cgroup-manager", "cgroupfs", "start", "sd1"]);
-    w.env.ok(&["--cgroup-manager", "cgroupfs", "rm", "-f", "sd1"]);
+    w.env
+        .ok(&["--cgroup-manager", "cgroupfs", "rm", "-f", "sd1"]);
 }
 
 #[test]

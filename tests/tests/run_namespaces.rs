@@ -433,12 +433,16 @@ fn user_namespaces_for_root() {
         run(&["--userns=keep-id:gid=5", "--user", "7"], &["id", "-u"]).trim(),
         "7"
     );
-    w.env.ok(&["create", "--name", "u2", "--userns=keep-id:uid=9", &img]);
+    w.env
+        .ok(&["create", "--name", "u2", "--userns=keep-id:uid=9", &img]);
     assert_eq!(inspect(&w.env, "u2")["Config"]["User"], "9:0");
     w.env.ok(&["rm", "u2"]);
     for (opt, want) in [
         ("keep-id:uid", "Error: invalid option specified: \"uid\""),
-        ("keep-id:bogus=1", "Error: unknown option specified: \"bogus\""),
+        (
+            "keep-id:bogus=1",
+            "Error: unknown option specified: \"bogus\"",
+        ),
         (
             "keep-id:uid=x",
             "Error: strconv.ParseUint: parsing \"x\": invalid syntax",

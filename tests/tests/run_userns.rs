@@ -209,31 +209,56 @@ fn auto_namespaces_get_disjoint_ranges_from_subuid() {
     // at least 1024, one past the highest id of its files and of its
     // /etc/passwd and /etc/group; more than 65536 is refused.
     let size_of = |image: &str| -> String {
-        w.env.ok(&["create", "--name", "sz", "--userns=auto", image, "true"]);
+        w.env
+            .ok(&["create", "--name", "sz", "--userns=auto", image, "true"]);
         let c = inspect(&w.env, "sz");
         w.env.ok(&["rm", "sz"]);
-        let map = c["HostConfig"]["IDMappings"]["UidMap"][0].as_str().unwrap().to_owned();
+        let map = c["HostConfig"]["IDMappings"]["UidMap"][0]
+            .as_str()
+            .unwrap()
+            .to_owned();
         map.rsplit(':').next().unwrap().to_owned()
     };
     assert_eq!(size_of(&img), "1024");
     w.env.ok(&[
-        "run", "--name", "mk", "--network", "none", &img, "sh", "-c",
+        "run",
+        "--name",
+        "mk",
+        "--network",
+        "none",
+        &img,
+        "sh",
+        "-c",
         "echo svc:x:3000:3000::/:/bin/sh >> /etc/passwd",
     ]);
     w.env.ok(&["commit", "-q", "mk", "localhost/auto-users"]);
     assert_eq!(size_of("localhost/auto-users"), "3001");
     w.env.ok(&[
-        "run", "--name", "mk2", "--network", "none", &img, "sh", "-c",
+        "run",
+        "--name",
+        "mk2",
+        "--network",
+        "none",
+        &img,
+        "sh",
+        "-c",
         "touch /big && chown 70000:1 /big",
     ]);
     w.env.ok(&["commit", "-q", "mk2", "localhost/auto-big"]);
-    let (code, err) = w.env.fails(&["create", "--userns=auto", "localhost/auto-big", "true"]);
+    let (code, err) = w
+        .env
+        .fails(&["create", "--userns=auto", "localhost/auto-big", "true"]);
     assert_eq!(code, 125, "{err}");
     assert_eq!(
         err.trim(),
         "Error: the container needs a user namespace with size 70001 that is bigger than the maximum value allowed with userns=auto 65536"
     );
-    w.env.ok(&["create", "--userns=auto:size=2000", "localhost/auto-big", "true"]);
+    w.env.ok(&[
+        "create",
+        "--userns=auto:size=2000",
+        "localhost/auto-big",
+        "true",
+    ]);
 }
 
 #[test]
@@ -373,7 +398,16 @@ fn chowned_copy_per_mapping_removed_with_its_last_container() {
     w.env.add_rpod_conf("[storage]\nid_shift = \"copy\"\n");
     let run = |name: &str, map: &str| {
         let out = w.env.ok(&[
-            "run", "-d", "--name", name, "--network", "none", "--uidmap", map, &img, "sleep",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "--uidmap",
+            map,
+            &img,
+            "sleep",
             "1000",
         ]);
         out.trim().to_owned()
@@ -386,7 +420,11 @@ fn chowned_copy_per_mapping_removed_with_its_last_container() {
         "-c",
         "id -u; stat -c %u:%g /bin/busybox /etc/passwd; touch /etc/newfile && stat -c %u /etc/newfile",
     ]);
-    assert_eq!(out.lines().collect::<Vec<_>>(), ["0", "0:0", "0:0", "0"], "{out}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["0", "0:0", "0:0", "0"],
+        "{out}"
+    );
     let copies = shifted_copies(&w.env);
     assert_eq!(copies.len(), 1, "{copies:?}");
     let (copy, users) = &copies[0];
@@ -407,7 +445,10 @@ fn chowned_copy_per_mapping_removed_with_its_last_container() {
     let mut both = vec![id1.clone(), id2.clone()];
     both.sort();
     assert!(copies.iter().any(|(_, u)| *u == both), "{copies:?}");
-    assert!(copies.iter().any(|(_, u)| *u == [id3.clone()]), "{copies:?}");
+    assert!(
+        copies.iter().any(|(_, u)| *u == [id3.clone()]),
+        "{copies:?}"
+    );
     // A stop keeps it (the container still uses it); removals release it.
     w.env.ok(&["stop", "-t", "0", "k1"]);
     w.env.ok(&["start", "k1"]);
@@ -425,7 +466,15 @@ fn chowned_copy_per_mapping_removed_with_its_last_container() {
     let out = w
         .env
         .cmd(&[
-            "run", "-d", "--name", "k4", "--network", "none", "--uidmap", "0:400000:70000", &img,
+            "run",
+            "-d",
+            "--name",
+            "k4",
+            "--network",
+            "none",
+            "--uidmap",
+            "0:400000:70000",
+            &img,
             "true",
         ])
         .env("RPOD_FAULT", "shift.after-copy")
@@ -435,6 +484,10 @@ fn chowned_copy_per_mapping_removed_with_its_last_container() {
     w.env.ok(&["rm", "-f", "-t", "0", "k4"]);
     assert!(shifted_copies(&w.env).is_empty());
     let tmp = w.env.root().join("storage/tmp");
-    let left: Vec<_> = std::fs::read_dir(&tmp).into_iter().flatten().flatten().collect();
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
     assert!(left.is_empty(), "{left:?}");
 }
