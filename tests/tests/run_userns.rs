@@ -428,7 +428,7 @@ fn chowned_copy_per_mapping_removed_with_its_last_container() {
     let copies = shifted_copies(&w.env);
     assert_eq!(copies.len(), 1, "{copies:?}");
     let (copy, users) = &copies[0];
-    assert_eq!(users, &[id1.clone()]);
+    assert_eq!(users, std::slice::from_ref(&id1));
     let bin = std::fs::symlink_metadata(copy.join("tree/bin/busybox")).unwrap();
     assert_eq!((bin.uid(), bin.gid()), (200000, 200000));
     // Its overlay's only lower layer is the copy, no idmapped mount.
