@@ -92,18 +92,7 @@ fn uidmap_shifts_the_root_filesystem_and_new_volumes() {
     let st = std::fs::metadata(format!("/proc/{pid}")).unwrap();
     assert_eq!(st.uid(), 200000, "the process runs as host uid 200000");
     // Inside: root, and the image's files are root's.
-    let out = w.env.ok(&[
-        "exec",
-        "m1",
-        "sh",
-        "-c",
-        "id -u; stat -c %u:%g /bin/busybox /etc/passwd; touch /rootfile && stat -c %u /rootfile",
-    ]);
-    assert_eq!(
-        out.lines().collect::<Vec<_>>(),
-        ["0", "0:0", "0:0", "0"],
-        "{out}"
-    );
+    assert_root_owns_its_files(&w.env, "m1");
     // This kernel idmaps the layers: no chowned copy was made.
     assert!(shifted_copies(&w.env).is_empty());
     // A file the container's root writes to a new named volume is the
@@ -367,6 +356,22 @@ fn pod_user_namespace_is_joined_by_members() {
     w.env.ok(&["pod", "rm", "-f", "uk"]);
 }
 
+/// Inside `ctr`: root, the image's files root's, and a new file too.
+fn assert_root_owns_its_files(env: &rpod_tests::TestEnv, ctr: &str) {
+    let out = env.ok(&[
+        "exec",
+        ctr,
+        "sh",
+        "-c",
+        "id -u; stat -c %u:%g /bin/busybox /etc/passwd; touch /etc/newfile && stat -c %u /etc/newfile",
+    ]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["0", "0:0", "0:0", "0"],
+        "{out}"
+    );
+}
+
 /// The chowned copies in the store (`storage/shifted/<key>`), each with
 /// its users.
 fn shifted_copies(env: &rpod_tests::TestEnv) -> Vec<(std::path::PathBuf, Vec<String>)> {
@@ -413,18 +418,7 @@ fn chowned_copy_per_mapping_removed_with_its_last_container() {
         out.trim().to_owned()
     };
     let id1 = run("k1", "0:200000:70000");
-    let out = w.env.ok(&[
-        "exec",
-        "k1",
-        "sh",
-        "-c",
-        "id -u; stat -c %u:%g /bin/busybox /etc/passwd; touch /etc/newfile && stat -c %u /etc/newfile",
-    ]);
-    assert_eq!(
-        out.lines().collect::<Vec<_>>(),
-        ["0", "0:0", "0:0", "0"],
-        "{out}"
-    );
+    assert_root_owns_its_files(&w.env, "k1");
     let copies = shifted_copies(&w.env);
     assert_eq!(copies.len(), 1, "{copies:?}");
     let (copy, users) = &copies[0];

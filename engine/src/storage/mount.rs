@@ -170,6 +170,14 @@ impl Store {
             mkdir(&empty, 0o755)?;
             lowers.push(empty);
         }
+        // Without `volatile` where the kernel lacks it.
+        let mount_overlay_volatile =
+            |layers: &[PathBuf]| match mount_overlay(layers, &upper, &work, &merged, volatile) {
+                Err(e) if volatile && e.raw_os_error() == Some(libc::EINVAL) => {
+                    mount_overlay(layers, &upper, &work, &merged, false)
+                }
+                other => other,
+            };
         if let Some(shift) = shift {
             let (uid, gid) = (
                 shift.maps.host_uid(0).unwrap_or(0),
@@ -179,13 +187,11 @@ impl Store {
                 .map_err(StorageError::io("chown", &upper))?;
             if shift.mode == IdShiftMode::Auto {
                 match idmapped_layers(&cdir, &lowers, shift.userns).and_then(|layers| {
-                    mount_overlay_volatile(&layers.paths, &upper, &work, &merged, volatile).map_err(
-                        |source| StorageError::Mount {
-                            container: container_id.to_string(),
-                            target: merged.clone(),
-                            source,
-                        },
-                    )
+                    mount_overlay_volatile(&layers.paths).map_err(|source| StorageError::Mount {
+                        container: container_id.to_string(),
+                        target: merged.clone(),
+                        source,
+                    })
                 }) {
                     Ok(()) => return Ok(merged),
                     Err(e) => tracing::info!(
@@ -195,7 +201,7 @@ impl Store {
                 }
             }
             let copy = self.shifted_copy(&cdir, image, shift.maps)?;
-            return match mount_overlay_volatile(&[copy], &upper, &work, &merged, volatile) {
+            return match mount_overlay_volatile(std::slice::from_ref(&copy)) {
                 Ok(()) => Ok(merged),
                 Err(source) => {
                     if let Err(e) = self.release_shifted_copy(&cdir) {
@@ -209,7 +215,7 @@ impl Store {
                 }
             };
         }
-        let mounted = mount_overlay_volatile(&lowers, &upper, &work, &merged, volatile);
+        let mounted = mount_overlay_volatile(&lowers);
         match mounted {
             Ok(()) => {
                 // No marker: only the vfs fallback is recorded (below).
@@ -401,22 +407,6 @@ pub(crate) struct IdShift<'a> {
     pub userns: &'a Path,
     pub maps: &'a IdMaps,
     pub mode: IdShiftMode,
-}
-
-/// [`mount_overlay`], without `volatile` where the kernel lacks it.
-fn mount_overlay_volatile(
-    lowers: &[PathBuf],
-    upper: &Path,
-    work: &Path,
-    target: &Path,
-    volatile: bool,
-) -> io::Result<()> {
-    match mount_overlay(lowers, upper, work, target, volatile) {
-        Err(e) if volatile && e.raw_os_error() == Some(libc::EINVAL) => {
-            mount_overlay(lowers, upper, work, target, false)
-        }
-        other => other,
-    }
 }
 
 /// A mount count kept in a file; absent or unreadable is zero.
