@@ -21,7 +21,7 @@ pub struct GlobalFlags {
     /// Events backend to use (file, none)
     #[arg(long, global = true, value_name = "BACKEND")]
     pub events_backend: Option<String>,
-    /// Cgroup manager to use (cgroupfs)
+    /// Cgroup manager to use (cgroupfs; systemd: every container start is refused)
     #[arg(long, global = true, value_name = "MANAGER")]
     pub cgroup_manager: Option<String>,
     /// Path to the tmp directory for libpod state content (rpod: where the events file lives)
@@ -158,12 +158,7 @@ impl GlobalFlags {
             )));
         }
         match self.cgroup_manager.as_deref() {
-            None | Some("cgroupfs") => {}
-            Some("systemd") => {
-                return Err(CliError::usage(
-                    "--cgroup-manager systemd is not supported yet: rpod manages cgroups itself (cgroupfs)",
-                ))
-            }
+            None | Some("cgroupfs") | Some("systemd") => {}
             Some(other) => {
                 return Err(CliError::usage(format!(
                     "invalid cgroup manager {other:?}: must be cgroupfs or systemd"

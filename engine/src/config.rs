@@ -2,6 +2,7 @@
 //! configuration file (`/etc/rpod/rpod.conf`, TOML); the containers
 //! ecosystem's files a Podman user already has (`storage_conf`).
 
+pub mod cgroup_manager;
 pub mod containers_conf;
 pub mod storage_conf;
 
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::storage::UnpackLimits;
+pub use cgroup_manager::CgroupManager;
 pub use containers_conf::{ContainersConf, ContainersConfError};
 pub use storage_conf::{StorageConf, StorageConfError, StorageDriver};
 
@@ -35,6 +37,8 @@ pub enum ConfigError {
     Containers(#[from] ContainersConfError),
     #[error(transparent)]
     Network(#[from] crate::network::config::BadSubnet),
+    #[error("config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
 }
 
 /// The `[engine]` table of rpod.conf. Every field is optional.
@@ -60,6 +64,10 @@ pub struct StorageSection {
     pub max_layer_entries: Option<u64>,
     /// Directory levels below a layer's root, symlinks resolved.
     pub max_path_depth: Option<u32>,
+    /// How a user namespace's root filesystem is id-shifted: `auto`
+    /// (idmapped layers where the kernel allows, else a chowned copy) or
+    /// `copy` (always the chowned copy).
+    pub id_shift: crate::storage::IdShiftMode,
 }
 
 impl StorageSection {
@@ -84,6 +92,8 @@ pub struct EngineSection {
     pub runroot: Option<PathBuf>,
     /// Default `--log-opt max-size` in bytes.
     pub log_size_max: Option<u64>,
+    /// `cgroupfs` (the default) or `systemd` (see [`CgroupManager`]).
+    pub cgroup_manager: Option<String>,
 }
 
 /// The resolved configuration of one engine instance.
@@ -96,6 +106,8 @@ pub struct EngineConfig {
     pub log_size_max: Option<u64>,
     /// Bounds on unpacking layers (`[storage]`).
     pub unpack_limits: UnpackLimits,
+    /// `[storage] id_shift`.
+    pub id_shift: crate::storage::IdShiftMode,
     /// Driver of container root filesystems (`--storage-driver`, `driver`
     /// of the storage.conf `CONTAINERS_STORAGE_CONF` names).
     pub storage_driver: StorageDriver,
@@ -120,6 +132,8 @@ pub struct EngineConfig {
     pub volume_path: Option<PathBuf>,
     /// `[network]` of rpod.conf: backend, definitions directory, default network.
     pub network: crate::network::config::NetworkConfig,
+    /// `--cgroup-manager`, else rpod.conf's `cgroup_manager`.
+    pub cgroup_manager: CgroupManager,
 }
 
 /// The events backends rpod has (Podman's `events_logger`).
@@ -195,6 +209,13 @@ impl EngineConfig {
         if file.network.network_backend.is_none() {
             file.network.network_backend = network_backend_of(&containers)?;
         }
+        let cgroup_manager = match file.engine.cgroup_manager.as_deref() {
+            None => CgroupManager::default(),
+            Some(name) => CgroupManager::parse(name).map_err(|message| ConfigError::Invalid {
+                path: config_path.clone(),
+                message,
+            })?,
+        };
         Ok(EngineConfig {
             root: absolute(
                 root.or(storage.graphroot)
@@ -209,6 +230,7 @@ impl EngineConfig {
             ),
             config_path,
             unpack_limits: file.storage.unpack_limits(),
+            id_shift: file.storage.id_shift,
             runtime: file.engine.runtime.or_else(|| containers.runtime()),
             log_size_max: file.engine.log_size_max.or(containers
                 .containers
@@ -224,6 +246,7 @@ impl EngineConfig {
             default_mounts_file: None,
             volume_path: None,
             network: file.network.resolve()?,
+            cgroup_manager,
         })
     }
 

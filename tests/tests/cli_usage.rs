@@ -116,8 +116,8 @@ fn refused_global_flags_name_themselves() {
     let env = TestEnv::new();
     for (args, want) in [
         (
-            &["--cgroup-manager", "systemd", "ps"][..],
-            "--cgroup-manager systemd is not supported yet",
+            &["--cgroup-manager", "bogus", "ps"][..],
+            "invalid cgroup manager \"bogus\"",
         ),
         (&["--storage-opt", "overlay.x=y", "ps"][..], "--storage-opt"),
         (
@@ -130,6 +130,64 @@ fn refused_global_flags_name_themselves() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
     env.ok(&["--storage-opt=", "--cgroup-manager=cgroupfs", "ps"]);
+}
+
+/// `--cgroup-manager systemd` and rpod.conf's `cgroup_manager = "systemd"`:
+/// accepted and reported, every start refused (runc's and Podman's words
+/// where systemd does not run, as on this host), nothing left behind.
+#[test]
+fn systemd_cgroup_manager_is_reported_and_refuses_starts() {
+    let (mut w, img) = busybox();
+    let pid1 = std::fs::read_to_string("/proc/1/comm").unwrap_or_default();
+    let want = if pid1.trim() == "systemd" {
+        "the systemd cgroup manager is not supported yet"
+    } else {
+        "systemd cgroup flag passed, but systemd support for managing cgroups is not available"
+    };
+    let flag = ["--cgroup-manager", "systemd"];
+    let info = w.env.ok(&[
+        flag[0],
+        flag[1],
+        "info",
+        "--format",
+        "{{.Host.CgroupManager}}",
+    ]);
+    assert_eq!(info.trim(), "systemd");
+    assert_eq!(
+        w.env
+            .ok(&["info", "--format", "{{.Host.CgroupManager}}"])
+            .trim(),
+        "cgroupfs"
+    );
+    let (code, err) = w.env.fails(&[
+        flag[0],
+        flag[1],
+        "run",
+        "--name",
+        "sd1",
+        "--network",
+        "none",
+        &img,
+        "true",
+    ]);
+    assert_eq!(code, 126, "{err}");
+    assert_eq!(err, format!("Error: {want}\n"));
+    // The container stays created, with nothing mounted or running.
+    let state = w
+        .env
+        .ok(&["inspect", "--format", "{{.State.Status}}", "sd1"]);
+    assert_eq!(state.trim(), "created");
+    assert!(rpod_tests::cleanup::mounts_under(w.env.dir()).is_empty());
+    assert!(rpod_tests::cleanup::processes_under(w.env.dir()).is_empty());
+    // The same from rpod.conf; the flag wins over the file.
+    w.env
+        .add_rpod_conf("[engine]\ncgroup_manager = \"systemd\"\n");
+    let (code, err) = w.env.fails(&["start", "sd1"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains(want), "{err}");
+    w.env.ok(&["--cgroup-manager", "cgroupfs", "start", "sd1"]);
+    w.env
+        .ok(&["--cgroup-manager", "cgroupfs", "rm", "-f", "sd1"]);
 }
 
 #[test]

@@ -635,8 +635,8 @@ fn pod_members_share_the_infra_network_and_hosts_file() {
 }
 
 /// `system check --repair` of a lost database rebuilds the containers'
-/// network attachments: a running container keeps its address and aliases
-/// (inspect, DNS, IPAM: its address is not handed out again), a created
+/// network attachments: a running container keeps its address, aliases and
+/// MAC (inspect, DNS, IPAM: its address is not handed out again), a created
 /// one its static address; removal releases
 /// everything.
 #[test]
@@ -659,9 +659,14 @@ fn repair_rebuilds_network_attachments() {
     let static_ip = env.subnet().replace(".0/24", ".77");
     let made = unique_name("made");
     env.ok(&["create", "--name", &made, "--ip", &static_ip, &img, "true"]);
-    let fmt = "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}} {{$v.Aliases}}{{end}}";
+    let fmt = "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}} {{$v.Aliases}} {{$v.MacAddress}}{{end}}";
     let before = env.ok(&["inspect", "--format", fmt, &running]);
     assert!(before.contains(&ip) && before.contains("[web "), "{before}");
+    // The MAC the backend chose, as the interface has it (kept by the
+    // repair below).
+    let mac = env.ok(&["exec", &running, "cat", "/sys/class/net/eth0/address"]);
+    assert!(!mac.trim().is_empty());
+    assert!(before.trim_end().ends_with(mac.trim()), "{before} / {mac}");
     // The database is lost.
     std::fs::write(env.root().join("db.sqlite"), b"").unwrap();
     let repaired = env.ok(&["system", "check", "--repair"]);

@@ -416,6 +416,43 @@ fn user_namespaces_for_root() {
     assert_eq!(run(&[&path], &["readlink", "/proc/self/ns/user"]), own);
     w.env.ok(&["rm", "-f", "-t", "0", "u1"]);
 
+    // keep-id's options for root, as Podman: the host's mappings, the
+    // process as uid:gid unless `--user` names another; `size` changes
+    // nothing for root.
+    let out = run(
+        &["--userns=keep-id:uid=1000,gid=100,size=10"],
+        &["sh", "-c", "id -u; id -g; cat /proc/self/uid_map"],
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..2], ["1000", "100"]);
+    assert_eq!(
+        lines[2].split_whitespace().collect::<Vec<_>>(),
+        ["0", "0", "4294967295"]
+    );
+    assert_eq!(
+        run(&["--userns=keep-id:gid=5", "--user", "7"], &["id", "-u"]).trim(),
+        "7"
+    );
+    w.env
+        .ok(&["create", "--name", "u2", "--userns=keep-id:uid=9", &img]);
+    assert_eq!(inspect(&w.env, "u2")["Config"]["User"], "9:0");
+    w.env.ok(&["rm", "u2"]);
+    for (opt, want) in [
+        ("keep-id:uid", "Error: invalid option specified: \"uid\""),
+        (
+            "keep-id:bogus=1",
+            "Error: unknown option specified: \"bogus\"",
+        ),
+        (
+            "keep-id:uid=x",
+            "Error: strconv.ParseUint: parsing \"x\": invalid syntax",
+        ),
+    ] {
+        let flag = format!("--userns={opt}");
+        let (code, err) = w.env.fails(&["create", &flag, &img, "true"]);
+        assert_eq!((code, err.trim()), (125, want));
+    }
+
     // Refused: nomap for root (Podman's words).
     let (code, err) = w
         .env

@@ -92,18 +92,9 @@ fn uidmap_shifts_the_root_filesystem_and_new_volumes() {
     let st = std::fs::metadata(format!("/proc/{pid}")).unwrap();
     assert_eq!(st.uid(), 200000, "the process runs as host uid 200000");
     // Inside: root, and the image's files are root's.
-    let out = w.env.ok(&[
-        "exec",
-        "m1",
-        "sh",
-        "-c",
-        "id -u; stat -c %u:%g /bin/busybox /etc/passwd; touch /rootfile && stat -c %u /rootfile",
-    ]);
-    assert_eq!(
-        out.lines().collect::<Vec<_>>(),
-        ["0", "0:0", "0:0", "0"],
-        "{out}"
-    );
+    assert_root_owns_its_files(&w.env, "m1");
+    // This kernel idmaps the layers: no chowned copy was made.
+    assert!(shifted_copies(&w.env).is_empty());
     // A file the container's root writes to a new named volume is the
     // host's uid 200000.
     w.env.ok(&[
@@ -202,6 +193,61 @@ fn auto_namespaces_get_disjoint_ranges_from_subuid() {
         .env
         .fails(&["create", "--userns=auto:size=0", &img, "true"]);
     assert_eq!(code, 125, "{err}");
+
+    // Without `size`, the namespace is sized from the image as Podman's:
+    // at least 1024, one past the highest id of its files and of its
+    // /etc/passwd and /etc/group; more than 65536 is refused.
+    let size_of = |image: &str| -> String {
+        w.env
+            .ok(&["create", "--name", "sz", "--userns=auto", image, "true"]);
+        let c = inspect(&w.env, "sz");
+        w.env.ok(&["rm", "sz"]);
+        let map = c["HostConfig"]["IDMappings"]["UidMap"][0]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        map.rsplit(':').next().unwrap().to_owned()
+    };
+    assert_eq!(size_of(&img), "1024");
+    w.env.ok(&[
+        "run",
+        "--name",
+        "mk",
+        "--network",
+        "none",
+        &img,
+        "sh",
+        "-c",
+        "echo svc:x:3000:3000::/:/bin/sh >> /etc/passwd",
+    ]);
+    w.env.ok(&["commit", "-q", "mk", "localhost/auto-users"]);
+    assert_eq!(size_of("localhost/auto-users"), "3001");
+    w.env.ok(&[
+        "run",
+        "--name",
+        "mk2",
+        "--network",
+        "none",
+        &img,
+        "sh",
+        "-c",
+        "touch /big && chown 70000:1 /big",
+    ]);
+    w.env.ok(&["commit", "-q", "mk2", "localhost/auto-big"]);
+    let (code, err) = w
+        .env
+        .fails(&["create", "--userns=auto", "localhost/auto-big", "true"]);
+    assert_eq!(code, 125, "{err}");
+    assert_eq!(
+        err.trim(),
+        "Error: the container needs a user namespace with size 70001 that is bigger than the maximum value allowed with userns=auto 65536"
+    );
+    w.env.ok(&[
+        "create",
+        "--userns=auto:size=2000",
+        "localhost/auto-big",
+        "true",
+    ]);
 }
 
 #[test]
@@ -308,4 +354,134 @@ fn pod_user_namespace_is_joined_by_members() {
         "0"
     );
     w.env.ok(&["pod", "rm", "-f", "uk"]);
+}
+
+/// Inside `ctr`: root, the image's files root's, and a new file too.
+fn assert_root_owns_its_files(env: &rpod_tests::TestEnv, ctr: &str) {
+    let out = env.ok(&[
+        "exec",
+        ctr,
+        "sh",
+        "-c",
+        "id -u; stat -c %u:%g /bin/busybox /etc/passwd; touch /etc/newfile && stat -c %u /etc/newfile",
+    ]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["0", "0:0", "0:0", "0"],
+        "{out}"
+    );
+}
+
+/// The chowned copies in the store (`storage/shifted/<key>`), each with
+/// its users.
+fn shifted_copies(env: &rpod_tests::TestEnv) -> Vec<(std::path::PathBuf, Vec<String>)> {
+    let dir = env.root().join("storage/shifted");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if !e.file_type().unwrap().is_dir() {
+            continue;
+        }
+        let mut users: Vec<String> = std::fs::read_dir(e.path().join("users"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|u| u.file_name().to_string_lossy().into_owned())
+            .collect();
+        users.sort();
+        out.push((e.path(), users));
+    }
+    out
+}
+
+/// rpod.conf `[storage] id_shift = "copy"` (what a kernel or filesystem
+/// without idmapped mounts gets): the image as a chowned copy, one per
+/// image and mapping, shared by its containers and removed with the last;
+/// a start cut off while copying leaves no copy behind.
+#[test]
+fn chowned_copy_per_mapping_removed_with_its_last_container() {
+    let (mut w, img) = busybox();
+    w.env.add_rpod_conf("[storage]\nid_shift = \"copy\"\n");
+    let run = |name: &str, map: &str| {
+        let out = w.env.ok(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "--uidmap",
+            map,
+            &img,
+            "sleep",
+            "1000",
+        ]);
+        out.trim().to_owned()
+    };
+    let id1 = run("k1", "0:200000:70000");
+    assert_root_owns_its_files(&w.env, "k1");
+    let copies = shifted_copies(&w.env);
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    let (copy, users) = &copies[0];
+    assert_eq!(users, std::slice::from_ref(&id1));
+    let bin = std::fs::symlink_metadata(copy.join("tree/bin/busybox")).unwrap();
+    assert_eq!((bin.uid(), bin.gid()), (200000, 200000));
+    // Its overlay's only lower layer is the copy, no idmapped mount.
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        mountinfo.contains(&format!("lowerdir={}/tree", copy.display())),
+        "{mountinfo}"
+    );
+    // The same image and mapping share the copy; another mapping has its own.
+    let id2 = run("k2", "0:200000:70000");
+    let id3 = run("k3", "0:300000:70000");
+    let copies = shifted_copies(&w.env);
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    let mut both = vec![id1.clone(), id2.clone()];
+    both.sort();
+    assert!(copies.iter().any(|(_, u)| *u == both), "{copies:?}");
+    assert!(
+        copies.iter().any(|(_, u)| *u == [id3.clone()]),
+        "{copies:?}"
+    );
+    // A stop keeps it (the container still uses it); removals release it.
+    w.env.ok(&["stop", "-t", "0", "k1"]);
+    w.env.ok(&["start", "k1"]);
+    w.env.ok(&["rm", "-f", "-t", "0", "k1"]);
+    assert_eq!(shifted_copies(&w.env).len(), 2);
+    w.env.ok(&["rm", "-f", "-t", "0", "k2"]);
+    let copies = shifted_copies(&w.env);
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert_eq!(copies[0].1, [id3]);
+    w.env.ok(&["rm", "-f", "-t", "0", "k3"]);
+    assert!(shifted_copies(&w.env).is_empty());
+
+    // Killed after copying, before the copy is in place: nothing of it
+    // is left once the next command has run.
+    let out = w
+        .env
+        .cmd(&[
+            "run",
+            "-d",
+            "--name",
+            "k4",
+            "--network",
+            "none",
+            "--uidmap",
+            "0:400000:70000",
+            &img,
+            "true",
+        ])
+        .env("RPOD_FAULT", "shift.after-copy")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    w.env.ok(&["rm", "-f", "-t", "0", "k4"]);
+    assert!(shifted_copies(&w.env).is_empty());
+    let tmp = w.env.root().join("storage/tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -27,4 +27,6 @@ pub struct EngineOptions {
     pub default_mounts_file: Option<PathBuf>,
     /// `--volumepath`: where named volumes live (default `<root>/volumes`).
     pub volume_path: Option<PathBuf>,
+    /// `--cgroup-manager` (`cgroupfs` or `systemd`).
+    pub cgroup_manager: Option<String>,
 }

@@ -30,6 +30,8 @@ pub struct Globals {
     pub hooks_dirs: Vec<PathBuf>,
     pub default_mounts_file: Option<PathBuf>,
     pub volume_path: Option<PathBuf>,
+    /// `--cgroup-manager`.
+    pub cgroup_manager: Option<String>,
     /// Remote mode: the connection the user named (resolved on use).
     pub remote: Option<crate::connections::Wanted>,
 }
@@ -49,6 +51,7 @@ impl From<&Cli> for Globals {
             hooks_dirs: c.globals.hooks_dir.iter().map(PathBuf::from).collect(),
             default_mounts_file: c.globals.default_mounts_file.clone(),
             volume_path: c.globals.volumepath.clone(),
+            cgroup_manager: c.globals.cgroup_manager.clone(),
             remote: c.globals.remote_mode().then(|| crate::connections::Wanted {
                 url: c.globals.url.clone(),
                 connection: c.globals.connection.clone(),
@@ -78,6 +81,7 @@ pub fn engine_options(g: &Globals) -> EngineOptions {
         hooks_dirs: g.hooks_dirs.clone(),
         default_mounts_file: g.default_mounts_file.clone(),
         volume_path: g.volume_path.clone(),
+        cgroup_manager: g.cgroup_manager.clone(),
     }
 }
 
@@ -117,6 +121,7 @@ fn refuse_local_flags(g: &Globals) -> CliResult<()> {
         ("--runtime-flag", !g.runtime_flags.is_empty()),
         ("--hooks-dir", !g.hooks_dirs.is_empty()),
         ("--volumepath", g.volume_path.is_some()),
+        ("--cgroup-manager", g.cgroup_manager.is_some()),
     ];
     match given.iter().find(|(_, set)| *set) {
         Some((flag, _)) => Err(CliError::usage(format!(

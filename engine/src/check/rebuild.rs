@@ -83,17 +83,21 @@ pub(crate) fn attachments_from_run_root(
         .filter(|o| !o.networks.is_empty());
     let mut out = Vec::new();
     if let Some(options) = set_up {
+        // The MACs the backend gave (a repair keeps them, as the running
+        // interfaces have them), else the asked ones.
+        let macs = crate::container::network::recorded_macs(&paths.run_dir);
         let generated: Vec<String> = vec![
             rec.short_id().to_owned(),
             rec.options.hostname.clone().unwrap_or_default(),
         ];
         for (network, per) in options.networks {
             let attach = asked.get(&network);
+            let mac = macs.get(&network).cloned().or(per.static_mac);
             let mut a = NetworkAttachment {
                 container_id: rec.id.clone(),
                 network,
                 interface: per.interface_name,
-                mac: per.static_mac,
+                mac,
                 aliases: match attach {
                     Some(at) => at.aliases.clone(),
                     None => per

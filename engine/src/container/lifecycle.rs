@@ -63,6 +63,9 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
             )))
         }
     }
+    if let Some(why) = ctx.config.cgroup_manager.start_refusal() {
+        return Err(ContainerError::RuntimeFailed(why));
+    }
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     // Leftovers of a previous run of this container.
     super::recovery::kill_stale_monitor(&paths);

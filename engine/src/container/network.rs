@@ -27,6 +27,21 @@ pub(crate) fn options_file(paths: &ContainerPaths) -> PathBuf {
     paths.run_dir.join("network.json")
 }
 
+/// Where the MACs the backend gave a set-up container are kept (by
+/// network), so `system check --repair` rebuilding its attachment rows
+/// from the run root restores them.
+pub(crate) fn macs_file(run_dir: &Path) -> PathBuf {
+    run_dir.join("network-macs.json")
+}
+
+/// The MACs [`record_status`] kept for a set-up container.
+pub(crate) fn recorded_macs(run_dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read(macs_file(run_dir))
+        .ok()
+        .and_then(|d| serde_json::from_slice(&d).ok())
+        .unwrap_or_default()
+}
+
 /// What a start needs from networking: the namespace to join and the
 /// entries of the generated /etc files.
 #[derive(Debug, Default)]
@@ -375,7 +390,14 @@ pub(super) fn record_status(
         else {
             continue;
         };
-        a.mac = Some(iface.mac_address.to_ascii_lowercase());
+        let mac = iface.mac_address.to_ascii_lowercase();
+        let run_dir = ctx.config.container_run_dir(&a.container_id);
+        let mut macs = recorded_macs(&run_dir);
+        macs.insert(a.network.clone(), mac.clone());
+        if let Err(e) = crate::storage::atomic::write_json(&macs_file(&run_dir), &macs) {
+            tracing::warn!(container = %a.container_id, "recording the MAC address: {e}");
+        }
+        a.mac = Some(mac);
         if backend == Backend::Cni {
             for addr in iface.subnets.iter().flatten() {
                 match addr.ipnet.addr() {
@@ -692,9 +714,11 @@ pub(crate) fn teardown(ctx: &EngineCtx, rec: &ContainerRecord, paths: &Container
     if let Err(e) = netns::remove(&ns) {
         tracing::warn!(container = %rec.id, "{e}");
     }
-    if let Err(e) = std::fs::remove_file(&file) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            tracing::warn!(container = %rec.id, "removing {}: {e}", file.display());
+    for f in [file, macs_file(&paths.run_dir)] {
+        if let Err(e) = std::fs::remove_file(&f) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(container = %rec.id, "removing {}: {e}", f.display());
+            }
         }
     }
 }

@@ -67,12 +67,10 @@ pub(crate) fn mount_root(
             _ => return Ok((ctx.store.mount_rootfs_with(&rec.id, image, volatile)?, None)),
         },
     };
-    let shift = (!maps.is_identity()).then(|| {
-        (
-            pin.as_path(),
-            maps.host_uid(0).unwrap_or(0),
-            maps.host_gid(0).unwrap_or(0),
-        )
+    let shift = (!maps.is_identity()).then_some(crate::storage::IdShift {
+        userns: pin.as_path(),
+        maps: &maps,
+        mode: ctx.config.id_shift,
     });
     let mounted = ctx
         .store
@@ -88,9 +86,7 @@ pub(crate) fn mount_root(
             if own {
                 release(paths);
             }
-            Err(ContainerError::IdShift(format!(
-                "{e} (rpod id-shifts a container's image layers with idmapped mounts; this kernel or filesystem refused it)"
-            )))
+            Err(ContainerError::IdShift(e))
         }
     }
 }

@@ -76,6 +76,9 @@ pub(crate) fn engine_config(options: &EngineOptions) -> Result<EngineConfig, Err
     if let Some(backend) = &options.events_backend {
         config.events_logger = parse_events_backend(backend)?;
     }
+    if let Some(m) = &options.cgroup_manager {
+        config.cgroup_manager = crate::config::CgroupManager::parse(m).map_err(Error::invalid)?;
+    }
     if let Some(t) = &options.tmp_dir {
         config.tmp_dir = Some(if t.is_absolute() {
             t.clone()

@@ -16,10 +16,12 @@ use rustix::mount::{
 use super::atomic;
 use super::error::{Result, StorageError};
 use super::images::Image;
+use super::shifted::IdShiftMode;
 use super::store::{check_id, Store};
 use super::tree_remove::remove_tree_if_exists;
 use super::vfs;
 use crate::config::StorageDriver;
+use crate::idmap::IdMaps;
 
 /// Records that a container's root filesystem is a vfs copy; without it
 /// the container uses overlay.
@@ -120,18 +122,20 @@ impl Store {
     }
 
     /// As [`Store::mount_rootfs_with`]; with `shift` (a pinned user
-    /// namespace and the host uid/gid of the container's root), the image
+    /// namespace and its mappings), the image
     /// layers are idmapped mounts made with that namespace (as
     /// containers/storage does for overlay), so the container's ids see
     /// the image's files as their own, and the upper layer's root belongs
     /// to the container's root. Overlay keeps private clones of its
-    /// layers: the idmapped mounts are detached once it is mounted.
+    /// layers: the idmapped mounts are detached once it is mounted. Where
+    /// idmapped layers cannot be made, or `shift.mode` asks for it, the
+    /// only lower layer is a chowned copy of the image ([`super::shifted`]).
     pub fn mount_rootfs_shifted(
         &self,
         container_id: &str,
         image: &Image,
         volatile: bool,
-        shift: Option<(&Path, u32, u32)>,
+        shift: Option<IdShift<'_>>,
     ) -> Result<PathBuf> {
         let cdir = self.container_dir(container_id)?;
         let _guard = self.lock_shared()?;
@@ -166,32 +170,52 @@ impl Store {
             mkdir(&empty, 0o755)?;
             lowers.push(empty);
         }
-        let idmapped = match shift {
-            Some((userns, uid, gid)) => {
-                std::os::unix::fs::chown(&upper, Some(uid), Some(gid))
-                    .map_err(StorageError::io("chown", &upper))?;
-                Some(idmapped_layers(&cdir, &lowers, userns)?)
+        // Without `volatile` where the kernel lacks it.
+        let mount_overlay_volatile =
+            |layers: &[PathBuf]| match mount_overlay(layers, &upper, &work, &merged, volatile) {
+                Err(e) if volatile && e.raw_os_error() == Some(libc::EINVAL) => {
+                    mount_overlay(layers, &upper, &work, &merged, false)
+                }
+                other => other,
+            };
+        if let Some(shift) = shift {
+            let (uid, gid) = (
+                shift.maps.host_uid(0).unwrap_or(0),
+                shift.maps.host_gid(0).unwrap_or(0),
+            );
+            std::os::unix::fs::chown(&upper, Some(uid), Some(gid))
+                .map_err(StorageError::io("chown", &upper))?;
+            if shift.mode == IdShiftMode::Auto {
+                match idmapped_layers(&cdir, &lowers, shift.userns).and_then(|layers| {
+                    mount_overlay_volatile(&layers.paths).map_err(|source| StorageError::Mount {
+                        container: container_id.to_string(),
+                        target: merged.clone(),
+                        source,
+                    })
+                }) {
+                    Ok(()) => return Ok(merged),
+                    Err(e) => tracing::info!(
+                        container = container_id,
+                        "idmapped layers refused ({e}): using a chowned copy"
+                    ),
+                }
             }
-            None => None,
-        };
-        let layers = idmapped.as_ref().map_or(&lowers, |m| &m.paths);
-        let mounted = match mount_overlay(layers, &upper, &work, &merged, volatile) {
-            Err(e) if volatile && e.raw_os_error() == Some(libc::EINVAL) => {
-                mount_overlay(layers, &upper, &work, &merged, false)
-            }
-            other => other,
-        };
-        drop(idmapped);
-        if shift.is_some() {
-            if let Err(source) = mounted {
-                return Err(StorageError::Mount {
-                    container: container_id.to_string(),
-                    target: merged,
-                    source,
-                });
-            }
-            return Ok(merged);
+            let copy = self.shifted_copy(&cdir, image, shift.maps)?;
+            return match mount_overlay_volatile(std::slice::from_ref(&copy)) {
+                Ok(()) => Ok(merged),
+                Err(source) => {
+                    if let Err(e) = self.release_shifted_copy(&cdir) {
+                        tracing::warn!(container = container_id, "{e}");
+                    }
+                    Err(StorageError::Mount {
+                        container: container_id.to_string(),
+                        target: merged,
+                        source,
+                    })
+                }
+            };
         }
+        let mounted = mount_overlay_volatile(&lowers);
         match mounted {
             Ok(()) => {
                 // No marker: only the vfs fallback is recorded (below).
@@ -335,6 +359,8 @@ impl Store {
                 source: io::Error::from_raw_os_error(libc::EBUSY),
             });
         }
+        // The chowned copy it used goes with its last user.
+        self.release_shifted_copy(&cdir)?;
         // Any depth, bounded descriptors, never into a mount (see tree_remove).
         remove_tree_if_exists(&cdir).map_err(StorageError::io("removing", &cdir))
     }
@@ -371,6 +397,16 @@ fn idmapped_layers(cdir: &Path, lowers: &[PathBuf], userns: &Path) -> Result<Idm
         out.paths.push(target);
     }
     Ok(out)
+}
+
+/// How [`Store::mount_rootfs_shifted`] shifts ids: the pinned user
+/// namespace of the container, its mappings, and the way (idmapped layers
+/// or the chowned copy).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdShift<'a> {
+    pub userns: &'a Path,
+    pub maps: &'a IdMaps,
+    pub mode: IdShiftMode,
 }
 
 /// A mount count kept in a file; absent or unreadable is zero.

@@ -21,6 +21,7 @@ use super::error::{Result, StorageError};
 use super::extract::is_whiteout;
 use super::in_root::{InRoot, Node, NodeKind};
 use super::tree_remove::remove_tree_at;
+use crate::idmap::IdMaps;
 
 const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::DIRECTORY)
@@ -29,13 +30,38 @@ const DIR_FLAGS: OFlags = OFlags::RDONLY
 
 /// Copies the layer trees `diffs` (bottom first) into `dest`.
 pub(crate) fn copy_layers(diffs: &[PathBuf], dest: &Path) -> Result<()> {
+    copy_layers_shifted(diffs, dest, None)
+}
+
+/// [`copy_layers`], every owner shifted by `shift` (container ids to host
+/// ids; an id the mappings lack becomes the kernel's overflow id 65534, as
+/// an idmapped mount shows it).
+pub(crate) fn copy_layers_shifted(
+    diffs: &[PathBuf],
+    dest: &Path,
+    shift: Option<&IdMaps>,
+) -> Result<()> {
     for diff in diffs {
         let src = InRoot::new(diff).map_err(StorageError::io("opening", diff))?;
         let dst = rfs::open(dest, DIR_FLAGS, Mode::empty())
             .map_err(|e| StorageError::io("opening", dest)(e.into()))?;
-        copy_tree(&src, dst).map_err(StorageError::io("copying layer", diff))?;
+        copy_tree(&src, dst, shift).map_err(StorageError::io("copying layer", diff))?;
     }
     Ok(())
+}
+
+const OVERFLOW_ID: u32 = 65534;
+
+/// The owner a copy of a node owned by `st` gets.
+fn owner(st: &rfs::Stat, shift: Option<&IdMaps>) -> (rfs::Uid, rfs::Gid) {
+    let (uid, gid) = match shift {
+        None => (st.st_uid, st.st_gid),
+        Some(m) => (
+            m.host_uid(st.st_uid).unwrap_or(OVERFLOW_ID),
+            m.host_gid(st.st_gid).unwrap_or(OVERFLOW_ID),
+        ),
+    };
+    (rfs::Uid::from_raw(uid), rfs::Gid::from_raw(gid))
 }
 
 fn times(st: &rfs::Stat) -> Timestamps {
@@ -71,12 +97,15 @@ fn copy_xattrs<S: AsFd, D: AsFd>(src: S, dst: D) -> io::Result<()> {
     Ok(())
 }
 
-fn set_meta<S: AsFd, D: AsFd>(dst: D, src: S, st: &rfs::Stat) -> io::Result<()> {
-    rfs::fchown(
-        &dst,
-        Some(rfs::Uid::from_raw(st.st_uid)),
-        Some(rfs::Gid::from_raw(st.st_gid)),
-    )?;
+fn set_meta<S: AsFd, D: AsFd>(
+    dst: D,
+    src: S,
+    st: &rfs::Stat,
+    shift: Option<&IdMaps>,
+) -> io::Result<()> {
+    let (uid, gid) = owner(st, shift);
+    // Owner first: the mode after it keeps set-id bits chown clears.
+    rfs::fchown(&dst, Some(uid), Some(gid))?;
     rfs::fchmod(&dst, Mode::from_raw_mode(st.st_mode & 0o7777))?;
     copy_xattrs(src, &dst)?;
     rfs::futimens(&dst, &times(st))?;
@@ -114,7 +143,7 @@ fn empty_dir(dir: &OwnedFd) -> io::Result<()> {
 }
 
 /// Copies the tree `src` over the directory `root`.
-fn copy_tree(src: &InRoot, root: OwnedFd) -> io::Result<()> {
+fn copy_tree(src: &InRoot, root: OwnedFd, shift: Option<&IdMaps>) -> io::Result<()> {
     let mut cur = root;
     // Identities of the destination directories above `cur`.
     let mut parents: Vec<(u64, u64)> = Vec::new();
@@ -147,7 +176,7 @@ fn copy_tree(src: &InRoot, root: OwnedFd) -> io::Result<()> {
             NodeKind::LeaveDir => {
                 let src_dir =
                     src.open_no_symlinks(&node.rel, OFlags::RDONLY | OFlags::DIRECTORY)?;
-                set_meta(&cur, &src_dir, &node.stat)?;
+                set_meta(&cur, &src_dir, &node.stat, shift)?;
                 let up = rfs::openat(&cur, c"..", DIR_FLAGS, Mode::empty())?;
                 let st = rfs::fstat(&up)?;
                 if Some((st.st_dev, st.st_ino)) != parents.pop() {
@@ -158,12 +187,12 @@ fn copy_tree(src: &InRoot, root: OwnedFd) -> io::Result<()> {
                 }
                 cur = up;
             }
-            NodeKind::File(ref f) => copy_file(&cur, &node, f)?,
+            NodeKind::File(ref f) => copy_file(&cur, &node, f, shift)?,
             NodeKind::Symlink(ref target) => {
                 let name = node.name();
                 remove_entry(&cur, name)?;
                 rfs::symlinkat(target, &cur, name)?;
-                own_and_time(&cur, &node)?;
+                own_and_time(&cur, &node, shift)?;
             }
             NodeKind::Unopened => {
                 return Err(io::Error::other("walk without file contents"));
@@ -182,7 +211,7 @@ fn copy_tree(src: &InRoot, root: OwnedFd) -> io::Result<()> {
                     Mode::from_raw_mode(0o600),
                     node.stat.st_rdev,
                 )?;
-                own_and_time(&cur, &node)?;
+                own_and_time(&cur, &node, shift)?;
                 // Just created by us as a non-symlink node in our own tree.
                 rfs::chmodat(
                     &cur,
@@ -197,7 +226,7 @@ fn copy_tree(src: &InRoot, root: OwnedFd) -> io::Result<()> {
     Ok(())
 }
 
-fn copy_file(dir: &OwnedFd, node: &Node, mut src: &File) -> io::Result<()> {
+fn copy_file(dir: &OwnedFd, node: &Node, mut src: &File, shift: Option<&IdMaps>) -> io::Result<()> {
     let name = node.name();
     remove_entry(dir, name)?;
     let out = rfs::openat(
@@ -208,19 +237,14 @@ fn copy_file(dir: &OwnedFd, node: &Node, mut src: &File) -> io::Result<()> {
     )?;
     let mut out = File::from(out);
     io::copy(&mut src, &mut out)?;
-    set_meta(&out, src, &node.stat)
+    set_meta(&out, src, &node.stat, shift)
 }
 
 /// Owner and times of a node just created (not followed if a symlink).
-fn own_and_time(dir: &OwnedFd, node: &Node) -> io::Result<()> {
+fn own_and_time(dir: &OwnedFd, node: &Node, shift: Option<&IdMaps>) -> io::Result<()> {
     let name = node.name();
-    rfs::chownat(
-        dir,
-        name,
-        Some(rfs::Uid::from_raw(node.stat.st_uid)),
-        Some(rfs::Gid::from_raw(node.stat.st_gid)),
-        AtFlags::SYMLINK_NOFOLLOW,
-    )?;
+    let (uid, gid) = owner(&node.stat, shift);
+    rfs::chownat(dir, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;
     rfs::utimensat(dir, name, &times(&node.stat), AtFlags::SYMLINK_NOFOLLOW)?;
     Ok(())
 }

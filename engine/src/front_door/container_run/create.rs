@@ -48,7 +48,6 @@ pub(crate) async fn create(
         }
     }
     let mut options = container_options(std::mem::take(&mut spec.options), &defaults)?;
-    options.conmon_pidfile = spec.conmon_pidfile.clone();
     // Checked before anything is created: a start could not pass them.
     crate::inherited_fds::preserved(options.preserve_fds).map_err(Error::invalid)?;
     let in_pod = !matches!(&spec.pod, PodTarget::None)
@@ -68,6 +67,18 @@ pub(crate) async fn create(
     (options.namespaces, donors) =
         super::namespaces::namespace_modes(engine.ctx(), &namespace_spec, in_pod)?;
     requires.extend(donors);
+    if options.user.as_deref().is_none_or(str::is_empty) {
+        // Podman: keep-id without `--user` runs as its uid:gid.
+        if let Some(user) = namespace_spec
+            .userns
+            .as_deref()
+            .map(super::namespaces::keep_id_user)
+            .transpose()?
+            .flatten()
+        {
+            options.user = Some(user);
+        }
+    }
     let userns_value = namespace_spec
         .userns
         .clone()
@@ -75,17 +86,6 @@ pub(crate) async fn create(
         // containers.conf's `userns` (rpod applies `auto` and `private`
         // from it; `host` is the default anyway).
         .or_else(|| defaults.userns.clone().filter(|_| !in_pod));
-    // Held until the row is stored: no other create takes the same ids.
-    let _userns_lock =
-        match super::userns::mapped_mode(engine.ctx(), &namespace_spec, userns_value.as_deref())? {
-            Some((mode, lock)) => {
-                options.namespaces.user = mode;
-                lock
-            }
-            None => None,
-        };
-    crate::rootless::userns::check(&options.namespaces.user)
-        .map_err(|e| Error::new(rpod_api::ErrorKind::NotImplemented, e))?;
     let runtime = crate::engine::select_runtime(engine.config(), options.runtime.as_deref())
         .map(|r| r.name)
         .unwrap_or_default();
@@ -102,8 +102,26 @@ pub(crate) async fn create(
     if let Some(path) = &spec.conmon_pidfile {
         prepare_conmon_pidfile(path)?;
     }
+    // The one place the option is set (container_options leaves it out:
+    // it is not part of the container spec).
+    options.conmon_pidfile = spec.conmon_pidfile.clone();
     pull_as_policy(engine, &image, &spec, progress).await?;
     let image_config = image_config(engine, &image)?;
+    // Held until the row is stored: no other create takes the same ids.
+    let _userns_lock = match super::userns::mapped_mode(
+        engine.ctx(),
+        &namespace_spec,
+        userns_value.as_deref(),
+        auto_image_ids(engine, &image, userns_value.as_deref())?,
+    )? {
+        Some((mode, lock)) => {
+            options.namespaces.user = mode;
+            lock
+        }
+        None => None,
+    };
+    crate::rootless::userns::check(&options.namespaces.user)
+        .map_err(|e| Error::new(rpod_api::ErrorKind::NotImplemented, e))?;
     if !defaults.env.is_empty() {
         prepend_default_env(&mut options, &defaults.env, &image_env(&image_config));
     }
@@ -253,6 +271,22 @@ async fn replace_existing(engine: &Engine, name: &str) -> Result<(), Error> {
 }
 
 /// The image's config (JSON null when the image is not there).
+/// For `--userns=auto`: the size of the id range the image needs.
+fn auto_image_ids(
+    engine: &Engine,
+    image: &str,
+    userns: Option<&str>,
+) -> Result<Option<u32>, Error> {
+    if !userns.is_some_and(|v| v == "auto" || v.starts_with("auto:")) {
+        return Ok(None);
+    }
+    let store = engine.store();
+    match store.lookup_image(image).map_err(|e| other(&e))? {
+        Some(img) => Ok(Some(store.id_range_needed(&img).map_err(|e| other(&e))?)),
+        None => Ok(None),
+    }
+}
+
 fn image_config(engine: &Engine, image: &str) -> Result<serde_json::Value, Error> {
     let store = engine.store();
     let Some(img) = store.lookup_image(image).map_err(|e| other(&e))? else {

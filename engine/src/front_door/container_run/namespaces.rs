@@ -59,15 +59,9 @@ pub(crate) fn namespace_modes(
 fn user_mode(ctx: &EngineCtx, value: &str, donors: &mut Vec<String>) -> Result<UserNsMode, Error> {
     match value {
         "host" => Ok(UserNsMode::Host),
-        "keep-id" => Ok(UserNsMode::KeepId),
         "nomap" => Err(Error::invalid("nomap is only supported in rootless mode")),
+        _ if keep_id_user(value)?.is_some() => Ok(UserNsMode::KeepId),
         _ if super::userns::is_mapped_mode(value) => Ok(UserNsMode::Host),
-        _ if value.starts_with("keep-id:") => Err(Error::new(
-            ErrorKind::NotImplemented,
-            format!(
-                "--userns={value} is not supported yet: keep-id options are for rootless Podman"
-            ),
-        )),
         _ => match ns_modes::parse(NsKind::Pid, value)
             .map_err(|_| Error::invalid(format!("unrecognized namespace mode {value} passed")))?
         {
@@ -93,6 +87,38 @@ fn user_mode(ctx: &EngineCtx, value: &str, donors: &mut Vec<String>) -> Result<U
             ))),
         },
     }
+}
+
+/// `--userns=keep-id[:uid=N,gid=N,size=N]` for root: the user the
+/// container runs as unless `--user` says otherwise (`uid:gid`, 0 when not
+/// given), as Podman's GetKeepIDMapping for root, whose mappings are the
+/// host's whole range (so `size` changes nothing). `None`: not keep-id.
+pub(crate) fn keep_id_user(value: &str) -> Result<Option<String>, Error> {
+    let opts = match value.split_once(':') {
+        None if value == "keep-id" => "",
+        Some(("keep-id", opts)) => opts,
+        _ => return Ok(None),
+    };
+    let (mut uid, mut gid) = (0u32, 0u32);
+    for opt in opts.split(',').filter(|_| !opts.is_empty()) {
+        let (key, val) = opt
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("invalid option specified: {opt:?}")))?;
+        let n = val.parse::<u32>().map_err(|_| {
+            Error::invalid(format!(
+                "strconv.ParseUint: parsing {val:?}: invalid syntax"
+            ))
+        });
+        match key {
+            "uid" => uid = n?,
+            "gid" => gid = n?,
+            "size" => {
+                n?;
+            }
+            _ => return Err(Error::invalid(format!("unknown option specified: {key:?}"))),
+        }
+    }
+    Ok(Some(format!("{uid}:{gid}")))
 }
 
 /// The full id of the container `name` whose `kind` namespace is joined.
@@ -194,6 +220,30 @@ pub(crate) fn cgroup_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keep_id_options_for_root() {
+        assert_eq!(keep_id_user("keep-id").unwrap().as_deref(), Some("0:0"));
+        assert_eq!(
+            keep_id_user("keep-id:uid=1000,gid=100,size=5")
+                .unwrap()
+                .as_deref(),
+            Some("1000:100")
+        );
+        assert_eq!(
+            keep_id_user("keep-id:gid=7").unwrap().as_deref(),
+            Some("0:7")
+        );
+        assert_eq!(keep_id_user("auto").unwrap(), None);
+        assert_eq!(keep_id_user("keep-idx").unwrap(), None);
+        let err = |v| keep_id_user(v).unwrap_err().message;
+        assert_eq!(err("keep-id:uid"), "invalid option specified: \"uid\"");
+        assert_eq!(err("keep-id:foo=1"), "unknown option specified: \"foo\"");
+        assert_eq!(
+            err("keep-id:uid=x"),
+            "strconv.ParseUint: parsing \"x\": invalid syntax"
+        );
+    }
 
     fn spec(parent: Option<&str>, mode: Option<&str>, conf: &[&str]) -> CgroupSpec {
         CgroupSpec {

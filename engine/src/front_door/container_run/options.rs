@@ -44,7 +44,6 @@ pub(crate) fn container_options(
         },
         group_add: spec.group_add,
         hostname: spec.hostname,
-        conmon_pidfile: None,
         tty: spec.tty,
         interactive: spec.interactive,
         mounts,

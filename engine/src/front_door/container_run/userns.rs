@@ -16,8 +16,10 @@ use crate::lock::LockGuard;
 
 const SUBUID: &str = "/etc/subuid";
 const SUBGID: &str = "/etc/subgid";
-/// containers.conf's default `auto_userns_min_size`.
+/// containers/storage's default `auto-userns-min-size`.
 const AUTO_MIN_SIZE: u32 = 1024;
+/// containers/storage's default `auto-userns-max-size`.
+const AUTO_MAX_SIZE: u32 = 65536;
 /// The user whose subordinate ids `auto` takes, as Podman's.
 const AUTO_USER: &str = "containers";
 
@@ -29,11 +31,13 @@ pub(crate) fn is_mapped_mode(value: &str) -> bool {
 /// The mode the mapping flags (or `userns`, the effective `--userns`)
 /// ask for, `None` when they ask for none. An `auto` allocation returns
 /// the lock that keeps another create from taking the same ids until this
-/// container's row is stored.
+/// container's row is stored. `image_ids`: the size of the id range the
+/// container's image needs (`auto` without `size` takes at least that).
 pub(crate) fn mapped_mode(
     ctx: &EngineCtx,
     spec: &NamespaceSpec,
     userns: Option<&str>,
+    image_ids: Option<u32>,
 ) -> Result<Option<(UserNsMode, Option<LockGuard>)>, Error> {
     let flags = !spec.uidmap.is_empty()
         || !spec.gidmap.is_empty()
@@ -79,7 +83,19 @@ pub(crate) fn mapped_mode(
         .into_iter()
         .filter_map(|r| r.options.namespaces.user.own_maps().cloned())
         .collect();
-    let size = opts.size.unwrap_or(AUTO_MIN_SIZE);
+    let size = match opts.size {
+        Some(n) => n,
+        None => {
+            // As containers/storage: the image's ids, at least the minimum.
+            let n = image_ids.unwrap_or(0).max(AUTO_MIN_SIZE);
+            if n > AUTO_MAX_SIZE {
+                return Err(Error::invalid(format!(
+                    "the container needs a user namespace with size {n} that is bigger than the maximum value allowed with userns=auto {AUTO_MAX_SIZE}"
+                )));
+            }
+            n
+        }
+    };
     let maps = idmap::allocate_auto(
         &idmap::subid_ranges(Path::new(SUBUID), AUTO_USER, None),
         &idmap::subid_ranges(Path::new(SUBGID), AUTO_USER, None),
@@ -150,7 +166,7 @@ pub(crate) fn pod_user_mode(
     ctx: &EngineCtx,
     spec: &NamespaceSpec,
 ) -> Result<(UserNsMode, Option<LockGuard>), Error> {
-    if let Some((mode, lock)) = mapped_mode(ctx, spec, spec.userns.as_deref())? {
+    if let Some((mode, lock)) = mapped_mode(ctx, spec, spec.userns.as_deref(), None)? {
         return Ok((mode, lock));
     }
     let mode = match spec.userns.as_deref().unwrap_or_default() {

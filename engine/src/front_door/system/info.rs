@@ -219,7 +219,7 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
     let uname = nix::sys::utsname::uname().ok();
     let mut host = HostInfo {
         arch: host_arch().to_owned(),
-        cgroup_manager: "cgroupfs".to_owned(),
+        cgroup_manager: config.cgroup_manager.name().to_owned(),
         cgroups_version: cgroup_version().to_owned(),
         cgroup_controllers: super::host_security::cgroup_controllers(cgroup_version() == "v2"),
         conmon: ConmonInfo {
