@@ -34,6 +34,14 @@ pub struct KubePlayOptions {
     pub tls_verify: Option<bool>,
     /// `-q`: no pull progress.
     pub quiet: bool,
+    /// `--service-container`: a service container lives as long as the
+    /// pods.
+    #[serde(default)]
+    pub service_container: bool,
+    /// `--service-exit-code-propagation` (`none`, `any`, `all`; empty:
+    /// `none`).
+    #[serde(default)]
+    pub exit_code_propagation: String,
 }
 
 impl Default for KubePlayOptions {
@@ -50,6 +58,8 @@ impl Default for KubePlayOptions {
             no_hosts: false,
             tls_verify: None,
             quiet: false,
+            service_container: false,
+            exit_code_propagation: String::new(),
         }
     }
 }
@@ -77,6 +87,9 @@ pub struct KubePlayReport {
     pub pods: Vec<PlayKubePod>,
     /// Warnings for the caller to show (Podman logs them).
     pub warnings: Vec<String>,
+    /// The service container's id (`--service-container`).
+    #[serde(default, rename = "ServiceContainerID")]
+    pub service_container_id: String,
 }
 
 /// `kube down` / `kube play --down`.

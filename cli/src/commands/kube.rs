@@ -80,9 +80,12 @@ pub struct PlayArgs {
     /// Add annotations to the pods' containers (key=value)
     #[arg(long)]
     annotation: Vec<String>,
-    /// Starts a service container before all pods [not supported yet]
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    /// Starts a service container before all pods
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", hide = true)]
     service_container: Option<bool>,
+    /// Exit-code propagation of the service container
+    #[arg(long, hide = true)]
+    service_exit_code_propagation: Option<String>,
     /// Build all images in a YAML (given Containerfiles exist) [not supported yet]
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     build: Option<bool>,
@@ -281,8 +284,11 @@ pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
     if a.build == Some(true) {
         return refuse("--build: building images is not supported yet");
     }
-    if a.service_container == Some(true) {
-        return refuse("--service-container is not supported yet");
+    let service_container = a.service_container == Some(true);
+    if service_container && !a.start {
+        return Err(CliError::usage(
+            "--service-container does not work with --start=stop",
+        ));
     }
     for an in &a.annotation {
         if !an.contains('=') {
@@ -331,6 +337,8 @@ pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
         no_hosts: a.no_hosts,
         tls_verify: a.tls_verify,
         quiet: a.quiet,
+        service_container,
+        exit_code_propagation: a.service_exit_code_propagation.unwrap_or_default(),
     };
     if a.wait {
         if !a.start {

@@ -206,6 +206,10 @@ pub struct ContainerOptions {
     /// Seconds before `stop` escalates to SIGKILL (default 10).
     #[serde(default)]
     pub stop_timeout: Option<u64>,
+    /// A service container (`kube play --service-container`), with how its
+    /// pods' exit codes become its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<crate::pod::service::ExitCodePropagation>,
     /// `--restart`, enforced by the container's monitor.
     #[serde(default)]
     pub restart: Option<RestartConfig>,

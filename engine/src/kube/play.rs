@@ -9,6 +9,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 use rpod_api::front_door::images::ProgressSink;
 use rpod_api::front_door::pods::{PodRmOptions, PodSelect};
 use rpod_api::kube::{KubePlayOptions, KubePlayReport, PlayKubePod};
@@ -16,11 +18,35 @@ use rpod_api::network::NetworkCreateOptions;
 use rpod_api::secret::{SecretCreateOptions, SecretRmOptions};
 use rpod_api::volume::{VolumeCreateOptions, VolumeRmOptions};
 use rpod_api::{Error, FrontDoor};
+use sha2::{Digest, Sha256};
 
 use super::parse::{configmap_file, parse, Doc, Parsed};
 use super::pod::{plan, PodPlan, DEFAULT_NETWORK};
 use super::sources::{configmap_content, secret_content, stored_secret, Sources};
 use super::volumes::VolumeFill;
+
+/// What `kube play --service-container` needs of the engine beyond the
+/// front door: making and removing the service container.
+#[async_trait]
+pub(crate) trait ServiceHost: Send + Sync {
+    /// Creates service container `name` (removing one of that name first
+    /// with `replace`); returns its id.
+    async fn create_service(
+        &self,
+        name: &str,
+        propagation: &str,
+        replace: bool,
+    ) -> Result<String, Error>;
+    /// Removes service container `id` (none of its pods is left).
+    async fn remove_service(&self, id: &str);
+}
+
+/// The name of the service container of a play: the first 12 hex digits
+/// of the YAML's SHA-256 and `-service`, so systemd units can find it.
+pub(crate) fn service_name(yaml: &[u8]) -> String {
+    let hash = hex::encode(Sha256::digest(yaml));
+    format!("{}-service", &hash[..12])
+}
 
 /// What this play created, removed again when it fails.
 #[derive(Default)]
@@ -28,10 +54,11 @@ struct Undo {
     pods: Vec<String>,
     volumes: Vec<String>,
     secrets: Vec<String>,
+    service: Option<String>,
 }
 
 impl Undo {
-    async fn run<E: FrontDoor + ?Sized>(self, e: &E) {
+    async fn run<E: FrontDoor + ServiceHost + ?Sized>(self, e: &E) {
         if !self.pods.is_empty() {
             let opts = PodRmOptions {
                 select: PodSelect::default(),
@@ -60,6 +87,10 @@ impl Undo {
             if let Err(err) = e.secret_remove(&self.secrets, opts).await {
                 tracing::warn!("removing secrets after a failed play: {err}");
             }
+        }
+        // Removing the pods removed it unless no pod was made.
+        if let Some(id) = &self.service {
+            e.remove_service(id).await;
         }
     }
 }
@@ -228,12 +259,17 @@ async fn play_pod<E: FrontDoor + ?Sized>(
 }
 
 /// `kube play`.
-pub(crate) async fn play<E: FrontDoor + ?Sized>(
+pub(crate) async fn play<E: FrontDoor + ServiceHost + ?Sized>(
     e: &E,
     yaml: &[u8],
     options: KubePlayOptions,
     progress: Option<Arc<dyn ProgressSink>>,
 ) -> Result<KubePlayReport, Error> {
+    if options.service_container && !options.start {
+        return Err(Error::invalid(
+            "running a service container requires starting the pod(s)",
+        ));
+    }
     let parsed = parse(yaml)?;
     let acted_on = parsed
         .docs
@@ -288,6 +324,20 @@ pub(crate) async fn play<E: FrontDoor + ?Sized>(
         .await?;
     }
     let mut undo = Undo::default();
+    if options.service_container && !plans.is_empty() {
+        let id = e
+            .create_service(
+                &service_name(yaml),
+                &options.exit_code_propagation,
+                options.replace,
+            )
+            .await?;
+        for p in &mut plans {
+            p.pod.service_container = Some(id.clone());
+        }
+        undo.service = Some(id.clone());
+        report.service_container_id = id;
+    }
     match execute(
         e,
         &parsed,
@@ -307,7 +357,7 @@ pub(crate) async fn play<E: FrontDoor + ?Sized>(
     }
 }
 
-async fn execute<E: FrontDoor + ?Sized>(
+async fn execute<E: FrontDoor + ServiceHost + ?Sized>(
     e: &E,
     parsed: &Parsed,
     plans: Vec<PodPlan>,
