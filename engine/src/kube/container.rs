@@ -1,14 +1,13 @@
 //! One container of a pod template as a `create` request: image, command
 //! and args, workingDir, env, mounts, restart policy, securityContext,
-//! resources, livenessProbe (a health check that restarts the container),
+//! resources, probes (health checks: `probes`),
 //! as Podman's `kube.ToSpecGen` maps them.
 
 use k8s_openapi::api::core::v1::{
-    Container, PodSecurityContext, Probe, ResourceRequirements, SecurityContext,
+    Container, PodSecurityContext, ResourceRequirements, SecurityContext,
 };
 use rpod_api::container_run::{
-    ContainerSpec, CreateSpec, HealthCheck, HealthOnFailure, InitCtrMode, PodTarget, PullPolicy,
-    RestartPolicy, RestartPolicyName,
+    ContainerSpec, CreateSpec, InitCtrMode, PodTarget, PullPolicy, RestartPolicy,
 };
 use rpod_api::Error;
 
@@ -48,60 +47,6 @@ fn pull_policy(p: Option<&str>, image: &str) -> Result<PullPolicy, Error> {
         Some("Always") => PullPolicy::Always,
         Some("Never") => PullPolicy::Never,
         Some(other) => return Err(Error::invalid(format!("invalid imagePullPolicy {other:?}"))),
-    })
-}
-
-fn secs(s: Option<i32>, default: u64) -> u64 {
-    match s {
-        Some(v) if v > 0 => v as u64,
-        _ => default,
-    }
-}
-
-/// A probe as Podman's health check command and schedule.
-fn health_check(p: &Probe) -> Result<HealthCheck, Error> {
-    let cmd = if let Some(e) = &p.exec {
-        e.command.clone().unwrap_or_default().join(" ")
-    } else if let Some(h) = &p.http_get {
-        let host = h.host.clone().unwrap_or_else(|| "localhost".into());
-        let scheme = h
-            .scheme
-            .clone()
-            .unwrap_or_else(|| "HTTP".into())
-            .to_lowercase();
-        let port = match &h.port {
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => n.to_string(),
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
-        };
-        let path = h
-            .path
-            .clone()
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| "/".into());
-        format!("curl -f {scheme}://{host}:{port}{path} || exit 1")
-    } else if let Some(t) = &p.tcp_socket {
-        let host = t.host.clone().unwrap_or_else(|| "localhost".into());
-        let port = match &t.port {
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => n.to_string(),
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
-        };
-        format!("nc -z -v {host} {port} || exit 1")
-    } else {
-        return Err(Error::new(
-            rpod_api::ErrorKind::NotImplemented,
-            "probe: only exec, httpGet and tcpSocket handlers are supported",
-        ));
-    };
-    Ok(HealthCheck {
-        test: vec!["CMD-SHELL".into(), cmd],
-        interval_ms: secs(p.period_seconds, 30) * 1000,
-        timeout_ms: secs(p.timeout_seconds, 30) * 1000,
-        start_period_ms: secs(p.initial_delay_seconds, 0) * 1000,
-        retries: p
-            .failure_threshold
-            .filter(|f| *f > 0)
-            .map_or(3, |f| f as u32),
-        on_failure: HealthOnFailure::Restart,
     })
 }
 
@@ -211,12 +156,6 @@ pub(crate) fn create_spec(
     {
         return Err(Error::invalid("cannot create an init container that has either of lifecycle, livenessProbe, readinessProbe, or startupProbe set"));
     }
-    if c.startup_probe.is_some() {
-        return Err(Error::new(
-            rpod_api::ErrorKind::NotImplemented,
-            format!("container {:?}: startupProbe is not supported yet", c.name),
-        ));
-    }
     let pull = pull_policy(c.image_pull_policy.as_deref(), &image)?;
     tracing::debug!(
         "Pulling image {image} (policy: {})",
@@ -249,18 +188,7 @@ pub(crate) fn create_spec(
     }
     apply_security(c.security_context.as_ref(), ctx.security, &mut spec);
     apply_resources(c.resources.as_ref(), &mut spec)?;
-    if let Some(p) = &c.liveness_probe {
-        let mut hc = health_check(p)?;
-        // A failing liveness probe restarts the container only when the
-        // pod's policy restarts containers (Podman).
-        if !matches!(
-            ctx.restart.map(|r| r.name),
-            Some(RestartPolicyName::Always | RestartPolicyName::OnFailure)
-        ) {
-            hc.on_failure = HealthOnFailure::None;
-        }
-        spec.healthcheck = Some(hc);
-    }
+    super::probes::apply(c, ctx.restart, &mut spec)?;
     Ok(CreateSpec {
         options: spec,
         name: Some(format!("{}-{}", ctx.pod_name, c.name)),
@@ -324,10 +252,8 @@ mod tests {
         assert_eq!(o.resources.memory, Some(64 << 20));
         assert_eq!(o.resources.nano_cpus, Some(500_000_000));
         let h = o.healthcheck.as_ref().unwrap();
-        assert_eq!(h.test, ["CMD-SHELL", "true"]);
+        assert_eq!(h.test, ["CMD", "true"]);
         assert_eq!(h.interval_ms, 5000);
-        assert_eq!(h.start_period_ms, 2000);
-        assert_eq!(h.on_failure, HealthOnFailure::None);
     }
 
     #[test]

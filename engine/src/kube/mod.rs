@@ -10,6 +10,7 @@ pub(crate) mod generate;
 mod parse;
 pub(crate) mod play;
 mod pod;
+mod probes;
 mod quantity;
 mod sources;
 mod volumes;
