@@ -1,0 +1,68 @@
+//! `kube play` probes as Podman maps them: a `startupProbe` becomes the
+//! container's startup health check (the regular one taking over once it
+//! passed), a `livenessProbe` the regular check; exec commands keep their
+//! argument vector.
+
+mod common;
+
+use std::time::Duration;
+
+use common::busybox;
+use rpod_tests::{unique_name, wait_until, TestEnv};
+
+struct PodGuard<'a>(&'a TestEnv);
+
+impl Drop for PodGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["pod", "rm", "-af", "-t", "0"]);
+    }
+}
+
+#[test]
+fn startup_probe_gates_the_liveness_check() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let _g = PodGuard(env);
+    let pod = unique_name("kprb");
+    let yaml = format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: {pod}
+spec:
+  containers:
+  - name: c
+    image: {img}
+    command: ["sh", "-c", "sleep 2; touch /tmp/ready; sleep 1000"]
+    startupProbe:
+      exec:
+        command: ["cat", "/tmp/ready"]
+      periodSeconds: 1
+      failureThreshold: 60
+    livenessProbe:
+      exec:
+        command: ["test", "-e", "/tmp/ready"]
+      periodSeconds: 1
+"#
+    );
+    let path = env.dir().join("probe.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    env.ok(&["kube", "play", "--network", "none", &path.to_string_lossy()]);
+    let ctr = format!("{pod}-c");
+    let fmt = "{{.Config.StartupHealthCheck.Test}} {{.Config.StartupHealthCheck.Interval}} {{.Config.StartupHealthCheck.Retries}} | {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Timeout}}";
+    let conf = env.ok(&["inspect", "--format", fmt, &ctr]);
+    assert_eq!(
+        conf.trim(),
+        "[CMD cat /tmp/ready] 1s 60 | [CMD test -e /tmp/ready] 1s"
+    );
+    wait_until(
+        Duration::from_secs(60),
+        "the container becomes healthy",
+        || {
+            env.ok(&["inspect", "--format", "{{.State.Health.Status}}", &ctr])
+                .trim()
+                == "healthy"
+        },
+    );
+    env.ok(&["kube", "down", &path.to_string_lossy()]);
+}
