@@ -40,7 +40,7 @@ fn is_latest(image: &str) -> bool {
 
 /// `imagePullPolicy`; none given: `newer` for a `latest` image, else
 /// `missing`, as Podman.
-fn pull_policy(p: Option<&str>, image: &str) -> Result<PullPolicy, Error> {
+pub(crate) fn pull_policy(p: Option<&str>, image: &str) -> Result<PullPolicy, Error> {
     Ok(match p {
         None | Some("") if is_latest(image) => PullPolicy::Newer,
         None | Some("") | Some("IfNotPresent") => PullPolicy::Missing,

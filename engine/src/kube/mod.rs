@@ -7,6 +7,7 @@
 mod container;
 pub(crate) mod down;
 pub(crate) mod generate;
+mod image_volumes;
 mod parse;
 pub(crate) mod play;
 mod pod;

@@ -222,12 +222,28 @@ async fn fill_volume<E: FrontDoor + ?Sized>(
 async fn play_pod<E: FrontDoor + ?Sized>(
     e: &E,
     plan: PodPlan,
-    start: bool,
+    options: &KubePlayOptions,
     progress: &Option<Arc<dyn ProgressSink>>,
     undo: &mut Undo,
 ) -> Result<PlayKubePod, Error> {
+    let start = options.start;
     for fill in &plan.fills {
         fill_volume(e, fill, undo).await?;
+    }
+    for (reference, policy) in &plan.image_pulls {
+        super::image_volumes::pull(e, reference, *policy, options, progress).await?;
+    }
+    let mut plan = plan;
+    for spec in plan
+        .init_containers
+        .iter_mut()
+        .chain(plan.containers.iter_mut())
+    {
+        let name = spec.name.clone().unwrap_or_default();
+        if let Some((ctr, images)) = plan.automount.get(&name) {
+            let mounts = super::image_volumes::automount(e, ctr, images).await?;
+            spec.options.image_mounts.extend(mounts);
+        }
     }
     let id = e.pod_create(plan.pod).await?.id;
     undo.pods.push(id.clone());
@@ -411,7 +427,7 @@ async fn execute<E: FrontDoor + ServiceHost + ?Sized>(
         }
     }
     for p in plans {
-        let pod = play_pod(e, p, options.start, progress, undo).await?;
+        let pod = play_pod(e, p, options, progress, undo).await?;
         report.pods.push(pod);
     }
     Ok(())
