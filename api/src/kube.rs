@@ -42,6 +42,24 @@ pub struct KubePlayOptions {
     /// `none`).
     #[serde(default)]
     pub exit_code_propagation: String,
+    /// `--ip`: the n-th pod's static IP address.
+    #[serde(default)]
+    pub static_ips: Vec<String>,
+    /// `--mac-address`: the n-th pod's static MAC address.
+    #[serde(default)]
+    pub static_macs: Vec<String>,
+    /// `--userns`: the pods' user namespace mode.
+    #[serde(default)]
+    pub userns: Option<String>,
+    /// `--no-pod-prefix`: containers are named as in the YAML.
+    #[serde(default)]
+    pub no_pod_prefix: bool,
+    /// `--log-opt max-size=`, bytes.
+    #[serde(default)]
+    pub log_max_size: Option<u64>,
+    /// `--log-opt max-file=`.
+    #[serde(default)]
+    pub log_max_files: Option<u32>,
 }
 
 impl Default for KubePlayOptions {
@@ -60,6 +78,12 @@ impl Default for KubePlayOptions {
             quiet: false,
             service_container: false,
             exit_code_propagation: String::new(),
+            static_ips: Vec::new(),
+            static_macs: Vec::new(),
+            userns: None,
+            no_pod_prefix: false,
+            log_max_size: None,
+            log_max_files: None,
         }
     }
 }

@@ -66,3 +66,46 @@ spec:
     );
     env.ok(&["kube", "down", &path.to_string_lossy()]);
 }
+
+#[test]
+fn liveness_waits_for_initial_delay() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let _g = PodGuard(env);
+    let pod = unique_name("kdly");
+    let yaml = format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: {pod}
+spec:
+  containers:
+  - name: c
+    image: {img}
+    command: ["sleep", "1000"]
+    livenessProbe:
+      exec:
+        command: ["/bin/sh", "-c", "touch /tmp/hc.log"]
+      initialDelaySeconds: 100
+      periodSeconds: 1
+"#
+    );
+    let path = env.dir().join("delay.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    env.ok(&["kube", "play", "--network", "none", &path.to_string_lossy()]);
+    let ctr = format!("{pod}-c");
+    let ann = env.ok(&[
+        "inspect",
+        "--format",
+        "{{index .Config.Annotations \"io.podman.annotations.kube.health.check\"}}",
+        &ctr,
+    ]);
+    assert_eq!(ann.trim(), "true");
+    // Podman: not run during the start period, reported unhealthy.
+    let out = env.run(&["healthcheck", "run", &ctr]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "unhealthy");
+    let (code, _) = env.fails(&["exec", &ctr, "test", "-e", "/tmp/hc.log"]);
+    assert_eq!(code, 1);
+    env.ok(&["kube", "down", &path.to_string_lossy()]);
+}

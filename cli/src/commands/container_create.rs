@@ -233,28 +233,7 @@ impl ContainerFlags {
         )
         .map_err(CliError::usage)?;
         let network = self.net.to_spec()?;
-        let mut log_max_size = None;
-        let mut log_max_files = None;
-        for opt in &self.log_opt {
-            match opt.split_once('=') {
-                Some(("max-size", v)) => {
-                    log_max_size = Some(rpod_api::units::from_human_size(v).ok_or_else(|| {
-                        CliError::usage(format!("invalid max-size value {v:?} in --log-opt"))
-                    })?)
-                }
-                Some(("max-file", v)) => {
-                    log_max_files =
-                        Some(v.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                            CliError::usage(format!("invalid max-file value {v:?} in --log-opt"))
-                        })?)
-                }
-                _ => {
-                    return Err(CliError::usage(format!(
-                        "unsupported --log-opt {opt:?}: only max-size and max-file are supported"
-                    )))
-                }
-            }
-        }
+        let (log_max_size, log_max_files) = parse_log_opts(&self.log_opt)?;
         let mut label_lines = Vec::new();
         for file in &self.label_file {
             label_lines.extend(read_label_file(Path::new(file))?);
@@ -555,6 +534,33 @@ fn parse_umask(s: &str) -> CliResult<u32> {
     }
     u32::from_str_radix(s, 8)
         .map_err(|_| CliError::usage(format!("invalid umask string {s}: invalid argument")))
+}
+
+/// `--log-opt max-size=SIZE` and `max-file=N` (the options rpod's log
+/// drivers have).
+pub(crate) fn parse_log_opts(opts: &[String]) -> CliResult<(Option<u64>, Option<u32>)> {
+    let mut log_max_size = None;
+    let mut log_max_files = None;
+    for opt in opts {
+        match opt.split_once('=') {
+            Some(("max-size", v)) => {
+                log_max_size = Some(rpod_api::units::from_human_size(v).ok_or_else(|| {
+                    CliError::usage(format!("invalid max-size value {v:?} in --log-opt"))
+                })?)
+            }
+            Some(("max-file", v)) => {
+                log_max_files = Some(v.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    CliError::usage(format!("invalid max-file value {v:?} in --log-opt"))
+                })?)
+            }
+            _ => {
+                return Err(CliError::usage(format!(
+                    "unsupported --log-opt {opt:?}: only max-size and max-file are supported"
+                )))
+            }
+        }
+    }
+    Ok((log_max_size, log_max_files))
 }
 
 #[cfg(test)]

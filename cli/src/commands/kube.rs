@@ -62,6 +62,21 @@ pub struct PlayArgs {
     /// Logging driver for the containers
     #[arg(long)]
     log_driver: Option<String>,
+    /// Logging driver options (max-size=SIZE, max-file=N)
+    #[arg(long)]
+    log_opt: Vec<String>,
+    /// Static IP addresses to assign to the pods (the n-th to the n-th pod)
+    #[arg(long, value_delimiter = ',')]
+    ip: Vec<std::net::IpAddr>,
+    /// Static MAC addresses to assign to the pods (the n-th to the n-th pod)
+    #[arg(long, value_delimiter = ',')]
+    mac_address: Vec<String>,
+    /// User namespace to use for the pods
+    #[arg(long)]
+    userns: Option<String>,
+    /// Do not prefix container name with pod name
+    #[arg(long)]
+    no_pod_prefix: bool,
     /// Do not create /etc/hosts within the pod's containers
     #[arg(long)]
     no_hosts: bool,
@@ -314,6 +329,7 @@ pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
             .await?;
         return print_down(&r);
     }
+    let (log_max_size, log_max_files) = super::container_create::parse_log_opts(&a.log_opt)?;
     let mut configmaps = Vec::new();
     for p in &a.configmap {
         let data = std::fs::read(p)
@@ -339,6 +355,12 @@ pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
         quiet: a.quiet,
         service_container,
         exit_code_propagation: a.service_exit_code_propagation.unwrap_or_default(),
+        static_ips: a.ip.iter().map(ToString::to_string).collect(),
+        static_macs: a.mac_address,
+        userns: a.userns,
+        no_pod_prefix: a.no_pod_prefix,
+        log_max_size,
+        log_max_files,
     };
     if a.wait {
         if !a.start {

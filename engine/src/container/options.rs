@@ -460,6 +460,7 @@ impl From<HealthConfig> for rpod_proto::health::HealthConfig {
             max_log_count: rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_COUNT,
             max_log_size: rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_SIZE,
             log_file: None,
+            held_in_start_period: false,
         }
     }
 }
@@ -489,6 +490,7 @@ mod tests {
             max_log_count: 5,
             max_log_size: 500,
             log_file: None,
+            held_in_start_period: false,
         };
         let json = serde_json::to_string(&wire).unwrap();
         let ours: HealthConfig = serde_json::from_str(&json).unwrap();

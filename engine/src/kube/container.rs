@@ -12,6 +12,7 @@ use rpod_api::container_run::{
 use rpod_api::Error;
 
 use super::quantity;
+use crate::container::health::KUBE_HEALTH_CHECK_ANNOTATION;
 
 /// What every container of the pod shares.
 pub(crate) struct PodContext<'a> {
@@ -22,8 +23,12 @@ pub(crate) struct PodContext<'a> {
     pub security: Option<&'a PodSecurityContext>,
     pub stop_timeout: Option<u64>,
     pub log_driver: Option<&'a str>,
+    pub log_max_size: Option<u64>,
+    pub log_max_files: Option<u32>,
     pub tls_verify: Option<bool>,
     pub quiet: bool,
+    /// `--no-pod-prefix`: the container's name is its YAML name.
+    pub no_pod_prefix: bool,
 }
 
 /// Whether the reference names the `latest` tag (or no tag, which is it).
@@ -164,8 +169,12 @@ pub(crate) fn create_spec(
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
     );
+    let mut annotations = ctx.annotations.to_vec();
+    // Podman marks every container it plays: health checks wait for the
+    // start period (initialDelaySeconds).
+    annotations.push((KUBE_HEALTH_CHECK_ANNOTATION.to_owned(), "true".to_owned()));
     let mut spec = ContainerSpec {
-        annotations: ctx.annotations.to_vec(),
+        annotations,
         image,
         env,
         workdir: c.working_dir.clone().filter(|w| !w.is_empty()),
@@ -176,6 +185,8 @@ pub(crate) fn create_spec(
         init_ctr: init,
         stop_timeout: ctx.stop_timeout,
         log_driver: ctx.log_driver.map(str::to_owned),
+        log_max_size: ctx.log_max_size,
+        log_max_files: ctx.log_max_files,
         ..ContainerSpec::default()
     };
     match (&c.command, &c.args) {
@@ -191,7 +202,11 @@ pub(crate) fn create_spec(
     super::probes::apply(c, ctx.restart, &mut spec)?;
     Ok(CreateSpec {
         options: spec,
-        name: Some(format!("{}-{}", ctx.pod_name, c.name)),
+        name: Some(if ctx.no_pod_prefix {
+            c.name.clone()
+        } else {
+            format!("{}-{}", ctx.pod_name, c.name)
+        }),
         pull,
         tls_verify: ctx.tls_verify,
         quiet: ctx.quiet,
@@ -213,8 +228,11 @@ mod tests {
             security: None,
             stop_timeout: None,
             log_driver: None,
+            log_max_size: None,
+            log_max_files: None,
             tls_verify: None,
             quiet: true,
+            no_pod_prefix: false,
         }
     }
 

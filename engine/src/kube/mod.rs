@@ -11,6 +11,7 @@ mod image_volumes;
 mod parse;
 pub(crate) mod play;
 mod pod;
+mod pod_options;
 mod probes;
 mod quantity;
 mod sources;

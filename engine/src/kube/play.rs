@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::parse::{configmap_file, parse, Doc, Parsed};
 use super::pod::{plan, PodPlan, DEFAULT_NETWORK};
+use super::pod_options::{static_addresses, user_namespace};
 use super::sources::{configmap_content, secret_content, stored_secret, Sources};
 use super::volumes::VolumeFill;
 
@@ -304,26 +305,34 @@ pub(crate) async fn play<E: FrontDoor + ServiceHost + ?Sized>(
     }
     let src = sources(e, &parsed, &options).await?;
     let mut plans = Vec::new();
-    for w in parsed.workloads() {
-        let p = plan(w, &src, &options).map_err(|err| {
-            if w.controller {
-                Error::new(
-                    err.kind,
-                    format!(
-                        "encountered while bringing up pod {}: {}",
-                        w.pod_name, err.message
-                    ),
-                )
-            } else {
-                err
-            }
-        })?;
+    let mut warnings = Vec::new();
+    for (index, w) in parsed.workloads().enumerate() {
+        let p = plan(w, &src, &options)
+            .and_then(|mut p| {
+                warnings.extend(static_addresses(&mut p.pod, &options, index)?);
+                user_namespace(&mut p.pod, w, &options);
+                Ok(p)
+            })
+            .map_err(|err| {
+                if w.controller {
+                    Error::new(
+                        err.kind,
+                        format!(
+                            "encountered while bringing up pod {}: {}",
+                            w.pod_name, err.message
+                        ),
+                    )
+                } else {
+                    err
+                }
+            })?;
         plans.push(p);
     }
     let mut report = KubePlayReport {
         warnings: parsed.warnings.clone(),
         ..KubePlayReport::default()
     };
+    report.warnings.extend(warnings);
     if options.replace {
         let down = super::down::down(e, yaml, rpod_api::kube::KubeDownOptions::default()).await?;
         report.warnings.extend(down.warnings);

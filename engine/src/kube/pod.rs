@@ -199,8 +199,11 @@ pub(crate) fn plan(
             .termination_grace_period_seconds
             .map(|s| s.max(0) as u64),
         log_driver: options.log_driver.as_deref(),
+        log_max_size: options.log_max_size,
+        log_max_files: options.log_max_files,
         tls_verify: options.tls_verify,
         quiet: options.quiet,
+        no_pod_prefix: options.no_pod_prefix,
     };
     let annotations = meta.annotations.clone().unwrap_or_default();
     let fields = PodFields {
