@@ -108,3 +108,28 @@ fn static_addresses_prefix_and_log_options() {
     );
     assert_eq!(env.ok(&["pod", "ps", "-q"]).trim(), "");
 }
+
+/// `kube generate` writes `restartPolicy: Never` for a container created
+/// with `--restart no|never` and none for one created without a policy.
+#[test]
+fn generate_tells_restart_no_from_none() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let never = unique_name("kgn");
+    let unset = unique_name("kgu");
+    env.ok(&[
+        "create",
+        "--restart",
+        "never",
+        "--name",
+        &never,
+        &img,
+        "true",
+    ]);
+    env.ok(&["create", "--name", &unset, &img, "true"]);
+    let y = env.ok(&["kube", "generate", &never]);
+    assert!(y.contains("restartPolicy: Never"), "{y}");
+    let y = env.ok(&["kube", "generate", &unset]);
+    assert!(!y.contains("restartPolicy"), "{y}");
+    env.ok(&["rm", &never, &unset]);
+}

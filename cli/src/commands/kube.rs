@@ -18,7 +18,7 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Subcommand)]
 pub enum KubeCommand {
     /// Play a pod or volume based on Kubernetes YAML
-    Play(PlayArgs),
+    Play(Box<PlayArgs>),
     /// Remove pods based on Kubernetes YAML
     Down(DownArgs),
     /// Generate Kubernetes YAML based on containers, pods or volumes
@@ -30,7 +30,7 @@ pub enum KubeCommand {
 #[derive(Debug, Subcommand)]
 pub enum PlayCommand {
     /// Play a pod or volume based on Kubernetes YAML
-    Kube(PlayArgs),
+    Kube(Box<PlayArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -292,7 +292,8 @@ async fn wait_and_teardown(front: &dyn FrontDoor, r: &KubePlayReport, yaml: Vec<
     Ok(0)
 }
 
-pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
+pub async fn play(g: &Globals, a: Box<PlayArgs>) -> CliResult {
+    let a = *a;
     if a.force && !a.down {
         return Err(CliError::usage("--force may be specified only with --down"));
     }

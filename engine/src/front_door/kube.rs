@@ -67,6 +67,19 @@ impl Kube for LocalEngine {
                 .clone()
                 .unwrap_or_else(|| "pod".into());
         }
-        crate::kube::generate::generate(self, names, options).await
+        // Containers created with `--restart no` (their report reads as
+        // one created without a policy).
+        let never = self
+            .engine()
+            .containers()?
+            .into_iter()
+            .filter(|c| {
+                c.options
+                    .restart
+                    .is_some_and(|r| r.policy == crate::container::RestartPolicy::No)
+            })
+            .map(|c| c.id)
+            .collect();
+        crate::kube::generate::generate(self, names, options, &never).await
     }
 }
