@@ -18,22 +18,30 @@ impl Drop for PodGuard<'_> {
     }
 }
 
+/// Plays a pod `pod` with one container `c` (the YAML's `spec`
+/// indentation for `body`); returns the YAML's path.
+fn play(env: &TestEnv, pod: &str, img: &str, body: &str) -> String {
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {pod}\nspec:\n  containers:\n  - name: c\n    image: {img}\n{body}"
+    );
+    let path = env.dir().join(format!("{pod}.yaml"));
+    std::fs::write(&path, yaml).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    env.ok(&["kube", "play", "--network", "none", &path]);
+    path
+}
+
 #[test]
 fn startup_probe_gates_the_liveness_check() {
     let (w, img) = busybox();
     let env = &w.env;
     let _g = PodGuard(env);
     let pod = unique_name("kprb");
-    let yaml = format!(
-        r#"apiVersion: v1
-kind: Pod
-metadata:
-  name: {pod}
-spec:
-  containers:
-  - name: c
-    image: {img}
-    command: ["sh", "-c", "sleep 2; touch /tmp/ready; sleep 1000"]
+    let path = play(
+        env,
+        &pod,
+        &img,
+        r#"    command: ["sh", "-c", "sleep 2; touch /tmp/ready; sleep 1000"]
     startupProbe:
       exec:
         command: ["cat", "/tmp/ready"]
@@ -43,11 +51,8 @@ spec:
       exec:
         command: ["test", "-e", "/tmp/ready"]
       periodSeconds: 1
-"#
+"#,
     );
-    let path = env.dir().join("probe.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    env.ok(&["kube", "play", "--network", "none", &path.to_string_lossy()]);
     let ctr = format!("{pod}-c");
     let fmt = "{{.Config.StartupHealthCheck.Test}} {{.Config.StartupHealthCheck.Interval}} {{.Config.StartupHealthCheck.Retries}} | {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Timeout}}";
     let conf = env.ok(&["inspect", "--format", fmt, &ctr]);
@@ -64,7 +69,7 @@ spec:
                 == "healthy"
         },
     );
-    env.ok(&["kube", "down", &path.to_string_lossy()]);
+    env.ok(&["kube", "down", &path]);
 }
 
 #[test]
@@ -73,26 +78,18 @@ fn liveness_waits_for_initial_delay() {
     let env = &w.env;
     let _g = PodGuard(env);
     let pod = unique_name("kdly");
-    let yaml = format!(
-        r#"apiVersion: v1
-kind: Pod
-metadata:
-  name: {pod}
-spec:
-  containers:
-  - name: c
-    image: {img}
-    command: ["sleep", "1000"]
+    let path = play(
+        env,
+        &pod,
+        &img,
+        r#"    command: ["sleep", "1000"]
     livenessProbe:
       exec:
         command: ["/bin/sh", "-c", "touch /tmp/hc.log"]
       initialDelaySeconds: 100
       periodSeconds: 1
-"#
+"#,
     );
-    let path = env.dir().join("delay.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    env.ok(&["kube", "play", "--network", "none", &path.to_string_lossy()]);
     let ctr = format!("{pod}-c");
     let ann = env.ok(&[
         "inspect",
@@ -107,5 +104,5 @@ spec:
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "unhealthy");
     let (code, _) = env.fails(&["exec", &ctr, "test", "-e", "/tmp/hc.log"]);
     assert_eq!(code, 1);
-    env.ok(&["kube", "down", &path.to_string_lossy()]);
+    env.ok(&["kube", "down", &path]);
 }

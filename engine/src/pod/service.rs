@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::infra_image::ensure_infra_image;
 use super::records::PodRecord;
 use super::PodError;
-use crate::container::{ContainerError, ContainerOptions, NetworkMode};
+use crate::container::{ContainerError, ContainerHandle, ContainerOptions, NetworkMode};
 use crate::engine::{Engine, EngineCtx};
 use crate::state::ContainerState;
 
@@ -138,15 +138,22 @@ fn live(s: ContainerState) -> bool {
     )
 }
 
+/// The pod's service container, if it has one that still exists.
+fn service_of(engine: &Engine, pod: &PodRecord) -> Result<Option<ContainerHandle>, PodError> {
+    let Some(id) = &pod.options.service_container else {
+        return Ok(None);
+    };
+    match engine.container(id) {
+        Ok(h) => Ok(Some(h)),
+        Err(ContainerError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Starts the pod's service container unless it runs.
 pub(crate) async fn maybe_start(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
-    let Some(id) = &pod.options.service_container else {
+    let Some(h) = service_of(engine, pod)? else {
         return Ok(());
-    };
-    let h = match engine.container(id) {
-        Ok(h) => h,
-        Err(ContainerError::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
     };
     let rec = h.get().await?;
     if live(rec.state) {
@@ -158,14 +165,10 @@ pub(crate) async fn maybe_start(engine: &Engine, pod: &PodRecord) -> Result<(), 
 /// Stops the pod's service container once none of its pods has a live
 /// container, with the signal its exit-code propagation asks for.
 pub(crate) async fn maybe_stop(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
-    let Some(id) = &pod.options.service_container else {
+    let Some(h) = service_of(engine, pod)? else {
         return Ok(());
     };
-    let h = match engine.container(id) {
-        Ok(h) => h,
-        Err(ContainerError::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
+    let id = &h.id;
     let svc = h.get().await?;
     if !live(svc.state) {
         return Ok(());
@@ -198,18 +201,14 @@ pub(crate) async fn maybe_stop(engine: &Engine, pod: &PodRecord) -> Result<(), P
 /// Removes the pod's service container once no pod names it (called after
 /// the pod's row is gone).
 pub(crate) async fn maybe_remove(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
-    let Some(id) = &pod.options.service_container else {
+    let Some(h) = service_of(engine, pod)? else {
         return Ok(());
     };
-    if !pods_of(engine.ctx(), id)?.is_empty() {
+    if !pods_of(engine.ctx(), &h.id)?.is_empty() {
         return Ok(());
     }
-    match engine.container(id) {
-        Ok(h) => match h.remove(true, Some(0)).await {
-            Ok(()) | Err(ContainerError::NotFound(_)) => Ok(()),
-            Err(e) => Err(e.into()),
-        },
-        Err(ContainerError::NotFound(_)) => Ok(()),
+    match h.remove(true, Some(0)).await {
+        Ok(()) | Err(ContainerError::NotFound(_)) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
