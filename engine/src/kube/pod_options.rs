@@ -101,6 +101,38 @@ mod tests {
         p
     }
 
+    fn workload(yaml: &str) -> Workload {
+        let p = crate::kube::parse::parse(yaml.as_bytes()).unwrap();
+        match p.docs.into_iter().next().unwrap() {
+            crate::kube::parse::Doc::Workload(w) => *w,
+            _ => panic!("not a workload"),
+        }
+    }
+
+    #[test]
+    fn user_namespace_from_flag_annotation_or_host_users() {
+        let base = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n";
+        let spec = "spec:\n  containers:\n  - name: c\n    image: a\n";
+        let mode = |yaml: &str, flag: Option<&str>| {
+            let mut p = PodSpec::default();
+            let o = KubePlayOptions {
+                userns: flag.map(str::to_owned),
+                ..KubePlayOptions::default()
+            };
+            user_namespace(&mut p, &workload(yaml), &o);
+            p.userns.userns
+        };
+        let plain = format!("{base}{spec}");
+        assert_eq!(mode(&plain, None), None);
+        assert_eq!(mode(&plain, Some("keep-id")).as_deref(), Some("keep-id"));
+        let annotated =
+            format!("{base}  annotations:\n    io.podman.annotations.userns: private\n{spec}");
+        assert_eq!(mode(&annotated, None).as_deref(), Some("auto"));
+        let no_host = format!("{base}{spec}  hostUsers: false\n");
+        assert_eq!(mode(&no_host, None).as_deref(), Some("auto"));
+        assert_eq!(mode(&no_host, Some("host")), None);
+    }
+
     #[test]
     fn the_nth_pod_gets_the_nth_address() {
         let options = KubePlayOptions {
