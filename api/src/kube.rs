@@ -34,6 +34,32 @@ pub struct KubePlayOptions {
     pub tls_verify: Option<bool>,
     /// `-q`: no pull progress.
     pub quiet: bool,
+    /// `--service-container`: a service container lives as long as the
+    /// pods.
+    #[serde(default)]
+    pub service_container: bool,
+    /// `--service-exit-code-propagation` (`none`, `any`, `all`; empty:
+    /// `none`).
+    #[serde(default)]
+    pub exit_code_propagation: String,
+    /// `--ip`: the n-th pod's static IP address.
+    #[serde(default)]
+    pub static_ips: Vec<String>,
+    /// `--mac-address`: the n-th pod's static MAC address.
+    #[serde(default)]
+    pub static_macs: Vec<String>,
+    /// `--userns`: the pods' user namespace mode.
+    #[serde(default)]
+    pub userns: Option<String>,
+    /// `--no-pod-prefix`: containers are named as in the YAML.
+    #[serde(default)]
+    pub no_pod_prefix: bool,
+    /// `--log-opt max-size=`, bytes.
+    #[serde(default)]
+    pub log_max_size: Option<u64>,
+    /// `--log-opt max-file=`.
+    #[serde(default)]
+    pub log_max_files: Option<u32>,
 }
 
 impl Default for KubePlayOptions {
@@ -50,6 +76,14 @@ impl Default for KubePlayOptions {
             no_hosts: false,
             tls_verify: None,
             quiet: false,
+            service_container: false,
+            exit_code_propagation: String::new(),
+            static_ips: Vec::new(),
+            static_macs: Vec::new(),
+            userns: None,
+            no_pod_prefix: false,
+            log_max_size: None,
+            log_max_files: None,
         }
     }
 }
@@ -77,6 +111,9 @@ pub struct KubePlayReport {
     pub pods: Vec<PlayKubePod>,
     /// Warnings for the caller to show (Podman logs them).
     pub warnings: Vec<String>,
+    /// The service container's id (`--service-container`).
+    #[serde(default, rename = "ServiceContainerID")]
+    pub service_container_id: String,
 }
 
 /// `kube down` / `kube play --down`.

@@ -63,6 +63,11 @@ pub struct HealthConfig {
     /// `None`: the monitor configuration's `health_state_file`.
     #[serde(default)]
     pub log_file: Option<std::path::PathBuf>,
+    /// `kube play`'s rule (Podman's kube health check annotation): the
+    /// regular check does not run during the start period, neither
+    /// scheduled nor on demand (which reports `unhealthy`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held_in_start_period: bool,
 }
 
 fn default_max_log_count() -> u32 {
@@ -201,6 +206,7 @@ mod tests {
             max_log_count: 5,
             max_log_size: 500,
             log_file: None,
+            held_in_start_period: false,
         };
         assert_eq!(cfg.argv(), vec!["/bin/sh", "-c", "false"]);
         let mut s = HealthState::default();

@@ -297,7 +297,7 @@ fn deployment_with_configmap_secret_init_container_and_probe() {
         "{{.Config.Healthcheck.Test}} {{.Config.HealthcheckOnFailureAction}}",
         &app,
     ]);
-    assert_eq!(hc.trim(), "[CMD-SHELL true] restart");
+    assert_eq!(hc.trim(), "[CMD true] restart");
 
     // --replace swaps it for the new version.
     let path2 = write(

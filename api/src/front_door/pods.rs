@@ -114,6 +114,10 @@ pub struct PodSpec {
     /// (only the user namespace fields are read).
     #[serde(default)]
     pub userns: crate::container_run::NamespaceSpec,
+    /// The service container (name or id) whose lifetime is this pod's
+    /// (`kube play --service-container`; Podman's `ServiceContainerID`).
+    #[serde(default)]
+    pub service_container: Option<String>,
 }
 
 /// Podman's `PodCreateReport`.

@@ -233,38 +233,11 @@ impl ContainerFlags {
         )
         .map_err(CliError::usage)?;
         let network = self.net.to_spec()?;
-        let mut log_max_size = None;
-        let mut log_max_files = None;
-        let mut log_path = None;
-        for opt in &self.log_opt {
-            match opt.split_once('=') {
-                Some(("max-size", v)) => {
-                    log_max_size = Some(rpod_api::units::from_human_size(v).ok_or_else(|| {
-                        CliError::usage(format!("invalid max-size value {v:?} in --log-opt"))
-                    })?)
-                }
-                Some(("max-file", v)) => {
-                    log_max_files =
-                        Some(v.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                            CliError::usage(format!("invalid max-file value {v:?} in --log-opt"))
-                        })?)
-                }
-                Some(("path", v)) if !v.is_empty() => {
-                    // Absolute, so the monitor (started elsewhere) writes the same file.
-                    log_path = Some(
-                        std::path::absolute(v)
-                            .map_err(|e| CliError::usage(format!("--log-opt path={v}: {e}")))?
-                            .display()
-                            .to_string(),
-                    )
-                }
-                _ => {
-                    return Err(CliError::usage(format!(
-                    "unsupported --log-opt {opt:?}: only max-size, max-file and path are supported"
-                )))
-                }
-            }
-        }
+        let LogOpts {
+            max_size: log_max_size,
+            max_files: log_max_files,
+            path: log_path,
+        } = parse_log_opts(&self.log_opt)?;
         let mut label_lines = Vec::new();
         for file in &self.label_file {
             label_lines.extend(read_label_file(Path::new(file))?);
@@ -567,6 +540,50 @@ fn parse_umask(s: &str) -> CliResult<u32> {
     }
     u32::from_str_radix(s, 8)
         .map_err(|_| CliError::usage(format!("invalid umask string {s}: invalid argument")))
+}
+
+/// `--log-opt max-size=SIZE` and `max-file=N` (the options rpod's log
+/// drivers have).
+/// `--log-opt` values.
+#[derive(Debug, Default)]
+pub(crate) struct LogOpts {
+    pub max_size: Option<u64>,
+    pub max_files: Option<u32>,
+    /// `path=`: where the log goes, made absolute (the monitor, started
+    /// elsewhere, writes the same file).
+    pub path: Option<String>,
+}
+
+pub(crate) fn parse_log_opts(opts: &[String]) -> CliResult<LogOpts> {
+    let mut out = LogOpts::default();
+    for opt in opts {
+        match opt.split_once('=') {
+            Some(("max-size", v)) => {
+                out.max_size = Some(rpod_api::units::from_human_size(v).ok_or_else(|| {
+                    CliError::usage(format!("invalid max-size value {v:?} in --log-opt"))
+                })?)
+            }
+            Some(("max-file", v)) => {
+                out.max_files = Some(v.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    CliError::usage(format!("invalid max-file value {v:?} in --log-opt"))
+                })?)
+            }
+            Some(("path", v)) if !v.is_empty() => {
+                out.path = Some(
+                    std::path::absolute(v)
+                        .map_err(|e| CliError::usage(format!("--log-opt path={v}: {e}")))?
+                        .display()
+                        .to_string(),
+                )
+            }
+            _ => {
+                return Err(CliError::usage(format!(
+                    "unsupported --log-opt {opt:?}: only max-size, max-file and path are supported"
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

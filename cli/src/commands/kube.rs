@@ -18,7 +18,7 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Subcommand)]
 pub enum KubeCommand {
     /// Play a pod or volume based on Kubernetes YAML
-    Play(PlayArgs),
+    Play(Box<PlayArgs>),
     /// Remove pods based on Kubernetes YAML
     Down(DownArgs),
     /// Generate Kubernetes YAML based on containers, pods or volumes
@@ -30,7 +30,7 @@ pub enum KubeCommand {
 #[derive(Debug, Subcommand)]
 pub enum PlayCommand {
     /// Play a pod or volume based on Kubernetes YAML
-    Kube(PlayArgs),
+    Kube(Box<PlayArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +62,21 @@ pub struct PlayArgs {
     /// Logging driver for the containers
     #[arg(long)]
     log_driver: Option<String>,
+    /// Logging driver options (max-size=SIZE, max-file=N)
+    #[arg(long)]
+    log_opt: Vec<String>,
+    /// Static IP addresses to assign to the pods (the n-th to the n-th pod)
+    #[arg(long, value_delimiter = ',')]
+    ip: Vec<std::net::IpAddr>,
+    /// Static MAC addresses to assign to the pods (the n-th to the n-th pod)
+    #[arg(long, value_delimiter = ',')]
+    mac_address: Vec<String>,
+    /// User namespace to use for the pods
+    #[arg(long)]
+    userns: Option<String>,
+    /// Do not prefix container name with pod name
+    #[arg(long)]
+    no_pod_prefix: bool,
     /// Do not create /etc/hosts within the pod's containers
     #[arg(long)]
     no_hosts: bool,
@@ -80,9 +95,12 @@ pub struct PlayArgs {
     /// Add annotations to the pods' containers (key=value)
     #[arg(long)]
     annotation: Vec<String>,
-    /// Starts a service container before all pods [not supported yet]
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    /// Starts a service container before all pods
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", hide = true)]
     service_container: Option<bool>,
+    /// Exit-code propagation of the service container
+    #[arg(long, hide = true)]
+    service_exit_code_propagation: Option<String>,
     /// Build all images in a YAML (given Containerfiles exist) [not supported yet]
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     build: Option<bool>,
@@ -274,15 +292,19 @@ async fn wait_and_teardown(front: &dyn FrontDoor, r: &KubePlayReport, yaml: Vec<
     Ok(0)
 }
 
-pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
+pub async fn play(g: &Globals, a: Box<PlayArgs>) -> CliResult {
+    let a = *a;
     if a.force && !a.down {
         return Err(CliError::usage("--force may be specified only with --down"));
     }
     if a.build == Some(true) {
         return refuse("--build: building images is not supported yet");
     }
-    if a.service_container == Some(true) {
-        return refuse("--service-container is not supported yet");
+    let service_container = a.service_container == Some(true);
+    if service_container && !a.start {
+        return Err(CliError::usage(
+            "--service-container does not work with --start=stop",
+        ));
     }
     for an in &a.annotation {
         if !an.contains('=') {
@@ -308,6 +330,14 @@ pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
             .await?;
         return print_down(&r);
     }
+    let log_opts = super::container_create::parse_log_opts(&a.log_opt)?;
+    if log_opts.path.is_some() {
+        // One file would be shared by every container of the YAML.
+        return Err(CliError::usage(
+            "--log-opt path is not supported by kube play: its containers each log to their own file",
+        ));
+    }
+    let (log_max_size, log_max_files) = (log_opts.max_size, log_opts.max_files);
     let mut configmaps = Vec::new();
     for p in &a.configmap {
         let data = std::fs::read(p)
@@ -331,6 +361,14 @@ pub async fn play(g: &Globals, a: PlayArgs) -> CliResult {
         no_hosts: a.no_hosts,
         tls_verify: a.tls_verify,
         quiet: a.quiet,
+        service_container,
+        exit_code_propagation: a.service_exit_code_propagation.unwrap_or_default(),
+        static_ips: a.ip.iter().map(ToString::to_string).collect(),
+        static_macs: a.mac_address,
+        userns: a.userns,
+        no_pod_prefix: a.no_pod_prefix,
+        log_max_size,
+        log_max_files,
     };
     if a.wait {
         if !a.start {

@@ -257,6 +257,7 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
             subgidname: a.subgidname,
             ..Default::default()
         },
+        service_container: None,
     };
     let report = open_front_door(g)?.pod_create(spec).await?;
     if let Some(f) = &a.pod_id_file {

@@ -50,6 +50,10 @@ pub fn valid_destination(dest: &str) -> Result<String, ContainerError> {
         .map_err(|e| invalid(format!("HealthCheck Log '{dest}': {e}")))
 }
 
+/// Podman's annotation on `kube play`'s containers: their regular check
+/// waits for the start period.
+pub const KUBE_HEALTH_CHECK_ANNOTATION: &str = "io.podman.annotations.kube.health.check";
+
 /// What the container's monitor runs: the regular check, the startup
 /// check and the log settings (`None` when the container has neither check).
 pub fn monitor_config(
@@ -80,6 +84,7 @@ pub fn monitor_config(
             max_log_count: 0,
             max_log_size: 0,
             log_file: None,
+            held_in_start_period: false,
         },
         (None, None) => return None,
     };
@@ -87,6 +92,10 @@ pub fn monitor_config(
     cfg.max_log_count = o.health_log.max_count;
     cfg.max_log_size = o.health_log.max_size;
     cfg.log_file = Some(log_path(config, rec));
+    cfg.held_in_start_period = o
+        .annotations
+        .iter()
+        .any(|(k, v)| k == KUBE_HEALTH_CHECK_ANNOTATION && v == "true");
     Some(cfg)
 }
 

@@ -264,6 +264,13 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
         dependencies: strings(&o.requires),
         network_settings: Some(super::net_report::network_settings(ctx, rec, &paths)),
         is_infra: pod.is_some_and(|m| m.infra),
+        is_service: rec.options.service.is_some(),
+        // Podman's zero value for containers that are no service.
+        kube_exit_code_propagation: rec
+            .options
+            .service
+            .map_or("invalid", |p| p.as_str())
+            .to_owned(),
         config: Some(InspectContainerConfig {
             hostname,
             user: o.user.clone().unwrap_or_default(),

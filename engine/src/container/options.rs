@@ -210,6 +210,10 @@ pub struct ContainerOptions {
     /// Seconds before `stop` escalates to SIGKILL (default 10).
     #[serde(default)]
     pub stop_timeout: Option<u64>,
+    /// A service container (`kube play --service-container`), with how its
+    /// pods' exit codes become its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<crate::pod::service::ExitCodePropagation>,
     /// `--restart`, enforced by the container's monitor.
     #[serde(default)]
     pub restart: Option<RestartConfig>,
@@ -464,6 +468,7 @@ impl From<HealthConfig> for rpod_proto::health::HealthConfig {
             max_log_count: rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_COUNT,
             max_log_size: rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_SIZE,
             log_file: None,
+            held_in_start_period: false,
         }
     }
 }
@@ -498,6 +503,7 @@ mod tests {
             max_log_count: 5,
             max_log_size: 500,
             log_file: None,
+            held_in_start_period: false,
         };
         let json = serde_json::to_string(&wire).unwrap();
         let ours: HealthConfig = serde_json::from_str(&json).unwrap();

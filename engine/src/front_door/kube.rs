@@ -13,6 +13,29 @@ use rpod_api::kube::{
 use rpod_api::Result;
 
 use super::LocalEngine;
+use crate::kube::play::ServiceHost;
+use crate::pod::service::ExitCodePropagation;
+
+#[async_trait]
+impl ServiceHost for LocalEngine {
+    async fn create_service(&self, name: &str, propagation: &str, replace: bool) -> Result<String> {
+        let propagation = ExitCodePropagation::parse(propagation)?;
+        Ok(self
+            .engine()
+            .create_service_container(name, propagation, replace)
+            .await?)
+    }
+
+    async fn remove_service(&self, id: &str) {
+        let removed = match self.engine().container(id) {
+            Ok(h) => h.remove(true, Some(0)).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = removed {
+            tracing::warn!("removing service container {id} after a failed play: {e}");
+        }
+    }
+}
 
 #[async_trait]
 impl Kube for LocalEngine {
@@ -44,6 +67,19 @@ impl Kube for LocalEngine {
                 .clone()
                 .unwrap_or_else(|| "pod".into());
         }
-        crate::kube::generate::generate(self, names, options).await
+        // Containers created with `--restart no` (their report reads as
+        // one created without a policy).
+        let never = self
+            .engine()
+            .containers()?
+            .into_iter()
+            .filter(|c| {
+                c.options
+                    .restart
+                    .is_some_and(|r| r.policy == crate::container::RestartPolicy::No)
+            })
+            .map(|c| c.id)
+            .collect();
+        crate::kube::generate::generate(self, names, options, &never).await
     }
 }

@@ -1,18 +1,18 @@
 //! One container of a pod template as a `create` request: image, command
 //! and args, workingDir, env, mounts, restart policy, securityContext,
-//! resources, livenessProbe (a health check that restarts the container),
+//! resources, probes (health checks: `probes`),
 //! as Podman's `kube.ToSpecGen` maps them.
 
 use k8s_openapi::api::core::v1::{
-    Container, PodSecurityContext, Probe, ResourceRequirements, SecurityContext,
+    Container, PodSecurityContext, ResourceRequirements, SecurityContext,
 };
 use rpod_api::container_run::{
-    ContainerSpec, CreateSpec, HealthCheck, HealthOnFailure, InitCtrMode, PodTarget, PullPolicy,
-    RestartPolicy, RestartPolicyName,
+    ContainerSpec, CreateSpec, InitCtrMode, PodTarget, PullPolicy, RestartPolicy,
 };
 use rpod_api::Error;
 
 use super::quantity;
+use crate::container::health::KUBE_HEALTH_CHECK_ANNOTATION;
 
 /// What every container of the pod shares.
 pub(crate) struct PodContext<'a> {
@@ -23,8 +23,12 @@ pub(crate) struct PodContext<'a> {
     pub security: Option<&'a PodSecurityContext>,
     pub stop_timeout: Option<u64>,
     pub log_driver: Option<&'a str>,
+    pub log_max_size: Option<u64>,
+    pub log_max_files: Option<u32>,
     pub tls_verify: Option<bool>,
     pub quiet: bool,
+    /// `--no-pod-prefix`: the container's name is its YAML name.
+    pub no_pod_prefix: bool,
 }
 
 /// Whether the reference names the `latest` tag (or no tag, which is it).
@@ -41,67 +45,13 @@ fn is_latest(image: &str) -> bool {
 
 /// `imagePullPolicy`; none given: `newer` for a `latest` image, else
 /// `missing`, as Podman.
-fn pull_policy(p: Option<&str>, image: &str) -> Result<PullPolicy, Error> {
+pub(crate) fn pull_policy(p: Option<&str>, image: &str) -> Result<PullPolicy, Error> {
     Ok(match p {
         None | Some("") if is_latest(image) => PullPolicy::Newer,
         None | Some("") | Some("IfNotPresent") => PullPolicy::Missing,
         Some("Always") => PullPolicy::Always,
         Some("Never") => PullPolicy::Never,
         Some(other) => return Err(Error::invalid(format!("invalid imagePullPolicy {other:?}"))),
-    })
-}
-
-fn secs(s: Option<i32>, default: u64) -> u64 {
-    match s {
-        Some(v) if v > 0 => v as u64,
-        _ => default,
-    }
-}
-
-/// A probe as Podman's health check command and schedule.
-fn health_check(p: &Probe) -> Result<HealthCheck, Error> {
-    let cmd = if let Some(e) = &p.exec {
-        e.command.clone().unwrap_or_default().join(" ")
-    } else if let Some(h) = &p.http_get {
-        let host = h.host.clone().unwrap_or_else(|| "localhost".into());
-        let scheme = h
-            .scheme
-            .clone()
-            .unwrap_or_else(|| "HTTP".into())
-            .to_lowercase();
-        let port = match &h.port {
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => n.to_string(),
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
-        };
-        let path = h
-            .path
-            .clone()
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| "/".into());
-        format!("curl -f {scheme}://{host}:{port}{path} || exit 1")
-    } else if let Some(t) = &p.tcp_socket {
-        let host = t.host.clone().unwrap_or_else(|| "localhost".into());
-        let port = match &t.port {
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => n.to_string(),
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
-        };
-        format!("nc -z -v {host} {port} || exit 1")
-    } else {
-        return Err(Error::new(
-            rpod_api::ErrorKind::NotImplemented,
-            "probe: only exec, httpGet and tcpSocket handlers are supported",
-        ));
-    };
-    Ok(HealthCheck {
-        test: vec!["CMD-SHELL".into(), cmd],
-        interval_ms: secs(p.period_seconds, 30) * 1000,
-        timeout_ms: secs(p.timeout_seconds, 30) * 1000,
-        start_period_ms: secs(p.initial_delay_seconds, 0) * 1000,
-        retries: p
-            .failure_threshold
-            .filter(|f| *f > 0)
-            .map_or(3, |f| f as u32),
-        on_failure: HealthOnFailure::Restart,
     })
 }
 
@@ -211,12 +161,6 @@ pub(crate) fn create_spec(
     {
         return Err(Error::invalid("cannot create an init container that has either of lifecycle, livenessProbe, readinessProbe, or startupProbe set"));
     }
-    if c.startup_probe.is_some() {
-        return Err(Error::new(
-            rpod_api::ErrorKind::NotImplemented,
-            format!("container {:?}: startupProbe is not supported yet", c.name),
-        ));
-    }
     let pull = pull_policy(c.image_pull_policy.as_deref(), &image)?;
     tracing::debug!(
         "Pulling image {image} (policy: {})",
@@ -225,8 +169,12 @@ pub(crate) fn create_spec(
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
     );
+    let mut annotations = ctx.annotations.to_vec();
+    // Podman marks every container it plays: health checks wait for the
+    // start period (initialDelaySeconds).
+    annotations.push((KUBE_HEALTH_CHECK_ANNOTATION.to_owned(), "true".to_owned()));
     let mut spec = ContainerSpec {
-        annotations: ctx.annotations.to_vec(),
+        annotations,
         image,
         env,
         workdir: c.working_dir.clone().filter(|w| !w.is_empty()),
@@ -237,6 +185,8 @@ pub(crate) fn create_spec(
         init_ctr: init,
         stop_timeout: ctx.stop_timeout,
         log_driver: ctx.log_driver.map(str::to_owned),
+        log_max_size: ctx.log_max_size,
+        log_max_files: ctx.log_max_files,
         ..ContainerSpec::default()
     };
     match (&c.command, &c.args) {
@@ -249,21 +199,14 @@ pub(crate) fn create_spec(
     }
     apply_security(c.security_context.as_ref(), ctx.security, &mut spec);
     apply_resources(c.resources.as_ref(), &mut spec)?;
-    if let Some(p) = &c.liveness_probe {
-        let mut hc = health_check(p)?;
-        // A failing liveness probe restarts the container only when the
-        // pod's policy restarts containers (Podman).
-        if !matches!(
-            ctx.restart.map(|r| r.name),
-            Some(RestartPolicyName::Always | RestartPolicyName::OnFailure)
-        ) {
-            hc.on_failure = HealthOnFailure::None;
-        }
-        spec.healthcheck = Some(hc);
-    }
+    super::probes::apply(c, ctx.restart, &mut spec)?;
     Ok(CreateSpec {
         options: spec,
-        name: Some(format!("{}-{}", ctx.pod_name, c.name)),
+        name: Some(if ctx.no_pod_prefix {
+            c.name.clone()
+        } else {
+            format!("{}-{}", ctx.pod_name, c.name)
+        }),
         pull,
         tls_verify: ctx.tls_verify,
         quiet: ctx.quiet,
@@ -285,8 +228,11 @@ mod tests {
             security: None,
             stop_timeout: None,
             log_driver: None,
+            log_max_size: None,
+            log_max_files: None,
             tls_verify: None,
             quiet: true,
+            no_pod_prefix: false,
         }
     }
 
@@ -324,10 +270,8 @@ mod tests {
         assert_eq!(o.resources.memory, Some(64 << 20));
         assert_eq!(o.resources.nano_cpus, Some(500_000_000));
         let h = o.healthcheck.as_ref().unwrap();
-        assert_eq!(h.test, ["CMD-SHELL", "true"]);
+        assert_eq!(h.test, ["CMD", "true"]);
         assert_eq!(h.interval_ms, 5000);
-        assert_eq!(h.start_period_ms, 2000);
-        assert_eq!(h.on_failure, HealthOnFailure::None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Job), a NodePort Service with `-s`, a PersistentVolumeClaim per volume
 //! named; built from the inspect reports into k8s-openapi types.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetSpec, Deployment, DeploymentSpec};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
@@ -243,13 +243,15 @@ fn mounts(c: &InspectContainerData) -> (Vec<VolumeMount>, Vec<Volume>) {
     (vms, vols)
 }
 
-fn restart_policy(c: &InspectContainerData) -> Option<String> {
+/// The pod's restart policy from a container's: none for a container
+/// created without one (which its report shows as `no`), `Never` for
+/// one created with `no` (its id in `never`).
+fn restart_policy(c: &InspectContainerData, never: &HashSet<String>) -> Option<String> {
     let p = c.host_config.as_ref()?.restart_policy.as_ref()?;
     match p.name.as_str() {
-        // Podman writes no policy for a container created without one,
-        // which the report cannot tell from `no`.
         "always" => Some("Always".into()),
         "on-failure" => Some("OnFailure".into()),
+        "no" if never.contains(&c.id) => Some("Never".into()),
         _ => None,
     }
 }
@@ -518,6 +520,7 @@ async fn pod_spec<E: FrontDoor + ?Sized>(
     mut ctrs: Vec<InspectContainerData>,
     pod_ports: Option<Vec<ContainerPort>>,
     service: bool,
+    never: &HashSet<String>,
 ) -> Result<PodSpec, Error> {
     ctrs.sort_by_key(|c| c.created);
     let mut spec = PodSpec::default();
@@ -532,7 +535,7 @@ async fn pod_spec<E: FrontDoor + ?Sized>(
             }
         }
         if spec.restart_policy.is_none() {
-            spec.restart_policy = restart_policy(c);
+            spec.restart_policy = restart_policy(c, never);
         }
         let stop = c
             .config
@@ -597,6 +600,7 @@ async fn pod_yaml<E: FrontDoor + ?Sized>(
     e: &E,
     p: &rpod_api::pod::InspectPodData,
     options: &KubeGenerateOptions,
+    never: &HashSet<String>,
 ) -> Result<(String, Option<String>), Error> {
     let members: Vec<String> = p
         .containers
@@ -621,7 +625,7 @@ async fn pod_yaml<E: FrontDoor + ?Sized>(
         .as_ref()
         .map(|i| ports(i.port_bindings.as_ref(), options.service))
         .unwrap_or_default();
-    let mut spec = pod_spec(e, ctrs, Some(ports), options.service).await?;
+    let mut spec = pod_spec(e, ctrs, Some(ports), options.service, never).await?;
     if p.infra_config.as_ref().is_some_and(|i| i.host_network) {
         spec.host_network = Some(true);
     }
@@ -638,11 +642,13 @@ async fn pod_yaml<E: FrontDoor + ?Sized>(
     Ok((as_kind(pod, options)?, svc))
 }
 
-/// `kube generate`.
+/// `kube generate`; `never`: the ids of the containers created with
+/// restart policy `no` (told apart from those created without one).
 pub(crate) async fn generate<E: FrontDoor + ?Sized>(
     e: &E,
     names: &[String],
     options: KubeGenerateOptions,
+    never: &HashSet<String>,
 ) -> Result<KubeGenerateReport, Error> {
     if options.replicas > 1 && options.kind != "deployment" {
         return Err(Error::invalid(
@@ -670,7 +676,7 @@ pub(crate) async fn generate<E: FrontDoor + ?Sized>(
         content.push(pvc(v)?);
     }
     for p in &pods {
-        let (y, svc) = pod_yaml(e, p, &options).await?;
+        let (y, svc) = pod_yaml(e, p, &options, never).await?;
         typed.push(y);
         content.extend(svc);
     }
@@ -683,7 +689,7 @@ pub(crate) async fn generate<E: FrontDoor + ?Sized>(
         if ctr_names.contains(&name) {
             name.push_str("-pod");
         }
-        let spec = pod_spec(e, ctrs, None, options.service).await?;
+        let spec = pod_spec(e, ctrs, None, options.service, never).await?;
         let pod = pod_object(&name, BTreeMap::new(), spec)?;
         if options.service {
             content.push(service(&pod)?);

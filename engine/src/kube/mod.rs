@@ -7,9 +7,12 @@
 mod container;
 pub(crate) mod down;
 pub(crate) mod generate;
+mod image_volumes;
 mod parse;
 pub(crate) mod play;
 mod pod;
+mod pod_options;
+mod probes;
 mod quantity;
 mod sources;
 mod volumes;

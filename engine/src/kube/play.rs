@@ -9,6 +9,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 use rpod_api::front_door::images::ProgressSink;
 use rpod_api::front_door::pods::{PodRmOptions, PodSelect};
 use rpod_api::kube::{KubePlayOptions, KubePlayReport, PlayKubePod};
@@ -16,11 +18,36 @@ use rpod_api::network::NetworkCreateOptions;
 use rpod_api::secret::{SecretCreateOptions, SecretRmOptions};
 use rpod_api::volume::{VolumeCreateOptions, VolumeRmOptions};
 use rpod_api::{Error, FrontDoor};
+use sha2::{Digest, Sha256};
 
 use super::parse::{configmap_file, parse, Doc, Parsed};
 use super::pod::{plan, PodPlan, DEFAULT_NETWORK};
+use super::pod_options::{static_addresses, user_namespace};
 use super::sources::{configmap_content, secret_content, stored_secret, Sources};
 use super::volumes::VolumeFill;
+
+/// What `kube play --service-container` needs of the engine beyond the
+/// front door: making and removing the service container.
+#[async_trait]
+pub(crate) trait ServiceHost: Send + Sync {
+    /// Creates service container `name` (removing one of that name first
+    /// with `replace`); returns its id.
+    async fn create_service(
+        &self,
+        name: &str,
+        propagation: &str,
+        replace: bool,
+    ) -> Result<String, Error>;
+    /// Removes service container `id` (none of its pods is left).
+    async fn remove_service(&self, id: &str);
+}
+
+/// The name of the service container of a play: the first 12 hex digits
+/// of the YAML's SHA-256 and `-service`, so systemd units can find it.
+pub(crate) fn service_name(yaml: &[u8]) -> String {
+    let hash = hex::encode(Sha256::digest(yaml));
+    format!("{}-service", &hash[..12])
+}
 
 /// What this play created, removed again when it fails.
 #[derive(Default)]
@@ -28,10 +55,11 @@ struct Undo {
     pods: Vec<String>,
     volumes: Vec<String>,
     secrets: Vec<String>,
+    service: Option<String>,
 }
 
 impl Undo {
-    async fn run<E: FrontDoor + ?Sized>(self, e: &E) {
+    async fn run<E: FrontDoor + ServiceHost + ?Sized>(self, e: &E) {
         if !self.pods.is_empty() {
             let opts = PodRmOptions {
                 select: PodSelect::default(),
@@ -60,6 +88,10 @@ impl Undo {
             if let Err(err) = e.secret_remove(&self.secrets, opts).await {
                 tracing::warn!("removing secrets after a failed play: {err}");
             }
+        }
+        // Removing the pods removed it unless no pod was made.
+        if let Some(id) = &self.service {
+            e.remove_service(id).await;
         }
     }
 }
@@ -191,12 +223,28 @@ async fn fill_volume<E: FrontDoor + ?Sized>(
 async fn play_pod<E: FrontDoor + ?Sized>(
     e: &E,
     plan: PodPlan,
-    start: bool,
+    options: &KubePlayOptions,
     progress: &Option<Arc<dyn ProgressSink>>,
     undo: &mut Undo,
 ) -> Result<PlayKubePod, Error> {
+    let start = options.start;
     for fill in &plan.fills {
         fill_volume(e, fill, undo).await?;
+    }
+    for (reference, policy) in &plan.image_pulls {
+        super::image_volumes::pull(e, reference, *policy, options, progress).await?;
+    }
+    let mut plan = plan;
+    for spec in plan
+        .init_containers
+        .iter_mut()
+        .chain(plan.containers.iter_mut())
+    {
+        let name = spec.name.clone().unwrap_or_default();
+        if let Some((ctr, images)) = plan.automount.get(&name) {
+            let mounts = super::image_volumes::automount(e, ctr, images).await?;
+            spec.options.image_mounts.extend(mounts);
+        }
     }
     let id = e.pod_create(plan.pod).await?.id;
     undo.pods.push(id.clone());
@@ -228,12 +276,17 @@ async fn play_pod<E: FrontDoor + ?Sized>(
 }
 
 /// `kube play`.
-pub(crate) async fn play<E: FrontDoor + ?Sized>(
+pub(crate) async fn play<E: FrontDoor + ServiceHost + ?Sized>(
     e: &E,
     yaml: &[u8],
     options: KubePlayOptions,
     progress: Option<Arc<dyn ProgressSink>>,
 ) -> Result<KubePlayReport, Error> {
+    if options.service_container && !options.start {
+        return Err(Error::invalid(
+            "running a service container requires starting the pod(s)",
+        ));
+    }
     let parsed = parse(yaml)?;
     let acted_on = parsed
         .docs
@@ -252,26 +305,34 @@ pub(crate) async fn play<E: FrontDoor + ?Sized>(
     }
     let src = sources(e, &parsed, &options).await?;
     let mut plans = Vec::new();
-    for w in parsed.workloads() {
-        let p = plan(w, &src, &options).map_err(|err| {
-            if w.controller {
-                Error::new(
-                    err.kind,
-                    format!(
-                        "encountered while bringing up pod {}: {}",
-                        w.pod_name, err.message
-                    ),
-                )
-            } else {
-                err
-            }
-        })?;
+    let mut warnings = Vec::new();
+    for (index, w) in parsed.workloads().enumerate() {
+        let p = plan(w, &src, &options)
+            .and_then(|mut p| {
+                warnings.extend(static_addresses(&mut p.pod, &options, index)?);
+                user_namespace(&mut p.pod, w, &options);
+                Ok(p)
+            })
+            .map_err(|err| {
+                if w.controller {
+                    Error::new(
+                        err.kind,
+                        format!(
+                            "encountered while bringing up pod {}: {}",
+                            w.pod_name, err.message
+                        ),
+                    )
+                } else {
+                    err
+                }
+            })?;
         plans.push(p);
     }
     let mut report = KubePlayReport {
         warnings: parsed.warnings.clone(),
         ..KubePlayReport::default()
     };
+    report.warnings.extend(warnings);
     if options.replace {
         let down = super::down::down(e, yaml, rpod_api::kube::KubeDownOptions::default()).await?;
         report.warnings.extend(down.warnings);
@@ -288,6 +349,20 @@ pub(crate) async fn play<E: FrontDoor + ?Sized>(
         .await?;
     }
     let mut undo = Undo::default();
+    if options.service_container && !plans.is_empty() {
+        let id = e
+            .create_service(
+                &service_name(yaml),
+                &options.exit_code_propagation,
+                options.replace,
+            )
+            .await?;
+        for p in &mut plans {
+            p.pod.service_container = Some(id.clone());
+        }
+        undo.service = Some(id.clone());
+        report.service_container_id = id;
+    }
     match execute(
         e,
         &parsed,
@@ -307,7 +382,7 @@ pub(crate) async fn play<E: FrontDoor + ?Sized>(
     }
 }
 
-async fn execute<E: FrontDoor + ?Sized>(
+async fn execute<E: FrontDoor + ServiceHost + ?Sized>(
     e: &E,
     parsed: &Parsed,
     plans: Vec<PodPlan>,
@@ -361,7 +436,7 @@ async fn execute<E: FrontDoor + ?Sized>(
         }
     }
     for p in plans {
-        let pod = play_pod(e, p, options.start, progress, undo).await?;
+        let pod = play_pod(e, p, options, progress, undo).await?;
         report.pods.push(pod);
     }
     Ok(())

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use k8s_openapi::api::core::v1::{Container, PodSpec as K8sPodSpec};
-use rpod_api::container_run::{CreateSpec, InitCtrMode, RestartPolicy, RestartPolicyName};
+use rpod_api::container_run::{
+    CreateSpec, InitCtrMode, PullPolicy, RestartPolicy, RestartPolicyName,
+};
 use rpod_api::front_door::pods::PodSpec;
 use rpod_api::kube::KubePlayOptions;
 use rpod_api::Error;
@@ -14,7 +16,7 @@ use rpod_api::Error;
 use super::container::{create_spec, PodContext};
 use super::parse::Workload;
 use super::sources::{container_env, PodFields, Sources};
-use super::volumes::{apply_mounts, pod_volumes, VolumeFill};
+use super::volumes::{apply_mounts, pod_volumes, PodVolume, VolumeFill};
 
 /// Podman's network for kube pods when `--network` is not given.
 pub(crate) const DEFAULT_NETWORK: &str = "podman-default-kube-network";
@@ -29,7 +31,17 @@ pub(crate) struct PodPlan {
     pub init_containers: Vec<CreateSpec>,
     pub containers: Vec<CreateSpec>,
     pub fills: Vec<VolumeFill>,
+    /// The images of `image` volumes, with their pull policies.
+    pub image_pulls: Vec<(String, PullPolicy)>,
+    /// Per container (by the name it is created with): its name in the
+    /// YAML and the images whose volumes Podman's automount annotation
+    /// mounts into it.
+    pub automount: BTreeMap<String, (String, Vec<String>)>,
 }
+
+/// Podman's annotation (`/<container>` appended) naming images, separated
+/// by `;`, whose volumes are mounted into the container.
+pub(crate) const AUTOMOUNT_ANNOTATION: &str = "io.podman.annotations.kube.image.volumes.mount";
 
 fn restart_policy(p: Option<&str>) -> Result<RestartPolicy, Error> {
     let name = match p {
@@ -187,8 +199,11 @@ pub(crate) fn plan(
             .termination_grace_period_seconds
             .map(|s| s.max(0) as u64),
         log_driver: options.log_driver.as_deref(),
+        log_max_size: options.log_max_size,
+        log_max_files: options.log_max_files,
         tls_verify: options.tls_verify,
         quiet: options.quiet,
+        no_pod_prefix: options.no_pod_prefix,
     };
     let annotations = meta.annotations.clone().unwrap_or_default();
     let fields = PodFields {
@@ -206,6 +221,7 @@ pub(crate) fn plan(
         }
     };
     let mut names = HashSet::new();
+    let mut automount = BTreeMap::new();
     let mut build = |c: &Container, init: Option<InitCtrMode>| -> Result<CreateSpec, Error> {
         if !names.insert(c.name.clone()) {
             return Err(Error::invalid(format!(
@@ -215,6 +231,18 @@ pub(crate) fn plan(
         }
         let env = container_env(c, sources, &fields)?;
         let mut create = create_spec(c, &ctx, init, env)?;
+        let key = format!("{AUTOMOUNT_ANNOTATION}/{}", c.name);
+        if let Some((_, images)) = annotations_all.iter().find(|(k, _)| *k == key) {
+            let images: Vec<String> = images
+                .split(';')
+                .filter(|i| !i.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if !images.is_empty() {
+                let name = create.name.clone().unwrap_or_default();
+                automount.insert(name, (c.name.clone(), images));
+            }
+        }
         apply_mounts(c, &volumes, &mut create.options)?;
         Ok(create)
     };
@@ -229,11 +257,20 @@ pub(crate) fn plan(
         .iter()
         .map(|c| build(c, None))
         .collect::<Result<Vec<_>, _>>()?;
+    let image_pulls = volumes
+        .values()
+        .filter_map(|v| match v {
+            PodVolume::Image { reference, pull } => Some((reference.clone(), *pull)),
+            _ => None,
+        })
+        .collect();
     Ok(PodPlan {
         pod,
         init_containers,
         containers,
         fills,
+        image_pulls,
+        automount,
     })
 }
 

@@ -1,14 +1,17 @@
 //! The pod's `volumes` (hostPath, emptyDir, persistentVolumeClaim,
-//! configMap, secret) and each container's `volumeMounts` as rpod mounts:
-//! bind mounts, anonymous volumes or tmpfs, named volumes; ConfigMap and
-//! Secret volumes become named volumes (named as the ConfigMap or Secret)
-//! filled with one file per key, as Podman makes them.
+//! configMap, secret, image) and each container's `volumeMounts` as rpod
+//! mounts: bind mounts, anonymous volumes or tmpfs, named volumes, image
+//! mounts (read-only); ConfigMap and Secret volumes become named volumes
+//! (named as the ConfigMap or Secret) filled with one file per key, as
+//! Podman makes them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use k8s_openapi::api::core::v1::{Container, KeyToPath, Volume};
-use rpod_api::container_run::{BindMount, ContainerSpec, NamedVolume, TmpfsMount};
+use rpod_api::container_run::{
+    BindMount, ContainerSpec, ImageMount, NamedVolume, PullPolicy, TmpfsMount,
+};
 use rpod_api::Error;
 
 use super::sources::{Content, Sources};
@@ -26,6 +29,11 @@ pub(crate) enum PodVolume {
     },
     /// A named volume filled from a ConfigMap or Secret.
     Filled(String),
+    /// An image's content, read-only; pulled first as the policy says.
+    Image {
+        reference: String,
+        pull: PullPolicy,
+    },
     /// An optional ConfigMap or Secret that does not exist: nothing mounted.
     Absent,
 }
@@ -163,11 +171,21 @@ pub(crate) fn pod_volumes(
                     PodVolume::Filled(name)
                 }
             }
+        } else if let Some(i) = &v.image {
+            let reference = i.reference.clone().unwrap_or_default();
+            if reference.is_empty() {
+                return Err(Error::invalid(format!(
+                    "volume {:?}: image volume without a reference",
+                    v.name
+                )));
+            }
+            let pull = super::container::pull_policy(i.pull_policy.as_deref(), &reference)?;
+            PodVolume::Image { reference, pull }
         } else {
             return Err(Error::new(
                 rpod_api::ErrorKind::NotImplemented,
                 format!(
-                    "volume {:?}: only hostPath, emptyDir, persistentVolumeClaim, configMap and secret volumes are supported",
+                    "volume {:?}: only hostPath, emptyDir, persistentVolumeClaim, configMap, secret and image volumes are supported",
                     v.name
                 ),
             ));
@@ -211,11 +229,11 @@ pub(crate) fn apply_mounts(
         })?;
         let (dest, opts) = split_mount_path(&m.mount_path, m.read_only.unwrap_or(false));
         let sub = m.sub_path.clone().filter(|s| !s.is_empty());
-        if sub.is_some() && !matches!(kind, PodVolume::HostPath(_)) {
+        if sub.is_some() && !matches!(kind, PodVolume::HostPath(_) | PodVolume::Image { .. }) {
             return Err(Error::new(
                 rpod_api::ErrorKind::NotImplemented,
                 format!(
-                    "volume mount {}: subPath is only supported on hostPath volumes",
+                    "volume mount {}: subPath is only supported on hostPath and image volumes",
                     m.name
                 ),
             ));
@@ -262,6 +280,12 @@ pub(crate) fn apply_mounts(
                 destination: dest,
                 options: opts,
             }),
+            PodVolume::Image { reference, .. } => spec.image_mounts.push(ImageMount {
+                source: reference.clone(),
+                destination: dest,
+                rw: false,
+                subpath: sub,
+            }),
             PodVolume::Absent => {}
         }
     }
@@ -282,7 +306,8 @@ mod tests {
             {"name": "m", "emptyDir": {"medium": "Memory"}},
             {"name": "p", "persistentVolumeClaim": {"claimName": "data"}},
             {"name": "c", "configMap": {"name": "cm", "items": [{"key": "k", "path": "sub/f"}]}},
-            {"name": "o", "secret": {"secretName": "nosuch", "optional": true}}
+            {"name": "o", "secret": {"secretName": "nosuch", "optional": true}},
+            {"name": "i", "image": {"reference": "quay.io/a/b:1", "pullPolicy": "Never"}}
         ]))
         .unwrap();
         let mut sources = Sources::default();
@@ -306,7 +331,8 @@ mod tests {
                 {"name": "m", "mountPath": "/m"},
                 {"name": "p", "mountPath": "/p"},
                 {"name": "c", "mountPath": "/c"},
-                {"name": "o", "mountPath": "/o"}
+                {"name": "o", "mountPath": "/o"},
+                {"name": "i", "mountPath": "/i", "subPath": "etc"}
             ]
         }))
         .unwrap();
@@ -318,6 +344,22 @@ mod tests {
         assert_eq!(spec.tmpfs[0].destination, "/m");
         let names: Vec<_> = spec.volumes.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["", "data", "cm"]);
+        assert_eq!(
+            map.get("i"),
+            Some(&PodVolume::Image {
+                reference: "quay.io/a/b:1".into(),
+                pull: PullPolicy::Never
+            })
+        );
+        assert_eq!(
+            spec.image_mounts,
+            [ImageMount {
+                source: "quay.io/a/b:1".into(),
+                destination: "/i".into(),
+                rw: false,
+                subpath: Some("etc".into()),
+            }]
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::create::ensure_infra;
 use super::orchestration::is_regular;
 use super::order::start_order;
 use super::records::{ExitPolicy, PodRecord, PodTransition};
-use super::{cgroup, lock_name, PodError};
+use super::{cgroup, lock_name, service, PodError};
 use crate::container::lifecycle::load;
 use crate::container::{ContainerError, ContainerHandle, InitCtrMode};
 use crate::engine::{Engine, EngineCtx, WeakEngine};
@@ -208,8 +208,11 @@ async fn handle(engine: &Engine, pod: PodRecord, msg: Msg) -> bool {
     match msg {
         Msg::Get(reply) => drop(reply.send(Ok(pod))),
         Msg::Start(reply) => drop(reply.send(start(engine, &pod).await)),
-        Msg::Stop { timeout, reply } => drop(reply.send(stop(engine, &pod, timeout).await)),
+        Msg::Stop { timeout, reply } => {
+            drop(reply.send(stop_with_service(engine, &pod, timeout).await))
+        }
         Msg::Restart { timeout, reply } => {
+            // As Podman's, a restart leaves the service container running.
             let res = match stop(engine, &pod, timeout).await {
                 Ok(()) => start(engine, &pod).await,
                 Err(e) => Err(e),
@@ -339,6 +342,7 @@ async fn start(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
         // limits again before any member runs in it (members started here
         // skip their own before-start step).
         cgroup::apply_limits(&pod.id, &pod.options.resources)?;
+        service::maybe_start(engine, pod).await?;
         start_infra(engine, pod).await?;
         fault::point("pod-start.after-infra");
         let roles = roles(engine.ctx(), pod)?;
@@ -480,6 +484,17 @@ async fn stop(engine: &Engine, pod: &PodRecord, timeout: Option<u64>) -> Result<
     .await
 }
 
+/// `pod stop`: the members, then the service container if none of its
+/// pods runs any more.
+async fn stop_with_service(
+    engine: &Engine,
+    pod: &PodRecord,
+    timeout: Option<u64>,
+) -> Result<(), PodError> {
+    stop(engine, pod, timeout).await?;
+    service::maybe_stop(engine, pod).await
+}
+
 async fn kill(engine: &Engine, pod: &PodRecord, signal: i32) -> Result<(), PodError> {
     let live: Vec<_> = stop_order(roles(engine.ctx(), pod)?)
         .into_iter()
@@ -494,7 +509,9 @@ async fn kill(engine: &Engine, pod: &PodRecord, signal: i32) -> Result<(), PodEr
     for rec in live {
         handle_of(engine, &rec)?.kill(signal).await?;
     }
-    Ok(())
+    // The members exit later; the exit policy's stop then ends the service
+    // container, unless they already have.
+    service::maybe_stop(engine, pod).await
 }
 
 async fn pause(engine: &Engine, pod: &PodRecord, pause: bool) -> Result<(), PodError> {
@@ -555,7 +572,7 @@ async fn remove(
         )));
     }
     lock::remove_lock_file(&engine.ctx().config.lock_dir(), &lock_name(&pod.id));
-    Ok(())
+    service::maybe_remove(engine, pod).await
 }
 
 fn is_infra(rec: &ContainerRecord) -> bool {
@@ -588,5 +605,5 @@ async fn apply_exit_policy(engine: &Engine, pod: &PodRecord) -> Result<(), PodEr
         return Ok(());
     }
     tracing::debug!(pod = %pod.id, "last regular member exited: stopping the pod (exit policy stop)");
-    stop(engine, pod, None).await
+    stop_with_service(engine, pod, None).await
 }

@@ -13,6 +13,7 @@
 //!   to container handles; a member's placement (cgroup, shared
 //!   namespaces) is set on its record when it is created.
 //! - [`cgroup`]: the pod cgroup parent.
+//! - [`service`]: service containers, living as long as their pods.
 //!
 //! Pods sit above containers: this module drives containers through their
 //! handles, and the container module never refers to pods.
@@ -26,6 +27,7 @@ pub(crate) mod orchestration;
 pub mod order;
 pub mod records;
 pub(crate) mod registry;
+pub mod service;
 
 pub use actor::PodHandle;
 pub use create::{MemberSpec, NewPod};

@@ -88,6 +88,10 @@ pub struct PodOptions {
     /// which members join unless given their own.
     #[serde(default, skip_serializing_if = "is_host_user")]
     pub userns: crate::container::ns_modes::UserNsMode,
+    /// Id of the service container whose lifetime is this pod's (`kube
+    /// play --service-container`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_container: Option<String>,
 }
 
 fn is_host_user(m: &crate::container::ns_modes::UserNsMode) -> bool {

@@ -83,6 +83,14 @@ impl Health {
         self.cfg.startup.is_some() && !self.startup.passed
     }
 
+    /// Whether the regular check is held back: `kube play`'s containers
+    /// run none during the start period.
+    fn held(&self) -> bool {
+        self.cfg.held_in_start_period
+            && !self.in_startup()
+            && self.run_started.elapsed() < Duration::from_millis(self.cfg.start_period_ms)
+    }
+
     /// The command line of the next check.
     pub fn check_argv(&self) -> Vec<String> {
         match &self.cfg.startup {
@@ -343,6 +351,18 @@ impl Supervisor {
         let Some(h) = &mut self.health else {
             return;
         };
+        if h.held() {
+            // Podman: not run, nothing logged; `healthcheck run` reads
+            // `unhealthy`.
+            h.next = h.interval().map(|i| Instant::now() + i);
+            let reply = Reply::Health {
+                status: rpod_proto::health::UNHEALTHY.to_owned(),
+                exit_code: 1,
+                output: String::new(),
+            };
+            self.controls.health_result(&reply);
+            return;
+        }
         let cmd = runtime::exec_command(&self.cfg, &h.check_argv());
         if let Err(e) = h.spawn(cmd) {
             diag::warn(&format!("health check: {e}"));
@@ -439,6 +459,7 @@ mod tests {
             max_log_count: 5,
             max_log_size: 500,
             log_file: None,
+            held_in_start_period: false,
         };
         let h = Health::new(cfg, Some(dir.join("health.json")), dir.join("out"));
         (Dir(dir), h)
@@ -491,6 +512,17 @@ mod tests {
         let o = run_check(&mut h, 1);
         assert_eq!((o.status.as_str(), o.turned_unhealthy), (STARTING, false));
         assert_eq!(run_check(&mut h, 0).status, HEALTHY);
+    }
+
+    #[test]
+    fn kube_checks_are_held_during_the_start_period() {
+        let (_dir, mut h) = health("held", 1, 0, 60_000);
+        h.run_started();
+        assert!(!h.held(), "only kube play's containers");
+        h.cfg.held_in_start_period = true;
+        assert!(h.held());
+        h.cfg.start_period_ms = 0;
+        assert!(!h.held(), "after the start period");
     }
 
     #[test]

@@ -165,9 +165,15 @@ fn rm_not_found(name: &str) -> Error {
     )
 }
 
-/// Why `h` cannot be removed alone: it is the infra container of a pod.
-async fn infra_of_pod(engine: &Engine, h: &ContainerHandle) -> Option<String> {
+/// Why `h` cannot be removed alone: it is the infra container of a pod,
+/// or the service container of pods.
+async fn held_by_pod(engine: &Engine, h: &ContainerHandle) -> Option<String> {
     let rec = h.get().await.ok()?;
+    if rec.options.service.is_some() {
+        return crate::pod::service::removal_refused(engine.ctx(), &rec.id)
+            .ok()
+            .flatten();
+    }
     let m = rec.options.pod.as_ref().filter(|m| m.infra)?;
     let pod = engine.pod(&m.pod_id).ok()?;
     Some(format!(
@@ -183,7 +189,7 @@ async fn rm_one(engine: &Engine, name: &str, o: &RmOptions) -> Option<ContainerR
     let res = match engine.container(name) {
         Ok(h) => {
             id = h.id.clone();
-            match infra_of_pod(engine, &h).await {
+            match held_by_pod(engine, &h).await {
                 Some(_) if o.all => return None,
                 // Podman: a plain error (exit 125), not a state error.
                 Some(msg) => return Some(failed(&id, name, Error::new(ErrorKind::Other, msg))),

@@ -22,6 +22,9 @@ pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateRe
         }
         options.userns = userns;
     }
+    if let Some(name) = &spec.service_container {
+        options.service_container = Some(service_container(engine, name).await?);
+    }
     if spec.replace {
         replace_existing(engine, spec.name.as_deref()).await?;
     }
@@ -111,6 +114,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         no_share_parent: !share_parent,
         resources: spec.resources.clone(),
         userns: Default::default(),
+        service_container: None,
     })
 }
 
@@ -132,6 +136,18 @@ async fn replace_existing(engine: &Engine, name: Option<&str>) -> Result<(), Pod
         Ok(()) | Err(PodError::NotFound(_)) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// The id of service container `name`, which must be one.
+async fn service_container(engine: &Engine, name: &str) -> Result<String> {
+    let rec = engine.container(name)?.get().await?;
+    if rec.options.service.is_none() {
+        return Err(Error::invalid(format!(
+            "container {} is not a service container",
+            rec.id
+        )));
+    }
+    Ok(rec.id)
 }
 
 /// `--infra-conmon-pidfile`: `path` becomes a symbolic link to the infra
