@@ -27,6 +27,7 @@
 //! - [`error_chain`]: an error printed with its causes.
 //! - [`front_door`]: [`LocalEngine`], the engine as `rpod_api::FrontDoor`.
 
+pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod config;
 pub(crate) mod container;
