@@ -15,6 +15,9 @@ use crate::config::EngineConfig;
 /// The package that provides `buildah` on Debian and Fedora.
 pub(crate) const PACKAGE: &str = "buildah";
 
+/// The auth file Buildah and rpod read by default.
+const AUTH_FILE_ENV: &str = "REGISTRY_AUTH_FILE";
+
 /// How to run `buildah` against rpod's Buildah store.
 pub(crate) struct Buildah {
     exe: PathBuf,
@@ -88,13 +91,30 @@ impl Buildah {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        // rpod reads a missing auth file as no credentials; Buildah refuses
+        // to start.
+        if std::env::var_os(AUTH_FILE_ENV).is_some_and(|p| !Path::new(&p).exists()) {
+            cmd.env_remove(AUTH_FILE_ENV);
+        }
         cmd
     }
 
     /// Runs `buildah ARGS` to the end; its stdout, or its failure.
     pub(crate) fn output(&self, args: &[&std::ffi::OsStr]) -> Result<String, BuildError> {
-        let out = self
-            .command(args)
+        self.output_in(None, args)
+    }
+
+    /// As [`Buildah::output`], in directory `cwd`.
+    pub(crate) fn output_in(
+        &self,
+        cwd: Option<&Path>,
+        args: &[&std::ffi::OsStr],
+    ) -> Result<String, BuildError> {
+        let mut cmd = self.command(args);
+        if let Some(d) = cwd {
+            cmd.current_dir(d);
+        }
+        let out = cmd
             .stdin(Stdio::null())
             .output()
             .map_err(|e| BuildError::io(&self.exe, e))?;

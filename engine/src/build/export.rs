@@ -19,12 +19,16 @@ pub(crate) fn hand_over_bases(
     tmp: &Path,
     names: &[String],
 ) -> Result<(), BuildError> {
-    for (i, name) in names.iter().enumerate() {
+    for name in names {
         let Some(image) = engine.store().lookup_image(name)? else {
             continue;
         };
-        if !buildah.has_image(&image.id) {
-            let dir = tmp.join(format!("base-{i}"));
+        // Buildah names an image pulled from an OCI layout after its path,
+        // which must be lowercase: a relative one, in `tmp`.
+        let layout = format!("rpod-base-{}", &image.id[..12.min(image.id.len())]);
+        let pulled = !buildah.has_image(&image.id);
+        if pulled {
+            let dir = tmp.join(&layout);
             let item = SaveItem {
                 image: image.clone(),
                 names: Vec::new(),
@@ -37,18 +41,26 @@ pub(crate) fn hand_over_bases(
                 true,
             )
             .map_err(|e| BuildError::Other(format!("exporting {name} for Buildah: {e}")))?;
-            let source = format!("oci:{}", dir.display());
-            buildah.output(&[
-                OsStr::new("pull"),
-                OsStr::new("--quiet"),
-                OsStr::new(&source),
-            ])?;
+            let source = format!("oci:{layout}");
+            buildah.output_in(
+                Some(tmp),
+                &[
+                    OsStr::new("pull"),
+                    OsStr::new("--quiet"),
+                    OsStr::new(&source),
+                ],
+            )?;
             std::fs::remove_dir_all(&dir).map_err(|e| BuildError::io(&dir, e))?;
         }
         if !image.names.is_empty() {
             let mut args = vec![OsStr::new("tag"), OsStr::new(&image.id)];
             args.extend(image.names.iter().map(OsStr::new));
             buildah.output(&args)?;
+            if pulled {
+                // The layout's name goes; the image keeps rpod's names.
+                let layout_name = format!("localhost/{layout}:latest");
+                buildah.output(&[OsStr::new("rmi"), OsStr::new(&layout_name)])?;
+            }
         }
     }
     Ok(())
