@@ -73,7 +73,7 @@ pub struct BuildOptions {
     pub isolation: Option<String>,
     /// `--rm` (true) / `--force-rm`: remove intermediate containers.
     pub remove_intermediate: bool,
-    /// `--force-rm`.
+    /// `--force-rm` (Podman's default: true).
     pub force_rm: bool,
     /// `--env KEY=VALUE` added to every stage.
     pub env: Vec<String>,

@@ -94,7 +94,7 @@ pub struct BuildArgs {
     /// Remove intermediate containers after a successful build
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     rm: Option<bool>,
-    /// Always remove intermediate containers after a build, even if unsuccessful
+    /// Always remove intermediate containers after a build, even if unsuccessful (default true)
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     force_rm: Option<bool>,
     /// Set environment variable for the image
@@ -386,7 +386,7 @@ fn options(a: &BuildArgs) -> CliResult<BuildOptions> {
         ignorefile: a.ignorefile.clone(),
         isolation: a.isolation.clone(),
         remove_intermediate: a.rm.unwrap_or(true),
-        force_rm: a.force_rm.unwrap_or(false),
+        force_rm: a.force_rm.unwrap_or(true),
         env: a.env.clone(),
         unset_env: a.unsetenv.clone(),
         volumes: a.volume.clone(),

@@ -40,9 +40,7 @@ pub(crate) fn build_args(
     flag("pull", o.pull.as_deref().unwrap_or("missing"));
     flag("format", o.format.as_deref().unwrap_or("oci"));
     flag("rm", &o.remove_intermediate.to_string());
-    if o.force_rm {
-        flag("force-rm", "true");
-    }
+    flag("force-rm", &o.force_rm.to_string());
     if o.no_cache {
         flag("no-cache", "true");
     }

@@ -50,7 +50,7 @@ fn expand(word: &str, args: &HashMap<String, String>) -> String {
                 chars.next();
                 break;
             }
-            if !braced && !(n.is_ascii_alphanumeric() || n == '_') {
+            if !(braced || n.is_ascii_alphanumeric() || n == '_') {
                 break;
             }
             name.push(n);
