@@ -32,10 +32,10 @@ pub struct BuildArgs {
     #[arg(long)]
     target: Option<String>,
     /// Use intermediate layers during build (default true; BUILDAH_LAYERS overrides)
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     layers: Option<bool>,
     /// Do not use existing cached images for the container build
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     no_cache: Option<bool>,
     /// Pull image policy: always, missing, never, newer (default missing)
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "always")]
@@ -65,10 +65,10 @@ pub struct BuildArgs {
     #[arg(long)]
     annotation: Vec<String>,
     /// Squash newly built layers into a single new layer
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     squash: Option<bool>,
     /// Squash all layers into a single layer
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     squash_all: Option<bool>,
     /// Refrain from announcing build instructions and image read/write progress
     #[arg(short = 'q', long)]
@@ -92,10 +92,10 @@ pub struct BuildArgs {
     #[arg(long)]
     isolation: Option<String>,
     /// Remove intermediate containers after a successful build
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     rm: Option<bool>,
     /// Always remove intermediate containers after a build, even if unsuccessful (default true)
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     force_rm: Option<bool>,
     /// Set environment variable for the image
     #[arg(long)]
@@ -125,10 +125,10 @@ pub struct BuildArgs {
     #[arg(long)]
     timestamp: Option<i64>,
     /// Add default identity label
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     identity_label: Option<bool>,
     /// Omit build history information from built image
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     omit_history: Option<bool>,
     /// Log to file instead of stdout/stderr
     #[arg(long)]
@@ -137,7 +137,7 @@ pub struct BuildArgs {
     #[arg(long)]
     no_hosts: bool,
     /// Pass through HTTP Proxy environment variables
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     http_proxy: Option<bool>,
     /// Set custom DNS servers
     #[arg(long)]
@@ -176,10 +176,10 @@ pub struct BuildArgs {
     #[arg(long)]
     retry_delay: Option<String>,
     /// Skip stages that do not affect the target stage
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     skip_unused_stages: Option<bool>,
     /// Do not compress layers by default
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     disable_compression: Option<bool>,
     /// How many stages to run in parallel
     #[arg(long)]
@@ -244,6 +244,9 @@ pub struct BuildArgs {
     /// Sign the image (not supported)
     #[arg(long)]
     sign_by: Option<String>,
+    /// Buildx compatibility: the image always lands in local storage
+    #[arg(long, hide = true)]
+    load: bool,
     /// Output destination (not supported yet)
     #[arg(short = 'o', long)]
     output: Option<String>,
@@ -255,6 +258,25 @@ pub struct BuildArgs {
 pub enum BuildxCommand {
     /// Build an image using instructions from Containerfiles
     Build(Box<BuildArgs>),
+    /// Show the Buildah version
+    Version,
+}
+
+/// A boolean as Go's strconv.ParseBool reads it (1, t, true, 0, f, false, ...).
+fn go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        _ => Err(format!("strconv.ParseBool: parsing {s:?}: invalid syntax")),
+    }
+}
+
+/// `buildx version`: the Buildah that builds, as Podman prints its own.
+pub async fn buildx_version(g: &Globals) -> CliResult {
+    let fd = open_front_door(g)?;
+    let info = fd.system_info().await?;
+    println!("buildah {}", info.host.buildah_version);
+    Ok(0)
 }
 
 /// Writes the build's output to this process's stdout and stderr.
@@ -444,6 +466,8 @@ fn read_stdin() -> CliResult<Vec<u8>> {
 fn context_and_files(a: &BuildArgs, o: &mut BuildOptions) -> CliResult<BuildContext> {
     let mut context = a.context.clone();
     let mut stdin_file = false;
+    // Containerfiles not found here: the context's, as Buildah takes them.
+    let mut relative = Vec::new();
     for f in &a.file {
         if f == "-" {
             if context.is_none() {
@@ -451,10 +475,10 @@ fn context_and_files(a: &BuildArgs, o: &mut BuildOptions) -> CliResult<BuildCont
             } else {
                 stdin_file = true;
             }
-        } else if is_url(f) {
+        } else if is_url(f) || Path::new(f).is_absolute() || Path::new(f).exists() {
             o.containerfiles.push(PathBuf::from(f));
         } else {
-            o.containerfiles.push(absolute(Path::new(f))?);
+            relative.push(f.clone());
         }
     }
     if stdin_file {
@@ -467,8 +491,22 @@ fn context_and_files(a: &BuildArgs, o: &mut BuildOptions) -> CliResult<BuildCont
         }
         Some(c) if is_url(&c) => return Ok(BuildContext::Url(c)),
         Some(c) => absolute(Path::new(&c))?,
-        None => match o.containerfiles.iter().find(|f| f.is_absolute()) {
-            Some(f) => f.parent().map(Path::to_path_buf).unwrap_or_default(),
+        None => match o
+            .containerfiles
+            .iter()
+            .find(|f| !is_url(&f.to_string_lossy()))
+            .cloned()
+            .or_else(|| relative.drain(..).next().map(PathBuf::from))
+        {
+            Some(f) => {
+                let f = absolute(&f)?;
+                let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+                o.containerfiles.retain(|c| {
+                    is_url(&c.to_string_lossy()) || absolute(c).ok() != Some(f.clone())
+                });
+                o.containerfiles.insert(0, f);
+                dir
+            }
             None => {
                 return Err(CliError::usage(
                     "no context directory and no Containerfile specified",
@@ -481,6 +519,13 @@ fn context_and_files(a: &BuildArgs, o: &mut BuildOptions) -> CliResult<BuildCont
             "context must be a directory: {:?}",
             context.display().to_string()
         )));
+    }
+    o.containerfiles
+        .extend(relative.iter().map(|f| context.join(f)));
+    for f in &mut o.containerfiles {
+        if !is_url(&f.to_string_lossy()) {
+            *f = absolute(f)?;
+        }
     }
     if o.containerfiles.is_empty() && o.containerfile_text.is_none() {
         let found = ["Containerfile", "Dockerfile"]

@@ -263,6 +263,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Image(ImageCommand::Diff(a)) => diff::run(&g, a).await,
         Command::Build(a) | Command::Image(ImageCommand::Build(a)) => build::run(&g, *a).await,
         Command::Buildx(build::BuildxCommand::Build(a)) => build::run(&g, *a).await,
+        Command::Buildx(build::BuildxCommand::Version) => build::buildx_version(&g).await,
         Command::Image(ImageCommand::Mount(a)) => mount::image_mount(&g, a).await,
         Command::Image(ImageCommand::Umount(a)) => mount::image_umount(&g, a).await,
         Command::Container(ContainerCommand::Cleanup(a)) => lifecycle::cleanup(&g, a).await,

@@ -42,6 +42,20 @@ fn find_exe() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The installed Buildah's version (`buildah version`'s `Version:`), if any.
+pub(crate) fn version() -> Option<String> {
+    let out = Command::new(find_exe()?)
+        .arg("version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Version:"))
+        .map(|v| v.trim().to_string())
+}
+
 /// Where rpod keeps Buildah's store and temp files.
 pub(crate) fn store_dirs(config: &EngineConfig) -> (PathBuf, PathBuf) {
     (config.root.join("buildah"), config.runroot.join("buildah"))
@@ -64,7 +78,7 @@ impl Buildah {
             runroot.display()
         );
         crate::storage::atomic::write_file(&conf, text.as_bytes())?;
-        let global = vec![
+        let mut global: Vec<OsString> = vec![
             "--root".into(),
             storage_root.into_os_string(),
             "--runroot".into(),
@@ -72,6 +86,10 @@ impl Buildah {
             "--storage-driver".into(),
             driver.into(),
         ];
+        if let Some(f) = &config.default_mounts_file {
+            global.push("--default-mounts-file".into());
+            global.push(f.clone().into_os_string());
+        }
         let env = vec![
             ("TMPDIR", tmp.as_os_str().to_owned()),
             ("CONTAINERS_STORAGE_CONF", conf.into_os_string()),

@@ -21,7 +21,7 @@ use rpod_api::front_door::build::{BuildContext, BuildOptions, BuildOutcome, Buil
 use crate::engine::Engine;
 use crate::storage::StorageError;
 
-pub(crate) use buildah::store_dirs;
+pub(crate) use buildah::{store_dirs, version};
 
 /// Why a build could not run (Buildah's own failures are a
 /// [`BuildOutcome::Failed`]).
