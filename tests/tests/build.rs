@@ -121,6 +121,10 @@ fn multi_stage_build_with_local_base_runs() {
         "secret.key is ignored"
     );
     assert_no_temp_left(env);
+
+    // system reset takes Buildah's store (and cache) with the root.
+    env.ok(&["system", "reset", "-f"]);
+    assert!(!env.root().join("buildah").exists());
 }
 
 #[test]

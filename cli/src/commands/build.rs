@@ -37,7 +37,7 @@ pub struct BuildArgs {
     /// Do not use existing cached images for the container build
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     no_cache: Option<bool>,
-    /// Pull image policy: always, missing, never, newer (default missing)
+    /// Pull image policy: always, missing, never, newer (default "missing")
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "always")]
     pull: Option<String>,
     /// Always attempt to pull a newer version of the image

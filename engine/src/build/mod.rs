@@ -56,6 +56,29 @@ impl BuildError {
     }
 }
 
+/// `system reset`: Buildah's working containers (and their mounts) and
+/// images go, so the store's directory can be removed.
+pub(crate) fn reset_store(engine: &Engine) -> Result<(), BuildError> {
+    let (root, _) = store_dirs(engine.config());
+    if !root.exists() {
+        return Ok(());
+    }
+    let tmp = temp_dir(engine)?;
+    let buildah = match buildah::Buildah::new(engine.config(), &tmp.0) {
+        Ok(b) => b,
+        // Without Buildah nothing can be mounted by it.
+        Err(BuildError::NotInstalled) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    buildah.output(&[std::ffi::OsStr::new("rm"), std::ffi::OsStr::new("--all")])?;
+    buildah.output(&[
+        std::ffi::OsStr::new("rmi"),
+        std::ffi::OsStr::new("--all"),
+        std::ffi::OsStr::new("--force"),
+    ])?;
+    Ok(())
+}
+
 /// A directory removed when dropped.
 struct TempDir(PathBuf);
 
