@@ -165,6 +165,12 @@ fn layers_cache_target_quiet_and_no_cache() {
     let fresh = env.ok(&["build", "-q", "--no-cache", "-t", "fresh", dir]);
     assert_ne!(fresh.trim(), id);
     assert_ne!(env.ok(&["run", "--rm", "fresh", "cat", "/stamp"]), stamp);
+
+    // rmi and image prune reach the build cache, as in Podman's one store.
+    env.ok(&["rmi", "-f", "cached", "stage-one", "fresh"]);
+    env.ok(&["image", "prune", "-f"]);
+    let again = env.ok(&["build", "-t", "cached", dir]);
+    assert!(!again.contains("Using cache"), "{again}");
     assert_no_temp_left(env);
 }
 

@@ -59,16 +59,8 @@ impl BuildError {
 /// `system reset`: Buildah's working containers (and their mounts) and
 /// images go, so the store's directory can be removed.
 pub(crate) fn reset_store(engine: &Engine) -> Result<(), BuildError> {
-    let (root, _) = store_dirs(engine.config());
-    if !root.exists() {
+    let Some((buildah, _tmp)) = existing_store(engine)? else {
         return Ok(());
-    }
-    let tmp = temp_dir(engine)?;
-    let buildah = match buildah::Buildah::new(engine.config(), &tmp.0) {
-        Ok(b) => b,
-        // Without Buildah nothing can be mounted by it.
-        Err(BuildError::NotInstalled) => return Ok(()),
-        Err(e) => return Err(e),
     };
     buildah.output(&[std::ffi::OsStr::new("rm"), std::ffi::OsStr::new("--all")])?;
     buildah.output(&[
@@ -77,6 +69,48 @@ pub(crate) fn reset_store(engine: &Engine) -> Result<(), BuildError> {
         std::ffi::OsStr::new("--force"),
     ])?;
     Ok(())
+}
+
+/// Buildah for the engine's Buildah store if there is one (and Buildah).
+fn existing_store(engine: &Engine) -> Result<Option<(buildah::Buildah, TempDir)>, BuildError> {
+    let (root, _) = store_dirs(engine.config());
+    if !root.join("storage").exists() {
+        return Ok(None);
+    }
+    let tmp = temp_dir(engine)?;
+    match buildah::Buildah::new(engine.config(), &tmp.0) {
+        Ok(b) => Ok(Some((b, tmp))),
+        Err(BuildError::NotInstalled) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `rmi` and `image prune` in rpod's store reach Buildah's, as they reach
+/// the build cache in Podman's single store: the removed images `ids` go
+/// there too (with the intermediate images only they used), and a prune
+/// (`prune`) removes Buildah's dangling (cache) images.
+pub(crate) fn forget_images(engine: &Engine, ids: &[String], prune: bool) {
+    let run = || -> Result<(), BuildError> {
+        let Some((buildah, _tmp)) = existing_store(engine)? else {
+            return Ok(());
+        };
+        for id in ids {
+            if buildah.has_image(id) {
+                buildah.output(&[
+                    std::ffi::OsStr::new("rmi"),
+                    std::ffi::OsStr::new("--force"),
+                    std::ffi::OsStr::new(id),
+                ])?;
+            }
+        }
+        if prune {
+            buildah.output(&[std::ffi::OsStr::new("rmi"), std::ffi::OsStr::new("--prune")])?;
+        }
+        Ok(())
+    };
+    if let Err(e) = run() {
+        tracing::warn!("removing images from Buildah's store: {e}");
+    }
 }
 
 /// A directory removed when dropped.
