@@ -14,10 +14,12 @@ set -euo pipefail
 # and the journald events backend (its daemons are never started as init here);
 # openssh: `rpod --url ssh://` runs the system ssh, its test an sshd on 127.0.0.1;
 # uidmap (newuidmap/newgidmap) and fuse-overlayfs: rootless rpod;
-# protobuf-compiler: protoc, which the k8s-cri crate (CRI protos of `rpod cri`) builds with
+# protobuf-compiler: protoc, which the k8s-cri crate (CRI protos of `rpod cri`) builds with;
+# buildah: `rpod build` runs it (its own store under rpod's root)
 packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
+    buildah
     netavark aardvark-dns iproute2 iptables containernetworking-plugins
     slirp4netns passt
     util-linux coreutils tar jq make
@@ -135,7 +137,7 @@ fi
 python3 -c 'import docker' || { echo "install-deps: the docker Python package is missing after install" >&2; exit 1; }
 
 # The packages must have delivered what rpod and the tests execute.
-for cmd in runc crun umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate newuidmap newgidmap pasta slirp4netns fuse-overlayfs runuser protoc; do
+for cmd in runc crun buildah umoci skopeo docker-registry docker jq ip iptables iptables-save unshare nsenter tar sha256sum catatonit journalctl systemd-cat ssh ssh-keygen /usr/sbin/sshd kubernetes-validate newuidmap newgidmap pasta slirp4netns fuse-overlayfs runuser protoc; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: $cmd not found after install" >&2; exit 1; }
 done
 [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || command -v netavark >/dev/null 2>&1 ||

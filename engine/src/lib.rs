@@ -30,6 +30,7 @@
 //! - [`rootless`]: an ordinary user's namespace (pause process, setns),
 //!   per-user roots; [`enter_user_namespace`] is called early in `main`.
 
+pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod config;
 pub(crate) mod container;

@@ -10,6 +10,7 @@
 //! the REST API adds an HTTP one for `rpod --remote`. Every method is async and
 //! `Send`, so a `dyn FrontDoor` works from any tokio runtime.
 
+pub mod build;
 pub mod container_copy;
 pub mod container_logs;
 pub mod container_run;
@@ -23,6 +24,7 @@ pub mod secrets;
 pub mod system;
 pub mod volumes;
 
+pub use build::Builds;
 pub use container_copy::ContainerCopy;
 pub use container_logs::ContainerLogs;
 pub use container_run::ContainerRun;
@@ -49,6 +51,7 @@ pub trait FrontDoor:
     + Networks
     + Secrets
     + Kube
+    + Builds
     + Send
     + Sync
 {
@@ -66,6 +69,7 @@ impl<T> FrontDoor for T where
         + Networks
         + Secrets
         + Kube
+        + Builds
         + Send
         + Sync
 {

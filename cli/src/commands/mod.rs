@@ -3,6 +3,7 @@
 
 mod api_service;
 mod attach;
+mod build;
 mod cidfile;
 mod commit;
 mod common;
@@ -68,6 +69,11 @@ use crate::Cli;
 pub enum Command {
     #[command(flatten)]
     Common(Box<ContainerCommon>),
+    /// Build an image using instructions from Containerfiles
+    Build(Box<build::BuildArgs>),
+    /// Build images with Buildah (alias of build)
+    #[command(subcommand)]
+    Buildx(build::BuildxCommand),
     /// Generate shell autocompletions
     Completion(completion::CompletionArgs),
     /// Manage containers
@@ -221,6 +227,8 @@ pub enum ContainerCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
+    /// Build an image using instructions from Containerfiles
+    Build(Box<build::BuildArgs>),
     /// Check if an image exists in local storage
     Exists(tag::ExistsArgs),
     History(history::HistoryArgs),
@@ -260,6 +268,9 @@ pub async fn dispatch(cli: Cli) -> CliResult {
             dispatch_common(&g, *c).await
         }
         Command::Image(ImageCommand::Diff(a)) => diff::run(&g, a).await,
+        Command::Build(a) | Command::Image(ImageCommand::Build(a)) => build::run(&g, *a).await,
+        Command::Buildx(build::BuildxCommand::Build(a)) => build::run(&g, *a).await,
+        Command::Buildx(build::BuildxCommand::Version) => build::buildx_version(&g).await,
         Command::Image(ImageCommand::Mount(a)) => mount::image_mount(&g, a).await,
         Command::Image(ImageCommand::Umount(a)) => mount::image_umount(&g, a).await,
         Command::Container(ContainerCommand::Cleanup(a)) => lifecycle::cleanup(&g, a).await,
@@ -339,7 +350,6 @@ async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
 /// Podman commands rpod does not have yet. Anything else is unknown.
 const PLANNED: &[&str] = &[
     "auto-update",
-    "build",
     "checkpoint",
     "init",
     "machine",

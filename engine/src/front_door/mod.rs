@@ -3,6 +3,7 @@
 //! actors for its lifetime. Each service trait is implemented in its own module;
 //! [`error`] turns the engine's errors into the front door's.
 
+mod build;
 mod container_copy;
 mod container_logs;
 pub(crate) mod container_run;

@@ -2,6 +2,7 @@
 //! `ops/` where the API carries them, "not supported in remote mode yet"
 //! for the rest.
 
+mod build;
 mod container_copy;
 mod container_logs;
 mod container_run;

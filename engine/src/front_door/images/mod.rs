@@ -36,6 +36,16 @@ pub(crate) fn other(e: &dyn std::fmt::Display) -> Error {
     Error::other(e.to_string())
 }
 
+/// Removes `ids` (and with `prune` the build cache) from Buildah's store
+/// too (see [`crate::build::forget_images`]).
+async fn forget_in_buildah(local: &LocalEngine, ids: Vec<String>, prune: bool) {
+    let engine = local.engine().clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        crate::build::forget_images(&engine, &ids, prune);
+    })
+    .await;
+}
+
 #[async_trait]
 impl Images for LocalEngine {
     async fn image_pull(
@@ -74,11 +84,16 @@ impl Images for LocalEngine {
         names: Vec<String>,
         options: ImageRemoveOptions,
     ) -> Result<ImageRemoveReport> {
-        remove::remove(self.engine(), &names, &options).await
+        let report = remove::remove(self.engine(), &names, &options).await?;
+        forget_in_buildah(self, report.deleted.clone(), false).await;
+        Ok(report)
     }
 
     async fn image_prune(&self, options: ImagePruneOptions) -> Result<Vec<ImagePruneReport>> {
-        remove::prune(self.engine(), &options)
+        let reports = remove::prune(self.engine(), &options)?;
+        let ids = reports.iter().map(|r| r.id.clone()).collect();
+        forget_in_buildah(self, ids, true).await;
+        Ok(reports)
     }
 
     async fn image_tag(&self, name_or_id: &str, tags: Vec<String>) -> Result<()> {

@@ -217,8 +217,14 @@ pub(crate) async fn info(engine: &Engine) -> Result<Info> {
     let (slirp_path, slirp_version) = helper_info("slirp4netns").await;
     let (pasta_path, pasta_version) = helper_info("pasta").await;
     let uname = nix::sys::utsname::uname().ok();
+    let buildah_version = tokio::task::spawn_blocking(crate::build::version)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let mut host = HostInfo {
         arch: host_arch().to_owned(),
+        buildah_version,
         cgroup_manager: config.cgroup_manager.name().to_owned(),
         cgroups_version: cgroup_version().to_owned(),
         cgroup_controllers: super::host_security::cgroup_controllers(cgroup_version() == "v2"),

@@ -31,6 +31,12 @@ pub(crate) async fn system_reset(engine: &Engine) -> Result<()> {
     for s in secrets.list()? {
         secrets.remove(&s.id)?;
     }
+    // Buildah's store under the root: its working containers unmounted.
+    let builds = engine.clone();
+    tokio::task::spawn_blocking(move || crate::build::reset_store(&builds))
+        .await
+        .map_err(|e| Error::other(format!("reset task failed: {e}")))?
+        .map_err(|e| Error::other(e.to_string()))?;
     let config = engine.config();
     for dir in [&config.root, &config.runroot] {
         empty_dir(dir)?;
