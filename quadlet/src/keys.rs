@@ -261,7 +261,24 @@ const POD: &[&str] = &[
 /// Keys Podman accepts whose option rpod does not have: `(group, key, why)`.
 /// Using one fails the file, as an unknown key does, so that no unit is
 /// written that would fail at start.
+const NO_MODULE: &str = "rpod has no --module (containers.conf modules)";
+
 const NOT_IN_RPOD: &[(&str, &str, &str)] = &[
+    (G_CONTAINER, "ContainersConfModule", NO_MODULE),
+    (G_VOLUME, "ContainersConfModule", NO_MODULE),
+    (G_NETWORK, "ContainersConfModule", NO_MODULE),
+    (G_KUBE, "ContainersConfModule", NO_MODULE),
+    (G_IMAGE, "ContainersConfModule", NO_MODULE),
+    (G_BUILD, "ContainersConfModule", NO_MODULE),
+    (G_POD, "ContainersConfModule", NO_MODULE),
+    (G_POD, "ShmSize", "rpod pod create has no --shm-size"),
+    (G_POD, "Volume", "rpod pod create has no --volume"),
+    (G_KUBE, "LogOpt", "rpod kube play has no --log-opt"),
+    (G_KUBE, "UserNS", "rpod kube play has no --userns"),
+    (G_KUBE, "RemapUsers", "rpod kube play has no --userns"),
+    (G_KUBE, "RemapUid", "rpod kube play has no --userns"),
+    (G_KUBE, "RemapGid", "rpod kube play has no --userns"),
+    (G_KUBE, "RemapUidSize", "rpod kube play has no --userns"),
     (G_CONTAINER, "Retry", "rpod run has no --retry"),
     (G_CONTAINER, "RetryDelay", "rpod run has no --retry-delay"),
     (G_CONTAINER, "HttpProxy", "rpod run has no --http-proxy"),

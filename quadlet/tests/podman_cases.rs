@@ -61,6 +61,26 @@ const SKIPPED: &[(&str, &str)] = &[
     ("policy.image", "rpod pull has no --policy"),
     ("variant.image", "rpod pull has no --variant"),
     ("all-tags.image", "rpod pull has no --all-tags"),
+    (
+        "notify-healthy.container",
+        "rpod run has no --sdnotify=healthy",
+    ),
+    ("logopt.kube", "rpod kube play has no --log-opt"),
+    ("remap-auto.kube", "rpod kube play has no --userns"),
+    ("remap-auto2.kube", "rpod kube play has no --userns"),
+    (
+        "remap-manual.kube",
+        "rpod kube play has no --userns (refused as a key)",
+    ),
+    ("shmsize.pod", "rpod pod create has no --shm-size"),
+    ("volume.pod", "rpod pod create has no --volume"),
+    ("volume.servicename.pod", "rpod pod create has no --volume"),
+    ("containersconfmodule.container", "rpod has no --module"),
+    ("containersconfmodule.volume", "rpod has no --module"),
+    ("containersconfmodule.network", "rpod has no --module"),
+    ("containersconfmodule.kube", "rpod has no --module"),
+    ("containersconfmodule.image", "rpod has no --module"),
+    ("containersconfmodule.build", "rpod has no --module"),
 ];
 
 #[derive(Debug, Clone)]
