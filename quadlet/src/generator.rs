@@ -204,11 +204,7 @@ fn load_dir(
             )),
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("\n"))
-    }
+    joined(errors)
 }
 
 /// Merges the `*.conf` drop-ins of `unit` (a name seen first wins; applied
@@ -248,11 +244,7 @@ fn load_dropins(unit: &mut UnitFile, dirs: &[PathBuf], log: &mut Logger) -> Resu
             )),
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("\n"))
-    }
+    joined(errors)
 }
 
 fn warn_service_keys(unit: &UnitFile, log: &mut Logger) {
@@ -333,5 +325,14 @@ fn enable(out: &Path, service: &UnitFile, log: &mut Logger) {
         if let Err(e) = std::os::unix::fs::symlink(&target, &link) {
             log.log(&format!("Failed creating symlink {}: {e}", link.display()));
         }
+    }
+}
+
+/// The errors as one message, one a line.
+fn joined(errors: Vec<String>) -> Result<(), String> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n"))
     }
 }

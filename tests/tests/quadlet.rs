@@ -220,28 +220,35 @@ impl Drop for UserManager {
     }
 }
 
-#[test]
-fn systemd_user_manager_starts_and_stops_the_generated_service() {
-    let (w, img) = common::busybox();
-    let env = &w.env;
+/// Writes Quadlet file `file` (in the test's `quadlet/` directory, returned)
+/// running `image` with `extra` [Container] lines. The unit reaches the
+/// test's store through GlobalArgs= and passes the test's configuration on
+/// through [Service] Environment=.
+fn write_systemd_unit(env: &TestEnv, file: &str, image: &str, extra: &str) -> PathBuf {
     let units = env.dir().join("quadlet");
     std::fs::create_dir_all(&units).unwrap();
     let root = env.root().display().to_string();
     let runroot = env.runroot().display().to_string();
-    // The unit reaches the test's store through GlobalArgs= and passes the
-    // test's configuration on through [Service] Environment=.
     let registries = env.registries_conf().display().to_string();
     let monitor = rpod_tests::monitor_bin().display().to_string();
     let conf = env.rpod_conf().display().to_string();
     std::fs::write(
-        units.join("svc.container"),
+        units.join(file),
         format!(
-            "[Container]\nImage={img}\nExec=sleep 1000\nNetwork=none\n\
-             GlobalArgs=--root {root} --runroot {runroot}\nLabel=via=systemd\n\
+            "[Container]\nImage={image}\nExec=sleep 1000\nNetwork=none\n{extra}\
+             GlobalArgs=--root {root} --runroot {runroot}\n\
              [Service]\nEnvironment=CONTAINERS_REGISTRIES_CONF={registries} RPOD_MONITOR={monitor} RPOD_CONFIG={conf}\n"
         ),
     )
     .unwrap();
+    units
+}
+
+#[test]
+fn systemd_user_manager_starts_and_stops_the_generated_service() {
+    let (w, img) = common::busybox();
+    let env = &w.env;
+    let units = write_systemd_unit(env, "svc.container", &img, "Label=via=systemd\n");
     let m = UserManager::start(env.dir(), &units);
     let (status, _) = m.systemctl(&["status", "svc.service"]);
     assert!(status.contains("generated"), "{status}");
@@ -263,4 +270,154 @@ fn systemd_user_manager_starts_and_stops_the_generated_service() {
     assert!(ok, "stop: {text}");
     let (code, _) = env.fails(&["container", "exists", "systemd-svc"]);
     assert_eq!(code, 1, "stopping the unit removes the container");
+}
+
+/// A container as a Quadlet unit runs it: labelled with its policy and unit.
+fn run_auto_updated(env: &TestEnv, image: &str, name: &str, unit: &str) {
+    let out = env
+        .cmd(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--label",
+            "io.containers.autoupdate=registry",
+            image,
+            "sleep",
+            "1000",
+        ])
+        .env("PODMAN_SYSTEMD_UNIT", unit)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn auto_update_dry_run_compares_registry_digests() {
+    let w = common::world(&[]);
+    let env = &w.env;
+    let image = w.registry.push_fixture_as("busybox", "quadlet/au:latest");
+    env.ok(&["pull", "-q", &image]);
+    let name = unique_name("au");
+    run_auto_updated(env, &image, &name, "au.service");
+    let out = env.ok(&["auto-update", "--dry-run"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        vec!["UNIT", "CONTAINER", "IMAGE", "POLICY", "UPDATED"],
+        "{out}"
+    );
+    let row: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(row[0], "au.service", "{out}");
+    assert_eq!(row[2], format!("({name})"), "{out}");
+    assert_eq!(&row[3..], [image.as_str(), "registry", "false"], "{out}");
+
+    // A different image under the same name in the registry.
+    w.registry
+        .push_fixture_as("multilayer", "quadlet/au:latest");
+    let out = env.ok(&[
+        "auto-update",
+        "--dry-run",
+        "--format",
+        "{{.Unit}} {{.ContainerName}} {{.Updated}}",
+    ]);
+    assert_eq!(out.trim(), format!("au.service {name} pending"));
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["auto-update", "--dry-run", "--format", "json"])).unwrap();
+    assert_eq!(json[0]["Policy"], "registry");
+    assert_eq!(json[0]["Updated"], "pending");
+    assert_eq!(json[0]["Image"], image.as_str());
+
+    // Without --dry-run the unit must be restarted: with no systemd manager
+    // nothing is pulled and the command says why.
+    let out = env
+        .cmd(&["auto-update"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("systemd is not running here"), "{err}");
+}
+
+#[test]
+fn auto_update_needs_the_unit_label() {
+    let (w, img) = common::busybox();
+    let env = &w.env;
+    let name = unique_name("aunolabel");
+    env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        "io.containers.autoupdate=registry",
+        &img,
+        "sleep",
+        "1000",
+    ]);
+    let (code, err) = env.fails(&["auto-update", "--dry-run"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("no PODMAN_SYSTEMD_UNIT label found"), "{err}");
+    let bad = unique_name("aubad");
+    let out = env
+        .cmd(&[
+            "run",
+            "-d",
+            "--name",
+            &bad,
+            "--label",
+            "io.containers.autoupdate=sometimes",
+            &img,
+            "sleep",
+            "1000",
+        ])
+        .env("PODMAN_SYSTEMD_UNIT", "bad.service")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (_, err) = env.fails(&["auto-update", "--dry-run"]);
+    assert!(
+        err.contains("invalid auto-update policy \"sometimes\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn auto_update_restarts_the_quadlet_unit_on_the_new_image() {
+    let w = common::world(&[]);
+    let env = &w.env;
+    let image = w.registry.push_fixture_as("busybox", "quadlet/svc:latest");
+    env.ok(&["pull", "-q", &image]);
+    let units = write_systemd_unit(env, "upd.container", &image, "AutoUpdate=registry\n");
+    let m = UserManager::start(env.dir(), &units);
+    let (text, ok) = m.systemctl(&["start", "upd.service"]);
+    assert!(ok, "start: {text}");
+    let before = common::inspect(env, "systemd-upd")["Image"].clone();
+    w.registry
+        .push_fixture_as("multilayer", "quadlet/svc:latest");
+    let out = env
+        .cmd(&["auto-update", "--format", "{{.Unit}} {{.Updated}}"])
+        .env("XDG_RUNTIME_DIR", &m.runtime)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.trim(), "upd.service true");
+    let after = common::inspect(env, "systemd-upd");
+    assert_eq!(after["State"]["Status"], "running");
+    assert_ne!(after["Image"], before, "the unit runs the new image");
+    let (text, ok) = m.systemctl(&["stop", "upd.service"]);
+    assert!(ok, "stop: {text}");
 }

@@ -3,6 +3,7 @@
 
 mod api_service;
 mod attach;
+mod auto_update;
 mod cidfile;
 mod commit;
 mod common;
@@ -66,6 +67,8 @@ use crate::Cli;
 pub enum Command {
     #[command(flatten)]
     Common(Box<ContainerCommon>),
+    /// Auto update containers according to their auto-update policy
+    AutoUpdate(auto_update::AutoUpdateArgs),
     /// Generate shell autocompletions
     Completion(completion::CompletionArgs),
     /// Manage containers
@@ -261,6 +264,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::System(c) => system::run(&g, c).await,
         Command::Container(ContainerCommand::Prune(a)) => system::container_prune(&g, a).await,
         Command::Generate(c) => generate::run(&g, c).await,
+        Command::AutoUpdate(a) => auto_update::run(&g, a).await,
         Command::Healthcheck(c) => healthcheck::run(&g, c).await,
         Command::Container(ContainerCommand::Inspect(a)) => inspect::containers(&g, a).await,
         Command::Image(ImageCommand::Inspect(a)) => inspect::images(&g, a).await,
@@ -329,7 +333,6 @@ async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
 
 /// Podman commands rpod does not have yet. Anything else is unknown.
 const PLANNED: &[&str] = &[
-    "auto-update",
     "build",
     "checkpoint",
     "init",

@@ -1,13 +1,9 @@
 //! `.build` files: oneshot `rpod build` services.
 
 use super::common::{self, Cmdline};
-use super::{ConvertError, UnitsInfo};
+use super::{err, ConvertError, UnitsInfo};
 use crate::keys::{G_BUILD as G, G_SERVICE};
 use crate::unitfile::UnitFile;
-
-fn err(msg: impl Into<String>) -> ConvertError {
-    ConvertError(msg.into())
-}
 
 pub(super) fn convert(
     unit: &UnitFile,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{ConvertError, UnitInfo, UnitsInfo};
+use super::{err, ConvertError, UnitInfo, UnitsInfo};
 use crate::keys::{self, G_QUADLET, G_SERVICE, G_UNIT};
 use crate::unitfile::{extension, UnitFile};
 
@@ -122,10 +122,6 @@ impl Cmdline {
             self.add2("--log-opt", o);
         }
     }
-}
-
-fn err(msg: impl Into<String>) -> ConvertError {
-    ConvertError(msg.into())
 }
 
 /// The service unit skeleton for `unit`: its lines copied, dependencies on

@@ -1,7 +1,7 @@
 //! `.container` files: `rpod run` services.
 
 use super::common::{self, Cmdline};
-use super::{mount, ConvertError, UnitsInfo};
+use super::{err, mount, ConvertError, UnitsInfo};
 use crate::keys::{G_CONTAINER as G, G_SERVICE, G_UNIT};
 use crate::unitfile::UnitFile;
 
@@ -25,10 +25,6 @@ pub(super) fn resolved_name(unit: &UnitFile, service_name: &str) -> String {
     } else {
         name
     }
-}
-
-fn err(msg: impl Into<String>) -> ConvertError {
-    ConvertError(msg.into())
 }
 
 pub(super) fn convert(

@@ -20,6 +20,11 @@ use crate::unitfile::{extension, stem, UnitFile};
 #[error("{0}")]
 pub struct ConvertError(pub String);
 
+/// A [`ConvertError`] with `msg`.
+pub(crate) fn err(msg: impl Into<String>) -> ConvertError {
+    ConvertError(msg.into())
+}
+
 /// What other units need to know about one Quadlet file.
 #[derive(Debug, Clone, Default)]
 pub struct UnitInfo {

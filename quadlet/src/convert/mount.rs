@@ -2,12 +2,8 @@
 //! source resolved to its Quadlet unit or host path.
 
 use super::common;
-use super::{ConvertError, UnitsInfo};
+use super::{err, ConvertError, UnitsInfo};
 use crate::unitfile::UnitFile;
-
-fn err(msg: impl Into<String>) -> ConvertError {
-    ConvertError(msg.into())
-}
 
 /// One CSV record: fields split on commas, `"..."` quoting with `""` for a
 /// quote inside.

@@ -2,18 +2,32 @@
 //! the resource once.
 
 use super::common::{self, Cmdline};
-use super::{resource_name, ConvertError, UnitsInfo};
+use super::{err, resource_name, ConvertError, UnitsInfo};
 use crate::keys::{G_IMAGE, G_NETWORK, G_SERVICE, G_UNIT, G_VOLUME};
 use crate::unitfile::UnitFile;
-
-fn err(msg: impl Into<String>) -> ConvertError {
-    ConvertError(msg.into())
-}
 
 fn set_resource(infos: &mut UnitsInfo, unit: &UnitFile, name: &str) {
     if let Some(info) = infos.get_mut(&unit.filename) {
         info.resource_name = name.to_string();
     }
+}
+
+/// `PodmanArgs=`, the resource's name last, the oneshot service that
+/// creates it; records the name for the units that use it.
+fn finish(
+    unit: &UnitFile,
+    group: &str,
+    mut service: UnitFile,
+    mut cmd: Cmdline,
+    name: &str,
+    infos: &mut UnitsInfo,
+) -> Result<UnitFile, ConvertError> {
+    cmd.podman_args(unit, group);
+    cmd.add(name);
+    service.add_cmdline(G_SERVICE, "ExecStart", &cmd.args);
+    common::oneshot_defaults(&mut service, true);
+    set_resource(infos, unit, name);
+    Ok(service)
 }
 
 pub(super) fn volume(
@@ -75,12 +89,7 @@ pub(super) fn volume(
         cmd.add2("--opt", format!("{opt_prefix}{}", opts.join(",")));
     }
     cmd.key_vals(unit, G, &[("Label", "--label")], warnings);
-    cmd.podman_args(unit, G);
-    cmd.add(name.clone());
-    service.add_cmdline(G_SERVICE, "ExecStart", &cmd.args);
-    common::oneshot_defaults(&mut service, true);
-    set_resource(infos, unit, &name);
-    Ok(service)
+    finish(unit, G, service, cmd, &name, infos)
 }
 
 pub(super) fn network(
@@ -149,12 +158,7 @@ pub(super) fn network(
         &[("Options", "--opt"), ("Label", "--label")],
         warnings,
     );
-    cmd.podman_args(unit, G);
-    cmd.add(name.clone());
-    service.add_cmdline(G_SERVICE, "ExecStart", &cmd.args);
-    common::oneshot_defaults(&mut service, true);
-    set_resource(infos, unit, &name);
-    Ok(service)
+    finish(unit, G, service, cmd, &name, infos)
 }
 
 pub(super) fn image(
