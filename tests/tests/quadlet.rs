@@ -167,6 +167,18 @@ fn generated_exec_start_runs_the_container_with_its_flags() {
     assert_eq!(code, 1, "ExecStop must remove the container");
 }
 
+/// `program` in a private mount namespace where /run/systemd/system exists:
+/// systemd and systemctl refuse to work unless the machine looks booted
+/// with systemd, and the host's /run/systemd/system must stay as it is
+/// (tools take it to mean systemd is PID 1).
+fn systemd_ns(program: &Path) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg("mount -t tmpfs rpod-quadlet-test /run/systemd && mkdir /run/systemd/system && exec \"$0\" \"$@\"")
+        .arg(program);
+    cmd
+}
+
 /// A `systemd --user` manager with a private runtime directory, using the
 /// generator from `gen` on `units`; killed on drop.
 struct UserManager {
@@ -181,7 +193,7 @@ impl UserManager {
         std::fs::create_dir_all(&runtime).unwrap();
         std::fs::create_dir_all(&gens).unwrap();
         std::os::unix::fs::symlink(quadlet_bin(), gens.join("rpod-user-generator")).unwrap();
-        let child = Command::new("/lib/systemd/systemd")
+        let child = systemd_ns(Path::new("/lib/systemd/systemd"))
             .arg("--user")
             .env("XDG_RUNTIME_DIR", &runtime)
             .env("XDG_CONFIG_HOME", dir.join("sd-config"))
@@ -201,7 +213,7 @@ impl UserManager {
     }
 
     fn systemctl(&self, args: &[&str]) -> (String, bool) {
-        let out = Command::new("systemctl")
+        let out = systemd_ns(Path::new("systemctl"))
             .arg("--user")
             .args(args)
             .env("XDG_RUNTIME_DIR", &self.runtime)
@@ -402,8 +414,17 @@ fn auto_update_restarts_the_quadlet_unit_on_the_new_image() {
     let before = common::inspect(env, "systemd-upd")["Image"].clone();
     w.registry
         .push_fixture_as("multilayer", "quadlet/svc:latest");
-    let out = env
-        .cmd(&["auto-update", "--format", "{{.Unit}} {{.Updated}}"])
+    // rpod runs systemctl, which must see the booted-with-systemd marker.
+    let out = systemd_ns(&rpod_tests::rpod_bin())
+        .arg("--root")
+        .arg(env.root())
+        .arg("--runroot")
+        .arg(env.runroot())
+        .args(["auto-update", "--format", "{{.Unit}} {{.Updated}}"])
+        .env("CONTAINERS_REGISTRIES_CONF", env.registries_conf())
+        .env("REGISTRY_AUTH_FILE", env.auth_file())
+        .env("RPOD_MONITOR", rpod_tests::monitor_bin())
+        .env("RPOD_CONFIG", env.rpod_conf())
         .env("XDG_RUNTIME_DIR", &m.runtime)
         .stdin(Stdio::null())
         .output()

@@ -24,6 +24,7 @@ use rpod_api::system::SystemDfReport;
 use rpod_api::version::SystemVersionReport;
 use rpod_api::{Error, ErrorKind, Result};
 
+pub(crate) use auto_update::check_auto_update_image;
 pub use check::StoreChecker;
 
 use super::LocalEngine;

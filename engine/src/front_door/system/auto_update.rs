@@ -50,6 +50,39 @@ pub(crate) fn policy_of(label: &str) -> std::result::Result<Option<Policy>, Stri
     }
 }
 
+/// A container labelled for registry updates must name its image fully
+/// qualified and from a registry (Podman checks it at create).
+pub(crate) fn check_auto_update_image(labels: &[(String, String)], image: &str) -> Result<()> {
+    let registry_policy = labels
+        .iter()
+        .rev()
+        .find(|(k, _)| k == AUTO_UPDATE_LABEL)
+        .is_some_and(|(_, v)| v == "registry" || v == "image");
+    if !registry_policy || image.is_empty() {
+        return Ok(());
+    }
+    for transport in [
+        "docker-archive",
+        "oci-archive",
+        "oci",
+        "dir",
+        "containers-storage",
+    ] {
+        if image.starts_with(&format!("{transport}:")) {
+            return Err(Error::invalid(format!(
+                "auto updates require the docker image transport but image is of transport \"{transport}\""
+            )));
+        }
+    }
+    let name = image.strip_prefix("docker://").unwrap_or(image);
+    match crate::image_ref::reference::ImageReference::parse(name) {
+        Ok(r) if r.is_short_name() => Err(Error::invalid(format!(
+            "short name: auto updates require fully-qualified image reference: \"{image}\""
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Whether the registry holds another image: none of its digests (platform
 /// manifest, index) is one the local image was pulled as.
 pub(crate) fn registry_has_update(local: &[String], remote: &[String]) -> bool {
@@ -386,6 +419,25 @@ mod tests {
         assert!(policy_of("sometimes")
             .unwrap_err()
             .starts_with("invalid auto-update policy \"sometimes\""));
+    }
+
+    #[test]
+    fn registry_policy_needs_a_qualified_image() {
+        let label = vec![(AUTO_UPDATE_LABEL.to_owned(), "registry".to_owned())];
+        assert!(check_auto_update_image(&label, "quay.io/a/b:1").is_ok());
+        let e = check_auto_update_image(&label, "short:latest").unwrap_err();
+        assert_eq!(
+            e.message,
+            "short name: auto updates require fully-qualified image reference: \"short:latest\""
+        );
+        let e = check_auto_update_image(&label, "docker-archive:/x.tar").unwrap_err();
+        assert!(
+            e.message.contains("transport \"docker-archive\""),
+            "{}",
+            e.message
+        );
+        let local = vec![(AUTO_UPDATE_LABEL.to_owned(), "local".to_owned())];
+        assert!(check_auto_update_image(&local, "short:latest").is_ok());
     }
 
     #[test]
