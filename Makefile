@@ -4,6 +4,8 @@
 #   make demo                 install deps, release build, pull + run busybox from a local registry
 #   make bench                install deps + podman, release build, rpod vs Podman benchmark
 #                             (BENCH_QUICK=1 for a smoke run; see bench/README.md)
+#   make install              release build, install rpod, pod-monitor and the Quadlet generator
+#                             (PREFIX=/usr/local, DESTDIR=, PROFILE=release; see docs/man/rpod-quadlet.1.md)
 #   make conformance          release build, then Podman's own system tests against it
 #                             (TIER=A|B|ALL or FILES="030-run 035-logs"; see docs/conformance.md)
 
@@ -15,7 +17,7 @@ CARGO ?= cargo
 # Empty: the test runner's default (one test per CPU).
 TEST_THREADS ?=
 
-.PHONY: deps build lint test demo bench conformance
+.PHONY: deps build lint test demo bench conformance install
 
 deps:
 	packaging/install-deps.sh
@@ -56,3 +58,27 @@ conformance:
 	$(if $(TIER),TIER="$(TIER)") $(if $(FILES),FILES="$(FILES)") \
 	  $(if $(REMOTE),packaging/conformance-remote.sh "$(CURDIR)/target/release/rpod",) "$(CONFORMANCE)" \
 	  $(if $(REMOTE),,"$(CURDIR)/target/release/rpod")
+
+# rpod and pod-monitor into BINDIR (rpod finds pod-monitor beside itself), the Quadlet
+# generator into LIBEXECDIR/rpod, linked as systemd's system and user generators so that
+# `systemctl daemon-reload` turns Quadlet files into services; the generated units call
+# BINDIR/rpod (compiled into the generator through RPOD_BINDIR).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
+SYSTEMD_SYSTEM_GENERATOR_DIR ?= $(PREFIX)/lib/systemd/system-generators
+SYSTEMD_USER_GENERATOR_DIR ?= $(PREFIX)/lib/systemd/user-generators
+SYSTEMD_USER_UNIT_DIR ?= $(PREFIX)/lib/systemd/user
+PROFILE ?= release
+PROFILE_DIR := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
+install:
+	RPOD_BINDIR="$(BINDIR)" $(CARGO) build --profile $(PROFILE) -p rpod -p pod-monitor -p rpod-quadlet
+	install -D -m 0755 target/$(PROFILE_DIR)/rpod "$(DESTDIR)$(BINDIR)/rpod"
+	install -D -m 0755 target/$(PROFILE_DIR)/pod-monitor "$(DESTDIR)$(BINDIR)/pod-monitor"
+	install -D -m 0755 target/$(PROFILE_DIR)/rpod-quadlet "$(DESTDIR)$(LIBEXECDIR)/rpod/rpod-quadlet"
+	install -d "$(DESTDIR)$(SYSTEMD_SYSTEM_GENERATOR_DIR)" "$(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)"
+	ln -sfn "$(LIBEXECDIR)/rpod/rpod-quadlet" "$(DESTDIR)$(SYSTEMD_SYSTEM_GENERATOR_DIR)/rpod-system-generator"
+	ln -sfn "$(LIBEXECDIR)/rpod/rpod-quadlet" "$(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)/rpod-user-generator"
+	install -D -m 0644 contrib/systemd/user/rpod-user-wait-network-online.service \
+		"$(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/rpod-user-wait-network-online.service"
+	install -d "$(DESTDIR)/etc/rpod/systemd"

@@ -5,6 +5,7 @@
 //! names and template methods to `--format` through [`gotmpl::ToTemplate`] (derived). Fields
 //! rpod cannot fill yet hold Podman's zero values, never invented data.
 
+pub mod auto_update;
 pub mod check;
 pub mod container;
 pub mod container_run;

@@ -48,6 +48,18 @@ pub struct FileConfig {
     pub engine: EngineSection,
     pub storage: StorageSection,
     pub network: crate::network::config::NetworkSection,
+    /// Read by the rpod-quadlet generator, not by the engine.
+    pub quadlet: QuadletSection,
+}
+
+/// The `[quadlet]` table of rpod.conf, read by `rpod-quadlet`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuadletSection {
+    /// Also read Podman's Quadlet directories (/etc/containers/systemd
+    /// ...). Off by default so that rpod's and Podman's generators never
+    /// both write the same service.
+    pub podman_unit_dirs: bool,
 }
 
 /// The `[storage]` table of rpod.conf: bounds on unpacking image layers

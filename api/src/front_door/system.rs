@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::auto_update::{AutoUpdateOptions, AutoUpdateOutcome};
 use crate::check::{SystemCheckOptions, SystemCheckReport};
 use crate::events::{EventStream, EventsOptions};
 use crate::generate::{GenerateSystemdOptions, GenerateSystemdReport};
@@ -10,7 +11,7 @@ use crate::info::Info;
 use crate::prune::{ContainerPruneOptions, PruneReport, SystemPruneOptions, SystemPruneReport};
 use crate::system::SystemDfReport;
 use crate::version::SystemVersionReport;
-use crate::Result;
+use crate::{Error, ErrorKind, Result};
 
 /// Podman's `Info`, `Version`, `Events`, `System*` operations, and
 /// `generate systemd`.
@@ -59,6 +60,17 @@ pub trait System: SystemCheck + Send + Sync {
         name_or_id: &str,
         options: GenerateSystemdOptions,
     ) -> Result<GenerateSystemdReport>;
+
+    /// `auto-update`: checks (and unless a dry run, applies) the updates of
+    /// containers labelled `io.containers.autoupdate`, restarting their
+    /// systemd units. Local engines only, as Podman's (ABI mode).
+    async fn auto_update(&self, options: AutoUpdateOptions) -> Result<AutoUpdateOutcome> {
+        let _ = options;
+        Err(Error::new(
+            ErrorKind::NotImplemented,
+            "auto-update is not supported in remote mode",
+        ))
+    }
 }
 
 /// `system check`, on its own because it must work when the engine cannot

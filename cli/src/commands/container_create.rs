@@ -253,6 +253,15 @@ impl ContainerFlags {
             labels.retain(|(old, _)| *old != k);
             labels.push((k, v));
         }
+        // Started by a systemd unit (Quadlet, `generate systemd --new`): the
+        // unit is recorded, as Podman does, for `auto-update` to restart it.
+        if let Some(unit) = std::env::var_os("PODMAN_SYSTEMD_UNIT") {
+            labels.retain(|(old, _)| old != "PODMAN_SYSTEMD_UNIT");
+            labels.push((
+                "PODMAN_SYSTEMD_UNIT".to_owned(),
+                unit.to_string_lossy().into_owned(),
+            ));
+        }
         // containers.conf's default applies in the engine.
         let log_driver = match self.log_driver.as_deref() {
             None => None,

@@ -3,6 +3,7 @@
 
 mod api_service;
 mod attach;
+mod auto_update;
 mod build;
 mod cidfile;
 mod commit;
@@ -74,6 +75,8 @@ pub enum Command {
     /// Build images with Buildah (alias of build)
     #[command(subcommand)]
     Buildx(build::BuildxCommand),
+    /// Auto update containers according to their auto-update policy
+    AutoUpdate(auto_update::AutoUpdateArgs),
     /// Generate shell autocompletions
     Completion(completion::CompletionArgs),
     /// Manage containers
@@ -279,6 +282,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::System(c) => system::run(&g, c).await,
         Command::Container(ContainerCommand::Prune(a)) => system::container_prune(&g, a).await,
         Command::Generate(c) => generate::run(&g, c).await,
+        Command::AutoUpdate(a) => auto_update::run(&g, a).await,
         Command::Healthcheck(c) => healthcheck::run(&g, c).await,
         Command::Container(ContainerCommand::Inspect(a)) => inspect::containers(&g, a).await,
         Command::Image(ImageCommand::Inspect(a)) => inspect::images(&g, a).await,
@@ -349,7 +353,6 @@ async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
 
 /// Podman commands rpod does not have yet. Anything else is unknown.
 const PLANNED: &[&str] = &[
-    "auto-update",
     "checkpoint",
     "init",
     "machine",

@@ -1,5 +1,6 @@
 //! [`rpod_api::front_door::System`] for the local engine.
 
+mod auto_update;
 mod check;
 mod df;
 mod events;
@@ -12,6 +13,7 @@ mod reset;
 mod times;
 
 use async_trait::async_trait;
+use rpod_api::auto_update::{AutoUpdateOptions, AutoUpdateOutcome};
 use rpod_api::check::{SystemCheckOptions, SystemCheckReport};
 use rpod_api::events::{EventStream, EventsOptions};
 use rpod_api::front_door::{System, SystemCheck};
@@ -22,6 +24,7 @@ use rpod_api::system::SystemDfReport;
 use rpod_api::version::SystemVersionReport;
 use rpod_api::{Error, ErrorKind, Result};
 
+pub(crate) use auto_update::check_auto_update_image;
 pub use check::StoreChecker;
 
 use super::LocalEngine;
@@ -80,6 +83,10 @@ impl System for LocalEngine {
         options: GenerateSystemdOptions,
     ) -> Result<GenerateSystemdReport> {
         generate::generate_systemd(self.engine(), name_or_id, &options).await
+    }
+
+    async fn auto_update(&self, options: AutoUpdateOptions) -> Result<AutoUpdateOutcome> {
+        auto_update::auto_update(self.engine(), &options).await
     }
 }
 

@@ -18,5 +18,5 @@ pub mod trust;
 
 pub use crate::image_ref::ReferenceError;
 pub use error::PullError;
-pub use pull::{pull, PullOptions};
+pub use pull::{pull, remote_digests, PullOptions};
 pub use registries_conf::RegistriesConf;

@@ -186,15 +186,26 @@ fn sha256_digest(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))
 }
 
-/// Pulls `name` from one endpoint (`source.reference` is `name` rewritten
-/// for a mirror or location). The image is stored under `name`.
-async fn pull_from(
-    store: &Store,
+/// A manifest fetched from one endpoint, an index resolved to the
+/// platform's manifest.
+struct Fetched {
+    client: Client,
+    oref: Reference,
+    registry: String,
+    /// The (platform) manifest's bytes and digest.
+    raw: Vec<u8>,
+    digest: String,
+    /// The index's digest when the reference named an index.
+    extra_digests: Vec<String>,
+}
+
+/// Connects to `source` and fetches the manifest of `name` (errors name
+/// `name`, as Podman's do).
+async fn fetch_manifest(
     name: &ImageReference,
     source: &PullSource,
     opts: &PullOptions,
-    progress: &mut (dyn Write + Send),
-) -> Result<Image, PullError> {
+) -> Result<Fetched, PullError> {
     let oref = oci_reference(&source.reference);
     let registry = source.reference.domain.clone().unwrap_or_default();
     let shown = name.to_string();
@@ -268,6 +279,66 @@ async fn pull_from(
             "manifest digest did not match, expected {digest}, got {actual}"
         )));
     }
+    Ok(Fetched {
+        client,
+        oref,
+        registry,
+        raw: raw.to_vec(),
+        digest,
+        extra_digests,
+    })
+}
+
+/// The digests `reference` (fully qualified) has in its registry now: the
+/// platform manifest's and, for an index, the index's. Used by
+/// `auto-update` to tell whether a newer image is there without pulling it.
+pub async fn remote_digests(reference: &str, opts: &PullOptions) -> Result<Vec<String>, PullError> {
+    let name = ImageReference::parse(reference)?;
+    let conf = &opts.registries_conf;
+    let sources = conf.pull_sources(&name).map_err(|b| PullError::Blocked {
+        registry: b.registry,
+        path: conf.path.clone(),
+    })?;
+    let mut last = None;
+    for source in &sources {
+        match fetch_manifest(&name, source, opts).await {
+            Ok(f) => {
+                let mut digests = vec![f.digest];
+                digests.extend(f.extra_digests);
+                return Ok(digests);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| PullError::Source {
+        reference: name.to_string(),
+        message: "no pull source".to_string(),
+    }))
+}
+
+/// Pulls `name` from one endpoint (`source.reference` is `name` rewritten
+/// for a mirror or location). The image is stored under `name`.
+async fn pull_from(
+    store: &Store,
+    name: &ImageReference,
+    source: &PullSource,
+    opts: &PullOptions,
+    progress: &mut (dyn Write + Send),
+) -> Result<Image, PullError> {
+    let shown = name.to_string();
+    let source_err = |message: String| PullError::Source {
+        reference: shown.clone(),
+        message,
+    };
+    let fetched = fetch_manifest(name, source, opts).await?;
+    let Fetched {
+        client,
+        oref,
+        registry,
+        raw,
+        digest,
+        extra_digests,
+    } = fetched;
     let manifest: ImageManifest = serde_json::from_slice(&raw)
         .map_err(|e| source_err(format!("parsing manifest {digest}: {e}")))?;
 

@@ -23,6 +23,7 @@ pub(crate) async fn create(
     let mut warnings = Vec::new();
     let defaults = engine.config().containers_conf.containers.clone();
     let image = spec.options.image.clone();
+    super::super::system::check_auto_update_image(&spec.options.labels, &image)?;
     let network_given = !spec.options.network.modes.is_empty();
     let network_spec = std::mem::take(&mut spec.options.network);
     let mut requires = spec.options.requires.clone();
