@@ -36,7 +36,7 @@ const USER_MOUNTS_FILE: &str = "user-mounts";
 /// Longest mount data the classic `mount(2)` accepts (one page, NUL included).
 const MAX_MOUNT_DATA: usize = 4095;
 
-fn mkdir(path: &Path, mode: u32) -> Result<()> {
+pub(super) fn mkdir(path: &Path, mode: u32) -> Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(mode)
@@ -45,7 +45,7 @@ fn mkdir(path: &Path, mode: u32) -> Result<()> {
 }
 
 /// True if `path` is the root of a mount (its device differs from its parent's).
-fn is_mountpoint(path: &Path) -> Result<bool> {
+pub(super) fn is_mountpoint(path: &Path) -> Result<bool> {
     let parent = path.parent().unwrap_or(Path::new("/"));
     let (m, p) = match (fs::symlink_metadata(path), fs::metadata(parent)) {
         (Ok(m), Ok(p)) => (m, p),
@@ -65,7 +65,7 @@ pub struct ContainerStoragePaths {
 }
 
 impl Store {
-    fn container_dir(&self, container_id: &str) -> Result<PathBuf> {
+    pub(super) fn container_dir(&self, container_id: &str) -> Result<PathBuf> {
         check_id(container_id)?;
         Ok(self.inner.containers.join(container_id))
     }
@@ -420,7 +420,7 @@ fn read_count(file: &Path) -> u32 {
 /// Mounts overlay with the classic `mount(2)` when the options fit a page,
 /// otherwise with the new mount API adding lower layers one at a time
 /// (`lowerdir+`, Linux 6.8+).
-fn mount_overlay(
+pub(super) fn mount_overlay(
     lowers: &[PathBuf],
     upper: &Path,
     work: &Path,
