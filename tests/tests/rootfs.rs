@@ -83,6 +83,18 @@ fn overlay_leaves_the_directory_untouched_and_rm_unmounts() {
         code, 1,
         "rm /bin/ls fails the second time: the upper layer kept it"
     );
+    let image = env.ok(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("name={name}"),
+        "--format",
+        "{{.Image}}|{{.ImageID}}",
+    ]);
+    assert_eq!(image, "|\n");
+    let (code, err) = env.fails(&["commit", &name, "rootfs-commit"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("--rootfs container is not supported"), "{err}");
     env.ok(&["rm", "-f", &name]);
     assert!(
         !mounts(env)
