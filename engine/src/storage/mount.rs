@@ -36,7 +36,7 @@ const USER_MOUNTS_FILE: &str = "user-mounts";
 /// Longest mount data the classic `mount(2)` accepts (one page, NUL included).
 const MAX_MOUNT_DATA: usize = 4095;
 
-pub(super) fn mkdir(path: &Path, mode: u32) -> Result<()> {
+fn mkdir(path: &Path, mode: u32) -> Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(mode)
@@ -45,6 +45,19 @@ pub(super) fn mkdir(path: &Path, mode: u32) -> Result<()> {
 }
 
 /// True if `path` is the root of a mount (its device differs from its parent's).
+/// Makes a container's directory and its overlay's `merged`, `upper` and
+/// `work` directories when missing; returns their paths in that order.
+pub(super) fn overlay_dirs(cdir: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    let merged = cdir.join("merged");
+    let upper = cdir.join("upper");
+    let work = cdir.join("work");
+    mkdir(cdir, 0o700)?;
+    mkdir(&upper, 0o755)?;
+    mkdir(&work, 0o700)?;
+    mkdir(&merged, 0o755)?;
+    Ok((merged, upper, work))
+}
+
 pub(super) fn is_mountpoint(path: &Path) -> Result<bool> {
     let parent = path.parent().unwrap_or(Path::new("/"));
     let (m, p) = match (fs::symlink_metadata(path), fs::metadata(parent)) {
@@ -139,13 +152,7 @@ impl Store {
     ) -> Result<PathBuf> {
         let cdir = self.container_dir(container_id)?;
         let _guard = self.lock_shared()?;
-        let merged = cdir.join("merged");
-        let upper = cdir.join("upper");
-        let work = cdir.join("work");
-        mkdir(&cdir, 0o700)?;
-        mkdir(&upper, 0o755)?;
-        mkdir(&work, 0o700)?;
-        mkdir(&merged, 0o755)?;
+        let (merged, upper, work) = overlay_dirs(&cdir)?;
         let driver_path = cdir.join(DRIVER_FILE);
         let mut driver = fs::read_to_string(&driver_path).unwrap_or_default();
         if driver.is_empty() && self.driver() == StorageDriver::Vfs && !is_mountpoint(&merged)? {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::{Result, StorageError};
-use super::mount::{is_mountpoint, mkdir, mount_overlay};
+use super::mount::{is_mountpoint, mount_overlay, overlay_dirs};
 use super::store::Store;
 
 impl Store {
@@ -20,13 +20,7 @@ impl Store {
     ) -> Result<PathBuf> {
         let cdir = self.container_dir(container_id)?;
         let _guard = self.lock_shared()?;
-        let merged = cdir.join("merged");
-        let upper = cdir.join("upper");
-        let work = cdir.join("work");
-        mkdir(&cdir, 0o700)?;
-        mkdir(&upper, 0o755)?;
-        mkdir(&work, 0o700)?;
-        mkdir(&merged, 0o755)?;
+        let (merged, upper, work) = overlay_dirs(&cdir)?;
         if is_mountpoint(&merged)? {
             return Ok(merged);
         }
