@@ -159,12 +159,20 @@ impl Engine {
     ) -> Result<ContainerHandle, ContainerError> {
         use crate::container::names;
 
-        let (image, image_name) = self
-            .ctx
-            .store
-            .lookup_image_named(&options.image)?
-            .ok_or_else(|| ContainerError::ImageNotFound(options.image.clone()))?;
-        let image_config = self.ctx.store.image_config(&image)?;
+        // `--rootfs`: no image, the command comes from the command line.
+        let image = match options.rootfs {
+            Some(_) => None,
+            None => Some(
+                self.ctx
+                    .store
+                    .lookup_image_named(&options.image)?
+                    .ok_or_else(|| ContainerError::ImageNotFound(options.image.clone()))?,
+            ),
+        };
+        let image_config = match &image {
+            Some((image, _)) => self.ctx.store.image_config(image)?,
+            None => Vec::new(),
+        };
         let command = crate::spec::resolve_command(&options, &image_config)?;
         let runtime = select_runtime(&self.ctx.config, options.runtime.as_deref())?;
         let explicit_name = name.is_some();
@@ -181,8 +189,10 @@ impl Engine {
             runtime.path.display().to_string(),
             crate::container::reconcile::now_nanos(),
         );
-        record.image_id = image.id.clone();
-        record.image_name = image_name;
+        if let Some((image, image_name)) = image {
+            record.image_id = image.id;
+            record.image_name = image_name;
+        }
         // A generated name may collide with an existing one: pick another.
         let mut attempts = 0;
         loop {

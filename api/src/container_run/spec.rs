@@ -313,8 +313,11 @@ pub enum InitCtrMode {
 /// engine's defaults (containers.conf, then Podman's).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerSpec {
-    /// The image as the user named it.
+    /// The image as the user named it; with `rootfs`, `PATH[:O]`.
     pub image: String,
+    /// `--rootfs`: `image` is an exploded root filesystem directory.
+    #[serde(default)]
+    pub rootfs: bool,
     /// The command after the image (replaces the image's Cmd).
     pub command: Vec<String>,
     /// `--entrypoint`: `Some(vec![])` clears the image's entrypoint.

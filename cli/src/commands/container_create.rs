@@ -122,6 +122,9 @@ pub struct ContainerFlags {
     /// When running --read-only containers, mount read-write tmpfs on /dev, /dev/shm, /run, /tmp, and /var/tmp
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub read_only_tmpfs: Option<bool>,
+    /// The first argument is not an image but the root filesystem to use (PATH[:O])
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub rootfs: Option<bool>,
     #[command(flatten)]
     pub net: super::network_flags::NetworkFlags,
     /// Logging driver options
@@ -301,6 +304,7 @@ impl ContainerFlags {
             umask,
             group_add: self.group_add.clone(),
             image: image.to_owned(),
+            rootfs: self.rootfs.unwrap_or(false),
             command: command.to_vec(),
             entrypoint,
             env,

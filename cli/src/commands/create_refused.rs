@@ -43,8 +43,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     chrootdirs: Vec<String>,
     // Other features not there yet.
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    rootfs: Vec<String>,
     #[arg(long, hide = true)]
     preserve_fd: Vec<String>,
     /// `run` takes it before the check (see `run::Streams`); `create`
@@ -126,7 +124,6 @@ impl RefusedFlags {
             (&f.passwd_entry, "--passwd-entry", sec),
             (&f.group_entry, "--group-entry", sec),
             (&f.chrootdirs, "--chrootdirs", sec),
-            (&f.rootfs, "--rootfs", "root filesystem directories"),
             (&f.preserve_fd, "--preserve-fd", "passing file descriptors"),
             (&f.attach, "--attach", "attaching to chosen streams"),
             (&f.annotation, "--annotation", "annotations"),

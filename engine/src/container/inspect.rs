@@ -235,7 +235,12 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             .map(|i| i.digest)
             .unwrap_or_default(),
         image_name: rec.image_name.clone(),
-        rootfs: String::new(),
+        rootfs: rec
+            .options
+            .rootfs
+            .as_ref()
+            .map(|r| path_str(&r.path))
+            .unwrap_or_default(),
         pod: pod.map(|m| m.pod_id.clone()).unwrap_or_default(),
         resolv_conf_path: path_str(&paths.data_dir.join("resolv.conf")),
         hostname_path: path_str(&paths.data_dir.join("hostname")),

@@ -140,12 +140,18 @@ fn prepare_and_spawn(
     {
         super::log_link::link(&paths.log, target)?;
     }
-    let image = ctx
-        .store
-        .lookup_image(&rec.image_id)?
-        .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
-    let image_config = ctx.store.image_config(&image)?;
-    let (rootfs, own_maps) = super::userns::mount_root(ctx, rec, paths, &image)?;
+    let (image_config, rootfs, own_maps) = match &rec.options.rootfs {
+        Some(dir) => (Vec::new(), super::rootfs_dir::mount(ctx, rec, dir)?, None),
+        None => {
+            let image = ctx
+                .store
+                .lookup_image(&rec.image_id)?
+                .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
+            let image_config = ctx.store.image_config(&image)?;
+            let (rootfs, own_maps) = super::userns::mount_root(ctx, rec, paths, &image)?;
+            (image_config, rootfs, own_maps)
+        }
+    };
     crate::fault::point("start.after-mount");
     let hostname = spec::hostname_for(&rec.id, &rec.options);
     let mut net = super::network::setup(ctx, rec, paths, &image_config)?;

@@ -28,6 +28,7 @@ pub mod procfs;
 pub mod reconcile;
 mod recovery;
 pub mod restart;
+mod rootfs_dir;
 mod sdnotify;
 pub(crate) mod shm;
 pub(crate) mod stats;
@@ -45,7 +46,7 @@ pub use exec::{ExecOptions, ExecSession};
 pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGTERM};
 pub use options::{
     BindMount, ContainerOptions, HealthConfig, HealthOnFailure, InitCtrMode, NetOptions,
-    NetworkMode, PodMembership, RestartConfig, RestartPolicy, TmpfsMount, VolumeMount,
+    NetworkMode, PodMembership, RestartConfig, RestartPolicy, RootfsDir, TmpfsMount, VolumeMount,
 };
 pub(crate) use orchestration::Orchestration;
 pub use paths::ContainerPaths;

@@ -117,6 +117,17 @@ impl VolumeMount {
     }
 }
 
+/// `--rootfs PATH[:O]`: an exploded root filesystem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootfsDir {
+    /// The directory (absolute).
+    pub path: std::path::PathBuf,
+    /// `:O`: an overlay with the directory as its only lower layer, so the
+    /// directory itself is never written.
+    #[serde(default)]
+    pub overlay: bool,
+}
+
 /// `--tmpfs` / `--mount type=tmpfs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TmpfsMount {
@@ -127,8 +138,11 @@ pub struct TmpfsMount {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerOptions {
-    /// Image as the user named it.
+    /// Image as the user named it (with `--rootfs`: the argument as given).
     pub image: String,
+    /// `--rootfs`: the root filesystem is this directory, not an image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rootfs: Option<RootfsDir>,
     /// `--conmon-pidfile`: written with the monitor's pid at each start
     /// and left in place after the exit, as conmon's.
     #[serde(default, skip_serializing_if = "Option::is_none")]

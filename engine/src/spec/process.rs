@@ -55,6 +55,11 @@ pub(crate) fn resolve_command(
         args.extend(image.cmd.clone().unwrap_or_default());
     }
     if args.is_empty() {
+        // `--rootfs` without a command: the runtime is asked to run "" and
+        // fails (exit 127), as with Podman.
+        if opts.rootfs.is_some() {
+            return Ok(vec![String::new()]);
+        }
         return Err(SpecError::NoCommand);
     }
     Ok(args)

@@ -37,6 +37,7 @@ mod lookup;
 pub mod manifest;
 mod mount;
 mod remove;
+mod rootfs_dir;
 mod shifted;
 mod store;
 pub mod tree_remove;

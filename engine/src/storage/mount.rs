@@ -45,7 +45,20 @@ fn mkdir(path: &Path, mode: u32) -> Result<()> {
 }
 
 /// True if `path` is the root of a mount (its device differs from its parent's).
-fn is_mountpoint(path: &Path) -> Result<bool> {
+/// Makes a container's directory and its overlay's `merged`, `upper` and
+/// `work` directories when missing; returns their paths in that order.
+pub(super) fn overlay_dirs(cdir: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    let merged = cdir.join("merged");
+    let upper = cdir.join("upper");
+    let work = cdir.join("work");
+    mkdir(cdir, 0o700)?;
+    mkdir(&upper, 0o755)?;
+    mkdir(&work, 0o700)?;
+    mkdir(&merged, 0o755)?;
+    Ok((merged, upper, work))
+}
+
+pub(super) fn is_mountpoint(path: &Path) -> Result<bool> {
     let parent = path.parent().unwrap_or(Path::new("/"));
     let (m, p) = match (fs::symlink_metadata(path), fs::metadata(parent)) {
         (Ok(m), Ok(p)) => (m, p),
@@ -65,7 +78,7 @@ pub struct ContainerStoragePaths {
 }
 
 impl Store {
-    fn container_dir(&self, container_id: &str) -> Result<PathBuf> {
+    pub(super) fn container_dir(&self, container_id: &str) -> Result<PathBuf> {
         check_id(container_id)?;
         Ok(self.inner.containers.join(container_id))
     }
@@ -139,13 +152,7 @@ impl Store {
     ) -> Result<PathBuf> {
         let cdir = self.container_dir(container_id)?;
         let _guard = self.lock_shared()?;
-        let merged = cdir.join("merged");
-        let upper = cdir.join("upper");
-        let work = cdir.join("work");
-        mkdir(&cdir, 0o700)?;
-        mkdir(&upper, 0o755)?;
-        mkdir(&work, 0o700)?;
-        mkdir(&merged, 0o755)?;
+        let (merged, upper, work) = overlay_dirs(&cdir)?;
         let driver_path = cdir.join(DRIVER_FILE);
         let mut driver = fs::read_to_string(&driver_path).unwrap_or_default();
         if driver.is_empty() && self.driver() == StorageDriver::Vfs && !is_mountpoint(&merged)? {
@@ -420,7 +427,7 @@ fn read_count(file: &Path) -> u32 {
 /// Mounts overlay with the classic `mount(2)` when the options fit a page,
 /// otherwise with the new mount API adding lower layers one at a time
 /// (`lowerdir+`, Linux 6.8+).
-fn mount_overlay(
+pub(super) fn mount_overlay(
     lowers: &[PathBuf],
     upper: &Path,
     work: &Path,

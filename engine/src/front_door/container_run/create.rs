@@ -106,8 +106,13 @@ pub(crate) async fn create(
     // The one place the option is set (container_options leaves it out:
     // it is not part of the container spec).
     options.conmon_pidfile = spec.conmon_pidfile.clone();
-    pull_as_policy(engine, &image, &spec, progress).await?;
-    let image_config = image_config(engine, &image)?;
+    let image_config = if options.rootfs.is_some() {
+        // No image: nothing to pull, no config to inherit (Podman).
+        serde_json::Value::Null
+    } else {
+        pull_as_policy(engine, &image, &spec, progress).await?;
+        image_config(engine, &image)?
+    };
     // Held until the row is stored: no other create takes the same ids.
     let _userns_lock = match super::userns::mapped_mode(
         engine.ctx(),
@@ -121,6 +126,14 @@ pub(crate) async fn create(
         }
         None => None,
     };
+    if options.rootfs.is_some()
+        && options.namespaces.user != crate::container::ns_modes::UserNsMode::Host
+    {
+        return Err(Error::new(
+            rpod_api::ErrorKind::NotImplemented,
+            "--rootfs with a user namespace (--userns, --uidmap, --gidmap) is not supported yet",
+        ));
+    }
     crate::rootless::userns::check(&options.namespaces.user)
         .map_err(|e| Error::new(rpod_api::ErrorKind::NotImplemented, e))?;
     if !defaults.env.is_empty() {

@@ -6,6 +6,7 @@ mod create;
 mod namespaces;
 pub(crate) mod network;
 pub(crate) mod options;
+mod rootfs;
 pub(crate) mod session;
 pub(crate) mod userns;
 mod volumes;

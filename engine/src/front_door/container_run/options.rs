@@ -28,7 +28,12 @@ pub(crate) fn container_options(
     if !resources.ulimit_host {
         resources.ulimits = with_default_ulimits(&defaults.default_ulimits, resources.ulimits)?;
     }
+    let rootfs = spec
+        .rootfs
+        .then(|| super::rootfs::parse(&spec.image))
+        .transpose()?;
     let options = ContainerOptions {
+        rootfs,
         image: spec.image,
         command: spec.command,
         entrypoint: spec.entrypoint,

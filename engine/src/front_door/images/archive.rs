@@ -263,6 +263,12 @@ pub(crate) async fn commit(
     };
     let handle = engine.container(name_or_id)?;
     let rec = handle.get().await?;
+    if rec.options.rootfs.is_some() {
+        return Err(Error::new(
+            rpod_api::ErrorKind::NotImplemented,
+            "committing a --rootfs container is not supported yet",
+        ));
+    }
     let base = engine
         .store()
         .images()
