@@ -30,7 +30,7 @@ use crate::storage::{
 
 /// Layers downloaded and unpacked at the same time.
 const PARALLEL_LAYERS: usize = 3;
-const ACCEPTED_MANIFESTS: &[&str] = &[
+pub(super) const ACCEPTED_MANIFESTS: &[&str] = &[
     OCI_IMAGE_MEDIA_TYPE,
     IMAGE_MANIFEST_MEDIA_TYPE,
     OCI_IMAGE_INDEX_MEDIA_TYPE,
@@ -171,7 +171,7 @@ async fn pull_candidate(
     }))
 }
 
-fn oci_reference(r: &ImageReference) -> Reference {
+pub(super) fn oci_reference(r: &ImageReference) -> Reference {
     let domain = r.domain.clone().unwrap_or_default();
     match (&r.digest, r.tag_or_default()) {
         (Some(d), Some(t)) => {
@@ -182,7 +182,7 @@ fn oci_reference(r: &ImageReference) -> Reference {
     }
 }
 
-fn sha256_digest(data: &[u8]) -> String {
+pub(super) fn sha256_digest(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))
 }
 
@@ -489,7 +489,7 @@ struct LayerJob {
     parent: Option<String>,
 }
 
-async fn fetch_config(
+pub(super) async fn fetch_config(
     client: &Client,
     oref: &Reference,
     digest: &str,
