@@ -136,3 +136,54 @@ fn add_local_image_and_unimplemented_subcommands() {
     assert_eq!(code, 125);
     assert!(err.contains("not implemented"), "{err}");
 }
+
+#[test]
+fn annotate_instance_and_index() {
+    let w = world(&["multiarch"]);
+    let remote = &w.images[0];
+    let id = w.env.ok(&["manifest", "create", "--all", "ann", remote]);
+    let v = inspect(&w.env, "ann");
+    let digest = v["manifests"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let out = w.env.ok(&[
+        "manifest",
+        "annotate",
+        "--annotation",
+        "k=v",
+        "--variant",
+        "v8",
+        "--os-version",
+        "1.0",
+        "ann",
+        &digest,
+    ]);
+    assert_eq!(out, id);
+    let v = inspect(&w.env, "ann");
+    let entry = &v["manifests"][0];
+    assert_eq!(entry["annotations"]["k"], "v");
+    assert_eq!(entry["platform"]["variant"], "v8");
+    assert_eq!(entry["platform"]["os.version"], "1.0");
+    assert!(v.get("annotations").is_none());
+    w.env.ok(&[
+        "manifest",
+        "annotate",
+        "--index",
+        "--annotation",
+        "top=1",
+        "ann",
+    ]);
+    let v = inspect(&w.env, "ann");
+    assert_eq!(v["annotations"]["top"], "1");
+    assert_eq!(v["mediaType"], "application/vnd.oci.image.index.v1+json");
+    let (code, err) = w
+        .env
+        .fails(&["manifest", "annotate", "--arch", "x", "ann", "sha256:00"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("no instance with digest"), "{err}");
+    let (code, _) = w
+        .env
+        .fails(&["manifest", "annotate", "--index", "--arch", "x", "ann"]);
+    assert_eq!(code, 125);
+}

@@ -18,6 +18,23 @@ pub struct ManifestAddOptions {
     pub registry: RegistryOptions,
 }
 
+/// `manifest annotate` options.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestAnnotateOptions {
+    /// `--annotation KEY=VALUE`.
+    pub annotations: Vec<String>,
+    /// `--arch`, `--os`, `--variant`, `--os-version`.
+    pub arch: Option<String>,
+    pub os: Option<String>,
+    pub variant: Option<String>,
+    pub os_version: Option<String>,
+    /// `--features`, `--os-features`.
+    pub features: Vec<String>,
+    pub os_features: Vec<String>,
+    /// `--index`: annotate the list itself instead of an instance.
+    pub index: bool,
+}
+
 /// `manifest rm` of one list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestRemoveReport {
@@ -43,6 +60,14 @@ pub trait Manifests: Send + Sync {
         list: &str,
         image: &str,
         options: ManifestAddOptions,
+    ) -> Result<String>;
+
+    /// `manifest annotate LIST [DIGEST]`: the list's id.
+    async fn manifest_annotate(
+        &self,
+        list: &str,
+        instance: Option<&str>,
+        options: ManifestAnnotateOptions,
     ) -> Result<String>;
 
     /// `manifest inspect LIST`: the list's JSON, indented as Podman prints it.

@@ -2,7 +2,7 @@
 //! the local store, printed as Podman prints them.
 
 use clap::{Args, Subcommand};
-use rpod_api::front_door::manifests::ManifestAddOptions;
+use rpod_api::front_door::manifests::{ManifestAddOptions, ManifestAnnotateOptions};
 
 use super::common::{open_front_door, Globals};
 use super::registry_opts::RegistryArgs;
@@ -13,7 +13,7 @@ pub enum ManifestCommand {
     /// Add images to a manifest list or image index
     Add(AddArgs),
     /// Add or update information about an entry in a manifest list or image index
-    Annotate(UnimplementedArgs),
+    Annotate(AnnotateArgs),
     /// Create manifest list or image index
     Create(CreateArgs),
     /// Check if a manifest list exists in local storage
@@ -57,6 +57,38 @@ pub struct AddArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AnnotateArgs {
+    /// Set an annotation on the entry (or the list with --index)
+    #[arg(long = "annotation")]
+    annotations: Vec<String>,
+    /// Override the architecture of the entry
+    #[arg(long)]
+    arch: Option<String>,
+    /// Override the OS of the entry
+    #[arg(long)]
+    os: Option<String>,
+    /// Override the architecture variant of the entry
+    #[arg(long)]
+    variant: Option<String>,
+    /// Override the OS version of the entry
+    #[arg(long)]
+    os_version: Option<String>,
+    /// Override the features of the entry
+    #[arg(long)]
+    features: Vec<String>,
+    /// Override the OS features of the entry
+    #[arg(long)]
+    os_features: Vec<String>,
+    /// Apply --annotation values to the list itself
+    #[arg(long)]
+    index: bool,
+    /// The manifest list
+    list: String,
+    /// The entry's digest
+    instance: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct NameArg {
     /// The manifest list
     list: String,
@@ -78,7 +110,7 @@ pub struct UnimplementedArgs {
 pub async fn dispatch(g: &Globals, c: ManifestCommand) -> CliResult {
     match c {
         ManifestCommand::Add(a) => add(g, a).await,
-        ManifestCommand::Annotate(_) => unimplemented("annotate"),
+        ManifestCommand::Annotate(a) => annotate(g, a).await,
         ManifestCommand::Create(a) => create(g, a).await,
         ManifestCommand::Exists(a) => exists(g, a).await,
         ManifestCommand::Inspect(a) => inspect(g, a).await,
@@ -116,6 +148,30 @@ async fn add(g: &Globals, a: AddArgs) -> CliResult {
         registry: a.registry.options()?,
     };
     let id = fd.manifest_add(&a.list, &a.image, options).await?;
+    println!("{id}");
+    Ok(0)
+}
+
+async fn annotate(g: &Globals, a: AnnotateArgs) -> CliResult {
+    if a.instance.is_none() && !a.index {
+        return Err(CliError::usage(
+            "requires at least 2 arguments, or 1 with --index",
+        ));
+    }
+    let fd = open_front_door(g)?;
+    let options = ManifestAnnotateOptions {
+        annotations: a.annotations,
+        arch: a.arch,
+        os: a.os,
+        variant: a.variant,
+        os_version: a.os_version,
+        features: a.features,
+        os_features: a.os_features,
+        index: a.index,
+    };
+    let id = fd
+        .manifest_annotate(&a.list, a.instance.as_deref(), options)
+        .await?;
     println!("{id}");
     Ok(0)
 }

@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 use rand::RngCore;
 use rpod_api::error::ErrorKind;
-use rpod_api::front_door::manifests::{ManifestAddOptions, ManifestRemoveReport};
+use rpod_api::front_door::manifests::{
+    ManifestAddOptions, ManifestAnnotateOptions, ManifestRemoveReport,
+};
 use rpod_api::front_door::Manifests;
 use rpod_api::{Error, Result};
 use serde_json::{json, Map, Value};
@@ -198,6 +200,53 @@ fn render(list: &ManifestList) -> Result<String> {
     String::from_utf8(out).map_err(|e| Error::other(e.to_string()))
 }
 
+/// `--annotation KEY=VALUE` values into `into`.
+fn add_annotations(into: &mut Map<String, Value>, annotations: &[String]) -> Result<()> {
+    for a in annotations {
+        let (k, v) = a
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("no value given for annotation \"{a}\"")))?;
+        into.insert(k.to_string(), json!(v));
+    }
+    Ok(())
+}
+
+/// Applies `options` to one instance descriptor.
+fn annotate_instance(inst: &mut Value, options: &ManifestAnnotateOptions) -> Result<()> {
+    let Some(obj) = inst.as_object_mut() else {
+        return Err(Error::other("malformed list entry"));
+    };
+    if !options.annotations.is_empty() {
+        let entry = obj.entry("annotations").or_insert_with(|| json!({}));
+        if let Some(map) = entry.as_object_mut() {
+            add_annotations(map, &options.annotations)?;
+        }
+    }
+    let platform = obj.entry("platform").or_insert_with(|| json!({}));
+    let Some(p) = platform.as_object_mut() else {
+        return Err(Error::other("malformed list entry"));
+    };
+    for (key, value) in [
+        ("architecture", &options.arch),
+        ("os", &options.os),
+        ("variant", &options.variant),
+        ("os.version", &options.os_version),
+    ] {
+        if let Some(v) = value {
+            p.insert(key.to_string(), json!(v));
+        }
+    }
+    for (key, values) in [
+        ("features", &options.features),
+        ("os.features", &options.os_features),
+    ] {
+        if !values.is_empty() {
+            p.insert(key.to_string(), json!(values));
+        }
+    }
+    Ok(())
+}
+
 impl LocalEngine {
     fn find_list(&self, name: &str) -> Result<Option<ManifestList>> {
         let store = self.engine().store();
@@ -261,6 +310,48 @@ impl Manifests for LocalEngine {
         let mut found = self.find_list(list)?.ok_or_else(|| not_known(list))?;
         let new = instances(self.engine().store(), image, &options).await?;
         merge(&mut found, new);
+        self.engine()
+            .store()
+            .save_list(&found)
+            .map_err(storage_err)?;
+        Ok(found.id)
+    }
+
+    async fn manifest_annotate(
+        &self,
+        list: &str,
+        instance: Option<&str>,
+        options: ManifestAnnotateOptions,
+    ) -> Result<String> {
+        let mut found = self.find_list(list)?.ok_or_else(|| not_known(list))?;
+        if options.index {
+            let platform_given = options.arch.is_some()
+                || options.os.is_some()
+                || options.variant.is_some()
+                || options.os_version.is_some()
+                || !options.features.is_empty()
+                || !options.os_features.is_empty();
+            if platform_given || instance.is_some() {
+                return Err(Error::invalid(
+                    "--index annotates the list itself: only --annotation applies",
+                ));
+            }
+            add_annotations(&mut found.annotations, &options.annotations)?;
+        } else {
+            let digest = instance.ok_or_else(|| {
+                Error::invalid("requires at least 2 arguments, or 1 with --index")
+            })?;
+            let inst = found
+                .manifests
+                .iter_mut()
+                .find(|m| m.get("digest").and_then(Value::as_str) == Some(digest))
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "no instance with digest \"{digest}\" found in manifest list"
+                    ))
+                })?;
+            annotate_instance(inst, &options)?;
+        }
         self.engine()
             .store()
             .save_list(&found)

@@ -1,7 +1,9 @@
 //! `Manifests` over the libpod API: not carried yet.
 
 use async_trait::async_trait;
-use rpod_api::front_door::manifests::{ManifestAddOptions, ManifestRemoveReport};
+use rpod_api::front_door::manifests::{
+    ManifestAddOptions, ManifestAnnotateOptions, ManifestRemoveReport,
+};
 use rpod_api::front_door::Manifests;
 use rpod_api::Result;
 
@@ -26,6 +28,15 @@ impl Manifests for RemoteEngine {
         _options: ManifestAddOptions,
     ) -> Result<String> {
         Err(unsupported("manifest add"))
+    }
+
+    async fn manifest_annotate(
+        &self,
+        _list: &str,
+        _instance: Option<&str>,
+        _options: ManifestAnnotateOptions,
+    ) -> Result<String> {
+        Err(unsupported("manifest annotate"))
     }
 
     async fn manifest_inspect(&self, _list: &str) -> Result<String> {
