@@ -186,6 +186,27 @@ pub(super) fn sha256_digest(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))
 }
 
+/// Connects to the registry of `source` with `opts`' TLS and credentials.
+pub(super) async fn connect_source(
+    source: &PullSource,
+    opts: &PullOptions,
+) -> Result<super::client::Endpoint, String> {
+    let registry = source.reference.domain.clone().unwrap_or_default();
+    let connect_opts = ConnectOptions {
+        tls_verify: opts.tls_verify.or(opts.connect.tls_verify),
+        ..opts.connect.clone()
+    };
+    connect(
+        &registry,
+        &source.reference.path,
+        source.insecure,
+        &connect_opts,
+        false,
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
 /// A manifest fetched from one endpoint, an index resolved to the
 /// platform's manifest.
 struct Fetched {
@@ -213,19 +234,7 @@ async fn fetch_manifest(
         reference: shown.clone(),
         message,
     };
-    let connect_opts = ConnectOptions {
-        tls_verify: opts.tls_verify.or(opts.connect.tls_verify),
-        ..opts.connect.clone()
-    };
-    let endpoint = connect(
-        &registry,
-        &source.reference.path,
-        source.insecure,
-        &connect_opts,
-        false,
-    )
-    .await
-    .map_err(|e| source_err(e.to_string()))?;
+    let endpoint = connect_source(source, opts).await.map_err(source_err)?;
     let client = endpoint.client;
     let auth = endpoint.auth;
     let what = format!(

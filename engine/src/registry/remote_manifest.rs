@@ -4,9 +4,10 @@
 
 use oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE;
 
-use super::client::{connect, ConnectOptions};
 use super::error::{describe, PullError};
-use super::pull::{fetch_config, oci_reference, sha256_digest, PullOptions, ACCEPTED_MANIFESTS};
+use super::pull::{
+    connect_source, fetch_config, oci_reference, sha256_digest, PullOptions, ACCEPTED_MANIFESTS,
+};
 use crate::image_ref::reference::ImageReference;
 
 /// A manifest read from a registry.
@@ -60,19 +61,7 @@ pub async fn remote_manifest(
         message,
     };
     let registry = source.reference.domain.clone().unwrap_or_default();
-    let connect_opts = ConnectOptions {
-        tls_verify: opts.tls_verify.or(opts.connect.tls_verify),
-        ..opts.connect.clone()
-    };
-    let endpoint = connect(
-        &registry,
-        &source.reference.path,
-        source.insecure,
-        &connect_opts,
-        false,
-    )
-    .await
-    .map_err(|e| source_err(e.to_string()))?;
+    let endpoint = connect_source(source, opts).await.map_err(source_err)?;
     let oref = oci_reference(&source.reference);
     let what = format!(
         "reading manifest {} in {}",
