@@ -185,7 +185,7 @@ fn invalid_flag_values_create_nothing() {
     }
     assert_eq!(w.env.ok(&["ps", "-aq"]), "");
     assert_eq!(w.env.ok(&["volume", "ls", "-q"]), "");
-    let (code, err) = w.env.fails(&["manifest", "x"]);
+    let (code, err) = w.env.fails(&["search", "x"]);
     assert_eq!(code, 125);
     assert!(err.contains("not implemented yet"), "{err}");
 }

@@ -17,6 +17,7 @@ pub mod container_run;
 pub mod containers;
 pub mod images;
 pub mod kube;
+pub mod manifests;
 pub mod networks;
 pub mod options;
 pub mod pods;
@@ -31,6 +32,7 @@ pub use container_run::ContainerRun;
 pub use containers::Containers;
 pub use images::Images;
 pub use kube::Kube;
+pub use manifests::Manifests;
 pub use networks::Networks;
 pub use options::EngineOptions;
 pub use pods::Pods;
@@ -52,6 +54,7 @@ pub trait FrontDoor:
     + Secrets
     + Kube
     + Builds
+    + Manifests
     + Send
     + Sync
 {
@@ -70,6 +73,7 @@ impl<T> FrontDoor for T where
         + Secrets
         + Kube
         + Builds
+        + Manifests
         + Send
         + Sync
 {

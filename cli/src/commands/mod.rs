@@ -30,6 +30,7 @@ mod lifecycle;
 mod limit_flags;
 mod login;
 mod logs;
+mod manifest;
 mod mount;
 mod network;
 mod network_flags;
@@ -135,6 +136,9 @@ pub enum Command {
     Rmi(rmi::RmiArgs),
     /// Save image(s) to an archive
     Save(save::SaveArgs),
+    /// Manipulate manifest lists
+    #[command(subcommand)]
+    Manifest(manifest::ManifestCommand),
     /// Manage secrets
     #[command(subcommand)]
     Secret(secret::SecretCommand),
@@ -311,6 +315,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Network(c) => network::dispatch(&g, c).await,
         Command::Completion(a) => completion::run(a),
         Command::Volume(c) => volume::dispatch(&g, c).await,
+        Command::Manifest(c) => manifest::dispatch(&g, c).await,
         Command::Secret(c) => secret::dispatch(&g, c).await,
         Command::Kube(c) => kube::dispatch(&g, c).await,
         Command::Cri(c) => cri::dispatch(&g, c).await,
@@ -356,7 +361,6 @@ const PLANNED: &[&str] = &[
     "checkpoint",
     "init",
     "machine",
-    "manifest",
     "prune",
     "restore",
     "search",

@@ -11,6 +11,7 @@ mod containers;
 pub(crate) mod error;
 pub(crate) mod images;
 mod kube;
+mod manifests;
 mod networks;
 mod pods;
 mod secrets;

@@ -12,6 +12,7 @@ pub mod progress;
 mod pull;
 pub mod push;
 pub mod registries_conf;
+pub mod remote_manifest;
 #[cfg(test)]
 mod tests;
 pub mod trust;

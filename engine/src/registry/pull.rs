@@ -30,7 +30,7 @@ use crate::storage::{
 
 /// Layers downloaded and unpacked at the same time.
 const PARALLEL_LAYERS: usize = 3;
-const ACCEPTED_MANIFESTS: &[&str] = &[
+pub(super) const ACCEPTED_MANIFESTS: &[&str] = &[
     OCI_IMAGE_MEDIA_TYPE,
     IMAGE_MANIFEST_MEDIA_TYPE,
     OCI_IMAGE_INDEX_MEDIA_TYPE,
@@ -171,7 +171,7 @@ async fn pull_candidate(
     }))
 }
 
-fn oci_reference(r: &ImageReference) -> Reference {
+pub(super) fn oci_reference(r: &ImageReference) -> Reference {
     let domain = r.domain.clone().unwrap_or_default();
     match (&r.digest, r.tag_or_default()) {
         (Some(d), Some(t)) => {
@@ -182,8 +182,29 @@ fn oci_reference(r: &ImageReference) -> Reference {
     }
 }
 
-fn sha256_digest(data: &[u8]) -> String {
+pub(super) fn sha256_digest(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// Connects to the registry of `source` with `opts`' TLS and credentials.
+pub(super) async fn connect_source(
+    source: &PullSource,
+    opts: &PullOptions,
+) -> Result<super::client::Endpoint, String> {
+    let registry = source.reference.domain.clone().unwrap_or_default();
+    let connect_opts = ConnectOptions {
+        tls_verify: opts.tls_verify.or(opts.connect.tls_verify),
+        ..opts.connect.clone()
+    };
+    connect(
+        &registry,
+        &source.reference.path,
+        source.insecure,
+        &connect_opts,
+        false,
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// A manifest fetched from one endpoint, an index resolved to the
@@ -213,19 +234,7 @@ async fn fetch_manifest(
         reference: shown.clone(),
         message,
     };
-    let connect_opts = ConnectOptions {
-        tls_verify: opts.tls_verify.or(opts.connect.tls_verify),
-        ..opts.connect.clone()
-    };
-    let endpoint = connect(
-        &registry,
-        &source.reference.path,
-        source.insecure,
-        &connect_opts,
-        false,
-    )
-    .await
-    .map_err(|e| source_err(e.to_string()))?;
+    let endpoint = connect_source(source, opts).await.map_err(source_err)?;
     let client = endpoint.client;
     let auth = endpoint.auth;
     let what = format!(
@@ -489,7 +498,7 @@ struct LayerJob {
     parent: Option<String>,
 }
 
-async fn fetch_config(
+pub(super) async fn fetch_config(
     client: &Client,
     oref: &Reference,
     digest: &str,

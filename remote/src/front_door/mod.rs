@@ -9,6 +9,7 @@ mod container_run;
 mod containers;
 mod images;
 mod kube;
+mod manifests;
 mod networks;
 mod pods;
 mod secrets;

@@ -1,0 +1,215 @@
+//! `manifest create|add|inspect|exists|rm`: multi-arch manifest lists in
+//! the local store, printed as Podman prints them.
+
+use clap::{Args, Subcommand};
+use rpod_api::front_door::manifests::{ManifestAddOptions, ManifestAnnotateOptions};
+
+use super::common::{open_front_door, Globals};
+use super::registry_opts::RegistryArgs;
+use crate::cli_error::{CliError, CliResult};
+
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Add images to a manifest list or image index
+    Add(AddArgs),
+    /// Add or update information about an entry in a manifest list or image index
+    Annotate(AnnotateArgs),
+    /// Create manifest list or image index
+    Create(CreateArgs),
+    /// Check if a manifest list exists in local storage
+    Exists(NameArg),
+    /// Display the contents of a manifest list or image index
+    Inspect(NameArg),
+    /// Push a manifest list or image index to a registry
+    Push(UnimplementedArgs),
+    /// Remove manifest list or image index from local storage
+    Rm(RmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Add all of the lists' images if the images to add are lists
+    #[arg(long)]
+    all: bool,
+    /// Modify an existing list if one with the desired name already exists
+    #[arg(short = 'a', long)]
+    amend: bool,
+    /// Require HTTPS and verify certificates when accessing the registry
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    tls_verify: Option<bool>,
+    /// Name of the list
+    name: String,
+    /// Images to add
+    images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Add all of the list's images if the image is a list
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// The manifest list
+    list: String,
+    /// The image to add
+    image: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AnnotateArgs {
+    /// Set an annotation on the entry (or the list with --index)
+    #[arg(long = "annotation")]
+    annotations: Vec<String>,
+    /// Override the architecture of the entry
+    #[arg(long)]
+    arch: Option<String>,
+    /// Override the OS of the entry
+    #[arg(long)]
+    os: Option<String>,
+    /// Override the architecture variant of the entry
+    #[arg(long)]
+    variant: Option<String>,
+    /// Override the OS version of the entry
+    #[arg(long)]
+    os_version: Option<String>,
+    /// Override the features of the entry
+    #[arg(long)]
+    features: Vec<String>,
+    /// Override the OS features of the entry
+    #[arg(long)]
+    os_features: Vec<String>,
+    /// Apply --annotation values to the list itself
+    #[arg(long)]
+    index: bool,
+    /// The manifest list
+    list: String,
+    /// The entry's digest
+    instance: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NameArg {
+    /// The manifest list
+    list: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Manifest lists to remove
+    #[arg(required = true)]
+    lists: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnimplementedArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    args: Vec<String>,
+}
+
+pub async fn dispatch(g: &Globals, c: ManifestCommand) -> CliResult {
+    match c {
+        ManifestCommand::Add(a) => add(g, a).await,
+        ManifestCommand::Annotate(a) => annotate(g, a).await,
+        ManifestCommand::Create(a) => create(g, a).await,
+        ManifestCommand::Exists(a) => exists(g, a).await,
+        ManifestCommand::Inspect(a) => inspect(g, a).await,
+        ManifestCommand::Push(_) => unimplemented("push"),
+        ManifestCommand::Rm(a) => rm(g, a).await,
+    }
+}
+
+fn unimplemented(sub: &str) -> CliResult {
+    Err(CliError::usage(format!(
+        "rpod manifest {sub} is not implemented yet (see docs/compatibility.md)"
+    )))
+}
+
+async fn create(g: &Globals, a: CreateArgs) -> CliResult {
+    let fd = open_front_door(g)?;
+    let options = ManifestAddOptions {
+        all: a.all,
+        amend: a.amend,
+        registry: rpod_api::front_door::images::RegistryOptions {
+            tls_verify: a.tls_verify,
+            ..Default::default()
+        },
+    };
+    let id = fd.manifest_create(&a.name, a.images, options).await?;
+    println!("{id}");
+    Ok(0)
+}
+
+async fn add(g: &Globals, a: AddArgs) -> CliResult {
+    let fd = open_front_door(g)?;
+    let options = ManifestAddOptions {
+        all: a.all,
+        amend: false,
+        registry: a.registry.options()?,
+    };
+    let id = fd.manifest_add(&a.list, &a.image, options).await?;
+    println!("{id}");
+    Ok(0)
+}
+
+async fn annotate(g: &Globals, a: AnnotateArgs) -> CliResult {
+    if a.instance.is_none() && !a.index {
+        return Err(CliError::usage(
+            "requires at least 2 arguments, or 1 with --index",
+        ));
+    }
+    let fd = open_front_door(g)?;
+    let options = ManifestAnnotateOptions {
+        annotations: a.annotations,
+        arch: a.arch,
+        os: a.os,
+        variant: a.variant,
+        os_version: a.os_version,
+        features: a.features,
+        os_features: a.os_features,
+        index: a.index,
+    };
+    let id = fd
+        .manifest_annotate(&a.list, a.instance.as_deref(), options)
+        .await?;
+    println!("{id}");
+    Ok(0)
+}
+
+async fn inspect(g: &Globals, a: NameArg) -> CliResult {
+    let fd = open_front_door(g)?;
+    println!("{}", fd.manifest_inspect(&a.list).await?);
+    Ok(0)
+}
+
+async fn exists(g: &Globals, a: NameArg) -> CliResult {
+    let fd = open_front_door(g)?;
+    match fd.manifest_exists(&a.list).await? {
+        true => Ok(0),
+        false => Err(CliError::Exit(1)),
+    }
+}
+
+async fn rm(g: &Globals, a: RmArgs) -> CliResult {
+    let fd = open_front_door(g)?;
+    let mut failed = None;
+    for list in &a.lists {
+        match fd.manifest_remove(list).await {
+            Ok(r) => {
+                for n in &r.untagged {
+                    println!("Untagged: {n}");
+                }
+                println!("Deleted: {}", r.deleted);
+            }
+            Err(e) => {
+                if let Some(prev) = failed.replace(e) {
+                    eprintln!("Error: {}", prev.message);
+                }
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(0),
+    }
+}
