@@ -75,9 +75,11 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Resul
     fs::create_dir_all(dir)?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // Serialized whole first: serde_json writes token by token, which on
+    // an unbuffered file is one write(2) per token (hundreds per record).
+    let bytes = serde_json::to_vec(value)?;
     let mut f = fs::File::create(&tmp)?;
-    serde_json::to_writer(&mut f, value)?;
-    f.flush()?;
+    f.write_all(&bytes)?;
     f.sync_all()?;
     fs::rename(&tmp, path)?;
     fs::File::open(dir)?.sync_all()
