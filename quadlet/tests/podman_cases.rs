@@ -65,13 +65,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "notify-healthy.container",
         "rpod run has no --sdnotify=healthy",
     ),
-    ("logopt.kube", "rpod kube play has no --log-opt"),
-    ("remap-auto.kube", "rpod kube play has no --userns"),
-    ("remap-auto2.kube", "rpod kube play has no --userns"),
-    (
-        "remap-manual.kube",
-        "rpod kube play has no --userns (refused as a key)",
-    ),
     ("shmsize.pod", "rpod pod create has no --shm-size"),
     ("volume.pod", "rpod pod create has no --volume"),
     ("volume.servicename.pod", "rpod pod create has no --volume"),
