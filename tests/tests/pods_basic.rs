@@ -444,8 +444,91 @@ fn infra_container_goes_only_with_its_pod() {
         1,
         "rm -a leaves the infra"
     );
+    // No image (Podman 5): an overlay over an empty directory with the
+    // host's catatonit bound in; nothing appears in `images`.
     let img = w.env.ok(&["inspect", "--format", "{{.ImageName}}", &infra]);
-    assert!(img.trim().starts_with("localhost/rpod-pause:"), "{img}");
+    assert_eq!(img.trim(), "", "{img}");
+    let ep = w
+        .env
+        .ok(&["inspect", "--format", "{{.Config.Entrypoint}}", &infra]);
+    assert_eq!(ep.trim(), "[/catatonit -P]");
+    assert_eq!(w.env.ok(&["images", "-q"]).lines().count(), 1);
+    w.env.ok(&["pod", "start", &pod]);
+    let top = w.env.ok(&["pod", "top", &pod]);
+    assert!(top.contains("/catatonit -P"), "{top}");
+    let ps = w
+        .env
+        .ok(&["ps", "--format", "{{.Image}}|{{.Command}}|{{.Names}}"]);
+    assert_eq!(
+        ps.trim(),
+        format!("||{infra}"),
+        "ps shows no image or command"
+    );
+}
+
+#[test]
+fn infra_image_and_removal_with_its_pod() {
+    let (w, img) = busybox();
+    let _g = PodGuard(&w.env);
+    // `--infra-image` pulls a missing image; its entrypoint is replaced by
+    // `--infra-command`.
+    w.env.ok(&["rmi", &img]);
+    let pod = unique_name("pod");
+    w.env.ok(&[
+        "pod",
+        "create",
+        "--name",
+        &pod,
+        "--infra-image",
+        &img,
+        "--infra-command",
+        "sleep",
+    ]);
+    let infra = w
+        .env
+        .ok(&["pod", "inspect", "--format", "{{.InfraContainerID}}", &pod])
+        .trim()
+        .to_owned();
+    let shown = w.env.ok(&["inspect", "--format", "{{.ImageName}}", &infra]);
+    assert_eq!(shown.trim(), img);
+    let member = w
+        .env
+        .ok(&["create", "--pod", &pod, &img, "true"])
+        .trim()
+        .to_owned();
+    let other = w.env.ok(&["create", &img, "true"]).trim().to_owned();
+    // In use by the infra container: refused without --force (exit 2).
+    let (code, err) = w.env.fails(&["rmi", &img]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("image is in use by a container"), "{err}");
+
+    // `rm --depend` of the infra container removes the pod with its members.
+    let out = w.env.ok(&["rm", "--depend", &infra]);
+    assert!(out.contains(&infra) && out.contains(&member), "{out}");
+    assert_eq!(w.env.ok(&["pod", "ps", "-q"]).trim(), "");
+    assert_eq!(w.env.ok(&["ps", "-aq", "--no-trunc"]).trim(), other);
+
+    // `rmi -f` of an infra image removes the pod and its members too.
+    let pod2 = unique_name("pod");
+    w.env
+        .ok(&["pod", "create", "--name", &pod2, "--infra-image", &img]);
+    w.env.ok(&["create", "--pod", &pod2, &img, "true"]);
+    w.env.ok(&["rm", &other]);
+    w.env.ok(&["rmi", "-f", &img]);
+    assert_eq!(w.env.ok(&["pod", "ps", "-q"]).trim(), "");
+    assert_eq!(w.env.ok(&["ps", "-aq"]).trim(), "");
+
+    // A missing infra image that cannot be pulled: the registry's error,
+    // and no pod left behind.
+    let (code, err) = w
+        .env
+        .fails(&["pod", "create", "--infra-image", "127.0.0.1:9/none:x"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(
+        err.contains("initializing source docker://127.0.0.1:9/none:x"),
+        "{err}"
+    );
+    assert_eq!(w.env.ok(&["pod", "ps", "-q"]).trim(), "");
 }
 
 #[test]

@@ -849,3 +849,59 @@ fn preserve_fds_passes_the_callers_descriptors_and_only_those() {
     assert_eq!(code, 125);
     assert!(err.contains("unknown flag: --preserve-fds"), "{err}");
 }
+
+#[test]
+fn no_hostname_keeps_the_images_file_and_mtab_links_to_proc_mounts() {
+    let (w, img) = busybox();
+    // An image without /etc/hostname and /etc/mtab (made by commit).
+    w.env.ok(&[
+        "run",
+        "--no-hostname",
+        "--name",
+        "strip",
+        &img,
+        "rm",
+        "-f",
+        "/etc/hostname",
+        "/etc/mtab",
+    ]);
+    w.env.ok(&["commit", "-q", "strip", "stripped"]);
+    w.env.ok(&["rm", "strip"]);
+    let out = w
+        .env
+        .ok(&["run", "--rm", "stripped", "cat", "/etc/hostname"]);
+    assert!(
+        !out.trim().is_empty(),
+        "a hostname file is mounted by default"
+    );
+    let out = w.env.run(&[
+        "run",
+        "--rm",
+        "--no-hostname",
+        "stripped",
+        "ls",
+        "/etc/hostname",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/etc/hostname: No such file or directory"),
+        "{out:?}"
+    );
+    let out = w.env.run(&[
+        "run",
+        "--rm",
+        "--no-hostname=false",
+        "stripped",
+        "ls",
+        "/etc/hostname",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    // Podman's /etc/mtab where the image has none, and diff does not show it.
+    let link = w
+        .env
+        .ok(&["run", "--name", "mt", "stripped", "readlink", "/etc/mtab"]);
+    assert_eq!(link.trim(), "/proc/mounts");
+    let diff = w.env.ok(&["diff", "mt"]);
+    assert!(!diff.contains("/etc/mtab"), "{diff}");
+    w.env.ok(&["rm", "mt"]);
+}

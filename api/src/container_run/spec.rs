@@ -345,6 +345,9 @@ pub struct ContainerSpec {
     #[serde(default)]
     pub group_add: Vec<String>,
     pub hostname: Option<String>,
+    /// `--no-hostname`: no /etc/hostname mounted (the image's stays).
+    #[serde(default)]
+    pub no_hostname: bool,
     pub tty: bool,
     /// `-i`: keep stdin open.
     pub interactive: bool,

@@ -85,6 +85,10 @@ pub struct PodSpec {
     pub infra_command: Option<Vec<String>>,
     /// `--infra-name`.
     pub infra_name: Option<String>,
+    /// `--infra-image` (`None`: containers.conf `infra_image`, else no
+    /// image: Podman 5's default infra root).
+    #[serde(default)]
+    pub infra_image: Option<String>,
     /// `--hostname`.
     pub hostname: Option<String>,
     /// `--label`, in the order given.

@@ -98,6 +98,9 @@ pub struct ContainerFlags {
     /// Set container hostname
     #[arg(short = 'h', long)]
     pub hostname: Option<String>,
+    /// Do not create /etc/hostname within the container, instead use the version from the image
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_hostname: Option<bool>,
     /// Bind mount a volume into the container
     #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
@@ -314,6 +317,7 @@ impl ContainerFlags {
             workdir: self.workdir.clone(),
             user: self.user.clone(),
             hostname: self.hostname.clone(),
+            no_hostname: self.no_hostname.unwrap_or(false),
             tty: self.tty,
             interactive: self.interactive,
             mounts: mounts.binds,

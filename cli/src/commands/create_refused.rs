@@ -75,8 +75,6 @@ pub struct RefusedFlags {
     retry: Vec<String>,
     #[arg(long, hide = true)]
     retry_delay: Vec<String>,
-    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    no_hostname: Vec<String>,
     /// Docker compatibility: a no-op in Podman as here.
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     disable_content_trust: Option<String>,
@@ -151,11 +149,6 @@ impl RefusedFlags {
             (&f.pidfile, "--pidfile", "container pid files"),
             (&f.retry, "--retry", "pull retries"),
             (&f.retry_delay, "--retry-delay", "pull retries"),
-            (
-                &f.no_hostname,
-                "--no-hostname",
-                "a container without /etc/hostname",
-            ),
         ];
         for (given, flag, what) in table {
             // A boolean flag set to false asks for rpod's behaviour.

@@ -68,6 +68,9 @@ pub struct PodCreateArgs {
     /// The name used as infra container name
     #[arg(long)]
     infra_name: Option<String>,
+    /// Container image to use as the infra container (default: none, catatonit from the host)
+    #[arg(long)]
+    infra_image: Option<String>,
     /// Set the pod's hostname
     #[arg(long)]
     hostname: Option<String>,
@@ -239,6 +242,7 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
             .as_deref()
             .map(super::container_create::parse_entrypoint),
         infra_name: a.infra_name,
+        infra_image: a.infra_image,
         hostname: a.hostname,
         labels: parse_labels(&a.label),
         port_mappings: a.net.publish.clone(),

@@ -132,6 +132,9 @@ pub struct EngineTable {
     pub network_cmd_options: Vec<String>,
     /// `kube generate`'s default `--type`.
     pub kube_generate_type: Option<String>,
+    /// The image of new pods' infra containers (`--infra-image`'s
+    /// default; unset: no image, Podman 5's catatonit root).
+    pub infra_image: Option<String>,
 }
 
 /// A size given as a number of bytes or as a go-units string (`"1m"`).
@@ -172,6 +175,7 @@ const APPLIED: &[(&str, &str)] = &[
     ("containers", "base_hosts_file"),
     ("containers", "host_containers_internal_ip"),
     ("engine", "runtime"),
+    ("engine", "infra_image"),
     ("engine", "events_logger"),
     ("engine", "events_container_create_inspect_data"),
     ("engine", "static_dir"),

@@ -141,7 +141,10 @@ fn prepare_and_spawn(
         super::log_link::link(&paths.log, target)?;
     }
     let (image_config, rootfs, own_maps) = match &rec.options.rootfs {
-        Some(dir) => (Vec::new(), super::rootfs_dir::mount(ctx, rec, dir)?, None),
+        Some(dir) => {
+            let (rootfs, own_maps) = super::userns::mount_dir_root(ctx, rec, paths, dir)?;
+            (Vec::new(), rootfs, own_maps)
+        }
         None => {
             let image = ctx
                 .store
@@ -153,6 +156,7 @@ fn prepare_and_spawn(
         }
     };
     crate::fault::point("start.after-mount");
+    spec::link_mtab(&rootfs, super::userns::host_ids(rec, 0, 0))?;
     let hostname = spec::hostname_for(&rec.id, &rec.options);
     let mut net = super::network::setup(ctx, rec, paths, &image_config)?;
     let net_opts = &rec.options.net;

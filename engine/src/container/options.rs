@@ -174,6 +174,9 @@ pub struct ContainerOptions {
     pub user: Option<String>,
     #[serde(default)]
     pub hostname: Option<String>,
+    /// `--no-hostname`: no /etc/hostname is mounted (the image's stays).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_hostname: bool,
     #[serde(default)]
     pub tty: bool,
     /// `-i`: keep stdin open.

@@ -91,6 +91,44 @@ pub(crate) fn mount_root(
     }
 }
 
+/// Pins the namespace (when `rec` has one of its own) and mounts a
+/// `--rootfs` root: the default infra container of a pod with a user
+/// namespace overlays an empty directory, whose root the overlay gives to
+/// the namespace's root (Podman chowns its infra overlay the same way).
+pub(crate) fn mount_dir_root(
+    ctx: &crate::engine::EngineCtx,
+    rec: &ContainerRecord,
+    paths: &ContainerPaths,
+    dir: &super::RootfsDir,
+) -> Result<(PathBuf, Option<IdMaps>), ContainerError> {
+    let Some(maps) = own_maps(rec)? else {
+        return Ok((super::rootfs_dir::mount(ctx, rec, dir)?, None));
+    };
+    if !dir.overlay {
+        return Err(ContainerError::IdShift(
+            "--rootfs with a user namespace needs the :O overlay".to_owned(),
+        ));
+    }
+    release(paths);
+    idmap::pin_userns(&pin_path(paths), &maps)?;
+    let mounted = super::rootfs_dir::mount(ctx, rec, dir)
+        .map_err(|e| e.to_string())
+        .and_then(|merged| {
+            if let (Some(uid), Some(gid)) = (maps.host_uid(0), maps.host_gid(0)) {
+                std::os::unix::fs::chown(&merged, Some(uid), Some(gid))
+                    .map_err(|e| format!("chown {}: {e}", merged.display()))?;
+            }
+            reachable_root(&rec.id, &merged)
+        });
+    match mounted {
+        Ok(root) => Ok((root, Some(maps))),
+        Err(e) => {
+            release(paths);
+            Err(ContainerError::IdShift(e))
+        }
+    }
+}
+
 /// The path and mappings of the user namespace `rec` joins, if any.
 fn joined_maps(
     ctx: &crate::engine::EngineCtx,

@@ -5,6 +5,7 @@
 //! `pod top` in [`top`].
 
 mod create;
+pub(crate) mod infra_image;
 mod report;
 mod select;
 mod stats;

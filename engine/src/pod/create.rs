@@ -1,7 +1,6 @@
 //! `pod create`, and creating a container into a pod (`--pod`), with its
 //! dependencies (`--requires`) resolved to ids.
 
-use super::infra_image::ensure_infra_image;
 use super::records::{PodOptions, PodRecord, PodTransition, SHAREABLE};
 use super::{lock_name, PodError};
 use crate::container::names::{is_valid_name, new_id, random_name};
@@ -48,9 +47,12 @@ impl Engine {
                         .into(),
                 ));
             }
-            if options.infra_command.is_some() || options.infra_name.is_some() {
+            if options.infra_command.is_some()
+                || options.infra_name.is_some()
+                || options.infra_image.is_some()
+            {
                 return Err(PodError::InvalidArg(
-                    "cannot set infra options (--infra-command, --infra-name) with --infra=false"
+                    "cannot set infra options (--infra-command, --infra-image, --infra-name) with --infra=false"
                         .into(),
                 ));
             }
@@ -202,12 +204,10 @@ pub(crate) async fn ensure_infra(engine: &Engine, pod: &PodRecord) -> Result<Str
         ctx.db.set_pod_infra(&pod.id, &infra.id)?;
         return Ok(infra.id);
     }
-    let image = ensure_infra_image(&ctx.store)?;
     let (network, net) = infra_network(&ctx.config.network, pod)?;
-    let options = ContainerOptions {
+    let mut options = ContainerOptions {
         network,
         net,
-        image: image.id.clone(),
         entrypoint: pod.options.infra_command.clone(),
         hostname: pod.options.shares("uts").then(|| pod.hostname()),
         labels: vec![("io.rpod.infra".into(), "true".into())],
@@ -218,6 +218,16 @@ pub(crate) async fn ensure_infra(engine: &Engine, pod: &PodRecord) -> Result<Str
         },
         ..Default::default()
     };
+    match &pod.options.infra_image {
+        // Pulled by the front door when it was missing.
+        Some(image) => options.image = image.clone(),
+        None => {
+            let root = super::infra_rootfs::infra_root(&ctx.config.runroot)?;
+            options.rootfs = Some(root.rootfs);
+            options.mounts.push(root.catatonit);
+            options.entrypoint.get_or_insert(root.entrypoint);
+        }
+    }
     let name = pod
         .options
         .infra_name

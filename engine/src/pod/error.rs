@@ -12,9 +12,9 @@ pub enum PodError {
     /// An operation not allowed in the pod's current state.
     #[error("{0}")]
     StateImproper(String),
-    /// Building the infra (pause) image failed.
-    #[error("building the infra image {image}: {why}")]
-    InfraImage { image: String, why: String },
+    /// The default infra container's root could not be prepared.
+    #[error("preparing the infra container's root: {0}")]
+    InfraRoot(String),
     #[error("init container {name} exited with code {code}")]
     InitFailed { name: String, code: i32 },
     #[error("removing cgroup {path}: {source}")]

@@ -3,7 +3,8 @@
 //! honouring `--requires`; stop in reverse), under one cgroup parent.
 //!
 //! - [`records`]: the pod's row, options, derived status.
-//! - [`infra_image`]: the locally built `localhost/rpod-pause` image.
+//! - [`infra_rootfs`]: the default infra container's root (no image:
+//!   an empty overlay with the host's catatonit bound in).
 //! - [`create`]: `pod create`, and creating containers into a pod.
 //! - [`actor`]: the pod actor and its operations.
 //! - [`order`]: start order from `--requires`.
@@ -22,7 +23,7 @@ pub mod actor;
 pub mod cgroup;
 pub mod create;
 mod error;
-pub mod infra_image;
+pub mod infra_rootfs;
 pub(crate) mod orchestration;
 pub mod order;
 pub mod records;

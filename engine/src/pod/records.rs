@@ -61,6 +61,11 @@ pub struct PodOptions {
     /// `--infra-name`.
     #[serde(default)]
     pub infra_name: Option<String>,
+    /// `--infra-image` (or containers.conf `infra_image`): the infra
+    /// container's image as named; `None`: no image, the default root of
+    /// [`super::infra_rootfs`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infra_image: Option<String>,
     /// `--hostname`: the hostname members see through the shared UTS
     /// namespace (default: the pod's name).
     #[serde(default)]

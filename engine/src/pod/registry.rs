@@ -31,6 +31,13 @@ impl Engine {
         Ok(self.pod_actor(&rec))
     }
 
+    /// The pod whose infra container is `ctr` (removing that container
+    /// forcibly or with its dependents removes the pod, as Podman).
+    pub fn pod_of_infra(&self, ctr: &crate::state::ContainerRecord) -> Option<PodHandle> {
+        let m = ctr.options.pod.as_ref().filter(|m| m.infra)?;
+        self.pod(&m.pod_id).ok()
+    }
+
     /// The actor of pod `rec`, started on first use.
     pub(crate) fn pod_actor(&self, rec: &PodRecord) -> PodHandle {
         let mut actors = self.pods.lock();

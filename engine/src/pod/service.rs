@@ -9,7 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::infra_image::ensure_infra_image;
 use super::records::PodRecord;
 use super::PodError;
 use crate::container::{ContainerError, ContainerHandle, ContainerOptions, NetworkMode};
@@ -91,9 +90,11 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             }
         }
-        let image = ensure_infra_image(&self.ctx().store)?;
+        let root = super::infra_rootfs::infra_root(&self.ctx().config.runroot)?;
         let options = ContainerOptions {
-            image: image.id.clone(),
+            rootfs: Some(root.rootfs),
+            mounts: vec![root.catatonit],
+            entrypoint: Some(root.entrypoint),
             network: NetworkMode::None,
             read_only: true,
             stop_timeout: Some(STOP_TIMEOUT),

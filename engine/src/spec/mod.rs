@@ -48,6 +48,7 @@ pub use notify::{add_notify_socket, NOTIFY_SOCKET_NAME};
 pub use process::process_spec_for_exec;
 pub use process::{is_root_user, DEFAULT_CAPABILITIES};
 pub use resources::linux_resources;
+pub(crate) use rootfs::link_mtab;
 pub use security::{capability_sets, inspect_cap_add_drop, inspect_security_opts};
 pub use user::resolve_user;
 pub use userns::{apply_user_namespace, UserNs};
@@ -129,7 +130,13 @@ pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
         .cloned()
         .collect();
     let ro_tmpfs = opts.read_only && !opts.read_only_no_tmpfs;
-    let mut mounts = mounts::build(input.etc_files, &binds, &opts.tmpfs, ro_tmpfs)?;
+    let mut mounts = mounts::build(
+        input.etc_files,
+        &binds,
+        &opts.tmpfs,
+        ro_tmpfs,
+        opts.no_hostname,
+    )?;
     if let Some(size) = opts.resources.shm_size {
         mounts::set_shm_size(&mut mounts, size);
     }

@@ -108,14 +108,16 @@ pub fn read_only_dev(spec: &mut oci_spec::runtime::Spec) {
 }
 
 /// Bind mounts of the generated /etc/hosts, /etc/resolv.conf, /etc/hostname
-/// (read-write even with a read-only root, as in Podman).
-fn etc_mounts(etc: &EtcFiles) -> Result<Vec<Mount>, SpecError> {
+/// (read-write even with a read-only root, as in Podman); `no_hostname`
+/// (`--no-hostname`) leaves the image's /etc/hostname.
+fn etc_mounts(etc: &EtcFiles, no_hostname: bool) -> Result<Vec<Mount>, SpecError> {
     [
         ("/etc/hosts", &etc.hosts),
         ("/etc/resolv.conf", &etc.resolv_conf),
         ("/etc/hostname", &etc.hostname),
     ]
     .into_iter()
+    .filter(|(dest, _)| !(no_hostname && *dest == "/etc/hostname"))
     .map(|(dest, src)| bind_file(dest, src))
     .collect()
 }
@@ -237,6 +239,7 @@ pub(crate) fn build(
     user: &[BindMount],
     tmpfs: &[TmpfsMount],
     read_only: bool,
+    no_hostname: bool,
 ) -> Result<Vec<Mount>, SpecError> {
     let mut users = Vec::with_capacity(user.len() + tmpfs.len());
     let binds = user.iter().map(user_mount);
@@ -257,7 +260,7 @@ pub(crate) fn build(
 
     let user_dev = users.iter().any(|m| m.destination() == Path::new("/dev"));
     let mut all = defaults()?;
-    all.extend(etc_mounts(etc)?);
+    all.extend(etc_mounts(etc, no_hostname)?);
     if read_only {
         all.extend(read_only_tmpfs()?);
     }
@@ -314,7 +317,7 @@ mod tests {
 
     /// [`super::build`] without tmpfs mounts.
     fn build(etc: &EtcFiles, user: &[BindMount], read_only: bool) -> Result<Vec<Mount>, SpecError> {
-        super::build(etc, user, &[], read_only)
+        super::build(etc, user, &[], read_only, false)
     }
 
     fn tmpfs(dest: &str, opts: &[&str]) -> TmpfsMount {
@@ -333,6 +336,7 @@ mod tests {
                 tmpfs("/t/", &[]),
                 tmpfs("/u", &["size=1M", "exec", "notmpcopyup", "ro"]),
             ],
+            false,
             false,
         )
         .unwrap();
@@ -353,9 +357,19 @@ mod tests {
             &[bind(s, "/t", false, &[])],
             &[tmpfs("/t", &[])],
             false,
+            false,
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "/t: duplicate mount destination");
+    }
+
+    #[test]
+    fn no_hostname_leaves_out_only_the_hostname_file() {
+        let ms = super::build(&etc(), &[], &[], false, true).unwrap();
+        assert!(find(&ms, "/etc/hostname").is_none());
+        assert!(find(&ms, "/etc/hosts").is_some());
+        assert!(find(&ms, "/etc/resolv.conf").is_some());
+        assert!(find(&build(&etc(), &[], false).unwrap(), "/etc/hostname").is_some());
     }
 
     fn etc() -> EtcFiles {
@@ -421,7 +435,7 @@ mod tests {
         assert!(pos("/run") < pos("/run/.containerenv"));
         let ms = build(&etc(), &[bind(s, "/run", false, &[])], false).unwrap();
         assert!(find(&ms, "/run/.containerenv").is_none());
-        let ms = super::build(&etc(), &[], &[tmpfs("/run", &[])], false).unwrap();
+        let ms = super::build(&etc(), &[], &[tmpfs("/run", &[])], false, false).unwrap();
         assert!(pos_in(&ms, "/run") < pos_in(&ms, "/run/.containerenv"));
     }
 

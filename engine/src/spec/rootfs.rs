@@ -109,6 +109,46 @@ pub(crate) fn ensure_dir(
     walk_dir(rootfs, path, Some(owner))
 }
 
+/// Podman's `/etc/mtab`: where the image has none, a symlink to
+/// `/proc/mounts` (so `mount` and `df` work inside), owned by the
+/// container's root (`owner`, host ids), as is an `/etc` made for it. An
+/// existing entry of any kind is left alone, and so is a read-only root.
+pub(crate) fn link_mtab(rootfs: &Path, owner: (u32, u32)) -> Result<(), SpecError> {
+    let etc_state = match ensure_dir(rootfs, "/etc", owner) {
+        Err(SpecError::Io { source, .. }) if source.raw_os_error() == Some(libc::EROFS) => {
+            return Ok(())
+        }
+        other => other?,
+    };
+    if etc_state == DirState::NotADirectory {
+        return Ok(());
+    }
+    let root = InRoot::new(rootfs).map_err(|e| SpecError::io("open rootfs", rootfs, e))?;
+    let shown = rootfs.join("etc/mtab");
+    let etc = root
+        .open(
+            Path::new("etc"),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        )
+        .map_err(|e| SpecError::io("open", rootfs.join("etc"), e))?;
+    match rustix::fs::symlinkat("/proc/mounts", &etc, "mtab") {
+        Ok(()) => {}
+        Err(Errno::EXIST | Errno::ROFS) => return Ok(()),
+        Err(e) => return Err(SpecError::io("symlink", shown, e.into())),
+    }
+    if owner != (0, 0) {
+        rustix::fs::chownat(
+            &etc,
+            "mtab",
+            Some(rustix::fs::Uid::from_raw(owner.0)),
+            Some(rustix::fs::Gid::from_raw(owner.1)),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| SpecError::io("chown", shown, e.into()))?;
+    }
+    Ok(())
+}
+
 /// Resolves `path` component by component; creates what is missing when
 /// `create` names the owner of the last component, else reports it missing.
 fn walk_dir(rootfs: &Path, path: &str, create: Option<(u32, u32)>) -> Result<DirState, SpecError> {
@@ -288,5 +328,42 @@ mod tests {
             DirState::Missing { through_link: true }
         );
         assert!(!root.path().join("d/x").exists());
+    }
+
+    #[test]
+    fn mtab_link_is_made_only_where_missing() {
+        let root = tempfile::tempdir().unwrap();
+        // No /etc at all: made, with the link in it.
+        link_mtab(root.path(), (0, 0)).unwrap();
+        let link = root.path().join("etc/mtab");
+        assert_eq!(
+            std::fs::read_link(&link).unwrap(),
+            Path::new("/proc/mounts")
+        );
+        // An image's own file is kept.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::create_dir(other.path().join("etc")).unwrap();
+        std::fs::write(other.path().join("etc/mtab"), "mine").unwrap();
+        link_mtab(other.path(), (0, 0)).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(other.path().join("etc/mtab")).unwrap(),
+            "mine"
+        );
+        // /etc leading out of the root: the link lands inside, never on the host.
+        let host = tempfile::tempdir().unwrap();
+        let escape = tempfile::tempdir().unwrap();
+        symlink(host.path(), escape.path().join("etc")).unwrap();
+        link_mtab(escape.path(), (1000, 1000)).unwrap();
+        assert!(std::fs::symlink_metadata(host.path().join("mtab")).is_err());
+        let inside = std::fs::symlink_metadata(
+            escape
+                .path()
+                .join(host.path().strip_prefix("/").unwrap())
+                .join("mtab"),
+        )
+        .unwrap();
+        assert!(inside.file_type().is_symlink());
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!((inside.uid(), inside.gid()), (1000, 1000));
     }
 }

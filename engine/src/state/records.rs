@@ -97,6 +97,17 @@ pub struct ContainerRecord {
 }
 
 impl ContainerRecord {
+    /// The command `ps` and `system df` show: Podman's is the container's
+    /// command without the entrypoint, which infra and service containers
+    /// do not have (catatonit is their entrypoint), so theirs is empty.
+    pub fn listed_command(&self) -> Vec<String> {
+        let infra = self.options.pod.as_ref().is_some_and(|p| p.infra);
+        if (infra || self.options.service.is_some()) && self.options.command.is_empty() {
+            return Vec::new();
+        }
+        self.command.clone()
+    }
+
     /// A container that was just created: never started, no process.
     pub fn new_created(
         id: String,

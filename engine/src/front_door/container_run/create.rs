@@ -155,6 +155,7 @@ pub(crate) async fn create(
         PodTarget::Existing(p) if p.is_empty() => (None, None),
         PodTarget::Existing(p) => (Some(p), None),
         PodTarget::New(name) => {
+            let infra_image = crate::front_door::pods::infra_image::resolve(engine, None).await?;
             let created = engine
                 .create_pod(NewPod {
                     name: Some(name),
@@ -162,6 +163,7 @@ pub(crate) async fn create(
                     // then see it through the shared UTS namespace).
                     options: PodOptions {
                         hostname: options.hostname.take().filter(|h| !h.is_empty()),
+                        infra_image,
                         ..PodOptions::host_defaults()
                     },
                 })

@@ -49,6 +49,7 @@ pub(crate) fn container_options(
         },
         group_add: spec.group_add,
         hostname: spec.hostname,
+        no_hostname: spec.no_hostname,
         tty: spec.tty,
         interactive: spec.interactive,
         mounts,

@@ -229,6 +229,26 @@ fn dependents_first(
     Ok(())
 }
 
+/// `rm --depend` of an infra container: every member of its pod depends on
+/// it, so the pod goes with them (Podman); each removed container's id is
+/// reported. `None` when `name` is not an infra container.
+async fn rm_pod_of_infra(
+    engine: &Engine,
+    name: &str,
+    o: &RmOptions,
+) -> Option<Vec<ContainerReport>> {
+    let rec = engine.container(name).ok()?.get().await.ok()?;
+    let pod = engine.pod_of_infra(&rec)?;
+    let members = match engine.pod_members(&pod.id) {
+        Ok(m) => m,
+        Err(e) => return Some(vec![failed(&rec.id, name, e.into())]),
+    };
+    Some(match pod.remove(o.force, o.timeout).await {
+        Ok(()) => members.iter().map(|c| ok(&c.id, &c.id)).collect(),
+        Err(e) => vec![failed(&rec.id, name, e.into())],
+    })
+}
+
 /// `rm`: concurrently, except with `--depend` (each container's dependents go
 /// first, and chains of several containers may overlap).
 pub(super) async fn rm(engine: &Engine, o: RmOptions) -> Result<Vec<ContainerReport>> {
@@ -239,6 +259,10 @@ pub(super) async fn rm(engine: &Engine, o: RmOptions) -> Result<Vec<ContainerRep
     }
     let mut out = Vec::new();
     for name in &names {
+        if let Some(reports) = rm_pod_of_infra(engine, name, &o).await {
+            out.extend(reports);
+            continue;
+        }
         let mut order = Vec::new();
         if let Ok(h) = engine.container(name) {
             dependents_first(&h, engine, &mut order)?;

@@ -99,7 +99,7 @@ impl Lister<'_> {
         let config = self.engine.config();
         let mut l = ListContainer {
             auto_remove: c.options.remove,
-            command: Some(c.command.clone()),
+            command: Some(c.listed_command()),
             created: GoTime::from_unix_nanos(c.created_at),
             created_at: String::new(),
             cid_file: String::new(),

@@ -6,6 +6,7 @@ use rpod_api::{Error, ErrorKind, Result};
 
 use super::filter::{parse_filters, ImageFilter};
 use super::other;
+use crate::container::ContainerError;
 use crate::engine::Engine;
 use crate::storage::Image;
 
@@ -123,8 +124,18 @@ async fn remove_one(
             ));
         }
         for id in &users {
-            let handle = engine.container(id).map_err(|e| other(&e))?;
-            handle.remove(true, Some(0)).await.map_err(|e| other(&e))?;
+            let handle = match engine.container(id) {
+                Ok(h) => h,
+                // A member of a pod removed with its infra container below.
+                Err(ContainerError::NotFound(_)) => continue,
+                Err(e) => return Err(other(&e)),
+            };
+            let rec = handle.get().await.map_err(|e| other(&e))?;
+            // Podman: force-removing an infra container removes its pod.
+            match engine.pod_of_infra(&rec) {
+                Some(pod) => pod.remove(true, Some(0)).await.map_err(|e| other(&e))?,
+                None => handle.remove(true, Some(0)).await.map_err(|e| other(&e))?,
+            }
         }
     }
     store.remove_image(&image.id).map_err(|e| other(&e))?;

@@ -22,6 +22,12 @@ pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateRe
         }
         options.userns = userns;
     }
+    if options.infra {
+        options.infra_image =
+            super::infra_image::resolve(engine, spec.infra_image.as_deref()).await?;
+    } else if spec.infra_image.is_some() {
+        options.infra_image = spec.infra_image.clone();
+    }
     if let Some(name) = &spec.service_container {
         options.service_container = Some(service_container(engine, name).await?);
     }
@@ -106,6 +112,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         infra: !spec.no_infra,
         infra_command: spec.infra_command.clone(),
         infra_name: spec.infra_name.clone(),
+        infra_image: None,
         hostname: spec.hostname.clone(),
         labels: spec.labels.clone(),
         ports: spec.port_mappings.clone(),

@@ -77,7 +77,7 @@ pub(crate) fn df_report(engine: &Engine) -> Result<SystemDfReport> {
             SystemDfContainerReport {
                 container_id: c.id.clone(),
                 image: c.image_id.clone(),
-                command: Some(c.command.clone()),
+                command: Some(c.listed_command()),
                 local_volumes: i64::try_from(c.options.volumes.len()).unwrap_or(i64::MAX),
                 size: image_size.saturating_add(rw),
                 rw_size: rw,
