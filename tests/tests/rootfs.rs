@@ -117,6 +117,13 @@ fn no_command_is_the_runtime_exit_127() {
         err.contains(r#"exec: "": executable file not found in $PATH"#),
         "{err}"
     );
+    // Podman's getOCIRuntimeError form: runtime name first, class last.
+    assert!(err.starts_with("Error: runc: "), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with(": OCI runtime attempted to invoke a command that was not found"),
+        "{err}"
+    );
 }
 
 #[test]

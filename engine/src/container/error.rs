@@ -101,6 +101,45 @@ pub fn start_failure_code(message: &str) -> i32 {
     }
 }
 
+/// Podman's `getOCIRuntimeError`: what the runtime (`runtime`, its name)
+/// said when it could not create or exec the process, as
+/// `RUNTIME: MESSAGE: CLASS`. A permission problem and a missing command
+/// keep only the line that says so (Podman prints the whole output only at
+/// debug level); anything else keeps the whole message.
+pub(crate) fn oci_runtime_error(runtime: &str, message: &str) -> String {
+    let lines = || message.lines().map(str::trim_end);
+    let find = |words: &[&str]| {
+        lines().find(|l| {
+            let l = l.to_ascii_lowercase();
+            words.iter().any(|w| l.contains(w))
+        })
+    };
+    if let Some(line) = find(&["permission denied", "operation not permitted"]) {
+        return format!("{runtime}: {line}: OCI permission denied");
+    }
+    if let Some(line) = find(&[
+        "executable file not found in",
+        "no such file or directory",
+        "open executable",
+    ]) {
+        return format!(
+            "{runtime}: {line}: OCI runtime attempted to invoke a command that was not found"
+        );
+    }
+    format!(
+        "{runtime}: {}: OCI runtime error",
+        message.trim_matches('\n')
+    )
+}
+
+/// The name Podman gives the runtime at `path` in its errors.
+pub(crate) fn runtime_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+}
+
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ContainerError + '_ {
     move |source| ContainerError::Io {
         path: path.to_owned(),
@@ -125,5 +164,28 @@ mod tests {
         );
         assert_eq!(flag.exit_code(), 126);
         assert_eq!(ContainerError::NotFound("x".into()).exit_code(), 125);
+    }
+
+    #[test]
+    fn runtime_errors_are_classified_as_podmans() {
+        let nf = oci_runtime_error(
+            "runc",
+            "runc create failed: unable to start container process: exec: \"\": executable file not found in $PATH\n",
+        );
+        assert_eq!(
+            nf,
+            "runc: runc create failed: unable to start container process: exec: \"\": executable file not found in $PATH: OCI runtime attempted to invoke a command that was not found"
+        );
+        assert_eq!(ContainerError::RuntimeFailed(nf).exit_code(), 127);
+        let perm = oci_runtime_error("runc", "time=x level=warning\nexec /etc: Permission denied");
+        assert_eq!(
+            perm,
+            "runc: exec /etc: Permission denied: OCI permission denied"
+        );
+        assert_eq!(ContainerError::RuntimeFailed(perm).exit_code(), 126);
+        let other = oci_runtime_error("runc", "unknown flag: --bogus\n");
+        assert_eq!(other, "runc: unknown flag: --bogus: OCI runtime error");
+        assert_eq!(runtime_name("/usr/sbin/runc"), "runc");
+        assert_eq!(runtime_name("runc"), "runc");
     }
 }

@@ -36,6 +36,8 @@ pub struct ExecSession {
     pending: Option<PendingMonitor>,
     /// A detached session's files stay for its monitor.
     detached: bool,
+    /// The runtime's name, for its errors.
+    runtime: String,
 }
 
 pub(crate) fn create(
@@ -94,6 +96,7 @@ pub(crate) fn create(
         paths,
         pending: Some(pending),
         detached: false,
+        runtime: super::error::runtime_name(&rec.runtime).to_owned(),
     })
 }
 
@@ -105,7 +108,9 @@ impl ExecSession {
             .take()
             .ok_or_else(|| ContainerError::StateImproper("exec session already started".into()))?;
         pending.go().map_err(|e| match e {
-            monitor::MonitorError::Runtime(msg) => ContainerError::RuntimeFailed(msg),
+            monitor::MonitorError::Runtime(msg) => {
+                ContainerError::RuntimeFailed(super::error::oci_runtime_error(&self.runtime, &msg))
+            }
             other => other.into(),
         })
     }

@@ -109,7 +109,9 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
             let _ = super::shm::release(ctx, &rec.id);
             remove_run_files(&paths);
             let err = match e {
-                monitor::MonitorError::Runtime(msg) => ContainerError::RuntimeFailed(msg),
+                monitor::MonitorError::Runtime(msg) => ContainerError::RuntimeFailed(
+                    super::error::oci_runtime_error(super::error::runtime_name(&rec.runtime), &msg),
+                ),
                 other => ContainerError::Monitor(other),
             };
             rec.error = err.to_string();
