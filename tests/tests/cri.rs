@@ -806,7 +806,19 @@ fn streaming_exec_attach_and_port_forward() {
     let stream_base = config["streamURL"].as_str().unwrap().to_owned();
 
     let log_dir = w.env.dir().join("pod-logs");
-    let sb = run_sandbox(&c, "stream", &log_dir);
+    let mut config = sandbox_config("stream", &log_dir);
+    config.dns_config = Some(cri::DnsConfig {
+        servers: vec!["10.85.0.53".into()],
+        searches: vec!["cri.example".into()],
+        options: vec!["ndots:3".into()],
+    });
+    let sb = c
+        .call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
+            config: Some(config),
+            runtime_handler: String::new(),
+        }))
+        .expect("RunPodSandbox")
+        .pod_sandbox_id;
     let web_script =
         "mkdir -p /www && echo pf-ok > /www/index.html && exec httpd -f -p 8080 -h /www";
     let web = create_container(
@@ -954,6 +966,96 @@ fn streaming_exec_attach_and_port_forward() {
     wait_until(Duration::from_secs(30), "the shell to exit", || {
         container_status(&c, &term).state == cri::ContainerState::ContainerExited as i32
     });
+
+    // The sandbox's DNS configuration in its containers' resolv.conf.
+    let resolv = exec(&c, &web, &["cat", "/etc/resolv.conf"], 10).unwrap();
+    let resolv = String::from_utf8_lossy(&resolv.stdout);
+    for want in [
+        "nameserver 10.85.0.53",
+        "search cri.example",
+        "options ndots:3",
+    ] {
+        assert!(resolv.lines().any(|l| l == want), "{want} in {resolv}");
+    }
+
+    // List filters: state, id prefix; verbose statuses carry the inspect
+    // JSON; UpdateContainerResources reaches the container.
+    let listed = |filter: cri::ContainerFilter| -> Vec<String> {
+        c.call(c.rs().list_containers(cri::ListContainersRequest {
+            filter: Some(filter),
+        }))
+        .unwrap()
+        .containers
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+    };
+    let exited = cri::ContainerStateValue {
+        state: cri::ContainerState::ContainerExited as i32,
+    };
+    assert_eq!(
+        listed(cri::ContainerFilter {
+            state: Some(exited),
+            ..Default::default()
+        }),
+        vec![term.clone()]
+    );
+    assert_eq!(
+        listed(cri::ContainerFilter {
+            id: web[..12].to_owned(),
+            ..Default::default()
+        }),
+        vec![web.clone()]
+    );
+    let sandboxes = |state: cri::PodSandboxState| {
+        c.call(c.rs().list_pod_sandbox(cri::ListPodSandboxRequest {
+            filter: Some(cri::PodSandboxFilter {
+                state: Some(cri::PodSandboxStateValue {
+                    state: state as i32,
+                }),
+                ..Default::default()
+            }),
+        }))
+        .unwrap()
+        .items
+        .len()
+    };
+    assert_eq!(sandboxes(cri::PodSandboxState::SandboxReady), 1);
+    assert_eq!(sandboxes(cri::PodSandboxState::SandboxNotready), 0);
+    let info = c
+        .call(c.rs().container_status(cri::ContainerStatusRequest {
+            container_id: web.clone(),
+            verbose: true,
+        }))
+        .unwrap()
+        .info;
+    let inspect: serde_json::Value = serde_json::from_str(&info["info"]).unwrap();
+    assert_eq!(inspect["Id"], web.as_str());
+    let info = c
+        .call(c.rs().pod_sandbox_status(cri::PodSandboxStatusRequest {
+            pod_sandbox_id: sb.clone(),
+            verbose: true,
+        }))
+        .unwrap()
+        .info;
+    let inspect: serde_json::Value = serde_json::from_str(&info["info"]).unwrap();
+    assert_eq!(inspect["Id"], sb.as_str());
+    c.call(
+        c.rs()
+            .update_container_resources(cri::UpdateContainerResourcesRequest {
+                container_id: web.clone(),
+                linux: Some(cri::LinuxContainerResources {
+                    memory_limit_in_bytes: 64 << 20,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+    )
+    .expect("UpdateContainerResources");
+    let memory = w
+        .env
+        .ok(&["inspect", "--format", "{{.HostConfig.Memory}}", &web]);
+    assert_eq!(memory.trim(), (64u64 << 20).to_string());
 
     // PortForward: 8080 inside the sandbox's network namespace.
     let url = c
