@@ -812,6 +812,13 @@ fn streaming_exec_attach_and_port_forward() {
         searches: vec!["cri.example".into()],
         options: vec!["ndots:3".into()],
     });
+    let host_port = common::net::free_port();
+    config.port_mappings = vec![cri::PortMapping {
+        protocol: cri::Protocol::Tcp as i32,
+        container_port: 8080,
+        host_port: i32::from(host_port),
+        host_ip: "127.0.0.1".into(),
+    }];
     let sb = c
         .call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
             config: Some(config),
@@ -1056,6 +1063,11 @@ fn streaming_exec_attach_and_port_forward() {
         .env
         .ok(&["inspect", "--format", "{{.HostConfig.Memory}}", &web]);
     assert_eq!(memory.trim(), (64u64 << 20).to_string());
+
+    // The sandbox's port mapping publishes it on the host.
+    wait_until(Duration::from_secs(30), "the mapped host port", || {
+        common::net::http_get(host_port).contains("pf-ok")
+    });
 
     // PortForward: 8080 inside the sandbox's network namespace.
     let url = c
