@@ -2,6 +2,8 @@
 //! protos, against real runc and the real CNI plugins (the cni backend, on
 //! a network of the test's own: bridge `criN`, subnet 10.85.N.0/24).
 
+#[allow(dead_code)]
+mod bearer_util;
 mod common;
 mod cri_util;
 
@@ -1318,4 +1320,67 @@ fn security_context_and_cgroup_parent_apply() {
     )
     .expect("RemovePodSandbox");
     assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+}
+
+/// `PullImage` with credentials, from a registry whose token server grants
+/// nothing to anonymous clients: refused without them, pulled with the
+/// user name and password, and with them base64-encoded in `auth`.
+#[test]
+fn pull_image_with_credentials() {
+    const USER: &str = "criuser";
+    const PASSWORD: &str = "cri-Pa55";
+    let tokens = bearer_util::TokenServer::start(USER, PASSWORD);
+    let registry = rpod_tests::Registry::start_with_config(&tokens.registry_yaml());
+    let env = TestEnv::with_registry(&registry);
+    let image = format!("{}/team/busybox:v1", registry.addr());
+    let layout = rpod_tests::fixtures::layout("busybox");
+    let mut copy = std::process::Command::new("skopeo");
+    copy.args([
+        "copy",
+        "--quiet",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        &format!("{USER}:{PASSWORD}"),
+        &format!("oci:{}:latest", layout.display()),
+        &format!("docker://{image}"),
+    ]);
+    let out = rpod_tests::run_with_timeout(&mut copy, Duration::from_secs(60));
+    assert!(out.status.success(), "{out:?}");
+    let sock = env.dir().join("cri.sock");
+    let _server = CriServer::start(&env, &sock, &[]);
+    let c = Client::connect(&sock);
+    let pull = |auth: Option<cri::AuthConfig>| {
+        c.call(c.is().pull_image(cri::PullImageRequest {
+            image: Some(cri::ImageSpec {
+                image: image.clone(),
+                ..Default::default()
+            }),
+            auth,
+            sandbox_config: None,
+        }))
+    };
+    let refused = pull(None).expect_err("an anonymous pull");
+    assert!(refused.message().contains("unauthorized"), "{refused:?}");
+    assert_eq!(env.ok(&["images", "-q"]), "");
+    let by_name = pull(Some(cri::AuthConfig {
+        username: USER.into(),
+        password: PASSWORD.into(),
+        ..Default::default()
+    }))
+    .expect("PullImage with a user name and password")
+    .image_ref;
+    assert!(env.ok(&["images", "-q", "--no-trunc"]).contains(&by_name));
+    env.ok(&["rmi", &image]);
+    let basic = bearer_util::b64(
+        format!("{USER}:{PASSWORD}").as_bytes(),
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        true,
+    );
+    let by_auth = pull(Some(cri::AuthConfig {
+        auth: basic,
+        ..Default::default()
+    }))
+    .expect("PullImage with base64 credentials in auth")
+    .image_ref;
+    assert_eq!(by_auth, by_name);
 }
