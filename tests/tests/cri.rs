@@ -937,6 +937,29 @@ fn streaming_exec_attach_and_port_forward() {
     let (all, _) = ws.collect();
     assert_eq!(stream_status(&all)["status"], "Success");
 
+    // Exec on a terminal gets the client's first size, sent before the
+    // process starts (no further resize).
+    let url = exec_url(
+        &c,
+        cri::ExecRequest {
+            container_id: web.clone(),
+            // Output before the attach is up can be lost: the size is
+            // printed after input from the client.
+            cmd: ["sh", "-c", "read x; stty size"].map(String::from).to_vec(),
+            tty: true,
+            stdin: true,
+            stdout: true,
+            ..Default::default()
+        },
+    )
+    .expect("Exec");
+    let mut ws = Ws::open(&url, "v5.channel.k8s.io").unwrap();
+    ws.send(4, br#"{"Width":120,"Height":40}"#);
+    ws.send(0, b"go\n");
+    let (all, _) = ws.collect();
+    assert!(text(&all, 1).ends_with("40 120\r\n"), "{all:?}");
+    assert_eq!(stream_status(&all)["status"], "Success");
+
     // Attach to the terminal: resize, input, output; leaving keeps it up.
     let mut ws = Ws::open(&attach_url(&c, &term, true), "v5.channel.k8s.io").unwrap();
     ws.send(4, br#"{"Width":100,"Height":30}"#);

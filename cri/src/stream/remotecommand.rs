@@ -4,7 +4,9 @@
 //! talks to the WebSocket task through channels.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket};
 use rpod_api::container_run::{
     AttachControl, AttachEnd, AttachInput, AttachOptions, AttachOutput, AttachSession, ExecOptions,
@@ -22,32 +24,106 @@ enum Input {
     Detach,
 }
 
+/// How long a terminal stream waits for the client's first size before the
+/// process starts without one (kubectl sends it at once).
+const FIRST_SIZE_WAIT: Duration = Duration::from_secs(5);
+
+/// What came from the client before the process started.
+struct Opening {
+    /// The terminal size to start with.
+    size: Option<(u16, u16)>,
+    /// A message to act on once the process runs.
+    early: Option<Bytes>,
+}
+
+/// Tells the client the stream is up (an empty message on the lowest
+/// channel it reads), then, for a terminal, awaits the client's first
+/// message: a size the process starts with, or input kept for it.
+/// `None`: the client left.
+async fn open(ws: &mut WebSocket, streams: &Streams, v5: bool) -> Option<Opening> {
+    let first = if streams.stdout {
+        channel::STDOUT
+    } else if streams.stderr {
+        channel::STDERR
+    } else {
+        channel::ERROR
+    };
+    if !send(ws, first, &[]).await {
+        return None;
+    }
+    let mut opening = Opening {
+        size: None,
+        early: None,
+    };
+    if !streams.tty {
+        return Some(opening);
+    }
+    let deadline = tokio::time::sleep(FIRST_SIZE_WAIT);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            () = &mut deadline => return Some(opening),
+            msg = ws.recv() => match msg {
+                Some(Ok(Message::Binary(data))) => {
+                    if let Ok(Incoming::Resize(rows, cols)) = channel::decode(&data, true, v5) {
+                        opening.size = Some((rows, cols));
+                        return Some(opening);
+                    }
+                    // Input first: the process starts, sized later.
+                    opening.early = Some(data);
+                    return Some(opening);
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return None,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
 /// Runs `ExecStream` over `ws`.
-pub async fn exec(engine: Arc<dyn FrontDoor>, ws: WebSocket, req: ExecStream, v5: bool) {
+pub async fn exec(engine: Arc<dyn FrontDoor>, mut ws: WebSocket, req: ExecStream, v5: bool) {
+    let Some(opening) = open(&mut ws, &req.streams, v5).await else {
+        return;
+    };
     let options = ExecOptions {
         command: req.cmd.clone(),
         tty: req.streams.tty,
         interactive: req.streams.stdin,
+        terminal_size: opening.size,
         ..ExecOptions::default()
     };
     let opened = engine.container_exec(&req.container_id, options).await;
     let shown = req.cmd.join(" ");
-    relay(ws, opened, req.streams, v5, move |end| match end {
-        AttachEnd::Exited(code) => channel::exit_status(&shown, code),
-        AttachEnd::Detached => channel::exit_status(&shown, 0),
-    })
+    relay(
+        ws,
+        opened,
+        req.streams,
+        v5,
+        opening.early,
+        move |end| match end {
+            AttachEnd::Exited(code) => channel::exit_status(&shown, code),
+            AttachEnd::Detached => channel::exit_status(&shown, 0),
+        },
+    )
     .await;
 }
 
 /// Runs `AttachStream` over `ws`; its end is a success however the
 /// container ended, as the kubelet reports an attach.
-pub async fn attach(engine: Arc<dyn FrontDoor>, ws: WebSocket, req: AttachStream, v5: bool) {
+pub async fn attach(engine: Arc<dyn FrontDoor>, mut ws: WebSocket, req: AttachStream, v5: bool) {
+    let Some(opening) = open(&mut ws, &req.streams, v5).await else {
+        return;
+    };
     let options = AttachOptions {
         no_stdin: !req.streams.stdin,
+        terminal_size: opening.size,
         ..AttachOptions::default()
     };
     let opened = engine.container_attach(&req.container_id, options).await;
-    relay(ws, opened, req.streams, v5, |_| channel::exit_status("", 0)).await;
+    relay(ws, opened, req.streams, v5, opening.early, |_| {
+        channel::exit_status("", 0)
+    })
+    .await;
 }
 
 async fn send(ws: &mut WebSocket, channel: u8, data: &[u8]) -> bool {
@@ -63,6 +139,7 @@ async fn relay(
     opened: rpod_api::Result<Box<dyn AttachSession>>,
     streams: Streams,
     v5: bool,
+    early: Option<Bytes>,
     status: impl FnOnce(AttachEnd) -> Vec<u8>,
 ) {
     let mut session = match opened {
@@ -78,19 +155,6 @@ async fn relay(
             return;
         }
     };
-    // The client learns the stream is up from an empty message on the
-    // lowest channel it reads.
-    let first = if streams.stdout {
-        channel::STDOUT
-    } else if streams.stderr {
-        channel::STDERR
-    } else {
-        channel::ERROR
-    };
-    if !send(&mut ws, first, &[]).await {
-        session.abandon().await;
-        return;
-    }
     let control = session.control();
     let input = if streams.stdin {
         session.take_input().map(input_thread)
@@ -114,6 +178,9 @@ async fn relay(
     });
     let mut client_open = true;
     let mut input = input;
+    if let Some(data) = &early {
+        from_client(data, v5, &mut input, control.as_ref());
+    }
     loop {
         tokio::select! {
             out = out_rx.recv() => match out {
