@@ -79,6 +79,9 @@ pub fn create_spec(
         log_path: (!log_path.is_empty()).then_some(log_path),
         ..ContainerSpec::default()
     };
+    if !sb.cgroup_parent.is_empty() {
+        spec.cgroup.parent = Some(sb.cgroup_parent.clone());
+    }
     if let Some(linux) = &config.linux {
         if let Some(r) = &linux.resources {
             spec.resources = security::resources(r)?;
@@ -138,7 +141,10 @@ pub async fn create(
 }
 
 /// The CRI container `id` names: its inspect data and record.
-async fn find(s: &Shared, id: &str) -> Result<(InspectContainerData, ContainerMeta), Status> {
+pub(crate) async fn find(
+    s: &Shared,
+    id: &str,
+) -> Result<(InspectContainerData, ContainerMeta), Status> {
     if id.is_empty() {
         return Err(missing("container_id"));
     }
@@ -377,6 +383,7 @@ mod tests {
             namespace: "default".into(),
             uid: "u1".into(),
             log_directory: "/var/log/pods/x".into(),
+            cgroup_parent: "/kubepods/podu1".into(),
             ..Default::default()
         };
         let config = cri::ContainerConfig {
@@ -412,6 +419,7 @@ mod tests {
         assert_eq!(o.log_path.as_deref(), Some("/var/log/pods/x/app/1.log"));
         assert_eq!(o.mounts[0].options, vec!["rbind", "rslave"]);
         assert!(o.mounts[0].readonly);
+        assert_eq!(o.cgroup.parent.as_deref(), Some("/kubepods/podu1"));
         let missing_image = cri::ContainerConfig {
             image: None,
             ..config

@@ -4,7 +4,8 @@
 //! container holds the namespaces); a CRI container is an rpod container in
 //! that pod, so both show in `rpod pod ps` and `rpod ps`. What CRI needs
 //! that rpod's objects do not carry (metadata, annotations, the log path)
-//! rides in one label per object ([`meta`]).
+//! rides in one label per object ([`meta`]). `Exec`, `Attach` and
+//! `PortForward` answer URLs of a streaming server on TCP ([`stream`]).
 
 mod cni_conf;
 mod container;
@@ -17,11 +18,13 @@ mod security;
 mod serve;
 mod stats;
 mod status;
+mod stream;
+mod streaming;
 
 pub use cni_conf::{
     ensure as ensure_cni_network, load as load_cni_config, CniConfError, CniNetwork,
 };
-pub use serve::{bind, serve, socket_path, CriOptions, ServeError};
+pub use serve::{bind, bind_stream, serve, socket_path, CriOptions, ServeError};
 
 /// The CRI v1 messages, clients and servers (the `k8s-cri` crate), for
 /// clients such as the integration tests.

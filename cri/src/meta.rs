@@ -25,6 +25,10 @@ pub struct SandboxMeta {
     pub network_mode: i32,
     pub pid_mode: i32,
     pub ipc_mode: i32,
+    /// The kubelet's cgroup for the pod (cgroupfs path), its containers'
+    /// parent.
+    #[serde(default)]
+    pub cgroup_parent: String,
 }
 
 /// A container's CRI metadata.

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::serve::Shared;
 use crate::status::unimplemented;
-use crate::{container, exec, sandbox, stats};
+use crate::{container, exec, sandbox, stats, streaming};
 
 /// The CRI API version rpod speaks.
 const RUNTIME_API_VERSION: &str = "v1";
@@ -147,23 +147,23 @@ impl RuntimeService for Runtime {
 
     async fn exec(
         &self,
-        _req: Request<cri::ExecRequest>,
+        req: Request<cri::ExecRequest>,
     ) -> Result<Response<cri::ExecResponse>, Status> {
-        Err(unimplemented("Exec (the streaming server)"))
+        ok(streaming::exec(&self.shared, req.into_inner()).await)
     }
 
     async fn attach(
         &self,
-        _req: Request<cri::AttachRequest>,
+        req: Request<cri::AttachRequest>,
     ) -> Result<Response<cri::AttachResponse>, Status> {
-        Err(unimplemented("Attach (the streaming server)"))
+        ok(streaming::attach(&self.shared, req.into_inner()).await)
     }
 
     async fn port_forward(
         &self,
-        _req: Request<cri::PortForwardRequest>,
+        req: Request<cri::PortForwardRequest>,
     ) -> Result<Response<cri::PortForwardResponse>, Status> {
-        Err(unimplemented("PortForward (the streaming server)"))
+        ok(streaming::port_forward(&self.shared, req.into_inner()).await)
     }
 
     async fn container_stats(
@@ -196,9 +196,27 @@ impl RuntimeService for Runtime {
 
     async fn update_runtime_config(
         &self,
-        _req: Request<cri::UpdateRuntimeConfigRequest>,
+        req: Request<cri::UpdateRuntimeConfigRequest>,
     ) -> Result<Response<cri::UpdateRuntimeConfigResponse>, Status> {
-        Err(unimplemented("UpdateRuntimeConfig"))
+        // The pod CIDR is kept for `Status`; sandboxes take their addresses
+        // from their network's subnet (the CNI configuration), as CRI-O's do.
+        let cidr = req
+            .into_inner()
+            .runtime_config
+            .and_then(|c| c.network_config)
+            .map(|n| n.pod_cidr)
+            .unwrap_or_default();
+        for part in cidr.split(',').filter(|p| !p.is_empty()) {
+            part.trim()
+                .parse::<ipnet::IpNet>()
+                .map_err(|e| Status::invalid_argument(format!("invalid pod CIDR {part:?}: {e}")))?;
+        }
+        *self
+            .shared
+            .pod_cidr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = cidr;
+        Ok(Response::new(cri::UpdateRuntimeConfigResponse {}))
     }
 
     async fn status(
@@ -222,15 +240,18 @@ impl RuntimeService for Runtime {
         };
         let mut info = std::collections::HashMap::new();
         if verbose {
-            info.insert(
-                "config".to_owned(),
-                format!(
-                    "{{\"network\":{}}}",
-                    serde_json::Value::from(
-                        self.shared.options.network.clone().unwrap_or_default()
-                    )
-                ),
-            );
+            let pod_cidr = self
+                .shared
+                .pod_cidr
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let config = serde_json::json!({
+                "network": self.shared.options.network.clone().unwrap_or_default(),
+                "podCIDR": pod_cidr,
+                "streamURL": self.shared.stream.base(),
+            });
+            info.insert("config".to_owned(), config.to_string());
         }
         Ok(Response::new(cri::StatusResponse {
             status: Some(cri::RuntimeStatus {

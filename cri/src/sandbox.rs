@@ -47,6 +47,17 @@ pub fn pod_spec(
             "sandbox sysctls are not supported by rpod's CRI endpoint",
         ));
     }
+    let cgroup_parent = linux.cgroup_parent.trim_end_matches('/').to_owned();
+    if cgroup_parent.ends_with(".slice") {
+        return Err(Status::invalid_argument(format!(
+            "cgroup parent {cgroup_parent:?} is a systemd slice: rpod's CRI endpoint manages cgroupfs paths only (the kubelet's cgroupfs driver)"
+        )));
+    }
+    if !cgroup_parent.is_empty() && !cgroup_parent.starts_with('/') {
+        return Err(Status::invalid_argument(format!(
+            "cgroup parent {cgroup_parent:?} must be an absolute cgroupfs path"
+        )));
+    }
     let ns = linux
         .security_context
         .as_ref()
@@ -87,6 +98,7 @@ pub fn pod_spec(
         network_mode: ns.network,
         pid_mode: ns.pid,
         ipc_mode: ns.ipc,
+        cgroup_parent,
     };
     let labels = meta::join(&config.labels, SANDBOX_KEY, &record)
         .map_err(|e| Status::internal(format!("encoding the sandbox record: {e}")))?;
@@ -374,6 +386,20 @@ mod tests {
         assert_eq!(spec.share.unwrap(), vec!["net", "uts", "ipc", "pid"]);
         assert!(spec.labels.contains(&("app".to_owned(), "web".to_owned())));
         assert!(spec.labels.iter().any(|(k, _)| k == SANDBOX_KEY));
+        let mut c = config();
+        c.linux = Some(cri::LinuxPodSandboxConfig {
+            cgroup_parent: "/kubepods/besteffort/podu-1/".into(),
+            ..Default::default()
+        });
+        let spec = pod_spec(&c, "", None).unwrap();
+        let stored: std::collections::BTreeMap<String, String> = spec.labels.into_iter().collect();
+        let (_, m) = meta::split::<SandboxMeta>(Some(&stored), SANDBOX_KEY);
+        assert_eq!(m.unwrap().cgroup_parent, "/kubepods/besteffort/podu-1");
+        for bad in ["kubepods-besteffort-podu_1.slice", "kubepods/x"] {
+            c.linux.as_mut().unwrap().cgroup_parent = bad.into();
+            let e = pod_spec(&c, "", None).unwrap_err();
+            assert_eq!(e.code(), tonic::Code::InvalidArgument, "{bad}");
+        }
     }
 
     #[test]

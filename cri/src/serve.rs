@@ -7,11 +7,12 @@ use std::sync::Arc;
 use k8s_cri::v1::image_service_server::ImageServiceServer;
 use k8s_cri::v1::runtime_service_server::RuntimeServiceServer;
 use rpod_api::FrontDoor;
-use tokio::net::UnixListener;
+use tokio::net::{TcpListener, UnixListener};
 use tokio_stream::wrappers::UnixListenerStream;
 
 use crate::image::ImageSvc;
 use crate::runtime::Runtime;
+use crate::stream::{self, Streamer};
 
 /// How `rpod cri serve` runs.
 #[derive(Clone, Debug, Default)]
@@ -32,14 +33,26 @@ pub enum ServeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("invalid stream address {0:?}: give the IP address and port the kubelet reaches (e.g. 127.0.0.1:0)")]
+    BadStreamAddress(String),
+    #[error("listening for streams on {addr}: {source}")]
+    StreamBind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("serving CRI: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("serving streams: {0}")]
+    Stream(std::io::Error),
 }
 
 /// What both services share.
 pub(crate) struct Shared {
     pub engine: Arc<dyn FrontDoor>,
     pub options: CriOptions,
+    pub stream: Arc<Streamer>,
+    /// The pod CIDR the kubelet gave in `UpdateRuntimeConfig`.
+    pub pod_cidr: std::sync::Mutex<String>,
 }
 
 /// The socket path of `unix:///PATH` (or a bare absolute path).
@@ -70,19 +83,54 @@ pub fn bind(path: &Path) -> Result<UnixListener, ServeError> {
     UnixListener::bind(path).map_err(err)
 }
 
-/// Serves RuntimeService and ImageService on `listener` until `shutdown`.
+/// Binds the streaming server's TCP socket at `addr` (`IP:PORT`, port 0
+/// for any free one). The address goes into the URLs the kubelet opens, so
+/// it must be a specific one.
+pub async fn bind_stream(addr: &str) -> Result<TcpListener, ServeError> {
+    let parsed: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| ServeError::BadStreamAddress(addr.to_owned()))?;
+    if parsed.ip().is_unspecified() {
+        return Err(ServeError::BadStreamAddress(addr.to_owned()));
+    }
+    TcpListener::bind(parsed)
+        .await
+        .map_err(|source| ServeError::StreamBind {
+            addr: addr.to_owned(),
+            source,
+        })
+}
+
+/// Serves RuntimeService and ImageService on `listener` and the streaming
+/// server on `streams` until `shutdown`.
 pub async fn serve(
     engine: Arc<dyn FrontDoor>,
     listener: UnixListener,
+    streams: TcpListener,
     options: CriOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let shared = Arc::new(Shared { engine, options });
-    tonic::transport::Server::builder()
+    let stream_addr = streams.local_addr().map_err(ServeError::Stream)?;
+    tracing::info!("CRI streaming server on http://{stream_addr}");
+    let streamer = Arc::new(Streamer::new(stream_addr));
+    let shared = Arc::new(Shared {
+        engine: engine.clone(),
+        options,
+        stream: streamer.clone(),
+        pod_cidr: std::sync::Mutex::default(),
+    });
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let streaming = tokio::spawn(stream::serve(engine, streamer, streams, async {
+        let _ = stop_rx.await;
+    }));
+    let served = tonic::transport::Server::builder()
         .add_service(RuntimeServiceServer::new(Runtime::new(shared.clone())))
         .add_service(ImageServiceServer::new(ImageSvc::new(shared)))
         .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
-        .await?;
+        .await;
+    let _ = stop_tx.send(());
+    streaming.abort();
+    served?;
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! `rpod cri serve` driven by a gRPC client generated from the same CRI v1
 //! protos, against real runc and the real CNI plugins (the cni backend, on
-//! a network of the test's own: bridge `criN`, subnet 10.81.N.0/24).
+//! a network of the test's own: bridge `criN`, subnet 10.85.N.0/24).
 
+#[allow(dead_code)]
+mod bearer_util;
 mod common;
 mod cri_util;
 
@@ -20,6 +22,15 @@ struct Guard<'a> {
     network: String,
 }
 
+impl<'a> Guard<'a> {
+    fn new(env: &'a TestEnv, network: &str) -> Guard<'a> {
+        Guard {
+            env,
+            network: network.to_owned(),
+        }
+    }
+}
+
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         let _ = self.env.run(&["pod", "rm", "-af", "-t", "0"]);
@@ -36,7 +47,7 @@ fn slot(env: &TestEnv) -> u16 {
 }
 
 /// A kubelet-style CNI configuration directory of the test's own (the cni
-/// backend; bridge `criN`, subnet 10.81.N.0/24 from the test root's network
+/// backend; bridge `criN`, subnet 10.85.N.0/24 from the test root's network
 /// slot), with a file of another network after it: the directory, the
 /// network's name and bridge.
 fn cni_conf_dir(env: &mut TestEnv) -> (std::path::PathBuf, String, String) {
@@ -49,7 +60,7 @@ fn cni_conf_dir(env: &mut TestEnv) -> (std::path::PathBuf, String, String) {
     let conflist = format!(
         r#"{{"cniVersion":"1.0.0","name":"{name}","plugins":[
             {{"type":"bridge","bridge":"{bridge}","isGateway":true,"ipMasq":true,"hairpinMode":true,
-              "ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.81.{slot}.0/24"}}]]}}}},
+              "ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.85.{slot}.0/24"}}]]}}}},
             {{"type":"portmap","capabilities":{{"portMappings":true}}}},
             {{"type":"firewall"}}]}}"#
     );
@@ -75,10 +86,20 @@ fn cri_network(env: &mut TestEnv) -> (String, String) {
         "--interface-name",
         &bridge,
         "--subnet",
-        &format!("10.81.{slot}.0/24"),
+        &format!("10.85.{slot}.0/24"),
         &name,
     ]);
     (name, bridge)
+}
+
+/// `image` pulled, the test's CNI network, and `rpod cri serve` on it with
+/// a client: the server, the client and the network's name.
+fn serve_on_own_network(w: &mut common::World, image: &str) -> (CriServer, Client, String) {
+    w.env.ok(&["pull", "-q", image]);
+    let (network, _bridge) = cri_network(&mut w.env);
+    let sock = w.env.dir().join("cri.sock");
+    let server = CriServer::start(&w.env, &sock, &["--network", &network]);
+    (server, Client::connect(&sock), network)
 }
 
 /// Interfaces enslaved to `bridge` (the sandboxes' host-side veths).
@@ -175,10 +196,7 @@ fn sandbox_container_exec_logs_and_nothing_left() {
     let mut w = world(&["busybox"]);
     let image = w.images[0].clone();
     let (conf_dir, network, bridge) = cni_conf_dir(&mut w.env);
-    let _guard = Guard {
-        env: &w.env,
-        network: network.clone(),
-    };
+    let _guard = Guard::new(&w.env, &network);
     let sock = w.env.dir().join("cri.sock");
     let conf_arg = conf_dir.display().to_string();
     let _server = CriServer::start(&w.env, &sock, &["--cni-config-dir", &conf_arg]);
@@ -248,7 +266,7 @@ fn sandbox_container_exec_logs_and_nothing_left() {
     let ip = s.network.unwrap().ip;
     let slot = bridge.trim_start_matches("cri");
     assert!(
-        ip.starts_with(&format!("10.81.{slot}.")),
+        ip.starts_with(&format!("10.85.{slot}.")),
         "sandbox ip {ip:?}"
     );
     assert!(
@@ -509,15 +527,8 @@ fn sandbox_container_exec_logs_and_nothing_left() {
 fn bad_input_unimplemented_and_a_killed_server() {
     let mut w = world(&["busybox"]);
     let image = w.images[0].clone();
-    w.env.ok(&["pull", "-q", &image]);
-    let (network, _bridge) = cri_network(&mut w.env);
-    let _guard = Guard {
-        env: &w.env,
-        network: network.clone(),
-    };
-    let sock = w.env.dir().join("cri.sock");
-    let mut server = CriServer::start(&w.env, &sock, &["--network", &network]);
-    let c = Client::connect(&sock);
+    let (mut server, c, network) = serve_on_own_network(&mut w, &image);
+    let _guard = Guard::new(&w.env, &network);
 
     // A CNI configuration rpod cannot run, a missing directory, a bad socket
     // address: the server refuses to start, with the reason.
@@ -593,9 +604,10 @@ fn bad_input_unimplemented_and_a_killed_server() {
         code(c.call(c.rs().exec(cri::ExecRequest {
             container_id: unknown.to_owned(),
             cmd: vec!["true".into()],
+            stdout: true,
             ..Default::default()
         }))),
-        tonic::Code::Unimplemented
+        tonic::Code::NotFound
     );
     assert_eq!(w.env.ok(&["pod", "ps", "-q"]), "");
     c.call(c.rs().version(cri::VersionRequest::default()))
@@ -630,6 +642,7 @@ fn bad_input_unimplemented_and_a_killed_server() {
     .expect("StartContainer");
     server.kill();
     drop(c);
+    let sock = w.env.dir().join("cri.sock");
     let _server = CriServer::start(&w.env, &sock, &["--network", &network]);
     let c = Client::connect(&sock);
     let listed = c
@@ -692,4 +705,705 @@ fn log_opt_path_writes_the_log_elsewhere() {
     let (rc, err) = w.env.fails(&["create", "--log-opt", "path=", &image]);
     assert_eq!(rc, 125);
     assert!(err.contains("unsupported --log-opt \"path=\""), "{err}");
+}
+
+/// A container config whose process is an interactive shell on a terminal.
+fn tty_shell_config(name: &str, image: &str) -> cri::ContainerConfig {
+    cri::ContainerConfig {
+        command: vec!["sh".to_owned()],
+        args: Vec::new(),
+        tty: true,
+        stdin: true,
+        ..container_config(name, image, "", &format!("{name}/0.log"))
+    }
+}
+
+fn exec_url(c: &Client, req: cri::ExecRequest) -> Result<String, tonic::Status> {
+    c.call(c.rs().exec(req)).map(|r| r.url)
+}
+
+fn attach_url(c: &Client, id: &str, stdin: bool) -> String {
+    c.call(c.rs().attach(cri::AttachRequest {
+        container_id: id.to_owned(),
+        stdin,
+        tty: true,
+        stdout: true,
+        stderr: false,
+    }))
+    .expect("Attach")
+    .url
+}
+
+/// The complete lines of `text` that are two numbers (`stty size`).
+fn size_lines(text: &str) -> Vec<String> {
+    text.split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .map(str::trim)
+        .filter(|l| {
+            let parts: Vec<&str> = l.split(' ').collect();
+            parts.len() == 2 && parts.iter().all(|n| n.parse::<u16>().is_ok())
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The status JSON on the error channel.
+fn stream_status(all: &cri_util::ws::Channels) -> serde_json::Value {
+    serde_json::from_slice(all.get(&3).expect("a status on the error channel"))
+        .expect("the status is JSON")
+}
+
+/// The HTTP status line a SPDY client's upgrade request to `url` gets.
+fn spdy_upgrade_status(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = [0u8; 512];
+    let n = s.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[test]
+fn streaming_exec_attach_and_port_forward() {
+    use cri_util::ws::{text, Ws};
+
+    let mut w = world(&["busybox"]);
+    let image = w.images[0].clone();
+    let (_server, c, network) = serve_on_own_network(&mut w, &image);
+    let _guard = Guard::new(&w.env, &network);
+
+    // UpdateRuntimeConfig: the pod CIDR is checked and kept; Status shows
+    // it with the streaming server's address.
+    let update = |cidr: &str| {
+        c.call(
+            c.rs()
+                .update_runtime_config(cri::UpdateRuntimeConfigRequest {
+                    runtime_config: Some(cri::RuntimeConfig {
+                        network_config: Some(cri::NetworkConfig {
+                            pod_cidr: cidr.to_owned(),
+                        }),
+                    }),
+                }),
+        )
+    };
+    update("10.85.0.0/16").expect("UpdateRuntimeConfig");
+    assert_eq!(code(update("10.85.0.0/99")), tonic::Code::InvalidArgument);
+    let info = c
+        .call(c.rs().status(cri::StatusRequest { verbose: true }))
+        .unwrap()
+        .info;
+    let config: serde_json::Value = serde_json::from_str(&info["config"]).unwrap();
+    assert_eq!(config["podCIDR"], "10.85.0.0/16", "{config}");
+    assert_eq!(config["network"], network.as_str());
+    let stream_base = config["streamURL"].as_str().unwrap().to_owned();
+
+    let log_dir = w.env.dir().join("pod-logs");
+    let mut config = sandbox_config("stream", &log_dir);
+    config.dns_config = Some(cri::DnsConfig {
+        servers: vec!["10.85.0.53".into()],
+        searches: vec!["cri.example".into()],
+        options: vec!["ndots:3".into()],
+    });
+    let host_port = common::net::free_port();
+    config.port_mappings = vec![cri::PortMapping {
+        protocol: cri::Protocol::Tcp as i32,
+        container_port: 8080,
+        host_port: i32::from(host_port),
+        host_ip: "127.0.0.1".into(),
+    }];
+    let sb = c
+        .call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
+            config: Some(config),
+            runtime_handler: String::new(),
+        }))
+        .expect("RunPodSandbox")
+        .pod_sandbox_id;
+    let web_script =
+        "mkdir -p /www && echo pf-ok > /www/index.html && exec httpd -f -p 8080 -h /www";
+    let web = create_container(
+        &c,
+        &sb,
+        "web",
+        container_config("web", &image, web_script, "web/0.log"),
+    );
+    let term = create_container(&c, &sb, "term", tty_shell_config("term", &image));
+    for id in [&web, &term] {
+        c.call(c.rs().start_container(cri::StartContainerRequest {
+            container_id: id.to_string(),
+        }))
+        .expect("StartContainer");
+    }
+
+    // Two containers of one sandbox: one network namespace (the shell
+    // reaches the web server on 127.0.0.1) and IPC namespace, a PID
+    // namespace each (the sandbox asks for CONTAINER pid mode).
+    wait_until(
+        Duration::from_secs(30),
+        "httpd seen from the other container",
+        || {
+            exec(
+                &c,
+                &term,
+                &["wget", "-q", "-O", "-", "http://127.0.0.1:8080/index.html"],
+                10,
+            )
+            .map(|r| r.exit_code == 0 && r.stdout == b"pf-ok\n")
+            .unwrap_or(false)
+        },
+    );
+    let namespaces = |id: &str| {
+        let r = exec(
+            &c,
+            id,
+            &[
+                "sh",
+                "-c",
+                "for n in net ipc pid; do readlink /proc/self/ns/$n; done",
+            ],
+            10,
+        )
+        .unwrap();
+        let out = String::from_utf8(r.stdout).unwrap();
+        out.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let (a, b) = (namespaces(&web), namespaces(&term));
+    assert_eq!(a.len(), 3, "{a:?}");
+    assert_eq!(a[0], b[0], "one network namespace");
+    assert_eq!(a[1], b[1], "one IPC namespace");
+    assert_ne!(a[2], b[2], "a PID namespace each");
+
+    // Exec over v4: stdout, stderr, and the exit code in the status.
+    let url = exec_url(
+        &c,
+        cri::ExecRequest {
+            container_id: web.clone(),
+            cmd: ["sh", "-c", "echo out; echo err >&2; exit 3"]
+                .map(String::from)
+                .to_vec(),
+            stdout: true,
+            stderr: true,
+            ..Default::default()
+        },
+    )
+    .expect("Exec");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(url.starts_with(&format!("{stream_base}/exec/")), "{url}");
+    let mut ws = Ws::open(&url, "v4.channel.k8s.io").expect("opening the exec URL");
+    assert_eq!(ws.protocol, "v4.channel.k8s.io");
+    let (all, order) = ws.collect();
+    assert_eq!(order[0], (1, 0), "the first message: empty, on stdout");
+    assert_eq!(text(&all, 1), "out\n");
+    assert_eq!(text(&all, 2), "err\n");
+    let status = stream_status(&all);
+    assert_eq!(status["status"], "Failure", "{status}");
+    assert_eq!(status["reason"], "NonZeroExitCode", "{status}");
+    assert_eq!(status["details"]["causes"][0]["reason"], "ExitCode");
+    assert_eq!(status["details"]["causes"][0]["message"], "3");
+    // A URL is good for one connection.
+    let again = Ws::open(&url, "v4.channel.k8s.io");
+    assert!(
+        matches!(&again, Err(tungstenite::Error::Http(r)) if r.status() == 404),
+        "{:?}",
+        again.err()
+    );
+
+    // Exec over v5 with stdin: cat echoes it, ends when stdin is closed.
+    let url = exec_url(
+        &c,
+        cri::ExecRequest {
+            container_id: web.clone(),
+            cmd: vec!["cat".to_owned()],
+            stdin: true,
+            stdout: true,
+            ..Default::default()
+        },
+    )
+    .expect("Exec");
+    let mut ws = Ws::open(&url, "v5.channel.k8s.io, v4.channel.k8s.io").unwrap();
+    assert_eq!(ws.protocol, "v5.channel.k8s.io");
+    ws.send(0, b"ping from stdin\n");
+    assert_eq!(ws.read_until(1, "\n"), "ping from stdin\n");
+    ws.send(255, &[0]);
+    let (all, _) = ws.collect();
+    assert_eq!(stream_status(&all)["status"], "Success");
+
+    // Exec on a terminal gets the client's first size, sent before the
+    // process starts (no further resize).
+    let url = exec_url(
+        &c,
+        cri::ExecRequest {
+            container_id: web.clone(),
+            // Output before the attach is up can be lost: the size is
+            // printed after input from the client.
+            cmd: ["sh", "-c", "read x; stty size"].map(String::from).to_vec(),
+            tty: true,
+            stdin: true,
+            stdout: true,
+            ..Default::default()
+        },
+    )
+    .expect("Exec");
+    let mut ws = Ws::open(&url, "v5.channel.k8s.io").unwrap();
+    ws.send(4, br#"{"Width":120,"Height":40}"#);
+    ws.send(0, b"go\n");
+    let (all, _) = ws.collect();
+    assert!(text(&all, 1).ends_with("40 120\r\n"), "{all:?}");
+    assert_eq!(stream_status(&all)["status"], "Success");
+
+    // Attach to the terminal: resize, input, output; leaving keeps it up.
+    let mut ws = Ws::open(&attach_url(&c, &term, true), "v5.channel.k8s.io").unwrap();
+    ws.send(4, br#"{"Width":100,"Height":30}"#);
+    ws.send(0, b"echo attached-$((40+2))\n");
+    ws.read_until(1, "attached-42");
+    // The size goes to the monitor beside the input: ask until the shell's
+    // `stty size` answers with it.
+    let mut seen = String::new();
+    let mut last = String::new();
+    for _ in 0..20 {
+        ws.send(0, b"stty size\n");
+        let before = size_lines(&seen).len();
+        while size_lines(&seen).len() == before {
+            let (ch, data) = ws.recv().expect("terminal output");
+            if ch == 1 {
+                seen.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+        last = size_lines(&seen).pop().unwrap_or_default();
+        if last == "30 100" {
+            break;
+        }
+    }
+    assert_eq!(last, "30 100", "the terminal size: {seen:?}");
+    ws.close();
+    assert_eq!(
+        container_status(&c, &term).state,
+        cri::ContainerState::ContainerRunning as i32,
+        "a client leaving an attach leaves the container running"
+    );
+    // Attached again: `exit` ends the shell, the attach ends with success.
+    let mut ws = Ws::open(&attach_url(&c, &term, true), "v5.channel.k8s.io").unwrap();
+    ws.send(0, b"exit\n");
+    let (all, _) = ws.collect();
+    assert_eq!(stream_status(&all)["status"], "Success");
+    wait_until(Duration::from_secs(30), "the shell to exit", || {
+        container_status(&c, &term).state == cri::ContainerState::ContainerExited as i32
+    });
+
+    // The sandbox's DNS configuration in its containers' resolv.conf.
+    let resolv = exec(&c, &web, &["cat", "/etc/resolv.conf"], 10).unwrap();
+    let resolv = String::from_utf8_lossy(&resolv.stdout);
+    for want in [
+        "nameserver 10.85.0.53",
+        "search cri.example",
+        "options ndots:3",
+    ] {
+        assert!(resolv.lines().any(|l| l == want), "{want} in {resolv}");
+    }
+
+    // List filters: state, id prefix; verbose statuses carry the inspect
+    // JSON; UpdateContainerResources reaches the container.
+    let listed = |filter: cri::ContainerFilter| -> Vec<String> {
+        c.call(c.rs().list_containers(cri::ListContainersRequest {
+            filter: Some(filter),
+        }))
+        .unwrap()
+        .containers
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+    };
+    let exited = cri::ContainerStateValue {
+        state: cri::ContainerState::ContainerExited as i32,
+    };
+    assert_eq!(
+        listed(cri::ContainerFilter {
+            state: Some(exited),
+            ..Default::default()
+        }),
+        vec![term.clone()]
+    );
+    assert_eq!(
+        listed(cri::ContainerFilter {
+            id: web[..12].to_owned(),
+            ..Default::default()
+        }),
+        vec![web.clone()]
+    );
+    let sandboxes = |state: cri::PodSandboxState| {
+        c.call(c.rs().list_pod_sandbox(cri::ListPodSandboxRequest {
+            filter: Some(cri::PodSandboxFilter {
+                state: Some(cri::PodSandboxStateValue {
+                    state: state as i32,
+                }),
+                ..Default::default()
+            }),
+        }))
+        .unwrap()
+        .items
+        .len()
+    };
+    assert_eq!(sandboxes(cri::PodSandboxState::SandboxReady), 1);
+    assert_eq!(sandboxes(cri::PodSandboxState::SandboxNotready), 0);
+    let info = c
+        .call(c.rs().container_status(cri::ContainerStatusRequest {
+            container_id: web.clone(),
+            verbose: true,
+        }))
+        .unwrap()
+        .info;
+    let inspect: serde_json::Value = serde_json::from_str(&info["info"]).unwrap();
+    assert_eq!(inspect["Id"], web.as_str());
+    let info = c
+        .call(c.rs().pod_sandbox_status(cri::PodSandboxStatusRequest {
+            pod_sandbox_id: sb.clone(),
+            verbose: true,
+        }))
+        .unwrap()
+        .info;
+    let inspect: serde_json::Value = serde_json::from_str(&info["info"]).unwrap();
+    assert_eq!(inspect["Id"], sb.as_str());
+    c.call(
+        c.rs()
+            .update_container_resources(cri::UpdateContainerResourcesRequest {
+                container_id: web.clone(),
+                linux: Some(cri::LinuxContainerResources {
+                    memory_limit_in_bytes: 64 << 20,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+    )
+    .expect("UpdateContainerResources");
+    let memory = w
+        .env
+        .ok(&["inspect", "--format", "{{.HostConfig.Memory}}", &web]);
+    assert_eq!(memory.trim(), (64u64 << 20).to_string());
+
+    // The sandbox's port mapping publishes it on the host.
+    wait_until(Duration::from_secs(30), "the mapped host port", || {
+        common::net::http_get(host_port).contains("pf-ok")
+    });
+
+    // PortForward: 8080 inside the sandbox's network namespace.
+    let url = c
+        .call(c.rs().port_forward(cri::PortForwardRequest {
+            pod_sandbox_id: sb.clone(),
+            port: vec![8080],
+        }))
+        .expect("PortForward")
+        .url;
+    let mut ws = Ws::open(&format!("{url}?port=8080"), "v4.channel.k8s.io").unwrap();
+    assert_eq!(ws.recv(), Some((0, 8080u16.to_le_bytes().to_vec())));
+    assert_eq!(ws.recv(), Some((1, 8080u16.to_le_bytes().to_vec())));
+    ws.send(0, b"GET /index.html HTTP/1.0\r\n\r\n");
+    let (all, _) = ws.collect();
+    let reply = text(&all, 0);
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+    assert!(reply.ends_with("pf-ok\n"), "{reply}");
+    assert_eq!(text(&all, 1), "", "no error");
+    // A port nothing listens on: the reason on the error channel.
+    let url = c
+        .call(c.rs().port_forward(cri::PortForwardRequest {
+            pod_sandbox_id: sb.clone(),
+            port: vec![9],
+        }))
+        .unwrap()
+        .url;
+    let mut ws = Ws::open(&url, "v4.channel.k8s.io").unwrap();
+    let (all, _) = ws.collect();
+    let err = text(&all, 1);
+    assert!(err.contains("error forwarding port 9 to pod"), "{err}");
+
+    // Bad input: statuses as the kubelet's streaming library answers them,
+    // SPDY and unknown subprotocols refused.
+    let exec_true = |tty: bool, stdout: bool, stderr: bool| cri::ExecRequest {
+        container_id: web.clone(),
+        cmd: vec!["true".into()],
+        tty,
+        stdout,
+        stderr,
+        ..Default::default()
+    };
+    for (what, req) in [
+        ("tty and stderr", exec_true(true, true, true)),
+        ("no stream", exec_true(false, false, false)),
+    ] {
+        let e = exec_url(&c, req).expect_err(what);
+        assert_eq!(e.code(), tonic::Code::InvalidArgument, "{what}: {e:?}");
+    }
+    assert_eq!(
+        code(c.call(c.rs().port_forward(cri::PortForwardRequest {
+            pod_sandbox_id: "0123456789abcdef".into(),
+            port: vec![80],
+        }))),
+        tonic::Code::NotFound
+    );
+    let ok_req = exec_true(false, true, false);
+    let url = exec_url(&c, ok_req.clone()).unwrap();
+    let line = spdy_upgrade_status(&url);
+    assert!(line.contains(" 400 "), "a SPDY upgrade is refused: {line}");
+    let url = exec_url(&c, ok_req).unwrap();
+    let refused = Ws::open(&url, "channel.k8s.io");
+    assert!(
+        matches!(&refused, Err(tungstenite::Error::Http(r)) if r.status() == 400),
+        "{:?}",
+        refused.err()
+    );
+    assert_eq!(
+        code(c.call(c.rs().attach(cri::AttachRequest {
+            container_id: term.clone(),
+            stdout: true,
+            ..Default::default()
+        }))),
+        tonic::Code::Unknown,
+        "attach to an exited container"
+    );
+}
+
+/// Removes the cgroup directories named `rel` in every hierarchy (the
+/// kubelet's pod cgroup the test stands in for); dropped after the pods.
+struct CgroupGuard(String);
+
+impl Drop for CgroupGuard {
+    fn drop(&mut self) {
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(h.path().join(self.0.trim_start_matches('/')));
+        }
+    }
+}
+
+/// A capability bit of a `Cap*:` line of /proc/self/status.
+fn has_cap(status: &str, line: &str, bit: u32) -> bool {
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix(line))
+        .unwrap_or_else(|| panic!("no {line} in {status}"))
+        .trim();
+    (u64::from_str_radix(hex, 16).unwrap() >> bit) & 1 == 1
+}
+
+/// A container sleeping under security context `sc`.
+fn secured(
+    name: &str,
+    image: &str,
+    sc: cri::LinuxContainerSecurityContext,
+) -> cri::ContainerConfig {
+    cri::ContainerConfig {
+        linux: Some(cri::LinuxContainerConfig {
+            security_context: Some(sc),
+            ..Default::default()
+        }),
+        ..container_config(name, image, "sleep 1000", &format!("{name}/0.log"))
+    }
+}
+
+fn seccomp(kind: cri::security_profile::ProfileType) -> Option<cri::SecurityProfile> {
+    Some(cri::SecurityProfile {
+        profile_type: kind as i32,
+        localhost_ref: String::new(),
+    })
+}
+
+#[test]
+fn security_context_and_cgroup_parent_apply() {
+    let parent = format!("/{}", unique_name("cripods"));
+    let _cgroups = CgroupGuard(parent.clone());
+    let mut w = world(&["busybox"]);
+    let image = w.images[0].clone();
+    let (_server, c, network) = serve_on_own_network(&mut w, &image);
+    let _guard = Guard::new(&w.env, &network);
+    let log_dir = w.env.dir().join("pod-logs");
+    let mut config = sandbox_config("secure", &log_dir);
+    config.linux.as_mut().unwrap().cgroup_parent = parent.clone();
+    let sb = c
+        .call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
+            config: Some(config.clone()),
+            runtime_handler: String::new(),
+        }))
+        .expect("RunPodSandbox")
+        .pod_sandbox_id;
+    let mut slice = config;
+    slice.metadata.as_mut().unwrap().name = "sliced".into();
+    slice.linux.as_mut().unwrap().cgroup_parent = "kubepods-pod1.slice".into();
+    assert_eq!(
+        code(c.call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
+            config: Some(slice),
+            runtime_handler: String::new(),
+        }))),
+        tonic::Code::InvalidArgument
+    );
+
+    // NET_RAW is bit 13, SYS_TIME 25, SYS_ADMIN 21.
+    let limited = secured(
+        "limited",
+        &image,
+        cri::LinuxContainerSecurityContext {
+            capabilities: Some(cri::Capability {
+                add_capabilities: vec!["SYS_TIME".into()],
+                drop_capabilities: vec!["NET_RAW".into()],
+                ..Default::default()
+            }),
+            run_as_user: Some(cri::Int64Value { value: 1000 }),
+            run_as_group: Some(cri::Int64Value { value: 1001 }),
+            readonly_rootfs: true,
+            no_new_privs: true,
+            seccomp: seccomp(cri::security_profile::ProfileType::RuntimeDefault),
+            ..Default::default()
+        },
+    );
+    let privileged = secured(
+        "privileged",
+        &image,
+        cri::LinuxContainerSecurityContext {
+            privileged: true,
+            seccomp: seccomp(cri::security_profile::ProfileType::Unconfined),
+            ..Default::default()
+        },
+    );
+    let limited = create_container(&c, &sb, "limited", limited);
+    let privileged = create_container(&c, &sb, "privileged", privileged);
+    for id in [&limited, &privileged] {
+        c.call(c.rs().start_container(cri::StartContainerRequest {
+            container_id: id.to_string(),
+        }))
+        .expect("StartContainer");
+    }
+    let out = |id: &str, cmd: &[&str]| {
+        let r = exec(&c, id, cmd, 10).unwrap();
+        (r.exit_code, String::from_utf8_lossy(&r.stdout).into_owned())
+    };
+
+    // The limited one: its user, read-only root, capabilities, seccomp.
+    assert_eq!(out(&limited, &["id", "-u"]), (0, "1000\n".to_owned()));
+    assert_eq!(out(&limited, &["id", "-g"]), (0, "1001\n".to_owned()));
+    let (_, mounts) = out(&limited, &["cat", "/proc/self/mounts"]);
+    let root = mounts
+        .lines()
+        .find(|l| l.split(' ').nth(1) == Some("/"))
+        .unwrap_or_else(|| panic!("{mounts}"));
+    assert!(
+        root.split(' ')
+            .nth(3)
+            .is_some_and(|o| o.split(',').any(|o| o == "ro")),
+        "the root filesystem is read-only: {root}"
+    );
+    let (_, status) = out(&limited, &["cat", "/proc/self/status"]);
+    assert!(has_cap(&status, "CapBnd:", 25), "SYS_TIME added: {status}");
+    assert!(
+        !has_cap(&status, "CapBnd:", 13),
+        "NET_RAW dropped: {status}"
+    );
+    assert!(!has_cap(&status, "CapBnd:", 21), "no SYS_ADMIN: {status}");
+    assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+    assert!(
+        status.contains("Seccomp:\t2"),
+        "the default profile: {status}"
+    );
+
+    // The privileged one: every capability, no seccomp filter.
+    let (_, status) = out(&privileged, &["cat", "/proc/self/status"]);
+    assert!(has_cap(&status, "CapEff:", 21), "SYS_ADMIN: {status}");
+    assert!(status.contains("Seccomp:\t0"), "unconfined: {status}");
+    assert_eq!(out(&privileged, &["touch", "/written"]).0, 0);
+
+    // Both containers' cgroups are below the sandbox's cgroup parent.
+    for id in [&limited, &privileged] {
+        let pid = w.env.ok(&["inspect", "--format", "{{.State.Pid}}", id]);
+        let cgroups = std::fs::read_to_string(format!("/proc/{}/cgroup", pid.trim())).unwrap();
+        let memory = cgroups
+            .lines()
+            .find(|l| l.contains(":memory:"))
+            .unwrap_or_else(|| panic!("{cgroups}"));
+        assert!(
+            memory.ends_with(&format!(":{parent}/{id}")),
+            "{memory} below {parent}"
+        );
+        let shown = w
+            .env
+            .ok(&["inspect", "--format", "{{.HostConfig.CgroupParent}}", id]);
+        assert_eq!(shown.trim(), parent);
+    }
+    c.call(
+        c.rs()
+            .remove_pod_sandbox(cri::RemovePodSandboxRequest { pod_sandbox_id: sb }),
+    )
+    .expect("RemovePodSandbox");
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+}
+
+/// `PullImage` with credentials, from a registry whose token server grants
+/// nothing to anonymous clients: refused without them, pulled with the
+/// user name and password, and with them base64-encoded in `auth`.
+#[test]
+fn pull_image_with_credentials() {
+    const USER: &str = "criuser";
+    const PASSWORD: &str = "cri-Pa55";
+    let tokens = bearer_util::TokenServer::start(USER, PASSWORD);
+    let registry = rpod_tests::Registry::start_with_config(&tokens.registry_yaml());
+    let env = TestEnv::with_registry(&registry);
+    let image = format!("{}/team/busybox:v1", registry.addr());
+    let layout = rpod_tests::fixtures::layout("busybox");
+    let mut copy = std::process::Command::new("skopeo");
+    copy.args([
+        "copy",
+        "--quiet",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        &format!("{USER}:{PASSWORD}"),
+        &format!("oci:{}:latest", layout.display()),
+        &format!("docker://{image}"),
+    ]);
+    let out = rpod_tests::run_with_timeout(&mut copy, Duration::from_secs(60));
+    assert!(out.status.success(), "{out:?}");
+    let sock = env.dir().join("cri.sock");
+    let _server = CriServer::start(&env, &sock, &[]);
+    let c = Client::connect(&sock);
+    let pull = |auth: Option<cri::AuthConfig>| {
+        c.call(c.is().pull_image(cri::PullImageRequest {
+            image: Some(cri::ImageSpec {
+                image: image.clone(),
+                ..Default::default()
+            }),
+            auth,
+            sandbox_config: None,
+        }))
+    };
+    let refused = pull(None).expect_err("an anonymous pull");
+    assert!(refused.message().contains("unauthorized"), "{refused:?}");
+    assert_eq!(env.ok(&["images", "-q"]), "");
+    let by_name = pull(Some(cri::AuthConfig {
+        username: USER.into(),
+        password: PASSWORD.into(),
+        ..Default::default()
+    }))
+    .expect("PullImage with a user name and password")
+    .image_ref;
+    assert!(env.ok(&["images", "-q", "--no-trunc"]).contains(&by_name));
+    env.ok(&["rmi", &image]);
+    let basic = bearer_util::b64(
+        format!("{USER}:{PASSWORD}").as_bytes(),
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        true,
+    );
+    let by_auth = pull(Some(cri::AuthConfig {
+        auth: basic,
+        ..Default::default()
+    }))
+    .expect("PullImage with base64 credentials in auth")
+    .image_ref;
+    assert_eq!(by_auth, by_name);
 }

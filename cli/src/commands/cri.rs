@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Take the sandboxes' network from the first CNI configuration in this directory (e.g. /etc/cni/net.d)
     #[arg(long, value_name = "directory")]
     cni_config_dir: Option<std::path::PathBuf>,
+    /// Where the streaming server for Exec, Attach and PortForward listens: IP:PORT (port 0: any free port)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ip:port")]
+    stream_address: String,
 }
 
 pub async fn dispatch(g: &Globals, c: CriCommand) -> CliResult {
@@ -75,6 +78,9 @@ async fn serve(g: &Globals, a: ServeArgs) -> CliResult {
         Some(dir) => Some(cni_network(engine.as_ref(), dir).await?),
         None => a.network,
     };
+    let streams = rpod_cri::bind_stream(&a.stream_address)
+        .await
+        .map_err(|e| CliError::usage(e.to_string()))?;
     let listener = rpod_cri::bind(&path).map_err(|e| anyhow!(e))?;
     tracing::info!("CRI service listening on {}", path.display());
     let options = rpod_cri::CriOptions {
@@ -95,7 +101,7 @@ async fn serve(g: &Globals, a: ServeArgs) -> CliResult {
             _ = tokio::signal::ctrl_c() => {}
         }
     };
-    let served = rpod_cri::serve(engine, listener, options, shutdown).await;
+    let served = rpod_cri::serve(engine, listener, streams, options, shutdown).await;
     let _ = std::fs::remove_file(&path);
     served.map_err(|e| anyhow!(e))?;
     Ok(0)

@@ -10,6 +10,8 @@ use hyper_util::rt::TokioIo;
 use rpod_cri::proto as cri;
 use rpod_cri::proto::image_service_client::ImageServiceClient;
 use rpod_cri::proto::runtime_service_client::RuntimeServiceClient;
+pub mod ws;
+
 use rpod_tests::{unique_name, wait_until, TestEnv};
 use tonic::transport::{Channel, Endpoint, Uri};
 
