@@ -98,14 +98,22 @@ fn is_runtime_init(pid: i32) -> bool {
 /// Kills a monitor left behind by an interrupted operation of a container
 /// that should have none (created/exited/removing), so it cannot write
 /// into the next run's files. Waits (bounded) until it is gone.
+///
+/// A monitor that has written its exit record is not stale: it is running
+/// its cleanup command (`rpod container cleanup`, which waits for the lock
+/// the caller holds and then finds the work done) and writes no file of
+/// the container any more. `run --rm` removes its container while that
+/// monitor is still alive; killing it there cost a SIGKILL and a wait for
+/// every run.
 pub(crate) fn kill_stale_monitor(paths: &ContainerPaths) {
     let Some(pid) = crate::monitor::read_monitor_pid(&paths.monitor.monitor_pid_file) else {
         return;
     };
     // The monitor whose cleanup command this process is (`--rm`) is
-    // finishing normally.
-    if !crate::monitor::monitor_alive(&paths.monitor.monitor_pid_file)
-        || nix::unistd::getppid().as_raw() == pid
+    // finishing normally, as is any monitor that published the exit.
+    if nix::unistd::getppid().as_raw() == pid
+        || paths.monitor.exit_file.exists()
+        || !crate::monitor::monitor_alive(&paths.monitor.monitor_pid_file)
     {
         return;
     }
