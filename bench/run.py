@@ -19,7 +19,7 @@ import tempfile
 import time
 import traceback
 
-from rpodbench import host, images, report
+from rpodbench import host, images, plots, report
 from rpodbench.registry import Registry
 from rpodbench.settings import Settings
 from rpodbench.tools import Floor, make_podman, make_rpod
@@ -124,8 +124,11 @@ def main() -> int:
         stem = datetime.date.today().isoformat() + ("-quick" if settings.quick else "")
         text, md_path, json_path = report.write(
             settings.results_dir, stem, meta, results, bench.failures)
+        chart = plots.ratio_bars(results, plots.chart_path(settings.results_dir, stem),
+                                 f"rpod against Podman and the floor — {meta['date']} "
+                                 f"(load {meta['load average before / after']})")
         print(text)
-        log(f"wrote {md_path} and {json_path}")
+        log(f"wrote {md_path}, {json_path} and {chart}")
         return 0
     except Exception:
         traceback.print_exc()

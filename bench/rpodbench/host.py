@@ -19,7 +19,7 @@ PR_SET_CHILD_SUBREAPER = 36
 PODMAN_HOST_DIRS = ("/var/lib/containers", "/run/containers")
 
 # Debian packages the runner needs beyond `make deps` (packaging/install-deps.sh).
-PACKAGES = ("podman", "conmon")
+PACKAGES = ("podman", "conmon", "python3-matplotlib")
 
 
 def require_root() -> None:
