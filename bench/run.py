@@ -13,9 +13,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 import datetime
 import os
 import platform
-import shutil
 import subprocess
-import tempfile
 import time
 import traceback
 
@@ -104,15 +102,10 @@ def main() -> int:
     host.require_root()
     settings = Settings.from_env(REPO)
     bin_dir = rpod_bin_dir()
-    host.ensure_packages()
-    host.reexec_in_mount_namespace()  # returns only inside the namespace
-    host.become_subreaper()
-
+    work, created_dirs = host.enter("rpod-bench.")
     started = time.monotonic()
     load_before = host.load_average()
-    work = tempfile.mkdtemp(prefix="rpod-bench.", dir=os.environ.get("TMPDIR", "/var/tmp"))
     registry = Registry(work)
-    created_dirs = host.hide_podman_host_dirs(work)
     bench = None
     try:
         bench = setup(settings, work, bin_dir, registry)
@@ -135,16 +128,8 @@ def main() -> int:
         return 1
     finally:
         log("cleaning up")
-        if bench is not None:
-            for tool in bench.tools:
-                subprocess.run(tool.argv("rm", "-a", "-f", "-t", "0"), env=tool.env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               timeout=300, check=False)
-        registry.stop()
-        host.kill_descendants()
-        host.unmount_under(work)
-        shutil.rmtree(work, ignore_errors=True)
-        host.release_podman_host_dirs(created_dirs)
+        host.teardown(bench.tools if bench is not None else [], registry, work, created_dirs,
+                      timeout=300)
 
 
 if __name__ == "__main__":

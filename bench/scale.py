@@ -13,9 +13,6 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 import datetime
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 import traceback
 
@@ -31,14 +28,10 @@ def main() -> int:
     settings = ScaleSettings.from_env()
     results_dir = os.environ.get("BENCH_RESULTS") or os.path.join(REPO, "bench", "results")
     bin_dir = rpod_bin_dir()
-    host.ensure_packages()
-    host.reexec_in_mount_namespace()
-    host.become_subreaper()
+    work, created_dirs = host.enter("rpod-scale.")
     started = time.monotonic()
     load_before = host.load_average()
-    work = tempfile.mkdtemp(prefix="rpod-scale.", dir=os.environ.get("TMPDIR", "/var/tmp"))
     registry = Registry(work)
-    created_dirs = host.hide_podman_host_dirs(work)
     tools = []
     try:
         busybox = images.build_fixtures(REPO, os.path.join(work, "images"))
@@ -76,23 +69,17 @@ def main() -> int:
         with open(os.path.join(results_dir, stem + ".json"), "w") as f:
             json.dump({"meta": meta, **scale.as_dict()}, f, indent=2)
             f.write("\n")
-        print(text)
-        log(f"wrote {results_dir}/{stem}.md, .json and .png")
-        return 0
     except Exception:
         traceback.print_exc()
-        return 1
+        text = ""
     finally:
         log("cleaning up")
-        for tool in tools:
-            subprocess.run(tool.argv("rm", "-a", "-f", "-t", "0"), env=tool.env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=900, check=False)
-        registry.stop()
-        host.kill_descendants()
-        host.unmount_under(work)
-        shutil.rmtree(work, ignore_errors=True)
-        host.release_podman_host_dirs(created_dirs)
+        host.teardown(tools, registry, work, created_dirs, timeout=900)
+    if not text:
+        return 1
+    print(text)
+    log(f"wrote {results_dir}/{stem}.md, .json and .png")
+    return 0
 
 
 if __name__ == "__main__":

@@ -96,18 +96,10 @@ def median_of(tool: Tool, repeat: int, keep: tuple, *args) -> tuple:
 def monitors_pss_kib(tool: Tool, marker: str) -> int:
     """PSS of all of `tool`'s monitor processes together (KiB)."""
     total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in host.monitor_pids(tool.monitor, marker):
         try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-            if os.path.basename(argv[0]).decode(errors="replace") != tool.monitor or \
-                    marker.encode() not in b" ".join(argv):
-                continue
-            with open(f"/proc/{entry}/smaps_rollup") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
-        except (OSError, StopIteration):
+            total += host.rss_pss_kib(pid)[1] or 0
+        except OSError:  # ended meanwhile
             continue
     return total
 

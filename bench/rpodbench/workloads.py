@@ -298,34 +298,6 @@ def log_path(b: Bench) -> list:
     return [printing, reading]
 
 
-def _monitor_pids(tool: Tool, marker: str) -> list:
-    """Pids of `tool.monitor` processes whose command line mentions `marker`."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if os.path.basename(argv[0]).decode(errors="replace") == tool.monitor and \
-                marker.encode() in b" ".join(argv):
-            pids.append(int(entry))
-    return pids
-
-
-def _rss_pss_kib(pid: int) -> tuple:
-    rss = pss = None
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith("Rss:"):
-                rss = int(line.split()[1])
-            elif line.startswith("Pss:"):
-                pss = int(line.split()[1])
-    return rss, pss
-
-
 def ps_memory(b: Bench) -> list:
     """`ps -a` with ps_total containers of which ps_running run (the others half
     exited, half created); then RSS and PSS of each running container's monitor
@@ -365,12 +337,12 @@ def ps_memory(b: Bench) -> list:
     markers = {"rpod": b.rpod.base[b.rpod.base.index("--runroot") + 1],
                "podman": b.podman.base[b.podman.base.index("--root") + 1]}
     for tool in b.tools:
-        pids = _monitor_pids(tool, markers[tool.name])
+        pids = host.monitor_pids(tool.monitor, markers[tool.name])
         if len(pids) != s.ps_running:
             raise RuntimeError(f"{tool.name}: found {len(pids)} {tool.monitor} processes, "
                                f"expected {s.ps_running}")
         for pid in pids:
-            r, p = _rss_pss_kib(pid)
+            r, p = host.rss_pss_kib(pid)
             rss.tool(tool.name).add(r)
             pss.tool(tool.name).add(p)
     b.clean()
