@@ -29,7 +29,7 @@ def parse(path: str) -> list:
         ev = {"ts": float(m["ts"]), "pid": int(m["pid"]), "ev": m["ev"], "comm": m["comm"]}
         if ev["ev"] == "sched_process_fork":
             kv = dict(re.findall(r"(\w+)=(\S+)", rest))
-            ev["parent"], ev["child"] = int(kv["parent_pid"]), int(kv["child_pid"])
+            ev["parent"], ev["child"] = int(kv["pid"]), int(kv["child_pid"])
         elif ev["ev"] == "sched_process_exec":
             ev["file"] = re.search(r"filename=(\S+)", rest)[1]
         elif ev["ev"] == "sched_process_exit":
