@@ -4,6 +4,7 @@
 #   make demo                 install deps, release build, pull + run busybox from a local registry
 #   make bench                install deps + podman, release build, rpod vs Podman benchmark
 #                             (BENCH_QUICK=1 for a smoke run; see bench/README.md)
+#   make bench-scale          same set-up, cost against the number of containers (N = 10, 100, 1000)
 #   make install              release build, install rpod, pod-monitor and the Quadlet generator
 #                             (PREFIX=/usr/local, DESTDIR=, PROFILE=release; see docs/man/rpod-quadlet.1.md)
 #   make conformance          release build, then Podman's own system tests against it
@@ -17,7 +18,7 @@ CARGO ?= cargo
 # Empty: the test runner's default (one test per CPU).
 TEST_THREADS ?=
 
-.PHONY: deps build lint test demo bench conformance install
+.PHONY: deps build lint test demo bench bench-scale conformance install
 
 deps:
 	packaging/install-deps.sh
@@ -42,10 +43,17 @@ demo: deps
 	$(CARGO) build --release
 	packaging/demo.sh
 
-# Writes bench/results/<date>.md and .json; the runner installs podman if missing.
+# Writes bench/results/<date>.md, .json and .png; the runner installs podman if missing.
+# Debian's python3 (its python3-matplotlib draws the charts), not another python3 on PATH.
+BENCH_PYTHON ?= /usr/bin/python3
 bench: deps
 	$(CARGO) build --release
-	python3 bench/run.py
+	$(BENCH_PYTHON) bench/run.py
+
+# Writes bench/results/<date>-scale.md, .json and .png (BENCH_SCALE_NS=10,100,1000).
+bench-scale: deps
+	$(CARGO) build --release -p rpod -p pod-monitor
+	$(BENCH_PYTHON) bench/scale.py
 
 # Podman's system tests (../shared/conformance) against the release build. Not part of `make
 # test`: a tier takes tens of minutes. TIER, FILES, WORKDIR, FILE_TIMEOUT and TEST_TIMEOUT are

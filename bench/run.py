@@ -13,13 +13,11 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 import datetime
 import os
 import platform
-import shutil
 import subprocess
-import tempfile
 import time
 import traceback
 
-from rpodbench import host, images, report
+from rpodbench import host, images, plots, report
 from rpodbench.registry import Registry
 from rpodbench.settings import Settings
 from rpodbench.tools import Floor, make_podman, make_rpod
@@ -104,15 +102,10 @@ def main() -> int:
     host.require_root()
     settings = Settings.from_env(REPO)
     bin_dir = rpod_bin_dir()
-    host.ensure_packages()
-    host.reexec_in_mount_namespace()  # returns only inside the namespace
-    host.become_subreaper()
-
+    work, created_dirs = host.enter("rpod-bench.")
     started = time.monotonic()
     load_before = host.load_average()
-    work = tempfile.mkdtemp(prefix="rpod-bench.", dir=os.environ.get("TMPDIR", "/var/tmp"))
     registry = Registry(work)
-    created_dirs = host.hide_podman_host_dirs(work)
     bench = None
     try:
         bench = setup(settings, work, bin_dir, registry)
@@ -124,24 +117,19 @@ def main() -> int:
         stem = datetime.date.today().isoformat() + ("-quick" if settings.quick else "")
         text, md_path, json_path = report.write(
             settings.results_dir, stem, meta, results, bench.failures)
+        chart = plots.ratio_bars(results, plots.chart_path(settings.results_dir, stem),
+                                 f"rpod against Podman and the floor — {meta['date']} "
+                                 f"(load {meta['load average before / after']})")
         print(text)
-        log(f"wrote {md_path} and {json_path}")
+        log(f"wrote {md_path}, {json_path} and {chart}")
         return 0
     except Exception:
         traceback.print_exc()
         return 1
     finally:
         log("cleaning up")
-        if bench is not None:
-            for tool in bench.tools:
-                subprocess.run(tool.argv("rm", "-a", "-f", "-t", "0"), env=tool.env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               timeout=300, check=False)
-        registry.stop()
-        host.kill_descendants()
-        host.unmount_under(work)
-        shutil.rmtree(work, ignore_errors=True)
-        host.release_podman_host_dirs(created_dirs)
+        host.teardown(bench.tools if bench is not None else [], registry, work, created_dirs,
+                      timeout=300)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ set -euo pipefail
 # openssh: `rpod --url ssh://` runs the system ssh, its test an sshd on 127.0.0.1;
 # uidmap (newuidmap/newgidmap) and fuse-overlayfs: rootless rpod;
 # protobuf-compiler: protoc, which the k8s-cri crate (CRI protos of `rpod cri`) builds with;
-# buildah: `rpod build` runs it (its own store under rpod's root)
+# buildah: `rpod build` runs it (its own store under rpod's root);
+# python3-matplotlib: the charts of `make bench` and `make bench-scale`
 packages=(
     runc crun
     umoci skopeo docker-registry busybox-static
@@ -28,6 +29,7 @@ packages=(
     openssh-client openssh-server
     uidmap fuse-overlayfs
     protobuf-compiler
+    python3-matplotlib
 )
 
 if ! command -v cargo >/dev/null 2>&1; then

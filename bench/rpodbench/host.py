@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 NS_MARKER = "RPOD_BENCH_IN_NAMESPACE"
@@ -19,7 +20,7 @@ PR_SET_CHILD_SUBREAPER = 36
 PODMAN_HOST_DIRS = ("/var/lib/containers", "/run/containers")
 
 # Debian packages the runner needs beyond `make deps` (packaging/install-deps.sh).
-PACKAGES = ("podman", "conmon")
+PACKAGES = ("podman", "conmon", "python3-matplotlib")
 
 
 def require_root() -> None:
@@ -176,3 +177,57 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def teardown(tools: list, registry, work: str, created_dirs: list, timeout: int) -> None:
+    """Removes everything a benchmark made, whatever state it stopped in: both
+    engines' containers, the registry, leftover processes, mounts, the work
+    directory and the bind mounts hiding the host's Podman directories."""
+    for tool in tools:
+        subprocess.run(tool.argv("rm", "-a", "-f", "-t", "0"), env=tool.env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=timeout, check=False)
+    registry.stop()
+    kill_descendants()
+    unmount_under(work)
+    shutil.rmtree(work, ignore_errors=True)
+    release_podman_host_dirs(created_dirs)
+
+
+def monitor_pids(monitor: str, marker: str) -> list:
+    """Pids of `monitor` processes (by basename) whose command line mentions `marker`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if os.path.basename(argv[0]).decode(errors="replace") == monitor and \
+                marker.encode() in b" ".join(argv):
+            pids.append(int(entry))
+    return pids
+
+
+def rss_pss_kib(pid: int) -> tuple:
+    rss = pss = None
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
+    return rss, pss
+
+
+def enter(prefix: str) -> tuple:
+    """The set-up every runner shares: packages, a private mount namespace (this
+    re-executes the runner), subreaper, a work directory under $TMPDIR and the host's
+    Podman directories hidden. Returns (work directory, host directories created)."""
+    ensure_packages()
+    reexec_in_mount_namespace()  # returns only inside the namespace
+    become_subreaper()
+    work = tempfile.mkdtemp(prefix=prefix, dir=os.environ.get("TMPDIR", "/var/tmp"))
+    return work, hide_podman_host_dirs(work)

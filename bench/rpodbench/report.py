@@ -30,10 +30,15 @@ def _verdict(met) -> str:
 def markdown(meta: dict, results: list, failures: list) -> str:
     lines = [f"# rpod vs Podman — {meta['date']}", ""]
     lines.append("Medians of alternating runs, (min–max) in parentheses; ratios are of the "
-                 "medians. Lower is better except throughput. `runc` is the floor: bare "
-                 "`runc run` of the same bundle, no engine.")
+                 "medians. Lower is better except throughput. `floor` is the same work "
+                 "without an engine: bare `runc run` of the same bundle (on a plain "
+                 "directory, or on a fresh overlay mount for the overlay row), `runc exec`, "
+                 "or the pull floor program (fetch, verify, decompress, extract).")
     lines.append("")
-    lines.append("| workload | unit | rpod | podman | runc | rpod/podman | rpod/runc | goal | |")
+    if meta.get("load average before / after"):
+        lines.append(f"Load average before / after: {meta['load average before / after']}.")
+        lines.append("")
+    lines.append("| workload | unit | rpod | podman | floor | rpod/podman | rpod/floor | goal | |")
     lines.append("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         sums = r.summaries()

@@ -23,8 +23,9 @@ DEFAULTS = {
     "many_iterations": (3, 1),
 }
 
-ALL_WORKLOADS = ("run_rm", "run_rm_bridge", "run_publish_http", "run_d_wait", "start_stop",
-                 "log", "ps_memory", "batch", "stop_rm_many", "pull")
+ALL_WORKLOADS = ("run_rm", "run_steps", "run_rm_bridge", "run_publish_http", "run_d_wait", "start_stop",
+                 "exec", "log", "logs_follow", "ps_memory", "batch", "stop_rm_many",
+                 "play_kube", "pull")
 
 
 def _env_int(name: str, default: int) -> int:

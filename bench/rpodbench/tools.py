@@ -6,6 +6,7 @@ import os
 import resource
 import shutil
 import subprocess
+import tempfile
 import time
 
 COMMAND_TIMEOUT = 600
@@ -177,7 +178,7 @@ class Floor:
         spec.pop("hooks", None)
         self.spec = spec
 
-    def run(self, args: list, stdout_path: str = "", netns: str = "") -> float:
+    def run(self, args: list, stdout_path: str = "", netns: str = "", root: str = "") -> float:
         """`runc run` of the bundle with process.args = args; stdout to a file (or
         /dev/null); in the network namespace at `netns` if given. Returns wall
         seconds, including writing config.json."""
@@ -185,6 +186,8 @@ class Floor:
         bundle = os.path.join(self.dir, "bundle")
         os.makedirs(bundle, exist_ok=True)
         spec = dict(self.spec, process=dict(self.spec["process"], args=args))
+        if root:
+            spec["root"] = {"path": root, "readonly": False}
         if netns:
             namespaces = [n for n in spec["linux"]["namespaces"] if n["type"] != "network"]
             namespaces.append({"type": "network", "path": netns})
@@ -206,6 +209,60 @@ class Floor:
             raise CommandError(f"runc run {args}: exit {proc.returncode}: "
                                f"{proc.stderr.decode(errors='replace').strip()}")
         return elapsed
+
+    def _runc(self, *args) -> None:
+        # stderr into a file, not a pipe: a detached container keeps the descriptor
+        # open, and reading a pipe to its end would wait for the container.
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.run(["runc", "--root", self.state, *args],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=err, timeout=COMMAND_TIMEOUT, check=False)
+            if proc.returncode != 0:
+                err.seek(0)
+                raise CommandError(f"runc {' '.join(args)}: exit {proc.returncode}: "
+                                   f"{err.read().decode(errors='replace').strip()}")
+
+    def start_detached(self, args: list) -> str:
+        """`runc run -d` of the bundle (stdio /dev/null); returns the container id."""
+        self.seq += 1
+        cid = f"floor-{self.seq}"
+        bundle = os.path.join(self.dir, "bundle-" + cid)
+        os.makedirs(bundle)
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            json.dump(dict(self.spec, process=dict(self.spec["process"], args=args)), f)
+        self._runc("run", "-d", "--bundle", bundle, cid)
+        return cid
+
+    def exec(self, cid: str, args: list) -> float:
+        """`runc exec` of args in a running floor container; wall seconds."""
+        start = time.perf_counter()
+        self._runc("exec", cid, *args)
+        return time.perf_counter() - start
+
+    def remove(self, cid: str) -> None:
+        self._runc("delete", "--force", cid)
+        shutil.rmtree(os.path.join(self.dir, "bundle-" + cid), ignore_errors=True)
+
+    def run_overlay(self, args: list) -> float:
+        """The overlay floor: an overlay mount of the unpacked image layer (lower) with
+        a fresh upper and work directory, `runc run` of the bundle on it, unmount and
+        removal of the upper directory: the work no engine using overlay can skip.
+        Returns wall seconds of all of it."""
+        self.seq += 1
+        layer = os.path.join(self.dir, "ovl", str(self.seq))
+        upper, work, merged = (os.path.join(layer, d) for d in ("upper", "work", "merged"))
+        start = time.perf_counter()
+        for d in (upper, work, merged):
+            os.makedirs(d)
+        subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                        f"lowerdir={self.rootfs},upperdir={upper},workdir={work}", merged],
+                       check=True)
+        try:
+            self.run(args, root=merged)
+        finally:
+            subprocess.run(["umount", merged], check=True)
+            shutil.rmtree(layer)
+        return time.perf_counter() - start
 
     def run_bridged(self, args: list) -> float:
         """The bridge floor: `netavark setup` of a fresh network namespace on a

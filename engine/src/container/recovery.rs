@@ -98,14 +98,22 @@ fn is_runtime_init(pid: i32) -> bool {
 /// Kills a monitor left behind by an interrupted operation of a container
 /// that should have none (created/exited/removing), so it cannot write
 /// into the next run's files. Waits (bounded) until it is gone.
+///
+/// A monitor that has written its exit record is not stale: it is running
+/// its cleanup command (`rpod container cleanup`, which waits for the lock
+/// the caller holds and then finds the work done) and writes no file of
+/// the container any more. `run --rm` removes its container while that
+/// monitor is still alive; killing it there cost a SIGKILL and a wait for
+/// every run.
 pub(crate) fn kill_stale_monitor(paths: &ContainerPaths) {
     let Some(pid) = crate::monitor::read_monitor_pid(&paths.monitor.monitor_pid_file) else {
         return;
     };
     // The monitor whose cleanup command this process is (`--rm`) is
-    // finishing normally.
-    if !crate::monitor::monitor_alive(&paths.monitor.monitor_pid_file)
-        || nix::unistd::getppid().as_raw() == pid
+    // finishing normally, as is any monitor that published the exit.
+    if nix::unistd::getppid().as_raw() == pid
+        || paths.monitor.exit_file.exists()
+        || !crate::monitor::monitor_alive(&paths.monitor.monitor_pid_file)
     {
         return;
     }
@@ -138,5 +146,58 @@ pub(crate) fn kill_orphan(ctx: &EngineCtx, rec: &ContainerRecord) {
         .status();
     if let Err(e) = out {
         tracing::warn!(container = %rec.id, "runtime delete of an orphaned container: {e}");
+    }
+}
+
+#[cfg(test)]
+mod stale_monitor_tests {
+    use std::process::{Child, Command};
+
+    use super::*;
+    use crate::config::{EngineConfig, StorageConf};
+
+    /// A live process named `pod-monitor` (a copy of `sleep`) recorded as
+    /// the container's monitor.
+    fn fake_monitor(dir: &std::path::Path, paths: &ContainerPaths) -> Child {
+        let exe = dir.join("pod-monitor");
+        std::fs::copy("/bin/sleep", &exe).unwrap();
+        let child = Command::new(&exe).arg("1000").spawn().unwrap();
+        std::fs::create_dir_all(paths.run_dir.clone()).unwrap();
+        std::fs::write(&paths.monitor.monitor_pid_file, child.id().to_string()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !crate::monitor::monitor_alive(&paths.monitor.monitor_pid_file) {
+            assert!(Instant::now() < deadline, "the fake monitor never started");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child
+    }
+
+    #[test]
+    fn a_monitor_that_wrote_its_exit_record_is_left_alone_and_one_without_is_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = EngineConfig::load_with_storage(
+            Some(dir.path().join("root")),
+            Some(dir.path().join("run")),
+            Some(dir.path().join("rpod.conf")),
+            StorageConf::default(),
+        )
+        .unwrap();
+        let paths = ContainerPaths::new(&config, &"ab".repeat(32));
+        let mut child = fake_monitor(dir.path(), &paths);
+
+        // Finishing its cleanup (`run --rm` removes the container meanwhile).
+        std::fs::write(&paths.monitor.exit_file, r#"{"code":0}"#).unwrap();
+        kill_stale_monitor(&paths);
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "a monitor that published the exit was killed"
+        );
+
+        // Left behind by an interrupted start: no exit record.
+        std::fs::remove_file(&paths.monitor.exit_file).unwrap();
+        kill_stale_monitor(&paths);
+        let status = child.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
     }
 }
