@@ -62,6 +62,9 @@ pub struct ImagePullOptions {
     /// `--retry-delay`: the pause between attempts (`None`: 1 s, doubling
     /// at each attempt, as Podman).
     pub retry_delay: Option<std::time::Duration>,
+    /// `pull --policy`: when to pull (`None`: always).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::container_run::PullPolicy>,
 }
 
 /// entities.ImagePullReport.

@@ -183,6 +183,8 @@ pub(super) fn image(
             ("CertDir", "--cert-dir"),
             ("Creds", "--creds"),
             ("OS", "--os"),
+            ("Variant", "--variant"),
+            ("Policy", "--policy"),
             ("Retry", "--retry"),
             ("RetryDelay", "--retry-delay"),
         ],

@@ -230,7 +230,13 @@ const DEFAULT_RETRIES: u32 = 3;
 /// A failure to reach the registry (the kind Podman retries), not an
 /// answer such as "manifest unknown".
 fn is_network_failure(e: &registry::PullError) -> bool {
-    e.to_string().starts_with("pinging container registry")
+    const PING: &str = "pinging container registry";
+    match e {
+        // The manifest could not be fetched because the registry was not
+        // reached (the usual shape: Podman's "initializing source" wraps it).
+        registry::PullError::Source { message, .. } => message.starts_with(PING),
+        other => other.to_string().starts_with(PING),
+    }
 }
 
 /// A delay as Go prints a `time.Duration` of whole or fractional seconds.
@@ -359,6 +365,20 @@ pub(crate) async fn push_image(
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    #[test]
+    fn unreachable_registries_are_retried_missing_manifests_not() {
+        let source = |message: &str| registry::PullError::Source {
+            reference: "127.0.0.1:1/x:latest".into(),
+            message: message.into(),
+        };
+        assert!(is_network_failure(&source(
+            "pinging container registry 127.0.0.1:1: Get \"http://127.0.0.1:1/v2/\": connection refused"
+        )));
+        assert!(!is_network_failure(&source(
+            "reading manifest latest in 127.0.0.1:1/x: manifest unknown"
+        )));
+    }
 
     #[derive(Default)]
     struct Collect(Mutex<Vec<PullProgress>>);
