@@ -278,7 +278,6 @@ const NOT_IN_RPOD: &[(&str, &str, &str)] = &[
         "DecryptionKey",
         "rpod pull has no --decryption-key",
     ),
-    (G_IMAGE, "AllTags", "rpod pull has no --all-tags"),
 ];
 
 fn supported(group: &str) -> &'static [&'static str] {

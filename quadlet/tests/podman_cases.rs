@@ -53,7 +53,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "needs basic.artifact: rpod has no OCI artifacts",
     ),
     ("decrypt.image", "rpod pull has no --decryption-key"),
-    ("all-tags.image", "rpod pull has no --all-tags"),
     ("shmsize.pod", "rpod pod create has no --shm-size"),
     ("volume.pod", "rpod pod create has no --volume"),
     ("volume.servicename.pod", "rpod pod create has no --volume"),

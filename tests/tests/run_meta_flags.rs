@@ -130,3 +130,27 @@ fn pull_policies_use_the_local_image() {
         "{err}"
     );
 }
+
+/// `pull --all-tags`: every tag of the repository in the registry.
+#[test]
+fn pull_all_tags_pulls_every_tag_of_the_repository() {
+    let w = common::world(&[]);
+    let env = &w.env;
+    let one = w.registry.push_fixture_as("busybox", "alltags/repo:one");
+    let two = w.registry.push_fixture_as("multilayer", "alltags/repo:two");
+    let repo = one.trim_end_matches(":one").to_owned();
+    assert_eq!(two, format!("{repo}:two"));
+    let out = env.ok(&["pull", "-q", "--all-tags", &repo]);
+    let ids: Vec<&str> = out.lines().collect();
+    assert_eq!(ids.len(), 2, "{out}");
+    for (tag, id) in [(&one, ids[0]), (&two, ids[1])] {
+        let have = env.ok(&["image", "inspect", "--format", "{{.Id}}", tag]);
+        assert_eq!(have.trim(), id, "{tag}");
+    }
+    let (code, err) = env.fails(&["pull", "-a", &one]);
+    assert_eq!(code, 125, "{err}");
+    assert!(
+        err.contains("tag can't be used with --all-tags/-a"),
+        "{err}"
+    );
+}

@@ -27,6 +27,9 @@ pub struct PullArgs {
     /// Use OS instead of the running OS for choosing images
     #[arg(long)]
     os: Option<String>,
+    /// All tagged images in the repository will be pulled
+    #[arg(short = 'a', long)]
+    all_tags: bool,
     /// Pull image policy (always, missing, never, newer)
     #[arg(long, default_value = "always")]
     policy: String,
@@ -67,6 +70,7 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
                     .ok_or_else(|| CliError::usage(format!("time: invalid duration {d:?}")))
             })
             .transpose()?,
+        all_tags: a.all_tags,
         policy: Some(
             rpod_api::container_run::PullPolicy::parse(&a.policy).ok_or_else(|| {
                 CliError::usage(format!("unsupported pull policy {:?}", a.policy))

@@ -81,9 +81,11 @@ impl ServiceFlags {
             Some("conmon") => SdNotifyMode::Conmon,
             Some("container") => SdNotifyMode::Container,
             Some("healthy") => SdNotifyMode::Healthy,
-            Some(other) => return Err(CliError::usage(format!(
+            Some(other) => {
+                return Err(CliError::usage(format!(
                 "invalid --sdnotify value {other:?}: must be conmon, container, healthy or ignore"
-            ))),
+            )))
+            }
         };
         let opts = &mut spec.options;
         if let Some(r) = &self.restart {

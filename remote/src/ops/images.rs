@@ -46,6 +46,9 @@ impl RemoteEngine {
         {
             return Err(unsupported("pull --policy"));
         }
+        if o.all_tags {
+            return Err(unsupported("pull --all-tags"));
+        }
         let mut q = vec![
             ("reference", reference.to_owned()),
             ("quiet", o.quiet.to_string()),

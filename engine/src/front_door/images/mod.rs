@@ -55,6 +55,11 @@ impl Images for LocalEngine {
         options: ImagePullOptions,
         progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<ImagePullReport> {
+        if options.all_tags {
+            let images =
+                transfer::pull_all_tags(self.engine(), reference, &options, progress).await?;
+            return Ok(ImagePullReport { images });
+        }
         let id = match options.policy {
             None | Some(rpod_api::container_run::PullPolicy::Always) => {
                 transfer::pull(self.engine(), reference, &options, progress).await?
