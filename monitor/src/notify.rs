@@ -83,6 +83,31 @@ impl Notify {
     }
 }
 
+/// `--sdnotify=healthy`: tells the service manager's socket the container
+/// is ready when its health check first passes (the process that started
+/// it has already named the monitor as main pid). Sent once per monitor.
+pub struct HealthyNotify {
+    outer: String,
+    sent: bool,
+}
+
+impl HealthyNotify {
+    pub fn new(outer: String) -> HealthyNotify {
+        HealthyNotify { outer, sent: false }
+    }
+
+    /// The health status after a check: the first `healthy` sends `READY=1`.
+    pub fn on_status(&mut self, status: &str) {
+        if self.sent || status != rpod_proto::health::HEALTHY {
+            return;
+        }
+        self.sent = true;
+        if let Err(e) = send_to(&self.outer, b"READY=1\n") {
+            diag::warn(&format!("sending READY=1 to {}: {e}", self.outer));
+        }
+    }
+}
+
 /// Sends one datagram to a path or (leading `@`) abstract socket address.
 fn send_to(target: &str, msg: &[u8]) -> io::Result<()> {
     let sock = UnixDatagram::unbound()?;
@@ -94,4 +119,30 @@ fn send_to(target: &str, msg: &[u8]) -> io::Result<()> {
         sock.send_to(msg, target)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_goes_to_the_managers_socket_once_at_the_first_healthy_status() {
+        let dir = std::env::temp_dir().join(format!("podmon-hn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("manager.sock");
+        let manager = UnixDatagram::bind(&path).unwrap();
+        manager.set_nonblocking(true).unwrap();
+        let mut n = HealthyNotify::new(path.display().to_string());
+        n.on_status(rpod_proto::health::STARTING);
+        n.on_status(rpod_proto::health::UNHEALTHY);
+        let mut buf = [0u8; 64];
+        assert!(manager.recv(&mut buf).is_err(), "nothing before healthy");
+        n.on_status(rpod_proto::health::HEALTHY);
+        let len = manager.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..len], b"READY=1\n");
+        n.on_status(rpod_proto::health::UNHEALTHY);
+        n.on_status(rpod_proto::health::HEALTHY);
+        assert!(manager.recv(&mut buf).is_err(), "sent once");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -98,6 +98,10 @@ pub struct MonitorConfig {
     /// container and the service manager's socket it relays `READY=1` to.
     #[serde(default)]
     pub notify: Option<NotifyConfig>,
+    /// `--sdnotify=healthy`: the service manager's `$NOTIFY_SOCKET` the
+    /// monitor sends `READY=1` to when the health check first passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy_notify: Option<String>,
     /// Created when the monitor itself starts stopping the container (a
     /// health check's `stop` action), so the engine reports `stopping`.
     #[serde(default)]

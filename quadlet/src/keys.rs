@@ -273,23 +273,11 @@ const NOT_IN_RPOD: &[(&str, &str, &str)] = &[
     (G_POD, "ContainersConfModule", NO_MODULE),
     (G_POD, "ShmSize", "rpod pod create has no --shm-size"),
     (G_POD, "Volume", "rpod pod create has no --volume"),
-    (G_CONTAINER, "Retry", "rpod run has no --retry"),
-    (G_CONTAINER, "RetryDelay", "rpod run has no --retry-delay"),
-    (G_CONTAINER, "HttpProxy", "rpod run has no --http-proxy"),
-    (G_CONTAINER, "Annotation", "rpod run has no --annotation"),
-    (
-        G_CONTAINER,
-        "Rootfs",
-        "rpod run does not support --rootfs yet",
-    ),
     (
         G_IMAGE,
         "DecryptionKey",
         "rpod pull has no --decryption-key",
     ),
-    (G_IMAGE, "Policy", "rpod pull has no --policy"),
-    (G_IMAGE, "Variant", "rpod pull has no --variant"),
-    (G_IMAGE, "AllTags", "rpod pull has no --all-tags"),
 ];
 
 fn supported(group: &str) -> &'static [&'static str] {

@@ -88,8 +88,8 @@ fn bad_files_fail_alone() {
     );
     write(
         dir.path(),
-        "retry.container",
-        "[Container]\nImage=localhost/a\nRetry=3\n",
+        "module.container",
+        "[Container]\nImage=localhost/a\nContainersConfModule=/etc/x.conf\n",
     );
     write(
         dir.path(),
@@ -115,10 +115,10 @@ fn bad_files_fail_alone() {
         "converting \"nonet.container\": requested Quadlet unit missing.network was not found"
     ));
     assert!(
-        err.contains("unsupported key 'Retry' in group 'Container'"),
+        err.contains("unsupported key 'ContainersConfModule' in group 'Container'"),
         "{err}"
     );
-    assert!(err.contains("(rpod run has no --retry)"), "{err}");
+    assert!(err.contains("(rpod has no --module"), "{err}");
     let written: Vec<String> = std::fs::read_dir(out_dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -97,7 +97,8 @@ fn generated_exec_start_runs_the_container_with_its_flags() {
             "[Container]\nImage={img}\nExec=sleep 1000\nEnvironment=FOO=bar \"SPACED=a b\"\n\
              Label=app=quadlet\nUser=1000\nGroup=1001\nWorkingDir=/tmp\nAddCapability=NET_ADMIN\n\
              DropCapability=CHOWN\nReadOnly=true\nNetwork=none\nVolume=data.volume:/data\n\
-             AutoUpdate=registry\nHostName=quadlet-host\n"
+             AutoUpdate=registry\nHostName=quadlet-host\nAnnotation=org.test.a=1 \"org.test.b=x y\"\n\
+             HttpProxy=false\nRetry=2\nRetryDelay=1s\n"
         ),
     )
     .unwrap();
@@ -140,6 +141,8 @@ fn generated_exec_start_runs_the_container_with_its_flags() {
     assert_eq!(c["Config"]["User"], "1000:1001");
     assert_eq!(c["Config"]["WorkingDir"], "/tmp");
     assert_eq!(c["Config"]["Hostname"], "quadlet-host");
+    assert_eq!(c["Config"]["Annotations"]["org.test.a"], "1");
+    assert_eq!(c["Config"]["Annotations"]["org.test.b"], "x y");
     assert_eq!(c["HostConfig"]["ReadonlyRootfs"], true);
     let caps = c["HostConfig"]["CapAdd"].to_string();
     assert!(caps.contains("NET_ADMIN"), "{caps}");
@@ -282,6 +285,41 @@ fn systemd_user_manager_starts_and_stops_the_generated_service() {
     assert!(ok, "stop: {text}");
     let (code, _) = env.fails(&["container", "exists", "systemd-svc"]);
     assert_eq!(code, 1, "stopping the unit removes the container");
+}
+
+/// `Notify=healthy`: systemd's start of the unit completes with the
+/// monitor's `READY=1`, sent when the health check first passes.
+#[test]
+fn systemd_user_manager_waits_for_the_first_passing_health_check() {
+    let (w, img) = common::busybox();
+    let env = &w.env;
+    let units = write_systemd_unit(
+        env,
+        "healthy.container",
+        &img,
+        "Notify=healthy\nHealthCmd=/bin/true\nHealthInterval=1s\n",
+    );
+    let m = UserManager::start(env.dir(), &units);
+    let (text, ok) = m.systemctl(&["start", "healthy.service"]);
+    assert!(
+        ok,
+        "start: {text}\n{}",
+        m.systemctl(&["status", "healthy.service"]).0
+    );
+    assert_eq!(
+        m.systemctl(&["is-active", "healthy.service"]).0.trim(),
+        "active"
+    );
+    let c = common::inspect(env, "systemd-healthy");
+    assert_eq!(c["State"]["Health"]["Status"], "healthy", "{c}");
+    let (main_pid, _) = m.systemctl(&["show", "-P", "MainPID", "healthy.service"]);
+    assert_eq!(
+        main_pid.trim(),
+        c["State"]["ConmonPid"].to_string(),
+        "the monitor is the main process"
+    );
+    let (text, ok) = m.systemctl(&["stop", "healthy.service"]);
+    assert!(ok, "stop: {text}");
 }
 
 /// A container as a Quadlet unit runs it: labelled with its policy and unit.

@@ -186,7 +186,7 @@ fn unimplemented_flags_are_refused_by_name() {
             "--mount=type=artifact,src=x,dst=/x",
             "--mount type=artifact is not supported yet",
         ),
-        ("--annotation=a=b", "--annotation is not supported yet"),
+        ("--pidfile=/tmp/x", "--pidfile is not supported yet"),
         (
             "--log-driver=passthrough",
             "--log-driver passthrough is not supported yet",

@@ -1,6 +1,7 @@
 //! `generate systemd`: units that pass `systemd-analyze verify`, and the
 //! pieces the `--new` unit relies on (`--cidfile`, `--replace`,
-//! `--sdnotify=conmon`), pods with their members, `--sdnotify=container`.
+//! `--sdnotify=conmon`), pods with their members, `--sdnotify=container`
+//! and `--sdnotify=healthy`.
 
 mod common;
 
@@ -241,6 +242,64 @@ fn sdnotify_container_relays_the_containers_ready() {
         .as_i64()
         .unwrap();
     assert_eq!(msg, format!("MAINPID={monitor}\nREADY=1\n"));
+    w.env.ok(&["rm", "-f", "-t", "0", &name]);
+}
+
+/// `--sdnotify=healthy`: `start` names the monitor as main pid at once,
+/// then blocks; the monitor sends `READY=1` when the health check first
+/// passes (here a manual `healthcheck run`), and `start` returns.
+#[test]
+fn sdnotify_healthy_is_ready_at_the_first_passing_check() {
+    let (w, img) = busybox();
+    let (code, err) = w.env.fails(&["create", "--sdnotify=healthy", &img]);
+    assert_eq!(code, 125, "{err}");
+    assert!(
+        err.contains(
+            "Error: invalid argument: sdnotify policy \"healthy\" requires a healthcheck to be set"
+        ),
+        "{err}"
+    );
+    let name = unique_name("healthynotify");
+    w.env.ok(&[
+        "create",
+        "--name",
+        &name,
+        "--health-cmd=/bin/true",
+        "--health-retries=1",
+        "--health-interval=disable",
+        "--sdnotify=healthy",
+        &img,
+        "sleep",
+        "300",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut start = w.env.cmd(&["start", &name]);
+    start.env("NOTIFY_SOCKET", &sock_path);
+    let mut start = start.spawn().unwrap();
+    let mut buf = [0u8; 256];
+    let n = sock.recv(&mut buf).expect("MAINPID from start");
+    let monitor = inspect(&w.env, &name)["State"]["ConmonPid"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&buf[..n]),
+        format!("MAINPID={monitor}\n")
+    );
+    // No check runs on its own (interval disabled): start still waits.
+    assert!(start.try_wait().unwrap().is_none(), "start returned early");
+    assert_eq!(w.env.ok(&["healthcheck", "run", &name]), "");
+    let n = sock.recv(&mut buf).expect("READY=1 from the monitor");
+    assert_eq!(String::from_utf8_lossy(&buf[..n]), "READY=1\n");
+    assert!(start.wait().unwrap().success());
+    assert_eq!(
+        inspect(&w.env, &name)["State"]["Status"],
+        "running",
+        "still running"
+    );
     w.env.ok(&["rm", "-f", "-t", "0", &name]);
 }
 

@@ -59,6 +59,10 @@ pub enum SdNotifyMode {
     Conmon,
     /// The container itself, through a socket its monitor relays.
     Container,
+    /// The engine tells the main pid once the container runs; its monitor
+    /// sends readiness when the health check first passes (Podman 5's
+    /// `healthy`); `start` returns then.
+    Healthy,
 }
 
 /// Networking flags of `create`/`run`, as given; the engine parses and
@@ -470,6 +474,18 @@ pub struct CreateSpec {
     pub cidfile: Option<String>,
     /// `--conmon-pidfile`: receives the pid of the container's monitor.
     pub conmon_pidfile: Option<String>,
+    /// `--retry`: attempts of the image pull after a failure (`None`: the
+    /// pull's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u32>,
+    /// `--retry-delay`: the pause between pull attempts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_delay: Option<std::time::Duration>,
+    /// `--http-proxy`: whether the proxy variables of the engine's
+    /// environment (`http_proxy`, `HTTPS_PROXY`, ...) go into the
+    /// container's (`None`: containers.conf's `http_proxy`, default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_proxy: Option<bool>,
 }
 
 /// A `run`: the create, then either a detached start or an attached one.

@@ -62,6 +62,13 @@ pub struct ImagePullOptions {
     /// `--retry-delay`: the pause between attempts (`None`: 1 s, doubling
     /// at each attempt, as Podman).
     pub retry_delay: Option<std::time::Duration>,
+    /// `pull --all-tags`: every tag of the repository (the reference
+    /// names no tag).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_tags: bool,
+    /// `pull --policy`: when to pull (`None`: always).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::container_run::PullPolicy>,
 }
 
 /// entities.ImagePullReport.

@@ -163,6 +163,8 @@ pub struct ContainerFlags {
     #[command(flatten)]
     pub service: super::service_flags::ServiceFlags,
     #[command(flatten)]
+    pub meta: super::create_meta_flags::MetaFlags,
+    #[command(flatten)]
     pub limits: super::limit_flags::LimitFlags,
     /// IPC namespace to use (host, private, shareable, none, container:ID, ns:PATH)
     #[arg(long)]
@@ -386,6 +388,7 @@ impl ContainerFlags {
             ..Default::default()
         };
         self.service.apply(&mut spec)?;
+        self.meta.apply(&mut spec)?;
         Ok(spec)
     }
 
@@ -674,7 +677,7 @@ mod tests {
         );
         assert_eq!(
             err(&["--sdnotify=sometimes"]),
-            "invalid --sdnotify value \"sometimes\": must be conmon, container or ignore"
+            "invalid --sdnotify value \"sometimes\": must be conmon, container, healthy or ignore"
         );
         assert_eq!(
             err(&["--group-add=keep-groups", "--group-add=457"]),

@@ -17,8 +17,6 @@ pub struct RefusedFlags {
     // Networking (issue 12).
     #[arg(long, hide = true)]
     link_local_ip: Vec<String>,
-    #[arg(long, hide = true)]
-    http_proxy: Vec<String>,
     // Resources, security, namespaces (issue 14; user namespaces: 18).
     #[arg(long, hide = true)]
     seccomp_policy: Vec<String>,
@@ -50,8 +48,6 @@ pub struct RefusedFlags {
     #[arg(short = 'a', long, hide = true)]
     pub attach: Vec<String>,
     #[arg(long, hide = true)]
-    annotation: Vec<String>,
-    #[arg(long, hide = true)]
     arch: Vec<String>,
     #[arg(long, hide = true)]
     os: Vec<String>,
@@ -71,10 +67,6 @@ pub struct RefusedFlags {
     env_merge: Vec<String>,
     #[arg(long, hide = true)]
     pidfile: Vec<String>,
-    #[arg(long, hide = true)]
-    retry: Vec<String>,
-    #[arg(long, hide = true)]
-    retry_delay: Vec<String>,
     /// Docker compatibility: a no-op in Podman as here.
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     disable_content_trust: Option<String>,
@@ -110,7 +102,6 @@ impl RefusedFlags {
         let userns = "user namespaces, issue 14";
         let table: &[(&Given, &str, &str)] = &[
             (&f.link_local_ip, "--link-local-ip", net),
-            (&f.http_proxy, "--http-proxy", net),
             (&f.shm_size_systemd, "--shm-size-systemd", res),
             (&f.rdt_class, "--rdt-class", res),
             (&f.seccomp_policy, "--seccomp-policy", sec),
@@ -124,7 +115,6 @@ impl RefusedFlags {
             (&f.chrootdirs, "--chrootdirs", sec),
             (&f.preserve_fd, "--preserve-fd", "passing file descriptors"),
             (&f.attach, "--attach", "attaching to chosen streams"),
-            (&f.annotation, "--annotation", "annotations"),
             (&f.arch, "--arch", "choosing a platform"),
             (&f.os, "--os", "choosing a platform"),
             (&f.platform, "--platform", "choosing a platform"),
@@ -147,8 +137,6 @@ impl RefusedFlags {
             (&f.decryption_key, "--decryption-key", "encrypted images"),
             (&f.env_merge, "--env-merge", "environment merging"),
             (&f.pidfile, "--pidfile", "container pid files"),
-            (&f.retry, "--retry", "pull retries"),
-            (&f.retry_delay, "--retry-delay", "pull retries"),
         ];
         for (given, flag, what) in table {
             // A boolean flag set to false asks for rpod's behaviour.

@@ -13,6 +13,7 @@ mod connection;
 mod container_create;
 mod container_filter;
 mod cp;
+mod create_meta_flags;
 mod create_refused;
 mod cri;
 mod detach_keys;

@@ -27,6 +27,15 @@ pub struct PullArgs {
     /// Use OS instead of the running OS for choosing images
     #[arg(long)]
     os: Option<String>,
+    /// All tagged images in the repository will be pulled
+    #[arg(short = 'a', long)]
+    all_tags: bool,
+    /// Pull image policy (always, missing, never, newer)
+    #[arg(long, default_value = "always")]
+    policy: String,
+    /// Use VARIANT instead of the running architecture variant for choosing images
+    #[arg(long)]
+    variant: Option<String>,
     /// Specify the platform for selecting the image (OS/ARCH[/VARIANT])
     #[arg(long)]
     platform: Option<String>,
@@ -49,7 +58,7 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
         signature_policy: a.signature_policy.clone(),
         arch: a.arch.clone(),
         os: a.os.clone(),
-        variant: None,
+        variant: a.variant.clone(),
         quiet: a.quiet,
         blob_progress: bars,
         retry: a.retry,
@@ -61,6 +70,12 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
                     .ok_or_else(|| CliError::usage(format!("time: invalid duration {d:?}")))
             })
             .transpose()?,
+        all_tags: a.all_tags,
+        policy: Some(
+            rpod_api::container_run::PullPolicy::parse(&a.policy).ok_or_else(|| {
+                CliError::usage(format!("unsupported pull policy {:?}", a.policy))
+            })?,
+        ),
     };
     if a.platform.is_some() && (a.arch.is_some() || a.os.is_some()) {
         return Err(CliError::usage(
@@ -71,7 +86,7 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
         let mut parts = p.split('/');
         opts.os = parts.next().map(str::to_owned);
         opts.arch = parts.next().map(str::to_owned);
-        opts.variant = parts.next().map(str::to_owned);
+        opts.variant = parts.next().map(str::to_owned).or(opts.variant.take());
         if opts.arch.is_none() {
             return Err(CliError::usage(format!(
                 "invalid platform syntax for --platform=\"{p}\""

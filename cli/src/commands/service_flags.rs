@@ -60,7 +60,7 @@ pub struct ServiceFlags {
     /// Set maximum length in characters of stored HealthCheck log. ('0' value means an infinite log length)
     #[arg(long, default_value_t = rpod_api::container_run::DEFAULT_HEALTH_MAX_LOG_SIZE)]
     pub health_max_log_size: u32,
-    /// Control sd-notify behavior ("conmon"|"container"|"ignore")
+    /// Control sd-notify behavior ("conmon"|"container"|"healthy"|"ignore")
     #[arg(long)]
     pub sdnotify: Option<String>,
     /// Write the container ID to the file
@@ -80,10 +80,11 @@ impl ServiceFlags {
             None | Some("ignore") => SdNotifyMode::Ignore,
             Some("conmon") => SdNotifyMode::Conmon,
             Some("container") => SdNotifyMode::Container,
+            Some("healthy") => SdNotifyMode::Healthy,
             Some(other) => {
                 return Err(CliError::usage(format!(
-                    "invalid --sdnotify value {other:?}: must be conmon, container or ignore"
-                )))
+                "invalid --sdnotify value {other:?}: must be conmon, container, healthy or ignore"
+            )))
             }
         };
         let opts = &mut spec.options;

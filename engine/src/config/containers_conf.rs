@@ -101,6 +101,8 @@ pub struct ContainersTable {
     pub host_containers_internal_ip: Option<String>,
     /// `userns`: the default `--userns` (e.g. `auto`).
     pub userns: Option<String>,
+    /// `http_proxy`: the default of `--http-proxy` (unset: true).
+    pub http_proxy: Option<bool>,
 }
 
 /// `[engine]`.

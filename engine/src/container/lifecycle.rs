@@ -276,6 +276,7 @@ fn prepare_and_spawn(
         stop_signal: rec.options.stop_signal,
         timeout_secs: rec.options.timeout,
         notify,
+        healthy_notify: super::sdnotify::healthy_notify(&rec.options),
         held_fds,
         preserve_fds: rec.options.preserve_fds,
         ..paths.monitor.monitor_config(

@@ -85,6 +85,7 @@ impl MonitorFiles {
             timeout_secs: None,
             stop_signal: None,
             notify: None,
+            healthy_notify: None,
             stopping_file: Some(self.stopping_file.clone()),
             held_fds: 0,
             preserve_fds: 0,

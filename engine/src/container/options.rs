@@ -264,6 +264,10 @@ pub struct ContainerOptions {
     /// through a socket its monitor relays to `$NOTIFY_SOCKET`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sdnotify_container: bool,
+    /// `--sdnotify=healthy`: the monitor tells `$NOTIFY_SOCKET` the
+    /// container is ready when its health check first passes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sdnotify_healthy: bool,
     /// `--pod`: the pod this container belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<PodMembership>,

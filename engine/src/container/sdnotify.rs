@@ -34,6 +34,15 @@ pub(crate) fn notify_config(
     }))
 }
 
+/// `--sdnotify=healthy`: the socket the monitor sends `READY=1` to when
+/// the health check first passes (none without `$NOTIFY_SOCKET`).
+pub(crate) fn healthy_notify(options: &ContainerOptions) -> Option<String> {
+    if !options.sdnotify_healthy {
+        return None;
+    }
+    std::env::var_os("NOTIFY_SOCKET").map(|s| s.to_string_lossy().into_owned())
+}
+
 /// The directory holding the monitor's notify socket: next to the control
 /// socket, whose short path keeps the socket's under `SUN_LEN`.
 fn notify_dir(paths: &ContainerPaths) -> PathBuf {

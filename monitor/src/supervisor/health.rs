@@ -383,6 +383,9 @@ impl Supervisor {
             return;
         };
         emit(&self.cfg, "health_status", None, &outcome.status);
+        if let Some(n) = &mut self.healthy_notify {
+            n.on_status(&outcome.status);
+        }
         // `healthcheck run` reports the run itself, as Podman: a failed
         // regular check is `unhealthy` even while the status is `starting`;
         // only a failed startup check reads `starting`.

@@ -31,7 +31,7 @@ use nix::sys::wait::WaitStatus;
 use rpod_proto::{ExitRecord, MonitorConfig};
 
 use crate::log_sink::LogSink;
-use crate::notify::Notify;
+use crate::notify::{HealthyNotify, Notify};
 use crate::sockets::BoundPath;
 use attach::Attaches;
 use control::Controls;
@@ -109,6 +109,8 @@ pub struct Supervisor {
     health: Option<Health>,
     /// `--sdnotify=container`.
     notify: Option<Notify>,
+    /// `--sdnotify=healthy`.
+    healthy_notify: Option<HealthyNotify>,
     /// Sockets on the published host ports, closed at the final exit.
     held_ports: Vec<OwnedFd>,
     /// `--preserve-fds`: passed into the container by the first create,
@@ -126,6 +128,7 @@ impl Supervisor {
     ) -> Supervisor {
         let restarts = Restarts::for_config(&cfg);
         let health = Health::for_config(&cfg);
+        let healthy_notify = cfg.healthy_notify.clone().map(HealthyNotify::new);
         Supervisor {
             cfg,
             monitor_pid: std::process::id() as i32,
@@ -154,6 +157,7 @@ impl Supervisor {
             restarts,
             health,
             notify: None,
+            healthy_notify,
             held_ports: Vec::new(),
             preserved: Vec::new(),
         }

@@ -35,10 +35,20 @@ pub(super) fn convert(
 ) -> Result<UnitFile, ConvertError> {
     let mut service = common::init_service(unit, is_user, infos, G)?;
     let image = unit.lookup(G, "Image").unwrap_or_default();
-    if image.is_empty() {
+    let rootfs = unit.lookup(G, "Rootfs").unwrap_or_default();
+    if image.is_empty() && rootfs.is_empty() {
         return Err(err("no Image or Rootfs key specified"));
     }
-    let image = common::image_source(&image, &mut service, infos)?;
+    if !image.is_empty() && !rootfs.is_empty() {
+        return Err(err(
+            "the Image And Rootfs keys conflict can not be specified together",
+        ));
+    }
+    let image = if image.is_empty() {
+        image
+    } else {
+        common::image_source(&image, &mut service, infos)?
+    };
     let name = container_name(unit);
 
     service.add(G_SERVICE, "Environment", "PODMAN_SYSTEMD_UNIT=%n");
@@ -82,6 +92,8 @@ pub(super) fn convert(
             ("StopTimeout", "--stop-timeout"),
             ("Pull", "--pull"),
             ("Memory", "--memory"),
+            ("Retry", "--retry"),
+            ("RetryDelay", "--retry-delay"),
         ],
     );
     run.all_strings(
@@ -105,6 +117,7 @@ pub(super) fn convert(
             ("RunInit", "--init"),
             ("EnvironmentHost", "--env-host"),
             ("ReadOnlyTmpfs", "--read-only-tmpfs"),
+            ("HttpProxy", "--http-proxy"),
         ],
     );
     common::add_networks(unit, G, &mut service, infos, &mut run)?;
@@ -116,11 +129,8 @@ pub(super) fn convert(
             .as_deref()
             .is_some_and(|n| n.eq_ignore_ascii_case("healthy"))
         {
-            // Ready when the health check first passes: rpod's monitor
-            // has no such mode yet, so the file is refused.
-            return Err(err(
-                "Notify=healthy is not supported: rpod run has no --sdnotify=healthy",
-            ));
+            // Ready when the health check first passes.
+            run.add("--sdnotify=healthy");
         } else if unit.lookup_bool_or(G, "Notify", false) {
             run.add("--sdnotify=container");
         } else {
@@ -153,7 +163,11 @@ pub(super) fn convert(
     run.key_vals(
         unit,
         G,
-        &[("Environment", "--env"), ("Label", "--label")],
+        &[
+            ("Environment", "--env"),
+            ("Label", "--label"),
+            ("Annotation", "--annotation"),
+        ],
         warnings,
     );
     for m in unit.lookup_all_args(G, "Mask") {
@@ -175,7 +189,11 @@ pub(super) fn convert(
     health(unit, &mut run);
     pod(unit, &mut service, infos, &mut run)?;
     run.podman_args(unit, G);
-    run.add(image);
+    if image.is_empty() {
+        run.add2("--rootfs", rootfs);
+    } else {
+        run.add(image);
+    }
     match unit.lookup_last_args(G, "Exec") {
         Ok(Some(args)) => run.args.extend(args),
         Ok(None) => {}

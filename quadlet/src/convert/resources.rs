@@ -183,11 +183,17 @@ pub(super) fn image(
             ("CertDir", "--cert-dir"),
             ("Creds", "--creds"),
             ("OS", "--os"),
+            ("Variant", "--variant"),
+            ("Policy", "--policy"),
             ("Retry", "--retry"),
             ("RetryDelay", "--retry-delay"),
         ],
     );
-    cmd.bools(unit, G, &[("TLSVerify", "--tls-verify")]);
+    cmd.bools(
+        unit,
+        G,
+        &[("AllTags", "--all-tags"), ("TLSVerify", "--tls-verify")],
+    );
     cmd.podman_args(unit, G);
     cmd.add(image.clone());
     service.add_cmdline(G_SERVICE, "ExecStart", &cmd.args);

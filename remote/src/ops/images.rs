@@ -41,6 +41,14 @@ impl RemoteEngine {
         if o.signature_policy.is_some() || o.variant.is_some() {
             return Err(unsupported("pull --signature-policy/--variant"));
         }
+        if o.policy
+            .is_some_and(|p| p != rpod_api::container_run::PullPolicy::Always)
+        {
+            return Err(unsupported("pull --policy"));
+        }
+        if o.all_tags {
+            return Err(unsupported("pull --all-tags"));
+        }
         let mut q = vec![
             ("reference", reference.to_owned()),
             ("quiet", o.quiet.to_string()),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use rpod_api::container_run::{CreateSpec, PodTarget, PullPolicy};
+use rpod_api::container_run::{CreateSpec, PodTarget};
 use rpod_api::front_door::images::{ImagePullOptions, ProgressSink, RegistryOptions};
 use rpod_api::Error;
 
@@ -99,6 +99,12 @@ pub(crate) async fn create(
         .map_err(|e| Error::invalid(e.to_string()))?;
     options.sdnotify_conmon = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Conmon;
     options.sdnotify_container = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Container;
+    options.sdnotify_healthy = spec.sdnotify == rpod_api::container_run::SdNotifyMode::Healthy;
+    if options.sdnotify_healthy && options.healthcheck.is_none() {
+        return Err(Error::invalid(
+            "invalid argument: sdnotify policy \"healthy\" requires a healthcheck to be set",
+        ));
+    }
     let cidfile = CidFile::create(spec.cidfile.as_deref())?;
     if let Some(path) = &spec.conmon_pidfile {
         prepare_conmon_pidfile(path)?;
@@ -136,8 +142,9 @@ pub(crate) async fn create(
     }
     crate::rootless::userns::check(&options.namespaces.user)
         .map_err(|e| Error::new(rpod_api::ErrorKind::NotImplemented, e))?;
-    if !defaults.env.is_empty() {
-        prepend_default_env(&mut options, &defaults.env, &image_env(&image_config));
+    let default_env = super::proxy_env::with_proxy_env(&defaults, spec.http_proxy);
+    if !default_env.is_empty() {
+        prepend_default_env(&mut options, &default_env, &image_env(&image_config));
     }
     inherit_image_labels(&mut options.labels, &image_config);
     if spec.replace {
@@ -240,37 +247,11 @@ async fn pull_as_policy(
     spec: &CreateSpec,
     progress: Option<Arc<dyn ProgressSink>>,
 ) -> Result<(), Error> {
-    let present = engine
-        .store()
-        .lookup_image(image)
-        .map_err(|e| other(&e))?
-        .is_some();
-    match (spec.pull, present) {
-        (PullPolicy::Always, _) | (PullPolicy::Missing | PullPolicy::Newer, false) => {
-            pull_image(engine, image, spec, spec.quiet, progress).await?;
-        }
-        (PullPolicy::Newer, true) => {
-            // Present: fetch the registry's manifest; blobs already stored are
-            // not downloaded again, so an unchanged image costs one request.
-            // Without a registry the local image is used (Podman: the same).
-            if let Err(e) = pull_image(engine, image, spec, true, progress).await {
-                tracing::warn!("checking for a newer {image}: {e}; using the local image");
-            }
-        }
-        (PullPolicy::Never, false) => {
-            return Err(Error::new(
-                rpod_api::ErrorKind::NoSuchImage,
-                format!("{image}: image not known"),
-            ));
-        }
-        (PullPolicy::Missing | PullPolicy::Never, true) => {
-            // Podman's pull with these policies finds the local image and
-            // still records a `pull` event for it.
-            if let Some(img) = engine.store().lookup_image(image).map_err(|e| other(&e))? {
-                crate::events::image_event(engine.config(), &img.id, image, "pull");
-            }
-        }
-    }
+    let options = pull_options(spec, spec.quiet);
+    crate::front_door::images::pull_policy::pull_with_policy(
+        engine, image, spec.pull, &options, progress,
+    )
+    .await?;
     Ok(())
 }
 
@@ -405,50 +386,20 @@ impl Drop for CidFile {
     }
 }
 
-/// `--sdnotify=conmon`: once the container runs, tells systemd it is
-/// ready and that the monitor (which outlives this request) is the main
-/// process. Nothing without `$NOTIFY_SOCKET`.
-pub(crate) async fn notify_ready(handle: &ContainerHandle) -> Result<(), Error> {
-    let Some(socket) = std::env::var_os("NOTIFY_SOCKET") else {
-        return Ok(());
-    };
-    let rec = handle.get().await?;
-    if !rec.options.sdnotify_conmon {
-        return Ok(());
-    }
-    let msg = format!("MAINPID={}\nREADY=1\n", rec.monitor_pid);
-    let sock = std::os::unix::net::UnixDatagram::unbound()
-        .map_err(|e| Error::other(format!("notify socket: {e}")))?;
-    let path = socket.to_string_lossy().into_owned();
-    let res = if let Some(abs) = path.strip_prefix('@') {
-        use std::os::linux::net::SocketAddrExt;
-        std::os::unix::net::SocketAddr::from_abstract_name(abs.as_bytes())
-            .and_then(|addr| sock.send_to_addr(msg.as_bytes(), &addr))
-    } else {
-        sock.send_to(msg.as_bytes(), &path)
-    };
-    res.map_err(|e| Error::other(format!("notifying systemd at {path}: {e}")))?;
-    Ok(())
-}
-
-/// Pulls `image` through the Images service's pull (the same progress events).
-async fn pull_image(
-    engine: &Engine,
-    image: &str,
-    spec: &CreateSpec,
-    quiet: bool,
-    progress: Option<Arc<dyn ProgressSink>>,
-) -> Result<String, Error> {
-    let options = ImagePullOptions {
+/// The pull options of a create: `--tls-verify`, `-q`, `--retry`,
+/// `--retry-delay`.
+fn pull_options(spec: &CreateSpec, quiet: bool) -> ImagePullOptions {
+    ImagePullOptions {
         registry: RegistryOptions {
             tls_verify: spec.tls_verify,
             ..Default::default()
         },
         quiet,
         blob_progress: spec.blob_progress,
+        retry: spec.retry,
+        retry_delay: spec.retry_delay,
         ..Default::default()
-    };
-    crate::front_door::images::transfer::pull(engine, image, &options, progress).await
+    }
 }
 
 #[cfg(test)]

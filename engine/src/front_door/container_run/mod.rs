@@ -6,7 +6,9 @@ mod create;
 mod namespaces;
 pub(crate) mod network;
 pub(crate) mod options;
+mod proxy_env;
 mod rootfs;
+mod sdnotify;
 pub(crate) mod session;
 pub(crate) mod userns;
 mod volumes;
@@ -61,7 +63,7 @@ impl ContainerRun for LocalEngine {
                 }
                 return Err(run_start_failure(e.into()));
             }
-            create::notify_ready(&handle).await?;
+            sdnotify::notify_ready(engine, &handle).await?;
             return Ok(RunStarted::Detached(CreateReport {
                 id: handle.id,
                 warnings,
@@ -123,7 +125,7 @@ impl ContainerRun for LocalEngine {
             return Ok(false);
         }
         handle.start().await?;
-        create::notify_ready(&handle).await?;
+        sdnotify::notify_ready(self.engine(), &handle).await?;
         Ok(true)
     }
 

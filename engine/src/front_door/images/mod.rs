@@ -8,6 +8,7 @@ mod layers;
 pub mod list;
 mod mount;
 pub mod names;
+pub(crate) mod pull_policy;
 pub mod remove;
 pub mod transfer;
 
@@ -54,7 +55,20 @@ impl Images for LocalEngine {
         options: ImagePullOptions,
         progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<ImagePullReport> {
-        let id = transfer::pull(self.engine(), reference, &options, progress).await?;
+        if options.all_tags {
+            let images =
+                transfer::pull_all_tags(self.engine(), reference, &options, progress).await?;
+            return Ok(ImagePullReport { images });
+        }
+        let id = match options.policy {
+            None | Some(rpod_api::container_run::PullPolicy::Always) => {
+                transfer::pull(self.engine(), reference, &options, progress).await?
+            }
+            Some(policy) => {
+                pull_policy::pull_with_policy(self.engine(), reference, policy, &options, progress)
+                    .await?
+            }
+        };
         Ok(ImagePullReport { images: vec![id] })
     }
 

@@ -112,14 +112,37 @@ impl ProgressObserver for Blobs {
     }
 }
 
-/// `pull`: the ID of the pulled image.
-pub async fn pull(
+/// `pull --all-tags`: every tag of the repository `reference` names (no
+/// tag or digest allowed), pulled one after the other; their IDs.
+pub async fn pull_all_tags(
     engine: &Engine,
     reference: &str,
     options: &ImagePullOptions,
     progress: Option<Arc<dyn ProgressSink>>,
-) -> Result<String> {
-    let mut opts = PullOptions {
+) -> Result<Vec<String>> {
+    let repo = ImageReference::parse(reference)
+        .map_err(|e| Error::invalid(format!("{reference}: {e}")))?;
+    if repo.tag.is_some() || repo.digest.is_some() {
+        return Err(Error::invalid("tag can't be used with --all-tags/-a"));
+    }
+    let (name, tags) =
+        registry::remote_manifest::remote_tags(&repo.to_string(), &pull_options(options)?)
+            .await
+            .map_err(|e| Error::invalid(e.to_string()))?;
+    let mut ids = Vec::new();
+    for tag in tags {
+        let one = format!("{name}:{tag}");
+        let id = pull(engine, &one, options, progress.clone()).await?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// The registry layer's options of a pull.
+fn pull_options(options: &ImagePullOptions) -> Result<PullOptions> {
+    Ok(PullOptions {
         tls_verify: options.registry.tls_verify,
         quiet: options.quiet,
         registries_conf: registries_conf()?,
@@ -129,7 +152,17 @@ pub async fn pull(
         os: options.os.clone(),
         variant: options.variant.clone(),
         ..Default::default()
-    };
+    })
+}
+
+/// `pull`: the ID of the pulled image.
+pub async fn pull(
+    engine: &Engine,
+    reference: &str,
+    options: &ImagePullOptions,
+    progress: Option<Arc<dyn ProgressSink>>,
+) -> Result<String> {
+    let mut opts = pull_options(options)?;
     if options.blob_progress && !options.quiet {
         if let Some(p) = &progress {
             opts.progress = Progress(Some(Arc::new(Blobs(p.clone()))));
@@ -230,7 +263,13 @@ const DEFAULT_RETRIES: u32 = 3;
 /// A failure to reach the registry (the kind Podman retries), not an
 /// answer such as "manifest unknown".
 fn is_network_failure(e: &registry::PullError) -> bool {
-    e.to_string().starts_with("pinging container registry")
+    const PING: &str = "pinging container registry";
+    match e {
+        // The manifest could not be fetched because the registry was not
+        // reached (the usual shape: Podman's "initializing source" wraps it).
+        registry::PullError::Source { message, .. } => message.starts_with(PING),
+        other => other.to_string().starts_with(PING),
+    }
 }
 
 /// A delay as Go prints a `time.Duration` of whole or fractional seconds.
@@ -359,6 +398,20 @@ pub(crate) async fn push_image(
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    #[test]
+    fn unreachable_registries_are_retried_missing_manifests_not() {
+        let source = |message: &str| registry::PullError::Source {
+            reference: "127.0.0.1:1/x:latest".into(),
+            message: message.into(),
+        };
+        assert!(is_network_failure(&source(
+            "pinging container registry 127.0.0.1:1: Get \"http://127.0.0.1:1/v2/\": connection refused"
+        )));
+        assert!(!is_network_failure(&source(
+            "reading manifest latest in 127.0.0.1:1/x: manifest unknown"
+        )));
+    }
 
     #[derive(Default)]
     struct Collect(Mutex<Vec<PullProgress>>);

@@ -134,6 +134,7 @@ impl TestCtr {
             timeout_secs: None,
             stop_signal: None,
             notify: None,
+            healthy_notify: None,
             stopping_file: None,
             held_fds: 0,
             preserve_fds: 0,
