@@ -4,6 +4,7 @@
 //! on the front door's own operations, so they follow exactly the rules of
 //! `pod create`, `create`, `volume create` and `secret create`.
 
+mod build;
 mod container;
 pub(crate) mod down;
 pub(crate) mod generate;
