@@ -415,11 +415,22 @@ fn generate_container_kinds_service_and_pvc_validate() {
         &format!("{vol}:/data"),
         "-v",
         &format!("{}:/host", env.dir().display()),
+        "--tmpfs",
+        "/scratch:ro",
         &img,
         "sleep",
         "100",
     ]);
     let out = env.ok(&["kube", "generate", &ctr]);
+    // A tmpfs mount: Podman's in-memory emptyDir.
+    assert!(
+        out.contains("- emptyDir:\n      medium: Memory\n    name: tmp-2\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- mountPath: /scratch\n      name: tmp-2\n      readOnly: true\n"),
+        "{out}"
+    );
     assert!(out.contains(&format!("name: {ctr}-pod")), "{out}");
     assert!(
         out.contains("memory: 64Mi") && out.contains("cpu: 500m"),

@@ -220,3 +220,98 @@ fn dockerfile_and_image_volumes_are_built_too() {
     env.ok(&["kube", "down", &yaml]);
     nothing_left(env);
 }
+
+#[test]
+fn authfile_for_pulls_and_builds_from_a_private_registry() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let _g = PodGuard(env);
+    let htpasswd = env.dir().join("htpasswd");
+    let out = std::process::Command::new("htpasswd")
+        .args(["-Bbn", "kuser", "kpass"])
+        .output()
+        .expect("htpasswd (apache2-utils)");
+    assert!(out.status.success());
+    std::fs::write(&htpasswd, &out.stdout).unwrap();
+    let private = rpod_tests::Registry::start_with_config(&format!(
+        "auth:\n  htpasswd:\n    realm: rpod\n    path: {}\n",
+        htpasswd.display()
+    ));
+    let authfile = env.dir().join("private-auth.json");
+    let auth = authfile.to_string_lossy().into_owned();
+    let addr = private.addr();
+    env.ok(&[
+        "login",
+        "--tls-verify=false",
+        "--authfile",
+        &auth,
+        "-u",
+        "kuser",
+        "-p",
+        "kpass",
+        &addr,
+    ]);
+    let base = format!("{addr}/{}:1", unique_name("kauth"));
+    env.ok(&["tag", &img, &base]);
+    env.ok(&[
+        "push",
+        "-q",
+        "--tls-verify=false",
+        "--authfile",
+        &auth,
+        &base,
+    ]);
+    env.ok(&["rmi", &base]);
+
+    // The container's image comes from the private registry.
+    let pod = unique_name("kapod");
+    let yaml = env.dir().join("auth.yaml");
+    let pod_yaml = |image: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {pod}\nspec:\n  containers:\n  - name: c\n    image: {image}\n    command: [\"sleep\", \"1000\"]\n"
+        )
+    };
+    std::fs::write(&yaml, pod_yaml(&base)).unwrap();
+    let yaml = yaml.to_string_lossy().into_owned();
+    let play = ["kube", "play", "--network", "none", "--tls-verify=false"];
+    let (code, err) = env.fails(&[&play[..], &[&yaml]].concat());
+    assert_eq!(code, 125, "{err}");
+    nothing_left(env);
+    assert!(!env
+        .ok(&["images", "-q", &base])
+        .contains(|c: char| c.is_ascii_hexdigit()));
+    env.ok(&[&play[..], &["--authfile", &auth, &yaml]].concat());
+    assert_eq!(
+        env.ok(&["inspect", "--format", "{{.ImageName}}", &format!("{pod}-c")])
+            .trim(),
+        base
+    );
+    env.ok(&["kube", "down", &yaml]);
+    env.ok(&["rmi", &base]);
+
+    // A build whose base image is in the private registry.
+    let name = unique_name("kauthb");
+    let ctx = env.dir().join("ctx");
+    std::fs::create_dir_all(ctx.join(&name)).unwrap();
+    std::fs::write(
+        ctx.join(&name).join("Containerfile"),
+        format!("FROM {base}\nRUN echo built > /built\n"),
+    )
+    .unwrap();
+    std::fs::write(&yaml, pod_yaml(&name)).unwrap();
+    let ctx_arg = format!("--context-dir={}", ctx.display());
+    let (code, err) = env.fails(&[&play[..], &["--build", &ctx_arg, &yaml]].concat());
+    assert_eq!(code, 125, "{err}");
+    nothing_left(env);
+    env.ok(&[
+        &play[..],
+        &["--build", &ctx_arg, "--authfile", &auth, &yaml],
+    ]
+    .concat());
+    assert_eq!(
+        env.ok(&["exec", &format!("{pod}-c"), "cat", "/built"]),
+        "built\n"
+    );
+    env.ok(&["kube", "down", &yaml]);
+    nothing_left(env);
+}
