@@ -60,7 +60,8 @@ fn build_when_missing_always_with_build_never_with_build_false() {
     let ctx = env.dir().join("ctx");
     let dir = ctx.join(&name);
     std::fs::create_dir_all(&dir).unwrap();
-    let containerfile = |v: &str| format!("FROM {img}\nENV BUILT={v}\nRUN echo {v} > /built\n");
+    let containerfile =
+        |v: &str| format!("FROM {img}\nENV BUILT={v}\nRUN echo {v} > /built\nUSER 1000\n");
     std::fs::write(dir.join("Containerfile"), containerfile("one")).unwrap();
     // The YAML names the image as Podman's tests do: registry/path:tag;
     // the directory is its last component. The pull policy keeps any
@@ -104,9 +105,12 @@ fn build_when_missing_always_with_build_never_with_build_false() {
     // Missing, and its directory is in the current directory: built.
     let (code, out, err) = run_in(env, &ctx, &["kube", "play", "--network", "none", &yaml]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(err.contains("STEP 1/3: FROM"), "{err}");
+    assert!(err.contains("STEP 1/4: FROM"), "{err}");
     let first = image_id(env, &image);
     wait_output(env, &ctr, "one");
+    // As Podman's, the container is created with the image's user.
+    let user = env.ok(&["inspect", "--format", "{{.Config.User}}", &ctr]);
+    assert_eq!(user.trim(), "1000");
 
     // Present: not built again without --build.
     std::fs::write(dir.join("Containerfile"), containerfile("two")).unwrap();

@@ -12,8 +12,8 @@ use rpod_api::front_door::images::{ImagePullOptions, ProgressSink, RegistryOptio
 use rpod_api::kube::KubePlayOptions;
 use rpod_api::{Error, ErrorKind, FrontDoor};
 
-/// Makes image `reference` present as `policy` asks (the containers'
-/// images too when `--authfile` names the credentials).
+/// Makes image `reference` (of a container or an image volume) present
+/// as `policy` asks.
 pub(crate) async fn pull<E: FrontDoor + ?Sized>(
     e: &E,
     reference: &str,

@@ -244,12 +244,21 @@ async fn play_pod<E: FrontDoor + ?Sized>(
         .chain(plan.containers.iter_mut())
     {
         let image = spec.options.image.clone();
-        if super::build::build_if_wanted(e, &image, options, progress).await? {
-            spec.pull = PullPolicy::Never;
-        } else if options.authfile.is_some() {
-            // Creating the container pulls with the default credentials.
+        if !super::build::build_if_wanted(e, &image, options, progress).await? {
             super::image_volumes::pull(e, &image, spec.pull, options, progress).await?;
-            spec.pull = PullPolicy::Never;
+        }
+        spec.pull = PullPolicy::Never;
+        // As Podman's kube play, the container is created with the
+        // image's user unless the YAML sets one.
+        if spec.options.user.is_none() {
+            let data = e.image_inspect(&image).await?;
+            spec.options.user = data
+                .config
+                .as_ref()
+                .and_then(|c| c.get("User"))
+                .and_then(|u| u.as_str())
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned);
         }
     }
     for spec in plan
