@@ -417,11 +417,18 @@ fn generate_container_kinds_service_and_pvc_validate() {
         &format!("{}:/host", env.dir().display()),
         "--tmpfs",
         "/scratch:ro",
+        "--label",
+        "io.containers.autoupdate=local",
         &img,
         "sleep",
         "100",
     ]);
     let out = env.ok(&["kube", "generate", &ctr]);
+    // Auto-update labels as annotations, as Podman's: KEY/CONTAINER.
+    assert!(
+        out.contains(&format!("io.containers.autoupdate/{ctr}: local\n")),
+        "{out}"
+    );
     // A tmpfs mount: Podman's in-memory emptyDir.
     assert!(
         out.contains("- emptyDir:\n      medium: Memory\n    name: tmp-2\n"),

@@ -645,6 +645,11 @@ async fn pod_yaml<E: FrontDoor + ?Sized>(
         .as_ref()
         .map(|i| ports(i.port_bindings.as_ref(), options.service))
         .unwrap_or_default();
+    let annotations = super::generate_annotations::pod_annotations(
+        &ctrs,
+        options.podman_only,
+        name_without_underscores,
+    );
     let mut spec = pod_spec(e, ctrs, Some(ports), options.service, never).await?;
     if p.infra_config.as_ref().is_some_and(|i| i.host_network) {
         spec.host_network = Some(true);
@@ -653,7 +658,7 @@ async fn pod_yaml<E: FrontDoor + ?Sized>(
     if !p.hostname.is_empty() && p.hostname != p.name {
         spec.hostname = Some(p.hostname.clone());
     }
-    let pod = pod_object(&name, BTreeMap::new(), spec)?;
+    let pod = pod_object(&name, annotations, spec)?;
     let svc = if options.service {
         Some(service(&pod)?)
     } else {
@@ -709,8 +714,13 @@ pub(crate) async fn generate<E: FrontDoor + ?Sized>(
         if ctr_names.contains(&name) {
             name.push_str("-pod");
         }
+        let annotations = super::generate_annotations::pod_annotations(
+            &ctrs,
+            options.podman_only,
+            name_without_underscores,
+        );
         let spec = pod_spec(e, ctrs, None, options.service, never).await?;
-        let pod = pod_object(&name, BTreeMap::new(), spec)?;
+        let pod = pod_object(&name, annotations, spec)?;
         if options.service {
             content.push(service(&pod)?);
         }

@@ -8,6 +8,7 @@ mod build;
 mod container;
 pub(crate) mod down;
 pub(crate) mod generate;
+mod generate_annotations;
 mod image_volumes;
 mod parse;
 pub(crate) mod play;
