@@ -10,21 +10,13 @@ mod common;
 use std::time::Duration;
 
 use common::busybox;
+use common::kube::{nothing_left, PodGuard};
 use common::net::{free_port, http_get};
 use rpod_tests::{unique_name, wait_until, TestEnv};
 
 /// The Kubernetes version the generated YAML is checked against (the
 /// k8s-openapi feature the engine is built with).
 const KUBE_VERSION: &str = "1.33.0";
-
-/// Removes every pod before the environment's own cleanup runs.
-struct PodGuard<'a>(&'a TestEnv);
-
-impl Drop for PodGuard<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.run(&["pod", "rm", "-af", "-t", "0"]);
-    }
-}
 
 /// `kubernetes-validate --strict` of the YAML file.
 fn validate(path: &std::path::Path) {
@@ -51,11 +43,6 @@ fn write(env: &TestEnv, name: &str, text: &str) -> String {
     let p = env.dir().join(name);
     std::fs::write(&p, text).unwrap();
     p.to_string_lossy().into_owned()
-}
-
-fn nothing_left(env: &TestEnv) {
-    assert_eq!(env.ok(&["pod", "ps", "-q"]).trim(), "");
-    assert_eq!(env.ok(&["ps", "-aq"]).trim(), "");
 }
 
 #[test]

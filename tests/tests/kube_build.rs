@@ -9,15 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::busybox;
+use common::kube::{nothing_left, PodGuard};
 use rpod_tests::{run_with_timeout, unique_name, TestEnv};
-
-struct PodGuard<'a>(&'a TestEnv);
-
-impl Drop for PodGuard<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.run(&["pod", "rm", "-af", "-t", "0"]);
-    }
-}
 
 /// `rpod args` run in directory `cwd`: (exit code, stdout, stderr).
 fn run_in(env: &TestEnv, cwd: &Path, args: &[&str]) -> (i32, String, String) {
@@ -43,11 +36,6 @@ fn wait_output(env: &TestEnv, ctr: &str, text: &str) {
     rpod_tests::wait_until(Duration::from_secs(20), "the container's output", || {
         env.ok(&["logs", ctr]) == format!("{text}\n{text}\n")
     });
-}
-
-fn nothing_left(env: &TestEnv) {
-    assert_eq!(env.ok(&["pod", "ps", "-q"]).trim(), "");
-    assert_eq!(env.ok(&["ps", "-aq"]).trim(), "");
 }
 
 #[test]

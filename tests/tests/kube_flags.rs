@@ -7,6 +7,7 @@
 mod common;
 
 use common::busybox;
+use common::kube::nothing_left;
 use rpod_tests::{unique_name, TestEnv};
 
 struct Guard<'a>(&'a TestEnv, String);
@@ -215,8 +216,7 @@ fn configmap_log_driver_annotation_publish_all_security_and_resources() {
     );
     let out = env.ok(&["play", "kube", "--down", &path]);
     assert!(out.starts_with("Pods stopped:\n"), "{out}");
-    assert_eq!(env.ok(&["pod", "ps", "-q"]).trim(), "");
-    assert_eq!(env.ok(&["ps", "-aq"]).trim(), "");
+    nothing_left(env);
 }
 
 #[test]
@@ -258,6 +258,5 @@ fn job_restart_policy_and_wait() {
         out.ends_with("Cleaning up containers, pods, and volumes...\n"),
         "{out}"
     );
-    assert_eq!(env.ok(&["pod", "ps", "-q"]).trim(), "");
-    assert_eq!(env.ok(&["ps", "-aq"]).trim(), "");
+    nothing_left(env);
 }
