@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::busybox;
-use common::kube::{nothing_left, PodGuard};
+use common::kube::{nothing_left, pod_ports, PodGuard};
 use common::net::{free_port, http_get};
 use rpod_tests::{unique_name, wait_until, TestEnv};
 
@@ -334,13 +334,7 @@ fn start_false_and_publish_and_restart_policy() {
         &ctr,
     ]);
     assert_eq!(state.trim(), "created on-failure");
-    let ports = env.ok(&[
-        "pod",
-        "inspect",
-        "--format",
-        "{{.InfraConfig.PortBindings}}",
-        &pod,
-    ]);
+    let ports = pod_ports(env, &pod);
     assert!(ports.contains(&port.to_string()), "{ports}");
     env.ok(&["kube", "down", &path]);
     nothing_left(env);

@@ -7,7 +7,7 @@
 mod common;
 
 use common::busybox;
-use common::kube::nothing_left;
+use common::kube::{nothing_left, pod_ports};
 use rpod_tests::{unique_name, TestEnv};
 
 struct Guard<'a>(&'a TestEnv, String);
@@ -183,13 +183,7 @@ fn configmap_log_driver_annotation_publish_all_security_and_resources() {
     let pod = format!("{name}-pod");
     let ctr = format!("{pod}-c");
     assert_eq!(field(env, "{{.State.Status}}", &ctr), "created");
-    let ports = env.ok(&[
-        "pod",
-        "inspect",
-        "--format",
-        "{{.InfraConfig.PortBindings}}",
-        &pod,
-    ]);
+    let ports = pod_ports(env, &pod);
     assert!(ports.contains("8080/tcp"), "{ports}");
     assert!(
         field(env, "{{.Config.Env}}", &ctr).contains("COLOR=red"),

@@ -17,3 +17,14 @@ pub fn nothing_left(env: &TestEnv) {
     assert_eq!(env.ok(&["pod", "ps", "-q"]).trim(), "");
     assert_eq!(env.ok(&["ps", "-aq"]).trim(), "");
 }
+
+/// The pod's published ports (`{{.InfraConfig.PortBindings}}`).
+pub fn pod_ports(env: &TestEnv, pod: &str) -> String {
+    env.ok(&[
+        "pod",
+        "inspect",
+        "--format",
+        "{{.InfraConfig.PortBindings}}",
+        pod,
+    ])
+}
