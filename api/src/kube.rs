@@ -60,6 +60,17 @@ pub struct KubePlayOptions {
     /// `--log-opt max-file=`.
     #[serde(default)]
     pub log_max_files: Option<u32>,
+    /// `--build`: `Some(true)` builds every image that has a directory
+    /// with a Containerfile, `Some(false)` none, `None` only missing ones.
+    #[serde(default)]
+    pub build: Option<bool>,
+    /// `--context-dir`: where the images' directories are looked for
+    /// (`None`: the current directory).
+    #[serde(default)]
+    pub context_dir: Option<std::path::PathBuf>,
+    /// `--authfile` for the pulls and builds.
+    #[serde(default)]
+    pub authfile: Option<std::path::PathBuf>,
 }
 
 impl Default for KubePlayOptions {
@@ -84,6 +95,9 @@ impl Default for KubePlayOptions {
             no_pod_prefix: false,
             log_max_size: None,
             log_max_files: None,
+            build: None,
+            context_dir: None,
+            authfile: None,
         }
     }
 }

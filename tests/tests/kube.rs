@@ -10,21 +10,13 @@ mod common;
 use std::time::Duration;
 
 use common::busybox;
+use common::kube::{nothing_left, pod_ports, PodGuard};
 use common::net::{free_port, http_get};
 use rpod_tests::{unique_name, wait_until, TestEnv};
 
 /// The Kubernetes version the generated YAML is checked against (the
 /// k8s-openapi feature the engine is built with).
 const KUBE_VERSION: &str = "1.33.0";
-
-/// Removes every pod before the environment's own cleanup runs.
-struct PodGuard<'a>(&'a TestEnv);
-
-impl Drop for PodGuard<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.run(&["pod", "rm", "-af", "-t", "0"]);
-    }
-}
 
 /// `kubernetes-validate --strict` of the YAML file.
 fn validate(path: &std::path::Path) {
@@ -51,11 +43,6 @@ fn write(env: &TestEnv, name: &str, text: &str) -> String {
     let p = env.dir().join(name);
     std::fs::write(&p, text).unwrap();
     p.to_string_lossy().into_owned()
-}
-
-fn nothing_left(env: &TestEnv) {
-    assert_eq!(env.ok(&["pod", "ps", "-q"]).trim(), "");
-    assert_eq!(env.ok(&["ps", "-aq"]).trim(), "");
 }
 
 #[test]
@@ -347,13 +334,7 @@ fn start_false_and_publish_and_restart_policy() {
         &ctr,
     ]);
     assert_eq!(state.trim(), "created on-failure");
-    let ports = env.ok(&[
-        "pod",
-        "inspect",
-        "--format",
-        "{{.InfraConfig.PortBindings}}",
-        &pod,
-    ]);
+    let ports = pod_ports(env, &pod);
     assert!(ports.contains(&port.to_string()), "{ports}");
     env.ok(&["kube", "down", &path]);
     nothing_left(env);
@@ -415,11 +396,29 @@ fn generate_container_kinds_service_and_pvc_validate() {
         &format!("{vol}:/data"),
         "-v",
         &format!("{}:/host", env.dir().display()),
+        "--tmpfs",
+        "/scratch:ro",
+        "--label",
+        "io.containers.autoupdate=local",
         &img,
         "sleep",
         "100",
     ]);
     let out = env.ok(&["kube", "generate", &ctr]);
+    // Auto-update labels as annotations, as Podman's: KEY/CONTAINER.
+    assert!(
+        out.contains(&format!("io.containers.autoupdate/{ctr}: local\n")),
+        "{out}"
+    );
+    // A tmpfs mount: Podman's in-memory emptyDir.
+    assert!(
+        out.contains("- emptyDir:\n      medium: Memory\n    name: tmp-2\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- mountPath: /scratch\n      name: tmp-2\n      readOnly: true\n"),
+        "{out}"
+    );
     assert!(out.contains(&format!("name: {ctr}-pod")), "{out}");
     assert!(
         out.contains("memory: 64Mi") && out.contains("cpu: 500m"),

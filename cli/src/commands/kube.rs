@@ -86,7 +86,7 @@ pub struct PlayArgs {
     /// Suppress output information when pulling images
     #[arg(short = 'q', long)]
     quiet: bool,
-    /// Path of the authentication file [only checked: pulls use the default file]
+    /// Path of the authentication file
     #[arg(long)]
     authfile: Option<String>,
     /// Clean up all objects created when a SIGTERM is received or pods exit
@@ -101,9 +101,12 @@ pub struct PlayArgs {
     /// Exit-code propagation of the service container
     #[arg(long, hide = true)]
     service_exit_code_propagation: Option<String>,
-    /// Build all images in a YAML (given Containerfiles exist) [not supported yet]
+    /// Build all images in a YAML (given Containerfiles exist)
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     build: Option<bool>,
+    /// Path to top level of context directory
+    #[arg(long)]
+    context_dir: Option<String>,
     /// Kubernetes YAML files, or - for stdin
     #[arg(required = true, value_name = "KUBEFILE")]
     files: Vec<String>,
@@ -258,11 +261,15 @@ fn print_play(r: &KubePlayReport) -> CliResult {
     Ok(0)
 }
 
-fn refuse(msg: &str) -> CliResult {
-    Err(CliError::Api(rpod_api::Error::new(
-        rpod_api::ErrorKind::NotImplemented,
-        msg,
-    )))
+/// Where `--build` looks for the images' directories: `--context-dir`,
+/// else the current directory, absolute.
+fn build_search_dir(context_dir: Option<&str>) -> CliResult<Option<std::path::PathBuf>> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| CliError::from(anyhow::anyhow!("current directory: {e}")))?;
+    Ok(Some(match context_dir {
+        Some(d) => cwd.join(d),
+        None => cwd,
+    }))
 }
 
 /// Waits for every container of the play to exit (or for ctrl-c/SIGTERM),
@@ -297,8 +304,10 @@ pub async fn play(g: &Globals, a: Box<PlayArgs>) -> CliResult {
     if a.force && !a.down {
         return Err(CliError::usage("--force may be specified only with --down"));
     }
-    if a.build == Some(true) {
-        return refuse("--build: building images is not supported yet");
+    if a.context_dir.is_some() && a.build != Some(true) {
+        return Err(CliError::usage(
+            "--build must be specified when using --context-dir option",
+        ));
     }
     let service_container = a.service_container == Some(true);
     if service_container && !a.start {
@@ -320,7 +329,6 @@ pub async fn play(g: &Globals, a: Box<PlayArgs>) -> CliResult {
                 io_text(&e)
             )));
         }
-        return refuse("--authfile: kube play pulls with the default authentication file only");
     }
     let yaml = read_yaml(&a.files).await?;
     let front = open_front_door(g)?;
@@ -369,6 +377,9 @@ pub async fn play(g: &Globals, a: Box<PlayArgs>) -> CliResult {
         no_pod_prefix: a.no_pod_prefix,
         log_max_size,
         log_max_files,
+        build: a.build,
+        context_dir: build_search_dir(a.context_dir.as_deref())?,
+        authfile: a.authfile.map(std::path::PathBuf::from),
     };
     if a.wait {
         if !a.start {

@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, HashSet};
 use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetSpec, Deployment, DeploymentSpec};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EnvVar, HostPathVolumeSource, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSpec, PodTemplateSpec,
-    ResourceRequirements, SecurityContext, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HostPathVolumeSource,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod,
+    PodSpec, PodTemplateSpec, ResourceRequirements, SecurityContext, Service, ServicePort,
+    ServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
@@ -239,6 +239,26 @@ fn mounts(c: &InspectContainerData) -> (Vec<VolumeMount>, Vec<Volume>) {
             ..VolumeMount::default()
         });
         vols.push(vol);
+    }
+    // tmpfs mounts: Podman's in-memory emptyDir named `tmp-N`.
+    let tmpfs = c.host_config.as_ref().and_then(|h| h.tmpfs.as_ref());
+    for (i, (dest, opts)) in tmpfs.into_iter().flatten().enumerate() {
+        let name = format!("tmp-{}", vms.len() + i);
+        let ro = opts.split(',').any(|o| o == "ro");
+        vms.push(VolumeMount {
+            name: name.clone(),
+            mount_path: dest.clone(),
+            read_only: ro.then_some(true),
+            ..VolumeMount::default()
+        });
+        vols.push(Volume {
+            name,
+            empty_dir: Some(EmptyDirVolumeSource {
+                medium: Some("Memory".into()),
+                size_limit: None,
+            }),
+            ..Volume::default()
+        });
     }
     (vms, vols)
 }
@@ -625,6 +645,11 @@ async fn pod_yaml<E: FrontDoor + ?Sized>(
         .as_ref()
         .map(|i| ports(i.port_bindings.as_ref(), options.service))
         .unwrap_or_default();
+    let annotations = super::generate_annotations::pod_annotations(
+        &ctrs,
+        options.podman_only,
+        name_without_underscores,
+    );
     let mut spec = pod_spec(e, ctrs, Some(ports), options.service, never).await?;
     if p.infra_config.as_ref().is_some_and(|i| i.host_network) {
         spec.host_network = Some(true);
@@ -633,7 +658,7 @@ async fn pod_yaml<E: FrontDoor + ?Sized>(
     if !p.hostname.is_empty() && p.hostname != p.name {
         spec.hostname = Some(p.hostname.clone());
     }
-    let pod = pod_object(&name, BTreeMap::new(), spec)?;
+    let pod = pod_object(&name, annotations, spec)?;
     let svc = if options.service {
         Some(service(&pod)?)
     } else {
@@ -689,8 +714,13 @@ pub(crate) async fn generate<E: FrontDoor + ?Sized>(
         if ctr_names.contains(&name) {
             name.push_str("-pod");
         }
+        let annotations = super::generate_annotations::pod_annotations(
+            &ctrs,
+            options.podman_only,
+            name_without_underscores,
+        );
         let spec = pod_spec(e, ctrs, None, options.service, never).await?;
-        let pod = pod_object(&name, BTreeMap::new(), spec)?;
+        let pod = pod_object(&name, annotations, spec)?;
         if options.service {
             content.push(service(&pod)?);
         }

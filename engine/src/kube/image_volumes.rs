@@ -12,7 +12,8 @@ use rpod_api::front_door::images::{ImagePullOptions, ProgressSink, RegistryOptio
 use rpod_api::kube::KubePlayOptions;
 use rpod_api::{Error, ErrorKind, FrontDoor};
 
-/// Makes image `reference` present as `policy` asks.
+/// Makes image `reference` (of a container or an image volume) present
+/// as `policy` asks.
 pub(crate) async fn pull<E: FrontDoor + ?Sized>(
     e: &E,
     reference: &str,
@@ -27,6 +28,7 @@ pub(crate) async fn pull<E: FrontDoor + ?Sized>(
             ImagePullOptions {
                 registry: RegistryOptions {
                     tls_verify: options.tls_verify,
+                    authfile: options.authfile.clone(),
                     ..RegistryOptions::default()
                 },
                 quiet: options.quiet,

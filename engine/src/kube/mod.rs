@@ -4,9 +4,11 @@
 //! on the front door's own operations, so they follow exactly the rules of
 //! `pod create`, `create`, `volume create` and `secret create`.
 
+mod build;
 mod container;
 pub(crate) mod down;
 pub(crate) mod generate;
+mod generate_annotations;
 mod image_volumes;
 mod parse;
 pub(crate) mod play;

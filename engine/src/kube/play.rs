@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use rpod_api::container_run::PullPolicy;
 use rpod_api::front_door::images::ProgressSink;
 use rpod_api::front_door::pods::{PodRmOptions, PodSelect};
 use rpod_api::kube::{KubePlayOptions, KubePlayReport, PlayKubePod};
@@ -232,9 +233,34 @@ async fn play_pod<E: FrontDoor + ?Sized>(
         fill_volume(e, fill, undo).await?;
     }
     for (reference, policy) in &plan.image_pulls {
-        super::image_volumes::pull(e, reference, *policy, options, progress).await?;
+        if !super::build::build_if_wanted(e, reference, options, progress).await? {
+            super::image_volumes::pull(e, reference, *policy, options, progress).await?;
+        }
     }
     let mut plan = plan;
+    for spec in plan
+        .init_containers
+        .iter_mut()
+        .chain(plan.containers.iter_mut())
+    {
+        let image = spec.options.image.clone();
+        if !super::build::build_if_wanted(e, &image, options, progress).await? {
+            super::image_volumes::pull(e, &image, spec.pull, options, progress).await?;
+        }
+        spec.pull = PullPolicy::Never;
+        // As Podman's kube play, the container is created with the
+        // image's user unless the YAML sets one.
+        if spec.options.user.is_none() {
+            let data = e.image_inspect(&image).await?;
+            spec.options.user = data
+                .config
+                .as_ref()
+                .and_then(|c| c.get("User"))
+                .and_then(|u| u.as_str())
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned);
+        }
+    }
     for spec in plan
         .init_containers
         .iter_mut()

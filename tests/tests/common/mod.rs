@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod kube;
 pub mod net;
 pub mod service;
 
