@@ -70,7 +70,7 @@ pub async fn copy_image(
         files.push((l.digest.clone(), path));
     }
     let (raw, manifest, files) =
-        apply_compression(raw, manifest, files, push, scratch.path(), &shown).await?;
+        apply_compression(raw, manifest, files, dest, push, scratch.path(), &shown).await?;
     let pushed = upload_image(
         ImageFiles {
             raw,

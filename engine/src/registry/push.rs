@@ -197,8 +197,16 @@ pub async fn push(
         .iter()
         .map(|l| Ok((l.digest.clone(), store.blob_path(&l.digest)?)))
         .collect::<Result<Vec<_>, PushError>>()?;
-    let (raw, manifest, files) =
-        apply_compression(stored, manifest, files, opts, scratch.path(), &image.id).await?;
+    let (raw, manifest, files) = apply_compression(
+        stored,
+        manifest,
+        files,
+        dest,
+        opts,
+        scratch.path(),
+        &image.id,
+    )
+    .await?;
     let pushed = upload_image(
         ImageFiles {
             raw,
@@ -216,12 +224,36 @@ pub async fn push(
     Ok(pushed)
 }
 
+/// The blobs of `files` that `dest`'s repository already has.
+async fn present_at(
+    dest: &ImageReference,
+    opts: &PushOptions,
+    files: &[(String, PathBuf)],
+) -> Result<Vec<String>, PushError> {
+    let (registry, insecure) = destination(dest, opts)?;
+    let endpoint = connect(&registry, &dest.path, insecure, &opts.connect, true).await?;
+    let oref = oci_reference(dest);
+    let mut present = Vec::new();
+    for (digest, _) in files {
+        if endpoint
+            .client
+            .blob_exists(&oref, digest)
+            .await
+            .unwrap_or(false)
+        {
+            present.push(digest.clone());
+        }
+    }
+    Ok(present)
+}
+
 /// The manifest and layer files to push once `opts.compression` is
 /// applied (rewritten layers written into `dir`).
 pub(super) async fn apply_compression(
     raw: Vec<u8>,
     manifest: Manifest,
     files: Vec<(String, PathBuf)>,
+    dest: &ImageReference,
     opts: &PushOptions,
     dir: &std::path::Path,
     what: &str,
@@ -229,7 +261,18 @@ pub(super) async fn apply_compression(
     let Some(how) = opts.compression else {
         return Ok((raw, manifest, files));
     };
-    let rewritten = recompress_layers(&files, how, dir).await?;
+    // Without --force-compression, a blob the destination has is reused.
+    let reused = if how.force {
+        Vec::new()
+    } else {
+        present_at(dest, opts, &files).await?
+    };
+    let todo: Vec<_> = files
+        .iter()
+        .filter(|(d, _)| !reused.contains(d))
+        .cloned()
+        .collect();
+    let rewritten = recompress_layers(&todo, how, dir).await?;
     if rewritten.is_empty() {
         return Ok((raw, manifest, files));
     }

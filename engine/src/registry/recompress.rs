@@ -1,6 +1,6 @@
 //! Layer compression on push (`--compression-format gzip|zstd`,
-//! `--compression-level`, `--force-compression`): a stored layer blob in
-//! another format is decompressed and compressed again into a temp file,
+//! `--compression-level`, `--force-compression`): a layer blob in another
+//! format is decompressed and compressed again into a temp file,
 //! and the manifest is rewritten with the new digests, sizes and media
 //! types (a Docker manifest becomes OCI for zstd, which Docker schema 2
 //! cannot describe). Config bytes, so the image id, never change.
@@ -67,7 +67,9 @@ pub struct Recompress {
     pub target: Target,
     /// Its level (the algorithm's default if `None`).
     pub level: Option<i32>,
-    /// Recompress also layers already in `target`.
+    /// `--force-compression`: every layer in `target`, even one whose
+    /// original blob the destination already has (without it such a layer
+    /// is reused as it is, as containers/image reuses blobs).
     pub force: bool,
 }
 
@@ -111,11 +113,10 @@ impl Recompress {
 
     /// Whether a blob compressed as `current` must be written again.
     pub fn needed(&self, current: Compression) -> bool {
-        let same = matches!(
+        !matches!(
             (self.target, current),
             (Target::Gzip, Compression::Gzip) | (Target::Zstd, Compression::Zstd)
-        );
-        !same || self.force
+        )
     }
 }
 
@@ -270,7 +271,7 @@ mod tests {
         assert!(!g.needed(Compression::Gzip));
         assert!(g.needed(Compression::Zstd));
         assert!(g.needed(Compression::None));
-        assert!(z.needed(Compression::Zstd), "forced");
+        assert!(!z.needed(Compression::Zstd));
         assert!(matches!(
             Recompress::parse(Some("gzip"), Some(10), None),
             Err(CompressionError::Level { .. })
