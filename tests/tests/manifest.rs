@@ -69,8 +69,9 @@ fn create_inspect_exists_rm() {
     let (code, _) = w.env.fails(&["manifest", "exists", "mlist"]);
     assert_eq!(code, 1);
     let (code, err) = w.env.fails(&["manifest", "rm", "mlist"]);
-    assert_eq!(code, 125);
+    assert_eq!(code, 1);
     assert!(err.contains("mlist: image not known"), "{err}");
+    assert_eq!(w.env.ok(&["manifest", "rm", "--ignore", "mlist"]), "");
 }
 
 #[test]
@@ -234,6 +235,11 @@ fn push_all_read_back_by_skopeo_and_pulled_for_host_platform() {
         arches(&pushed),
         vec!["amd64".to_string(), "arm64".to_string()]
     );
+    // A name not stored locally is inspected in its registry.
+    let remote: Value =
+        serde_json::from_str(&w.env.ok(&["manifest", "inspect", "--insecure", &dest]))
+            .expect("remote inspect JSON");
+    assert_eq!(remote, pushed);
     assert_eq!(
         pushed["manifests"], local["manifests"],
         "instances unchanged"
@@ -258,6 +264,7 @@ fn push_all_read_back_by_skopeo_and_pulled_for_host_platform() {
         "manifest",
         "push",
         "-q",
+        "--all",
         "--rm",
         "--tls-verify=false",
         "two",
@@ -329,4 +336,17 @@ fn push_local_instance_recompressed_with_zstd() {
     ]);
     assert_eq!(code, 125);
     assert!(err.contains("unsupported compression format"), "{err}");
+}
+
+#[test]
+fn rmi_removes_a_manifest_list() {
+    let w = world(&[]);
+    let id = w.env.ok(&["manifest", "create", "rl"]);
+    let out = w.env.ok(&["rmi", "rl"]);
+    assert_eq!(
+        out,
+        format!("Untagged: localhost/rl:latest\nDeleted: {}", id.trim()) + "\n"
+    );
+    let (code, _) = w.env.fails(&["manifest", "exists", "rl"]);
+    assert_eq!(code, 1);
 }

@@ -91,8 +91,9 @@ pub trait Manifests: Send + Sync {
         options: ManifestAnnotateOptions,
     ) -> Result<String>;
 
-    /// `manifest inspect LIST`: the list's JSON, indented as Podman prints it.
-    async fn manifest_inspect(&self, list: &str) -> Result<String>;
+    /// `manifest inspect LIST`: the list's JSON, indented as Podman prints
+    /// it; a name not stored locally is read from its registry.
+    async fn manifest_inspect(&self, list: &str, registry: RegistryOptions) -> Result<String>;
 
     /// `manifest exists LIST`.
     async fn manifest_exists(&self, list: &str) -> Result<bool>;

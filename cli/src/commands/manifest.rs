@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rpod_api::error::ErrorKind;
 use rpod_api::front_door::images::ProgressSink;
 use rpod_api::front_door::manifests::{
     ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions,
@@ -27,7 +28,7 @@ pub enum ManifestCommand {
     /// Check if a manifest list exists in local storage
     Exists(NameArg),
     /// Display the contents of a manifest list or image index
-    Inspect(NameArg),
+    Inspect(InspectArgs),
     /// Push a manifest list or image index to a registry
     Push(PushArgs),
     /// Remove manifest list or image index from local storage
@@ -104,15 +105,32 @@ pub struct NameArg {
 
 #[derive(Debug, Args)]
 pub struct RmArgs {
+    /// Ignore lists that do not exist
+    #[arg(short = 'i', long)]
+    ignore: bool,
     /// Manifest lists to remove
     #[arg(required = true)]
     lists: Vec<String>,
 }
 
 #[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Neither require HTTPS nor verify certificates when accessing the registry
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    insecure: Option<bool>,
+    /// Print additional information (the list is always printed whole)
+    #[arg(short = 'v', long)]
+    verbose: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// The manifest list
+    list: String,
+}
+
+#[derive(Debug, Args)]
 pub struct PushArgs {
     /// Also push the images in the list
-    #[arg(long, num_args = 0..=1, default_value = "true", default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
     all: bool,
     /// Remove the manifest list if push succeeds
     #[arg(long, visible_alias = "purge", short = 'p')]
@@ -130,7 +148,7 @@ pub struct PushArgs {
     #[arg(long)]
     remove_signatures: bool,
     /// Neither require HTTPS nor verify certificates when accessing the registry
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     insecure: Option<bool>,
     #[command(flatten)]
     registry: RegistryArgs,
@@ -241,9 +259,14 @@ async fn annotate(g: &Globals, a: AnnotateArgs) -> CliResult {
     Ok(0)
 }
 
-async fn inspect(g: &Globals, a: NameArg) -> CliResult {
+async fn inspect(g: &Globals, a: InspectArgs) -> CliResult {
+    // --verbose only matters for a remote image that is not a list, which
+    // rpod prints whole anyway.
+    let _ = a.verbose;
+    let mut registry = a.registry.options()?;
+    registry.tls_verify = tls_verify(&a.registry, a.insecure)?;
     let fd = open_front_door(g)?;
-    println!("{}", fd.manifest_inspect(&a.list).await?);
+    println!("{}", fd.manifest_inspect(&a.list, registry).await?);
     Ok(0)
 }
 
@@ -266,6 +289,7 @@ async fn rm(g: &Globals, a: RmArgs) -> CliResult {
                 }
                 println!("Deleted: {}", r.deleted);
             }
+            Err(e) if e.kind == ErrorKind::NoSuchImage && a.ignore => {}
             Err(e) => {
                 if let Some(prev) = failed.replace(e) {
                     eprintln!("Error: {}", prev.message);
@@ -274,6 +298,11 @@ async fn rm(g: &Globals, a: RmArgs) -> CliResult {
         }
     }
     match failed {
+        // A missing list exits 1, as Podman's `manifest rm`.
+        Some(e) if e.kind == ErrorKind::NoSuchImage => {
+            eprintln!("Error: {}", e.message);
+            Err(CliError::Exit(1))
+        }
         Some(e) => Err(e.into()),
         None => Ok(0),
     }

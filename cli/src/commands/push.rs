@@ -65,7 +65,7 @@ pub struct CompressionArgs {
     #[arg(long)]
     compression_level: Option<i32>,
     /// Use the specified compression algorithm even if the destination contains a differently-compressed variant already (default true with --compression-format)
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     force_compression: Option<bool>,
 }
 

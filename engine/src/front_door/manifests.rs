@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rand::RngCore;
 use rpod_api::error::ErrorKind;
-use rpod_api::front_door::images::ProgressSink;
+use rpod_api::front_door::images::{ProgressSink, RegistryOptions};
 use rpod_api::front_door::manifests::{
     ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions, ManifestRemoveReport,
 };
@@ -179,6 +179,34 @@ fn list_instances(raw: &[u8], all: bool) -> Result<Vec<Value>> {
         .collect())
 }
 
+/// `manifest inspect` of a name not stored locally: the manifest (list) as
+/// its registry serves it, indented as Podman prints it.
+async fn remote_inspect(name: &str, registry: &RegistryOptions) -> Result<String> {
+    let reference = name.strip_prefix("docker://").unwrap_or(name);
+    let qualified = normalize_name(reference)?;
+    let opts = PullOptions {
+        tls_verify: registry.tls_verify,
+        registries_conf: registries_conf()?,
+        connect: connect_options(registry),
+        ..Default::default()
+    };
+    let m = remote_manifest(&qualified, &opts)
+        .await
+        .map_err(|e| Error::other(format!("reading image \"docker://{reference}\": {e}")))?;
+    let v: Value = serde_json::from_slice(&m.raw)
+        .map_err(|e| Error::other(format!("parsing manifest: {e}")))?;
+    pretty(&v)
+}
+
+/// `v` indented by four spaces, as Podman prints manifests.
+fn pretty(v: &Value) -> Result<String> {
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    serde::Serialize::serialize(v, &mut ser).map_err(|e| Error::other(e.to_string()))?;
+    String::from_utf8(out).map_err(|e| Error::other(e.to_string()))
+}
+
 /// Adds `new` instances to `list`, replacing ones with the same digest.
 fn merge(list: &mut ManifestList, new: Vec<(Value, String)>) {
     for (inst, source) in new {
@@ -220,12 +248,7 @@ pub(super) fn render_as(list: &ManifestList, oci: Option<bool>) -> Result<String
             Value::Object(list.annotations.clone()),
         );
     }
-    let mut out = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-    serde::Serialize::serialize(&Value::Object(doc), &mut ser)
-        .map_err(|e| Error::other(e.to_string()))?;
-    String::from_utf8(out).map_err(|e| Error::other(e.to_string()))
+    pretty(&Value::Object(doc))
 }
 
 /// `--annotation KEY=VALUE` values into `into`.
@@ -388,8 +411,11 @@ impl Manifests for LocalEngine {
         Ok(found.id)
     }
 
-    async fn manifest_inspect(&self, list: &str) -> Result<String> {
-        render(&self.find_list(list)?.ok_or_else(|| not_known(list))?)
+    async fn manifest_inspect(&self, list: &str, registry: RegistryOptions) -> Result<String> {
+        if let Some(found) = self.find_list(list)? {
+            return render(&found);
+        }
+        remote_inspect(list, &registry).await
     }
 
     async fn manifest_exists(&self, list: &str) -> Result<bool> {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rpod_api::front_door::images::ProgressSink;
+use rpod_api::front_door::images::{ProgressSink, RegistryOptions};
 use rpod_api::front_door::manifests::{
     ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions, ManifestRemoveReport,
 };
@@ -42,7 +42,7 @@ impl Manifests for RemoteEngine {
         Err(unsupported("manifest annotate"))
     }
 
-    async fn manifest_inspect(&self, _list: &str) -> Result<String> {
+    async fn manifest_inspect(&self, _list: &str, _registry: RegistryOptions) -> Result<String> {
         Err(unsupported("manifest inspect"))
     }
 
