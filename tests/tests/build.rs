@@ -145,6 +145,18 @@ fn layers_cache_target_quiet_and_no_cache() {
     assert_eq!(id.len(), 64);
     assert_eq!(image_id(env, "cached"), id);
     let stamp = env.ok(&["run", "--rm", "cached", "cat", "/stamp"]);
+    // system df counts Buildah's cache images too, as Podman's one store does.
+    let df = env.ok(&["system", "df", "--format", "{{.Type}} {{.Total}}"]);
+    let total: usize = df
+        .lines()
+        .find_map(|l| l.strip_prefix("Images "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("system df: {df}"));
+    let listed = env.ok(&["images", "-q", "--no-trunc"]).lines().count();
+    assert!(
+        total > listed,
+        "df counts {total} images, rpod lists {listed}"
+    );
 
     // The second build takes every step from Buildah's cache.
     let second = env.ok(&["build", "--layers", "-t", "cached", dir]);
