@@ -314,9 +314,10 @@ mod tests {
             "layers": [{"mediaType": DOCKER_LAYER_GZIP, "digest": "sha256:old", "size": 4}]
         });
         let raw = serde_json::to_vec(&m).unwrap();
-        let out: Value =
-            serde_json::from_slice(&rewrite_manifest(&raw, Target::Zstd, &[r.clone()]).unwrap())
-                .unwrap();
+        let out: Value = serde_json::from_slice(
+            &rewrite_manifest(&raw, Target::Zstd, std::slice::from_ref(&r)).unwrap(),
+        )
+        .unwrap();
         assert_eq!(out["mediaType"], OCI_MANIFEST);
         assert_eq!(out["layers"][0]["mediaType"], OCI_LAYER_ZSTD);
         assert_eq!(out["layers"][0]["digest"], json!(r.digest));
