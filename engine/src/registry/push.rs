@@ -415,19 +415,35 @@ pub(super) async fn upload_image(
     if !opts.quiet {
         let _ = writeln!(progress, "Writing manifest to image destination");
     }
-    let media_type = manifest.content_type().to_string();
+    put_manifest(
+        &small.client,
+        &oref,
+        raw,
+        manifest.content_type(),
+        &registry,
+    )
+    .await
+}
+
+/// Uploads the manifest `raw` of `media_type` to `oref`.
+async fn put_manifest(
+    client: &Client,
+    oref: &Reference,
+    raw: Vec<u8>,
+    media_type: &str,
+    registry: &str,
+) -> Result<Pushed, PushError> {
     let content_type = media_type
         .parse()
         .map_err(|e| PushError::Manifest(format!("media type: {e}")))?;
-    small
-        .client
-        .push_manifest_raw(&oref, raw.clone(), content_type)
+    client
+        .push_manifest_raw(oref, raw.clone(), content_type)
         .await
-        .map_err(|e| PushError::Manifest(describe(&e, "uploading manifest", &registry)))?;
+        .map_err(|e| PushError::Manifest(describe(&e, "uploading manifest", registry)))?;
     Ok(Pushed {
         digest: format!("sha256:{}", hex::encode(Sha256::digest(&raw))),
         size: raw.len() as u64,
-        media_type,
+        media_type: media_type.to_string(),
     })
 }
 
@@ -489,17 +505,5 @@ pub async fn push_list(
         .client
         .store_auth_if_needed(oref.resolve_registry(), &endpoint.auth)
         .await;
-    let content_type = media_type
-        .parse()
-        .map_err(|e| PushError::Manifest(format!("media type: {e}")))?;
-    endpoint
-        .client
-        .push_manifest_raw(&oref, raw.clone(), content_type)
-        .await
-        .map_err(|e| PushError::Manifest(describe(&e, "uploading manifest", &registry)))?;
-    Ok(Pushed {
-        digest: format!("sha256:{}", hex::encode(Sha256::digest(&raw))),
-        size: raw.len() as u64,
-        media_type: media_type.to_string(),
-    })
+    put_manifest(&endpoint.client, &oref, raw, media_type, &registry).await
 }

@@ -10,12 +10,12 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::storage::compression::{decompress, Compression};
 use crate::storage::manifest::{
     to_oci, Manifest, DOCKER_LAYER_GZIP, OCI_LAYER_GZIP, OCI_LAYER_ZSTD,
 };
+use crate::storage::Hashing;
 
 /// A compression layers can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,26 +139,6 @@ pub struct Rewritten {
     pub path: PathBuf,
 }
 
-/// Hashes and counts what passes through.
-struct Hashing<W: Write> {
-    inner: W,
-    hash: Sha256,
-    size: u64,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// Writes the blob `digest` at `src` compressed as `how` into `dest`
 /// (blocking: call off the async executor).
 pub fn recompress_blob(
@@ -172,11 +152,7 @@ pub fn recompress_blob(
         source,
     };
     let (_, mut reader) = decompress(File::open(src).map_err(io_err)?).map_err(io_err)?;
-    let out = Hashing {
-        inner: BufWriter::new(File::create(&dest).map_err(io_err)?),
-        hash: Sha256::new(),
-        size: 0,
-    };
+    let out = Hashing::new(BufWriter::new(File::create(&dest).map_err(io_err)?));
     let mut out = match how.target {
         Target::Gzip => {
             let level = how.level.map_or(flate2::Compression::default(), |l| {
@@ -194,6 +170,7 @@ pub fn recompress_blob(
         }
     };
     out.flush().map_err(io_err)?;
+    let (digest_out, size) = (out.digest(), out.count);
     out.inner
         .into_inner()
         .map_err(|e| io_err(e.into_error()))?
@@ -201,8 +178,8 @@ pub fn recompress_blob(
         .map_err(io_err)?;
     Ok(Rewritten {
         from: digest.to_string(),
-        digest: format!("sha256:{}", hex::encode(out.hash.finalize())),
-        size: out.size,
+        digest: digest_out,
+        size,
         path: dest,
     })
 }
@@ -256,6 +233,7 @@ pub fn rewrite_manifest(
 mod tests {
     use super::*;
     use crate::storage::manifest::{DOCKER_CONFIG, DOCKER_MANIFEST, OCI_MANIFEST};
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn parse_formats_levels_and_force() {
