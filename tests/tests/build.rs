@@ -145,6 +145,18 @@ fn layers_cache_target_quiet_and_no_cache() {
     assert_eq!(id.len(), 64);
     assert_eq!(image_id(env, "cached"), id);
     let stamp = env.ok(&["run", "--rm", "cached", "cat", "/stamp"]);
+    // system df counts Buildah's cache images too, as Podman's one store does.
+    let df = env.ok(&["system", "df", "--format", "{{.Type}} {{.Total}}"]);
+    let total: usize = df
+        .lines()
+        .find_map(|l| l.strip_prefix("Images "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("system df: {df}"));
+    let listed = env.ok(&["images", "-q", "--no-trunc"]).lines().count();
+    assert!(
+        total > listed,
+        "df counts {total} images, rpod lists {listed}"
+    );
 
     // The second build takes every step from Buildah's cache.
     let second = env.ok(&["build", "--layers", "-t", "cached", dir]);
@@ -260,9 +272,9 @@ fn bad_containerfiles_fail_as_podman() {
         err.starts_with("Error: context must be a directory: "),
         "{err}"
     );
-    let (code, err) = env.fails(&["build", "--manifest", "m", dir.to_str().unwrap()]);
+    let (code, err) = env.fails(&["build", "--all-platforms", dir.to_str().unwrap()]);
     assert_eq!(code, 125);
-    assert!(err.contains("--manifest is not supported"), "{err}");
+    assert!(err.contains("--all-platforms is not supported"), "{err}");
     assert_eq!(
         env.ok(&["images", "-q"]).lines().count(),
         1,
@@ -287,4 +299,52 @@ fn missing_buildah_names_the_package() {
         String::from_utf8_lossy(&out.stderr),
         "Error: buildah is not installed: rpod build runs Buildah, install the \"buildah\" package\n"
     );
+}
+
+#[test]
+fn build_manifest_adds_each_platform_to_the_list() {
+    let (w, _) = busybox();
+    let env = &w.env;
+    let dir = context(
+        env,
+        "ctx-manifest",
+        &[(
+            "Containerfile",
+            "FROM scratch\nARG TARGETARCH\nCOPY Containerfile /i-am-${TARGETARCH}\n",
+        )],
+    );
+    let ctx = dir.to_str().unwrap();
+    for arch in ["amd64", "arm64"] {
+        env.ok(&[
+            "build",
+            "-q",
+            "--layers=false",
+            "--platform",
+            &format!("linux/{arch}"),
+            "-t",
+            &format!("bm-{arch}"),
+            "--manifest",
+            "bm-list",
+            ctx,
+        ]);
+    }
+    let list: Value = serde_json::from_str(&env.ok(&["manifest", "inspect", "bm-list"])).unwrap();
+    let mut arches: Vec<&str> = list["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["platform"]["architecture"].as_str().unwrap())
+        .collect();
+    arches.sort();
+    assert_eq!(arches, ["amd64", "arm64"]);
+    let digest = env.ok(&["image", "inspect", "--format", "{{.Digest}}", "bm-arm64"]);
+    assert!(
+        list["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["digest"] == digest.trim()),
+        "the built image's digest is in the list: {list}"
+    );
+    assert_no_temp_left(env);
 }

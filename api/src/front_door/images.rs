@@ -112,6 +112,22 @@ pub struct ImagePushOptions {
     pub quiet: bool,
     /// `--remove-signatures` (accepted; rpod stores none).
     pub remove_signatures: bool,
+    /// `--compression-format`, `--compression-level`, `--force-compression`.
+    #[serde(default)]
+    pub compression: PushCompression,
+}
+
+/// How layers are compressed on push (`--compression-format`,
+/// `--compression-level`, `--force-compression`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushCompression {
+    /// `gzip` or `zstd`; `None` keeps each layer as stored.
+    pub format: Option<String>,
+    /// The algorithm's level (gzip 0-9, zstd 1-20).
+    pub level: Option<i32>,
+    /// `--force-compression`: recompress layers even when stored in the
+    /// requested format (`None`: true when `format` is given, as Podman).
+    pub force: Option<bool>,
 }
 
 /// entities.ImagePushReport.

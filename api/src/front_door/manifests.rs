@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::front_door::images::RegistryOptions;
+use std::sync::Arc;
+
+use crate::front_door::images::{ProgressSink, PushCompression, RegistryOptions};
 use crate::Result;
 
 /// `manifest create` / `manifest add` options.
@@ -33,6 +35,25 @@ pub struct ManifestAnnotateOptions {
     pub os_features: Vec<String>,
     /// `--index`: annotate the list itself instead of an instance.
     pub index: bool,
+}
+
+/// `manifest push` options.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestPushOptions {
+    /// `--all`: also push the list's instances (Podman's default).
+    pub all: bool,
+    /// `--rm`: remove the local list after a successful push.
+    pub rm: bool,
+    /// `--format oci|v2s2`: the list's media type (`None`: as stored).
+    pub format: Option<String>,
+    /// `--quiet`: no progress lines.
+    pub quiet: bool,
+    /// `--remove-signatures` (accepted; rpod stores none).
+    pub remove_signatures: bool,
+    /// Registry access.
+    pub registry: RegistryOptions,
+    /// Layer compression of the pushed instances.
+    pub compression: PushCompression,
 }
 
 /// `manifest rm` of one list.
@@ -70,12 +91,22 @@ pub trait Manifests: Send + Sync {
         options: ManifestAnnotateOptions,
     ) -> Result<String>;
 
-    /// `manifest inspect LIST`: the list's JSON, indented as Podman prints it.
-    async fn manifest_inspect(&self, list: &str) -> Result<String>;
+    /// `manifest inspect LIST`: the list's JSON, indented as Podman prints
+    /// it; a name not stored locally is read from its registry.
+    async fn manifest_inspect(&self, list: &str, registry: RegistryOptions) -> Result<String>;
 
     /// `manifest exists LIST`.
     async fn manifest_exists(&self, list: &str) -> Result<bool>;
 
     /// `manifest rm LIST`.
     async fn manifest_remove(&self, list: &str) -> Result<ManifestRemoveReport>;
+
+    /// `manifest push LIST DESTINATION`: the digest of the pushed list.
+    async fn manifest_push(
+        &self,
+        list: &str,
+        destination: &str,
+        options: ManifestPushOptions,
+        progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<String>;
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use rpod_api::front_door::build::{BuildContext, BuildOptions, BuildOutcome, BuildSink};
+use rpod_api::front_door::manifests::ManifestAddOptions;
 
 use super::common::{open_front_door, Globals};
 use super::registry_opts::RegistryArgs;
@@ -235,7 +236,7 @@ pub struct BuildArgs {
     /// Size of /dev/shm for RUN instructions
     #[arg(long)]
     shm_size: Option<String>,
-    /// Add the image to this manifest list (not supported yet)
+    /// Add the image to this manifest list, created if it does not exist
     #[arg(long)]
     manifest: Option<String>,
     /// Build for all platforms of the base image (not supported yet)
@@ -310,7 +311,6 @@ fn absolute(p: &Path) -> CliResult<PathBuf> {
 /// The flags Podman has and rpod refuses, in Podman's order.
 fn refuse_unsupported(a: &BuildArgs) -> CliResult<()> {
     let refused = [
-        ("--manifest", a.manifest.is_some()),
         ("--all-platforms", a.all_platforms),
         ("--sign-by", a.sign_by.is_some()),
         ("--output", a.output.is_some()),
@@ -589,7 +589,18 @@ pub async fn run(g: &Globals, a: BuildArgs) -> CliResult {
     let context = context_and_files(&a, &mut o)?;
     let fd = open_front_door(g)?;
     match fd.image_build(context, o, Arc::new(Terminal)).await? {
-        BuildOutcome::Built { .. } => Ok(0),
+        BuildOutcome::Built { image_id } => {
+            if let Some(list) = &a.manifest {
+                // Podman: the list is created if missing, the image added.
+                let add = ManifestAddOptions {
+                    amend: true,
+                    ..Default::default()
+                };
+                fd.manifest_create(list, vec![format!("containers-storage:{image_id}")], add)
+                    .await?;
+            }
+            Ok(0)
+        }
         BuildOutcome::Failed { message, exit_code } => Err(CliError::Coded {
             msg: message,
             code: exit_code,

@@ -2,9 +2,18 @@
 //! the local store, printed as Podman prints them.
 
 use clap::{Args, Subcommand};
-use rpod_api::front_door::manifests::{ManifestAddOptions, ManifestAnnotateOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rpod_api::error::ErrorKind;
+use rpod_api::front_door::images::ProgressSink;
+use rpod_api::front_door::manifests::{
+    ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions,
+};
 
 use super::common::{open_front_door, Globals};
+use super::progress_bars::StderrProgress;
+use super::push::CompressionArgs;
 use super::registry_opts::RegistryArgs;
 use crate::cli_error::{CliError, CliResult};
 
@@ -19,9 +28,9 @@ pub enum ManifestCommand {
     /// Check if a manifest list exists in local storage
     Exists(NameArg),
     /// Display the contents of a manifest list or image index
-    Inspect(NameArg),
+    Inspect(InspectArgs),
     /// Push a manifest list or image index to a registry
-    Push(UnimplementedArgs),
+    Push(PushArgs),
     /// Remove manifest list or image index from local storage
     Rm(RmArgs),
 }
@@ -96,15 +105,59 @@ pub struct NameArg {
 
 #[derive(Debug, Args)]
 pub struct RmArgs {
+    /// Ignore lists that do not exist
+    #[arg(short = 'i', long)]
+    ignore: bool,
     /// Manifest lists to remove
     #[arg(required = true)]
     lists: Vec<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct UnimplementedArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    args: Vec<String>,
+pub struct InspectArgs {
+    /// Neither require HTTPS nor verify certificates when accessing the registry
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    insecure: Option<bool>,
+    /// Print additional information (the list is always printed whole)
+    #[arg(short = 'v', long)]
+    verbose: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// The manifest list
+    list: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Also push the images in the list
+    #[arg(long, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    all: bool,
+    /// Remove the manifest list if push succeeds
+    #[arg(long, visible_alias = "purge", short = 'p')]
+    rm: bool,
+    /// Manifest type (oci or v2s2) to use when pushing the list (default: as stored)
+    #[arg(short = 'f', long)]
+    format: Option<String>,
+    /// After copying the list, write its digest to the file
+    #[arg(long)]
+    digestfile: Option<PathBuf>,
+    /// Don't output progress information when pushing lists
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Don't copy signatures when pushing images (accepted; rpod stores none)
+    #[arg(long)]
+    remove_signatures: bool,
+    /// Neither require HTTPS nor verify certificates when accessing the registry
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    insecure: Option<bool>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    #[command(flatten)]
+    compression: CompressionArgs,
+    /// The manifest list
+    list: String,
+    /// Destination: [docker://]REGISTRY/REPOSITORY[:TAG] (default: the list's name)
+    destination: Option<String>,
 }
 
 pub async fn dispatch(g: &Globals, c: ManifestCommand) -> CliResult {
@@ -114,15 +167,45 @@ pub async fn dispatch(g: &Globals, c: ManifestCommand) -> CliResult {
         ManifestCommand::Create(a) => create(g, a).await,
         ManifestCommand::Exists(a) => exists(g, a).await,
         ManifestCommand::Inspect(a) => inspect(g, a).await,
-        ManifestCommand::Push(_) => unimplemented("push"),
+        ManifestCommand::Push(a) => push(g, a).await,
         ManifestCommand::Rm(a) => rm(g, a).await,
     }
 }
 
-fn unimplemented(sub: &str) -> CliResult {
-    Err(CliError::usage(format!(
-        "rpod manifest {sub} is not implemented yet (see docs/compatibility.md)"
-    )))
+/// `--tls-verify` with the hidden `--insecure` folded in.
+fn tls_verify(registry: &RegistryArgs, insecure: Option<bool>) -> CliResult<Option<bool>> {
+    match (registry.tls_verify, insecure) {
+        (Some(_), Some(_)) => Err(CliError::usage(
+            "--insecure may not be used with --tls-verify",
+        )),
+        (t, None) => Ok(t),
+        (None, Some(i)) => Ok(Some(!i)),
+    }
+}
+
+async fn push(g: &Globals, a: PushArgs) -> CliResult {
+    let mut registry = a.registry.options()?;
+    registry.tls_verify = tls_verify(&a.registry, a.insecure)?;
+    let options = ManifestPushOptions {
+        all: a.all,
+        rm: a.rm,
+        format: a.format,
+        quiet: a.quiet,
+        remove_signatures: a.remove_signatures,
+        registry,
+        compression: a.compression.options(),
+    };
+    let destination = a.destination.unwrap_or_else(|| a.list.clone());
+    let fd = open_front_door(g)?;
+    let sink = (!a.quiet).then(|| StderrProgress::new(false) as Arc<dyn ProgressSink>);
+    let digest = fd
+        .manifest_push(&a.list, &destination, options, sink)
+        .await?;
+    if let Some(f) = &a.digestfile {
+        std::fs::write(f, &digest)
+            .map_err(|e| CliError::usage(format!("writing {}: {e}", f.display())))?;
+    }
+    Ok(0)
 }
 
 async fn create(g: &Globals, a: CreateArgs) -> CliResult {
@@ -176,9 +259,14 @@ async fn annotate(g: &Globals, a: AnnotateArgs) -> CliResult {
     Ok(0)
 }
 
-async fn inspect(g: &Globals, a: NameArg) -> CliResult {
+async fn inspect(g: &Globals, a: InspectArgs) -> CliResult {
+    // --verbose only matters for a remote image that is not a list, which
+    // rpod prints whole anyway.
+    let _ = a.verbose;
+    let mut registry = a.registry.options()?;
+    registry.tls_verify = tls_verify(&a.registry, a.insecure)?;
     let fd = open_front_door(g)?;
-    println!("{}", fd.manifest_inspect(&a.list).await?);
+    println!("{}", fd.manifest_inspect(&a.list, registry).await?);
     Ok(0)
 }
 
@@ -201,6 +289,7 @@ async fn rm(g: &Globals, a: RmArgs) -> CliResult {
                 }
                 println!("Deleted: {}", r.deleted);
             }
+            Err(e) if e.kind == ErrorKind::NoSuchImage && a.ignore => {}
             Err(e) => {
                 if let Some(prev) = failed.replace(e) {
                     eprintln!("Error: {}", prev.message);
@@ -209,6 +298,11 @@ async fn rm(g: &Globals, a: RmArgs) -> CliResult {
         }
     }
     match failed {
+        // A missing list exits 1, as Podman's `manifest rm`.
+        Some(e) if e.kind == ErrorKind::NoSuchImage => {
+            eprintln!("Error: {}", e.message);
+            Err(CliError::Exit(1))
+        }
         Some(e) => Err(e.into()),
         None => Ok(0),
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use rpod_api::front_door::images::{ImagePushOptions, ProgressSink};
+use rpod_api::front_door::images::{ImagePushOptions, ProgressSink, PushCompression};
 
 use super::common::{open_front_door, Globals};
 use super::progress_bars::StderrProgress;
@@ -25,6 +25,8 @@ pub struct PushArgs {
     /// Discard any pre-existing signatures in the image (accepted; rpod stores none)
     #[arg(long)]
     remove_signatures: bool,
+    #[command(flatten)]
+    compression: CompressionArgs,
     /// Image to push
     image: String,
     /// Destination: [docker://]REFERENCE, docker-archive:PATH[:REF], oci-archive:PATH[:REF], oci:PATH[:REF], dir:PATH
@@ -37,6 +39,7 @@ pub async fn run(g: &Globals, a: PushArgs) -> CliResult {
         registry: a.registry.options()?,
         quiet: a.quiet,
         remove_signatures: a.remove_signatures,
+        compression: a.compression.options(),
     };
     let sink = (!a.quiet).then(|| StderrProgress::new(false) as Arc<dyn ProgressSink>);
     let report = fd
@@ -49,4 +52,30 @@ pub async fn run(g: &Globals, a: PushArgs) -> CliResult {
         }
     }
     Ok(0)
+}
+
+/// `--compression-format`, `--compression-level`, `--force-compression`
+/// (push and manifest push).
+#[derive(Debug, Args, Clone, Default)]
+pub struct CompressionArgs {
+    /// Compression format to use (gzip or zstd)
+    #[arg(long)]
+    compression_format: Option<String>,
+    /// Compression level to use
+    #[arg(long)]
+    compression_level: Option<i32>,
+    /// Use the specified compression algorithm even if the destination contains a differently-compressed variant already (default true with --compression-format)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    force_compression: Option<bool>,
+}
+
+impl CompressionArgs {
+    /// The request's compression options.
+    pub fn options(&self) -> PushCompression {
+        PushCompression {
+            format: self.compression_format.clone(),
+            level: self.compression_level,
+            force: self.force_compression,
+        }
+    }
 }

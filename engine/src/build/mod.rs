@@ -8,6 +8,7 @@
 mod args;
 mod bases;
 mod buildah;
+mod cache;
 mod context;
 mod export;
 
@@ -22,6 +23,7 @@ use crate::engine::Engine;
 use crate::storage::StorageError;
 
 pub(crate) use buildah::{store_dirs, version};
+pub(crate) use cache::{cache_images, CacheImage};
 
 /// Why a build could not run (Buildah's own failures are a
 /// [`BuildOutcome::Failed`]).

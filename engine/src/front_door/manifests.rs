@@ -2,11 +2,14 @@
 //! in the store ([`crate::storage::ManifestList`]), instances read from
 //! local images or registries.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use rand::RngCore;
 use rpod_api::error::ErrorKind;
+use rpod_api::front_door::images::{ProgressSink, RegistryOptions};
 use rpod_api::front_door::manifests::{
-    ManifestAddOptions, ManifestAnnotateOptions, ManifestRemoveReport,
+    ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions, ManifestRemoveReport,
 };
 use rpod_api::front_door::Manifests;
 use rpod_api::{Error, Result};
@@ -16,6 +19,7 @@ use super::images::names::normalize_name;
 use super::images::transfer::{connect_options, registries_conf};
 use super::LocalEngine;
 use crate::image_ref::platform::{self, IndexEntry, PlatformWanted};
+use crate::image_ref::ImageReference;
 use crate::registry::remote_manifest::remote_manifest;
 use crate::registry::PullOptions;
 use crate::storage::{ManifestList, Store};
@@ -24,11 +28,11 @@ const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
-fn storage_err(e: crate::storage::StorageError) -> Error {
+pub(super) fn storage_err(e: crate::storage::StorageError) -> Error {
     Error::other(e.to_string())
 }
 
-fn not_known(name: &str) -> Error {
+pub(super) fn not_known(name: &str) -> Error {
     Error::new(ErrorKind::NoSuchImage, format!("{name}: image not known"))
 }
 
@@ -94,12 +98,12 @@ fn source_of(reference: &str) -> Result<Source<'_>> {
     }
 }
 
-/// The descriptors `reference` adds to a list.
+/// The descriptors `reference` adds to a list, each with where it comes from.
 async fn instances(
     store: &Store,
     reference: &str,
     options: &ManifestAddOptions,
-) -> Result<Vec<Value>> {
+) -> Result<Vec<(Value, String)>> {
     match source_of(reference)? {
         Source::Local(name) => {
             let image = store
@@ -108,12 +112,15 @@ async fn instances(
                 .ok_or_else(|| not_known(name))?;
             let raw = store.image_manifest(&image).map_err(storage_err)?;
             let config = store.image_config(&image).map_err(storage_err)?;
-            Ok(vec![json!({
-                "mediaType": media_type_of(&raw),
-                "size": raw.len(),
-                "digest": image.digest,
-                "platform": config_platform(&config)?,
-            })])
+            Ok(vec![(
+                json!({
+                    "mediaType": media_type_of(&raw),
+                    "size": raw.len(),
+                    "digest": image.digest,
+                    "platform": config_platform(&config)?,
+                }),
+                format!("containers-storage:{}", image.id),
+            )])
         }
         Source::Registry(name) => {
             let qualified = normalize_name(name)?;
@@ -126,15 +133,26 @@ async fn instances(
             let m = remote_manifest(&qualified, &opts)
                 .await
                 .map_err(|e| Error::other(e.to_string()))?;
-            match &m.config {
-                Some(config) => Ok(vec![json!({
+            let repository = ImageReference::parse(&qualified)
+                .map_err(|e| Error::invalid(format!("{qualified}: {e}")))?
+                .name();
+            let found = match &m.config {
+                Some(config) => vec![json!({
                     "mediaType": m.media_type,
                     "size": m.raw.len(),
                     "digest": m.digest,
                     "platform": config_platform(config)?,
-                })]),
-                None => list_instances(&m.raw, options.all),
-            }
+                })],
+                None => list_instances(&m.raw, options.all)?,
+            };
+            Ok(found
+                .into_iter()
+                .map(|d| {
+                    let digest = d.get("digest").and_then(Value::as_str).unwrap_or_default();
+                    let source = format!("docker://{repository}@{digest}");
+                    (d, source)
+                })
+                .collect())
         }
     }
 }
@@ -161,12 +179,43 @@ fn list_instances(raw: &[u8], all: bool) -> Result<Vec<Value>> {
         .collect())
 }
 
+/// `manifest inspect` of a name not stored locally: the manifest (list) as
+/// its registry serves it, indented as Podman prints it.
+async fn remote_inspect(name: &str, registry: &RegistryOptions) -> Result<String> {
+    let reference = name.strip_prefix("docker://").unwrap_or(name);
+    let qualified = normalize_name(reference)?;
+    let opts = PullOptions {
+        tls_verify: registry.tls_verify,
+        registries_conf: registries_conf()?,
+        connect: connect_options(registry),
+        ..Default::default()
+    };
+    let m = remote_manifest(&qualified, &opts)
+        .await
+        .map_err(|e| Error::other(format!("reading image \"docker://{reference}\": {e}")))?;
+    let v: Value = serde_json::from_slice(&m.raw)
+        .map_err(|e| Error::other(format!("parsing manifest: {e}")))?;
+    pretty(&v)
+}
+
+/// `v` indented by four spaces, as Podman prints manifests.
+fn pretty(v: &Value) -> Result<String> {
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    serde::Serialize::serialize(v, &mut ser).map_err(|e| Error::other(e.to_string()))?;
+    String::from_utf8(out).map_err(|e| Error::other(e.to_string()))
+}
+
 /// Adds `new` instances to `list`, replacing ones with the same digest.
-fn merge(list: &mut ManifestList, new: Vec<Value>) {
-    for inst in new {
+fn merge(list: &mut ManifestList, new: Vec<(Value, String)>) {
+    for (inst, source) in new {
         let digest = inst.get("digest").cloned();
         list.manifests
             .retain(|m| m.get("digest") != digest.as_ref());
+        if let Some(d) = digest.as_ref().and_then(Value::as_str) {
+            list.sources.insert(d.to_string(), source);
+        }
         list.manifests.push(inst);
     }
 }
@@ -174,11 +223,18 @@ fn merge(list: &mut ManifestList, new: Vec<Value>) {
 /// The list as Podman serializes it: an OCI index if any instance is OCI
 /// or the list has annotations, a Docker manifest list otherwise.
 fn render(list: &ManifestList) -> Result<String> {
-    let oci = !list.annotations.is_empty()
-        || list
-            .manifests
-            .iter()
-            .any(|m| m.get("mediaType").and_then(Value::as_str) == Some(OCI_MANIFEST));
+    render_as(list, None)
+}
+
+/// [`render`] as an OCI index (`Some(true)`) or a Docker list (`Some(false)`).
+pub(super) fn render_as(list: &ManifestList, oci: Option<bool>) -> Result<String> {
+    let oci = oci.unwrap_or_else(|| {
+        !list.annotations.is_empty()
+            || list
+                .manifests
+                .iter()
+                .any(|m| m.get("mediaType").and_then(Value::as_str) == Some(OCI_MANIFEST))
+    });
     let mut doc = Map::new();
     doc.insert("schemaVersion".into(), json!(2));
     doc.insert(
@@ -192,12 +248,7 @@ fn render(list: &ManifestList) -> Result<String> {
             Value::Object(list.annotations.clone()),
         );
     }
-    let mut out = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-    serde::Serialize::serialize(&Value::Object(doc), &mut ser)
-        .map_err(|e| Error::other(e.to_string()))?;
-    String::from_utf8(out).map_err(|e| Error::other(e.to_string()))
+    pretty(&Value::Object(doc))
 }
 
 /// `--annotation KEY=VALUE` values into `into`.
@@ -248,7 +299,7 @@ fn annotate_instance(inst: &mut Value, options: &ManifestAnnotateOptions) -> Res
 }
 
 impl LocalEngine {
-    fn find_list(&self, name: &str) -> Result<Option<ManifestList>> {
+    pub(super) fn find_list(&self, name: &str) -> Result<Option<ManifestList>> {
         let store = self.engine().store();
         if let Some(l) = store.lookup_list(name).map_err(storage_err)? {
             return Ok(Some(l));
@@ -290,6 +341,7 @@ impl Manifests for LocalEngine {
                     names: vec![qualified],
                     manifests: Vec::new(),
                     annotations: Map::new(),
+                    sources: Default::default(),
                 }
             }
         };
@@ -359,8 +411,11 @@ impl Manifests for LocalEngine {
         Ok(found.id)
     }
 
-    async fn manifest_inspect(&self, list: &str) -> Result<String> {
-        render(&self.find_list(list)?.ok_or_else(|| not_known(list))?)
+    async fn manifest_inspect(&self, list: &str, registry: RegistryOptions) -> Result<String> {
+        if let Some(found) = self.find_list(list)? {
+            return render(&found);
+        }
+        remote_inspect(list, &registry).await
     }
 
     async fn manifest_exists(&self, list: &str) -> Result<bool> {
@@ -377,5 +432,16 @@ impl Manifests for LocalEngine {
             untagged: found.names,
             deleted: found.id,
         })
+    }
+
+    async fn manifest_push(
+        &self,
+        list: &str,
+        destination: &str,
+        options: ManifestPushOptions,
+        progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<String> {
+        self.push_manifest_list(list, destination, options, progress)
+            .await
     }
 }

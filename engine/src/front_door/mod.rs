@@ -11,6 +11,7 @@ mod containers;
 pub(crate) mod error;
 pub(crate) mod images;
 mod kube;
+mod manifest_push;
 mod manifests;
 mod networks;
 mod pods;

@@ -6,11 +6,13 @@
 
 pub mod auth;
 pub mod client;
+pub mod copy;
 mod error;
 mod mount;
 pub mod progress;
 mod pull;
 pub mod push;
+pub mod recompress;
 pub mod registries_conf;
 pub mod remote_manifest;
 #[cfg(test)]

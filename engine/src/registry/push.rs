@@ -17,6 +17,7 @@ use tokio::io::AsyncReadExt;
 use super::client::{connect, ConnectError, ConnectOptions};
 use super::error::describe;
 use super::mount::Mounter;
+use super::recompress::{self, CompressionError, Recompress, Rewritten};
 use super::registries_conf::RegistriesConf;
 use crate::image_ref::reference::{ImageReference, ReferenceError};
 use crate::storage::manifest::Manifest;
@@ -37,6 +38,19 @@ pub struct PushOptions {
     pub registries_conf: RegistriesConf,
     /// No progress lines.
     pub quiet: bool,
+    /// `--compression-format` and friends: layers written again.
+    pub compression: Option<Recompress>,
+}
+
+/// What was pushed: the manifest as the registry has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// `sha256:…` of the manifest bytes.
+    pub digest: String,
+    /// Their length.
+    pub size: u64,
+    /// The manifest's media type.
+    pub media_type: String,
 }
 
 /// Why a push failed.
@@ -71,6 +85,12 @@ pub enum PushError {
     /// The stored manifest is unreadable.
     #[error("parsing stored manifest of {0}: {1}")]
     BadManifest(String, String),
+    /// Reading an instance from its source registry failed.
+    #[error("{0}")]
+    Source(String),
+    /// Writing layers in another compression failed.
+    #[error(transparent)]
+    Compression(#[from] CompressionError),
 }
 
 fn oci_reference(r: &ImageReference) -> Reference {
@@ -107,14 +127,12 @@ fn file_stream(
     })
 }
 
-/// Pushes `image` to `dest` and returns the manifest digest.
-pub async fn push(
-    store: &Store,
-    image: &Image,
+/// `dest`'s registry and whether registries.conf marks it insecure; an
+/// error if it is blocked or missing.
+pub(super) fn destination(
     dest: &ImageReference,
     opts: &PushOptions,
-    progress: &mut (dyn Write + Send),
-) -> Result<String, PushError> {
+) -> Result<(String, bool), PushError> {
     let registry = dest
         .domain
         .clone()
@@ -123,16 +141,199 @@ pub async fn push(
     if conf_entry.is_some_and(|r| r.blocked) {
         return Err(PushError::Blocked(registry));
     }
-    let insecure = conf_entry.is_some_and(|r| r.insecure);
-    let raw = store.image_manifest(image)?;
+    Ok((registry, conf_entry.is_some_and(|r| r.insecure)))
+}
+
+/// The `layers` (digest, blob file) that `how` writes again, into `dir`.
+pub(super) async fn recompress_layers(
+    layers: &[(String, PathBuf)],
+    how: Recompress,
+    dir: &std::path::Path,
+) -> Result<Vec<Rewritten>, PushError> {
+    let mut out = Vec::new();
+    for (i, (digest, src)) in layers.iter().enumerate() {
+        let (digest, src) = (digest.clone(), src.clone());
+        let dest = dir.join(format!("layer-{i}"));
+        let done = tokio::task::spawn_blocking(move || {
+            let current = recompress::sniff(&src).map_err(|source| CompressionError::Io {
+                digest: digest.clone(),
+                source,
+            })?;
+            if !how.needed(current) {
+                return Ok(None);
+            }
+            recompress::recompress_blob(&digest, &src, dest, how).map(Some)
+        })
+        .await
+        .map_err(|e| PushError::Manifest(format!("recompressing: {e}")))??;
+        out.extend(done);
+    }
+    Ok(out)
+}
+
+/// Pushes `image` to `dest` and returns what the registry now has.
+pub async fn push(
+    store: &Store,
+    image: &Image,
+    dest: &ImageReference,
+    opts: &PushOptions,
+    progress: &mut (dyn Write + Send),
+) -> Result<Pushed, PushError> {
+    destination(dest, opts)?;
+    let stored = store.image_manifest(image)?;
     let config = store.image_config(image)?;
-    let manifest = Manifest::parse(&raw)
-        .map_err(|e| PushError::BadManifest(image.id.clone(), e.to_string()))?;
+    let bad = |e: serde_json::Error| PushError::BadManifest(image.id.clone(), e.to_string());
+    let manifest = Manifest::parse(&stored).map_err(bad)?;
     for l in &manifest.layers {
         if !store.has_blob(&l.digest) {
             return Err(StorageError::BlobUnknown(l.digest.clone()).into());
         }
     }
+    // Layers in another compression: written to this temp dir, held until
+    // the push is done.
+    let scratch = store.temp_dir()?;
+    let files = manifest
+        .layers
+        .iter()
+        .map(|l| Ok((l.digest.clone(), store.blob_path(&l.digest)?)))
+        .collect::<Result<Vec<_>, PushError>>()?;
+    let (raw, manifest, files) = apply_compression(
+        stored,
+        manifest,
+        files,
+        dest,
+        opts,
+        scratch.path(),
+        &image.id,
+    )
+    .await?;
+    let pushed = upload_image(
+        ImageFiles {
+            raw,
+            manifest,
+            config,
+            layers: files,
+            known_as: &image.names,
+        },
+        dest,
+        opts,
+        progress,
+    )
+    .await?;
+    drop(scratch);
+    Ok(pushed)
+}
+
+/// The blobs of `files` that `dest`'s repository already has.
+async fn present_at(
+    dest: &ImageReference,
+    opts: &PushOptions,
+    files: &[(String, PathBuf)],
+) -> Result<Vec<String>, PushError> {
+    let (registry, insecure) = destination(dest, opts)?;
+    let endpoint = connect(&registry, &dest.path, insecure, &opts.connect, true).await?;
+    let oref = oci_reference(dest);
+    let mut present = Vec::new();
+    for (digest, _) in files {
+        if endpoint
+            .client
+            .blob_exists(&oref, digest)
+            .await
+            .unwrap_or(false)
+        {
+            present.push(digest.clone());
+        }
+    }
+    Ok(present)
+}
+
+/// The manifest and layer files to push once `opts.compression` is
+/// applied (rewritten layers written into `dir`).
+pub(super) async fn apply_compression(
+    raw: Vec<u8>,
+    manifest: Manifest,
+    files: Vec<(String, PathBuf)>,
+    dest: &ImageReference,
+    opts: &PushOptions,
+    dir: &std::path::Path,
+    what: &str,
+) -> Result<(Vec<u8>, Manifest, Vec<(String, PathBuf)>), PushError> {
+    let Some(how) = opts.compression else {
+        return Ok((raw, manifest, files));
+    };
+    // Without --force-compression, a blob the destination has is reused.
+    let reused = if how.force {
+        Vec::new()
+    } else {
+        present_at(dest, opts, &files).await?
+    };
+    let todo: Vec<_> = files
+        .iter()
+        .filter(|(d, _)| !reused.contains(d))
+        .cloned()
+        .collect();
+    let rewritten = recompress_layers(&todo, how, dir).await?;
+    if rewritten.is_empty() {
+        return Ok((raw, manifest, files));
+    }
+    let raw = recompress::rewrite_manifest(&raw, how.target, &rewritten)?;
+    let manifest = Manifest::parse(&raw)
+        .map_err(|e| PushError::BadManifest(what.to_string(), e.to_string()))?;
+    let files = files
+        .into_iter()
+        .map(
+            |(digest, path)| match rewritten.iter().find(|r| r.from == digest) {
+                Some(r) => (r.digest.clone(), r.path.clone()),
+                None => (digest, path),
+            },
+        )
+        .collect();
+    Ok((raw, manifest, files))
+}
+
+/// An image's parts ready for upload.
+pub(super) struct ImageFiles<'a> {
+    /// The manifest as it will be pushed.
+    pub raw: Vec<u8>,
+    /// It parsed.
+    pub manifest: Manifest,
+    /// The config blob.
+    pub config: Vec<u8>,
+    /// Each layer's digest and the file holding its blob.
+    pub layers: Vec<(String, PathBuf)>,
+    /// Names the image is known under (cross-repository mount sources).
+    pub known_as: &'a [String],
+}
+
+/// Uploads `image`'s blobs and then its manifest to `dest`.
+pub(super) async fn upload_image(
+    image: ImageFiles<'_>,
+    dest: &ImageReference,
+    opts: &PushOptions,
+    progress: &mut (dyn Write + Send),
+) -> Result<Pushed, PushError> {
+    let ImageFiles {
+        raw,
+        manifest,
+        config,
+        layers,
+        known_as,
+    } = image;
+    let (registry, insecure) = destination(dest, opts)?;
+    // A push by digest goes to the digest of what is pushed (which a
+    // recompression changed).
+    let by_digest;
+    let dest = match &dest.digest {
+        Some(_) => {
+            by_digest = ImageReference {
+                digest: Some(format!("sha256:{}", hex::encode(Sha256::digest(&raw)))),
+                tag: None,
+                ..dest.clone()
+            };
+            &by_digest
+        }
+        None => dest,
+    };
     let small = connect(&registry, &dest.path, insecure, &opts.connect, true).await?;
     let large = connect(&registry, &dest.path, insecure, &opts.connect, false).await?;
     let oref = oci_reference(dest);
@@ -141,8 +342,7 @@ pub async fn push(
             .await;
     }
     // Other repositories of this registry the image is known under: mount sources.
-    let mut mount_from: Vec<String> = image
-        .names
+    let mut mount_from: Vec<String> = known_as
         .iter()
         .filter_map(|n| ImageReference::parse(n).ok())
         .filter(|r| r.domain.as_deref() == Some(registry.as_str()) && r.path != dest.path)
@@ -168,11 +368,9 @@ pub async fn push(
     }
     // Collected first: a lazy `map` keeps its closure in the future, which
     // rustc then cannot prove `Send` (as the front door's async trait needs).
-    let jobs: Vec<_> = manifest
-        .layers
-        .iter()
-        .map(|l| {
-            let digest = l.digest.clone();
+    let jobs: Vec<_> = layers
+        .into_iter()
+        .map(|(digest, path)| {
             let (small, large, oref, mounter, registry) = (
                 &small.client,
                 &large.client,
@@ -182,7 +380,7 @@ pub async fn push(
             );
             async move {
                 let outcome =
-                    upload_blob(store, small, large, oref, mounter, &digest, registry).await?;
+                    upload_blob(small, large, oref, mounter, &digest, path, registry).await?;
                 Ok::<_, PushError>((digest, outcome))
             }
         })
@@ -217,27 +415,47 @@ pub async fn push(
     if !opts.quiet {
         let _ = writeln!(progress, "Writing manifest to image destination");
     }
-    let content_type = manifest
-        .content_type()
+    put_manifest(
+        &small.client,
+        &oref,
+        raw,
+        manifest.content_type(),
+        &registry,
+    )
+    .await
+}
+
+/// Uploads the manifest `raw` of `media_type` to `oref`.
+async fn put_manifest(
+    client: &Client,
+    oref: &Reference,
+    raw: Vec<u8>,
+    media_type: &str,
+    registry: &str,
+) -> Result<Pushed, PushError> {
+    let content_type = media_type
         .parse()
         .map_err(|e| PushError::Manifest(format!("media type: {e}")))?;
-    small
-        .client
-        .push_manifest_raw(&oref, raw.clone(), content_type)
+    client
+        .push_manifest_raw(oref, raw.clone(), content_type)
         .await
-        .map_err(|e| PushError::Manifest(describe(&e, "uploading manifest", &registry)))?;
-    Ok(format!("sha256:{}", hex::encode(Sha256::digest(&raw))))
+        .map_err(|e| PushError::Manifest(describe(&e, "uploading manifest", registry)))?;
+    Ok(Pushed {
+        digest: format!("sha256:{}", hex::encode(Sha256::digest(&raw))),
+        size: raw.len() as u64,
+        media_type: media_type.to_string(),
+    })
 }
 
 /// Makes sure the registry has blob `digest`; returns what was done, as the
 /// suffix of Podman's "Copying blob" line.
 async fn upload_blob(
-    store: &Store,
     small: &Client,
     large: &Client,
     dest: &Reference,
     mounter: Option<&Mounter>,
     digest: &str,
+    path: PathBuf,
     registry: &str,
 ) -> Result<&'static str, PushError> {
     let err = |e: OciDistributionError| PushError::Blob {
@@ -255,7 +473,6 @@ async fn upload_blob(
             }
         }
     }
-    let path = store.blob_path(digest)?;
     let size = std::fs::metadata(&path)
         .map_err(StorageError::io("reading", &path))?
         .len();
@@ -271,4 +488,22 @@ async fn upload_blob(
             .map_err(err)?;
     }
     Ok("")
+}
+
+/// Pushes the manifest list `raw` (of `media_type`) to `dest`; its
+/// instances must be there already.
+pub async fn push_list(
+    raw: Vec<u8>,
+    media_type: &str,
+    dest: &ImageReference,
+    opts: &PushOptions,
+) -> Result<Pushed, PushError> {
+    let (registry, insecure) = destination(dest, opts)?;
+    let endpoint = connect(&registry, &dest.path, insecure, &opts.connect, true).await?;
+    let oref = oci_reference(dest);
+    endpoint
+        .client
+        .store_auth_if_needed(oref.resolve_registry(), &endpoint.auth)
+        .await;
+    put_manifest(&endpoint.client, &oref, raw, media_type, &registry).await
 }

@@ -35,10 +35,10 @@ pub struct CommitOptions {
 }
 
 /// Writes what it is given to `inner` while hashing and counting it.
-struct Hashing<W> {
-    inner: W,
+pub(crate) struct Hashing<W> {
+    pub(crate) inner: W,
     hasher: Sha256,
-    count: u64,
+    pub(crate) count: u64,
 }
 
 impl<W: Write> Write for Hashing<W> {
@@ -55,7 +55,7 @@ impl<W: Write> Write for Hashing<W> {
 }
 
 impl<W> Hashing<W> {
-    fn new(inner: W) -> Self {
+    pub(crate) fn new(inner: W) -> Self {
         Hashing {
             inner,
             hasher: Sha256::new(),
@@ -63,7 +63,7 @@ impl<W> Hashing<W> {
         }
     }
 
-    fn digest(&self) -> String {
+    pub(crate) fn digest(&self) -> String {
         format!("sha256:{}", hex::encode(self.hasher.clone().finalize()))
     }
 }

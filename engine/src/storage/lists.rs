@@ -25,6 +25,10 @@ pub struct ManifestList {
     /// The list's annotations.
     #[serde(default)]
     pub annotations: serde_json::Map<String, serde_json::Value>,
+    /// Where each instance (by digest) was added from, for `push --all`:
+    /// `containers-storage:<image id>` or `docker://<repository>@<digest>`.
+    #[serde(default)]
+    pub sources: std::collections::BTreeMap<String, String>,
 }
 
 impl Store {

@@ -46,6 +46,7 @@ pub mod tree_tar;
 mod vfs;
 
 pub use commit::CommitOptions;
+pub(crate) use commit::Hashing;
 pub use error::StorageError;
 pub(crate) use extract::extract_layer;
 pub use images::{Image, NewImage};

@@ -1,8 +1,11 @@
 //! `Manifests` over the libpod API: not carried yet.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use rpod_api::front_door::images::{ProgressSink, RegistryOptions};
 use rpod_api::front_door::manifests::{
-    ManifestAddOptions, ManifestAnnotateOptions, ManifestRemoveReport,
+    ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions, ManifestRemoveReport,
 };
 use rpod_api::front_door::Manifests;
 use rpod_api::Result;
@@ -39,7 +42,7 @@ impl Manifests for RemoteEngine {
         Err(unsupported("manifest annotate"))
     }
 
-    async fn manifest_inspect(&self, _list: &str) -> Result<String> {
+    async fn manifest_inspect(&self, _list: &str, _registry: RegistryOptions) -> Result<String> {
         Err(unsupported("manifest inspect"))
     }
 
@@ -49,5 +52,15 @@ impl Manifests for RemoteEngine {
 
     async fn manifest_remove(&self, _list: &str) -> Result<ManifestRemoveReport> {
         Err(unsupported("manifest rm"))
+    }
+
+    async fn manifest_push(
+        &self,
+        _list: &str,
+        _destination: &str,
+        _options: ManifestPushOptions,
+        _progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<String> {
+        Err(unsupported("manifest push"))
     }
 }

@@ -44,6 +44,24 @@ pub(crate) async fn remove(
     Ok(report)
 }
 
+/// Removes the manifest list `q` names, if there is one.
+fn remove_list(engine: &Engine, q: &str, report: &mut ImageRemoveReport) -> Result<bool> {
+    let store = engine.store();
+    let mut found = store.lookup_list(q).map_err(|e| other(&e))?;
+    if found.is_none() {
+        if let Ok(name) = super::names::normalize_name(q) {
+            found = store.lookup_list(&name).map_err(|e| other(&e))?;
+        }
+    }
+    let Some(list) = found else {
+        return Ok(false);
+    };
+    store.delete_list(&list.id).map_err(|e| other(&e))?;
+    report.untagged.extend(list.names);
+    report.deleted.push(list.id);
+    Ok(true)
+}
+
 /// Removes the image `q` names. With `all` (part of `rmi --all`) every image
 /// goes whole, whatever its number of names.
 async fn remove_one(
@@ -56,6 +74,8 @@ async fn remove_one(
     let store = engine.store();
     let image = match store.lookup_image(q) {
         Ok(Some(i)) => i,
+        // A manifest list is an image to Podman's rmi.
+        Ok(None) if remove_list(engine, q, report)? => return Ok(()),
         // Podman: `--force` (like `--ignore`) is no error for a missing image.
         Ok(None) if options.ignore || force => return Ok(()),
         Ok(None) => return Err(super::names::not_known(q)),

@@ -5,8 +5,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rpod_api::error::ErrorKind;
 use rpod_api::front_door::images::{
-    ImagePullOptions, ImagePushOptions, ProgressSink, PullProgress, RegistryOptions,
+    ImagePullOptions, ImagePushOptions, ProgressSink, PullProgress, PushCompression,
+    RegistryOptions,
 };
 use rpod_api::{Error, Result};
 
@@ -18,6 +20,7 @@ use crate::registry::auth::Credentials;
 use crate::registry::client::ConnectOptions;
 use crate::registry::progress::{Progress, ProgressObserver};
 use crate::registry::push::{push, PushOptions};
+use crate::registry::recompress::{CompressionError, Recompress};
 use crate::registry::{self, PullOptions, RegistriesConf};
 use crate::storage::archive::{save, ArchiveFormat, SaveItem, SaveTarget};
 
@@ -40,22 +43,30 @@ pub(crate) fn registries_conf() -> Result<RegistriesConf> {
     RegistriesConf::load().map_err(|e| Error::invalid(e.to_string()))
 }
 
+/// The engine's recompression for a request's `--compression-*` flags.
+pub(crate) fn recompression(c: &PushCompression) -> Result<Option<Recompress>> {
+    Recompress::parse(c.format.as_deref(), c.level, c.force).map_err(|e| match e {
+        CompressionError::NotImplemented(_) => Error::new(ErrorKind::NotImplemented, e.to_string()),
+        _ => Error::invalid(e.to_string()),
+    })
+}
+
 /// Progress text written by the registry code, as [`PullProgress::Line`]
 /// events (one per line).
-struct Lines {
+pub(crate) struct Lines {
     sink: Option<Arc<dyn ProgressSink>>,
     partial: Vec<u8>,
 }
 
 impl Lines {
-    fn new(sink: Option<Arc<dyn ProgressSink>>) -> Lines {
+    pub(crate) fn new(sink: Option<Arc<dyn ProgressSink>>) -> Lines {
         Lines {
             sink,
             partial: Vec::new(),
         }
     }
 
-    fn line(&self, text: &str) {
+    pub(crate) fn line(&self, text: &str) {
         if let Some(s) = &self.sink {
             s.event(PullProgress::Line(text.to_owned()));
         }
@@ -354,6 +365,12 @@ pub(crate) async fn push_image(
             path,
             reference,
         } => {
+            if options.compression.format.is_some() {
+                return Err(Error::new(
+                    ErrorKind::NotImplemented,
+                    "--compression-format with an archive or layout destination is not implemented (see docs/compatibility.md)",
+                ));
+            }
             let names = match reference {
                 Some(r) => archive_names(format, &r)?,
                 None => engine
@@ -384,12 +401,13 @@ pub(crate) async fn push_image(
                 connect: connect_options(&options.registry),
                 registries_conf: registries_conf()?,
                 quiet: options.quiet,
+                compression: recompression(&options.compression)?,
             };
-            let digest = push(engine.store(), &image, &reference, &opts, &mut lines)
+            let pushed = push(engine.store(), &image, &reference, &opts, &mut lines)
                 .await
                 .map_err(|e| other(&e))?;
             crate::events::image_event(engine.config(), &image.id, &dest, "push");
-            Ok(digest)
+            Ok(pushed.digest)
         }
     }
 }

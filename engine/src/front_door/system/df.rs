@@ -14,6 +14,14 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// An RFC 3339 creation time (zero if absent or malformed).
+fn go_time(created: Option<&str>) -> GoTime {
+    created
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| GoTime(Some(t)))
+        .unwrap_or_default()
+}
+
 /// `repo:tag` as (repository, tag); `<none>` when the name has no tag.
 fn split_name(name: &str) -> (&str, &str) {
     match name.rfind(':') {
@@ -32,12 +40,7 @@ pub(crate) fn df_report(engine: &Engine) -> Result<SystemDfReport> {
     let mut image_reports = Vec::new();
     for i in &images {
         let users = containers.iter().filter(|c| c.image_id == i.id).count();
-        let created = i
-            .created
-            .as_deref()
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| GoTime(Some(t)))
-            .unwrap_or_default();
+        let created = go_time(i.created.as_deref());
         let names: Vec<(String, String)> = if i.names.is_empty() {
             vec![("<none>".into(), "<none>".into())]
         } else {
@@ -63,6 +66,24 @@ pub(crate) fn df_report(engine: &Engine) -> Result<SystemDfReport> {
                 containers: i64::try_from(users).unwrap_or(i64::MAX),
             });
         }
+    }
+    // Buildah's images (the build cache) not also in rpod's store, as
+    // Podman's one store counts them.
+    let cache: Vec<crate::build::CacheImage> = crate::build::cache_images(engine.config())
+        .into_iter()
+        .filter(|c| !images.iter().any(|i| i.id == c.id))
+        .collect();
+    for c in &cache {
+        image_reports.push(SystemDfImageReport {
+            repository: "<none>".into(),
+            tag: "<none>".into(),
+            image_id: c.id.clone(),
+            created: go_time(c.created.as_deref()),
+            size: to_i64(c.size),
+            shared_size: 0,
+            unique_size: to_i64(c.size),
+            containers: 0,
+        });
     }
     let container_reports = containers
         .iter()
@@ -92,7 +113,11 @@ pub(crate) fn df_report(engine: &Engine) -> Result<SystemDfReport> {
         })
         .collect();
     Ok(SystemDfReport {
-        images_size: images.iter().map(|i| to_i64(i.size)).sum(),
+        images_size: images
+            .iter()
+            .map(|i| to_i64(i.size))
+            .chain(cache.iter().map(|c| to_i64(c.size)))
+            .sum(),
         images: image_reports,
         containers: container_reports,
         volumes: volume_reports(engine)?,
