@@ -431,3 +431,154 @@ fn monitor_keeps_the_exit_code_and_restarts_without_the_cli() {
         state(&again, "{{.State.Status}} {{.RestartCount}}") == b"exited 2\n"
     });
 }
+
+#[test]
+fn keep_id_runs_as_the_user_and_its_files_are_the_users() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let share = u.dir.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    std::os::unix::fs::chown(&share, Some(u.uid), Some(u.uid)).unwrap();
+    let bind = format!("{}:/share", share.display());
+    // The user's ids inside, the user's name from an added passwd entry.
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--userns=keep-id",
+        "-v",
+        &bind,
+        &img,
+        "sh",
+        "-c",
+        "id -u; id -g; id -un; touch /share/written",
+    ]);
+    assert_eq!(out, format!("{0}\n{0}\n{USER}\n", u.uid));
+    let m = std::fs::metadata(share.join("written")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (u.uid, u.uid), "owned by the user");
+    // Podman's mapping: the user's id on namespace root, ids below it on
+    // the subordinate ids from 1 on.
+    let map = u.ok(&[
+        "run",
+        "--rm",
+        "--userns=keep-id",
+        &img,
+        "cat",
+        "/proc/self/uid_map",
+    ]);
+    let rows: Vec<Vec<u32>> = map
+        .lines()
+        .map(|l| l.split_whitespace().map(|n| n.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows[0], vec![0, 1, u.uid]);
+    assert_eq!(rows[1], vec![u.uid, 0, 1]);
+    // uid=/gid= choose the container ids the user's files appear as.
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--userns=keep-id:uid=200,gid=300",
+        "-v",
+        &bind,
+        &img,
+        "sh",
+        "-c",
+        "id -u; id -g; touch /share/chosen; stat -c %u:%g /share/written",
+    ]);
+    assert_eq!(out, "200\n300\n200:300\n");
+    let m = std::fs::metadata(share.join("chosen")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (u.uid, u.uid));
+    // exec in a keep-id container, after a restart too.
+    let name = unique_name("rlkeep");
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--userns=keep-id",
+        &img,
+        "top",
+    ]);
+    assert_eq!(u.ok(&["exec", &name, "id", "-un"]), format!("{USER}\n"));
+    u.ok(&["restart", "-t", "0", &name]);
+    assert_eq!(
+        u.ok(&[
+            "exec",
+            &name,
+            "grep",
+            "-c",
+            &format!("^{USER}:"),
+            "/etc/passwd"
+        ]),
+        "1\n"
+    );
+    assert_eq!(
+        u.ok(&["inspect", "--format", "{{.HostConfig.UsernsMode}}", &name])
+            .trim(),
+        "private"
+    );
+    u.ok(&["rm", "-f", "-t", "0", &name]);
+    // A pod's keep-id namespace: members run as the user too.
+    let pod = unique_name("rlpod");
+    u.ok(&["pod", "create", "--name", &pod, "--userns", "keep-id"]);
+    assert_eq!(
+        u.ok(&["run", "--rm", "--pod", &pod, &img, "id", "-u"]),
+        format!("{}\n", u.uid)
+    );
+    u.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
+}
+
+#[test]
+fn nomap_auto_and_uidmap_use_the_namespaces_subordinate_ids() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let (start, count) = subid_range("/etc/subuid", USER);
+    let map = |args: &[&str]| -> String {
+        let mut a = vec!["run", "--rm"];
+        a.extend(args);
+        a.extend([img.as_str(), "cat", "/proc/self/uid_map"]);
+        u.ok(&a)
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // Host ids in the namespace's terms: 0 is the user, 1.. the subids.
+    assert_eq!(map(&["--userns=nomap"]), format!("0 1 {count}"));
+    assert_eq!(map(&["--uidmap", "0:1:1000"]), "0 1 1000");
+    assert_eq!(map(&["--userns=auto:size=500"]), "0 1 500");
+    // The user's own id is never handed out by auto; a running auto
+    // container's ids are not given to the next.
+    let name = unique_name("rlauto");
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--userns=auto:size=500",
+        &img,
+        "top",
+    ]);
+    assert_eq!(map(&["--userns=auto:size=500"]), "0 501 500");
+    // The root of a --uidmap container is a subordinate id on the host.
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--uidmap",
+        "0:1:1000",
+        &img,
+        "sh",
+        "-c",
+        "touch /x && stat -c %u /x",
+    ]);
+    assert_eq!(out, "0\n");
+    let pid: i32 = u
+        .ok(&["inspect", "--format", "{{.State.Pid}}", &name])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(format!("/proc/{pid}")).unwrap().uid(),
+        start,
+        "container root is the first subordinate id"
+    );
+    u.ok(&["rm", "-f", "-t", "0", &name]);
+}

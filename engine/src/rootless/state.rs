@@ -23,6 +23,11 @@ pub fn host_uid() -> u32 {
     host_of_root(&uid_map()).unwrap_or_else(|| nix::unistd::getuid().as_raw())
 }
 
+/// The host gid root of this namespace stands for (the user's group).
+pub fn host_gid() -> u32 {
+    host_of_root(&gid_map()).unwrap_or_else(|| nix::unistd::getgid().as_raw())
+}
+
 /// This process's uid mappings (`/proc/self/uid_map`).
 pub fn uid_map() -> Vec<IdMap> {
     read_map("/proc/self/uid_map")

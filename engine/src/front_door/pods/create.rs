@@ -21,6 +21,7 @@ pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateRe
             ));
         }
         options.userns = userns;
+        options.user = crate::front_door::container_run::userns::pod_keep_id_user(&spec.userns)?;
     }
     if let Some(name) = &spec.service_container {
         options.service_container = Some(service_container(engine, name).await?);
@@ -114,6 +115,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         no_share_parent: !share_parent,
         resources: spec.resources.clone(),
         userns: Default::default(),
+        user: None,
         service_container: None,
     })
 }
