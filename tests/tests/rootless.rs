@@ -582,3 +582,67 @@ fn nomap_auto_and_uidmap_use_the_namespaces_subordinate_ids() {
     );
     u.ok(&["rm", "-f", "-t", "0", &name]);
 }
+
+#[test]
+fn sigkill_of_every_rpod_process_leaves_the_container_and_its_exit_code() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let name = unique_name("rlkill");
+    let wait_for_go = "until [ -e /tmp/go ]; do sleep 0.1; done; exit 7";
+    u.ok(&["run", "-d", "--name", &name, &img, "sh", "-c", wait_for_go]);
+    let pid: i32 = u
+        .ok(&["inspect", "--format", "{{.State.Pid}}", &name])
+        .trim()
+        .parse()
+        .unwrap();
+    let ns = std::fs::read_link(format!("/proc/{pid}/ns/user")).unwrap();
+    // Every rpod process of the user's namespace: the pause process and
+    // any command (pod-monitor is not rpod: it keeps the container).
+    let rpod = std::fs::canonicalize(rpod_tests::rpod_bin()).unwrap();
+    let old_pause = u.pause_pid().expect("pause.pid");
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let in_ns = std::fs::read_link(e.path().join("ns/user")).ok().as_ref() == Some(&ns);
+        let is_rpod = std::fs::read_link(e.path().join("exe")).ok().as_ref() == Some(&rpod);
+        if in_ns && is_rpod {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+    wait_until(Duration::from_secs(10), "the pause process to die", || {
+        std::fs::read_to_string(format!("/proc/{old_pause}/stat"))
+            .map_or(true, |s| s.contains(") Z "))
+    });
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "the container runs on"
+    );
+    // The next command finds the user's namespace through the container's
+    // monitor and holds it with a new pause process.
+    assert_eq!(
+        u.ok(&["ps", "--format", "{{.Names}} {{.State}}"]).trim(),
+        format!("{name} running")
+    );
+    let pause = u.pause_pid().expect("a new pause.pid");
+    assert_ne!(pause, old_pause);
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pause}/ns/user")).unwrap(),
+        ns
+    );
+    u.ok(&["exec", &name, "touch", "/tmp/go"]);
+    wait_until(Duration::from_secs(20), "the recorded exit", || {
+        u.run(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            &name,
+        ])
+        .stdout
+            == b"exited 7\n"
+    });
+    u.ok(&["rm", &name]);
+}
