@@ -646,3 +646,160 @@ fn sigkill_of_every_rpod_process_leaves_the_container_and_its_exit_code() {
     });
     u.ok(&["rm", &name]);
 }
+
+#[test]
+fn follow_logs_exec_tty_volume_and_a_pod_of_two() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let name = unique_name("rlfollow");
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "echo one; sleep 0.5; echo two",
+    ]);
+    // logs -f ends with the container.
+    assert_eq!(u.ok(&["logs", "-f", &name]), "one\ntwo\n");
+    // exec -it: a terminal inside, the exit code passed on.
+    let sleeper = unique_name("rlsleep");
+    u.ok(&["run", "-d", "--name", &sleeper, &img, "top"]);
+    let out = u.run(&["exec", "-it", &sleeper, "sh", "-c", "tty; exit 4"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("/dev/pts/"),
+        "{out:?}"
+    );
+    // A named volume keeps data across containers, under the user's root.
+    let vol = unique_name("rlvol");
+    u.ok(&["volume", "create", &vol]);
+    let bind = format!("{vol}:/data");
+    u.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        &bind,
+        &img,
+        "sh",
+        "-c",
+        "echo kept > /data/f",
+    ]);
+    assert_eq!(
+        u.ok(&["run", "--rm", "-v", &bind, &img, "cat", "/data/f"]),
+        "kept\n"
+    );
+    let mp = u.ok(&["volume", "inspect", "--format", "{{.Mountpoint}}", &vol]);
+    assert!(Path::new(mp.trim()).starts_with(u.graph_root()), "{mp}");
+    // A pod with two members sharing its network namespace.
+    let pod = unique_name("rlpod2");
+    u.ok(&["pod", "create", "--name", &pod]);
+    let web = unique_name("rlweb2");
+    u.ok(&[
+        "run",
+        "-d",
+        "--pod",
+        &pod,
+        "--name",
+        &web,
+        &img,
+        "sh",
+        "-c",
+        "mkdir -p /w && echo from-member > /w/index.html && exec httpd -f -p 8080 -h /w",
+    ]);
+    wait_until(
+        Duration::from_secs(20),
+        "the other member reaching it",
+        || {
+            u.run(&[
+                "run",
+                "--rm",
+                "--pod",
+                &pod,
+                &img,
+                "wget",
+                "-qO-",
+                "http://127.0.0.1:8080/",
+            ])
+            .stdout
+                == b"from-member\n"
+        },
+    );
+    assert_eq!(
+        u.ok(&["pod", "inspect", "--format", "{{.NumContainers}}", &pod])
+            .trim(),
+        "2"
+    );
+    u.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
+    u.ok(&["rm", "-f", "-t", "0", &sleeper]);
+}
+
+#[test]
+fn a_container_has_no_more_than_the_user() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let secret = u.dir.path().join("root-only");
+    std::fs::write(&secret, "secret\n").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let bind = format!("{}:/secret", secret.display());
+    for extra in [&[][..], &["--privileged"][..]] {
+        let mut args = vec!["run", "--rm"];
+        args.extend(extra);
+        args.extend(["-v", &bind, &img, "cat", "/secret"]);
+        let out = u.run(&args);
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{extra:?} read a root-only file"
+        );
+        assert!(
+            stderr(&out).contains("Permission denied"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // --privileged: all capabilities, but only in the user's namespace.
+    let out = u.run(&[
+        "run",
+        "--rm",
+        "--privileged",
+        &img,
+        "sh",
+        "-c",
+        "mknod /tmp/disk b 8 0",
+    ]);
+    assert_ne!(out.status.code(), Some(0), "mknod of a block device");
+    let name = unique_name("rlpriv");
+    u.ok(&["run", "-d", "--privileged", "--name", &name, &img, "top"]);
+    let pid = u.ok(&["inspect", "--format", "{{.State.Pid}}", &name]);
+    let m = std::fs::metadata(format!("/proc/{}", pid.trim())).unwrap();
+    assert_eq!(m.uid(), u.uid, "container root is the user on the host");
+    u.ok(&["rm", "-f", "-t", "0", &name]);
+}
+
+#[test]
+fn two_users_stores_and_containers_are_apart() {
+    let a = Rootless::new(USER);
+    let b = Rootless::new(NO_SUBIDS_USER);
+    let img = a.busybox();
+    let name = unique_name("rlmine");
+    a.ok(&["create", "--name", &name, &img, "true"]);
+    let vol = unique_name("rltheirs");
+    let out = b.run(&["volume", "create", &vol]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(b.ok(&["ps", "-aq"]), "");
+    assert_eq!(b.ok(&["images", "-q"]), "");
+    assert_eq!(a.ok(&["volume", "ls", "-q"]), "");
+    assert_ne!(a.pause_pid(), b.pause_pid());
+    // The other user cannot read the store even where the home is open.
+    std::fs::set_permissions(a.home(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new("runuser")
+        .args(["-u", NO_SUBIDS_USER, "--", "ls"])
+        .arg(a.graph_root().join("storage"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the store is private");
+    a.ok(&["rm", &name]);
+}
