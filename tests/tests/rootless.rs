@@ -803,3 +803,50 @@ fn two_users_stores_and_containers_are_apart() {
     assert!(!out.status.success(), "the store is private");
     a.ok(&["rm", &name]);
 }
+
+#[test]
+fn service_socket_and_user_units_live_in_the_users_run_dir() {
+    use std::io::{Read, Write};
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let run_root = u.run_dir().join("rpod");
+    // `system service` without a URI listens on RUNTIME_DIR/rpod/rpod.sock.
+    let mut cmd = Command::new("runuser");
+    cmd.args(["-u", USER, "--", "env", "-i"])
+        .arg(format!("HOME={}", u.home().display()))
+        .arg(format!("XDG_RUNTIME_DIR={}", u.run_dir().display()))
+        .arg("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+        .arg(rpod_tests::rpod_bin())
+        .args(["system", "service", "--time", "0"])
+        .current_dir(u.home());
+    let mut service = cmd.spawn().unwrap();
+    let socket = run_root.join("rpod.sock");
+    let ping = || -> String {
+        let Ok(mut s) = std::os::unix::net::UnixStream::connect(&socket) else {
+            return String::new();
+        };
+        let _ = s.write_all(b"GET /v5.0.0/libpod/info HTTP/1.0\r\nHost: d\r\n\r\n");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    wait_until(Duration::from_secs(30), "the user's API socket", || {
+        ping().contains("\"rootless\":true")
+    });
+    let _ = service.kill();
+    let _ = service.wait();
+    // generate systemd: the unit runs the user's rpod on the user's roots.
+    let name = unique_name("rlunit");
+    u.ok(&["create", "--name", &name, &img, "top"]);
+    let unit = u.ok(&["generate", "systemd", &name]);
+    assert!(unit.contains("WantedBy=default.target"), "{unit}");
+    assert!(
+        unit.contains(&format!("RequiresMountsFor={}", run_root.display())),
+        "{unit}"
+    );
+    assert!(
+        unit.contains(&format!("PIDFile={}/containers/", run_root.display())),
+        "{unit}"
+    );
+    u.ok(&["rm", &name]);
+}
