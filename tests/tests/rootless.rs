@@ -558,6 +558,9 @@ fn nomap_auto_and_uidmap_use_the_namespaces_subordinate_ids() {
         "top",
     ]);
     assert_eq!(map(&["--userns=auto:size=500"]), "0 501 500");
+    // top's host columns show host ids, not the namespace's.
+    let top = u.ok(&["top", &name, "huser"]);
+    assert_eq!(top.lines().nth(1).map(str::trim), Some(&*start.to_string()));
     // The root of a --uidmap container is a subordinate id on the host.
     let out = u.ok(&[
         "run",
