@@ -154,17 +154,17 @@ mod tests {
     fn keep_id_puts_the_user_on_namespace_root() {
         assert_eq!(
             keep_id_map(1001, 65536, None),
-            vec![m(0, 1, 1001), m(1001, 0, 1), m(1002, 1002, 64534)]
+            vec![m(0, 1, 1001), m(1001, 0, 1), m(1002, 1002, 64535)]
         );
         // The user as container root: nothing below it.
         assert_eq!(
             keep_id_map(0, 65536, None),
-            vec![m(0, 0, 1), m(1, 1, 65535)]
+            vec![m(0, 0, 1), m(1, 1, 65536)]
         );
         // size= bounds the namespace.
         assert_eq!(
             keep_id_map(1001, 65536, Some(2000)),
-            vec![m(0, 1, 1001), m(1001, 0, 1), m(1002, 1002, 997)]
+            vec![m(0, 1, 1001), m(1001, 0, 1), m(1002, 1002, 998)]
         );
         // No subordinate ids: only the user.
         assert_eq!(keep_id_map(1001, 0, None), vec![m(1001, 0, 1)]);
