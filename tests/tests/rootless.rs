@@ -431,3 +431,425 @@ fn monitor_keeps_the_exit_code_and_restarts_without_the_cli() {
         state(&again, "{{.State.Status}} {{.RestartCount}}") == b"exited 2\n"
     });
 }
+
+#[test]
+fn keep_id_runs_as_the_user_and_its_files_are_the_users() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let share = u.dir.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    std::os::unix::fs::chown(&share, Some(u.uid), Some(u.uid)).unwrap();
+    let bind = format!("{}:/share", share.display());
+    // The user's ids inside, the user's name from an added passwd entry.
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--userns=keep-id",
+        "-v",
+        &bind,
+        &img,
+        "sh",
+        "-c",
+        "id -u; id -g; id -un; touch /share/written",
+    ]);
+    assert_eq!(out, format!("{0}\n{0}\n{USER}\n", u.uid));
+    let m = std::fs::metadata(share.join("written")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (u.uid, u.uid), "owned by the user");
+    // Podman's mapping: the user's id on namespace root, ids below it on
+    // the subordinate ids from 1 on.
+    let map = u.ok(&[
+        "run",
+        "--rm",
+        "--userns=keep-id",
+        &img,
+        "cat",
+        "/proc/self/uid_map",
+    ]);
+    let rows: Vec<Vec<u32>> = map
+        .lines()
+        .map(|l| l.split_whitespace().map(|n| n.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows[0], vec![0, 1, u.uid]);
+    assert_eq!(rows[1], vec![u.uid, 0, 1]);
+    // uid=/gid= choose the container ids the user's files appear as.
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--userns=keep-id:uid=200,gid=300",
+        "-v",
+        &bind,
+        &img,
+        "sh",
+        "-c",
+        "id -u; id -g; touch /share/chosen; stat -c %u:%g /share/written",
+    ]);
+    assert_eq!(out, "200\n300\n200:300\n");
+    let m = std::fs::metadata(share.join("chosen")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (u.uid, u.uid));
+    // exec in a keep-id container, after a restart too.
+    let name = unique_name("rlkeep");
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--userns=keep-id",
+        &img,
+        "top",
+    ]);
+    assert_eq!(u.ok(&["exec", &name, "id", "-un"]), format!("{USER}\n"));
+    u.ok(&["restart", "-t", "0", &name]);
+    assert_eq!(
+        u.ok(&[
+            "exec",
+            &name,
+            "grep",
+            "-c",
+            &format!("^{USER}:"),
+            "/etc/passwd"
+        ]),
+        "1\n"
+    );
+    assert_eq!(
+        u.ok(&["inspect", "--format", "{{.HostConfig.UsernsMode}}", &name])
+            .trim(),
+        "private"
+    );
+    u.ok(&["rm", "-f", "-t", "0", &name]);
+    // A pod's keep-id namespace: members run as the user too.
+    let pod = unique_name("rlpod");
+    u.ok(&["pod", "create", "--name", &pod, "--userns", "keep-id"]);
+    assert_eq!(
+        u.ok(&["run", "--rm", "--pod", &pod, &img, "id", "-u"]),
+        format!("{}\n", u.uid)
+    );
+    u.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
+}
+
+#[test]
+fn nomap_auto_and_uidmap_use_the_namespaces_subordinate_ids() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let (start, count) = subid_range("/etc/subuid", USER);
+    let map = |args: &[&str]| -> String {
+        let mut a = vec!["run", "--rm"];
+        a.extend(args);
+        a.extend([img.as_str(), "cat", "/proc/self/uid_map"]);
+        u.ok(&a)
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // Host ids in the namespace's terms: 0 is the user, 1.. the subids.
+    assert_eq!(map(&["--userns=nomap"]), format!("0 1 {count}"));
+    assert_eq!(map(&["--uidmap", "0:1:1000"]), "0 1 1000");
+    assert_eq!(map(&["--userns=auto:size=500"]), "0 1 500");
+    // The user's own id is never handed out by auto; a running auto
+    // container's ids are not given to the next.
+    let name = unique_name("rlauto");
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--userns=auto:size=500",
+        &img,
+        "top",
+    ]);
+    assert_eq!(map(&["--userns=auto:size=500"]), "0 501 500");
+    // top's host columns show host ids, not the namespace's.
+    let top = u.ok(&["top", &name, "huser"]);
+    assert_eq!(top.lines().nth(1).map(str::trim), Some(&*start.to_string()));
+    // The root of a --uidmap container is a subordinate id on the host.
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--uidmap",
+        "0:1:1000",
+        &img,
+        "sh",
+        "-c",
+        "touch /x && stat -c %u /x",
+    ]);
+    assert_eq!(out, "0\n");
+    let pid: i32 = u
+        .ok(&["inspect", "--format", "{{.State.Pid}}", &name])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(format!("/proc/{pid}")).unwrap().uid(),
+        start,
+        "container root is the first subordinate id"
+    );
+    u.ok(&["rm", "-f", "-t", "0", &name]);
+}
+
+#[test]
+fn sigkill_of_every_rpod_process_leaves_the_container_and_its_exit_code() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let name = unique_name("rlkill");
+    let wait_for_go = "until [ -e /tmp/go ]; do sleep 0.1; done; exit 7";
+    u.ok(&["run", "-d", "--name", &name, &img, "sh", "-c", wait_for_go]);
+    let pid: i32 = u
+        .ok(&["inspect", "--format", "{{.State.Pid}}", &name])
+        .trim()
+        .parse()
+        .unwrap();
+    let ns = std::fs::read_link(format!("/proc/{pid}/ns/user")).unwrap();
+    // Every rpod process of the user's namespace: the pause process and
+    // any command (pod-monitor is not rpod: it keeps the container).
+    let rpod = std::fs::canonicalize(rpod_tests::rpod_bin()).unwrap();
+    let old_pause = u.pause_pid().expect("pause.pid");
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let in_ns = std::fs::read_link(e.path().join("ns/user")).ok().as_ref() == Some(&ns);
+        let is_rpod = std::fs::read_link(e.path().join("exe")).ok().as_ref() == Some(&rpod);
+        if in_ns && is_rpod {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+    wait_until(Duration::from_secs(10), "the pause process to die", || {
+        std::fs::read_to_string(format!("/proc/{old_pause}/stat"))
+            .map_or(true, |s| s.contains(") Z "))
+    });
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "the container runs on"
+    );
+    // The next command finds the user's namespace through the container's
+    // monitor and holds it with a new pause process.
+    assert_eq!(
+        u.ok(&["ps", "--format", "{{.Names}} {{.State}}"]).trim(),
+        format!("{name} running")
+    );
+    let pause = u.pause_pid().expect("a new pause.pid");
+    assert_ne!(pause, old_pause);
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pause}/ns/user")).unwrap(),
+        ns
+    );
+    u.ok(&["exec", &name, "touch", "/tmp/go"]);
+    wait_until(Duration::from_secs(20), "the recorded exit", || {
+        u.run(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            &name,
+        ])
+        .stdout
+            == b"exited 7\n"
+    });
+    u.ok(&["rm", &name]);
+}
+
+#[test]
+fn follow_logs_exec_tty_volume_and_a_pod_of_two() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let name = unique_name("rlfollow");
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "echo one; sleep 0.5; echo two",
+    ]);
+    // logs -f ends with the container.
+    assert_eq!(u.ok(&["logs", "-f", &name]), "one\ntwo\n");
+    // exec -it: a terminal inside, the exit code passed on.
+    let sleeper = unique_name("rlsleep");
+    u.ok(&["run", "-d", "--name", &sleeper, &img, "top"]);
+    let out = u.run(&["exec", "-it", &sleeper, "sh", "-c", "tty; exit 4"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("/dev/pts/"),
+        "{out:?}"
+    );
+    // A named volume keeps data across containers, under the user's root.
+    let vol = unique_name("rlvol");
+    u.ok(&["volume", "create", &vol]);
+    let bind = format!("{vol}:/data");
+    u.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        &bind,
+        &img,
+        "sh",
+        "-c",
+        "echo kept > /data/f",
+    ]);
+    assert_eq!(
+        u.ok(&["run", "--rm", "-v", &bind, &img, "cat", "/data/f"]),
+        "kept\n"
+    );
+    let mp = u.ok(&["volume", "inspect", "--format", "{{.Mountpoint}}", &vol]);
+    assert!(Path::new(mp.trim()).starts_with(u.graph_root()), "{mp}");
+    // A pod with two members sharing its network namespace.
+    let pod = unique_name("rlpod2");
+    u.ok(&["pod", "create", "--name", &pod]);
+    let web = unique_name("rlweb2");
+    u.ok(&[
+        "run",
+        "-d",
+        "--pod",
+        &pod,
+        "--name",
+        &web,
+        &img,
+        "sh",
+        "-c",
+        "mkdir -p /w && echo from-member > /w/index.html && exec httpd -f -p 8080 -h /w",
+    ]);
+    wait_until(
+        Duration::from_secs(20),
+        "the other member reaching it",
+        || {
+            u.run(&[
+                "run",
+                "--rm",
+                "--pod",
+                &pod,
+                &img,
+                "wget",
+                "-qO-",
+                "http://127.0.0.1:8080/",
+            ])
+            .stdout
+                == b"from-member\n"
+        },
+    );
+    assert_eq!(
+        u.ok(&["pod", "inspect", "--format", "{{.NumContainers}}", &pod])
+            .trim(),
+        "2"
+    );
+    u.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
+    u.ok(&["rm", "-f", "-t", "0", &sleeper]);
+}
+
+#[test]
+fn a_container_has_no_more_than_the_user() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let secret = u.dir.path().join("root-only");
+    std::fs::write(&secret, "secret\n").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let bind = format!("{}:/secret", secret.display());
+    for extra in [&[][..], &["--privileged"][..]] {
+        let mut args = vec!["run", "--rm"];
+        args.extend(extra);
+        args.extend(["-v", &bind, &img, "cat", "/secret"]);
+        let out = u.run(&args);
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{extra:?} read a root-only file"
+        );
+        assert!(
+            stderr(&out).contains("Permission denied"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // --privileged: all capabilities, but only in the user's namespace.
+    let out = u.run(&[
+        "run",
+        "--rm",
+        "--privileged",
+        &img,
+        "sh",
+        "-c",
+        "mknod /tmp/disk b 8 0",
+    ]);
+    assert_ne!(out.status.code(), Some(0), "mknod of a block device");
+    let name = unique_name("rlpriv");
+    u.ok(&["run", "-d", "--privileged", "--name", &name, &img, "top"]);
+    let pid = u.ok(&["inspect", "--format", "{{.State.Pid}}", &name]);
+    let m = std::fs::metadata(format!("/proc/{}", pid.trim())).unwrap();
+    assert_eq!(m.uid(), u.uid, "container root is the user on the host");
+    u.ok(&["rm", "-f", "-t", "0", &name]);
+}
+
+#[test]
+fn two_users_stores_and_containers_are_apart() {
+    let a = Rootless::new(USER);
+    let b = Rootless::new(NO_SUBIDS_USER);
+    let img = a.busybox();
+    let name = unique_name("rlmine");
+    a.ok(&["create", "--name", &name, &img, "true"]);
+    let vol = unique_name("rltheirs");
+    let out = b.run(&["volume", "create", &vol]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(b.ok(&["ps", "-aq"]), "");
+    assert_eq!(b.ok(&["images", "-q"]), "");
+    assert_eq!(a.ok(&["volume", "ls", "-q"]), "");
+    assert_ne!(a.pause_pid(), b.pause_pid());
+    // The other user cannot read the store even where the home is open.
+    std::fs::set_permissions(a.home(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new("runuser")
+        .args(["-u", NO_SUBIDS_USER, "--", "ls"])
+        .arg(a.graph_root().join("storage"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the store is private");
+    a.ok(&["rm", &name]);
+}
+
+#[test]
+fn service_socket_and_user_units_live_in_the_users_run_dir() {
+    use std::io::{Read, Write};
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let run_root = u.run_dir().join("rpod");
+    // `system service` without a URI listens on RUNTIME_DIR/rpod/rpod.sock.
+    let mut cmd = Command::new("runuser");
+    cmd.args(["-u", USER, "--", "env", "-i"])
+        .arg(format!("HOME={}", u.home().display()))
+        .arg(format!("XDG_RUNTIME_DIR={}", u.run_dir().display()))
+        .arg("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+        .arg(rpod_tests::rpod_bin())
+        .args(["system", "service", "--time", "0"])
+        .current_dir(u.home());
+    let mut service = cmd.spawn().unwrap();
+    let socket = run_root.join("rpod.sock");
+    let ping = || -> String {
+        let Ok(mut s) = std::os::unix::net::UnixStream::connect(&socket) else {
+            return String::new();
+        };
+        let _ = s.write_all(b"GET /v5.0.0/libpod/info HTTP/1.0\r\nHost: d\r\n\r\n");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    wait_until(Duration::from_secs(30), "the user's API socket", || {
+        ping().contains("\"rootless\":true")
+    });
+    let _ = service.kill();
+    let _ = service.wait();
+    // generate systemd: the unit runs the user's rpod on the user's roots.
+    let name = unique_name("rlunit");
+    u.ok(&["create", "--name", &name, &img, "top"]);
+    let unit = u.ok(&["generate", "systemd", &name]);
+    assert!(unit.contains("WantedBy=default.target"), "{unit}");
+    assert!(
+        unit.contains(&format!("RequiresMountsFor={}", run_root.display())),
+        "{unit}"
+    );
+    assert!(
+        unit.contains(&format!("PIDFile={}/containers/", run_root.display())),
+        "{unit}"
+    );
+    u.ok(&["rm", &name]);
+}

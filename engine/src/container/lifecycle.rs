@@ -154,6 +154,10 @@ fn prepare_and_spawn(
                 .ok_or_else(|| ContainerError::ImageNotFound(rec.image_name.clone()))?;
             let image_config = ctx.store.image_config(&image)?;
             let (rootfs, own_maps) = super::userns::mount_root(ctx, rec, paths, &image)?;
+            if let Some(user) = &rec.options.keep_id_entry {
+                crate::rootless::passwd::add_entries(&rootfs, user, rec.options.workdir.as_deref())
+                    .map_err(io_err(&rootfs.join("etc/passwd")))?;
+            }
             (image_config, rootfs, own_maps)
         }
     };

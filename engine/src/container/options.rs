@@ -143,6 +143,10 @@ pub struct ContainerOptions {
     /// `--rootfs`: the root filesystem is this directory, not an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<RootfsDir>,
+    /// Rootless `--userns=keep-id`: the user's passwd and group entries,
+    /// added to the container's files at start when missing (Podman).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_id_entry: Option<crate::rootless::passwd::UserEntry>,
     /// `--conmon-pidfile`: written with the monitor's pid at each start
     /// and left in place after the exit, as conmon's.
     #[serde(default, skip_serializing_if = "Option::is_none")]

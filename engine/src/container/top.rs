@@ -158,10 +158,10 @@ fn descriptor_table(pid: i32, wanted: &[&str]) -> Result<String> {
                 "label" => label(p.host_pid),
                 "seccomp" => seccomp_text(&p.seccomp).to_owned(),
                 "stime" => start_time(p.start_ticks, hz),
-                "hgroup" => name(&host_groups, p.gids[1]),
+                "hgroup" => name(&host_groups, crate::rootless::host_gid_of(p.gids[1])),
                 "hpid" => p.host_pid.to_string(),
-                "huid" => p.uids[1].to_string(),
-                "huser" => name(&host_users, p.uids[1]),
+                "huid" => crate::rootless::host_uid_of(p.uids[1]).to_string(),
+                "huser" => name(&host_users, crate::rootless::host_uid_of(p.uids[1])),
                 "nice" => p.nice.to_string(),
                 "pcpu" => {
                     let pcpu = if elapsed > 0.0 {

@@ -55,7 +55,13 @@ pub(crate) fn setup(
     drop(reserved.sockets);
     let ns = ctx.config.netns_path(&rec.id);
     netns::remove(&ns).map_err(NetworkError::from)?;
-    netns::create(&ns).map_err(NetworkError::from)?;
+    // Owned by the container's own user namespace when it has one (the
+    // runtime joins that first, then this one).
+    match super::placement::user_namespace(ctx, rec, paths)?.path() {
+        Some(owner) => netns::create_owned(&ns, owner),
+        None => netns::create(&ns),
+    }
+    .map_err(NetworkError::from)?;
     let options = NetworkOptions {
         container_id: rec.id.clone(),
         container_name: rec.name.clone(),

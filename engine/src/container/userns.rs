@@ -154,7 +154,18 @@ fn joined_maps(
 /// directories, so it gets a path below a directory only traversable
 /// (0711) for everyone.
 fn reachable_root_path(id: &str) -> PathBuf {
-    Path::new(REACHABLE_ROOTS).join(id)
+    reachable_roots().join(id)
+}
+
+/// Root's `/run/rpod-userns-roots`; a rootless user's own directory.
+fn reachable_roots() -> PathBuf {
+    if crate::rootless::is_rootless() {
+        match crate::rootless::dirs::reachable_roots_dir() {
+            Ok(dir) => return dir,
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+    PathBuf::from(REACHABLE_ROOTS)
 }
 
 const REACHABLE_ROOTS: &str = "/run/rpod-userns-roots";
@@ -168,7 +179,7 @@ fn reachable_root(id: &str, merged: &Path) -> Result<PathBuf, String> {
         .mode(0o711)
         .create(&target)
         .map_err(|e| format!("creating {}: {e}", target.display()))?;
-    let _ = std::fs::set_permissions(REACHABLE_ROOTS, std::fs::Permissions::from_mode(0o711));
+    let _ = std::fs::set_permissions(reachable_roots(), std::fs::Permissions::from_mode(0o711));
     nix::mount::mount(
         Some(merged),
         &target,

@@ -16,7 +16,7 @@ pub use holder::Holder;
 pub use map::{parse_maps, IdMap, IdMaps};
 pub use mount::{mount_idmapped, unmount_idmapped};
 pub use pin::{pin_userns, unpin_userns};
-pub use subid::subid_ranges;
+pub use subid::{subid_ranges, SubIdRange};
 
 /// A failure to build, pin or mount a user namespace.
 #[derive(Debug, thiserror::Error)]

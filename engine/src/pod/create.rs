@@ -162,6 +162,9 @@ impl Engine {
             }
             options.hostname = Some(pod.hostname());
         }
+        if options.user.as_deref().is_none_or(str::is_empty) {
+            options.user.clone_from(&pod.options.user);
+        }
         options.pod = Some(membership(&pod, false, member.init_ctr));
         Ok(self.create_container(options, name).await?)
     }
@@ -210,6 +213,7 @@ pub(crate) async fn ensure_infra(engine: &Engine, pod: &PodRecord) -> Result<Str
         net,
         entrypoint: pod.options.infra_command.clone(),
         hostname: pod.options.shares("uts").then(|| pod.hostname()),
+        user: pod.options.user.clone(),
         labels: vec![("io.rpod.infra".into(), "true".into())],
         pod: Some(membership(pod, true, None)),
         namespaces: crate::container::ns_modes::NamespaceModes {

@@ -93,6 +93,10 @@ pub struct PodOptions {
     /// which members join unless given their own.
     #[serde(default, skip_serializing_if = "is_host_user")]
     pub userns: crate::container::ns_modes::UserNsMode,
+    /// The user the infra container runs as (`--userns=keep-id`'s), which
+    /// members without `--user` inherit, as Podman's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     /// Id of the service container whose lifetime is this pod's (`kube
     /// play --service-container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -64,15 +64,32 @@ pub fn runtime_dir(uid: u32) -> Result<PathBuf, RootlessError> {
     } else {
         tracing::warn!("XDG_RUNTIME_DIR is not set: using /tmp/rpod-{uid} as the run directory");
     }
-    let dir = PathBuf::from(format!("/tmp/rpod-{uid}"));
-    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+    own_tmp_dir(PathBuf::from(format!("/tmp/rpod-{uid}")), 0o700, uid)
+}
+
+/// Where the root filesystem of a container whose root is not the user
+/// (`--uidmap`, `--userns=auto|nomap`) is bound for the runtime, which
+/// mounts it from inside the container's namespace: its root cannot pass
+/// the user's private directories, so it gets `/tmp/rpod-UID-roots`
+/// (0711, the user's), whose parents anyone may traverse.
+pub fn reachable_roots_dir() -> Result<PathBuf, RootlessError> {
+    let uid = super::host_uid();
+    own_tmp_dir(PathBuf::from(format!("/tmp/rpod-{uid}-roots")), 0o711, uid)
+}
+
+/// A directory under /tmp of the user's own: created with `mode`, or
+/// found a directory (not a link) owned by the user that nobody else may
+/// write (and, for a 0700 one, read).
+fn own_tmp_dir(dir: PathBuf, mode: u32, uid: u32) -> Result<PathBuf, RootlessError> {
+    match std::fs::DirBuilder::new().mode(mode).create(&dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(RootlessError::io(format!("creating {}", dir.display()))(e)),
     }
     let m = std::fs::symlink_metadata(&dir)
         .map_err(RootlessError::io(format!("checking {}", dir.display())))?;
-    if !m.is_dir() || !owned_by(&m, uid) || m.permissions().mode() & 0o077 != 0 {
+    let foreign = m.permissions().mode() & !mode & 0o077;
+    if !m.is_dir() || !owned_by(&m, uid) || foreign != 0 {
         return Err(RootlessError::Io {
             what: format!("using {}", dir.display()),
             source: std::io::Error::new(
@@ -81,6 +98,9 @@ pub fn runtime_dir(uid: u32) -> Result<PathBuf, RootlessError> {
             ),
         });
     }
+    // The umask may have narrowed the mode asked for.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode))
+        .map_err(RootlessError::io(format!("chmod {}", dir.display())))?;
     Ok(dir)
 }
 

@@ -60,16 +60,26 @@ pub fn enter_user_namespace() -> Result<Entered, RootlessError> {
     let pid_file = dir.join("pause.pid");
     let cwd = std::env::current_dir().ok();
     let mut created = false;
-    let pid = match live_pause(&pid_file, uid) {
-        Some(pid) => pid,
-        None => {
-            let pid = pause::spawn(&Mappings::of_user(uid, gid))?;
-            write_pid_file(&pid_file, pid)?;
-            created = true;
-            pid
-        }
-    };
-    join(pid)?;
+    match live_pause(&pid_file, uid) {
+        Some(pid) => join(pid)?,
+        // The pause process was killed while containers run: their
+        // namespaces are the user's still (as Podman joins conmon's).
+        None => match live_monitor(&dir, uid) {
+            Some(monitor) => {
+                join(monitor)?;
+                write_pid_file(&pid_file, pause::spawn_here()?)?;
+                tracing::debug!(
+                    "joined the namespace of monitor {monitor}, pause process restarted"
+                );
+            }
+            None => {
+                let pid = pause::spawn(&Mappings::of_user(uid, gid))?;
+                write_pid_file(&pid_file, pid)?;
+                created = true;
+                join(pid)?;
+            }
+        },
+    }
     drop(lock_file);
     // The process is still single-threaded: nothing reads the environment
     // concurrently.
@@ -111,21 +121,54 @@ fn live_pause(pid_file: &Path, uid: u32) -> Option<Pid> {
         .trim()
         .parse()
         .ok()?;
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    if comm.trim_end() != PAUSE_NAME {
+    if !alive_as(pid, PAUSE_NAME) {
         return None;
     }
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let real_uid = status
+    // Seen from inside the namespace the user is root.
+    let own = if super::is_rootless() { 0 } else { uid };
+    (real_uid(pid)? == own).then_some(Pid::from_raw(pid))
+}
+
+/// A live pod-monitor of a container under run root `dir` (its
+/// `containers/ID/monitor.pid`), owned by the user and in a user namespace
+/// of its own: the user's namespace, held by the container.
+fn live_monitor(dir: &Path, uid: u32) -> Option<Pid> {
+    let own_ns = std::fs::read_link("/proc/self/ns/user").ok()?;
+    std::fs::read_dir(dir.join("containers"))
+        .ok()?
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("monitor.pid")).ok())
+        .filter_map(|t| t.trim().parse::<i32>().ok())
+        .find(|&pid| {
+            alive_as(pid, "pod-monitor")
+                && real_uid(pid) == Some(uid)
+                && std::fs::read_link(format!("/proc/{pid}/ns/user")).is_ok_and(|ns| ns != own_ns)
+        })
+        .map(Pid::from_raw)
+}
+
+/// Whether `pid` runs (a zombie, whose parent did not reap it, holds no
+/// namespace) under the name `comm`.
+fn alive_as(pid: i32, comm: &str) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // `PID (COMM) STATE ...`: the name may hold spaces and parentheses.
+    let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else {
+        return false;
+    };
+    name == comm && !matches!(rest.chars().next(), Some('Z' | 'X'))
+}
+
+fn real_uid(pid: i32) -> Option<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
         .lines()
         .find_map(|l| l.strip_prefix("Uid:"))?
         .split_whitespace()
         .next()?
-        .parse::<u32>()
-        .ok()?;
-    // Seen from inside the namespace the user is root.
-    let own = if super::is_rootless() { 0 } else { uid };
-    (real_uid == own).then_some(Pid::from_raw(pid))
+        .parse()
+        .ok()
 }
 
 fn write_pid_file(path: &Path, pid: Pid) -> Result<(), RootlessError> {

@@ -23,13 +23,14 @@ mod enter;
 pub mod info;
 pub mod network;
 pub mod overlay;
+pub mod passwd;
 mod pause;
 pub mod spec;
 mod state;
 pub mod userns;
 
 pub use enter::{enter_user_namespace, stop_pause_process, Entered};
-pub use state::{gid_map, host_uid, is_rootless, uid_map};
+pub use state::{gid_map, host_gid, host_gid_of, host_uid, host_uid_of, is_rootless, uid_map};
 
 /// The API service's socket of an ordinary user (rootless, or a remote
 /// client run by one): `unix://RUNTIME_DIR/rpod/rpod.sock`. `None` for

@@ -95,6 +95,19 @@ pub fn spawn(maps: &Mappings) -> Result<Pid, RootlessError> {
     }
 }
 
+/// Forks a pause process in the namespaces this process is in (it joined
+/// those of a running container's monitor, the old pause process being
+/// gone): they are held again, and later commands join it.
+pub fn spawn_here() -> Result<Pid, RootlessError> {
+    // SAFETY: called, as `spawn`, by `enter_user_namespace` while this
+    // process has one thread; the child only makes async-signal-safe calls
+    // (see `hold`) and never returns.
+    match unsafe { nix::unistd::fork() }.map_err(io("forking the pause process"))? {
+        ForkResult::Child => hold(),
+        ForkResult::Parent { child } => Ok(child),
+    }
+}
+
 fn io(what: &'static str) -> impl FnOnce(nix::errno::Errno) -> RootlessError {
     move |e| RootlessError::io(what)(e.into())
 }
@@ -193,6 +206,16 @@ fn child(report: i32, wait: i32) -> ! {
         if libc::read(wait, (&mut go as *mut u8).cast(), 1) != 1 {
             libc::_exit(1);
         }
+    }
+    hold()
+}
+
+/// The pause process's life after fork: a session of its own, its name,
+/// no files, pause(2) until killed. Only async-signal-safe calls.
+fn hold() -> ! {
+    // SAFETY: plain system calls through libc, safe after fork; the
+    // function never returns.
+    unsafe {
         libc::setsid();
         libc::prctl(
             libc::PR_SET_NAME,

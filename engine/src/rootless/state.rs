@@ -23,6 +23,30 @@ pub fn host_uid() -> u32 {
     host_of_root(&uid_map()).unwrap_or_else(|| nix::unistd::getuid().as_raw())
 }
 
+/// The host gid root of this namespace stands for (the user's group).
+pub fn host_gid() -> u32 {
+    host_of_root(&gid_map()).unwrap_or_else(|| nix::unistd::getgid().as_raw())
+}
+
+/// The host uid of `id` as this process sees it: a rootless namespace's
+/// id shown as the host's (the user, a subordinate id); unchanged for root
+/// or where unmapped.
+pub fn host_uid_of(id: u32) -> u32 {
+    own_maps().host_uid(id).unwrap_or(id)
+}
+
+/// [`host_uid_of`] for gids.
+pub fn host_gid_of(id: u32) -> u32 {
+    own_maps().host_gid(id).unwrap_or(id)
+}
+
+fn own_maps() -> crate::idmap::IdMaps {
+    crate::idmap::IdMaps {
+        uid: uid_map(),
+        gid: gid_map(),
+    }
+}
+
 /// This process's uid mappings (`/proc/self/uid_map`).
 pub fn uid_map() -> Vec<IdMap> {
     read_map("/proc/self/uid_map")

@@ -140,8 +140,19 @@ pub(crate) async fn create(
             "--rootfs with a user namespace (--userns, --uidmap, --gidmap) is not supported yet",
         ));
     }
-    crate::rootless::userns::check(&options.namespaces.user)
-        .map_err(|e| Error::new(rpod_api::ErrorKind::NotImplemented, e))?;
+    // Rootless: keep-id becomes mappings in the user's namespace's ids.
+    let keep_id = userns_value
+        .as_deref()
+        .map(super::namespaces::keep_id_options)
+        .transpose()?
+        .flatten();
+    if keep_id.is_some_and(|k| k.uid.is_none() && k.gid.is_none()) {
+        options.keep_id_entry = crate::rootless::passwd::current_user();
+    }
+    options.namespaces.user = crate::rootless::userns::resolve(
+        std::mem::take(&mut options.namespaces.user),
+        keep_id.as_ref(),
+    );
     let default_env = super::proxy_env::with_proxy_env(&defaults, spec.http_proxy);
     if !default_env.is_empty() {
         prepend_default_env(&mut options, &default_env, &image_env(&image_config));

@@ -12,6 +12,7 @@ use crate::container::cgroup_opts::{self, CgroupOptions, CgroupsMode};
 use crate::container::ns_modes::{self, NamespaceModes, NsKind, NsMode, UserNsMode};
 use crate::engine::EngineCtx;
 use crate::front_door::error::other;
+use crate::rootless::userns::KeepIdOptions;
 
 /// The modes `spec` asks for, and the ids of the containers whose
 /// namespaces they join. `in_pod`: the container joins a pod (`pod` is
@@ -59,7 +60,9 @@ pub(crate) fn namespace_modes(
 fn user_mode(ctx: &EngineCtx, value: &str, donors: &mut Vec<String>) -> Result<UserNsMode, Error> {
     match value {
         "host" => Ok(UserNsMode::Host),
-        "nomap" => Err(Error::invalid("nomap is only supported in rootless mode")),
+        "nomap" => crate::rootless::userns::nomap_maps()
+            .map(UserNsMode::Private)
+            .map_err(Error::invalid),
         _ if keep_id_user(value)?.is_some() => Ok(UserNsMode::KeepId),
         _ if super::userns::is_mapped_mode(value) => Ok(UserNsMode::Host),
         _ => match ns_modes::parse(NsKind::Pid, value)
@@ -89,17 +92,25 @@ fn user_mode(ctx: &EngineCtx, value: &str, donors: &mut Vec<String>) -> Result<U
     }
 }
 
-/// `--userns=keep-id[:uid=N,gid=N,size=N]` for root: the user the
-/// container runs as unless `--user` says otherwise (`uid:gid`, 0 when not
-/// given), as Podman's GetKeepIDMapping for root, whose mappings are the
-/// host's whole range (so `size` changes nothing). `None`: not keep-id.
+/// `--userns=keep-id[:uid=N,gid=N,size=N]`: the user the container runs
+/// as unless `--user` says otherwise (`uid:gid`; when not given, root's
+/// 0:0, a rootless user's own ids), as Podman's GetKeepIDMapping.
+/// `None`: not keep-id.
 pub(crate) fn keep_id_user(value: &str) -> Result<Option<String>, Error> {
+    Ok(keep_id_options(value)?.map(|o| {
+        let (uid, gid) = crate::rootless::userns::keep_id_user(&o);
+        format!("{uid}:{gid}")
+    }))
+}
+
+/// The options of a `--userns=keep-id[:...]` value; `None`: not keep-id.
+pub(crate) fn keep_id_options(value: &str) -> Result<Option<KeepIdOptions>, Error> {
     let opts = match value.split_once(':') {
         None if value == "keep-id" => "",
         Some(("keep-id", opts)) => opts,
         _ => return Ok(None),
     };
-    let (mut uid, mut gid) = (0u32, 0u32);
+    let mut out = KeepIdOptions::default();
     for opt in opts.split(',').filter(|_| !opts.is_empty()) {
         let (key, val) = opt
             .split_once('=')
@@ -110,15 +121,13 @@ pub(crate) fn keep_id_user(value: &str) -> Result<Option<String>, Error> {
             ))
         });
         match key {
-            "uid" => uid = n?,
-            "gid" => gid = n?,
-            "size" => {
-                n?;
-            }
+            "uid" => out.uid = Some(n?),
+            "gid" => out.gid = Some(n?),
+            "size" => out.size = Some(n?),
             _ => return Err(Error::invalid(format!("unknown option specified: {key:?}"))),
         }
     }
-    Ok(Some(format!("{uid}:{gid}")))
+    Ok(Some(out))
 }
 
 /// The full id of the container `name` whose `kind` namespace is joined.

@@ -96,14 +96,15 @@ pub(crate) fn mapped_mode(
             n
         }
     };
-    let maps = idmap::allocate_auto(
-        &idmap::subid_ranges(Path::new(SUBUID), AUTO_USER, None),
-        &idmap::subid_ranges(Path::new(SUBGID), AUTO_USER, None),
-        &used,
-        size,
-        &opts,
-    )
-    .map_err(|e| Error::invalid(e.to_string()))?;
+    // Rootless: the user's own namespace's subordinate ids.
+    let (uid_ranges, gid_ranges) = crate::rootless::userns::auto_ranges().unwrap_or_else(|| {
+        (
+            idmap::subid_ranges(Path::new(SUBUID), AUTO_USER, None),
+            idmap::subid_ranges(Path::new(SUBGID), AUTO_USER, None),
+        )
+    });
+    let maps = idmap::allocate_auto(&uid_ranges, &gid_ranges, &used, size, &opts)
+        .map_err(|e| Error::invalid(e.to_string()))?;
     Ok(Some((UserNsMode::Private(maps), Some(guard))))
 }
 
@@ -160,6 +161,15 @@ fn sub_name_maps(spec: &NamespaceSpec) -> Result<IdMaps, Error> {
     })
 }
 
+/// The user a pod's infra container (and so each member without
+/// `--user`) runs as: keep-id's, as Podman's members inherit the infra's.
+pub(crate) fn pod_keep_id_user(spec: &NamespaceSpec) -> Result<Option<String>, Error> {
+    match spec.userns.as_deref() {
+        Some(v) => super::namespaces::keep_id_user(v),
+        None => Ok(None),
+    }
+}
+
 /// A pod's user namespace (`pod create --userns`, `--uidmap`, ...): its
 /// infra container's, which members join.
 pub(crate) fn pod_user_mode(
@@ -169,10 +179,16 @@ pub(crate) fn pod_user_mode(
     if let Some((mode, lock)) = mapped_mode(ctx, spec, spec.userns.as_deref(), None)? {
         return Ok((mode, lock));
     }
-    let mode = match spec.userns.as_deref().unwrap_or_default() {
+    let value = spec.userns.as_deref().unwrap_or_default();
+    if let Some(opts) = super::namespaces::keep_id_options(value)? {
+        let mode = crate::rootless::userns::resolve(UserNsMode::KeepId, Some(&opts));
+        return Ok((mode, None));
+    }
+    let mode = match value {
         "" | "host" => UserNsMode::Host,
-        "keep-id" => UserNsMode::KeepId,
-        "nomap" => return Err(Error::invalid("nomap is only supported in rootless mode")),
+        "nomap" => {
+            UserNsMode::Private(crate::rootless::userns::nomap_maps().map_err(Error::invalid)?)
+        }
         other => {
             return Err(Error::invalid(format!(
                 "unrecognized namespace mode {other} passed"

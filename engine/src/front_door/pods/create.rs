@@ -21,6 +21,7 @@ pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateRe
             ));
         }
         options.userns = userns;
+        options.user = crate::front_door::container_run::userns::pod_keep_id_user(&spec.userns)?;
     }
     if options.infra {
         options.infra_image =
@@ -121,6 +122,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         no_share_parent: !share_parent,
         resources: spec.resources.clone(),
         userns: Default::default(),
+        user: None,
         service_container: None,
     })
 }
