@@ -761,3 +761,73 @@ fn docker_volumes_create_mount_list_and_remove() {
         404
     );
 }
+
+#[test]
+fn docker_cp_copies_both_ways_and_archive_endpoints_answer() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-cp");
+    docker_ok(
+        &w,
+        &sock,
+        &["run", "-d", "--name", &name, &img, "sleep", "1000"],
+    );
+    let host = w.env.dir().join("cp-host");
+    std::fs::create_dir_all(host.join("d/sub")).unwrap();
+    std::fs::write(host.join("hello.txt"), "hello\n").unwrap();
+    std::fs::write(host.join("d/sub/f"), "deep\n").unwrap();
+    let h = |p: &str| host.join(p).to_string_lossy().into_owned();
+    let c = |p: &str| format!("{name}:{p}");
+
+    // Host to container: into a directory, and renamed onto a new path.
+    docker_ok(&w, &sock, &["cp", &h("hello.txt"), &c("/tmp/")]);
+    docker_ok(&w, &sock, &["cp", &h("d"), &c("/tmp/newd")]);
+    let out = docker_ok(
+        &w,
+        &sock,
+        &["exec", &name, "cat", "/tmp/hello.txt", "/tmp/newd/sub/f"],
+    );
+    assert_eq!(out, "hello\ndeep\n");
+
+    // Container to host: a directory renamed, a file into a directory.
+    docker_ok(&w, &sock, &["cp", &c("/tmp/newd"), &h("back")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("back/sub/f")).unwrap(),
+        "deep\n"
+    );
+    docker_ok(&w, &sock, &["cp", &c("/etc/hostname"), &h("d")]);
+    assert!(host.join("d/hostname").is_file());
+
+    // Container to stdout: a tar stream with the file as its root entry.
+    let out = docker(&w, &sock, &["cp", &c("/tmp/hello.txt"), "-"]);
+    assert!(out.status.success(), "{out:?}");
+    let mut archive = tar::Archive::new(&out.stdout[..]);
+    let mut entries = archive.entries().unwrap();
+    let mut first = entries.next().unwrap().unwrap();
+    assert_eq!(first.path().unwrap().to_string_lossy(), "hello.txt");
+    let mut content = String::new();
+    first.read_to_string(&mut content).unwrap();
+    assert_eq!(content, "hello\n");
+
+    // A missing path is a 404 (the client says so), the header names it.
+    let out = docker(&w, &sock, &["cp", &c("/nonexistent"), &h("x")]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No such"),
+        "{out:?}"
+    );
+    let (status, _) = http(
+        &sock,
+        "GET",
+        &format!("/containers/{name}/archive?path=/nonexistent"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 404);
+    let (status, _) = http(&sock, "GET", &format!("/containers/{name}/archive"), None).unwrap();
+    assert_eq!(status, 400);
+    let (status, _) = http(&sock, "GET", "/containers/nosuchctr/archive?path=/", None).unwrap();
+    assert_eq!(status, 404);
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+}

@@ -589,6 +589,100 @@ fn exec_with_a_tty_over_the_upgraded_connection() {
 }
 
 #[test]
+fn cp_over_the_archive_endpoints() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let url = format!("unix://{}", sock.display());
+    let ok = |args: &[&str]| remote_ok(&w, &with_url(&url, args));
+    let r = |args: &[&str]| remote(&w, &with_url(&url, args));
+    let name = unique_name("rc-cp");
+    let other = unique_name("rc-cp2");
+    ok(&["run", "-d", "--name", &name, &img, "sleep", "1000"]);
+    ok(&["create", "--name", &other, &img, "true"]);
+    let host = w.env.dir().join("cp-host");
+    std::fs::create_dir_all(host.join("d/sub")).unwrap();
+    std::fs::write(host.join("f.txt"), "file\n").unwrap();
+    std::fs::write(host.join("d/sub/x"), "deep\n").unwrap();
+    let h = |p: &str| host.join(p).to_string_lossy().into_owned();
+    let c = |p: &str| format!("{name}:{p}");
+
+    // Host to container: into a directory, renamed, a directory's contents.
+    ok(&["cp", &h("f.txt"), &c("/tmp")]);
+    ok(&["cp", &h("f.txt"), &c("/tmp/renamed.txt")]);
+    ok(&["cp", &h("d"), &c("/tmp/dd")]);
+    ok(&["cp", &format!("{}/.", h("d")), &c("/srv")]);
+    let got = ok(&[
+        "exec",
+        &name,
+        "cat",
+        "/tmp/f.txt",
+        "/tmp/renamed.txt",
+        "/tmp/dd/sub/x",
+        "/srv/sub/x",
+    ]);
+    assert_eq!(got, "file\nfile\ndeep\ndeep\n");
+    // Written by the container's user (root here), as locally.
+    let owner = ok(&["exec", &name, "stat", "-c", "%u", "/tmp/dd/sub/x"]);
+    assert_eq!(owner.trim(), "0");
+
+    // Container to host: renamed, into a directory, onto a file.
+    ok(&["cp", &c("/tmp/dd"), &h("back")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("back/sub/x")).unwrap(),
+        "deep\n"
+    );
+    ok(&["cp", &c("/tmp/renamed.txt"), &h("d")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("d/renamed.txt")).unwrap(),
+        "file\n"
+    );
+    std::fs::write(host.join("over"), "old").unwrap();
+    ok(&["cp", &c("/tmp/f.txt"), &h("over")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("over")).unwrap(),
+        "file\n"
+    );
+
+    // Between containers (the second never started), and via a stream.
+    ok(&["cp", &c("/tmp/f.txt"), &format!("{other}:/copied")]);
+    let out = w.env.ok(&["cp", &format!("{other}:/copied"), "-"]);
+    let mut archive = tar::Archive::new(out.as_bytes());
+    let names: Vec<String> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["copied"]);
+
+    // Errors as the local cp words them, and nothing written.
+    let out = r(&["cp", &c("/nonexistent"), &h("none")]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("\"/nonexistent\" could not be found on container"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!host.join("none").exists());
+    let out = r(&["cp", &h("d"), &c("/tmp/f.txt")]);
+    assert!(
+        text(&out.stderr).contains("destination must be a directory when copying a directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = r(&["cp", &h("f.txt"), "nosuchctr:/tmp"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("nosuchctr"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&["rm", "-f", "-t", "0", &name, &other]);
+}
+
+#[test]
 fn system_connection_file_names_the_service() {
     let w = common::world(&["busybox"]);
     let sock = sock_path(&w);

@@ -2,6 +2,8 @@
 //! trait impls (`front_door/`) call.
 
 mod containers;
+mod copy;
+mod events;
 mod images;
 mod logs;
 mod pods;

@@ -1,8 +1,10 @@
 //! The router: Docker Engine API paths and libpod paths (after the version
 //! prefix was stripped, see [`crate::version`]) to their handlers.
 
+mod archive;
 mod attach;
 mod containers;
+mod events;
 mod exec;
 mod fallback;
 mod images;
@@ -35,6 +37,9 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/_ping", get(system::ping).head(system::ping))
         .route("/version", get(system::version))
         .route("/info", get(system::info))
+        .route("/events", get(events::docker))
+        .route("/system/df", get(system::df))
+        .route("/libpod/events", get(events::libpod))
         .route("/containers/json", get(containers::list))
         .route("/containers/create", post(containers::create))
         .route("/containers/{id}/json", get(containers::inspect))
@@ -48,6 +53,18 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/containers/{id}/logs", get(logs::logs))
         .route("/containers/{id}/attach", post(attach::attach))
         .route("/containers/{id}/exec", post(exec::create))
+        .route(
+            "/containers/{id}/archive",
+            get(archive::docker_get)
+                .head(archive::docker_head)
+                .put(archive::docker_put),
+        )
+        .route(
+            "/libpod/containers/{id}/archive",
+            get(archive::libpod_get)
+                .head(archive::libpod_head)
+                .put(archive::libpod_put),
+        )
         .route("/containers/{id}/rename", post(more::rename))
         .route("/containers/{id}/top", get(more::top))
         .route("/containers/prune", post(more::prune))
