@@ -233,8 +233,12 @@ impl Event {
             error: take(&attributes, "error"),
             attributes: BTreeMap::new(),
         };
+        // A container event's own attributes hold its name and image too.
+        let own = |k: &str| event.kind == "container" && matches!(k, "name" | "image");
         for k in API_KEYS {
-            attributes.remove(k);
+            if !own(k) {
+                attributes.remove(k);
+            }
         }
         Some(Event {
             attributes,
@@ -345,7 +349,17 @@ mod tests {
         assert_eq!(v["Action"], "died");
         assert_eq!(v["Actor"]["Attributes"]["containerExitCode"], "3");
         assert_eq!(v["Actor"]["Attributes"]["name"], "web");
-        assert_eq!(Event::from_api_json(&v), Some(sample()));
+        let mut own = sample();
+        own.attributes.insert("name".into(), "web".into());
+        own.attributes.insert("image".into(), "busybox".into());
+        assert_eq!(Event::from_api_json(&v), Some(own));
+        let image = Event {
+            kind: "image".into(),
+            status: "pull".into(),
+            name: "busybox".into(),
+            ..Event::default()
+        };
+        assert_eq!(Event::from_api_json(&image.to_api_json(false)), Some(image));
         let d = sample().to_api_json(true);
         assert_eq!(d["Action"], "die");
         assert_eq!(d["status"], "die");

@@ -831,3 +831,86 @@ fn docker_cp_copies_both_ways_and_archive_endpoints_answer() {
     assert_eq!(status, 404);
     docker_ok(&w, &sock, &["rm", "-f", &name]);
 }
+
+#[test]
+fn docker_events_and_system_df() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-ev");
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let since = now() - 1;
+    let out = docker(
+        &w,
+        &sock,
+        &["run", "--name", &name, &img, "sh", "-c", "exit 4"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let until = (now() + 1).to_string();
+    let filter = format!("container={name}");
+    let got = docker_ok(
+        &w,
+        &sock,
+        &[
+            "events",
+            "--since",
+            &since.to_string(),
+            "--until",
+            &until,
+            "--filter",
+            &filter,
+            "--format",
+            "{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{index .Actor.Attributes \"exitCode\"}}",
+        ],
+    );
+    let lines: Vec<&str> = got.lines().collect();
+    assert!(
+        lines.contains(&format!("container start {name} ").as_str()),
+        "{got}"
+    );
+    assert!(
+        lines.contains(&format!("container die {name} 4").as_str()),
+        "{got}"
+    );
+    // The libpod path keeps Podman's words.
+    let (status, body) = http(
+        &sock,
+        "GET",
+        &format!(
+            "/v5.0.0/libpod/events?stream=false&filters=%7B%22container%22%3A%5B%22{name}%22%5D%7D"
+        ),
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    let actions: Vec<String> = body
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["Action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(actions.contains(&"died".to_owned()), "{body}");
+    // A bad filter is refused before the stream starts.
+    let (status, _) = http(&sock, "GET", "/events?filters=notjson", None).unwrap();
+    assert_eq!(status, 400);
+
+    let df = docker_ok(
+        &w,
+        &sock,
+        &["system", "df", "--format", "{{.Type}} {{.TotalCount}}"],
+    );
+    assert!(df.lines().any(|l| l == "Containers 1"), "{df}");
+    assert!(df.lines().any(|l| l.starts_with("Images ")), "{df}");
+    let (status, v) = http_ok(&sock, "GET", "/system/df");
+    assert_eq!(status, 200);
+    assert_eq!(v["Containers"][0]["Names"][0], name.as_str());
+    docker_ok(&w, &sock, &["rm", &name]);
+}

@@ -683,6 +683,75 @@ fn cp_over_the_archive_endpoints() {
 }
 
 #[test]
+fn events_over_the_service() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let url = format!("unix://{}", sock.display());
+    let ok = |args: &[&str]| remote_ok(&w, &with_url(&url, args));
+    let name = unique_name("rc-ev");
+    let out = remote(
+        &w,
+        &with_url(&url, &["run", "--name", &name, &img, "sh", "-c", "exit 5"]),
+    );
+    assert_eq!(out.status.code(), Some(5));
+    let filter = format!("container={name}");
+    // The exit cleanup writes the last event after the run returned.
+    wait_until(Duration::from_secs(30), "the cleanup event", || {
+        w.env
+            .ok(&["events", "--stream=false", "--filter", &filter])
+            .contains(" cleanup ")
+    });
+    let remote_events = ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Status}} {{.Name}} {{.ContainerExitCode}}",
+    ]);
+    // The same as the local read of the same events.
+    let local = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Status}} {{.Name}} {{.ContainerExitCode}}",
+    ]);
+    assert_eq!(remote_events, local);
+    assert!(
+        remote_events.contains(&format!("died {name} 5")),
+        "{remote_events}"
+    );
+    let json = ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        &filter,
+        "--format",
+        "json",
+    ]);
+    let local = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        &filter,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json, local);
+    let out = remote(
+        &w,
+        &with_url(&url, &["events", "--stream=false", "--since", "nonsense"]),
+    );
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    ok(&["rm", &name]);
+}
+
+#[test]
 fn system_connection_file_names_the_service() {
     let w = common::world(&["busybox"]);
     let sock = sock_path(&w);
