@@ -914,3 +914,78 @@ fn docker_events_and_system_df() {
     assert_eq!(v["Containers"][0]["Names"][0], name.as_str());
     docker_ok(&w, &sock, &["rm", &name]);
 }
+
+#[test]
+fn docker_stats_export_and_diff() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-st");
+    docker_ok(
+        &w,
+        &sock,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            &img,
+            "sh",
+            "-c",
+            "touch /added; sleep 1000",
+        ],
+    );
+    wait_until(Duration::from_secs(20), "the container's file", || {
+        docker(&w, &sock, &["exec", &name, "ls", "/added"])
+            .status
+            .success()
+    });
+    let got = docker_ok(
+        &w,
+        &sock,
+        &[
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}} {{.PIDs}}",
+            &name,
+        ],
+    );
+    let (n, pids) = got.trim().split_once(' ').unwrap();
+    assert_eq!(n, name);
+    assert!(pids.parse::<u64>().unwrap() >= 1, "{got}");
+    let (status, v) = http_ok(
+        &sock,
+        "GET",
+        &format!("/containers/{name}/stats?stream=false"),
+    );
+    assert_eq!(status, 200);
+    assert!(v["memory_stats"]["usage"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        v["cpu_stats"]["system_cpu_usage"].as_u64().unwrap() > 0,
+        "{v}"
+    );
+    let (status, _) = http_ok(&sock, "GET", "/containers/nosuch/stats?stream=false");
+    assert_eq!(status, 404);
+
+    let diff = docker_ok(&w, &sock, &["diff", &name]);
+    assert!(diff.lines().any(|l| l == "A /added"), "{diff}");
+
+    let out = docker(&w, &sock, &["export", &name]);
+    assert!(out.status.success(), "{out:?}");
+    let mut archive = tar::Archive::new(&out.stdout[..]);
+    let names: Vec<String> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.trim_start_matches("./") == "added"),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.trim_start_matches("./") == "bin/sh"),
+        "{names:?}"
+    );
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+}

@@ -752,6 +752,73 @@ fn events_over_the_service() {
 }
 
 #[test]
+fn stats_export_and_diff_over_the_service() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let url = format!("unix://{}", sock.display());
+    let ok = |args: &[&str]| remote_ok(&w, &with_url(&url, args));
+    let name = unique_name("rc-st");
+    ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "touch /added; sleep 1000",
+    ]);
+    wait_until(Duration::from_secs(20), "the container's file", || {
+        remote(&w, &with_url(&url, &["exec", &name, "ls", "/added"]))
+            .status
+            .success()
+    });
+    let got = ok(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.PIDs}}",
+        &name,
+    ]);
+    assert_eq!(
+        got,
+        w.env.ok(&[
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}} {{.PIDs}}",
+            &name
+        ])
+    );
+    let json = ok(&["stats", "--no-stream", "--format", "json", &name]);
+    assert!(json.contains("\"mem_usage\""), "{json}");
+    let out = remote(&w, &with_url(&url, &["stats", "--no-stream", "nosuchctr"]));
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+
+    let diff = ok(&["diff", &name]);
+    assert_eq!(diff, w.env.ok(&["diff", &name]));
+    assert!(diff.lines().any(|l| l == "A /added"), "{diff}");
+
+    let file = w.env.dir().join("exported.tar");
+    ok(&["export", "-o", &file.to_string_lossy(), &name]);
+    let data = std::fs::read(&file).unwrap();
+    let mut archive = tar::Archive::new(&data[..]);
+    let names: Vec<String> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.trim_start_matches("./") == "added"),
+        "{names:?}"
+    );
+    ok(&["rm", "-f", "-t", "0", &name]);
+}
+
+#[test]
 fn system_connection_file_names_the_service() {
     let w = common::world(&["busybox"]);
     let sock = sock_path(&w);

@@ -4,11 +4,13 @@
 mod containers;
 mod copy;
 mod events;
+mod export;
 mod images;
 mod logs;
 mod pods;
 mod run;
 mod spec;
+mod stats;
 mod system;
 
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@
 //! unpacked into a directory of the container.
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -18,6 +18,7 @@ use rpod_api::front_door::container_copy::{
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::body_io::streamed_body;
 use crate::docker::query::Params;
 use crate::error::{ApiError, ApiResult};
 use crate::Engine;
@@ -102,26 +103,20 @@ async fn get(
 ) -> ApiResult<Response> {
     let path = required_path(&Params(q))?;
     let value = stat(&engine, &id, &path, api).await?;
-    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    let (writer, body) = streamed_body();
     tokio::spawn(async move {
         let request = CopyRequest {
             source: CopySource::Container {
                 container: id.clone(),
                 path,
             },
-            destination: CopyDestination::Stream(Box::new(io::BufWriter::with_capacity(
-                1 << 16,
-                ChannelWriter(tx),
-            ))),
+            destination: CopyDestination::Stream(writer),
             options: CopyOptions::default(),
         };
         // The status is sent: a failure now can only end the stream early.
         if let Err(e) = engine.container_copy(request).await {
             tracing::warn!(container = %id, "archive of a container path: {}", e.message);
         }
-    });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, io::Error>(b), rx))
     });
     Ok((
         [
@@ -131,7 +126,7 @@ async fn get(
             ),
             (STAT_HEADER, value),
         ],
-        Body::from_stream(stream),
+        body,
     )
         .into_response())
 }
@@ -191,22 +186,6 @@ async fn put(
     feeder.abort();
     res?;
     Ok(StatusCode::OK.into_response())
-}
-
-/// The tar stream the engine writes, handed to the response body.
-struct ChannelWriter(mpsc::Sender<Bytes>);
-
-impl Write for ChannelWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .blocking_send(Bytes::copy_from_slice(buf))
-            .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// The request body, read by the engine on its blocking thread.

@@ -6,6 +6,7 @@ mod attach;
 mod containers;
 mod events;
 mod exec;
+mod export;
 mod fallback;
 mod images;
 mod libpod;
@@ -21,6 +22,7 @@ mod logs;
 mod more;
 mod networks;
 mod resize;
+mod stats;
 mod system;
 mod volumes;
 
@@ -65,6 +67,12 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
                 .head(archive::libpod_head)
                 .put(archive::libpod_put),
         )
+        .route("/containers/{id}/export", get(export::export))
+        .route("/libpod/containers/{id}/export", get(export::export))
+        .route("/containers/{id}/changes", get(export::changes))
+        .route("/libpod/containers/{id}/changes", get(export::changes))
+        .route("/containers/{id}/stats", get(stats::docker))
+        .route("/libpod/containers/stats", get(stats::libpod))
         .route("/containers/{id}/rename", post(more::rename))
         .route("/containers/{id}/top", get(more::top))
         .route("/containers/prune", post(more::prune))
