@@ -989,3 +989,65 @@ fn docker_stats_export_and_diff() {
     );
     docker_ok(&w, &sock, &["rm", "-f", &name]);
 }
+
+#[test]
+fn docker_exec_it_in_a_terminal_and_run_on_a_network() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    // A network with its own bridge name (this helper's prefix), made
+    // through the libpod API; the docker CLI then runs on it by name.
+    let net = unique_name("apinet");
+    let body = format!(
+        r#"{{"name":"{net}","driver":"bridge","network_interface":"rem84d{}","subnets":[{{"subnet":"10.84.41.0/24"}}]}}"#,
+        std::process::id() % 10_000
+    );
+    let (status, _) = http(&sock, "POST", "/v5.0.0/libpod/networks/create", Some(&body)).unwrap();
+    assert_eq!(status, 200);
+    let out = docker_ok(
+        &w,
+        &sock,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            &net,
+            &img,
+            "ip",
+            "-4",
+            "-o",
+            "addr",
+            "show",
+            "eth0",
+        ],
+    );
+    assert!(out.contains("inet 10.84.41."), "{out}");
+    let listed = docker_ok(&w, &sock, &["network", "ls", "--format", "{{.Name}}"]);
+    assert!(listed.lines().any(|l| l == net), "{listed}");
+
+    // exec -it: the docker CLI in a terminal (`script`), a TTY inside.
+    let name = unique_name("api-tty");
+    docker_ok(
+        &w,
+        &sock,
+        &["run", "-d", "--name", &name, &img, "sleep", "1000"],
+    );
+    let line = format!("docker exec -it {name} sh -c 'read x; tty; echo got-$x; exit 3'");
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.as_mut().unwrap().write_all(b"hi\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let got = String::from_utf8_lossy(&out.stdout);
+    assert!(got.contains("/dev/pts/"), "{got}");
+    assert!(got.contains("got-hi"), "{got}");
+    assert_eq!(out.status.code(), Some(3), "{got}");
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+    docker_ok(&w, &sock, &["network", "rm", &net]);
+}
