@@ -201,6 +201,11 @@ pub(crate) fn body(value: &impl Serialize) -> Result<Option<Vec<u8>>> {
         .map_err(|e| transport("encoding the request", e))
 }
 
+/// `value` as JSON text (a query parameter).
+pub(crate) fn transport_json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| transport("encoding the request", e))
+}
+
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| transport("decoding the service's answer", e))
 }

@@ -819,6 +819,52 @@ fn stats_export_and_diff_over_the_service() {
 }
 
 #[test]
+fn kube_play_generate_and_down_over_the_service() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let url = format!("unix://{}", sock.display());
+    let ok = |args: &[&str]| remote_ok(&w, &with_url(&url, args));
+    let pod = unique_name("rckube");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {pod}\nspec:\n  containers:\n  - name: c\n    image: {img}\n    command: [\"sleep\", \"1000\"]\n"
+    );
+    let file = w.env.dir().join("pod.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let played = ok(&["kube", "play", &file]);
+    assert!(played.contains("Pod:"), "{played}");
+    let state = w
+        .env
+        .ok(&["pod", "inspect", "--format", "{{.State}}", &pod]);
+    assert_eq!(state.trim(), "Running");
+    let generated = ok(&["kube", "generate", &pod]);
+    assert!(generated.contains("kind: Pod"), "{generated}");
+    assert!(generated.contains(&img), "{generated}");
+    assert_eq!(generated, w.env.ok(&["kube", "generate", &pod]));
+    // A pod's container is refused with the local message.
+    let ctr = format!("{pod}-c");
+    let out = remote(&w, &with_url(&url, &["kube", "generate", &ctr]));
+    assert!(
+        text(&out.stderr).contains("use generate on the pod itself"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Playing it again is refused as locally, unless --replace.
+    let again = remote(&w, &with_url(&url, &["kube", "play", &file]));
+    assert!(!again.status.success());
+    ok(&["kube", "play", "--replace", &file]);
+    let id = w.env.ok(&["pod", "inspect", "--format", "{{.ID}}", &pod]);
+    let down = ok(&["kube", "down", &file]);
+    assert!(down.contains("Pods removed:"), "{down}");
+    assert!(down.contains(id.trim()), "{down}");
+    let out = w.env.run(&["pod", "exists", &pod]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn system_connection_file_names_the_service() {
     let w = common::world(&["busybox"]);
     let sock = sock_path(&w);

@@ -13,6 +13,7 @@ mod libpod;
 mod libpod_containers;
 mod libpod_generate;
 mod libpod_images;
+mod libpod_kube;
 mod libpod_load;
 mod libpod_networks;
 mod libpod_pods;
@@ -204,6 +205,11 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/secrets/{name}/json", get(libpod_secrets::inspect))
         .route("/libpod/secrets/{name}/exists", get(libpod_secrets::exists))
         .route("/libpod/secrets/{name}", delete(libpod_secrets::remove))
+        .route(
+            "/libpod/play/kube",
+            post(libpod_kube::play).delete(libpod_kube::down),
+        )
+        .route("/libpod/generate/kube", get(libpod_kube::generate))
         .route(
             "/libpod/generate/{name}/systemd",
             get(libpod_generate::systemd),
