@@ -161,6 +161,22 @@ impl Transport {
             .map_err(|e| transport("taking over the connection", e))
     }
 
+    /// A request whose answer must be a success; its body as it streams.
+    pub(crate) async fn stream(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Incoming> {
+        let resp = self.send(method, path, body, false).await?;
+        let status = resp.status().as_u16();
+        if status >= 400 {
+            let b = read_all(resp).await?;
+            return Err(from_response(status, &b));
+        }
+        Ok(resp.into_body())
+    }
+
     /// A request whose answer must be a success; its body.
     pub(crate) async fn call(
         &self,

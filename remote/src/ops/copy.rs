@@ -200,10 +200,10 @@ impl RemoteEngine {
                     .await
             }
             (CopySource::Container { container, path }, dest) => {
-                self.from_container(&container, &path, dest, options).await
+                self.copy_out(&container, &path, dest, options).await
             }
             (source, CopyDestination::Container { container, path }) => {
-                self.to_container(&container, &path, source, options).await
+                self.copy_in(&container, &path, source, options).await
             }
             _ => Err(Error::invalid(EMPTY_NAME)),
         }
@@ -242,16 +242,10 @@ impl RemoteEngine {
 
     /// `GET .../archive`: the tar stream of `path`, whole.
     async fn get_archive(&self, container: &str, path: &str) -> Result<Vec<u8>> {
-        let resp = self
+        let mut body = self
             .transport
-            .send(Method::GET, &archive_path(container, path), None, false)
+            .stream(Method::GET, &archive_path(container, path), None)
             .await?;
-        let status = resp.status().as_u16();
-        if status >= 400 {
-            let b = read_all(resp).await?;
-            return Err(from_response(status, &b));
-        }
-        let mut body = resp.into_body();
         let mut data = Vec::new();
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| transport("reading the archive", e))?;
@@ -284,7 +278,7 @@ impl RemoteEngine {
             .map(drop)
     }
 
-    async fn from_container(
+    async fn copy_out(
         &self,
         container: &str,
         cpath: &str,
@@ -345,7 +339,7 @@ impl RemoteEngine {
             .map_err(|e| Error::other(format!("copying to host: {}", e.message)))
     }
 
-    async fn to_container(
+    async fn copy_in(
         &self,
         container: &str,
         cpath: &str,

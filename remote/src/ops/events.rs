@@ -11,9 +11,8 @@ use rpod_api::events::{Event, EventStream, EventsOptions};
 use rpod_api::Result;
 
 use super::filter_list_json;
-use crate::error::{from_response, transport};
+use crate::error::transport;
 use crate::query::with_query;
-use crate::transport::read_all;
 use crate::RemoteEngine;
 
 impl RemoteEngine {
@@ -28,17 +27,12 @@ impl RemoteEngine {
         if let Some(u) = o.until {
             q.push(("until", u));
         }
-        let resp = self
+        let body = self
             .transport
-            .send(Method::GET, &with_query("/events", &q), None, false)
+            .stream(Method::GET, &with_query("/events", &q), None)
             .await?;
-        let status = resp.status().as_u16();
-        if status >= 400 {
-            let b = read_all(resp).await?;
-            return Err(from_response(status, &b));
-        }
         Ok(Box::new(RemoteEvents {
-            body: Some(resp.into_body()),
+            body: Some(body),
             buf: Vec::new(),
             ready: VecDeque::new(),
         }))

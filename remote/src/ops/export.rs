@@ -10,9 +10,8 @@ use rpod_api::front_door::containers::ExportOutput;
 use rpod_api::{Error, Result};
 
 use super::seg;
-use crate::error::{from_response, transport};
+use crate::error::transport;
 use crate::query::with_query;
-use crate::transport::read_all;
 use crate::RemoteEngine;
 
 #[derive(serde::Deserialize)]
@@ -29,20 +28,14 @@ fn io_error(e: std::io::Error) -> Error {
 
 impl RemoteEngine {
     pub(crate) async fn export(&self, name: &str, output: ExportOutput) -> Result<()> {
-        let resp = self
+        let mut body = self
             .transport
-            .send(
+            .stream(
                 Method::GET,
                 &format!("/containers/{}/export", seg(name)),
                 None,
-                false,
             )
             .await?;
-        let status = resp.status().as_u16();
-        if status >= 400 {
-            let b = read_all(resp).await?;
-            return Err(from_response(status, &b));
-        }
         // A file is written whole or not at all.
         let (mut w, file): (Box<dyn Write + Send>, _) = match output {
             ExportOutput::Stream(w) => (w, None),
@@ -56,7 +49,6 @@ impl RemoteEngine {
                 (Box::new(std::io::BufWriter::new(f)), Some((tmp, path)))
             }
         };
-        let mut body = resp.into_body();
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| transport("reading the export", e))?;
             if let Some(chunk) = frame.data_ref() {

@@ -117,39 +117,6 @@ fn security_options(i: &Info) -> Vec<String> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_shape() {
-        let v = Version {
-            version: "0.1.0".into(),
-            os_arch: "linux/amd64".into(),
-            os: "linux".into(),
-            ..Default::default()
-        };
-        let j = version(&v, "6.1");
-        assert_eq!(j["ApiVersion"], "1.44");
-        assert_eq!(j["MinAPIVersion"], "1.24");
-        assert_eq!(j["Arch"], "amd64");
-        assert_eq!(j["Components"][0]["Version"], "0.1.0");
-    }
-
-    #[test]
-    fn info_counts() {
-        let mut i = Info::default();
-        i.store.container_store.number = 3;
-        i.store.container_store.running = 1;
-        i.store.image_store.number = 2;
-        let j = info(&i);
-        assert_eq!(j["Containers"], 3);
-        assert_eq!(j["ContainersRunning"], 1);
-        assert_eq!(j["Images"], 2);
-        assert_eq!(j["OSType"], "linux");
-    }
-}
-
 /// Docker's `/system/df` (its legacy `DiskUsage`, for API versions before
 /// 1.52), from the engine's `system df` report, as Podman fills it.
 pub fn disk_usage(df: &rpod_api::system::SystemDfReport) -> Value {
@@ -216,4 +183,37 @@ pub fn disk_usage(df: &rpod_api::system::SystemDfReport) -> Value {
         "Volumes": volumes,
         "BuildCache": [],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_shape() {
+        let v = Version {
+            version: "0.1.0".into(),
+            os_arch: "linux/amd64".into(),
+            os: "linux".into(),
+            ..Default::default()
+        };
+        let j = version(&v, "6.1");
+        assert_eq!(j["ApiVersion"], "1.44");
+        assert_eq!(j["MinAPIVersion"], "1.24");
+        assert_eq!(j["Arch"], "amd64");
+        assert_eq!(j["Components"][0]["Version"], "0.1.0");
+    }
+
+    #[test]
+    fn info_counts() {
+        let mut i = Info::default();
+        i.store.container_store.number = 3;
+        i.store.container_store.running = 1;
+        i.store.image_store.number = 2;
+        let j = info(&i);
+        assert_eq!(j["Containers"], 3);
+        assert_eq!(j["ContainersRunning"], 1);
+        assert_eq!(j["Images"], 2);
+        assert_eq!(j["OSType"], "linux");
+    }
 }
