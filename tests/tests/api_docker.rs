@@ -299,7 +299,11 @@ fn docker_run_pulls_a_missing_image_and_errors_are_docker_shaped() {
     let (status, _) = http(&sock, "DELETE", &format!("/containers/{running}"), None).unwrap();
     assert_eq!(status, 409);
     // An endpoint not implemented yet, an unknown one, a too old version.
-    let (status, body) = http_ok(&sock, "GET", &format!("/v1.44/containers/{running}/stats"));
+    let (status, body) = http_ok(
+        &sock,
+        "POST",
+        &format!("/v1.44/containers/{running}/update"),
+    );
     assert_eq!(status, 501);
     assert!(
         body["message"]

@@ -391,9 +391,8 @@ impl RemoteEngine {
             }
             (None, None) => return Err(Error::invalid("nothing to copy")),
         };
-        self.put_archive(container, &target, tar, o)
-            .await
-            .map_err(|e| Error::new(e.kind, format!("copying to container: {}", e.message)))
+        // The service words its own errors ("copying to container: ...").
+        self.put_archive(container, &target, tar, o).await
     }
 
     async fn container_to_container(
@@ -434,9 +433,7 @@ impl RemoteEngine {
             Some(r) => blocking(move || rename_archive(&data, &r)).await?,
             None => data,
         };
-        self.put_archive(dc, &dtarget, data, o)
-            .await
-            .map_err(|e| Error::new(e.kind, format!("copying to container: {}", e.message)))
+        self.put_archive(dc, &dtarget, data, o).await
     }
 }
 
@@ -517,7 +514,8 @@ fn unpack(data: &[u8], dir: &Path, rename: Option<&Rename>, overwrite: bool) -> 
     archive.set_preserve_mtime(true);
     for entry in archive.entries()? {
         let mut entry = entry?;
-        let path = renamed(&entry.path()?, rename);
+        // Components only: a directory's trailing `/` dropped.
+        let path: PathBuf = renamed(&entry.path()?, rename).components().collect();
         if path
             .components()
             .any(|c| matches!(c, Component::ParentDir | Component::RootDir))
@@ -610,6 +608,10 @@ mod tests {
         assert!(unpack(&file, out.path(), None, false).is_err());
         unpack(&file, out.path(), None, true).unwrap();
         assert_eq!(std::fs::read(out.path().join("g")).unwrap(), b"hello");
+        // And back: the directory (its entry named `g/`) replaces the file.
+        assert!(unpack(&again, out.path(), None, false).is_err());
+        unpack(&again, out.path(), None, true).unwrap();
+        assert_eq!(std::fs::read(out.path().join("g/f")).unwrap(), b"hello");
     }
 
     #[test]
