@@ -135,6 +135,118 @@ impl Event {
     }
 }
 
+/// Attribute keys the REST API's event carries the event's own fields in.
+const API_KEYS: [&str; 7] = [
+    "image",
+    "name",
+    "network",
+    "podId",
+    "error",
+    "containerExitCode",
+    "oomKilled",
+];
+
+impl Event {
+    /// The event as the REST API sends it (Podman's `entities.Event`:
+    /// Docker's events message with the name, image and exit code among the
+    /// actor's attributes). `docker` gives Docker's words for a container's
+    /// death (`die`, with `exitCode`) and an image's removal (`delete`).
+    pub fn to_api_json(&self, docker: bool) -> serde_json::Value {
+        let mut attributes = self.attributes.clone();
+        attributes.insert("image".into(), self.image.clone());
+        attributes.insert("name".into(), self.name.clone());
+        attributes.insert("podId".into(), String::new());
+        if let Some(code) = self.exit_code {
+            attributes.insert("containerExitCode".into(), code.to_string());
+        }
+        if !self.network.is_empty() {
+            attributes.insert("network".into(), self.network.clone());
+        }
+        if !self.error.is_empty() {
+            attributes.insert("error".into(), self.error.clone());
+        }
+        let mut action = self.status.clone();
+        if docker && self.kind == "image" && action == "remove" {
+            action = "delete".into();
+        }
+        if docker && action == "died" {
+            action = "die".into();
+            let code = attributes.get("containerExitCode").cloned();
+            attributes.insert("exitCode".into(), code.unwrap_or_default());
+        }
+        let mut v = serde_json::json!({
+            "Type": self.kind,
+            "Action": action,
+            "Actor": {"ID": self.id, "Attributes": attributes},
+            "scope": "local",
+            "time": self.time_nano.div_euclid(1_000_000_000),
+            "timeNano": self.time_nano,
+        });
+        if let Some(obj) = v.as_object_mut() {
+            if !self.health_status.is_empty() {
+                obj.insert("HealthStatus".into(), self.health_status.clone().into());
+            }
+            obj.insert("status".into(), action.into());
+            if !self.id.is_empty() {
+                obj.insert("id".into(), self.id.clone().into());
+            }
+            if !self.image.is_empty() {
+                obj.insert("from".into(), self.image.clone().into());
+            }
+        }
+        v
+    }
+
+    /// An event from the REST API's shape (see [`Event::to_api_json`]);
+    /// `None` when `v` is not one.
+    pub fn from_api_json(v: &serde_json::Value) -> Option<Event> {
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let actor = v.get("Actor");
+        let mut attributes: BTreeMap<String, String> = actor
+            .and_then(|a| a.get("Attributes"))
+            .and_then(|a| a.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), text(v)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let take = |attributes: &BTreeMap<String, String>, k: &str| {
+            attributes.get(k).cloned().unwrap_or_default()
+        };
+        let event = Event {
+            id: actor
+                .and_then(|a| a.get("ID"))
+                .and_then(text)
+                .unwrap_or_default(),
+            image: take(&attributes, "image"),
+            name: take(&attributes, "name"),
+            network: take(&attributes, "network"),
+            status: text(v.get("Action")?)?,
+            kind: text(v.get("Type")?)?,
+            time_nano: v.get("timeNano").and_then(serde_json::Value::as_i64)?,
+            exit_code: attributes
+                .get("containerExitCode")
+                .and_then(|c| c.parse().ok()),
+            health_status: v.get("HealthStatus").and_then(text).unwrap_or_default(),
+            container_inspect_data: String::new(),
+            error: take(&attributes, "error"),
+            attributes: BTreeMap::new(),
+        };
+        // A container event's own attributes hold its name and image too.
+        let own = |k: &str| event.kind == "container" && matches!(k, "name" | "image");
+        for k in API_KEYS {
+            if !own(k) {
+                attributes.remove(k);
+            }
+        }
+        Some(Event {
+            attributes,
+            ..event
+        })
+    }
+}
+
 /// A read of the events (entities.EventsOptions).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventsOptions {
@@ -229,6 +341,31 @@ mod tests {
         assert!(j.get("HealthStatus").is_none());
         let back: Event = serde_json::from_value(serde_json::to_value(sample()).unwrap()).unwrap();
         assert_eq!(back, sample());
+    }
+
+    #[test]
+    fn api_shape_round_trips() {
+        let v = sample().to_api_json(false);
+        assert_eq!(v["Action"], "died");
+        assert_eq!(v["Actor"]["Attributes"]["containerExitCode"], "3");
+        assert_eq!(v["Actor"]["Attributes"]["name"], "web");
+        let mut own = sample();
+        own.attributes.insert("name".into(), "web".into());
+        own.attributes.insert("image".into(), "busybox".into());
+        assert_eq!(Event::from_api_json(&v), Some(own));
+        let image = Event {
+            kind: "image".into(),
+            status: "pull".into(),
+            name: "busybox".into(),
+            ..Event::default()
+        };
+        assert_eq!(Event::from_api_json(&image.to_api_json(false)), Some(image));
+        let d = sample().to_api_json(true);
+        assert_eq!(d["Action"], "die");
+        assert_eq!(d["status"], "die");
+        assert_eq!(d["Actor"]["Attributes"]["exitCode"], "3");
+        assert_eq!(d["time"], 1);
+        assert!(Event::from_api_json(&serde_json::json!({"x": 1})).is_none());
     }
 
     #[test]

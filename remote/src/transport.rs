@@ -161,6 +161,22 @@ impl Transport {
             .map_err(|e| transport("taking over the connection", e))
     }
 
+    /// A request whose answer must be a success; its body as it streams.
+    pub(crate) async fn stream(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Incoming> {
+        let resp = self.send(method, path, body, false).await?;
+        let status = resp.status().as_u16();
+        if status >= 400 {
+            let b = read_all(resp).await?;
+            return Err(from_response(status, &b));
+        }
+        Ok(resp.into_body())
+    }
+
     /// A request whose answer must be a success; its body.
     pub(crate) async fn call(
         &self,
@@ -199,6 +215,11 @@ pub(crate) fn body(value: &impl Serialize) -> Result<Option<Vec<u8>>> {
     serde_json::to_vec(value)
         .map(Some)
         .map_err(|e| transport("encoding the request", e))
+}
+
+/// `value` as JSON text (a query parameter).
+pub(crate) fn transport_json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| transport("encoding the request", e))
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {

@@ -11,6 +11,7 @@
 //! body), [`docker`] (Docker's shapes of the front door's reports).
 
 pub mod attach;
+pub mod body_io;
 pub mod controls;
 pub mod docker;
 pub mod endpoint;

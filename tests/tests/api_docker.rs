@@ -299,7 +299,11 @@ fn docker_run_pulls_a_missing_image_and_errors_are_docker_shaped() {
     let (status, _) = http(&sock, "DELETE", &format!("/containers/{running}"), None).unwrap();
     assert_eq!(status, 409);
     // An endpoint not implemented yet, an unknown one, a too old version.
-    let (status, body) = http_ok(&sock, "GET", &format!("/v1.44/containers/{running}/stats"));
+    let (status, body) = http_ok(
+        &sock,
+        "POST",
+        &format!("/v1.44/containers/{running}/update"),
+    );
     assert_eq!(status, 501);
     assert!(
         body["message"]
@@ -760,4 +764,294 @@ fn docker_volumes_create_mount_list_and_remove() {
             .0,
         404
     );
+}
+
+#[test]
+fn docker_cp_copies_both_ways_and_archive_endpoints_answer() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-cp");
+    docker_ok(
+        &w,
+        &sock,
+        &["run", "-d", "--name", &name, &img, "sleep", "1000"],
+    );
+    let host = w.env.dir().join("cp-host");
+    std::fs::create_dir_all(host.join("d/sub")).unwrap();
+    std::fs::write(host.join("hello.txt"), "hello\n").unwrap();
+    std::fs::write(host.join("d/sub/f"), "deep\n").unwrap();
+    let h = |p: &str| host.join(p).to_string_lossy().into_owned();
+    let c = |p: &str| format!("{name}:{p}");
+
+    // Host to container: into a directory, and renamed onto a new path.
+    docker_ok(&w, &sock, &["cp", &h("hello.txt"), &c("/tmp/")]);
+    docker_ok(&w, &sock, &["cp", &h("d"), &c("/tmp/newd")]);
+    let out = docker_ok(
+        &w,
+        &sock,
+        &["exec", &name, "cat", "/tmp/hello.txt", "/tmp/newd/sub/f"],
+    );
+    assert_eq!(out, "hello\ndeep\n");
+
+    // Container to host: a directory renamed, a file into a directory.
+    docker_ok(&w, &sock, &["cp", &c("/tmp/newd"), &h("back")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("back/sub/f")).unwrap(),
+        "deep\n"
+    );
+    docker_ok(&w, &sock, &["cp", &c("/etc/hostname"), &h("d")]);
+    assert!(host.join("d/hostname").is_file());
+
+    // Container to stdout: a tar stream with the file as its root entry.
+    let out = docker(&w, &sock, &["cp", &c("/tmp/hello.txt"), "-"]);
+    assert!(out.status.success(), "{out:?}");
+    let mut archive = tar::Archive::new(&out.stdout[..]);
+    let mut entries = archive.entries().unwrap();
+    let mut first = entries.next().unwrap().unwrap();
+    assert_eq!(first.path().unwrap().to_string_lossy(), "hello.txt");
+    let mut content = String::new();
+    first.read_to_string(&mut content).unwrap();
+    assert_eq!(content, "hello\n");
+
+    // A missing path is a 404 (the client says so), the header names it.
+    let out = docker(&w, &sock, &["cp", &c("/nonexistent"), &h("x")]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No such"),
+        "{out:?}"
+    );
+    let (status, _) = http(
+        &sock,
+        "GET",
+        &format!("/containers/{name}/archive?path=/nonexistent"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 404);
+    let (status, _) = http(&sock, "GET", &format!("/containers/{name}/archive"), None).unwrap();
+    assert_eq!(status, 400);
+    let (status, _) = http(&sock, "GET", "/containers/nosuchctr/archive?path=/", None).unwrap();
+    assert_eq!(status, 404);
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+}
+
+#[test]
+fn docker_events_and_system_df() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-ev");
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let since = now() - 1;
+    let out = docker(
+        &w,
+        &sock,
+        &["run", "--name", &name, &img, "sh", "-c", "exit 4"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let until = (now() + 1).to_string();
+    let filter = format!("container={name}");
+    let got = docker_ok(
+        &w,
+        &sock,
+        &[
+            "events",
+            "--since",
+            &since.to_string(),
+            "--until",
+            &until,
+            "--filter",
+            &filter,
+            "--format",
+            "{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{index .Actor.Attributes \"exitCode\"}}",
+        ],
+    );
+    let lines: Vec<&str> = got.lines().collect();
+    assert!(
+        lines.contains(&format!("container start {name} ").as_str()),
+        "{got}"
+    );
+    assert!(
+        lines.contains(&format!("container die {name} 4").as_str()),
+        "{got}"
+    );
+    // The libpod path keeps Podman's words.
+    let (status, body) = http(
+        &sock,
+        "GET",
+        &format!(
+            "/v5.0.0/libpod/events?stream=false&filters=%7B%22container%22%3A%5B%22{name}%22%5D%7D"
+        ),
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    let actions: Vec<String> = body
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["Action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(actions.contains(&"died".to_owned()), "{body}");
+    // A bad filter is refused before the stream starts.
+    let (status, _) = http(&sock, "GET", "/events?filters=notjson", None).unwrap();
+    assert_eq!(status, 400);
+
+    let df = docker_ok(
+        &w,
+        &sock,
+        &["system", "df", "--format", "{{.Type}} {{.TotalCount}}"],
+    );
+    assert!(df.lines().any(|l| l == "Containers 1"), "{df}");
+    assert!(df.lines().any(|l| l.starts_with("Images ")), "{df}");
+    let (status, v) = http_ok(&sock, "GET", "/system/df");
+    assert_eq!(status, 200);
+    assert_eq!(v["Containers"][0]["Names"][0], name.as_str());
+    docker_ok(&w, &sock, &["rm", &name]);
+}
+
+#[test]
+fn docker_stats_export_and_diff() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-st");
+    docker_ok(
+        &w,
+        &sock,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            &img,
+            "sh",
+            "-c",
+            "touch /added; sleep 1000",
+        ],
+    );
+    wait_until(Duration::from_secs(20), "the container's file", || {
+        docker(&w, &sock, &["exec", &name, "ls", "/added"])
+            .status
+            .success()
+    });
+    let got = docker_ok(
+        &w,
+        &sock,
+        &[
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}} {{.PIDs}}",
+            &name,
+        ],
+    );
+    let (n, pids) = got.trim().split_once(' ').unwrap();
+    assert_eq!(n, name);
+    assert!(pids.parse::<u64>().unwrap() >= 1, "{got}");
+    let (status, v) = http_ok(
+        &sock,
+        "GET",
+        &format!("/containers/{name}/stats?stream=false"),
+    );
+    assert_eq!(status, 200);
+    assert!(v["memory_stats"]["usage"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        v["cpu_stats"]["system_cpu_usage"].as_u64().unwrap() > 0,
+        "{v}"
+    );
+    let (status, _) = http_ok(&sock, "GET", "/containers/nosuch/stats?stream=false");
+    assert_eq!(status, 404);
+
+    let diff = docker_ok(&w, &sock, &["diff", &name]);
+    assert!(diff.lines().any(|l| l == "A /added"), "{diff}");
+
+    let out = docker(&w, &sock, &["export", &name]);
+    assert!(out.status.success(), "{out:?}");
+    let mut archive = tar::Archive::new(&out.stdout[..]);
+    let names: Vec<String> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.trim_start_matches("./") == "added"),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.trim_start_matches("./") == "bin/sh"),
+        "{names:?}"
+    );
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+}
+
+#[test]
+fn docker_exec_it_in_a_terminal_and_run_on_a_network() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    // A network with its own bridge name (this helper's prefix), made
+    // through the libpod API; the docker CLI then runs on it by name.
+    let net = unique_name("apinet");
+    let body = format!(
+        r#"{{"name":"{net}","driver":"bridge","network_interface":"rem84d{}","subnets":[{{"subnet":"10.84.41.0/24"}}]}}"#,
+        std::process::id() % 10_000
+    );
+    let (status, _) = http(&sock, "POST", "/v5.0.0/libpod/networks/create", Some(&body)).unwrap();
+    assert_eq!(status, 200);
+    let out = docker_ok(
+        &w,
+        &sock,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            &net,
+            &img,
+            "ip",
+            "-4",
+            "-o",
+            "addr",
+            "show",
+            "eth0",
+        ],
+    );
+    assert!(out.contains("inet 10.84.41."), "{out}");
+    let listed = docker_ok(&w, &sock, &["network", "ls", "--format", "{{.Name}}"]);
+    assert!(listed.lines().any(|l| l == net), "{listed}");
+
+    // exec -it: the docker CLI in a terminal (`script`), a TTY inside.
+    let name = unique_name("api-tty");
+    docker_ok(
+        &w,
+        &sock,
+        &["run", "-d", "--name", &name, &img, "sleep", "1000"],
+    );
+    let line = format!("docker exec -it {name} sh -c 'read x; tty; echo got-$x; exit 3'");
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .env("DOCKER_CONFIG", w.env.dir().join("docker-config"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.as_mut().unwrap().write_all(b"hi\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let got = String::from_utf8_lossy(&out.stdout);
+    assert!(got.contains("/dev/pts/"), "{got}");
+    assert!(got.contains("got-hi"), "{got}");
+    assert_eq!(out.status.code(), Some(3), "{got}");
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+    docker_ok(&w, &sock, &["network", "rm", &net]);
 }

@@ -589,6 +589,282 @@ fn exec_with_a_tty_over_the_upgraded_connection() {
 }
 
 #[test]
+fn cp_over_the_archive_endpoints() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let url = format!("unix://{}", sock.display());
+    let ok = |args: &[&str]| remote_ok(&w, &with_url(&url, args));
+    let r = |args: &[&str]| remote(&w, &with_url(&url, args));
+    let name = unique_name("rc-cp");
+    let other = unique_name("rc-cp2");
+    ok(&["run", "-d", "--name", &name, &img, "sleep", "1000"]);
+    ok(&["create", "--name", &other, &img, "true"]);
+    let host = w.env.dir().join("cp-host");
+    std::fs::create_dir_all(host.join("d/sub")).unwrap();
+    std::fs::write(host.join("f.txt"), "file\n").unwrap();
+    std::fs::write(host.join("d/sub/x"), "deep\n").unwrap();
+    let h = |p: &str| host.join(p).to_string_lossy().into_owned();
+    let c = |p: &str| format!("{name}:{p}");
+
+    // Host to container: into a directory, renamed, a directory's contents.
+    ok(&["cp", &h("f.txt"), &c("/tmp")]);
+    ok(&["cp", &h("f.txt"), &c("/tmp/renamed.txt")]);
+    ok(&["cp", &h("d"), &c("/tmp/dd")]);
+    ok(&["cp", &format!("{}/.", h("d")), &c("/srv")]);
+    let got = ok(&[
+        "exec",
+        &name,
+        "cat",
+        "/tmp/f.txt",
+        "/tmp/renamed.txt",
+        "/tmp/dd/sub/x",
+        "/srv/sub/x",
+    ]);
+    assert_eq!(got, "file\nfile\ndeep\ndeep\n");
+    // Written by the container's user (root here), as locally.
+    let owner = ok(&["exec", &name, "stat", "-c", "%u", "/tmp/dd/sub/x"]);
+    assert_eq!(owner.trim(), "0");
+
+    // Container to host: renamed, into a directory, onto a file.
+    ok(&["cp", &c("/tmp/dd"), &h("back")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("back/sub/x")).unwrap(),
+        "deep\n"
+    );
+    ok(&["cp", &c("/tmp/renamed.txt"), &h("d")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("d/renamed.txt")).unwrap(),
+        "file\n"
+    );
+    std::fs::write(host.join("over"), "old").unwrap();
+    ok(&["cp", &c("/tmp/f.txt"), &h("over")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("over")).unwrap(),
+        "file\n"
+    );
+
+    // Between containers (the second never started), and via a stream.
+    ok(&["cp", &c("/tmp/f.txt"), &format!("{other}:/copied")]);
+    let out = w.env.ok(&["cp", &format!("{other}:/copied"), "-"]);
+    let mut archive = tar::Archive::new(out.as_bytes());
+    let names: Vec<String> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["copied"]);
+
+    // Errors as the local cp words them, and nothing written.
+    let out = r(&["cp", &c("/nonexistent"), &h("none")]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("\"/nonexistent\" could not be found on container"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!host.join("none").exists());
+    let out = r(&["cp", &h("d"), &c("/tmp/f.txt")]);
+    assert!(
+        text(&out.stderr).contains("destination must be a directory when copying a directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = r(&["cp", &h("f.txt"), "nosuchctr:/tmp"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("nosuchctr"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&["rm", "-f", "-t", "0", &name, &other]);
+}
+
+#[test]
+fn events_over_the_service() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let url = format!("unix://{}", sock.display());
+    let ok = |args: &[&str]| remote_ok(&w, &with_url(&url, args));
+    let name = unique_name("rc-ev");
+    let out = remote(
+        &w,
+        &with_url(&url, &["run", "--name", &name, &img, "sh", "-c", "exit 5"]),
+    );
+    assert_eq!(out.status.code(), Some(5));
+    let filter = format!("container={name}");
+    // The exit cleanup writes the last event after the run returned.
+    wait_until(Duration::from_secs(30), "the cleanup event", || {
+        w.env
+            .ok(&["events", "--stream=false", "--filter", &filter])
+            .contains(" cleanup ")
+    });
+    let remote_events = ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Status}} {{.Name}} {{.ContainerExitCode}}",
+    ]);
+    // The same as the local read of the same events.
+    let local = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Status}} {{.Name}} {{.ContainerExitCode}}",
+    ]);
+    assert_eq!(remote_events, local);
+    assert!(
+        remote_events.contains(&format!("died {name} 5")),
+        "{remote_events}"
+    );
+    let json = ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        &filter,
+        "--format",
+        "json",
+    ]);
+    let local = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        &filter,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json, local);
+    let out = remote(
+        &w,
+        &with_url(&url, &["events", "--stream=false", "--since", "nonsense"]),
+    );
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    ok(&["rm", &name]);
+}
+
+#[test]
+fn stats_export_and_diff_over_the_service() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let url = format!("unix://{}", sock.display());
+    let ok = |args: &[&str]| remote_ok(&w, &with_url(&url, args));
+    let name = unique_name("rc-st");
+    ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "touch /added; sleep 1000",
+    ]);
+    wait_until(Duration::from_secs(20), "the container's file", || {
+        remote(&w, &with_url(&url, &["exec", &name, "ls", "/added"]))
+            .status
+            .success()
+    });
+    let got = ok(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.PIDs}}",
+        &name,
+    ]);
+    assert_eq!(
+        got,
+        w.env.ok(&[
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}} {{.PIDs}}",
+            &name
+        ])
+    );
+    let json = ok(&["stats", "--no-stream", "--format", "json", &name]);
+    assert!(json.contains("\"mem_usage\""), "{json}");
+    let out = remote(&w, &with_url(&url, &["stats", "--no-stream", "nosuchctr"]));
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+
+    let diff = ok(&["diff", &name]);
+    assert_eq!(diff, w.env.ok(&["diff", &name]));
+    assert!(diff.lines().any(|l| l == "A /added"), "{diff}");
+
+    let file = w.env.dir().join("exported.tar");
+    ok(&["export", "-o", &file.to_string_lossy(), &name]);
+    let data = std::fs::read(&file).unwrap();
+    let mut archive = tar::Archive::new(&data[..]);
+    let names: Vec<String> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.trim_start_matches("./") == "added"),
+        "{names:?}"
+    );
+    ok(&["rm", "-f", "-t", "0", &name]);
+}
+
+#[test]
+fn kube_play_generate_and_down_over_the_service() {
+    let w = common::world(&["busybox"]);
+    let img = w.images[0].clone();
+    w.env.ok(&["pull", "-q", &img]);
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let url = format!("unix://{}", sock.display());
+    let ok = |args: &[&str]| remote_ok(&w, &with_url(&url, args));
+    let pod = unique_name("rckube");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {pod}\nspec:\n  containers:\n  - name: c\n    image: {img}\n    command: [\"sleep\", \"1000\"]\n"
+    );
+    let file = w.env.dir().join("pod.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let played = ok(&["kube", "play", &file]);
+    assert!(played.contains("Pod:"), "{played}");
+    let state = w
+        .env
+        .ok(&["pod", "inspect", "--format", "{{.State}}", &pod]);
+    assert_eq!(state.trim(), "Running");
+    let generated = ok(&["kube", "generate", &pod]);
+    assert!(generated.contains("kind: Pod"), "{generated}");
+    assert!(generated.contains(&img), "{generated}");
+    assert_eq!(generated, w.env.ok(&["kube", "generate", &pod]));
+    // A pod's container is refused with the local message.
+    let ctr = format!("{pod}-c");
+    let out = remote(&w, &with_url(&url, &["kube", "generate", &ctr]));
+    assert!(
+        text(&out.stderr).contains("use generate on the pod itself"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Playing it again is refused as locally, unless --replace.
+    let again = remote(&w, &with_url(&url, &["kube", "play", &file]));
+    assert!(!again.status.success());
+    ok(&["kube", "play", "--replace", &file]);
+    let id = w.env.ok(&["pod", "inspect", "--format", "{{.ID}}", &pod]);
+    let down = ok(&["kube", "down", &file]);
+    assert!(down.contains("Pods removed:"), "{down}");
+    assert!(down.contains(id.trim()), "{down}");
+    let out = w.env.run(&["pod", "exists", &pod]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn system_connection_file_names_the_service() {
     let w = common::world(&["busybox"]);
     let sock = sock_path(&w);

@@ -1,4 +1,4 @@
-//! `ContainerCopy` over the libpod API.
+//! `ContainerCopy` over the archive endpoints (see `ops::copy`).
 
 use rpod_api::Result;
 
@@ -7,12 +7,15 @@ use async_trait::async_trait;
 use rpod_api::front_door::container_copy::*;
 use rpod_api::front_door::ContainerCopy;
 
-use crate::error::unsupported;
 use crate::RemoteEngine;
 
 #[async_trait]
 impl ContainerCopy for RemoteEngine {
-    async fn container_copy(&self, _request: CopyRequest) -> Result<()> {
-        Err(unsupported("container copy"))
+    async fn container_copy(&self, request: CopyRequest) -> Result<()> {
+        self.copy(request).await
+    }
+
+    async fn container_stat(&self, container: &str, path: &str) -> Result<Option<PathStat>> {
+        self.stat(container, path).await
     }
 }

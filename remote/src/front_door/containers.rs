@@ -104,9 +104,9 @@ impl Containers for RemoteEngine {
 
     async fn container_stats(
         &self,
-        _options: rpod_api::stats::ContainerStatsOptions,
+        options: rpod_api::stats::ContainerStatsOptions,
     ) -> Result<Vec<rpod_api::stats::ContainerStats>> {
-        Err(unsupported("container stats"))
+        self.stats(options).await
     }
 
     async fn container_update(
@@ -139,11 +139,11 @@ impl Containers for RemoteEngine {
         Err(unsupported("container unmount"))
     }
 
-    async fn container_export(&self, _name_or_id: &str, _output: ExportOutput) -> Result<()> {
-        Err(unsupported("container export"))
+    async fn container_export(&self, name_or_id: &str, output: ExportOutput) -> Result<()> {
+        self.export(name_or_id, output).await
     }
 
-    async fn container_diff(&self, _name_or_id: &str, _options: DiffOptions) -> Result<DiffReport> {
-        Err(unsupported("container diff"))
+    async fn container_diff(&self, name_or_id: &str, options: DiffOptions) -> Result<DiffReport> {
+        self.diff(name_or_id, options).await
     }
 }

@@ -1,8 +1,11 @@
-//! `Kube` over the libpod API: not carried yet.
+//! `Kube` over `/libpod/play/kube` and `/libpod/generate/kube`: Podman's
+//! query parameters, and every option as rpod's `rpod_options` for rpod's
+//! own service.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use hyper::Method;
 use rpod_api::front_door::images::ProgressSink;
 use rpod_api::front_door::Kube;
 use rpod_api::kube::{
@@ -11,29 +14,60 @@ use rpod_api::kube::{
 };
 use rpod_api::Result;
 
-use crate::error::unsupported;
+use crate::query::with_query;
+use crate::transport::{decode, transport_json};
 use crate::RemoteEngine;
 
 #[async_trait]
 impl Kube for RemoteEngine {
     async fn kube_play(
         &self,
-        _yaml: Vec<u8>,
-        _options: KubePlayOptions,
+        yaml: Vec<u8>,
+        options: KubePlayOptions,
         _progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<KubePlayReport> {
-        Err(unsupported("kube play"))
+        let mut q = vec![
+            ("start", options.start.to_string()),
+            ("replace", options.replace.to_string()),
+        ];
+        q.extend(options.networks.iter().map(|n| ("network", n.clone())));
+        if self.is_rpod_service().await {
+            q.push(("rpod_options", transport_json(&options)?));
+        }
+        let (_, body) = self
+            .transport
+            .call(Method::POST, &with_query("/play/kube", &q), Some(yaml))
+            .await?;
+        decode(&body)
     }
 
-    async fn kube_down(&self, _yaml: Vec<u8>, _options: KubeDownOptions) -> Result<KubeDownReport> {
-        Err(unsupported("kube down"))
+    async fn kube_down(&self, yaml: Vec<u8>, options: KubeDownOptions) -> Result<KubeDownReport> {
+        let q = [("force", options.force.to_string())];
+        let (_, body) = self
+            .transport
+            .call(Method::DELETE, &with_query("/play/kube", &q), Some(yaml))
+            .await?;
+        decode(&body)
     }
 
     async fn kube_generate(
         &self,
-        _names: &[String],
-        _options: KubeGenerateOptions,
+        names: &[String],
+        options: KubeGenerateOptions,
     ) -> Result<KubeGenerateReport> {
-        Err(unsupported("kube generate"))
+        let mut q: Vec<(&str, String)> = names.iter().map(|n| ("names", n.clone())).collect();
+        q.push(("service", options.service.to_string()));
+        q.push(("podmanOnly", options.podman_only.to_string()));
+        if !options.kind.is_empty() {
+            q.push(("type", options.kind.clone()));
+        }
+        q.push(("replicas", options.replicas.to_string()));
+        let (_, body) = self
+            .transport
+            .call(Method::GET, &with_query("/generate/kube", &q), None)
+            .await?;
+        Ok(KubeGenerateReport {
+            yaml: String::from_utf8_lossy(&body).into_owned(),
+        })
     }
 }

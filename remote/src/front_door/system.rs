@@ -27,8 +27,8 @@ impl System for RemoteEngine {
         self.version().await
     }
 
-    async fn system_events(&self, _options: EventsOptions) -> Result<Box<dyn EventStream>> {
-        Err(unsupported("system events"))
+    async fn system_events(&self, options: EventsOptions) -> Result<Box<dyn EventStream>> {
+        self.events(options).await
     }
 
     async fn system_df(&self) -> Result<SystemDfReport> {

@@ -13,9 +13,8 @@ use rpod_api::{Error, ErrorKind, Result};
 use serde::Deserialize;
 
 use super::{filter_list_json, seg};
-use crate::error::{from_response, transport, unsupported};
+use crate::error::{transport, unsupported};
 use crate::query::with_query;
-use crate::transport::read_all;
 use crate::RemoteEngine;
 
 /// One object of libpod's pull stream.
@@ -62,16 +61,10 @@ impl RemoteEngine {
         if let Some(os) = &o.os {
             q.push(("OS", os.clone()));
         }
-        let resp = self
+        let mut body = self
             .transport
-            .send(Method::POST, &with_query("/images/pull", &q), None, false)
+            .stream(Method::POST, &with_query("/images/pull", &q), None)
             .await?;
-        let status = resp.status().as_u16();
-        if status >= 400 {
-            let b = read_all(resp).await?;
-            return Err(from_response(status, &b));
-        }
-        let mut body = resp.into_body();
         let mut buf: Vec<u8> = Vec::new();
         let mut images = Vec::new();
         loop {

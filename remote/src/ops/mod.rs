@@ -2,11 +2,15 @@
 //! trait impls (`front_door/`) call.
 
 mod containers;
+mod copy;
+mod events;
+mod export;
 mod images;
 mod logs;
 mod pods;
 mod run;
 mod spec;
+mod stats;
 mod system;
 
 use std::collections::BTreeMap;

@@ -117,6 +117,74 @@ fn security_options(i: &Info) -> Vec<String> {
     out
 }
 
+/// Docker's `/system/df` (its legacy `DiskUsage`, for API versions before
+/// 1.52), from the engine's `system df` report, as Podman fills it.
+pub fn disk_usage(df: &rpod_api::system::SystemDfReport) -> Value {
+    let containers: Vec<Value> = df
+        .containers
+        .iter()
+        .map(|c| {
+            json!({
+                "Id": c.container_id,
+                "Names": [c.names],
+                "Image": c.image,
+                "ImageID": c.image,
+                "Command": c.command.as_deref().unwrap_or_default().join(" "),
+                "Created": c.created.unix(),
+                "Ports": null,
+                "SizeRw": c.rw_size,
+                "SizeRootFs": c.size,
+                "Labels": {},
+                "State": c.status,
+                "Status": c.status,
+                "HostConfig": {},
+                "NetworkSettings": null,
+                "Mounts": null,
+            })
+        })
+        .collect();
+    let volumes: Vec<Value> = df
+        .volumes
+        .iter()
+        .map(|v| {
+            json!({
+                "CreatedAt": "",
+                "Driver": "",
+                "Labels": {},
+                "Mountpoint": "",
+                "Name": v.volume_name,
+                "Options": null,
+                "Scope": "local",
+                "UsageData": {"RefCount": v.links, "Size": v.size},
+            })
+        })
+        .collect();
+    let images: Vec<Value> = df
+        .images
+        .iter()
+        .map(|i| {
+            json!({
+                "Containers": i.containers,
+                "Created": i.created.unix(),
+                "Id": i.image_id,
+                "Labels": {},
+                "ParentId": "",
+                "RepoDigests": null,
+                "RepoTags": [i.tag],
+                "SharedSize": i.shared_size,
+                "Size": i.size,
+            })
+        })
+        .collect();
+    json!({
+        "LayersSize": df.images_size,
+        "Images": images,
+        "Containers": containers,
+        "Volumes": volumes,
+        "BuildCache": [],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

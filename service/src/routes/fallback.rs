@@ -8,17 +8,11 @@ use crate::error::ApiError;
 /// Path patterns (`*` one segment) of endpoints rpod knows but does not
 /// serve yet (docs/compatibility.md lists them).
 const PLANNED: &[&str] = &[
-    "/events",
-    "/system/df",
     "/auth",
     "/build",
     "/commit",
     "/containers/*/attach/ws",
     "/containers/*/resize",
-    "/containers/*/stats",
-    "/containers/*/changes",
-    "/containers/*/export",
-    "/containers/*/archive",
     "/containers/*/update",
     "/exec/*/resize",
     "/images/search",

@@ -1,15 +1,19 @@
 //! The router: Docker Engine API paths and libpod paths (after the version
 //! prefix was stripped, see [`crate::version`]) to their handlers.
 
+mod archive;
 mod attach;
 mod containers;
+mod events;
 mod exec;
+mod export;
 mod fallback;
 mod images;
 mod libpod;
 mod libpod_containers;
 mod libpod_generate;
 mod libpod_images;
+mod libpod_kube;
 mod libpod_load;
 mod libpod_networks;
 mod libpod_pods;
@@ -19,6 +23,7 @@ mod logs;
 mod more;
 mod networks;
 mod resize;
+mod stats;
 mod system;
 mod volumes;
 
@@ -35,6 +40,9 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/_ping", get(system::ping).head(system::ping))
         .route("/version", get(system::version))
         .route("/info", get(system::info))
+        .route("/events", get(events::docker))
+        .route("/system/df", get(system::df))
+        .route("/libpod/events", get(events::libpod))
         .route("/containers/json", get(containers::list))
         .route("/containers/create", post(containers::create))
         .route("/containers/{id}/json", get(containers::inspect))
@@ -48,6 +56,24 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/containers/{id}/logs", get(logs::logs))
         .route("/containers/{id}/attach", post(attach::attach))
         .route("/containers/{id}/exec", post(exec::create))
+        .route(
+            "/containers/{id}/archive",
+            get(archive::docker_get)
+                .head(archive::docker_head)
+                .put(archive::docker_put),
+        )
+        .route(
+            "/libpod/containers/{id}/archive",
+            get(archive::libpod_get)
+                .head(archive::libpod_head)
+                .put(archive::libpod_put),
+        )
+        .route("/containers/{id}/export", get(export::export))
+        .route("/libpod/containers/{id}/export", get(export::export))
+        .route("/containers/{id}/changes", get(export::changes))
+        .route("/libpod/containers/{id}/changes", get(export::changes))
+        .route("/containers/{id}/stats", get(stats::docker))
+        .route("/libpod/containers/stats", get(stats::libpod))
         .route("/containers/{id}/rename", post(more::rename))
         .route("/containers/{id}/top", get(more::top))
         .route("/containers/prune", post(more::prune))
@@ -179,6 +205,11 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/secrets/{name}/json", get(libpod_secrets::inspect))
         .route("/libpod/secrets/{name}/exists", get(libpod_secrets::exists))
         .route("/libpod/secrets/{name}", delete(libpod_secrets::remove))
+        .route(
+            "/libpod/play/kube",
+            post(libpod_kube::play).delete(libpod_kube::down),
+        )
+        .route("/libpod/generate/kube", get(libpod_kube::generate))
         .route(
             "/libpod/generate/{name}/systemd",
             get(libpod_generate::systemd),

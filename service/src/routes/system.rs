@@ -1,4 +1,4 @@
-//! `_ping`, `version`, `info`.
+//! `_ping`, `version`, `info`, `system/df`.
 
 use axum::extract::State;
 use axum::http::{header, Method};
@@ -33,4 +33,10 @@ pub async fn version(State(engine): State<Engine>) -> ApiResult<Json<serde_json:
 pub async fn info(State(engine): State<Engine>) -> ApiResult<Json<serde_json::Value>> {
     let info = engine.system_info().await?;
     Ok(Json(docker::system::info(&info)))
+}
+
+/// `GET /system/df`: Docker's disk usage.
+pub async fn df(State(engine): State<Engine>) -> ApiResult<Json<serde_json::Value>> {
+    let report = engine.system_df().await?;
+    Ok(Json(docker::system::disk_usage(&report)))
 }

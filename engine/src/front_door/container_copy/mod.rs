@@ -15,14 +15,14 @@ use std::path::Path;
 use async_trait::async_trait;
 use rpod_api::error_chain::io_reason;
 use rpod_api::front_door::container_copy::{
-    ContainerCopy, CopyDestination, CopyOptions, CopyRequest, CopySource,
+    ContainerCopy, CopyDestination, CopyOptions, CopyRequest, CopySource, PathStat,
 };
 use rpod_api::{Error, Result};
 use rustix::fs::{self as rfs, Mode, OFlags};
 
 use self::access::Access;
 use self::paths::{base, dir};
-use self::stat::{container_stat, host_stat, FileInfo};
+use self::stat::{container_stat, host_stat, path_stat, FileInfo};
 use super::LocalEngine;
 use crate::engine::Engine;
 use crate::storage::compression::decompress;
@@ -33,6 +33,23 @@ use crate::storage::in_root::InRoot;
 impl ContainerCopy for LocalEngine {
     async fn container_copy(&self, request: CopyRequest) -> Result<()> {
         copy(self.engine(), request).await
+    }
+
+    async fn container_stat(&self, container: &str, path: &str) -> Result<Option<PathStat>> {
+        let engine = self.engine();
+        if container.is_empty() {
+            return Err(Error::invalid(EMPTY_NAME));
+        }
+        let acc = Access::open(engine, container).await?;
+        let path = path.to_owned();
+        let (res, acc) = tokio::task::spawn_blocking(move || {
+            let res = path_stat(&acc, &path);
+            (res, acc)
+        })
+        .await
+        .map_err(|e| Error::other(format!("stat task failed: {e}")))?;
+        acc.release(engine).await;
+        res.map_err(|e| Error::other(io_reason(&e)))
     }
 }
 

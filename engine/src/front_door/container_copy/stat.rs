@@ -4,6 +4,7 @@
 use std::io;
 use std::path::Path;
 
+use rpod_api::front_door::container_copy::PathStat;
 use rustix::fs::{self as rfs, FileType, OFlags};
 
 use super::access::{Access, Located};
@@ -83,6 +84,26 @@ pub(super) fn container_stat(acc: &Access, path: &str) -> Result<(FileInfo, Loca
             },
         }),
     }
+}
+
+/// Podman's `ContainerStat` for the API: what `path` names, its metadata
+/// read from what it leads to; `None` when it does not exist.
+pub(super) fn path_stat(acc: &Access, path: &str) -> io::Result<Option<PathStat>> {
+    let (info, at) = match container_stat(acc, path) {
+        Ok(found) => found,
+        Err(f) if f.error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(f) => return Err(f.error),
+    };
+    let fd = at.root.open(Path::new(&at.rel), OFlags::PATH)?;
+    let st = rfs::fstat(&fd)?;
+    Ok(Some(PathStat {
+        name: super::paths::base(&info.link_target),
+        size: st.st_size,
+        mode: st.st_mode,
+        mtime: (st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)),
+        is_dir: info.is_dir,
+        link_target: info.link_target,
+    }))
 }
 
 /// Podman's `ResolveHostPath`: `path` made absolute (not resolved), with
