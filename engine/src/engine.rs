@@ -198,7 +198,9 @@ impl Engine {
         loop {
             match self.ctx.db.insert_container(&record) {
                 Ok(()) => break,
-                Err(crate::state::StateError::NameInUse(_)) if !explicit_name && attempts < 32 => {
+                Err(crate::state::StateError::NameInUse { .. })
+                    if !explicit_name && attempts < 32 =>
+                {
                     attempts += 1;
                     name = names::random_name();
                     if attempts > 8 {

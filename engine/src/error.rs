@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(e.to_string(), "no pod with name or ID p found: no such pod");
         let e = lift(StorageError::ImageUnknown("i".into()));
         assert_eq!(e.to_string(), "i: image not known");
-        let e = lift(StateError::NameInUse("n".into()));
-        assert!(matches!(e, Error::State(StateError::NameInUse(_))));
+        let e = lift(StateError::NameInUse {
+            name: "n".into(),
+            holder: "h".into(),
+        });
+        assert!(matches!(e, Error::State(StateError::NameInUse { .. })));
     }
 }

@@ -55,7 +55,7 @@ pub(crate) fn record_from_run_root(
 /// Inserts the rebuilt row; a name taken meanwhile gets the id appended.
 pub(crate) fn insert(db: &Db, mut rec: ContainerRecord) -> Result<ContainerRecord, StateError> {
     match db.insert_container(&rec) {
-        Err(StateError::NameInUse(_)) => {
+        Err(StateError::NameInUse { .. }) => {
             rec.name = format!("{}-{}", rec.name, rec.short_id());
             db.insert_container(&rec)?;
         }

@@ -26,7 +26,9 @@ pub(crate) fn container_kind(e: &ContainerError) -> ErrorKind {
         ContainerError::Volume(v) => volume_kind(v),
         ContainerError::Secret(s) => secret_kind(s),
         ContainerError::Hook(_) => ErrorKind::InvalidArgument,
-        ContainerError::State(crate::state::StateError::NameInUse(_)) => ErrorKind::AlreadyExists,
+        ContainerError::State(crate::state::StateError::NameInUse { .. }) => {
+            ErrorKind::AlreadyExists
+        }
         ContainerError::Network(crate::network::NetworkError::Store(
             crate::network::store::StoreError::NotFound(_),
         )) => ErrorKind::NoSuchNetwork,
@@ -78,7 +80,7 @@ pub(crate) fn pod_kind(e: &PodError) -> ErrorKind {
 fn state_kind(e: &crate::state::StateError) -> ErrorKind {
     use crate::state::StateError;
     match e {
-        StateError::NameInUse(_) | StateError::PodNameInUse(_) => ErrorKind::AlreadyExists,
+        StateError::NameInUse { .. } | StateError::PodNameInUse(_) => ErrorKind::AlreadyExists,
         _ => ErrorKind::Other,
     }
 }
@@ -189,7 +191,11 @@ mod tests {
                 ErrorKind::InUse,
             ),
             (
-                crate::state::StateError::NameInUse("n".into()).into(),
+                crate::state::StateError::NameInUse {
+                    name: "n".into(),
+                    holder: "h".into(),
+                }
+                .into(),
                 ErrorKind::AlreadyExists,
             ),
             (

@@ -27,8 +27,9 @@ pub enum StateError {
     Sql(#[from] rusqlite::Error),
     #[error("database schema version {found} is newer than this rpod supports ({supported}): upgrade rpod")]
     TooNew { found: i64, supported: i64 },
-    #[error("the container name \"{0}\" is already in use. You have to remove that container to be able to reuse that name: that name is already in use")]
-    NameInUse(String),
+    /// Podman's (containers/storage's) message, naming the holder.
+    #[error("creating container storage: the container name \"{name}\" is already in use by {holder}. You have to remove that container to be able to reuse that name: that name is already in use")]
+    NameInUse { name: String, holder: String },
     #[error("more than one result for container \"{0}\"")]
     Ambiguous(String),
     #[error("name \"{0}\" is in use: pod already exists")]
@@ -211,7 +212,7 @@ impl Db {
             ],
         );
         drop(conn);
-        name_conflict(res, &c.name)?;
+        self.name_conflict(res, &c.name)?;
         self.write_snapshot(c);
         Ok(())
     }
@@ -259,7 +260,7 @@ impl Db {
             Ok(None) => c.generation = ContainerRecord::UNSAVED,
             Err(e) => {
                 c.generation = ContainerRecord::UNSAVED;
-                name_conflict(Err(e), &c.name)?;
+                self.name_conflict(Err(e), &c.name)?;
             }
         }
         if old_name.is_some_and(|n| n != c.name) {
@@ -392,17 +393,28 @@ impl Db {
     }
 }
 
-/// Maps a unique-name violation to `NameInUse`.
-fn name_conflict(res: rusqlite::Result<usize>, name: &str) -> Result<(), StateError> {
-    match res {
-        Ok(_) => Ok(()),
-        Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation
-                && msg.contains("containers.name") =>
-        {
-            Err(StateError::NameInUse(name.to_owned()))
+impl Db {
+    /// Maps a unique-name violation to `NameInUse`, naming the container
+    /// that holds the name.
+    fn name_conflict(&self, res: rusqlite::Result<usize>, name: &str) -> Result<(), StateError> {
+        match res {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation
+                    && msg.contains("containers.name") =>
+            {
+                let holder: Option<String> = self
+                    .conn()
+                    .prepare_cached("SELECT id FROM containers WHERE name = ?1")?
+                    .query_row(params![name], |r| r.get(0))
+                    .optional()?;
+                Err(StateError::NameInUse {
+                    name: name.to_owned(),
+                    holder: holder.unwrap_or_default(),
+                })
+            }
+            Err(e) => Err(e.into()),
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -584,7 +596,8 @@ mod tests {
         assert_eq!(db.find_container("abcdef01").unwrap().unwrap().name, "one");
         assert!(db.find_container("nope").unwrap().is_none());
         let err = db.insert_container(&record("ff", "one")).unwrap_err();
-        assert!(matches!(err, StateError::NameInUse(_)), "{err}");
+        assert!(matches!(err, StateError::NameInUse { .. }), "{err}");
+        assert!(err.to_string().contains(" is already in use by "), "{err}");
         assert_eq!(db.list_containers().unwrap().len(), 2);
     }
 
