@@ -230,4 +230,71 @@ fn login_push_pull_logout_with_tls_and_htpasswd() {
         &format!("{USER}:{PASSWORD}"),
         &dest,
     ]);
+
+    // create/run pull a missing image with the same flags as pull.
+    env.ok(&["rmi", "-a"]);
+    let creds = format!("{USER}:{PASSWORD}");
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "-q",
+        "--cert-dir",
+        certs,
+        "--creds",
+        &creds,
+        &dest,
+        "echo",
+        "creds",
+    ]);
+    assert_eq!(out.trim(), "creds");
+    env.ok(&["rmi", "-a"]);
+    let authfile = env.dir().join("run-auth.json");
+    let authfile = authfile.to_str().unwrap();
+    env.ok(&[
+        "login",
+        "--authfile",
+        authfile,
+        "--cert-dir",
+        certs,
+        "-u",
+        USER,
+        "-p",
+        PASSWORD,
+        addr,
+    ]);
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "-q",
+        "--cert-dir",
+        certs,
+        "--authfile",
+        authfile,
+        &dest,
+        "echo",
+        "file",
+    ]);
+    assert_eq!(out.trim(), "file");
+    // A named auth file that is not there: Podman's message, nothing created.
+    let (code, err) = env.fails(&["create", "--authfile", "/nonexistent/auth.json", &dest]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err.trim(),
+        "Error: credential file is not accessible: faccessat /nonexistent/auth.json: no such file or directory"
+    );
+    for cmd in [
+        &["pull"][..],
+        &["push"],
+        &["logout"],
+        &["manifest", "inspect"],
+    ] {
+        let (code, err) =
+            env.fails(&[cmd, &["--authfile", "/nonexistent/auth.json", &dest]].concat());
+        assert_eq!(code, 125, "{cmd:?}");
+        assert!(
+            err.contains("credential file is not accessible"),
+            "{cmd:?}: {err}"
+        );
+    }
+    assert_eq!(env.ok(&["ps", "-aq"]), "");
 }

@@ -171,3 +171,36 @@ fn rmi_all_removes_images_with_several_names() {
     w.env.ok(&["rmi", "-a"]);
     assert_eq!(w.env.ok(&["images", "-q"]), "");
 }
+
+/// A pull by digest stores `repo@digest` as a name, as containers/image
+/// does: it is no tag (`RepoTags`, `images`), and `rmi repo@digest` removes
+/// it while the image keeps its tag (Podman's 010-images "after pulling by
+/// sha").
+#[test]
+fn a_name_pulled_by_digest_is_no_tag_and_rmi_removes_it() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let digest = env.ok(&["image", "inspect", "--format", "{{.Digest}}", &img]);
+    let repo = img.rsplit_once(':').map(|(r, _)| r).unwrap();
+    let by_digest = format!("{repo}@{}", digest.trim());
+    let before = env.ok(&["images", "-a"]);
+    env.ok(&["pull", "-q", &by_digest]);
+    assert_eq!(
+        env.ok(&["images", "-a"]),
+        before,
+        "no new row for the digest"
+    );
+    let tags = env.ok(&["image", "inspect", "--format", "{{.RepoTags}}", &img]);
+    assert_eq!(tags.trim(), format!("[{img}]"));
+    let digests = env.ok(&["image", "inspect", "--format", "{{.RepoDigests}}", &img]);
+    assert_eq!(digests.trim(), format!("[{by_digest}]"));
+
+    assert_eq!(
+        env.ok(&["rmi", &by_digest]).trim(),
+        format!("Untagged: {by_digest}")
+    );
+    // Removing the image now names only its tag.
+    let out = env.ok(&["rmi", "-af"]);
+    let untagged: Vec<&str> = out.lines().filter(|l| l.starts_with("Untagged:")).collect();
+    assert_eq!(untagged, [format!("Untagged: {img}")], "{out}");
+}

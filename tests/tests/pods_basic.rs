@@ -580,6 +580,30 @@ fn pod_new_pause_kill_restart_prune_and_filters() {
     assert_eq!(names("status=running"), pod);
     assert_eq!(names("label=team=a"), other);
     assert_eq!(names(&format!("ctr-names={c}")), pod);
+    // id and ctr-ids: a hex value is a prefix, anything else a regular
+    // expression; the values of one key are alternatives (Podman's).
+    let pod_id = w.env.ok(&["pod", "inspect", "--format", "{{.ID}}", &pod]);
+    let other_id = w.env.ok(&["pod", "inspect", "--format", "{{.ID}}", &other]);
+    assert_eq!(names(&format!("id={}", &pod_id[..4])), pod);
+    assert_eq!(names(&format!("id=^{}.*", &other_id[..3])), other);
+    let both = w.env.ok(&[
+        "pod",
+        "ps",
+        "--filter",
+        &format!("id={}", &pod_id[..6]),
+        "--filter",
+        &format!("id={}", &other_id[..6]),
+        "--format",
+        "{{.Name}}",
+    ]);
+    assert_eq!(both.lines().count(), 2, "{both}");
+    let cid = w
+        .env
+        .ok(&["container", "inspect", "--format", "{{.Id}}", &c]);
+    assert_eq!(names(&format!("ctr-ids=^{}", &cid[..3])), pod);
+    assert_eq!(names(&format!("name=^{}$", &other)), other);
+    let (code, err) = w.env.fails(&["pod", "ps", "--filter", "bogus=1"]);
+    assert_eq!(code, 125, "{err}");
     let ps = w.env.ok(&[
         "pod",
         "ps",
@@ -597,4 +621,68 @@ fn pod_new_pause_kill_restart_prune_and_filters() {
         w.env.ok(&["pod", "ps", "--format", "{{.Name}}"]).trim(),
         pod
     );
+}
+
+/// `pod create --restart`: the infra container and every member created
+/// without its own `--restart` take the pod's policy; a member's own wins;
+/// init containers keep none; a bad value creates nothing.
+#[test]
+fn pod_restart_policy_is_inherited_by_members() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let _guard = PodGuard(env);
+    let pod = unique_name("prestart");
+    env.ok(&["pod", "create", "--restart=on-failure", "--name", &pod]);
+    assert_eq!(pod_inspect(env, &pod)["RestartPolicy"], "on-failure");
+    let policy = |c: &str| {
+        env.ok(&[
+            "container",
+            "inspect",
+            "--format",
+            "{{.HostConfig.RestartPolicy.Name}}",
+            c,
+        ])
+        .trim()
+        .to_owned()
+    };
+    let infra = env.ok(&["pod", "inspect", "--format", "{{.InfraContainerID}}", &pod]);
+    assert_eq!(policy(infra.trim()), "on-failure");
+    let member = unique_name("prestart-m");
+    env.ok(&["create", "--name", &member, "--pod", &pod, &img, "true"]);
+    assert_eq!(policy(&member), "on-failure", "container inherits from pod");
+    env.ok(&[
+        "create",
+        "--replace",
+        "--restart=always",
+        "--name",
+        &member,
+        "--pod",
+        &pod,
+        &img,
+        "true",
+    ]);
+    assert_eq!(
+        policy(&member),
+        "always",
+        "container overrides the pod's policy"
+    );
+    let init = unique_name("prestart-i");
+    env.ok(&[
+        "create",
+        "--init-ctr",
+        "once",
+        "--name",
+        &init,
+        "--pod",
+        &pod,
+        &img,
+        "true",
+    ]);
+    assert_eq!(policy(&init), "no", "init containers keep none");
+
+    let bad = unique_name("prestart-bad");
+    let (code, err) = env.fails(&["pod", "create", "--restart=sometimes", "--name", &bad]);
+    assert_eq!(code, 125);
+    assert_eq!(err.trim(), "Error: invalid restart policy: sometimes");
+    assert_eq!(env.fails(&["pod", "exists", &bad]).0, 1);
 }

@@ -436,18 +436,23 @@ fn volumes_networks_secrets_pod_actions_and_units_over_the_socket() {
 
     // Pods: start, inspect, pause/unpause, stop, kill, prune.
     let pod = unique_name("rc-pact");
-    let pod_id = ok(&["pod", "create", "--name", &pod]).trim().to_owned();
+    let pod_id = ok(&["pod", "create", "--restart", "on-failure:3", "--name", &pod])
+        .trim()
+        .to_owned();
+    let member = unique_name("rc-pm");
     ok(&[
-        "create",
-        "--pod",
-        &pod,
-        "--name",
-        &unique_name("rc-pm"),
-        &img,
-        "sleep",
-        "1000",
+        "create", "--pod", &pod, "--name", &member, &img, "sleep", "1000",
     ]);
     assert_eq!(ok(&["pod", "start", &pod]).trim(), pod_id);
+    // `--restart` travels as the pod's `restart_policy`/`restart_tries`.
+    let policy = ok(&[
+        "container",
+        "inspect",
+        "--format",
+        "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+        &member,
+    ]);
+    assert_eq!(policy.trim(), "on-failure 3");
     let state = |w: &World| {
         remote_ok(
             w,

@@ -459,6 +459,11 @@ pub struct CreateSpec {
     pub pull: PullPolicy,
     /// `--tls-verify` for the pull.
     pub tls_verify: Option<bool>,
+    /// `--authfile`, `--cert-dir` and `--creds` for the pull (its
+    /// `tls_verify` is unused: the field above holds it). Used for the pull
+    /// only, never kept with the container.
+    #[serde(default)]
+    pub pull_registry: crate::front_door::images::RegistryOptions,
     /// `-q`: no pull progress.
     pub quiet: bool,
     /// Report the pull's blob transfers as events for progress bars

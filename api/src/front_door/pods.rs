@@ -101,6 +101,10 @@ pub struct PodSpec {
     pub network: crate::container_run::NetworkSpec,
     /// `--exit-policy` (`continue`, `stop`); `None` is `continue`.
     pub exit_policy: Option<String>,
+    /// `--restart`: the restart policy of the infra container and of every
+    /// member created without its own (init containers aside).
+    #[serde(default)]
+    pub restart: Option<crate::container_run::RestartPolicy>,
     /// `--infra-conmon-pidfile`: made a link to the infra container's
     /// monitor pid file.
     pub infra_conmon_pid_file: Option<String>,

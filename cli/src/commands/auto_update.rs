@@ -34,11 +34,7 @@ pub async fn run(g: &Globals, a: AutoUpdateArgs) -> CliResult {
         return Err(CliError::usage("`rpod auto-update` takes no arguments"));
     }
     if let Some(f) = &a.authfile {
-        if !std::path::Path::new(f).exists() {
-            return Err(CliError::usage(format!(
-                "credential file is not accessible: faccessat {f}: no such file or directory"
-            )));
-        }
+        super::registry_opts::check_authfile(std::path::Path::new(f))?;
     }
     let options = AutoUpdateOptions {
         authfile: a.authfile.clone(),

@@ -1,6 +1,6 @@
 //! `create`/`run` flags for the container's metadata and its image pull:
-//! `--annotation`, `--http-proxy`, `--retry` and `--retry-delay` (Podman's
-//! names, values and messages).
+//! `--annotation`, `--http-proxy`, `--retry`, `--retry-delay`, `--authfile`,
+//! `--cert-dir` and `--creds` (Podman's names, values and messages).
 
 use clap::Args;
 use rpod_api::container_run::CreateSpec;
@@ -21,6 +21,15 @@ pub struct MetaFlags {
     /// delay between retries in case of pull failures
     #[arg(long)]
     pub retry_delay: Option<String>,
+    /// Path of the authentication file. Use REGISTRY_AUTH_FILE environment variable to override
+    #[arg(long)]
+    pub authfile: Option<std::path::PathBuf>,
+    /// Use certificates at the specified path to access the registry
+    #[arg(long)]
+    pub cert_dir: Option<std::path::PathBuf>,
+    /// Use USERNAME[:PASSWORD] for accessing the registry
+    #[arg(long)]
+    pub creds: Option<String>,
 }
 
 impl MetaFlags {
@@ -35,6 +44,13 @@ impl MetaFlags {
             annotations.retain(|(old, _)| old != k);
             annotations.push((k.to_owned(), v.to_owned()));
         }
+        let registry = super::registry_opts::RegistryArgs {
+            authfile: self.authfile.clone(),
+            cert_dir: self.cert_dir.clone(),
+            creds: self.creds.clone(),
+            tls_verify: None,
+        };
+        spec.pull_registry = registry.options()?;
         spec.http_proxy = self.http_proxy;
         spec.retry = self.retry;
         spec.retry_delay = self
@@ -60,6 +76,8 @@ mod tests {
             http_proxy: Some(false),
             retry: Some(4),
             retry_delay: Some("1500ms".into()),
+            creds: Some("me:secret".into()),
+            ..Default::default()
         };
         let mut spec = CreateSpec::default();
         f.apply(&mut spec).unwrap();
@@ -69,6 +87,8 @@ mod tests {
         );
         assert_eq!(spec.http_proxy, Some(false));
         assert_eq!(spec.retry, Some(4));
+        assert_eq!(spec.pull_registry.username.as_deref(), Some("me"));
+        assert_eq!(spec.pull_registry.password.as_deref(), Some("secret"));
         assert_eq!(
             spec.retry_delay,
             Some(std::time::Duration::from_millis(1500))
@@ -91,6 +111,13 @@ mod tests {
                 ..Default::default()
             }),
             "time: invalid duration \"soon\""
+        );
+        assert_eq!(
+            bad(MetaFlags {
+                authfile: Some("/nonexistent/auth.json".into()),
+                ..Default::default()
+            }),
+            "credential file is not accessible: faccessat /nonexistent/auth.json: no such file or directory"
         );
     }
 }

@@ -56,12 +56,6 @@ pub struct RefusedFlags {
     #[arg(long, hide = true)]
     variant: Vec<String>,
     #[arg(long, hide = true)]
-    authfile: Vec<String>,
-    #[arg(long, hide = true)]
-    cert_dir: Vec<String>,
-    #[arg(long, hide = true)]
-    creds: Vec<String>,
-    #[arg(long, hide = true)]
     decryption_key: Vec<String>,
     #[arg(long, hide = true)]
     env_merge: Vec<String>,
@@ -119,21 +113,6 @@ impl RefusedFlags {
             (&f.os, "--os", "choosing a platform"),
             (&f.platform, "--platform", "choosing a platform"),
             (&f.variant, "--variant", "choosing a platform"),
-            (
-                &f.authfile,
-                "--authfile",
-                "credentials on create; pull the image first",
-            ),
-            (
-                &f.cert_dir,
-                "--cert-dir",
-                "certificates on create; pull the image first",
-            ),
-            (
-                &f.creds,
-                "--creds",
-                "credentials on create; pull the image first",
-            ),
             (&f.decryption_key, "--decryption-key", "encrypted images"),
             (&f.env_merge, "--env-merge", "environment merging"),
             (&f.pidfile, "--pidfile", "container pid files"),

@@ -167,8 +167,12 @@ async fn read_yaml(files: &[String]) -> CliResult<Vec<u8>> {
         let data = if f.starts_with("http://") || f.starts_with("https://") {
             fetch_url(f).await?
         } else {
-            std::fs::read(f)
-                .map_err(|e| CliError::from(anyhow::anyhow!("open {f}: {}", io_text(&e))))?
+            std::fs::read(f).map_err(|e| {
+                CliError::from(anyhow::anyhow!(
+                    "open {f}: {}",
+                    super::registry_opts::errno_text(&e)
+                ))
+            })?
         };
         out.extend(data);
         if i + 1 < files.len() {
@@ -176,13 +180,6 @@ async fn read_yaml(files: &[String]) -> CliResult<Vec<u8>> {
         }
     }
     Ok(out)
-}
-
-fn io_text(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        _ => e.to_string(),
-    }
 }
 
 fn print_down(r: &KubeDownReport) -> CliResult {
@@ -323,12 +320,7 @@ pub async fn play(g: &Globals, a: Box<PlayArgs>) -> CliResult {
         }
     }
     if let Some(f) = &a.authfile {
-        if let Err(e) = std::fs::metadata(f) {
-            return Err(CliError::usage(format!(
-                "credential file is not accessible: faccessat {f}: {}",
-                io_text(&e)
-            )));
-        }
+        super::registry_opts::check_authfile(std::path::Path::new(f))?;
     }
     let yaml = read_yaml(&a.files).await?;
     let front = open_front_door(g)?;
@@ -348,8 +340,12 @@ pub async fn play(g: &Globals, a: Box<PlayArgs>) -> CliResult {
     let (log_max_size, log_max_files) = (log_opts.max_size, log_opts.max_files);
     let mut configmaps = Vec::new();
     for p in &a.configmap {
-        let data = std::fs::read(p)
-            .map_err(|e| CliError::from(anyhow::anyhow!("open {p}: {}", io_text(&e))))?;
+        let data = std::fs::read(p).map_err(|e| {
+            CliError::from(anyhow::anyhow!(
+                "open {p}: {}",
+                super::registry_opts::errno_text(&e)
+            ))
+        })?;
         configmaps.push((p.clone(), data));
     }
     let options = KubePlayOptions {

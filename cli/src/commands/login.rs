@@ -122,7 +122,7 @@ pub async fn login(g: &Globals, a: LoginArgs) -> CliResult {
         registry: a.registry.clone(),
         username,
         password,
-        options: a.registry_args.options()?,
+        options: a.registry_args.unchecked_options()?,
     })
     .await?;
     println!("Login Succeeded!");
@@ -130,6 +130,10 @@ pub async fn login(g: &Globals, a: LoginArgs) -> CliResult {
 }
 
 pub async fn logout(g: &Globals, a: LogoutArgs) -> CliResult {
+    // Podman checks a named auth file before anything else.
+    if let Some(f) = &a.authfile {
+        super::registry_opts::check_authfile(f)?;
+    }
     let fd = open_front_door(g)?;
     let removed = fd
         .registry_logout(LogoutOptions {

@@ -83,6 +83,9 @@ pub struct PodCreateArgs {
     /// Behaviour when the last container exits (continue, stop)
     #[arg(long, default_value = "continue")]
     exit_policy: String,
+    /// Restart policy to apply when a container exits ("always"|"no"|"never"|"on-failure"|"unless-stopped")
+    #[arg(long)]
+    restart: Option<String>,
     /// Write the pod ID to the file
     #[arg(long)]
     pod_id_file: Option<String>,
@@ -251,6 +254,12 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
             ..a.net.to_spec()?
         },
         exit_policy: Some(a.exit_policy),
+        restart: a
+            .restart
+            .as_deref()
+            .map(rpod_api::container_run::RestartPolicy::parse)
+            .transpose()
+            .map_err(CliError::usage)?,
         infra_conmon_pid_file: a.infra_conmon_pidfile,
         replace: a.replace,
         userns: rpod_api::container_run::NamespaceSpec {

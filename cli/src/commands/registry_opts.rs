@@ -1,7 +1,7 @@
 //! Flags shared by commands that talk to registries: `--authfile`,
 //! `--cert-dir`, `--creds`, `--tls-verify`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use rpod_api::front_door::images::RegistryOptions;
@@ -25,16 +25,24 @@ pub struct RegistryArgs {
 }
 
 impl RegistryArgs {
-    /// The request's registry options for these flags (`--creds` split).
+    /// The request's registry options for these flags (`--creds` split); an
+    /// `--authfile` that does not exist is refused, as Podman's pull, push,
+    /// build and manifest commands refuse it.
     pub fn options(&self) -> CliResult<RegistryOptions> {
+        if let Some(f) = &self.authfile {
+            check_authfile(f)?;
+        }
+        self.unchecked_options()
+    }
+
+    /// As [`Self::options`], but a missing `--authfile` is fine: `login`
+    /// creates it.
+    pub fn unchecked_options(&self) -> CliResult<RegistryOptions> {
         let (username, password) = match &self.creds {
             None => (None, None),
             Some(c) => {
-                let (u, p) = c.split_once(':').unwrap_or((c.as_str(), ""));
-                if u.is_empty() {
-                    return Err(CliError::usage("credentials must be USERNAME[:PASSWORD]"));
-                }
-                (Some(u.to_string()), Some(p.to_string()))
+                let (u, p) = split_creds(c)?;
+                (Some(u), Some(p))
             }
         };
         Ok(RegistryOptions {
@@ -44,5 +52,73 @@ impl RegistryArgs {
             password,
             tls_verify: self.tls_verify,
         })
+    }
+}
+
+/// `--creds USERNAME[:PASSWORD]`, split (an empty password when none is given).
+pub fn split_creds(creds: &str) -> CliResult<(String, String)> {
+    let (u, p) = creds.split_once(':').unwrap_or((creds, ""));
+    if u.is_empty() {
+        return Err(CliError::usage("credentials must be USERNAME[:PASSWORD]"));
+    }
+    Ok((u.to_owned(), p.to_owned()))
+}
+
+/// Podman's check of an explicit `--authfile` (its pkg/auth `CheckAuthFile`):
+/// the file must be there, else `credential file is not accessible:
+/// faccessat PATH: no such file or directory`, exit 125.
+pub fn check_authfile(path: &Path) -> CliResult<()> {
+    match std::fs::metadata(path) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(CliError::usage(format!(
+            "credential file is not accessible: faccessat {}: {}",
+            path.display(),
+            errno_text(&e)
+        ))),
+    }
+}
+
+/// An I/O error as Go prints an errno: the C library's text in lower case,
+/// without Rust's ` (os error N)` suffix.
+pub fn errno_text(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => {
+            let text = std::io::Error::from_raw_os_error(code).to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text);
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        }
+        None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_authfile_is_refused_in_podmans_words() {
+        let err = check_authfile(Path::new("/nonexistent/auth.json")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "credential file is not accessible: faccessat /nonexistent/auth.json: no such file or directory"
+        );
+        let args = RegistryArgs {
+            authfile: Some("/nonexistent/auth.json".into()),
+            ..Default::default()
+        };
+        assert!(args.options().is_err());
+        assert!(args.unchecked_options().is_ok());
+        check_authfile(Path::new("/")).unwrap();
+    }
+
+    #[test]
+    fn creds_split_at_the_first_colon() {
+        assert_eq!(split_creds("u:p:q").unwrap(), ("u".into(), "p:q".into()));
+        assert_eq!(split_creds("u").unwrap(), ("u".into(), String::new()));
+        assert!(split_creds(":p").is_err());
     }
 }

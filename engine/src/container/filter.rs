@@ -61,13 +61,15 @@ pub struct ContainerFilters(Vec<Filter>);
 
 /// An `id=` filter value (Podman's FilterID): compared in lower case; only
 /// hex digits is an id prefix, anything else a regular expression.
-enum IdMatch {
+pub(crate) enum IdMatch {
     Prefix(String),
     Regex(regex::Regex),
 }
 
 impl IdMatch {
-    fn parse(value: &str) -> Result<IdMatch, Error> {
+    /// Podman's `FilterID`: a hex value is an id prefix, anything else a
+    /// regular expression.
+    pub(crate) fn parse(value: &str) -> Result<IdMatch, Error> {
         let lower = value.to_ascii_lowercase();
         if lower.chars().all(|c| c.is_ascii_hexdigit()) {
             return Ok(IdMatch::Prefix(lower));
@@ -77,7 +79,7 @@ impl IdMatch {
             .map_err(|e| Error::invalid(e.to_string()))
     }
 
-    fn matches(&self, id: &str) -> bool {
+    pub(crate) fn matches(&self, id: &str) -> bool {
         match self {
             IdMatch::Prefix(p) => id.starts_with(p.as_str()),
             IdMatch::Regex(r) => r.is_match(id),
@@ -85,7 +87,7 @@ impl IdMatch {
     }
 }
 
-fn regexes(values: &[String]) -> Result<Vec<regex::Regex>, Error> {
+pub(crate) fn regexes(values: &[String]) -> Result<Vec<regex::Regex>, Error> {
     values
         .iter()
         .map(|v| regex::Regex::new(v).map_err(|e| Error::invalid(e.to_string())))

@@ -215,6 +215,7 @@ pub(crate) async fn ensure_infra(engine: &Engine, pod: &PodRecord) -> Result<Str
         hostname: pod.options.shares("uts").then(|| pod.hostname()),
         user: pod.options.user.clone(),
         labels: vec![("io.rpod.infra".into(), "true".into())],
+        restart: pod.options.restart,
         pod: Some(membership(pod, true, None)),
         namespaces: crate::container::ns_modes::NamespaceModes {
             user: pod.options.userns.clone(),

@@ -81,6 +81,10 @@ pub struct PodOptions {
     pub infra_network: Option<(crate::container::NetworkMode, crate::container::NetOptions)>,
     #[serde(default)]
     pub exit_policy: ExitPolicy,
+    /// `--restart`: the policy of the infra container and of members
+    /// created without their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<crate::container::RestartConfig>,
     /// `--share-parent=false`: members' cgroups are not placed below the
     /// pod's.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

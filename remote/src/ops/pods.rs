@@ -34,11 +34,12 @@ impl RemoteEngine {
             labels: s.labels.clone(),
             share: s.share.clone(),
             exit_policy: s.exit_policy.clone(),
+            restart: s.restart,
             ..Default::default()
         };
         if &bare != s {
             return Err(unsupported(
-                "pod create with options other than --name, --infra, --infra-command, --infra-name, --hostname, --label, --share and --exit-policy",
+                "pod create with options other than --name, --infra, --infra-command, --infra-name, --hostname, --label, --share, --exit-policy and --restart",
             ));
         }
         let mut g = Map::new();
@@ -68,6 +69,12 @@ impl RemoteEngine {
         }
         if let Some(p) = &s.exit_policy {
             g.insert("exit_policy".into(), json!(p));
+        }
+        if let Some(r) = &s.restart {
+            g.insert("restart_policy".into(), json!(r.name));
+            if r.max_retries > 0 {
+                g.insert("restart_tries".into(), json!(r.max_retries));
+            }
         }
         #[derive(serde::Deserialize)]
         struct Id {

@@ -52,7 +52,7 @@ impl RemoteEngine {
                 quiet: spec.quiet,
                 registry: rpod_api::front_door::images::RegistryOptions {
                     tls_verify: spec.tls_verify,
-                    ..Default::default()
+                    ..spec.pull_registry.clone()
                 },
                 ..Default::default()
             };

@@ -116,6 +116,8 @@ struct PodSpecGenerator {
     labels: BTreeMap<String, String>,
     shared_namespaces: Option<Vec<String>>,
     exit_policy: String,
+    restart_policy: String,
+    restart_tries: Option<u32>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -135,8 +137,27 @@ pub fn pod_spec(body: &[u8]) -> ApiResult<PodSpec> {
         labels: g.labels.into_iter().collect(),
         share: g.shared_namespaces,
         exit_policy: some(g.exit_policy),
+        restart: pod_restart(&g.restart_policy, g.restart_tries)?,
         ..PodSpec::default()
     })
+}
+
+/// A pod's `restart_policy` and `restart_tries` (Podman's names) as one
+/// policy; an unknown name is a bad request.
+fn pod_restart(
+    policy: &str,
+    tries: Option<u32>,
+) -> ApiResult<Option<rpod_api::container_run::RestartPolicy>> {
+    if policy.is_empty() {
+        return Ok(None);
+    }
+    let text = match tries {
+        Some(n) if n > 0 => format!("{policy}:{n}"),
+        _ => policy.to_owned(),
+    };
+    rpod_api::container_run::RestartPolicy::parse(&text)
+        .map(Some)
+        .map_err(ApiError::bad_request)
 }
 
 #[cfg(test)]

@@ -171,7 +171,16 @@ pub(crate) async fn create(
     let (pod, new_pod) = match spec.pod {
         PodTarget::None => (None, None),
         PodTarget::Existing(p) if p.is_empty() => (None, None),
-        PodTarget::Existing(p) => (Some(p), None),
+        PodTarget::Existing(p) => {
+            // Podman: a member without its own `--restart` (init containers
+            // aside) takes the pod's.
+            if options.restart.is_none() && init_ctr.is_none() {
+                if let Some(pod) = engine.ctx().db.find_pod(&p).map_err(|e| other(&e))? {
+                    options.restart = pod.options.restart;
+                }
+            }
+            (Some(p), None)
+        }
         PodTarget::New(name) => {
             let infra_image = crate::front_door::pods::infra_image::resolve(engine, None).await?;
             let created = engine
@@ -397,13 +406,13 @@ impl Drop for CidFile {
     }
 }
 
-/// The pull options of a create: `--tls-verify`, `-q`, `--retry`,
-/// `--retry-delay`.
+/// The pull options of a create: `--tls-verify`, `--authfile`,
+/// `--cert-dir`, `--creds`, `-q`, `--retry`, `--retry-delay`.
 fn pull_options(spec: &CreateSpec, quiet: bool) -> ImagePullOptions {
     ImagePullOptions {
         registry: RegistryOptions {
             tls_verify: spec.tls_verify,
-            ..Default::default()
+            ..spec.pull_registry.clone()
         },
         quiet,
         blob_progress: spec.blob_progress,

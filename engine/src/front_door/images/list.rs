@@ -111,11 +111,13 @@ pub fn image_data(engine: &Engine, img: &Image) -> Result<ImageData> {
     let raw = engine.store().image_config(img).map_err(|e| other(&e))?;
     let config: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
-    let repo_digests: Vec<String> = img
-        .names
-        .iter()
-        .map(|n| format!("{}@{}", repo_of(n), img.digest))
-        .collect();
+    let mut repo_digests: Vec<String> = Vec::new();
+    for n in &img.names {
+        let d = format!("{}@{}", repo_of(n), img.digest);
+        if !repo_digests.contains(&d) {
+            repo_digests.push(d);
+        }
+    }
     let layers: Vec<String> = config
         .pointer("/rootfs/diff_ids")
         .and_then(|v| serde_json::from_value(v.clone()).ok())
@@ -137,7 +139,14 @@ pub fn image_data(engine: &Engine, img: &Image) -> Result<ImageData> {
     Ok(ImageData {
         id: img.id.clone(),
         digest: img.digest.clone(),
-        repo_tags: Some(img.names.clone()),
+        // Names pulled by digest are no tags (Podman's `RepoTags`).
+        repo_tags: Some(
+            img.names
+                .iter()
+                .filter(|n| !n.contains('@'))
+                .cloned()
+                .collect(),
+        ),
         repo_digests: Some(repo_digests),
         parent: String::new(),
         comment: text(config.get("comment")),
@@ -169,6 +178,7 @@ pub fn image_data(engine: &Engine, img: &Image) -> Result<ImageData> {
 
 /// `registry/repo` of `registry/repo:tag`.
 fn repo_of(name: &str) -> &str {
+    let name = name.split_once('@').map_or(name, |(repo, _)| repo);
     match name.rfind(':') {
         Some(i) if !name[i..].contains('/') => &name[..i],
         _ => name,

@@ -97,10 +97,19 @@ async fn remove_one(
     };
     let by_id = is_id_query(&image, q);
     if let Some(name) = store.digest_name(&image, q) {
-        // `repo@digest`: Podman untags that name only; the image keeps its
-        // tags (rpod stores no such name: nothing else changes).
-        report.untagged.push(name);
-        return Ok(());
+        let stored = image.names.contains(&name);
+        if !stored || image.names.len() > 1 {
+            // `repo@digest`: Podman untags that name only; the image keeps
+            // its tags. A pull by digest stored the name: it goes.
+            if stored {
+                store.untag_image(&image.id, &name).map_err(|e| other(&e))?;
+                crate::events::image_event(engine.config(), &image.id, &name, "untag");
+            }
+            report.untagged.push(name);
+            return Ok(());
+        }
+        // The image's only name: the image goes, as any image by its last
+        // name (below).
     }
     if !by_id && image.names.len() > 1 {
         // One of several names: only that name goes, with `--force` too.

@@ -119,6 +119,9 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         ports: spec.port_mappings.clone(),
         infra_network: None,
         exit_policy,
+        restart: spec
+            .restart
+            .map(crate::front_door::container_run::options::restart_config),
         no_share_parent: !share_parent,
         resources: spec.resources.clone(),
         userns: Default::default(),

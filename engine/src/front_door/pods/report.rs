@@ -12,6 +12,7 @@ use rpod_api::pod::{
 };
 use rpod_api::{Error, GoTime, Result};
 
+use crate::container::filter::{regexes, IdMatch};
 use crate::engine::Engine;
 use crate::pod::{PodError, PodHandle, PodRecord, PodStatus};
 use crate::state::ContainerRecord;
@@ -56,14 +57,11 @@ pub(super) fn list(engine: &Engine, options: &PodPsOptions) -> Result<Vec<ListPo
             .into_iter()
             .collect();
     }
+    let filters = PodFilter::parse_all(&options.filters)?;
     let mut reports = Vec::new();
     for pod in pods {
         let v = PodView::load(engine, pod)?;
-        let mut keep = true;
-        for f in &options.filters {
-            keep &= matches_filter(&v, f)?;
-        }
-        if keep {
+        if filters.iter().all(|f| f.matches(&v)) {
             reports.push(list_report(&v));
         }
     }
@@ -87,30 +85,88 @@ fn sort(reports: &mut [ListPodsReport], by: &str) -> Result<()> {
     Ok(())
 }
 
-fn matches_filter(v: &PodView, filter: &str) -> Result<bool> {
-    let (key, value) = filter
-        .split_once('=')
-        .ok_or_else(|| Error::invalid(format!("invalid filter {filter:?}")))?;
-    Ok(match key {
-        "id" => v.pod.id.starts_with(value),
-        "name" => v.pod.name.contains(value),
-        "status" => v.status().as_str().eq_ignore_ascii_case(value),
-        "label" => {
-            let (k, val) = match value.split_once('=') {
-                Some((k, val)) => (k, Some(val)),
-                None => (value, None),
-            };
-            v.pod
-                .options
-                .labels
-                .iter()
-                .any(|(lk, lv)| lk == k && val.is_none_or(|x| x == lv))
+/// One `pod ps --filter` key with all its values: values of one key match
+/// when any does, keys together when all do (Podman's pod filters).
+enum PodFilter {
+    Id(Vec<IdMatch>),
+    Name(Vec<regex::Regex>),
+    Status(Vec<String>),
+    Label(Vec<String>),
+    CtrNames(Vec<regex::Regex>),
+    CtrIds(Vec<IdMatch>),
+    CtrNumber(Vec<usize>),
+}
+
+impl PodFilter {
+    fn parse_all(filters: &[String]) -> Result<Vec<PodFilter>> {
+        let mut by_key: Vec<(String, Vec<String>)> = Vec::new();
+        for f in filters {
+            let (key, value) = f
+                .split_once('=')
+                .ok_or_else(|| Error::invalid(format!("invalid filter {f:?}")))?;
+            match by_key.iter_mut().find(|(k, _)| k == key) {
+                Some((_, values)) => values.push(value.to_owned()),
+                None => by_key.push((key.to_owned(), vec![value.to_owned()])),
+            }
         }
-        "ctr-names" => v.members.iter().any(|c| c.name == value),
-        "ctr-ids" => v.members.iter().any(|c| c.id.starts_with(value)),
-        "ctr-number" => value.parse::<usize>().ok() == Some(v.members.len()),
-        other => return Err(Error::invalid(format!("{other} is an invalid filter"))),
-    })
+        by_key
+            .into_iter()
+            .map(|(key, values)| PodFilter::parse(&key, values))
+            .collect()
+    }
+
+    fn parse(key: &str, values: Vec<String>) -> Result<PodFilter> {
+        let ids = |values: &[String]| -> Result<Vec<IdMatch>> {
+            values.iter().map(|v| IdMatch::parse(v)).collect()
+        };
+        Ok(match key {
+            "id" => PodFilter::Id(ids(&values)?),
+            "name" => PodFilter::Name(regexes(&values)?),
+            "status" => PodFilter::Status(values),
+            "label" => PodFilter::Label(values),
+            "ctr-names" => PodFilter::CtrNames(regexes(&values)?),
+            "ctr-ids" => PodFilter::CtrIds(ids(&values)?),
+            "ctr-number" => PodFilter::CtrNumber(
+                values
+                    .iter()
+                    .map(|v| {
+                        v.parse::<usize>().map_err(|_| {
+                            Error::invalid(format!("strconv.Atoi: parsing {v:?}: invalid syntax"))
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            other => return Err(Error::invalid(format!("{other} is an invalid filter"))),
+        })
+    }
+
+    fn matches(&self, v: &PodView) -> bool {
+        match self {
+            PodFilter::Id(m) => m.iter().any(|m| m.matches(&v.pod.id)),
+            PodFilter::Name(r) => r.iter().any(|r| r.is_match(&v.pod.name)),
+            PodFilter::Status(s) => {
+                let status = v.status();
+                s.iter().any(|s| status.as_str().eq_ignore_ascii_case(s))
+            }
+            PodFilter::Label(values) => values.iter().all(|value| {
+                let (k, val) = match value.split_once('=') {
+                    Some((k, val)) => (k, Some(val)),
+                    None => (value.as_str(), None),
+                };
+                v.pod
+                    .options
+                    .labels
+                    .iter()
+                    .any(|(lk, lv)| lk == k && val.is_none_or(|x| x == lv))
+            }),
+            PodFilter::CtrNames(r) => v
+                .members
+                .iter()
+                .any(|c| r.iter().any(|r| r.is_match(&c.name))),
+            PodFilter::CtrIds(m) => v.members.iter().any(|c| m.iter().any(|m| m.matches(&c.id))),
+            PodFilter::CtrNumber(n) => n.contains(&v.members.len()),
+        }
+    }
 }
 
 /// Podman's ListPodsReport of a pod.
@@ -197,6 +253,10 @@ fn inspect_report(v: &PodView) -> PodInspectReport {
         name: p.name.clone(),
         created: GoTime::from_unix_nanos(p.created_at),
         exit_policy: o.exit_policy.as_str().to_owned(),
+        restart_policy: o
+            .restart
+            .map(|r| r.policy.as_str().to_owned())
+            .unwrap_or_default(),
         state: v.status().as_str().to_owned(),
         hostname: p.hostname(),
         labels: Some(v.labels()),
@@ -261,21 +321,37 @@ mod tests {
         }
     }
 
+    fn matches_filter(v: &PodView, filters: &[&str]) -> Result<bool> {
+        let filters: Vec<String> = filters.iter().map(|f| (*f).to_owned()).collect();
+        Ok(PodFilter::parse_all(&filters)?.iter().all(|f| f.matches(v)))
+    }
+
     #[test]
     fn filters() {
         let v = pod(&[("app", "x")]);
-        assert!(matches_filter(&v, "id=abc").unwrap());
-        assert!(matches_filter(&v, "name=we").unwrap());
-        assert!(matches_filter(&v, "status=created").unwrap());
-        assert!(matches_filter(&v, "label=app").unwrap());
-        assert!(matches_filter(&v, "label=app=x").unwrap());
-        assert!(!matches_filter(&v, "label=app=y").unwrap());
-        assert!(matches_filter(&v, "ctr-number=0").unwrap());
+        assert!(matches_filter(&v, &["id=abc"]).unwrap());
+        assert!(matches_filter(&v, &["id=^ab.*"]).unwrap());
+        assert!(!matches_filter(&v, &["id=^b.*"]).unwrap());
+        assert!(
+            matches_filter(&v, &["id=ffff", "id=abcd"]).unwrap(),
+            "alternatives"
+        );
+        assert!(
+            !matches_filter(&v, &["id=abc", "name=other"]).unwrap(),
+            "keys together"
+        );
+        assert!(matches_filter(&v, &["name=we"]).unwrap());
+        assert!(matches_filter(&v, &["status=created"]).unwrap());
+        assert!(matches_filter(&v, &["label=app"]).unwrap());
+        assert!(matches_filter(&v, &["label=app=x"]).unwrap());
+        assert!(!matches_filter(&v, &["label=app=y"]).unwrap());
+        assert!(matches_filter(&v, &["ctr-number=0"]).unwrap());
         assert_eq!(
-            matches_filter(&v, "bogus=1").unwrap_err().message,
+            matches_filter(&v, &["bogus=1"]).unwrap_err().message,
             "bogus is an invalid filter"
         );
-        assert!(matches_filter(&v, "noequals").is_err());
+        assert!(matches_filter(&v, &["noequals"]).is_err());
+        assert!(matches_filter(&v, &["id=("]).is_err());
     }
 
     #[test]
