@@ -87,6 +87,12 @@ pub fn create_spec(
             spec.resources = security::resources(r)?;
         }
         if let Some(sc) = &linux.security_context {
+            // CRI-O's check and message.
+            if sc.privileged && sb.privileged == Some(false) {
+                return Err(Status::unknown(
+                    "no privileged container allowed in sandbox",
+                ));
+            }
             security::apply(sc, &mut spec)?;
         }
     }

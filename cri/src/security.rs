@@ -71,7 +71,7 @@ fn cap_name(c: &str) -> String {
 }
 
 /// `--security-opt seccomp=` for a CRI security profile.
-fn seccomp(p: &cri::SecurityProfile) -> Result<Option<String>, Status> {
+pub(crate) fn seccomp(p: &cri::SecurityProfile) -> Result<Option<String>, Status> {
     match cri::security_profile::ProfileType::try_from(p.profile_type) {
         Ok(cri::security_profile::ProfileType::RuntimeDefault) => Ok(None),
         Ok(cri::security_profile::ProfileType::Unconfined) => Ok(Some("unconfined".to_owned())),
