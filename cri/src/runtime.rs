@@ -298,6 +298,12 @@ impl RuntimeService for Runtime {
         &self,
         _req: Request<cri::RuntimeConfigRequest>,
     ) -> Result<Response<cri::RuntimeConfigResponse>, Status> {
-        Err(unimplemented("RuntimeConfig"))
+        // rpod manages cgroupfs paths only (a systemd slice parent is
+        // refused), so the kubelet must use its cgroupfs driver.
+        Ok(Response::new(cri::RuntimeConfigResponse {
+            linux: Some(cri::LinuxRuntimeConfiguration {
+                cgroup_driver: cri::CgroupDriver::Cgroupfs as i32,
+            }),
+        }))
     }
 }

@@ -13,6 +13,12 @@ pub fn apply(
     spec: &mut ContainerSpec,
 ) -> Result<(), Status> {
     spec.security.privileged = sc.privileged;
+    // The kubelet's masked and read-only paths, added to rpod's defaults
+    // (CRI-O adds them to its own); none for a privileged container.
+    if !sc.privileged {
+        spec.security.mask = sc.masked_paths.clone();
+        spec.security.readonly = sc.readonly_paths.clone();
+    }
     if let Some(caps) = &sc.capabilities {
         if !caps.add_ambient_capabilities.is_empty() {
             return Err(Status::unimplemented(
@@ -143,6 +149,26 @@ mod tests {
         assert_eq!(spec.security.seccomp_profile.as_deref(), Some("unconfined"));
         assert_eq!(spec.namespaces.pid.as_deref(), Some("host"));
         assert_eq!(spec.namespaces.ipc, None);
+        assert!(spec.security.mask.is_empty());
+        let paths = cri::LinuxContainerSecurityContext {
+            masked_paths: vec!["/proc/cmdline".into()],
+            readonly_paths: vec!["/tmp".into()],
+            ..Default::default()
+        };
+        let mut spec = ContainerSpec::default();
+        apply(&paths, &mut spec).unwrap();
+        assert_eq!(spec.security.mask, vec!["/proc/cmdline"]);
+        assert_eq!(spec.security.readonly, vec!["/tmp"]);
+        let mut spec = ContainerSpec::default();
+        apply(
+            &cri::LinuxContainerSecurityContext {
+                privileged: true,
+                ..paths
+            },
+            &mut spec,
+        )
+        .unwrap();
+        assert!(spec.security.mask.is_empty() && spec.security.readonly.is_empty());
     }
 
     #[test]

@@ -72,8 +72,16 @@ async fn collect(
         .filter(|c| c.state == RUNNING)
         .collect();
     let stats = engine_stats(s, running.iter().map(|c| c.id.clone()).collect()).await?;
-    let now = now();
-    Ok(running
+    Ok(sampled(&running, &stats, now()))
+}
+
+/// CRI's stats of `containers` from one sample of rpod's.
+fn sampled(
+    containers: &[cri::Container],
+    stats: &[rpod_api::stats::ContainerStats],
+    now: i64,
+) -> Vec<cri::ContainerStats> {
+    containers
         .iter()
         .filter_map(|c| {
             stats
@@ -81,7 +89,7 @@ async fn collect(
                 .find(|st| st.container_id == c.id)
                 .map(|st| convert(c, st, now))
         })
-        .collect())
+        .collect()
 }
 
 pub async fn container_stats(
@@ -140,16 +148,20 @@ async fn sandbox_stats(s: &Shared, id: &str) -> Result<cri::PodSandboxStats, Sta
         },
     )
     .await?;
-    let containers = collect(s, listed.containers).await?;
-    let mut ids: Vec<String> = containers
-        .iter()
-        .filter_map(|c| c.attributes.as_ref().map(|a| a.id.clone()))
+    // One sample for the containers and the totals, so the totals cover
+    // the containers' figures.
+    let running: Vec<cri::Container> = listed
+        .containers
+        .into_iter()
+        .filter(|c| c.state == RUNNING)
         .collect();
+    let mut ids: Vec<String> = running.iter().map(|c| c.id.clone()).collect();
     if !pod.infra_container_id.is_empty() {
         ids.push(pod.infra_container_id.clone());
     }
     let all = engine_stats(s, ids).await?;
     let now = now();
+    let containers = sampled(&running, &all, now);
     let value = |v: u64| Some(cri::UInt64Value { value: v });
     let (labels, _) = crate::meta::split::<crate::meta::SandboxMeta>(
         pod.labels.as_ref(),

@@ -423,7 +423,15 @@ fn sandbox_container_exec_logs_and_nothing_left() {
         .as_ref()
         .unwrap()
         .value;
-    assert!(pod_mem >= mem, "{linux:?}");
+    // The pod's total covers its container's usage of the same sample (an
+    // earlier sample, such as `mem`, may have been larger).
+    let in_pod = linux.containers[0]
+        .memory
+        .as_ref()
+        .and_then(|m| m.usage_bytes.as_ref())
+        .map(|u| u.value)
+        .unwrap_or_else(|| panic!("{linux:?}"));
+    assert!(mem > 0 && in_pod > 0 && pod_mem >= in_pod, "{linux:?}");
 
     // Logs in CRI's format at log_path; ReopenContainerLog after a rotation.
     wait_until(Duration::from_secs(30), "the CRI log lines", || {
@@ -612,6 +620,14 @@ fn bad_input_unimplemented_and_a_killed_server() {
     assert_eq!(w.env.ok(&["pod", "ps", "-q"]), "");
     c.call(c.rs().version(cri::VersionRequest::default()))
         .expect("still serving");
+    // The cgroup driver the kubelet must use: cgroupfs.
+    let config = c
+        .call(c.rs().runtime_config(cri::RuntimeConfigRequest {}))
+        .expect("RuntimeConfig");
+    assert_eq!(
+        config.linux.map(|l| l.cgroup_driver),
+        Some(cri::CgroupDriver::Cgroupfs as i32)
+    );
 
     // A sandbox with one container, then the server is SIGKILLed.
     let log_dir = w.env.dir().join("pod-logs");
@@ -1271,6 +1287,8 @@ fn security_context_and_cgroup_parent_apply() {
             readonly_rootfs: true,
             no_new_privs: true,
             seccomp: seccomp(cri::security_profile::ProfileType::RuntimeDefault),
+            masked_paths: vec!["/proc/cmdline".into()],
+            readonly_paths: vec!["/tmp".into()],
             ..Default::default()
         },
     );
@@ -1322,6 +1340,12 @@ fn security_context_and_cgroup_parent_apply() {
         status.contains("Seccomp:\t2"),
         "the default profile: {status}"
     );
+    // The kubelet's masked path reads empty, its read-only path is so (the
+    // read-only root's /tmp tmpfs is writable otherwise).
+    assert_eq!(out(&limited, &["cat", "/proc/cmdline"]), (0, String::new()));
+    assert!(!std::fs::read_to_string("/proc/cmdline").unwrap().is_empty());
+    assert_ne!(out(&limited, &["touch", "/tmp/x"]).0, 0);
+    assert_eq!(out(&limited, &["touch", "/var/tmp/x"]).0, 0);
 
     // The privileged one: every capability, no seccomp filter.
     let (_, status) = out(&privileged, &["cat", "/proc/self/status"]);
