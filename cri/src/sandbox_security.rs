@@ -17,6 +17,7 @@ const NODE: i32 = cri::NamespaceMode::Node as i32;
 pub fn infra(linux: &cri::LinuxPodSandboxConfig) -> Result<InfraSecuritySpec, Status> {
     let sc = linux.security_context.clone().unwrap_or_default();
     let ns = sc.namespace_options.clone().unwrap_or_default();
+    crate::security::merge_groups_only(sc.supplemental_groups_policy)?;
     let mut out = InfraSecuritySpec {
         read_only: sc.readonly_rootfs,
         group_add: sc.supplemental_groups.iter().map(i64::to_string).collect(),
@@ -46,7 +47,7 @@ pub fn infra(linux: &cri::LinuxPodSandboxConfig) -> Result<InfraSecuritySpec, St
 }
 
 /// The deprecated `seccomp_profile_path` as `--security-opt seccomp=`.
-fn legacy_seccomp(path: &str) -> Result<Option<String>, Status> {
+pub(crate) fn legacy_seccomp(path: &str) -> Result<Option<String>, Status> {
     match path {
         "runtime/default" | "docker/default" => Ok(None),
         "unconfined" => Ok(Some("unconfined".to_owned())),
