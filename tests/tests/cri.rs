@@ -1301,6 +1301,17 @@ fn security_context_and_cgroup_parent_apply() {
             ..Default::default()
         },
     );
+    // A device the kubelet's device plugin would hand over, at its own
+    // path (its cgroup rule adds nothing here: /dev/zero is allowed to
+    // every container).
+    let limited = cri::ContainerConfig {
+        devices: vec![cri::Device {
+            container_path: "/dev/czero".into(),
+            host_path: "/dev/zero".into(),
+            permissions: "r".into(),
+        }],
+        ..limited
+    };
     let limited = create_container(&c, &sb, "limited", limited);
     let privileged = create_container(&c, &sb, "privileged", privileged);
     for id in [&limited, &privileged] {
@@ -1343,6 +1354,10 @@ fn security_context_and_cgroup_parent_apply() {
     // The kubelet's masked path reads empty, its read-only path is so (the
     // read-only root's /tmp tmpfs is writable otherwise).
     assert_eq!(out(&limited, &["cat", "/proc/cmdline"]), (0, String::new()));
+    assert_eq!(
+        out(&limited, &["sh", "-c", "head -c 5 /dev/czero | wc -c"]),
+        (0, "5\n".to_owned())
+    );
     assert!(!std::fs::read_to_string("/proc/cmdline").unwrap().is_empty());
     assert_ne!(out(&limited, &["touch", "/tmp/x"]).0, 0);
     assert_eq!(out(&limited, &["touch", "/var/tmp/x"]).0, 0);
