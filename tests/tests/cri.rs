@@ -405,6 +405,18 @@ fn sandbox_container_exec_logs_and_nothing_left() {
     assert_eq!(pods[0].attributes.as_ref().unwrap().id, sb);
     let linux = pods[0].linux.as_ref().unwrap();
     assert_eq!(linux.containers.len(), 1);
+    // The pod's network namespace: its eth0 on the CNI network.
+    let net = linux
+        .network
+        .as_ref()
+        .unwrap_or_else(|| panic!("{linux:?}"));
+    let eth0 = net.default_interface.as_ref().unwrap();
+    assert_eq!(eth0.name, "eth0", "{net:?}");
+    assert!(
+        eth0.rx_bytes.is_some() && eth0.tx_bytes.is_some(),
+        "{net:?}"
+    );
+    assert!(net.interfaces.iter().all(|i| i.name != "lo"), "{net:?}");
     // The infra container's catatonit and the container's shell at least.
     let procs = linux
         .process
