@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use k8s_cri::v1 as cri;
 use rpod_api::container::{ContainerListOptions, InspectOptions, RmOptions, StopOptions};
 use rpod_api::container_run::{
-    BindMount, ContainerSpec, CreateSpec, PodTarget, PullPolicy, UpdateOptions,
+    BindMount, ContainerSpec, CreateSpec, DeviceSpec, PodTarget, PullPolicy, UpdateOptions,
 };
 use rpod_api::inspect::InspectContainerData;
 use tonic::Status;
@@ -34,11 +34,16 @@ pub fn create_spec(
         .map(|i| i.image.clone())
         .filter(|i| !i.is_empty())
         .ok_or_else(|| missing("ContainerConfig.image"))?;
-    if !config.devices.is_empty() || !config.cdi_devices.is_empty() {
+    if !config.cdi_devices.is_empty() {
         return Err(Status::unimplemented(
-            "devices are not supported by rpod's CRI endpoint",
+            "CDI devices are not supported by rpod's CRI endpoint",
         ));
     }
+    let devices = config
+        .devices
+        .iter()
+        .map(device)
+        .collect::<Result<Vec<_>, _>>()?;
     let log_path = if config.log_path.is_empty() || sb.log_directory.is_empty() {
         String::new()
     } else {
@@ -79,6 +84,7 @@ pub fn create_spec(
         log_path: (!log_path.is_empty()).then_some(log_path),
         ..ContainerSpec::default()
     };
+    spec.security.devices = devices;
     if !sb.cgroup_parent.is_empty() {
         spec.cgroup.parent = Some(sb.cgroup_parent.clone());
     }
@@ -87,6 +93,12 @@ pub fn create_spec(
             spec.resources = security::resources(r)?;
         }
         if let Some(sc) = &linux.security_context {
+            // CRI-O's check and message.
+            if sc.privileged && sb.privileged == Some(false) {
+                return Err(Status::unknown(
+                    "no privileged container allowed in sandbox",
+                ));
+            }
             security::apply(sc, &mut spec)?;
         }
     }
@@ -100,6 +112,31 @@ pub fn create_spec(
         quiet: true,
         pod: PodTarget::Existing(pod_id.to_owned()),
         ..CreateSpec::default()
+    })
+}
+
+/// A CRI device as `--device HOST:CONTAINER:PERMISSIONS` (no permissions:
+/// `rwm`, as the kubelet means).
+fn device(d: &cri::Device) -> Result<DeviceSpec, Status> {
+    let permissions = if d.permissions.is_empty() {
+        "rwm"
+    } else {
+        d.permissions.as_str()
+    };
+    if !d.host_path.starts_with('/')
+        || !d.container_path.starts_with('/')
+        || permissions.len() > 3
+        || !permissions.chars().all(|c| "rwm".contains(c))
+    {
+        return Err(Status::invalid_argument(format!(
+            "invalid device {}:{}:{}: absolute paths and permissions of r, w, m",
+            d.host_path, d.container_path, d.permissions
+        )));
+    }
+    Ok(DeviceSpec {
+        host: d.host_path.clone(),
+        container: d.container_path.clone(),
+        permissions: permissions.to_owned(),
     })
 }
 
@@ -430,6 +467,32 @@ mod tests {
                 .code(),
             tonic::Code::InvalidArgument
         );
+    }
+
+    #[test]
+    fn devices_map() {
+        let d = |h: &str, c: &str, p: &str| cri::Device {
+            host_path: h.into(),
+            container_path: c.into(),
+            permissions: p.into(),
+        };
+        let out = device(&d("/dev/zero", "/dev/czero", "")).unwrap();
+        assert_eq!(out.permissions, "rwm");
+        assert_eq!(out.container, "/dev/czero");
+        assert_eq!(
+            device(&d("/dev/zero", "/dev/z", "r")).unwrap().permissions,
+            "r"
+        );
+        for bad in [
+            d("zero", "/dev/z", "r"),
+            d("/dev/zero", "z", "r"),
+            d("/dev/zero", "/dev/z", "rx"),
+        ] {
+            assert_eq!(
+                device(&bad).unwrap_err().code(),
+                tonic::Code::InvalidArgument
+            );
+        }
     }
 
     #[test]

@@ -9,11 +9,14 @@
 
 mod cni_conf;
 mod container;
+mod events;
 mod exec;
 mod image;
 mod meta;
 mod runtime;
 mod sandbox;
+mod sandbox_resources;
+mod sandbox_security;
 mod security;
 mod serve;
 mod stats;

@@ -29,6 +29,10 @@ pub struct SandboxMeta {
     /// parent.
     #[serde(default)]
     pub cgroup_parent: String,
+    /// The sandbox security context's `privileged` (`None`: no security
+    /// context): only a privileged sandbox holds privileged containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privileged: Option<bool>,
 }
 
 /// A container's CRI metadata.

@@ -1,7 +1,6 @@
 //! RuntimeService: each RPC handed to the module that does its job; the
 //! RPCs rpod does not implement answer UNIMPLEMENTED.
 
-use std::pin::Pin;
 use std::sync::Arc;
 
 use k8s_cri::v1 as cri;
@@ -10,7 +9,7 @@ use tonic::{Request, Response, Status};
 
 use crate::serve::Shared;
 use crate::status::unimplemented;
-use crate::{container, exec, sandbox, stats, streaming};
+use crate::{container, events, exec, sandbox, stats, streaming};
 
 /// The CRI API version rpod speaks.
 const RUNTIME_API_VERSION: &str = "v1";
@@ -26,8 +25,7 @@ impl Runtime {
     }
 }
 
-type EventStream =
-    Pin<Box<dyn tokio_stream::Stream<Item = Result<cri::ContainerEventResponse, Status>> + Send>>;
+type EventStream = events::EventStream;
 
 fn ok<T>(r: Result<T, Status>) -> Result<Response<T>, Status> {
     r.map(Response::new)
@@ -279,7 +277,7 @@ impl RuntimeService for Runtime {
         &self,
         _req: Request<cri::GetEventsRequest>,
     ) -> Result<Response<Self::GetContainerEventsStream>, Status> {
-        Err(unimplemented("GetContainerEvents"))
+        ok(events::stream(Arc::clone(&self.shared)).await)
     }
 
     async fn list_metric_descriptors(
@@ -300,6 +298,12 @@ impl RuntimeService for Runtime {
         &self,
         _req: Request<cri::RuntimeConfigRequest>,
     ) -> Result<Response<cri::RuntimeConfigResponse>, Status> {
-        Err(unimplemented("RuntimeConfig"))
+        // rpod manages cgroupfs paths only (a systemd slice parent is
+        // refused), so the kubelet must use its cgroupfs driver.
+        Ok(Response::new(cri::RuntimeConfigResponse {
+            linux: Some(cri::LinuxRuntimeConfiguration {
+                cgroup_driver: cri::CgroupDriver::Cgroupfs as i32,
+            }),
+        }))
     }
 }

@@ -42,11 +42,8 @@ pub fn pod_spec(
         )));
     }
     let linux = config.linux.clone().unwrap_or_default();
-    if !linux.sysctls.is_empty() {
-        return Err(Status::unimplemented(
-            "sandbox sysctls are not supported by rpod's CRI endpoint",
-        ));
-    }
+    let infra_security = crate::sandbox_security::infra(&linux)?;
+    let resources = crate::sandbox_resources::pod_limits(&linux)?;
     let cgroup_parent = linux.cgroup_parent.trim_end_matches('/').to_owned();
     if cgroup_parent.ends_with(".slice") {
         return Err(Status::invalid_argument(format!(
@@ -63,6 +60,7 @@ pub fn pod_spec(
         .as_ref()
         .and_then(|s| s.namespace_options.clone())
         .unwrap_or_default();
+    let userns = crate::sandbox_security::userns(&ns)?;
     let mut share = vec!["net".to_owned(), "uts".to_owned()];
     if ns.ipc == POD {
         share.push("ipc".to_owned());
@@ -99,6 +97,7 @@ pub fn pod_spec(
         pid_mode: ns.pid,
         ipc_mode: ns.ipc,
         cgroup_parent,
+        privileged: crate::sandbox_security::privileged(config.linux.as_ref()),
     };
     let labels = meta::join(&config.labels, SANDBOX_KEY, &record)
         .map_err(|e| Status::internal(format!("encoding the sandbox record: {e}")))?;
@@ -110,6 +109,9 @@ pub fn pod_spec(
         labels,
         port_mappings,
         network: net,
+        infra_security,
+        resources,
+        userns,
         ..PodSpec::default()
     })
 }

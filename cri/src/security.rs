@@ -12,7 +12,14 @@ pub fn apply(
     sc: &cri::LinuxContainerSecurityContext,
     spec: &mut ContainerSpec,
 ) -> Result<(), Status> {
+    merge_groups_only(sc.supplemental_groups_policy)?;
     spec.security.privileged = sc.privileged;
+    // The kubelet's masked and read-only paths, added to rpod's defaults
+    // (CRI-O adds them to its own); none for a privileged container.
+    if !sc.privileged {
+        spec.security.mask = sc.masked_paths.clone();
+        spec.security.readonly = sc.readonly_paths.clone();
+    }
     if let Some(caps) = &sc.capabilities {
         if !caps.add_ambient_capabilities.is_empty() {
             return Err(Status::unimplemented(
@@ -41,8 +48,13 @@ pub fn apply(
         (u, None) => u,
     };
     spec.group_add = sc.supplemental_groups.iter().map(i64::to_string).collect();
+    // The deprecated path is read only when an older kubelet sends it.
+    #[allow(deprecated)]
+    let legacy = &sc.seccomp_profile_path;
     if let Some(p) = &sc.seccomp {
         spec.security.seccomp_profile = seccomp(p)?;
+    } else if !legacy.is_empty() {
+        spec.security.seccomp_profile = crate::sandbox_security::legacy_seccomp(legacy)?;
     }
     if let Some(ns) = &sc.namespace_options {
         if ns.pid == TARGET {
@@ -60,6 +72,17 @@ pub fn apply(
     Ok(())
 }
 
+/// Refuses the Strict supplemental groups policy: rpod always adds the
+/// groups the image's /etc/group gives the user (Merge).
+pub(crate) fn merge_groups_only(policy: i32) -> Result<(), Status> {
+    if policy == cri::SupplementalGroupsPolicy::Merge as i32 {
+        return Ok(());
+    }
+    Err(Status::unimplemented(
+        "supplemental_groups_policy Strict is not supported by rpod's CRI endpoint: the image's groups of the user are always added (Merge)",
+    ))
+}
+
 /// `CAP_X` as rpod takes it (names without the prefix are accepted too).
 fn cap_name(c: &str) -> String {
     let upper = c.to_ascii_uppercase();
@@ -71,7 +94,7 @@ fn cap_name(c: &str) -> String {
 }
 
 /// `--security-opt seccomp=` for a CRI security profile.
-fn seccomp(p: &cri::SecurityProfile) -> Result<Option<String>, Status> {
+pub(crate) fn seccomp(p: &cri::SecurityProfile) -> Result<Option<String>, Status> {
     match cri::security_profile::ProfileType::try_from(p.profile_type) {
         Ok(cri::security_profile::ProfileType::RuntimeDefault) => Ok(None),
         Ok(cri::security_profile::ProfileType::Unconfined) => Ok(Some("unconfined".to_owned())),
@@ -143,6 +166,44 @@ mod tests {
         assert_eq!(spec.security.seccomp_profile.as_deref(), Some("unconfined"));
         assert_eq!(spec.namespaces.pid.as_deref(), Some("host"));
         assert_eq!(spec.namespaces.ipc, None);
+        assert!(spec.security.mask.is_empty());
+        let paths = cri::LinuxContainerSecurityContext {
+            masked_paths: vec!["/proc/cmdline".into()],
+            readonly_paths: vec!["/tmp".into()],
+            ..Default::default()
+        };
+        let mut spec = ContainerSpec::default();
+        apply(&paths, &mut spec).unwrap();
+        assert_eq!(spec.security.mask, vec!["/proc/cmdline"]);
+        assert_eq!(spec.security.readonly, vec!["/tmp"]);
+        let mut spec = ContainerSpec::default();
+        apply(
+            &cri::LinuxContainerSecurityContext {
+                privileged: true,
+                ..paths
+            },
+            &mut spec,
+        )
+        .unwrap();
+        assert!(spec.security.mask.is_empty() && spec.security.readonly.is_empty());
+    }
+
+    #[test]
+    fn strict_groups_and_legacy_seccomp() {
+        let mut sc = cri::LinuxContainerSecurityContext {
+            supplemental_groups_policy: cri::SupplementalGroupsPolicy::Strict as i32,
+            ..Default::default()
+        };
+        let e = apply(&sc, &mut ContainerSpec::default()).unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Unimplemented);
+        sc.supplemental_groups_policy = 0;
+        #[allow(deprecated)]
+        {
+            sc.seccomp_profile_path = "unconfined".into();
+        }
+        let mut spec = ContainerSpec::default();
+        apply(&sc, &mut spec).unwrap();
+        assert_eq!(spec.security.seccomp_profile.as_deref(), Some("unconfined"));
     }
 
     #[test]

@@ -72,8 +72,16 @@ async fn collect(
         .filter(|c| c.state == RUNNING)
         .collect();
     let stats = engine_stats(s, running.iter().map(|c| c.id.clone()).collect()).await?;
-    let now = now();
-    Ok(running
+    Ok(sampled(&running, &stats, now()))
+}
+
+/// CRI's stats of `containers` from one sample of rpod's.
+fn sampled(
+    containers: &[cri::Container],
+    stats: &[rpod_api::stats::ContainerStats],
+    now: i64,
+) -> Vec<cri::ContainerStats> {
+    containers
         .iter()
         .filter_map(|c| {
             stats
@@ -81,7 +89,7 @@ async fn collect(
                 .find(|st| st.container_id == c.id)
                 .map(|st| convert(c, st, now))
         })
-        .collect())
+        .collect()
 }
 
 pub async fn container_stats(
@@ -125,6 +133,35 @@ pub async fn list_container_stats(
     })
 }
 
+/// The sandbox's network usage: its infra container's interfaces (the
+/// pod's network namespace), `eth0` the default one, as the kubelet names
+/// it; a host-network sandbox's are the node's (`None`: no interface but
+/// loopback).
+fn network(infra: &rpod_api::stats::ContainerStats, now: i64) -> Option<cri::NetworkUsage> {
+    let value = |v: u64| Some(cri::UInt64Value { value: v });
+    let interfaces: Vec<cri::NetworkInterfaceUsage> = infra
+        .network
+        .iter()
+        .map(|(name, n)| cri::NetworkInterfaceUsage {
+            name: name.clone(),
+            rx_bytes: value(n.rx_bytes),
+            rx_errors: value(n.rx_errors),
+            tx_bytes: value(n.tx_bytes),
+            tx_errors: value(n.tx_errors),
+        })
+        .collect();
+    let default_interface = interfaces
+        .iter()
+        .find(|i| i.name == "eth0")
+        .or_else(|| interfaces.first())
+        .cloned()?;
+    Some(cri::NetworkUsage {
+        timestamp: now,
+        default_interface: Some(default_interface),
+        interfaces,
+    })
+}
+
 /// A ready sandbox's stats: its CRI containers' and the pod's totals (the
 /// infra container included).
 async fn sandbox_stats(s: &Shared, id: &str) -> Result<cri::PodSandboxStats, Status> {
@@ -140,16 +177,20 @@ async fn sandbox_stats(s: &Shared, id: &str) -> Result<cri::PodSandboxStats, Sta
         },
     )
     .await?;
-    let containers = collect(s, listed.containers).await?;
-    let mut ids: Vec<String> = containers
-        .iter()
-        .filter_map(|c| c.attributes.as_ref().map(|a| a.id.clone()))
+    // One sample for the containers and the totals, so the totals cover
+    // the containers' figures.
+    let running: Vec<cri::Container> = listed
+        .containers
+        .into_iter()
+        .filter(|c| c.state == RUNNING)
         .collect();
+    let mut ids: Vec<String> = running.iter().map(|c| c.id.clone()).collect();
     if !pod.infra_container_id.is_empty() {
         ids.push(pod.infra_container_id.clone());
     }
     let all = engine_stats(s, ids).await?;
     let now = now();
+    let containers = sampled(&running, &all, now);
     let value = |v: u64| Some(cri::UInt64Value { value: v });
     let (labels, _) = crate::meta::split::<crate::meta::SandboxMeta>(
         pod.labels.as_ref(),
@@ -173,7 +214,10 @@ async fn sandbox_stats(s: &Shared, id: &str) -> Result<cri::PodSandboxStats, Sta
                 usage_bytes: value(all.iter().map(|c| c.mem_usage).sum()),
                 ..Default::default()
             }),
-            network: None,
+            network: all
+                .iter()
+                .find(|c| c.container_id == pod.infra_container_id)
+                .and_then(|infra| network(infra, now)),
             process: Some(cri::ProcessUsage {
                 timestamp: now,
                 process_count: value(all.iter().map(|c| c.pids).sum()),

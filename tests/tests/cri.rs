@@ -405,6 +405,18 @@ fn sandbox_container_exec_logs_and_nothing_left() {
     assert_eq!(pods[0].attributes.as_ref().unwrap().id, sb);
     let linux = pods[0].linux.as_ref().unwrap();
     assert_eq!(linux.containers.len(), 1);
+    // The pod's network namespace: its eth0 on the CNI network.
+    let net = linux
+        .network
+        .as_ref()
+        .unwrap_or_else(|| panic!("{linux:?}"));
+    let eth0 = net.default_interface.as_ref().unwrap();
+    assert_eq!(eth0.name, "eth0", "{net:?}");
+    assert!(
+        eth0.rx_bytes.is_some() && eth0.tx_bytes.is_some(),
+        "{net:?}"
+    );
+    assert!(net.interfaces.iter().all(|i| i.name != "lo"), "{net:?}");
     // The infra container's catatonit and the container's shell at least.
     let procs = linux
         .process
@@ -423,7 +435,15 @@ fn sandbox_container_exec_logs_and_nothing_left() {
         .as_ref()
         .unwrap()
         .value;
-    assert!(pod_mem >= mem, "{linux:?}");
+    // The pod's total covers its container's usage of the same sample (an
+    // earlier sample, such as `mem`, may have been larger).
+    let in_pod = linux.containers[0]
+        .memory
+        .as_ref()
+        .and_then(|m| m.usage_bytes.as_ref())
+        .map(|u| u.value)
+        .unwrap_or_else(|| panic!("{linux:?}"));
+    assert!(mem > 0 && in_pod > 0 && pod_mem >= in_pod, "{linux:?}");
 
     // Logs in CRI's format at log_path; ReopenContainerLog after a rotation.
     wait_until(Duration::from_secs(30), "the CRI log lines", || {
@@ -612,6 +632,14 @@ fn bad_input_unimplemented_and_a_killed_server() {
     assert_eq!(w.env.ok(&["pod", "ps", "-q"]), "");
     c.call(c.rs().version(cri::VersionRequest::default()))
         .expect("still serving");
+    // The cgroup driver the kubelet must use: cgroupfs.
+    let config = c
+        .call(c.rs().runtime_config(cri::RuntimeConfigRequest {}))
+        .expect("RuntimeConfig");
+    assert_eq!(
+        config.linux.map(|l| l.cgroup_driver),
+        Some(cri::CgroupDriver::Cgroupfs as i32)
+    );
 
     // A sandbox with one container, then the server is SIGKILLed.
     let log_dir = w.env.dir().join("pod-logs");
@@ -1229,6 +1257,15 @@ fn security_context_and_cgroup_parent_apply() {
     let log_dir = w.env.dir().join("pod-logs");
     let mut config = sandbox_config("secure", &log_dir);
     config.linux.as_mut().unwrap().cgroup_parent = parent.clone();
+    // Privileged containers need a privileged sandbox (CRI-O's rule).
+    config
+        .linux
+        .as_mut()
+        .unwrap()
+        .security_context
+        .as_mut()
+        .unwrap()
+        .privileged = true;
     let sb = c
         .call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
             config: Some(config.clone()),
@@ -1262,6 +1299,8 @@ fn security_context_and_cgroup_parent_apply() {
             readonly_rootfs: true,
             no_new_privs: true,
             seccomp: seccomp(cri::security_profile::ProfileType::RuntimeDefault),
+            masked_paths: vec!["/proc/cmdline".into()],
+            readonly_paths: vec!["/tmp".into()],
             ..Default::default()
         },
     );
@@ -1274,6 +1313,17 @@ fn security_context_and_cgroup_parent_apply() {
             ..Default::default()
         },
     );
+    // A device the kubelet's device plugin would hand over, at its own
+    // path (its cgroup rule adds nothing here: /dev/zero is allowed to
+    // every container).
+    let limited = cri::ContainerConfig {
+        devices: vec![cri::Device {
+            container_path: "/dev/czero".into(),
+            host_path: "/dev/zero".into(),
+            permissions: "r".into(),
+        }],
+        ..limited
+    };
     let limited = create_container(&c, &sb, "limited", limited);
     let privileged = create_container(&c, &sb, "privileged", privileged);
     for id in [&limited, &privileged] {
@@ -1313,6 +1363,16 @@ fn security_context_and_cgroup_parent_apply() {
         status.contains("Seccomp:\t2"),
         "the default profile: {status}"
     );
+    // The kubelet's masked path reads empty, its read-only path is so (the
+    // read-only root's /tmp tmpfs is writable otherwise).
+    assert_eq!(out(&limited, &["cat", "/proc/cmdline"]), (0, String::new()));
+    assert_eq!(
+        out(&limited, &["sh", "-c", "head -c 5 /dev/czero | wc -c"]),
+        (0, "5\n".to_owned())
+    );
+    assert!(!std::fs::read_to_string("/proc/cmdline").unwrap().is_empty());
+    assert_ne!(out(&limited, &["touch", "/tmp/x"]).0, 0);
+    assert_eq!(out(&limited, &["touch", "/var/tmp/x"]).0, 0);
 
     // The privileged one: every capability, no seccomp filter.
     let (_, status) = out(&privileged, &["cat", "/proc/self/status"]);
@@ -1406,4 +1466,340 @@ fn pull_image_with_credentials() {
     .expect("PullImage with base64 credentials in auth")
     .image_ref;
     assert_eq!(by_auth, by_name);
+}
+
+/// The infra container's pid.
+fn infra_pid(env: &TestEnv, sandbox: &str) -> String {
+    let infra = env.ok(&[
+        "pod",
+        "inspect",
+        "--format",
+        "{{.InfraContainerID}}",
+        sandbox,
+    ]);
+    env.ok(&["inspect", "--format", "{{.State.Pid}}", infra.trim()])
+        .trim()
+        .to_owned()
+}
+
+/// The value of `key:` in a /proc status text.
+fn status_field<'a>(status: &'a str, key: &str) -> &'a str {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .unwrap_or_else(|| panic!("no {key} in {status}"))
+        .trim()
+}
+
+/// A sandbox's security context runs its infra process (user, groups,
+/// read-only root, seccomp), its sysctls reach the namespaces its
+/// containers share, its resources and overhead limit the pod's cgroup,
+/// a privileged container is refused in it, and bad sysctls are refused.
+#[test]
+fn sandbox_security_context_sysctls_and_limits() {
+    let mut w = world(&["busybox"]);
+    let image = w.images[0].clone();
+    let (_server, c, network) = serve_on_own_network(&mut w, &image);
+    let _guard = Guard::new(&w.env, &network);
+    let log_dir = w.env.dir().join("pod-logs");
+    let mut config = sandbox_config("guarded", &log_dir);
+    {
+        let linux = config.linux.as_mut().unwrap();
+        let sc = linux.security_context.as_mut().unwrap();
+        sc.run_as_user = Some(cri::Int64Value { value: 1000 });
+        sc.run_as_group = Some(cri::Int64Value { value: 1001 });
+        sc.supplemental_groups = vec![5000];
+        sc.readonly_rootfs = true;
+        sc.seccomp = seccomp(cri::security_profile::ProfileType::RuntimeDefault);
+        linux.sysctls = [
+            ("net.ipv4.tcp_keepalive_time".to_owned(), "1234".to_owned()),
+            ("kernel.shmmni".to_owned(), "1234".to_owned()),
+        ]
+        .into();
+        let limits = |memory: i64, quota: i64| cri::LinuxContainerResources {
+            memory_limit_in_bytes: memory,
+            cpu_period: 100_000,
+            cpu_quota: quota,
+            ..Default::default()
+        };
+        linux.resources = Some(limits(256 << 20, 50_000));
+        linux.overhead = Some(limits(16 << 20, 10_000));
+    }
+    let run = |config: cri::PodSandboxConfig| {
+        c.call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
+            config: Some(config),
+            runtime_handler: String::new(),
+        }))
+    };
+    let sb = run(config.clone()).expect("RunPodSandbox").pod_sandbox_id;
+
+    // The sandbox process: its user, groups, seccomp filter, read-only root.
+    let pid = infra_pid(&w.env, &sb);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(
+        status_field(&status, "Uid:").starts_with("1000\t"),
+        "{status}"
+    );
+    assert!(
+        status_field(&status, "Gid:").starts_with("1001\t"),
+        "{status}"
+    );
+    assert!(
+        status_field(&status, "Groups:")
+            .split_whitespace()
+            .any(|g| g == "5000"),
+        "{status}"
+    );
+    assert_eq!(status_field(&status, "Seccomp:"), "2", "{status}");
+    let mounts = std::fs::read_to_string(format!("/proc/{pid}/mounts")).unwrap();
+    let root = mounts
+        .lines()
+        .find(|l| l.split(' ').nth(1) == Some("/"))
+        .unwrap_or_else(|| panic!("{mounts}"));
+    assert!(
+        root.split(' ')
+            .nth(3)
+            .is_some_and(|o| o.split(',').any(|o| o == "ro")),
+        "the infra root filesystem is read-only: {root}"
+    );
+
+    // Container events from here on.
+    let mut events = c
+        .call(c.rs().get_container_events(cri::GetEventsRequest {}))
+        .expect("GetContainerEvents");
+
+    // A container of the sandbox sees the sysctls through the shared
+    // network and IPC namespaces, and keeps its own user.
+    let app = create_container(
+        &c,
+        &sb,
+        "app",
+        container_config("app", &image, "sleep 1000", "app/0.log"),
+    );
+    c.call(c.rs().start_container(cri::StartContainerRequest {
+        container_id: app.clone(),
+    }))
+    .expect("StartContainer");
+    let out = |cmd: &[&str]| {
+        let r = exec(&c, &app, cmd, 10).unwrap();
+        assert_eq!(r.exit_code, 0, "{cmd:?}: {r:?}");
+        String::from_utf8_lossy(&r.stdout).trim().to_owned()
+    };
+    assert_eq!(
+        out(&["cat", "/proc/sys/net/ipv4/tcp_keepalive_time"]),
+        "1234"
+    );
+    assert_eq!(out(&["cat", "/proc/sys/kernel/shmmni"]), "1234");
+    assert_eq!(out(&["id", "-u"]), "0");
+    // Its created and started events, with the sandbox's status and its.
+    for want in [
+        cri::ContainerEventType::ContainerCreatedEvent,
+        cri::ContainerEventType::ContainerStartedEvent,
+    ] {
+        let e = next_event_of(&c, &mut events, &app);
+        assert_eq!(e.container_event_type, want as i32, "{e:?}");
+        assert!(e.created_at > 0);
+        assert_eq!(
+            e.pod_sandbox_status.as_ref().map(|s| s.id.as_str()),
+            Some(sb.as_str())
+        );
+        assert!(e.containers_statuses.iter().any(|s| s.id == app), "{e:?}");
+    }
+    // The host's values are untouched.
+    assert_ne!(
+        std::fs::read_to_string("/proc/sys/kernel/shmmni")
+            .unwrap()
+            .trim(),
+        "1234"
+    );
+
+    // The pod's cgroup, the container's parent, holds resources + overhead.
+    let pod_cgroup = format!("/sys/fs/cgroup/memory/rpod/pod-{sb}");
+    let limit = std::fs::read_to_string(format!("{pod_cgroup}/memory.limit_in_bytes")).unwrap();
+    assert_eq!(limit.trim(), (272u64 << 20).to_string());
+    let quota =
+        std::fs::read_to_string(format!("/sys/fs/cgroup/cpu/rpod/pod-{sb}/cpu.cfs_quota_us"))
+            .unwrap();
+    assert_eq!(quota.trim(), "60000");
+    let app_pid = w.env.ok(&["inspect", "--format", "{{.State.Pid}}", &app]);
+    let cgroups = std::fs::read_to_string(format!("/proc/{}/cgroup", app_pid.trim())).unwrap();
+    assert!(
+        cgroups
+            .lines()
+            .any(|l| l.contains(":memory:") && l.ends_with(&format!("/rpod/pod-{sb}/{app}"))),
+        "{cgroups}"
+    );
+
+    // A privileged container in this unprivileged sandbox: CRI-O's refusal.
+    let privileged = secured(
+        "privileged",
+        &image,
+        cri::LinuxContainerSecurityContext {
+            privileged: true,
+            ..Default::default()
+        },
+    );
+    let refused = c
+        .call(c.rs().create_container(cri::CreateContainerRequest {
+            pod_sandbox_id: sb.clone(),
+            config: Some(privileged),
+            sandbox_config: None,
+        }))
+        .expect_err("a privileged container in an unprivileged sandbox");
+    assert_eq!(refused.code(), tonic::Code::Unknown);
+    assert_eq!(
+        refused.message(),
+        "no privileged container allowed in sandbox"
+    );
+
+    // Sysctls the kernel does not keep per namespace, or of a namespace
+    // shared with the host: INVALID_ARGUMENT, nothing created.
+    let pods_before = w.env.ok(&["pod", "ps", "-q"]);
+    let mut bad = config.clone();
+    bad.metadata.as_mut().unwrap().name = "global".into();
+    bad.linux.as_mut().unwrap().sysctls =
+        [("kernel.pid_max".to_owned(), "65536".to_owned())].into();
+    let e = run(bad.clone()).expect_err("a sysctl of no namespace");
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+    assert!(
+        e.message().contains("kernel.pid_max not whitelisted"),
+        "{}",
+        e.message()
+    );
+    let linux = bad.linux.as_mut().unwrap();
+    linux.sysctls = [("net.ipv4.tcp_keepalive_time".to_owned(), "99".to_owned())].into();
+    linux
+        .security_context
+        .as_mut()
+        .unwrap()
+        .namespace_options
+        .as_mut()
+        .unwrap()
+        .network = cri::NamespaceMode::Node as i32;
+    assert_eq!(code(run(bad)), tonic::Code::InvalidArgument);
+    assert_eq!(w.env.ok(&["pod", "ps", "-q"]), pods_before);
+
+    c.call(
+        c.rs()
+            .remove_pod_sandbox(cri::RemovePodSandboxRequest { pod_sandbox_id: sb }),
+    )
+    .expect("RemovePodSandbox");
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "");
+    // The container stopped, then was removed with its sandbox.
+    for want in [
+        cri::ContainerEventType::ContainerStoppedEvent,
+        cri::ContainerEventType::ContainerDeletedEvent,
+    ] {
+        let e = next_event_of(&c, &mut events, &app);
+        assert_eq!(e.container_event_type, want as i32, "{e:?}");
+    }
+}
+
+/// The next CRI container event about container `id`.
+fn next_event_of(
+    c: &Client,
+    events: &mut tonic::Streaming<cri::ContainerEventResponse>,
+    id: &str,
+) -> cri::ContainerEventResponse {
+    loop {
+        let e = c
+            .next(events, Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("no further event of {id}"));
+        if e.container_id == id {
+            return e;
+        }
+    }
+}
+
+/// The kubelet's `userns_options` in mode POD (a pod with `hostUsers:
+/// false`): the sandbox's infra container and its containers run in one
+/// user namespace with the kubelet's mappings.
+#[test]
+fn sandbox_user_namespace_from_the_kubelet() {
+    let mut w = world(&["busybox"]);
+    let image = w.images[0].clone();
+    let (_server, c, network) = serve_on_own_network(&mut w, &image);
+    let _guard = Guard::new(&w.env, &network);
+    // Host ids of this test's own, apart from other tests' (slot-based).
+    let host = 3_000_000 + u32::from(slot(&w.env)) * 65_536;
+    let log_dir = w.env.dir().join("pod-logs");
+    let mut config = sandbox_config("mapped", &log_dir);
+    let id = |h: u32| cri::IdMapping {
+        container_id: 0,
+        host_id: h,
+        length: 65_536,
+    };
+    config
+        .linux
+        .as_mut()
+        .unwrap()
+        .security_context
+        .as_mut()
+        .unwrap()
+        .namespace_options
+        .as_mut()
+        .unwrap()
+        .userns_options = Some(cri::UserNamespace {
+        mode: cri::NamespaceMode::Pod as i32,
+        uids: vec![id(host)],
+        gids: vec![id(host)],
+    });
+    let sb = c
+        .call(c.rs().run_pod_sandbox(cri::RunPodSandboxRequest {
+            config: Some(config),
+            runtime_handler: String::new(),
+        }))
+        .expect("RunPodSandbox")
+        .pod_sandbox_id;
+    let want = format!("0 {host} 65536");
+    let pid = infra_pid(&w.env, &sb);
+    let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    assert_eq!(
+        map.split_whitespace().collect::<Vec<_>>().join(" "),
+        want,
+        "the infra container's uid map"
+    );
+
+    let app = create_container(
+        &c,
+        &sb,
+        "app",
+        container_config("app", &image, "sleep 1000", "app/0.log"),
+    );
+    c.call(c.rs().start_container(cri::StartContainerRequest {
+        container_id: app.clone(),
+    }))
+    .expect("StartContainer");
+    let r = exec(
+        &c,
+        &app,
+        &["cat", "/proc/self/uid_map", "/proc/self/gid_map"],
+        10,
+    )
+    .unwrap();
+    assert_eq!(r.exit_code, 0, "{r:?}");
+    let maps = String::from_utf8_lossy(&r.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(maps, format!("{want} {want}"));
+    let r = exec(&c, &app, &["id", "-u"], 10).unwrap();
+    assert_eq!(String::from_utf8_lossy(&r.stdout).trim(), "0");
+    // Root inside is the first mapped id outside.
+    let app_pid = w.env.ok(&["inspect", "--format", "{{.State.Pid}}", &app]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", app_pid.trim())).unwrap();
+    assert!(
+        status_field(&status, "Uid:").starts_with(&format!("{host}\t")),
+        "{status}"
+    );
+    // The sandbox's namespace is the same user namespace.
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/user")).unwrap();
+    assert_eq!(ns(&pid), ns(app_pid.trim()));
+
+    c.call(
+        c.rs()
+            .remove_pod_sandbox(cri::RemovePodSandboxRequest { pod_sandbox_id: sb }),
+    )
+    .expect("RemovePodSandbox");
+    assert_eq!(w.env.ok(&["ps", "-aq"]), "");
 }

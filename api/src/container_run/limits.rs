@@ -31,6 +31,10 @@ pub struct SecuritySpec {
     /// read-only lists.
     #[serde(default)]
     pub unmask: Vec<String>,
+    /// More paths made read-only, as `mask` masks more (a CRI container's
+    /// `readonly_paths`; Podman has no flag for it). Not with `privileged`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readonly: Vec<String>,
     /// `--security-opt label=...` values (`disable`, `type:...`): SELinux
     /// is disabled on the hosts rpod supports, so they only show in inspect
     /// (Podman ignores them there too).

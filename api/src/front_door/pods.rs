@@ -126,6 +126,30 @@ pub struct PodSpec {
     /// (`kube play --service-container`; Podman's `ServiceContainerID`).
     #[serde(default)]
     pub service_container: Option<String>,
+    /// The infra container's own user, groups, root filesystem and security
+    /// settings (a CRI sandbox's security context); members do not inherit
+    /// them.
+    #[serde(default)]
+    pub infra_security: InfraSecuritySpec,
+}
+
+/// How the infra container's process runs: what a CRI sandbox's
+/// `LinuxSandboxSecurityContext` asks of the sandbox process.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InfraSecuritySpec {
+    /// `USER[:GROUP]` (numbers, or names of the infra root's files).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Supplementary groups, as `--group-add`.
+    #[serde(default)]
+    pub group_add: Vec<String>,
+    /// A read-only root filesystem, as `--read-only`.
+    #[serde(default)]
+    pub read_only: bool,
+    /// `--privileged`, `--security-opt seccomp=`/`no-new-privileges`,
+    /// `--sysctl` (namespaced sysctls of the namespaces the pod shares).
+    #[serde(default)]
+    pub security: crate::container_run::SecuritySpec,
 }
 
 /// Podman's `PodCreateReport`.

@@ -271,6 +271,7 @@ async fn create(g: &Globals, a: PodCreateArgs) -> CliResult {
             ..Default::default()
         },
         service_container: None,
+        infra_security: Default::default(),
     };
     let report = open_front_door(g)?.pod_create(spec).await?;
     if let Some(f) = &a.pod_id_file {

@@ -208,12 +208,16 @@ pub(crate) async fn ensure_infra(engine: &Engine, pod: &PodRecord) -> Result<Str
         return Ok(infra.id);
     }
     let (network, net) = infra_network(&ctx.config.network, pod)?;
+    let own = &pod.options.infra_security;
     let mut options = ContainerOptions {
         network,
         net,
         entrypoint: pod.options.infra_command.clone(),
         hostname: pod.options.shares("uts").then(|| pod.hostname()),
-        user: pod.options.user.clone(),
+        user: own.user.clone().or_else(|| pod.options.user.clone()),
+        group_add: own.group_add.clone(),
+        read_only: own.read_only,
+        security: own.security.clone(),
         labels: vec![("io.rpod.infra".into(), "true".into())],
         restart: pod.options.restart,
         pod: Some(membership(pod, true, None)),

@@ -105,6 +105,14 @@ pub struct PodOptions {
     /// play --service-container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_container: Option<String>,
+    /// The infra container's own user, groups, read-only root and security
+    /// settings (capability names normalized), not inherited by members.
+    #[serde(default, skip_serializing_if = "is_default_infra_security")]
+    pub infra_security: rpod_api::front_door::pods::InfraSecuritySpec,
+}
+
+fn is_default_infra_security(s: &rpod_api::front_door::pods::InfraSecuritySpec) -> bool {
+    *s == rpod_api::front_door::pods::InfraSecuritySpec::default()
 }
 
 fn is_host_user(m: &crate::container::ns_modes::UserNsMode) -> bool {

@@ -133,15 +133,25 @@ pub fn oci_capabilities(sets: &CapSets, root: bool) -> Result<LinuxCapabilities,
 }
 
 /// The masked and read-only paths: none with `--privileged` or
-/// `unmask=ALL`, otherwise `defaults` without the `unmask`ed paths, plus
-/// `mask=` paths.
+/// `unmask=ALL`, otherwise `defaults` without the `unmask`ed paths; plus
+/// `mask=` paths, and the extra read-only paths unless privileged.
 pub fn masked_paths(
     sec: &SecuritySpec,
     masked: &[String],
     readonly: &[String],
 ) -> (Vec<String>, Vec<String>) {
+    let extra_readonly = |mut r: Vec<String>| {
+        if !sec.privileged {
+            for p in &sec.readonly {
+                if !r.contains(p) {
+                    r.push(p.clone());
+                }
+            }
+        }
+        r
+    };
     if sec.privileged || sec.unmask.iter().any(|u| u.eq_ignore_ascii_case("all")) {
-        return (sec.mask.clone(), Vec::new());
+        return (sec.mask.clone(), extra_readonly(Vec::new()));
     }
     let keep = |p: &&String| !sec.unmask.contains(p);
     let mut m: Vec<String> = masked.iter().filter(keep).cloned().collect();
@@ -150,7 +160,7 @@ pub fn masked_paths(
             m.push(p.clone());
         }
     }
-    let r = readonly.iter().filter(keep).cloned().collect();
+    let r = extra_readonly(readonly.iter().filter(keep).cloned().collect());
     (m, r)
 }
 
@@ -345,5 +355,18 @@ mod tests {
         };
         let (m, r) = masked_paths(&priv_, &s(&["/proc/kcore"]), &s(&["/proc/sys"]));
         assert!(m.is_empty() && r.is_empty());
+        // Extra read-only paths (CRI's), not for a privileged container.
+        let ro = SecuritySpec {
+            readonly: s(&["/tmp", "/proc/sys"]),
+            ..Default::default()
+        };
+        let (_, r) = masked_paths(&ro, &s(&["/proc/kcore"]), &s(&["/proc/sys"]));
+        assert_eq!(r, ["/proc/sys", "/tmp"]);
+        let priv_ro = SecuritySpec {
+            privileged: true,
+            ..ro
+        };
+        let (_, r) = masked_paths(&priv_ro, &s(&["/proc/kcore"]), &s(&["/proc/sys"]));
+        assert!(r.is_empty());
     }
 }

@@ -100,6 +100,15 @@ impl Client {
     ) -> Result<T, tonic::Status> {
         self.rt.block_on(f).map(tonic::Response::into_inner)
     }
+
+    /// The next message of a server stream, waited for up to `timeout`
+    /// (`None`: none came, or the stream ended).
+    pub fn next<T>(&self, s: &mut tonic::Streaming<T>, timeout: Duration) -> Option<T> {
+        self.rt
+            .block_on(async { tokio::time::timeout(timeout, s.message()).await })
+            .ok()?
+            .expect("a stream message")
+    }
 }
 
 /// A sandbox config: metadata from `name`, labels, annotations and logs

@@ -119,7 +119,7 @@ pub(crate) fn validate_host_options(options: &ContainerOptions) -> Result<(), Er
 
 /// The security options with their capability names checked, on top of
 /// containers.conf's `default_capabilities`.
-fn security(
+pub(crate) fn security(
     mut sec: api::SecuritySpec,
     defaults: &ContainersTable,
 ) -> Result<api::SecuritySpec, Error> {

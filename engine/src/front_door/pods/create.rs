@@ -1,7 +1,7 @@
 //! `pod create` from a [`PodSpec`]: Podman's defaults for what the spec
 //! leaves out, `--replace`, and `--infra-conmon-pidfile`.
 
-use rpod_api::front_door::pods::{PodCreateReport, PodSpec};
+use rpod_api::front_door::pods::{InfraSecuritySpec, PodCreateReport, PodSpec};
 use rpod_api::{Error, Result};
 
 use crate::container::ContainerPaths;
@@ -11,6 +11,17 @@ use crate::pod::{ExitPolicy, NewPod, PodError, PodOptions, PodRecord};
 pub(super) async fn create(engine: &Engine, spec: PodSpec) -> Result<PodCreateReport> {
     let mut options = options(&spec)?;
     options.infra_network = infra_network(engine, &spec)?;
+    if spec.infra_security != InfraSecuritySpec::default() {
+        if !options.infra {
+            return Err(Error::invalid(
+                "the infra container's security settings need an infra container (--infra=false given)",
+            ));
+        }
+        options.infra_security.security = crate::front_door::container_run::options::security(
+            spec.infra_security.security.clone(),
+            &engine.config().containers_conf.containers,
+        )?;
+    }
     // Held until the pod's infra container row holds the ids.
     let (userns, _userns_lock) =
         crate::front_door::container_run::userns::pod_user_mode(engine.ctx(), &spec.userns)?;
@@ -127,6 +138,7 @@ fn options(spec: &PodSpec) -> Result<PodOptions> {
         userns: Default::default(),
         user: None,
         service_container: None,
+        infra_security: spec.infra_security.clone(),
     })
 }
 
