@@ -189,34 +189,43 @@ impl RemoteEngine {
         &self,
         from: rpod_api::front_door::images::ArchiveSource,
     ) -> Result<rpod_api::image::ImageLoadReport> {
-        use rpod_api::front_door::images::ArchiveSource;
-        let data = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-            let mut data = Vec::new();
-            match from {
-                ArchiveSource::Path(p) => {
-                    if p.is_dir() {
-                        return Err(unsupported("load of a directory"));
-                    }
-                    let mut f = std::fs::File::open(&p).map_err(|e| {
-                        Error::new(
-                            ErrorKind::InvalidArgument,
-                            format!("open {}: {e}", p.display()),
-                        )
-                    })?;
-                    std::io::Read::read_to_end(&mut f, &mut data)
-                        .map_err(|e| transport("reading the archive", e))?;
-                }
-                ArchiveSource::Stream(mut r) => {
-                    r.read_to_end(&mut data)
-                        .map_err(|e| transport("reading the archive", e))?;
-                }
-            }
-            Ok(data)
-        })
-        .await
-        .map_err(|e| transport("reading the archive", e))??;
+        let data = read_archive(from, "load").await?;
         self.transport
             .json(Method::POST, "/images/load", Some(data))
             .await
     }
+}
+
+/// An archive read whole for `what` (`load`, `import`): a file here (not
+/// a directory), or stdin.
+pub(crate) async fn read_archive(
+    from: rpod_api::front_door::images::ArchiveSource,
+    what: &'static str,
+) -> Result<Vec<u8>> {
+    use rpod_api::front_door::images::ArchiveSource;
+    tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+        let mut data = Vec::new();
+        match from {
+            ArchiveSource::Path(p) => {
+                if p.is_dir() {
+                    return Err(unsupported(&format!("{what} of a directory")));
+                }
+                let mut f = std::fs::File::open(&p).map_err(|e| {
+                    Error::new(
+                        ErrorKind::InvalidArgument,
+                        format!("open {}: {e}", p.display()),
+                    )
+                })?;
+                std::io::Read::read_to_end(&mut f, &mut data)
+                    .map_err(|e| transport("reading the archive", e))?;
+            }
+            ArchiveSource::Stream(mut r) => {
+                r.read_to_end(&mut data)
+                    .map_err(|e| transport("reading the archive", e))?;
+            }
+        }
+        Ok(data)
+    })
+    .await
+    .map_err(|e| transport("reading the archive", e))?
 }

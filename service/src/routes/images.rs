@@ -56,7 +56,7 @@ impl ProgressSink for ChannelSink {
 }
 
 /// The credentials of `X-Registry-Auth` (base64url JSON), if any.
-fn registry_auth(headers: &HeaderMap) -> ApiResult<RegistryOptions> {
+pub(super) fn registry_auth(headers: &HeaderMap) -> ApiResult<RegistryOptions> {
     let mut options = RegistryOptions::default();
     let Some(raw) = headers.get("x-registry-auth").and_then(|v| v.to_str().ok()) else {
         return Ok(options);
@@ -167,12 +167,15 @@ pub async fn pull(
         .into_response())
 }
 
-/// `GET /images/{name}/json` (other suffixes are not served yet).
+/// `GET /images/{name}/json`, `/history`, `/get`.
 pub async fn get_by_name(
     State(engine): State<Engine>,
     method: Method,
     Path(rest): Path<String>,
 ) -> ApiResult<Response> {
+    if let Some(name) = rest.strip_suffix("/get") {
+        return super::image_archive::docker_get_one(engine, name).await;
+    }
     if let Some(name) = rest.strip_suffix("/json") {
         let data = engine.image_inspect(name).await?;
         return Ok(Json(shape::inspect(&data)).into_response());
@@ -183,17 +186,22 @@ pub async fn get_by_name(
     Err(unsupported(&method, &rest))
 }
 
-/// `POST /images/{name}/tag?repo=R&tag=T`: 201.
+/// `POST /images/{name}/tag?repo=R&tag=T`: 201; `/push`: see
+/// [`super::image_push`].
 pub async fn post_by_name(
     State(engine): State<Engine>,
     method: Method,
+    headers: HeaderMap,
     Path(rest): Path<String>,
     Query(q): Q,
 ) -> ApiResult<Response> {
+    let p = Params(q);
+    if let Some(name) = rest.strip_suffix("/push") {
+        return super::image_push::docker_push(engine, name, &headers, &p).await;
+    }
     let Some(name) = rest.strip_suffix("/tag") else {
         return Err(unsupported(&method, &rest));
     };
-    let p = Params(q);
     let repo = p
         .get("repo")
         .filter(|r| !r.is_empty())
@@ -230,15 +238,8 @@ pub async fn remove(
 }
 
 fn unsupported(method: &Method, rest: &str) -> ApiError {
-    let action = rest.rsplit('/').next().unwrap_or(rest);
-    if matches!(action, "push" | "get") {
-        ApiError::not_implemented(format!(
-            "{method} /images/{rest} is not implemented by rpod yet (see docs/compatibility.md)"
-        ))
-    } else {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("{method} /images/{rest}: no such endpoint"),
-        )
-    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("{method} /images/{rest}: no such endpoint"),
+    )
 }

@@ -105,12 +105,16 @@ pub async fn pull(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Respon
         .into_response())
 }
 
-/// `GET /libpod/images/{name}/json` and `/exists`.
+/// `GET /libpod/images/{name}/json`, `/exists` and `/get`.
 pub async fn get_by_name(
     State(engine): State<Engine>,
     method: Method,
     Path(rest): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
+    if let Some(name) = rest.strip_suffix("/get") {
+        return super::image_archive::libpod_get_one(engine, name, &q).await;
+    }
     if let Some(name) = rest.strip_suffix("/json") {
         return Ok(Json(engine.image_inspect(name).await?).into_response());
     }

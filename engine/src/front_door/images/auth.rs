@@ -31,7 +31,7 @@ fn load(authfile: Option<&std::path::Path>) -> Result<AuthFile> {
 }
 
 /// `login --get-login`.
-pub(crate) fn login_user(registry: &str, authfile: Option<PathBuf>) -> Result<String> {
+pub fn login_user(registry: &str, authfile: Option<PathBuf>) -> Result<String> {
     let key = registry_key(registry);
     let file = load(authfile.as_deref())?;
     file.username(&key)
@@ -39,7 +39,7 @@ pub(crate) fn login_user(registry: &str, authfile: Option<PathBuf>) -> Result<St
 }
 
 /// `login`: checks the credentials, then stores them.
-pub(crate) async fn login(o: &LoginOptions) -> Result<()> {
+pub async fn login(o: &LoginOptions) -> Result<()> {
     let key = registry_key(&o.registry);
     let host = key.split('/').next().unwrap_or(&key).to_string();
     let mut file = load(o.options.authfile.as_deref())?;
@@ -58,7 +58,7 @@ pub(crate) async fn login(o: &LoginOptions) -> Result<()> {
 }
 
 /// `logout`: the key removed, `None` for `--all`.
-pub(crate) fn logout(o: &LogoutOptions) -> Result<Option<String>> {
+pub fn logout(o: &LogoutOptions) -> Result<Option<String>> {
     let mut file = load(o.authfile.as_deref())?;
     if o.all {
         file.clear();

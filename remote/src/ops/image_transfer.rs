@@ -1,0 +1,293 @@
+//! Images moved over the API: push (libpod's push stream), save (the
+//! archive of `GET /images/export` written here), commit, prune and import.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use hyper::Method;
+use rpod_api::front_door::images::{
+    ArchiveSource, CommitOptions, ImageArchiveFormat, ImageImportOptions, ImagePruneOptions,
+    ImagePushOptions, ImagePushReport, ImageSaveOptions, ProgressSink, PullProgress,
+    SaveDestination,
+};
+use rpod_api::image::ImagePruneReport;
+use rpod_api::{Error, ErrorKind, Result};
+use serde::Deserialize;
+
+use super::{filter_list_json, seg};
+use crate::error::{transport, unsupported};
+use crate::query::with_query;
+use crate::RemoteEngine;
+
+/// One object of libpod's push stream.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PushEvent {
+    stream: String,
+    error: String,
+    manifestdigest: String,
+}
+
+fn io_error(e: std::io::Error) -> Error {
+    Error::other(e.to_string())
+}
+
+/// `X-Registry-Auth` for `--creds`: base64url of `{"username", "password"}`.
+pub(crate) fn registry_auth_header(username: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let json = serde_json::json!({"username": username, "password": password}).to_string();
+    base64::engine::general_purpose::URL_SAFE.encode(json)
+}
+
+impl RemoteEngine {
+    pub(crate) async fn push(
+        &self,
+        source: &str,
+        destination: Option<&str>,
+        o: &ImagePushOptions,
+        progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Result<ImagePushReport> {
+        let r = &o.registry;
+        if r.authfile.is_some() || r.cert_dir.is_some() {
+            return Err(unsupported("push --authfile/--cert-dir"));
+        }
+        let destination = destination.map(|d| d.strip_prefix("docker://").unwrap_or(d));
+        if let Some(d) = destination {
+            let transport_prefix = d.split_once(':').map(|(t, _)| t);
+            if matches!(
+                transport_prefix,
+                Some("docker-archive" | "oci-archive" | "oci" | "dir" | "containers-storage")
+            ) {
+                return Err(unsupported("push to a local destination"));
+            }
+        }
+        let mut q = vec![("quiet", "false".to_owned())];
+        if let Some(d) = destination {
+            q.push(("destination", d.to_owned()));
+        }
+        if let Some(t) = r.tls_verify {
+            q.push(("tlsVerify", t.to_string()));
+        }
+        if o.remove_signatures {
+            q.push(("removeSignatures", "true".to_owned()));
+        }
+        if let Some(f) = &o.compression.format {
+            q.push(("compressionFormat", f.clone()));
+        }
+        if let Some(l) = o.compression.level {
+            q.push(("compressionLevel", l.to_string()));
+        }
+        if let Some(f) = o.compression.force {
+            q.push(("forceCompressionFormat", f.to_string()));
+        }
+        let mut headers = Vec::new();
+        if let Some(u) = &r.username {
+            let header = registry_auth_header(u, r.password.as_deref().unwrap_or_default());
+            headers.push(("x-registry-auth", header));
+        }
+        let path = with_query(&format!("/images/{}/push", seg(source)), &q);
+        let mut body = self
+            .transport
+            .stream_with_headers(Method::POST, &path, None, &headers)
+            .await
+            .map_err(|e| {
+                if e.kind == ErrorKind::NoSuchContainer {
+                    Error::new(ErrorKind::NoSuchImage, e.message)
+                } else {
+                    e
+                }
+            })?;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut digest = None;
+        loop {
+            while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buf.drain(..=nl).collect();
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let ev: PushEvent = serde_json::from_slice(&line)
+                    .map_err(|e| transport("decoding the push stream", e))?;
+                if !ev.error.is_empty() {
+                    return Err(Error::other(ev.error));
+                }
+                if !ev.stream.is_empty() && !o.quiet {
+                    if let Some(p) = &progress {
+                        p.event(PullProgress::Line(
+                            ev.stream.trim_end_matches('\n').to_owned(),
+                        ));
+                    }
+                }
+                if !ev.manifestdigest.is_empty() {
+                    digest = Some(ev.manifestdigest);
+                }
+            }
+            match body.frame().await {
+                Some(Ok(f)) => {
+                    if let Some(d) = f.data_ref() {
+                        buf.extend_from_slice(d);
+                    }
+                }
+                Some(Err(e)) => return Err(transport("reading the push stream", e)),
+                None if buf.iter().all(u8::is_ascii_whitespace) => break,
+                None => buf.push(b'\n'),
+            }
+        }
+        let manifest_digest =
+            digest.ok_or_else(|| Error::other("the push stream ended without a result"))?;
+        Ok(ImagePushReport { manifest_digest })
+    }
+
+    /// `save`: `GET /images/export?references=...` (archives only), the
+    /// archive written to the file (whole or not at all) or the stream.
+    pub(crate) async fn save(
+        &self,
+        names: &[String],
+        o: &ImageSaveOptions,
+        to: SaveDestination,
+    ) -> Result<()> {
+        let format = match o.format {
+            ImageArchiveFormat::DockerArchive => "docker-archive",
+            ImageArchiveFormat::OciArchive => "oci-archive",
+            ImageArchiveFormat::OciDir | ImageArchiveFormat::DockerDir => {
+                return Err(unsupported("save --format oci-dir/docker-dir"));
+            }
+        };
+        let mut q: Vec<(&str, String)> = names.iter().map(|n| ("references", n.clone())).collect();
+        q.push(("format", format.to_owned()));
+        if o.uncompressed {
+            q.push(("ociAcceptUncompressedLayers", "true".to_owned()));
+        }
+        let mut body = self
+            .transport
+            .stream(Method::GET, &with_query("/images/export", &q), None)
+            .await
+            .map_err(no_such_image)?;
+        let (mut w, file): (Box<dyn Write + Send>, _) = match to {
+            SaveDestination::Stream(w) => (w, None),
+            SaveDestination::Path(path) => {
+                let dir = path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_error)?;
+                let f = tmp.reopen().map_err(io_error)?;
+                (Box::new(std::io::BufWriter::new(f)), Some((tmp, path)))
+            }
+        };
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| transport("reading the archive", e))?;
+            if let Some(chunk) = frame.data_ref() {
+                w.write_all(chunk).map_err(io_error)?;
+            }
+        }
+        w.flush().map_err(io_error)?;
+        drop(w);
+        if let Some((tmp, path)) = file {
+            tmp.persist(&path).map_err(|e| io_error(e.error))?;
+        }
+        Ok(())
+    }
+
+    /// `commit`: `POST /libpod/commit`; the new image's ID.
+    pub(crate) async fn commit(&self, name: &str, o: &CommitOptions) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Id {
+            #[serde(rename = "Id")]
+            id: String,
+        }
+        let mut q = vec![
+            ("container", name.to_owned()),
+            ("pause", o.pause.to_string()),
+        ];
+        if let Some(image) = &o.image_name {
+            // repo[:tag], the tag after the last ':' that follows the last '/'.
+            let (repo, tag) = match image.rsplit_once(':') {
+                Some((r, t)) if !t.contains('/') => (r, t),
+                _ => (image.as_str(), "latest"),
+            };
+            q.push(("repo", repo.to_owned()));
+            q.push(("tag", tag.to_owned()));
+        }
+        if let Some(a) = &o.author {
+            q.push(("author", a.clone()));
+        }
+        if let Some(m) = &o.message {
+            q.push(("comment", m.clone()));
+        }
+        if let Some(f) = &o.format {
+            q.push(("format", f.clone()));
+        }
+        for c in &o.changes {
+            q.push(("changes", c.clone()));
+        }
+        let r: Id = self
+            .transport
+            .json(Method::POST, &with_query("/commit", &q), None)
+            .await?;
+        Ok(r.id)
+    }
+
+    /// `image prune`: `POST /libpod/images/prune`.
+    pub(crate) async fn prune_images(
+        &self,
+        o: &ImagePruneOptions,
+    ) -> Result<Vec<ImagePruneReport>> {
+        let mut filters = o.filter.clone();
+        if let Some(t) = o.until {
+            filters.push(format!("until={t}"));
+        }
+        let mut q = vec![("all", o.all.to_string())];
+        if !filters.is_empty() {
+            q.push(("filters", filter_list_json(&filters)));
+        }
+        self.transport
+            .json(Method::POST, &with_query("/images/prune", &q), None)
+            .await
+    }
+
+    /// `import`: the tarball (a file here, or stdin) as the body of
+    /// `POST /libpod/images/import`; the new image's ID.
+    pub(crate) async fn import(
+        &self,
+        from: ArchiveSource,
+        o: &ImageImportOptions,
+    ) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Id {
+            #[serde(rename = "Id")]
+            id: String,
+        }
+        let data = super::images::read_archive(from, "import").await?;
+        let mut q = Vec::new();
+        if let Some(r) = &o.reference {
+            q.push(("reference", r.clone()));
+        }
+        if let Some(m) = &o.message {
+            q.push(("message", m.clone()));
+        }
+        if let Some(a) = &o.arch {
+            q.push(("Architecture", a.clone()));
+        }
+        if let Some(os) = &o.os {
+            q.push(("OS", os.clone()));
+        }
+        for c in &o.changes {
+            q.push(("changes", c.clone()));
+        }
+        let r: Id = self
+            .transport
+            .json(Method::POST, &with_query("/images/import", &q), Some(data))
+            .await?;
+        Ok(r.id)
+    }
+}
+
+/// A 404 of an image endpoint is a missing image.
+fn no_such_image(e: Error) -> Error {
+    if e.kind == ErrorKind::NoSuchContainer {
+        Error::new(ErrorKind::NoSuchImage, e.message)
+    } else {
+        e
+    }
+}
