@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::htpasswd_registry::{HtpasswdRegistry, PASSWORD, USER};
 use common::service::{http, Service};
 use common::World;
 use rpod_tests::{run_with_timeout, unique_name, TestEnv};
@@ -225,6 +226,8 @@ fn docker_commit_prune_and_login() {
     let w = common::world(&["busybox"]);
     let img = w.images[0].clone();
     let sock = sock_path(&w);
+    let areg = HtpasswdRegistry::start();
+    areg.trust(&w.env);
     let _service = Service::start(&w.env, &sock, "0");
     docker_ok(&w, &sock, &["pull", "-q", &img]);
 
@@ -364,5 +367,32 @@ fn docker_commit_prune_and_login() {
         )),
         "{body}"
     );
+
+    // A registry with a password: wrong credentials are Podman's 500
+    // "401 Unauthorized"; right ones log in, and push sends them
+    // (X-Registry-Auth); after logout the push is refused.
+    let out = docker(&w, &sock, &["login", "-u", USER, "-p", "wrong", &areg.addr]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "login attempt to {} failed with status: 401 Unauthorized",
+            areg.addr
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = docker_ok(
+        &w,
+        &sock,
+        &["login", "-u", USER, "-p", PASSWORD, &areg.addr],
+    );
+    assert!(out.contains("Login Succeeded"), "{out}");
+    let authed = format!("{}/apiimg/authed:v1", areg.addr);
+    docker_ok(&w, &sock, &["tag", &img, &authed]);
+    let out = docker_ok(&w, &sock, &["push", &authed]);
+    assert!(out.contains("v1: digest: sha256:"), "{out}");
+    docker_ok(&w, &sock, &["logout", &areg.addr]);
+    let out = docker(&w, &sock, &["push", &authed]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
     docker_ok(&w, &sock, &["rm", "-f", &name]);
 }

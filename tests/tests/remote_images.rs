@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::htpasswd_registry::{HtpasswdRegistry, PASSWORD, USER};
 use common::service::Service;
 use common::World;
 use rpod_tests::{rpod_bin, run_with_timeout, unique_name, TestEnv};
@@ -75,6 +76,14 @@ fn remote_push_save_load_import_and_bad_names() {
     let fresh = TestEnv::with_registry(&w.registry);
     assert_eq!(fresh.ok(&["pull", "-q", &pushed]).trim(), id);
     drop(fresh);
+    // --creds travel as X-Registry-Auth to a registry with a password.
+    let areg = HtpasswdRegistry::start();
+    areg.trust(&w.env);
+    let authed = format!("{}/remote/authed:v1", areg.addr);
+    let out = remote(&w, &url, &["push", &pushed, &authed]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    let creds = format!("{USER}:{PASSWORD}");
+    ok(&["push", "-q", "--creds", &creds, &pushed, &authed]);
     let out = remote(&w, &url, &["push", "nosuchimage:latest"]);
     assert_eq!(out.status.code(), Some(125));
     assert!(
