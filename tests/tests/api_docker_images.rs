@@ -107,6 +107,23 @@ fn docker_push_save_load_and_bad_names() {
     );
     drop(fresh);
 
+    // libpod's push is quiet by default: 200 and "" once the push is done.
+    let quiet_dest = format!("{repo}:quiet");
+    let (status, body) = http(
+        &sock,
+        "POST",
+        &format!("/v5.0.0/libpod/images/{pushed}/push?destination={quiet_dest}"),
+        None,
+    )
+    .unwrap();
+    assert_eq!((status, body.trim()), (200, "\"\""));
+    let fresh = TestEnv::with_registry(&w.registry);
+    assert_eq!(
+        format!("sha256:{}", fresh.ok(&["pull", "-q", &quiet_dest]).trim()),
+        ours.trim()
+    );
+    drop(fresh);
+
     // An image that is not stored: Podman's message.
     let out = docker(&w, &sock, &["push", &format!("{repo}:nosuchtag")]);
     assert!(!out.status.success());
