@@ -120,17 +120,34 @@ fn remote_push_save_load_import_and_bad_names() {
         "{}",
         text(&out.stderr)
     );
-    let out = remote(
-        &w,
-        &url,
-        &["save", "--format", "oci-dir", "-o", "/tmp/x", &pushed],
-    );
-    assert_eq!(out.status.code(), Some(125));
-    assert!(
-        text(&out.stderr).contains("not supported in remote mode yet"),
-        "{}",
-        text(&out.stderr)
-    );
+    // Directory formats: the service sends a tar of the directory, the
+    // client unpacks it; a fresh store loads the layout.
+    let layout = w.env.dir().join("remote-oci-dir");
+    ok(&[
+        "save",
+        "--format",
+        "oci-dir",
+        "-o",
+        layout.to_str().unwrap(),
+        &pushed,
+    ]);
+    assert!(layout.join("index.json").is_file());
+    assert!(layout.join("oci-layout").is_file());
+    let fresh = TestEnv::new();
+    fresh.ok(&["load", "-i", layout.to_str().unwrap()]);
+    let loaded = fresh.ok(&["images", "-q", "--no-trunc"]);
+    assert!(loaded.contains(id), "{loaded}");
+    drop(fresh);
+    let docker_dir = w.env.dir().join("remote-docker-dir");
+    ok(&[
+        "save",
+        "--format",
+        "docker-dir",
+        "-o",
+        docker_dir.to_str().unwrap(),
+        &pushed,
+    ]);
+    assert!(docker_dir.join("manifest.json").is_file());
 
     // import: a container's export as a new image, with a change.
     let name = unique_name("rimp");

@@ -149,9 +149,21 @@ impl RemoteEngine {
         let format = match o.format {
             ImageArchiveFormat::DockerArchive => "docker-archive",
             ImageArchiveFormat::OciArchive => "oci-archive",
-            ImageArchiveFormat::OciDir | ImageArchiveFormat::DockerDir => {
-                return Err(unsupported("save --format oci-dir/docker-dir"));
+            ImageArchiveFormat::OciDir => "oci-dir",
+            ImageArchiveFormat::DockerDir => "docker-dir",
+        };
+        let dir_format = matches!(
+            o.format,
+            ImageArchiveFormat::OciDir | ImageArchiveFormat::DockerDir
+        );
+        let dir_target = match (&to, dir_format) {
+            (SaveDestination::Path(p), true) => Some(p.clone()),
+            (SaveDestination::Stream(_), true) => {
+                return Err(Error::invalid(format!(
+                    "--format {format} needs an output directory (-o)"
+                )))
             }
+            _ => None,
         };
         let mut q: Vec<(&str, String)> = names.iter().map(|n| ("references", n.clone())).collect();
         q.push(("format", format.to_owned()));
@@ -163,6 +175,9 @@ impl RemoteEngine {
             .stream(Method::GET, &with_query("/images/export", &q), None)
             .await
             .map_err(no_such_image)?;
+        if let Some(dir) = dir_target {
+            return unpack_dir(body, dir).await;
+        }
         let (mut w, file): (Box<dyn Write + Send>, _) = match to {
             SaveDestination::Stream(w) => (w, None),
             SaveDestination::Path(path) => {
@@ -281,6 +296,31 @@ impl RemoteEngine {
             .await?;
         Ok(r.id)
     }
+}
+
+/// A directory format arrives as a tar of the directory: spooled to a
+/// private file, then unpacked into `dir` (created; as Podman's remote
+/// client).
+async fn unpack_dir(mut body: hyper::body::Incoming, dir: std::path::PathBuf) -> Result<()> {
+    let tmp = tempfile::NamedTempFile::new().map_err(io_error)?;
+    let mut w = std::io::BufWriter::new(tmp.reopen().map_err(io_error)?);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| transport("reading the archive", e))?;
+        if let Some(chunk) = frame.data_ref() {
+            w.write_all(chunk).map_err(io_error)?;
+        }
+    }
+    w.flush().map_err(io_error)?;
+    drop(w);
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        std::fs::create_dir_all(&dir).map_err(io_error)?;
+        let f = std::fs::File::open(tmp.path()).map_err(io_error)?;
+        tar::Archive::new(std::io::BufReader::new(f))
+            .unpack(&dir)
+            .map_err(|e| Error::other(format!("unpacking into {}: {e}", dir.display())))
+    })
+    .await
+    .map_err(|e| transport("unpacking the archive", e))?
 }
 
 /// A 404 of an image endpoint is a missing image.

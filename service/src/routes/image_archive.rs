@@ -47,9 +47,16 @@ async fn save_stream(
         next_id()
     ));
     let spool = super::libpod_load::Spool(path.clone());
-    engine
-        .image_save(names, options, SaveDestination::Path(path.clone()))
-        .await?;
+    if matches!(
+        options.format,
+        ImageArchiveFormat::OciDir | ImageArchiveFormat::DockerDir
+    ) {
+        save_dir_as_tar(&engine, names, options, &path).await?;
+    } else {
+        engine
+            .image_save(names, options, SaveDestination::Path(path.clone()))
+            .await?;
+    }
     let file = tokio::fs::File::open(&path).await.map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -74,6 +81,52 @@ async fn save_stream(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// A directory format saved into a private directory, then archived
+/// into `tar_path` (its entries relative to the directory, as Podman's).
+async fn save_dir_as_tar(
+    engine: &Engine,
+    names: Vec<String>,
+    options: ImageSaveOptions,
+    tar_path: &std::path::Path,
+) -> ApiResult<()> {
+    let internal = |e: std::io::Error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("archiving the saved directory: {e}"),
+        )
+    };
+    let dir =
+        std::env::temp_dir().join(format!("rpod-save-{}-{}.d", std::process::id(), next_id()));
+    let _dir_guard = RemoveDir(dir.clone());
+    engine
+        .image_save(names, options, SaveDestination::Path(dir.clone()))
+        .await?;
+    let tar_path = tar_path.to_owned();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let file = std::fs::File::create(&tar_path)?;
+        let mut builder = tar::Builder::new(std::io::BufWriter::new(file));
+        builder.follow_symlinks(false);
+        builder.append_dir_all(".", &dir)?;
+        builder
+            .into_inner()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        Ok(())
+    })
+    .await
+    .map_err(|e| internal(std::io::Error::other(e)))?
+    .map_err(internal)
+}
+
+/// A directory removed (with its content) when dropped.
+struct RemoveDir(std::path::PathBuf);
+
+impl Drop for RemoveDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A number no other save of this service uses at the same time.
@@ -125,8 +178,8 @@ pub async fn docker_load(
     )
 }
 
-/// libpod's `format` (default oci-archive) and `compress` /
-/// `ociAcceptUncompressedLayers`.
+/// libpod's `format` (default oci-archive; oci-dir and docker-dir are sent
+/// as a tar of the directory) and `compress` / `ociAcceptUncompressedLayers`.
 fn libpod_save_options(q: &[(String, String)]) -> ApiResult<ImageSaveOptions> {
     let get = |k: &str| {
         q.iter()
@@ -147,11 +200,8 @@ fn libpod_save_options(q: &[(String, String)]) -> ApiResult<ImageSaveOptions> {
     let format = match get("format").unwrap_or("") {
         "" | "oci-archive" => ImageArchiveFormat::OciArchive,
         "docker-archive" => ImageArchiveFormat::DockerArchive,
-        f @ ("oci-dir" | "docker-dir") => {
-            return Err(ApiError::not_implemented(format!(
-                "saving in format {f} over the API is not supported by rpod yet"
-            )))
-        }
+        "oci-dir" => ImageArchiveFormat::OciDir,
+        "docker-dir" => ImageArchiveFormat::DockerDir,
         other => {
             return Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
