@@ -84,6 +84,10 @@ fn remote_push_save_load_import_and_bad_names() {
     assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
     let creds = format!("{USER}:{PASSWORD}");
     ok(&["push", "-q", "--creds", &creds, &pushed, &authed]);
+    // pull --creds the same way; without them the registry refuses.
+    let out = remote(&w, &url, &["pull", "-q", &authed]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    assert_eq!(ok(&["pull", "-q", "--creds", &creds, &authed]).trim(), id);
     let out = remote(&w, &url, &["push", "nosuchimage:latest"]);
     assert_eq!(out.status.code(), Some(125));
     assert!(

@@ -34,8 +34,8 @@ impl RemoteEngine {
         progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<ImagePullReport> {
         let r = &o.registry;
-        if r.authfile.is_some() || r.cert_dir.is_some() || r.username.is_some() {
-            return Err(unsupported("pulling with credentials or certificates"));
+        if r.authfile.is_some() || r.cert_dir.is_some() {
+            return Err(unsupported("pull --authfile/--cert-dir"));
         }
         if o.signature_policy.is_some() || o.variant.is_some() {
             return Err(unsupported("pull --signature-policy/--variant"));
@@ -61,9 +61,22 @@ impl RemoteEngine {
         if let Some(os) = &o.os {
             q.push(("OS", os.clone()));
         }
+        let mut headers = Vec::new();
+        if let Some(u) = &r.username {
+            let header = super::image_transfer::registry_auth_header(
+                u,
+                r.password.as_deref().unwrap_or_default(),
+            );
+            headers.push(("x-registry-auth", header));
+        }
         let mut body = self
             .transport
-            .stream(Method::POST, &with_query("/images/pull", &q), None)
+            .stream_with_headers(
+                Method::POST,
+                &with_query("/images/pull", &q),
+                None,
+                &headers,
+            )
             .await?;
         let mut buf: Vec<u8> = Vec::new();
         let mut images = Vec::new();

@@ -50,9 +50,13 @@ impl ProgressSink for LineSink {
 }
 
 /// `POST /libpod/images/pull?reference=R` (`quiet`, `tlsVerify`, `Arch`,
-/// `OS`): `{"stream": LINE}` objects, then `{"images": [ID], "id": ID}` or
+/// `OS`, `X-Registry-Auth` credentials): `{"stream": LINE}` objects, then `{"images": [ID], "id": ID}` or
 /// `{"error": MESSAGE}`.
-pub async fn pull(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Response> {
+pub async fn pull(
+    State(engine): State<Engine>,
+    headers: axum::http::HeaderMap,
+    Query(q): Q,
+) -> ApiResult<Response> {
     let p = Params(q);
     let reference = p
         .get("reference")
@@ -73,7 +77,7 @@ pub async fn pull(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Respon
     let options = ImagePullOptions {
         registry: RegistryOptions {
             tls_verify,
-            ..Default::default()
+            ..super::images::registry_auth(&headers)?
         },
         arch: p.get("Arch").filter(|a| !a.is_empty()).map(str::to_owned),
         os: p.get("OS").filter(|o| !o.is_empty()).map(str::to_owned),
