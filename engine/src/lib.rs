@@ -64,6 +64,7 @@ pub use error::Error;
 /// without an engine: the remote client logs in locally, as Podman's.
 pub use front_door::images::auth::{
     login as registry_login, login_user as registry_login_user, logout as registry_logout,
+    stored_credentials as registry_stored_credentials,
 };
 pub use front_door::{LocalEngine, StoreChecker};
 pub use rootless::{enter_user_namespace, is_rootless, user_service_uri, Entered, RootlessError};

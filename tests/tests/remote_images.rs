@@ -87,7 +87,55 @@ fn remote_push_save_load_import_and_bad_names() {
     // pull --creds the same way; without them the registry refuses.
     let out = remote(&w, &url, &["pull", "-q", &authed]);
     assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    let without = remote(
+        &w,
+        &url,
+        &["push", &pushed, &format!("{}/remote/viafile:v1", areg.addr)],
+    );
+    assert_eq!(
+        without.status.code(),
+        Some(125),
+        "{}",
+        text(&without.stderr)
+    );
     assert_eq!(ok(&["pull", "-q", "--creds", &creds, &authed]).trim(), id);
+    // login stores the credentials in this host's auth file (checked from
+    // here: a wrong password is refused); push and pull send them.
+    let authfile = w.env.dir().join("remote-client-auth.json");
+    let af = authfile.to_str().unwrap();
+    let out = remote(
+        &w,
+        &url,
+        &[
+            "login",
+            "--authfile",
+            af,
+            "-u",
+            USER,
+            "-p",
+            "wrong",
+            &areg.addr,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("invalid username/password"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&[
+        "login",
+        "--authfile",
+        af,
+        "-u",
+        USER,
+        "-p",
+        PASSWORD,
+        &areg.addr,
+    ]);
+    let via_file = format!("{}/remote/viafile:v1", areg.addr);
+    ok(&["push", "-q", "--authfile", af, &pushed, &via_file]);
+    assert_eq!(ok(&["pull", "-q", "--authfile", af, &via_file]).trim(), id);
     let out = remote(&w, &url, &["push", "nosuchimage:latest"]);
     assert_eq!(out.status.code(), Some(125));
     assert!(
