@@ -16,7 +16,7 @@ use rpod_api::front_door::images::{
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::images::registry_auth;
+use super::registry_auth::registry_auth;
 use crate::docker::image as shape;
 use crate::docker::query::Params;
 use crate::error::{ApiError, ApiResult};
@@ -172,7 +172,11 @@ pub async fn docker_push(
             format!("An image does not exist locally with the tag: {image}"),
         ));
     }
-    let mut registry = registry_auth(headers)?;
+    let destination = p
+        .get("destination")
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned);
+    let mut registry = registry_auth(headers, destination.as_deref().unwrap_or(&image))?;
     if p.get("tlsVerify").is_some_and(|v| !v.is_empty()) {
         registry.tls_verify = Some(p.bool("tlsVerify", true)?);
     }
@@ -180,10 +184,6 @@ pub async fn docker_push(
         registry,
         ..Default::default()
     };
-    let destination = p
-        .get("destination")
-        .filter(|d| !d.is_empty())
-        .map(str::to_owned);
     let rx = spawn_push(engine, image.clone(), destination, options);
     let tag = tag.unwrap_or("latest").to_owned();
     let first = vec![json!({"status": format!("The push refers to repository [{image}]")})];
@@ -203,7 +203,7 @@ pub async fn docker_push(
 }
 
 /// The push options of libpod's query.
-fn libpod_options(headers: &HeaderMap, p: &Params) -> ApiResult<ImagePushOptions> {
+fn libpod_options(headers: &HeaderMap, p: &Params, reference: &str) -> ApiResult<ImagePushOptions> {
     if p.bool("all", false)? {
         return Err(ApiError::not_implemented(
             "pushing every image of a manifest list (all) is not supported by rpod's service yet",
@@ -216,7 +216,7 @@ fn libpod_options(headers: &HeaderMap, p: &Params) -> ApiResult<ImagePushOptions
             )));
         }
     }
-    let mut registry = registry_auth(headers)?;
+    let mut registry = registry_auth(headers, reference)?;
     if p.get("tlsVerify").is_some_and(|v| !v.is_empty()) {
         registry.tls_verify = Some(p.bool("tlsVerify", true)?);
     }
@@ -258,11 +258,11 @@ pub async fn libpod_push(
     headers: &HeaderMap,
     p: &Params,
 ) -> ApiResult<Response> {
-    let options = libpod_options(headers, p)?;
     let destination = p
         .get("destination")
         .filter(|d| !d.is_empty())
         .map(str::to_owned);
+    let options = libpod_options(headers, p, destination.as_deref().unwrap_or(name))?;
     if options.quiet {
         let shown = destination.clone().unwrap_or_else(|| name.to_owned());
         return match engine

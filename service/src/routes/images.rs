@@ -10,10 +10,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine as _;
 use rpod_api::front_door::images::{
     ImageListOptions, ImagePullOptions, ImagePullReport, ImageRemoveOptions, ProgressSink,
-    PullProgress, RegistryOptions,
+    PullProgress,
 };
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -55,33 +54,6 @@ impl ProgressSink for ChannelSink {
     }
 }
 
-/// The credentials of `X-Registry-Auth` (base64url JSON), if any.
-pub(super) fn registry_auth(headers: &HeaderMap) -> ApiResult<RegistryOptions> {
-    let mut options = RegistryOptions::default();
-    let Some(raw) = headers.get("x-registry-auth").and_then(|v| v.to_str().ok()) else {
-        return Ok(options);
-    };
-    if raw.is_empty() {
-        return Ok(options);
-    }
-    let bad = |e: String| ApiError::bad_request(format!("failed to parse X-Registry-Auth: {e}"));
-    let trimmed = raw.trim_end_matches('=');
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(trimmed)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
-        .map_err(|e| bad(e.to_string()))?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-    let field = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    options.username = field("username");
-    options.password = field("password");
-    Ok(options)
-}
-
 /// One JSON message line of the stream.
 fn line(v: &Value) -> Bytes {
     let mut s = v.to_string();
@@ -119,7 +91,7 @@ pub async fn pull(
         _ => image.to_owned(),
     };
     let options = ImagePullOptions {
-        registry: registry_auth(&headers)?,
+        registry: super::registry_auth::registry_auth(&headers, &reference)?,
         blob_progress: true,
         ..Default::default()
     };

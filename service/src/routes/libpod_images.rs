@@ -77,7 +77,7 @@ pub async fn pull(
     let options = ImagePullOptions {
         registry: RegistryOptions {
             tls_verify,
-            ..super::images::registry_auth(&headers)?
+            ..super::registry_auth::registry_auth(&headers, &reference)?
         },
         arch: p.get("Arch").filter(|a| !a.is_empty()).map(str::to_owned),
         os: p.get("OS").filter(|o| !o.is_empty()).map(str::to_owned),

@@ -27,6 +27,7 @@ mod libpod_volumes;
 mod logs;
 mod more;
 mod networks;
+mod registry_auth;
 mod resize;
 mod stats;
 mod system;
