@@ -1,6 +1,7 @@
 //! Docker's image endpoints: list, pull (`/images/create`), inspect,
 //! delete, tag. Image names hold slashes, so `/images/{*rest}` is split
-//! here: `NAME/json`, `NAME/tag`, `NAME`.
+//! here: `NAME/json`, `NAME/history`, `NAME/tag`, `NAME`, and `NAME/get`
+//! ([`super::image_archive`]) and `NAME/push` ([`super::image_push`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;

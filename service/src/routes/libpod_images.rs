@@ -1,5 +1,6 @@
 //! libpod's image endpoints: pull (libpod's JSON stream), list, and by name
-//! (`NAME/json`, `NAME/exists`; `NAME/tag` is Docker's handler), remove
+//! (`NAME/json`, `NAME/exists`, `NAME/get` of [`super::image_archive`];
+//! `NAME/push` and `NAME/tag` are [`super::image_push`]'s), remove
 //! (`/images/remove`).
 
 use std::collections::HashMap;
@@ -50,8 +51,8 @@ impl ProgressSink for LineSink {
 }
 
 /// `POST /libpod/images/pull?reference=R` (`quiet`, `tlsVerify`, `Arch`,
-/// `OS`, `X-Registry-Auth` credentials): `{"stream": LINE}` objects, then `{"images": [ID], "id": ID}` or
-/// `{"error": MESSAGE}`.
+/// `OS`, `X-Registry-Auth` credentials): `{"stream": LINE}` objects, then
+/// `{"images": [ID], "id": ID}` or `{"error": MESSAGE}`.
 pub async fn pull(
     State(engine): State<Engine>,
     headers: axum::http::HeaderMap,
