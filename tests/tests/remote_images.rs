@@ -273,6 +273,28 @@ fn remote_commit_prune_and_local_login() {
         ok(&["image", "inspect", "--format", "{{.Author}}", &target]).trim(),
         "Remote Author"
     );
+    // history as the local one; untag of one name.
+    let fmt = "{{.ID}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}";
+    let hist = ok(&["history", "--no-trunc", "--format", fmt, &target]);
+    assert_eq!(
+        hist,
+        w.env
+            .ok(&["history", "--no-trunc", "--format", fmt, &target])
+    );
+    assert!(hist.lines().count() >= 2, "{hist}");
+    let extra = format!("localhost/{}:x1", unique_name("extra"));
+    ok(&["tag", &target, &extra]);
+    ok(&["untag", &target, &extra]);
+    let names = ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(!names.lines().any(|l| l == extra), "{names}");
+    assert!(names.lines().any(|l| l == target), "{names}");
+    let out = remote(&w, &url, &["history", "nosuchimage"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("image not known"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = remote(&w, &url, &["commit", "nosuchctr", "x"]);
     assert_eq!(out.status.code(), Some(125));
     assert!(

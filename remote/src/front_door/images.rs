@@ -61,8 +61,8 @@ impl Images for RemoteEngine {
         self.tag(name_or_id, &tags).await
     }
 
-    async fn image_untag(&self, _name_or_id: &str, _tags: Vec<String>) -> Result<()> {
-        Err(unsupported("image untag"))
+    async fn image_untag(&self, name_or_id: &str, tags: Vec<String>) -> Result<()> {
+        self.untag(name_or_id, &tags).await
     }
 
     async fn image_exists(&self, name_or_id: &str) -> Result<bool> {
@@ -94,8 +94,8 @@ impl Images for RemoteEngine {
         self.commit(name_or_id, &options).await
     }
 
-    async fn image_history(&self, _name_or_id: &str) -> Result<Vec<ImageHistoryLayer>> {
-        Err(unsupported("image history"))
+    async fn image_history(&self, name_or_id: &str) -> Result<Vec<ImageHistoryLayer>> {
+        self.history(name_or_id).await
     }
 
     async fn image_tree(&self, _name_or_id: &str) -> Result<ImageTreeReport> {

@@ -1,5 +1,6 @@
 //! Images moved over the API: push (libpod's push stream), save (the
-//! archive of `GET /images/export` written here), commit, prune and import.
+//! archive of `GET /images/export` written here), commit, prune and import;
+//! untag and history.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -11,7 +12,8 @@ use rpod_api::front_door::images::{
     ImagePushOptions, ImagePushReport, ImageSaveOptions, ProgressSink, PullProgress,
     SaveDestination,
 };
-use rpod_api::image::ImagePruneReport;
+use rpod_api::image::{ImageHistoryLayer, ImagePruneReport};
+use rpod_api::time::GoTime;
 use rpod_api::{Error, ErrorKind, Result};
 use serde::Deserialize;
 
@@ -295,6 +297,66 @@ impl RemoteEngine {
             .json(Method::POST, &with_query("/images/import", &q), Some(data))
             .await?;
         Ok(r.id)
+    }
+}
+
+impl RemoteEngine {
+    /// `untag`: `POST /libpod/images/{name}/untag` per name (every name
+    /// when `tags` is empty).
+    pub(crate) async fn untag(&self, name: &str, tags: &[String]) -> Result<()> {
+        let path = format!("/images/{}/untag", seg(name));
+        if tags.is_empty() {
+            self.transport
+                .call(Method::POST, &path, None)
+                .await
+                .map_err(no_such_image)?;
+        }
+        for t in tags {
+            let (repo, tag) = match t.rsplit_once(':') {
+                Some((r, tg)) if !tg.contains('/') => (r, tg),
+                _ => (t.as_str(), "latest"),
+            };
+            let q = [("repo", repo.to_owned()), ("tag", tag.to_owned())];
+            self.transport
+                .call(Method::POST, &with_query(&path, &q), None)
+                .await
+                .map_err(no_such_image)?;
+        }
+        Ok(())
+    }
+
+    /// `history`: `GET /libpod/images/{name}/history` (Docker's shape, as
+    /// Podman's service answers; times in whole seconds).
+    pub(crate) async fn history(&self, name: &str) -> Result<Vec<ImageHistoryLayer>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Layer {
+            id: String,
+            created: i64,
+            #[serde(default)]
+            created_by: String,
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+            size: i64,
+            #[serde(default)]
+            comment: String,
+        }
+        let layers: Vec<Layer> = self
+            .transport
+            .get(&format!("/images/{}/history", seg(name)))
+            .await
+            .map_err(no_such_image)?;
+        Ok(layers
+            .into_iter()
+            .map(|l| ImageHistoryLayer {
+                id: l.id.strip_prefix("sha256:").unwrap_or(&l.id).to_owned(),
+                created: GoTime::from_unix_nanos(l.created.saturating_mul(1_000_000_000)),
+                created_by: l.created_by,
+                tags: l.tags.unwrap_or_default(),
+                size: l.size,
+                comment: l.comment,
+            })
+            .collect())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Push over the API: Docker's `POST /images/{name}/push?tag=T` (Docker's
 //! JSON progress stream) and libpod's `POST /libpod/images/{name}/push`
-//! (`{"stream"}` lines, then `{"manifestdigest"}` or `{"error"}`).
+//! (`{"stream"}` lines, then `{"manifestdigest"}` or `{"error"}`); and
+//! libpod's `POST /libpod/images/{name}/untag`, on the same path.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -294,8 +295,27 @@ pub async fn libpod_push(
     }))
 }
 
-/// `POST /libpod/images/{*rest}`: `NAME/push` here, the rest (`NAME/tag`)
-/// as Docker's.
+/// `POST /libpod/images/{name}/untag?repo=R&tag=T`: 201; without `repo`
+/// every name goes (Podman's parameter rules).
+async fn libpod_untag(engine: Engine, name: &str, p: &Params) -> ApiResult<Response> {
+    let repo = p.get("repo").unwrap_or_default();
+    let tag = p.get("tag").unwrap_or_default();
+    let tags = match (repo.is_empty(), tag.is_empty()) {
+        (true, false) => {
+            return Err(ApiError::bad_request(
+                "repo parameter is required to tag an image",
+            ))
+        }
+        (true, true) => Vec::new(),
+        (false, true) => vec![format!("{repo}:latest")],
+        (false, false) => vec![format!("{repo}:{tag}")],
+    };
+    engine.image_untag(name, tags).await?;
+    Ok((StatusCode::CREATED, Json(json!(""))).into_response())
+}
+
+/// `POST /libpod/images/{*rest}`: `NAME/push` and `NAME/untag` here, the
+/// rest (`NAME/tag`) as Docker's.
 pub async fn libpod_post_by_name(
     State(engine): State<Engine>,
     method: Method,
@@ -305,6 +325,9 @@ pub async fn libpod_post_by_name(
 ) -> ApiResult<Response> {
     if let Some(name) = rest.strip_suffix("/push") {
         return libpod_push(engine, name, &headers, &Params(query.0)).await;
+    }
+    if let Some(name) = rest.strip_suffix("/untag") {
+        return libpod_untag(engine, name, &Params(query.0)).await;
     }
     super::images::post_by_name(State(engine), method, headers, Path(rest), query).await
 }

@@ -1,6 +1,7 @@
 //! libpod's image endpoints: pull (libpod's JSON stream), list, and by name
-//! (`NAME/json`, `NAME/exists`, `NAME/get` of [`super::image_archive`];
-//! `NAME/push` and `NAME/tag` are [`super::image_push`]'s), remove
+//! (`NAME/json`, `NAME/exists`, `NAME/history`, `NAME/get` of
+//! [`super::image_archive`]; `NAME/push`, `NAME/untag` and `NAME/tag` are
+//! [`super::image_push`]'s), remove
 //! (`/images/remove`).
 
 use std::collections::HashMap;
@@ -119,6 +120,10 @@ pub async fn get_by_name(
 ) -> ApiResult<Response> {
     if let Some(name) = rest.strip_suffix("/get") {
         return super::image_archive::libpod_get_one(engine, name, &q).await;
+    }
+    // Podman serves Docker's history shape on the libpod path too.
+    if let Some(name) = rest.strip_suffix("/history") {
+        return super::more::image_history(&engine, name).await;
     }
     if let Some(name) = rest.strip_suffix("/json") {
         return Ok(Json(engine.image_inspect(name).await?).into_response());
