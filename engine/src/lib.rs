@@ -60,5 +60,11 @@ pub(crate) mod state;
 pub(crate) mod storage;
 pub(crate) mod volume;
 pub use error::Error;
+/// `login`, `logout` and `login --get-login` on this host's auth file
+/// without an engine: the remote client logs in locally, as Podman's.
+pub use front_door::images::auth::{
+    login as registry_login, login_user as registry_login_user, logout as registry_logout,
+    stored_credentials as registry_stored_credentials,
+};
 pub use front_door::{LocalEngine, StoreChecker};
 pub use rootless::{enter_user_namespace, is_rootless, user_service_uri, Entered, RootlessError};

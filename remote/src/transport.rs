@@ -119,11 +119,27 @@ impl Transport {
         body: Option<Vec<u8>>,
         upgrade: bool,
     ) -> Result<Response<Incoming>> {
+        self.send_with_headers(method, path, body, upgrade, &[])
+            .await
+    }
+
+    /// [`Transport::send`] with extra request headers.
+    async fn send_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        upgrade: bool,
+        headers: &[(&str, String)],
+    ) -> Result<Response<Incoming>> {
         let mut sender = self.connect().await?;
         let mut req = Request::builder()
             .method(method)
             .uri(format!("{API_PREFIX}{path}"))
             .header(hyper::header::HOST, "d");
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
         if body.is_some() {
             req = req.header(hyper::header::CONTENT_TYPE, "application/json");
         }
@@ -168,7 +184,20 @@ impl Transport {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Incoming> {
-        let resp = self.send(method, path, body, false).await?;
+        self.stream_with_headers(method, path, body, &[]).await
+    }
+
+    /// [`Transport::stream`] with extra request headers.
+    pub(crate) async fn stream_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, String)],
+    ) -> Result<Incoming> {
+        let resp = self
+            .send_with_headers(method, path, body, false, headers)
+            .await?;
         let status = resp.status().as_u16();
         if status >= 400 {
             let b = read_all(resp).await?;

@@ -66,12 +66,23 @@ fn read_password_tty(prompt: &str) -> CliResult<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
+/// In remote mode `login` and `logout` work on this host's auth file, and
+/// the credentials are checked from here, as Podman's remote client does:
+/// the service is not involved.
+fn local_auth(g: &Globals) -> bool {
+    g.remote.is_some()
+}
+
 pub async fn login(g: &Globals, a: LoginArgs) -> CliResult {
-    let fd = open_front_door(g)?;
     if a.get_login {
-        let user = fd
-            .registry_login_user(&a.registry, a.registry_args.authfile.clone())
-            .await?;
+        let authfile = a.registry_args.authfile.clone();
+        let user = if local_auth(g) {
+            rpod_engine::registry_login_user(&a.registry, authfile)?
+        } else {
+            open_front_door(g)?
+                .registry_login_user(&a.registry, authfile)
+                .await?
+        };
         println!("{user}");
         return Ok(0);
     }
@@ -118,13 +129,17 @@ pub async fn login(g: &Globals, a: LoginArgs) -> CliResult {
     if username.is_empty() {
         return Err(CliError::usage("username can't be empty"));
     }
-    fd.registry_login(LoginOptions {
+    let options = LoginOptions {
         registry: a.registry.clone(),
         username,
         password,
         options: a.registry_args.unchecked_options()?,
-    })
-    .await?;
+    };
+    if local_auth(g) {
+        rpod_engine::registry_login(&options).await?;
+    } else {
+        open_front_door(g)?.registry_login(options).await?;
+    }
     println!("Login Succeeded!");
     Ok(0)
 }
@@ -134,14 +149,16 @@ pub async fn logout(g: &Globals, a: LogoutArgs) -> CliResult {
     if let Some(f) = &a.authfile {
         super::registry_opts::check_authfile(f)?;
     }
-    let fd = open_front_door(g)?;
-    let removed = fd
-        .registry_logout(LogoutOptions {
-            authfile: a.authfile.clone(),
-            all: a.all,
-            registry: a.registry.clone(),
-        })
-        .await?;
+    let options = LogoutOptions {
+        authfile: a.authfile.clone(),
+        all: a.all,
+        registry: a.registry.clone(),
+    };
+    let removed = if local_auth(g) {
+        rpod_engine::registry_logout(&options)?
+    } else {
+        open_front_door(g)?.registry_logout(options).await?
+    };
     match removed {
         None => println!("Removed login credentials for all registries"),
         Some(key) => println!("Removed login credentials for {key}"),

@@ -95,7 +95,9 @@ pub async fn run(g: &Globals, a: PullArgs) -> CliResult {
     }
     for image in &a.images {
         let sink = (!a.quiet).then(|| StderrProgress::new(bars) as Arc<dyn ProgressSink>);
-        let report = fd.image_pull(image, opts.clone(), sink).await?;
+        let mut opts = opts.clone();
+        opts.registry = a.registry.options_for(g, image)?;
+        let report = fd.image_pull(image, opts, sink).await?;
         for id in report.images {
             println!("{id}");
         }

@@ -36,7 +36,9 @@ pub struct PushArgs {
 pub async fn run(g: &Globals, a: PushArgs) -> CliResult {
     let fd = open_front_door(g)?;
     let options = ImagePushOptions {
-        registry: a.registry.options()?,
+        registry: a
+            .registry
+            .options_for(g, a.destination.as_deref().unwrap_or(&a.image))?,
         quiet: a.quiet,
         remove_signatures: a.remove_signatures,
         compression: a.compression.options(),

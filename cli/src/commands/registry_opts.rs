@@ -25,6 +25,32 @@ pub struct RegistryArgs {
 }
 
 impl RegistryArgs {
+    /// The options for a transfer of `reference` by `g`'s front door. In
+    /// remote mode the credentials come from this host, as Podman's remote
+    /// client: `--creds`, else what the auth file (`--authfile` or the
+    /// default) holds for the reference's registry; they travel to the
+    /// service in `X-Registry-Auth`, the auth file itself stays here.
+    pub fn options_for(
+        &self,
+        g: &super::common::Globals,
+        reference: &str,
+    ) -> CliResult<RegistryOptions> {
+        let mut o = self.options()?;
+        if g.remote.is_none() {
+            return Ok(o);
+        }
+        if o.username.is_none() {
+            if let Some((u, p)) =
+                rpod_engine::registry_stored_credentials(reference, o.authfile.as_deref())?
+            {
+                o.username = Some(u);
+                o.password = Some(p);
+            }
+        }
+        o.authfile = None;
+        Ok(o)
+    }
+
     /// The request's registry options for these flags (`--creds` split); an
     /// `--authfile` that does not exist is refused, as Podman's pull, push,
     /// build and manifest commands refuse it.

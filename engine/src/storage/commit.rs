@@ -148,6 +148,9 @@ impl Store {
         }
         if let Some(m) = &opts.message {
             entry["comment"] = json!(m);
+            // The image's own comment too, as Buildah's SetComment (what
+            // inspect's `.Comment` shows).
+            config["comment"] = json!(m);
         }
         history.push(entry);
         config["history"] = json!(history);

@@ -29,12 +29,12 @@ impl Images for RemoteEngine {
 
     async fn image_push(
         &self,
-        _source: &str,
-        _destination: Option<&str>,
-        _options: ImagePushOptions,
-        _progress: Option<Arc<dyn ProgressSink>>,
+        source: &str,
+        destination: Option<&str>,
+        options: ImagePushOptions,
+        progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<ImagePushReport> {
-        Err(unsupported("image push"))
+        self.push(source, destination, &options, progress).await
     }
 
     async fn image_list(&self, options: ImageListOptions) -> Result<Vec<ImageSummary>> {
@@ -53,16 +53,16 @@ impl Images for RemoteEngine {
         self.image_rm(&names, &options).await
     }
 
-    async fn image_prune(&self, _options: ImagePruneOptions) -> Result<Vec<ImagePruneReport>> {
-        Err(unsupported("image prune"))
+    async fn image_prune(&self, options: ImagePruneOptions) -> Result<Vec<ImagePruneReport>> {
+        self.prune_images(&options).await
     }
 
     async fn image_tag(&self, name_or_id: &str, tags: Vec<String>) -> Result<()> {
         self.tag(name_or_id, &tags).await
     }
 
-    async fn image_untag(&self, _name_or_id: &str, _tags: Vec<String>) -> Result<()> {
-        Err(unsupported("image untag"))
+    async fn image_untag(&self, name_or_id: &str, tags: Vec<String>) -> Result<()> {
+        self.untag(name_or_id, &tags).await
     }
 
     async fn image_exists(&self, name_or_id: &str) -> Result<bool> {
@@ -71,11 +71,11 @@ impl Images for RemoteEngine {
 
     async fn image_save(
         &self,
-        _names: Vec<String>,
-        _options: ImageSaveOptions,
-        _to: SaveDestination,
+        names: Vec<String>,
+        options: ImageSaveOptions,
+        to: SaveDestination,
     ) -> Result<()> {
-        Err(unsupported("image save"))
+        self.save(&names, &options, to).await
     }
 
     async fn image_load(&self, from: ArchiveSource) -> Result<ImageLoadReport> {
@@ -84,18 +84,18 @@ impl Images for RemoteEngine {
 
     async fn image_import(
         &self,
-        _from: ArchiveSource,
-        _options: ImageImportOptions,
+        from: ArchiveSource,
+        options: ImageImportOptions,
     ) -> Result<String> {
-        Err(unsupported("image import"))
+        self.import(from, &options).await
     }
 
-    async fn container_commit(&self, _name_or_id: &str, _options: CommitOptions) -> Result<String> {
-        Err(unsupported("container commit"))
+    async fn container_commit(&self, name_or_id: &str, options: CommitOptions) -> Result<String> {
+        self.commit(name_or_id, &options).await
     }
 
-    async fn image_history(&self, _name_or_id: &str) -> Result<Vec<ImageHistoryLayer>> {
-        Err(unsupported("image history"))
+    async fn image_history(&self, name_or_id: &str) -> Result<Vec<ImageHistoryLayer>> {
+        self.history(name_or_id).await
     }
 
     async fn image_tree(&self, _name_or_id: &str) -> Result<ImageTreeReport> {

@@ -34,8 +34,8 @@ impl RemoteEngine {
         progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<ImagePullReport> {
         let r = &o.registry;
-        if r.authfile.is_some() || r.cert_dir.is_some() || r.username.is_some() {
-            return Err(unsupported("pulling with credentials or certificates"));
+        if r.authfile.is_some() || r.cert_dir.is_some() {
+            return Err(unsupported("pull --authfile/--cert-dir"));
         }
         if o.signature_policy.is_some() || o.variant.is_some() {
             return Err(unsupported("pull --signature-policy/--variant"));
@@ -61,9 +61,22 @@ impl RemoteEngine {
         if let Some(os) = &o.os {
             q.push(("OS", os.clone()));
         }
+        let mut headers = Vec::new();
+        if let Some(u) = &r.username {
+            let header = super::image_transfer::registry_auth_header(
+                u,
+                r.password.as_deref().unwrap_or_default(),
+            );
+            headers.push(("x-registry-auth", header));
+        }
         let mut body = self
             .transport
-            .stream(Method::POST, &with_query("/images/pull", &q), None)
+            .stream_with_headers(
+                Method::POST,
+                &with_query("/images/pull", &q),
+                None,
+                &headers,
+            )
             .await?;
         let mut buf: Vec<u8> = Vec::new();
         let mut images = Vec::new();
@@ -189,34 +202,43 @@ impl RemoteEngine {
         &self,
         from: rpod_api::front_door::images::ArchiveSource,
     ) -> Result<rpod_api::image::ImageLoadReport> {
-        use rpod_api::front_door::images::ArchiveSource;
-        let data = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-            let mut data = Vec::new();
-            match from {
-                ArchiveSource::Path(p) => {
-                    if p.is_dir() {
-                        return Err(unsupported("load of a directory"));
-                    }
-                    let mut f = std::fs::File::open(&p).map_err(|e| {
-                        Error::new(
-                            ErrorKind::InvalidArgument,
-                            format!("open {}: {e}", p.display()),
-                        )
-                    })?;
-                    std::io::Read::read_to_end(&mut f, &mut data)
-                        .map_err(|e| transport("reading the archive", e))?;
-                }
-                ArchiveSource::Stream(mut r) => {
-                    r.read_to_end(&mut data)
-                        .map_err(|e| transport("reading the archive", e))?;
-                }
-            }
-            Ok(data)
-        })
-        .await
-        .map_err(|e| transport("reading the archive", e))??;
+        let data = read_archive(from, "load").await?;
         self.transport
             .json(Method::POST, "/images/load", Some(data))
             .await
     }
+}
+
+/// An archive read whole for `what` (`load`, `import`): a file here (not
+/// a directory), or stdin.
+pub(crate) async fn read_archive(
+    from: rpod_api::front_door::images::ArchiveSource,
+    what: &'static str,
+) -> Result<Vec<u8>> {
+    use rpod_api::front_door::images::ArchiveSource;
+    tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+        let mut data = Vec::new();
+        match from {
+            ArchiveSource::Path(p) => {
+                if p.is_dir() {
+                    return Err(unsupported(&format!("{what} of a directory")));
+                }
+                let mut f = std::fs::File::open(&p).map_err(|e| {
+                    Error::new(
+                        ErrorKind::InvalidArgument,
+                        format!("open {}: {e}", p.display()),
+                    )
+                })?;
+                std::io::Read::read_to_end(&mut f, &mut data)
+                    .map_err(|e| transport("reading the archive", e))?;
+            }
+            ArchiveSource::Stream(mut r) => {
+                r.read_to_end(&mut data)
+                    .map_err(|e| transport("reading the archive", e))?;
+            }
+        }
+        Ok(data)
+    })
+    .await
+    .map_err(|e| transport("reading the archive", e))?
 }

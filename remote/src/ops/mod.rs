@@ -5,6 +5,7 @@ mod containers;
 mod copy;
 mod events;
 mod export;
+mod image_transfer;
 mod images;
 mod logs;
 mod pods;

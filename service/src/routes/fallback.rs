@@ -8,17 +8,11 @@ use crate::error::ApiError;
 /// Path patterns (`*` one segment) of endpoints rpod knows but does not
 /// serve yet (docs/compatibility.md lists them).
 const PLANNED: &[&str] = &[
-    "/auth",
     "/build",
-    "/commit",
     "/containers/*/attach/ws",
     "/containers/*/resize",
     "/containers/*/update",
     "/exec/*/resize",
-    "/images/search",
-    "/images/prune",
-    "/images/load",
-    "/images/get",
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {

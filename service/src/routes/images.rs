@@ -1,6 +1,7 @@
 //! Docker's image endpoints: list, pull (`/images/create`), inspect,
 //! delete, tag. Image names hold slashes, so `/images/{*rest}` is split
-//! here: `NAME/json`, `NAME/tag`, `NAME`.
+//! here: `NAME/json`, `NAME/history`, `NAME/tag`, `NAME`, and `NAME/get`
+//! ([`super::image_archive`]) and `NAME/push` ([`super::image_push`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,10 +11,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine as _;
 use rpod_api::front_door::images::{
     ImageListOptions, ImagePullOptions, ImagePullReport, ImageRemoveOptions, ProgressSink,
-    PullProgress, RegistryOptions,
+    PullProgress,
 };
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -55,33 +55,6 @@ impl ProgressSink for ChannelSink {
     }
 }
 
-/// The credentials of `X-Registry-Auth` (base64url JSON), if any.
-fn registry_auth(headers: &HeaderMap) -> ApiResult<RegistryOptions> {
-    let mut options = RegistryOptions::default();
-    let Some(raw) = headers.get("x-registry-auth").and_then(|v| v.to_str().ok()) else {
-        return Ok(options);
-    };
-    if raw.is_empty() {
-        return Ok(options);
-    }
-    let bad = |e: String| ApiError::bad_request(format!("failed to parse X-Registry-Auth: {e}"));
-    let trimmed = raw.trim_end_matches('=');
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(trimmed)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
-        .map_err(|e| bad(e.to_string()))?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-    let field = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    options.username = field("username");
-    options.password = field("password");
-    Ok(options)
-}
-
 /// One JSON message line of the stream.
 fn line(v: &Value) -> Bytes {
     let mut s = v.to_string();
@@ -119,7 +92,7 @@ pub async fn pull(
         _ => image.to_owned(),
     };
     let options = ImagePullOptions {
-        registry: registry_auth(&headers)?,
+        registry: super::registry_auth::registry_auth(&headers, &reference)?,
         blob_progress: true,
         ..Default::default()
     };
@@ -167,12 +140,15 @@ pub async fn pull(
         .into_response())
 }
 
-/// `GET /images/{name}/json` (other suffixes are not served yet).
+/// `GET /images/{name}/json`, `/history`, `/get`.
 pub async fn get_by_name(
     State(engine): State<Engine>,
     method: Method,
     Path(rest): Path<String>,
 ) -> ApiResult<Response> {
+    if let Some(name) = rest.strip_suffix("/get") {
+        return super::image_archive::docker_get_one(engine, name).await;
+    }
     if let Some(name) = rest.strip_suffix("/json") {
         let data = engine.image_inspect(name).await?;
         return Ok(Json(shape::inspect(&data)).into_response());
@@ -183,17 +159,22 @@ pub async fn get_by_name(
     Err(unsupported(&method, &rest))
 }
 
-/// `POST /images/{name}/tag?repo=R&tag=T`: 201.
+/// `POST /images/{name}/tag?repo=R&tag=T`: 201; `/push`: see
+/// [`super::image_push`].
 pub async fn post_by_name(
     State(engine): State<Engine>,
     method: Method,
+    headers: HeaderMap,
     Path(rest): Path<String>,
     Query(q): Q,
 ) -> ApiResult<Response> {
+    let p = Params(q);
+    if let Some(name) = rest.strip_suffix("/push") {
+        return super::image_push::docker_push(engine, name, &headers, &p).await;
+    }
     let Some(name) = rest.strip_suffix("/tag") else {
         return Err(unsupported(&method, &rest));
     };
-    let p = Params(q);
     let repo = p
         .get("repo")
         .filter(|r| !r.is_empty())
@@ -230,15 +211,8 @@ pub async fn remove(
 }
 
 fn unsupported(method: &Method, rest: &str) -> ApiError {
-    let action = rest.rsplit('/').next().unwrap_or(rest);
-    if matches!(action, "push" | "get") {
-        ApiError::not_implemented(format!(
-            "{method} /images/{rest} is not implemented by rpod yet (see docs/compatibility.md)"
-        ))
-    } else {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("{method} /images/{rest}: no such endpoint"),
-        )
-    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("{method} /images/{rest}: no such endpoint"),
+    )
 }

@@ -1,5 +1,7 @@
 //! libpod's image endpoints: pull (libpod's JSON stream), list, and by name
-//! (`NAME/json`, `NAME/exists`; `NAME/tag` is Docker's handler), remove
+//! (`NAME/json`, `NAME/exists`, `NAME/history`, `NAME/get` of
+//! [`super::image_archive`]; `NAME/push`, `NAME/untag` and `NAME/tag` are
+//! [`super::image_push`]'s), remove
 //! (`/images/remove`).
 
 use std::collections::HashMap;
@@ -50,9 +52,13 @@ impl ProgressSink for LineSink {
 }
 
 /// `POST /libpod/images/pull?reference=R` (`quiet`, `tlsVerify`, `Arch`,
-/// `OS`): `{"stream": LINE}` objects, then `{"images": [ID], "id": ID}` or
-/// `{"error": MESSAGE}`.
-pub async fn pull(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Response> {
+/// `OS`, `X-Registry-Auth` credentials): `{"stream": LINE}` objects, then
+/// `{"images": [ID], "id": ID}` or `{"error": MESSAGE}`.
+pub async fn pull(
+    State(engine): State<Engine>,
+    headers: axum::http::HeaderMap,
+    Query(q): Q,
+) -> ApiResult<Response> {
     let p = Params(q);
     let reference = p
         .get("reference")
@@ -73,7 +79,7 @@ pub async fn pull(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Respon
     let options = ImagePullOptions {
         registry: RegistryOptions {
             tls_verify,
-            ..Default::default()
+            ..super::registry_auth::registry_auth(&headers, &reference)?
         },
         arch: p.get("Arch").filter(|a| !a.is_empty()).map(str::to_owned),
         os: p.get("OS").filter(|o| !o.is_empty()).map(str::to_owned),
@@ -105,12 +111,20 @@ pub async fn pull(State(engine): State<Engine>, Query(q): Q) -> ApiResult<Respon
         .into_response())
 }
 
-/// `GET /libpod/images/{name}/json` and `/exists`.
+/// `GET /libpod/images/{name}/json`, `/exists` and `/get`.
 pub async fn get_by_name(
     State(engine): State<Engine>,
     method: Method,
     Path(rest): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
+    if let Some(name) = rest.strip_suffix("/get") {
+        return super::image_archive::libpod_get_one(engine, name, &q).await;
+    }
+    // Podman serves Docker's history shape on the libpod path too.
+    if let Some(name) = rest.strip_suffix("/history") {
+        return super::more::image_history(&engine, name).await;
+    }
     if let Some(name) = rest.strip_suffix("/json") {
         return Ok(Json(engine.image_inspect(name).await?).into_response());
     }

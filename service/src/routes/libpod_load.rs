@@ -8,13 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt;
 use rpod_api::front_door::images::ArchiveSource;
+use rpod_api::image::ImageLoadReport;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{ApiError, ApiResult};
 use crate::Engine;
 
 /// A file removed when dropped.
-struct Spool(std::path::PathBuf);
+pub(super) struct Spool(pub(super) std::path::PathBuf);
 
 impl Drop for Spool {
     fn drop(&mut self) {
@@ -31,6 +32,20 @@ fn spool_err(e: impl std::fmt::Display) -> ApiError {
 
 /// `POST /libpod/images/load`.
 pub async fn load(State(engine): State<Engine>, body: Body) -> ApiResult<Response> {
+    Ok(Json(receive_and_load(&engine, body).await?).into_response())
+}
+
+/// The body's archive, spooled to a private file, loaded.
+pub(super) async fn receive_and_load(engine: &Engine, body: Body) -> ApiResult<ImageLoadReport> {
+    let spool = spool(body).await?;
+    Ok(engine
+        .image_load(ArchiveSource::Path(spool.0.clone()))
+        .await?)
+}
+
+/// The request body in a private file (removed when the [`Spool`] is
+/// dropped).
+pub(super) async fn spool(body: Body) -> ApiResult<Spool> {
     let spool = Spool(std::env::temp_dir().join(format!(
         "rpod-load-{}-{}.tar",
         std::process::id(),
@@ -50,10 +65,7 @@ pub async fn load(State(engine): State<Engine>, body: Body) -> ApiResult<Respons
     }
     file.flush().await.map_err(spool_err)?;
     drop(file);
-    let report = engine
-        .image_load(ArchiveSource::Path(spool.0.clone()))
-        .await?;
-    Ok(Json(report).into_response())
+    Ok(spool)
 }
 
 /// A name no other request of this service uses at the same time.

@@ -3,11 +3,16 @@
 
 mod archive;
 mod attach;
+mod auth;
+mod commit;
 mod containers;
 mod events;
 mod exec;
 mod export;
 mod fallback;
+mod image_archive;
+mod image_prune;
+mod image_push;
 mod images;
 mod libpod;
 mod libpod_containers;
@@ -22,6 +27,7 @@ mod libpod_volumes;
 mod logs;
 mod more;
 mod networks;
+mod registry_auth;
 mod resize;
 mod stats;
 mod system;
@@ -86,6 +92,17 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/containers/{id}", delete(containers::remove))
         .route("/images/json", get(images::list))
         .route("/images/create", post(images::pull))
+        .route("/images/get", get(image_archive::docker_get_many))
+        .route("/images/load", post(image_archive::docker_load))
+        .route("/images/prune", post(image_prune::docker))
+        .route("/images/search", get(auth::search))
+        .route("/libpod/images/search", get(auth::search))
+        .route("/auth", post(auth::auth))
+        .route("/commit", post(commit::docker))
+        .route("/libpod/commit", post(commit::libpod))
+        .route("/libpod/images/export", get(image_archive::libpod_export))
+        .route("/libpod/images/import", post(image_archive::libpod_import))
+        .route("/libpod/images/prune", post(image_prune::libpod))
         .route(
             "/images/{*rest}",
             get(images::get_by_name)
@@ -157,7 +174,7 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/libpod/images/load", post(libpod_load::load))
         .route(
             "/libpod/images/{*rest}",
-            get(libpod_images::get_by_name).post(images::post_by_name),
+            get(libpod_images::get_by_name).post(image_push::libpod_post_by_name),
         )
         .route("/libpod/pods/create", post(libpod_pods::create))
         .route("/libpod/pods/{name}", delete(libpod_pods::remove))

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod htpasswd_registry;
 pub mod kube;
 pub mod net;
 pub mod service;

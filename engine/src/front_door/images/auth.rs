@@ -31,7 +31,7 @@ fn load(authfile: Option<&std::path::Path>) -> Result<AuthFile> {
 }
 
 /// `login --get-login`.
-pub(crate) fn login_user(registry: &str, authfile: Option<PathBuf>) -> Result<String> {
+pub fn login_user(registry: &str, authfile: Option<PathBuf>) -> Result<String> {
     let key = registry_key(registry);
     let file = load(authfile.as_deref())?;
     file.username(&key)
@@ -39,7 +39,7 @@ pub(crate) fn login_user(registry: &str, authfile: Option<PathBuf>) -> Result<St
 }
 
 /// `login`: checks the credentials, then stores them.
-pub(crate) async fn login(o: &LoginOptions) -> Result<()> {
+pub async fn login(o: &LoginOptions) -> Result<()> {
     let key = registry_key(&o.registry);
     let host = key.split('/').next().unwrap_or(&key).to_string();
     let mut file = load(o.options.authfile.as_deref())?;
@@ -57,8 +57,36 @@ pub(crate) async fn login(o: &LoginOptions) -> Result<()> {
     file.save().map_err(usage)
 }
 
+/// The credentials the auth file (`authfile`, else the default one) holds
+/// for `reference`'s registry and repository (the most specific entry), as
+/// a user name and password; `None` when there are none or the reference
+/// names no registry (a short name). The remote client sends them to the
+/// service, as Podman's reads its own auth file.
+pub fn stored_credentials(
+    reference: &str,
+    authfile: Option<&std::path::Path>,
+) -> Result<Option<(String, String)>> {
+    let reference = reference.strip_prefix("docker://").unwrap_or(reference);
+    let Some((host, rest)) = reference.split_once('/') else {
+        return Ok(None);
+    };
+    if !(host.contains('.') || host.contains(':') || host == "localhost") {
+        return Ok(None);
+    }
+    // The repository without its digest or tag.
+    let repo = rest.split('@').next().unwrap_or(rest);
+    let repo = match repo.rsplit_once(':') {
+        Some((r, tag)) if !tag.contains('/') => r,
+        _ => repo,
+    };
+    let file = load(authfile)?;
+    Ok(file
+        .credentials(host, repo)
+        .map(|c| (c.username, c.password)))
+}
+
 /// `logout`: the key removed, `None` for `--all`.
-pub(crate) fn logout(o: &LogoutOptions) -> Result<Option<String>> {
+pub fn logout(o: &LogoutOptions) -> Result<Option<String>> {
     let mut file = load(o.authfile.as_deref())?;
     if o.all {
         file.clear();

@@ -2,7 +2,7 @@
 //! job.
 
 mod archive;
-mod auth;
+pub(crate) mod auth;
 pub mod filter;
 mod layers;
 pub mod list;
