@@ -399,6 +399,20 @@ fn bridge_network_in_the_rootless_network_namespace() {
     wait_until(Duration::from_secs(30), "the published port", || {
         http_get(port).contains("hello-bridge")
     });
+    // The network's bridge is inside the namespace `unshare
+    // --rootless-netns` enters.
+    let bridge = u.ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{.NetworkInterface}}",
+        &net,
+    ]);
+    let links = u.ok(&["unshare", "--rootless-netns", "ip", "-o", "link"]);
+    assert!(
+        links.contains(&format!(": {}:", bridge.trim())),
+        "{bridge} {links}"
+    );
     // A second container resolves the first by name (aardvark-dns in the
     // rootless namespace) and reaches it over the bridge.
     let got = u.ok(&[
@@ -452,6 +466,13 @@ fn bridge_network_in_the_rootless_network_namespace() {
     assert!(!ns_file.exists(), "the rootless netns file is gone");
     let mounts = u.ok(&["unshare", "cat", "/proc/self/mountinfo"]);
     assert!(!mounts.contains("rootless-netns"), "{mounts}");
+    let out = u.run(&["unshare", "--rootless-netns", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("rootless network namespace"),
+        "{}",
+        stderr(&out)
+    );
     wait_until(Duration::from_secs(10), "the helpers to leave", || {
         processes_naming(&ns_file).is_empty()
             && ["aardvark-dns", "rootlessport"]
@@ -736,6 +757,36 @@ fn nomap_auto_and_uidmap_use_the_namespaces_subordinate_ids() {
     // Host ids in the namespace's terms: 0 is the user, 1.. the subids.
     assert_eq!(map(&["--userns=nomap"]), format!("0 1 {count}"));
     assert_eq!(map(&["--uidmap", "0:1:1000"]), "0 1 1000");
+    // `@`: a host id, translated into the namespace's.
+    assert_eq!(
+        map(&["--uidmap", &format!("0:@{}:1000", start + 10)]),
+        "0 11 1000"
+    );
+    let out = u.run(&["run", "--rm", "--uidmap", "0:@1:10", &img, "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("host id 1 is not mapped in the rootless user namespace"),
+        "{}",
+        stderr(&out)
+    );
+    // A --gidmap of its own, apart from the --uidmap.
+    let ids = u.ok(&[
+        "run",
+        "--rm",
+        "--uidmap",
+        "0:1:1000",
+        "--gidmap",
+        "0:2001:1000",
+        &img,
+        "sh",
+        "-c",
+        "cat /proc/self/uid_map /proc/self/gid_map; stat -c '%u %g' /bin/busybox",
+    ]);
+    let ids: Vec<String> = ids
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(ids, ["0 1 1000", "0 2001 1000", "0 0"]);
     assert_eq!(map(&["--userns=auto:size=500"]), "0 1 500");
     // The user's own id is never handed out by auto; a running auto
     // container's ids are not given to the next.
