@@ -443,20 +443,55 @@ fn bridge_network_in_the_rootless_network_namespace() {
         "eth0",
     ]);
     assert!(addr.contains("inet 10.79."), "{addr}");
-    // UDP ports are refused clearly.
+    // A UDP port: an echo server (the host's python3, its files mounted
+    // in) answers through the forwarder.
+    let (echo, udp_port) = (unique_name("rlbrudp"), free_port());
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &echo,
+        "--network",
+        &net,
+        "-p",
+        &format!("127.0.0.1:{udp_port}:5353/udp"),
+        "-v",
+        "/usr:/usr:ro",
+        "-v",
+        "/lib:/lib:ro",
+        "-v",
+        "/lib64:/lib64:ro",
+        &img,
+        "/usr/bin/python3",
+        "-c",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 5353))\nwhile True:\n    d, a = s.recvfrom(2048)\n    s.sendto(b'echo:' + d, a)\n",
+    ]);
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    wait_until(Duration::from_secs(30), "the UDP echo", || {
+        let _ = client.send_to(b"ping", ("127.0.0.1", udp_port));
+        let mut buf = [0u8; 64];
+        client
+            .recv_from(&mut buf)
+            .is_ok_and(|(n, _)| &buf[..n] == b"echo:ping")
+    });
+    u.ok(&["rm", "-f", "-t", "0", &echo]);
+    // SCTP ports are refused clearly.
     let out = u.run(&[
         "run",
         "--rm",
         "--network",
         &net,
         "-p",
-        "127.0.0.1:5353:53/udp",
+        "127.0.0.1:5353:53/sctp",
         &img,
         "true",
     ]);
     assert_eq!(out.status.code(), Some(125));
     assert!(
-        stderr(&out).contains("forward only TCP ports"),
+        stderr(&out).contains("forward only TCP and UDP ports"),
         "{}",
         stderr(&out)
     );

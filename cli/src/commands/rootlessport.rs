@@ -14,7 +14,7 @@ pub struct RootlessportArgs {
     #[arg(long, value_name = "PATH")]
     netns: PathBuf,
     /// An inherited listening socket and where its connections go
-    #[arg(long = "forward", value_name = "FD=ADDRESS:PORT")]
+    #[arg(long = "forward", value_name = "FD=ADDRESS:PORT/PROTO")]
     forwards: Vec<String>,
 }
 

@@ -386,7 +386,7 @@ fn forward_ports(
     if let Some(m) = reserved
         .mappings
         .iter()
-        .find(|m| m.protocol.split(',').any(|p| p != "tcp"))
+        .find(|m| m.protocol.split(',').any(|p| p != "tcp" && p != "udp"))
     {
         return Err(NetworkError::Refused(
             crate::rootless::network::not_forwarded(&m.protocol),
@@ -395,8 +395,13 @@ fn forward_ports(
     let mut targets = Vec::new();
     for m in &reserved.mappings {
         for i in 0..m.range {
-            for _proto in m.protocol.split(',') {
-                targets.push(std::net::SocketAddr::new(ip, m.container_port + i));
+            for proto in m.protocol.split(',') {
+                let proto = if proto == "udp" {
+                    crate::rootless::portfwd::Proto::Udp
+                } else {
+                    crate::rootless::portfwd::Proto::Tcp
+                };
+                targets.push((proto, std::net::SocketAddr::new(ip, m.container_port + i)));
             }
         }
     }
@@ -404,7 +409,13 @@ fn forward_ports(
         .sockets
         .into_iter()
         .zip(targets)
-        .map(|(socket, target)| crate::rootless::portfwd::Forward { socket, target })
+        .map(
+            |(socket, (proto, target))| crate::rootless::portfwd::Forward {
+                socket,
+                proto,
+                target,
+            },
+        )
         .collect();
     crate::rootless::portfwd::spawn(
         &ctx.cleanup_exe,

@@ -25,13 +25,13 @@ pub fn default_mode() -> Result<NetworkMode, String> {
 }
 
 /// Refuses what a rootless rpod cannot give a container: on a bridge
-/// network (in the rootless network namespace) only TCP ports are
-/// forwarded.
+/// network (in the rootless network namespace) only TCP and UDP ports
+/// are forwarded.
 pub fn check_mode(mode: &NetworkMode, ports: &[PortSpec]) -> Result<(), String> {
     if super::is_rootless() && *mode == NetworkMode::Bridge {
         if let Some(p) = ports
             .iter()
-            .find(|p| p.protocol.split(',').any(|x| x != "tcp"))
+            .find(|p| p.protocol.split(',').any(|x| x != "tcp" && x != "udp"))
         {
             return Err(not_forwarded(&p.protocol));
         }
@@ -42,6 +42,6 @@ pub fn check_mode(mode: &NetworkMode, ports: &[PortSpec]) -> Result<(), String> 
 /// The refusal of a port of protocol `proto` on a rootless bridge network.
 pub fn not_forwarded(proto: &str) -> String {
     format!(
-        "rootless bridge networks forward only TCP ports (not {proto}) in rpod yet: use --network pasta or slirp4netns"
+        "rootless bridge networks forward only TCP and UDP ports (not {proto}) in rpod yet: use --network pasta or slirp4netns"
     )
 }
