@@ -395,6 +395,14 @@ fn bridge_network_in_the_rootless_network_namespace() {
     // pasta and the port forwarder name the namespace.
     assert_eq!(processes_naming(&ns_file).len(), 2);
     assert_eq!(processes_named(pause, "rootlessport").len(), 1);
+    // aardvark-dns runs in there too, forwarding unknown names to pasta's
+    // DNS forwarder.
+    let aardvark = processes_named(pause, "aardvark-dns");
+    assert_eq!(aardvark.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{}/root/etc/resolv.conf", aardvark[0])).unwrap(),
+        "nameserver 169.254.1.1\n"
+    );
     // The published port from the host.
     wait_until(Duration::from_secs(30), "the published port", || {
         http_get(port).contains("hello-bridge")

@@ -91,7 +91,11 @@ impl Netavark {
 
     /// A command for `binary`, entering [`Netavark::inside`] when set.
     /// iptables takes its lock under /run, which the user cannot write:
-    /// `XTABLES_LOCKFILE` puts it beside the namespace.
+    /// `XTABLES_LOCKFILE` puts it beside the namespace. When that
+    /// directory holds a `resolv.conf` (the rootless namespace's: pasta's
+    /// DNS forwarder), the command gets a mount namespace of its own with
+    /// that file on /etc/resolv.conf, so aardvark-dns forwards the names
+    /// it does not know there, as Podman's rootless-netns does.
     fn command(&self, binary: &Path) -> Result<Command, NetavarkError> {
         let mut cmd = Command::new(binary);
         let Some(ns) = &self.inside else {
@@ -101,19 +105,43 @@ impl Netavark {
             binary: ns.clone(),
             source,
         })?;
-        if let Some(dir) = ns.parent() {
-            cmd.env("XTABLES_LOCKFILE", dir.join("xtables.lock"));
-        }
+        let dir = ns.parent().unwrap_or(Path::new("/"));
+        cmd.env("XTABLES_LOCKFILE", dir.join("xtables.lock"));
+        let resolv = dir.join("resolv.conf");
+        let resolv = resolv
+            .exists()
+            .then(|| std::ffi::CString::new(resolv.as_os_str().as_encoded_bytes()).ok())
+            .flatten();
         let fd = file.as_raw_fd();
         // SAFETY: the closure runs in the forked child before exec and
-        // makes one async-signal-safe call, setns(2), on a descriptor the
-        // parent keeps open (`file` lives until the command is spawned: it
-        // moves into the closure, which the Command owns).
+        // makes only async-signal-safe calls (setns, unshare, mount) on a
+        // descriptor the parent keeps open (`file` lives until the command
+        // is spawned: it moves into the closure, which the Command owns)
+        // and on NUL-terminated strings built before the fork.
         unsafe {
             cmd.pre_exec(move || {
                 let _keep = &file;
                 if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
                     return Err(std::io::Error::last_os_error());
+                }
+                // Without it (no /etc/resolv.conf to cover, say) the
+                // helpers use the host's resolvers: not worth failing on.
+                if let Some(resolv) = &resolv {
+                    let _ = libc::unshare(libc::CLONE_NEWNS) == 0
+                        && libc::mount(
+                            std::ptr::null(),
+                            c"/".as_ptr(),
+                            std::ptr::null(),
+                            libc::MS_REC | libc::MS_PRIVATE,
+                            std::ptr::null(),
+                        ) == 0
+                        && libc::mount(
+                            resolv.as_ptr(),
+                            c"/etc/resolv.conf".as_ptr(),
+                            std::ptr::null(),
+                            libc::MS_BIND,
+                            std::ptr::null(),
+                        ) == 0;
                 }
                 Ok(())
             });

@@ -2,7 +2,8 @@
 //! network namespace per user, in which netavark builds the bridges,
 //! firewall rules and aardvark-dns of the user's bridge networks. pasta
 //! gives it outside connectivity (the host's addresses and routes, DNS
-//! forwarded from 169.254.1.1); containers' published ports reach it
+//! forwarded from 169.254.1.1, the resolver netavark's aardvark-dns is
+//! given); containers' published ports reach it
 //! through [`super::portfwd`]. It is bound on a file under the run root,
 //! in the user's mount namespace, made by the first container that needs
 //! it and removed (pasta leaving with it) when the last one is torn down.
@@ -58,6 +59,16 @@ pub fn ensure(config: &EngineConfig) -> Result<PathBuf, NetworkError> {
     remove(config);
     let ns = path(config);
     netns::create(&ns)?;
+    // What netavark's helpers see as /etc/resolv.conf: pasta's DNS
+    // forwarder, which reaches the host's resolver whatever it is.
+    let resolv = dir(config).join("resolv.conf");
+    if let Err(e) = std::fs::write(&resolv, format!("nameserver {}\n", pasta::DNS_FORWARD)) {
+        let _ = netns::remove(&ns);
+        return Err(NetworkError::Io {
+            path: resolv,
+            source: e,
+        });
+    }
     let pid_file = pid_file(config);
     let args = pasta::args(
         &ns,
