@@ -831,6 +831,13 @@ fn nomap_auto_and_uidmap_use_the_namespaces_subordinate_ids() {
         .collect();
     assert_eq!(ids, ["0 1 1000", "0 2001 1000", "0 0"]);
     assert_eq!(map(&["--userns=auto:size=500"]), "0 1 500");
+    assert_eq!(
+        map(&[&format!(
+            "--userns=auto:size=500,uidmapping=0:@{}:500",
+            start + 100
+        )]),
+        "0 101 500"
+    );
     // The user's own id is never handed out by auto; a running auto
     // container's ids are not given to the next.
     let name = unique_name("rlauto");

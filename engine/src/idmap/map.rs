@@ -69,12 +69,16 @@ fn to_host(maps: &[IdMap], id: u32) -> Option<u32> {
 }
 
 /// `--uidmap`/`--gidmap` values (each may hold several `C:H:S` triples
-/// joined by commas), in Podman's words when malformed.
+/// joined by commas), in Podman's words when malformed, with no parent
+/// namespace (as root).
+#[cfg(test)]
 pub fn parse_maps(values: &[String]) -> Result<Vec<IdMap>, IdmapError> {
     parse_maps_in(values, None)
 }
 
-/// As [`parse_maps`]; a host id written `@H` is an id of the host, which
+/// `--uidmap`/`--gidmap` values (each may hold several `C:H:S` triples
+/// joined by commas), in Podman's words when malformed. A host id
+/// written `@H` is an id of the host, which
 /// `parent` (the `INSIDE OUTSIDE COUNT` map of the namespace rpod runs in,
 /// rootless: the user's) translates into that namespace's ids, split where
 /// the range spans several of its lines. Without `parent` (root) `@H` is
