@@ -130,6 +130,16 @@ if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
     fi
     chmod 0666 /dev/net/tun
 fi
+# Rootless fuse-overlayfs (storage.conf's mount_program) opens /dev/fuse as the user: the
+# same udev rule makes it 0666 on Debian (KERNEL=="fuse", MODE="0666"); without udev the
+# kernel's 0600 stays.
+if [ -c /dev/fuse ] && [ "$(stat -c %a /dev/fuse)" != 666 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: /dev/fuse is not 0666 (rootless fuse-overlayfs needs it); run this script as root" >&2
+        exit 1
+    fi
+    chmod 0666 /dev/fuse
+fi
 # docker-py (the `docker` package, PyPI) drives `rpod system service` in
 # tests/tests/api_docker_py.rs (tests/scripts/docker_py_client.py). pip is there by now.
 if ! python3 -c 'import docker' >/dev/null 2>&1; then

@@ -76,6 +76,10 @@ pub struct StorageSection {
     pub max_layer_entries: Option<u64>,
     /// Directory levels below a layer's root, symlinks resolved.
     pub max_path_depth: Option<u32>,
+    /// The program mounting overlays instead of the kernel
+    /// (`fuse-overlayfs`); containers-storage.conf's `mount_program`
+    /// wins.
+    pub mount_program: Option<PathBuf>,
     /// How a user namespace's root filesystem is id-shifted: `auto`
     /// (idmapped layers where the kernel allows, else a chowned copy) or
     /// `copy` (always the chowned copy).
@@ -123,6 +127,9 @@ pub struct EngineConfig {
     /// Driver of container root filesystems (`--storage-driver`, `driver`
     /// of the storage.conf `CONTAINERS_STORAGE_CONF` names).
     pub storage_driver: StorageDriver,
+    /// The overlay mount program (storage.conf's, else rpod.conf's
+    /// `[storage] mount_program`).
+    pub mount_program: Option<PathBuf>,
     /// Where events go (`--events-backend`).
     pub events_logger: EventsLogger,
     /// containers.conf's `events_logfile_max_size` (`None`: no rotation).
@@ -228,12 +235,19 @@ impl EngineConfig {
                 message,
             })?,
         };
+        let root = absolute(
+            root.or(storage.graphroot)
+                .or(file.engine.root)
+                .unwrap_or(defaults.root),
+        );
+        let mut network = file.network.resolve()?;
+        if crate::rootless::is_rootless() && file.network.network_config_dir.is_none() {
+            // The user's own definitions, beside the store (Podman keeps
+            // them under the graph root too).
+            network.config_dir = root.join("networks");
+        }
         Ok(EngineConfig {
-            root: absolute(
-                root.or(storage.graphroot)
-                    .or(file.engine.root)
-                    .unwrap_or(defaults.root),
-            ),
+            root,
             runroot: absolute(
                 runroot
                     .or(storage.runroot)
@@ -250,6 +264,7 @@ impl EngineConfig {
                 .and_then(|n| u64::try_from(n).ok())
                 .filter(|&n| n > 0)),
             storage_driver: storage.driver.unwrap_or_default(),
+            mount_program: storage.mount_program.or(file.storage.mount_program.clone()),
             events_logger: events_logger_of(&containers)?,
             events_max_size: containers.events_max_size()?,
             tmp_dir: None,
@@ -257,7 +272,7 @@ impl EngineConfig {
             runtime_flags: Vec::new(),
             default_mounts_file: None,
             volume_path: None,
-            network: file.network.resolve()?,
+            network,
             cgroup_manager,
         })
     }
@@ -436,18 +451,20 @@ mod tests {
         let conf = dir.path().join("rpod.conf");
         std::fs::write(
             &conf,
-            "[engine]\nroot = \"/x/root\"\nrunroot = \"/x/run\"\n",
+            "[engine]\nroot = \"/x/root\"\nrunroot = \"/x/run\"\n[storage]\nmount_program = \"/c/fuse\"\n",
         )
         .unwrap();
         let storage = StorageConf {
             graphroot: Some("/s/root".into()),
             runroot: Some("/s/run".into()),
             driver: Some(StorageDriver::Vfs),
+            mount_program: Some("/s/fuse".into()),
         };
         let c =
             EngineConfig::load_with_storage(None, Some("/flag/run".into()), Some(conf), storage)
                 .unwrap();
         assert_eq!(c.root, PathBuf::from("/s/root"));
+        assert_eq!(c.mount_program, Some(PathBuf::from("/s/fuse")));
         assert_eq!(c.runroot, PathBuf::from("/flag/run"));
         assert_eq!(c.storage_driver, StorageDriver::Vfs);
     }

@@ -68,7 +68,8 @@ impl Engine {
         }
         let db = Db::open(&config.static_dir())?;
         let store = Store::open_with_driver(&config.root, config.storage_driver)?
-            .with_limits(config.unpack_limits);
+            .with_limits(config.unpack_limits)
+            .with_mount_program(config.mount_program.clone());
         Ok(Engine {
             ctx: Arc::new(EngineCtx {
                 config,

@@ -67,4 +67,6 @@ pub use front_door::images::auth::{
     stored_credentials as registry_stored_credentials,
 };
 pub use front_door::{LocalEngine, StoreChecker};
+pub use rootless::netns::path_under as rootless_netns_path;
+pub use rootless::portfwd::{parse_forward as rootlessport_forward, serve as rootlessport_serve};
 pub use rootless::{enter_user_namespace, is_rootless, user_service_uri, Entered, RootlessError};

@@ -94,6 +94,64 @@ fn storage_conf_sets_roots_and_driver_and_flags_win() {
 }
 
 #[test]
+fn storage_conf_mount_program_mounts_roots_with_fuse_overlayfs() {
+    let (w, img) = busybox();
+    let dir = w.env.dir();
+    let conf = dir.join("storage-fuse.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[storage]\ndriver = \"overlay\"\ngraphroot = \"{0}/froot\"\nrunroot = \"{0}/frun\"\n\
+             [storage.options.overlay]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let env = [("CONTAINERS_STORAGE_CONF", conf.as_path())];
+    let rpod = |args: &[&str]| {
+        let (code, out, err) = bare(&w.env, &env, args);
+        assert_eq!(code, 0, "rpod {args:?}: {err}");
+        out
+    };
+    rpod(&["pull", "-q", &img]);
+    let name = rpod_tests::unique_name("fuseroot");
+    rpod(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        &img,
+        "sh",
+        "-c",
+        "[ -e /kept ] || echo first > /kept; exec sleep 1000",
+    ]);
+    let root_fs = || {
+        let pid = rpod(&["inspect", "--format", "{{.State.Pid}}", &name]);
+        std::fs::read_to_string(format!("/proc/{}/mounts", pid.trim()))
+            .unwrap()
+            .lines()
+            .find(|l| l.split(' ').nth(1) == Some("/"))
+            .and_then(|l| l.split(' ').nth(2).map(str::to_owned))
+            .unwrap_or_default()
+    };
+    assert_eq!(root_fs(), "fuse.fuse-overlayfs");
+    rpod(&["stop", "-t", "0", &name]);
+    rpod(&["start", &name]);
+    assert_eq!(root_fs(), "fuse.fuse-overlayfs");
+    assert_eq!(rpod(&["exec", &name, "cat", "/kept"]), "first\n");
+    rpod(&["rm", "-f", "-t", "0", &name]);
+    let merged = dir.join("froot");
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+    assert!(
+        !mounts.contains(&merged.display().to_string()),
+        "nothing stays mounted: {mounts}"
+    );
+    rpod(&["rmi", "-af"]);
+}
+
+#[test]
 fn storage_conf_named_but_missing_is_an_error_and_default_file_is_never_read() {
     let env = TestEnv::new();
     let missing = env.dir().join("nope.conf");

@@ -23,6 +23,8 @@ struct Rootless {
     dir: tempfile::TempDir,
     user: &'static str,
     uid: u32,
+    /// `NAME=VALUE` added to every command's environment.
+    env: Vec<String>,
 }
 
 impl Rootless {
@@ -39,7 +41,12 @@ impl Rootless {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o700)).unwrap();
             std::os::unix::fs::chown(&p, Some(uid), Some(uid)).unwrap();
         }
-        Rootless { dir, user, uid }
+        Rootless {
+            dir,
+            user,
+            uid,
+            env: Vec::new(),
+        }
     }
 
     fn home(&self) -> PathBuf {
@@ -68,6 +75,7 @@ impl Rootless {
             .arg(format!("HOME={}", self.home().display()))
             .arg(format!("XDG_RUNTIME_DIR={}", self.run_dir().display()))
             .arg("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+            .args(&self.env)
             .arg(rpod_tests::rpod_bin())
             .args(args)
             .current_dir(self.home());
@@ -313,14 +321,262 @@ fn pasta_publishes_a_port_on_loopback() {
     });
     u.ok(&["rm", "-f", "-t", "0", &name]);
     assert!(http_get(port).is_empty(), "the port is closed again");
-    // No bridge networks for rootless rpod: a clear refusal.
-    let out = u.run(&["run", "--rm", "--network", "bridge", &img, "true"]);
+}
+
+/// Live processes of the user's namespace (the one of `pause`) whose
+/// comm or program name is `comm` (Debian's pasta runs as `passt.avx2`).
+fn processes_named(pause: i32, comm: &str) -> Vec<i32> {
+    let Ok(ns) = std::fs::read_link(format!("/proc/{pause}/ns/user")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let in_ns = std::fs::read_link(e.path().join("ns/user")).ok().as_ref() == Some(&ns);
+        let named =
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == comm);
+        let zombie =
+            std::fs::read_to_string(e.path().join("stat")).map_or(true, |s| s.contains(") Z "));
+        if in_ns && named && !zombie {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Live processes whose command line names `path` (pasta sandboxes
+/// itself in a user namespace of its own: found by its `--netns`).
+fn processes_naming(path: &Path) -> Vec<i32> {
+    let want = path.as_os_str().as_encoded_bytes();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if e.file_name().to_string_lossy().parse::<i32>().is_err() {
+            continue;
+        }
+        let names = std::fs::read(e.path().join("cmdline"))
+            .is_ok_and(|c| c.split(|b| *b == 0).any(|a| a == want));
+        let zombie =
+            std::fs::read_to_string(e.path().join("stat")).map_or(true, |s| s.contains(") Z "));
+        if names && !zombie {
+            out.push(e.file_name().to_string_lossy().parse().unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn bridge_network_in_the_rootless_network_namespace() {
+    let u = Rootless::new(USER);
+    let img = u.busybox();
+    let net = unique_name("rlnet");
+    let (web, client) = (unique_name("rlbrweb"), unique_name("rlbrcli"));
+    let port = free_port();
+    u.ok(&["network", "create", &net]);
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &web,
+        "--network",
+        &net,
+        "-p",
+        &format!("127.0.0.1:{port}:80"),
+        &img,
+        "sh",
+        "-c",
+        "mkdir -p /w && echo hello-bridge > /w/index.html && exec httpd -f -p 80 -h /w",
+    ]);
+    // Held in the user's rootless network namespace, pasta outside.
+    let ns_file = u.run_dir().join("rpod/rootless-netns/netns");
+    assert!(ns_file.exists(), "{}", ns_file.display());
+    let pause = u.pause_pid().expect("pause.pid");
+    // pasta and the port forwarder name the namespace.
+    assert_eq!(processes_naming(&ns_file).len(), 2);
+    assert_eq!(processes_named(pause, "rootlessport").len(), 1);
+    // aardvark-dns runs in there too, forwarding unknown names to pasta's
+    // DNS forwarder.
+    let aardvark = processes_named(pause, "aardvark-dns");
+    assert_eq!(aardvark.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{}/root/etc/resolv.conf", aardvark[0])).unwrap(),
+        "nameserver 169.254.1.1\n"
+    );
+    // The published port from the host.
+    wait_until(Duration::from_secs(30), "the published port", || {
+        http_get(port).contains("hello-bridge")
+    });
+    // The network's bridge is inside the namespace `unshare
+    // --rootless-netns` enters.
+    let bridge = u.ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{.NetworkInterface}}",
+        &net,
+    ]);
+    let links = u.ok(&["unshare", "--rootless-netns", "ip", "-o", "link"]);
+    assert!(
+        links.contains(&format!(": {}:", bridge.trim())),
+        "{bridge} {links}"
+    );
+    // A second container resolves the first by name (aardvark-dns in the
+    // rootless namespace) and reaches it over the bridge.
+    let got = u.ok(&[
+        "run",
+        "--rm",
+        "--name",
+        &client,
+        "--network",
+        &net,
+        &img,
+        "wget",
+        "-qO-",
+        &format!("http://{web}/"),
+    ]);
+    assert_eq!(got, "hello-bridge\n");
+    // The default network with --network bridge, in the same namespace.
+    let addr = u.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "bridge",
+        &img,
+        "ip",
+        "-4",
+        "-o",
+        "addr",
+        "show",
+        "eth0",
+    ]);
+    assert!(addr.contains("inet 10.79."), "{addr}");
+    // A UDP port: an echo server (the host's python3, its files mounted
+    // in) answers through the forwarder.
+    let (echo, udp_port) = (unique_name("rlbrudp"), free_port());
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &echo,
+        "--network",
+        &net,
+        "-p",
+        &format!("127.0.0.1:{udp_port}:5353/udp"),
+        "-v",
+        "/usr:/usr:ro",
+        "-v",
+        "/lib:/lib:ro",
+        "-v",
+        "/lib64:/lib64:ro",
+        &img,
+        "/usr/bin/python3",
+        "-c",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 5353))\nwhile True:\n    d, a = s.recvfrom(2048)\n    s.sendto(b'echo:' + d, a)\n",
+    ]);
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    wait_until(Duration::from_secs(30), "the UDP echo", || {
+        let _ = client.send_to(b"ping", ("127.0.0.1", udp_port));
+        let mut buf = [0u8; 64];
+        client
+            .recv_from(&mut buf)
+            .is_ok_and(|(n, _)| &buf[..n] == b"echo:ping")
+    });
+    u.ok(&["rm", "-f", "-t", "0", &echo]);
+    // SCTP ports are refused clearly.
+    let out = u.run(&[
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        "-p",
+        "127.0.0.1:5353:53/sctp",
+        &img,
+        "true",
+    ]);
     assert_eq!(out.status.code(), Some(125));
     assert!(
-        stderr(&out).contains("bridge networks are not supported by rootless rpod"),
+        stderr(&out).contains("forward only TCP and UDP ports"),
         "{}",
         stderr(&out)
     );
+    // The last container leaving takes the namespace and its helpers away.
+    u.ok(&["rm", "-f", "-t", "0", &web]);
+    assert!(http_get(port).is_empty(), "the port is closed again");
+    assert!(!ns_file.exists(), "the rootless netns file is gone");
+    let mounts = u.ok(&["unshare", "cat", "/proc/self/mountinfo"]);
+    assert!(!mounts.contains("rootless-netns"), "{mounts}");
+    let out = u.run(&["unshare", "--rootless-netns", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("rootless network namespace"),
+        "{}",
+        stderr(&out)
+    );
+    wait_until(Duration::from_secs(10), "the helpers to leave", || {
+        processes_naming(&ns_file).is_empty()
+            && ["aardvark-dns", "rootlessport"]
+                .iter()
+                .all(|c| processes_named(pause, c).is_empty())
+    });
+    u.ok(&["network", "rm", &net]);
+}
+
+#[test]
+fn fuse_overlayfs_mount_program_keeps_writes_across_stop_start() {
+    let mut u = Rootless::new(USER);
+    let conf = u.dir.path().join("storage.conf");
+    std::fs::write(
+        &conf,
+        "[storage]\ndriver = \"overlay\"\n[storage.options.overlay]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    u.env
+        .push(format!("CONTAINERS_STORAGE_CONF={}", conf.display()));
+    let img = u.busybox();
+    let name = unique_name("rlfuse");
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        &img,
+        "sh",
+        "-c",
+        "[ -e /persist ] || echo written-once > /persist; exec sleep 1000",
+    ]);
+    let pid = || -> i32 {
+        u.ok(&["inspect", "--format", "{{.State.Pid}}", &name])
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let root_fs = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/mounts"))
+            .unwrap()
+            .lines()
+            .find(|l| l.split(' ').nth(1) == Some("/"))
+            .map(|l| l.split(' ').nth(2).unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(root_fs(pid()), "fuse.fuse-overlayfs");
+    wait_until(Duration::from_secs(10), "the write", || {
+        u.run(&["exec", &name, "cat", "/persist"]).stdout == b"written-once\n"
+    });
+    u.ok(&["stop", "-t", "0", &name]);
+    let mounts = u.ok(&["unshare", "cat", "/proc/self/mounts"]);
+    assert!(
+        !mounts.contains("fuse-overlayfs"),
+        "unmounted when stopped: {mounts}"
+    );
+    u.ok(&["start", &name]);
+    assert_eq!(root_fs(pid()), "fuse.fuse-overlayfs");
+    assert_eq!(u.ok(&["exec", &name, "cat", "/persist"]), "written-once\n");
+    u.ok(&["rm", "-f", "-t", "0", &name]);
 }
 
 #[test]
@@ -544,7 +800,44 @@ fn nomap_auto_and_uidmap_use_the_namespaces_subordinate_ids() {
     // Host ids in the namespace's terms: 0 is the user, 1.. the subids.
     assert_eq!(map(&["--userns=nomap"]), format!("0 1 {count}"));
     assert_eq!(map(&["--uidmap", "0:1:1000"]), "0 1 1000");
+    // `@`: a host id, translated into the namespace's.
+    assert_eq!(
+        map(&["--uidmap", &format!("0:@{}:1000", start + 10)]),
+        "0 11 1000"
+    );
+    let out = u.run(&["run", "--rm", "--uidmap", "0:@1:10", &img, "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("host id 1 is not mapped in the rootless user namespace"),
+        "{}",
+        stderr(&out)
+    );
+    // A --gidmap of its own, apart from the --uidmap.
+    let ids = u.ok(&[
+        "run",
+        "--rm",
+        "--uidmap",
+        "0:1:1000",
+        "--gidmap",
+        "0:2001:1000",
+        &img,
+        "sh",
+        "-c",
+        "cat /proc/self/uid_map /proc/self/gid_map; stat -c '%u %g' /bin/busybox",
+    ]);
+    let ids: Vec<String> = ids
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(ids, ["0 1 1000", "0 2001 1000", "0 0"]);
     assert_eq!(map(&["--userns=auto:size=500"]), "0 1 500");
+    assert_eq!(
+        map(&[&format!(
+            "--userns=auto:size=500,uidmapping=0:@{}:500",
+            start + 100
+        )]),
+        "0 101 500"
+    );
     // The user's own id is never handed out by auto; a running auto
     // container's ids are not given to the next.
     let name = unique_name("rlauto");

@@ -55,6 +55,7 @@ mod terminal;
 mod volume;
 // The modules' former names, still used by lifecycle.rs, container_filter.rs
 // and system.rs.
+mod rootlessport;
 mod system;
 mod tag;
 mod top;
@@ -152,6 +153,9 @@ pub enum Command {
     Untag(tag::UntagArgs),
     /// Run a command in a modified user namespace
     Unshare(unshare::UnshareArgs),
+    /// Forward a rootless container's published ports (internal)
+    #[command(hide = true)]
+    Rootlessport(rootlessport::RootlessportArgs),
     /// Display the rpod version information
     Version(info::VersionArgs),
     /// Manage volumes
@@ -312,6 +316,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
         Command::Unshare(a) => unshare::run(&g, a).await,
+        Command::Rootlessport(a) => rootlessport::run(a).await,
         Command::Version(a) => info::version(&g, a).await,
         Command::Network(c) => network::dispatch(&g, c).await,
         Command::Completion(a) => completion::run(a),

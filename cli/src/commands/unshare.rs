@@ -25,14 +25,20 @@ pub async fn run(g: &Globals, a: UnshareArgs) -> CliResult {
     if !rpod_engine::is_rootless() {
         return Err(CliError::usage("please use unshare with rootless"));
     }
-    if a.rootless_netns {
-        // rpod has no shared rootless network namespace: every container
-        // gets its own from pasta or slirp4netns.
-        return Err(CliError::usage(
-            "--rootless-netns is not supported: rpod has no rootless network namespace (see docs/compatibility.md)",
-        ));
-    }
     let info = open_front_door(g)?.system_info().await?;
+    // The rootless network namespace exists while a container is set up
+    // on a bridge network.
+    let netns = if a.rootless_netns {
+        let path = rpod_engine::rootless_netns_path(std::path::Path::new(&info.store.run_root));
+        Some(std::fs::File::open(&path).map_err(|e| {
+            CliError::usage(format!(
+                "the rootless network namespace {} does not exist (no container is set up on a bridge network): {e}",
+                path.display()
+            ))
+        })?)
+    } else {
+        None
+    };
     let mut argv = a.command;
     if argv.is_empty() {
         argv.push(
@@ -42,11 +48,28 @@ pub async fn run(g: &Globals, a: UnshareArgs) -> CliResult {
                 .unwrap_or_else(|| "/bin/sh".into()),
         );
     }
-    let status = std::process::Command::new(&argv[0])
-        .args(&argv[1..])
+    let mut cmd = std::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..])
         .env("CONTAINERS_GRAPHROOT", &info.store.graph_root)
-        .env("CONTAINERS_RUNROOT", &info.store.run_root)
-        .status();
+        .env("CONTAINERS_RUNROOT", &info.store.run_root);
+    if let Some(ns) = netns {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        let fd = ns.as_raw_fd();
+        // SAFETY: runs in the forked child before exec; setns(2) is
+        // async-signal-safe and `ns` (moved into the closure) keeps the
+        // descriptor open.
+        unsafe {
+            cmd.pre_exec(move || {
+                let _keep = &ns;
+                if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let status = cmd.status();
     match status {
         Ok(st) => {
             use std::os::unix::process::ExitStatusExt;

@@ -72,11 +72,17 @@ impl Buildah {
         std::fs::create_dir_all(&storage_root).map_err(|e| BuildError::io(&storage_root, e))?;
         // Buildah reads storage.conf for what the flags leave out
         // (mount programs, additional stores): rpod's own, not the host's.
-        let text = format!(
+        let mut text = format!(
             "[storage]\ndriver = \"{driver}\"\ngraphroot = \"{}\"\nrunroot = \"{}\"\n",
             storage_root.display(),
             runroot.display()
         );
+        if let Some(p) = &config.mount_program {
+            text.push_str(&format!(
+                "[storage.options.overlay]\nmount_program = \"{}\"\n",
+                p.display()
+            ));
+        }
         crate::storage::atomic::write_file(&conf, text.as_bytes())?;
         let mut global: Vec<OsString> = vec![
             "--root".into(),

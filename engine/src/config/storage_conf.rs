@@ -4,9 +4,10 @@
 //! `--root`, see docs/compatibility.md).
 //!
 //! What rpod takes from the file: `graphroot` (rpod's `--root`), `runroot`
-//! (`--runroot`) and `driver` (`overlay` or `vfs`). Other settings are
-//! defaults of features rpod does not have (additional image stores, mount
-//! programs, quotas): they are ignored with a debug message.
+//! (`--runroot`), `driver` (`overlay` or `vfs`) and the overlay's
+//! `mount_program` (fuse-overlayfs). Other settings are defaults of
+//! features rpod does not have (additional image stores, quotas): they are
+//! ignored with a debug message.
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +69,9 @@ pub struct StorageConf {
     /// `None` when the file sets no driver (containers/storage then warns
     /// and picks one).
     pub driver: Option<StorageDriver>,
+    /// `[storage.options.overlay] mount_program` (or the older
+    /// `[storage.options] mount_program`): the program mounting overlays.
+    pub mount_program: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,7 +118,20 @@ impl StorageConf {
             source,
         })?;
         let t = file.storage;
-        for key in t.others.keys() {
+        let options = t.others.get("options").and_then(|o| o.as_table());
+        let mount_program = options
+            .and_then(|o| o.get("overlay"))
+            .and_then(|o| o.as_table())
+            .and_then(|o| o.get("mount_program"))
+            .or_else(|| options.and_then(|o| o.get("mount_program")))
+            .and_then(|p| p.as_str())
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
+        for key in t
+            .others
+            .keys()
+            .filter(|k| *k != "options" || mount_program.is_none())
+        {
             tracing::debug!(
                 "storage configuration {}: [storage] {key} is not used by rpod",
                 path.display()
@@ -135,6 +152,7 @@ impl StorageConf {
             graphroot: non_empty(t.graphroot),
             runroot: non_empty(t.runroot),
             driver,
+            mount_program,
         })
     }
 }
@@ -154,6 +172,27 @@ mod tests {
         assert_eq!(c.graphroot, Some(PathBuf::from("/g")));
         assert_eq!(c.runroot, Some(PathBuf::from("/r")));
         assert_eq!(c.driver, Some(StorageDriver::Vfs));
+        assert_eq!(c.mount_program, None);
+    }
+
+    #[test]
+    fn reads_the_mount_program() {
+        let c = StorageConf::parse(
+            Path::new("/x"),
+            "[storage]\ndriver = \"overlay\"\n\
+             [storage.options.overlay]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.mount_program,
+            Some(PathBuf::from("/usr/bin/fuse-overlayfs"))
+        );
+        let c = StorageConf::parse(
+            Path::new("/x"),
+            "[storage]\ndriver = \"overlay\"\n[storage.options]\nmount_program = \"/f\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.mount_program, Some(PathBuf::from("/f")));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::engine::EngineCtx;
 use crate::network::config::Backend;
 use crate::network::mode::NetworkAttach;
 use crate::network::types::{Network, NetworkOptions, StatusBlock};
-use crate::network::{cni::Cni, netavark::Netavark, netns, store_for, NetworkError};
+use crate::network::{cni::Cni, netns, store_for, NetworkError};
 use crate::spec::etc_hosts;
 use crate::state::{ContainerRecord, NetworkAttachment};
 
@@ -253,7 +253,10 @@ fn tear_down(ctx: &EngineCtx, id: &str, options: &NetworkOptions) -> Result<(), 
     let run_dir = ctx.config.network_run_dir();
     let _guard = backend_lock(ctx)?;
     match ctx.config.network.backend {
-        Backend::Netavark => Ok(Netavark::find(run_dir)?.teardown(&ns, options)?),
+        Backend::Netavark => match crate::rootless::netns::netavark(&ctx.config, false)? {
+            Some(n) => Ok(n.teardown(&ns, options)?),
+            None => Ok(()),
+        },
         Backend::Cni => Ok(Cni::new(run_dir.join("cni")).teardown(&ns, options)?),
     }
 }

@@ -16,8 +16,7 @@ use crate::engine::EngineCtx;
 use crate::network::config::Backend;
 use crate::network::types::{Network, NetworkOptions, PerNetworkOptions, PortMapping, StatusBlock};
 use crate::network::{
-    cni::Cni, ipam, netavark::Netavark, netns, port_reserve, ports::PortSpec, store_for,
-    NetworkError,
+    cni::Cni, ipam, netns, port_reserve, ports::PortSpec, store_for, NetworkError,
 };
 use crate::spec::EtcNet;
 use crate::state::{ContainerRecord, NetworkAttachment, StateError};
@@ -346,11 +345,86 @@ pub(crate) fn setup(
         }
     };
     record_status(ctx, backend, &mut attachments, &status)?;
+    let held_ports = if crate::rootless::is_rootless() && !reserved.sockets.is_empty() {
+        // The host ports are in the host's namespace, the container in
+        // the rootless one: a forwarder holds and serves them.
+        if let Err(e) = forward_ports(ctx, paths, &attachments, reserved) {
+            teardown(ctx, rec, paths);
+            return Err(e.into());
+        }
+        Vec::new()
+    } else {
+        reserved.sockets
+    };
     Ok(NetSetup {
         etc: etc_entries(ctx, rec, &attachments, &options, &status),
         netns: Some(ns),
-        held_ports: reserved.sockets,
+        held_ports,
     })
+}
+
+/// The pid file of a rootless container's port forwarder.
+fn forwarder_pid_file(paths: &ContainerPaths) -> PathBuf {
+    paths.run_dir.join("rootlessport.pid")
+}
+
+/// Rootless: starts the forwarder of the reserved host ports to the
+/// container's first address (in the order [`port_reserve::reserve`]
+/// bound them: mapping, port of its range, protocol).
+fn forward_ports(
+    ctx: &EngineCtx,
+    paths: &ContainerPaths,
+    attachments: &[NetworkAttachment],
+    reserved: port_reserve::Reserved,
+) -> Result<(), NetworkError> {
+    let ip = attachments
+        .iter()
+        .find_map(|a| a.ipv4.map(IpAddr::V4).or(a.ipv6.map(IpAddr::V6)))
+        .ok_or_else(|| {
+            NetworkError::Refused("the container has no address to forward its ports to".into())
+        })?;
+    if let Some(m) = reserved
+        .mappings
+        .iter()
+        .find(|m| m.protocol.split(',').any(|p| p != "tcp" && p != "udp"))
+    {
+        return Err(NetworkError::Refused(
+            crate::rootless::network::not_forwarded(&m.protocol),
+        ));
+    }
+    let mut targets = Vec::new();
+    for m in &reserved.mappings {
+        for i in 0..m.range {
+            for proto in m.protocol.split(',') {
+                let proto = if proto == "udp" {
+                    crate::rootless::portfwd::Proto::Udp
+                } else {
+                    crate::rootless::portfwd::Proto::Tcp
+                };
+                targets.push((proto, std::net::SocketAddr::new(ip, m.container_port + i)));
+            }
+        }
+    }
+    let forwards = reserved
+        .sockets
+        .into_iter()
+        .zip(targets)
+        .map(
+            |(socket, (proto, target))| crate::rootless::portfwd::Forward {
+                socket,
+                proto,
+                target,
+            },
+        )
+        .collect();
+    crate::rootless::portfwd::spawn(
+        &ctx.cleanup_exe,
+        &crate::rootless::netns::path(&ctx.config),
+        forwards,
+        &forwarder_pid_file(paths),
+        &paths.run_dir.join("rootlessport.log"),
+    )?;
+    Ok(())
 }
 
 /// One backend call at a time per root (as Podman's network lock): two
@@ -370,7 +444,14 @@ pub(super) fn run_setup(
     let run_dir = ctx.config.network_run_dir();
     let _guard = backend_lock(ctx)?;
     match ctx.config.network.backend {
-        Backend::Netavark => Ok(Netavark::find(run_dir)?.setup(ns, options)?),
+        Backend::Netavark => {
+            let netavark = crate::rootless::netns::netavark(&ctx.config, true)?
+                .ok_or_else(|| NetworkError::Refused("no rootless network namespace".into()))?;
+            Ok(netavark.setup(ns, options)?)
+        }
+        Backend::Cni if crate::rootless::is_rootless() => Err(NetworkError::Refused(
+            "rootless bridge networks need the netavark network backend".into(),
+        )),
         Backend::Cni => Ok(Cni::new(run_dir.join("cni")).setup(ns, options)?),
     }
 }
@@ -685,13 +766,22 @@ pub(crate) fn teardown(ctx: &EngineCtx, rec: &ContainerRecord, paths: &Container
     let options = std::fs::read(&file)
         .ok()
         .and_then(|d| serde_json::from_slice::<NetworkOptions>(&d).ok());
+    if crate::rootless::is_rootless() {
+        crate::rootless::portfwd::stop(
+            &forwarder_pid_file(paths),
+            &crate::rootless::netns::path(&ctx.config),
+        );
+    }
     if let Some(options) = &options {
         let run_dir = ctx.config.network_run_dir();
         let _guard = backend_lock(ctx);
         let res: Result<(), NetworkError> = match ctx.config.network.backend {
-            Backend::Netavark => Netavark::find(run_dir)
-                .map_err(NetworkError::from)
-                .and_then(|n| n.teardown(&ns, options).map_err(NetworkError::from)),
+            Backend::Netavark => {
+                crate::rootless::netns::netavark(&ctx.config, false).and_then(|n| match n {
+                    Some(n) => n.teardown(&ns, options).map_err(NetworkError::from),
+                    None => Ok(()),
+                })
+            }
             Backend::Cni => Cni::new(run_dir.join("cni"))
                 .teardown(&ns, options)
                 .map_err(NetworkError::from),
@@ -720,6 +810,30 @@ pub(crate) fn teardown(ctx: &EngineCtx, rec: &ContainerRecord, paths: &Container
                 tracing::warn!(container = %rec.id, "removing {}: {e}", f.display());
             }
         }
+    }
+    if crate::rootless::is_rootless() && options.is_some() {
+        remove_rootless_netns_if_unused(ctx, &rec.id);
+    }
+}
+
+/// Rootless: the last container set up in the rootless network namespace
+/// takes it (and its pasta) away.
+fn remove_rootless_netns_if_unused(ctx: &EngineCtx, leaving: &str) {
+    let _guard = backend_lock(ctx);
+    let Ok(all) = ctx.db.list_containers() else {
+        return;
+    };
+    let used = all.iter().any(|c| {
+        c.id != leaving
+            && c.options.network == NetworkMode::Bridge
+            && crate::rootless::netns::in_use_by(
+                &options_file(&ContainerPaths::new(&ctx.config, &c.id)),
+                &ctx.config.netns_path(&c.id),
+            )
+    });
+    if !used {
+        tracing::debug!("removing the rootless network namespace: no container uses it");
+        crate::rootless::netns::remove(&ctx.config);
     }
 }
 

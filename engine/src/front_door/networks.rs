@@ -368,11 +368,13 @@ impl Networks for LocalEngine {
         }
         n.network_dns_servers = Some(after.clone()).filter(|a| !a.is_empty());
         if config.network.backend == crate::network::config::Backend::Netavark {
-            let netavark = crate::network::netavark::Netavark::find(config.network_run_dir())
+            let netavark = crate::rootless::netns::netavark(config, false)
                 .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
-            netavark
-                .update_dns(&n, &after)
-                .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+            if let Some(netavark) = netavark {
+                netavark
+                    .update_dns(&n, &after)
+                    .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+            }
         }
         store.replace(&n).map_err(store_error)
     }

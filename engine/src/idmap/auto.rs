@@ -35,8 +35,20 @@ impl AutoOptions {
                         })?;
                     out.size = Some(n);
                 }
-                "uidmapping" => out.uidmapping.extend(super::parse_maps(&[value.into()])?),
-                "gidmapping" => out.gidmapping.extend(super::parse_maps(&[value.into()])?),
+                // `@H`: a host id, rootless translated into the user's
+                // namespace as for --uidmap.
+                "uidmapping" => out.uidmapping.extend(super::parse_maps_in(
+                    &[value.into()],
+                    crate::rootless::is_rootless()
+                        .then(crate::rootless::uid_map)
+                        .as_deref(),
+                )?),
+                "gidmapping" => out.gidmapping.extend(super::parse_maps_in(
+                    &[value.into()],
+                    crate::rootless::is_rootless()
+                        .then(crate::rootless::gid_map)
+                        .as_deref(),
+                )?),
                 _ => {
                     return Err(IdmapError::Invalid(format!(
                         "unknown option specified: {key:?}"

@@ -69,10 +69,72 @@ fn to_host(maps: &[IdMap], id: u32) -> Option<u32> {
 }
 
 /// `--uidmap`/`--gidmap` values (each may hold several `C:H:S` triples
-/// joined by commas), in Podman's words when malformed.
+/// joined by commas), in Podman's words when malformed, with no parent
+/// namespace (as root).
+#[cfg(test)]
 pub fn parse_maps(values: &[String]) -> Result<Vec<IdMap>, IdmapError> {
+    parse_maps_in(values, None)
+}
+
+/// `--uidmap`/`--gidmap` values (each may hold several `C:H:S` triples
+/// joined by commas), in Podman's words when malformed. A host id
+/// written `@H` is an id of the host, which
+/// `parent` (the `INSIDE OUTSIDE COUNT` map of the namespace rpod runs in,
+/// rootless: the user's) translates into that namespace's ids, split where
+/// the range spans several of its lines. Without `parent` (root) `@H` is
+/// `H`.
+pub fn parse_maps_in(
+    values: &[String],
+    parent: Option<&[IdMap]>,
+) -> Result<Vec<IdMap>, IdmapError> {
     let mut out = Vec::new();
     for v in values.iter().flat_map(|v| v.split(',')) {
+        let host_id = v.split(':').nth(1).is_some_and(|h| h.starts_with('@'));
+        let plain = v.replacen(":@", ":", 1);
+        let mut one = parse_maps_plain(&plain)?;
+        match (host_id, parent) {
+            (true, Some(parent)) => {
+                let m = one.remove(0);
+                out.extend(into_parent(v, m, parent)?);
+            }
+            _ => out.append(&mut one),
+        }
+    }
+    Ok(out)
+}
+
+/// `m` with its host ids (of the host) as ids of the namespace `parent`
+/// maps.
+fn into_parent(v: &str, m: IdMap, parent: &[IdMap]) -> Result<Vec<IdMap>, IdmapError> {
+    let mut out = Vec::new();
+    let (mut container, mut host, mut left) = (m.container, u64::from(m.host), u64::from(m.size));
+    while left > 0 {
+        let Some(p) = parent
+            .iter()
+            .find(|p| u64::from(p.host) <= host && host < u64::from(p.host) + u64::from(p.size))
+        else {
+            return Err(IdmapError::Invalid(format!(
+                "invalid mapping {v:?}: host id {host} is not mapped in the rootless user namespace (see /etc/subuid and /etc/subgid)"
+            )));
+        };
+        let n = left.min(u64::from(p.host) + u64::from(p.size) - host);
+        let inside = u64::from(p.container) + host - u64::from(p.host);
+        out.push(IdMap {
+            container,
+            host: u32::try_from(inside).unwrap_or(u32::MAX),
+            size: u32::try_from(n).unwrap_or(u32::MAX),
+        });
+        container = container.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        host += n;
+        left -= n;
+    }
+    Ok(out)
+}
+
+/// One `C:H:S` triple (or several joined by commas) without `@`.
+fn parse_maps_plain(values: &str) -> Result<Vec<IdMap>, IdmapError> {
+    let mut out = Vec::new();
+    for v in values.split(',') {
         let nums: Vec<&str> = v.split(':').collect();
         let parsed: Option<Vec<u32>> = (nums.len() == 3)
             .then(|| nums.iter().map(|n| n.parse::<u32>().ok()).collect())
@@ -117,9 +179,38 @@ mod tests {
         assert_eq!(maps.host_uid(5000), None);
         assert_eq!(maps.host_gid(6005), Some(6));
         assert!(!maps.is_identity());
-        for bad in ["0:1", "a:1:2", "0:1:0", "1:4294967295:2"] {
+        for bad in ["0:1", "a:1:2", "0:1:0", "1:4294967295:2", "0:@@1:2"] {
             assert!(parse_maps(&[bad.into()]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn host_ids_go_through_the_parent_map() {
+        // The user's namespace: 0 = host 1000, 1.. = host 100000..
+        let parent = [
+            IdMap {
+                container: 0,
+                host: 1000,
+                size: 1,
+            },
+            IdMap {
+                container: 1,
+                host: 100000,
+                size: 65536,
+            },
+        ];
+        let m = parse_maps_in(&["0:@100000:10".into()], Some(&parent)).unwrap();
+        assert_eq!(m[0].to_inspect(), "0:1:10");
+        let m = parse_maps_in(&["0:@1000:3".into()], Some(&parent)).unwrap_err();
+        assert!(m.to_string().contains("host id 1001 is not mapped"), "{m}");
+        let m = parse_maps_in(&["5:@1000:1,6:7:2".into()], Some(&parent)).unwrap();
+        assert_eq!(
+            m.iter().map(|m| m.to_inspect()).collect::<Vec<_>>(),
+            ["5:0:1", "6:7:2"]
+        );
+        // Root: the host's ids are its own.
+        let m = parse_maps_in(&["0:@100000:10".into()], None).unwrap();
+        assert_eq!(m[0].to_inspect(), "0:100000:10");
     }
 
     #[test]

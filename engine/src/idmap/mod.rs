@@ -13,7 +13,7 @@ mod subid;
 
 pub use auto::{allocate_auto, AutoOptions};
 pub use holder::Holder;
-pub use map::{parse_maps, IdMap, IdMaps};
+pub use map::{parse_maps_in, IdMap, IdMaps};
 pub use mount::{mount_idmapped, unmount_idmapped};
 pub use pin::{pin_userns, unpin_userns};
 pub use subid::{subid_ranges, SubIdRange};

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::IpAddr;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -45,6 +47,10 @@ pub struct Netavark {
     pub aardvark: Option<PathBuf>,
     /// `--config`: netavark's state, aardvark-dns's configuration.
     pub run_dir: PathBuf,
+    /// Rootless: the user's rootless network namespace, which netavark
+    /// and aardvark-dns run in (their bridges, firewall rules and DNS
+    /// server live there); `None`: the host's.
+    pub inside: Option<PathBuf>,
 }
 
 /// The first `name` in the helper directories, else on `$PATH`.
@@ -73,7 +79,74 @@ impl Netavark {
             binary: find_helper("netavark").ok_or(NetavarkError::NotFound)?,
             aardvark: find_helper("aardvark-dns"),
             run_dir,
+            inside: None,
         })
+    }
+
+    /// This netavark, run inside the network namespace at `netns`.
+    pub fn inside(mut self, netns: Option<PathBuf>) -> Netavark {
+        self.inside = netns;
+        self
+    }
+
+    /// A command for `binary`, entering [`Netavark::inside`] when set.
+    /// iptables takes its lock under /run, which the user cannot write:
+    /// `XTABLES_LOCKFILE` puts it beside the namespace. When that
+    /// directory holds a `resolv.conf` (the rootless namespace's: pasta's
+    /// DNS forwarder), the command gets a mount namespace of its own with
+    /// that file on /etc/resolv.conf, so aardvark-dns forwards the names
+    /// it does not know there, as Podman's rootless-netns does.
+    fn command(&self, binary: &Path) -> Result<Command, NetavarkError> {
+        let mut cmd = Command::new(binary);
+        let Some(ns) = &self.inside else {
+            return Ok(cmd);
+        };
+        let file = std::fs::File::open(ns).map_err(|source| NetavarkError::Spawn {
+            binary: ns.clone(),
+            source,
+        })?;
+        let dir = ns.parent().unwrap_or(Path::new("/"));
+        cmd.env("XTABLES_LOCKFILE", dir.join("xtables.lock"));
+        let resolv = dir.join("resolv.conf");
+        let resolv = resolv
+            .exists()
+            .then(|| std::ffi::CString::new(resolv.as_os_str().as_encoded_bytes()).ok())
+            .flatten();
+        let fd = file.as_raw_fd();
+        // SAFETY: the closure runs in the forked child before exec and
+        // makes only async-signal-safe calls (setns, unshare, mount) on a
+        // descriptor the parent keeps open (`file` lives until the command
+        // is spawned: it moves into the closure, which the Command owns)
+        // and on NUL-terminated strings built before the fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                let _keep = &file;
+                if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // Without it (no /etc/resolv.conf to cover, say) the
+                // helpers use the host's resolvers: not worth failing on.
+                if let Some(resolv) = &resolv {
+                    let _ = libc::unshare(libc::CLONE_NEWNS) == 0
+                        && libc::mount(
+                            std::ptr::null(),
+                            c"/".as_ptr(),
+                            std::ptr::null(),
+                            libc::MS_REC | libc::MS_PRIVATE,
+                            std::ptr::null(),
+                        ) == 0
+                        && libc::mount(
+                            resolv.as_ptr(),
+                            c"/etc/resolv.conf".as_ptr(),
+                            std::ptr::null(),
+                            libc::MS_BIND,
+                            std::ptr::null(),
+                        ) == 0;
+                }
+                Ok(())
+            });
+        }
+        Ok(cmd)
     }
 
     /// Configures the container's interfaces in `netns`, publishes its ports
@@ -130,7 +203,7 @@ impl Netavark {
                 network.name
             )));
         }
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = self.command(&self.binary)?;
         cmd.arg("--config").arg(&self.run_dir);
         if let Some(a) = &self.aardvark {
             cmd.arg("--aardvark-binary").arg(a);
@@ -196,7 +269,8 @@ impl Netavark {
         tracing::debug!("starting {} for {}", aardvark.display(), config.display());
         // `run` forks the server into the background and exits; the
         // server keeps its stdio, so none of it may be a pipe we wait on.
-        let status = Command::new(aardvark)
+        let status = self
+            .command(aardvark)?
             .arg("--config")
             .arg(&config)
             .args(["-p", "53", "run"])
@@ -229,7 +303,7 @@ impl Netavark {
             source,
         };
         std::fs::create_dir_all(&self.run_dir).map_err(spawn_err)?;
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = self.command(&self.binary)?;
         cmd.arg("--config").arg(&self.run_dir);
         if let Some(a) = &self.aardvark {
             cmd.arg("--aardvark-binary").arg(a);

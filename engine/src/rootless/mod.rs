@@ -16,15 +16,20 @@
 //! - [`state`]: whether this process is rootless and its host ids.
 //! - [`network`], [`spec`], [`overlay`], [`userns`], [`info`]: what
 //!   changes for a rootless container (pasta by default, no cgroups,
-//!   `userxattr` overlay, nested user namespaces refused, `info`).
+//!   `userxattr` overlay or fuse-overlayfs, nested user namespaces,
+//!   `info`).
+//! - [`netns`], [`portfwd`]: bridge networks in the user's rootless
+//!   network namespace, their published ports forwarded into it.
 
 pub mod dirs;
 mod enter;
 pub mod info;
+pub mod netns;
 pub mod network;
 pub mod overlay;
 pub mod passwd;
 mod pause;
+pub mod portfwd;
 pub mod spec;
 mod state;
 pub mod userns;

@@ -1,10 +1,11 @@
 //! Rootless networking: containers get a network namespace of their own
 //! from pasta (the default, Podman 5's) or slirp4netns
 //! (containers.conf's `default_rootless_network_cmd`); bridge networks
-//! need netavark in a rootless network namespace, which rpod has not.
+//! run netavark in the user's rootless network namespace ([`super::netns`]).
 
 use crate::config::ContainersConf;
 use crate::container::NetworkMode;
+use crate::network::ports::PortSpec;
 
 /// The mode of a rootless container created without `--network`.
 pub fn default_mode() -> Result<NetworkMode, String> {
@@ -23,13 +24,24 @@ pub fn default_mode() -> Result<NetworkMode, String> {
     }
 }
 
-/// Refuses what a rootless rpod cannot give a container.
-pub fn check_mode(mode: &NetworkMode) -> Result<(), String> {
+/// Refuses what a rootless rpod cannot give a container: on a bridge
+/// network (in the rootless network namespace) only TCP and UDP ports
+/// are forwarded.
+pub fn check_mode(mode: &NetworkMode, ports: &[PortSpec]) -> Result<(), String> {
     if super::is_rootless() && *mode == NetworkMode::Bridge {
-        return Err(
-            "bridge networks are not supported by rootless rpod yet (use --network pasta or slirp4netns; see docs/rootless.md)"
-                .into(),
-        );
+        if let Some(p) = ports
+            .iter()
+            .find(|p| p.protocol.split(',').any(|x| x != "tcp" && x != "udp"))
+        {
+            return Err(not_forwarded(&p.protocol));
+        }
     }
     Ok(())
+}
+
+/// The refusal of a port of protocol `proto` on a rootless bridge network.
+pub fn not_forwarded(proto: &str) -> String {
+    format!(
+        "rootless bridge networks forward only TCP and UDP ports (not {proto}) in rpod yet: use --network pasta or slirp4netns"
+    )
 }

@@ -1,7 +1,8 @@
 //! The storage driver of a rootless store: the kernel's overlay, mounted
 //! inside the user namespace with `userxattr`, which Linux 5.11 and later
-//! allow. Older kernels would need fuse-overlayfs, which rpod does not
-//! drive yet: refused with a clear error instead of a bare EPERM.
+//! allow. On older kernels fuse-overlayfs mounts it instead
+//! ([`crate::storage::fuse_overlay`]); without it, a clear error instead
+//! of a bare EPERM.
 
 /// Whether the running kernel mounts overlay in a user namespace.
 pub fn native_overlay_supported() -> bool {
@@ -17,7 +18,7 @@ pub fn check() -> std::io::Result<()> {
         return Ok(());
     }
     Err(std::io::Error::other(
-        "rootless overlay needs Linux 5.11 or later (overlay in a user namespace); fuse-overlayfs is not supported by rpod yet",
+        "rootless overlay needs Linux 5.11 or later (overlay in a user namespace) or fuse-overlayfs: install fuse-overlayfs or set mount_program in storage.conf",
     ))
 }
 

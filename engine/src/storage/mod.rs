@@ -25,6 +25,7 @@ pub mod compression;
 pub mod copier;
 mod error;
 pub mod extract;
+pub(crate) mod fuse_overlay;
 mod id_usage;
 mod image_mount;
 mod images;

@@ -178,13 +178,19 @@ impl Store {
             lowers.push(empty);
         }
         // Without `volatile` where the kernel lacks it.
-        let mount_overlay_volatile =
-            |layers: &[PathBuf]| match mount_overlay(layers, &upper, &work, &merged, volatile) {
-                Err(e) if volatile && e.raw_os_error() == Some(libc::EINVAL) => {
-                    mount_overlay(layers, &upper, &work, &merged, false)
-                }
-                other => other,
-            };
+        let mount_overlay_volatile = |layers: &[PathBuf]| match mount_overlay(
+            layers,
+            &upper,
+            &work,
+            &merged,
+            volatile,
+            self.mount_program(),
+        ) {
+            Err(e) if volatile && e.raw_os_error() == Some(libc::EINVAL) => {
+                mount_overlay(layers, &upper, &work, &merged, false, self.mount_program())
+            }
+            other => other,
+        };
         if let Some(shift) = shift {
             let (uid, gid) = (
                 shift.maps.host_uid(0).unwrap_or(0),
@@ -433,7 +439,14 @@ pub(super) fn mount_overlay(
     work: &Path,
     target: &Path,
     volatile: bool,
+    mount_program: Option<&Path>,
 ) -> io::Result<()> {
+    if let Some(program) = super::fuse_overlay::program(mount_program) {
+        // FUSE has no `volatile`: its writes reach the upper directory
+        // as the program syncs them.
+        let log = work.with_file_name("mount-program.log");
+        return super::fuse_overlay::mount(&program, lowers, upper, work, target, &log);
+    }
     let lowerdir = lowers
         .iter()
         .map(|p| p.display().to_string())
@@ -527,7 +540,7 @@ mod tests {
         for d in [&upper, &work, &merged] {
             fs::create_dir(d).unwrap();
         }
-        mount_overlay(&lowers, &upper, &work, &merged, true).unwrap();
+        mount_overlay(&lowers, &upper, &work, &merged, true, None).unwrap();
         let _guard = Unmount(merged.clone());
         assert!(is_mountpoint(&merged).unwrap());
         assert!(
@@ -564,10 +577,10 @@ mod tests {
             fs::create_dir(d).unwrap();
         }
         let lowers = vec![dirs[0].clone()];
-        mount_overlay(&lowers, &dirs[1], &dirs[2], &dirs[3], true).unwrap();
+        mount_overlay(&lowers, &dirs[1], &dirs[2], &dirs[3], true, None).unwrap();
         let _a = Unmount(dirs[3].clone());
         assert!(mount_options(&dirs[3]).contains("volatile"));
-        mount_overlay(&lowers, &dirs[4], &dirs[5], &dirs[6], false).unwrap();
+        mount_overlay(&lowers, &dirs[4], &dirs[5], &dirs[6], false, None).unwrap();
         let _b = Unmount(dirs[6].clone());
         assert!(!mount_options(&dirs[6]).contains("volatile"));
     }

@@ -25,9 +25,10 @@ impl Store {
             return Ok(merged);
         }
         let lowers = [lower.to_path_buf()];
-        let mounted = match mount_overlay(&lowers, &upper, &work, &merged, volatile) {
+        let program = self.mount_program();
+        let mounted = match mount_overlay(&lowers, &upper, &work, &merged, volatile, program) {
             Err(e) if volatile && e.raw_os_error() == Some(libc::EINVAL) => {
-                mount_overlay(&lowers, &upper, &work, &merged, false)
+                mount_overlay(&lowers, &upper, &work, &merged, false, program)
             }
             other => other,
         };

@@ -47,6 +47,9 @@ pub struct Store {
     /// Bounds on unpacking layers (rpod.conf `[storage]`).
     pub(crate) limits: UnpackLimits,
     driver: StorageDriver,
+    /// containers-storage.conf's `mount_program` (fuse-overlayfs): mounts
+    /// overlays instead of the kernel.
+    mount_program: Option<PathBuf>,
 }
 
 /// Paths of the store's parts.
@@ -143,6 +146,7 @@ impl Store {
             inner: Arc::new(paths),
             limits: UnpackLimits::default(),
             driver,
+            mount_program: None,
         };
         store.discard_dead_pulls();
         // Scratch space left by killed writers is only wasted space: failing
@@ -160,6 +164,17 @@ impl Store {
     pub fn with_limits(mut self, limits: UnpackLimits) -> Store {
         self.limits = limits;
         self
+    }
+
+    /// This store with overlays mounted by `program` (`mount_program`).
+    pub fn with_mount_program(mut self, program: Option<PathBuf>) -> Store {
+        self.mount_program = program;
+        self
+    }
+
+    /// The configured overlay mount program.
+    pub fn mount_program(&self) -> Option<&Path> {
+        self.mount_program.as_deref()
     }
 
     /// The limits on unpacking layers.

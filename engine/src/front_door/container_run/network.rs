@@ -90,7 +90,7 @@ pub(crate) fn net_options(
         }
         NetMode::Pasta(opts) => NetworkMode::Pasta(opts),
     };
-    crate::rootless::network::check_mode(&mode).map_err(Error::invalid)?;
+    crate::rootless::network::check_mode(&mode, &net.ports).map_err(Error::invalid)?;
     if mode != NetworkMode::Bridge {
         if !spec.ips.is_empty() || spec.mac_address.is_some() || !spec.aliases.is_empty() {
             return Err(Error::invalid(

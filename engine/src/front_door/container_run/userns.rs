@@ -110,9 +110,14 @@ pub(crate) fn mapped_mode(
 
 /// `--uidmap`/`--gidmap`: each defaults to the other, as Podman.
 fn given_maps(spec: &NamespaceSpec) -> Result<IdMaps, Error> {
-    let parse = |v: &[String]| idmap::parse_maps(v).map_err(|e| Error::invalid(e.to_string()));
-    let uid = parse(&spec.uidmap)?;
-    let gid = parse(&spec.gidmap)?;
+    // `@H`: a host id, rootless translated into the user's namespace.
+    let rootless = crate::rootless::is_rootless();
+    let parse = |v: &[String], parent: Vec<idmap::IdMap>| {
+        idmap::parse_maps_in(v, rootless.then_some(parent.as_slice()))
+            .map_err(|e| Error::invalid(e.to_string()))
+    };
+    let uid = parse(&spec.uidmap, crate::rootless::uid_map())?;
+    let gid = parse(&spec.gidmap, crate::rootless::gid_map())?;
     Ok(match (uid.is_empty(), gid.is_empty()) {
         (false, true) => IdMaps {
             gid: uid.clone(),
