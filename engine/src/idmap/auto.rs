@@ -70,8 +70,18 @@ pub fn allocate_auto(
     size: u32,
     opts: &AutoOptions,
 ) -> Result<IdMaps, IdmapError> {
-    let used_uid: Vec<IdMap> = used.iter().flat_map(|m| m.uid.iter().copied()).collect();
-    let used_gid: Vec<IdMap> = used.iter().flat_map(|m| m.gid.iter().copied()).collect();
+    // The host ids the options map themselves are taken too: a map may
+    // not name one host id twice (the kernel refuses such a `uid_map`).
+    let used_uid: Vec<IdMap> = used
+        .iter()
+        .flat_map(|m| m.uid.iter().copied())
+        .chain(opts.uidmapping.iter().copied())
+        .collect();
+    let used_gid: Vec<IdMap> = used
+        .iter()
+        .flat_map(|m| m.gid.iter().copied())
+        .chain(opts.gidmapping.iter().copied())
+        .collect();
     let uid_start = free_block(uid_ranges, &used_uid, size, "/etc/subuid")?;
     let gid_start = free_block(gid_ranges, &used_gid, size, "/etc/subgid")?;
     Ok(IdMaps {
@@ -216,6 +226,13 @@ mod tests {
                 size: 500
             }]
         );
+        // A mapping onto ids of the range itself: the automatic block
+        // starts past them, so no host id is mapped twice.
+        let o = AutoOptions::parse("uidmapping=1:1000:1").unwrap();
+        let m = allocate_auto(&r, &r, &[], 500, &o).unwrap();
+        assert_eq!(m.uid[0].host, 1000);
+        assert!(m.uid[1..].iter().all(|x| !x.overlaps_host(m.uid[0])), "{:?}", m.uid);
+        assert_eq!(m.gid[0].host, 1000, "the gid block is not moved");
         assert!(AutoOptions::parse("size=x").is_err());
         assert!(AutoOptions::parse("bogus=1").is_err());
     }
