@@ -1055,3 +1055,99 @@ fn docker_exec_it_in_a_terminal_and_run_on_a_network() {
     docker_ok(&w, &sock, &["rm", "-f", &name]);
     docker_ok(&w, &sock, &["network", "rm", &net]);
 }
+
+#[test]
+fn docker_update_changes_limits_and_restart_policy() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-up");
+    docker_ok(
+        &w,
+        &sock,
+        &["run", "-d", "--name", &name, &img, "sleep", "1000"],
+    );
+    let out = docker_ok(
+        &w,
+        &sock,
+        &[
+            "update",
+            "--memory",
+            "64m",
+            "--memory-swap",
+            "128m",
+            "--cpu-shares",
+            "256",
+            "--restart",
+            "always",
+            &name,
+        ],
+    );
+    assert_eq!(out.trim(), name);
+    let got = docker_ok(
+        &w,
+        &sock,
+        &[
+            "inspect",
+            "--format",
+            "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.RestartPolicy.Name}}",
+            &name,
+        ],
+    );
+    assert_eq!(got.trim(), "67108864 134217728 256 always");
+    let limit = docker_ok(
+        &w,
+        &sock,
+        &[
+            "exec",
+            &name,
+            "cat",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        ],
+    );
+    assert_eq!(limit.trim(), "67108864");
+    docker_ok(&w, &sock, &["update", "--restart", "on-failure:3", &name]);
+    let got = docker_ok(
+        &w,
+        &sock,
+        &[
+            "inspect",
+            "--format",
+            "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+            &name,
+        ],
+    );
+    assert_eq!(got.trim(), "67108864 on-failure 3");
+
+    let out = docker(&w, &sock, &["update", "--memory", "64m", "nosuchctr"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no such container"),
+        "{out:?}"
+    );
+    let (status, v) = http_body(
+        &sock,
+        &format!("/containers/{name}/update"),
+        r#"{"CgroupParent":"/elsewhere"}"#,
+    );
+    assert_eq!(status, 501, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("CgroupParent"),
+        "{v}"
+    );
+    let (status, v) = http_body(&sock, &format!("/containers/{name}/update"), "{");
+    assert_eq!(status, 400, "{v}");
+    let (status, v) = http_body(
+        &sock,
+        &format!("/v1.44/containers/{name}/update"),
+        r#"{"PidsLimit":99}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v, serde_json::json!({"Warnings": []}));
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+}
+
+fn http_body(sock: &Path, path: &str, body: &str) -> (u16, Value) {
+    let (status, body) = http(sock, "POST", path, Some(body)).unwrap();
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}

@@ -7,11 +7,13 @@ mod events;
 mod export;
 mod images;
 mod logs;
+mod pod_stats;
 mod pods;
 mod run;
 mod spec;
 mod stats;
 mod system;
+mod update;
 
 use std::collections::BTreeMap;
 

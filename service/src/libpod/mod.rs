@@ -2,3 +2,4 @@
 //! `PodSpecGenerator` of pod create, as the front door's requests.
 
 pub mod specgen;
+pub mod update;

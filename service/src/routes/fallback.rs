@@ -13,7 +13,6 @@ const PLANNED: &[&str] = &[
     "/commit",
     "/containers/*/attach/ws",
     "/containers/*/resize",
-    "/containers/*/update",
     "/exec/*/resize",
     "/images/search",
     "/images/prune",

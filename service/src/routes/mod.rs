@@ -16,8 +16,10 @@ mod libpod_images;
 mod libpod_kube;
 mod libpod_load;
 mod libpod_networks;
+mod libpod_pod_stats;
 mod libpod_pods;
 mod libpod_secrets;
+mod libpod_system;
 mod libpod_volumes;
 mod logs;
 mod more;
@@ -25,6 +27,7 @@ mod networks;
 mod resize;
 mod stats;
 mod system;
+mod update;
 mod volumes;
 
 use axum::routing::{delete, get, post};
@@ -214,6 +217,11 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
             "/libpod/generate/{name}/systemd",
             get(libpod_generate::systemd),
         )
+        .route("/containers/{id}/update", post(update::docker))
+        .route("/libpod/containers/{id}/update", post(update::libpod))
+        .route("/libpod/pods/{name}/top", get(libpod_pod_stats::top))
+        .route("/libpod/pods/stats", get(libpod_pod_stats::stats))
+        .route("/libpod/system/prune", post(libpod_system::prune))
         .fallback(fallback::fallback)
         .with_state(AppState {
             engine,
