@@ -30,7 +30,8 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 
 
 def request(sock: str, method: str, path: str, body=None) -> tuple:
-    """One request on a fresh connection: (status, decoded JSON or None)."""
+    """One request on a fresh connection: (status, the decoded JSON body, or the raw
+    bytes of another)."""
     conn = UnixHTTPConnection(sock)
     try:
         data = json.dumps(body).encode() if body is not None else None
@@ -38,7 +39,10 @@ def request(sock: str, method: str, path: str, body=None) -> tuple:
         conn.request(method, path, body=data, headers=headers)
         resp = conn.getresponse()
         raw = resp.read()
-        return resp.status, (json.loads(raw) if raw.strip() else None)
+        ctype = resp.getheader("Content-Type", "")
+        if "json" in ctype and raw.strip():
+            return resp.status, json.loads(raw)
+        return resp.status, raw
     finally:
         conn.close()
 

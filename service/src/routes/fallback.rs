@@ -11,7 +11,6 @@ const PLANNED: &[&str] = &[
     "/auth",
     "/build",
     "/commit",
-    "/containers/*/attach/ws",
     "/containers/*/resize",
     "/exec/*/resize",
     "/images/search",

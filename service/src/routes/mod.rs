@@ -3,6 +3,7 @@
 
 mod archive;
 mod attach;
+mod attach_ws;
 mod containers;
 mod events;
 mod exec;
@@ -217,6 +218,7 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
             "/libpod/generate/{name}/systemd",
             get(libpod_generate::systemd),
         )
+        .route("/containers/{id}/attach/ws", get(attach_ws::attach_ws))
         .route("/containers/{id}/update", post(update::docker))
         .route("/libpod/containers/{id}/update", post(update::libpod))
         .route("/libpod/pods/{name}/top", get(libpod_pod_stats::top))
