@@ -302,7 +302,7 @@ fn docker_run_pulls_a_missing_image_and_errors_are_docker_shaped() {
     let (status, body) = http_ok(
         &sock,
         "POST",
-        &format!("/v1.44/containers/{running}/update"),
+        &format!("/v5.8.0/libpod/containers/{running}/checkpoint"),
     );
     assert_eq!(status, 501);
     assert!(
