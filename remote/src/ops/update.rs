@@ -5,7 +5,7 @@
 //! also travels as `rpod_options` (health check changes included).
 
 use hyper::Method;
-use rpod_api::container_run::{BlkioDevice, RestartPolicyName, UpdateOptions};
+use rpod_api::container_run::{BlkioDevice, ResourceSpec, RestartPolicyName, UpdateOptions};
 use rpod_api::Result;
 use serde_json::{json, Map, Value};
 
@@ -37,9 +37,6 @@ pub(crate) fn podman_body(o: &UpdateOptions) -> Result<Map<String, Value>> {
         return Err(unsupported("update --health-* against this service"));
     }
     let r = &o.resources;
-    if r.nano_cpus.is_some() {
-        return Err(unsupported("update --cpus against this service"));
-    }
     let mut g = Map::new();
     let mut mem = Map::new();
     put(&mut mem, "limit", r.memory);
@@ -51,8 +48,14 @@ pub(crate) fn podman_body(o: &UpdateOptions) -> Result<Map<String, Value>> {
     }
     let mut cpu = Map::new();
     put(&mut cpu, "shares", r.cpu_shares);
-    put(&mut cpu, "quota", r.cpu_quota);
-    put(&mut cpu, "period", r.cpu_period);
+    // `--cpus` as the period and quota Podman's client computes from it.
+    let from_cpus = r.nano_cpus.map(ResourceSpec::cpus_period_quota);
+    put(&mut cpu, "quota", r.cpu_quota.or(from_cpus.map(|(_, q)| q)));
+    put(
+        &mut cpu,
+        "period",
+        r.cpu_period.or(from_cpus.map(|(p, _)| p)),
+    );
     put(&mut cpu, "realtimeRuntime", r.cpu_rt_runtime);
     put(&mut cpu, "realtimePeriod", r.cpu_rt_period);
     put(&mut cpu, "cpus", r.cpuset_cpus.clone());
@@ -178,6 +181,10 @@ mod tests {
                 ("restartRetries", "4".to_owned())
             ]
         );
+        o.resources.nano_cpus = Some(1_500_000_000);
+        let g = podman_body(&o).unwrap();
+        assert_eq!(g["cpu"]["quota"], 150_000);
+        assert_eq!(g["cpu"]["period"], 100_000);
         o.health.retries = Some(3);
         assert!(podman_body(&o).is_err());
     }
