@@ -137,7 +137,21 @@ fn update_over_the_service() {
         &sock,
         "POST",
         &format!("/v5.8.0/libpod/containers/{name}/update"),
-        Some(r#"{"health_cmd":"true"}"#),
+        Some(r#"{"health_cmd":"echo hi","health_retries":5}"#),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let v = inspect(&w.env, &name);
+    assert_eq!(
+        v["Config"]["Healthcheck"]["Test"],
+        serde_json::json!(["CMD-SHELL", "echo hi"])
+    );
+    assert_eq!(v["Config"]["Healthcheck"]["Retries"], 5);
+    let (status, body) = http(
+        &sock,
+        "POST",
+        &format!("/v5.8.0/libpod/containers/{name}/update"),
+        Some(r#"{"hugepageLimits":[{"pageSize":"2MB","limit":1}]}"#),
     )
     .unwrap();
     assert_eq!(status, 501, "{body}");

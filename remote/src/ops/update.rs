@@ -5,7 +5,12 @@
 //! also travels as `rpod_options` (health check changes included).
 
 use hyper::Method;
-use rpod_api::container_run::{BlkioDevice, ResourceSpec, RestartPolicyName, UpdateOptions};
+use std::time::Duration;
+
+use rpod_api::container_run::{
+    BlkioDevice, HealthUpdate, ResourceSpec, RestartPolicyName, UpdateOptions,
+};
+use rpod_api::time::go_duration;
 use rpod_api::Result;
 use serde_json::{json, Map, Value};
 
@@ -33,9 +38,6 @@ fn device_list(key: &str, value_key: &str, list: &[BlkioDevice], g: &mut Map<Str
 
 /// Podman's `UpdateEntities` for `o`; what it cannot say is refused.
 pub(crate) fn podman_body(o: &UpdateOptions) -> Result<Map<String, Value>> {
-    if !o.health.is_empty() {
-        return Err(unsupported("update --health-* against this service"));
-    }
     let r = &o.resources;
     let mut g = Map::new();
     let mut mem = Map::new();
@@ -79,6 +81,7 @@ pub(crate) fn podman_body(o: &UpdateOptions) -> Result<Map<String, Value>> {
     device_list("DeviceWriteBPs", "Rate", &r.device_write_bps, &mut g);
     device_list("DeviceReadIOPs", "Rate", &r.device_read_iops, &mut g);
     device_list("DeviceWriteIOPs", "Rate", &r.device_write_iops, &mut g);
+    health_keys(&o.health, &mut g);
     if !o.env.is_empty() {
         g.insert("Env".into(), json!(o.env));
     }
@@ -103,6 +106,73 @@ pub(crate) fn podman_body(o: &UpdateOptions) -> Result<Map<String, Value>> {
         }
     }
     Ok(g)
+}
+
+/// A health check's test as the `--health-cmd` text Podman's keys carry.
+fn test_text(test: &[String]) -> String {
+    match test {
+        [none] if none == "NONE" => "none".to_owned(),
+        [shell, cmd] if shell == "CMD-SHELL" => cmd.clone(),
+        [cmd, args @ ..] if cmd == "CMD" => json!(args).to_string(),
+        other => json!(other).to_string(),
+    }
+}
+
+fn duration_text(ms: u64, zero_is_disable: bool) -> String {
+    if ms == 0 && zero_is_disable {
+        "disable".to_owned()
+    } else {
+        go_duration(Duration::from_millis(ms))
+    }
+}
+
+/// The health check changes as Podman's `health_*` keys (the flags' text).
+fn health_keys(h: &HealthUpdate, g: &mut Map<String, Value>) {
+    put(g, "health_cmd", h.test.as_deref().map(test_text));
+    put(
+        g,
+        "health_interval",
+        h.interval_ms.map(|m| duration_text(m, true)),
+    );
+    put(
+        g,
+        "health_timeout",
+        h.timeout_ms.map(|m| duration_text(m, false)),
+    );
+    put(
+        g,
+        "health_start_period",
+        h.start_period_ms.map(|m| duration_text(m, false)),
+    );
+    put(g, "health_retries", h.retries);
+    put(
+        g,
+        "health_on_failure",
+        h.on_failure.and_then(|f| serde_json::to_value(f).ok()),
+    );
+    if h.disable {
+        g.insert("no_healthcheck".into(), json!(true));
+    }
+    put(
+        g,
+        "health_startup_cmd",
+        h.startup_test.as_deref().map(test_text),
+    );
+    put(
+        g,
+        "health_startup_interval",
+        h.startup_interval_ms.map(|m| duration_text(m, true)),
+    );
+    put(
+        g,
+        "health_startup_timeout",
+        h.startup_timeout_ms.map(|m| duration_text(m, false)),
+    );
+    put(g, "health_startup_retries", h.startup_retries);
+    put(g, "health_startup_success", h.startup_successes);
+    put(g, "health_log_destination", h.log_destination.clone());
+    put(g, "health_max_log_count", h.max_log_count);
+    put(g, "health_max_log_size", h.max_log_size);
 }
 
 /// The restart policy as `restartPolicy`/`restartRetries`.
@@ -186,6 +256,13 @@ mod tests {
         assert_eq!(g["cpu"]["quota"], 150_000);
         assert_eq!(g["cpu"]["period"], 100_000);
         o.health.retries = Some(3);
-        assert!(podman_body(&o).is_err());
+        o.health.test = Some(vec!["CMD".into(), "true".into(), "x".into()]);
+        o.health.interval_ms = Some(0);
+        o.health.timeout_ms = Some(90_000);
+        let g = podman_body(&o).unwrap();
+        assert_eq!(g["health_retries"], 3);
+        assert_eq!(g["health_cmd"], r#"["true","x"]"#);
+        assert_eq!(g["health_interval"], "disable");
+        assert_eq!(g["health_timeout"], "1m30s");
     }
 }

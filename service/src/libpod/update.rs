@@ -1,15 +1,16 @@
 //! libpod's update body (Podman's `handlers.UpdateEntities`: the runtime
 //! spec's `LinuxResources`, the per-device block I/O limits by path,
-//! `Env`, `UnsetEnv`, `r_limits`, and the health check changes) as the
+//! `Env`, `UnsetEnv`, `r_limits`, and the `health_*` changes) as the
 //! front door's update request. rpod's remote client also sends its whole
 //! request as `rpod_options` (Podman's service does not know the key),
-//! which then replaces the rest. Podman's `health_*` keys are refused
-//! (501) without it, as is any other key with a non-zero value.
+//! which then replaces the rest. Any other key with a non-zero value is
+//! refused (501).
 
 use rpod_api::container_run::{BlkioDevice, ResourceSpec, Ulimit, UpdateOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::health::HealthWire;
 use crate::docker::create::refuse_unsupported;
 use crate::error::{ApiError, ApiResult};
 
@@ -96,6 +97,8 @@ struct UpdateBody {
     #[serde(default)]
     rpod_options: Option<Box<UpdateOptions>>,
     #[serde(flatten)]
+    health: HealthWire,
+    #[serde(flatten)]
     other: Map<String, Value>,
 }
 
@@ -171,6 +174,7 @@ pub fn update_options(
         resources: resources(&mut b)?,
         env: b.env.take().unwrap_or_default(),
         unset_env: b.unset_env.take().unwrap_or_default(),
+        health: std::mem::take(&mut b.health).update()?,
         ..UpdateOptions::default()
     };
     o.ulimits = b.r_limits.take().map(|list| {
@@ -232,7 +236,7 @@ mod tests {
     }
 
     #[test]
-    fn rpod_options_win_and_health_without_them_is_refused() {
+    fn rpod_options_win_and_podman_health_keys_are_read() {
         let all = UpdateOptions {
             name_or_id: "ignored".into(),
             env: vec!["X=y".into()],
@@ -243,7 +247,22 @@ mod tests {
         assert_eq!(o.name_or_id, "c");
         assert_eq!(o.env, ["X=y"]);
         assert_eq!(o.resources.memory, None);
-        let e = update_options("c", br#"{"health_cmd":"true"}"#, None, None).unwrap_err();
+        let o = update_options(
+            "c",
+            br#"{"health_cmd":"true","health_retries":2}"#,
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(o.health.test.unwrap(), ["CMD-SHELL", "true"]);
+        assert_eq!(o.health.retries, Some(2));
+        let e = update_options(
+            "c",
+            br#"{"hugepageLimits":[{"pageSize":"2MB","limit":1}]}"#,
+            None,
+            None,
+        )
+        .unwrap_err();
         assert_eq!(e.status.as_u16(), 501);
         let e = update_options("c", b"{}", Some("always"), Some(3)).unwrap_err();
         assert_eq!(e.status.as_u16(), 400);
