@@ -2,7 +2,9 @@
 socket, driven by the same clients: the docker CLI's `docker ps -a` (DOCKER_HOST at
 the socket), a container create + start + wait + remove over the Docker API from a
 small HTTP client on the unix socket (one connection per request, as the docker CLI
-makes them), and the service's idle memory (PSS after those requests)."""
+makes them), the same client's `GET /containers/json?all=1` (the service's share of
+`docker ps` without the CLI's own start-up), and the service's idle memory (PSS after
+those requests)."""
 
 import http.client
 import json
@@ -113,6 +115,8 @@ def api(b) -> list:
     s = b.settings
     ps = Result("api_docker_ps", f"docker ps -a over the API ({CONTAINERS_LISTED} containers)",
                 "ms", 1000, goal="≤ 0.5× podman", max_vs_podman=0.5)
+    listing = Result("api_list", f"GET /containers/json?all=1 ({CONTAINERS_LISTED} containers), "
+                     "same HTTP client", "ms", 1000, goal="≤ 0.5× podman", max_vs_podman=0.5)
     life = Result("api_lifecycle", "create + start + wait + rm over the Docker API", "ms", 1000,
                   goal="≤ 0.5× podman", max_vs_podman=0.5)
     mem = Result("api_idle_pss", "service PSS, idle after the requests", "KiB", 1,
@@ -143,6 +147,17 @@ def api(b) -> list:
                     ps.tool(svc.tool.name).add(elapsed)
             return fn
 
+        def list_all(svc):
+            def fn(record):
+                start = time.perf_counter()
+                got = expect(svc.sock, "GET", "/containers/json?all=1")
+                elapsed = time.perf_counter() - start
+                if len(got) != CONTAINERS_LISTED:
+                    raise RuntimeError(f"{svc.tool.name}: {len(got)} containers listed")
+                if record:
+                    listing.tool(svc.tool.name).add(elapsed)
+            return fn
+
         def create_run(svc):
             def fn(record):
                 start = time.perf_counter()
@@ -153,6 +168,8 @@ def api(b) -> list:
 
         b.loop("docker ps -a (API)", s.iterations,
                {name: docker_ps(svc) for name, svc in services.items()})
+        b.loop("GET /containers/json (API)", s.iterations,
+               {name: list_all(svc) for name, svc in services.items()})
         b.loop("create+start+wait+rm (API)", s.iterations,
                {name: create_run(svc) for name, svc in services.items()})
         time.sleep(2)  # idle: let deferred work settle
@@ -164,4 +181,4 @@ def api(b) -> list:
         for svc in services.values():
             svc.stop()
         b.clean()
-    return [ps, life, mem]
+    return [ps, listing, life, mem]
