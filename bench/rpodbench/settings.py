@@ -25,7 +25,7 @@ DEFAULTS = {
 
 ALL_WORKLOADS = ("run_rm", "run_steps", "run_rm_bridge", "run_publish_http", "run_d_wait", "start_stop",
                  "exec", "log", "logs_follow", "ps_memory", "batch", "stop_rm_many",
-                 "play_kube", "pull")
+                 "play_kube", "pull", "api")
 
 
 def _env_int(name: str, default: int) -> int:

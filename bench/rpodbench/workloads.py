@@ -9,7 +9,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from . import host, pullfloor, steps
+from . import api, host, pullfloor, steps
 from .measure import Result, alternating
 from .settings import Settings
 from .tools import CommandError, Floor, Tool, make_podman, make_rpod
@@ -609,4 +609,5 @@ WORKLOADS = {
     "exec": exec_true,
     "logs_follow": logs_follow,
     "play_kube": play_kube,
+    "api": api.api,
 }

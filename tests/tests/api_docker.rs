@@ -302,7 +302,7 @@ fn docker_run_pulls_a_missing_image_and_errors_are_docker_shaped() {
     let (status, body) = http_ok(
         &sock,
         "POST",
-        &format!("/v1.44/containers/{running}/update"),
+        &format!("/v5.8.0/libpod/containers/{running}/checkpoint"),
     );
     assert_eq!(status, 501);
     assert!(
@@ -1054,4 +1054,261 @@ fn docker_exec_it_in_a_terminal_and_run_on_a_network() {
     assert_eq!(out.status.code(), Some(3), "{got}");
     docker_ok(&w, &sock, &["rm", "-f", &name]);
     docker_ok(&w, &sock, &["network", "rm", &net]);
+}
+
+#[test]
+fn docker_update_changes_limits_and_restart_policy() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let name = unique_name("api-up");
+    docker_ok(
+        &w,
+        &sock,
+        &["run", "-d", "--name", &name, &img, "sleep", "1000"],
+    );
+    let out = docker_ok(
+        &w,
+        &sock,
+        &[
+            "update",
+            "--memory",
+            "64m",
+            "--memory-swap",
+            "128m",
+            "--cpu-shares",
+            "256",
+            "--restart",
+            "always",
+            &name,
+        ],
+    );
+    assert_eq!(out.trim(), name);
+    let got = docker_ok(
+        &w,
+        &sock,
+        &[
+            "inspect",
+            "--format",
+            "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.RestartPolicy.Name}}",
+            &name,
+        ],
+    );
+    assert_eq!(got.trim(), "67108864 134217728 256 always");
+    let limit = docker_ok(
+        &w,
+        &sock,
+        &[
+            "exec",
+            &name,
+            "cat",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        ],
+    );
+    assert_eq!(limit.trim(), "67108864");
+    docker_ok(&w, &sock, &["update", "--restart", "on-failure:3", &name]);
+    let got = docker_ok(
+        &w,
+        &sock,
+        &[
+            "inspect",
+            "--format",
+            "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+            &name,
+        ],
+    );
+    assert_eq!(got.trim(), "67108864 on-failure 3");
+
+    let out = docker(&w, &sock, &["update", "--memory", "64m", "nosuchctr"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no such container"),
+        "{out:?}"
+    );
+    let (status, v) = http_body(
+        &sock,
+        &format!("/containers/{name}/update"),
+        r#"{"CgroupParent":"/elsewhere"}"#,
+    );
+    assert_eq!(status, 501, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("CgroupParent"),
+        "{v}"
+    );
+    let (status, v) = http_body(&sock, &format!("/containers/{name}/update"), "{");
+    assert_eq!(status, 400, "{v}");
+    let (status, v) = http_body(
+        &sock,
+        &format!("/v1.44/containers/{name}/update"),
+        r#"{"PidsLimit":99}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v, serde_json::json!({"Warnings": []}));
+    docker_ok(&w, &sock, &["rm", "-f", &name]);
+}
+
+fn http_body(sock: &Path, path: &str, body: &str) -> (u16, Value) {
+    let (status, body) = http(sock, "POST", path, Some(body)).unwrap();
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// A WebSocket attach over the service's socket: the messages in order
+/// (`true` for a binary frame) until the server closes, after sending
+/// `input` (each as a text message) once the connection is up.
+struct WsAttach {
+    sock: tungstenite::WebSocket<UnixStream>,
+}
+
+impl WsAttach {
+    fn open(sock: &Path, path: &str) -> Result<WsAttach, tungstenite::Error> {
+        let stream = UnixStream::connect(sock).map_err(tungstenite::Error::Io)?;
+        // A guard against a hang, not a timed assertion.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let url = format!("ws://localhost{path}");
+        let (ws, _) = tungstenite::client::client(url.as_str(), stream).map_err(|e| match e {
+            tungstenite::HandshakeError::Failure(e) => e,
+            tungstenite::HandshakeError::Interrupted(_) => {
+                tungstenite::Error::Io(std::io::ErrorKind::WouldBlock.into())
+            }
+        })?;
+        Ok(WsAttach { sock: ws })
+    }
+
+    fn send(&mut self, text: &str) {
+        self.sock
+            .send(tungstenite::Message::text(text))
+            .expect("websocket send");
+    }
+
+    /// Messages until `until` is in their concatenation or the server
+    /// closes: (the text, whether every data frame was binary, closed).
+    fn read_until(&mut self, until: &str) -> (String, bool, bool) {
+        let mut text = String::new();
+        let mut all_binary = true;
+        loop {
+            match self.sock.read() {
+                Ok(tungstenite::Message::Binary(b)) => text.push_str(&String::from_utf8_lossy(&b)),
+                Ok(tungstenite::Message::Text(t)) => {
+                    all_binary = false;
+                    text.push_str(&t);
+                }
+                Ok(tungstenite::Message::Close(_)) => {
+                    let _ = self.sock.flush();
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                    return (text, all_binary, true)
+                }
+                Err(e) => panic!("websocket read: {e} (so far: {text:?})"),
+            }
+            if !until.is_empty() && text.contains(until) {
+                return (text, all_binary, false);
+            }
+        }
+    }
+}
+
+#[test]
+fn attach_over_a_websocket() {
+    let (w, img) = busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+
+    // Input and output, binary frames (API 1.44), the end with the process.
+    let echo = unique_name("api-ws");
+    docker_ok(
+        &w,
+        &sock,
+        &[
+            "run",
+            "-d",
+            "-i",
+            "--name",
+            &echo,
+            &img,
+            "sh",
+            "-c",
+            "read a; echo \"got $a\"; echo oops >&2; read b; echo \"then $b\"; exit 3",
+        ],
+    );
+    let mut ws = WsAttach::open(
+        &sock,
+        &format!("/v1.44/containers/{echo}/attach/ws?stream=1&stdin=1&stdout=1&stderr=1"),
+    )
+    .unwrap();
+    ws.send("hello\n");
+    let (got, binary, _) = ws.read_until("oops");
+    assert!(got.contains("got hello\n"), "{got:?}");
+    assert!(binary, "frames of API 1.44 are binary");
+    assert!(!got.contains('\u{1}'), "never multiplexed: {got:?}");
+    ws.send("world\n");
+    let (got, _, closed) = ws.read_until("");
+    assert!(got.contains("then world"), "{got:?}");
+    assert!(closed);
+    assert_eq!(docker_ok(&w, &sock, &["wait", &echo]).trim(), "3");
+
+    // Only the streams asked for (API >= 1.42): stdout without stderr.
+    let ticker = unique_name("api-wst");
+    docker_ok(
+        &w,
+        &sock,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &ticker,
+            &img,
+            "sh",
+            "-c",
+            "while true; do echo out; echo err >&2; sleep 0.2; done",
+        ],
+    );
+    let mut ws = WsAttach::open(
+        &sock,
+        &format!("/v1.44/containers/{ticker}/attach/ws?stream=1&stdout=1"),
+    )
+    .unwrap();
+    let (got, _, _) = ws.read_until("out\nout\nout\n");
+    assert!(!got.contains("err"), "{got:?}");
+    drop(ws);
+    // Before API 1.28: text frames, and before 1.42 every stream.
+    let mut ws = WsAttach::open(
+        &sock,
+        &format!("/v1.27/containers/{ticker}/attach/ws?stream=1"),
+    )
+    .unwrap();
+    let (got, binary, _) = ws.read_until("err\n");
+    assert!(!binary, "frames before API 1.28 are text: {got:?}");
+    drop(ws);
+    // The container outlives its clients.
+    let state = docker_ok(
+        &w,
+        &sock,
+        &["inspect", "--format", "{{.State.Running}}", &ticker],
+    );
+    assert_eq!(state.trim(), "true");
+
+    // Errors: no such container; no upgrade; logs=1 not implemented.
+    let err = WsAttach::open(&sock, "/containers/nosuchctr/attach/ws?stream=1")
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, tungstenite::Error::Http(r) if r.status() == 404),
+        "{err:?}"
+    );
+    let (status, _) = http_ok(
+        &sock,
+        "GET",
+        &format!("/containers/{ticker}/attach/ws?stream=1"),
+    );
+    assert_eq!(status, 400);
+    let (status, _) = http_ok(
+        &sock,
+        "GET",
+        &format!("/containers/{ticker}/attach/ws?stream=1&logs=1"),
+    );
+    assert_eq!(status, 501);
+    docker_ok(&w, &sock, &["rm", "-f", &echo, &ticker]);
 }

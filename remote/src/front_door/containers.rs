@@ -111,9 +111,9 @@ impl Containers for RemoteEngine {
 
     async fn container_update(
         &self,
-        _options: rpod_api::container_run::UpdateOptions,
+        options: rpod_api::container_run::UpdateOptions,
     ) -> Result<String> {
-        Err(unsupported("container update"))
+        self.update(&options).await
     }
 
     async fn container_healthcheck_run(&self, name_or_id: &str) -> Result<HealthCheckRunReport> {

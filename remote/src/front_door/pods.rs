@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use rpod_api::front_door::pods::*;
 use rpod_api::front_door::Pods;
 
-use crate::error::unsupported;
 use crate::RemoteEngine;
 
 /// `t` of a stop or restart.
@@ -78,15 +77,15 @@ impl Pods for RemoteEngine {
 
     async fn pod_top(
         &self,
-        _options: PodTopOptions,
+        options: PodTopOptions,
     ) -> Result<rpod_api::container::StringSliceReport> {
-        Err(unsupported("pod top"))
+        self.pod_top_remote(&options).await
     }
 
     async fn pod_stats(
         &self,
-        _options: rpod_api::stats::PodStatsOptions,
+        options: rpod_api::stats::PodStatsOptions,
     ) -> Result<Vec<rpod_api::stats::PodStatsReport>> {
-        Err(unsupported("pod stats"))
+        self.pod_stats_remote(&options).await
     }
 }

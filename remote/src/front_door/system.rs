@@ -35,8 +35,15 @@ impl System for RemoteEngine {
         self.transport.get("/system/df").await
     }
 
-    async fn system_prune(&self, _options: SystemPruneOptions) -> Result<SystemPruneReport> {
-        Err(unsupported("system prune"))
+    async fn system_prune(&self, options: SystemPruneOptions) -> Result<SystemPruneReport> {
+        let q = [
+            ("all", options.all.to_string()),
+            ("volumes", options.volume.to_string()),
+            ("filters", crate::ops::filter_list_json(&options.filters)),
+        ];
+        self.transport
+            .json(hyper::Method::POST, &with_query("/system/prune", &q), None)
+            .await
     }
 
     async fn system_reset(&self) -> Result<()> {

@@ -8,11 +8,13 @@ mod export;
 mod image_transfer;
 mod images;
 mod logs;
+mod pod_stats;
 mod pods;
 mod run;
 mod spec;
 mod stats;
 mod system;
+mod update;
 
 use std::collections::BTreeMap;
 

@@ -175,7 +175,7 @@ const HOST_IGNORED: [&str; 1] = ["ConsoleSize"];
 
 /// Whether a JSON value is its type's zero (`null`, `false`, `0`, `""`,
 /// empty list or map).
-fn is_zero(v: &Value) -> bool {
+pub(crate) fn is_zero(v: &Value) -> bool {
     match v {
         Value::Null => true,
         Value::Bool(b) => !b,

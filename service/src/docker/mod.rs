@@ -8,6 +8,7 @@ pub mod image;
 pub mod query;
 pub mod signal;
 pub mod system;
+pub mod update;
 
 /// Docker's state names for rpod's (Podman's) container states.
 pub fn docker_state(state: &str) -> &str {

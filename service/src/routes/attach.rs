@@ -11,7 +11,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use rpod_api::container_run::{AttachEnd, AttachOptions, AttachOutput, AttachSession};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::containers::inspect_one;
@@ -59,12 +59,51 @@ pub async fn attach(
         ));
     }
     require_upgrade(&req)?;
-    let data = inspect_one(&app.engine, &id, false).await?;
-    let config = data.config.clone().unwrap_or_default();
-    let streams = Streams {
-        stdin: p.bool("stdin", false)? && config.open_stdin,
+    let asked = Streams {
+        stdin: p.bool("stdin", false)?,
         stdout: p.bool("stdout", false)?,
         stderr: p.bool("stderr", false)?,
+        tty: false,
+    };
+    let prepared = prepare(&app, &id, asked).await?;
+    let tty = prepared.streams.tty;
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        let io = match on_upgrade.await {
+            Ok(u) => Some(TokioIo::new(u)),
+            Err(e) => {
+                tracing::warn!(
+                    "attach of {}: upgrading the connection: {e}",
+                    prepared.full_id
+                );
+                None
+            }
+        };
+        serve(app, prepared, io).await;
+    });
+    Ok(switching(tty))
+}
+
+/// An attach ready to be served: where its session comes from and the
+/// streams the client gets.
+pub(super) struct Prepared {
+    source: Source,
+    exit_tx: Option<tokio::sync::watch::Sender<Option<i32>>>,
+    full_id: String,
+    /// The streams asked for (stdin only for a container with open stdin),
+    /// `tty` the container's.
+    pub streams: Streams,
+}
+
+/// Looks the container up and takes its session: at once for a running
+/// one, at its start for another (404 for a missing container).
+pub(super) async fn prepare(app: &AppState, id: &str, asked: Streams) -> ApiResult<Prepared> {
+    let data = inspect_one(&app.engine, id, false).await?;
+    let config = data.config.clone().unwrap_or_default();
+    let streams = Streams {
+        stdin: asked.stdin && config.open_stdin,
+        stdout: asked.stdout,
+        stderr: asked.stderr,
         tty: config.tty,
     };
     let running = data.state.as_ref().is_some_and(|s| s.running || s.paused);
@@ -80,46 +119,53 @@ pub async fn attach(
         let reg = app.attaches.register(&full_id, streams.stdin);
         (Source::AtStart(reg.session), Some(reg.exit))
     };
-    let on_upgrade = hyper::upgrade::on(&mut req);
-    let attaches = app.attaches.clone();
-    let controls = app.controls.clone();
-    tokio::spawn(async move {
-        let session = match source {
-            Source::Now(s) => Some(s),
-            Source::AtStart(rx) => match rx.await {
-                Ok(Ok(s)) => Some(s),
-                Ok(Err(e)) => {
-                    tracing::debug!("attach of {full_id}: the start failed: {e}");
-                    None
-                }
-                Err(_) => None,
-            },
-        };
-        let upgraded = match on_upgrade.await {
-            Ok(u) => Some(TokioIo::new(u)),
-            Err(e) => {
-                tracing::warn!("attach of {full_id}: upgrading the connection: {e}");
+    Ok(Prepared {
+        source,
+        exit_tx,
+        full_id,
+        streams,
+    })
+}
+
+/// Serves a prepared attach on `io` (`None`: the connection could not be
+/// taken over; the output is drained) with `streams`.
+pub(super) async fn serve<IO>(app: AppState, prepared: Prepared, io: Option<IO>)
+where
+    IO: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let Prepared {
+        source,
+        exit_tx,
+        full_id,
+        streams,
+    } = prepared;
+    let session = match source {
+        Source::Now(s) => Some(s),
+        Source::AtStart(rx) => match rx.await {
+            Ok(Ok(s)) => Some(s),
+            Ok(Err(e)) => {
+                tracing::debug!("attach of {full_id}: the start failed: {e}");
                 None
             }
-        };
-        let report = move |code: Option<i32>| {
-            if let Some(tx) = exit_tx {
-                let _ = tx.send(code);
-            }
-        };
-        match (session, upgraded) {
-            (Some(session), Some(io)) => {
-                let key = format!("ctr:{full_id}");
-                controls.register(key.clone(), session.control());
-                pump(session, io, streams, report).await;
-                controls.remove(&key);
-            }
-            (Some(session), None) => report(drain(session).await),
-            _ => report(None),
+            Err(_) => None,
+        },
+    };
+    let report = move |code: Option<i32>| {
+        if let Some(tx) = exit_tx {
+            let _ = tx.send(code);
         }
-        attaches.remove(&full_id);
-    });
-    Ok(switching(streams.tty))
+    };
+    match (session, io) {
+        (Some(session), Some(io)) => {
+            let key = format!("ctr:{full_id}");
+            app.controls.register(key.clone(), session.control());
+            pump(session, io, streams, report).await;
+            app.controls.remove(&key);
+        }
+        (Some(session), None) => report(drain(session).await),
+        _ => report(None),
+    }
+    app.attaches.remove(&full_id);
 }
 
 /// Whether the request asks for Docker's upgraded connection; 400 if not.
@@ -207,7 +253,7 @@ pub(super) async fn drain(session: Box<dyn AttachSession>) -> Option<i32> {
 /// connection is closed (a client asks for it once it sees the end).
 pub(super) async fn pump(
     mut session: Box<dyn AttachSession>,
-    io: TokioIo<hyper::upgrade::Upgraded>,
+    io: impl AsyncRead + AsyncWrite + Send + 'static,
     streams: Streams,
     report: impl FnOnce(Option<i32>),
 ) {

@@ -9,9 +9,7 @@ use crate::error::ApiError;
 /// serve yet (docs/compatibility.md lists them).
 const PLANNED: &[&str] = &[
     "/build",
-    "/containers/*/attach/ws",
     "/containers/*/resize",
-    "/containers/*/update",
     "/exec/*/resize",
 ];
 

@@ -3,6 +3,7 @@
 
 mod archive;
 mod attach;
+mod attach_ws;
 mod auth;
 mod commit;
 mod containers;
@@ -21,8 +22,10 @@ mod libpod_images;
 mod libpod_kube;
 mod libpod_load;
 mod libpod_networks;
+mod libpod_pod_stats;
 mod libpod_pods;
 mod libpod_secrets;
+mod libpod_system;
 mod libpod_volumes;
 mod logs;
 mod more;
@@ -31,6 +34,7 @@ mod registry_auth;
 mod resize;
 mod stats;
 mod system;
+mod update;
 mod volumes;
 
 use axum::routing::{delete, get, post};
@@ -231,6 +235,12 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
             "/libpod/generate/{name}/systemd",
             get(libpod_generate::systemd),
         )
+        .route("/containers/{id}/attach/ws", get(attach_ws::attach_ws))
+        .route("/containers/{id}/update", post(update::docker))
+        .route("/libpod/containers/{id}/update", post(update::libpod))
+        .route("/libpod/pods/{name}/top", get(libpod_pod_stats::top))
+        .route("/libpod/pods/stats", get(libpod_pod_stats::stats))
+        .route("/libpod/system/prune", post(libpod_system::prune))
         .fallback(fallback::fallback)
         .with_state(AppState {
             engine,

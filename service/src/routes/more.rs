@@ -55,7 +55,7 @@ pub async fn top(
 }
 
 /// The header line and process lines of `top` (cells separated by tabs).
-fn top_json(lines: &[String]) -> Value {
+pub(super) fn top_json(lines: &[String]) -> Value {
     let split = |l: &String| {
         l.split('\t')
             .map(str::trim)
