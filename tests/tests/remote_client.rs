@@ -951,6 +951,32 @@ fn system_connection_file_names_the_service() {
     assert_eq!(conn_ok(&["ls", "-q"]), "first\n");
     conn_ok(&["rm", "--all"]);
     assert_eq!(conn_ok(&["ls", "-q"]), "");
+
+    // Docker's spelling: `context create|ls|inspect|use|rm`.
+    let ctx = |args: &[&str]| {
+        let mut v = vec!["context"];
+        v.extend_from_slice(args);
+        let out = remote(&w, &v);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ctx(&["create", "--docker", &format!("host={url}"), "dctx"]);
+    ctx(&["create", "--docker", "host=core@example.com", "sshctx"]);
+    assert_eq!(ctx(&["ls", "-q"]), "dctx\nsshctx\n");
+    let v: serde_json::Value = serde_json::from_str(&ctx(&["inspect", "sshctx"])).unwrap();
+    assert_eq!(v[0]["URI"], "ssh://core@example.com");
+    assert_eq!(v.as_array().map(Vec::len), Some(1));
+    // The first context created is the default; `use` moves it.
+    remote_ok(&w, &["--remote", "ps"]);
+    ctx(&["use", "sshctx"]);
+    assert_eq!(
+        ctx(&["ls", "--format", "{{.Name}} {{.Default}}"]),
+        "dctx false\nsshctx true\n"
+    );
+    ctx(&["rm", "sshctx"]);
+    assert_eq!(conn_ok(&["ls", "-q"]), "dctx\n");
+    let out = remote(&w, &["context", "create", "--docker", "tls=x", "bad"]);
+    assert_eq!(out.status.code(), Some(125));
 }
 
 /// An sshd on 127.0.0.1 with keys made here; killed when dropped.

@@ -1,4 +1,5 @@
-//! `system connection add|ls|rm|default|rename`: the named remote
+//! `system connection add|ls|rm|default|rename`, and Docker's spelling of
+//! the same, `context create|ls|inspect|use|rm`: the named remote
 //! destinations in rpod's connections file ([`crate::connections`]).
 
 use clap::{Args, Subcommand};
@@ -26,6 +27,43 @@ pub enum ConnectionCommand {
     /// Delete named destination
     #[command(alias = "remove")]
     Rm(RmArgs),
+}
+
+/// `context`: Docker's names for the connection commands (hidden, as
+/// Podman's).
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// Record destination for the rpod service (`--docker host=URI`)
+    Create(CreateArgs),
+    /// List destination for the rpod service(s)
+    #[command(alias = "list")]
+    Ls(LsArgs),
+    /// Inspect destination for a rpod service(s)
+    Inspect(InspectArgs),
+    /// Set named destination as default
+    Use(NameArg),
+    /// Delete named destination
+    #[command(alias = "remove")]
+    Rm(RmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Description of the context
+    #[arg(long, value_name = "host=URI")]
+    docker: Option<String>,
+    name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Custom Go template for printing connections
+    #[arg(short = 'f', long)]
+    format: Option<String>,
+    /// Print only the connection names
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -88,12 +126,8 @@ pub struct RmArgs {
 pub fn run(cmd: ConnectionCommand) -> CliResult {
     match cmd {
         ConnectionCommand::Add(a) => add(a),
-        ConnectionCommand::Default(a) => edit(|f| {
-            defined(f, &a.name)?;
-            f.connection.default = a.name;
-            Ok(())
-        }),
-        ConnectionCommand::Ls(a) => ls(a),
+        ConnectionCommand::Default(a) => make_default(a),
+        ConnectionCommand::Ls(a) => show(None, a.format, a.quiet),
         ConnectionCommand::Rename(a) => edit(|f| {
             let d = defined(f, &a.old)?;
             f.connection.connections.remove(&a.old);
@@ -103,22 +137,89 @@ pub fn run(cmd: ConnectionCommand) -> CliResult {
             }
             Ok(())
         }),
-        ConnectionCommand::Rm(a) => edit(|f| {
-            match a.name {
-                Some(n) if !a.all => {
-                    f.connection.connections.remove(&n);
-                    if f.connection.default == n {
-                        f.connection.default.clear();
-                    }
-                }
-                _ => {
-                    f.connection.connections.clear();
+        ConnectionCommand::Rm(a) => rm(a),
+    }
+}
+
+/// `context ...`.
+pub fn run_context(cmd: ContextCommand) -> CliResult {
+    match cmd {
+        ContextCommand::Create(a) => create(a),
+        ContextCommand::Ls(a) => show(None, a.format, a.quiet),
+        ContextCommand::Inspect(a) => show(Some(&a.names), a.format, a.quiet),
+        ContextCommand::Use(a) => make_default(a),
+        ContextCommand::Rm(a) => rm(a),
+    }
+}
+
+fn make_default(a: NameArg) -> CliResult {
+    edit(|f| {
+        defined(f, &a.name)?;
+        f.connection.default = a.name;
+        Ok(())
+    })
+}
+
+fn rm(a: RmArgs) -> CliResult {
+    edit(|f| {
+        match a.name {
+            Some(n) if !a.all => {
+                f.connection.connections.remove(&n);
+                if f.connection.default == n {
                     f.connection.default.clear();
                 }
             }
-            Ok(())
-        }),
-    }
+            _ => {
+                f.connection.connections.clear();
+                f.connection.default.clear();
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `context create NAME --docker host=URI`: a destination without
+/// identity or TLS files; a destination without a scheme is ssh, as
+/// Podman's.
+fn create(a: CreateArgs) -> CliResult {
+    let given = a.docker.unwrap_or_default();
+    let dest = match given.split_once('=') {
+        Some(("host", v)) => v.to_owned(),
+        Some((k, _)) => {
+            return Err(CliError::usage(format!(
+                "unsupported key {k:?} in --docker (only host=URI)"
+            )))
+        }
+        None => given,
+    };
+    let has_scheme = dest.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    });
+    let uri = if has_scheme {
+        dest
+    } else {
+        format!("ssh://{dest}")
+    };
+    edit(|f| {
+        if f.connection.connections.is_empty() {
+            f.connection.default = a.name.clone();
+        }
+        f.connection.connections.insert(
+            a.name,
+            Destination {
+                uri,
+                identity: String::new(),
+                is_machine: false,
+                tls_ca: String::new(),
+                tls_cert: String::new(),
+                tls_key: String::new(),
+            },
+        );
+        Ok(())
+    })
 }
 
 fn edit(change: impl FnOnce(&mut ConnectionsFile) -> CliResult<()>) -> CliResult {
@@ -299,12 +400,20 @@ struct Connection {
     read_write: bool,
 }
 
-fn ls(a: LsArgs) -> CliResult {
+/// `system connection ls` (`names` `None`: a table unless `--format`
+/// says otherwise) and `context inspect` (`names` given, all when empty:
+/// JSON unless `--format` says otherwise), sorted by name as Podman's.
+fn show(names: Option<&[String]>, format: Option<String>, quiet: bool) -> CliResult {
     let f = ConnectionsFile::load()?;
-    let rows: Vec<Connection> = f
+    let format = match (format, names) {
+        (None, Some(_)) => Some("json".to_owned()),
+        (format, _) => format,
+    };
+    let mut rows: Vec<Connection> = f
         .connection
         .connections
         .iter()
+        .filter(|(name, _)| names.is_none_or(|n| n.is_empty() || n.contains(name)))
         .map(|(name, d)| Connection {
             name: name.clone(),
             uri: d.uri.clone(),
@@ -317,13 +426,14 @@ fn ls(a: LsArgs) -> CliResult {
             read_write: true,
         })
         .collect();
-    if a.quiet {
+    rows.sort_by(|x, y| x.name.cmp(&y.name));
+    if quiet {
         for r in &rows {
             println!("{}", r.name);
         }
         return Ok(0);
     }
-    if a.format.as_deref().is_some_and(format::is_json) {
+    if format.as_deref().is_some_and(format::is_json) {
         let v = serde_json::to_value(&rows)
             .map_err(|e| CliError::usage(format!("encoding connections: {e}")))?;
         println!("{}", format::json_indent(&v, "    ", true));
@@ -343,7 +453,7 @@ fn ls(a: LsArgs) -> CliResult {
     ]
     .iter()
     .fold(HeaderMap::new("ls"), |h, f| h.with_verbatim(f, f));
-    let (origin, fmt) = match a.format {
+    let (origin, fmt) = match format {
         // Podman's `--format tls`: the table with the TLS files.
         Some(f) if f == "tls" => (
             Origin::Podman,

@@ -114,6 +114,9 @@ pub enum Command {
     Kube(kube::KubeCommand),
     /// Load image(s) from a tar archive or layout
     Load(save::LoadArgs),
+    /// Manage remote API service destinations (Docker's `context`)
+    #[command(subcommand, hide = true)]
+    Context(connection::ContextCommand),
     /// Log in to a container registry
     Login(login::LoginArgs),
     /// Log out of a container registry
@@ -303,6 +306,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Push(a) | Command::Image(ImageCommand::Push(a)) => push::run(&g, a).await,
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run_save(&g, a).await,
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => save::run_load(&g, a).await,
+        Command::Context(c) => connection::run_context(c),
         Command::Login(a) => login::login(&g, a).await,
         Command::Image(ImageCommand::Trust(c)) => trust::run(&g, c).await,
         Command::Image(ImageCommand::Tree(a)) => tree::run(&g, a).await,

@@ -231,7 +231,11 @@ mod tests {
         let o = AutoOptions::parse("uidmapping=1:1000:1").unwrap();
         let m = allocate_auto(&r, &r, &[], 500, &o).unwrap();
         assert_eq!(m.uid[0].host, 1000);
-        assert!(m.uid[1..].iter().all(|x| !x.overlaps_host(m.uid[0])), "{:?}", m.uid);
+        assert!(
+            m.uid[1..].iter().all(|x| !x.overlaps_host(m.uid[0])),
+            "{:?}",
+            m.uid
+        );
         assert_eq!(m.gid[0].host, 1000, "the gid block is not moved");
         assert!(AutoOptions::parse("size=x").is_err());
         assert!(AutoOptions::parse("bogus=1").is_err());
