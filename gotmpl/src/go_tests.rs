@@ -153,7 +153,11 @@ fn shared_embedding_and_lazy_json() {
     };
     let rows = [with_shared("t"), with_shared("u")];
     for f in ["{{.Tag}} {{.ID}} {{.Names}}", "{{.}}", "{{.Nope}}"] {
-        assert_eq!(render(&rows[..1], f), render(&[copied.clone()], f), "{f}");
+        assert_eq!(
+            render(&rows[..1], f),
+            render(std::slice::from_ref(&copied), f),
+            "{f}"
+        );
     }
     assert_eq!(render(&rows, "{{.Tag}}").unwrap(), "t\nu\n");
     assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 0);
