@@ -55,11 +55,17 @@ def main() -> int:
                     f"{os.environ.get('RPOD_BUILD') or 'release'} build)",
             "podman": podman.version(),
             "settings": f"N = {', '.join(map(str, settings.ns))}; repeat {settings.repeat}; "
-                        f"images {settings.images}",
+                        f"images {settings.images}"
+                        + (f"; only {', '.join(sorted(settings.only))}" if settings.only else ""),
             "duration": f"{time.monotonic() - started:.0f} s",
         }
         stem = datetime.date.today().isoformat() + "-scale"
+        if settings.only:
+            stem += "-partial"
         os.makedirs(results_dir, exist_ok=True)
+        if os.path.exists(os.path.join(results_dir, stem + ".md")):
+            # An earlier run of the day stays: this one is told by its time.
+            stem += datetime.datetime.now().strftime("-%H%M")
         text = scale.markdown(meta)
         chart = plots.scale_curves(scale.curves(), plots.chart_path(results_dir, stem),
                                    f"rpod vs Podman at scale — {meta['date']} "

@@ -21,6 +21,7 @@ pub mod inspect;
 pub mod kube;
 pub mod logs;
 pub mod network;
+pub mod parallel;
 pub mod pod;
 pub mod prune;
 pub mod ps;

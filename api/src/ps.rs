@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 /// One container as `ps` lists it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToTemplate)]
 #[serde(rename_all = "PascalCase")]
-#[go(type = "entities.ListContainer")]
+#[go(type = "entities.ListContainer", lazy)]
 pub struct ListContainer {
     pub auto_remove: bool,
     pub command: Option<Vec<String>>,

@@ -125,10 +125,12 @@ impl GoMethods for GoTime {
 
 impl ToTemplate for GoTime {
     fn to_template(&self) -> GoValue {
+        // Formatted only when printed: a listing has a time in every row.
+        let t = *self;
         GoValue::from_struct(
-            GoStruct::new("time.Time", serde_json::Value::String(self.rfc3339()))
-                .stringer(self.go_string())
-                .methods(Arc::new(*self)),
+            GoStruct::lazy("time.Time", move || serde_json::Value::String(t.rfc3339()))
+                .lazy_stringer(move || t.go_string())
+                .methods(Arc::new(t)),
         )
     }
 }

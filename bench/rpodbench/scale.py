@@ -21,11 +21,20 @@ CREATE_SAMPLES = 10  # timed, sequential creates at each N
 LONG_SLEEP = "100000"
 
 
+# What BENCH_SCALE_ONLY may name: the metrics' keys and `images`.
+KEYS = ("create", "start", "ps", "ps_json", "monitor_pss", "stop_all", "rm_all", "pod_ps",
+        "images")
+
+
 @dataclass
 class ScaleSettings:
     ns: tuple
     repeat: int  # timed runs of each read-only command (median)
     images: int  # tags listed by `images`
+    only: frozenset = frozenset()  # measured commands (empty: all)
+
+    def wants(self, key: str) -> bool:
+        return not self.only or key in self.only
 
     @classmethod
     def from_env(cls) -> "ScaleSettings":
@@ -36,8 +45,14 @@ class ScaleSettings:
             raise SystemExit(f"bench: BENCH_SCALE_NS={raw!r} is not a list of integers") from None
         if not ns or ns[0] < CREATE_SAMPLES:
             raise SystemExit(f"bench: every N in BENCH_SCALE_NS must be ≥ {CREATE_SAMPLES}")
+        only = frozenset(x.strip() for x in os.environ.get("BENCH_SCALE_ONLY", "").split(",")
+                         if x.strip())
+        unknown = sorted(only - set(KEYS))
+        if unknown:
+            raise SystemExit(f"bench: BENCH_SCALE_ONLY: unknown {', '.join(unknown)} "
+                             f"(known: {', '.join(KEYS)})")
         return cls(ns=ns, repeat=int(os.environ.get("BENCH_SCALE_REPEAT", "5")),
-                   images=int(os.environ.get("BENCH_SCALE_IMAGES", "200")))
+                   images=int(os.environ.get("BENCH_SCALE_IMAGES", "200")), only=only)
 
 
 @dataclass
@@ -132,36 +147,52 @@ class Scale:
             list(pool.map(one, names))
 
     def level(self, tool: Tool, n: int) -> None:
-        """All measurements of one tool at N containers, from an empty store."""
+        """All measurements of one tool at N containers, from an empty store.
+        With BENCH_SCALE_ONLY the same store is built, only the commands named
+        are timed (the others that set up or clear the store run untimed)."""
         m = self.metrics
+        want = self.s.wants
         tool.remove_all()
         host.reap_zombies(self.keep)
         names = [f"s{n}-{i}" for i in range(n)]
         running = names[: n // 5]
-        self._fill(tool, names[: n - CREATE_SAMPLES])
-        walls, cpus = [], []
-        for name in names[n - CREATE_SAMPLES:]:
-            w, c = timed(tool, "create", "--name", name, "--network", "none", self.image,
-                         "sleep", LONG_SLEEP)
-            walls.append(w)
-            cpus.append(c)
-        m["create"].add(tool.name, n, statistics.median(walls), statistics.median(cpus))
-        m["start"].add(tool.name, n, *timed(tool, "start", *running))
+        if want("create"):
+            self._fill(tool, names[: n - CREATE_SAMPLES])
+            walls, cpus = [], []
+            for name in names[n - CREATE_SAMPLES:]:
+                w, c = timed(tool, "create", "--name", name, "--network", "none", self.image,
+                             "sleep", LONG_SLEEP)
+                walls.append(w)
+                cpus.append(c)
+            m["create"].add(tool.name, n, statistics.median(walls), statistics.median(cpus))
+        else:
+            self._fill(tool, names)
+        wall, cpu = timed(tool, "start", *running)
+        if want("start"):
+            m["start"].add(tool.name, n, wall, cpu)
         lines = tool.run("ps", "-a").count("\n")
         if lines != n + 1:
             raise CommandError(f"{tool.name} ps -a: {lines - 1} containers, expected {n}")
-        m["ps"].add(tool.name, n, *median_of(tool, self.s.repeat, self.keep, "ps", "-a"))
-        m["ps_json"].add(tool.name, n, *median_of(tool, self.s.repeat, self.keep,
-                                                  "ps", "-a", "--format", "json"))
-        pss = monitors_pss_kib(tool, self.markers[tool.name])
-        m["monitor_pss"].add(tool.name, n, pss / 1024, 0.0)
-        m["stop_all"].add(tool.name, n, *timed(tool, "stop", "-a", "-t", "0"))
-        tool.run("start", *running)
-        m["rm_all"].add(tool.name, n, *timed(tool, "rm", "-a", "-f", "-t", "0"))
+        if want("ps"):
+            m["ps"].add(tool.name, n, *median_of(tool, self.s.repeat, self.keep, "ps", "-a"))
+        if want("ps_json"):
+            m["ps_json"].add(tool.name, n, *median_of(tool, self.s.repeat, self.keep,
+                                                      "ps", "-a", "--format", "json"))
+        if want("monitor_pss"):
+            pss = monitors_pss_kib(tool, self.markers[tool.name])
+            m["monitor_pss"].add(tool.name, n, pss / 1024, 0.0)
+        if want("stop_all"):
+            m["stop_all"].add(tool.name, n, *timed(tool, "stop", "-a", "-t", "0"))
+            tool.run("start", *running)
+        wall, cpu = timed(tool, "rm", "-a", "-f", "-t", "0")
+        if want("rm_all"):
+            m["rm_all"].add(tool.name, n, wall, cpu)
         host.reap_zombies(self.keep)
         left = tool.run("ps", "-aq").split()
         if left:
             raise CommandError(f"{tool.name} rm -af left {len(left)} containers")
+        if not want("pod_ps"):
+            return
         pods = [f"p{n}-{i}" for i in range(max(1, n // 10))]
         with ThreadPoolExecutor(FILL_WORKERS) as pool:
             list(pool.map(lambda p: tool.run("pod", "create", "--infra=false", "--name", p),
@@ -189,15 +220,21 @@ class Scale:
             for tool in order:
                 log(f"N = {n}: {tool.name}")
                 self.level(tool, n)
+        if not self.s.wants("images"):
+            return
         for tool in self.tools:
             log(f"images ({self.s.images} tags): {tool.name}")
             self.images(tool)
 
     # --- report -------------------------------------------------------------------
 
+    def measured(self) -> list:
+        """The metrics with points (all but those BENCH_SCALE_ONLY left out)."""
+        return [m for m in self.metrics.values() if m.points]
+
     def curves(self) -> list:
         out = []
-        for m in self.metrics.values():
+        for m in self.measured():
             scale = 1 if m.unit == "MiB" else 1000
             out.append({"title": m.title, "unit": m.unit,
                         "series": {t: [(p[0], p[1] * scale) for p in pts]
@@ -221,7 +258,7 @@ class Scale:
         head = ["command", "tool"] + [f"N = {n}" for n in ns] + ["b", ""]
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "---|" * len(head))
-        for m in self.metrics.values():
+        for m in self.measured():
             for tool in [t.name for t in self.tools]:
                 pts = {p[0]: p for p in m.points.get(tool, [])}
                 cells = []
@@ -240,7 +277,7 @@ class Scale:
         lines += ["", "Ratios rpod/Podman (wall):", "",
                   "| command | " + " | ".join(f"N = {n}" for n in ns) + " | goal | |",
                   "|---|" + "---|" * (len(ns) + 2)]
-        for m in self.metrics.values():
+        for m in self.measured():
             r = {t: {p[0]: p[1] for p in m.points.get(t, [])} for t in ("rpod", "podman")}
             cells = []
             for n in ns:
@@ -275,5 +312,5 @@ class Scale:
                                         for t, pts in m.points.items()},
                              "exponent": {t: m.exponent(t) for t in m.points},
                              "flagged": {t: m.flagged(t) for t in m.points}}
-                            for m in self.metrics.values()],
+                            for m in self.measured()],
                 "images": {t: {"wall": w, "cpu": c} for t, (w, c) in self.images_row.items()}}

@@ -5,11 +5,14 @@
 //! Attributes:
 //! * on the type: `#[go(type = "define.Info")]` — the Go type name shown in template errors
 //!   (default: the Rust name); `#[go(methods)]` — the type implements `GoMethods` and `Clone`,
-//!   and its methods are offered to templates (looked up before fields, as in Go);
+//!   and its methods are offered to templates (looked up before fields, as in Go), and its
+//!   JSON form is built only when a template asks for it; `#[go(lazy)]` — the type implements
+//!   `Clone` and its JSON form is built only when asked for (a row of a long listing: most
+//!   templates read a few fields);
 //! * on a field: `#[go(name = "OCIRuntime")]` — its Go name (default: the serde `rename`
 //!   with an upper-case first letter, else the field name in UpperCamelCase);
 //!   `#[go(skip)]` — not visible to templates; `#[go(embed)]` — an embedded struct whose
-//!   fields are promoted (Go embedding; pair with `#[serde(flatten)]`).
+//!   fields are promoted (Go embedding; pair with `#[serde(flatten)]`), shared, not copied.
 
 use proc_macro::TokenStream;
 use quote::quote;
@@ -28,6 +31,7 @@ pub fn derive_to_template(input: TokenStream) -> TokenStream {
 struct TypeOpts {
     go_type: Option<String>,
     methods: bool,
+    lazy: bool,
 }
 
 #[derive(Default)]
@@ -45,8 +49,10 @@ fn type_opts(input: &DeriveInput) -> syn::Result<TypeOpts> {
                 o.go_type = Some(m.value()?.parse::<LitStr>()?.value());
             } else if m.path.is_ident("methods") {
                 o.methods = true;
+            } else if m.path.is_ident("lazy") {
+                o.lazy = true;
             } else {
-                return Err(m.error("expected `type = \"...\"` or `methods`"));
+                return Err(m.error("expected `type = \"...\"`, `methods` or `lazy`"));
             }
             Ok(())
         })?;
@@ -137,7 +143,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         let Some(fid) = &f.ident else { continue };
         if fo.embed {
             steps.push(quote! {
-                let s = s.embed(::gotmpl::ToTemplate::to_template(&self.#fid));
+                let s = s.embed_shared(&::gotmpl::ToTemplate::to_template(&self.#fid));
             });
             continue;
         }
@@ -149,9 +155,27 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             let s = s.field(#name, ::gotmpl::ToTemplate::to_template(&self.#fid));
         });
     }
+    // With `methods` or `lazy` the value keeps one copy of the Rust value,
+    // which both builds the JSON on demand and answers method calls.
+    let start = if opts.methods || opts.lazy {
+        quote! {
+            let me = ::std::sync::Arc::new(::std::clone::Clone::clone(self));
+            let json_of = ::std::sync::Arc::clone(&me);
+            let s = ::gotmpl::GoStruct::lazy(#go_type, move || {
+                ::gotmpl::serde_json::to_value(&*json_of)
+                    .unwrap_or(::gotmpl::serde_json::Value::Null)
+            });
+        }
+    } else {
+        quote! {
+            let json = ::gotmpl::serde_json::to_value(self)
+                .unwrap_or(::gotmpl::serde_json::Value::Null);
+            let s = ::gotmpl::GoStruct::new(#go_type, json);
+        }
+    };
     let methods = if opts.methods {
         quote! {
-            let s = s.methods(::std::sync::Arc::new(::std::clone::Clone::clone(self)));
+            let s = s.methods(me);
         }
     } else {
         quote! {}
@@ -160,9 +184,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     Ok(quote! {
         impl #impl_g ::gotmpl::ToTemplate for #ident #ty_g #where_g {
             fn to_template(&self) -> ::gotmpl::GoValue {
-                let json = ::gotmpl::serde_json::to_value(self)
-                    .unwrap_or(::gotmpl::serde_json::Value::Null);
-                let s = ::gotmpl::GoStruct::new(#go_type, json);
+                #start
                 #(#steps)*
                 #methods
                 ::gotmpl::GoValue::from_struct(s)

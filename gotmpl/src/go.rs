@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A Go value as a template sees it.
 #[derive(Clone, Debug)]
@@ -41,12 +41,54 @@ pub trait GoMethods: Send + Sync {
     fn call(&self, name: &str, args: &[&str]) -> Result<GoValue, String>;
 }
 
+/// Builds a struct's JSON form when it is first asked for.
+type JsonFn = Box<dyn Fn() -> Value + Send + Sync>;
+
+/// A struct's JSON form: given, or built on first use (most templates never
+/// ask for it, and a list of many rows would build it for each).
+enum JsonForm {
+    Ready(Value),
+    Lazy(OnceLock<Value>, JsonFn),
+}
+
+impl JsonForm {
+    fn get(&self) -> &Value {
+        match self {
+            JsonForm::Ready(v) => v,
+            JsonForm::Lazy(cell, make) => cell.get_or_init(make),
+        }
+    }
+}
+
+/// Builds a struct's `String()` text when it is first printed.
+type TextFn = Box<dyn Fn() -> String + Send + Sync>;
+
+/// What `fmt` prints for a struct with a `String()` method: given, or built
+/// on first use.
+enum Stringer {
+    Ready(String),
+    Lazy(OnceLock<String>, TextFn),
+}
+
+impl Stringer {
+    fn get(&self) -> &str {
+        match self {
+            Stringer::Ready(t) => t,
+            Stringer::Lazy(cell, make) => cell.get_or_init(make),
+        }
+    }
+}
+
 /// A Go struct value.
 pub struct GoStruct {
     type_name: Cow<'static, str>,
     fields: Vec<(Cow<'static, str>, GoValue)>,
-    json: Value,
-    stringer: Option<String>,
+    /// Embedded structs shared with other values, each with the number of
+    /// own fields before it (Go promotes their fields; they are looked up
+    /// after this struct's own fields, as Go finds the shallowest first).
+    shared: Vec<(usize, Arc<GoStruct>)>,
+    json: JsonForm,
+    stringer: Option<Stringer>,
     methods: Option<Arc<dyn GoMethods>>,
 }
 
@@ -64,9 +106,23 @@ impl GoStruct {
     /// A struct of Go type `type_name` (as Go prints it in errors, e.g. `*define.Info`)
     /// whose `json` rendering is `json` (its serde form, keys in declaration order).
     pub fn new(type_name: impl Into<Cow<'static, str>>, json: Value) -> GoStruct {
+        GoStruct::with_json(type_name, JsonForm::Ready(json))
+    }
+
+    /// A struct whose JSON form `json` builds when it is first needed
+    /// (`{{json .}}`, `--format json`), not when the value is made.
+    pub fn lazy(
+        type_name: impl Into<Cow<'static, str>>,
+        json: impl Fn() -> Value + Send + Sync + 'static,
+    ) -> GoStruct {
+        GoStruct::with_json(type_name, JsonForm::Lazy(OnceLock::new(), Box::new(json)))
+    }
+
+    fn with_json(type_name: impl Into<Cow<'static, str>>, json: JsonForm) -> GoStruct {
         GoStruct {
             type_name: type_name.into(),
             fields: Vec::new(),
+            shared: Vec::new(),
             json,
             stringer: None,
             methods: None,
@@ -82,10 +138,26 @@ impl GoStruct {
     /// Adds the fields of an embedded struct (Go promotes them to the outer struct).
     pub fn embed(mut self, inner: GoValue) -> GoStruct {
         if let GoValue::Struct(s) = inner {
+            let at = self.fields.len();
+            self.shared
+                .extend(s.shared.iter().map(|(i, inner)| (at + i, inner.clone())));
             self.fields.extend(s.fields.iter().cloned());
             if self.methods.is_none() {
                 self.methods = s.methods.clone();
             }
+        }
+        self
+    }
+
+    /// Embeds a struct shared with other values without copying its fields
+    /// (many rows of one image share its summary): its fields are promoted
+    /// as [`GoStruct::embed`] does, found after this struct's own.
+    pub fn embed_shared(mut self, inner: &GoValue) -> GoStruct {
+        if let GoValue::Struct(s) = inner {
+            if self.methods.is_none() {
+                self.methods = s.methods.clone();
+            }
+            self.shared.push((self.fields.len(), s.clone()));
         }
         self
     }
@@ -98,7 +170,14 @@ impl GoStruct {
 
     /// What `fmt` prints for this value when its type has a `String()` method.
     pub fn stringer(mut self, text: impl Into<String>) -> GoStruct {
-        self.stringer = Some(text.into());
+        self.stringer = Some(Stringer::Ready(text.into()));
+        self
+    }
+
+    /// [`GoStruct::stringer`] made by `text` when first printed (a time in
+    /// each row of a listing is formatted only if the template prints it).
+    pub fn lazy_stringer(mut self, text: impl Fn() -> String + Send + Sync + 'static) -> GoStruct {
+        self.stringer = Some(Stringer::Lazy(OnceLock::new(), Box::new(text)));
         self
     }
 
@@ -108,16 +187,32 @@ impl GoStruct {
 
     /// The JSON form (`{{json .X}}`, `--format json`).
     pub fn json(&self) -> &Value {
-        &self.json
+        self.json.get()
     }
 
     /// The field called `name`, if the struct has one.
     pub fn get(&self, name: &str) -> Option<&GoValue> {
-        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .or_else(|| self.shared.iter().find_map(|(_, s)| s.get(name)))
     }
 
-    pub fn fields(&self) -> impl Iterator<Item = (&str, &GoValue)> {
-        self.fields.iter().map(|(n, v)| (n.as_ref(), v))
+    /// The fields in declaration order, those of embedded structs in place.
+    pub fn fields(&self) -> Vec<(&str, &GoValue)> {
+        let mut out = Vec::with_capacity(self.fields.len());
+        let mut shared = self.shared.iter().peekable();
+        for (i, (n, v)) in self.fields.iter().enumerate() {
+            while let Some((_, inner)) = shared.next_if(|(at, _)| *at == i) {
+                out.extend(inner.fields());
+            }
+            out.push((n.as_ref(), v));
+        }
+        for (_, inner) in shared {
+            out.extend(inner.fields());
+        }
+        out
     }
 
     pub(crate) fn method(&self) -> Option<&Arc<dyn GoMethods>> {
@@ -125,7 +220,7 @@ impl GoStruct {
     }
 
     pub(crate) fn stringer_text(&self) -> Option<&str> {
-        self.stringer.as_deref()
+        self.stringer.as_ref().map(Stringer::get)
     }
 }
 
@@ -160,7 +255,7 @@ impl GoValue {
             GoValue::Map(m) => {
                 Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             }
-            GoValue::Struct(s) => s.json.clone(),
+            GoValue::Struct(s) => s.json().clone(),
             GoValue::Json(v) => v.clone(),
         }
     }

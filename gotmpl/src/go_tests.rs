@@ -118,3 +118,52 @@ fn table_headers_from_go_names() {
     .unwrap();
     assert_eq!(out, "ID          NAMES\nabc         joined\n");
 }
+
+/// A row embedding a shared struct reads as one embedding a copy: same
+/// fields, same printing, same errors; the lazy JSON is built when asked.
+#[test]
+fn shared_embedding_and_lazy_json() {
+    let inner = || {
+        GoStruct::new("entities.ImageSummary", json!({"Id": "abc"}))
+            .field("ID", GoValue::Str("abc".into()))
+            .field("Names", GoValue::List(vec![GoValue::Str("n1".into())]))
+    };
+    let shared = GoValue::from_struct(inner());
+    let built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = built.clone();
+    let with_shared = |tag: &str| {
+        let counter = counter.clone();
+        GoValue::from_struct(
+            GoStruct::lazy("images.imageReporter", move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                json!({"repository": "r"})
+            })
+            .field("Tag", GoValue::Str(tag.into()))
+            .embed_shared(&shared),
+        )
+    };
+    let copied = GoValue::from_struct(
+        GoStruct::new("images.imageReporter", json!({"repository": "r"}))
+            .field("Tag", GoValue::Str("t".into()))
+            .embed(GoValue::from_struct(inner())),
+    );
+    let render = |rows: &[GoValue], f: &str| {
+        render_typed(Origin::User, f, rows, &HeaderMap::new("images"), false)
+            .map_err(|e| e.to_string())
+    };
+    let rows = [with_shared("t"), with_shared("u")];
+    for f in ["{{.Tag}} {{.ID}} {{.Names}}", "{{.}}", "{{.Nope}}"] {
+        assert_eq!(
+            render(&rows[..1], f),
+            render(std::slice::from_ref(&copied), f),
+            "{f}"
+        );
+    }
+    assert_eq!(render(&rows, "{{.Tag}}").unwrap(), "t\nu\n");
+    assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(
+        render(&rows, "{{json .}}").unwrap(),
+        "{\"repository\":\"r\"}\n{\"repository\":\"r\"}\n"
+    );
+    assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

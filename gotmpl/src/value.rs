@@ -316,7 +316,7 @@ fn print_struct(out: &mut String, s: &GoStruct) {
         return;
     }
     out.push('{');
-    for (i, (_, v)) in s.fields().enumerate() {
+    for (i, (_, v)) in s.fields().into_iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }

@@ -179,18 +179,24 @@ pub fn print_typed_listing(
     print_rendered(format::render_typed(origin, fmt, rows, headers, no_heading))
 }
 
-/// Runs `op` for each name, printing the name on success and
-/// `Error: ...` for failures; the exit code is 125 if any failed (the
-/// last error is printed last, like Podman).
-pub async fn for_each<T, F, Fut>(names: &[T], mut op: F) -> CliResult
+/// Runs `op` for each name, up to [`rpod_api::parallel::jobs`] at a time,
+/// printing each success's line (if any) and `Error: ...` for failures, in
+/// the order of `names`, as soon as an operation and those before it are
+/// done; the exit code is 125 if any failed (the last error is printed
+/// last, like Podman).
+pub async fn for_each_concurrent<T, F, Fut>(names: &[T], op: F) -> CliResult
 where
     T: Clone,
     F: FnMut(T) -> Fut,
     Fut: std::future::Future<Output = CliResult<Option<String>>>,
 {
+    use futures_util::StreamExt;
+    let results =
+        rpod_api::parallel::ordered(names.iter().cloned(), rpod_api::parallel::jobs(), op);
+    futures_util::pin_mut!(results);
     let mut failed: Option<CliError> = None;
-    for name in names {
-        match op(name.clone()).await {
+    while let Some(result) = results.next().await {
+        match result {
             Ok(Some(line)) => println!("{line}"),
             Ok(None) => {}
             Err(e) => {

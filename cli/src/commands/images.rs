@@ -6,11 +6,11 @@ use serde_json::{json, Value};
 use rpod_api::front_door::images::{ImageListOptions, ImageSort};
 use rpod_api::image::ImageSummary;
 use rpod_api::GoTime;
-use serde::Serialize;
+use std::sync::Arc;
 
 use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
-use crate::format::{self, GoMethods, GoValue, HeaderMap, Origin, ToTemplate};
+use crate::format::{self, GoMethods, GoStruct, GoValue, HeaderMap, Origin, ToTemplate};
 use crate::human;
 
 const DEFAULT_FORMAT: &str =
@@ -91,16 +91,19 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
         .await?;
     let mut rows: Vec<ImageReporter> = Vec::new();
     for s in summaries {
-        let names = s.repo_tags.clone().unwrap_or_default();
+        // One summary per image, shared by its rows (an image with many tags
+        // would otherwise copy all its names into each of its rows).
+        let image = Arc::new(SharedSummary::new(s));
+        let names = image.s.repo_tags.as_deref().unwrap_or_default();
         if names.is_empty() {
-            rows.push(ImageReporter::new("<none>", "<none>", s, a.no_trunc));
+            rows.push(ImageReporter::new("<none>", "<none>", &image, a.no_trunc));
             continue;
         }
         let mut tagged = Vec::new();
         let mut untagged = Vec::new();
-        for n in &names {
+        for n in names {
             let (repo, tag) = split_name(n);
-            let r = ImageReporter::new(repo, tag, s.clone(), a.no_trunc);
+            let r = ImageReporter::new(repo, tag, &image, a.no_trunc);
             if tag == "<none>" {
                 untagged.push(r);
             } else {
@@ -117,7 +120,7 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
         // One line per image, as Podman's writeID.
         let mut seen = std::collections::HashSet::new();
         for r in &rows {
-            if seen.insert(r.s.id.clone()) {
+            if seen.insert(r.s().id.as_str()) {
                 println!("{}", r.id());
             }
         }
@@ -142,47 +145,89 @@ pub async fn run(g: &Globals, a: ImagesArgs) -> CliResult {
     Ok(0)
 }
 
-/// Podman's imageReporter: one row per repository:tag of an image, with the template
-/// methods `images` offers.
-#[derive(Clone, Debug, Serialize, ToTemplate)]
-#[go(type = "images.imageReporter", methods)]
-struct ImageReporter {
-    #[serde(rename = "repository", skip_serializing_if = "String::is_empty")]
-    repository: String,
-    #[serde(rename = "tag", skip_serializing_if = "String::is_empty")]
-    tag: String,
-    #[serde(flatten)]
-    #[go(embed)]
+/// One image's summary and its template value, made once and shared by the
+/// image's rows.
+#[derive(Debug)]
+struct SharedSummary {
     s: ImageSummary,
-    #[serde(skip)]
-    #[go(skip)]
+    template: GoValue,
+}
+
+impl SharedSummary {
+    fn new(s: ImageSummary) -> SharedSummary {
+        let template = s.to_template();
+        SharedSummary { s, template }
+    }
+}
+
+/// Podman's imageReporter: one row per repository:tag of an image, with the template
+/// methods `images` offers; it embeds the image's summary.
+#[derive(Clone, Debug)]
+struct ImageReporter {
+    repository: String,
+    tag: String,
+    image: Arc<SharedSummary>,
     no_trunc: bool,
 }
 
 impl ImageReporter {
-    fn new(repo: &str, tag: &str, s: ImageSummary, no_trunc: bool) -> ImageReporter {
+    fn new(repo: &str, tag: &str, image: &Arc<SharedSummary>, no_trunc: bool) -> ImageReporter {
         ImageReporter {
             repository: repo.to_owned(),
             tag: tag.to_owned(),
-            s,
+            image: image.clone(),
             no_trunc,
         }
     }
 
+    fn s(&self) -> &ImageSummary {
+        &self.image.s
+    }
+
     fn id(&self) -> String {
-        if !self.no_trunc && self.s.id.len() >= 12 {
-            self.s.id[..12].to_owned()
+        let id = &self.s().id;
+        if !self.no_trunc && id.len() >= 12 {
+            id[..12].to_owned()
         } else {
-            format!("sha256:{}", self.s.id)
+            format!("sha256:{id}")
         }
     }
 
     fn created(&self) -> GoTime {
-        GoTime::from(chrono::DateTime::from_timestamp(self.s.created, 0).unwrap_or_default())
+        GoTime::from(chrono::DateTime::from_timestamp(self.s().created, 0).unwrap_or_default())
     }
 
     fn created_since(&self) -> String {
-        human::since(self.s.created.saturating_mul(1_000_000_000)) + " ago"
+        human::since(self.s().created.saturating_mul(1_000_000_000)) + " ago"
+    }
+
+    /// The row's JSON (`{{json .}}`): `repository` and `tag` (when set),
+    /// then the summary's keys, as Go encodes the embedding struct.
+    fn json(&self) -> Value {
+        let mut row = serde_json::Map::new();
+        if !self.repository.is_empty() {
+            row.insert("repository".into(), json!(self.repository));
+        }
+        if !self.tag.is_empty() {
+            row.insert("tag".into(), json!(self.tag));
+        }
+        if let Ok(Value::Object(summary)) = serde_json::to_value(self.s()) {
+            row.extend(summary);
+        }
+        Value::Object(row)
+    }
+}
+
+impl ToTemplate for ImageReporter {
+    fn to_template(&self) -> GoValue {
+        let row = self.clone();
+        GoValue::from_struct(
+            GoStruct::lazy("images.imageReporter", move || row.json())
+                .field("Repository", GoValue::Str(self.repository.clone()))
+                .field("Tag", GoValue::Str(self.tag.clone()))
+                .embed_shared(&self.image.template)
+                .methods(Arc::new(self.clone())),
+        )
     }
 }
 
@@ -206,16 +251,16 @@ impl GoMethods for ImageReporter {
     fn call(&self, name: &str, _args: &[&str]) -> Result<GoValue, String> {
         // ImageSummary's own methods (pointer receivers, reachable on list elements).
         match name {
-            "Id" => return Ok(GoValue::Str(self.s.id.clone())),
-            "IsReadOnly" => return Ok(GoValue::Bool(self.s.read_only)),
-            "IsDangling" => return Ok(GoValue::Bool(self.s.dangling)),
+            "Id" => return Ok(GoValue::Str(self.s().id.clone())),
+            "IsReadOnly" => return Ok(GoValue::Bool(self.s().read_only)),
+            "IsDangling" => return Ok(GoValue::Bool(self.s().dangling)),
             _ => {}
         }
         Ok(GoValue::Str(match name {
             "ID" => self.id(),
             "Created" | "CreatedSince" => self.created_since(),
-            "Size" => human::size(u64::try_from(self.s.size).unwrap_or(0)),
-            "History" => self.s.history.as_deref().unwrap_or_default().join(", "),
+            "Size" => human::size(u64::try_from(self.s().size).unwrap_or(0)),
+            "History" => self.s().history.as_deref().unwrap_or_default().join(", "),
             "CreatedAt" | "CreatedTime" => self.created().go_string(),
             other => return Err(format!("no method {other}")),
         }))
@@ -227,10 +272,10 @@ impl GoMethods for ImageReporter {
 fn print_json(rows: &[ImageReporter]) -> CliResult<()> {
     let mut list = Vec::with_capacity(rows.len());
     for r in rows {
-        let mut v = serde_json::to_value(&r.s).map_err(anyhow::Error::from)?;
+        let mut v = serde_json::to_value(r.s()).map_err(anyhow::Error::from)?;
         if let Some(o) = v.as_object_mut() {
             o.shift_remove("Created");
-            o.insert("Created".into(), json!(r.s.created));
+            o.insert("Created".into(), json!(r.s().created));
             o.insert("CreatedAt".into(), json!(r.created().rfc3339()));
         }
         list.push(v);

@@ -190,10 +190,13 @@ impl GoMethods for PsReporter {
 
     fn call(&self, name: &str, args: &[&str]) -> Result<GoValue, String> {
         let c = &self.c;
-        let labels = c.labels.clone().unwrap_or_default();
         let ns = &c.namespaces;
         Ok(GoValue::Str(match name {
-            "Label" => labels.get(args[0]).cloned().unwrap_or_default(),
+            "Label" => c
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(args[0]).cloned())
+                .unwrap_or_default(),
             "ImageID" => short(&c.image_id, self.no_trunc),
             "ID" => short(&c.id, self.no_trunc),
             "Pod" => short(&c.pod, self.no_trunc),

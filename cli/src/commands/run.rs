@@ -10,7 +10,7 @@ use rpod_api::front_door::images::ImageRemoveOptions;
 use rpod_api::FrontDoor;
 
 use super::attach::{pump, AttachSpec, Streams, DEFAULT_DETACH_KEYS};
-use super::common::{for_each, open_front_door, Globals};
+use super::common::{for_each_concurrent, open_front_door, Globals};
 use super::container_create::{create_spec, ContainerFlags};
 use super::terminal::caller_terminal_size;
 use crate::cli_error::{CliError, CliResult};
@@ -183,7 +183,9 @@ pub async fn start(g: &Globals, a: StartArgs) -> CliResult {
         return Ok(pump(session, &spec).await?.unwrap_or(0));
     }
     let skip_running = a.all;
-    for_each(&targets, |(input, target)| {
+    // Many containers start side by side (each start mostly waits on its
+    // monitor and the runtime); the names print in the order given.
+    for_each_concurrent(&targets, |(input, target)| {
         let front = &front;
         async move {
             // Starting a running container is no error; `--all` lists

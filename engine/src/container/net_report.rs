@@ -19,11 +19,21 @@ use crate::state::{ContainerRecord, NetworkAttachment};
 /// The container's port mappings: those of its running setup, else its
 /// `-p` values (host port 0 for a random one not chosen yet).
 pub fn port_mappings(paths: &ContainerPaths, rec: &ContainerRecord) -> Vec<PortMapping> {
+    if !publishes(rec) {
+        return Vec::new();
+    }
     let live = super::network::published_ports(paths);
     if !live.is_empty() {
         return live;
     }
     asked(rec)
+}
+
+/// Whether the container publishes ports: they come from `-p` and `-P`
+/// only, so without them there is nothing to read (`ps` of many containers
+/// would try a file for each).
+pub fn publishes(rec: &ContainerRecord) -> bool {
+    !rec.options.net.ports.is_empty() || rec.options.net.publish_all
 }
 
 /// The `-p` values as mappings (host port 0: a random one, not chosen yet).

@@ -40,7 +40,7 @@ impl Pods for LocalEngine {
 
     async fn pod_start(&self, names: &[String], options: PodSelect) -> Result<Vec<PodReport>> {
         let pods = select::pods(self.engine(), names, options, false)?;
-        Ok(each(pods, Fanout::Serial, |p| async move { p.start().await }).await)
+        Ok(each(pods, Fanout::Bounded, |p| async move { p.start().await }).await)
     }
 
     async fn pod_stop(&self, names: &[String], options: PodStopOptions) -> Result<Vec<PodReport>> {
@@ -56,7 +56,7 @@ impl Pods for LocalEngine {
     ) -> Result<Vec<PodReport>> {
         let pods = select::pods(self.engine(), names, options.select, options.ignore)?;
         let t = options.timeout;
-        Ok(each(pods, Fanout::Serial, |p| async move { p.restart(t).await }).await)
+        Ok(each(pods, Fanout::Bounded, |p| async move { p.restart(t).await }).await)
     }
 
     async fn pod_kill(&self, names: &[String], options: PodKillOptions) -> Result<Vec<PodReport>> {

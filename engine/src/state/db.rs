@@ -330,7 +330,11 @@ impl Db {
     pub fn container_by_id(&self, id: &str) -> Result<Option<ContainerRecord>, StateError> {
         self.name_damage((|| {
             let conn = self.conn();
-            let mut stmt = conn.prepare_cached("SELECT * FROM containers WHERE id = ?1")?;
+            let mut stmt = conn.prepare_cached(concat!(
+                "SELECT ",
+                container_columns!(),
+                " FROM containers WHERE id = ?1"
+            ))?;
             let raw = stmt.query_row(params![id], RawRow::from_row).optional()?;
             raw.map(RawRow::into_record).transpose()
         })())
@@ -343,9 +347,11 @@ impl Db {
                 return Ok(None);
             }
             let conn = self.conn();
-            let mut stmt = conn.prepare_cached(
-                "SELECT * FROM containers WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1",
-            )?;
+            let mut stmt = conn.prepare_cached(concat!(
+                "SELECT ",
+                container_columns!(),
+                " FROM containers WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1"
+            ))?;
             if let Some(raw) = stmt
                 .query_row(params![name_or_id], RawRow::from_row)
                 .optional()?
@@ -355,8 +361,11 @@ impl Db {
             if !name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Ok(None);
             }
-            let mut stmt =
-                conn.prepare_cached("SELECT * FROM containers WHERE id LIKE ?1 || '%' LIMIT 2")?;
+            let mut stmt = conn.prepare_cached(concat!(
+                "SELECT ",
+                container_columns!(),
+                " FROM containers WHERE id LIKE ?1 || '%' LIMIT 2"
+            ))?;
             let rows: Vec<RawRow> = stmt
                 .query_map(params![name_or_id.to_ascii_lowercase()], RawRow::from_row)?
                 .collect::<Result<_, _>>()?;
@@ -372,7 +381,11 @@ impl Db {
     pub fn list_containers(&self) -> Result<Vec<ContainerRecord>, StateError> {
         self.name_damage((|| {
             let conn = self.conn();
-            let mut stmt = conn.prepare_cached("SELECT * FROM containers ORDER BY created_at")?;
+            let mut stmt = conn.prepare_cached(concat!(
+                "SELECT ",
+                container_columns!(),
+                " FROM containers ORDER BY created_at"
+            ))?;
             let rows: Vec<RawRow> = stmt
                 .query_map([], RawRow::from_row)?
                 .collect::<Result<_, _>>()?;
@@ -465,26 +478,29 @@ pub(super) struct RawRow {
 }
 
 impl RawRow {
+    /// A row of a query selecting [`container_columns!`] (by position: a
+    /// lookup by name per column and row costs more than the rest of the
+    /// read when `ps` lists many containers).
     pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         Ok(RawRow {
-            id: r.get("id")?,
-            name: r.get("name")?,
-            image_id: r.get("image_id")?,
-            image_name: r.get("image_name")?,
-            options: r.get("options")?,
-            command: r.get("command")?,
-            state: r.get("state")?,
-            created_at: r.get("created_at")?,
-            started_at: r.get("started_at")?,
-            finished_at: r.get("finished_at")?,
-            exit_code: r.get("exit_code")?,
-            exit_signal: r.get("exit_signal")?,
-            oom_killed: r.get("oom_killed")?,
-            pid: r.get("pid")?,
-            monitor_pid: r.get("monitor_pid")?,
-            runtime: r.get("runtime")?,
-            error: r.get("error")?,
-            generation: r.get("generation")?,
+            id: r.get(0)?,
+            name: r.get(1)?,
+            image_id: r.get(2)?,
+            image_name: r.get(3)?,
+            options: r.get(4)?,
+            command: r.get(5)?,
+            state: r.get(6)?,
+            created_at: r.get(7)?,
+            started_at: r.get(8)?,
+            finished_at: r.get(9)?,
+            exit_code: r.get(10)?,
+            exit_signal: r.get(11)?,
+            oom_killed: r.get(12)?,
+            pid: r.get(13)?,
+            monitor_pid: r.get(14)?,
+            runtime: r.get(15)?,
+            error: r.get(16)?,
+            generation: r.get(17)?,
         })
     }
 

@@ -135,8 +135,11 @@ impl Db {
     /// The pod's containers (infra included), oldest first.
     pub fn pod_members(&self, pod_id: &str) -> Result<Vec<ContainerRecord>, StateError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT * FROM containers WHERE pod_id = ?1 ORDER BY created_at")?;
+        let mut stmt = conn.prepare_cached(concat!(
+            "SELECT ",
+            container_columns!(),
+            " FROM containers WHERE pod_id = ?1 ORDER BY created_at"
+        ))?;
         let rows: Vec<RawRow> = stmt
             .query_map(params![pod_id], RawRow::from_row)?
             .collect::<Result<_, _>>()?;

@@ -1,12 +1,14 @@
 //! Lifecycle requests over many containers: stop and rm fan out concurrently
-//! (Podman's pkg/parallel), kill, restart, pause and unpause go one by one, as
-//! Podman's do. Reports keep the order of the selection.
+//! (Podman's pkg/parallel), restart too (at most [`jobs`] at a time); kill,
+//! pause and unpause go one by one, as Podman's do. Reports keep the order
+//! of the selection.
 
 use futures_util::future::join_all;
 use rpod_api::container::{
     ContainerCleanupOptions, ContainerExistsOptions, ContainerReport, KillOptions,
     PauseUnpauseOptions, RestartOptions, RmOptions, StopOptions, WaitOptions, WaitReport,
 };
+use rpod_api::parallel::{all_ordered, jobs};
 use rpod_api::{Error, ErrorKind, Result};
 
 use super::select::{find, latest, select};
@@ -111,20 +113,18 @@ pub(super) async fn restart(engine: &Engine, o: RestartOptions) -> Result<Vec<Co
     } else {
         select(engine, &o.names, false, o.latest, &o.filters, |_| true)?
     };
-    let mut out = Vec::with_capacity(names.len());
-    for name in &names {
-        let timeout = o.timeout;
-        out.extend(
-            on_one(
-                engine,
-                name,
-                false,
-                |h| async move { h.restart(timeout).await },
-            )
-            .await,
-        );
-    }
-    Ok(out)
+    let timeout = o.timeout;
+    let reports = all_ordered(names, jobs(), |name: String| async move {
+        on_one(
+            engine,
+            &name,
+            false,
+            |h| async move { h.restart(timeout).await },
+        )
+        .await
+    })
+    .await;
+    Ok(reports.into_iter().flatten().collect())
 }
 
 pub(super) async fn pause_unpause(

@@ -134,7 +134,7 @@ impl Lister<'_> {
             pod_name: pod
                 .and_then(|m| self.pods.get(&m.pod_id).cloned())
                 .unwrap_or_default(),
-            ports: {
+            ports: if crate::container::net_report::publishes(c) {
                 let paths = crate::container::ContainerPaths::new(config, &c.id);
                 let ports: Vec<rpod_api::ps::PortMapping> =
                     crate::container::net_report::port_mappings(&paths, c)
@@ -148,6 +148,8 @@ impl Lister<'_> {
                         })
                         .collect();
                 (!ports.is_empty()).then_some(ports)
+            } else {
+                None
             },
             restarts: u64::from(restart::restart_count(config, c)),
             size: self.size.then(|| self.size_of(c)),

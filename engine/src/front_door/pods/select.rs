@@ -52,11 +52,15 @@ pub(super) fn pods(
 }
 
 /// How a batch runs: Podman stops and removes pods concurrently, and
-/// starts, kills, pauses and restarts them one by one.
+/// starts, kills, pauses and restarts them one by one; rpod starts and
+/// restarts them concurrently too, bounded (each start mostly waits on
+/// monitors and the runtime).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Fanout {
     Serial,
     Concurrent,
+    /// Concurrently, at most [`rpod_api::parallel::jobs`] at a time.
+    Bounded,
 }
 
 /// Runs `op` on every selected pod; the reports keep the selection's order.
@@ -89,6 +93,9 @@ where
             out
         }
         Fanout::Concurrent => futures_util::future::join_all(pods.into_iter().map(one)).await,
+        Fanout::Bounded => {
+            rpod_api::parallel::all_ordered(pods, rpod_api::parallel::jobs(), one).await
+        }
     }
 }
 
