@@ -172,7 +172,7 @@ impl RemoteEngine {
         if o.uncompressed {
             q.push(("ociAcceptUncompressedLayers", "true".to_owned()));
         }
-        let mut body = self
+        let body = self
             .transport
             .stream(Method::GET, &with_query("/images/export", &q), None)
             .await
@@ -180,30 +180,16 @@ impl RemoteEngine {
         if let Some(dir) = dir_target {
             return unpack_dir(body, dir).await;
         }
-        let (mut w, file): (Box<dyn Write + Send>, _) = match to {
-            SaveDestination::Stream(w) => (w, None),
+        match to {
+            SaveDestination::Stream(w) => {
+                super::export::write_body(body, super::export::BodySink::Stream(w), "the archive")
+                    .await
+            }
             SaveDestination::Path(path) => {
-                let dir = path
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(std::path::Path::new("."));
-                let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_error)?;
-                let f = tmp.reopen().map_err(io_error)?;
-                (Box::new(std::io::BufWriter::new(f)), Some((tmp, path)))
-            }
-        };
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| transport("reading the archive", e))?;
-            if let Some(chunk) = frame.data_ref() {
-                w.write_all(chunk).map_err(io_error)?;
+                super::export::write_body(body, super::export::BodySink::File(&path), "the archive")
+                    .await
             }
         }
-        w.flush().map_err(io_error)?;
-        drop(w);
-        if let Some((tmp, path)) = file {
-            tmp.persist(&path).map_err(|e| io_error(e.error))?;
-        }
-        Ok(())
     }
 
     /// `commit`: `POST /libpod/commit`; the new image's ID.

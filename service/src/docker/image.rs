@@ -61,27 +61,57 @@ fn short(digest: &str) -> String {
     hex.chars().take(12).collect()
 }
 
+/// Docker's status words for one direction of a blob transfer.
+pub struct TransferWords {
+    /// The blob is there already.
+    pub skipped: &'static str,
+    pub started: &'static str,
+    pub advancing: &'static str,
+    pub done: &'static str,
+}
+
+/// A pull's words (Docker's daemon).
+pub const PULL_WORDS: TransferWords = TransferWords {
+    skipped: "Already exists",
+    started: "Pulling fs layer",
+    advancing: "Downloading",
+    done: "Pull complete",
+};
+
+/// A push's words (Docker's daemon).
+pub const PUSH_WORDS: TransferWords = TransferWords {
+    skipped: "Layer already exists",
+    started: "Preparing",
+    advancing: "Pushing",
+    done: "Pushed",
+};
+
 /// One pull progress event as Docker's JSON message.
 pub fn progress_message(event: &PullProgress) -> Value {
+    transfer_message(event, &PULL_WORDS)
+}
+
+/// One transfer progress event as Docker's JSON message, in `words`.
+pub fn transfer_message(event: &PullProgress, words: &TransferWords) -> Value {
     match event {
         PullProgress::Line(l) => json!({"status": l}),
         PullProgress::BlobStarted {
             digest, skipped, ..
         } => {
             let status = if *skipped {
-                "Already exists"
+                words.skipped
             } else {
-                "Pulling fs layer"
+                words.started
             };
             json!({"status": status, "progressDetail": {}, "id": short(digest)})
         }
         PullProgress::BlobAdvanced { digest, bytes } => json!({
-            "status": "Downloading",
+            "status": words.advancing,
             "progressDetail": {"current": bytes},
             "id": short(digest),
         }),
         PullProgress::BlobDone { digest } => {
-            json!({"status": "Pull complete", "progressDetail": {}, "id": short(digest)})
+            json!({"status": words.done, "progressDetail": {}, "id": short(digest)})
         }
     }
 }

@@ -111,37 +111,6 @@ where
     })
 }
 
-/// A short blob id as Docker's progress shows it.
-fn short(digest: &str) -> String {
-    let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
-    hex.chars().take(12).collect()
-}
-
-/// One push progress event as Docker's JSON message.
-fn docker_progress(event: &PullProgress) -> Value {
-    match event {
-        PullProgress::Line(l) => json!({"status": l}),
-        PullProgress::BlobStarted {
-            digest, skipped, ..
-        } => {
-            let status = if *skipped {
-                "Layer already exists"
-            } else {
-                "Preparing"
-            };
-            json!({"status": status, "progressDetail": {}, "id": short(digest)})
-        }
-        PullProgress::BlobAdvanced { digest, bytes } => json!({
-            "status": "Pushing",
-            "progressDetail": {"current": bytes},
-            "id": short(digest),
-        }),
-        PullProgress::BlobDone { digest } => {
-            json!({"status": "Pushed", "progressDetail": {}, "id": short(digest)})
-        }
-    }
-}
-
 /// `POST /images/{name}/push?tag=T` (`X-Registry-Auth`, `tlsVerify`,
 /// `destination`): Docker's stream, "The push refers to repository
 /// [NAME]", the progress, then "TAG: digest: DIGEST" and the `aux`
@@ -189,7 +158,13 @@ pub async fn docker_push(
     let tag = tag.unwrap_or("latest").to_owned();
     let first = vec![json!({"status": format!("The push refers to repository [{image}]")})];
     Ok(json_stream(rx, first, move |event| match event {
-        PushEvent::Progress(p) => (vec![docker_progress(&p)], false),
+        PushEvent::Progress(p) => (
+            vec![crate::docker::image::transfer_message(
+                &p,
+                &crate::docker::image::PUSH_WORDS,
+            )],
+            false,
+        ),
         // The status and the `aux` object apart, as Docker's daemon sends
         // them: Docker's CLI prints no message that has an `aux`.
         PushEvent::Done(Ok(r)) => (
