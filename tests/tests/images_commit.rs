@@ -284,3 +284,81 @@ fn commit_keeps_the_containers_settings_and_change_overrides_them() {
     let out = w.env.ok(&["run", "--rm", &committed, "cat", "/tmp/out"]);
     assert_eq!(out, "hello world\n");
 }
+
+/// `container runlabel`: the label's command, with `podman` as this rpod,
+/// NAME, IMAGE and `$OPTn` substituted, is shown with `--display` and run
+/// on the same store; a missing label is Podman's error.
+#[test]
+fn runlabel_displays_and_runs_the_labels_command() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let src = unique_name("rl-src");
+    env.ok(&["create", "--name", &src, &img, "true"]);
+    env.ok(&[
+        "commit",
+        "-q",
+        "--change",
+        "LABEL INSTALL=\"podman run --rm ${OPT1} --name NAME -e IMAGE=IMAGE IMAGE echo ${OPT2} installed\"",
+        &src,
+        "runlabel_image",
+    ]);
+    let out = env.ok(&[
+        "container",
+        "runlabel",
+        "--opt2=hello",
+        "--name",
+        "rl-one",
+        "--display",
+        "install",
+        "runlabel_image",
+    ]);
+    let bin = rpod_tests::rpod_bin();
+    assert_eq!(
+        out.trim(),
+        format!(
+            "command: {} run --rm --name rl-one -e IMAGE=localhost/runlabel_image:latest localhost/runlabel_image:latest echo hello installed",
+            bin.display()
+        )
+    );
+    // Without --name: the image's name; without --opt2: nothing there.
+    let out = env.ok(&[
+        "container",
+        "runlabel",
+        "--display",
+        "install",
+        "runlabel_image",
+    ]);
+    assert!(out.contains("--name runlabel_image -e"), "{out}");
+    assert!(out.trim().ends_with("latest echo installed"), "{out}");
+    // Run: the nested rpod works on this store (the container is gone
+    // again: --rm).
+    let out = env.ok(&[
+        "container",
+        "runlabel",
+        "--opt2=ran",
+        "install",
+        "runlabel_image",
+    ]);
+    assert_eq!(out.trim(), "ran installed");
+    assert_eq!(
+        env.ok(&["ps", "-aq"]).lines().count(),
+        1,
+        "only the source container"
+    );
+    let (code, err) = env.fails(&["container", "runlabel", "run", "runlabel_image"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err.trim(),
+        "Error: cannot find the value of label: run in image: runlabel_image"
+    );
+    let (code, err) = env.fails(&[
+        "container",
+        "runlabel",
+        "--authfile",
+        "/nonexistent/auth.json",
+        "install",
+        "runlabel_image",
+    ]);
+    assert_eq!(code, 125);
+    assert!(err.contains("credential file is not accessible"), "{err}");
+}

@@ -46,6 +46,7 @@ mod push;
 mod registry_opts;
 mod rmi;
 mod run;
+mod runlabel;
 mod save;
 mod secret;
 mod service_flags;
@@ -227,6 +228,8 @@ pub enum ContainerCommon {
 pub enum ContainerCommand {
     /// Clean up network and mountpoints of one or more containers
     Cleanup(lifecycle::CleanupArgs),
+    /// Execute the command described by an image label
+    Runlabel(runlabel::RunlabelArgs),
     /// Check if a container exists in local storage
     Exists(lifecycle::ExistsArgs),
     Inspect(inspect::ContainerInspectArgs),
@@ -289,6 +292,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Image(ImageCommand::Mount(a)) => mount::image_mount(&g, a).await,
         Command::Image(ImageCommand::Umount(a)) => mount::image_umount(&g, a).await,
         Command::Container(ContainerCommand::Cleanup(a)) => lifecycle::cleanup(&g, a).await,
+        Command::Container(ContainerCommand::Runlabel(a)) => runlabel::run(&g, a).await,
         Command::Container(ContainerCommand::Exists(a)) => lifecycle::exists(&g, a).await,
         Command::Events(a) => events::run(&g, a).await,
         Command::System(c) => system::run(&g, c).await,
