@@ -203,21 +203,24 @@ fn create(a: CreateArgs) -> CliResult {
     } else {
         format!("ssh://{dest}")
     };
+    record(
+        a.name,
+        Destination {
+            uri,
+            ..Destination::default()
+        },
+        false,
+    )
+}
+
+/// Stores `dest` as `name`; it becomes the default when asked or when it is
+/// the first connection.
+fn record(name: String, dest: Destination, make_default: bool) -> CliResult {
     edit(|f| {
-        if f.connection.connections.is_empty() {
-            f.connection.default = a.name.clone();
+        if make_default || f.connection.connections.is_empty() {
+            f.connection.default = name.clone();
         }
-        f.connection.connections.insert(
-            a.name,
-            Destination {
-                uri,
-                identity: String::new(),
-                is_machine: false,
-                tls_ca: String::new(),
-                tls_cert: String::new(),
-                tls_key: String::new(),
-            },
-        );
+        f.connection.connections.insert(name, dest);
         Ok(())
     })
 }
@@ -353,23 +356,18 @@ fn add(a: AddArgs) -> CliResult {
         absolute(&a.tls_cert)?,
         absolute(&a.tls_key)?,
     );
-    edit(|f| {
-        if a.default || f.connection.connections.is_empty() {
-            f.connection.default = a.name.clone();
-        }
-        f.connection.connections.insert(
-            a.name,
-            Destination {
-                uri,
-                identity: a.identity.unwrap_or_default(),
-                is_machine: false,
-                tls_ca,
-                tls_cert,
-                tls_key,
-            },
-        );
-        Ok(())
-    })
+    record(
+        a.name,
+        Destination {
+            uri,
+            identity: a.identity.unwrap_or_default(),
+            is_machine: false,
+            tls_ca,
+            tls_cert,
+            tls_key,
+        },
+        a.default,
+    )
 }
 
 /// One row of `system connection ls` (Podman's config.Connection).

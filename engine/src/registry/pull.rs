@@ -150,11 +150,7 @@ async fn pull_candidate(
     progress: &mut (dyn Write + Send),
 ) -> Result<Image, PullError> {
     super::trust::Policy::load(opts.policy.as_deref())?.check_pull(name)?;
-    let conf = &opts.registries_conf;
-    let sources = conf.pull_sources(name).map_err(|b| PullError::Blocked {
-        registry: b.registry,
-        path: conf.path.clone(),
-    })?;
+    let sources = pull_sources(name, opts)?;
     let mut last = None;
     for source in &sources {
         match pull_from(store, name, source, opts, progress).await {
@@ -298,16 +294,25 @@ async fn fetch_manifest(
     })
 }
 
+/// Where to pull `name` from (registries.conf: mirrors first, then the
+/// primary location); a blocked registry is `PullError::Blocked`.
+pub(super) fn pull_sources(
+    name: &ImageReference,
+    opts: &PullOptions,
+) -> Result<Vec<PullSource>, PullError> {
+    let conf = &opts.registries_conf;
+    conf.pull_sources(name).map_err(|b| PullError::Blocked {
+        registry: b.registry,
+        path: conf.path.clone(),
+    })
+}
+
 /// The digests `reference` (fully qualified) has in its registry now: the
 /// platform manifest's and, for an index, the index's. Used by
 /// `auto-update` to tell whether a newer image is there without pulling it.
 pub async fn remote_digests(reference: &str, opts: &PullOptions) -> Result<Vec<String>, PullError> {
     let name = ImageReference::parse(reference)?;
-    let conf = &opts.registries_conf;
-    let sources = conf.pull_sources(&name).map_err(|b| PullError::Blocked {
-        registry: b.registry,
-        path: conf.path.clone(),
-    })?;
+    let sources = pull_sources(&name, opts)?;
     let mut last = None;
     for source in &sources {
         match fetch_manifest(&name, source, opts).await {

@@ -54,11 +54,7 @@ pub(super) struct OpenSource {
 impl OpenSource {
     pub async fn open(reference: &str, opts: &PullOptions) -> Result<OpenSource, PullError> {
         let name = ImageReference::parse(reference)?;
-        let conf = &opts.registries_conf;
-        let sources = conf.pull_sources(&name).map_err(|b| PullError::Blocked {
-            registry: b.registry,
-            path: conf.path.clone(),
-        })?;
+        let sources = super::pull::pull_sources(&name, opts)?;
         let source = sources.first().ok_or_else(|| PullError::Source {
             reference: name.to_string(),
             message: "no pull source".to_string(),

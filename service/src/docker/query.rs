@@ -21,11 +21,7 @@ impl Params {
         match self.get(key) {
             None => Ok(default),
             Some("") => Ok(default),
-            Some(v) => parse_bool(v).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "failed to parse parameters for {key}: invalid boolean {v:?}"
-                ))
-            }),
+            Some(v) => bool_value(key, v),
         }
     }
 
@@ -58,6 +54,47 @@ impl Params {
             Some(v) => parse_filters(v),
         }
     }
+}
+
+/// A query whose keys may repeat (`changes=...&changes=...`), in order.
+pub struct RepeatedParams<'a>(pub &'a [(String, String)]);
+
+impl RepeatedParams<'_> {
+    /// The last non-empty value of `key`.
+    pub fn last(&self, key: &str) -> Option<String> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Every non-empty value of `key`, in order.
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// A boolean parameter: its last non-empty value; absent is false.
+    pub fn flag(&self, key: &str) -> ApiResult<bool> {
+        match self.last(key) {
+            None => Ok(false),
+            Some(v) => bool_value(key, &v),
+        }
+    }
+}
+
+/// `v`, the value of the boolean parameter `key`, parsed (a bad value is a
+/// 400 naming the parameter).
+pub fn bool_value(key: &str, v: &str) -> ApiResult<bool> {
+    parse_bool(v).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "failed to parse parameters for {key}: invalid boolean {v:?}"
+        ))
+    })
 }
 
 /// Go's `strconv.ParseBool`.

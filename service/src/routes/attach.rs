@@ -36,13 +36,9 @@ enum Source {
     AtStart(tokio::sync::oneshot::Receiver<SessionResult>),
 }
 
-pub async fn attach(
-    State(app): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    mut req: Request,
-) -> ApiResult<Response> {
-    let p = Params(q);
+/// The attach parameters rpod does not serve, on either attach path
+/// (upgraded connection or WebSocket): 501 for each.
+pub(super) fn refuse_unsupported(p: &Params) -> ApiResult<()> {
     if p.bool("logs", false)? {
         return Err(ApiError::not_implemented(
             "attach with logs=true is not supported by rpod yet",
@@ -58,6 +54,17 @@ pub async fn attach(
             "attach with detachKeys is not supported by rpod yet",
         ));
     }
+    Ok(())
+}
+
+pub async fn attach(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    mut req: Request,
+) -> ApiResult<Response> {
+    let p = Params(q);
+    refuse_unsupported(&p)?;
     require_upgrade(&req)?;
     let asked = Streams {
         stdin: p.bool("stdin", false)?,

@@ -33,21 +33,7 @@ pub async fn attach_ws(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let p = Params(q);
-    if p.bool("logs", false)? {
-        return Err(ApiError::not_implemented(
-            "attach with logs=true is not supported by rpod yet",
-        ));
-    }
-    if !p.bool("stream", false)? {
-        return Err(ApiError::not_implemented(
-            "attach without stream=true is not supported by rpod yet",
-        ));
-    }
-    if p.get("detachKeys").is_some_and(|k| !k.is_empty()) {
-        return Err(ApiError::not_implemented(
-            "attach with detachKeys is not supported by rpod yet",
-        ));
-    }
+    super::attach::refuse_unsupported(&p)?;
     let ws =
         ws.map_err(|e| ApiError::bad_request(format!("attach/ws needs a WebSocket upgrade: {e}")))?;
     let version = version.and_then(|Extension(v)| v.0);

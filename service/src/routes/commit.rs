@@ -10,7 +10,7 @@ use axum::Json;
 use rpod_api::front_door::images::CommitOptions;
 use serde_json::{json, Value};
 
-use crate::docker::query::parse_bool;
+use crate::docker::query::RepeatedParams;
 use crate::error::{read_body, ApiError, ApiResult};
 use crate::Engine;
 
@@ -50,22 +50,9 @@ async fn commit(
     body: Body,
     flavor: Flavor,
 ) -> ApiResult<Response> {
-    let one = |k: &str| {
-        q.iter()
-            .rev()
-            .find(|(key, v)| key == k && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
-    let flag = |k: &str| -> ApiResult<bool> {
-        match one(k) {
-            None => Ok(false),
-            Some(v) => parse_bool(&v).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "failed to parse parameters for {k}: invalid boolean {v:?}"
-                ))
-            }),
-        }
-    };
+    let params = RepeatedParams(&q);
+    let one = |k: &str| params.last(k);
+    let flag = |k: &str| params.flag(k);
     if flag("squash")? {
         return Err(ApiError::not_implemented(
             "commit --squash is not supported by rpod yet",

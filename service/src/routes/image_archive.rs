@@ -17,17 +17,9 @@ use rpod_api::front_door::images::{
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
-use crate::docker::query::{parse_bool, Params};
+use crate::docker::query::{bool_value, Params, RepeatedParams};
 use crate::error::{ApiError, ApiResult};
 use crate::Engine;
-
-/// Every value of `key` in a query (`names=a&names=b`).
-fn all_of(q: &[(String, String)], key: &str) -> Vec<String> {
-    q.iter()
-        .filter(|(k, v)| k == key && !v.is_empty())
-        .map(|(_, v)| v.clone())
-        .collect()
-}
 
 /// `names` saved as one archive into a private file (as Podman), then
 /// streamed: every image is looked up first, so a missing one is a 404
@@ -150,7 +142,7 @@ pub async fn docker_get_many(
     State(engine): State<Engine>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    let names = all_of(&q, "names");
+    let names = RepeatedParams(&q).all("names");
     if names.is_empty() {
         return Err(ApiError::bad_request("no images to download"));
     }
@@ -190,11 +182,7 @@ fn libpod_save_options(q: &[(String, String)]) -> ApiResult<ImageSaveOptions> {
     let flag = |k: &str| -> ApiResult<bool> {
         match get(k) {
             None | Some("") => Ok(false),
-            Some(v) => parse_bool(v).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "failed to parse parameters for {k}: invalid boolean {v:?}"
-                ))
-            }),
+            Some(v) => bool_value(k, v),
         }
     };
     let format = match get("format").unwrap_or("") {
@@ -236,7 +224,7 @@ pub async fn libpod_export(
     State(engine): State<Engine>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    let names = all_of(&q, "references");
+    let names = RepeatedParams(&q).all("references");
     if names.is_empty() {
         return Err(ApiError::bad_request("no references"));
     }
@@ -258,19 +246,15 @@ pub async fn libpod_import(
     Query(q): Query<Vec<(String, String)>>,
     body: Body,
 ) -> ApiResult<Response> {
-    let one = |k: &str| {
-        q.iter()
-            .rev()
-            .find(|(key, v)| key == k && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
+    let params = RepeatedParams(&q);
+    let one = |k: &str| params.last(k);
     if one("URL").is_some() || one("Variant").is_some() {
         return Err(ApiError::not_implemented(
             "importing from a URL or with a variant over the API is not supported by rpod yet",
         ));
     }
     let options = ImageImportOptions {
-        changes: super::commit::decode_changes(&all_of(&q, "changes")),
+        changes: super::commit::decode_changes(&params.all("changes")),
         message: one("message"),
         reference: one("reference"),
         arch: one("Architecture"),
