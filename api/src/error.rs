@@ -32,6 +32,9 @@ pub enum ErrorKind {
     CommandNotFound,
     /// The container's command could not be executed (Podman exits 126).
     CommandNotExecutable,
+    /// The service could not be reached (remote mode: nothing listens at
+    /// the address, the ssh tunnel failed, the TLS handshake failed).
+    Unreachable,
     /// Anything else (Podman exits 125).
     Other,
 }

@@ -120,6 +120,10 @@ pub struct Target {
 pub struct Wanted {
     pub url: Option<String>,
     pub connection: Option<String>,
+    /// `--context` (Docker's `--connection`; `default` names none).
+    pub context: Option<String>,
+    /// `-H/--host` (Docker's `--url`).
+    pub host: Option<String>,
     pub identity: Option<PathBuf>,
     /// `--tls-ca`, `--tls-cert`, `--tls-key`.
     pub tls: rpod_remote::tls::TlsOptions,
@@ -129,9 +133,10 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// Resolves the target as Podman does: `--url`, then `--connection`, then
-/// `CONTAINER_HOST`, then `CONTAINER_CONNECTION`, then the default
-/// connection, then the local default socket. `--identity` (or
+/// Resolves the target as Podman does: `--connection`, then `--url`, then
+/// `--context` (unless `default`), then `--host`, then `CONTAINER_HOST`,
+/// then `CONTAINER_CONNECTION`, then the default connection, then the
+/// local default socket. `--identity` (or
 /// `CONTAINER_SSHKEY`) overrides a connection's identity.
 pub fn resolve(w: &Wanted) -> CliResult<Target> {
     let identity = w
@@ -143,9 +148,6 @@ pub fn resolve(w: &Wanted) -> CliResult<Target> {
         identity: identity.clone(),
         tls: w.tls.clone(),
     };
-    if let Some(u) = &w.url {
-        return Ok(direct(u.clone()));
-    }
     let named = |name: &str| -> CliResult<Target> {
         let file = ConnectionsFile::load()?;
         let d = file.connection.connections.get(name).ok_or_else(|| {
@@ -169,6 +171,15 @@ pub fn resolve(w: &Wanted) -> CliResult<Target> {
     };
     if let Some(c) = &w.connection {
         return named(c);
+    }
+    if let Some(u) = &w.url {
+        return Ok(direct(u.clone()));
+    }
+    if let Some(c) = w.context.as_deref().filter(|c| *c != "default") {
+        return named(c);
+    }
+    if let Some(h) = &w.host {
+        return Ok(direct(h.clone()));
     }
     if let Some(h) = env("CONTAINER_HOST") {
         return Ok(direct(h));
@@ -212,13 +223,33 @@ mod tests {
     }
 
     #[test]
-    fn url_flag_wins() {
+    fn connection_flag_wins_then_url_then_context_then_host() {
         let w = Wanted {
             url: Some("unix:///x".into()),
             connection: Some("nope".into()),
-            identity: None,
-            tls: Default::default(),
+            ..Default::default()
+        };
+        let e = resolve(&w).unwrap_err().to_string();
+        assert!(e.contains("connection \"nope\" not found"), "{e}");
+        let w = Wanted {
+            url: Some("unix:///x".into()),
+            context: Some("nope".into()),
+            host: Some("unix:///h".into()),
+            ..Default::default()
         };
         assert_eq!(resolve(&w).unwrap().url, "unix:///x");
+        let w = Wanted {
+            context: Some("default".into()),
+            host: Some("unix:///h".into()),
+            ..Default::default()
+        };
+        assert_eq!(resolve(&w).unwrap().url, "unix:///h");
+        let w = Wanted {
+            context: Some("nope".into()),
+            host: Some("unix:///h".into()),
+            ..Default::default()
+        };
+        let e = resolve(&w).unwrap_err().to_string();
+        assert!(e.contains("connection \"nope\" not found"), "{e}");
     }
 }

@@ -51,9 +51,12 @@ pub struct GlobalFlags {
     /// Access remote Podman service
     #[arg(short = 'r', long)]
     pub remote: bool,
-    /// Name of the context to use (Docker compatibility: only "default")
+    /// Docker's spelling of --connection ("default": the usual choice)
     #[arg(long, value_name = "NAME", hide = true)]
     pub context: Option<String>,
+    /// Docker's spelling of --url
+    #[arg(short = 'H', long, value_name = "URL", hide = true)]
+    pub host: Option<String>,
     /// path to SSH identity file (for remote connections)
     #[arg(long, value_name = "PATH")]
     pub identity: Option<PathBuf>,
@@ -126,6 +129,8 @@ impl GlobalFlags {
             || self.tls_cert.is_some()
             || self.tls_key.is_some()
             || self.connection.is_some()
+            || self.context.is_some()
+            || self.host.is_some()
             || env_named
     }
 
@@ -145,12 +150,10 @@ impl GlobalFlags {
                 )))
             }
         }
-        if let Some(c) = self.context.as_deref() {
-            if c != "default" {
-                return Err(CliError::usage(format!(
-                    "read cli flags: connection \"{c}\" not found"
-                )));
-            }
+        if self.context.is_some() && self.connection.is_some() {
+            return Err(CliError::usage(
+                "use of --connection and --context at the same time is not allowed",
+            ));
         }
         if let Some(opt) = self.storage_opt.iter().find(|o| !o.is_empty()) {
             return Err(CliError::usage(format!(

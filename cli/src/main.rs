@@ -229,6 +229,13 @@ fn run(cli: Cli) -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(CliError::Exit(code)) => ExitCode::from(code as u8),
         Err(e) => {
+            if let CliError::Api(api) = &e {
+                if api.kind == rpod_api::ErrorKind::Unreachable {
+                    eprintln!(
+                        "Cannot connect to rpod. Please verify your connection to the Linux system using `rpod system connection list`"
+                    );
+                }
+            }
             eprintln!("Error: {}", rpod_api::error_chain::display_chain(&e));
             ExitCode::from(e.exit_code() as u8)
         }

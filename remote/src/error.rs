@@ -64,6 +64,32 @@ pub(crate) fn from_response(status: u16, body: &[u8]) -> Error {
     Error::new(kind, message)
 }
 
+/// The service cannot be reached: `unable to connect to rpod socket:
+/// failed to connect: dial tcp ADDR: connect: connection refused`, worded
+/// as Podman's client (Go's lower-case system error text).
+pub(crate) fn unreachable(step: &str, e: &std::io::Error) -> Error {
+    let reason = match e.raw_os_error() {
+        Some(code) => {
+            let text = std::io::Error::from_raw_os_error(code).to_string();
+            let text = text
+                .rsplit_once(" (os error")
+                .map_or(text.as_str(), |(t, _)| t)
+                .to_owned();
+            let mut chars = text.chars();
+            let lower = match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => text,
+            };
+            format!("connect: {lower}")
+        }
+        None => e.to_string(),
+    };
+    Error::new(
+        ErrorKind::Unreachable,
+        format!("unable to connect to rpod socket: failed to connect: {step}: {reason}"),
+    )
+}
+
 /// A failure to reach the service or to read its answer.
 pub(crate) fn transport(what: &str, e: impl std::fmt::Display) -> Error {
     Error::other(format!("{what}: {e}"))
@@ -72,6 +98,19 @@ pub(crate) fn transport(what: &str, e: impl std::fmt::Display) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreachable_reads_as_podmans_client() {
+        let e = unreachable(
+            "dial tcp 127.0.0.1:9",
+            &std::io::Error::from_raw_os_error(libc::ECONNREFUSED),
+        );
+        assert_eq!(e.kind, ErrorKind::Unreachable);
+        assert_eq!(
+            e.message,
+            "unable to connect to rpod socket: failed to connect: dial tcp 127.0.0.1:9: connect: connection refused"
+        );
+    }
 
     #[test]
     fn statuses_and_messages_become_kinds() {

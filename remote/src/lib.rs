@@ -17,6 +17,7 @@ mod transport;
 pub mod url;
 
 pub use error::unsupported;
+pub use ops::system::client_version;
 pub use url::RemoteUrl;
 
 use transport::Transport;

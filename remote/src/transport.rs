@@ -14,7 +14,7 @@ use rpod_api::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{from_response, transport};
+use crate::error::{from_response, transport, unreachable};
 use crate::ssh::Tunnel;
 use crate::tls::{client_config, server_name};
 use crate::url::RemoteUrl;
@@ -74,20 +74,15 @@ impl Transport {
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>> {
         match &self.target {
             Target::Unix(p) => {
-                let s = tokio::net::UnixStream::connect(p).await.map_err(|e| {
-                    Error::other(format!(
-                        "unable to connect to rpod socket: dial unix {}: {e}",
-                        p.display()
-                    ))
-                })?;
+                let s = tokio::net::UnixStream::connect(p)
+                    .await
+                    .map_err(|e| unreachable(&format!("dial unix {}", p.display()), &e))?;
                 handshake(TokioIo::new(s)).await
             }
             Target::Tcp(a) => {
-                let s = tokio::net::TcpStream::connect(a).await.map_err(|e| {
-                    Error::other(format!(
-                        "unable to connect to rpod socket: dial tcp {a}: {e}"
-                    ))
-                })?;
+                let s = tokio::net::TcpStream::connect(a)
+                    .await
+                    .map_err(|e| unreachable(&format!("dial tcp {a}"), &e))?;
                 handshake(TokioIo::new(s)).await
             }
             Target::Tls {
@@ -95,16 +90,13 @@ impl Transport {
                 connector,
                 name,
             } => {
-                let s = tokio::net::TcpStream::connect(addr).await.map_err(|e| {
-                    Error::other(format!(
-                        "unable to connect to rpod socket: dial tcp {addr}: {e}"
-                    ))
-                })?;
-                let s = connector.connect(name.clone(), s).await.map_err(|e| {
-                    Error::other(format!(
-                        "unable to connect to rpod socket: TLS handshake with {addr}: {e}"
-                    ))
-                })?;
+                let s = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| unreachable(&format!("dial tcp {addr}"), &e))?;
+                let s = connector
+                    .connect(name.clone(), s)
+                    .await
+                    .map_err(|e| unreachable(&format!("TLS handshake with {addr}"), &e))?;
                 handshake(TokioIo::new(s)).await
             }
         }

@@ -90,9 +90,10 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         }
         ErrorKind::InvalidArgument => StatusCode::BAD_REQUEST,
         ErrorKind::NotImplemented => StatusCode::NOT_IMPLEMENTED,
-        ErrorKind::CommandNotFound | ErrorKind::CommandNotExecutable | ErrorKind::Other => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        ErrorKind::CommandNotFound
+        | ErrorKind::CommandNotExecutable
+        | ErrorKind::Unreachable
+        | ErrorKind::Other => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -35,6 +35,17 @@ impl Activity {
         self.active.load(Ordering::SeqCst)
     }
 
+    /// Returns once a request has begun (at once if one is in flight),
+    /// even one that has ended again since.
+    pub async fn busy(&self) {
+        let changed = self.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        if self.active() == 0 {
+            changed.await;
+        }
+    }
+
     /// Returns once `timeout` has passed with no request in flight and
     /// none begun.
     pub async fn idle_for(&self, timeout: Duration) {
@@ -87,5 +98,20 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(2)).await;
         waiter.await.unwrap();
         assert_eq!(a.active(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn busy_waits_for_a_request() {
+        let a = Activity::new();
+        let waiter = {
+            let a = a.clone();
+            tokio::spawn(async move { a.busy().await })
+        };
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!waiter.is_finished(), "no request: not busy");
+        drop(a.begin());
+        waiter.await.unwrap();
+        let _guard = a.begin();
+        a.busy().await;
     }
 }

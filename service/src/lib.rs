@@ -19,6 +19,7 @@ pub mod error;
 pub mod exec;
 pub mod idle;
 pub mod libpod;
+pub mod memory;
 pub mod routes;
 pub mod server;
 pub mod tls;

@@ -63,6 +63,7 @@ pub async fn serve(
             _ = int.recv() => tracing::info!("SIGINT: shutting down the API service"),
         }
     };
+    let _trimmer = crate::memory::Trimmer::start(activity.clone());
     let service = app.into_make_service();
     match listener {
         Listener::Unix(l, path) => {

@@ -925,6 +925,38 @@ fn system_connection_file_names_the_service() {
         "{}",
         text(&out.stderr)
     );
+    // Docker's spellings: --context names a connection ("default": the
+    // usual choice), -H/--host a URL; --connection outranks --url.
+    remote_ok(&w, &["--context", "first", "ps"]);
+    remote_ok(&w, &["--context", "default", "ps"]);
+    remote_ok(&w, &["-H", &url, "ps"]);
+    remote_ok(
+        &w,
+        &[
+            "--connection",
+            "first",
+            "--url",
+            "unix:///nonexistent.sock",
+            "ps",
+        ],
+    );
+    let out = remote(&w, &["--context", "nope", "--url", &url, "ps"]);
+    assert!(
+        out.status.success(),
+        "--url outranks --context: {}",
+        text(&out.stderr)
+    );
+    let out = remote(&w, &["--context", "nope", "ps"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("connection \"nope\" not found"));
+    let out = remote(&w, &["--context", "first", "--connection", "first", "ps"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr)
+            .contains("use of --connection and --context at the same time is not allowed"),
+        "{}",
+        text(&out.stderr)
+    );
     // Invoked as rpod-remote, rpod is remote without a flag.
     let link = w.env.dir().join("rpod-remote");
     std::os::unix::fs::symlink(rpod_bin(), &link).unwrap();
@@ -1062,6 +1094,58 @@ impl Drop for Sshd {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Nothing listens: Podman's client words, exit 125, and the top-level
+/// `info`/`version` print the client's own part first.
+#[test]
+fn unreachable_service_is_reported_as_podmans_client_does() {
+    let w = common::world(&[]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let url = format!("tcp://127.0.0.1:{port}");
+    let out = remote(&w, &["--url", &url, "info"]);
+    assert_eq!(out.status.code(), Some(125));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("OS: linux/"), "{stdout}");
+    assert!(stdout.contains("\nversion: "), "{stdout}");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("Cannot connect to rpod. Please verify"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "Error: unable to connect to rpod socket: failed to connect: dial tcp 127.0.0.1:{port}: connect: connection refused"
+        )),
+        "{stderr}"
+    );
+    let out = remote(&w, &["--url", &url, "version"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stdout).starts_with("Client:       rpod\n"));
+    // Under `system`, and for other commands, only the error.
+    for args in [&["system", "info"][..], &["ps"][..]] {
+        let mut v = vec!["--url", url.as_str()];
+        v.extend_from_slice(args);
+        let out = remote(&w, &v);
+        assert_eq!(out.status.code(), Some(125));
+        assert_eq!(text(&out.stdout), "", "{args:?}");
+        assert!(text(&out.stderr).contains("connect: connection refused"));
+    }
+    let missing = w.env.dir().join("none.sock");
+    let out = remote(
+        &w,
+        &["--url", &format!("unix://{}", missing.display()), "ps"],
+    );
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "dial unix {}: connect: no such file or directory",
+            missing.display()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

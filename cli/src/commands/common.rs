@@ -55,6 +55,8 @@ impl From<&Cli> for Globals {
             remote: c.globals.remote_mode().then(|| crate::connections::Wanted {
                 url: c.globals.url.clone(),
                 connection: c.globals.connection.clone(),
+                context: c.globals.context.clone(),
+                host: c.globals.host.clone(),
                 identity: c.globals.identity.clone(),
                 tls: rpod_remote::tls::TlsOptions {
                     ca: c.globals.tls_ca.clone(),

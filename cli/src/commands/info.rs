@@ -2,6 +2,8 @@
 
 use clap::Args;
 use rpod_api::info::InfoReport;
+use rpod_api::version::Version;
+use rpod_api::ErrorKind;
 
 use super::common::{open_front_door, Globals};
 use crate::cli_error::{CliError, CliResult};
@@ -32,8 +34,40 @@ pub struct VersionArgs {
     format: Option<String>,
 }
 
-pub async fn version(g: &Globals, a: VersionArgs) -> CliResult {
-    let report = open_front_door(g)?.system_version().await?;
+/// How `info` or `version` was invoked: Podman's remote client shows its
+/// own part when the service cannot be reached only for the top-level
+/// command, not for `system info`/`system version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invoked {
+    TopLevel,
+    UnderSystem,
+}
+
+/// Whether the error is a remote service that cannot be reached, for a
+/// top-level command: then the client's own part is printed first.
+fn shows_client_part(g: &Globals, invoked: Invoked, e: &rpod_api::Error) -> bool {
+    g.remote.is_some() && invoked == Invoked::TopLevel && e.kind == ErrorKind::Unreachable
+}
+
+/// Podman's remote `info` without a service: the client's OS, VM provider
+/// (rpod has no machines: empty) and version, as YAML.
+fn client_info_yaml() -> String {
+    let v = rpod_remote::client_version();
+    format!(
+        "OS: {}\nprovider: \"\"\nversion: {}\n",
+        v.os_arch, v.version
+    )
+}
+
+pub async fn version(g: &Globals, a: VersionArgs, invoked: Invoked) -> CliResult {
+    let report = match open_front_door(g)?.system_version().await {
+        Ok(r) => r,
+        Err(e) if shows_client_part(g, invoked, &e) && a.format.is_none() => {
+            print_client_version(&rpod_remote::client_version());
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     match a.format.as_deref() {
         Some(f) if format::is_json(f) => {
             let v = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
@@ -47,18 +81,37 @@ pub async fn version(g: &Globals, a: VersionArgs) -> CliResult {
             print!("{}", out.map_err(|e| CliError::usage(e.to_string()))?);
         }
         None => {
-            let c = &report.client;
-            println!("Client:       rpod");
-            println!("Version:      {}", c.version);
-            println!("API Version:  {}", c.api_version);
-            println!("OS/Arch:      {}", c.os_arch);
+            print_client_version(&report.client);
+            if let Some(server) = &report.server {
+                println!();
+                print_version_lines("Server", server);
+            }
         }
     }
     Ok(0)
 }
 
-pub async fn info(g: &Globals, a: InfoArgs) -> CliResult {
-    let info = open_front_door(g)?.system_info().await?;
+/// `version`'s client part.
+fn print_client_version(v: &Version) {
+    print_version_lines("Client", v);
+}
+
+fn print_version_lines(side: &str, v: &Version) {
+    println!("{:<14}rpod", format!("{side}:"));
+    println!("Version:      {}", v.version);
+    println!("API Version:  {}", v.api_version);
+    println!("OS/Arch:      {}", v.os_arch);
+}
+
+pub async fn info(g: &Globals, a: InfoArgs, invoked: Invoked) -> CliResult {
+    let info = match open_front_door(g)?.system_info().await {
+        Ok(i) => i,
+        Err(e) if shows_client_part(g, invoked, &e) => {
+            println!("{}", client_info_yaml());
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let report = InfoReport { info, client: None };
     let json = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
     match a.format.as_deref() {

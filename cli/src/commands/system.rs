@@ -129,7 +129,7 @@ pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
         SystemCommand::Check(a) => check(g, a).await,
         SystemCommand::Prune(a) => prune(g, a).await,
         SystemCommand::Df(a) => df(g, a).await,
-        SystemCommand::Info(a) => super::info::info(g, a).await,
+        SystemCommand::Info(a) => super::info::info(g, a, super::info::Invoked::UnderSystem).await,
         SystemCommand::Events(a) => super::events::run(g, a).await,
         SystemCommand::Reset(a) => reset(g, a).await,
         SystemCommand::Migrate(a) => migrate(g, a).await,

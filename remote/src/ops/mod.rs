@@ -13,7 +13,7 @@ mod pods;
 mod run;
 mod spec;
 mod stats;
-mod system;
+pub mod system;
 mod update;
 
 use std::collections::BTreeMap;

@@ -75,16 +75,21 @@ impl RemoteEngine {
             os: d.os,
             ..Version::default()
         };
-        let client = Version {
-            api_version: env!("CARGO_PKG_VERSION").to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            os_arch: format!("linux/{}", go_arch()),
-            os: "linux".to_owned(),
-            ..Version::default()
-        };
         Ok(SystemVersionReport {
-            client,
+            client: client_version(),
             server: Some(server),
         })
+    }
+}
+
+/// This client's own version (Podman's remote `version` and `info` show it
+/// beside the service's, or alone when the service cannot be reached).
+pub fn client_version() -> Version {
+    Version {
+        api_version: env!("CARGO_PKG_VERSION").to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        os_arch: format!("linux/{}", go_arch()),
+        os: "linux".to_owned(),
+        ..Version::default()
     }
 }
