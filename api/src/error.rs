@@ -93,6 +93,32 @@ impl Error {
     }
 }
 
+/// Podman's `define.ExitCode`, the code of a container that could not be
+/// started: 127 when the message says something was not found, else 126.
+pub fn start_failure_code(message: &str) -> i32 {
+    let m = message.to_ascii_lowercase();
+    if m.contains("not found")
+        || m.contains("executable path is empty")
+        || m.contains("no such file")
+    {
+        127
+    } else {
+        126
+    }
+}
+
+/// A failure to start what `run` created, as Podman reports it (every such
+/// failure, not only the runtime's, goes through its `define.ExitCode`,
+/// locally and in its remote client): 127 when something was not found,
+/// else 126.
+pub fn run_start_failure(e: Error) -> Error {
+    let kind = match start_failure_code(&e.message) {
+        127 => ErrorKind::CommandNotFound,
+        _ => ErrorKind::CommandNotExecutable,
+    };
+    Error::new(kind, e.message)
+}
+
 /// A front-door result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -93,6 +93,78 @@ class Service:
                 self.proc.wait()
 
 
+class ReplayServer:
+    """The docker CLI's floor: a unix-socket HTTP server that answers `_ping` and the
+    container list with bytes recorded from rpod's service beforehand, from memory, with
+    no engine behind it. `docker ps -a` against it costs the CLI's own start-up, its
+    two requests and the printing: what no service can take away."""
+
+    def __init__(self, work: str, listing: bytes):
+        import socketserver
+        from http.server import BaseHTTPRequestHandler
+
+        self.sock = os.path.join(work, "replay-api.sock")
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def answer(self, body: bytes, ctype: str, send_body: bool):
+                self.send_response(200)
+                self.send_header("Api-Version", "1.41")
+                self.send_header("Ostype", "linux")
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if send_body:
+                    self.wfile.write(body)
+
+            def do_HEAD(self):
+                self.answer(b"OK", "text/plain; charset=utf-8", False)
+
+            def do_GET(self):
+                if self.path.split("?")[0].endswith("/containers/json"):
+                    self.answer(listing, "application/json", True)
+                else:
+                    self.answer(b"OK", "text/plain; charset=utf-8", True)
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+            def get_request(self):
+                conn, _ = super().get_request()
+                return conn, ("local", 0)
+
+        self.server = Server(self.sock, Handler)
+        import threading
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+
+
+def raw_listing(sock: str) -> bytes:
+    """The bytes of `GET /v1.41/containers/json?all=1` from a service."""
+    conn = UnixHTTPConnection(sock)
+    try:
+        conn.request("GET", "/v1.41/containers/json?all=1")
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"GET /containers/json: {resp.status}")
+        return body
+    finally:
+        conn.close()
+
+
 def docker_env(work: str, sock: str) -> dict:
     config = os.path.join(work, "docker-config")
     os.makedirs(config, exist_ok=True)
@@ -130,7 +202,8 @@ def api(b) -> list:
             for i in range(CONTAINERS_LISTED):
                 b.setup_run(svc.tool, f"api{i}", "create", "--network", "none", b.image, "true")
 
-        def docker_ps(svc):
+        def docker_ps(svc, name=None):
+            name = name or svc.tool.name
             env = docker_env(b.work, svc.sock)
 
             def fn(record):
@@ -140,11 +213,11 @@ def api(b) -> list:
                 elapsed = time.perf_counter() - start
                 lines = proc.stdout.decode(errors="replace").count("\n")
                 if proc.returncode != 0 or lines != CONTAINERS_LISTED + 1:
-                    raise RuntimeError(f"docker ps -a against {svc.tool.name}: exit "
+                    raise RuntimeError(f"docker ps -a against {name}: exit "
                                        f"{proc.returncode}, {lines} lines: "
                                        f"{proc.stderr.decode(errors='replace').strip()}")
                 if record:
-                    ps.tool(svc.tool.name).add(elapsed)
+                    ps.tool(name).add(elapsed)
             return fn
 
         def list_all(svc):
@@ -166,8 +239,15 @@ def api(b) -> list:
                     life.tool(svc.tool.name).add(time.perf_counter() - start)
             return fn
 
-        b.loop("docker ps -a (API)", s.iterations,
-               {name: docker_ps(svc) for name, svc in services.items()})
+        replay = ReplayServer(b.work, raw_listing(services["rpod"].sock))
+        try:
+            ps_runs = {name: docker_ps(svc) for name, svc in services.items()}
+            ps_runs["floor"] = docker_ps(replay, "floor")
+            b.loop("docker ps -a (API)", s.iterations, ps_runs)
+        finally:
+            replay.stop()
+        ps.note = ("floor: the same docker CLI against a server replaying rpod's answers "
+                   "from memory (no engine): the CLI's own start-up and requests")
         b.loop("GET /containers/json (API)", s.iterations,
                {name: list_all(svc) for name, svc in services.items()})
         b.loop("create+start+wait+rm (API)", s.iterations,

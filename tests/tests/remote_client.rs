@@ -103,6 +103,31 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
     let all = w.env.ok(&["ps", "-a", "--format", "{{.Names}}"]);
     assert!(!all.lines().any(|l| l == name), "{all}");
 
+    // A run whose start fails exits as Podman's define.ExitCode: 127 for
+    // something not found, else 126 (the local run's codes), attached or not.
+    for (args, code) in [
+        (vec!["run", "--rm", &img, "no-such-command"], 127),
+        (vec!["run", "--rm", "-d", &img, "no-such-command"], 127),
+        (
+            vec!["run", "--rm", "--workdir", "/no/such/dir", &img, "pwd"],
+            126,
+        ),
+    ] {
+        let out = r(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    // `start` of such a container is an ordinary error (125).
+    let bad = unique_name("rc-bad");
+    ok(&["create", "--name", &bad, &img, "no-such-command"]);
+    let out = r(&["start", &bad]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    ok(&["rm", &bad]);
+
     // A detached run; ps, exec (output, exit code, stdin), logs -f.
     let name = unique_name("rc-det");
     let id = ok(&[

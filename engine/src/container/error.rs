@@ -87,19 +87,7 @@ impl ContainerError {
     }
 }
 
-/// Podman's `define.ExitCode`, the code of a container that could not be
-/// started: 127 when the message says something was not found, else 126.
-pub fn start_failure_code(message: &str) -> i32 {
-    let m = message.to_ascii_lowercase();
-    if m.contains("not found")
-        || m.contains("executable path is empty")
-        || m.contains("no such file")
-    {
-        127
-    } else {
-        126
-    }
-}
+use rpod_api::error::start_failure_code;
 
 /// Podman's `getOCIRuntimeError`: what the runtime (`runtime`, its name)
 /// said when it could not create or exec the process, as

@@ -41,7 +41,7 @@ pub(crate) mod volumes;
 mod wait;
 
 pub use actor::ContainerHandle;
-pub use error::{start_failure_code, ContainerError};
+pub use error::ContainerError;
 pub use exec::{ExecOptions, ExecSession};
 pub use lifecycle::{DEFAULT_STOP_TIMEOUT, SIGTERM};
 pub use options::{

@@ -53,16 +53,7 @@ impl From<ContainerError> for Error {
     }
 }
 
-/// A failure to start what `run` created, as Podman reports it (every such
-/// failure, not only the runtime's, goes through its `define.ExitCode`):
-/// 127 when something was not found, else 126.
-pub(crate) fn run_start_failure(e: Error) -> Error {
-    let kind = match crate::container::start_failure_code(&e.message) {
-        127 => ErrorKind::CommandNotFound,
-        _ => ErrorKind::CommandNotExecutable,
-    };
-    Error::new(kind, e.message)
-}
+pub(crate) use rpod_api::error::run_start_failure;
 
 /// The kind of a pod error.
 pub(crate) fn pod_kind(e: &PodError) -> ErrorKind {

@@ -9,6 +9,7 @@ use rpod_api::container_run::{
     AttachSession, CreateReport, CreateSpec, ExecOptions, PodTarget, PullPolicy, RunSpec,
     SessionInfo,
 };
+use rpod_api::error::run_start_failure;
 use rpod_api::front_door::container_run::RunStarted;
 use rpod_api::front_door::images::{ImagePullOptions, ProgressSink};
 use rpod_api::{Error, ErrorKind, Result};
@@ -27,6 +28,16 @@ struct IdReport {
     id: String,
     #[serde(rename = "Warnings", default)]
     warnings: Vec<String>,
+}
+
+/// Whether an attach also starts the container, and for which command:
+/// `run` reports a failed start as Podman's `define.ExitCode` (126/127),
+/// `start` as any other error (125).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Starting {
+    No,
+    Start,
+    Run,
 }
 
 impl RemoteEngine {
@@ -119,7 +130,7 @@ impl RemoteEngine {
         if spec.detach {
             if let Err(e) = self.start(&report.id).await {
                 self.remove_after_failed_start(&report.id, remove).await;
-                return Err(e);
+                return Err(run_start_failure(e));
             }
             return Ok(RunStarted::Detached(report));
         }
@@ -132,7 +143,7 @@ impl RemoteEngine {
             .attach_then_start(
                 info,
                 Process::Container { remove },
-                true,
+                Starting::Run,
                 spec.terminal_size,
             )
             .await;
@@ -167,7 +178,7 @@ impl RemoteEngine {
         &self,
         info: SessionInfo,
         process: Process,
-        start: bool,
+        starting: Starting,
         size: Option<TerminalSize>,
     ) -> Result<Box<dyn AttachSession>> {
         let path = format!(
@@ -188,8 +199,14 @@ impl RemoteEngine {
             upgraded,
             Some(wait),
         );
-        if start {
-            self.start(&info.id).await?;
+        match starting {
+            Starting::No => {}
+            Starting::Start => {
+                self.start(&info.id).await?;
+            }
+            Starting::Run => {
+                self.start(&info.id).await.map_err(run_start_failure)?;
+            }
         }
         if let Some(size) = size.filter(|_| info.tty) {
             let (transport, path) = session.resize_request(size);
@@ -219,7 +236,8 @@ impl RemoteEngine {
             tty: config.tty,
             stdin: stdin && config.open_stdin,
         };
-        self.attach_then_start(info, Process::Container { remove: false }, start, size)
+        let starting = if start { Starting::Start } else { Starting::No };
+        self.attach_then_start(info, Process::Container { remove: false }, starting, size)
             .await
     }
 
