@@ -121,6 +121,32 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
             text(&out.stderr)
         );
     }
+    // --rootfs: a directory on the service's host, no image pulled.
+    let mnt = w.env.ok(&["image", "mount", &img]).trim().to_owned();
+    let rootfs = w.env.dir().join("remote-rootfs");
+    let cp = Command::new("cp")
+        .arg("-a")
+        .arg(&mnt)
+        .arg(&rootfs)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    w.env.ok(&["image", "umount", &img]);
+    let rootfs = rootfs.display().to_string();
+    assert_eq!(
+        ok(&[
+            "run",
+            "--rm",
+            "--rootfs",
+            &rootfs,
+            "/bin/echo",
+            "from-rootfs"
+        ]),
+        "from-rootfs\n"
+    );
+    let out = r(&["run", "--rm", "--rootfs", &rootfs]);
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
+
     // `start` of such a container is an ordinary error (125).
     let bad = unique_name("rc-bad");
     ok(&["create", "--name", &bad, &img, "no-such-command"]);

@@ -54,6 +54,8 @@ impl RemoteEngine {
         let generator = spec_generator(spec, pod, self.is_rpod_service().await)?;
         let image = &spec.options.image;
         let pull = match spec.pull {
+            // A root filesystem directory on the service's host: no image.
+            _ if spec.options.rootfs => false,
             PullPolicy::Never => false,
             PullPolicy::Missing => !self.image_exists_remote(image).await?,
             _ => true,
