@@ -147,6 +147,20 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
     let out = r(&["run", "--rm", "--rootfs", &rootfs]);
     assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
 
+    // run --rmi: the image stays while another container uses it (a
+    // warning, exit 0), as the local run.
+    let keep = unique_name("rc-keep");
+    ok(&["create", "--name", &keep, &img, "true"]);
+    let out = r(&["run", "--rmi", "--rm", &img, "true"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("image is in use by a container"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&["image", "exists", &img]);
+    ok(&["rm", &keep]);
+
     // `start` of such a container is an ordinary error (125).
     let bad = unique_name("rc-bad");
     ok(&["create", "--name", &bad, &img, "no-such-command"]);

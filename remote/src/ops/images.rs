@@ -156,13 +156,18 @@ impl RemoteEngine {
         names: &[String],
         o: &ImageRemoveOptions,
     ) -> Result<ImageRemoveReport> {
-        if o.unused_only {
-            return Err(unsupported("run --rmi"));
-        }
         let mut q: Vec<(&str, String)> = names.iter().map(|n| ("images", n.clone())).collect();
         q.push(("all", o.all.to_string()));
         q.push(("force", o.force.to_string()));
         q.push(("ignore", o.ignore.to_string()));
+        if o.unused_only {
+            // `run --rmi`: rpod's service takes it as a parameter of its
+            // own; Podman's removes the image in the container's cleanup.
+            if !self.is_rpod_service().await {
+                return Err(unsupported("run --rmi"));
+            }
+            q.push(("rpod_unused_only", "true".to_owned()));
+        }
         self.transport
             .json(Method::DELETE, &with_query("/images/remove", &q), None)
             .await

@@ -142,8 +142,10 @@ pub async fn get_by_name(
 }
 
 /// `DELETE /libpod/images/remove?images=A&images=B` (`all`, `force`,
-/// `ignore`): the untagged and deleted lists and the errors (rpod's
-/// report: errors as `{kind, message}`).
+/// `ignore`, and rpod's `rpod_unused_only` for its remote client's
+/// `run --rmi`: nothing goes while a container uses the image): the
+/// untagged and deleted lists and the errors (rpod's report: errors as
+/// `{kind, message}`).
 pub async fn remove(
     State(engine): State<Engine>,
     Query(q): Query<Vec<(String, String)>>,
@@ -158,7 +160,7 @@ pub async fn remove(
         all: p.bool("all", false)?,
         force: p.bool("force", false)?,
         ignore: p.bool("ignore", false)?,
-        ..Default::default()
+        unused_only: p.bool("rpod_unused_only", false)?,
     };
     Ok(Json(engine.image_remove(names, options).await?).into_response())
 }
