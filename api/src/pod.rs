@@ -283,6 +283,24 @@ pub struct PodInspectReport {
     pub transition: String,
 }
 
+/// `pod ps --sort`: newest first (`created`, the default), or by `id`,
+/// `name`, number of containers or status.
+pub fn sort_pods(reports: &mut [ListPodsReport], by: &str) -> crate::Result<()> {
+    match by {
+        "" | "created" => reports.sort_by_key(|r| std::cmp::Reverse(r.created)),
+        "id" => reports.sort_by(|x, y| x.id.cmp(&y.id)),
+        "name" => reports.sort_by(|x, y| x.name.cmp(&y.name)),
+        "number" => reports.sort_by_key(|r| r.containers.as_ref().map_or(0, Vec::len)),
+        "status" => reports.sort_by(|x, y| x.status.cmp(&y.status)),
+        _ => {
+            return Err(crate::Error::invalid(
+                "invalid option for --sort, options are: created, id, name, number, or status",
+            ))
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

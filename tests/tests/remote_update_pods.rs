@@ -348,3 +348,58 @@ fn system_prune_over_the_service() {
     });
     r.ok(&["rm", "-f", "-t", "0", &running]);
 }
+
+/// `pod create` carries every option to rpod's service; `pod ps --sort`;
+/// `run --pod new:NAME --hostname` gives the pod the hostname; `rm --depend`
+/// of an infra container lists each container it removed.
+#[test]
+fn pod_options_sort_hostname_and_depend_over_the_service() {
+    let (w, img) = common::busybox();
+    let sock = sock_path(&w);
+    let _service = Service::start(&w.env, &sock, "0");
+    let r = Remote {
+        w: &w,
+        url: format!("unix://{}", sock.display()),
+    };
+    let (b, a) = (unique_name("ru-b"), unique_name("ru-a"));
+    let first = r.ok(&["pod", "create", "--name", &b, "--share", "+pid"]);
+    r.ok(&["pod", "create", "--name", &a]);
+    let shared = r.ok(&["pod", "inspect", "--format", "{{.SharedNamespaces}}", &b]);
+    assert!(shared.contains("pid"), "{shared}");
+    // --replace (a local-engine option before) replaces the pod.
+    let second = r.ok(&["pod", "create", "--name", &b, "--replace"]);
+    assert_ne!(first.trim(), second.trim());
+    let names = r.ok(&["pod", "ps", "--sort", "name", "--format", "{{.Name}}"]);
+    let ours: Vec<&str> = names.lines().filter(|n| *n == a || *n == b).collect();
+    assert_eq!(ours, vec![a.as_str(), b.as_str()], "{names}");
+    r.fails(
+        &["pod", "ps", "--sort", "bogus"],
+        "invalid option for --sort",
+    );
+    r.ok(&["pod", "rm", "-f", &a, &b]);
+
+    let hp = unique_name("ru-hp");
+    let out = r.ok(&[
+        "run",
+        "--rm",
+        "--pod",
+        &format!("new:{hp}"),
+        "--hostname",
+        "remote-host",
+        &img,
+        "hostname",
+    ]);
+    assert_eq!(out, "remote-host\n");
+    r.ok(&["pod", "rm", "-f", &hp]);
+
+    let dp = unique_name("ru-dp");
+    let ctr = r.ok(&["create", "--pod", &format!("new:{dp}"), &img, "true"]);
+    let infra = r.ok(&["pod", "inspect", "--format", "{{.InfraContainerID}}", &dp]);
+    let removed = r.ok(&["container", "rm", "--depend", infra.trim()]);
+    let mut got: Vec<&str> = removed.lines().collect();
+    got.sort_unstable();
+    let mut want = vec![infra.trim(), ctr.trim()];
+    want.sort_unstable();
+    assert_eq!(got, want, "{removed}");
+    let _ = r.run(&["pod", "rm", "-f", &dp]);
+}

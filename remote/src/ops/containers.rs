@@ -181,6 +181,10 @@ impl RemoteEngine {
         struct Removed {
             #[serde(rename = "Id")]
             id: String,
+            /// What the removal was asked as: the name given, or for a
+            /// container removed with it (`--depend`), its ID.
+            #[serde(rename = "RawInput", default)]
+            raw_input: String,
         }
         let mut reports = Vec::new();
         for t in targets {
@@ -193,8 +197,12 @@ impl RemoteEngine {
                 // The service reports nothing for a missing container it
                 // was told to ignore (`--force` implies that, as Podman).
                 Ok(removed) => reports.extend(removed.into_iter().map(|r| ContainerReport {
+                    raw_input: if r.raw_input.is_empty() {
+                        t.clone()
+                    } else {
+                        r.raw_input
+                    },
                     id: r.id,
-                    raw_input: t.clone(),
                     err: None,
                 })),
                 Err(e) if (o.ignore || o.force) && e.kind == ErrorKind::NoSuchContainer => {}

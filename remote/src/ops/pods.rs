@@ -37,7 +37,8 @@ impl RemoteEngine {
             restart: s.restart,
             ..Default::default()
         };
-        if &bare != s {
+        let rpod_service = self.is_rpod_service().await;
+        if &bare != s && !rpod_service {
             return Err(unsupported(
                 "pod create with options other than --name, --infra, --infra-command, --infra-name, --hostname, --label, --share, --exit-policy and --restart",
             ));
@@ -76,6 +77,13 @@ impl RemoteEngine {
                 g.insert("restart_tries".into(), json!(r.max_retries));
             }
         }
+        if rpod_service {
+            // rpod's service takes every option as they are here.
+            g.insert(
+                "rpod_options".into(),
+                serde_json::to_value(s).map_err(|e| Error::other(e.to_string()))?,
+            );
+        }
         #[derive(serde::Deserialize)]
         struct Id {
             #[serde(rename = "Id")]
@@ -92,14 +100,15 @@ impl RemoteEngine {
         if o.latest {
             return Err(unsupported("pod ps --latest"));
         }
-        if !o.sort.is_empty() && o.sort != "created" {
-            return Err(unsupported("pod ps --sort"));
-        }
         let mut q = Vec::new();
         if !o.filters.is_empty() {
             q.push(("filters", filter_list_json(&o.filters)));
         }
-        self.transport.get(&with_query("/pods/json", &q)).await
+        let mut pods: Vec<ListPodsReport> =
+            self.transport.get(&with_query("/pods/json", &q)).await?;
+        // The service sorts newest first; another order is the client's.
+        rpod_api::pod::sort_pods(&mut pods, &o.sort)?;
+        Ok(pods)
     }
 
     pub(crate) async fn pod_remove(

@@ -47,6 +47,18 @@ impl RemoteEngine {
         spec: &CreateSpec,
         progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<CreateReport> {
+        // `--pod new:NAME`: `--hostname` goes to the new pod (its members
+        // see it through the shared UTS namespace), as the local create.
+        let mut pod_hostname = None;
+        let moved;
+        let spec = if matches!(spec.pod, PodTarget::New(_)) {
+            let mut s = spec.clone();
+            pod_hostname = s.options.hostname.take().filter(|h| !h.is_empty());
+            moved = s;
+            &moved
+        } else {
+            spec
+        };
         let pod = match &spec.pod {
             PodTarget::Existing(p) | PodTarget::New(p) => Some(p.as_str()),
             _ => None,
@@ -88,6 +100,7 @@ impl RemoteEngine {
             PodTarget::New(name) => {
                 let pod = rpod_api::front_door::pods::PodSpec {
                     name: Some(name.clone()),
+                    hostname: pod_hostname.clone(),
                     ..Default::default()
                 };
                 Some(self.pod_create_remote(&pod).await?.id)

@@ -118,6 +118,9 @@ struct PodSpecGenerator {
     exit_policy: String,
     restart_policy: String,
     restart_tries: Option<u32>,
+    /// rpod's remote client sends every `pod create` option this way (to
+    /// rpod's service only): it replaces the fields above.
+    rpod_options: Option<Box<PodSpec>>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -127,6 +130,9 @@ pub fn pod_spec(body: &[u8]) -> ApiResult<PodSpec> {
     let g: PodSpecGenerator = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("decode(): {e}")))?;
     refuse_unsupported("", &g.other, &[])?;
+    if let Some(options) = g.rpod_options {
+        return Ok(*options);
+    }
     Ok(PodSpec {
         name: some(g.name),
         no_infra: g.no_infra,

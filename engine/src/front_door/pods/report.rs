@@ -65,24 +65,8 @@ pub(super) fn list(engine: &Engine, options: &PodPsOptions) -> Result<Vec<ListPo
             reports.push(list_report(&v));
         }
     }
-    sort(&mut reports, &options.sort)?;
+    rpod_api::pod::sort_pods(&mut reports, &options.sort)?;
     Ok(reports)
-}
-
-fn sort(reports: &mut [ListPodsReport], by: &str) -> Result<()> {
-    match by {
-        "" | "created" => reports.sort_by_key(|r| std::cmp::Reverse(r.created)),
-        "id" => reports.sort_by(|x, y| x.id.cmp(&y.id)),
-        "name" => reports.sort_by(|x, y| x.name.cmp(&y.name)),
-        "number" => reports.sort_by_key(|r| r.containers.as_ref().map_or(0, Vec::len)),
-        "status" => reports.sort_by(|x, y| x.status.cmp(&y.status)),
-        _ => {
-            return Err(Error::invalid(
-                "invalid option for --sort, options are: created, id, name, number, or status",
-            ))
-        }
-    }
-    Ok(())
 }
 
 /// One `pod ps --filter` key with all its values: values of one key match
