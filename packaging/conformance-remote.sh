@@ -28,8 +28,14 @@ cat > "$dir/rpod-remote" <<EOF
 #!/usr/bin/env bash
 # rpod's remote client; CONTAINER_HOST defaults to the service on $sock (started on first use).
 # Inside bats every command names its service (--url, or a connection in 272-system-connection):
-# CONTAINER_HOST, which outranks the default connection, is only for the runner's preparation.
-if [ -z "\${CONTAINER_HOST:-}" ] && [ -z "\${BATS_SUITE_TMPDIR:-}" ]; then
+# CONTAINER_HOST, which outranks the default connection, is only for the runner's preparation,
+# and for the runner's skopeo shim, which restores the test image with "rpod-remote load" where
+# Podman's CI has a service on the default socket (the shim runs as "bash .../skopeo copy ...").
+from_shim=
+if [ -n "\${BATS_SUITE_TMPDIR:-}" ]; then
+  case "\$(ps -o args= -p \$PPID 2>/dev/null)" in *"/skopeo copy "*) from_shim=1 ;; esac
+fi
+if [ -z "\${CONTAINER_HOST:-}" ] && { [ -z "\${BATS_SUITE_TMPDIR:-}" ] || [ -n "\$from_shim" ]; }; then
   ping() { curl -sf --max-time 5 --unix-socket '$sock' http://d/_ping >/dev/null 2>&1; }
   if ! ping; then
     (

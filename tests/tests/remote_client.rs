@@ -1198,6 +1198,27 @@ fn unreachable_service_is_reported_as_podmans_client_does() {
         assert_eq!(text(&out.stdout), "", "{args:?}");
         assert!(text(&out.stderr).contains("connect: connection refused"));
     }
+    // An empty --tls-*= is no file (the suite passes unset variables so).
+    let out = remote(
+        &w,
+        &[
+            "system",
+            "connection",
+            "add",
+            "empties",
+            &url,
+            "--tls-ca=",
+            "--tls-cert=",
+            "--tls-key=",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = remote(&w, &["--connection", "empties", "info"]);
+    assert!(
+        text(&out.stderr).contains("connect: connection refused"),
+        "{}",
+        text(&out.stderr)
+    );
     let missing = w.env.dir().join("none.sock");
     let out = remote(
         &w,

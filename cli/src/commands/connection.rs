@@ -330,7 +330,13 @@ fn destination_uri(a: &AddArgs) -> CliResult<String> {
     }
 }
 
-fn add(a: AddArgs) -> CliResult {
+fn add(mut a: AddArgs) -> CliResult {
+    // An empty `--tls-*=` is no file, as in Podman.
+    for f in [&mut a.tls_ca, &mut a.tls_cert, &mut a.tls_key] {
+        if f.as_deref() == Some("") {
+            *f = None;
+        }
+    }
     let uri = destination_uri(&a)?;
     let tls = [&a.tls_ca, &a.tls_cert, &a.tls_key];
     if tls.iter().any(|f| f.is_some()) && !uri.starts_with("tcp://") {
