@@ -24,9 +24,14 @@ impl RemoteUrl {
     /// Parses a URL; a bad one is an invalid-argument error.
     pub fn parse(url: &str) -> Result<RemoteUrl, Error> {
         let bad = |why: &str| Error::invalid(format!("invalid remote URL {url:?}: {why}"));
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| bad("expected SCHEME://..."))?;
+        // `unix:/path` (no slashes after the colon) as Go's URL parser takes it.
+        let (scheme, rest) = match url.split_once("://") {
+            Some(parts) => parts,
+            None => match url.strip_prefix("unix:").filter(|p| p.starts_with('/')) {
+                Some(path) => ("unix", path),
+                None => return Err(bad("expected SCHEME://...")),
+            },
+        };
         match scheme {
             "unix" => {
                 if !rest.starts_with('/') {
@@ -79,6 +84,15 @@ impl RemoteUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_without_slashes() {
+        assert_eq!(
+            RemoteUrl::parse("unix:/run/x.sock").unwrap(),
+            RemoteUrl::Unix(PathBuf::from("/run/x.sock"))
+        );
+        assert!(RemoteUrl::parse("unix:x.sock").is_err());
+    }
 
     #[test]
     fn urls() {

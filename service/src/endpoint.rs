@@ -20,8 +20,10 @@ pub enum Endpoint {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EndpointError {
-    #[error("{0:?}: API Service endpoint scheme not supported (unix:// and tcp:// are)")]
-    Scheme(String),
+    #[error(
+        "API Service endpoint scheme {scheme:?} is not supported. Try tcp://{uri} or unix://{uri}"
+    )]
+    Scheme { scheme: String, uri: String },
     #[error("{0:?}: invalid TCP address (tcp://IP:PORT)")]
     TcpAddress(String),
     #[error("{0:?}: a unix socket path must be absolute")]
@@ -41,15 +43,22 @@ pub enum EndpointError {
 }
 
 impl Endpoint {
-    /// Parses `unix://PATH` (`unix:///run/x.sock`) or `tcp://IP:PORT`.
+    /// Parses `unix://PATH` (`unix:///run/x.sock`, or `unix:/run/x.sock`
+    /// as Go's URL parser reads it) or `tcp://IP:PORT` (or `tcp:IP:PORT`).
     pub fn parse(uri: &str) -> Result<Endpoint, EndpointError> {
-        if let Some(path) = uri.strip_prefix("unix://") {
+        if let Some(path) = uri
+            .strip_prefix("unix://")
+            .or_else(|| uri.strip_prefix("unix:").filter(|p| p.starts_with('/')))
+        {
             if !path.starts_with('/') {
                 return Err(EndpointError::RelativePath(uri.to_owned()));
             }
             return Ok(Endpoint::Unix(PathBuf::from(path)));
         }
-        if let Some(addr) = uri.strip_prefix("tcp://") {
+        if let Some(addr) = uri
+            .strip_prefix("tcp://")
+            .or_else(|| uri.strip_prefix("tcp:"))
+        {
             let addr = addr.trim_end_matches('/');
             let addr = addr
                 .strip_prefix("localhost:")
@@ -60,7 +69,10 @@ impl Endpoint {
                 .map(Endpoint::Tcp)
                 .map_err(|_| EndpointError::TcpAddress(uri.to_owned()));
         }
-        Err(EndpointError::Scheme(uri.to_owned()))
+        Err(EndpointError::Scheme {
+            scheme: uri.split_once(':').map_or("", |(s, _)| s).to_owned(),
+            uri: uri.to_owned(),
+        })
     }
 
     /// Binds the endpoint: a unix socket's directory is created and a stale
@@ -197,8 +209,20 @@ mod tests {
         ));
         assert!(matches!(
             Endpoint::parse("http://x"),
-            Err(EndpointError::Scheme(_))
+            Err(EndpointError::Scheme { .. })
         ));
+        assert_eq!(
+            Endpoint::parse("localhost:9292").unwrap_err().to_string(),
+            "API Service endpoint scheme \"localhost\" is not supported. Try tcp://localhost:9292 or unix://localhost:9292"
+        );
+        assert_eq!(
+            Endpoint::parse("unix:/run/x.sock").unwrap(),
+            Endpoint::Unix(PathBuf::from("/run/x.sock"))
+        );
+        assert_eq!(
+            Endpoint::parse("tcp:127.0.0.1:80").unwrap(),
+            Endpoint::Tcp("127.0.0.1:80".parse().unwrap())
+        );
     }
 
     #[tokio::test]

@@ -23,6 +23,7 @@ pub mod memory;
 pub mod routes;
 pub mod server;
 pub mod tls;
+pub mod tls_files;
 pub mod version;
 
 pub use endpoint::{Endpoint, EndpointError};

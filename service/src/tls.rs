@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use tokio::net::{TcpListener, TcpStream};
@@ -28,47 +26,17 @@ pub struct TlsFiles {
     pub client_ca: Option<PathBuf>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    #[error("reading {}: {message}", path.display())]
-    Read { path: PathBuf, message: String },
-    #[error("{}: no certificate found", .0.display())]
-    NoCertificate(PathBuf),
-    #[error("TLS configuration: {0}")]
-    Config(String),
-}
+pub use crate::tls_files::TlsError;
+use crate::tls_files::{ca_bundle, certificate_chain, private_key};
 
-fn read_err(path: &Path, e: impl std::fmt::Display) -> TlsError {
-    TlsError::Read {
-        path: path.to_owned(),
-        message: e.to_string(),
-    }
-}
-
-/// Every certificate of a PEM file (at least one).
-pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| read_err(path, e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| read_err(path, e))?;
-    if certs.is_empty() {
-        return Err(TlsError::NoCertificate(path.to_owned()));
-    }
-    Ok(certs)
-}
-
-/// The private key of a PEM file.
-pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    PrivateKeyDer::from_pem_file(path).map_err(|e| read_err(path, e))
-}
-
-/// A root store of the certificates in `path`.
+/// A root store of the CA certificates in `path`.
 pub fn root_store(path: &Path) -> Result<RootCertStore, TlsError> {
     let mut roots = RootCertStore::empty();
-    for cert in certificates(path)? {
-        roots
-            .add(cert)
-            .map_err(|e| read_err(path, format!("not a CA certificate: {e}")))?;
+    for cert in ca_bundle(path)? {
+        roots.add(cert).map_err(|e| TlsError::Bundle {
+            path: path.to_owned(),
+            reason: format!("not a CA certificate: {e}"),
+        })?;
     }
     Ok(roots)
 }
@@ -81,7 +49,7 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// The server configuration: the certificate chain and key, and with a
 /// client CA, client certificates required and verified against it.
 pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
-    let certs = certificates(&files.cert)?;
+    let certs = certificate_chain(&files.cert)?;
     let key = private_key(&files.key)?;
     let builder = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
@@ -98,7 +66,7 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     };
     let mut config = builder
         .with_single_cert(certs, key)
-        .map_err(|e| TlsError::Config(format!("{}: {e}", files.key.display())))?;
+        .map_err(|e| TlsError::Pair(format!("private key does not match public key ({e})")))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

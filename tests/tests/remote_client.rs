@@ -1369,7 +1369,69 @@ fn tcp_with_mutual_tls() {
         .run(&["system", "service", "--tls-cert", &c("server.pem"), &url]);
     assert_eq!(out.status.code(), Some(125));
     assert!(
-        text(&out.stderr).contains("--tls-cert and --tls-key must be given together"),
+        text(&out.stderr).contains("--tls-cert provided without --tls-key"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Files that are not what their flag wants, in Podman's (Go's) words.
+    let (cert, key, ca) = (c("server.pem"), c("server.key"), c("ca.pem"));
+    let missing = c("no-such-file.pem");
+    for (cert, key, ca, want) in [
+        (
+            &cert,
+            &key,
+            &missing,
+            format!("reading cert bundle {missing}: open {missing}: no such file or directory"),
+        ),
+        (
+            &cert,
+            &missing,
+            &ca,
+            format!("open {missing}: no such file or directory"),
+        ),
+        (
+            &cert,
+            &cert,
+            &ca,
+            "tls: found a certificate rather than a key in the PEM for the private key".to_owned(),
+        ),
+        (
+            &key,
+            &key,
+            &ca,
+            "PEM inputs may have been switched".to_owned(),
+        ),
+        (
+            &cert,
+            &key,
+            &key,
+            "non-certificate type `PRIVATE KEY` PEM data found".to_owned(),
+        ),
+    ] {
+        let out = w.env.run(&[
+            "system",
+            "service",
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+            "--tls-client-ca",
+            ca,
+            &url,
+        ]);
+        assert_eq!(out.status.code(), Some(125), "{want}");
+        assert!(
+            text(&out.stderr).contains(&want),
+            "{want}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = w.env.run(&["system", "service", "localhost:9"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains(
+            "API Service endpoint scheme \"localhost\" is not supported. Try tcp://localhost:9 or unix://localhost:9"
+        ),
         "{}",
         text(&out.stderr)
     );

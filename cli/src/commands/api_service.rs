@@ -50,11 +50,8 @@ fn tls_files(a: &ServiceArgs, endpoint: &Endpoint) -> CliResult<Option<TlsFiles>
             key: key.clone(),
             client_ca: a.tls_client_ca.clone(),
         },
-        _ => {
-            return Err(CliError::usage(
-                "--tls-cert and --tls-key must be given together",
-            ))
-        }
+        (Some(_), None) => return Err(CliError::usage("--tls-cert provided without --tls-key")),
+        (None, Some(_)) => return Err(CliError::usage("--tls-key provided without --tls-cert")),
     };
     if !matches!(endpoint, Endpoint::Tcp(_)) {
         return Err(CliError::usage(
