@@ -133,6 +133,27 @@ fn docker_cli_builds_and_runs_and_failures_are_docker_shaped() {
     let ran = docker_ok(env, &sock, &["run", "--rm", &tag]);
     assert_eq!(ran, "hi from run\ndata file\n");
 
+    // A gzip-compressed context, quiet: only the ID comes back.
+    let quiet_tag = format!("{tag}-q");
+    let out = docker_ok(
+        env,
+        &sock,
+        &[
+            "build",
+            "--compress",
+            "-q",
+            "-t",
+            &quiet_tag,
+            dir.to_str().unwrap(),
+        ],
+    );
+    let quiet_id = env.ok(&["image", "inspect", "--format", "{{.Id}}", &quiet_tag]);
+    assert_eq!(
+        out.trim().trim_start_matches("sha256:"),
+        quiet_id.trim(),
+        "{out}"
+    );
+
     // A failing RUN: the error object after the 200, a non-zero exit.
     let out = docker(
         env,
@@ -161,7 +182,7 @@ fn docker_cli_builds_and_runs_and_failures_are_docker_shaped() {
     // The build cache's prune stays unimplemented, said so.
     let (status, _) = http(&sock, "POST", "/build/prune", None).unwrap();
     assert_eq!(status, 501);
-    env.ok(&["rmi", &tag]);
+    env.ok(&["rmi", &tag, &quiet_tag]);
 }
 
 #[test]
