@@ -23,7 +23,6 @@ const REFUSED: &[&str] = &[
     "excludes",
     "ignore",
     "cppflags",
-    "idmappingoptions",
     "labelopts",
     "seccomp",
     "apparmor",
@@ -116,6 +115,7 @@ const KNOWN: &[&str] = &[
     "skipunusedstages",
     "registry",
     "version",
+    "idmappingoptions",
 ];
 
 /// A value that says nothing: how clients send a parameter they leave unset.
@@ -342,6 +342,45 @@ fn output_format(v: &str) -> ApiResult<Option<String>> {
     })
 }
 
+/// libpod's `idmappingoptions`: only the host's own mappings (what
+/// Podman's client sends by default) can be honoured.
+fn id_mappings(p: &RepeatedParams) -> ApiResult<()> {
+    let Some(v) = p.last("idmappingoptions") else {
+        return Ok(());
+    };
+    let m: Value = serde_json::from_str(&v).map_err(|e| bad("idmappingoptions", &v, e))?;
+    let host = |k: &str| m.get(k).and_then(Value::as_bool).unwrap_or(true);
+    let empty = |k: &str| {
+        m.get(k)
+            .is_none_or(|x| x.is_null() || x.as_array().is_some_and(Vec::is_empty))
+    };
+    let auto = m
+        .get("AutoUserNs")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if m.is_null()
+        || (host("HostUIDMapping")
+            && host("HostGIDMapping")
+            && empty("UIDMap")
+            && empty("GIDMap")
+            && !auto)
+    {
+        return Ok(());
+    }
+    Err(refused("idmappingoptions"))
+}
+
+/// libpod's `isolation`: a name, or the number Podman's client sends.
+fn isolation(v: &str) -> ApiResult<Option<String>> {
+    Ok(match v {
+        "" | "0" | "default" => None,
+        "1" | "oci" => Some("oci".into()),
+        "2" | "chroot" => Some("chroot".into()),
+        "3" | "rootless" => Some("rootless".into()),
+        other => return Err(bad("isolation", other, "unknown isolation")),
+    })
+}
+
 /// The pull policy: libpod's `pullpolicy`, else `pull` (Docker's boolean).
 fn pull_policy(p: &RepeatedParams, flavor: Flavor) -> ApiResult<Option<String>> {
     if flavor == Flavor::Libpod {
@@ -438,7 +477,7 @@ pub(super) fn options(q: &[(String, String)], flavor: Flavor) -> ApiResult<Build
         http_proxy: opt_flag(&p, "httpproxy")?,
         identity_label: opt_flag(&p, "identitylabel")?,
         isolation: match flavor {
-            Flavor::Libpod => p.last("isolation").filter(|i| i != "default"),
+            Flavor::Libpod => isolation(&p.last("isolation").unwrap_or_default())?,
             Flavor::Docker => None,
         },
         omit_history: flag(&p, "omithistory", false)?,
@@ -481,6 +520,7 @@ pub(super) fn options(q: &[(String, String)], flavor: Flavor) -> ApiResult<Build
             o.run_limits.push((flag.into(), v));
         }
     }
+    id_mappings(&p)?;
     namespaces(&mut o, &p)?;
     Ok(o)
 }
@@ -599,5 +639,24 @@ mod tests {
         );
         let o = options(&[], Flavor::Libpod).unwrap();
         assert!(o.containerfiles.is_empty());
+        // What Podman's client sends by default passes; other mappings not.
+        let o = options(
+            &q(&[
+                ("isolation", "2"),
+                (
+                    "idmappingoptions",
+                    r#"{"HostUIDMapping":true,"HostGIDMapping":true,"UIDMap":null,"GIDMap":null,"AutoUserNs":false}"#,
+                ),
+            ]),
+            Flavor::Libpod,
+        )
+        .unwrap();
+        assert_eq!(o.isolation.as_deref(), Some("chroot"));
+        let e = options(
+            &q(&[("idmappingoptions", r#"{"HostUIDMapping":false}"#)]),
+            Flavor::Libpod,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("idmappingoptions"));
     }
 }
