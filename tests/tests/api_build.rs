@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use common::busybox;
+use common::htpasswd_registry::{HtpasswdRegistry, PASSWORD, USER};
 use common::service::{http, Service};
 use rpod_tests::{rpod_bin, run_with_timeout, unique_name, TestEnv};
 
@@ -183,6 +184,56 @@ fn docker_cli_builds_and_runs_and_failures_are_docker_shaped() {
     let (status, _) = http(&sock, "POST", "/build/prune", None).unwrap();
     assert_eq!(status, 501);
     env.ok(&["rmi", &tag, &quiet_tag]);
+}
+
+#[test]
+fn docker_build_pulls_from_with_the_clients_registry_credentials() {
+    let (w, img) = busybox();
+    let env = &w.env;
+    let areg = HtpasswdRegistry::start();
+    areg.trust(env);
+    let sock = env.dir().join("api").join("rpod.sock");
+    let _service = Service::start(env, &sock, "0");
+    // A base only the authenticated registry has (never stored locally).
+    let base = format!("{}/apib/base:v1", areg.addr);
+    env.ok(&[
+        "push",
+        "--creds",
+        &format!("{USER}:{PASSWORD}"),
+        &img,
+        &base,
+    ]);
+    let dir = context(
+        env,
+        "ctx-auth",
+        &[(
+            "Dockerfile",
+            &format!("FROM {base}\nRUN echo pulled > /p\nCMD [\"cat\", \"/p\"]\n"),
+        )],
+    );
+    let tag = format!("{}:v1", unique_name("apib-auth"));
+    // Without credentials Buildah's pull of FROM is refused.
+    let out = docker(env, &sock, &["build", "-t", &tag, dir.to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    // `docker login` through the service; the CLI then sends its
+    // credentials in X-Registry-Config with every build.
+    let out = docker_ok(
+        env,
+        &sock,
+        &["login", "-u", USER, "-p", PASSWORD, &areg.addr],
+    );
+    assert!(out.contains("Login Succeeded"), "{out}");
+    docker_ok(env, &sock, &["build", "-t", &tag, dir.to_str().unwrap()]);
+    assert_eq!(docker_ok(env, &sock, &["run", "--rm", &tag]), "pulled\n");
+    // The private auth file is gone with the build.
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("rpod-build-auth-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    env.ok(&["rmi", &tag]);
 }
 
 #[test]
