@@ -180,6 +180,15 @@ fn docker_cli_builds_and_runs_and_failures_are_docker_shaped() {
     let (status, body) = http(&sock, "POST", "/build?buildargs=%7B", None).unwrap();
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("'buildargs'"), "{body}");
+    let (status, body) = http(
+        &sock,
+        "POST",
+        "/v5.8.0/libpod/build?remote=https%3A%2F%2Fexample.invalid%2Fctx.tar",
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 501, "{body}");
+    assert!(body.contains("remote"), "{body}");
     // The build cache's prune stays unimplemented, said so.
     let (status, _) = http(&sock, "POST", "/build/prune", None).unwrap();
     assert_eq!(status, 501);
