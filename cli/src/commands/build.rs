@@ -475,8 +475,11 @@ fn context_and_files(a: &BuildArgs, o: &mut BuildOptions) -> CliResult<BuildCont
             } else {
                 stdin_file = true;
             }
-        } else if is_url(f) || Path::new(f).is_absolute() || Path::new(f).exists() {
+        } else if is_url(f) {
             o.containerfiles.push(PathBuf::from(f));
+        } else if Path::new(f).is_absolute() || Path::new(f).exists() {
+            // Absolute: the engine takes relative ones as the context's.
+            o.containerfiles.push(absolute(Path::new(f))?);
         } else {
             relative.push(f.clone());
         }
@@ -486,6 +489,8 @@ fn context_and_files(a: &BuildArgs, o: &mut BuildOptions) -> CliResult<BuildCont
     }
     let context = match context {
         Some(c) if c == "-" => {
+            // Containerfiles not found here are the archive's.
+            o.containerfiles.extend(relative.iter().map(PathBuf::from));
             let buf = read_stdin()?;
             return Ok(BuildContext::Tarball(Box::new(std::io::Cursor::new(buf))));
         }

@@ -164,6 +164,11 @@ fn build_arg_list(o: &BuildOptions) -> Result<Vec<String>, BuildError> {
     Ok(out)
 }
 
+fn is_url(f: &Path) -> bool {
+    let s = f.to_string_lossy();
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
 fn arg_map(list: &[String]) -> HashMap<String, String> {
     list.iter()
         .filter_map(|a| a.split_once('='))
@@ -182,6 +187,9 @@ pub(crate) fn build(
 ) -> Result<BuildOutcome, BuildError> {
     let tmp = temp_dir(engine)?;
     let buildah = buildah::Buildah::new(engine.config(), &tmp.0)?;
+    // Relative Containerfiles of a context sent as an archive (the REST
+    // API's `dockerfile`) are the archive's, as Buildah takes them.
+    let archived = matches!(context, BuildContext::Tarball(_));
     let (context_arg, context_dir): (std::ffi::OsString, Option<PathBuf>) = match context {
         BuildContext::Dir(d) => (d.clone().into_os_string(), Some(d)),
         BuildContext::Url(u) => (u.into(), None),
@@ -192,7 +200,14 @@ pub(crate) fn build(
             (dir.clone().into_os_string(), Some(dir))
         }
     };
-    let mut containerfiles = options.containerfiles.clone();
+    let mut containerfiles: Vec<PathBuf> = options
+        .containerfiles
+        .iter()
+        .map(|f| match &context_dir {
+            Some(dir) if archived && f.is_relative() && !is_url(f) => dir.join(f),
+            _ => f.clone(),
+        })
+        .collect();
     if let Some(text) = &options.containerfile_text {
         let f = tmp.0.join("Containerfile.stdin");
         std::fs::write(&f, text).map_err(|e| BuildError::io(&f, e))?;

@@ -1,4 +1,4 @@
-//! `Builds` over the libpod API: not carried yet.
+//! `Builds` over the libpod API: `POST /libpod/build` (see `ops::build`).
 
 use std::sync::Arc;
 
@@ -7,17 +7,16 @@ use rpod_api::front_door::build::{BuildContext, BuildOptions, BuildOutcome, Buil
 use rpod_api::front_door::Builds;
 use rpod_api::Result;
 
-use crate::error::unsupported;
 use crate::RemoteEngine;
 
 #[async_trait]
 impl Builds for RemoteEngine {
     async fn image_build(
         &self,
-        _context: BuildContext,
-        _options: BuildOptions,
-        _sink: Arc<dyn BuildSink>,
+        context: BuildContext,
+        options: BuildOptions,
+        sink: Arc<dyn BuildSink>,
     ) -> Result<BuildOutcome> {
-        Err(unsupported("build"))
+        self.build(context, options, sink).await
     }
 }

@@ -1,6 +1,8 @@
 //! The operations carried over the libpod API, as methods the front-door
 //! trait impls (`front_door/`) call.
 
+mod build;
+mod build_context;
 mod containers;
 mod copy;
 mod events;

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 
 /// Path patterns (`*` one segment) of endpoints rpod knows but does not
 /// serve yet (docs/compatibility.md lists them).
-const PLANNED: &[&str] = &["/build", "/containers/*/resize", "/exec/*/resize"];
+const PLANNED: &[&str] = &["/build/prune"];
 
 fn matches(pattern: &str, path: &str) -> bool {
     let p: Vec<&str> = pattern.split('/').collect();

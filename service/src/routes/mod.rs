@@ -5,6 +5,9 @@ mod archive;
 mod attach;
 mod attach_ws;
 mod auth;
+mod build;
+mod build_auth;
+mod build_query;
 mod commit;
 mod containers;
 mod events;
@@ -102,6 +105,8 @@ pub fn router(engine: Engine, listen_uri: Option<String>) -> Router {
         .route("/images/search", get(auth::search))
         .route("/libpod/images/search", get(auth::search))
         .route("/auth", post(auth::auth))
+        .route("/build", post(build::docker))
+        .route("/libpod/build", post(build::libpod))
         .route("/commit", post(commit::docker))
         .route("/libpod/commit", post(commit::libpod))
         .route("/libpod/images/export", get(image_archive::libpod_export))

@@ -13,19 +13,9 @@ use crate::error::{ApiError, ApiResult};
 /// The credentials for `reference` in the request's `X-Registry-Auth`.
 pub fn registry_auth(headers: &HeaderMap, reference: &str) -> ApiResult<RegistryOptions> {
     let mut options = RegistryOptions::default();
-    let Some(raw) = headers.get("x-registry-auth").and_then(|v| v.to_str().ok()) else {
+    let Some(v) = decode_header(headers, "X-Registry-Auth")? else {
         return Ok(options);
     };
-    if raw.is_empty() {
-        return Ok(options);
-    }
-    let bad = |e: String| ApiError::bad_request(format!("failed to parse X-Registry-Auth: {e}"));
-    let trimmed = raw.trim_end_matches('=');
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(trimmed)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
-        .map_err(|e| bad(e.to_string()))?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
     let entry = if v.get("username").is_some() || v.get("password").is_some() {
         Some(&v)
     } else {
@@ -41,6 +31,25 @@ pub fn registry_auth(headers: &HeaderMap, reference: &str) -> ApiResult<Registry
     options.username = field("username");
     options.password = field("password");
     Ok(options)
+}
+
+/// The base64url JSON of header `name`, when the request has it.
+pub(super) fn decode_header(headers: &HeaderMap, name: &str) -> ApiResult<Option<Value>> {
+    let Some(raw) = headers.get(name).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let bad = |e: String| ApiError::bad_request(format!("failed to parse {name}: {e}"));
+    let trimmed = raw.trim_end_matches('=');
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
+        .map_err(|e| bad(e.to_string()))?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| bad(e.to_string()))
 }
 
 /// `https://host/v1/` → `host`, `host/ns/` → `host/ns`.
