@@ -9,45 +9,44 @@
 #
 # $PODMAN is DIR/rpod-remote (the suite's is_remote looks at the name). The suite itself starts
 # `DIR/rpod system service` (${PODMAN%%-remote*}) on the transport REMOTESYSTEM_TRANSPORT names
-# and gives every command its --url (and --tls-* flags). The runner's own preparation (loading
-# the test image) runs before the suite, without --url: for it rpod-remote gets CONTAINER_HOST,
-# a second service on DIR/setup.sock (outside bats only) started on the first such call so that it inherits the
-# environment the runner prepared (storage, registries, RPOD_CONFIG); it is stopped at the end.
+# and gives every command its --url (and --tls-* flags). Podman's CI also has a service on the
+# default socket, which the runner's own preparation (loading the test image), its skopeo shim
+# (restoring the test image inside bats) and the suite's teardowns after `unset
+# REMOTESYSTEM_TRANSPORT` reach without --url: here that is a second service, on rpod's default
+# socket /run/rpod/rpod.sock, started on first use so that it inherits the environment the runner
+# prepared (storage, registries, RPOD_CONFIG). The whole run is in a private mount namespace with
+# its own /run/rpod, so that socket is the run's alone (a real service on this host is not seen
+# and not disturbed); everything mounted in it ends with the run.
 set -eu
+if [ -z "${RPOD_CONFORMANCE_NS:-}" ]; then
+  export RPOD_CONFORMANCE_NS=1
+  exec unshare --mount --propagation private -- "$0" "$@"
+fi
+mkdir -p /run/rpod
+mount -t tmpfs -o mode=0755 rpod-conformance /run/rpod
 rpod=$(readlink -f "${1:?usage: conformance-remote.sh RPOD RUNNER}")
 runner=${2:?usage: conformance-remote.sh RPOD RUNNER}
 # No "-remote" in the directory: the suite finds the server binary as ${PODMAN%%-remote*}.
 dir=$(mktemp -d "${TMPDIR:-/tmp}/rpod-conformance-client.XXXXXX")
 cp "$rpod" "$dir/rpod"
 cp "$(dirname "$rpod")/pod-monitor" "$dir/pod-monitor"
-sock=$dir/setup.sock
+sock=/run/rpod/rpod.sock
 export REMOTESYSTEM_TRANSPORT=${REMOTESYSTEM_TRANSPORT:-unix}
 export PODMAN_SERVER_LOG=${PODMAN_SERVER_LOG:-$dir/suite-service.log}
 
 cat > "$dir/rpod-remote" <<EOF
 #!/usr/bin/env bash
-# rpod's remote client; CONTAINER_HOST defaults to the service on $sock (started on first use).
-# Inside bats every command names its service (--url, or a connection in 272-system-connection):
-# CONTAINER_HOST, which outranks the default connection, is only for the runner's preparation,
-# and for the runner's skopeo shim, which restores the test image with "rpod-remote load" where
-# Podman's CI has a service on the default socket (the shim runs as "bash .../skopeo copy ...").
-from_shim=
-if [ -n "\${BATS_SUITE_TMPDIR:-}" ]; then
-  case "\$(ps -o args= -p \$PPID 2>/dev/null)" in *"/skopeo copy "*) from_shim=1 ;; esac
-fi
-if [ -z "\${CONTAINER_HOST:-}" ] && { [ -z "\${BATS_SUITE_TMPDIR:-}" ] || [ -n "\$from_shim" ]; }; then
-  ping() { curl -sf --max-time 5 --unix-socket '$sock' http://d/_ping >/dev/null 2>&1; }
-  if ! ping; then
-    (
-      flock 9
-      if ! ping; then
-        setsid '$dir/rpod' system service --time 0 'unix://$sock' >>'$dir/service.log' 2>&1 </dev/null &
-        echo \$! > '$dir/service.pid'
-        for _ in \$(seq 300); do ping && break; sleep 0.1; done
-      fi
-    ) 9>'$dir/service.lock'
-  fi
-  export CONTAINER_HOST='unix://$sock'
+# rpod's remote client; the service on the default socket $sock is started on first use.
+ping() { curl -sf --max-time 5 --unix-socket '$sock' http://d/_ping >/dev/null 2>&1; }
+if ! ping; then
+  (
+    flock 9
+    if ! ping; then
+      setsid '$dir/rpod' system service --time 0 'unix://$sock' >>'$dir/service.log' 2>&1 </dev/null &
+      echo \$! > '$dir/service.pid'
+      for _ in \$(seq 300); do ping && break; sleep 0.1; done
+    fi
+  ) 9>'$dir/service.lock'
 fi
 exec -a '$dir/rpod-remote' '$dir/rpod' "\$@"
 EOF
@@ -59,5 +58,5 @@ stop_service() {
   fi
 }
 trap stop_service EXIT
-echo "conformance-remote: client $dir/rpod-remote ($REMOTESYSTEM_TRANSPORT), setup service log $dir/service.log" >&2
+echo "conformance-remote: client $dir/rpod-remote ($REMOTESYSTEM_TRANSPORT), default-socket service log $dir/service.log" >&2
 "$runner" "$dir/rpod-remote"

@@ -168,7 +168,16 @@ fn subcommand_help(args: &[String]) -> String {
 /// subcommands named in argv, walked through the command tree.
 pub fn command_path(args: &[String]) -> String {
     let mut cmd = Cli::command();
-    let mut path = vec![cmd.get_name().to_owned()];
+    // The name rpod was invoked by, as Podman's root command takes
+    // `os.Args[0]`'s base name (`rpod-remote`, or a `podman` link).
+    let invoked = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(cmd.get_name())
+        .to_owned();
+    let mut path = vec![invoked];
     for a in args.iter().skip(1) {
         if a.starts_with('-') {
             continue;
@@ -210,6 +219,14 @@ mod tests {
         assert_eq!(
             err_of(&["rpod", "--root", "/x", "container", "ps", "--nope"]),
             "Error: unknown flag: --nope\nSee 'rpod container ps --help'\n"
+        );
+    }
+
+    #[test]
+    fn the_invoked_name_leads_the_help_hint() {
+        assert_eq!(
+            err_of(&["/usr/bin/rpod-remote", "run", "--invalid", "img"]),
+            "Error: unknown flag: --invalid\nSee 'rpod-remote run --help'\n"
         );
     }
 
