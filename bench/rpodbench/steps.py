@@ -3,7 +3,8 @@
 process tracepoints (`perf record -a -e sched:sched_process_{fork,exec,exit}`): no
 ptrace, so the timings are the run's own. The step boundaries are the execs and exits
 of the processes of one run (the foreground rpod and its descendants: the monitor,
-`runc create`, `runc start`, the container's process, `runc delete`)."""
+`runc run --detach` (before 2026-12-05: `runc create` and `runc start`), the
+container's process, `runc delete`)."""
 
 import os
 import re
@@ -53,17 +54,31 @@ def steps_of(events: list, root: int) -> dict:
     monitor = first(lambda e: e["file"].endswith("pod-monitor"))
     runcs = [e for e in execs if os.path.basename(e["file"]) == "runc"]
     true = first(lambda e: e["file"].endswith("/true"))
-    if not (rpod and monitor and true and len(runcs) >= 3):
+    if not (rpod and monitor and true and len(runcs) >= 2):
         return {}
-    create, start, delete = runcs[0], runcs[1], runcs[-1]
+    delete = runcs[-1]
+    end = lambda e: exits.get(e["pid"], e["ts"])  # noqa: E731
+    if len(runcs) == 2:
+        # One runtime invocation (`runc run --detach`) creates and starts.
+        run = runcs[0]
+        head = {
+            "monitor exec → runc run exec": run["ts"] - monitor["ts"],
+            "runc run exec → process exec": true["ts"] - run["ts"],
+            "runc run (create + start)": end(run) - run["ts"],
+        }
+    else:
+        create, start = runcs[0], runcs[1]
+        head = {
+            "monitor exec → runc create exec": create["ts"] - monitor["ts"],
+            "runc create": end(create) - create["ts"],
+            "runc create exit → runc start exec": start["ts"] - exits.get(create["pid"], start["ts"]),
+            "runc start exec → process exec": true["ts"] - start["ts"],
+        }
     return {
         "rpod start → monitor exec": monitor["ts"] - rpod["ts"],
-        "monitor exec → runc create exec": create["ts"] - monitor["ts"],
-        "runc create": exits.get(create["pid"], create["ts"]) - create["ts"],
-        "runc create exit → runc start exec": start["ts"] - exits.get(create["pid"], start["ts"]),
-        "runc start exec → process exec": true["ts"] - start["ts"],
+        **head,
         "process exit → runc delete exec": delete["ts"] - exits.get(true["pid"], delete["ts"]),
-        "runc delete": exits.get(delete["pid"], delete["ts"]) - delete["ts"],
+        "runc delete": end(delete) - delete["ts"],
         "runc delete exit → rpod exit": exits.get(root, 0) - exits.get(delete["pid"], 0),
         "total": exits.get(root, 0) - rpod["ts"],
     }

@@ -114,16 +114,21 @@ fn main() -> ExitCode {
 /// Parses argv as Podman's flag parser would: a flag given twice takes
 /// its last value (`--tz=A --tz=B`), list flags collect every value.
 fn parse(args: &[String]) -> Result<Cli, clap::Error> {
+    parse_tree(args, true)
+}
+
+/// [`parse`]; `prune`: prepare only the commands argv names (the tests
+/// compare it with preparing the whole tree).
+fn parse_tree(args: &[String], prune: bool) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     fn last_wins(cmd: clap::Command) -> clap::Command {
-        cmd.args_override_self(true).mut_subcommands(last_wins)
+        cmd.args_override_self(true)
     }
     /// The root's own `-h/--help` (one line per option) turns clap's help
     /// flag off in every subcommand too: give each one without a `--help`
     /// of its own `--help`, and `-h` where the command has no `-h` flag
     /// (`run -h` is `--hostname`, as in Podman).
     fn with_help(cmd: clap::Command) -> clap::Command {
-        let cmd = cmd.mut_subcommands(with_help);
         if cmd.get_arguments().any(|a| a.get_long() == Some("help")) {
             return cmd;
         }
@@ -147,7 +152,7 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
         for id in switches {
             cmd = cmd.mut_arg(id, bool_switch);
         }
-        cmd.mut_subcommands(with_bool_values)
+        cmd
     }
     /// pflag's boolean flags: `--tty`, `--tty=false`, `-t` (a value only
     /// after `=`, so `-it` and `--rm IMAGE` stay what they are).
@@ -176,8 +181,13 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
                 .iter()
                 .any(|f| a == f || a.starts_with(&format!("{f}=")))
         });
-    let plain = || {
-        let cmd = with_help(last_wins(Cli::command()));
+    // The tree is prepared (the functions above) only along the commands
+    // argv names, when it plainly names a leaf: clap parses nothing else,
+    // and preparing all ~150 commands was most of a start's CPU.
+    let root = Cli::command();
+    let leaf = usage::selected_leaf(&root, args).filter(|_| prune);
+    let plain = |root: clap::Command| {
+        let cmd = usage::prepare(root, leaf.as_deref(), &|c| with_help(last_wins(c)));
         if connection_named {
             cmd.mut_arg("remote", |a| a.hide(true))
         } else {
@@ -187,7 +197,8 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     // Help is rendered from the plain tree (`--tty`, not `--tty[=<TTY>]`),
     // built again only then; everything else is parsed with pflag's
     // `--switch=BOOL` forms.
-    let matches = match with_bool_values(plain()).try_get_matches_from(args) {
+    let parsing = usage::prepare(plain(root), leaf.as_deref(), &with_bool_values);
+    let matches = match parsing.try_get_matches_from(args) {
         Err(e)
             if matches!(
                 e.kind(),
@@ -195,7 +206,7 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
                     | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) =>
         {
-            plain().try_get_matches_from(args)?
+            plain(Cli::command()).try_get_matches_from(args)?
         }
         other => other?,
     };
@@ -238,6 +249,114 @@ fn run(cli: Cli) -> ExitCode {
             }
             eprintln!("Error: {}", rpod_api::error_chain::display_chain(&e));
             ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    #[test]
+    fn the_leaf_named_in_argv_is_found() {
+        use clap::CommandFactory;
+        let leaf = |argv: &[&str]| {
+            let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+            crate::usage::selected_leaf(&super::Cli::command(), &args)
+        };
+        let chain = |names: &[&str]| Some(names.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            leaf(&[
+                "rpod",
+                "--root",
+                "/r",
+                "--runroot=/rr",
+                "container",
+                "cleanup",
+                "x"
+            ]),
+            chain(&["container", "cleanup"])
+        );
+        assert_eq!(leaf(&["rpod", "run", "--rm", "img"]), chain(&["run"]));
+        assert_eq!(leaf(&["rpod", "-c", "conn", "ps"]), chain(&["ps"]));
+        assert_eq!(
+            leaf(&["rpod", "play", "kube", "x.yaml"]),
+            chain(&["play", "kube"])
+        );
+        assert_eq!(leaf(&["rpod", "--help"]), None);
+        assert_eq!(leaf(&["rpod", "container"]), None);
+        assert_eq!(leaf(&["rpod", "nosuch"]), None);
+        assert_eq!(leaf(&["rpod", "--", "ps"]), None);
+    }
+
+    /// Preparing only the named commands parses exactly as preparing all.
+    #[test]
+    fn pruned_tree_parses_as_the_whole_tree() {
+        let argvs: &[&[&str]] = &[
+            &[
+                "rpod",
+                "run",
+                "--rm",
+                "-it",
+                "--tty=false",
+                "img",
+                "sh",
+                "-c",
+                "x",
+            ],
+            &[
+                "rpod",
+                "--root",
+                "/r",
+                "--runroot=/rr",
+                "run",
+                "-d",
+                "--rm",
+                "img",
+            ],
+            &[
+                "rpod",
+                "--log-level",
+                "debug",
+                "container",
+                "cleanup",
+                "abc",
+            ],
+            &[
+                "rpod",
+                "container",
+                "run",
+                "--name",
+                "a",
+                "--name",
+                "b",
+                "img",
+            ],
+            &["rpod", "exec", "-i", "c", "true"],
+            &["rpod", "start", "--attach", "c"],
+            &["rpod", "stop", "-t", "0", "c"],
+            &["rpod", "play", "kube", "--network", "none", "x.yaml"],
+            &["rpod", "kube", "play", "--down", "x.yaml"],
+            &["rpod", "ps", "-a", "--format", "{{.ID}}"],
+            &["rpod", "run", "--bogus", "img"],
+            &["rpod", "run", "--help"],
+            &["rpod", "run", "-h", "host", "img"],
+            &["rpod", "nosuch"],
+            &["rpod", "container"],
+            &["rpod", "--help"],
+            &["rpod", "-v"],
+            &["rpod", "-c", "conn", "ps"],
+            &["rpod", "--", "ps"],
+        ];
+        for argv in argvs {
+            let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+            let render = |r: Result<super::Cli, clap::Error>| match r {
+                Ok(cli) => format!("{cli:?}"),
+                Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+            };
+            assert_eq!(
+                render(super::parse_tree(&args, true)),
+                render(super::parse_tree(&args, false)),
+                "{argv:?}"
+            );
         }
     }
 }

@@ -24,17 +24,22 @@ pub fn log_path(cfg: &MonitorConfig) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// `create` or `exec --detach` for the configured mode; `preserve_fds`
-/// descriptors from fd 3 up pass into the container.
+/// `create` (`run --detach` when `run` is set: created and started in
+/// one invocation) or `exec --detach` for the configured mode;
+/// `preserve_fds` descriptors from fd 3 up pass into the container.
 pub fn start_command(
     cfg: &MonitorConfig,
     log: &Path,
     console: Option<&Path>,
     preserve_fds: usize,
+    run: bool,
 ) -> Command {
     let mut cmd = base(cfg);
     cmd.arg("--log").arg(log).args(["--log-format", "json"]);
     match &cfg.mode {
+        MonitorMode::Create if run => {
+            cmd.args(["run", "--detach", "--bundle"]).arg(&cfg.bundle);
+        }
         MonitorMode::Create => {
             cmd.arg("create").arg("--bundle").arg(&cfg.bundle);
         }
@@ -54,6 +59,19 @@ pub fn start_command(
     }
     cmd.arg(&cfg.id);
     cmd
+}
+
+/// `runc run` reports a failure as `runc run failed: ...`; the same failure
+/// of the create/start split (and of Podman, which always creates first)
+/// reads `runc create failed: ...`. The container's first run is one
+/// invocation only to save a process: its errors keep the create wording.
+pub fn as_create_error(message: String) -> String {
+    match message.split_once(" run failed: ") {
+        Some((name, rest)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
+            format!("{name} create failed: {rest}")
+        }
+        _ => message,
+    }
 }
 
 /// Places `fds` on descriptors 3, 4, ... of the runtime's process (for
@@ -189,6 +207,19 @@ mod tests {
             error_message(log, b"ignored", "exit 1"),
             "runc create failed: boom"
         );
+    }
+
+    #[test]
+    fn run_errors_keep_the_create_wording() {
+        assert_eq!(
+            as_create_error("runc run failed: unable to start container process: x".into()),
+            "runc create failed: unable to start container process: x"
+        );
+        assert_eq!(
+            as_create_error("exec failed: a run failed: b".into()),
+            "exec failed: a run failed: b"
+        );
+        assert_eq!(as_create_error("crun: boom".into()), "crun: boom");
     }
 
     #[test]

@@ -146,6 +146,9 @@ pub enum Reply {
 /// bytes of output); monitor → engine `Created` with the process id, or
 /// `Failed` with the runtime's exact error. If the engine closes the sync
 /// socket before `Go`, the monitor removes its sockets and exits.
+/// `Run` instead of `Go` (a container's first run only) creates and starts
+/// the container in one runtime invocation (`runtime run --detach`): the
+/// process runs when `Created` arrives, and the engine runs no `start`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum SyncMsg {
@@ -153,6 +156,7 @@ pub enum SyncMsg {
         monitor_pid: i32,
     },
     Go,
+    Run,
     Created {
         pid: i32,
     },

@@ -89,16 +89,29 @@ fn create_and_start_cut_off_at_every_step() {
         &["create", "--name", &name, &img, "sleep", "300"],
     );
     check_and_clean(&w, "create.after-insert", &name, &["created"]);
-    for (step, states) in [
-        ("start.after-mount", &["created"][..]),
-        ("start.after-spawn", &["created"]),
-        ("start.after-create", &["created"]),
-        ("start.before-runtime-start", &["initialized"]),
-        ("start.after-runtime-start", &["running"]),
+    // `start` of a created container creates and starts it in one runtime
+    // invocation (`runc run --detach`): cut off after it, before the row
+    // is written, the row still says created (the next start or rm -f
+    // kills the process with the runtime's state). A terminal container
+    // started attached is created first (initialized), so its terminal
+    // can be sized before it starts, then started by `runtime start`.
+    for (tty, step, states) in [
+        (false, "start.after-mount", &["created"][..]),
+        (false, "start.after-spawn", &["created"]),
+        (false, "start.after-create", &["created"]),
+        (true, "start.after-create", &["created"]),
+        (true, "start.before-runtime-start", &["initialized"]),
+        (true, "start.after-runtime-start", &["running"]),
     ] {
         let name = unique_name("crash");
-        w.env.ok(&["create", "--name", &name, &img, "sleep", "300"]);
-        die_at(&w, step, &["start", &name]);
+        if tty {
+            w.env
+                .ok(&["create", "-t", "--name", &name, &img, "sleep", "300"]);
+            die_at(&w, step, &["start", "-a", &name]);
+        } else {
+            w.env.ok(&["create", "--name", &name, &img, "sleep", "300"]);
+            die_at(&w, step, &["start", &name]);
+        }
         check_and_clean(&w, step, &name, states);
     }
     // After a cut-off start, a new start works (no stale monitor writes

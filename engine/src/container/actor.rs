@@ -32,7 +32,10 @@ type Reply<T> = oneshot::Sender<Result<T, ContainerError>>;
 
 enum Msg {
     Init(Reply<()>),
-    Start(Reply<()>),
+    Start {
+        before_go: Option<lifecycle::BeforeGo>,
+        reply: Reply<()>,
+    },
     Stop {
         timeout: Option<u64>,
         reply: Reply<()>,
@@ -230,7 +233,8 @@ fn fail(msg: Msg, e: ContainerError) {
     match msg {
         Msg::Cleanup(r) => drop(r.send(Err(e))),
         Msg::Exec { reply, .. } => drop(reply.send(Err(e))),
-        Msg::Init(r) | Msg::Start(r) | Msg::Pause(r) | Msg::Unpause(r) => drop(r.send(Err(e))),
+        Msg::Start { reply, .. } => drop(reply.send(Err(e))),
+        Msg::Init(r) | Msg::Pause(r) | Msg::Unpause(r) => drop(r.send(Err(e))),
         Msg::Stop { reply, .. }
         | Msg::Remove { reply, .. }
         | Msg::Rename { reply, .. }
@@ -270,13 +274,12 @@ async fn handle(
 ) -> Outcome {
     match msg {
         Msg::Init(reply) => answer(reply, lifecycle::init(ctx, rec).await),
-        Msg::Start(reply) => {
+        Msg::Start { before_go, reply } => {
             let res = async {
                 if rec.state == crate::state::ContainerState::Running {
                     return Ok(());
                 }
-                lifecycle::init(ctx, rec).await?;
-                lifecycle::start_initialized(ctx, rec).await
+                lifecycle::start(ctx, rec, before_go).await
             }
             .await;
             answer(reply, res)
@@ -378,7 +381,27 @@ impl ContainerHandle {
     /// [`ContainerHandle::start`] without starting dependencies first (the
     /// pod actor, holding the pod's lock, has done that already).
     pub(crate) async fn start_alone(&self) -> Result<(), ContainerError> {
-        self.ask(Msg::Start).await
+        self.ask(|reply| Msg::Start {
+            before_go: None,
+            reply,
+        })
+        .await
+    }
+
+    /// [`ContainerHandle::start`], running `before_go` once the
+    /// container's monitor listens and before its process runs (to attach
+    /// before the first byte of output). A running container is left as it
+    /// is and `before_go` does not run.
+    pub(crate) async fn start_with(
+        &self,
+        before_go: lifecycle::BeforeGo,
+    ) -> Result<(), ContainerError> {
+        orchestration::before_start(&self.ctx, &*self.above, &self.id).await?;
+        self.ask(|reply| Msg::Start {
+            before_go: Some(before_go),
+            reply,
+        })
+        .await
     }
 
     /// Stops the container if it runs, then starts it (`restart`).

@@ -43,12 +43,52 @@ pub(crate) fn load(ctx: &EngineCtx, id: &str) -> Result<ContainerRecord, Contain
     refresh(ctx, rec)
 }
 
+/// Runs once a new monitor listens and before the runtime runs the
+/// container's process (an attach that must see the first byte of output).
+pub(crate) type BeforeGo = Box<dyn FnOnce() -> Result<(), ContainerError> + Send>;
+
+/// What opens a new monitor's start gate.
+enum Launch {
+    /// `runtime create`: the container is initialized, not started.
+    Create,
+    /// `runtime run --detach`: created and started in one runtime
+    /// invocation (one Go start-up less than create + start).
+    Run(Option<BeforeGo>),
+}
+
 /// Creates the container's process through a new monitor, without starting
-/// it (Podman's "initialized"). Returns the monitor's attach socket path.
+/// it (Podman's "initialized").
 pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(), ContainerError> {
+    if rec.state == ContainerState::Initialized {
+        return Ok(());
+    }
+    launch(ctx, rec, Launch::Create).await
+}
+
+/// Starts the container: an initialized one with `runtime start`, any
+/// other through a new monitor that creates and starts it in one runtime
+/// invocation. `before_go` runs before the process does.
+pub(crate) async fn start(
+    ctx: &EngineCtx,
+    rec: &mut ContainerRecord,
+    before_go: Option<BeforeGo>,
+) -> Result<(), ContainerError> {
+    if rec.state == ContainerState::Initialized {
+        if let Some(hook) = before_go {
+            hook()?;
+        }
+        return start_initialized(ctx, rec).await;
+    }
+    launch(ctx, rec, Launch::Run(before_go)).await
+}
+
+async fn launch(
+    ctx: &EngineCtx,
+    rec: &mut ContainerRecord,
+    how: Launch,
+) -> Result<(), ContainerError> {
     match rec.state {
         ContainerState::Created | ContainerState::Exited => {}
-        ContainerState::Initialized => return Ok(()),
         ContainerState::Removing => {
             return Err(ContainerError::StateImproper(format!(
                 "container {} is being removed",
@@ -75,11 +115,7 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
     let pending = match prepare_and_spawn(ctx, rec, &paths) {
         Ok(p) => p,
         Err(e) => {
-            super::network::teardown(ctx, rec, &paths);
-            super::userns::release(&paths);
-            super::volumes::release(ctx, &paths);
-            let _ = ctx.store.unmount_rootfs(&rec.id);
-            let _ = super::shm::release(ctx, &rec.id);
+            undo_prepare(ctx, rec, &paths);
             return Err(e);
         }
     };
@@ -91,22 +127,36 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
         }
     }
     crate::fault::point("start.after-spawn");
-    match pending.go() {
-        Ok(pid) => {
+    let opened = match how {
+        Launch::Create => pending.go().map(|pid| (pid, false)),
+        Launch::Run(before_go) => {
+            if let Some(hook) = before_go {
+                if let Err(e) = hook() {
+                    // Closing the start gate ends the monitor before Go.
+                    drop(pending);
+                    undo_prepare(ctx, rec, &paths);
+                    remove_run_files(&paths);
+                    return Err(e);
+                }
+            }
+            pending.run().map(|pid| (pid, true))
+        }
+    };
+    match opened {
+        Ok((pid, started)) => {
             crate::fault::point("start.after-create");
-            rec.state = ContainerState::Initialized;
             rec.pid = pid;
             rec.monitor_pid = monitor_pid;
             rec.error.clear();
+            if started {
+                return mark_started(ctx, rec);
+            }
+            rec.state = ContainerState::Initialized;
             ctx.db.update_container(rec)?;
             Ok(())
         }
         Err(e) => {
-            super::network::teardown(ctx, rec, &paths);
-            super::userns::release(&paths);
-            super::volumes::release(ctx, &paths);
-            let _ = ctx.store.unmount_rootfs(&rec.id);
-            let _ = super::shm::release(ctx, &rec.id);
+            undo_prepare(ctx, rec, &paths);
             remove_run_files(&paths);
             let err = match e {
                 monitor::MonitorError::Runtime(msg) => ContainerError::RuntimeFailed(
@@ -122,6 +172,15 @@ pub(crate) async fn init(ctx: &EngineCtx, rec: &mut ContainerRecord) -> Result<(
             Err(err)
         }
     }
+}
+
+/// Releases what [`prepare_and_spawn`] set up when the start goes no further.
+fn undo_prepare(ctx: &EngineCtx, rec: &ContainerRecord, paths: &ContainerPaths) {
+    super::network::teardown(ctx, rec, paths);
+    super::userns::release(paths);
+    super::volumes::release(ctx, paths);
+    let _ = ctx.store.unmount_rootfs(&rec.id);
+    let _ = super::shm::release(ctx, &rec.id);
 }
 
 /// Mounts the root filesystem, writes the bundle and starts a monitor that

@@ -151,9 +151,20 @@ impl PendingMonitor {
     /// exec). Returns the container (or exec) process id, or the runtime's
     /// own error message as [`MonitorError::Runtime`]; in that case the
     /// monitor has finished and exited by the time this returns.
-    pub fn go(mut self) -> Result<i32, MonitorError> {
-        write_frame(&mut self.sync, &SyncMsg::Go)
-            .map_err(|e| MonitorError::protocol("sending Go", e))?;
+    pub fn go(self) -> Result<i32, MonitorError> {
+        self.open_gate(SyncMsg::Go)
+    }
+
+    /// As [`PendingMonitor::go`], but the monitor creates and starts the
+    /// container in one runtime invocation (`runtime run --detach`): the
+    /// process runs (or has run) when this returns, and no `runtime start`
+    /// follows.
+    pub fn run(self) -> Result<i32, MonitorError> {
+        self.open_gate(SyncMsg::Run)
+    }
+
+    fn open_gate(mut self, msg: SyncMsg) -> Result<i32, MonitorError> {
+        write_frame(&mut self.sync, &msg).map_err(|e| MonitorError::protocol("sending Go", e))?;
         self.sync
             .set_read_timeout(Some(CREATE_TIMEOUT))
             .map_err(|e| MonitorError::io("set sync socket timeout", e))?;

@@ -76,6 +76,11 @@ pub struct Supervisor {
     early: Vec<(i32, WaitStatus)>,
     // start
     sync: SyncGate,
+    /// The engine said `Run`: the next runtime invocation is `run
+    /// --detach`, not `create`.
+    run_at_once: bool,
+    /// The runtime invocation under way is `run --detach`.
+    run_at_once_started: bool,
     runtime_pid: Option<i32>,
     // io
     io: ContainerIo,
@@ -137,6 +142,8 @@ impl Supervisor {
             signals,
             early: Vec::new(),
             sync: SyncGate::new(sync),
+            run_at_once: false,
+            run_at_once_started: false,
             runtime_pid: None,
             io: ContainerIo::Closed,
             stdin_pending: Vec::new(),

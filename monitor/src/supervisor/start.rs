@@ -39,6 +39,8 @@ pub(super) enum GateInput {
     /// Nothing complete yet (or a message the gate ignores).
     Nothing,
     Go,
+    /// `Go`, creating and starting the process in one runtime invocation.
+    Run,
     /// The engine closed its end: it is gone.
     Closed,
     /// A read error or an oversized frame.
@@ -103,8 +105,10 @@ impl SyncGate {
             }
             let msg = decode::<SyncMsg>(&self.inbuf[4..4 + len]);
             self.inbuf.drain(..4 + len);
-            if let Ok(SyncMsg::Go) = msg {
-                return GateInput::Go;
+            match msg {
+                Ok(SyncMsg::Go) => return GateInput::Go,
+                Ok(SyncMsg::Run) => return GateInput::Run,
+                _ => {}
             }
         }
         GateInput::Nothing
@@ -130,20 +134,28 @@ impl Supervisor {
                 self.shutdown(1);
                 return;
             }
-            GateInput::Nothing | GateInput::Go => {}
+            GateInput::Nothing | GateInput::Go | GateInput::Run => {}
         }
         while self.phase == Phase::Waiting {
-            match self.sync.next() {
-                GateInput::Go => {
-                    if let Err(message) = self.start_runtime() {
-                        self.fail(message);
-                    }
+            let go = self.sync.next();
+            if matches!(go, GateInput::Go | GateInput::Run) {
+                // Only a container's first run starts in the same
+                // invocation; a restart creates, then starts.
+                self.run_at_once = go == GateInput::Run && self.cfg.mode == MonitorMode::Create;
+                let started = self.start_runtime();
+                self.run_at_once_started = self.run_at_once;
+                self.run_at_once = false;
+                if let Err(message) = started {
+                    self.fail(message);
                 }
+                continue;
+            }
+            match go {
                 GateInput::Broken(e) => {
                     diag::warn(&format!("sync socket: {e}"));
                     self.shutdown(1);
                 }
-                GateInput::Nothing | GateInput::Closed => return,
+                GateInput::Nothing | GateInput::Closed | GateInput::Go | GateInput::Run => return,
             }
         }
     }
@@ -183,6 +195,7 @@ impl Supervisor {
             &log,
             child_stdio.console.as_deref(),
             self.preserved.len(),
+            self.run_at_once,
         );
         cmd.stdin(child_stdio.stdin)
             .stdout(child_stdio.stdout)
@@ -217,10 +230,15 @@ impl Supervisor {
                 None => "unknown status".to_string(),
             };
             let _ = fs::remove_file(&log_path);
-            self.fail(runtime::error_message(&json, &stderr, &status));
+            let mut message = runtime::error_message(&json, &stderr, &status);
+            if std::mem::take(&mut self.run_at_once_started) {
+                message = runtime::as_create_error(message);
+            }
+            self.fail(message);
             return;
         }
         let _ = fs::remove_file(&log_path);
+        self.run_at_once_started = false;
         let pid = match fs::read_to_string(&self.cfg.pid_file) {
             Ok(s) => s.trim().parse::<i32>().ok().filter(|&p| p > 0),
             Err(_) => None,

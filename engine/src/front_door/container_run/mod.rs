@@ -13,7 +13,7 @@ pub(crate) mod session;
 pub(crate) mod userns;
 mod volumes;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use rpod_api::container_run::{
@@ -26,7 +26,7 @@ use rpod_api::front_door::ContainerRun;
 use rpod_api::{Error, ErrorKind, Result};
 
 use super::LocalEngine;
-use crate::container::{ContainerHandle, ContainerPaths};
+use crate::container::{ContainerError, ContainerHandle, ContainerPaths};
 use crate::engine::Engine;
 use crate::state::ContainerState;
 use session::{discard, MonitorSession};
@@ -192,13 +192,51 @@ impl ContainerRun for LocalEngine {
     }
 }
 
-/// Initializes the container, attaches, then starts it.
+/// Attaches to the container's monitor before its process runs, and starts
+/// it. Without a terminal the monitor creates and starts the process in one
+/// runtime invocation, the attach made before it does; with one, the
+/// container is initialized first so the terminal exists to be sized
+/// before the process starts.
 async fn start_attached(
     engine: &Engine,
     handle: &ContainerHandle,
     info: SessionInfo,
     size: Option<(u16, u16)>,
 ) -> Result<MonitorSession> {
+    if !info.tty {
+        let paths = ContainerPaths::new(engine.config(), &handle.id);
+        let slot: Arc<Mutex<Option<Result<MonitorSession>>>> = Arc::default();
+        let filled = slot.clone();
+        let attach = Box::new(move || {
+            let session = MonitorSession::connect(
+                info,
+                &paths.monitor.attach_socket,
+                &paths.monitor.control_socket,
+                None,
+            );
+            let failed = session.as_ref().err().map(ToString::to_string);
+            *filled.lock().unwrap_or_else(PoisonError::into_inner) = Some(session);
+            match failed {
+                None => Ok(()),
+                Some(message) => Err(ContainerError::Dependency(message.into())),
+            }
+        });
+        let started = handle.start_with(attach).await;
+        let session = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        return match (started, session) {
+            (Ok(()), Some(session)) => session,
+            (Err(_), Some(Err(e))) => Err(e),
+            (Err(e), _) => Err(e.into()),
+            // Running already: the attach never ran; init says why not.
+            (Ok(()), None) => {
+                handle.init().await?;
+                Err(Error::new(
+                    ErrorKind::InvalidState,
+                    "container state improper",
+                ))
+            }
+        };
+    }
     handle.init().await?;
     let paths = ContainerPaths::new(engine.config(), &handle.id);
     let session = MonitorSession::connect(
