@@ -12,5 +12,6 @@ mod follow;
 mod journal_source;
 pub(crate) mod reader;
 mod source;
+mod watch;
 
 pub(crate) use reader::{LogReader, LogTarget, Order};

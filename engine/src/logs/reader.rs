@@ -14,9 +14,12 @@ use rpod_api::{Error, Result};
 use rpod_proto::log_format::{parse_record, Stream};
 
 use super::source::{tail, take_lines, LogSource, TimeFilter};
+use super::watch::LogWatch;
 use crate::container::ContainerHandle;
 
-/// How often a followed log is checked for new data.
+/// How often a followed log is checked at least (containers that exited,
+/// journald logs); a write to a log file wakes the follower sooner
+/// ([`LogWatch`]).
 const FOLLOW_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Follow polls a journald log goes on after its container is gone
@@ -67,6 +70,11 @@ pub(crate) struct LogReader {
     queue: VecDeque<(usize, String)>,
     error: Option<Error>,
     phase: Phase,
+    /// The log files to watch while following (not journald's).
+    log_files: Vec<PathBuf>,
+    /// Their inotify watch, made when following begins; `None` before, or
+    /// when inotify is not available.
+    watch: Option<LogWatch>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +98,11 @@ impl LogReader {
     ) -> LogReader {
         let mut handles = Vec::with_capacity(targets.len());
         let mut names = Vec::with_capacity(targets.len());
+        let log_files = targets
+            .iter()
+            .filter(|t| t.journald.is_none())
+            .map(|t| t.log.clone())
+            .collect();
         let members = targets
             .into_iter()
             .map(|t| {
@@ -123,6 +136,8 @@ impl LogReader {
             queue: VecDeque::new(),
             error: None,
             phase: Phase::Backlog,
+            log_files,
+            watch: None,
         }
     }
 
@@ -174,8 +189,15 @@ impl LogReader {
                 self.read(Step::Backlog).await
             }
             Phase::Follow { first } => {
-                if !first {
-                    tokio::time::sleep(FOLLOW_INTERVAL).await;
+                if first {
+                    // Watched from before the first follow read: a write
+                    // after that read wakes the next.
+                    self.watch = LogWatch::new(&self.log_files);
+                } else {
+                    match &mut self.watch {
+                        Some(w) => w.wait(FOLLOW_INTERVAL).await,
+                        None => tokio::time::sleep(FOLLOW_INTERVAL).await,
+                    }
                 }
                 // Asked before the read: a container seen exited has written
                 // everything by now, so this read gets the rest.

@@ -360,10 +360,10 @@ mod tests {
         b.name = "a".into();
         b.created = GoTime::from_unix_nanos(2_000_000_000);
         let mut v = vec![a, b];
-        sort(&mut v, "name").unwrap();
+        rpod_api::pod::sort_pods(&mut v, "name").unwrap();
         assert_eq!(v[0].name, "a");
-        sort(&mut v, "created").unwrap();
+        rpod_api::pod::sort_pods(&mut v, "created").unwrap();
         assert_eq!(v[0].name, "a", "newest first");
-        assert!(sort(&mut v, "bogus").is_err());
+        assert!(rpod_api::pod::sort_pods(&mut v, "bogus").is_err());
     }
 }
