@@ -93,6 +93,23 @@ impl Error {
     }
 }
 
+/// An I/O error as Go prints an errno: the C library's text in lower case,
+/// without Rust's ` (os error N)` suffix (`no such file or directory`).
+pub fn errno_text(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => {
+            let text = std::io::Error::from_raw_os_error(code).to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text);
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        }
+        None => e.to_string(),
+    }
+}
+
 /// Podman's `define.ExitCode`, the code of a container that could not be
 /// started: 127 when the message says something was not found, else 126.
 pub fn start_failure_code(message: &str) -> i32 {

@@ -69,19 +69,7 @@ pub(crate) fn from_response(status: u16, body: &[u8]) -> Error {
 /// as Podman's client (Go's lower-case system error text).
 pub(crate) fn unreachable(step: &str, e: &std::io::Error) -> Error {
     let reason = match e.raw_os_error() {
-        Some(code) => {
-            let text = std::io::Error::from_raw_os_error(code).to_string();
-            let text = text
-                .rsplit_once(" (os error")
-                .map_or(text.as_str(), |(t, _)| t)
-                .to_owned();
-            let mut chars = text.chars();
-            let lower = match chars.next() {
-                Some(c) => c.to_lowercase().chain(chars).collect(),
-                None => text,
-            };
-            format!("connect: {lower}")
-        }
+        Some(_) => format!("connect: {}", rpod_api::error::errno_text(e)),
         None => e.to_string(),
     };
     Error::new(

@@ -35,3 +35,19 @@ pub fn streamed_body() -> (Box<dyn Write + Send>, Body) {
         Body::from_stream(stream),
     )
 }
+
+/// A body fed by a task writing into a channel: `producer` gets the
+/// sending end and runs on its own task.
+pub fn async_stream<F, Fut>(
+    producer: F,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send
+where
+    F: FnOnce(mpsc::Sender<Bytes>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    tokio::spawn(producer(tx));
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+    })
+}

@@ -27,22 +27,8 @@ pub enum TlsError {
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(|e| TlsError::Open {
         path: path.to_owned(),
-        reason: go_errno_text(&e),
+        reason: rpod_api::error::errno_text(&e),
     })
-}
-
-/// Go's text of a system error: strerror in lower case.
-fn go_errno_text(e: &std::io::Error) -> String {
-    let text = match e.raw_os_error() {
-        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
-        None => e.to_string(),
-    };
-    let text = text.split(" (os error").next().unwrap_or_default();
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// The labels of the PEM blocks in `data` (`CERTIFICATE`, `PRIVATE KEY`,

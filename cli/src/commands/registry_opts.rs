@@ -104,22 +104,7 @@ pub fn check_authfile(path: &Path) -> CliResult<()> {
     }
 }
 
-/// An I/O error as Go prints an errno: the C library's text in lower case,
-/// without Rust's ` (os error N)` suffix.
-pub fn errno_text(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => {
-            let text = std::io::Error::from_raw_os_error(code).to_string();
-            let text = text.split(" (os error").next().unwrap_or(&text);
-            let mut chars = text.chars();
-            match chars.next() {
-                Some(first) => first.to_lowercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        }
-        None => e.to_string(),
-    }
-}
+pub use rpod_api::error::errno_text;
 
 #[cfg(test)]
 mod tests {

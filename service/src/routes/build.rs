@@ -9,6 +9,7 @@
 //! built <12 hex>` and `Successfully tagged NAME` per `t`; a failure is
 //! `{"error", "errorDetail": {"message"}}` after the 200 was sent.
 
+use crate::body_io::async_stream;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -237,21 +238,6 @@ async fn send_all(out: &mpsc::Sender<Bytes>, values: Vec<Value>) -> bool {
         }
     }
     true
-}
-
-/// A body fed by a task writing into a channel.
-fn async_stream<F, Fut>(
-    producer: F,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send
-where
-    F: FnOnce(mpsc::Sender<Bytes>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = mpsc::channel::<Bytes>(16);
-    tokio::spawn(producer(tx));
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
-    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! (`{"stream"}` lines, then `{"manifestdigest"}` or `{"error"}`); and
 //! libpod's `POST /libpod/images/{name}/untag`, on the same path.
 
+use crate::body_io::async_stream;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -94,21 +95,6 @@ fn json_stream(
         Body::from_stream(stream),
     )
         .into_response()
-}
-
-/// A body fed by a task writing into a channel.
-fn async_stream<F, Fut>(
-    producer: F,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send
-where
-    F: FnOnce(mpsc::Sender<Bytes>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = mpsc::channel::<Bytes>(16);
-    tokio::spawn(producer(tx));
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
-    })
 }
 
 /// `POST /images/{name}/push?tag=T` (`X-Registry-Auth`, `tlsVerify`,
