@@ -37,6 +37,12 @@ pub struct ContainerLogsOptions {
     /// The last `tail` lines of each container's log already written; all of
     /// them if negative.
     pub tail: i64,
+    /// The caller shows each line's time (`-t`). The local engine always
+    /// has the times; the remote client asks the service for them only
+    /// then, and otherwise takes the stream as it comes (a record without a
+    /// newline and the next one then join as the container wrote them).
+    #[serde(default)]
+    pub times: bool,
 }
 
 impl Default for ContainerLogsOptions {
@@ -46,6 +52,7 @@ impl Default for ContainerLogsOptions {
             since: None,
             until: None,
             tail: -1,
+            times: false,
         }
     }
 }

@@ -213,6 +213,34 @@ fn remote_client_runs_execs_logs_stops_pulls_and_lists_over_a_unix_socket() {
     let followed = follower.wait_with_output().unwrap();
     assert!(followed.status.success(), "{}", text(&followed.stderr));
     assert_eq!(text(&followed.stdout), "one\ntwo\n");
+
+    // A terminal's log with a partial record: the remote client prints the
+    // records joined as the container wrote them (without -t it asks for
+    // no times, so nothing comes between them); with -t each has its time.
+    let tty = unique_name("rc-tty");
+    w.env.ok(&["run", "--name", &tty, "-t", &img, "echo", "hi"]);
+    let path = w.env.ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.LogConfig.Path}}",
+        &tty,
+    ]);
+    let path = path.trim();
+    let stamp = "2026-12-05T10:00:00.000000000+00:00";
+    std::fs::remove_file(path).unwrap();
+    std::fs::write(
+        path,
+        format!(
+            "{stamp} stdout F one\r\n{stamp} stdout P two\n{stamp} stdout F \r\n{stamp} stdout F three\r\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(ok(&["logs", "--tail", "2", &tty]), "two\r\nthree\r\n");
+    assert_eq!(
+        ok(&["logs", "-t", "--tail", "1", &tty]),
+        format!("{stamp} three\r\n")
+    );
+    ok(&["rm", &tty]);
     assert_eq!(common::state_of(&w.env, &name), "exited");
     assert_eq!(ok(&["rm", &name]).trim(), name);
     assert!(!w

@@ -43,7 +43,8 @@ pub async fn run(g: &Globals, a: LogsArgs) -> CliResult {
     if a.latest {
         return Err(CliError::usage("--latest is not supported by rpod"));
     }
-    let options = logs_options(a.follow, a.since.as_deref(), a.until.as_deref(), a.tail)?;
+    let mut options = logs_options(a.follow, a.since.as_deref(), a.until.as_deref(), a.tail)?;
+    options.times = a.timestamps;
     // Several containers: each line starts with the short id, or the name
     // with --names (Podman's prefix).
     let prefix = if a.names {
@@ -77,6 +78,7 @@ pub(super) fn logs_options(
         since: time(since, parse_since)?,
         until: time(until, parse_until)?,
         tail,
+        times: false,
     })
 }
 

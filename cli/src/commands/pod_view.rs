@@ -76,7 +76,8 @@ pub async fn top(g: &Globals, a: PodTopArgs) -> CliResult {
 /// containers interleaved in time order. With `--follow`, until every one
 /// of them has exited.
 pub async fn logs(g: &Globals, a: PodLogsArgs) -> CliResult {
-    let options = logs_options(a.follow, a.since.as_deref(), a.until.as_deref(), a.tail)?;
+    let mut options = logs_options(a.follow, a.since.as_deref(), a.until.as_deref(), a.tail)?;
+    options.times = a.timestamps;
     let prefix = if a.names {
         Prefix::Name
     } else {

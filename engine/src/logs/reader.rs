@@ -430,6 +430,7 @@ mod tests {
             since: since.map(nanos),
             until: until.map(nanos),
             tail,
+            times: true,
         }
     }
 

@@ -45,7 +45,7 @@ impl RemoteEngine {
             ("follow", o.follow.to_string()),
             ("stdout", "true".to_owned()),
             ("stderr", "true".to_owned()),
-            ("timestamps", "true".to_owned()),
+            ("timestamps", o.times.to_string()),
             (
                 "tail",
                 if o.tail < 0 {
@@ -71,6 +71,7 @@ impl RemoteEngine {
         let query: Vec<(String, String)> = q.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         Ok(Box::new(RemoteLogs {
             transport: self.transport.clone(),
+            times: o.times,
             query,
             sources,
             current: None,
@@ -82,6 +83,8 @@ impl RemoteEngine {
 
 struct RemoteLogs {
     transport: Arc<Transport>,
+    /// Each record starts with its time (asked for `-t`).
+    times: bool,
     query: Vec<(String, String)>,
     sources: VecDeque<Source>,
     current: Option<(Source, Incoming)>,
@@ -113,6 +116,7 @@ impl RemoteLogs {
         let Some((src, _)) = &self.current else {
             return;
         };
+        let times = self.times;
         loop {
             let (device, payload, used) = if src.tty {
                 match self.buf.iter().position(|b| *b == b'\n') {
@@ -142,7 +146,11 @@ impl RemoteLogs {
             let text = String::from_utf8_lossy(&payload).into_owned();
             let partial = !text.ends_with('\n');
             let text = text.strip_suffix('\n').unwrap_or(&text);
-            let (time, msg) = text.split_once(' ').unwrap_or((text, ""));
+            let (time, msg) = if times {
+                text.split_once(' ').unwrap_or((text, ""))
+            } else {
+                ("", text)
+            };
             let time_nanos = chrono::DateTime::parse_from_rfc3339(time)
                 .ok()
                 .and_then(|t| t.timestamp_nanos_opt())

@@ -102,6 +102,7 @@ pub async fn logs(
             since: unix_nanos(&p, "since")?,
             until: unix_nanos(&p, "until")?,
             tail,
+            times: p.bool("timestamps", false)?,
         },
     };
     let lines = engine.container_logs(request).await?;
