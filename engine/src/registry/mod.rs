@@ -5,6 +5,7 @@
 //! - [`pull()`]: the pull pipeline into a [`crate::storage::Store`].
 
 pub mod auth;
+mod blob_stream;
 pub mod client;
 pub mod copy;
 mod error;

@@ -1,8 +1,9 @@
 //! Pulling an image from a registry into the store: resolve the name
 //! (aliases, unqualified-search registries, mirrors), fetch the manifest
-//! (choosing a platform from a list), the config, then each missing layer:
-//! download to a temp file while hashing → verify → decompress → unpack
-//! (diff id verified) → rename into place, several layers at a time.
+//! (choosing a platform from a list), the config, then each missing layer
+//! in one streaming pass: network (digest verified as it arrives) → blob
+//! file and decompress → unpack into a staging directory (diff id
+//! verified) → rename into place, the layers of an image at the same time.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,8 +16,8 @@ use oci_client::manifest::{
 use oci_client::{Client, Reference};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
+use super::blob_stream::{blob_stream, BlobReader};
 use super::client::{connect, ConnectOptions};
 use super::error::{describe, stream_digest_mismatch, PullError};
 use super::progress::Progress;
@@ -28,8 +29,9 @@ use crate::storage::{
     chain_id, Image, ImageBudget, LayerInfo, LimitExceeded, NewImage, StorageError, Store,
 };
 
-/// Layers downloaded and unpacked at the same time.
-const PARALLEL_LAYERS: usize = 3;
+/// Layers downloaded and unpacked at the same time (containers/image's
+/// default for parallel copies is 6 too).
+const PARALLEL_LAYERS: usize = 6;
 pub(super) const ACCEPTED_MANIFESTS: &[&str] = &[
     OCI_IMAGE_MEDIA_TYPE,
     IMAGE_MANIFEST_MEDIA_TYPE,
@@ -538,9 +540,13 @@ pub(super) async fn fetch_config(
     Ok(data)
 }
 
-/// Download → verify → (blocking thread) decompress, unpack within the
-/// store's limits, verify diff id, commit. What it stores is recorded in
-/// `added` (chain id, blob digest).
+/// One streaming pass per layer: the network task hands the chunks (their
+/// digest verified by the registry client as they arrive) to a blocking
+/// thread that writes the blob file kept for push and save, decompresses
+/// and unpacks within the store's limits into a staging directory,
+/// verifies the diff id and, once the whole blob arrived verified, renames
+/// the layer into place. What it stores is recorded in `added` (chain id,
+/// blob digest).
 #[allow(clippy::too_many_arguments)]
 async fn fetch_layer(
     store: &Store,
@@ -574,37 +580,9 @@ async fn fetch_layer(
         .pull_blob_stream(oref, blob.as_str())
         .await
         .map_err(|e| blob_err(describe(&e, "reading blob", registry)))?;
-    let mut file = tokio::fs::File::create(&path)
-        .await
+    let file = std::fs::File::create(&path)
         .map_err(|e| blob_err(format!("creating {}: {e}", path.display())))?;
-    let mut hasher = Sha256::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| match stream_digest_mismatch(&e) {
-            Some((expected, actual)) => PullError::DigestMismatch {
-                what: "blob",
-                expected,
-                actual,
-            },
-            None => blob_err(format!("reading blob: {}", super::error::chain(&e))),
-        })?;
-        hasher.update(&chunk);
-        progress.advance(&blob, chunk.len() as u64);
-        file.write_all(&chunk)
-            .await
-            .map_err(|e| blob_err(format!("writing {}: {e}", path.display())))?;
-    }
-    file.flush()
-        .await
-        .map_err(|e| blob_err(format!("writing {}: {e}", path.display())))?;
-    drop(file);
-    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
-    if actual != blob {
-        return Err(PullError::DigestMismatch {
-            what: "blob",
-            expected: blob,
-            actual,
-        });
-    }
+    let (sender, mut reader) = blob_stream(file);
     let store = store.clone();
     let digest = blob.clone();
     let digest_for_blob = blob.clone();
@@ -641,22 +619,78 @@ async fn fetch_layer(
             },
         ));
     }
-    let joined = tokio::task::spawn_blocking(move || {
+    let mut unpacking = tokio::task::spawn_blocking(move || {
         // `tmp` lives until the layer is stored, then removes the blob.
         let _tmp = tmp;
-        let file = std::fs::File::open(&path).map_err(StorageError::io("opening", &path))?;
-        let info = store.create_layer_in(
+        let info = store.create_layer_streamed(
             parent.as_deref(),
             &diff_id,
-            std::io::BufReader::new(file),
+            &mut reader,
             &budget,
+            BlobReader::complete,
         )?;
         store.adopt_blob(&path, &digest_for_blob)?;
         Ok(info)
-    })
-    .await
-    .map_err(|e| blob_err(format!("unpacking task failed: {e}")))?;
-    let info = joined.map_err(|source| PullError::Layer { digest, source })?;
+    });
+    let task_err = |e: tokio::task::JoinError| PullError::Blob {
+        what: "blob",
+        digest: digest.clone(),
+        message: format!("unpacking task failed: {e}"),
+    };
+    // The registry client checks the digest as the blob streams in: its
+    // error is the cause whenever the stream fails. When unpacking stops
+    // early the rest is still read (unless a size limit stopped it) to
+    // tell a corrupted blob, a digest mismatch, from a bad archive.
+    let mut stopped_early: Option<Result<LayerInfo, StorageError>> = None;
+    let mut network = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => {
+                progress.advance(&blob, chunk.len() as u64);
+                if stopped_early.is_none() && !sender.send(chunk).await {
+                    let res = (&mut unpacking).await.map_err(task_err)?;
+                    if let Err(
+                        source @ (StorageError::LayerLimit { .. } | StorageError::Limit(_)),
+                    ) = res
+                    {
+                        return Err(PullError::Layer {
+                            digest: digest.clone(),
+                            source,
+                        });
+                    }
+                    stopped_early = Some(res);
+                }
+            }
+            Err(e) => {
+                network = Some(match stream_digest_mismatch(&e) {
+                    Some((expected, actual)) => PullError::DigestMismatch {
+                        what: "blob",
+                        expected,
+                        actual,
+                    },
+                    None => blob_err(format!("reading blob: {}", super::error::chain(&e))),
+                });
+                break;
+            }
+        }
+    }
+    if network.is_none() {
+        sender.finish().await;
+    } else {
+        // Unpacking fails on the unfinished stream and removes its staging.
+        drop(sender);
+    }
+    let joined = match stopped_early {
+        Some(res) => res,
+        None => unpacking.await.map_err(task_err)?,
+    };
+    if let Some(e) = network {
+        return Err(e);
+    }
+    let info = joined.map_err(|source| PullError::Layer {
+        digest: digest.clone(),
+        source,
+    })?;
     progress.finish(&blob);
     Ok(info)
 }

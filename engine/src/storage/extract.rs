@@ -28,7 +28,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
@@ -269,7 +269,14 @@ struct Extractor<'a> {
     /// Times of the directories the archive names, by inode number; applied
     /// at the end since creating children changes them.
     dir_times: HashMap<u64, Timestamps>,
+    /// File contents pass through this buffer: large reads from the
+    /// decompressor and large writes (std's `io::copy` moves 8 KiB at a
+    /// time), allocated at the first regular file.
+    copy_buf: Vec<u8>,
 }
+
+/// Size of [`Extractor::copy_buf`].
+const COPY_BUFFER: usize = 256 * 1024;
 
 struct Meta {
     mode: u32,
@@ -315,6 +322,7 @@ impl<'a> Extractor<'a> {
             image,
             depths: HashMap::from([(ino, 0)]),
             dir_times: HashMap::new(),
+            copy_buf: Vec::new(),
         })
     }
 
@@ -550,7 +558,7 @@ impl<'a> Extractor<'a> {
                 )
                 .map_err(|e| err(e.into()))?;
                 let mut file = File::from(fd);
-                io::copy(entry, &mut file).map_err(err)?;
+                self.copy_data(entry, &mut file).map_err(err)?;
                 self.set_owner_mode_fd(file.as_fd(), &meta).map_err(err)?;
                 self.set_xattrs_fd(file.as_fd(), &meta).map_err(err)?;
                 rfs::futimens(&file, &meta.times).map_err(|e| err(e.into()))?;
@@ -735,6 +743,22 @@ impl<'a> Extractor<'a> {
         }
         rfs::utimensat(parent, name, &meta.times, AtFlags::SYMLINK_NOFOLLOW)?;
         Ok(())
+    }
+
+    /// Copies an entry's data to its file through [`Self::copy_buf`].
+    fn copy_data(&mut self, from: &mut impl Read, to: &mut File) -> io::Result<()> {
+        if self.copy_buf.is_empty() {
+            self.copy_buf = vec![0; COPY_BUFFER];
+        }
+        loop {
+            let n = match from.read(&mut self.copy_buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            to.write_all(&self.copy_buf[..n])?;
+        }
     }
 
     fn set_owner_mode_fd<Fd: AsFd>(&self, fd: Fd, meta: &Meta) -> io::Result<()> {

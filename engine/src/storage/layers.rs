@@ -203,19 +203,36 @@ impl Store {
         &self,
         parent: Option<&str>,
         expected_diff_id: &str,
-        blob: R,
+        mut blob: R,
         image: &ImageBudget,
+    ) -> Result<LayerInfo> {
+        self.create_layer_streamed(parent, expected_diff_id, &mut blob, image, |_| Ok(()))
+    }
+
+    /// [`Store::create_layer_in`] for a blob that arrives while it is
+    /// unpacked: once the layer is unpacked and its diff id verified (or
+    /// found already stored), `complete` is called with the blob reader,
+    /// before anything is stored; an error from it (the rest of the blob
+    /// failed to arrive or to verify) discards the unpacked layer.
+    pub(crate) fn create_layer_streamed<R: Read + Send>(
+        &self,
+        parent: Option<&str>,
+        expected_diff_id: &str,
+        blob: &mut R,
+        image: &ImageBudget,
+        complete: impl FnOnce(&mut R) -> io::Result<()>,
     ) -> Result<LayerInfo> {
         digest_hex(expected_diff_id)?;
         let chain = chain_id(parent, expected_diff_id);
         let final_dir = self.layer_dir(&chain)?;
         if let Some(info) = self.layer(&chain)? {
+            complete(blob).map_err(StorageError::Archive)?;
             return Ok(info);
         }
         let tmp = self.temp_dir()?;
         let diff = tmp.path().join("diff");
         fs::create_dir(&diff).map_err(StorageError::io("creating", &diff))?;
-        let (_, reader) = decompress(blob).map_err(StorageError::Archive)?;
+        let (_, reader) = decompress(&mut *blob).map_err(StorageError::Archive)?;
         let extracted = match extract_layer_limited(reader, &diff, &self.limits, image) {
             Ok(e) => e,
             Err(e) => {
@@ -237,6 +254,10 @@ impl Store {
                 expected: expected_diff_id.to_string(),
                 actual: extracted.diff_id,
             });
+        }
+        if let Err(e) = complete(blob) {
+            discard_tree(tmp.path(), "diff");
+            return Err(StorageError::Archive(e));
         }
         let info = LayerInfo {
             chain_id: chain.clone(),

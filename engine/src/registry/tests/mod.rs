@@ -2,3 +2,4 @@
 
 mod pull;
 mod pull_kill;
+mod pull_stream;
