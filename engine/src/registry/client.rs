@@ -71,10 +71,24 @@ pub struct Endpoint {
     /// Plain HTTP is used.
     pub plain_http: bool,
     /// A plain HTTP client with the same trust settings, for requests oci-client does not
-    /// make (cross-repository mounts).
-    pub http: reqwest::Client,
+    /// make (cross-repository mounts): built on first use ([`Endpoint::http`]), since a
+    /// client reads and parses the system's root certificates and a pull needs none.
+    http: std::sync::OnceLock<reqwest::Client>,
+    /// What that client trusts: the CA certificates, and whether any certificate goes.
+    trust: (Vec<Vec<u8>>, bool),
     /// The credentials behind `auth`.
     pub credentials: Option<Credentials>,
+}
+
+impl Endpoint {
+    /// The plain HTTP client with the endpoint's trust settings.
+    pub fn http(&self) -> Result<reqwest::Client, ConnectError> {
+        if let Some(c) = self.http.get() {
+            return Ok(c.clone());
+        }
+        let c = http_client(&self.trust.0, self.trust.1)?;
+        Ok(self.http.get_or_init(|| c).clone())
+    }
 }
 
 /// CA certificates (`*.crt`, PEM) of `dir`.
@@ -176,7 +190,7 @@ pub async fn connect(
 ) -> Result<Endpoint, ConnectError> {
     let (plain_http, accept_invalid, certs) = transport(registry, insecure, opts).await?;
     let creds = credentials_for(registry, repo, opts)?;
-    let http = http_client(&certs, accept_invalid)?;
+    let trust = (certs.clone(), accept_invalid);
     let client = Client::new(ClientConfig {
         protocol: if plain_http {
             ClientProtocol::Http
@@ -203,7 +217,8 @@ pub async fn connect(
         client,
         auth,
         plain_http,
-        http,
+        http: std::sync::OnceLock::new(),
+        trust,
         credentials: creds,
     })
 }

@@ -355,7 +355,7 @@ pub(super) async fn upload_image(
     } else {
         let scheme = if small.plain_http { "http" } else { "https" };
         Mounter::new(
-            small.http.clone(),
+            small.http()?,
             format!("{scheme}://{registry}"),
             &dest.path,
             mount_from,
