@@ -398,6 +398,8 @@ fn volumes_networks_secrets_pod_actions_and_units_over_the_socket() {
     );
     ok(&["rm", &user]);
     assert_eq!(ok(&["volume", "rm", &vol]).trim(), vol);
+    // --force: a missing volume is no error and prints nothing.
+    assert_eq!(ok(&["volume", "rm", "--force", "rc-no-such-volume"]), "");
     let out = r(&["volume", "inspect", &vol]);
     assert_eq!(out.status.code(), Some(125));
     assert!(

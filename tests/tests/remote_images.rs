@@ -217,6 +217,28 @@ fn remote_push_save_load_import_and_bad_names() {
     assert!(out.trim().len() >= 12, "{out}");
     let out = ok(&["run", "--rm", &target]);
     assert_eq!(out, "imported\n");
+    // A change holding a newline stays one change (Podman's import does
+    // not split them as its commit does).
+    let multi = format!("localhost/{}:imp", unique_name("multi"));
+    ok(&[
+        "import",
+        "-q",
+        "-c",
+        "CMD sh -c \"echo one;\n echo two\"",
+        rootfs.to_str().unwrap(),
+        &multi,
+    ]);
+    assert_eq!(ok(&["run", "--rm", &multi]), "one\ntwo\n");
+    // An images filter without '=' is refused in Podman's words.
+    let out = remote(&w, &url, &["images", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "invalid image filter \"json\": must be in the format \"filter=value or filter!=value\""
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     ok(&["rm", &name]);
 }
 

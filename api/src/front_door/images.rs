@@ -437,3 +437,14 @@ mod tests {
         assert_eq!(r["images"][0], "a");
     }
 }
+
+/// A `--filter` of `images` must be `KEY=VALUE` (or `KEY!=VALUE`): Podman's
+/// message for one that is not.
+pub fn check_image_filter_syntax(filters: &[String]) -> crate::Result<()> {
+    match filters.iter().find(|f| !f.contains('=')) {
+        Some(f) => Err(crate::Error::invalid(format!(
+            "invalid image filter {f:?}: must be in the format \"filter=value or filter!=value\""
+        ))),
+        None => Ok(()),
+    }
+}

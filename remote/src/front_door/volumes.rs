@@ -101,6 +101,11 @@ impl Volumes for RemoteEngine {
         }
         let mut out = Vec::new();
         for n in names {
+            // `--force`: a missing volume is no error and no line (the
+            // service answers its removal as done).
+            if o.force && !self.volume_exists(&n).await? {
+                continue;
+            }
             let path = with_query(&format!("/volumes/{}", seg(&n)), &q);
             let err = self.transport.call(Method::DELETE, &path, None).await.err();
             out.push(VolumeRmReport { err, id: n });

@@ -133,6 +133,7 @@ impl RemoteEngine {
     pub(crate) async fn images(&self, o: &ImageListOptions) -> Result<Vec<ImageSummary>> {
         let mut q = vec![("all", o.all.to_string())];
         if !o.filter.is_empty() {
+            rpod_api::front_door::images::check_image_filter_syntax(&o.filter)?;
             q.push(("filters", filter_list_json(&o.filter)));
         }
         // rpod's service sorts as `images --sort` (Podman's ignores it).

@@ -239,8 +239,9 @@ pub async fn libpod_export(
 }
 
 /// `POST /libpod/images/import` (`reference`, `message`, `changes`
-/// repeated, `OS`, `Architecture`; `URL`, `Variant`: 501): the body is a root filesystem tarball;
-/// `{"Id": ID}`.
+/// repeated, each one change as the client gave it (Podman's import does not split them at
+/// newlines as its commit does), `OS`, `Architecture`; `URL`, `Variant`: 501): the body is a
+/// root filesystem tarball; `{"Id": ID}`.
 pub async fn libpod_import(
     State(engine): State<Engine>,
     Query(q): Query<Vec<(String, String)>>,
@@ -254,7 +255,7 @@ pub async fn libpod_import(
         ));
     }
     let options = ImageImportOptions {
-        changes: super::commit::decode_changes(&params.all("changes")),
+        changes: params.all("changes"),
         message: one("message"),
         reference: one("reference"),
         arch: one("Architecture"),

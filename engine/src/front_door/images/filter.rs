@@ -25,13 +25,10 @@ pub enum ImageFilter {
 
 /// Parses `--filter` values.
 pub fn parse_filters(raw: &[String]) -> Result<Vec<ImageFilter>> {
+    rpod_api::front_door::images::check_image_filter_syntax(raw)?;
     raw.iter()
         .map(|f| {
-            let (k, v) = f.split_once('=').ok_or_else(|| {
-                Error::invalid(format!(
-                    "invalid image filter {f:?}: must be in the format \"filter=value or filter!=value\""
-                ))
-            })?;
+            let (k, v) = f.split_once('=').unwrap_or((f.as_str(), ""));
             Ok(match k {
                 "dangling" => match v {
                     "true" | "1" => ImageFilter::Dangling(true),
