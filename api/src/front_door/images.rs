@@ -411,6 +411,17 @@ pub trait Images: Send + Sync {
     async fn trust_set(&self, options: SetTrustOptions) -> Result<()>;
 }
 
+/// A `--filter` of `images` must be `KEY=VALUE` (or `KEY!=VALUE`): Podman's
+/// message for one that is not.
+pub fn check_image_filter_syntax(filters: &[String]) -> crate::Result<()> {
+    match filters.iter().find(|f| !f.contains('=')) {
+        Some(f) => Err(crate::Error::invalid(format!(
+            "invalid image filter {f:?}: must be in the format \"filter=value or filter!=value\""
+        ))),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,16 +446,5 @@ mod tests {
         })
         .unwrap();
         assert_eq!(r["images"][0], "a");
-    }
-}
-
-/// A `--filter` of `images` must be `KEY=VALUE` (or `KEY!=VALUE`): Podman's
-/// message for one that is not.
-pub fn check_image_filter_syntax(filters: &[String]) -> crate::Result<()> {
-    match filters.iter().find(|f| !f.contains('=')) {
-        Some(f) => Err(crate::Error::invalid(format!(
-            "invalid image filter {f:?}: must be in the format \"filter=value or filter!=value\""
-        ))),
-        None => Ok(()),
     }
 }
