@@ -62,7 +62,9 @@ fn usage_errors_exit_125_in_podmans_words() {
     assert_eq!(out.status.code(), Some(125));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("unable to connect to rpod socket: dial unix /nonexistent/rpod.sock"),
+        err.contains(
+            "unable to connect to rpod socket: failed to connect: dial unix /nonexistent/rpod.sock: connect: no such file or directory"
+        ),
         "{err}"
     );
     let (code, err) = stderr_of(&env, &["--remote"]);
