@@ -232,11 +232,17 @@ fn run_rm_echo_in_the_users_namespace() {
     );
     // system migrate stops the pause process; the next command starts one.
     u.ok(&["system", "migrate"]);
-    assert!(
-        !Path::new(&format!("/proc/{pause}/comm")).exists() || {
-            let stat = std::fs::read_to_string(format!("/proc/{pause}/stat")).unwrap_or_default();
-            stat.contains(") Z ")
-        }
+    // The signalled pause process ends (gone, or a zombie until reaped).
+    wait_until(
+        Duration::from_secs(10),
+        "the old pause process to end",
+        || {
+            !Path::new(&format!("/proc/{pause}/comm")).exists() || {
+                let stat =
+                    std::fs::read_to_string(format!("/proc/{pause}/stat")).unwrap_or_default();
+                stat.contains(") Z ") || stat.contains(") X ")
+            }
+        },
     );
     assert_eq!(u.ok(&["run", "--rm", &img, "echo", "again"]), "again\n");
     assert_ne!(u.pause_pid(), Some(pause));
