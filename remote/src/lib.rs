@@ -8,6 +8,7 @@
 
 mod error;
 mod front_door;
+mod json_lines;
 mod ops;
 mod query;
 mod session;

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use http_body_util::BodyExt;
 use hyper::Method;
 use rpod_api::front_door::build::{BuildContext, BuildOptions, BuildOutcome, BuildSink};
 use rpod_api::{Error, ErrorKind, Result};
@@ -18,6 +17,7 @@ use serde::Deserialize;
 use super::build_context::pack;
 use super::image_transfer::registry_auth_header;
 use crate::error::{transport, unsupported};
+use crate::json_lines::JsonLines;
 use crate::query::with_query;
 use crate::RemoteEngine;
 
@@ -214,42 +214,24 @@ impl RemoteEngine {
         } else if let Some(f) = &o.registry.authfile {
             headers.push(("x-registry-config", registry_config_header(f)?));
         }
-        let mut body = self
+        let body = self
             .transport
             .stream_with_headers(Method::POST, &path, Some(data), &headers)
             .await?;
-        let mut buf: Vec<u8> = Vec::new();
         let mut id = None;
-        loop {
-            while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = buf.drain(..=nl).collect();
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let ev: BuildEvent = serde_json::from_slice(&line)
-                    .map_err(|e| transport("decoding the build stream", e))?;
-                if !ev.error.is_empty() {
-                    return Ok(BuildOutcome::Failed {
-                        message: ev.error.trim_end().to_owned(),
-                        exit_code: 125,
-                    });
-                }
-                if !ev.stream.is_empty() {
-                    sink.stdout(ev.stream.as_bytes());
-                    if is_id_line(&ev.stream) {
-                        id = Some(ev.stream.trim().to_owned());
-                    }
-                }
+        let mut lines = JsonLines::new(body, "build");
+        while let Some(ev) = lines.next::<BuildEvent>().await? {
+            if !ev.error.is_empty() {
+                return Ok(BuildOutcome::Failed {
+                    message: ev.error.trim_end().to_owned(),
+                    exit_code: 125,
+                });
             }
-            match body.frame().await {
-                Some(Ok(f)) => {
-                    if let Some(d) = f.data_ref() {
-                        buf.extend_from_slice(d);
-                    }
+            if !ev.stream.is_empty() {
+                sink.stdout(ev.stream.as_bytes());
+                if is_id_line(&ev.stream) {
+                    id = Some(ev.stream.trim().to_owned());
                 }
-                Some(Err(e)) => return Err(transport("reading the build stream", e)),
-                None if buf.iter().all(u8::is_ascii_whitespace) => break,
-                None => buf.push(b'\n'),
             }
         }
         let image_id = id

@@ -14,11 +14,13 @@ use rpod_api::front_door::images::{
 };
 use rpod_api::image::{ImageHistoryLayer, ImagePruneReport};
 use rpod_api::time::GoTime;
-use rpod_api::{Error, ErrorKind, Result};
+use rpod_api::{Error, Result};
 use serde::Deserialize;
 
+use super::images::no_such_image;
 use super::{filter_list_json, seg};
 use crate::error::{transport, unsupported};
+use crate::json_lines::JsonLines;
 use crate::query::with_query;
 use crate::RemoteEngine;
 
@@ -89,50 +91,26 @@ impl RemoteEngine {
             headers.push(("x-registry-auth", header));
         }
         let path = with_query(&format!("/images/{}/push", seg(source)), &q);
-        let mut body = self
+        let body = self
             .transport
             .stream_with_headers(Method::POST, &path, None, &headers)
             .await
-            .map_err(|e| {
-                if e.kind == ErrorKind::NoSuchContainer {
-                    Error::new(ErrorKind::NoSuchImage, e.message)
-                } else {
-                    e
-                }
-            })?;
-        let mut buf: Vec<u8> = Vec::new();
+            .map_err(no_such_image)?;
         let mut digest = None;
-        loop {
-            while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = buf.drain(..=nl).collect();
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let ev: PushEvent = serde_json::from_slice(&line)
-                    .map_err(|e| transport("decoding the push stream", e))?;
-                if !ev.error.is_empty() {
-                    return Err(Error::other(ev.error));
-                }
-                if !ev.stream.is_empty() && !o.quiet {
-                    if let Some(p) = &progress {
-                        p.event(PullProgress::Line(
-                            ev.stream.trim_end_matches('\n').to_owned(),
-                        ));
-                    }
-                }
-                if !ev.manifestdigest.is_empty() {
-                    digest = Some(ev.manifestdigest);
+        let mut lines = JsonLines::new(body, "push");
+        while let Some(ev) = lines.next::<PushEvent>().await? {
+            if !ev.error.is_empty() {
+                return Err(Error::other(ev.error));
+            }
+            if !ev.stream.is_empty() && !o.quiet {
+                if let Some(p) = &progress {
+                    p.event(PullProgress::Line(
+                        ev.stream.trim_end_matches('\n').to_owned(),
+                    ));
                 }
             }
-            match body.frame().await {
-                Some(Ok(f)) => {
-                    if let Some(d) = f.data_ref() {
-                        buf.extend_from_slice(d);
-                    }
-                }
-                Some(Err(e)) => return Err(transport("reading the push stream", e)),
-                None if buf.iter().all(u8::is_ascii_whitespace) => break,
-                None => buf.push(b'\n'),
+            if !ev.manifestdigest.is_empty() {
+                digest = Some(ev.manifestdigest);
             }
         }
         let manifest_digest =
@@ -369,13 +347,4 @@ async fn unpack_dir(mut body: hyper::body::Incoming, dir: std::path::PathBuf) ->
     })
     .await
     .map_err(|e| transport("unpacking the archive", e))?
-}
-
-/// A 404 of an image endpoint is a missing image.
-fn no_such_image(e: Error) -> Error {
-    if e.kind == ErrorKind::NoSuchContainer {
-        Error::new(ErrorKind::NoSuchImage, e.message)
-    } else {
-        e
-    }
 }

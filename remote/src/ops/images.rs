@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use http_body_util::BodyExt;
 use hyper::Method;
 use rpod_api::front_door::images::{
     ImageListOptions, ImagePullOptions, ImagePullReport, ImageRemoveOptions, ProgressSink,
@@ -14,6 +13,7 @@ use serde::Deserialize;
 
 use super::{filter_list_json, seg};
 use crate::error::{transport, unsupported};
+use crate::json_lines::JsonLines;
 use crate::query::with_query;
 use crate::RemoteEngine;
 
@@ -69,7 +69,7 @@ impl RemoteEngine {
             );
             headers.push(("x-registry-auth", header));
         }
-        let mut body = self
+        let body = self
             .transport
             .stream_with_headers(
                 Method::POST,
@@ -78,39 +78,21 @@ impl RemoteEngine {
                 &headers,
             )
             .await?;
-        let mut buf: Vec<u8> = Vec::new();
         let mut images = Vec::new();
-        loop {
-            while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = buf.drain(..=nl).collect();
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let ev: PullEvent = serde_json::from_slice(&line)
-                    .map_err(|e| transport("decoding the pull stream", e))?;
-                if !ev.error.is_empty() {
-                    return Err(Error::other(ev.error));
-                }
-                if !ev.stream.is_empty() {
-                    if let Some(p) = &progress {
-                        p.event(PullProgress::Line(
-                            ev.stream.trim_end_matches('\n').to_owned(),
-                        ));
-                    }
-                }
-                if !ev.images.is_empty() {
-                    images = ev.images;
+        let mut lines = JsonLines::new(body, "pull");
+        while let Some(ev) = lines.next::<PullEvent>().await? {
+            if !ev.error.is_empty() {
+                return Err(Error::other(ev.error));
+            }
+            if !ev.stream.is_empty() {
+                if let Some(p) = &progress {
+                    p.event(PullProgress::Line(
+                        ev.stream.trim_end_matches('\n').to_owned(),
+                    ));
                 }
             }
-            match body.frame().await {
-                Some(Ok(f)) => {
-                    if let Some(d) = f.data_ref() {
-                        buf.extend_from_slice(d);
-                    }
-                }
-                Some(Err(e)) => return Err(transport("reading the pull stream", e)),
-                None if buf.iter().all(u8::is_ascii_whitespace) => break,
-                None => buf.push(b'\n'),
+            if !ev.images.is_empty() {
+                images = ev.images;
             }
         }
         Ok(ImagePullReport { images })
@@ -193,7 +175,7 @@ impl RemoteEngine {
 }
 
 /// A 404 of an image endpoint is a missing image.
-fn no_such_image(e: Error) -> Error {
+pub(super) fn no_such_image(e: Error) -> Error {
     if e.kind == ErrorKind::NoSuchContainer {
         Error::new(ErrorKind::NoSuchImage, e.message)
     } else {

@@ -5,21 +5,13 @@
 use rpod_api::container::StringSliceReport;
 use rpod_api::front_door::pods::PodTopOptions;
 use rpod_api::stats::{PodStatsOptions, PodStatsReport};
-use rpod_api::{Error, ErrorKind, Result};
+use rpod_api::Result;
 
+use super::pods::pod_error;
 use super::seg;
 use crate::error::unsupported;
 use crate::query::with_query;
 use crate::RemoteEngine;
-
-/// A 404 of a pod endpoint is a missing pod.
-fn pod_error(e: Error) -> Error {
-    if e.kind == ErrorKind::NoSuchContainer {
-        Error::new(ErrorKind::NoSuchPod, e.message)
-    } else {
-        e
-    }
-}
 
 impl RemoteEngine {
     pub(crate) async fn pod_top_remote(&self, o: &PodTopOptions) -> Result<StringSliceReport> {

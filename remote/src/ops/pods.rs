@@ -15,7 +15,7 @@ use crate::transport::body;
 use crate::RemoteEngine;
 
 /// A 404 of a pod endpoint is a missing pod.
-fn pod_error(e: Error) -> Error {
+pub(super) fn pod_error(e: Error) -> Error {
     if e.kind == ErrorKind::NoSuchContainer {
         Error::new(ErrorKind::NoSuchPod, e.message)
     } else {
