@@ -12,9 +12,10 @@ use serde_json::{Map, Value};
 use super::create::refuse_unsupported;
 use crate::error::{ApiError, ApiResult};
 
-/// `{"Path", "Rate"}` or `{"Path", "Weight"}`.
+/// `{"Path", "Rate"}` or `{"Path", "Weight"}` (Docker's and libpod's
+/// update bodies alike).
 #[derive(Deserialize)]
-struct Device {
+pub(crate) struct Device {
     #[serde(rename = "Path")]
     path: String,
     #[serde(rename = "Rate", alias = "Weight", default)]
@@ -92,7 +93,8 @@ fn nonzero<T: PartialEq + Default>(v: T) -> Option<T> {
     (v != T::default()).then_some(v)
 }
 
-fn devices(list: Option<Vec<Device>>) -> Vec<BlkioDevice> {
+/// The devices of one blkio limit as rpod's.
+pub(crate) fn devices(list: Option<Vec<Device>>) -> Vec<BlkioDevice> {
     list.unwrap_or_default()
         .into_iter()
         .map(|d| BlkioDevice {

@@ -6,12 +6,13 @@
 //! which then replaces the rest. Any other key with a non-zero value is
 //! refused (501).
 
-use rpod_api::container_run::{BlkioDevice, ResourceSpec, Ulimit, UpdateOptions};
+use rpod_api::container_run::{ResourceSpec, Ulimit, UpdateOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::health::HealthWire;
 use crate::docker::create::refuse_unsupported;
+use crate::docker::update::{devices, Device};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Deserialize, Default)]
@@ -48,15 +49,6 @@ struct BlockIo {
     weight: Option<u16>,
     #[serde(flatten)]
     other: Map<String, Value>,
-}
-
-/// `{"Path", "Rate"}` / `{"Path", "Weight"}` of `UpdateContainerDevicesLimits`.
-#[derive(Deserialize)]
-struct Device {
-    #[serde(rename = "Path")]
-    path: String,
-    #[serde(rename = "Rate", alias = "Weight", default)]
-    value: u64,
 }
 
 /// `specs.POSIXRlimit`.
@@ -100,16 +92,6 @@ struct UpdateBody {
     health: HealthWire,
     #[serde(flatten)]
     other: Map<String, Value>,
-}
-
-fn devices(list: Option<Vec<Device>>) -> Vec<BlkioDevice> {
-    list.unwrap_or_default()
-        .into_iter()
-        .map(|d| BlkioDevice {
-            path: d.path,
-            value: d.value,
-        })
-        .collect()
 }
 
 /// An rlimit's value as rpod keeps it (`-1`: unlimited).
