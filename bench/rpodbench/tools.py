@@ -222,14 +222,20 @@ class Floor:
                 raise CommandError(f"runc {' '.join(args)}: exit {proc.returncode}: "
                                    f"{err.read().decode(errors='replace').strip()}")
 
-    def start_detached(self, args: list) -> str:
-        """`runc run -d` of the bundle (stdio /dev/null); returns the container id."""
+    def start_detached(self, args: list, netns: str = "") -> str:
+        """`runc run -d` of the bundle (stdio /dev/null), in the network namespace at
+        `netns` if given; returns the container id."""
         self.seq += 1
         cid = f"floor-{self.seq}"
         bundle = os.path.join(self.dir, "bundle-" + cid)
         os.makedirs(bundle)
+        spec = dict(self.spec, process=dict(self.spec["process"], args=args))
+        if netns:
+            namespaces = [n for n in spec["linux"]["namespaces"] if n["type"] != "network"]
+            namespaces.append({"type": "network", "path": netns})
+            spec["linux"] = dict(spec["linux"], namespaces=namespaces)
         with open(os.path.join(bundle, "config.json"), "w") as f:
-            json.dump(dict(self.spec, process=dict(self.spec["process"], args=args)), f)
+            json.dump(spec, f)
         self._runc("run", "-d", "--bundle", bundle, cid)
         return cid
 
@@ -281,6 +287,38 @@ class Floor:
         finally:
             subprocess.run(["ip", "netns", "delete", ns_name], check=False)
 
+    def publish_http(self, args: list, port: int, answered) -> float:
+        """The publish floor: `netavark setup` of a fresh network namespace on the
+        floor's bridge network with 127.0.0.1:port published to the container's port
+        80 (veth, address, firewall and port-forwarding rules), `runc run -d` of the
+        bundle in it, then `answered()` polled until it is true (the first HTTP
+        answer through the published port). The container's removal and `netavark
+        teardown` are not timed, as in the engines' row."""
+        ns_name = f"rpbench-floor-{self.seq}"
+        subprocess.run(["ip", "netns", "add", ns_name], check=True)
+        netns = f"/run/netns/{ns_name}"
+        ports = [{"host_ip": "127.0.0.1", "container_port": 80, "host_port": port,
+                  "range": 1, "protocol": "tcp"}]
+        cid = ""
+        set_up = False
+        try:
+            start = time.perf_counter()
+            self._netavark("setup", netns, ports)
+            set_up = True
+            cid = self.start_detached(args, netns=netns)
+            deadline = start + 30
+            while not answered():
+                if time.perf_counter() > deadline:
+                    raise CommandError(f"floor: no HTTP answer on port {port} in 30 s")
+                time.sleep(0.002)
+            return time.perf_counter() - start
+        finally:
+            if cid:
+                self.remove(cid)
+            if set_up:
+                self._netavark("teardown", netns, ports)
+            subprocess.run(["ip", "netns", "delete", ns_name], check=False)
+
     # the floor's own bridge network: a name, bridge and subnet no engine uses
     NETWORK = {
         "name": "rpbench-floor", "id": "f" * 64, "driver": "bridge",
@@ -290,13 +328,15 @@ class Floor:
         "ipam_options": {"driver": "host-local"},
     }
 
-    def _netavark(self, verb: str, netns: str) -> None:
+    def _netavark(self, verb: str, netns: str, ports: list = ()) -> None:
         options = {
             "container_id": "f" * 64, "container_name": "rpbench-floor",
             "networks": {"rpbench-floor": {"interface_name": "eth0",
                                            "static_ips": ["10.68.0.2"]}},
             "network_info": {"rpbench-floor": self.NETWORK},
         }
+        if ports:
+            options["port_mappings"] = list(ports)
         run_dir = os.path.join(self.dir, "netavark")
         os.makedirs(run_dir, exist_ok=True)
         proc = subprocess.run([NETAVARK, "--config", run_dir, verb, netns],

@@ -57,6 +57,14 @@ pub enum Request {
         #[serde(default)]
         healthcheck: Option<crate::health::HealthConfig>,
     },
+    /// This client removes the container itself once the process has
+    /// exited (`run --rm` in the foreground): the cleanup command waits
+    /// until this connection closes, so it does not compete with that
+    /// removal. Older monitors answer `Unsupported`.
+    HoldCleanup,
+    /// The holder (`HoldCleanup`) removed the container: the cleanup
+    /// commands are not run.
+    CleanupDone,
     #[serde(other)]
     Unknown,
 }
@@ -78,6 +86,8 @@ impl Request {
             Request::RunHealthcheck => "RunHealthcheck",
             Request::SetRestart { .. } => "SetRestart",
             Request::SetHealthcheck { .. } => "SetHealthcheck",
+            Request::HoldCleanup => "HoldCleanup",
+            Request::CleanupDone => "CleanupDone",
             Request::Unknown => "unknown",
         }
     }

@@ -18,6 +18,44 @@ fn run_rm_echo_prints_and_leaves_nothing() {
     );
 }
 
+/// `run --rm` holds the monitor's cleanup back while it removes the
+/// container itself; a client killed before that must not leave the
+/// container behind: its monitor cleans up once the client is gone.
+#[test]
+fn a_killed_run_rm_client_still_gets_its_container_removed() {
+    let (w, img) = busybox();
+    let name = unique_name("rmkill");
+    let mut child = w
+        .env
+        .cmd(&["run", "--rm", "--name", &name, &img, "sleep", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    rpod_tests::wait_until(
+        std::time::Duration::from_secs(20),
+        "the container to run",
+        || {
+            let out = w
+                .env
+                .run(&["inspect", "--format", "{{.State.Status}}", &name]);
+            String::from_utf8_lossy(&out.stdout).trim() == "running"
+        },
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    rpod_tests::wait_until(
+        std::time::Duration::from_secs(20),
+        "the container of the killed client to be removed",
+        || w.env.ok(&["ps", "-aq"]).is_empty(),
+    );
+    assert!(
+        common::mounts(&w.env).is_empty(),
+        "mounts left: {:?}",
+        common::mounts(&w.env)
+    );
+}
+
 #[test]
 fn run_exit_code_is_the_containers() {
     let (w, img) = busybox();

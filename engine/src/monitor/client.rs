@@ -136,6 +136,19 @@ impl MonitorClient {
         reply
     }
 
+    /// Holds the monitor's cleanup command back until this connection
+    /// closes or [`MonitorClient::cleanup_done`] (`run --rm` in the
+    /// foreground removes the container itself). `Unsupported` from
+    /// monitors that predate it.
+    pub fn hold_cleanup(&mut self) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::HoldCleanup)
+    }
+
+    /// The container was removed: the held cleanup command is not needed.
+    pub fn cleanup_done(&mut self) -> Result<(), MonitorError> {
+        self.expect_ok(&Request::CleanupDone)
+    }
+
     /// Turns the restart policy off: the next exit is final.
     pub fn disable_restart(&mut self) -> Result<(), MonitorError> {
         self.expect_ok(&Request::DisableRestart)

@@ -8,7 +8,8 @@ use rpod_proto::ExitRecord;
 
 use super::error::MonitorError;
 
-/// Reads the exit record the monitor wrote; `None` while there is none.
+/// Reads the exit record the monitor wrote; `None` while there is none
+/// (or only the empty file a crash of the machine can leave).
 pub fn read_exit_file(path: &Path) -> Result<Option<ExitRecord>, MonitorError> {
     let data = match fs::read(path) {
         Ok(d) => d,
@@ -20,6 +21,11 @@ pub fn read_exit_file(path: &Path) -> Result<Option<ExitRecord>, MonitorError> {
             })
         }
     };
+    // An exit file renamed into place but never synced can be empty after
+    // a crash of the machine (the run root is not synced): no record.
+    if data.is_empty() {
+        return Ok(None);
+    }
     serde_json::from_slice(&data)
         .map(Some)
         .map_err(|source| MonitorError::ExitFileParse {
@@ -56,4 +62,25 @@ pub fn monitor_alive(pid_file: &Path) -> bool {
     let name = argv0.rsplit(|&b| b == b'/').next().unwrap_or_default();
     name.windows(b"pod-monitor".len())
         .any(|w| w == b"pod-monitor")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_exit_file_is_no_record_and_garbage_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("exit.json");
+        assert!(read_exit_file(&path).unwrap().is_none());
+        fs::write(&path, b"").unwrap();
+        assert!(read_exit_file(&path).unwrap().is_none());
+        fs::write(&path, br#"{"code":3,"finished_at":1}"#).unwrap();
+        assert_eq!(read_exit_file(&path).unwrap().unwrap().code, 3);
+        fs::write(&path, b"{\"co").unwrap();
+        assert!(matches!(
+            read_exit_file(&path),
+            Err(MonitorError::ExitFileParse { .. })
+        ));
+    }
 }

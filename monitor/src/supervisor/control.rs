@@ -98,6 +98,14 @@ impl Controls {
     }
 
     /// Drops the connections that are done.
+    /// Whether a connected client holds the cleanup back (`HoldCleanup`)
+    /// and has not hung up yet.
+    pub(super) fn cleanup_held(&self) -> bool {
+        self.conns
+            .iter()
+            .any(|c| c.holds_cleanup && !c.read_done && !c.closing)
+    }
+
     pub(super) fn retain_live(&mut self) {
         self.conns.retain(|c| !c.finished());
     }
@@ -141,6 +149,9 @@ struct ControlConn {
     run_subscribed: bool,
     /// Waiting for the result of a health check.
     health_waiting: bool,
+    /// The client removes the container after the exit (`HoldCleanup`):
+    /// the cleanup command waits for it to hang up.
+    holds_cleanup: bool,
     /// Close once the output buffer is flushed.
     closing: bool,
     /// The peer will send nothing more (EOF or garbled input).
@@ -157,6 +168,7 @@ impl ControlConn {
             subscribed: false,
             run_subscribed: false,
             health_waiting: false,
+            holds_cleanup: false,
             closing: false,
             read_done: false,
         }
@@ -400,6 +412,25 @@ impl Supervisor {
                 if self.phase == Phase::Restarting {
                     self.give_up(String::new());
                 }
+                Reply::Ok
+            }
+            Request::HoldCleanup => {
+                if self.cfg.mode != MonitorMode::Create {
+                    return Some(Reply::Unsupported {
+                        request: name.to_string(),
+                    });
+                }
+                self.controls.conns[i].holds_cleanup = true;
+                Reply::Ok
+            }
+            Request::CleanupDone => {
+                if !self.controls.conns[i].holds_cleanup {
+                    return Some(Reply::Error {
+                        message: "CleanupDone without HoldCleanup".to_owned(),
+                    });
+                }
+                self.controls.conns[i].holds_cleanup = false;
+                self.skip_cleanup();
                 Reply::Ok
             }
             Request::RunHealthcheck => {

@@ -17,7 +17,7 @@ use super::{Phase, Supervisor, DRAIN_TIMEOUT};
 use crate::clock::now_nanos;
 use crate::diag;
 use crate::events::emit;
-use crate::fdio::atomic_write;
+use crate::fdio::atomic_write_volatile;
 use crate::runtime;
 
 /// Shell-convention exit code and signal of a terminated process; `None`
@@ -37,6 +37,9 @@ pub(super) struct Cleanup {
     queue: VecDeque<Command>,
     /// The command running now.
     pid: Option<i32>,
+    /// The commands wait for a client that removes the container itself
+    /// (`HoldCleanup`) to hang up, at the latest until then.
+    held_until: Option<Instant>,
 }
 
 impl Cleanup {
@@ -44,12 +47,27 @@ impl Cleanup {
     pub(super) fn is(&self, pid: i32) -> bool {
         self.pid == Some(pid)
     }
+
+    /// Until when the commands wait for a holding client, if they do.
+    pub(super) fn held_until(&self) -> Option<Instant> {
+        self.held_until
+    }
 }
 
-/// Writes the record to `path` atomically.
+/// How long a client holding the cleanup (`HoldCleanup`) may keep it back
+/// after the exit: past that, the cleanup runs even though it is still
+/// connected (it may be stuck; the cleanup is idempotent).
+const HOLD_LIMIT: Duration = Duration::from_secs(30);
+
+/// Writes the record to `path` atomically (temp file, rename), without
+/// forcing it to disk: the file lives in the run root, which is volatile
+/// by design (a tmpfs by default, where a sync does nothing). It has to
+/// outlive the monitor, not the machine; after a crash of the machine the
+/// process is gone anyway and the engine records an unknown exit. The
+/// sync cost a millisecond on every exit of a run root on disk.
 pub fn write_exit_file(path: &Path, rec: &ExitRecord) -> std::io::Result<()> {
     let data = serde_json::to_vec(rec).map_err(std::io::Error::other)?;
-    atomic_write(path, &data)
+    atomic_write_volatile(path, &data)
 }
 
 /// The memory cgroup counter file holding `oom_kill`, with the value seen
@@ -209,6 +227,42 @@ impl Supervisor {
         // `finish_exit`), so a reader of a journald log sees every line
         // before the `died` that ends its `--follow`.
         self.died_pending = self.cfg.mode == rpod_proto::MonitorMode::Create;
+        if std::mem::take(&mut self.delete_at_exit)
+            && self.controls.cleanup_held()
+            && !self.restarts.wants(code)
+        {
+            self.start_early_delete();
+        }
+    }
+
+    /// `run --rm` in the foreground: the runtime's state is deleted while
+    /// the output drains, instead of by that client after the exit.
+    fn start_early_delete(&mut self) {
+        match runtime::delete_command(&self.cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(child) => self.early_delete = Some(child.id() as i32),
+            // The client deletes it then, as without the hold.
+            Err(e) => diag::warn(&format!("runtime delete: {e}")),
+        }
+    }
+
+    /// The early `delete` ended (a failure leaves the state to the
+    /// engine's cleanup, as without it).
+    pub(super) fn early_delete_done(&mut self, pid: i32) -> bool {
+        if self.early_delete != Some(pid) {
+            return false;
+        }
+        self.early_delete = None;
+        true
+    }
+
+    /// Whether the exit waits for the early `delete`.
+    pub(super) fn early_delete_pending(&self) -> bool {
+        self.early_delete.is_some()
     }
 
     /// The output is drained: restart, or publish the exit (exit file,
@@ -253,6 +307,34 @@ impl Supervisor {
             cmd.args(args);
             self.cleanup.queue.push_back(cmd);
         }
+        if self.controls.cleanup_held() && !self.cleanup.queue.is_empty() {
+            // `run --rm` in the foreground removes the container now; the
+            // cleanup would only compete with it for the lock and the CPU.
+            self.cleanup.held_until = Some(Instant::now() + HOLD_LIMIT);
+            return;
+        }
+        self.next_cleanup();
+    }
+
+    /// The holder removed the container: the held cleanup commands are
+    /// dropped (before the exit nothing is queued yet, and nothing is
+    /// dropped).
+    pub(super) fn skip_cleanup(&mut self) {
+        if self.cleanup.held_until.take().is_some() {
+            self.cleanup.queue.clear();
+            self.next_cleanup();
+        }
+    }
+
+    /// Runs the held cleanup once its holder hung up (or waited too long).
+    pub(super) fn release_held_cleanup(&mut self, now: Instant) {
+        let Some(limit) = self.cleanup.held_until else {
+            return;
+        };
+        if self.controls.cleanup_held() && now < limit {
+            return;
+        }
+        self.cleanup.held_until = None;
         self.next_cleanup();
     }
 

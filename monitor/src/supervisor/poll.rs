@@ -149,6 +149,7 @@ impl Supervisor {
             }
             Phase::Draining => self.drain_deadline,
             Phase::Restarting => self.restarts.due(),
+            Phase::Cleanup => self.cleanup.held_until(),
             _ => None,
         };
         match deadline {
@@ -209,6 +210,9 @@ impl Supervisor {
         if self.phase == Phase::Restarting && self.restarts.due().is_some_and(|d| now >= d) {
             self.restart_now();
         }
+        if self.phase == Phase::Cleanup {
+            self.release_held_cleanup(now);
+        }
         self.controls.retain_live();
         self.attaches.retain_live();
     }
@@ -258,6 +262,8 @@ impl Supervisor {
             if self.runtime_pid == Some(pid) {
                 self.runtime_pid = None;
                 self.runtime_exited(st);
+            } else if self.early_delete_done(pid) {
+                // The exit is published by the drain (after this).
             } else if self.cleanup.is(pid) {
                 self.next_cleanup();
             } else if self

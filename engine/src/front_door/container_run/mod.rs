@@ -29,7 +29,7 @@ use super::LocalEngine;
 use crate::container::{ContainerError, ContainerHandle, ContainerPaths};
 use crate::engine::Engine;
 use crate::state::ContainerState;
-use session::{discard, MonitorSession};
+use session::{discard, CleanupBy, MonitorSession};
 
 use crate::front_door::error::run_start_failure;
 
@@ -74,7 +74,12 @@ impl ContainerRun for LocalEngine {
             tty,
             stdin,
         };
-        match start_attached(engine, &handle, info, spec.terminal_size).await {
+        let cleanup = if remove {
+            CleanupBy::Session
+        } else {
+            CleanupBy::Monitor
+        };
+        match start_attached(engine, &handle, info, spec.terminal_size, cleanup).await {
             Ok(mut session) => {
                 if remove {
                     session.remove_on_exit(handle);
@@ -103,7 +108,12 @@ impl ContainerRun for LocalEngine {
             tty: rec.options.tty,
             stdin: options.interactive && rec.options.interactive,
         };
-        match start_attached(engine, &handle, info, options.terminal_size).await {
+        let cleanup = if rec.options.remove {
+            CleanupBy::Session
+        } else {
+            CleanupBy::Monitor
+        };
+        match start_attached(engine, &handle, info, options.terminal_size, cleanup).await {
             Ok(mut session) => {
                 if rec.options.remove {
                     session.remove_on_exit(handle);
@@ -155,6 +165,7 @@ impl ContainerRun for LocalEngine {
             &paths.monitor.attach_socket,
             &paths.monitor.control_socket,
             options.terminal_size,
+            CleanupBy::Monitor,
         )?))
     }
 
@@ -172,8 +183,13 @@ impl ContainerRun for LocalEngine {
             stdin: options.interactive,
         };
         let mut exec = handle.exec(exec_options(options)).await?;
-        let mut session =
-            MonitorSession::connect(info, &exec.attach_socket, &exec.control_socket, None)?;
+        let mut session = MonitorSession::connect(
+            info,
+            &exec.attach_socket,
+            &exec.control_socket,
+            None,
+            CleanupBy::Monitor,
+        )?;
         exec.start()?;
         // The exec's terminal exists only now.
         session.resize(size);
@@ -202,6 +218,7 @@ async fn start_attached(
     handle: &ContainerHandle,
     info: SessionInfo,
     size: Option<(u16, u16)>,
+    cleanup: CleanupBy,
 ) -> Result<MonitorSession> {
     if !info.tty {
         let paths = ContainerPaths::new(engine.config(), &handle.id);
@@ -213,6 +230,7 @@ async fn start_attached(
                 &paths.monitor.attach_socket,
                 &paths.monitor.control_socket,
                 None,
+                cleanup,
             );
             let failed = session.as_ref().err().map(ToString::to_string);
             *filled.lock().unwrap_or_else(PoisonError::into_inner) = Some(session);
@@ -244,6 +262,7 @@ async fn start_attached(
         &paths.monitor.attach_socket,
         &paths.monitor.control_socket,
         size,
+        cleanup,
     )?;
     handle.start().await?;
     Ok(session)

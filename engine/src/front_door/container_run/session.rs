@@ -22,7 +22,9 @@ use crate::container::{ContainerError, ContainerHandle, ExecSession};
 use crate::front_door::error::other;
 use crate::monitor::{AttachStream, MonitorClient, MonitorError, Packet};
 
-type Waiter = std::thread::JoinHandle<Result<ExitRecord, MonitorError>>;
+/// The exit, and the control connection it came on (kept while it holds
+/// the cleanup back).
+type Waiter = std::thread::JoinHandle<Result<(ExitRecord, MonitorClient), MonitorError>>;
 
 /// A process attached through its monitor's sockets.
 pub(crate) struct MonitorSession {
@@ -39,6 +41,17 @@ pub(crate) struct MonitorSession {
     exec: Option<ExecSession>,
     /// `--rm`: the container removed once its process has exited.
     remove: Option<ContainerHandle>,
+    /// The control connection holding the monitor's cleanup back while
+    /// this session removes the container (`--rm`).
+    cleanup_hold: Option<MonitorClient>,
+}
+
+/// Whether the session removes the container after the exit itself, and
+/// so holds the monitor's cleanup command back meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CleanupBy {
+    Monitor,
+    Session,
 }
 
 impl MonitorSession {
@@ -49,6 +62,7 @@ impl MonitorSession {
         attach_socket: &Path,
         control_socket: &Path,
         size: Option<(u16, u16)>,
+        cleanup: CleanupBy,
     ) -> Result<MonitorSession, Error> {
         let stream = AttachStream::connect(attach_socket).map_err(|e| other(&e))?;
         let mut ctl = MonitorClient::connect(control_socket).map_err(|e| other(&e))?;
@@ -57,7 +71,14 @@ impl MonitorSession {
             // terminal exists only once started: see `resize`).
             let _ = ctl.resize(rows, cols);
         }
-        let waiter = std::thread::spawn(move || ctl.wait_exit());
+        if cleanup == CleanupBy::Session {
+            // Held before the process runs, so even the quickest exit
+            // finds it. An older monitor runs its cleanup as before.
+            if let Err(e) = ctl.hold_cleanup() {
+                tracing::debug!("holding the monitor's cleanup: {e}");
+            }
+        }
+        let waiter = std::thread::spawn(move || ctl.wait_exit().map(|exit| (exit, ctl)));
         Ok(MonitorSession {
             info,
             stream: Arc::new(stream),
@@ -69,6 +90,7 @@ impl MonitorSession {
             failed: None,
             exec: None,
             remove: None,
+            cleanup_hold: None,
         })
     }
 
@@ -96,10 +118,11 @@ impl MonitorSession {
             .waiter
             .take()
             .ok_or_else(|| Error::other("waiting for the exit failed"))?;
-        let exit = waiter
+        let (exit, ctl) = waiter
             .join()
             .map_err(|_| Error::other("waiting for the exit failed"))?
             .map_err(|e| other(&e))?;
+        self.cleanup_hold = Some(ctl);
         Ok(exit.code)
     }
 }
@@ -157,24 +180,42 @@ impl AttachSession for MonitorSession {
             None => self.wait_exit().map(AttachEnd::Exited),
         };
         if let Some(handle) = self.remove.take() {
-            discard(&handle).await;
+            let removed = discard(&handle).await;
+            self.release_cleanup(removed);
         }
         end
     }
 
     async fn abandon(mut self: Box<Self>) {
         if let Some(handle) = self.remove.take() {
-            discard(&handle).await;
+            let removed = discard(&handle).await;
+            self.release_cleanup(removed);
         }
+    }
+}
+
+impl MonitorSession {
+    /// Lets the monitor's cleanup go: skipped when this session removed
+    /// the container, run when it did not (the connection closes).
+    fn release_cleanup(&mut self, removed: bool) {
+        if let (true, Some(mut ctl)) = (removed, self.cleanup_hold.take()) {
+            if let Err(e) = ctl.cleanup_done() {
+                tracing::debug!("telling the monitor the container is removed: {e}");
+            }
+        }
+        self.cleanup_hold = None;
     }
 }
 
 /// `--rm`: the container (with its anonymous volumes) goes once it has
 /// exited, whoever gets there first (this request or the monitor's cleanup).
-pub(crate) async fn discard(handle: &ContainerHandle) {
-    if let Err(e) = handle.remove_with_volumes(true, Some(0)).await {
-        if !matches!(e, ContainerError::NotFound(_)) {
+/// Returns whether it is gone.
+pub(crate) async fn discard(handle: &ContainerHandle) -> bool {
+    match handle.remove_with_volumes(true, Some(0)).await {
+        Ok(_) | Err(ContainerError::NotFound(_)) => true,
+        Err(e) => {
             tracing::warn!("removing container {}: {e}", handle.id);
+            false
         }
     }
 }

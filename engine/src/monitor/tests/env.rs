@@ -16,7 +16,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use rpod_api::container_run::SessionInfo;
 use rpod_proto::{MonitorConfig, MonitorMode};
 
-use crate::front_door::container_run::session::MonitorSession;
+use crate::front_door::container_run::session::{CleanupBy, MonitorSession};
 
 const BUSYBOX_APPLETS: &[&str] = &[
     "sh", "echo", "cat", "sleep", "tty", "true", "false", "stty", "head", "tr", "ls",
@@ -210,8 +210,14 @@ impl TestCtr {
             tty: self.cfg.terminal,
             stdin: self.cfg.stdin,
         };
-        MonitorSession::connect(info, &self.cfg.attach_path, &self.cfg.socket_path, None)
-            .expect("attach session")
+        MonitorSession::connect(
+            info,
+            &self.cfg.attach_path,
+            &self.cfg.socket_path,
+            None,
+            CleanupBy::Monitor,
+        )
+        .expect("attach session")
     }
 
     /// The process's exit record: from the monitor while it lives, else

@@ -324,3 +324,61 @@ fn oom_kill_is_detected() {
     assert!(exit.oom, "{exit:?}");
     assert!(!c.log().contains("survived"));
 }
+
+/// `run --rm` in the foreground holds the monitor's cleanup command back
+/// while it removes the container: the command runs once the holder hangs
+/// up without saying it removed the container, and not at all after
+/// `CleanupDone`.
+#[test]
+fn a_held_cleanup_waits_for_its_holder() {
+    for removed in [false, true] {
+        let mut c = TestCtr::new("hold", &["sh", "-c", "exit 0"], false, false);
+        let marker = c.path("cleanup-ran");
+        c.cfg.cleanup_command = vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            format!("echo done > {}", marker.display()),
+        ];
+        let pending = c.spawn().unwrap();
+        let mut holder = c.client();
+        holder.hold_cleanup().unwrap();
+        pending.go().unwrap();
+        c.runc_start();
+        assert_eq!(holder.wait_exit().unwrap().code, 0);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!marker.exists(), "the cleanup ran while held");
+        let monitor = c.monitor_pid.expect("monitor pid");
+        assert!(is_monitor(monitor), "the monitor left while held");
+        if removed {
+            holder.cleanup_done().unwrap();
+        }
+        drop(holder);
+        c.wait_monitor_gone();
+        assert_eq!(marker.exists(), !removed, "removed: {removed}");
+    }
+}
+
+/// A run made by one `runtime run --detach` for a client that removes the
+/// container itself has its runtime state deleted by the monitor before
+/// the exit is published; without the hold the state is left to the
+/// engine's cleanup.
+#[test]
+fn a_held_run_has_its_runtime_state_deleted_before_the_exit() {
+    for held in [true, false] {
+        let mut c = TestCtr::new("early", &["sh", "-c", "exit 0"], false, false);
+        let pending = c.spawn().unwrap();
+        let mut waiter = c.client();
+        if held {
+            waiter.hold_cleanup().unwrap();
+        }
+        pending.run().unwrap();
+        assert_eq!(waiter.wait_exit().unwrap().code, 0);
+        let state = c.runtime_root.join(&c.id);
+        assert_eq!(state.exists(), !held, "held: {held}");
+        if held {
+            waiter.cleanup_done().unwrap();
+        }
+        drop(waiter);
+        c.wait_monitor_gone();
+    }
+}
