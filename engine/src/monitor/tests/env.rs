@@ -150,6 +150,18 @@ impl TestCtr {
         }
     }
 
+    /// Makes the monitor's cleanup command write a marker file; returns
+    /// its path (it exists once the command ran).
+    pub fn cleanup_marker(&mut self) -> PathBuf {
+        let marker = self.path("cleanup-ran");
+        self.cfg.cleanup_command = vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            format!("echo done > {}", marker.display()),
+        ];
+        marker
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

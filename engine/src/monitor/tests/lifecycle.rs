@@ -30,12 +30,7 @@ fn output_and_exit_code_are_recorded() {
         false,
         false,
     );
-    let marker = c.path("cleanup-ran");
-    c.cfg.cleanup_command = vec![
-        "/bin/sh".into(),
-        "-c".into(),
-        format!("echo done > {}", marker.display()),
-    ];
+    let marker = c.cleanup_marker();
     let pending = c.spawn().unwrap();
     let mut early = c.client();
     assert_eq!(early.status().unwrap().state, MonitorState::Waiting);
@@ -333,12 +328,7 @@ fn oom_kill_is_detected() {
 fn a_held_cleanup_waits_for_its_holder() {
     for removed in [false, true] {
         let mut c = TestCtr::new("hold", &["sh", "-c", "exit 0"], false, false);
-        let marker = c.path("cleanup-ran");
-        c.cfg.cleanup_command = vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            format!("echo done > {}", marker.display()),
-        ];
+        let marker = c.cleanup_marker();
         let pending = c.spawn().unwrap();
         let mut holder = c.client();
         holder.hold_cleanup().unwrap();
