@@ -154,7 +154,8 @@ fn http_client(certs: &[Vec<u8>], accept_invalid: bool) -> Result<reqwest::Clien
 }
 
 /// Decides between HTTPS and HTTP for `registry`. Returns (plain_http,
-/// accept_invalid_certs, CA certs).
+/// accept_invalid_certs, CA certs): an insecure registry's certificates
+/// are never verified.
 async fn transport(
     registry: &str,
     insecure: bool,
@@ -168,7 +169,10 @@ async fn transport(
     if !insecure {
         return Ok((false, false, certs));
     }
-    // Unverified HTTPS if the registry speaks it, else plain HTTP.
+    // Unverified HTTPS if the registry speaks it, else plain HTTP. Either
+    // way certificates go unverified for this client, redirects included
+    // (as containers/image sets InsecureSkipVerify for an insecure
+    // registry), which also spares loading the system's roots.
     let client = http_client(&certs, true)?;
     let https = client
         .get(format!("https://{registry}/v2/"))
@@ -176,7 +180,7 @@ async fn transport(
         .send()
         .await
         .is_ok();
-    Ok((!https, https, certs))
+    Ok((!https, true, certs))
 }
 
 /// A client for `registry` (pulling or pushing `repo`). `insecure` is what
