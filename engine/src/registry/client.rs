@@ -1,7 +1,8 @@
 //! Connecting to a registry: HTTPS with the system roots plus the CA
 //! certificates of `--cert-dir` (or `/etc/containers/certs.d/<registry>/`),
 //! or for an insecure registry HTTPS without verification falling back to
-//! plain HTTP; credentials from `--creds` or the auth file.
+//! plain HTTP (at once for a server that answers TLS with HTTP, see
+//! [`super::tls_sniff`]); credentials from `--creds` or the auth file.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::Client;
 
 use super::auth::{auth_file_path, AuthError, AuthFile, Credentials};
+use super::tls_sniff::answers_tls_with_http;
 
 /// Where registries' certificate directories are by default.
 pub const CERTS_D: &str = "/etc/containers/certs.d";
@@ -173,13 +175,19 @@ async fn transport(
     // way certificates go unverified for this client, redirects included
     // (as containers/image sets InsecureSkipVerify for an insecure
     // registry), which also spares loading the system's roots.
-    let client = http_client(&certs, true)?;
-    let https = client
-        .get(format!("https://{registry}/v2/"))
-        .timeout(PROBE_TIMEOUT)
-        .send()
-        .await
-        .is_ok();
+    // A server that answers TLS with HTTP cannot speak HTTPS: no HTTPS
+    // attempt (and no TLS client) for it.
+    let https = if answers_tls_with_http(registry).await {
+        tracing::debug!(registry, "answers TLS with HTTP: using plain HTTP");
+        false
+    } else {
+        http_client(&certs, true)?
+            .get(format!("https://{registry}/v2/"))
+            .timeout(PROBE_TIMEOUT)
+            .send()
+            .await
+            .is_ok()
+    };
     Ok((!https, true, certs))
 }
 
