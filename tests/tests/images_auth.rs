@@ -203,6 +203,11 @@ fn login_push_pull_logout_with_tls_and_htpasswd() {
         env.ok(&["run", "--rm", &dest, "echo", "authed"]).trim(),
         "authed"
     );
+    // Unverified, without the CA: still HTTPS (this server answers TLS,
+    // so the HTTPS attempt is made and works); the credentials go along.
+    env.ok(&["rmi", "-a"]);
+    env.ok(&["pull", "-q", "--tls-verify=false", &dest]);
+    assert_eq!(env.ok(&["images", "-q"]).lines().count(), 1);
 
     // Logged out: pull is refused and stores nothing.
     env.ok(&["rmi", "-a"]);

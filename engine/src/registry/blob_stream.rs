@@ -1,23 +1,28 @@
 //! A layer blob handed from the network task to its unpacking thread: the
 //! async side sends the chunks as they arrive (verified by the registry
-//! client's digest check), the blocking side reads them as one `Read`,
-//! writing each byte once to the blob file kept for push and save.
+//! client's digest check), the blocking side reads them as one `BufRead`
+//! straight out of the received chunks (no copy into a buffer of its own),
+//! writing each byte once to the blob file kept for push and save (the
+//! chunks themselves, gathered into one vectored write per megabyte).
 //!
 //! The stream ends only when the sender says so ([`BlobSender::finish`]),
 //! after the whole blob arrived and its digest matched: a sender dropped
 //! before that (network error, digest mismatch, cancelled pull) makes the
 //! reader fail, so a layer unpacked from it is never stored.
 
+use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufRead, IoSlice, Read, Write};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use tokio::sync::mpsc;
 
 /// Chunks in flight between the network and the unpacking thread.
 const CHANNEL_CHUNKS: usize = 64;
-/// Buffer of the blob file's writer: one write per this many bytes.
-const BLOB_WRITE_BUFFER: usize = 1 << 20;
+/// The blob file is written once this many bytes of chunks are held.
+const BLOB_WRITE_BYTES: usize = 1 << 20;
+/// ... or once this many chunks are (well below the kernel's `IOV_MAX`).
+const BLOB_WRITE_CHUNKS: usize = 256;
 
 enum Piece {
     Data(Bytes),
@@ -33,9 +38,13 @@ pub(super) struct BlobSender {
 /// The unpacking side: the blob's bytes, teed into the blob file.
 pub(super) struct BlobReader {
     rx: mpsc::Receiver<Piece>,
+    /// What is left of the chunk being read.
     current: Bytes,
     ended: bool,
-    blob: BufWriter<File>,
+    blob: File,
+    /// Chunks received but not yet written to `blob`, and their size.
+    unwritten: VecDeque<Bytes>,
+    unwritten_bytes: usize,
 }
 
 /// A blob stream whose bytes are also written to `blob`.
@@ -47,7 +56,9 @@ pub(super) fn blob_stream(blob: File) -> (BlobSender, BlobReader) {
             rx,
             current: Bytes::new(),
             ended: false,
-            blob: BufWriter::with_capacity(BLOB_WRITE_BUFFER, blob),
+            blob,
+            unwritten: VecDeque::new(),
+            unwritten_bytes: 0,
         },
     )
 }
@@ -68,23 +79,30 @@ impl BlobSender {
 
 impl BlobReader {
     /// Reads what is left (the unpacker may stop at the archive's end),
-    /// then flushes the blob file: `Ok` only for a complete, verified blob.
+    /// then writes out the blob file: `Ok` only for a complete, verified blob.
     pub(super) fn complete(&mut self) -> io::Result<()> {
-        io::copy(self, &mut io::sink())?;
-        self.blob.flush()
+        self.current.clear();
+        while self.next_chunk()? {
+            self.current.clear();
+        }
+        self.write_unwritten()
     }
-}
 
-impl Read for BlobReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.current.is_empty() {
-            if self.ended {
-                return Ok(0);
-            }
+    /// Makes the next received chunk `current`; `false` at the verified end.
+    fn next_chunk(&mut self) -> io::Result<bool> {
+        while !self.ended {
             match self.rx.blocking_recv() {
+                Some(Piece::Data(chunk)) if chunk.is_empty() => {}
                 Some(Piece::Data(chunk)) => {
-                    self.blob.write_all(&chunk)?;
+                    self.unwritten_bytes += chunk.len();
+                    self.unwritten.push_back(chunk.clone());
+                    if self.unwritten_bytes >= BLOB_WRITE_BYTES
+                        || self.unwritten.len() >= BLOB_WRITE_CHUNKS
+                    {
+                        self.write_unwritten()?;
+                    }
                     self.current = chunk;
+                    return Ok(true);
                 }
                 Some(Piece::End) => self.ended = true,
                 None => {
@@ -95,8 +113,52 @@ impl Read for BlobReader {
                 }
             }
         }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(false)
+    }
+
+    /// Writes the held chunks to the blob file, as few writes as it takes.
+    fn write_unwritten(&mut self) -> io::Result<()> {
+        while !self.unwritten.is_empty() {
+            let slices: Vec<IoSlice<'_>> = self.unwritten.iter().map(|c| IoSlice::new(c)).collect();
+            let mut written = match self.blob.write_vectored(&slices) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.unwritten_bytes -= written;
+            while let Some(first) = self.unwritten.front_mut() {
+                if written < first.len() {
+                    first.advance(written);
+                    break;
+                }
+                written -= first.len();
+                self.unwritten.pop_front();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl BufRead for BlobReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.current.is_empty() {
+            self.next_chunk()?;
+        }
+        Ok(&self.current)
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.current.advance(amt);
+    }
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = buf.len().min(available.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
@@ -126,6 +188,37 @@ mod tests {
         tx.finish().await;
         assert_eq!(reader.await.unwrap().unwrap(), b"abcdefgh");
         assert_eq!(std::fs::read(file.path()).unwrap(), b"abcdefgh");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_chunks_are_read_as_bufread_and_teed_in_order() {
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let (tx, mut rx, file) = stream();
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut got = Vec::new();
+            // Odd-sized reads through `BufRead`, then the rest through `Read`.
+            while got.len() < 1_234_567 {
+                let buf = rx.fill_buf()?;
+                let n = buf.len().min(1013);
+                got.extend_from_slice(&buf[..n]);
+                rx.consume(n);
+            }
+            rx.read_to_end(&mut got)?;
+            rx.complete()?;
+            Ok::<_, io::Error>(got)
+        });
+        // More chunks than one vectored write takes, of varied sizes.
+        let mut rest = &data[..];
+        let mut size = 1;
+        while !rest.is_empty() {
+            let n = size.min(rest.len());
+            assert!(tx.send(Bytes::copy_from_slice(&rest[..n])).await);
+            rest = &rest[n..];
+            size = size * 3 % 40_000 + 1;
+        }
+        tx.finish().await;
+        assert!(reader.await.unwrap().unwrap() == data);
+        assert!(std::fs::read(file.path()).unwrap() == data);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

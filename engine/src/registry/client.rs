@@ -1,7 +1,8 @@
 //! Connecting to a registry: HTTPS with the system roots plus the CA
 //! certificates of `--cert-dir` (or `/etc/containers/certs.d/<registry>/`),
 //! or for an insecure registry HTTPS without verification falling back to
-//! plain HTTP; credentials from `--creds` or the auth file.
+//! plain HTTP (at once for a server that answers TLS with HTTP, see
+//! [`super::tls_sniff`]); credentials from `--creds` or the auth file.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::Client;
 
 use super::auth::{auth_file_path, AuthError, AuthFile, Credentials};
+use super::tls_sniff::answers_tls_with_http;
 
 /// Where registries' certificate directories are by default.
 pub const CERTS_D: &str = "/etc/containers/certs.d";
@@ -154,7 +156,8 @@ fn http_client(certs: &[Vec<u8>], accept_invalid: bool) -> Result<reqwest::Clien
 }
 
 /// Decides between HTTPS and HTTP for `registry`. Returns (plain_http,
-/// accept_invalid_certs, CA certs).
+/// accept_invalid_certs, CA certs): an insecure registry's certificates
+/// are never verified.
 async fn transport(
     registry: &str,
     insecure: bool,
@@ -168,15 +171,24 @@ async fn transport(
     if !insecure {
         return Ok((false, false, certs));
     }
-    // Unverified HTTPS if the registry speaks it, else plain HTTP.
-    let client = http_client(&certs, true)?;
-    let https = client
-        .get(format!("https://{registry}/v2/"))
-        .timeout(PROBE_TIMEOUT)
-        .send()
-        .await
-        .is_ok();
-    Ok((!https, https, certs))
+    // Unverified HTTPS if the registry speaks it, else plain HTTP. Either
+    // way certificates go unverified for this client, redirects included
+    // (as containers/image sets InsecureSkipVerify for an insecure
+    // registry), which also spares loading the system's roots.
+    // A server that answers TLS with HTTP cannot speak HTTPS: no HTTPS
+    // attempt (and no TLS client) for it.
+    let https = if answers_tls_with_http(registry).await {
+        tracing::debug!(registry, "answers TLS with HTTP: using plain HTTP");
+        false
+    } else {
+        http_client(&certs, true)?
+            .get(format!("https://{registry}/v2/"))
+            .timeout(PROBE_TIMEOUT)
+            .send()
+            .await
+            .is_ok()
+    };
+    Ok((!https, true, certs))
 }
 
 /// A client for `registry` (pulling or pushing `repo`). `insecure` is what

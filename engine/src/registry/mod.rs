@@ -18,6 +18,7 @@ pub mod registries_conf;
 pub mod remote_manifest;
 #[cfg(test)]
 mod tests;
+mod tls_sniff;
 pub mod trust;
 
 pub use crate::image_ref::ReferenceError;

@@ -6,7 +6,8 @@
 //! verified) → rename into place, the layers of an image at the same time.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 use oci_client::manifest::{
@@ -422,35 +423,48 @@ async fn pull_from(
     // no layer without an image is left behind; also written to a record
     // in a temp dir held until the image is committed, for the next
     // command to remove them if this process is killed.
-    let added = std::sync::Mutex::new(Vec::new());
+    let added: Added = Arc::default();
     let pending = store.temp_dir().map_err(|source| PullError::Layer {
         digest: manifest.config.digest.clone(),
         source,
     })?;
-    let record = pending.path().join(STORED_RECORD);
+    let record: Arc<Path> = pending.path().join(STORED_RECORD).into();
+    // Each layer is a task of its own, so that the network side of the
+    // layers (the registry client's digest check hashes every byte) runs
+    // on all the runtime's threads, not taking turns on one.
     let fetched = futures_util::stream::iter(jobs)
         .map(|(blob, diff_id, parent)| {
-            fetch_layer(
-                store,
-                &client,
-                &oref,
+            let layer = fetch_layer(
+                store.clone(),
+                client.clone(),
+                oref.clone(),
                 LayerJob {
-                    blob,
+                    blob: blob.clone(),
                     diff_id,
                     parent,
                 },
-                &registry,
-                &opts.progress,
-                &budget,
-                (&added, record.as_path()),
-            )
+                registry.clone(),
+                opts.progress.clone(),
+                budget.clone(),
+                (Arc::clone(&added), Arc::clone(&record)),
+            );
+            async move {
+                let mut task = LayerTask(tokio::spawn(layer));
+                (&mut task.0).await.unwrap_or_else(|e| {
+                    Err(PullError::Blob {
+                        what: "blob",
+                        digest: blob,
+                        message: format!("layer task failed: {e}"),
+                    })
+                })
+            }
         })
         .buffer_unordered(PARALLEL_LAYERS)
         // Every started layer is waited for, also after a failure, so that
         // none is still being stored when the failed pull removes them.
         .collect::<Vec<Result<LayerInfo, PullError>>>()
         .await;
-    let added = added.into_inner().unwrap_or_else(|e| e.into_inner());
+    let added = std::mem::take(&mut *added.lock().unwrap_or_else(|e| e.into_inner()));
     if let Some(e) = fetched.into_iter().find_map(Result::err) {
         discard_added(store, added).await;
         return Err(e);
@@ -495,6 +509,21 @@ async fn discard_added(store: &Store, added: Vec<(String, String)>) {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!("removing layers of a failed pull: {e}"),
         Err(e) => tracing::warn!("removing layers of a failed pull: {e}"),
+    }
+}
+
+/// What the layers of one pull stored, (chain id, blob digest) with an
+/// empty string for what was there already.
+type Added = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A layer's task, aborted when the pull is dropped before it ended (a
+/// cancelled pull stores no more layers, as when the layers were futures
+/// of the pull itself).
+struct LayerTask(tokio::task::JoinHandle<Result<LayerInfo, PullError>>);
+
+impl Drop for LayerTask {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -549,15 +578,16 @@ pub(super) async fn fetch_config(
 /// blob digest).
 #[allow(clippy::too_many_arguments)]
 async fn fetch_layer(
-    store: &Store,
-    client: &Client,
-    oref: &Reference,
+    store: Store,
+    client: Client,
+    oref: Reference,
     job: LayerJob,
-    registry: &str,
-    progress: &Progress,
-    budget: &ImageBudget,
-    (added, record): (&std::sync::Mutex<Vec<(String, String)>>, &std::path::Path),
+    registry: String,
+    progress: Progress,
+    budget: ImageBudget,
+    (added, record): (Added, Arc<Path>),
 ) -> Result<LayerInfo, PullError> {
+    let registry = registry.as_str();
     let LayerJob {
         blob,
         diff_id,
@@ -577,16 +607,14 @@ async fn fetch_layer(
     })?;
     let path: PathBuf = tmp.path().join("blob");
     let mut stream = client
-        .pull_blob_stream(oref, blob.as_str())
+        .pull_blob_stream(&oref, blob.as_str())
         .await
         .map_err(|e| blob_err(describe(&e, "reading blob", registry)))?;
     let file = std::fs::File::create(&path)
         .map_err(|e| blob_err(format!("creating {}: {e}", path.display())))?;
     let (sender, mut reader) = blob_stream(file);
-    let store = store.clone();
     let digest = blob.clone();
     let digest_for_blob = blob.clone();
-    let budget = budget.clone();
     let chain = chain_id(parent.as_deref(), &diff_id);
     let existed = store.layer(&chain).ok().flatten().is_some();
     let blob_existed = store.has_blob(&blob);
@@ -597,13 +625,13 @@ async fn fetch_layer(
         let recorded = if existed {
             Ok(())
         } else {
-            record_stored(record, "layer", &chain)
+            record_stored(&record, "layer", &chain)
         }
         .and_then(|()| {
             if blob_existed {
                 Ok(())
             } else {
-                record_stored(record, "blob", &blob)
+                record_stored(&record, "blob", &blob)
             }
         });
         recorded.map_err(|source| PullError::Layer {

@@ -28,7 +28,14 @@ pub enum Compression {
 pub fn decompress<'a, R: Read + Send + 'a>(
     reader: R,
 ) -> io::Result<(Compression, Box<dyn Read + Send + 'a>)> {
-    let mut buf = BufReader::with_capacity(128 * 1024, reader);
+    decompress_buffered(BufReader::with_capacity(128 * 1024, reader))
+}
+
+/// [`decompress`] for a reader that buffers already (the decompressors
+/// read from its buffer, with no copy into one of their own).
+pub fn decompress_buffered<'a, R: BufRead + Send + 'a>(
+    mut buf: R,
+) -> io::Result<(Compression, Box<dyn Read + Send + 'a>)> {
     let head = buf.fill_buf()?;
     if head.starts_with(GZIP_MAGIC) {
         Ok((

@@ -3,7 +3,7 @@
 //! verified against its diff id.
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{RenameFlags, CWD};
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::atomic;
-use super::compression::decompress;
+use super::compression::decompress_buffered;
 use super::error::{Result, StorageError};
 use super::extract::extract_layer_limited;
 use super::limits::{ImageBudget, LimitedReader};
@@ -203,9 +203,10 @@ impl Store {
         &self,
         parent: Option<&str>,
         expected_diff_id: &str,
-        mut blob: R,
+        blob: R,
         image: &ImageBudget,
     ) -> Result<LayerInfo> {
+        let mut blob = BufReader::with_capacity(128 * 1024, blob);
         self.create_layer_streamed(parent, expected_diff_id, &mut blob, image, |_| Ok(()))
     }
 
@@ -214,7 +215,7 @@ impl Store {
     /// found already stored), `complete` is called with the blob reader,
     /// before anything is stored; an error from it (the rest of the blob
     /// failed to arrive or to verify) discards the unpacked layer.
-    pub(crate) fn create_layer_streamed<R: Read + Send>(
+    pub(crate) fn create_layer_streamed<R: BufRead + Send>(
         &self,
         parent: Option<&str>,
         expected_diff_id: &str,
@@ -232,7 +233,7 @@ impl Store {
         let tmp = self.temp_dir()?;
         let diff = tmp.path().join("diff");
         fs::create_dir(&diff).map_err(StorageError::io("creating", &diff))?;
-        let (_, reader) = decompress(&mut *blob).map_err(StorageError::Archive)?;
+        let (_, reader) = decompress_buffered(&mut *blob).map_err(StorageError::Archive)?;
         let extracted = match extract_layer_limited(reader, &diff, &self.limits, image) {
             Ok(e) => e,
             Err(e) => {

@@ -2,8 +2,9 @@
 //! one pass) against a minimal in-test registry whose layer response can
 //! be wrong in chosen ways: a blob that unpacks into exactly the layer the
 //! config names but is not the blob the manifest names (the mismatch shows
-//! only at the end of the stream), a stream cut short, and a blob that is
-//! not an archive at all. None may leave a layer, a blob or a temp file.
+//! only at the end of the stream), a stream cut short, a blob that is not
+//! an archive at all, and a pull cancelled while its layer streams in.
+//! None may leave a layer, a blob or a temp file.
 #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
 use std::io::{BufRead, BufReader, Write};
@@ -30,6 +31,8 @@ enum Fault {
     Truncated,
     /// Bytes that are not gzip.
     Garbage,
+    /// The right blob, its second half sent after a second's pause.
+    Slow,
 }
 
 struct Image {
@@ -126,6 +129,18 @@ fn serve(mut s: TcpStream, img: &Image, fault: Fault) -> std::io::Result<()> {
                 Fault::None => respond(&mut s, ctype, &img.layer)?,
                 Fault::OtherCompression => respond(&mut s, ctype, &img.other)?,
                 Fault::Garbage => respond(&mut s, ctype, &vec![0x5a; img.layer.len()])?,
+                Fault::Slow => {
+                    let half = img.layer.len() / 2;
+                    write!(
+                        s,
+                        "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
+                        img.layer.len()
+                    )?;
+                    s.write_all(&img.layer[..half])?;
+                    s.flush()?;
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    s.write_all(&img.layer[half..])?;
+                }
                 Fault::Truncated => {
                     write!(
                         s,
@@ -249,5 +264,22 @@ async fn garbage_blob_is_a_digest_mismatch() {
         .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, PullError::DigestMismatch { .. }), "{msg}");
+    assert_empty(root.path());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_pull_stores_nothing_even_when_the_blob_completes() {
+    let img = Arc::new(image());
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().to_path_buf();
+    let served = img.clone();
+    let pulling = tokio::spawn(async move { pull_with(&served, Fault::Slow, &path).await });
+    // Half the layer has arrived; the rest comes a second after it.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    pulling.abort();
+    assert!(pulling.await.unwrap_err().is_cancelled());
+    // Long after the server finished sending the blob, nothing is stored:
+    // the layer's own task ended with the pull.
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
     assert_empty(root.path());
 }
