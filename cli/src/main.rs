@@ -9,6 +9,7 @@ use gotmpl as format;
 mod global_flags;
 mod human;
 mod logging;
+mod prep;
 mod redact;
 mod usage;
 mod yaml;
@@ -117,60 +118,11 @@ fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     parse_tree(args, true)
 }
 
-/// [`parse`]; `prune`: prepare only the commands argv names (the tests
-/// compare it with preparing the whole tree).
+/// [`parse`]; `prune`: build only the commands argv names (the tests
+/// compare it with building the whole tree first).
 fn parse_tree(args: &[String], prune: bool) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
-    fn last_wins(cmd: clap::Command) -> clap::Command {
-        cmd.args_override_self(true)
-    }
-    /// The root's own `-h/--help` (one line per option) turns clap's help
-    /// flag off in every subcommand too: give each one without a `--help`
-    /// of its own `--help`, and `-h` where the command has no `-h` flag
-    /// (`run -h` is `--hostname`, as in Podman).
-    fn with_help(cmd: clap::Command) -> clap::Command {
-        if cmd.get_arguments().any(|a| a.get_long() == Some("help")) {
-            return cmd;
-        }
-        let short_free = !cmd.get_arguments().any(|a| a.get_short() == Some('h'));
-        let mut help = clap::Arg::new("help")
-            .long("help")
-            .help(format!("Help for {}", cmd.get_name()))
-            .action(clap::ArgAction::HelpShort);
-        if short_free {
-            help = help.short('h');
-        }
-        cmd.arg(help)
-    }
-    fn with_bool_values(cmd: clap::Command) -> clap::Command {
-        let mut cmd = cmd;
-        let switches: Vec<clap::Id> = cmd
-            .get_arguments()
-            .filter(|a| matches!(a.get_action(), clap::ArgAction::SetTrue))
-            .map(|a| a.get_id().clone())
-            .collect();
-        for id in switches {
-            cmd = cmd.mut_arg(id, bool_switch);
-        }
-        cmd
-    }
-    /// pflag's boolean flags: `--tty`, `--tty=false`, `-t` (a value only
-    /// after `=`, so `-it` and `--rm IMAGE` stay what they are).
-    fn bool_switch(arg: clap::Arg) -> clap::Arg {
-        // A switch declared with a default of its own keeps it.
-        let default = arg
-            .get_default_values()
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "false".into());
-        arg.action(clap::ArgAction::Set)
-            .num_args(0..=1)
-            .require_equals(true)
-            .default_missing_value("true")
-            .default_value(default)
-            .value_parser(clap::builder::BoolishValueParser::new())
-            .hide_possible_values(true)
-    }
+    use prep::Mode;
     // As Podman: with a connection already named (CONTAINER_HOST,
     // CONTAINER_CONNECTION, --url, --connection) --remote is not offered.
     let connection_named = ["CONTAINER_HOST", "CONTAINER_CONNECTION"]
@@ -181,24 +133,29 @@ fn parse_tree(args: &[String], prune: bool) -> Result<Cli, clap::Error> {
                 .iter()
                 .any(|f| a == f || a.starts_with(&format!("{f}=")))
         });
-    // The tree is prepared (the functions above) only along the commands
-    // argv names, when it plainly names a leaf: clap parses nothing else,
-    // and preparing all ~150 commands was most of a start's CPU.
-    let root = Cli::command();
-    let leaf = usage::selected_leaf(&root, args).filter(|_| prune);
-    let plain = |root: clap::Command| {
-        let cmd = usage::prepare(root, leaf.as_deref(), &|c| with_help(last_wins(c)));
+    // The root and the command groups are prepared here; each leaf command
+    // adds and prepares its arguments itself, while parsing only when clap
+    // reaches it (building all ~150 commands was most of a start's CPU).
+    let tree = || {
+        let cmd = prep::prepare_groups(Cli::command());
         if connection_named {
             cmd.mut_arg("remote", |a| a.hide(true))
         } else {
             cmd
         }
     };
-    // Help is rendered from the plain tree (`--tty`, not `--tty[=<TTY>]`),
-    // built again only then; everything else is parsed with pflag's
-    // `--switch=BOOL` forms.
-    let parsing = usage::prepare(plain(root), leaf.as_deref(), &with_bool_values);
-    let matches = match parsing.try_get_matches_from(args) {
+    // Parsing takes pflag's `--switch=BOOL` forms; help is rendered from
+    // the plain tree (`--tty`, not `--tty[=<TTY>]`), built only then. The
+    // mode holds while clap parses: it builds the leaf argv names then.
+    let parsed = {
+        let _mode = prep::set_mode(Mode::Parsing);
+        let mut parsing = tree();
+        if !prune {
+            parsing.build();
+        }
+        parsing.try_get_matches_from(args)
+    };
+    let matches = match parsed {
         Err(e)
             if matches!(
                 e.kind(),
@@ -206,7 +163,8 @@ fn parse_tree(args: &[String], prune: bool) -> Result<Cli, clap::Error> {
                     | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) =>
         {
-            plain(Cli::command()).try_get_matches_from(args)?
+            let _mode = prep::set_mode(Mode::Plain);
+            tree().try_get_matches_from(args)?
         }
         other => other?,
     };

@@ -169,7 +169,8 @@ fn subcommand_help(args: &[String]) -> String {
 /// cleanup ID`). `None` when argv does not plainly name one: no
 /// subcommand, `--`, a flag this walk does not know or whose value is
 /// optional, a cluster of short flags, an unknown word. clap then decides
-/// with the whole tree.
+/// with the whole tree. (The tests check it against argv forms.)
+#[cfg(test)]
 pub fn selected_leaf(root: &clap::Command, args: &[String]) -> Option<Vec<String>> {
     let mut cmd = root;
     let mut chain = Vec::new();
@@ -222,27 +223,6 @@ pub fn selected_leaf(root: &clap::Command, args: &[String]) -> Option<Vec<String
         }
     }
     Some(chain)
-}
-
-/// Applies `f` to `cmd` and to its subcommands: all of them, or (`leaf`
-/// given) only those along that path.
-pub fn prepare(
-    cmd: clap::Command,
-    leaf: Option<&[String]>,
-    f: &dyn Fn(clap::Command) -> clap::Command,
-) -> clap::Command {
-    let cmd = f(cmd);
-    match leaf {
-        None => cmd.mut_subcommands(|s| prepare(s, None, f)),
-        Some([]) => cmd,
-        Some([first, rest @ ..]) => cmd.mut_subcommands(|s| {
-            if s.get_name() == first.as_str() {
-                prepare(s, Some(rest), f)
-            } else {
-                s
-            }
-        }),
-    }
 }
 
 /// `rpod container run` for `rpod --root X container run --foo`: the

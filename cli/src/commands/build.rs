@@ -1,6 +1,7 @@
 //! `build` (`image build`, `buildx build`): builds an image from a
 //! Containerfile through Buildah, its output streamed as it comes.
 
+use crate::prep::{Eager, Lazy, NoArgs};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -258,9 +259,9 @@ pub struct BuildArgs {
 #[derive(Debug, Subcommand)]
 pub enum BuildxCommand {
     /// Build an image using instructions from Containerfiles
-    Build(Box<BuildArgs>),
+    Build(Eager<Box<BuildArgs>>),
     /// Show the Buildah version
-    Version,
+    Version(Lazy<NoArgs>),
 }
 
 /// A boolean as Go's strconv.ParseBool reads it (1, t, true, 0, f, false, ...).

@@ -2,6 +2,7 @@
 //! the same, `context create|ls|inspect|use|rm`: the named remote
 //! destinations in rpod's connections file ([`crate::connections`]).
 
+use crate::prep::Lazy;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -15,18 +16,18 @@ const ROOT_SOCKET: &str = "/run/rpod/rpod.sock";
 #[derive(Debug, Subcommand)]
 pub enum ConnectionCommand {
     /// Record destination for the rpod service
-    Add(AddArgs),
+    Add(Lazy<AddArgs>),
     /// Set named destination as default
-    Default(NameArg),
+    Default(Lazy<NameArg>),
     /// List destination for the rpod service(s)
     #[command(alias = "list")]
-    Ls(LsArgs),
+    Ls(Lazy<LsArgs>),
     /// Rename "old" to "new"
     #[command(alias = "mv")]
-    Rename(RenameArgs),
+    Rename(Lazy<RenameArgs>),
     /// Delete named destination
     #[command(alias = "remove")]
-    Rm(RmArgs),
+    Rm(Lazy<RmArgs>),
 }
 
 /// `context`: Docker's names for the connection commands (hidden, as
@@ -34,17 +35,17 @@ pub enum ConnectionCommand {
 #[derive(Debug, Subcommand)]
 pub enum ContextCommand {
     /// Record destination for the rpod service (`--docker host=URI`)
-    Create(CreateArgs),
+    Create(Lazy<CreateArgs>),
     /// List destination for the rpod service(s)
     #[command(alias = "list")]
-    Ls(LsArgs),
+    Ls(Lazy<LsArgs>),
     /// Inspect destination for a rpod service(s)
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
     /// Set named destination as default
-    Use(NameArg),
+    Use(Lazy<NameArg>),
     /// Delete named destination
     #[command(alias = "remove")]
-    Rm(RmArgs),
+    Rm(Lazy<RmArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -125,10 +126,10 @@ pub struct RmArgs {
 
 pub fn run(cmd: ConnectionCommand) -> CliResult {
     match cmd {
-        ConnectionCommand::Add(a) => add(a),
-        ConnectionCommand::Default(a) => make_default(a),
-        ConnectionCommand::Ls(a) => show(None, a.format, a.quiet),
-        ConnectionCommand::Rename(a) => edit(|f| {
+        ConnectionCommand::Add(Lazy(a)) => add(a),
+        ConnectionCommand::Default(Lazy(a)) => make_default(a),
+        ConnectionCommand::Ls(Lazy(a)) => show(None, a.format, a.quiet),
+        ConnectionCommand::Rename(Lazy(a)) => edit(|f| {
             let d = defined(f, &a.old)?;
             f.connection.connections.remove(&a.old);
             f.connection.connections.insert(a.new.clone(), d);
@@ -137,18 +138,18 @@ pub fn run(cmd: ConnectionCommand) -> CliResult {
             }
             Ok(())
         }),
-        ConnectionCommand::Rm(a) => rm(a),
+        ConnectionCommand::Rm(Lazy(a)) => rm(a),
     }
 }
 
 /// `context ...`.
 pub fn run_context(cmd: ContextCommand) -> CliResult {
     match cmd {
-        ContextCommand::Create(a) => create(a),
-        ContextCommand::Ls(a) => show(None, a.format, a.quiet),
-        ContextCommand::Inspect(a) => show(Some(&a.names), a.format, a.quiet),
-        ContextCommand::Use(a) => make_default(a),
-        ContextCommand::Rm(a) => rm(a),
+        ContextCommand::Create(Lazy(a)) => create(a),
+        ContextCommand::Ls(Lazy(a)) => show(None, a.format, a.quiet),
+        ContextCommand::Inspect(Lazy(a)) => show(Some(&a.names), a.format, a.quiet),
+        ContextCommand::Use(Lazy(a)) => make_default(a),
+        ContextCommand::Rm(Lazy(a)) => rm(a),
     }
 }
 

@@ -2,6 +2,7 @@
 //! unix socket, over the local engine. Sandboxes and containers it creates
 //! are rpod pods and containers, and outlive the server.
 
+use crate::prep::Lazy;
 use std::sync::Arc;
 
 use anyhow::anyhow;
@@ -14,7 +15,7 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Subcommand)]
 pub enum CriCommand {
     /// Serve the CRI v1 RuntimeService and ImageService for a kubelet
-    Serve(ServeArgs),
+    Serve(Lazy<ServeArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -35,7 +36,7 @@ pub struct ServeArgs {
 
 pub async fn dispatch(g: &Globals, c: CriCommand) -> CliResult {
     match c {
-        CriCommand::Serve(a) => serve(g, a).await,
+        CriCommand::Serve(Lazy(a)) => serve(g, a).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! a pod and its members) as services; this prints them or, with `--files`,
 //! writes them to the current directory.
 
+use crate::prep::Lazy;
 use clap::{Args, Subcommand};
 use rpod_api::generate::{GenerateSystemdOptions, GenerateSystemdReport};
 
@@ -11,10 +12,10 @@ use crate::cli_error::CliResult;
 #[derive(Debug, Subcommand)]
 pub enum GenerateCommand {
     /// Generate systemd units
-    Systemd(SystemdArgs),
+    Systemd(Lazy<SystemdArgs>),
     /// Generate Kubernetes YAML based on containers, pods or volumes
     #[command(override_usage = "rpod generate kube [options] {CONTAINER...|POD...|VOLUME...}")]
-    Kube(super::kube::GenerateArgs),
+    Kube(Lazy<super::kube::GenerateArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -52,8 +53,8 @@ pub struct SystemdArgs {
 
 pub async fn run(g: &Globals, cmd: GenerateCommand) -> CliResult {
     let a = match cmd {
-        GenerateCommand::Systemd(a) => a,
-        GenerateCommand::Kube(a) => return super::kube::generate(g, a).await,
+        GenerateCommand::Systemd(Lazy(a)) => a,
+        GenerateCommand::Kube(Lazy(a)) => return super::kube::generate(g, a).await,
     };
     let options = GenerateSystemdOptions {
         use_name: a.name,

@@ -1,6 +1,7 @@
 //! `healthcheck run`: run a container's health check now (through its
 //! monitor, which records the result like a scheduled check).
 
+use crate::prep::Lazy;
 use clap::{Args, Subcommand};
 
 use super::common::{open_front_door, Globals};
@@ -9,7 +10,7 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Subcommand)]
 pub enum HealthcheckCommand {
     /// Run the health check of a container
-    Run(HealthcheckRunArgs),
+    Run(Lazy<HealthcheckRunArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -21,7 +22,7 @@ pub struct HealthcheckRunArgs {
 /// and 0 when it passes; 125 when the container has no health check or is
 /// not running.
 pub async fn run(g: &Globals, cmd: HealthcheckCommand) -> CliResult {
-    let HealthcheckCommand::Run(a) = cmd;
+    let HealthcheckCommand::Run(Lazy(a)) = cmd;
     let engine = open_front_door(g)?;
     let report = engine.container_healthcheck_run(&a.container).await?;
     if report.status == "healthy" {

@@ -3,6 +3,7 @@
 //! files (or stdin), prints the reports as Podman does, and for `--wait`
 //! waits for the pods' containers and tears the play down afterwards.
 
+use crate::prep::Lazy;
 use std::io::Read;
 
 use clap::{Args, Subcommand};
@@ -18,19 +19,19 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Subcommand)]
 pub enum KubeCommand {
     /// Play a pod or volume based on Kubernetes YAML
-    Play(Box<PlayArgs>),
+    Play(Lazy<Box<PlayArgs>>),
     /// Remove pods based on Kubernetes YAML
-    Down(DownArgs),
+    Down(Lazy<DownArgs>),
     /// Generate Kubernetes YAML based on containers, pods or volumes
     #[command(override_usage = "rpod kube generate [options] {CONTAINER...|POD...|VOLUME...}")]
-    Generate(GenerateArgs),
+    Generate(Lazy<GenerateArgs>),
 }
 
 /// `play kube`, Podman's older spelling of `kube play`.
 #[derive(Debug, Subcommand)]
 pub enum PlayCommand {
     /// Play a pod or volume based on Kubernetes YAML
-    Kube(Box<PlayArgs>),
+    Kube(Lazy<Box<PlayArgs>>),
 }
 
 #[derive(Debug, Args)]
@@ -428,8 +429,8 @@ pub async fn generate(g: &Globals, a: GenerateArgs) -> CliResult {
 
 pub async fn dispatch(g: &Globals, c: KubeCommand) -> CliResult {
     match c {
-        KubeCommand::Play(a) => play(g, a).await,
-        KubeCommand::Down(a) => down(g, a).await,
-        KubeCommand::Generate(a) => generate(g, a).await,
+        KubeCommand::Play(Lazy(a)) => play(g, a).await,
+        KubeCommand::Down(Lazy(a)) => down(g, a).await,
+        KubeCommand::Generate(Lazy(a)) => generate(g, a).await,
     }
 }

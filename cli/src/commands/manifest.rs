@@ -1,6 +1,7 @@
 //! `manifest create|add|inspect|exists|rm`: multi-arch manifest lists in
 //! the local store, printed as Podman prints them.
 
+use crate::prep::Lazy;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,19 +21,19 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Subcommand)]
 pub enum ManifestCommand {
     /// Add images to a manifest list or image index
-    Add(AddArgs),
+    Add(Lazy<AddArgs>),
     /// Add or update information about an entry in a manifest list or image index
-    Annotate(AnnotateArgs),
+    Annotate(Lazy<AnnotateArgs>),
     /// Create manifest list or image index
-    Create(CreateArgs),
+    Create(Lazy<CreateArgs>),
     /// Check if a manifest list exists in local storage
-    Exists(NameArg),
+    Exists(Lazy<NameArg>),
     /// Display the contents of a manifest list or image index
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
     /// Push a manifest list or image index to a registry
-    Push(PushArgs),
+    Push(Lazy<PushArgs>),
     /// Remove manifest list or image index from local storage
-    Rm(RmArgs),
+    Rm(Lazy<RmArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -162,13 +163,13 @@ pub struct PushArgs {
 
 pub async fn dispatch(g: &Globals, c: ManifestCommand) -> CliResult {
     match c {
-        ManifestCommand::Add(a) => add(g, a).await,
-        ManifestCommand::Annotate(a) => annotate(g, a).await,
-        ManifestCommand::Create(a) => create(g, a).await,
-        ManifestCommand::Exists(a) => exists(g, a).await,
-        ManifestCommand::Inspect(a) => inspect(g, a).await,
-        ManifestCommand::Push(a) => push(g, a).await,
-        ManifestCommand::Rm(a) => rm(g, a).await,
+        ManifestCommand::Add(Lazy(a)) => add(g, a).await,
+        ManifestCommand::Annotate(Lazy(a)) => annotate(g, a).await,
+        ManifestCommand::Create(Lazy(a)) => create(g, a).await,
+        ManifestCommand::Exists(Lazy(a)) => exists(g, a).await,
+        ManifestCommand::Inspect(Lazy(a)) => inspect(g, a).await,
+        ManifestCommand::Push(Lazy(a)) => push(g, a).await,
+        ManifestCommand::Rm(Lazy(a)) => rm(g, a).await,
     }
 }
 

@@ -65,24 +65,28 @@ mod trust;
 mod unshare;
 mod update;
 
+use crate::prep::{Eager, Lazy};
 use clap::Subcommand;
 
 use crate::cli_error::{CliError, CliResult};
 use crate::Cli;
 
+/// The commands. A leaf's arguments are [`Lazy`]: added (and prepared,
+/// see `crate::prep`) only when clap parses that command; [`Eager`] where
+/// one of them has a global flag's id.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     #[command(flatten)]
     Common(Box<ContainerCommon>),
     /// Build an image using instructions from Containerfiles
-    Build(Box<build::BuildArgs>),
+    Build(Eager<Box<build::BuildArgs>>),
     /// Build images with Buildah (alias of build)
     #[command(subcommand)]
     Buildx(build::BuildxCommand),
     /// Auto update containers according to their auto-update policy
-    AutoUpdate(auto_update::AutoUpdateArgs),
+    AutoUpdate(Lazy<auto_update::AutoUpdateArgs>),
     /// Generate shell autocompletions
-    Completion(completion::CompletionArgs),
+    Completion(Lazy<completion::CompletionArgs>),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -90,7 +94,7 @@ pub enum Command {
     #[command(subcommand)]
     Cri(cri::CriCommand),
     /// Show podman system events
-    Events(events::EventsArgs),
+    Events(Lazy<events::EventsArgs>),
     /// Generate structured data based on containers
     #[command(subcommand)]
     Generate(generate::GenerateCommand),
@@ -101,27 +105,27 @@ pub enum Command {
     #[command(subcommand)]
     Image(ImageCommand),
     /// List images in local storage
-    Images(images::ImagesArgs),
+    Images(Lazy<images::ImagesArgs>),
     /// Show history of a specified image
-    History(history::HistoryArgs),
+    History(Lazy<history::HistoryArgs>),
     /// Import a tarball to create a filesystem image
-    Import(commit::ImportArgs),
+    Import(Lazy<commit::ImportArgs>),
     /// Display rpod related system information
-    Info(info::InfoArgs),
+    Info(Lazy<info::InfoArgs>),
     /// Display the configuration of object denoted by ID
-    Inspect(inspect::InspectArgs),
+    Inspect(Lazy<inspect::InspectArgs>),
     /// Play containers, pods or volumes from a structured file
     #[command(subcommand)]
     Kube(kube::KubeCommand),
     /// Load image(s) from a tar archive or layout
-    Load(save::LoadArgs),
+    Load(Lazy<save::LoadArgs>),
     /// Manage remote API service destinations (Docker's `context`)
     #[command(subcommand, hide = true)]
     Context(connection::ContextCommand),
     /// Log in to a container registry
-    Login(login::LoginArgs),
+    Login(Lazy<login::LoginArgs>),
     /// Log out of a container registry
-    Logout(login::LogoutArgs),
+    Logout(Lazy<login::LogoutArgs>),
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
@@ -133,15 +137,15 @@ pub enum Command {
     Pod(pod::PodCommand),
     /// List containers
     #[command(alias = "list", alias = "ls")]
-    Ps(ps::PsArgs),
+    Ps(Lazy<ps::PsArgs>),
     /// Pull an image from a registry
-    Pull(pull::PullArgs),
+    Pull(Lazy<pull::PullArgs>),
     /// Push an image to a specified destination
-    Push(push::PushArgs),
+    Push(Lazy<push::PushArgs>),
     /// Remove one or more images from local storage
-    Rmi(rmi::RmiArgs),
+    Rmi(Lazy<rmi::RmiArgs>),
     /// Save image(s) to an archive
-    Save(save::SaveArgs),
+    Save(Lazy<save::SaveArgs>),
     /// Manipulate manifest lists
     #[command(subcommand)]
     Manifest(manifest::ManifestCommand),
@@ -152,16 +156,16 @@ pub enum Command {
     #[command(subcommand)]
     System(system::SystemCommand),
     /// Add an additional name to a local image
-    Tag(tag::TagArgs),
+    Tag(Lazy<tag::TagArgs>),
     /// Remove a name from a local image
-    Untag(tag::UntagArgs),
+    Untag(Lazy<tag::UntagArgs>),
     /// Run a command in a modified user namespace
-    Unshare(unshare::UnshareArgs),
+    Unshare(Lazy<unshare::UnshareArgs>),
     /// Forward a rootless container's published ports (internal)
     #[command(hide = true)]
-    Rootlessport(rootlessport::RootlessportArgs),
+    Rootlessport(Lazy<rootlessport::RootlessportArgs>),
     /// Display the rpod version information
-    Version(info::VersionArgs),
+    Version(Lazy<info::VersionArgs>),
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
@@ -174,69 +178,69 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommon {
     /// Attach to a running container
-    Attach(attach::AttachArgs),
+    Attach(Lazy<attach::AttachArgs>),
     /// Create new image based on the changed container
-    Commit(commit::CommitArgs),
+    Commit(Lazy<commit::CommitArgs>),
     /// Copy files/folders between a container and the local filesystem
-    Cp(cp::CpArgs),
+    Cp(Lazy<cp::CpArgs>),
     /// Create but do not start a container
-    Create(container_create::CreateArgs),
+    Create(Lazy<container_create::CreateArgs>),
     /// Inspect changes to the container's file systems
-    Diff(diff::DiffArgs),
+    Diff(Lazy<diff::DiffArgs>),
     /// Run a process in a running container
-    Exec(exec::ExecArgs),
+    Exec(Lazy<exec::ExecArgs>),
     /// Export container's filesystem contents as a tar archive
-    Export(mount::ExportArgs),
+    Export(Lazy<mount::ExportArgs>),
     /// Kill one or more running containers with a specific signal
-    Kill(lifecycle::KillArgs),
+    Kill(Lazy<lifecycle::KillArgs>),
     /// Fetch the logs of one or more containers
-    Logs(logs::LogsArgs),
+    Logs(Lazy<logs::LogsArgs>),
     /// Mount a working container's root filesystem
-    Mount(mount::MountArgs),
+    Mount(Lazy<mount::MountArgs>),
     /// Pause all the processes in one or more containers
-    Pause(lifecycle::NamesArgs),
+    Pause(Lazy<lifecycle::NamesArgs>),
     /// List port mappings or a specific mapping for the container
-    Port(port::PortArgs),
+    Port(Lazy<port::PortArgs>),
     /// Rename an existing container
-    Rename(lifecycle::RenameArgs),
+    Rename(Lazy<lifecycle::RenameArgs>),
     /// Restart one or more containers
-    Restart(lifecycle::RestartArgs),
+    Restart(Lazy<lifecycle::RestartArgs>),
     /// Remove one or more containers
-    Rm(lifecycle::RmArgs),
+    Rm(Lazy<lifecycle::RmArgs>),
     /// Run a command in a new container
-    Run(run::RunArgs),
+    Run(Lazy<run::RunArgs>),
     /// Start one or more containers
-    Start(run::StartArgs),
+    Start(Lazy<run::StartArgs>),
     /// Display a live stream of container resource usage statistics
-    Stats(stats::StatsArgs),
+    Stats(Lazy<stats::StatsArgs>),
     /// Stop one or more containers
-    Stop(lifecycle::StopArgs),
+    Stop(Lazy<lifecycle::StopArgs>),
     /// Display the running processes of a container
-    Top(top::TopArgs),
+    Top(Lazy<top::TopArgs>),
     /// Unmount working container's root filesystem
     #[command(alias = "unmount")]
-    Umount(mount::UmountArgs),
+    Umount(Lazy<mount::UmountArgs>),
     /// Unpause the processes in one or more containers
-    Unpause(lifecycle::NamesArgs),
+    Unpause(Lazy<lifecycle::NamesArgs>),
     /// Update an existing container
-    Update(update::UpdateArgs),
+    Update(Lazy<update::UpdateArgs>),
     /// Block on one or more containers
-    Wait(lifecycle::WaitArgs),
+    Wait(Lazy<lifecycle::WaitArgs>),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommand {
     /// Clean up network and mountpoints of one or more containers
-    Cleanup(lifecycle::CleanupArgs),
+    Cleanup(Lazy<lifecycle::CleanupArgs>),
     /// Execute the command described by an image label
-    Runlabel(runlabel::RunlabelArgs),
+    Runlabel(Lazy<runlabel::RunlabelArgs>),
     /// Check if a container exists in local storage
-    Exists(lifecycle::ExistsArgs),
-    Inspect(inspect::ContainerInspectArgs),
+    Exists(Lazy<lifecycle::ExistsArgs>),
+    Inspect(Lazy<inspect::ContainerInspectArgs>),
     #[command(alias = "list", alias = "ps")]
-    Ls(ps::PsArgs),
+    Ls(Lazy<ps::PsArgs>),
     /// Remove all non running containers
-    Prune(system::PruneArgs),
+    Prune(Lazy<system::PruneArgs>),
     #[command(flatten)]
     Common(Box<ContainerCommon>),
     #[command(external_subcommand)]
@@ -246,35 +250,35 @@ pub enum ContainerCommand {
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Build an image using instructions from Containerfiles
-    Build(Box<build::BuildArgs>),
+    Build(Eager<Box<build::BuildArgs>>),
     /// Check if an image exists in local storage
-    Exists(tag::ExistsArgs),
-    History(history::HistoryArgs),
-    Diff(diff::DiffArgs),
-    Import(commit::ImportArgs),
-    Inspect(inspect::ImageInspectArgs),
-    Load(save::LoadArgs),
+    Exists(Lazy<tag::ExistsArgs>),
+    History(Lazy<history::HistoryArgs>),
+    Diff(Lazy<diff::DiffArgs>),
+    Import(Lazy<commit::ImportArgs>),
+    Inspect(Lazy<inspect::ImageInspectArgs>),
+    Load(Lazy<save::LoadArgs>),
     #[command(alias = "list")]
-    Ls(images::ImagesArgs),
+    Ls(Lazy<images::ImagesArgs>),
     /// Mount an image's root filesystem
-    Mount(mount::ImageMountArgs),
+    Mount(Lazy<mount::ImageMountArgs>),
     /// Unmount an image's root filesystem
     #[command(alias = "unmount")]
-    Umount(mount::ImageUmountArgs),
+    Umount(Lazy<mount::ImageUmountArgs>),
     /// Remove unused images
-    Prune(rmi::PruneArgs),
-    Pull(pull::PullArgs),
-    Push(push::PushArgs),
+    Prune(Lazy<rmi::PruneArgs>),
+    Pull(Lazy<pull::PullArgs>),
+    Push(Lazy<push::PushArgs>),
     #[command(alias = "remove")]
-    Rm(rmi::RmiArgs),
-    Save(save::SaveArgs),
-    Tag(tag::TagArgs),
+    Rm(Lazy<rmi::RmiArgs>),
+    Save(Lazy<save::SaveArgs>),
+    Tag(Lazy<tag::TagArgs>),
     /// Print layer hierarchy of an image in a tree format
-    Tree(tree::TreeArgs),
+    Tree(Lazy<tree::TreeArgs>),
     /// Manage container image trust policy
     #[command(subcommand)]
     Trust(trust::TrustCommand),
-    Untag(tag::UntagArgs),
+    Untag(Lazy<tag::UntagArgs>),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -285,55 +289,77 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Common(c) | Command::Container(ContainerCommand::Common(c)) => {
             dispatch_common(&g, *c).await
         }
-        Command::Image(ImageCommand::Diff(a)) => diff::run(&g, a).await,
-        Command::Build(a) | Command::Image(ImageCommand::Build(a)) => build::run(&g, *a).await,
-        Command::Buildx(build::BuildxCommand::Build(a)) => build::run(&g, *a).await,
-        Command::Buildx(build::BuildxCommand::Version) => build::buildx_version(&g).await,
-        Command::Image(ImageCommand::Mount(a)) => mount::image_mount(&g, a).await,
-        Command::Image(ImageCommand::Umount(a)) => mount::image_umount(&g, a).await,
-        Command::Container(ContainerCommand::Cleanup(a)) => lifecycle::cleanup(&g, a).await,
-        Command::Container(ContainerCommand::Runlabel(a)) => runlabel::run(&g, a).await,
-        Command::Container(ContainerCommand::Exists(a)) => lifecycle::exists(&g, a).await,
-        Command::Events(a) => events::run(&g, a).await,
+        Command::Image(ImageCommand::Diff(Lazy(a))) => diff::run(&g, a).await,
+        Command::Build(Eager(a)) | Command::Image(ImageCommand::Build(Eager(a))) => {
+            build::run(&g, *a).await
+        }
+        Command::Buildx(build::BuildxCommand::Build(Eager(a))) => build::run(&g, *a).await,
+        Command::Buildx(build::BuildxCommand::Version(_)) => build::buildx_version(&g).await,
+        Command::Image(ImageCommand::Mount(Lazy(a))) => mount::image_mount(&g, a).await,
+        Command::Image(ImageCommand::Umount(Lazy(a))) => mount::image_umount(&g, a).await,
+        Command::Container(ContainerCommand::Cleanup(Lazy(a))) => lifecycle::cleanup(&g, a).await,
+        Command::Container(ContainerCommand::Runlabel(Lazy(a))) => runlabel::run(&g, a).await,
+        Command::Container(ContainerCommand::Exists(Lazy(a))) => lifecycle::exists(&g, a).await,
+        Command::Events(Lazy(a)) => events::run(&g, a).await,
         Command::System(c) => system::run(&g, c).await,
-        Command::Container(ContainerCommand::Prune(a)) => system::container_prune(&g, a).await,
+        Command::Container(ContainerCommand::Prune(Lazy(a))) => {
+            system::container_prune(&g, a).await
+        }
         Command::Generate(c) => generate::run(&g, c).await,
-        Command::AutoUpdate(a) => auto_update::run(&g, a).await,
+        Command::AutoUpdate(Lazy(a)) => auto_update::run(&g, a).await,
         Command::Healthcheck(c) => healthcheck::run(&g, c).await,
-        Command::Container(ContainerCommand::Inspect(a)) => inspect::containers(&g, a).await,
-        Command::Image(ImageCommand::Inspect(a)) => inspect::images(&g, a).await,
-        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(&g, a).await,
-        Command::Info(a) => info::info(&g, a, info::Invoked::TopLevel).await,
-        Command::History(a) | Command::Image(ImageCommand::History(a)) => history::run(&g, a).await,
-        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::rmi(&g, a).await,
-        Command::Image(ImageCommand::Prune(a)) => rmi::prune(&g, a).await,
-        Command::Push(a) | Command::Image(ImageCommand::Push(a)) => push::run(&g, a).await,
-        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run_save(&g, a).await,
-        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => save::run_load(&g, a).await,
+        Command::Container(ContainerCommand::Inspect(Lazy(a))) => inspect::containers(&g, a).await,
+        Command::Image(ImageCommand::Inspect(Lazy(a))) => inspect::images(&g, a).await,
+        Command::Images(Lazy(a)) | Command::Image(ImageCommand::Ls(Lazy(a))) => {
+            images::run(&g, a).await
+        }
+        Command::Info(Lazy(a)) => info::info(&g, a, info::Invoked::TopLevel).await,
+        Command::History(Lazy(a)) | Command::Image(ImageCommand::History(Lazy(a))) => {
+            history::run(&g, a).await
+        }
+        Command::Rmi(Lazy(a)) | Command::Image(ImageCommand::Rm(Lazy(a))) => rmi::rmi(&g, a).await,
+        Command::Image(ImageCommand::Prune(Lazy(a))) => rmi::prune(&g, a).await,
+        Command::Push(Lazy(a)) | Command::Image(ImageCommand::Push(Lazy(a))) => {
+            push::run(&g, a).await
+        }
+        Command::Save(Lazy(a)) | Command::Image(ImageCommand::Save(Lazy(a))) => {
+            save::run_save(&g, a).await
+        }
+        Command::Load(Lazy(a)) | Command::Image(ImageCommand::Load(Lazy(a))) => {
+            save::run_load(&g, a).await
+        }
         Command::Context(c) => connection::run_context(c),
-        Command::Login(a) => login::login(&g, a).await,
+        Command::Login(Lazy(a)) => login::login(&g, a).await,
         Command::Image(ImageCommand::Trust(c)) => trust::run(&g, c).await,
-        Command::Image(ImageCommand::Tree(a)) => tree::run(&g, a).await,
-        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => commit::import(&g, a).await,
-        Command::Logout(a) => login::logout(&g, a).await,
-        Command::Image(ImageCommand::Exists(a)) => tag::exists(&g, a).await,
-        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::tag(&g, a).await,
-        Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => tag::untag(&g, a).await,
-        Command::Inspect(a) => inspect::run(&g, a).await,
+        Command::Image(ImageCommand::Tree(Lazy(a))) => tree::run(&g, a).await,
+        Command::Import(Lazy(a)) | Command::Image(ImageCommand::Import(Lazy(a))) => {
+            commit::import(&g, a).await
+        }
+        Command::Logout(Lazy(a)) => login::logout(&g, a).await,
+        Command::Image(ImageCommand::Exists(Lazy(a))) => tag::exists(&g, a).await,
+        Command::Tag(Lazy(a)) | Command::Image(ImageCommand::Tag(Lazy(a))) => tag::tag(&g, a).await,
+        Command::Untag(Lazy(a)) | Command::Image(ImageCommand::Untag(Lazy(a))) => {
+            tag::untag(&g, a).await
+        }
+        Command::Inspect(Lazy(a)) => inspect::run(&g, a).await,
         Command::Pod(c) => pod::dispatch(&g, c).await,
-        Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(&g, a).await,
-        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(&g, a).await,
-        Command::Unshare(a) => unshare::run(&g, a).await,
-        Command::Rootlessport(a) => rootlessport::run(a).await,
-        Command::Version(a) => info::version(&g, a, info::Invoked::TopLevel).await,
+        Command::Ps(Lazy(a)) | Command::Container(ContainerCommand::Ls(Lazy(a))) => {
+            ps::run(&g, a).await
+        }
+        Command::Pull(Lazy(a)) | Command::Image(ImageCommand::Pull(Lazy(a))) => {
+            pull::run(&g, a).await
+        }
+        Command::Unshare(Lazy(a)) => unshare::run(&g, a).await,
+        Command::Rootlessport(Lazy(a)) => rootlessport::run(a).await,
+        Command::Version(Lazy(a)) => info::version(&g, a, info::Invoked::TopLevel).await,
         Command::Network(c) => network::dispatch(&g, c).await,
-        Command::Completion(a) => completion::run(a),
+        Command::Completion(Lazy(a)) => completion::run(a),
         Command::Volume(c) => volume::dispatch(&g, c).await,
         Command::Manifest(c) => manifest::dispatch(&g, c).await,
         Command::Secret(c) => secret::dispatch(&g, c).await,
         Command::Kube(c) => kube::dispatch(&g, c).await,
         Command::Cri(c) => cri::dispatch(&g, c).await,
-        Command::Play(kube::PlayCommand::Kube(a)) => kube::play(&g, a).await,
+        Command::Play(kube::PlayCommand::Kube(Lazy(a))) => kube::play(&g, a).await,
         Command::Other(args) => not_implemented("", &args),
         Command::Container(ContainerCommand::Other(args)) => not_implemented("container ", &args),
         Command::Image(ImageCommand::Other(args)) => not_implemented("image ", &args),
@@ -343,30 +369,30 @@ pub async fn dispatch(cli: Cli) -> CliResult {
 /// The container commands shared by the top level and `rpod container`.
 async fn dispatch_common(g: &common::Globals, c: ContainerCommon) -> CliResult {
     match c {
-        ContainerCommon::Attach(a) => attach::run(g, a).await,
-        ContainerCommon::Commit(a) => commit::commit(g, a).await,
-        ContainerCommon::Cp(a) => cp::run(g, a).await,
-        ContainerCommon::Create(a) => container_create::run(g, a).await,
-        ContainerCommon::Diff(a) => diff::run(g, a).await,
-        ContainerCommon::Exec(a) => exec::run(g, a).await,
-        ContainerCommon::Export(a) => mount::export(g, a).await,
-        ContainerCommon::Kill(a) => lifecycle::kill(g, a).await,
-        ContainerCommon::Logs(a) => logs::run(g, a).await,
-        ContainerCommon::Mount(a) => mount::mount(g, a).await,
-        ContainerCommon::Pause(a) => lifecycle::pause(g, a, true).await,
-        ContainerCommon::Port(a) => port::run(g, a).await,
-        ContainerCommon::Rename(a) => lifecycle::rename(g, a).await,
-        ContainerCommon::Restart(a) => lifecycle::restart(g, a).await,
-        ContainerCommon::Rm(a) => lifecycle::rm(g, a).await,
-        ContainerCommon::Run(a) => run::run(g, a).await,
-        ContainerCommon::Start(a) => run::start(g, a).await,
-        ContainerCommon::Stats(a) => stats::run(g, a).await,
-        ContainerCommon::Stop(a) => lifecycle::stop(g, a).await,
-        ContainerCommon::Top(a) => top::run(g, a).await,
-        ContainerCommon::Umount(a) => mount::umount(g, a).await,
-        ContainerCommon::Unpause(a) => lifecycle::pause(g, a, false).await,
-        ContainerCommon::Update(a) => update::run(g, a).await,
-        ContainerCommon::Wait(a) => lifecycle::wait(g, a).await,
+        ContainerCommon::Attach(Lazy(a)) => attach::run(g, a).await,
+        ContainerCommon::Commit(Lazy(a)) => commit::commit(g, a).await,
+        ContainerCommon::Cp(Lazy(a)) => cp::run(g, a).await,
+        ContainerCommon::Create(Lazy(a)) => container_create::run(g, a).await,
+        ContainerCommon::Diff(Lazy(a)) => diff::run(g, a).await,
+        ContainerCommon::Exec(Lazy(a)) => exec::run(g, a).await,
+        ContainerCommon::Export(Lazy(a)) => mount::export(g, a).await,
+        ContainerCommon::Kill(Lazy(a)) => lifecycle::kill(g, a).await,
+        ContainerCommon::Logs(Lazy(a)) => logs::run(g, a).await,
+        ContainerCommon::Mount(Lazy(a)) => mount::mount(g, a).await,
+        ContainerCommon::Pause(Lazy(a)) => lifecycle::pause(g, a, true).await,
+        ContainerCommon::Port(Lazy(a)) => port::run(g, a).await,
+        ContainerCommon::Rename(Lazy(a)) => lifecycle::rename(g, a).await,
+        ContainerCommon::Restart(Lazy(a)) => lifecycle::restart(g, a).await,
+        ContainerCommon::Rm(Lazy(a)) => lifecycle::rm(g, a).await,
+        ContainerCommon::Run(Lazy(a)) => run::run(g, a).await,
+        ContainerCommon::Start(Lazy(a)) => run::start(g, a).await,
+        ContainerCommon::Stats(Lazy(a)) => stats::run(g, a).await,
+        ContainerCommon::Stop(Lazy(a)) => lifecycle::stop(g, a).await,
+        ContainerCommon::Top(Lazy(a)) => top::run(g, a).await,
+        ContainerCommon::Umount(Lazy(a)) => mount::umount(g, a).await,
+        ContainerCommon::Unpause(Lazy(a)) => lifecycle::pause(g, a, false).await,
+        ContainerCommon::Update(Lazy(a)) => update::run(g, a).await,
+        ContainerCommon::Wait(Lazy(a)) => lifecycle::wait(g, a).await,
     }
 }
 

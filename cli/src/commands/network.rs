@@ -2,6 +2,7 @@
 //! and `update`: flags into the front door's network requests, its reports
 //! printed as Podman's.
 
+use crate::prep::Lazy;
 use clap::{Args, Subcommand};
 use rpod_api::network::{
     Network, NetworkConnectOptions, NetworkCreateOptions, NetworkListOptions, NetworkPruneOptions,
@@ -18,27 +19,27 @@ use crate::format::{self, GoMethods, GoValue, HeaderMap, ToTemplate};
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
     /// Add container to a network
-    Connect(NetworkConnectArgs),
+    Connect(Lazy<NetworkConnectArgs>),
     /// Disconnect a container from a network
-    Disconnect(NetworkDisconnectArgs),
+    Disconnect(Lazy<NetworkDisconnectArgs>),
     /// Reload firewall rules for one or more containers
-    Reload(NetworkReloadArgs),
+    Reload(Lazy<NetworkReloadArgs>),
     /// Update an existing podman network
-    Update(NetworkUpdateArgs),
+    Update(Lazy<NetworkUpdateArgs>),
     /// Create networks for containers and pods
-    Create(NetworkCreateArgs),
+    Create(Lazy<NetworkCreateArgs>),
     /// Check if network exists
-    Exists(NetworkExistsArgs),
+    Exists(Lazy<NetworkExistsArgs>),
     /// Inspect network
-    Inspect(NetworkInspectArgs),
+    Inspect(Lazy<NetworkInspectArgs>),
     /// List networks
     #[command(alias = "list")]
-    Ls(NetworkLsArgs),
+    Ls(Lazy<NetworkLsArgs>),
     /// Prune unused networks
-    Prune(NetworkPruneArgs),
+    Prune(Lazy<NetworkPruneArgs>),
     /// Remove networks
     #[command(alias = "remove")]
-    Rm(NetworkRmArgs),
+    Rm(Lazy<NetworkRmArgs>),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -201,15 +202,15 @@ pub struct NetworkExistsArgs {
 
 pub async fn dispatch(g: &Globals, c: NetworkCommand) -> CliResult {
     match c {
-        NetworkCommand::Connect(a) => connect(g, a).await,
-        NetworkCommand::Disconnect(a) => {
+        NetworkCommand::Connect(Lazy(a)) => connect(g, a).await,
+        NetworkCommand::Disconnect(Lazy(a)) => {
             open_front_door(g)?
                 .network_disconnect(&a.network, &a.container, a.force)
                 .await?;
             Ok(0)
         }
-        NetworkCommand::Reload(a) => reload(g, a).await,
-        NetworkCommand::Update(a) => {
+        NetworkCommand::Reload(Lazy(a)) => reload(g, a).await,
+        NetworkCommand::Update(Lazy(a)) => {
             let options = NetworkUpdateOptions {
                 add_dns_servers: a.dns_add,
                 remove_dns_servers: a.dns_drop,
@@ -220,12 +221,14 @@ pub async fn dispatch(g: &Globals, c: NetworkCommand) -> CliResult {
             println!("{}", a.network);
             Ok(0)
         }
-        NetworkCommand::Create(a) => create(g, a).await,
-        NetworkCommand::Exists(a) => exists(g, a).await,
-        NetworkCommand::Inspect(a) => inspect::networks(g, &a.networks, a.format.as_deref()).await,
-        NetworkCommand::Ls(a) => ls(g, a).await,
-        NetworkCommand::Prune(a) => prune(g, a).await,
-        NetworkCommand::Rm(a) => rm(g, a).await,
+        NetworkCommand::Create(Lazy(a)) => create(g, a).await,
+        NetworkCommand::Exists(Lazy(a)) => exists(g, a).await,
+        NetworkCommand::Inspect(Lazy(a)) => {
+            inspect::networks(g, &a.networks, a.format.as_deref()).await
+        }
+        NetworkCommand::Ls(Lazy(a)) => ls(g, a).await,
+        NetworkCommand::Prune(Lazy(a)) => prune(g, a).await,
+        NetworkCommand::Rm(Lazy(a)) => rm(g, a).await,
         NetworkCommand::Other(args) => other(&args),
     }
 }

@@ -3,6 +3,7 @@
 //! Podman's. Listing and inspection are in `pod_ps`, `pod top` and
 //! `pod logs` in `pod_view`.
 
+use crate::prep::Lazy;
 use clap::{Args, Subcommand};
 use rpod_api::front_door::pods::{
     PodKillOptions, PodReport, PodRmOptions, PodSelect, PodSpec, PodStopOptions,
@@ -16,36 +17,36 @@ use crate::cli_error::{CliError, CliResult};
 #[derive(Debug, Subcommand)]
 pub enum PodCommand {
     /// Create a new empty pod
-    Create(Box<PodCreateArgs>),
+    Create(Lazy<Box<PodCreateArgs>>),
     /// Check if a pod exists in local storage
-    Exists(PodExistsArgs),
+    Exists(Lazy<PodExistsArgs>),
     /// Display a pod configuration
-    Inspect(pod_ps::PodInspectArgs),
+    Inspect(Lazy<pod_ps::PodInspectArgs>),
     /// Send the specified signal or SIGKILL to containers in pod
-    Kill(PodKillArgs),
+    Kill(Lazy<PodKillArgs>),
     /// Fetch logs for pod with one or more containers
-    Logs(pod_view::PodLogsArgs),
+    Logs(Lazy<pod_view::PodLogsArgs>),
     /// Pause one or more pods
-    Pause(PodNamesArgs),
+    Pause(Lazy<PodNamesArgs>),
     /// Remove all stopped pods and their containers
-    Prune(PodPruneArgs),
+    Prune(Lazy<PodPruneArgs>),
     /// List pods
     #[command(alias = "ls", alias = "list")]
-    Ps(pod_ps::PodPsArgs),
+    Ps(Lazy<pod_ps::PodPsArgs>),
     /// Restart one or more pods
-    Restart(PodStopArgs),
+    Restart(Lazy<PodStopArgs>),
     /// Remove one or more pods
-    Rm(PodRmArgs),
+    Rm(Lazy<PodRmArgs>),
     /// Start one or more pods
-    Start(PodNamesArgs),
+    Start(Lazy<PodNamesArgs>),
     /// Display a live stream of resource usage statistics for the containers in one or more pods
-    Stats(super::stats::PodStatsArgs),
+    Stats(Lazy<super::stats::PodStatsArgs>),
     /// Stop one or more pods
-    Stop(PodStopArgs),
+    Stop(Lazy<PodStopArgs>),
     /// Display the running processes of containers in a pod
-    Top(pod_view::PodTopArgs),
+    Top(Lazy<pod_view::PodTopArgs>),
     /// Unpause one or more pods
-    Unpause(PodNamesArgs),
+    Unpause(Lazy<PodNamesArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -194,21 +195,21 @@ pub struct PodPruneArgs {
 
 pub async fn dispatch(g: &Globals, cmd: PodCommand) -> CliResult {
     match cmd {
-        PodCommand::Create(a) => create(g, *a).await,
-        PodCommand::Exists(a) => exists(g, a).await,
-        PodCommand::Inspect(a) => pod_ps::inspect(g, a).await,
-        PodCommand::Kill(a) => kill(g, a).await,
-        PodCommand::Logs(a) => pod_view::logs(g, a).await,
-        PodCommand::Pause(a) => simple(g, a, Op::Pause).await,
-        PodCommand::Prune(a) => prune(g, a).await,
-        PodCommand::Ps(a) => pod_ps::ps(g, a).await,
-        PodCommand::Restart(a) => stop(g, a, true).await,
-        PodCommand::Rm(a) => rm(g, a).await,
-        PodCommand::Start(a) => simple(g, a, Op::Start).await,
-        PodCommand::Stop(a) => stop(g, a, false).await,
-        PodCommand::Top(a) => pod_view::top(g, a).await,
-        PodCommand::Stats(a) => super::stats::pod_run(g, a).await,
-        PodCommand::Unpause(a) => simple(g, a, Op::Unpause).await,
+        PodCommand::Create(Lazy(a)) => create(g, *a).await,
+        PodCommand::Exists(Lazy(a)) => exists(g, a).await,
+        PodCommand::Inspect(Lazy(a)) => pod_ps::inspect(g, a).await,
+        PodCommand::Kill(Lazy(a)) => kill(g, a).await,
+        PodCommand::Logs(Lazy(a)) => pod_view::logs(g, a).await,
+        PodCommand::Pause(Lazy(a)) => simple(g, a, Op::Pause).await,
+        PodCommand::Prune(Lazy(a)) => prune(g, a).await,
+        PodCommand::Ps(Lazy(a)) => pod_ps::ps(g, a).await,
+        PodCommand::Restart(Lazy(a)) => stop(g, a, true).await,
+        PodCommand::Rm(Lazy(a)) => rm(g, a).await,
+        PodCommand::Start(Lazy(a)) => simple(g, a, Op::Start).await,
+        PodCommand::Stop(Lazy(a)) => stop(g, a, false).await,
+        PodCommand::Top(Lazy(a)) => pod_view::top(g, a).await,
+        PodCommand::Stats(Lazy(a)) => super::stats::pod_run(g, a).await,
+        PodCommand::Unpause(Lazy(a)) => simple(g, a, Op::Unpause).await,
     }
 }
 

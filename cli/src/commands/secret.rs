@@ -1,6 +1,7 @@
 //! `secret create|exists|inspect|ls|rm`: flags into the front door's
 //! secret requests, its reports printed as Podman's.
 
+use crate::prep::Lazy;
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -27,16 +28,16 @@ Updated at:        {{.UpdatedAt}}
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
     /// Create a new secret
-    Create(CreateArgs),
+    Create(Lazy<CreateArgs>),
     /// Check if a secret exists in local storage
-    Exists(ExistsArgs),
+    Exists(Lazy<ExistsArgs>),
     /// Inspect a secret
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
     /// List secrets
     #[command(alias = "list")]
-    Ls(LsArgs),
+    Ls(Lazy<LsArgs>),
     /// Remove one or more secrets
-    Rm(RmArgs),
+    Rm(Lazy<RmArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -113,14 +114,14 @@ pub struct RmArgs {
 
 pub async fn dispatch(g: &Globals, cmd: SecretCommand) -> CliResult {
     match cmd {
-        SecretCommand::Create(a) => create(g, a).await,
-        SecretCommand::Exists(a) => match open_front_door(g)?.secret_exists(&a.name).await? {
+        SecretCommand::Create(Lazy(a)) => create(g, a).await,
+        SecretCommand::Exists(Lazy(a)) => match open_front_door(g)?.secret_exists(&a.name).await? {
             true => Ok(0),
             false => Ok(1),
         },
-        SecretCommand::Inspect(a) => inspect(g, a).await,
-        SecretCommand::Ls(a) => ls(g, a).await,
-        SecretCommand::Rm(a) => rm(g, a).await,
+        SecretCommand::Inspect(Lazy(a)) => inspect(g, a).await,
+        SecretCommand::Ls(Lazy(a)) => ls(g, a).await,
+        SecretCommand::Rm(Lazy(a)) => rm(g, a).await,
     }
 }
 

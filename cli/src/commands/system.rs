@@ -1,6 +1,7 @@
 //! `system check|df|prune|reset|migrate` and `container prune`: requests
 //! to the engine's `System` service, and its reports printed.
 
+use crate::prep::Lazy;
 use std::io::BufRead;
 
 use clap::{Args, Subcommand};
@@ -18,21 +19,21 @@ use crate::human;
 #[derive(Debug, Subcommand)]
 pub enum SystemCommand {
     /// Check storage consistency
-    Check(CheckArgs),
+    Check(Lazy<CheckArgs>),
     /// Show rpod disk usage
-    Df(DfArgs),
+    Df(Lazy<DfArgs>),
     /// Display rpod related system information (as `rpod info`)
-    Info(super::info::InfoArgs),
+    Info(Lazy<super::info::InfoArgs>),
     /// Show rpod system events
-    Events(super::events::EventsArgs),
+    Events(Lazy<super::events::EventsArgs>),
     /// Migrate containers (the state database schema)
-    Migrate(MigrateArgs),
+    Migrate(Lazy<MigrateArgs>),
     /// Remove unused data
-    Prune(SystemPruneArgs),
+    Prune(Lazy<SystemPruneArgs>),
     /// Reset rpod storage
-    Reset(ResetArgs),
+    Reset(Lazy<ResetArgs>),
     /// Run API service
-    Service(super::api_service::ServiceArgs),
+    Service(Lazy<super::api_service::ServiceArgs>),
     /// Manage remote API service destinations
     #[command(subcommand)]
     Connection(super::connection::ConnectionCommand),
@@ -126,14 +127,16 @@ pub async fn container_prune(g: &Globals, a: PruneArgs) -> CliResult {
 
 pub async fn run(g: &Globals, cmd: SystemCommand) -> CliResult {
     match cmd {
-        SystemCommand::Check(a) => check(g, a).await,
-        SystemCommand::Prune(a) => prune(g, a).await,
-        SystemCommand::Df(a) => df(g, a).await,
-        SystemCommand::Info(a) => super::info::info(g, a, super::info::Invoked::UnderSystem).await,
-        SystemCommand::Events(a) => super::events::run(g, a).await,
-        SystemCommand::Reset(a) => reset(g, a).await,
-        SystemCommand::Migrate(a) => migrate(g, a).await,
-        SystemCommand::Service(a) => super::api_service::run(g, a).await,
+        SystemCommand::Check(Lazy(a)) => check(g, a).await,
+        SystemCommand::Prune(Lazy(a)) => prune(g, a).await,
+        SystemCommand::Df(Lazy(a)) => df(g, a).await,
+        SystemCommand::Info(Lazy(a)) => {
+            super::info::info(g, a, super::info::Invoked::UnderSystem).await
+        }
+        SystemCommand::Events(Lazy(a)) => super::events::run(g, a).await,
+        SystemCommand::Reset(Lazy(a)) => reset(g, a).await,
+        SystemCommand::Migrate(Lazy(a)) => migrate(g, a).await,
+        SystemCommand::Service(Lazy(a)) => super::api_service::run(g, a).await,
         SystemCommand::Connection(c) => super::connection::run(c),
     }
 }

@@ -1,6 +1,7 @@
 //! `image trust show` and `image trust set`: the trust policy
 //! (containers-policy.json) that `pull` enforces.
 
+use crate::prep::Lazy;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -24,9 +25,9 @@ const HEADERS: &[(&str, &str)] = &[
 #[derive(Debug, Subcommand)]
 pub enum TrustCommand {
     /// Display trust policy for the system
-    Show(ShowArgs),
+    Show(Lazy<ShowArgs>),
     /// Set default trust policy or a new trust policy for a registry
-    Set(SetArgs),
+    Set(Lazy<SetArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -65,8 +66,8 @@ pub struct SetArgs {
 pub async fn run(g: &Globals, cmd: TrustCommand) -> CliResult {
     let fd = open_front_door(g)?;
     match cmd {
-        TrustCommand::Show(a) => show(fd.trust_show(a.policypath.clone()).await?, a),
-        TrustCommand::Set(a) => {
+        TrustCommand::Show(Lazy(a)) => show(fd.trust_show(a.policypath.clone()).await?, a),
+        TrustCommand::Set(Lazy(a)) => {
             fd.trust_set(SetTrustOptions {
                 policy_path: a.policypath,
                 kind: a.kind,

@@ -2,6 +2,7 @@
 //! flags into the front door's volume requests, its reports printed as
 //! Podman's.
 
+use crate::prep::Lazy;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
@@ -38,28 +39,28 @@ const HEADERS: &[(&str, &str)] = &[
 #[derive(Debug, Subcommand)]
 pub enum VolumeCommand {
     /// Create a new volume
-    Create(CreateArgs),
+    Create(Lazy<CreateArgs>),
     /// Check if volume exists
-    Exists(NameArg),
+    Exists(Lazy<NameArg>),
     /// Export volumes
-    Export(ExportArgs),
+    Export(Lazy<ExportArgs>),
     /// Import a tarball contents into a volume
-    Import(ImportArgs),
+    Import(Lazy<ImportArgs>),
     /// Display detailed information on one or more volumes
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
     /// List volumes
     #[command(alias = "list")]
-    Ls(LsArgs),
+    Ls(Lazy<LsArgs>),
     /// Mount volume
-    Mount(NameArg),
+    Mount(Lazy<NameArg>),
     /// Remove all unused volumes
-    Prune(PruneArgs),
+    Prune(Lazy<PruneArgs>),
     /// Remove one or more volumes
     #[command(alias = "remove")]
-    Rm(RmArgs),
+    Rm(Lazy<RmArgs>),
     /// Unmount volume
     #[command(alias = "umount")]
-    Unmount(NameArg),
+    Unmount(Lazy<NameArg>),
 }
 
 #[derive(Debug, Args)]
@@ -163,19 +164,19 @@ pub struct RmArgs {
 
 pub async fn dispatch(g: &Globals, cmd: VolumeCommand) -> CliResult {
     match cmd {
-        VolumeCommand::Create(a) => create(g, a).await,
-        VolumeCommand::Exists(a) => exists(g, a).await,
-        VolumeCommand::Export(a) => export(g, a).await,
-        VolumeCommand::Import(a) => import(g, a).await,
-        VolumeCommand::Inspect(a) => inspect(g, a).await,
-        VolumeCommand::Ls(a) => ls(g, a).await,
-        VolumeCommand::Mount(a) => {
+        VolumeCommand::Create(Lazy(a)) => create(g, a).await,
+        VolumeCommand::Exists(Lazy(a)) => exists(g, a).await,
+        VolumeCommand::Export(Lazy(a)) => export(g, a).await,
+        VolumeCommand::Import(Lazy(a)) => import(g, a).await,
+        VolumeCommand::Inspect(Lazy(a)) => inspect(g, a).await,
+        VolumeCommand::Ls(Lazy(a)) => ls(g, a).await,
+        VolumeCommand::Mount(Lazy(a)) => {
             println!("{}", open_front_door(g)?.volume_mount(&a.name).await?);
             Ok(0)
         }
-        VolumeCommand::Prune(a) => prune(g, a).await,
-        VolumeCommand::Rm(a) => rm(g, a).await,
-        VolumeCommand::Unmount(a) => {
+        VolumeCommand::Prune(Lazy(a)) => prune(g, a).await,
+        VolumeCommand::Rm(Lazy(a)) => rm(g, a).await,
+        VolumeCommand::Unmount(Lazy(a)) => {
             open_front_door(g)?.volume_unmount(&a.name).await?;
             println!("{}", a.name);
             Ok(0)
