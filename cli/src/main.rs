@@ -213,38 +213,6 @@ fn run(cli: Cli) -> ExitCode {
 
 #[cfg(test)]
 mod parse_tests {
-    #[test]
-    fn the_leaf_named_in_argv_is_found() {
-        use clap::CommandFactory;
-        let leaf = |argv: &[&str]| {
-            let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-            crate::usage::selected_leaf(&super::Cli::command(), &args)
-        };
-        let chain = |names: &[&str]| Some(names.iter().map(|s| s.to_string()).collect());
-        assert_eq!(
-            leaf(&[
-                "rpod",
-                "--root",
-                "/r",
-                "--runroot=/rr",
-                "container",
-                "cleanup",
-                "x"
-            ]),
-            chain(&["container", "cleanup"])
-        );
-        assert_eq!(leaf(&["rpod", "run", "--rm", "img"]), chain(&["run"]));
-        assert_eq!(leaf(&["rpod", "-c", "conn", "ps"]), chain(&["ps"]));
-        assert_eq!(
-            leaf(&["rpod", "play", "kube", "x.yaml"]),
-            chain(&["play", "kube"])
-        );
-        assert_eq!(leaf(&["rpod", "--help"]), None);
-        assert_eq!(leaf(&["rpod", "container"]), None);
-        assert_eq!(leaf(&["rpod", "nosuch"]), None);
-        assert_eq!(leaf(&["rpod", "--", "ps"]), None);
-    }
-
     /// Preparing only the named commands parses exactly as preparing all.
     #[test]
     fn pruned_tree_parses_as_the_whole_tree() {

@@ -164,67 +164,6 @@ fn subcommand_help(args: &[String]) -> String {
     cmd.render_help().to_string()
 }
 
-/// The subcommands argv selects, by name, down to a command without
-/// subcommands (`["container", "cleanup"]` for `rpod --root X container
-/// cleanup ID`). `None` when argv does not plainly name one: no
-/// subcommand, `--`, a flag this walk does not know or whose value is
-/// optional, a cluster of short flags, an unknown word. clap then decides
-/// with the whole tree. (The tests check it against argv forms.)
-#[cfg(test)]
-pub fn selected_leaf(root: &clap::Command, args: &[String]) -> Option<Vec<String>> {
-    let mut cmd = root;
-    let mut chain = Vec::new();
-    let mut words = args.iter().skip(1);
-    while cmd.has_subcommands() {
-        let word = words.next()?;
-        let flag = if word == "--" {
-            return None;
-        } else if let Some(long) = word.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((name, _)) => (name, true),
-                None => (long, false),
-            };
-            let arg = cmd.get_arguments().find(|a| {
-                a.get_long() == Some(name)
-                    || a.get_all_aliases().is_some_and(|al| al.contains(&name))
-            })?;
-            Some((arg, inline))
-        } else if let Some(short) = word.strip_prefix('-') {
-            let mut chars = short.chars();
-            let (Some(c), None) = (chars.next(), chars.next()) else {
-                return None;
-            };
-            Some((
-                cmd.get_arguments().find(|a| a.get_short() == Some(c))?,
-                false,
-            ))
-        } else {
-            None
-        };
-        match flag {
-            Some((arg, inline)) => {
-                if !arg.get_action().takes_values() {
-                    continue;
-                }
-                if arg.get_num_args().is_some_and(|n| n.min_values() == 0) {
-                    return None;
-                }
-                if !inline {
-                    words.next()?;
-                }
-            }
-            None => {
-                let sub = cmd.get_subcommands().find(|s| {
-                    s.get_name() == word.as_str() || s.get_all_aliases().any(|al| al == word)
-                })?;
-                chain.push(sub.get_name().to_owned());
-                cmd = sub;
-            }
-        }
-    }
-    Some(chain)
-}
-
 /// `rpod container run` for `rpod --root X container run --foo`: the
 /// subcommands named in argv, walked through the command tree.
 pub fn command_path(args: &[String]) -> String {

@@ -74,12 +74,15 @@ impl ContainerRun for LocalEngine {
             tty,
             stdin,
         };
-        let cleanup = if remove {
-            CleanupBy::Session
-        } else {
-            CleanupBy::Monitor
-        };
-        match start_attached(engine, &handle, info, spec.terminal_size, cleanup).await {
+        match start_attached(
+            engine,
+            &handle,
+            info,
+            spec.terminal_size,
+            CleanupBy::removing(remove),
+        )
+        .await
+        {
             Ok(mut session) => {
                 if remove {
                     session.remove_on_exit(handle);
@@ -108,12 +111,15 @@ impl ContainerRun for LocalEngine {
             tty: rec.options.tty,
             stdin: options.interactive && rec.options.interactive,
         };
-        let cleanup = if rec.options.remove {
-            CleanupBy::Session
-        } else {
-            CleanupBy::Monitor
-        };
-        match start_attached(engine, &handle, info, options.terminal_size, cleanup).await {
+        match start_attached(
+            engine,
+            &handle,
+            info,
+            options.terminal_size,
+            CleanupBy::removing(rec.options.remove),
+        )
+        .await
+        {
             Ok(mut session) => {
                 if rec.options.remove {
                     session.remove_on_exit(handle);

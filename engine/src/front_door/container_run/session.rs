@@ -22,9 +22,9 @@ use crate::container::{ContainerError, ContainerHandle, ExecSession};
 use crate::front_door::error::other;
 use crate::monitor::{AttachStream, MonitorClient, MonitorError, Packet};
 
-/// The exit, and the control connection it came on (kept while it holds
-/// the cleanup back).
-type Waiter = std::thread::JoinHandle<Result<(ExitRecord, MonitorClient), MonitorError>>;
+/// The exit, and the control connection it came on when that connection
+/// holds the cleanup back.
+type Waiter = std::thread::JoinHandle<Result<(ExitRecord, Option<MonitorClient>), MonitorError>>;
 
 /// A process attached through its monitor's sockets.
 pub(crate) struct MonitorSession {
@@ -54,6 +54,17 @@ pub(crate) enum CleanupBy {
     Session,
 }
 
+impl CleanupBy {
+    /// The session removes a `--rm` container after its exit.
+    pub(crate) fn removing(remove: bool) -> CleanupBy {
+        if remove {
+            CleanupBy::Session
+        } else {
+            CleanupBy::Monitor
+        }
+    }
+}
+
 impl MonitorSession {
     /// Connects to the monitor's attach and control sockets; sets the
     /// terminal to `size` when the monitor has one already.
@@ -78,7 +89,10 @@ impl MonitorSession {
                 tracing::debug!("holding the monitor's cleanup: {e}");
             }
         }
-        let waiter = std::thread::spawn(move || ctl.wait_exit().map(|exit| (exit, ctl)));
+        // A holding connection outlives the exit, until the removal is done.
+        let hold = cleanup == CleanupBy::Session;
+        let waiter =
+            std::thread::spawn(move || ctl.wait_exit().map(|exit| (exit, hold.then_some(ctl))));
         Ok(MonitorSession {
             info,
             stream: Arc::new(stream),
@@ -122,7 +136,7 @@ impl MonitorSession {
             .join()
             .map_err(|_| Error::other("waiting for the exit failed"))?
             .map_err(|e| other(&e))?;
-        self.cleanup_hold = Some(ctl);
+        self.cleanup_hold = ctl;
         Ok(exit.code)
     }
 }
@@ -203,7 +217,6 @@ impl MonitorSession {
                 tracing::debug!("telling the monitor the container is removed: {e}");
             }
         }
-        self.cleanup_hold = None;
     }
 }
 
