@@ -654,9 +654,12 @@ pub(crate) async fn remove(
     crate::fault::point("rm.after-mark");
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     super::recovery::kill_stale_monitor(&paths);
-    release_resources(ctx, rec, &paths).await?;
-    crate::fault::point("rm.after-release");
-    ctx.store.remove_container_storage(&rec.id)?;
+    release_resources_and(ctx, rec, &paths, || {
+        crate::fault::point("rm.after-release");
+        ctx.store.remove_container_storage(&rec.id)?;
+        Ok(())
+    })
+    .await?;
     crate::fault::point("rm.after-storage");
     remove_dir(&paths.run_dir)?;
     remove_dir(&paths.data_dir)?;
@@ -703,6 +706,23 @@ async fn release_resources(
     rec: &ContainerRecord,
     paths: &ContainerPaths,
 ) -> Result<(), ContainerError> {
+    release_resources_and(ctx, rec, paths, || Ok(())).await
+}
+
+/// [`release_resources`], doing `meanwhile` (work that needs neither the
+/// runtime's state nor the run directory) after the unmounts.
+///
+/// The runtime's `delete` is a process of its own (for runc mostly a Go
+/// start-up): the network, volumes and mounts are released while it runs,
+/// instead of after it. A container with poststop hooks keeps its root
+/// filesystem (and `meanwhile` waits) until the delete, which runs them,
+/// is done, as in Podman, which deletes before it unmounts.
+async fn release_resources_and(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    paths: &ContainerPaths,
+    meanwhile: impl FnOnce() -> Result<(), ContainerError>,
+) -> Result<(), ContainerError> {
     let runtime = runtime_for(ctx, rec)?;
     // Both runc and crun keep a container's state in `<root>/<id>`: without
     // it there is nothing to delete, and no runtime process to spawn.
@@ -710,19 +730,40 @@ async fn release_resources(
         .root
         .as_ref()
         .is_none_or(|root| root.join(&rec.id).exists());
-    if has_state {
-        match runtime.delete(&rec.id, true).await {
+    let deleting = if has_state {
+        Some(runtime.start_delete(&rec.id, true)?)
+    } else {
+        None
+    };
+    let hooks_need_root = deleting.is_some() && spec::has_poststop_hooks(&paths.run_dir);
+    super::network::teardown(ctx, rec, paths);
+    super::userns::release(paths);
+    super::volumes::release(ctx, paths);
+    let mut after_delete = None;
+    if hooks_need_root {
+        after_delete = Some(meanwhile);
+    } else {
+        release_root(ctx, rec)?;
+        meanwhile()?;
+    }
+    if let Some(deleting) = deleting {
+        match deleting.await {
             Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    super::network::teardown(ctx, rec, paths);
-    super::userns::release(paths);
-    super::volumes::release(ctx, paths);
-    ctx.store.unmount_rootfs(&rec.id)?;
-    super::shm::release(ctx, &rec.id)?;
+    if let Some(meanwhile) = after_delete {
+        release_root(ctx, rec)?;
+        meanwhile()?;
+    }
     remove_run_files(paths);
     Ok(())
+}
+
+/// Unmounts the container's root filesystem and its /dev/shm.
+fn release_root(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<(), ContainerError> {
+    ctx.store.unmount_rootfs(&rec.id)?;
+    super::shm::release(ctx, &rec.id)
 }
 
 /// How long a finishing monitor may take to write its exit file.
