@@ -201,6 +201,19 @@ fn prepare_and_spawn(
     {
         super::log_link::link(&paths.log, target)?;
     }
+    let runtime = runtime_for(ctx, rec)?;
+    let notify = super::sdnotify::notify_config(&rec.options, paths)?;
+    let preserved = crate::inherited_fds::preserved(rec.options.preserve_fds)
+        .map_err(ContainerError::InvalidArgument)?;
+    // A monitor that will hold no published ports starts now and gets
+    // ready (exec, double fork, sockets) while the rest is prepared; one
+    // that holds them starts once the network has reserved them.
+    let starting = if publishes_no_ports(rec) {
+        let config = monitor_config(ctx, rec, paths, &runtime, notify.clone(), 0);
+        Some(paths.monitor.start_holding(&config, &preserved)?)
+    } else {
+        None
+    };
     let (image_config, rootfs, own_maps) = match &rec.options.rootfs {
         Some(dir) => {
             let (rootfs, own_maps) = super::userns::mount_dir_root(ctx, rec, paths, dir)?;
@@ -288,7 +301,6 @@ fn prepare_and_spawn(
     if rec.options.read_only && rec.options.read_only_no_tmpfs {
         spec::read_only_dev(&mut generated);
     }
-    let notify = super::sdnotify::notify_config(&rec.options, paths)?;
     if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {
         spec::add_notify_socket(&mut generated, dir)?;
     }
@@ -308,11 +320,38 @@ fn prepare_and_spawn(
     )?;
     crate::rootless::spec::adjust(&mut generated);
     spec::write_spec(&generated, &paths.run_dir)?;
-    let runtime = runtime_for(ctx, rec)?;
+    if let Some(starting) = starting {
+        return Ok(starting.ready()?);
+    }
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
-    let preserved = crate::inherited_fds::preserved(rec.options.preserve_fds)
-        .map_err(ContainerError::InvalidArgument)?;
-    let config = MonitorConfig {
+    let config = monitor_config(ctx, rec, paths, &runtime, notify, held_fds);
+    // The monitor keeps its copies of the port sockets; ours close here.
+    let handed: Vec<_> = net
+        .held_ports
+        .iter()
+        .map(std::os::fd::AsFd::as_fd)
+        .chain(preserved)
+        .collect();
+    Ok(paths.monitor.spawn_holding(&config, &handed)?)
+}
+
+/// Whether the container publishes no ports (`-p`, `-P`): its monitor
+/// then holds no port sockets and can start before the network is set up.
+fn publishes_no_ports(rec: &ContainerRecord) -> bool {
+    rec.options.net.ports.is_empty() && !rec.options.net.publish_all
+}
+
+/// The configuration of the container's monitor, which holds `held_fds`
+/// published port sockets.
+fn monitor_config(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    paths: &ContainerPaths,
+    runtime: &OciRuntime,
+    notify: Option<rpod_proto::NotifyConfig>,
+    held_fds: u32,
+) -> MonitorConfig {
+    MonitorConfig {
         log_path: rec.options.logs_to_file().then(|| paths.log.clone()),
         journald: rec
             .options
@@ -345,20 +384,12 @@ fn prepare_and_spawn(
         ..paths.monitor.monitor_config(
             &rec.id,
             MonitorMode::Create,
-            &runtime,
+            runtime,
             paths.run_dir.clone(),
             rec.options.tty,
             rec.options.interactive,
         )
-    };
-    // The monitor keeps its copies of the port sockets; ours close here.
-    let handed: Vec<_> = net
-        .held_ports
-        .iter()
-        .map(std::os::fd::AsFd::as_fd)
-        .chain(preserved)
-        .collect();
-    Ok(paths.monitor.spawn_holding(&config, &handed)?)
+    }
 }
 
 pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
