@@ -116,6 +116,9 @@ async fn launch(
         Ok(p) => p,
         Err(e) => {
             undo_prepare(ctx, rec, &paths);
+            // A monitor started early has exited by now (see
+            // `StartingMonitor`): its pid file goes too.
+            remove_run_files(&paths);
             return Err(e);
         }
     };

@@ -35,8 +35,8 @@ pub struct PendingMonitor {
 }
 
 /// A monitor [`start`]ed but not yet known to be ready. Dropping it closes
-/// the start gate (the monitor removes its sockets and exits) and reaps
-/// the direct child.
+/// the start gate and waits until the monitor has exited (it removes its
+/// sockets), and reaps the direct child.
 #[derive(Debug)]
 pub struct StartingMonitor {
     child: Option<std::process::Child>,
@@ -177,8 +177,15 @@ impl StartingMonitor {
 
 impl Drop for StartingMonitor {
     fn drop(&mut self) {
-        // The gate closes first, so the monitor goes once it is up.
-        drop(self.sync.take());
+        if let Some(mut sync) = self.sync.take() {
+            // The gate closes: the monitor goes once it is up. Its end
+            // closes when it has exited (having removed its sockets), so
+            // the caller can clear the run directory after this.
+            let _ = sync.shutdown(std::net::Shutdown::Write);
+            let _ = sync.set_read_timeout(Some(FAIL_EXIT_TIMEOUT));
+            let mut sink = [0u8; 256];
+            while matches!(sync.read(&mut sink), Ok(n) if n > 0) {}
+        }
         if let Some(mut child) = self.child.take() {
             // The direct child exits as soon as it has forked the monitor.
             let _ = child.wait();
