@@ -123,6 +123,12 @@ pub struct MonitorConfig {
 /// socket, fd 3).
 pub const HELD_FDS_START: i32 = 4;
 
+/// Name of the file, beside [`MonitorConfig::exit_file`], that is present
+/// while the monitor runs the runtime's `delete` of a finished run itself
+/// (a client that removes the container holds the cleanup): the engine's
+/// removal waits for it to go instead of deleting the state twice.
+pub const RUNTIME_DELETING_FILE: &str = "runtime-deleting";
+
 /// Relaying the container's sd_notify readiness (`--sdnotify=container`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyConfig {

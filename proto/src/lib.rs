@@ -28,7 +28,7 @@ pub mod log_format;
 pub mod messages;
 pub mod restart;
 
-pub use config::{MonitorConfig, MonitorMode, NotifyConfig, HELD_FDS_START};
+pub use config::{MonitorConfig, MonitorMode, NotifyConfig, HELD_FDS_START, RUNTIME_DELETING_FILE};
 pub use frame::{read_frame, write_frame, FrameError, MAX_FRAME_LEN};
 pub use messages::{ExitRecord, MonitorState, Reply, Request, SyncMsg};
 pub use restart::{RestartConfig, RestartPolicy, RestartState};

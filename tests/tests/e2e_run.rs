@@ -9,6 +9,12 @@ use rpod_tests::unique_name;
 fn run_rm_echo_prints_and_leaves_nothing() {
     let (w, img) = busybox();
     let out = w.env.ok(&["run", "--rm", &img, "echo", "hello", "world"]);
+    // The runtime's state went before `run` returned (the monitor deletes
+    // it, the removal waits for that).
+    let states: Vec<_> = std::fs::read_dir(w.env.runroot().join("runc"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(states.is_empty(), "runtime state left: {states:?}");
     assert_eq!(out, "hello world\n");
     assert_eq!(w.env.ok(&["ps", "-aq"]), "", "--rm container is gone");
     assert!(

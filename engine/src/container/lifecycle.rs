@@ -748,9 +748,12 @@ async fn release_resources(
 ///
 /// The runtime's `delete` is a process of its own (for runc mostly a Go
 /// start-up): the network, volumes and mounts are released while it runs,
-/// instead of after it. A container with poststop hooks keeps its root
-/// filesystem (and `meanwhile` waits) until the delete, which runs them,
-/// is done, as in Podman, which deletes before it unmounts.
+/// instead of after it. The monitor of a `run --rm` in the foreground
+/// starts that delete itself at the exit (its marker file says so): then
+/// this waits for it instead of running another. A container with
+/// poststop hooks keeps its root filesystem (and `meanwhile` waits) until
+/// the delete, which runs them, is done, as in Podman, which deletes
+/// before it unmounts.
 async fn release_resources_and(
     ctx: &EngineCtx,
     rec: &ContainerRecord,
@@ -760,16 +763,21 @@ async fn release_resources_and(
     let runtime = runtime_for(ctx, rec)?;
     // Both runc and crun keep a container's state in `<root>/<id>`: without
     // it there is nothing to delete, and no runtime process to spawn.
-    let has_state = runtime
-        .root
-        .as_ref()
-        .is_none_or(|root| root.join(&rec.id).exists());
-    let deleting = if has_state {
+    let has_state = || {
+        runtime
+            .root
+            .as_ref()
+            .is_none_or(|root| root.join(&rec.id).exists())
+    };
+    let monitor_deletes = paths.monitor.runtime_deleting.exists()
+        && monitor::monitor_alive(&paths.monitor.monitor_pid_file);
+    let deleting = if !monitor_deletes && has_state() {
         Some(runtime.start_delete(&rec.id, true)?)
     } else {
         None
     };
-    let hooks_need_root = deleting.is_some() && spec::has_poststop_hooks(&paths.run_dir);
+    let hooks_need_root =
+        (monitor_deletes || deleting.is_some()) && spec::has_poststop_hooks(&paths.run_dir);
     super::network::teardown(ctx, rec, paths);
     super::userns::release(paths);
     super::volumes::release(ctx, paths);
@@ -780,11 +788,23 @@ async fn release_resources_and(
         release_root(ctx, rec)?;
         meanwhile()?;
     }
-    if let Some(deleting) = deleting {
-        match deleting.await {
-            Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
+    let deleted = match deleting {
+        Some(deleting) => deleting.await,
+        None if monitor_deletes => {
+            wait_for_monitor_delete(paths).await;
+            // A delete that failed (or a monitor that died in it) left
+            // the state.
+            if has_state() {
+                runtime.delete(&rec.id, true).await
+            } else {
+                Ok(())
+            }
         }
+        None => Ok(()),
+    };
+    match deleted {
+        Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
     }
     if let Some(meanwhile) = after_delete {
         release_root(ctx, rec)?;
@@ -792,6 +812,22 @@ async fn release_resources_and(
     }
     remove_run_files(paths);
     Ok(())
+}
+
+/// How long the monitor's own `delete` may take before the removal stops
+/// waiting for it (and deletes the state itself if it is still there).
+const MONITOR_DELETE_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits until the monitor's `delete` is done (its marker is gone) or the
+/// monitor is (it died in it).
+async fn wait_for_monitor_delete(paths: &ContainerPaths) {
+    let deadline = std::time::Instant::now() + MONITOR_DELETE_GRACE;
+    while paths.monitor.runtime_deleting.exists()
+        && monitor::monitor_alive(&paths.monitor.monitor_pid_file)
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
 }
 
 /// Unmounts the container's root filesystem and its /dev/shm.

@@ -18,6 +18,8 @@ pub struct MonitorFiles {
     pub exit_file: PathBuf,
     /// Present while the monitor stops the container on its own.
     pub stopping_file: PathBuf,
+    /// Present while the monitor deletes the runtime's state itself.
+    pub runtime_deleting: PathBuf,
     pub control_socket: PathBuf,
     pub attach_socket: PathBuf,
 }
@@ -38,6 +40,7 @@ impl MonitorFiles {
             monitor_pid_file: dir.join("monitor.pid"),
             exit_file: dir.join("exit.json"),
             stopping_file: dir.join("stopping"),
+            runtime_deleting: dir.join(rpod_proto::RUNTIME_DELETING_FILE),
             control_socket: sockets.join(format!("{short}.{control_ext}")),
             attach_socket: sockets.join(format!("{short}.{attach_ext}")),
         }
@@ -124,6 +127,7 @@ impl MonitorFiles {
             &self.monitor_pid_file,
             &self.exit_file,
             &self.stopping_file,
+            &self.runtime_deleting,
         ] {
             let _ = std::fs::remove_file(f);
         }

@@ -227,6 +227,55 @@ impl Supervisor {
         // `finish_exit`), so a reader of a journald log sees every line
         // before the `died` that ends its `--follow`.
         self.died_pending = self.cfg.mode == rpod_proto::MonitorMode::Create;
+        if std::mem::take(&mut self.delete_at_exit)
+            && self.controls.cleanup_held()
+            && !self.restarts.wants(code)
+        {
+            self.start_early_delete();
+        }
+    }
+
+    /// `run --rm` in the foreground: the runtime's state is deleted from
+    /// the exit on, while the output drains and the client removes the
+    /// rest of the container. The marker beside the exit file tells that
+    /// removal to wait for this delete instead of running its own.
+    fn start_early_delete(&mut self) {
+        let marker = deleting_marker(&self.cfg.exit_file);
+        if let Err(e) = fs::write(&marker, b"") {
+            // Without the marker the engine deletes it, as without the hold.
+            diag::warn(&format!("{}: {e}", marker.display()));
+            return;
+        }
+        match runtime::delete_command(&self.cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(child) => self.early_delete = Some(child.id() as i32),
+            Err(e) => {
+                let _ = fs::remove_file(&marker);
+                diag::warn(&format!("runtime delete: {e}"));
+            }
+        }
+    }
+
+    /// The early `delete` ended: its marker goes (a failure leaves the
+    /// state, which the engine's removal then deletes), and a monitor with
+    /// nothing else left to do is done.
+    pub(super) fn early_delete_done(&mut self, pid: i32) -> bool {
+        if self.early_delete != Some(pid) {
+            return false;
+        }
+        self.early_delete = None;
+        let _ = fs::remove_file(deleting_marker(&self.cfg.exit_file));
+        if self.phase == Phase::Cleanup
+            && self.cleanup.pid.is_none()
+            && self.cleanup.held_until.is_none()
+        {
+            self.next_cleanup();
+        }
+        true
     }
 
     /// The output is drained: restart, or publish the exit (exit file,
@@ -318,10 +367,15 @@ impl Supervisor {
                 Err(e) => diag::warn(&format!("cleanup command {cmd:?}: {e}")),
             }
         }
-        if self.phase == Phase::Cleanup {
+        if self.phase == Phase::Cleanup && self.early_delete.is_none() {
             self.phase = Phase::Done;
         }
     }
+}
+
+/// The marker present while the monitor deletes the runtime's state.
+fn deleting_marker(exit_file: &Path) -> PathBuf {
+    exit_file.with_file_name(rpod_proto::RUNTIME_DELETING_FILE)
 }
 
 #[cfg(test)]

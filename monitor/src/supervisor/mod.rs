@@ -81,6 +81,14 @@ pub struct Supervisor {
     run_at_once: bool,
     /// The runtime invocation under way is `run --detach`.
     run_at_once_started: bool,
+    /// The current run was made by one `run --detach` that has returned:
+    /// once the process exits, nothing else uses the runtime's state.
+    delete_at_exit: bool,
+    /// The runtime's `delete`, started at the exit for a client that
+    /// removes the container itself (`HoldCleanup`), while the output
+    /// drains and that client removes the rest; the monitor stays until
+    /// it is done.
+    early_delete: Option<i32>,
     runtime_pid: Option<i32>,
     // io
     io: ContainerIo,
@@ -144,6 +152,8 @@ impl Supervisor {
             sync: SyncGate::new(sync),
             run_at_once: false,
             run_at_once_started: false,
+            delete_at_exit: false,
+            early_delete: None,
             runtime_pid: None,
             io: ContainerIo::Closed,
             stdin_pending: Vec::new(),

@@ -262,6 +262,8 @@ impl Supervisor {
             if self.runtime_pid == Some(pid) {
                 self.runtime_pid = None;
                 self.runtime_exited(st);
+            } else if self.early_delete_done(pid) {
+                // Its marker is gone: the engine's removal goes on.
             } else if self.cleanup.is(pid) {
                 self.next_cleanup();
             } else if self

@@ -348,13 +348,15 @@ fn a_held_cleanup_waits_for_its_holder() {
     }
 }
 
-/// The monitor leaves a finished run's runtime state to the engine, held
-/// or not: the engine's removal (or cleanup) deletes it, under the
-/// container's lock, while it releases the rest.
+/// A run made by one `runtime run --detach` for a client that removes the
+/// container itself has its runtime state deleted by the monitor from the
+/// exit on, with a marker present until that is done (the engine's removal
+/// waits for it); the monitor stays until then. Without the hold the state
+/// is left to the engine's cleanup.
 #[test]
-fn a_finished_run_keeps_its_runtime_state_for_the_engine() {
+fn a_held_run_has_its_runtime_state_deleted_by_the_monitor() {
     for held in [true, false] {
-        let mut c = TestCtr::new("kept", &["sh", "-c", "exit 0"], false, false);
+        let mut c = TestCtr::new("early", &["sh", "-c", "exit 0"], false, false);
         let pending = c.spawn().unwrap();
         let mut waiter = c.client();
         if held {
@@ -363,15 +365,27 @@ fn a_finished_run_keeps_its_runtime_state_for_the_engine() {
         pending.run().unwrap();
         assert_eq!(waiter.wait_exit().unwrap().code, 0);
         let state = c.runtime_root.join(&c.id);
-        assert!(state.exists(), "held: {held}");
+        let marker = c
+            .cfg
+            .exit_file
+            .with_file_name(rpod_proto::RUNTIME_DELETING_FILE);
         if held {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while marker.exists() {
+                assert!(std::time::Instant::now() < deadline, "delete still running");
+                assert!(
+                    is_monitor(c.monitor_pid.unwrap()),
+                    "monitor left mid-delete"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert!(!state.exists(), "the monitor's delete left the state");
             waiter.cleanup_done().unwrap();
+        } else {
+            assert!(state.exists());
+            assert!(!marker.exists());
         }
         drop(waiter);
         c.wait_monitor_gone();
-        if held {
-            // The holder removed the container: no cleanup ran either.
-            assert!(state.exists());
-        }
     }
 }
