@@ -208,10 +208,10 @@ fn prepare_and_spawn(
     let notify = super::sdnotify::notify_config(&rec.options, paths)?;
     let preserved = crate::inherited_fds::preserved(rec.options.preserve_fds)
         .map_err(ContainerError::InvalidArgument)?;
-    // A monitor that will hold no published ports starts now and gets
-    // ready (exec, double fork, sockets) while the rest is prepared; one
-    // that holds them starts once the network has reserved them.
-    let starting = if publishes_no_ports(rec) {
+    // A monitor that will hold none of the network's descriptors starts
+    // now and gets ready (exec, double fork, sockets) while the rest is
+    // prepared; one that holds them starts once the network made them.
+    let starting = if holds_nothing(rec) {
         let config = monitor_config(ctx, rec, paths, &runtime, notify.clone(), 0);
         Some(paths.monitor.start_holding(&config, &preserved)?)
     } else {
@@ -323,8 +323,12 @@ fn prepare_and_spawn(
     )?;
     crate::rootless::spec::adjust(&mut generated);
     spec::write_spec(&generated, &paths.run_dir)?;
-    if let Some(starting) = starting {
-        return Ok(starting.ready()?);
+    match starting {
+        Some(starting) if net.held_ports.is_empty() => return Ok(starting.ready()?),
+        // The network handed over descriptors after all: a monitor that
+        // holds them takes the early one's place.
+        Some(starting) => drop(starting),
+        None => {}
     }
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
     let config = monitor_config(ctx, rec, paths, &runtime, notify, held_fds);
@@ -338,10 +342,13 @@ fn prepare_and_spawn(
     Ok(paths.monitor.spawn_holding(&config, &handed)?)
 }
 
-/// Whether the container publishes no ports (`-p`, `-P`): its monitor
-/// then holds no port sockets and can start before the network is set up.
-fn publishes_no_ports(rec: &ContainerRecord) -> bool {
-    rec.options.net.ports.is_empty() && !rec.options.net.publish_all
+/// Whether the container's monitor will hold no descriptors of its network
+/// (no published ports, `-p`/`-P`; no user-mode network helper, whose exit
+/// pipe the monitor keeps): it can then start before the network is set up.
+fn holds_nothing(rec: &ContainerRecord) -> bool {
+    rec.options.net.ports.is_empty()
+        && !rec.options.net.publish_all
+        && !super::usermode_net::is_usermode(&rec.options.network)
 }
 
 /// The configuration of the container's monitor, which holds `held_fds`
