@@ -91,6 +91,23 @@ fn prestart_and_poststop_hooks() {
         "a hook that does not match never runs"
     );
 
+    // The poststop hook also notes whether the container's root filesystem
+    // is still mounted: as in Podman, the runtime's delete (which runs the
+    // hook) comes before the unmount. The script runs at the hook's time,
+    // so it can be rewritten now that the id is known.
+    let merged = env.root().join(format!("storage/containers/{id}/merged"));
+    hook(
+        &hooks,
+        "20-post",
+        &format!(
+            "cat > {o}/poststop.tmp\n\
+             grep -q ' {} ' /proc/self/mountinfo && touch {o}/root-mounted\n\
+             mv {o}/poststop.tmp {o}/poststop.json",
+            merged.display()
+        ),
+        r#"{"always":true}"#,
+        r#"["poststop"]"#,
+    );
     // No rpod command runs from here on: the container exits, its monitor
     // runs the cleanup, the runtime's delete runs the poststop hook.
     std::fs::write(gate.join("go"), "").unwrap();
@@ -99,6 +116,10 @@ fn prestart_and_poststop_hooks() {
     });
     let post = read_json(&out.join("poststop.json"));
     assert_eq!(post["id"], id.as_str(), "{post}");
+    assert!(
+        out.join("root-mounted").exists(),
+        "the poststop hook ran after the root filesystem was unmounted"
+    );
     assert_eq!(
         env.ok(&["inspect", "--format", "{{.State.Status}}", &id])
             .trim(),

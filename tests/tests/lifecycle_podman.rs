@@ -179,6 +179,29 @@ fn container_exists_and_wait_conditions() {
     let mut waiter = w.env.cmd(&["wait", "--condition", "removing", &name]);
     waiter.stdout(Stdio::piped());
     let waiter = waiter.spawn().unwrap();
+    // The waiter must have found the container before it goes (else it
+    // rightly says there is no such container): it has, once it sleeps
+    // between its looks with the database open.
+    let pid = waiter.id();
+    let db = w.env.root().join("db.sqlite");
+    wait_until(Duration::from_secs(30), "the waiter's first look", || {
+        let has_db = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == db));
+        let all_sleep = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .all(|t| {
+                std::fs::read_to_string(t.path().join("stat")).is_ok_and(|st| {
+                    st.rsplit_once(") ")
+                        .is_some_and(|(_, r)| r.starts_with('S'))
+                })
+            });
+        has_db && all_sleep
+    });
     w.env.ok(&["rm", "-f", "-t0", &name]);
     let out = waiter.wait_with_output().unwrap();
     assert!(out.status.success());

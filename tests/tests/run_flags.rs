@@ -507,6 +507,21 @@ fn timeout_unsetenv_and_missing_workdir_as_podman() {
         err.starts_with("Error: workdir \"/i/do/not/exist\" does not exist on container "),
         "{err}"
     );
+    // Its monitor, started while the container was prepared, is gone with
+    // its sockets.
+    let runroot = w.env.runroot().display().to_string();
+    let monitors: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("pod-monitor") && c.contains(&runroot))
+        .collect();
+    assert!(monitors.is_empty(), "{monitors:?}");
+    let sockets: Vec<_> = std::fs::read_dir(w.env.runroot().join("s"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(sockets.is_empty(), "{sockets:?}");
     let dir = w.env.dir().display().to_string();
     let pwd = w.env.ok(&[
         "run",

@@ -116,6 +116,9 @@ async fn launch(
         Ok(p) => p,
         Err(e) => {
             undo_prepare(ctx, rec, &paths);
+            // A monitor started early has exited by now (see
+            // `StartingMonitor`): its pid file goes too.
+            remove_run_files(&paths);
             return Err(e);
         }
     };
@@ -202,6 +205,19 @@ fn prepare_and_spawn(
     {
         super::log_link::link(&paths.log, target)?;
     }
+    let runtime = runtime_for(ctx, rec)?;
+    let notify = super::sdnotify::notify_config(&rec.options, paths)?;
+    let preserved = crate::inherited_fds::preserved(rec.options.preserve_fds)
+        .map_err(ContainerError::InvalidArgument)?;
+    // A monitor that will hold no published ports starts now and gets
+    // ready (exec, double fork, sockets) while the rest is prepared; one
+    // that holds them starts once the network has reserved them.
+    let starting = if publishes_no_ports(rec) {
+        let config = monitor_config(ctx, rec, paths, &runtime, notify.clone(), 0);
+        Some(paths.monitor.start_holding(&config, &preserved)?)
+    } else {
+        None
+    };
     let (image_config, rootfs, own_maps) = match &rec.options.rootfs {
         Some(dir) => {
             let (rootfs, own_maps) = super::userns::mount_dir_root(ctx, rec, paths, dir)?;
@@ -300,7 +316,6 @@ fn prepare_and_spawn(
     if rec.options.read_only && rec.options.read_only_no_tmpfs {
         spec::read_only_dev(&mut generated);
     }
-    let notify = super::sdnotify::notify_config(&rec.options, paths)?;
     if let Some(dir) = notify.as_ref().and_then(|n| n.socket_path.parent()) {
         spec::add_notify_socket(&mut generated, dir)?;
     }
@@ -320,11 +335,38 @@ fn prepare_and_spawn(
     )?;
     crate::rootless::spec::adjust(&mut generated);
     spec::write_spec(&generated, &paths.run_dir)?;
-    let runtime = runtime_for(ctx, rec)?;
+    if let Some(starting) = starting {
+        return Ok(starting.ready()?);
+    }
     let held_fds = u32::try_from(net.held_ports.len()).unwrap_or(u32::MAX);
-    let preserved = crate::inherited_fds::preserved(rec.options.preserve_fds)
-        .map_err(ContainerError::InvalidArgument)?;
-    let config = MonitorConfig {
+    let config = monitor_config(ctx, rec, paths, &runtime, notify, held_fds);
+    // The monitor keeps its copies of the port sockets; ours close here.
+    let handed: Vec<_> = net
+        .held_ports
+        .iter()
+        .map(std::os::fd::AsFd::as_fd)
+        .chain(preserved)
+        .collect();
+    Ok(paths.monitor.spawn_holding(&config, &handed)?)
+}
+
+/// Whether the container publishes no ports (`-p`, `-P`): its monitor
+/// then holds no port sockets and can start before the network is set up.
+fn publishes_no_ports(rec: &ContainerRecord) -> bool {
+    rec.options.net.ports.is_empty() && !rec.options.net.publish_all
+}
+
+/// The configuration of the container's monitor, which holds `held_fds`
+/// published port sockets.
+fn monitor_config(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    paths: &ContainerPaths,
+    runtime: &OciRuntime,
+    notify: Option<rpod_proto::NotifyConfig>,
+    held_fds: u32,
+) -> MonitorConfig {
+    MonitorConfig {
         log_path: rec.options.logs_to_file().then(|| paths.log.clone()),
         journald: rec
             .options
@@ -357,20 +399,12 @@ fn prepare_and_spawn(
         ..paths.monitor.monitor_config(
             &rec.id,
             MonitorMode::Create,
-            &runtime,
+            runtime,
             paths.run_dir.clone(),
             rec.options.tty,
             rec.options.interactive,
         )
-    };
-    // The monitor keeps its copies of the port sockets; ours close here.
-    let handed: Vec<_> = net
-        .held_ports
-        .iter()
-        .map(std::os::fd::AsFd::as_fd)
-        .chain(preserved)
-        .collect();
-    Ok(paths.monitor.spawn_holding(&config, &handed)?)
+    }
 }
 
 pub(crate) fn cleanup_command(ctx: &EngineCtx, id: &str) -> Vec<String> {
@@ -666,9 +700,12 @@ pub(crate) async fn remove(
     crate::fault::point("rm.after-mark");
     let paths = ContainerPaths::new(&ctx.config, &rec.id);
     super::recovery::kill_stale_monitor(&paths);
-    release_resources(ctx, rec, &paths).await?;
-    crate::fault::point("rm.after-release");
-    ctx.store.remove_container_storage(&rec.id)?;
+    release_resources_and(ctx, rec, &paths, || {
+        crate::fault::point("rm.after-release");
+        ctx.store.remove_container_storage(&rec.id)?;
+        Ok(())
+    })
+    .await?;
     crate::fault::point("rm.after-storage");
     remove_dir(&paths.run_dir)?;
     remove_dir(&paths.data_dir)?;
@@ -715,6 +752,23 @@ async fn release_resources(
     rec: &ContainerRecord,
     paths: &ContainerPaths,
 ) -> Result<(), ContainerError> {
+    release_resources_and(ctx, rec, paths, || Ok(())).await
+}
+
+/// [`release_resources`], doing `meanwhile` (work that needs neither the
+/// runtime's state nor the run directory) after the unmounts.
+///
+/// The runtime's `delete` is a process of its own (for runc mostly a Go
+/// start-up): the network, volumes and mounts are released while it runs,
+/// instead of after it. A container with poststop hooks keeps its root
+/// filesystem (and `meanwhile` waits) until the delete, which runs them,
+/// is done, as in Podman, which deletes before it unmounts.
+async fn release_resources_and(
+    ctx: &EngineCtx,
+    rec: &ContainerRecord,
+    paths: &ContainerPaths,
+    meanwhile: impl FnOnce() -> Result<(), ContainerError>,
+) -> Result<(), ContainerError> {
     let runtime = runtime_for(ctx, rec)?;
     // Both runc and crun keep a container's state in `<root>/<id>`: without
     // it there is nothing to delete, and no runtime process to spawn.
@@ -722,20 +776,41 @@ async fn release_resources(
         .root
         .as_ref()
         .is_none_or(|root| root.join(&rec.id).exists());
-    if has_state {
-        match runtime.delete(&rec.id, true).await {
-            Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let deleting = if has_state {
+        Some(runtime.start_delete(&rec.id, true)?)
+    } else {
+        None
+    };
+    let hooks_need_root = deleting.is_some() && spec::has_poststop_hooks(&paths.run_dir);
     super::network::teardown(ctx, rec, paths);
     super::pod_pins::release(rec, paths);
     super::userns::release(paths);
     super::volumes::release(ctx, paths);
-    ctx.store.unmount_rootfs(&rec.id)?;
-    super::shm::release(ctx, &rec.id)?;
+    let mut after_delete = None;
+    if hooks_need_root {
+        after_delete = Some(meanwhile);
+    } else {
+        release_root(ctx, rec)?;
+        meanwhile()?;
+    }
+    if let Some(deleting) = deleting {
+        match deleting.await {
+            Ok(()) | Err(RuntimeError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(meanwhile) = after_delete {
+        release_root(ctx, rec)?;
+        meanwhile()?;
+    }
     remove_run_files(paths);
     Ok(())
+}
+
+/// Unmounts the container's root filesystem and its /dev/shm.
+fn release_root(ctx: &EngineCtx, rec: &ContainerRecord) -> Result<(), ContainerError> {
+    ctx.store.unmount_rootfs(&rec.id)?;
+    super::shm::release(ctx, &rec.id)
 }
 
 /// How long a finishing monitor may take to write its exit file.

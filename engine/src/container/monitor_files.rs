@@ -101,8 +101,17 @@ impl MonitorFiles {
         config: &MonitorConfig,
         held: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<PendingMonitor, MonitorError> {
+        self.start_holding(config, held)?.ready()
+    }
+
+    /// [`Self::spawn_holding`] without waiting for the monitor to be ready.
+    pub(crate) fn start_holding(
+        &self,
+        config: &MonitorConfig,
+        held: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<monitor::StartingMonitor, MonitorError> {
         let bin = monitor::find_monitor_binary().ok_or(MonitorError::BinaryNotFound)?;
-        monitor::spawn(&bin, config, &self.monitor_config, held)
+        monitor::start(&bin, config, &self.monitor_config, held)
     }
 
     /// Removes what a finished monitor leaves: its sockets, pid files and

@@ -34,17 +34,28 @@ pub struct PendingMonitor {
     sync: UnixStream,
 }
 
+/// A monitor [`start`]ed but not yet known to be ready. Dropping it closes
+/// the start gate and waits until the monitor has exited (it removes its
+/// sockets), and reaps the direct child.
+#[derive(Debug)]
+pub struct StartingMonitor {
+    child: Option<std::process::Child>,
+    sync: Option<UnixStream>,
+    binary: PathBuf,
+}
+
 /// Writes `config` to `config_path` and starts `monitor_bin` on it, handing
 /// it `held` on fds 4, 5, ... (the published ports it holds, then the
 /// descriptors it passes into the container: `config` says how many of
-/// each). Returns once the monitor is ready; the direct child has been
-/// reaped, the monitor itself is not our child.
-pub fn spawn(
+/// each). Returns at once: the monitor starts (and double-forks) while the
+/// caller goes on; [`StartingMonitor::ready`] waits until it is ready (the
+/// direct child reaped; the monitor itself is not our child).
+pub fn start(
     monitor_bin: &Path,
     config: &MonitorConfig,
     config_path: &Path,
     held: &[BorrowedFd<'_>],
-) -> Result<PendingMonitor, MonitorError> {
+) -> Result<StartingMonitor, MonitorError> {
     let json = serde_json::to_vec_pretty(config).map_err(|e| MonitorError::Config {
         path: config_path.to_path_buf(),
         source: e.into(),
@@ -55,7 +66,7 @@ pub fn spawn(
     })?;
     // Both ends are close-on-exec; only the child's dup onto fd 3 survives
     // its exec.
-    let (mut ours, theirs) =
+    let (ours, theirs) =
         UnixStream::pair().map_err(|e| MonitorError::io("create sync socketpair", e))?;
     let theirs_fd = theirs.as_raw_fd();
     let mut cmd = Command::new(monitor_bin);
@@ -109,40 +120,76 @@ pub fn spawn(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|source| MonitorError::Spawn {
+    let child = cmd.spawn().map_err(|source| MonitorError::Spawn {
         binary: monitor_bin.to_path_buf(),
         source,
     })?;
     drop(theirs);
-    let status = child
-        .wait()
-        .map_err(|e| MonitorError::io("wait for pod-monitor", e))?;
-    if !status.success() {
-        let mut stderr = String::new();
-        if let Some(mut s) = child.stderr.take() {
-            let _ = s.read_to_string(&mut stderr);
+    Ok(StartingMonitor {
+        child: Some(child),
+        sync: Some(ours),
+        binary: monitor_bin.to_path_buf(),
+    })
+}
+
+impl StartingMonitor {
+    /// Waits until the monitor is ready: its direct child has exited (and
+    /// is reaped) and the monitor said `Ready`.
+    pub fn ready(mut self) -> Result<PendingMonitor, MonitorError> {
+        let (Some(mut child), Some(mut ours)) = (self.child.take(), self.sync.take()) else {
+            return Err(MonitorError::Startup(format!(
+                "{}: already waited for",
+                self.binary.display()
+            )));
+        };
+        let status = child
+            .wait()
+            .map_err(|e| MonitorError::io("wait for pod-monitor", e))?;
+        if !status.success() {
+            let mut stderr = String::new();
+            if let Some(mut s) = child.stderr.take() {
+                let _ = s.read_to_string(&mut stderr);
+            }
+            return Err(MonitorError::Startup(format!(
+                "{status}: {}",
+                stderr.trim()
+            )));
         }
-        return Err(MonitorError::Startup(format!(
-            "{status}: {}",
-            stderr.trim()
-        )));
+        drop(child);
+        ours.set_read_timeout(Some(READY_TIMEOUT))
+            .map_err(|e| MonitorError::io("set sync socket timeout", e))?;
+        match read_frame::<_, SyncMsg>(&mut ours) {
+            Ok(SyncMsg::Ready { monitor_pid }) => Ok(PendingMonitor {
+                monitor_pid,
+                sync: ours,
+            }),
+            Ok(SyncMsg::Failed { message }) => Err(MonitorError::Startup(message)),
+            Ok(other) => Err(MonitorError::Startup(format!(
+                "unexpected message {other:?}"
+            ))),
+            Err(FrameError::Closed) => Err(MonitorError::Startup(
+                "the monitor exited before it was ready".into(),
+            )),
+            Err(e) => Err(MonitorError::protocol("waiting for Ready", e)),
+        }
     }
-    drop(child);
-    ours.set_read_timeout(Some(READY_TIMEOUT))
-        .map_err(|e| MonitorError::io("set sync socket timeout", e))?;
-    match read_frame::<_, SyncMsg>(&mut ours) {
-        Ok(SyncMsg::Ready { monitor_pid }) => Ok(PendingMonitor {
-            monitor_pid,
-            sync: ours,
-        }),
-        Ok(SyncMsg::Failed { message }) => Err(MonitorError::Startup(message)),
-        Ok(other) => Err(MonitorError::Startup(format!(
-            "unexpected message {other:?}"
-        ))),
-        Err(FrameError::Closed) => Err(MonitorError::Startup(
-            "the monitor exited before it was ready".into(),
-        )),
-        Err(e) => Err(MonitorError::protocol("waiting for Ready", e)),
+}
+
+impl Drop for StartingMonitor {
+    fn drop(&mut self) {
+        if let Some(mut sync) = self.sync.take() {
+            // The gate closes: the monitor goes once it is up. Its end
+            // closes when it has exited (having removed its sockets), so
+            // the caller can clear the run directory after this.
+            let _ = sync.shutdown(std::net::Shutdown::Write);
+            let _ = sync.set_read_timeout(Some(FAIL_EXIT_TIMEOUT));
+            let mut sink = [0u8; 256];
+            while matches!(sync.read(&mut sink), Ok(n) if n > 0) {}
+        }
+        if let Some(mut child) = self.child.take() {
+            // The direct child exits as soon as it has forked the monitor.
+            let _ = child.wait();
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::process::Stdio;
 
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 
 use super::{OciRuntime, RuntimeError};
 
@@ -32,8 +32,13 @@ fn says_not_found(stderr: &str, id: &str) -> bool {
 impl OciRuntime {
     /// Runs `runtime [global args] args...`, returning stdout on success.
     async fn run(&self, id: &str, args: &[&str]) -> Result<String, RuntimeError> {
-        let command = args.first().copied().unwrap_or_default().to_owned();
-        let out = Command::new(&self.path)
+        let child = self.spawn(args)?;
+        self.finish(id, args, child).await
+    }
+
+    /// Starts `runtime [global args] args...` without waiting for it.
+    fn spawn(&self, args: &[&str]) -> Result<Child, RuntimeError> {
+        Command::new(&self.path)
             .args(self.runtime_args())
             .args(args)
             // systemd's socket is for rpod (--sdnotify): runc would take
@@ -42,7 +47,19 @@ impl OciRuntime {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .output()
+            .spawn()
+            .map_err(|source| RuntimeError::Spawn {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Waits for a command [`OciRuntime::spawn`] started: its stdout on
+    /// success, else its failure (`NotFound` when it names `id` unknown).
+    async fn finish(&self, id: &str, args: &[&str], child: Child) -> Result<String, RuntimeError> {
+        let command = args.first().copied().unwrap_or_default().to_owned();
+        let out = child
+            .wait_with_output()
             .await
             .map_err(|source| RuntimeError::Spawn {
                 path: self.path.clone(),
@@ -88,12 +105,24 @@ impl OciRuntime {
 
     /// `delete [--force] ID`.
     pub async fn delete(&self, id: &str, force: bool) -> Result<(), RuntimeError> {
-        let mut args = vec!["delete"];
-        if force {
-            args.push("--force");
-        }
-        args.push(id);
-        self.run(id, &args).await.map(drop)
+        self.start_delete(id, force)?.await
+    }
+
+    /// `delete [--force] ID`, started now: the returned future waits for
+    /// it, so the caller can do other work while the runtime deletes.
+    pub fn start_delete<'a>(
+        &'a self,
+        id: &'a str,
+        force: bool,
+    ) -> Result<impl std::future::Future<Output = Result<(), RuntimeError>> + 'a, RuntimeError>
+    {
+        let args: &'static [&'static str] = if force {
+            &["delete", "--force"]
+        } else {
+            &["delete"]
+        };
+        let child = self.spawn(&[args, &[id]].concat())?;
+        Ok(async move { self.finish(id, args, child).await.map(drop) })
     }
 
     /// `state ID`.

@@ -283,6 +283,27 @@ fn working_dir(
     }
 }
 
+/// Whether the `config.json` in `bundle_dir` has poststop hooks (the
+/// runtime's `delete` runs them). A missing or unreadable file counts as
+/// having them (the runtime keeps its own copy of the hooks): the caller
+/// then keeps the order that is right for hooks.
+pub fn has_poststop_hooks(bundle_dir: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Hooks {
+        #[serde(default)]
+        poststop: Vec<serde::de::IgnoredAny>,
+    }
+    #[derive(serde::Deserialize)]
+    struct WithHooks {
+        #[serde(default)]
+        hooks: Option<Hooks>,
+    }
+    std::fs::read(bundle_dir.join("config.json"))
+        .ok()
+        .and_then(|json| serde_json::from_slice::<WithHooks>(&json).ok())
+        .is_none_or(|s| s.hooks.is_some_and(|h| !h.poststop.is_empty()))
+}
+
 /// Writes `spec` as `config.json` in `bundle_dir` (atomically: temp file,
 /// rename) and returns its path.
 pub fn write_spec(spec: &Spec, bundle_dir: &Path) -> Result<PathBuf, SpecError> {

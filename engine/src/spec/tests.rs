@@ -377,3 +377,33 @@ fn umask_and_group_add_reach_the_process_and_exec_users() {
         Err(SpecError::GroupNotFound(_))
     ));
 }
+
+#[test]
+fn poststop_hooks_are_found_in_the_written_spec() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    assert!(has_poststop_hooks(dir.path()), "no spec: assume hooks");
+    let mut spec = gen(&f, &ContainerOptions::default(), IMAGE).unwrap();
+    write_spec(&spec, dir.path()).unwrap();
+    assert!(!has_poststop_hooks(dir.path()));
+    let hook = oci_spec::runtime::HookBuilder::default()
+        .path("/bin/true")
+        .build()
+        .unwrap();
+    let hooks = oci_spec::runtime::HooksBuilder::default()
+        .prestart(vec![hook.clone()])
+        .build()
+        .unwrap();
+    spec.set_hooks(Some(hooks));
+    write_spec(&spec, dir.path()).unwrap();
+    assert!(!has_poststop_hooks(dir.path()), "prestart only");
+    let hooks = oci_spec::runtime::HooksBuilder::default()
+        .poststop(vec![hook])
+        .build()
+        .unwrap();
+    spec.set_hooks(Some(hooks));
+    write_spec(&spec, dir.path()).unwrap();
+    assert!(has_poststop_hooks(dir.path()));
+    std::fs::write(dir.path().join("config.json"), b"{garbled").unwrap();
+    assert!(has_poststop_hooks(dir.path()), "unreadable: assume hooks");
+}

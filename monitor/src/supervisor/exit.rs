@@ -227,42 +227,6 @@ impl Supervisor {
         // `finish_exit`), so a reader of a journald log sees every line
         // before the `died` that ends its `--follow`.
         self.died_pending = self.cfg.mode == rpod_proto::MonitorMode::Create;
-        if std::mem::take(&mut self.delete_at_exit)
-            && self.controls.cleanup_held()
-            && !self.restarts.wants(code)
-        {
-            self.start_early_delete();
-        }
-    }
-
-    /// `run --rm` in the foreground: the runtime's state is deleted while
-    /// the output drains, instead of by that client after the exit.
-    fn start_early_delete(&mut self) {
-        match runtime::delete_command(&self.cfg)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(child) => self.early_delete = Some(child.id() as i32),
-            // The client deletes it then, as without the hold.
-            Err(e) => diag::warn(&format!("runtime delete: {e}")),
-        }
-    }
-
-    /// The early `delete` ended (a failure leaves the state to the
-    /// engine's cleanup, as without it).
-    pub(super) fn early_delete_done(&mut self, pid: i32) -> bool {
-        if self.early_delete != Some(pid) {
-            return false;
-        }
-        self.early_delete = None;
-        true
-    }
-
-    /// Whether the exit waits for the early `delete`.
-    pub(super) fn early_delete_pending(&self) -> bool {
-        self.early_delete.is_some()
     }
 
     /// The output is drained: restart, or publish the exit (exit file,

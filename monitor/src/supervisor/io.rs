@@ -417,7 +417,7 @@ impl Supervisor {
             }
         }
         let drained = self.io.first_output().is_none() && self.attaches.flushed();
-        if Instant::now() >= deadline || (drained && !self.early_delete_pending()) {
+        if drained || Instant::now() >= deadline {
             self.finish_exit();
         }
     }

@@ -81,13 +81,6 @@ pub struct Supervisor {
     run_at_once: bool,
     /// The runtime invocation under way is `run --detach`.
     run_at_once_started: bool,
-    /// The current run was made by one `run --detach` that has returned:
-    /// once the process exits, nothing else uses the runtime's state.
-    delete_at_exit: bool,
-    /// The runtime's `delete`, started at the exit for a client that
-    /// removes the container itself (`HoldCleanup`); the exit is published
-    /// once it is done, so that client finds the state gone.
-    early_delete: Option<i32>,
     runtime_pid: Option<i32>,
     // io
     io: ContainerIo,
@@ -151,8 +144,6 @@ impl Supervisor {
             sync: SyncGate::new(sync),
             run_at_once: false,
             run_at_once_started: false,
-            delete_at_exit: false,
-            early_delete: None,
             runtime_pid: None,
             io: ContainerIo::Closed,
             stdin_pending: Vec::new(),

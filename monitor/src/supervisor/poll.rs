@@ -262,8 +262,6 @@ impl Supervisor {
             if self.runtime_pid == Some(pid) {
                 self.runtime_pid = None;
                 self.runtime_exited(st);
-            } else if self.early_delete_done(pid) {
-                // The exit is published by the drain (after this).
             } else if self.cleanup.is(pid) {
                 self.next_cleanup();
             } else if self

@@ -238,7 +238,7 @@ impl Supervisor {
             return;
         }
         let _ = fs::remove_file(&log_path);
-        self.delete_at_exit = std::mem::take(&mut self.run_at_once_started);
+        self.run_at_once_started = false;
         let pid = match fs::read_to_string(&self.cfg.pid_file) {
             Ok(s) => s.trim().parse::<i32>().ok().filter(|&p| p > 0),
             Err(_) => None,

@@ -169,7 +169,7 @@ impl TestCtr {
     /// Spawns the monitor for `cfg` (ready, start gate closed).
     pub fn spawn_cfg(&mut self, cfg: &MonitorConfig) -> Result<PendingMonitor, MonitorError> {
         let cfg_path = cfg.socket_path.with_extension("json");
-        let p = monitor::spawn(&monitor_bin(), cfg, &cfg_path, &[])?;
+        let p = monitor::start(&monitor_bin(), cfg, &cfg_path, &[])?.ready()?;
         if self.monitor_pid.is_none() {
             self.monitor_pid = Some(p.monitor_pid);
         } else {

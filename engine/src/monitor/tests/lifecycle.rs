@@ -348,14 +348,13 @@ fn a_held_cleanup_waits_for_its_holder() {
     }
 }
 
-/// A run made by one `runtime run --detach` for a client that removes the
-/// container itself has its runtime state deleted by the monitor before
-/// the exit is published; without the hold the state is left to the
-/// engine's cleanup.
+/// The monitor leaves a finished run's runtime state to the engine, held
+/// or not: the engine's removal (or cleanup) deletes it, under the
+/// container's lock, while it releases the rest.
 #[test]
-fn a_held_run_has_its_runtime_state_deleted_before_the_exit() {
+fn a_finished_run_keeps_its_runtime_state_for_the_engine() {
     for held in [true, false] {
-        let mut c = TestCtr::new("early", &["sh", "-c", "exit 0"], false, false);
+        let mut c = TestCtr::new("kept", &["sh", "-c", "exit 0"], false, false);
         let pending = c.spawn().unwrap();
         let mut waiter = c.client();
         if held {
@@ -364,11 +363,15 @@ fn a_held_run_has_its_runtime_state_deleted_before_the_exit() {
         pending.run().unwrap();
         assert_eq!(waiter.wait_exit().unwrap().code, 0);
         let state = c.runtime_root.join(&c.id);
-        assert_eq!(state.exists(), !held, "held: {held}");
+        assert!(state.exists(), "held: {held}");
         if held {
             waiter.cleanup_done().unwrap();
         }
         drop(waiter);
         c.wait_monitor_gone();
+        if held {
+            // The holder removed the container: no cleanup ran either.
+            assert!(state.exists());
+        }
     }
 }
