@@ -278,7 +278,12 @@ fn sigkill_during_pod_start_is_completed_by_the_next_command() {
     let (w, img) = busybox();
     let _g = PodGuard(&w.env);
     let pod = unique_name("pod");
-    w.env.ok(&["pod", "create", "--name", &pod]);
+    // Sharing its PID namespace, the pod's members start once its infra
+    // runs (`pod-start.after-infra`; members of a pod whose namespaces are
+    // pinned start beside the infra instead).
+    let share = ["--share", "pid,ipc,net,uts"];
+    w.env
+        .ok(&[&["pod", "create", "--name", &pod][..], &share].concat());
     let m = unique_name("m");
     w.env
         .ok(&["create", "--pod", &pod, "--name", &m, &img, "sleep", "600"]);
@@ -314,7 +319,7 @@ fn sigkill_during_pod_start_is_completed_by_the_next_command() {
 
     let pod_id = w
         .env
-        .ok(&["pod", "create", "--name", &pod])
+        .ok(&[&["pod", "create", "--name", &pod][..], &share].concat())
         .trim()
         .to_owned();
     w.env.ok(&["create", "--pod", &pod, &img, "sleep", "600"]);

@@ -388,6 +388,19 @@ impl ContainerHandle {
         .await
     }
 
+    /// [`ContainerHandle::start_with`] without starting dependencies first
+    /// (the pod actor starting its infra container).
+    pub(crate) async fn start_alone_with(
+        &self,
+        before_go: lifecycle::BeforeGo,
+    ) -> Result<(), ContainerError> {
+        self.ask(|reply| Msg::Start {
+            before_go: Some(before_go),
+            reply,
+        })
+        .await
+    }
+
     /// [`ContainerHandle::start`], running `before_go` once the
     /// container's monitor listens and before its process runs (to attach
     /// before the first byte of output). A running container is left as it

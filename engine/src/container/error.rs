@@ -44,6 +44,8 @@ pub enum ContainerError {
     #[error(transparent)]
     Network(#[from] crate::network::NetworkError),
     #[error(transparent)]
+    PinnedNamespace(#[from] super::pinned_ns::PinError),
+    #[error(transparent)]
     Volume(#[from] crate::volume::VolumeError),
     #[error(transparent)]
     Secret(#[from] crate::secret::SecretError),

@@ -180,6 +180,7 @@ async fn launch(
 /// Releases what [`prepare_and_spawn`] set up when the start goes no further.
 fn undo_prepare(ctx: &EngineCtx, rec: &ContainerRecord, paths: &ContainerPaths) {
     super::network::teardown(ctx, rec, paths);
+    super::pod_pins::release(rec, paths);
     super::userns::release(paths);
     super::volumes::release(ctx, paths);
     let _ = ctx.store.unmount_rootfs(&rec.id);
@@ -296,6 +297,17 @@ fn prepare_and_spawn(
         joins.push((oci_spec::runtime::LinuxNamespaceType::Network, ns));
     }
     spec::join_namespaces(&mut generated, &joins)?;
+    // A pod's infra container: the namespaces it shares, pinned first so
+    // members can join them before its process exists.
+    let names = super::pinned_ns::UtsNames {
+        hostname: generated
+            .hostname()
+            .clone()
+            .unwrap_or_else(|| hostname.clone()),
+        domainname: generated.domainname().clone(),
+    };
+    let own = super::pod_pins::pin_infra(ctx, rec, paths, &names)?;
+    spec::join_own_namespaces(&mut generated, &own)?;
     spec::apply_user_namespace(
         &mut generated,
         &super::placement::user_namespace(ctx, rec, paths)?,
@@ -786,6 +798,7 @@ async fn release_resources_and(
     let hooks_need_root =
         (monitor_deletes || deleting.is_some()) && spec::has_poststop_hooks(&paths.run_dir);
     super::network::teardown(ctx, rec, paths);
+    super::pod_pins::release(rec, paths);
     super::userns::release(paths);
     super::volumes::release(ctx, paths);
     let mut after_delete = None;

@@ -63,8 +63,9 @@ pub(crate) fn infra_of(
 
 /// The namespaces `rec` joins: those its `--ipc`/`--pid`/`--uts`/
 /// `--cgroupns` modes name (`container:ID`: that container's, which must
-/// be running; `ns:PATH`), and for a pod member `/proc/<infra pid>/ns/<ns>`
-/// for each other namespace its pod shares.
+/// be running; `ns:PATH`), and for a pod member each other namespace its
+/// pod shares: the infra's pinned one ([`super::pod_pins`]), else
+/// `/proc/<infra pid>/ns/<ns>`.
 pub(crate) fn joined_namespaces(
     ctx: &EngineCtx,
     rec: &ContainerRecord,
@@ -105,6 +106,22 @@ pub(crate) fn joined_namespaces(
         return Ok(joins);
     };
     let infra = lifecycle::load(ctx, &infra.id)?;
+    // Namespaces the infra holds pinned are joined by path, also while
+    // its start is under way; the others through its process.
+    let live_pins = super::pod_pins::live(ctx, &infra);
+    let mut through_process = Vec::new();
+    for (name, typ) in from_pod {
+        match live_pins
+            .then(|| super::pod_pins::pinned(ctx, &infra, name))
+            .flatten()
+        {
+            Some(path) => joins.push((*typ, path)),
+            None => through_process.push((*name, *typ)),
+        }
+    }
+    if through_process.is_empty() {
+        return Ok(joins);
+    }
     if !matches!(infra.state, ContainerState::Running) || infra.pid <= 0 {
         return Err(ContainerError::StateImproper(format!(
             "the infra container {} of pod {} is {}, not running: start the pod first",
@@ -113,12 +130,11 @@ pub(crate) fn joined_namespaces(
             infra.state.as_str()
         )));
     }
-    joins.extend(from_pod.into_iter().map(|(name, typ)| {
-        (
-            *typ,
-            PathBuf::from(format!("/proc/{}/ns/{name}", infra.pid)),
-        )
-    }));
+    joins.extend(
+        through_process
+            .into_iter()
+            .map(|(name, typ)| (typ, PathBuf::from(format!("/proc/{}/ns/{name}", infra.pid)))),
+    );
     Ok(joins)
 }
 

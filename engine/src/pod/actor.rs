@@ -3,7 +3,9 @@
 //! the global order), so two CLIs never interleave operations on one pod.
 //! Members are driven through their own container actors: infra first,
 //! then init containers to completion, then regular members in
-//! `--requires` order; stopping runs in reverse, infra last. The pod row
+//! `--requires` order (beside the infra's `runtime run` when the infra
+//! pinned every namespace the pod shares, see `container::pod_pins`);
+//! stopping runs in reverse, infra last. The pod row
 //! records the operation in progress (`starting`, `stopping`, `removing`)
 //! before it begins, and every step is idempotent, so an operation cut off
 //! by SIGKILL is completed by the next `pod start` / `pod stop` / `pod rm`.
@@ -343,24 +345,88 @@ async fn start(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
         // skip their own before-start step).
         cgroup::apply_limits(&pod.id, &pod.options.resources)?;
         service::maybe_start(engine, pod).await?;
-        start_infra(engine, pod).await?;
-        fault::point("pod-start.after-infra");
-        let roles = roles(engine.ctx(), pod)?;
-        for init in &roles.init {
-            run_init_container(engine, init).await?;
+        let beside = start_infra_beside(engine, pod).await?;
+        if beside.is_none() {
+            // The infra runs and no member was started.
+            fault::point("pod-start.after-infra");
         }
-        fault::point("pod-start.after-init");
-        for rec in &roles.regular {
-            let rec = load(engine.ctx(), &rec.id)?;
-            if is_live(&rec) {
-                continue;
-            }
-            start_requirements(engine, &rec, Some(&pod.id)).await?;
-            handle_of(engine, &rec)?.start_alone().await?;
-        }
-        Ok(())
+        let members = start_members(engine, pod).await;
+        let infra = match beside {
+            Some(task) => task.await.map_err(|_| ContainerError::ActorGone)?,
+            None => Ok(()),
+        };
+        // The infra's failure is the cause when both fail (members joined
+        // its namespaces).
+        infra?;
+        members
     })
     .await
+}
+
+/// Init containers to completion, then the regular members in order.
+async fn start_members(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
+    let roles = roles(engine.ctx(), pod)?;
+    for init in &roles.init {
+        run_init_container(engine, init).await?;
+    }
+    fault::point("pod-start.after-init");
+    for rec in &roles.regular {
+        let rec = load(engine.ctx(), &rec.id)?;
+        if is_live(&rec) {
+            continue;
+        }
+        start_requirements(engine, &rec, Some(&pod.id)).await?;
+        handle_of(engine, &rec)?.start_alone().await?;
+    }
+    Ok(())
+}
+
+/// The start of an infra container that goes on while members start.
+type InfraStart = tokio::task::JoinHandle<Result<(), ContainerError>>;
+
+/// Starts the pod's infra container. When the infra's namespaces are
+/// pinned, as soon as they are (its monitor waits to run its process),
+/// returns its start still under way, for the members to start beside it
+/// (the pod has no init containers, which must run alone first); else
+/// (nothing pinned, the infra already running or failing before that)
+/// returns once it is started, as [`start_infra`].
+async fn start_infra_beside(
+    engine: &Engine,
+    pod: &PodRecord,
+) -> Result<Option<InfraStart>, PodError> {
+    if !pod.options.infra {
+        return Ok(None);
+    }
+    let id = ensure_infra(engine, pod).await?;
+    let rec = load(engine.ctx(), &id)?;
+    if rec.state == ContainerState::Running {
+        return Ok(None);
+    }
+    let h = handle_of(engine, &rec)?;
+    let has_init = engine
+        .ctx()
+        .db
+        .pod_members(&pod.id)?
+        .iter()
+        .any(|c| c.options.pod.as_ref().is_some_and(|m| m.init_ctr.is_some()));
+    if has_init || !crate::container::pod_pins::pinnable(&rec) {
+        h.start_alone().await?;
+        return Ok(None);
+    }
+    let (pinned_tx, pinned_rx) = oneshot::channel();
+    let signal: crate::container::lifecycle::BeforeGo = Box::new(move || {
+        // The pod actor may have stopped listening (it failed): no matter.
+        let _ = pinned_tx.send(());
+        Ok(())
+    });
+    let task = tokio::spawn(async move { h.start_alone_with(signal).await });
+    // Dropped unsent: already running, or failed before its process.
+    if pinned_rx.await.is_ok() && crate::container::pod_pins::cover_pod(engine.ctx(), &rec) {
+        tracing::debug!(pod = %pod.id, "namespaces pinned: starting the members beside the infra container");
+        return Ok(Some(task));
+    }
+    task.await.map_err(|_| ContainerError::ActorGone)??;
+    Ok(None)
 }
 
 /// Runs an init container to completion; a `once` container is removed

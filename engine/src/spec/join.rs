@@ -47,6 +47,29 @@ pub fn join_namespaces(
     Ok(())
 }
 
+/// Joins namespaces made for this container before the runtime runs (a
+/// pod's infra container joining its pinned namespaces): as
+/// [`join_namespaces`], but they are the container's own, so its
+/// namespace sysctls stay, and the host and domain names come from the
+/// pinned UTS namespace, which already has them.
+pub fn join_own_namespaces(
+    spec: &mut Spec,
+    joins: &[(LinuxNamespaceType, PathBuf)],
+) -> Result<(), SpecError> {
+    if joins.is_empty() {
+        return Ok(());
+    }
+    let sysctl = spec.linux().as_ref().and_then(|l| l.sysctl().clone());
+    join_namespaces(spec, joins)?;
+    if let Some(linux) = spec.linux_mut() {
+        linux.set_sysctl(sysctl);
+    }
+    if joins.iter().any(|(t, _)| *t == LinuxNamespaceType::Uts) {
+        spec.set_domainname(None);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +108,30 @@ mod tests {
         assert_eq!(spec.hostname(), &None);
         let sysctl = spec.linux().as_ref().unwrap().sysctl().clone().unwrap();
         assert!(sysctl.is_empty(), "{sysctl:?}");
+    }
+
+    #[test]
+    fn own_pinned_namespaces_keep_the_sysctls() {
+        let mut spec = Spec::default();
+        spec.set_hostname(Some("x".into()));
+        spec.set_domainname(Some("d".into()));
+        if let Some(l) = spec.linux_mut() {
+            l.set_sysctl(Some(std::collections::HashMap::from([(
+                "net.ipv4.ping_group_range".to_owned(),
+                "0 0".to_owned(),
+            )])));
+        }
+        join_own_namespaces(
+            &mut spec,
+            &[
+                (LinuxNamespaceType::Network, "/run/x/netns".into()),
+                (LinuxNamespaceType::Uts, "/run/x/ns/uts".into()),
+            ],
+        )
+        .unwrap();
+        let sysctl = spec.linux().as_ref().unwrap().sysctl().clone().unwrap();
+        assert_eq!(sysctl.len(), 1, "{sysctl:?}");
+        assert_eq!(spec.hostname(), &None);
+        assert_eq!(spec.domainname(), &None);
     }
 }

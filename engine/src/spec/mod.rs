@@ -39,7 +39,7 @@ pub use error::SpecError;
 pub use etc_files::write_etc_files;
 pub use etc_files::{write_etc_files_with, EtcFiles, EtcNet};
 pub use image_config::ImageDefaults;
-pub use join::join_namespaces;
+pub use join::{join_namespaces, join_own_namespaces};
 pub use kernel::check_ulimit;
 #[cfg(test)]
 pub use linux::{MASKED_PATHS, READONLY_PATHS};
