@@ -256,3 +256,37 @@ fn a_pod_sharing_its_pid_namespace_starts_without_pins() {
     w.env.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
     assert!(ns_mounts(&w.env).is_empty(), "{:?}", ns_mounts(&w.env));
 }
+
+/// An infra container that fails in its runtime run (its command does not
+/// exist) after its members started beside it: the pod start fails, and
+/// those members are stopped again, as if they had waited for it.
+#[test]
+fn members_started_beside_a_failing_infra_are_stopped() {
+    let (w, img) = busybox();
+    let _g = PodGuard(&w.env);
+    let pod = unique_name("badinfra");
+    w.env.ok(&[
+        "pod",
+        "create",
+        "--name",
+        &pod,
+        "--infra-command",
+        "/no/such/infra-command",
+    ]);
+    let m = unique_name("m");
+    w.env
+        .ok(&["create", "--pod", &pod, "--name", &m, &img, "sleep", "600"]);
+    let out = w
+        .env
+        .cmd(&["--log-level", "debug", "pod", "start", &pod])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains(BESIDE), "{log}");
+    assert!(log.contains("/no/such/infra-command"), "{log}");
+    let state = w.env.ok(&["inspect", "--format", "{{.State.Status}}", &m]);
+    assert_ne!(state.trim(), "running", "the member runs without its infra");
+    w.env.ok(&["pod", "rm", "-f", "-t", "0", &pod]);
+    assert!(ns_mounts(&w.env).is_empty(), "{:?}", ns_mounts(&w.env));
+}

@@ -350,21 +350,39 @@ async fn start(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
             // The infra runs and no member was started.
             fault::point("pod-start.after-infra");
         }
-        let members = start_members(engine, pod).await;
+        let mut started = Vec::new();
+        let members = start_members(engine, pod, &mut started).await;
         let infra = match beside {
             Some(task) => task.await.map_err(|_| ContainerError::ActorGone)?,
             None => Ok(()),
         };
-        // The infra's failure is the cause when both fail (members joined
-        // its namespaces).
-        infra?;
+        if let Err(e) = infra {
+            // As if they had waited for it (Podman starts no member of a
+            // pod whose infra does not run): the members started beside
+            // it are stopped again. Its failure is the cause.
+            for id in started.iter().rev() {
+                if let Ok(rec) = load(engine.ctx(), id) {
+                    if rec.state.has_monitor() {
+                        if let Err(stop) = handle_of(engine, &rec)?.stop(Some(0)).await {
+                            tracing::warn!(container = %id, "stopping a member of a failed pod start: {stop}");
+                        }
+                    }
+                }
+            }
+            return Err(e.into());
+        }
         members
     })
     .await
 }
 
-/// Init containers to completion, then the regular members in order.
-async fn start_members(engine: &Engine, pod: &PodRecord) -> Result<(), PodError> {
+/// Init containers to completion, then the regular members in order; the
+/// ids of those it started are added to `started`.
+async fn start_members(
+    engine: &Engine,
+    pod: &PodRecord,
+    started: &mut Vec<String>,
+) -> Result<(), PodError> {
     let roles = roles(engine.ctx(), pod)?;
     for init in &roles.init {
         run_init_container(engine, init).await?;
@@ -377,6 +395,7 @@ async fn start_members(engine: &Engine, pod: &PodRecord) -> Result<(), PodError>
         }
         start_requirements(engine, &rec, Some(&pod.id)).await?;
         handle_of(engine, &rec)?.start_alone().await?;
+        started.push(rec.id.clone());
     }
     Ok(())
 }
