@@ -811,7 +811,11 @@ async fn release_resources_and(
     let deleted = match deleting {
         Some(deleting) => deleting.await,
         None if monitor_deletes => {
-            wait_for_monitor_delete(paths).await;
+            wait_for_monitor_delete(
+                &paths.monitor.runtime_deleting,
+                &paths.monitor.monitor_pid_file,
+            )
+            .await;
             // A delete that failed (or a monitor that died in it) left
             // the state.
             if has_state() {
@@ -839,14 +843,29 @@ async fn release_resources_and(
 const MONITOR_DELETE_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Waits until the monitor's `delete` is done (its marker is gone) or the
-/// monitor is (it died in it).
-async fn wait_for_monitor_delete(paths: &ContainerPaths) {
+/// monitor is (it died in it). The marker's removal wakes the wait through
+/// inotify; the monitor's life is looked at again every 50 ms (every
+/// millisecond where inotify is not to be had).
+async fn wait_for_monitor_delete(marker: &Path, monitor_pid_file: &Path) {
+    use futures_util::StreamExt;
+    use inotify::{Inotify, WatchMask};
+    // Watched before it is looked at: a removal in between still wakes.
+    let mut removed = Inotify::init().ok().and_then(|i| {
+        i.watches().add(marker, WatchMask::DELETE_SELF).ok()?;
+        i.into_event_stream(vec![0u8; 256]).ok()
+    });
     let deadline = std::time::Instant::now() + MONITOR_DELETE_GRACE;
-    while paths.monitor.runtime_deleting.exists()
-        && monitor::monitor_alive(&paths.monitor.monitor_pid_file)
+    while marker.exists()
+        && monitor::monitor_alive(monitor_pid_file)
         && std::time::Instant::now() < deadline
     {
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        match removed.as_mut() {
+            Some(events) => {
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_millis(50), events.next()).await;
+            }
+            None => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
+        }
     }
 }
 
@@ -907,5 +926,50 @@ mod start_race_tests {
             "OCI runtime error: runc start: open /run/runc/x/exec.fifo: no such file or directory"
         ));
         assert!(!start_released_the_process("container x does not exist"));
+    }
+}
+
+#[cfg(test)]
+mod monitor_delete_tests {
+    use std::time::{Duration, Instant};
+
+    use super::wait_for_monitor_delete;
+
+    #[tokio::test]
+    async fn the_markers_removal_or_the_monitors_death_ends_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join(rpod_proto::RUNTIME_DELETING_FILE);
+        let pid_file = dir.path().join("monitor.pid");
+        // A live process that passes for a monitor.
+        let mut monitor = std::process::Command::new("bash")
+            .args(["-c", "exec -a pod-monitor sleep 60"])
+            .spawn()
+            .unwrap();
+        std::fs::write(&pid_file, monitor.id().to_string()).unwrap();
+        let alive = Instant::now() + Duration::from_secs(10);
+        while !crate::monitor::monitor_alive(&pid_file) {
+            assert!(Instant::now() < alive, "the stand-in never looked alive");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::fs::write(&marker, b"").unwrap();
+        let m = marker.clone();
+        let remover = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            std::fs::remove_file(m).unwrap();
+        });
+        let start = Instant::now();
+        wait_for_monitor_delete(&marker, &pid_file).await;
+        remover.join().unwrap();
+        assert!(!marker.exists());
+        assert!(start.elapsed() >= Duration::from_millis(100));
+        assert!(start.elapsed() < Duration::from_secs(20), "not woken");
+        // The monitor dies with its marker left: the wait ends too.
+        std::fs::write(&marker, b"").unwrap();
+        monitor.kill().unwrap();
+        monitor.wait().unwrap();
+        let start = Instant::now();
+        wait_for_monitor_delete(&marker, &pid_file).await;
+        assert!(marker.exists());
+        assert!(start.elapsed() < Duration::from_secs(20), "not woken");
     }
 }
