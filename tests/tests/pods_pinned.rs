@@ -222,27 +222,32 @@ fn no_pin_is_left_after_stop_rm_or_a_killed_infra() {
     assert!(common::mounts(&w.env).is_empty());
 }
 
+/// A pod (`pod create` with `pod_args`) with one member sleeping, started
+/// at debug level: its name, the member's, and the start's output.
+fn pod_of_one_started(
+    env: &TestEnv,
+    img: &str,
+    tag: &str,
+    pod_args: &[&str],
+) -> (String, String, std::process::Output) {
+    let pod = unique_name(tag);
+    let mut create = vec!["pod", "create", "--name", &pod];
+    create.extend_from_slice(pod_args);
+    env.ok(&create);
+    let m = unique_name("m");
+    env.ok(&["create", "--pod", &pod, "--name", &m, img, "sleep", "600"]);
+    let out = env
+        .cmd(&["--log-level", "debug", "pod", "start", &pod])
+        .output()
+        .unwrap();
+    (pod, m, out)
+}
+
 #[test]
 fn a_pod_sharing_its_pid_namespace_starts_without_pins() {
     let (w, img) = busybox();
     let _g = PodGuard(&w.env);
-    let pod = unique_name("pidpod");
-    w.env.ok(&[
-        "pod",
-        "create",
-        "--name",
-        &pod,
-        "--share",
-        "pid,ipc,net,uts",
-    ]);
-    let m = unique_name("m");
-    w.env
-        .ok(&["create", "--pod", &pod, "--name", &m, &img, "sleep", "600"]);
-    let out = w
-        .env
-        .cmd(&["--log-level", "debug", "pod", "start", &pod])
-        .output()
-        .unwrap();
+    let (pod, m, out) = pod_of_one_started(&w.env, &img, "pidpod", &["--share", "pid,ipc,net,uts"]);
     assert!(out.status.success(), "{out:?}");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(!log.contains(BESIDE), "{log}");
@@ -264,23 +269,12 @@ fn a_pod_sharing_its_pid_namespace_starts_without_pins() {
 fn members_started_beside_a_failing_infra_are_stopped() {
     let (w, img) = busybox();
     let _g = PodGuard(&w.env);
-    let pod = unique_name("badinfra");
-    w.env.ok(&[
-        "pod",
-        "create",
-        "--name",
-        &pod,
-        "--infra-command",
-        "/no/such/infra-command",
-    ]);
-    let m = unique_name("m");
-    w.env
-        .ok(&["create", "--pod", &pod, "--name", &m, &img, "sleep", "600"]);
-    let out = w
-        .env
-        .cmd(&["--log-level", "debug", "pod", "start", &pod])
-        .output()
-        .unwrap();
+    let (pod, m, out) = pod_of_one_started(
+        &w.env,
+        &img,
+        "badinfra",
+        &["--infra-command", "/no/such/infra-command"],
+    );
     assert!(!out.status.success(), "{out:?}");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains(BESIDE), "{log}");
