@@ -188,16 +188,10 @@ fn remove_kinds(dir: &Path, kinds: &[PinKind]) -> bool {
     clean
 }
 
-/// Whether `path` is a mounted namespace.
-pub(crate) fn is_mounted(path: &Path) -> bool {
-    nix::sys::statfs::statfs(path)
-        .map(|s| s.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
-        .unwrap_or(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::network::netns::is_mounted;
 
     #[test]
     fn create_sets_names_then_remove_leaves_nothing() {

@@ -119,12 +119,7 @@ pub(crate) fn pinned(ctx: &EngineCtx, infra: &ContainerRecord, name: &str) -> Op
         }
         _ => return None,
     };
-    let mounted = if name == "net" {
-        netns::is_mounted(&path)
-    } else {
-        pinned_ns::is_mounted(&path)
-    };
-    mounted.then_some(path)
+    netns::is_mounted(&path).then_some(path)
 }
 
 /// Whether the pins of infra container `infra` (a fresh row) belong to a

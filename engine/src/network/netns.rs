@@ -120,8 +120,8 @@ pub fn remove(path: &Path) -> Result<(), NetnsError> {
     }
 }
 
-/// Whether `path` is a mounted network namespace (a crash may leave the file
-/// without the mount, or the mount of a namespace nothing else uses).
+/// Whether `path` is a mounted namespace, of any kind (a crash may leave the
+/// file without the mount, or the mount of a namespace nothing else uses).
 pub fn is_mounted(path: &Path) -> bool {
     nix::sys::statfs::statfs(path)
         .map(|s| s.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
