@@ -14,6 +14,7 @@ mod fdio;
 mod log_sink;
 mod logfile;
 mod notify;
+mod pid_file;
 mod runtime;
 mod sockets;
 mod supervisor;

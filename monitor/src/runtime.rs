@@ -24,24 +24,40 @@ pub fn log_path(cfg: &MonitorConfig) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// `create` (`run --detach` when `run` is set: created and started in
-/// one invocation) or `exec --detach` for the configured mode;
-/// `preserve_fds` descriptors from fd 3 up pass into the container.
+/// How a container's process is started by the runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invocation {
+    /// `create`: a `start` follows.
+    Create,
+    /// `run --detach`: created and started in one invocation, which
+    /// returns once the process runs.
+    RunDetached,
+    /// `run`: as [`Invocation::RunDetached`], but the runtime stays until
+    /// the process exits, exits with its status, and has deleted the
+    /// container's state (and cgroup) by then.
+    RunForeground,
+}
+
+/// The container's `create`/`run` as `how` says, or `exec --detach` for an
+/// exec session; `preserve_fds` descriptors from fd 3 up pass into the
+/// container.
 pub fn start_command(
     cfg: &MonitorConfig,
     log: &Path,
     console: Option<&Path>,
     preserve_fds: usize,
-    run: bool,
+    how: Invocation,
 ) -> Command {
     let mut cmd = base(cfg);
     cmd.arg("--log").arg(log).args(["--log-format", "json"]);
     match &cfg.mode {
-        MonitorMode::Create if run => {
-            cmd.args(["run", "--detach", "--bundle"]).arg(&cfg.bundle);
-        }
         MonitorMode::Create => {
-            cmd.arg("create").arg("--bundle").arg(&cfg.bundle);
+            match how {
+                Invocation::Create => cmd.arg("create"),
+                Invocation::RunDetached => cmd.args(["run", "--detach"]),
+                Invocation::RunForeground => cmd.arg("run"),
+            };
+            cmd.arg("--bundle").arg(&cfg.bundle);
         }
         MonitorMode::Exec { process, .. } => {
             cmd.args(["exec", "--detach", "--process"]).arg(process);

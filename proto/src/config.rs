@@ -117,6 +117,16 @@ pub struct MonitorConfig {
     /// (`run --preserve-fds`); restarts by the monitor pass none.
     #[serde(default)]
     pub preserve_fds: u32,
+    /// The container's first run may keep the runtime in the foreground
+    /// (`runtime run` without `--detach`) when a client holds the cleanup
+    /// to remove the container itself (`run --rm` attached): the runtime
+    /// then deletes its own state at the exit, sparing a `runtime delete`.
+    /// The engine sets it only where nothing needs the state after the
+    /// exit: no terminal, no memory limit (the runtime removes the cgroup
+    /// that counts OOM kills before the monitor could read it), no pod, no
+    /// restart policy, no `--sdnotify=container`.
+    #[serde(default)]
+    pub foreground_run: bool,
 }
 
 /// The first descriptor of [`MonitorConfig::held_fds`] (after the sync

@@ -166,6 +166,34 @@ fn memory_limit_oom_kills_with_137() {
     let oom = statuses.iter().position(|s| *s == "oom");
     let died = statuses.iter().position(|s| *s == "died");
     assert!(oom.is_some() && oom < died, "{statuses:?}");
+    // `run --rm` attached: the runtime stays in the foreground only for a
+    // container without a memory limit (it removes the cgroup that counts
+    // the kill): the `oom` event still comes for one with a limit.
+    let (code, _) = w.env.fails(&[
+        "run",
+        "--rm",
+        "--name",
+        "oomrm",
+        "--memory",
+        "32m",
+        &img,
+        "sh",
+        "-c",
+        "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived",
+    ]);
+    assert_eq!(code, 137);
+    let events = w.env.ok(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        "container=oomrm",
+        "--format",
+        "{{.Status}}",
+    ]);
+    let statuses: Vec<&str> = events.lines().collect();
+    let oom = statuses.iter().position(|s| *s == "oom");
+    let died = statuses.iter().position(|s| *s == "died");
+    assert!(oom.is_some() && oom < died, "{statuses:?}");
 }
 
 #[test]

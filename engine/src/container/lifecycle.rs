@@ -363,6 +363,27 @@ fn holds_nothing(rec: &ContainerRecord) -> bool {
         && !super::usermode_net::is_usermode(&rec.options.network)
 }
 
+/// Whether the monitor may keep the runtime in the foreground for the
+/// container's first run (see [`MonitorConfig::foreground_run`]): a `--rm`
+/// container without a terminal, whose exit nothing reads from the
+/// runtime's state or its cgroup afterwards. The runtime removes the
+/// cgroup before it exits, so a container that its own memory limit (or a
+/// pod's, or a parent cgroup's) could OOM-kill keeps the detached run,
+/// whose cgroup outlives the exit long enough for the monitor to read the
+/// kill counter.
+fn may_run_in_foreground(rec: &ContainerRecord, notify: bool) -> bool {
+    let o = &rec.options;
+    o.remove
+        && !o.tty
+        && !notify
+        && o.resources.memory.is_none_or(|m| m <= 0)
+        && o.pod.is_none()
+        && o.cgroup.parent.is_none()
+        && o.restart
+            .as_ref()
+            .is_none_or(|r| r.policy == super::options::RestartPolicy::No)
+}
+
 /// The configuration of the container's monitor, which holds `held_fds`
 /// published port sockets.
 fn monitor_config(
@@ -373,6 +394,7 @@ fn monitor_config(
     notify: Option<rpod_proto::NotifyConfig>,
     held_fds: u32,
 ) -> MonitorConfig {
+    let foreground_run = may_run_in_foreground(rec, notify.is_some());
     MonitorConfig {
         log_path: rec.options.logs_to_file().then(|| paths.log.clone()),
         journald: rec
@@ -403,6 +425,7 @@ fn monitor_config(
         healthy_notify: super::sdnotify::healthy_notify(&rec.options),
         held_fds,
         preserve_fds: rec.options.preserve_fds,
+        foreground_run,
         ..paths.monitor.monitor_config(
             &rec.id,
             MonitorMode::Create,
@@ -971,5 +994,63 @@ mod monitor_delete_tests {
         wait_for_monitor_delete(&marker, &pid_file).await;
         assert!(marker.exists());
         assert!(start.elapsed() < Duration::from_secs(20), "not woken");
+    }
+}
+
+#[cfg(test)]
+mod foreground_tests {
+    use super::may_run_in_foreground;
+    use crate::container::options::{
+        ContainerOptions, PodMembership, RestartConfig, RestartPolicy,
+    };
+    use crate::state::ContainerRecord;
+
+    fn rec(change: impl FnOnce(&mut ContainerOptions)) -> ContainerRecord {
+        let mut o = ContainerOptions {
+            remove: true,
+            ..Default::default()
+        };
+        change(&mut o);
+        ContainerRecord::new_created("cid".into(), "n".into(), o, Vec::new(), "runc".into(), 0)
+    }
+
+    /// Only a `--rm` container whose exit nothing reads from the runtime's
+    /// state or its cgroup afterwards keeps the runtime in the foreground.
+    #[test]
+    fn only_what_needs_nothing_after_the_exit_runs_in_the_foreground() {
+        assert!(may_run_in_foreground(&rec(|_| {}), false));
+        assert!(!may_run_in_foreground(&rec(|_| {}), true), "sdnotify");
+        assert!(!may_run_in_foreground(&rec(|o| o.remove = false), false));
+        assert!(!may_run_in_foreground(&rec(|o| o.tty = true), false));
+        assert!(!may_run_in_foreground(
+            &rec(|o| o.resources.memory = Some(32 << 20)),
+            false
+        ));
+        assert!(!may_run_in_foreground(
+            &rec(|o| o.pod = Some(PodMembership::default())),
+            false
+        ));
+        assert!(!may_run_in_foreground(
+            &rec(|o| o.cgroup.parent = Some("/custom".into())),
+            false
+        ));
+        assert!(!may_run_in_foreground(
+            &rec(|o| {
+                o.restart = Some(RestartConfig {
+                    policy: RestartPolicy::Always,
+                    max_retries: 0,
+                })
+            }),
+            false
+        ));
+        assert!(may_run_in_foreground(
+            &rec(|o| {
+                o.restart = Some(RestartConfig {
+                    policy: RestartPolicy::No,
+                    max_retries: 0,
+                })
+            }),
+            false
+        ));
     }
 }

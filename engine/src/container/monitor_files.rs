@@ -92,6 +92,7 @@ impl MonitorFiles {
             stopping_file: Some(self.stopping_file.clone()),
             held_fds: 0,
             preserve_fds: 0,
+            foreground_run: false,
         }
     }
 

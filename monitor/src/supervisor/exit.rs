@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::fs;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -165,9 +166,26 @@ impl Supervisor {
         if self.phase != Phase::Running || self.pid <= 0 {
             return Err(io::Error::other("the container process is not running"));
         }
-        // SAFETY: plain kill(2). The pid is our child (reparented to us as
-        // subreaper) and not yet reaped, so it cannot have been reused.
-        if unsafe { libc::kill(self.pid, sig) } == -1 {
+        let sent = match &self.pidfd {
+            // A foreground runtime's child: signalled through its pidfd,
+            // which names that process even once the runtime has reaped it.
+            // SAFETY: pidfd_send_signal(2) with a pidfd we own, a plain
+            // signal number, no siginfo (NULL) and no flags.
+            Some(fd) => unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    sig,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                )
+            },
+            // SAFETY: plain kill(2). The pid is our child (reparented to us
+            // as subreaper) and not yet reaped, so it cannot have been
+            // reused.
+            None => i64::from(unsafe { libc::kill(self.pid, sig) }),
+        };
+        if sent == -1 {
             let e = io::Error::last_os_error();
             if e.raw_os_error() != Some(libc::ESRCH) {
                 return Err(e);

@@ -32,6 +32,7 @@ use rpod_proto::{ExitRecord, MonitorConfig};
 
 use crate::log_sink::LogSink;
 use crate::notify::{HealthyNotify, Notify};
+use crate::pid_file::PidFileWatch;
 use crate::sockets::BoundPath;
 use attach::Attaches;
 use control::Controls;
@@ -79,8 +80,19 @@ pub struct Supervisor {
     /// The engine said `Run`: the next runtime invocation is `run
     /// --detach`, not `create`.
     run_at_once: bool,
-    /// The runtime invocation under way is `run --detach`.
+    /// The runtime invocation under way is `run --detach` (or `run`).
     run_at_once_started: bool,
+    /// The current run's runtime stays in the foreground (`run` without
+    /// `--detach`, see [`rpod_proto::MonitorConfig::foreground_run`]) until
+    /// the process exits: its exit is the process's.
+    foreground: bool,
+    /// While a foreground runtime runs and the process is not yet known:
+    /// the watch on its pid file.
+    pid_watch: Option<PidFileWatch>,
+    /// A pidfd of the process a foreground runtime started: that process
+    /// is the runtime's child, not this monitor's, so a plain pid could be
+    /// reaped and reused before the monitor sees the runtime exit.
+    pidfd: Option<OwnedFd>,
     /// The current run was made by one `run --detach` that has returned:
     /// once the process exits, nothing else uses the runtime's state.
     delete_at_exit: bool,
@@ -152,6 +164,9 @@ impl Supervisor {
             sync: SyncGate::new(sync),
             run_at_once: false,
             run_at_once_started: false,
+            foreground: false,
+            pid_watch: None,
+            pidfd: None,
             delete_at_exit: false,
             early_delete: None,
             runtime_pid: None,

@@ -35,6 +35,7 @@ enum Token {
     Stdin,
     Output(Stream),
     Notify,
+    PidFile,
 }
 
 /// Signals the monitor handles through its signalfd.
@@ -113,6 +114,9 @@ impl Supervisor {
             if let Some(fd) = self.io.console_fd() {
                 add(fd, libc::POLLIN, Token::Console);
             }
+            if let Some(w) = &self.pid_watch {
+                add(w.fd(), libc::POLLIN, Token::PidFile);
+            }
         }
         if let Some(fd) = self.controls.listener_fd() {
             add(fd, libc::POLLIN, Token::ControlListener);
@@ -173,6 +177,7 @@ impl Supervisor {
             }
             Token::Sync => self.on_sync(),
             Token::Console => self.io.accept_console(),
+            Token::PidFile => self.on_pid_file(),
             Token::ControlListener => self.controls.accept(),
             Token::Control(i) => self.on_control(i, revents),
             Token::AttachListener => self.accept_attaches(),

@@ -19,7 +19,8 @@ use super::{Phase, Supervisor};
 use crate::diag;
 use crate::log_sink::{JournalLog, LogSink};
 use crate::logfile::LogFile;
-use crate::runtime;
+use crate::pid_file::{self, PidFileWatch};
+use crate::runtime::{self, Invocation};
 
 /// Largest frame accepted on the sync socket.
 const MAX_SYNC_FRAME: usize = 4096;
@@ -142,6 +143,12 @@ impl Supervisor {
                 // Only a container's first run starts in the same
                 // invocation; a restart creates, then starts.
                 self.run_at_once = go == GateInput::Run && self.cfg.mode == MonitorMode::Create;
+                // Only for a client that removes the container itself
+                // after the exit (`run --rm` attached): the runtime then
+                // deletes the state as it exits, and stays no longer
+                // than that client waits anyway.
+                self.foreground =
+                    self.run_at_once && self.cfg.foreground_run && self.controls.cleanup_held();
                 let started = self.start_runtime();
                 self.run_at_once_started = self.run_at_once;
                 self.run_at_once = false;
@@ -190,12 +197,28 @@ impl Supervisor {
         self.io = io;
         let log = runtime::log_path(cfg);
         let _ = fs::remove_file(&log);
+        if self.foreground {
+            // Watched before the runtime starts, so its write is seen.
+            let _ = fs::remove_file(&cfg.pid_file);
+            match PidFileWatch::new(&cfg.pid_file) {
+                Ok(w) => self.pid_watch = Some(w),
+                Err(e) => {
+                    diag::debug(&format!("no pid file watch ({e}): the runtime detaches"));
+                    self.foreground = false;
+                }
+            }
+        }
+        let how = match (self.foreground, self.run_at_once) {
+            (true, _) => Invocation::RunForeground,
+            (false, true) => Invocation::RunDetached,
+            (false, false) => Invocation::Create,
+        };
         let mut cmd = runtime::start_command(
             cfg,
             &log,
             child_stdio.console.as_deref(),
             self.preserved.len(),
-            self.run_at_once,
+            how,
         );
         cmd.stdin(child_stdio.stdin)
             .stdout(child_stdio.stdout)
@@ -214,9 +237,69 @@ impl Supervisor {
         Ok(())
     }
 
+    /// The pid file watch woke: a foreground runtime has started the
+    /// process once the file holds its pid.
+    pub(super) fn on_pid_file(&mut self) {
+        let Some(pid) = self.pid_watch.as_ref().and_then(PidFileWatch::ready) else {
+            return;
+        };
+        self.foreground_started(pid);
+    }
+
+    /// A foreground runtime started the process `pid`.
+    fn foreground_started(&mut self, pid: i32) {
+        self.pid_watch = None;
+        // A failure from here on is no failed create.
+        self.run_at_once_started = false;
+        self.pidfd = open_pidfd(pid);
+        self.process_running(pid);
+    }
+
+    /// A foreground runtime exited with `st`: before the process was seen
+    /// (it failed to start it, or the process ran and exited meanwhile),
+    /// or with the process's own status.
+    fn foreground_runtime_exited(&mut self, st: WaitStatus) {
+        self.pid_watch = None;
+        if self.phase == Phase::Creating {
+            match pid_file::read(&self.cfg.pid_file) {
+                Some(pid) => self.foreground_started(pid),
+                None => {
+                    // Never started: reported as a detached run's failure.
+                    self.foreground = false;
+                    self.runtime_exited(st);
+                    return;
+                }
+            }
+        }
+        let _ = fs::remove_file(runtime::log_path(&self.cfg));
+        self.foreground = false;
+        self.pidfd = None;
+        if self.phase != Phase::Running {
+            return;
+        }
+        if matches!(st, WaitStatus::Signaled(..)) {
+            // The runtime itself was killed, so the state is left, and the
+            // process, now this subreaper's child, may still run: its own
+            // exit (reaped here) ends the run then.
+            self.delete_at_exit = true;
+            // SAFETY: kill(2) with signal 0 only checks that the pid
+            // exists; a zombie reparented here counts, and is reaped next.
+            if unsafe { libc::kill(self.pid, 0) } == 0 {
+                return;
+            }
+        }
+        // runc and crun exit with the process's code (128 + N after a
+        // signal N).
+        self.process_exited(st);
+    }
+
     /// The runtime's create/exec ended with `st`: the process runs, or
     /// the start failed.
     pub(super) fn runtime_exited(&mut self, st: WaitStatus) {
+        if self.foreground {
+            self.foreground_runtime_exited(st);
+            return;
+        }
         // The runtime may have connected just before it exited.
         self.io.accept_console();
         let log_path = runtime::log_path(&self.cfg);
@@ -239,10 +322,7 @@ impl Supervisor {
         }
         let _ = fs::remove_file(&log_path);
         self.delete_at_exit = std::mem::take(&mut self.run_at_once_started);
-        let pid = match fs::read_to_string(&self.cfg.pid_file) {
-            Ok(s) => s.trim().parse::<i32>().ok().filter(|&p| p > 0),
-            Err(_) => None,
-        };
+        let pid = pid_file::read(&self.cfg.pid_file);
         let problem = match pid {
             None => Some(format!(
                 "OCI runtime did not write a valid pid file {}",
@@ -269,7 +349,11 @@ impl Supervisor {
             self.fail(message);
             return;
         }
-        let pid = pid.unwrap_or_default();
+        self.process_running(pid.unwrap_or_default());
+    }
+
+    /// The runtime reported the process `pid`: it runs.
+    fn process_running(&mut self, pid: i32) {
         self.pid = pid;
         self.oom = Some(OomWatch::new(pid, self.cfg.cgroup_path.as_deref()));
         self.io.runtime_done();
@@ -328,6 +412,18 @@ impl Supervisor {
             n.remove();
         }
     }
+}
+
+/// A pidfd for `pid`, where the kernel has them.
+fn open_pidfd(pid: i32) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new
+    // descriptor (or -1), which is owned from here on.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = i32::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: `fd` was just returned by pidfd_open and is owned by no one
+    // else.
+    Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
 }
 
 #[cfg(test)]

@@ -138,6 +138,7 @@ impl TestCtr {
             stopping_file: None,
             held_fds: 0,
             preserve_fds: 0,
+            foreground_run: false,
         };
         TestCtr {
             dir,

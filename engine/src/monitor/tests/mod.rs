@@ -2,5 +2,6 @@
 //! runc and a built pod-monitor: `cargo build -p pod-monitor`).
 
 mod env;
+mod foreground;
 mod io;
 mod lifecycle;
