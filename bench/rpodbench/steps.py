@@ -3,8 +3,9 @@
 process tracepoints (`perf record -a -e sched:sched_process_{fork,exec,exit}`): no
 ptrace, so the timings are the run's own. The step boundaries are the execs and exits
 of the processes of one run (the foreground rpod and its descendants: the monitor,
-`runc run --detach` (before 2026-12-05: `runc create` and `runc start`), the
-container's process, `runc delete`)."""
+`runc run` in the foreground, which deletes the container's state itself as it exits
+(before 2026-12-05 22:00: `runc run --detach` then `runc delete`; before that day
+`runc create`, `runc start` and `runc delete`), the container's process)."""
 
 import os
 import re
@@ -54,10 +55,22 @@ def steps_of(events: list, root: int) -> dict:
     monitor = first(lambda e: e["file"].endswith("pod-monitor"))
     runcs = [e for e in execs if os.path.basename(e["file"]) == "runc"]
     true = first(lambda e: e["file"].endswith("/true"))
-    if not (rpod and monitor and true and len(runcs) >= 2):
+    if not (rpod and monitor and true and runcs):
         return {}
-    delete = runcs[-1]
     end = lambda e: exits.get(e["pid"], e["ts"])  # noqa: E731
+    if len(runcs) == 1:
+        # `runc run` in the foreground: it waits for the process, then deletes
+        # the state (and cgroup) and exits; no `runc delete` follows.
+        run = runcs[0]
+        return {
+            "rpod start → monitor exec": monitor["ts"] - rpod["ts"],
+            "monitor exec → runc run exec": run["ts"] - monitor["ts"],
+            "runc run exec → process exec": true["ts"] - run["ts"],
+            "process exit → runc run exit (its delete)": end(run) - exits.get(true["pid"], end(run)),
+            "runc run exit → rpod exit": exits.get(root, 0) - end(run),
+            "total": exits.get(root, 0) - rpod["ts"],
+        }
+    delete = runcs[-1]
     if len(runcs) == 2:
         # One runtime invocation (`runc run --detach`) creates and starts.
         run = runcs[0]

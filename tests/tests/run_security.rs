@@ -137,63 +137,39 @@ fn privileged_mounts_and_has_no_filter() {
 #[test]
 fn memory_limit_oom_kills_with_137() {
     let (w, img) = busybox();
-    let (code, _) = w.env.fails(&[
-        "run",
-        "--name",
-        "oom",
-        "--memory",
-        "32m",
-        &img,
-        "sh",
-        "-c",
-        "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived",
-    ]);
-    assert_eq!(code, 137);
-    let v = inspect(&w.env, "oom");
-    assert_eq!(v["State"]["OOMKilled"], true, "{}", v["State"]);
-    assert_eq!(v["State"]["ExitCode"], 137);
-    assert_eq!(v["HostConfig"]["Memory"], 32 << 20);
-    assert_eq!(v["HostConfig"]["MemorySwap"], 64 << 20);
-    let events = w.env.ok(&[
-        "events",
-        "--stream=false",
-        "--filter",
-        "container=oom",
-        "--format",
-        "{{.Status}}",
-    ]);
-    let statuses: Vec<&str> = events.lines().collect();
-    let oom = statuses.iter().position(|s| *s == "oom");
-    let died = statuses.iter().position(|s| *s == "died");
-    assert!(oom.is_some() && oom < died, "{statuses:?}");
-    // `run --rm` attached: the runtime stays in the foreground only for a
-    // container without a memory limit (it removes the cgroup that counts
-    // the kill): the `oom` event still comes for one with a limit.
-    let (code, _) = w.env.fails(&[
-        "run",
-        "--rm",
-        "--name",
-        "oomrm",
-        "--memory",
-        "32m",
-        &img,
-        "sh",
-        "-c",
-        "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived",
-    ]);
-    assert_eq!(code, 137);
-    let events = w.env.ok(&[
-        "events",
-        "--stream=false",
-        "--filter",
-        "container=oomrm",
-        "--format",
-        "{{.Status}}",
-    ]);
-    let statuses: Vec<&str> = events.lines().collect();
-    let oom = statuses.iter().position(|s| *s == "oom");
-    let died = statuses.iter().position(|s| *s == "died");
-    assert!(oom.is_some() && oom < died, "{statuses:?}");
+    // `run --rm` attached as well: the runtime stays in the foreground only
+    // for a container without a memory limit (it removes the cgroup that
+    // counts the kill), so the `oom` event still comes for one with a limit.
+    for (name, rm) in [("oom", false), ("oomrm", true)] {
+        let mut args = vec!["run"];
+        if rm {
+            args.push("--rm");
+        }
+        args.extend(["--name", name, "--memory", "32m", &img, "sh", "-c"]);
+        args.push("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived");
+        let (code, _) = w.env.fails(&args);
+        assert_eq!(code, 137, "{name}");
+        if !rm {
+            let v = inspect(&w.env, name);
+            assert_eq!(v["State"]["OOMKilled"], true, "{}", v["State"]);
+            assert_eq!(v["State"]["ExitCode"], 137);
+            assert_eq!(v["HostConfig"]["Memory"], 32 << 20);
+            assert_eq!(v["HostConfig"]["MemorySwap"], 64 << 20);
+        }
+        let filter = format!("container={name}");
+        let events = w.env.ok(&[
+            "events",
+            "--stream=false",
+            "--filter",
+            &filter,
+            "--format",
+            "{{.Status}}",
+        ]);
+        let statuses: Vec<&str> = events.lines().collect();
+        let oom = statuses.iter().position(|s| *s == "oom");
+        let died = statuses.iter().position(|s| *s == "died");
+        assert!(oom.is_some() && oom < died, "{name}: {statuses:?}");
+    }
 }
 
 #[test]

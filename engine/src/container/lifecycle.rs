@@ -890,6 +890,11 @@ async fn wait_for_monitor_delete(marker: &Path, monitor_pid_file: &Path) {
             None => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
         }
     }
+    // Closing an inotify instance waits for an RCU grace period
+    // (milliseconds): done off the removal's path.
+    if let Some(events) = removed {
+        tokio::task::spawn_blocking(move || drop(events));
+    }
 }
 
 /// Unmounts the container's root filesystem and its /dev/shm.

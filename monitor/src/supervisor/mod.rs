@@ -86,8 +86,9 @@ pub struct Supervisor {
     /// `--detach`, see [`rpod_proto::MonitorConfig::foreground_run`]) until
     /// the process exits: its exit is the process's.
     foreground: bool,
-    /// While a foreground runtime runs and the process is not yet known:
-    /// the watch on its pid file.
+    /// The watch on a foreground runtime's pid file, polled until the
+    /// process is known; kept (not polled) until the monitor exits, as
+    /// closing it takes an RCU grace period.
     pid_watch: Option<PidFileWatch>,
     /// A pidfd of the process a foreground runtime started: that process
     /// is the runtime's child, not this monitor's, so a plain pid could be

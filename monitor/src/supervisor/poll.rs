@@ -114,7 +114,7 @@ impl Supervisor {
             if let Some(fd) = self.io.console_fd() {
                 add(fd, libc::POLLIN, Token::Console);
             }
-            if let Some(w) = &self.pid_watch {
+            if let Some(w) = self.pid_watch.as_ref().filter(|_| self.foreground) {
                 add(w.fd(), libc::POLLIN, Token::PidFile);
             }
         }

@@ -248,7 +248,9 @@ impl Supervisor {
 
     /// A foreground runtime started the process `pid`.
     fn foreground_started(&mut self, pid: i32) {
-        self.pid_watch = None;
+        // The watch stays open (unpolled) until the monitor exits: closing
+        // an inotify instance waits for an RCU grace period, milliseconds
+        // the start would otherwise wait for.
         // A failure from here on is no failed create.
         self.run_at_once_started = false;
         self.pidfd = open_pidfd(pid);
@@ -259,7 +261,6 @@ impl Supervisor {
     /// (it failed to start it, or the process ran and exited meanwhile),
     /// or with the process's own status.
     fn foreground_runtime_exited(&mut self, st: WaitStatus) {
-        self.pid_watch = None;
         if self.phase == Phase::Creating {
             match pid_file::read(&self.cfg.pid_file) {
                 Some(pid) => self.foreground_started(pid),
