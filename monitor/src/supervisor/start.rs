@@ -240,6 +240,12 @@ impl Supervisor {
     /// The pid file watch woke: a foreground runtime has started the
     /// process once the file holds its pid.
     pub(super) fn on_pid_file(&mut self) {
+        // The runtime's exit, handled earlier in the same poll round, may
+        // have found the pid file and ended the run already: the watch's
+        // readiness is stale then.
+        if !(self.foreground && self.phase == Phase::Creating) {
+            return;
+        }
         let Some(pid) = self.pid_watch.as_ref().and_then(PidFileWatch::ready) else {
             return;
         };

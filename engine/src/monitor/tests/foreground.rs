@@ -55,6 +55,12 @@ fn runtime_children(parent: i32) -> Vec<i32> {
     found
 }
 
+/// The state letter of `pid` (`R`, `S`, `Z`, ...) from /proc/PID/stat.
+fn proc_state(pid: i32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].chars().next()
+}
+
 /// Reads attach output until it contains `text`.
 fn wait_output(stream: &AttachStream, text: &str, c: &TestCtr) {
     let mut buf = vec![0u8; MAX_PACKET];
@@ -170,6 +176,54 @@ fn a_killed_foreground_runtime_leaves_the_run_to_the_monitor() {
         is_monitor(c.monitor_pid.unwrap()),
         "monitor left before its holder"
     );
+    waiter.cleanup_done().unwrap();
+    drop(waiter);
+    c.wait_monitor_gone();
+}
+
+/// The runtime's exit and its pid file arrive in the same poll round (the
+/// monitor is stopped from the runtime's start until the runtime has
+/// exited): the exit found through the pid file ends the run, and the
+/// watch's stale readiness, handled after it, must not start it again.
+#[test]
+fn a_runtime_exit_and_its_pid_file_seen_together_end_the_run() {
+    let mut c = foreground_ctr("fgrace", &["true"]);
+    let pending = c.spawn().unwrap();
+    let monitor = c.monitor_pid.unwrap();
+    let mut waiter = c.client();
+    waiter.hold_cleanup().unwrap();
+    let runner = std::thread::spawn(move || pending.run());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let runtime = loop {
+        if let Some(&pid) = runtime_children(monitor).first() {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the runtime never started");
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    // SAFETY: kill(2) of the test's own monitor process.
+    assert_eq!(unsafe { libc::kill(monitor, libc::SIGSTOP) }, 0);
+    while proc_state(runtime) != Some('Z') {
+        if Instant::now() > deadline {
+            // SAFETY: as above.
+            unsafe { libc::kill(monitor, libc::SIGCONT) };
+            panic!("the runtime never exited");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(monitor, libc::SIGCONT) }, 0);
+    assert!(runner.join().unwrap().unwrap() > 0);
+    let mut late = false;
+    let exit = waiter
+        .wait_exit_or_else(Duration::from_secs(10), || {
+            late = true;
+            // SAFETY: as above; ends the wait of a monitor stuck running.
+            unsafe { libc::kill(monitor, libc::SIGKILL) };
+        })
+        .ok();
+    assert!(!late, "the run never ended: {exit:?}");
+    assert_eq!(exit.unwrap().code, 0);
     waiter.cleanup_done().unwrap();
     drop(waiter);
     c.wait_monitor_gone();
