@@ -218,6 +218,23 @@ impl TestEnv {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The `Status` of every stored event of container `name`, oldest first
+    /// (`events --stream=false --filter container=NAME`).
+    pub fn event_statuses(&self, name: &str) -> Vec<String> {
+        let filter = format!("container={name}");
+        self.ok(&[
+            "events",
+            "--stream=false",
+            "--filter",
+            &filter,
+            "--format",
+            "{{.Status}}",
+        ])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+    }
+
     /// Runs rpod with `args`, asserts that it exits with a non-zero code (not by a signal)
     /// and returns `(code, stderr)`. Panics printing everything otherwise.
     pub fn fails(&self, args: &[&str]) -> (i32, String) {

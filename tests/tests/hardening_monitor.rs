@@ -71,15 +71,7 @@ fn rm_force_after_a_killed_monitor_cleans_up_completely() {
     assert!(!w.env.root().join("containers").join(&id).exists());
 
     // The history says how it ended: died (exit code -1) before removal.
-    let events = w.env.ok(&[
-        "events",
-        "--stream=false",
-        "--filter",
-        "container=nomon",
-        "--format",
-        "{{.Status}}",
-    ]);
-    let statuses: Vec<&str> = events.lines().collect();
+    let statuses = w.env.event_statuses("nomon");
     let died = statuses.iter().position(|s| *s == "died");
     let removed = statuses.iter().position(|s| *s == "remove");
     assert!(

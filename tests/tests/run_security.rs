@@ -156,16 +156,7 @@ fn memory_limit_oom_kills_with_137() {
             assert_eq!(v["HostConfig"]["Memory"], 32 << 20);
             assert_eq!(v["HostConfig"]["MemorySwap"], 64 << 20);
         }
-        let filter = format!("container={name}");
-        let events = w.env.ok(&[
-            "events",
-            "--stream=false",
-            "--filter",
-            &filter,
-            "--format",
-            "{{.Status}}",
-        ]);
-        let statuses: Vec<&str> = events.lines().collect();
+        let statuses = w.env.event_statuses(name);
         let oom = statuses.iter().position(|s| *s == "oom");
         let died = statuses.iter().position(|s| *s == "died");
         assert!(oom.is_some() && oom < died, "{name}: {statuses:?}");

@@ -31,7 +31,8 @@ pub struct Proc {
     pub args: Vec<String>,
 }
 
-fn read_proc(pid: i32) -> Option<Proc> {
+/// One process, if /proc still shows it.
+pub fn read_proc(pid: i32) -> Option<Proc> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (head, tail) = stat.rsplit_once(')')?;
     let comm = head.split_once('(')?.1.to_owned();

@@ -257,6 +257,7 @@ impl Supervisor {
         // The watch stays open (unpolled) until the monitor exits: closing
         // an inotify instance waits for an RCU grace period, milliseconds
         // the start would otherwise wait for.
+
         // A failure from here on is no failed create.
         self.run_at_once_started = false;
         self.pidfd = open_pidfd(pid);

@@ -4,10 +4,10 @@
 //! reach the process, and a killed runtime leaves the run to the monitor.
 #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
-use std::fs;
 use std::time::{Duration, Instant};
 
 use super::env::{is_monitor, TestCtr};
+use crate::container::procfs;
 use crate::monitor::{AttachStream, Packet};
 use rpod_proto::attach::MAX_PACKET;
 
@@ -27,38 +27,17 @@ fn deleting_marker(c: &TestCtr) -> std::path::PathBuf {
 
 /// The runtime processes (`runc`) whose parent is `parent`.
 fn runtime_children(parent: i32) -> Vec<i32> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = &stat[open + 1..close];
-        let ppid: i32 = stat[close + 2..]
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
-        if ppid == parent && comm.starts_with("runc") {
-            found.push(pid);
-        }
-    }
-    found
+    procfs::all_processes()
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.host_ppid == parent && p.comm.starts_with("runc"))
+        .map(|p| p.host_pid)
+        .collect()
 }
 
-/// The state letter of `pid` (`R`, `S`, `Z`, ...) from /proc/PID/stat.
-fn proc_state(pid: i32) -> Option<char> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 2..].chars().next()
+/// Whether `pid` is a zombie (exited, not yet reaped).
+fn is_zombie(pid: i32) -> bool {
+    procfs::read_proc(pid).is_some_and(|p| p.state == "Z")
 }
 
 /// Reads attach output until it contains `text`.
@@ -203,7 +182,7 @@ fn a_runtime_exit_and_its_pid_file_seen_together_end_the_run() {
     };
     // SAFETY: kill(2) of the test's own monitor process.
     assert_eq!(unsafe { libc::kill(monitor, libc::SIGSTOP) }, 0);
-    while proc_state(runtime) != Some('Z') {
+    while !is_zombie(runtime) {
         if Instant::now() > deadline {
             // SAFETY: as above.
             unsafe { libc::kill(monitor, libc::SIGCONT) };
