@@ -55,7 +55,7 @@ pub struct Cli {
     #[command(flatten)]
     globals: global_flags::GlobalFlags,
     #[command(subcommand)]
-    command: commands::Command,
+    command: prep::Routed<commands::Command>,
 }
 
 fn main() -> ExitCode {
@@ -133,6 +133,17 @@ fn parse_tree(args: &[String], prune: bool) -> Result<Cli, clap::Error> {
                 .iter()
                 .any(|f| a == f || a.starts_with(&format!("{f}=")))
         });
+    // Only the command argv names is put under the root (see
+    // `prep::Routed`), read with the root's own flags.
+    let _route = prune.then(|| {
+        let root = {
+            let _mode = prep::set_mode(Mode::Parsing);
+            let _route = prep::set_route(prep::Route::RootOnly);
+            prep::prepare(Cli::command())
+        };
+        let route = prep::route_of(args, &root).map_or(prep::Route::All, prep::Route::Only);
+        prep::set_route(route)
+    });
     // The root and the command groups are prepared here; each leaf command
     // adds and prepares its arguments itself, while parsing only when clap
     // reaches it (building all ~150 commands was most of a start's CPU).
@@ -163,7 +174,10 @@ fn parse_tree(args: &[String], prune: bool) -> Result<Cli, clap::Error> {
                     | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) =>
         {
+            // Help may be the root's (`rpod --help run`): it lists every
+            // command.
             let _mode = prep::set_mode(Mode::Plain);
+            let _route = prep::set_route(prep::Route::All);
             tree().try_get_matches_from(args)?
         }
         other => other?,
@@ -271,6 +285,18 @@ mod parse_tests {
             &["rpod", "-v"],
             &["rpod", "-c", "conn", "ps"],
             &["rpod", "--", "ps"],
+            &["rpod", "--log-level", "debug", "container", "ps", "-a"],
+            &["rpod", "--remote=false", "ps", "--root", "/x"],
+            &["rpod", "ps", "--runroot=/y", "-q"],
+            &["rpod", "image", "nosuch"],
+            &["rpod", "conta", "ps"],
+            &["rpod", "container", "run", "--help"],
+            &["rpod", "help", "run"],
+            &["rpod", "pod", "create", "--name", "p"],
+            &["rpod", "system", "service", "--time", "0"],
+            &["rpod", "--help", "run"],
+            &["rpod", "-h", "ps"],
+            &["rpod", "--root", "/r", "--help", "container"],
         ];
         for argv in argvs {
             let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();

@@ -9,10 +9,10 @@
 //! the usage messages read it), [`Mode::Plain`] (help is rendered from
 //! it: `--tty`, not `--tty[=<TTY>]`) or [`Mode::Parsing`].
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
-use clap::{ArgMatches, Args, Command, FromArgMatches};
+use clap::{ArgMatches, Args, Command, FromArgMatches, Subcommand};
 
 /// What the commands built on this thread are prepared for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +28,129 @@ pub enum Mode {
 
 thread_local! {
     static MODE: Cell<Mode> = const { Cell::new(Mode::Raw) };
+    static ROUTE: RefCell<Route> = const { RefCell::new(Route::All) };
+}
+
+/// Which of the root's commands the trees built on this thread hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// Every command (help, completion, errors that suggest a command).
+    All,
+    /// None: the root alone, to read its own flags.
+    RootOnly,
+    /// Only the command of this name or alias, which argv names.
+    Only(String),
+}
+
+/// Restores the previous [`Route`] when dropped.
+pub struct RouteGuard(Route);
+
+/// Sets the route of this thread until the guard is dropped.
+pub fn set_route(route: Route) -> RouteGuard {
+    RouteGuard(ROUTE.replace(route))
+}
+
+impl Drop for RouteGuard {
+    fn drop(&mut self) {
+        ROUTE.set(std::mem::replace(&mut self.0, Route::All));
+    }
+}
+
+/// The root command argv names, read with the flags of `root` (the root
+/// alone, prepared for parsing): the first word that is neither one of
+/// its flags nor a flag's value. `None` where argv is not that plain
+/// (an unknown flag, `--`, a cluster of short flags): the whole tree is
+/// parsed then, and clap's errors and suggestions stay its own.
+pub fn route_of(args: &[String], root: &Command) -> Option<String> {
+    let takes_value = |a: &clap::Arg| {
+        a.get_action().takes_values()
+            && !a.is_require_equals_set()
+            && a.get_num_args().is_none_or(|n| n.min_values() > 0)
+    };
+    let mut words = args.iter().skip(1);
+    while let Some(word) = words.next() {
+        let arg = if let Some(long) = word.strip_prefix("--") {
+            if long.is_empty() {
+                return None;
+            }
+            if long.contains('=') {
+                continue;
+            }
+            root.get_arguments().find(|a| {
+                a.get_long() == Some(long)
+                    || a.get_all_aliases().is_some_and(|al| al.contains(&long))
+            })?
+        } else if let Some(short) = word.strip_prefix('-') {
+            let mut chars = short.chars();
+            let (Some(c), None) = (chars.next(), chars.next()) else {
+                return None;
+            };
+            root.get_arguments().find(|a| a.get_short() == Some(c))?
+        } else {
+            return Some(word.clone());
+        };
+        if takes_value(arg) {
+            words.next()?;
+        }
+    }
+    None
+}
+
+/// The root's commands, as the derive adds them, or only the one of the
+/// thread's [`Route`]: clap copies each global flag into every command
+/// under the root as it builds the root, and with ~70 of them that was
+/// most of the parse of a command line.
+pub struct Routed<T>(pub T);
+
+impl<T: Subcommand> Subcommand for Routed<T> {
+    fn augment_subcommands(cmd: Command) -> Command {
+        Self::routed(cmd, T::augment_subcommands)
+    }
+    fn augment_subcommands_for_update(cmd: Command) -> Command {
+        Self::routed(cmd, T::augment_subcommands_for_update)
+    }
+    fn has_subcommand(name: &str) -> bool {
+        T::has_subcommand(name)
+    }
+}
+
+impl<T> Routed<T> {
+    fn routed(cmd: Command, augment: fn(Command) -> Command) -> Command {
+        let route = ROUTE.with(|r| r.borrow().clone());
+        match route {
+            Route::All => augment(cmd),
+            Route::RootOnly => cmd,
+            Route::Only(name) => {
+                let all = augment(Command::new("routed"));
+                match all.find_subcommand(&name) {
+                    Some(only) => cmd.subcommand(only.clone()),
+                    // Not a command: the whole tree, for clap's error.
+                    None => augment(cmd),
+                }
+            }
+        }
+    }
+}
+
+impl<T: FromArgMatches> FromArgMatches for Routed<T> {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(m).map(Routed)
+    }
+    fn from_arg_matches_mut(m: &mut ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(m).map(Routed)
+    }
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+    fn update_from_arg_matches_mut(&mut self, m: &mut ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(m)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Routed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// Restores the previous [`Mode`] when dropped.
@@ -250,6 +373,64 @@ mod tests {
         let mut root = prepare_groups(crate::Cli::command());
         root.build();
         assert_unique_args(&root, "");
+    }
+
+    fn route(argv: &[&str]) -> Option<String> {
+        let _mode = set_mode(Mode::Parsing);
+        let root = {
+            let _route = set_route(Route::RootOnly);
+            prepare(crate::Cli::command())
+        };
+        assert_eq!(root.get_subcommands().count(), 0);
+        let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        route_of(&args, &root)
+    }
+
+    #[test]
+    fn the_route_is_the_first_word_after_the_root_flags() {
+        assert_eq!(
+            route(&["rpod", "run", "--rm", "img"]).as_deref(),
+            Some("run")
+        );
+        assert_eq!(
+            route(&["rpod", "--root", "/r", "--runroot=/rr", "ps"]).as_deref(),
+            Some("ps")
+        );
+        assert_eq!(
+            route(&["rpod", "--log-level", "debug", "container", "ps"]).as_deref(),
+            Some("container")
+        );
+        assert_eq!(route(&["rpod", "-c", "conn", "ps"]).as_deref(), Some("ps"));
+        // A switch takes its value only after `=`.
+        assert_eq!(route(&["rpod", "--remote", "ps"]).as_deref(), Some("ps"));
+        assert_eq!(
+            route(&["rpod", "--remote=false", "ps"]).as_deref(),
+            Some("ps")
+        );
+        // Anything else parses the whole tree.
+        assert_eq!(route(&["rpod", "--", "ps"]), None);
+        assert_eq!(route(&["rpod", "--bogus", "ps"]), None);
+        assert_eq!(route(&["rpod", "--help"]), None);
+        assert_eq!(route(&["rpod", "--root"]), None);
+    }
+
+    #[test]
+    fn a_route_puts_only_its_command_under_the_root() {
+        let commands = |route| {
+            let _mode = set_mode(Mode::Parsing);
+            let _route = set_route(route);
+            let root = prepare_groups(crate::Cli::command());
+            root.get_subcommands()
+                .map(|c| c.get_name().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(commands(Route::Only("run".into())), ["run"]);
+        // By an alias too.
+        assert_eq!(commands(Route::Only("unmount".into())), ["umount"]);
+        assert_eq!(commands(Route::Only("container".into())), ["container"]);
+        assert!(commands(Route::Only("nosuch".into())).len() > 50);
+        assert!(commands(Route::All).len() > 50);
+        assert_eq!(ROUTE.with(|r| r.borrow().clone()), Route::All);
     }
 
     #[test]

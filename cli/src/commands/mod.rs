@@ -285,7 +285,7 @@ pub enum ImageCommand {
 
 pub async fn dispatch(cli: Cli) -> CliResult {
     let g = common::Globals::from(&cli);
-    match cli.command {
+    match cli.command.0 {
         Command::Common(c) | Command::Container(ContainerCommand::Common(c)) => {
             dispatch_common(&g, *c).await
         }

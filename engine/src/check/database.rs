@@ -118,6 +118,7 @@ pub(super) fn check_snapshots(
             );
         }
     }
+    ctx.db.settle_snapshots();
     let (snapshots, _) = snapshot::read_all(&ctx.config.root);
     for snap in snapshots.into_iter().filter(|s| !known.contains(&s.id)) {
         if !opts.repair {

@@ -738,6 +738,8 @@ pub(crate) async fn remove(
     .await?;
     crate::fault::point("rm.after-storage");
     remove_dir(&paths.run_dir)?;
+    // A new container's snapshot may still be being written into it.
+    ctx.db.settle_snapshots();
     remove_dir(&paths.data_dir)?;
     // The lock file goes before the row: a removal cut off after this
     // still has its row, and the next `rm` takes (and removes) a new one.
