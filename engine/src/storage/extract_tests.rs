@@ -384,6 +384,28 @@ fn stale_temp_dirs_are_cleaned_on_open() {
     assert!(!live_path.exists());
 }
 
+#[test]
+fn a_tree_removed_aside_is_gone_at_once_and_its_temp_dir_once_settled() {
+    let base = tempfile::tempdir().unwrap();
+    let store = Store::open(base.path()).unwrap();
+    let ctr = base.path().join("storage/containers/c1");
+    fs::create_dir_all(ctr.join("upper/a/b/c")).unwrap();
+    fs::write(ctr.join("upper/a/b/c/f"), b"x").unwrap();
+    fs::create_dir_all(ctr.join("work/work")).unwrap();
+    store.remove_tree_aside(&ctr).unwrap();
+    assert!(!ctr.exists());
+    // Missing is no error.
+    store.remove_tree_aside(&ctr).unwrap();
+    store.settle_removals();
+    let tmp = base.path().join("storage/tmp");
+    assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0, "left in tmp");
+    // Dropping the last handle waits too.
+    fs::create_dir_all(ctr.join("upper/d")).unwrap();
+    store.remove_tree_aside(&ctr).unwrap();
+    drop(store);
+    assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0, "left in tmp");
+}
+
 fn limits(f: impl FnOnce(&mut UnpackLimits)) -> UnpackLimits {
     let mut l = UnpackLimits::default();
     f(&mut l);

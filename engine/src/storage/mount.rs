@@ -374,8 +374,9 @@ impl Store {
         }
         // The chowned copy it used goes with its last user.
         self.release_shifted_copy(&cdir)?;
-        // Any depth, bounded descriptors, never into a mount (see tree_remove).
-        remove_tree_if_exists(&cdir).map_err(StorageError::io("removing", &cdir))
+        // Any depth, bounded descriptors, never into a mount (see
+        // tree_remove); beside the rest of the removal.
+        self.remove_tree_aside(&cdir)
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 
+use super::deferred_removal::DeferredRemovals;
 use super::error::{Result, StorageError};
 use super::limits::UnpackLimits;
 use super::tree_remove::{remove_tree, remove_tree_if_exists};
@@ -64,6 +65,8 @@ pub(crate) struct Paths {
     pub(crate) names: PathBuf,
     pub(crate) blobs: PathBuf,
     lock: PathBuf,
+    /// Trees being removed on threads (see [`Store::remove_tree_aside`]).
+    pub(crate) deferred: DeferredRemovals,
 }
 
 /// A held flock on the storage lock file; released on drop (or by the
@@ -130,6 +133,7 @@ impl Store {
             blobs: dir.join("blobs").join("sha256"),
             lock: dir.join(LOCK_FILE),
             dir,
+            deferred: DeferredRemovals::default(),
         };
         mkdir(&paths.dir, 0o700)?;
         for d in [
@@ -245,6 +249,32 @@ impl Store {
     pub(crate) fn temp_dir(&self) -> Result<TempDir> {
         let _guard = self.lock_shared()?;
         self.temp_dir_locked()
+    }
+
+    /// Removes the tree `dir` of the store without waiting for it: `dir`
+    /// is renamed over a new private temp directory (it is gone from its
+    /// place when this returns) whose tree is then removed on a thread
+    /// (see [`DeferredRemovals`]). Where the rename fails the tree is
+    /// removed here. Missing is not an error.
+    pub(crate) fn remove_tree_aside(&self, dir: &Path) -> Result<()> {
+        let aside = self.temp_dir()?;
+        match fs::rename(dir, aside.path()) {
+            Ok(()) => {
+                self.inner.deferred.push(move || drop(aside));
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => {
+                tracing::debug!("moving {} aside: {e}", dir.display());
+                drop(aside);
+                remove_tree_if_exists(dir).map_err(StorageError::io("removing", dir))
+            }
+        }
+    }
+
+    /// Waits for the trees being removed on threads.
+    pub(crate) fn settle_removals(&self) {
+        self.inner.deferred.settle();
     }
 
     /// [`Store::temp_dir`] for a caller that already holds the storage lock.

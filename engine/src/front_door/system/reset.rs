@@ -37,6 +37,8 @@ pub(crate) async fn system_reset(engine: &Engine) -> Result<()> {
         .await
         .map_err(|e| Error::other(format!("reset task failed: {e}")))?
         .map_err(|e| Error::other(e.to_string()))?;
+    // The containers' trees being removed on threads go first.
+    engine.store().settle_removals();
     let config = engine.config();
     for dir in [&config.root, &config.runroot] {
         empty_dir(dir)?;
