@@ -89,6 +89,11 @@ pub fn route_of(args: &[String], root: &Command) -> Option<String> {
         } else {
             return Some(word.clone());
         };
+        // A flag that may take several values could take the next word
+        // too: left to clap.
+        if arg.get_num_args().is_some_and(|n| n.max_values() > 1) {
+            return None;
+        }
         if takes_value(arg) {
             words.next()?;
         }
