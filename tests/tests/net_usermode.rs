@@ -130,7 +130,10 @@ fn helper_goes_with_a_container_that_exits_on_its_own() {
             &img,
             "sh",
             "-c",
-            "until [ -e /tmp/go ]; do sleep 0.1; done; rm /tmp/go",
+            // The pause lets the `exec` below end first: the container's
+            // exit kills whatever still runs in it (137 for a preempted
+            // `touch` on a loaded host).
+            "until [ -e /tmp/go ]; do sleep 0.1; done; rm /tmp/go; sleep 0.5",
         ]);
         assert_eq!(helpers(env).len(), 1, "{mode}");
         env.ok(&["exec", &name, "touch", "/tmp/go"]);
