@@ -8,6 +8,7 @@
 //!
 //! Layout:
 //! - [`engine`]: one engine instance and its container actors.
+//! - [`background`]: work done on threads beside a command's own path.
 //! - [`config`]: paths (`--root`, `--runroot`), `rpod.conf`.
 //! - [`state`]: the SQLite database of containers (and later pods, volumes).
 //! - [`lock`]: per-object lock files taken in one global order.
@@ -30,6 +31,7 @@
 //! - [`rootless`]: an ordinary user's namespace (pause process, setns),
 //!   per-user roots; [`enter_user_namespace`] is called early in `main`.
 
+pub(crate) mod background;
 pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod config;

@@ -41,6 +41,19 @@ pub struct TestEnv {
     conf_extra: String,
 }
 
+/// The arguments of `events` that print the `Status` of every stored event
+/// matching `filter` (`container=NAME`), one per line, oldest first.
+pub fn event_statuses_args(filter: &str) -> [&str; 6] {
+    [
+        "events",
+        "--stream=false",
+        "--filter",
+        filter,
+        "--format",
+        "{{.Status}}",
+    ]
+}
+
 impl TestEnv {
     /// An environment without a registry (unqualified image names do not resolve).
     pub fn new() -> TestEnv {
@@ -218,21 +231,13 @@ impl TestEnv {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// The `Status` of every stored event of container `name`, oldest first
-    /// (`events --stream=false --filter container=NAME`).
+    /// The `Status` of every stored event of container `name`, oldest first.
     pub fn event_statuses(&self, name: &str) -> Vec<String> {
         let filter = format!("container={name}");
-        self.ok(&[
-            "events",
-            "--stream=false",
-            "--filter",
-            &filter,
-            "--format",
-            "{{.Status}}",
-        ])
-        .lines()
-        .map(str::to_owned)
-        .collect()
+        self.ok(&event_statuses_args(&filter))
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Runs rpod with `args`, asserts that it exits with a non-zero code (not by a signal)

@@ -20,7 +20,7 @@ mod util;
 
 pub use bins::{monitor_bin, rpod_bin, target_dir};
 pub use command::{run_with_timeout, DEFAULT_COMMAND_TIMEOUT};
-pub use env::TestEnv;
+pub use env::{event_statuses_args, TestEnv};
 pub use netslot::NetSlot;
 pub use registry::Registry;
 pub use util::{unique_name, wait_until};

@@ -200,14 +200,7 @@ fn events_logfile_path_from_containers_conf() {
         "the monitor's events: {text}"
     );
     let filter = format!("container={name}");
-    let got = run(&[
-        "events",
-        "--stream=false",
-        "--filter",
-        &filter,
-        "--format",
-        "{{.Status}}",
-    ]);
+    let got = run(&rpod_tests::event_statuses_args(&filter));
     assert!(got.lines().any(|l| l == "remove"), "{got}");
     assert_eq!(
         w.env.ok(&["events", "--stream=false", "--filter", &filter]),

@@ -10,6 +10,7 @@ use super::integrity::{self, DB_FILE, REPAIR_COMMAND};
 use super::records::{ContainerRecord, ContainerState, ExitInfo};
 use super::schema::MIGRATIONS;
 use super::snapshot;
+use crate::background::Background;
 use crate::lock;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,15 +66,10 @@ pub struct Db {
     conn: Mutex<Connection>,
     /// rpod's root, where container snapshots are kept.
     root: PathBuf,
-    /// The snapshots of new containers, written on threads of their own
-    /// beside the start that follows (see [`Db::settle_snapshots`]).
-    snapshots: Mutex<Vec<std::thread::JoinHandle<()>>>,
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        self.settle_snapshots();
-    }
+    /// The snapshots of new containers, written on a thread beside the
+    /// start that follows, one at a time (see [`Db::settle_snapshots`]);
+    /// waited for when the database is dropped.
+    snapshots: Background,
 }
 
 impl Db {
@@ -154,7 +150,7 @@ impl Db {
         Ok(Db {
             conn: Mutex::new(conn),
             root: root.to_owned(),
-            snapshots: Mutex::new(Vec::new()),
+            snapshots: Background::new("snapshot", 1),
         })
     }
 
@@ -199,34 +195,19 @@ impl Db {
     /// file and directory syncs (about 1 ms) overlap the monitor's start
     /// and the mount of a `run` instead of delaying them. The row is in
     /// the database already; the snapshot only serves a repair, which
-    /// reads it after [`Db::settle_snapshots`].
+    /// reads it after [`Db::settle_snapshots`]. One at a time: a repair
+    /// inserting many rows waits for each.
     fn write_first_snapshot(&self, c: &ContainerRecord) {
-        // One at a time: a repair inserting many rows waits for each.
-        self.settle_snapshots();
         let root = self.root.clone();
         let rec = c.clone();
-        let spawned = std::thread::Builder::new()
-            .name("snapshot".into())
-            .spawn(move || write_snapshot_of(&root, &rec));
-        match spawned {
-            Ok(handle) => self
-                .snapshots
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(handle),
-            Err(_) => write_snapshot_of(&self.root, c),
-        }
+        self.snapshots.push(move || write_snapshot_of(&root, &rec));
     }
 
     /// Waits for the snapshots being written: before a snapshot is
     /// written again or read, before a container's directory is removed,
     /// and when the database closes.
     pub(crate) fn settle_snapshots(&self) {
-        let pending =
-            std::mem::take(&mut *self.snapshots.lock().unwrap_or_else(|p| p.into_inner()));
-        for handle in pending {
-            let _ = handle.join();
-        }
+        self.snapshots.settle();
     }
 
     pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -660,7 +641,7 @@ mod tests {
         let db = Db::open(dir.path()).unwrap();
         db.insert_container(&record("abcdef01", "one")).unwrap();
         db.settle_snapshots();
-        assert!(db.snapshots.lock().unwrap().is_empty());
+        assert_eq!(db.snapshots.pending(), 0);
         let (read, bad) = snapshot::read_all(dir.path());
         assert!(bad.is_empty(), "{bad:?}");
         assert_eq!(read.len(), 1);

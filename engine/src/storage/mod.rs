@@ -23,7 +23,6 @@ mod changes;
 mod commit;
 pub mod compression;
 pub mod copier;
-mod deferred_removal;
 mod error;
 pub mod extract;
 pub(crate) mod fuse_overlay;

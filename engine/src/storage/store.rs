@@ -10,10 +10,10 @@ use std::sync::Arc;
 use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 
-use super::deferred_removal::DeferredRemovals;
 use super::error::{Result, StorageError};
 use super::limits::UnpackLimits;
 use super::tree_remove::{remove_tree, remove_tree_if_exists};
+use crate::background::Background;
 use crate::config::StorageDriver;
 
 /// Name of the storage directory below the rpod root.
@@ -22,6 +22,8 @@ const STORAGE_DIR: &str = "storage";
 const LOCK_FILE: &str = "storage.lock";
 /// Directory of in-progress work (downloads, extractions, new images).
 const TMP_DIR: &str = "tmp";
+/// About this many trees of removed containers are deleted at once.
+const REMOVALS_AT_ONCE: usize = 4;
 /// Suffix of the lock file that marks a temp directory as in use.
 pub(crate) const TMP_LOCK_SUFFIX: &str = ".lock";
 
@@ -66,7 +68,7 @@ pub(crate) struct Paths {
     pub(crate) blobs: PathBuf,
     lock: PathBuf,
     /// Trees being removed on threads (see [`Store::remove_tree_aside`]).
-    pub(crate) deferred: DeferredRemovals,
+    pub(crate) deferred: Background,
 }
 
 /// A held flock on the storage lock file; released on drop (or by the
@@ -133,7 +135,7 @@ impl Store {
             blobs: dir.join("blobs").join("sha256"),
             lock: dir.join(LOCK_FILE),
             dir,
-            deferred: DeferredRemovals::default(),
+            deferred: Background::new("remove-tree", REMOVALS_AT_ONCE),
         };
         mkdir(&paths.dir, 0o700)?;
         for d in [
@@ -254,8 +256,11 @@ impl Store {
     /// Removes the tree `dir` of the store without waiting for it: `dir`
     /// is renamed over a new private temp directory (it is gone from its
     /// place when this returns) whose tree is then removed on a thread
-    /// (see [`DeferredRemovals`]). Where the rename fails the tree is
-    /// removed here. Missing is not an error.
+    /// while the caller goes on (see [`Background`]); the store waits for
+    /// it when its last handle is dropped. The temp directory's owner
+    /// lock is held until its tree is gone, so a process killed meanwhile
+    /// leaves an entry that the next `Store::open` removes. Where the
+    /// rename fails the tree is removed here. Missing is not an error.
     pub(crate) fn remove_tree_aside(&self, dir: &Path) -> Result<()> {
         let aside = self.temp_dir()?;
         match fs::rename(dir, aside.path()) {
