@@ -166,7 +166,10 @@ fn a_killed_foreground_runtime_leaves_the_run_to_the_monitor() {
 /// watch's stale readiness, handled after it, must not start it again.
 #[test]
 fn a_runtime_exit_and_its_pid_file_seen_together_end_the_run() {
-    let mut c = foreground_ctr("fgrace", &["true"]);
+    // The process lives long enough for the poll below to see the runtime
+    // (with `true`, a whole run fit between two scans of /proc on a loaded
+    // host); the monitor stays stopped until the runtime has exited.
+    let mut c = foreground_ctr("fgrace", &["sleep", "0.5"]);
     let pending = c.spawn().unwrap();
     let monitor = c.monitor_pid.unwrap();
     let mut waiter = c.client();
