@@ -94,6 +94,7 @@ def run_rm(b: Bench) -> list:
                goal="≤ 0.3× podman", max_vs_podman=0.3)
     ovl = Result("run_rm_overlay", "  against the overlay floor", "ms", 1000,
                  goal="≤ 1.3× overlay floor", max_vs_floor=1.3)
+    bare = Result("run_rm_no_seccomp", "  runc run without the seccomp filter", "ms", 1000)
 
     def engine(tool):
         def fn(record):
@@ -114,10 +115,28 @@ def run_rm(b: Bench) -> list:
         if record:
             ovl.tool("floor").add(t)
 
+    def floor_without_seccomp(record):
+        t = b.floor.run(["true"], seccomp=False)
+        if record:
+            bare.tool("floor").add(t)
+
     b.loop("run --rm", b.settings.iterations,
            {"rpod": engine(b.rpod), "podman": engine(b.podman), "floor": floor,
-            "overlay floor": overlay_floor})
-    return [r, ovl]
+            "overlay floor": overlay_floor, "floor without seccomp": floor_without_seccomp})
+    bare.note = _seccomp_share(r, bare)
+    return [r, ovl, bare]
+
+
+def _seccomp_share(row: Result, without: Result) -> str:
+    """What the seccomp filter costs the floor: runc compiles the spec's filter
+    (libseccomp) in its init process at every run and every exec."""
+    with_filter = row.summaries().get("floor", {}).get("median")
+    without_filter = without.summaries().get("floor", {}).get("median")
+    if not with_filter or not without_filter:
+        return ""
+    return (f"the same floor without the spec's seccomp filter; runc compiling the "
+            f"filter is {with_filter - without_filter:.1f} ms of the floor's "
+            f"{with_filter:.1f} ms (diagnostic: rpod and Podman both apply the filter)")
 
 
 def run_steps(b: Bench) -> list:
@@ -395,7 +414,9 @@ def exec_true(b: Bench) -> list:
                goal="≤ 0.25× podman", max_vs_podman=0.25)
     cids = {t.name: b.setup_run(t, "execme", "run", "-d", *_run_args(b, "sleep", LONG_SLEEP))
             for t in b.tools}
+    bare = Result("exec_no_seccomp", "  runc exec without the seccomp filter", "ms", 1000)
     floor_cid = b.floor.start_detached(["sleep", LONG_SLEEP])
+    bare_cid = b.floor.start_detached(["sleep", LONG_SLEEP], seccomp=False)
 
     def engine(tool):
         def fn(record):
@@ -409,13 +430,21 @@ def exec_true(b: Bench) -> list:
         if record:
             r.tool("floor").add(t)
 
+    def floor_without_seccomp(record):
+        t = b.floor.exec(bare_cid, ["true"])
+        if record:
+            bare.tool("floor").add(t)
+
     try:
         b.loop("exec", b.settings.iterations,
-               {**{t.name: engine(t) for t in b.tools}, "floor": floor})
+               {**{t.name: engine(t) for t in b.tools}, "floor": floor,
+                "floor without seccomp": floor_without_seccomp})
     finally:
         b.floor.remove(floor_cid)
+        b.floor.remove(bare_cid)
         b.clean()
-    return [r]
+    bare.note = _seccomp_share(r, bare)
+    return [r, bare]
 
 
 # Echoes every line written into the FIFO mounted at /f/in (reopened at each EOF).
