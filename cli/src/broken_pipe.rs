@@ -8,7 +8,7 @@
 //! for the whole process would instead kill rpod on a write to a monitor
 //! socket whose peer went away, where an error is wanted. So the panic hook
 //! recognises exactly that panic and ends the process the way Go does: by
-//! SIGPIPE, with nothing printed.
+//! SIGPIPE, with nothing printed, once the engine's background work is done.
 
 use std::io::ErrorKind;
 
@@ -37,6 +37,9 @@ fn is_closed_stdio_panic(msg: &str) -> bool {
 }
 
 fn die_by_sigpipe() -> ! {
+    // The engine's threads (a new container's snapshot, a removed one's
+    // tree) would be cut off by the signal: they finish first.
+    rpod_engine::background::settle_all();
     // SAFETY: signal() with SIG_DFL installs no handler code; raise() then
     // delivers SIGPIPE to this thread, whose default action ends the process.
     unsafe {

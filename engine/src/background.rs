@@ -1,10 +1,56 @@
 //! Work done on threads beside a command's own path, and waited for
 //! before what depends on it and when its owner is dropped: the first
 //! snapshot of a new container (`state::Db`), the storage tree of a
-//! removed one (`storage::Store::remove_tree_aside`).
+//! removed one (`storage::Store::remove_tree_aside`). A process that ends
+//! without dropping its owners (the CLI dying by SIGPIPE) waits for all of
+//! it with [`settle_all`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+
+/// How many jobs run on threads in the whole process.
+struct UnderWay {
+    count: Mutex<usize>,
+    none_left: Condvar,
+}
+
+static UNDER_WAY: UnderWay = UnderWay {
+    count: Mutex::new(0),
+    none_left: Condvar::new(),
+};
+
+/// One job counted in [`UNDER_WAY`] from before its thread is spawned
+/// until its thread is done (or its spawn failed).
+struct Counted;
+
+impl Counted {
+    fn start() -> Self {
+        *UNDER_WAY.count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        Counted
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut count = UNDER_WAY.count.lock().unwrap_or_else(|p| p.into_inner());
+        *count -= 1;
+        if *count == 0 {
+            UNDER_WAY.none_left.notify_all();
+        }
+    }
+}
+
+/// Waits until no job of any [`Background`] of this process is running,
+/// for a process about to end without dropping them.
+pub fn settle_all() {
+    let mut count = UNDER_WAY.count.lock().unwrap_or_else(|p| p.into_inner());
+    while *count > 0 {
+        count = UNDER_WAY
+            .none_left
+            .wait(count)
+            .unwrap_or_else(|p| p.into_inner());
+    }
+}
 
 /// Jobs under way on threads of their own, at most about `limit` at once
 /// (a new job first waits for the oldest ones).
@@ -42,9 +88,15 @@ impl Background {
         // the work is then done from this slot.
         let slot = Arc::new(Mutex::new(Some(work)));
         let theirs = Arc::clone(&slot);
+        let counted = Counted::start();
         let spawned = std::thread::Builder::new()
             .name(self.name.into())
-            .spawn(move || take(&theirs).map_or((), |work| work()));
+            .spawn(move || {
+                let _counted = counted;
+                if let Some(work) = take(&theirs) {
+                    work();
+                }
+            });
         match spawned {
             Ok(handle) => self
                 .pending
@@ -112,6 +164,22 @@ mod tests {
         assert_eq!(jobs.pending(), 0);
         assert_eq!(done.load(Ordering::SeqCst), 6);
         assert!(most.load(Ordering::SeqCst) <= 4, "{most:?}");
+    }
+
+    #[test]
+    fn settle_all_waits_for_the_jobs_of_a_background_never_dropped() {
+        let done = Arc::new(AtomicUsize::new(0));
+        // Leaked, as a process ending by a signal leaves its owners.
+        let jobs: &'static Background = Box::leak(Box::new(Background::new("test", 4)));
+        for _ in 0..2 {
+            let done = done.clone();
+            jobs.push(move || {
+                std::thread::sleep(Duration::from_millis(40));
+                done.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        settle_all();
+        assert_eq!(done.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -31,7 +31,7 @@
 //! - [`rootless`]: an ordinary user's namespace (pause process, setns),
 //!   per-user roots; [`enter_user_namespace`] is called early in `main`.
 
-pub(crate) mod background;
+pub mod background;
 pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod config;

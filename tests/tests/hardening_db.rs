@@ -474,3 +474,51 @@ fn repair_gives_a_rebuilt_database_its_volumes_back() {
     env.ok(&["rm", "-f", "-v", "-t", "0", "user"]);
     assert_eq!(env.ok(&["volume", "ls", "-q"]).lines().count(), 2);
 }
+
+#[test]
+fn a_create_ended_by_a_closed_stdout_still_leaves_the_containers_snapshot() {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::process::Stdio;
+
+    let (w, img) = busybox();
+    for i in 0..8 {
+        let name = format!("piped{i}");
+        // The reader is gone before rpod prints the new container's ID:
+        // rpod ends by SIGPIPE, as Podman does, while the snapshot that
+        // `system check --repair` rebuilds from may still be on its thread.
+        // On one CPU that thread mostly waits for the main one to print.
+        let mut cmd = w.env.cmd(&["create", "--name", &name, &img, "true"]);
+        // SAFETY: the closure runs in the child between fork and exec and
+        // makes only sched_setaffinity, an async-signal-safe system call,
+        // on a set built on its own stack.
+        unsafe {
+            cmd.pre_exec(|| {
+                let mut one: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(0, &mut one);
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}");
+        let id = inspect(&w.env, &name)["Id"].as_str().unwrap().to_owned();
+        let snapshot = w
+            .env
+            .root()
+            .join("containers")
+            .join(&id)
+            .join("container.json");
+        let text = std::fs::read_to_string(&snapshot)
+            .unwrap_or_else(|e| panic!("{}: {e}", snapshot.display()));
+        assert!(text.contains(&id), "{text}");
+    }
+}
