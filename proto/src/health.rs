@@ -112,6 +112,8 @@ impl HealthConfig {
 pub const HEALTHY: &str = "healthy";
 pub const UNHEALTHY: &str = "unhealthy";
 pub const STARTING: &str = "starting";
+/// A check failed because its container stopped (or was stopping).
+pub const STOPPED: &str = "stopped";
 
 /// Entries kept in the log by default (Podman keeps 5).
 pub const MAX_LOG_ENTRIES: usize = 5;
@@ -170,13 +172,25 @@ impl HealthState {
                 self.status = UNHEALTHY.to_owned();
             }
         }
+        self.push_log(cfg, entry);
+        self.status == UNHEALTHY && was != UNHEALTHY
+    }
+
+    /// Records a check that failed because its container stopped or is
+    /// stopping (Podman's rule): the status reads `stopped` and the
+    /// failure does not count in the failing streak.
+    pub fn record_stopped(&mut self, cfg: &HealthConfig, entry: HealthLogEntry) {
+        self.status = STOPPED.to_owned();
+        self.push_log(cfg, entry);
+    }
+
+    fn push_log(&mut self, cfg: &HealthConfig, entry: HealthLogEntry) {
         self.log.push(entry);
         let max = cfg.max_log_count as usize;
         if max != 0 && self.log.len() > max {
             let extra = self.log.len() - max;
             self.log.drain(..extra);
         }
-        self.status == UNHEALTHY && was != UNHEALTHY
     }
 }
 

@@ -1,6 +1,6 @@
 //! Pods, continued: `pod logs` options (follow, since/until, names), the
-//! pod's shared /dev/shm, and `rm` refused while others `--requires` a
-//! container.
+//! pod's shared /dev/shm, `rm` refused while others `--requires` a
+//! container, and a member's own user namespace refused.
 
 mod common;
 
@@ -203,4 +203,58 @@ fn members_of_a_pod_sharing_ipc_share_dev_shm() {
     // Removing the pods unmounts the shared shm (nothing left under the test dir).
     w.env.ok(&["pod", "rm", "-f", "-t", "0", &pod, &private]);
     assert_eq!(common::mounts(&w.env), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn a_member_of_a_pod_with_infra_is_refused_a_user_namespace_of_its_own() {
+    let (w, img) = busybox();
+    let _pods = PodGuard(&w.env);
+    let pod = unique_name("uns");
+    w.env.ok(&["pod", "create", "--name", &pod]);
+    let want = "Error: cannot set user namespace mode when joining pod with infra container: invalid argument\n";
+    for flags in [
+        &["--uidmap=0:1000:1000"][..],
+        &["--gidmap", "0:1000:1000"],
+        &["--userns", "keep-id"],
+        &["--userns=auto"],
+    ] {
+        for verb in ["create", "run"] {
+            let mut args = vec![verb, "--pod", pod.as_str()];
+            args.extend_from_slice(flags);
+            args.extend([img.as_str(), "true"]);
+            let (code, err) = w.env.fails(&args);
+            assert_eq!((code, err.as_str()), (125, want), "{args:?}");
+        }
+    }
+    // Refused before anything was made: the pod holds its infra alone.
+    let ids = w.env.ok(&["ps", "-aq", "--filter", &format!("pod={pod}")]);
+    assert_eq!(ids.lines().count(), 1, "{ids}");
+    // `--pod new:` makes a pod with an infra container: the same refusal,
+    // and no pod is left.
+    let new = unique_name("unsnew");
+    let (code, err) = w.env.fails(&[
+        "create",
+        "--pod",
+        &format!("new:{new}"),
+        "--uidmap=0:1000:1000",
+        &img,
+        "true",
+    ]);
+    assert_eq!((code, err.as_str()), (125, want));
+    assert_eq!(w.env.run(&["pod", "exists", &new]).status.code(), Some(1));
+    // Modes that make no namespace of their own are members' as usual,
+    // and a pod without an infra container has no namespace to share.
+    w.env
+        .ok(&["create", "--pod", &pod, "--userns", "host", &img, "true"]);
+    let bare = unique_name("unsbare");
+    w.env
+        .ok(&["pod", "create", "--infra=false", "--name", &bare]);
+    w.env.ok(&[
+        "create",
+        "--pod",
+        &bare,
+        "--uidmap=0:1000:1000",
+        &img,
+        "true",
+    ]);
 }

@@ -307,3 +307,89 @@ fn the_log_goes_to_its_destination_with_its_count_and_size() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "unhealthy\n");
     assert_eq!(health(&w.env, &fresh), "starting");
 }
+
+#[test]
+fn a_check_cut_off_by_a_stop_reads_stopped() {
+    let (w, img) = busybox();
+    let name = unique_name("hcstop");
+    let msg = unique_name("hcmsg");
+    let check = format!("sleep 20; echo {msg}");
+    run_detached(
+        &w.env,
+        &name,
+        &["--health-cmd", &check],
+        &[
+            &img,
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while true; do sleep 0.1; done",
+        ],
+    );
+    let run = w
+        .env
+        .cmd(&["healthcheck", "run", &name])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The check is under way (its `sleep 20` runs in the container).
+    wait_until(Duration::from_secs(10), "the check runs", || {
+        w.env.ok(&["top", &name, "args"]).contains("sleep 20")
+    });
+    w.env.ok(&["stop", &name]);
+    let out = run.wait_with_output().unwrap();
+    // Podman: the run reports `stopped` and exits 1.
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "stopped\n");
+    let c = inspect(&w.env, &name);
+    assert_eq!(c["State"]["Status"], "exited");
+    assert_eq!(c["State"]["Health"]["Status"], "stopped");
+    assert_eq!(c["State"]["Health"]["FailingStreak"], 0);
+    let log = c["State"]["Health"]["Log"].to_string();
+    assert!(!log.contains(&msg), "{log}");
+}
+
+#[test]
+fn a_run_that_triggers_the_on_failure_action_returns_after_it() {
+    let (w, img) = busybox();
+    let pause = [
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; while true; do sleep 0.1; done",
+    ];
+    let mut cmd = vec![img.as_str()];
+    cmd.extend(pause);
+    let killed = unique_name("hcrunkill");
+    let restarted = unique_name("hcrunrestart");
+    for (name, action) in [(&killed, "kill"), (&restarted, "restart")] {
+        run_detached(
+            &w.env,
+            name,
+            &[
+                "--health-cmd",
+                "test ! -e /uh-oh",
+                "--health-retries=1",
+                "--health-interval=disable",
+                "--health-on-failure",
+                action,
+            ],
+            &cmd,
+        );
+        assert_eq!(w.env.ok(&["healthcheck", "run", name]), "");
+        w.env.ok(&["exec", name, "touch", "/uh-oh"]);
+        let (code, out) = w.env.fails(&["healthcheck", "run", name]);
+        assert_eq!(code, 1, "{out}");
+    }
+    // Podman's `healthcheck run` returns once the action took the
+    // container down: killed, it is exited at once ...
+    let c = inspect(&w.env, &killed);
+    assert_eq!(c["State"]["Status"], "exited");
+    assert_eq!(c["State"]["ExitCode"], 137);
+    // ... restarted, it runs again with a fresh health state.
+    let c = inspect(&w.env, &restarted);
+    assert_eq!(c["RestartCount"], 1);
+    assert_eq!(c["State"]["Status"], "running");
+    assert_eq!(c["State"]["Health"]["FailingStreak"], 0);
+    assert_eq!(c["State"]["Health"]["Status"], "starting");
+}

@@ -6,12 +6,14 @@
 use std::collections::VecDeque;
 use std::fs;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::wait::WaitStatus;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
 use rpod_proto::ExitRecord;
 
 use super::{Phase, Supervisor, DRAIN_TIMEOUT};
@@ -206,6 +208,7 @@ impl Supervisor {
         {
             return Ok(());
         }
+        self.stop_requested = true;
         self.signal_process(signal)?;
         if timeout_secs == 0 {
             let _ = self.signal_process(libc::SIGKILL);
@@ -216,6 +219,26 @@ impl Supervisor {
             self.stop_deadline = Some(self.stop_deadline.map_or(deadline, |d| d.min(deadline)));
         }
         Ok(())
+    }
+
+    /// Whether the container process has exited, though its exit may not
+    /// have been reaped yet (without reaping it).
+    pub(super) fn process_gone(&self) -> bool {
+        if let Some(fd) = &self.pidfd {
+            // A pidfd reads as ready once its process has exited.
+            let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+            return poll(&mut fds, PollTimeout::ZERO).is_ok_and(|n| n > 0);
+        }
+        if self.pid <= 0 {
+            return true;
+        }
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        match waitid(Id::Pid(Pid::from_raw(self.pid)), flags) {
+            Ok(WaitStatus::StillAlive) => false,
+            Ok(_) => true,
+            // Not this monitor's child (any more): reaped already.
+            Err(_) => true,
+        }
     }
 
     /// The container process died: record its exit, drain its output.
@@ -326,6 +349,7 @@ impl Supervisor {
         self.release_io();
         self.attaches.close_all();
         self.controls.exited(&rec);
+        self.release_health_reply();
         self.exit = Some(rec);
         self.phase = Phase::Cleanup;
         if self.cfg.delete_on_exit {

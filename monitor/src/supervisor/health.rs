@@ -43,6 +43,8 @@ pub struct Outcome {
     pub startup_failed: bool,
     /// It was a run of the startup check.
     pub startup: bool,
+    /// It failed because the container stopped or was stopping.
+    pub stopped: bool,
 }
 
 /// Progress of the startup check in the current run.
@@ -219,7 +221,14 @@ impl Health {
     }
 
     /// The check process ended with `code`: record it and schedule the next.
-    pub fn finished(&mut self, code: i32, process_running: bool) -> Option<Outcome> {
+    /// `stopping`: the container has stopped or is stopping, so a failure
+    /// is recorded as `stopped`.
+    pub fn finished(
+        &mut self,
+        code: i32,
+        process_running: bool,
+        stopping: bool,
+    ) -> Option<Outcome> {
         let check = self.check.take()?;
         let mut output = Vec::new();
         let limit = match self.cfg.max_log_size {
@@ -244,7 +253,13 @@ impl Health {
         let start_period = Duration::from_millis(self.cfg.start_period_ms);
         // Failures of the startup check never count against the regular one.
         let in_start = check.startup || self.run_started.elapsed() < start_period;
-        let turned_unhealthy = self.state.record(&self.cfg, entry, in_start);
+        let stopped = stopping && exit_code != 0;
+        let turned_unhealthy = if stopped {
+            self.state.record_stopped(&self.cfg, entry);
+            false
+        } else {
+            self.state.record(&self.cfg, entry, in_start)
+        };
         let startup_failed = check.startup && self.startup_result(exit_code == 0);
         self.write();
         if process_running {
@@ -257,6 +272,7 @@ impl Health {
             turned_unhealthy,
             startup_failed,
             startup: check.startup,
+            stopped,
         })
     }
 
@@ -375,11 +391,15 @@ impl Supervisor {
     /// a turn to unhealthy.
     pub(super) fn health_done(&mut self, code: i32) {
         let running = self.phase == Phase::Running;
+        // Podman: a check that fails while its container is stopped or
+        // stopping reads `stopped` (the process may have exited before
+        // its exit is reaped here).
+        let stopping = !running || self.stop_requested || self.process_gone();
         let Some(h) = &mut self.health else {
             return;
         };
         let on_failure = h.cfg.on_failure;
-        let Some(outcome) = h.finished(code, running) else {
+        let Some(outcome) = h.finished(code, running, stopping) else {
             return;
         };
         emit(&self.cfg, "health_status", None, &outcome.status);
@@ -391,6 +411,7 @@ impl Supervisor {
         // only a failed startup check reads `starting`.
         let result = match (outcome.exit_code, outcome.startup) {
             (0, _) => rpod_proto::health::HEALTHY,
+            _ if outcome.stopped => rpod_proto::health::STOPPED,
             (_, true) => rpod_proto::health::STARTING,
             _ => rpod_proto::health::UNHEALTHY,
         };
@@ -399,12 +420,32 @@ impl Supervisor {
             exit_code: outcome.exit_code,
             output: outcome.output,
         };
-        self.controls.health_result(&reply);
-        if outcome.startup_failed && running {
+        let action = if outcome.startup_failed && running {
             diag::warn("the startup health check failed: restarting the container");
-            self.on_unhealthy(HealthOnFailure::Restart);
+            Some(HealthOnFailure::Restart)
         } else if outcome.turned_unhealthy && running {
-            self.on_unhealthy(on_failure);
+            Some(on_failure).filter(|a| {
+                matches!(
+                    a,
+                    HealthOnFailure::Kill | HealthOnFailure::Stop | HealthOnFailure::Restart
+                )
+            })
+        } else {
+            None
+        };
+        match action {
+            Some(action) => {
+                self.health_reply_held = Some(reply);
+                self.on_unhealthy(action);
+            }
+            None => self.controls.health_result(&reply),
+        }
+    }
+
+    /// Sends the `healthcheck run` answer held by [`Self::health_done`].
+    pub(super) fn release_health_reply(&mut self) {
+        if let Some(reply) = self.health_reply_held.take() {
+            self.controls.health_result(&reply);
         }
     }
 
@@ -439,7 +480,7 @@ impl Supervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rpod_proto::health::{HEALTHY, STARTING, UNHEALTHY};
+    use rpod_proto::health::{HEALTHY, STARTING, STOPPED, UNHEALTHY};
 
     struct Dir(PathBuf);
     impl Drop for Dir {
@@ -484,7 +525,7 @@ mod tests {
 
     fn run_check(h: &mut Health, code: i32) -> Outcome {
         fake_check(h, "out");
-        h.finished(code, true).unwrap()
+        h.finished(code, true, false).unwrap()
     }
 
     #[test]
@@ -506,6 +547,26 @@ mod tests {
         assert_eq!(st.failing_streak, 0);
         assert_eq!(st.log.len(), 4);
         assert!(!h.out_path.exists(), "the output file is consumed");
+    }
+
+    #[test]
+    fn a_check_failing_as_its_container_stops_reads_stopped_and_does_not_count() {
+        let (dir, mut h) = health("stopping", 1, 0, 0);
+        h.run_started();
+        let o = run_check(&mut h, 1);
+        assert_eq!((o.status.as_str(), o.stopped), (UNHEALTHY, false));
+        fake_check(&mut h, "");
+        let o = h.finished(137, true, true).unwrap();
+        assert_eq!((o.status.as_str(), o.stopped), (STOPPED, true));
+        assert!(!o.turned_unhealthy);
+        let st: HealthState =
+            serde_json::from_slice(&fs::read(dir.0.join("health.json")).unwrap()).unwrap();
+        assert_eq!((st.status.as_str(), st.failing_streak), (STOPPED, 1));
+        assert_eq!(st.log.last().map(|e| e.exit_code), Some(137));
+        // A check that passes while stopping is a pass.
+        fake_check(&mut h, "");
+        let o = h.finished(0, true, true).unwrap();
+        assert_eq!((o.status.as_str(), o.stopped), (HEALTHY, false));
     }
 
     #[test]
@@ -537,11 +598,11 @@ mod tests {
             c.timed_out = true;
         }
         assert_eq!(h.deadline(), None, "a killed check has no deadline");
-        let o = h.finished(137, true).unwrap();
+        let o = h.finished(137, true, false).unwrap();
         assert_eq!(o.exit_code, TIMED_OUT);
         assert_eq!(o.output, "Healthcheck command timed out");
         assert!(o.turned_unhealthy);
-        assert!(h.finished(0, true).is_none(), "no check is running");
+        assert!(h.finished(0, true, false).is_none(), "no check is running");
     }
 
     #[test]
@@ -557,7 +618,7 @@ mod tests {
         fake_check(&mut h, "");
         assert!(!h.due(next), "one check at a time");
         assert_eq!(h.running_check(), Some(i32::MAX));
-        h.finished(0, false);
+        h.finished(0, false, false);
         assert_eq!(h.deadline(), None, "no next check once the process is gone");
         h.run_started();
         h.run_ended();
@@ -621,7 +682,7 @@ mod tests {
             assert_eq!(run_check(&mut h, 0).output, "out");
         }
         fake_check(&mut h, "abcdef");
-        assert_eq!(h.finished(0, true).unwrap().output, "abc");
+        assert_eq!(h.finished(0, true, false).unwrap().output, "abc");
         let st: HealthState =
             serde_json::from_slice(&fs::read(dir.0.join("elsewhere.log")).unwrap()).unwrap();
         assert_eq!(st.log.len(), 2);

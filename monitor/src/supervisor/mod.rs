@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::WaitStatus;
-use rpod_proto::{ExitRecord, MonitorConfig};
+use rpod_proto::{ExitRecord, MonitorConfig, Reply};
 
 use crate::log_sink::LogSink;
 use crate::notify::{HealthyNotify, Notify};
@@ -125,6 +125,14 @@ pub struct Supervisor {
     /// The exit published.
     exit: Option<ExitRecord>,
     stop_deadline: Option<Instant>,
+    /// A `stop` of the current run was asked for: a health check failing
+    /// from now on failed because the container is stopping.
+    stop_requested: bool,
+    /// A `healthcheck run` answer held while the check's on-failure
+    /// action takes the container down: sent once its exit is published
+    /// or, for a restart, once the new run (with a fresh health state)
+    /// is. Podman's `healthcheck run` returns after that stop.
+    health_reply_held: Option<Reply>,
     /// `--timeout`: when the running process is killed.
     run_deadline: Option<Instant>,
     /// The process was killed at `run_deadline`: its exit code is -1.
@@ -184,6 +192,8 @@ impl Supervisor {
             died_pending: false,
             exit: None,
             stop_deadline: None,
+            stop_requested: false,
+            health_reply_held: None,
             run_deadline: None,
             timed_out: false,
             cleanup: Cleanup::default(),

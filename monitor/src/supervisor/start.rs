@@ -371,6 +371,13 @@ impl Supervisor {
             .timeout_secs
             .filter(|&s| s > 0)
             .and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
+        // A new run's health state (`starting`, no failing streak) is
+        // written before the run is published: whoever sees the restarted
+        // container running sees its fresh state.
+        self.stop_requested = false;
+        if let Some(h) = &mut self.health {
+            h.run_started();
+        }
         if self.restarts.in_restart {
             if let Err(message) = self.run_restarted(pid) {
                 self.phase = Phase::Creating;
@@ -382,9 +389,8 @@ impl Supervisor {
             diag::warn(&format!("cannot send Created: {e}"));
         }
         self.sync.close();
-        if let Some(h) = &mut self.health {
-            h.run_started();
-        }
+        // A restart by `--health-on-failure=restart` is published.
+        self.release_health_reply();
         let early = std::mem::take(&mut self.early);
         if let Some(&(_, st)) = early.iter().find(|(p, _)| *p == pid) {
             self.process_exited(st);

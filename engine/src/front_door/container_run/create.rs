@@ -53,6 +53,10 @@ pub(crate) async fn create(
     crate::inherited_fds::preserved(options.preserve_fds).map_err(Error::invalid)?;
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
+    super::namespaces::refuse_own_userns_in_pod(
+        &namespace_spec,
+        pod_has_infra(engine, &spec.pod)?,
+    )?;
     let net_config = &engine.config().network;
     let publishes = !network_spec.publish.is_empty() || network_spec.publish_all;
     (options.network, options.net) = super::network::net_options(
@@ -243,6 +247,22 @@ pub(crate) async fn create(
         }
     }
     Ok((handle, warnings))
+}
+
+/// Whether the pod the container joins has an infra container (`--pod
+/// new:` makes one with it; an unknown pod is reported later).
+fn pod_has_infra(engine: &Engine, pod: &PodTarget) -> Result<bool, Error> {
+    match pod {
+        PodTarget::None => Ok(false),
+        PodTarget::New(_) => Ok(true),
+        PodTarget::Existing(p) if p.is_empty() => Ok(false),
+        PodTarget::Existing(p) => Ok(engine
+            .ctx()
+            .db
+            .find_pod(p)
+            .map_err(|e| other(&e))?
+            .is_some_and(|pod| pod.options.infra)),
+    }
 }
 
 /// Records the new container's network attachments (its static addresses

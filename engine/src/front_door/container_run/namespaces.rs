@@ -55,6 +55,30 @@ pub(crate) fn namespace_modes(
     Ok((modes, donors))
 }
 
+/// Podman: the members of a pod with an infra container share its user
+/// namespace, so a member's mode that would make one of its own (`--userns`
+/// other than `host` or `container:`, the mapping flags) is refused
+/// before anything is created.
+pub(crate) fn refuse_own_userns_in_pod(
+    spec: &NamespaceSpec,
+    pod_has_infra: bool,
+) -> Result<(), Error> {
+    let own_mode = spec
+        .userns
+        .as_deref()
+        .is_some_and(|v| !(v.is_empty() || v == "host" || v.starts_with("container:")));
+    let mappings = !spec.uidmap.is_empty()
+        || !spec.gidmap.is_empty()
+        || spec.subuidname.is_some()
+        || spec.subgidname.is_some();
+    if pod_has_infra && (own_mode || mappings) {
+        return Err(Error::invalid(
+            "cannot set user namespace mode when joining pod with infra container: invalid argument",
+        ));
+    }
+    Ok(())
+}
+
 /// `--userns` for root: Podman's spellings (`auto`, `private` and the
 /// mapping flags are resolved by `userns::mapped_mode`).
 fn user_mode(ctx: &EngineCtx, value: &str, donors: &mut Vec<String>) -> Result<UserNsMode, Error> {
@@ -252,6 +276,42 @@ mod tests {
             err("keep-id:uid=x"),
             "strconv.ParseUint: parsing \"x\": invalid syntax"
         );
+    }
+
+    #[test]
+    fn a_member_of_a_pod_with_infra_takes_no_user_namespace_of_its_own() {
+        let given = |f: fn(&mut NamespaceSpec)| {
+            let mut s = NamespaceSpec::default();
+            f(&mut s);
+            s
+        };
+        let refused = [
+            given(|s| s.userns = Some("keep-id".into())),
+            given(|s| s.userns = Some("auto".into())),
+            given(|s| s.userns = Some("private".into())),
+            given(|s| s.userns = Some("ns:/proc/1/ns/user".into())),
+            given(|s| s.uidmap = vec!["0:1000:1000".into()]),
+            given(|s| s.gidmap = vec!["0:1000:1000".into()]),
+            given(|s| s.subuidname = Some("containers".into())),
+            given(|s| s.subgidname = Some("containers".into())),
+        ];
+        for s in &refused {
+            assert_eq!(
+                refuse_own_userns_in_pod(s, true).unwrap_err().message,
+                "cannot set user namespace mode when joining pod with infra container: invalid argument",
+                "{s:?}"
+            );
+            // A pod without an infra container has no namespace to share.
+            refuse_own_userns_in_pod(s, false).unwrap();
+        }
+        for s in [
+            NamespaceSpec::default(),
+            given(|s| s.userns = Some(String::new())),
+            given(|s| s.userns = Some("host".into())),
+            given(|s| s.userns = Some("container:other".into())),
+        ] {
+            refuse_own_userns_in_pod(&s, true).unwrap();
+        }
     }
 
     fn spec(parent: Option<&str>, mode: Option<&str>, conf: &[&str]) -> CgroupSpec {

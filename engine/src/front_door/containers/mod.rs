@@ -173,12 +173,12 @@ impl Containers for LocalEngine {
         let result = tokio::task::spawn_blocking(move || health::run_check(&config, &rec))
             .await
             .map_err(|e| Error::other(format!("health check task: {e}")))??;
-        let status = if result.exit_code == 0 {
-            "healthy"
-        } else if result.status == "starting" {
-            "starting"
-        } else {
-            "unhealthy"
+        // The monitor reports the run: a failed startup check reads
+        // `starting`, a check cut off by the container's stop `stopped`.
+        let status = match (result.exit_code, result.status.as_str()) {
+            (0, _) => "healthy",
+            (_, s @ ("starting" | "stopped")) => s,
+            _ => "unhealthy",
         };
         Ok(HealthCheckRunReport {
             status: status.to_owned(),
