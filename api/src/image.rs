@@ -28,7 +28,7 @@ pub struct ImageData {
     pub created: Option<GoTime>,
     /// The OCI image config (v1.ImageConfig): its JSON keys are its Go names.
     #[serde(rename = "Config")]
-    pub config: Option<serde_json::Value>,
+    pub config: Option<ImageConfig>,
     #[serde(rename = "Version")]
     pub version: String,
     #[serde(rename = "Author")]
@@ -65,6 +65,74 @@ pub struct ImageData {
     )]
     #[go(name = "HealthCheck")]
     pub health_check: Option<HealthConfig>,
+}
+
+/// OCI image-spec v1.ImageConfig as `image inspect` holds it: the image's
+/// config JSON as stored. Templates see Podman's Go struct: a field the
+/// image leaves out reads as its zero value (`{{.Config.Env}}` of an image
+/// without `Env` is `[]`, not `<no value>`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ImageConfig(pub serde_json::Value);
+
+/// The stored JSON, for readers of its fields.
+impl std::ops::Deref for ImageConfig {
+    type Target = serde_json::Value;
+
+    fn deref(&self) -> &serde_json::Value {
+        &self.0
+    }
+}
+
+impl ImageConfig {
+    /// A string field; `""` when absent.
+    fn text(&self, key: &str) -> gotmpl::GoValue {
+        let s = self.0.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+        gotmpl::GoValue::Str(s.to_owned())
+    }
+
+    /// A list of strings; `[]` when absent or `null`.
+    fn list(&self, key: &str) -> gotmpl::GoValue {
+        let items = self.0.get(key).and_then(|v| v.as_array());
+        gotmpl::GoValue::List(
+            items
+                .into_iter()
+                .flatten()
+                .map(|v| gotmpl::GoValue::Str(v.as_str().unwrap_or_default().to_owned()))
+                .collect(),
+        )
+    }
+
+    /// A map (`Labels`, `ExposedPorts`, `Volumes`); `map[]` when absent.
+    fn map(&self, key: &str) -> gotmpl::GoValue {
+        match self.0.get(key) {
+            Some(v @ serde_json::Value::Object(_)) => gotmpl::GoValue::Json(v.clone()),
+            _ => gotmpl::GoValue::Map(BTreeMap::new()),
+        }
+    }
+}
+
+impl ToTemplate for ImageConfig {
+    fn to_template(&self) -> gotmpl::GoValue {
+        let args_escaped = self
+            .0
+            .get("ArgsEscaped")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        gotmpl::GoValue::from_struct(
+            gotmpl::GoStruct::new("v1.ImageConfig", self.0.clone())
+                .field("User", self.text("User"))
+                .field("ExposedPorts", self.map("ExposedPorts"))
+                .field("Env", self.list("Env"))
+                .field("Entrypoint", self.list("Entrypoint"))
+                .field("Cmd", self.list("Cmd"))
+                .field("Volumes", self.map("Volumes"))
+                .field("WorkingDir", self.text("WorkingDir"))
+                .field("Labels", self.map("Labels"))
+                .field("StopSignal", self.text("StopSignal"))
+                .field("ArgsEscaped", gotmpl::GoValue::Bool(args_escaped)),
+        )
+    }
 }
 
 /// pkg/inspect.RootFS.
@@ -229,7 +297,9 @@ mod tests {
         let d = ImageData {
             id: "sha".into(),
             os: "linux".into(),
-            config: Some(serde_json::json!({"Cmd": ["sh"], "Labels": {"a.b": "c"}})),
+            config: Some(ImageConfig(
+                serde_json::json!({"Cmd": ["sh"], "Labels": {"a.b": "c"}}),
+            )),
             root_fs: Some(RootFs {
                 r#type: "layers".into(),
                 layers: Some(vec!["sha256:1".into()]),
@@ -252,6 +322,30 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "sha linux layers sh /bin/sh\n");
+        assert_eq!(
+            j["Config"],
+            serde_json::json!({"Cmd": ["sh"], "Labels": {"a.b": "c"}})
+        );
+    }
+
+    #[test]
+    fn config_fields_the_image_leaves_out_read_as_go_zero_values() {
+        let d = ImageData {
+            config: Some(ImageConfig(serde_json::json!({"Labels": {"a": "b"}}))),
+            ..ImageData::default()
+        };
+        let out = gotmpl::render_value(
+            "{{.Config.Env}}|{{.Config.Cmd}}|{{.Config.Entrypoint}}|{{.Config.User}}|\
+             {{.Config.WorkingDir}}|{{.Config.Volumes}}|{{.Config.Labels}}|{{.Config.ArgsEscaped}}|\
+             {{json .Config}}",
+            &d.to_template(),
+            "inspect",
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "[]|[]|[]|||map[]|map[a:b]|false|{\"Labels\":{\"a\":\"b\"}}\n"
+        );
     }
 
     #[test]

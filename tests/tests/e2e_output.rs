@@ -374,3 +374,61 @@ fn attach_and_detach_keys() {
         "{err}"
     );
 }
+
+#[test]
+fn config_env_is_the_configured_environment_and_absent_image_fields_are_zero() {
+    let (w, img) = busybox();
+    // The container's whole configured environment, as Podman's create-time
+    // spec: its defaults, the image's (busybox sets PATH), the user's; TERM
+    // only with a terminal.
+    let plain = unique_name("envplain");
+    w.env
+        .ok(&["create", "--name", &plain, "-e", "FOO=bar", &img, "true"]);
+    let env = w
+        .env
+        .ok(&["inspect", "--format", "{{.Config.Env}}", &plain]);
+    assert_eq!(
+        env.trim(),
+        "[PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin container=podman FOO=bar]"
+    );
+    let tty = unique_name("envtty");
+    w.env.ok(&[
+        "create",
+        "--name",
+        &tty,
+        "-t",
+        "-e",
+        "PATH=/x",
+        "--unsetenv",
+        "container",
+        &img,
+        "true",
+    ]);
+    let env = w.env.ok(&["inspect", "--format", "{{.Config.Env}}", &tty]);
+    assert_eq!(env.trim(), "[PATH=/x TERM=xterm]");
+    // An image without Env, Cmd or Labels (imported from a plain tar):
+    // templates read Go's zero values, JSON leaves them out.
+    let dir = w.env.dir().join("imp");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("f"), "x").unwrap();
+    let tar = w.env.dir().join("imp.tar");
+    let made = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&dir)
+        .arg("-cf")
+        .arg(&tar)
+        .arg("f")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let name = format!("localhost/{}:1", unique_name("noenv"));
+    w.env.ok(&["import", &tar.display().to_string(), &name]);
+    let out = w.env.ok(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Config.Env}}|{{.Config.Cmd}}|{{.Config.Labels}}|{{.Config.User}}|{{json .Config}}",
+        &name,
+    ]);
+    assert_eq!(out.trim(), "[]|[]|map[]||{}");
+}

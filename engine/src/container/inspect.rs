@@ -30,8 +30,26 @@ fn time(nanos: Option<i64>) -> GoTime {
 
 /// The environment as Podman shows it: an environment secret appears as
 /// `SECRETNAME=*******`, never its data.
-fn secret_env_masked(o: &super::ContainerOptions) -> Vec<String> {
-    let mut env = o.env.clone();
+/// `Config.Env`: the configured environment (defaults, the image's, the
+/// user's), the env secrets' values masked.
+fn config_env(ctx: &EngineCtx, rec: &ContainerRecord) -> Vec<String> {
+    // The image as the start reads it; a missing one (or `--rootfs`)
+    // contributes nothing.
+    let image_config = match &rec.options.rootfs {
+        Some(_) => Vec::new(),
+        None => ctx
+            .store
+            .lookup_image(&rec.image_id)
+            .ok()
+            .flatten()
+            .and_then(|image| ctx.store.image_config(&image).ok())
+            .unwrap_or_default(),
+    };
+    let env = crate::spec::configured_env(&image_config, &rec.options);
+    secret_env_masked(env, &rec.options)
+}
+
+fn secret_env_masked(mut env: Vec<String>, o: &super::ContainerOptions) -> Vec<String> {
     for s in o
         .secrets
         .iter()
@@ -282,7 +300,7 @@ pub fn inspect_container(ctx: &EngineCtx, rec: &ContainerRecord) -> InspectConta
             umask: format!("{:04o}", o.umask.unwrap_or(0o022)),
             tty: o.tty,
             open_stdin: o.interactive,
-            env: Some(secret_env_masked(o)),
+            env: Some(config_env(ctx, rec)),
             secrets: mounted_secrets(o),
             cmd: (!o.command.is_empty()).then(|| o.command.clone()),
             image: rec.image_name.clone(),

@@ -286,7 +286,7 @@ async fn container<E: FrontDoor + ?Sized>(
     let img = e.image_inspect(&c.image).await.ok();
     let img_cfg = img
         .and_then(|i| i.config)
-        .unwrap_or(serde_json::Value::Null);
+        .map_or(serde_json::Value::Null, |c| c.0);
     let img_cmd = string_list(&img_cfg, "Cmd");
     let img_ep = string_list(&img_cfg, "Entrypoint");
     let img_env = string_list(&img_cfg, "Env").unwrap_or_default();

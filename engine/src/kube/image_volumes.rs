@@ -84,7 +84,7 @@ pub(crate) async fn automount<E: FrontDoor + ?Sized>(
                 ),
             )
         })?;
-        for path in declared_volumes(data.config.as_ref()) {
+        for path in declared_volumes(data.config.as_deref()) {
             if let Some(old) = by_path.get(&path) {
                 tracing::warn!(
                     "Multiple volume mounts to {path:?} requested, overriding image {:?} with image {image}",

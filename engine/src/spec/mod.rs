@@ -100,6 +100,23 @@ pub fn hostname_for(id: &str, options: &ContainerOptions) -> String {
     id.chars().take(12).collect()
 }
 
+/// The environment a container is configured with (inspect's
+/// `Config.Env`, as Podman's create-time spec): the defaults, the image's
+/// (`image_config`, raw; empty for `--rootfs`), the terminal's and the
+/// user's, without the HOSTNAME and HOME the start adds.
+pub fn configured_env(image_config: &[u8], opts: &ContainerOptions) -> Vec<String> {
+    let image_env = ImageDefaults::parse(image_config)
+        .map(|i| i.env)
+        .unwrap_or_default();
+    let defaults = process::DefaultEnv {
+        image: &image_env,
+        tty: opts.tty,
+        unset: &opts.unset_env,
+        unset_all: opts.unset_env_all,
+    };
+    process::container_env(&defaults, &opts.env)
+}
+
 /// Builds the runtime spec for container `input.id`.
 pub fn generate(input: &SpecInput) -> Result<Spec, SpecError> {
     let opts = input.options;

@@ -94,18 +94,31 @@ pub(crate) struct DefaultEnv<'a> {
     pub unset_all: bool,
 }
 
-/// The process environment: Podman's defaults (PATH, container=podman),
-/// then the image's Env, then TERM=xterm for a terminal, less what
-/// `--unsetenv`/`--unsetenv-all` remove; then the user's `-e` entries, each
-/// overriding earlier ones by key; then HOSTNAME and HOME when unset.
-/// Entries without `=` are ignored (the CLI resolves `-e KEY` from its own
-/// environment).
+/// The process environment: [`container_env`], then HOSTNAME and HOME
+/// when unset.
 pub(crate) fn merge_env(
     defaults: &DefaultEnv<'_>,
     user_env: &[String],
     hostname: &str,
     home: &str,
 ) -> Vec<String> {
+    let mut env = container_env(defaults, user_env);
+    if !has_env(&env, "HOSTNAME") {
+        env.push(format!("HOSTNAME={hostname}"));
+    }
+    if !has_env(&env, "HOME") {
+        env.push(format!("HOME={home}"));
+    }
+    env
+}
+
+/// The container's environment as it is configured (inspect's
+/// `Config.Env`): Podman's defaults (PATH, container=podman), then the
+/// image's Env, then TERM=xterm for a terminal, less what
+/// `--unsetenv`/`--unsetenv-all` remove; then the user's `-e` entries, each
+/// overriding earlier ones by key. Entries without `=` are ignored (the CLI
+/// resolves `-e KEY` from its own environment).
+pub(crate) fn container_env(defaults: &DefaultEnv<'_>, user_env: &[String]) -> Vec<String> {
     let mut env = vec![DEFAULT_PATH.to_owned(), "container=podman".to_owned()];
     for e in defaults.image {
         if e.contains('=') {
@@ -125,12 +138,6 @@ pub(crate) fn merge_env(
         } else {
             tracing::debug!(entry = %e, "ignoring environment entry without '='");
         }
-    }
-    if !has_env(&env, "HOSTNAME") {
-        env.push(format!("HOSTNAME={hostname}"));
-    }
-    if !has_env(&env, "HOME") {
-        env.push(format!("HOME={home}"));
     }
     env
 }

@@ -358,7 +358,13 @@ impl Supervisor {
         };
         h.enforce_timeout(now);
         if h.due(now) {
-            self.start_health_check();
+            if self.stop_requested {
+                // Podman runs no check of a stopping container (and
+                // records none): the status stays what it was.
+                h.next = h.interval().map(|i| now + i);
+            } else {
+                self.start_health_check();
+            }
         }
     }
 
@@ -449,6 +455,15 @@ impl Supervisor {
         }
     }
 
+    /// The container's stop signal now, SIGKILL after its stop timeout.
+    fn stop_gracefully(&mut self) {
+        self.stop_requested = true;
+        let sig = self.cfg.stop_signal.unwrap_or(libc::SIGTERM);
+        let _ = self.signal_process(sig);
+        let secs = self.cfg.stop_timeout_secs.unwrap_or(10);
+        self.stop_deadline = Some(Instant::now() + Duration::from_secs(secs));
+    }
+
     /// `--health-on-failure`: what the monitor does when the container
     /// turns unhealthy.
     fn on_unhealthy(&mut self, action: HealthOnFailure) {
@@ -463,14 +478,14 @@ impl Supervisor {
                     // Only a report for the engine: losing it is harmless.
                     let _ = File::create(path);
                 }
-                let sig = self.cfg.stop_signal.unwrap_or(libc::SIGTERM);
-                let _ = self.signal_process(sig);
-                let secs = self.cfg.stop_timeout_secs.unwrap_or(10);
-                self.stop_deadline = Some(Instant::now() + Duration::from_secs(secs));
+                self.stop_gracefully();
             }
             HealthOnFailure::Restart => {
+                // Podman stops the container as `stop` does (its stop
+                // signal, SIGKILL after its stop timeout); the restart
+                // follows the exit.
                 self.restarts.forced = true;
-                let _ = self.signal_process(libc::SIGKILL);
+                self.stop_gracefully();
             }
             HealthOnFailure::None | HealthOnFailure::Unknown => {}
         }

@@ -151,7 +151,9 @@ pub fn image_data(engine: &Engine, img: &Image) -> Result<ImageData> {
         parent: String::new(),
         comment: text(config.get("comment")),
         created,
-        config: Some(config.get("config").cloned().unwrap_or_else(|| json!({}))),
+        config: Some(rpod_api::image::ImageConfig(
+            config.get("config").cloned().unwrap_or_else(|| json!({})),
+        )),
         version: text(config.get("docker_version")),
         author: text(config.get("author")),
         architecture: text(config.get("architecture")),
