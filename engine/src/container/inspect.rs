@@ -28,8 +28,6 @@ fn time(nanos: Option<i64>) -> GoTime {
     nanos.map(GoTime::from_unix_nanos).unwrap_or_default()
 }
 
-/// The environment as Podman shows it: an environment secret appears as
-/// `SECRETNAME=*******`, never its data.
 /// `Config.Env`: the configured environment (defaults, the image's, the
 /// user's), the env secrets' values masked.
 fn config_env(ctx: &EngineCtx, rec: &ContainerRecord) -> Vec<String> {
@@ -49,6 +47,8 @@ fn config_env(ctx: &EngineCtx, rec: &ContainerRecord) -> Vec<String> {
     secret_env_masked(env, &rec.options)
 }
 
+/// The environment as Podman shows it: an environment secret appears as
+/// `SECRETNAME=*******`, never its data.
 fn secret_env_masked(mut env: Vec<String>, o: &super::ContainerOptions) -> Vec<String> {
     for s in o
         .secrets

@@ -208,6 +208,17 @@ impl Supervisor {
         {
             return Ok(());
         }
+        self.signal_then_kill_after(signal, timeout_secs)
+    }
+
+    /// Stops the running process: `signal` now, SIGKILL after
+    /// `timeout_secs` (at once for 0). From here on the container is
+    /// stopping (see [`Supervisor::health_done`]).
+    pub(super) fn signal_then_kill_after(
+        &mut self,
+        signal: i32,
+        timeout_secs: u64,
+    ) -> io::Result<()> {
         self.stop_requested = true;
         self.signal_process(signal)?;
         if timeout_secs == 0 {

@@ -426,25 +426,18 @@ impl Supervisor {
             exit_code: outcome.exit_code,
             output: outcome.output,
         };
-        let action = if outcome.startup_failed && running {
+        let acted = if outcome.startup_failed && running {
             diag::warn("the startup health check failed: restarting the container");
-            Some(HealthOnFailure::Restart)
+            self.on_unhealthy(HealthOnFailure::Restart)
         } else if outcome.turned_unhealthy && running {
-            Some(on_failure).filter(|a| {
-                matches!(
-                    a,
-                    HealthOnFailure::Kill | HealthOnFailure::Stop | HealthOnFailure::Restart
-                )
-            })
+            self.on_unhealthy(on_failure)
         } else {
-            None
+            false
         };
-        match action {
-            Some(action) => {
-                self.health_reply_held = Some(reply);
-                self.on_unhealthy(action);
-            }
-            None => self.controls.health_result(&reply),
+        if acted {
+            self.health_reply_held = Some(reply);
+        } else {
+            self.controls.health_result(&reply);
         }
     }
 
@@ -457,16 +450,14 @@ impl Supervisor {
 
     /// The container's stop signal now, SIGKILL after its stop timeout.
     fn stop_gracefully(&mut self) {
-        self.stop_requested = true;
         let sig = self.cfg.stop_signal.unwrap_or(libc::SIGTERM);
-        let _ = self.signal_process(sig);
         let secs = self.cfg.stop_timeout_secs.unwrap_or(10);
-        self.stop_deadline = Some(Instant::now() + Duration::from_secs(secs));
+        let _ = self.signal_then_kill_after(sig, secs);
     }
 
     /// `--health-on-failure`: what the monitor does when the container
-    /// turns unhealthy.
-    fn on_unhealthy(&mut self, action: HealthOnFailure) {
+    /// turns unhealthy. Returns whether it takes the container down.
+    fn on_unhealthy(&mut self, action: HealthOnFailure) -> bool {
         match action {
             HealthOnFailure::Kill => {
                 self.restarts.disabled = true;
@@ -487,8 +478,9 @@ impl Supervisor {
                 self.restarts.forced = true;
                 self.stop_gracefully();
             }
-            HealthOnFailure::None | HealthOnFailure::Unknown => {}
+            HealthOnFailure::None | HealthOnFailure::Unknown => return false,
         }
+        true
     }
 }
 

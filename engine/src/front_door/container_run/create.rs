@@ -53,10 +53,16 @@ pub(crate) async fn create(
     crate::inherited_fds::preserved(options.preserve_fds).map_err(Error::invalid)?;
     let in_pod = !matches!(&spec.pod, PodTarget::None)
         && !matches!(&spec.pod, PodTarget::Existing(p) if p.is_empty());
-    super::namespaces::refuse_own_userns_in_pod(
-        &namespace_spec,
-        pod_has_infra(engine, &spec.pod)?,
-    )?;
+    // The pod joined, looked up once (an unknown one is reported when the
+    // container is made).
+    let joined_pod = match &spec.pod {
+        PodTarget::Existing(p) => engine.ctx().db.find_pod(p).map_err(|e| other(&e))?,
+        _ => None,
+    };
+    // `--pod new:` makes a pod with an infra container.
+    let pod_has_infra = matches!(&spec.pod, PodTarget::New(_))
+        || joined_pod.as_ref().is_some_and(|pod| pod.options.infra);
+    super::namespaces::refuse_own_userns_in_pod(&namespace_spec, pod_has_infra)?;
     let net_config = &engine.config().network;
     let publishes = !network_spec.publish.is_empty() || network_spec.publish_all;
     (options.network, options.net) = super::network::net_options(
@@ -179,7 +185,7 @@ pub(crate) async fn create(
             // Podman: a member without its own `--restart` (init containers
             // aside) takes the pod's.
             if options.restart.is_none() && init_ctr.is_none() {
-                if let Some(pod) = engine.ctx().db.find_pod(&p).map_err(|e| other(&e))? {
+                if let Some(pod) = &joined_pod {
                     options.restart = pod.options.restart;
                 }
             }
@@ -247,22 +253,6 @@ pub(crate) async fn create(
         }
     }
     Ok((handle, warnings))
-}
-
-/// Whether the pod the container joins has an infra container (`--pod
-/// new:` makes one with it; an unknown pod is reported later).
-fn pod_has_infra(engine: &Engine, pod: &PodTarget) -> Result<bool, Error> {
-    match pod {
-        PodTarget::None => Ok(false),
-        PodTarget::New(_) => Ok(true),
-        PodTarget::Existing(p) if p.is_empty() => Ok(false),
-        PodTarget::Existing(p) => Ok(engine
-            .ctx()
-            .db
-            .find_pod(p)
-            .map_err(|e| other(&e))?
-            .is_some_and(|pod| pod.options.infra)),
-    }
 }
 
 /// Records the new container's network attachments (its static addresses
